@@ -1,0 +1,170 @@
+//! The charge ledger's state machine (DESIGN §4). `sending` is committed before the request
+//! leaves, so a crash or a timeout leaves a row that `reconcile` settles by asking the provider,
+//! and a settled row never changes again.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::InvalidInput;
+use crate::ids::{AttemptId, CardId, ContractId, IdempotencyKey, MerchantId, ProviderRef};
+use crate::money::Money;
+use crate::stored_credential::StoredCredential;
+
+/// Where one attempt to move money stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeState {
+    /// Policy passed and the row exists; nothing sent yet.
+    Planned,
+    /// Committed before the request left; the outcome is not known yet.
+    Sending,
+    /// The provider took the money.
+    Succeeded,
+    /// The provider or issuer declined.
+    Declined,
+    /// The request failed without moving money (bad request, auth, provider error).
+    Failed,
+}
+
+impl ChargeState {
+    /// Every state.
+    pub const ALL: [ChargeState; 5] = [
+        ChargeState::Planned,
+        ChargeState::Sending,
+        ChargeState::Succeeded,
+        ChargeState::Declined,
+        ChargeState::Failed,
+    ];
+
+    /// The storage and JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeState::Planned => "planned",
+            ChargeState::Sending => "sending",
+            ChargeState::Succeeded => "succeeded",
+            ChargeState::Declined => "declined",
+            ChargeState::Failed => "failed",
+        }
+    }
+
+    /// A settled attempt is final: nothing rewrites it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, ChargeState::Succeeded | ChargeState::Declined | ChargeState::Failed)
+    }
+
+    /// The legal moves: planned → sending → settled, and planned → failed when the attempt is
+    /// abandoned before anything was sent. Nothing leaves a settled state.
+    pub fn can_move_to(self, next: ChargeState) -> bool {
+        matches!(
+            (self, next),
+            (ChargeState::Planned, ChargeState::Sending)
+                | (ChargeState::Planned, ChargeState::Failed)
+                | (ChargeState::Sending, ChargeState::Succeeded)
+                | (ChargeState::Sending, ChargeState::Declined)
+                | (ChargeState::Sending, ChargeState::Failed)
+        )
+    }
+}
+
+impl fmt::Display for ChargeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChargeState {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChargeState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| InvalidInput::new("status", format!("'{s}' is not a charge state")))
+    }
+}
+
+/// A charge or a refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptKind {
+    /// Money from the cardholder to the merchant.
+    Charge,
+    /// Money back, pointing at the original charge.
+    Refund,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeAttempt {
+    /// Ledger id.
+    pub id: AttemptId,
+    /// Charge or refund.
+    pub kind: AttemptKind,
+    /// The merchant account the money moves under.
+    pub merchant_id: MerchantId,
+    /// The stored card.
+    pub card_id: CardId,
+    /// The contract, for a scheduled charge.
+    pub contract_id: Option<ContractId>,
+    /// The contract's occurrence number, unique with the contract.
+    pub occurrence: Option<u32>,
+    /// For a refund: the charge it returns money of.
+    pub refund_of: Option<AttemptId>,
+    /// How much.
+    pub amount: Money,
+    /// The stored-credential flags sent.
+    pub credential: StoredCredential,
+    /// The key every resend carries.
+    pub idempotency_key: IdempotencyKey,
+    /// The order id sent where the provider uses one (Assist `OrderNumber`, Svea `pmt_id`).
+    pub order_id: String,
+    /// Where the attempt stands.
+    pub state: ChargeState,
+    /// The provider's reference once known.
+    pub provider_ref: Option<ProviderRef>,
+    /// The provider's decline or error code.
+    pub decline_code: Option<String>,
+    /// `true` when the provider said never to retry this card.
+    pub hard_decline: bool,
+    /// The provider's message, or ours.
+    pub message: Option<String>,
+    /// Warnings the provider returned with an otherwise successful answer.
+    pub warnings: Vec<String>,
+    /// When the row was written.
+    pub created_at: DateTime<Utc>,
+    /// When the row settled.
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settled_attempts_never_move_again() {
+        for from in ChargeState::ALL.into_iter().filter(|s| s.is_settled()) {
+            for to in ChargeState::ALL {
+                assert!(!from.can_move_to(to), "{from} must be final, not move to {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn sending_is_required_before_an_outcome() {
+        assert!(!ChargeState::Planned.can_move_to(ChargeState::Succeeded), "no success without sending");
+        assert!(!ChargeState::Planned.can_move_to(ChargeState::Declined));
+        assert!(ChargeState::Planned.can_move_to(ChargeState::Sending));
+        assert!(ChargeState::Sending.can_move_to(ChargeState::Succeeded));
+        assert!(!ChargeState::Sending.can_move_to(ChargeState::Planned), "no way back");
+    }
+
+    #[test]
+    fn states_round_trip_through_text() {
+        for state in ChargeState::ALL {
+            assert_eq!(state.as_str().parse::<ChargeState>().unwrap(), state);
+        }
+        assert_eq!("done".parse::<ChargeState>().unwrap_err().field, "status");
+    }
+}

@@ -1,0 +1,35 @@
+//! Coffer's domain, without I/O.
+//!
+//! The vocabulary, as the card networks and providers use it:
+//! - **card on file / stored credential**: a card the cardholder let the merchant keep, known to
+//!   Coffer only by the provider's token and its display fields (brand, last4, BIN, expiry);
+//! - **CIT / MIT**: cardholder- or merchant-initiated transaction; an MIT needs the cardholder's
+//!   consent and must point to the **initial** CIT (its provider reference: Clover `ref_num`,
+//!   Svea `pmt_id`, Assist `billnumber`, ProcessOut transaction id);
+//! - **sequence** (initial | subsequent), **initiator** (cardholder | merchant), **reason**
+//!   (recurring | installment | unscheduled) and **scheduled**: the [`StoredCredential`] flags;
+//! - **contract** and **occurrence**: a recurring agreement and one of its due charges;
+//! - **attempt**: one row of the charge ledger, which moves planned → sending → settled.
+//!
+//! Money is integer minor units ([`Money`]); time is passed in ([`clock::Clock`]).
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod card;
+pub mod charge;
+pub mod clock;
+pub mod contract;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod merchant;
+pub mod money;
+pub mod stored_credential;
+
+pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
+pub use charge::{AttemptKind, ChargeAttempt, ChargeState};
+pub use error::InvalidInput;
+pub use ids::*;
+pub use merchant::{Environment, Merchant, ProviderAccount, ProviderKind, SecretRef};
+pub use money::{Currency, Money, MoneyError};
+pub use stored_credential::{Initiator, Reason, Sequence, StoredCredential};

@@ -1,0 +1,273 @@
+//! A merchant account: one account at one provider. A multi-location owner has several (one
+//! Clover merchant UUID per location), and every charge goes out under exactly one of them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::error::InvalidInput;
+use crate::ids::MerchantId;
+use crate::money::Currency;
+
+/// The payment providers Coffer talks to. Adding one is a variant here, a folder in
+/// `coffer-providers`, and a module in `coffer-sandbox`; exhaustive matches find the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Clover Ecommerce (Fiserv).
+    Clover,
+    /// ProcessOut.
+    ProcessOut,
+    /// IPS Assist (Belarus / Russia).
+    Assist,
+    /// Svea Payments (Finland), formerly Maksuturva.
+    Svea,
+}
+
+impl ProviderKind {
+    /// Every provider, in a stable order; test batteries iterate it.
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::Clover,
+        ProviderKind::ProcessOut,
+        ProviderKind::Assist,
+        ProviderKind::Svea,
+    ];
+
+    /// The lower-case name used in the CLI, the database and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Clover => "clover",
+            ProviderKind::ProcessOut => "processout",
+            ProviderKind::Assist => "assist",
+            ProviderKind::Svea => "svea",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProviderKind::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                InvalidInput::new("provider", format!("'{s}' is not one of clover, processout, assist, svea"))
+            })
+    }
+}
+
+/// Whether a merchant talks to a local sandbox or to the provider's real endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// Coffer's local emulator of the provider; no real money moves.
+    Sandbox,
+    /// The provider's production (or provider-hosted test) endpoint with real credentials.
+    Live,
+}
+
+impl Environment {
+    /// "sandbox" or "live".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "sandbox",
+            Environment::Live => "live",
+        }
+    }
+}
+
+impl FromStr for Environment {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sandbox" => Ok(Environment::Sandbox),
+            "live" => Ok(Environment::Live),
+            _ => Err(InvalidInput::new("environment", format!("'{s}' is not sandbox or live"))),
+        }
+    }
+}
+
+/// The provider's own identifiers of the account. The one secret that goes with them (access
+/// token, project secret, password, secret key) lives in the OS keyring, never here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "provider", rename_all = "snake_case")]
+pub enum ProviderAccount {
+    /// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.
+    Clover {
+        /// The 13-character merchant id (mId).
+        merchant_uuid: String,
+        /// The public PAKMS key used for card tokenization, when known.
+        #[serde(default)]
+        pakms_key: Option<String>,
+    },
+    /// ProcessOut: the project whose secret key authenticates the calls.
+    ProcessOut {
+        /// `proj_…`.
+        project_id: String,
+    },
+    /// Assist: merchant id and login; the password is the secret.
+    Assist {
+        /// `Merchant_ID`.
+        merchant_id: String,
+        /// `Login`.
+        login: String,
+    },
+    /// Svea: seller id and the generation of the secret key.
+    Svea {
+        /// `pmt_sellerid`.
+        seller_id: String,
+        /// `pmt_keygeneration`, three digits, "001" by default.
+        key_generation: String,
+    },
+}
+
+impl ProviderAccount {
+    /// Which provider the account belongs to.
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            ProviderAccount::Clover { .. } => ProviderKind::Clover,
+            ProviderAccount::ProcessOut { .. } => ProviderKind::ProcessOut,
+            ProviderAccount::Assist { .. } => ProviderKind::Assist,
+            ProviderAccount::Svea { .. } => ProviderKind::Svea,
+        }
+    }
+
+    /// The provider's main account id, for display.
+    pub fn account_id(&self) -> &str {
+        match self {
+            ProviderAccount::Clover { merchant_uuid, .. } => merchant_uuid,
+            ProviderAccount::ProcessOut { project_id } => project_id,
+            ProviderAccount::Assist { merchant_id, .. } => merchant_id,
+            ProviderAccount::Svea { seller_id, .. } => seller_id,
+        }
+    }
+
+    /// Checks the ids are present and shaped as the provider documents them.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        let non_empty = |field: &str, value: &str| {
+            if value.trim().is_empty() {
+                Err(InvalidInput::new(field, "must not be empty"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            ProviderAccount::Clover { merchant_uuid, .. } => non_empty("merchant_uuid", merchant_uuid),
+            ProviderAccount::ProcessOut { project_id } => non_empty("project_id", project_id),
+            ProviderAccount::Assist { merchant_id, login } => {
+                non_empty("merchant_id", merchant_id)?;
+                if !merchant_id.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(InvalidInput::new("merchant_id", "Assist Merchant_ID is a number"));
+                }
+                non_empty("login", login)
+            }
+            ProviderAccount::Svea {
+                seller_id,
+                key_generation,
+            } => {
+                non_empty("seller_id", seller_id)?;
+                if key_generation.len() != 3 || !key_generation.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(InvalidInput::new(
+                        "key_generation",
+                        format!("'{key_generation}' must be three digits, such as 001"),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Where the merchant's secret lives in the OS keyring: an address, not the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SecretRef {
+    /// Keyring service name; carries the app identifier so dev builds never see live secrets.
+    pub service: String,
+    /// Keyring account name; unique per merchant.
+    pub account: String,
+}
+
+/// A merchant account as Coffer keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merchant {
+    /// Coffer's id.
+    pub id: MerchantId,
+    /// What the owner calls this account ("Downtown store").
+    pub name: String,
+    /// The provider's ids of the account.
+    pub account: ProviderAccount,
+    /// Sandbox or live.
+    pub environment: Environment,
+    /// The provider's base URL (a sandbox on loopback, or the real host).
+    pub base_url: String,
+    /// The merchant's time zone: due dates and calendar months are counted in it.
+    pub time_zone: Tz,
+    /// The currency charges are made in.
+    pub currency: Currency,
+    /// How many days before a scheduled charge the cardholder must be told.
+    pub notice_lead_days: u32,
+    /// A group of merchants viewed together ("all locations of this owner").
+    pub group: Option<String>,
+    /// Where the secret lives.
+    pub secret: SecretRef,
+}
+
+impl Merchant {
+    /// The provider of this account.
+    pub fn provider(&self) -> ProviderKind {
+        self.account.kind()
+    }
+}
+
+/// Parses an IANA time zone name, naming the field when it is unknown.
+pub fn parse_time_zone(name: &str) -> Result<Tz, InvalidInput> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| InvalidInput::new("time_zone", format!("'{name}' is not an IANA time zone such as Europe/Helsinki")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_names_round_trip() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(kind.as_str().parse::<ProviderKind>().unwrap(), kind);
+        }
+        assert!("paypal".parse::<ProviderKind>().unwrap_err().to_string().starts_with("provider:"));
+    }
+
+    #[test]
+    fn account_ids_are_validated_per_provider() {
+        let svea = ProviderAccount::Svea {
+            seller_id: "SELLER1".into(),
+            key_generation: "1".into(),
+        };
+        assert_eq!(svea.validate().unwrap_err().field, "key_generation");
+        let assist = ProviderAccount::Assist {
+            merchant_id: "abc".into(),
+            login: "shop_login".into(),
+        };
+        assert_eq!(assist.validate().unwrap_err().field, "merchant_id");
+        let clover = ProviderAccount::Clover {
+            merchant_uuid: "MID0000000001".into(),
+            pakms_key: None,
+        };
+        assert!(clover.validate().is_ok());
+    }
+
+    #[test]
+    fn time_zone_errors_name_the_field() {
+        assert_eq!(parse_time_zone("Europe/Minsk").unwrap(), chrono_tz::Europe::Minsk);
+        assert_eq!(parse_time_zone("Mars/Base").unwrap_err().field, "time_zone");
+    }
+}

@@ -1,0 +1,204 @@
+//! The one HTTP client every provider uses: timeouts on every request, bounded retries of what is
+//! safe to resend, 429 handling, and tracing that shows method, path and status only (never a
+//! body, a query string or a header, which may hold secrets or card data).
+
+use std::time::Duration;
+
+use coffer_core::ProviderKind;
+use reqwest::{RequestBuilder, Response, StatusCode};
+
+use crate::error::{ProviderError, ProviderErrorKind};
+
+/// Whether a request may be sent again without risk of a second effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// A read: retried on any transport error, 429 or 5xx.
+    Safe,
+    /// A write carrying an idempotency key or a provider-enforced unique order id: retried like
+    /// a read, because the provider answers a resend with the first result.
+    Idempotent,
+    /// A write that could be applied twice: never resent once it may have left; an error after
+    /// sending is [`ProviderErrorKind::UnknownOutcome`].
+    Once,
+}
+
+/// Timeouts and retry bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpPolicy {
+    /// Connecting.
+    pub connect_timeout: Duration,
+    /// The whole request, answer included.
+    pub request_timeout: Duration,
+    /// Tries in all, the first included.
+    pub max_tries: u32,
+    /// First backoff; doubles each try.
+    pub backoff: Duration,
+    /// The longest Retry-After we wait for inside one call; longer is returned as RateLimited.
+    pub max_retry_after: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_tries: 3,
+            backoff: Duration::from_millis(200),
+            max_retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A provider's HTTP client over one base URL (which may carry a path prefix, as the sandbox's
+/// `http://127.0.0.1:PORT/clover` does).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    base: String,
+    provider: ProviderKind,
+    policy: HttpPolicy,
+}
+
+impl HttpClient {
+    /// Builds a client for `base_url`.
+    pub fn new(provider: ProviderKind, base_url: &str, policy: HttpPolicy) -> Result<HttpClient, ProviderError> {
+        let parsed = url::Url::parse(base_url).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("base_url".into()),
+                },
+                format!("base_url '{base_url}' is not a URL: {e}"),
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("base_url".into()),
+                },
+                "base_url must start with http:// or https://",
+            ));
+        }
+        let inner = reqwest::Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.request_timeout)
+            .user_agent(concat!("Coffer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::new(ProviderErrorKind::Unavailable, format!("cannot build HTTP client: {e}")))?;
+        Ok(HttpClient {
+            inner,
+            base: base_url.trim_end_matches('/').to_string(),
+            provider,
+            policy,
+        })
+    }
+
+    /// The underlying client, to start a request.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
+    /// `base + path`; `path` starts with '/'.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends the request `build` makes, retrying within the policy as `resend` allows.
+    ///
+    /// Returns the response for every status but 429 (retried, then `RateLimited`) and, for
+    /// resendable calls, 502/503/504 (retried, then returned). The caller maps the status.
+    pub async fn send(&self, resend: Resend, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response, ProviderError> {
+        let mut delay = self.policy.backoff;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let last_try = tries >= self.policy.max_tries;
+            let request = build(&self.inner);
+            let (method, path) = describe(&request);
+            let started = std::time::Instant::now();
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    tracing::debug!(provider = %self.provider, %method, %path, status = status.as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64, "provider call");
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let retry_after = retry_after(&response);
+                        let wait = retry_after.unwrap_or(delay);
+                        if last_try || wait > self.policy.max_retry_after {
+                            return Err(ProviderError::new(
+                                ProviderErrorKind::RateLimited { retry_after },
+                                format!("{} is rate limiting requests", self.provider),
+                            ));
+                        }
+                        tokio::time::sleep(wait).await;
+                        delay *= 2;
+                        continue;
+                    }
+                    let gateway = matches!(
+                        status,
+                        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+                    );
+                    if gateway && resend != Resend::Once && !last_try {
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                        continue;
+                    }
+                    return Ok(response);
+                }
+                Err(error) => {
+                    // A refused connection never reached the provider, so even a one-shot write
+                    // may be sent again; anything later may have been processed.
+                    let never_sent = error.is_connect();
+                    tracing::debug!(provider = %self.provider, %method, %path, never_sent,
+                        timeout = error.is_timeout(), "provider call failed");
+                    if (never_sent || resend != Resend::Once) && !last_try {
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                        continue;
+                    }
+                    return Err(if never_sent {
+                        ProviderError::new(ProviderErrorKind::Unavailable, format!("cannot reach {}", self.provider))
+                    } else if resend == Resend::Safe {
+                        ProviderError::new(ProviderErrorKind::Unavailable, format!("{} did not answer", self.provider))
+                    } else {
+                        ProviderError::new(
+                            ProviderErrorKind::UnknownOutcome,
+                            format!("{} did not answer after the request was sent; the outcome is unknown", self.provider),
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn describe(request: &RequestBuilder) -> (String, String) {
+    match request.try_clone().and_then(|r| r.build().ok()) {
+        Some(r) => (r.method().to_string(), r.url().path().to_string()),
+        None => ("?".into(), "?".into()),
+    }
+}
+
+/// Reads Retry-After in seconds (the HTTP-date form is rare with payment APIs and is ignored).
+pub fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Reads a response body as text, bounded, mapping transport errors after the status arrived.
+pub async fn body_text(response: Response, resend: Resend) -> Result<String, ProviderError> {
+    response.text().await.map_err(|e| {
+        let kind = if resend == Resend::Safe {
+            ProviderErrorKind::Unavailable
+        } else {
+            ProviderErrorKind::UnknownOutcome
+        };
+        ProviderError::new(kind, format!("the answer was cut off: {e}"))
+    })
+}

@@ -1,0 +1,313 @@
+//! The four provider clients behind one [`Provider`] trait.
+//!
+//! The engine only ever holds a `Box<dyn Provider>` from [`connect`]; it never names a concrete
+//! client. Each provider is one folder with the same files: `mod.rs` (the client, `impl
+//! Provider`), `wire.rs` (request/response structs named as in the provider's docs,
+//! `pub(crate)` at most), `convert.rs` (domain ⇄ wire: amounts, dates, references, flags) and
+//! `errors.rs` (status and provider codes → [`ProviderErrorKind`]). Wire types never leave
+//! their folder, so every value the engine sees is already in domain terms.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod http;
+
+pub mod assist;
+pub mod clover;
+pub mod processout;
+pub mod svea;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use coffer_core::{
+    CardBrand, CardExpiry, CardToken, CustomerRef, IdempotencyKey, Merchant, Money, ProviderKind,
+    ProviderRef, StoredCredential,
+};
+use secrecy::SecretString;
+
+pub use error::{ProviderError, ProviderErrorKind};
+
+/// What a provider can do, as data the engine and the UI read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The provider can list all customers of the account (Clover, ProcessOut). Assist and Svea
+    /// cannot: Coffer keeps the customer register there.
+    pub lists_customers: bool,
+    /// Cards are fetched per customer reference (Assist: by `CustomerNumber`).
+    pub cards_by_customer: bool,
+    /// The provider honours an idempotency key header; otherwise the order id makes a resend safe.
+    pub idempotency_key: bool,
+    /// Refunds may be partial.
+    pub partial_refunds: bool,
+    /// The initial cardholder-initiated transaction goes through a hosted card page (Svea).
+    pub initial_needs_card_page: bool,
+    /// Currencies the account may charge in; empty means any.
+    pub currencies: Vec<coffer_core::Currency>,
+    /// One sentence for the UI about what is special here.
+    pub note: &'static str,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<String>,
+    /// The total count when the provider says it, for progress bars.
+    pub total: Option<u64>,
+}
+
+/// A customer as the provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCustomer {
+    /// The provider's reference.
+    pub reference: CustomerRef,
+    /// Display name (may be empty).
+    pub name: String,
+    /// E-mail, when known.
+    pub email: Option<String>,
+    /// Phone, when known.
+    pub phone: Option<String>,
+    /// Cards, when the listing includes them; `None` means "ask [`Provider::cards_of`]".
+    pub cards: Option<Vec<RemoteCard>>,
+}
+
+/// A stored card as the provider describes it: the token and display fields only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCard {
+    /// The provider's token.
+    pub token: CardToken,
+    /// Scheme.
+    pub brand: CardBrand,
+    /// Last four digits (validated by the client).
+    pub last4: String,
+    /// First 6–8 digits, when given.
+    pub bin: Option<String>,
+    /// Issuing bank, when given.
+    pub bank: Option<String>,
+    /// Expiry.
+    pub expiry: CardExpiry,
+    /// The provider still considers the card usable.
+    pub active: bool,
+    /// The provider says the next charge needs a CVC.
+    pub needs_cvc: bool,
+    /// The initial transaction the provider recorded for this card, when it tells.
+    pub initial_ref: Option<ProviderRef>,
+}
+
+/// A charge of a stored credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRequest {
+    /// How much.
+    pub amount: Money,
+    /// The stored card.
+    pub card_token: CardToken,
+    /// The customer owning the card (needed by ProcessOut and Assist).
+    pub customer: CustomerRef,
+    /// The network flags.
+    pub credential: StoredCredential,
+    /// Sent as `Idempotency-Key` where the provider honours one.
+    pub idempotency_key: IdempotencyKey,
+    /// Our order id: Assist `OrderNumber`, Svea `pmt_id` (≤20 chars), ProcessOut invoice name.
+    pub order_id: String,
+    /// Shown to the cardholder where the provider has a description.
+    pub description: String,
+    /// The recurring agreement the charge belongs to, for providers that send its terms (Assist).
+    pub agreement: Option<RecurringAgreement>,
+}
+
+/// Terms of the recurring agreement, for providers that carry them on the wire (Assist's
+/// `Recurring*` parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurringAgreement {
+    /// Smallest amount.
+    pub min_amount: Option<Money>,
+    /// Largest amount.
+    pub max_amount: Option<Money>,
+    /// Days between charges.
+    pub period_days: Option<u32>,
+    /// Last date a charge may be made.
+    pub end_date: Option<chrono::NaiveDate>,
+}
+
+/// How the provider settled a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteStatus {
+    /// Approved and taken.
+    Succeeded,
+    /// Declined; `hard` means never retry.
+    Declined {
+        /// Do-not-retry decline.
+        hard: bool,
+        /// The provider's decline code.
+        code: Option<String>,
+        /// The provider's words.
+        message: Option<String>,
+    },
+    /// The provider has it but has not decided yet.
+    Pending,
+}
+
+/// A charge as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeOutcome {
+    /// The provider's reference: what a refund or a lookup names.
+    pub provider_ref: ProviderRef,
+    /// The reference later MITs must link to, when this charge was the initial CIT (Clover
+    /// `ref_num`, Assist `billnumber`); `None` otherwise.
+    pub initial_ref: Option<ProviderRef>,
+    /// The amount the provider recorded.
+    pub amount: Money,
+    /// Where it stands.
+    pub status: RemoteStatus,
+    /// Warnings returned with the answer (Clover `warning_message`).
+    pub warnings: Vec<String>,
+    /// When the provider recorded it, if it says.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// How to find a charge again after an unknown outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeLookup {
+    /// The key the charge was sent with.
+    pub idempotency_key: IdempotencyKey,
+    /// The order id it was sent with.
+    pub order_id: String,
+    /// The provider reference, when one came back.
+    pub provider_ref: Option<ProviderRef>,
+    /// The customer, where the lookup needs it.
+    pub customer: CustomerRef,
+    /// The card.
+    pub card_token: CardToken,
+    /// The amount that was asked for.
+    pub amount: Money,
+}
+
+/// A refund or cancellation of a made charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The charge's provider reference.
+    pub charge_ref: ProviderRef,
+    /// The charge's order id.
+    pub order_id: String,
+    /// How much to return; the whole charge when equal to it.
+    pub amount: Money,
+    /// The original charge's amount.
+    pub charge_amount: Money,
+    /// A fresh key for the refund itself.
+    pub idempotency_key: IdempotencyKey,
+    /// Our id for the refund where the provider wants one (Svea `pmtc_…`).
+    pub refund_id: String,
+}
+
+/// The result of a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundOutcome {
+    /// The provider's reference of the refund.
+    pub provider_ref: ProviderRef,
+    /// Amount returned.
+    pub amount: Money,
+}
+
+/// An initial cardholder-initiated transaction that makes a card usable for MITs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitialRequest {
+    /// The customer.
+    pub customer: CustomerRef,
+    /// The card, when it is already tokenized (Clover, ProcessOut, Assist).
+    pub card_token: Option<CardToken>,
+    /// The amount of the initial charge (may be a verification amount where allowed).
+    pub amount: Money,
+    /// The reason later charges will give.
+    pub reason: coffer_core::Reason,
+    /// Our order id.
+    pub order_id: String,
+    /// Idempotency key.
+    pub idempotency_key: IdempotencyKey,
+    /// Where the card page sends the cardholder back (Svea).
+    pub return_url: Option<String>,
+}
+
+/// Where an initial transaction stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitialStep {
+    /// Done: the card and the reference later MITs link to.
+    Done(InitialOutcome),
+    /// The cardholder must complete a card page; call [`Provider::finish_initial`] with what the
+    /// return redirect carried.
+    CardPage {
+        /// The page to open.
+        url: String,
+        /// Our id of the pending payment (Svea `pmt_id`).
+        pending_id: String,
+    },
+}
+
+/// A completed initial transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitialOutcome {
+    /// The reference every later MIT must point to.
+    pub initial_ref: ProviderRef,
+    /// The charge's own reference (for refunds), when different.
+    pub provider_ref: ProviderRef,
+    /// The amount charged.
+    pub amount: Money,
+    /// The card as stored by the provider.
+    pub card: RemoteCard,
+}
+
+/// One provider account, ready to call. Dyn-compatible through `async_trait`.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Which provider.
+    fn kind(&self) -> ProviderKind;
+
+    /// What it can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Checks the credentials with a cheap authenticated read.
+    async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// One page of customers, from `cursor` (`None` for the first page).
+    async fn list_customers(&self, cursor: Option<String>, limit: u32) -> Result<Page<RemoteCustomer>, ProviderError>;
+
+    /// The cards stored for one customer.
+    async fn cards_of(&self, customer: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError>;
+
+    /// Charges a stored credential. A decline is `Err` with a `Declined*` kind carrying the
+    /// provider reference when one was made; a lost answer is `UnknownOutcome`.
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError>;
+
+    /// Finds a charge by its key or order id; `Ok(None)` when the provider never saw it.
+    async fn find_charge(&self, lookup: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError>;
+
+    /// Refunds or cancels a made charge, fully or partly.
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError>;
+
+    /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
+    async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;
+
+    /// Completes an initial transaction after the card page redirected back with `returned`
+    /// (the query parameters of the return URL).
+    async fn finish_initial(
+        &self,
+        pending_id: &str,
+        returned: &[(String, String)],
+    ) -> Result<InitialOutcome, ProviderError> {
+        let _ = (pending_id, returned);
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            format!("{} has no card page to return from", self.kind()),
+        ))
+    }
+}
+
+/// Builds the client for a merchant account. The one place that matches on the provider.
+pub fn connect(merchant: &Merchant, secret: SecretString) -> Result<Box<dyn Provider>, ProviderError> {
+    Ok(match merchant.provider() {
+        ProviderKind::Clover => Box::new(clover::CloverClient::new(merchant, secret)?),
+        ProviderKind::ProcessOut => Box::new(processout::ProcessOutClient::new(merchant, secret)?),
+        ProviderKind::Assist => Box::new(assist::AssistClient::new(merchant, secret)?),
+        ProviderKind::Svea => Box::new(svea::SveaClient::new(merchant, secret)?),
+    })
+}

@@ -1,0 +1,1 @@
+// Contract tests of the assist client against its sandbox.

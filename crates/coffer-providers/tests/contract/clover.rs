@@ -1,0 +1,1 @@
+// Contract tests of the clover client against its sandbox.

@@ -1,0 +1,1 @@
+// Contract tests of the svea client against its sandbox.

@@ -1,0 +1,451 @@
+//! Local emulators of the four providers Coffer talks to, built from their documented APIs
+//! (`shared/providers/*.md`), so a new user works against demo merchants at once and every test
+//! talks real HTTP.
+//!
+//! One process serves all four on one loopback port, each under its own prefix
+//! (`/clover`, `/processout`, `/assist`, `/svea`), plus the admin API under `/__sandbox/`.
+//! Each emulator is a folder (`routes.rs`, `state.rs`, `rules.rs`, `wire.rs`) written from the
+//! provider's docs alone: it shares no wire code with the clients in `coffer-providers`, so a
+//! misreading of the docs shows up as a failing test rather than hiding in both.
+#![deny(missing_docs)]
+
+pub mod faults;
+pub mod ledger;
+pub mod seed;
+
+mod assist;
+mod clover;
+mod processout;
+mod svea;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use coffer_core::{Currency, ProviderAccount, ProviderKind};
+use http::{Method, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+pub use faults::{FaultConfig, Faults};
+pub use ledger::{AcceptedCharge, Ledger};
+pub use seed::{CardBehaviour, Seed};
+
+/// What an emulator needs from the process around it.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    /// Processed payments, shared by all emulators.
+    pub ledger: Arc<Ledger>,
+    /// The fault knobs (the "timeout" test card reads its delay here).
+    pub faults: Arc<Faults>,
+    /// This emulator's own base URL, for redirects and links it hands out.
+    pub base_url: String,
+}
+
+impl Ctx {
+    /// The emulator's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A seeded merchant account, with what a client needs to log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxMerchant {
+    /// Display name ("Clover Downtown").
+    pub name: String,
+    /// The provider's ids, in Coffer's own shape.
+    pub account: ProviderAccount,
+    /// The one secret (Clover access token, ProcessOut project secret, Assist password, Svea
+    /// secret key). Sandbox-only values.
+    pub secret: String,
+    /// Charges are made in it.
+    pub currency: Currency,
+    /// IANA zone of the merchant.
+    pub time_zone: String,
+    /// The emulator's base URL.
+    pub base_url: String,
+}
+
+/// One provider emulator. Registered once, in [`emulators`].
+pub(crate) trait Emulator: Send + Sync + 'static {
+    /// Which provider it plays.
+    fn kind(&self) -> ProviderKind;
+    /// Its routes, mounted under `/<kind>`.
+    fn router(self: Arc<Self>) -> Router;
+    /// Its seeded merchant accounts.
+    fn merchants(&self) -> Vec<SandboxMerchant>;
+    /// Its whole state, for `--state FILE`.
+    fn snapshot(&self) -> serde_json::Value;
+    /// Restores a snapshot taken by [`Emulator::snapshot`].
+    fn restore(&self, snapshot: serde_json::Value) -> Result<(), String>;
+    /// Back to the seed.
+    fn reset(&self, seed: &Seed);
+}
+
+/// The one place that lists the emulators; the match keeps it complete.
+fn emulators(seed: &Seed, ctx: impl Fn(ProviderKind) -> Ctx) -> Vec<Arc<dyn Emulator>> {
+    ProviderKind::ALL
+        .into_iter()
+        .map(|kind| -> Arc<dyn Emulator> {
+            match kind {
+                ProviderKind::Clover => Arc::new(clover::Emulator::new(ctx(kind), seed)),
+                ProviderKind::ProcessOut => Arc::new(processout::Emulator::new(ctx(kind), seed)),
+                ProviderKind::Assist => Arc::new(assist::Emulator::new(ctx(kind), seed)),
+                ProviderKind::Svea => Arc::new(svea::Emulator::new(ctx(kind), seed)),
+            }
+        })
+        .collect()
+}
+
+/// How to start the sandboxes.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The seed.
+    pub seed: Seed,
+    /// Fault knobs at start.
+    pub faults: FaultConfig,
+    /// Keep state in this file across restarts.
+    pub state_file: Option<PathBuf>,
+}
+
+impl SandboxConfig {
+    /// Loopback, ephemeral port, demo seed with `customers` per merchant around today.
+    pub fn demo(customers: usize) -> SandboxConfig {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: Seed::demo(customers, Utc::now().date_naive()),
+            faults: FaultConfig::default(),
+            state_file: None,
+        }
+    }
+}
+
+/// The base URLs of a running sandbox process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxUrls {
+    /// Clover Ecommerce.
+    pub clover: String,
+    /// ProcessOut.
+    pub processout: String,
+    /// IPS Assist.
+    pub assist: String,
+    /// Svea Payments.
+    pub svea: String,
+    /// The admin API (`/__sandbox`).
+    pub admin: String,
+}
+
+impl SandboxUrls {
+    /// The base URL of one provider.
+    pub fn of(&self, kind: ProviderKind) -> &str {
+        match kind {
+            ProviderKind::Clover => &self.clover,
+            ProviderKind::ProcessOut => &self.processout,
+            ProviderKind::Assist => &self.assist,
+            ProviderKind::Svea => &self.svea,
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server (and writes the state file, if any).
+#[derive(Debug)]
+pub struct Sandbox {
+    /// Where each emulator answers.
+    pub urls: SandboxUrls,
+    /// The fault knobs, for in-process tests.
+    pub faults: Arc<Faults>,
+    /// Processed payments, for in-process tests.
+    pub ledger: Arc<Ledger>,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    emulators: Vec<Arc<dyn Emulator>>,
+    ledger: Arc<Ledger>,
+    faults: Arc<Faults>,
+    seed: Seed,
+    dirty: Arc<AtomicBool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StateFile {
+    seed: Seed,
+    emulators: serde_json::Map<String, serde_json::Value>,
+    ledger: Vec<AcceptedCharge>,
+}
+
+/// Errors starting the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state file exists but cannot be read back.
+    #[error("state file {path}: {reason}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Sandbox {
+    /// Binds, seeds (or restores the state file) and serves on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let listener = TcpListener::bind(config.listen).await.map_err(|source| SandboxError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let root = format!("http://{addr}");
+        let ledger = Arc::new(Ledger::default());
+        let faults = Arc::new(Faults::new(config.faults.clone()));
+        let mut seed = config.seed.clone();
+        let restored = match &config.state_file {
+            Some(path) if path.exists() => {
+                let state = read_state(path)?;
+                seed = state.seed.clone();
+                Some(state)
+            }
+            _ => None,
+        };
+        let emulators = emulators(&seed, |kind| Ctx {
+            ledger: ledger.clone(),
+            faults: faults.clone(),
+            base_url: format!("{root}/{kind}"),
+        });
+        if let (Some(state), Some(path)) = (restored, &config.state_file) {
+            for emulator in &emulators {
+                if let Some(snapshot) = state.emulators.get(emulator.kind().as_str()) {
+                    emulator.restore(snapshot.clone()).map_err(|reason| SandboxError::State {
+                        path: path.clone(),
+                        reason,
+                    })?;
+                }
+            }
+            ledger.replace(state.ledger);
+        }
+        let shared = Shared {
+            emulators: emulators.clone(),
+            ledger: ledger.clone(),
+            faults: faults.clone(),
+            seed,
+            dirty: Arc::new(AtomicBool::new(false)),
+        };
+        let app = app(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(serve(listener, app, stopped.clone()));
+        if let Some(path) = config.state_file.clone() {
+            tokio::spawn(persist(shared, path, stopped));
+        }
+        let url = |kind: ProviderKind| format!("{root}/{kind}");
+        Ok(Sandbox {
+            urls: SandboxUrls {
+                clover: url(ProviderKind::Clover),
+                processout: url(ProviderKind::ProcessOut),
+                assist: url(ProviderKind::Assist),
+                svea: url(ProviderKind::Svea),
+                admin: format!("{root}/__sandbox"),
+            },
+            faults,
+            ledger,
+            stop,
+        })
+    }
+}
+
+fn read_state(path: &PathBuf) -> Result<StateFile, SandboxError> {
+    let err = |reason: String| SandboxError::State {
+        path: path.clone(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| err(format!("not a sandbox state file: {e}")))
+}
+
+fn write_state(shared: &Shared, path: &PathBuf) {
+    let state = StateFile {
+        seed: shared.seed.clone(),
+        emulators: shared
+            .emulators
+            .iter()
+            .map(|e| (e.kind().as_str().to_string(), e.snapshot()))
+            .collect(),
+        ledger: shared.ledger.all(),
+    };
+    let tmp = path.with_extension("tmp");
+    let written = serde_json::to_vec(&state)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        tracing::warn!("sandbox state not saved to {}: {e}", path.display());
+    }
+}
+
+async fn persist(shared: Shared, path: PathBuf, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                if shared.dirty.swap(false, Ordering::AcqRel) {
+                    let (s, p) = (shared.clone(), path.clone());
+                    let _ = tokio::task::spawn_blocking(move || write_state(&s, &p)).await;
+                }
+            }
+            _ = stopped.changed() => {
+                write_state(&shared, &path);
+                return;
+            }
+        }
+    }
+}
+
+fn app(shared: Shared) -> Router {
+    let mut router = Router::new().nest("/__sandbox", admin_routes(shared.clone()));
+    for emulator in &shared.emulators {
+        let kind = emulator.kind();
+        let routes = emulator
+            .clone()
+            .router()
+            .layer(middleware::from_fn_with_state(shared.faults.clone(), faults::inject))
+            .layer(middleware::from_fn_with_state(shared.dirty.clone(), mark_dirty));
+        router = router.nest(&format!("/{kind}"), routes);
+    }
+    router
+}
+
+async fn mark_dirty(State(dirty): State<Arc<AtomicBool>>, request: Request, next: Next) -> Response {
+    let writes = request.method() != Method::GET;
+    let response = next.run(request).await;
+    if writes {
+        dirty.store(true, Ordering::Release);
+    }
+    response
+}
+
+fn admin_routes(shared: Shared) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/merchants", get(admin_merchants))
+        .route("/charges", get(admin_charges))
+        .route("/reset", post(admin_reset))
+        .route("/faults", get(admin_faults).put(admin_set_faults))
+        .with_state(shared)
+}
+
+async fn admin_merchants(State(shared): State<Shared>) -> Json<Vec<SandboxMerchant>> {
+    Json(shared.emulators.iter().flat_map(|e| e.merchants()).collect())
+}
+
+#[derive(Deserialize)]
+struct ChargeFilter {
+    provider: Option<String>,
+}
+
+async fn admin_charges(
+    State(shared): State<Shared>,
+    axum::extract::Query(filter): axum::extract::Query<ChargeFilter>,
+) -> Json<Vec<AcceptedCharge>> {
+    let all = shared.ledger.all();
+    Json(match filter.provider {
+        Some(p) => all.into_iter().filter(|c| c.provider == p).collect(),
+        None => all,
+    })
+}
+
+async fn admin_reset(State(shared): State<Shared>) -> impl IntoResponse {
+    for emulator in &shared.emulators {
+        emulator.reset(&shared.seed);
+    }
+    shared.ledger.replace(Vec::new());
+    shared.faults.reset();
+    shared.dirty.store(true, Ordering::Release);
+    StatusCode::NO_CONTENT
+}
+
+async fn admin_faults(State(shared): State<Shared>) -> Json<FaultConfig> {
+    Json(shared.faults.get())
+}
+
+async fn admin_set_faults(State(shared): State<Shared>, Json(update): Json<faults::FaultUpdate>) -> Json<FaultConfig> {
+    Json(shared.faults.update(update))
+}
+
+#[derive(Debug)]
+struct DroppedOnPurpose;
+
+impl std::fmt::Display for DroppedOnPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response dropped by the sandbox")
+    }
+}
+
+impl std::error::Error for DroppedOnPurpose {}
+
+/// Serves connections until `stopped` flips. A response marked [`faults::DropConnection`]
+/// becomes a service error, which makes hyper close the connection with no answer.
+async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let app = app.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let app = app.clone();
+                async move {
+                    let response = app
+                        .oneshot(request.map(axum::body::Body::new))
+                        .await
+                        .unwrap_or_else(|never| match never {});
+                    if response.extensions().get::<faults::DropConnection>().is_some() {
+                        Err(DroppedOnPurpose)
+                    } else {
+                        Ok(response)
+                    }
+                }
+            });
+            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stopped.changed() => {}
+            }
+        });
+    }
+}
