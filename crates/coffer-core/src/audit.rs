@@ -103,15 +103,18 @@ pub struct ChainBreak {
 
 /// Checks events in order: consecutive numbers from 1, each linked to its predecessor, each
 /// hash matching its content. Returns the number of events verified.
-pub fn verify_chain<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> Result<u64, ChainBreak> {
+pub fn verify_chain<'a>(
+    events: impl IntoIterator<Item = &'a AuditEvent>,
+) -> Result<u64, ChainBreak> {
     let mut prev = GENESIS_HASH.to_string();
-    let mut expected_seq = 1;
     let mut count = 0;
-    for event in events {
+    for (expected_seq, event) in (1..).zip(events) {
         if event.seq != expected_seq {
             return Err(ChainBreak {
                 seq: event.seq,
-                reason: format!("expected event {expected_seq} here: a row was removed or reordered"),
+                reason: format!(
+                    "expected event {expected_seq} here: a row was removed or reordered"
+                ),
             });
         }
         if event.prev_hash != prev {
@@ -127,7 +130,6 @@ pub fn verify_chain<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> Res
             });
         }
         prev = event.hash.clone();
-        expected_seq += 1;
         count += 1;
     }
     Ok(count)

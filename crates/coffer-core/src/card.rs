@@ -96,7 +96,10 @@ impl Last4 {
         if value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Last4(value.to_string()))
         } else {
-            Err(InvalidInput::new("last4", format!("'{value}' must be exactly 4 digits")))
+            Err(InvalidInput::new(
+                "last4",
+                format!("'{value}' must be exactly 4 digits"),
+            ))
         }
     }
 
@@ -130,7 +133,10 @@ impl Bin {
         if (6..=8).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Bin(value.to_string()))
         } else {
-            Err(InvalidInput::new("bin", format!("'{value}' must be 6 to 8 digits")))
+            Err(InvalidInput::new(
+                "bin",
+                format!("'{value}' must be 6 to 8 digits"),
+            ))
         }
     }
 
@@ -166,11 +172,21 @@ impl CardExpiry {
     /// Validates month 1–12 and a plausible four-digit year; a two-digit year is read as 20YY.
     pub fn new(year: i32, month: u32) -> Result<CardExpiry, InvalidInput> {
         if !(1..=12).contains(&month) {
-            return Err(InvalidInput::new("exp_month", format!("{month} must be between 1 and 12")));
+            return Err(InvalidInput::new(
+                "exp_month",
+                format!("{month} must be between 1 and 12"),
+            ));
         }
-        let year = if (0..100).contains(&year) { 2000 + year } else { year };
+        let year = if (0..100).contains(&year) {
+            2000 + year
+        } else {
+            year
+        };
         if !(2000..=2199).contains(&year) {
-            return Err(InvalidInput::new("exp_year", format!("{year} is not a plausible expiry year")));
+            return Err(InvalidInput::new(
+                "exp_year",
+                format!("{year} is not a plausible expiry year"),
+            ));
         }
         Ok(CardExpiry { year, month })
     }
@@ -289,7 +305,11 @@ mod tests {
     fn expiry_month_must_be_1_to_12() {
         assert_eq!(CardExpiry::new(2027, 0).unwrap_err().field, "exp_month");
         assert_eq!(CardExpiry::new(2027, 13).unwrap_err().field, "exp_month");
-        assert_eq!(CardExpiry::new(27, 5).unwrap().year, 2027, "two-digit years are 20YY");
+        assert_eq!(
+            CardExpiry::new(27, 5).unwrap().year,
+            2027,
+            "two-digit years are 20YY"
+        );
         assert_eq!(CardExpiry::new(1899, 5).unwrap_err().field, "exp_year");
     }
 

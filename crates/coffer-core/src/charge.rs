@@ -52,7 +52,10 @@ impl ChargeState {
 
     /// A settled attempt is final: nothing rewrites it.
     pub fn is_settled(self) -> bool {
-        matches!(self, ChargeState::Succeeded | ChargeState::Declined | ChargeState::Failed)
+        matches!(
+            self,
+            ChargeState::Succeeded | ChargeState::Declined | ChargeState::Failed
+        )
     }
 
     /// The legal moves: planned → sending → settled, and planned → failed when the attempt is
@@ -146,18 +149,27 @@ mod tests {
     fn settled_attempts_never_move_again() {
         for from in ChargeState::ALL.into_iter().filter(|s| s.is_settled()) {
             for to in ChargeState::ALL {
-                assert!(!from.can_move_to(to), "{from} must be final, not move to {to}");
+                assert!(
+                    !from.can_move_to(to),
+                    "{from} must be final, not move to {to}"
+                );
             }
         }
     }
 
     #[test]
     fn sending_is_required_before_an_outcome() {
-        assert!(!ChargeState::Planned.can_move_to(ChargeState::Succeeded), "no success without sending");
+        assert!(
+            !ChargeState::Planned.can_move_to(ChargeState::Succeeded),
+            "no success without sending"
+        );
         assert!(!ChargeState::Planned.can_move_to(ChargeState::Declined));
         assert!(ChargeState::Planned.can_move_to(ChargeState::Sending));
         assert!(ChargeState::Sending.can_move_to(ChargeState::Succeeded));
-        assert!(!ChargeState::Sending.can_move_to(ChargeState::Planned), "no way back");
+        assert!(
+            !ChargeState::Sending.can_move_to(ChargeState::Planned),
+            "no way back"
+        );
     }
 
     #[test]

@@ -48,6 +48,9 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
             "22:30 UTC on Jan 31 is already February in Helsinki"
         );
-        assert_eq!(local_date(late_utc, chrono_tz::UTC), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
+        assert_eq!(
+            local_date(late_utc, chrono_tz::UTC),
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+        );
     }
 }

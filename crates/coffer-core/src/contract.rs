@@ -37,17 +37,24 @@ impl AmountRule {
     /// Checks amounts are positive, of one currency and `min <= max`.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         match self {
-            AmountRule::Fixed { amount } if !amount.is_positive() => {
-                Err(InvalidInput::new("amount", format!("{amount} must be above zero")))
-            }
+            AmountRule::Fixed { amount } if !amount.is_positive() => Err(InvalidInput::new(
+                "amount",
+                format!("{amount} must be above zero"),
+            )),
             AmountRule::Fixed { .. } => Ok(()),
             AmountRule::Variable { min, max } => {
                 if !max.is_positive() {
-                    return Err(InvalidInput::new("max_amount", format!("{max} must be above zero")));
+                    return Err(InvalidInput::new(
+                        "max_amount",
+                        format!("{max} must be above zero"),
+                    ));
                 }
                 if let Some(min) = min {
                     if min.currency != max.currency {
-                        return Err(InvalidInput::new("min_amount", "must be in the same currency as max_amount"));
+                        return Err(InvalidInput::new(
+                            "min_amount",
+                            "must be in the same currency as max_amount",
+                        ));
                     }
                     if min.minor <= 0 || min.minor > max.minor {
                         return Err(InvalidInput::new(
@@ -176,6 +183,12 @@ mod tests {
             max: eur(1000),
         };
         assert!(good.validate().is_ok());
-        assert_eq!(AmountRule::Fixed { amount: eur(0) }.validate().unwrap_err().field, "amount");
+        assert_eq!(
+            AmountRule::Fixed { amount: eur(0) }
+                .validate()
+                .unwrap_err()
+                .field,
+            "amount"
+        );
     }
 }

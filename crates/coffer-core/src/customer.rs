@@ -28,11 +28,14 @@ pub fn validate_contact(reference: &str, email: Option<&str>) -> Result<(), Inva
         return Err(InvalidInput::new("reference", "must not be empty"));
     }
     if let Some(email) = email {
-        let ok = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !email.contains(' '));
+        let ok = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !email.contains(' ')
+        });
         if !ok {
-            return Err(InvalidInput::new("email", format!("'{email}' is not an e-mail address")));
+            return Err(InvalidInput::new(
+                "email",
+                format!("'{email}' is not an e-mail address"),
+            ));
         }
     }
     Ok(())
@@ -45,7 +48,10 @@ mod tests {
     #[test]
     fn rejects_empty_reference_and_bad_email() {
         assert_eq!(validate_contact(" ", None).unwrap_err().field, "reference");
-        assert_eq!(validate_contact("C1", Some("nobody")).unwrap_err().field, "email");
+        assert_eq!(
+            validate_contact("C1", Some("nobody")).unwrap_err().field,
+            "email"
+        );
         assert!(validate_contact("C1", Some("anna@example.fi")).is_ok());
     }
 }

@@ -28,6 +28,7 @@ pub mod stored_credential;
 
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
 pub use charge::{AttemptKind, ChargeAttempt, ChargeState};
+pub use customer::Customer;
 pub use error::InvalidInput;
 pub use ids::*;
 pub use merchant::{Environment, Merchant, ProviderAccount, ProviderKind, SecretRef};

@@ -59,7 +59,10 @@ impl FromStr for ProviderKind {
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                InvalidInput::new("provider", format!("'{s}' is not one of clover, processout, assist, svea"))
+                InvalidInput::new(
+                    "provider",
+                    format!("'{s}' is not one of clover, processout, assist, svea"),
+                )
             })
     }
 }
@@ -90,7 +93,10 @@ impl FromStr for Environment {
         match s.trim().to_ascii_lowercase().as_str() {
             "sandbox" => Ok(Environment::Sandbox),
             "live" => Ok(Environment::Live),
-            _ => Err(InvalidInput::new("environment", format!("'{s}' is not sandbox or live"))),
+            _ => Err(InvalidInput::new(
+                "environment",
+                format!("'{s}' is not sandbox or live"),
+            )),
         }
     }
 }
@@ -160,12 +166,17 @@ impl ProviderAccount {
             }
         };
         match self {
-            ProviderAccount::Clover { merchant_uuid, .. } => non_empty("merchant_uuid", merchant_uuid),
+            ProviderAccount::Clover { merchant_uuid, .. } => {
+                non_empty("merchant_uuid", merchant_uuid)
+            }
             ProviderAccount::ProcessOut { project_id } => non_empty("project_id", project_id),
             ProviderAccount::Assist { merchant_id, login } => {
                 non_empty("merchant_id", merchant_id)?;
                 if !merchant_id.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(InvalidInput::new("merchant_id", "Assist Merchant_ID is a number"));
+                    return Err(InvalidInput::new(
+                        "merchant_id",
+                        "Assist Merchant_ID is a number",
+                    ));
                 }
                 non_empty("login", login)
             }
@@ -174,7 +185,8 @@ impl ProviderAccount {
                 key_generation,
             } => {
                 non_empty("seller_id", seller_id)?;
-                if key_generation.len() != 3 || !key_generation.chars().all(|c| c.is_ascii_digit()) {
+                if key_generation.len() != 3 || !key_generation.chars().all(|c| c.is_ascii_digit())
+                {
                     return Err(InvalidInput::new(
                         "key_generation",
                         format!("'{key_generation}' must be three digits, such as 001"),
@@ -229,9 +241,12 @@ impl Merchant {
 
 /// Parses an IANA time zone name, naming the field when it is unknown.
 pub fn parse_time_zone(name: &str) -> Result<Tz, InvalidInput> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| InvalidInput::new("time_zone", format!("'{name}' is not an IANA time zone such as Europe/Helsinki")))
+    name.trim().parse::<Tz>().map_err(|_| {
+        InvalidInput::new(
+            "time_zone",
+            format!("'{name}' is not an IANA time zone such as Europe/Helsinki"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -243,7 +258,11 @@ mod tests {
         for kind in ProviderKind::ALL {
             assert_eq!(kind.as_str().parse::<ProviderKind>().unwrap(), kind);
         }
-        assert!("paypal".parse::<ProviderKind>().unwrap_err().to_string().starts_with("provider:"));
+        assert!("paypal"
+            .parse::<ProviderKind>()
+            .unwrap_err()
+            .to_string()
+            .starts_with("provider:"));
     }
 
     #[test]
@@ -267,7 +286,10 @@ mod tests {
 
     #[test]
     fn time_zone_errors_name_the_field() {
-        assert_eq!(parse_time_zone("Europe/Minsk").unwrap(), chrono_tz::Europe::Minsk);
+        assert_eq!(
+            parse_time_zone("Europe/Minsk").unwrap(),
+            chrono_tz::Europe::Minsk
+        );
         assert_eq!(parse_time_zone("Mars/Base").unwrap_err().field, "time_zone");
     }
 }

@@ -240,7 +240,11 @@ impl Money {
     /// Fewer decimals than the currency allows are padded ("29" EUR is 2900 cents); more are an
     /// error, never rounded. Surrounding white space is ignored; thousands separators are not
     /// accepted because "1,234" is ambiguous between them and a decimal comma.
-    pub fn parse_with_sign(input: &str, currency: Currency, sign: Sign) -> Result<Money, MoneyError> {
+    pub fn parse_with_sign(
+        input: &str,
+        currency: Currency,
+        sign: Sign,
+    ) -> Result<Money, MoneyError> {
         let text = input.trim();
         if text.is_empty() {
             return Err(MoneyError::Empty);
@@ -312,7 +316,10 @@ impl Money {
     pub fn to_decimal_trimmed(&self, separator: char) -> String {
         if self.minor % self.currency.scale() == 0 {
             let sign = if self.minor < 0 { "-" } else { "" };
-            format!("{sign}{}", (self.minor / self.currency.scale()).unsigned_abs())
+            format!(
+                "{sign}{}",
+                (self.minor / self.currency.scale()).unsigned_abs()
+            )
         } else {
             self.to_decimal(separator)
         }
@@ -380,7 +387,8 @@ mod tests {
     fn refuses_more_decimals_than_the_currency_has() {
         let err = eur("1.234").unwrap_err();
         assert!(
-            err.to_string().contains("3 decimals but EUR allows at most 2"),
+            err.to_string()
+                .contains("3 decimals but EUR allows at most 2"),
             "message names the rule: {err}"
         );
         assert!(matches!(
@@ -397,10 +405,22 @@ mod tests {
         assert!(matches!(eur("1.2.3"), Err(MoneyError::Malformed(_))));
         assert!(matches!(eur(".50"), Err(MoneyError::Malformed(_))));
         assert!(matches!(eur("12."), Err(MoneyError::Malformed(_))));
-        assert!(matches!(eur("1 000"), Err(MoneyError::BadCharacter { found: ' ', .. })));
-        assert!(matches!(eur("12e3"), Err(MoneyError::BadCharacter { found: 'e', .. })));
-        assert!(matches!(eur("99999999999999999999"), Err(MoneyError::Overflow(_))));
-        assert!(matches!(eur("92233720368547758.08"), Err(MoneyError::Overflow(_))));
+        assert!(matches!(
+            eur("1 000"),
+            Err(MoneyError::BadCharacter { found: ' ', .. })
+        ));
+        assert!(matches!(
+            eur("12e3"),
+            Err(MoneyError::BadCharacter { found: 'e', .. })
+        ));
+        assert!(matches!(
+            eur("99999999999999999999"),
+            Err(MoneyError::Overflow(_))
+        ));
+        assert!(matches!(
+            eur("92233720368547758.08"),
+            Err(MoneyError::Overflow(_))
+        ));
         assert_eq!(eur("92233720368547758.07").unwrap().minor, i64::MAX);
     }
 
@@ -413,14 +433,32 @@ mod tests {
 
     #[test]
     fn formats_with_the_currency_exponent() {
-        assert_eq!(Money::from_minor(56810, Currency::EUR).to_decimal(','), "568,10");
+        assert_eq!(
+            Money::from_minor(56810, Currency::EUR).to_decimal(','),
+            "568,10"
+        );
         assert_eq!(Money::from_minor(5, Currency::EUR).to_decimal('.'), "0.05");
-        assert_eq!(Money::from_minor(1500, Currency::JPY).to_decimal('.'), "1500");
+        assert_eq!(
+            Money::from_minor(1500, Currency::JPY).to_decimal('.'),
+            "1500"
+        );
         assert_eq!(Money::from_minor(1, Currency::KWD).to_decimal('.'), "0.001");
-        assert_eq!(Money::from_minor(2900, Currency::BYN).to_decimal_trimmed('.'), "29");
-        assert_eq!(Money::from_minor(499, Currency::BYN).to_decimal_trimmed('.'), "4.99");
-        assert_eq!(Money::from_minor(1234, Currency::USD).to_string(), "12.34 USD");
-        assert_eq!(Money::from_minor(i64::MIN, Currency::EUR).to_decimal('.'), "-92233720368547758.08");
+        assert_eq!(
+            Money::from_minor(2900, Currency::BYN).to_decimal_trimmed('.'),
+            "29"
+        );
+        assert_eq!(
+            Money::from_minor(499, Currency::BYN).to_decimal_trimmed('.'),
+            "4.99"
+        );
+        assert_eq!(
+            Money::from_minor(1234, Currency::USD).to_string(),
+            "12.34 USD"
+        );
+        assert_eq!(
+            Money::from_minor(i64::MIN, Currency::EUR).to_decimal('.'),
+            "-92233720368547758.08"
+        );
     }
 
     #[test]

@@ -46,12 +46,18 @@ pub enum ProviderErrorKind {
 impl ProviderErrorKind {
     /// Whether the money may have moved: the engine must reconcile before anything else.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ProviderErrorKind::UnknownOutcome | ProviderErrorKind::MalformedResponse)
+        matches!(
+            self,
+            ProviderErrorKind::UnknownOutcome | ProviderErrorKind::MalformedResponse
+        )
     }
 
     /// Whether the answer was a decline by the issuer or provider.
     pub fn is_decline(&self) -> bool {
-        matches!(self, ProviderErrorKind::DeclinedHard | ProviderErrorKind::DeclinedSoft)
+        matches!(
+            self,
+            ProviderErrorKind::DeclinedHard | ProviderErrorKind::DeclinedSoft
+        )
     }
 
     /// A short snake_case name, for logs and the ledger.
@@ -110,7 +116,10 @@ impl ProviderError {
 
     /// An unreadable answer.
     pub fn malformed(what: impl fmt::Display) -> ProviderError {
-        ProviderError::new(ProviderErrorKind::MalformedResponse, format!("unreadable provider response: {what}"))
+        ProviderError::new(
+            ProviderErrorKind::MalformedResponse,
+            format!("unreadable provider response: {what}"),
+        )
     }
 }
 

@@ -61,7 +61,11 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Builds a client for `base_url`.
-    pub fn new(provider: ProviderKind, base_url: &str, policy: HttpPolicy) -> Result<HttpClient, ProviderError> {
+    pub fn new(
+        provider: ProviderKind,
+        base_url: &str,
+        policy: HttpPolicy,
+    ) -> Result<HttpClient, ProviderError> {
         let parsed = url::Url::parse(base_url).map_err(|e| {
             ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
@@ -83,7 +87,12 @@ impl HttpClient {
             .timeout(policy.request_timeout)
             .user_agent(concat!("Coffer/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ProviderError::new(ProviderErrorKind::Unavailable, format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    format!("cannot build HTTP client: {e}"),
+                )
+            })?;
         Ok(HttpClient {
             inner,
             base: base_url.trim_end_matches('/').to_string(),
@@ -106,7 +115,11 @@ impl HttpClient {
     ///
     /// Returns the response for every status but 429 (retried, then `RateLimited`) and, for
     /// resendable calls, 502/503/504 (retried, then returned). The caller maps the status.
-    pub async fn send(&self, resend: Resend, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response, ProviderError> {
+    pub async fn send(
+        &self,
+        resend: Resend,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, ProviderError> {
         let mut delay = self.policy.backoff;
         let mut tries = 0;
         loop {
@@ -135,7 +148,9 @@ impl HttpClient {
                     }
                     let gateway = matches!(
                         status,
-                        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+                        StatusCode::BAD_GATEWAY
+                            | StatusCode::SERVICE_UNAVAILABLE
+                            | StatusCode::GATEWAY_TIMEOUT
                     );
                     if gateway && resend != Resend::Once && !last_try {
                         tokio::time::sleep(delay).await;
@@ -156,9 +171,15 @@ impl HttpClient {
                         continue;
                     }
                     return Err(if never_sent {
-                        ProviderError::new(ProviderErrorKind::Unavailable, format!("cannot reach {}", self.provider))
+                        ProviderError::new(
+                            ProviderErrorKind::Unavailable,
+                            format!("cannot reach {}", self.provider),
+                        )
                     } else if resend == Resend::Safe {
-                        ProviderError::new(ProviderErrorKind::Unavailable, format!("{} did not answer", self.provider))
+                        ProviderError::new(
+                            ProviderErrorKind::Unavailable,
+                            format!("{} did not answer", self.provider),
+                        )
                     } else {
                         ProviderError::new(
                             ProviderErrorKind::UnknownOutcome,

@@ -269,7 +269,11 @@ pub trait Provider: Send + Sync {
     async fn check_credentials(&self) -> Result<(), ProviderError>;
 
     /// One page of customers, from `cursor` (`None` for the first page).
-    async fn list_customers(&self, cursor: Option<String>, limit: u32) -> Result<Page<RemoteCustomer>, ProviderError>;
+    async fn list_customers(
+        &self,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<Page<RemoteCustomer>, ProviderError>;
 
     /// The cards stored for one customer.
     async fn cards_of(&self, customer: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError>;
@@ -279,7 +283,10 @@ pub trait Provider: Send + Sync {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError>;
 
     /// Finds a charge by its key or order id; `Ok(None)` when the provider never saw it.
-    async fn find_charge(&self, lookup: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError>;
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError>;
 
     /// Refunds or cancels a made charge, fully or partly.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError>;
@@ -303,7 +310,10 @@ pub trait Provider: Send + Sync {
 }
 
 /// Builds the client for a merchant account. The one place that matches on the provider.
-pub fn connect(merchant: &Merchant, secret: SecretString) -> Result<Box<dyn Provider>, ProviderError> {
+pub fn connect(
+    merchant: &Merchant,
+    secret: SecretString,
+) -> Result<Box<dyn Provider>, ProviderError> {
     Ok(match merchant.provider() {
         ProviderKind::Clover => Box::new(clover::CloverClient::new(merchant, secret)?),
         ProviderKind::ProcessOut => Box::new(processout::ProcessOutClient::new(merchant, secret)?),

@@ -101,7 +101,17 @@ impl Faults {
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = update.$f { c.$f = v; })* };
         }
-        set!(latency_ms, error_rate, rate_limit_rate, retry_after_secs, drop_rate, error_next, rate_limit_next, drop_next, timeout_ms);
+        set!(
+            latency_ms,
+            error_rate,
+            rate_limit_rate,
+            retry_after_secs,
+            drop_rate,
+            error_next,
+            rate_limit_next,
+            drop_next,
+            timeout_ms
+        );
         c.clone()
     }
 
@@ -119,7 +129,12 @@ impl Faults {
     }
 
     fn roll(&self, percent: u8) -> bool {
-        percent > 0 && self.rng.lock().map(|mut r| r.gen_range(0..100u8) < percent).unwrap_or(false)
+        percent > 0
+            && self
+                .rng
+                .lock()
+                .map(|mut r| r.gen_range(0..100u8) < percent)
+                .unwrap_or(false)
     }
 
     fn decide(&self) -> (Duration, Decision) {
@@ -137,14 +152,21 @@ impl Faults {
             c.drop_next -= 1;
             Decision::Pass { drop: true }
         } else {
-            let (rl, er, dr, ra) = (c.rate_limit_rate, c.error_rate, c.drop_rate, c.retry_after_secs);
+            let (rl, er, dr, ra) = (
+                c.rate_limit_rate,
+                c.error_rate,
+                c.drop_rate,
+                c.retry_after_secs,
+            );
             drop(c);
             if self.roll(rl) {
                 Decision::RateLimited(ra)
             } else if self.roll(er) {
                 Decision::Unavailable
             } else {
-                Decision::Pass { drop: self.roll(dr) }
+                Decision::Pass {
+                    drop: self.roll(dr),
+                }
             }
         };
         (latency, decision)

@@ -44,6 +44,7 @@ pub use seed::{CardBehaviour, Seed};
 
 /// What an emulator needs from the process around it.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // read by the emulators, which land with issue #3
 pub(crate) struct Ctx {
     /// Processed payments, shared by all emulators.
     pub ledger: Arc<Ledger>,
@@ -53,6 +54,7 @@ pub(crate) struct Ctx {
     pub base_url: String,
 }
 
+#[allow(dead_code)]
 impl Ctx {
     /// The emulator's clock.
     pub fn now(&self) -> DateTime<Utc> {
@@ -219,14 +221,19 @@ pub enum SandboxError {
 impl Sandbox {
     /// Binds, seeds (or restores the state file) and serves on the current tokio runtime.
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let listener = TcpListener::bind(config.listen).await.map_err(|source| SandboxError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(|source| SandboxError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| SandboxError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Listen {
+                addr: config.listen,
+                source,
+            })?;
         let root = format!("http://{addr}");
         let ledger = Arc::new(Ledger::default());
         let faults = Arc::new(Faults::new(config.faults.clone()));
@@ -247,10 +254,12 @@ impl Sandbox {
         if let (Some(state), Some(path)) = (restored, &config.state_file) {
             for emulator in &emulators {
                 if let Some(snapshot) = state.emulators.get(emulator.kind().as_str()) {
-                    emulator.restore(snapshot.clone()).map_err(|reason| SandboxError::State {
-                        path: path.clone(),
-                        reason,
-                    })?;
+                    emulator
+                        .restore(snapshot.clone())
+                        .map_err(|reason| SandboxError::State {
+                            path: path.clone(),
+                            reason,
+                        })?;
                 }
             }
             ledger.replace(state.ledger);
@@ -337,14 +346,24 @@ fn app(shared: Shared) -> Router {
         let routes = emulator
             .clone()
             .router()
-            .layer(middleware::from_fn_with_state(shared.faults.clone(), faults::inject))
-            .layer(middleware::from_fn_with_state(shared.dirty.clone(), mark_dirty));
+            .layer(middleware::from_fn_with_state(
+                shared.faults.clone(),
+                faults::inject,
+            ))
+            .layer(middleware::from_fn_with_state(
+                shared.dirty.clone(),
+                mark_dirty,
+            ));
         router = router.nest(&format!("/{kind}"), routes);
     }
     router
 }
 
-async fn mark_dirty(State(dirty): State<Arc<AtomicBool>>, request: Request, next: Next) -> Response {
+async fn mark_dirty(
+    State(dirty): State<Arc<AtomicBool>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let writes = request.method() != Method::GET;
     let response = next.run(request).await;
     if writes {
@@ -364,7 +383,13 @@ fn admin_routes(shared: Shared) -> Router {
 }
 
 async fn admin_merchants(State(shared): State<Shared>) -> Json<Vec<SandboxMerchant>> {
-    Json(shared.emulators.iter().flat_map(|e| e.merchants()).collect())
+    Json(
+        shared
+            .emulators
+            .iter()
+            .flat_map(|e| e.merchants())
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -397,7 +422,10 @@ async fn admin_faults(State(shared): State<Shared>) -> Json<FaultConfig> {
     Json(shared.faults.get())
 }
 
-async fn admin_set_faults(State(shared): State<Shared>, Json(update): Json<faults::FaultUpdate>) -> Json<FaultConfig> {
+async fn admin_set_faults(
+    State(shared): State<Shared>,
+    Json(update): Json<faults::FaultUpdate>,
+) -> Json<FaultConfig> {
     Json(shared.faults.update(update))
 }
 
@@ -427,21 +455,28 @@ async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<
         let app = app.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let app = app.clone();
-                async move {
-                    let response = app
-                        .oneshot(request.map(axum::body::Body::new))
-                        .await
-                        .unwrap_or_else(|never| match never {});
-                    if response.extensions().get::<faults::DropConnection>().is_some() {
-                        Err(DroppedOnPurpose)
-                    } else {
-                        Ok(response)
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let app = app.clone();
+                    async move {
+                        let response = app
+                            .oneshot(request.map(axum::body::Body::new))
+                            .await
+                            .unwrap_or_else(|never| match never {});
+                        if response
+                            .extensions()
+                            .get::<faults::DropConnection>()
+                            .is_some()
+                        {
+                            Err(DroppedOnPurpose)
+                        } else {
+                            Ok(response)
+                        }
                     }
-                }
-            });
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
                 _ = stopped.changed() => {}

@@ -96,13 +96,35 @@ pub struct DemoCard {
 }
 
 const FIRST: [&str; 24] = [
-    "Anna", "Mikko", "Olga", "Erik", "Sofia", "Jonas", "Maria", "Pavel", "Elena", "Lars", "Aino", "Dmitri", "Hanna",
-    "Oskar", "Irina", "Juha", "Liisa", "Nils", "Tatiana", "Ville", "Emma", "Sergei", "Kaisa", "Viktor",
+    "Anna", "Mikko", "Olga", "Erik", "Sofia", "Jonas", "Maria", "Pavel", "Elena", "Lars", "Aino",
+    "Dmitri", "Hanna", "Oskar", "Irina", "Juha", "Liisa", "Nils", "Tatiana", "Ville", "Emma",
+    "Sergei", "Kaisa", "Viktor",
 ];
 const LAST: [&str; 24] = [
-    "Virtanen", "Korhonen", "Ivanova", "Lindqvist", "Nieminen", "Petrov", "Makinen", "Johansson", "Smirnova",
-    "Hamalainen", "Kowalski", "Laine", "Novak", "Heikkinen", "Berg", "Sokolova", "Koskinen", "Andersen", "Jarvinen",
-    "Kuznetsov", "Lehtonen", "Nilsson", "Salo", "Morozova",
+    "Virtanen",
+    "Korhonen",
+    "Ivanova",
+    "Lindqvist",
+    "Nieminen",
+    "Petrov",
+    "Makinen",
+    "Johansson",
+    "Smirnova",
+    "Hamalainen",
+    "Kowalski",
+    "Laine",
+    "Novak",
+    "Heikkinen",
+    "Berg",
+    "Sokolova",
+    "Koskinen",
+    "Andersen",
+    "Jarvinen",
+    "Kuznetsov",
+    "Lehtonen",
+    "Nilsson",
+    "Salo",
+    "Morozova",
 ];
 /// (brand, BIN, bank)
 const CARDS: [(&str, &str, &str); 12] = [
@@ -165,13 +187,18 @@ fn last4_of(behaviour: CardBehaviour) -> Option<&'static str> {
 
 /// The customers of merchant `merchant_key` (e.g. "clover/1"), deterministic in the key and
 /// index. Customers are generated lazily so 100,000 of them cost no up-front time.
-pub fn customers<'a>(seed: &'a Seed, merchant_key: &'a str) -> impl Iterator<Item = DemoCustomer> + 'a {
+pub fn customers<'a>(
+    seed: &'a Seed,
+    merchant_key: &'a str,
+) -> impl Iterator<Item = DemoCustomer> + 'a {
     (0..seed.customers).map(move |index| customer(seed, merchant_key, index))
 }
 
 /// One customer; see [`customers`].
 pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
-    let mut rng = SmallRng::seed_from_u64(fnv(merchant_key) ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = SmallRng::seed_from_u64(
+        fnv(merchant_key) ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    );
     let special = SPECIAL.get(index).copied();
     let first = FIRST[rng.gen_range(0..FIRST.len())];
     let last = LAST[rng.gen_range(0..LAST.len())];
@@ -185,12 +212,24 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
         name.rsplit(' ').next().unwrap_or("y").to_ascii_lowercase(),
         index
     );
-    let phone = format!("+358 40 {:03} {:04}", rng.gen_range(0..1000), index % 10_000);
-    let count = if special.is_some() { 1 } else { rng.gen_range(1..=3) };
+    let phone = format!(
+        "+358 40 {:03} {:04}",
+        rng.gen_range(0..1000),
+        index % 10_000
+    );
+    let count = if special.is_some() {
+        1
+    } else {
+        rng.gen_range(1..=3)
+    };
     let cards = (0..count)
         .map(|n| {
             let (brand, bin, bank) = CARDS[rng.gen_range(0..CARDS.len())];
-            let behaviour = if n == 0 { special.unwrap_or(CardBehaviour::Approve) } else { CardBehaviour::Approve };
+            let behaviour = if n == 0 {
+                special.unwrap_or(CardBehaviour::Approve)
+            } else {
+                CardBehaviour::Approve
+            };
             let mut last4 = format!("{:04}", rng.gen_range(1000..10_000));
             if let Some(fixed) = last4_of(behaviour) {
                 last4 = fixed.to_string();
@@ -226,8 +265,9 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
 }
 
 fn fnv(text: &str) -> u64 {
-    text.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -251,13 +291,22 @@ mod tests {
         assert!(a.iter().all(|c| (1..=3).contains(&c.cards.len())));
         let expired = cards
             .iter()
-            .filter(|c| NaiveDate::from_ymd_opt(c.exp_year, c.exp_month, 1).unwrap() < NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())
+            .filter(|c| {
+                NaiveDate::from_ymd_opt(c.exp_year, c.exp_month, 1).unwrap()
+                    < NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+            })
             .count();
         assert!(expired > 0, "some cards are expired");
-        assert!(cards.iter().any(|c| !c.has_initial), "some cards lack an initial CIT");
+        assert!(
+            cards.iter().any(|c| !c.has_initial),
+            "some cards lack an initial CIT"
+        );
         let brands: std::collections::HashSet<_> = cards.iter().map(|c| c.brand).collect();
         assert!(brands.len() >= 4, "brands vary: {brands:?}");
         assert_eq!(a[1].cards[0].behaviour, CardBehaviour::HardDecline);
-        assert_eq!(behaviour_of_last4(&a[1].cards[0].last4), CardBehaviour::HardDecline);
+        assert_eq!(
+            behaviour_of_last4(&a[1].cards[0].last4),
+            CardBehaviour::HardDecline
+        );
     }
 }

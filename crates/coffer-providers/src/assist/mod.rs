@@ -27,13 +27,39 @@ impl Provider for AssistClient {
         ProviderKind::ALL[0]
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities { lists_customers: false, cards_by_customer: false, idempotency_key: false, partial_refunds: false, initial_needs_card_page: false, currencies: vec![], note: "" }
+        Capabilities {
+            lists_customers: false,
+            cards_by_customer: false,
+            idempotency_key: false,
+            partial_refunds: false,
+            initial_needs_card_page: false,
+            currencies: vec![],
+            note: "",
+        }
     }
-    async fn check_credentials(&self) -> Result<(), ProviderError> { Err(todo()) }
-    async fn list_customers(&self, _c: Option<String>, _l: u32) -> Result<Page<RemoteCustomer>, ProviderError> { Err(todo()) }
-    async fn cards_of(&self, _c: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> { Err(todo()) }
-    async fn charge(&self, _r: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> { Err(todo()) }
-    async fn find_charge(&self, _l: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> { Err(todo()) }
-    async fn refund(&self, _r: &RefundRequest) -> Result<RefundOutcome, ProviderError> { Err(todo()) }
-    async fn record_initial(&self, _r: &InitialRequest) -> Result<InitialStep, ProviderError> { Err(todo()) }
+    async fn check_credentials(&self) -> Result<(), ProviderError> {
+        Err(todo())
+    }
+    async fn list_customers(
+        &self,
+        _c: Option<String>,
+        _l: u32,
+    ) -> Result<Page<RemoteCustomer>, ProviderError> {
+        Err(todo())
+    }
+    async fn cards_of(&self, _c: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> {
+        Err(todo())
+    }
+    async fn charge(&self, _r: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        Err(todo())
+    }
+    async fn find_charge(&self, _l: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
+        Err(todo())
+    }
+    async fn refund(&self, _r: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
+        Err(todo())
+    }
+    async fn record_initial(&self, _r: &InitialRequest) -> Result<InitialStep, ProviderError> {
+        Err(todo())
+    }
 }

@@ -4,7 +4,11 @@ use coffer_sandbox::{Sandbox, SandboxConfig};
 async fn admin_api_answers_and_faults_can_be_set_at_run_time() {
     let sandbox = Sandbox::start(SandboxConfig::demo(5)).await.unwrap();
     let http = reqwest::Client::new();
-    let health = http.get(format!("{}/health", sandbox.urls.admin)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/health", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let set = http
         .put(format!("{}/faults", sandbox.urls.admin))
@@ -13,7 +17,10 @@ async fn admin_api_answers_and_faults_can_be_set_at_run_time() {
         .await
         .unwrap();
     let knobs: serde_json::Value = set.json().await.unwrap();
-    assert_eq!(knobs["rate_limit_next"], 2, "the update is applied and echoed");
+    assert_eq!(
+        knobs["rate_limit_next"], 2,
+        "the update is applied and echoed"
+    );
     assert_eq!(knobs["latency_ms"], 5);
     let charges: Vec<serde_json::Value> = http
         .get(format!("{}/charges", sandbox.urls.admin))

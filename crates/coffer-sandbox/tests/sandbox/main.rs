@@ -1,3 +1,4 @@
 //! The sandbox over real HTTP: one module per emulator, plus the shared admin API and faults.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod admin;

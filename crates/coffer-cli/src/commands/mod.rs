@@ -1,0 +1,13 @@
+//! One module per subcommand, named as the engine's use cases.
+
+pub mod audit;
+pub mod sandbox;
+
+use std::path::PathBuf;
+
+use coffer_engine::Engine;
+
+/// Opens the engine on the chosen profile.
+pub fn engine(data_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
+    Ok(Engine::builder().data_dir(data_dir).open()?)
+}

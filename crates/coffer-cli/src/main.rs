@@ -1,0 +1,96 @@
+//! `coffer`: Coffer without a window, for cron, scripts and the sandboxes.
+//!
+//! Every subcommand is one call into `coffer_engine::Engine`. `--json` prints the engine's view
+//! as JSON, or the `{kind, message}` envelope on failure. Exit codes are stable:
+//! 0 ok, 1 error, 2 usage or invalid input, 3 refused by a rule, 4 declined by the provider.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coffer_engine::{EngineError, ErrorKind};
+
+/// Coffer: card-on-file back office.
+#[derive(Parser)]
+#[command(name = "coffer", version, about, propagate_version = true)]
+struct Cli {
+    /// Profile directory (default: $COFFER_DATA_DIR, else the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The append-only audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Run the four provider sandboxes on loopback until killed.
+    Sandbox(commands::sandbox::SandboxArgs),
+}
+
+/// Exit codes, documented in the README.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::PolicyRefused => 3,
+        ErrorKind::DeclinedHard | ErrorKind::DeclinedSoft => 4,
+        _ => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("COFFER_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let json = cli.json;
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let engine_error = error.downcast_ref::<EngineError>();
+            let kind = engine_error
+                .map(EngineError::kind)
+                .unwrap_or(ErrorKind::Internal);
+            if json {
+                let envelope = match engine_error {
+                    Some(e) => serde_json::to_value(e.envelope()),
+                    None => serde_json::to_value(
+                        serde_json::json!({"kind": "internal", "message": format!("{error:#}")}),
+                    ),
+                };
+                println!("{}", envelope.unwrap_or_default());
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(exit_code(kind))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let out = output::Output { json: cli.json };
+    match cli.command {
+        Command::Audit(cmd) => commands::audit::run(cmd, cli.data_dir, out).await,
+        Command::Sandbox(args) => commands::sandbox::run(args, out).await,
+    }
+}

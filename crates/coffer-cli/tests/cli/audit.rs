@@ -1,0 +1,56 @@
+use chrono::Utc;
+use coffer_core::audit::NewAuditEvent;
+use coffer_store::Store;
+
+use crate::{coffer, stdout_json};
+
+fn write_events(dir: &std::path::Path, n: i64) {
+    let mut store = Store::open(&dir.join("coffer.db")).unwrap();
+    for i in 1..=n {
+        store
+            .append_audit(NewAuditEvent {
+                at: Utc::now(),
+                actor: "test".into(),
+                merchant_id: Some(1),
+                action: "merchant_added".into(),
+                subject: format!("merchant:{i}"),
+                details: "{}".into(),
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn verify_reports_an_intact_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    write_events(dir.path(), 3);
+    let out = coffer(dir.path(), &["--json", "audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = stdout_json(&out);
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["verified"], 3);
+    let list = stdout_json(&coffer(dir.path(), &["--json", "audit", "list"]));
+    assert_eq!(list.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn verify_finds_a_row_edited_by_hand_with_sqlite_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    write_events(dir.path(), 4);
+    let raw = rusqlite::Connection::open(dir.path().join("coffer.db")).unwrap();
+    raw.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'merchant:99' WHERE seq = 3;")
+        .unwrap();
+    drop(raw);
+    let out = coffer(dir.path(), &["--json", "audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "a broken chain is a failure");
+    let v = stdout_json(&out);
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["broken_at"], 3, "the edited event is named");
+    let human = coffer(dir.path(), &["audit", "verify"]);
+    assert_eq!(human.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("broken at event 3"));
+}

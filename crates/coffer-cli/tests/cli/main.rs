@@ -1,0 +1,29 @@
+//! The real `coffer` binary, run as a user or a script would.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
+
+mod audit;
+mod basics;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `coffer --data-dir DIR ARGS…`.
+pub fn coffer(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("COFFER_DATA_DIR")
+        .output()
+        .expect("the coffer binary runs")
+}
+
+pub fn stdout_json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}

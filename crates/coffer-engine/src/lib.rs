@@ -1,0 +1,126 @@
+//! The use cases the CLI and the desktop app call. Both are thin: every command is one call
+//! into an [`Engine`] method of the same name.
+//!
+//! The engine owns the wiring: the store (blocking rusqlite, reached through
+//! `spawn_blocking`), the clock, the keyring, the provider clients. It is a cheap `Clone`
+//! (an `Arc` inside) so the desktop shell can `manage` one and hand it to every command.
+
+pub mod audit;
+pub mod config;
+pub mod error;
+pub mod views;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use coffer_core::audit::NewAuditEvent;
+use coffer_core::clock::{Clock, SystemClock};
+use coffer_store::Store;
+
+pub use error::{EngineError, EngineResult, ErrorEnvelope, ErrorKind};
+
+/// The use cases.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Mutex<Store>,
+    clock: Arc<dyn Clock>,
+    data_dir: PathBuf,
+    actor: String,
+}
+
+/// How to open an engine.
+pub struct EngineBuilder {
+    data_dir: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Engine {
+    /// Starts building an engine with the system clock and the default profile directory.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder {
+            data_dir: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The profile directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Runs blocking store work off the async runtime.
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> EngineResult<T> + Send + 'static,
+    ) -> EngineResult<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = inner.store.lock().map_err(|_| {
+                EngineError::new(
+                    ErrorKind::Internal,
+                    "the store lock was poisoned by a crash",
+                )
+            })?;
+            work(&mut store)
+        })
+        .await
+        .map_err(|e| EngineError::new(ErrorKind::Internal, format!("store task failed: {e}")))?
+    }
+
+    /// An audit event stamped with now and the OS user; the caller appends it.
+    pub(crate) fn audit_event(
+        &self,
+        merchant_id: Option<i64>,
+        action: &str,
+        subject: String,
+        details: serde_json::Value,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            at: self.inner.clock.now(),
+            actor: self.inner.actor.clone(),
+            merchant_id,
+            action: action.to_string(),
+            subject,
+            details: details.to_string(),
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Uses this profile directory instead of the default.
+    pub fn data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.data_dir = dir;
+        self
+    }
+
+    /// Uses this clock (tests, `--date`).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Opens the profile's database, upgrading its schema (a copy of an older file is kept).
+    pub fn open(self) -> EngineResult<Engine> {
+        let data_dir = config::data_dir(self.data_dir.as_deref())?;
+        let store = Store::open(&config::database_path(&data_dir))?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                clock: self.clock,
+                data_dir,
+                actor: os_user(),
+            }),
+        })
+    }
+}
+
+fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,306 @@
+//! The stored-card cache. Sync owns the display columns (brand, last4, BIN, bank, expiry, active);
+//! Coffer owns consent, the initial transaction and flags, which a re-sync never touches.
+
+use chrono::{DateTime, Utc};
+use coffer_core::{
+    Bin, Card, CardBrand, CardExpiry, CardId, CardToken, Consent, Currency, CustomerId,
+    InitialTransaction, Last4, MerchantId, Money, ProviderRef,
+};
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::error::{StoreError, StoreResult};
+use crate::{instant, millis, Store};
+
+/// The provider's view of a card, as sync writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFields {
+    /// Token.
+    pub token: CardToken,
+    /// Brand.
+    pub brand: CardBrand,
+    /// Last four.
+    pub last4: Last4,
+    /// BIN.
+    pub bin: Option<Bin>,
+    /// Bank.
+    pub bank: Option<String>,
+    /// Expiry.
+    pub expiry: CardExpiry,
+    /// Usable at the provider.
+    pub active: bool,
+    /// Needs a CVC.
+    pub needs_cvc: bool,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// A new row.
+    Inserted,
+    /// An existing row whose fields changed.
+    Updated,
+    /// Nothing changed.
+    Unchanged,
+}
+
+pub(crate) const CARD_COLUMNS: &str = "k.id, k.merchant_id, k.customer_id, k.token, k.brand, k.last4, k.bin, k.bank, k.exp_year, k.exp_month, \
+     k.active, k.needs_cvc, k.consent_at, k.consent_terms, k.initial_ref, k.initial_amount_minor, k.initial_currency, k.initial_at";
+
+pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreError>> {
+    let id: i64 = row.get(0)?;
+    let brand: String = row.get(4)?;
+    let last4: String = row.get(5)?;
+    let bin: Option<String> = row.get(6)?;
+    let exp_year: i32 = row.get(8)?;
+    let exp_month: u32 = row.get(9)?;
+    let consent_at: Option<i64> = row.get(12)?;
+    let consent_terms: Option<String> = row.get(13)?;
+    let initial_ref: Option<String> = row.get(14)?;
+    let initial_amount: Option<i64> = row.get(15)?;
+    let initial_currency: Option<String> = row.get(16)?;
+    let initial_at: Option<i64> = row.get(17)?;
+    let merchant_id = MerchantId(row.get(1)?);
+    let customer_id = CustomerId(row.get(2)?);
+    let token = CardToken(row.get(3)?);
+    let bank: Option<String> = row.get(7)?;
+    let active: bool = row.get(10)?;
+    let needs_cvc: bool = row.get(11)?;
+    let corrupt = |e: coffer_core::InvalidInput| StoreError::Corrupt(format!("card {id}: {e}"));
+    Ok((|| {
+        let consent = match (consent_at, consent_terms) {
+            (Some(at), Some(terms)) => Some(Consent {
+                given_at: instant(at)?,
+                terms,
+            }),
+            _ => None,
+        };
+        let initial = match (initial_ref, initial_at) {
+            (Some(reference), Some(at)) => Some(InitialTransaction {
+                reference: ProviderRef(reference),
+                amount: match (initial_amount, initial_currency) {
+                    (Some(minor), Some(code)) => Some(Money::from_minor(
+                        minor,
+                        Currency::from_code(&code)
+                            .map_err(|e| corrupt(e.in_field("initial_currency")))?,
+                    )),
+                    _ => None,
+                },
+                at: instant(at)?,
+            }),
+            _ => None,
+        };
+        Ok(Card {
+            id: CardId(id),
+            merchant_id,
+            customer_id,
+            token,
+            brand: CardBrand::from_name(&brand),
+            last4: Last4::new(&last4).map_err(corrupt)?,
+            bin: bin.as_deref().map(Bin::new).transpose().map_err(corrupt)?,
+            bank,
+            expiry: CardExpiry::new(exp_year, exp_month).map_err(corrupt)?,
+            active,
+            needs_cvc,
+            consent,
+            initial,
+        })
+    })())
+}
+
+impl Store {
+    /// Inserts or updates a card by `(merchant, token)`, leaving Coffer's own columns alone.
+    pub fn upsert_card(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        card: &CardFields,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CardId, Upsert)> {
+        type Existing = (
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i32,
+            u32,
+            bool,
+            bool,
+        );
+        let existing: Option<Existing> = self
+            .conn()
+            .query_row(
+                "SELECT id, customer_id, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc FROM cards WHERE merchant_id = ?1 AND token = ?2",
+                params![merchant.0, card.token.0],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let bin = card.bin.as_ref().map(|b| b.as_str().to_string());
+        match existing {
+            Some((
+                id,
+                customer_id,
+                brand,
+                last4,
+                old_bin,
+                bank,
+                year,
+                month,
+                active,
+                needs_cvc,
+            )) => {
+                let same = customer_id == customer.0
+                    && brand == card.brand.name()
+                    && last4 == card.last4.as_str()
+                    && old_bin == bin
+                    && bank == card.bank
+                    && year == card.expiry.year
+                    && month == card.expiry.month
+                    && active == card.active
+                    && needs_cvc == card.needs_cvc;
+                if same {
+                    self.conn().execute(
+                        "UPDATE cards SET synced_at = ?2 WHERE id = ?1",
+                        params![id, millis(now)],
+                    )?;
+                    return Ok((CardId(id), Upsert::Unchanged));
+                }
+                self.conn().execute(
+                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7, exp_month = ?8,
+                            active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10, synced_at = ?11 WHERE id = ?1",
+                    params![
+                        id,
+                        customer.0,
+                        card.brand.name(),
+                        card.last4.as_str(),
+                        bin,
+                        card.bank,
+                        card.expiry.year,
+                        card.expiry.month,
+                        card.active,
+                        card.needs_cvc,
+                        millis(now)
+                    ],
+                )?;
+                Ok((CardId(id), Upsert::Updated))
+            }
+            None => {
+                self.conn().execute(
+                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, synced_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        merchant.0,
+                        customer.0,
+                        card.token.0,
+                        card.brand.name(),
+                        card.last4.as_str(),
+                        bin,
+                        card.bank,
+                        card.expiry.year,
+                        card.expiry.month,
+                        card.active,
+                        card.needs_cvc,
+                        millis(now)
+                    ],
+                )?;
+                Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted))
+            }
+        }
+    }
+
+    /// Marks inactive every active card of `merchant` (or of one customer) that the sync which
+    /// started at `sync_started` did not see. Nothing is deleted: contracts and the ledger
+    /// still point at these rows. Returns how many were deactivated.
+    pub fn deactivate_unseen_cards(
+        &self,
+        merchant: MerchantId,
+        customer: Option<CustomerId>,
+        sync_started: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "UPDATE cards SET active = 0 WHERE merchant_id = ?1 AND active = 1 AND (?2 IS NULL OR customer_id = ?2)
+               AND (synced_at IS NULL OR synced_at < ?3)",
+            params![merchant.0, customer.map(|c| c.0), millis(sync_started)],
+        )?)
+    }
+
+    /// One card.
+    pub fn card(&self, id: CardId) -> StoreResult<Card> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {CARD_COLUMNS} FROM cards k WHERE k.id = ?1"),
+                [id.0],
+                read_card,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("card {id}"),
+            })?
+    }
+
+    /// The cards of one customer.
+    pub fn cards_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<Card>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {CARD_COLUMNS} FROM cards k WHERE k.customer_id = ?1 ORDER BY k.id"
+        ))?;
+        let rows = stmt.query_map([customer.0], read_card)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    /// Records the cardholder's consent to merchant-initiated charges.
+    pub fn set_card_consent(&self, card: CardId, consent: &Consent) -> StoreResult<()> {
+        let changed = self.conn().execute(
+            "UPDATE cards SET consent_at = ?2, consent_terms = ?3 WHERE id = ?1",
+            params![card.0, millis(consent.given_at), consent.terms],
+        )?;
+        found(changed, card)
+    }
+
+    /// Records the initial cardholder-initiated transaction later MITs link to.
+    pub fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()> {
+        let changed = self.conn().execute(
+            "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5 WHERE id = ?1",
+            params![
+                card.0,
+                initial.reference.0,
+                initial.amount.map(|m| m.minor),
+                initial.amount.map(|m| m.currency.code()),
+                millis(initial.at)
+            ],
+        )?;
+        found(changed, card)
+    }
+
+    /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
+    pub fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
+        let changed = self.conn().execute(
+            "UPDATE cards SET flagged_reason = ?2, active = 0 WHERE id = ?1",
+            params![card.0, reason],
+        )?;
+        found(changed, card)
+    }
+}
+
+fn found(changed: usize, card: CardId) -> StoreResult<()> {
+    if changed == 0 {
+        Err(StoreError::NotFound {
+            what: format!("card {card}"),
+        })
+    } else {
+        Ok(())
+    }
+}

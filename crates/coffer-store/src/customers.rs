@@ -1,0 +1,166 @@
+//! The provider-customer cache, plus customers Coffer registers itself (Assist and Svea have no
+//! customer listing: Coffer is the register there).
+
+use chrono::{DateTime, Utc};
+use coffer_core::{Customer, CustomerId, CustomerRef, MerchantId};
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::error::{StoreError, StoreResult};
+use crate::{millis, Store};
+
+/// Where a customer row came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerOrigin {
+    /// Pulled from the provider.
+    Sync,
+    /// Created or imported in Coffer.
+    Coffer,
+}
+
+impl CustomerOrigin {
+    fn as_str(self) -> &'static str {
+        match self {
+            CustomerOrigin::Sync => "sync",
+            CustomerOrigin::Coffer => "coffer",
+        }
+    }
+}
+
+/// A customer's fields as written by sync or by the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerFields {
+    /// The provider's reference.
+    pub reference: CustomerRef,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "c.id, c.merchant_id, c.reference, c.name, c.email, c.phone";
+
+pub(crate) fn read_customer(row: &Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: CustomerId(row.get(0)?),
+        merchant_id: MerchantId(row.get(1)?),
+        reference: CustomerRef(row.get(2)?),
+        name: row.get(3)?,
+        email: row.get(4)?,
+        phone: row.get(5)?,
+    })
+}
+
+impl Store {
+    /// Inserts or updates a customer by `(merchant, reference)`; returns its id and whether
+    /// anything changed.
+    pub fn upsert_customer(
+        &self,
+        merchant: MerchantId,
+        fields: &CustomerFields,
+        origin: CustomerOrigin,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CustomerId, bool)> {
+        let existing: Option<(i64, String, Option<String>, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT id, name, email, phone FROM customers WHERE merchant_id = ?1 AND reference = ?2",
+                params![merchant.0, fields.reference.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((id, name, email, phone)) => {
+                let changed = name != fields.name || email != fields.email || phone != fields.phone;
+                if changed {
+                    self.conn().execute(
+                        "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
+                        params![id, fields.name, fields.email, fields.phone, millis(now)],
+                    )?;
+                } else {
+                    self.conn().execute(
+                        "UPDATE customers SET synced_at = ?2 WHERE id = ?1",
+                        params![id, millis(now)],
+                    )?;
+                }
+                Ok((CustomerId(id), changed))
+            }
+            None => {
+                self.conn().execute(
+                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        merchant.0,
+                        fields.reference.0,
+                        fields.name,
+                        fields.email,
+                        fields.phone,
+                        origin.as_str(),
+                        millis(now)
+                    ],
+                )?;
+                Ok((CustomerId(self.conn().last_insert_rowid()), true))
+            }
+        }
+    }
+
+    /// Inserts customers created in Coffer, all or none: a duplicate reference aborts the lot.
+    pub fn insert_register_customers(
+        &mut self,
+        merchant: MerchantId,
+        customers: &[CustomerFields],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<CustomerId>> {
+        self.transaction(|tx| {
+            let mut ids = Vec::with_capacity(customers.len());
+            let mut stmt = tx.prepare(
+                "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, 'coffer', ?6)",
+            )?;
+            for c in customers {
+                stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now)])
+                    .map_err(|e| StoreError::unique(e, format!("customer reference '{}' already exists", c.reference)))?;
+                ids.push(CustomerId(tx.last_insert_rowid()));
+            }
+            Ok(ids)
+        })
+    }
+
+    /// One customer.
+    pub fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1"),
+                [id.0],
+                read_customer,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("customer {id}"),
+            })
+    }
+
+    /// The references of every customer of a merchant (for per-customer card refresh).
+    pub fn customer_refs(
+        &self,
+        merchant: MerchantId,
+    ) -> StoreResult<Vec<(CustomerId, CustomerRef)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, reference FROM customers WHERE merchant_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([merchant.0], |r| {
+            Ok((CustomerId(r.get(0)?), CustomerRef(r.get(1)?)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many customers a merchant has in the cache.
+    pub fn count_customers(&self, merchant: MerchantId) -> StoreResult<u64> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM customers WHERE merchant_id = ?1",
+            [merchant.0],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+}

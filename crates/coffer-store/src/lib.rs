@@ -1,0 +1,124 @@
+//! Coffer's SQLite store: the only crate that contains SQL.
+//!
+//! One file per profile, WAL mode, foreign keys on, a busy timeout so a second process (a cron
+//! `coffer run-due` beside the open app) waits instead of failing. Provider data (customers,
+//! cards) is a cache a re-sync rebuilds; contracts, consents, notices, the charge ledger and the
+//! audit log are Coffer's own records and are never silently dropped.
+//!
+//! rusqlite is blocking: the engine calls these methods from `spawn_blocking` and never holds a
+//! [`Store`] across an `.await`.
+
+pub mod audit_log;
+pub mod cards;
+pub mod customers;
+pub mod error;
+pub mod merchants;
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+pub use error::{StoreError, StoreResult};
+
+/// An open Coffer database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+    backup: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (or creates) the database file and brings its schema up to date, keeping a copy of
+    /// an older file beside it before upgrading.
+    pub fn open(path: &Path) -> StoreResult<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                context: format!("cannot create {}", dir.display()),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        let backup = migrations::upgrade(&mut conn, Some(path), Utc::now().timestamp_millis())?;
+        Ok(Store {
+            conn,
+            path: Some(path.to_path_buf()),
+            backup,
+        })
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> StoreResult<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrations::upgrade(&mut conn, None, 0)?;
+        Ok(Store {
+            conn,
+            path: None,
+            backup: None,
+        })
+    }
+
+    /// The file, when not in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The copy made before this open upgraded the schema, if it did.
+    pub fn backup_made(&self) -> Option<&Path> {
+        self.backup.as_deref()
+    }
+
+    /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
+    pub fn integrity_check(&self) -> StoreResult<()> {
+        let answer: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if answer == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(answer))
+        }
+    }
+
+    /// Runs `f` in one transaction: all of it lands or none of it.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Unix milliseconds, the storage form of an instant.
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// Reads an instant back.
+pub(crate) fn instant(ms: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("{ms} is not a valid instant")))
+}

@@ -1,0 +1,109 @@
+use coffer_core::{
+    Bin, CardBrand, CardExpiry, CardToken, Consent, CustomerRef, InitialTransaction, Last4,
+    ProviderRef,
+};
+use coffer_store::cards::{CardFields, Upsert};
+use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::Store;
+
+use crate::{at, clover_merchant};
+
+fn card(token: &str, month: u32) -> CardFields {
+    CardFields {
+        token: CardToken(token.into()),
+        brand: CardBrand::Visa,
+        last4: Last4::new("4242").unwrap(),
+        bin: Some(Bin::new("424242").unwrap()),
+        bank: Some("Nordea".into()),
+        expiry: CardExpiry::new(2029, month).unwrap(),
+        active: true,
+        needs_cvc: false,
+    }
+}
+
+#[test]
+fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_columns() {
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDAAAA000001"), at(0))
+        .unwrap();
+    let fields = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "Anna".into(),
+        email: None,
+        phone: None,
+    };
+    let (c, _) = store
+        .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    let (k1, r1) = store.upsert_card(m.id, c, &card("tok1", 4), at(0)).unwrap();
+    let (k2, _) = store.upsert_card(m.id, c, &card("tok2", 5), at(0)).unwrap();
+    assert_eq!(r1, Upsert::Inserted);
+    store
+        .set_card_consent(
+            k1,
+            &Consent {
+                given_at: at(0),
+                terms: "terms".into(),
+            },
+        )
+        .unwrap();
+    store
+        .set_card_initial(
+            k1,
+            &InitialTransaction {
+                reference: ProviderRef("REF".into()),
+                amount: None,
+                at: at(0),
+            },
+        )
+        .unwrap();
+
+    // Second sync: tok1's expiry changed, tok2 is gone.
+    let (_, r) = store
+        .upsert_card(m.id, c, &card("tok1", 9), at(10))
+        .unwrap();
+    assert_eq!(r, Upsert::Updated);
+    assert_eq!(
+        store.deactivate_unseen_cards(m.id, None, at(10)).unwrap(),
+        1
+    );
+    let k1 = store.card(k1).unwrap();
+    assert_eq!(k1.expiry.month, 9);
+    assert!(
+        k1.is_mit_ready(),
+        "consent and initial transaction survive a re-sync"
+    );
+    assert!(
+        !store.card(k2).unwrap().active,
+        "a card the provider no longer lists is inactive, not deleted"
+    );
+    let (_, r) = store
+        .upsert_card(m.id, c, &card("tok1", 9), at(20))
+        .unwrap();
+    assert_eq!(r, Upsert::Unchanged);
+}
+
+#[test]
+fn a_flagged_card_stays_inactive_after_a_resync() {
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDAAAA000001"), at(0))
+        .unwrap();
+    let fields = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "A".into(),
+        email: None,
+        phone: None,
+    };
+    let (c, _) = store
+        .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    let (k, _) = store.upsert_card(m.id, c, &card("tok1", 4), at(0)).unwrap();
+    store.flag_card(k, "hard decline: stolen card").unwrap();
+    store.upsert_card(m.id, c, &card("tok1", 5), at(1)).unwrap();
+    assert!(
+        !store.card(k).unwrap().active,
+        "a hard-declined card is not revived by the provider's listing"
+    );
+}
