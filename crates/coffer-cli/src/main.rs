@@ -32,6 +32,20 @@ enum Command {
     /// The append-only audit log.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Merchant accounts and their secrets (keyring).
+    #[command(subcommand)]
+    Merchant(commands::merchants::MerchantCommand),
+    /// Register the seeded merchants of a sandbox, sync them and record the seed's consents.
+    Demo(commands::sync::DemoArgs),
+    /// Pull customers and cards from the providers into the local cache.
+    Sync(commands::sync::SyncArgs),
+    /// Search customers in the cache.
+    Customers(commands::sync::CustomersArgs),
+    /// List cards in the cache.
+    Cards(commands::sync::CardsArgs),
+    /// The customer register (Assist, Svea).
+    #[command(subcommand)]
+    Customer(commands::sync::CustomerCommand),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
 }
@@ -91,6 +105,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let out = output::Output { json: cli.json };
     match cli.command {
         Command::Audit(cmd) => commands::audit::run(cmd, cli.data_dir, out).await,
+        Command::Merchant(cmd) => commands::merchants::run(cmd, cli.data_dir, out).await,
+        Command::Demo(args) => commands::sync::demo(args, cli.data_dir, out).await,
+        Command::Sync(args) => commands::sync::sync(args, cli.data_dir, out).await,
+        Command::Customers(args) => commands::sync::customers(args, cli.data_dir, out).await,
+        Command::Cards(args) => commands::sync::cards(args, cli.data_dir, out).await,
+        Command::Customer(cmd) => commands::sync::customer(cmd, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
     }
 }

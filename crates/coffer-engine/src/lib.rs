@@ -7,7 +7,16 @@
 
 pub mod audit;
 pub mod config;
+pub mod connection;
+pub mod customers;
+pub mod demo;
+pub mod embedded;
 pub mod error;
+pub mod merchants;
+pub mod progress;
+pub mod search;
+pub mod secrets;
+pub mod sync;
 pub mod views;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use coffer_core::audit::NewAuditEvent;
 use coffer_core::clock::{Clock, SystemClock};
 use coffer_store::Store;
+use secrets::{KeyringStore, SecretStore};
 
 pub use error::{EngineError, EngineResult, ErrorEnvelope, ErrorKind};
 
@@ -28,6 +38,8 @@ pub struct Engine {
 struct Inner {
     store: Mutex<Store>,
     clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretStore>,
+    embedded: embedded::Embedded,
     data_dir: PathBuf,
     actor: String,
 }
@@ -36,6 +48,7 @@ struct Inner {
 pub struct EngineBuilder {
     data_dir: Option<PathBuf>,
     clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl Engine {
@@ -44,12 +57,32 @@ impl Engine {
         EngineBuilder {
             data_dir: None,
             clock: Arc::new(SystemClock),
+            secrets: Arc::new(KeyringStore),
         }
     }
 
     /// The profile directory.
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
+    }
+
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Runs a keyring call off the async runtime (the Secret Service client blocks).
+    pub(crate) async fn secrets_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn SecretStore) -> Result<T, secrets::SecretError> + Send + 'static,
+    ) -> EngineResult<T> {
+        let secrets = self.inner.secrets.clone();
+        tokio::task::spawn_blocking(move || work(secrets.as_ref()))
+            .await
+            .map_err(|e| {
+                EngineError::new(ErrorKind::Internal, format!("keyring task failed: {e}"))
+            })?
+            .map_err(EngineError::from)
     }
 
     /// Runs blocking store work off the async runtime.
@@ -103,6 +136,12 @@ impl EngineBuilder {
         self
     }
 
+    /// Keeps secrets here instead of the OS keyring (tests inside one process).
+    pub fn secrets(mut self, secrets: Arc<dyn SecretStore>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
     /// Opens the profile's database, upgrading its schema (a copy of an older file is kept).
     pub fn open(self) -> EngineResult<Engine> {
         let data_dir = config::data_dir(self.data_dir.as_deref())?;
@@ -111,6 +150,8 @@ impl EngineBuilder {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 clock: self.clock,
+                secrets: self.secrets,
+                embedded: embedded::Embedded::default(),
                 data_dir,
                 actor: os_user(),
             }),

@@ -172,7 +172,22 @@ pub struct Sandbox {
     pub faults: Arc<Faults>,
     /// Processed payments, for in-process tests.
     pub ledger: Arc<Ledger>,
+    emulators: Vec<Arc<dyn Emulator>>,
     stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for dyn Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Emulator({})", self.kind())
+    }
+}
+
+impl Sandbox {
+    /// The seeded merchant accounts of every emulator, with their sandbox credentials: what
+    /// `GET /__sandbox/merchants` answers, for in-process callers.
+    pub fn merchants(&self) -> Vec<SandboxMerchant> {
+        self.emulators.iter().flat_map(|e| e.merchants()).collect()
+    }
 }
 
 impl Drop for Sandbox {
@@ -288,6 +303,7 @@ impl Sandbox {
             },
             faults,
             ledger,
+            emulators,
             stop,
         })
     }

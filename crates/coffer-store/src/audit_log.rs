@@ -53,6 +53,12 @@ impl Store {
         self.transaction(|tx| append_audit_in(tx, event))
     }
 
+    /// Appends one event inside the caller's [`Store::batch`], so an action and its audit event
+    /// land together or not at all.
+    pub fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
+        append_audit_in(self.conn(), event)
+    }
+
     /// Events matching `filter`, oldest first.
     pub fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let mut stmt = self.conn().prepare(&format!(
@@ -92,7 +98,7 @@ impl Store {
 
 /// Appends inside a caller's transaction, so an action and its audit event land together.
 pub(crate) fn append_audit_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     event: NewAuditEvent,
 ) -> StoreResult<AuditEvent> {
     let last: Option<(i64, String)> = tx

@@ -285,6 +285,33 @@ impl Store {
         found(changed, card)
     }
 
+    /// Records the initial transaction the provider reports, unless Coffer already has one.
+    pub fn set_card_initial_if_missing(
+        &self,
+        card: CardId,
+        reference: &ProviderRef,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE cards SET initial_ref = ?2, initial_at = ?3 WHERE id = ?1 AND initial_ref IS NULL",
+            params![card.0, reference.0, millis(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Records `consent` on every card of `merchant` that has an initial transaction and no
+    /// consent yet; returns how many. Used for demo data only.
+    pub fn record_consent_where_initial(
+        &self,
+        merchant: MerchantId,
+        consent: &Consent,
+    ) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "UPDATE cards SET consent_at = ?2, consent_terms = ?3 WHERE merchant_id = ?1 AND initial_ref IS NOT NULL AND consent_at IS NULL",
+            params![merchant.0, millis(consent.given_at), consent.terms],
+        )?)
+    }
+
     /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
     pub fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
         let changed = self.conn().execute(

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod error;
 pub mod merchants;
 pub mod migrations;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -96,6 +97,23 @@ impl Store {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Runs `f` as one IMMEDIATE transaction over this store's own methods: a page of sync
+    /// results lands whole or not at all, and fast. Not re-entrant.
+    pub fn batch<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     pub(crate) fn conn(&self) -> &Connection {

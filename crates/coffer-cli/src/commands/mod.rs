@@ -1,7 +1,9 @@
 //! One module per subcommand, named as the engine's use cases.
 
 pub mod audit;
+pub mod merchants;
 pub mod sandbox;
+pub mod sync;
 
 use std::path::PathBuf;
 

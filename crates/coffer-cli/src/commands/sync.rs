@@ -1,0 +1,281 @@
+//! `coffer sync`, `coffer demo`, `coffer customers`, `coffer cards`, `coffer customer import`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use coffer_core::{CustomerId, MerchantId};
+use coffer_engine::progress::{Progress, ProgressEvent};
+use coffer_engine::search::{CardSearch, CustomerSearch};
+use coffer_engine::{EngineError, ErrorKind};
+use coffer_store::search::CustomerSort;
+use tokio_util::sync::CancellationToken;
+
+use crate::output::Output;
+
+/// Progress as lines on stderr, so stdout stays clean for `--json`.
+struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn report(&self, event: ProgressEvent) {
+        match event.total {
+            Some(total) => eprintln!(
+                "{}: {} ({}/{})",
+                event.stage, event.message, event.done, total
+            ),
+            None => eprintln!("{}: {}", event.stage, event.message),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Sync one merchant.
+    #[arg(long, conflicts_with_all = ["all", "group"])]
+    merchant: Option<i64>,
+    /// Sync a group of merchants.
+    #[arg(long)]
+    group: Option<String>,
+    /// Sync every merchant.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Admin URL of a running `coffer sandbox` (…/__sandbox); without it, the embedded sandboxes.
+    #[arg(long, value_name = "ADMIN_URL")]
+    sandbox: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CustomersArgs {
+    /// Free text: name, e-mail, reference, last4, BIN or brand.
+    #[arg(long)]
+    search: Option<String>,
+    #[arg(long)]
+    merchant: Option<i64>,
+    #[arg(long)]
+    group: Option<String>,
+    /// name | reference | newest.
+    #[arg(long, default_value = "name", value_parser = ["name", "reference", "newest"])]
+    sort: String,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long, default_value_t = 0)]
+    offset: u32,
+}
+
+#[derive(Args)]
+pub struct CardsArgs {
+    #[arg(long)]
+    customer: Option<i64>,
+    #[arg(long)]
+    merchant: Option<i64>,
+    #[arg(long)]
+    group: Option<String>,
+    #[arg(long)]
+    last4: Option<String>,
+    #[arg(long)]
+    brand: Option<String>,
+    #[arg(long)]
+    bin: Option<String>,
+    /// Cards whose last valid day is before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    expiring_before: Option<NaiveDate>,
+    /// Only active cards.
+    #[arg(long)]
+    active: bool,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    #[arg(long, default_value_t = 0)]
+    offset: u32,
+}
+
+#[derive(Subcommand)]
+pub enum CustomerCommand {
+    /// Import register customers (Assist, Svea) from CSV: customer_number,name,email,phone.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The merchant to import into.
+        #[arg(long)]
+        merchant: i64,
+    },
+}
+
+pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let progress: Arc<dyn Progress> = Arc::new(StderrProgress);
+    let summaries = match (args.merchant, args.group, args.all) {
+        (Some(id), _, _) => vec![
+            engine
+                .sync_merchant(MerchantId(id), progress, cancel)
+                .await?,
+        ],
+        (None, Some(group), _) => {
+            let scope = engine.merchant_scope(None, Some(group)).await?;
+            engine.sync_all(scope, progress, cancel).await?
+        }
+        (None, None, true) => engine.sync_all(Vec::new(), progress, cancel).await?,
+        (None, None, false) => {
+            return Err(EngineError::new(
+                ErrorKind::InvalidInput,
+                "merchant: give --merchant ID, --group NAME or --all",
+            )
+            .into())
+        }
+    };
+    let failed = summaries.iter().any(|s| s.error.is_some());
+    out.show(&summaries, |all| {
+        for s in all {
+            println!(
+                "{:<28} customers {:>6} (+/~{})  cards {:>6} (+{} ~{} inactive {}){}{}{}",
+                s.merchant_name,
+                s.customers,
+                s.customers_changed,
+                s.cards,
+                s.cards_added,
+                s.cards_updated,
+                s.cards_deactivated,
+                if s.cancelled { "  cancelled" } else { "" },
+                s.note
+                    .as_deref()
+                    .map(|n| format!("  {n}"))
+                    .unwrap_or_default(),
+                s.error
+                    .as_deref()
+                    .map(|e| format!("  FAILED: {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    })?;
+    Ok(u8::from(failed))
+}
+
+pub async fn demo(args: DemoArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let summary = engine.demo(args.sandbox, Arc::new(StderrProgress)).await?;
+    out.show(&summary, |s| {
+        println!(
+            "{} demo merchants ready, {} register customers added, {} cards with consent",
+            s.merchants.len(),
+            s.customers_registered,
+            s.consents_recorded
+        );
+        for m in &s.merchants {
+            println!("{:>4}  {:<10} {}", m.id, m.provider, m.name);
+        }
+    })?;
+    Ok(0)
+}
+
+pub async fn customers(
+    args: CustomersArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let rows = engine
+        .search_customers(CustomerSearch {
+            merchant: args.merchant.map(MerchantId),
+            group: args.group,
+            text: args.search,
+            sort: match args.sort.as_str() {
+                "reference" => CustomerSort::Reference,
+                "newest" => CustomerSort::Newest,
+                _ => CustomerSort::Name,
+            },
+            limit: Some(args.limit),
+            offset: Some(args.offset),
+        })
+        .await?;
+    out.show(&rows, |rows| {
+        for c in rows {
+            println!(
+                "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}",
+                c.id,
+                c.reference,
+                c.name,
+                c.email.as_deref().unwrap_or(""),
+                c.cards,
+                c.usable_cards,
+                c.merchant_name
+            );
+        }
+    })?;
+    Ok(0)
+}
+
+pub async fn cards(args: CardsArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let cards = engine
+        .list_cards(CardSearch {
+            merchant: args.merchant.map(MerchantId),
+            group: args.group,
+            customer: args.customer.map(CustomerId),
+            last4: args.last4,
+            brand: args.brand,
+            bin: args.bin,
+            expiring_before: args.expiring_before,
+            active_only: args.active,
+            limit: Some(args.limit),
+            offset: Some(args.offset),
+        })
+        .await?;
+    out.show(&cards, |cards| {
+        for k in cards {
+            let badges = [
+                (k.expired, "expired"),
+                (k.expiring_soon, "expiring-soon"),
+                (!k.active, "inactive"),
+                (!k.mit_ready, "no-consent"),
+            ];
+            let badges: Vec<_> = badges
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, b)| *b)
+                .collect();
+            println!(
+                "{:>6}  customer {:>6}  {:<11} •••• {}  {:02}/{}  {:<20} {}",
+                k.id,
+                k.customer_id,
+                k.brand,
+                k.last4,
+                k.exp_month,
+                k.exp_year,
+                k.bank.as_deref().unwrap_or(""),
+                badges.join(" ")
+            );
+        }
+    })?;
+    Ok(0)
+}
+
+pub async fn customer(
+    cmd: CustomerCommand,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    match cmd {
+        CustomerCommand::Import { file, merchant } => {
+            let summary = engine.import_customers(MerchantId(merchant), &file).await?;
+            out.show(&summary, |s| {
+                println!(
+                    "imported {} customers into merchant {}",
+                    s.imported, s.merchant_id
+                )
+            })?;
+        }
+    }
+    Ok(0)
+}

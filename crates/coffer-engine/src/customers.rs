@@ -1,0 +1,179 @@
+//! The customer register for providers that have no customer listing (Assist, Svea): customers
+//! created in Coffer one by one or imported from CSV, all or nothing.
+
+use std::path::Path;
+
+use coffer_core::customer::validate_contact;
+use coffer_core::{CustomerRef, InvalidInput, MerchantId};
+use coffer_store::customers::CustomerFields;
+use serde::Serialize;
+
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::Engine;
+
+/// The result of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// The merchant imported into.
+    pub merchant_id: i64,
+    /// Customers created.
+    pub imported: u64,
+}
+
+/// Reads a register CSV: a header row naming the columns (`customer_number` or `reference`,
+/// `name`, optional `email`, `phone`), then one customer a row. Every problem is reported with
+/// its line and field; nothing is returned unless every row is good.
+pub fn parse_register_csv(text: &str) -> Result<Vec<CustomerFields>, InvalidInput> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| InvalidInput::new("line 1", format!("cannot read the header row: {e}")))?
+        .clone();
+    let column = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let reference =
+        column(&["customer_number", "customernumber", "reference"]).ok_or_else(|| {
+            InvalidInput::new(
+                "line 1",
+                "the header must name a customer_number (or reference) column",
+            )
+        })?;
+    let name = column(&["name"])
+        .ok_or_else(|| InvalidInput::new("line 1", "the header must name a name column"))?;
+    let email = column(&["email", "e-mail"]);
+    let phone = column(&["phone"]);
+    let mut customers = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| {
+            InvalidInput::new(format!("line {line}"), format!("not valid CSV: {e}"))
+        })?;
+        let get = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::to_string)
+                .filter(|s| !s.is_empty())
+        };
+        let fields = CustomerFields {
+            reference: CustomerRef(get(Some(reference)).unwrap_or_default()),
+            name: get(Some(name)).unwrap_or_default(),
+            email: get(email),
+            phone: get(phone),
+        };
+        validate_contact(fields.reference.as_str(), fields.email.as_deref())
+            .map_err(|e| InvalidInput::new(format!("line {line}, {}", e.field), e.rule))?;
+        if fields.name.is_empty() {
+            return Err(InvalidInput::new(
+                format!("line {line}, name"),
+                "must not be empty",
+            ));
+        }
+        if !seen.insert(fields.reference.0.clone()) {
+            return Err(InvalidInput::new(
+                format!("line {line}, customer_number"),
+                format!("'{}' appears twice in the file", fields.reference),
+            ));
+        }
+        customers.push(fields);
+    }
+    Ok(customers)
+}
+
+impl Engine {
+    /// Imports register customers from a CSV file into one merchant: all rows or none.
+    pub async fn import_customers(
+        &self,
+        merchant: MerchantId,
+        path: &Path,
+    ) -> EngineResult<ImportSummary> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            EngineError::new(
+                ErrorKind::InvalidInput,
+                format!("file {}: {e}", path.display()),
+            )
+        })?;
+        let customers = parse_register_csv(&text)?;
+        self.merchant(merchant).await?;
+        let now = self.now();
+        let count = customers.len();
+        let audit = self.audit_event(
+            Some(merchant.0),
+            "customers_imported",
+            format!("merchant:{merchant}"),
+            serde_json::json!({"file": path.display().to_string(), "customers": count}),
+        );
+        self.with_store(move |store| {
+            store.insert_register_customers(merchant, &customers, now)?;
+            store.append_audit(audit)?;
+            Ok(())
+        })
+        .await?;
+        Ok(ImportSummary {
+            merchant_id: merchant.0,
+            imported: count as u64,
+        })
+    }
+
+    /// Creates one register customer.
+    pub async fn create_customer(
+        &self,
+        merchant: MerchantId,
+        fields: CustomerFields,
+    ) -> EngineResult<i64> {
+        validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
+        if fields.name.trim().is_empty() {
+            return Err(InvalidInput::new("name", "must not be empty").into());
+        }
+        self.merchant(merchant).await?;
+        let now = self.now();
+        let audit = self.audit_event(
+            Some(merchant.0),
+            "customer_created",
+            format!("customer:{}", fields.reference),
+            serde_json::json!({"name": fields.name}),
+        );
+        self.with_store(move |store| {
+            let ids =
+                store.insert_register_customers(merchant, std::slice::from_ref(&fields), now)?;
+            store.append_audit(audit)?;
+            Ok(ids.first().map(|id| id.0).unwrap_or_default())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_good_register_file_is_read_whole() {
+        let rows = parse_register_csv(
+            "customer_number,name,email\n1001,Pavel Petrov,pavel@example.by\n1002, Olga ,\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].name, "Olga", "cells are trimmed");
+        assert_eq!(rows[1].email, None, "an empty cell is no e-mail");
+    }
+
+    #[test]
+    fn a_bad_row_names_its_line_and_field_and_nothing_is_read() {
+        let err = parse_register_csv(
+            "customer_number,name,email\n1001,Pavel,pavel@example.by\n1002,Olga,not-an-email\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "line 3, email");
+        let err = parse_register_csv("customer_number,name\n1001,Pavel\n1001,Olga\n").unwrap_err();
+        assert_eq!(err.field, "line 3, customer_number", "{err}");
+        let err = parse_register_csv("id,name\n1,x\n").unwrap_err();
+        assert_eq!(err.field, "line 1");
+        let err = parse_register_csv("customer_number,name\n,Olga\n").unwrap_err();
+        assert_eq!(err.field, "line 2, reference");
+    }
+}

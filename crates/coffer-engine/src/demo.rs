@@ -1,0 +1,193 @@
+//! `demo`: registers the seeded merchants of a sandbox as Coffer merchants and fills the cache,
+//! so a new user works against demo data at once. Without an admin URL it uses the embedded
+//! sandboxes (no keyring needed); with one (a running `coffer sandbox`) the demo secrets go to
+//! the keyring like any other.
+
+use std::sync::Arc;
+
+use coffer_core::{Consent, Environment, MerchantId, ProviderKind};
+use coffer_sandbox::SandboxMerchant;
+use secrecy::SecretString;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::embedded::EMBEDDED_PREFIX;
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::merchants::{MerchantInput, MerchantView};
+use crate::progress::Progress;
+use crate::sync::SyncSummary;
+use crate::Engine;
+
+/// The terms recorded as the cardholder's consent on demo cards that came with an initial
+/// transaction: in the seed, consent was given at that transaction.
+pub const DEMO_CONSENT_TERMS: &str =
+    "Demo data: the cardholder agreed to merchant-initiated charges of this card when it was stored (sandbox seed).";
+
+/// What `demo` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoSummary {
+    /// The demo merchants, new or already there.
+    pub merchants: Vec<MerchantView>,
+    /// Register customers created (Assist, Svea).
+    pub customers_registered: u64,
+    /// What each merchant's sync did.
+    pub synced: Vec<SyncSummary>,
+    /// Cards given demo consent.
+    pub consents_recorded: u64,
+}
+
+impl Engine {
+    /// Registers the sandbox's seeded merchants, fills the cache and records the seed's consents.
+    pub async fn demo(
+        &self,
+        admin_url: Option<String>,
+        progress: Arc<dyn Progress>,
+    ) -> EngineResult<DemoSummary> {
+        let embedded = admin_url.is_none();
+        let admin = match admin_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => self.embedded_admin_url().await?,
+        };
+        let seeded = fetch_merchants(&admin).await?;
+        let existing = self.list_merchants().await?;
+        let mut merchants = Vec::new();
+        for m in &seeded {
+            let base_url = if embedded {
+                format!("{EMBEDDED_PREFIX}{}", m.account.kind())
+            } else {
+                m.base_url.clone()
+            };
+            if let Some(found) = existing
+                .iter()
+                .find(|e| e.account == m.account && e.base_url == base_url)
+            {
+                merchants.push(found.clone());
+                continue;
+            }
+            let input = MerchantInput {
+                name: m.name.clone(),
+                account: m.account.clone(),
+                environment: Environment::Sandbox,
+                base_url,
+                time_zone: m.time_zone.clone(),
+                currency: m.currency.code().to_string(),
+                notice_lead_days: 3,
+                group: Some(demo_group(m.account.kind())),
+            };
+            let secret = (!embedded).then(|| SecretString::from(m.secret.clone()));
+            merchants.push(self.add_merchant(input, secret).await?);
+        }
+        let customers_registered = self.register_demo_customers(&seeded, &merchants).await?;
+        let scope: Vec<MerchantId> = merchants.iter().map(|m| MerchantId(m.id)).collect();
+        let synced = self
+            .sync_all(scope.clone(), progress, CancellationToken::new())
+            .await?;
+        let now = self.now();
+        let consents_recorded = self
+            .with_store(move |store| {
+                let consent = Consent {
+                    given_at: now,
+                    terms: DEMO_CONSENT_TERMS.to_string(),
+                };
+                let mut n = 0;
+                for id in &scope {
+                    n += store.record_consent_where_initial(*id, &consent)?;
+                }
+                Ok(n as u64)
+            })
+            .await?;
+        self.record_audit(
+            None,
+            "demo_registered",
+            "demo".into(),
+            serde_json::json!({"admin": admin, "merchants": merchants.len(), "consents": consents_recorded}),
+        )
+        .await?;
+        Ok(DemoSummary {
+            merchants,
+            customers_registered,
+            synced,
+            consents_recorded,
+        })
+    }
+}
+
+impl Engine {
+    /// Assist has no customer listing: its seeded CustomerNumbers come from the sandbox's own
+    /// register endpoint, as a merchant's CSV import would bring them.
+    async fn register_demo_customers(
+        &self,
+        seeded: &[SandboxMerchant],
+        merchants: &[MerchantView],
+    ) -> EngineResult<u64> {
+        let mut registered = 0;
+        for (m, view) in seeded.iter().zip(merchants) {
+            if let coffer_core::ProviderAccount::Assist { merchant_id, .. } = &m.account {
+                let url = format!(
+                    "{}/__sandbox/customers?merchant_id={merchant_id}",
+                    m.base_url
+                );
+                let rows: Vec<RegisterRow> = get_json(&url).await?;
+                let id = MerchantId(view.id);
+                let known = self
+                    .with_store(move |store| Ok(store.customer_refs(id)?))
+                    .await?;
+                let fresh: Vec<_> = rows
+                    .into_iter()
+                    .filter(|r| !known.iter().any(|(_, k)| k.0 == r.customer_number))
+                    .map(|r| coffer_store::customers::CustomerFields {
+                        reference: coffer_core::CustomerRef(r.customer_number),
+                        name: r.name,
+                        email: r.email,
+                        phone: r.phone,
+                    })
+                    .collect();
+                let now = self.now();
+                registered += fresh.len() as u64;
+                self.with_store(move |store| Ok(store.insert_register_customers(id, &fresh, now)?))
+                    .await?;
+            }
+        }
+        Ok(registered)
+    }
+}
+
+/// A row of the Assist sandbox's register.
+#[derive(serde::Deserialize)]
+struct RegisterRow {
+    customer_number: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> EngineResult<T> {
+    let unreachable = |e: reqwest::Error| {
+        EngineError::new(
+            ErrorKind::ProviderUnavailable,
+            format!("sandbox {url}: {e}"),
+        )
+    };
+    reqwest::get(url)
+        .await
+        .map_err(unreachable)?
+        .error_for_status()
+        .map_err(unreachable)?
+        .json()
+        .await
+        .map_err(|e| {
+            EngineError::new(
+                ErrorKind::ProviderUnavailable,
+                format!("sandbox {url} answered something else: {e}"),
+            )
+        })
+}
+
+/// The group every demo location of one provider belongs to.
+fn demo_group(kind: ProviderKind) -> String {
+    format!("Demo {kind}")
+}
+
+async fn fetch_merchants(admin: &str) -> EngineResult<Vec<SandboxMerchant>> {
+    get_json(&format!("{admin}/merchants")).await
+}

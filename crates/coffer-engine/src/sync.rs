@@ -1,0 +1,340 @@
+//! Sync: pull customers and cards from the providers into the SQLite cache.
+//!
+//! Paged, one transaction per page; cards fetched per customer with bounded concurrency where
+//! the listing does not carry them; incremental (changed rows updated, cards the provider no
+//! longer lists marked inactive, never deleted, because contracts and the ledger point at
+//! them); cancellable between pages; progress after every page.
+//!
+//! Per provider: Clover and ProcessOut list customers. Assist cannot: Coffer is the customer
+//! register there, and each registered `CustomerNumber`'s cards are fetched. Svea lists
+//! neither: its tokens enter Coffer when a tokenization completes, so its sync is a no-op
+//! that says so.
+
+use std::sync::Arc;
+
+use coffer_core::{Bin, CardExpiry, CustomerId, Last4, Merchant, MerchantId};
+use coffer_providers::{Provider, RemoteCard, RemoteCustomer};
+use coffer_store::cards::{CardFields, Upsert};
+use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::describe;
+use crate::error::EngineResult;
+use crate::progress::{Progress, ProgressEvent};
+use crate::Engine;
+
+/// Customers asked for per page.
+const PAGE_SIZE: u32 = 100;
+/// Card lookups in flight at once per merchant.
+const CARD_CONCURRENCY: usize = 8;
+
+/// What one merchant's sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncSummary {
+    /// The merchant.
+    pub merchant_id: i64,
+    /// Its name.
+    pub merchant_name: String,
+    /// Customers seen.
+    pub customers: u64,
+    /// Customers new or changed.
+    pub customers_changed: u64,
+    /// Cards seen.
+    pub cards: u64,
+    /// Cards new.
+    pub cards_added: u64,
+    /// Cards whose fields changed.
+    pub cards_updated: u64,
+    /// Cards the provider no longer lists, now inactive.
+    pub cards_deactivated: u64,
+    /// Cards whose display fields the provider sent in a form Coffer refuses (kept out).
+    pub cards_rejected: u64,
+    /// `true` when stopped before the end (nothing was deactivated then).
+    pub cancelled: bool,
+    /// Why there was nothing to sync (a provider without listings).
+    pub note: Option<String>,
+    /// What went wrong, when the merchant could not be synced.
+    pub error: Option<String>,
+}
+
+impl Engine {
+    /// Syncs one merchant.
+    pub async fn sync_merchant(
+        &self,
+        id: MerchantId,
+        progress: Arc<dyn Progress>,
+        cancel: CancellationToken,
+    ) -> EngineResult<SyncSummary> {
+        let merchant = self.merchant(id).await?;
+        let provider = self.provider_for(&merchant).await?;
+        let summary = self
+            .sync_with(&merchant, provider.as_ref(), progress, cancel)
+            .await?;
+        let details = serde_json::to_value(&summary).unwrap_or_default();
+        self.record_audit(
+            Some(id.0),
+            "merchant_synced",
+            format!("merchant:{id}"),
+            details,
+        )
+        .await?;
+        Ok(summary)
+    }
+
+    /// Syncs every merchant (or a group), one after another; a failing merchant is reported in
+    /// its summary and does not stop the others.
+    pub async fn sync_all(
+        &self,
+        scope: Vec<MerchantId>,
+        progress: Arc<dyn Progress>,
+        cancel: CancellationToken,
+    ) -> EngineResult<Vec<SyncSummary>> {
+        let merchants = self.list_merchants().await?;
+        let mut summaries = Vec::new();
+        for m in merchants
+            .iter()
+            .filter(|m| scope.is_empty() || scope.contains(&MerchantId(m.id)))
+        {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self
+                .sync_merchant(MerchantId(m.id), progress.clone(), cancel.clone())
+                .await
+            {
+                Ok(summary) => summaries.push(summary),
+                Err(e) => summaries.push(SyncSummary {
+                    merchant_id: m.id,
+                    merchant_name: m.name.clone(),
+                    error: Some(describe(&e)),
+                    ..SyncSummary::default()
+                }),
+            }
+        }
+        Ok(summaries)
+    }
+
+    async fn sync_with(
+        &self,
+        merchant: &Merchant,
+        provider: &dyn Provider,
+        progress: Arc<dyn Progress>,
+        cancel: CancellationToken,
+    ) -> EngineResult<SyncSummary> {
+        let started = self.now();
+        let capabilities = provider.capabilities();
+        let mut summary = SyncSummary {
+            merchant_id: merchant.id.0,
+            merchant_name: merchant.name.clone(),
+            ..SyncSummary::default()
+        };
+        let report = |summary: &SyncSummary, total: Option<u64>| {
+            progress.report(ProgressEvent {
+                stage: "sync".into(),
+                merchant_id: Some(merchant.id.0),
+                done: summary.customers,
+                total,
+                message: format!(
+                    "{}: {} customers, {} cards",
+                    merchant.name, summary.customers, summary.cards
+                ),
+            })
+        };
+        if capabilities.lists_customers {
+            let mut cursor = None;
+            loop {
+                if cancel.is_cancelled() {
+                    summary.cancelled = true;
+                    return Ok(summary);
+                }
+                let page = provider.list_customers(cursor.take(), PAGE_SIZE).await?;
+                let with_cards = self.fill_cards(provider, page.items).await?;
+                self.apply_page(merchant.id, with_cards, &mut summary)
+                    .await?;
+                report(&summary, page.total);
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let id = merchant.id;
+            summary.cards_deactivated = self
+                .with_store(move |store| {
+                    Ok(store.deactivate_unseen_cards(id, None, started)? as u64)
+                })
+                .await?;
+        } else if capabilities.cards_by_customer {
+            let id = merchant.id;
+            let register = self
+                .with_store(move |store| Ok(store.customer_refs(id)?))
+                .await?;
+            let total = register.len() as u64;
+            for chunk in register.chunks(PAGE_SIZE as usize) {
+                if cancel.is_cancelled() {
+                    summary.cancelled = true;
+                    return Ok(summary);
+                }
+                let fetched: Vec<_> = stream::iter(chunk.iter().cloned())
+                    .map(|(customer_id, reference)| async move {
+                        (customer_id, provider.cards_of(&reference).await)
+                    })
+                    .buffer_unordered(CARD_CONCURRENCY)
+                    .collect()
+                    .await;
+                let mut ok = Vec::with_capacity(fetched.len());
+                for (customer_id, cards) in fetched {
+                    ok.push((customer_id, cards?));
+                }
+                self.apply_register_cards(id, ok, started, &mut summary)
+                    .await?;
+                report(&summary, Some(total));
+            }
+        } else {
+            summary.note = Some(format!(
+                "{} has no customer or card listing: {}",
+                merchant.provider(),
+                capabilities.note
+            ));
+        }
+        Ok(summary)
+    }
+
+    /// Fetches the cards of customers whose listing did not include them.
+    async fn fill_cards(
+        &self,
+        provider: &dyn Provider,
+        customers: Vec<RemoteCustomer>,
+    ) -> EngineResult<Vec<(RemoteCustomer, Vec<RemoteCard>)>> {
+        let results: Vec<_> = stream::iter(customers)
+            .map(|mut customer| async move {
+                let cards = match customer.cards.take() {
+                    Some(cards) => Ok(cards),
+                    None => provider.cards_of(&customer.reference).await,
+                };
+                (customer, cards)
+            })
+            .buffered(CARD_CONCURRENCY)
+            .collect()
+            .await;
+        results
+            .into_iter()
+            .map(|(customer, cards)| Ok((customer, cards?)))
+            .collect()
+    }
+
+    async fn apply_page(
+        &self,
+        merchant: MerchantId,
+        page: Vec<(RemoteCustomer, Vec<RemoteCard>)>,
+        summary: &mut SyncSummary,
+    ) -> EngineResult<()> {
+        let now = self.now();
+        let delta = self
+            .with_store(move |store| {
+                Ok(store.batch(|store| {
+                    let mut delta = SyncSummary::default();
+                    for (customer, cards) in &page {
+                        let fields = CustomerFields {
+                            reference: customer.reference.clone(),
+                            name: customer.name.clone(),
+                            email: customer.email.clone(),
+                            phone: customer.phone.clone(),
+                        };
+                        let (customer_id, changed) =
+                            store.upsert_customer(merchant, &fields, CustomerOrigin::Sync, now)?;
+                        delta.customers += 1;
+                        delta.customers_changed += u64::from(changed);
+                        apply_cards(store, merchant, customer_id, cards, now, &mut delta)?;
+                    }
+                    Ok(delta)
+                })?)
+            })
+            .await?;
+        add(summary, &delta);
+        Ok(())
+    }
+
+    async fn apply_register_cards(
+        &self,
+        merchant: MerchantId,
+        fetched: Vec<(CustomerId, Vec<RemoteCard>)>,
+        started: chrono::DateTime<chrono::Utc>,
+        summary: &mut SyncSummary,
+    ) -> EngineResult<()> {
+        let now = self.now();
+        let delta = self
+            .with_store(move |store| {
+                Ok(store.batch(|store| {
+                    let mut delta = SyncSummary::default();
+                    for (customer_id, cards) in &fetched {
+                        delta.customers += 1;
+                        apply_cards(store, merchant, *customer_id, cards, now, &mut delta)?;
+                        delta.cards_deactivated +=
+                            store.deactivate_unseen_cards(merchant, Some(*customer_id), started)?
+                                as u64;
+                    }
+                    Ok(delta)
+                })?)
+            })
+            .await?;
+        add(summary, &delta);
+        Ok(())
+    }
+}
+
+fn apply_cards(
+    store: &coffer_store::Store,
+    merchant: MerchantId,
+    customer: CustomerId,
+    cards: &[RemoteCard],
+    now: chrono::DateTime<chrono::Utc>,
+    delta: &mut SyncSummary,
+) -> coffer_store::StoreResult<()> {
+    for card in cards {
+        let Some(fields) = card_fields(card) else {
+            // A provider sending a malformed last4 or BIN must not poison the cache.
+            delta.cards_rejected += 1;
+            continue;
+        };
+        delta.cards += 1;
+        let (card_id, upsert) = store.upsert_card(merchant, customer, &fields, now)?;
+        match upsert {
+            Upsert::Inserted => delta.cards_added += 1,
+            Upsert::Updated => delta.cards_updated += 1,
+            Upsert::Unchanged => {}
+        }
+        if let Some(reference) = &card.initial_ref {
+            // The provider knows the initial CIT; Coffer's own record, once made, wins.
+            store.set_card_initial_if_missing(card_id, reference, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn card_fields(card: &RemoteCard) -> Option<CardFields> {
+    Some(CardFields {
+        token: card.token.clone(),
+        brand: card.brand.clone(),
+        last4: Last4::new(&card.last4).ok()?,
+        bin: match &card.bin {
+            Some(bin) => Some(Bin::new(bin).ok()?),
+            None => None,
+        },
+        bank: card.bank.clone(),
+        expiry: CardExpiry::new(card.expiry.year, card.expiry.month).ok()?,
+        active: card.active,
+        needs_cvc: card.needs_cvc,
+    })
+}
+
+fn add(summary: &mut SyncSummary, delta: &SyncSummary) {
+    summary.customers += delta.customers;
+    summary.customers_changed += delta.customers_changed;
+    summary.cards += delta.cards;
+    summary.cards_added += delta.cards_added;
+    summary.cards_updated += delta.cards_updated;
+    summary.cards_deactivated += delta.cards_deactivated;
+    summary.cards_rejected += delta.cards_rejected;
+}

@@ -1,0 +1,223 @@
+//! Search across the cache: customers by name, e-mail or reference (FTS5, prefix matching) or by
+//! a card's last4, BIN or brand; cards by customer, last4, brand, BIN and "expiring before".
+//! Every query is scoped to a set of merchants (one location or a group) and paged.
+
+use coffer_core::{Card, CardExpiry, CustomerId, MerchantId};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::cards::{read_card, CARD_COLUMNS};
+use crate::error::{StoreError, StoreResult};
+use crate::Store;
+
+/// How customer results are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    /// By name, then id.
+    #[default]
+    Name,
+    /// By the provider's reference.
+    Reference,
+    /// Newest first.
+    Newest,
+}
+
+/// A customer search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Merchants to search; empty means every merchant.
+    pub merchants: Vec<MerchantId>,
+    /// Free text: words of a name, an e-mail, a reference; 4 digits also match last4,
+    /// 6–8 digits a BIN, a brand name the brand.
+    pub text: Option<String>,
+    /// Order.
+    pub sort: CustomerSort,
+    /// Page size (default 50, at most 1000).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// A customer in a result list, with card counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerRow {
+    /// Coffer id.
+    pub id: i64,
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Merchant name.
+    pub merchant_name: String,
+    /// The provider's reference.
+    pub reference: String,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Cards on file.
+    pub cards: u32,
+    /// Cards that are active and not expired this month.
+    pub usable_cards: u32,
+}
+
+/// A card search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardQuery {
+    /// Merchants to search; empty means every merchant.
+    pub merchants: Vec<MerchantId>,
+    /// One customer's cards.
+    pub customer: Option<CustomerId>,
+    /// Exactly these last four digits.
+    pub last4: Option<String>,
+    /// This brand (storage name, e.g. "visa").
+    pub brand: Option<String>,
+    /// This BIN.
+    pub bin: Option<String>,
+    /// Cards whose expiry month is before this one.
+    pub expiring_before: Option<CardExpiry>,
+    /// Only active cards.
+    pub active_only: bool,
+    /// Page size (default 100, at most 10 000).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// Quotes each word for FTS5 and makes it a prefix match, so user text can never be read as
+/// FTS syntax.
+fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    if words.is_empty() {
+        None
+    } else {
+        Some(words.join(" "))
+    }
+}
+
+fn merchants_json(merchants: &[MerchantId]) -> Option<String> {
+    if merchants.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "[{}]",
+            merchants
+                .iter()
+                .map(|m| m.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ))
+    }
+}
+
+impl Store {
+    /// Customers matching `query`, one page.
+    pub fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        today: CardExpiry,
+    ) -> StoreResult<Vec<CustomerRow>> {
+        let text = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let digits = text.filter(|t| t.bytes().all(|b| b.is_ascii_digit()));
+        let last4 = digits.filter(|d| d.len() == 4);
+        let bin = digits.filter(|d| (6..=8).contains(&d.len()));
+        let brand = text.map(|t| coffer_core::CardBrand::from_name(t).name().to_string());
+        let order = match query.sort {
+            CustomerSort::Name => "c.name COLLATE NOCASE, c.id",
+            CustomerSort::Reference => "c.reference, c.id",
+            CustomerSort::Newest => "c.id DESC",
+        };
+        let sql = format!(
+            "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
+                    (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
+                    (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
+             FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
+             WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL
+                    OR c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?2)
+                    OR c.id IN (SELECT customer_id FROM cards WHERE last4 = ?3)
+                    OR c.id IN (SELECT customer_id FROM cards WHERE bin = ?4)
+                    OR c.id IN (SELECT customer_id FROM cards WHERE brand = ?5))
+             ORDER BY {order} LIMIT ?7 OFFSET ?8"
+        );
+        let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                merchants_json(&query.merchants),
+                text.and_then(fts_query),
+                last4,
+                bin,
+                brand,
+                today.year * 100 + today.month as i32,
+                limit,
+                query.offset.unwrap_or(0)
+            ],
+            |r| {
+                Ok(CustomerRow {
+                    id: r.get(0)?,
+                    merchant_id: r.get(1)?,
+                    merchant_name: r.get(2)?,
+                    reference: r.get(3)?,
+                    name: r.get(4)?,
+                    email: r.get(5)?,
+                    phone: r.get(6)?,
+                    cards: r.get(7)?,
+                    usable_cards: r.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Cards matching `query`, one page, ordered by customer then id.
+    pub fn search_cards(&self, query: &CardQuery) -> StoreResult<Vec<Card>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM cards k JOIN merchants m ON m.id = k.merchant_id AND m.archived_at IS NULL
+             WHERE (?1 IS NULL OR k.merchant_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR k.customer_id = ?2)
+               AND (?3 IS NULL OR k.last4 = ?3)
+               AND (?4 IS NULL OR k.brand = ?4)
+               AND (?5 IS NULL OR k.bin = ?5)
+               AND (?6 IS NULL OR k.exp_key < ?6)
+               AND (?7 = 0 OR k.active = 1)
+             ORDER BY k.customer_id, k.id LIMIT ?8 OFFSET ?9"
+        );
+        let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                merchants_json(&query.merchants),
+                query.customer.map(|c| c.0),
+                query.last4,
+                query.brand,
+                query.bin,
+                query.expiring_before.map(|e| e.year * 100 + e.month as i32),
+                query.active_only,
+                limit,
+                query.offset.unwrap_or(0)
+            ],
+            read_card,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_is_quoted_for_fts() {
+        assert_eq!(fts_query("anna vir").as_deref(), Some("\"anna\"* \"vir\"*"));
+        assert_eq!(fts_query("a\"b OR").as_deref(), Some("\"a\"\"b\"* \"OR\"*"));
+        assert_eq!(fts_query("   "), None);
+    }
+}
