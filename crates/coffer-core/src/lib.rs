@@ -24,6 +24,7 @@ pub mod error;
 pub mod ids;
 pub mod merchant;
 pub mod money;
+pub mod schedule;
 pub mod stored_credential;
 
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
