@@ -449,4 +449,162 @@ mod tests {
             "amount"
         );
     }
+    fn card() -> Card {
+        crate::policy::fixtures::plan(ProviderKind::Clover).card
+    }
+
+    fn eur(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::EUR)
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// 10.00 EUR on the 23rd, for a year, on the fixture card (initial amount 20.00 EUR).
+    fn terms() -> NewContractTerms {
+        NewContractTerms {
+            merchant_id: MerchantId(7),
+            card_id: CardId(42),
+            amount: AmountRule::Fixed { amount: eur(1000) },
+            original_amount: None,
+            frequency: Frequency::Monthly { day: 23 },
+            start: day(2026, 12, 23),
+            end: Some(day(2027, 11, 23)),
+        }
+    }
+
+    fn fields(problems: &[InvalidInput]) -> Vec<&str> {
+        problems.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn accepts_sound_terms_for_every_provider() {
+        for provider in ProviderKind::ALL {
+            let mut terms = terms();
+            if provider == ProviderKind::Assist {
+                terms.amount = AmountRule::Variable {
+                    min: Some(eur(100)),
+                    max: eur(1000),
+                };
+            }
+            assert_eq!(
+                validate_contract(&terms, provider, &card(), Currency::EUR),
+                Ok(()),
+                "{provider}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_a_svea_contract_above_the_original_amount() {
+        let mut terms = terms();
+        terms.amount = AmountRule::Fixed { amount: eur(2500) };
+        let problems =
+            validate_contract(&terms, ProviderKind::Svea, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            "amount: 25.00 EUR is above the original payment amount of 20.00 EUR; Svea refuses \
+             recurring charges above it"
+        );
+        assert!(
+            validate_contract(&terms, ProviderKind::Clover, &card(), Currency::EUR).is_ok(),
+            "other providers have no such cap"
+        );
+    }
+
+    #[test]
+    fn refuses_a_svea_contract_that_could_charge_twice_a_month_or_lacks_an_original() {
+        let mut terms = terms();
+        terms.frequency = Frequency::EveryDays { days: 30 };
+        let mut card = card();
+        card.initial.as_mut().unwrap().amount = None;
+        let problems =
+            validate_contract(&terms, ProviderKind::Svea, &card, Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["original_amount", "frequency.days"]);
+        terms.frequency = Frequency::EveryDays { days: 31 };
+        terms.original_amount = Some(eur(1000));
+        assert!(validate_contract(&terms, ProviderKind::Svea, &card, Currency::EUR).is_ok());
+    }
+
+    #[test]
+    fn refuses_assist_terms_it_cannot_register() {
+        let mut terms = terms();
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(2000)),
+            max: eur(1000),
+        };
+        terms.end = None;
+        terms.frequency = Frequency::EveryDays { days: 1000 };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            vec!["min_amount", "end", "frequency"],
+            "min above max, no RecurringMaxDate, a four-digit RecurringPeriod: {problems:?}"
+        );
+        terms.amount = AmountRule::Variable {
+            min: None,
+            max: eur(1000),
+        };
+        terms.end = Some(day(2027, 1, 1));
+        terms.frequency = Frequency::Monthly { day: 1 };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["min_amount"]);
+    }
+
+    #[test]
+    fn refuses_an_end_before_the_start_and_a_foreign_currency() {
+        let mut terms = terms();
+        terms.end = Some(day(2026, 12, 22));
+        let problems =
+            validate_contract(&terms, ProviderKind::Clover, &card(), Currency::SEK).unwrap_err();
+        assert_eq!(fields(&problems), vec!["amount", "end"]);
+        assert_eq!(
+            problems[0].rule,
+            "is in EUR but the merchant account charges in SEK"
+        );
+    }
+
+    #[test]
+    fn refuses_a_card_not_ready_for_merchant_initiated_charges() {
+        let mut card = card();
+        card.consent = None;
+        card.initial = None;
+        card.active = false;
+        card.expiry = crate::card::CardExpiry::new(2026, 11).unwrap();
+        let problems =
+            validate_contract(&terms(), ProviderKind::Clover, &card, Currency::EUR).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            vec!["card_id", "card_id", "consent", "initial_transaction"]
+        );
+        assert!(problems[1]
+            .rule
+            .contains("expires 11/2026, before the contract starts"));
+    }
+
+    #[test]
+    fn refuses_a_card_of_another_merchant() {
+        let mut card = card();
+        card.merchant_id = MerchantId(8);
+        let problems =
+            validate_contract(&terms(), ProviderKind::Clover, &card, Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["card_id"]);
+        assert!(problems[0].rule.contains("merchant account 8, not 7"));
+    }
+
+    #[test]
+    fn frequency_numbers_are_validated() {
+        assert!(Frequency::Monthly { day: 0 }.validate().is_err());
+        assert!(Frequency::Monthly { day: 31 }.validate().is_ok());
+        assert!(Frequency::Yearly { month: 2, day: 29 }.validate().is_ok());
+        assert!(Frequency::Yearly { month: 4, day: 31 }.validate().is_err());
+        assert!(Frequency::Yearly { month: 13, day: 1 }.validate().is_err());
+        assert!(Frequency::EveryDays { days: 0 }.validate().is_err());
+        assert_eq!(Frequency::Monthly { day: 31 }.min_gap_days(), 28);
+        assert_eq!(Frequency::EveryDays { days: 14 }.min_gap_days(), 14);
+    }
 }
