@@ -263,4 +263,39 @@ mod tests {
         }
         assert_eq!("done".parse::<ChargeState>().unwrap_err().field, "status");
     }
+    #[test]
+    fn merchant_terms_carry_what_the_policy_reads() {
+        use crate::merchant::{Environment, ProviderAccount, SecretRef};
+        let merchant = Merchant {
+            id: MerchantId(7),
+            name: "Downtown".into(),
+            account: ProviderAccount::Svea {
+                seller_id: "SELLER1".into(),
+                key_generation: "001".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:1".into(),
+            time_zone: chrono_tz::Europe::Helsinki,
+            currency: Currency::EUR,
+            notice_lead_days: 5,
+            group: None,
+            secret: SecretRef {
+                service: "coffer".into(),
+                account: "7".into(),
+            },
+        };
+        let terms = MerchantTerms::from(&merchant);
+        assert_eq!(terms.provider, ProviderKind::Svea);
+        assert_eq!(terms.notice_lead_days, 5);
+        assert_eq!(terms.time_zone, chrono_tz::Europe::Helsinki);
+    }
+
+    #[test]
+    fn a_charge_plan_round_trips_through_json() {
+        let plan = crate::policy::fixtures::plan(ProviderKind::Assist);
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(json.contains(r#""trigger":"scheduled""#), "{json}");
+        let back: ChargePlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan);
+    }
 }

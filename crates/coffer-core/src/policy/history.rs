@@ -104,3 +104,74 @@ impl History {
             .filter(|a| a.state == ChargeState::Declined)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charge::ChargeAttempt;
+    use crate::ids::{AttemptId, ContractId};
+    use crate::merchant::ProviderKind;
+    use crate::policy::fixtures::*;
+    use crate::stored_credential::StoredCredential;
+
+    fn ledger_row(plan: &ChargePlan) -> ChargeAttempt {
+        ChargeAttempt {
+            id: AttemptId(1),
+            kind: AttemptKind::Charge,
+            merchant_id: plan.merchant.id,
+            card_id: plan.card.id,
+            contract_id: Some(ContractId(5)),
+            occurrence: Some(10),
+            refund_of: None,
+            amount: eur(1000),
+            credential: StoredCredential::merchant_initiated(Reason::Recurring, "INIT-1".into()),
+            idempotency_key: "key-1".into(),
+            order_id: "ORDER-1".into(),
+            state: ChargeState::Declined,
+            provider_ref: None,
+            decline_code: Some("05".into()),
+            hard_decline: false,
+            message: None,
+            warnings: Vec::new(),
+            created_at: utc(2026, 10, 23, 8, 0),
+            settled_at: Some(utc(2026, 10, 23, 8, 1)),
+        }
+    }
+
+    #[test]
+    fn reads_a_ledger_row_with_its_occurrence_and_advice_code() {
+        let plan = plan(ProviderKind::Clover);
+        let past = PastAttempt::from_attempt(&ledger_row(&plan), Some("24".into()));
+        assert_eq!(past.occurrence, Some((ContractId(5), 10)));
+        assert_eq!(
+            past.at,
+            utc(2026, 10, 23, 8, 0),
+            "the time it was made, not settled"
+        );
+        assert!(past.is_mit() && past.is_recurring());
+        assert_eq!(past.decline_code.as_deref(), Some("05"));
+        assert_eq!(past.merchant_advice_code.as_deref(), Some("24"));
+    }
+
+    #[test]
+    fn only_this_cards_charges_under_this_merchant_count() {
+        let plan = plan(ProviderKind::Clover);
+        let mine = PastAttempt::from_attempt(&ledger_row(&plan), None);
+        let other_card = PastAttempt {
+            card_id: crate::ids::CardId(99),
+            ..mine.clone()
+        };
+        let other_merchant = PastAttempt {
+            merchant_id: crate::ids::MerchantId(99),
+            ..mine.clone()
+        };
+        let refund = PastAttempt {
+            kind: AttemptKind::Refund,
+            ..mine.clone()
+        };
+        let history = History::new(vec![other_card, mine.clone(), other_merchant, refund]);
+        let counted: Vec<&PastAttempt> = history.charges_for(&plan).collect();
+        assert_eq!(counted, vec![&mine]);
+        assert_eq!(history.declines_for(&plan).count(), 1);
+    }
+}
