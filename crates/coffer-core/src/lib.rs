@@ -12,6 +12,9 @@
 //! - **attempt**: one row of the charge ledger, which moves planned → sending → settled.
 //!
 //! Money is integer minor units ([`Money`]); time is passed in ([`clock::Clock`]).
+//!
+//! Before any charge, [`policy::check`] judges a [`ChargePlan`] against the rules and returns
+//! every [`Violation`]; [`schedule`] turns a contract into numbered, merchant-local due dates.
 #![deny(missing_docs)]
 
 pub mod audit;

@@ -415,4 +415,59 @@ mod tests {
         assert_eq!(notice_deadline(day(2028, 3, 1), 1), day(2028, 2, 29));
         assert_eq!(notice_deadline(day(2026, 3, 1), 0), day(2026, 3, 1));
     }
+    proptest::proptest! {
+        #[test]
+        fn monthly_dates_keep_their_day_or_the_month_end(
+            day_of_month in 1u32..=31,
+            start_offset in 0u64..3000,
+            span in 0u64..2000,
+        ) {
+            let start = day(2024, 1, 1) + Days::new(start_offset);
+            let c = contract(Frequency::Monthly { day: day_of_month }, start, None);
+            let got = occurrences(&c, start, start + Days::new(span)).unwrap();
+            for pair in got.windows(2) {
+                let ((n1, d1), (n2, d2)) = (pair[0], pair[1]);
+                proptest::prop_assert_eq!(n2, n1 + 1);
+                proptest::prop_assert_eq!(
+                    d1.checked_add_months(Months::new(1)).map(|m| (m.year(), m.month())),
+                    Some((d2.year(), d2.month())),
+                    "consecutive months"
+                );
+            }
+            for (_, due) in &got {
+                proptest::prop_assert!(*due >= start);
+                let month_len = clamped_day(due.year(), due.month(), 31).unwrap().day();
+                proptest::prop_assert_eq!(due.day(), day_of_month.min(month_len));
+            }
+        }
+
+        #[test]
+        fn due_instant_keeps_existing_local_times_and_never_moves_back(
+            year in 2026i32..2032,
+            which in 0u8..3,
+            offset in 0u64..365,
+            minutes in 0u32..(24 * 60),
+        ) {
+            // Two thirds of the cases on Helsinki's transition days, where the gap and fold are.
+            let last_sunday = |month: u32| {
+                (25..=31)
+                    .map(|d| day(year, month, d))
+                    .find(|d| d.weekday() == chrono::Weekday::Sun)
+                    .unwrap()
+            };
+            let date = match which {
+                0 => last_sunday(3),
+                1 => last_sunday(10),
+                _ => day(year, 1, 1) + Days::new(offset),
+            };
+            let wanted = date.and_time(time(minutes / 60, minutes % 60));
+            let got = due_instant(date, Helsinki, wanted.time()).with_timezone(&Helsinki).naive_local();
+            if Helsinki.from_local_datetime(&wanted).earliest().is_some() {
+                proptest::prop_assert_eq!(got, wanted);
+            } else {
+                proptest::prop_assert!(got > wanted, "a time in the gap moves forward");
+                proptest::prop_assert!(got - wanted <= chrono::Duration::hours(1), "by at most the gap");
+            }
+        }
+    }
 }

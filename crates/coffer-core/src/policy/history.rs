@@ -69,6 +69,11 @@ impl PastAttempt {
 }
 
 /// The attempts the engine loaded for a plan: this card's attempts under this merchant.
+///
+/// What the rules read, so the engine knows what to load: every declined attempt (a hard decline
+/// never expires), every attempt of the last 31 days (retry windows, Svea's calendar month,
+/// occurrences in flight), and the latest successful recurring charge (Assist's period). Loading
+/// more is harmless; loading less lets a charge through that should have been refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// The attempts, in any order.
