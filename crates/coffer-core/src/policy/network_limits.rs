@@ -171,12 +171,16 @@ impl RetryLimit {
             Counting::Retries => "retries",
             Counting::DeclinedAttempts => "declined attempts",
         };
-        let window = if self.window_hours % 24 == 0 && self.window_hours > 24 {
+        format!("{} {what} in {}", self.max, self.window_words())
+    }
+
+    /// "30 days" or "24 hours", for messages.
+    pub fn window_words(&self) -> String {
+        if self.window_hours > 24 && self.window_hours % 24 == 0 {
             format!("{} days", self.window_hours / 24)
         } else {
             format!("{} hours", self.window_hours)
-        };
-        format!("{} {what} in {window}", self.max)
+        }
     }
 }
 

@@ -48,7 +48,7 @@ pub fn check(plan: &ChargePlan, history: &History, now: DateTime<Utc>) -> Vec<Vi
                     format!(
                         "{label} has {in_window}{whose} declines in the last {}; {} allows at \
                          most {} per card and merchant",
-                        window_words(limit.window_hours),
+                        limit.window_words(),
                         network.name(),
                         limit.describe()
                     ),
@@ -57,14 +57,6 @@ pub fn check(plan: &ChargePlan, history: &History, now: DateTime<Utc>) -> Vec<Vi
             )
         })
         .collect()
-}
-
-fn window_words(hours: i64) -> String {
-    if hours > 24 && hours % 24 == 0 {
-        format!("{} days", hours / 24)
-    } else {
-        format!("{hours} hours")
-    }
 }
 
 #[cfg(test)]
