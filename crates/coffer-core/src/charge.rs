@@ -5,12 +5,16 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::card::Card;
+use crate::contract::{Contract, Occurrence};
 use crate::error::InvalidInput;
 use crate::ids::{AttemptId, CardId, ContractId, IdempotencyKey, MerchantId, ProviderRef};
-use crate::money::Money;
+use crate::merchant::{Merchant, ProviderKind};
+use crate::money::{Currency, Money};
 use crate::stored_credential::StoredCredential;
 
 /// Where one attempt to move money stands.
@@ -141,6 +145,86 @@ pub struct ChargeAttempt {
     pub settled_at: Option<DateTime<Utc>>,
 }
 
+/// What the policy needs to know of the merchant account a charge goes out under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantTerms {
+    /// The account.
+    pub id: MerchantId,
+    /// Its provider: some rules apply to one provider only.
+    pub provider: ProviderKind,
+    /// Its time zone: calendar months and local dates are counted in it.
+    pub time_zone: Tz,
+    /// The currency it charges in.
+    pub currency: Currency,
+    /// Days of notice the cardholder gets before a scheduled charge.
+    pub notice_lead_days: u32,
+}
+
+impl From<&Merchant> for MerchantTerms {
+    fn from(merchant: &Merchant) -> MerchantTerms {
+        MerchantTerms {
+            id: merchant.id,
+            provider: merchant.provider(),
+            time_zone: merchant.time_zone,
+            currency: merchant.currency,
+            notice_lead_days: merchant.notice_lead_days,
+        }
+    }
+}
+
+/// Who asked for the charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The owner pressed "charge now" (or the CLI's `charge-card`).
+    Manual,
+    /// A due run charging a contract's occurrence.
+    Scheduled,
+}
+
+/// The pre-charge notice as it went to the cardholder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeRecord {
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+    /// The amount it announced.
+    pub amount: Money,
+    /// The due date it announced (merchant-local).
+    pub due: NaiveDate,
+}
+
+/// The contract occurrence a charge pays, with its notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractCharge {
+    /// The contract.
+    pub contract: Contract,
+    /// The occurrence being charged.
+    pub occurrence: Occurrence,
+    /// The notice sent for this occurrence, if any.
+    pub notice: Option<NoticeRecord>,
+}
+
+/// A charge about to be made, as plain data the engine fills from its store; the policy judges it
+/// before anything is written or sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargePlan {
+    /// The merchant account in whose name the charge goes out.
+    pub merchant: MerchantTerms,
+    /// The stored card to charge.
+    pub card: Card,
+    /// How much.
+    pub amount: Money,
+    /// The stored-credential flags that will be sent.
+    pub credential: StoredCredential,
+    /// The merchant-local date of the charge.
+    pub charge_date: NaiveDate,
+    /// Manual or scheduled.
+    pub trigger: Trigger,
+    /// The contract occurrence being paid: always for a scheduled charge, and for a manual
+    /// "charge now" of a due or declined occurrence.
+    pub contract: Option<ContractCharge>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +262,40 @@ mod tests {
             assert_eq!(state.as_str().parse::<ChargeState>().unwrap(), state);
         }
         assert_eq!("done".parse::<ChargeState>().unwrap_err().field, "status");
+    }
+    #[test]
+    fn merchant_terms_carry_what_the_policy_reads() {
+        use crate::merchant::{Environment, ProviderAccount, SecretRef};
+        let merchant = Merchant {
+            id: MerchantId(7),
+            name: "Downtown".into(),
+            account: ProviderAccount::Svea {
+                seller_id: "SELLER1".into(),
+                key_generation: "001".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:1".into(),
+            time_zone: chrono_tz::Europe::Helsinki,
+            currency: Currency::EUR,
+            notice_lead_days: 5,
+            group: None,
+            secret: SecretRef {
+                service: "coffer".into(),
+                account: "7".into(),
+            },
+        };
+        let terms = MerchantTerms::from(&merchant);
+        assert_eq!(terms.provider, ProviderKind::Svea);
+        assert_eq!(terms.notice_lead_days, 5);
+        assert_eq!(terms.time_zone, chrono_tz::Europe::Helsinki);
+    }
+
+    #[test]
+    fn a_charge_plan_round_trips_through_json() {
+        let plan = crate::policy::fixtures::plan(ProviderKind::Assist);
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(json.contains(r#""trigger":"scheduled""#), "{json}");
+        let back: ChargePlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan);
     }
 }

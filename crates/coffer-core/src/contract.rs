@@ -3,8 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::card::Card;
 use crate::error::InvalidInput;
 use crate::ids::{CardId, ContractId, MerchantId};
+use crate::merchant::ProviderKind;
 use crate::money::{Currency, Money};
 
 /// How much each occurrence charges.
@@ -166,6 +168,262 @@ pub struct Occurrence {
     pub state: OccurrenceState,
 }
 
+impl AmountRule {
+    /// The smallest and largest amount one occurrence may charge: a fixed amount is both.
+    pub fn bounds(&self) -> (Option<Money>, Money) {
+        match self {
+            AmountRule::Fixed { amount } => (Some(*amount), *amount),
+            AmountRule::Variable { min, max } => (*min, *max),
+        }
+    }
+}
+
+impl Frequency {
+    /// Checks the numbers: a day of month 1–31, a real month/day (29 February allowed), and an
+    /// interval of at least one day, since an interval of zero would never advance.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        match *self {
+            Frequency::Monthly { day } if !(1..=31).contains(&day) => Err(InvalidInput::new(
+                "frequency.day",
+                format!("{day} must be a day of the month, 1 to 31"),
+            )),
+            Frequency::Yearly { month, day } => {
+                // 2000 is a leap year, so 29 February passes and 30 February does not.
+                if NaiveDate::from_ymd_opt(2000, month, day).is_none() {
+                    return Err(InvalidInput::new(
+                        "frequency.day",
+                        format!("{day}/{month} (day/month) is not a date of the year"),
+                    ));
+                }
+                Ok(())
+            }
+            Frequency::EveryDays { days: 0 } => Err(InvalidInput::new(
+                "frequency.days",
+                "the interval must be at least 1 day",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The shortest gap, in days, between two consecutive due dates. Providers that limit charges
+    /// by a period in days (Assist `RecurringPeriod`) are registered with this number, so that no
+    /// scheduled charge comes too soon: a monthly contract on the 31st has 28 days from 31
+    /// January to 28 February, and a yearly one on 29 February has 365 from 2028 to 2029.
+    pub fn min_gap_days(&self) -> u32 {
+        match *self {
+            Frequency::Monthly { .. } => 28,
+            Frequency::Yearly { .. } => 365,
+            Frequency::EveryDays { days } => days,
+        }
+    }
+}
+
+/// The terms of a contract the owner is about to create, before it has an id or a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContractTerms {
+    /// The merchant account that will charge.
+    pub merchant_id: MerchantId,
+    /// The card to charge.
+    pub card_id: CardId,
+    /// Amount per occurrence.
+    pub amount: AmountRule,
+    /// The amount of the initial transaction, when the owner enters it; otherwise the card's.
+    pub original_amount: Option<Money>,
+    /// Schedule.
+    pub frequency: Frequency,
+    /// First possible due date (merchant-local).
+    pub start: NaiveDate,
+    /// Last possible due date (merchant-local); Assist's `RecurringMaxDate`.
+    pub end: Option<NaiveDate>,
+}
+
+impl NewContractTerms {
+    /// The original amount the contract is bound by: the one entered, else the card's initial
+    /// transaction amount.
+    pub fn effective_original_amount(&self, card: &Card) -> Option<Money> {
+        self.original_amount
+            .or_else(|| card.initial.as_ref().and_then(|initial| initial.amount))
+    }
+}
+
+/// The longest `RecurringPeriod` Assist accepts: the field is three digits.
+pub const ASSIST_MAX_PERIOD_DAYS: u32 = 999;
+
+/// Checks a new contract before it is saved, and returns every problem at once so the contract
+/// editor can mark all fields in one pass.
+///
+/// Beyond the shape of the amounts and dates, it applies what the provider will enforce later on
+/// every charge, because a contract that cannot be charged should not be agreed with a
+/// cardholder: Svea charges at most once a calendar month and never above the original amount
+/// (and only in EUR); Assist needs `RecurringMinAmount`, `RecurringMaxAmount`, a period in days of
+/// at most three digits and a `RecurringMaxDate`.
+pub fn validate_contract(
+    terms: &NewContractTerms,
+    provider: ProviderKind,
+    card: &Card,
+    merchant_currency: Currency,
+) -> Result<(), Vec<InvalidInput>> {
+    let mut problems = Vec::new();
+    if let Err(e) = terms.amount.validate() {
+        problems.push(e);
+    }
+    if let Err(e) = terms.frequency.validate() {
+        problems.push(e);
+    }
+    let currency = terms.amount.currency();
+    if currency != merchant_currency {
+        problems.push(InvalidInput::new(
+            "amount",
+            format!("is in {currency} but the merchant account charges in {merchant_currency}"),
+        ));
+    }
+    if let Some(end) = terms.end {
+        if end < terms.start {
+            problems.push(InvalidInput::new(
+                "end",
+                format!("{end} is before the start date {}", terms.start),
+            ));
+        }
+    }
+    if card.id != terms.card_id {
+        problems.push(InvalidInput::new(
+            "card_id",
+            format!(
+                "the terms name card {} but card {} was given",
+                terms.card_id, card.id
+            ),
+        ));
+    }
+    if card.merchant_id != terms.merchant_id {
+        problems.push(InvalidInput::new(
+            "card_id",
+            format!(
+                "card ending {} is stored under merchant account {}, not {}",
+                card.last4.as_str(),
+                card.merchant_id,
+                terms.merchant_id
+            ),
+        ));
+    }
+    if !card.active {
+        problems.push(InvalidInput::new(
+            "card_id",
+            format!("card ending {} is no longer active", card.last4.as_str()),
+        ));
+    }
+    if card.expiry.is_expired_on(terms.start) {
+        problems.push(InvalidInput::new(
+            "card_id",
+            format!(
+                "card ending {} expires {}, before the contract starts on {}",
+                card.last4.as_str(),
+                card.expiry,
+                terms.start
+            ),
+        ));
+    }
+    if card.consent.is_none() {
+        problems.push(InvalidInput::new(
+            "consent",
+            format!(
+                "card ending {} has no recorded consent to merchant-initiated charges",
+                card.last4.as_str()
+            ),
+        ));
+    }
+    if card.initial.is_none() {
+        problems.push(InvalidInput::new(
+            "initial_transaction",
+            format!(
+                "card ending {} has no initial cardholder-initiated transaction to link charges to",
+                card.last4.as_str()
+            ),
+        ));
+    }
+    let original = terms.effective_original_amount(card);
+    if let Some(original) = original {
+        if original.currency != currency {
+            problems.push(InvalidInput::new(
+                "original_amount",
+                format!("{original} is not in the contract's currency {currency}"),
+            ));
+        }
+    }
+    let (min, max) = terms.amount.bounds();
+    match provider {
+        ProviderKind::Svea => {
+            match original {
+                None => problems.push(InvalidInput::new(
+                    "original_amount",
+                    "Svea never charges a token above its original payment amount, so the \
+                     original amount must be known",
+                )),
+                Some(original)
+                    if original.currency == max.currency && max.minor > original.minor =>
+                {
+                    problems.push(InvalidInput::new(
+                        "amount",
+                        format!(
+                            "{max} is above the original payment amount of {original}; Svea \
+                             refuses recurring charges above it"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+            if currency != Currency::EUR {
+                problems.push(InvalidInput::new(
+                    "amount",
+                    format!("Svea charges only in EUR, not {currency}"),
+                ));
+            }
+            // Two due dates in one calendar month are at most 30 days apart, so an interval of
+            // 31 days or more is the shortest that can never put two charges in one month.
+            if let Frequency::EveryDays { days } = terms.frequency {
+                if days < 31 {
+                    problems.push(InvalidInput::new(
+                        "frequency.days",
+                        format!(
+                            "every {days} days can fall twice in one calendar month, and Svea \
+                             allows one recurring charge per card per month; use 31 days or more"
+                        ),
+                    ));
+                }
+            }
+        }
+        ProviderKind::Assist => {
+            if min.is_none() {
+                problems.push(InvalidInput::new(
+                    "min_amount",
+                    "Assist needs a minimum amount (RecurringMinAmount)",
+                ));
+            }
+            if terms.end.is_none() {
+                problems.push(InvalidInput::new(
+                    "end",
+                    "Assist needs an end date for the series (RecurringMaxDate)",
+                ));
+            }
+            let period = terms.frequency.min_gap_days();
+            if period > ASSIST_MAX_PERIOD_DAYS {
+                problems.push(InvalidInput::new(
+                    "frequency",
+                    format!(
+                        "a period of {period} days does not fit Assist's three-digit \
+                         RecurringPeriod (at most {ASSIST_MAX_PERIOD_DAYS})"
+                    ),
+                ));
+            }
+        }
+        ProviderKind::Clover | ProviderKind::ProcessOut => {}
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +448,163 @@ mod tests {
                 .field,
             "amount"
         );
+    }
+    fn card() -> Card {
+        crate::policy::fixtures::plan(ProviderKind::Clover).card
+    }
+
+    fn eur(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::EUR)
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// 10.00 EUR on the 23rd, for a year, on the fixture card (initial amount 20.00 EUR).
+    fn terms() -> NewContractTerms {
+        NewContractTerms {
+            merchant_id: MerchantId(7),
+            card_id: CardId(42),
+            amount: AmountRule::Fixed { amount: eur(1000) },
+            original_amount: None,
+            frequency: Frequency::Monthly { day: 23 },
+            start: day(2026, 12, 23),
+            end: Some(day(2027, 11, 23)),
+        }
+    }
+
+    fn fields(problems: &[InvalidInput]) -> Vec<&str> {
+        problems.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn accepts_sound_terms_for_every_provider() {
+        for provider in ProviderKind::ALL {
+            let mut terms = terms();
+            if provider == ProviderKind::Assist {
+                terms.amount = AmountRule::Variable {
+                    min: Some(eur(100)),
+                    max: eur(1000),
+                };
+            }
+            assert_eq!(
+                validate_contract(&terms, provider, &card(), Currency::EUR),
+                Ok(()),
+                "{provider}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_a_svea_contract_above_the_original_amount() {
+        let mut terms = terms();
+        terms.amount = AmountRule::Fixed { amount: eur(2500) };
+        let problems =
+            validate_contract(&terms, ProviderKind::Svea, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            "amount: 25.00 EUR is above the original payment amount of 20.00 EUR; Svea refuses \
+             recurring charges above it"
+        );
+        assert!(
+            validate_contract(&terms, ProviderKind::Clover, &card(), Currency::EUR).is_ok(),
+            "other providers have no such cap"
+        );
+    }
+
+    #[test]
+    fn refuses_a_svea_contract_that_could_charge_twice_a_month_or_lacks_an_original() {
+        let mut terms = terms();
+        terms.frequency = Frequency::EveryDays { days: 30 };
+        let mut card = card();
+        card.initial.as_mut().unwrap().amount = None;
+        let problems =
+            validate_contract(&terms, ProviderKind::Svea, &card, Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["original_amount", "frequency.days"]);
+        terms.frequency = Frequency::EveryDays { days: 31 };
+        terms.original_amount = Some(eur(1000));
+        assert!(validate_contract(&terms, ProviderKind::Svea, &card, Currency::EUR).is_ok());
+    }
+
+    #[test]
+    fn refuses_assist_terms_it_cannot_register() {
+        let mut terms = terms();
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(2000)),
+            max: eur(1000),
+        };
+        terms.end = None;
+        terms.frequency = Frequency::EveryDays { days: 1000 };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            vec!["min_amount", "end", "frequency"],
+            "min above max, no RecurringMaxDate, a four-digit RecurringPeriod: {problems:?}"
+        );
+        terms.amount = AmountRule::Variable {
+            min: None,
+            max: eur(1000),
+        };
+        terms.end = Some(day(2027, 1, 1));
+        terms.frequency = Frequency::Monthly { day: 1 };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card(), Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["min_amount"]);
+    }
+
+    #[test]
+    fn refuses_an_end_before_the_start_and_a_foreign_currency() {
+        let mut terms = terms();
+        terms.end = Some(day(2026, 12, 22));
+        let problems =
+            validate_contract(&terms, ProviderKind::Clover, &card(), Currency::SEK).unwrap_err();
+        assert_eq!(fields(&problems), vec!["amount", "end"]);
+        assert_eq!(
+            problems[0].rule,
+            "is in EUR but the merchant account charges in SEK"
+        );
+    }
+
+    #[test]
+    fn refuses_a_card_not_ready_for_merchant_initiated_charges() {
+        let mut card = card();
+        card.consent = None;
+        card.initial = None;
+        card.active = false;
+        card.expiry = crate::card::CardExpiry::new(2026, 11).unwrap();
+        let problems =
+            validate_contract(&terms(), ProviderKind::Clover, &card, Currency::EUR).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            vec!["card_id", "card_id", "consent", "initial_transaction"]
+        );
+        assert!(problems[1]
+            .rule
+            .contains("expires 11/2026, before the contract starts"));
+    }
+
+    #[test]
+    fn refuses_a_card_of_another_merchant() {
+        let mut card = card();
+        card.merchant_id = MerchantId(8);
+        let problems =
+            validate_contract(&terms(), ProviderKind::Clover, &card, Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), vec!["card_id"]);
+        assert!(problems[0].rule.contains("merchant account 8, not 7"));
+    }
+
+    #[test]
+    fn frequency_numbers_are_validated() {
+        assert!(Frequency::Monthly { day: 0 }.validate().is_err());
+        assert!(Frequency::Monthly { day: 31 }.validate().is_ok());
+        assert!(Frequency::Yearly { month: 2, day: 29 }.validate().is_ok());
+        assert!(Frequency::Yearly { month: 4, day: 31 }.validate().is_err());
+        assert!(Frequency::Yearly { month: 13, day: 1 }.validate().is_err());
+        assert!(Frequency::EveryDays { days: 0 }.validate().is_err());
+        assert_eq!(Frequency::Monthly { day: 31 }.min_gap_days(), 28);
+        assert_eq!(Frequency::EveryDays { days: 14 }.min_gap_days(), 14);
     }
 }

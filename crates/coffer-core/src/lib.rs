@@ -12,6 +12,9 @@
 //! - **attempt**: one row of the charge ledger, which moves planned → sending → settled.
 //!
 //! Money is integer minor units ([`Money`]); time is passed in ([`clock::Clock`]).
+//!
+//! Before any charge, [`policy::check`] judges a [`ChargePlan`] against the rules and returns
+//! every [`Violation`]; [`schedule`] turns a contract into numbered, merchant-local due dates.
 #![deny(missing_docs)]
 
 pub mod audit;
@@ -24,13 +27,21 @@ pub mod error;
 pub mod ids;
 pub mod merchant;
 pub mod money;
+pub mod policy;
+pub mod schedule;
 pub mod stored_credential;
 
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
-pub use charge::{AttemptKind, ChargeAttempt, ChargeState};
+pub use charge::{
+    AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
+    NoticeRecord, Trigger,
+};
+pub use contract::{validate_contract, NewContractTerms};
 pub use customer::Customer;
 pub use error::InvalidInput;
 pub use ids::*;
 pub use merchant::{Environment, Merchant, ProviderAccount, ProviderKind, SecretRef};
 pub use money::{Currency, Money, MoneyError};
+pub use policy::{History, PastAttempt, RuleId, Violation};
+pub use schedule::{due_instant, notice_deadline, occurrences};
 pub use stored_credential::{Initiator, Reason, Sequence, StoredCredential};

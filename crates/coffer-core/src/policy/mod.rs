@@ -1,0 +1,261 @@
+//! Refuse before the wire (DESIGN §3): [`check`] judges a [`ChargePlan`] against the rules and
+//! returns every rule it breaks, each with a reason a store owner understands and, where waiting
+//! is enough, when the charge becomes allowed.
+//!
+//! The function is pure: the engine loads the plan and the card's [`History`] from its store and
+//! passes the current instant, so the same inputs always give the same verdict, and the charge
+//! dialog can show the verdict before the owner confirms.
+//!
+//! Which rules apply to which provider is data ([`RULES`]); each rule lives in its own file under
+//! `rules/` with the tests of both its sides.
+
+mod history;
+pub mod network_limits;
+mod rules;
+mod violation;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use chrono::{DateTime, Utc};
+
+use crate::charge::ChargePlan;
+use crate::merchant::ProviderKind;
+
+pub use history::{History, PastAttempt};
+pub use violation::{RuleId, Violation};
+
+/// A rule's check: every violation it finds, or none.
+pub type RuleCheck = fn(&ChargePlan, &History, DateTime<Utc>) -> Vec<Violation>;
+
+/// The providers a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every provider.
+    Every,
+    /// Only this provider: its own rules.
+    Only(ProviderKind),
+    /// Every provider but this one, which has its own rule for the same concern.
+    Except(ProviderKind),
+}
+
+impl Scope {
+    /// Whether a charge through `provider` is under the rule.
+    pub fn covers(self, provider: ProviderKind) -> bool {
+        match self {
+            Scope::Every => true,
+            Scope::Only(only) => only == provider,
+            Scope::Except(except) => except != provider,
+        }
+    }
+}
+
+/// One entry of the rule list.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Its code.
+    pub id: RuleId,
+    /// Which providers it applies to.
+    pub scope: Scope,
+    /// Its check.
+    pub check: RuleCheck,
+}
+
+/// Every rule, in the order its violations are reported.
+///
+/// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
+/// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
+/// would report one problem twice.
+pub const RULES: [Rule; 11] = [
+    Rule {
+        id: RuleId::ConsentAndInitial,
+        scope: Scope::Every,
+        check: rules::consent_and_initial::check,
+    },
+    Rule {
+        id: RuleId::CardUsable,
+        scope: Scope::Every,
+        check: rules::card_usable::check,
+    },
+    Rule {
+        id: RuleId::CardOfMerchant,
+        scope: Scope::Every,
+        check: rules::card_of_merchant::check,
+    },
+    Rule {
+        id: RuleId::AmountValid,
+        scope: Scope::Every,
+        check: rules::amount_valid::check,
+    },
+    Rule {
+        id: RuleId::ContractActive,
+        scope: Scope::Every,
+        check: rules::contract_active::check,
+    },
+    Rule {
+        id: RuleId::ContractAmount,
+        scope: Scope::Except(ProviderKind::Assist),
+        check: rules::contract_amount::check,
+    },
+    Rule {
+        id: RuleId::NoticeSent,
+        scope: Scope::Every,
+        check: rules::notice_sent::check,
+    },
+    Rule {
+        id: RuleId::SveaMonthly,
+        scope: Scope::Only(ProviderKind::Svea),
+        check: rules::svea_monthly::check,
+    },
+    Rule {
+        id: RuleId::AssistBounds,
+        scope: Scope::Only(ProviderKind::Assist),
+        check: rules::assist_bounds::check,
+    },
+    Rule {
+        id: RuleId::NoRetryAfterHardDecline,
+        scope: Scope::Every,
+        check: rules::no_retry_after_hard_decline::check,
+    },
+    Rule {
+        id: RuleId::NetworkRetryLimits,
+        scope: Scope::Every,
+        check: rules::network_retry_limits::check,
+    },
+];
+
+/// The rules a charge through `provider` is judged by, in order.
+pub fn rules_for(provider: ProviderKind) -> Vec<RuleId> {
+    RULES
+        .iter()
+        .filter(|rule| rule.scope.covers(provider))
+        .map(|rule| rule.id)
+        .collect()
+}
+
+/// Judges `plan` at `now`, given the card's earlier attempts under the merchant. `Ok` when every
+/// applicable rule passes; otherwise every violation of every rule, in [`RULES`] order.
+pub fn check(
+    plan: &ChargePlan,
+    history: &History,
+    now: DateTime<Utc>,
+) -> Result<(), Vec<Violation>> {
+    let violations: Vec<Violation> = RULES
+        .iter()
+        .filter(|rule| rule.scope.covers(plan.merchant.provider))
+        .flat_map(|rule| (rule.check)(plan, history, now))
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+    use crate::charge::ChargeState;
+    use crate::stored_credential::Initiator;
+
+    #[test]
+    fn a_well_formed_plan_passes_for_every_provider() {
+        for provider in ProviderKind::ALL {
+            let plan = plan(provider);
+            assert_eq!(
+                check(&plan, &History::default(), now()),
+                Ok(()),
+                "{provider}: the fixture plan is meant to be clean"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_table_entry_carries_its_own_rule_id() {
+        let ids: Vec<RuleId> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            RuleId::ALL.to_vec(),
+            "one entry per rule, in RuleId::ALL order"
+        );
+    }
+
+    #[test]
+    fn provider_rules_apply_only_to_their_provider() {
+        let clover = rules_for(ProviderKind::Clover);
+        assert!(!clover.contains(&RuleId::SveaMonthly));
+        assert!(!clover.contains(&RuleId::AssistBounds));
+        assert!(clover.contains(&RuleId::ContractAmount));
+        let svea = rules_for(ProviderKind::Svea);
+        assert!(svea.contains(&RuleId::SveaMonthly));
+        let assist = rules_for(ProviderKind::Assist);
+        assert!(assist.contains(&RuleId::AssistBounds));
+        assert!(
+            !assist.contains(&RuleId::ContractAmount),
+            "Assist's bounds are checked once, by assist_bounds"
+        );
+    }
+
+    #[test]
+    fn reports_every_broken_rule_not_just_the_first() {
+        let mut plan = plan(ProviderKind::Svea);
+        plan.card.active = false;
+        plan.amount = eur(-100);
+        plan.card.consent = None;
+        let history = History::new(vec![attempt(
+            &plan,
+            now() - chrono::Duration::days(2),
+            ChargeState::Succeeded,
+            Initiator::Merchant,
+        )]);
+        let rules: Vec<RuleId> = check(&plan, &history, now())
+            .unwrap_err()
+            .into_iter()
+            .map(|v| v.rule)
+            .collect();
+        for expected in [
+            RuleId::ConsentAndInitial,
+            RuleId::CardUsable,
+            RuleId::AmountValid,
+            RuleId::SveaMonthly,
+        ] {
+            assert!(
+                rules.contains(&expected),
+                "{expected} missing from {rules:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_same_plan_is_judged_by_its_own_providers_rules() {
+        // A second charge this month breaks Svea's rule and no other provider's.
+        for provider in ProviderKind::ALL {
+            let plan = plan(provider);
+            let history = History::new(vec![
+                attempt(
+                    &plan,
+                    now() - chrono::Duration::days(40),
+                    ChargeState::Succeeded,
+                    Initiator::Merchant,
+                ),
+                attempt(
+                    &plan,
+                    now() - chrono::Duration::hours(1),
+                    ChargeState::Sending,
+                    Initiator::Merchant,
+                ),
+            ]);
+            let verdict = check(&plan, &history, now());
+            let svea_refused = verdict
+                .as_ref()
+                .err()
+                .is_some_and(|v| v.iter().any(|v| v.rule == RuleId::SveaMonthly));
+            assert_eq!(
+                svea_refused,
+                provider == ProviderKind::Svea,
+                "{provider}: {verdict:?}"
+            );
+        }
+    }
+}
