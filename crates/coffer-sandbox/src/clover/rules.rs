@@ -227,17 +227,17 @@ pub(crate) struct Decline {
     pub message: &'static str,
 }
 
-/// The decline a behaviour produces. Only `issuer_declined` was ever seen from Clover; the
-/// hard-decline code is our choice (see docs/clover.md).
+/// The decline a behaviour produces. A test behaviour decides the outcome whatever the card's
+/// date, so the demo cards stay predictable; any other card past its expiry is refused. Only
+/// `issuer_declined` was ever seen from Clover; the hard-decline code is our choice (see
+/// docs/clover.md).
 pub(crate) fn decline_of(behaviour: CardBehaviour, expired: bool) -> Option<Decline> {
-    if expired || behaviour == CardBehaviour::Expired {
-        return Some(Decline {
-            status: 400,
-            code: "expired_card",
-            decline_code: None,
-            message: "The card has expired.",
-        });
-    }
+    let expired_card = Decline {
+        status: 400,
+        code: "expired_card",
+        decline_code: None,
+        message: "The card has expired.",
+    };
     match behaviour {
         CardBehaviour::SoftDecline => Some(Decline {
             status: 402,
@@ -251,7 +251,9 @@ pub(crate) fn decline_of(behaviour: CardBehaviour, expired: bool) -> Option<Decl
             decline_code: Some("stolen_card"),
             message: "Declined",
         }),
-        _ => None,
+        CardBehaviour::Expired => Some(expired_card),
+        CardBehaviour::Approve if expired => Some(expired_card),
+        CardBehaviour::Approve | CardBehaviour::Timeout | CardBehaviour::ResponseLost => None,
     }
 }
 
@@ -564,6 +566,15 @@ mod tests {
         assert_eq!(brand_of_number("5424180273333333"), "MC");
         assert_eq!(brand_of_number("378282246310005"), "AMEX");
         assert_eq!(brand_of_number("6011361000006668"), "DISCOVER");
+    }
+
+    #[test]
+    fn test_behaviours_win_over_the_card_date() {
+        assert_eq!(decline_of(CardBehaviour::ResponseLost, true), None);
+        assert_eq!(decline_of(CardBehaviour::SoftDecline, true).unwrap().code, "card_declined");
+        assert_eq!(decline_of(CardBehaviour::Approve, true).unwrap().code, "expired_card");
+        assert_eq!(decline_of(CardBehaviour::Approve, false), None);
+        assert_eq!(decline_of(CardBehaviour::HardDecline, false).unwrap().decline_code, Some("stolen_card"));
     }
 
     #[test]
