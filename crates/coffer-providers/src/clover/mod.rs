@@ -12,7 +12,9 @@ mod errors;
 mod wire;
 
 use async_trait::async_trait;
-use coffer_core::{CustomerRef, Currency, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential};
+use coffer_core::{
+    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
+};
 use reqwest::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -61,7 +63,11 @@ impl CloverClient {
     }
 
     /// As [`CloverClient::new`], with explicit timeouts and retry bounds.
-    pub fn with_policy(merchant: &Merchant, secret: SecretString, policy: HttpPolicy) -> Result<Self, ProviderError> {
+    pub fn with_policy(
+        merchant: &Merchant,
+        secret: SecretString,
+        policy: HttpPolicy,
+    ) -> Result<Self, ProviderError> {
         let ProviderAccount::Clover { merchant_uuid, .. } = &merchant.account else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
@@ -72,7 +78,11 @@ impl CloverClient {
         };
         Ok(CloverClient {
             scl: HttpClient::new(ProviderKind::Clover, &merchant.base_url, policy)?,
-            api: HttpClient::new(ProviderKind::Clover, &platform_base(&merchant.base_url), policy)?,
+            api: HttpClient::new(
+                ProviderKind::Clover,
+                &platform_base(&merchant.base_url),
+                policy,
+            )?,
             merchant_uuid: convert::path_id("merchant_uuid", merchant_uuid)?,
             token: secret,
             currency: merchant.currency,
@@ -86,16 +96,29 @@ impl CloverClient {
         self
     }
 
-    async fn get<T: DeserializeOwned>(&self, host: &HttpClient, path: &str, query: &[(&str, String)]) -> Result<T, ProviderError> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        host: &HttpClient,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
         let url = host.url(path);
         let response = host
-            .send(Resend::Safe, |c| c.get(&url).bearer_auth(self.token.expose_secret()).query(query))
+            .send(Resend::Safe, |c| {
+                c.get(&url)
+                    .bearer_auth(self.token.expose_secret())
+                    .query(query)
+            })
             .await?;
         read(response, Resend::Safe).await
     }
 
     /// `POST /v1/charges` with the key that makes resends safe.
-    async fn post_charge(&self, body: &wire::ChargeRequest, key: &str) -> Result<wire::Charge, ProviderError> {
+    async fn post_charge(
+        &self,
+        body: &wire::ChargeRequest,
+        key: &str,
+    ) -> Result<wire::Charge, ProviderError> {
         let url = self.scl.url("/v1/charges");
         let response = self
             .scl
@@ -124,7 +147,10 @@ impl CloverClient {
                 ProviderErrorKind::InvalidRequest {
                     field: Some("currency".into()),
                 },
-                format!("this Clover merchant charges in {}, not {}", self.currency, amount.currency),
+                format!(
+                    "this Clover merchant charges in {}, not {}",
+                    self.currency, amount.currency
+                ),
             ));
         }
         Ok(wire::ChargeRequest {
@@ -133,7 +159,8 @@ impl CloverClient {
             source: token.to_string(),
             capture: true,
             ecomind: convert::ecomind(credential),
-            description: Some(description.chars().take(255).collect::<String>()).filter(|d| !d.is_empty()),
+            description: Some(description.chars().take(255).collect::<String>())
+                .filter(|d| !d.is_empty()),
             external_reference_id: Some(convert::external_reference(order_id)),
             metadata: Some(wire::Metadata {
                 coffer_idempotency_key: Some(key.to_string()),
@@ -143,7 +170,11 @@ impl CloverClient {
     }
 
     /// Reads the charge list of a customer, newest first, until `found` matches.
-    async fn search_charges(&self, customer: &CustomerRef, found: impl Fn(&wire::Charge) -> bool) -> Result<Option<wire::Charge>, ProviderError> {
+    async fn search_charges(
+        &self,
+        customer: &CustomerRef,
+        found: impl Fn(&wire::Charge) -> bool,
+    ) -> Result<Option<wire::Charge>, ProviderError> {
         let mut after: Option<String> = None;
         for _ in 0..LOOKUP_PAGES {
             let mut query = vec![("limit", "100".to_string())];
@@ -153,7 +184,10 @@ impl CloverClient {
             if let Some(a) = &after {
                 query.push(("starting_after", a.clone()));
             }
-            let (charges, has_more) = match self.get::<wire::ChargeList>(&self.scl, "/v1/charges", &query).await? {
+            let (charges, has_more) = match self
+                .get::<wire::ChargeList>(&self.scl, "/v1/charges", &query)
+                .await?
+            {
                 wire::ChargeList::Bare(data) => {
                     let full = data.len() >= 100;
                     (data, full)
@@ -179,19 +213,31 @@ async fn read<T: DeserializeOwned>(response: Response, resend: Resend) -> Result
     if status.is_success() {
         serde_json::from_str(&text).map_err(ProviderError::malformed)
     } else {
-        Err(errors::classify(status.as_u16(), &text, resend != Resend::Safe))
+        Err(errors::classify(
+            status.as_u16(),
+            &text,
+            resend != Resend::Safe,
+        ))
     }
 }
 
 fn customer_from_v3(customer: wire::Customer) -> Result<RemoteCustomer, ProviderError> {
-    let name = [customer.first_name.as_deref(), customer.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = [
+        customer.first_name.as_deref(),
+        customer.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
     let cards = match customer.cards {
-        Some(list) => Some(list.elements.iter().map(convert::card_from_v3).collect::<Result<Vec<_>, _>>()?),
+        Some(list) => Some(
+            list.elements
+                .iter()
+                .map(convert::card_from_v3)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
         None => None,
     };
     Ok(RemoteCustomer {
@@ -238,12 +284,18 @@ impl Provider for CloverClient {
         Ok(())
     }
 
-    async fn list_customers(&self, cursor: Option<String>, limit: u32) -> Result<Page<RemoteCustomer>, ProviderError> {
+    async fn list_customers(
+        &self,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<Page<RemoteCustomer>, ProviderError> {
         let offset: u64 = match cursor.as_deref() {
             None | Some("") => 0,
             Some(c) => c.parse().map_err(|_| {
                 ProviderError::new(
-                    ProviderErrorKind::InvalidRequest { field: Some("cursor".into()) },
+                    ProviderErrorKind::InvalidRequest {
+                        field: Some("cursor".into()),
+                    },
                     format!("'{c}' is not a Clover listing offset"),
                 )
             })?,
@@ -258,7 +310,11 @@ impl Provider for CloverClient {
         ];
         let page: wire::Elements<wire::Customer> = self.get(&self.api, &path, &query).await?;
         let count = page.elements.len() as u64;
-        let items = page.elements.into_iter().map(customer_from_v3).collect::<Result<Vec<_>, _>>()?;
+        let items = page
+            .elements
+            .into_iter()
+            .map(customer_from_v3)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             items,
             next: (count >= u64::from(limit)).then(|| (offset + count).to_string()),
@@ -287,12 +343,21 @@ impl Provider for CloverClient {
             &request.description,
         )?;
         let charge = self.post_charge(&body, key).await?;
-        convert::outcome(&charge, request.credential.sequence == coffer_core::Sequence::Initial)
+        convert::outcome(
+            &charge,
+            request.credential.sequence == coffer_core::Sequence::Initial,
+        )
     }
 
-    async fn find_charge(&self, lookup: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
         if let Some(reference) = &lookup.provider_ref {
-            let path = format!("/v1/charges/{}", convert::path_id("charge", reference.as_str())?);
+            let path = format!(
+                "/v1/charges/{}",
+                convert::path_id("charge", reference.as_str())?
+            );
             return match self.get::<wire::Charge>(&self.scl, &path, &[]).await {
                 Ok(charge) => convert::outcome(&charge, is_first(&charge)).map(Some),
                 Err(e) if e.kind == ProviderErrorKind::NotFound => Ok(None),
@@ -305,16 +370,23 @@ impl Provider for CloverClient {
         let found = self
             .search_charges(&lookup.customer, |c| match convert::metadata_key(c) {
                 Some(k) => k == key,
-                None => c.external_reference_id.as_deref() == Some(reference.as_str()) && c.amount == amount,
+                None => {
+                    c.external_reference_id.as_deref() == Some(reference.as_str())
+                        && c.amount == amount
+                }
             })
             .await?;
-        found.map(|c| convert::outcome(&c, is_first(&c))).transpose()
+        found
+            .map(|c| convert::outcome(&c, is_first(&c)))
+            .transpose()
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
         if request.amount.currency != request.charge_amount.currency {
             return Err(ProviderError::new(
-                ProviderErrorKind::InvalidRequest { field: Some("amount".into()) },
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("amount".into()),
+                },
                 "the refund and the charge are in different currencies",
             ));
         }
@@ -330,7 +402,11 @@ impl Provider for CloverClient {
         // Refund idempotency is undocumented: never resent (notes §2.4).
         let response = self
             .scl
-            .send(Resend::Once, |c| c.post(&url).bearer_auth(self.token.expose_secret()).json(&body))
+            .send(Resend::Once, |c| {
+                c.post(&url)
+                    .bearer_auth(self.token.expose_secret())
+                    .json(&body)
+            })
             .await?;
         let refund: wire::Refund = read(response, Resend::Once).await?;
         if refund.status.as_deref() == Some("failed") {
@@ -349,20 +425,31 @@ impl Provider for CloverClient {
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
         let token = request.card_token.as_ref().ok_or_else(|| {
             ProviderError::new(
-                ProviderErrorKind::InvalidRequest { field: Some("card_token".into()) },
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("card_token".into()),
+                },
                 "Clover's initial charge is made on a saved card's multi-pay token",
             )
         })?;
         let key = request.idempotency_key.as_str();
         let credential = StoredCredential::initial(request.reason);
-        let body = self.charge_body(request.amount, token.as_str(), &credential, &request.order_id, key, "Card on file: initial charge")?;
+        let body = self.charge_body(
+            request.amount,
+            token.as_str(),
+            &credential,
+            &request.order_id,
+            key,
+            "Card on file: initial charge",
+        )?;
         let charge = self.post_charge(&body, key).await?;
         let outcome = convert::outcome(&charge, true)?;
-        let initial_ref = outcome
-            .initial_ref
-            .clone()
-            .ok_or_else(|| ProviderError::malformed("an approved initial charge without ref_num"))?;
-        let source = charge.source.as_ref().ok_or_else(|| ProviderError::malformed("a charge without its source card"))?;
+        let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
+            ProviderError::malformed("an approved initial charge without ref_num")
+        })?;
+        let source = charge
+            .source
+            .as_ref()
+            .ok_or_else(|| ProviderError::malformed("a charge without its source card"))?;
         Ok(InitialStep::Done(InitialOutcome {
             card: convert::card_from_source(source, Some(initial_ref.clone()))?,
             initial_ref,

@@ -46,16 +46,34 @@ impl crate::Emulator for Emulator {
             .route("/v3/merchants/{mid}", get(routes::merchant))
             .route("/v3/merchants/{mid}/gateway", get(routes::gateway))
             .route("/v3/merchants/{mid}/customers", get(routes::v3_customers))
-            .route("/v3/merchants/{mid}/customers/{id}", get(routes::v3_customer))
-            .route("/v3/merchants/{mid}/customers/{id}/cards", get(routes::v3_customer_cards))
+            .route(
+                "/v3/merchants/{mid}/customers/{id}",
+                get(routes::v3_customer),
+            )
+            .route(
+                "/v3/merchants/{mid}/customers/{id}/cards",
+                get(routes::v3_customer_cards),
+            )
             .route("/v1/tokens", post(routes::create_token))
             .route("/v1/customers", post(routes::create_customer))
-            .route("/v1/customers/{id}", get(routes::get_customer).put(routes::update_customer))
-            .route("/v1/customers/{id}/sources/{card}", delete(routes::revoke_card))
-            .route("/v1/charges", post(routes::create_charge).get(routes::list_charges))
+            .route(
+                "/v1/customers/{id}",
+                get(routes::get_customer).put(routes::update_customer),
+            )
+            .route(
+                "/v1/customers/{id}/sources/{card}",
+                delete(routes::revoke_card),
+            )
+            .route(
+                "/v1/charges",
+                post(routes::create_charge).get(routes::list_charges),
+            )
             .route("/v1/charges/{id}", get(routes::get_charge))
             .route("/v1/charges/{id}/capture", post(routes::capture_charge))
-            .route("/v1/refunds", post(routes::create_refund).get(routes::list_refunds))
+            .route(
+                "/v1/refunds",
+                post(routes::create_refund).get(routes::list_refunds),
+            )
             .route("/v1/refunds/{id}", get(routes::get_refund))
             .with_state(self)
     }
@@ -90,9 +108,12 @@ impl crate::Emulator for Emulator {
     }
 
     fn restore(&self, snapshot: serde_json::Value) -> Result<(), String> {
-        let restored: state::State =
-            serde_json::from_value(snapshot).map_err(|e| format!("not a clover sandbox state: {e}"))?;
-        let mut state = self.state.lock().map_err(|_| "clover state lock poisoned".to_string())?;
+        let restored: state::State = serde_json::from_value(snapshot)
+            .map_err(|e| format!("not a clover sandbox state: {e}"))?;
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| "clover state lock poisoned".to_string())?;
         *state = restored;
         Ok(())
     }
@@ -116,7 +137,13 @@ mod tests {
             faults: Arc::new(Faults::new(Default::default())),
             base_url: "http://127.0.0.1:1/clover".into(),
         };
-        Emulator::new(ctx, &Seed::demo(customers, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()))
+        Emulator::new(
+            ctx,
+            &Seed::demo(
+                customers,
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            ),
+        )
     }
 
     #[test]
@@ -125,7 +152,8 @@ mod tests {
         {
             let mut s = a.state.lock().unwrap();
             let state::State { seed, merchants } = &mut *s;
-            merchants[0].customer_mut(seed, 2).unwrap().cards[0].initial_ref = Some("300000000001".into());
+            merchants[0].customer_mut(seed, 2).unwrap().cards[0].initial_ref =
+                Some("300000000001".into());
             merchants[0].counter = 7;
         }
         let snapshot = a.snapshot();
@@ -133,7 +161,10 @@ mod tests {
         b.restore(snapshot.clone()).unwrap();
         assert_eq!(b.snapshot(), snapshot, "restore is the inverse of snapshot");
         assert_eq!(*b.state.lock().unwrap(), *a.state.lock().unwrap());
-        assert!(b.restore(serde_json::json!({"merchants": 3})).is_err(), "garbage is refused");
+        assert!(
+            b.restore(serde_json::json!({"merchants": 3})).is_err(),
+            "garbage is refused"
+        );
     }
 
     #[test]

@@ -34,47 +34,71 @@ fn refuse(refusal: &Refusal) -> Response {
 }
 
 fn bare(status: u16) -> Response {
-    respond(status, json!({ "message": wire::status_phrase(status) }).to_string())
+    respond(
+        status,
+        json!({ "message": wire::status_phrase(status) }).to_string(),
+    )
 }
 
 fn not_found(what: &str, id: &str) -> Response {
-    refuse(&Refusal::code(404, "resource_missing", "invalid_request_error", format!("No such {what}: {id}")))
+    refuse(&Refusal::code(
+        404,
+        "resource_missing",
+        "invalid_request_error",
+        format!("No such {what}: {id}"),
+    ))
 }
 
-fn lock(emu: &Emulator) -> Result<MutexGuard<'_, state::State>, Response> {
-    emu.state.lock().map_err(|_| bare(500))
+/// Why a request stops before its handler's own logic: kept small so `Result`s stay cheap,
+/// turned into the documented body only when answered.
+enum Reject {
+    Bare(u16),
+    Refused(Refusal),
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::Bare(status) => bare(status),
+            Reject::Refused(refusal) => refuse(&refusal),
+        }
+    }
+}
+
+fn lock(emu: &Emulator) -> Result<MutexGuard<'_, state::State>, Reject> {
+    emu.state.lock().map_err(|_| Reject::Bare(500))
 }
 
 /// The merchant whose Bearer token came with the request; 401 with the bare message otherwise
 /// (notes §6.1).
-fn authorize(emu: &Emulator, headers: &HeaderMap) -> Result<usize, Response> {
+fn authorize(emu: &Emulator, headers: &HeaderMap) -> Result<usize, Reject> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| bare(401))?;
-    lock(emu)?.by_token(token).ok_or_else(|| bare(401))
+        .ok_or(Reject::Bare(401))?;
+    lock(emu)?.by_token(token).ok_or(Reject::Bare(401))
 }
 
 /// The Platform API names the merchant in the path; a token of another merchant is refused.
-fn authorize_mid(emu: &Emulator, headers: &HeaderMap, mid: &str) -> Result<usize, Response> {
+fn authorize_mid(emu: &Emulator, headers: &HeaderMap, mid: &str) -> Result<usize, Reject> {
     let m = authorize(emu, headers)?;
     if lock(emu)?.merchants[m].mid == mid {
         Ok(m)
     } else {
-        Err(bare(401))
+        Err(Reject::Bare(401))
     }
 }
 
-fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn object(body: &Bytes) -> Result<Map<String, Value>, Reject> {
     if body.is_empty() {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(refuse(&Refusal::code(
+        _ => Err(Reject::Refused(Refusal::code(
             400,
             "invalid_request",
             "invalid_request_error",
@@ -89,16 +113,18 @@ fn query(raw: Option<String>) -> Vec<(String, String)> {
 }
 
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
-fn int_param(pairs: &[(String, String)], name: &str) -> Result<Option<i64>, Response> {
+fn int_param(pairs: &[(String, String)], name: &str) -> Result<Option<i64>, Reject> {
     match param(pairs, name) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| refuse(&Refusal::invalid(name, format!("{name} must be an integer")))),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            Reject::Refused(Refusal::invalid(name, format!("{name} must be an integer")))
+        }),
     }
 }
 
@@ -119,24 +145,28 @@ fn millis(at: DateTime<Utc>) -> i64 {
 pub(crate) async fn pakms_apikey(State(emu): Emu, headers: HeaderMap) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
     ok(&json!({ "apiAccessKey": merchant.apikey, "merchantUuid": merchant.mid, "active": true }))
 }
 
-pub(crate) async fn merchant(State(emu): Emu, headers: HeaderMap, Path(mid): Path<String>) -> Response {
+pub(crate) async fn merchant(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(mid): Path<String>,
+) -> Response {
     let m = match authorize_mid(&emu, &headers, &mid) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
     ok(&json!({
@@ -148,9 +178,13 @@ pub(crate) async fn merchant(State(emu): Emu, headers: HeaderMap, Path(mid): Pat
     }))
 }
 
-pub(crate) async fn gateway(State(emu): Emu, headers: HeaderMap, Path(mid): Path<String>) -> Response {
+pub(crate) async fn gateway(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(mid): Path<String>,
+) -> Response {
     if let Err(r) = authorize_mid(&emu, &headers, &mid) {
-        return r;
+        return r.into_response();
     }
     // A Rapid Connect sandbox gateway, the one on which the test cards behave (notes §5).
     ok(&json!({ "paymentGatewayApi": "fdcrcip-sandbox", "supportsMultiPayToken": true }))
@@ -172,25 +206,30 @@ fn expansions(pairs: &[(String, String)]) -> wire::Expand {
     expand
 }
 
-pub(crate) async fn v3_customers(State(emu): Emu, headers: HeaderMap, Path(mid): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn v3_customers(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(mid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let m = match authorize_mid(&emu, &headers, &mid) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let pairs = query(raw);
     let expand = expansions(&pairs);
     // limit: default 100, hard maximum 1000 (notes §2.6); larger asks are clamped.
     let limit = match int_param(&pairs, "limit") {
         Ok(l) => l.unwrap_or(100).clamp(1, 1000) as usize,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let offset = match int_param(&pairs, "offset") {
         Ok(o) => o.unwrap_or(0).max(0) as usize,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
     let elements: Vec<Value> = merchant
@@ -204,14 +243,19 @@ pub(crate) async fn v3_customers(State(emu): Emu, headers: HeaderMap, Path(mid):
     }))
 }
 
-fn v3_customer_of(emu: &Emulator, headers: &HeaderMap, mid: &str, id: &str) -> Result<(String, Customer), Response> {
+fn v3_customer_of(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    mid: &str,
+    id: &str,
+) -> Result<(String, Customer), Reject> {
     let m = authorize_mid(emu, headers, mid)?;
     let state = lock(emu)?;
     let merchant = &state.merchants[m];
     merchant
         .customer_by_id(&state.seed, id)
         .map(|c| (merchant.mid.clone(), c))
-        .ok_or_else(|| bare(404))
+        .ok_or(Reject::Bare(404))
 }
 
 pub(crate) async fn v3_customer(
@@ -222,17 +266,26 @@ pub(crate) async fn v3_customer(
 ) -> Response {
     match v3_customer_of(&emu, &headers, &mid, &id) {
         Ok((mid, c)) => ok(&wire::customer_v3(&c, &mid, expansions(&query(raw)))),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
-pub(crate) async fn v3_customer_cards(State(emu): Emu, headers: HeaderMap, Path((mid, id)): Path<(String, String)>) -> Response {
+pub(crate) async fn v3_customer_cards(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path((mid, id)): Path<(String, String)>,
+) -> Response {
     match v3_customer_of(&emu, &headers, &mid, &id) {
         Ok((_, c)) => {
-            let cards: Vec<Value> = c.cards.iter().filter(|k| !k.deleted).map(|k| wire::card_v3(k, &c)).collect();
+            let cards: Vec<Value> = c
+                .cards
+                .iter()
+                .filter(|k| !k.deleted)
+                .map(|k| wire::card_v3(k, &c))
+                .collect();
             ok(&json!({ "elements": cards }))
         }
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -252,7 +305,7 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
     };
     let body = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(Value::Object(card)) = body.get("card") else {
         return refuse(&Refusal::invalid("card", "card is required"));
@@ -265,17 +318,30 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
         .filter(|c| !c.is_whitespace())
         .collect();
     if !rules::luhn_ok(&number) {
-        return refuse(&Refusal::invalid("card.number", "The card number is not a valid card number."));
+        return refuse(&Refusal::invalid(
+            "card.number",
+            "The card number is not a valid card number.",
+        ));
     }
     let Some(exp_month) = exp_field(card, "exp_month").filter(|m| (1..=12).contains(m)) else {
-        return refuse(&Refusal::invalid("card.exp_month", "exp_month must be 01 to 12"));
+        return refuse(&Refusal::invalid(
+            "card.exp_month",
+            "exp_month must be 01 to 12",
+        ));
     };
-    let Some(exp_year) = exp_field(card, "exp_year").map(|y| if y < 100 { 2000 + y } else { y }).filter(|y| (2000..2200).contains(y))
+    let Some(exp_year) = exp_field(card, "exp_year")
+        .map(|y| if y < 100 { 2000 + y } else { y })
+        .filter(|y| (2000..2200).contains(y))
     else {
-        return refuse(&Refusal::invalid("card.exp_year", "exp_year must be a four-digit year"));
+        return refuse(&Refusal::invalid(
+            "card.exp_year",
+            "exp_year must be a four-digit year",
+        ));
     };
     if let Some(cvv) = card.get("cvv") {
-        let valid = cvv.as_str().is_some_and(|c| (3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()));
+        let valid = cvv
+            .as_str()
+            .is_some_and(|c| (3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()));
         if !valid {
             return refuse(&Refusal::invalid("card.cvv", "cvv must be 3 or 4 digits"));
         }
@@ -283,7 +349,7 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
     let now = millis(emu.ctx.now());
     let mut state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(m) = state.by_apikey(key) else {
         return bare(401);
@@ -310,7 +376,13 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
 // ---------------------------------------------------------------- customers (Ecommerce)
 
 /// Takes a loose, unused token for saving on a customer: it becomes a multi-pay card.
-fn take_token(merchant: &mut MerchantState, source: &str, index: usize, position: usize, now: i64) -> Result<state::Card, Refusal> {
+fn take_token(
+    merchant: &mut MerchantState,
+    source: &str,
+    index: usize,
+    position: usize,
+    now: i64,
+) -> Result<state::Card, Refusal> {
     let token = merchant
         .tokens
         .get(source)
@@ -353,30 +425,34 @@ fn string_field(body: &Map<String, Value>, field: &str) -> Result<Option<String>
 fn check_ecomind(body: &Map<String, Value>) -> Result<(), Refusal> {
     match string_field(body, "ecomind")?.as_deref() {
         None | Some("ecom") | Some("moto") => Ok(()),
-        Some(other) => Err(Refusal::invalid("ecomind", format!("ecomind '{other}' must be ecom or moto"))),
+        Some(other) => Err(Refusal::invalid(
+            "ecomind",
+            format!("ecomind '{other}' must be ecom or moto"),
+        )),
     }
 }
 
 pub(crate) async fn create_customer(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = millis(emu.ctx.now());
     let mut state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &mut state.merchants[m];
     let created = (|| -> Result<Customer, Refusal> {
         let email = string_field(&body, "email")?
             .filter(|e| e.contains('@'))
             .ok_or_else(|| Refusal::invalid("email", "email is required"))?;
-        let source = string_field(&body, "source")?.ok_or_else(|| Refusal::invalid("source", "source is required"))?;
+        let source = string_field(&body, "source")?
+            .ok_or_else(|| Refusal::invalid("source", "source is required"))?;
         check_ecomind(&body)?;
         let index = merchant.next_customer;
         let card = take_token(merchant, &source, index, 0, now)?;
@@ -402,14 +478,18 @@ pub(crate) async fn create_customer(State(emu): Emu, headers: HeaderMap, body: B
     }
 }
 
-pub(crate) async fn get_customer(State(emu): Emu, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_customer(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
     match merchant.customer_by_id(&state.seed, &id) {
@@ -418,23 +498,30 @@ pub(crate) async fn get_customer(State(emu): Emu, headers: HeaderMap, Path(id): 
     }
 }
 
-pub(crate) async fn update_customer(State(emu): Emu, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn update_customer(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = millis(emu.ctx.now());
     let mut guard = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
-    let Some(index) = rules::parse_customer_id(merchant.number, &id).filter(|i| merchant.customer(seed, *i).is_some()) else {
+    let Some(index) = rules::parse_customer_id(merchant.number, &id)
+        .filter(|i| merchant.customer(seed, *i).is_some())
+    else {
         return not_found("customer", &id);
     };
     let updated = (|| -> Result<Customer, Refusal> {
@@ -445,9 +532,15 @@ pub(crate) async fn update_customer(State(emu): Emu, headers: HeaderMap, Path(id
         }
         let new_card = match string_field(&body, "source")? {
             Some(source) => {
-                let position = merchant.customer(seed, index).map(|c| c.cards.len()).unwrap_or(0);
+                let position = merchant
+                    .customer(seed, index)
+                    .map(|c| c.cards.len())
+                    .unwrap_or(0);
                 let card = take_token(merchant, &source, index, position, now)?;
-                let existing = merchant.customer(seed, index).map(|c| c.cards).unwrap_or_default();
+                let existing = merchant
+                    .customer(seed, index)
+                    .map(|c| c.cards)
+                    .unwrap_or_default();
                 let duplicate = existing.iter().any(|k| {
                     !k.deleted
                         && k.first6 == card.first6
@@ -473,9 +566,14 @@ pub(crate) async fn update_customer(State(emu): Emu, headers: HeaderMap, Path(id
             string_field(&body, "lastName")?,
             string_field(&body, "phone")?,
         );
-        let customer = merchant
-            .customer_mut(seed, index)
-            .ok_or_else(|| Refusal::code(404, "resource_missing", "invalid_request_error", "No such customer"))?;
+        let customer = merchant.customer_mut(seed, index).ok_or_else(|| {
+            Refusal::code(
+                404,
+                "resource_missing",
+                "invalid_request_error",
+                "No such customer",
+            )
+        })?;
         if let Some(e) = email {
             customer.email = e;
         }
@@ -497,15 +595,19 @@ pub(crate) async fn update_customer(State(emu): Emu, headers: HeaderMap, Path(id
     }
 }
 
-pub(crate) async fn revoke_card(State(emu): Emu, headers: HeaderMap, Path((id, card)): Path<(String, String)>) -> Response {
+pub(crate) async fn revoke_card(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path((id, card)): Path<(String, String)>,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = millis(emu.ctx.now());
     let mut guard = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
@@ -531,7 +633,10 @@ pub(crate) async fn revoke_card(State(emu): Emu, headers: HeaderMap, Path((id, c
 
 /// What the locked part of a create-charge decided.
 enum Decided {
-    Answer { status: u16, body: String },
+    Answer {
+        status: u16,
+        body: String,
+    },
     Refused(Refusal),
     /// The response-lost card: the charge is recorded, the answer is never sent.
     Lost,
@@ -550,28 +655,33 @@ struct Resolved {
     live_cards: usize,
 }
 
-fn resolve_source(merchant: &MerchantState, seed: &Seed, source: &str) -> Result<Resolved, Refusal> {
+fn resolve_source(
+    merchant: &MerchantState,
+    seed: &Seed,
+    source: &str,
+) -> Result<Resolved, Refusal> {
     let no_such = || Refusal::invalid("source", format!("No such source: {source}"));
-    let from_saved = |index: usize, position: usize, source_is_customer: bool| -> Result<Resolved, Refusal> {
-        let customer = merchant.customer(seed, index).ok_or_else(no_such)?;
-        let card = customer.cards.get(position).ok_or_else(no_such)?;
-        Ok(Resolved {
-            card: SourceCard {
-                token: card.token.clone(),
-                brand: card.brand.clone(),
-                first6: card.first6.clone(),
-                last4: card.last4.clone(),
-                exp_month: card.exp_month,
-                exp_year: card.exp_year,
-            },
-            behaviour: card.behaviour,
-            at: CardAt::Saved(index, position),
-            customer: Some(customer.id.clone()),
-            initial_ref: card.initial_ref.clone(),
-            source_is_customer,
-            live_cards: customer.cards.iter().filter(|k| !k.deleted).count(),
-        })
-    };
+    let from_saved =
+        |index: usize, position: usize, source_is_customer: bool| -> Result<Resolved, Refusal> {
+            let customer = merchant.customer(seed, index).ok_or_else(no_such)?;
+            let card = customer.cards.get(position).ok_or_else(no_such)?;
+            Ok(Resolved {
+                card: SourceCard {
+                    token: card.token.clone(),
+                    brand: card.brand.clone(),
+                    first6: card.first6.clone(),
+                    last4: card.last4.clone(),
+                    exp_month: card.exp_month,
+                    exp_year: card.exp_year,
+                },
+                behaviour: card.behaviour,
+                at: CardAt::Saved(index, position),
+                customer: Some(customer.id.clone()),
+                initial_ref: card.initial_ref.clone(),
+                source_is_customer,
+                live_cards: customer.cards.iter().filter(|k| !k.deleted).count(),
+            })
+        };
     if source.starts_with("clv_") {
         match merchant.card_at(seed, source).ok_or_else(no_such)? {
             CardAt::Saved(i, k) => from_saved(i, k, false),
@@ -602,9 +712,18 @@ fn resolve_source(merchant: &MerchantState, seed: &Seed, source: &str) -> Result
         let index = rules::parse_customer_id(merchant.number, source).ok_or_else(no_such)?;
         let customer = merchant.customer(seed, index).ok_or_else(no_such)?;
         // A customer id charges its default (first live) card (notes §2.5, §6.3).
-        let position = customer.cards.iter().position(|k| !k.deleted).ok_or_else(|| {
-            Refusal::code(400, "card_on_file_missing", "invalid_request_error", "The customer has no card on file.")
-        })?;
+        let position = customer
+            .cards
+            .iter()
+            .position(|k| !k.deleted)
+            .ok_or_else(|| {
+                Refusal::code(
+                    400,
+                    "card_on_file_missing",
+                    "invalid_request_error",
+                    "The customer has no card on file.",
+                )
+            })?;
         from_saved(index, position, true)
     }
 }
@@ -617,7 +736,12 @@ struct ChargeCall<'a> {
     now: DateTime<Utc>,
 }
 
-fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &ChargeCall<'_>) -> Decided {
+fn decide_charge(
+    emu: &Emulator,
+    state: &mut state::State,
+    m: usize,
+    call: &ChargeCall<'_>,
+) -> Decided {
     let state::State { seed, merchants } = state;
     let merchant = &mut merchants[m];
     let now = millis(call.now);
@@ -650,7 +774,11 @@ fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &Char
         Ok(r) => r,
         Err(r) => return Decided::Refused(r),
     };
-    if input.stored.is_none() && matches!(resolved.at, CardAt::Saved(..)) && !resolved.source_is_customer && resolved.live_cards > 1 {
+    if input.stored.is_none()
+        && matches!(resolved.at, CardAt::Saved(..))
+        && !resolved.source_is_customer
+        && resolved.live_cards > 1
+    {
         return Decided::Refused(Refusal::invalid(
             "stored_credentials",
             "stored_credentials is required when charging a multi-pay token of a customer with several cards",
@@ -661,7 +789,11 @@ fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &Char
     }
     let counter = merchant.next_counter();
     let id = rules::charge_id(merchant.number, counter);
-    let expired = rules::is_expired(resolved.card.exp_month, resolved.card.exp_year, call.now.date_naive());
+    let expired = rules::is_expired(
+        resolved.card.exp_month,
+        resolved.card.exp_year,
+        call.now.date_naive(),
+    );
     let decline = rules::decline_of(resolved.behaviour, expired);
     if resolved.at == CardAt::Loose {
         if let Some(token) = merchant.tokens.get_mut(&input.source) {
@@ -701,11 +833,18 @@ fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &Char
             (d.status, wire::decline_body(d, &id).to_string())
         }
         None => {
-            let warning = rules::warning(input.stored.as_ref(), resolved.source_is_customer, resolved.initial_ref.as_deref());
+            let warning = rules::warning(
+                input.stored.as_ref(),
+                resolved.source_is_customer,
+                resolved.initial_ref.as_deref(),
+            );
             let ref_num = rules::ref_num(merchant.number, counter);
             if rules::records_initial(input.stored.as_ref()) {
                 if let CardAt::Saved(i, k) = resolved.at {
-                    if let Some(card) = merchant.customer_mut(seed, i).and_then(|c| c.cards.get_mut(k)) {
+                    if let Some(card) = merchant
+                        .customer_mut(seed, i)
+                        .and_then(|c| c.cards.get_mut(k))
+                    {
                         card.initial_ref = Some(ref_num.clone());
                     }
                 }
@@ -731,7 +870,12 @@ fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &Char
         idempotency_key: call.key.map(str::to_string),
         order_id: input.external_reference_id.clone(),
         stored_credential: input.stored_raw.clone(),
-        status: if decline.is_some() { "declined" } else { "approved" }.into(),
+        status: if decline.is_some() {
+            "declined"
+        } else {
+            "approved"
+        }
+        .into(),
         warnings: charge.warning_message.iter().cloned().collect(),
         at: call.now,
     });
@@ -759,15 +903,18 @@ fn decide_charge(emu: &Emulator, state: &mut state::State, m: usize, call: &Char
 pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     // Required since fall 2023; the error code is not documented (notes §6.2).
     if header_str(&headers, "x-forwarded-for").is_none() {
-        return refuse(&Refusal::invalid("x-forwarded-for", "The x-forwarded-for header is required."));
+        return refuse(&Refusal::invalid(
+            "x-forwarded-for",
+            "The x-forwarded-for header is required.",
+        ));
     }
     let map = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let call = ChargeCall {
         body: &map,
@@ -777,7 +924,7 @@ pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Byt
     };
     let decided = match lock(&emu) {
         Ok(mut state) => decide_charge(&emu, &mut state, m, &call),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match decided {
         Decided::Answer { status, body } => respond(status, body),
@@ -785,19 +932,28 @@ pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Byt
         Decided::Lost => crate::faults::dropped_response(),
         Decided::Hang => {
             tokio::time::sleep(emu.ctx.faults.timeout()).await;
-            refuse(&Refusal::code(504, "processing_error", "api_error", "The gateway did not answer in time."))
+            refuse(&Refusal::code(
+                504,
+                "processing_error",
+                "api_error",
+                "The gateway did not answer in time.",
+            ))
         }
     }
 }
 
-pub(crate) async fn get_charge(State(emu): Emu, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_charge(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match state.merchants[m].charge(&state.seed, &id) {
         Some(c) => ok(&wire::charge(&c)),
@@ -806,27 +962,39 @@ pub(crate) async fn get_charge(State(emu): Emu, headers: HeaderMap, Path(id): Pa
 }
 
 /// `created.gt/gte/lt/lte` filters (notes §2.2).
-fn created_filter(pairs: &[(String, String)]) -> Result<impl Fn(i64) -> bool, Response> {
+fn created_filter(pairs: &[(String, String)]) -> Result<impl Fn(i64) -> bool, Reject> {
     let gt = int_param(pairs, "created.gt")?;
     let gte = int_param(pairs, "created.gte")?;
     let lt = int_param(pairs, "created.lt")?;
     let lte = int_param(pairs, "created.lte")?;
     Ok(move |t: i64| {
-        gt.is_none_or(|v| t > v) && gte.is_none_or(|v| t >= v) && lt.is_none_or(|v| t < v) && lte.is_none_or(|v| t <= v)
+        gt.is_none_or(|v| t > v)
+            && gte.is_none_or(|v| t >= v)
+            && lt.is_none_or(|v| t < v)
+            && lte.is_none_or(|v| t <= v)
     })
 }
 
 /// limit 1–100, default 10 (notes §2.2).
-fn list_limit(pairs: &[(String, String)]) -> Result<usize, Response> {
+fn list_limit(pairs: &[(String, String)]) -> Result<usize, Reject> {
     match int_param(pairs, "limit")? {
         None => Ok(10),
         Some(l) if (1..=100).contains(&l) => Ok(l as usize),
-        Some(_) => Err(refuse(&Refusal::invalid("limit", "limit must be between 1 and 100"))),
+        Some(_) => Err(Reject::Refused(Refusal::invalid(
+            "limit",
+            "limit must be between 1 and 100",
+        ))),
     }
 }
 
 /// One page of a newest-first sequence, with Stripe-style cursors.
-fn page<T>(items: impl Iterator<Item = T>, id: impl Fn(&T) -> &str, limit: usize, after: Option<&str>, before: Option<&str>) -> (Vec<T>, bool) {
+fn page<T>(
+    items: impl Iterator<Item = T>,
+    id: impl Fn(&T) -> &str,
+    limit: usize,
+    after: Option<&str>,
+    before: Option<&str>,
+) -> (Vec<T>, bool) {
     match (after, before) {
         (_, Some(before)) => {
             let mut newer: Vec<T> = items.take_while(|t| id(t) != before).collect();
@@ -849,24 +1017,30 @@ fn page<T>(items: impl Iterator<Item = T>, id: impl Fn(&T) -> &str, limit: usize
     }
 }
 
-pub(crate) async fn list_charges(State(emu): Emu, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn list_charges(
+    State(emu): Emu,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let pairs = query(raw);
     let (limit, created) = match (list_limit(&pairs), created_filter(&pairs)) {
         (Ok(l), Ok(c)) => (l, c),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
     let customer = match param(&pairs, "customer") {
         None => None,
-        Some(id) => match rules::parse_customer_id(merchant.number, id).filter(|i| merchant.customer(&state.seed, *i).is_some()) {
+        Some(id) => match rules::parse_customer_id(merchant.number, id)
+            .filter(|i| merchant.customer(&state.seed, *i).is_some())
+        {
             Some(i) => Some(i),
             None => return ok(&wire::list(Vec::new(), false, "/v1/charges")),
         },
@@ -874,29 +1048,49 @@ pub(crate) async fn list_charges(State(emu): Emu, headers: HeaderMap, RawQuery(r
     let items = merchant
         .charges_newest_first(&state.seed, customer)
         .filter(|c| created(c.created_ms));
-    let (charges, has_more) = page(items, |c| c.id.as_str(), limit, param(&pairs, "starting_after"), param(&pairs, "ending_before"));
-    ok(&wire::list(charges.iter().map(wire::charge).collect(), has_more, "/v1/charges"))
+    let (charges, has_more) = page(
+        items,
+        |c| c.id.as_str(),
+        limit,
+        param(&pairs, "starting_after"),
+        param(&pairs, "ending_before"),
+    );
+    ok(&wire::list(
+        charges.iter().map(wire::charge).collect(),
+        has_more,
+        "/v1/charges",
+    ))
 }
 
-pub(crate) async fn capture_charge(State(emu): Emu, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn capture_charge(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let asked = match body.get("amount") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_i64() {
             Some(a) => Some(a),
-            None => return refuse(&Refusal::invalid("amount", "amount must be an integer in cents")),
+            None => {
+                return refuse(&Refusal::invalid(
+                    "amount",
+                    "amount must be an integer in cents",
+                ))
+            }
         },
     };
     let mut guard = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
@@ -904,7 +1098,10 @@ pub(crate) async fn capture_charge(State(emu): Emu, headers: HeaderMap, Path(id)
         return not_found("charge", &id);
     };
     if !charge.paid {
-        return refuse(&Refusal::invalid("charge", "A declined charge cannot be captured."));
+        return refuse(&Refusal::invalid(
+            "charge",
+            "A declined charge cannot be captured.",
+        ));
     }
     match rules::capture_amount(charge.amount, charge.captured, asked) {
         Ok(amount) => {
@@ -923,43 +1120,66 @@ pub(crate) async fn capture_charge(State(emu): Emu, headers: HeaderMap, Path(id)
 pub(crate) async fn create_refund(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = match object(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = emu.ctx.now();
     let mut guard = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
     let made = (|| -> Result<Refund, Refusal> {
-        let charge_id = string_field(&body, "charge")?.ok_or_else(|| Refusal::invalid("charge", "charge is required"))?;
-        let asked = match body.get("amount") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or_else(|| Refusal::invalid("amount", "amount must be an integer in cents"))?),
-        };
+        let charge_id = string_field(&body, "charge")?
+            .ok_or_else(|| Refusal::invalid("charge", "charge is required"))?;
+        let asked =
+            match body.get("amount") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_i64().ok_or_else(|| {
+                    Refusal::invalid("amount", "amount must be an integer in cents")
+                })?),
+            };
         let reason = string_field(&body, "reason")?;
         if let Some(r) = &reason {
             if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
-                return Err(Refusal::invalid("reason", "reason must be duplicate, fraudulent or requested_by_customer"));
+                return Err(Refusal::invalid(
+                    "reason",
+                    "reason must be duplicate, fraudulent or requested_by_customer",
+                ));
             }
         }
         let external_reference_id = string_field(&body, "external_reference_id")?;
-        if external_reference_id.as_ref().is_some_and(|r| r.chars().count() > 12) {
-            return Err(Refusal::invalid("external_reference_id", "external_reference_id must be at most 12 characters"));
+        if external_reference_id
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 12)
+        {
+            return Err(Refusal::invalid(
+                "external_reference_id",
+                "external_reference_id must be at most 12 characters",
+            ));
         }
         let mut charge = merchant.charge(seed, &charge_id).ok_or_else(|| {
-            Refusal::code(404, "resource_missing", "invalid_request_error", format!("No such charge: {charge_id}"))
+            Refusal::code(
+                404,
+                "resource_missing",
+                "invalid_request_error",
+                format!("No such charge: {charge_id}"),
+            )
         })?;
         if !charge.paid {
-            return Err(Refusal::invalid("charge", "A declined charge cannot be refunded."));
+            return Err(Refusal::invalid(
+                "charge",
+                "A declined charge cannot be refunded.",
+            ));
         }
-        let has_extras = charge.tax_amount.is_some_and(|t| t > 0) || charge.tip_amount.is_some_and(|t| t > 0);
-        let amount = rules::refund_amount(charge.amount, charge.amount_refunded, asked, has_extras)?;
+        let has_extras =
+            charge.tax_amount.is_some_and(|t| t > 0) || charge.tip_amount.is_some_and(|t| t > 0);
+        let amount =
+            rules::refund_amount(charge.amount, charge.amount_refunded, asked, has_extras)?;
         charge.amount_refunded += amount;
         let counter = merchant.next_counter();
         let refund = Refund {
@@ -998,14 +1218,18 @@ pub(crate) async fn create_refund(State(emu): Emu, headers: HeaderMap, body: Byt
     }
 }
 
-pub(crate) async fn get_refund(State(emu): Emu, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_refund(
+    State(emu): Emu,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match state.merchants[m].refunds.iter().find(|r| r.id == id) {
         Some(r) => ok(&wire::refund(r)),
@@ -1013,19 +1237,23 @@ pub(crate) async fn get_refund(State(emu): Emu, headers: HeaderMap, Path(id): Pa
     }
 }
 
-pub(crate) async fn list_refunds(State(emu): Emu, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn list_refunds(
+    State(emu): Emu,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let pairs = query(raw);
     let (limit, created) = match (list_limit(&pairs), created_filter(&pairs)) {
         (Ok(l), Ok(c)) => (l, c),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let state = match lock(&emu) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let charge = param(&pairs, "charge");
     let items = state.merchants[m]
@@ -1033,6 +1261,16 @@ pub(crate) async fn list_refunds(State(emu): Emu, headers: HeaderMap, RawQuery(r
         .iter()
         .rev()
         .filter(|r| charge.is_none_or(|c| r.charge == c) && created(r.created_ms));
-    let (refunds, has_more) = page(items, |r| r.id.as_str(), limit, param(&pairs, "starting_after"), param(&pairs, "ending_before"));
-    ok(&wire::list(refunds.into_iter().map(wire::refund).collect(), has_more, "/v1/refunds"))
+    let (refunds, has_more) = page(
+        items,
+        |r| r.id.as_str(),
+        limit,
+        param(&pairs, "starting_after"),
+        param(&pairs, "ending_before"),
+    );
+    ok(&wire::list(
+        refunds.into_iter().map(wire::refund).collect(),
+        has_more,
+        "/v1/refunds",
+    ))
 }

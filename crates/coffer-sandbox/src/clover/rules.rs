@@ -49,7 +49,12 @@ impl Refusal {
         }
     }
 
-    pub fn code(status: u16, code: &'static str, kind: &'static str, message: impl Into<String>) -> Refusal {
+    pub fn code(
+        status: u16,
+        code: &'static str,
+        kind: &'static str,
+        message: impl Into<String>,
+    ) -> Refusal {
         Refusal {
             status,
             code,
@@ -141,7 +146,10 @@ pub(crate) fn parse_seeded_token(merchant: usize, token: &str) -> Option<(usize,
     if index.len() != 8 || card.len() != 3 {
         return None;
     }
-    Some((digits_after(index, "")?.parse().ok()?, digits_after(card, "")?.parse().ok()?))
+    Some((
+        digits_after(index, "")?.parse().ok()?,
+        digits_after(card, "")?.parse().ok()?,
+    ))
 }
 
 /// `(index, card)` of a seeded initial charge id of `merchant`.
@@ -178,7 +186,7 @@ pub(crate) fn luhn_ok(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// What the test-card page (notes §5) says a number does; every other Luhn-valid number approves
@@ -186,9 +194,8 @@ pub(crate) fn luhn_ok(number: &str) -> bool {
 pub(crate) fn behaviour_of_number(number: &str) -> CardBehaviour {
     match number {
         // Declines (code 500) and the partial-approval card, which the Ecommerce API refuses.
-        "4005571702222222" | "4005578003333335" | "375987654000004" | "5424180273333333" | "4264281511117771" => {
-            CardBehaviour::SoftDecline
-        }
+        "4005571702222222" | "4005578003333335" | "375987654000004" | "5424180273333333"
+        | "4264281511117771" => CardBehaviour::SoftDecline,
         _ => behaviour_of_last4(number.get(number.len().saturating_sub(4)..).unwrap_or("")),
     }
 }
@@ -290,11 +297,12 @@ pub(crate) struct StoredCredentials {
 fn optional_int(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, Refusal> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .filter(|n| *n >= 0)
-            .map(Some)
-            .ok_or_else(|| Refusal::invalid(field, format!("{field} must be a non-negative integer in cents"))),
+        Some(v) => v.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+            Refusal::invalid(
+                field,
+                format!("{field} must be a non-negative integer in cents"),
+            )
+        }),
     }
 }
 
@@ -307,22 +315,38 @@ fn optional_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<Option<
 }
 
 /// Validates a create-charge body against the documented field rules (notes §2.1, §6.2).
-pub(crate) fn charge_input(body: &Map<String, Value>, merchant_currency: &str) -> Result<ChargeInput, Refusal> {
-    let amount = optional_int(body, "amount")?.ok_or_else(|| Refusal::invalid("amount", "amount is required"))?;
+pub(crate) fn charge_input(
+    body: &Map<String, Value>,
+    merchant_currency: &str,
+) -> Result<ChargeInput, Refusal> {
+    let amount = optional_int(body, "amount")?
+        .ok_or_else(|| Refusal::invalid("amount", "amount is required"))?;
     if amount > MAX_AMOUNT {
         return Err(Refusal {
             param: Some("amount".into()),
-            ..Refusal::code(400, "amount_too_large", "invalid_request_error", "Amount must be no more than $999,999.99")
+            ..Refusal::code(
+                400,
+                "amount_too_large",
+                "invalid_request_error",
+                "Amount must be no more than $999,999.99",
+            )
         });
     }
-    let currency = optional_str(body, "currency")?.ok_or_else(|| Refusal::invalid("currency", "currency is required"))?;
+    let currency = optional_str(body, "currency")?
+        .ok_or_else(|| Refusal::invalid("currency", "currency is required"))?;
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(Refusal::invalid("currency", "currency must be a three-letter ISO 4217 code"));
+        return Err(Refusal::invalid(
+            "currency",
+            "currency must be a three-letter ISO 4217 code",
+        ));
     }
     if !currency.eq_ignore_ascii_case(merchant_currency) {
         return Err(Refusal::invalid(
             "currency",
-            format!("currency {currency} is not the merchant's currency {}", merchant_currency.to_ascii_lowercase()),
+            format!(
+                "currency {currency} is not the merchant's currency {}",
+                merchant_currency.to_ascii_lowercase()
+            ),
         ));
     }
     let source = optional_str(body, "source")?
@@ -336,11 +360,19 @@ pub(crate) fn charge_input(body: &Map<String, Value>, merchant_currency: &str) -
     let ecomind = match optional_str(body, "ecomind")? {
         None => "ecom".to_string(),
         Some(e) if e == "ecom" || e == "moto" => e.to_string(),
-        Some(e) => return Err(Refusal::invalid("ecomind", format!("ecomind '{e}' must be ecom or moto"))),
+        Some(e) => {
+            return Err(Refusal::invalid(
+                "ecomind",
+                format!("ecomind '{e}' must be ecom or moto"),
+            ))
+        }
     };
     let description = optional_str(body, "description")?;
     if description.is_some_and(|d| d.chars().count() > 255) {
-        return Err(Refusal::invalid("description", "description must be at most 255 characters"));
+        return Err(Refusal::invalid(
+            "description",
+            "description must be at most 255 characters",
+        ));
     }
     let external_reference_id = optional_str(body, "external_reference_id")?;
     if external_reference_id.is_some_and(|r| r.chars().count() > 12) {
@@ -354,7 +386,10 @@ pub(crate) fn charge_input(body: &Map<String, Value>, merchant_currency: &str) -
         Some(m @ Value::Object(_)) => Some(m.clone()),
         Some(_) => return Err(Refusal::invalid("metadata", "metadata must be an object")),
     };
-    let stored_raw = body.get("stored_credentials").cloned().unwrap_or(Value::Null);
+    let stored_raw = body
+        .get("stored_credentials")
+        .cloned()
+        .unwrap_or(Value::Null);
     let stored = stored_credentials(&stored_raw)?;
     Ok(ChargeInput {
         amount,
@@ -378,7 +413,12 @@ pub(crate) fn stored_credentials(raw: &Value) -> Result<Option<StoredCredentials
     let object = match raw {
         Value::Null => return Ok(None),
         Value::Object(o) => o,
-        _ => return Err(Refusal::invalid("stored_credentials", "stored_credentials must be an object")),
+        _ => {
+            return Err(Refusal::invalid(
+                "stored_credentials",
+                "stored_credentials must be an object",
+            ))
+        }
     };
     let word = |field: &str, allowed: [&str; 2]| -> Result<Option<usize>, Refusal> {
         let param = format!("stored_credentials.{field}");
@@ -388,18 +428,39 @@ pub(crate) fn stored_credentials(raw: &Value) -> Result<Option<StoredCredentials
                 .iter()
                 .position(|a| a.eq_ignore_ascii_case(s))
                 .map(Some)
-                .ok_or_else(|| Refusal::invalid(&param, format!("{param} '{s}' must be {} or {}", allowed[0], allowed[1]))),
-            Some(_) => Err(Refusal::invalid(&param, format!("{param} must be a string"))),
+                .ok_or_else(|| {
+                    Refusal::invalid(
+                        &param,
+                        format!("{param} '{s}' must be {} or {}", allowed[0], allowed[1]),
+                    )
+                }),
+            Some(_) => Err(Refusal::invalid(
+                &param,
+                format!("{param} must be a string"),
+            )),
         }
     };
-    let sequence =
-        word("sequence", ["FIRST", "SUBSEQUENT"])?.ok_or_else(|| Refusal::invalid("stored_credentials.sequence", "stored_credentials.sequence is required"))?;
-    let initiator = word("initiator", ["CARDHOLDER", "MERCHANT"])?
-        .ok_or_else(|| Refusal::invalid("stored_credentials.initiator", "stored_credentials.initiator is required"))?;
+    let sequence = word("sequence", ["FIRST", "SUBSEQUENT"])?.ok_or_else(|| {
+        Refusal::invalid(
+            "stored_credentials.sequence",
+            "stored_credentials.sequence is required",
+        )
+    })?;
+    let initiator = word("initiator", ["CARDHOLDER", "MERCHANT"])?.ok_or_else(|| {
+        Refusal::invalid(
+            "stored_credentials.initiator",
+            "stored_credentials.initiator is required",
+        )
+    })?;
     let is_scheduled = match object.get("is_scheduled") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(Refusal::invalid("stored_credentials.is_scheduled", "is_scheduled must be true or false")),
+        Some(_) => {
+            return Err(Refusal::invalid(
+                "stored_credentials.is_scheduled",
+                "is_scheduled must be true or false",
+            ))
+        }
     };
     let (mut bill_pay_indicator, mut invoice_number) = (None, None);
     match object.get("installment_info") {
@@ -407,7 +468,10 @@ pub(crate) fn stored_credentials(raw: &Value) -> Result<Option<StoredCredentials
         Some(Value::Object(info)) => {
             match info.get("bill_pay_indicator") {
                 None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s.eq_ignore_ascii_case("Recurring") || s.eq_ignore_ascii_case("Installment") => {
+                Some(Value::String(s))
+                    if s.eq_ignore_ascii_case("Recurring")
+                        || s.eq_ignore_ascii_case("Installment") =>
+                {
                     bill_pay_indicator = Some(s.clone());
                 }
                 Some(_) => {
@@ -463,7 +527,11 @@ pub(crate) fn warning(
         return Some(NO_INITIAL_WARNING);
     };
     match stored {
-        Some(s) if s.merchant_initiated && s.is_scheduled && s.invoice_number.as_deref() != Some(initial) => {
+        Some(s)
+            if s.merchant_initiated
+                && s.is_scheduled
+                && s.invoice_number.as_deref() != Some(initial) =>
+        {
             Some(UNLINKED_WARNING)
         }
         _ => None,
@@ -495,10 +563,18 @@ pub(crate) fn refund_amount(
     }
     let amount = asked.unwrap_or(left);
     if amount <= 0 {
-        return Err(Refusal::invalid("amount", "amount must be a positive integer in cents"));
+        return Err(Refusal::invalid(
+            "amount",
+            "amount must be a positive integer in cents",
+        ));
     }
     if amount > left {
-        return Err(Refusal::code(400, "processing_error", "invalid_request_error", OVER_REFUND_MESSAGE));
+        return Err(Refusal::code(
+            400,
+            "processing_error",
+            "invalid_request_error",
+            OVER_REFUND_MESSAGE,
+        ));
     }
     if amount < left && has_tax_or_tip {
         return Err(Refusal::code(
@@ -512,7 +588,11 @@ pub(crate) fn refund_amount(
 }
 
 /// The amount a capture takes: the whole authorization unless a smaller amount is asked.
-pub(crate) fn capture_amount(authorized: i64, captured: bool, asked: Option<i64>) -> Result<i64, Refusal> {
+pub(crate) fn capture_amount(
+    authorized: i64,
+    captured: bool,
+    asked: Option<i64>,
+) -> Result<i64, Refusal> {
     if captured {
         return Err(Refusal::code(
             400,
@@ -542,15 +622,33 @@ mod tests {
 
     #[test]
     fn ids_are_thirteen_upper_case_alphanumerics_and_parse_back() {
-        for id in [customer_id(1, 42), card_id(2, 7, 1), seeded_charge_id(3, 99, 0), charge_id(1, 5), refund_id(1, 5), code13("x")] {
+        for id in [
+            customer_id(1, 42),
+            card_id(2, 7, 1),
+            seeded_charge_id(3, 99, 0),
+            charge_id(1, 5),
+            refund_id(1, 5),
+            code13("x"),
+        ] {
             assert_eq!(id.len(), 13, "{id}");
-            assert!(id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()), "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+                "{id}"
+            );
         }
         assert_eq!(parse_customer_id(1, &customer_id(1, 42)), Some(42));
-        assert_eq!(parse_customer_id(2, &customer_id(1, 42)), None, "another merchant's id");
+        assert_eq!(
+            parse_customer_id(2, &customer_id(1, 42)),
+            None,
+            "another merchant's id"
+        );
         assert_eq!(parse_seeded_token(1, &seeded_token(1, 5, 2)), Some((5, 2)));
         assert_eq!(parse_seeded_token(3, &seeded_token(1, 5, 2)), None);
-        assert_eq!(parse_seeded_charge_id(2, &seeded_charge_id(2, 8, 1)), Some((8, 1)));
+        assert_eq!(
+            parse_seeded_charge_id(2, &seeded_charge_id(2, 8, 1)),
+            Some((8, 1))
+        );
         assert_eq!(ref_num(1, 7).len(), 12);
         assert_eq!(seeded_ref_num(3, 123, 2).len(), 12);
         assert_eq!(auth_code(12_345).len(), 6);
@@ -561,8 +659,14 @@ mod tests {
         assert!(luhn_ok("4242424242424242"));
         assert!(!luhn_ok("4242424242424241"));
         assert!(luhn_ok("4005571702222222"));
-        assert_eq!(behaviour_of_number("4242424242424242"), CardBehaviour::Approve);
-        assert_eq!(behaviour_of_number("4005571702222222"), CardBehaviour::SoftDecline);
+        assert_eq!(
+            behaviour_of_number("4242424242424242"),
+            CardBehaviour::Approve
+        );
+        assert_eq!(
+            behaviour_of_number("4005571702222222"),
+            CardBehaviour::SoftDecline
+        );
         assert_eq!(brand_of_number("5424180273333333"), "MC");
         assert_eq!(brand_of_number("378282246310005"), "AMEX");
         assert_eq!(brand_of_number("6011361000006668"), "DISCOVER");
@@ -571,10 +675,21 @@ mod tests {
     #[test]
     fn test_behaviours_win_over_the_card_date() {
         assert_eq!(decline_of(CardBehaviour::ResponseLost, true), None);
-        assert_eq!(decline_of(CardBehaviour::SoftDecline, true).unwrap().code, "card_declined");
-        assert_eq!(decline_of(CardBehaviour::Approve, true).unwrap().code, "expired_card");
+        assert_eq!(
+            decline_of(CardBehaviour::SoftDecline, true).unwrap().code,
+            "card_declined"
+        );
+        assert_eq!(
+            decline_of(CardBehaviour::Approve, true).unwrap().code,
+            "expired_card"
+        );
         assert_eq!(decline_of(CardBehaviour::Approve, false), None);
-        assert_eq!(decline_of(CardBehaviour::HardDecline, false).unwrap().decline_code, Some("stolen_card"));
+        assert_eq!(
+            decline_of(CardBehaviour::HardDecline, false)
+                .unwrap()
+                .decline_code,
+            Some("stolen_card")
+        );
     }
 
     #[test]
@@ -592,18 +707,46 @@ mod tests {
         assert!(input.capture && input.ecomind == "ecom");
         let cases = [
             (json!({"currency": "usd", "source": "s"}), "amount"),
-            (json!({"amount": -1, "currency": "usd", "source": "s"}), "amount"),
-            (json!({"amount": "25.00", "currency": "usd", "source": "s"}), "amount"),
-            (json!({"amount": 1, "currency": "eur", "source": "s"}), "currency"),
+            (
+                json!({"amount": -1, "currency": "usd", "source": "s"}),
+                "amount",
+            ),
+            (
+                json!({"amount": "25.00", "currency": "usd", "source": "s"}),
+                "amount",
+            ),
+            (
+                json!({"amount": 1, "currency": "eur", "source": "s"}),
+                "currency",
+            ),
             (json!({"amount": 1, "currency": "usd"}), "source"),
-            (json!({"amount": 1, "currency": "usd", "source": "s", "ecomind": "pos"}), "ecomind"),
-            (json!({"amount": 1, "currency": "usd", "source": "s", "external_reference_id": "1234567890123"}), "external_reference_id"),
-            (json!({"amount": 1, "currency": "usd", "source": "s", "stored_credentials": {"sequence": "LAST", "initiator": "MERCHANT"}}), "stored_credentials.sequence"),
+            (
+                json!({"amount": 1, "currency": "usd", "source": "s", "ecomind": "pos"}),
+                "ecomind",
+            ),
+            (
+                json!({"amount": 1, "currency": "usd", "source": "s", "external_reference_id": "1234567890123"}),
+                "external_reference_id",
+            ),
+            (
+                json!({"amount": 1, "currency": "usd", "source": "s", "stored_credentials": {"sequence": "LAST", "initiator": "MERCHANT"}}),
+                "stored_credentials.sequence",
+            ),
         ];
         for (b, param) in cases {
-            assert_eq!(charge_input(&body(b.clone()), "USD").unwrap_err().param.as_deref(), Some(param), "{b}");
+            assert_eq!(
+                charge_input(&body(b.clone()), "USD")
+                    .unwrap_err()
+                    .param
+                    .as_deref(),
+                Some(param),
+                "{b}"
+            );
         }
-        let big = charge_input(&body(json!({"amount": 100_000_000, "currency": "usd", "source": "s"})), "USD");
+        let big = charge_input(
+            &body(json!({"amount": 100_000_000, "currency": "usd", "source": "s"})),
+            "USD",
+        );
         assert_eq!(big.unwrap_err().code, "amount_too_large");
     }
 
@@ -616,13 +759,43 @@ mod tests {
             bill_pay_indicator: scheduled.then(|| "Recurring".into()),
             invoice_number: invoice.map(str::to_string),
         };
-        assert_eq!(warning(Some(&sub(false, None)), false, None), Some(NO_INITIAL_WARNING));
-        assert_eq!(warning(Some(&sub(false, None)), false, Some("216400500123")), None);
-        assert_eq!(warning(Some(&sub(true, Some("216400500123"))), false, Some("216400500123")), None);
-        assert_eq!(warning(Some(&sub(true, Some("999"))), false, Some("216400500123")), Some(UNLINKED_WARNING));
-        assert_eq!(warning(None, true, None), Some(NO_INITIAL_WARNING), "a customer-id source counts as subsequent");
-        assert_eq!(warning(None, false, None), None, "a plain token charge is not card on file");
-        let first = StoredCredentials { subsequent: false, merchant_initiated: false, is_scheduled: false, bill_pay_indicator: None, invoice_number: None };
+        assert_eq!(
+            warning(Some(&sub(false, None)), false, None),
+            Some(NO_INITIAL_WARNING)
+        );
+        assert_eq!(
+            warning(Some(&sub(false, None)), false, Some("216400500123")),
+            None
+        );
+        assert_eq!(
+            warning(
+                Some(&sub(true, Some("216400500123"))),
+                false,
+                Some("216400500123")
+            ),
+            None
+        );
+        assert_eq!(
+            warning(Some(&sub(true, Some("999"))), false, Some("216400500123")),
+            Some(UNLINKED_WARNING)
+        );
+        assert_eq!(
+            warning(None, true, None),
+            Some(NO_INITIAL_WARNING),
+            "a customer-id source counts as subsequent"
+        );
+        assert_eq!(
+            warning(None, false, None),
+            None,
+            "a plain token charge is not card on file"
+        );
+        let first = StoredCredentials {
+            subsequent: false,
+            merchant_initiated: false,
+            is_scheduled: false,
+            bill_pay_indicator: None,
+            invoice_number: None,
+        };
         assert_eq!(warning(Some(&first), false, None), None);
         assert!(records_initial(Some(&first)));
     }
@@ -631,10 +804,24 @@ mod tests {
     fn refunds_never_exceed_what_is_left() {
         assert_eq!(refund_amount(2500, 0, None, false), Ok(2500));
         assert_eq!(refund_amount(2500, 1000, Some(1000), false), Ok(1000));
-        assert_eq!(refund_amount(2500, 1000, Some(1600), false).unwrap_err().message, OVER_REFUND_MESSAGE);
-        assert_eq!(refund_amount(2500, 2500, None, false).unwrap_err().code, "charge_already_refunded");
-        assert_eq!(refund_amount(2500, 0, Some(100), true).unwrap_err().code, "processing_error");
+        assert_eq!(
+            refund_amount(2500, 1000, Some(1600), false)
+                .unwrap_err()
+                .message,
+            OVER_REFUND_MESSAGE
+        );
+        assert_eq!(
+            refund_amount(2500, 2500, None, false).unwrap_err().code,
+            "charge_already_refunded"
+        );
+        assert_eq!(
+            refund_amount(2500, 0, Some(100), true).unwrap_err().code,
+            "processing_error"
+        );
         assert_eq!(capture_amount(2500, false, Some(1800)), Ok(1800));
-        assert_eq!(capture_amount(2500, true, None).unwrap_err().code, "charge_already_captured");
+        assert_eq!(
+            capture_amount(2500, true, None).unwrap_err().code,
+            "charge_already_captured"
+        );
     }
 }

@@ -188,7 +188,9 @@ impl State {
             merchants: LOCATIONS
                 .iter()
                 .enumerate()
-                .map(|(i, (name, currency, zone))| MerchantState::new(i + 1, name, *currency, zone, seed))
+                .map(|(i, (name, currency, zone))| {
+                    MerchantState::new(i + 1, name, *currency, zone, seed)
+                })
                 .collect(),
         }
     }
@@ -206,21 +208,33 @@ impl State {
 
 /// Midnight UTC of the seed's day: the clock every seeded object is dated by.
 pub(crate) fn seed_epoch_ms(seed: &Seed) -> i64 {
-    Utc.from_utc_datetime(&seed.today.and_time(NaiveTime::MIN)).timestamp_millis()
+    Utc.from_utc_datetime(&seed.today.and_time(NaiveTime::MIN))
+        .timestamp_millis()
 }
 
 /// The seeded initial charge of a card is this much, in minor units (a small CIT).
 const SEEDED_INITIAL_AMOUNT: i64 = 100;
 
 impl MerchantState {
-    fn new(number: usize, name: &str, currency: Currency, zone: &str, seed: &Seed) -> MerchantState {
+    fn new(
+        number: usize,
+        name: &str,
+        currency: Currency,
+        zone: &str,
+        seed: &Seed,
+    ) -> MerchantState {
         let key = format!("clover/{number}");
-        let seeded = if seed.name == "empty" { 0 } else { seed.customers };
+        let seeded = if seed.name == "empty" {
+            0
+        } else {
+            seed.customers
+        };
         MerchantState {
             number,
             mid: rules::code13(&format!("{key}/merchant")),
             name: name.to_string(),
-            access_token: rules::digest_hex(format!("{key}/access_token").as_bytes())[..32].to_string(),
+            access_token: rules::digest_hex(format!("{key}/access_token").as_bytes())[..32]
+                .to_string(),
             apikey: rules::digest_hex(format!("{key}/pakms").as_bytes())[..32].to_string(),
             currency,
             time_zone: zone.to_string(),
@@ -250,7 +264,10 @@ impl MerchantState {
     fn generated(&self, seed: &Seed, index: usize) -> Customer {
         let demo = seed::customer(seed, &self.key(), index);
         let epoch = seed_epoch_ms(seed);
-        let (first, last) = demo.name.split_once(' ').unwrap_or((demo.name.as_str(), ""));
+        let (first, last) = demo
+            .name
+            .split_once(' ')
+            .unwrap_or((demo.name.as_str(), ""));
         let created_ms = epoch - (index as i64 + 1) * 3_600_000;
         Customer {
             index,
@@ -274,7 +291,9 @@ impl MerchantState {
                     exp_year: c.exp_year,
                     behaviour: c.behaviour,
                     deleted: false,
-                    initial_ref: c.has_initial.then(|| rules::seeded_ref_num(self.number, index, k)),
+                    initial_ref: c
+                        .has_initial
+                        .then(|| rules::seeded_ref_num(self.number, index, k)),
                     modified_ms: created_ms,
                 })
                 .collect(),
@@ -314,7 +333,10 @@ impl MerchantState {
             None => rules::parse_seeded_token(self.number, token)?.0,
         };
         let customer = self.customer(seed, index)?;
-        let position = customer.cards.iter().position(|c| c.token == token && !c.deleted)?;
+        let position = customer
+            .cards
+            .iter()
+            .position(|c| c.token == token && !c.deleted)?;
         Some((index, position))
     }
 
@@ -375,7 +397,9 @@ impl MerchantState {
             return Some(c.clone());
         }
         let (index, _) = rules::parse_seeded_charge_id(self.number, id)?;
-        self.seeded_initials(seed, index).into_iter().find(|c| c.id == id)
+        self.seeded_initials(seed, index)
+            .into_iter()
+            .find(|c| c.id == id)
     }
 
     /// Stores a changed charge back where it came from.
@@ -405,12 +429,18 @@ impl MerchantState {
         match customer {
             Some(index) => Box::new(processed.chain(self.seeded_initials(seed, index))),
             // Seeded customer i was created before customer i-1, so newest first is ascending i.
-            None => Box::new(processed.chain((0..self.seeded).flat_map(move |i| self.seeded_initials(seed, i)))),
+            None => Box::new(
+                processed.chain((0..self.seeded).flat_map(move |i| self.seeded_initials(seed, i))),
+            ),
         }
     }
 
     /// Customers in listing order (by index), generated lazily.
-    pub fn customers_from<'a>(&'a self, seed: &'a Seed, offset: usize) -> impl Iterator<Item = Customer> + 'a {
+    pub fn customers_from<'a>(
+        &'a self,
+        seed: &'a Seed,
+        offset: usize,
+    ) -> impl Iterator<Item = Customer> + 'a {
         (offset..self.next_customer).filter_map(move |i| self.customer(seed, i))
     }
 
@@ -442,7 +472,8 @@ mod tests {
     fn three_merchants_with_distinct_credentials() {
         let state = State::seeded(&seed(10));
         assert_eq!(state.merchants.len(), 3);
-        let mids: std::collections::HashSet<_> = state.merchants.iter().map(|m| m.mid.clone()).collect();
+        let mids: std::collections::HashSet<_> =
+            state.merchants.iter().map(|m| m.mid.clone()).collect();
         assert_eq!(mids.len(), 3);
         assert!(state.merchants.iter().all(|m| m.mid.len() == 13));
         assert_eq!(state.by_token(&state.merchants[2].access_token), Some(2));
@@ -462,8 +493,16 @@ mod tests {
         assert!(!initials.is_empty());
         let first = &initials[0];
         assert_eq!(m.charge(&seed, &first.id).as_ref(), Some(first));
-        assert!(initials.windows(2).all(|w| w[0].created_ms >= w[1].created_ms), "newest first");
-        assert!(state.merchants[1].customer_by_id(&seed, &c.id).is_none(), "ids are per merchant");
+        assert!(
+            initials
+                .windows(2)
+                .all(|w| w[0].created_ms >= w[1].created_ms),
+            "newest first"
+        );
+        assert!(
+            state.merchants[1].customer_by_id(&seed, &c.id).is_none(),
+            "ids are per merchant"
+        );
     }
 
     #[test]

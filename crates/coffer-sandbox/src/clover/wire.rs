@@ -58,7 +58,10 @@ pub(crate) fn charge(c: &Charge) -> Value {
     o.insert("captured".into(), json!(c.captured));
     o.insert("paid".into(), json!(c.paid));
     o.insert("status".into(), json!(c.status));
-    o.insert("refunded".into(), json!(c.amount_refunded > 0 && c.amount_refunded >= c.amount));
+    o.insert(
+        "refunded".into(),
+        json!(c.amount_refunded > 0 && c.amount_refunded >= c.amount),
+    );
     o.insert("livemode".into(), json!(false));
     o.insert("ecomind".into(), json!(c.ecomind));
     if let Some(v) = &c.ref_num {
@@ -90,13 +93,22 @@ pub(crate) fn charge(c: &Charge) -> Value {
     let optional = [
         ("customer", c.customer.as_ref().map(|v| json!(v))),
         ("description", c.description.as_ref().map(|v| json!(v))),
-        ("external_reference_id", c.external_reference_id.as_ref().map(|v| json!(v))),
+        (
+            "external_reference_id",
+            c.external_reference_id.as_ref().map(|v| json!(v)),
+        ),
         ("metadata", c.metadata.clone()),
         ("tax_amount", c.tax_amount.map(|v| json!(v))),
         ("tip_amount", c.tip_amount.map(|v| json!(v))),
-        ("warning_message", c.warning_message.as_ref().map(|v| json!(v))),
+        (
+            "warning_message",
+            c.warning_message.as_ref().map(|v| json!(v)),
+        ),
         ("failure_code", c.failure_code.as_ref().map(|v| json!(v))),
-        ("failure_message", c.failure_message.as_ref().map(|v| json!(v))),
+        (
+            "failure_message",
+            c.failure_message.as_ref().map(|v| json!(v)),
+        ),
         ("decline_code", c.decline_code.as_ref().map(|v| json!(v))),
     ];
     for (k, v) in optional {
