@@ -13,8 +13,10 @@ mod rules;
 mod state;
 mod wire;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use coffer_core::{ProviderAccount, ProviderKind};
@@ -24,6 +26,9 @@ use crate::{Ctx, SandboxMerchant, Seed};
 pub(crate) struct Emulator {
     ctx: Ctx,
     state: Mutex<state::State>,
+    /// Requests in flight per credential, for Clover's concurrency limit; not state: it is
+    /// empty whenever no request is running.
+    in_flight: Mutex<HashMap<String, usize>>,
 }
 
 impl Emulator {
@@ -31,6 +36,7 @@ impl Emulator {
         Emulator {
             ctx,
             state: Mutex::new(state::State::seeded(seed)),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -75,6 +81,10 @@ impl crate::Emulator for Emulator {
                 post(routes::create_refund).get(routes::list_refunds),
             )
             .route("/v1/refunds/{id}", get(routes::get_refund))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                routes::limit_concurrency,
+            ))
             .with_state(self)
     }
 

@@ -5,7 +5,8 @@
 use std::sync::{Arc, MutexGuard};
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use http::{header, HeaderMap, StatusCode};
@@ -140,6 +141,74 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
+// ---------------------------------------------------------------- rate limits
+
+/// Clover allows 5 concurrent requests per token (notes §1, §6.11).
+const CONCURRENT_PER_TOKEN: usize = 5;
+
+/// Frees a slot when the request ends, also when the client hangs up mid-request.
+struct Slot<'a> {
+    emu: &'a Emulator,
+    credential: String,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.emu.in_flight.lock() {
+            if let Some(n) = counts.get_mut(&self.credential) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    counts.remove(&self.credential);
+                }
+            }
+        }
+    }
+}
+
+/// A sixth concurrent request of one token gets 429 with `retry-after` and the header naming
+/// the limit hit (notes §4.2).
+pub(crate) async fn limit_concurrency(State(emu): Emu, request: Request, next: Next) -> Response {
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| request.headers().get("apikey"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(credential) = credential else {
+        return next.run(request).await;
+    };
+    let admitted = match emu.in_flight.lock() {
+        Ok(mut counts) => {
+            let n = counts.entry(credential.clone()).or_insert(0);
+            if *n >= CONCURRENT_PER_TOKEN {
+                false
+            } else {
+                *n += 1;
+                true
+            }
+        }
+        Err(_) => return bare(500),
+    };
+    if !admitted {
+        let mut response = respond(
+            429,
+            json!({ "message": "429 Too Many Requests" }).to_string(),
+        );
+        let headers = response.headers_mut();
+        headers.insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+        headers.insert(
+            "x-ratelimit-tokenconcurrentlimit",
+            http::HeaderValue::from(CONCURRENT_PER_TOKEN),
+        );
+        return response;
+    }
+    let _slot = Slot {
+        emu: &emu,
+        credential,
+    };
+    next.run(request).await
+}
+
 // ---------------------------------------------------------------- PAKMS and Platform v3
 
 pub(crate) async fn pakms_apikey(State(emu): Emu, headers: HeaderMap) -> Response {
@@ -227,13 +296,25 @@ pub(crate) async fn v3_customers(
         Ok(o) => o.unwrap_or(0).max(0) as usize,
         Err(r) => return r.into_response(),
     };
+    let filters = match customer_filters(&pairs) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
     let state = match lock(&emu) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
     let merchant = &state.merchants[m];
+    // Without a filter the offset is a position; with one it counts matching customers.
+    let (start, skip) = if filters.is_empty() {
+        (offset, 0)
+    } else {
+        (0, offset)
+    };
     let elements: Vec<Value> = merchant
-        .customers_from(&state.seed, offset)
+        .customers_from(&state.seed, start)
+        .filter(|c| filters.iter().all(|f| f.matches(c)))
+        .skip(skip)
         .take(limit)
         .map(|c| wire::customer_v3(&c, &merchant.mid, expand))
         .collect();
@@ -241,6 +322,48 @@ pub(crate) async fn v3_customers(
         "elements": elements,
         "href": format!("{}/v3/merchants/{}/customers?limit={limit}&offset={offset}", emu.ctx.base_url, merchant.mid),
     }))
+}
+
+/// One `filter=field=value` of the Platform API (notes §2.6); equality only.
+struct CustomerFilter {
+    field: String,
+    value: String,
+}
+
+impl CustomerFilter {
+    fn matches(&self, c: &Customer) -> bool {
+        let actual = match self.field.as_str() {
+            "id" => &c.id,
+            "emailAddress" => &c.email,
+            "firstName" => &c.first_name,
+            "lastName" => &c.last_name,
+            "phoneNumber" => &c.phone,
+            _ => return false,
+        };
+        actual.eq_ignore_ascii_case(&self.value)
+    }
+}
+
+fn customer_filters(pairs: &[(String, String)]) -> Result<Vec<CustomerFilter>, Reject> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "filter")
+        .map(|(_, expression)| {
+            let (field, value) = expression.split_once('=').ok_or_else(|| {
+                Reject::Refused(Refusal::invalid("filter", "filter must be field=value"))
+            })?;
+            if !["id", "emailAddress", "firstName", "lastName", "phoneNumber"].contains(&field) {
+                return Err(Reject::Refused(Refusal::invalid(
+                    "filter",
+                    format!("cannot filter customers by {field}"),
+                )));
+            }
+            Ok(CustomerFilter {
+                field: field.to_string(),
+                value: value.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn v3_customer_of(

@@ -951,3 +951,36 @@ async fn seeds_one_hundred_thousand_customers_per_merchant() {
     assert_eq!(charges["data"].as_array().unwrap().len(), 100);
     assert_eq!(charges["has_more"], true);
 }
+
+#[tokio::test]
+async fn a_sixth_concurrent_request_of_one_token_is_rate_limited() {
+    let env = Env::start(6).await;
+    env.http
+        .put(format!("{}/faults", env.sandbox.urls.admin))
+        .json(&json!({"timeout_ms": 400}))
+        .send()
+        .await
+        .unwrap();
+    let (_, token) = env.seeded_token(0, 3).await;
+    let send = || {
+        env.http
+            .post(env.url("/v1/charges"))
+            .bearer_auth(env.token(0))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&usd(100, &token))
+            .send()
+    };
+    let (a, b, c, d, e, f) = tokio::join!(send(), send(), send(), send(), send(), send());
+    let responses: Vec<reqwest::Response> =
+        [a, b, c, d, e, f].into_iter().map(Result::unwrap).collect();
+    let limited: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == 429).collect();
+    assert_eq!(limited.len(), 1, "five run at once, the sixth is refused");
+    assert_eq!(limited[0].headers()["retry-after"], "1");
+    assert_eq!(
+        limited[0].headers()["x-ratelimit-tokenconcurrentlimit"],
+        "5"
+    );
+    assert_eq!(responses.iter().filter(|r| r.status() == 504).count(), 5);
+    let (status, _) = env.get(0, "/pakms/apikey").await;
+    assert_eq!(status, 200, "the slots are free again");
+}
