@@ -391,6 +391,20 @@ mod tests {
     }
 
     #[test]
+    fn charge_lists_are_read_bare_or_enveloped() {
+        let charge = include_str!("../../tests/fixtures/clover/charge.json");
+        let bare: wire::ChargeList = serde_json::from_str(&format!("[{charge}]")).unwrap();
+        assert!(matches!(bare, wire::ChargeList::Bare(ref d) if d.len() == 1));
+        let envelope: wire::ChargeList = serde_json::from_str(&format!(
+            r#"{{"object":"list","data":[{charge}],"has_more":true}}"#
+        ))
+        .unwrap();
+        assert!(
+            matches!(envelope, wire::ChargeList::Envelope { has_more: true, ref data } if data.len() == 1)
+        );
+    }
+
+    #[test]
     fn expiry_mmyy_and_path_ids() {
         assert_eq!(
             expiry_from_mmyy("1230").unwrap(),

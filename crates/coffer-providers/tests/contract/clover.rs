@@ -214,6 +214,16 @@ async fn checks_credentials_and_refuses_a_wrong_token() {
     let caps = env.client(2).capabilities();
     assert!(caps.lists_customers && caps.idempotency_key && caps.partial_refunds);
     assert_eq!(caps.currencies, vec![coffer_core::Currency::EUR]);
+    assert_eq!(env.client(0).kind(), coffer_core::ProviderKind::Clover);
+    assert_eq!(
+        env.client(0)
+            .finish_initial("x", &[])
+            .await
+            .unwrap_err()
+            .kind,
+        ProviderErrorKind::Unsupported,
+        "Clover has no card page to come back from"
+    );
 }
 
 #[tokio::test]

@@ -1035,6 +1035,13 @@ pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Byt
             "The x-forwarded-for header is required.",
         ));
     }
+    // The current reference page lists User-Agent as required on create-charge (notes §1).
+    if header_str(&headers, "user-agent").is_none() {
+        return refuse(&Refusal::invalid(
+            "User-Agent",
+            "The User-Agent header is required.",
+        ));
+    }
     let map = match object(&body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),

@@ -24,7 +24,10 @@ impl Env {
 
     async fn with(config: SandboxConfig) -> Env {
         let sandbox = Sandbox::start(config.clone()).await.unwrap();
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .user_agent("coffer-sandbox-tests")
+            .build()
+            .unwrap();
         let all: Vec<Value> = http
             .get(format!("{}/merchants", sandbox.urls.admin))
             .send()
@@ -335,6 +338,19 @@ async fn validates_every_documented_charge_field() {
     let body: Value = no_header.json().await.unwrap();
     assert_eq!(body["message"], "400 Bad Request");
     assert_eq!(body["error"]["param"], "x-forwarded-for");
+    let no_agent = reqwest::Client::new()
+        .post(env.url("/v1/charges"))
+        .bearer_auth(env.token(0))
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&usd(100, "clv_x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_agent.status(), 400, "User-Agent is required too");
+    assert_eq!(
+        no_agent.json::<Value>().await.unwrap()["error"]["param"],
+        "User-Agent"
+    );
     let long = "x".repeat(256);
     let cases = [
         (
@@ -636,6 +652,7 @@ async fn timeout_card_holds_the_request_and_charges_nothing() {
         "the timeout card charges nothing"
     );
     let short = reqwest::Client::builder()
+        .user_agent("coffer-sandbox-tests")
         .timeout(Duration::from_millis(50))
         .build()
         .unwrap();
