@@ -555,13 +555,71 @@ fn check_ecomind(body: &Map<String, Value>) -> Result<(), Refusal> {
     }
 }
 
+/// The customer fields a create or update may carry, read before anything changes.
+struct CustomerFields {
+    email: Option<String>,
+    source: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+}
+
+fn customer_fields(body: &Map<String, Value>) -> Result<CustomerFields, Refusal> {
+    check_ecomind(body)?;
+    let email = string_field(body, "email")?;
+    if email.as_deref().is_some_and(|e| !e.contains('@')) {
+        return Err(Refusal::invalid("email", "email is not an e-mail address"));
+    }
+    Ok(CustomerFields {
+        email,
+        source: string_field(body, "source")?,
+        first_name: string_field(body, "firstName")?,
+        last_name: string_field(body, "lastName")?,
+        phone: string_field(body, "phone")?,
+    })
+}
+
+/// `POST /v1/customers`: `email` and `source` are required (notes §2.5).
+fn save_customer(
+    merchant: &mut MerchantState,
+    fields: CustomerFields,
+    now: i64,
+) -> Result<Customer, Refusal> {
+    let email = fields
+        .email
+        .ok_or_else(|| Refusal::invalid("email", "email is required"))?;
+    let source = fields
+        .source
+        .ok_or_else(|| Refusal::invalid("source", "source is required"))?;
+    let index = merchant.next_customer;
+    let card = take_token(merchant, &source, index, 0, now)?;
+    merchant.tokens.remove(&source);
+    merchant.token_owner.insert(source, index);
+    merchant.next_customer += 1;
+    let customer = Customer {
+        index,
+        id: rules::customer_id(merchant.number, index),
+        first_name: fields.first_name.unwrap_or_default(),
+        last_name: fields.last_name.unwrap_or_default(),
+        email,
+        phone: fields.phone.unwrap_or_default(),
+        created_ms: now,
+        cards: vec![card],
+    };
+    merchant.customers.insert(index, customer.clone());
+    Ok(customer)
+}
+
 pub(crate) async fn create_customer(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let body = match object(&body) {
-        Ok(b) => b,
+    let fields = match object(&body) {
+        Ok(b) => match customer_fields(&b) {
+            Ok(f) => f,
+            Err(refusal) => return refuse(&refusal),
+        },
         Err(r) => return r.into_response(),
     };
     let now = millis(emu.ctx.now());
@@ -570,32 +628,7 @@ pub(crate) async fn create_customer(State(emu): Emu, headers: HeaderMap, body: B
         Err(r) => return r.into_response(),
     };
     let merchant = &mut state.merchants[m];
-    let created = (|| -> Result<Customer, Refusal> {
-        let email = string_field(&body, "email")?
-            .filter(|e| e.contains('@'))
-            .ok_or_else(|| Refusal::invalid("email", "email is required"))?;
-        let source = string_field(&body, "source")?
-            .ok_or_else(|| Refusal::invalid("source", "source is required"))?;
-        check_ecomind(&body)?;
-        let index = merchant.next_customer;
-        let card = take_token(merchant, &source, index, 0, now)?;
-        merchant.tokens.remove(&source);
-        merchant.token_owner.insert(source, index);
-        merchant.next_customer += 1;
-        let customer = Customer {
-            index,
-            id: rules::customer_id(merchant.number, index),
-            first_name: string_field(&body, "firstName")?.unwrap_or_default(),
-            last_name: string_field(&body, "lastName")?.unwrap_or_default(),
-            email,
-            phone: string_field(&body, "phone")?.unwrap_or_default(),
-            created_ms: now,
-            cards: vec![card],
-        };
-        merchant.customers.insert(index, customer.clone());
-        Ok(customer)
-    })();
-    match created {
+    match save_customer(merchant, fields, now) {
         Ok(c) => ok(&wire::customer_v1(&c, merchant.currency.code())),
         Err(refusal) => refuse(&refusal),
     }
@@ -621,6 +654,70 @@ pub(crate) async fn get_customer(
     }
 }
 
+/// `PUT /v1/customers/{id}`: changes the given fields; a `source` adds a card unless the same
+/// card is already saved, which is a 409 (notes §2.5).
+fn update_saved_customer(
+    merchant: &mut MerchantState,
+    seed: &Seed,
+    index: usize,
+    fields: CustomerFields,
+    now: i64,
+) -> Result<Customer, Refusal> {
+    let existing = merchant.customer(seed, index).ok_or_else(|| {
+        Refusal::code(
+            404,
+            "resource_missing",
+            "invalid_request_error",
+            "No such customer",
+        )
+    })?;
+    let new_card = match &fields.source {
+        Some(source) => {
+            let card = take_token(merchant, source, index, existing.cards.len(), now)?;
+            let duplicate = existing.cards.iter().any(|k| {
+                !k.deleted
+                    && k.first6 == card.first6
+                    && k.last4 == card.last4
+                    && (k.exp_month, k.exp_year) == (card.exp_month, card.exp_year)
+            });
+            if duplicate {
+                return Err(Refusal::code(
+                    409,
+                    "invalid_request",
+                    "invalid_request_error",
+                    "This card is already saved for the customer.",
+                ));
+            }
+            merchant.tokens.remove(source);
+            merchant.token_owner.insert(source.clone(), index);
+            Some(card)
+        }
+        None => None,
+    };
+    let customer = merchant.customer_mut(seed, index).ok_or_else(|| {
+        Refusal::code(
+            404,
+            "resource_missing",
+            "invalid_request_error",
+            "No such customer",
+        )
+    })?;
+    if let Some(e) = fields.email {
+        customer.email = e;
+    }
+    if let Some(f) = fields.first_name {
+        customer.first_name = f;
+    }
+    if let Some(l) = fields.last_name {
+        customer.last_name = l;
+    }
+    if let Some(p) = fields.phone {
+        customer.phone = p;
+    }
+    customer.cards.extend(new_card);
+    Ok(customer.clone())
+}
+
 pub(crate) async fn update_customer(
     State(emu): Emu,
     headers: HeaderMap,
@@ -631,8 +728,11 @@ pub(crate) async fn update_customer(
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let body = match object(&body) {
-        Ok(b) => b,
+    let fields = match object(&body) {
+        Ok(b) => match customer_fields(&b) {
+            Ok(f) => f,
+            Err(refusal) => return refuse(&refusal),
+        },
         Err(r) => return r.into_response(),
     };
     let now = millis(emu.ctx.now());
@@ -642,77 +742,10 @@ pub(crate) async fn update_customer(
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
-    let Some(index) = rules::parse_customer_id(merchant.number, &id)
-        .filter(|i| merchant.customer(seed, *i).is_some())
-    else {
+    let Some(index) = rules::parse_customer_id(merchant.number, &id) else {
         return not_found("customer", &id);
     };
-    let updated = (|| -> Result<Customer, Refusal> {
-        check_ecomind(&body)?;
-        let email = string_field(&body, "email")?;
-        if email.as_deref().is_some_and(|e| !e.contains('@')) {
-            return Err(Refusal::invalid("email", "email is not an e-mail address"));
-        }
-        let new_card = match string_field(&body, "source")? {
-            Some(source) => {
-                let position = merchant
-                    .customer(seed, index)
-                    .map(|c| c.cards.len())
-                    .unwrap_or(0);
-                let card = take_token(merchant, &source, index, position, now)?;
-                let existing = merchant
-                    .customer(seed, index)
-                    .map(|c| c.cards)
-                    .unwrap_or_default();
-                let duplicate = existing.iter().any(|k| {
-                    !k.deleted
-                        && k.first6 == card.first6
-                        && k.last4 == card.last4
-                        && (k.exp_month, k.exp_year) == (card.exp_month, card.exp_year)
-                });
-                if duplicate {
-                    return Err(Refusal::code(
-                        409,
-                        "invalid_request",
-                        "invalid_request_error",
-                        "This card is already saved for the customer.",
-                    ));
-                }
-                merchant.tokens.remove(&source);
-                merchant.token_owner.insert(source, index);
-                Some(card)
-            }
-            None => None,
-        };
-        let (first, last, phone) = (
-            string_field(&body, "firstName")?,
-            string_field(&body, "lastName")?,
-            string_field(&body, "phone")?,
-        );
-        let customer = merchant.customer_mut(seed, index).ok_or_else(|| {
-            Refusal::code(
-                404,
-                "resource_missing",
-                "invalid_request_error",
-                "No such customer",
-            )
-        })?;
-        if let Some(e) = email {
-            customer.email = e;
-        }
-        if let Some(f) = first {
-            customer.first_name = f;
-        }
-        if let Some(l) = last {
-            customer.last_name = l;
-        }
-        if let Some(p) = phone {
-            customer.phone = p;
-        }
-        customer.cards.extend(new_card);
-        Ok(customer.clone())
-    })();
-    match updated {
+    match update_saved_customer(merchant, seed, index, fields, now) {
         Ok(c) => ok(&wire::customer_v1(&c, merchant.currency.code())),
         Err(refusal) => refuse(&refusal),
     }
@@ -1247,6 +1280,92 @@ pub(crate) async fn capture_charge(
 
 // ---------------------------------------------------------------- refunds
 
+/// `POST /v1/refunds`: validates, refunds no more than is left, and records the refund.
+fn refund_charge(
+    emu: &Emulator,
+    merchant: &mut MerchantState,
+    seed: &Seed,
+    body: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Refund, Refusal> {
+    let charge_id = string_field(body, "charge")?
+        .ok_or_else(|| Refusal::invalid("charge", "charge is required"))?;
+    let asked = match body.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| Refusal::invalid("amount", "amount must be an integer in cents"))?,
+        ),
+    };
+    let reason = string_field(body, "reason")?;
+    if let Some(r) = &reason {
+        if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
+            return Err(Refusal::invalid(
+                "reason",
+                "reason must be duplicate, fraudulent or requested_by_customer",
+            ));
+        }
+    }
+    let external_reference_id = string_field(body, "external_reference_id")?;
+    if external_reference_id
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 12)
+    {
+        return Err(Refusal::invalid(
+            "external_reference_id",
+            "external_reference_id must be at most 12 characters",
+        ));
+    }
+    let mut charge = merchant.charge(seed, &charge_id).ok_or_else(|| {
+        Refusal::code(
+            404,
+            "resource_missing",
+            "invalid_request_error",
+            format!("No such charge: {charge_id}"),
+        )
+    })?;
+    if !charge.paid {
+        return Err(Refusal::invalid(
+            "charge",
+            "A declined charge cannot be refunded.",
+        ));
+    }
+    let has_extras =
+        charge.tax_amount.is_some_and(|t| t > 0) || charge.tip_amount.is_some_and(|t| t > 0);
+    let amount = rules::refund_amount(charge.amount, charge.amount_refunded, asked, has_extras)?;
+    charge.amount_refunded += amount;
+    let counter = merchant.next_counter();
+    let refund = Refund {
+        id: rules::refund_id(merchant.number, counter),
+        amount,
+        charge: charge.id.clone(),
+        currency: charge.currency.clone(),
+        created_ms: millis(now),
+        status: "succeeded".into(),
+        reason,
+        external_reference_id,
+    };
+    emu.ctx.ledger.record(AcceptedCharge {
+        provider: "clover".into(),
+        merchant: merchant.mid.clone(),
+        id: refund.id.clone(),
+        kind: "refund".into(),
+        amount_minor: amount,
+        currency: charge.currency.to_ascii_uppercase(),
+        card_token: charge.source.token.clone(),
+        customer: charge.customer.clone(),
+        idempotency_key: None,
+        order_id: refund.external_reference_id.clone(),
+        stored_credential: Value::Null,
+        status: "approved".into(),
+        warnings: Vec::new(),
+        at: now,
+    });
+    merchant.put_charge(charge);
+    merchant.refunds.push(refund.clone());
+    Ok(refund)
+}
+
 pub(crate) async fn create_refund(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
     let m = match authorize(&emu, &headers) {
         Ok(m) => m,
@@ -1263,86 +1382,7 @@ pub(crate) async fn create_refund(State(emu): Emu, headers: HeaderMap, body: Byt
     };
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
-    let made = (|| -> Result<Refund, Refusal> {
-        let charge_id = string_field(&body, "charge")?
-            .ok_or_else(|| Refusal::invalid("charge", "charge is required"))?;
-        let asked =
-            match body.get("amount") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(v.as_i64().ok_or_else(|| {
-                    Refusal::invalid("amount", "amount must be an integer in cents")
-                })?),
-            };
-        let reason = string_field(&body, "reason")?;
-        if let Some(r) = &reason {
-            if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
-                return Err(Refusal::invalid(
-                    "reason",
-                    "reason must be duplicate, fraudulent or requested_by_customer",
-                ));
-            }
-        }
-        let external_reference_id = string_field(&body, "external_reference_id")?;
-        if external_reference_id
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > 12)
-        {
-            return Err(Refusal::invalid(
-                "external_reference_id",
-                "external_reference_id must be at most 12 characters",
-            ));
-        }
-        let mut charge = merchant.charge(seed, &charge_id).ok_or_else(|| {
-            Refusal::code(
-                404,
-                "resource_missing",
-                "invalid_request_error",
-                format!("No such charge: {charge_id}"),
-            )
-        })?;
-        if !charge.paid {
-            return Err(Refusal::invalid(
-                "charge",
-                "A declined charge cannot be refunded.",
-            ));
-        }
-        let has_extras =
-            charge.tax_amount.is_some_and(|t| t > 0) || charge.tip_amount.is_some_and(|t| t > 0);
-        let amount =
-            rules::refund_amount(charge.amount, charge.amount_refunded, asked, has_extras)?;
-        charge.amount_refunded += amount;
-        let counter = merchant.next_counter();
-        let refund = Refund {
-            id: rules::refund_id(merchant.number, counter),
-            amount,
-            charge: charge.id.clone(),
-            currency: charge.currency.clone(),
-            created_ms: millis(now),
-            status: "succeeded".into(),
-            reason,
-            external_reference_id,
-        };
-        emu.ctx.ledger.record(AcceptedCharge {
-            provider: "clover".into(),
-            merchant: merchant.mid.clone(),
-            id: refund.id.clone(),
-            kind: "refund".into(),
-            amount_minor: amount,
-            currency: charge.currency.to_ascii_uppercase(),
-            card_token: charge.source.token.clone(),
-            customer: charge.customer.clone(),
-            idempotency_key: None,
-            order_id: refund.external_reference_id.clone(),
-            stored_credential: Value::Null,
-            status: "approved".into(),
-            warnings: Vec::new(),
-            at: now,
-        });
-        merchant.put_charge(charge);
-        merchant.refunds.push(refund.clone());
-        Ok(refund)
-    })();
-    match made {
+    match refund_charge(&emu, merchant, seed, &body, now) {
         Ok(r) => ok(&wire::refund(&r)),
         Err(refusal) => refuse(&refusal),
     }

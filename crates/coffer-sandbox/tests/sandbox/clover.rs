@@ -829,6 +829,25 @@ async fn customers_save_cards_refuse_duplicates_revoke_and_page_in_v3() {
         (status, missing["error"]["param"].clone()),
         (400, json!("email"))
     );
+    let kept = env.tokenize(1, "4242424242424242").await;
+    let (status, _) = env
+        .send(
+            1,
+            reqwest::Method::POST,
+            "/v1/customers",
+            &json!({"email": "b@example.org", "firstName": 5, "source": kept}),
+        )
+        .await;
+    assert_eq!(status, 400, "a bad field is refused");
+    let (status, _) = env
+        .send(
+            1,
+            reqwest::Method::POST,
+            "/v1/customers",
+            &json!({"email": "b@example.org", "source": kept}),
+        )
+        .await;
+    assert_eq!(status, 200, "a refused request used up nothing");
 
     let card = sources[0].as_str().unwrap();
     let (status, deleted) = env
@@ -870,8 +889,8 @@ async fn customers_save_cards_refuse_duplicates_revoke_and_page_in_v3() {
     assert_eq!(first["elements"].as_array().unwrap().len(), 5);
     assert_eq!(
         last["elements"].as_array().unwrap().len(),
-        3,
-        "12 seeded + 1 created"
+        4,
+        "12 seeded + 2 created"
     );
     assert!(first["elements"][0]["cards"]["elements"][0]["token"]
         .as_str()
