@@ -1,0 +1,519 @@
+//! The emulator's state, keyed by merchant, serde-able whole for `--state FILE`.
+//!
+//! Seeded customers, their cards and their initial charges are a pure function of the seed, the
+//! merchant number and the customer index, so they are generated when asked for rather than
+//! stored: 100,000 customers per merchant cost nothing up front and a snapshot holds only what
+//! the API changed. A seeded customer is copied into `customers` the first time it changes
+//! (a card added or revoked, an initial charge recorded); from then on that copy wins.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveTime, TimeZone, Utc};
+use coffer_core::Currency;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::rules;
+use crate::seed::{self, CardBehaviour, Seed};
+
+/// Everything the emulator knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub seed: Seed,
+    pub merchants: Vec<MerchantState>,
+}
+
+/// The three store locations of one owner (brief: three merchant accounts).
+const LOCATIONS: [(&str, Currency, &str); 3] = [
+    ("Clover Downtown", Currency::USD, "America/New_York"),
+    ("Clover Harbour", Currency::USD, "America/New_York"),
+    ("Clover Helsinki", Currency::EUR, "Europe/Helsinki"),
+];
+
+/// One merchant account (one mId) and everything it owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MerchantState {
+    /// 1-based; part of every id the merchant hands out.
+    pub number: usize,
+    pub mid: String,
+    pub name: String,
+    pub access_token: String,
+    pub apikey: String,
+    pub currency: Currency,
+    pub time_zone: String,
+    /// Seeded customers occupy indices `0..seeded`; created ones follow.
+    pub seeded: usize,
+    pub next_customer: usize,
+    /// Materialised customers (changed seeded ones and all created ones), by index.
+    pub customers: BTreeMap<usize, Customer>,
+    /// Tokens from `POST /v1/tokens` not (yet) saved on a customer.
+    pub tokens: HashMap<String, Token>,
+    /// Tokens saved on a created or changed customer → the customer index.
+    pub token_owner: HashMap<String, usize>,
+    /// Charges made through the API, oldest first.
+    pub charges: Vec<Charge>,
+    /// Seeded initial charges changed since seeding (refunded), by id.
+    pub seeded_charges: HashMap<String, Charge>,
+    pub refunds: Vec<Refund>,
+    /// `idempotency-key` → stored answer.
+    pub idempotency: HashMap<String, Replay>,
+    /// Feeds every generated id, so ids are deterministic.
+    pub counter: u64,
+}
+
+/// A customer: one record, shown by the v1 and v3 views.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Customer {
+    pub index: usize,
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub created_ms: i64,
+    /// Positions are stable: a revoked card stays, marked deleted, so card ids never shift.
+    pub cards: Vec<Card>,
+}
+
+/// A saved card: a multi-pay token with its display fields. No card number exists for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Card {
+    pub id: String,
+    pub token: String,
+    pub brand: String,
+    pub first6: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+    pub behaviour: CardBehaviour,
+    pub deleted: bool,
+    /// `ref_num` of the last approved FIRST charge of this card.
+    pub initial_ref: Option<String>,
+    pub modified_ms: i64,
+}
+
+/// A `clv_` token from the tokenizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Token {
+    pub id: String,
+    pub brand: String,
+    pub first6: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+    pub behaviour: CardBehaviour,
+    /// Single-use tokens are consumed by their first charge or customer save.
+    pub used: bool,
+    pub created_ms: i64,
+}
+
+/// The card fields copied onto a charge (`source`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SourceCard {
+    pub token: String,
+    pub brand: String,
+    pub first6: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+}
+
+/// A charge, approved or declined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Charge {
+    pub id: String,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub currency: String,
+    pub created_ms: i64,
+    pub captured: bool,
+    pub paid: bool,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    pub ref_num: Option<String>,
+    pub auth_code: Option<String>,
+    pub source: SourceCard,
+    pub customer: Option<String>,
+    pub description: Option<String>,
+    pub external_reference_id: Option<String>,
+    pub metadata: Option<Value>,
+    pub stored_credentials: Value,
+    pub ecomind: String,
+    pub tax_amount: Option<i64>,
+    pub tip_amount: Option<i64>,
+    pub warning_message: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub decline_code: Option<String>,
+}
+
+/// A refund of a charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Refund {
+    pub id: String,
+    pub amount: i64,
+    pub charge: String,
+    pub currency: String,
+    pub created_ms: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub external_reference_id: Option<String>,
+}
+
+/// A stored answer to an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Replay {
+    /// SHA-256 of the request body: another body under the same key is refused.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+    pub created_ms: i64,
+    /// The response-lost test card: every replay is lost too.
+    pub lost: bool,
+}
+
+/// Where a card of a charge source lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CardAt {
+    /// On a customer: index and card position.
+    Saved(usize, usize),
+    /// A loose token.
+    Loose,
+}
+
+impl State {
+    pub fn seeded(seed: &Seed) -> State {
+        State {
+            seed: seed.clone(),
+            merchants: LOCATIONS
+                .iter()
+                .enumerate()
+                .map(|(i, (name, currency, zone))| {
+                    MerchantState::new(i + 1, name, *currency, zone, seed)
+                })
+                .collect(),
+        }
+    }
+
+    /// The merchant whose OAuth token this is.
+    pub fn by_token(&self, token: &str) -> Option<usize> {
+        self.merchants.iter().position(|m| m.access_token == token)
+    }
+
+    /// The merchant whose PAKMS key this is.
+    pub fn by_apikey(&self, key: &str) -> Option<usize> {
+        self.merchants.iter().position(|m| m.apikey == key)
+    }
+}
+
+/// Midnight UTC of the seed's day: the clock every seeded object is dated by.
+pub(crate) fn seed_epoch_ms(seed: &Seed) -> i64 {
+    Utc.from_utc_datetime(&seed.today.and_time(NaiveTime::MIN))
+        .timestamp_millis()
+}
+
+/// The seeded initial charge of a card is this much, in minor units (a small CIT).
+const SEEDED_INITIAL_AMOUNT: i64 = 100;
+
+impl MerchantState {
+    fn new(
+        number: usize,
+        name: &str,
+        currency: Currency,
+        zone: &str,
+        seed: &Seed,
+    ) -> MerchantState {
+        let key = format!("clover/{number}");
+        let seeded = if seed.name == "empty" {
+            0
+        } else {
+            seed.customers
+        };
+        MerchantState {
+            number,
+            mid: rules::code13(&format!("{key}/merchant")),
+            name: name.to_string(),
+            access_token: rules::digest_hex(format!("{key}/access_token").as_bytes())[..32]
+                .to_string(),
+            apikey: rules::digest_hex(format!("{key}/pakms").as_bytes())[..32].to_string(),
+            currency,
+            time_zone: zone.to_string(),
+            seeded,
+            next_customer: seeded,
+            customers: BTreeMap::new(),
+            tokens: HashMap::new(),
+            token_owner: HashMap::new(),
+            charges: Vec::new(),
+            seeded_charges: HashMap::new(),
+            refunds: Vec::new(),
+            idempotency: HashMap::new(),
+            counter: 0,
+        }
+    }
+
+    pub fn key(&self) -> String {
+        format!("clover/{}", self.number)
+    }
+
+    pub fn next_counter(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    /// Customer `index` as the seed made it.
+    fn generated(&self, seed: &Seed, index: usize) -> Customer {
+        let demo = seed::customer(seed, &self.key(), index);
+        let epoch = seed_epoch_ms(seed);
+        let (first, last) = demo
+            .name
+            .split_once(' ')
+            .unwrap_or((demo.name.as_str(), ""));
+        let created_ms = epoch - (index as i64 + 1) * 3_600_000;
+        Customer {
+            index,
+            id: rules::customer_id(self.number, index),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            email: demo.email.clone(),
+            phone: demo.phone.clone(),
+            created_ms,
+            cards: demo
+                .cards
+                .iter()
+                .enumerate()
+                .map(|(k, c)| Card {
+                    id: rules::card_id(self.number, index, k),
+                    token: rules::seeded_token(self.number, index, k),
+                    brand: c.brand.to_string(),
+                    first6: c.bin.clone(),
+                    last4: c.last4.clone(),
+                    exp_month: c.exp_month,
+                    exp_year: c.exp_year,
+                    behaviour: c.behaviour,
+                    deleted: false,
+                    initial_ref: c
+                        .has_initial
+                        .then(|| rules::seeded_ref_num(self.number, index, k)),
+                    modified_ms: created_ms,
+                })
+                .collect(),
+        }
+    }
+
+    /// Customer `index`, materialised or generated.
+    pub fn customer(&self, seed: &Seed, index: usize) -> Option<Customer> {
+        match self.customers.get(&index) {
+            Some(c) => Some(c.clone()),
+            None if index < self.seeded => Some(self.generated(seed, index)),
+            None => None,
+        }
+    }
+
+    /// Customer `index` for changing: materialised on first write.
+    pub fn customer_mut(&mut self, seed: &Seed, index: usize) -> Option<&mut Customer> {
+        if !self.customers.contains_key(&index) {
+            let generated = (index < self.seeded).then(|| self.generated(seed, index))?;
+            for card in &generated.cards {
+                self.token_owner.insert(card.token.clone(), index);
+            }
+            self.customers.insert(index, generated);
+        }
+        self.customers.get_mut(&index)
+    }
+
+    /// Customer by its id.
+    pub fn customer_by_id(&self, seed: &Seed, id: &str) -> Option<Customer> {
+        rules::parse_customer_id(self.number, id).and_then(|i| self.customer(seed, i))
+    }
+
+    /// Where a saved card with this token is: its customer index and position.
+    pub fn saved_card(&self, seed: &Seed, token: &str) -> Option<(usize, usize)> {
+        let index = match self.token_owner.get(token) {
+            Some(i) => *i,
+            None => rules::parse_seeded_token(self.number, token)?.0,
+        };
+        let customer = self.customer(seed, index)?;
+        let position = customer
+            .cards
+            .iter()
+            .position(|c| c.token == token && !c.deleted)?;
+        Some((index, position))
+    }
+
+    /// The seeded initial charges of customer `index`, as seeded (before any refund).
+    fn seeded_initials(&self, seed: &Seed, index: usize) -> Vec<Charge> {
+        if index >= self.seeded {
+            return Vec::new();
+        }
+        let customer = self.generated(seed, index);
+        customer
+            .cards
+            .iter()
+            .enumerate()
+            .filter_map(|(k, card)| {
+                let ref_num = card.initial_ref.clone()?;
+                let id = rules::seeded_charge_id(self.number, index, k);
+                Some(self.seeded_charges.get(&id).cloned().unwrap_or_else(|| Charge {
+                    id,
+                    amount: SEEDED_INITIAL_AMOUNT,
+                    amount_refunded: 0,
+                    currency: self.currency.code().to_ascii_lowercase(),
+                    created_ms: customer.created_ms - k as i64 * 1000,
+                    captured: true,
+                    paid: true,
+                    status: "succeeded".into(),
+                    ref_num: Some(ref_num),
+                    auth_code: Some(rules::auth_code((index * 10 + k) as u64)),
+                    source: SourceCard {
+                        token: card.token.clone(),
+                        brand: card.brand.clone(),
+                        first6: card.first6.clone(),
+                        last4: card.last4.clone(),
+                        exp_month: card.exp_month,
+                        exp_year: card.exp_year,
+                    },
+                    customer: Some(customer.id.clone()),
+                    description: Some("Card saved with consent".into()),
+                    external_reference_id: None,
+                    metadata: None,
+                    stored_credentials: serde_json::json!({
+                        "sequence": "FIRST", "initiator": "CARDHOLDER", "is_scheduled": false
+                    }),
+                    ecomind: "ecom".into(),
+                    tax_amount: None,
+                    tip_amount: None,
+                    warning_message: None,
+                    failure_code: None,
+                    failure_message: None,
+                    decline_code: None,
+                }))
+            })
+            .collect()
+    }
+
+    /// A charge by id, processed or seeded.
+    pub fn charge(&self, seed: &Seed, id: &str) -> Option<Charge> {
+        if let Some(c) = self.charges.iter().rev().find(|c| c.id == id) {
+            return Some(c.clone());
+        }
+        let (index, _) = rules::parse_seeded_charge_id(self.number, id)?;
+        self.seeded_initials(seed, index)
+            .into_iter()
+            .find(|c| c.id == id)
+    }
+
+    /// Stores a changed charge back where it came from.
+    pub fn put_charge(&mut self, charge: Charge) {
+        match self.charges.iter_mut().rev().find(|c| c.id == charge.id) {
+            Some(slot) => *slot = charge,
+            None => {
+                self.seeded_charges.insert(charge.id.clone(), charge);
+            }
+        }
+    }
+
+    /// Every charge, newest first: processed ones, then the seeded ones (all older), generated
+    /// lazily so a page costs only what it reads.
+    pub fn charges_newest_first<'a>(
+        &'a self,
+        seed: &'a Seed,
+        customer: Option<usize>,
+    ) -> Box<dyn Iterator<Item = Charge> + 'a> {
+        let customer_id = customer.map(|i| rules::customer_id(self.number, i));
+        let processed = self
+            .charges
+            .iter()
+            .rev()
+            .filter(move |c| customer_id.is_none() || c.customer == customer_id)
+            .cloned();
+        match customer {
+            Some(index) => Box::new(processed.chain(self.seeded_initials(seed, index))),
+            // Seeded customer i was created before customer i-1, so newest first is ascending i.
+            None => Box::new(
+                processed.chain((0..self.seeded).flat_map(move |i| self.seeded_initials(seed, i))),
+            ),
+        }
+    }
+
+    /// Customers in listing order (by index), generated lazily.
+    pub fn customers_from<'a>(
+        &'a self,
+        seed: &'a Seed,
+        offset: usize,
+    ) -> impl Iterator<Item = Customer> + 'a {
+        (offset..self.next_customer).filter_map(move |i| self.customer(seed, i))
+    }
+
+    /// Drops idempotency answers older than the retention.
+    pub fn expire_replays(&mut self, now_ms: i64) {
+        self.idempotency
+            .retain(|_, r| now_ms - r.created_ms < rules::IDEMPOTENCY_RETENTION_MS);
+    }
+
+    /// The card of a source: the saved card (and owner) or a loose token.
+    pub fn card_at(&self, seed: &Seed, token: &str) -> Option<CardAt> {
+        if let Some((i, k)) = self.saved_card(seed, token) {
+            return Some(CardAt::Saved(i, k));
+        }
+        self.tokens.contains_key(token).then_some(CardAt::Loose)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn seed(n: usize) -> Seed {
+        Seed::demo(n, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+    }
+
+    #[test]
+    fn three_merchants_with_distinct_credentials() {
+        let state = State::seeded(&seed(10));
+        assert_eq!(state.merchants.len(), 3);
+        let mids: std::collections::HashSet<_> =
+            state.merchants.iter().map(|m| m.mid.clone()).collect();
+        assert_eq!(mids.len(), 3);
+        assert!(state.merchants.iter().all(|m| m.mid.len() == 13));
+        assert_eq!(state.by_token(&state.merchants[2].access_token), Some(2));
+        assert_eq!(state.by_token("nope"), None);
+    }
+
+    #[test]
+    fn seeded_objects_are_found_by_their_ids_without_being_stored() {
+        let seed = seed(20);
+        let state = State::seeded(&seed);
+        let m = &state.merchants[0];
+        let c = m.customer(&seed, 7).unwrap();
+        assert_eq!(m.customer_by_id(&seed, &c.id), Some(c.clone()));
+        assert_eq!(m.saved_card(&seed, &c.cards[0].token), Some((7, 0)));
+        assert!(m.customers.is_empty(), "reads never materialise");
+        let initials: Vec<_> = m.charges_newest_first(&seed, None).collect();
+        assert!(!initials.is_empty());
+        let first = &initials[0];
+        assert_eq!(m.charge(&seed, &first.id).as_ref(), Some(first));
+        assert!(
+            initials
+                .windows(2)
+                .all(|w| w[0].created_ms >= w[1].created_ms),
+            "newest first"
+        );
+        assert!(
+            state.merchants[1].customer_by_id(&seed, &c.id).is_none(),
+            "ids are per merchant"
+        );
+    }
+
+    #[test]
+    fn materialising_keeps_the_seeded_view() {
+        let seed = seed(5);
+        let mut state = State::seeded(&seed);
+        let m = &mut state.merchants[1];
+        let before = m.customer(&seed, 3).unwrap();
+        let token = before.cards[0].token.clone();
+        m.customer_mut(&seed, 3).unwrap().cards[0].deleted = true;
+        assert!(m.customer(&seed, 3).unwrap().cards[0].deleted);
+        assert_eq!(m.saved_card(&seed, &token), None, "a revoked card is gone");
+    }
+}
