@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use coffer_core::{
-    CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Initiator, Last4, Money, ProviderRef, Reason, Sequence,
-    StoredCredential,
+    CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Initiator, Last4, Money, ProviderRef,
+    Reason, Sequence, StoredCredential,
 };
 
 use crate::error::{ProviderError, ProviderErrorKind};
@@ -20,9 +20,12 @@ pub(crate) fn amount_to_wire(amount: Money) -> String {
 
 /// Reads an answer's amount. ProcessOut does not pad (`"29"`, `"568.1"`), so every form is read.
 pub(crate) fn amount_from_wire(text: &str, currency: &str) -> Result<Money, ProviderError> {
-    let currency = Currency::from_code(currency).map_err(|e| ProviderError::malformed(format!("currency: {e}")))?;
+    let currency = Currency::from_code(currency)
+        .map_err(|e| ProviderError::malformed(format!("currency: {e}")))?;
     if text.contains(',') {
-        return Err(ProviderError::malformed(format!("amount '{text}' is not a dot decimal")));
+        return Err(ProviderError::malformed(format!(
+            "amount '{text}' is not a dot decimal"
+        )));
     }
     Money::parse(text, currency).map_err(|e| ProviderError::malformed(format!("amount: {e}")))
 }
@@ -112,10 +115,16 @@ pub(crate) fn remote_customer(c: wire::Customer) -> RemoteCustomer {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let name = if name.is_empty() { c.company_name.unwrap_or_default() } else { name };
+    let name = if name.is_empty() {
+        c.company_name.unwrap_or_default()
+    } else {
+        name
+    };
     let phone = c.phone_number.filter(|p| !p.is_empty()).or_else(|| {
         c.phone.and_then(|p| match (p.dialing_code, p.number) {
-            (Some(code), Some(number)) => Some(format!("+{} {number}", code.trim_start_matches('+'))),
+            (Some(code), Some(number)) => {
+                Some(format!("+{} {number}", code.trim_start_matches('+')))
+            }
             (None, Some(number)) => Some(number),
             _ => None,
         })
@@ -140,19 +149,29 @@ pub(crate) fn remote_card(token: wire::Token) -> Result<Option<RemoteCard>, Prov
     let last4 = card.last_4_digits.unwrap_or_default();
     Last4::new(&last4).map_err(|e| ProviderError::malformed(format!("token {}: {e}", token.id)))?;
     let (Some(month), Some(year)) = (card.exp_month, card.exp_year) else {
-        return Err(ProviderError::malformed(format!("token {}: card expiry missing", token.id)));
+        return Err(ProviderError::malformed(format!(
+            "token {}: card expiry missing",
+            token.id
+        )));
     };
-    let expiry = CardExpiry::new(year, month).map_err(|e| ProviderError::malformed(format!("token {}: {e}", token.id)))?;
+    let expiry = CardExpiry::new(year, month)
+        .map_err(|e| ProviderError::malformed(format!("token {}: {e}", token.id)))?;
     Ok(Some(RemoteCard {
         token: CardToken(token.id),
         brand: CardBrand::from_name(card.scheme.as_deref().unwrap_or("")),
         last4,
-        bin: card.iin.filter(|b| (6..=8).contains(&b.len()) && b.bytes().all(|d| d.is_ascii_digit())),
+        bin: card
+            .iin
+            .filter(|b| (6..=8).contains(&b.len()) && b.bytes().all(|d| d.is_ascii_digit())),
         bank: card.bank_name.filter(|b| !b.is_empty()),
         expiry,
-        active: token.is_chargeable.unwrap_or(true) && token.verification_status.as_deref() != Some("failed"),
+        active: token.is_chargeable.unwrap_or(true)
+            && token.verification_status.as_deref() != Some("failed"),
         needs_cvc: false,
-        initial_ref: card.initial_scheme_transaction_id.filter(|s| !s.is_empty()).map(ProviderRef),
+        initial_ref: card
+            .initial_scheme_transaction_id
+            .filter(|s| !s.is_empty())
+            .map(ProviderRef),
     }))
 }
 
@@ -182,7 +201,10 @@ pub(crate) fn remote_status(t: &wire::Transaction) -> Option<RemoteStatus> {
 
 /// A transaction as a charge outcome; `initial` says it started a series (its `scheme_id` is
 /// the reference later MITs link to).
-pub(crate) fn outcome(t: wire::Transaction, initial: bool) -> Result<Option<ChargeOutcome>, ProviderError> {
+pub(crate) fn outcome(
+    t: wire::Transaction,
+    initial: bool,
+) -> Result<Option<ChargeOutcome>, ProviderError> {
     let Some(status) = remote_status(&t) else {
         return Ok(None);
     };
@@ -190,9 +212,15 @@ pub(crate) fn outcome(t: wire::Transaction, initial: bool) -> Result<Option<Char
     let at = t.created_at.as_deref().map(time_from_wire).transpose()?;
     let initial_ref = match (&status, initial) {
         (RemoteStatus::Succeeded, true) => Some(ProviderRef(
-            t.scheme_id.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
-                ProviderError::malformed(format!("transaction {} has no scheme_id for the initial payment", t.id))
-            })?,
+            t.scheme_id
+                .clone()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    ProviderError::malformed(format!(
+                        "transaction {} has no scheme_id for the initial payment",
+                        t.id
+                    ))
+                })?,
         )),
         _ => None,
     };
@@ -209,8 +237,14 @@ pub(crate) fn outcome(t: wire::Transaction, initial: bool) -> Result<Option<Char
 /// An invoice tagged as the start of a series (`cit` with a recurring, installment or
 /// unscheduled intent). The docs' own answer upper-cases `initiation_type`.
 pub(crate) fn invoice_starts_series(invoice: &wire::Invoice) -> bool {
-    invoice.initiation_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("cit"))
-        && invoice.payment_intent.as_deref().is_some_and(|i| !i.eq_ignore_ascii_case("one-off"))
+    invoice
+        .initiation_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("cit"))
+        && invoice
+            .payment_intent
+            .as_deref()
+            .is_some_and(|i| !i.eq_ignore_ascii_case("one-off"))
 }
 
 #[cfg(test)]
@@ -225,13 +259,26 @@ mod tests {
     fn amounts_use_the_documented_decimal_strings() {
         assert_eq!(amount_to_wire(eur(56810)), "568.10");
         assert_eq!(amount_to_wire(eur(1000)), "10.00");
-        assert_eq!(amount_to_wire(Money::from_minor(1500, Currency::JPY)), "1500");
-        assert_eq!(amount_from_wire("568.1", "EUR").unwrap(), eur(56810), "the docs' unpadded answer");
+        assert_eq!(
+            amount_to_wire(Money::from_minor(1500, Currency::JPY)),
+            "1500"
+        );
+        assert_eq!(
+            amount_from_wire("568.1", "EUR").unwrap(),
+            eur(56810),
+            "the docs' unpadded answer"
+        );
         assert_eq!(amount_from_wire("29", "EUR").unwrap(), eur(2900));
         assert_eq!(amount_from_wire("29.5", "EUR").unwrap(), eur(2950));
         assert_eq!(amount_from_wire("29.50", "EUR").unwrap(), eur(2950));
-        assert_eq!(amount_from_wire("4.99", "USD").unwrap(), Money::from_minor(499, Currency::USD));
-        assert!(amount_from_wire("31.8321371", "EUR").is_err(), "more digits than EUR has");
+        assert_eq!(
+            amount_from_wire("4.99", "USD").unwrap(),
+            Money::from_minor(499, Currency::USD)
+        );
+        assert!(
+            amount_from_wire("31.8321371", "EUR").is_err(),
+            "more digits than EUR has"
+        );
         assert!(amount_from_wire("4,99", "EUR").is_err());
         assert!(amount_from_wire("4.99", "XXX").is_err());
     }
@@ -246,13 +293,30 @@ mod tests {
     #[test]
     fn flags_map_to_initiation_type_and_payment_intent() {
         let initial = tagging(&StoredCredential::initial(Reason::Recurring)).unwrap();
-        assert_eq!((initial.initiation_type, initial.payment_intent), ("cit", "recurring"));
+        assert_eq!(
+            (initial.initiation_type, initial.payment_intent),
+            ("cit", "recurring")
+        );
         assert!(initial.starts_series);
-        let mit = tagging(&StoredCredential::merchant_initiated(Reason::Recurring, ProviderRef("483920118822016".into())))
-            .unwrap();
-        assert_eq!((mit.initiation_type, mit.payment_intent), ("mit", "recurring"));
-        assert_eq!(mit.initial_ref.as_deref(), Some("483920118822016"), "the MIT carries its link");
-        let topup = tagging(&StoredCredential::merchant_initiated(Reason::Unscheduled, ProviderRef("1".into()))).unwrap();
+        let mit = tagging(&StoredCredential::merchant_initiated(
+            Reason::Recurring,
+            ProviderRef("483920118822016".into()),
+        ))
+        .unwrap();
+        assert_eq!(
+            (mit.initiation_type, mit.payment_intent),
+            ("mit", "recurring")
+        );
+        assert_eq!(
+            mit.initial_ref.as_deref(),
+            Some("483920118822016"),
+            "the MIT carries its link"
+        );
+        let topup = tagging(&StoredCredential::merchant_initiated(
+            Reason::Unscheduled,
+            ProviderRef("1".into()),
+        ))
+        .unwrap();
         assert_eq!(topup.payment_intent, "unscheduled");
         let installment = tagging(&StoredCredential::initial(Reason::Installment)).unwrap();
         assert_eq!(installment.payment_intent, "installment");
@@ -263,7 +327,10 @@ mod tests {
             scheduled: false,
             initial_ref: None,
         };
-        assert_eq!(tagging(&cardholder_again).unwrap().payment_intent, "one-off");
+        assert_eq!(
+            tagging(&cardholder_again).unwrap().payment_intent,
+            "one-off"
+        );
         let impossible = StoredCredential {
             sequence: Sequence::Initial,
             initiator: Initiator::Merchant,
@@ -295,17 +362,35 @@ mod tests {
         let card = remote_card(token).unwrap().unwrap();
         assert_eq!(card.token.as_str(), "tok_b8Xq2Wm5RkT1vL9sNd4PzE7aYc3HjU6f");
         assert_eq!(card.brand, CardBrand::Visa);
-        assert_eq!(card.expiry, CardExpiry { year: 2028, month: 3 });
+        assert_eq!(
+            card.expiry,
+            CardExpiry {
+                year: 2028,
+                month: 3
+            }
+        );
         assert_eq!(card.bin.as_deref(), Some("424242"));
-        assert_eq!(card.initial_ref.as_ref().map(|r| r.as_str()), Some("483920118822016"));
+        assert_eq!(
+            card.initial_ref.as_ref().map(|r| r.as_str()),
+            Some("483920118822016")
+        );
         assert!(card.active);
-        let pending: wire::Token =
-            serde_json::from_str(r#"{"id":"tok_1","type":"pending","card":null,"is_chargeable":false}"#).unwrap();
-        assert_eq!(remote_card(pending).unwrap(), None, "a pending token holds no card");
+        let pending: wire::Token = serde_json::from_str(
+            r#"{"id":"tok_1","type":"pending","card":null,"is_chargeable":false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            remote_card(pending).unwrap(),
+            None,
+            "a pending token holds no card"
+        );
         let broken: wire::Token =
             serde_json::from_str(r#"{"id":"tok_2","type":"card","card":{"last_4_digits":"42","exp_month":1,"exp_year":2030}}"#)
                 .unwrap();
-        assert_eq!(remote_card(broken).unwrap_err().kind, ProviderErrorKind::MalformedResponse);
+        assert_eq!(
+            remote_card(broken).unwrap_err().kind,
+            ProviderErrorKind::MalformedResponse
+        );
     }
 
     #[test]
@@ -318,7 +403,10 @@ mod tests {
         assert_eq!(o.amount, eur(56810));
         assert_eq!(o.status, RemoteStatus::Succeeded);
         assert_eq!(o.provider_ref.as_str(), "tr_5Jk");
-        assert_eq!(o.initial_ref.as_ref().map(|r| r.as_str()), Some("483920118822016"));
+        assert_eq!(
+            o.initial_ref.as_ref().map(|r| r.as_str()),
+            Some("483920118822016")
+        );
     }
 
     #[test]
@@ -334,9 +422,19 @@ mod tests {
             scheme_id: None,
             created_at: None,
         };
-        assert_eq!(remote_status(&t("waiting", None)), None, "nothing attempted yet");
-        assert_eq!(remote_status(&t("pending", None)), Some(RemoteStatus::Pending));
-        assert_eq!(remote_status(&t("refunded", None)), Some(RemoteStatus::Succeeded));
+        assert_eq!(
+            remote_status(&t("waiting", None)),
+            None,
+            "nothing attempted yet"
+        );
+        assert_eq!(
+            remote_status(&t("pending", None)),
+            Some(RemoteStatus::Pending)
+        );
+        assert_eq!(
+            remote_status(&t("refunded", None)),
+            Some(RemoteStatus::Succeeded)
+        );
         assert!(matches!(
             remote_status(&t("failed", Some("card.stolen"))),
             Some(RemoteStatus::Declined { hard: true, .. })
@@ -345,7 +443,10 @@ mod tests {
             remote_status(&t("failed", Some("card.no-money"))),
             Some(RemoteStatus::Declined { hard: false, .. })
         ));
-        assert!(outcome(t("completed", None), true).is_err(), "an initial payment needs its scheme_id");
+        assert!(
+            outcome(t("completed", None), true).is_err(),
+            "an initial payment needs its scheme_id"
+        );
     }
 
     #[test]
@@ -359,7 +460,8 @@ mod tests {
         assert_eq!(r.name, "Anna Virtanen");
         assert_eq!(r.phone.as_deref(), Some("+358 401234567"));
         let company: wire::Customer =
-            serde_json::from_str(r#"{"id":"cust_2","first_name":null,"company_name":"Oy Ab"}"#).unwrap();
+            serde_json::from_str(r#"{"id":"cust_2","first_name":null,"company_name":"Oy Ab"}"#)
+                .unwrap();
         assert_eq!(remote_customer(company).name, "Oy Ab");
     }
 }

@@ -105,7 +105,8 @@ pub(crate) fn kind_of(status: u16, error_type: &str, write: bool) -> ProviderErr
         };
     }
     // ProcessOut answers some unknown ids with 400 (PUT on a token of an unknown customer).
-    if status == 404 || (error_type.starts_with("resource.") && error_type.ends_with(".not-found")) {
+    if status == 404 || (error_type.starts_with("resource.") && error_type.ends_with(".not-found"))
+    {
         return ProviderErrorKind::NotFound;
     }
     if status == 409 || error_type.contains("idempotency") {
@@ -155,24 +156,44 @@ mod tests {
     #[test]
     fn every_documented_decline_code_has_one_kind() {
         for code in SOFT {
-            assert_eq!(kind_of(410, code, true), ProviderErrorKind::DeclinedSoft, "{code} is soft");
+            assert_eq!(
+                kind_of(410, code, true),
+                ProviderErrorKind::DeclinedSoft,
+                "{code} is soft"
+            );
             assert!(!HARD.contains(code), "{code} is listed twice");
         }
         for code in HARD {
-            assert_eq!(kind_of(410, code, true), ProviderErrorKind::DeclinedHard, "{code} is hard");
+            assert_eq!(
+                kind_of(410, code, true),
+                ProviderErrorKind::DeclinedHard,
+                "{code} is hard"
+            );
         }
     }
 
     #[test]
     fn unknown_decline_codes_are_soft_declines() {
-        assert_eq!(kind_of(410, "card.something-new", true), ProviderErrorKind::DeclinedSoft);
-        assert_eq!(kind_of(410, "", true), ProviderErrorKind::DeclinedSoft, "410 alone is a decline");
+        assert_eq!(
+            kind_of(410, "card.something-new", true),
+            ProviderErrorKind::DeclinedSoft
+        );
+        assert_eq!(
+            kind_of(410, "", true),
+            ProviderErrorKind::DeclinedSoft,
+            "410 alone is a decline"
+        );
     }
 
     #[test]
     fn documented_request_errors_map_by_status_and_type() {
         let table: &[(u16, &str, bool, ProviderErrorKind)] = &[
-            (401, "request.authentication.invalid", false, ProviderErrorKind::Auth),
+            (
+                401,
+                "request.authentication.invalid",
+                false,
+                ProviderErrorKind::Auth,
+            ),
             (
                 400,
                 "request.validation.invalid-amount",
@@ -189,19 +210,64 @@ mod tests {
                     field: Some("ip_address".into()),
                 },
             ),
-            (400, "request.source.not-chargeable", true, ProviderErrorKind::InvalidRequest { field: None }),
-            (404, "resource.customer.not-found", false, ProviderErrorKind::NotFound),
-            (404, "resource.token.not-found", false, ProviderErrorKind::NotFound),
-            (404, "resource.invoice.not-found", false, ProviderErrorKind::NotFound),
-            (404, "resource.transaction.not-found", false, ProviderErrorKind::NotFound),
-            (400, "resource.customer.not-found", true, ProviderErrorKind::NotFound),
-            (409, "request.idempotency-key.reused", true, ProviderErrorKind::Duplicate),
-            (429, "", true, ProviderErrorKind::RateLimited { retry_after: None }),
+            (
+                400,
+                "request.source.not-chargeable",
+                true,
+                ProviderErrorKind::InvalidRequest { field: None },
+            ),
+            (
+                404,
+                "resource.customer.not-found",
+                false,
+                ProviderErrorKind::NotFound,
+            ),
+            (
+                404,
+                "resource.token.not-found",
+                false,
+                ProviderErrorKind::NotFound,
+            ),
+            (
+                404,
+                "resource.invoice.not-found",
+                false,
+                ProviderErrorKind::NotFound,
+            ),
+            (
+                404,
+                "resource.transaction.not-found",
+                false,
+                ProviderErrorKind::NotFound,
+            ),
+            (
+                400,
+                "resource.customer.not-found",
+                true,
+                ProviderErrorKind::NotFound,
+            ),
+            (
+                409,
+                "request.idempotency-key.reused",
+                true,
+                ProviderErrorKind::Duplicate,
+            ),
+            (
+                429,
+                "",
+                true,
+                ProviderErrorKind::RateLimited { retry_after: None },
+            ),
             (503, "", true, ProviderErrorKind::Unavailable),
             (500, "", false, ProviderErrorKind::Unavailable),
             (500, "", true, ProviderErrorKind::UnknownOutcome),
             (504, "", true, ProviderErrorKind::UnknownOutcome),
-            (400, "request.transaction-blocked", true, ProviderErrorKind::DeclinedHard),
+            (
+                400,
+                "request.transaction-blocked",
+                true,
+                ProviderErrorKind::DeclinedHard,
+            ),
         ];
         for (status, code, write, kind) in table {
             assert_eq!(&kind_of(*status, code, *write), kind, "{status} {code}");

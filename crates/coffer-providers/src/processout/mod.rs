@@ -9,7 +9,10 @@ mod errors;
 mod wire;
 
 use async_trait::async_trait;
-use coffer_core::{Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef, StoredCredential};
+use coffer_core::{
+    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    StoredCredential,
+};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -17,8 +20,9 @@ use serde::Serialize;
 
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::{
-    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest, InitialStep, Page, Provider,
-    ProviderError, ProviderErrorKind, RefundOutcome, RefundRequest, RemoteCard, RemoteCustomer, RemoteStatus,
+    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
+    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundOutcome, RefundRequest,
+    RemoteCard, RemoteCustomer, RemoteStatus,
 };
 
 /// The header ProcessOut's own SDK pins; the sandbox accepts any value.
@@ -54,9 +58,16 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn post(path: String, body: &impl Serialize, idempotency_key: &'a str) -> Result<Call<'a>, ProviderError> {
+    fn post(
+        path: String,
+        body: &impl Serialize,
+        idempotency_key: &'a str,
+    ) -> Result<Call<'a>, ProviderError> {
         let body = serde_json::to_string(body).map_err(|e| {
-            ProviderError::new(ProviderErrorKind::InvalidRequest { field: None }, format!("cannot encode request: {e}"))
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest { field: None },
+                format!("cannot encode request: {e}"),
+            )
         })?;
         Ok(Call {
             method: Method::POST,
@@ -81,7 +92,11 @@ impl ProcessOutClient {
     }
 
     /// A client with its own timeouts and retry bounds (tests use short ones).
-    pub fn with_policy(merchant: &Merchant, secret: SecretString, policy: HttpPolicy) -> Result<Self, ProviderError> {
+    pub fn with_policy(
+        merchant: &Merchant,
+        secret: SecretString,
+        policy: HttpPolicy,
+    ) -> Result<Self, ProviderError> {
         let ProviderAccount::ProcessOut { project_id } = &merchant.account else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
@@ -133,13 +148,18 @@ impl ProcessOutClient {
         let write = call.resend != Resend::Safe;
         let text = body_text(response, call.resend).await?;
         let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-        let success = value.as_ref().and_then(|v| v.get("success")).and_then(serde_json::Value::as_bool);
+        let success = value
+            .as_ref()
+            .and_then(|v| v.get("success"))
+            .and_then(serde_json::Value::as_bool);
         if !(200..300).contains(&status) || success == Some(false) {
             return Err(errors::from_answer(status, &text, write));
         }
         // Every ProcessOut answer carries `success`; anything else is not ProcessOut speaking.
         match (value, success) {
-            (Some(value), Some(true)) => serde_json::from_value(value).map_err(ProviderError::malformed),
+            (Some(value), Some(true)) => {
+                serde_json::from_value(value).map_err(ProviderError::malformed)
+            }
             _ => Err(ProviderError::malformed(format!(
                 "{} {} answered without the success envelope",
                 call.method, call.path
@@ -148,7 +168,8 @@ impl ProcessOutClient {
     }
 
     async fn transaction(&self, id: &str) -> Result<wire::Transaction, ProviderError> {
-        let reply: wire::TransactionReply = self.call(Call::get(format!("/transactions/{id}"))).await?;
+        let reply: wire::TransactionReply =
+            self.call(Call::get(format!("/transactions/{id}"))).await?;
         Ok(reply.transaction)
     }
 
@@ -159,18 +180,25 @@ impl ProcessOutClient {
 
     /// The scheme transaction id to link an MIT to. Coffer may hold the initial CIT's own
     /// `tr_…` rather than its `scheme_id`; ProcessOut wants the scheme id, so it is looked up.
-    async fn scheme_link(&self, initial_ref: Option<String>) -> Result<Option<String>, ProviderError> {
+    async fn scheme_link(
+        &self,
+        initial_ref: Option<String>,
+    ) -> Result<Option<String>, ProviderError> {
         match initial_ref {
             Some(r) if r.starts_with("tr_") => {
                 let initial = self.transaction(&r).await?;
-                initial.scheme_id.filter(|s| !s.is_empty()).map(Some).ok_or_else(|| {
-                    ProviderError::new(
-                        ProviderErrorKind::InvalidRequest {
-                            field: Some("initial_ref".into()),
-                        },
-                        format!("the initial transaction {r} has no scheme id to link to"),
-                    )
-                })
+                initial
+                    .scheme_id
+                    .filter(|s| !s.is_empty())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ProviderError::new(
+                            ProviderErrorKind::InvalidRequest {
+                                field: Some("initial_ref".into()),
+                            },
+                            format!("the initial transaction {r} has no scheme id to link to"),
+                        )
+                    })
             }
             other => Ok(other),
         }
@@ -223,7 +251,9 @@ impl ProcessOutClient {
         // The invoice gets a key of its own: keys are per request, and the capture uses the
         // charge's key so the provider's records name it.
         let invoice_key = format!("invoice:{key}");
-        let created: wire::InvoiceReply = self.call(Call::post("/invoices".into(), &invoice, &invoice_key)?).await?;
+        let created: wire::InvoiceReply = self
+            .call(Call::post("/invoices".into(), &invoice, &invoice_key)?)
+            .await?;
         let transaction_id = created.invoice.transaction_id.clone().map(ProviderRef);
         let capture = wire::Capture {
             source: token,
@@ -242,17 +272,28 @@ impl ProcessOutClient {
             }
         };
         let outcome = convert::outcome(transaction, tagging.starts_series)?.ok_or_else(|| {
-            ProviderError::malformed("the capture answered a transaction still waiting for a payment")
+            ProviderError::malformed(
+                "the capture answered a transaction still waiting for a payment",
+            )
         })?;
         match &outcome.status {
-            RemoteStatus::Declined { hard, code, message } => {
+            RemoteStatus::Declined {
+                hard,
+                code,
+                message,
+            } => {
                 let kind = if *hard {
                     ProviderErrorKind::DeclinedHard
                 } else {
                     ProviderErrorKind::DeclinedSoft
                 };
-                let mut e = ProviderError::new(kind, message.clone().unwrap_or_else(|| "ProcessOut declined".into()))
-                    .with_ref(outcome.provider_ref.clone());
+                let mut e = ProviderError::new(
+                    kind,
+                    message
+                        .clone()
+                        .unwrap_or_else(|| "ProcessOut declined".into()),
+                )
+                .with_ref(outcome.provider_ref.clone());
                 e.provider_code = code.clone();
                 Err(e)
             }
@@ -262,7 +303,10 @@ impl ProcessOutClient {
 
     /// Outcome of a transaction read back, with the initial reference when its invoice started
     /// a series. `Ok(None)` while nothing was attempted on it.
-    async fn settle(&self, transaction: wire::Transaction) -> Result<Option<ChargeOutcome>, ProviderError> {
+    async fn settle(
+        &self,
+        transaction: wire::Transaction,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
         let starts_series = match &transaction.invoice_id {
             Some(id) => convert::invoice_starts_series(&self.invoice(id).await?),
             None => false,
@@ -272,10 +316,14 @@ impl ProcessOutClient {
 
     /// Finds the customer's transaction whose invoice carries `order_id`, walking the
     /// customer's transactions newest first (a customer has few).
-    async fn search(&self, lookup: &ChargeLookup) -> Result<Option<wire::Transaction>, ProviderError> {
+    async fn search(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<wire::Transaction>, ProviderError> {
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::get(format!("/customers/{}/transactions", lookup.customer)).query("limit", 100);
+            let mut call = Call::get(format!("/customers/{}/transactions", lookup.customer))
+                .query("limit", 100);
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
@@ -286,7 +334,8 @@ impl ProcessOutClient {
             };
             cursor = page.transactions.last().map(|t| t.id.clone());
             for t in page.transactions {
-                let same_amount = convert::amount_from_wire(&t.amount, &t.currency).ok() == Some(lookup.amount);
+                let same_amount =
+                    convert::amount_from_wire(&t.amount, &t.currency).ok() == Some(lookup.amount);
                 let Some(invoice_id) = t.invoice_id.as_deref().filter(|_| same_amount) else {
                     continue;
                 };
@@ -322,19 +371,33 @@ impl Provider for ProcessOutClient {
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        let _: wire::CustomerList = self.call(Call::get("/customers".into()).query("limit", 1)).await?;
+        let _: wire::CustomerList = self
+            .call(Call::get("/customers".into()).query("limit", 1))
+            .await?;
         Ok(())
     }
 
-    async fn list_customers(&self, cursor: Option<String>, limit: u32) -> Result<Page<RemoteCustomer>, ProviderError> {
+    async fn list_customers(
+        &self,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<Page<RemoteCustomer>, ProviderError> {
         let mut call = Call::get("/customers".into()).query("limit", limit.clamp(1, 100));
         if let Some(cursor) = cursor.filter(|c| !c.is_empty()) {
             call = call.query("start_after", cursor);
         }
         let page: wire::CustomerList = self.call(call).await?;
-        let next = if page.has_more { page.customers.last().map(|c| c.id.clone()) } else { None };
+        let next = if page.has_more {
+            page.customers.last().map(|c| c.id.clone())
+        } else {
+            None
+        };
         Ok(Page {
-            items: page.customers.into_iter().map(convert::remote_customer).collect(),
+            items: page
+                .customers
+                .into_iter()
+                .map(convert::remote_customer)
+                .collect(),
             next,
             total: page.total_count,
         })
@@ -344,7 +407,9 @@ impl Provider for ProcessOutClient {
         let mut cards = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::get(format!("/customers/{customer}/tokens")).query("limit", 100).query("order", "asc");
+            let mut call = Call::get(format!("/customers/{customer}/tokens"))
+                .query("limit", 100)
+                .query("order", "asc");
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
@@ -372,7 +437,10 @@ impl Provider for ProcessOutClient {
         .await
     }
 
-    async fn find_charge(&self, lookup: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
         let transaction = match &lookup.provider_ref {
             Some(r) if r.as_str().starts_with("tr_") => match self.transaction(r.as_str()).await {
                 Ok(t) => Some(t),
@@ -392,18 +460,20 @@ impl Provider for ProcessOutClient {
         let invoice_id = if charge.starts_with("iv_") {
             charge.to_string()
         } else {
-            self.transaction(charge)
-                .await?
-                .invoice_id
-                .ok_or_else(|| ProviderError::malformed(format!("transaction {charge} names no invoice")))?
+            self.transaction(charge).await?.invoice_id.ok_or_else(|| {
+                ProviderError::malformed(format!("transaction {charge} names no invoice"))
+            })?
         };
         let body = wire::RefundCreate {
             amount: convert::amount_to_wire(request.amount),
             reason: "customer_request",
         };
         let path = format!("/invoices/{invoice_id}/refunds");
-        let reply: wire::RefundReply = self.call(Call::post(path, &body, request.idempotency_key.as_str())?).await?;
-        let amount = convert::amount_from_wire(&reply.refund.amount, request.amount.currency.code())?;
+        let reply: wire::RefundReply = self
+            .call(Call::post(path, &body, request.idempotency_key.as_str())?)
+            .await?;
+        let amount =
+            convert::amount_from_wire(&reply.refund.amount, request.amount.currency.code())?;
         Ok(RefundOutcome {
             provider_ref: ProviderRef(reply.refund.id),
             amount,
@@ -430,10 +500,9 @@ impl Provider for ProcessOutClient {
                 request.idempotency_key.as_str(),
             )
             .await?;
-        let initial_ref = outcome
-            .initial_ref
-            .clone()
-            .ok_or_else(|| ProviderError::malformed("the initial payment came back without a scheme id"))?;
+        let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
+            ProviderError::malformed("the initial payment came back without a scheme id")
+        })?;
         let path = format!("/customers/{}/tokens/{}", request.customer, token);
         let reply: wire::TokenReply = self.call(Call::get(path)).await?;
         let card = convert::remote_card(reply.token)?

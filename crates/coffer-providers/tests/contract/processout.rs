@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use coffer_core::{
-    CardBrand, Currency, CustomerRef, Environment, IdempotencyKey, Initiator, Merchant, MerchantId, Money,
-    ProviderRef, Reason, SecretRef, Sequence, StoredCredential,
+    CardBrand, Currency, CustomerRef, Environment, IdempotencyKey, Initiator, Merchant, MerchantId,
+    Money, ProviderRef, Reason, SecretRef, Sequence, StoredCredential,
 };
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::processout::ProcessOutClient;
 use coffer_providers::{
-    ChargeLookup, ChargeOutcome, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderError, ProviderErrorKind,
-    RefundRequest, RemoteCard, RemoteStatus,
+    ChargeLookup, ChargeOutcome, ChargeRequest, InitialRequest, InitialStep, Provider,
+    ProviderError, ProviderErrorKind, RefundRequest, RemoteCard, RemoteStatus,
 };
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
@@ -27,18 +27,30 @@ struct Rig {
 
 impl Rig {
     async fn start(customers: usize) -> Rig {
-        let sandbox = Sandbox::start(SandboxConfig::demo(customers)).await.unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::demo(customers))
+            .await
+            .unwrap();
         let http = reqwest::Client::new();
-        let merchants: Vec<Value> =
-            http.get(format!("{}/merchants", sandbox.urls.admin)).send().await.unwrap().json().await.unwrap();
-        let m = merchants.iter().find(|m| m["account"]["provider"] == "process_out" && m["currency"] == "EUR").unwrap();
+        let merchants: Vec<Value> = http
+            .get(format!("{}/merchants", sandbox.urls.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let m = merchants
+            .iter()
+            .find(|m| m["account"]["provider"] == "process_out" && m["currency"] == "EUR")
+            .unwrap();
         let merchant = Merchant {
             id: MerchantId(1),
             name: m["name"].as_str().unwrap().to_string(),
             account: serde_json::from_value(m["account"].clone()).unwrap(),
             environment: Environment::Sandbox,
             base_url: m["base_url"].as_str().unwrap().to_string(),
-            time_zone: coffer_core::merchant::parse_time_zone(m["time_zone"].as_str().unwrap()).unwrap(),
+            time_zone: coffer_core::merchant::parse_time_zone(m["time_zone"].as_str().unwrap())
+                .unwrap(),
             currency: Currency::from_code(m["currency"].as_str().unwrap()).unwrap(),
             notice_lead_days: 3,
             group: None,
@@ -48,7 +60,8 @@ impl Rig {
             },
         };
         let secret = m["secret"].as_str().unwrap().to_string();
-        let client = coffer_providers::connect(&merchant, SecretString::from(secret.clone())).unwrap();
+        let client =
+            coffer_providers::connect(&merchant, SecretString::from(secret.clone())).unwrap();
         Rig {
             sandbox,
             merchant,
@@ -59,13 +72,22 @@ impl Rig {
     }
 
     async fn faults(&self, knobs: Value) {
-        let r = self.http.put(format!("{}/faults", self.sandbox.urls.admin)).json(&knobs).send().await.unwrap();
+        let r = self
+            .http
+            .put(format!("{}/faults", self.sandbox.urls.admin))
+            .json(&knobs)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success());
     }
 
     async fn ledger(&self) -> Vec<Value> {
         self.http
-            .get(format!("{}/charges?provider=processout", self.sandbox.urls.admin))
+            .get(format!(
+                "{}/charges?provider=processout",
+                self.sandbox.urls.admin
+            ))
             .send()
             .await
             .unwrap()
@@ -77,7 +99,11 @@ impl Rig {
     /// The seeded customer with this last name and its only card.
     async fn special(&self, last_name: &str) -> (CustomerRef, RemoteCard) {
         let page = self.client.list_customers(None, 100).await.unwrap();
-        let c = page.items.iter().find(|c| c.name.ends_with(last_name)).unwrap();
+        let c = page
+            .items
+            .iter()
+            .find(|c| c.name.ends_with(last_name))
+            .unwrap();
         let cards = self.client.cards_of(&c.reference).await.unwrap();
         (c.reference.clone(), cards[0].clone())
     }
@@ -87,7 +113,9 @@ impl Rig {
         let page = self.client.list_customers(None, 100).await.unwrap();
         for c in page.items.iter().filter(|c| !c.name.starts_with("Test ")) {
             for card in self.client.cards_of(&c.reference).await.unwrap() {
-                if card.initial_ref.is_some() == linked && !["0010", "1216"].contains(&card.last4.as_str()) {
+                if card.initial_ref.is_some() == linked
+                    && !["0010", "1216"].contains(&card.last4.as_str())
+                {
                     return (c.reference.clone(), card);
                 }
             }
@@ -131,17 +159,27 @@ fn lookup(request: &ChargeRequest, provider_ref: Option<ProviderRef>) -> ChargeL
 }
 
 fn charges_with_key<'a>(ledger: &'a [Value], key: &str) -> Vec<&'a Value> {
-    ledger.iter().filter(|c| c["kind"] == "charge" && c["idempotency_key"] == key).collect()
+    ledger
+        .iter()
+        .filter(|c| c["kind"] == "charge" && c["idempotency_key"] == key)
+        .collect()
 }
 
 #[tokio::test]
 async fn credentials_are_checked_and_bad_ones_are_auth_errors() {
     let rig = Rig::start(3).await;
     rig.client.check_credentials().await.unwrap();
-    let bad = coffer_providers::connect(&rig.merchant, SecretString::from("key_sandbox_wrong".to_string())).unwrap();
+    let bad = coffer_providers::connect(
+        &rig.merchant,
+        SecretString::from("key_sandbox_wrong".to_string()),
+    )
+    .unwrap();
     let e = bad.check_credentials().await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Auth, "{e}");
-    assert_eq!(e.provider_code.as_deref(), Some("request.authentication.invalid"));
+    assert_eq!(
+        e.provider_code.as_deref(),
+        Some("request.authentication.invalid")
+    );
     assert!(!e.message.contains(&rig.secret), "no secret in messages");
     let caps = rig.client.capabilities();
     assert!(caps.lists_customers && caps.idempotency_key && caps.partial_refunds);
@@ -166,7 +204,11 @@ async fn customers_are_listed_page_by_page_with_the_cursor() {
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), 30);
     let first = rig.client.list_customers(None, 100).await.unwrap();
-    let named = first.items.iter().find(|c| c.name == "Test Soft-Decline").unwrap();
+    let named = first
+        .items
+        .iter()
+        .find(|c| c.name == "Test Soft-Decline")
+        .unwrap();
     assert!(named.email.as_deref().is_some_and(|e| e.contains('@')));
     assert!(named.phone.is_some());
 }
@@ -177,14 +219,25 @@ async fn cards_come_with_display_fields_and_their_initial_reference() {
     let (_, soft) = rig.special("Soft-Decline").await;
     assert_eq!(soft.last4, "0341");
     assert!(soft.token.as_str().starts_with("tok_"));
-    assert!(soft.initial_ref.is_some(), "the special cards have an initial CIT");
+    assert!(
+        soft.initial_ref.is_some(),
+        "the special cards have an initial CIT"
+    );
     let (_, linked) = rig.approving(true).await;
-    assert_eq!(linked.initial_ref.as_ref().unwrap().as_str().len(), 15, "a scheme transaction id");
+    assert_eq!(
+        linked.initial_ref.as_ref().unwrap().as_str().len(),
+        15,
+        "a scheme transaction id"
+    );
     assert!(linked.bin.as_ref().is_some_and(|b| b.len() == 6));
     assert_ne!(linked.brand, CardBrand::Other(String::new()));
     let (_, unlinked) = rig.approving(false).await;
     assert_eq!(unlinked.initial_ref, None);
-    let e = rig.client.cards_of(&CustomerRef("cust_nope".into())).await.unwrap_err();
+    let e = rig
+        .client
+        .cards_of(&CustomerRef("cust_nope".into()))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::NotFound);
 }
 
@@ -205,12 +258,34 @@ async fn a_merchant_initiated_charge_is_tagged_and_linked() {
     let sc = &charges[0]["stored_credential"];
     assert_eq!(sc["initiation_type"], "mit");
     assert_eq!(sc["payment_intent"], "recurring");
-    assert_eq!(sc["initial_scheme_transaction_id"], card.initial_ref.as_ref().unwrap().as_str());
-    assert_eq!(charges[0]["warnings"], json!([]), "a linked MIT raises no warning");
-    assert_eq!(charges[0]["order_id"], "order-k-mit-1", "the invoice name is the order id");
-    let found = rig.client.find_charge(&lookup(&request, None)).await.unwrap().unwrap();
-    assert_eq!(found.provider_ref, outcome.provider_ref, "found by order id");
-    let by_ref = rig.client.find_charge(&lookup(&request, Some(outcome.provider_ref.clone()))).await.unwrap();
+    assert_eq!(
+        sc["initial_scheme_transaction_id"],
+        card.initial_ref.as_ref().unwrap().as_str()
+    );
+    assert_eq!(
+        charges[0]["warnings"],
+        json!([]),
+        "a linked MIT raises no warning"
+    );
+    assert_eq!(
+        charges[0]["order_id"], "order-k-mit-1",
+        "the invoice name is the order id"
+    );
+    let found = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.provider_ref, outcome.provider_ref,
+        "found by order id"
+    );
+    let by_ref = rig
+        .client
+        .find_charge(&lookup(&request, Some(outcome.provider_ref.clone())))
+        .await
+        .unwrap();
     assert_eq!(by_ref.map(|o| o.status), Some(RemoteStatus::Succeeded));
 }
 
@@ -230,10 +305,18 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
     let InitialStep::Done(done) = rig.client.record_initial(&initial).await.unwrap() else {
         panic!("ProcessOut needs no card page");
     };
-    assert_eq!(done.initial_ref.as_str().len(), 15, "the scheme id of the CIT");
+    assert_eq!(
+        done.initial_ref.as_str().len(),
+        15,
+        "the scheme id of the CIT"
+    );
     assert!(done.provider_ref.as_str().starts_with("tr_"));
     assert_eq!(done.amount, eur(100));
-    assert_eq!(done.card.initial_ref.as_ref(), Some(&done.initial_ref), "the card now carries its initial CIT");
+    assert_eq!(
+        done.card.initial_ref.as_ref(),
+        Some(&done.initial_ref),
+        "the card now carries its initial CIT"
+    );
     let ledger = rig.ledger().await;
     let cit = charges_with_key(&ledger, "k-initial-1");
     assert_eq!(cit[0]["stored_credential"]["initiation_type"], "cit");
@@ -249,7 +332,11 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
     let ledger = rig.ledger().await;
     for key in ["k-after-1", "k-after-2"] {
         let c = charges_with_key(&ledger, key)[0];
-        assert_eq!(c["stored_credential"]["initial_scheme_transaction_id"], done.initial_ref.as_str(), "{key}");
+        assert_eq!(
+            c["stored_credential"]["initial_scheme_transaction_id"],
+            done.initial_ref.as_str(),
+            "{key}"
+        );
         assert_eq!(c["warnings"], json!([]), "{key}");
     }
     let missing = InitialRequest {
@@ -257,16 +344,33 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
         ..initial
     };
     let e = rig.client.record_initial(&missing).await.unwrap_err();
-    assert!(matches!(e.kind, ProviderErrorKind::InvalidRequest { ref field } if field.as_deref() == Some("card_token")));
+    assert!(
+        matches!(e.kind, ProviderErrorKind::InvalidRequest { ref field } if field.as_deref() == Some("card_token"))
+    );
 }
 
 #[tokio::test]
 async fn declines_are_soft_or_hard_with_the_provider_code_and_reference() {
     let rig = Rig::start(10).await;
     let cases = [
-        ("Soft-Decline", ProviderErrorKind::DeclinedSoft, "card.no-money", false),
-        ("Hard-Decline", ProviderErrorKind::DeclinedHard, "card.stolen", true),
-        ("Expired-Card", ProviderErrorKind::DeclinedHard, "card.expired", true),
+        (
+            "Soft-Decline",
+            ProviderErrorKind::DeclinedSoft,
+            "card.no-money",
+            false,
+        ),
+        (
+            "Hard-Decline",
+            ProviderErrorKind::DeclinedHard,
+            "card.stolen",
+            true,
+        ),
+        (
+            "Expired-Card",
+            ProviderErrorKind::DeclinedHard,
+            "card.expired",
+            true,
+        ),
     ];
     for (name, kind, code, hard) in cases {
         let (customer, card) = rig.special(name).await;
@@ -274,8 +378,16 @@ async fn declines_are_soft_or_hard_with_the_provider_code_and_reference() {
         let e: ProviderError = rig.client.charge(&request).await.unwrap_err();
         assert_eq!(e.kind, kind, "{name}: {e}");
         assert_eq!(e.provider_code.as_deref(), Some(code));
-        let reference = e.provider_ref.clone().expect("a declined charge has a transaction");
-        let found = rig.client.find_charge(&lookup(&request, None)).await.unwrap().unwrap();
+        let reference = e
+            .provider_ref
+            .clone()
+            .expect("a declined charge has a transaction");
+        let found = rig
+            .client
+            .find_charge(&lookup(&request, None))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.provider_ref, reference);
         assert!(
             matches!(&found.status, RemoteStatus::Declined { hard: h, code: Some(c), .. } if *h == hard && c == code),
@@ -292,15 +404,27 @@ async fn invalid_fields_and_key_reuse_are_refused() {
     let mut long = mit(&customer, &card, 100, "k-long");
     long.order_id = "x".repeat(81);
     let e = rig.client.charge(&long).await.unwrap_err();
-    assert!(matches!(e.kind, ProviderErrorKind::InvalidRequest { .. }), "{e}");
+    assert!(
+        matches!(e.kind, ProviderErrorKind::InvalidRequest { .. }),
+        "{e}"
+    );
     let first = mit(&customer, &card, 100, "k-dup");
     rig.client.charge(&first).await.unwrap();
     let changed = mit(&customer, &card, 200, "k-dup");
     let e = rig.client.charge(&changed).await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Duplicate, "same key, different request: {e}");
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Duplicate,
+        "same key, different request: {e}"
+    );
     let e = rig
         .client
-        .charge(&mit(&CustomerRef("cust_nope".into()), &card, 100, "k-nobody"))
+        .charge(&mit(
+            &CustomerRef("cust_nope".into()),
+            &card,
+            100,
+            "k-nobody",
+        ))
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::NotFound, "{e}");
@@ -310,13 +434,24 @@ async fn invalid_fields_and_key_reuse_are_refused() {
 async fn a_rate_limit_is_waited_out_and_an_outage_is_unavailable() {
     let rig = Rig::start(30).await;
     let (customer, card) = rig.approving(true).await;
-    rig.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0})).await;
-    rig.client.charge(&mit(&customer, &card, 300, "k-429")).await.unwrap();
+    rig.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
+        .await;
+    rig.client
+        .charge(&mit(&customer, &card, 300, "k-429"))
+        .await
+        .unwrap();
     assert_eq!(charges_with_key(&rig.ledger().await, "k-429").len(), 1);
     rig.faults(json!({"error_next": 3})).await;
-    let e = rig.client.charge(&mit(&customer, &card, 300, "k-503")).await.unwrap_err();
+    let e = rig
+        .client
+        .charge(&mit(&customer, &card, 300, "k-503"))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Unavailable, "{e}");
-    assert!(charges_with_key(&rig.ledger().await, "k-503").is_empty(), "nothing was processed");
+    assert!(
+        charges_with_key(&rig.ledger().await, "k-503").is_empty(),
+        "nothing was processed"
+    );
     rig.faults(json!({"error_next": 3})).await;
     let e = rig.client.list_customers(None, 10).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Unavailable);
@@ -329,10 +464,19 @@ async fn a_lost_answer_is_an_unknown_outcome_that_lookup_resolves() {
     let request = mit(&customer, &card, 1500, "k-lost");
     let e = rig.client.charge(&request).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::UnknownOutcome, "{e}");
-    let found: ChargeOutcome = rig.client.find_charge(&lookup(&request, None)).await.unwrap().unwrap();
+    let found: ChargeOutcome = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.status, RemoteStatus::Succeeded);
     assert_eq!(found.amount, eur(1500));
-    assert_eq!(charges_with_key(&rig.ledger().await, "k-lost").len(), 1, "charged exactly once");
+    assert_eq!(
+        charges_with_key(&rig.ledger().await, "k-lost").len(),
+        1,
+        "charged exactly once"
+    );
 }
 
 #[tokio::test]
@@ -345,7 +489,10 @@ async fn a_dropped_answer_is_resent_under_the_same_key_and_charged_once() {
     assert_eq!(outcome.status, RemoteStatus::Succeeded);
     assert_eq!(charges_with_key(&rig.ledger().await, "k-drop").len(), 1);
     let never = mit(&customer, &card, 700, "k-never-sent");
-    assert_eq!(rig.client.find_charge(&lookup(&never, None)).await.unwrap(), None);
+    assert_eq!(
+        rig.client.find_charge(&lookup(&never, None)).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -358,12 +505,21 @@ async fn the_timeout_card_is_an_unknown_outcome_with_nothing_charged() {
         backoff: Duration::from_millis(10),
         ..HttpPolicy::default()
     };
-    let client = ProcessOutClient::with_policy(&rig.merchant, SecretString::from(rig.secret.clone()), policy).unwrap();
+    let client = ProcessOutClient::with_policy(
+        &rig.merchant,
+        SecretString::from(rig.secret.clone()),
+        policy,
+    )
+    .unwrap();
     let (customer, card) = rig.special("Timeout").await;
     let request = mit(&customer, &card, 900, "k-timeout");
     let e = client.charge(&request).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::UnknownOutcome, "{e}");
-    assert_eq!(client.find_charge(&lookup(&request, None)).await.unwrap(), None, "nothing was attempted");
+    assert_eq!(
+        client.find_charge(&lookup(&request, None)).await.unwrap(),
+        None,
+        "nothing was attempted"
+    );
     assert!(charges_with_key(&rig.ledger().await, "k-timeout").is_empty());
 }
 
@@ -371,7 +527,11 @@ async fn the_timeout_card_is_an_unknown_outcome_with_nothing_charged() {
 async fn refunds_may_be_partial_and_stop_at_the_charge() {
     let rig = Rig::start(30).await;
     let (customer, card) = rig.approving(true).await;
-    let charged = rig.client.charge(&mit(&customer, &card, 1000, "k-refund")).await.unwrap();
+    let charged = rig
+        .client
+        .charge(&mit(&customer, &card, 1000, "k-refund"))
+        .await
+        .unwrap();
     let refund = |minor: i64, key: &str| RefundRequest {
         charge_ref: charged.provider_ref.clone(),
         order_id: "order-k-refund".into(),
@@ -384,20 +544,45 @@ async fn refunds_may_be_partial_and_stop_at_the_charge() {
     assert!(first.provider_ref.as_str().starts_with("refd_"));
     assert_eq!(first.amount, eur(400));
     let again = rig.client.refund(&refund(400, "r-1")).await.unwrap();
-    assert_eq!(again.provider_ref, first.provider_ref, "the same key refunds once");
+    assert_eq!(
+        again.provider_ref, first.provider_ref,
+        "the same key refunds once"
+    );
     let e = rig.client.refund(&refund(601, "r-2")).await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::InvalidRequest { field: Some("amount".into()) }, "{e}");
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("amount".into())
+        },
+        "{e}"
+    );
     let rest = rig.client.refund(&refund(600, "r-3")).await.unwrap();
     assert_eq!(rest.amount, eur(600));
-    let refunds = rig.ledger().await.into_iter().filter(|c| c["kind"] == "refund").count();
+    let refunds = rig
+        .ledger()
+        .await
+        .into_iter()
+        .filter(|c| c["kind"] == "refund")
+        .count();
     assert_eq!(refunds, 2);
-    let found = rig.client.find_charge(&lookup(&mit(&customer, &card, 1000, "k-refund"), None)).await.unwrap();
-    assert_eq!(found.map(|o| o.status), Some(RemoteStatus::Succeeded), "a refunded charge was still made");
+    let found = rig
+        .client
+        .find_charge(&lookup(&mit(&customer, &card, 1000, "k-refund"), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.map(|o| o.status),
+        Some(RemoteStatus::Succeeded),
+        "a refunded charge was still made"
+    );
     let unknown = RefundRequest {
         charge_ref: ProviderRef("tr_nope".into()),
         ..refund(100, "r-4")
     };
-    assert_eq!(rig.client.refund(&unknown).await.unwrap_err().kind, ProviderErrorKind::NotFound);
+    assert_eq!(
+        rig.client.refund(&unknown).await.unwrap_err().kind,
+        ProviderErrorKind::NotFound
+    );
 }
 
 #[tokio::test]

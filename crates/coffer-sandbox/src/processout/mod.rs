@@ -63,7 +63,11 @@ impl Emulator {
     }
 
     /// Runs a read for the authenticated project.
-    fn read(&self, headers: &HeaderMap, f: impl FnOnce(&Project) -> Result<Value, ApiError>) -> Response {
+    fn read(
+        &self,
+        headers: &HeaderMap,
+        f: impl FnOnce(&Project) -> Result<Value, ApiError>,
+    ) -> Response {
         let answer = self.lock().and_then(|mut state| {
             let project = authenticate(&mut state, headers)?;
             f(project)
@@ -153,17 +157,28 @@ enum Outcome {
 use Outcome::{Fresh, Replayed};
 
 /// HTTP Basic: username = project id, password = the project's secret key.
-fn authenticate<'a>(state: &'a mut State, headers: &HeaderMap) -> Result<&'a mut Project, ApiError> {
+fn authenticate<'a>(
+    state: &'a mut State,
+    headers: &HeaderMap,
+) -> Result<&'a mut Project, ApiError> {
     let credentials = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+        .and_then(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok())
         .ok_or_else(ApiError::unauthenticated)?;
-    let (user, password) = credentials.split_once(':').ok_or_else(ApiError::unauthenticated)?;
+    let (user, password) = credentials
+        .split_once(':')
+        .ok_or_else(ApiError::unauthenticated)?;
     match state.project_mut(user) {
-        Some(project) if constant_time_eq(project.secret.as_bytes(), password.as_bytes()) => Ok(project),
+        Some(project) if constant_time_eq(project.secret.as_bytes(), password.as_bytes()) => {
+            Ok(project)
+        }
         _ => Err(ApiError::unauthenticated()),
     }
 }
@@ -198,9 +213,10 @@ fn fingerprint(route: &str, body: &Value) -> String {
 
 fn json_text(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -233,9 +249,18 @@ impl crate::Emulator for Emulator {
         use routes::*;
         Router::new()
             .route("/customers", get(list_customers).post(create_customer))
-            .route("/customers/{customer_id}", get(get_customer).delete(delete_customer))
-            .route("/customers/{customer_id}/transactions", get(customer_transactions))
-            .route("/customers/{customer_id}/tokens", get(list_tokens).post(create_token))
+            .route(
+                "/customers/{customer_id}",
+                get(get_customer).delete(delete_customer),
+            )
+            .route(
+                "/customers/{customer_id}/transactions",
+                get(customer_transactions),
+            )
+            .route(
+                "/customers/{customer_id}/tokens",
+                get(list_tokens).post(create_token),
+            )
             .route(
                 "/customers/{customer_id}/tokens/{token_id}",
                 get(get_token).put(update_token).delete(delete_token),
@@ -247,14 +272,20 @@ impl crate::Emulator for Emulator {
             .route("/invoices/{invoice_id}/capture", post(capture_invoice))
             .route("/invoices/{invoice_id}/void", post(void_invoice))
             .route("/invoices/{invoice_id}/refunds", post(refund_invoice))
-            .route("/invoices/{invoice_id}/transactions", get(invoice_transaction))
+            .route(
+                "/invoices/{invoice_id}/transactions",
+                get(invoice_transaction),
+            )
             .route("/transactions", get(list_transactions))
             .route("/transactions/{transaction_id}", get(get_transaction))
             .route(
                 "/transactions/{transaction_id}/refunds",
                 get(list_refunds).post(refund_transaction),
             )
-            .route("/transactions/{transaction_id}/refunds/{refund_id}", get(get_refund))
+            .route(
+                "/transactions/{transaction_id}/refunds/{refund_id}",
+                get(get_refund),
+            )
             .fallback(|| async {
                 error_response(&ApiError::new(
                     StatusCode::NOT_FOUND,
@@ -293,10 +324,13 @@ impl crate::Emulator for Emulator {
     }
 
     fn restore(&self, snapshot: Value) -> Result<(), String> {
-        let mut restored: State =
-            serde_json::from_value(snapshot).map_err(|e| format!("processout state unreadable: {e}"))?;
+        let mut restored: State = serde_json::from_value(snapshot)
+            .map_err(|e| format!("processout state unreadable: {e}"))?;
         restored.reindex();
-        let mut state = self.state.lock().map_err(|_| "processout state lock poisoned".to_string())?;
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| "processout state lock poisoned".to_string())?;
         *state = restored;
         Ok(())
     }

@@ -11,10 +11,12 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::rules::{self, ApiError, Attempt, CardOutcome, ListParams};
-use super::state::{CardSnapshot, Customer, Detail, Invoice, Operation, Project, Refund, Token, Transaction};
+use super::state::{
+    CardSnapshot, Customer, Detail, Invoice, Operation, Project, Refund, Token, Transaction,
+};
 use super::wire::{
-    CardCreate, CardOut, CustomerCreate, CustomerOut, InvoiceCreate, InvoiceOut, PaymentIn, RefundCreate, RefundOut,
-    TokenCreate, TokenOut, TransactionOut,
+    CardCreate, CardOut, CustomerCreate, CustomerOut, InvoiceCreate, InvoiceOut, PaymentIn,
+    RefundCreate, RefundOut, TokenCreate, TokenOut, TransactionOut,
 };
 use super::{error_body, success, Emulator, Reply};
 use crate::ledger::AcceptedCharge;
@@ -24,7 +26,13 @@ type Shared = State<Arc<Emulator>>;
 type Params = Query<HashMap<String, String>>;
 
 /// A list answer: the array under its plural key plus the documented pagination fields.
-fn list_body(key: &str, items: Vec<Value>, has_more: bool, params: &ListParams, total: usize) -> Value {
+fn list_body(
+    key: &str,
+    items: Vec<Value>,
+    has_more: bool,
+    params: &ListParams,
+    total: usize,
+) -> Value {
     json!({
         key: items,
         "count": items.len(),
@@ -41,64 +49,100 @@ fn page<'a, T>(
     params: &ListParams,
     kind: &str,
 ) -> Result<(Vec<&'a T>, bool), ApiError> {
-    let cursor = params.start_after.as_deref().or(params.end_before.as_deref()).unwrap_or("");
+    let cursor = params
+        .start_after
+        .as_deref()
+        .or(params.end_before.as_deref())
+        .unwrap_or("");
     rules::paginate(items, id_of, params).ok_or_else(|| ApiError::not_found(kind, cursor))
 }
 
 // ---- customers ----
 
-pub(crate) async fn list_customers(State(em): Shared, headers: HeaderMap, Query(q): Params) -> Response {
+pub(crate) async fn list_customers(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
         let all: Vec<&Customer> = p.customers.iter().filter(|c| !c.deleted).collect();
         let (items, more) = page(&all, |c| &c.id, &params, "customer")?;
-        let items = items.iter().map(|c| json!(CustomerOut::new(&p.id, c))).collect();
+        let items = items
+            .iter()
+            .map(|c| json!(CustomerOut::new(&p.id, c)))
+            .collect();
         Ok(list_body("customers", items, more, &params, all.len()))
     })
 }
 
-pub(crate) async fn get_customer(State(em): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_customer(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     em.read(&headers, |p| {
-        let c = p.customer(&id).ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let c = p
+            .customer(&id)
+            .ok_or_else(|| ApiError::not_found("customer", &id))?;
         Ok(json!({"customer": CustomerOut::new(&p.id, c)}))
     })
 }
 
-pub(crate) async fn create_customer(State(em): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    em.write(&headers, "POST /customers", &body, |p, ctx, req: CustomerCreate, _| {
-        rules::max_len(req.first_name.as_deref(), "first_name", 80)?;
-        rules::max_len(req.last_name.as_deref(), "last_name", 80)?;
-        let currency = req.currency.as_deref().map(rules::parse_currency).transpose()?;
-        let id = match req.id {
-            Some(id) if !id.starts_with("cust_") => {
-                return Err(ApiError::invalid("request.validation.invalid-id", "A customer id must start with cust_."))
-            }
-            Some(id) if p.customer_index.contains_key(&id) => {
-                return Err(ApiError::invalid("request.validation.invalid-id", format!("The customer {id} exists.")))
-            }
-            Some(id) => id,
-            None => p.next_id("cust_"),
-        };
-        let customer = Customer {
-            id,
-            first_name: req.first_name,
-            last_name: req.last_name,
-            email: req.email,
-            phone_number: req.phone_number,
-            company_name: req.company_name,
-            country_code: req.country_code,
-            currency,
-            reference_id: req.reference_id,
-            metadata: req.metadata.unwrap_or_default(),
-            default_token_id: None,
-            tokens: Vec::new(),
-            created_at: ctx.now(),
-            deleted: false,
-        };
-        let body = success(json!({"customer": CustomerOut::new(&p.id, &customer)}));
-        p.push_customer(customer);
-        Ok(Reply::Done(StatusCode::OK, body))
-    })
+pub(crate) async fn create_customer(
+    State(em): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    em.write(
+        &headers,
+        "POST /customers",
+        &body,
+        |p, ctx, req: CustomerCreate, _| {
+            rules::max_len(req.first_name.as_deref(), "first_name", 80)?;
+            rules::max_len(req.last_name.as_deref(), "last_name", 80)?;
+            let currency = req
+                .currency
+                .as_deref()
+                .map(rules::parse_currency)
+                .transpose()?;
+            let id = match req.id {
+                Some(id) if !id.starts_with("cust_") => {
+                    return Err(ApiError::invalid(
+                        "request.validation.invalid-id",
+                        "A customer id must start with cust_.",
+                    ))
+                }
+                Some(id) if p.customer_index.contains_key(&id) => {
+                    return Err(ApiError::invalid(
+                        "request.validation.invalid-id",
+                        format!("The customer {id} exists."),
+                    ))
+                }
+                Some(id) => id,
+                None => p.next_id("cust_"),
+            };
+            let customer = Customer {
+                id,
+                first_name: req.first_name,
+                last_name: req.last_name,
+                email: req.email,
+                phone_number: req.phone_number,
+                company_name: req.company_name,
+                country_code: req.country_code,
+                currency,
+                reference_id: req.reference_id,
+                metadata: req.metadata.unwrap_or_default(),
+                default_token_id: None,
+                tokens: Vec::new(),
+                created_at: ctx.now(),
+                deleted: false,
+            };
+            let body = success(json!({"customer": CustomerOut::new(&p.id, &customer)}));
+            p.push_customer(customer);
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
     .await
 }
 
@@ -110,7 +154,9 @@ pub(crate) async fn delete_customer(
 ) -> Response {
     let route = format!("DELETE /customers/{id}");
     em.write(&headers, &route, &body, |p, _, _: Value, _| {
-        let c = p.customer_mut(&id).ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let c = p
+            .customer_mut(&id)
+            .ok_or_else(|| ApiError::not_found("customer", &id))?;
         c.deleted = true;
         Ok(Reply::Done(StatusCode::OK, json!({"success": true})))
     })
@@ -125,11 +171,18 @@ pub(crate) async fn customer_transactions(
 ) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        p.customer(&id).ok_or_else(|| ApiError::not_found("customer", &id))?;
-        let all: Vec<&Transaction> =
-            p.transactions.iter().filter(|t| t.customer_id.as_deref() == Some(id.as_str())).collect();
+        p.customer(&id)
+            .ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let all: Vec<&Transaction> = p
+            .transactions
+            .iter()
+            .filter(|t| t.customer_id.as_deref() == Some(id.as_str()))
+            .collect();
         let (items, more) = page(&all, |t| &t.id, &params, "transaction")?;
-        let items = items.iter().map(|t| json!(TransactionOut::new(&p.id, t))).collect();
+        let items = items
+            .iter()
+            .map(|t| json!(TransactionOut::new(&p.id, t)))
+            .collect();
         Ok(list_body("transactions", items, more, &params, all.len()))
     })
 }
@@ -144,10 +197,15 @@ pub(crate) async fn list_tokens(
 ) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let c = p.customer(&id).ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let c = p
+            .customer(&id)
+            .ok_or_else(|| ApiError::not_found("customer", &id))?;
         let all: Vec<&Token> = c.tokens.iter().collect();
         let (items, more) = page(&all, |t| &t.id, &params, "token")?;
-        let items = items.iter().map(|t| json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref()))).collect();
+        let items = items
+            .iter()
+            .map(|t| json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref())))
+            .collect();
         Ok(list_body("tokens", items, more, &params, all.len()))
     })
 }
@@ -158,9 +216,15 @@ pub(crate) async fn get_token(
     Path((customer_id, token_id)): Path<(String, String)>,
 ) -> Response {
     em.read(&headers, |p| {
-        let c = p.customer(&customer_id).ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        let c = p
+            .customer(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
         // A token of another customer is "not found" here, as documented.
-        let t = c.tokens.iter().find(|t| t.id == token_id).ok_or_else(|| ApiError::not_found("token", &token_id))?;
+        let t = c
+            .tokens
+            .iter()
+            .find(|t| t.id == token_id)
+            .ok_or_else(|| ApiError::not_found("token", &token_id))?;
         Ok(json!({"token": TokenOut::new(&p.id, t, c.default_token_id.as_deref())}))
     })
 }
@@ -173,7 +237,11 @@ fn take_card(p: &mut Project, source: &str) -> Result<CardSnapshot, ApiError> {
             format!("The source '{source}' must be a card_ id here."),
         ));
     }
-    let card = p.cards.iter_mut().find(|c| c.id == source).ok_or_else(|| ApiError::not_found("card", source))?;
+    let card = p
+        .cards
+        .iter_mut()
+        .find(|c| c.id == source)
+        .ok_or_else(|| ApiError::not_found("card", source))?;
     if card.used {
         return Err(ApiError::invalid(
             "request.card.already-used",
@@ -193,7 +261,8 @@ pub(crate) async fn create_token(
     let route = format!("POST /customers/{customer_id}/tokens");
     em.write(&headers, &route, &body, |p, ctx, req: TokenCreate, _| {
         rules::max_len(req.description.as_deref(), "description", 255)?;
-        p.customer(&customer_id).ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        p.customer(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
         let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
         let verification_status = match (&card, req.verify) {
             (Some(card), Some(true)) => rules::verification_status(&card.last_4_digits),
@@ -211,11 +280,15 @@ pub(crate) async fn create_token(
             created_at: ctx.now(),
         };
         let project_id = p.id.clone();
-        let c = p.customer_mut(&customer_id).ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        let c = p
+            .customer_mut(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
         if req.set_default == Some(true) || (c.default_token_id.is_none() && token.card.is_some()) {
             c.default_token_id = Some(token.id.clone());
         }
-        let body = success(json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}));
+        let body = success(
+            json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}),
+        );
         c.tokens.push(token);
         Ok(Reply::Done(StatusCode::OK, body))
     })
@@ -237,15 +310,23 @@ pub(crate) async fn update_token(
                 format!("The customer {customer_id} could not be found."),
             ));
         }
-        let exists = p.customer(&customer_id).is_some_and(|c| c.tokens.iter().any(|t| t.id == token_id));
+        let exists = p
+            .customer(&customer_id)
+            .is_some_and(|c| c.tokens.iter().any(|t| t.id == token_id));
         if !exists {
             return Err(ApiError::not_found("token", &token_id));
         }
         let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
         let project_id = p.id.clone();
-        let c = p.customer_mut(&customer_id).ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        let c = p
+            .customer_mut(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
         let default = c.default_token_id.clone();
-        let token = c.tokens.iter_mut().find(|t| t.id == token_id).ok_or_else(|| ApiError::not_found("token", &token_id))?;
+        let token = c
+            .tokens
+            .iter_mut()
+            .find(|t| t.id == token_id)
+            .ok_or_else(|| ApiError::not_found("token", &token_id))?;
         if let Some(card) = card {
             token.kind = "card".into();
             token.card = Some(card);
@@ -262,7 +343,9 @@ pub(crate) async fn update_token(
         if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
             c.default_token_id = Some(token.id.clone());
         }
-        let body = success(json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}));
+        let body = success(
+            json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}),
+        );
         Ok(Reply::Done(StatusCode::OK, body))
     })
     .await
@@ -276,7 +359,9 @@ pub(crate) async fn delete_token(
 ) -> Response {
     let route = format!("DELETE /customers/{customer_id}/tokens/{token_id}");
     em.write(&headers, &route, &body, |p, _, _: Value, _| {
-        let c = p.customer_mut(&customer_id).ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        let c = p
+            .customer_mut(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
         let before = c.tokens.len();
         c.tokens.retain(|t| t.id != token_id);
         if c.tokens.len() == before {
@@ -293,149 +378,230 @@ pub(crate) async fn delete_token(
 /// Sandbox-only: tokenizes a test card number into a single-use `card_…`, standing in for
 /// ProcessOut.js. The number and CVC are read, checked and dropped; only display fields stay.
 pub(crate) async fn create_card(State(em): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    em.write(&headers, "POST /cards", &body, |p, ctx, req: CardCreate, _| {
-        let number: String = req.number.unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
-        if !rules::luhn_ok(&number) {
-            return Err(ApiError::invalid("card.invalid-number", "The card number is invalid."));
-        }
-        let exp_month = req.exp_month.filter(|m| (1..=12).contains(m)).ok_or_else(|| {
-            ApiError::invalid("card.invalid-expiry-month", "The expiry month must be from 1 to 12.")
-        })?;
-        let exp_year = req
-            .exp_year
-            .map(|y| if y < 100 { 2000 + y } else { y })
-            .ok_or_else(|| ApiError::invalid("card.missing-expiry", "The expiry year is missing."))?;
-        let card = CardSnapshot {
-            id: p.next_id("card_"),
-            scheme: rules::scheme_of_number(&number).into(),
-            card_type: "credit".into(),
-            bank_name: None,
-            iin: number.chars().take(6).collect(),
-            last_4_digits: number.chars().skip(number.len() - 4).collect(),
-            exp_month,
-            exp_year,
-            name: req.name,
-            initial_scheme_transaction_id: None,
-            used: false,
-            created_at: ctx.now(),
-        };
-        let body = success(json!({"card": CardOut::new(&p.id, &card)}));
-        p.cards.push(card);
-        Ok(Reply::Done(StatusCode::OK, body))
-    })
+    em.write(
+        &headers,
+        "POST /cards",
+        &body,
+        |p, ctx, req: CardCreate, _| {
+            let number: String = req
+                .number
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !rules::luhn_ok(&number) {
+                return Err(ApiError::invalid(
+                    "card.invalid-number",
+                    "The card number is invalid.",
+                ));
+            }
+            let exp_month = req
+                .exp_month
+                .filter(|m| (1..=12).contains(m))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "card.invalid-expiry-month",
+                        "The expiry month must be from 1 to 12.",
+                    )
+                })?;
+            let exp_year = req
+                .exp_year
+                .map(|y| if y < 100 { 2000 + y } else { y })
+                .ok_or_else(|| {
+                    ApiError::invalid("card.missing-expiry", "The expiry year is missing.")
+                })?;
+            let card = CardSnapshot {
+                id: p.next_id("card_"),
+                scheme: rules::scheme_of_number(&number).into(),
+                card_type: "credit".into(),
+                bank_name: None,
+                iin: number.chars().take(6).collect(),
+                last_4_digits: number.chars().skip(number.len() - 4).collect(),
+                exp_month,
+                exp_year,
+                name: req.name,
+                initial_scheme_transaction_id: None,
+                used: false,
+                created_at: ctx.now(),
+            };
+            let body = success(json!({"card": CardOut::new(&p.id, &card)}));
+            p.cards.push(card);
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
     .await
 }
 
 // ---- invoices ----
 
-pub(crate) async fn list_invoices(State(em): Shared, headers: HeaderMap, Query(q): Params) -> Response {
+pub(crate) async fn list_invoices(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
         let all: Vec<&Invoice> = p.invoices.iter().collect();
         let (items, more) = page(&all, |i| &i.id, &params, "invoice")?;
-        let items = items.iter().map(|i| json!(InvoiceOut::new(&p.id, i))).collect();
+        let items = items
+            .iter()
+            .map(|i| json!(InvoiceOut::new(&p.id, i)))
+            .collect();
         Ok(list_body("invoices", items, more, &params, all.len()))
     })
 }
 
-pub(crate) async fn get_invoice(State(em): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_invoice(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     em.read(&headers, |p| {
-        let i = p.invoice(&id).ok_or_else(|| ApiError::not_found("invoice", &id))?;
+        let i = p
+            .invoice(&id)
+            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         Ok(json!({"invoice": InvoiceOut::new(&p.id, i)}))
     })
 }
 
-pub(crate) async fn invoice_transaction(State(em): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn invoice_transaction(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     em.read(&headers, |p| {
-        let i = p.invoice(&id).ok_or_else(|| ApiError::not_found("invoice", &id))?;
-        let t = p.transaction(&i.transaction_id).ok_or_else(|| ApiError::not_found("transaction", &i.transaction_id))?;
+        let i = p
+            .invoice(&id)
+            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
+        let t = p
+            .transaction(&i.transaction_id)
+            .ok_or_else(|| ApiError::not_found("transaction", &i.transaction_id))?;
         Ok(json!({"transaction": TransactionOut::new(&p.id, t)}))
     })
 }
 
 pub(crate) async fn create_invoice(State(em): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    em.write(&headers, "POST /invoices", &body, |p, ctx, req: InvoiceCreate, _| {
-        let missing = |field: &str| {
-            ApiError::invalid(&format!("request.validation.invalid-{field}"), format!("The {field} is required."))
-        };
-        let name = req.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| missing("name"))?;
-        rules::max_len(Some(&name), "name", 80)?;
-        rules::max_len(req.description.as_deref(), "description", 255)?;
-        rules::max_len(req.statement_descriptor.as_deref(), "statement_descriptor", 25)?;
-        let currency = rules::parse_currency(&req.currency.ok_or_else(|| missing("currency"))?)?;
-        let amount = rules::parse_amount(&req.amount.ok_or_else(|| missing("amount"))?, currency, "amount")?;
-        let initiation_type = req.initiation_type.as_deref().map(rules::initiation_type).transpose()?;
-        let payment_intent = req.payment_intent.as_deref().map(rules::payment_intent).transpose()?;
-        let merchant_initiator_type =
-            req.merchant_initiator_type.as_deref().map(rules::merchant_initiator_type).transpose()?;
-        if let Some(customer_id) = &req.customer_id {
-            p.customer(customer_id).ok_or_else(|| ApiError::not_found("customer", customer_id))?;
-        }
-        let mut details = Vec::new();
-        for d in req.details.unwrap_or_default() {
-            let name = d.name.filter(|n| !n.is_empty()).ok_or_else(|| missing("detail-name"))?;
-            rules::max_len(Some(&name), "detail_name", 80)?;
-            let amount_minor = rules::parse_amount(&d.amount.ok_or_else(|| missing("detail-amount"))?, currency, "detail-amount")?;
-            details.push(Detail {
-                id: p.next_id("iv_det_"),
+    em.write(
+        &headers,
+        "POST /invoices",
+        &body,
+        |p, ctx, req: InvoiceCreate, _| {
+            let missing = |field: &str| {
+                ApiError::invalid(
+                    &format!("request.validation.invalid-{field}"),
+                    format!("The {field} is required."),
+                )
+            };
+            let name = req
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| missing("name"))?;
+            rules::max_len(Some(&name), "name", 80)?;
+            rules::max_len(req.description.as_deref(), "description", 255)?;
+            rules::max_len(
+                req.statement_descriptor.as_deref(),
+                "statement_descriptor",
+                25,
+            )?;
+            let currency =
+                rules::parse_currency(&req.currency.ok_or_else(|| missing("currency"))?)?;
+            let amount = rules::parse_amount(
+                &req.amount.ok_or_else(|| missing("amount"))?,
+                currency,
+                "amount",
+            )?;
+            let initiation_type = req
+                .initiation_type
+                .as_deref()
+                .map(rules::initiation_type)
+                .transpose()?;
+            let payment_intent = req
+                .payment_intent
+                .as_deref()
+                .map(rules::payment_intent)
+                .transpose()?;
+            let merchant_initiator_type = req
+                .merchant_initiator_type
+                .as_deref()
+                .map(rules::merchant_initiator_type)
+                .transpose()?;
+            if let Some(customer_id) = &req.customer_id {
+                p.customer(customer_id)
+                    .ok_or_else(|| ApiError::not_found("customer", customer_id))?;
+            }
+            let mut details = Vec::new();
+            for d in req.details.unwrap_or_default() {
+                let name = d
+                    .name
+                    .filter(|n| !n.is_empty())
+                    .ok_or_else(|| missing("detail-name"))?;
+                rules::max_len(Some(&name), "detail_name", 80)?;
+                let amount_minor = rules::parse_amount(
+                    &d.amount.ok_or_else(|| missing("detail-amount"))?,
+                    currency,
+                    "detail-amount",
+                )?;
+                details.push(Detail {
+                    id: p.next_id("iv_det_"),
+                    name,
+                    amount_minor,
+                    quantity: d.quantity.unwrap_or(1),
+                    kind: d.kind,
+                });
+            }
+            let now = ctx.now();
+            let id = p.next_id("iv_");
+            let transaction_id = p.next_id("tr_");
+            let invoice = Invoice {
+                id: id.clone(),
+                name: name.clone(),
+                amount_minor: amount,
+                currency,
+                customer_id: req.customer_id.clone(),
+                order_id: req.order_id,
+                transaction_id: transaction_id.clone(),
+                token_id: None,
+                initiation_type,
+                payment_intent,
+                merchant_initiator_type,
+                statement_descriptor: req.statement_descriptor,
+                metadata: req.metadata.unwrap_or_default(),
+                details,
+                created_at: now,
+            };
+            // The transaction exists from the start, `waiting` until a payment is attempted.
+            p.push_transaction(Transaction {
+                id: transaction_id,
+                invoice_id: id,
+                customer_id: req.customer_id,
+                token_id: None,
+                card_id: None,
                 name,
-                amount_minor,
-                quantity: d.quantity.unwrap_or(1),
-                kind: d.kind,
+                status: "waiting".into(),
+                amount_minor: amount,
+                currency,
+                authorized_minor: 0,
+                captured_minor: 0,
+                refunded_minor: 0,
+                voided_minor: 0,
+                error_code: None,
+                error_message: None,
+                scheme_id: None,
+                initial_scheme_transaction_id: None,
+                operations: Vec::new(),
+                refunds: Vec::new(),
+                metadata: invoice.metadata.clone(),
+                created_at: now,
+                authorized_at: None,
+                captured_at: None,
+                refunded_at: None,
+                voided_at: None,
             });
-        }
-        let now = ctx.now();
-        let id = p.next_id("iv_");
-        let transaction_id = p.next_id("tr_");
-        let invoice = Invoice {
-            id: id.clone(),
-            name: name.clone(),
-            amount_minor: amount,
-            currency,
-            customer_id: req.customer_id.clone(),
-            order_id: req.order_id,
-            transaction_id: transaction_id.clone(),
-            token_id: None,
-            initiation_type,
-            payment_intent,
-            merchant_initiator_type,
-            statement_descriptor: req.statement_descriptor,
-            metadata: req.metadata.unwrap_or_default(),
-            details,
-            created_at: now,
-        };
-        // The transaction exists from the start, `waiting` until a payment is attempted.
-        p.push_transaction(Transaction {
-            id: transaction_id,
-            invoice_id: id,
-            customer_id: req.customer_id,
-            token_id: None,
-            card_id: None,
-            name,
-            status: "waiting".into(),
-            amount_minor: amount,
-            currency,
-            authorized_minor: 0,
-            captured_minor: 0,
-            refunded_minor: 0,
-            voided_minor: 0,
-            error_code: None,
-            error_message: None,
-            scheme_id: None,
-            initial_scheme_transaction_id: None,
-            operations: Vec::new(),
-            refunds: Vec::new(),
-            metadata: invoice.metadata.clone(),
-            created_at: now,
-            authorized_at: None,
-            captured_at: None,
-            refunded_at: None,
-            voided_at: None,
-        });
-        let body = success(json!({"invoice": InvoiceOut::new(&p.id, &invoice)}));
-        p.push_invoice(invoice);
-        Ok(Reply::Done(StatusCode::OK, body))
-    })
+            let body = success(json!({"invoice": InvoiceOut::new(&p.id, &invoice)}));
+            p.push_invoice(invoice);
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
     .await
 }
 
@@ -446,8 +612,10 @@ pub(crate) async fn authorize_invoice(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/authorize");
-    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| pay(p, ctx, &id, req, key, Attempt::Authorize))
-        .await
+    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| {
+        pay(p, ctx, &id, req, key, Attempt::Authorize)
+    })
+    .await
 }
 
 pub(crate) async fn capture_invoice(
@@ -457,8 +625,10 @@ pub(crate) async fn capture_invoice(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/capture");
-    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| pay(p, ctx, &id, req, key, Attempt::Capture))
-        .await
+    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| {
+        pay(p, ctx, &id, req, key, Attempt::Capture)
+    })
+    .await
 }
 
 /// Where a payment's card comes from.
@@ -470,7 +640,11 @@ struct Source {
 
 fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<Source, ApiError> {
     let token_of = |c: &Customer, token_id: &str| -> Result<Source, ApiError> {
-        let token = c.tokens.iter().find(|t| t.id == token_id).ok_or_else(|| ApiError::not_found("token", token_id))?;
+        let token = c
+            .tokens
+            .iter()
+            .find(|t| t.id == token_id)
+            .ok_or_else(|| ApiError::not_found("token", token_id))?;
         let card = token.card.clone().ok_or_else(|| {
             ApiError::invalid(
                 "request.source.not-chargeable",
@@ -487,7 +661,9 @@ fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<So
         // A token must belong to the invoice's customer when the invoice names one.
         return match &invoice.customer_id {
             Some(customer_id) => {
-                let c = p.customer(customer_id).ok_or_else(|| ApiError::not_found("customer", customer_id))?;
+                let c = p
+                    .customer(customer_id)
+                    .ok_or_else(|| ApiError::not_found("customer", customer_id))?;
                 token_of(c, source)
             }
             None => {
@@ -508,7 +684,9 @@ fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<So
                 format!("The customer {source} is not the invoice's customer."),
             ));
         }
-        let c = p.customer(source).ok_or_else(|| ApiError::not_found("customer", source))?;
+        let c = p
+            .customer(source)
+            .ok_or_else(|| ApiError::not_found("customer", source))?;
         let default = c.default_token_id.clone().ok_or_else(|| {
             ApiError::invalid(
                 "request.source.not-chargeable",
@@ -540,9 +718,14 @@ fn pay(
     key: Option<&str>,
     attempt: Attempt,
 ) -> Result<Reply, ApiError> {
-    let invoice = p.invoice(invoice_id).cloned().ok_or_else(|| ApiError::not_found("invoice", invoice_id))?;
-    let transaction =
-        p.transaction(&invoice.transaction_id).cloned().ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
+    let invoice = p
+        .invoice(invoice_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("invoice", invoice_id))?;
+    let transaction = p
+        .transaction(&invoice.transaction_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
     match (transaction.status.as_str(), attempt) {
         ("completed" | "refunded", _) => {
             return Err(ApiError::invalid(
@@ -551,7 +734,10 @@ fn pay(
             ))
         }
         ("voided", _) => {
-            return Err(ApiError::invalid("request.transaction.voided", format!("The invoice {invoice_id} was voided.")))
+            return Err(ApiError::invalid(
+                "request.transaction.voided",
+                format!("The invoice {invoice_id} was voided."),
+            ))
         }
         ("authorized", Attempt::Authorize) => {
             return Err(ApiError::invalid(
@@ -578,7 +764,9 @@ fn pay(
     // Capturing an authorization needs no source: the card was charged already.
     if transaction.status == "authorized" && attempt == Attempt::Capture {
         let project_id = p.id.clone();
-        let t = p.transaction_mut(&transaction.id).ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
+        let t = p
+            .transaction_mut(&transaction.id)
+            .ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
         let amount = amount.min(t.authorized_minor);
         t.status = "completed".into();
         t.captured_minor = amount;
@@ -596,7 +784,10 @@ fn pay(
         return Ok(Reply::Done(StatusCode::OK, body));
     }
     let source_id = req.source.clone().ok_or_else(|| {
-        ApiError::invalid("request.validation.invalid-source", "A source (tok_, cust_ or card_) is required.")
+        ApiError::invalid(
+            "request.validation.invalid-source",
+            "A source (tok_, cust_ or card_) is required.",
+        )
     })?;
     let source = resolve_source(p, &invoice, &source_id)?;
     let outcome = rules::card_outcome(&source.card.last_4_digits, attempt);
@@ -604,8 +795,12 @@ fn pay(
         return Ok(Reply::Hang);
     }
 
-    let is_mit = invoice.initiation_type.as_deref() == Some("mit") || invoice.merchant_initiator_type.is_some();
-    let link = req.initial_scheme_transaction_id.clone().or_else(|| source.card.initial_scheme_transaction_id.clone());
+    let is_mit = invoice.initiation_type.as_deref() == Some("mit")
+        || invoice.merchant_initiator_type.is_some();
+    let link = req
+        .initial_scheme_transaction_id
+        .clone()
+        .or_else(|| source.card.initial_scheme_transaction_id.clone());
     let mut warnings = Vec::new();
     if is_mit {
         if source.token_id.is_none() {
@@ -630,9 +825,15 @@ fn pay(
         "initial_scheme_transaction_id": req.initial_scheme_transaction_id,
     });
     let approved = !matches!(outcome, CardOutcome::Decline(..));
-    let scheme_id = if approved { Some(p.next_scheme_id()) } else { None };
+    let scheme_id = if approved {
+        Some(p.next_scheme_id())
+    } else {
+        None
+    };
     let project_id = p.id.clone();
-    let t = p.transaction_mut(&transaction.id).ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
+    let t = p
+        .transaction_mut(&transaction.id)
+        .ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
     t.token_id = source.token_id.clone();
     t.card_id = Some(source.card.id.clone());
     if t.customer_id.is_none() {
@@ -641,8 +842,16 @@ fn pay(
     if let Some(metadata) = req.metadata {
         t.metadata.extend(metadata);
     }
-    let op_kind = if attempt == Attempt::Capture { "capture" } else { "authorization" };
-    let op_id = format!("tr_op_{}_{}", t.id.trim_start_matches("tr_"), t.operations.len() + 1);
+    let op_kind = if attempt == Attempt::Capture {
+        "capture"
+    } else {
+        "authorization"
+    };
+    let op_id = format!(
+        "tr_op_{}_{}",
+        t.id.trim_start_matches("tr_"),
+        t.operations.len() + 1
+    );
     let reply = match outcome {
         CardOutcome::Decline(code, message) => {
             t.status = "failed".into();
@@ -660,7 +869,12 @@ fn pay(
             Reply::Done(StatusCode::GONE, error_body(&error))
         }
         _ => {
-            t.status = if attempt == Attempt::Capture { "completed" } else { "authorized" }.into();
+            t.status = if attempt == Attempt::Capture {
+                "completed"
+            } else {
+                "authorized"
+            }
+            .into();
             t.error_code = None;
             t.error_message = None;
             t.authorized_minor = amount;
@@ -695,10 +909,16 @@ fn pay(
     }
     // The first successful customer-initiated payment of a series is what later MITs lean on.
     let starts_series = invoice.initiation_type.as_deref() == Some("cit")
-        && invoice.payment_intent.as_deref().is_some_and(|i| i != "one-off");
-    if let (true, Some(scheme_id), Some(token_id), Some(customer_id)) =
-        (starts_series, &scheme_id, &source.token_id, &source.customer_id)
-    {
+        && invoice
+            .payment_intent
+            .as_deref()
+            .is_some_and(|i| i != "one-off");
+    if let (true, Some(scheme_id), Some(token_id), Some(customer_id)) = (
+        starts_series,
+        &scheme_id,
+        &source.token_id,
+        &source.customer_id,
+    ) {
         if let Some(card) = p
             .customer_mut(customer_id)
             .and_then(|c| c.tokens.iter_mut().find(|t| &t.id == token_id))
@@ -735,14 +955,22 @@ pub(crate) async fn void_invoice(
 ) -> Response {
     let route = format!("POST /invoices/{id}/void");
     em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, _| {
-        let invoice = p.invoice(&id).cloned().ok_or_else(|| ApiError::not_found("invoice", &id))?;
+        let invoice = p
+            .invoice(&id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         let now = ctx.now();
         let project_id = p.id.clone();
-        let t = p.transaction_mut(&invoice.transaction_id).ok_or_else(|| ApiError::not_found("transaction", &id))?;
+        let t = p
+            .transaction_mut(&invoice.transaction_id)
+            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         if t.status != "authorized" {
             return Err(ApiError::invalid(
                 "request.transaction.not-voidable",
-                format!("Only an authorized transaction can be voided; this one is {}.", t.status),
+                format!(
+                    "Only an authorized transaction can be voided; this one is {}.",
+                    t.status
+                ),
             ));
         }
         t.status = "voided".into();
@@ -752,7 +980,11 @@ pub(crate) async fn void_invoice(
             t.metadata.extend(metadata);
         }
         let op = Operation {
-            id: format!("tr_op_{}_{}", t.id.trim_start_matches("tr_"), t.operations.len() + 1),
+            id: format!(
+                "tr_op_{}_{}",
+                t.id.trim_start_matches("tr_"),
+                t.operations.len() + 1
+            ),
             kind: "void".into(),
             amount_minor: t.authorized_minor,
             is_successful: true,
@@ -760,7 +992,10 @@ pub(crate) async fn void_invoice(
             created_at: now,
         };
         t.operations.push(op);
-        Ok(Reply::Done(StatusCode::OK, success(json!({"transaction": TransactionOut::new(&project_id, t)}))))
+        Ok(Reply::Done(
+            StatusCode::OK,
+            success(json!({"transaction": TransactionOut::new(&project_id, t)})),
+        ))
     })
     .await
 }
@@ -790,7 +1025,9 @@ fn refund(
         .transaction(transaction_id)
         .and_then(|t| p.invoice(&t.invoice_id))
         .map(|i| i.name.clone());
-    let t = p.transaction_mut(transaction_id).ok_or_else(|| ApiError::not_found("transaction", transaction_id))?;
+    let t = p
+        .transaction_mut(transaction_id)
+        .ok_or_else(|| ApiError::not_found("transaction", transaction_id))?;
     let available = t.captured_minor - t.refunded_minor;
     if available <= 0 {
         return Err(ApiError::invalid(
@@ -801,7 +1038,10 @@ fn refund(
     let amount = match req.amount {
         Some(text) => rules::parse_amount(&text, t.currency, "amount")?,
         None if amount_required => {
-            return Err(ApiError::invalid("request.validation.invalid-amount", "The amount is required."))
+            return Err(ApiError::invalid(
+                "request.validation.invalid-amount",
+                "The amount is required.",
+            ))
         }
         None => available,
     };
@@ -828,7 +1068,11 @@ fn refund(
     t.status = "refunded".into();
     t.refunded_at = Some(now);
     t.operations.push(Operation {
-        id: format!("tr_op_{}_{}", t.id.trim_start_matches("tr_"), t.operations.len() + 1),
+        id: format!(
+            "tr_op_{}_{}",
+            t.id.trim_start_matches("tr_"),
+            t.operations.len() + 1
+        ),
         kind: "refund".into(),
         amount_minor: amount,
         is_successful: true,
@@ -843,7 +1087,11 @@ fn refund(
         kind: "refund".into(),
         amount_minor: amount,
         currency: t.currency.code().into(),
-        card_token: t.token_id.clone().or_else(|| t.card_id.clone()).unwrap_or_default(),
+        card_token: t
+            .token_id
+            .clone()
+            .or_else(|| t.card_id.clone())
+            .unwrap_or_default(),
         customer: t.customer_id.clone(),
         idempotency_key: key.map(str::to_string),
         order_id: invoice_name,
@@ -864,8 +1112,10 @@ pub(crate) async fn refund_invoice(
 ) -> Response {
     let route = format!("POST /invoices/{id}/refunds");
     em.write(&headers, &route, &body, |p, ctx, req: RefundCreate, key| {
-        let transaction_id =
-            p.invoice(&id).map(|i| i.transaction_id.clone()).ok_or_else(|| ApiError::not_found("invoice", &id))?;
+        let transaction_id = p
+            .invoice(&id)
+            .map(|i| i.transaction_id.clone())
+            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         refund(p, ctx, &transaction_id, req, key, true)
     })
     .await
@@ -878,13 +1128,26 @@ pub(crate) async fn refund_transaction(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /transactions/{id}/refunds");
-    em.write(&headers, &route, &body, |p, ctx, req: RefundCreate, key| refund(p, ctx, &id, req, key, false)).await
+    em.write(&headers, &route, &body, |p, ctx, req: RefundCreate, key| {
+        refund(p, ctx, &id, req, key, false)
+    })
+    .await
 }
 
-pub(crate) async fn list_refunds(State(em): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn list_refunds(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     em.read(&headers, |p| {
-        let t = p.transaction(&id).ok_or_else(|| ApiError::not_found("transaction", &id))?;
-        let refunds: Vec<Value> = t.refunds.iter().map(|r| json!(RefundOut::new(r, t.currency))).collect();
+        let t = p
+            .transaction(&id)
+            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
+        let refunds: Vec<Value> = t
+            .refunds
+            .iter()
+            .map(|r| json!(RefundOut::new(r, t.currency)))
+            .collect();
         Ok(json!({"refunds": refunds}))
     })
 }
@@ -895,27 +1158,46 @@ pub(crate) async fn get_refund(
     Path((id, refund_id)): Path<(String, String)>,
 ) -> Response {
     em.read(&headers, |p| {
-        let t = p.transaction(&id).ok_or_else(|| ApiError::not_found("transaction", &id))?;
-        let r = t.refunds.iter().find(|r| r.id == refund_id).ok_or_else(|| ApiError::not_found("refund", &refund_id))?;
+        let t = p
+            .transaction(&id)
+            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
+        let r = t
+            .refunds
+            .iter()
+            .find(|r| r.id == refund_id)
+            .ok_or_else(|| ApiError::not_found("refund", &refund_id))?;
         Ok(json!({"refund": RefundOut::new(r, t.currency)}))
     })
 }
 
 // ---- transactions ----
 
-pub(crate) async fn list_transactions(State(em): Shared, headers: HeaderMap, Query(q): Params) -> Response {
+pub(crate) async fn list_transactions(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
         let all: Vec<&Transaction> = p.transactions.iter().collect();
         let (items, more) = page(&all, |t| &t.id, &params, "transaction")?;
-        let items = items.iter().map(|t| json!(TransactionOut::new(&p.id, t))).collect();
+        let items = items
+            .iter()
+            .map(|t| json!(TransactionOut::new(&p.id, t)))
+            .collect();
         Ok(list_body("transactions", items, more, &params, all.len()))
     })
 }
 
-pub(crate) async fn get_transaction(State(em): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_transaction(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     em.read(&headers, |p| {
-        let t = p.transaction(&id).ok_or_else(|| ApiError::not_found("transaction", &id))?;
+        let t = p
+            .transaction(&id)
+            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         Ok(json!({"transaction": TransactionOut::new(&p.id, t)}))
     })
 }

@@ -123,7 +123,10 @@ pub(crate) fn payment_intent(text: &str) -> Result<String, ApiError> {
     } else {
         Err(ApiError::invalid(
             "request.validation.invalid-payment-intent",
-            format!("The payment_intent '{text}' is not one of {}.", PAYMENT_INTENTS.join(", ")),
+            format!(
+                "The payment_intent '{text}' is not one of {}.",
+                PAYMENT_INTENTS.join(", ")
+            ),
         ))
     }
 }
@@ -174,14 +177,20 @@ pub(crate) enum Attempt {
 /// verification but fails on a transaction.
 pub(crate) fn card_outcome(last4: &str, attempt: Attempt) -> CardOutcome {
     match (last4, attempt) {
-        ("0010", Attempt::Capture) => return CardOutcome::Decline("card.declined", "The card was declined."),
+        ("0010", Attempt::Capture) => {
+            return CardOutcome::Decline("card.declined", "The card was declined.")
+        }
         ("1216", _) => return CardOutcome::Decline("card.declined", "The card was declined."),
         _ => {}
     }
     match behaviour_of_last4(last4) {
         CardBehaviour::Approve => CardOutcome::Approve,
-        CardBehaviour::SoftDecline => CardOutcome::Decline("card.no-money", "The card has insufficient funds."),
-        CardBehaviour::HardDecline => CardOutcome::Decline("card.stolen", "The card was reported stolen."),
+        CardBehaviour::SoftDecline => {
+            CardOutcome::Decline("card.no-money", "The card has insufficient funds.")
+        }
+        CardBehaviour::HardDecline => {
+            CardOutcome::Decline("card.stolen", "The card was reported stolen.")
+        }
         CardBehaviour::Expired => CardOutcome::Decline("card.expired", "The card is expired."),
         CardBehaviour::Timeout => CardOutcome::Hang,
         CardBehaviour::ResponseLost => CardOutcome::Lose,
@@ -304,7 +313,10 @@ pub(crate) fn paginate<'a, T>(
     Some(match (&params.start_after, &params.end_before) {
         (Some(cursor), _) => {
             let rest = &ordered[position(cursor)? + 1..];
-            (rest.iter().take(params.limit).copied().collect(), rest.len() > params.limit)
+            (
+                rest.iter().take(params.limit).copied().collect(),
+                rest.len() > params.limit,
+            )
         }
         (None, Some(cursor)) => {
             let before = &ordered[..position(cursor)?];
@@ -323,7 +335,10 @@ mod tests {
     use super::*;
 
     fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -337,8 +352,14 @@ mod tests {
         assert_eq!(render_amount(1500, Currency::JPY), "1500");
         let err = parse_amount("1.234", Currency::EUR, "amount").unwrap_err();
         assert_eq!(err.error_type, "request.validation.invalid-amount");
-        assert!(parse_amount("0", Currency::EUR, "amount").is_err(), "zero is not positive");
-        assert!(parse_amount("4,99", Currency::EUR, "amount").is_err(), "ProcessOut uses a dot");
+        assert!(
+            parse_amount("0", Currency::EUR, "amount").is_err(),
+            "zero is not positive"
+        );
+        assert!(
+            parse_amount("4,99", Currency::EUR, "amount").is_err(),
+            "ProcessOut uses a dot"
+        );
         assert!(parse_amount("-1", Currency::EUR, "amount").is_err());
     }
 
@@ -375,11 +396,18 @@ mod tests {
         let refs: Vec<&String> = items.iter().collect();
         let mut params = list_params(&query(&[])).unwrap();
         let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
-        assert_eq!(page.first().map(|s| s.as_str()), Some("c24"), "newest first by default");
+        assert_eq!(
+            page.first().map(|s| s.as_str()),
+            Some("c24"),
+            "newest first by default"
+        );
         assert!(more);
         params.start_after = Some("c15".into());
         let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
-        assert_eq!(page.iter().map(|s| s.as_str()).collect::<Vec<_>>().first(), Some(&"c14"));
+        assert_eq!(
+            page.iter().map(|s| s.as_str()).collect::<Vec<_>>().first(),
+            Some(&"c14")
+        );
         assert_eq!(page.len(), 10);
         assert!(more, "c04..c00 remain");
         params.start_after = Some("c04".into());
@@ -398,14 +426,33 @@ mod tests {
     #[test]
     fn test_cards_follow_the_seed_and_the_docs() {
         assert_eq!(card_outcome("4242", Attempt::Capture), CardOutcome::Approve);
-        assert!(matches!(card_outcome("0341", Attempt::Capture), CardOutcome::Decline("card.no-money", _)));
-        assert!(matches!(card_outcome("0002", Attempt::Capture), CardOutcome::Decline("card.stolen", _)));
-        assert!(matches!(card_outcome("0069", Attempt::Capture), CardOutcome::Decline("card.expired", _)));
+        assert!(matches!(
+            card_outcome("0341", Attempt::Capture),
+            CardOutcome::Decline("card.no-money", _)
+        ));
+        assert!(matches!(
+            card_outcome("0002", Attempt::Capture),
+            CardOutcome::Decline("card.stolen", _)
+        ));
+        assert!(matches!(
+            card_outcome("0069", Attempt::Capture),
+            CardOutcome::Decline("card.expired", _)
+        ));
         assert_eq!(card_outcome("0077", Attempt::Capture), CardOutcome::Hang);
         assert_eq!(card_outcome("0019", Attempt::Capture), CardOutcome::Lose);
-        assert_eq!(card_outcome("0010", Attempt::Authorize), CardOutcome::Approve);
-        assert!(matches!(card_outcome("0010", Attempt::Capture), CardOutcome::Decline(..)));
-        assert_eq!(verification_status("1216"), "success", "passes verification, fails payments");
+        assert_eq!(
+            card_outcome("0010", Attempt::Authorize),
+            CardOutcome::Approve
+        );
+        assert!(matches!(
+            card_outcome("0010", Attempt::Capture),
+            CardOutcome::Decline(..)
+        ));
+        assert_eq!(
+            verification_status("1216"),
+            "success",
+            "passes verification, fails payments"
+        );
         assert_eq!(verification_status("0002"), "failed");
     }
 

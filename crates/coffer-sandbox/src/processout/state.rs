@@ -16,8 +16,18 @@ use crate::seed::{self, DemoCard, Seed};
 
 /// The seeded projects: (merchant key, display name, currency, IANA time zone).
 pub(crate) const PROJECTS: [(&str, &str, Currency, &str); 2] = [
-    ("processout/1", "ProcessOut Paris", Currency::EUR, "Europe/Paris"),
-    ("processout/2", "ProcessOut London", Currency::GBP, "Europe/London"),
+    (
+        "processout/1",
+        "ProcessOut Paris",
+        Currency::EUR,
+        "Europe/Paris",
+    ),
+    (
+        "processout/2",
+        "ProcessOut London",
+        Currency::GBP,
+        "Europe/London",
+    ),
 ];
 
 /// Amount of the seeded initial CIT of a card, in minor units.
@@ -201,7 +211,9 @@ impl State {
         State {
             projects: PROJECTS
                 .iter()
-                .map(|(key, name, currency, zone)| Project::seeded(seed, key, name, *currency, zone))
+                .map(|(key, name, currency, zone)| {
+                    Project::seeded(seed, key, name, *currency, zone)
+                })
                 .collect(),
         }
     }
@@ -281,7 +293,9 @@ impl Project {
                 }
                 customer.tokens.push(token);
             }
-            project.customer_index.insert(customer.id.clone(), project.customers.len());
+            project
+                .customer_index
+                .insert(customer.id.clone(), project.customers.len());
             project.customers.push(customer);
         }
         project
@@ -354,9 +368,24 @@ impl Project {
     }
 
     pub fn reindex(&mut self) {
-        self.customer_index = self.customers.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
-        self.invoice_index = self.invoices.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
-        self.transaction_index = self.transactions.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        self.customer_index = self
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.invoice_index = self
+            .invoices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.transaction_index = self
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
     }
 
     /// A fresh deterministic id with `prefix` (`iv_`, `tr_`, …).
@@ -372,7 +401,10 @@ impl Project {
     }
 
     pub fn customer(&self, id: &str) -> Option<&Customer> {
-        self.customer_index.get(id).and_then(|&i| self.customers.get(i)).filter(|c| !c.deleted)
+        self.customer_index
+            .get(id)
+            .and_then(|&i| self.customers.get(i))
+            .filter(|c| !c.deleted)
     }
 
     pub fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
@@ -383,21 +415,27 @@ impl Project {
     }
 
     pub fn push_customer(&mut self, customer: Customer) {
-        self.customer_index.insert(customer.id.clone(), self.customers.len());
+        self.customer_index
+            .insert(customer.id.clone(), self.customers.len());
         self.customers.push(customer);
     }
 
     pub fn invoice(&self, id: &str) -> Option<&Invoice> {
-        self.invoice_index.get(id).and_then(|&i| self.invoices.get(i))
+        self.invoice_index
+            .get(id)
+            .and_then(|&i| self.invoices.get(i))
     }
 
     pub fn push_invoice(&mut self, invoice: Invoice) {
-        self.invoice_index.insert(invoice.id.clone(), self.invoices.len());
+        self.invoice_index
+            .insert(invoice.id.clone(), self.invoices.len());
         self.invoices.push(invoice);
     }
 
     pub fn transaction(&self, id: &str) -> Option<&Transaction> {
-        self.transaction_index.get(id).and_then(|&i| self.transactions.get(i))
+        self.transaction_index
+            .get(id)
+            .and_then(|&i| self.transactions.get(i))
     }
 
     pub fn transaction_mut(&mut self, id: &str) -> Option<&mut Transaction> {
@@ -408,17 +446,26 @@ impl Project {
     }
 
     pub fn push_transaction(&mut self, transaction: Transaction) {
-        self.transaction_index.insert(transaction.id.clone(), self.transactions.len());
+        self.transaction_index
+            .insert(transaction.id.clone(), self.transactions.len());
         self.transactions.push(transaction);
     }
 
     /// Whether some transaction of the project carries this scheme id (an MIT's link target).
     pub fn knows_scheme_id(&self, scheme_id: &str) -> bool {
-        self.transactions.iter().any(|t| t.scheme_id.as_deref() == Some(scheme_id))
+        self.transactions
+            .iter()
+            .any(|t| t.scheme_id.as_deref() == Some(scheme_id))
     }
 }
 
-fn seeded_token(key: &str, serial: u64, customer_id: &str, card: &DemoCard, at: DateTime<Utc>) -> Token {
+fn seeded_token(
+    key: &str,
+    serial: u64,
+    customer_id: &str,
+    card: &DemoCard,
+    at: DateTime<Utc>,
+) -> Token {
     Token {
         id: format!("tok_{}", det_id(key, "tok", serial)),
         customer_id: customer_id.to_string(),
@@ -437,7 +484,12 @@ fn seeded_token(key: &str, serial: u64, customer_id: &str, card: &DemoCard, at: 
             used: false,
             created_at: at,
         }),
-        verification_status: if card.has_initial { "success" } else { "not-requested" }.into(),
+        verification_status: if card.has_initial {
+            "success"
+        } else {
+            "not-requested"
+        }
+        .into(),
         description: None,
         return_url: None,
         metadata: BTreeMap::new(),
@@ -479,8 +531,9 @@ fn scheme_id(key: &str, n: u64) -> String {
 }
 
 fn fnv(text: &str) -> u64 {
-    text.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn splitmix(x: u64) -> u64 {
@@ -507,11 +560,18 @@ mod tests {
         );
         let project = &a.projects[0];
         assert_eq!(project.customers.len(), 40);
-        assert_ne!(a.projects[0].id, a.projects[1].id, "each project has its own id");
+        assert_ne!(
+            a.projects[0].id, a.projects[1].id,
+            "each project has its own id"
+        );
         for token in project.customers.iter().flat_map(|c| &c.tokens) {
             let card = token.card.as_ref().unwrap();
             if let Some(scheme) = &card.initial_scheme_transaction_id {
-                assert!(project.knows_scheme_id(scheme), "the initial CIT of {} is recorded", token.id);
+                assert!(
+                    project.knows_scheme_id(scheme),
+                    "the initial CIT of {} is recorded",
+                    token.id
+                );
             }
         }
         assert!(project.transactions.iter().all(|t| t.status == "completed"));

@@ -9,7 +9,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rules::render_amount;
-use super::state::{CardSnapshot, Customer, Detail, Invoice, Operation, Refund, Token, Transaction};
+use super::state::{
+    CardSnapshot, Customer, Detail, Invoice, Operation, Refund, Token, Transaction,
+};
 
 pub(crate) type Metadata = BTreeMap<String, String>;
 
@@ -206,7 +208,10 @@ impl TokenOut {
             is_chargeable: t.card.is_some(),
             is_subscription_only: false,
             verification_status: t.verification_status.clone(),
-            summary: t.card.as_ref().map(|c| format!("**** **** **** {}", c.last_4_digits)),
+            summary: t
+                .card
+                .as_ref()
+                .map(|c| format!("**** **** **** {}", c.last_4_digits)),
             description: t.description.clone(),
             return_url: t.return_url.clone(),
             metadata: t.metadata.clone(),
@@ -394,7 +399,11 @@ impl TransactionOut {
             scheme_id: t.scheme_id.clone(),
             initial_scheme_transaction_id: t.initial_scheme_transaction_id.clone(),
             operations: t.operations.iter().map(operation).collect(),
-            refunds: t.refunds.iter().map(|r| RefundOut::new(r, t.currency)).collect(),
+            refunds: t
+                .refunds
+                .iter()
+                .map(|r| RefundOut::new(r, t.currency))
+                .collect(),
             metadata: t.metadata.clone(),
             sandbox: true,
             created_at: time(&t.created_at),
