@@ -10,8 +10,7 @@ mod wire;
 
 use async_trait::async_trait;
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
-    StoredCredential,
+    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -205,16 +204,10 @@ impl ProcessOutClient {
     }
 
     /// Creates the invoice and captures it with the customer token: one charge.
-    async fn pay(
-        &self,
-        amount: Money,
-        customer: &CustomerRef,
-        token: &str,
-        credential: &StoredCredential,
-        order_id: &str,
-        description: &str,
-        key: &str,
-    ) -> Result<ChargeOutcome, ProviderError> {
+    async fn pay(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        let amount = request.amount;
+        let order_id = request.order_id.as_str();
+        let key = request.idempotency_key.as_str();
         if !amount.is_positive() {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
@@ -223,17 +216,17 @@ impl ProcessOutClient {
                 format!("amount {amount} must be positive"),
             ));
         }
-        let tagging = convert::tagging(credential)?;
+        let tagging = convert::tagging(&request.credential)?;
         let link = self.scheme_link(tagging.initial_ref.clone()).await?;
         let name = convert::invoice_name(order_id)?;
-        let detail_name = convert::detail_name(description);
+        let detail_name = convert::detail_name(&request.description);
         let mut metadata = std::collections::BTreeMap::new();
         metadata.insert("coffer_idempotency_key", key);
         let invoice = wire::InvoiceCreate {
             name,
             amount: convert::amount_to_wire(amount),
             currency: amount.currency.code(),
-            customer_id: customer.as_str(),
+            customer_id: request.customer.as_str(),
             order_id,
             initiation_type: tagging.initiation_type,
             payment_intent: tagging.payment_intent,
@@ -256,7 +249,7 @@ impl ProcessOutClient {
             .await?;
         let transaction_id = created.invoice.transaction_id.clone().map(ProviderRef);
         let capture = wire::Capture {
-            source: token,
+            source: request.card_token.as_str(),
             initial_scheme_transaction_id: link.as_deref(),
         };
         let path = format!("/invoices/{}/capture", created.invoice.id);
@@ -425,16 +418,7 @@ impl Provider for ProcessOutClient {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
-        self.pay(
-            request.amount,
-            &request.customer,
-            request.card_token.as_str(),
-            &request.credential,
-            &request.order_id,
-            &request.description,
-            request.idempotency_key.as_str(),
-        )
-        .await
+        self.pay(request).await
     }
 
     async fn find_charge(
@@ -489,17 +473,17 @@ impl Provider for ProcessOutClient {
                 "ProcessOut needs the customer token (tok_…) to charge the initial payment",
             )
         })?;
-        let outcome = self
-            .pay(
-                request.amount,
-                &request.customer,
-                token.as_str(),
-                &StoredCredential::initial(request.reason),
-                &request.order_id,
-                "Initial payment",
-                request.idempotency_key.as_str(),
-            )
-            .await?;
+        let charge = ChargeRequest {
+            amount: request.amount,
+            card_token: token.clone(),
+            customer: request.customer.clone(),
+            credential: StoredCredential::initial(request.reason),
+            idempotency_key: request.idempotency_key.clone(),
+            order_id: request.order_id.clone(),
+            description: "Initial payment".into(),
+            agreement: None,
+        };
+        let outcome = self.pay(&charge).await?;
         let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
             ProviderError::malformed("the initial payment came back without a scheme id")
         })?;

@@ -1,5 +1,6 @@
 //! The ProcessOut client against its sandbox over real HTTP: every trait method, the flag
 //! mapping, each error kind, lost answers resolved by lookup, and refunds.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use std::time::Duration;
 

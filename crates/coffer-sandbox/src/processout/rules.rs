@@ -244,7 +244,7 @@ pub(crate) fn luhn_ok(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The documented list parameters.

@@ -1,4 +1,5 @@
 //! The ProcessOut emulator over real HTTP: the documented shapes, errors, rules and test cards.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
