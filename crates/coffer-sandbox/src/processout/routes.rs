@@ -44,8 +44,8 @@ fn list_body(
 }
 
 fn page<'a, T>(
-    items: &[&'a T],
-    id_of: impl Fn(&T) -> &str,
+    items: &'a [T],
+    position_of: impl Fn(&str) -> Option<usize>,
     params: &ListParams,
     kind: &str,
 ) -> Result<(Vec<&'a T>, bool), ApiError> {
@@ -54,7 +54,15 @@ fn page<'a, T>(
         .as_deref()
         .or(params.end_before.as_deref())
         .unwrap_or("");
-    rules::paginate(items, id_of, params).ok_or_else(|| ApiError::not_found(kind, cursor))
+    rules::paginate(items, position_of, params).ok_or_else(|| ApiError::not_found(kind, cursor))
+}
+
+/// Finds a cursor in a short list by scanning it.
+fn scan<'a, T>(
+    items: &'a [T],
+    id_of: impl Fn(&T) -> &str + 'a,
+) -> impl Fn(&str) -> Option<usize> + 'a {
+    move |cursor| items.iter().position(|item| id_of(item) == cursor)
 }
 
 // ---- customers ----
@@ -66,13 +74,19 @@ pub(crate) async fn list_customers(
 ) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let all: Vec<&Customer> = p.customers.iter().filter(|c| !c.deleted).collect();
-        let (items, more) = page(&all, |c| &c.id, &params, "customer")?;
+        let index = |id: &str| p.customer_index.get(id).copied();
+        let (items, more) = page(&p.customers, index, &params, "customer")?;
         let items = items
             .iter()
             .map(|c| json!(CustomerOut::new(&p.id, c)))
             .collect();
-        Ok(list_body("customers", items, more, &params, all.len()))
+        Ok(list_body(
+            "customers",
+            items,
+            more,
+            &params,
+            p.customers.len(),
+        ))
     })
 }
 
@@ -136,7 +150,6 @@ pub(crate) async fn create_customer(
                 default_token_id: None,
                 tokens: Vec::new(),
                 created_at: ctx.now(),
-                deleted: false,
             };
             let body = success(json!({"customer": CustomerOut::new(&p.id, &customer)}));
             p.push_customer(customer);
@@ -154,10 +167,9 @@ pub(crate) async fn delete_customer(
 ) -> Response {
     let route = format!("DELETE /customers/{id}");
     em.write(&headers, &route, &body, |p, _, _: Value, _| {
-        let c = p
-            .customer_mut(&id)
-            .ok_or_else(|| ApiError::not_found("customer", &id))?;
-        c.deleted = true;
+        if !p.remove_customer(&id) {
+            return Err(ApiError::not_found("customer", &id));
+        }
         Ok(Reply::Done(StatusCode::OK, json!({"success": true})))
     })
     .await
@@ -173,12 +185,8 @@ pub(crate) async fn customer_transactions(
         let params = rules::list_params(&q)?;
         p.customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;
-        let all: Vec<&Transaction> = p
-            .transactions
-            .iter()
-            .filter(|t| t.customer_id.as_deref() == Some(id.as_str()))
-            .collect();
-        let (items, more) = page(&all, |t| &t.id, &params, "transaction")?;
+        let all = p.transactions_of(&id);
+        let (items, more) = page(&all, scan(&all, |t| &t.id), &params, "transaction")?;
         let items = items
             .iter()
             .map(|t| json!(TransactionOut::new(&p.id, t)))
@@ -200,8 +208,8 @@ pub(crate) async fn list_tokens(
         let c = p
             .customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;
-        let all: Vec<&Token> = c.tokens.iter().collect();
-        let (items, more) = page(&all, |t| &t.id, &params, "token")?;
+        let all = &c.tokens;
+        let (items, more) = page(all, scan(all, |t| &t.id), &params, "token")?;
         let items = items
             .iter()
             .map(|t| json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref())))
@@ -441,8 +449,9 @@ pub(crate) async fn list_invoices(
 ) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let all: Vec<&Invoice> = p.invoices.iter().collect();
-        let (items, more) = page(&all, |i| &i.id, &params, "invoice")?;
+        let all = &p.invoices;
+        let index = |id: &str| p.invoice_index.get(id).copied();
+        let (items, more) = page(all, index, &params, "invoice")?;
         let items = items
             .iter()
             .map(|i| json!(InvoiceOut::new(&p.id, i)))
@@ -670,7 +679,6 @@ fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<So
                 let c = p
                     .customers
                     .iter()
-                    .filter(|c| !c.deleted)
                     .find(|c| c.tokens.iter().any(|t| t.id == source))
                     .ok_or_else(|| ApiError::not_found("token", source))?;
                 token_of(c, source)
@@ -836,8 +844,12 @@ fn pay(
         .ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
     t.token_id = source.token_id.clone();
     t.card_id = Some(source.card.id.clone());
-    if t.customer_id.is_none() {
-        t.customer_id = source.customer_id.clone();
+    let newly_linked = match &t.customer_id {
+        None => source.customer_id.clone(),
+        Some(_) => None,
+    };
+    if newly_linked.is_some() {
+        t.customer_id = newly_linked.clone();
     }
     if let Some(metadata) = req.metadata {
         t.metadata.extend(metadata);
@@ -902,6 +914,11 @@ fn pay(
         }
     };
     let transaction_id = t.id.clone();
+    p.note_payment(
+        &transaction_id,
+        newly_linked.as_deref(),
+        scheme_id.as_deref(),
+    );
     if let Some(i) = p.invoice_index.get(invoice_id).copied() {
         if let Some(inv) = p.invoices.get_mut(i) {
             inv.token_id = source.token_id.clone();
@@ -1179,8 +1196,9 @@ pub(crate) async fn list_transactions(
 ) -> Response {
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let all: Vec<&Transaction> = p.transactions.iter().collect();
-        let (items, more) = page(&all, |t| &t.id, &params, "transaction")?;
+        let all = &p.transactions;
+        let index = |id: &str| p.transaction_index.get(id).copied();
+        let (items, more) = page(all, index, &params, "transaction")?;
         let items = items
             .iter()
             .map(|t| json!(TransactionOut::new(&p.id, t)))

@@ -298,36 +298,38 @@ pub(crate) fn list_params(query: &HashMap<String, String>) -> Result<ListParams,
 }
 
 /// One page of `items` (given oldest first) in the requested order, the cursor object excluded,
-/// and whether more lie beyond it. `None` when the cursor names no item of the list.
+/// and whether more lie beyond it. `position_of` finds a cursor's place in `items`; `None` when
+/// the cursor names no item of the list. Nothing is copied but the page itself, so paging through
+/// 100,000 customers stays linear.
 pub(crate) fn paginate<'a, T>(
-    items: &[&'a T],
-    id_of: impl Fn(&T) -> &str,
+    items: &'a [T],
+    position_of: impl Fn(&str) -> Option<usize>,
     params: &ListParams,
 ) -> Option<(Vec<&'a T>, bool)> {
-    let ordered: Vec<&'a T> = if params.ascending {
-        items.to_vec()
-    } else {
-        items.iter().rev().copied().collect()
+    let len = items.len();
+    // Positions in the requested order ("ordered") map to positions in `items`.
+    let to_item = |ordered: usize| {
+        if params.ascending {
+            ordered
+        } else {
+            len - 1 - ordered
+        }
     };
-    let position = |cursor: &str| ordered.iter().position(|item| id_of(item) == cursor);
-    Some(match (&params.start_after, &params.end_before) {
+    let ordered_of = |cursor: &str| position_of(cursor).filter(|&p| p < len).map(to_item);
+    let (range, more) = match (&params.start_after, &params.end_before) {
         (Some(cursor), _) => {
-            let rest = &ordered[position(cursor)? + 1..];
-            (
-                rest.iter().take(params.limit).copied().collect(),
-                rest.len() > params.limit,
-            )
+            let from = ordered_of(cursor)? + 1;
+            let to = (from + params.limit).min(len);
+            (from..to, len - from > params.limit)
         }
         (None, Some(cursor)) => {
-            let before = &ordered[..position(cursor)?];
-            let from = before.len().saturating_sub(params.limit);
-            (before[from..].to_vec(), from > 0)
+            let to = ordered_of(cursor)?;
+            let from = to.saturating_sub(params.limit);
+            (from..to, from > 0)
         }
-        (None, None) => (
-            ordered.iter().take(params.limit).copied().collect(),
-            ordered.len() > params.limit,
-        ),
-    })
+        (None, None) => (0..params.limit.min(len), len > params.limit),
+    };
+    Some((range.filter_map(|o| items.get(to_item(o))).collect(), more))
 }
 
 #[cfg(test)]
@@ -393,9 +395,9 @@ mod tests {
     #[test]
     fn pages_exclude_the_cursor_and_report_more() {
         let items: Vec<String> = (0..25).map(|i| format!("c{i:02}")).collect();
-        let refs: Vec<&String> = items.iter().collect();
+        let position = |c: &str| items.iter().position(|i| i == c);
         let mut params = list_params(&query(&[])).unwrap();
-        let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
+        let (page, more) = paginate(&items, position, &params).unwrap();
         assert_eq!(
             page.first().map(|s| s.as_str()),
             Some("c24"),
@@ -403,7 +405,7 @@ mod tests {
         );
         assert!(more);
         params.start_after = Some("c15".into());
-        let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
+        let (page, more) = paginate(&items, position, &params).unwrap();
         assert_eq!(
             page.iter().map(|s| s.as_str()).collect::<Vec<_>>().first(),
             Some(&"c14")
@@ -411,16 +413,34 @@ mod tests {
         assert_eq!(page.len(), 10);
         assert!(more, "c04..c00 remain");
         params.start_after = Some("c04".into());
-        let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
+        let (page, more) = paginate(&items, position, &params).unwrap();
         assert_eq!(page.len(), 4);
         assert!(!more);
         params.start_after = None;
         params.end_before = Some("c20".into());
-        let (page, more) = paginate(&refs, |s| s.as_str(), &params).unwrap();
+        let (page, more) = paginate(&items, position, &params).unwrap();
         assert_eq!(page.len(), 4, "c24..c21");
         assert!(!more);
+        let ids = |page: Vec<&String>| page.into_iter().cloned().collect::<Vec<_>>();
+        assert_eq!(ids(page), ["c24", "c23", "c22", "c21"]);
         params.end_before = Some("nope".into());
-        assert!(paginate(&refs, |s| s.as_str(), &params).is_none());
+        assert!(paginate(&items, position, &params).is_none());
+
+        let mut asc = list_params(&query(&[("order", "asc"), ("start_after", "c03")])).unwrap();
+        let (page, more) = paginate(&items, position, &asc).unwrap();
+        assert_eq!(ids(page).first().map(String::as_str), Some("c04"));
+        assert!(more);
+        asc.start_after = None;
+        asc.end_before = Some("c12".into());
+        let (page, more) = paginate(&items, position, &asc).unwrap();
+        assert_eq!(
+            ids(page),
+            (2..12).map(|i| format!("c{i:02}")).collect::<Vec<_>>()
+        );
+        assert!(more, "c00 and c01 lie before");
+        let empty: Vec<String> = Vec::new();
+        let (page, more) = paginate(&empty, |_| None, &list_params(&query(&[])).unwrap()).unwrap();
+        assert!(page.is_empty() && !more);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! Objects live in creation order in plain vectors, so the documented cursor pagination is a
 //! position lookup in an index and seeding 100,000 customers is one pass with no re-sorting.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use coffer_core::Currency;
@@ -62,6 +62,12 @@ pub(crate) struct Project {
     pub invoice_index: HashMap<String, usize>,
     #[serde(skip)]
     pub transaction_index: HashMap<String, usize>,
+    /// Customer id → positions of its transactions, oldest first.
+    #[serde(skip)]
+    pub customer_transactions: HashMap<String, Vec<usize>>,
+    /// Every `scheme_id` handed out, to check an MIT's link without a scan.
+    #[serde(skip)]
+    pub scheme_ids: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +95,6 @@ pub(crate) struct Customer {
     pub default_token_id: Option<String>,
     pub tokens: Vec<Token>,
     pub created_at: DateTime<Utc>,
-    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -247,6 +252,8 @@ impl Project {
             customer_index: HashMap::with_capacity(seed.customers),
             invoice_index: HashMap::new(),
             transaction_index: HashMap::new(),
+            customer_transactions: HashMap::new(),
+            scheme_ids: HashSet::new(),
         };
         // Customers were "created" one minute apart, ending at the seed's midnight, so the
         // documented creation order (and the `desc` default) is the seed order.
@@ -273,7 +280,6 @@ impl Project {
                 default_token_id: None,
                 tokens: Vec::with_capacity(demo.cards.len()),
                 created_at,
-                deleted: false,
             };
             for (n, card) in demo.cards.iter().enumerate() {
                 let serial = (demo.index as u64) << 2 | n as u64;
@@ -380,12 +386,21 @@ impl Project {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        self.transaction_index = self
-            .transactions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
+        self.transaction_index = HashMap::with_capacity(self.transactions.len());
+        self.customer_transactions = HashMap::new();
+        self.scheme_ids = HashSet::new();
+        for (i, t) in self.transactions.iter().enumerate() {
+            self.transaction_index.insert(t.id.clone(), i);
+            if let Some(customer) = &t.customer_id {
+                self.customer_transactions
+                    .entry(customer.clone())
+                    .or_default()
+                    .push(i);
+            }
+            if let Some(scheme) = &t.scheme_id {
+                self.scheme_ids.insert(scheme.clone());
+            }
+        }
     }
 
     /// A fresh deterministic id with `prefix` (`iv_`, `tr_`, …).
@@ -404,12 +419,11 @@ impl Project {
         self.customer_index
             .get(id)
             .and_then(|&i| self.customers.get(i))
-            .filter(|c| !c.deleted)
     }
 
     pub fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
         match self.customer_index.get(id) {
-            Some(&i) => self.customers.get_mut(i).filter(|c| !c.deleted),
+            Some(&i) => self.customers.get_mut(i),
             None => None,
         }
     }
@@ -446,16 +460,76 @@ impl Project {
     }
 
     pub fn push_transaction(&mut self, transaction: Transaction) {
+        let position = self.transactions.len();
         self.transaction_index
-            .insert(transaction.id.clone(), self.transactions.len());
+            .insert(transaction.id.clone(), position);
+        if let Some(customer) = &transaction.customer_id {
+            self.customer_transactions
+                .entry(customer.clone())
+                .or_default()
+                .push(position);
+        }
+        if let Some(scheme) = &transaction.scheme_id {
+            self.scheme_ids.insert(scheme.clone());
+        }
         self.transactions.push(transaction);
+    }
+
+    /// Records what a payment attempt changed on an existing transaction: its customer (when
+    /// the invoice had none) and its new scheme id.
+    pub fn note_payment(
+        &mut self,
+        transaction_id: &str,
+        newly_linked_customer: Option<&str>,
+        scheme_id: Option<&str>,
+    ) {
+        if let (Some(customer), Some(&position)) = (
+            newly_linked_customer,
+            self.transaction_index.get(transaction_id),
+        ) {
+            self.customer_transactions
+                .entry(customer.to_string())
+                .or_default()
+                .push(position);
+        }
+        if let Some(scheme) = scheme_id {
+            self.scheme_ids.insert(scheme.to_string());
+        }
+    }
+
+    /// The customer's transactions, oldest first.
+    pub fn transactions_of(&self, customer_id: &str) -> Vec<&Transaction> {
+        self.customer_transactions
+            .get(customer_id)
+            .map(|positions| {
+                positions
+                    .iter()
+                    .filter_map(|&i| self.transactions.get(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Removes a customer and its tokens for good.
+    pub fn remove_customer(&mut self, id: &str) -> bool {
+        match self.customer_index.get(id).copied() {
+            Some(position) => {
+                self.customers.remove(position);
+                self.customer_index = self
+                    .customers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id.clone(), i))
+                    .collect();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether some transaction of the project carries this scheme id (an MIT's link target).
     pub fn knows_scheme_id(&self, scheme_id: &str) -> bool {
-        self.transactions
-            .iter()
-            .any(|t| t.scheme_id.as_deref() == Some(scheme_id))
+        self.scheme_ids.contains(scheme_id)
     }
 }
 

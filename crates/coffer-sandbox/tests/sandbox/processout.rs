@@ -953,3 +953,57 @@ async fn seeding_scales_to_100000_customers_per_project() {
     let (_, other) = read(other.send().await.unwrap()).await;
     assert_eq!(other["total_count"], 100_000, "every project is seeded");
 }
+
+#[tokio::test]
+async fn a_deleted_customer_is_gone_and_charges_without_a_customer_find_theirs() {
+    let po = Po::start(12).await;
+    let (customer, token) = po.approving(true).await;
+    let (status, body) = po
+        .post(
+            "/invoices",
+            json!({"name": "walk-in", "amount": "3", "currency": "EUR"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let iv = body["invoice"]["id"].as_str().unwrap();
+    let (status, body) = po
+        .post(
+            &format!("/invoices/{iv}/capture"),
+            json!({"source": token}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let tr = body["transaction"]["id"].as_str().unwrap().to_string();
+    let (_, mine) = po
+        .get(&format!("/customers/{customer}/transactions?order=asc"))
+        .await;
+    let ids: Vec<&str> = mine["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.last(),
+        Some(&tr.as_str()),
+        "the token's owner is the payer"
+    );
+
+    let deleted = po
+        .req(reqwest::Method::DELETE, &format!("/customers/{customer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(deleted).await.1["success"], true);
+    let (status, body) = po.get(&format!("/customers/{customer}")).await;
+    assert_error(status, &body, 404, "resource.customer.not-found");
+    let (_, list) = po.get("/customers?limit=100").await;
+    assert_eq!(list["total_count"], 11);
+    assert!(list["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["id"] != customer.as_str()));
+}
