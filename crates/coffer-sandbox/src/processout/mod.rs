@@ -276,6 +276,8 @@ impl crate::Emulator for Emulator {
                 "/invoices/{invoice_id}/transactions",
                 get(invoice_transaction),
             )
+            .route("/events", get(list_events))
+            .route("/events/{event_id}", get(get_event))
             .route("/transactions", get(list_transactions))
             .route("/transactions/{transaction_id}", get(get_transaction))
             .route(
@@ -286,6 +288,13 @@ impl crate::Emulator for Emulator {
                 "/transactions/{transaction_id}/refunds/{refund_id}",
                 get(get_refund),
             )
+            .method_not_allowed_fallback(|| async {
+                error_response(&ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "request.route.method-not-allowed",
+                    "The route does not accept this method.",
+                ))
+            })
             .fallback(|| async {
                 error_response(&ApiError::new(
                     StatusCode::NOT_FOUND,

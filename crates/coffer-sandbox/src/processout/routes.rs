@@ -15,8 +15,8 @@ use super::state::{
     CardSnapshot, Customer, Detail, Invoice, Operation, Project, Refund, Token, Transaction,
 };
 use super::wire::{
-    CardCreate, CardOut, CustomerCreate, CustomerOut, InvoiceCreate, InvoiceOut, PaymentIn,
-    RefundCreate, RefundOut, TokenCreate, TokenOut, TransactionOut,
+    CardCreate, CardOut, CustomerCreate, CustomerOut, EventOut, InvoiceCreate, InvoiceOut,
+    PaymentIn, RefundCreate, RefundOut, TokenCreate, TokenOut, TransactionOut,
 };
 use super::{error_body, success, Emulator, Reply};
 use crate::ledger::AcceptedCharge;
@@ -55,6 +55,15 @@ fn page<'a, T>(
         .or(params.end_before.as_deref())
         .unwrap_or("");
     rules::paginate(items, position_of, params).ok_or_else(|| ApiError::not_found(kind, cursor))
+}
+
+/// `tr_op_<transaction>_<n>`: the next operation's id, unique and deterministic.
+fn operation_id(t: &Transaction) -> String {
+    format!(
+        "tr_op_{}_{}",
+        t.id.trim_start_matches("tr_"),
+        t.operations.len() + 1
+    )
 }
 
 /// Finds a cursor in a short list by scanning it.
@@ -151,7 +160,14 @@ pub(crate) async fn create_customer(
                 tokens: Vec::new(),
                 created_at: ctx.now(),
             };
-            let body = success(json!({"customer": CustomerOut::new(&p.id, &customer)}));
+            let resource = json!(CustomerOut::new(&p.id, &customer));
+            p.fire(
+                "customer.created",
+                "customer",
+                resource.clone(),
+                customer.created_at,
+            );
+            let body = success(json!({ "customer": resource }));
             p.push_customer(customer);
             Ok(Reply::Done(StatusCode::OK, body))
         },
@@ -166,10 +182,16 @@ pub(crate) async fn delete_customer(
     body: Bytes,
 ) -> Response {
     let route = format!("DELETE /customers/{id}");
-    em.write(&headers, &route, &body, |p, _, _: Value, _| {
+    em.write(&headers, &route, &body, |p, ctx, _: Value, _| {
         if !p.remove_customer(&id) {
             return Err(ApiError::not_found("customer", &id));
         }
+        p.fire(
+            "customer.deleted",
+            "customer",
+            json!({ "id": id }),
+            ctx.now(),
+        );
         Ok(Reply::Done(StatusCode::OK, json!({"success": true})))
     })
     .await
@@ -294,10 +316,19 @@ pub(crate) async fn create_token(
         if req.set_default == Some(true) || (c.default_token_id.is_none() && token.card.is_some()) {
             c.default_token_id = Some(token.id.clone());
         }
-        let body = success(
-            json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}),
-        );
+        let resource = json!(TokenOut::new(
+            &project_id,
+            &token,
+            c.default_token_id.as_deref()
+        ));
         c.tokens.push(token);
+        p.fire(
+            "customer.token.created",
+            "token",
+            resource.clone(),
+            ctx.now(),
+        );
+        let body = success(json!({ "token": resource }));
         Ok(Reply::Done(StatusCode::OK, body))
     })
     .await
@@ -310,7 +341,7 @@ pub(crate) async fn update_token(
     body: Bytes,
 ) -> Response {
     let route = format!("PUT /customers/{customer_id}/tokens/{token_id}");
-    em.write(&headers, &route, &body, |p, _, req: TokenCreate, _| {
+    em.write(&headers, &route, &body, |p, ctx, req: TokenCreate, _| {
         // Documented oddity: an unknown customer on this PUT is a 400, not a 404.
         if p.customer(&customer_id).is_none() {
             return Err(ApiError::invalid(
@@ -351,10 +382,21 @@ pub(crate) async fn update_token(
         if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
             c.default_token_id = Some(token.id.clone());
         }
-        let body = success(
-            json!({"token": TokenOut::new(&project_id, &token, c.default_token_id.as_deref())}),
+        let resource = json!(TokenOut::new(
+            &project_id,
+            &token,
+            c.default_token_id.as_deref()
+        ));
+        p.fire(
+            "customer.token.updated",
+            "token",
+            resource.clone(),
+            ctx.now(),
         );
-        Ok(Reply::Done(StatusCode::OK, body))
+        Ok(Reply::Done(
+            StatusCode::OK,
+            success(json!({ "token": resource })),
+        ))
     })
     .await
 }
@@ -366,7 +408,7 @@ pub(crate) async fn delete_token(
     body: Bytes,
 ) -> Response {
     let route = format!("DELETE /customers/{customer_id}/tokens/{token_id}");
-    em.write(&headers, &route, &body, |p, _, _: Value, _| {
+    em.write(&headers, &route, &body, |p, ctx, _: Value, _| {
         let c = p
             .customer_mut(&customer_id)
             .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
@@ -378,6 +420,8 @@ pub(crate) async fn delete_token(
         if c.default_token_id.as_deref() == Some(token_id.as_str()) {
             c.default_token_id = None;
         }
+        let resource = json!({"id": token_id, "customer_id": customer_id});
+        p.fire("customer.token.deleted", "token", resource, ctx.now());
         Ok(Reply::Done(StatusCode::OK, json!({"success": true})))
     })
     .await
@@ -779,17 +823,20 @@ fn pay(
         t.status = "completed".into();
         t.captured_minor = amount;
         t.captured_at = Some(now);
-        let op_id = format!("tr_op_{}", t.operations.len() + 1);
         t.operations.push(Operation {
-            id: format!("{}_{op_id}", t.id),
+            id: operation_id(t),
             kind: "capture".into(),
             amount_minor: amount,
             is_successful: true,
             error_code: None,
             created_at: now,
         });
-        let body = success(json!({"transaction": TransactionOut::new(&project_id, t)}));
-        return Ok(Reply::Done(StatusCode::OK, body));
+        let resource = json!(TransactionOut::new(&project_id, t));
+        p.fire("transaction.captured", "transaction", resource.clone(), now);
+        return Ok(Reply::Done(
+            StatusCode::OK,
+            success(json!({ "transaction": resource })),
+        ));
     }
     let source_id = req.source.clone().ok_or_else(|| {
         ApiError::invalid(
@@ -859,11 +906,7 @@ fn pay(
     } else {
         "authorization"
     };
-    let op_id = format!(
-        "tr_op_{}_{}",
-        t.id.trim_start_matches("tr_"),
-        t.operations.len() + 1
-    );
+    let op_id = operation_id(t);
     let reply = match outcome {
         CardOutcome::Decline(code, message) => {
             t.status = "failed".into();
@@ -914,6 +957,13 @@ fn pay(
         }
     };
     let transaction_id = t.id.clone();
+    let event = match (approved, attempt) {
+        (false, _) => "transaction.failed",
+        (true, Attempt::Authorize) => "transaction.authorized",
+        (true, Attempt::Capture) => "transaction.captured",
+    };
+    let resource = json!(TransactionOut::new(&project_id, t));
+    p.fire(event, "transaction", resource, now);
     p.note_payment(
         &transaction_id,
         newly_linked.as_deref(),
@@ -997,11 +1047,7 @@ pub(crate) async fn void_invoice(
             t.metadata.extend(metadata);
         }
         let op = Operation {
-            id: format!(
-                "tr_op_{}_{}",
-                t.id.trim_start_matches("tr_"),
-                t.operations.len() + 1
-            ),
+            id: operation_id(t),
             kind: "void".into(),
             amount_minor: t.authorized_minor,
             is_successful: true,
@@ -1009,9 +1055,11 @@ pub(crate) async fn void_invoice(
             created_at: now,
         };
         t.operations.push(op);
+        let resource = json!(TransactionOut::new(&project_id, t));
+        p.fire("transaction.voided", "transaction", resource.clone(), now);
         Ok(Reply::Done(
             StatusCode::OK,
-            success(json!({"transaction": TransactionOut::new(&project_id, t)})),
+            success(json!({ "transaction": resource })),
         ))
     })
     .await
@@ -1085,11 +1133,7 @@ fn refund(
     t.status = "refunded".into();
     t.refunded_at = Some(now);
     t.operations.push(Operation {
-        id: format!(
-            "tr_op_{}_{}",
-            t.id.trim_start_matches("tr_"),
-            t.operations.len() + 1
-        ),
+        id: operation_id(t),
         kind: "refund".into(),
         amount_minor: amount,
         is_successful: true,
@@ -1099,7 +1143,7 @@ fn refund(
     let body = success(json!({"refund": RefundOut::new(&refund, t.currency)}));
     ctx.ledger.record(AcceptedCharge {
         provider: "processout".into(),
-        merchant: project_id,
+        merchant: project_id.clone(),
         id: refund.id.clone(),
         kind: "refund".into(),
         amount_minor: amount,
@@ -1118,6 +1162,8 @@ fn refund(
         at: now,
     });
     t.refunds.push(refund);
+    let resource = json!(TransactionOut::new(&project_id, t));
+    p.fire("transaction.refunded", "transaction", resource, now);
     Ok(Reply::Done(StatusCode::OK, body))
 }
 
@@ -1217,5 +1263,37 @@ pub(crate) async fn get_transaction(
             .transaction(&id)
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         Ok(json!({"transaction": TransactionOut::new(&p.id, t)}))
+    })
+}
+
+// ---- events ----
+
+pub(crate) async fn list_events(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    em.read(&headers, |p| {
+        let params = rules::list_params(&q)?;
+        let index = |id: &str| p.event_index.get(id).copied();
+        let (items, more) = page(&p.events, index, &params, "event")?;
+        let items = items
+            .iter()
+            .map(|e| json!(EventOut::new(&p.id, e)))
+            .collect();
+        Ok(list_body("events", items, more, &params, p.events.len()))
+    })
+}
+
+pub(crate) async fn get_event(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    em.read(&headers, |p| {
+        let e = p
+            .event(&id)
+            .ok_or_else(|| ApiError::not_found("event", &id))?;
+        Ok(json!({"event": EventOut::new(&p.id, e)}))
     })
 }

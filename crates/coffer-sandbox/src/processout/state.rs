@@ -52,6 +52,9 @@ pub(crate) struct Project {
     pub transactions: Vec<Transaction>,
     /// Cards minted by the sandbox's `POST /cards` (ProcessOut.js stand-in), single-use.
     pub cards: Vec<CardSnapshot>,
+    /// What happened, newest last, as `GET /events` lists it.
+    #[serde(default)]
+    pub events: Vec<Event>,
     /// `Idempotency-Key` → the first answer.
     pub idempotency: HashMap<String, StoredReply>,
     /// Feeds the ids of objects created at run time, so they stay deterministic.
@@ -61,6 +64,8 @@ pub(crate) struct Project {
     #[serde(skip)]
     pub invoice_index: HashMap<String, usize>,
     #[serde(skip)]
+    pub event_index: HashMap<String, usize>,
+    #[serde(skip)]
     pub transaction_index: HashMap<String, usize>,
     /// Customer id → positions of its transactions, oldest first.
     #[serde(skip)]
@@ -68,6 +73,16 @@ pub(crate) struct Project {
     /// Every `scheme_id` handed out, to check an MIT's link without a scan.
     #[serde(skip)]
     pub scheme_ids: HashSet<String>,
+}
+
+/// An event: its `data` is a snapshot of the resource when it fired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Event {
+    pub id: String,
+    /// `transaction.captured`, `customer.token.created`, …
+    pub name: String,
+    pub data: serde_json::Value,
+    pub fired_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -247,10 +262,12 @@ impl Project {
             invoices: Vec::new(),
             transactions: Vec::new(),
             cards: Vec::new(),
+            events: Vec::new(),
             idempotency: HashMap::new(),
             serial: 0,
             customer_index: HashMap::with_capacity(seed.customers),
             invoice_index: HashMap::new(),
+            event_index: HashMap::new(),
             transaction_index: HashMap::new(),
             customer_transactions: HashMap::new(),
             scheme_ids: HashSet::new(),
@@ -386,6 +403,12 @@ impl Project {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
+        self.event_index = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
         self.transaction_index = HashMap::with_capacity(self.transactions.len());
         self.customer_transactions = HashMap::new();
         self.scheme_ids = HashSet::new();
@@ -401,6 +424,27 @@ impl Project {
                 self.scheme_ids.insert(scheme.clone());
             }
         }
+    }
+
+    /// Records an event about `resource`, stored under `key` (`transaction`, `token`, …) in its
+    /// data as ProcessOut does.
+    pub fn fire(&mut self, name: &str, key: &str, resource: serde_json::Value, at: DateTime<Utc>) {
+        let id = self.next_id("ev_");
+        let mut data = serde_json::Map::new();
+        data.insert("name".into(), name.into());
+        data.insert("sandbox".into(), true.into());
+        data.insert(key.into(), resource);
+        self.event_index.insert(id.clone(), self.events.len());
+        self.events.push(Event {
+            id,
+            name: name.to_string(),
+            data: serde_json::Value::Object(data),
+            fired_at: at,
+        });
+    }
+
+    pub fn event(&self, id: &str) -> Option<&Event> {
+        self.event_index.get(id).and_then(|&i| self.events.get(i))
     }
 
     /// A fresh deterministic id with `prefix` (`iv_`, `tr_`, …).

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rules::render_amount;
 use super::state::{
-    CardSnapshot, Customer, Detail, Invoice, Operation, Refund, Token, Transaction,
+    CardSnapshot, Customer, Detail, Event, Invoice, Operation, Refund, Token, Transaction,
 };
 
 pub(crate) type Metadata = BTreeMap<String, String>;
@@ -411,6 +411,32 @@ impl TransactionOut {
             captured_at: t.captured_at.as_ref().map(time),
             refunded_at: t.refunded_at.as_ref().map(time),
             voided_at: t.voided_at.as_ref().map(time),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EventOut {
+    id: String,
+    project_id: String,
+    name: String,
+    data: serde_json::Value,
+    sandbox: bool,
+    fired_at: String,
+    /// Webhook delivery is not emulated, so there are no attempts to list.
+    webhooks: Vec<serde_json::Value>,
+}
+
+impl EventOut {
+    pub fn new(project_id: &str, e: &Event) -> EventOut {
+        EventOut {
+            id: e.id.clone(),
+            project_id: project_id.to_string(),
+            name: e.name.clone(),
+            data: e.data.clone(),
+            sandbox: true,
+            fired_at: time(&e.fired_at),
+            webhooks: Vec::new(),
         }
     }
 }

@@ -517,6 +517,13 @@ async fn invoice_creation_validates_the_documented_fields() {
         .unwrap();
     let (status, body) = read(raw).await;
     assert_error(status, &body, 400, "request.validation.invalid-body");
+    let patch = po
+        .req(reqwest::Method::PATCH, "/invoices")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(patch).await;
+    assert_error(status, &body, 405, "request.route.method-not-allowed");
 }
 
 #[tokio::test]
@@ -1006,4 +1013,65 @@ async fn a_deleted_customer_is_gone_and_charges_without_a_customer_find_theirs()
         .unwrap()
         .iter()
         .all(|c| c["id"] != customer.as_str()));
+}
+
+#[tokio::test]
+async fn events_record_payments_refunds_and_tokens() {
+    let po = Po::start(12).await;
+    let (_, none) = po.get("/events").await;
+    assert_eq!(none["total_count"], 0, "the seed fired nothing");
+    let (customer, token) = po.approving(true).await;
+    let invoice = po.invoice(&customer, "8", "mit", "recurring").await;
+    let iv = invoice["id"].as_str().unwrap();
+    po.post(
+        &format!("/invoices/{iv}/capture"),
+        json!({"source": token}),
+        None,
+    )
+    .await;
+    po.post(
+        &format!("/invoices/{iv}/refunds"),
+        json!({"amount": "2"}),
+        None,
+    )
+    .await;
+    let (soft, soft_token) = po.special("Soft-Decline").await;
+    let failing = po.invoice(&soft, "8", "mit", "recurring").await;
+    po.post(
+        &format!("/invoices/{}/capture", failing["id"].as_str().unwrap()),
+        json!({"source": soft_token}),
+        None,
+    )
+    .await;
+    po.post(&format!("/customers/{customer}/tokens"), json!({}), None)
+        .await;
+    let (_, events) = po.get("/events?order=asc").await;
+    let names: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "transaction.captured",
+            "transaction.refunded",
+            "transaction.failed",
+            "customer.token.created"
+        ]
+    );
+    let first = &events["events"][0];
+    assert_eq!(
+        first["data"]["transaction"]["invoice_id"], iv,
+        "transaction events carry invoice_id"
+    );
+    assert_eq!(first["data"]["name"], "transaction.captured");
+    let id = first["id"].as_str().unwrap();
+    assert!(id.starts_with("ev_"));
+    let (status, one) = po.get(&format!("/events/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["event"]["data"], first["data"]);
+    let (status, body) = po.get("/events/ev_nope").await;
+    assert_error(status, &body, 404, "resource.event.not-found");
 }
