@@ -89,6 +89,20 @@ pub(crate) fn tagging(credential: &StoredCredential) -> Result<Tagging, Provider
     }
 }
 
+/// An id as one URL path segment. ProcessOut ids are alphanumerics with `_`, but a reference
+/// typed by a person must not be able to change the path (`../`, `?`, `/`).
+pub(crate) fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// The invoice `name` is our order id; ProcessOut allows 80 characters.
 pub(crate) fn invoice_name(order_id: &str) -> Result<&str, ProviderError> {
     if order_id.trim().is_empty() || order_id.chars().count() > 80 {
@@ -342,6 +356,13 @@ mod tests {
             tagging(&impossible).unwrap_err().kind,
             ProviderErrorKind::InvalidRequest { .. }
         ));
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_path_segment() {
+        assert_eq!(segment("cust_7Qd2Lk9P"), "cust_7Qd2Lk9P");
+        assert_eq!(segment("../invoices"), "%2E%2E%2Finvoices");
+        assert_eq!(segment("a?b c"), "a%3Fb%20c");
     }
 
     #[test]

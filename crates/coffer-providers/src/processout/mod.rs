@@ -167,13 +167,16 @@ impl ProcessOutClient {
     }
 
     async fn transaction(&self, id: &str) -> Result<wire::Transaction, ProviderError> {
-        let reply: wire::TransactionReply =
-            self.call(Call::get(format!("/transactions/{id}"))).await?;
+        let reply: wire::TransactionReply = self
+            .call(Call::get(format!("/transactions/{}", convert::segment(id))))
+            .await?;
         Ok(reply.transaction)
     }
 
     async fn invoice(&self, id: &str) -> Result<wire::Invoice, ProviderError> {
-        let reply: wire::InvoiceReply = self.call(Call::get(format!("/invoices/{id}"))).await?;
+        let reply: wire::InvoiceReply = self
+            .call(Call::get(format!("/invoices/{}", convert::segment(id))))
+            .await?;
         Ok(reply.invoice)
     }
 
@@ -252,7 +255,10 @@ impl ProcessOutClient {
             source: request.card_token.as_str(),
             initial_scheme_transaction_id: link.as_deref(),
         };
-        let path = format!("/invoices/{}/capture", created.invoice.id);
+        let path = format!(
+            "/invoices/{}/capture",
+            convert::segment(&created.invoice.id)
+        );
         let captured: Result<wire::TransactionReply, ProviderError> =
             self.call(Call::post(path, &capture, key)?).await;
         let transaction = match captured {
@@ -315,8 +321,11 @@ impl ProcessOutClient {
     ) -> Result<Option<wire::Transaction>, ProviderError> {
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::get(format!("/customers/{}/transactions", lookup.customer))
-                .query("limit", 100);
+            let mut call = Call::get(format!(
+                "/customers/{}/transactions",
+                convert::segment(lookup.customer.as_str())
+            ))
+            .query("limit", 100);
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
@@ -400,9 +409,12 @@ impl Provider for ProcessOutClient {
         let mut cards = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::get(format!("/customers/{customer}/tokens"))
-                .query("limit", 100)
-                .query("order", "asc");
+            let mut call = Call::get(format!(
+                "/customers/{}/tokens",
+                convert::segment(customer.as_str())
+            ))
+            .query("limit", 100)
+            .query("order", "asc");
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
@@ -452,7 +464,7 @@ impl Provider for ProcessOutClient {
             amount: convert::amount_to_wire(request.amount),
             reason: "customer_request",
         };
-        let path = format!("/invoices/{invoice_id}/refunds");
+        let path = format!("/invoices/{}/refunds", convert::segment(&invoice_id));
         let reply: wire::RefundReply = self
             .call(Call::post(path, &body, request.idempotency_key.as_str())?)
             .await?;
@@ -487,7 +499,11 @@ impl Provider for ProcessOutClient {
         let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
             ProviderError::malformed("the initial payment came back without a scheme id")
         })?;
-        let path = format!("/customers/{}/tokens/{}", request.customer, token);
+        let path = format!(
+            "/customers/{}/tokens/{}",
+            convert::segment(request.customer.as_str()),
+            convert::segment(token.as_str())
+        );
         let reply: wire::TokenReply = self.call(Call::get(path)).await?;
         let card = convert::remote_card(reply.token)?
             .ok_or_else(|| ProviderError::malformed(format!("token {token} holds no card")))?;
