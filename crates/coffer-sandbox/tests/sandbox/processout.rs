@@ -298,6 +298,19 @@ async fn customers_and_tokens_are_found_only_where_they_belong() {
     let (other, _) = po.special("Hard-Decline").await;
     let (status, body) = po.get(&format!("/customers/{other}/tokens/{token}")).await;
     assert_error(status, &body, 404, "resource.token.not-found");
+    let theirs = po.invoice(&other, "5", "mit", "recurring").await;
+    let (status, body) = po
+        .post(
+            &format!("/invoices/{}/capture", theirs["id"].as_str().unwrap()),
+            json!({"source": token}),
+            None,
+        )
+        .await;
+    assert_error(status, &body, 404, "resource.token.not-found");
+    assert!(
+        po.ledger().await.is_empty(),
+        "another customer's token charges nothing"
+    );
     let (status, body) = po.get("/customers/cust_nope").await;
     assert_error(status, &body, 404, "resource.customer.not-found");
     let (status, body) = po.get("/invoices/iv_nope").await;
