@@ -265,6 +265,29 @@ pub(crate) fn invoice_starts_series(invoice: &wire::Invoice) -> bool {
 mod tests {
     use super::*;
 
+    /// A documented payload from `tests/fixtures/processout/`.
+    fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let path = format!(
+            "{}/tests/fixtures/processout/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_documented_invoice_answer_is_read_case_insensitively() {
+        let reply: wire::InvoiceReply = fixture("invoice_mit.json");
+        assert_eq!(reply.invoice.transaction_id.as_deref(), Some("tr_5Jk"));
+        assert_eq!(reply.invoice.order_id.as_deref(), Some("K1042-2026-02"));
+        assert!(!invoice_starts_series(&reply.invoice), "\"MIT\" is an MIT");
+        let cit = wire::Invoice {
+            initiation_type: Some("CIT".into()),
+            ..reply.invoice
+        };
+        assert!(invoice_starts_series(&cit));
+    }
+
     fn eur(minor: i64) -> Money {
         Money::from_minor(minor, Currency::EUR)
     }
@@ -375,11 +398,8 @@ mod tests {
 
     #[test]
     fn the_documented_token_becomes_a_card() {
-        let json = r#"{"id":"tok_b8Xq2Wm5RkT1vL9sNd4PzE7aYc3HjU6f","customer_id":"cust_7Qd2","type":"card",
-            "card_id":"card_Fz8","is_chargeable":true,"verification_status":"success","summary":"**** **** **** 4242",
-            "card":{"id":"card_Fz8","scheme":"visa","iin":"424242","last_4_digits":"4242","exp_month":3,"exp_year":2028,
-            "bank_name":null,"initial_scheme_transaction_id":"483920118822016"}}"#;
-        let token: wire::Token = serde_json::from_str(json).unwrap();
+        let reply: wire::TokenReply = fixture("token_card.json");
+        let token = reply.token;
         let card = remote_card(token).unwrap().unwrap();
         assert_eq!(card.token.as_str(), "tok_b8Xq2Wm5RkT1vL9sNd4PzE7aYc3HjU6f");
         assert_eq!(card.brand, CardBrand::Visa);
@@ -396,10 +416,8 @@ mod tests {
             Some("483920118822016")
         );
         assert!(card.active);
-        let pending: wire::Token = serde_json::from_str(
-            r#"{"id":"tok_1","type":"pending","card":null,"is_chargeable":false}"#,
-        )
-        .unwrap();
+        let pending: wire::TokenReply = fixture("token_pending.json");
+        let pending = pending.token;
         assert_eq!(
             remote_card(pending).unwrap(),
             None,
@@ -416,14 +434,13 @@ mod tests {
 
     #[test]
     fn the_documented_capture_answer_becomes_an_outcome() {
-        let json = r#"{"id":"tr_5Jk","invoice_id":"iv_N4s","status":"completed","amount":"568.1",
-            "captured_amount":"568.1","currency":"EUR","error_code":null,"scheme_id":"483920118822016",
-            "initial_scheme_transaction_id":null,"created_at":"2026-02-01T09:00:00.5Z"}"#;
-        let t: wire::Transaction = serde_json::from_str(json).unwrap();
+        let reply: wire::TransactionReply = fixture("capture_completed.json");
+        let t = reply.transaction;
         let o = outcome(t, true).unwrap().unwrap();
         assert_eq!(o.amount, eur(56810));
         assert_eq!(o.status, RemoteStatus::Succeeded);
         assert_eq!(o.provider_ref.as_str(), "tr_5Jk");
+        assert_eq!(o.at.map(|t| t.timestamp_subsec_nanos()), Some(807_583_563));
         assert_eq!(
             o.initial_ref.as_ref().map(|r| r.as_str()),
             Some("483920118822016")

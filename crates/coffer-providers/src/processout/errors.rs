@@ -274,10 +274,29 @@ mod tests {
         }
     }
 
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/processout/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn the_documented_refund_error_names_the_amount() {
+        let e = from_answer(400, &fixture("refund_nothing_left.json"), true);
+        assert_eq!(
+            e.kind,
+            ProviderErrorKind::InvalidRequest {
+                field: Some("amount".into())
+            }
+        );
+        assert!(e.message.contains("No amount is available"));
+    }
+
     #[test]
     fn the_error_keeps_the_code_and_the_message() {
-        let body = r#"{"success":false,"error_type":"card.do-not-honor","message":"The bank has returned a do-not-honor error"}"#;
-        let e = from_answer(410, body, true);
+        let e = from_answer(410, &fixture("decline_do_not_honor.json"), true);
         assert_eq!(e.kind, ProviderErrorKind::DeclinedSoft);
         assert_eq!(e.provider_code.as_deref(), Some("card.do-not-honor"));
         assert!(e.message.contains("do-not-honor error"), "{}", e.message);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coffer_core::{
     CardBrand, Currency, CustomerRef, Environment, IdempotencyKey, Initiator, Merchant, MerchantId,
-    Money, ProviderRef, Reason, SecretRef, Sequence, StoredCredential,
+    Money, ProviderKind, ProviderRef, Reason, SecretRef, Sequence, StoredCredential,
 };
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::processout::ProcessOutClient;
@@ -28,6 +28,11 @@ struct Rig {
 
 impl Rig {
     async fn start(customers: usize) -> Rig {
+        Rig::start_in(customers, "EUR").await
+    }
+
+    /// The seeded project charging in `currency`.
+    async fn start_in(customers: usize, currency: &str) -> Rig {
         let sandbox = Sandbox::start(SandboxConfig::demo(customers))
             .await
             .unwrap();
@@ -42,7 +47,7 @@ impl Rig {
             .unwrap();
         let m = merchants
             .iter()
-            .find(|m| m["account"]["provider"] == "process_out" && m["currency"] == "EUR")
+            .find(|m| m["account"]["provider"] == "process_out" && m["currency"] == currency)
             .unwrap();
         let merchant = Merchant {
             id: MerchantId(1),
@@ -170,6 +175,13 @@ fn charges_with_key<'a>(ledger: &'a [Value], key: &str) -> Vec<&'a Value> {
 async fn credentials_are_checked_and_bad_ones_are_auth_errors() {
     let rig = Rig::start(3).await;
     rig.client.check_credentials().await.unwrap();
+    assert_eq!(rig.client.kind(), ProviderKind::ProcessOut);
+    let e = rig.client.finish_initial("x", &[]).await.unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Unsupported,
+        "no card page to return from"
+    );
     let bad = coffer_providers::connect(
         &rig.merchant,
         SecretString::from("key_sandbox_wrong".to_string()),
@@ -604,4 +616,24 @@ async fn a_cardholder_charge_with_a_stored_card_is_a_one_off_cit() {
     assert_eq!(c["stored_credential"]["initiation_type"], "cit");
     assert_eq!(c["stored_credential"]["payment_intent"], "one-off");
     assert!(c["stored_credential"]["initial_scheme_transaction_id"].is_null());
+}
+
+#[tokio::test]
+async fn the_second_project_charges_in_its_own_currency() {
+    let rig = Rig::start_in(30, "GBP").await;
+    assert_eq!(rig.merchant.currency, Currency::GBP);
+    let (customer, card) = rig.approving(true).await;
+    let mut request = mit(&customer, &card, 1999, "k-gbp");
+    request.amount = Money::from_minor(1999, Currency::GBP);
+    let outcome = rig.client.charge(&request).await.unwrap();
+    assert_eq!(outcome.amount, Money::from_minor(1999, Currency::GBP));
+    let ledger = rig.ledger().await;
+    let charge = charges_with_key(&ledger, "k-gbp")[0];
+    assert_eq!(charge["currency"], "GBP");
+    assert_eq!(charge["amount_minor"], 1999);
+    assert_eq!(
+        charge["merchant"],
+        rig.merchant.account.account_id(),
+        "charged in the GBP project"
+    );
 }
