@@ -735,13 +735,30 @@ async fn authorizations_can_be_voided_or_captured_once() {
     )
     .await;
     let (status, body) = po
-        .post(&format!("/invoices/{iv}/capture"), json!({}), None)
+        .post(
+            &format!("/invoices/{iv}/capture"),
+            json!({"capture_amount": "4.5"}),
+            None,
+        )
         .await;
     assert_eq!(
         status, 200,
         "capturing an authorization needs no source: {body}"
     );
     assert_eq!(body["transaction"]["status"], "completed");
+    assert_eq!(body["transaction"]["authorized_amount"], "7");
+    assert_eq!(
+        body["transaction"]["captured_amount"], "4.5",
+        "a partial capture"
+    );
+    let (status, body) = po
+        .post(
+            &format!("/invoices/{iv}/refunds"),
+            json!({"amount": "5"}),
+            None,
+        )
+        .await;
+    assert_error(status, &body, 400, "request.validation.invalid-amount");
     let (status, body) = po
         .post(&format!("/invoices/{iv}/void"), json!({}), None)
         .await;
@@ -1087,4 +1104,43 @@ async fn events_record_payments_refunds_and_tokens() {
     assert_eq!(one["event"]["data"], first["data"]);
     let (status, body) = po.get("/events/ev_nope").await;
     assert_error(status, &body, 404, "resource.event.not-found");
+}
+
+#[tokio::test]
+async fn an_admin_reset_returns_to_the_seed() {
+    let po = Po::start(12).await;
+    let (customer, token) = po.approving(true).await;
+    let invoice = po.invoice(&customer, "8", "mit", "recurring").await;
+    let iv = invoice["id"].as_str().unwrap();
+    po.post(
+        &format!("/invoices/{iv}/capture"),
+        json!({"source": token}),
+        Some("k-reset"),
+    )
+    .await;
+    let (_, before) = po.get("/customers?limit=100").await;
+    let reset = po
+        .http
+        .post(format!("{}/reset", po.sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success());
+    let (status, body) = po.get(&format!("/invoices/{iv}")).await;
+    assert_error(status, &body, 404, "resource.invoice.not-found");
+    let (_, events) = po.get("/events").await;
+    assert_eq!(events["total_count"], 0);
+    let (_, after) = po.get("/customers?limit=100").await;
+    assert_eq!(before, after, "the seeded customers are as before");
+    let (_, again) = po
+        .post(
+            "/invoices",
+            json!({"name": "again", "amount": "1", "currency": "EUR"}),
+            Some("k-reset"),
+        )
+        .await;
+    assert_eq!(
+        again["success"], true,
+        "the idempotency store is cleared too"
+    );
 }
