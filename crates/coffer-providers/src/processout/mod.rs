@@ -1,65 +1,517 @@
-//! PLACEHOLDER: replaced by the processout client (issue #4).
+//! The ProcessOut client. A charge of a stored card is an invoice tagged with the network flags,
+//! captured with the customer token as `source`; the invoice's `order_id` and name carry
+//! Coffer's order id, so a charge whose answer was lost is found again among the customer's
+//! transactions. Every write carries an `Idempotency-Key`, so the shared HTTP client may resend
+//! it safely.
+
+mod convert;
+mod errors;
+mod wire;
 
 use async_trait::async_trait;
-use coffer_core::{CustomerRef, Merchant, ProviderKind};
-use secrecy::SecretString;
+use coffer_core::{
+    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
+};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use crate::*;
+use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
+use crate::{
+    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
+    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundOutcome, RefundRequest,
+    RemoteCard, RemoteCustomer, RemoteStatus,
+};
 
-/// The processout client.
+/// The header ProcessOut's own SDK pins; the sandbox accepts any value.
+const API_VERSION: &str = "1.4.0.0";
+
+/// One ProcessOut project, authenticated with HTTP Basic (project id : secret key).
 #[derive(Debug)]
-pub struct ProcessOutClient;
+pub struct ProcessOutClient {
+    http: HttpClient,
+    project_id: String,
+    secret: SecretString,
+}
 
-impl ProcessOutClient {
-    /// Builds the client.
-    pub fn new(_merchant: &Merchant, _secret: SecretString) -> Result<Self, ProviderError> {
-        Ok(ProcessOutClient)
+/// What a call sends.
+struct Call<'a> {
+    method: Method,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    body: Option<String>,
+    idempotency_key: Option<&'a str>,
+    resend: Resend,
+}
+
+impl<'a> Call<'a> {
+    fn get(path: String) -> Call<'a> {
+        Call {
+            method: Method::GET,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotency_key: None,
+            resend: Resend::Safe,
+        }
+    }
+
+    fn post(
+        path: String,
+        body: &impl Serialize,
+        idempotency_key: &'a str,
+    ) -> Result<Call<'a>, ProviderError> {
+        let body = serde_json::to_string(body).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest { field: None },
+                format!("cannot encode request: {e}"),
+            )
+        })?;
+        Ok(Call {
+            method: Method::POST,
+            path,
+            query: Vec::new(),
+            body: Some(body),
+            idempotency_key: Some(idempotency_key),
+            resend: Resend::Idempotent,
+        })
+    }
+
+    fn query(mut self, name: &'static str, value: impl ToString) -> Call<'a> {
+        self.query.push((name, value.to_string()));
+        self
     }
 }
 
-fn todo() -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Unsupported, "not built yet")
+impl ProcessOutClient {
+    /// A client for the merchant's ProcessOut project with the default HTTP policy.
+    pub fn new(merchant: &Merchant, secret: SecretString) -> Result<Self, ProviderError> {
+        ProcessOutClient::with_policy(merchant, secret, HttpPolicy::default())
+    }
+
+    /// A client with its own timeouts and retry bounds (tests use short ones).
+    pub fn with_policy(
+        merchant: &Merchant,
+        secret: SecretString,
+        policy: HttpPolicy,
+    ) -> Result<Self, ProviderError> {
+        let ProviderAccount::ProcessOut { project_id } = &merchant.account else {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("account".into()),
+                },
+                format!("merchant '{}' is not a ProcessOut account", merchant.name),
+            ));
+        };
+        if project_id.trim().is_empty() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("project_id".into()),
+                },
+                "the ProcessOut project id is empty",
+            ));
+        }
+        Ok(ProcessOutClient {
+            http: HttpClient::new(ProviderKind::ProcessOut, &merchant.base_url, policy)?,
+            project_id: project_id.clone(),
+            secret,
+        })
+    }
+
+    /// Sends a call and reads the resource out of the `success` envelope.
+    async fn call<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ProviderError> {
+        let url = self.http.url(&call.path);
+        let response = self
+            .http
+            .send(call.resend, |client| {
+                let mut request = client
+                    .request(call.method.clone(), &url)
+                    .basic_auth(&self.project_id, Some(self.secret.expose_secret()))
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("API-Version", API_VERSION);
+                if !call.query.is_empty() {
+                    request = request.query(&call.query);
+                }
+                if let Some(key) = call.idempotency_key {
+                    request = request.header("Idempotency-Key", key);
+                }
+                if let Some(body) = &call.body {
+                    request = request.body(body.clone());
+                }
+                request
+            })
+            .await?;
+        let status = response.status().as_u16();
+        let write = call.resend != Resend::Safe;
+        let text = body_text(response, call.resend).await?;
+        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        let success = value
+            .as_ref()
+            .and_then(|v| v.get("success"))
+            .and_then(serde_json::Value::as_bool);
+        if !(200..300).contains(&status) || success == Some(false) {
+            return Err(errors::from_answer(status, &text, write));
+        }
+        // Every ProcessOut answer carries `success`; anything else is not ProcessOut speaking.
+        match (value, success) {
+            (Some(value), Some(true)) => {
+                serde_json::from_value(value).map_err(ProviderError::malformed)
+            }
+            _ => Err(ProviderError::malformed(format!(
+                "{} {} answered without the success envelope",
+                call.method, call.path
+            ))),
+        }
+    }
+
+    async fn transaction(&self, id: &str) -> Result<wire::Transaction, ProviderError> {
+        let reply: wire::TransactionReply = self
+            .call(Call::get(format!("/transactions/{}", convert::segment(id))))
+            .await?;
+        Ok(reply.transaction)
+    }
+
+    async fn invoice(&self, id: &str) -> Result<wire::Invoice, ProviderError> {
+        let reply: wire::InvoiceReply = self
+            .call(Call::get(format!("/invoices/{}", convert::segment(id))))
+            .await?;
+        Ok(reply.invoice)
+    }
+
+    /// The scheme transaction id to link an MIT to. Coffer may hold the initial CIT's own
+    /// `tr_…` rather than its `scheme_id`; ProcessOut wants the scheme id, so it is looked up.
+    async fn scheme_link(
+        &self,
+        initial_ref: Option<String>,
+    ) -> Result<Option<String>, ProviderError> {
+        match initial_ref {
+            Some(r) if r.starts_with("tr_") => {
+                let initial = self.transaction(&r).await?;
+                initial
+                    .scheme_id
+                    .filter(|s| !s.is_empty())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ProviderError::new(
+                            ProviderErrorKind::InvalidRequest {
+                                field: Some("initial_ref".into()),
+                            },
+                            format!("the initial transaction {r} has no scheme id to link to"),
+                        )
+                    })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Creates the invoice and captures it with the customer token: one charge.
+    async fn pay(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        let amount = request.amount;
+        let order_id = request.order_id.as_str();
+        let key = request.idempotency_key.as_str();
+        if !amount.is_positive() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("amount".into()),
+                },
+                format!("amount {amount} must be positive"),
+            ));
+        }
+        let tagging = convert::tagging(&request.credential)?;
+        let link = self.scheme_link(tagging.initial_ref.clone()).await?;
+        let name = convert::invoice_name(order_id)?;
+        let detail_name = convert::detail_name(&request.description);
+        let mut metadata = std::collections::BTreeMap::new();
+        metadata.insert("coffer_idempotency_key", key);
+        let invoice = wire::InvoiceCreate {
+            name,
+            amount: convert::amount_to_wire(amount),
+            currency: amount.currency.code(),
+            customer_id: request.customer.as_str(),
+            order_id,
+            initiation_type: tagging.initiation_type,
+            payment_intent: tagging.payment_intent,
+            details: if detail_name.trim().is_empty() {
+                Vec::new()
+            } else {
+                vec![wire::InvoiceDetail {
+                    name: &detail_name,
+                    amount: convert::amount_to_wire(amount),
+                    quantity: 1,
+                }]
+            },
+            metadata,
+        };
+        // The invoice gets a key of its own: keys are per request, and the capture uses the
+        // charge's key so the provider's records name it.
+        let invoice_key = format!("invoice:{key}");
+        let created: wire::InvoiceReply = self
+            .call(Call::post("/invoices".into(), &invoice, &invoice_key)?)
+            .await?;
+        let transaction_id = created.invoice.transaction_id.clone().map(ProviderRef);
+        let capture = wire::Capture {
+            source: request.card_token.as_str(),
+            initial_scheme_transaction_id: link.as_deref(),
+        };
+        let path = format!(
+            "/invoices/{}/capture",
+            convert::segment(&created.invoice.id)
+        );
+        let captured: Result<wire::TransactionReply, ProviderError> =
+            self.call(Call::post(path, &capture, key)?).await;
+        let transaction = match captured {
+            Ok(reply) => reply.transaction,
+            Err(mut e) => {
+                if e.provider_ref.is_none() {
+                    e.provider_ref = transaction_id;
+                }
+                return Err(e);
+            }
+        };
+        let outcome = convert::outcome(transaction, tagging.starts_series)?.ok_or_else(|| {
+            ProviderError::malformed(
+                "the capture answered a transaction still waiting for a payment",
+            )
+        })?;
+        match &outcome.status {
+            RemoteStatus::Declined {
+                hard,
+                code,
+                message,
+            } => {
+                let kind = if *hard {
+                    ProviderErrorKind::DeclinedHard
+                } else {
+                    ProviderErrorKind::DeclinedSoft
+                };
+                let mut e = ProviderError::new(
+                    kind,
+                    message
+                        .clone()
+                        .unwrap_or_else(|| "ProcessOut declined".into()),
+                )
+                .with_ref(outcome.provider_ref.clone());
+                e.provider_code = code.clone();
+                Err(e)
+            }
+            _ => Ok(outcome),
+        }
+    }
+
+    /// Outcome of a transaction read back, with the initial reference when its invoice started
+    /// a series. `Ok(None)` while nothing was attempted on it.
+    async fn settle(
+        &self,
+        transaction: wire::Transaction,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
+        let starts_series = match &transaction.invoice_id {
+            Some(id) => convert::invoice_starts_series(&self.invoice(id).await?),
+            None => false,
+        };
+        convert::outcome(transaction, starts_series)
+    }
+
+    /// Finds the customer's transaction whose invoice carries `order_id`, walking the
+    /// customer's transactions newest first (a customer has few).
+    async fn search(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<wire::Transaction>, ProviderError> {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut call = Call::get(format!(
+                "/customers/{}/transactions",
+                convert::segment(lookup.customer.as_str())
+            ))
+            .query("limit", 100);
+            if let Some(c) = &cursor {
+                call = call.query("start_after", c);
+            }
+            let page: wire::TransactionList = match self.call(call).await {
+                Ok(page) => page,
+                Err(e) if e.kind == ProviderErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            cursor = page.transactions.last().map(|t| t.id.clone());
+            for t in page.transactions {
+                let same_amount =
+                    convert::amount_from_wire(&t.amount, &t.currency).ok() == Some(lookup.amount);
+                let Some(invoice_id) = t.invoice_id.as_deref().filter(|_| same_amount) else {
+                    continue;
+                };
+                let invoice = self.invoice(invoice_id).await?;
+                if invoice.order_id.as_deref() == Some(lookup.order_id.as_str()) {
+                    return Ok(Some(t));
+                }
+            }
+            if !page.has_more || cursor.is_none() {
+                return Ok(None);
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl Provider for ProcessOutClient {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::ALL[0]
+        ProviderKind::ProcessOut
     }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            lists_customers: false,
-            cards_by_customer: false,
-            idempotency_key: false,
-            partial_refunds: false,
+            lists_customers: true,
+            cards_by_customer: true,
+            idempotency_key: true,
+            partial_refunds: true,
             initial_needs_card_page: false,
-            currencies: vec![],
-            note: "",
+            currencies: Vec::<Currency>::new(),
+            note: "Each charge is an invoice captured with the customer token; ProcessOut links \
+                   merchant-initiated charges to the card's initial payment by its scheme id.",
         }
     }
+
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        Err(todo())
+        let _: wire::CustomerList = self
+            .call(Call::get("/customers".into()).query("limit", 1))
+            .await?;
+        Ok(())
     }
+
     async fn list_customers(
         &self,
-        _c: Option<String>,
-        _l: u32,
+        cursor: Option<String>,
+        limit: u32,
     ) -> Result<Page<RemoteCustomer>, ProviderError> {
-        Err(todo())
+        let mut call = Call::get("/customers".into()).query("limit", limit.clamp(1, 100));
+        if let Some(cursor) = cursor.filter(|c| !c.is_empty()) {
+            call = call.query("start_after", cursor);
+        }
+        let page: wire::CustomerList = self.call(call).await?;
+        let next = if page.has_more {
+            page.customers.last().map(|c| c.id.clone())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: page
+                .customers
+                .into_iter()
+                .map(convert::remote_customer)
+                .collect(),
+            next,
+            total: page.total_count,
+        })
     }
-    async fn cards_of(&self, _c: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> {
-        Err(todo())
+
+    async fn cards_of(&self, customer: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> {
+        let mut cards = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut call = Call::get(format!(
+                "/customers/{}/tokens",
+                convert::segment(customer.as_str())
+            ))
+            .query("limit", 100)
+            .query("order", "asc");
+            if let Some(c) = &cursor {
+                call = call.query("start_after", c);
+            }
+            let page: wire::TokenList = self.call(call).await?;
+            cursor = page.tokens.last().map(|t| t.id.clone());
+            for token in page.tokens {
+                cards.extend(convert::remote_card(token)?);
+            }
+            if !page.has_more || cursor.is_none() {
+                return Ok(cards);
+            }
+        }
     }
-    async fn charge(&self, _r: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
-        Err(todo())
+
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        self.pay(request).await
     }
-    async fn find_charge(&self, _l: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
-        Err(todo())
+
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
+        let transaction = match &lookup.provider_ref {
+            Some(r) if r.as_str().starts_with("tr_") => match self.transaction(r.as_str()).await {
+                Ok(t) => Some(t),
+                Err(e) if e.kind == ProviderErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            },
+            _ => self.search(lookup).await?,
+        };
+        match transaction {
+            Some(t) => self.settle(t).await,
+            None => Ok(None),
+        }
     }
-    async fn refund(&self, _r: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
-        Err(todo())
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
+        let charge = request.charge_ref.as_str();
+        let invoice_id = if charge.starts_with("iv_") {
+            charge.to_string()
+        } else {
+            self.transaction(charge).await?.invoice_id.ok_or_else(|| {
+                ProviderError::malformed(format!("transaction {charge} names no invoice"))
+            })?
+        };
+        let body = wire::RefundCreate {
+            amount: convert::amount_to_wire(request.amount),
+            reason: "customer_request",
+        };
+        let path = format!("/invoices/{}/refunds", convert::segment(&invoice_id));
+        let reply: wire::RefundReply = self
+            .call(Call::post(path, &body, request.idempotency_key.as_str())?)
+            .await?;
+        let amount =
+            convert::amount_from_wire(&reply.refund.amount, request.amount.currency.code())?;
+        Ok(RefundOutcome {
+            provider_ref: ProviderRef(reply.refund.id),
+            amount,
+        })
     }
-    async fn record_initial(&self, _r: &InitialRequest) -> Result<InitialStep, ProviderError> {
-        Err(todo())
+
+    async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
+        let token = request.card_token.as_ref().ok_or_else(|| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("card_token".into()),
+                },
+                "ProcessOut needs the customer token (tok_…) to charge the initial payment",
+            )
+        })?;
+        let charge = ChargeRequest {
+            amount: request.amount,
+            card_token: token.clone(),
+            customer: request.customer.clone(),
+            credential: StoredCredential::initial(request.reason),
+            idempotency_key: request.idempotency_key.clone(),
+            order_id: request.order_id.clone(),
+            description: "Initial payment".into(),
+            agreement: None,
+        };
+        let outcome = self.pay(&charge).await?;
+        let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
+            ProviderError::malformed("the initial payment came back without a scheme id")
+        })?;
+        let path = format!(
+            "/customers/{}/tokens/{}",
+            convert::segment(request.customer.as_str()),
+            convert::segment(token.as_str())
+        );
+        let reply: wire::TokenReply = self.call(Call::get(path)).await?;
+        let card = convert::remote_card(reply.token)?
+            .ok_or_else(|| ProviderError::malformed(format!("token {token} holds no card")))?;
+        Ok(InitialStep::Done(InitialOutcome {
+            initial_ref,
+            provider_ref: outcome.provider_ref,
+            amount: outcome.amount,
+            card,
+        }))
     }
 }

@@ -1,0 +1,164 @@
+//! ProcessOut's JSON, named as in its API reference (`shared/providers/processout.md` §2).
+//! Only the fields Coffer reads or sends; unknown answer fields are ignored, and absent or
+//! `null` ones read as `None`, so a richer answer never breaks the client.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `{"success": false, "error_type": …, "message": …}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ErrorBody {
+    pub error_type: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The pagination fields every list answer carries next to its array.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CustomerList {
+    pub customers: Vec<Customer>,
+    #[serde(default)]
+    pub has_more: bool,
+    pub total_count: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Customer {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone: Option<Phone>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Phone {
+    pub number: Option<String>,
+    pub dialing_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenList {
+    pub tokens: Vec<Token>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenReply {
+    pub token: Token,
+}
+
+/// A customer token (`tok_…`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Token {
+    pub id: String,
+    /// `card`, `gateway_token` (APM) or `pending`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub card: Option<Card>,
+    pub is_chargeable: Option<bool>,
+    pub verification_status: Option<String>,
+}
+
+/// The card embedded in a token: display fields only.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Card {
+    pub scheme: Option<String>,
+    pub iin: Option<String>,
+    pub last_4_digits: Option<String>,
+    pub exp_month: Option<u32>,
+    pub exp_year: Option<i32>,
+    pub bank_name: Option<String>,
+    pub initial_scheme_transaction_id: Option<String>,
+}
+
+/// `POST /invoices`.
+#[derive(Debug, Serialize)]
+pub(crate) struct InvoiceCreate<'a> {
+    pub name: &'a str,
+    pub amount: String,
+    pub currency: &'a str,
+    pub customer_id: &'a str,
+    pub order_id: &'a str,
+    pub initiation_type: &'static str,
+    pub payment_intent: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<InvoiceDetail<'a>>,
+    pub metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// One line item of an invoice.
+#[derive(Debug, Serialize)]
+pub(crate) struct InvoiceDetail<'a> {
+    pub name: &'a str,
+    pub amount: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct InvoiceReply {
+    pub invoice: Invoice,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Invoice {
+    pub id: String,
+    pub transaction_id: Option<String>,
+    pub order_id: Option<String>,
+    pub initiation_type: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+/// `POST /invoices/{id}/capture`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Capture<'a> {
+    pub source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_scheme_transaction_id: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TransactionReply {
+    pub transaction: Transaction,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TransactionList {
+    pub transactions: Vec<Transaction>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Transaction {
+    pub id: String,
+    pub invoice_id: Option<String>,
+    pub status: String,
+    pub amount: String,
+    pub currency: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub scheme_id: Option<String>,
+    pub created_at: Option<String>,
+}
+
+/// `POST /invoices/{id}/refunds`.
+#[derive(Debug, Serialize)]
+pub(crate) struct RefundCreate {
+    pub amount: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RefundReply {
+    pub refund: Refund,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Refund {
+    pub id: String,
+    pub amount: String,
+}

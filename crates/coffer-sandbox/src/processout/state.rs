@@ -1,0 +1,706 @@
+//! The emulator's memory: one [`Project`] per seeded ProcessOut project, each holding its
+//! customers (with their customer tokens), invoices, transactions, single-use cards and the
+//! idempotency store. Everything is serde-able for `--state FILE`; the id → position indexes are
+//! rebuilt after a restore instead of being written out.
+//!
+//! Objects live in creation order in plain vectors, so the documented cursor pagination is a
+//! position lookup in an index and seeding 100,000 customers is one pass with no re-sorting.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use coffer_core::Currency;
+use serde::{Deserialize, Serialize};
+
+use crate::seed::{self, DemoCard, Seed};
+
+/// The seeded projects: (merchant key, display name, currency, IANA time zone).
+pub(crate) const PROJECTS: [(&str, &str, Currency, &str); 2] = [
+    (
+        "processout/1",
+        "ProcessOut Paris",
+        Currency::EUR,
+        "Europe/Paris",
+    ),
+    (
+        "processout/2",
+        "ProcessOut London",
+        Currency::GBP,
+        "Europe/London",
+    ),
+];
+
+/// Amount of the seeded initial CIT of a card, in minor units.
+const SEEDED_INITIAL_MINOR: i64 = 100;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub projects: Vec<Project>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Project {
+    /// `test-proj_…`: only sandbox projects exist here.
+    pub id: String,
+    /// `key_sandbox_…`, the Basic-auth password.
+    pub secret: String,
+    pub name: String,
+    pub currency: Currency,
+    pub time_zone: String,
+    pub customers: Vec<Customer>,
+    pub invoices: Vec<Invoice>,
+    pub transactions: Vec<Transaction>,
+    /// Cards minted by the sandbox's `POST /cards` (ProcessOut.js stand-in), single-use.
+    pub cards: Vec<CardSnapshot>,
+    /// What happened, newest last, as `GET /events` lists it.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// `Idempotency-Key` → the first answer.
+    pub idempotency: HashMap<String, StoredReply>,
+    /// Feeds the ids of objects created at run time, so they stay deterministic.
+    pub serial: u64,
+    #[serde(skip)]
+    pub customer_index: HashMap<String, usize>,
+    #[serde(skip)]
+    pub invoice_index: HashMap<String, usize>,
+    #[serde(skip)]
+    pub event_index: HashMap<String, usize>,
+    #[serde(skip)]
+    pub transaction_index: HashMap<String, usize>,
+    /// Customer id → positions of its transactions, oldest first.
+    #[serde(skip)]
+    pub customer_transactions: HashMap<String, Vec<usize>>,
+    /// Every `scheme_id` handed out, to check an MIT's link without a scan.
+    #[serde(skip)]
+    pub scheme_ids: HashSet<String>,
+}
+
+/// An event: its `data` is a snapshot of the resource when it fired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Event {
+    pub id: String,
+    /// `transaction.captured`, `customer.token.created`, …
+    pub name: String,
+    pub data: serde_json::Value,
+    pub fired_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredReply {
+    /// Hash of method, path and canonical body: a different request under the same key is refused.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+    /// The first answer was lost on purpose (response-lost card); replays are lost too.
+    pub lost: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Customer {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub company_name: Option<String>,
+    pub country_code: Option<String>,
+    pub currency: Option<Currency>,
+    pub reference_id: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub default_token_id: Option<String>,
+    pub tokens: Vec<Token>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Token {
+    pub id: String,
+    pub customer_id: String,
+    /// `card` or `pending`.
+    pub kind: String,
+    pub card: Option<CardSnapshot>,
+    /// `not-requested`, `success`, `failed`.
+    pub verification_status: String,
+    pub description: Option<String>,
+    pub return_url: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The card as ProcessOut describes it: display fields only, never the number or the CVC.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CardSnapshot {
+    pub id: String,
+    pub scheme: String,
+    pub card_type: String,
+    pub bank_name: Option<String>,
+    pub iin: String,
+    pub last_4_digits: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+    pub name: Option<String>,
+    pub initial_scheme_transaction_id: Option<String>,
+    /// A `card_…` source is single-use.
+    pub used: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Invoice {
+    pub id: String,
+    pub name: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub customer_id: Option<String>,
+    pub order_id: Option<String>,
+    pub transaction_id: String,
+    pub token_id: Option<String>,
+    pub initiation_type: Option<String>,
+    pub payment_intent: Option<String>,
+    pub merchant_initiator_type: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub details: Vec<Detail>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Detail {
+    pub id: String,
+    pub name: String,
+    pub amount_minor: i64,
+    pub quantity: i64,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Transaction {
+    pub id: String,
+    pub invoice_id: String,
+    pub customer_id: Option<String>,
+    pub token_id: Option<String>,
+    pub card_id: Option<String>,
+    pub name: String,
+    /// `waiting`, `authorized`, `completed`, `failed`, `voided`, `refunded`.
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub authorized_minor: i64,
+    pub captured_minor: i64,
+    pub refunded_minor: i64,
+    pub voided_minor: i64,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub scheme_id: Option<String>,
+    pub initial_scheme_transaction_id: Option<String>,
+    pub operations: Vec<Operation>,
+    pub refunds: Vec<Refund>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub authorized_at: Option<DateTime<Utc>>,
+    pub captured_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Operation {
+    pub id: String,
+    /// `authorization`, `capture`, `void`, `refund`.
+    pub kind: String,
+    pub amount_minor: i64,
+    pub is_successful: bool,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Refund {
+    pub id: String,
+    pub transaction_id: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub information: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl State {
+    /// The seeded projects, their customers, tokens and the initial CIT of each card that has one.
+    pub fn seeded(seed: &Seed) -> State {
+        State {
+            projects: PROJECTS
+                .iter()
+                .map(|(key, name, currency, zone)| {
+                    Project::seeded(seed, key, name, *currency, zone)
+                })
+                .collect(),
+        }
+    }
+
+    /// Rebuilds the indexes after deserialising.
+    pub fn reindex(&mut self) {
+        for project in &mut self.projects {
+            project.reindex();
+        }
+    }
+
+    pub fn project_mut(&mut self, id: &str) -> Option<&mut Project> {
+        self.projects.iter_mut().find(|p| p.id == id)
+    }
+}
+
+impl Project {
+    fn seeded(seed: &Seed, key: &str, name: &str, currency: Currency, zone: &str) -> Project {
+        let mut project = Project {
+            id: format!("test-proj_{}", det_id(key, "proj", 0)),
+            secret: format!("key_sandbox_{}", det_id(key, "secret", 0)),
+            name: name.to_string(),
+            currency,
+            time_zone: zone.to_string(),
+            customers: Vec::with_capacity(seed.customers),
+            invoices: Vec::new(),
+            transactions: Vec::new(),
+            cards: Vec::new(),
+            events: Vec::new(),
+            idempotency: HashMap::new(),
+            serial: 0,
+            customer_index: HashMap::with_capacity(seed.customers),
+            invoice_index: HashMap::new(),
+            event_index: HashMap::new(),
+            transaction_index: HashMap::new(),
+            customer_transactions: HashMap::new(),
+            scheme_ids: HashSet::new(),
+        };
+        // Customers were "created" one minute apart, ending at the seed's midnight, so the
+        // documented creation order (and the `desc` default) is the seed order.
+        let end = seed.today.and_time(NaiveTime::MIN).and_utc();
+        let count = seed.customers as i64;
+        for demo in seed::customers(seed, key) {
+            let created_at = end - Duration::minutes(count - demo.index as i64);
+            let customer_id = format!("cust_{}", det_id(key, "cust", demo.index as u64));
+            let (first, last) = match demo.name.split_once(' ') {
+                Some((f, l)) => (f.to_string(), l.to_string()),
+                None => (demo.name.clone(), String::new()),
+            };
+            let mut customer = Customer {
+                id: customer_id.clone(),
+                first_name: Some(first),
+                last_name: Some(last),
+                email: Some(demo.email),
+                phone_number: Some(demo.phone),
+                company_name: None,
+                country_code: None,
+                currency: Some(currency),
+                reference_id: None,
+                metadata: BTreeMap::new(),
+                default_token_id: None,
+                tokens: Vec::with_capacity(demo.cards.len()),
+                created_at,
+            };
+            for (n, card) in demo.cards.iter().enumerate() {
+                let serial = (demo.index as u64) << 2 | n as u64;
+                let token = seeded_token(key, serial, &customer_id, card, created_at);
+                if card.has_initial {
+                    project.seed_initial_cit(key, serial, &customer, &token, card, created_at);
+                }
+                let mut token = token;
+                if card.has_initial {
+                    if let Some(c) = token.card.as_mut() {
+                        c.initial_scheme_transaction_id = Some(scheme_id(key, serial));
+                        c.used = true;
+                    }
+                }
+                if n == 0 {
+                    customer.default_token_id = Some(token.id.clone());
+                }
+                customer.tokens.push(token);
+            }
+            project
+                .customer_index
+                .insert(customer.id.clone(), project.customers.len());
+            project.customers.push(customer);
+        }
+        project
+    }
+
+    fn seed_initial_cit(
+        &mut self,
+        key: &str,
+        serial: u64,
+        customer: &Customer,
+        token: &Token,
+        card: &DemoCard,
+        at: DateTime<Utc>,
+    ) {
+        let invoice_id = format!("iv_{}", det_id(key, "iv-seed", serial));
+        let transaction_id = format!("tr_{}", det_id(key, "tr-seed", serial));
+        let name = format!("Initial payment {}", card.last4);
+        let amount = SEEDED_INITIAL_MINOR;
+        self.push_invoice(Invoice {
+            id: invoice_id.clone(),
+            name: name.clone(),
+            amount_minor: amount,
+            currency: self.currency,
+            customer_id: Some(customer.id.clone()),
+            order_id: None,
+            transaction_id: transaction_id.clone(),
+            token_id: Some(token.id.clone()),
+            initiation_type: Some("cit".into()),
+            payment_intent: Some("recurring".into()),
+            merchant_initiator_type: None,
+            statement_descriptor: None,
+            metadata: BTreeMap::new(),
+            details: Vec::new(),
+            created_at: at,
+        });
+        self.push_transaction(Transaction {
+            id: transaction_id,
+            invoice_id,
+            customer_id: Some(customer.id.clone()),
+            token_id: Some(token.id.clone()),
+            card_id: token.card.as_ref().map(|c| c.id.clone()),
+            name,
+            status: "completed".into(),
+            amount_minor: amount,
+            currency: self.currency,
+            authorized_minor: amount,
+            captured_minor: amount,
+            refunded_minor: 0,
+            voided_minor: 0,
+            error_code: None,
+            error_message: None,
+            scheme_id: Some(scheme_id(key, serial)),
+            initial_scheme_transaction_id: None,
+            operations: vec![Operation {
+                id: format!("tr_op_{}", det_id(key, "op-seed", serial)),
+                kind: "capture".into(),
+                amount_minor: amount,
+                is_successful: true,
+                error_code: None,
+                created_at: at,
+            }],
+            refunds: Vec::new(),
+            metadata: BTreeMap::new(),
+            created_at: at,
+            authorized_at: Some(at),
+            captured_at: Some(at),
+            refunded_at: None,
+            voided_at: None,
+        });
+    }
+
+    pub fn reindex(&mut self) {
+        self.customer_index = self
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.invoice_index = self
+            .invoices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.event_index = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        self.transaction_index = HashMap::with_capacity(self.transactions.len());
+        self.customer_transactions = HashMap::new();
+        self.scheme_ids = HashSet::new();
+        for (i, t) in self.transactions.iter().enumerate() {
+            self.transaction_index.insert(t.id.clone(), i);
+            if let Some(customer) = &t.customer_id {
+                self.customer_transactions
+                    .entry(customer.clone())
+                    .or_default()
+                    .push(i);
+            }
+            if let Some(scheme) = &t.scheme_id {
+                self.scheme_ids.insert(scheme.clone());
+            }
+        }
+    }
+
+    /// Records an event about `resource`, stored under `key` (`transaction`, `token`, …) in its
+    /// data as ProcessOut does.
+    pub fn fire(&mut self, name: &str, key: &str, resource: serde_json::Value, at: DateTime<Utc>) {
+        let id = self.next_id("ev_");
+        let mut data = serde_json::Map::new();
+        data.insert("name".into(), name.into());
+        data.insert("sandbox".into(), true.into());
+        data.insert(key.into(), resource);
+        self.event_index.insert(id.clone(), self.events.len());
+        self.events.push(Event {
+            id,
+            name: name.to_string(),
+            data: serde_json::Value::Object(data),
+            fired_at: at,
+        });
+    }
+
+    pub fn event(&self, id: &str) -> Option<&Event> {
+        self.event_index.get(id).and_then(|&i| self.events.get(i))
+    }
+
+    /// A fresh deterministic id with `prefix` (`iv_`, `tr_`, …).
+    pub fn next_id(&mut self, prefix: &str) -> String {
+        self.serial += 1;
+        format!("{prefix}{}", det_id(&self.id, prefix, self.serial))
+    }
+
+    /// A fresh scheme transaction id, as the card network would hand out.
+    pub fn next_scheme_id(&mut self) -> String {
+        self.serial += 1;
+        scheme_id(&self.id, self.serial)
+    }
+
+    pub fn customer(&self, id: &str) -> Option<&Customer> {
+        self.customer_index
+            .get(id)
+            .and_then(|&i| self.customers.get(i))
+    }
+
+    pub fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
+        match self.customer_index.get(id) {
+            Some(&i) => self.customers.get_mut(i),
+            None => None,
+        }
+    }
+
+    pub fn push_customer(&mut self, customer: Customer) {
+        self.customer_index
+            .insert(customer.id.clone(), self.customers.len());
+        self.customers.push(customer);
+    }
+
+    pub fn invoice(&self, id: &str) -> Option<&Invoice> {
+        self.invoice_index
+            .get(id)
+            .and_then(|&i| self.invoices.get(i))
+    }
+
+    pub fn push_invoice(&mut self, invoice: Invoice) {
+        self.invoice_index
+            .insert(invoice.id.clone(), self.invoices.len());
+        self.invoices.push(invoice);
+    }
+
+    pub fn transaction(&self, id: &str) -> Option<&Transaction> {
+        self.transaction_index
+            .get(id)
+            .and_then(|&i| self.transactions.get(i))
+    }
+
+    pub fn transaction_mut(&mut self, id: &str) -> Option<&mut Transaction> {
+        match self.transaction_index.get(id) {
+            Some(&i) => self.transactions.get_mut(i),
+            None => None,
+        }
+    }
+
+    pub fn push_transaction(&mut self, transaction: Transaction) {
+        let position = self.transactions.len();
+        self.transaction_index
+            .insert(transaction.id.clone(), position);
+        if let Some(customer) = &transaction.customer_id {
+            self.customer_transactions
+                .entry(customer.clone())
+                .or_default()
+                .push(position);
+        }
+        if let Some(scheme) = &transaction.scheme_id {
+            self.scheme_ids.insert(scheme.clone());
+        }
+        self.transactions.push(transaction);
+    }
+
+    /// Records what a payment attempt changed on an existing transaction: its customer (when
+    /// the invoice had none) and its new scheme id.
+    pub fn note_payment(
+        &mut self,
+        transaction_id: &str,
+        newly_linked_customer: Option<&str>,
+        scheme_id: Option<&str>,
+    ) {
+        if let (Some(customer), Some(&position)) = (
+            newly_linked_customer,
+            self.transaction_index.get(transaction_id),
+        ) {
+            self.customer_transactions
+                .entry(customer.to_string())
+                .or_default()
+                .push(position);
+        }
+        if let Some(scheme) = scheme_id {
+            self.scheme_ids.insert(scheme.to_string());
+        }
+    }
+
+    /// The customer's transactions, oldest first.
+    pub fn transactions_of(&self, customer_id: &str) -> Vec<&Transaction> {
+        self.customer_transactions
+            .get(customer_id)
+            .map(|positions| {
+                positions
+                    .iter()
+                    .filter_map(|&i| self.transactions.get(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Removes a customer and its tokens for good.
+    pub fn remove_customer(&mut self, id: &str) -> bool {
+        match self.customer_index.get(id).copied() {
+            Some(position) => {
+                self.customers.remove(position);
+                self.customer_index = self
+                    .customers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id.clone(), i))
+                    .collect();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether some transaction of the project carries this scheme id (an MIT's link target).
+    pub fn knows_scheme_id(&self, scheme_id: &str) -> bool {
+        self.scheme_ids.contains(scheme_id)
+    }
+}
+
+fn seeded_token(
+    key: &str,
+    serial: u64,
+    customer_id: &str,
+    card: &DemoCard,
+    at: DateTime<Utc>,
+) -> Token {
+    Token {
+        id: format!("tok_{}", det_id(key, "tok", serial)),
+        customer_id: customer_id.to_string(),
+        kind: "card".into(),
+        card: Some(CardSnapshot {
+            id: format!("card_{}", det_id(key, "card", serial)),
+            scheme: scheme_of_brand(card.brand).to_string(),
+            card_type: "credit".into(),
+            bank_name: Some(card.bank.to_string()),
+            iin: card.bin.clone(),
+            last_4_digits: card.last4.clone(),
+            exp_month: card.exp_month,
+            exp_year: card.exp_year,
+            name: None,
+            initial_scheme_transaction_id: None,
+            used: false,
+            created_at: at,
+        }),
+        verification_status: if card.has_initial {
+            "success"
+        } else {
+            "not-requested"
+        }
+        .into(),
+        description: None,
+        return_url: None,
+        metadata: BTreeMap::new(),
+        created_at: at,
+    }
+}
+
+/// ProcessOut's lower-case scheme names for the seed's brand labels.
+pub(crate) fn scheme_of_brand(brand: &str) -> &'static str {
+    match brand {
+        "VISA" => "visa",
+        "MC" => "mastercard",
+        "AMEX" => "american-express",
+        "DISCOVER" => "discover",
+        "MIR" => "mir",
+        "BELKART" => "belkart",
+        "JCB" => "jcb",
+        _ => "unknown",
+    }
+}
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// 32 alphanumerics, a pure function of the inputs (ProcessOut ids look like `cust_` + 32).
+pub(crate) fn det_id(key: &str, kind: &str, n: u64) -> String {
+    let mut state = fnv(key) ^ fnv(kind).rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut out = String::with_capacity(32);
+    for _ in 0..32 {
+        state = splitmix(state);
+        out.push(char::from(ALPHABET[(state % 62) as usize]));
+    }
+    out
+}
+
+/// 15 digits, like the example `"scheme_id":"483920118822016"`.
+fn scheme_id(key: &str, n: u64) -> String {
+    let v = splitmix(fnv(key) ^ n.wrapping_mul(0xd6e8_feb8_6659_fd93));
+    format!("{:015}", v % 1_000_000_000_000_000)
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn seeding_is_deterministic_and_links_initial_cits() {
+        let seed = Seed::demo(40, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let a = State::seeded(&seed);
+        let b = State::seeded(&seed);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap(),
+            "same seed, same state"
+        );
+        let project = &a.projects[0];
+        assert_eq!(project.customers.len(), 40);
+        assert_ne!(
+            a.projects[0].id, a.projects[1].id,
+            "each project has its own id"
+        );
+        for token in project.customers.iter().flat_map(|c| &c.tokens) {
+            let card = token.card.as_ref().unwrap();
+            if let Some(scheme) = &card.initial_scheme_transaction_id {
+                assert!(
+                    project.knows_scheme_id(scheme),
+                    "the initial CIT of {} is recorded",
+                    token.id
+                );
+            }
+        }
+        assert!(project.transactions.iter().all(|t| t.status == "completed"));
+    }
+
+    #[test]
+    fn ids_have_the_documented_shape() {
+        let id = det_id("processout/1", "cust", 7);
+        assert_eq!(id.len(), 32);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(id, det_id("processout/1", "cust", 8));
+        assert_eq!(scheme_id("k", 1).len(), 15);
+    }
+}
