@@ -1,6 +1,8 @@
 //! The Assist client against its sandbox over real HTTP: every trait method, the mapping of the
 //! stored-credential flags to Token Pay / rp.cfm, each error kind, faults, and how an unknown
 //! outcome is settled by orderresult without a second charge.
+// Test helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -30,11 +30,10 @@ type Outcome = Result<Element, WsError>;
 
 /// Reads the body and the requested format; unreadable bodies and unsupported formats are
 /// answered here.
-fn read(headers: &HeaderMap, body: &Bytes) -> Result<(Params, Format), Response> {
+fn read(headers: &HeaderMap, body: &Bytes) -> Result<(Params, Format), (WsError, Format)> {
     let params = Params::from_body(headers, body)
-        .map_err(|_| WsError::new(rules::FORMAT, 0).element().render(Format::Xml))?;
-    let format = wire::negotiate(&params)
-        .map_err(|f| WsError::new(6, rules::FORMAT_FIELD).element().render(f))?;
+        .map_err(|_| (WsError::new(rules::FORMAT, 0), Format::Xml))?;
+    let format = wire::negotiate(&params).map_err(|f| (WsError::new(6, rules::FORMAT_FIELD), f))?;
     Ok((params, format))
 }
 
@@ -165,30 +164,21 @@ fn order_element(order: &Order, flat: bool, now: DateTime<Utc>) -> Element {
 }
 
 impl Emulator {
-    fn record(
-        &self,
-        order: &Order,
-        kind: &str,
-        id: String,
-        amount_minor: i64,
-        credential: serde_json::Value,
-        status: &str,
-        warnings: Vec<String>,
-    ) {
+    fn record(&self, order: &Order, entry: Entry) {
         self.ctx.ledger.record(AcceptedCharge {
             provider: "assist".into(),
             merchant: order.merchant_id.clone(),
-            id,
-            kind: kind.into(),
-            amount_minor,
+            id: entry.id,
+            kind: entry.kind.into(),
+            amount_minor: entry.amount_minor,
             currency: order.currency.code().into(),
             card_token: order.card.token.clone(),
             customer: Some(order.card.customer_number.clone()),
             idempotency_key: None,
             order_id: Some(order.ordernumber.clone()),
-            stored_credential: credential,
-            status: status.into(),
-            warnings,
+            stored_credential: entry.fields,
+            status: entry.status.into(),
+            warnings: entry.warnings,
             at: self.ctx.now(),
         });
     }
@@ -198,16 +188,28 @@ impl Emulator {
             OrderState::Declined | OrderState::Timeout => "declined",
             _ => "approved",
         };
-        self.record(
-            order,
-            "charge",
-            order.billnumber.clone(),
-            order.amount_minor,
-            credential,
+        let entry = Entry {
+            kind: "charge",
+            id: order.billnumber.clone(),
+            amount_minor: order.amount_minor,
+            fields: credential,
             status,
             warnings,
-        );
+        };
+        self.record(order, entry);
     }
+}
+
+/// One ledger line about an order.
+struct Entry {
+    /// "charge" or "refund".
+    kind: &'static str,
+    id: String,
+    amount_minor: i64,
+    /// The request's stored-credential (or refund) fields, as received.
+    fields: serde_json::Value,
+    status: &'static str,
+    warnings: Vec<String>,
 }
 
 /// What happens after the lock is released.
@@ -275,6 +277,11 @@ struct NewOrder {
     card: CardSummary,
     source: OrderSource,
     delay: bool,
+    /// The request's stored-credential fields, for the ledger.
+    credential: serde_json::Value,
+    warnings: Vec<String>,
+    /// rp.cfm wraps the order in `<orders>`; tokenpay does not.
+    wrapped: bool,
 }
 
 impl Emulator {
@@ -285,9 +292,6 @@ impl Emulator {
         merchant: &MerchantAccount,
         new: NewOrder,
         decision: Decision,
-        credential: serde_json::Value,
-        warnings: Vec<String>,
-        flat_answer: bool,
     ) -> After {
         let code = match decision {
             Decision::Hang => return After::Hang,
@@ -338,7 +342,7 @@ impl Emulator {
             pending_code,
         };
         if order.state != OrderState::InProcess {
-            self.record_charge(&order, credential, warnings);
+            self.record_charge(&order, new.credential, new.warnings);
         }
         let element = order_element(&order, true, now);
         state.push_order(order);
@@ -346,7 +350,7 @@ impl Emulator {
             return After::Drop;
         }
         let root = wire::ok_root();
-        After::Answer(Ok(if flat_answer {
+        After::Answer(Ok(if new.wrapped {
             root.child(Element::new("orders").child(element))
         } else {
             root.child(element)
@@ -370,7 +374,7 @@ pub(crate) async fn tokenpay(
 ) -> Response {
     let (params, format) = match read(&headers, &body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err((error, format)) => return answer(Err(error), format),
     };
     let after = {
         let mut state = emu.lock();
@@ -470,16 +474,11 @@ fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resul
         card,
         source: OrderSource::TokenPay,
         delay,
-    };
-    Ok(emu.settle(
-        state,
-        &merchant,
-        new,
-        decision,
         credential,
-        Vec::new(),
-        false,
-    ))
+        warnings: Vec::new(),
+        wrapped: false,
+    };
+    Ok(emu.settle(state, &merchant, new, decision))
 }
 
 /// The Recurring* parameters, when a request carries all of them.
@@ -531,7 +530,7 @@ pub(crate) async fn recurring(
 ) -> Response {
     let (params, format) = match read(&headers, &body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err((error, format)) => return answer(Err(error), format),
     };
     let after = {
         let mut state = emu.lock();
@@ -630,8 +629,11 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
             initial: initial_bill,
         },
         delay: false,
+        credential,
+        warnings,
+        wrapped: true,
     };
-    Ok(emu.settle(state, &merchant, new, decision, credential, warnings, true))
+    Ok(emu.settle(state, &merchant, new, decision))
 }
 
 /// One end of an orderresult window from its split GMT fields; `None` when no field is sent.
@@ -676,7 +678,7 @@ pub(crate) async fn orderresult(
 ) -> Response {
     let (params, format) = match read(&headers, &body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err((error, format)) => return answer(Err(error), format),
     };
     let outcome = {
         let mut state = emu.lock();
@@ -748,7 +750,7 @@ pub(crate) async fn cancel(
 ) -> Response {
     let (params, format) = match read(&headers, &body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err((error, format)) => return answer(Err(error), format),
     };
     let outcome = {
         let mut state = emu.lock();
@@ -820,15 +822,15 @@ fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome
     }
     let order = order.clone();
     let reason = p.subset(&["CancelReason", "Externalrefundid"]);
-    emu.record(
-        &order,
-        "refund",
-        order.operation_ref(number),
-        amount,
-        reason,
-        "approved",
-        Vec::new(),
-    );
+    let entry = Entry {
+        kind: "refund",
+        id: order.operation_ref(number),
+        amount_minor: amount,
+        fields: reason,
+        status: "approved",
+        warnings: Vec::new(),
+    };
+    emu.record(&order, entry);
     Ok(wire::ok_root().child(Element::new("orders").child(order_element(&order, true, now))))
 }
 
@@ -840,7 +842,7 @@ pub(crate) async fn confirm(
 ) -> Response {
     let (params, format) = match read(&headers, &body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err((error, format)) => return answer(Err(error), format),
     };
     let outcome = {
         let mut state = emu.lock();

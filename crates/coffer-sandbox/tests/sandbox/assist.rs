@@ -1,5 +1,7 @@
 //! The Assist emulator over raw HTTP: documented paths, form and JSON bodies, `Format=3` XML
 //! answers, web-service error pairs, the recurring and refund rules, and the test cards.
+// Test helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
