@@ -711,3 +711,50 @@ async fn a_lookup_of_an_unknown_order_is_none() {
         .unwrap();
     assert_eq!(found, None);
 }
+
+#[tokio::test]
+async fn an_in_body_rate_limit_is_rate_limited_and_a_garbled_charge_is_settled_by_lookup() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let rules = format!("{}/__sandbox/rules", f.merchant.base_url);
+    f.http
+        .put(&rules)
+        .json(&json!({"rate_limit_in_body_next": 1}))
+        .send()
+        .await
+        .unwrap();
+    let limited = client
+        .charge(&cit(&customer, "CF-RL-1", 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        limited.kind,
+        ProviderErrorKind::RateLimited { retry_after: None }
+    );
+    assert_eq!(limited.provider_code.as_deref(), Some("17/3"));
+    f.http
+        .put(&rules)
+        .json(&json!({"malformed_next": 1}))
+        .send()
+        .await
+        .unwrap();
+    let request = cit(&customer, "CF-MAL-1", 1000);
+    let garbled = client.charge(&request).await.unwrap_err();
+    assert_eq!(garbled.kind, ProviderErrorKind::MalformedResponse);
+    assert!(
+        garbled.kind.outcome_unknown(),
+        "the engine reconciles a garbled write"
+    );
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    assert_eq!(
+        f.ledger().await.len(),
+        1,
+        "one charge, none for the rate-limited try"
+    );
+}

@@ -40,14 +40,21 @@ impl crate::Emulator for Emulator {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        Router::new()
-            .route("/pay/oneclick/v1/token.cfm", post(routes::tokens))
+        // The in-body faults speak XML, so the JSON token listing stays outside them.
+        let services = Router::new()
             .route("/pay/tokenpay.cfm", post(routes::tokenpay))
             .route("/recurrent/rp.cfm", post(routes::recurring))
             .route("/orderresult/orderresult.cfm", post(routes::orderresult))
             .route("/cancel/wscancel.cfm", post(routes::cancel))
             .route("/cancel/cancel.cfm", post(routes::cancel))
             .route("/charge/charge.cfm", post(routes::confirm))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                routes::service_faults,
+            ));
+        Router::new()
+            .merge(services)
+            .route("/pay/oneclick/v1/token.cfm", post(routes::tokens))
             .route("/__sandbox/customers", get(routes::register))
             .route(
                 "/__sandbox/rules",

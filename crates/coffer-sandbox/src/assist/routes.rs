@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -1051,6 +1052,41 @@ pub(crate) async fn register(
         .collect();
     drop(state);
     Json(rows).into_response()
+}
+
+/// Assist-shaped faults on the `*.cfm` services, on top of the shared HTTP-level ones: an
+/// in-body rate limit before processing, and a garbled answer after it.
+pub(crate) async fn service_faults(
+    State(emu): State<Arc<Emulator>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (rate_limited, garble) = {
+        let mut state = emu.lock();
+        let rules = &mut state.rules;
+        if rules.rate_limit_in_body_next > 0 {
+            rules.rate_limit_in_body_next -= 1;
+            (true, false)
+        } else if rules.malformed_next > 0 {
+            rules.malformed_next -= 1;
+            (false, true)
+        } else {
+            (false, false)
+        }
+    };
+    if rate_limited {
+        return answer(Err(WsError::new(17, 3)), Format::Xml);
+    }
+    let response = next.run(request).await;
+    if !garble {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let cut = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, axum::body::Body::from(cut))
 }
 
 /// `GET /__sandbox/rules`: the switches for UNCONFIRMED behaviours.

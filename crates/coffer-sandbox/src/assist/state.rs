@@ -234,6 +234,11 @@ pub(crate) struct Rules {
     pub wrap_token_listing: bool,
     /// Lookups an `In Process` order (amount trigger x.30 of 999) answers before turning final.
     pub in_process_lookups: u32,
+    /// The next N service calls are refused in the body with the request-rate pair 17/3
+    /// (Inferred: Assist's rate limit is documented only as secondcode 3).
+    pub rate_limit_in_body_next: u32,
+    /// The next N service calls are processed, then answered with cut-off XML.
+    pub malformed_next: u32,
 }
 
 impl Default for Rules {
@@ -246,6 +251,8 @@ impl Default for Rules {
             unknown_token_as_error: false,
             wrap_token_listing: false,
             in_process_lookups: 1,
+            rate_limit_in_body_next: 0,
+            malformed_next: 0,
         }
     }
 }

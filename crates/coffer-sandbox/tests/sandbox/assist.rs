@@ -1083,3 +1083,33 @@ async fn seeding_scales_to_100000_customers_per_merchant() {
         "most cards have a seeded initial order: {with_initial}"
     );
 }
+
+#[tokio::test]
+async fn in_body_rate_limits_and_garbled_answers_can_be_switched_on() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    f.rules(json!({"rate_limit_in_body_next": 1})).await;
+    let limited = f.token_pay(&customer, "RL-1", "3.00").await;
+    assert_eq!(
+        codes(&limited),
+        "17/3",
+        "request rate exceeded, before processing"
+    );
+    assert_eq!(
+        attr(&f.order_result("RL-1").await, "count"),
+        "0",
+        "nothing was made"
+    );
+    f.rules(json!({"malformed_next": 1})).await;
+    let garbled = f.token_pay(&customer, "MAL-1", "3.00").await;
+    assert!(
+        !garbled.contains("</result>"),
+        "the answer is cut off: {garbled}"
+    );
+    let found = f.order_result("MAL-1").await;
+    assert_eq!(
+        first(&found, "orderstate"),
+        "Approved",
+        "the garbled charge was processed"
+    );
+}
