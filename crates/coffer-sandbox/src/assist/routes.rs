@@ -699,15 +699,9 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
     let end = end + Duration::seconds(59);
     // An `In Process` order becomes final after the configured number of lookups.
     let pending: Vec<usize> = state
-        .orders
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            o.merchant_id == merchant.merchant_id
-                && o.ordernumber == ordernumber
-                && o.state == OrderState::InProcess
-        })
-        .map(|(i, _)| i)
+        .numbered(&merchant.merchant_id, ordernumber)
+        .into_iter()
+        .filter(|&i| state.orders[i].state == OrderState::InProcess)
         .collect();
     for i in pending {
         let order = &mut state.orders[i];

@@ -350,6 +350,15 @@ impl AssistState {
         self.index.by_bill.get(billnumber).copied()
     }
 
+    /// Positions in `orders` of the runtime attempts under one OrderNumber, oldest first.
+    pub fn numbered(&self, merchant_id: &str, ordernumber: &str) -> Vec<usize> {
+        self.index
+            .by_number
+            .get(&(merchant_id.to_string(), ordernumber.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Every attempt under one OrderNumber, oldest first: runtime orders and, for a seeded
     /// initial order number, the derived initial order.
     pub fn orders_numbered(&self, merchant: &MerchantAccount, ordernumber: &str) -> Vec<Order> {
