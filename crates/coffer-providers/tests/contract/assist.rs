@@ -202,6 +202,17 @@ async fn capabilities_say_cards_by_customer_and_customer_listing_is_unsupported(
     assert_eq!(caps.currencies, [Currency::BYN]);
     let listing = client.list_customers(None, 50).await.unwrap_err();
     assert_eq!(listing.kind, ProviderErrorKind::Unsupported);
+    let no_page = client.finish_initial("x", &[]).await.unwrap_err();
+    assert_eq!(
+        no_page.kind,
+        ProviderErrorKind::Unsupported,
+        "Assist has no card page step"
+    );
+    let debug = format!("{:?}", f.client_with_timeout(Duration::from_secs(1)));
+    assert!(
+        !debug.contains(&f.secret),
+        "the password never shows in Debug: {debug}"
+    );
 }
 
 #[tokio::test]

@@ -294,25 +294,22 @@ impl Emulator {
         new: NewOrder,
         decision: Decision,
     ) -> After {
-        let code = match decision {
+        let mut code = match decision {
             Decision::Hang => return After::Hang,
             Decision::Drop => "AS000",
             Decision::Code(code) => code,
         };
-        let now = self.ctx.now();
-        let mut order_state = rules::state_after(code, new.delay);
-        let (shown_code, lookups_left, pending_code) = if order_state == OrderState::InProcess {
-            (
-                code,
-                state.rules.in_process_lookups,
-                Some("AS000".to_string()),
-            )
+        let lookups_left = if code == "AS300" {
+            state.rules.in_process_lookups
         } else {
-            (code, 0, None)
+            0
         };
-        if order_state == OrderState::InProcess && lookups_left == 0 {
-            order_state = OrderState::Approved;
+        if code == "AS300" && lookups_left == 0 {
+            code = "AS000";
         }
+        let now = self.ctx.now();
+        let order_state = rules::state_after(code, new.delay);
+        let in_process = order_state == OrderState::InProcess;
         let order = Order {
             merchant_id: merchant.merchant_id.clone(),
             billnumber: state.new_billnumber(merchant.slot),
@@ -328,21 +325,22 @@ impl Emulator {
             operations: vec![Operation {
                 number: 1,
                 operation_type: 100,
-                state: if shown_code.starts_with("AS0") {
+                state: if code.starts_with("AS0") {
                     "Success".into()
                 } else {
                     "Declined".into()
                 },
                 amount_minor: new.amount_minor,
-                responsecode: shown_code.into(),
+                responsecode: code.into(),
                 at: now,
             }],
             refunded_minor: 0,
             refund_ids: Vec::new(),
             lookups_left,
-            pending_code,
+            pending_code: in_process.then(|| "AS000".to_string()),
+            pending_fields: in_process.then(|| new.credential.clone()),
         };
-        if order.state != OrderState::InProcess {
+        if !in_process {
             self.record_charge(&order, new.credential, new.warnings);
         }
         let element = order_element(&order, true, now);
@@ -717,12 +715,9 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
                 };
                 op.responsecode = code;
             }
+            let fields = order.pending_fields.take().unwrap_or_default();
             let order = order.clone();
-            emu.record_charge(
-                &order,
-                serde_json::json!({}),
-                vec!["settled after In Process".into()],
-            );
+            emu.record_charge(&order, fields, vec!["settled after In Process".into()]);
         }
     }
     let orders: Vec<Order> = state

@@ -196,6 +196,9 @@ pub(crate) struct Order {
     pub lookups_left: u32,
     /// What the order turns into after its lookups (the final payment responsecode).
     pub pending_code: Option<String>,
+    /// The request's stored-credential fields, kept for the ledger until the order is final.
+    #[serde(default)]
+    pub pending_fields: Option<serde_json::Value>,
 }
 
 impl Order {
@@ -565,6 +568,7 @@ impl AssistState {
             refund_ids: Vec::new(),
             lookups_left: 0,
             pending_code: None,
+            pending_fields: None,
             billnumber,
         })
     }

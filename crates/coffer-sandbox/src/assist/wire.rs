@@ -64,7 +64,7 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    /// Every pair as received, for the ledger's "stored-credential fields exactly as received".
+    /// The named pairs exactly as received (names in the sender's case), for the ledger.
     pub fn subset(&self, names: &[&str]) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for (k, v) in &self.pairs {

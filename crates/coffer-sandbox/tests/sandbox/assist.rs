@@ -926,14 +926,37 @@ async fn test_amounts_give_any_code_and_in_process_settles_on_lookup() {
         "Approved",
         "final after one lookup"
     );
+    let settled: Vec<Value> = f
+        .ledger()
+        .await
+        .into_iter()
+        .filter(|c| c["order_id"] == "AMT-2")
+        .collect();
+    assert_eq!(settled.len(), 1);
     assert_eq!(
-        f.ledger()
-            .await
-            .iter()
-            .filter(|c| c["order_id"] == "AMT-2")
-            .count(),
-        1
+        settled[0]["stored_credential"]["TokenType"], "5",
+        "the request's fields are kept until then"
     );
+
+    // A JSON body is answered in JSON.
+    let body = json!({"Merchant_ID": f.by.merchant_id, "Login": f.by.login, "Password": f.by.password, "Ordernumber": "AMT-2"});
+    let response = f
+        .http
+        .post(format!("{}/orderresult/orderresult.cfm", f.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let value: Value = response.json().await.unwrap();
+    assert_eq!(
+        (value["firstcode"].as_str(), value["count"].as_str()),
+        (Some("0"), Some("1"))
+    );
+    assert_eq!(value["order"][0]["orderstate"], "Approved");
 }
 
 #[tokio::test]
