@@ -83,7 +83,7 @@ impl AssistClient {
 
     /// Posts a form and returns the `<result>` of a processed request; a non-zero
     /// `firstcode`/`secondcode` pair is an error of the call's kind.
-    async fn post_form<F: serde::Serialize>(
+    async fn post_form<F: wire::ServiceForm>(
         &self,
         call: Call,
         path: &str,
@@ -105,15 +105,7 @@ impl AssistClient {
         }
         let body = body_text(response, resend).await?;
         let result = wire::AssistResult::parse(&body)?;
-        let code = |text: &str, name: &str| {
-            text.trim().parse::<u16>().map_err(|_| {
-                ProviderError::malformed(format!("Assist {name} '{text}' is not a number"))
-            })
-        };
-        let (first, second) = (
-            code(&result.firstcode, "firstcode")?,
-            code(&result.secondcode, "secondcode")?,
-        );
+        let (first, second) = result.codes()?;
         if first != 0 || second != 0 {
             return Err(errors::web_service(call, first, second));
         }

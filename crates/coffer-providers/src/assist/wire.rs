@@ -13,6 +13,14 @@ use crate::error::ProviderError;
 /// `Format=3`: XML. Every client we read pins it, because the default differs per service.
 pub(crate) const FORMAT_XML: &str = "3";
 
+/// A form body of one of the `*.cfm` services.
+pub(crate) trait ServiceForm: Serialize + Sync {}
+
+impl ServiceForm for TokenPay<'_> {}
+impl ServiceForm for RecurringPayment<'_> {}
+impl ServiceForm for OrderResult<'_> {}
+impl ServiceForm for Cancel<'_> {}
+
 /// `POST /pay/tokenpay.cfm` (assist.md §2.2).
 #[derive(Serialize)]
 pub(crate) struct TokenPay<'a> {
@@ -257,6 +265,19 @@ impl AssistResult {
     pub fn parse(xml: &str) -> Result<AssistResult, ProviderError> {
         quick_xml::de::from_str(xml)
             .map_err(|e| ProviderError::malformed(format!("Assist XML: {e}")))
+    }
+
+    /// `firstcode`/`secondcode` as numbers; `(0, 0)` means the request was processed.
+    pub fn codes(&self) -> Result<(u16, u16), ProviderError> {
+        let number = |text: &str, name: &str| {
+            text.trim().parse::<u16>().map_err(|_| {
+                ProviderError::malformed(format!("Assist {name} '{text}' is not a number"))
+            })
+        };
+        Ok((
+            number(&self.firstcode, "firstcode")?,
+            number(&self.secondcode, "secondcode")?,
+        ))
     }
 
     /// Every order, wherever the service put them.
