@@ -75,13 +75,24 @@ impl Fixture {
             .unwrap()
     }
 
-    /// The first seeded Belarus customer from index `from` whose first card passes `keep`.
+    /// The first seeded Belarus customer from index `from` whose first card passes `keep` and
+    /// is listed active without a CVC requirement.
     async fn customer(&self, from: usize, keep: impl Fn(&Value) -> bool) -> Value {
-        self.register(&self.by, from, 60)
-            .await
-            .into_iter()
-            .find(|c| keep(&c["cards"][0]))
-            .expect("a matching seeded customer")
+        let credentials = json!({"merchant_id": self.by.merchant_id, "login": self.by.login, "password": self.by.password});
+        for customer in self.register(&self.by, from, 60).await {
+            if !keep(&customer["cards"][0]) {
+                continue;
+            }
+            let listed = self
+                .tokens(
+                    json!({"merchant": credentials, "customernumber": customer["customer_number"]}),
+                )
+                .await;
+            if listed[0]["active"] == true && listed[0]["needCVC"] == false {
+                return customer;
+            }
+        }
+        panic!("no matching seeded customer")
     }
 
     async fn tokens(&self, body: Value) -> Value {
@@ -1135,4 +1146,30 @@ async fn in_body_rate_limits_and_garbled_answers_can_be_switched_on() {
         "Approved",
         "the garbled charge was processed"
     );
+}
+
+#[tokio::test]
+async fn a_card_that_needs_its_cvc_is_not_charged_without_the_cardholder() {
+    let f = fixture(60).await;
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let mut checked = 0;
+    for index in [24, 49] {
+        let customer = &f.register(&f.by, index, 1).await[0];
+        let listed = f
+            .tokens(json!({"merchant": credentials, "customernumber": customer["customer_number"]}))
+            .await;
+        assert_eq!(
+            listed[0]["needCVC"], true,
+            "every 25th customer's first card"
+        );
+        if listed[0]["active"] == false {
+            continue;
+        }
+        let answer = f.token_pay(customer, &format!("CVC-{index}"), "3.00").await;
+        assert_eq!(first(&answer, "responsecode"), "AS110", "{answer}");
+        assert_eq!(first(&answer, "orderstate"), "Declined");
+        checked += 1;
+    }
+    assert!(checked > 0, "at least one active needCVC card in the seed");
 }
