@@ -624,4 +624,88 @@ mod tests {
         );
         assert_eq!(pick_attempt(&[], None), None);
     }
+
+    const TOKENPAY: &str = include_str!("../../tests/fixtures/assist/tokenpay_approved.xml");
+    const TWO_ATTEMPTS: &str =
+        include_str!("../../tests/fixtures/assist/orderresult_two_attempts.xml");
+    const LISTING: &str = include_str!("../../tests/fixtures/assist/token_listing.json");
+
+    #[test]
+    fn documented_token_pay_answer_becomes_an_initial_outcome_and_a_card() {
+        let result = wire::AssistResult::parse(TOKENPAY).unwrap();
+        assert_eq!(result.codes().unwrap(), (0, 0));
+        let order = result.all_orders().next().unwrap();
+        let outcome = charge_outcome(order, true).unwrap();
+        assert_eq!(outcome.provider_ref.as_str(), "5123400000098765");
+        assert_eq!(
+            outcome.initial_ref,
+            Some(ProviderRef::from("5123400000098765"))
+        );
+        assert_eq!(outcome.amount, byn(2590));
+        assert_eq!(
+            outcome.at.unwrap().to_rfc3339(),
+            "2026-11-23T10:41:42+00:00"
+        );
+        let token = CardToken::from("9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01");
+        let card = card_from_operation(&token, &order.operation[0]).unwrap();
+        assert_eq!(
+            (card.last4.as_str(), card.bin.as_deref()),
+            ("4242", Some("424242"))
+        );
+        assert_eq!(card.expiry, CardExpiry::new(2028, 9).unwrap());
+        assert_eq!(card.brand, CardBrand::Visa);
+    }
+
+    #[test]
+    fn documented_orderresult_settles_on_the_attempt_that_took_money() {
+        let result = wire::AssistResult::parse(TWO_ATTEMPTS).unwrap();
+        assert_eq!(result.count.as_deref(), Some("2"));
+        let orders: Vec<&wire::Order> = result.all_orders().collect();
+        let picked = pick_attempt(&orders, None).unwrap();
+        let outcome = charge_outcome(picked, false).unwrap();
+        assert_eq!(outcome.provider_ref.as_str(), "5123400000098771");
+        assert_eq!(
+            outcome.status,
+            RemoteStatus::Succeeded,
+            "partly refunded, but charged"
+        );
+        assert_eq!(
+            decisive_code(picked),
+            Some("AS000"),
+            "the payment, not the cancel, decides"
+        );
+        let first = charge_outcome(
+            pick_attempt(&orders, Some("5123400000098770")).unwrap(),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(
+            first.status,
+            RemoteStatus::Declined { hard: false, .. }
+        ));
+    }
+
+    #[test]
+    fn documented_token_listing_becomes_cards() {
+        let wire::TokenAnswer::Cards(cards) = wire::parse_token_answer(LISTING).unwrap() else {
+            panic!("a listing");
+        };
+        let cards: Vec<RemoteCard> = cards
+            .iter()
+            .map(card_from_wire)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(cards.len(), 2);
+        assert_eq!(
+            cards[0].token.as_str(),
+            "9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01"
+        );
+        assert!(cards[0].active && !cards[0].needs_cvc);
+        assert_eq!(cards[1].brand, CardBrand::Mastercard);
+        assert!(
+            !cards[1].active && cards[1].needs_cvc,
+            "string flags read too"
+        );
+        assert_eq!(cards[1].expiry, CardExpiry::new(2025, 1).unwrap());
+    }
 }
