@@ -125,12 +125,12 @@ impl AssistClient {
     fn settle(order: &wire::Order, initial: bool) -> Result<ChargeOutcome, ProviderError> {
         let outcome = convert::charge_outcome(order, initial)?;
         match &outcome.status {
-            RemoteStatus::Succeeded => Ok(outcome),
-            RemoteStatus::Pending => Ok(outcome),
+            RemoteStatus::Succeeded | RemoteStatus::Pending => Ok(outcome),
             RemoteStatus::Declined { code, message, .. } => {
                 let code = code.clone().unwrap_or_else(|| "Declined".into());
+                // from_code reads AS107/AS200/AS998 as an unknown outcome even on a Declined
+                // order (assist.md §4.5): the lookup then records the final state.
                 let error = errors::from_code(&code, message.as_deref());
-                // A code that leaves the money undecided is never read as a plain decline.
                 Err(error.with_ref(outcome.provider_ref))
             }
         }
