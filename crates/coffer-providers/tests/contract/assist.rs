@@ -1,1 +1,786 @@
-// Contract tests of the assist client against its sandbox.
+//! The Assist client against its sandbox over real HTTP: every trait method, the mapping of the
+//! stored-credential flags to Token Pay / rp.cfm, each error kind, faults, and how an unknown
+//! outcome is settled by orderresult without a second charge.
+// Test helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use coffer_core::{
+    CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
+    ProviderAccount, ProviderRef, Reason, SecretRef, StoredCredential,
+};
+use coffer_providers::assist::AssistClient;
+use coffer_providers::http::HttpPolicy;
+use coffer_providers::{
+    ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
+    RecurringAgreement, RefundRequest, RemoteStatus,
+};
+use coffer_sandbox::{Sandbox, SandboxConfig};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+struct Fixture {
+    sandbox: Sandbox,
+    http: reqwest::Client,
+    merchant: Merchant,
+    secret: String,
+}
+
+async fn fixture() -> Fixture {
+    let sandbox = Sandbox::start(SandboxConfig::demo(40)).await.unwrap();
+    let http = reqwest::Client::new();
+    let merchants: Vec<Value> = http
+        .get(format!("{}/merchants", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = merchants
+        .iter()
+        .find(|m| m["account"]["provider"] == "assist")
+        .expect("an Assist merchant");
+    let merchant = Merchant {
+        id: MerchantId(1),
+        name: m["name"].as_str().unwrap().into(),
+        account: serde_json::from_value::<ProviderAccount>(m["account"].clone()).unwrap(),
+        environment: Environment::Sandbox,
+        base_url: m["base_url"].as_str().unwrap().into(),
+        time_zone: coffer_core::merchant::parse_time_zone(m["time_zone"].as_str().unwrap())
+            .unwrap(),
+        currency: serde_json::from_value::<Currency>(m["currency"].clone()).unwrap(),
+        notice_lead_days: 3,
+        group: None,
+        secret: SecretRef {
+            service: "coffer-test".into(),
+            account: "assist".into(),
+        },
+    };
+    let secret = m["secret"].as_str().unwrap().to_string();
+    Fixture {
+        sandbox,
+        http,
+        merchant,
+        secret,
+    }
+}
+
+impl Fixture {
+    fn client(&self) -> Box<dyn Provider> {
+        coffer_providers::connect(&self.merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    fn client_with_timeout(&self, timeout: Duration) -> AssistClient {
+        let policy = HttpPolicy {
+            request_timeout: timeout,
+            ..HttpPolicy::default()
+        };
+        AssistClient::with_policy(
+            &self.merchant,
+            SecretString::from(self.secret.clone()),
+            policy,
+        )
+        .unwrap()
+    }
+
+    /// The seeded register row of customer `index` (sandbox-only endpoint).
+    async fn customer(&self, index: usize) -> Value {
+        let merchant_id = self.merchant.account.account_id();
+        let url = format!(
+            "{}/__sandbox/customers?merchant_id={merchant_id}&offset={index}&limit=1",
+            self.merchant.base_url
+        );
+        let rows: Vec<Value> = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        rows.into_iter().next().unwrap()
+    }
+
+    /// The first customer from index 5 whose first card approves and has a seeded initial.
+    async fn good_customer(&self) -> Value {
+        self.good_customer_from(5).await
+    }
+
+    /// The next such customer after `previous`.
+    async fn good_customer_after(&self, previous: &Value) -> Value {
+        let number = previous["customer_number"].as_str().unwrap();
+        let index: usize = number[number.len() - 6..].parse().unwrap();
+        self.good_customer_from(index).await
+    }
+
+    async fn good_customer_from(&self, from: usize) -> Value {
+        for index in from..40 {
+            let c = self.customer(index).await;
+            let card = &c["cards"][0];
+            let special =
+                ["0341", "0002", "0069", "0077", "0019"].contains(&card["last4"].as_str().unwrap());
+            if special || !card["initial_billnumber"].is_string() {
+                continue;
+            }
+            let number = CustomerRef::from(c["customer_number"].as_str().unwrap());
+            let listed = self.client().cards_of(&number).await.unwrap();
+            if listed[0].active && !listed[0].needs_cvc {
+                return c;
+            }
+        }
+        panic!("no approving customer in the seed");
+    }
+
+    async fn faults(&self, knobs: Value) {
+        self.http
+            .put(format!("{}/faults", self.sandbox.urls.admin))
+            .json(&knobs)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn ledger(&self) -> Vec<Value> {
+        let url = format!("{}/charges?provider=assist", self.sandbox.urls.admin);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn byn(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::BYN)
+}
+
+fn cit(customer: &Value, order: &str, minor: i64) -> ChargeRequest {
+    let mut credential = StoredCredential::initial(Reason::Unscheduled);
+    credential.sequence = coffer_core::Sequence::Subsequent;
+    ChargeRequest {
+        amount: byn(minor),
+        card_token: CardToken::from(customer["cards"][0]["token"].as_str().unwrap()),
+        customer: CustomerRef::from(customer["customer_number"].as_str().unwrap()),
+        credential,
+        idempotency_key: IdempotencyKey::from(format!("key-{order}")),
+        order_id: order.into(),
+        description: "Coffer contract test".into(),
+        agreement: None,
+    }
+}
+
+fn mit(customer: &Value, order: &str, minor: i64, initial: &str) -> ChargeRequest {
+    ChargeRequest {
+        credential: StoredCredential::merchant_initiated(
+            Reason::Recurring,
+            ProviderRef::from(initial),
+        ),
+        agreement: Some(RecurringAgreement {
+            min_amount: Some(byn(100)),
+            max_amount: Some(byn(50_000)),
+            period_days: Some(30),
+            end_date: NaiveDate::from_ymd_opt(2099, 12, 31),
+        }),
+        ..cit(customer, order, minor)
+    }
+}
+
+fn lookup(request: &ChargeRequest) -> ChargeLookup {
+    ChargeLookup {
+        idempotency_key: request.idempotency_key.clone(),
+        order_id: request.order_id.clone(),
+        provider_ref: None,
+        customer: request.customer.clone(),
+        card_token: request.card_token.clone(),
+        amount: request.amount,
+    }
+}
+
+#[tokio::test]
+async fn capabilities_say_cards_by_customer_and_customer_listing_is_unsupported() {
+    let f = fixture().await;
+    let client = f.client();
+    assert_eq!(client.kind(), coffer_core::ProviderKind::Assist);
+    let caps = client.capabilities();
+    assert!(
+        !caps.lists_customers
+            && caps.cards_by_customer
+            && caps.partial_refunds
+            && !caps.idempotency_key
+    );
+    assert_eq!(caps.currencies, [Currency::BYN]);
+    let listing = client.list_customers(None, 50).await.unwrap_err();
+    assert_eq!(listing.kind, ProviderErrorKind::Unsupported);
+    let no_page = client.finish_initial("x", &[]).await.unwrap_err();
+    assert_eq!(
+        no_page.kind,
+        ProviderErrorKind::Unsupported,
+        "Assist has no card page step"
+    );
+    let debug = format!("{:?}", f.client_with_timeout(Duration::from_secs(1)));
+    assert!(
+        !debug.contains(&f.secret),
+        "the password never shows in Debug: {debug}"
+    );
+}
+
+#[tokio::test]
+async fn credentials_are_checked_and_a_wrong_password_is_auth() {
+    let f = fixture().await;
+    f.client()
+        .check_credentials()
+        .await
+        .expect("seeded credentials work");
+    let wrong = coffer_providers::connect(
+        &f.merchant,
+        SecretString::from("WrongPassw0rd1".to_string()),
+    )
+    .unwrap();
+    let error = wrong.check_credentials().await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::Auth);
+    assert_eq!(error.provider_code.as_deref(), Some("7/141"));
+    assert!(
+        !error.message.contains("WrongPassw0rd1"),
+        "the secret never appears in a message"
+    );
+    let cards = wrong
+        .cards_of(&CustomerRef::from("BY-000001"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        cards.kind,
+        ProviderErrorKind::Auth,
+        "the token listing refuses it too"
+    );
+}
+
+#[tokio::test]
+async fn cards_of_lists_the_customers_one_click_cards() {
+    let f = fixture().await;
+    let customer = f.customer(7).await;
+    let cards = f
+        .client()
+        .cards_of(&CustomerRef::from(
+            customer["customer_number"].as_str().unwrap(),
+        ))
+        .await
+        .unwrap();
+    let seeded = customer["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), seeded.len());
+    for (card, seed) in cards.iter().zip(seeded) {
+        assert_eq!(card.token.as_str(), seed["token"].as_str().unwrap());
+        assert_eq!(card.last4, seed["last4"].as_str().unwrap());
+        assert_eq!(card.bin.as_ref().map(String::len), Some(6));
+        assert!((1..=12).contains(&card.expiry.month));
+    }
+    let none = f
+        .client()
+        .cards_of(&CustomerRef::from("BY-999999"))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "an unknown CustomerNumber has no cards");
+}
+
+#[tokio::test]
+async fn cardholder_initiated_charge_goes_through_token_pay_and_is_found_and_refunded() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let request = cit(&customer, "CF-CIT-1", 2590);
+    let outcome = client.charge(&request).await.unwrap();
+    assert_eq!(outcome.status, RemoteStatus::Succeeded);
+    assert_eq!(outcome.amount, byn(2590));
+    assert_eq!(outcome.provider_ref.as_str().len(), 16, "the billnumber");
+    assert_eq!(
+        outcome.initial_ref, None,
+        "a subsequent CIT is not an initial"
+    );
+    assert!(outcome.at.is_some(), "orderdate is read");
+
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .expect("orderresult finds it");
+    assert_eq!(found.provider_ref, outcome.provider_ref);
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    let ledger = f.ledger().await;
+    assert_eq!(ledger[0]["stored_credential"]["TokenType"], "5");
+
+    let partial = client
+        .refund(&RefundRequest {
+            charge_ref: outcome.provider_ref.clone(),
+            order_id: request.order_id.clone(),
+            amount: byn(1000),
+            charge_amount: byn(2590),
+            idempotency_key: IdempotencyKey::from("refund-1"),
+            refund_id: "RF-CIT-0000001".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(partial.amount, byn(1000));
+    assert_eq!(
+        partial.provider_ref.as_str(),
+        format!("{}.2", outcome.provider_ref.as_str()),
+        "the cancel operation"
+    );
+    let over = client
+        .refund(&RefundRequest {
+            charge_ref: outcome.provider_ref.clone(),
+            order_id: request.order_id.clone(),
+            amount: byn(2000),
+            charge_amount: byn(2590),
+            idempotency_key: IdempotencyKey::from("refund-2"),
+            refund_id: "RF-CIT-0000002".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        over.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("Amount".into())
+        },
+        "only 15.90 is left"
+    );
+    let refunds: Vec<i64> = f
+        .ledger()
+        .await
+        .iter()
+        .filter(|c| c["kind"] == "refund")
+        .map(|c| c["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(refunds, [1000]);
+}
+
+#[tokio::test]
+async fn a_full_refund_sends_no_amount_and_returns_everything() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let outcome = client
+        .charge(&cit(&customer, "CF-FULL-1", 1234))
+        .await
+        .unwrap();
+    let refund = client
+        .refund(&RefundRequest {
+            charge_ref: outcome.provider_ref.clone(),
+            order_id: "CF-FULL-1".into(),
+            amount: byn(1234),
+            charge_amount: byn(1234),
+            idempotency_key: IdempotencyKey::from("refund-full"),
+            refund_id: "RF-FULL-0000001".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, byn(1234));
+    let ledger = f.ledger().await;
+    let refund_row = ledger.iter().find(|c| c["kind"] == "refund").unwrap();
+    assert_eq!(refund_row["amount_minor"], 1234);
+    let again = client
+        .refund(&RefundRequest {
+            charge_ref: outcome.provider_ref,
+            order_id: "CF-FULL-1".into(),
+            amount: byn(1234),
+            charge_amount: byn(1234),
+            idempotency_key: IdempotencyKey::from("refund-full-2"),
+            refund_id: "RF-FULL-0000002".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again.kind, ProviderErrorKind::InvalidRequest { .. }),
+        "nothing left: {again:?}"
+    );
+}
+
+#[tokio::test]
+async fn merchant_initiated_charge_goes_through_rp_cfm_linked_to_the_initial_billnumber() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let initial = customer["cards"][0]["initial_billnumber"].as_str().unwrap();
+    let outcome = client
+        .charge(&mit(&customer, "CF-MIT-1", 2900, initial))
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, RemoteStatus::Succeeded);
+    assert_ne!(
+        outcome.provider_ref.as_str(),
+        initial,
+        "a MIT has its own billnumber"
+    );
+    let ledger = f.ledger().await;
+    let row = ledger.iter().find(|c| c["order_id"] == "CF-MIT-1").unwrap();
+    assert_eq!(
+        row["stored_credential"]["BillNumber"], initial,
+        "linked to the initial order"
+    );
+    assert_eq!(
+        row["stored_credential"]["RecurringPeriod"], "30",
+        "the agreement's terms, as RecurringPeriod"
+    );
+    assert_eq!(row["stored_credential"]["RecurringMaxDate"], "31.12.2099");
+    assert_eq!(row["warnings"], json!([]), "no warning for a linked MIT");
+
+    let too_soon = client
+        .charge(&mit(&customer, "CF-MIT-2", 2900, initial))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        too_soon.kind,
+        ProviderErrorKind::DeclinedHard,
+        "sooner than the period: never retried unchanged"
+    );
+    assert_eq!(too_soon.provider_code.as_deref(), Some("15/320"));
+    let other = f.good_customer_after(&customer).await;
+    let other_initial = other["cards"][0]["initial_billnumber"].as_str().unwrap();
+    let too_much = client
+        .charge(&mit(&other, "CF-MIT-3", 50_001, other_initial))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        too_much.kind,
+        ProviderErrorKind::DeclinedHard,
+        "above RecurringMaxAmount"
+    );
+    assert_eq!(too_much.provider_code.as_deref(), Some("5/108"));
+    let mut unlinked = mit(&customer, "CF-MIT-4", 2900, initial);
+    unlinked.credential.initial_ref = None;
+    let refused = client.charge(&unlinked).await.unwrap_err();
+    assert_eq!(
+        refused.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("BillNumber".into())
+        }
+    );
+    let unknown = client
+        .charge(&mit(&customer, "CF-MIT-5", 2900, "7199999999999999"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind, ProviderErrorKind::NotFound);
+    assert_eq!(f.ledger().await.len(), 1, "only the first MIT was charged");
+}
+
+#[tokio::test]
+async fn declines_are_errors_with_the_billnumber_and_lookups_report_them() {
+    let f = fixture().await;
+    let client = f.client();
+    let cases = [
+        (0, "AS102", ProviderErrorKind::DeclinedSoft),
+        (1, "AS101", ProviderErrorKind::DeclinedHard),
+        (2, "AS104", ProviderErrorKind::DeclinedHard),
+    ];
+    for (index, code, kind) in cases {
+        let customer = f.customer(index).await;
+        let request = cit(&customer, &format!("CF-DECLINE-{index}"), 1000);
+        let error = client.charge(&request).await.unwrap_err();
+        assert_eq!(error.kind, kind, "{code}");
+        assert_eq!(error.provider_code.as_deref(), Some(code));
+        let reference = error
+            .provider_ref
+            .clone()
+            .expect("a declined order has a billnumber");
+        let found = client
+            .find_charge(&lookup(&request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.provider_ref, reference);
+        match found.status {
+            RemoteStatus::Declined {
+                hard,
+                code: found_code,
+                ..
+            } => {
+                assert_eq!(hard, kind == ProviderErrorKind::DeclinedHard);
+                assert_eq!(found_code.as_deref(), Some(code));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_fields_and_duplicate_order_numbers_are_refused() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let long = cit(&customer, &"X".repeat(129), 1000);
+    let error = client.charge(&long).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("OrderNumber".into())
+        }
+    );
+    assert_eq!(error.provider_code.as_deref(), Some("4/107"));
+    client
+        .charge(&cit(&customer, "CF-DUP-1", 1000))
+        .await
+        .unwrap();
+    let duplicate = client
+        .charge(&cit(&customer, "CF-DUP-1", 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.kind, ProviderErrorKind::Duplicate);
+    assert_eq!(f.ledger().await.len(), 1, "the duplicate charged nothing");
+}
+
+#[tokio::test]
+async fn rate_limits_are_waited_out_and_outages_are_unavailable() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    f.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
+        .await;
+    let outcome = client
+        .charge(&cit(&customer, "CF-429-1", 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.status,
+        RemoteStatus::Succeeded,
+        "the 429 came before processing, so the retry is safe"
+    );
+    f.faults(json!({"error_next": 3})).await;
+    let down = client.check_credentials().await.unwrap_err();
+    assert_eq!(down.kind, ProviderErrorKind::Unavailable);
+    f.faults(json!({"error_next": 1})).await;
+    let write = client
+        .charge(&cit(&customer, "CF-503-1", 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        write.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "a 5xx after sending a charge is not a decline"
+    );
+    let settled = client
+        .find_charge(&lookup(&cit(&customer, "CF-503-1", 1000)))
+        .await
+        .unwrap();
+    assert_eq!(
+        settled, None,
+        "the 503 came before processing: nothing to find"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_answer_is_unknown_and_the_lookup_finds_exactly_one_charge() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    f.faults(json!({"drop_next": 1})).await;
+    let request = cit(&customer, "CF-DROP-1", 1500);
+    let error = client.charge(&request).await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::UnknownOutcome);
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .expect("the charge was made");
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    assert_eq!(found.amount, byn(1500));
+    let lost_customer = f.customer(4).await;
+    let lost = cit(&lost_customer, "CF-LOST-1", 1500);
+    assert_eq!(
+        client.charge(&lost).await.unwrap_err().kind,
+        ProviderErrorKind::UnknownOutcome
+    );
+    let lost_found = client.find_charge(&lookup(&lost)).await.unwrap().unwrap();
+    assert_eq!(
+        lost_found.status,
+        RemoteStatus::Succeeded,
+        "the response-lost card is charged"
+    );
+    let ledger = f.ledger().await;
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|c| c["order_id"] == "CF-DROP-1")
+            .count(),
+        1,
+        "exactly one charge"
+    );
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|c| c["order_id"] == "CF-LOST-1")
+            .count(),
+        1,
+        "exactly one charge"
+    );
+}
+
+#[tokio::test]
+async fn the_timeout_card_is_unknown_then_found_never_made() {
+    let f = fixture().await;
+    f.faults(json!({"timeout_ms": 3_000})).await;
+    let client = f.client_with_timeout(Duration::from_millis(300));
+    let customer = f.customer(3).await;
+    let request = cit(&customer, "CF-HANG-1", 1000);
+    let error = client.charge(&request).await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::UnknownOutcome);
+    assert_eq!(
+        client.find_charge(&lookup(&request)).await.unwrap(),
+        None,
+        "nothing was charged"
+    );
+    assert!(f.ledger().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_in_process_answer_is_pending_until_the_lookup_settles_it() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let request = cit(&customer, "CF-WAIT-1", 99_930);
+    let pending = client.charge(&request).await.unwrap();
+    assert_eq!(pending.status, RemoteStatus::Pending);
+    let settled = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(settled.status, RemoteStatus::Succeeded);
+    let undecided = client
+        .charge(&cit(&customer, "CF-AS998-1", 99_998))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        undecided.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "AS998 is looked up, not read as a decline"
+    );
+    assert!(undecided.provider_ref.is_some());
+}
+
+#[tokio::test]
+async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let token = CardToken::from(customer["cards"][0]["token"].as_str().unwrap());
+    let step = client
+        .record_initial(&InitialRequest {
+            customer: CustomerRef::from(customer["customer_number"].as_str().unwrap()),
+            card_token: Some(token.clone()),
+            amount: byn(100),
+            reason: Reason::Recurring,
+            order_id: "CF-INIT-1".into(),
+            idempotency_key: IdempotencyKey::from("init-1"),
+            return_url: None,
+        })
+        .await
+        .unwrap();
+    let InitialStep::Done(done) = step else {
+        panic!("Assist has no card page step")
+    };
+    assert_eq!(done.initial_ref, done.provider_ref);
+    assert_eq!(done.card.token, token);
+    assert_eq!(
+        done.card.last4,
+        customer["cards"][0]["last4"].as_str().unwrap()
+    );
+    assert_eq!(done.card.initial_ref.as_ref(), Some(&done.initial_ref));
+    let linked = client
+        .charge(&mit(
+            &customer,
+            "CF-INIT-MIT",
+            2000,
+            done.initial_ref.as_str(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        linked.kind,
+        ProviderErrorKind::DeclinedHard,
+        "the new series registered a 30-day period"
+    );
+    let ledger = f.ledger().await;
+    assert_eq!(ledger.len(), 1, "only the initial was charged");
+    let without_token = client
+        .record_initial(&InitialRequest {
+            customer: CustomerRef::from("BY-000001"),
+            card_token: None,
+            amount: byn(100),
+            reason: Reason::Recurring,
+            order_id: "CF-INIT-2".into(),
+            idempotency_key: IdempotencyKey::from("init-2"),
+            return_url: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        without_token.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("card_token".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_of_an_unknown_order_is_none() {
+    let f = fixture().await;
+    let customer = f.customer(6).await;
+    let found = f
+        .client()
+        .find_charge(&lookup(&cit(&customer, "CF-NEVER", 100)))
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+}
+
+#[tokio::test]
+async fn an_in_body_rate_limit_is_rate_limited_and_a_garbled_charge_is_settled_by_lookup() {
+    let f = fixture().await;
+    let client = f.client();
+    let customer = f.good_customer().await;
+    let rules = format!("{}/__sandbox/rules", f.merchant.base_url);
+    f.http
+        .put(&rules)
+        .json(&json!({"rate_limit_in_body_next": 1}))
+        .send()
+        .await
+        .unwrap();
+    let limited = client
+        .charge(&cit(&customer, "CF-RL-1", 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        limited.kind,
+        ProviderErrorKind::RateLimited { retry_after: None }
+    );
+    assert_eq!(limited.provider_code.as_deref(), Some("17/3"));
+    f.http
+        .put(&rules)
+        .json(&json!({"malformed_next": 1}))
+        .send()
+        .await
+        .unwrap();
+    let request = cit(&customer, "CF-MAL-1", 1000);
+    let garbled = client.charge(&request).await.unwrap_err();
+    assert_eq!(garbled.kind, ProviderErrorKind::MalformedResponse);
+    assert!(
+        garbled.kind.outcome_unknown(),
+        "the engine reconciles a garbled write"
+    );
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    assert_eq!(
+        f.ledger().await.len(),
+        1,
+        "one charge, none for the rate-limited try"
+    );
+}

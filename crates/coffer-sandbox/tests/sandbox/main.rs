@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod admin;
+mod assist;
 mod clover;
 mod processout;

@@ -1,0 +1,1175 @@
+//! The Assist emulator over raw HTTP: documented paths, form and JSON bodies, `Format=3` XML
+//! answers, web-service error pairs, the recurring and refund rules, and the test cards.
+// Test helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use coffer_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+
+struct Account {
+    merchant_id: String,
+    login: String,
+    password: String,
+    currency: String,
+}
+
+struct Fixture {
+    sandbox: Sandbox,
+    http: reqwest::Client,
+    base: String,
+    by: Account,
+    ru: Account,
+}
+
+async fn fixture(customers: usize) -> Fixture {
+    fixture_from(
+        Sandbox::start(SandboxConfig::demo(customers))
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+impl Fixture {
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> String {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "Assist answers 200 for every processed request"
+        );
+        response.text().await.unwrap()
+    }
+
+    /// A form with the Belarus merchant's credentials and Format=3, plus `extra`.
+    async fn by_post(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let mut form = vec![
+            ("Merchant_ID", self.by.merchant_id.as_str()),
+            ("Login", self.by.login.as_str()),
+            ("Password", self.by.password.as_str()),
+        ];
+        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("Format")) {
+            form.push(("Format", "3"));
+        }
+        form.extend_from_slice(extra);
+        self.post(path, &form).await
+    }
+
+    async fn register(&self, account: &Account, offset: usize, limit: usize) -> Vec<Value> {
+        self.http
+            .get(format!(
+                "{}/__sandbox/customers?merchant_id={}&offset={offset}&limit={limit}",
+                self.base, account.merchant_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The first seeded Belarus customer from index `from` whose first card passes `keep` and
+    /// is listed active without a CVC requirement.
+    async fn customer(&self, from: usize, keep: impl Fn(&Value) -> bool) -> Value {
+        let credentials = json!({"merchant_id": self.by.merchant_id, "login": self.by.login, "password": self.by.password});
+        for customer in self.register(&self.by, from, 60).await {
+            if !keep(&customer["cards"][0]) {
+                continue;
+            }
+            let listed = self
+                .tokens(
+                    json!({"merchant": credentials, "customernumber": customer["customer_number"]}),
+                )
+                .await;
+            if listed[0]["active"] == true && listed[0]["needCVC"] == false {
+                return customer;
+            }
+        }
+        panic!("no matching seeded customer")
+    }
+
+    async fn tokens(&self, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/pay/oneclick/v1/token.cfm", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn token_pay(&self, customer: &Value, order: &str, amount: &str) -> String {
+        let payment_token = json!({"Token": customer["cards"][0]["token"], "CustomerNumber": customer["customer_number"]}).to_string();
+        self.by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", order),
+                ("OrderAmount", amount),
+                ("OrderCurrency", "BYN"),
+                ("TokenType", "5"),
+                ("PaymentToken", &payment_token),
+            ],
+        )
+        .await
+    }
+
+    async fn order_result(&self, order: &str) -> String {
+        self.by_post("/orderresult/orderresult.cfm", &[("Ordernumber", order)])
+            .await
+    }
+
+    async fn rules(&self, body: Value) {
+        let response = self
+            .http
+            .put(format!("{}/__sandbox/rules", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    async fn ledger(&self) -> Vec<Value> {
+        self.http
+            .get(format!(
+                "{}/charges?provider=assist",
+                self.sandbox.urls.admin
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// `firstcode/secondcode` of the root.
+fn codes(xml: &str) -> String {
+    format!("{}/{}", attr(xml, "firstcode"), attr(xml, "secondcode"))
+}
+
+fn attr(xml: &str, name: &str) -> String {
+    let needle = format!("{name}=\"");
+    let start = xml
+        .find(&needle)
+        .map(|i| i + needle.len())
+        .unwrap_or_else(|| panic!("no {name} in {xml}"));
+    xml[start..].split('"').next().unwrap().to_string()
+}
+
+/// Every `<tag>text</tag>` in document order.
+fn all(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.match_indices(&open)
+        .filter_map(|(i, _)| {
+            let rest = &xml[i + open.len()..];
+            rest.find(&close).map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+fn first(xml: &str, tag: &str) -> String {
+    all(xml, tag)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+}
+
+fn is_approver(card: &Value) -> bool {
+    let last4 = card["last4"].as_str().unwrap();
+    !["0341", "0002", "0069", "0077", "0019"].contains(&last4)
+        && card["initial_billnumber"].is_string()
+}
+
+#[tokio::test]
+async fn two_merchants_are_seeded_with_assist_style_credentials() {
+    let f = fixture(5).await;
+    assert_eq!(f.by.currency, "BYN");
+    assert_eq!(f.ru.currency, "RUB");
+    for account in [&f.by, &f.ru] {
+        assert!(
+            account.merchant_id.bytes().all(|b| b.is_ascii_digit()),
+            "Merchant_ID is a number"
+        );
+        assert!((8..=20).contains(&account.login.len()));
+        assert!(
+            (8..=20).contains(&account.password.len())
+                && account.password.bytes().all(|b| b.is_ascii_alphanumeric())
+        );
+    }
+    let merchants: Vec<Value> = f
+        .http
+        .get(format!("{}/merchants", f.sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let zones: Vec<&str> = merchants
+        .iter()
+        .filter(|m| m["account"]["provider"] == "assist")
+        .map(|m| m["time_zone"].as_str().unwrap())
+        .collect();
+    assert_eq!(zones, ["Europe/Minsk", "Europe/Moscow"]);
+    let customers = f.register(&f.ru, 0, 10).await;
+    assert_eq!(customers.len(), 5);
+    assert_eq!(customers[0]["customer_number"], "RU-000001");
+    assert!(customers[0]["email"].as_str().unwrap().contains('@'));
+}
+
+#[tokio::test]
+async fn token_listing_returns_one_click_cards_by_customer_number() {
+    let f = fixture(30).await;
+    let customer = &f.register(&f.by, 7, 1).await[0];
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let listing = f.tokens(json!({"merchant": credentials, "customernumber": customer["customer_number"], "language": "EN"})).await;
+    let cards = listing.as_array().expect("a bare array by default");
+    assert_eq!(cards.len(), customer["cards"].as_array().unwrap().len());
+    let card = &cards[0];
+    assert_eq!(card["token"], customer["cards"][0]["token"]);
+    assert_eq!(
+        card["token"].as_str().unwrap().len(),
+        36,
+        "a UUID-shaped token"
+    );
+    assert_eq!(card["post"], customer["cards"][0]["last4"]);
+    assert_eq!(card["bin"].as_str().unwrap().len(), 6);
+    let expire = card["expire"].as_str().unwrap();
+    assert!(
+        expire.len() == 7 && &expire[2..3] == ".",
+        "MM.YYYY: {expire}"
+    );
+    assert!(
+        card["active"].is_boolean() && card["needCVC"].is_boolean() && card["assets"].is_array()
+    );
+    assert!(card["brand"].is_string() && card["bank"].is_string());
+
+    let unknown = f
+        .tokens(json!({"merchant": credentials, "customernumber": "BY-999999"}))
+        .await;
+    assert_eq!(unknown, json!([]), "an unknown customer has no cards");
+    let other_merchant = f
+        .tokens(json!({"merchant": credentials, "customernumber": "RU-000001"}))
+        .await;
+    assert_eq!(
+        other_merchant,
+        json!([]),
+        "customer numbers are per merchant"
+    );
+
+    let bad =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": "WrongPassw0rd"});
+    let refused = f
+        .tokens(json!({"merchant": bad, "customernumber": customer["customer_number"]}))
+        .await;
+    assert_eq!(
+        (
+            refused["firstcode"].as_u64(),
+            refused["secondcode"].as_u64()
+        ),
+        (Some(7), Some(141))
+    );
+
+    f.rules(json!({"wrap_token_listing": true})).await;
+    let wrapped = f
+        .tokens(json!({"MERCHANT": credentials, "CustomerNumber": customer["customer_number"]}))
+        .await;
+    assert_eq!(
+        wrapped["tokens"].as_array().unwrap().len(),
+        cards.len(),
+        "wrapped envelope, any-case names"
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused_with_firstcode_7() {
+    let f = fixture(1).await;
+    let unknown = f
+        .post(
+            "/orderresult/orderresult.cfm",
+            &[
+                ("Merchant_ID", "699999"),
+                ("Login", &f.by.login),
+                ("Password", &f.by.password),
+                ("Ordernumber", "x"),
+                ("Format", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&unknown), "7/100");
+    let wrong = f
+        .post(
+            "/orderresult/orderresult.cfm",
+            &[
+                ("Merchant_ID", &f.by.merchant_id),
+                ("Login", &f.by.login),
+                ("Password", "Wrong1234"),
+                ("Ordernumber", "x"),
+                ("Format", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&wrong), "7/141");
+    let someone_elses = f
+        .post(
+            "/orderresult/orderresult.cfm",
+            &[
+                ("Merchant_ID", &f.by.merchant_id),
+                ("Login", &f.ru.login),
+                ("Password", &f.ru.password),
+                ("Ordernumber", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        codes(&someone_elses),
+        "7/141",
+        "another merchant's login does not open this one"
+    );
+    let missing = f
+        .post(
+            "/orderresult/orderresult.cfm",
+            &[("Login", &f.by.login), ("Ordernumber", "x")],
+        )
+        .await;
+    assert_eq!(codes(&missing), "3/100");
+    let ok = f.order_result("never-used").await;
+    assert_eq!(codes(&ok), "0/0");
+    assert_eq!(
+        attr(&ok, "count"),
+        "0",
+        "nothing under an unused order number"
+    );
+}
+
+#[tokio::test]
+async fn token_pay_charges_a_saved_card_and_orderresult_finds_it() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let payment_token = json!({"Token": customer["cards"][0]["token"], "CustomerNumber": customer["customer_number"]}).to_string();
+    // Lower-case names, as one Ruby client sends them.
+    let answer = f
+        .post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("merchant_id", &f.by.merchant_id),
+                ("login", &f.by.login),
+                ("password", &f.by.password),
+                ("ordernumber", "CF-2024-000187"),
+                ("orderamount", "25.90"),
+                ("ordercurrency", "BYN"),
+                ("tokentype", "5"),
+                ("paymenttoken", &payment_token),
+                ("format", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&answer), "0/0", "{answer}");
+    assert_eq!(first(&answer, "orderstate"), "Approved");
+    assert_eq!(first(&answer, "responsecode"), "AS000");
+    assert_eq!(first(&answer, "orderamount"), "25.90");
+    let bill = first(&answer, "billnumber");
+    assert_eq!(bill.len(), 16);
+    let masked = all(&answer, "meannumber");
+    assert!(
+        masked[0].contains("******")
+            && masked[0].ends_with(customer["cards"][0]["last4"].as_str().unwrap())
+    );
+
+    let result = f.order_result("CF-2024-000187").await;
+    assert_eq!(attr(&result, "count"), "1");
+    assert_eq!(first(&result, "billnumber"), bill);
+    assert_eq!(all(&result, "operationtype"), ["100"]);
+    assert!(
+        all(&result, "billnumber").contains(&format!("{bill}.1")),
+        "operations carry the extended billnumber"
+    );
+
+    let ledger = f.ledger().await;
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0]["status"], "approved");
+    assert_eq!(ledger[0]["amount_minor"], 2590);
+    assert_eq!(ledger[0]["order_id"], "CF-2024-000187");
+    assert_eq!(
+        ledger[0]["stored_credential"]["tokentype"], "5",
+        "flags kept as received"
+    );
+
+    let as_json = f
+        .by_post(
+            "/orderresult/orderresult.cfm",
+            &[("Ordernumber", "CF-2024-000187"), ("Format", "5")],
+        )
+        .await;
+    let value: Value = serde_json::from_str(&as_json).expect("Format=5 is JSON");
+    assert_eq!(value["order"][0]["billnumber"], bill.as_str());
+}
+
+#[tokio::test]
+async fn test_cards_decline_with_assist_codes() {
+    let f = fixture(10).await;
+    let cases = [(0, "AS102"), (1, "AS101"), (2, "AS104")];
+    for (index, code) in cases {
+        let customer = &f.register(&f.by, index, 1).await[0];
+        let answer = f
+            .token_pay(customer, &format!("DECLINE-{index}"), "10.00")
+            .await;
+        assert_eq!(codes(&answer), "0/0", "a decline is a processed request");
+        assert_eq!(first(&answer, "orderstate"), "Declined", "{answer}");
+        assert_eq!(first(&answer, "responsecode"), code);
+    }
+    let ledger = f.ledger().await;
+    assert_eq!(ledger.len(), 3);
+    assert!(ledger.iter().all(|c| c["status"] == "declined"));
+}
+
+#[tokio::test]
+async fn order_numbers_are_reused_only_after_a_failed_attempt() {
+    let f = fixture(30).await;
+    let soft = &f.register(&f.by, 0, 1).await[0];
+    let good = f.customer(5, is_approver).await;
+    let declined = f.token_pay(soft, "ORD-1", "10.00").await;
+    assert_eq!(first(&declined, "orderstate"), "Declined");
+    let retry = f.token_pay(&good, "ORD-1", "10.00").await;
+    assert_eq!(first(&retry, "orderstate"), "Approved");
+    assert_ne!(
+        first(&retry, "billnumber"),
+        first(&declined, "billnumber"),
+        "a new attempt gets a new billnumber"
+    );
+    let result = f.order_result("ORD-1").await;
+    assert_eq!(
+        attr(&result, "count"),
+        "2",
+        "orderresult lists every attempt"
+    );
+    assert_eq!(
+        all(&result, "orderstate"),
+        ["Declined", "Approved"],
+        "oldest first"
+    );
+    let again = f.token_pay(&good, "ORD-1", "10.00").await;
+    assert_eq!(
+        codes(&again),
+        "11/107",
+        "an approved order number is refused"
+    );
+    f.rules(json!({"refuse_duplicate_order": false})).await;
+    let charged = f.token_pay(&good, "ORD-1", "10.00").await;
+    assert_eq!(
+        first(&charged, "orderstate"),
+        "Approved",
+        "switch: charged again"
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_missing_fields_get_web_service_errors() {
+    let f = fixture(30).await;
+    let good = f.customer(5, is_approver).await;
+    let token =
+        json!({"Token": good["cards"][0]["token"], "CustomerNumber": good["customer_number"]})
+            .to_string();
+    let pay = |extra: Vec<(&'static str, String)>| {
+        let mut form: Vec<(&str, String)> = vec![
+            ("OrderNumber", "V-1".into()),
+            ("OrderAmount", "10.00".into()),
+            ("TokenType", "5".into()),
+            ("PaymentToken", token.clone()),
+        ];
+        for (k, v) in extra {
+            form.retain(|(name, _)| *name != k);
+            form.push((k, v));
+        }
+        form
+    };
+    let cases: Vec<(Vec<(&'static str, String)>, &str)> = vec![
+        (vec![("OrderAmount", "10,34".into())], "4/108"),
+        (vec![("OrderAmount", "0".into())], "5/108"),
+        (vec![("OrderAmount", "".into())], "3/108"),
+        (vec![("OrderNumber", "".into())], "3/107"),
+        (vec![("OrderNumber", "x".repeat(129))], "4/107"),
+        (vec![("OrderCurrency", "BY".into())], "4/105"),
+        (vec![("OrderCurrency", "RUB".into())], "5/105"),
+        (vec![("Delay", "2".into())], "4/109"),
+        (vec![("Format", "4".into())], "6/103"),
+        (vec![("PaymentToken", "{not json".into())], "4/306"),
+        (vec![("TokenType", "2".into())], "15/306"),
+    ];
+    for (extra, expected) in cases {
+        let form = pay(extra.clone());
+        let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = f.by_post("/pay/tokenpay.cfm", &borrowed).await;
+        assert_eq!(codes(&answer), expected, "{extra:?}");
+    }
+    let forged = json!({"Token": "00000000-0001-4000-a000-000000000001", "CustomerNumber": good["customer_number"]}).to_string();
+    let unknown = f
+        .by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", "V-2"),
+                ("OrderAmount", "1"),
+                ("TokenType", "5"),
+                ("PaymentToken", &forged),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (
+            first(&unknown, "orderstate").as_str(),
+            first(&unknown, "responsecode").as_str()
+        ),
+        ("Declined", "AS100")
+    );
+    let others =
+        json!({"Token": good["cards"][0]["token"], "CustomerNumber": "BY-000001"}).to_string();
+    let stolen = f
+        .by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", "V-3"),
+                ("OrderAmount", "1"),
+                ("TokenType", "5"),
+                ("PaymentToken", &others),
+            ],
+        )
+        .await;
+    assert_eq!(
+        first(&stolen, "responsecode"),
+        "AS100",
+        "a token works only with its own customer"
+    );
+    f.rules(json!({"unknown_token_as_error": true})).await;
+    let as_error = f
+        .by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", "V-4"),
+                ("OrderAmount", "1"),
+                ("TokenType", "5"),
+                ("PaymentToken", &forged),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&as_error), "10/201");
+    let cof = f
+        .http
+        .put(format!("{}/__sandbox/cof", f.base))
+        .json(&json!({"merchant_id": f.by.merchant_id, "cit_cof": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cof.status(), 200);
+    let no_cof = f
+        .by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", "V-5"),
+                ("OrderAmount", "1"),
+                ("TokenType", "5"),
+                ("PaymentToken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&no_cof), "15/306", "Token Pay fails without CIT COF");
+    let missing_page = f
+        .http
+        .post(format!("{}/pay/nothing.cfm", f.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing_page.status(), 404);
+}
+
+#[tokio::test]
+async fn recurring_charges_follow_the_initial_orders_terms() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let initial = customer["cards"][0]["initial_billnumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fr = &f;
+    let rp = |order: &'static str, amount: &'static str, currency: &'static str, bill: String| async move {
+        fr.by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", &bill),
+                ("OrderNumber", order),
+                ("Amount", amount),
+                ("Currency", currency),
+            ],
+        )
+        .await
+    };
+    assert_eq!(
+        codes(&rp("MIT-0", "500.01", "BYN", initial.clone()).await),
+        "5/108",
+        "above RecurringMaxAmount"
+    );
+    assert_eq!(
+        codes(&rp("MIT-0", "0.99", "BYN", initial.clone()).await),
+        "5/108",
+        "below RecurringMinAmount"
+    );
+    assert_eq!(
+        codes(&rp("MIT-0", "10.00", "RUB", initial.clone()).await),
+        "5/105",
+        "another currency"
+    );
+    assert_eq!(
+        codes(&rp("MIT-0", "10.00", "BYN", "7199999999999999".into()).await),
+        "10/143",
+        "unknown billnumber"
+    );
+    assert_eq!(
+        codes(&rp("MIT-0", "10.00", "BYN", "12345".into()).await),
+        "4/143"
+    );
+
+    let ok = rp("MIT-1", "29", "BYN", format!("{initial}.1")).await;
+    assert_eq!(codes(&ok), "0/0", "{ok}");
+    assert_eq!(first(&ok, "orderstate"), "Approved");
+    assert_eq!(first(&ok, "responsecode"), "AS000");
+    assert_eq!(first(&ok, "amount"), "29.00");
+    let mit_bill = first(&ok, "billnumber");
+    assert_ne!(mit_bill, initial, "each MIT gets its own billnumber");
+    assert!(
+        ok.contains("<orders><order>"),
+        "rp.cfm wraps the order in <orders>"
+    );
+
+    assert_eq!(
+        codes(&rp("MIT-2", "29", "BYN", initial.clone()).await),
+        "15/320",
+        "sooner than RecurringPeriod"
+    );
+    assert_eq!(
+        codes(&rp("MIT-3", "29", "BYN", mit_bill.clone()).await),
+        "15/320",
+        "a MIT is no initial order"
+    );
+    f.rules(json!({"enforce_period": false})).await;
+    assert_eq!(
+        first(
+            &rp("MIT-4", "29", "BYN", initial.clone()).await,
+            "orderstate"
+        ),
+        "Approved",
+        "switch: period not enforced"
+    );
+    f.rules(json!({"recurring_violation_as_error": false}))
+        .await;
+    let declined = rp("MIT-5", "600", "BYN", initial.clone()).await;
+    assert_eq!(
+        (
+            first(&declined, "orderstate").as_str(),
+            first(&declined, "responsecode").as_str()
+        ),
+        ("Declined", "AS100"),
+        "switch: violations as declines"
+    );
+
+    let ledger = f.ledger().await;
+    let mit = ledger
+        .iter()
+        .find(|c| c["id"] == mit_bill.as_str())
+        .unwrap();
+    assert_eq!(
+        mit["stored_credential"]["BillNumber"],
+        format!("{initial}.1"),
+        "the link to the initial order, as received"
+    );
+    assert_eq!(mit["card_token"], customer["cards"][0]["token"]);
+
+    let seeded = f
+        .by_post(
+            "/orderresult/orderresult.cfm",
+            &[
+                (
+                    "Ordernumber",
+                    customer["cards"][0]["initial_ordernumber"]
+                        .as_str()
+                        .unwrap(),
+                ),
+                ("StartYear", "2000"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        attr(&seeded, "count"),
+        "1",
+        "the seeded initial order is listed when the window reaches it"
+    );
+    assert_eq!(first(&seeded, "billnumber"), initial);
+    let default_window = f
+        .order_result(
+            customer["cards"][0]["initial_ordernumber"]
+                .as_str()
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        attr(&default_window, "count"),
+        "0",
+        "older than the 3-day default window"
+    );
+}
+
+#[tokio::test]
+async fn a_token_pay_initial_gets_its_terms_from_the_first_recurring_charge() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let cit = f.token_pay(&customer, "INIT-NEW", "5.00").await;
+    let bill = first(&cit, "billnumber");
+    let bare = f
+        .by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", &bill),
+                ("OrderNumber", "M-1"),
+                ("Amount", "5"),
+                ("Currency", "BYN"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        codes(&bare),
+        "15/320",
+        "no Recurring* terms anywhere: not a recurring order"
+    );
+    let ended = f
+        .by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", &bill),
+                ("OrderNumber", "M-2"),
+                ("Amount", "5"),
+                ("Currency", "BYN"),
+                ("RecurringIndicator", "1"),
+                ("RecurringMinAmount", "1"),
+                ("RecurringMaxAmount", "50"),
+                ("RecurringPeriod", "0"),
+                ("RecurringMaxDate", "01.01.2020"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&ended), "15/320", "after RecurringMaxDate");
+    let bad_date = f
+        .by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", &bill),
+                ("OrderNumber", "M-3"),
+                ("Amount", "5"),
+                ("Currency", "BYN"),
+                ("RecurringMinAmount", "1"),
+                ("RecurringMaxAmount", "50"),
+                ("RecurringPeriod", "0"),
+                ("RecurringMaxDate", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&bad_date), "4/104");
+}
+
+#[tokio::test]
+async fn cancels_refund_fully_or_partly_within_the_rules() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let paid = f.token_pay(&customer, "REF-1", "25.90").await;
+    let bill = first(&paid, "billnumber");
+    let cancel = |extra: Vec<(&'static str, String)>| {
+        let bill = bill.clone();
+        let f = &f;
+        async move {
+            let mut form: Vec<(&str, String)> = vec![("Billnumber", bill)];
+            form.extend(extra);
+            let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            f.by_post("/cancel/wscancel.cfm", &borrowed).await
+        }
+    };
+    assert_eq!(
+        codes(&cancel(vec![("Amount", "1.00".into())]).await),
+        "3/105",
+        "Amount without Currency"
+    );
+    assert_eq!(
+        codes(&cancel(vec![("Currency", "BYN".into())]).await),
+        "3/108",
+        "Currency without Amount"
+    );
+    assert_eq!(
+        codes(&cancel(vec![("Amount", "1.00".into()), ("Currency", "RUB".into())]).await),
+        "5/105"
+    );
+    assert_eq!(
+        codes(&cancel(vec![("Amount", "30.00".into()), ("Currency", "BYN".into())]).await),
+        "5/108",
+        "more than was paid"
+    );
+    let partial = cancel(vec![
+        ("Amount", "10.00".into()),
+        ("Currency", "BYN".into()),
+        ("Externalrefundid", "RF-0000000001".into()),
+    ])
+    .await;
+    assert_eq!(codes(&partial), "0/0", "{partial}");
+    assert_eq!(first(&partial, "orderstate"), "PartialCanceled");
+    assert!(
+        all(&partial, "billnumber").contains(&format!("{bill}.2")),
+        "the cancel is operation 2"
+    );
+    let repeat = cancel(vec![
+        ("Amount", "10.00".into()),
+        ("Currency", "BYN".into()),
+        ("Externalrefundid", "RF-0000000001".into()),
+    ])
+    .await;
+    assert_eq!(
+        codes(&repeat),
+        "11/301",
+        "a repeated Externalrefundid refunds nothing"
+    );
+    assert_eq!(
+        codes(&cancel(vec![("Amount", "15.91".into()), ("Currency", "BYN".into())]).await),
+        "5/108",
+        "only 15.90 is left"
+    );
+    let rest = f
+        .by_post("/cancel/cancel.cfm", &[("Billnumber", &bill)])
+        .await;
+    assert_eq!(
+        first(&rest, "orderstate"),
+        "Canceled",
+        "no amount: the rest, on the plain-POST path too"
+    );
+    assert_eq!(first(&rest, "amount"), "15.90");
+    assert_eq!(
+        codes(&cancel(vec![]).await),
+        "15/308",
+        "nothing left to cancel"
+    );
+    let refunds: Vec<i64> = f
+        .ledger()
+        .await
+        .iter()
+        .filter(|c| c["kind"] == "refund")
+        .map(|c| c["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(refunds, [1000, 1590]);
+    let declined = f
+        .token_pay(&f.register(&f.by, 0, 1).await[0], "REF-2", "5")
+        .await;
+    let refused = f
+        .by_post(
+            "/cancel/wscancel.cfm",
+            &[("Billnumber", &first(&declined, "billnumber"))],
+        )
+        .await;
+    assert_eq!(
+        codes(&refused),
+        "15/308",
+        "a declined order has nothing to cancel"
+    );
+}
+
+#[tokio::test]
+async fn two_stage_orders_are_confirmed_by_charge_cfm() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let token = json!({"Token": customer["cards"][0]["token"], "CustomerNumber": customer["customer_number"]}).to_string();
+    let held = f
+        .by_post(
+            "/pay/tokenpay.cfm",
+            &[
+                ("OrderNumber", "TWO-1"),
+                ("OrderAmount", "12.00"),
+                ("TokenType", "5"),
+                ("PaymentToken", &token),
+                ("Delay", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(first(&held, "orderstate"), "Delayed");
+    let bill = first(&held, "billnumber");
+    let confirmed = f
+        .by_post("/charge/charge.cfm", &[("Billnumber", &bill)])
+        .await;
+    assert_eq!(first(&confirmed, "orderstate"), "Approved", "{confirmed}");
+    let again = f
+        .by_post("/charge/charge.cfm", &[("Billnumber", &bill)])
+        .await;
+    assert_eq!(
+        codes(&again),
+        "15/302",
+        "only a Delayed order can be confirmed"
+    );
+}
+
+#[tokio::test]
+async fn test_amounts_give_any_code_and_in_process_settles_on_lookup() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    let fraud = f.token_pay(&customer, "AMT-1", "999.08").await;
+    assert_eq!(first(&fraud, "responsecode"), "AS108");
+    let pending = f.token_pay(&customer, "AMT-2", "999.30").await;
+    assert_eq!(first(&pending, "orderstate"), "In Process");
+    assert!(
+        f.ledger().await.iter().all(|c| c["order_id"] != "AMT-2"),
+        "nothing decided yet"
+    );
+    let looked = f.order_result("AMT-2").await;
+    assert_eq!(
+        first(&looked, "orderstate"),
+        "Approved",
+        "final after one lookup"
+    );
+    let settled: Vec<Value> = f
+        .ledger()
+        .await
+        .into_iter()
+        .filter(|c| c["order_id"] == "AMT-2")
+        .collect();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(
+        settled[0]["stored_credential"]["TokenType"], "5",
+        "the request's fields are kept until then"
+    );
+
+    // A JSON body is answered in JSON.
+    let body = json!({"Merchant_ID": f.by.merchant_id, "Login": f.by.login, "Password": f.by.password, "Ordernumber": "AMT-2"});
+    let response = f
+        .http
+        .post(format!("{}/orderresult/orderresult.cfm", f.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let value: Value = response.json().await.unwrap();
+    assert_eq!(
+        (value["firstcode"].as_str(), value["count"].as_str()),
+        (Some("0"), Some("1"))
+    );
+    assert_eq!(value["order"][0]["orderstate"], "Approved");
+}
+
+#[tokio::test]
+async fn timeout_card_charges_nothing_and_response_lost_card_charges_once() {
+    let f = fixture(10).await;
+    f.http
+        .put(format!("{}/faults", f.sandbox.urls.admin))
+        .json(&json!({"timeout_ms": 200}))
+        .send()
+        .await
+        .unwrap();
+    let hanging = &f.register(&f.by, 3, 1).await[0];
+    let answer = f.token_pay(hanging, "HANG-1", "10.00").await;
+    assert_eq!(
+        codes(&answer),
+        "16/306",
+        "after the hold: operation timed out"
+    );
+    assert_eq!(
+        attr(&f.order_result("HANG-1").await, "count"),
+        "0",
+        "nothing was made"
+    );
+
+    let lost = &f.register(&f.by, 4, 1).await[0];
+    let token =
+        json!({"Token": lost["cards"][0]["token"], "CustomerNumber": lost["customer_number"]})
+            .to_string();
+    let sent = f
+        .http
+        .post(format!("{}/pay/tokenpay.cfm", f.base))
+        .form(&[
+            ("Merchant_ID", f.by.merchant_id.as_str()),
+            ("Login", &f.by.login),
+            ("Password", &f.by.password),
+            ("OrderNumber", "LOST-1"),
+            ("OrderAmount", "10.00"),
+            ("TokenType", "5"),
+            ("PaymentToken", &token),
+        ])
+        .send()
+        .await;
+    assert!(sent.is_err(), "the connection closes without an answer");
+    let found = f.order_result("LOST-1").await;
+    assert_eq!(
+        first(&found, "orderstate"),
+        "Approved",
+        "the charge was made"
+    );
+    let ledger = f.ledger().await;
+    assert_eq!(
+        ledger.len(),
+        1,
+        "one charge: the lost one, not the hung one"
+    );
+    assert_eq!(ledger[0]["order_id"], "LOST-1");
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_through_the_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let mut config = SandboxConfig::demo(30);
+    config.state_file = Some(path.clone());
+    let sandbox = Sandbox::start(config.clone()).await.unwrap();
+    let f = fixture_from(sandbox).await;
+    let customer = f.customer(5, is_approver).await;
+    let paid = f.token_pay(&customer, "KEEP-1", "7.00").await;
+    let before = f.order_result("KEEP-1").await;
+    drop(f);
+    let mut saved = String::new();
+    for _ in 0..200 {
+        saved = std::fs::read_to_string(&path).unwrap_or_default();
+        if saved.contains("KEEP-1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(saved.contains("KEEP-1"), "the state file holds the order");
+    let again = Sandbox::start(config).await.unwrap();
+    let g = fixture_from(again).await;
+    let after = g.order_result("KEEP-1").await;
+    assert_eq!(first(&after, "billnumber"), first(&paid, "billnumber"));
+    assert_eq!(all(&after, "orderstate"), all(&before, "orderstate"));
+    let next = g.token_pay(&customer, "KEEP-2", "7.00").await;
+    assert_ne!(
+        first(&next, "billnumber"),
+        first(&paid, "billnumber"),
+        "the billnumber sequence continues"
+    );
+}
+
+async fn fixture_from(sandbox: Sandbox) -> Fixture {
+    let http = reqwest::Client::new();
+    let merchants: Vec<Value> = http
+        .get(format!("{}/merchants", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut accounts = merchants
+        .iter()
+        .filter(|m| m["account"]["provider"] == "assist")
+        .map(|m| Account {
+            merchant_id: m["account"]["merchant_id"].as_str().unwrap().into(),
+            login: m["account"]["login"].as_str().unwrap().into(),
+            password: m["secret"].as_str().unwrap().into(),
+            currency: m["currency"].as_str().unwrap().into(),
+        });
+    let by = accounts.next().unwrap();
+    let ru = accounts.next().unwrap();
+    let base = sandbox.urls.assist.clone();
+    Fixture {
+        sandbox,
+        http,
+        base,
+        by,
+        ru,
+    }
+}
+
+#[tokio::test]
+async fn seeding_scales_to_100000_customers_per_merchant() {
+    let f = fixture(100_000).await;
+    let all_customers = f.register(&f.ru, 0, usize::MAX).await;
+    assert_eq!(all_customers.len(), 100_000);
+    let last = &all_customers[99_999];
+    assert_eq!(last["customer_number"], "RU-100000");
+    let credentials =
+        json!({"merchant_id": f.ru.merchant_id, "login": f.ru.login, "password": f.ru.password});
+    let cards = f
+        .tokens(json!({"merchant": credentials, "customernumber": "RU-100000"}))
+        .await;
+    assert_eq!(
+        cards.as_array().unwrap().len(),
+        last["cards"].as_array().unwrap().len()
+    );
+    let with_initial = all_customers
+        .iter()
+        .flat_map(|c| c["cards"].as_array().unwrap())
+        .filter(|c| c["initial_billnumber"].is_string())
+        .count();
+    assert!(
+        with_initial > 100_000,
+        "most cards have a seeded initial order: {with_initial}"
+    );
+}
+
+#[tokio::test]
+async fn in_body_rate_limits_and_garbled_answers_can_be_switched_on() {
+    let f = fixture(30).await;
+    let customer = f.customer(5, is_approver).await;
+    f.rules(json!({"rate_limit_in_body_next": 1})).await;
+    let limited = f.token_pay(&customer, "RL-1", "3.00").await;
+    assert_eq!(
+        codes(&limited),
+        "17/3",
+        "request rate exceeded, before processing"
+    );
+    assert_eq!(
+        attr(&f.order_result("RL-1").await, "count"),
+        "0",
+        "nothing was made"
+    );
+    f.rules(json!({"malformed_next": 1})).await;
+    let garbled = f.token_pay(&customer, "MAL-1", "3.00").await;
+    assert!(
+        !garbled.contains("</result>"),
+        "the answer is cut off: {garbled}"
+    );
+    let found = f.order_result("MAL-1").await;
+    assert_eq!(
+        first(&found, "orderstate"),
+        "Approved",
+        "the garbled charge was processed"
+    );
+}
+
+#[tokio::test]
+async fn a_card_that_needs_its_cvc_is_not_charged_without_the_cardholder() {
+    let f = fixture(60).await;
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let mut checked = 0;
+    for index in [24, 49] {
+        let customer = &f.register(&f.by, index, 1).await[0];
+        let listed = f
+            .tokens(json!({"merchant": credentials, "customernumber": customer["customer_number"]}))
+            .await;
+        assert_eq!(
+            listed[0]["needCVC"], true,
+            "every 25th customer's first card"
+        );
+        if listed[0]["active"] == false {
+            continue;
+        }
+        let answer = f.token_pay(customer, &format!("CVC-{index}"), "3.00").await;
+        assert_eq!(first(&answer, "responsecode"), "AS110", "{answer}");
+        assert_eq!(first(&answer, "orderstate"), "Declined");
+        checked += 1;
+    }
+    assert!(checked > 0, "at least one active needCVC card in the seed");
+}
