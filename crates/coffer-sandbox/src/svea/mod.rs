@@ -1,19 +1,42 @@
-//! PLACEHOLDER: replaced by the svea emulator (issue #3).
+//! The Svea Payments (Maksuturva) V4 emulator: form-encoded `*.pmt` endpoints answering XML,
+//! authenticated by HTTP Basic or by the legacy request hash, with Svea's token rules (one
+//! token charge per calendar month in Helsinki, never above the original amount, `pmt_id` never
+//! reusable). Behaviour and every choice made where the docs are silent: `docs/svea.md`.
+//!
+//! Shape: `routes.rs` decodes, authenticates and answers; `rules.rs` holds the pure rules;
+//! `state.rs` the serde-able state; `wire.rs` the form and XML forms. The state sits behind one
+//! `std::sync::Mutex`, never held across an `.await` (the timeout card sleeps outside it).
 
-use std::sync::Arc;
+mod routes;
+mod rules;
+mod state;
+mod wire;
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::routing::{get, post};
 use axum::Router;
-use coffer_core::ProviderKind;
+use coffer_core::{Currency, ProviderAccount, ProviderKind};
 
 use crate::{Ctx, SandboxMerchant, Seed};
+use state::State;
 
 pub(crate) struct Emulator {
-    _ctx: Ctx,
+    ctx: Ctx,
+    state: Mutex<State>,
 }
 
 impl Emulator {
-    pub(crate) fn new(ctx: Ctx, _seed: &Seed) -> Self {
-        Emulator { _ctx: ctx }
+    pub(crate) fn new(ctx: Ctx, seed: &Seed) -> Self {
+        Emulator {
+            ctx,
+            state: Mutex::new(State::seeded(seed)),
+        }
+    }
+
+    /// The state; a panic in another request must not take the emulator down with it.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -21,17 +44,49 @@ impl crate::Emulator for Emulator {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Svea
     }
+
     fn router(self: Arc<Self>) -> Router {
         Router::new()
+            .route("/NewChargeWithTokenActionExtended.pmt", post(routes::charge_with_token))
+            .route("/NewPaymentExtended.pmt", post(routes::new_payment))
+            .route("/TokenizeExtended.pmt", post(routes::tokenize))
+            .route("/PaymentStatusQuery.pmt", post(routes::status_query))
+            .route("/PaymentCancel.pmt", post(routes::cancel))
+            .route("/card-page", get(routes::card_page).post(routes::card_page_submit))
+            .route("/__sandbox/tokens", get(routes::sandbox_tokens))
+            .route("/__sandbox/settle", post(routes::sandbox_settle))
+            .with_state(self)
     }
+
     fn merchants(&self) -> Vec<SandboxMerchant> {
-        Vec::new()
+        self.state()
+            .sellers
+            .values()
+            .map(|seller| SandboxMerchant {
+                name: seller.name.clone(),
+                account: ProviderAccount::Svea {
+                    seller_id: seller.seller_id.clone(),
+                    key_generation: seller.key_generation.clone(),
+                },
+                secret: seller.secret.clone(),
+                currency: Currency::EUR,
+                time_zone: "Europe/Helsinki".into(),
+                base_url: self.ctx.base_url.clone(),
+            })
+            .collect()
     }
+
     fn snapshot(&self) -> serde_json::Value {
-        serde_json::Value::Null
+        serde_json::to_value(&*self.state()).unwrap_or(serde_json::Value::Null)
     }
-    fn restore(&self, _snapshot: serde_json::Value) -> Result<(), String> {
+
+    fn restore(&self, snapshot: serde_json::Value) -> Result<(), String> {
+        let restored: State = serde_json::from_value(snapshot).map_err(|e| format!("svea state: {e}"))?;
+        *self.state() = restored;
         Ok(())
     }
-    fn reset(&self, _seed: &Seed) {}
+
+    fn reset(&self, seed: &Seed) {
+        *self.state() = State::seeded(seed);
+    }
 }
