@@ -90,3 +90,52 @@ impl crate::Emulator for Emulator {
         *self.state() = State::seeded(seed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Emulator as _;
+    use chrono::NaiveDate;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            ledger: Arc::default(),
+            faults: Arc::new(crate::Faults::new(crate::FaultConfig::default())),
+            base_url: "http://127.0.0.1:1/svea".into(),
+        }
+    }
+
+    #[test]
+    fn snapshot_then_restore_gives_the_same_state() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let seeded = Emulator::new(ctx(), &Seed::demo(40, today));
+        let snapshot = seeded.snapshot();
+        let other = Emulator::new(ctx(), &Seed::empty(today));
+        assert_ne!(other.snapshot(), snapshot, "an empty seed differs");
+        other.restore(snapshot.clone()).unwrap();
+        assert_eq!(other.snapshot(), snapshot);
+        assert!(other.restore(serde_json::json!({"sellers": 1})).is_err(), "garbage is refused");
+        assert_eq!(other.snapshot(), snapshot, "a refused restore changes nothing");
+    }
+
+    #[test]
+    fn seeding_is_deterministic_and_tokens_exist_only_for_cards_with_an_initial_payment() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let seed = Seed::demo(50, today);
+        let a = Emulator::new(ctx(), &seed).snapshot();
+        let b = Emulator::new(ctx(), &seed).snapshot();
+        assert_eq!(a, b);
+        let state: State = serde_json::from_value(a).unwrap();
+        let seller = &state.sellers["SVEASANDBOX01"];
+        let with_initial: usize = crate::seed::customers(&seed, "svea/1")
+            .map(|c| c.cards.iter().filter(|card| card.has_initial).count())
+            .sum();
+        assert_eq!(seller.tokens.len(), with_initial);
+        for token in seller.tokens.values() {
+            let initial = &seller.payments[&token.initial_pmt_id];
+            assert_eq!(initial.amount, token.debit_limit, "the cap is the initial amount");
+            assert!(initial.pmt_id.len() <= 20);
+            assert!(rules::reference_is_valid(&initial.reference));
+        }
+    }
+}

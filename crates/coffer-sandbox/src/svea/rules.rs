@@ -547,6 +547,11 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
             }
             for n in 1..=count {
                 let field = |f: &str| format!("{f}{n}");
+                // A row that is not there at all means the count is wrong, not the row.
+                if !form.has(&field("pmt_row_name")) && !form.has(&field("pmt_row_desc")) {
+                    bad("pmt_rows");
+                    continue;
+                }
                 for (name, min, max) in [("pmt_row_name", 1, 40), ("pmt_row_desc", 1, 1000)] {
                     if !len_ok(&field(name), min, max) {
                         bad(&field(name));

@@ -1,3 +1,4 @@
 //! The sandbox over real HTTP: one module per emulator, plus the shared admin API and faults.
 
 mod admin;
+mod svea;
