@@ -264,19 +264,25 @@ pub(crate) async fn charge_with_token(State(emu): Shared, headers: HeaderMap, bo
         ChargeStep::Answer(response) => response,
         ChargeStep::Drop => crate::faults::dropped_response(),
         ChargeStep::Hold { seller_id, pmt_id } => {
-            tokio::time::sleep(emu.ctx.faults.timeout()).await;
             let text = "card authorization timed out; query the payment status";
-            if let Some(payment) = emu
-                .state()
-                .sellers
-                .get_mut(&seller_id)
-                .and_then(|s| s.payments.get_mut(&pmt_id))
-            {
-                payment.status = PaymentStatus::Unpaid {
-                    code: "ERROR_CARD_AUTHORIZATION_TIMEOUT".into(),
-                    text: text.into(),
-                };
-            }
+            // The outcome is settled in its own task: a client that gives up closes the
+            // connection, which cancels this handler, and the payment must not stay in progress.
+            let holder = emu.clone();
+            let settled = tokio::spawn(async move {
+                tokio::time::sleep(holder.ctx.faults.timeout()).await;
+                if let Some(payment) = holder
+                    .state()
+                    .sellers
+                    .get_mut(&seller_id)
+                    .and_then(|s| s.payments.get_mut(&pmt_id))
+                {
+                    payment.status = PaymentStatus::Unpaid {
+                        code: "ERROR_CARD_AUTHORIZATION_TIMEOUT".into(),
+                        text: text.into(),
+                    };
+                }
+            });
+            let _ = settled.await;
             charge_error(&form, "ERROR_CARD_AUTHORIZATION_TIMEOUT", text)
         }
     }
