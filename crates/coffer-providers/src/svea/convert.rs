@@ -4,7 +4,10 @@
 //! its hash order, the stored-credential flags, and card fields from a status query.
 
 use chrono::NaiveDate;
-use coffer_core::{CardBrand, CardExpiry, CardToken, Currency, Initiator, Money, ProviderRef, Sequence, StoredCredential};
+use coffer_core::{
+    CardBrand, CardExpiry, CardToken, Currency, Initiator, Money, ProviderRef, Sequence,
+    StoredCredential,
+};
 
 use super::wire::Pmtq;
 use crate::error::{ProviderError, ProviderErrorKind};
@@ -39,7 +42,9 @@ pub(crate) fn amount_from_wire(text: &str, field: &str) -> Result<Money, Provide
         .split_once(',')
         .is_some_and(|(whole, fraction)| !whole.is_empty() && fraction.len() == 2);
     if !shape_ok {
-        return Err(ProviderError::malformed(format!("{field} '{text}' is not an amount like 568,10")));
+        return Err(ProviderError::malformed(format!(
+            "{field} '{text}' is not an amount like 568,10"
+        )));
     }
     Money::parse(text, Currency::EUR).map_err(|e| ProviderError::malformed(format!("{field}: {e}")))
 }
@@ -50,7 +55,9 @@ pub(crate) fn date_to_wire(date: NaiveDate) -> String {
 
 pub(crate) fn date_from_wire(text: &str, field: &str) -> Result<NaiveDate, ProviderError> {
     if text.len() != 10 {
-        return Err(ProviderError::malformed(format!("{field} '{text}' is not dd.MM.yyyy")));
+        return Err(ProviderError::malformed(format!(
+            "{field} '{text}' is not dd.MM.yyyy"
+        )));
     }
     NaiveDate::parse_from_str(text, "%d.%m.%Y")
         .map_err(|_| ProviderError::malformed(format!("{field} '{text}' is not dd.MM.yyyy")))
@@ -73,9 +80,9 @@ pub(crate) fn check_digit(base: &str) -> Option<u32> {
 /// A creditor reference for an order: a base number derived from the order id (so a resend
 /// carries the same reference) and its check digit. 12–13 digits, within Svea's 4–20.
 pub(crate) fn reference_for(order_id: &str) -> String {
-    let hash = order_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = order_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     // At least 1000 so the base is never below what the plugins accept (100).
     let base = (1_000 + hash % 900_000_000_000).to_string();
     let digit = check_digit(&base).unwrap_or(0);
@@ -180,7 +187,9 @@ fn clip(text: &str, max: usize, fallback: &str) -> String {
 }
 
 /// The form of §3.2 with one row carrying the whole amount, in UTF-8.
-pub(crate) fn payment_form(fields: &PaymentFields<'_>) -> Result<Vec<(String, String)>, ProviderError> {
+pub(crate) fn payment_form(
+    fields: &PaymentFields<'_>,
+) -> Result<Vec<(String, String)>, ProviderError> {
     let amount = amount_to_wire(fields.amount, "pmt_amount")?;
     let date = date_to_wire(fields.due_date);
     let buyer = clip(fields.buyer_name, 40, "Customer");
@@ -217,7 +226,10 @@ pub(crate) fn payment_form(fields: &PaymentFields<'_>) -> Result<Vec<(String, St
         ("pmt_sellercosts", "0,00".into()),
         ("pmt_rows", "1".into()),
         ("pmt_row_name1", clip(fields.description, 40, "Payment")),
-        ("pmt_row_desc1", clip(fields.description, 1000, fields.pmt_id)),
+        (
+            "pmt_row_desc1",
+            clip(fields.description, 1000, fields.pmt_id),
+        ),
         ("pmt_row_quantity1", "1".into()),
         ("pmt_row_deliverydate1", date),
         ("pmt_row_price_gross1", amount),
@@ -276,13 +288,21 @@ pub(crate) const PAYMENT_HASH_ORDER: [&str; 35] = [
 ];
 
 /// The tail of the row hash after the price.
-pub(crate) const ROW_HASH_TAIL: [&str; 3] = ["pmt_row_vat1", "pmt_row_discountpercentage1", "pmt_row_type1"];
+pub(crate) const ROW_HASH_TAIL: [&str; 3] = [
+    "pmt_row_vat1",
+    "pmt_row_discountpercentage1",
+    "pmt_row_type1",
+];
 
 /// The values of `names` present in `form`, in that order.
 pub(crate) fn hash_values<'f>(form: &'f [(String, String)], names: &[&str]) -> Vec<&'f str> {
     names
         .iter()
-        .filter_map(|name| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
+        .filter_map(|name| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        })
         .collect()
 }
 
@@ -292,16 +312,27 @@ pub(crate) fn card_from_status(status: &Pmtq, token: &str) -> Result<RemoteCard,
     if let Some(masked) = &status.pmtq_token {
         let shown: String = masked.chars().take_while(|c| *c != '*').collect();
         if !token.starts_with(&shown) {
-            return Err(ProviderError::malformed("the returned pmt_token does not match the status query's token"));
+            return Err(ProviderError::malformed(
+                "the returned pmt_token does not match the status query's token",
+            ));
         }
     }
     let masked = status
         .pmtq_card_number_masked
         .as_deref()
         .ok_or_else(|| ProviderError::malformed("status query has no pmtq_card_number_masked"))?;
-    let last4: String = masked.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let last4: String = masked
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ProviderError::malformed(format!("pmtq_card_number_masked '{masked}' has no last four digits")));
+        return Err(ProviderError::malformed(format!(
+            "pmtq_card_number_masked '{masked}' has no last four digits"
+        )));
     }
     let number = |field: &Option<String>, name: &str| -> Result<i64, ProviderError> {
         field
@@ -309,8 +340,14 @@ pub(crate) fn card_from_status(status: &Pmtq, token: &str) -> Result<RemoteCard,
             .and_then(|v| v.trim().parse::<i64>().ok())
             .ok_or_else(|| ProviderError::malformed(format!("status query has no numeric {name}")))
     };
-    let month = number(&status.pmtq_token_expiration_month, "pmtq_token_expiration_month")?;
-    let year = number(&status.pmtq_token_expiration_year, "pmtq_token_expiration_year")?;
+    let month = number(
+        &status.pmtq_token_expiration_month,
+        "pmtq_token_expiration_month",
+    )?;
+    let year = number(
+        &status.pmtq_token_expiration_year,
+        "pmtq_token_expiration_year",
+    )?;
     let expiry = CardExpiry::new(
         i32::try_from(year).map_err(|_| ProviderError::malformed("expiry year out of range"))?,
         u32::try_from(month).map_err(|_| ProviderError::malformed("expiry month out of range"))?,
@@ -340,9 +377,15 @@ mod tests {
         assert_eq!(amount_to_wire(eur(56_810), "pmt_amount").unwrap(), "568,10");
         assert_eq!(amount_to_wire(eur(9_480), "pmt_amount").unwrap(), "94,80");
         assert_eq!(amount_to_wire(eur(0), "pmt_amount").unwrap(), "0,00");
-        assert_eq!(amount_from_wire("568,10", "pmt_amount").unwrap(), eur(56_810));
+        assert_eq!(
+            amount_from_wire("568,10", "pmt_amount").unwrap(),
+            eur(56_810)
+        );
         assert_eq!(amount_from_wire("0,00", "pmt_amount").unwrap(), eur(0));
-        assert!(amount_from_wire("568.10", "pmt_amount").is_err(), "a decimal point is not Svea's");
+        assert!(
+            amount_from_wire("568.10", "pmt_amount").is_err(),
+            "a decimal point is not Svea's"
+        );
         assert!(amount_from_wire("568,1", "pmt_amount").is_err());
         assert!(amount_from_wire("568", "pmt_amount").is_err());
         let usd = Money::from_minor(100, Currency::USD);
@@ -366,13 +409,24 @@ mod tests {
     #[test]
     fn references_have_a_7_3_1_check_digit_and_a_20_digit_technical_form() {
         assert_eq!(check_digit("12345"), Some(3), "documented example 123453");
-        assert_eq!(check_digit("1000042"), Some(7), "documented example 10000427");
+        assert_eq!(
+            check_digit("1000042"),
+            Some(7),
+            "documented example 10000427"
+        );
         assert_eq!(technical_reference("10000427"), "00000000000010000427");
         let reference = reference_for("MIT202601000001");
-        assert_eq!(reference, reference_for("MIT202601000001"), "a resend carries the same reference");
+        assert_eq!(
+            reference,
+            reference_for("MIT202601000001"),
+            "a resend carries the same reference"
+        );
         assert!((4..=20).contains(&reference.len()));
         let (base, digit) = reference.split_at(reference.len() - 1);
-        assert_eq!(check_digit(base).map(|d| d.to_string()).as_deref(), Some(digit));
+        assert_eq!(
+            check_digit(base).map(|d| d.to_string()).as_deref(),
+            Some(digit)
+        );
         assert_eq!(technical_reference(&reference).len(), 20);
     }
 
@@ -386,14 +440,29 @@ mod tests {
 
     #[test]
     fn only_merchant_initiated_subsequent_charges_use_the_token_endpoint() {
-        let mit = StoredCredential::merchant_initiated(Reason::Recurring, ProviderRef("INIT1".into()));
+        let mit =
+            StoredCredential::merchant_initiated(Reason::Recurring, ProviderRef("INIT1".into()));
         assert_eq!(token_charge_flow(&mit).unwrap(), TOKEN_CHARGE);
-        let unscheduled = StoredCredential::merchant_initiated(Reason::Unscheduled, ProviderRef("INIT1".into()));
-        assert_eq!(token_charge_flow(&unscheduled).unwrap().version, "4204", "no-click charges too");
+        let unscheduled =
+            StoredCredential::merchant_initiated(Reason::Unscheduled, ProviderRef("INIT1".into()));
+        assert_eq!(
+            token_charge_flow(&unscheduled).unwrap().version,
+            "4204",
+            "no-click charges too"
+        );
         let first = StoredCredential::initial(Reason::Recurring);
-        assert!(token_charge_flow(&first).is_err(), "an initial CIT goes through the card page");
-        assert_eq!(initial_flow(Money::from_minor(0, Currency::EUR)).version, "4504");
-        assert_eq!(initial_flow(Money::from_minor(100, Currency::EUR)).version, "4304");
+        assert!(
+            token_charge_flow(&first).is_err(),
+            "an initial CIT goes through the card page"
+        );
+        assert_eq!(
+            initial_flow(Money::from_minor(0, Currency::EUR)).version,
+            "4504"
+        );
+        assert_eq!(
+            initial_flow(Money::from_minor(100, Currency::EUR)).version,
+            "4304"
+        );
     }
 
     /// The worked example of providers/svea.md §4.4, built by `payment_form`.
@@ -409,7 +478,8 @@ mod tests {
             due_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
             buyer_name: "Matti Virtanen",
             description: "Monthly subscription",
-            returns: ["ok", "error", "cancel", "delayed"].map(|k| format!("https://merchant.example/svea/{k}")),
+            returns: ["ok", "error", "cancel", "delayed"]
+                .map(|k| format!("https://merchant.example/svea/{k}")),
             token: Some("7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37"),
         };
         let mut form = payment_form(&fields).unwrap();
@@ -457,8 +527,17 @@ mod tests {
         let card = card_from_status(&status, "57c48209-aaaa-bbbb").unwrap();
         assert_eq!(card.last4, "0024");
         assert_eq!(card.brand, CardBrand::Visa);
-        assert_eq!(card.expiry, CardExpiry { year: 2017, month: 11 });
-        assert!(card_from_status(&status, "ffffffff-aaaa").is_err(), "a token the mask does not show");
+        assert_eq!(
+            card.expiry,
+            CardExpiry {
+                year: 2017,
+                month: 11
+            }
+        );
+        assert!(
+            card_from_status(&status, "ffffffff-aaaa").is_err(),
+            "a token the mask does not show"
+        );
         let long = Pmtq {
             pmtq_card_number_masked: Some("************4242".into()),
             ..status

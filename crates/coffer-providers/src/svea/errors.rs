@@ -52,7 +52,11 @@ fn errorcode_table(code: &str) -> Option<(ProviderErrorKind, &'static str)> {
 
 /// The error for a `pmt_errorcode`; an undocumented code is treated as an unknown outcome so the
 /// engine reconciles rather than guesses.
-pub(crate) fn from_errorcode(code: &str, text: Option<&str>, pmt_id: Option<&str>) -> ProviderError {
+pub(crate) fn from_errorcode(
+    code: &str,
+    text: Option<&str>,
+    pmt_id: Option<&str>,
+) -> ProviderError {
     let (kind, plain) = errorcode_table(code).unwrap_or((
         ProviderErrorKind::UnknownOutcome,
         "Svea answered with an undocumented error code",
@@ -70,25 +74,41 @@ pub(crate) fn from_errorcode(code: &str, text: Option<&str>, pmt_id: Option<&str
 
 /// Whether a decline code is a do-not-retry one, for a status query's unpaid payment.
 pub(crate) fn is_hard_decline(code: &str) -> bool {
-    matches!(errorcode_table(code), Some((ProviderErrorKind::DeclinedHard, _)))
+    matches!(
+        errorcode_table(code),
+        Some((ProviderErrorKind::DeclinedHard, _))
+    )
 }
 
 /// An `<errors>` document: `existingPayment` → Duplicate, a field → InvalidRequest naming it.
 pub(crate) fn from_field_errors(errors: &[Error]) -> ProviderError {
-    if let Some(e) = errors.iter().find(|e| e.kind == "existingPayment" || e.text.contains("existingPayment")) {
+    if let Some(e) = errors
+        .iter()
+        .find(|e| e.kind == "existingPayment" || e.text.contains("existingPayment"))
+    {
         return ProviderError::new(
             ProviderErrorKind::Duplicate,
             "Svea has already received this pmt_id; every payment needs a new one",
         )
-        .with_code(if e.kind.is_empty() { "existingPayment".into() } else { e.kind.clone() });
+        .with_code(if e.kind.is_empty() {
+            "existingPayment".into()
+        } else {
+            e.kind.clone()
+        });
     }
     match errors.first() {
         Some(first) => {
             let all: Vec<&str> = errors.iter().map(|e| e.text.as_str()).collect();
-            ProviderError::new(field(&first.name), format!("Svea refused the request: {}", all.join("; ")))
-                .with_code(first.kind.clone())
+            ProviderError::new(
+                field(&first.name),
+                format!("Svea refused the request: {}", all.join("; ")),
+            )
+            .with_code(first.kind.clone())
         }
-        None => ProviderError::new(ProviderErrorKind::InvalidRequest { field: None }, "Svea refused the request"),
+        None => ProviderError::new(
+            ProviderErrorKind::InvalidRequest { field: None },
+            "Svea refused the request",
+        ),
     }
 }
 
@@ -101,12 +121,20 @@ pub(crate) fn from_status(status: StatusCode, write: bool) -> Option<ProviderErr
             "Svea refused the seller id or secret key",
         )),
         // 502–504 come from in front of Svea: the request was not processed.
-        502..=504 => Some(ProviderError::new(ProviderErrorKind::Unavailable, "Svea is unavailable")),
+        502..=504 => Some(ProviderError::new(
+            ProviderErrorKind::Unavailable,
+            "Svea is unavailable",
+        )),
         500..=599 if write => Some(ProviderError::new(
             ProviderErrorKind::UnknownOutcome,
-            format!("Svea failed with HTTP {status} after taking the request; the outcome is unknown"),
+            format!(
+                "Svea failed with HTTP {status} after taking the request; the outcome is unknown"
+            ),
         )),
-        500..=599 => Some(ProviderError::new(ProviderErrorKind::Unavailable, format!("Svea failed with HTTP {status}"))),
+        500..=599 => Some(ProviderError::new(
+            ProviderErrorKind::Unavailable,
+            format!("Svea failed with HTTP {status}"),
+        )),
         _ => None,
     }
 }
@@ -128,12 +156,17 @@ pub(crate) enum PaymentState {
     QueryFailed,
 }
 
-pub(crate) fn payment_state(code: &str, amount_is_zero: bool) -> Result<PaymentState, ProviderError> {
+pub(crate) fn payment_state(
+    code: &str,
+    amount_is_zero: bool,
+) -> Result<PaymentState, ProviderError> {
     let number: u8 = code
         .parse()
         .ok()
         .filter(|_| code.len() == 2)
-        .ok_or_else(|| ProviderError::malformed(format!("pmtq_returncode '{code}' is not two digits")))?;
+        .ok_or_else(|| {
+            ProviderError::malformed(format!("pmtq_returncode '{code}' is not two digits"))
+        })?;
     Ok(match number {
         0 if amount_is_zero => PaymentState::Unknown,
         0 | 10 => PaymentState::Pending,
@@ -161,7 +194,10 @@ pub(crate) fn from_cancel(code: &str, text: &str, errors: &[Error]) -> ProviderE
         "99" => (field("pmtc_cancelamount"), "Svea could not cancel the payment"),
         _ => (ProviderErrorKind::UnknownOutcome, "Svea answered the refund with an undocumented code"),
     };
-    let details: Vec<&str> = std::iter::once(text).chain(errors.iter().map(|e| e.text.as_str())).filter(|t| !t.is_empty()).collect();
+    let details: Vec<&str> = std::iter::once(text)
+        .chain(errors.iter().map(|e| e.text.as_str()))
+        .filter(|t| !t.is_empty())
+        .collect();
     ProviderError::new(kind, format!("{plain}: {}", details.join("; "))).with_code(code)
 }
 
@@ -180,8 +216,14 @@ mod tests {
             ("ERROR_CARD_AUTHORIZATION_TIMEOUT", UnknownOutcome),
             ("ERROR_CARD_TOKENIZATION_FAILED", DeclinedHard),
             ("ERROR_IN_PAYMENT", DeclinedSoft),
-            ("ERROR_IN_REQUEST_PAYER_DATA", InvalidRequest { field: None }),
-            ("ERROR_IN_REQUEST_TECHNICAL_DATA", InvalidRequest { field: None }),
+            (
+                "ERROR_IN_REQUEST_PAYER_DATA",
+                InvalidRequest { field: None },
+            ),
+            (
+                "ERROR_IN_REQUEST_TECHNICAL_DATA",
+                InvalidRequest { field: None },
+            ),
             ("ERROR_PAYMENT_INSTRUMENT_EXPIRED", DeclinedHard),
             ("ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED", DeclinedSoft),
             ("ERROR_PAYMENT_INSTRUMENT_NOT_FOUND", DeclinedHard),
@@ -204,7 +246,11 @@ mod tests {
             let error = from_errorcode(code, Some("text"), Some("MIT1"));
             assert_eq!(error.kind, kind, "{code}");
             assert_eq!(error.provider_code.as_deref(), Some(code));
-            assert_eq!(error.provider_ref, Some(ProviderRef("MIT1".into())), "the pmt_id is kept");
+            assert_eq!(
+                error.provider_ref,
+                Some(ProviderRef("MIT1".into())),
+                "the pmt_id is kept"
+            );
         }
         assert!(is_hard_decline("EXTERNAL_SERVICE_DENIED"));
         assert!(!is_hard_decline("ERROR_CARD_AUTHORIZATION_FAILED"));
@@ -217,26 +263,55 @@ mod tests {
             kind: kind.into(),
             text: text.into(),
         };
-        let invalid = from_field_errors(&[error("pmt_userlocale", "field", "pmt_userlocale is invalid")]);
+        let invalid = from_field_errors(&[error(
+            "pmt_userlocale",
+            "field",
+            "pmt_userlocale is invalid",
+        )]);
         assert_eq!(
             invalid.kind,
             InvalidRequest {
                 field: Some("pmt_userlocale".into())
             }
         );
-        let existing = from_field_errors(&[error("pmt_id", "existingPayment", "[generic][pmt_sellerid][pmt_id][existingPayment]")]);
+        let existing = from_field_errors(&[error(
+            "pmt_id",
+            "existingPayment",
+            "[generic][pmt_sellerid][pmt_id][existingPayment]",
+        )]);
         assert_eq!(existing.kind, Duplicate);
     }
 
     #[test]
     fn http_statuses_map_before_the_body() {
-        assert_eq!(from_status(StatusCode::UNAUTHORIZED, false).unwrap().kind, Auth);
+        assert_eq!(
+            from_status(StatusCode::UNAUTHORIZED, false).unwrap().kind,
+            Auth
+        );
         assert_eq!(from_status(StatusCode::FORBIDDEN, true).unwrap().kind, Auth);
-        assert_eq!(from_status(StatusCode::SERVICE_UNAVAILABLE, true).unwrap().kind, Unavailable);
-        assert_eq!(from_status(StatusCode::INTERNAL_SERVER_ERROR, true).unwrap().kind, UnknownOutcome);
-        assert_eq!(from_status(StatusCode::INTERNAL_SERVER_ERROR, false).unwrap().kind, Unavailable);
+        assert_eq!(
+            from_status(StatusCode::SERVICE_UNAVAILABLE, true)
+                .unwrap()
+                .kind,
+            Unavailable
+        );
+        assert_eq!(
+            from_status(StatusCode::INTERNAL_SERVER_ERROR, true)
+                .unwrap()
+                .kind,
+            UnknownOutcome
+        );
+        assert_eq!(
+            from_status(StatusCode::INTERNAL_SERVER_ERROR, false)
+                .unwrap()
+                .kind,
+            Unavailable
+        );
         assert!(from_status(StatusCode::OK, true).is_none());
-        assert!(from_status(StatusCode::BAD_REQUEST, true).is_none(), "the <errors> body says more");
+        assert!(
+            from_status(StatusCode::BAD_REQUEST, true).is_none(),
+            "the <errors> body says more"
+        );
     }
 
     #[test]
@@ -244,12 +319,23 @@ mod tests {
         assert_eq!(payment_state("00", true).unwrap(), PaymentState::Unknown);
         assert_eq!(payment_state("00", false).unwrap(), PaymentState::Pending);
         assert_eq!(payment_state("10", false).unwrap(), PaymentState::Pending);
-        assert_eq!(payment_state("01", false).unwrap(), PaymentState::QueryFailed);
+        assert_eq!(
+            payment_state("01", false).unwrap(),
+            PaymentState::QueryFailed
+        );
         for code in ["11", "15", "19"] {
-            assert_eq!(payment_state(code, false).unwrap(), PaymentState::Unpaid, "{code}");
+            assert_eq!(
+                payment_state(code, false).unwrap(),
+                PaymentState::Unpaid,
+                "{code}"
+            );
         }
         for code in ["20", "30", "40", "91", "92", "93", "95", "98"] {
-            assert_eq!(payment_state(code, false).unwrap(), PaymentState::Paid, "{code}");
+            assert_eq!(
+                payment_state(code, false).unwrap(),
+                PaymentState::Paid,
+                "{code}"
+            );
         }
         assert_eq!(payment_state("99", false).unwrap(), PaymentState::Refunded);
         assert!(payment_state("5", false).is_err());
@@ -260,7 +346,12 @@ mod tests {
     fn cancel_codes_map() {
         assert_eq!(from_cancel("20", "Payment not found", &[]).kind, NotFound);
         assert_eq!(from_cancel("30", "settled", &[]).kind, Unsupported);
-        assert_eq!(from_cancel("31", "", &[]).kind, InvalidRequest { field: Some("pmtc_amount".into()) });
+        assert_eq!(
+            from_cancel("31", "", &[]).kind,
+            InvalidRequest {
+                field: Some("pmtc_amount".into())
+            }
+        );
         let errors = [Error {
             name: "pmtc_cancelamount".into(),
             kind: "field".into(),
@@ -272,7 +363,12 @@ mod tests {
                 field: Some("pmtc_cancelamount".into())
             }
         );
-        assert_eq!(from_cancel("99", "already refunded", &[]).provider_code.as_deref(), Some("99"));
+        assert_eq!(
+            from_cancel("99", "already refunded", &[])
+                .provider_code
+                .as_deref(),
+            Some("99")
+        );
         assert_eq!(from_cancel("77", "", &[]).kind, UnknownOutcome);
     }
 }

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeZone, Utc};
-use coffer_core::{Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef};
+use coffer_core::{
+    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -25,8 +27,9 @@ pub use sign::SveaHash;
 use crate::error::{ProviderError, ProviderErrorKind};
 use crate::http::{HttpClient, HttpPolicy, Resend};
 use crate::{
-    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest, InitialStep, Page,
-    Provider, RefundOutcome, RefundRequest, RemoteCard, RemoteCustomer, RemoteStatus,
+    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
+    InitialStep, Page, Provider, RefundOutcome, RefundRequest, RemoteCard, RemoteCustomer,
+    RemoteStatus,
 };
 use convert::{PaymentFields, PAYMENT_HASH_ORDER, ROW_HASH_TAIL};
 use errors::PaymentState;
@@ -118,7 +121,11 @@ impl SveaClient {
     }
 
     /// Builds the client with Basic authentication and `policy` (e.g. a short timeout).
-    pub fn with_policy(merchant: &Merchant, secret: SecretString, policy: HttpPolicy) -> Result<Self, ProviderError> {
+    pub fn with_policy(
+        merchant: &Merchant,
+        secret: SecretString,
+        policy: HttpPolicy,
+    ) -> Result<Self, ProviderError> {
         SveaClient::with_options(
             merchant,
             secret,
@@ -130,7 +137,11 @@ impl SveaClient {
     }
 
     /// Builds the client. Fails when the merchant is not a valid Svea account.
-    pub fn with_options(merchant: &Merchant, secret: SecretString, options: SveaOptions) -> Result<Self, ProviderError> {
+    pub fn with_options(
+        merchant: &Merchant,
+        secret: SecretString,
+        options: SveaOptions,
+    ) -> Result<Self, ProviderError> {
         let ProviderAccount::Svea {
             seller_id,
             key_generation,
@@ -169,7 +180,9 @@ impl SveaClient {
 
     /// Svea's due date "should be today", in the merchant's time zone.
     fn today(&self) -> NaiveDate {
-        Utc::now().with_timezone(&self.merchant.time_zone).date_naive()
+        Utc::now()
+            .with_timezone(&self.merchant.time_zone)
+            .date_naive()
     }
 
     /// Posts a form, authenticated as configured (or with Basic when `basic` is set), and
@@ -188,7 +201,11 @@ impl SveaClient {
             // With Basic the version only picks the answer's hash algorithm; the hash is ignored.
             form.push((format!("{prefix}_hashversion"), algorithm.name().into()));
             if !basic {
-                let hash = sign::sign(algorithm, &convert::hash_values(&form, hash_names), &self.secret);
+                let hash = sign::sign(
+                    algorithm,
+                    &convert::hash_values(&form, hash_names),
+                    &self.secret,
+                );
                 form.push((format!("{prefix}_hash"), hash));
             }
         }
@@ -210,7 +227,10 @@ impl SveaClient {
         let status = response.status();
         let body = crate::http::body_text(response, resend).await?;
         if status != StatusCode::OK && status != StatusCode::BAD_REQUEST {
-            tracing::debug!(status = status.as_u16(), "svea answered an unexpected status");
+            tracing::debug!(
+                status = status.as_u16(),
+                "svea answered an unexpected status"
+            );
         }
         Ok(body)
     }
@@ -227,7 +247,14 @@ impl SveaClient {
         ]);
         let names = ["pmtq_action", "pmtq_version", "pmtq_sellerid", "pmtq_id"];
         let body = self
-            .post("/PaymentStatusQuery.pmt", form, &names, "pmtq", Resend::Safe, false)
+            .post(
+                "/PaymentStatusQuery.pmt",
+                form,
+                &names,
+                "pmtq",
+                Resend::Safe,
+                false,
+            )
             .await?;
         let answer: wire::Pmtq = read(&body, "pmtq")?;
         let required = [
@@ -241,7 +268,11 @@ impl SveaClient {
         ];
         let mut values = Vec::new();
         for value in required {
-            values.push(value.as_deref().ok_or_else(|| ProviderError::malformed("status answer lacks a hashed field"))?);
+            values.push(
+                value.as_deref().ok_or_else(|| {
+                    ProviderError::malformed("status answer lacks a hashed field")
+                })?,
+            );
         }
         // §4.3: then only those present.
         for value in [
@@ -258,20 +289,27 @@ impl SveaClient {
         }
         let hash = answer.pmtq_hash.as_deref().unwrap_or("");
         if !sign::verify(self.answer_hash(), &values, &self.secret, hash) {
-            return Err(
-                ProviderError::malformed("the status answer's pmtq_hash does not match; it cannot be trusted")
-                    .with_code("pmtq_hash"),
-            );
+            return Err(ProviderError::malformed(
+                "the status answer's pmtq_hash does not match; it cannot be trusted",
+            )
+            .with_code("pmtq_hash"));
         }
         if answer.pmtq_id.as_deref() != Some(pmt_id) {
-            return Err(ProviderError::malformed("the status answer is about another pmt_id"));
+            return Err(ProviderError::malformed(
+                "the status answer is about another pmt_id",
+            ));
         }
         Ok(answer)
     }
 
     /// Checks a token-charge answer: every §4.3 field present, the hash right (constant time),
     /// and the payment the one we asked for. Returns the amount Svea took.
-    fn verify_charge(&self, answer: &wire::ChargeWithTokenResponse, pmt_id: &str, asked: Money) -> Result<Money, ProviderError> {
+    fn verify_charge(
+        &self,
+        answer: &wire::ChargeWithTokenResponse,
+        pmt_id: &str,
+        asked: Money,
+    ) -> Result<Money, ProviderError> {
         let unverified = |what: &str| {
             ProviderError::malformed(format!(
                 "{what}; the charge is not taken as paid — check its status by pmt_id {pmt_id}"
@@ -290,7 +328,11 @@ impl SveaClient {
             &answer.pmt_paymentmethod,
             &answer.pmt_escrow,
         ] {
-            values.push(value.as_deref().ok_or_else(|| unverified("the answer lacks a hashed field"))?);
+            values.push(
+                value
+                    .as_deref()
+                    .ok_or_else(|| unverified("the answer lacks a hashed field"))?,
+            );
         }
         if let Some(token) = &answer.pmt_token {
             values.push(token);
@@ -307,7 +349,9 @@ impl SveaClient {
         }
         let amount = convert::amount_from_wire(values[4], "pmt_amount")?;
         if amount != asked {
-            return Err(unverified(&format!("Svea took {amount}, not the {asked} asked for")));
+            return Err(unverified(&format!(
+                "Svea took {amount}, not the {asked} asked for"
+            )));
         }
         Ok(amount)
     }
@@ -331,9 +375,17 @@ impl SveaClient {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| ProviderError::new(ProviderErrorKind::Unavailable, format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    format!("cannot build HTTP client: {e}"),
+                )
+            })?;
         let unreachable = |e: reqwest::Error| {
-            ProviderError::new(ProviderErrorKind::Unavailable, format!("sandbox card page unreachable: {e}"))
+            ProviderError::new(
+                ProviderErrorKind::Unavailable,
+                format!("sandbox card page unreachable: {e}"),
+            )
         };
         let page = client.get(page_url).send().await.map_err(unreachable)?;
         if page.status() != StatusCode::OK {
@@ -343,51 +395,77 @@ impl SveaClient {
             ));
         }
         let html = page.text().await.map_err(unreachable)?;
-        let action = form_action(&html).ok_or_else(|| ProviderError::malformed("the card page has no form"))?;
+        let action = form_action(&html)
+            .ok_or_else(|| ProviderError::malformed("the card page has no form"))?;
         let mut fields = hidden_inputs(&html);
         let mut typed = |name: &str, value: String| fields.push((name.to_string(), value));
         typed("card_number", card.number.clone());
         typed("exp_month", format!("{:02}", card.exp_month));
         typed("exp_year", card.exp_year.to_string());
         typed("cvv", card.cvc.clone());
-        typed("three_ds", if card.passes_3ds { "pass" } else { "fail" }.into());
+        typed(
+            "three_ds",
+            if card.passes_3ds { "pass" } else { "fail" }.into(),
+        );
         typed("action", if card.cancel { "cancel" } else { "pay" }.into());
         let action = url::Url::parse(page_url)
             .and_then(|base| base.join(&action))
             .map_err(|e| ProviderError::malformed(format!("card page form action: {e}")))?;
-        let submitted = client.post(action).form(&fields).send().await.map_err(unreachable)?;
+        let submitted = client
+            .post(action)
+            .form(&fields)
+            .send()
+            .await
+            .map_err(unreachable)?;
         if submitted.status() == StatusCode::UNPROCESSABLE_ENTITY {
             let html = submitted.text().await.unwrap_or_default();
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("card_number".into()),
                 },
-                format!("the sandbox card page refused the card: {}", page_problem(&html)),
+                format!(
+                    "the sandbox card page refused the card: {}",
+                    page_problem(&html)
+                ),
             ));
         }
         let location = submitted
             .headers()
             .get(reqwest::header::LOCATION)
             .and_then(|l| l.to_str().ok())
-            .ok_or_else(|| ProviderError::malformed(format!("the card page answered HTTP {} without a redirect", submitted.status())))?;
-        let location = url::Url::parse(location).map_err(|e| ProviderError::malformed(format!("return redirect: {e}")))?;
+            .ok_or_else(|| {
+                ProviderError::malformed(format!(
+                    "the card page answered HTTP {} without a redirect",
+                    submitted.status()
+                ))
+            })?;
+        let location = url::Url::parse(location)
+            .map_err(|e| ProviderError::malformed(format!("return redirect: {e}")))?;
         Ok(location.query_pairs().into_owned().collect())
     }
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Reads an answer whose root must be `expected`; an `<errors>` document becomes its error.
-fn read<T: for<'de> serde::Deserialize<'de>>(body: &str, expected: &str) -> Result<T, ProviderError> {
+fn read<T: for<'de> serde::Deserialize<'de>>(
+    body: &str,
+    expected: &str,
+) -> Result<T, ProviderError> {
     let root = wire::root_of(body)?;
     if root == "errors" {
         let refused: wire::Errors = wire::parse(body)?;
         return Err(errors::from_field_errors(&refused.errors));
     }
     if root != expected {
-        return Err(ProviderError::malformed(format!("expected <{expected}>, got <{root}>")));
+        return Err(ProviderError::malformed(format!(
+            "expected <{expected}>, got <{root}>"
+        )));
     }
     wire::parse(body)
 }
@@ -422,7 +500,10 @@ fn hidden_inputs(html: &str) -> Vec<(String, String)> {
             if attribute(tag, "type").as_deref() != Some("hidden") {
                 return None;
             }
-            Some((attribute(tag, "name")?, attribute(tag, "value").unwrap_or_default()))
+            Some((
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default(),
+            ))
         })
         .collect()
 }
@@ -431,7 +512,9 @@ fn page_problem(html: &str) -> String {
     html.find("role=\"alert\">")
         .and_then(|start| {
             let start = start + "role=\"alert\">".len();
-            html[start..].find('<').map(|end| unescape(&html[start..start + end]))
+            html[start..]
+                .find('<')
+                .map(|end| unescape(&html[start..start + end]))
         })
         .unwrap_or_else(|| "no reason given".into())
 }
@@ -447,11 +530,14 @@ fn return_url(base: &str, kind: &str) -> Result<String, ProviderError> {
             message,
         )
     };
-    let mut url = url::Url::parse(base).map_err(|e| invalid(format!("return URL '{base}': {e}")))?;
+    let mut url =
+        url::Url::parse(base).map_err(|e| invalid(format!("return URL '{base}': {e}")))?;
     url.query_pairs_mut().append_pair("svea_return", kind);
     let url = url.to_string();
     if url.len() > 200 {
-        return Err(invalid(format!("return URL must stay within Svea's 200 characters: {url}")));
+        return Err(invalid(format!(
+            "return URL must stay within Svea's 200 characters: {url}"
+        )));
     }
     Ok(url)
 }
@@ -487,7 +573,11 @@ impl Provider for SveaClient {
         }
     }
 
-    async fn list_customers(&self, _cursor: Option<String>, _limit: u32) -> Result<Page<RemoteCustomer>, ProviderError> {
+    async fn list_customers(
+        &self,
+        _cursor: Option<String>,
+        _limit: u32,
+    ) -> Result<Page<RemoteCustomer>, ProviderError> {
         Err(ProviderError::new(
             ProviderErrorKind::Unsupported,
             "Svea keeps no customer list; Coffer holds the customer register for Svea",
@@ -522,7 +612,8 @@ impl Provider for SveaClient {
             due_date: self.today(),
             buyer_name: request.customer.as_str(),
             description: &request.description,
-            returns: ["ok", "error", "cancel", "delayed"].map(|kind| format!("{UNUSED_RETURN}/{kind}")),
+            returns: ["ok", "error", "cancel", "delayed"]
+                .map(|kind| format!("{UNUSED_RETURN}/{kind}")),
             token: Some(request.card_token.as_str()),
         })?;
         let mut names = PAYMENT_HASH_ORDER.to_vec();
@@ -530,16 +621,23 @@ impl Provider for SveaClient {
         // Sent once: Svea answers a resend with ALREADY_PAID or existingPayment, not with the
         // first result, so a resend would only hide the outcome. A lost answer comes out as
         // UnknownOutcome and the engine settles it with `find_charge` (status query by pmt_id).
-        let body = self.post(flow.path, form, &names, "pmt", Resend::Once, false).await?;
-        let answer: wire::ChargeWithTokenResponse = read(&body, "chargeWithTokenResponse").map_err(|e| {
-            if e.kind == ProviderErrorKind::MalformedResponse {
-                e.with_ref(ProviderRef(pmt_id.clone()))
-            } else {
-                e
-            }
-        })?;
+        let body = self
+            .post(flow.path, form, &names, "pmt", Resend::Once, false)
+            .await?;
+        let answer: wire::ChargeWithTokenResponse = read(&body, "chargeWithTokenResponse")
+            .map_err(|e| {
+                if e.kind == ProviderErrorKind::MalformedResponse {
+                    e.with_ref(ProviderRef(pmt_id.clone()))
+                } else {
+                    e
+                }
+            })?;
         if let Some(code) = &answer.pmt_errorcode {
-            return Err(errors::from_errorcode(code, answer.pmt_errortext.as_deref(), Some(&pmt_id)));
+            return Err(errors::from_errorcode(
+                code,
+                answer.pmt_errortext.as_deref(),
+                Some(&pmt_id),
+            ));
         }
         let amount = self.verify_charge(&answer, &pmt_id, request.amount)?;
         Ok(ChargeOutcome {
@@ -552,10 +650,14 @@ impl Provider for SveaClient {
         })
     }
 
-    async fn find_charge(&self, lookup: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
         let pmt_id = convert::pmt_id(&lookup.order_id)?;
         let status = self.status_query(&pmt_id).await?;
-        let amount = convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
         let outcome = |status_now: RemoteStatus| ChargeOutcome {
             provider_ref: ProviderRef(pmt_id.clone()),
@@ -568,8 +670,11 @@ impl Provider for SveaClient {
         let mut found = match errors::payment_state(code, amount.minor == 0)? {
             PaymentState::Unknown => return Ok(None),
             PaymentState::QueryFailed => {
-                return Err(ProviderError::new(ProviderErrorKind::Unavailable, "Svea's status query failed (code 01)")
-                    .with_code("01"))
+                return Err(ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    "Svea's status query failed (code 01)",
+                )
+                .with_code("01"))
             }
             PaymentState::Pending => outcome(RemoteStatus::Pending),
             PaymentState::Unpaid => {
@@ -577,7 +682,10 @@ impl Provider for SveaClient {
                 outcome(RemoteStatus::Declined {
                     hard: decline.as_deref().is_some_and(errors::is_hard_decline),
                     code: Some(decline.unwrap_or_else(|| code.to_string())),
-                    message: status.pmtq_externaltext.clone().or_else(|| status.pmtq_returntext.clone()),
+                    message: status
+                        .pmtq_externaltext
+                        .clone()
+                        .or_else(|| status.pmtq_returntext.clone()),
                 })
             }
             PaymentState::Paid | PaymentState::Refunded => outcome(RemoteStatus::Succeeded),
@@ -586,7 +694,12 @@ impl Provider for SveaClient {
             let day = convert::date_from_wire(date, "pmtq_paymentdate")?;
             found.at = day
                 .and_hms_opt(0, 0, 0)
-                .and_then(|midnight| self.merchant.time_zone.from_local_datetime(&midnight).earliest())
+                .and_then(|midnight| {
+                    self.merchant
+                        .time_zone
+                        .from_local_datetime(&midnight)
+                        .earliest()
+                })
                 .map(|local| local.with_timezone(&Utc));
         }
         Ok(Some(found))
@@ -600,7 +713,10 @@ impl Provider for SveaClient {
                 ProviderErrorKind::InvalidRequest {
                     field: Some("pmtc_cancelamount".into()),
                 },
-                format!("a refund must be above zero and at most {}", request.charge_amount),
+                format!(
+                    "a refund must be above zero and at most {}",
+                    request.charge_amount
+                ),
             ));
         }
         let full = request.amount == request.charge_amount;
@@ -611,7 +727,14 @@ impl Provider for SveaClient {
             ("pmtc_id", &pmt_id),
             ("pmtc_amount", &original),
             ("pmtc_currency", "EUR"),
-            ("pmtc_canceltype", if full { "FULL_REFUND" } else { "PARTIAL_REFUND" }),
+            (
+                "pmtc_canceltype",
+                if full {
+                    "FULL_REFUND"
+                } else {
+                    "PARTIAL_REFUND"
+                },
+            ),
         ]);
         // §3.5: the cancel amount is omitted for a full refund.
         if !full {
@@ -620,7 +743,10 @@ impl Provider for SveaClient {
                 convert::amount_to_wire(request.amount, "pmtc_cancelamount")?,
             ));
         }
-        let description: String = format!("Coffer refund {}", request.refund_id).chars().take(500).collect();
+        let description: String = format!("Coffer refund {}", request.refund_id)
+            .chars()
+            .take(500)
+            .collect();
         form.extend(pairs(&[
             ("pmtc_canceldescription", &description),
             ("pmtc_resptype", "XML"),
@@ -638,7 +764,16 @@ impl Provider for SveaClient {
             "pmtc_payeribanrefund",
         ];
         // A partial refund sent twice would refund twice.
-        let body = self.post("/PaymentCancel.pmt", form, &names, "pmtc", Resend::Once, false).await?;
+        let body = self
+            .post(
+                "/PaymentCancel.pmt",
+                form,
+                &names,
+                "pmtc",
+                Resend::Once,
+                false,
+            )
+            .await?;
         let answer: wire::Pmtc = read(&body, "pmtc")?;
         let code = answer
             .pmtc_returncode
@@ -647,15 +782,29 @@ impl Provider for SveaClient {
         let text = answer.pmtc_returntext.as_deref().unwrap_or("");
         // The plugins verify the cancel hash on success only; so do we.
         if code != "00" {
-            return Err(errors::from_cancel(code, text, &answer.errors).with_ref(ProviderRef(pmt_id)));
+            return Err(
+                errors::from_cancel(code, text, &answer.errors).with_ref(ProviderRef(pmt_id))
+            );
         }
         let mut values = Vec::new();
-        for value in [&answer.pmtc_action, &answer.pmtc_version, &answer.pmtc_sellerid, &answer.pmtc_id] {
-            values.push(value.as_deref().ok_or_else(|| ProviderError::malformed("the cancel answer lacks a hashed field"))?);
+        for value in [
+            &answer.pmtc_action,
+            &answer.pmtc_version,
+            &answer.pmtc_sellerid,
+            &answer.pmtc_id,
+        ] {
+            values.push(value.as_deref().ok_or_else(|| {
+                ProviderError::malformed("the cancel answer lacks a hashed field")
+            })?);
         }
         values.push(text);
         values.push(code);
-        if !sign::verify(self.answer_hash(), &values, &self.secret, answer.pmtc_hash.as_deref().unwrap_or("")) {
+        if !sign::verify(
+            self.answer_hash(),
+            &values,
+            &self.secret,
+            answer.pmtc_hash.as_deref().unwrap_or(""),
+        ) {
             return Err(ProviderError::malformed(
                 "the cancel answer's pmtc_hash does not match; check the payment's status before refunding again",
             )
@@ -704,25 +853,44 @@ impl Provider for SveaClient {
         })?;
         let mut names = PAYMENT_HASH_ORDER.to_vec();
         names.extend(ROW_HASH_TAIL);
-        let body = self.post(flow.path, form, &names, "pmt", Resend::Once, true).await?;
+        let body = self
+            .post(flow.path, form, &names, "pmt", Resend::Once, true)
+            .await?;
         let answer: wire::Pmt = read(&body, "pmt")?;
         if answer.pmt_id.as_deref() != Some(pmt_id.as_str()) {
-            return Err(ProviderError::malformed("the payment answer is about another pmt_id"));
+            return Err(ProviderError::malformed(
+                "the payment answer is about another pmt_id",
+            ));
         }
         let url = answer
             .pmt_paymenturl
             .ok_or_else(|| ProviderError::malformed("the payment answer has no pmt_paymenturl"))?;
-        Ok(InitialStep::CardPage { url, pending_id: pmt_id })
+        Ok(InitialStep::CardPage {
+            url,
+            pending_id: pmt_id,
+        })
     }
 
-    async fn finish_initial(&self, pending_id: &str, returned: &[(String, String)]) -> Result<InitialOutcome, ProviderError> {
-        let get = |name: &str| returned.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    async fn finish_initial(
+        &self,
+        pending_id: &str,
+        returned: &[(String, String)],
+    ) -> Result<InitialOutcome, ProviderError> {
+        let get = |name: &str| {
+            returned
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let reference = ProviderRef(pending_id.to_string());
         match get("svea_return") {
             Some("cancel") => {
-                return Err(ProviderError::new(ProviderErrorKind::DeclinedSoft, "the cardholder cancelled on Svea's page")
-                    .with_code("PAYER_INTERRUPTED")
-                    .with_ref(reference))
+                return Err(ProviderError::new(
+                    ProviderErrorKind::DeclinedSoft,
+                    "the cardholder cancelled on Svea's page",
+                )
+                .with_code("PAYER_INTERRUPTED")
+                .with_ref(reference))
             }
             Some("error") => {
                 let code = get("pmt_errorcode").unwrap_or("ERROR_IN_PAYMENT");
@@ -757,22 +925,42 @@ impl Provider for SveaClient {
             "pmt_paymentmethod",
             "pmt_escrow",
         ] {
-            values.push(get(name).ok_or_else(|| ProviderError::malformed(format!("the return lacks {name}")))?);
+            values.push(
+                get(name)
+                    .ok_or_else(|| ProviderError::malformed(format!("the return lacks {name}")))?,
+            );
         }
-        let token = get("pmt_token").ok_or_else(|| ProviderError::malformed("the return carries no pmt_token"))?;
+        let token = get("pmt_token")
+            .ok_or_else(|| ProviderError::malformed("the return carries no pmt_token"))?;
         values.push(token);
-        if !sign::verify(self.answer_hash(), &values, &self.secret, get("pmt_hash").unwrap_or("")) {
-            return Err(ProviderError::malformed("the return's pmt_hash does not match; the card is not recorded").with_ref(reference));
+        if !sign::verify(
+            self.answer_hash(),
+            &values,
+            &self.secret,
+            get("pmt_hash").unwrap_or(""),
+        ) {
+            return Err(ProviderError::malformed(
+                "the return's pmt_hash does not match; the card is not recorded",
+            )
+            .with_ref(reference));
         }
         // Svea: never trust the redirect alone; the status query confirms it.
         let status = self.status_query(pending_id).await?;
-        let amount = convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
         match errors::payment_state(code, false)? {
             PaymentState::Paid => {}
             PaymentState::Unpaid => {
-                let decline = status.pmt_errorcode.as_deref().unwrap_or("ERROR_IN_PAYMENT");
-                return Err(errors::from_errorcode(decline, status.pmtq_returntext.as_deref(), Some(pending_id)));
+                let decline = status
+                    .pmt_errorcode
+                    .as_deref()
+                    .unwrap_or("ERROR_IN_PAYMENT");
+                return Err(errors::from_errorcode(
+                    decline,
+                    status.pmtq_returntext.as_deref(),
+                    Some(pending_id),
+                ));
             }
             other => {
                 return Err(ProviderError::new(
@@ -813,10 +1001,16 @@ mod tests {
 <input type="hidden" name="id" value="A&amp;B">
 <label>Card number <input name="card_number"></label></form>
 <p class="error" role="alert">The card number is not valid.</p>"#;
-        assert_eq!(form_action(html).as_deref(), Some("http://127.0.0.1:1/svea/card-page"));
+        assert_eq!(
+            form_action(html).as_deref(),
+            Some("http://127.0.0.1:1/svea/card-page")
+        );
         assert_eq!(
             hidden_inputs(html),
-            vec![("s".to_string(), "SELLER".to_string()), ("id".to_string(), "A&B".to_string())]
+            vec![
+                ("s".to_string(), "SELLER".to_string()),
+                ("id".to_string(), "A&B".to_string())
+            ]
         );
         assert_eq!(page_problem(html), "The card number is not valid.");
     }

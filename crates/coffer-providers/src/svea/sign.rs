@@ -59,7 +59,12 @@ pub(crate) fn sign(algorithm: SveaHash, values: &[&str], secret: &SecretString) 
 
 /// Whether `received` is the hash of `values`, compared in constant time and without regard to
 /// hex case (§4.1 step 5).
-pub(crate) fn verify(algorithm: SveaHash, values: &[&str], secret: &SecretString, received: &str) -> bool {
+pub(crate) fn verify(
+    algorithm: SveaHash,
+    values: &[&str],
+    secret: &SecretString,
+    received: &str,
+) -> bool {
     let expected = sign(algorithm, values, secret);
     let received = received.trim().to_ascii_uppercase();
     expected.as_bytes().ct_eq(received.as_bytes()).into()
@@ -75,7 +80,10 @@ mod tests {
 
     #[test]
     fn mini_example_of_the_docs() {
-        assert_eq!(hash_input(&["123", "ABC", "K"], &secret("testkey")), "123&ABC&K&testkey&");
+        assert_eq!(
+            hash_input(&["123", "ABC", "K"], &secret("testkey")),
+            "123&ABC&K&testkey&"
+        );
         assert_eq!(
             sign(SveaHash::Sha256, &["123", "ABC", "K"], &secret("testkey")),
             "5642A09A88A19EFAAB812E5F21F8F9F4556BB0E1545C0FC61C109C88D9DD2ED5"
@@ -84,7 +92,12 @@ mod tests {
 
     #[test]
     fn status_query_example_of_the_notes() {
-        let values = ["PAYMENT_STATUS_QUERY", "0005", "TESTSELLER", "MIT202601000001"];
+        let values = [
+            "PAYMENT_STATUS_QUERY",
+            "0005",
+            "TESTSELLER",
+            "MIT202601000001",
+        ];
         assert_eq!(
             sign(SveaHash::Sha256, &values, &secret("TESTSECRET123")),
             "AC83054B9A7E75886EA04DA421BECB938F4B2C91038C22A84D0FF117A3E727A6"
@@ -96,12 +109,31 @@ mod tests {
         let values = ["a", "b"];
         let good = sign(SveaHash::Sha512, &values, &secret("k"));
         assert!(verify(SveaHash::Sha512, &values, &secret("k"), &good));
-        assert!(verify(SveaHash::Sha512, &values, &secret("k"), &good.to_ascii_lowercase()));
+        assert!(verify(
+            SveaHash::Sha512,
+            &values,
+            &secret("k"),
+            &good.to_ascii_lowercase()
+        ));
         let mut tampered = good.clone().into_bytes();
         tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
-        assert!(!verify(SveaHash::Sha512, &values, &secret("k"), &String::from_utf8(tampered).unwrap()));
-        assert!(!verify(SveaHash::Sha512, &values, &secret("other"), &good), "another secret");
-        assert!(!verify(SveaHash::Sha512, &values, &secret("k"), ""), "an empty hash");
-        assert!(!verify(SveaHash::Sha256, &values, &secret("k"), &good), "another algorithm");
+        assert!(!verify(
+            SveaHash::Sha512,
+            &values,
+            &secret("k"),
+            &String::from_utf8(tampered).unwrap()
+        ));
+        assert!(
+            !verify(SveaHash::Sha512, &values, &secret("other"), &good),
+            "another secret"
+        );
+        assert!(
+            !verify(SveaHash::Sha512, &values, &secret("k"), ""),
+            "an empty hash"
+        );
+        assert!(
+            !verify(SveaHash::Sha256, &values, &secret("k"), &good),
+            "another algorithm"
+        );
     }
 }

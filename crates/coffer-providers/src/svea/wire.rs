@@ -134,7 +134,10 @@ mod tests {
 </chargeWithTokenResponse>"#;
         assert_eq!(root_of(xml).unwrap(), "chargeWithTokenResponse");
         let answer: ChargeWithTokenResponse = parse(xml).unwrap();
-        assert_eq!(answer.pmt_reference.as_deref(), Some("00000000000010000427"));
+        assert_eq!(
+            answer.pmt_reference.as_deref(),
+            Some("00000000000010000427")
+        );
         assert_eq!(answer.pmt_amount.as_deref(), Some("568,10"));
         assert!(answer.pmt_errorcode.is_none());
     }

@@ -36,7 +36,9 @@ impl Emulator {
 
     /// The state; a panic in another request must not take the emulator down with it.
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -47,12 +49,18 @@ impl crate::Emulator for Emulator {
 
     fn router(self: Arc<Self>) -> Router {
         Router::new()
-            .route("/NewChargeWithTokenActionExtended.pmt", post(routes::charge_with_token))
+            .route(
+                "/NewChargeWithTokenActionExtended.pmt",
+                post(routes::charge_with_token),
+            )
             .route("/NewPaymentExtended.pmt", post(routes::new_payment))
             .route("/TokenizeExtended.pmt", post(routes::tokenize))
             .route("/PaymentStatusQuery.pmt", post(routes::status_query))
             .route("/PaymentCancel.pmt", post(routes::cancel))
-            .route("/card-page", get(routes::card_page).post(routes::card_page_submit))
+            .route(
+                "/card-page",
+                get(routes::card_page).post(routes::card_page_submit),
+            )
             .route("/__sandbox/tokens", get(routes::sandbox_tokens))
             .route("/__sandbox/settle", post(routes::sandbox_settle))
             .with_state(self)
@@ -81,7 +89,8 @@ impl crate::Emulator for Emulator {
     }
 
     fn restore(&self, snapshot: serde_json::Value) -> Result<(), String> {
-        let restored: State = serde_json::from_value(snapshot).map_err(|e| format!("svea state: {e}"))?;
+        let restored: State =
+            serde_json::from_value(snapshot).map_err(|e| format!("svea state: {e}"))?;
         *self.state() = restored;
         Ok(())
     }
@@ -114,8 +123,15 @@ mod tests {
         assert_ne!(other.snapshot(), snapshot, "an empty seed differs");
         other.restore(snapshot.clone()).unwrap();
         assert_eq!(other.snapshot(), snapshot);
-        assert!(other.restore(serde_json::json!({"sellers": 1})).is_err(), "garbage is refused");
-        assert_eq!(other.snapshot(), snapshot, "a refused restore changes nothing");
+        assert!(
+            other.restore(serde_json::json!({"sellers": 1})).is_err(),
+            "garbage is refused"
+        );
+        assert_eq!(
+            other.snapshot(),
+            snapshot,
+            "a refused restore changes nothing"
+        );
     }
 
     #[test]
@@ -133,7 +149,10 @@ mod tests {
         assert_eq!(seller.tokens.len(), with_initial);
         for token in seller.tokens.values() {
             let initial = &seller.payments[&token.initial_pmt_id];
-            assert_eq!(initial.amount, token.debit_limit, "the cap is the initial amount");
+            assert_eq!(
+                initial.amount, token.debit_limit,
+                "the cap is the initial amount"
+            );
             assert!(initial.pmt_id.len() <= 20);
             assert!(rules::reference_is_valid(&initial.reference));
         }

@@ -47,7 +47,9 @@ fn authenticate(
     match wire::basic_auth(headers) {
         BasicAuth::Given { user, password } => {
             if !seller.accepts_basic {
-                return Err(AuthError::Refused("Basic authentication is not enabled for this seller".into()));
+                return Err(AuthError::Refused(
+                    "Basic authentication is not enabled for this seller".into(),
+                ));
             }
             if user == seller.seller_id && password == seller.secret {
                 Ok(Auth::Basic)
@@ -55,13 +57,19 @@ fn authenticate(
                 Err(AuthError::Refused("Basic authentication failed".into()))
             }
         }
-        BasicAuth::Malformed => Err(AuthError::Refused("Authorization header is not Basic".into())),
+        BasicAuth::Malformed => Err(AuthError::Refused(
+            "Authorization header is not Basic".into(),
+        )),
         BasicAuth::Absent => {
             if !seller.accepts_hash {
-                return Err(AuthError::Refused("hash authentication is not enabled for this seller".into()));
+                return Err(AuthError::Refused(
+                    "hash authentication is not enabled for this seller".into(),
+                ));
             }
             let Some(sent) = form.get(&format!("{prefix}_hash")) else {
-                return Err(AuthError::Refused(format!("no Authorization header and no {prefix}_hash")));
+                return Err(AuthError::Refused(format!(
+                    "no Authorization header and no {prefix}_hash"
+                )));
             };
             let version_field = format!("{prefix}_hashversion");
             let version = form
@@ -69,14 +77,19 @@ fn authenticate(
                 .and_then(HashVersion::parse)
                 .ok_or_else(|| AuthError::Field(FieldError::invalid(&version_field)))?;
             // §1: the key generation defaults to 001 when not sent.
-            if form.get(&format!("{prefix}_keygeneration")).unwrap_or("001") != seller.key_generation {
-                return Err(AuthError::Refused(format!("unknown {prefix}_keygeneration")));
+            if form
+                .get(&format!("{prefix}_keygeneration"))
+                .unwrap_or("001")
+                != seller.key_generation
+            {
+                return Err(AuthError::Refused(format!(
+                    "unknown {prefix}_keygeneration"
+                )));
             }
             let charset_field = format!("{prefix}_charset");
             let charset = match form.get(&charset_field) {
-                Some(name) => {
-                    Charset::parse(name).ok_or_else(|| AuthError::Field(FieldError::invalid(&charset_field)))?
-                }
+                Some(name) => Charset::parse(name)
+                    .ok_or_else(|| AuthError::Field(FieldError::invalid(&charset_field)))?,
                 None => Charset::Latin1,
             };
             let expected = rules::hash(version, charset, values, &seller.secret)
@@ -106,9 +119,9 @@ fn sign(version: HashVersion, values: &[&str], secret: &str) -> String {
     rules::hash(version, Charset::Utf8, values, secret).unwrap_or_default()
 }
 
-fn parse_form(body: &[u8], charset_field: &str) -> Result<Form, Response> {
-    Form::parse(body, charset_field)
-        .map_err(|field| wire::errors_response(StatusCode::BAD_REQUEST, &[FieldError::invalid(&field)]))
+/// The answer to a form that cannot be decoded: the field whose charset or bytes are wrong.
+fn bad_form(field: &str) -> Response {
+    wire::errors_response(StatusCode::BAD_REQUEST, &[FieldError::invalid(field)])
 }
 
 fn auth_refused(error: AuthError, prefix: &str) -> Response {
@@ -134,8 +147,23 @@ fn existing_payment() -> Response {
 }
 
 impl Emulator {
-    fn record(&self, seller_id: &str, payment: &Payment, card_token: &str, approved: bool, received: serde_json::Value) {
-        self.record_entry(seller_id, &payment.pmt_id, "charge", payment.amount, card_token, approved, received);
+    fn record(
+        &self,
+        seller_id: &str,
+        payment: &Payment,
+        card_token: &str,
+        approved: bool,
+        received: serde_json::Value,
+    ) {
+        self.record_entry(
+            seller_id,
+            &payment.pmt_id,
+            "charge",
+            payment.amount,
+            card_token,
+            approved,
+            received,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -173,7 +201,10 @@ impl Emulator {
 fn credential_fields(form: &Form) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (name, value) in form.pairs() {
-        if matches!(name.as_str(), "pmt_action" | "pmt_version" | "pmt_paymentmethod") {
+        if matches!(
+            name.as_str(),
+            "pmt_action" | "pmt_version" | "pmt_paymentmethod"
+        ) {
             map.insert(name.clone(), serde_json::Value::String(value.clone()));
         }
     }
@@ -224,7 +255,12 @@ fn charge_ok(payment: &Payment, token: &str, secret: &str) -> Response {
         .respond(StatusCode::OK)
 }
 
-fn new_payment_record(request: &PaymentRequest, flow: Flow, status: PaymentStatus, hash_version: HashVersion) -> Payment {
+fn new_payment_record(
+    request: &PaymentRequest,
+    flow: Flow,
+    status: PaymentStatus,
+    hash_version: HashVersion,
+) -> Payment {
     Payment {
         pmt_id: request.pmt_id.clone(),
         order_id: request.order_id.clone(),
@@ -247,16 +283,23 @@ fn new_payment_record(request: &PaymentRequest, flow: Flow, status: PaymentStatu
 enum ChargeStep {
     Answer(Response),
     /// The timeout card: hold, then answer with the timeout error and charge nothing.
-    Hold { seller_id: String, pmt_id: String },
+    Hold {
+        seller_id: String,
+        pmt_id: String,
+    },
     /// Recorded as paid; the answer is lost on purpose.
     Drop,
 }
 
 /// `POST /NewChargeWithTokenActionExtended.pmt` (4204): a merchant-initiated charge of a token.
-pub(crate) async fn charge_with_token(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&body, "pmt_charsethttp") {
+pub(crate) async fn charge_with_token(
+    State(emu): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match Form::parse(&body, "pmt_charsethttp") {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(field) => return bad_form(&field),
     };
     let now = emu.ctx.now();
     let step = charge_step(&emu, &headers, &form, now);
@@ -307,10 +350,15 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
     };
     let request = match rules::validate_payment(form, Flow::TokenCharge) {
         Ok(request) => request,
-        Err(errors) => return ChargeStep::Answer(wire::errors_response(StatusCode::BAD_REQUEST, &errors)),
+        Err(errors) => {
+            return ChargeStep::Answer(wire::errors_response(StatusCode::BAD_REQUEST, &errors))
+        }
     };
     let Some(seller) = state.sellers.get_mut(&seller_id) else {
-        return ChargeStep::Answer(auth_refused(AuthError::Refused("unknown seller".into()), "pmt"));
+        return ChargeStep::Answer(auth_refused(
+            AuthError::Refused("unknown seller".into()),
+            "pmt",
+        ));
     };
     if let Some(existing) = seller.payments.get(&request.pmt_id) {
         return ChargeStep::Answer(if existing.is_paid() {
@@ -322,7 +370,12 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
     let hash_version = answer_hash(auth, form, "pmt");
     let token_id = request.token.clone().unwrap_or_default();
     let received = credential_fields(form);
-    let mut payment = new_payment_record(&request, Flow::TokenCharge, PaymentStatus::Processing, hash_version);
+    let mut payment = new_payment_record(
+        &request,
+        Flow::TokenCharge,
+        PaymentStatus::Processing,
+        hash_version,
+    );
     let today = rules::helsinki_date(now);
     let decline = |payment: &mut Payment, code: &str, text: &str| {
         payment.status = PaymentStatus::Unpaid {
@@ -331,7 +384,11 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
         };
     };
     if request.method != "FI50" {
-        decline(&mut payment, "ERROR_PAYMENT_METHOD_NOT_AVAILABLE", "payment method not available for this seller");
+        decline(
+            &mut payment,
+            "ERROR_PAYMENT_METHOD_NOT_AVAILABLE",
+            "payment method not available for this seller",
+        );
         seller.payments.insert(payment.pmt_id.clone(), payment);
         return ChargeStep::Answer(charge_error(
             form,
@@ -344,22 +401,38 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
         decline(&mut payment, "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND", text);
         emu.record(&seller_id, &payment, &token_id, false, received);
         seller.payments.insert(payment.pmt_id.clone(), payment);
-        return ChargeStep::Answer(charge_error(form, "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND", text));
+        return ChargeStep::Answer(charge_error(
+            form,
+            "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND",
+            text,
+        ));
     };
-    let outcome = rules::check_token_charge(&token.limits(), request.amount, today).and_then(|()| {
-        let refusal = |code: &'static str, text: &str| {
-            Err(rules::Refusal {
-                code,
-                text: text.to_string(),
-            })
-        };
-        match token.behaviour {
-            CardBehaviour::SoftDecline => refusal("ERROR_CARD_AUTHORIZATION_FAILED", "card authorization failed"),
-            CardBehaviour::HardDecline => refusal("EXTERNAL_SERVICE_DENIED", "payment service denied the transaction"),
-            CardBehaviour::Expired => refusal("ERROR_PAYMENT_INSTRUMENT_EXPIRED", "payment instrument not valid"),
-            CardBehaviour::Approve | CardBehaviour::Timeout | CardBehaviour::ResponseLost => Ok(()),
-        }
-    });
+    let outcome =
+        rules::check_token_charge(&token.limits(), request.amount, today).and_then(|()| {
+            let refusal = |code: &'static str, text: &str| {
+                Err(rules::Refusal {
+                    code,
+                    text: text.to_string(),
+                })
+            };
+            match token.behaviour {
+                CardBehaviour::SoftDecline => refusal(
+                    "ERROR_CARD_AUTHORIZATION_FAILED",
+                    "card authorization failed",
+                ),
+                CardBehaviour::HardDecline => refusal(
+                    "EXTERNAL_SERVICE_DENIED",
+                    "payment service denied the transaction",
+                ),
+                CardBehaviour::Expired => refusal(
+                    "ERROR_PAYMENT_INSTRUMENT_EXPIRED",
+                    "payment instrument not valid",
+                ),
+                CardBehaviour::Approve | CardBehaviour::Timeout | CardBehaviour::ResponseLost => {
+                    Ok(())
+                }
+            }
+        });
     if let Err(refusal) = outcome {
         decline(&mut payment, refusal.code, &refusal.text);
         emu.record(&seller_id, &payment, &token_id, false, received);
@@ -373,7 +446,9 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
     }
     payment.status = PaymentStatus::Paid;
     payment.payment_date = Some(today);
-    token.charges.push((rules::month_key(today), request.amount));
+    token
+        .charges
+        .push((rules::month_key(today), request.amount));
     emu.record(&seller_id, &payment, &token_id, true, received);
     let lost = token.behaviour == CardBehaviour::ResponseLost;
     let response = charge_ok(&payment, &token_id, &seller.secret);
@@ -387,9 +462,9 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
 
 /// `POST /NewPaymentExtended.pmt`: 0004 (payment) or 4304 (payment + tokenization).
 pub(crate) async fn new_payment(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&body, "pmt_charsethttp") {
+    let form = match Form::parse(&body, "pmt_charsethttp") {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(field) => return bad_form(&field),
     };
     let flow = match form.get("pmt_version") {
         Some("4304") => Flow::PaymentAndTokenize,
@@ -400,9 +475,9 @@ pub(crate) async fn new_payment(State(emu): Shared, headers: HeaderMap, body: By
 
 /// `POST /TokenizeExtended.pmt` (4504): zero-sum card registration.
 pub(crate) async fn tokenize(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&body, "pmt_charsethttp") {
+    let form = match Form::parse(&body, "pmt_charsethttp") {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(field) => return bad_form(&field),
     };
     start_page_flow(&emu, &headers, &form, Flow::Tokenize)
 }
@@ -427,16 +502,27 @@ fn start_page_flow(emu: &Emulator, headers: &HeaderMap, form: &Form, flow: Flow)
     if seller.payments.contains_key(&request.pmt_id) {
         return existing_payment();
     }
-    let payment = new_payment_record(&request, flow, PaymentStatus::AwaitingPayer, answer_hash(auth, form, "pmt"));
+    let payment = new_payment_record(
+        &request,
+        flow,
+        PaymentStatus::AwaitingPayer,
+        answer_hash(auth, form, "pmt"),
+    );
     let page = page_url(&emu.ctx.base_url, &seller_id, &payment.pmt_id);
     let answer = XmlDoc::new("pmt")
         .field("pmt_action", flow.action())
         .field("pmt_version", flow.version())
         .field("pmt_id", payment.pmt_id.as_str())
-        .field("pmt_reference", rules::technical_reference(&payment.reference))
+        .field(
+            "pmt_reference",
+            rules::technical_reference(&payment.reference),
+        )
         .field("pmt_amount", rules::format_amount(payment.amount))
         .field("pmt_currency", "EUR")
-        .field("pmt_sellercosts", rules::format_amount(payment.seller_costs))
+        .field(
+            "pmt_sellercosts",
+            rules::format_amount(payment.seller_costs),
+        )
         .field("pmt_paymentmethod", payment.method.as_str())
         .field("pmt_escrow", payment.escrow.as_str())
         .field("pmt_paymenturl", page.as_str());
@@ -448,7 +534,10 @@ fn start_page_flow(emu: &Emulator, headers: &HeaderMap, form: &Form, flow: Flow)
 }
 
 fn page_url(base: &str, seller_id: &str, pmt_id: &str) -> String {
-    with_query(&format!("{base}/card-page"), &[("s", seller_id), ("id", pmt_id)])
+    with_query(
+        &format!("{base}/card-page"),
+        &[("s", seller_id), ("id", pmt_id)],
+    )
 }
 
 fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
@@ -463,7 +552,11 @@ fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
 fn redirect(location: &str) -> Response {
     match header::HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => (StatusCode::BAD_REQUEST, "return URL is not a valid header value").into_response(),
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            "return URL is not a valid header value",
+        )
+            .into_response(),
     }
 }
 
@@ -483,7 +576,11 @@ pub(crate) async fn card_page(State(emu): Shared, Query(query): Query<PageQuery>
         Some(payment) if payment.status == PaymentStatus::AwaitingPayer => {
             Html(page_html(&emu.ctx.base_url, seller, payment, None)).into_response()
         }
-        Some(_) => (StatusCode::CONFLICT, Html("this payment is already completed".to_string())).into_response(),
+        Some(_) => (
+            StatusCode::CONFLICT,
+            Html("this payment is already completed".to_string()),
+        )
+            .into_response(),
         None => (StatusCode::NOT_FOUND, Html("unknown payment".to_string())).into_response(),
     }
 }
@@ -544,10 +641,18 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         return (StatusCode::NOT_FOUND, Html("unknown payment".to_string())).into_response();
     };
     if payment.status != PaymentStatus::AwaitingPayer {
-        return (StatusCode::CONFLICT, Html("this payment is already completed".to_string())).into_response();
+        return (
+            StatusCode::CONFLICT,
+            Html("this payment is already completed".to_string()),
+        )
+            .into_response();
     }
     let Some(returns) = payment.returns.clone() else {
-        return (StatusCode::CONFLICT, Html("this payment has no return address".to_string())).into_response();
+        return (
+            StatusCode::CONFLICT,
+            Html("this payment has no return address".to_string()),
+        )
+            .into_response();
     };
     let back = |url: &str, code: Option<&str>| {
         let mut pairs = vec![("pmt_id", payment.pmt_id.as_str())];
@@ -568,14 +673,23 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         seller.payments.insert(update.pmt_id.clone(), update);
         return back(&returns.cancel, None);
     }
-    let number: String = form.text("card_number").chars().filter(|c| !c.is_whitespace()).collect();
-    let exp_month = form.text("exp_month").parse::<u32>().ok().filter(|m| (1..=12).contains(m));
-    let exp_year = form
-        .text("exp_year")
-        .parse::<i32>()
+    let number: String = form
+        .text("card_number")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let exp_month = form
+        .text("exp_month")
+        .parse::<u32>()
         .ok()
-        .map(|y| if y < 100 { 2000 + y } else { y });
-    let cvv_ok = matches!(form.text("cvv").len(), 3 | 4) && form.text("cvv").bytes().all(|b| b.is_ascii_digit());
+        .filter(|m| (1..=12).contains(m));
+    let exp_year =
+        form.text("exp_year")
+            .parse::<i32>()
+            .ok()
+            .map(|y| if y < 100 { 2000 + y } else { y });
+    let cvv_ok = matches!(form.text("cvv").len(), 3 | 4)
+        && form.text("cvv").bytes().all(|b| b.is_ascii_digit());
     let problem = if !rules::luhn_ok(&number) {
         Some("The card number is not valid.")
     } else if let (Some(month), Some(year)) = (exp_month, exp_year) {
@@ -603,7 +717,11 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         "pmt_paymentmethod": payment.method,
     });
     if form.get("three_ds") == Some("fail") {
-        set_unpaid(&mut update, "ERROR_CARD_AUTHENTICATION_FAILED", "3-D Secure authentication failed");
+        set_unpaid(
+            &mut update,
+            "ERROR_CARD_AUTHENTICATION_FAILED",
+            "3-D Secure authentication failed",
+        );
         seller.payments.insert(update.pmt_id.clone(), update);
         return back(&returns.error, Some("ERROR_CARD_AUTHENTICATION_FAILED"));
     }
@@ -621,7 +739,13 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         .then(|| page_token(&seller_id, &payment.pmt_id));
     if let Some(code) = decline {
         set_unpaid(&mut update, code, "card declined");
-        emu.record(&seller_id, &update, token_id.as_deref().unwrap_or(""), false, received);
+        emu.record(
+            &seller_id,
+            &update,
+            token_id.as_deref().unwrap_or(""),
+            false,
+            received,
+        );
         seller.payments.insert(update.pmt_id.clone(), update);
         return back(&returns.error, Some(code));
     }
@@ -655,7 +779,13 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         );
     }
     if payment.amount > 0 {
-        emu.record(&seller_id, &update, token_id.as_deref().unwrap_or(""), true, received);
+        emu.record(
+            &seller_id,
+            &update,
+            token_id.as_deref().unwrap_or(""),
+            true,
+            received,
+        );
     }
     let reference = rules::technical_reference(&update.reference);
     let amount = rules::format_amount(update.amount);
@@ -678,7 +808,9 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
     let hash = sign(update.hash_version, &values, &seller.secret);
     pairs.push(("pmt_hash", &hash));
     let location = with_query(&returns.ok, &pairs);
-    seller.payments.insert(update.pmt_id.clone(), update.clone());
+    seller
+        .payments
+        .insert(update.pmt_id.clone(), update.clone());
     redirect(&location)
 }
 
@@ -691,9 +823,9 @@ fn page_token(seller_id: &str, pmt_id: &str) -> String {
 
 /// `POST /PaymentStatusQuery.pmt` (§3.4).
 pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&body, "pmtq_charsethttp") {
+    let form = match Form::parse(&body, "pmtq_charsethttp") {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(field) => return bad_form(&field),
     };
     let state = emu.state();
     let seller = state.sellers.get(form.text("pmtq_sellerid"));
@@ -712,7 +844,10 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
     if form.get("pmtq_version") != Some("0005") {
         errors.push(FieldError::invalid("pmtq_version"));
     }
-    if !form.get("pmtq_id").is_some_and(|id| (1..=20).contains(&id.chars().count())) {
+    if !form
+        .get("pmtq_id")
+        .is_some_and(|id| (1..=20).contains(&id.chars().count()))
+    {
         errors.push(FieldError::invalid("pmtq_id"));
     }
     if form.get("pmtq_resptype").is_some_and(|t| t != "XML") {
@@ -726,10 +861,23 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
     status_answer(seller, form.text("pmtq_id"), payment, version).respond(StatusCode::OK)
 }
 
-fn status_answer(seller: &Seller, pmt_id: &str, payment: Option<&Payment>, version: HashVersion) -> XmlDoc {
+fn status_answer(
+    seller: &Seller,
+    pmt_id: &str,
+    payment: Option<&Payment>,
+    version: HashVersion,
+) -> XmlDoc {
     let Some(payment) = payment else {
         // §3.4: an unknown id is "00" with amount 0,00.
-        let values = ["PAYMENT_STATUS_QUERY", "0005", seller.seller_id.as_str(), pmt_id, "0,00", "00", "Not found"];
+        let values = [
+            "PAYMENT_STATUS_QUERY",
+            "0005",
+            seller.seller_id.as_str(),
+            pmt_id,
+            "0,00",
+            "00",
+            "Not found",
+        ];
         let hash = sign(version, &values, &seller.secret);
         return XmlDoc::new("pmtq")
             .field("pmtq_action", values[0])
@@ -784,7 +932,10 @@ fn status_answer(seller: &Seller, pmt_id: &str, payment: Option<&Payment>, versi
                 .field("pmt_errorcode", code.as_str());
         }
         PaymentStatus::Paid | PaymentStatus::Settled if payment.flow == Flow::TokenCharge => {
-            doc = doc.field("pmtq_externaltext", "SUCCESS: CARD WAS DEBITED WITH A TOKEN");
+            doc = doc.field(
+                "pmtq_externaltext",
+                "SUCCESS: CARD WAS DEBITED WITH A TOKEN",
+            );
         }
         _ => {}
     }
@@ -794,10 +945,19 @@ fn status_answer(seller: &Seller, pmt_id: &str, payment: Option<&Payment>, versi
             .field("pmtq_card_scheme", token.scheme.as_str())
             .field("pmtq_token", token.masked())
             .field("pmtq_token_authentication_required", "N")
-            .field("pmtq_token_debit_limit", rules::format_amount(token.debit_limit))
+            .field(
+                "pmtq_token_debit_limit",
+                rules::format_amount(token.debit_limit),
+            )
             .field("pmtq_token_debit_limit_currency", "EUR")
-            .field("pmtq_token_debit_limit_monthly", rules::format_amount(token.monthly_limit))
-            .field("pmtq_token_expiration_month", format!("{:02}", token.exp_month))
+            .field(
+                "pmtq_token_debit_limit_monthly",
+                rules::format_amount(token.monthly_limit),
+            )
+            .field(
+                "pmtq_token_expiration_month",
+                format!("{:02}", token.exp_month),
+            )
             .field("pmtq_token_expiration_year", token.exp_year.to_string());
     }
     doc.field("pmtq_hash", hash)
@@ -806,9 +966,9 @@ fn status_answer(seller: &Seller, pmt_id: &str, payment: Option<&Payment>, versi
 /// `POST /PaymentCancel.pmt` (§3.5): full or partial refunds while unsettled; after settlement
 /// `30`, or payment instructions for `REFUND_AFTER_SETTLEMENT`.
 pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&body, "pmtc_charsethttp") {
+    let form = match Form::parse(&body, "pmtc_charsethttp") {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(field) => return bad_form(&field),
     };
     let mut state = emu.state();
     let seller_id = form.text("pmtc_sellerid").to_string();
@@ -829,7 +989,13 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
             values.push(value);
         }
     }
-    let auth = match authenticate(state.sellers.get(&seller_id), &headers, &form, "pmtc", &values) {
+    let auth = match authenticate(
+        state.sellers.get(&seller_id),
+        &headers,
+        &form,
+        "pmtc",
+        &values,
+    ) {
         Ok(auth) => auth,
         Err(error) => return auth_refused(error, "pmtc"),
     };
@@ -839,29 +1005,30 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     };
     let pmt_id = form.text("pmtc_id").to_string();
     let secret = seller.secret.clone();
-    let answer = |code: &str, text: &str, errors: Vec<FieldError>, pay_with: Vec<(&str, String)>| {
-        let values = [
-            form.text("pmtc_action"),
-            form.text("pmtc_version"),
-            seller_id.as_str(),
-            pmt_id.as_str(),
-            text,
-            code,
-        ];
-        let mut doc = XmlDoc::new("pmtc")
-            .field("pmtc_action", values[0])
-            .field("pmtc_version", values[1])
-            .field("pmtc_sellerid", values[2])
-            .field("pmtc_id", values[3])
-            .field("pmtc_returncode", code)
-            .field("pmtc_returntext", text);
-        for (name, value) in pay_with {
-            doc = doc.field(name, value);
-        }
-        doc.field("pmtc_hash", sign(version, &values, &secret))
-            .errors(errors)
-            .respond(StatusCode::OK)
-    };
+    let answer =
+        |code: &str, text: &str, errors: Vec<FieldError>, pay_with: Vec<(&str, String)>| {
+            let values = [
+                form.text("pmtc_action"),
+                form.text("pmtc_version"),
+                seller_id.as_str(),
+                pmt_id.as_str(),
+                text,
+                code,
+            ];
+            let mut doc = XmlDoc::new("pmtc")
+                .field("pmtc_action", values[0])
+                .field("pmtc_version", values[1])
+                .field("pmtc_sellerid", values[2])
+                .field("pmtc_id", values[3])
+                .field("pmtc_returncode", code)
+                .field("pmtc_returntext", text);
+            for (name, value) in pay_with {
+                doc = doc.field(name, value);
+            }
+            doc.field("pmtc_hash", sign(version, &values, &secret))
+                .errors(errors)
+                .respond(StatusCode::OK)
+        };
     let action = form.text("pmtc_action");
     let cancel_type = form.text("pmtc_canceltype");
     let mut errors = Vec::new();
@@ -883,7 +1050,9 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     }
     let after_settlement = action == "REFUND_AFTER_SETTLEMENT";
     let type_ok = match cancel_type {
-        "FULL_REFUND" | "PARTIAL_REFUND" | "PARTIAL_REFUND_AND_RETURN_OF_DELIVERIES" => !after_settlement,
+        "FULL_REFUND" | "PARTIAL_REFUND" | "PARTIAL_REFUND_AND_RETURN_OF_DELIVERIES" => {
+            !after_settlement
+        }
         "REFUND_AFTER_SETTLEMENT" => after_settlement,
         _ => false,
     };
@@ -900,7 +1069,10 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     if form.get("pmtc_resptype").is_some_and(|t| t != "XML") {
         errors.push(FieldError::invalid("pmtc_resptype"));
     }
-    if form.get("pmtc_canceldescription").is_some_and(|d| d.chars().count() > 500) {
+    if form
+        .get("pmtc_canceldescription")
+        .is_some_and(|d| d.chars().count() > 500)
+    {
         errors.push(FieldError::invalid("pmtc_canceldescription"));
     }
     if !errors.is_empty() {
@@ -922,18 +1094,38 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
         );
     }
     if !payment.is_paid() {
-        return answer("99", "Payment is not paid; nothing to cancel", Vec::new(), Vec::new());
+        return answer(
+            "99",
+            "Payment is not paid; nothing to cancel",
+            Vec::new(),
+            Vec::new(),
+        );
     }
     let settled = payment.status == PaymentStatus::Settled;
     if settled && !after_settlement {
-        return answer("30", "Payment already settled; use REFUND_AFTER_SETTLEMENT", Vec::new(), Vec::new());
+        return answer(
+            "30",
+            "Payment already settled; use REFUND_AFTER_SETTLEMENT",
+            Vec::new(),
+            Vec::new(),
+        );
     }
     if !settled && after_settlement {
-        return answer("99", "Payment is not settled yet; use CANCEL", Vec::new(), Vec::new());
+        return answer(
+            "99",
+            "Payment is not settled yet; use CANCEL",
+            Vec::new(),
+            Vec::new(),
+        );
     }
     let remaining = payment.amount - payment.refunded;
     if remaining <= 0 {
-        return answer("99", "Payment is already fully refunded", Vec::new(), Vec::new());
+        return answer(
+            "99",
+            "Payment is already fully refunded",
+            Vec::new(),
+            Vec::new(),
+        );
     }
     let refund = match cancel_amount {
         Some(Some(partial)) => partial,
@@ -942,7 +1134,10 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     if refund > remaining {
         return answer(
             "99",
-            &format!("Cancel amount exceeds the remaining {}", rules::format_amount(remaining)),
+            &format!(
+                "Cancel amount exceeds the remaining {}",
+                rules::format_amount(remaining)
+            ),
             Vec::new(),
             Vec::new(),
         );
@@ -953,12 +1148,20 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     let refund_id = format!("{pmt_id}-R{}", seller.refunds);
     let reference_base = 9_000_000 + seller.refunds;
     let received = serde_json::json!({ "pmtc_action": action, "pmtc_canceltype": cancel_type });
-    emu.record_entry(&seller_id, &refund_id, "refund", refund, &token, true, received);
+    emu.record_entry(
+        &seller_id, &refund_id, "refund", refund, &token, true, received,
+    );
     let pay_with = if after_settlement {
         vec![
-            ("pmtc_pay_with_recipientname", "Svea Payments Oy".to_string()),
+            (
+                "pmtc_pay_with_recipientname",
+                "Svea Payments Oy".to_string(),
+            ),
             ("pmtc_pay_with_iban", "FI2112345600000785".to_string()),
-            ("pmtc_pay_with_reference", rules::reference_of(reference_base)),
+            (
+                "pmtc_pay_with_reference",
+                rules::reference_of(reference_base),
+            ),
             ("pmtc_pay_with_amount", rules::format_amount(refund)),
         ]
     } else {
@@ -978,7 +1181,10 @@ pub(crate) struct TokensQuery {
 /// `GET /__sandbox/tokens?seller_id=…&offset=…&limit=…` (sandbox only): the seeded customers
 /// with their tokens, card display fields and initial payment, so Coffer's demo can register
 /// them; Svea itself has no such listing.
-pub(crate) async fn sandbox_tokens(State(emu): Shared, Query(query): Query<TokensQuery>) -> Response {
+pub(crate) async fn sandbox_tokens(
+    State(emu): Shared,
+    Query(query): Query<TokensQuery>,
+) -> Response {
     let state = emu.state();
     let Some(seller) = state.sellers.get(&query.seller_id) else {
         return (
@@ -1055,6 +1261,10 @@ pub(crate) async fn sandbox_settle(State(emu): Shared, body: Bytes) -> Response 
             p.status = PaymentStatus::Settled;
             (StatusCode::OK, "settled").into_response()
         }
-        Some(_) => (StatusCode::CONFLICT, "only a paid, unsettled payment can be settled").into_response(),
+        Some(_) => (
+            StatusCode::CONFLICT,
+            "only a paid, unsettled payment can be settled",
+        )
+            .into_response(),
     }
 }

@@ -94,7 +94,10 @@ impl Charset {
     pub(crate) fn encode(self, text: &str) -> Option<Vec<u8>> {
         match self {
             Charset::Utf8 => Some(text.as_bytes().to_vec()),
-            Charset::Latin1 => text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect(),
+            Charset::Latin1 => text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).ok())
+                .collect(),
             Charset::Latin9 => text
                 .chars()
                 .map(|c| {
@@ -123,7 +126,12 @@ pub(crate) fn hash_input(values: &[&str], secret: &str) -> String {
 }
 
 /// Hash of `values` + secret in `charset`; `None` when the text cannot be encoded.
-pub(crate) fn hash(version: HashVersion, charset: Charset, values: &[&str], secret: &str) -> Option<String> {
+pub(crate) fn hash(
+    version: HashVersion,
+    charset: Charset,
+    values: &[&str],
+    secret: &str,
+) -> Option<String> {
     charset
         .encode(&hash_input(values, secret))
         .map(|bytes| version.digest_hex(&bytes))
@@ -168,10 +176,17 @@ pub(crate) fn technical_reference(reference: &str) -> String {
 pub(crate) fn parse_amount(text: &str) -> Option<i64> {
     let body = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = body.split_once(',')?;
-    if whole.is_empty() || fraction.len() != 2 || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || fraction.len() != 2
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    let minor = Money::parse_with_sign(text, Currency::EUR, coffer_core::money::Sign::Signed).ok()?;
+    let minor =
+        Money::parse_with_sign(text, Currency::EUR, coffer_core::money::Sign::Signed).ok()?;
     Some(minor.minor)
 }
 
@@ -205,7 +220,13 @@ pub(crate) fn month_key(date: NaiveDate) -> String {
 /// A quantity or percentage: digits with an optional comma and up to two decimals, in hundredths.
 pub(crate) fn parse_hundredths(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once(',').unwrap_or((text, ""));
-    if whole.is_empty() || fraction.len() > 2 || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let whole: i64 = whole.parse().ok()?;
@@ -240,7 +261,8 @@ pub(crate) fn row_gross_total(row: &RowAmounts) -> Option<i64> {
         RowPrice::Net(p) => (i128::from(p), 10_000 + i128::from(row.vat)),
     };
     // Scale: quantity /100, discount factor /10_000, vat factor /10_000.
-    let numerator = price * i128::from(row.quantity) * (10_000 - i128::from(row.discount)) * vat_factor;
+    let numerator =
+        price * i128::from(row.quantity) * (10_000 - i128::from(row.discount)) * vat_factor;
     let denominator: i128 = 100 * 10_000 * 10_000;
     let rounded = (numerator.abs() * 2 + denominator) / (denominator * 2);
     i64::try_from(if numerator < 0 { -rounded } else { rounded }).ok()
@@ -282,7 +304,11 @@ pub(crate) struct TokenLimits<'a> {
 
 /// §5 and §6: the card must be valid; one charge per token per calendar month (Helsinki);
 /// never above the original amount; the monthly sum within the monthly limit.
-pub(crate) fn check_token_charge(token: &TokenLimits<'_>, amount: i64, today: NaiveDate) -> Result<(), Refusal> {
+pub(crate) fn check_token_charge(
+    token: &TokenLimits<'_>,
+    amount: i64,
+    today: NaiveDate,
+) -> Result<(), Refusal> {
     let expired = (today.year(), today.month()) > (token.exp_year, token.exp_month);
     if token.expired_card || expired {
         return Err(Refusal {
@@ -310,7 +336,10 @@ pub(crate) fn check_token_charge(token: &TokenLimits<'_>, amount: i64, today: Na
     if amount > token.monthly_limit {
         return Err(Refusal {
             code: "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED",
-            text: format!("monthly limit {} reached", format_amount(token.monthly_limit)),
+            text: format!(
+                "monthly limit {} reached",
+                format_amount(token.monthly_limit)
+            ),
         });
     }
     Ok(())
@@ -338,7 +367,7 @@ pub(crate) fn luhn_ok(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Scheme from the leading digits, as Svea reports it in `pmtq_card_scheme`.
@@ -413,7 +442,10 @@ pub(crate) fn payment_hash_values(form: &Form) -> Vec<&str> {
     ] {
         push(name, optional);
     }
-    let rows = form.get("pmt_rows").and_then(|r| r.parse::<usize>().ok()).unwrap_or(0);
+    let rows = form
+        .get("pmt_rows")
+        .and_then(|r| r.parse::<usize>().ok())
+        .unwrap_or(0);
     for n in 1..=rows.min(MAX_ROWS) {
         for (field, optional) in [
             ("pmt_row_name", false),
@@ -446,12 +478,16 @@ fn printable(text: &str) -> bool {
 }
 
 /// §6: field validation of a V4 payment request of `flow`. Every error names its field.
-pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<PaymentRequest, Vec<FieldError>> {
+pub(crate) fn validate_payment(
+    form: &Form,
+    flow: super::state::Flow,
+) -> Result<PaymentRequest, Vec<FieldError>> {
     use super::state::Flow;
     let mut errors = Vec::new();
     let mut bad = |name: &str| errors.push(FieldError::invalid(name));
     let len_ok = |name: &str, min: usize, max: usize| {
-        form.get(name).is_some_and(|v| (min..=max).contains(&v.chars().count()) && printable(v))
+        form.get(name)
+            .is_some_and(|v| (min..=max).contains(&v.chars().count()) && printable(v))
     };
     if form.get("pmt_action") != Some(flow.action()) {
         bad("pmt_action");
@@ -480,7 +516,10 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
             bad(name);
         }
     }
-    if form.get("pmt_id").is_some_and(|id| id.contains(char::is_whitespace)) {
+    if form
+        .get("pmt_id")
+        .is_some_and(|id| id.contains(char::is_whitespace))
+    {
         bad("pmt_id");
     }
     let reference = form.text("pmt_reference");
@@ -490,14 +529,23 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
     if form.get("pmt_duedate").and_then(parse_date).is_none() {
         bad("pmt_duedate");
     }
-    if form.get("pmt_userlocale").is_some_and(|l| !matches!(l, "fi_FI" | "sv_FI" | "en_FI")) {
+    if form
+        .get("pmt_userlocale")
+        .is_some_and(|l| !matches!(l, "fi_FI" | "sv_FI" | "en_FI"))
+    {
         bad("pmt_userlocale");
     }
-    let amount = form.get("pmt_amount").and_then(parse_amount).filter(|a| *a >= 0);
+    let amount = form
+        .get("pmt_amount")
+        .and_then(parse_amount)
+        .filter(|a| *a >= 0);
     if amount.is_none() {
         bad("pmt_amount");
     }
-    let seller_costs = form.get("pmt_sellercosts").and_then(parse_amount).filter(|a| *a >= 0);
+    let seller_costs = form
+        .get("pmt_sellercosts")
+        .and_then(parse_amount)
+        .filter(|a| *a >= 0);
     if seller_costs.is_none() {
         bad("pmt_sellercosts");
     }
@@ -510,7 +558,9 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
         }
     }
     for name in ["pmt_buyercountry", "pmt_deliverycountry"] {
-        let ok = form.get(name).is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
+        let ok = form
+            .get(name)
+            .is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
         if !ok {
             bad(name);
         }
@@ -520,7 +570,10 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
             bad(name);
         }
     }
-    if form.get("pmt_keygeneration").is_some_and(|k| k.len() != 3 || !k.bytes().all(|b| b.is_ascii_digit())) {
+    if form
+        .get("pmt_keygeneration")
+        .is_some_and(|k| k.len() != 3 || !k.bytes().all(|b| b.is_ascii_digit()))
+    {
         bad("pmt_keygeneration");
     }
     let method = form.text("pmt_paymentmethod").to_string();
@@ -537,7 +590,10 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
         bad("pmt_token");
     }
     // Rows: the count must match, each row needs its fields and exactly one price.
-    let rows = form.get("pmt_rows").and_then(|r| r.parse::<usize>().ok()).filter(|r| (1..=MAX_ROWS).contains(r));
+    let rows = form
+        .get("pmt_rows")
+        .and_then(|r| r.parse::<usize>().ok())
+        .filter(|r| (1..=MAX_ROWS).contains(r));
     let mut parsed_rows = Vec::new();
     match rows {
         None => bad("pmt_rows"),
@@ -557,11 +613,21 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
                         bad(&field(name));
                     }
                 }
-                if form.get(&field("pmt_row_deliverydate")).and_then(parse_date).is_none() {
+                if form
+                    .get(&field("pmt_row_deliverydate"))
+                    .and_then(parse_date)
+                    .is_none()
+                {
                     bad(&field("pmt_row_deliverydate"));
                 }
-                let quantity = form.get(&field("pmt_row_quantity")).and_then(parse_hundredths).filter(|q| *q > 0);
-                let vat = form.get(&field("pmt_row_vat")).and_then(parse_hundredths).filter(|v| *v <= 10_000);
+                let quantity = form
+                    .get(&field("pmt_row_quantity"))
+                    .and_then(parse_hundredths)
+                    .filter(|q| *q > 0);
+                let vat = form
+                    .get(&field("pmt_row_vat"))
+                    .and_then(parse_hundredths)
+                    .filter(|v| *v <= 10_000);
                 let discount = form
                     .get(&field("pmt_row_discountpercentage"))
                     .and_then(parse_hundredths)
@@ -585,7 +651,9 @@ pub(crate) fn validate_payment(form: &Form, flow: super::state::Flow) -> Result<
                 if price.is_none() {
                     bad(&price_field);
                 }
-                if flow == Flow::Tokenize && price.is_some_and(|p| p != RowPrice::Gross(0) && p != RowPrice::Net(0)) {
+                if flow == Flow::Tokenize
+                    && price.is_some_and(|p| p != RowPrice::Gross(0) && p != RowPrice::Net(0))
+                {
                     bad(&price_field);
                 }
                 for (name, value) in [
@@ -732,24 +800,56 @@ mod tests {
                 "7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37",
             ]
         };
-        let good = hash(HashVersion::Sha256, Charset::Utf8, &fields("00000000000010000427"), "TESTSECRET123").unwrap();
-        assert_eq!(good, "6A0C0F76E51D709704853592D32CDAFE7D92D235A24487BEC1CE5E1CAF2FCEE7");
-        let bad = hash(HashVersion::Sha256, Charset::Utf8, &fields("10000427"), "TESTSECRET123").unwrap();
-        assert!(bad.starts_with("68334CF2"), "the unpadded reference gives the documented wrong hash");
+        let good = hash(
+            HashVersion::Sha256,
+            Charset::Utf8,
+            &fields("00000000000010000427"),
+            "TESTSECRET123",
+        )
+        .unwrap();
+        assert_eq!(
+            good,
+            "6A0C0F76E51D709704853592D32CDAFE7D92D235A24487BEC1CE5E1CAF2FCEE7"
+        );
+        let bad = hash(
+            HashVersion::Sha256,
+            Charset::Utf8,
+            &fields("10000427"),
+            "TESTSECRET123",
+        )
+        .unwrap();
+        assert!(
+            bad.starts_with("68334CF2"),
+            "the unpadded reference gives the documented wrong hash"
+        );
     }
 
     #[test]
     fn reproduces_the_mini_and_status_query_examples() {
-        assert_eq!(hash_input(&["123", "ABC", "K"], "testkey"), "123&ABC&K&testkey&");
         assert_eq!(
-            hash(HashVersion::Sha256, Charset::Utf8, &["123", "ABC", "K"], "testkey").unwrap(),
+            hash_input(&["123", "ABC", "K"], "testkey"),
+            "123&ABC&K&testkey&"
+        );
+        assert_eq!(
+            hash(
+                HashVersion::Sha256,
+                Charset::Utf8,
+                &["123", "ABC", "K"],
+                "testkey"
+            )
+            .unwrap(),
             "5642A09A88A19EFAAB812E5F21F8F9F4556BB0E1545C0FC61C109C88D9DD2ED5"
         );
         assert_eq!(
             hash(
                 HashVersion::Sha256,
                 Charset::Utf8,
-                &["PAYMENT_STATUS_QUERY", "0005", "TESTSELLER", "MIT202601000001"],
+                &[
+                    "PAYMENT_STATUS_QUERY",
+                    "0005",
+                    "TESTSELLER",
+                    "MIT202601000001"
+                ],
                 "TESTSECRET123"
             )
             .unwrap(),
@@ -762,9 +862,15 @@ mod tests {
         assert_eq!(reference_of(12345), "123453");
         assert_eq!(reference_of(1_000_042), "10000427");
         assert!(reference_is_valid("10000427"));
-        assert!(!reference_is_valid("10000428"), "a wrong check digit is refused");
+        assert!(
+            !reference_is_valid("10000428"),
+            "a wrong check digit is refused"
+        );
         assert!(!reference_is_valid("123"), "too short");
-        assert!(!reference_is_valid("RF18539007547034"), "RF references are not supported");
+        assert!(
+            !reference_is_valid("RF18539007547034"),
+            "RF references are not supported"
+        );
     }
 
     #[test]
@@ -781,7 +887,10 @@ mod tests {
 
     #[test]
     fn dates_are_day_month_year_with_dots() {
-        assert_eq!(parse_date("15.01.2026"), NaiveDate::from_ymd_opt(2026, 1, 15));
+        assert_eq!(
+            parse_date("15.01.2026"),
+            NaiveDate::from_ymd_opt(2026, 1, 15)
+        );
         assert_eq!(parse_date("2026-01-15"), None);
         assert_eq!(parse_date("5.1.2026"), None);
         assert_eq!(parse_date("31.02.2026"), None);
@@ -824,7 +933,10 @@ mod tests {
             monthly_limit: 5000,
             charges: &charges,
         };
-        assert!(check_token_charge(&token, 5000, today).is_ok(), "last month's charge does not count");
+        assert!(
+            check_token_charge(&token, 5000, today).is_ok(),
+            "last month's charge does not count"
+        );
         assert_eq!(
             check_token_charge(&token, 5001, today).unwrap_err().code,
             "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED"
@@ -852,8 +964,14 @@ mod tests {
 
     #[test]
     fn helsinki_month_turns_before_utc_does() {
-        let late = DateTime::parse_from_rfc3339("2026-11-30T22:30:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(month_key(helsinki_date(late)), "2026-12", "00:30 in Helsinki is already December");
+        let late = DateTime::parse_from_rfc3339("2026-11-30T22:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            month_key(helsinki_date(late)),
+            "2026-12",
+            "00:30 in Helsinki is already December"
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ pub(crate) enum PaymentStatus {
     /// The charge is with the card processor (the timeout test card holds here).
     Processing,
     /// Not paid, with the `pmt_errorcode` that says why.
-    Unpaid { code: String, text: String },
+    Unpaid {
+        code: String,
+        text: String,
+    },
     Paid,
     /// Settled ("compensated") to the seller.
     Settled,
@@ -231,7 +234,11 @@ pub(crate) fn seeded_initial_id(seller_no: u64, customer: usize, card: usize) ->
 }
 
 pub(crate) fn seller_no(merchant_key: &str) -> u64 {
-    merchant_key.rsplit('/').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    merchant_key
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn seed_seller(seed: &Seed, seller_no: u64, key: &str, seller_id: &str, name: &str) -> Seller {
@@ -247,8 +254,12 @@ fn seed_seller(seed: &Seed, seller_no: u64, key: &str, seller_id: &str, name: &s
             let noise = mix(seller_no ^ ((customer.index as u64) << 8) ^ n as u64);
             // Initial amounts between 5,00 and 199,99 EUR; dates 35–400 days before the seed's today.
             let amount = 500 + (noise % 19_500) as i64;
-            let date = seed.today.checked_sub_days(Days::new(35 + (noise >> 20) % 365));
-            let reference = rules::reference_of(seller_no * 100_000_000 + (customer.index as u64) * 4 + n as u64 + 1000);
+            let date = seed
+                .today
+                .checked_sub_days(Days::new(35 + (noise >> 20) % 365));
+            let reference = rules::reference_of(
+                seller_no * 100_000_000 + (customer.index as u64) * 4 + n as u64 + 1000,
+            );
             payments.insert(
                 pmt_id.clone(),
                 Payment {
@@ -294,7 +305,10 @@ fn seed_seller(seed: &Seed, seller_no: u64, key: &str, seller_id: &str, name: &s
         merchant_key: key.to_string(),
         seller_id: seller_id.to_string(),
         name: name.to_string(),
-        secret: format!("svea-sandbox-secret-{seller_no}-{}", seller_id.to_ascii_lowercase()),
+        secret: format!(
+            "svea-sandbox-secret-{seller_no}-{}",
+            seller_id.to_ascii_lowercase()
+        ),
         key_generation: "001".into(),
         accepts_hash: true,
         accepts_basic: true,

@@ -44,7 +44,10 @@ impl Form {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value, or "" when absent: for hash strings, where validation already ran.
@@ -164,7 +167,8 @@ impl XmlDoc {
     }
 
     pub(crate) fn render(&self) -> String {
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
+        let mut out =
+            String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
         out.push_str(&format!("<{}>", self.root));
         for (name, value) in &self.fields {
             out.push_str(&format!("<{name}>{}</{name}>", escape(value)));
@@ -210,7 +214,8 @@ impl FieldError {
 
 /// The `<errors>` document of a refused request.
 pub(crate) fn errors_response(status: StatusCode, errors: &[FieldError]) -> Response {
-    let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<errors>");
+    let mut body =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<errors>");
     for error in errors {
         body.push_str(&error.render());
     }
@@ -220,9 +225,10 @@ pub(crate) fn errors_response(status: StatusCode, errors: &[FieldError]) -> Resp
 
 fn xml_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=UTF-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
     response
 }
 

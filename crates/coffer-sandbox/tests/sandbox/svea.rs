@@ -2,6 +2,9 @@
 //! independently of the emulator (providers/svea.md §4), every documented error, the token
 //! rules and the test cards.
 
+// Test helpers panic on anything unexpected, like the tests that call them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use reqwest::redirect::Policy;
 use sha2::{Digest, Sha256, Sha512};
@@ -41,7 +44,8 @@ impl Answer {
     }
 
     fn has_error(&self, name: &str, kind: &str) -> bool {
-        self.body.contains(&format!("<error name=\"{name}\" type=\"{kind}\">"))
+        self.body
+            .contains(&format!("<error name=\"{name}\" type=\"{kind}\">"))
     }
 }
 
@@ -51,7 +55,10 @@ async fn start(customers: usize) -> Svea {
 
 async fn start_with(config: SandboxConfig) -> Svea {
     let sandbox = Sandbox::start(config).await.unwrap();
-    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
     let merchants: Vec<serde_json::Value> = http
         .get(format!("{}/merchants", sandbox.urls.admin))
         .send()
@@ -132,7 +139,9 @@ const PAYMENT_HASH_ORDER: [&str; 37] = [
 type Form = Vec<(String, String)>;
 
 fn get<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn set(form: &mut Form, name: &str, value: &str) {
@@ -157,7 +166,14 @@ fn today() -> String {
 }
 
 /// A complete V4 form as §3.2 lists it.
-fn payment_form(seller: &str, action: &str, version: &str, pmt_id: &str, amount: &str, token: Option<&str>) -> Form {
+fn payment_form(
+    seller: &str,
+    action: &str,
+    version: &str,
+    pmt_id: &str,
+    amount: &str,
+    token: Option<&str>,
+) -> Form {
     let date = today();
     let mut form: Form = vec![
         ("pmt_action", action),
@@ -173,7 +189,10 @@ fn payment_form(seller: &str, action: &str, version: &str, pmt_id: &str, amount:
         ("pmt_okreturn", "https://merchant.example/svea/ok"),
         ("pmt_errorreturn", "https://merchant.example/svea/error"),
         ("pmt_cancelreturn", "https://merchant.example/svea/cancel"),
-        ("pmt_delayedpayreturn", "https://merchant.example/svea/delayed"),
+        (
+            "pmt_delayedpayreturn",
+            "https://merchant.example/svea/delayed",
+        ),
         ("pmt_escrow", "N"),
         ("pmt_escrowchangeallowed", "N"),
         ("pmt_paymentmethod", "FI50"),
@@ -211,7 +230,14 @@ fn payment_form(seller: &str, action: &str, version: &str, pmt_id: &str, amount:
 }
 
 fn charge_form(seller: &str, pmt_id: &str, amount: &str, token: &str) -> Form {
-    payment_form(seller, "NEW_PAYMENT_EXTENDED", "4204", pmt_id, amount, Some(token))
+    payment_form(
+        seller,
+        "NEW_PAYMENT_EXTENDED",
+        "4204",
+        pmt_id,
+        amount,
+        Some(token),
+    )
 }
 
 impl Svea {
@@ -267,7 +293,8 @@ impl Svea {
 
     async fn status(&self, pmt_id: &str) -> Answer {
         let form = self.status_form(pmt_id);
-        self.post("/PaymentStatusQuery.pmt", &form, Auth::Basic).await
+        self.post("/PaymentStatusQuery.pmt", &form, Auth::Basic)
+            .await
     }
 
     fn status_form(&self, pmt_id: &str) -> Form {
@@ -305,7 +332,8 @@ impl Svea {
         for customer in listing["customers"].as_array().unwrap() {
             for card in customer["cards"].as_array().unwrap() {
                 if card["behaviour"] == behaviour && !card["pmt_token"].is_null() {
-                    let expired = card["exp_year"].as_i64().unwrap() * 12 + card["exp_month"].as_i64().unwrap()
+                    let expired = card["exp_year"].as_i64().unwrap() * 12
+                        + card["exp_month"].as_i64().unwrap()
                         < chrono_months_now();
                     if behaviour == "approve" && expired {
                         continue;
@@ -369,20 +397,31 @@ async fn seeds_two_eur_sellers_in_helsinki_with_key_generation_001() {
         .json()
         .await
         .unwrap();
-    let ours: Vec<_> = merchants.iter().filter(|m| m["account"]["provider"] == "svea").collect();
+    let ours: Vec<_> = merchants
+        .iter()
+        .filter(|m| m["account"]["provider"] == "svea")
+        .collect();
     assert_eq!(ours.len(), 2, "two seller accounts");
     for m in ours {
         assert_eq!(m["currency"], "EUR");
         assert_eq!(m["time_zone"], "Europe/Helsinki");
         assert_eq!(m["account"]["key_generation"], "001");
         assert_eq!(m["base_url"], svea.base);
-        assert!(m["account"]["seller_id"].as_str().unwrap().len() <= 15, "seller id is AN15");
+        assert!(
+            m["account"]["seller_id"].as_str().unwrap().len() <= 15,
+            "seller id is AN15"
+        );
     }
 }
 
 #[tokio::test]
 async fn worked_hash_example_of_the_notes_is_reproduced() {
-    let mut form = charge_form("TESTSELLER", "MIT202601000001", "568,10", "7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37");
+    let mut form = charge_form(
+        "TESTSELLER",
+        "MIT202601000001",
+        "568,10",
+        "7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37",
+    );
     set(&mut form, "pmt_duedate", "15.01.2026");
     set(&mut form, "pmt_row_deliverydate1", "15.01.2026");
     assert_eq!(
@@ -400,11 +439,21 @@ async fn token_charge_with_basic_auth_answers_hashed_xml_over_the_padded_referen
     let svea = start(60).await;
     let (token, cap) = svea.card("approve").await;
     let form = charge_form(&svea.seller().id, "MIT0001", &cap, &token);
-    let answer = svea.post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Basic).await;
+    let answer = svea
+        .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Basic)
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.content_type, "text/xml; charset=UTF-8");
-    assert!(answer.body.contains("<chargeWithTokenResponse>"), "{}", answer.body);
-    assert_eq!(answer.field("pmt_reference").unwrap(), "00000000000010000427", "technical format");
+    assert!(
+        answer.body.contains("<chargeWithTokenResponse>"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer.field("pmt_reference").unwrap(),
+        "00000000000010000427",
+        "technical format"
+    );
     assert_eq!(answer.field("pmt_amount").unwrap(), cap);
     assert_eq!(answer.field("pmt_token").unwrap(), token);
     let hash = answer.field("pmt_hash").unwrap();
@@ -420,7 +469,11 @@ async fn token_charge_with_basic_auth_answers_hashed_xml_over_the_padded_referen
     assert_eq!(ledger[0]["status"], "approved");
     assert_eq!(ledger[0]["stored_credential"]["pmt_version"], "4204");
     let status = svea.status("MIT0001").await;
-    assert_eq!(status.field("pmtq_returncode").unwrap(), "30", "a token charge is paid at once");
+    assert_eq!(
+        status.field("pmtq_returncode").unwrap(),
+        "30",
+        "a token charge is paid at once"
+    );
     assert!(status.field("pmtq_paymentdate").unwrap().len() == 10);
 }
 
@@ -434,27 +487,63 @@ async fn token_charge_with_request_hash_uses_the_named_algorithm_and_accepts_low
         .iter()
         .flat_map(|c| c["cards"].as_array().unwrap().clone())
         .filter(|c| c["behaviour"] == "approve" && !c["pmt_token"].is_null())
-        .filter(|c| c["exp_year"].as_i64().unwrap() * 12 + c["exp_month"].as_i64().unwrap() >= chrono_months_now())
-        .map(|c| (c["pmt_token"].as_str().unwrap().into(), c["initial"]["amount"].as_str().unwrap().into()))
+        .filter(|c| {
+            c["exp_year"].as_i64().unwrap() * 12 + c["exp_month"].as_i64().unwrap()
+                >= chrono_months_now()
+        })
+        .map(|c| {
+            (
+                c["pmt_token"].as_str().unwrap().into(),
+                c["initial"]["amount"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     for (n, version) in ["SHA-256", "SHA-512", "MD5"].iter().enumerate() {
         let (token, cap) = &approve[n];
         let mut form = charge_form(&svea.seller().id, &format!("HASH{n}"), cap, token);
         if *version == "MD5" {
-            let hash = format!("{:x}", md5::Md5::digest(hash_string(
-                &PAYMENT_HASH_ORDER.iter().filter_map(|f| get(&form, f)).collect::<Vec<_>>(),
-                &svea.seller().secret,
-            ).as_bytes()));
+            let hash = format!(
+                "{:x}",
+                md5::Md5::digest(
+                    hash_string(
+                        &PAYMENT_HASH_ORDER
+                            .iter()
+                            .filter_map(|f| get(&form, f))
+                            .collect::<Vec<_>>(),
+                        &svea.seller().secret,
+                    )
+                    .as_bytes()
+                )
+            );
             set(&mut form, "pmt_hashversion", "MD5");
             set(&mut form, "pmt_hash", &hash);
-            let answer = svea.post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::None).await;
-            assert_eq!(answer.status, 200, "lower-case MD5 hex is accepted: {}", answer.body);
-            assert_eq!(answer.field("pmt_hash").unwrap().len(), 32, "the answer uses MD5 too");
+            let answer = svea
+                .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::None)
+                .await;
+            assert_eq!(
+                answer.status, 200,
+                "lower-case MD5 hex is accepted: {}",
+                answer.body
+            );
+            assert_eq!(
+                answer.field("pmt_hash").unwrap().len(),
+                32,
+                "the answer uses MD5 too"
+            );
             continue;
         }
-        let answer = svea.post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Hash(version)).await;
+        let answer = svea
+            .post(
+                "/NewChargeWithTokenActionExtended.pmt",
+                &form,
+                Auth::Hash(version),
+            )
+            .await;
         assert_eq!(answer.status, 200, "{version}: {}", answer.body);
-        assert_eq!(answer.field("pmt_hash").unwrap(), charge_answer_hash(&answer, version, &svea.seller().secret));
+        assert_eq!(
+            answer.field("pmt_hash").unwrap(),
+            charge_answer_hash(&answer, version, &svea.seller().secret)
+        );
     }
 }
 
@@ -465,30 +554,63 @@ async fn bad_credentials_are_refused_with_401() {
     let seller = svea.seller().id.clone();
     let form = charge_form(&seller, "AUTH1", &cap, &token);
     let wrong_secret = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::BasicWith(&seller, "wrong"))
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &form,
+            Auth::BasicWith(&seller, "wrong"),
+        )
         .await;
     assert_eq!(wrong_secret.status, 401);
-    assert_eq!(wrong_secret.field("pmt_errorcode").unwrap(), "ERROR_IN_REQUEST_TECHNICAL_DATA");
+    assert_eq!(
+        wrong_secret.field("pmt_errorcode").unwrap(),
+        "ERROR_IN_REQUEST_TECHNICAL_DATA"
+    );
     let mut tampered = form.clone();
     set(&mut tampered, "pmt_hashversion", "SHA-256");
     set(&mut tampered, "pmt_hash", &"A".repeat(64));
-    let bad_hash = svea.post("/NewChargeWithTokenActionExtended.pmt", &tampered, Auth::None).await;
+    let bad_hash = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &tampered,
+            Auth::None,
+        )
+        .await;
     assert_eq!(bad_hash.status, 401, "a wrong hash is refused");
     let mut other_key = form.clone();
     set(&mut other_key, "pmt_keygeneration", "002");
     let wrong_generation = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &other_key, Auth::Hash("SHA-256"))
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &other_key,
+            Auth::Hash("SHA-256"),
+        )
         .await;
-    assert_eq!(wrong_generation.status, 401, "an unknown key generation is refused");
-    let nothing = svea.post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::None).await;
+    assert_eq!(
+        wrong_generation.status, 401,
+        "an unknown key generation is refused"
+    );
+    let nothing = svea
+        .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::None)
+        .await;
     assert_eq!(nothing.status, 401, "no credentials at all");
     let status = svea
-        .post("/PaymentStatusQuery.pmt", &svea.status_form("X"), Auth::BasicWith(&seller, "nope"))
+        .post(
+            "/PaymentStatusQuery.pmt",
+            &svea.status_form("X"),
+            Auth::BasicWith(&seller, "nope"),
+        )
         .await;
     assert_eq!(status.status, 401, "status queries authenticate too");
-    assert!(svea.ledger().await.is_empty(), "nothing refused reaches the ledger");
+    assert!(
+        svea.ledger().await.is_empty(),
+        "nothing refused reaches the ledger"
+    );
     let after = svea.status("AUTH1").await;
-    assert_eq!(after.field("pmtq_amount").unwrap(), "0,00", "a refused request consumes no pmt_id");
+    assert_eq!(
+        after.field("pmtq_amount").unwrap(),
+        "0,00",
+        "a refused request consumes no pmt_id"
+    );
 }
 
 #[tokio::test]
@@ -496,35 +618,76 @@ async fn field_errors_name_the_field() {
     let svea = start(60).await;
     let (token, cap) = svea.card("approve").await;
     let seller = svea.seller().id.clone();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Form)>)> = vec![
-        ("pmt_amount", Box::new(|f: &mut Form| set(f, "pmt_amount", "568.10"))),
-        ("pmt_currency", Box::new(|f: &mut Form| set(f, "pmt_currency", "USD"))),
-        ("pmt_reference", Box::new(|f: &mut Form| set(f, "pmt_reference", "10000428"))),
-        ("pmt_duedate", Box::new(|f: &mut Form| set(f, "pmt_duedate", "2026-01-15"))),
-        ("pmt_userlocale", Box::new(|f: &mut Form| set(f, "pmt_userlocale", "de_DE"))),
+    type Edit = Box<dyn Fn(&mut Form)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "pmt_amount",
+            Box::new(|f: &mut Form| set(f, "pmt_amount", "568.10")),
+        ),
+        (
+            "pmt_currency",
+            Box::new(|f: &mut Form| set(f, "pmt_currency", "USD")),
+        ),
+        (
+            "pmt_reference",
+            Box::new(|f: &mut Form| set(f, "pmt_reference", "10000428")),
+        ),
+        (
+            "pmt_duedate",
+            Box::new(|f: &mut Form| set(f, "pmt_duedate", "2026-01-15")),
+        ),
+        (
+            "pmt_userlocale",
+            Box::new(|f: &mut Form| set(f, "pmt_userlocale", "de_DE")),
+        ),
         ("pmt_rows", Box::new(|f: &mut Form| set(f, "pmt_rows", "2"))),
-        ("pmt_row_price_gross1", Box::new(|f: &mut Form| set(f, "pmt_row_price_net1", "1,00"))),
-        ("pmt_amount", Box::new(|f: &mut Form| set(f, "pmt_row_price_gross1", "1,00"))),
-        ("pmt_sellercosts", Box::new(|f: &mut Form| set(f, "pmt_sellercosts", "5,00"))),
-        ("pmt_id", Box::new(|f: &mut Form| set(f, "pmt_id", "ID-LONGER-THAN-TWENTY"))),
-        ("pmt_buyername", Box::new(|f: &mut Form| f.retain(|(k, _)| k != "pmt_buyername"))),
+        (
+            "pmt_row_price_gross1",
+            Box::new(|f: &mut Form| set(f, "pmt_row_price_net1", "1,00")),
+        ),
+        (
+            "pmt_amount",
+            Box::new(|f: &mut Form| set(f, "pmt_row_price_gross1", "1,00")),
+        ),
+        (
+            "pmt_sellercosts",
+            Box::new(|f: &mut Form| set(f, "pmt_sellercosts", "5,00")),
+        ),
+        (
+            "pmt_id",
+            Box::new(|f: &mut Form| set(f, "pmt_id", "ID-LONGER-THAN-TWENTY")),
+        ),
+        (
+            "pmt_buyername",
+            Box::new(|f: &mut Form| f.retain(|(k, _)| k != "pmt_buyername")),
+        ),
     ];
     for (n, (field, change)) in cases.iter().enumerate() {
         let mut form = charge_form(&seller, &format!("FIELD{n}"), &cap, &token);
         change(&mut form);
-        let answer = svea.post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Basic).await;
+        let answer = svea
+            .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Basic)
+            .await;
         assert_eq!(answer.status, 400, "{field}: {}", answer.body);
         assert!(answer.body.contains("<errors>"), "{}", answer.body);
         assert!(
-            answer.body.contains(&format!("<error name=\"{field}\" type=\"field\">{field} is invalid</error>")),
+            answer.body.contains(&format!(
+                "<error name=\"{field}\" type=\"field\">{field} is invalid</error>"
+            )),
             "{field} expected in {}",
             answer.body
         );
     }
     let mut not_zero = payment_form(&seller, "TOKENIZE", "4504", "TOK-NONZERO", "1,00", None);
     set(&mut not_zero, "pmt_row_price_gross1", "1,00");
-    let answer = svea.post("/TokenizeExtended.pmt", &not_zero, Auth::Basic).await;
-    assert!(answer.has_error("pmt_amount", "field"), "a tokenization must be zero: {}", answer.body);
+    let answer = svea
+        .post("/TokenizeExtended.pmt", &not_zero, Auth::Basic)
+        .await;
+    assert!(
+        answer.has_error("pmt_amount", "field"),
+        "a tokenization must be zero: {}",
+        answer.body
+    );
 }
 
 #[tokio::test]
@@ -534,25 +697,53 @@ async fn pmt_id_is_never_reusable() {
     let (soft, _) = svea.card("soft_decline").await;
     let seller = svea.seller().id.clone();
     let declined = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "ONCE1", "1,00", &soft), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "ONCE1", "1,00", &soft),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(declined.field("pmt_errorcode").unwrap(), "ERROR_CARD_AUTHORIZATION_FAILED");
+    assert_eq!(
+        declined.field("pmt_errorcode").unwrap(),
+        "ERROR_CARD_AUTHORIZATION_FAILED"
+    );
     let reused = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "ONCE1", &cap, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "ONCE1", &cap, &token),
+            Auth::Basic,
+        )
         .await;
-    assert!(reused.has_error("pmt_id", "existingPayment"), "{}", reused.body);
-    assert!(reused.body.contains("[generic][pmt_sellerid][pmt_id][existingPayment]"));
+    assert!(
+        reused.has_error("pmt_id", "existingPayment"),
+        "{}",
+        reused.body
+    );
+    assert!(reused
+        .body
+        .contains("[generic][pmt_sellerid][pmt_id][existingPayment]"));
     let paid = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "ONCE2", &cap, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "ONCE2", &cap, &token),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(paid.status, 200);
     let again = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "ONCE2", &cap, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "ONCE2", &cap, &token),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(again.field("pmt_errorcode").unwrap(), "ALREADY_PAID");
     let page = payment_form(&seller, "TOKENIZE", "4504", "ONCE2", "0,00", None);
     let tokenize = svea.post("/TokenizeExtended.pmt", &page, Auth::Basic).await;
-    assert!(tokenize.has_error("pmt_id", "existingPayment"), "ids are shared by every endpoint");
+    assert!(
+        tokenize.has_error("pmt_id", "existingPayment"),
+        "ids are shared by every endpoint"
+    );
 }
 
 #[tokio::test]
@@ -561,22 +752,50 @@ async fn refuses_second_token_charge_in_same_month_and_any_charge_above_the_orig
     let (token, cap) = svea.card("approve").await;
     let seller = svea.seller().id.clone();
     let cents = |text: &str| text.replace(',', "").parse::<i64>().unwrap();
-    let above = coffer_core::Money::from_minor(cents(&cap) + 1, coffer_core::Currency::EUR).to_decimal(',');
+    let above =
+        coffer_core::Money::from_minor(cents(&cap) + 1, coffer_core::Currency::EUR).to_decimal(',');
     let too_much = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "CAP1", &above, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "CAP1", &above, &token),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(too_much.field("pmt_errorcode").unwrap(), "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED");
+    assert_eq!(
+        too_much.field("pmt_errorcode").unwrap(),
+        "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED"
+    );
     let first = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "MONTH1", &cap, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "MONTH1", &cap, &token),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(first.field("pmt_errorcode").is_none());
     let second = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "MONTH2", "1,00", &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "MONTH2", "1,00", &token),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(second.field("pmt_errorcode").unwrap(), "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED");
-    let statuses: Vec<String> = svea.ledger().await.iter().map(|c| c["status"].as_str().unwrap().to_string()).collect();
-    assert_eq!(statuses, ["declined", "approved", "declined"], "every processed charge is in the ledger");
+    assert_eq!(
+        second.field("pmt_errorcode").unwrap(),
+        "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED"
+    );
+    let statuses: Vec<String> = svea
+        .ledger()
+        .await
+        .iter()
+        .map(|c| c["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["declined", "approved", "declined"],
+        "every processed charge is in the ledger"
+    );
 }
 
 #[tokio::test]
@@ -593,18 +812,33 @@ async fn test_cards_answer_with_the_documented_codes() {
     {
         let (token, _) = svea.card(behaviour).await;
         let answer = svea
-            .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, &format!("CARD{n}"), "1,00", &token), Auth::Basic)
+            .post(
+                "/NewChargeWithTokenActionExtended.pmt",
+                &charge_form(&seller, &format!("CARD{n}"), "1,00", &token),
+                Auth::Basic,
+            )
             .await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.field("pmt_errorcode").unwrap(), code, "{behaviour}");
         let status = svea.status(&format!("CARD{n}")).await;
-        assert_eq!(status.field("pmtq_returncode").unwrap(), "11", "{behaviour} is unpaid");
+        assert_eq!(
+            status.field("pmtq_returncode").unwrap(),
+            "11",
+            "{behaviour} is unpaid"
+        );
         assert_eq!(status.field("pmt_errorcode").unwrap(), code);
     }
     let unknown = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "CARD9", "1,00", "no-such-token"), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "CARD9", "1,00", "no-such-token"),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(unknown.field("pmt_errorcode").unwrap(), "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND");
+    assert_eq!(
+        unknown.field("pmt_errorcode").unwrap(),
+        "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND"
+    );
 }
 
 #[tokio::test]
@@ -618,11 +852,25 @@ async fn timeout_card_holds_the_request_then_answers_timeout_and_charges_nothing
         .unwrap();
     let (token, _) = svea.card("timeout").await;
     let answer = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&svea.seller().id, "SLOW1", "1,00", &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&svea.seller().id, "SLOW1", "1,00", &token),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(answer.field("pmt_errorcode").unwrap(), "ERROR_CARD_AUTHORIZATION_TIMEOUT");
-    assert_eq!(svea.status("SLOW1").await.field("pmtq_returncode").unwrap(), "11", "nothing was charged");
-    assert!(svea.ledger().await.is_empty(), "the timeout card charges nothing");
+    assert_eq!(
+        answer.field("pmt_errorcode").unwrap(),
+        "ERROR_CARD_AUTHORIZATION_TIMEOUT"
+    );
+    assert_eq!(
+        svea.status("SLOW1").await.field("pmtq_returncode").unwrap(),
+        "11",
+        "nothing was charged"
+    );
+    assert!(
+        svea.ledger().await.is_empty(),
+        "the timeout card charges nothing"
+    );
 }
 
 #[tokio::test]
@@ -632,13 +880,20 @@ async fn response_lost_card_records_the_charge_and_closes_the_connection() {
     let form = charge_form(&svea.seller().id, "LOST1", &cap, &token);
     let sent = svea
         .http
-        .post(format!("{}/NewChargeWithTokenActionExtended.pmt", svea.base))
+        .post(format!(
+            "{}/NewChargeWithTokenActionExtended.pmt",
+            svea.base
+        ))
         .basic_auth(&svea.seller().id, Some(&svea.seller().secret))
         .form(&form)
         .send()
         .await;
     assert!(sent.is_err(), "no answer arrives");
-    assert_eq!(svea.status("LOST1").await.field("pmtq_returncode").unwrap(), "30", "but the payment was made");
+    assert_eq!(
+        svea.status("LOST1").await.field("pmtq_returncode").unwrap(),
+        "30",
+        "but the payment was made"
+    );
     let ledger = svea.ledger().await;
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0]["status"], "approved");
@@ -648,20 +903,47 @@ async fn response_lost_card_records_the_charge_and_closes_the_connection() {
 async fn status_query_answers_unknown_ids_with_00_and_hashes_per_the_notes() {
     let svea = start(60).await;
     let seller = svea.seller();
-    let unknown = svea.post("/PaymentStatusQuery.pmt", &svea.status_form("NOPE1"), Auth::Hash("SHA-256")).await;
+    let unknown = svea
+        .post(
+            "/PaymentStatusQuery.pmt",
+            &svea.status_form("NOPE1"),
+            Auth::Hash("SHA-256"),
+        )
+        .await;
     assert_eq!(unknown.status, 200, "{}", unknown.body);
     assert!(unknown.body.contains("<pmtq>"));
     assert_eq!(unknown.field("pmtq_returncode").unwrap(), "00");
     assert_eq!(unknown.field("pmtq_amount").unwrap(), "0,00");
-    let names = ["pmtq_action", "pmtq_version", "pmtq_sellerid", "pmtq_id", "pmtq_amount", "pmtq_returncode", "pmtq_returntext"];
+    let names = [
+        "pmtq_action",
+        "pmtq_version",
+        "pmtq_sellerid",
+        "pmtq_id",
+        "pmtq_amount",
+        "pmtq_returncode",
+        "pmtq_returntext",
+    ];
     let values: Vec<String> = names.iter().map(|n| unknown.field(n).unwrap()).collect();
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-    assert_eq!(unknown.field("pmtq_hash").unwrap(), hex_hash("SHA-256", &hash_string(&refs, &seller.secret)));
+    assert_eq!(
+        unknown.field("pmtq_hash").unwrap(),
+        hex_hash("SHA-256", &hash_string(&refs, &seller.secret))
+    );
 
     let (token, cap) = svea.card("approve").await;
-    svea.post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller.id, "Q1", &cap, &token), Auth::Basic)
+    svea.post(
+        "/NewChargeWithTokenActionExtended.pmt",
+        &charge_form(&seller.id, "Q1", &cap, &token),
+        Auth::Basic,
+    )
+    .await;
+    let paid = svea
+        .post(
+            "/PaymentStatusQuery.pmt",
+            &svea.status_form("Q1"),
+            Auth::Hash("SHA-512"),
+        )
         .await;
-    let paid = svea.post("/PaymentStatusQuery.pmt", &svea.status_form("Q1"), Auth::Hash("SHA-512")).await;
     let names = [
         "pmtq_action",
         "pmtq_version",
@@ -678,24 +960,48 @@ async fn status_query_answers_unknown_ids_with_00_and_hashes_per_the_notes() {
     ];
     let values: Vec<String> = names.iter().map(|n| paid.field(n).unwrap()).collect();
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-    assert_eq!(paid.field("pmtq_hash").unwrap(), hex_hash("SHA-512", &hash_string(&refs, &seller.secret)));
+    assert_eq!(
+        paid.field("pmtq_hash").unwrap(),
+        hex_hash("SHA-512", &hash_string(&refs, &seller.secret))
+    );
     assert_eq!(paid.field("pmtq_orderid").unwrap(), "CONTRACT-42-2026-01");
-    assert_eq!(paid.field("pmtq_token_debit_limit").unwrap(), cap, "the cap is the original amount");
+    assert_eq!(
+        paid.field("pmtq_token_debit_limit").unwrap(),
+        cap,
+        "the cap is the original amount"
+    );
     assert_eq!(paid.field("pmtq_token_expiration_month").unwrap().len(), 2);
-    assert!(paid.field("pmtq_token").unwrap().ends_with("****"), "the token is masked");
+    assert!(
+        paid.field("pmtq_token").unwrap().ends_with("****"),
+        "the token is masked"
+    );
     assert_eq!(paid.field("pmtq_card_number_masked").unwrap().len(), 4);
     let bad = svea
-        .post("/PaymentStatusQuery.pmt", &{
-            let mut f = svea.status_form("Q1");
-            set(&mut f, "pmtq_version", "0004");
-            f
-        }, Auth::Basic)
+        .post(
+            "/PaymentStatusQuery.pmt",
+            &{
+                let mut f = svea.status_form("Q1");
+                set(&mut f, "pmtq_version", "0004");
+                f
+            },
+            Auth::Basic,
+        )
         .await;
     assert!(bad.has_error("pmtq_version", "field"));
 }
 
-fn cancel_form(seller: &str, pmt_id: &str, amount: &str, kind: &str, cancel_amount: Option<&str>) -> Form {
-    let action = if kind == "REFUND_AFTER_SETTLEMENT" { kind } else { "CANCEL" };
+fn cancel_form(
+    seller: &str,
+    pmt_id: &str,
+    amount: &str,
+    kind: &str,
+    cancel_amount: Option<&str>,
+) -> Form {
+    let action = if kind == "REFUND_AFTER_SETTLEMENT" {
+        kind
+    } else {
+        "CANCEL"
+    };
     let mut form: Form = [
         ("pmtc_action", action),
         ("pmtc_version", "0005"),
@@ -721,13 +1027,33 @@ async fn cancel_refunds_partly_then_fully_and_refuses_what_is_not_left() {
     let svea = start(60).await;
     let (token, cap) = svea.card("approve").await;
     let seller = svea.seller().id.clone();
-    svea.post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "R1", &cap, &token), Auth::Basic)
-        .await;
+    svea.post(
+        "/NewChargeWithTokenActionExtended.pmt",
+        &charge_form(&seller, "R1", &cap, &token),
+        Auth::Basic,
+    )
+    .await;
     let partial = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "R1", &cap, "PARTIAL_REFUND", Some("1,00")), Auth::Hash("SHA-256"))
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "R1", &cap, "PARTIAL_REFUND", Some("1,00")),
+            Auth::Hash("SHA-256"),
+        )
         .await;
-    assert_eq!(partial.field("pmtc_returncode").unwrap(), "00", "{}", partial.body);
-    let names = ["pmtc_action", "pmtc_version", "pmtc_sellerid", "pmtc_id", "pmtc_returntext", "pmtc_returncode"];
+    assert_eq!(
+        partial.field("pmtc_returncode").unwrap(),
+        "00",
+        "{}",
+        partial.body
+    );
+    let names = [
+        "pmtc_action",
+        "pmtc_version",
+        "pmtc_sellerid",
+        "pmtc_id",
+        "pmtc_returntext",
+        "pmtc_returncode",
+    ];
     let values: Vec<String> = names.iter().map(|n| partial.field(n).unwrap()).collect();
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
     assert_eq!(
@@ -735,27 +1061,57 @@ async fn cancel_refunds_partly_then_fully_and_refuses_what_is_not_left() {
         hex_hash("SHA-256", &hash_string(&refs, &svea.seller().secret)),
         "text before code in the cancel hash"
     );
-    assert_eq!(svea.status("R1").await.field("pmtq_returncode").unwrap(), "92");
+    assert_eq!(
+        svea.status("R1").await.field("pmtq_returncode").unwrap(),
+        "92"
+    );
     let wrong_original = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "R1", "1,00", "FULL_REFUND", None), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "R1", "1,00", "FULL_REFUND", None),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(wrong_original.field("pmtc_returncode").unwrap(), "90");
     assert!(wrong_original.has_error("pmtc_amount", "field"));
     let full_with_amount = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "R1", &cap, "FULL_REFUND", Some("1,00")), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "R1", &cap, "FULL_REFUND", Some("1,00")),
+            Auth::Basic,
+        )
         .await;
-    assert!(full_with_amount.has_error("pmtc_cancelamount", "field"), "a full refund names no amount");
+    assert!(
+        full_with_amount.has_error("pmtc_cancelamount", "field"),
+        "a full refund names no amount"
+    );
     let rest = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "R1", &cap, "FULL_REFUND", None), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "R1", &cap, "FULL_REFUND", None),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(rest.field("pmtc_returncode").unwrap(), "00");
-    assert_eq!(svea.status("R1").await.field("pmtq_returncode").unwrap(), "99", "fully refunded");
+    assert_eq!(
+        svea.status("R1").await.field("pmtq_returncode").unwrap(),
+        "99",
+        "fully refunded"
+    );
     let nothing = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "R1", &cap, "PARTIAL_REFUND", Some("1,00")), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "R1", &cap, "PARTIAL_REFUND", Some("1,00")),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(nothing.field("pmtc_returncode").unwrap(), "99");
     let unknown = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "NOPE", "1,00", "FULL_REFUND", None), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "NOPE", "1,00", "FULL_REFUND", None),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(unknown.field("pmtc_returncode").unwrap(), "20");
     let refunds: Vec<i64> = svea
@@ -774,8 +1130,12 @@ async fn settled_payments_need_refund_after_settlement() {
     let svea = start(60).await;
     let (token, cap) = svea.card("approve").await;
     let seller = svea.seller().id.clone();
-    svea.post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "S1", &cap, &token), Auth::Basic)
-        .await;
+    svea.post(
+        "/NewChargeWithTokenActionExtended.pmt",
+        &charge_form(&seller, "S1", &cap, &token),
+        Auth::Basic,
+    )
+    .await;
     let settled = svea
         .http
         .post(format!("{}/__sandbox/settle", svea.base))
@@ -784,15 +1144,31 @@ async fn settled_payments_need_refund_after_settlement() {
         .await
         .unwrap();
     assert_eq!(settled.status(), 200);
-    assert_eq!(svea.status("S1").await.field("pmtq_returncode").unwrap(), "40");
+    assert_eq!(
+        svea.status("S1").await.field("pmtq_returncode").unwrap(),
+        "40"
+    );
     let cancel = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "S1", &cap, "FULL_REFUND", None), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "S1", &cap, "FULL_REFUND", None),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(cancel.field("pmtc_returncode").unwrap(), "30");
     let after = svea
-        .post("/PaymentCancel.pmt", &cancel_form(&seller, "S1", &cap, "REFUND_AFTER_SETTLEMENT", Some(&cap)), Auth::Basic)
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "S1", &cap, "REFUND_AFTER_SETTLEMENT", Some(&cap)),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(after.field("pmtc_returncode").unwrap(), "00", "{}", after.body);
+    assert_eq!(
+        after.field("pmtc_returncode").unwrap(),
+        "00",
+        "{}",
+        after.body
+    );
     assert_eq!(after.field("pmtc_pay_with_amount").unwrap(), cap);
     assert!(after.field("pmtc_pay_with_iban").unwrap().starts_with("FI"));
 }
@@ -804,31 +1180,35 @@ async fn tokenization_goes_through_the_card_page_and_the_new_token_can_be_charge
     let form = payment_form(&seller, "TOKENIZE", "4504", "TOK1", "0,00", None);
     let created = svea.post("/TokenizeExtended.pmt", &form, Auth::Basic).await;
     assert_eq!(created.status, 200, "{}", created.body);
-    let page_url = created.field("pmt_paymenturl").unwrap().replace("&amp;", "&");
+    let page_url = created
+        .field("pmt_paymenturl")
+        .unwrap()
+        .replace("&amp;", "&");
     let page = svea.http.get(&page_url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("name=\"card_number\""));
-    let submit = |number: &'static str, three_ds: &'static str, action: &'static str, id: &'static str| {
-        let http = svea.http.clone();
-        let url = format!("{}/card-page", svea.base);
-        let seller = seller.clone();
-        async move {
-            http.post(url)
-                .form(&[
-                    ("s", seller.as_str()),
-                    ("id", id),
-                    ("card_number", number),
-                    ("exp_month", "12"),
-                    ("exp_year", "2099"),
-                    ("cvv", "123"),
-                    ("three_ds", three_ds),
-                    ("action", action),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let submit =
+        |number: &'static str, three_ds: &'static str, action: &'static str, id: &'static str| {
+            let http = svea.http.clone();
+            let url = format!("{}/card-page", svea.base);
+            let seller = seller.clone();
+            async move {
+                http.post(url)
+                    .form(&[
+                        ("s", seller.as_str()),
+                        ("id", id),
+                        ("card_number", number),
+                        ("exp_month", "12"),
+                        ("exp_year", "2099"),
+                        ("cvv", "123"),
+                        ("three_ds", three_ds),
+                        ("action", action),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
     let typo = submit("4242424242424241", "pass", "pay", "TOK1").await;
     assert_eq!(typo.status(), 422, "a Luhn error is shown on the page");
     let done = submit("4242424242424242", "pass", "pay", "TOK1").await;
@@ -836,7 +1216,13 @@ async fn tokenization_goes_through_the_card_page_and_the_new_token_can_be_charge
     let location = reqwest::Url::parse(done.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(location.path(), "/svea/ok");
     let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
-    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
     assert_eq!(value("pmt_reference"), "00000000000010000427");
     assert_eq!(value("pmt_amount"), "0,00");
     let token = value("pmt_token");
@@ -854,30 +1240,63 @@ async fn tokenization_goes_through_the_card_page_and_the_new_token_can_be_charge
     ];
     let values: Vec<String> = names.iter().map(|n| value(n)).collect();
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-    assert_eq!(value("pmt_hash"), hex_hash("SHA-512", &hash_string(&refs, &svea.seller().secret)));
+    assert_eq!(
+        value("pmt_hash"),
+        hex_hash("SHA-512", &hash_string(&refs, &svea.seller().secret))
+    );
     let status = svea.status("TOK1").await;
     assert_eq!(status.field("pmtq_card_number_masked").unwrap(), "4242");
     assert_eq!(status.field("pmtq_card_scheme").unwrap(), "VISA");
     let charged = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&seller, "AFTER1", "9,90", &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "AFTER1", "9,90", &token),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(charged.status, 200, "{}", charged.body);
     assert!(charged.field("pmt_errorcode").is_none(), "{}", charged.body);
 
     let second = svea
-        .post("/TokenizeExtended.pmt", &payment_form(&seller, "TOKENIZE", "4504", "TOK2", "0,00", None), Auth::Basic)
+        .post(
+            "/TokenizeExtended.pmt",
+            &payment_form(&seller, "TOKENIZE", "4504", "TOK2", "0,00", None),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(second.status, 200);
     let cancelled = submit("4242424242424242", "pass", "cancel", "TOK2").await;
-    assert!(cancelled.headers()["location"].to_str().unwrap().starts_with("https://merchant.example/svea/cancel?pmt_id=TOK2"));
-    svea.post("/TokenizeExtended.pmt", &payment_form(&seller, "TOKENIZE", "4504", "TOK3", "0,00", None), Auth::Basic)
-        .await;
+    assert!(cancelled.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("https://merchant.example/svea/cancel?pmt_id=TOK2"));
+    svea.post(
+        "/TokenizeExtended.pmt",
+        &payment_form(&seller, "TOKENIZE", "4504", "TOK3", "0,00", None),
+        Auth::Basic,
+    )
+    .await;
     let failed = submit("4242424242424242", "fail", "pay", "TOK3").await;
-    assert!(failed.headers()["location"].to_str().unwrap().starts_with("https://merchant.example/svea/error?pmt_id=TOK3"));
-    let mut browser = payment_form(&seller, "NEW_PAYMENT_EXTENDED", "4304", "PAY1", "12,00", None);
+    assert!(failed.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("https://merchant.example/svea/error?pmt_id=TOK3"));
+    let mut browser = payment_form(
+        &seller,
+        "NEW_PAYMENT_EXTENDED",
+        "4304",
+        "PAY1",
+        "12,00",
+        None,
+    );
     set(&mut browser, "pmt_row_price_gross1", "12,00");
-    let posted = svea.post("/NewPaymentExtended.pmt", &browser, Auth::Hash("SHA-256")).await;
-    assert_eq!(posted.status, 303, "a browser form post is sent on to the card page");
+    let posted = svea
+        .post("/NewPaymentExtended.pmt", &browser, Auth::Hash("SHA-256"))
+        .await;
+    assert_eq!(
+        posted.status, 303,
+        "a browser form post is sent on to the card page"
+    );
 }
 
 #[tokio::test]
@@ -891,8 +1310,15 @@ async fn sandbox_token_listing_gives_seeded_customers_with_initial_payments() {
     assert_eq!(first["behaviour"], "soft_decline");
     let initial_id = first["initial"]["pmt_id"].as_str().unwrap();
     let status = svea.status(initial_id).await;
-    assert_eq!(status.field("pmtq_returncode").unwrap(), "40", "the initial payment is settled");
-    assert_eq!(status.field("pmtq_amount").unwrap(), first["initial"]["amount"].as_str().unwrap());
+    assert_eq!(
+        status.field("pmtq_returncode").unwrap(),
+        "40",
+        "the initial payment is settled"
+    );
+    assert_eq!(
+        status.field("pmtq_amount").unwrap(),
+        first["initial"]["amount"].as_str().unwrap()
+    );
     let missing = svea
         .http
         .get(format!("{}/__sandbox/tokens?seller_id=NOBODY", svea.base))
@@ -911,7 +1337,11 @@ async fn state_file_round_trip_keeps_payments_and_monthly_counters() {
     let svea = start_with(config.clone()).await;
     let (token, cap) = svea.card("approve").await;
     let charged = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&svea.seller().id, "KEEP1", &cap, &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&svea.seller().id, "KEEP1", &cap, &token),
+            Auth::Basic,
+        )
         .await;
     assert_eq!(charged.status, 200);
     drop(svea);
@@ -921,13 +1351,26 @@ async fn state_file_round_trip_keeps_payments_and_monthly_counters() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let first: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let svea = start_with(config).await;
-    assert_eq!(svea.status("KEEP1").await.field("pmtq_returncode").unwrap(), "30", "the payment survived");
+    assert_eq!(
+        svea.status("KEEP1").await.field("pmtq_returncode").unwrap(),
+        "30",
+        "the payment survived"
+    );
     let again = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &charge_form(&svea.seller().id, "KEEP2", "1,00", &token), Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&svea.seller().id, "KEEP2", "1,00", &token),
+            Auth::Basic,
+        )
         .await;
-    assert_eq!(again.field("pmt_errorcode").unwrap(), "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED", "so did the month");
+    assert_eq!(
+        again.field("pmt_errorcode").unwrap(),
+        "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED",
+        "so did the month"
+    );
     let seller_id = svea.seller().id.clone();
     drop(svea);
     for _ in 0..100 {
@@ -936,13 +1379,18 @@ async fn state_file_round_trip_keeps_payments_and_monthly_counters() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let second: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let second: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut expected = first["emulators"]["svea"].clone();
     let restored = &second["emulators"]["svea"];
     assert_ne!(&expected, restored, "KEEP2 was recorded");
     // Everything but the one new declined payment is unchanged by the restore.
-    expected["sellers"][&seller_id]["payments"]["KEEP2"] = restored["sellers"][&seller_id]["payments"]["KEEP2"].clone();
-    assert_eq!(&expected, restored, "snapshot → restore → snapshot is the same state");
+    expected["sellers"][&seller_id]["payments"]["KEEP2"] =
+        restored["sellers"][&seller_id]["payments"]["KEEP2"].clone();
+    assert_eq!(
+        &expected, restored,
+        "snapshot → restore → snapshot is the same state"
+    );
 }
 
 #[tokio::test]
@@ -958,7 +1406,13 @@ async fn seeds_100000_customers_per_seller() {
         .flat_map(|c| c["cards"].as_array().unwrap())
         .find(|c| !c["pmt_token"].is_null());
     if let Some(card) = card {
-        let status = svea.status(card["initial"]["pmt_id"].as_str().unwrap()).await;
-        assert_eq!(status.field("pmtq_returncode").unwrap(), "40", "deep seeded payments are real");
+        let status = svea
+            .status(card["initial"]["pmt_id"].as_str().unwrap())
+            .await;
+        assert_eq!(
+            status.field("pmtq_returncode").unwrap(),
+            "40",
+            "deep seeded payments are real"
+        );
     }
 }
