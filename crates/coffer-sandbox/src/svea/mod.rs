@@ -63,6 +63,7 @@ impl crate::Emulator for Emulator {
             )
             .route("/__sandbox/tokens", get(routes::sandbox_tokens))
             .route("/__sandbox/settle", post(routes::sandbox_settle))
+            .route("/__sandbox/auth-modes", post(routes::sandbox_auth_modes))
             .with_state(self)
     }
 

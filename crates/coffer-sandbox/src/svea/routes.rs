@@ -1268,3 +1268,31 @@ pub(crate) async fn sandbox_settle(State(emu): Shared, body: Bytes) -> Response 
             .into_response(),
     }
 }
+
+/// `POST /__sandbox/auth-modes` (sandbox only, form `seller_id`, `hash=Y|N`, `basic=Y|N`): which
+/// authentication the seller accepts, both by default (§6).
+pub(crate) async fn sandbox_auth_modes(State(emu): Shared, body: Bytes) -> Response {
+    let Ok(form) = Form::parse(&body, "charset") else {
+        return (StatusCode::BAD_REQUEST, "unreadable form").into_response();
+    };
+    let flag = |name: &str| match form.get(name) {
+        Some("Y") => Ok(Some(true)),
+        Some("N") => Ok(Some(false)),
+        None => Ok(None),
+        Some(_) => Err(name.to_string()),
+    };
+    let (hash, basic) = match (flag("hash"), flag("basic")) {
+        (Ok(hash), Ok(basic)) => (hash, basic),
+        (Err(name), _) | (_, Err(name)) => {
+            return (StatusCode::BAD_REQUEST, format!("{name} must be Y or N")).into_response()
+        }
+    };
+    let mut state = emu.state();
+    let Some(seller) = state.sellers.get_mut(form.text("seller_id")) else {
+        return (StatusCode::NOT_FOUND, "unknown seller_id").into_response();
+    };
+    seller.accepts_hash = hash.unwrap_or(seller.accepts_hash);
+    seller.accepts_basic = basic.unwrap_or(seller.accepts_basic);
+    Json(serde_json::json!({"hash": seller.accepts_hash, "basic": seller.accepts_basic}))
+        .into_response()
+}

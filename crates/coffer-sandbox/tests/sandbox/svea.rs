@@ -1416,3 +1416,132 @@ async fn seeds_100000_customers_per_seller() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_seller_may_be_limited_to_one_authentication_mode() {
+    let svea = start(60).await;
+    let (token, cap) = svea.card("approve").await;
+    let seller = svea.seller().id.clone();
+    let limit = |hash: &'static str, basic: &'static str| {
+        let http = svea.http.clone();
+        let url = format!("{}/__sandbox/auth-modes", svea.base);
+        let seller = seller.clone();
+        async move {
+            http.post(url)
+                .form(&[
+                    ("seller_id", seller.as_str()),
+                    ("hash", hash),
+                    ("basic", basic),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(limit("N", "Y").await, 200);
+    let hashed = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "MODE1", &cap, &token),
+            Auth::Hash("SHA-512"),
+        )
+        .await;
+    assert_eq!(hashed.status, 401, "hash mode is off");
+    assert_eq!(limit("Y", "N").await, 200);
+    let basic = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "MODE2", &cap, &token),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(basic.status, 401, "Basic is off");
+    let hashed = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "MODE3", &cap, &token),
+            Auth::Hash("SHA-512"),
+        )
+        .await;
+    assert_eq!(hashed.status, 200, "hash mode is on again: {}", hashed.body);
+    assert_eq!(limit("maybe", "N").await, 400);
+}
+
+#[tokio::test]
+async fn forms_and_hashes_are_read_in_the_declared_latin1_charset() {
+    let svea = start(60).await;
+    let (token, cap) = svea.card("approve").await;
+    let seller = svea.seller();
+    let mut form = charge_form(&seller.id, "LATIN1", &cap, &token);
+    set(&mut form, "pmt_charset", "ISO-8859-1");
+    set(&mut form, "pmt_charsethttp", "ISO-8859-1");
+    set(&mut form, "pmt_buyername", "Liisa M\u{e4}kinen");
+    // The hash is computed over ISO-8859-1 bytes, and the form is percent-encoded in them too.
+    let text = hash_string(
+        &PAYMENT_HASH_ORDER
+            .iter()
+            .filter_map(|f| get(&form, f))
+            .collect::<Vec<_>>(),
+        &seller.secret,
+    );
+    let latin1: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    set(&mut form, "pmt_hashversion", "SHA-256");
+    set(
+        &mut form,
+        "pmt_hash",
+        &hex::encode_upper(Sha256::digest(&latin1)),
+    );
+    let body: String = form
+        .iter()
+        .map(|(k, v)| {
+            let bytes: Vec<u8> = v
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap())
+                .collect();
+            let value: String = bytes
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (*b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("{k}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let answer = svea
+        .http
+        .post(format!(
+            "{}/NewChargeWithTokenActionExtended.pmt",
+            svea.base
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let status = svea.status("LATIN1").await;
+    assert_eq!(
+        status.field("pmtq_buyername").unwrap(),
+        "Liisa M\u{e4}kinen",
+        "decoded as ISO-8859-1"
+    );
+    let mut utf8 = charge_form(&seller.id, "LATIN2", &cap, &token);
+    set(&mut utf8, "pmt_charsethttp", "KOI8-R");
+    let refused = svea
+        .post("/NewChargeWithTokenActionExtended.pmt", &utf8, Auth::Basic)
+        .await;
+    assert!(
+        refused.has_error("pmt_charsethttp", "field"),
+        "{}",
+        refused.body
+    );
+}
