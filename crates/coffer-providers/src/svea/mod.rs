@@ -64,7 +64,7 @@ impl Default for SveaOptions {
 
 /// A card typed into the sandbox's card page by [`SveaClient::complete_sandbox_card_page`].
 /// Sandbox only: the number is sent to the local emulator and never kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SandboxCard {
     /// A Luhn-valid test number; its last four digits pick the sandbox behaviour
     /// (`0341` soft decline, `0002` hard decline, `0069` expired, others approve).
@@ -93,6 +93,28 @@ impl SandboxCard {
             passes_3ds: true,
             cancel: false,
         }
+    }
+}
+
+/// Shows the last four digits only, so a log line can never carry a card number or CVC.
+impl std::fmt::Debug for SandboxCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last4: String = self
+            .number
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        f.debug_struct("SandboxCard")
+            .field("number", &format_args!("…{last4}"))
+            .field("exp_month", &self.exp_month)
+            .field("exp_year", &self.exp_year)
+            .field("passes_3ds", &self.passes_3ds)
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
     }
 }
 
@@ -224,15 +246,8 @@ impl SveaClient {
         if let Some(error) = errors::from_status(response.status(), resend != Resend::Safe) {
             return Err(error);
         }
-        let status = response.status();
-        let body = crate::http::body_text(response, resend).await?;
-        if status != StatusCode::OK && status != StatusCode::BAD_REQUEST {
-            tracing::debug!(
-                status = status.as_u16(),
-                "svea answered an unexpected status"
-            );
-        }
-        Ok(body)
+        // Svea's answer is in the body whatever the status: OK documents, <errors>, codes.
+        crate::http::body_text(response, resend).await
     }
 
     /// A Payment Status Query whose answer hash is verified.
@@ -983,6 +998,14 @@ impl Provider for SveaClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sandbox_card_never_prints_its_number() {
+        let shown = format!("{:?}", SandboxCard::approving());
+        assert!(!shown.contains("4242424242424242"), "{shown}");
+        assert!(!shown.contains("123"), "no CVC: {shown}");
+        assert!(shown.contains("4242"));
+    }
 
     #[test]
     fn return_urls_say_which_way_the_payer_came_back() {
