@@ -136,26 +136,82 @@ mod tests {
     }
 
     #[test]
-    fn seeding_is_deterministic_and_tokens_exist_only_for_cards_with_an_initial_payment() {
+    fn seeded_tokens_and_initial_payments_are_derived_when_first_touched() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let seed = Seed::demo(50, today);
-        let a = Emulator::new(ctx(), &seed).snapshot();
-        let b = Emulator::new(ctx(), &seed).snapshot();
-        assert_eq!(a, b);
-        let state: State = serde_json::from_value(a).unwrap();
-        let seller = &state.sellers["SVEASANDBOX01"];
-        let with_initial: usize = crate::seed::customers(&seed, "svea/1")
-            .map(|c| c.cards.iter().filter(|card| card.has_initial).count())
-            .sum();
+        let mut state = State::seeded(&seed);
+        assert_eq!(State::seeded(&seed), state, "seeding is deterministic");
+        let seller = state.sellers.get_mut("SVEASANDBOX01").unwrap();
+        assert!(seller.tokens.is_empty(), "nothing is stored up front");
+        let mut with_initial = 0;
+        for customer in crate::seed::customers(&seed, "svea/1") {
+            for (n, card) in customer.cards.iter().enumerate() {
+                let token = state::seeded_token(1, customer.index, n);
+                seller.touch_token(&seed, &token);
+                assert_eq!(
+                    seller.tokens.contains_key(&token),
+                    card.has_initial,
+                    "a token only after an initial"
+                );
+                if card.has_initial {
+                    with_initial += 1;
+                    let stored = &seller.tokens[&token];
+                    let initial = &seller.payments[&stored.initial_pmt_id];
+                    assert_eq!(
+                        initial.amount, stored.debit_limit,
+                        "the cap is the initial amount"
+                    );
+                    assert_eq!(initial.token.as_deref(), Some(token.as_str()));
+                    assert!(initial.pmt_id.len() <= 20);
+                    assert!(rules::reference_is_valid(&initial.reference));
+                    assert_eq!(stored.last4, card.last4);
+                }
+            }
+        }
         assert_eq!(seller.tokens.len(), with_initial);
-        for token in seller.tokens.values() {
-            let initial = &seller.payments[&token.initial_pmt_id];
-            assert_eq!(
-                initial.amount, token.debit_limit,
-                "the cap is the initial amount"
+        let other = state.sellers.get_mut("SVEASANDBOX02").unwrap();
+        let foreign = state::seeded_token(1, 0, 0);
+        other.touch_token(&seed, &foreign);
+        assert!(
+            other.tokens.is_empty(),
+            "a token of another seller is unknown here"
+        );
+        other.touch_payment(&seed, "INIT20000000");
+        other.touch_payment(&seed, "INIT2999999990");
+        other.touch_payment(&seed, "INIT1000000000");
+        assert!(
+            other.payments.keys().all(|id| id == "INIT20000000"),
+            "only this seller's seeded ids within the seed exist: {:?}",
+            other.payments.keys()
+        );
+        let mut forged = state::seeded_token(2, 0, 0);
+        forged.replace_range(31.., "0");
+        if forged != state::seeded_token(2, 0, 0) {
+            other.touch_token(&seed, &forged);
+            assert!(
+                !other.tokens.contains_key(&forged),
+                "a forged token is not derived"
             );
-            assert!(initial.pmt_id.len() <= 20);
-            assert!(rules::reference_is_valid(&initial.reference));
+        }
+    }
+
+    #[test]
+    fn seeding_100000_customers_stores_nothing_up_front() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let seed = Seed::demo(100_000, today);
+        let mut state = State::seeded(&seed);
+        let seller = state.sellers.get_mut("SVEASANDBOX02").unwrap();
+        assert!(seller.payments.is_empty() && seller.tokens.is_empty());
+        let last = crate::seed::customer(&seed, "svea/2", 99_999);
+        let card = last.cards.iter().position(|c| c.has_initial);
+        if let Some(n) = card {
+            seller.touch_payment(&seed, &state::seeded_initial_id(2, 99_999, n));
+            assert_eq!(
+                seller.payments.len(),
+                1,
+                "the deepest seeded payment is there"
+            );
+            assert_eq!(seller.tokens.len(), 1);
         }
     }
 }

@@ -354,12 +354,14 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
             return ChargeStep::Answer(wire::errors_response(StatusCode::BAD_REQUEST, &errors))
         }
     };
+    let seed = state.seed.clone();
     let Some(seller) = state.sellers.get_mut(&seller_id) else {
         return ChargeStep::Answer(auth_refused(
             AuthError::Refused("unknown seller".into()),
             "pmt",
         ));
     };
+    seller.touch_payment(&seed, &request.pmt_id);
     if let Some(existing) = seller.payments.get(&request.pmt_id) {
         return ChargeStep::Answer(if existing.is_paid() {
             charge_error(form, "ALREADY_PAID", "order has already been paid")
@@ -396,6 +398,7 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
             "payment method not available for this seller",
         ));
     }
+    seller.touch_token(&seed, &token_id);
     let Some(token) = seller.tokens.get_mut(&token_id) else {
         let text = "unknown payment token";
         decline(&mut payment, "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND", text);
@@ -496,9 +499,11 @@ fn start_page_flow(emu: &Emulator, headers: &HeaderMap, form: &Form, flow: Flow)
         Ok(request) => request,
         Err(errors) => return wire::errors_response(StatusCode::BAD_REQUEST, &errors),
     };
+    let seed = state.seed.clone();
     let Some(seller) = state.sellers.get_mut(&seller_id) else {
         return auth_refused(AuthError::Refused("unknown seller".into()), "pmt");
     };
+    seller.touch_payment(&seed, &request.pmt_id);
     if seller.payments.contains_key(&request.pmt_id) {
         return existing_payment();
     }
@@ -568,10 +573,12 @@ pub(crate) struct PageQuery {
 
 /// `GET /card-page`: the sandbox's stand-in for Svea's payment page.
 pub(crate) async fn card_page(State(emu): Shared, Query(query): Query<PageQuery>) -> Response {
-    let state = emu.state();
-    let Some(seller) = state.sellers.get(&query.s) else {
+    let mut state = emu.state();
+    let seed = state.seed.clone();
+    let Some(seller) = state.sellers.get_mut(&query.s) else {
         return (StatusCode::NOT_FOUND, Html("unknown seller".to_string())).into_response();
     };
+    seller.touch_payment(&seed, &query.id);
     match seller.payments.get(&query.id) {
         Some(payment) if payment.status == PaymentStatus::AwaitingPayer => {
             Html(page_html(&emu.ctx.base_url, seller, payment, None)).into_response()
@@ -633,9 +640,11 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
     };
     let today = rules::helsinki_date(emu.ctx.now());
     let mut state = emu.state();
+    let seed = state.seed.clone();
     let Some(seller) = state.sellers.get_mut(form.text("s")) else {
         return (StatusCode::NOT_FOUND, Html("unknown seller".to_string())).into_response();
     };
+    seller.touch_payment(&seed, form.text("id"));
     let seller_id = seller.seller_id.clone();
     let Some(payment) = seller.payments.get(form.text("id")).cloned() else {
         return (StatusCode::NOT_FOUND, Html("unknown payment".to_string())).into_response();
@@ -827,10 +836,11 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
         Ok(form) => form,
         Err(field) => return bad_form(&field),
     };
-    let state = emu.state();
-    let seller = state.sellers.get(form.text("pmtq_sellerid"));
+    let mut state = emu.state();
+    let seed = state.seed.clone();
     let values = ["pmtq_action", "pmtq_version", "pmtq_sellerid", "pmtq_id"].map(|f| form.text(f));
-    let auth = match authenticate(seller, &headers, &form, "pmtq", &values) {
+    let seller = state.sellers.get_mut(form.text("pmtq_sellerid"));
+    let auth = match authenticate(seller.as_deref(), &headers, &form, "pmtq", &values) {
         Ok(auth) => auth,
         Err(error) => return auth_refused(error, "pmtq"),
     };
@@ -857,8 +867,11 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
         return wire::errors_response(StatusCode::BAD_REQUEST, &errors);
     }
     let version = answer_hash(auth, &form, "pmtq");
-    let payment = seller.payments.get(form.text("pmtq_id"));
-    status_answer(seller, form.text("pmtq_id"), payment, version).respond(StatusCode::OK)
+    let pmt_id = form.text("pmtq_id");
+    seller.touch_payment(&seed, pmt_id);
+    let seller: &Seller = seller;
+    let payment = seller.payments.get(pmt_id);
+    status_answer(seller, pmt_id, payment, version).respond(StatusCode::OK)
 }
 
 fn status_answer(
@@ -1000,6 +1013,7 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
         Err(error) => return auth_refused(error, "pmtc"),
     };
     let version = answer_hash(auth, &form, "pmtc");
+    let seed = state.seed.clone();
     let Some(seller) = state.sellers.get_mut(&seller_id) else {
         return auth_refused(AuthError::Refused("unknown seller".into()), "pmtc");
     };
@@ -1078,6 +1092,7 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
     if !errors.is_empty() {
         return answer("90", "Errors in input data", errors, Vec::new());
     }
+    seller.touch_payment(&seed, &pmt_id);
     let Some(payment) = seller.payments.get_mut(&pmt_id) else {
         return answer("20", "Payment not found", Vec::new(), Vec::new());
     };
@@ -1195,7 +1210,6 @@ pub(crate) async fn sandbox_tokens(
     };
     let total = state.seed.customers;
     let limit = query.limit.unwrap_or(100).min(1000);
-    let seller_no = state::seller_no(&seller.merchant_key);
     let end = query.offset.saturating_add(limit).min(total);
     let customers: Vec<serde_json::Value> = (query.offset.min(end)..end)
         .map(|index| {
@@ -1205,8 +1219,15 @@ pub(crate) async fn sandbox_tokens(
                 .iter()
                 .enumerate()
                 .map(|(n, card)| {
-                    let token = seller.tokens.get(&state::seeded_token(seller_no, index, n));
-                    let initial = token.and_then(|t| seller.payments.get(&t.initial_pmt_id));
+                    // What happened to the card since the seed, else the seed itself.
+                    let derived =
+                        state::seeded_card(seller.seller_no, state.seed.today, &customer, n);
+                    let token = derived.as_ref().map(|(p, t)| {
+                        let initial = seller.payments.get(&p.pmt_id).unwrap_or(p);
+                        (seller.tokens.get(&t.token).unwrap_or(t), initial)
+                    });
+                    let initial = token.map(|(_, p)| p);
+                    let token = token.map(|(t, _)| t);
                     serde_json::json!({
                         "pmt_token": token.map(|t| t.token.clone()),
                         "brand": card.brand,
@@ -1251,10 +1272,11 @@ pub(crate) async fn sandbox_settle(State(emu): Shared, body: Bytes) -> Response 
         return (StatusCode::BAD_REQUEST, "unreadable form").into_response();
     };
     let mut state = emu.state();
-    let payment = state
-        .sellers
-        .get_mut(form.text("seller_id"))
-        .and_then(|s| s.payments.get_mut(form.text("pmt_id")));
+    let seed = state.seed.clone();
+    let payment = state.sellers.get_mut(form.text("seller_id")).and_then(|s| {
+        s.touch_payment(&seed, form.text("pmt_id"));
+        s.payments.get_mut(form.text("pmt_id"))
+    });
     match payment {
         None => (StatusCode::NOT_FOUND, "unknown seller_id or pmt_id").into_response(),
         Some(p) if p.status == PaymentStatus::Paid => {

@@ -2,10 +2,12 @@
 //! payment, paid or not, so none can be reused), the card tokens with their limits and monthly
 //! charges, and the seller's credentials. Serde-able as a whole for `--state FILE`.
 //!
-//! Seeded from `crate::seed`: each card with an initial transaction becomes a `pmt_token` whose
-//! initial payment+tokenization (`pmt_version` 4304) is recorded with its amount, the cap of
-//! later token charges. Customers themselves are not stored: Svea keeps none, and the sandbox's
-//! token listing regenerates them from the seed on demand.
+//! Seeded from `crate::seed`: each card with an initial transaction has a `pmt_token` whose
+//! initial payment+tokenization (`pmt_version` 4304) carries the amount that caps later token
+//! charges. Seeded tokens and initial payments are *derived* from the seed, not stored: their
+//! ids encode the customer and card, and an entry is copied into the maps the first time a
+//! request touches it. Seeding 100,000 customers therefore costs nothing, and a snapshot holds
+//! only what happened since. Customers themselves are never stored: Svea keeps none.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +15,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::rules::{self, HashVersion};
-use crate::seed::{self, CardBehaviour, Seed};
+use crate::seed::{self, CardBehaviour, DemoCustomer, Seed};
 
 /// The seeded seller accounts: (merchant key, seller id, display name).
 pub(crate) const SELLERS: [(&str, &str, &str); 2] = [
@@ -41,8 +43,12 @@ pub(crate) struct Seller {
     /// Which authentication the seller may use (§6: hash, Basic, or both; both by default).
     pub accepts_hash: bool,
     pub accepts_basic: bool,
-    /// Every payment by `pmt_id`; its presence alone makes the id unusable again.
+    /// The number in the merchant key (`svea/1` → 1); seeded ids carry it.
+    pub seller_no: u64,
+    /// Every payment by `pmt_id` made at run time, and the seeded initial payments touched so
+    /// far; an id here, or a seeded one, can never be used again.
     pub payments: BTreeMap<String, Payment>,
+    /// Tokens made on the card page, and the seeded tokens touched so far.
     pub tokens: BTreeMap<String, Token>,
     /// Refunds made, for ledger ids.
     pub refunds: u64,
@@ -203,7 +209,7 @@ impl State {
             .iter()
             .enumerate()
             .map(|(n, (key, seller_id, name))| {
-                let seller = seed_seller(seed, n as u64 + 1, key, seller_id, name);
+                let seller = seed_seller(n as u64 + 1, key, seller_id, name);
                 (seller_id.to_string(), seller)
             })
             .collect();
@@ -222,10 +228,29 @@ pub(crate) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The `pmt_token` of a seeded card.
+/// The `pmt_token` of a seeded card: 32 hex digits that carry the seller and card position
+/// (so the token can be derived back) followed by a keyed mix of them.
 pub(crate) fn seeded_token(seller_no: u64, customer: usize, card: usize) -> String {
-    let key = (seller_no << 56) ^ ((customer as u64) << 4) ^ card as u64;
-    format!("{:016x}{:016x}", mix(key), mix(key ^ 0x5eed))
+    let position = (customer as u64) * 4 + card as u64;
+    let key = (seller_no << 56) ^ position;
+    format!(
+        "{:02x}{:08x}{:016x}{:06x}",
+        seller_no & 0xff,
+        position & 0xffff_ffff,
+        mix(key),
+        mix(key ^ 0x5eed) & 0xff_ffff
+    )
+}
+
+/// The (seller, customer, card) a seeded token was made for; `None` for any other string.
+fn parse_seeded_token(token: &str) -> Option<(u64, usize, usize)> {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let seller_no = u64::from_str_radix(token.get(..2)?, 16).ok()?;
+    let position = usize::from_str_radix(token.get(2..10)?, 16).ok()?;
+    let (customer, card) = (position / 4, position % 4);
+    (seeded_token(seller_no, customer, card) == token).then_some((seller_no, customer, card))
 }
 
 /// The `pmt_id` of a seeded card's initial payment+tokenization.
@@ -233,74 +258,112 @@ pub(crate) fn seeded_initial_id(seller_no: u64, customer: usize, card: usize) ->
     format!("INIT{seller_no}{customer:07}{card}")
 }
 
-pub(crate) fn seller_no(merchant_key: &str) -> u64 {
-    merchant_key
-        .rsplit('/')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+/// The (customer, card) of a seeded initial `pmt_id` of `seller_no`.
+fn parse_seeded_initial_id(seller_no: u64, pmt_id: &str) -> Option<(usize, usize)> {
+    let rest = pmt_id
+        .strip_prefix("INIT")?
+        .strip_prefix(&seller_no.to_string())?;
+    if rest.len() < 8 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (customer, card) = rest.split_at(rest.len() - 1);
+    let (customer, card) = (customer.parse().ok()?, card.parse().ok()?);
+    (seeded_initial_id(seller_no, customer, card) == pmt_id).then_some((customer, card))
 }
 
-fn seed_seller(seed: &Seed, seller_no: u64, key: &str, seller_id: &str, name: &str) -> Seller {
-    let mut payments = BTreeMap::new();
-    let mut tokens = BTreeMap::new();
-    for customer in seed::customers(seed, key) {
-        for (n, card) in customer.cards.iter().enumerate() {
-            if !card.has_initial {
-                continue;
-            }
-            let token = seeded_token(seller_no, customer.index, n);
-            let pmt_id = seeded_initial_id(seller_no, customer.index, n);
-            let noise = mix(seller_no ^ ((customer.index as u64) << 8) ^ n as u64);
-            // Initial amounts between 5,00 and 199,99 EUR; dates 35–400 days before the seed's today.
-            let amount = 500 + (noise % 19_500) as i64;
-            let date = seed
-                .today
-                .checked_sub_days(Days::new(35 + (noise >> 20) % 365));
-            let reference = rules::reference_of(
-                seller_no * 100_000_000 + (customer.index as u64) * 4 + n as u64 + 1000,
-            );
-            payments.insert(
-                pmt_id.clone(),
-                Payment {
-                    pmt_id: pmt_id.clone(),
-                    order_id: format!("ORDER-{}-{}-{}", seller_no, customer.index, n),
-                    reference,
-                    amount,
-                    seller_costs: 0,
-                    method: "FI50".into(),
-                    escrow: "N".into(),
-                    flow: Flow::PaymentAndTokenize,
-                    status: PaymentStatus::Settled,
-                    payment_date: date,
-                    refunded: 0,
-                    token: Some(token.clone()),
-                    buyer_name: customer.name.clone(),
-                    returns: None,
-                    hash_version: HashVersion::Sha512,
-                },
-            );
-            tokens.insert(
-                token.clone(),
-                Token {
-                    token,
-                    customer: Some(customer.index),
-                    scheme: scheme_name(card.brand).into(),
-                    bin: card.bin.clone(),
-                    last4: card.last4.clone(),
-                    bank: Some(card.bank.to_string()),
-                    exp_month: card.exp_month,
-                    exp_year: card.exp_year,
-                    behaviour: card.behaviour,
-                    initial_pmt_id: pmt_id,
-                    initial_amount: amount,
-                    debit_limit: amount,
-                    monthly_limit: amount,
-                    charges: Vec::new(),
-                },
-            );
+/// The seeded token of card `n` of `customer` and its initial payment, when the card has one.
+pub(crate) fn seeded_card(
+    seller_no: u64,
+    today: NaiveDate,
+    customer: &DemoCustomer,
+    n: usize,
+) -> Option<(Payment, Token)> {
+    let card = customer.cards.get(n).filter(|card| card.has_initial)?;
+    let token = seeded_token(seller_no, customer.index, n);
+    let pmt_id = seeded_initial_id(seller_no, customer.index, n);
+    let noise = mix(seller_no ^ ((customer.index as u64) << 8) ^ n as u64);
+    // Initial amounts between 5,00 and 199,99 EUR; dates 35–400 days before the seed's today.
+    let amount = 500 + (noise % 19_500) as i64;
+    let date = today.checked_sub_days(Days::new(35 + (noise >> 20) % 365));
+    let reference = rules::reference_of(
+        seller_no * 100_000_000 + (customer.index as u64) * 4 + n as u64 + 1000,
+    );
+    let payment = Payment {
+        pmt_id: pmt_id.clone(),
+        order_id: format!("ORDER-{}-{}-{}", seller_no, customer.index, n),
+        reference,
+        amount,
+        seller_costs: 0,
+        method: "FI50".into(),
+        escrow: "N".into(),
+        flow: Flow::PaymentAndTokenize,
+        status: PaymentStatus::Settled,
+        payment_date: date,
+        refunded: 0,
+        token: Some(token.clone()),
+        buyer_name: customer.name.clone(),
+        returns: None,
+        hash_version: HashVersion::Sha512,
+    };
+    let token = Token {
+        token,
+        customer: Some(customer.index),
+        scheme: scheme_name(card.brand).into(),
+        bin: card.bin.clone(),
+        last4: card.last4.clone(),
+        bank: Some(card.bank.to_string()),
+        exp_month: card.exp_month,
+        exp_year: card.exp_year,
+        behaviour: card.behaviour,
+        initial_pmt_id: pmt_id,
+        initial_amount: amount,
+        debit_limit: amount,
+        monthly_limit: amount,
+        charges: Vec::new(),
+    };
+    Some((payment, token))
+}
+
+impl Seller {
+    /// Copies a seeded card's token and initial payment into the maps, keeping whichever of
+    /// the two is there already.
+    fn adopt(&mut self, seed: &Seed, customer: usize, card: usize) {
+        if customer >= seed.customers {
+            return;
+        }
+        let demo = seed::customer(seed, &self.merchant_key, customer);
+        if let Some((payment, token)) = seeded_card(self.seller_no, seed.today, &demo, card) {
+            self.payments
+                .entry(payment.pmt_id.clone())
+                .or_insert(payment);
+            self.tokens.entry(token.token.clone()).or_insert(token);
         }
     }
+
+    /// Makes a seeded token, if `token` is one, present in `tokens`.
+    pub(crate) fn touch_token(&mut self, seed: &Seed, token: &str) {
+        if self.tokens.contains_key(token) {
+            return;
+        }
+        if let Some((seller_no, customer, card)) = parse_seeded_token(token) {
+            if seller_no == self.seller_no {
+                self.adopt(seed, customer, card);
+            }
+        }
+    }
+
+    /// Makes a seeded initial payment, if `pmt_id` is one, present in `payments`.
+    pub(crate) fn touch_payment(&mut self, seed: &Seed, pmt_id: &str) {
+        if self.payments.contains_key(pmt_id) {
+            return;
+        }
+        if let Some((customer, card)) = parse_seeded_initial_id(self.seller_no, pmt_id) {
+            self.adopt(seed, customer, card);
+        }
+    }
+}
+
+fn seed_seller(seller_no: u64, key: &str, seller_id: &str, name: &str) -> Seller {
     Seller {
         merchant_key: key.to_string(),
         seller_id: seller_id.to_string(),
@@ -312,8 +375,9 @@ fn seed_seller(seed: &Seed, seller_no: u64, key: &str, seller_id: &str, name: &s
         key_generation: "001".into(),
         accepts_hash: true,
         accepts_basic: true,
-        payments,
-        tokens,
+        seller_no,
+        payments: BTreeMap::new(),
+        tokens: BTreeMap::new(),
         refunds: 0,
     }
 }
