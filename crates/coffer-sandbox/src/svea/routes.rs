@@ -114,7 +114,8 @@ fn answer_hash(auth: Auth, form: &Form, prefix: &str) -> HashVersion {
     }
 }
 
-/// Answers are all ASCII, so UTF-8 and ISO-8859-1 give the same bytes.
+/// Answers are sent in UTF-8 and hashed over the same bytes (for the ASCII values they mostly
+/// carry, ISO-8859-1 would give the same hash).
 fn sign(version: HashVersion, values: &[&str], secret: &str) -> String {
     rules::hash(version, Charset::Utf8, values, secret).unwrap_or_default()
 }
