@@ -1,65 +1,1040 @@
-//! PLACEHOLDER: replaced by the svea client (issue #4).
+//! The Svea Payments (Maksuturva) V4 client.
+//!
+//! A card enters Coffer when the cardholder completes Svea's card page (a zero-sum tokenization
+//! or a first payment that also tokenizes); later charges are server-to-server
+//! `NewChargeWithTokenActionExtended` calls on the `pmt_token`, identified by our order id as
+//! `pmt_id`, which Svea never accepts twice. Svea keeps no customer list, so listing is
+//! unsupported. Every answer carries a hash that is checked in constant time before anything is
+//! taken as paid; a lost answer is resolved with a Payment Status Query of the same `pmt_id`.
+
+mod convert;
+mod errors;
+mod sign;
+mod wire;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
-use coffer_core::{CustomerRef, Merchant, ProviderKind};
-use secrecy::SecretString;
+use chrono::{NaiveDate, TimeZone, Utc};
+use coffer_core::{
+    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::*;
+pub use sign::SveaHash;
 
-/// The svea client.
-#[derive(Debug)]
-pub struct SveaClient;
+use crate::error::{ProviderError, ProviderErrorKind};
+use crate::http::{HttpClient, HttpPolicy, Resend};
+use crate::{
+    Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
+    InitialStep, Page, Provider, RefundOutcome, RefundRequest, RemoteCard, RemoteCustomer,
+    RemoteStatus,
+};
+use convert::{PaymentFields, PAYMENT_HASH_ORDER, ROW_HASH_TAIL};
+use errors::PaymentState;
 
-impl SveaClient {
-    /// Builds the client.
-    pub fn new(_merchant: &Merchant, _secret: SecretString) -> Result<Self, ProviderError> {
-        Ok(SveaClient)
+/// How requests prove who sends them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SveaAuth {
+    /// `Authorization: Basic base64(sellerid:secretkey)`, Svea's preferred server-to-server way.
+    Basic,
+    /// The legacy request hash (`pmt_hash`, `pmtq_hash`, `pmtc_hash`) with this algorithm. The
+    /// card-page start is still sent with Basic, the only way Svea documents it server-to-server.
+    Hash(SveaHash),
+}
+
+/// Client options.
+#[derive(Debug, Clone, Copy)]
+pub struct SveaOptions {
+    /// Basic (default) or hash authentication.
+    pub auth: SveaAuth,
+    /// Timeouts and retries.
+    pub policy: HttpPolicy,
+}
+
+impl Default for SveaOptions {
+    fn default() -> Self {
+        SveaOptions {
+            auth: SveaAuth::Basic,
+            policy: HttpPolicy::default(),
+        }
     }
 }
 
-fn todo() -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Unsupported, "not built yet")
+/// A card typed into the sandbox's card page by [`SveaClient::complete_sandbox_card_page`].
+/// Sandbox only: the number is sent to the local emulator and never kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SandboxCard {
+    /// A Luhn-valid test number; its last four digits pick the sandbox behaviour
+    /// (`0341` soft decline, `0002` hard decline, `0069` expired, others approve).
+    pub number: String,
+    /// 1–12.
+    pub exp_month: u32,
+    /// Four digits, not in the past.
+    pub exp_year: i32,
+    /// Three or four digits.
+    pub cvc: String,
+    /// Whether the 3-D Secure step succeeds.
+    pub passes_3ds: bool,
+    /// Press "Cancel" instead of paying.
+    pub cancel: bool,
+}
+
+impl SandboxCard {
+    /// The approving Visa test card `4242 4242 4242 4242`, valid until December three years on.
+    pub fn approving() -> SandboxCard {
+        use chrono::Datelike;
+        SandboxCard {
+            number: "4242424242424242".into(),
+            exp_month: 12,
+            exp_year: Utc::now().year() + 3,
+            cvc: "123".into(),
+            passes_3ds: true,
+            cancel: false,
+        }
+    }
+}
+
+/// Shows the last four digits only, so a log line can never carry a card number or CVC.
+impl std::fmt::Debug for SandboxCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last4: String = self
+            .number
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        f.debug_struct("SandboxCard")
+            .field("number", &format_args!("…{last4}"))
+            .field("exp_month", &self.exp_month)
+            .field("exp_year", &self.exp_year)
+            .field("passes_3ds", &self.passes_3ds)
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Svea client of one seller account.
+#[derive(Debug)]
+pub struct SveaClient {
+    http: HttpClient,
+    merchant: Merchant,
+    seller_id: String,
+    key_generation: String,
+    secret: SecretString,
+    auth: SveaAuth,
+}
+
+/// Svea requires return URLs on a token charge although no browser ever follows them; this
+/// reserved domain makes that plain.
+const UNUSED_RETURN: &str = "https://coffer.invalid/svea";
+
+/// A `pmt_id` that is never used for a payment, for credential checks.
+const CHECK_ID: &str = "COFFER-AUTH-CHECK";
+
+impl SveaClient {
+    /// Builds the client with Basic authentication and the default HTTP policy.
+    pub fn new(merchant: &Merchant, secret: SecretString) -> Result<Self, ProviderError> {
+        SveaClient::with_options(merchant, secret, SveaOptions::default())
+    }
+
+    /// Builds the client with Basic authentication and `policy` (e.g. a short timeout).
+    pub fn with_policy(
+        merchant: &Merchant,
+        secret: SecretString,
+        policy: HttpPolicy,
+    ) -> Result<Self, ProviderError> {
+        SveaClient::with_options(
+            merchant,
+            secret,
+            SveaOptions {
+                auth: SveaAuth::Basic,
+                policy,
+            },
+        )
+    }
+
+    /// Builds the client. Fails when the merchant is not a valid Svea account.
+    pub fn with_options(
+        merchant: &Merchant,
+        secret: SecretString,
+        options: SveaOptions,
+    ) -> Result<Self, ProviderError> {
+        let ProviderAccount::Svea {
+            seller_id,
+            key_generation,
+        } = &merchant.account
+        else {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest { field: None },
+                format!("merchant '{}' is not a Svea account", merchant.name),
+            ));
+        };
+        merchant.account.validate().map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some(e.field.clone()),
+                },
+                e.to_string(),
+            )
+        })?;
+        Ok(SveaClient {
+            http: HttpClient::new(ProviderKind::Svea, &merchant.base_url, options.policy)?,
+            merchant: merchant.clone(),
+            seller_id: seller_id.clone(),
+            key_generation: key_generation.clone(),
+            secret,
+            auth: options.auth,
+        })
+    }
+
+    /// The algorithm Svea hashes its answers with: the one we name, SHA-512 when we name none.
+    fn answer_hash(&self) -> SveaHash {
+        match self.auth {
+            SveaAuth::Hash(algorithm) => algorithm,
+            SveaAuth::Basic => SveaHash::Sha512,
+        }
+    }
+
+    /// Svea's due date "should be today", in the merchant's time zone.
+    fn today(&self) -> NaiveDate {
+        Utc::now()
+            .with_timezone(&self.merchant.time_zone)
+            .date_naive()
+    }
+
+    /// Posts a form, authenticated as configured (or with Basic when `basic` is set), and
+    /// returns the body of any answer that is not an HTTP-level failure.
+    async fn post(
+        &self,
+        path: &str,
+        mut form: Vec<(String, String)>,
+        hash_names: &[&str],
+        prefix: &str,
+        resend: Resend,
+        basic: bool,
+    ) -> Result<String, ProviderError> {
+        let basic = basic || self.auth == SveaAuth::Basic;
+        if let SveaAuth::Hash(algorithm) = self.auth {
+            // With Basic the version only picks the answer's hash algorithm; the hash is ignored.
+            form.push((format!("{prefix}_hashversion"), algorithm.name().into()));
+            if !basic {
+                let hash = sign::sign(
+                    algorithm,
+                    &convert::hash_values(&form, hash_names),
+                    &self.secret,
+                );
+                form.push((format!("{prefix}_hash"), hash));
+            }
+        }
+        let url = self.http.url(path);
+        let response = self
+            .http
+            .send(resend, |client| {
+                let request = client.post(&url).form(&form);
+                if basic {
+                    request.basic_auth(&self.seller_id, Some(self.secret.expose_secret()))
+                } else {
+                    request
+                }
+            })
+            .await?;
+        if let Some(error) = errors::from_status(response.status(), resend != Resend::Safe) {
+            return Err(error);
+        }
+        // Svea's answer is in the body whatever the status: OK documents, <errors>, codes.
+        crate::http::body_text(response, resend).await
+    }
+
+    /// A Payment Status Query whose answer hash is verified.
+    async fn status_query(&self, pmt_id: &str) -> Result<wire::Pmtq, ProviderError> {
+        let form = pairs(&[
+            ("pmtq_action", "PAYMENT_STATUS_QUERY"),
+            ("pmtq_version", "0005"),
+            ("pmtq_sellerid", &self.seller_id),
+            ("pmtq_id", pmt_id),
+            ("pmtq_resptype", "XML"),
+            ("pmtq_keygeneration", &self.key_generation),
+        ]);
+        let names = ["pmtq_action", "pmtq_version", "pmtq_sellerid", "pmtq_id"];
+        let body = self
+            .post(
+                "/PaymentStatusQuery.pmt",
+                form,
+                &names,
+                "pmtq",
+                Resend::Safe,
+                false,
+            )
+            .await?;
+        let answer: wire::Pmtq = read(&body, "pmtq")?;
+        let required = [
+            &answer.pmtq_action,
+            &answer.pmtq_version,
+            &answer.pmtq_sellerid,
+            &answer.pmtq_id,
+            &answer.pmtq_amount,
+            &answer.pmtq_returncode,
+            &answer.pmtq_returntext,
+        ];
+        let mut values = Vec::new();
+        for value in required {
+            values.push(
+                value.as_deref().ok_or_else(|| {
+                    ProviderError::malformed("status answer lacks a hashed field")
+                })?,
+            );
+        }
+        // §4.3: then only those present.
+        for value in [
+            &answer.pmtq_sellercosts,
+            &answer.pmtq_paymentmethod,
+            &answer.pmtq_escrow,
+            &answer.pmtq_certification,
+            &answer.pmtq_paymentdate,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            values.push(value);
+        }
+        let hash = answer.pmtq_hash.as_deref().unwrap_or("");
+        if !sign::verify(self.answer_hash(), &values, &self.secret, hash) {
+            return Err(ProviderError::malformed(
+                "the status answer's pmtq_hash does not match; it cannot be trusted",
+            )
+            .with_code("pmtq_hash"));
+        }
+        if answer.pmtq_id.as_deref() != Some(pmt_id) {
+            return Err(ProviderError::malformed(
+                "the status answer is about another pmt_id",
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// Checks a token-charge answer: every §4.3 field present, the hash right (constant time),
+    /// and the payment the one we asked for. Returns the amount Svea took.
+    fn verify_charge(
+        &self,
+        answer: &wire::ChargeWithTokenResponse,
+        pmt_id: &str,
+        asked: Money,
+    ) -> Result<Money, ProviderError> {
+        let unverified = |what: &str| {
+            ProviderError::malformed(format!(
+                "{what}; the charge is not taken as paid — check its status by pmt_id {pmt_id}"
+            ))
+            .with_ref(ProviderRef(pmt_id.to_string()))
+        };
+        let mut values = Vec::new();
+        for value in [
+            &answer.pmt_action,
+            &answer.pmt_version,
+            &answer.pmt_id,
+            &answer.pmt_reference,
+            &answer.pmt_amount,
+            &answer.pmt_currency,
+            &answer.pmt_sellercosts,
+            &answer.pmt_paymentmethod,
+            &answer.pmt_escrow,
+        ] {
+            values.push(
+                value
+                    .as_deref()
+                    .ok_or_else(|| unverified("the answer lacks a hashed field"))?,
+            );
+        }
+        if let Some(token) = &answer.pmt_token {
+            values.push(token);
+        }
+        let hash = answer.pmt_hash.as_deref().unwrap_or("");
+        if !sign::verify(self.answer_hash(), &values, &self.secret, hash) {
+            return Err(unverified("the answer's pmt_hash does not match"));
+        }
+        if answer.pmt_id.as_deref() != Some(pmt_id) {
+            return Err(unverified("the answer is about another pmt_id"));
+        }
+        if values[3] != convert::technical_reference(&convert::reference_for(pmt_id)) {
+            return Err(unverified("the answer carries another pmt_reference"));
+        }
+        let amount = convert::amount_from_wire(values[4], "pmt_amount")?;
+        if amount != asked {
+            return Err(unverified(&format!(
+                "Svea took {amount}, not the {asked} asked for"
+            )));
+        }
+        Ok(amount)
+    }
+
+    /// Sandbox only: opens the sandbox card page at `page_url` (from
+    /// [`InitialStep::CardPage`]), types `card` into it and submits it without a browser, then
+    /// returns the query pairs of the redirect to the return URL, ready for
+    /// [`Provider::finish_initial`]. Refuses to run against a live merchant.
+    pub async fn complete_sandbox_card_page(
+        &self,
+        page_url: &str,
+        card: &SandboxCard,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        if self.merchant.environment != Environment::Sandbox {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                "the card page is filled in automatically only in sandbox mode",
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    format!("cannot build HTTP client: {e}"),
+                )
+            })?;
+        let unreachable = |e: reqwest::Error| {
+            ProviderError::new(
+                ProviderErrorKind::Unavailable,
+                format!("sandbox card page unreachable: {e}"),
+            )
+        };
+        let page = client.get(page_url).send().await.map_err(unreachable)?;
+        if page.status() != StatusCode::OK {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest { field: None },
+                format!("the sandbox card page answered HTTP {}", page.status()),
+            ));
+        }
+        let html = page.text().await.map_err(unreachable)?;
+        let action = form_action(&html)
+            .ok_or_else(|| ProviderError::malformed("the card page has no form"))?;
+        let mut fields = hidden_inputs(&html);
+        let mut typed = |name: &str, value: String| fields.push((name.to_string(), value));
+        typed("card_number", card.number.clone());
+        typed("exp_month", format!("{:02}", card.exp_month));
+        typed("exp_year", card.exp_year.to_string());
+        typed("cvv", card.cvc.clone());
+        typed(
+            "three_ds",
+            if card.passes_3ds { "pass" } else { "fail" }.into(),
+        );
+        typed("action", if card.cancel { "cancel" } else { "pay" }.into());
+        let action = url::Url::parse(page_url)
+            .and_then(|base| base.join(&action))
+            .map_err(|e| ProviderError::malformed(format!("card page form action: {e}")))?;
+        let submitted = client
+            .post(action)
+            .form(&fields)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if submitted.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            let html = submitted.text().await.unwrap_or_default();
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("card_number".into()),
+                },
+                format!(
+                    "the sandbox card page refused the card: {}",
+                    page_problem(&html)
+                ),
+            ));
+        }
+        let location = submitted
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| {
+                ProviderError::malformed(format!(
+                    "the card page answered HTTP {} without a redirect",
+                    submitted.status()
+                ))
+            })?;
+        let location = url::Url::parse(location)
+            .map_err(|e| ProviderError::malformed(format!("return redirect: {e}")))?;
+        Ok(location.query_pairs().into_owned().collect())
+    }
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Reads an answer whose root must be `expected`; an `<errors>` document becomes its error.
+fn read<T: for<'de> serde::Deserialize<'de>>(
+    body: &str,
+    expected: &str,
+) -> Result<T, ProviderError> {
+    let root = wire::root_of(body)?;
+    if root == "errors" {
+        let refused: wire::Errors = wire::parse(body)?;
+        return Err(errors::from_field_errors(&refused.errors));
+    }
+    if root != expected {
+        return Err(ProviderError::malformed(format!(
+            "expected <{expected}>, got <{root}>"
+        )));
+    }
+    wire::parse(body)
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!("{name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+fn form_action(html: &str) -> Option<String> {
+    let start = html.find("<form")?;
+    let end = html[start..].find('>')? + start;
+    attribute(&html[start..end], "action")
+}
+
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input")
+        .filter_map(|(start, _)| {
+            let end = html[start..].find('>')? + start;
+            let tag = &html[start..end];
+            if attribute(tag, "type").as_deref() != Some("hidden") {
+                return None;
+            }
+            Some((
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+fn page_problem(html: &str) -> String {
+    html.find("role=\"alert\">")
+        .and_then(|start| {
+            let start = start + "role=\"alert\">".len();
+            html[start..]
+                .find('<')
+                .map(|end| unescape(&html[start..start + end]))
+        })
+        .unwrap_or_else(|| "no reason given".into())
+}
+
+/// `return_url` with `svea_return=<kind>` added, so the return tells which of Svea's four
+/// return addresses (ok, error, cancel, delayed) the payer came back through.
+fn return_url(base: &str, kind: &str) -> Result<String, ProviderError> {
+    let invalid = |message: String| {
+        ProviderError::new(
+            ProviderErrorKind::InvalidRequest {
+                field: Some("return_url".into()),
+            },
+            message,
+        )
+    };
+    let mut url =
+        url::Url::parse(base).map_err(|e| invalid(format!("return URL '{base}': {e}")))?;
+    url.query_pairs_mut().append_pair("svea_return", kind);
+    let url = url.to_string();
+    if url.len() > 200 {
+        return Err(invalid(format!(
+            "return URL must stay within Svea's 200 characters: {url}"
+        )));
+    }
+    Ok(url)
 }
 
 #[async_trait]
 impl Provider for SveaClient {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::ALL[0]
+        ProviderKind::Svea
     }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             lists_customers: false,
             cards_by_customer: false,
             idempotency_key: false,
-            partial_refunds: false,
-            initial_needs_card_page: false,
-            currencies: vec![],
-            note: "",
+            partial_refunds: true,
+            initial_needs_card_page: true,
+            currencies: vec![Currency::EUR],
+            note: "Svea keeps no customer list: a card enters Coffer when its holder completes Svea's card page. \
+                   A token may be charged at most once a calendar month, never above its first payment.",
         }
     }
+
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        Err(todo())
+        match self.status_query(CHECK_ID).await {
+            Ok(_) => Ok(()),
+            // A 200 whose hash fails means Svea hashed with another secret than ours.
+            Err(e) if e.provider_code.as_deref() == Some("pmtq_hash") => Err(ProviderError::new(
+                ProviderErrorKind::Auth,
+                "Svea's answer was signed with another secret key than the one configured",
+            )),
+            Err(e) => Err(e),
+        }
     }
+
     async fn list_customers(
         &self,
-        _c: Option<String>,
-        _l: u32,
+        _cursor: Option<String>,
+        _limit: u32,
     ) -> Result<Page<RemoteCustomer>, ProviderError> {
-        Err(todo())
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            "Svea keeps no customer list; Coffer holds the customer register for Svea",
+        ))
     }
-    async fn cards_of(&self, _c: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> {
-        Err(todo())
+
+    async fn cards_of(&self, _customer: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError> {
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            "Svea cannot list a customer's cards; they are recorded when a tokenization completes",
+        ))
     }
-    async fn charge(&self, _r: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
-        Err(todo())
+
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        let flow = convert::token_charge_flow(&request.credential)?;
+        if !request.amount.is_positive() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("pmt_amount".into()),
+                },
+                format!("a token charge must be above zero, not {}", request.amount),
+            ));
+        }
+        let pmt_id = convert::pmt_id(&request.order_id)?;
+        let form = convert::payment_form(&PaymentFields {
+            flow,
+            seller_id: &self.seller_id,
+            key_generation: &self.key_generation,
+            pmt_id: &pmt_id,
+            order_id: &request.order_id,
+            amount: request.amount,
+            due_date: self.today(),
+            buyer_name: request.customer.as_str(),
+            description: &request.description,
+            returns: ["ok", "error", "cancel", "delayed"]
+                .map(|kind| format!("{UNUSED_RETURN}/{kind}")),
+            token: Some(request.card_token.as_str()),
+        })?;
+        let mut names = PAYMENT_HASH_ORDER.to_vec();
+        names.extend(ROW_HASH_TAIL);
+        // Sent once: Svea answers a resend with ALREADY_PAID or existingPayment, not with the
+        // first result, so a resend would only hide the outcome. A lost answer comes out as
+        // UnknownOutcome and the engine settles it with `find_charge` (status query by pmt_id).
+        let body = self
+            .post(flow.path, form, &names, "pmt", Resend::Once, false)
+            .await?;
+        let answer: wire::ChargeWithTokenResponse = read(&body, "chargeWithTokenResponse")
+            .map_err(|e| {
+                if e.kind == ProviderErrorKind::MalformedResponse {
+                    e.with_ref(ProviderRef(pmt_id.clone()))
+                } else {
+                    e
+                }
+            })?;
+        if let Some(code) = &answer.pmt_errorcode {
+            return Err(errors::from_errorcode(
+                code,
+                answer.pmt_errortext.as_deref(),
+                Some(&pmt_id),
+            ));
+        }
+        let amount = self.verify_charge(&answer, &pmt_id, request.amount)?;
+        Ok(ChargeOutcome {
+            provider_ref: ProviderRef(pmt_id),
+            initial_ref: None,
+            amount,
+            status: RemoteStatus::Succeeded,
+            warnings: Vec::new(),
+            at: None,
+        })
     }
-    async fn find_charge(&self, _l: &ChargeLookup) -> Result<Option<ChargeOutcome>, ProviderError> {
-        Err(todo())
+
+    async fn find_charge(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
+        let pmt_id = convert::pmt_id(&lookup.order_id)?;
+        let status = self.status_query(&pmt_id).await?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let code = status.pmtq_returncode.as_deref().unwrap_or("");
+        let outcome = |status_now: RemoteStatus| ChargeOutcome {
+            provider_ref: ProviderRef(pmt_id.clone()),
+            initial_ref: None,
+            amount,
+            status: status_now,
+            warnings: Vec::new(),
+            at: None,
+        };
+        let mut found = match errors::payment_state(code, amount.minor == 0)? {
+            PaymentState::Unknown => return Ok(None),
+            PaymentState::QueryFailed => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    "Svea's status query failed (code 01)",
+                )
+                .with_code("01"))
+            }
+            PaymentState::Pending => outcome(RemoteStatus::Pending),
+            PaymentState::Unpaid => {
+                let decline = status.pmt_errorcode.clone();
+                outcome(RemoteStatus::Declined {
+                    hard: decline.as_deref().is_some_and(errors::is_hard_decline),
+                    code: Some(decline.unwrap_or_else(|| code.to_string())),
+                    message: status
+                        .pmtq_externaltext
+                        .clone()
+                        .or_else(|| status.pmtq_returntext.clone()),
+                })
+            }
+            PaymentState::Paid | PaymentState::Refunded => outcome(RemoteStatus::Succeeded),
+        };
+        if let Some(date) = &status.pmtq_paymentdate {
+            let day = convert::date_from_wire(date, "pmtq_paymentdate")?;
+            found.at = day
+                .and_hms_opt(0, 0, 0)
+                .and_then(|midnight| {
+                    self.merchant
+                        .time_zone
+                        .from_local_datetime(&midnight)
+                        .earliest()
+                })
+                .map(|local| local.with_timezone(&Utc));
+        }
+        Ok(Some(found))
     }
-    async fn refund(&self, _r: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
-        Err(todo())
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
+        let pmt_id = convert::pmt_id(&request.order_id)?;
+        let original = convert::amount_to_wire(request.charge_amount, "pmtc_amount")?;
+        if !request.amount.is_positive() || request.amount.minor > request.charge_amount.minor {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("pmtc_cancelamount".into()),
+                },
+                format!(
+                    "a refund must be above zero and at most {}",
+                    request.charge_amount
+                ),
+            ));
+        }
+        let full = request.amount == request.charge_amount;
+        let mut form = pairs(&[
+            ("pmtc_action", "CANCEL"),
+            ("pmtc_version", "0005"),
+            ("pmtc_sellerid", &self.seller_id),
+            ("pmtc_id", &pmt_id),
+            ("pmtc_amount", &original),
+            ("pmtc_currency", "EUR"),
+            (
+                "pmtc_canceltype",
+                if full {
+                    "FULL_REFUND"
+                } else {
+                    "PARTIAL_REFUND"
+                },
+            ),
+        ]);
+        // §3.5: the cancel amount is omitted for a full refund.
+        if !full {
+            form.push((
+                "pmtc_cancelamount".into(),
+                convert::amount_to_wire(request.amount, "pmtc_cancelamount")?,
+            ));
+        }
+        let description: String = format!("Coffer refund {}", request.refund_id)
+            .chars()
+            .take(500)
+            .collect();
+        form.extend(pairs(&[
+            ("pmtc_canceldescription", &description),
+            ("pmtc_resptype", "XML"),
+            ("pmtc_keygeneration", &self.key_generation),
+        ]));
+        let names = [
+            "pmtc_action",
+            "pmtc_version",
+            "pmtc_sellerid",
+            "pmtc_id",
+            "pmtc_amount",
+            "pmtc_currency",
+            "pmtc_canceltype",
+            "pmtc_cancelamount",
+            "pmtc_payeribanrefund",
+        ];
+        // A partial refund sent twice would refund twice.
+        let body = self
+            .post(
+                "/PaymentCancel.pmt",
+                form,
+                &names,
+                "pmtc",
+                Resend::Once,
+                false,
+            )
+            .await?;
+        let answer: wire::Pmtc = read(&body, "pmtc")?;
+        let code = answer
+            .pmtc_returncode
+            .as_deref()
+            .ok_or_else(|| ProviderError::malformed("the cancel answer has no pmtc_returncode"))?;
+        let text = answer.pmtc_returntext.as_deref().unwrap_or("");
+        // The plugins verify the cancel hash on success only; so do we.
+        if code != "00" {
+            return Err(
+                errors::from_cancel(code, text, &answer.errors).with_ref(ProviderRef(pmt_id))
+            );
+        }
+        let mut values = Vec::new();
+        for value in [
+            &answer.pmtc_action,
+            &answer.pmtc_version,
+            &answer.pmtc_sellerid,
+            &answer.pmtc_id,
+        ] {
+            values.push(value.as_deref().ok_or_else(|| {
+                ProviderError::malformed("the cancel answer lacks a hashed field")
+            })?);
+        }
+        values.push(text);
+        values.push(code);
+        if !sign::verify(
+            self.answer_hash(),
+            &values,
+            &self.secret,
+            answer.pmtc_hash.as_deref().unwrap_or(""),
+        ) {
+            return Err(ProviderError::malformed(
+                "the cancel answer's pmtc_hash does not match; check the payment's status before refunding again",
+            )
+            .with_ref(ProviderRef(pmt_id)));
+        }
+        Ok(RefundOutcome {
+            provider_ref: ProviderRef(pmt_id),
+            amount: request.amount,
+        })
     }
-    async fn record_initial(&self, _r: &InitialRequest) -> Result<InitialStep, ProviderError> {
-        Err(todo())
+
+    async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
+        let base = request.return_url.as_deref().ok_or_else(|| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("return_url".into()),
+                },
+                "Svea's card page needs a return URL",
+            )
+        })?;
+        let flow = convert::initial_flow(request.amount);
+        let pmt_id = convert::pmt_id(&request.order_id)?;
+        let returns = [
+            return_url(base, "ok")?,
+            return_url(base, "error")?,
+            return_url(base, "cancel")?,
+            return_url(base, "delayed")?,
+        ];
+        let description = if request.amount.minor == 0 {
+            "Card registration for recurring payments"
+        } else {
+            "First payment; the card is kept for recurring payments"
+        };
+        let form = convert::payment_form(&PaymentFields {
+            flow,
+            seller_id: &self.seller_id,
+            key_generation: &self.key_generation,
+            pmt_id: &pmt_id,
+            order_id: &request.order_id,
+            amount: request.amount,
+            due_date: self.today(),
+            buyer_name: request.customer.as_str(),
+            description,
+            returns,
+            token: None,
+        })?;
+        let mut names = PAYMENT_HASH_ORDER.to_vec();
+        names.extend(ROW_HASH_TAIL);
+        let body = self
+            .post(flow.path, form, &names, "pmt", Resend::Once, true)
+            .await?;
+        let answer: wire::Pmt = read(&body, "pmt")?;
+        if answer.pmt_id.as_deref() != Some(pmt_id.as_str()) {
+            return Err(ProviderError::malformed(
+                "the payment answer is about another pmt_id",
+            ));
+        }
+        let url = answer
+            .pmt_paymenturl
+            .ok_or_else(|| ProviderError::malformed("the payment answer has no pmt_paymenturl"))?;
+        Ok(InitialStep::CardPage {
+            url,
+            pending_id: pmt_id,
+        })
+    }
+
+    async fn finish_initial(
+        &self,
+        pending_id: &str,
+        returned: &[(String, String)],
+    ) -> Result<InitialOutcome, ProviderError> {
+        let get = |name: &str| {
+            returned
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let reference = ProviderRef(pending_id.to_string());
+        match get("svea_return") {
+            Some("cancel") => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::DeclinedSoft,
+                    "the cardholder cancelled on Svea's page",
+                )
+                .with_code("PAYER_INTERRUPTED")
+                .with_ref(reference))
+            }
+            Some("error") => {
+                let code = get("pmt_errorcode").unwrap_or("ERROR_IN_PAYMENT");
+                return Err(errors::from_errorcode(code, None, Some(pending_id)));
+            }
+            Some("delayed") => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::UnknownOutcome,
+                    "Svea will confirm the payment later; check its status",
+                )
+                .with_ref(reference))
+            }
+            _ => {}
+        }
+        if get("pmt_id") != Some(pending_id) {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("pmt_id".into()),
+                },
+                format!("the return is not about the pending payment {pending_id}"),
+            ));
+        }
+        let mut values = Vec::new();
+        for name in [
+            "pmt_action",
+            "pmt_version",
+            "pmt_id",
+            "pmt_reference",
+            "pmt_amount",
+            "pmt_currency",
+            "pmt_sellercosts",
+            "pmt_paymentmethod",
+            "pmt_escrow",
+        ] {
+            values.push(
+                get(name)
+                    .ok_or_else(|| ProviderError::malformed(format!("the return lacks {name}")))?,
+            );
+        }
+        let token = get("pmt_token")
+            .ok_or_else(|| ProviderError::malformed("the return carries no pmt_token"))?;
+        values.push(token);
+        if !sign::verify(
+            self.answer_hash(),
+            &values,
+            &self.secret,
+            get("pmt_hash").unwrap_or(""),
+        ) {
+            return Err(ProviderError::malformed(
+                "the return's pmt_hash does not match; the card is not recorded",
+            )
+            .with_ref(reference));
+        }
+        // Svea: never trust the redirect alone; the status query confirms it.
+        let status = self.status_query(pending_id).await?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let code = status.pmtq_returncode.as_deref().unwrap_or("");
+        match errors::payment_state(code, false)? {
+            PaymentState::Paid => {}
+            PaymentState::Unpaid => {
+                let decline = status
+                    .pmt_errorcode
+                    .as_deref()
+                    .unwrap_or("ERROR_IN_PAYMENT");
+                return Err(errors::from_errorcode(
+                    decline,
+                    status.pmtq_returntext.as_deref(),
+                    Some(pending_id),
+                ));
+            }
+            other => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::UnknownOutcome,
+                    format!("Svea does not confirm the payment yet (status {code}, {other:?})"),
+                )
+                .with_ref(reference))
+            }
+        }
+        let card = convert::card_from_status(&status, token)?;
+        Ok(InitialOutcome {
+            initial_ref: reference.clone(),
+            provider_ref: reference,
+            amount,
+            card,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sandbox_card_never_prints_its_number() {
+        let shown = format!("{:?}", SandboxCard::approving());
+        assert!(!shown.contains("4242424242424242"), "{shown}");
+        assert!(!shown.contains("123"), "no CVC: {shown}");
+        assert!(shown.contains("4242"));
+    }
+
+    #[test]
+    fn return_urls_say_which_way_the_payer_came_back() {
+        assert_eq!(
+            return_url("https://shop.example/back?x=1", "ok").unwrap(),
+            "https://shop.example/back?x=1&svea_return=ok"
+        );
+        assert!(return_url("not a url", "ok").is_err());
+        assert!(return_url(&format!("https://shop.example/{}", "a".repeat(200)), "ok").is_err());
+    }
+
+    #[test]
+    fn reads_the_sandbox_card_page_form() {
+        let html = r#"<form method="post" action="http://127.0.0.1:1/svea/card-page">
+<input type="hidden" name="s" value="SELLER">
+<input type="hidden" name="id" value="A&amp;B">
+<label>Card number <input name="card_number"></label></form>
+<p class="error" role="alert">The card number is not valid.</p>"#;
+        assert_eq!(
+            form_action(html).as_deref(),
+            Some("http://127.0.0.1:1/svea/card-page")
+        );
+        assert_eq!(
+            hidden_inputs(html),
+            vec![
+                ("s".to_string(), "SELLER".to_string()),
+                ("id".to_string(), "A&B".to_string())
+            ]
+        );
+        assert_eq!(page_problem(html), "The card number is not valid.");
     }
 }

@@ -1,1 +1,867 @@
-// Contract tests of the svea client against its sandbox.
+//! The Svea client against its sandbox over real HTTP: every trait method, the flag mapping,
+//! each error kind, lost answers resolved by status query, the monthly limit and the cap, the
+//! card-page flow, and a tampered answer hash.
+
+// Test helpers panic on anything unexpected, like the tests that call them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use coffer_core::{
+    CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
+    ProviderRef, Reason, SecretRef, StoredCredential,
+};
+use coffer_providers::http::HttpPolicy;
+use coffer_providers::svea::{SandboxCard, SveaAuth, SveaClient, SveaHash, SveaOptions};
+use coffer_providers::{
+    ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
+    RefundRequest, RemoteStatus,
+};
+use coffer_sandbox::{Sandbox, SandboxConfig};
+use secrecy::SecretString;
+
+struct Setup {
+    sandbox: Sandbox,
+    http: reqwest::Client,
+    merchant: Merchant,
+    secret: String,
+}
+
+async fn setup() -> Setup {
+    let sandbox = Sandbox::start(SandboxConfig::demo(60)).await.unwrap();
+    let http = reqwest::Client::new();
+    let merchants: Vec<serde_json::Value> = http
+        .get(format!("{}/merchants", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = merchants
+        .iter()
+        .find(|m| m["account"]["provider"] == "svea")
+        .expect("a svea merchant");
+    let merchant = Merchant {
+        id: MerchantId(1),
+        name: m["name"].as_str().unwrap().into(),
+        account: serde_json::from_value(m["account"].clone()).unwrap(),
+        environment: Environment::Sandbox,
+        base_url: m["base_url"].as_str().unwrap().into(),
+        time_zone: m["time_zone"].as_str().unwrap().parse().unwrap(),
+        currency: Currency::EUR,
+        notice_lead_days: 3,
+        group: None,
+        secret: SecretRef {
+            service: "coffer-test".into(),
+            account: "svea".into(),
+        },
+    };
+    Setup {
+        secret: m["secret"].as_str().unwrap().into(),
+        sandbox,
+        http,
+        merchant,
+    }
+}
+
+impl Setup {
+    fn client(&self) -> Box<dyn Provider> {
+        coffer_providers::connect(&self.merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    fn client_with(&self, auth: SveaAuth, policy: HttpPolicy) -> SveaClient {
+        SveaClient::with_options(
+            &self.merchant,
+            SecretString::from(self.secret.clone()),
+            SveaOptions { auth, policy },
+        )
+        .unwrap()
+    }
+
+    fn seller_id(&self) -> String {
+        self.merchant.account.account_id().to_string()
+    }
+
+    /// Seeded cards with `behaviour` and a token: (token, initial pmt_id, initial amount).
+    async fn cards(&self, behaviour: &str) -> Vec<(String, String, Money)> {
+        let listing: serde_json::Value = self
+            .http
+            .get(format!(
+                "{}/__sandbox/tokens?seller_id={}&limit=60",
+                self.merchant.base_url,
+                self.seller_id()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let this_month = {
+            use chrono::Datelike;
+            let now = chrono::Utc::now().with_timezone(&self.merchant.time_zone);
+            i64::from(now.year()) * 12 + i64::from(now.month())
+        };
+        listing["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["cards"].as_array().unwrap().clone())
+            .filter(|c| c["behaviour"] == behaviour && !c["pmt_token"].is_null())
+            .filter(|c| {
+                behaviour != "approve"
+                    || c["exp_year"].as_i64().unwrap() * 12 + c["exp_month"].as_i64().unwrap()
+                        >= this_month
+            })
+            .map(|c| {
+                (
+                    c["pmt_token"].as_str().unwrap().to_string(),
+                    c["initial"]["pmt_id"].as_str().unwrap().to_string(),
+                    Money::from_minor(
+                        c["initial"]["amount_minor"].as_i64().unwrap(),
+                        Currency::EUR,
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    async fn card(&self, behaviour: &str) -> (String, String, Money) {
+        self.cards(behaviour)
+            .await
+            .into_iter()
+            .next()
+            .expect("a seeded card")
+    }
+
+    async fn faults(&self, knobs: serde_json::Value) {
+        self.http
+            .put(format!("{}/faults", self.sandbox.urls.admin))
+            .json(&knobs)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn charges(&self) -> Vec<serde_json::Value> {
+        self.http
+            .get(format!("{}/charges?provider=svea", self.sandbox.urls.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> ChargeRequest {
+    ChargeRequest {
+        amount,
+        card_token: CardToken(token.into()),
+        customer: CustomerRef("Matti Virtanen".into()),
+        credential: StoredCredential::merchant_initiated(
+            Reason::Recurring,
+            ProviderRef(initial.into()),
+        ),
+        idempotency_key: IdempotencyKey(format!("key-{order_id}")),
+        order_id: order_id.into(),
+        description: "Monthly subscription".into(),
+        agreement: None,
+    }
+}
+
+fn lookup(request: &ChargeRequest) -> ChargeLookup {
+    ChargeLookup {
+        idempotency_key: request.idempotency_key.clone(),
+        order_id: request.order_id.clone(),
+        provider_ref: None,
+        customer: request.customer.clone(),
+        card_token: request.card_token.clone(),
+        amount: request.amount,
+    }
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+#[tokio::test]
+async fn check_credentials_accepts_the_secret_and_refuses_another_in_both_auth_modes() {
+    let s = setup().await;
+    s.client().check_credentials().await.unwrap();
+    let hashed = s.client_with(SveaAuth::Hash(SveaHash::Sha256), HttpPolicy::default());
+    hashed.check_credentials().await.unwrap();
+    for auth in [SveaAuth::Basic, SveaAuth::Hash(SveaHash::Sha512)] {
+        let wrong = SveaClient::with_options(
+            &s.merchant,
+            SecretString::from("not-the-secret".to_string()),
+            SveaOptions {
+                auth,
+                policy: HttpPolicy::default(),
+            },
+        )
+        .unwrap();
+        let error = wrong.check_credentials().await.unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Auth, "{auth:?}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn capabilities_say_card_page_and_no_listing() {
+    let s = setup().await;
+    let client = s.client();
+    let caps = client.capabilities();
+    assert!(caps.initial_needs_card_page);
+    assert!(!caps.lists_customers);
+    assert!(caps.partial_refunds);
+    assert_eq!(caps.currencies, vec![Currency::EUR]);
+    assert_eq!(
+        client.list_customers(None, 50).await.unwrap_err().kind,
+        ProviderErrorKind::Unsupported
+    );
+    assert_eq!(
+        client
+            .cards_of(&CustomerRef("x".into()))
+            .await
+            .unwrap_err()
+            .kind,
+        ProviderErrorKind::Unsupported
+    );
+}
+
+#[tokio::test]
+async fn charges_a_token_with_basic_and_with_each_hash_version_and_finds_it_again() {
+    let s = setup().await;
+    let cards = s.cards("approve").await;
+    let clients: Vec<Box<dyn Provider>> = vec![
+        s.client(),
+        Box::new(s.client_with(SveaAuth::Hash(SveaHash::Sha512), HttpPolicy::default())),
+        Box::new(s.client_with(SveaAuth::Hash(SveaHash::Sha256), HttpPolicy::default())),
+        Box::new(s.client_with(SveaAuth::Hash(SveaHash::Md5), HttpPolicy::default())),
+    ];
+    for (n, client) in clients.iter().enumerate() {
+        let (token, initial, cap) = &cards[n];
+        let request = charge_request(&format!("MIT-OK-{n}"), token, initial, *cap);
+        let outcome = client.charge(&request).await.unwrap();
+        assert_eq!(outcome.status, RemoteStatus::Succeeded);
+        assert_eq!(outcome.amount, *cap);
+        assert_eq!(
+            outcome.provider_ref,
+            ProviderRef(format!("MIT-OK-{n}")),
+            "Svea's reference is the pmt_id"
+        );
+        assert!(outcome.warnings.is_empty());
+        let found = client
+            .find_charge(&lookup(&request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.status, RemoteStatus::Succeeded);
+        assert_eq!(found.amount, *cap);
+        assert!(found.at.is_some(), "the payment date is read");
+    }
+    let ledger = s.charges().await;
+    assert_eq!(ledger.len(), 4);
+    assert!(
+        ledger
+            .iter()
+            .all(|c| c["stored_credential"]["pmt_version"] == "4204"
+                && c["stored_credential"]["pmt_paymentmethod"] == "FI50"),
+        "a MIT maps to a 4204 FI50 token charge"
+    );
+}
+
+#[tokio::test]
+async fn an_initial_cit_is_refused_as_a_token_charge() {
+    let s = setup().await;
+    let (token, _, cap) = s.card("approve").await;
+    let mut request = charge_request("CIT-1", &token, "", cap);
+    request.credential = StoredCredential::initial(Reason::Recurring);
+    let error = s.client().charge(&request).await.unwrap_err();
+    assert!(
+        matches!(error.kind, ProviderErrorKind::InvalidRequest { .. }),
+        "{error}"
+    );
+    assert!(s.charges().await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn declines_come_back_hard_or_soft_with_the_svea_code_and_are_found_as_declined() {
+    let s = setup().await;
+    let client = s.client();
+    for (n, (behaviour, kind, code, hard)) in [
+        (
+            "soft_decline",
+            ProviderErrorKind::DeclinedSoft,
+            "ERROR_CARD_AUTHORIZATION_FAILED",
+            false,
+        ),
+        (
+            "hard_decline",
+            ProviderErrorKind::DeclinedHard,
+            "EXTERNAL_SERVICE_DENIED",
+            true,
+        ),
+        (
+            "expired",
+            ProviderErrorKind::DeclinedHard,
+            "ERROR_PAYMENT_INSTRUMENT_EXPIRED",
+            true,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (token, initial, _) = s.card(behaviour).await;
+        let request = charge_request(&format!("DECL-{n}"), &token, &initial, eur(100));
+        let error = client.charge(&request).await.unwrap_err();
+        assert_eq!(error.kind, kind, "{behaviour}");
+        assert_eq!(error.provider_code.as_deref(), Some(code));
+        assert_eq!(error.provider_ref, Some(ProviderRef(format!("DECL-{n}"))));
+        let found = client
+            .find_charge(&lookup(&request))
+            .await
+            .unwrap()
+            .unwrap();
+        match found.status {
+            RemoteStatus::Declined {
+                hard: h, code: c, ..
+            } => {
+                assert_eq!(h, hard, "{behaviour}");
+                assert_eq!(c.as_deref(), Some(code));
+            }
+            other => panic!("{behaviour}: expected a decline, got {other:?}"),
+        }
+    }
+    let unknown = charge_request("DECL-9", "no-such-token", "INIT", eur(100));
+    let error = client.charge(&unknown).await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::DeclinedHard);
+    assert_eq!(
+        error.provider_code.as_deref(),
+        Some("ERROR_PAYMENT_INSTRUMENT_NOT_FOUND")
+    );
+}
+
+#[tokio::test]
+async fn monthly_limit_and_the_original_amount_cap_are_soft_declines() {
+    let s = setup().await;
+    let client = s.client();
+    let (token, initial, cap) = s.card("approve").await;
+    let above = eur(cap.minor + 1);
+    let error = client
+        .charge(&charge_request("CAP-1", &token, &initial, above))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::DeclinedSoft);
+    assert_eq!(
+        error.provider_code.as_deref(),
+        Some("ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED")
+    );
+    client
+        .charge(&charge_request("MONTH-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    let error = client
+        .charge(&charge_request("MONTH-2", &token, &initial, eur(100)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::DeclinedSoft,
+        "one charge per calendar month"
+    );
+    assert_eq!(
+        error.provider_code.as_deref(),
+        Some("ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED")
+    );
+}
+
+#[tokio::test]
+async fn request_errors_map_to_invalid_request_and_duplicate() {
+    let s = setup().await;
+    let client = s.client();
+    let (token, initial, cap) = s.card("approve").await;
+    let long = charge_request("ORDER-ID-LONGER-THAN-20", &token, &initial, cap);
+    assert_eq!(
+        client.charge(&long).await.unwrap_err().kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_id".into())
+        }
+    );
+    let odd_token = "t".repeat(80);
+    let error = client
+        .charge(&charge_request("BADTOKEN-1", &odd_token, &initial, cap))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_token".into())
+        },
+        "Svea's field error names the field: {error}"
+    );
+    let usd = charge_request(
+        "USD-1",
+        &token,
+        &initial,
+        Money::from_minor(100, Currency::USD),
+    );
+    assert!(matches!(
+        client.charge(&usd).await.unwrap_err().kind,
+        ProviderErrorKind::InvalidRequest { .. }
+    ));
+    let (soft, soft_initial, _) = s.card("soft_decline").await;
+    client
+        .charge(&charge_request("REUSE-1", &soft, &soft_initial, eur(100)))
+        .await
+        .unwrap_err();
+    let reused = client
+        .charge(&charge_request("REUSE-1", &token, &initial, cap))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reused.kind,
+        ProviderErrorKind::Duplicate,
+        "existingPayment: {reused}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
+    let s = setup().await;
+    let client = s.client();
+    let cards = s.cards("approve").await;
+    let (token, initial, cap) = cards[0].clone();
+    let (token2, initial2, cap2) = cards[1].clone();
+    s.faults(serde_json::json!({"rate_limit_next": 1, "retry_after_secs": 0}))
+        .await;
+    client
+        .charge(&charge_request("RL-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    s.faults(serde_json::json!({"error_next": 1})).await;
+    let error = client
+        .charge(&charge_request("UNAV-1", &token2, &initial2, cap2))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::Unavailable);
+    assert!(
+        client
+            .find_charge(&lookup(&charge_request("UNAV-1", &token2, &initial2, cap2)))
+            .await
+            .unwrap()
+            .is_none(),
+        "a 503 before processing charged nothing"
+    );
+    s.faults(serde_json::json!({"error_next": 3})).await;
+    assert_eq!(
+        client.check_credentials().await.unwrap_err().kind,
+        ProviderErrorKind::Unavailable
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_answer_is_unknown_outcome_and_find_charge_resolves_it_once() {
+    let s = setup().await;
+    let client = s.client();
+    let (token, initial, cap) = s.card("approve").await;
+    s.faults(serde_json::json!({"drop_next": 1})).await;
+    let request = charge_request("DROP-1", &token, &initial, cap);
+    let error = client.charge(&request).await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::UnknownOutcome, "{error}");
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    assert_eq!(found.amount, cap);
+
+    let (lost, lost_initial, lost_cap) = s.card("response_lost").await;
+    let request = charge_request("LOST-1", &lost, &lost_initial, lost_cap);
+    assert_eq!(
+        client.charge(&request).await.unwrap_err().kind,
+        ProviderErrorKind::UnknownOutcome
+    );
+    assert_eq!(
+        client
+            .find_charge(&lookup(&request))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RemoteStatus::Succeeded
+    );
+    let charges = s.charges().await;
+    for order in ["DROP-1", "LOST-1"] {
+        assert_eq!(
+            charges.iter().filter(|c| c["order_id"] == order).count(),
+            1,
+            "exactly one charge for {order}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_timeout_card_is_unknown_outcome_and_settles_as_declined() {
+    let s = setup().await;
+    s.faults(serde_json::json!({"timeout_ms": 1500})).await;
+    let policy = HttpPolicy {
+        request_timeout: Duration::from_millis(300),
+        ..HttpPolicy::default()
+    };
+    let client = s.client_with(SveaAuth::Basic, policy);
+    let (token, initial, _) = s.card("timeout").await;
+    let request = charge_request("SLOW-1", &token, &initial, eur(100));
+    assert_eq!(
+        client.charge(&request).await.unwrap_err().kind,
+        ProviderErrorKind::UnknownOutcome
+    );
+    let mut status = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    for _ in 0..100 {
+        if status != RemoteStatus::Pending {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = client
+            .find_charge(&lookup(&request))
+            .await
+            .unwrap()
+            .unwrap()
+            .status;
+    }
+    match status {
+        RemoteStatus::Declined { hard, code, .. } => {
+            assert!(!hard);
+            assert_eq!(code.as_deref(), Some("ERROR_CARD_AUTHORIZATION_TIMEOUT"));
+        }
+        other => panic!("expected the timed-out charge to settle as declined, got {other:?}"),
+    }
+    assert!(s.charges().await.is_empty(), "nothing was charged");
+}
+
+#[tokio::test]
+async fn find_charge_of_an_order_svea_never_saw_is_none() {
+    let s = setup().await;
+    let request = charge_request("NEVER-1", "t", "i", eur(100));
+    assert!(s
+        .client()
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+fn refund(order_id: &str, amount: Money, charged: Money, n: u32) -> RefundRequest {
+    RefundRequest {
+        charge_ref: ProviderRef(order_id.into()),
+        order_id: order_id.into(),
+        amount,
+        charge_amount: charged,
+        idempotency_key: IdempotencyKey(format!("refund-{order_id}-{n}")),
+        refund_id: format!("R{n}"),
+    }
+}
+
+#[tokio::test]
+async fn refunds_partly_then_the_rest_then_refuses_more() {
+    let s = setup().await;
+    let client = s.client();
+    let (token, initial, cap) = s.card("approve").await;
+    client
+        .charge(&charge_request("REF-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    let part = client
+        .refund(&refund("REF-1", eur(100), cap, 1))
+        .await
+        .unwrap();
+    assert_eq!(part.amount, eur(100));
+    let rest = eur(cap.minor - 100);
+    client.refund(&refund("REF-1", rest, cap, 2)).await.unwrap();
+    let more = client
+        .refund(&refund("REF-1", eur(1), cap, 3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(more.kind, ProviderErrorKind::InvalidRequest { .. }),
+        "{more}"
+    );
+    assert_eq!(more.provider_code.as_deref(), Some("99"));
+    let found = client
+        .find_charge(&lookup(&charge_request("REF-1", &token, &initial, cap)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.status,
+        RemoteStatus::Succeeded,
+        "a refunded charge was still made"
+    );
+    let missing = client
+        .refund(&refund("NOPE-1", eur(100), eur(100), 1))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind, ProviderErrorKind::NotFound);
+    let hashed = s.client_with(SveaAuth::Hash(SveaHash::Sha256), HttpPolicy::default());
+    let (token2, initial2, cap2) = s.cards("approve").await.into_iter().nth(1).unwrap();
+    hashed
+        .charge(&charge_request("REF-2", &token2, &initial2, cap2))
+        .await
+        .unwrap();
+    hashed
+        .refund(&refund("REF-2", cap2, cap2, 1))
+        .await
+        .unwrap();
+    let refunds: Vec<i64> = s
+        .charges()
+        .await
+        .iter()
+        .filter(|c| c["kind"] == "refund")
+        .map(|c| c["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(refunds, [100, cap.minor - 100, cap2.minor]);
+}
+
+fn initial_request(order_id: &str, amount: Money) -> InitialRequest {
+    InitialRequest {
+        customer: CustomerRef("Aino Laine".into()),
+        card_token: None,
+        amount,
+        reason: Reason::Recurring,
+        order_id: order_id.into(),
+        idempotency_key: IdempotencyKey(format!("init-{order_id}")),
+        return_url: Some("https://shop.example/svea/return".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_card_enters_through_the_sandbox_card_page_and_can_then_be_charged() {
+    let s = setup().await;
+    let client = s.client_with(SveaAuth::Basic, HttpPolicy::default());
+    for (order, amount) in [("INIT-ZERO", eur(0)), ("INIT-PAY", eur(1990))] {
+        let step = client
+            .record_initial(&initial_request(order, amount))
+            .await
+            .unwrap();
+        let InitialStep::CardPage { url, pending_id } = step else {
+            panic!("Svea needs the card page");
+        };
+        assert_eq!(pending_id, order);
+        let returned = client
+            .complete_sandbox_card_page(&url, &SandboxCard::approving())
+            .await
+            .unwrap();
+        let done = client.finish_initial(&pending_id, &returned).await.unwrap();
+        assert_eq!(done.initial_ref, ProviderRef(order.into()));
+        assert_eq!(done.amount, amount);
+        assert_eq!(done.card.last4, "4242");
+        assert_eq!(done.card.brand, coffer_core::CardBrand::Visa);
+        let charge_amount = if amount.minor == 0 { eur(500) } else { amount };
+        let charged = client
+            .charge(&charge_request(
+                &format!("{order}-M1"),
+                done.card.token.as_str(),
+                order,
+                charge_amount,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(charged.status, RemoteStatus::Succeeded);
+    }
+    let hashed = s.client_with(SveaAuth::Hash(SveaHash::Sha256), HttpPolicy::default());
+    let InitialStep::CardPage { url, pending_id } = hashed
+        .record_initial(&initial_request("INIT-H", eur(0)))
+        .await
+        .unwrap()
+    else {
+        panic!("card page");
+    };
+    let returned = hashed
+        .complete_sandbox_card_page(&url, &SandboxCard::approving())
+        .await
+        .unwrap();
+    assert_eq!(
+        returned
+            .iter()
+            .find(|(k, _)| k == "pmt_hash")
+            .unwrap()
+            .1
+            .len(),
+        64,
+        "the return is hashed with the client's algorithm"
+    );
+    hashed.finish_initial(&pending_id, &returned).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_or_failed_card_page_is_a_decline_and_a_tampered_return_is_refused() {
+    let s = setup().await;
+    let client = s.client_with(SveaAuth::Basic, HttpPolicy::default());
+    let page = |order: &'static str| {
+        let client = &client;
+        async move {
+            match client
+                .record_initial(&initial_request(order, eur(0)))
+                .await
+                .unwrap()
+            {
+                InitialStep::CardPage { url, pending_id } => (url, pending_id),
+                InitialStep::Done(_) => panic!("card page expected"),
+            }
+        }
+    };
+    let (url, id) = page("INIT-C").await;
+    let cancelled = SandboxCard {
+        cancel: true,
+        ..SandboxCard::approving()
+    };
+    let returned = client
+        .complete_sandbox_card_page(&url, &cancelled)
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .finish_initial(&id, &returned)
+            .await
+            .unwrap_err()
+            .kind,
+        ProviderErrorKind::DeclinedSoft
+    );
+    let (url, id) = page("INIT-3DS").await;
+    let failing = SandboxCard {
+        passes_3ds: false,
+        ..SandboxCard::approving()
+    };
+    let returned = client
+        .complete_sandbox_card_page(&url, &failing)
+        .await
+        .unwrap();
+    let error = client.finish_initial(&id, &returned).await.unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::DeclinedHard);
+    assert_eq!(
+        error.provider_code.as_deref(),
+        Some("ERROR_CARD_AUTHENTICATION_FAILED")
+    );
+    let (url, id) = page("INIT-T").await;
+    let mut returned = client
+        .complete_sandbox_card_page(&url, &SandboxCard::approving())
+        .await
+        .unwrap();
+    for (k, v) in returned.iter_mut() {
+        if k == "pmt_token" {
+            v.replace_range(0..1, if v.starts_with('0') { "1" } else { "0" });
+        }
+    }
+    let error = client.finish_initial(&id, &returned).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::MalformedResponse,
+        "a tampered return is refused: {error}"
+    );
+    let typo = SandboxCard {
+        number: "4242424242424241".into(),
+        ..SandboxCard::approving()
+    };
+    let (url, _) = page("INIT-TYPO").await;
+    let error = client
+        .complete_sandbox_card_page(&url, &typo)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind, ProviderErrorKind::InvalidRequest { .. }),
+        "{error}"
+    );
+}
+
+/// A stand-in for Svea that answers every request with the documented token-charge answer whose
+/// amount was changed in transit, so its hash no longer matches.
+async fn tampering_svea(body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head and the body it announces, then answer.
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_string();
+                    if let Some(head_end) = text.find("\r\n\r\n") {
+                        let length = text[..head_end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if seen.len() >= head_end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/xml; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_tampered_answer_hash_is_an_error_and_nothing_is_reported_paid() {
+    let s = setup().await;
+    let (token, initial, cap) = s.card("approve").await;
+    let real = s
+        .client()
+        .charge(&charge_request("TAMPER-0", &token, &initial, cap))
+        .await
+        .unwrap();
+    assert_eq!(
+        real.status,
+        RemoteStatus::Succeeded,
+        "the untampered answer verifies"
+    );
+    // Replay a genuine-looking answer for another order with one digit of the amount changed.
+    let reference = "00000000000010000427";
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><chargeWithTokenResponse><pmt_action>NEW_PAYMENT_EXTENDED</pmt_action>\
+         <pmt_version>4204</pmt_version><pmt_id>TAMPER-1</pmt_id><pmt_reference>{reference}</pmt_reference>\
+         <pmt_amount>9,99</pmt_amount><pmt_currency>EUR</pmt_currency><pmt_sellercosts>0,00</pmt_sellercosts>\
+         <pmt_paymentmethod>FI50</pmt_paymentmethod><pmt_escrow>N</pmt_escrow><pmt_token>{token}</pmt_token>\
+         <pmt_hash>6A0C0F76E51D709704853592D32CDAFE7D92D235A24487BEC1CE5E1CAF2FCEE7</pmt_hash></chargeWithTokenResponse>"
+    );
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = tampering_svea(body).await;
+    let client =
+        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    let error = client
+        .charge(&charge_request("TAMPER-1", &token, &initial, eur(999)))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::MalformedResponse, "{error}");
+    assert!(
+        error.kind.outcome_unknown(),
+        "the engine reconciles it by status query"
+    );
+    assert_eq!(error.provider_ref, Some(ProviderRef("TAMPER-1".into())));
+}

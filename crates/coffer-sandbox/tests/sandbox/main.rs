@@ -5,3 +5,4 @@ mod admin;
 mod assist;
 mod clover;
 mod processout;
+mod svea;
