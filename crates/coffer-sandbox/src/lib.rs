@@ -44,7 +44,6 @@ pub use seed::{CardBehaviour, Seed};
 
 /// What an emulator needs from the process around it.
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // read by the emulators, which land with issue #3
 pub(crate) struct Ctx {
     /// Processed payments, shared by all emulators.
     pub ledger: Arc<Ledger>,
@@ -54,7 +53,6 @@ pub(crate) struct Ctx {
     pub base_url: String,
 }
 
-#[allow(dead_code)]
 impl Ctx {
     /// The emulator's clock.
     pub fn now(&self) -> DateTime<Utc> {
