@@ -122,6 +122,11 @@ impl Engine {
     ) -> EngineResult<u64> {
         let mut registered = 0;
         for (m, view) in seeded.iter().zip(merchants) {
+            if let coffer_core::ProviderAccount::Svea { seller_id, .. } = &m.account {
+                registered += self
+                    .register_svea_tokens(&m.base_url, seller_id, MerchantId(view.id))
+                    .await?;
+            }
             if let coffer_core::ProviderAccount::Assist { merchant_id, .. } = &m.account {
                 let url = format!(
                     "{}/__sandbox/customers?merchant_id={merchant_id}",
@@ -150,6 +155,129 @@ impl Engine {
         }
         Ok(registered)
     }
+}
+
+impl Engine {
+    async fn register_svea_tokens(
+        &self,
+        base_url: &str,
+        seller_id: &str,
+        merchant: MerchantId,
+    ) -> EngineResult<u64> {
+        let mut offset = 0;
+        let mut registered = 0;
+        loop {
+            let url = format!(
+                "{base_url}/__sandbox/tokens?seller_id={seller_id}&offset={offset}&limit=1000"
+            );
+            let page: SveaTokenPage = get_json(&url).await?;
+            if page.customers.is_empty() {
+                return Ok(registered);
+            }
+            offset += page.customers.len();
+            let now = self.now();
+            registered += self
+                .with_store(move |store| {
+                    Ok(store.batch(|store| {
+                        let mut added = 0;
+                        for customer in &page.customers {
+                            let fields = coffer_store::customers::CustomerFields {
+                                reference: coffer_core::CustomerRef(format!(
+                                    "C{:06}",
+                                    customer.index + 1
+                                )),
+                                name: customer.name.clone(),
+                                email: customer.email.clone(),
+                                phone: customer.phone.clone(),
+                            };
+                            let (customer_id, changed) = store.upsert_customer(
+                                merchant,
+                                &fields,
+                                coffer_store::customers::CustomerOrigin::Coffer,
+                                now,
+                            )?;
+                            added += u64::from(changed);
+                            for card in &customer.cards {
+                                let Some(token) = &card.pmt_token else {
+                                    continue;
+                                };
+                                let Some(fields) = svea_card_fields(token, card) else {
+                                    continue;
+                                };
+                                let (card_id, _) =
+                                    store.upsert_card(merchant, customer_id, &fields, now)?;
+                                if let Some(initial) = &card.initial {
+                                    store.set_card_initial(
+                                        card_id,
+                                        &coffer_core::InitialTransaction {
+                                            reference: coffer_core::ProviderRef(
+                                                initial.pmt_id.clone(),
+                                            ),
+                                            amount: Some(coffer_core::Money::from_minor(
+                                                initial.amount_minor,
+                                                coffer_core::Currency::EUR,
+                                            )),
+                                            at: now,
+                                        },
+                                    )?;
+                                }
+                            }
+                        }
+                        Ok(added)
+                    })?)
+                })
+                .await?;
+            if offset as u64 >= page.total {
+                return Ok(registered);
+            }
+        }
+    }
+}
+
+fn svea_card_fields(token: &str, card: &SveaCard) -> Option<coffer_store::cards::CardFields> {
+    Some(coffer_store::cards::CardFields {
+        token: coffer_core::CardToken(token.to_string()),
+        brand: coffer_core::CardBrand::from_name(&card.brand),
+        last4: coffer_core::Last4::new(&card.last4).ok()?,
+        bin: coffer_core::Bin::new(&card.bin).ok(),
+        bank: card.bank.clone(),
+        expiry: coffer_core::CardExpiry::new(card.exp_year, card.exp_month).ok()?,
+        active: true,
+        needs_cvc: false,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct SveaTokenPage {
+    total: u64,
+    customers: Vec<SveaCustomer>,
+}
+
+#[derive(serde::Deserialize)]
+struct SveaCustomer {
+    index: usize,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    cards: Vec<SveaCard>,
+}
+
+#[derive(serde::Deserialize)]
+struct SveaCard {
+    pmt_token: Option<String>,
+    brand: String,
+    bin: String,
+    last4: String,
+    bank: Option<String>,
+    exp_month: u32,
+    exp_year: i32,
+    initial: Option<SveaInitial>,
+}
+
+#[derive(serde::Deserialize)]
+struct SveaInitial {
+    pmt_id: String,
+    amount_minor: i64,
 }
 
 /// A row of the Assist sandbox's register.
