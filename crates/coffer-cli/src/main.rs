@@ -46,12 +46,23 @@ enum Command {
     /// The customer register (Assist, Svea).
     #[command(subcommand)]
     Customer(commands::sync::CustomerCommand),
+    /// Charge a stored card (merchant-initiated), exactly once.
+    Charge(commands::charge::ChargeArgs),
+    /// Refund a made charge, fully or partly.
+    Refund(commands::charge::RefundArgs),
+    /// Settle attempts whose outcome is unknown by asking the providers.
+    Reconcile(commands::charge::ReconcileArgs),
+    /// The charge ledger.
+    Charges(commands::charge::ChargesArgs),
+    /// A card's consent and initial transaction.
+    #[command(subcommand)]
+    Card(commands::charge::CardCommand),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
 }
 
 /// Exit codes, documented in the README.
-fn exit_code(kind: ErrorKind) -> u8 {
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::InvalidInput => 2,
         ErrorKind::PolicyRefused => 3,
@@ -111,6 +122,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Customers(args) => commands::sync::customers(args, cli.data_dir, out).await,
         Command::Cards(args) => commands::sync::cards(args, cli.data_dir, out).await,
         Command::Customer(cmd) => commands::sync::customer(cmd, cli.data_dir, out).await,
+        Command::Charge(args) => commands::charge::charge(args, cli.data_dir, out).await,
+        Command::Refund(args) => commands::charge::refund(args, cli.data_dir, out).await,
+        Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
+        Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
+        Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
     }
 }

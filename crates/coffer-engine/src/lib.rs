@@ -6,14 +6,18 @@
 //! (an `Arc` inside) so the desktop shell can `manage` one and hand it to every command.
 
 pub mod audit;
+pub mod charge;
 pub mod config;
 pub mod connection;
+pub mod consent;
 pub mod customers;
 pub mod demo;
 pub mod embedded;
 pub mod error;
 pub mod merchants;
 pub mod progress;
+pub mod reconcile;
+pub mod refunds;
 pub mod search;
 pub mod secrets;
 pub mod sync;

@@ -294,6 +294,20 @@ pub trait Provider: Send + Sync {
     /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;
 
+    /// In sandbox mode only: fills and submits the provider's own sandbox card page with an
+    /// approving test card, as a cardholder would, and returns the return redirect's query pairs
+    /// for [`Provider::finish_initial`]. Real card pages are for the cardholder alone.
+    async fn fill_sandbox_card_page(
+        &self,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        let _ = url;
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            format!("{} has no card page", self.kind()),
+        ))
+    }
+
     /// Completes an initial transaction after the card page redirected back with `returned`
     /// (the query parameters of the return URL).
     async fn finish_initial(

@@ -20,7 +20,6 @@ mod svea;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -200,7 +199,16 @@ struct Shared {
     ledger: Arc<Ledger>,
     faults: Arc<Faults>,
     seed: Seed,
-    dirty: Arc<AtomicBool>,
+    /// Where state is saved, with the lock that keeps two saves from interleaving.
+    saver: Option<Arc<Saver>>,
+}
+
+/// Saves the state file after every request that may have changed state, before the answer
+/// leaves: once the sandbox has said "paid", a restart (or a kill) cannot forget the payment.
+#[derive(Debug)]
+struct Saver {
+    path: PathBuf,
+    lock: std::sync::Mutex<()>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -282,13 +290,18 @@ impl Sandbox {
             ledger: ledger.clone(),
             faults: faults.clone(),
             seed,
-            dirty: Arc::new(AtomicBool::new(false)),
+            saver: config.state_file.clone().map(|path| {
+                Arc::new(Saver {
+                    path,
+                    lock: std::sync::Mutex::new(()),
+                })
+            }),
         };
         let app = app(shared.clone());
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(serve(listener, app, stopped.clone()));
-        if let Some(path) = config.state_file.clone() {
-            tokio::spawn(persist(shared, path, stopped));
+        if shared.saver.is_some() {
+            tokio::spawn(save_on_stop(shared, stopped));
         }
         let url = |kind: ProviderKind| format!("{root}/{kind}");
         Ok(Sandbox {
@@ -316,7 +329,14 @@ fn read_state(path: &PathBuf) -> Result<StateFile, SandboxError> {
     serde_json::from_str(&text).map_err(|e| err(format!("not a sandbox state file: {e}")))
 }
 
-fn write_state(shared: &Shared, path: &PathBuf) {
+fn write_state(shared: &Shared) {
+    let Some(saver) = &shared.saver else {
+        return;
+    };
+    let Ok(_guard) = saver.lock.lock() else {
+        return;
+    };
+    let path = &saver.path;
     let state = StateFile {
         seed: shared.seed.clone(),
         emulators: shared
@@ -336,21 +356,9 @@ fn write_state(shared: &Shared, path: &PathBuf) {
     }
 }
 
-async fn persist(shared: Shared, path: PathBuf, mut stopped: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                if shared.dirty.swap(false, Ordering::AcqRel) {
-                    let (s, p) = (shared.clone(), path.clone());
-                    let _ = tokio::task::spawn_blocking(move || write_state(&s, &p)).await;
-                }
-            }
-            _ = stopped.changed() => {
-                write_state(&shared, &path);
-                return;
-            }
-        }
-    }
+async fn save_on_stop(shared: Shared, mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.changed().await;
+    write_state(&shared);
 }
 
 fn app(shared: Shared) -> Router {
@@ -365,23 +373,20 @@ fn app(shared: Shared) -> Router {
                 faults::inject,
             ))
             .layer(middleware::from_fn_with_state(
-                shared.dirty.clone(),
-                mark_dirty,
+                shared.clone(),
+                save_after_write,
             ));
         router = router.nest(&format!("/{kind}"), routes);
     }
     router
 }
 
-async fn mark_dirty(
-    State(dirty): State<Arc<AtomicBool>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn save_after_write(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let writes = request.method() != Method::GET;
     let response = next.run(request).await;
-    if writes {
-        dirty.store(true, Ordering::Release);
+    if writes && shared.saver.is_some() {
+        let saving = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || write_state(&saving)).await;
     }
     response
 }
@@ -428,7 +433,8 @@ async fn admin_reset(State(shared): State<Shared>) -> impl IntoResponse {
     }
     shared.ledger.replace(Vec::new());
     shared.faults.reset();
-    shared.dirty.store(true, Ordering::Release);
+    let saving = shared.clone();
+    let _ = tokio::task::spawn_blocking(move || write_state(&saving)).await;
     StatusCode::NO_CONTENT
 }
 

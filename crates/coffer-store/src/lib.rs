@@ -10,6 +10,7 @@
 
 pub mod audit_log;
 pub mod cards;
+pub mod charges;
 pub mod customers;
 pub mod error;
 pub mod merchants;

@@ -66,7 +66,7 @@ pub struct Rule {
 /// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
 /// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
 /// would report one problem twice.
-pub const RULES: [Rule; 11] = [
+pub const RULES: [Rule; 12] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
@@ -121,6 +121,11 @@ pub const RULES: [Rule; 11] = [
         id: RuleId::NetworkRetryLimits,
         scope: Scope::Every,
         check: rules::network_retry_limits::check,
+    },
+    Rule {
+        id: RuleId::NoUnsettledAttempt,
+        scope: Scope::Every,
+        check: rules::no_unsettled_attempt::check,
     },
 ];
 

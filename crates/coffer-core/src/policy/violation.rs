@@ -35,11 +35,13 @@ pub enum RuleId {
     NoRetryAfterHardDecline,
     /// Declined re-attempts within the Visa and Mastercard limits.
     NetworkRetryLimits,
+    /// No new charge while an earlier one of the card has no known outcome.
+    NoUnsettledAttempt,
 }
 
 impl RuleId {
     /// Every rule, in the order `policy::check` runs them.
-    pub const ALL: [RuleId; 11] = [
+    pub const ALL: [RuleId; 12] = [
         RuleId::ConsentAndInitial,
         RuleId::CardUsable,
         RuleId::CardOfMerchant,
@@ -51,6 +53,7 @@ impl RuleId {
         RuleId::AssistBounds,
         RuleId::NoRetryAfterHardDecline,
         RuleId::NetworkRetryLimits,
+        RuleId::NoUnsettledAttempt,
     ];
 
     /// The snake_case code, the same as its JSON form.
@@ -67,6 +70,7 @@ impl RuleId {
             RuleId::AssistBounds => "assist_bounds",
             RuleId::NoRetryAfterHardDecline => "no_retry_after_hard_decline",
             RuleId::NetworkRetryLimits => "network_retry_limits",
+            RuleId::NoUnsettledAttempt => "no_unsettled_attempt",
         }
     }
 }

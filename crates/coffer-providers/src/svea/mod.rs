@@ -886,6 +886,22 @@ impl Provider for SveaClient {
         })
     }
 
+    async fn fill_sandbox_card_page(
+        &self,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        // The sandbox's approving Visa test number (sandbox only; refused for live merchants).
+        let card = SandboxCard {
+            number: "4111111111111111".into(),
+            exp_month: 12,
+            exp_year: 2099,
+            cvc: "123".into(),
+            passes_3ds: true,
+            cancel: false,
+        };
+        self.complete_sandbox_card_page(url, &card).await
+    }
+
     async fn finish_initial(
         &self,
         pending_id: &str,

@@ -10,6 +10,7 @@ pub mod contract_active;
 pub mod contract_amount;
 pub mod network_retry_limits;
 pub mod no_retry_after_hard_decline;
+pub mod no_unsettled_attempt;
 pub mod notice_sent;
 pub mod svea_monthly;
 

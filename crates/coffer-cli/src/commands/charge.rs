@@ -1,0 +1,311 @@
+//! `coffer charge`, `refund`, `reconcile`, `charges`, and the consent / initial transaction of a
+//! card (`card consent`, `card initial`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use coffer_core::{AttemptId, CardId, ChargeState, CustomerId, MerchantId, Reason};
+use coffer_engine::charge::{ChargeInput, ChargeResult};
+use coffer_engine::consent::InitialInput;
+use coffer_engine::ErrorKind;
+use coffer_store::charges::AttemptFilter;
+
+use crate::exit_code;
+use crate::output::Output;
+
+#[derive(Args)]
+pub struct ChargeArgs {
+    /// The card to charge.
+    #[arg(long)]
+    card: i64,
+    /// Amount in the merchant's currency, e.g. 12.34.
+    #[arg(long)]
+    amount: String,
+    /// unscheduled (a card-on-file charge) or recurring.
+    #[arg(long, default_value = "unscheduled", value_parser = ["unscheduled", "recurring", "installment"])]
+    reason: String,
+    /// Charge in the name of this merchant (default: the card's own).
+    #[arg(long)]
+    merchant: Option<i64>,
+    /// The same key, from any process, returns the first attempt and never charges twice.
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Show the flags and the policy verdict; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Shown to the cardholder where the provider has a description.
+    #[arg(long)]
+    description: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RefundArgs {
+    /// The charge's attempt id.
+    attempt: i64,
+    /// How much (default: all that is not yet refunded).
+    #[arg(long)]
+    amount: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ReconcileArgs {
+    /// Settle as failed an attempt the provider never saw only once it is this old (seconds).
+    #[arg(long, default_value_t = coffer_engine::reconcile::DEFAULT_GRACE_SECS)]
+    older_than: i64,
+}
+
+#[derive(Args)]
+pub struct ChargesArgs {
+    #[arg(long)]
+    card: Option<i64>,
+    #[arg(long)]
+    customer: Option<i64>,
+    #[arg(long)]
+    merchant: Option<i64>,
+    /// planned | sending | succeeded | declined | failed.
+    #[arg(long)]
+    status: Option<ChargeState>,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+}
+
+#[derive(Subcommand)]
+pub enum CardCommand {
+    /// Record the cardholder's consent to merchant-initiated charges.
+    Consent {
+        /// The card.
+        card: i64,
+        /// The terms text the cardholder agreed to.
+        #[arg(long)]
+        terms: String,
+    },
+    /// Make the initial cardholder-initiated transaction (with consent) that MITs link to.
+    Initial {
+        /// The customer.
+        #[arg(long)]
+        customer: i64,
+        /// The stored card (not for Svea, whose card page creates it).
+        #[arg(long)]
+        card: Option<i64>,
+        /// Amount of the initial charge.
+        #[arg(long)]
+        amount: String,
+        /// What later charges will be: recurring, installment or unscheduled.
+        #[arg(long, default_value = "recurring", value_parser = ["unscheduled", "recurring", "installment"])]
+        reason: String,
+        /// The terms text the cardholder agreed to.
+        #[arg(long)]
+        terms: String,
+    },
+}
+
+fn reason(text: &str) -> Reason {
+    match text {
+        "recurring" => Reason::Recurring,
+        "installment" => Reason::Installment,
+        _ => Reason::Unscheduled,
+    }
+}
+
+fn print_result(r: &ChargeResult) {
+    println!(
+        "{}: {} (attempt {}){}",
+        r.status,
+        r.amount,
+        r.attempt_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "none".into()),
+        if r.replayed {
+            ", the first answer for this idempotency key"
+        } else {
+            ""
+        }
+    );
+    if let Some(reference) = &r.provider_ref {
+        println!("  provider reference: {reference}");
+    }
+    for v in &r.violations {
+        println!("  refused by {}: {}", v.rule, v.message);
+    }
+    if let Some(m) = &r.message {
+        if r.violations.is_empty() {
+            println!("  {m}");
+        }
+    }
+    for w in &r.warnings {
+        println!("  warning: {w}");
+    }
+}
+
+pub async fn charge(
+    args: ChargeArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let input = ChargeInput {
+        card: CardId(args.card),
+        amount: args.amount,
+        reason: reason(&args.reason),
+        merchant: args.merchant.map(MerchantId),
+        idempotency_key: args.idempotency_key,
+        description: args.description,
+    };
+    if args.dry_run {
+        let preview = engine.preview_charge(input).await?;
+        out.show(&preview, |p| {
+            println!(
+                "{} {} on {} •••• {} ({})",
+                p.provider, p.amount, p.card.brand, p.card.last4, p.merchant_name
+            );
+            println!(
+                "  flags: sequence={:?} initiator={:?} reason={:?} scheduled={} initial_ref={}",
+                p.flags.sequence,
+                p.flags.initiator,
+                p.flags.reason,
+                p.flags.scheduled,
+                p.flags
+                    .initial_ref
+                    .as_ref()
+                    .map(|r| r.0.as_str())
+                    .unwrap_or("none")
+            );
+            if p.violations.is_empty() {
+                println!(
+                    "  policy: every rule passes ({})",
+                    p.rules_checked.join(", ")
+                );
+            }
+            for v in &p.violations {
+                println!("  refused by {}: {}", v.rule, v.message);
+            }
+        })?;
+        return Ok(if preview.violations.is_empty() {
+            0
+        } else {
+            exit_code(ErrorKind::PolicyRefused)
+        });
+    }
+    let result = engine.charge_card(input).await?;
+    out.show(&result, print_result)?;
+    Ok(result.error_kind().map(exit_code).unwrap_or(0))
+}
+
+pub async fn refund(
+    args: RefundArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let result = engine
+        .refund_charge(AttemptId(args.attempt), args.amount)
+        .await?;
+    out.show(&result, |r| {
+        println!(
+            "refund {}: {} of attempt {} (refund attempt {})",
+            r.status, r.amount, r.refund_of, r.attempt_id
+        );
+        if let Some(m) = &r.message {
+            println!("  {m}");
+        }
+    })?;
+    Ok(if result.status == "succeeded" { 0 } else { 1 })
+}
+
+pub async fn reconcile(
+    args: ReconcileArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let summary = engine
+        .reconcile(chrono::Duration::seconds(args.older_than.max(0)))
+        .await?;
+    out.show(&summary, |s| {
+        for a in &s.settled {
+            println!("attempt {}: {} ({})", a.attempt_id, a.status, a.note);
+        }
+        for a in &s.unresolved {
+            println!("attempt {}: still {} ({})", a.attempt_id, a.status, a.note);
+        }
+        if s.settled.is_empty() && s.unresolved.is_empty() {
+            println!("nothing to reconcile");
+        }
+    })?;
+    Ok(u8::from(!summary.unresolved.is_empty()))
+}
+
+pub async fn charges(
+    args: ChargesArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let rows = engine
+        .list_charges(AttemptFilter {
+            merchants: args.merchant.map(MerchantId).into_iter().collect(),
+            card: args.card.map(CardId),
+            customer: args.customer,
+            state: args.status,
+            limit: Some(args.limit),
+        })
+        .await?;
+    out.show(&rows, |rows| {
+        for a in rows {
+            println!(
+                "{:>6}  {:<7} {:<9} {:>14}  card {:>6}  {}  {}{}",
+                a.id,
+                format!("{:?}", a.kind).to_lowercase(),
+                a.state,
+                a.amount.to_string(),
+                a.card_id,
+                a.created_at.format("%Y-%m-%d %H:%M"),
+                a.provider_ref.as_ref().map(|r| r.0.as_str()).unwrap_or(""),
+                a.refund_of
+                    .map(|r| format!("  refund of {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    })?;
+    Ok(0)
+}
+
+pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    match cmd {
+        CardCommand::Consent { card, terms } => {
+            let view = engine.record_consent(CardId(card), terms).await?;
+            out.show(&view, |c| {
+                println!("consent recorded for card {} (•••• {})", c.id, c.last4)
+            })?;
+        }
+        CardCommand::Initial {
+            customer,
+            card,
+            amount,
+            reason: why,
+            terms,
+        } => {
+            let result = engine
+                .record_initial(InitialInput {
+                    customer: CustomerId(customer),
+                    card: card.map(CardId),
+                    amount,
+                    reason: reason(&why),
+                    terms,
+                })
+                .await?;
+            out.show(&result, |r| match (&r.card, &r.card_page_url) {
+                (Some(card), _) => println!(
+                    "initial transaction recorded on card {} (•••• {}): MITs link to {}",
+                    card.id,
+                    card.last4,
+                    r.initial_ref.as_deref().unwrap_or("?")
+                ),
+                (None, Some(url)) => println!("the cardholder must complete the card page: {url}"),
+                _ => println!("{}", r.status),
+            })?;
+        }
+    }
+    Ok(0)
+}

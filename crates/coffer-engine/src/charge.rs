@@ -1,0 +1,524 @@
+//! Charging a stored card exactly once (DESIGN §4).
+//!
+//! `preview_charge` shows the exact flags and the policy verdict and sends nothing.
+//! `charge_card` judges the plan, and in ONE immediate transaction re-reads the card's history,
+//! re-runs the policy and writes the attempt as `sending`; only then does the request leave,
+//! carrying the attempt's idempotency key and unique order id. The answer settles the row. A
+//! timeout or a lost answer leaves it `sending` for `reconcile`, and the policy refuses any new
+//! charge of that card until then. The same idempotency key, from any process, returns the first
+//! attempt and never makes a second charge.
+
+use chrono::Duration;
+use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
+use coffer_core::policy::{self, History, PastAttempt, Violation};
+use coffer_core::{
+    AttemptId, AttemptKind, Card, CardId, ChargeAttempt, ChargeState, IdempotencyKey, Merchant,
+    MerchantId, Money, Reason, StoredCredential,
+};
+use coffer_providers::{ChargeOutcome, ChargeRequest, ProviderError, ProviderErrorKind};
+use coffer_store::charges::{NewAttempt, Settlement};
+use coffer_store::{Store, StoreError};
+use serde::Serialize;
+
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::search::CardView;
+use crate::Engine;
+
+/// How far back the policy looks at a card's attempts (every decline and the latest success are
+/// loaded whatever their age).
+const HISTORY_DAYS: i64 = 31;
+
+/// A manual charge as the owner asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeInput {
+    /// The card.
+    pub card: CardId,
+    /// The amount as typed, "12.34" or "12,34", in the merchant's currency.
+    pub amount: String,
+    /// Why: an unscheduled card-on-file charge, or a recurring one.
+    pub reason: Reason,
+    /// The merchant in whose name the charge goes out; the card's own when `None`.
+    pub merchant: Option<MerchantId>,
+    /// The same key from any process returns the first attempt; none means a new request.
+    pub idempotency_key: Option<String>,
+    /// Shown to the cardholder where the provider has a description.
+    pub description: Option<String>,
+}
+
+/// One broken rule, as the CLI and the UI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationView {
+    /// The rule's stable code.
+    pub rule: String,
+    /// Why, in a store owner's words.
+    pub message: String,
+    /// When the same charge becomes allowed, if ever.
+    pub allowed_after: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&Violation> for ViolationView {
+    fn from(v: &Violation) -> Self {
+        ViolationView {
+            rule: v.rule.as_str().to_string(),
+            message: v.reason.clone(),
+            allowed_after: v.allowed_after,
+        }
+    }
+}
+
+/// What would be sent, and the verdict, before the owner confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChargePreview {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Its name.
+    pub merchant_name: String,
+    /// Provider.
+    pub provider: String,
+    /// The card.
+    pub card: CardView,
+    /// Amount.
+    pub amount: Money,
+    /// The exact stored-credential flags that will be sent.
+    pub flags: StoredCredential,
+    /// Every rule the charge breaks; empty when it may go.
+    pub violations: Vec<ViolationView>,
+    /// Every rule the charge was judged by.
+    pub rules_checked: Vec<String>,
+}
+
+/// The outcome of `charge_card`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChargeResult {
+    /// The ledger row (none when refused before anything was written).
+    pub attempt_id: Option<i64>,
+    /// succeeded | declined | failed | sending | refused.
+    pub status: String,
+    /// The provider's reference.
+    pub provider_ref: Option<String>,
+    /// Warnings the provider returned.
+    pub warnings: Vec<String>,
+    /// The rules that refused it.
+    pub violations: Vec<ViolationView>,
+    /// The provider's or Coffer's words.
+    pub message: Option<String>,
+    /// The decline code.
+    pub decline_code: Option<String>,
+    /// A decline after which the card must never be charged again.
+    pub hard_decline: bool,
+    /// Amount.
+    pub amount: Money,
+    /// The flags sent.
+    pub flags: StoredCredential,
+    /// `true` when this is the answer of an earlier request with the same key.
+    pub replayed: bool,
+}
+
+impl ChargeResult {
+    fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
+        ChargeResult {
+            attempt_id: Some(attempt.id.0),
+            status: attempt.state.as_str().to_string(),
+            provider_ref: attempt.provider_ref.as_ref().map(|r| r.0.clone()),
+            warnings: attempt.warnings.clone(),
+            violations: Vec::new(),
+            message: attempt.message.clone(),
+            decline_code: attempt.decline_code.clone(),
+            hard_decline: attempt.hard_decline,
+            amount: attempt.amount,
+            flags: attempt.credential.clone(),
+            replayed,
+        }
+    }
+
+    /// The engine error kind this result stands for, for exit codes: refused → policy,
+    /// declined → declined, sending → unknown outcome.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        match self.status.as_str() {
+            "refused" => Some(ErrorKind::PolicyRefused),
+            "declined" if self.hard_decline => Some(ErrorKind::DeclinedHard),
+            "declined" => Some(ErrorKind::DeclinedSoft),
+            "sending" => Some(ErrorKind::UnknownOutcome),
+            "failed" => Some(ErrorKind::ProviderUnavailable),
+            _ => None,
+        }
+    }
+}
+
+/// Everything a charge needs, read in one go.
+struct Context {
+    merchant: Merchant,
+    card: Card,
+    customer: coffer_core::CustomerRef,
+}
+
+/// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
+pub(crate) fn new_order_id() -> String {
+    let hex = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_ascii_uppercase();
+    format!("CF{}", &hex[..18])
+}
+
+/// The flags of a manual merchant-initiated charge of `card`.
+fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
+    match &card.initial {
+        Some(initial) => StoredCredential::merchant_initiated(reason, initial.reference.clone()),
+        // No initial transaction: the flags say so, and the policy refuses them.
+        None => StoredCredential {
+            initial_ref: None,
+            ..StoredCredential::merchant_initiated(reason, coffer_core::ProviderRef(String::new()))
+        },
+    }
+}
+
+/// The policy's view of a card's ledger rows.
+pub(crate) fn history_of(
+    store: &Store,
+    card: CardId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> coffer_store::StoreResult<History> {
+    let rows = store.attempts_for_policy(card, now - Duration::days(HISTORY_DAYS))?;
+    Ok(History::new(
+        rows.iter()
+            .map(|a| PastAttempt::from_attempt(a, None))
+            .collect(),
+    ))
+}
+
+fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {
+    let card = store.card(card)?;
+    let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
+    let customer = store.customer(card.customer_id)?.reference;
+    Ok(Context {
+        merchant,
+        card,
+        customer,
+    })
+}
+
+fn plan_of(
+    ctx: &Context,
+    amount: Money,
+    flags: StoredCredential,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ChargePlan {
+    ChargePlan {
+        merchant: MerchantTerms::from(&ctx.merchant),
+        card: ctx.card.clone(),
+        amount,
+        credential: flags,
+        charge_date: coffer_core::clock::local_date(now, ctx.merchant.time_zone),
+        trigger: Trigger::Manual,
+        contract: None,
+    }
+}
+
+enum Planned {
+    Refused(Vec<Violation>),
+    Sending(AttemptId),
+    Existing(ChargeAttempt),
+}
+
+impl Engine {
+    /// Shows the flags that would be sent and every rule the charge would break; sends nothing.
+    pub async fn preview_charge(&self, input: ChargeInput) -> EngineResult<ChargePreview> {
+        let now = self.now();
+        self.with_store(move |store| {
+            let ctx = load(store, input.card, input.merchant)?;
+            let amount = Money::parse(&input.amount, ctx.merchant.currency)
+                .map_err(|e| e.in_field("amount"))?;
+            let flags = manual_flags(&ctx.card, input.reason);
+            let plan = plan_of(&ctx, amount, flags.clone(), now);
+            let history = history_of(store, ctx.card.id, now)?;
+            let violations = policy::check(&plan, &history, now)
+                .err()
+                .unwrap_or_default();
+            Ok(ChargePreview {
+                merchant_id: ctx.merchant.id.0,
+                merchant_name: ctx.merchant.name.clone(),
+                provider: ctx.merchant.provider().to_string(),
+                card: CardView::of(
+                    &ctx.card,
+                    ctx.merchant.provider().as_str(),
+                    now.date_naive(),
+                ),
+                amount,
+                flags,
+                violations: violations.iter().map(ViolationView::from).collect(),
+                rules_checked: policy::rules_for(ctx.merchant.provider())
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    /// Charges a stored card once: refused with every broken rule, or sent and settled, or left
+    /// `sending` for `reconcile` when the answer was lost.
+    pub async fn charge_card(&self, input: ChargeInput) -> EngineResult<ChargeResult> {
+        let key = IdempotencyKey(
+            input
+                .idempotency_key
+                .clone()
+                .filter(|k| !k.trim().is_empty())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        );
+        if let Some(existing) = self.existing_attempt(&key, &input).await? {
+            return Ok(ChargeResult::of(&existing, true));
+        }
+        let now = self.now();
+        let (ctx, amount) = {
+            let input = input.clone();
+            self.with_store(move |store| {
+                let ctx = load(store, input.card, input.merchant)?;
+                let amount = Money::parse(&input.amount, ctx.merchant.currency)
+                    .map_err(|e| e.in_field("amount"))?;
+                Ok((ctx, amount))
+            })
+            .await?
+        };
+        let flags = manual_flags(&ctx.card, input.reason);
+        // Reach the provider before writing anything: a missing secret must not leave a row
+        // that looks as if it might have been sent.
+        let provider = self.provider_for(&ctx.merchant).await?;
+        let order_id = new_order_id();
+        let plan = plan_of(&ctx, amount, flags.clone(), now);
+        let new = NewAttempt {
+            kind: AttemptKind::Charge,
+            merchant_id: ctx.merchant.id,
+            card_id: ctx.card.id,
+            contract_id: None,
+            occurrence: None,
+            try_number: 1,
+            refund_of: None,
+            amount,
+            credential: flags.clone(),
+            idempotency_key: key.clone(),
+            order_id: order_id.clone(),
+            created_at: now,
+        };
+        let merchant_id = ctx.merchant.id.0;
+        let sending_audit = self.audit_event(
+            Some(merchant_id),
+            "charge_sending",
+            format!("card:{}", ctx.card.id),
+            serde_json::json!({"amount": amount.to_string(), "order_id": order_id, "flags": flags}),
+        );
+        let refused_audit = self.audit_event(
+            Some(merchant_id),
+            "charge_refused",
+            format!("card:{}", ctx.card.id),
+            serde_json::Value::Null,
+        );
+        let planned = self
+            .with_store(move |store| {
+                let outcome = store.batch(|store| {
+                    // Judged again inside the write lock, so two desks cannot both pass a
+                    // once-a-month rule with the same card.
+                    let history = history_of(store, plan.card.id, now)?;
+                    if let Err(violations) = policy::check(&plan, &history, now) {
+                        let mut audit = refused_audit;
+                        audit.details = serde_json::json!({
+                            "amount": plan.amount.to_string(),
+                            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
+                        })
+                        .to_string();
+                        store.append_audit_here(audit)?;
+                        return Ok(Planned::Refused(violations));
+                    }
+                    let id = store.insert_attempt(&new)?;
+                    store.mark_sending(id)?;
+                    let mut audit = sending_audit;
+                    audit.subject = format!("attempt:{id}");
+                    store.append_audit_here(audit)?;
+                    Ok(Planned::Sending(id))
+                });
+                match outcome {
+                    Err(StoreError::Conflict(_)) => {
+                        match store.attempt_by_key(&new.idempotency_key)? {
+                            Some(first) => Ok(Planned::Existing(first)),
+                            None => Err(EngineError::new(
+                                ErrorKind::Conflict,
+                                "the charge could not be planned; try again",
+                            )),
+                        }
+                    }
+                    other => Ok(other?),
+                }
+            })
+            .await?;
+        let id = match planned {
+            Planned::Refused(violations) => {
+                return Ok(ChargeResult {
+                    attempt_id: None,
+                    status: "refused".into(),
+                    provider_ref: None,
+                    warnings: Vec::new(),
+                    message: Some(
+                        violations
+                            .iter()
+                            .map(|v| v.reason.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    violations: violations.iter().map(ViolationView::from).collect(),
+                    decline_code: None,
+                    hard_decline: false,
+                    amount,
+                    flags,
+                    replayed: false,
+                })
+            }
+            Planned::Existing(first) => return Ok(ChargeResult::of(&first, true)),
+            Planned::Sending(id) => id,
+        };
+        let request = ChargeRequest {
+            amount,
+            card_token: ctx.card.token.clone(),
+            customer: ctx.customer.clone(),
+            credential: flags,
+            idempotency_key: key,
+            order_id,
+            description: input
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
+            agreement: None,
+        };
+        let answer = provider.charge(&request).await;
+        let attempt = self.settle(id, ctx.card.id, answer).await?;
+        Ok(ChargeResult::of(&attempt, false))
+    }
+
+    /// The first attempt with this key, checked to be the same request.
+    async fn existing_attempt(
+        &self,
+        key: &IdempotencyKey,
+        input: &ChargeInput,
+    ) -> EngineResult<Option<ChargeAttempt>> {
+        let (key, card) = (key.clone(), input.card);
+        let existing = self
+            .with_store(move |store| Ok(store.attempt_by_key(&key)?))
+            .await?;
+        match existing {
+            Some(first) if first.card_id != card => Err(EngineError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "idempotency key {} was used for a charge of another card (attempt {})",
+                    first.idempotency_key, first.id
+                ),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// Writes the provider's answer into the ledger; flags the card after a hard decline.
+    pub(crate) async fn settle(
+        &self,
+        id: AttemptId,
+        card: CardId,
+        answer: Result<ChargeOutcome, ProviderError>,
+    ) -> EngineResult<ChargeAttempt> {
+        let now = self.now();
+        let settlement = match answer {
+            Ok(outcome) => match outcome.status {
+                coffer_providers::RemoteStatus::Succeeded => Some(Settlement {
+                    state: ChargeState::Succeeded,
+                    provider_ref: Some(outcome.provider_ref),
+                    decline_code: None,
+                    hard_decline: false,
+                    message: None,
+                    warnings: outcome.warnings,
+                    at: now,
+                }),
+                coffer_providers::RemoteStatus::Declined {
+                    hard,
+                    code,
+                    message,
+                } => Some(Settlement {
+                    state: ChargeState::Declined,
+                    provider_ref: Some(outcome.provider_ref),
+                    decline_code: code,
+                    hard_decline: hard,
+                    message,
+                    warnings: outcome.warnings,
+                    at: now,
+                }),
+                coffer_providers::RemoteStatus::Pending => None,
+            },
+            Err(e) if e.kind.is_decline() => Some(Settlement {
+                state: ChargeState::Declined,
+                provider_ref: e.provider_ref.clone(),
+                decline_code: e.provider_code.clone(),
+                hard_decline: e.kind == ProviderErrorKind::DeclinedHard,
+                message: Some(e.message.clone()),
+                warnings: Vec::new(),
+                at: now,
+            }),
+            // The provider may have it; only a lookup can tell. A duplicate order id means an
+            // earlier send of this very attempt arrived.
+            Err(e) if e.kind.outcome_unknown() || e.kind == ProviderErrorKind::Duplicate => {
+                let message = e.to_string();
+                return self
+                    .with_store(move |store| {
+                        tracing::warn!(attempt = id.0, "charge outcome unknown: {message}");
+                        Ok(store.attempt(id)?)
+                    })
+                    .await;
+            }
+            Err(e) => Some(Settlement {
+                state: ChargeState::Failed,
+                provider_ref: e.provider_ref.clone(),
+                decline_code: e.provider_code.clone(),
+                hard_decline: false,
+                message: Some(e.to_string()),
+                warnings: Vec::new(),
+                at: now,
+            }),
+        };
+        let audit = settlement.as_ref().map(|s| {
+            self.audit_event(
+                None,
+                match s.state {
+                    ChargeState::Succeeded => "charge_succeeded",
+                    ChargeState::Declined => "charge_declined",
+                    _ => "charge_failed",
+                },
+                format!("attempt:{id}"),
+                serde_json::json!({"provider_ref": s.provider_ref, "code": s.decline_code, "hard": s.hard_decline, "warnings": s.warnings}),
+            )
+        });
+        self.with_store(move |store| {
+            if let (Some(settlement), Some(mut audit)) = (settlement, audit) {
+                store.batch(|store| {
+                    let attempt = store.attempt(id)?;
+                    audit.merchant_id = Some(attempt.merchant_id.0);
+                    if store.settle_attempt(id, &settlement)? {
+                        store.append_audit_here(audit)?;
+                        if settlement.hard_decline {
+                            store.flag_card(
+                                card,
+                                &format!("hard decline on attempt {id}: never retry this card"),
+                            )?;
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(store.attempt(id)?)
+        })
+        .await
+    }
+
+    /// The ledger, newest first.
+    pub async fn list_charges(
+        &self,
+        filter: coffer_store::charges::AttemptFilter,
+    ) -> EngineResult<Vec<ChargeAttempt>> {
+        self.with_store(move |store| Ok(store.list_attempts(&filter)?))
+            .await
+    }
+}

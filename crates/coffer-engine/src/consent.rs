@@ -1,0 +1,328 @@
+//! Making a card usable for merchant-initiated charges: the cardholder's consent (when, which
+//! terms) and the initial cardholder-initiated transaction every later MIT must point to
+//! (Clover FIRST/CARDHOLDER `ref_num`, ProcessOut scheme transaction id, Assist billnumber, Svea
+//! `pmt_id` of a pay+tokenize through its card page). In sandbox mode the card page is filled
+//! in locally; with a live merchant the cardholder completes it and `finish_initial` takes the
+//! return redirect.
+
+use coffer_core::{
+    AttemptKind, Bin, CardExpiry, CardId, ChargeState, Consent, CustomerId, IdempotencyKey,
+    InitialTransaction, InvalidInput, Last4, Money, Reason, StoredCredential,
+};
+use coffer_providers::{InitialOutcome, InitialRequest, InitialStep};
+use coffer_store::cards::CardFields;
+use coffer_store::charges::{NewAttempt, Settlement};
+use serde::Serialize;
+
+use crate::charge::new_order_id;
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::search::CardView;
+use crate::Engine;
+
+/// An initial cardholder-initiated transaction, with the consent given at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitialInput {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The stored card, where the provider tokenized it already (Clover, ProcessOut, Assist);
+    /// `None` for Svea, whose card page creates the token.
+    pub card: Option<CardId>,
+    /// The amount of the initial charge.
+    pub amount: String,
+    /// What later charges will be.
+    pub reason: Reason,
+    /// The terms the cardholder agreed to, as shown to them.
+    pub terms: String,
+}
+
+/// The result of an initial transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InitialResult {
+    /// done | card_page.
+    pub status: String,
+    /// The card, now MIT-ready (when done).
+    pub card: Option<CardView>,
+    /// The reference later MITs link to.
+    pub initial_ref: Option<String>,
+    /// The card page the cardholder must complete (live card-page providers).
+    pub card_page_url: Option<String>,
+    /// The pending payment to finish after the card page.
+    pub pending_id: Option<String>,
+}
+
+impl Engine {
+    /// Records the cardholder's consent to merchant-initiated charges of a card.
+    pub async fn record_consent(&self, card: CardId, terms: String) -> EngineResult<CardView> {
+        if terms.trim().is_empty() {
+            return Err(InvalidInput::new(
+                "terms",
+                "the consent needs the terms text the cardholder agreed to",
+            )
+            .into());
+        }
+        let consent = Consent {
+            given_at: self.now(),
+            terms,
+        };
+        let audit = self.audit_event(
+            None,
+            "consent_recorded",
+            format!("card:{card}"),
+            serde_json::json!({"terms": consent.terms}),
+        );
+        let today = self.now().date_naive();
+        self.with_store(move |store| {
+            let merchant = store.merchant(store.card(card)?.merchant_id)?;
+            store.batch(|store| {
+                store.set_card_consent(card, &consent)?;
+                let mut audit = audit;
+                audit.merchant_id = Some(merchant.id.0);
+                store.append_audit_here(audit)?;
+                Ok(())
+            })?;
+            Ok(CardView::of(
+                &store.card(card)?,
+                merchant.provider().as_str(),
+                today,
+            ))
+        })
+        .await
+    }
+
+    /// Makes the initial cardholder-initiated transaction, records the consent given with it, and
+    /// stores its reference on the card.
+    pub async fn record_initial(&self, input: InitialInput) -> EngineResult<InitialResult> {
+        if input.terms.trim().is_empty() {
+            return Err(InvalidInput::new(
+                "terms",
+                "the consent needs the terms text the cardholder agreed to",
+            )
+            .into());
+        }
+        let (customer, card, merchant) = {
+            let (customer_id, card_id) = (input.customer, input.card);
+            self.with_store(move |store| {
+                let customer = store.customer(customer_id)?;
+                let card = card_id.map(|id| store.card(id)).transpose()?;
+                let merchant = store.merchant(customer.merchant_id)?;
+                Ok((customer, card, merchant))
+            })
+            .await?
+        };
+        if let Some(card) = &card {
+            if card.customer_id != customer.id {
+                return Err(InvalidInput::new(
+                    "card",
+                    format!("card {} is not customer {}'s", card.id, customer.id),
+                )
+                .into());
+            }
+        }
+        let amount =
+            Money::parse(&input.amount, merchant.currency).map_err(|e| e.in_field("amount"))?;
+        let provider = self.provider_for(&merchant).await?;
+        let order_id = new_order_id();
+        let key = IdempotencyKey(uuid::Uuid::new_v4().to_string());
+        let request = InitialRequest {
+            customer: customer.reference.clone(),
+            card_token: card.as_ref().map(|c| c.token.clone()),
+            amount,
+            reason: input.reason,
+            order_id: order_id.clone(),
+            idempotency_key: key.clone(),
+            return_url: None,
+        };
+        // Where the card is known, the initial charge is a ledger row like any other: sending is
+        // committed before it leaves.
+        let attempt = match &card {
+            Some(card) => {
+                let new = NewAttempt {
+                    kind: AttemptKind::Charge,
+                    merchant_id: merchant.id,
+                    card_id: card.id,
+                    contract_id: None,
+                    occurrence: None,
+                    try_number: 1,
+                    refund_of: None,
+                    amount,
+                    credential: StoredCredential::initial(input.reason),
+                    idempotency_key: key,
+                    order_id,
+                    created_at: self.now(),
+                };
+                Some(
+                    self.with_store(move |store| {
+                        Ok(store.batch(|store| {
+                            let id = store.insert_attempt(&new)?;
+                            store.mark_sending(id)?;
+                            Ok(id)
+                        })?)
+                    })
+                    .await?,
+                )
+            }
+            None => None,
+        };
+        let step = provider.record_initial(&request).await;
+        let outcome = match step {
+            Ok(InitialStep::Done(outcome)) => outcome,
+            Ok(InitialStep::CardPage { url, pending_id })
+                if merchant.environment == coffer_core::Environment::Sandbox =>
+            {
+                let returned = provider.fill_sandbox_card_page(&url).await?;
+                provider.finish_initial(&pending_id, &returned).await?
+            }
+            Ok(InitialStep::CardPage { url, pending_id }) => {
+                return Ok(InitialResult {
+                    status: "card_page".into(),
+                    card: None,
+                    initial_ref: None,
+                    card_page_url: Some(url),
+                    pending_id: Some(pending_id),
+                })
+            }
+            Err(e) => {
+                if let (Some(id), Some(card)) = (attempt, &card) {
+                    self.settle(id, card.id, Err(e.clone())).await?;
+                }
+                return Err(e.into());
+            }
+        };
+        self.store_initial(
+            customer.id,
+            card.map(|c| c.id),
+            attempt,
+            outcome,
+            input.terms,
+        )
+        .await
+    }
+
+    async fn store_initial(
+        &self,
+        customer: CustomerId,
+        card: Option<CardId>,
+        attempt: Option<coffer_core::AttemptId>,
+        outcome: InitialOutcome,
+        terms: String,
+    ) -> EngineResult<InitialResult> {
+        let now = self.now();
+        let today = now.date_naive();
+        let remote = outcome.card.clone();
+        let fields = CardFields {
+            token: remote.token.clone(),
+            brand: remote.brand.clone(),
+            last4: Last4::new(&remote.last4)?,
+            bin: remote.bin.as_deref().map(Bin::new).transpose()?,
+            bank: remote.bank.clone(),
+            expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
+            active: true,
+            needs_cvc: remote.needs_cvc,
+        };
+        let audit = self.audit_event(
+            None,
+            "initial_recorded",
+            format!("customer:{customer}"),
+            serde_json::json!({"initial_ref": outcome.initial_ref, "provider_ref": outcome.provider_ref, "amount": outcome.amount.to_string()}),
+        );
+        let view = self
+            .with_store(move |store| {
+                let merchant = store.merchant(store.customer(customer)?.merchant_id)?;
+                let card_id = store.batch(|store| {
+                    let card_id = match card {
+                        Some(id) => id,
+                        None => store.upsert_card(merchant.id, customer, &fields, now)?.0,
+                    };
+                    store.set_card_initial(
+                        card_id,
+                        &InitialTransaction {
+                            reference: outcome.initial_ref.clone(),
+                            amount: Some(outcome.amount),
+                            at: now,
+                        },
+                    )?;
+                    store.set_card_consent(
+                        card_id,
+                        &Consent {
+                            given_at: now,
+                            terms: terms.clone(),
+                        },
+                    )?;
+                    let settlement = Settlement {
+                        state: ChargeState::Succeeded,
+                        provider_ref: Some(outcome.provider_ref.clone()),
+                        decline_code: None,
+                        hard_decline: false,
+                        message: None,
+                        warnings: Vec::new(),
+                        at: now,
+                    };
+                    match attempt {
+                        Some(id) => {
+                            store.settle_attempt(id, &settlement)?;
+                        }
+                        None => {
+                            // Made through the card page: recorded once it is known.
+                            let id = store.insert_attempt(&NewAttempt {
+                                kind: AttemptKind::Charge,
+                                merchant_id: merchant.id,
+                                card_id,
+                                contract_id: None,
+                                occurrence: None,
+                                try_number: 1,
+                                refund_of: None,
+                                amount: outcome.amount,
+                                credential: StoredCredential::initial(Reason::Recurring),
+                                idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
+                                order_id: outcome.provider_ref.0.clone(),
+                                created_at: now,
+                            })?;
+                            store.mark_sending(id)?;
+                            store.settle_attempt(id, &settlement)?;
+                        }
+                    }
+                    let mut audit = audit;
+                    audit.merchant_id = Some(merchant.id.0);
+                    store.append_audit_here(audit)?;
+                    Ok(card_id)
+                })?;
+                Ok(CardView::of(
+                    &store.card(card_id)?,
+                    merchant.provider().as_str(),
+                    today,
+                ))
+            })
+            .await?;
+        Ok(InitialResult {
+            status: "done".into(),
+            initial_ref: view.initial_ref.clone(),
+            card: Some(view),
+            card_page_url: None,
+            pending_id: None,
+        })
+    }
+
+    /// Completes an initial transaction whose card page the cardholder finished, with the
+    /// query pairs of the return redirect.
+    pub async fn finish_initial(
+        &self,
+        customer: CustomerId,
+        pending_id: String,
+        returned: Vec<(String, String)>,
+        terms: String,
+    ) -> EngineResult<InitialResult> {
+        let merchant = self
+            .with_store(move |store| Ok(store.merchant(store.customer(customer)?.merchant_id)?))
+            .await?;
+        let provider = self.provider_for(&merchant).await?;
+        let outcome = provider.finish_initial(&pending_id, &returned).await?;
+        if terms.trim().is_empty() {
+            return Err(EngineError::new(
+                ErrorKind::InvalidInput,
+                "terms: the consent needs the terms text",
+            ));
+        }
+        self.store_initial(customer, None, None, outcome, terms)
+            .await
+    }
+}

@@ -1,0 +1,321 @@
+//! The charge ledger. Rows move planned → sending → settled through guarded UPDATEs (the WHERE
+//! names the state a row must be in, so two processes cannot both settle one row), the UNIQUE
+//! idempotency key makes a second request with the same key find the first row, and the
+//! database itself refuses to change a settled row or delete any.
+
+use chrono::{DateTime, Utc};
+use coffer_core::{
+    AttemptId, AttemptKind, CardId, ChargeAttempt, ChargeState, ContractId, Currency,
+    IdempotencyKey, MerchantId, Money, ProviderRef, StoredCredential,
+};
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::error::{StoreError, StoreResult};
+use crate::{instant, millis, Store};
+
+/// A ledger row before it has an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttempt {
+    /// Charge or refund.
+    pub kind: AttemptKind,
+    /// Merchant.
+    pub merchant_id: MerchantId,
+    /// Card.
+    pub card_id: CardId,
+    /// Contract, for a scheduled charge.
+    pub contract_id: Option<ContractId>,
+    /// Occurrence number, for a scheduled charge.
+    pub occurrence: Option<u32>,
+    /// Try number of that occurrence (1, then 2 after a soft decline…).
+    pub try_number: u32,
+    /// The charge a refund returns money of.
+    pub refund_of: Option<AttemptId>,
+    /// Amount.
+    pub amount: Money,
+    /// Flags.
+    pub credential: StoredCredential,
+    /// Key.
+    pub idempotency_key: IdempotencyKey,
+    /// Order id.
+    pub order_id: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How an attempt settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// The final state: succeeded, declined or failed.
+    pub state: ChargeState,
+    /// The provider's reference.
+    pub provider_ref: Option<ProviderRef>,
+    /// Decline or error code.
+    pub decline_code: Option<String>,
+    /// Never retry.
+    pub hard_decline: bool,
+    /// Words.
+    pub message: Option<String>,
+    /// Provider warnings.
+    pub warnings: Vec<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Which ledger rows to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptFilter {
+    /// Only these merchants (empty: all).
+    pub merchants: Vec<MerchantId>,
+    /// One card.
+    pub card: Option<CardId>,
+    /// One customer's cards.
+    pub customer: Option<i64>,
+    /// One state.
+    pub state: Option<ChargeState>,
+    /// At most.
+    pub limit: Option<u32>,
+}
+
+const COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id, a.contract_id, a.occurrence, a.refund_of, a.amount_minor, a.currency, \
+     a.credential_json, a.idempotency_key, a.order_id, a.state, a.provider_ref, a.decline_code, a.hard_decline, a.message, \
+     a.warnings_json, a.created_at, a.settled_at";
+
+fn read(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
+    let id: i64 = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let currency: String = row.get(8)?;
+    let credential: String = row.get(9)?;
+    let state: String = row.get(12)?;
+    let warnings: String = row.get(17)?;
+    let created: i64 = row.get(18)?;
+    let settled: Option<i64> = row.get(19)?;
+    let values = (
+        MerchantId(row.get(2)?),
+        CardId(row.get(3)?),
+        row.get::<_, Option<i64>>(4)?.map(ContractId),
+        row.get::<_, Option<u32>>(5)?,
+        row.get::<_, Option<i64>>(6)?.map(AttemptId),
+        row.get::<_, i64>(7)?,
+        IdempotencyKey(row.get(10)?),
+        row.get::<_, String>(11)?,
+        row.get::<_, Option<String>>(13)?.map(ProviderRef),
+        row.get::<_, Option<String>>(14)?,
+        row.get::<_, bool>(15)?,
+        row.get::<_, Option<String>>(16)?,
+    );
+    let corrupt = |what: String| StoreError::Corrupt(format!("attempt {id}: {what}"));
+    Ok((|| {
+        Ok(ChargeAttempt {
+            id: AttemptId(id),
+            kind: match kind.as_str() {
+                "refund" => AttemptKind::Refund,
+                _ => AttemptKind::Charge,
+            },
+            merchant_id: values.0,
+            card_id: values.1,
+            contract_id: values.2,
+            occurrence: values.3,
+            refund_of: values.4,
+            amount: Money::from_minor(
+                values.5,
+                Currency::from_code(&currency).map_err(|e| corrupt(e.to_string()))?,
+            ),
+            credential: serde_json::from_str(&credential).map_err(|e| corrupt(e.to_string()))?,
+            idempotency_key: values.6,
+            order_id: values.7,
+            state: state
+                .parse()
+                .map_err(|e: coffer_core::InvalidInput| corrupt(e.to_string()))?,
+            provider_ref: values.8,
+            decline_code: values.9,
+            hard_decline: values.10,
+            message: values.11,
+            warnings: serde_json::from_str(&warnings).map_err(|e| corrupt(e.to_string()))?,
+            created_at: instant(created)?,
+            settled_at: settled.map(instant).transpose()?,
+        })
+    })())
+}
+
+impl Store {
+    /// Writes a `planned` row. A second row with the same idempotency key, order id or
+    /// (contract, occurrence, try) is a `Conflict`: the caller then reads the first one.
+    pub fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId> {
+        let credential = serde_json::to_string(&new.credential)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn()
+            .execute(
+                "INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
+                     amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13)",
+                params![
+                    match new.kind {
+                        AttemptKind::Charge => "charge",
+                        AttemptKind::Refund => "refund",
+                    },
+                    new.merchant_id.0,
+                    new.card_id.0,
+                    new.contract_id.map(|c| c.0),
+                    new.occurrence,
+                    new.try_number,
+                    new.refund_of.map(|r| r.0),
+                    new.amount.minor,
+                    new.amount.currency.code(),
+                    credential,
+                    new.idempotency_key.0,
+                    new.order_id,
+                    millis(new.created_at)
+                ],
+            )
+            .map_err(|e| StoreError::unique(e, format!("an attempt with key {} already exists", new.idempotency_key)))?;
+        Ok(AttemptId(self.conn().last_insert_rowid()))
+    }
+
+    /// planned → sending. Must be committed before the request leaves.
+    pub fn mark_sending(&self, id: AttemptId) -> StoreResult<()> {
+        let changed = self.conn().execute(
+            "UPDATE charge_attempts SET state = 'sending' WHERE id = ?1 AND state = 'planned'",
+            [id.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "attempt {id} is not planned any more"
+            )));
+        }
+        Ok(())
+    }
+
+    /// sending (or planned, for an abandoned attempt) → settled. `Ok(false)` when another
+    /// process settled it first; the row is then left as that process wrote it.
+    pub fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool> {
+        if !settlement.state.is_settled() {
+            return Err(StoreError::Conflict(format!(
+                "{} is not a settled state",
+                settlement.state
+            )));
+        }
+        let warnings = serde_json::to_string(&settlement.warnings)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let allowed_from = if settlement.state == ChargeState::Failed {
+            "('planned', 'sending')"
+        } else {
+            "('sending')"
+        };
+        let changed = self.conn().execute(
+            &format!(
+                "UPDATE charge_attempts SET state = ?2, provider_ref = coalesce(?3, provider_ref), decline_code = ?4,
+                        hard_decline = ?5, message = ?6, warnings_json = ?7, settled_at = ?8
+                 WHERE id = ?1 AND state IN {allowed_from}"
+            ),
+            params![
+                id.0,
+                settlement.state.as_str(),
+                settlement.provider_ref.as_ref().map(|r| r.0.clone()),
+                settlement.decline_code,
+                settlement.hard_decline,
+                settlement.message,
+                warnings,
+                millis(settlement.at)
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// One row.
+    pub fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
+                [id.0],
+                read,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("charge attempt {id}"),
+            })?
+    }
+
+    /// The row with this idempotency key, if any.
+    pub fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"),
+                [&key.0],
+                read,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// What the policy needs of a card's past under a merchant: every decline, every attempt
+    /// since `since`, and the latest successful charge (see `coffer_core::policy::History`).
+    pub fn attempts_for_policy(
+        &self,
+        card: CardId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM charge_attempts a WHERE a.card_id = ?1 AND a.kind = 'charge'
+               AND (a.state IN ('declined', 'sending', 'planned') OR a.created_at >= ?2
+                    OR a.id = (SELECT max(id) FROM charge_attempts WHERE card_id = ?1 AND kind = 'charge' AND state = 'succeeded'))
+             ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map(params![card.0, millis(since)], read)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    /// Attempts still `sending` (or `planned`), oldest first.
+    pub fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([], read)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    /// Refunds of a charge that took or may take money back (succeeded or in flight).
+    pub fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
+        Ok(self.conn().query_row(
+            "SELECT coalesce(sum(amount_minor), 0) FROM charge_attempts
+             WHERE refund_of = ?1 AND state IN ('planned', 'sending', 'succeeded')",
+            [charge.0],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Ledger rows matching `filter`, newest first.
+    pub fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>> {
+        let merchants = if filter.merchants.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "[{}]",
+                filter
+                    .merchants
+                    .iter()
+                    .map(|m| m.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ))
+        };
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {COLUMNS} FROM charge_attempts a
+             WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR a.card_id = ?2)
+               AND (?3 IS NULL OR a.card_id IN (SELECT id FROM cards WHERE customer_id = ?3))
+               AND (?4 IS NULL OR a.state = ?4)
+             ORDER BY a.id DESC LIMIT ?5"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                merchants,
+                filter.card.map(|c| c.0),
+                filter.customer,
+                filter.state.map(|s| s.as_str()),
+                filter.limit.map(i64::from).unwrap_or(-1)
+            ],
+            read,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+}
