@@ -218,7 +218,7 @@ fn plan_of(
 enum Planned {
     Refused(Vec<Violation>),
     Sending(AttemptId),
-    Existing(ChargeAttempt),
+    Existing(Box<ChargeAttempt>),
 }
 
 impl Engine {
@@ -339,7 +339,7 @@ impl Engine {
                 match outcome {
                     Err(StoreError::Conflict(_)) => {
                         match store.attempt_by_key(&new.idempotency_key)? {
-                            Some(first) => Ok(Planned::Existing(first)),
+                            Some(first) => Ok(Planned::Existing(Box::new(first))),
                             None => Err(EngineError::new(
                                 ErrorKind::Conflict,
                                 "the charge could not be planned; try again",
