@@ -269,6 +269,8 @@ impl Engine {
         if let Some(existing) = self.existing_attempt(&key, &input).await? {
             return Ok(ChargeResult::of(&existing, true));
         }
+        // Before anything new: settle what an earlier lost answer left open on this card.
+        self.reconcile_card(input.card).await?;
         let now = self.now();
         let (ctx, amount) = {
             let input = input.clone();
@@ -390,7 +392,15 @@ impl Engine {
         };
         let answer = provider.charge(&request).await;
         let attempt = self.settle(id, ctx.card.id, answer).await?;
-        Ok(ChargeResult::of(&attempt, false))
+        let mut result = ChargeResult::of(&attempt, false);
+        if attempt.state == ChargeState::Sending {
+            result.message = Some(
+                "the provider's answer was lost, so the outcome is unknown; `reconcile` asks the provider \
+                 and settles it, and no new charge of this card is made until then"
+                    .into(),
+            );
+        }
+        Ok(result)
     }
 
     /// The first attempt with this key, checked to be the same request.
