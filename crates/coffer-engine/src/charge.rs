@@ -318,6 +318,10 @@ impl Engine {
         let planned = self
             .with_store(move |store| {
                 let outcome = store.batch(|store| {
+                    // Another process may have planned this very request since we looked.
+                    if let Some(first) = store.attempt_by_key(&new.idempotency_key)? {
+                        return Ok(Planned::Existing(Box::new(first)));
+                    }
                     // Judged again inside the write lock, so two desks cannot both pass a
                     // once-a-month rule with the same card.
                     let history = history_of(store, plan.card.id, now)?;

@@ -38,6 +38,9 @@ pub struct FaultConfig {
     pub drop_next: u32,
     /// How long the "timeout" test card keeps the request open, in milliseconds.
     pub timeout_ms: u64,
+    /// Milliseconds to hold the answer after the request was processed: a window in which a
+    /// client can be killed between "the provider charged" and "the client heard it".
+    pub response_delay_ms: u64,
 }
 
 /// A partial update of the knobs.
@@ -52,6 +55,7 @@ pub struct FaultUpdate {
     rate_limit_next: Option<u32>,
     drop_next: Option<u32>,
     timeout_ms: Option<u64>,
+    response_delay_ms: Option<u64>,
 }
 
 /// The live knobs shared by every emulator.
@@ -110,7 +114,8 @@ impl Faults {
             error_next,
             rate_limit_next,
             drop_next,
-            timeout_ms
+            timeout_ms,
+            response_delay_ms
         );
         c.clone()
     }
@@ -193,6 +198,10 @@ pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: N
             .unwrap_or_default(),
         Decision::Pass { drop } => {
             let response = next.run(request).await;
+            let hold = faults.get().response_delay_ms;
+            if hold > 0 {
+                tokio::time::sleep(Duration::from_millis(hold)).await;
+            }
             if drop {
                 dropped_response()
             } else {

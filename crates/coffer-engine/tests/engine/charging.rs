@@ -1,0 +1,315 @@
+//! Charging exactly once (issue #6) against the sandboxes.
+
+use coffer_core::{AttemptId, CardId, CustomerId, MerchantId, Reason};
+use coffer_engine::charge::ChargeInput;
+use coffer_engine::consent::InitialInput;
+
+use crate::world::{ready, World};
+
+fn charge(card: i64, amount: &str) -> ChargeInput {
+    ChargeInput {
+        card: CardId(card),
+        amount: amount.into(),
+        reason: Reason::Unscheduled,
+        merchant: None,
+        idempotency_key: None,
+        description: None,
+    }
+}
+
+#[tokio::test]
+async fn each_rule_refuses_before_anything_reaches_the_provider() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let london = world.merchant("processout", 1).await;
+    let no_consent = world
+        .card(paris, |c| !c.mit_ready && c.active && !c.expired)
+        .await;
+    let expired = world.card(paris, |c| c.expired && c.mit_ready).await;
+    let good = world.card(paris, ready).await;
+    let cases = [
+        (charge(no_consent.id, "5.00"), "consent_and_initial"),
+        (charge(expired.id, "5.00"), "card_usable"),
+        (charge(good.id, "0"), "amount_valid"),
+        (
+            ChargeInput {
+                merchant: Some(london),
+                ..charge(good.id, "5.00")
+            },
+            "card_of_merchant",
+        ),
+    ];
+    for (input, rule) in cases {
+        let result = world.engine.charge_card(input).await.unwrap();
+        assert_eq!(result.status, "refused", "{rule}: {result:?}");
+        assert!(
+            result.violations.iter().any(|v| v.rule == rule),
+            "{rule} must be named: {:?}",
+            result.violations
+        );
+        assert!(
+            result.attempt_id.is_none(),
+            "a refusal writes no ledger row"
+        );
+    }
+    assert!(
+        world.sandbox_charges().is_empty(),
+        "nothing reached the sandbox"
+    );
+}
+
+#[tokio::test]
+async fn a_hard_decline_flags_the_card_and_no_retry_reaches_the_provider() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let stolen = world.card(paris, |c| c.last4 == "0002").await;
+    let first = world
+        .engine
+        .charge_card(charge(stolen.id, "5.00"))
+        .await
+        .unwrap();
+    assert_eq!(first.status, "declined");
+    assert!(
+        first.hard_decline,
+        "the sandbox's stolen card is a hard decline: {first:?}"
+    );
+    let before = world.sandbox_charges().len();
+    let retry = world
+        .engine
+        .charge_card(charge(stolen.id, "5.00"))
+        .await
+        .unwrap();
+    assert_eq!(retry.status, "refused");
+    assert!(retry
+        .violations
+        .iter()
+        .any(|v| v.rule == "no_retry_after_hard_decline"));
+    assert_eq!(
+        world.sandbox_charges().len(),
+        before,
+        "the retry never left Coffer"
+    );
+}
+
+#[tokio::test]
+async fn the_same_key_from_two_engines_at_once_makes_one_charge() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let card = world.card(paris, ready).await;
+    let other = world.second_engine();
+    let input = ChargeInput {
+        idempotency_key: Some("double-click-1".into()),
+        ..charge(card.id, "7.00")
+    };
+    let (a, b) = tokio::join!(
+        world.engine.charge_card(input.clone()),
+        other.charge_card(input.clone())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.attempt_id, b.attempt_id,
+        "both answers are the one attempt"
+    );
+    let made: Vec<_> = world
+        .sandbox_charges()
+        .into_iter()
+        .filter(|c| c.kind == "charge" && c.amount_minor == 700)
+        .collect();
+    assert_eq!(made.len(), 1, "one charge at the provider: {made:?}");
+    let again = world.engine.charge_card(input).await.unwrap();
+    assert!(
+        again.replayed,
+        "a later request with the key returns the first attempt"
+    );
+    assert_eq!(again.attempt_id, a.attempt_id);
+}
+
+#[tokio::test]
+async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second_charge() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let lost = world
+        .card(paris, |c| c.last4 == "0019" && c.mit_ready)
+        .await;
+    let result = world
+        .engine
+        .charge_card(charge(lost.id, "3.00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        result.status, "sending",
+        "the sandbox charged and dropped the answer: {result:?}"
+    );
+    assert_eq!(world.sandbox_charges().len(), 1);
+    let blocked = world
+        .engine
+        .preview_charge(charge(lost.id, "3.00"))
+        .await
+        .unwrap();
+    assert!(
+        blocked
+            .violations
+            .iter()
+            .any(|v| v.rule == "no_unsettled_attempt"),
+        "no new charge while the outcome is unknown"
+    );
+    let summary = world
+        .engine
+        .reconcile(chrono::Duration::seconds(120))
+        .await
+        .unwrap();
+    assert_eq!(summary.settled.len(), 1, "{summary:?}");
+    assert_eq!(
+        summary.settled[0].status, "succeeded",
+        "the provider's record says it went through"
+    );
+    let row = world
+        .engine
+        .list_charges(Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| Some(a.id.0) == result.attempt_id)
+        .unwrap();
+    assert_eq!(row.state.as_str(), "succeeded");
+    assert_eq!(
+        world.sandbox_charges().len(),
+        1,
+        "reconcile asked; it did not charge again"
+    );
+}
+
+#[tokio::test]
+async fn a_clover_mit_after_the_recorded_initial_links_it_and_gets_no_warning() {
+    let world = World::new().await;
+    let downtown = world.merchant("clover", 0).await;
+    let card = world
+        .card(downtown, |c| {
+            c.active
+                && !c.expired
+                && c.last4 != "0002"
+                && c.last4 != "0341"
+                && c.last4 != "0019"
+                && c.last4 != "0077"
+                && c.last4 != "0069"
+        })
+        .await;
+    let initial = world
+        .engine
+        .record_initial(InitialInput {
+            customer: CustomerId(card.customer_id),
+            card: Some(CardId(card.id)),
+            amount: "1.00".into(),
+            reason: Reason::Recurring,
+            terms: "I agree that Downtown may charge this card monthly.".into(),
+        })
+        .await
+        .unwrap();
+    let initial_ref = initial
+        .initial_ref
+        .clone()
+        .expect("the FIRST charge's ref_num");
+    let result = world
+        .engine
+        .charge_card(ChargeInput {
+            reason: Reason::Recurring,
+            ..charge(card.id, "9.99")
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.status, "succeeded", "{result:?}");
+    assert!(
+        result.warnings.is_empty(),
+        "a linked subsequent charge draws no warning: {:?}",
+        result.warnings
+    );
+    assert_eq!(
+        result.flags.initial_ref.as_ref().map(|r| r.0.clone()),
+        Some(initial_ref.clone())
+    );
+    let sent = world
+        .sandbox_charges()
+        .into_iter()
+        .find(|c| c.amount_minor == 999)
+        .unwrap();
+    let flags = sent.stored_credential.to_string();
+    assert!(
+        flags.contains("SUBSEQUENT") && flags.contains("MERCHANT"),
+        "flags as received: {flags}"
+    );
+    assert!(
+        flags.contains(&initial_ref),
+        "the initial ref_num travels with the charge: {flags}"
+    );
+    let _ = MerchantId(0);
+}
+
+#[tokio::test]
+async fn refunds_are_new_rows_and_never_exceed_the_charge() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let card = world.card(paris, ready).await;
+    let made = world
+        .engine
+        .charge_card(charge(card.id, "10.00"))
+        .await
+        .unwrap();
+    let id = AttemptId(made.attempt_id.unwrap());
+    let part = world
+        .engine
+        .refund_charge(id, Some("4.00".into()))
+        .await
+        .unwrap();
+    assert_eq!(part.status, "succeeded");
+    let too_much = world
+        .engine
+        .refund_charge(id, Some("6.01".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(too_much.kind().code(), "invalid_input", "{too_much}");
+    let rest = world.engine.refund_charge(id, None).await.unwrap();
+    assert_eq!(rest.amount.minor, 600, "the rest is refunded by default");
+    let original = world
+        .engine
+        .list_charges(Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == id)
+        .unwrap();
+    assert_eq!(
+        original.state.as_str(),
+        "succeeded",
+        "the charge row itself never changes"
+    );
+}
+
+#[tokio::test]
+async fn svea_refuses_a_second_recurring_charge_in_the_month_before_the_wire() {
+    let world = World::new().await;
+    let helsinki = world.merchant("svea", 0).await;
+    let card = world.card(helsinki, ready).await;
+    let recurring = |amount: &str| ChargeInput {
+        reason: Reason::Recurring,
+        ..charge(card.id, amount)
+    };
+    let first = world.engine.charge_card(recurring("1.00")).await.unwrap();
+    assert_eq!(first.status, "succeeded", "{first:?}");
+    let before = world.sandbox_charges().len();
+    let second = world.engine.charge_card(recurring("1.00")).await.unwrap();
+    assert_eq!(second.status, "refused");
+    assert!(
+        second.violations.iter().any(|v| v.rule == "svea_monthly"),
+        "{:?}",
+        second.violations
+    );
+    assert!(
+        second.violations[0].allowed_after.is_some(),
+        "the owner is told when it becomes allowed"
+    );
+    assert_eq!(
+        world.sandbox_charges().len(),
+        before,
+        "refused before the wire"
+    );
+}
