@@ -57,6 +57,9 @@ enum Command {
     /// A card's consent and initial transaction.
     #[command(subcommand)]
     Card(commands::charge::CardCommand),
+    /// Benchmarks (measured, printed, never asserted).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
 }
@@ -127,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
+        Command::Bench(cmd) => commands::bench::run(cmd, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
     }
 }

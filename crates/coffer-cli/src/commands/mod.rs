@@ -1,6 +1,7 @@
 //! One module per subcommand, named as the engine's use cases.
 
 pub mod audit;
+pub mod bench;
 pub mod charge;
 pub mod merchants;
 pub mod sandbox;

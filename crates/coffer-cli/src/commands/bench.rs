@@ -1,0 +1,324 @@
+//! `coffer bench search`: search latency over a large cache, measured, not asserted. It fills a
+//! throw-away profile with N customers and their cards (deterministic), then runs each kind of
+//! search many times with varied values and prints p50/p99 (and writes them as JSON with `--json`).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use coffer_core::{
+    Bin, CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Environment, Last4, MerchantId,
+    ProviderAccount, SecretRef,
+};
+use coffer_store::cards::CardFields;
+use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::merchants::NewMerchant;
+use coffer_store::search::{CardQuery, CustomerQuery};
+use coffer_store::Store;
+use serde::Serialize;
+
+use crate::output::Output;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Search latency over a cache of `--cards` cards.
+    Search(SearchArgs),
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Cards in the cache (customers are a third of that, across four merchants).
+    #[arg(long, default_value_t = 1_000_000)]
+    cards: usize,
+    /// Queries per search kind.
+    #[arg(long, default_value_t = 200)]
+    queries: usize,
+    /// Keep the generated database here (default: a temp dir, removed after).
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+/// One row of the result table.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    kind: &'static str,
+    queries: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    rows_returned_avg: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct SearchReport {
+    cards: usize,
+    customers: usize,
+    fill_seconds: f64,
+    figures: Vec<Figure>,
+}
+
+const NAMES: [&str; 16] = [
+    "Anna", "Mikko", "Olga", "Erik", "Sofia", "Jonas", "Maria", "Pavel", "Elena", "Lars", "Aino",
+    "Dmitri", "Hanna", "Oskar", "Irina", "Juha",
+];
+const SURNAMES: [&str; 16] = [
+    "Virtanen",
+    "Korhonen",
+    "Ivanova",
+    "Lindqvist",
+    "Nieminen",
+    "Petrov",
+    "Makinen",
+    "Johansson",
+    "Smirnova",
+    "Hamalainen",
+    "Kowalski",
+    "Laine",
+    "Novak",
+    "Heikkinen",
+    "Berg",
+    "Sokolova",
+];
+const BRANDS: [CardBrand; 4] = [
+    CardBrand::Visa,
+    CardBrand::Mastercard,
+    CardBrand::Amex,
+    CardBrand::Mir,
+];
+
+/// A small deterministic generator, so two runs measure the same data.
+fn mix(i: u64) -> u64 {
+    let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x00c0_ffee;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^ (x >> 29)
+}
+
+fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
+    let now = chrono::Utc::now();
+    let mut merchants = Vec::new();
+    for m in 0..4 {
+        let merchant = store.insert_merchant(
+            &NewMerchant {
+                name: format!("Bench store {m}"),
+                account: ProviderAccount::Clover {
+                    merchant_uuid: format!("BENCH{m:08}"),
+                    pakms_key: None,
+                },
+                environment: Environment::Sandbox,
+                base_url: "embedded:clover".into(),
+                time_zone: chrono_tz::Europe::Helsinki,
+                currency: Currency::EUR,
+                notice_lead_days: 3,
+                group: Some("bench".into()),
+                secret: SecretRef {
+                    service: "coffer-bench".into(),
+                    account: format!("bench/{m}"),
+                },
+            },
+            now,
+        )?;
+        merchants.push(merchant.id);
+    }
+    let customers = cards.div_ceil(3);
+    for chunk_start in (0..customers).step_by(10_000) {
+        store.batch(|store| {
+            for c in chunk_start..(chunk_start + 10_000).min(customers) {
+                let r = mix(c as u64);
+                let merchant = merchants[c % merchants.len()];
+                let name = format!(
+                    "{} {}",
+                    NAMES[(r % 16) as usize],
+                    SURNAMES[((r >> 8) % 16) as usize]
+                );
+                let (customer, _) = store.upsert_customer(
+                    merchant,
+                    &CustomerFields {
+                        reference: CustomerRef(format!("CUST{c:08}")),
+                        email: Some(format!(
+                            "{}.{c}@example.com",
+                            name.replace(' ', ".").to_lowercase()
+                        )),
+                        name,
+                        phone: None,
+                    },
+                    CustomerOrigin::Sync,
+                    now,
+                )?;
+                for k in 0..3 {
+                    let n = c * 3 + k;
+                    if n >= cards {
+                        break;
+                    }
+                    let r = mix(n as u64 + 7);
+                    store.upsert_card(
+                        merchant,
+                        customer,
+                        &CardFields {
+                            token: CardToken(format!("tok_bench_{n:09}")),
+                            brand: BRANDS[(r % 4) as usize].clone(),
+                            last4: Last4::new(&format!("{:04}", r % 10_000))
+                                .map_err(|e| coffer_store::StoreError::Corrupt(e.to_string()))?,
+                            bin: Bin::new(&format!("{}", 400_000 + (r >> 16) % 1000)).ok(),
+                            bank: Some("Bench Bank".into()),
+                            expiry: CardExpiry::new(
+                                2024 + ((r >> 24) % 8) as i32,
+                                1 + ((r >> 32) % 12) as u32,
+                            )
+                            .map_err(|e| coffer_store::StoreError::Corrupt(e.to_string()))?,
+                            active: true,
+                            needs_cvc: false,
+                        },
+                        now,
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        if chunk_start % 100_000 == 0 {
+            eprintln!("bench: {chunk_start} of {customers} customers written");
+        }
+    }
+    Ok(merchants)
+}
+
+fn measure(
+    kind: &'static str,
+    queries: usize,
+    mut run: impl FnMut(usize) -> anyhow::Result<usize>,
+) -> anyhow::Result<Figure> {
+    let mut times = Vec::with_capacity(queries);
+    let mut rows = 0usize;
+    for i in 0..queries {
+        let started = Instant::now();
+        rows += run(i)?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Ok(Figure {
+        kind,
+        queries,
+        p50_ms: ms(at(0.50)),
+        p99_ms: ms(at(0.99)),
+        max_ms: ms(times[times.len() - 1]),
+        rows_returned_avg: rows as f64 / queries as f64,
+    })
+}
+
+pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
+    let BenchCommand::Search(args) = cmd;
+    let temp = tempfile_dir()?;
+    let dir = args.keep.clone().unwrap_or_else(|| temp.clone());
+    let store = Store::open(&dir.join("bench.db"))?;
+    let started = Instant::now();
+    let merchants = fill(&store, args.cards)?;
+    let fill_seconds = started.elapsed().as_secs_f64();
+    let today = CardExpiry::new(2026, 11)?;
+    let q = args.queries.max(1);
+    let customers = |query: CustomerQuery| -> anyhow::Result<usize> {
+        Ok(store.search_customers(&query, today)?.len())
+    };
+    let text = |t: String| CustomerQuery {
+        text: Some(t),
+        limit: Some(50),
+        ..CustomerQuery::default()
+    };
+    let figures = vec![
+        measure("customer by name", q, |i| {
+            customers(text(SURNAMES[i % 16].to_string()))
+        })?,
+        measure("customer by name prefix", q, |i| {
+            customers(text(NAMES[i % 16][..3].to_string()))
+        })?,
+        measure("customer by email", q, |i| {
+            let c = (mix(i as u64) % (args.cards as u64 / 3).max(1)) as usize;
+            let r = mix(c as u64);
+            let name = format!(
+                "{}.{}",
+                NAMES[(r % 16) as usize],
+                SURNAMES[((r >> 8) % 16) as usize]
+            )
+            .to_lowercase();
+            customers(text(format!("{name}.{c}@example.com")))
+        })?,
+        measure("customer by reference", q, |i| {
+            customers(text(format!(
+                "CUST{:08}",
+                mix(i as u64) % (args.cards as u64 / 3).max(1)
+            )))
+        })?,
+        measure("customer by last4", q, |i| {
+            customers(text(format!("{:04}", mix(i as u64) % 10_000)))
+        })?,
+        measure("customer by BIN", q, |i| {
+            customers(text(format!("{}", 400_000 + mix(i as u64) % 1000)))
+        })?,
+        measure("cards by last4 in a group", q, |i| {
+            Ok(store
+                .search_cards(&CardQuery {
+                    merchants: merchants.clone(),
+                    last4: Some(format!("{:04}", mix(i as u64) % 10_000)),
+                    limit: Some(100),
+                    ..CardQuery::default()
+                })?
+                .len())
+        })?,
+        measure("cards by brand, one merchant", q, |i| {
+            Ok(store
+                .search_cards(&CardQuery {
+                    merchants: vec![merchants[i % merchants.len()]],
+                    brand: Some(BRANDS[i % 4].name().to_string()),
+                    limit: Some(100),
+                    ..CardQuery::default()
+                })?
+                .len())
+        })?,
+        measure("cards expiring before a month", q, |i| {
+            Ok(store
+                .search_cards(&CardQuery {
+                    expiring_before: Some(CardExpiry::new(
+                        2025 + (i % 6) as i32,
+                        1 + (i % 12) as u32,
+                    )?),
+                    limit: Some(100),
+                    ..CardQuery::default()
+                })?
+                .len())
+        })?,
+    ];
+    let report = SearchReport {
+        cards: args.cards,
+        customers: args.cards.div_ceil(3),
+        fill_seconds,
+        figures,
+    };
+    drop(store);
+    if args.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    out.show(&report, |r| {
+        println!(
+            "search over {} cards / {} customers (filled in {:.1} s)",
+            r.cards, r.customers, r.fill_seconds
+        );
+        println!(
+            "{:<34} {:>8} {:>9} {:>9} {:>9} {:>8}",
+            "kind", "queries", "p50 ms", "p99 ms", "max ms", "rows"
+        );
+        for f in &r.figures {
+            println!(
+                "{:<34} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>8.1}",
+                f.kind, f.queries, f.p50_ms, f.p99_ms, f.max_ms, f.rows_returned_avg
+            );
+        }
+    })?;
+    Ok(0)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("coffer-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
