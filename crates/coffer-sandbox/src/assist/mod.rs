@@ -9,6 +9,7 @@ mod rules;
 mod state;
 mod wire;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::routing::{get, post};
@@ -23,6 +24,9 @@ use state::AssistState;
 pub(crate) struct Emulator {
     ctx: Ctx,
     state: Mutex<AssistState>,
+    /// Per merchant slot, the seed's initials counts for `GET /__sandbox/initials`; derived from
+    /// the seed alone, built on first use, not state.
+    seeded_initials: Mutex<HashMap<u8, Arc<state::SeededInitials>>>,
 }
 
 impl Emulator {
@@ -30,6 +34,7 @@ impl Emulator {
         Emulator {
             ctx,
             state: Mutex::new(AssistState::new(seed)),
+            seeded_initials: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -56,6 +61,7 @@ impl crate::Emulator for Emulator {
             .merge(services)
             .route("/pay/oneclick/v1/token.cfm", post(routes::tokens))
             .route("/__sandbox/customers", get(routes::register))
+            .route("/__sandbox/initials", get(routes::sandbox_initials))
             .route(
                 "/__sandbox/rules",
                 get(routes::get_rules).put(routes::put_rules),

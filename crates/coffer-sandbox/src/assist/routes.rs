@@ -18,14 +18,14 @@ use serde::Deserialize;
 use super::rules::{self, RecurringChecks};
 use super::state::{
     AssistState, CardSummary, MerchantAccount, Operation, Order, OrderSource, OrderState,
-    RecurringTerms,
+    RecurringTerms, SeededInitials,
 };
 use super::wire::{
     self, Element, Format, Params, RegisterCard, RegisterCustomer, TokenCard, TokenError, WsError,
 };
 use super::Emulator;
 use crate::ledger::AcceptedCharge;
-use crate::seed::{behaviour_of_last4, CardBehaviour};
+use crate::seed::{behaviour_of_last4, CardBehaviour, Seed};
 
 type Outcome = Result<Element, WsError>;
 
@@ -1041,6 +1041,78 @@ pub(crate) async fn register(
         .collect();
     drop(state);
     Json(rows).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InitialsQuery {
+    merchant: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// The seed's initials counts of `merchant`, built outside the state lock on first use.
+fn seeded_initials(emu: &Emulator, seed: &Seed, merchant: &MerchantAccount) -> Arc<SeededInitials> {
+    let cache = || {
+        emu.seeded_initials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let cached = cache().get(&merchant.slot).cloned();
+    if let Some(counts) = cached.filter(|c| c.fits(seed)) {
+        return counts;
+    }
+    let built = Arc::new(SeededInitials::build(seed, merchant));
+    cache().insert(merchant.slot, built.clone());
+    built
+}
+
+/// `GET /__sandbox/initials?merchant=<Merchant_ID>&offset=0&limit=100` (sandbox only, `limit`
+/// at most 1000): the seeded cards with an initial One Click order, in customer then card order,
+/// with the initial billnumber rp.cfm charges against. Assist lists no such thing; Coffer's demo
+/// needs it to register the seeded cards.
+pub(crate) async fn sandbox_initials(
+    State(emu): State<Arc<Emulator>>,
+    Query(query): Query<InitialsQuery>,
+) -> Response {
+    let error = |status: StatusCode, message: String| {
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    };
+    let Some(merchant_id) = query.merchant else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "merchant (the Merchant_ID) is required".into(),
+        );
+    };
+    let offset = query.offset.unwrap_or(0);
+    let limit = query.limit.unwrap_or(100).min(1000);
+    let found = {
+        let state = emu.lock();
+        state
+            .merchant(&merchant_id)
+            .cloned()
+            .map(|m| (m, state.seed.clone()))
+    };
+    let Some((merchant, seed)) = found else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("unknown merchant '{merchant_id}'"),
+        );
+    };
+    let mut counts = seeded_initials(&emu, &seed, &merchant);
+    let state = emu.lock();
+    if !counts.fits(&state.seed) {
+        // Reset or restored in between: rare, so built under the lock.
+        counts = Arc::new(SeededInitials::build(&state.seed, &merchant));
+    }
+    let initials = state.initials_page(&merchant, &counts, offset, limit);
+    drop(state);
+    Json(serde_json::json!({
+        "merchant": merchant.merchant_id,
+        "total": counts.total,
+        "offset": offset,
+        "initials": initials,
+    }))
+    .into_response()
 }
 
 /// Assist-shaped faults on the `*.cfm` services, on top of the shared HTTP-level ones: an

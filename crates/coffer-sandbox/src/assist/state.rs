@@ -511,6 +511,62 @@ impl AssistState {
         self.seeded_initial_of(merchant, index, card)
     }
 
+    /// The amount of customer `index`'s seeded initial orders: 5–24 in the merchant currency.
+    pub fn seeded_initial_amount(merchant: &MerchantAccount, index: usize) -> i64 {
+        (5 + (index % 20) as i64) * crate::assist::rules::scale(merchant.currency)
+    }
+
+    /// The seeded cards with an initial order, in customer then card order, as
+    /// `GET /__sandbox/initials` lists them: the `limit` from position `offset`. Only the page's
+    /// customers are generated; `seeded` tells how many initials the others have.
+    pub fn initials_page(
+        &self,
+        merchant: &MerchantAccount,
+        seeded: &SeededInitials,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<Initial> {
+        let mut page = Vec::new();
+        if limit == 0 || offset >= seeded.total {
+            return page;
+        }
+        let mut position = 0;
+        for index in 0..self.seed.customers {
+            let count = seeded.of(index);
+            if count == 0 || position + count <= offset {
+                position += count;
+                continue;
+            }
+            let customer = self.customer(merchant, index);
+            for (card, demo) in customer.cards.iter().enumerate() {
+                if !demo.has_initial {
+                    continue;
+                }
+                position += 1;
+                if position <= offset {
+                    continue;
+                }
+                let billnumber = Self::seeded_billnumber(merchant, index, card);
+                // A changed initial order lives in `orders`; its amount is the seeded one.
+                let amount_minor = match self.order_index(&billnumber) {
+                    Some(i) => self.orders[i].amount_minor,
+                    None => Self::seeded_initial_amount(merchant, index),
+                };
+                page.push(Initial {
+                    token: Self::token(merchant, index, card),
+                    initial_ref: billnumber,
+                    amount_minor,
+                    currency: merchant.currency.code().to_string(),
+                    customer: Self::customer_number(merchant, index),
+                });
+                if page.len() == limit {
+                    return page;
+                }
+            }
+        }
+        page
+    }
+
     fn seeded_initial_by_number(
         &self,
         merchant: &MerchantAccount,
@@ -537,13 +593,12 @@ impl AssistState {
             return None;
         }
         let summary = Self::card_summary(merchant, &customer, card)?;
-        let scale = crate::assist::rules::scale(merchant.currency);
         // Initial payments 35–94 days back, so the first monthly MIT is already due.
         let days_back = 35 + (index % 60) as i64;
         let at = (self.seed.today - Duration::days(days_back))
             .and_time(NaiveTime::from_hms_opt(9, 30, 0).unwrap_or_default())
             .and_utc();
-        let amount_minor = (5 + (index % 20) as i64) * scale;
+        let amount_minor = Self::seeded_initial_amount(merchant, index);
         let billnumber = Self::seeded_billnumber(merchant, index, card);
         Some(Order {
             merchant_id: merchant.merchant_id.clone(),
@@ -571,6 +626,57 @@ impl AssistState {
             pending_fields: None,
             billnumber,
         })
+    }
+}
+
+/// One seeded card with an initial order, as `GET /__sandbox/initials` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Initial {
+    /// The token, as the One Click token listing returns it.
+    pub token: String,
+    /// The initial order's billnumber: rp.cfm's `BillNumber`.
+    pub initial_ref: String,
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// The card owner's `CustomerNumber`.
+    pub customer: String,
+}
+
+/// How many cards with an initial each seeded customer of one merchant has: what the initials
+/// listing pages over without generating every customer on every call. Derived from the seed
+/// alone, so it is built once per (seed, merchant) and never part of the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SeededInitials {
+    seed: Seed,
+    per_customer: Vec<u8>,
+    pub total: usize,
+}
+
+impl SeededInitials {
+    pub fn build(seed: &Seed, merchant: &MerchantAccount) -> SeededInitials {
+        let key = merchant.seed_key();
+        let per_customer: Vec<u8> = (0..seed.customers)
+            .map(|i| {
+                let customer = seed::customer(seed, &key, i);
+                customer.cards.iter().filter(|c| c.has_initial).count() as u8
+            })
+            .collect();
+        let total = per_customer.iter().map(|&n| usize::from(n)).sum();
+        SeededInitials {
+            seed: seed.clone(),
+            per_customer,
+            total,
+        }
+    }
+
+    /// Whether this was built for `seed`.
+    pub fn fits(&self, seed: &Seed) -> bool {
+        self.seed == *seed
+    }
+
+    fn of(&self, index: usize) -> usize {
+        self.per_customer.get(index).copied().map_or(0, usize::from)
     }
 }
 

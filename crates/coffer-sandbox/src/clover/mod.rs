@@ -29,6 +29,9 @@ pub(crate) struct Emulator {
     /// Requests in flight per credential, for Clover's concurrency limit; not state: it is
     /// empty whenever no request is running.
     in_flight: Mutex<HashMap<String, usize>>,
+    /// Per merchant number, the seed's initials counts for `GET /__sandbox/initials`; derived
+    /// from the seed alone, built on first use, not state.
+    seeded_initials: Mutex<HashMap<usize, Arc<state::SeededInitials>>>,
 }
 
 impl Emulator {
@@ -37,6 +40,7 @@ impl Emulator {
             ctx,
             state: Mutex::new(state::State::seeded(seed)),
             in_flight: Mutex::new(HashMap::new()),
+            seeded_initials: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -81,6 +85,7 @@ impl crate::Emulator for Emulator {
                 post(routes::create_refund).get(routes::list_refunds),
             )
             .route("/v1/refunds/{id}", get(routes::get_refund))
+            .route("/__sandbox/initials", get(routes::sandbox_initials))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 routes::limit_concurrency,

@@ -181,6 +181,62 @@ pub(crate) enum CardAt {
     Loose,
 }
 
+/// One card with an initial charge on record, as `GET /__sandbox/initials` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Initial {
+    /// The multi-pay token, as the card listings show it.
+    pub token: String,
+    /// `ref_num` of the card's recorded FIRST charge: what a linked MIT names as
+    /// `installment_info.invoice_number`.
+    pub initial_ref: String,
+    pub amount_minor: i64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    /// The owner's customer id.
+    pub customer: String,
+}
+
+/// A card the initials listing shows: saved, not revoked, an initial on record.
+fn is_listed(card: &Card) -> bool {
+    !card.deleted && card.initial_ref.is_some()
+}
+
+/// How many cards with an initial each seeded customer of one merchant has, as seeded: what the
+/// initials listing pages over without generating every customer on every call. Derived from
+/// the seed alone, so it is built once per (seed, merchant) and never part of the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SeededInitials {
+    pub seed: Seed,
+    per_customer: Vec<u8>,
+    total: usize,
+}
+
+impl SeededInitials {
+    pub fn build(seed: &Seed, merchant_key: &str, seeded: usize) -> SeededInitials {
+        let per_customer: Vec<u8> = (0..seeded)
+            .map(|i| {
+                let customer = seed::customer(seed, merchant_key, i);
+                customer.cards.iter().filter(|c| c.has_initial).count() as u8
+            })
+            .collect();
+        let total = per_customer.iter().map(|&n| usize::from(n)).sum();
+        SeededInitials {
+            seed: seed.clone(),
+            per_customer,
+            total,
+        }
+    }
+
+    /// Whether this was built for a merchant with `seeded` customers of `seed`.
+    pub fn fits(&self, seed: &Seed, seeded: usize) -> bool {
+        self.seed == *seed && self.per_customer.len() == seeded
+    }
+
+    fn of(&self, index: usize) -> usize {
+        self.per_customer.get(index).copied().map_or(0, usize::from)
+    }
+}
+
 impl State {
     pub fn seeded(seed: &Seed) -> State {
         State {
@@ -444,6 +500,87 @@ impl MerchantState {
         (offset..self.next_customer).filter_map(move |i| self.customer(seed, i))
     }
 
+    /// How many listed initials customer `index` has: live cards with an initial on record.
+    fn initials_of(&self, seeded: &SeededInitials, index: usize) -> usize {
+        match self.customers.get(&index) {
+            Some(c) => c.cards.iter().filter(|k| is_listed(k)).count(),
+            None => seeded.of(index),
+        }
+    }
+
+    /// The cards with an initial charge on record, in customer then card order, as
+    /// `GET /__sandbox/initials` lists them: (total, the `limit` from position `offset`).
+    /// Only materialised customers and the page's own customers are looked at; the seed's
+    /// counts come from `seeded`, built once.
+    pub fn initials_page(
+        &self,
+        seed: &Seed,
+        seeded: &SeededInitials,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<Initial>) {
+        let materialised_delta: isize = self
+            .customers
+            .keys()
+            .map(|&i| self.initials_of(seeded, i) as isize - seeded.of(i) as isize)
+            .sum();
+        let total = (seeded.total as isize + materialised_delta).max(0) as usize;
+        let mut page = Vec::new();
+        if limit == 0 || offset >= total {
+            return (total, page);
+        }
+        // Charges of this run by ref_num, built only if the page shows a run-time initial.
+        let mut by_ref: Option<HashMap<&str, &Charge>> = None;
+        let mut position = 0;
+        for index in 0..self.next_customer {
+            let count = self.initials_of(seeded, index);
+            if count == 0 || position + count <= offset {
+                position += count;
+                continue;
+            }
+            let Some(customer) = self.customer(seed, index) else {
+                continue;
+            };
+            for (k, card) in customer.cards.iter().enumerate() {
+                let Some(initial_ref) = card.initial_ref.as_ref().filter(|_| is_listed(card))
+                else {
+                    continue;
+                };
+                position += 1;
+                if position <= offset {
+                    continue;
+                }
+                let seeded_ref = index < self.seeded
+                    && *initial_ref == rules::seeded_ref_num(self.number, index, k);
+                let (amount_minor, currency) = if seeded_ref {
+                    (SEEDED_INITIAL_AMOUNT, self.currency.code().to_string())
+                } else {
+                    let charges = by_ref.get_or_insert_with(|| {
+                        self.charges
+                            .iter()
+                            .filter_map(|c| Some((c.ref_num.as_deref()?, c)))
+                            .collect()
+                    });
+                    match charges.get(initial_ref.as_str()) {
+                        Some(c) => (c.amount, c.currency.to_ascii_uppercase()),
+                        None => (0, self.currency.code().to_string()),
+                    }
+                };
+                page.push(Initial {
+                    token: card.token.clone(),
+                    initial_ref: initial_ref.clone(),
+                    amount_minor,
+                    currency,
+                    customer: customer.id.clone(),
+                });
+                if page.len() == limit {
+                    return (total, page);
+                }
+            }
+        }
+        (total, page)
+    }
+
     /// Drops idempotency answers older than the retention.
     pub fn expire_replays(&mut self, now_ms: i64) {
         self.idempotency
@@ -502,6 +639,38 @@ mod tests {
         assert!(
             state.merchants[1].customer_by_id(&seed, &c.id).is_none(),
             "ids are per merchant"
+        );
+    }
+
+    #[test]
+    fn initials_pages_agree_with_the_cards_and_drop_a_revoked_one() {
+        let seed = seed(12);
+        let mut state = State::seeded(&seed);
+        let m = &mut state.merchants[0];
+        let counts = SeededInitials::build(&seed, &m.key(), m.seeded);
+        let (total, all) = m.initials_page(&seed, &counts, 0, 1000);
+        let cards: Vec<Card> = (0..12)
+            .flat_map(|i| m.customer(&seed, i).unwrap().cards)
+            .filter(|k| k.initial_ref.is_some())
+            .collect();
+        assert_eq!(total, cards.len());
+        assert_eq!(all.len(), total);
+        assert!(all
+            .iter()
+            .zip(&cards)
+            .all(|(e, k)| e.token == k.token && Some(&e.initial_ref) == k.initial_ref.as_ref()));
+        let (_, window) = m.initials_page(&seed, &counts, 3, 2);
+        assert_eq!(window, all[3..5]);
+        let revoked = all[4].clone();
+        let (index, k) = m.saved_card(&seed, &revoked.token).unwrap();
+        m.customer_mut(&seed, index).unwrap().cards[k].deleted = true;
+        let (after_total, after) = m.initials_page(&seed, &counts, 0, 1000);
+        assert_eq!(after_total, total - 1);
+        assert_eq!(after.len(), total - 1);
+        assert!(!after.contains(&revoked), "a revoked card is not listed");
+        assert_eq!(
+            m.initials_page(&seed, &counts, 3, 2).1,
+            [all[3].clone(), all[5].clone()]
         );
     }
 

@@ -75,6 +75,18 @@ impl Fixture {
             .unwrap()
     }
 
+    /// `GET /__sandbox/initials?{query}`: (status, body).
+    async fn initials(&self, query: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}/__sandbox/initials?{query}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// The first seeded Belarus customer from index `from` whose first card passes `keep` and
     /// is listed active without a CVC requirement.
     async fn customer(&self, from: usize, keep: impl Fn(&Value) -> bool) -> Value {
@@ -591,6 +603,134 @@ async fn malformed_and_missing_fields_get_web_service_errors() {
         .await
         .unwrap();
     assert_eq!(missing_page.status(), 404);
+}
+
+#[tokio::test]
+async fn sandbox_initials_list_the_seeded_initial_orders_that_rp_cfm_accepts() {
+    let f = fixture(30).await;
+    let by = f.by.merchant_id.clone();
+    let (status, all) = f
+        .initials(&format!("merchant={by}&offset=0&limit=1000"))
+        .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["merchant"], by.as_str());
+    assert_eq!(all["offset"], 0);
+    let listed = all["initials"].as_array().unwrap().clone();
+    // Every seeded card with an initial order, in customer then card order.
+    let expected: Vec<(Value, Value, Value)> = f
+        .register(&f.by, 0, 30)
+        .await
+        .iter()
+        .flat_map(|c| {
+            c["cards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|k| k["initial_billnumber"].is_string())
+                .map(|k| {
+                    (
+                        c["customer_number"].clone(),
+                        k["token"].clone(),
+                        k["initial_billnumber"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(all["total"], expected.len());
+    let got: Vec<(Value, Value, Value)> = listed
+        .iter()
+        .map(|e| {
+            (
+                e["customer"].clone(),
+                e["token"].clone(),
+                e["initial_ref"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(listed
+        .iter()
+        .all(|e| e["currency"] == f.by.currency.as_str()
+            && (500..=2400).contains(&e["amount_minor"].as_i64().unwrap())));
+    // The token is the One Click listing's own.
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let cards = f
+        .tokens(json!({"merchant": credentials, "customernumber": listed[0]["customer"]}))
+        .await;
+    assert!(
+        cards
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["token"] == listed[0]["token"]),
+        "{cards}"
+    );
+
+    // rp.cfm accepts a listed initial_ref, for the listed amount.
+    let customer = f.customer(5, is_approver).await;
+    let entry = listed
+        .iter()
+        .find(|e| e["token"] == customer["cards"][0]["token"])
+        .expect("the seeded card is listed")
+        .clone();
+    let amount = format!(
+        "{:.2}",
+        entry["amount_minor"].as_i64().unwrap() as f64 / 100.0
+    );
+    let ok = f
+        .by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", entry["initial_ref"].as_str().unwrap()),
+                ("OrderNumber", "LISTED-MIT-1"),
+                ("Amount", &amount),
+                ("Currency", "BYN"),
+            ],
+        )
+        .await;
+    assert_eq!(codes(&ok), "0/0", "{ok}");
+    assert_eq!(first(&ok, "orderstate"), "Approved");
+    assert_eq!(first(&ok, "amount"), amount);
+    let (_, again) = f.initials(&format!("merchant={by}&limit=1000")).await;
+    assert_eq!(
+        again["initials"],
+        json!(listed),
+        "a charge against an initial changes nothing listed"
+    );
+
+    // Paging: windows of the full list; past the end is empty.
+    let (_, window) = f.initials(&format!("merchant={by}&offset=5&limit=3")).await;
+    assert_eq!(window["offset"], 5);
+    assert_eq!(window["total"], all["total"]);
+    assert_eq!(window["initials"], json!(listed[5..8]));
+    let mut paged = Vec::new();
+    for offset in (0..listed.len()).step_by(7) {
+        let (_, page) = f
+            .initials(&format!("merchant={by}&offset={offset}&limit=7"))
+            .await;
+        paged.extend(page["initials"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(paged, listed, "pages put together give the whole list");
+    let (_, past) = f
+        .initials(&format!("merchant={by}&offset={}", listed.len()))
+        .await;
+    assert_eq!(past["initials"], json!([]));
+
+    // Each merchant lists its own; an unknown one is 404.
+    let (status, ru) = f
+        .initials(&format!("merchant={}&limit=1", f.ru.merchant_id))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(ru["initials"][0]["currency"], "RUB");
+    assert!(ru["initials"][0]["customer"]
+        .as_str()
+        .unwrap()
+        .starts_with("RU-"));
+    let (status, unknown) = f.initials("merchant=999999").await;
+    assert_eq!(status, 404);
+    assert!(unknown["error"].is_string(), "{unknown}");
 }
 
 #[tokio::test]
@@ -1116,6 +1256,35 @@ async fn seeding_scales_to_100000_customers_per_merchant() {
         with_initial > 100_000,
         "most cards have a seeded initial order: {with_initial}"
     );
+    let (status, head) = f
+        .initials(&format!("merchant={}&limit=5000", f.ru.merchant_id))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        head["total"], with_initial,
+        "total counts every seeded initial"
+    );
+    assert_eq!(
+        head["initials"].as_array().unwrap().len(),
+        1000,
+        "initials pages stop at 1000"
+    );
+    let (_, tail) = f
+        .initials(&format!(
+            "merchant={}&offset={}&limit=1000",
+            f.ru.merchant_id,
+            with_initial - 2
+        ))
+        .await;
+    let tail = tail["initials"].as_array().unwrap();
+    let last_bill = all_customers
+        .iter()
+        .flat_map(|c| c["cards"].as_array().unwrap())
+        .filter_map(|c| c["initial_billnumber"].as_str())
+        .next_back()
+        .unwrap();
+    assert_eq!(tail.len(), 2, "the last page ends at total");
+    assert_eq!(tail[1]["initial_ref"], last_bill);
 }
 
 #[tokio::test]

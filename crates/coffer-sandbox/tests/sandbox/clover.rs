@@ -179,6 +179,18 @@ impl Env {
             .unwrap()
     }
 
+    /// `GET /__sandbox/initials?{query}` (no credentials).
+    async fn initials(&self, query: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.url(&format!("/__sandbox/initials?{query}")))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn ledger(&self) -> Vec<Value> {
         self.http
             .get(format!(
@@ -540,6 +552,140 @@ async fn seeded_cards_with_an_initial_are_listed_and_link_without_warning() {
         charge["warning_message"], WARNING,
         "a seeded card without an initial CIT warns"
     );
+}
+
+#[tokio::test]
+async fn sandbox_initials_list_the_seeded_initials_that_link_without_warning() {
+    let env = Env::start(30).await;
+    let mid = env.mid(0);
+    let (status, all) = env
+        .initials(&format!("merchant={mid}&offset=0&limit=1000"))
+        .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["merchant"], mid.as_str());
+    assert_eq!(all["offset"], 0);
+    let listed = all["initials"].as_array().unwrap().clone();
+    // Every seeded card with an initial, in customer then card order.
+    let expected: Vec<(usize, usize)> = (0..30)
+        .flat_map(|i| {
+            seed::customer(&env.config.seed, "clover/1", i)
+                .cards
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.has_initial)
+                .map(|(k, _)| (i, k))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(all["total"], expected.len());
+    assert_eq!(listed.len(), expected.len());
+    for (entry, (index, k)) in listed.iter().zip(&expected).take(8) {
+        let (status, page) = env
+            .get(
+                0,
+                &format!("/v3/merchants/{mid}/customers?expand=cards&limit=1&offset={index}"),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let customer = &page["elements"][0];
+        assert_eq!(entry["customer"], customer["id"]);
+        assert_eq!(
+            entry["token"], customer["cards"]["elements"][*k]["token"],
+            "the token exactly as the card listing gives it"
+        );
+        assert_eq!(entry["amount_minor"], 100);
+        assert_eq!(entry["currency"], "USD");
+        assert_eq!(entry["initial_ref"].as_str().unwrap().len(), 12);
+    }
+    // The listed ref_num is the seeded FIRST charge's, and a scheduled MIT linked to it is
+    // approved without a warning.
+    let seeded = env.usable(true, 0);
+    let (customer, token) = env.seeded_token(0, seeded).await;
+    let entry = listed
+        .iter()
+        .find(|e| e["token"] == token.as_str())
+        .expect("the seeded card is listed")
+        .clone();
+    assert_eq!(entry["customer"], customer.as_str());
+    let (_, charges) = env
+        .get(0, &format!("/v1/charges?customer={customer}"))
+        .await;
+    let first = charges["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"]["id"] == token.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(first["stored_credentials"]["sequence"], "FIRST");
+    assert_eq!(entry["initial_ref"], first["ref_num"]);
+    assert_eq!(entry["amount_minor"], first["amount"]);
+    let linked = json!({"amount": 300, "currency": "usd", "source": token, "ecomind": "moto",
+        "stored_credentials": {"sequence": "SUBSEQUENT", "initiator": "MERCHANT", "is_scheduled": true,
+            "installment_info": {"bill_pay_indicator": "Recurring", "invoice_number": entry["initial_ref"]}}});
+    let (status, charge) = env.charge(0, &linked, Some("listed-mit")).await;
+    assert_eq!(status, 200);
+    assert_eq!(charge["paid"], true);
+    assert!(charge.get("warning_message").is_none(), "{charge}");
+    let ledger = env.ledger().await;
+    let recorded = ledger
+        .iter()
+        .find(|c| c["idempotency_key"] == "listed-mit")
+        .unwrap();
+    assert_eq!(recorded["warnings"], json!([]));
+
+    // Paging: windows of the full list; past the end is empty.
+    let (_, window) = env
+        .initials(&format!("merchant={mid}&offset=5&limit=3"))
+        .await;
+    assert_eq!(window["offset"], 5);
+    assert_eq!(window["total"], all["total"]);
+    assert_eq!(window["initials"], json!(listed[5..8]));
+    let mut paged = Vec::new();
+    for offset in (0..listed.len()).step_by(7) {
+        let (_, page) = env
+            .initials(&format!("merchant={mid}&offset={offset}&limit=7"))
+            .await;
+        paged.extend(page["initials"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(paged, listed, "pages put together give the whole list");
+    let (_, past) = env
+        .initials(&format!("merchant={mid}&offset={}", listed.len()))
+        .await;
+    assert_eq!(past["initials"], json!([]));
+
+    // A new FIRST charge replaces the card's initial; a card saved at run time joins at the end.
+    let (new_customer, new_token) = env.saved_card(0, "4242424242424242").await;
+    let first = json!({"amount": 250, "currency": "usd", "source": new_token, "ecomind": "ecom",
+        "stored_credentials": {"sequence": "FIRST", "initiator": "CARDHOLDER", "is_scheduled": false}});
+    let (status, initial) = env.charge(0, &first, None).await;
+    assert_eq!(status, 200);
+    let again = json!({"amount": 175, "currency": "usd", "source": token, "ecomind": "ecom",
+        "stored_credentials": {"sequence": "FIRST", "initiator": "CARDHOLDER", "is_scheduled": false}});
+    let (status, renewed) = env.charge(0, &again, None).await;
+    assert_eq!(status, 200);
+    let (_, after) = env.initials(&format!("merchant={mid}&limit=1000")).await;
+    let after = after["initials"].as_array().unwrap();
+    assert_eq!(after.len(), listed.len() + 1);
+    assert_eq!(
+        after.last().unwrap(),
+        &json!({"token": new_token, "initial_ref": initial["ref_num"], "amount_minor": 250,
+            "currency": "USD", "customer": new_customer})
+    );
+    let moved = after.iter().find(|e| e["token"] == token.as_str()).unwrap();
+    assert_eq!(moved["initial_ref"], renewed["ref_num"]);
+    assert_eq!(moved["amount_minor"], 175);
+
+    // Each merchant lists its own; an unknown one is 404.
+    let (status, other) = env
+        .initials(&format!("merchant={}&limit=1", env.mid(2)))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(other["initials"][0]["currency"], "EUR");
+    assert_ne!(other["initials"][0]["token"], listed[0]["token"]);
+    let (status, unknown) = env.initials("merchant=NOSUCHMERCHANT").await;
+    assert_eq!(status, 404);
+    assert!(unknown["error"].is_string(), "{unknown}");
 }
 
 #[tokio::test]
@@ -986,6 +1132,31 @@ async fn seeds_one_hundred_thousand_customers_per_merchant() {
     let (_, charges) = env.get(0, "/v1/charges?limit=100").await;
     assert_eq!(charges["data"].as_array().unwrap().len(), 100);
     assert_eq!(charges["has_more"], true);
+    let mid = env.mid(1);
+    let (status, head) = env.initials(&format!("merchant={mid}&limit=5000")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        head["initials"].as_array().unwrap().len(),
+        1000,
+        "initials pages stop at 1000"
+    );
+    let total = head["total"].as_u64().unwrap() as usize;
+    assert!(total > 100_000, "most cards have an initial: {total}");
+    let (_, tail) = env
+        .initials(&format!("merchant={mid}&offset={}&limit=1000", total - 2))
+        .await;
+    let tail = tail["initials"].as_array().unwrap();
+    assert_eq!(tail.len(), 2, "the last page ends at total");
+    let last = (0..100_000)
+        .rev()
+        .find(|&i| {
+            seed::customer(&env.config.seed, "clover/2", i)
+                .cards
+                .iter()
+                .any(|c| c.has_initial)
+        })
+        .unwrap();
+    assert_eq!(tail[1]["customer"], format!("C2{last:011}"));
 }
 
 #[tokio::test]
