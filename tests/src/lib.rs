@@ -222,11 +222,11 @@ impl Drop for SandboxProcess {
 /// `scripts/with-keyring.sh`, or returns `false` (the test then skips, and says so) when
 /// `COFFER_E2E_SKIP_KEYRING=1`.
 pub fn require_keyring() -> bool {
-    let probe = keyring::Entry::new("dev.coffer.e2e.probe", "probe").and_then(|entry| match entry
-        .get_password()
-    {
-        Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(e) => Err(e),
+    let probe = off_runtime(|| {
+        match keyring::Entry::new("dev.coffer.e2e.probe", "probe")?.get_password() {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(e),
+        }
     });
     match probe {
         Ok(()) => true,
@@ -245,14 +245,22 @@ pub fn require_keyring() -> bool {
 /// The password saved in the keyring at (`service`, `account`), read through a new `Entry` in
 /// this process; `None` when there is no entry.
 pub fn keyring_secret(service: &str, account: &str) -> Option<String> {
-    match keyring::Entry::new(service, account)
-        .expect("a keyring entry")
-        .get_password()
-    {
+    let (service, account) = (service.to_string(), account.to_string());
+    let (s, a) = (service.clone(), account.clone());
+    let answer = off_runtime(move || keyring::Entry::new(&s, &a)?.get_password());
+    match answer {
         Ok(secret) => Some(secret),
         Err(keyring::Error::NoEntry) => None,
         Err(e) => panic!("the keyring answers for ({service}, {account}): {e}"),
     }
+}
+
+/// Runs `work` on its own thread: the keyring's Secret Service client blocks on a runtime of its
+/// own, which must not be started from inside a test's tokio runtime.
+fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(work)
+        .join()
+        .expect("the keyring thread ends")
 }
 
 /// The keyring account Coffer uses for a merchant: `<provider>/<account id>@<base url>`.
