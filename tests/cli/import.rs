@@ -178,3 +178,128 @@ fn importing_a_good_csv_imports_every_row_with_its_fields() {
         "the register holds exactly the file's rows, cells trimmed, empty cells absent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncing_an_imported_assist_register_fetches_exactly_the_cards_of_each_customer_number() {
+    if !coffer_e2e::require_keyring() {
+        return;
+    }
+    let sandbox = coffer_e2e::SandboxProcess::start(30);
+    let seeded = coffer_e2e::raw::merchants(&sandbox.urls.admin).await;
+    let m = coffer_e2e::raw::of_provider(&seeded, "assist")[0].clone();
+    let coffer_core::ProviderAccount::Assist { merchant_id, login } = &m.account else {
+        panic!("an Assist account")
+    };
+    let profile = Profile::new();
+    let added = profile
+        .coffer_with(
+            &[
+                "--json",
+                "merchant",
+                "add",
+                "--provider",
+                "assist",
+                "--name",
+                "Minsk",
+                "--environment",
+                "sandbox",
+                "--base-url",
+                &m.base_url,
+                "--account-id",
+                merchant_id,
+                "--login",
+                login,
+                "--time-zone",
+                "Europe/Minsk",
+                "--currency",
+                "BYN",
+                "--secret-stdin",
+            ],
+            Some(&m.secret),
+            &[],
+        )
+        .ok()
+        .json();
+    let merchant = added["id"].to_string();
+    // Two ordinary customers, one whose card needs a CVC, one with an expired card, one unknown.
+    let numbers = [
+        "BY-000003",
+        "BY-000006",
+        "BY-000007",
+        "BY-000025",
+        "BY-999999",
+    ];
+    let mut csv = String::from("customer_number,name\n");
+    for n in numbers {
+        csv.push_str(&format!("{n},Customer {n}\n"));
+    }
+    let file = write(&profile, "register.csv", &csv);
+    profile
+        .coffer(&[
+            "--json",
+            "customer",
+            "import",
+            &file,
+            "--merchant",
+            &merchant,
+        ])
+        .ok();
+
+    let synced = profile
+        .coffer(&["--json", "sync", "--merchant", &merchant])
+        .ok()
+        .json();
+    assert!(synced[0]["error"].is_null(), "the register syncs: {synced}");
+    assert_eq!(
+        synced[0]["customers"], 5,
+        "every registered CustomerNumber is asked for: {synced}"
+    );
+
+    let rows = register(&profile, &merchant);
+    for n in numbers {
+        let row = rows
+            .iter()
+            .find(|r| r["reference"] == n)
+            .unwrap_or_else(|| panic!("{n} is in the register"));
+        let cards = profile
+            .coffer(&["--json", "cards", "--customer", &row["id"].to_string()])
+            .ok()
+            .json();
+        let mut got: Vec<_> = array(&cards)
+            .iter()
+            .map(|k| {
+                (
+                    k["token"].as_str().unwrap().to_string(),
+                    coffer_e2e::raw::brand_key(k["brand"].as_str().unwrap()),
+                    k["last4"].as_str().unwrap().to_string(),
+                    k["bin"].as_str().map(str::to_string),
+                    k["exp_month"].as_u64().unwrap() as u32,
+                    k["exp_year"].as_i64().unwrap() as i32,
+                    k["active"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        let mut want: Vec<_> = coffer_e2e::raw::assist_cards(&m, n)
+            .await
+            .into_iter()
+            .map(|k| {
+                (
+                    k.token,
+                    k.brand,
+                    k.last4,
+                    k.bin,
+                    k.exp_month,
+                    k.exp_year,
+                    k.active,
+                )
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(
+            got, want,
+            "{n}: Coffer holds exactly the cards token.cfm lists, field by field"
+        );
+    }
+    profile.coffer(&["merchant", "remove", &merchant]).ok();
+}

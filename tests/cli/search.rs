@@ -278,3 +278,30 @@ fn customer_search_finds_a_customer_by_name_email_and_reference_within_its_merch
         "another group does not"
     );
 }
+
+#[test]
+fn customer_search_by_last4_bin_or_brand_finds_exactly_the_holders_of_such_cards() {
+    let profile = embedded_demo();
+    let merchant = merchants_of(&profile, "processout").remove(0);
+    let all = cards(&profile, &["--merchant", &merchant]);
+    let sample = &all[all.len() / 3];
+    let holders = |keep: &dyn Fn(&Value) -> bool| -> BTreeSet<i64> {
+        all.iter()
+            .filter(|k| keep(k))
+            .map(|k| k["customer_id"].as_i64().unwrap())
+            .collect()
+    };
+    for (what, text, keep) in [
+        ("last4", sample["last4"].as_str().unwrap(), "last4"),
+        ("BIN", sample["bin"].as_str().unwrap(), "bin"),
+        ("brand", sample["brand"].as_str().unwrap(), "brand"),
+    ] {
+        let expected = holders(&|k: &Value| k[keep].as_str() == Some(text));
+        let found = customers(&profile, &["--merchant", &merchant, "--search", text]);
+        assert_eq!(
+            ids(&found),
+            expected,
+            "searching customers by {what} '{text}' finds exactly the holders of such cards"
+        );
+    }
+}

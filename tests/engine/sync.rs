@@ -266,3 +266,65 @@ async fn a_second_sync_after_processout_deletes_and_replaces_tokens_updates_deac
         "the recorded initial transaction survives a listing that no longer tells one"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sync_picks_up_a_changed_clover_customer_and_its_new_card() {
+    let world = World::demo(20).await;
+    let m = world.seeded("clover").remove(1);
+    let id = world.merchant_of(&m).await.id;
+    let before = raw::clover_customers(&m).await;
+    let customer = before
+        .iter()
+        .find(|c| !c.name.starts_with("Test"))
+        .expect("an ordinary seeded customer")
+        .clone();
+
+    raw::clover_update_customer(
+        &m,
+        &customer.reference,
+        "moved@example.org",
+        "Newname",
+        "5555555555554444",
+    )
+    .await;
+    let summary = world
+        .engine
+        .sync_merchant(MerchantId(id), Arc::new(NoProgress), cancel())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        summary.customers_changed, 1,
+        "exactly the edited customer changed: {summary:?}"
+    );
+    assert_eq!(
+        summary.cards_added, 1,
+        "the card saved on the customer is new: {summary:?}"
+    );
+    assert_eq!(
+        summary.cards_deactivated, 0,
+        "no card went away: {summary:?}"
+    );
+    let expected = by_reference(raw::clover_customers(&m).await);
+    let cached = sorted(world.cached(id, false).await);
+    let edited = &cached[&customer.reference];
+    assert_eq!(
+        edited.email.as_deref(),
+        Some("moved@example.org"),
+        "the new e-mail is cached"
+    );
+    assert!(
+        edited.name.ends_with("Newname"),
+        "the new name is cached: {}",
+        edited.name
+    );
+    assert!(
+        edited
+            .cards
+            .iter()
+            .any(|k| k.last4 == "4444" && k.exp_year == 2032 && k.active),
+        "the new card is cached and active: {:?}",
+        edited.cards
+    );
+    assert_same(&expected, &cached, "after editing a customer at Clover");
+}

@@ -385,3 +385,38 @@ pub async fn assist_cards(m: &SandboxMerchant, customer_number: &str) -> Vec<Raw
         })
         .collect()
 }
+
+/// Clover: a new card through the tokenizer (`POST /v1/tokens`, PAKMS `apikey`), saved on the
+/// customer with `PUT /v1/customers/{id}` together with a new e-mail and last name.
+pub async fn clover_update_customer(
+    m: &SandboxMerchant,
+    customer: &str,
+    email: &str,
+    last_name: &str,
+    new_card: &str,
+) {
+    let ProviderAccount::Clover {
+        pakms_key: Some(apikey),
+        ..
+    } = &m.account
+    else {
+        panic!("{} is a Clover account with a PAKMS key", m.name)
+    };
+    let response = http()
+        .post(format!("{}/v1/tokens", m.base_url))
+        .header("apikey", apikey)
+        .json(&json!({"card": {"number": new_card, "exp_month": "11", "exp_year": "2032", "cvv": "123"}}))
+        .send()
+        .await
+        .expect("the Clover tokenizer answers");
+    let token = ok_json(response, "Clover POST /v1/tokens").await;
+    let source = text(&token["id"]).expect("a clv_ token");
+    let response = http()
+        .put(format!("{}/v1/customers/{customer}", m.base_url))
+        .bearer_auth(&m.secret)
+        .json(&json!({"email": email, "lastName": last_name, "source": source}))
+        .send()
+        .await
+        .expect("Clover answers");
+    ok_json(response, "Clover PUT customer").await;
+}
