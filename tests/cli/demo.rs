@@ -35,10 +35,22 @@ async fn demo_against_a_sandbox_process_registers_its_merchants_with_secrets_in_
     let sandbox = SandboxProcess::start(10);
     let seeded = raw::merchants(&sandbox.urls.admin).await;
     let profile = Profile::new();
-    let summary = profile
-        .coffer(&["--json", "demo", "--sandbox", &sandbox.urls.admin])
-        .ok()
-        .json();
+    // Every log level on: no secret may show up in what the command prints.
+    let run = profile
+        .coffer_with(
+            &["--json", "demo", "--sandbox", &sandbox.urls.admin],
+            None,
+            &[("COFFER_LOG", "trace")],
+        )
+        .ok();
+    for m in &seeded {
+        assert!(
+            !run.stdout().contains(&m.secret) && !run.stderr().contains(&m.secret),
+            "demo never prints {}'s secret, not even in trace logs",
+            m.name
+        );
+    }
+    let summary = run.json();
     let merchants = array(&summary["merchants"]).clone();
     assert_eq!(
         merchants.len(),
@@ -104,12 +116,13 @@ async fn demo_against_a_sandbox_process_registers_its_merchants_with_secrets_in_
             );
         }
     }
-    assert!(
-        profile
-            .files_containing(seeded[0].secret.as_bytes())
-            .is_empty(),
-        "demo secrets of an external sandbox go to the keyring, not the data dir"
-    );
+    for m in &seeded {
+        assert!(
+            profile.files_containing(m.secret.as_bytes()).is_empty(),
+            "{}'s demo secret goes to the keyring, not the data dir",
+            m.name
+        );
+    }
 
     let again = profile
         .coffer(&["--json", "demo", "--sandbox", &sandbox.urls.admin])

@@ -160,9 +160,83 @@ fn adding_a_merchant_without_a_reachable_keyring_stops_with_keyring_unavailable_
     let list = profile.coffer(&["--json", "merchant", "list"]).ok().json();
     assert_eq!(list, serde_json::json!([]), "no merchant row was saved");
     assert!(
+        profile.files_containing(b"proj_e2e").is_empty(),
+        "not even an archived merchant row or an audit event of the attempt is on disk"
+    );
+    assert!(
         profile
             .files_containing(b"key_live_e2e_never_stored")
             .is_empty(),
         "the secret did not land on disk instead"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_a_merchant_to_another_base_url_moves_its_keyring_entry_with_it() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(4);
+    let seeded = raw::merchants(&sandbox.urls.admin).await;
+    let m = raw::of_provider(&seeded, "processout")[0].clone();
+    let profile = Profile::new();
+    let added = profile
+        .coffer_with(
+            &[
+                "--json",
+                "merchant",
+                "add",
+                "--provider",
+                "processout",
+                "--name",
+                "Paris",
+                "--environment",
+                "sandbox",
+                "--base-url",
+                &m.base_url,
+                "--account-id",
+                m.account.account_id(),
+                "--time-zone",
+                "Europe/Paris",
+                "--currency",
+                "EUR",
+                "--secret-stdin",
+            ],
+            Some(&m.secret),
+            &[],
+        )
+        .ok()
+        .json();
+    let id = added["id"].to_string();
+    // The same sandbox under another name of the loopback host.
+    let moved_url = m.base_url.replace("127.0.0.1", "localhost");
+    profile
+        .coffer(&["--json", "merchant", "edit", &id, "--base-url", &moved_url])
+        .ok();
+    let old = keyring_account("processout", m.account.account_id(), &m.base_url);
+    let new = keyring_account("processout", m.account.account_id(), &moved_url);
+    assert_eq!(
+        keyring_secret(&profile.service, &old),
+        None,
+        "the old address no longer holds the secret"
+    );
+    assert_eq!(
+        keyring_secret(&profile.service, &new).as_deref(),
+        Some(m.secret.as_str()),
+        "the secret moved to the merchant's new address"
+    );
+    let synced = profile
+        .coffer(&["--json", "sync", "--merchant", &id])
+        .ok()
+        .json();
+    assert_eq!(
+        synced[0]["customers"], 4,
+        "another process syncs through the new URL with the moved secret: {synced}"
+    );
+    profile.coffer(&["merchant", "remove", &id]).ok();
+    assert_eq!(
+        keyring_secret(&profile.service, &new),
+        None,
+        "removal deletes the moved entry"
     );
 }
