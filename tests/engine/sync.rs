@@ -13,6 +13,12 @@ use crate::{assert_same, by_reference, sorted, World};
 /// ProcessOut listing (100), so paging is part of every comparison.
 const CUSTOMERS: usize = 130;
 
+/// A card expiry year safely in the future, whenever the tests run.
+fn future_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year() + 5
+}
+
 /// A cancellation token that is never cancelled.
 fn cancel() -> CancellationToken {
     CancellationToken::new()
@@ -211,7 +217,7 @@ async fn a_second_sync_after_processout_deletes_and_replaces_tokens_updates_deac
         &replaced.token,
         "4242424242424242",
         12,
-        2031,
+        future_year(),
     )
     .await;
     let summary = world
@@ -254,7 +260,7 @@ async fn a_second_sync_after_processout_deletes_and_replaces_tokens_updates_deac
             changed.exp_year,
             changed.active
         ),
-        ("4242", Some("424242"), 12, 2031, true),
+        ("4242", Some("424242"), 12, future_year(), true),
         "the display fields follow the token's new card"
     );
     assert_eq!(
@@ -285,6 +291,7 @@ async fn a_second_sync_picks_up_a_changed_clover_customer_and_its_new_card() {
         "moved@example.org",
         "Newname",
         "5555555555554444",
+        future_year(),
     )
     .await;
     let summary = world
@@ -322,7 +329,7 @@ async fn a_second_sync_picks_up_a_changed_clover_customer_and_its_new_card() {
         edited
             .cards
             .iter()
-            .any(|k| k.last4 == "4444" && k.exp_year == 2032 && k.active),
+            .any(|k| k.last4 == "4444" && k.exp_year == future_year() && k.active),
         "the new card is cached and active: {:?}",
         edited.cards
     );

@@ -387,13 +387,15 @@ pub async fn assist_cards(m: &SandboxMerchant, customer_number: &str) -> Vec<Raw
 }
 
 /// Clover: a new card through the tokenizer (`POST /v1/tokens`, PAKMS `apikey`), saved on the
-/// customer with `PUT /v1/customers/{id}` together with a new e-mail and last name.
+/// customer with `PUT /v1/customers/{id}` together with a new e-mail and last name. The card
+/// expires in November of `exp_year`.
 pub async fn clover_update_customer(
     m: &SandboxMerchant,
     customer: &str,
     email: &str,
     last_name: &str,
     new_card: &str,
+    exp_year: i32,
 ) {
     let ProviderAccount::Clover {
         pakms_key: Some(apikey),
@@ -405,7 +407,7 @@ pub async fn clover_update_customer(
     let response = http()
         .post(format!("{}/v1/tokens", m.base_url))
         .header("apikey", apikey)
-        .json(&json!({"card": {"number": new_card, "exp_month": "11", "exp_year": "2032", "cvv": "123"}}))
+        .json(&json!({"card": {"number": new_card, "exp_month": "11", "exp_year": exp_year.to_string(), "cvv": "123"}}))
         .send()
         .await
         .expect("the Clover tokenizer answers");
