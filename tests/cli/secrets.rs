@@ -103,6 +103,20 @@ async fn a_merchant_secret_lives_only_in_the_keyring_where_another_process_reads
         }
     }
 
+    // The same profile in a session without a keyring: sync says why it cannot reach the secret.
+    let nowhere = format!("unix:path={}/no-bus-here", profile.path().display());
+    let blind = profile.coffer_with(
+        &["--json", "sync", "--merchant", &id.to_string()],
+        None,
+        &[("DBUS_SESSION_BUS_ADDRESS", nowhere.as_str())],
+    );
+    assert_eq!(
+        blind.json()["kind"],
+        "keyring_unavailable",
+        "without a keyring, sync stops with the keyring code rather than an auth failure: {}",
+        blind.stdout()
+    );
+
     let removed = profile
         .coffer(&["--json", "merchant", "remove", &id.to_string()])
         .ok();
