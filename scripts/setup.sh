@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential pkg-config; do
+# dbus and gnome-keyring give the tests a real Secret Service (scripts/with-keyring.sh).
+for pkg in build-essential pkg-config dbus gnome-keyring; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
