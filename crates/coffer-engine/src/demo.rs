@@ -82,6 +82,7 @@ impl Engine {
         let synced = self
             .sync_all(scope.clone(), progress, CancellationToken::new())
             .await?;
+        self.record_demo_initials(&seeded, &merchants).await?;
         let now = self.now();
         let consents_recorded = self
             .with_store(move |store| {
@@ -278,6 +279,85 @@ struct SveaCard {
 struct SveaInitial {
     pmt_id: String,
     amount_minor: i64,
+}
+
+impl Engine {
+    /// Clover's and Assist's listings do not say which card has an initial transaction; their
+    /// sandboxes list the seeded ones (`/__sandbox/initials`), as the merchant's own records of
+    /// those first payments would.
+    async fn record_demo_initials(
+        &self,
+        seeded: &[SandboxMerchant],
+        merchants: &[MerchantView],
+    ) -> EngineResult<()> {
+        for (m, view) in seeded.iter().zip(merchants) {
+            if !matches!(
+                m.account.kind(),
+                ProviderKind::Clover | ProviderKind::Assist
+            ) {
+                continue;
+            }
+            let merchant = MerchantId(view.id);
+            let mut offset = 0;
+            loop {
+                let url = format!(
+                    "{}/__sandbox/initials?merchant={}&offset={offset}&limit=1000",
+                    m.base_url,
+                    m.account.account_id()
+                );
+                let page: InitialsPage = get_json(&url).await?;
+                if page.initials.is_empty() {
+                    break;
+                }
+                offset += page.initials.len();
+                let now = self.now();
+                self.with_store(move |store| {
+                    Ok(store.batch(|store| {
+                        for initial in &page.initials {
+                            let Ok(currency) = coffer_core::Currency::from_code(&initial.currency)
+                            else {
+                                continue;
+                            };
+                            store.set_initial_by_token(
+                                merchant,
+                                &coffer_core::CardToken(initial.token.clone()),
+                                &coffer_core::InitialTransaction {
+                                    reference: coffer_core::ProviderRef(
+                                        initial.initial_ref.clone(),
+                                    ),
+                                    amount: Some(coffer_core::Money::from_minor(
+                                        initial.amount_minor,
+                                        currency,
+                                    )),
+                                    at: now,
+                                },
+                            )?;
+                        }
+                        Ok(())
+                    })?)
+                })
+                .await?;
+                if offset as u64 >= page.total {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct InitialsPage {
+    total: u64,
+    initials: Vec<DemoInitial>,
+}
+
+#[derive(serde::Deserialize)]
+struct DemoInitial {
+    token: String,
+    initial_ref: String,
+    amount_minor: i64,
+    currency: String,
 }
 
 /// A row of the Assist sandbox's register.

@@ -285,6 +285,29 @@ impl Store {
         found(changed, card)
     }
 
+    /// Records an initial transaction on the card with this token, unless it has one; `Ok(false)`
+    /// when no such card is cached.
+    pub fn set_initial_by_token(
+        &self,
+        merchant: MerchantId,
+        token: &CardToken,
+        initial: &InitialTransaction,
+    ) -> StoreResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE cards SET initial_ref = ?3, initial_amount_minor = ?4, initial_currency = ?5, initial_at = ?6
+             WHERE merchant_id = ?1 AND token = ?2 AND initial_ref IS NULL",
+            params![
+                merchant.0,
+                token.0,
+                initial.reference.0,
+                initial.amount.map(|m| m.minor),
+                initial.amount.map(|m| m.currency.code()),
+                millis(initial.at)
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
     /// Records the initial transaction the provider reports, unless Coffer already has one.
     pub fn set_card_initial_if_missing(
         &self,

@@ -151,10 +151,21 @@ pub(crate) fn web_service(call: Call, firstcode: u16, secondcode: u16) -> Provid
     let kind = match (firstcode, secondcode) {
         (_, 3) => ProviderErrorKind::RateLimited { retry_after: None },
         (7 | 8 | 19, _) => ProviderErrorKind::Auth,
-        // The recurring limits of the initial order: Coffer treats a breach as a hard decline,
-        // never retried unchanged, whichever shape Assist answers with (§3.3).
+        // The recurring limits of the initial order (§3.3): the request broke the series' terms,
+        // which is refused in the current state and never retried unchanged, but says nothing
+        // against the card itself, so it must not block the card the way an issuer's hard
+        // decline does.
         (5, 105 | 108) | (15 | 21, 320) if call == Call::Recurring => {
-            ProviderErrorKind::DeclinedHard
+            ProviderErrorKind::InvalidRequest {
+                field: Some(
+                    match secondcode {
+                        105 => "Currency",
+                        108 => "Amount",
+                        _ => "RecurringPeriod",
+                    }
+                    .to_string(),
+                ),
+            }
         }
         (3..=6, _) | (9, _) => ProviderErrorKind::InvalidRequest {
             field: field.map(str::to_string),
@@ -260,9 +271,9 @@ mod tests {
             (Call::Refund, 5, 105, field("Currency")),
             (Call::Read, 6, 103, field("Format")),
             (Call::Read, 9, 0, K::InvalidRequest { field: None }),
-            (Call::Recurring, 5, 108, K::DeclinedHard),
-            (Call::Recurring, 5, 105, K::DeclinedHard),
-            (Call::Recurring, 15, 320, K::DeclinedHard),
+            (Call::Recurring, 5, 108, field("Amount")),
+            (Call::Recurring, 5, 105, field("Currency")),
+            (Call::Recurring, 15, 320, field("RecurringPeriod")),
             (Call::Recurring, 10, 143, K::NotFound),
             (Call::Read, 10, 201, K::NotFound),
             (Call::Charge, 11, 107, K::Duplicate),

@@ -435,8 +435,10 @@ async fn merchant_initiated_charge_goes_through_rp_cfm_linked_to_the_initial_bil
         .unwrap_err();
     assert_eq!(
         too_soon.kind,
-        ProviderErrorKind::DeclinedHard,
-        "sooner than the period: never retried unchanged"
+        ProviderErrorKind::InvalidRequest {
+            field: Some("RecurringPeriod".into())
+        },
+        "sooner than the period: refused by the series' terms, not a verdict on the card"
     );
     assert_eq!(too_soon.provider_code.as_deref(), Some("15/320"));
     let other = f.good_customer_after(&customer).await;
@@ -447,7 +449,9 @@ async fn merchant_initiated_charge_goes_through_rp_cfm_linked_to_the_initial_bil
         .unwrap_err();
     assert_eq!(
         too_much.kind,
-        ProviderErrorKind::DeclinedHard,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("Amount".into())
+        },
         "above RecurringMaxAmount"
     );
     assert_eq!(too_much.provider_code.as_deref(), Some("5/108"));
@@ -701,7 +705,9 @@ async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
         .unwrap_err();
     assert_eq!(
         linked.kind,
-        ProviderErrorKind::DeclinedHard,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("RecurringPeriod".into())
+        },
         "the new series registered a 30-day period"
     );
     let ledger = f.ledger().await;
