@@ -10,6 +10,10 @@ use crate::cards::{read_card, CARD_COLUMNS};
 use crate::error::{StoreError, StoreResult};
 use crate::Store;
 
+/// The most matches a text search sorts and pages through; a search that matches more asks the
+/// owner to type more rather than sorting half the register.
+pub const MAX_TEXT_MATCHES: u32 = 2000;
+
 /// How customer results are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CustomerSort {
@@ -134,19 +138,37 @@ impl Store {
             CustomerSort::Reference => "c.reference, c.id",
             CustomerSort::Newest => "c.id DESC",
         };
-        let sql = format!(
-            "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
-                    (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
-                    (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
-             FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
-             WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL
-                    OR c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?2)
-                    OR c.id IN (SELECT customer_id FROM cards WHERE last4 = ?3)
-                    OR c.id IN (SELECT customer_id FROM cards WHERE bin = ?4)
-                    OR c.id IN (SELECT customer_id FROM cards WHERE brand = ?5))
-             ORDER BY {order} LIMIT ?7 OFFSET ?8"
-        );
+        // Text searches start from the matches (FTS and the card indexes), capped, and only
+        // then join and sort: a scan of every customer with the test per row is what makes a
+        // search slow at a million cards. Without text the name index walks the table in order.
+        let sql = if text.is_some() {
+            format!(
+                "WITH hits(id) AS (
+                     SELECT id FROM (
+                         SELECT * FROM (SELECT rowid AS id FROM customers_fts WHERE customers_fts MATCH ?2 LIMIT {MAX_TEXT_MATCHES})
+                         UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 LIMIT {MAX_TEXT_MATCHES})
+                         UNION SELECT * FROM (SELECT customer_id FROM cards WHERE bin = ?4 LIMIT {MAX_TEXT_MATCHES})
+                         UNION SELECT * FROM (SELECT customer_id FROM cards WHERE brand = ?5 LIMIT {MAX_TEXT_MATCHES}))
+                     LIMIT {MAX_TEXT_MATCHES})
+                 SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
+                 FROM hits JOIN customers c ON c.id = hits.id
+                      JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
+                 WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
+                 ORDER BY {order} LIMIT ?7 OFFSET ?8"
+            )
+        } else {
+            format!(
+                "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
+                 FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
+                 WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
+                   AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL
+                 ORDER BY {order} LIMIT ?7 OFFSET ?8"
+            )
+        };
         let limit = query.limit.unwrap_or(50).clamp(1, 1000);
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -177,35 +199,68 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Cards matching `query`, one page, ordered by customer then id.
+    /// Cards matching `query`, one page: by expiry when filtering on it, else in the order they
+    /// were cached. Only the filters given become SQL conditions, so each search walks the index
+    /// that fits it (last4, BIN, brand, expiry, customer) instead of testing every card.
     pub fn search_cards(&self, query: &CardQuery) -> StoreResult<Vec<Card>> {
+        let mut conditions = vec!["1 = 1".to_string()];
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut bind =
+            |condition: &str, value: rusqlite::types::Value, conditions: &mut Vec<String>| {
+                values.push(value);
+                conditions.push(condition.replace('?', &format!("?{}", values.len())));
+            };
+        match query.merchants.as_slice() {
+            [] => {}
+            // One location: an equality, so (brand, merchant) or (last4, merchant) index entries
+            // come out in id order and nothing is sorted.
+            [one] => bind("k.merchant_id = ?", one.0.into(), &mut conditions),
+            _ => {
+                if let Some(json) = merchants_json(&query.merchants) {
+                    bind(
+                        "k.merchant_id IN (SELECT value FROM json_each(?))",
+                        json.into(),
+                        &mut conditions,
+                    );
+                }
+            }
+        }
+        if let Some(customer) = query.customer {
+            bind("k.customer_id = ?", customer.0.into(), &mut conditions);
+        }
+        if let Some(last4) = &query.last4 {
+            bind("k.last4 = ?", last4.clone().into(), &mut conditions);
+        }
+        if let Some(brand) = &query.brand {
+            bind("k.brand = ?", brand.clone().into(), &mut conditions);
+        }
+        if let Some(bin) = &query.bin {
+            bind("k.bin = ?", bin.clone().into(), &mut conditions);
+        }
+        if let Some(before) = query.expiring_before {
+            bind(
+                "k.exp_key < ?",
+                i64::from(before.year * 100 + before.month as i32).into(),
+                &mut conditions,
+            );
+        }
+        if query.active_only {
+            conditions.push("k.active = 1".into());
+        }
+        let order = if query.expiring_before.is_some() {
+            "k.exp_key, k.merchant_id, k.id"
+        } else {
+            "k.id"
+        };
+        let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
         let sql = format!(
             "SELECT {CARD_COLUMNS} FROM cards k JOIN merchants m ON m.id = k.merchant_id AND m.archived_at IS NULL
-             WHERE (?1 IS NULL OR k.merchant_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR k.customer_id = ?2)
-               AND (?3 IS NULL OR k.last4 = ?3)
-               AND (?4 IS NULL OR k.brand = ?4)
-               AND (?5 IS NULL OR k.bin = ?5)
-               AND (?6 IS NULL OR k.exp_key < ?6)
-               AND (?7 = 0 OR k.active = 1)
-             ORDER BY k.customer_id, k.id LIMIT ?8 OFFSET ?9"
+             WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {}",
+            conditions.join(" AND "),
+            query.offset.unwrap_or(0)
         );
-        let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                merchants_json(&query.merchants),
-                query.customer.map(|c| c.0),
-                query.last4,
-                query.brand,
-                query.bin,
-                query.expiring_before.map(|e| e.year * 100 + e.month as i32),
-                query.active_only,
-                limit,
-                query.offset.unwrap_or(0)
-            ],
-            read_card,
-        )?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), read_card)?;
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 }

@@ -33,7 +33,8 @@ pub struct SearchArgs {
     /// Queries per search kind.
     #[arg(long, default_value_t = 200)]
     queries: usize,
-    /// Keep the generated database here (default: a temp dir, removed after).
+    /// Keep the generated database in this folder, and reuse it when it is already there
+    /// (default: a temp dir, removed after).
     #[arg(long)]
     keep: Option<PathBuf>,
 }
@@ -211,9 +212,16 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
     let BenchCommand::Search(args) = cmd;
     let temp = tempfile_dir()?;
     let dir = args.keep.clone().unwrap_or_else(|| temp.clone());
-    let store = Store::open(&dir.join("bench.db"))?;
+    let path = dir.join("bench.db");
+    let reuse = args.keep.is_some() && path.exists();
+    let store = Store::open(&path)?;
     let started = Instant::now();
-    let merchants = fill(&store, args.cards)?;
+    let merchants = if reuse {
+        eprintln!("bench: reusing {}", path.display());
+        store.merchants()?.iter().map(|m| m.id).collect()
+    } else {
+        fill(&store, args.cards)?
+    };
     let fill_seconds = started.elapsed().as_secs_f64();
     let today = CardExpiry::new(2026, 11)?;
     let q = args.queries.max(1);
