@@ -115,7 +115,7 @@ pub struct ChargeResult {
 }
 
 impl ChargeResult {
-    fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
+    pub(crate) fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
         ChargeResult {
             attempt_id: Some(attempt.id.0),
             status: attempt.state.as_str().to_string(),
@@ -146,10 +146,10 @@ impl ChargeResult {
 }
 
 /// Everything a charge needs, read in one go.
-struct Context {
-    merchant: Merchant,
-    card: Card,
-    customer: coffer_core::CustomerRef,
+pub(crate) struct Context {
+    pub(crate) merchant: Merchant,
+    pub(crate) card: Card,
+    pub(crate) customer: coffer_core::CustomerRef,
 }
 
 /// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
@@ -187,7 +187,11 @@ pub(crate) fn history_of(
     ))
 }
 
-fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {
+pub(crate) fn load(
+    store: &Store,
+    card: CardId,
+    merchant: Option<MerchantId>,
+) -> EngineResult<Context> {
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
     let customer = store.customer(card.customer_id)?.reference;
@@ -215,10 +219,68 @@ fn plan_of(
     }
 }
 
-enum Planned {
+pub(crate) enum Planned {
     Refused(Vec<Violation>),
     Sending(AttemptId),
     Existing(Box<ChargeAttempt>),
+}
+
+/// The one planning step of every charge, run inside the write lock (`store.batch`): the plan
+/// is (re)read, the card's history loaded and the policy run again, and only then is the
+/// attempt written and marked `sending`, so two processes cannot both pass a rule.
+pub(crate) fn plan_under_lock(
+    store: &Store,
+    plan: impl FnOnce(&Store) -> coffer_store::StoreResult<ChargePlan>,
+    new: &NewAttempt,
+    now: chrono::DateTime<chrono::Utc>,
+    sending_audit: coffer_core::audit::NewAuditEvent,
+    refused_audit: coffer_core::audit::NewAuditEvent,
+) -> coffer_store::StoreResult<Planned> {
+    let plan = plan(store)?;
+    let history = history_of(store, plan.card.id, now)?;
+    if let Err(violations) = policy::check(&plan, &history, now) {
+        let mut audit = refused_audit;
+        audit.details = serde_json::json!({
+            "amount": plan.amount.to_string(),
+            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
+        })
+        .to_string();
+        store.append_audit_here(audit)?;
+        return Ok(Planned::Refused(violations));
+    }
+    let id = store.insert_attempt(new)?;
+    store.mark_sending(id)?;
+    let mut audit = sending_audit;
+    audit.subject = format!("attempt:{id}");
+    store.append_audit_here(audit)?;
+    Ok(Planned::Sending(id))
+}
+
+/// The result of a charge the policy refused before anything was written.
+pub(crate) fn refused_result(
+    violations: &[Violation],
+    amount: Money,
+    flags: StoredCredential,
+) -> ChargeResult {
+    ChargeResult {
+        attempt_id: None,
+        status: "refused".into(),
+        provider_ref: None,
+        warnings: Vec::new(),
+        message: Some(
+            violations
+                .iter()
+                .map(|v| v.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        violations: violations.iter().map(ViolationView::from).collect(),
+        decline_code: None,
+        hard_decline: false,
+        amount,
+        flags,
+        replayed: false,
+    }
 }
 
 impl Engine {
@@ -318,25 +380,7 @@ impl Engine {
         let planned = self
             .with_store(move |store| {
                 let outcome = store.batch(|store| {
-                    // Judged again inside the write lock, so two desks cannot both pass a
-                    // once-a-month rule with the same card.
-                    let history = history_of(store, plan.card.id, now)?;
-                    if let Err(violations) = policy::check(&plan, &history, now) {
-                        let mut audit = refused_audit;
-                        audit.details = serde_json::json!({
-                            "amount": plan.amount.to_string(),
-                            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
-                        })
-                        .to_string();
-                        store.append_audit_here(audit)?;
-                        return Ok(Planned::Refused(violations));
-                    }
-                    let id = store.insert_attempt(&new)?;
-                    store.mark_sending(id)?;
-                    let mut audit = sending_audit;
-                    audit.subject = format!("attempt:{id}");
-                    store.append_audit_here(audit)?;
-                    Ok(Planned::Sending(id))
+                    plan_under_lock(store, |_| Ok(plan), &new, now, sending_audit, refused_audit)
                 });
                 match outcome {
                     Err(StoreError::Conflict(_)) => {
@@ -353,27 +397,7 @@ impl Engine {
             })
             .await?;
         let id = match planned {
-            Planned::Refused(violations) => {
-                return Ok(ChargeResult {
-                    attempt_id: None,
-                    status: "refused".into(),
-                    provider_ref: None,
-                    warnings: Vec::new(),
-                    message: Some(
-                        violations
-                            .iter()
-                            .map(|v| v.reason.clone())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                    violations: violations.iter().map(ViolationView::from).collect(),
-                    decline_code: None,
-                    hard_decline: false,
-                    amount,
-                    flags,
-                    replayed: false,
-                })
-            }
+            Planned::Refused(violations) => return Ok(refused_result(&violations, amount, flags)),
             Planned::Existing(first) => return Ok(ChargeResult::of(&first, true)),
             Planned::Sending(id) => id,
         };
@@ -390,8 +414,20 @@ impl Engine {
                 .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
             agreement: None,
         };
-        let answer = provider.charge(&request).await;
-        let attempt = self.settle(id, ctx.card.id, answer).await?;
+        self.send_planned(id, ctx.card.id, provider.as_ref(), &request)
+            .await
+    }
+
+    /// Sends a request whose attempt is committed `sending`, and settles the answer.
+    pub(crate) async fn send_planned(
+        &self,
+        id: AttemptId,
+        card: CardId,
+        provider: &dyn coffer_providers::Provider,
+        request: &ChargeRequest,
+    ) -> EngineResult<ChargeResult> {
+        let answer = provider.charge(request).await;
+        let attempt = self.settle(id, card, answer).await?;
         let mut result = ChargeResult::of(&attempt, false);
         if attempt.state == ChargeState::Sending {
             result.message = Some(

@@ -64,10 +64,14 @@ impl Engine {
 
     /// Reconciles the open attempts of one card (before a new charge of it).
     pub(crate) async fn reconcile_card(&self, card: coffer_core::CardId) -> EngineResult<()> {
-        let open = self.with_store(|store| Ok(store.unsettled_attempts()?)).await?;
+        let open = self
+            .with_store(|store| Ok(store.unsettled_attempts()?))
+            .await?;
         for attempt in open.iter().filter(|a| a.card_id == card) {
             // A provider that cannot answer now leaves the row open; the policy then refuses.
-            let _ = self.reconcile_one(attempt, Duration::seconds(DEFAULT_GRACE_SECS)).await;
+            let _ = self
+                .reconcile_one(attempt, Duration::seconds(DEFAULT_GRACE_SECS))
+                .await;
         }
         Ok(())
     }
