@@ -57,6 +57,13 @@ enum Command {
     /// A card's consent and initial transaction.
     #[command(subcommand)]
     Card(commands::charge::CardCommand),
+    /// Recurring contracts on stored cards.
+    #[command(subcommand)]
+    Contract(commands::contracts::ContractCommand),
+    /// Notices sent to cardholders; `notices smtp` sets how they go out.
+    Notices(commands::contracts::NoticesArgs),
+    /// Send the notices that are due, then charge every due occurrence the rules allow.
+    RunDue(commands::due::RunDueArgs),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
 }
@@ -127,6 +134,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
+        Command::Contract(cmd) => commands::contracts::contract(cmd, cli.data_dir, out).await,
+        Command::Notices(args) => commands::contracts::notices(args, cli.data_dir, out).await,
+        Command::RunDue(args) => commands::due::run_due(args, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
     }
 }

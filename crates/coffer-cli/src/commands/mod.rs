@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod charge;
+pub mod contracts;
+pub mod due;
 pub mod merchants;
 pub mod sandbox;
 pub mod sync;
