@@ -487,15 +487,15 @@ impl Engine {
             let mut contract = store.contract(id)?;
             let merchant = store.merchant(contract.merchant_id)?;
             let today = local_date(now, merchant.time_zone);
-            let allowed = match (contract.status, status) {
-                (ContractStatus::Active, ContractStatus::Paused) => true,
-                (ContractStatus::Paused, ContractStatus::Active) => true,
-                (ContractStatus::Active | ContractStatus::Paused, ContractStatus::Cancelled) => {
-                    true
-                }
-                (ContractStatus::Active | ContractStatus::Paused, ContractStatus::Ended) => true,
-                _ => false,
-            };
+            let allowed = matches!(
+                (contract.status, status),
+                (ContractStatus::Active, ContractStatus::Paused)
+                    | (ContractStatus::Paused, ContractStatus::Active)
+                    | (
+                        ContractStatus::Active | ContractStatus::Paused,
+                        ContractStatus::Cancelled | ContractStatus::Ended
+                    )
+            );
             if !allowed {
                 return Err(EngineError::new(
                     ErrorKind::Conflict,
