@@ -155,6 +155,37 @@ fn problems_error(problems: Vec<InvalidInput>) -> EngineError {
     InvalidInput::new(field, rule).into()
 }
 
+/// Assist counts `RecurringPeriod` from the initial order too (its rp.cfm compares with the
+/// latest of the initial order and the series' charges), so the first scheduled charge must be
+/// at least the period after the card's initial transaction; otherwise Assist refuses it.
+fn assist_first_gap(
+    merchant: &Merchant,
+    card: &coffer_core::Card,
+    frequency: Frequency,
+    start: NaiveDate,
+) -> Result<(), InvalidInput> {
+    if merchant.provider() != coffer_core::ProviderKind::Assist {
+        return Ok(());
+    }
+    let (Some(initial), Some(first)) = (&card.initial, nth_due(frequency, start, 1)) else {
+        return Ok(());
+    };
+    let period = frequency.min_gap_days();
+    let initial_on = local_date(initial.at, merchant.time_zone);
+    match initial_on.checked_add_days(Days::new(u64::from(period))) {
+        Some(earliest) if first < earliest => Err(InvalidInput::new(
+            "start",
+            format!(
+                "the first charge on {first} would come sooner than {period} days after the \
+                 initial payment of {initial_on}, and Assist keeps recurring charges at least \
+                 RecurringPeriod ({period} days) apart; start so that the first charge is on or \
+                 after {earliest}"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The amount each occurrence of `contract` charges: the fixed amount, or a varying contract's
 /// maximum (what the cardholder agreed to at most).
 pub fn occurrence_amount(contract: &Contract) -> Money {
@@ -232,6 +263,7 @@ impl Engine {
                     merchant.currency,
                 )
                 .map_err(problems_error)?;
+                assist_first_gap(&merchant, &card, frequency, start)?;
                 if start < today {
                     return Err(InvalidInput::new(
                         "start",

@@ -55,6 +55,25 @@ pub struct NoticeSent {
     pub location: String,
 }
 
+/// A pre-charge notice still owed to a cardholder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingNotice {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence.
+    pub occurrence: u32,
+    /// Its due date.
+    pub due: NaiveDate,
+    /// Its amount.
+    pub amount: coffer_core::Money,
+    /// The last date the notice counts (lead days before the due date).
+    pub send_by: NaiveDate,
+    /// Past `send_by`: the charge will be refused.
+    pub late: bool,
+}
+
 /// SMTP settings as the owner enters them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpInput {
@@ -385,15 +404,45 @@ impl Engine {
         })
     }
 
-    /// Notices of the given merchants (all when empty), newest first; only those claimed but not
-    /// delivered when `pending_only`.
-    pub async fn list_notices(
+    /// Notices sent for the given merchants' contracts (all when empty), newest first.
+    pub async fn list_notices(&self, merchants: Vec<MerchantId>) -> EngineResult<Vec<NoticeRow>> {
+        self.with_store(move |store| Ok(store.notices(&merchants, false, 1000)?))
+            .await
+    }
+
+    /// Pre-charge notices still owed: scheduled occurrences of active contracts, due up to the
+    /// notice horizon, without a delivered notice. `late` ones are past their deadline, so their
+    /// charges will be refused.
+    pub async fn pending_notices(
         &self,
         merchants: Vec<MerchantId>,
-        pending_only: bool,
-    ) -> EngineResult<Vec<NoticeRow>> {
-        self.with_store(move |store| Ok(store.notices(&merchants, pending_only, 1000)?))
-            .await
+    ) -> EngineResult<Vec<PendingNotice>> {
+        let now = self.now();
+        self.with_store(move |store| {
+            let mut out = Vec::new();
+            for merchant in store.merchants()? {
+                if !merchants.is_empty() && !merchants.contains(&merchant.id) {
+                    continue;
+                }
+                let today = coffer_core::clock::local_date(now, merchant.time_zone);
+                let until = crate::contracts::horizon(today, merchant.notice_lead_days);
+                for o in store.occurrences_needing_notice(merchant.id, today, until)? {
+                    let deadline =
+                        coffer_core::schedule::notice_deadline(o.due, merchant.notice_lead_days);
+                    out.push(PendingNotice {
+                        merchant_id: merchant.id.0,
+                        contract_id: o.contract_id.0,
+                        occurrence: o.number,
+                        due: o.due,
+                        amount: o.amount,
+                        send_by: deadline,
+                        late: deadline < today,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// Claims, delivers and records one notice. `Ok(None)` when it was already sent or another

@@ -149,7 +149,7 @@ pub enum ContractCommand {
 pub struct NoticesArgs {
     #[command(subcommand)]
     command: Option<NoticesCommand>,
-    /// Only notices claimed but not delivered.
+    /// Pre-charge notices still owed (and whether they are already too late).
     #[arg(long)]
     pending: bool,
     #[arg(long)]
@@ -414,12 +414,32 @@ pub async fn notices(
         })?;
         return Ok(0);
     }
-    let list = engine
-        .list_notices(
-            args.merchant.map(MerchantId).into_iter().collect(),
-            args.pending,
-        )
-        .await?;
+    let scope: Vec<MerchantId> = args.merchant.map(MerchantId).into_iter().collect();
+    if args.pending {
+        let pending = engine.pending_notices(scope).await?;
+        out.show(&pending, |list| {
+            if list.is_empty() {
+                println!("no notices owed");
+            }
+            for p in list {
+                println!(
+                    "contract {} #{}: {} due {}, notice by {}{}",
+                    p.contract_id,
+                    p.occurrence,
+                    p.amount,
+                    p.due,
+                    p.send_by,
+                    if p.late {
+                        " (LATE: the charge will be refused)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        })?;
+        return Ok(0);
+    }
+    let list = engine.list_notices(scope).await?;
     out.show(&list, |list| {
         if list.is_empty() {
             println!("no notices");

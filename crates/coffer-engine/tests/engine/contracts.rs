@@ -134,6 +134,22 @@ async fn refuses_assist_contracts_it_cannot_register() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains(why), "expected '{why}' in: {err}");
     }
+    // Assist counts RecurringPeriod from the initial order as well.
+    let store = world.store();
+    let mut recent = store.card(card_id(&card)).unwrap().initial.unwrap();
+    recent.at = chrono::Utc::now();
+    store.set_card_initial(card_id(&card), &recent).unwrap();
+    let err = world
+        .engine
+        .create_contract(base.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("RecurringPeriod (30 days) apart"),
+        "a first charge too soon after the initial payment is refused: {err}"
+    );
+    recent.at = chrono::Utc::now() - chrono::Duration::days(60);
+    store.set_card_initial(card_id(&card), &recent).unwrap();
     let ok = world.engine.create_contract(base).await.unwrap();
     assert_eq!(
         ok.contract.status,
