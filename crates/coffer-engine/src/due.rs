@@ -319,7 +319,8 @@ impl Engine {
                         if contract.end.is_some_and(|end| end < today) {
                             contract.status = ContractStatus::Ended;
                             store.update_contract(&contract, "past its end date", now)?;
-                            store.cancel_open_occurrences(contract.id, today)?;
+                            // Nothing open can be charged any more, past-due retries included.
+                            store.cancel_open_occurrences(contract.id, NaiveDate::MIN)?;
                             let mut event = ended_event.clone();
                             event.subject = format!("contract:{}", contract.id);
                             store.append_audit_here(event)?;

@@ -238,3 +238,133 @@ async fn soft_declines_are_retried_on_later_days_and_hard_declines_never() {
         "the hard-declined card was tried once"
     );
 }
+
+#[tokio::test]
+async fn an_assist_charge_carries_the_contracts_recurring_terms() {
+    let world = World::new().await;
+    let merchant = world.merchant_id("Assist Minsk").await;
+    let store = world.store();
+    let card = world
+        .engine
+        .list_cards(coffer_engine::search::CardSearch {
+            merchant: Some(coffer_core::MerchantId(merchant)),
+            active_only: true,
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| {
+            !c.expired
+                && !c.expiring_soon
+                && !SPECIAL_LAST4.contains(&c.last4.as_str())
+                && store
+                    .customer(coffer_core::CustomerId(c.customer_id))
+                    .unwrap()
+                    .email
+                    .is_some()
+        })
+        .unwrap();
+    let initial = world
+        .engine
+        .record_initial(coffer_engine::consent::InitialInput {
+            customer: coffer_core::CustomerId(card.customer_id),
+            card: Some(card_id(&card)),
+            amount: "20.00".into(),
+            reason: Reason::Recurring,
+            terms: "Charges of 1.00 to 20.00 BYN every 30 days for a year".into(),
+        })
+        .await
+        .unwrap();
+    assert!(initial.initial_ref.is_some(), "{initial:?}");
+    // The sandbox keeps real time; the test runs a month ahead, so let the initial payment lie
+    // two months back on both sides.
+    reqwest::Client::new()
+        .put(format!("{}/__sandbox/rules", world.sandbox.urls.assist))
+        .json(&serde_json::json!({"enforce_period": false}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut recorded = store.card(card_id(&card)).unwrap().initial.unwrap();
+    recorded.at -= chrono::Duration::days(60);
+    store.set_card_initial(card_id(&card), &recorded).unwrap();
+    let start = due_soon();
+    let contract = world
+        .engine
+        .create_contract(coffer_engine::contracts::ContractInput {
+            card: card.id,
+            max_amount: Some("20.00".into()),
+            min_amount: Some("1.00".into()),
+            frequency: Some(coffer_core::contract::Frequency::EveryDays { days: 30 }),
+            start: Some(start),
+            end: start.checked_add_days(Days::new(365)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    run_on(&world, today()).await;
+    let run = run_on(&world, start).await;
+    assert_eq!(run.charged.len(), 1, "{run:?}");
+    assert_eq!(run.charged[0].contract_id, contract.contract.id.0);
+    let charges = world.sandbox_charges().await;
+    let sent = charges
+        .iter()
+        .rev()
+        .find(|c| c["provider"] == "assist" && c["kind"] == "charge")
+        .unwrap();
+    let flags = sent["stored_credential"].to_string();
+    for field in [
+        "RecurringMinAmount",
+        "RecurringMaxAmount",
+        "RecurringPeriod",
+        "RecurringMaxDate",
+    ] {
+        assert!(flags.contains(field), "rp.cfm carried {field}: {flags}");
+    }
+    assert!(
+        flags.contains("\"30\""),
+        "the period is the contract's 30 days: {flags}"
+    );
+}
+
+#[tokio::test]
+async fn a_contract_past_its_end_date_ends_without_another_charge() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    let contract = world
+        .engine
+        .create_contract(coffer_engine::contracts::ContractInput {
+            card: card.id,
+            amount: Some("2.00".into()),
+            frequency: Some(coffer_core::contract::Frequency::Monthly {
+                day: chrono::Datelike::day(&due),
+            }),
+            end: Some(due),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .contract
+        .id;
+    run_on(&world, today()).await;
+    // Nobody ran on the due date; the next run is after the end date.
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due.checked_add_days(Days::new(3)).unwrap()).await;
+    assert_eq!(run.contracts_ended, vec![contract.0], "{run:?}");
+    assert!(run.charged.is_empty() && run.refused.is_empty(), "{run:?}");
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing charged after the end"
+    );
+    let shown = world.engine.show_contract(contract).await.unwrap();
+    assert_eq!(
+        shown.contract.status,
+        coffer_core::contract::ContractStatus::Ended
+    );
+    assert_eq!(occurrence_state(&world, contract, 1), "cancelled");
+}
