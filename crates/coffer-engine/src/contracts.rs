@@ -226,6 +226,12 @@ impl Engine {
     /// contract confirmation.
     pub async fn create_contract(&self, input: ContractInput) -> EngineResult<ContractView> {
         let now = self.now();
+        let mut event = self.audit_event(
+            None,
+            "contract_created",
+            String::new(),
+            serde_json::Value::Null,
+        );
         let created = self
             .with_store(move |store| {
                 let card = store.card(CardId(input.card))?;
@@ -292,18 +298,15 @@ impl Engine {
                     let id = store.insert_contract(&contract, now)?;
                     contract.id = id;
                     refresh_schedule(store, &contract, today, lead)?;
+                    event.merchant_id = Some(merchant.id.0);
+                    event.subject = format!("contract:{id}");
+                    event.details = serde_json::json!({"terms": &contract}).to_string();
+                    store.append_audit_here(event)?;
                     Ok(id)
                 })?;
                 Ok(id)
             })
             .await?;
-        self.record_audit(
-            None,
-            "contract_created",
-            format!("contract:{created}"),
-            serde_json::Value::Null,
-        )
-        .await?;
         let (sent, error) = match self.send_confirmation(created).await {
             Ok(sent) => (sent, None),
             Err(e) => (None, Some(e.to_string())),
