@@ -115,7 +115,7 @@ pub struct ChargeResult {
 }
 
 impl ChargeResult {
-    pub(crate) fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
+    fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
         ChargeResult {
             attempt_id: Some(attempt.id.0),
             status: attempt.state.as_str().to_string(),
@@ -146,10 +146,10 @@ impl ChargeResult {
 }
 
 /// Everything a charge needs, read in one go.
-pub(crate) struct Context {
-    pub(crate) merchant: Merchant,
-    pub(crate) card: Card,
-    pub(crate) customer: coffer_core::CustomerRef,
+struct Context {
+    merchant: Merchant,
+    card: Card,
+    customer: coffer_core::CustomerRef,
 }
 
 /// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
@@ -187,11 +187,7 @@ pub(crate) fn history_of(
     ))
 }
 
-pub(crate) fn load(
-    store: &Store,
-    card: CardId,
-    merchant: Option<MerchantId>,
-) -> EngineResult<Context> {
+fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
     let customer = store.customer(card.customer_id)?.reference;
@@ -225,9 +221,10 @@ pub(crate) enum Planned {
     Existing(Box<ChargeAttempt>),
 }
 
-/// The one planning step of every charge, run inside the write lock (`store.batch`): the plan
-/// is (re)read, the card's history loaded and the policy run again, and only then is the
-/// attempt written and marked `sending`, so two processes cannot both pass a rule.
+/// The one planning step of every charge (manual and scheduled), run inside the write lock
+/// (`store.batch`): the plan is (re)read, the card's history loaded and the policy judged again,
+/// so two desks cannot both pass a once-a-month rule with the same card; only then is the
+/// attempt written and marked `sending`.
 pub(crate) fn plan_under_lock(
     store: &Store,
     plan: impl FnOnce(&Store) -> coffer_store::StoreResult<ChargePlan>,
@@ -254,33 +251,6 @@ pub(crate) fn plan_under_lock(
     audit.subject = format!("attempt:{id}");
     store.append_audit_here(audit)?;
     Ok(Planned::Sending(id))
-}
-
-/// The result of a charge the policy refused before anything was written.
-pub(crate) fn refused_result(
-    violations: &[Violation],
-    amount: Money,
-    flags: StoredCredential,
-) -> ChargeResult {
-    ChargeResult {
-        attempt_id: None,
-        status: "refused".into(),
-        provider_ref: None,
-        warnings: Vec::new(),
-        message: Some(
-            violations
-                .iter()
-                .map(|v| v.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        violations: violations.iter().map(ViolationView::from).collect(),
-        decline_code: None,
-        hard_decline: false,
-        amount,
-        flags,
-        replayed: false,
-    }
 }
 
 impl Engine {
@@ -397,7 +367,27 @@ impl Engine {
             })
             .await?;
         let id = match planned {
-            Planned::Refused(violations) => return Ok(refused_result(&violations, amount, flags)),
+            Planned::Refused(violations) => {
+                return Ok(ChargeResult {
+                    attempt_id: None,
+                    status: "refused".into(),
+                    provider_ref: None,
+                    warnings: Vec::new(),
+                    message: Some(
+                        violations
+                            .iter()
+                            .map(|v| v.reason.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    violations: violations.iter().map(ViolationView::from).collect(),
+                    decline_code: None,
+                    hard_decline: false,
+                    amount,
+                    flags,
+                    replayed: false,
+                })
+            }
             Planned::Existing(first) => return Ok(ChargeResult::of(&first, true)),
             Planned::Sending(id) => id,
         };
