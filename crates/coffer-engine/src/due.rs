@@ -5,7 +5,8 @@
 //! one charge path (`plan_under_lock`: policy and ledger row in one write transaction, `sending`
 //! committed before the request), the ledger's UNIQUE `(contract_id, occurrence, try_number)` and
 //! idempotency keys refuse a second row for the same try, and a try already planned by another
-//! run is skipped. Soft declines are retried on later days (one try a day, a new try number) as
+//! run is skipped. An occurrence refused for good (a late notice, an unusable card) is marked
+//! `refused` and left alone by later runs; one refused until a date is judged again. Soft declines are retried on later days (one try a day, a new try number) as
 //! far as the networks' limits allow; a hard decline stops the occurrence's retries and flags
 //! the card, and a stop-payment code (Mastercard MAC 21, Visa R0/R1/R3) ends the contract.
 
@@ -675,8 +676,11 @@ impl Engine {
                 match outcome {
                     Err(StoreError::Conflict(why)) => Ok(Err(why)),
                     Ok(Planned::Refused(violations)) => {
-                        let current = store.occurrence(contract_id, number)?;
-                        if current.is_some_and(|o| o.state == OccurrenceState::Scheduled) {
+                        // A refusal that time cannot lift (a late notice, an unusable card) is
+                        // final for this occurrence: later runs stop judging it. One that names
+                        // when the charge becomes allowed is judged again on later runs.
+                        let permanent = violations.iter().any(|v| v.allowed_after.is_none());
+                        if permanent {
                             store.set_occurrence_state(
                                 contract_id,
                                 number,

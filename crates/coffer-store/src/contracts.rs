@@ -582,8 +582,9 @@ impl Store {
         )? == 1)
     }
 
-    /// Open occurrences due on or before `today` of the merchant's active contracts, oldest
-    /// first: what a due run charges.
+    /// Occurrences still to be charged (scheduled, or declined and so retried), due on or before
+    /// `today`, of the merchant's active contracts, oldest first: what a due run charges. Those
+    /// refused for good are not among them.
     pub fn due_occurrences(
         &self,
         merchant: MerchantId,
@@ -592,7 +593,7 @@ impl Store {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
              WHERE c.merchant_id = ?1 AND c.status = 'active'
-               AND o.state IN ('scheduled', 'declined', 'refused') AND o.due_date <= ?2
+               AND o.state IN ('scheduled', 'declined') AND o.due_date <= ?2
              ORDER BY o.due_date, o.contract_id, o.number"
         ))?;
         let rows = stmt.query_map(params![merchant.0, today.to_string()], raw_occurrence)?;

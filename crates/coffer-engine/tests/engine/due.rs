@@ -184,6 +184,10 @@ async fn a_late_notice_refuses_the_charge() {
         run.refused[0].violations
     );
     assert_eq!(world.sandbox_charges().await, before);
+    // Time cannot fix a late notice: later runs leave the occurrence alone.
+    let again = run_on(&world, due).await;
+    assert!(again.refused.is_empty(), "judged once: {again:?}");
+    assert_eq!(world.sandbox_charges().await, before);
 }
 
 #[tokio::test]
