@@ -230,3 +230,120 @@ fn contracts_notices_and_the_due_run_from_the_command_line() {
     let human = coffer(d, &["contract", "list"]);
     assert!(String::from_utf8_lossy(&human.stdout).contains("every month on day"));
 }
+
+#[test]
+fn a_run_that_lost_its_answer_is_settled_by_the_next_run_without_charging_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(coffer(d, &["demo"]).status.success());
+    let merchants = stdout_json(&coffer(d, &["merchant", "list", "--json"]));
+    let merchant = merchants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Svea Demo Helsinki")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // 0019: the sandbox takes the money and drops the answer, as if the run was killed then.
+    let cards = stdout_json(&coffer(
+        d,
+        &[
+            "cards",
+            "--merchant",
+            &merchant,
+            "--last4",
+            "0019",
+            "--json",
+        ],
+    ));
+    let card = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mit_ready"] == true && c["expired"] == false)
+        .expect("a usable 0019 card in the demo")["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let mut due = today().checked_add_days(Days::new(5)).unwrap();
+    if due.day() == 1 {
+        due = due.checked_add_days(Days::new(1)).unwrap();
+    }
+    let created = coffer(
+        d,
+        &[
+            "contract",
+            "create",
+            "--card",
+            &card,
+            "--amount",
+            "1.00",
+            "--monthly",
+            &due.day().to_string(),
+            "--json",
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let contract = stdout_json(&created)["id"].as_i64().unwrap();
+    assert!(coffer(d, &["run-due", "--merchant", &merchant])
+        .status
+        .success());
+    let date = due.to_string();
+    let first = coffer(
+        d,
+        &[
+            "run-due",
+            "--date",
+            &date,
+            "--merchant",
+            &merchant,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "an unknown outcome is an error for cron"
+    );
+    assert_eq!(stdout_json(&first)["failed"][0]["status"], "unknown");
+    let second = coffer(
+        d,
+        &[
+            "run-due",
+            "--date",
+            &date,
+            "--merchant",
+            &merchant,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    let ledger = stdout_json(&coffer(d, &["charges", "--card", &card, "--json"]));
+    let rows: Vec<&Value> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["contract_id"] == contract)
+        .collect();
+    assert_eq!(rows.len(), 1, "one attempt, never resent: {ledger}");
+    assert_eq!(
+        rows[0]["state"], "succeeded",
+        "settled by the provider's record"
+    );
+    let show = stdout_json(&coffer(
+        d,
+        &["contract", "show", &contract.to_string(), "--json"],
+    ));
+    assert_eq!(show["occurrences"][0]["state"], "charged");
+}
