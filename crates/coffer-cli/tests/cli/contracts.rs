@@ -149,6 +149,9 @@ fn contracts_notices_and_the_due_run_from_the_command_line() {
         cards.len(),
         "{dry}"
     );
+    let owed = stdout_json(&coffer(d, &["notices", "--pending", "--json"]));
+    assert_eq!(owed.as_array().unwrap().len(), cards.len(), "{owed}");
+    assert_eq!(owed[0]["late"], false, "{owed}");
     let notices_run = coffer(d, &["run-due", "--json"]);
     assert!(notices_run.status.success());
     let pending = stdout_json(&coffer(d, &["notices", "--json"]));
