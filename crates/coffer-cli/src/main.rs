@@ -60,6 +60,13 @@ enum Command {
     /// Benchmarks (measured, printed, never asserted).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Recurring contracts on stored cards.
+    #[command(subcommand)]
+    Contract(commands::contracts::ContractCommand),
+    /// Notices sent to cardholders; `notices smtp` sets how they go out.
+    Notices(commands::contracts::NoticesArgs),
+    /// Send the notices that are due, then charge every due occurrence the rules allow.
+    RunDue(commands::due::RunDueArgs),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
 }
@@ -131,6 +138,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
         Command::Bench(cmd) => commands::bench::run(cmd, out).await,
+        Command::Contract(cmd) => commands::contracts::contract(cmd, cli.data_dir, out).await,
+        Command::Notices(args) => commands::contracts::notices(args, cli.data_dir, out).await,
+        Command::RunDue(args) => commands::due::run_due(args, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
     }
 }

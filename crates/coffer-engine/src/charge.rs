@@ -215,10 +215,46 @@ fn plan_of(
     }
 }
 
-enum Planned {
+pub(crate) enum Planned {
     Refused(Vec<Violation>),
     Sending(AttemptId),
     Existing(Box<ChargeAttempt>),
+}
+
+/// The one planning step of every charge (manual and scheduled), run inside the write lock
+/// (`store.batch`): the plan is (re)read, the card's history loaded and the policy judged again,
+/// so two desks cannot both pass a once-a-month rule with the same card; only then is the
+/// attempt written and marked `sending`.
+pub(crate) fn plan_under_lock(
+    store: &Store,
+    plan: impl FnOnce(&Store) -> coffer_store::StoreResult<ChargePlan>,
+    new: &NewAttempt,
+    now: chrono::DateTime<chrono::Utc>,
+    sending_audit: coffer_core::audit::NewAuditEvent,
+    refused_audit: coffer_core::audit::NewAuditEvent,
+) -> coffer_store::StoreResult<Planned> {
+    // Another process may have planned this very request since the caller looked.
+    if let Some(first) = store.attempt_by_key(&new.idempotency_key)? {
+        return Ok(Planned::Existing(Box::new(first)));
+    }
+    let plan = plan(store)?;
+    let history = history_of(store, plan.card.id, now)?;
+    if let Err(violations) = policy::check(&plan, &history, now) {
+        let mut audit = refused_audit;
+        audit.details = serde_json::json!({
+            "amount": plan.amount.to_string(),
+            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
+        })
+        .to_string();
+        store.append_audit_here(audit)?;
+        return Ok(Planned::Refused(violations));
+    }
+    let id = store.insert_attempt(new)?;
+    store.mark_sending(id)?;
+    let mut audit = sending_audit;
+    audit.subject = format!("attempt:{id}");
+    store.append_audit_here(audit)?;
+    Ok(Planned::Sending(id))
 }
 
 impl Engine {
@@ -318,29 +354,7 @@ impl Engine {
         let planned = self
             .with_store(move |store| {
                 let outcome = store.batch(|store| {
-                    // Another process may have planned this very request since we looked.
-                    if let Some(first) = store.attempt_by_key(&new.idempotency_key)? {
-                        return Ok(Planned::Existing(Box::new(first)));
-                    }
-                    // Judged again inside the write lock, so two desks cannot both pass a
-                    // once-a-month rule with the same card.
-                    let history = history_of(store, plan.card.id, now)?;
-                    if let Err(violations) = policy::check(&plan, &history, now) {
-                        let mut audit = refused_audit;
-                        audit.details = serde_json::json!({
-                            "amount": plan.amount.to_string(),
-                            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
-                        })
-                        .to_string();
-                        store.append_audit_here(audit)?;
-                        return Ok(Planned::Refused(violations));
-                    }
-                    let id = store.insert_attempt(&new)?;
-                    store.mark_sending(id)?;
-                    let mut audit = sending_audit;
-                    audit.subject = format!("attempt:{id}");
-                    store.append_audit_here(audit)?;
-                    Ok(Planned::Sending(id))
+                    plan_under_lock(store, |_| Ok(plan), &new, now, sending_audit, refused_audit)
                 });
                 match outcome {
                     Err(StoreError::Conflict(_)) => {
@@ -394,8 +408,20 @@ impl Engine {
                 .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
             agreement: None,
         };
-        let answer = provider.charge(&request).await;
-        let attempt = self.settle(id, ctx.card.id, answer).await?;
+        self.send_planned(id, ctx.card.id, provider.as_ref(), &request)
+            .await
+    }
+
+    /// Sends a request whose attempt is committed `sending`, and settles the answer.
+    pub(crate) async fn send_planned(
+        &self,
+        id: AttemptId,
+        card: CardId,
+        provider: &dyn coffer_providers::Provider,
+        request: &ChargeRequest,
+    ) -> EngineResult<ChargeResult> {
+        let answer = provider.charge(request).await;
+        let attempt = self.settle(id, card, answer).await?;
         let mut result = ChargeResult::of(&attempt, false);
         if attempt.state == ChargeState::Sending {
             result.message = Some(

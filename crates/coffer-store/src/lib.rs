@@ -11,6 +11,7 @@
 pub mod audit_log;
 pub mod cards;
 pub mod charges;
+pub mod contracts;
 pub mod customers;
 pub mod error;
 pub mod merchants;

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod bench;
 pub mod charge;
+pub mod contracts;
+pub mod due;
 pub mod merchants;
 pub mod sandbox;
 pub mod sync;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod basics;
+mod contracts;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,0 +1,465 @@
+//! `coffer contract create|edit|pause|resume|cancel|list|show` and `coffer notices`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use coffer_core::contract::{ContractStatus, Frequency};
+use coffer_core::{CardId, ContractId, MerchantId};
+use coffer_engine::contracts::{ContractEdit, ContractInput, ContractView};
+use coffer_engine::notices::SmtpInput;
+use secrecy::SecretString;
+
+use crate::output::Output;
+
+#[derive(Args, Default)]
+pub struct FrequencyArgs {
+    /// Every month on this day (1–31; the last day of shorter months).
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["yearly", "every_days"])]
+    monthly: Option<u32>,
+    /// Every year on this month and day, MM-DD.
+    #[arg(long, value_name = "MM-DD", conflicts_with = "every_days")]
+    yearly: Option<String>,
+    /// Every N days from the start date.
+    #[arg(long, value_name = "N")]
+    every_days: Option<u32>,
+}
+
+impl FrequencyArgs {
+    fn frequency(&self) -> anyhow::Result<Option<Frequency>> {
+        if let Some(day) = self.monthly {
+            return Ok(Some(Frequency::Monthly { day }));
+        }
+        if let Some(days) = self.every_days {
+            return Ok(Some(Frequency::EveryDays { days }));
+        }
+        if let Some(text) = &self.yearly {
+            let parsed = text
+                .split_once('-')
+                .and_then(|(m, d)| Some((m.parse().ok()?, d.parse().ok()?)));
+            let Some((month, day)) = parsed else {
+                return Err(
+                    coffer_engine::EngineError::from(coffer_core::InvalidInput::new(
+                        "yearly",
+                        format!("'{text}' must be MM-DD, e.g. 03-15"),
+                    ))
+                    .into(),
+                );
+            };
+            return Ok(Some(Frequency::Yearly { month, day }));
+        }
+        Ok(None)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ContractCommand {
+    /// Create a recurring contract on a card with consent and an initial transaction; the
+    /// cardholder gets the contract confirmation.
+    Create {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// A fixed amount per charge.
+        #[arg(long, conflicts_with_all = ["max", "min"])]
+        amount: Option<String>,
+        /// The largest amount of a varying charge.
+        #[arg(long)]
+        max: Option<String>,
+        /// The smallest amount of a varying charge (Assist RecurringMinAmount).
+        #[arg(long)]
+        min: Option<String>,
+        /// The original payment amount (default: the card's initial transaction).
+        #[arg(long)]
+        original: Option<String>,
+        #[command(flatten)]
+        frequency: FrequencyArgs,
+        /// First possible due date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        start: Option<NaiveDate>,
+        /// Last possible due date, YYYY-MM-DD.
+        #[arg(long)]
+        end: Option<NaiveDate>,
+    },
+    /// Change a contract's terms; the old terms are kept in its history.
+    Edit {
+        /// The contract.
+        id: i64,
+        #[arg(long, conflicts_with_all = ["max", "min"])]
+        amount: Option<String>,
+        #[arg(long)]
+        max: Option<String>,
+        #[arg(long)]
+        min: Option<String>,
+        #[command(flatten)]
+        frequency: FrequencyArgs,
+        /// New end date.
+        #[arg(long, conflicts_with = "no_end")]
+        end: Option<NaiveDate>,
+        /// Remove the end date.
+        #[arg(long)]
+        no_end: bool,
+        /// Why, kept in the history.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Stop charging until resumed.
+    Pause {
+        /// The contract.
+        id: i64,
+    },
+    /// Charge again from the next due date.
+    Resume {
+        /// The contract.
+        id: i64,
+    },
+    /// Cancel the whole contract, one upcoming occurrence, or a made charge (refunded).
+    Cancel {
+        /// The contract.
+        id: i64,
+        /// Cancel only this upcoming occurrence.
+        #[arg(long, conflicts_with = "charge")]
+        occurrence: Option<u32>,
+        /// Refund the charge made for this occurrence.
+        #[arg(long)]
+        charge: Option<u32>,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List contracts.
+    List {
+        #[arg(long)]
+        merchant: Option<i64>,
+        #[arg(long)]
+        card: Option<i64>,
+        /// active | paused | cancelled | ended.
+        #[arg(long, value_parser = ["active", "paused", "cancelled", "ended"])]
+        status: Option<String>,
+    },
+    /// One contract with its occurrences and history.
+    Show {
+        /// The contract.
+        id: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct NoticesArgs {
+    #[command(subcommand)]
+    command: Option<NoticesCommand>,
+    /// Pre-charge notices still owed (and whether they are already too late).
+    #[arg(long)]
+    pending: bool,
+    #[arg(long)]
+    merchant: Option<i64>,
+}
+
+#[derive(Subcommand)]
+pub enum NoticesCommand {
+    /// How a merchant's notices go out: the .eml outbox (default) or SMTP.
+    Smtp {
+        /// The merchant.
+        #[arg(long)]
+        merchant: i64,
+        /// SMTP server; without it, show the settings.
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long, default_value_t = 587)]
+        port: u16,
+        /// none | starttls | tls.
+        #[arg(long, default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
+        security: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// The From address.
+        #[arg(long)]
+        from: Option<String>,
+        /// Read the SMTP password from stdin (it goes to the keyring).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Back to the .eml outbox.
+        #[arg(long, conflicts_with = "host")]
+        clear: bool,
+    },
+}
+
+fn print_contract(c: &ContractView) {
+    println!(
+        "contract {} [{}] {} — {} on {} ({}), {}",
+        c.contract.id,
+        format!("{:?}", c.contract.status).to_lowercase(),
+        c.merchant_name,
+        c.customer_name,
+        c.card,
+        c.amount_words,
+        c.frequency_words
+    );
+    println!(
+        "  from {} until {}{}",
+        c.contract.start,
+        c.contract
+            .end
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "cancelled".into()),
+        c.next_due
+            .map(|d| format!(", next due {d}"))
+            .unwrap_or_default()
+    );
+    for o in &c.occurrences {
+        println!(
+            "  #{} {} {} {}{}",
+            o.number,
+            o.due,
+            o.amount,
+            format!("{:?}", o.state).to_lowercase(),
+            o.notice_sent_at
+                .map(|at| format!(", notice sent {}", at.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default()
+        );
+    }
+    for h in &c.history {
+        println!(
+            "  changed {}: {}",
+            h.changed_at.format("%Y-%m-%d %H:%M UTC"),
+            h.reason
+        );
+    }
+    for n in &c.notices_sent {
+        println!(
+            "  notice {} sent to {} ({})",
+            n.kind.as_str(),
+            n.recipient,
+            n.location
+        );
+    }
+    if let Some(e) = &c.notice_error {
+        println!("  notice NOT sent: {e}");
+    }
+}
+
+fn status_of(text: &str) -> ContractStatus {
+    match text {
+        "paused" => ContractStatus::Paused,
+        "cancelled" => ContractStatus::Cancelled,
+        "ended" => ContractStatus::Ended,
+        _ => ContractStatus::Active,
+    }
+}
+
+pub async fn contract(
+    cmd: ContractCommand,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let view = match cmd {
+        ContractCommand::Create {
+            card,
+            amount,
+            max,
+            min,
+            original,
+            frequency,
+            start,
+            end,
+        } => {
+            engine
+                .create_contract(ContractInput {
+                    card,
+                    amount,
+                    max_amount: max,
+                    min_amount: min,
+                    original_amount: original,
+                    frequency: frequency.frequency()?,
+                    start,
+                    end,
+                })
+                .await?
+        }
+        ContractCommand::Edit {
+            id,
+            amount,
+            max,
+            min,
+            frequency,
+            end,
+            no_end,
+            reason,
+        } => {
+            engine
+                .edit_contract(
+                    ContractId(id),
+                    ContractEdit {
+                        amount,
+                        max_amount: max,
+                        min_amount: min,
+                        frequency: frequency.frequency()?,
+                        end: if no_end { Some(None) } else { end.map(Some) },
+                        reason,
+                    },
+                )
+                .await?
+        }
+        ContractCommand::Pause { id } => engine.pause_contract(ContractId(id)).await?,
+        ContractCommand::Resume { id } => engine.resume_contract(ContractId(id)).await?,
+        ContractCommand::Cancel {
+            id,
+            occurrence,
+            charge,
+            reason,
+        } => match (occurrence, charge) {
+            (Some(n), _) => engine.cancel_occurrence(ContractId(id), n).await?,
+            (None, Some(n)) => {
+                let refund = engine.cancel_charge(ContractId(id), n).await?;
+                out.show(&refund, |r| {
+                    println!(
+                        "refund {}: {} of attempt {} (refund attempt {})",
+                        r.status, r.amount, r.refund_of, r.attempt_id
+                    );
+                })?;
+                return Ok(if refund.status == "succeeded" { 0 } else { 1 });
+            }
+            (None, None) => engine.cancel_contract(ContractId(id), reason).await?,
+        },
+        ContractCommand::List {
+            merchant,
+            card,
+            status,
+        } => {
+            let list = engine
+                .list_contracts(
+                    merchant.map(MerchantId).into_iter().collect(),
+                    status.as_deref().map(status_of),
+                    card.map(CardId),
+                )
+                .await?;
+            out.show(&list, |list| {
+                if list.is_empty() {
+                    println!("no contracts");
+                }
+                list.iter().for_each(print_contract);
+            })?;
+            return Ok(0);
+        }
+        ContractCommand::Show { id } => engine.show_contract(ContractId(id)).await?,
+    };
+    out.show(&view, print_contract)?;
+    Ok(0)
+}
+
+pub async fn notices(
+    args: NoticesArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    if let Some(NoticesCommand::Smtp {
+        merchant,
+        host,
+        port,
+        security,
+        username,
+        from,
+        password_stdin,
+        clear,
+    }) = args.command
+    {
+        let merchant = MerchantId(merchant);
+        let view = if clear {
+            engine.clear_smtp(merchant).await?
+        } else if let Some(host) = host {
+            let password = if password_stdin {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text)?;
+                Some(SecretString::from(
+                    text.trim_end_matches(['\r', '\n']).to_string(),
+                ))
+            } else {
+                None
+            };
+            let from = from.ok_or_else(|| {
+                coffer_engine::EngineError::from(coffer_core::InvalidInput::new(
+                    "from",
+                    "give the From address of the notices",
+                ))
+            })?;
+            engine
+                .set_smtp(
+                    merchant,
+                    SmtpInput {
+                        host,
+                        port,
+                        security,
+                        username,
+                        from_address: from,
+                    },
+                    password,
+                )
+                .await?
+        } else {
+            engine.smtp(merchant).await?
+        };
+        out.show(&view, |v| match &v.smtp {
+            Some(s) => println!(
+                "merchant {}: notices by SMTP {}:{} ({}) from {}",
+                v.merchant_id, s.host, s.port, s.security, s.from_address
+            ),
+            None => println!(
+                "merchant {}: notices written to {}",
+                v.merchant_id,
+                v.outbox.as_deref().unwrap_or("the outbox")
+            ),
+        })?;
+        return Ok(0);
+    }
+    let scope: Vec<MerchantId> = args.merchant.map(MerchantId).into_iter().collect();
+    if args.pending {
+        let pending = engine.pending_notices(scope).await?;
+        out.show(&pending, |list| {
+            if list.is_empty() {
+                println!("no notices owed");
+            }
+            for p in list {
+                println!(
+                    "contract {} #{}: {} due {}, notice by {}{}",
+                    p.contract_id,
+                    p.occurrence,
+                    p.amount,
+                    p.due,
+                    p.send_by,
+                    if p.late {
+                        " (LATE: the charge will be refused)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        })?;
+        return Ok(0);
+    }
+    let list = engine.list_notices(scope).await?;
+    out.show(&list, |list| {
+        if list.is_empty() {
+            println!("no notices");
+        }
+        for n in list {
+            println!(
+                "{} contract {}{} to {}: {}{} via {} {}",
+                n.sent_at.format("%Y-%m-%d %H:%M UTC"),
+                n.contract_id,
+                n.occurrence.map(|o| format!(" #{o}")).unwrap_or_default(),
+                n.recipient,
+                n.kind.as_str(),
+                match (n.amount, n.due) {
+                    (Some(a), Some(d)) => format!(" {a} on {d}"),
+                    _ => String::new(),
+                },
+                n.channel,
+                n.location
+            );
+        }
+    })?;
+    Ok(0)
+}

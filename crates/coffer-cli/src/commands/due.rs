@@ -1,0 +1,166 @@
+//! `coffer run-due`: notices that are due, then every due charge the policy allows. Safe from
+//! cron every few minutes, and with two runs at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use clap::Args;
+use coffer_core::clock::FixedClock;
+use coffer_core::MerchantId;
+use coffer_engine::due::{DueItem, DueRun, DueSummary, DEFAULT_CONCURRENCY};
+use coffer_engine::progress::{Progress, ProgressEvent};
+use coffer_engine::{Engine, ErrorKind};
+
+use crate::exit_code;
+use crate::output::Output;
+
+#[derive(Args)]
+pub struct RunDueArgs {
+    /// Run as of this merchant-local date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE")]
+    date: Option<NaiveDate>,
+    /// Only this merchant.
+    #[arg(long, conflicts_with = "all")]
+    merchant: Option<i64>,
+    /// Every merchant (the default).
+    #[arg(long)]
+    all: bool,
+    /// Judge and list; send and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Charges in flight at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+    concurrency: usize,
+}
+
+/// Progress as lines on stderr, so stdout stays clean for `--json`.
+struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn report(&self, event: ProgressEvent) {
+        match event.total {
+            Some(total) => eprintln!(
+                "{}: {} ({}/{})",
+                event.stage, event.message, event.done, total
+            ),
+            None => eprintln!("{}: {}", event.stage, event.message),
+        }
+    }
+}
+
+fn print_items(title: &str, items: &[DueItem]) {
+    if items.is_empty() {
+        return;
+    }
+    println!("{title}: {}", items.len());
+    for i in items {
+        println!(
+            "  contract {} #{} due {} {} (card {}){}",
+            i.contract_id,
+            i.occurrence,
+            i.due,
+            i.amount,
+            i.card_id,
+            i.attempt_id
+                .map(|a| format!(", attempt {a}"))
+                .unwrap_or_default()
+        );
+        for v in &i.violations {
+            println!("    refused by {}: {}", v.rule, v.message);
+        }
+        if let Some(m) = &i.message {
+            if i.violations.is_empty() {
+                println!("    {m}");
+            }
+        }
+    }
+}
+
+fn print_summary(s: &DueSummary) {
+    for day in &s.merchants {
+        println!("merchant {}: {}", day.merchant_id, day.date);
+    }
+    let sent = s.notices.iter().filter(|n| n.status == "sent").count();
+    let would = s
+        .notices
+        .iter()
+        .filter(|n| n.status == "would_send")
+        .count();
+    println!(
+        "notices: {sent} sent{}",
+        if would > 0 {
+            format!(", {would} due (dry run)")
+        } else {
+            String::new()
+        }
+    );
+    for n in s.notices.iter().filter(|n| n.status != "sent") {
+        println!(
+            "  {} contract {}{}: {}",
+            n.status,
+            n.contract_id,
+            n.occurrence.map(|o| format!(" #{o}")).unwrap_or_default(),
+            n.message.as_deref().unwrap_or("")
+        );
+    }
+    print_items("would charge", &s.would_charge);
+    print_items("charged", &s.charged);
+    print_items("declined", &s.declined);
+    print_items("refused", &s.refused);
+    print_items("skipped", &s.skipped);
+    print_items("failed or unknown", &s.failed);
+    if !s.contracts_ended.is_empty() {
+        println!("contracts ended: {:?}", s.contracts_ended);
+    }
+    if s.charged.is_empty()
+        && s.declined.is_empty()
+        && s.refused.is_empty()
+        && s.skipped.is_empty()
+        && s.failed.is_empty()
+        && s.would_charge.is_empty()
+    {
+        println!("nothing due");
+    }
+}
+
+pub async fn run_due(
+    args: RunDueArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let mut builder = Engine::builder().data_dir(data_dir);
+    if let Some(date) = args.date {
+        // Midday UTC falls on the same calendar date in every zone from UTC-11 to UTC+11; the
+        // run also takes the date itself, so each merchant's "today" is exactly `date`.
+        if let Some(noon) = date
+            .and_hms_opt(12, 0, 0)
+            .and_then(|t| Utc.from_local_datetime(&t).single())
+        {
+            builder = builder.clock(Arc::new(FixedClock(noon)));
+        }
+    }
+    let engine = builder.open()?;
+    let summary = engine
+        .run_due(
+            DueRun {
+                date: args.date,
+                merchants: args.merchant.map(MerchantId).into_iter().collect(),
+                dry_run: args.dry_run,
+                concurrency: args.concurrency,
+            },
+            Arc::new(StderrProgress),
+        )
+        .await?;
+    out.show(&summary, print_summary)?;
+    let code = if !summary.declined.is_empty() {
+        exit_code(ErrorKind::DeclinedSoft)
+    } else if !summary.refused.is_empty() {
+        exit_code(ErrorKind::PolicyRefused)
+    } else if !summary.failed.is_empty() {
+        exit_code(ErrorKind::Internal)
+    } else {
+        0
+    };
+    Ok(code)
+}

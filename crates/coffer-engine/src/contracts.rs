@@ -1,0 +1,703 @@
+//! Recurring contracts: create (validated against the provider's rules), edit with history,
+//! pause, resume, cancel (the whole contract, one occurrence, or a made charge by refund), and
+//! the schedule of occurrences kept in the store.
+//!
+//! The schedule is stored only a little ahead of today (the notice lead time plus
+//! [`NOTICE_AHEAD_DAYS`]) and regenerated whenever a contract changes and on every due run.
+//! Regenerating never touches a charged, cancelled or announced occurrence.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use coffer_core::clock::local_date;
+use coffer_core::contract::{
+    AmountRule, Contract, ContractStatus, Frequency, NewContractTerms, Occurrence,
+};
+use coffer_core::schedule::{nth_due, occurrences};
+use coffer_core::{AttemptId, CardId, ContractId, InvalidInput, Merchant, MerchantId, Money};
+use coffer_store::contracts::{ContractFilter, NewNotice, NoticeKind};
+use coffer_store::{Store, StoreResult};
+use serde::Serialize;
+
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::notices::{self, frequency_words, NoticeSent};
+use crate::refunds::RefundResult;
+use crate::Engine;
+
+/// Pre-charge notices go out from this many days before the lead-time deadline.
+pub const NOTICE_AHEAD_DAYS: u64 = 7;
+
+/// A new contract as the owner enters it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContractInput {
+    /// The card to charge.
+    pub card: i64,
+    /// A fixed amount per charge ("9.99"), or
+    pub amount: Option<String>,
+    /// the largest amount of a varying charge,
+    pub max_amount: Option<String>,
+    /// and its smallest (Assist needs one).
+    pub min_amount: Option<String>,
+    /// The original payment amount; the card's initial transaction amount when `None`.
+    pub original_amount: Option<String>,
+    /// How often.
+    pub frequency: Option<Frequency>,
+    /// First possible due date (merchant-local).
+    pub start: Option<NaiveDate>,
+    /// Last possible due date.
+    pub end: Option<NaiveDate>,
+}
+
+/// A change of a contract's terms; `None` keeps a term.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContractEdit {
+    /// New fixed amount (makes the contract fixed).
+    pub amount: Option<String>,
+    /// New maximum (makes the contract variable).
+    pub max_amount: Option<String>,
+    /// New minimum of a variable contract.
+    pub min_amount: Option<String>,
+    /// New frequency.
+    pub frequency: Option<Frequency>,
+    /// New end date; `Some(None)` removes it.
+    pub end: Option<Option<NaiveDate>>,
+    /// Why, kept in the history.
+    pub reason: Option<String>,
+}
+
+/// A contract as the CLI and the UI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractView {
+    /// The contract.
+    #[serde(flatten)]
+    pub contract: Contract,
+    /// Its merchant's name.
+    pub merchant_name: String,
+    /// The cardholder.
+    pub customer_name: String,
+    /// The card, in words.
+    pub card: String,
+    /// How often, in words.
+    pub frequency_words: String,
+    /// The amount clause, in words.
+    pub amount_words: String,
+    /// The next open occurrence.
+    pub next_due: Option<NaiveDate>,
+    /// Stored occurrences (on `show`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<Occurrence>,
+    /// Earlier terms (on `show`): when, why, and the terms before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<ContractChange>,
+    /// Notices delivered by this call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices_sent: Vec<NoticeSent>,
+    /// A notice that could not be delivered by this call, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_error: Option<String>,
+}
+
+/// One edit of a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractChange {
+    /// When.
+    pub changed_at: DateTime<Utc>,
+    /// Why.
+    pub reason: String,
+    /// The terms before.
+    pub before: Contract,
+}
+
+fn parse_money(
+    text: &Option<String>,
+    merchant: &Merchant,
+    field: &str,
+) -> EngineResult<Option<Money>> {
+    text.as_deref()
+        .map(|t| Money::parse(t, merchant.currency).map_err(|e| e.in_field(field).into()))
+        .transpose()
+}
+
+fn amount_rule(
+    amount: Option<Money>,
+    min: Option<Money>,
+    max: Option<Money>,
+) -> Result<AmountRule, InvalidInput> {
+    match (amount, max) {
+        (Some(amount), None) if min.is_none() => Ok(AmountRule::Fixed { amount }),
+        (None, Some(max)) => Ok(AmountRule::Variable { min, max }),
+        (Some(_), Some(_)) | (Some(_), None) => Err(InvalidInput::new(
+            "amount",
+            "give either a fixed amount, or a maximum (and a minimum) for a varying amount, not both",
+        )),
+        (None, None) => Err(InvalidInput::new(
+            "amount",
+            "give a fixed amount, or a maximum for a varying amount",
+        )),
+    }
+}
+
+fn problems_error(problems: Vec<InvalidInput>) -> EngineError {
+    let field = problems
+        .first()
+        .map(|p| p.field.clone())
+        .unwrap_or_else(|| "contract".into());
+    let rule = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                p.rule.clone()
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    InvalidInput::new(field, rule).into()
+}
+
+/// Assist counts `RecurringPeriod` from the initial order too (its rp.cfm compares with the
+/// latest of the initial order and the series' charges), so the first scheduled charge must be
+/// at least the period after the card's initial transaction; otherwise Assist refuses it.
+fn assist_first_gap(
+    merchant: &Merchant,
+    card: &coffer_core::Card,
+    frequency: Frequency,
+    start: NaiveDate,
+) -> Result<(), InvalidInput> {
+    if merchant.provider() != coffer_core::ProviderKind::Assist {
+        return Ok(());
+    }
+    let (Some(initial), Some(first)) = (&card.initial, nth_due(frequency, start, 1)) else {
+        return Ok(());
+    };
+    let period = frequency.min_gap_days();
+    let initial_on = local_date(initial.at, merchant.time_zone);
+    match initial_on.checked_add_days(Days::new(u64::from(period))) {
+        Some(earliest) if first < earliest => Err(InvalidInput::new(
+            "start",
+            format!(
+                "the first charge on {first} would come sooner than {period} days after the \
+                 initial payment of {initial_on}, and Assist keeps recurring charges at least \
+                 RecurringPeriod ({period} days) apart; start so that the first charge is on or \
+                 after {earliest}"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The amount each occurrence of `contract` charges: the fixed amount, or a varying contract's
+/// maximum (what the cardholder agreed to at most).
+pub fn occurrence_amount(contract: &Contract) -> Money {
+    contract.amount.bounds().1
+}
+
+/// The last date the schedule is stored through, seen from `today`.
+pub(crate) fn horizon(today: NaiveDate, lead_days: u32) -> NaiveDate {
+    today
+        .checked_add_days(Days::new(u64::from(lead_days) + NOTICE_AHEAD_DAYS))
+        .unwrap_or(today)
+}
+
+/// Brings the stored occurrences of an active contract in line with its schedule from `today`
+/// through the horizon. Returns the number of rows added or changed.
+pub(crate) fn refresh_schedule(
+    store: &Store,
+    contract: &Contract,
+    today: NaiveDate,
+    lead_days: u32,
+) -> StoreResult<u64> {
+    if contract.status != ContractStatus::Active {
+        return Ok(0);
+    }
+    let from = today.max(contract.start);
+    let wanted: Vec<(u32, NaiveDate, Money)> =
+        occurrences(contract, from, horizon(today, lead_days))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, due)| (n, due, occurrence_amount(contract)))
+            .collect();
+    store.sync_occurrences(contract.id, &wanted, today)
+}
+
+impl Engine {
+    /// Creates an active contract on a card with consent and an initial transaction, after
+    /// checking it against the provider's rules, stores its schedule and sends the cardholder the
+    /// contract confirmation.
+    pub async fn create_contract(&self, input: ContractInput) -> EngineResult<ContractView> {
+        let now = self.now();
+        let mut event = self.audit_event(
+            None,
+            "contract_created",
+            String::new(),
+            serde_json::Value::Null,
+        );
+        let created = self
+            .with_store(move |store| {
+                let card = store.card(CardId(input.card))?;
+                let merchant = store.merchant(card.merchant_id)?;
+                let today = local_date(now, merchant.time_zone);
+                let rule = amount_rule(
+                    parse_money(&input.amount, &merchant, "amount")?,
+                    parse_money(&input.min_amount, &merchant, "min_amount")?,
+                    parse_money(&input.max_amount, &merchant, "max_amount")?,
+                )?;
+                let frequency = input.frequency.ok_or_else(|| {
+                    InvalidInput::new(
+                        "frequency",
+                        "say how often: monthly, yearly or every N days",
+                    )
+                })?;
+                let start = input.start.unwrap_or(today);
+                let terms = NewContractTerms {
+                    merchant_id: merchant.id,
+                    card_id: card.id,
+                    amount: rule,
+                    original_amount: parse_money(
+                        &input.original_amount,
+                        &merchant,
+                        "original_amount",
+                    )?,
+                    frequency,
+                    start,
+                    end: input.end,
+                };
+                coffer_core::validate_contract(
+                    &terms,
+                    merchant.provider(),
+                    &card,
+                    merchant.currency,
+                )
+                .map_err(problems_error)?;
+                assist_first_gap(&merchant, &card, frequency, start)?;
+                if start < today {
+                    return Err(InvalidInput::new(
+                        "start",
+                        format!(
+                            "{start} is in the past (today is {today} for {})",
+                            merchant.name
+                        ),
+                    )
+                    .into());
+                }
+                let mut contract = Contract {
+                    id: ContractId(0),
+                    merchant_id: merchant.id,
+                    card_id: card.id,
+                    original_amount: terms.effective_original_amount(&card),
+                    amount: terms.amount,
+                    frequency,
+                    start,
+                    end: terms.end,
+                    status: ContractStatus::Active,
+                    terms_accepted_at: card.consent.as_ref().map(|c| c.given_at).unwrap_or(now),
+                    confirmation_sent_at: None,
+                };
+                let lead = merchant.notice_lead_days;
+                let id = store.batch(|store| {
+                    let id = store.insert_contract(&contract, now)?;
+                    contract.id = id;
+                    refresh_schedule(store, &contract, today, lead)?;
+                    event.merchant_id = Some(merchant.id.0);
+                    event.subject = format!("contract:{id}");
+                    event.details = serde_json::json!({"terms": &contract}).to_string();
+                    store.append_audit_here(event)?;
+                    Ok(id)
+                })?;
+                Ok(id)
+            })
+            .await?;
+        let (sent, error) = match self.send_confirmation(created).await {
+            Ok(sent) => (sent, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let mut view = self.contract_view(created, false).await?;
+        view.notices_sent.extend(sent);
+        view.notice_error = error;
+        Ok(view)
+    }
+
+    /// Sends the contract confirmation unless it went out already.
+    pub(crate) async fn send_confirmation(
+        &self,
+        id: ContractId,
+    ) -> EngineResult<Option<NoticeSent>> {
+        let (contract, merchant, customer, card) = self
+            .with_store(move |store| {
+                let contract = store.contract(id)?;
+                let card = store.card(contract.card_id)?;
+                let merchant = store.merchant(contract.merchant_id)?;
+                let customer = store.customer(card.customer_id)?;
+                Ok((contract, merchant, customer, card))
+            })
+            .await?;
+        if contract.confirmation_sent_at.is_some() {
+            return Ok(None);
+        }
+        let recipient = customer.email.clone().ok_or_else(|| {
+            EngineError::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} has no e-mail address, so the contract confirmation cannot be sent",
+                    customer.name
+                ),
+            )
+        })?;
+        let content = notices::confirmation(&contract, &merchant, &customer, &card);
+        let max = contract.amount.bounds().1;
+        self.send_notice(
+            &merchant,
+            NewNotice {
+                contract_id: id,
+                occurrence: None,
+                kind: NoticeKind::Confirmation,
+                recipient,
+                amount: Some(max),
+                due: Some(contract.start),
+                channel: String::new(),
+                at: self.now(),
+            },
+            content,
+        )
+        .await
+    }
+
+    /// Changes a contract's terms, keeping the old ones in its history, and regenerates its
+    /// schedule. A change the provider would refuse is refused here.
+    pub async fn edit_contract(
+        &self,
+        id: ContractId,
+        edit: ContractEdit,
+    ) -> EngineResult<ContractView> {
+        let now = self.now();
+        let mut event = self.audit_event(
+            None,
+            "contract_edited",
+            format!("contract:{id}"),
+            serde_json::Value::Null,
+        );
+        self.with_store(move |store| {
+            let mut contract = store.contract(id)?;
+            let card = store.card(contract.card_id)?;
+            let merchant = store.merchant(contract.merchant_id)?;
+            let today = local_date(now, merchant.time_zone);
+            let (old_min, old_max) = contract.amount.bounds();
+            let amount = parse_money(&edit.amount, &merchant, "amount")?;
+            let min = parse_money(&edit.min_amount, &merchant, "min_amount")?;
+            let max = parse_money(&edit.max_amount, &merchant, "max_amount")?;
+            contract.amount = match (amount, min, max, &contract.amount) {
+                (None, None, None, rule) => rule.clone(),
+                (Some(amount), None, None, _) => AmountRule::Fixed { amount },
+                (None, min, max, AmountRule::Variable { .. }) => AmountRule::Variable {
+                    min: min.or(old_min),
+                    max: max.unwrap_or(old_max),
+                },
+                (None, min, Some(max), AmountRule::Fixed { .. }) => {
+                    AmountRule::Variable { min, max }
+                }
+                _ => amount_rule(amount, min, max)?,
+            };
+            if let Some(frequency) = edit.frequency {
+                contract.frequency = frequency;
+            }
+            if let Some(end) = edit.end {
+                contract.end = end;
+            }
+            if matches!(
+                contract.status,
+                ContractStatus::Cancelled | ContractStatus::Ended
+            ) {
+                return Err(InvalidInput::new(
+                    "contract",
+                    format!(
+                        "contract {id} is {:?}; it cannot be changed",
+                        contract.status
+                    ),
+                )
+                .into());
+            }
+            let terms = NewContractTerms {
+                merchant_id: contract.merchant_id,
+                card_id: contract.card_id,
+                amount: contract.amount.clone(),
+                original_amount: contract.original_amount,
+                frequency: contract.frequency,
+                start: contract.start,
+                end: contract.end,
+            };
+            coffer_core::validate_contract(&terms, merchant.provider(), &card, merchant.currency)
+                .map_err(problems_error)?;
+            let reason = edit.reason.clone().unwrap_or_else(|| "terms edited".into());
+            let lead = merchant.notice_lead_days;
+            event.merchant_id = Some(merchant.id.0);
+            event.details = serde_json::json!({"reason": reason, "terms": &contract}).to_string();
+            store.batch(|store| {
+                store.update_contract(&contract, &reason, now)?;
+                refresh_schedule(store, &contract, today, lead)?;
+                store.append_audit_here(event)?;
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await?;
+        self.contract_view(id, true).await
+    }
+
+    /// Pauses a contract: nothing is charged until it is resumed.
+    pub async fn pause_contract(&self, id: ContractId) -> EngineResult<ContractView> {
+        self.set_status(id, ContractStatus::Paused, "paused").await
+    }
+
+    /// Resumes a paused contract; occurrences that fell due while it was paused are not charged.
+    pub async fn resume_contract(&self, id: ContractId) -> EngineResult<ContractView> {
+        self.set_status(id, ContractStatus::Active, "resumed").await
+    }
+
+    /// Cancels the whole contract: no charge after it. The cardholder is told.
+    pub async fn cancel_contract(
+        &self,
+        id: ContractId,
+        reason: Option<String>,
+    ) -> EngineResult<ContractView> {
+        let reason = reason.unwrap_or_else(|| "cancelled".into());
+        let mut view = self
+            .set_status(id, ContractStatus::Cancelled, &reason)
+            .await?;
+        let sent = self.send_cancellation(id).await;
+        match sent {
+            Ok(sent) => view.notices_sent.extend(sent),
+            Err(e) => view.notice_error = Some(e.to_string()),
+        }
+        Ok(view)
+    }
+
+    async fn send_cancellation(&self, id: ContractId) -> EngineResult<Option<NoticeSent>> {
+        let now = self.now();
+        let (contract, merchant, customer, card) = self
+            .with_store(move |store| {
+                let contract = store.contract(id)?;
+                let card = store.card(contract.card_id)?;
+                let merchant = store.merchant(contract.merchant_id)?;
+                let customer = store.customer(card.customer_id)?;
+                Ok((contract, merchant, customer, card))
+            })
+            .await?;
+        let Some(recipient) = customer.email.clone() else {
+            return Ok(None);
+        };
+        let today = local_date(now, merchant.time_zone);
+        let content = notices::cancellation(&contract, &merchant, &customer, &card, today);
+        self.send_notice(
+            &merchant,
+            NewNotice {
+                contract_id: id,
+                occurrence: None,
+                kind: NoticeKind::Cancellation,
+                recipient,
+                amount: None,
+                due: Some(today),
+                channel: String::new(),
+                at: now,
+            },
+            content,
+        )
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: ContractId,
+        status: ContractStatus,
+        reason: &str,
+    ) -> EngineResult<ContractView> {
+        let now = self.now();
+        let reason = reason.to_string();
+        let mut event = self.audit_event(
+            None,
+            &format!("contract_{}", format!("{status:?}").to_lowercase()),
+            format!("contract:{id}"),
+            serde_json::json!({"reason": reason}),
+        );
+        self.with_store(move |store| {
+            let mut contract = store.contract(id)?;
+            let merchant = store.merchant(contract.merchant_id)?;
+            let today = local_date(now, merchant.time_zone);
+            let allowed = matches!(
+                (contract.status, status),
+                (ContractStatus::Active, ContractStatus::Paused)
+                    | (ContractStatus::Paused, ContractStatus::Active)
+                    | (
+                        ContractStatus::Active | ContractStatus::Paused,
+                        ContractStatus::Cancelled | ContractStatus::Ended
+                    )
+            );
+            if !allowed {
+                return Err(EngineError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "contract {id} is {:?}; it cannot become {status:?}",
+                        contract.status
+                    ),
+                ));
+            }
+            let resumed =
+                contract.status == ContractStatus::Paused && status == ContractStatus::Active;
+            contract.status = status;
+            let lead = merchant.notice_lead_days;
+            store.batch(|store| {
+                store.update_contract(&contract, &reason, now)?;
+                match status {
+                    ContractStatus::Cancelled | ContractStatus::Ended => {
+                        store.cancel_open_occurrences(id, NaiveDate::MIN)?;
+                    }
+                    ContractStatus::Active if resumed => {
+                        store.cancel_open_occurrences_before(id, today)?;
+                        refresh_schedule(store, &contract, today, lead)?;
+                    }
+                    _ => {}
+                }
+                event.merchant_id = Some(merchant.id.0);
+                store.append_audit_here(event)?;
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await?;
+        self.contract_view(id, false).await
+    }
+
+    /// Cancels one upcoming occurrence (by number): it is never charged.
+    pub async fn cancel_occurrence(
+        &self,
+        id: ContractId,
+        number: u32,
+    ) -> EngineResult<ContractView> {
+        let mut event = self.audit_event(
+            None,
+            "occurrence_cancelled",
+            format!("contract:{id}"),
+            serde_json::Value::Null,
+        );
+        self.with_store(move |store| {
+            let contract = store.contract(id)?;
+            let due = nth_due(contract.frequency, contract.start, number)
+                .filter(|due| contract.end.is_none_or(|end| *due <= end))
+                .ok_or_else(|| {
+                    InvalidInput::new("occurrence", format!("contract {id} has no occurrence {number}"))
+                })?;
+            let amount = store
+                .occurrence(id, number)?
+                .map(|o| o.amount)
+                .unwrap_or_else(|| occurrence_amount(&contract));
+            let cancelled = store.batch(|store| {
+                let cancelled = store.cancel_occurrence(id, number, due, amount)?;
+                if cancelled {
+                    event.merchant_id = Some(contract.merchant_id.0);
+                    event.details = serde_json::json!({"occurrence": number, "due": due}).to_string();
+                    store.append_audit_here(event)?;
+                }
+                Ok(cancelled)
+            })?;
+            if !cancelled {
+                return Err(EngineError::new(
+                    ErrorKind::Conflict,
+                    format!("occurrence {number} of contract {id} was already charged or cancelled; refund a made charge instead"),
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+        self.contract_view(id, true).await
+    }
+
+    /// Cancels a made charge of the contract by refunding it in full.
+    pub async fn cancel_charge(&self, id: ContractId, number: u32) -> EngineResult<RefundResult> {
+        let attempt: AttemptId = self
+            .with_store(move |store| {
+                let last = store.last_try(id, number)?;
+                match last {
+                    Some(last) if last.state == "succeeded" => Ok(last.attempt_id),
+                    _ => Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("occurrence {number} of contract {id} has no successful charge to refund"),
+                    )),
+                }
+            })
+            .await?;
+        self.refund_charge(attempt, None).await
+    }
+
+    /// The contracts of the given merchants (all when empty).
+    pub async fn list_contracts(
+        &self,
+        merchants: Vec<MerchantId>,
+        status: Option<ContractStatus>,
+        card: Option<CardId>,
+    ) -> EngineResult<Vec<ContractView>> {
+        let ids = self
+            .with_store(move |store| {
+                Ok(store
+                    .contracts(&ContractFilter {
+                        merchants,
+                        card,
+                        status,
+                    })?
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.contract_view(id, false).await?);
+        }
+        Ok(out)
+    }
+
+    /// One contract with its occurrences and history.
+    pub async fn show_contract(&self, id: ContractId) -> EngineResult<ContractView> {
+        self.contract_view(id, true).await
+    }
+
+    async fn contract_view(&self, id: ContractId, full: bool) -> EngineResult<ContractView> {
+        self.with_store(move |store| {
+            let contract = store.contract(id)?;
+            let card = store.card(contract.card_id)?;
+            let merchant = store.merchant(contract.merchant_id)?;
+            let customer = store.customer(card.customer_id)?;
+            let occurrences = store.occurrences_of(id)?;
+            let next_due = occurrences
+                .iter()
+                .filter(|o| o.state == coffer_core::contract::OccurrenceState::Scheduled)
+                .map(|o| o.due)
+                .min();
+            let history = if full {
+                store
+                    .contract_history(id)?
+                    .into_iter()
+                    .map(|(changed_at, reason, before)| ContractChange {
+                        changed_at,
+                        reason,
+                        before,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok(ContractView {
+                merchant_name: merchant.name.clone(),
+                customer_name: customer.name.clone(),
+                card: format!("{} ending {}", card.brand, card.last4.as_str()),
+                frequency_words: frequency_words(contract.frequency),
+                amount_words: notices::amount_words(&contract.amount),
+                next_due,
+                occurrences: if full { occurrences } else { Vec::new() },
+                history,
+                notices_sent: Vec::new(),
+                notice_error: None,
+                contract,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,810 @@
+//! The due run: for each merchant, bring the contracts' schedules up to date, send the notices
+//! that are due, then charge every due occurrence the policy allows, a few at a time.
+//!
+//! It is safe from cron every few minutes and with two runs at once: each charge goes through the
+//! one charge path (`plan_under_lock`: policy and ledger row in one write transaction, `sending`
+//! committed before the request), the ledger's UNIQUE `(contract_id, occurrence, try_number)` and
+//! idempotency keys refuse a second row for the same try, and a try already planned by another
+//! run is skipped. An occurrence refused for good (a late notice, an unusable card) is marked
+//! `refused` and left alone by later runs; one refused until a date is judged again. Soft declines are retried on later days (one try a day, a new try number) as
+//! far as the networks' limits allow; a hard decline stops the occurrence's retries and flags
+//! the card, and a stop-payment code (Mastercard MAC 21, Visa R0/R1/R3) ends the contract.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use coffer_core::charge::{ChargePlan, ContractCharge, MerchantTerms, Trigger};
+use coffer_core::clock::local_date;
+use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
+use coffer_core::policy::{self, network_limits};
+use coffer_core::{
+    AttemptKind, ContractId, IdempotencyKey, Merchant, MerchantId, Money, Reason, StoredCredential,
+};
+use coffer_providers::{ChargeRequest, RecurringAgreement};
+use coffer_store::charges::NewAttempt;
+use coffer_store::contracts::{ContractFilter, LastTry, NewNotice, NoticeKind};
+use coffer_store::{Store, StoreError, StoreResult};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::charge::{history_of, new_order_id, plan_under_lock, Planned, ViolationView};
+use crate::contracts::{horizon, refresh_schedule};
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::notices::{self, NoticeSent};
+use crate::progress::{Progress, ProgressEvent};
+use crate::Engine;
+
+/// Charges in flight at once, by default.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueRun {
+    /// Run as of this merchant-local date instead of today.
+    pub date: Option<NaiveDate>,
+    /// These merchants (all when empty).
+    pub merchants: Vec<MerchantId>,
+    /// Judge and list, send and write nothing.
+    pub dry_run: bool,
+    /// Charges in flight at once (at least 1).
+    pub concurrency: usize,
+}
+
+impl Default for DueRun {
+    fn default() -> Self {
+        DueRun {
+            date: None,
+            merchants: Vec::new(),
+            dry_run: false,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// One due occurrence and what the run did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueItem {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence number.
+    pub occurrence: u32,
+    /// Due date.
+    pub due: NaiveDate,
+    /// Amount.
+    pub amount: Money,
+    /// The card.
+    pub card_id: i64,
+    /// charged | declined | refused | skipped | failed | unknown | would_charge.
+    pub status: String,
+    /// The try number of this attempt.
+    pub try_number: Option<u32>,
+    /// The ledger row.
+    pub attempt_id: Option<i64>,
+    /// The rules that refused it.
+    pub violations: Vec<ViolationView>,
+    /// Words.
+    pub message: Option<String>,
+    /// A decline that must never be retried.
+    pub hard_decline: bool,
+}
+
+/// A notice the run sent, or would send in a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueNotice {
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence, for a pre-charge notice.
+    pub occurrence: Option<u32>,
+    /// confirmation | pre_charge.
+    pub kind: NoticeKind,
+    /// sent | would_send | failed.
+    pub status: String,
+    /// Where it went.
+    pub sent: Option<NoticeSent>,
+    /// Why it failed.
+    pub message: Option<String>,
+}
+
+/// The date a merchant was run for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MerchantDay {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Its local date for this run.
+    pub date: NaiveDate,
+}
+
+/// What a due run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DueSummary {
+    /// Nothing was sent or written.
+    pub dry_run: bool,
+    /// The merchants run and their dates.
+    pub merchants: Vec<MerchantDay>,
+    /// Notices sent (or due, in a dry run), and failures.
+    pub notices: Vec<DueNotice>,
+    /// Charged now.
+    pub charged: Vec<DueItem>,
+    /// Declined by the provider.
+    pub declined: Vec<DueItem>,
+    /// Refused by a policy rule, with the reasons.
+    pub refused: Vec<DueItem>,
+    /// Not tried in this run (already done, in flight elsewhere, retried later), with why.
+    pub skipped: Vec<DueItem>,
+    /// Failed without moving money, or with an unknown outcome.
+    pub failed: Vec<DueItem>,
+    /// Would be charged (dry run).
+    pub would_charge: Vec<DueItem>,
+    /// Contracts ended by this run (past their end date, or a stop-payment decline).
+    pub contracts_ended: Vec<i64>,
+}
+
+impl DueSummary {
+    fn add(&mut self, item: DueItem) {
+        let list = match item.status.as_str() {
+            "charged" => &mut self.charged,
+            "declined" => &mut self.declined,
+            "refused" => &mut self.refused,
+            "skipped" => &mut self.skipped,
+            "would_charge" => &mut self.would_charge,
+            _ => &mut self.failed,
+        };
+        list.push(item);
+    }
+}
+
+/// Whether an occurrence may be tried now, and with which try number.
+enum NextTry {
+    Try(u32),
+    Skip(String),
+    AlreadyCharged(String),
+    InFlight,
+}
+
+fn next_try(last: Option<&LastTry>, merchant: &Merchant, today: NaiveDate) -> NextTry {
+    let Some(last) = last else {
+        return NextTry::Try(1);
+    };
+    match last.state.as_str() {
+        "succeeded" => {
+            NextTry::AlreadyCharged(format!("already charged by attempt {}", last.attempt_id))
+        }
+        "sending" | "planned" => NextTry::InFlight,
+        "declined" if last.hard_decline => NextTry::Skip(format!(
+            "attempt {} was a hard decline ({}); this card is never retried",
+            last.attempt_id,
+            last.decline_code.as_deref().unwrap_or("no code")
+        )),
+        _ if local_date(last.at, merchant.time_zone) >= today => NextTry::Skip(format!(
+            "try {} was made today; a declined or failed charge is retried on a later day",
+            last.try_number
+        )),
+        _ => NextTry::Try(last.try_number + 1),
+    }
+}
+
+/// The plan of one occurrence's charge, read from the store (inside the write lock when
+/// planning for real). A try already planned by another run is a `Conflict`.
+fn plan_occurrence(
+    store: &Store,
+    merchant: &Merchant,
+    contract: ContractId,
+    number: u32,
+    today: NaiveDate,
+    try_number: u32,
+) -> StoreResult<ChargePlan> {
+    if let Some(last) = store.last_try(contract, number)? {
+        if last.try_number >= try_number {
+            return Err(StoreError::Conflict(format!(
+                "occurrence {number} of contract {contract} is being charged by another run (attempt {})",
+                last.attempt_id
+            )));
+        }
+    }
+    let contract = store.contract(contract)?;
+    let occurrence =
+        store
+            .occurrence(contract.id, number)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("occurrence {number} of contract {}", contract.id),
+            })?;
+    let notice = store.notice_record(contract.id, number)?;
+    let card = store.card(contract.card_id)?;
+    let credential = match &card.initial {
+        Some(initial) => {
+            StoredCredential::merchant_initiated(Reason::Recurring, initial.reference.clone())
+        }
+        // No initial transaction: the flags say so, and the policy refuses them.
+        None => StoredCredential {
+            initial_ref: None,
+            ..StoredCredential::merchant_initiated(
+                Reason::Recurring,
+                coffer_core::ProviderRef(String::new()),
+            )
+        },
+    };
+    Ok(ChargePlan {
+        merchant: MerchantTerms::from(merchant),
+        card,
+        amount: occurrence.amount,
+        credential,
+        charge_date: today,
+        trigger: Trigger::Scheduled,
+        contract: Some(ContractCharge {
+            contract,
+            occurrence,
+            notice,
+        }),
+    })
+}
+
+impl Engine {
+    /// Sends the notices that are due, then charges every due occurrence the policy allows.
+    pub async fn run_due(
+        &self,
+        run: DueRun,
+        progress: Arc<dyn Progress>,
+    ) -> EngineResult<DueSummary> {
+        let wanted = run.merchants.clone();
+        let merchants = self
+            .with_store(move |store| {
+                let all = store.merchants()?;
+                Ok(if wanted.is_empty() {
+                    all
+                } else {
+                    let mut chosen = Vec::new();
+                    for id in &wanted {
+                        chosen.push(all.iter().find(|m| m.id == *id).cloned().ok_or_else(
+                            || StoreError::NotFound {
+                                what: format!("merchant {id}"),
+                            },
+                        )?);
+                    }
+                    chosen
+                })
+            })
+            .await?;
+        let mut summary = DueSummary {
+            dry_run: run.dry_run,
+            ..DueSummary::default()
+        };
+        for merchant in merchants {
+            self.run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+                .await?;
+        }
+        Ok(summary)
+    }
+
+    async fn run_due_merchant(
+        &self,
+        merchant: &Merchant,
+        run: &DueRun,
+        progress: &dyn Progress,
+        summary: &mut DueSummary,
+    ) -> EngineResult<()> {
+        let now = self.now();
+        let today = run
+            .date
+            .unwrap_or_else(|| local_date(now, merchant.time_zone));
+        summary.merchants.push(MerchantDay {
+            merchant_id: merchant.id.0,
+            date: today,
+        });
+        let lead = merchant.notice_lead_days;
+        let merchant_id = merchant.id;
+        let dry_run = run.dry_run;
+        let ended_event = self.audit_event(
+            Some(merchant_id.0),
+            "contract_ended",
+            String::new(),
+            serde_json::json!({"reason": "past its end date"}),
+        );
+        // The schedules, and contracts past their end date.
+        let (ended, unconfirmed) = self
+            .with_store(move |store| {
+                let contracts = store.contracts(&ContractFilter {
+                    merchants: vec![merchant_id],
+                    card: None,
+                    status: Some(ContractStatus::Active),
+                })?;
+                if dry_run {
+                    return Ok((Vec::new(), Vec::new()));
+                }
+                Ok(store.batch(|store| {
+                    let mut ended = Vec::new();
+                    let mut unconfirmed = Vec::new();
+                    for mut contract in contracts {
+                        if contract.end.is_some_and(|end| end < today) {
+                            contract.status = ContractStatus::Ended;
+                            store.update_contract(&contract, "past its end date", now)?;
+                            // Nothing open can be charged any more, past-due retries included.
+                            store.cancel_open_occurrences(contract.id, NaiveDate::MIN)?;
+                            let mut event = ended_event.clone();
+                            event.subject = format!("contract:{}", contract.id);
+                            store.append_audit_here(event)?;
+                            ended.push(contract.id.0);
+                            continue;
+                        }
+                        refresh_schedule(store, &contract, today, lead)?;
+                        if contract.confirmation_sent_at.is_none() {
+                            unconfirmed.push(contract.id);
+                        }
+                    }
+                    Ok((ended, unconfirmed))
+                })?)
+            })
+            .await?;
+        summary.contracts_ended.extend(ended);
+        // Notices: confirmations not yet sent, then pre-charge notices whose deadline is not past.
+        for id in unconfirmed {
+            let item = match self.send_confirmation(id).await {
+                Ok(Some(sent)) => Some(DueNotice {
+                    contract_id: id.0,
+                    occurrence: None,
+                    kind: NoticeKind::Confirmation,
+                    status: "sent".into(),
+                    sent: Some(sent),
+                    message: None,
+                }),
+                Ok(None) => None,
+                Err(e) => Some(DueNotice {
+                    contract_id: id.0,
+                    occurrence: None,
+                    kind: NoticeKind::Confirmation,
+                    status: "failed".into(),
+                    sent: None,
+                    message: Some(e.to_string()),
+                }),
+            };
+            summary.notices.extend(item);
+        }
+        // A notice is useful only while its deadline (lead days before the due date) is not past.
+        let first = today
+            .checked_add_days(chrono::Days::new(u64::from(lead)))
+            .unwrap_or(today);
+        let until = horizon(today, lead);
+        let needing = self
+            .with_store(move |store| {
+                Ok(store.occurrences_needing_notice(merchant_id, first, until)?)
+            })
+            .await?;
+        for occurrence in needing {
+            let item = if dry_run {
+                DueNotice {
+                    contract_id: occurrence.contract_id.0,
+                    occurrence: Some(occurrence.number),
+                    kind: NoticeKind::PreCharge,
+                    status: "would_send".into(),
+                    sent: None,
+                    message: Some(format!("{} due {}", occurrence.amount, occurrence.due)),
+                }
+            } else {
+                match self.send_pre_charge(merchant, &occurrence).await {
+                    Ok(Some(sent)) => DueNotice {
+                        contract_id: occurrence.contract_id.0,
+                        occurrence: Some(occurrence.number),
+                        kind: NoticeKind::PreCharge,
+                        status: "sent".into(),
+                        sent: Some(sent),
+                        message: None,
+                    },
+                    Ok(None) => continue,
+                    Err(e) => DueNotice {
+                        contract_id: occurrence.contract_id.0,
+                        occurrence: Some(occurrence.number),
+                        kind: NoticeKind::PreCharge,
+                        status: "failed".into(),
+                        sent: None,
+                        message: Some(e.to_string()),
+                    },
+                }
+            };
+            summary.notices.push(item);
+        }
+        // Charges: one contract's occurrences in order, several contracts at once.
+        let due = self
+            .with_store(move |store| Ok(store.due_occurrences(merchant_id, today)?))
+            .await?;
+        let total = due.len() as u64;
+        let mut by_contract: BTreeMap<ContractId, Vec<Occurrence>> = BTreeMap::new();
+        for occurrence in due {
+            by_contract
+                .entry(occurrence.contract_id)
+                .or_default()
+                .push(occurrence);
+        }
+        let mut done = 0;
+        let mut results = futures::stream::iter(by_contract.into_values())
+            .map(|occurrences| async move {
+                let mut items = Vec::new();
+                for occurrence in occurrences {
+                    items.push(self.charge_due(merchant, &occurrence, today, dry_run).await);
+                }
+                items
+            })
+            .buffer_unordered(run.concurrency.max(1));
+        while let Some(items) = results.next().await {
+            for item in items {
+                done += 1;
+                progress.report(ProgressEvent {
+                    stage: "due".into(),
+                    merchant_id: Some(merchant_id.0),
+                    done,
+                    total: Some(total),
+                    message: format!(
+                        "contract {} occurrence {}: {}",
+                        item.contract_id, item.occurrence, item.status
+                    ),
+                });
+                if item
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("contract ended:"))
+                {
+                    summary.contracts_ended.push(item.contract_id);
+                }
+                summary.add(item);
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_pre_charge(
+        &self,
+        merchant: &Merchant,
+        occurrence: &Occurrence,
+    ) -> EngineResult<Option<NoticeSent>> {
+        let id = occurrence.contract_id;
+        let (contract, customer, card) = self
+            .with_store(move |store| {
+                let contract = store.contract(id)?;
+                let card = store.card(contract.card_id)?;
+                let customer = store.customer(card.customer_id)?;
+                Ok((contract, customer, card))
+            })
+            .await?;
+        let recipient = customer.email.clone().ok_or_else(|| {
+            EngineError::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} has no e-mail address, so the pre-charge notice cannot be sent",
+                    customer.name
+                ),
+            )
+        })?;
+        let content = notices::pre_charge(&contract, occurrence, merchant, &customer, &card);
+        self.send_notice(
+            merchant,
+            NewNotice {
+                contract_id: id,
+                occurrence: Some(occurrence.number),
+                kind: NoticeKind::PreCharge,
+                recipient,
+                amount: Some(occurrence.amount),
+                due: Some(occurrence.due),
+                channel: String::new(),
+                at: self.now(),
+            },
+            content,
+        )
+        .await
+    }
+
+    /// Charges one due occurrence; never fails the run: an error becomes a `failed` item.
+    async fn charge_due(
+        &self,
+        merchant: &Merchant,
+        occurrence: &Occurrence,
+        today: NaiveDate,
+        dry_run: bool,
+    ) -> DueItem {
+        let mut item = DueItem {
+            merchant_id: merchant.id.0,
+            contract_id: occurrence.contract_id.0,
+            occurrence: occurrence.number,
+            due: occurrence.due,
+            amount: occurrence.amount,
+            card_id: 0,
+            status: "failed".into(),
+            try_number: None,
+            attempt_id: None,
+            violations: Vec::new(),
+            message: None,
+            hard_decline: false,
+        };
+        if let Err(e) = self
+            .charge_due_inner(merchant, occurrence, today, dry_run, &mut item)
+            .await
+        {
+            item.status = "failed".into();
+            item.message = Some(format!("{e} ({})", e.kind().code()));
+        }
+        item
+    }
+
+    async fn charge_due_inner(
+        &self,
+        merchant: &Merchant,
+        occurrence: &Occurrence,
+        today: NaiveDate,
+        dry_run: bool,
+        item: &mut DueItem,
+    ) -> EngineResult<()> {
+        let (contract_id, number) = (occurrence.contract_id, occurrence.number);
+        let (contract, last) = self
+            .with_store(move |store| {
+                Ok((
+                    store.contract(contract_id)?,
+                    store.last_try(contract_id, number)?,
+                ))
+            })
+            .await?;
+        item.card_id = contract.card_id.0;
+        let mut decision = next_try(last.as_ref(), merchant, today);
+        if matches!(decision, NextTry::InFlight) && !dry_run {
+            // An earlier run lost its answer (or was killed): ask the provider first.
+            self.reconcile_card(contract.card_id).await?;
+            let last = self
+                .with_store(move |store| Ok(store.last_try(contract_id, number)?))
+                .await?;
+            decision = next_try(last.as_ref(), merchant, today);
+        }
+        let try_number = match decision {
+            NextTry::Try(n) => n,
+            NextTry::Skip(why) => {
+                item.status = "skipped".into();
+                item.message = Some(why);
+                return Ok(());
+            }
+            NextTry::AlreadyCharged(why) => {
+                item.status = "skipped".into();
+                item.message = Some(why);
+                if !dry_run {
+                    self.with_store(move |store| {
+                        Ok(store.set_occurrence_state(
+                            contract_id,
+                            number,
+                            OccurrenceState::Charged,
+                        )?)
+                    })
+                    .await?;
+                }
+                return Ok(());
+            }
+            NextTry::InFlight => {
+                item.status = if dry_run { "skipped" } else { "unknown" }.into();
+                item.message = Some(
+                    "an earlier attempt's outcome is still unknown; `reconcile` settles it first"
+                        .into(),
+                );
+                return Ok(());
+            }
+        };
+        item.try_number = Some(try_number);
+        let now = self.now();
+        if dry_run {
+            let owner = merchant.clone();
+            let verdict = self
+                .with_store(move |store| {
+                    let plan =
+                        plan_occurrence(store, &owner, contract_id, number, today, try_number)?;
+                    let history = history_of(store, plan.card.id, now)?;
+                    Ok(policy::check(&plan, &history, now))
+                })
+                .await?;
+            match verdict {
+                Ok(()) => item.status = "would_charge".into(),
+                Err(violations) => {
+                    item.status = "refused".into();
+                    item.violations = violations.iter().map(ViolationView::from).collect();
+                }
+            }
+            return Ok(());
+        }
+        let (ctx_card, customer) = {
+            let card_id = contract.card_id;
+            self.with_store(move |store| {
+                let card = store.card(card_id)?;
+                let customer = store.customer(card.customer_id)?.reference;
+                Ok((card, customer))
+            })
+            .await?
+        };
+        let provider = self.provider_for(merchant).await?;
+        let key = IdempotencyKey(format!(
+            "due-{}-{contract_id}-{number}-{try_number}",
+            merchant.id
+        ));
+        let order_id = new_order_id();
+        let credential = match &ctx_card.initial {
+            Some(initial) => {
+                StoredCredential::merchant_initiated(Reason::Recurring, initial.reference.clone())
+            }
+            None => StoredCredential {
+                initial_ref: None,
+                ..StoredCredential::merchant_initiated(
+                    Reason::Recurring,
+                    coffer_core::ProviderRef(String::new()),
+                )
+            },
+        };
+        let new = NewAttempt {
+            kind: AttemptKind::Charge,
+            merchant_id: merchant.id,
+            card_id: ctx_card.id,
+            contract_id: Some(contract_id),
+            occurrence: Some(number),
+            try_number,
+            refund_of: None,
+            amount: occurrence.amount,
+            credential: credential.clone(),
+            idempotency_key: key.clone(),
+            order_id: order_id.clone(),
+            created_at: now,
+        };
+        let sending_audit = self.audit_event(
+            Some(merchant.id.0),
+            "charge_sending",
+            String::new(),
+            serde_json::json!({"amount": occurrence.amount.to_string(), "order_id": order_id,
+                "contract": contract_id.0, "occurrence": number, "try": try_number, "flags": credential}),
+        );
+        let refused_audit = self.audit_event(
+            Some(merchant.id.0),
+            "charge_refused",
+            format!("contract:{contract_id}"),
+            serde_json::Value::Null,
+        );
+        let owner = merchant.clone();
+        let planned = self
+            .with_store(move |store| {
+                let outcome = store.batch(|store| {
+                    plan_under_lock(
+                        store,
+                        |store| {
+                            plan_occurrence(store, &owner, contract_id, number, today, try_number)
+                        },
+                        &new,
+                        now,
+                        sending_audit,
+                        refused_audit,
+                    )
+                });
+                match outcome {
+                    Err(StoreError::Conflict(why)) => Ok(Err(why)),
+                    Ok(Planned::Refused(violations)) => {
+                        // A refusal that time cannot lift (a late notice, an unusable card) is
+                        // final for this occurrence: later runs stop judging it. One that names
+                        // when the charge becomes allowed is judged again on later runs.
+                        let permanent = violations.iter().any(|v| v.allowed_after.is_none());
+                        if permanent {
+                            store.set_occurrence_state(
+                                contract_id,
+                                number,
+                                OccurrenceState::Refused,
+                            )?;
+                        }
+                        Ok(Ok(Planned::Refused(violations)))
+                    }
+                    other => Ok(Ok(other?)),
+                }
+            })
+            .await?;
+        let id = match planned {
+            Err(why) => {
+                item.status = "skipped".into();
+                item.message = Some(why);
+                return Ok(());
+            }
+            Ok(Planned::Refused(violations)) => {
+                item.status = "refused".into();
+                item.message = Some(
+                    violations
+                        .iter()
+                        .map(|v| v.reason.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                item.violations = violations.iter().map(ViolationView::from).collect();
+                return Ok(());
+            }
+            Ok(Planned::Existing(first)) => {
+                item.status = "skipped".into();
+                item.attempt_id = Some(first.id.0);
+                item.message = Some("another run made this try".into());
+                return Ok(());
+            }
+            Ok(Planned::Sending(id)) => id,
+        };
+        item.attempt_id = Some(id.0);
+        let (min, max) = contract.amount.bounds();
+        let request = ChargeRequest {
+            amount: occurrence.amount,
+            card_token: ctx_card.token.clone(),
+            customer,
+            credential,
+            idempotency_key: key,
+            order_id,
+            description: format!(
+                "{} recurring charge {number} of contract {contract_id}",
+                merchant.name
+            ),
+            agreement: Some(RecurringAgreement {
+                min_amount: min,
+                max_amount: Some(max),
+                period_days: Some(contract.frequency.min_gap_days()),
+                end_date: contract.end,
+            }),
+        };
+        let result = self
+            .send_planned(id, ctx_card.id, provider.as_ref(), &request)
+            .await?;
+        item.message = result.message.clone();
+        item.hard_decline = result.hard_decline;
+        let state = match result.status.as_str() {
+            "succeeded" => {
+                item.status = "charged".into();
+                Some(OccurrenceState::Charged)
+            }
+            "declined" => {
+                item.status = "declined".into();
+                Some(OccurrenceState::Declined)
+            }
+            "sending" => {
+                item.status = "unknown".into();
+                None
+            }
+            _ => {
+                item.status = "failed".into();
+                None
+            }
+        };
+        let stop = if result.hard_decline {
+            network_limits::never_retry(&ctx_card.brand, result.decline_code.as_deref(), None)
+                .filter(|n| n.stops_contract)
+        } else {
+            None
+        };
+        let ended_event = stop.as_ref().map(|n| {
+            self.audit_event(
+                Some(merchant.id.0),
+                "contract_ended",
+                format!("contract:{contract_id}"),
+                serde_json::json!({"reason": n.reason}),
+            )
+        });
+        if let Some(stop) = &stop {
+            item.message = Some(format!("contract ended: {}", stop.reason));
+        }
+        let reason = stop.map(|n| n.reason);
+        self.with_store(move |store| {
+            store.batch(|store| {
+                if let Some(state) = state {
+                    store.set_occurrence_state(contract_id, number, state)?;
+                }
+                if let (Some(reason), Some(event)) = (reason, ended_event) {
+                    let mut contract = store.contract(contract_id)?;
+                    if contract.status == ContractStatus::Active
+                        || contract.status == ContractStatus::Paused
+                    {
+                        contract.status = ContractStatus::Ended;
+                        store.update_contract(
+                            &contract,
+                            &format!("stop-payment decline: {reason}"),
+                            now,
+                        )?;
+                        store.cancel_open_occurrences(contract_id, NaiveDate::MIN)?;
+                        store.append_audit_here(event)?;
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,374 @@
+//! The due run: exactly once, in parallel, after a lost answer; Svea's monthly rule; retries.
+
+use std::sync::Arc;
+
+use chrono::Days;
+use coffer_core::Reason;
+use coffer_engine::charge::ChargeInput;
+use coffer_engine::due::DueRun;
+use coffer_engine::progress::RecordedProgress;
+
+use crate::*;
+
+#[tokio::test]
+async fn two_runs_at_once_charge_each_due_occurrence_exactly_once() {
+    let world = World::new().await;
+    let cards = world.cards("Svea Demo Helsinki", None, 5).await;
+    let due = due_soon();
+    for card in &cards {
+        monthly(&world.engine, card.id, "4.20", due).await;
+    }
+    let notices = run_on(&world, today()).await;
+    assert_eq!(
+        notices
+            .notices
+            .iter()
+            .filter(|n| n.status == "sent")
+            .count(),
+        cards.len(),
+        "one pre-charge notice per contract: {:?}",
+        notices.notices
+    );
+    let before = world.sandbox_charges().await.len();
+    // Two engines on one profile (two processes, in effect), started together.
+    let (a, b) = (world.engine_on(due), world.engine_on(due));
+    let progress = Arc::new(RecordedProgress::default());
+    let run = |engine: coffer_engine::Engine, progress: Arc<RecordedProgress>| async move {
+        engine
+            .run_due(
+                DueRun {
+                    date: Some(due),
+                    concurrency: 3,
+                    ..DueRun::default()
+                },
+                progress,
+            )
+            .await
+            .unwrap()
+    };
+    let (first, second) = tokio::join!(
+        run(a, progress.clone()),
+        run(b, Arc::new(RecordedProgress::default()))
+    );
+    assert_eq!(
+        first.charged.len() + second.charged.len(),
+        cards.len(),
+        "each occurrence charged by exactly one of the runs: {first:?} {second:?}"
+    );
+    assert!(
+        first.failed.is_empty() && second.failed.is_empty(),
+        "{first:?} {second:?}"
+    );
+    assert_eq!(
+        world.sandbox_charges().await.len() - before,
+        cards.len(),
+        "the provider saw one charge per occurrence"
+    );
+    for card in &cards {
+        assert_eq!(
+            world.charges_of(&card.token).await,
+            1,
+            "card {} once",
+            card.id
+        );
+    }
+    assert!(
+        !progress.0.lock().unwrap().is_empty(),
+        "the run reports progress"
+    );
+    // Cron a few minutes later: nothing more.
+    let third = run_on(&world, due).await;
+    assert!(third.charged.is_empty(), "{third:?}");
+    assert_eq!(world.sandbox_charges().await.len() - before, cards.len());
+}
+
+#[tokio::test]
+async fn a_run_that_lost_its_answer_is_settled_by_the_next_without_a_second_charge() {
+    let world = World::new().await;
+    // 0019: the sandbox takes the money, then drops the connection, as a run killed mid-charge.
+    let card = &world.cards("Svea Demo Helsinki", Some("0019"), 1).await[0];
+    let due = due_soon();
+    let contract = monthly(&world.engine, card.id, "2.00", due)
+        .await
+        .contract
+        .id;
+    run_on(&world, today()).await;
+    let first = run_on(&world, due).await;
+    assert_eq!(first.failed.len(), 1, "the outcome is unknown: {first:?}");
+    assert_eq!(first.failed[0].status, "unknown");
+    assert_eq!(
+        world.charges_of(&card.token).await,
+        1,
+        "the provider took it once"
+    );
+    let second = run_on(&world, due).await;
+    assert!(
+        second.charged.is_empty() && second.failed.is_empty(),
+        "{second:?}"
+    );
+    assert_eq!(second.skipped.len(), 1, "{second:?}");
+    assert_eq!(
+        occurrence_state(&world, contract, 1),
+        "charged",
+        "the provider's record settled it"
+    );
+    assert_eq!(
+        world.charges_of(&card.token).await,
+        1,
+        "and it was never sent again"
+    );
+}
+
+#[tokio::test]
+async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    monthly(&world.engine, card.id, "3.00", due).await;
+    run_on(&world, today()).await;
+    // The owner charged the card by hand the day before it was due.
+    let manual = world
+        .engine_on(due.checked_sub_days(Days::new(1)).unwrap())
+        .charge_card(ChargeInput {
+            card: card_id(card),
+            amount: "3.00".into(),
+            reason: Reason::Recurring,
+            merchant: None,
+            idempotency_key: None,
+            description: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(manual.status, "succeeded", "{manual:?}");
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due).await;
+    assert_eq!(run.refused.len(), 1, "{run:?}");
+    assert!(
+        run.refused[0]
+            .violations
+            .iter()
+            .any(|v| v.rule == "svea_monthly"),
+        "refused by Svea's monthly rule: {:?}",
+        run.refused[0].violations
+    );
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing reached Svea"
+    );
+}
+
+#[tokio::test]
+async fn a_late_notice_refuses_the_charge() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    monthly(&world.engine, card.id, "3.00", due).await;
+    // No run sent the notice in time: the first run is on the due date itself.
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due).await;
+    assert!(
+        run.notices
+            .iter()
+            .all(|n| n.kind != coffer_store::contracts::NoticeKind::PreCharge),
+        "a notice too late to count is not sent: {:?}",
+        run.notices
+    );
+    assert_eq!(run.refused.len(), 1, "{run:?}");
+    assert!(
+        run.refused[0]
+            .violations
+            .iter()
+            .any(|v| v.rule == "notice_sent"),
+        "{:?}",
+        run.refused[0].violations
+    );
+    assert_eq!(world.sandbox_charges().await, before);
+    // Time cannot fix a late notice: later runs leave the occurrence alone.
+    let again = run_on(&world, due).await;
+    assert!(again.refused.is_empty(), "judged once: {again:?}");
+    assert_eq!(world.sandbox_charges().await, before);
+}
+
+#[tokio::test]
+async fn soft_declines_are_retried_on_later_days_and_hard_declines_never() {
+    let world = World::new().await;
+    let soft = &world.cards("Svea Demo Helsinki", Some("0341"), 1).await[0];
+    let hard = &world.cards("Svea Demo Helsinki", Some("0002"), 1).await[0];
+    let due = due_soon();
+    let soft_contract = monthly(&world.engine, soft.id, "2.50", due)
+        .await
+        .contract
+        .id;
+    let hard_contract = monthly(&world.engine, hard.id, "2.50", due)
+        .await
+        .contract
+        .id;
+    run_on(&world, today()).await;
+    let first = run_on(&world, due).await;
+    assert_eq!(first.declined.len(), 2, "{first:?}");
+    assert!(
+        first
+            .declined
+            .iter()
+            .any(|d| d.contract_id == hard_contract.0 && d.hard_decline),
+        "{first:?}"
+    );
+    let same_day = run_on(&world, due).await;
+    assert_eq!(same_day.skipped.len(), 2, "one try a day: {same_day:?}");
+    let next_day = run_on(&world, due.checked_add_days(Days::new(1)).unwrap()).await;
+    let retried: Vec<_> = next_day
+        .declined
+        .iter()
+        .filter(|d| d.contract_id == soft_contract.0)
+        .collect();
+    assert_eq!(
+        retried.len(),
+        1,
+        "the soft decline is retried: {next_day:?}"
+    );
+    assert_eq!(retried[0].try_number, Some(2), "with a new try number");
+    assert!(
+        next_day
+            .skipped
+            .iter()
+            .any(|s| s.contract_id == hard_contract.0
+                && s.message.as_deref().unwrap_or("").contains("hard decline")),
+        "the hard decline is never retried: {next_day:?}"
+    );
+    assert_eq!(
+        world.charges_of(&hard.token).await,
+        1,
+        "the hard-declined card was tried once"
+    );
+}
+
+#[tokio::test]
+async fn an_assist_charge_carries_the_contracts_recurring_terms() {
+    let world = World::new().await;
+    let merchant = world.merchant_id("Assist Minsk").await;
+    let store = world.store();
+    let card = world
+        .engine
+        .list_cards(coffer_engine::search::CardSearch {
+            merchant: Some(coffer_core::MerchantId(merchant)),
+            active_only: true,
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| {
+            !c.expired
+                && !c.expiring_soon
+                && !SPECIAL_LAST4.contains(&c.last4.as_str())
+                && store
+                    .customer(coffer_core::CustomerId(c.customer_id))
+                    .unwrap()
+                    .email
+                    .is_some()
+        })
+        .unwrap();
+    let initial = world
+        .engine
+        .record_initial(coffer_engine::consent::InitialInput {
+            customer: coffer_core::CustomerId(card.customer_id),
+            card: Some(card_id(&card)),
+            amount: "20.00".into(),
+            reason: Reason::Recurring,
+            terms: "Charges of 1.00 to 20.00 BYN every 30 days for a year".into(),
+        })
+        .await
+        .unwrap();
+    assert!(initial.initial_ref.is_some(), "{initial:?}");
+    // The sandbox keeps real time; the test runs a month ahead, so let the initial payment lie
+    // two months back on both sides.
+    reqwest::Client::new()
+        .put(format!("{}/__sandbox/rules", world.sandbox.urls.assist))
+        .json(&serde_json::json!({"enforce_period": false}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut recorded = store.card(card_id(&card)).unwrap().initial.unwrap();
+    recorded.at -= chrono::Duration::days(60);
+    store.set_card_initial(card_id(&card), &recorded).unwrap();
+    let start = due_soon();
+    let contract = world
+        .engine
+        .create_contract(coffer_engine::contracts::ContractInput {
+            card: card.id,
+            max_amount: Some("20.00".into()),
+            min_amount: Some("1.00".into()),
+            frequency: Some(coffer_core::contract::Frequency::EveryDays { days: 30 }),
+            start: Some(start),
+            end: start.checked_add_days(Days::new(365)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    run_on(&world, today()).await;
+    let run = run_on(&world, start).await;
+    assert_eq!(run.charged.len(), 1, "{run:?}");
+    assert_eq!(run.charged[0].contract_id, contract.contract.id.0);
+    let charges = world.sandbox_charges().await;
+    let sent = charges
+        .iter()
+        .rev()
+        .find(|c| c["provider"] == "assist" && c["kind"] == "charge")
+        .unwrap();
+    let flags = sent["stored_credential"].to_string();
+    for field in [
+        "RecurringMinAmount",
+        "RecurringMaxAmount",
+        "RecurringPeriod",
+        "RecurringMaxDate",
+    ] {
+        assert!(flags.contains(field), "rp.cfm carried {field}: {flags}");
+    }
+    assert!(
+        flags.contains("\"30\""),
+        "the period is the contract's 30 days: {flags}"
+    );
+}
+
+#[tokio::test]
+async fn a_contract_past_its_end_date_ends_without_another_charge() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    let contract = world
+        .engine
+        .create_contract(coffer_engine::contracts::ContractInput {
+            card: card.id,
+            amount: Some("2.00".into()),
+            frequency: Some(coffer_core::contract::Frequency::Monthly {
+                day: chrono::Datelike::day(&due),
+            }),
+            end: Some(due),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .contract
+        .id;
+    run_on(&world, today()).await;
+    // Nobody ran on the due date; the next run is after the end date.
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due.checked_add_days(Days::new(3)).unwrap()).await;
+    assert_eq!(run.contracts_ended, vec![contract.0], "{run:?}");
+    assert!(run.charged.is_empty() && run.refused.is_empty(), "{run:?}");
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing charged after the end"
+    );
+    let shown = world.engine.show_contract(contract).await.unwrap();
+    assert_eq!(
+        shown.contract.status,
+        coffer_core::contract::ContractStatus::Ended
+    );
+    assert_eq!(occurrence_state(&world, contract, 1), "cancelled");
+}
