@@ -61,8 +61,8 @@ async fn demo_against_a_sandbox_process_registers_its_merchants_with_secrets_in_
         assert!(s["error"].is_null(), "every demo merchant syncs: {s}");
     }
     assert_eq!(
-        summary["customers_registered"], 20,
-        "the two Assist accounts' register comes from the sandbox (10 each)"
+        summary["customers_registered"], 40,
+        "the registers of the two Assist and the two Svea accounts come from the sandbox (10 each)"
     );
 
     for m in &seeded {
