@@ -1,0 +1,274 @@
+//! Exactly one charge (issues #6 and #7) across real processes: two `coffer` processes with one
+//! idempotency key, and a `coffer` process killed with SIGKILL after the provider charged but
+//! before the answer arrived. All against a `coffer sandbox` child process, whose admin ledger
+//! counts what the provider really did.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Days};
+use coffer_e2e::{coffer_binary, require_keyring, Profile, SandboxProcess};
+use serde_json::Value;
+
+use crate::array;
+
+/// `coffer …` of this profile as a child that runs on while the test watches it.
+fn spawn(profile: &Profile, args: &[&str]) -> Child {
+    Command::new(coffer_binary())
+        .arg("--data-dir")
+        .arg(profile.path())
+        .args(args)
+        .env_remove("COFFER_DATA_DIR")
+        .env("COFFER_KEYRING_SERVICE", &profile.service)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("coffer starts")
+}
+
+async fn sandbox_charges(admin: &str, amount_minor: i64) -> Vec<Value> {
+    let all: Vec<Value> = reqwest::get(format!("{admin}/charges"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.into_iter()
+        .filter(|c| c["kind"] == "charge" && c["amount_minor"] == amount_minor)
+        .collect()
+}
+
+async fn set_faults(admin: &str, knobs: Value) {
+    let status = reqwest::Client::new()
+        .put(format!("{admin}/faults"))
+        .json(&knobs)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "the sandbox takes the fault knobs");
+}
+
+/// Waits until the sandbox has processed a charge of `amount_minor`.
+async fn until_charged(admin: &str, amount_minor: i64) {
+    let started = Instant::now();
+    while sandbox_charges(admin, amount_minor).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sandbox never received the charge"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A demo profile against the sandbox process, and a ready ProcessOut card of it.
+fn demo_with_card(sandbox: &SandboxProcess) -> (Profile, i64, i64) {
+    let profile = Profile::new();
+    profile
+        .coffer(&["--json", "demo", "--sandbox", &sandbox.urls.admin])
+        .ok();
+    let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
+    let merchant = array(&merchants)
+        .iter()
+        .find(|m| m["provider"] == "processout")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let cards = profile
+        .coffer(&[
+            "--json",
+            "cards",
+            "--merchant",
+            &merchant.to_string(),
+            "--limit",
+            "1000",
+        ])
+        .ok()
+        .json();
+    let card = array(&cards)
+        .iter()
+        .find(|c| {
+            c["mit_ready"] == true
+                && c["active"] == true
+                && c["expired"] == false
+                && c["expiring_soon"] == false
+                && !["0341", "0002", "0069", "0077", "0019"].contains(&c["last4"].as_str().unwrap())
+        })
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (profile, merchant, card)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_with_one_idempotency_key_make_one_charge() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(10);
+    let (profile, _, card) = demo_with_card(&sandbox);
+    let card = card.to_string();
+    let args = [
+        "--json",
+        "charge",
+        "--card",
+        &card,
+        "--amount",
+        "4.20",
+        "--idempotency-key",
+        "order-4711",
+    ];
+    let (a, b) = (spawn(&profile, &args), spawn(&profile, &args));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let parse = |o: &std::process::Output| -> Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&o.stderr)))
+    };
+    let (a, b) = (parse(&a), parse(&b));
+    assert_eq!(
+        a["attempt_id"], b["attempt_id"],
+        "both processes answer with the one attempt: {a} {b}"
+    );
+    assert_eq!(
+        sandbox_charges(&sandbox.urls.admin, 420).await.len(),
+        1,
+        "the provider charged once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_killed_after_the_provider_charged_is_reconciled_to_exactly_one_charge() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(10);
+    let admin = sandbox.urls.admin.clone();
+    let (profile, _, card) = demo_with_card(&sandbox);
+    // The sandbox charges at once but holds its answer: the window in which Coffer has
+    // committed `sending` and the provider has the money, but nobody has heard back.
+    set_faults(&admin, serde_json::json!({"response_delay_ms": 10_000})).await;
+    let mut child = spawn(
+        &profile,
+        &[
+            "--json",
+            "charge",
+            "--card",
+            &card.to_string(),
+            "--amount",
+            "6.60",
+        ],
+    );
+    until_charged(&admin, 660).await;
+    child.kill().unwrap(); // SIGKILL: no destructor, no cleanup, like a crash
+    child.wait().unwrap();
+    set_faults(&admin, serde_json::json!({"response_delay_ms": 0})).await;
+
+    let open = profile
+        .coffer(&["--json", "charges", "--status", "sending"])
+        .ok()
+        .json();
+    assert_eq!(
+        array(&open).len(),
+        1,
+        "the killed charge was left in sending: {open}"
+    );
+    let summary = profile.coffer(&["--json", "reconcile"]).ok().json();
+    assert_eq!(summary["settled"][0]["status"], "succeeded", "{summary}");
+    let ledger = profile.coffer(&["--json", "charges"]).ok().json();
+    let row = array(&ledger)
+        .iter()
+        .find(|a| a["amount"]["minor"] == 660)
+        .unwrap()
+        .clone();
+    assert_eq!(row["state"], "succeeded");
+    assert_eq!(
+        sandbox_charges(&admin, 660).await.len(),
+        1,
+        "exactly one charge at the provider"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_run_killed_mid_charge_and_run_again_charges_the_occurrence_once() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(10);
+    let admin = sandbox.urls.admin.clone();
+    let (profile, merchant, card) = demo_with_card(&sandbox);
+    let today = chrono::Utc::now().date_naive();
+    let mut due = today.checked_add_days(Days::new(5)).unwrap();
+    if due.day() > 28 {
+        due = due.checked_add_days(Days::new(5)).unwrap();
+    }
+    profile
+        .coffer(&[
+            "--json",
+            "contract",
+            "create",
+            "--card",
+            &card.to_string(),
+            "--amount",
+            "7.70",
+            "--monthly",
+            &due.day().to_string(),
+        ])
+        .ok();
+    let merchant = merchant.to_string();
+    // Today's run sends the pre-charge notice, in time for the due date.
+    profile
+        .coffer(&["--json", "run-due", "--merchant", &merchant])
+        .ok();
+    set_faults(&admin, serde_json::json!({"response_delay_ms": 10_000})).await;
+    let date = due.to_string();
+    let mut child = spawn(
+        &profile,
+        &[
+            "--json",
+            "run-due",
+            "--date",
+            &date,
+            "--merchant",
+            &merchant,
+        ],
+    );
+    until_charged(&admin, 770).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    set_faults(&admin, serde_json::json!({"response_delay_ms": 0})).await;
+
+    // cron's next run: it settles what the killed run left and charges nothing twice.
+    profile
+        .coffer(&[
+            "--json",
+            "run-due",
+            "--date",
+            &date,
+            "--merchant",
+            &merchant,
+        ])
+        .ok();
+    profile
+        .coffer(&[
+            "--json",
+            "run-due",
+            "--date",
+            &date,
+            "--merchant",
+            &merchant,
+        ])
+        .ok();
+    let ledger = profile.coffer(&["--json", "charges"]).ok().json();
+    let rows: Vec<&Value> = array(&ledger)
+        .iter()
+        .filter(|a| a["amount"]["minor"] == 770)
+        .collect();
+    assert_eq!(rows.len(), 1, "one ledger row for the occurrence: {ledger}");
+    assert_eq!(rows[0]["state"], "succeeded", "{ledger}");
+    assert_eq!(
+        sandbox_charges(&admin, 770).await.len(),
+        1,
+        "exactly one charge at the provider"
+    );
+}
