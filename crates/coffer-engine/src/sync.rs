@@ -192,13 +192,102 @@ impl Engine {
                 report(&summary, Some(total));
             }
         } else {
-            summary.note = Some(format!(
-                "{} has no customer or card listing: {}",
-                merchant.provider(),
-                capabilities.note
-            ));
+            self.refresh_known_cards(merchant, provider, &progress, &cancel, &mut summary)
+                .await?;
         }
         Ok(summary)
+    }
+
+    /// A provider with no listing at all (Svea): its tokens entered Coffer when a tokenization
+    /// completed; each is re-read through a status query of that tokenization, so an expired
+    /// or withdrawn token shows as inactive.
+    async fn refresh_known_cards(
+        &self,
+        merchant: &Merchant,
+        provider: &dyn Provider,
+        progress: &Arc<dyn Progress>,
+        cancel: &CancellationToken,
+        summary: &mut SyncSummary,
+    ) -> EngineResult<()> {
+        let id = merchant.id;
+        let cards = self
+            .with_store(move |store| {
+                Ok(store.search_cards(&coffer_store::search::CardQuery {
+                    merchants: vec![id],
+                    limit: Some(10_000),
+                    ..Default::default()
+                })?)
+            })
+            .await?;
+        let known: Vec<_> = cards
+            .into_iter()
+            .filter_map(|c| c.initial.clone().map(|i| (c, i.reference)))
+            .collect();
+        let total = known.len() as u64;
+        for chunk in known.chunks(PAGE_SIZE as usize) {
+            if cancel.is_cancelled() {
+                summary.cancelled = true;
+                return Ok(());
+            }
+            let fetched: Vec<_> = stream::iter(chunk.iter().cloned())
+                .map(|(card, initial)| async move {
+                    let answer = provider.refresh_card(&initial, &card.token).await;
+                    (card, answer)
+                })
+                .buffer_unordered(CARD_CONCURRENCY)
+                .collect()
+                .await;
+            let mut refreshed = Vec::new();
+            for (card, answer) in fetched {
+                match answer {
+                    Ok(remote) => refreshed.push((card, remote)),
+                    Err(e) if e.kind == coffer_providers::ProviderErrorKind::Unsupported => {
+                        summary.note = Some(format!(
+                            "{} has no customer or card listing: {}",
+                            merchant.provider(),
+                            provider.capabilities().note
+                        ));
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let now = self.now();
+            let delta = self
+                .with_store(move |store| {
+                    Ok(store.batch(|store| {
+                        let mut delta = SyncSummary::default();
+                        for (card, remote) in &refreshed {
+                            match remote {
+                                Some(remote) => apply_cards(
+                                    store,
+                                    id,
+                                    card.customer_id,
+                                    std::slice::from_ref(remote),
+                                    now,
+                                    &mut delta,
+                                )?,
+                                None => {
+                                    // The provider forgot the tokenization: the token is gone.
+                                    delta.cards_deactivated +=
+                                        store.deactivate_card(card.id)? as u64;
+                                }
+                            }
+                        }
+                        Ok(delta)
+                    })?)
+                })
+                .await?;
+            add(summary, &delta);
+            progress.report(ProgressEvent {
+                stage: "sync".into(),
+                merchant_id: Some(id.0),
+                done: summary.cards + summary.cards_deactivated + summary.cards_rejected,
+                total: Some(total),
+                message: format!("{}: {} cards refreshed", merchant.name, summary.cards),
+            });
+        }
+        Ok(())
     }
 
     /// Fetches the cards of customers whose listing did not include them.

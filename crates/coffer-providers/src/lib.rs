@@ -294,6 +294,24 @@ pub trait Provider: Send + Sync {
     /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;
 
+    /// Re-reads a stored card through the provider's record of its initial transaction, for
+    /// providers that have no card listing (Svea: a status query of the tokenization's
+    /// `pmt_id`). `Ok(None)` when the provider no longer knows the transaction.
+    async fn refresh_card(
+        &self,
+        initial_ref: &ProviderRef,
+        token: &CardToken,
+    ) -> Result<Option<RemoteCard>, ProviderError> {
+        let _ = (initial_ref, token);
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            format!(
+                "{} lists its cards; there is nothing to refresh one by one",
+                self.kind()
+            ),
+        ))
+    }
+
     /// In sandbox mode only: fills and submits the provider's own sandbox card page with an
     /// approving test card, as a cardholder would, and returns the return redirect's query pairs
     /// for [`Provider::finish_initial`]. Real card pages are for the cardholder alone.

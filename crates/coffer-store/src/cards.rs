@@ -335,6 +335,14 @@ impl Store {
         )?)
     }
 
+    /// Marks one card inactive (its token is gone at the provider); 1 when it was active.
+    pub fn deactivate_card(&self, card: CardId) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "UPDATE cards SET active = 0 WHERE id = ?1 AND active = 1",
+            [card.0],
+        )?)
+    }
+
     /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
     pub fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
         let changed = self.conn().execute(

@@ -886,6 +886,20 @@ impl Provider for SveaClient {
         })
     }
 
+    async fn refresh_card(
+        &self,
+        initial_ref: &ProviderRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<Option<RemoteCard>, ProviderError> {
+        let status = self.status_query(initial_ref.as_str()).await?;
+        let code = status.pmtq_returncode.as_deref().unwrap_or("");
+        match errors::payment_state(code, false)? {
+            // Svea answers an id it never saw like an unpaid payment of 0,00.
+            PaymentState::Unpaid if status.pmtq_amount.as_deref() == Some("0,00") => Ok(None),
+            _ => Ok(Some(convert::card_from_status(&status, token.as_str())?)),
+        }
+    }
+
     async fn fill_sandbox_card_page(
         &self,
         url: &str,
