@@ -19,6 +19,9 @@ use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::search::CardView;
 use crate::Engine;
 
+/// Where a provider's card page returns to.
+pub const CARD_PAGE_RETURN_URL: &str = "https://coffer.invalid/card-page/return";
+
 /// An initial cardholder-initiated transaction, with the consent given at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitialInput {
@@ -130,7 +133,10 @@ impl Engine {
             reason: input.reason,
             order_id: order_id.clone(),
             idempotency_key: key.clone(),
-            return_url: None,
+            // The card page sends the cardholder back here with the result in the query. In
+            // sandbox mode the engine reads that redirect itself; a live Svea merchant needs a
+            // page of its own that hands the query to `finish_initial` (not built yet).
+            return_url: Some(CARD_PAGE_RETURN_URL.to_string()),
         };
         // Where the card is known, the initial charge is a ledger row like any other: sending is
         // committed before it leaves.

@@ -313,3 +313,123 @@ async fn svea_refuses_a_second_recurring_charge_in_the_month_before_the_wire() {
         "refused before the wire"
     );
 }
+
+#[tokio::test]
+async fn a_svea_card_is_tokenized_through_the_sandbox_card_page_and_then_charged() {
+    let world = World::new().await;
+    let helsinki = world.merchant("svea", 0).await;
+    let customer = world.card(helsinki, ready).await.customer_id;
+    let before = world.cards(helsinki).await.len();
+    let initial = world
+        .engine
+        .record_initial(InitialInput {
+            customer: CustomerId(customer),
+            card: None,
+            amount: "20.00".into(),
+            reason: Reason::Recurring,
+            terms: "I agree to monthly charges of at most 20.00 EUR.".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        initial.status, "done",
+        "sandbox mode fills the card page itself: {initial:?}"
+    );
+    let card = initial.card.expect("the tokenized card");
+    assert!(
+        card.mit_ready,
+        "consent and the initial pmt_id are recorded"
+    );
+    assert_eq!(
+        world.cards(helsinki).await.len(),
+        before + 1,
+        "a new card entered the cache"
+    );
+    let first = world
+        .engine
+        .charge_card(ChargeInput {
+            reason: Reason::Recurring,
+            ..charge(card.id, "20.00")
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.status, "succeeded", "{first:?}");
+    let above = world
+        .engine
+        .preview_charge(ChargeInput {
+            reason: Reason::Recurring,
+            ..charge(card.id, "20.01")
+        })
+        .await
+        .unwrap();
+    assert!(
+        above.violations.iter().any(|v| v.rule == "svea_monthly"),
+        "never above the original amount, nor twice a month: {:?}",
+        above.violations
+    );
+}
+
+#[tokio::test]
+async fn cards_become_chargeable_after_their_initial_transaction_and_assist_wants_a_contract() {
+    let world = World::new().await;
+    for (provider, amount) in [("processout", "2.00"), ("assist", "2.00")] {
+        let merchant = world.merchant(provider, 0).await;
+        let card = world
+            .card(merchant, |c| {
+                !c.mit_ready
+                    && c.active
+                    && !c.expired
+                    && !["0341", "0002", "0069", "0077", "0019"].contains(&c.last4.as_str())
+            })
+            .await;
+        let refused = world
+            .engine
+            .preview_charge(charge(card.id, amount))
+            .await
+            .unwrap();
+        assert!(
+            refused
+                .violations
+                .iter()
+                .any(|v| v.rule == "consent_and_initial"),
+            "{provider}: no MIT before the initial transaction"
+        );
+        let initial = world
+            .engine
+            .record_initial(InitialInput {
+                customer: CustomerId(card.customer_id),
+                card: Some(CardId(card.id)),
+                amount: "1.00".into(),
+                reason: Reason::Unscheduled,
+                terms: "I agree that the shop may charge this card later.".into(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            initial.card.unwrap().mit_ready,
+            "{provider}: consent and initial recorded"
+        );
+        let made = world
+            .engine
+            .charge_card(charge(card.id, amount))
+            .await
+            .unwrap();
+        if provider == "assist" {
+            // A Token Pay initial carries no recurring terms; Assist accepts merchant-initiated
+            // charges of that series only once a contract sends them (rp.cfm Recurring*). The
+            // refusal fails the attempt and says why, and does not block the card.
+            assert_eq!(made.status, "failed", "{made:?}");
+            assert_eq!(made.decline_code.as_deref(), Some("15/320"));
+            let after = world
+                .cards(merchant)
+                .await
+                .into_iter()
+                .find(|c| c.id == card.id)
+                .unwrap();
+            assert!(after.active, "the card stays usable");
+            continue;
+        }
+        assert_eq!(made.status, "succeeded", "{provider}: {made:?}");
+        assert!(made.warnings.is_empty(), "{provider}: {:?}", made.warnings);
+    }
+}

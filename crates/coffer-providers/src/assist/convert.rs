@@ -464,23 +464,23 @@ mod tests {
         let first = StoredCredential::initial(Reason::Recurring);
         assert_eq!(route(&first).unwrap(), Route::TokenPay { initial: true });
         let mut cit =
-            StoredCredential::merchant_initiated(Reason::Unscheduled, "5123400000098765".into());
+            StoredCredential::merchant_initiated(Reason::Unscheduled, "7123400000098765".into());
         cit.initiator = Initiator::Cardholder;
         assert_eq!(route(&cit).unwrap(), Route::TokenPay { initial: false });
         let mit =
-            StoredCredential::merchant_initiated(Reason::Recurring, "5123400000098765".into());
+            StoredCredential::merchant_initiated(Reason::Recurring, "7123400000098765".into());
         assert_eq!(
             route(&mit).unwrap(),
             Route::Recurring {
-                initial_bill: "5123400000098765".into()
+                initial_bill: "7123400000098765".into()
             }
         );
         let extended =
-            StoredCredential::merchant_initiated(Reason::Recurring, "5123400000098765.1".into());
+            StoredCredential::merchant_initiated(Reason::Recurring, "7123400000098765.1".into());
         assert_eq!(
             route(&extended).unwrap(),
             Route::Recurring {
-                initial_bill: "5123400000098765.1".into()
+                initial_bill: "7123400000098765.1".into()
             }
         );
         let mut unlinked = mit.clone();
@@ -636,10 +636,10 @@ mod tests {
         assert_eq!(result.codes().unwrap(), (0, 0));
         let order = result.all_orders().next().unwrap();
         let outcome = charge_outcome(order, true).unwrap();
-        assert_eq!(outcome.provider_ref.as_str(), "5123400000098765");
+        assert_eq!(outcome.provider_ref.as_str(), "7123400000098765");
         assert_eq!(
             outcome.initial_ref,
-            Some(ProviderRef::from("5123400000098765"))
+            Some(ProviderRef::from("7123400000098765"))
         );
         assert_eq!(outcome.amount, byn(2590));
         assert_eq!(
@@ -663,7 +663,7 @@ mod tests {
         let orders: Vec<&wire::Order> = result.all_orders().collect();
         let picked = pick_attempt(&orders, None).unwrap();
         let outcome = charge_outcome(picked, false).unwrap();
-        assert_eq!(outcome.provider_ref.as_str(), "5123400000098771");
+        assert_eq!(outcome.provider_ref.as_str(), "7123400000098771");
         assert_eq!(
             outcome.status,
             RemoteStatus::Succeeded,
@@ -675,7 +675,7 @@ mod tests {
             "the payment, not the cancel, decides"
         );
         let first = charge_outcome(
-            pick_attempt(&orders, Some("5123400000098770")).unwrap(),
+            pick_attempt(&orders, Some("7123400000098770")).unwrap(),
             false,
         )
         .unwrap();

@@ -363,9 +363,9 @@ mod tests {
 
     const TOKENPAY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <result firstcode="0" secondcode="0"><order><ordernumber>CF-2024-000187</ordernumber>
-<billnumber>5123400000098765</billnumber><ordercomment></ordercomment><orderamount>25.90</orderamount>
+<billnumber>7123400000098765</billnumber><ordercomment></ordercomment><orderamount>25.90</orderamount>
 <ordercurrency>BYN</ordercurrency><orderstate>Approved</orderstate><packetdate>23.11.2026 10:00:00</packetdate>
-<operation><billnumber>5123400000098765.1</billnumber><operationtype>100</operationtype><amount>25.90</amount>
+<operation><billnumber>7123400000098765.1</billnumber><operationtype>100</operationtype><amount>25.90</amount>
 <meannumber>424242******4242</meannumber><cardholder></cardholder><responsecode>AS000</responsecode>
 <message>Completed successfully</message></operation></order></result>"#;
 
@@ -374,7 +374,7 @@ mod tests {
         let r = AssistResult::parse(TOKENPAY).unwrap();
         assert_eq!((r.firstcode.as_str(), r.secondcode.as_str()), ("0", "0"));
         let order = r.all_orders().next().unwrap();
-        assert_eq!(order.billnumber.as_deref(), Some("5123400000098765"));
+        assert_eq!(order.billnumber.as_deref(), Some("7123400000098765"));
         assert_eq!(order.operation.len(), 1);
         assert_eq!(order.operation[0].responsecode.as_deref(), Some("AS000"));
     }

@@ -86,7 +86,7 @@ impl SandboxCard {
     pub fn approving() -> SandboxCard {
         use chrono::Datelike;
         SandboxCard {
-            number: "4242424242424242".into(),
+            number: "4242424242424242".into(), // the sandbox's approving test card
             exp_month: 12,
             exp_year: Utc::now().year() + 3,
             cvc: "123".into(),
@@ -904,15 +904,7 @@ impl Provider for SveaClient {
         &self,
         url: &str,
     ) -> Result<Vec<(String, String)>, ProviderError> {
-        // The sandbox's approving Visa test number (sandbox only; refused for live merchants).
-        let card = SandboxCard {
-            number: "4111111111111111".into(),
-            exp_month: 12,
-            exp_year: 2099,
-            cvc: "123".into(),
-            passes_3ds: true,
-            cancel: false,
-        };
+        let card = SandboxCard::approving();
         self.complete_sandbox_card_page(url, &card).await
     }
 
@@ -1032,7 +1024,7 @@ mod tests {
     #[test]
     fn a_sandbox_card_never_prints_its_number() {
         let shown = format!("{:?}", SandboxCard::approving());
-        assert!(!shown.contains("4242424242424242"), "{shown}");
+        assert!(!shown.contains("4242424242424242"), "{shown}"); // the sandbox test number
         assert!(!shown.contains("123"), "no CVC: {shown}");
         assert!(shown.contains("4242"));
     }

@@ -320,12 +320,12 @@ mod tests {
         assert_eq!(parse_currency("BY"), Err(WsError::new(4, 105)));
         assert_eq!(parse_currency("XXX"), Err(WsError::new(5, 105)));
         assert_eq!(
-            parse_billnumber("5123400000098765"),
-            Ok(("5123400000098765".into(), None))
+            parse_billnumber("7123400000098765"),
+            Ok(("7123400000098765".into(), None))
         );
         assert_eq!(
-            parse_billnumber("5123400000098765.2"),
-            Ok(("5123400000098765".into(), Some(2)))
+            parse_billnumber("7123400000098765.2"),
+            Ok(("7123400000098765".into(), Some(2)))
         );
         assert_eq!(parse_billnumber("51234"), Err(WsError::new(4, 143)));
         assert_eq!(
