@@ -57,7 +57,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(data_dir: &Path) -> Driver {
+    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
         let driver = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
@@ -70,6 +70,7 @@ impl Driver {
             ])
             .env("COFFER_DATA_DIR", data_dir)
             .env("COFFER_KEYRING_SERVICE", "coffer-e2e")
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -123,13 +124,12 @@ async fn connect(driver: &Driver, app: &Path) -> Client {
 /// Polls `probe` (a JS function body returning a value) until it returns something truthy.
 async fn wait_js(client: &Client, probe: &str, timeout: Duration, what: &str) -> Value {
     let deadline = Instant::now() + timeout;
-    let mut last = Value::Null;
     loop {
-        match client.execute(probe, vec![]).await {
+        let last = match client.execute(probe, vec![]).await {
             Ok(v) if is_truthy(&v) => return v,
-            Ok(v) => last = v,
-            Err(e) => last = json!(e.to_string()),
-        }
+            Ok(v) => v,
+            Err(e) => json!(e.to_string()),
+        };
         if Instant::now() > deadline {
             let body = client
                 .execute("return document.body.innerText", vec![])
@@ -166,20 +166,31 @@ async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no element {css}: {e}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_start_switch_location_search_by_last4_and_open_a_card() {
+/// The two tests start one app each; on two cores they take turns.
+static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The built app, or `None` when the e2e run was not asked for.
+fn app_under_test() -> Option<PathBuf> {
     if std::env::var_os("COFFER_E2E").is_none() {
         eprintln!("skipped: set COFFER_E2E=1 (scripts/test.sh does) to drive the real app");
-        return;
+        return None;
     }
     let app = app_binary();
     assert!(
         app.exists(),
-        "{} is missing: build it with ui/node_modules/.bin/tauri build --debug --no-bundle",
+        "{} is missing: build it with `(cd ui && npm run build)` and \
+         `cargo build --workspace --features tauri/custom-protocol`",
         app.display()
     );
+    Some(app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_switch_location_search_by_last4_and_open_a_card() {
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
     let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path());
+    let driver = Driver::start(profile.path(), &[]);
     let client = connect(&driver, &app).await;
     let outcome = journey(&client).await;
     let _ = client.close().await;
@@ -260,10 +271,19 @@ async fn journey(client: &Client) -> Result<(), String> {
 
     // 4. Search the customer by last4.
     let search = find(client, "#customer-search").await;
+    let unfiltered = wait_js(
+        client,
+        "const c = document.querySelector('#customer-count').textContent; return c.startsWith('Loading') ? null : c",
+        STEP_TIMEOUT,
+        "the location's customer count",
+    )
+    .await;
     search.send_keys(&last4).await.map_err(|e| e.to_string())?;
     let probe = format!(
         "const names = [...document.querySelectorAll('[data-testid=customer-row] .col-name')].map(c => c.textContent); \
-         return document.querySelector('#customer-search').value === {last4:?} && names.includes({name:?}) && !document.querySelector('#customer-count').textContent.startsWith('Loading')"
+         const count = document.querySelector('#customer-count').textContent; \
+         return document.querySelector('#customer-search').value === {last4:?} && names.includes({name:?}) \
+             && !count.startsWith('Loading') && count !== {unfiltered}"
     );
     wait_js(client, &probe, STEP_TIMEOUT, "the customer found by last4").await;
     shot(client, "search-last4").await;
@@ -309,5 +329,64 @@ async fn journey(client: &Client) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     find(client, "#merchant-table").await;
     shot(client, "settings").await;
+    Ok(())
+}
+
+/// The OS asks for dark (GTK_THEME here), the window is as narrow as a 1280x800 one at 200% zoom:
+/// the theme follows, and the layout still shows the customers with navigation above them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), &[("GTK_THEME", "Adwaita:dark")]);
+    let client = connect(&driver, &app).await;
+    let outcome = dark_and_narrow(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+async fn dark_and_narrow(client: &Client) -> Result<(), String> {
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start",
+    )
+    .await;
+    let dark = client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if dark != Value::Bool(true) {
+        return Err("GTK_THEME=Adwaita:dark did not reach prefers-color-scheme".into());
+    }
+    shot(client, "customers-dark").await;
+    client
+        .set_window_size(640, 400)
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_js(
+        client,
+        "return innerWidth <= 700 && getComputedStyle(document.querySelector('.nav-later-title')).display === 'none'",
+        STEP_TIMEOUT,
+        "the narrow layout",
+    )
+    .await;
+    let rows = client
+        .execute(
+            "return document.querySelectorAll('[data-testid=customer-row]').length",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if !is_truthy(&rows) {
+        return Err("no customer row is visible in the narrow window".into());
+    }
+    shot(client, "narrow-dark").await;
     Ok(())
 }

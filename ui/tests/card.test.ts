@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { brandClass, brandMark, cardBadges, formatExpiry, maskedNumber } from "../src/format/card";
+import { brandClass, brandMark, brandName, cardBadges, formatExpiry, maskedNumber } from "../src/format/card";
 
 const usable = { expired: false, expiring_soon: false, active: true, consent_at: "2026-01-01T00:00:00Z", mit_ready: true };
 
@@ -28,7 +28,10 @@ describe("card display", () => {
   it("maps known brands to a mark and unknown ones to a neutral class", () => {
     expect(brandClass("Visa")).toBe("visa");
     expect(brandMark("Mastercard")).toBe("MC");
-    expect(brandClass("Belkart")).toBe("other");
-    expect(brandMark("Belkart")).toBe("BELK");
+    expect(brandClass("Cabal")).toBe("other");
+    expect(brandMark("Cabal")).toBe("CABA");
+    expect(brandName("diners_club")).toBe("Diners Club");
+    expect(brandName("mastercard")).toBe("Mastercard");
+    expect(brandName("mir")).toBe("Mir");
   });
 });

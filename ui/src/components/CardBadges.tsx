@@ -1,9 +1,9 @@
 import type { CardView } from "../ipc/bindings";
-import { brandClass, brandMark, cardBadges } from "../format/card";
+import { brandClass, brandMark, brandName, cardBadges } from "../format/card";
 
 export function BrandMark({ brand }: { brand: string }) {
   return (
-    <span className={`brand brand-${brandClass(brand)}`} role="img" aria-label={brand}>
+    <span className={`brand brand-${brandClass(brand)}`} role="img" aria-label={brandName(brand)}>
       {brandMark(brand)}
     </span>
   );

@@ -41,11 +41,32 @@ const BRAND_CLASSES: Record<string, string> = {
   discover: "discover",
   jcb: "jcb",
   unionpay: "unionpay",
+  diners_club: "diners",
+  belkart: "belkart",
 };
 
 /** A CSS class for the brand mark; unknown brands share a neutral one. */
 export function brandClass(brand: string): string {
   return BRAND_CLASSES[brand.trim().toLowerCase()] ?? "other";
+}
+
+/** The brand as people write it ("mastercard" -> "Mastercard"). */
+export function brandName(brand: string): string {
+  switch (brandClass(brand)) {
+    case "amex":
+      return "American Express";
+    case "mir":
+      return "Mir";
+    case "jcb":
+      return "JCB";
+    case "unionpay":
+      return "UnionPay";
+    default:
+      return brand
+        .split(/[_\s]+/)
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join(" ");
+  }
 }
 
 /** Short text inside the brand mark. */

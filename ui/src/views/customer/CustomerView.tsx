@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { CardView, CustomerListRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
-import { formatExpiry, maskedNumber } from "../../format/card";
+import { brandName, formatExpiry, maskedNumber } from "../../format/card";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -88,7 +88,7 @@ export function CustomerView({ customer, onBack }: { customer: CustomerListRow; 
                   {formatExpiry(card.exp_month, card.exp_year)}
                 </span>
               </span>
-              <span className="card-bank">{card.bank ?? card.brand}</span>
+              <span className="card-bank">{card.bank ?? brandName(card.brand)}</span>
               <CardBadges card={card} />
             </button>
           </li>
@@ -103,7 +103,7 @@ function CardDetail({ card }: { card: CardView }) {
   return (
     <section className="card-detail" id="card-detail" aria-labelledby="card-detail-title">
       <h3 id="card-detail-title">
-        {card.brand} {maskedNumber(card.last4)}
+        {brandName(card.brand)} {maskedNumber(card.last4)}
       </h3>
       <dl className="facts">
         <dt>Expiry</dt>

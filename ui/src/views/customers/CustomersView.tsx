@@ -124,7 +124,8 @@ export function CustomersView({ scope, onOpen }: { scope: Scope; onOpen: (c: Cus
             ref={searchRef}
             id="customer-search"
             type="search"
-            placeholder="Search name, e-mail, reference, last 4 digits  ( / )"
+            placeholder="Name, e-mail, reference or last 4"
+            title="Search customers (press / to get here)"
             aria-label="Search customers"
             value={text}
             onChange={(e) => setText(e.target.value)}
