@@ -7,6 +7,9 @@
 //! (`ui/node_modules/.bin/tauri build --debug --no-bundle`); `scripts/test.sh` does both.
 //! Screenshots of the main views go to `target/desktop-e2e/` (or `$COFFER_E2E_SHOTS`).
 
+// A harness: a step that cannot go on panics with its reason, like an assertion.
+#![allow(clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -167,7 +170,7 @@ async fn find(client: &Client, css: &str) -> Element {
 }
 
 /// The two tests start one app each; on two cores they take turns.
-static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The built app, or `None` when the e2e run was not asked for.
 fn app_under_test() -> Option<PathBuf> {
@@ -188,7 +191,7 @@ fn app_under_test() -> Option<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_start_switch_location_search_by_last4_and_open_a_card() {
     let Some(app) = app_under_test() else { return };
-    let _one_app_at_a_time = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
     let driver = Driver::start(profile.path(), &[]);
     let client = connect(&driver, &app).await;
@@ -337,7 +340,7 @@ async fn journey(client: &Client) -> Result<(), String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
     let Some(app) = app_under_test() else { return };
-    let _one_app_at_a_time = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
     let driver = Driver::start(profile.path(), &[("GTK_THEME", "Adwaita:dark")]);
     let client = connect(&driver, &app).await;
