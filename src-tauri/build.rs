@@ -1,20 +1,7 @@
 //! Declares the app's own commands, so each gets an `allow-`/`deny-` permission that
 //! `capabilities/main.json` grants to the main window one by one.
 
-/// Every command of `src/commands/`; keep in step with `bindings::builder`.
-const COMMANDS: &[&str] = &[
-    "list_merchants",
-    "add_merchant",
-    "edit_merchant",
-    "remove_merchant",
-    "demo",
-    "sync_merchant",
-    "sync_all",
-    "search_customers",
-    "list_cards",
-    "list_audit",
-    "verify_audit",
-];
+include!("src/command_names.rs");
 
 fn main() {
     // A fresh clone has no built UI yet; the context macro needs the folder to exist.

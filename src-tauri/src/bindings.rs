@@ -11,7 +11,7 @@ use crate::commands;
 /// Where the UI keeps the generated bindings, relative to this crate.
 pub const BINDINGS_PATH: &str = "../ui/src/ipc/bindings.ts";
 
-/// Every command of the app (the same list as `build.rs`' `COMMANDS`).
+/// Every command of the app (the same list as [`crate::command_names::COMMANDS`]).
 pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -50,6 +50,48 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn every_command_has_a_binding_and_a_permission_for_the_main_window() {
+        use crate::command_names::COMMANDS;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bindings.ts");
+        export(&path).expect("bindings export");
+        let bindings = std::fs::read_to_string(&path).expect("read bindings");
+        assert_eq!(
+            bindings.matches("__TAURI_INVOKE(\"").count(),
+            COMMANDS.len(),
+            "bindings::builder and command_names::COMMANDS list the same commands"
+        );
+        for name in COMMANDS {
+            assert!(
+                bindings.contains(&format!("__TAURI_INVOKE(\"{name}\"")),
+                "{name} is registered with the invoke handler"
+            );
+        }
+        let capability = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("capabilities/main.json"),
+        )
+        .expect("read capability");
+        let capability: serde_json::Value =
+            serde_json::from_str(&capability).expect("capability JSON");
+        let mut granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("a permission list")
+            .iter()
+            .map(|p| p.as_str().unwrap_or_default().to_string())
+            .collect();
+        let mut wanted: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        granted.sort();
+        wanted.sort();
+        assert_eq!(
+            granted, wanted,
+            "the main window is granted exactly the app's own commands: no core, shell or fs permission"
+        );
+    }
 
     #[test]
     fn committed_typescript_bindings_match_the_rust_commands() {

@@ -5,6 +5,7 @@
 //! the real app against a throw-away profile.
 
 pub mod bindings;
+pub mod command_names;
 pub mod commands;
 pub mod ipc_error;
 pub mod progress;
