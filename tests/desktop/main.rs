@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -325,6 +326,27 @@ async fn journey(client: &Client) -> Result<(), String> {
     )
     .await;
     shot(client, "audit").await;
+    // 7. The keyboard alone: back to the customers, down one row, Enter opens that customer.
+    find(client, "#nav-customers")
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let grid = find(client, "#customer-grid").await;
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length > 1",
+        STEP_TIMEOUT,
+        "the customer rows again",
+    )
+    .await;
+    let keys: String = [Key::Down, Key::Enter]
+        .into_iter()
+        .map(char::from)
+        .collect();
+    grid.send_keys(&keys).await.map_err(|e| e.to_string())?;
+    find(client, "#back-to-customers").await;
+
     find(client, "#nav-settings")
         .await
         .click()
