@@ -5,8 +5,11 @@ set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# dbus and gnome-keyring give the tests a real Secret Service (scripts/with-keyring.sh).
-for pkg in build-essential pkg-config dbus gnome-keyring; do
+# The desktop app (Tauri 2 on WebKitGTK) and its end-to-end tests (WebKitWebDriver under Xvfb,
+# Secret Service for the keyring). All are Debian packages.
+for pkg in build-essential pkg-config libssl-dev file \
+    libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+    xvfb xauth webkit2gtk-driver dbus gnome-keyring; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -26,3 +29,21 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+
+# Cargo's bin directory holds tauri-driver.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm is missing: install Node.js 20+ with npm 11 and run again" >&2
+    exit 1
+fi
+# The UI's packages and the Tauri CLI, exactly as package-lock.json records them.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/ui/node_modules/.bin/tauri" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
+    (cd "$root/ui" && npm ci --no-audit --no-fund)
+fi
+
+# The WebDriver bridge for the desktop end-to-end test.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+    cargo install tauri-driver --locked --version 2.1.0
+fi

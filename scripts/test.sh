@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# Runs every test of Coffer: formatting, lints, and the whole workspace's tests (these inside a
-# private D-Bus session with a real Secret Service, so the keyring tests run: scripts/with-keyring.sh).
-# Installs what it needs first (scripts/setup.sh).
+# Runs every test of Coffer: formatting, lints, the whole workspace's tests (the desktop app's
+# end-to-end test among them, in WebKit under Xvfb), the UI's unit tests, typecheck and the
+# generated-bindings check. Installs what it needs first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# One feature set for every cargo call, so tauri is compiled once and a test build never
+# replaces the app binary with one that loads the dev server (TOOLING.md pitfall 1).
+FEATURES=(--features tauri/custom-protocol)
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
+echo "== ui: typecheck and unit tests (vitest)" >&2
+(cd ui && npx --no-install tsc --noEmit && npx --no-install vitest run)
+echo "== desktop app: build the UI, then the workspace with the UI embedded" >&2
+# The same cargo invocation shape as the test run below, so its artifacts (the app binary the
+# e2e test starts) are reused rather than rebuilt with another feature set.
+(cd ui && npm run build)
+cargo build --workspace --locked "${FEATURES[@]}"
 echo "== cargo clippy" >&2
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test (with a private, unlocked gnome-keyring for the keyring tests)" >&2
-bash scripts/with-keyring.sh cargo test --workspace --locked
+cargo clippy --workspace --all-targets --locked "${FEATURES[@]}" -- -D warnings
+echo "== cargo test (bindings diff and the desktop e2e test included; keyring tests in a private" >&2
+echo "   D-Bus session with an unlocked gnome-keyring: scripts/with-keyring.sh)" >&2
+COFFER_E2E=1 bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+    cargo test --workspace --locked "${FEATURES[@]}"

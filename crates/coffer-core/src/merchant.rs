@@ -69,6 +69,7 @@ impl FromStr for ProviderKind {
 
 /// Whether a merchant talks to a local sandbox or to the provider's real endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {
     /// Coffer's local emulator of the provider; no real money moves.
@@ -104,6 +105,7 @@ impl FromStr for Environment {
 /// The provider's own identifiers of the account. The one secret that goes with them (access
 /// token, project secret, password, secret key) lives in the OS keyring, never here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "provider", rename_all = "snake_case")]
 pub enum ProviderAccount {
     /// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.

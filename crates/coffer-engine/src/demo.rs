@@ -25,6 +25,7 @@ pub const DEMO_CONSENT_TERMS: &str =
 
 /// What `demo` did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DemoSummary {
     /// The demo merchants, new or already there.
     pub merchants: Vec<MerchantView>,

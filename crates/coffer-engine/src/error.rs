@@ -7,6 +7,7 @@ use serde::Serialize;
 /// The public contract: what a caller may do differently. Add a code only when the UI or the
 /// CLI treats it differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad input; the message names the field and the rule.

@@ -55,6 +55,7 @@ pub struct MerchantEdit {
 
 /// A merchant as the CLI and the UI show it. No secret, ever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MerchantView {
     /// Coffer id.
     pub id: i64,
@@ -73,6 +74,7 @@ pub struct MerchantView {
     /// Time zone.
     pub time_zone: String,
     /// Currency.
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub currency: Currency,
     /// Notice lead days.
     pub notice_lead_days: u32,

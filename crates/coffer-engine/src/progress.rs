@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// One step of a long run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProgressEvent {
     /// What is running ("sync", "due").
     pub stage: String,

@@ -15,6 +15,7 @@ pub const EXPIRING_SOON_DAYS: i64 = 60;
 
 /// A card as the CLI and the UI show it: display fields only, never a card number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CardView {
     /// Coffer id.
     pub id: i64,

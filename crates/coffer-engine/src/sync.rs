@@ -32,6 +32,7 @@ const CARD_CONCURRENCY: usize = 8;
 
 /// What one merchant's sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncSummary {
     /// The merchant.
     pub merchant_id: i64,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEventView {
     /// Position in the chain.
     pub seq: i64,
@@ -26,6 +27,7 @@ pub struct AuditEventView {
 
 /// The result of checking the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditVerification {
     /// `true` when every link holds.
     pub intact: bool,

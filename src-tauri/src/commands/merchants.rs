@@ -1,0 +1,146 @@
+//! Merchants and their credentials (the secret goes to the OS keyring inside the engine), and
+//! sandbox mode's demo set-up.
+
+use std::sync::Arc;
+
+use coffer_core::{Environment, MerchantId, ProviderAccount};
+use coffer_engine::demo::DemoSummary;
+use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
+use coffer_engine::progress::ProgressEvent;
+use coffer_engine::Engine;
+use secrecy::SecretString;
+use serde::Deserialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::ipc_error::IpcError;
+use crate::progress::ChannelProgress;
+
+/// A new merchant and its one secret.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct AddMerchantRequest {
+    /// Shown in the switcher.
+    pub name: String,
+    /// The provider's identifiers.
+    pub account: ProviderAccount,
+    /// Sandbox or live.
+    pub environment: Environment,
+    /// The API base URL, or `embedded:<provider>`.
+    pub base_url: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Days between a notice and its charge.
+    pub notice_lead_days: u32,
+    /// Location group, if any.
+    pub group: Option<String>,
+    /// The access token, key or password; stored in the OS keyring, never in the database.
+    pub secret: Option<String>,
+}
+
+/// Changes to a merchant; absent fields stay as they are.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct EditMerchantRequest {
+    /// Which merchant.
+    pub id: i64,
+    /// New name.
+    pub name: Option<String>,
+    /// New base URL.
+    pub base_url: Option<String>,
+    /// New environment.
+    pub environment: Option<Environment>,
+    /// New time zone.
+    pub time_zone: Option<String>,
+    /// New currency.
+    pub currency: Option<String>,
+    /// New notice lead time.
+    pub notice_lead_days: Option<u32>,
+    /// New group; an empty string removes it.
+    pub group: Option<String>,
+    /// A new secret to store in the keyring.
+    pub secret: Option<String>,
+}
+
+impl AddMerchantRequest {
+    fn into_parts(self) -> (MerchantInput, Option<SecretString>) {
+        let input = MerchantInput {
+            name: self.name,
+            account: self.account,
+            environment: self.environment,
+            base_url: self.base_url,
+            time_zone: self.time_zone,
+            currency: self.currency,
+            notice_lead_days: self.notice_lead_days,
+            group: self.group,
+        };
+        (input, self.secret.map(SecretString::from))
+    }
+}
+
+impl EditMerchantRequest {
+    fn into_parts(self) -> (MerchantId, MerchantEdit, Option<SecretString>) {
+        let edit = MerchantEdit {
+            name: self.name,
+            base_url: self.base_url,
+            environment: self.environment,
+            time_zone: self.time_zone,
+            currency: self.currency,
+            notice_lead_days: self.notice_lead_days,
+            group: self.group.map(|g| Some(g).filter(|g| !g.trim().is_empty())),
+        };
+        let secret = self
+            .secret
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from);
+        (MerchantId(self.id), edit, secret)
+    }
+}
+
+/// Every merchant, for the switcher and settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_merchants(engine: State<'_, Engine>) -> Result<Vec<MerchantView>, IpcError> {
+    Ok(engine.list_merchants().await?)
+}
+
+/// Adds a merchant; its secret goes to the keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_merchant(
+    engine: State<'_, Engine>,
+    request: AddMerchantRequest,
+) -> Result<MerchantView, IpcError> {
+    let (input, secret) = request.into_parts();
+    Ok(engine.add_merchant(input, secret).await?)
+}
+
+/// Edits a merchant and, when given, replaces its secret.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_merchant(
+    engine: State<'_, Engine>,
+    request: EditMerchantRequest,
+) -> Result<MerchantView, IpcError> {
+    let (id, edit, secret) = request.into_parts();
+    Ok(engine.edit_merchant(id, edit, secret).await?)
+}
+
+/// Removes a merchant and its keyring entry.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_merchant(engine: State<'_, Engine>, id: i64) -> Result<(), IpcError> {
+    Ok(engine.remove_merchant(MerchantId(id)).await?)
+}
+
+/// Sandbox mode: starts the embedded sandboxes, registers their demo merchants and syncs them.
+#[tauri::command]
+#[specta::specta]
+pub async fn demo(
+    engine: State<'_, Engine>,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<DemoSummary, IpcError> {
+    Ok(engine
+        .demo(None, Arc::new(ChannelProgress(on_progress)))
+        .await?)
+}

@@ -1,0 +1,31 @@
+//! Coffer's desktop shell: it opens the engine once, hands it to Tauri, and registers one thin
+//! command per use case. It knows no provider and no SQL; everything happens in `coffer-engine`.
+//!
+//! The profile directory follows `COFFER_DATA_DIR` (engine/config.rs), so end-to-end tests run
+//! the real app against a throw-away profile.
+
+pub mod bindings;
+pub mod command_names;
+pub mod commands;
+pub mod ipc_error;
+pub mod progress;
+
+use coffer_engine::Engine;
+use tauri::Manager;
+
+/// Builds and runs the app until its last window closes.
+pub fn run() {
+    let specta = bindings::builder();
+    let result = tauri::Builder::default()
+        .invoke_handler(specta.invoke_handler())
+        .setup(|app| {
+            let engine = Engine::builder().open()?;
+            app.manage(engine);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("coffer: the desktop app stopped: {e}");
+        std::process::exit(1);
+    }
+}

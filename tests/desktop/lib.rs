@@ -1,0 +1,1 @@
+//! Nothing to link: the end-to-end test lives in `main.rs`.

@@ -1,0 +1,417 @@
+//! The real desktop app, driven in WebKit: tauri-driver starts the built binary through
+//! WebKitWebDriver (under Xvfb in CI) and fantoccini clicks through the journeys a store owner
+//! takes on first start. The profile is a temp directory (`COFFER_DATA_DIR`), so a run never
+//! touches real data or secrets.
+//!
+//! Runs only with `COFFER_E2E=1` and a binary built with the embedded UI
+//! (`ui/node_modules/.bin/tauri build --debug --no-bundle`); `scripts/test.sh` does both.
+//! Screenshots of the main views go to `target/desktop-e2e/` (or `$COFFER_E2E_SHOTS`).
+
+// A harness: a step that cannot go on panics with its reason, like an assertion.
+#![allow(clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// First start can take a while on a busy 2-core machine: sandboxes, demo merchants, sync.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn app_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("COFFER_DESKTOP_BIN") {
+        return PathBuf::from(bin);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug/coffer-desktop")
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = std::env::var_os("COFFER_E2E_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/desktop-e2e"));
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// tauri-driver, stopped with SIGTERM so it also stops its WebKitWebDriver (a SIGKILL would
+/// leave that child holding the native port).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let driver = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let child = Command::new(driver)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("COFFER_DATA_DIR", data_dir)
+            .env("COFFER_KEYRING_SERVICE", "coffer-e2e")
+            .envs(extra_env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver on PATH (cargo install tauri-driver --locked --version 2.1.0)");
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn connect(driver: &Driver, app: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": app.to_string_lossy() }),
+    );
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("could not start a WebDriver session on {url}: {e}"),
+        }
+    }
+}
+
+/// Polls `probe` (a JS function body returning a value) until it returns something truthy.
+async fn wait_js(client: &Client, probe: &str, timeout: Duration, what: &str) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last = match client.execute(probe, vec![]).await {
+            Ok(v) if is_truthy(&v) => return v,
+            Ok(v) => v,
+            Err(e) => json!(e.to_string()),
+        };
+        if Instant::now() > deadline {
+            let body = client
+                .execute("return document.body.innerText", vec![])
+                .await
+                .unwrap_or_default();
+            panic!("timed out waiting for {what}; last probe: {last}; page text: {body}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn is_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(_) => true,
+    }
+}
+
+async fn shot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn find(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+/// The two tests start one app each; on two cores they take turns.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The built app, or `None` when the e2e run was not asked for.
+fn app_under_test() -> Option<PathBuf> {
+    if std::env::var_os("COFFER_E2E").is_none() {
+        eprintln!("skipped: set COFFER_E2E=1 (scripts/test.sh does) to drive the real app");
+        return None;
+    }
+    let app = app_binary();
+    assert!(
+        app.exists(),
+        "{} is missing: build it with `(cd ui && npm run build)` and \
+         `cargo build --workspace --features tauri/custom-protocol`",
+        app.display()
+    );
+    Some(app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_switch_location_search_by_last4_and_open_a_card() {
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+    assert!(
+        profile.path().join("coffer.db").exists(),
+        "the app kept its data in the temp profile, not the real one"
+    );
+}
+
+async fn journey(client: &Client) -> Result<(), String> {
+    // 1. First start with no configuration: sandbox mode sets itself up and shows customers.
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start",
+    )
+    .await;
+    let banner = find(client, "#sandbox-banner").await;
+    let banner = banner.text().await.map_err(|e| e.to_string())?;
+    if !banner.contains("Sandbox") {
+        return Err(format!("the sandbox banner says {banner:?}"));
+    }
+    shot(client, "customers").await;
+
+    // 2. Switch location: pick the first single location in the switcher.
+    let option = wait_js(
+        client,
+        "const o = [...document.querySelectorAll('#merchant-switcher option')].find(o => o.value.startsWith('merchant:')); return o ? [o.value, o.textContent] : null",
+        STEP_TIMEOUT,
+        "a location in the switcher",
+    )
+    .await;
+    let value = option[0].as_str().unwrap_or_default().to_string();
+    let location = option[1].as_str().unwrap_or_default().to_string();
+    find(client, "#merchant-switcher")
+        .await
+        .select_by_value(&value)
+        .await
+        .map_err(|e| e.to_string())?;
+    let probe = format!(
+        "const cells = [...document.querySelectorAll('[data-testid=customer-row] .col-merchant')].map(c => c.textContent); \
+         return cells.length > 0 && cells.every(c => c === {location:?})"
+    );
+    wait_js(
+        client,
+        &probe,
+        STEP_TIMEOUT,
+        "only the chosen location's customers",
+    )
+    .await;
+    shot(client, "location").await;
+
+    // 3. Learn a real last4: open the first customer with a card, read its card, go back.
+    wait_js(
+        client,
+        "const r = [...document.querySelectorAll('[data-testid=customer-row]')].find(r => !r.querySelector('.col-cards').textContent.endsWith('/0')); if (r) { r.click(); return true } return false",
+        STEP_TIMEOUT,
+        "a customer with a card",
+    )
+    .await;
+    let card = wait_js(
+        client,
+        "const t = document.querySelector('[data-testid=card-tile]'); return t ? [t.dataset.last4, document.querySelector('#view-title').textContent] : null",
+        STEP_TIMEOUT,
+        "the customer's cards",
+    )
+    .await;
+    let last4 = card[0].as_str().unwrap_or_default().to_string();
+    let name = card[1].as_str().unwrap_or_default().to_string();
+    find(client, "#back-to-customers")
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+
+    // 4. Search the customer by last4.
+    let search = find(client, "#customer-search").await;
+    let unfiltered = wait_js(
+        client,
+        "const c = document.querySelector('#customer-count').textContent; return c.startsWith('Loading') ? null : c",
+        STEP_TIMEOUT,
+        "the location's customer count",
+    )
+    .await;
+    search.send_keys(&last4).await.map_err(|e| e.to_string())?;
+    let probe = format!(
+        "const names = [...document.querySelectorAll('[data-testid=customer-row] .col-name')].map(c => c.textContent); \
+         const count = document.querySelector('#customer-count').textContent; \
+         return document.querySelector('#customer-search').value === {last4:?} && names.includes({name:?}) \
+             && !count.startsWith('Loading') && count !== {unfiltered}"
+    );
+    wait_js(client, &probe, STEP_TIMEOUT, "the customer found by last4").await;
+    shot(client, "search-last4").await;
+
+    // 5. Open the customer and the card.
+    let probe = format!(
+        "const r = [...document.querySelectorAll('[data-testid=customer-row]')].find(r => r.querySelector('.col-name').textContent === {name:?}); if (r) {{ r.click(); return true }} return false"
+    );
+    wait_js(client, &probe, STEP_TIMEOUT, "the customer row to open").await;
+    find(
+        client,
+        &format!("[data-testid=card-tile][data-last4='{last4}']"),
+    )
+    .await
+    .click()
+    .await
+    .map_err(|e| e.to_string())?;
+    let detail = find(client, "#card-detail").await;
+    let detail = detail.text().await.map_err(|e| e.to_string())?;
+    if !detail.contains(&format!("•••• {last4}")) {
+        return Err(format!("the opened card shows {detail:?}"));
+    }
+    shot(client, "card").await;
+
+    // 6. The audit log records the demo set-up and its chain verifies.
+    find(client, "#nav-audit")
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_js(
+        client,
+        "const v = document.querySelector('#audit-verification'); return v && v.textContent.startsWith('Chain intact')",
+        STEP_TIMEOUT,
+        "the audit chain's verification",
+    )
+    .await;
+    shot(client, "audit").await;
+    // 7. The keyboard alone: back to the customers, down one row, Enter opens that customer.
+    find(client, "#nav-customers")
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let grid = find(client, "#customer-grid").await;
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length > 1",
+        STEP_TIMEOUT,
+        "the customer rows again",
+    )
+    .await;
+    let keys: String = [Key::Down, Key::Enter]
+        .into_iter()
+        .map(char::from)
+        .collect();
+    grid.send_keys(&keys).await.map_err(|e| e.to_string())?;
+    find(client, "#back-to-customers").await;
+
+    find(client, "#nav-settings")
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    find(client, "#merchant-table").await;
+    shot(client, "settings").await;
+    Ok(())
+}
+
+/// The OS asks for dark (GTK_THEME here), the window is as narrow as a 1280x800 one at 200% zoom:
+/// the theme follows, and the layout still shows the customers with navigation above them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), &[("GTK_THEME", "Adwaita:dark")]);
+    let client = connect(&driver, &app).await;
+    let outcome = dark_and_narrow(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+async fn dark_and_narrow(client: &Client) -> Result<(), String> {
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start",
+    )
+    .await;
+    let dark = client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if dark != Value::Bool(true) {
+        return Err("GTK_THEME=Adwaita:dark did not reach prefers-color-scheme".into());
+    }
+    shot(client, "customers-dark").await;
+    client
+        .set_window_size(640, 400)
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_js(
+        client,
+        "return innerWidth <= 700 && getComputedStyle(document.querySelector('.nav-later-title')).display === 'none'",
+        STEP_TIMEOUT,
+        "the narrow layout",
+    )
+    .await;
+    let rows = client
+        .execute(
+            "return document.querySelectorAll('[data-testid=customer-row]').length",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if !is_truthy(&rows) {
+        return Err("no customer row is visible in the narrow window".into());
+    }
+    shot(client, "narrow-dark").await;
+    Ok(())
+}

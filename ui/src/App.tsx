@@ -1,0 +1,162 @@
+// The window: header with the location switcher, the sandbox banner, the navigation and one view.
+// First start with no merchant sets up sandbox mode (embedded sandboxes, demo merchants, sync).
+import { useCallback, useEffect, useState } from "react";
+import type { CustomerListRow, MerchantView, ProgressEvent } from "./ipc/bindings";
+import { api } from "./ipc/client";
+import { isSandbox, type Scope } from "./state/scope";
+import { MerchantSwitcher } from "./components/MerchantSwitcher";
+import { ErrorNotice } from "./components/ErrorNotice";
+import { ProgressBar } from "./components/ProgressBar";
+import { CustomersView } from "./views/customers/CustomersView";
+import { CustomerView } from "./views/customer/CustomerView";
+import { AuditView } from "./views/audit/AuditView";
+import { SettingsView } from "./views/settings/SettingsView";
+import { LaterView, LATER_VIEWS, type LaterName } from "./views/later/LaterView";
+
+export type Route =
+  | { name: "customers" }
+  | { name: "customer"; customer: CustomerListRow }
+  | { name: "audit" }
+  | { name: "settings" }
+  | { name: LaterName };
+
+const MAIN_VIEWS: { name: "customers" | "audit" | "settings"; label: string }[] = [
+  { name: "customers", label: "Customers" },
+  { name: "audit", label: "Audit log" },
+  { name: "settings", label: "Settings" },
+];
+
+export function App() {
+  const [merchants, setMerchants] = useState<MerchantView[] | null>(null);
+  const [scope, setScope] = useState<Scope>({ kind: "all" });
+  const [route, setRoute] = useState<Route>({ name: "customers" });
+  const [error, setError] = useState<unknown>(null);
+  const [setup, setSetup] = useState<ProgressEvent | null | "idle">("idle");
+
+  const reloadMerchants = useCallback(async () => {
+    const list = await api.listMerchants();
+    setMerchants(list);
+    return list;
+  }, []);
+
+  useEffect(() => {
+    (async () => {
+      try {
+        const list = await reloadMerchants();
+        if (list.length === 0) {
+          setSetup(null);
+          await api.demo((e) => setSetup(e));
+          await reloadMerchants();
+        }
+      } catch (e) {
+        setError(e);
+      } finally {
+        setSetup("idle");
+      }
+    })();
+  }, [reloadMerchants]);
+
+  const navLabel = route.name === "customer" ? "customers" : route.name;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1 className="logo">Coffer</h1>
+        {merchants && merchants.length > 0 ? (
+          <MerchantSwitcher
+            merchants={merchants}
+            scope={scope}
+            onChange={(s) => {
+              setScope(s);
+              if (route.name === "customer") setRoute({ name: "customers" });
+            }}
+          />
+        ) : null}
+      </header>
+      {merchants && isSandbox(scope, merchants) ? (
+        <div className="sandbox-banner" id="sandbox-banner" role="note">
+          <strong>Sandbox</strong> — demo merchants on Coffer's built-in provider sandboxes. No real money moves.
+        </div>
+      ) : null}
+      <div className="body">
+        <nav className="nav" aria-label="Views">
+          <ul>
+            {MAIN_VIEWS.map((v) => (
+              <li key={v.name}>
+                <button
+                  type="button"
+                  id={`nav-${v.name}`}
+                  aria-current={navLabel === v.name ? "page" : undefined}
+                  onClick={() => setRoute({ name: v.name } as Route)}
+                >
+                  {v.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <div className="nav-later-title" id="later-title">
+            Coming next
+          </div>
+          <ul aria-labelledby="later-title">
+            {LATER_VIEWS.map((v) => (
+              <li key={v.name}>
+                <button
+                  type="button"
+                  id={`nav-${v.name}`}
+                  className="later"
+                  aria-current={navLabel === v.name ? "page" : undefined}
+                  onClick={() => setRoute({ name: v.name })}
+                >
+                  {v.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main className="main" id="main">
+          <ErrorNotice error={error} onDismiss={() => setError(null)} />
+          {setup !== "idle" ? (
+            <ProgressBar event={setup} label="Setting up sandbox mode: starting the provider sandboxes and syncing the demo merchants" />
+          ) : merchants === null ? (
+            <p className="muted">Loading…</p>
+          ) : (
+            <RouteView
+              route={route}
+              scope={scope}
+              merchants={merchants}
+              setRoute={setRoute}
+              reloadMerchants={reloadMerchants}
+            />
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function RouteView({
+  route,
+  scope,
+  merchants,
+  setRoute,
+  reloadMerchants,
+}: {
+  route: Route;
+  scope: Scope;
+  merchants: MerchantView[];
+  setRoute: (r: Route) => void;
+  reloadMerchants: () => Promise<MerchantView[]>;
+}) {
+  switch (route.name) {
+    case "customers":
+      return <CustomersView scope={scope} onOpen={(c) => setRoute({ name: "customer", customer: c })} />;
+    case "customer":
+      return <CustomerView customer={route.customer} onBack={() => setRoute({ name: "customers" })} />;
+    case "audit":
+      return <AuditView scope={scope} merchants={merchants} />;
+    case "settings":
+      return <SettingsView merchants={merchants} reloadMerchants={reloadMerchants} />;
+    default:
+      return <LaterView name={route.name} />;
+  }
+}

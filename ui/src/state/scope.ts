@@ -1,0 +1,64 @@
+// The merchant/location switcher's choice: every merchant, one group of locations, or one
+// location. Encoded as a string for a <select>.
+import type { MerchantView } from "../ipc/bindings";
+
+export type Scope = { kind: "all" } | { kind: "group"; group: string } | { kind: "merchant"; id: number };
+
+export function scopeKey(s: Scope): string {
+  switch (s.kind) {
+    case "all":
+      return "all";
+    case "group":
+      return `group:${s.group}`;
+    case "merchant":
+      return `merchant:${s.id}`;
+  }
+}
+
+export function parseScope(key: string): Scope {
+  if (key.startsWith("group:")) return { kind: "group", group: key.slice(6) };
+  if (key.startsWith("merchant:")) {
+    const id = Number(key.slice(9));
+    if (Number.isInteger(id)) return { kind: "merchant", id };
+  }
+  return { kind: "all" };
+}
+
+/** The request fields of a scope. */
+export function scopeFilter(s: Scope): { merchant_id: number | null; group: string | null } {
+  return {
+    merchant_id: s.kind === "merchant" ? s.id : null,
+    group: s.kind === "group" ? s.group : null,
+  };
+}
+
+/** The merchants a scope covers. */
+export function merchantsIn(s: Scope, merchants: MerchantView[]): MerchantView[] {
+  switch (s.kind) {
+    case "all":
+      return merchants;
+    case "group":
+      return merchants.filter((m) => m.group === s.group);
+    case "merchant":
+      return merchants.filter((m) => m.id === s.id);
+  }
+}
+
+/** Groups in first-seen order, and the merchants without a group. */
+export function groupMerchants(merchants: MerchantView[]): { groups: [string, MerchantView[]][]; ungrouped: MerchantView[] } {
+  const groups = new Map<string, MerchantView[]>();
+  const ungrouped: MerchantView[] = [];
+  for (const m of merchants) {
+    if (m.group) {
+      const list = groups.get(m.group) ?? [];
+      list.push(m);
+      groups.set(m.group, list);
+    } else ungrouped.push(m);
+  }
+  return { groups: [...groups.entries()], ungrouped };
+}
+
+/** True while any merchant in scope talks to a sandbox: the banner says so. */
+export function isSandbox(s: Scope, merchants: MerchantView[]): boolean {
+  return merchantsIn(s, merchants).some((m) => m.environment === "sandbox");
+}

@@ -1,0 +1,205 @@
+// Customers: a searchable, sortable, virtualized table. Only the visible rows are in the DOM and
+// rows arrive a page at a time (PagedRows), so 100,000 customers scroll smoothly.
+// Keyboard: "/" focuses the search, arrows move through rows, Enter opens the customer.
+import { useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { CustomerListRow, CustomerOrder } from "../../ipc/bindings";
+import { api } from "../../ipc/client";
+import { PagedRows } from "../../state/paging";
+import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
+import { ErrorNotice } from "../../components/ErrorNotice";
+
+const ROW_HEIGHT = 40;
+
+const COLUMNS: { key: CustomerOrder | null; label: string; className: string }[] = [
+  { key: "name", label: "Name", className: "col-name" },
+  { key: "reference", label: "Reference", className: "col-ref" },
+  { key: null, label: "E-mail", className: "col-email" },
+  { key: null, label: "Location", className: "col-merchant" },
+  { key: null, label: "Cards", className: "col-cards" },
+];
+
+export function CustomersView({ scope, onOpen }: { scope: Scope; onOpen: (c: CustomerListRow) => void }) {
+  const [text, setText] = useState("");
+  const [query, setQuery] = useState("");
+  const [order, setOrder] = useState<CustomerOrder>("name");
+  const [active, setActive] = useState(0);
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  // Debounce typing: one search per pause, not per key.
+  useEffect(() => {
+    const t = setTimeout(() => setQuery(text.trim()), 200);
+    return () => clearTimeout(t);
+  }, [text]);
+
+  const key = scopeKey(scope);
+  const pages = useMemo(
+    () =>
+      new PagedRows<CustomerListRow>(
+        (offset, limit) => api.searchCustomers({ ...scopeFilter(scope), text: query || null, order, limit, offset }),
+        200,
+        rerender,
+      ),
+    [key, query, order],
+  );
+  useEffect(() => {
+    setActive(0);
+    scrollRef.current?.scrollTo({ top: 0 });
+    void pages.reset();
+  }, [pages]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      const typing = target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA");
+      if (e.key === "/" && !typing) {
+        e.preventDefault();
+        searchRef.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const rows = pages.rows;
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const last = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    pages.ensureVisible(last);
+  }, [pages, last, rows.length]);
+
+  const move = (to: number) => {
+    const next = Math.max(0, Math.min(rows.length - 1, to));
+    setActive(next);
+    virtualizer.scrollToIndex(next, { align: "auto" });
+  };
+  const onGridKey = (e: React.KeyboardEvent) => {
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    switch (e.key) {
+      case "ArrowDown":
+        move(active + 1);
+        break;
+      case "ArrowUp":
+        move(active - 1);
+        break;
+      case "PageDown":
+        move(active + page);
+        break;
+      case "PageUp":
+        move(active - page);
+        break;
+      case "Home":
+        move(0);
+        break;
+      case "End":
+        move(rows.length - 1);
+        break;
+      case "Enter":
+        if (rows[active]) onOpen(rows[active]);
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+
+  const status = pages.loading
+    ? "Loading…"
+    : `${rows.length.toLocaleString()}${pages.done ? "" : "+"} customer${rows.length === 1 ? "" : "s"}`;
+
+  return (
+    <section className="customers" aria-labelledby="view-title">
+      <div className="view-head">
+        <h2 id="view-title">Customers</h2>
+        <div className="toolbar">
+          <input
+            ref={searchRef}
+            id="customer-search"
+            type="search"
+            placeholder="Name, e-mail, reference or last 4"
+            title="Search customers (press / to get here)"
+            aria-label="Search customers"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "ArrowDown") {
+                e.preventDefault();
+                document.getElementById("customer-grid")?.focus();
+              }
+            }}
+          />
+          <span className="muted" id="customer-count" aria-live="polite">
+            {status}
+          </span>
+        </div>
+      </div>
+      <ErrorNotice error={pages.error} />
+      <div className="table" role="grid" aria-rowcount={pages.done ? rows.length + 1 : -1} aria-label="Customers">
+        <div className="thead" role="row">
+          {COLUMNS.map((c) => (
+            <div key={c.label} role="columnheader" className={c.className} aria-sort={c.key && c.key === order ? "ascending" : undefined}>
+              {c.key ? (
+                <button type="button" className="sort" onClick={() => setOrder(c.key as CustomerOrder)}>
+                  {c.label}
+                  {c.key === order ? " ▲" : ""}
+                </button>
+              ) : (
+                c.label
+              )}
+            </div>
+          ))}
+        </div>
+        <div
+          className="tbody"
+          id="customer-grid"
+          ref={scrollRef}
+          tabIndex={0}
+          role="rowgroup"
+          aria-activedescendant={rows[active] ? `customer-${rows[active].id}` : undefined}
+          onKeyDown={onGridKey}
+        >
+          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {items.map((item) => {
+              const c = rows[item.index];
+              return (
+                <div
+                  key={c.id}
+                  id={`customer-${c.id}`}
+                  role="row"
+                  aria-rowindex={item.index + 2}
+                  aria-selected={item.index === active}
+                  className={`tr${item.index === active ? " active" : ""}`}
+                  data-testid="customer-row"
+                  style={{ height: item.size, transform: `translateY(${item.start}px)` }}
+                  onClick={() => {
+                    setActive(item.index);
+                    onOpen(c);
+                  }}
+                >
+                  <div role="gridcell" className="col-name">{c.name}</div>
+                  <div role="gridcell" className="col-ref mono">{c.reference}</div>
+                  <div role="gridcell" className="col-email">{c.email ?? "—"}</div>
+                  <div role="gridcell" className="col-merchant">{c.merchant_name}</div>
+                  <div role="gridcell" className="col-cards" title={`${c.usable_cards} usable of ${c.cards}`}>
+                    {c.usable_cards}/{c.cards}
+                  </div>
+                </div>
+              );
+            })}
+          </div>
+          {!pages.loading && rows.length === 0 && !pages.error ? (
+            <p className="empty">No customer matches{query ? ` “${query}”` : ""}.</p>
+          ) : null}
+        </div>
+      </div>
+    </section>
+  );
+}

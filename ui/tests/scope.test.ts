@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import type { MerchantView } from "../src/ipc/bindings";
+import { groupMerchants, isSandbox, parseScope, scopeFilter, scopeKey } from "../src/state/scope";
+
+function merchant(id: number, group: string | null, environment: "sandbox" | "live"): MerchantView {
+  return {
+    id,
+    name: `M${id}`,
+    provider: "clover",
+    account: { provider: "clover", merchant_uuid: `UUID${id}`, pakms_key: null },
+    environment,
+    base_url: "embedded:clover",
+    embedded: environment === "sandbox",
+    time_zone: "Europe/Berlin",
+    currency: "EUR",
+    notice_lead_days: 3,
+    group,
+  };
+}
+
+describe("location scope", () => {
+  it("round-trips through the select's value", () => {
+    for (const s of [{ kind: "all" }, { kind: "group", group: "Demo clover" }, { kind: "merchant", id: 4 }] as const) {
+      expect(parseScope(scopeKey(s))).toEqual(s);
+    }
+    expect(parseScope("merchant:x")).toEqual({ kind: "all" });
+  });
+  it("turns into the request's merchant or group", () => {
+    expect(scopeFilter({ kind: "merchant", id: 2 })).toEqual({ merchant_id: 2, group: null });
+    expect(scopeFilter({ kind: "group", group: "G" })).toEqual({ merchant_id: null, group: "G" });
+  });
+  it("groups merchants and keeps the ungrouped apart", () => {
+    const { groups, ungrouped } = groupMerchants([merchant(1, "A", "live"), merchant(2, null, "live"), merchant(3, "A", "live")]);
+    expect(groups.map(([g, l]) => [g, l.map((m) => m.id)])).toEqual([["A", [1, 3]]]);
+    expect(ungrouped.map((m) => m.id)).toEqual([2]);
+  });
+  it("shows the sandbox banner only while a sandbox merchant is in scope", () => {
+    const list = [merchant(1, "A", "sandbox"), merchant(2, "B", "live")];
+    expect(isSandbox({ kind: "all" }, list)).toBe(true);
+    expect(isSandbox({ kind: "merchant", id: 2 }, list)).toBe(false);
+    expect(isSandbox({ kind: "group", group: "A" }, list)).toBe(true);
+  });
+});
