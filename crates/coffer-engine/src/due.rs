@@ -409,6 +409,15 @@ impl Engine {
             .with_store(move |store| Ok(store.due_occurrences(merchant_id, today)?))
             .await?;
         let total = due.len() as u64;
+        // The start, so a progress bar shows the merchant's size even when another run (or an
+        // earlier one) has already charged everything and nothing is left to do here.
+        progress.report(ProgressEvent {
+            stage: "due".into(),
+            merchant_id: Some(merchant_id.0),
+            done: 0,
+            total: Some(total),
+            message: format!("{}: {total} due", merchant.name),
+        });
         let mut by_contract: BTreeMap<ContractId, Vec<Occurrence>> = BTreeMap::new();
         for occurrence in due {
             by_contract
