@@ -18,6 +18,7 @@ use crate::money::{Currency, Money};
 use crate::stored_credential::StoredCredential;
 
 /// Where one attempt to move money stands.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChargeState {
@@ -93,6 +94,7 @@ impl FromStr for ChargeState {
 }
 
 /// A charge or a refund.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptKind {
@@ -103,6 +105,7 @@ pub enum AttemptKind {
 }
 
 /// One ledger row.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeAttempt {
     /// Ledger id.

@@ -10,6 +10,7 @@ use crate::merchant::ProviderKind;
 use crate::money::{Currency, Money};
 
 /// How much each occurrence charges.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AmountRule {
@@ -72,6 +73,7 @@ impl AmountRule {
 }
 
 /// How often the contract charges.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Frequency {
@@ -95,6 +97,7 @@ pub enum Frequency {
 }
 
 /// Where a contract stands.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
@@ -109,6 +112,7 @@ pub enum ContractStatus {
 }
 
 /// A recurring agreement on one card.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contract {
     /// Coffer's id.
@@ -136,6 +140,7 @@ pub struct Contract {
 }
 
 /// Where one due charge stands.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OccurrenceState {
@@ -152,6 +157,7 @@ pub enum OccurrenceState {
 }
 
 /// One due charge of a contract.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Occurrence {
     /// The contract.

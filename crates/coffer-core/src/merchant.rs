@@ -201,6 +201,7 @@ impl ProviderAccount {
 }
 
 /// Where the merchant's secret lives in the OS keyring: an address, not the secret.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SecretRef {
     /// Keyring service name; carries the app identifier so dev builds never see live secrets.

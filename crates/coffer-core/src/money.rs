@@ -17,6 +17,7 @@ use crate::error::InvalidInput;
 /// because a wrong exponent moves money by a factor of 10 or 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub enum Currency {
     /// Euro.
     EUR,
@@ -216,6 +217,7 @@ pub enum Sign {
 }
 
 /// An exact amount: integer minor units of one currency.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     /// Amount in the currency's minor unit (cents for EUR, yen for JPY, fils for KWD).

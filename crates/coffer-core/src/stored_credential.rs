@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::ProviderRef;
 
 /// First use of a stored credential, or a later one.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sequence {
@@ -17,6 +18,7 @@ pub enum Sequence {
 }
 
 /// Who starts the transaction.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Initiator {
@@ -27,6 +29,7 @@ pub enum Initiator {
 }
 
 /// Why the credential is used.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -46,6 +49,7 @@ impl Reason {
 }
 
 /// The flags sent with a charge of a stored credential.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StoredCredential {
     /// Initial or subsequent.

@@ -46,6 +46,7 @@ pub struct ChargeInput {
 }
 
 /// One broken rule, as the CLI and the UI show it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ViolationView {
     /// The rule's stable code.
@@ -67,6 +68,7 @@ impl From<&Violation> for ViolationView {
 }
 
 /// What would be sent, and the verdict, before the owner confirms.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChargePreview {
     /// Merchant.
@@ -88,6 +90,7 @@ pub struct ChargePreview {
 }
 
 /// The outcome of `charge_card`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChargeResult {
     /// The ledger row (none when refused before anything was written).

@@ -64,6 +64,7 @@ pub struct ContractEdit {
 }
 
 /// A contract as the CLI and the UI show it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContractView {
     /// The contract.
@@ -96,6 +97,7 @@ pub struct ContractView {
 }
 
 /// One edit of a contract.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContractChange {
     /// When.

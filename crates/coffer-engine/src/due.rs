@@ -63,6 +63,7 @@ impl Default for DueRun {
 }
 
 /// One due occurrence and what the run did with it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DueItem {
     /// Merchant.
@@ -92,6 +93,7 @@ pub struct DueItem {
 }
 
 /// A notice the run sent, or would send in a dry run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DueNotice {
     /// Contract.
@@ -109,6 +111,7 @@ pub struct DueNotice {
 }
 
 /// The date a merchant was run for.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MerchantDay {
     /// Merchant.
@@ -118,6 +121,7 @@ pub struct MerchantDay {
 }
 
 /// What a due run did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DueSummary {
     /// Nothing was sent or written.

@@ -37,6 +37,7 @@ pub struct NoticeContent {
 }
 
 /// Where a delivered notice went.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeSent {
     /// The notice's id.
@@ -56,6 +57,7 @@ pub struct NoticeSent {
 }
 
 /// A pre-charge notice still owed to a cardholder.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PendingNotice {
     /// Merchant.
@@ -90,6 +92,7 @@ pub struct SmtpInput {
 }
 
 /// What a merchant's notices use, without the password.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SmtpView {
     /// The merchant.

@@ -18,6 +18,7 @@ use crate::Engine;
 pub const DEFAULT_GRACE_SECS: i64 = 120;
 
 /// What reconcile did with one attempt.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReconciledAttempt {
     /// The ledger row.
@@ -29,6 +30,7 @@ pub struct ReconciledAttempt {
 }
 
 /// What reconcile did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReconcileSummary {
     /// Attempts settled now.

@@ -11,6 +11,7 @@ use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::Engine;
 
 /// The outcome of a refund.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefundResult {
     /// The refund's ledger row.

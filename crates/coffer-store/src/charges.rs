@@ -76,11 +76,11 @@ pub struct AttemptFilter {
     pub limit: Option<u32>,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id, a.contract_id, a.occurrence, a.refund_of, a.amount_minor, a.currency, \
+pub(crate) const ATTEMPT_COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id, a.contract_id, a.occurrence, a.refund_of, a.amount_minor, a.currency, \
      a.credential_json, a.idempotency_key, a.order_id, a.state, a.provider_ref, a.decline_code, a.hard_decline, a.message, \
      a.warnings_json, a.created_at, a.settled_at";
 
-fn read(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
+pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
     let id: i64 = row.get(0)?;
     let kind: String = row.get(1)?;
     let currency: String = row.get(8)?;
@@ -225,9 +225,9 @@ impl Store {
     pub fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt> {
         self.conn()
             .query_row(
-                &format!("SELECT {COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
+                &format!("SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
                 [id.0],
-                read,
+                read_attempt,
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
@@ -239,9 +239,11 @@ impl Store {
     pub fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>> {
         self.conn()
             .query_row(
-                &format!("SELECT {COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"),
+                &format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"
+                ),
                 [&key.0],
-                read,
+                read_attempt,
             )
             .optional()?
             .transpose()
@@ -255,21 +257,21 @@ impl Store {
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<ChargeAttempt>> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM charge_attempts a WHERE a.card_id = ?1 AND a.kind = 'charge'
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.card_id = ?1 AND a.kind = 'charge'
                AND (a.state IN ('declined', 'sending', 'planned') OR a.created_at >= ?2
                     OR a.id = (SELECT max(id) FROM charge_attempts WHERE card_id = ?1 AND kind = 'charge' AND state = 'succeeded'))
              ORDER BY a.id"
         ))?;
-        let rows = stmt.query_map(params![card.0, millis(since)], read)?;
+        let rows = stmt.query_map(params![card.0, millis(since)], read_attempt)?;
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
     /// Attempts still `sending` (or `planned`), oldest first.
     pub fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
         ))?;
-        let rows = stmt.query_map([], read)?;
+        let rows = stmt.query_map([], read_attempt)?;
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
@@ -285,21 +287,9 @@ impl Store {
 
     /// Ledger rows matching `filter`, newest first.
     pub fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>> {
-        let merchants = if filter.merchants.is_empty() {
-            None
-        } else {
-            Some(format!(
-                "[{}]",
-                filter
-                    .merchants
-                    .iter()
-                    .map(|m| m.0.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ))
-        };
+        let merchants = crate::search::merchants_json(&filter.merchants);
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM charge_attempts a
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a
              WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR a.card_id = ?2)
                AND (?3 IS NULL OR a.card_id IN (SELECT id FROM cards WHERE customer_id = ?3))
@@ -314,7 +304,7 @@ impl Store {
                 filter.state.map(|s| s.as_str()),
                 filter.limit.map(i64::from).unwrap_or(-1)
             ],
-            read,
+            read_attempt,
         )?;
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }

@@ -33,6 +33,7 @@ pub struct ContractFilter {
 }
 
 /// The kind of a notice.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
@@ -85,6 +86,7 @@ pub struct NewNotice {
 }
 
 /// A notice as recorded.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeRow {
     /// Its id.
@@ -110,6 +112,7 @@ pub struct NoticeRow {
 }
 
 /// How a merchant's notices go out by SMTP.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpSettings {
     /// The merchant.

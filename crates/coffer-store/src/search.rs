@@ -102,7 +102,7 @@ fn fts_query(text: &str) -> Option<String> {
     }
 }
 
-fn merchants_json(merchants: &[MerchantId]) -> Option<String> {
+pub(crate) fn merchants_json(merchants: &[MerchantId]) -> Option<String> {
     if merchants.is_empty() {
         None
     } else {

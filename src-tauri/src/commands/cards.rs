@@ -55,3 +55,16 @@ pub async fn list_cards(
 ) -> Result<Vec<CardView>, IpcError> {
     Ok(engine.list_cards(request.into()).await?)
 }
+
+/// Records the cardholder's consent to merchant-initiated charges of a card.
+#[tauri::command]
+#[specta::specta]
+pub async fn record_consent(
+    engine: State<'_, Engine>,
+    card_id: i64,
+    terms: String,
+) -> Result<CardView, IpcError> {
+    Ok(engine
+        .record_consent(coffer_core::CardId(card_id), terms)
+        .await?)
+}

@@ -5,6 +5,34 @@
 
 pub mod audit;
 pub mod cards;
+pub mod charges;
+pub mod contracts;
 pub mod customers;
+pub mod dashboard;
+pub mod due;
+pub mod export;
 pub mod merchants;
+pub mod settings;
 pub mod sync;
+
+use coffer_core::MerchantId;
+use coffer_engine::{Engine, EngineResult};
+use serde::Deserialize;
+
+/// What a view shows: one merchant (location), a group of locations, or, with neither, all.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct Scope {
+    /// One merchant.
+    pub merchant_id: Option<i64>,
+    /// A group of locations.
+    pub group: Option<String>,
+}
+
+impl Scope {
+    /// The merchants in the scope (empty: every merchant).
+    pub async fn merchants(self, engine: &Engine) -> EngineResult<Vec<MerchantId>> {
+        engine
+            .merchant_scope(self.merchant_id.map(MerchantId), self.group)
+            .await
+    }
+}

@@ -24,10 +24,60 @@ export const commands = {
 	searchCustomers: (request: CustomerSearchRequest) => typedError<CustomerListRow[], IpcError>(__TAURI_INVOKE("search_customers", { request })),
 	/**  Cards matching the request. */
 	listCards: (request: CardSearchRequest) => typedError<CardView[], IpcError>(__TAURI_INVOKE("list_cards", { request })),
+	/**  Records the cardholder's consent to merchant-initiated charges of a card. */
+	recordConsent: (cardId: number, terms: string) => typedError<CardView, IpcError>(__TAURI_INVOKE("record_consent", { cardId, terms })),
+	/**  The flags that would be sent and every rule the charge would break; sends nothing. */
+	previewCharge: (request: ChargeCardRequest) => typedError<ChargePreview, IpcError>(__TAURI_INVOKE("preview_charge", { request })),
+	/**  Charges the card exactly once, or says which rules refuse it. */
+	chargeCard: (request: ChargeCardRequest) => typedError<ChargeResult, IpcError>(__TAURI_INVOKE("charge_card", { request })),
+	/**  The ledger, newest first. */
+	listCharges: (request: ChargeListRequest) => typedError<ChargeAttempt[], IpcError>(__TAURI_INVOKE("list_charges", { request })),
+	/**  Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row. */
+	refundCharge: (attemptId: number, amount: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("refund_charge", { attemptId, amount })),
+	/**  Asks the providers about every charge whose answer was lost, and settles them. */
+	reconcile: () => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile")),
+	/**  Creates a contract after checking the provider's rules; the cardholder gets its confirmation. */
+	createContract: (request: CreateContractRequest) => typedError<ContractView, IpcError>(__TAURI_INVOKE("create_contract", { request })),
+	/**  Changes a contract's terms; the old ones stay in its history. */
+	editContract: (request: EditContractRequest) => typedError<ContractView, IpcError>(__TAURI_INVOKE("edit_contract", { request })),
+	/**  Stops charging until resumed. */
+	pauseContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("pause_contract", { id })),
+	/**  Charges again from the next due date. */
+	resumeContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("resume_contract", { id })),
+	/**  Cancels the whole contract: no charge after it; the cardholder is told. */
+	cancelContract: (id: number, reason: string | null) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_contract", { id, reason })),
+	/**  Cancels one upcoming occurrence. */
+	cancelOccurrence: (id: number, occurrence: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_occurrence", { id, occurrence })),
+	/**  Refunds the charge an occurrence made. */
+	cancelCharge: (id: number, occurrence: number) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("cancel_charge", { id, occurrence })),
+	/**  Contracts matching the request. */
+	listContracts: (request: ContractListRequest) => typedError<ContractView[], IpcError>(__TAURI_INVOKE("list_contracts", { request })),
+	/**  One contract with its occurrences and history. */
+	showContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("show_contract", { id })),
+	/**  Notices sent to the cardholders, newest first. */
+	listNotices: (scope: Scope) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
+	/**  Open charges from the overdue ones through `days` days ahead. */
+	upcomingCharges: (scope: Scope, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
+	/**  Sends the notices that are due, then charges every due occurrence the rules allow. */
+	runDue: (scope: Scope, dryRun: boolean, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, onProgress })),
+	/**  Revenue and declines by month, upcoming charges, cards expiring. */
+	dashboard: (scope: Scope) => typedError<DashboardView, IpcError>(__TAURI_INVOKE("dashboard", { scope })),
+	/**  Writes customers, cards, charges or the audit log of the scope as a CSV file. */
+	exportCsv: (kind: ExportKind, scope: Scope) => typedError<ExportResult, IpcError>(__TAURI_INVOKE("export_csv", { kind, scope })),
 	/**  Audit events, oldest first. */
 	listAudit: (filter: AuditFilterRequest) => typedError<AuditEventView[], IpcError>(__TAURI_INVOKE("list_audit", { filter })),
 	/**  Checks every link of the chain. */
 	verifyAudit: () => typedError<AuditVerification, IpcError>(__TAURI_INVOKE("verify_audit")),
+	/**  How a merchant's notices go out. */
+	smtp: (merchantId: number) => typedError<SmtpView, IpcError>(__TAURI_INVOKE("smtp", { merchantId })),
+	/**  Sends a merchant's notices by SMTP from now on. */
+	setSmtp: (request: SetSmtpRequest) => typedError<SmtpView, IpcError>(__TAURI_INVOKE("set_smtp", { request })),
+	/**  Back to writing a merchant's notices as .eml files in the outbox. */
+	clearSmtp: (merchantId: number) => typedError<SmtpView, IpcError>(__TAURI_INVOKE("clear_smtp", { merchantId })),
+	/**  Where this profile's files are. */
+	profile: () => typedError<ProfileView, IpcError>(__TAURI_INVOKE("profile")),
+	/**  Opens another data folder from the next start on. */
+	chooseDataDir: (dataDir: string) => typedError<ProfileView, IpcError>(__TAURI_INVOKE("choose_data_dir", { dataDir })),
 };
 
 /* Types */
@@ -52,6 +102,29 @@ export type AddMerchantRequest = {
 	/**  The access token, key or password; stored in the OS keyring, never in the database. */
 	secret: string | null,
 };
+
+/**  How much each occurrence charges. */
+export type AmountRule = 
+/**  The same amount every time. */
+{ kind: "fixed"; 
+/**  The amount. */
+amount: Money } | 
+/**  A varying amount within bounds (Assist `RecurringMinAmount`..`RecurringMaxAmount`). */
+{ kind: "variable"; 
+/**  The smallest allowed amount, where the provider has one. */
+min: Money | null; 
+/**  The largest allowed amount. */
+max: Money };
+
+/**  A row of the charge ledger. */
+export type AttemptId = number;
+
+/**  A charge or a refund. */
+export type AttemptKind = 
+/**  Money from the cardholder to the merchant. */
+"charge" | 
+/**  Money back, pointing at the original charge. */
+"refund";
 
 /**  One audit event. */
 export type AuditEventView = {
@@ -96,6 +169,9 @@ export type AuditVerification = {
 	/**  Why it fails. */
 	reason: string | null,
 };
+
+/**  A stored card row in Coffer's cache. */
+export type CardId = number;
 
 /**  Which cards to list. */
 export type CardSearchRequest = {
@@ -155,6 +231,254 @@ export type CardView = {
 	mit_ready: boolean,
 };
 
+/**  One ledger row. */
+export type ChargeAttempt = {
+	/**  Ledger id. */
+	id: AttemptId,
+	/**  Charge or refund. */
+	kind: AttemptKind,
+	/**  The merchant account the money moves under. */
+	merchant_id: MerchantId,
+	/**  The stored card. */
+	card_id: CardId,
+	/**  The contract, for a scheduled charge. */
+	contract_id: ContractId | null,
+	/**  The contract's occurrence number, unique with the contract. */
+	occurrence: number | null,
+	/**  For a refund: the charge it returns money of. */
+	refund_of: AttemptId | null,
+	/**  How much. */
+	amount: Money,
+	/**  The stored-credential flags sent. */
+	credential: StoredCredential,
+	/**  The key every resend carries. */
+	idempotency_key: IdempotencyKey,
+	/**  The order id sent where the provider uses one (Assist `OrderNumber`, Svea `pmt_id`). */
+	order_id: string,
+	/**  Where the attempt stands. */
+	state: ChargeState,
+	/**  The provider's reference once known. */
+	provider_ref: ProviderRef | null,
+	/**  The provider's decline or error code. */
+	decline_code: string | null,
+	/**  `true` when the provider said never to retry this card. */
+	hard_decline: boolean,
+	/**  The provider's message, or ours. */
+	message: string | null,
+	/**  Warnings the provider returned with an otherwise successful answer. */
+	warnings: string[],
+	/**  When the row was written. */
+	created_at: string,
+	/**  When the row settled. */
+	settled_at: string | null,
+};
+
+/**  A manual merchant-initiated charge, as the dialog sends it. */
+export type ChargeCardRequest = {
+	/**  The card. */
+	card_id: number,
+	/**  The amount as typed, "12.34" or "12,34". */
+	amount: string,
+	/**  Unscheduled (a one-off) or recurring. */
+	reason: Reason,
+	/**
+	 *  The dialog's key: the same key always returns the first attempt, so a second click or a
+	 *  retry after a lost answer can never charge twice.
+	 */
+	idempotency_key: string | null,
+	/**  Shown to the cardholder where the provider has a description. */
+	description: string | null,
+};
+
+/**  Which ledger rows to list. */
+export type ChargeListRequest = {
+	/**  One merchant. */
+	merchant_id: number | null,
+	/**  A group of locations. */
+	group: string | null,
+	/**  One card. */
+	card_id: number | null,
+	/**  One customer's cards. */
+	customer_id: number | null,
+	/**  One state. */
+	status: ChargeState | null,
+	/**  At most this many, newest first. */
+	limit: number | null,
+};
+
+/**  What would be sent, and the verdict, before the owner confirms. */
+export type ChargePreview = {
+	/**  Merchant. */
+	merchant_id: number,
+	/**  Its name. */
+	merchant_name: string,
+	/**  Provider. */
+	provider: string,
+	/**  The card. */
+	card: CardView,
+	/**  Amount. */
+	amount: Money,
+	/**  The exact stored-credential flags that will be sent. */
+	flags: StoredCredential,
+	/**  Every rule the charge breaks; empty when it may go. */
+	violations: ViolationView[],
+	/**  Every rule the charge was judged by. */
+	rules_checked: string[],
+};
+
+/**  The outcome of `charge_card`. */
+export type ChargeResult = {
+	/**  The ledger row (none when refused before anything was written). */
+	attempt_id: number | null,
+	/**  succeeded | declined | failed | sending | refused. */
+	status: string,
+	/**  The provider's reference. */
+	provider_ref: string | null,
+	/**  Warnings the provider returned. */
+	warnings: string[],
+	/**  The rules that refused it. */
+	violations: ViolationView[],
+	/**  The provider's or Coffer's words. */
+	message: string | null,
+	/**  The decline code. */
+	decline_code: string | null,
+	/**  A decline after which the card must never be charged again. */
+	hard_decline: boolean,
+	/**  Amount. */
+	amount: Money,
+	/**  The flags sent. */
+	flags: StoredCredential,
+	/**  `true` when this is the answer of an earlier request with the same key. */
+	replayed: boolean,
+};
+
+/**  Where one attempt to move money stands. */
+export type ChargeState = 
+/**  Policy passed and the row exists; nothing sent yet. */
+"planned" | 
+/**  Committed before the request left; the outcome is not known yet. */
+"sending" | 
+/**  The provider took the money. */
+"succeeded" | 
+/**  The provider or issuer declined. */
+"declined" | 
+/**  The request failed without moving money (bad request, auth, provider error). */
+"failed";
+
+/**  A recurring agreement on one card. */
+export type Contract = {
+	/**  Coffer's id. */
+	id: ContractId,
+	/**  The merchant account that charges. */
+	merchant_id: MerchantId,
+	/**  The card charged. */
+	card_id: CardId,
+	/**  Amount per occurrence. */
+	amount: AmountRule,
+	/**  The amount of the initial transaction; Svea never charges above it. */
+	original_amount: Money | null,
+	/**  Schedule. */
+	frequency: Frequency,
+	/**  First possible due date. */
+	start: string,
+	/**  Last possible due date. */
+	end: string | null,
+	/**  Status. */
+	status: ContractStatus,
+	/**  When the cardholder accepted the terms. */
+	terms_accepted_at: string,
+	/**  When the contract confirmation went to the cardholder. */
+	confirmation_sent_at: string | null,
+};
+
+/**  One edit of a contract. */
+export type ContractChange = {
+	/**  When. */
+	changed_at: string,
+	/**  Why. */
+	reason: string,
+	/**  The terms before. */
+	before: Contract,
+};
+
+/**  A recurring contract, Coffer's own record. */
+export type ContractId = number;
+
+/**  Which contracts to list. */
+export type ContractListRequest = {
+	/**  One merchant. */
+	merchant_id: number | null,
+	/**  A group of locations. */
+	group: string | null,
+	/**  One card's contracts. */
+	card_id: number | null,
+	/**  One status. */
+	status: ContractStatus | null,
+};
+
+/**  Where a contract stands. */
+export type ContractStatus = 
+/**  Charges as scheduled. */
+"active" | 
+/**  No charges until resumed. */
+"paused" | 
+/**  Stopped by the cardholder or merchant; no charge after it. */
+"cancelled" | 
+/**  Past its end date. */
+"ended";
+
+/**  A contract as the CLI and the UI show it. */
+export type ContractView = {
+	/**  Its merchant's name. */
+	merchant_name: string,
+	/**  The cardholder. */
+	customer_name: string,
+	/**  The card, in words. */
+	card: string,
+	/**  How often, in words. */
+	frequency_words: string,
+	/**  The amount clause, in words. */
+	amount_words: string,
+	/**  The next open occurrence. */
+	next_due: string | null,
+	/**  Stored occurrences (on `show`). */
+	occurrences?: Occurrence[],
+	/**  Earlier terms (on `show`): when, why, and the terms before. */
+	history?: ContractChange[],
+	/**  Notices delivered by this call. */
+	notices_sent?: NoticeSent[],
+	/**  A notice that could not be delivered by this call, and why. */
+	notice_error?: string | null,
+} & Contract;
+
+/**  A new contract on a card. */
+export type CreateContractRequest = {
+	/**  The card to charge. */
+	card_id: number,
+	/**  A fixed amount per charge, or */
+	amount: string | null,
+	/**  the largest amount of a varying charge, */
+	max_amount: string | null,
+	/**  and its smallest (Assist needs one). */
+	min_amount: string | null,
+	/**  The original payment amount (Svea's cap); the initial transaction's when empty. */
+	original_amount: string | null,
+	/**  How often. */
+	frequency: Frequency,
+	/**  First possible due date; today when empty. */
+	start: string | null,
+	/**  Last possible due date. */
+	end: string | null,
+};
+
+/**
+ *  An ISO 4217 currency Coffer knows, with its minor-unit exponent.
+ * 
+ *  The list is closed on purpose: an unknown code is refused at the edge rather than guessed at,
+ *  because a wrong exponent moves money by a factor of 10 or 100.
+ */
+export type Currency = string;
+
 /**  A customer in the table, with card counts. */
 export type CustomerListRow = {
 	/**  Coffer id. */
@@ -202,6 +526,38 @@ export type CustomerSearchRequest = {
 	offset: number | null,
 };
 
+/**  Everything the dashboard shows. */
+export type DashboardView = {
+	/**  The months of the revenue and decline charts, oldest first ("YYYY-MM"). */
+	months: string[],
+	/**  Revenue per month and currency (months without any left out). */
+	revenue: MonthRevenue[],
+	/**  Declines per month, one entry for each of `months`. */
+	declines: MonthDeclines[],
+	/**  Upcoming charges per day and currency over the next days. */
+	upcoming: DayUpcoming[],
+	/**  Active cards expiring per month, one entry per month from this one on. */
+	expiring: MonthExpiring[],
+	/**  Active cards already expired: on file, but no longer chargeable. */
+	expired_on_file: number,
+	/**  Active contracts. */
+	active_contracts: number,
+	/**  Charges whose outcome is still unknown (left for reconcile). */
+	unsettled: number,
+};
+
+/**  What the contracts will charge on one day. */
+export type DayUpcoming = {
+	/**  The due date. */
+	date: string,
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  Charges due. */
+	charges: number,
+	/**  Their sum, in minor units. */
+	amount_minor: number,
+};
+
 /**  What `demo` did. */
 export type DemoSummary = {
 	/**  The demo merchants, new or already there. */
@@ -212,6 +568,94 @@ export type DemoSummary = {
 	synced: SyncSummary[],
 	/**  Cards given demo consent. */
 	consents_recorded: number,
+};
+
+/**  One due occurrence and what the run did with it. */
+export type DueItem = {
+	/**  Merchant. */
+	merchant_id: number,
+	/**  Contract. */
+	contract_id: number,
+	/**  Occurrence number. */
+	occurrence: number,
+	/**  Due date. */
+	due: string,
+	/**  Amount. */
+	amount: Money,
+	/**  The card. */
+	card_id: number,
+	/**  charged | declined | refused | skipped | failed | unknown | would_charge. */
+	status: string,
+	/**  The try number of this attempt. */
+	try_number: number | null,
+	/**  The ledger row. */
+	attempt_id: number | null,
+	/**  The rules that refused it. */
+	violations: ViolationView[],
+	/**  Words. */
+	message: string | null,
+	/**  A decline that must never be retried. */
+	hard_decline: boolean,
+};
+
+/**  A notice the run sent, or would send in a dry run. */
+export type DueNotice = {
+	/**  Contract. */
+	contract_id: number,
+	/**  Occurrence, for a pre-charge notice. */
+	occurrence: number | null,
+	/**  confirmation | pre_charge. */
+	kind: NoticeKind,
+	/**  sent | would_send | failed. */
+	status: string,
+	/**  Where it went. */
+	sent: NoticeSent | null,
+	/**  Why it failed. */
+	message: string | null,
+};
+
+/**  What a due run did. */
+export type DueSummary = {
+	/**  Nothing was sent or written. */
+	dry_run: boolean,
+	/**  The merchants run and their dates. */
+	merchants: MerchantDay[],
+	/**  Notices sent (or due, in a dry run), and failures. */
+	notices: DueNotice[],
+	/**  Charged now. */
+	charged: DueItem[],
+	/**  Declined by the provider. */
+	declined: DueItem[],
+	/**  Refused by a policy rule, with the reasons. */
+	refused: DueItem[],
+	/**  Not tried in this run (already done, in flight elsewhere, retried later), with why. */
+	skipped: DueItem[],
+	/**  Failed without moving money, or with an unknown outcome. */
+	failed: DueItem[],
+	/**  Would be charged (dry run). */
+	would_charge: DueItem[],
+	/**  Contracts ended by this run (past their end date, or a stop-payment decline). */
+	contracts_ended: number[],
+};
+
+/**  New terms for a contract; empty fields keep theirs. */
+export type EditContractRequest = {
+	/**  Which contract. */
+	id: number,
+	/**  New fixed amount. */
+	amount: string | null,
+	/**  New maximum of a varying amount. */
+	max_amount: string | null,
+	/**  New minimum of a varying amount. */
+	min_amount: string | null,
+	/**  New frequency. */
+	frequency: Frequency | null,
+	/**  New end date. */
+	end: string | null,
+	/**  Remove the end date. */
+	remove_end: boolean,
+	/**  Why, kept in the contract's history. */
+	reason: string | null,
 };
 
 /**  Changes to a merchant; absent fields stay as they are. */
@@ -273,6 +717,54 @@ export type ErrorKind =
 /**  A bug or a broken environment. */
 "internal";
 
+/**  What to export. */
+export type ExportKind = 
+/**  The customer cache. */
+"customers" | 
+/**  The card cache. */
+"cards" | 
+/**  The charge ledger: charges and refunds. */
+"charges" | 
+/**  The audit log. */
+"audit";
+
+/**  A finished export. */
+export type ExportResult = {
+	/**  What was exported. */
+	kind: ExportKind,
+	/**  The CSV file. */
+	path: string,
+	/**  Data rows written (the header not counted). */
+	rows: number,
+};
+
+/**  How often the contract charges. */
+export type Frequency = 
+/**  Every month on `day` (1–31); in shorter months, on their last day. */
+{ kind: "monthly"; 
+/**  Day of month. */
+day: number } | 
+/**  Every year on `month`/`day`; 29 February falls on 28 February in common years. */
+{ kind: "yearly"; 
+/**  Month 1–12. */
+month: number; 
+/**  Day of month. */
+day: number } | 
+/**  Every `days` days from the start date. */
+{ kind: "every_days"; 
+/**  The interval, at least 1. */
+days: number };
+
+/**  The key that makes a resent charge request a replay rather than a second charge. */
+export type IdempotencyKey = string;
+
+/**  Who starts the transaction. */
+export type Initiator = 
+/**  Cardholder-initiated (CIT). */
+"cardholder" | 
+/**  Merchant-initiated (MIT). */
+"merchant";
+
 /**  A failed command, as the UI receives it. */
 export type IpcError = {
 	/**  Stable code. */
@@ -282,6 +774,17 @@ export type IpcError = {
 	/**  The input field at fault, for `invalid_input`. */
 	field?: string | null,
 };
+
+/**  The date a merchant was run for. */
+export type MerchantDay = {
+	/**  Merchant. */
+	merchant_id: number,
+	/**  Its local date for this run. */
+	date: string,
+};
+
+/**  A merchant account in Coffer (one provider account, e.g. one Clover location). */
+export type MerchantId = number;
 
 /**  A merchant as the CLI and the UI show it. No secret, ever. */
 export type MerchantView = {
@@ -307,6 +810,155 @@ export type MerchantView = {
 	notice_lead_days: number,
 	/**  Group. */
 	group: string | null,
+};
+
+/**  An exact amount: integer minor units of one currency. */
+export type Money = {
+	/**  Amount in the currency's minor unit (cents for EUR, yen for JPY, fils for KWD). */
+	minor: number,
+	/**  The currency. */
+	currency: Currency,
+};
+
+/**  Declined charges in one month. */
+export type MonthDeclines = {
+	/**  "YYYY-MM". */
+	month: string,
+	/**  Soft declines (may be retried). */
+	soft: number,
+	/**  Hard declines (never retried). */
+	hard: number,
+};
+
+/**  Active cards expiring in one month. */
+export type MonthExpiring = {
+	/**  "YYYY-MM". */
+	month: string,
+	/**  Cards. */
+	cards: number,
+};
+
+/**  Money moved in one month and currency. */
+export type MonthRevenue = {
+	/**  "YYYY-MM". */
+	month: string,
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  Succeeded charges of recurring contracts, in minor units. */
+	recurring_minor: number,
+	/**  Succeeded manual (unscheduled) charges, in minor units. */
+	manual_minor: number,
+	/**  Succeeded refunds, in minor units. */
+	refunded_minor: number,
+};
+
+/**  The kind of a notice. */
+export type NoticeKind = 
+/**  The contract confirmation, sent when the contract starts. */
+"confirmation" | 
+/**  The notice before a charge, with its amount and date. */
+"pre_charge" | 
+/**  Confirmation of a cancellation. */
+"cancellation";
+
+/**  A notice as recorded. */
+export type NoticeRow = {
+	/**  Its id. */
+	id: number,
+	/**  The contract. */
+	contract_id: number,
+	/**  The occurrence, for a pre-charge notice. */
+	occurrence: number | null,
+	/**  Kind. */
+	kind: NoticeKind,
+	/**  Recipient. */
+	recipient: string,
+	/**  Amount announced. */
+	amount: Money | null,
+	/**  Date announced. */
+	due: string | null,
+	/**  When it was sent (or claimed, while `location` is `sending`). */
+	sent_at: string,
+	/**  outbox | smtp. */
+	channel: string,
+	/**  The .eml path or the SMTP message id; `sending` while being delivered. */
+	location: string,
+};
+
+/**  Where a delivered notice went. */
+export type NoticeSent = {
+	/**  The notice's id. */
+	notice_id: number,
+	/**  The contract. */
+	contract_id: number,
+	/**  The occurrence, for a pre-charge notice. */
+	occurrence: number | null,
+	/**  confirmation | pre_charge | cancellation. */
+	kind: NoticeKind,
+	/**  The cardholder's address. */
+	recipient: string,
+	/**  outbox | smtp. */
+	channel: string,
+	/**  The .eml file or the Message-ID. */
+	location: string,
+};
+
+/**  Where an occurrence's pre-charge notice stands. */
+export type NoticeState = 
+/**  Delivered. */
+"sent" | 
+/**  Not yet; there is still time (until `notice_by`). */
+"pending" | 
+/**  Not delivered and its deadline is past: the charge will be refused. */
+"late";
+
+/**  One due charge of a contract. */
+export type Occurrence = {
+	/**  The contract. */
+	contract_id: ContractId,
+	/**  1-based number within the contract; with the contract, the unique key of the charge. */
+	number: number,
+	/**  The merchant-local date it is due. */
+	due: string,
+	/**  The amount announced and charged. */
+	amount: Money,
+	/**  When the pre-charge notice went out. */
+	notice_sent_at: string | null,
+	/**  Where it stands. */
+	state: OccurrenceState,
+};
+
+/**  Where one due charge stands. */
+export type OccurrenceState = 
+/**  Not yet charged. */
+"scheduled" | 
+/**  Charged successfully; never charged again. */
+"charged" | 
+/**  Declined; may be retried within the networks' limits. */
+"declined" | 
+/**  Cancelled by the cardholder or merchant. */
+"cancelled" | 
+/**  Refused by policy. */
+"refused";
+
+/**  Where this profile's files are, for the settings page. */
+export type ProfileView = {
+	/**  Coffer's version. */
+	version: string,
+	/**  The data folder in use. */
+	data_dir: string,
+	/**  The database file. */
+	database: string,
+	/**  Notices written as .eml files. */
+	outbox_dir: string,
+	/**  CSV exports. */
+	exports_dir: string,
+	/**  The OS keyring service the secrets are kept under. */
+	keyring_service: string,
+	/**  The data folder the next start will use, when the owner chose another one. */
+	next_data_dir: string | null,
+	/**  Why the chosen folder is not in use (`--data-dir` or `COFFER_DATA_DIR` wins), if so. */
+	overridden_by: string | null,
 };
 
 /**  One step of a long run. */
@@ -351,6 +1003,140 @@ seller_id: string;
 /**  `pmt_keygeneration`, three digits, "001" by default. */
 key_generation: string };
 
+/**
+ *  A provider's reference for a transaction: Clover charge id or `ref_num`, ProcessOut
+ *  transaction id, Assist `billnumber`, Svea `pmt_id`.
+ */
+export type ProviderRef = string;
+
+/**  Why the credential is used. */
+export type Reason = 
+/**  Fixed-interval subscription. */
+"recurring" | 
+/**  Installments of one purchase. */
+"installment" | 
+/**  Unscheduled card on file (top-up, no-show fee, manual charge). */
+"unscheduled";
+
+/**  What reconcile did. */
+export type ReconcileSummary = {
+	/**  Attempts settled now. */
+	settled: ReconciledAttempt[],
+	/**  Attempts still without an outcome, and why. */
+	unresolved: ReconciledAttempt[],
+};
+
+/**  What reconcile did with one attempt. */
+export type ReconciledAttempt = {
+	/**  The ledger row. */
+	attempt_id: number,
+	/**  Its state after reconcile. */
+	status: string,
+	/**  What was learned. */
+	note: string,
+};
+
+/**  The outcome of a refund. */
+export type RefundResult = {
+	/**  The refund's ledger row. */
+	attempt_id: number,
+	/**  The charge refunded. */
+	refund_of: number,
+	/**  succeeded | failed | sending. */
+	status: string,
+	/**  Amount returned. */
+	amount: Money,
+	/**  The provider's reference of the refund. */
+	provider_ref: string | null,
+	/**  Words. */
+	message: string | null,
+};
+
+/**  What a view shows: one merchant (location), a group of locations, or, with neither, all. */
+export type Scope = {
+	/**  One merchant. */
+	merchant_id: number | null,
+	/**  A group of locations. */
+	group: string | null,
+};
+
+/**  Where the merchant's secret lives in the OS keyring: an address, not the secret. */
+export type SecretRef = {
+	/**  Keyring service name; carries the app identifier so dev builds never see live secrets. */
+	service: string,
+	/**  Keyring account name; unique per merchant. */
+	account: string,
+};
+
+/**  First use of a stored credential, or a later one. */
+export type Sequence = 
+/**  The transaction that stores the credential, with the cardholder present. */
+"initial" | 
+/**  Any later use of the stored credential. */
+"subsequent";
+
+/**  SMTP settings of one merchant. */
+export type SetSmtpRequest = {
+	/**  The merchant. */
+	merchant_id: number,
+	/**  Server host. */
+	host: string,
+	/**  Port (587 STARTTLS, 465 TLS, 25 plain). */
+	port: number,
+	/**  none | starttls | tls. */
+	security: string,
+	/**  Login, if the server wants one. */
+	username: string | null,
+	/**  The From address of the notices. */
+	from_address: string,
+	/**  The password; kept in the OS keyring, never in the database. Empty keeps none. */
+	password: string | null,
+};
+
+/**  How a merchant's notices go out by SMTP. */
+export type SmtpSettings = {
+	/**  The merchant. */
+	merchant_id: MerchantId,
+	/**  Server. */
+	host: string,
+	/**  Port. */
+	port: number,
+	/**  none | starttls | tls. */
+	security: string,
+	/**  Login, if the server wants one. */
+	username: string | null,
+	/**  The From address. */
+	from_address: string,
+	/**  Where the password is in the keyring (service, account), if there is one. */
+	secret: SecretRef | null,
+};
+
+/**  What a merchant's notices use, without the password. */
+export type SmtpView = {
+	/**  The merchant. */
+	merchant_id: number,
+	/**  outbox | smtp. */
+	channel: string,
+	/**  The settings, when SMTP. */
+	smtp: SmtpSettings | null,
+	/**  The outbox folder, when not. */
+	outbox: string | null,
+};
+
+/**  The flags sent with a charge of a stored credential. */
+export type StoredCredential = {
+	/**  Initial or subsequent. */
+	sequence: Sequence,
+	/**  Cardholder or merchant. */
+	initiator: Initiator,
+	/**  Recurring, installment or unscheduled. */
+	reason: Reason,
+	/**  Part of an agreed schedule. */
+	scheduled: boolean,
+	/**  The initial transaction this one points to; `None` only for the initial one. */
+	initial_ref: ProviderRef | null,
+};
+
 /**  What one merchant's sync did. */
 export type SyncSummary = {
 	/**  The merchant. */
@@ -379,7 +1165,47 @@ export type SyncSummary = {
 	error: string | null,
 };
 
+/**  One charge a contract is due to make. */
+export type UpcomingCharge = {
+	/**  Merchant. */
+	merchant_id: number,
+	/**  Its name. */
+	merchant_name: string,
+	/**  Contract. */
+	contract_id: number,
+	/**  Occurrence number. */
+	occurrence: number,
+	/**  Due date, merchant-local. */
+	due: string,
+	/**  Amount. */
+	amount: Money,
+	/**  The card. */
+	card_id: number,
+	/**  The card in words ("visa ending 4242"). */
+	card: string,
+	/**  The cardholder. */
+	customer_name: string,
+	/**  scheduled, or declined (a retry is pending). */
+	state: OccurrenceState,
+	/**  The pre-charge notice. */
+	notice: NoticeState,
+	/**  The last day the notice counts. */
+	notice_by: string,
+	/**  Due before today and not yet paid. */
+	overdue: boolean,
+};
+
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  One broken rule, as the CLI and the UI show it. */
+export type ViolationView = {
+	/**  The rule's stable code. */
+	rule: string,
+	/**  Why, in a store owner's words. */
+	message: string,
+	/**  When the same charge becomes allowed, if ever. */
+	allowed_after: string | null,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -1,0 +1,187 @@
+//! The due list: what the active contracts will charge in the next days, what is overdue, and
+//! where each pre-charge notice stands. It only reads: the schedule is projected from each
+//! contract's terms (`core::schedule`) and merged with the occurrences already stored, so the
+//! list is right even when no due run has brought the stored schedule forward for a while.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use coffer_core::clock::local_date;
+use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
+use coffer_core::schedule::{notice_deadline, occurrences};
+use coffer_core::{MerchantId, Money};
+use coffer_store::contracts::ContractFilter;
+use coffer_store::{Store, StoreResult};
+use serde::Serialize;
+
+use crate::contracts::occurrence_amount;
+use crate::error::EngineResult;
+use crate::Engine;
+
+/// How far back an open (unpaid) occurrence still counts as overdue rather than abandoned.
+const OVERDUE_DAYS: u64 = 31;
+
+/// Where an occurrence's pre-charge notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeState {
+    /// Delivered.
+    Sent,
+    /// Not yet; there is still time (until `notice_by`).
+    Pending,
+    /// Not delivered and its deadline is past: the charge will be refused.
+    Late,
+}
+
+/// One charge a contract is due to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UpcomingCharge {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Its name.
+    pub merchant_name: String,
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence number.
+    pub occurrence: u32,
+    /// Due date, merchant-local.
+    pub due: NaiveDate,
+    /// Amount.
+    pub amount: Money,
+    /// The card.
+    pub card_id: i64,
+    /// The card in words ("visa ending 4242").
+    pub card: String,
+    /// The cardholder.
+    pub customer_name: String,
+    /// scheduled, or declined (a retry is pending).
+    pub state: OccurrenceState,
+    /// The pre-charge notice.
+    pub notice: NoticeState,
+    /// The last day the notice counts.
+    pub notice_by: NaiveDate,
+    /// Due before today and not yet paid.
+    pub overdue: bool,
+}
+
+impl Engine {
+    /// The open charges of the given merchants' active contracts (all when empty) from the
+    /// overdue ones through `days` days ahead, by due date.
+    pub async fn upcoming_charges(
+        &self,
+        merchants: Vec<MerchantId>,
+        days: u32,
+    ) -> EngineResult<Vec<UpcomingCharge>> {
+        let now = self.now();
+        self.with_store(move |store| {
+            let mut out = Vec::new();
+            for merchant in store.merchants()? {
+                if !merchants.is_empty() && !merchants.contains(&merchant.id) {
+                    continue;
+                }
+                let today = local_date(now, merchant.time_zone);
+                let until = today
+                    .checked_add_days(Days::new(u64::from(days)))
+                    .unwrap_or(today);
+                project(store, &merchant, today, until, &mut out)?;
+            }
+            out.sort_by(|a, b| {
+                (a.due, a.merchant_id, a.contract_id, a.occurrence).cmp(&(
+                    b.due,
+                    b.merchant_id,
+                    b.contract_id,
+                    b.occurrence,
+                ))
+            });
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Adds the open occurrences of `merchant`'s active contracts due up to `until`.
+fn project(
+    store: &Store,
+    merchant: &coffer_core::Merchant,
+    today: NaiveDate,
+    until: NaiveDate,
+    out: &mut Vec<UpcomingCharge>,
+) -> StoreResult<()> {
+    let contracts = store.contracts(&ContractFilter {
+        merchants: vec![merchant.id],
+        card: None,
+        status: Some(ContractStatus::Active),
+    })?;
+    let oldest = today
+        .checked_sub_days(Days::new(OVERDUE_DAYS))
+        .unwrap_or(today);
+    for contract in contracts {
+        let card = store.card(contract.card_id)?;
+        let customer = store.customer(card.customer_id)?;
+        let stored: HashMap<u32, Occurrence> = store
+            .occurrences_of(contract.id)?
+            .into_iter()
+            .map(|o| (o.number, o))
+            .collect();
+        let mut wanted: Vec<Occurrence> = stored
+            .values()
+            .filter(|o| o.due < today && o.due >= oldest && is_open(o.state))
+            .cloned()
+            .collect();
+        let projected =
+            occurrences(&contract, today.max(contract.start), until).unwrap_or_default();
+        for (number, due) in projected {
+            let occurrence = stored.get(&number).cloned().unwrap_or(Occurrence {
+                contract_id: contract.id,
+                number,
+                due,
+                amount: occurrence_amount(&contract),
+                notice_sent_at: None,
+                state: OccurrenceState::Scheduled,
+            });
+            if is_open(occurrence.state) {
+                wanted.push(occurrence);
+            }
+        }
+        for occurrence in wanted {
+            // A hard decline is never retried: that occurrence is over, not overdue.
+            if occurrence.state == OccurrenceState::Declined
+                && store
+                    .last_try(contract.id, occurrence.number)?
+                    .is_some_and(|last| last.hard_decline)
+            {
+                continue;
+            }
+            let notice_by = notice_deadline(occurrence.due, merchant.notice_lead_days);
+            out.push(UpcomingCharge {
+                merchant_id: merchant.id.0,
+                merchant_name: merchant.name.clone(),
+                contract_id: contract.id.0,
+                occurrence: occurrence.number,
+                due: occurrence.due,
+                amount: occurrence.amount,
+                card_id: card.id.0,
+                card: format!("{} ending {}", card.brand, card.last4.as_str()),
+                customer_name: customer.name.clone(),
+                state: occurrence.state,
+                notice: match occurrence.notice_sent_at {
+                    Some(_) => NoticeState::Sent,
+                    None if notice_by < today => NoticeState::Late,
+                    None => NoticeState::Pending,
+                },
+                notice_by,
+                overdue: occurrence.due < today,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn is_open(state: OccurrenceState) -> bool {
+    matches!(
+        state,
+        OccurrenceState::Scheduled | OccurrenceState::Declined
+    )
+}

@@ -1,0 +1,126 @@
+//! The charge dialog and the ledger: preview (the exact flags and the verdict, nothing sent),
+//! charge once, refunds, reconcile, and the list of charges.
+
+use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
+use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
+use coffer_engine::reconcile::{ReconcileSummary, DEFAULT_GRACE_SECS};
+use coffer_engine::refunds::RefundResult;
+use coffer_engine::Engine;
+use coffer_store::charges::AttemptFilter;
+use serde::Deserialize;
+use tauri::State;
+
+use crate::ipc_error::IpcError;
+
+/// A manual merchant-initiated charge, as the dialog sends it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct ChargeCardRequest {
+    /// The card.
+    pub card_id: i64,
+    /// The amount as typed, "12.34" or "12,34".
+    pub amount: String,
+    /// Unscheduled (a one-off) or recurring.
+    pub reason: Reason,
+    /// The dialog's key: the same key always returns the first attempt, so a second click or a
+    /// retry after a lost answer can never charge twice.
+    pub idempotency_key: Option<String>,
+    /// Shown to the cardholder where the provider has a description.
+    pub description: Option<String>,
+}
+
+impl From<ChargeCardRequest> for ChargeInput {
+    fn from(r: ChargeCardRequest) -> Self {
+        ChargeInput {
+            card: CardId(r.card_id),
+            amount: r.amount,
+            reason: r.reason,
+            // A card is always charged under its own merchant from the app.
+            merchant: None,
+            idempotency_key: r.idempotency_key,
+            description: r.description,
+        }
+    }
+}
+
+/// Which ledger rows to list.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct ChargeListRequest {
+    /// One merchant.
+    pub merchant_id: Option<i64>,
+    /// A group of locations.
+    pub group: Option<String>,
+    /// One card.
+    pub card_id: Option<i64>,
+    /// One customer's cards.
+    pub customer_id: Option<i64>,
+    /// One state.
+    pub status: Option<ChargeState>,
+    /// At most this many, newest first.
+    pub limit: Option<u32>,
+}
+
+/// The flags that would be sent and every rule the charge would break; sends nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_charge(
+    engine: State<'_, Engine>,
+    request: ChargeCardRequest,
+) -> Result<ChargePreview, IpcError> {
+    Ok(engine.preview_charge(request.into()).await?)
+}
+
+/// Charges the card exactly once, or says which rules refuse it.
+#[tauri::command]
+#[specta::specta]
+pub async fn charge_card(
+    engine: State<'_, Engine>,
+    request: ChargeCardRequest,
+) -> Result<ChargeResult, IpcError> {
+    Ok(engine.charge_card(request.into()).await?)
+}
+
+/// The ledger, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_charges(
+    engine: State<'_, Engine>,
+    request: ChargeListRequest,
+) -> Result<Vec<ChargeAttempt>, IpcError> {
+    let merchants = engine
+        .merchant_scope(request.merchant_id.map(MerchantId), request.group)
+        .await?;
+    Ok(engine
+        .list_charges(AttemptFilter {
+            merchants,
+            card: request.card_id.map(CardId),
+            customer: request.customer_id,
+            state: request.status,
+            limit: request.limit,
+        })
+        .await?)
+}
+
+/// Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row.
+#[tauri::command]
+#[specta::specta]
+pub async fn refund_charge(
+    engine: State<'_, Engine>,
+    attempt_id: i64,
+    amount: Option<String>,
+) -> Result<RefundResult, IpcError> {
+    Ok(engine
+        .refund_charge(
+            AttemptId(attempt_id),
+            amount.filter(|a| !a.trim().is_empty()),
+        )
+        .await?)
+}
+
+/// Asks the providers about every charge whose answer was lost, and settles them.
+#[tauri::command]
+#[specta::specta]
+pub async fn reconcile(engine: State<'_, Engine>) -> Result<ReconcileSummary, IpcError> {
+    Ok(engine
+        .reconcile(chrono::Duration::seconds(DEFAULT_GRACE_SECS))
+        .await?)
+}

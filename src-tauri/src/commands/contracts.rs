@@ -1,0 +1,202 @@
+//! Recurring contracts: create from a card, edit, pause, resume, cancel (the contract, one
+//! occurrence, or a made charge by refund), and the notices the cardholders were sent.
+
+use chrono::NaiveDate;
+use coffer_core::contract::{ContractStatus, Frequency};
+use coffer_core::{CardId, ContractId, MerchantId};
+use coffer_engine::contracts::{ContractEdit, ContractInput, ContractView};
+use coffer_engine::refunds::RefundResult;
+use coffer_engine::Engine;
+use coffer_store::contracts::NoticeRow;
+use serde::Deserialize;
+use tauri::State;
+
+use crate::commands::Scope;
+use crate::ipc_error::IpcError;
+
+/// A new contract on a card.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct CreateContractRequest {
+    /// The card to charge.
+    pub card_id: i64,
+    /// A fixed amount per charge, or
+    pub amount: Option<String>,
+    /// the largest amount of a varying charge,
+    pub max_amount: Option<String>,
+    /// and its smallest (Assist needs one).
+    pub min_amount: Option<String>,
+    /// The original payment amount (Svea's cap); the initial transaction's when empty.
+    pub original_amount: Option<String>,
+    /// How often.
+    pub frequency: Frequency,
+    /// First possible due date; today when empty.
+    pub start: Option<NaiveDate>,
+    /// Last possible due date.
+    pub end: Option<NaiveDate>,
+}
+
+/// New terms for a contract; empty fields keep theirs.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct EditContractRequest {
+    /// Which contract.
+    pub id: i64,
+    /// New fixed amount.
+    pub amount: Option<String>,
+    /// New maximum of a varying amount.
+    pub max_amount: Option<String>,
+    /// New minimum of a varying amount.
+    pub min_amount: Option<String>,
+    /// New frequency.
+    pub frequency: Option<Frequency>,
+    /// New end date.
+    pub end: Option<NaiveDate>,
+    /// Remove the end date.
+    pub remove_end: bool,
+    /// Why, kept in the contract's history.
+    pub reason: Option<String>,
+}
+
+/// Which contracts to list.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct ContractListRequest {
+    /// One merchant.
+    pub merchant_id: Option<i64>,
+    /// A group of locations.
+    pub group: Option<String>,
+    /// One card's contracts.
+    pub card_id: Option<i64>,
+    /// One status.
+    pub status: Option<ContractStatus>,
+}
+
+fn text(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// Creates a contract after checking the provider's rules; the cardholder gets its confirmation.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_contract(
+    engine: State<'_, Engine>,
+    request: CreateContractRequest,
+) -> Result<ContractView, IpcError> {
+    Ok(engine
+        .create_contract(ContractInput {
+            card: request.card_id,
+            amount: text(request.amount),
+            max_amount: text(request.max_amount),
+            min_amount: text(request.min_amount),
+            original_amount: text(request.original_amount),
+            frequency: Some(request.frequency),
+            start: request.start,
+            end: request.end,
+        })
+        .await?)
+}
+
+/// Changes a contract's terms; the old ones stay in its history.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_contract(
+    engine: State<'_, Engine>,
+    request: EditContractRequest,
+) -> Result<ContractView, IpcError> {
+    let end = if request.remove_end {
+        Some(None)
+    } else {
+        request.end.map(Some)
+    };
+    Ok(engine
+        .edit_contract(
+            ContractId(request.id),
+            ContractEdit {
+                amount: text(request.amount),
+                max_amount: text(request.max_amount),
+                min_amount: text(request.min_amount),
+                frequency: request.frequency,
+                end,
+                reason: text(request.reason),
+            },
+        )
+        .await?)
+}
+
+/// Stops charging until resumed.
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_contract(engine: State<'_, Engine>, id: i64) -> Result<ContractView, IpcError> {
+    Ok(engine.pause_contract(ContractId(id)).await?)
+}
+
+/// Charges again from the next due date.
+#[tauri::command]
+#[specta::specta]
+pub async fn resume_contract(engine: State<'_, Engine>, id: i64) -> Result<ContractView, IpcError> {
+    Ok(engine.resume_contract(ContractId(id)).await?)
+}
+
+/// Cancels the whole contract: no charge after it; the cardholder is told.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_contract(
+    engine: State<'_, Engine>,
+    id: i64,
+    reason: Option<String>,
+) -> Result<ContractView, IpcError> {
+    Ok(engine.cancel_contract(ContractId(id), text(reason)).await?)
+}
+
+/// Cancels one upcoming occurrence.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_occurrence(
+    engine: State<'_, Engine>,
+    id: i64,
+    occurrence: u32,
+) -> Result<ContractView, IpcError> {
+    Ok(engine.cancel_occurrence(ContractId(id), occurrence).await?)
+}
+
+/// Refunds the charge an occurrence made.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_charge(
+    engine: State<'_, Engine>,
+    id: i64,
+    occurrence: u32,
+) -> Result<RefundResult, IpcError> {
+    Ok(engine.cancel_charge(ContractId(id), occurrence).await?)
+}
+
+/// Contracts matching the request.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_contracts(
+    engine: State<'_, Engine>,
+    request: ContractListRequest,
+) -> Result<Vec<ContractView>, IpcError> {
+    let merchants = engine
+        .merchant_scope(request.merchant_id.map(MerchantId), request.group)
+        .await?;
+    Ok(engine
+        .list_contracts(merchants, request.status, request.card_id.map(CardId))
+        .await?)
+}
+
+/// One contract with its occurrences and history.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_contract(engine: State<'_, Engine>, id: i64) -> Result<ContractView, IpcError> {
+    Ok(engine.show_contract(ContractId(id)).await?)
+}
+
+/// Notices sent to the cardholders, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_notices(
+    engine: State<'_, Engine>,
+    scope: Scope,
+) -> Result<Vec<NoticeRow>, IpcError> {
+    let merchants = scope.merchants(&engine).await?;
+    Ok(engine.list_notices(merchants).await?)
+}

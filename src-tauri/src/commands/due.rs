@@ -1,0 +1,47 @@
+//! The due list and the due run: what the contracts will charge in the next days, and the run
+//! that sends the notices and charges what is due, with its progress.
+
+use std::sync::Arc;
+
+use coffer_engine::due::{DueRun, DueSummary};
+use coffer_engine::progress::ProgressEvent;
+use coffer_engine::upcoming::UpcomingCharge;
+use coffer_engine::Engine;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::commands::Scope;
+use crate::ipc_error::IpcError;
+use crate::progress::ChannelProgress;
+
+/// Open charges from the overdue ones through `days` days ahead.
+#[tauri::command]
+#[specta::specta]
+pub async fn upcoming_charges(
+    engine: State<'_, Engine>,
+    scope: Scope,
+    days: u32,
+) -> Result<Vec<UpcomingCharge>, IpcError> {
+    let merchants = scope.merchants(&engine).await?;
+    Ok(engine.upcoming_charges(merchants, days).await?)
+}
+
+/// Sends the notices that are due, then charges every due occurrence the rules allow.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_due(
+    engine: State<'_, Engine>,
+    scope: Scope,
+    dry_run: bool,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<DueSummary, IpcError> {
+    let merchants = scope.merchants(&engine).await?;
+    let run = DueRun {
+        merchants,
+        dry_run,
+        ..DueRun::default()
+    };
+    Ok(engine
+        .run_due(run, Arc::new(ChannelProgress(on_progress)))
+        .await?)
+}
