@@ -11,7 +11,7 @@ use coffer_store::contracts::NoticeRow;
 use serde::Deserialize;
 use tauri::State;
 
-use crate::commands::Scope;
+use crate::commands::ScopeRequest;
 use crate::ipc_error::IpcError;
 
 /// A new contract on a card.
@@ -195,7 +195,7 @@ pub async fn show_contract(engine: State<'_, Engine>, id: i64) -> Result<Contrac
 #[specta::specta]
 pub async fn list_notices(
     engine: State<'_, Engine>,
-    scope: Scope,
+    scope: ScopeRequest,
 ) -> Result<Vec<NoticeRow>, IpcError> {
     let merchants = scope.merchants(&engine).await?;
     Ok(engine.list_notices(merchants).await?)

@@ -4,13 +4,16 @@ use coffer_engine::dashboard::DashboardView;
 use coffer_engine::Engine;
 use tauri::State;
 
-use crate::commands::Scope;
+use crate::commands::ScopeRequest;
 use crate::ipc_error::IpcError;
 
 /// Revenue and declines by month, upcoming charges, cards expiring.
 #[tauri::command]
 #[specta::specta]
-pub async fn dashboard(engine: State<'_, Engine>, scope: Scope) -> Result<DashboardView, IpcError> {
+pub async fn dashboard(
+    engine: State<'_, Engine>,
+    scope: ScopeRequest,
+) -> Result<DashboardView, IpcError> {
     let merchants = scope.merchants(&engine).await?;
     Ok(engine.dashboard(merchants).await?)
 }

@@ -10,7 +10,7 @@ use coffer_engine::Engine;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::Scope;
+use crate::commands::ScopeRequest;
 use crate::ipc_error::IpcError;
 use crate::progress::ChannelProgress;
 
@@ -19,7 +19,7 @@ use crate::progress::ChannelProgress;
 #[specta::specta]
 pub async fn upcoming_charges(
     engine: State<'_, Engine>,
-    scope: Scope,
+    scope: ScopeRequest,
     days: u32,
 ) -> Result<Vec<UpcomingCharge>, IpcError> {
     let merchants = scope.merchants(&engine).await?;
@@ -31,7 +31,7 @@ pub async fn upcoming_charges(
 #[specta::specta]
 pub async fn run_due(
     engine: State<'_, Engine>,
-    scope: Scope,
+    scope: ScopeRequest,
     dry_run: bool,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<DueSummary, IpcError> {

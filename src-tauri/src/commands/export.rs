@@ -5,7 +5,7 @@ use coffer_engine::export::{ExportKind, ExportResult};
 use coffer_engine::Engine;
 use tauri::State;
 
-use crate::commands::Scope;
+use crate::commands::ScopeRequest;
 use crate::ipc_error::IpcError;
 
 /// Writes customers, cards, charges or the audit log of the scope as a CSV file.
@@ -14,7 +14,7 @@ use crate::ipc_error::IpcError;
 pub async fn export_csv(
     engine: State<'_, Engine>,
     kind: ExportKind,
-    scope: Scope,
+    scope: ScopeRequest,
 ) -> Result<ExportResult, IpcError> {
     let merchants = scope.merchants(&engine).await?;
     Ok(engine.export_csv(kind, merchants, None).await?)

@@ -21,14 +21,14 @@ use serde::Deserialize;
 
 /// What a view shows: one merchant (location), a group of locations, or, with neither, all.
 #[derive(Debug, Clone, Default, Deserialize, specta::Type)]
-pub struct Scope {
+pub struct ScopeRequest {
     /// One merchant.
     pub merchant_id: Option<i64>,
     /// A group of locations.
     pub group: Option<String>,
 }
 
-impl Scope {
+impl ScopeRequest {
     /// The merchants in the scope (empty: every merchant).
     pub async fn merchants(self, engine: &Engine) -> EngineResult<Vec<MerchantId>> {
         engine

@@ -55,15 +55,15 @@ export const commands = {
 	/**  One contract with its occurrences and history. */
 	showContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("show_contract", { id })),
 	/**  Notices sent to the cardholders, newest first. */
-	listNotices: (scope: Scope) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
+	listNotices: (scope: ScopeRequest) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
-	upcomingCharges: (scope: Scope, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
+	upcomingCharges: (scope: ScopeRequest, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
 	/**  Sends the notices that are due, then charges every due occurrence the rules allow. */
-	runDue: (scope: Scope, dryRun: boolean, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, onProgress })),
+	runDue: (scope: ScopeRequest, dryRun: boolean, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, onProgress })),
 	/**  Revenue and declines by month, upcoming charges, cards expiring. */
-	dashboard: (scope: Scope) => typedError<DashboardView, IpcError>(__TAURI_INVOKE("dashboard", { scope })),
+	dashboard: (scope: ScopeRequest) => typedError<DashboardView, IpcError>(__TAURI_INVOKE("dashboard", { scope })),
 	/**  Writes customers, cards, charges or the audit log of the scope as a CSV file. */
-	exportCsv: (kind: ExportKind, scope: Scope) => typedError<ExportResult, IpcError>(__TAURI_INVOKE("export_csv", { kind, scope })),
+	exportCsv: (kind: ExportKind, scope: ScopeRequest) => typedError<ExportResult, IpcError>(__TAURI_INVOKE("export_csv", { kind, scope })),
 	/**  Audit events, oldest first. */
 	listAudit: (filter: AuditFilterRequest) => typedError<AuditEventView[], IpcError>(__TAURI_INVOKE("list_audit", { filter })),
 	/**  Checks every link of the chain. */
@@ -1053,7 +1053,7 @@ export type RefundResult = {
 };
 
 /**  What a view shows: one merchant (location), a group of locations, or, with neither, all. */
-export type Scope = {
+export type ScopeRequest = {
 	/**  One merchant. */
 	merchant_id: number | null,
 	/**  A group of locations. */

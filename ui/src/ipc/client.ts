@@ -7,11 +7,19 @@ import {
   type AddMerchantRequest,
   type AuditFilterRequest,
   type CardSearchRequest,
+  type ChargeCardRequest,
+  type ChargeListRequest,
+  type ContractListRequest,
+  type CreateContractRequest,
   type CustomerSearchRequest,
+  type EditContractRequest,
   type EditMerchantRequest,
   type ErrorKind,
+  type ExportKind,
   type IpcError,
   type ProgressEvent,
+  type ScopeRequest,
+  type SetSmtpRequest,
 } from "./bindings";
 
 export class CofferError extends Error {
@@ -67,6 +75,32 @@ export const api = {
   listCards: (r: CardSearchRequest) => unwrap(() => commands.listCards(r)),
   listAudit: (f: AuditFilterRequest) => unwrap(() => commands.listAudit(f)),
   verifyAudit: () => unwrap(() => commands.verifyAudit()),
+  recordConsent: (cardId: number, terms: string) => unwrap(() => commands.recordConsent(cardId, terms)),
+  previewCharge: (r: ChargeCardRequest) => unwrap(() => commands.previewCharge(r)),
+  chargeCard: (r: ChargeCardRequest) => unwrap(() => commands.chargeCard(r)),
+  listCharges: (r: ChargeListRequest) => unwrap(() => commands.listCharges(r)),
+  refundCharge: (attemptId: number, amount: string | null) => unwrap(() => commands.refundCharge(attemptId, amount)),
+  reconcile: () => unwrap(() => commands.reconcile()),
+  createContract: (r: CreateContractRequest) => unwrap(() => commands.createContract(r)),
+  editContract: (r: EditContractRequest) => unwrap(() => commands.editContract(r)),
+  pauseContract: (id: number) => unwrap(() => commands.pauseContract(id)),
+  resumeContract: (id: number) => unwrap(() => commands.resumeContract(id)),
+  cancelContract: (id: number, reason: string | null) => unwrap(() => commands.cancelContract(id, reason)),
+  cancelOccurrence: (id: number, occurrence: number) => unwrap(() => commands.cancelOccurrence(id, occurrence)),
+  cancelCharge: (id: number, occurrence: number) => unwrap(() => commands.cancelCharge(id, occurrence)),
+  listContracts: (r: ContractListRequest) => unwrap(() => commands.listContracts(r)),
+  showContract: (id: number) => unwrap(() => commands.showContract(id)),
+  listNotices: (scope: ScopeRequest) => unwrap(() => commands.listNotices(scope)),
+  upcomingCharges: (scope: ScopeRequest, days: number) => unwrap(() => commands.upcomingCharges(scope, days)),
+  runDue: (scope: ScopeRequest, dryRun: boolean, onProgress?: (e: ProgressEvent) => void) =>
+    unwrap(() => commands.runDue(scope, dryRun, channel(onProgress))),
+  dashboard: (scope: ScopeRequest) => unwrap(() => commands.dashboard(scope)),
+  exportCsv: (kind: ExportKind, scope: ScopeRequest) => unwrap(() => commands.exportCsv(kind, scope)),
+  smtp: (merchantId: number) => unwrap(() => commands.smtp(merchantId)),
+  setSmtp: (r: SetSmtpRequest) => unwrap(() => commands.setSmtp(r)),
+  clearSmtp: (merchantId: number) => unwrap(() => commands.clearSmtp(merchantId)),
+  profile: () => unwrap(() => commands.profile()),
+  chooseDataDir: (dir: string) => unwrap(() => commands.chooseDataDir(dir)),
 };
 
 /** Words for an error's kind, shown above its message. */
@@ -86,6 +120,14 @@ export function errorTitle(kind: CofferError["kind"]): string {
       return "Already there";
     case "audit_broken":
       return "The audit log's chain is broken";
+    case "policy_refused":
+      return "Refused by a rule";
+    case "declined_hard":
+      return "Declined: never retry this card";
+    case "declined_soft":
+      return "Declined by the issuer";
+    case "unknown_outcome":
+      return "The outcome is not known yet";
     case "ipc":
       return "The app could not run the command";
     default:
