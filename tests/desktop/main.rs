@@ -397,7 +397,7 @@ async fn dark_and_narrow(client: &Client) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     wait_js(
         client,
-        "return innerWidth <= 700 && getComputedStyle(document.querySelector('.nav-later-title')).display === 'none'",
+        "return innerWidth <= 700 && getComputedStyle(document.querySelector('.body')).flexDirection === 'column'",
         STEP_TIMEOUT,
         "the narrow layout",
     )

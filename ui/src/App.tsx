@@ -11,17 +11,29 @@ import { CustomersView } from "./views/customers/CustomersView";
 import { CustomerView } from "./views/customer/CustomerView";
 import { AuditView } from "./views/audit/AuditView";
 import { SettingsView } from "./views/settings/SettingsView";
-import { LaterView, LATER_VIEWS, type LaterName } from "./views/later/LaterView";
+import { DashboardView } from "./views/dashboard/DashboardView";
+import { DueView } from "./views/due/DueView";
+import { ContractsView } from "./views/contracts/ContractsView";
+import { ExportView } from "./views/export/ExportView";
 
 export type Route =
+  | { name: "dashboard" }
   | { name: "customers" }
   | { name: "customer"; customer: CustomerListRow }
+  | { name: "due" }
+  | { name: "contracts"; contractId?: number }
+  | { name: "export" }
   | { name: "audit" }
-  | { name: "settings" }
-  | { name: LaterName };
+  | { name: "settings" };
 
-const MAIN_VIEWS: { name: "customers" | "audit" | "settings"; label: string }[] = [
+type ViewName = Exclude<Route["name"], "customer">;
+
+const VIEWS: { name: ViewName; label: string }[] = [
   { name: "customers", label: "Customers" },
+  { name: "due", label: "Due list" },
+  { name: "contracts", label: "Contracts" },
+  { name: "dashboard", label: "Dashboard" },
+  { name: "export", label: "Export" },
   { name: "audit", label: "Audit log" },
   { name: "settings", label: "Settings" },
 ];
@@ -81,31 +93,13 @@ export function App() {
       <div className="body">
         <nav className="nav" aria-label="Views">
           <ul>
-            {MAIN_VIEWS.map((v) => (
+            {VIEWS.map((v) => (
               <li key={v.name}>
                 <button
                   type="button"
                   id={`nav-${v.name}`}
                   aria-current={navLabel === v.name ? "page" : undefined}
                   onClick={() => setRoute({ name: v.name } as Route)}
-                >
-                  {v.label}
-                </button>
-              </li>
-            ))}
-          </ul>
-          <div className="nav-later-title" id="later-title">
-            Coming next
-          </div>
-          <ul aria-labelledby="later-title">
-            {LATER_VIEWS.map((v) => (
-              <li key={v.name}>
-                <button
-                  type="button"
-                  id={`nav-${v.name}`}
-                  className="later"
-                  aria-current={navLabel === v.name ? "page" : undefined}
-                  onClick={() => setRoute({ name: v.name })}
                 >
                   {v.label}
                 </button>
@@ -148,15 +142,27 @@ function RouteView({
   reloadMerchants: () => Promise<MerchantView[]>;
 }) {
   switch (route.name) {
+    case "dashboard":
+      return <DashboardView scope={scope} />;
     case "customers":
       return <CustomersView scope={scope} onOpen={(c) => setRoute({ name: "customer", customer: c })} />;
     case "customer":
-      return <CustomerView customer={route.customer} onBack={() => setRoute({ name: "customers" })} />;
+      return (
+        <CustomerView
+          customer={route.customer}
+          onBack={() => setRoute({ name: "customers" })}
+          onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })}
+        />
+      );
+    case "due":
+      return <DueView scope={scope} onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })} />;
+    case "contracts":
+      return <ContractsView scope={scope} contractId={route.contractId} />;
+    case "export":
+      return <ExportView scope={scope} merchants={merchants} />;
     case "audit":
       return <AuditView scope={scope} merchants={merchants} />;
     case "settings":
       return <SettingsView merchants={merchants} reloadMerchants={reloadMerchants} />;
-    default:
-      return <LaterView name={route.name} />;
   }
 }

@@ -8,7 +8,14 @@ import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
 import { ErrorNotice } from "../../components/ErrorNotice";
 
-export function CustomerView({ customer, onBack }: { customer: CustomerListRow; onBack: () => void }) {
+export function CustomerView({
+  customer,
+  onBack,
+}: {
+  customer: CustomerListRow;
+  onBack: () => void;
+  onOpenContract: (id: number) => void;
+}) {
   const [cards, setCards] = useState<CardView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<number | null>(null);
