@@ -69,6 +69,12 @@ enum Command {
     RunDue(commands::due::RunDueArgs),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// Write customers, cards, charges or the audit log as CSV.
+    Export(commands::export::ExportArgs),
+    /// Revenue and declines by month, upcoming charges, cards expiring.
+    Dashboard(commands::export::DashboardArgs),
+    /// The due list: open charges from the overdue ones through the next days.
+    Upcoming(commands::export::UpcomingArgs),
 }
 
 /// Exit codes, documented in the README.
@@ -142,5 +148,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Notices(args) => commands::contracts::notices(args, cli.data_dir, out).await,
         Command::RunDue(args) => commands::due::run_due(args, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
+        Command::Export(args) => commands::export::export(args, cli.data_dir, out).await,
+        Command::Dashboard(args) => commands::export::dashboard(args, cli.data_dir, out).await,
+        Command::Upcoming(args) => commands::export::upcoming(args, cli.data_dir, out).await,
     }
 }

@@ -188,6 +188,34 @@ fn assist_first_gap(
     }
 }
 
+/// The cardholder must hear of every charge at least the lead time before it, so a contract whose
+/// first charge is nearer than that would start with a charge the policy refuses.
+fn first_notice_in_time(
+    frequency: Frequency,
+    start: NaiveDate,
+    today: NaiveDate,
+    lead_days: u32,
+) -> Result<(), InvalidInput> {
+    let Some(first) = nth_due(frequency, start, 1) else {
+        return Ok(());
+    };
+    let deadline = coffer_core::schedule::notice_deadline(first, lead_days);
+    if deadline >= today {
+        return Ok(());
+    }
+    let earliest = today
+        .checked_add_days(Days::new(u64::from(lead_days)))
+        .unwrap_or(today);
+    Err(InvalidInput::new(
+        "start",
+        format!(
+            "the first charge would be on {first}, but the cardholder must be told at least \
+             {lead_days} days before each charge (by {deadline}, already past); start so that the \
+             first charge is on or after {earliest}"
+        ),
+    ))
+}
+
 /// The amount each occurrence of `contract` charges: the fixed amount, or a varying contract's
 /// maximum (what the cardholder agreed to at most).
 pub fn occurrence_amount(contract: &Contract) -> Money {
@@ -282,6 +310,7 @@ impl Engine {
                     )
                     .into());
                 }
+                first_notice_in_time(frequency, start, today, merchant.notice_lead_days)?;
                 let mut contract = Contract {
                     id: ContractId(0),
                     merchant_id: merchant.id,

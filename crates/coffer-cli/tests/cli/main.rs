@@ -4,6 +4,7 @@
 mod audit;
 mod basics;
 mod contracts;
+mod reports;
 
 use std::path::Path;
 use std::process::{Command, Output};

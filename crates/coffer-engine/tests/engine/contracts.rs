@@ -95,6 +95,8 @@ async fn refuses_assist_contracts_it_cannot_register() {
         max_amount: Some("20.00".into()),
         min_amount: Some("1.00".into()),
         frequency: Some(Frequency::EveryDays { days: 30 }),
+        // The first charge falls on the start: far enough ahead for the pre-charge notice.
+        start: Some(due_soon()),
         end,
         ..ContractInput::default()
     };

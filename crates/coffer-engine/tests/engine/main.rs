@@ -5,6 +5,7 @@ mod charging;
 mod contracts;
 mod due;
 mod notices;
+mod reports;
 mod svea_refresh;
 mod world;
 
