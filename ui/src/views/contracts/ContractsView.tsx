@@ -1,10 +1,348 @@
-// Placeholder until the contracts view lands (issue #8).
-import type { Scope } from "../../state/scope";
+// Contracts of the locations in view, and one contract at a time: its terms, schedule, notices and
+// history, with pause, resume, cancel (the contract, one occurrence, or a made charge by refund)
+// and edit. Creating a contract starts from a card on the customer page.
+import { useCallback, useEffect, useState } from "react";
+import type { ContractStatus, ContractView, NoticeRow } from "../../ipc/bindings";
+import { api } from "../../ipc/client";
+import { formatMoney } from "../../format/money";
+import { formatInstant } from "../../format/time";
+import { scopeFilter, type Scope } from "../../state/scope";
+import { ConfirmBar } from "../../components/ConfirmBar";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { ContractEditor } from "./ContractEditor";
+import { actionsFor } from "./terms";
 
-export function ContractsView(_props: { scope: Scope; contractId?: number }) {
+const STATUSES: (ContractStatus | "")[] = ["", "active", "paused", "cancelled", "ended"];
+
+export function ContractsView({ scope, contractId }: { scope: Scope; contractId?: number }) {
+  const [status, setStatus] = useState<ContractStatus | "">("active");
+  const [contracts, setContracts] = useState<ContractView[] | null>(null);
+  const [open, setOpen] = useState<number | null>(contractId ?? null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      setContracts(await api.listContracts({ ...scopeFilter(scope), card_id: null, status: status || null }));
+    } catch (e) {
+      setError(e);
+    }
+  }, [scope, status]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(() => setOpen(contractId ?? null), [contractId]);
+
+  if (open !== null)
+    return (
+      <ContractDetail
+        id={open}
+        onBack={() => {
+          setOpen(null);
+          void load();
+        }}
+      />
+    );
+
   return (
     <section aria-labelledby="view-title">
-      <h2 id="view-title">Contracts</h2>
+      <div className="view-head">
+        <h2 id="view-title">Contracts</h2>
+        <label className="toolbar">
+          <span className="muted">Status</span>
+          <select id="contract-status-filter" value={status} onChange={(e) => setStatus(e.target.value as ContractStatus | "")}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || "any"}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p className="muted">A contract is created from a card: open a customer, choose a card and press “New contract”.</p>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {contracts === null && !error ? <p className="muted">Loading…</p> : null}
+      {contracts?.length === 0 ? <p className="empty">No {status || ""} contract here.</p> : null}
+      {contracts && contracts.length > 0 ? (
+        <div className="plain-table-wrap">
+          <table className="plain-table" id="contract-table">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Cardholder</th>
+                <th scope="col">Card</th>
+                <th scope="col">Amount</th>
+                <th scope="col">How often</th>
+                <th scope="col">Next charge</th>
+                <th scope="col">Status</th>
+                <th scope="col">Location</th>
+              </tr>
+            </thead>
+            <tbody>
+              {contracts.map((c) => (
+                <tr key={c.id} data-contract={c.id}>
+                  <td>
+                    <button type="button" className="link" onClick={() => setOpen(c.id)} aria-label={`Open contract ${c.id}`}>
+                      {c.id}
+                    </button>
+                  </td>
+                  <td>{c.customer_name}</td>
+                  <td>{c.card}</td>
+                  <td>{c.amount_words}</td>
+                  <td>{c.frequency_words}</td>
+                  <td className="mono">{c.next_due ?? "—"}</td>
+                  <td>
+                    <span className={`status status-${c.status}`}>{c.status}</span>
+                  </td>
+                  <td>{c.merchant_name}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
+  const [contract, setContract] = useState<ContractView | null>(null);
+  const [notices, setNotices] = useState<NoticeRow[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [editing, setEditing] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<string | null>(null);
+  const [asking, setAsking] = useState<"cancel" | { refund: number } | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const view = await api.showContract(id);
+      setContract(view);
+      const all = await api.listNotices({ merchant_id: view.merchant_id, group: null });
+      setNotices(all.filter((n) => n.contract_id === id));
+    } catch (e) {
+      setError(e);
+    }
+  }, [id]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      await what();
+      setNote(done);
+      await load();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!contract) {
+    return (
+      <section>
+        <ErrorNotice error={error} />
+        {error ? null : <p className="muted">Loading…</p>}
+      </section>
+    );
+  }
+  const can = actionsFor(contract.status);
+  return (
+    <section aria-labelledby="view-title" className="contract">
+      <button type="button" className="link back" id="back-to-contracts" onClick={onBack}>
+        ← Contracts
+      </button>
+      <div className="view-head">
+        <h2 id="view-title">
+          Contract {contract.id}: {contract.customer_name}
+        </h2>
+        <div className="toolbar">
+          {can.edit ? (
+            <button type="button" id="contract-edit" onClick={() => setEditing(true)} disabled={busy}>
+              Change terms
+            </button>
+          ) : null}
+          {can.pause ? (
+            <button type="button" id="contract-pause" disabled={busy} onClick={() => act(() => api.pauseContract(id), "Paused: nothing is charged until it is resumed.")}>
+              Pause
+            </button>
+          ) : null}
+          {can.resume ? (
+            <button type="button" id="contract-resume" disabled={busy} onClick={() => act(() => api.resumeContract(id), "Resumed from the next due date.")}>
+              Resume
+            </button>
+          ) : null}
+          {can.cancel ? (
+            <button type="button" className="danger" id="contract-cancel" disabled={busy} onClick={() => setAsking("cancel")}>
+              Cancel contract
+            </button>
+          ) : null}
+        </div>
+      </div>
+      {note ? (
+        <p role="status" className="ok-note" id="contract-note">
+          {note}
+        </p>
+      ) : null}
+      {asking === "cancel" ? (
+        <ConfirmBar
+          id="confirm-cancel"
+          question="Cancel the whole contract? No charge is made after this, and the cardholder is told."
+          confirmLabel="Cancel contract"
+          reasonLabel="Reason (kept in the history)"
+          defaultReason="cancelled by the cardholder"
+          onConfirm={(reason) => {
+            setAsking(null);
+            void act(() => api.cancelContract(id, reason), "Cancelled; the cardholder is told.");
+          }}
+          onCancel={() => setAsking(null)}
+        />
+      ) : null}
+      {asking !== null && asking !== "cancel" ? (
+        <ConfirmBar
+          id="confirm-refund"
+          question={`Refund the charge of occurrence ${asking.refund}?`}
+          confirmLabel="Refund"
+          onConfirm={() => {
+            const number = asking.refund;
+            setAsking(null);
+            void act(() => api.cancelCharge(id, number), `The charge of occurrence ${number} is refunded.`);
+          }}
+          onCancel={() => setAsking(null)}
+        />
+      ) : null}
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {editing ? (
+        <ContractEditor
+          contract={contract}
+          onDone={() => {
+            setEditing(false);
+            setNote("The new terms apply from the next charge; the old ones are kept in the history.");
+            void load();
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      ) : null}
+      <dl className="facts" id="contract-facts">
+        <dt>Status</dt>
+        <dd>
+          <span className={`status status-${contract.status}`} id="contract-status">
+            {contract.status}
+          </span>
+        </dd>
+        <dt>Card</dt>
+        <dd>{contract.card}</dd>
+        <dt>Amount</dt>
+        <dd>{contract.amount_words}</dd>
+        <dt>Original amount</dt>
+        <dd>{formatMoney(contract.original_amount)}</dd>
+        <dt>How often</dt>
+        <dd>{contract.frequency_words}</dd>
+        <dt>Valid</dt>
+        <dd>
+          from {contract.start} {contract.end ? `until ${contract.end}` : "until cancelled"}
+        </dd>
+        <dt>Next charge</dt>
+        <dd className="mono">{contract.next_due ?? "—"}</dd>
+        <dt>Terms accepted</dt>
+        <dd>{formatInstant(contract.terms_accepted_at)}</dd>
+        <dt>Confirmation sent</dt>
+        <dd>{contract.confirmation_sent_at ? formatInstant(contract.confirmation_sent_at) : "not yet"}</dd>
+        <dt>Location</dt>
+        <dd>{contract.merchant_name}</dd>
+      </dl>
+      <h3>Schedule</h3>
+      <div className="plain-table-wrap">
+        <table className="plain-table" id="occurrence-table">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Due</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Notice sent</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {(contract.occurrences ?? []).map((o) => (
+              <tr key={o.number} data-occurrence={o.number} data-state={o.state}>
+                <td>{o.number}</td>
+                <td className="mono">{o.due}</td>
+                <td>{formatMoney(o.amount)}</td>
+                <td>{o.notice_sent_at ? formatInstant(o.notice_sent_at) : "—"}</td>
+                <td>{o.state}</td>
+                <td className="actions">
+                  {o.state === "scheduled" && can.cancel ? (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() => act(() => api.cancelOccurrence(id, o.number), `Occurrence ${o.number} will not be charged.`)}
+                    >
+                      Skip this charge
+                    </button>
+                  ) : null}
+                  {o.state === "charged" ? (
+                    <button type="button" disabled={busy} onClick={() => setAsking({ refund: o.number })}>
+                      Refund
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3>Notices to the cardholder</h3>
+      {notices.length === 0 ? <p className="muted">None yet.</p> : null}
+      {notices.length > 0 ? (
+        <div className="plain-table-wrap">
+          <table className="plain-table" id="notice-table">
+            <thead>
+              <tr>
+                <th scope="col">Sent</th>
+                <th scope="col">Kind</th>
+                <th scope="col">For</th>
+                <th scope="col">To</th>
+                <th scope="col">Where</th>
+              </tr>
+            </thead>
+            <tbody>
+              {notices.map((n) => (
+                <tr key={n.id} data-kind={n.kind}>
+                  <td>{formatInstant(n.sent_at)}</td>
+                  <td>{n.kind === "pre_charge" ? "before a charge" : n.kind}</td>
+                  <td>{n.occurrence ? `#${n.occurrence} ${n.due ?? ""} ${formatMoney(n.amount)}` : formatMoney(n.amount)}</td>
+                  <td>{n.recipient}</td>
+                  <td className="mono">{n.channel === "outbox" ? n.location : `SMTP ${n.location}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {(contract.history ?? []).length > 0 ? (
+        <>
+          <h3>History</h3>
+          <ul className="history">
+            {(contract.history ?? []).map((h) => (
+              <li key={h.changed_at}>
+                {formatInstant(h.changed_at)}: {h.reason} (before: {h.before.status},{" "}
+                {h.before.amount.kind === "fixed" ? formatMoney(h.before.amount.amount) : `up to ${formatMoney(h.before.amount.max)}`})
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </section>
   );
 }

@@ -1,30 +1,38 @@
-// One customer: contact details and the stored cards as tiles; opening a card shows what a
-// merchant-initiated charge will rely on (consent, initial transaction, token).
-import { useEffect, useState } from "react";
-import type { CardView, CustomerListRow } from "../../ipc/bindings";
+// One customer: contact details, the stored cards as tiles, their contracts and charges. Opening
+// a card shows what a merchant-initiated charge relies on (consent, initial transaction, token)
+// and offers "Charge now", "New contract" and recording the cardholder's consent.
+import { useCallback, useEffect, useState } from "react";
+import type { CardView, ChargeAttempt, ContractView, CustomerListRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { brandName, formatExpiry, maskedNumber } from "../../format/card";
+import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
+import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { ChargeDialog } from "../charge/ChargeDialog";
+import { ContractEditor } from "../contracts/ContractEditor";
 
 export function CustomerView({
   customer,
   onBack,
+  onOpenContract,
 }: {
   customer: CustomerListRow;
   onBack: () => void;
   onOpenContract: (id: number) => void;
 }) {
   const [cards, setCards] = useState<CardView[] | null>(null);
+  const [contracts, setContracts] = useState<ContractView[]>([]);
+  const [charges, setCharges] = useState<ChargeAttempt[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<number | null>(null);
+  const [dialog, setDialog] = useState<{ kind: "charge" | "contract" | "consent"; card: CardView } | null>(null);
+  const [note, setNote] = useState<string | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    setCards(null);
-    api
-      .listCards({
+  const load = useCallback(async () => {
+    try {
+      const list = await api.listCards({
         merchant_id: customer.merchant_id,
         group: null,
         customer_id: customer.id,
@@ -33,24 +41,41 @@ export function CustomerView({
         active_only: false,
         limit: 100,
         offset: null,
-      })
-      .then((c) => live && setCards(c))
-      .catch((e) => live && setError(e));
-    return () => {
-      live = false;
-    };
+      });
+      setCards(list);
+      const ids = new Set(list.map((c) => c.id));
+      const all = await api.listContracts({ merchant_id: customer.merchant_id, group: null, card_id: null, status: null });
+      setContracts(all.filter((c) => ids.has(c.card_id)));
+      setCharges(
+        await api.listCharges({
+          merchant_id: customer.merchant_id,
+          group: null,
+          card_id: null,
+          customer_id: customer.id,
+          status: null,
+          limit: 200,
+        }),
+      );
+    } catch (e) {
+      setError(e);
+    }
   }, [customer.id, customer.merchant_id]);
 
   useEffect(() => {
+    setCards(null);
+    void load();
+  }, [load]);
+
+  useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
+      if (e.key === "Escape" && !dialog) {
         if (open !== null) setOpen(null);
         else onBack();
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [open, onBack]);
+  }, [open, onBack, dialog]);
 
   const opened = cards?.find((c) => c.id === open) ?? null;
 
@@ -101,12 +126,210 @@ export function CustomerView({
           </li>
         ))}
       </ul>
-      {opened ? <CardDetail card={opened} /> : null}
+      {note ? (
+        <p role="status" className="ok-note" id="customer-note">
+          {note}
+        </p>
+      ) : null}
+      {opened ? (
+        <CardDetail
+          card={opened}
+          onCharge={() => setDialog({ kind: "charge", card: opened })}
+          onContract={() => setDialog({ kind: "contract", card: opened })}
+          onConsent={() => setDialog({ kind: "consent", card: opened })}
+        />
+      ) : null}
+      {dialog?.kind === "consent" ? (
+        <ConsentForm
+          card={dialog.card}
+          onDone={(done) => {
+            setDialog(null);
+            if (done) {
+              setNote("Consent recorded.");
+              void load();
+            }
+          }}
+        />
+      ) : null}
+      {dialog?.kind === "contract" ? (
+        <ContractEditor
+          card={dialog.card}
+          onDone={(view) => {
+            setDialog(null);
+            const sent = view.notices_sent?.map((n) => `${n.kind} notice to ${n.recipient} (${n.location})`).join("; ");
+            setNote(`Contract ${view.id} created: ${view.amount_words}, ${view.frequency_words}, next charge ${view.next_due ?? "—"}.${sent ? ` Sent: ${sent}.` : ""}${view.notice_error ? ` Not sent: ${view.notice_error}` : ""}`);
+            void load();
+          }}
+          onCancel={() => setDialog(null)}
+        />
+      ) : null}
+      {dialog?.kind === "charge" ? (
+        <ChargeDialog
+          card={dialog.card}
+          onClose={(charged) => {
+            setDialog(null);
+            if (charged) void load();
+          }}
+        />
+      ) : null}
+      <h3>Contracts</h3>
+      {contracts.length === 0 ? <p className="muted">No contract on these cards.</p> : null}
+      {contracts.length > 0 ? (
+        <ul className="contract-list" id="customer-contracts">
+          {contracts.map((c) => (
+            <li key={c.id}>
+              <button type="button" className="link" onClick={() => onOpenContract(c.id)}>
+                Contract {c.id}
+              </button>{" "}
+              <span className={`status status-${c.status}`}>{c.status}</span> {c.card}: {c.amount_words}, {c.frequency_words}
+              {c.next_due ? `, next ${c.next_due}` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <ChargeHistory charges={charges} cards={cards ?? []} onChanged={load} />
     </section>
   );
 }
 
-function CardDetail({ card }: { card: CardView }) {
+function ConsentForm({ card, onDone }: { card: CardView; onDone: (done: boolean) => void }) {
+  const [terms, setTerms] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <form
+      className="merchant-form"
+      id="consent-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        try {
+          await api.recordConsent(card.id, terms);
+          onDone(true);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <h3>Cardholder's consent for {maskedNumber(card.last4)}</h3>
+      <label className="field">
+        <span>The terms the cardholder agreed to (kept with the card)</span>
+        <textarea id="consent-terms" rows={3} value={terms} onChange={(e) => setTerms(e.target.value)} />
+      </label>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      <div className="toolbar">
+        <button type="submit" className="primary" id="consent-save">
+          Record consent
+        </button>
+        <button type="button" onClick={() => onDone(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]; cards: CardView[]; onChanged: () => Promise<void> }) {
+  const [refunding, setRefunding] = useState<ChargeAttempt | null>(null);
+  const [amount, setAmount] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const last4 = (id: number) => cards.find((c) => c.id === id)?.last4 ?? "????";
+  const refunded = (id: number) =>
+    charges.filter((c) => c.kind === "refund" && c.refund_of === id && c.state === "succeeded").reduce((sum, c) => sum + c.amount.minor, 0);
+  return (
+    <>
+      <h3>Charges</h3>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {note ? (
+        <p role="status" className="ok-note" id="refund-note">
+          {note}
+        </p>
+      ) : null}
+      {refunding ? (
+        <ConfirmBar
+          id="confirm-refund-charge"
+          question={`Refund charge ${refunding.id} of ${formatMoney(refunding.amount)}? Leave the amount empty to refund all that is left.`}
+          confirmLabel="Refund"
+          reasonLabel="Amount to refund"
+          defaultReason={amount}
+          onConfirm={async (text) => {
+            const charge = refunding;
+            setRefunding(null);
+            setAmount("");
+            try {
+              const result = await api.refundCharge(charge.id, text.trim() || null);
+              setNote(`Refund ${result.attempt_id}: ${formatMoney(result.amount)} ${result.status}${result.message ? ` (${result.message})` : ""}.`);
+              await onChanged();
+            } catch (e) {
+              setError(e);
+            }
+          }}
+          onCancel={() => setRefunding(null)}
+        />
+      ) : null}
+      {charges.length === 0 ? <p className="muted">No charge yet.</p> : null}
+      {charges.length > 0 ? (
+        <div className="plain-table-wrap">
+          <table className="plain-table" id="charge-table">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">When</th>
+                <th scope="col">Card</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Kind</th>
+                <th scope="col">State</th>
+                <th scope="col">Flags</th>
+                <th scope="col">Provider reference</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {charges.map((c) => (
+                <tr key={c.id} data-attempt={c.id} data-state={c.state}>
+                  <td>{c.id}</td>
+                  <td>{formatInstant(c.created_at)}</td>
+                  <td className="mono">•••• {last4(c.card_id)}</td>
+                  <td>{formatMoney(c.amount)}</td>
+                  <td>{c.kind === "refund" ? `refund of #${c.refund_of}` : c.contract_id ? `contract ${c.contract_id} #${c.occurrence}` : "manual"}</td>
+                  <td>
+                    {c.state}
+                    {c.decline_code ? ` (${c.decline_code}${c.hard_decline ? ", hard" : ""})` : ""}
+                    {c.message && c.state !== "succeeded" ? <div className="muted">{c.message}</div> : null}
+                  </td>
+                  <td className="mono">
+                    {c.credential.sequence}/{c.credential.initiator}/{c.credential.reason}
+                  </td>
+                  <td className="mono">{c.provider_ref ?? "—"}</td>
+                  <td className="actions">
+                    {c.kind === "charge" && c.state === "succeeded" && refunded(c.id) < c.amount.minor ? (
+                      <button type="button" onClick={() => setRefunding(c)}>
+                        Refund…
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function CardDetail({
+  card,
+  onCharge,
+  onContract,
+  onConsent,
+}: {
+  card: CardView;
+  onCharge: () => void;
+  onContract: () => void;
+  onConsent: () => void;
+}) {
   return (
     <section className="card-detail" id="card-detail" aria-labelledby="card-detail-title">
       <h3 id="card-detail-title">
@@ -132,6 +355,19 @@ function CardDetail({ card }: { card: CardView }) {
         <dt>Merchant-initiated charges</dt>
         <dd id="card-mit">{card.mit_ready ? "Ready: consent and initial transaction on file" : "Not possible until consent and an initial transaction are on file"}</dd>
       </dl>
+      <div className="toolbar">
+        <button type="button" className="primary" id="charge-card" onClick={onCharge}>
+          Charge now…
+        </button>
+        <button type="button" id="new-contract" onClick={onContract}>
+          New contract…
+        </button>
+        {card.consent_at ? null : (
+          <button type="button" id="record-consent" onClick={onConsent}>
+            Record consent…
+          </button>
+        )}
+      </div>
     </section>
   );
 }

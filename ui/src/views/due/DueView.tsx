@@ -1,10 +1,170 @@
-// Placeholder until the due list lands (issue #8).
-import type { Scope } from "../../state/scope";
+// The due list: what the contracts will charge in the coming days (and what is overdue), where
+// each pre-charge notice stands, and "Run due charges": notices first, then every due charge the
+// rules allow, with a progress bar and a summary of what happened to each.
+import { useCallback, useEffect, useState } from "react";
+import type { DueItem, DueSummary, ProgressEvent, UpcomingCharge } from "../../ipc/bindings";
+import { api } from "../../ipc/client";
+import { formatMoney } from "../../format/money";
+import { scopeFilter, type Scope } from "../../state/scope";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { ProgressBar } from "../../components/ProgressBar";
+import { ruleLabel } from "../charge/verdict";
+import { summaryCounts } from "./summary";
 
-export function DueView(_props: { scope: Scope; onOpenContract: (id: number) => void }) {
+const HORIZONS = [7, 14, 30];
+
+const NOTICE_WORDS: Record<UpcomingCharge["notice"], string> = {
+  sent: "sent",
+  pending: "to send",
+  late: "late: the charge will be refused",
+};
+
+export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContract: (id: number) => void }) {
+  const [days, setDays] = useState(7);
+  const [list, setList] = useState<UpcomingCharge[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [running, setRunning] = useState<ProgressEvent | null | "idle">("idle");
+  const [summary, setSummary] = useState<DueSummary | null>(null);
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      setList(await api.upcomingCharges(scopeFilter(scope), days));
+    } catch (e) {
+      setError(e);
+    }
+  }, [scope, days]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const run = async (dryRun: boolean) => {
+    setError(null);
+    setSummary(null);
+    setRunning(null);
+    try {
+      setSummary(await api.runDue(scopeFilter(scope), dryRun, (e) => setRunning(e)));
+      await load();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setRunning("idle");
+    }
+  };
+
+  const toNotify = list?.filter((c) => c.notice === "pending").length ?? 0;
+  const late = list?.filter((c) => c.notice === "late").length ?? 0;
   return (
     <section aria-labelledby="view-title">
-      <h2 id="view-title">Due list</h2>
+      <div className="view-head">
+        <h2 id="view-title">Due list</h2>
+        <div className="toolbar">
+          <label className="toolbar">
+            <span className="muted">Next</span>
+            <select id="due-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+              {HORIZONS.map((d) => (
+                <option key={d} value={d}>
+                  {d} days
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" id="due-preview" onClick={() => run(true)} disabled={running !== "idle"}>
+            Preview run
+          </button>
+          <button type="button" className="primary" id="run-due" onClick={() => run(false)} disabled={running !== "idle"}>
+            Run due charges
+          </button>
+        </div>
+      </div>
+      <p className="muted" id="due-counts">
+        {list === null
+          ? "Loading…"
+          : `${list.length} open charge${list.length === 1 ? "" : "s"}; ${toNotify} notice${toNotify === 1 ? "" : "s"} to send${late ? `, ${late} late` : ""}.`}
+      </p>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {running !== "idle" ? <ProgressBar event={running} label="Running due charges: notices first, then the charges" /> : null}
+      {summary ? <RunSummary summary={summary} /> : null}
+      {list && list.length === 0 ? <p className="empty">Nothing is due in the next {days} days.</p> : null}
+      {list && list.length > 0 ? (
+        <div className="plain-table-wrap">
+          <table className="plain-table" id="due-table">
+            <thead>
+              <tr>
+                <th scope="col">Due</th>
+                <th scope="col">Cardholder</th>
+                <th scope="col">Card</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Notice</th>
+                <th scope="col">Contract</th>
+                <th scope="col">Location</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((c) => (
+                <tr key={`${c.contract_id}-${c.occurrence}`} data-contract={c.contract_id} data-notice={c.notice} className={c.overdue ? "overdue" : undefined}>
+                  <td className="mono">
+                    {c.due}
+                    {c.overdue ? <span className="badge badge-expired">overdue</span> : null}
+                    {c.state === "declined" ? <span className="badge badge-expiring">retry</span> : null}
+                  </td>
+                  <td>{c.customer_name}</td>
+                  <td>{c.card}</td>
+                  <td>{formatMoney(c.amount)}</td>
+                  <td className={`notice-${c.notice}`}>
+                    {NOTICE_WORDS[c.notice]}
+                    {c.notice === "pending" ? <span className="muted"> by {c.notice_by}</span> : null}
+                  </td>
+                  <td>
+                    <button type="button" className="link" onClick={() => onOpenContract(c.contract_id)}>
+                      {c.contract_id} #{c.occurrence}
+                    </button>
+                  </td>
+                  <td>{c.merchant_name}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function RunSummary({ summary }: { summary: DueSummary }) {
+  const counts = summaryCounts(summary);
+  const items = (title: string, list: DueItem[], id: string) =>
+    list.length === 0 ? null : (
+      <div id={id}>
+        <h4>{title}</h4>
+        <ul>
+          {list.map((i) => (
+            <li key={`${i.contract_id}-${i.occurrence}-${i.status}`}>
+              Contract {i.contract_id} #{i.occurrence} ({i.due}, {formatMoney(i.amount)}){i.message ? `: ${i.message}` : ""}
+              {i.violations.length > 0 ? (
+                <ul>
+                  {i.violations.map((v) => (
+                    <li key={v.rule}>
+                      {ruleLabel(v.rule)}: {v.message}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  return (
+    <section className="run-summary" id="due-summary" aria-labelledby="due-summary-title" role="status">
+      <h3 id="due-summary-title">{summary.dry_run ? "What a run would do now (nothing sent)" : "The run is done"}</h3>
+      <p id="due-summary-counts">{counts.words}</p>
+      {items(summary.dry_run ? "Would charge" : "Charged", summary.dry_run ? summary.would_charge : summary.charged, "due-charged")}
+      {items("Declined by the issuer", summary.declined, "due-declined")}
+      {items("Refused by a rule (nothing sent)", summary.refused, "due-refused")}
+      {items("Failed or outcome unknown (reconcile settles these)", summary.failed, "due-failed")}
+      {items("Skipped", summary.skipped, "due-skipped")}
     </section>
   );
 }

@@ -1,0 +1,145 @@
+// The contract form: new terms on a card, or changed terms of a contract. The engine checks them
+// against the provider's rules (Svea's cap and monthly limit, Assist's bounds, the notice lead
+// time) and names the field at fault; what is typed stays in the form when it refuses.
+import { useState } from "react";
+import type { CardView, ContractView } from "../../ipc/bindings";
+import { api, CofferError } from "../../ipc/client";
+import { brandName, maskedNumber } from "../../format/card";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { editOf, emptyForm, formOf, isProblem, requestOf, type ContractForm, type FormProblem } from "./terms";
+
+function todayIso(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** The engine's field names mapped to the form's inputs. */
+const FIELD_INPUTS: Record<string, keyof ContractForm> = {
+  amount: "amount",
+  max_amount: "max",
+  min_amount: "min",
+  original_amount: "original",
+  frequency: "every",
+  "frequency.day": "every",
+  "frequency.days": "every",
+  start: "start",
+  end: "end",
+};
+
+export function ContractEditor({
+  card,
+  contract,
+  onDone,
+  onCancel,
+}: {
+  card?: CardView;
+  contract?: ContractView;
+  onDone: (view: ContractView) => void;
+  onCancel: () => void;
+}) {
+  const [form, setForm] = useState<ContractForm>(() => (contract ? formOf(contract) : emptyForm(todayIso())));
+  const [reason, setReason] = useState("");
+  const [problem, setProblem] = useState<FormProblem | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+
+  const set = (key: keyof ContractForm) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
+  const invalid = (key: keyof ContractForm) => (problem && FIELD_INPUTS[problem.field] === key) || problem?.field === key;
+
+  const submit = async () => {
+    setProblem(null);
+    setError(null);
+    const request = contract ? editOf(contract, form, reason) : requestOf(form, card?.id ?? 0);
+    if (isProblem(request)) {
+      setProblem(request);
+      return;
+    }
+    setSaving(true);
+    try {
+      const view = "card_id" in request ? await api.createContract(request) : await api.editContract(request);
+      onDone(view);
+    } catch (e) {
+      if (e instanceof CofferError && e.kind === "invalid_input" && e.field) setProblem({ field: e.field, message: e.message });
+      else setError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const input = (key: keyof ContractForm, label: string, props: Record<string, string> = {}) => (
+    <label className="field">
+      <span>{label}</span>
+      <input id={`contract-${key}`} value={form[key]} onChange={set(key)} aria-invalid={invalid(key) ? true : undefined} {...props} />
+    </label>
+  );
+
+  return (
+    <form
+      className="merchant-form contract-form"
+      id="contract-form"
+      aria-labelledby="contract-form-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h3 id="contract-form-title">
+        {contract ? `Change the terms of contract ${contract.id}` : card ? `New contract on ${brandName(card.brand)} ${maskedNumber(card.last4)}` : "New contract"}
+      </h3>
+      <div className="form-grid">
+        <label className="field">
+          <span>Amount</span>
+          <select id="contract-amount-kind" value={form.amountKind} onChange={set("amountKind")}>
+            <option value="fixed">Fixed: the same every time</option>
+            <option value="variable">Varying, up to a maximum</option>
+          </select>
+        </label>
+        {form.amountKind === "fixed"
+          ? input("amount", "Amount of each charge", { inputMode: "decimal", placeholder: "9.90" })
+          : (
+            <>
+              {input("max", "Largest amount", { inputMode: "decimal" })}
+              {input("min", "Smallest amount (Assist needs one)", { inputMode: "decimal" })}
+            </>
+          )}
+        {contract ? null : input("original", "Original payment (Svea's cap; the initial transaction's if empty)", { inputMode: "decimal" })}
+        <label className="field">
+          <span>How often</span>
+          <select id="contract-frequency" value={form.frequency} onChange={set("frequency")}>
+            <option value="monthly">Every month on a day</option>
+            <option value="yearly">Every year on a date</option>
+            <option value="every_days">Every N days</option>
+          </select>
+        </label>
+        {input("every", form.frequency === "monthly" ? "Day of the month (1–31)" : form.frequency === "yearly" ? "Date (MM-DD)" : "Days between charges")}
+        {contract ? null : input("start", "First possible charge (empty: today)", { type: "date" })}
+        {input("end", "Last possible charge (empty: until cancelled)", { type: "date" })}
+        {contract ? (
+          <label className="field">
+            <span>Why (kept in the history)</span>
+            <input id="contract-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+          </label>
+        ) : null}
+      </div>
+      {problem ? (
+        <p className="field-error" id="contract-problem" role="alert" data-field={problem.field}>
+          {problem.message}
+        </p>
+      ) : null}
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {contract ? null : (
+        <p className="muted">
+          The cardholder is sent a contract confirmation at once, and a notice before every charge at least the merchant's notice time ahead.
+        </p>
+      )}
+      <div className="toolbar">
+        <button type="submit" className="primary" id="contract-save" disabled={saving}>
+          {saving ? "Saving…" : contract ? "Save changes" : "Create contract"}
+        </button>
+        <button type="button" onClick={onCancel} disabled={saving}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
