@@ -286,7 +286,7 @@ impl Engine {
                 amount,
                 flags,
                 violations: violations.iter().map(ViolationView::from).collect(),
-                rules_checked: policy::rules_for(ctx.merchant.provider())
+                rules_checked: policy::rules_for_plan(&plan)
                     .iter()
                     .map(|r| r.as_str().to_string())
                     .collect(),

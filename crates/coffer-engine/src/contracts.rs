@@ -216,6 +216,31 @@ fn first_notice_in_time(
     ))
 }
 
+/// The next charge of an active contract: its earliest open stored occurrence, else the first
+/// date of its schedule past what is stored (the store keeps only a little ahead).
+fn next_due(contract: &Contract, stored: &[Occurrence], today: NaiveDate) -> Option<NaiveDate> {
+    if contract.status != ContractStatus::Active {
+        return None;
+    }
+    let open = stored
+        .iter()
+        .filter(|o| o.state == coffer_core::contract::OccurrenceState::Scheduled)
+        .map(|o| o.due)
+        .min();
+    if open.is_some() {
+        return open;
+    }
+    let last_stored = stored.iter().map(|o| o.number).max().unwrap_or(0);
+    let from = today.max(contract.start);
+    // Every schedule Coffer accepts repeats within a year and a day (yearly is the longest).
+    let until = from.checked_add_days(Days::new(367))?;
+    occurrences(contract, from, until)
+        .ok()?
+        .into_iter()
+        .find(|(number, _)| *number > last_stored)
+        .map(|(_, due)| due)
+}
+
 /// The amount each occurrence of `contract` charges: the fixed amount, or a varying contract's
 /// maximum (what the cardholder agreed to at most).
 pub fn occurrence_amount(contract: &Contract) -> Money {
@@ -691,17 +716,15 @@ impl Engine {
     }
 
     async fn contract_view(&self, id: ContractId, full: bool) -> EngineResult<ContractView> {
+        let now = self.now();
         self.with_store(move |store| {
             let contract = store.contract(id)?;
             let card = store.card(contract.card_id)?;
             let merchant = store.merchant(contract.merchant_id)?;
             let customer = store.customer(card.customer_id)?;
             let occurrences = store.occurrences_of(id)?;
-            let next_due = occurrences
-                .iter()
-                .filter(|o| o.state == coffer_core::contract::OccurrenceState::Scheduled)
-                .map(|o| o.due)
-                .min();
+            let today = local_date(now, merchant.time_zone);
+            let next_due = next_due(&contract, &occurrences, today);
             let history = if full {
                 store
                     .contract_history(id)?

@@ -57,8 +57,18 @@ pub struct Rule {
     pub id: RuleId,
     /// Which providers it applies to.
     pub scope: Scope,
+    /// Only a charge that pays a contract's occurrence is under it (a manual one-off is not).
+    pub contract_only: bool,
     /// Its check.
     pub check: RuleCheck,
+}
+
+impl Rule {
+    /// Whether `plan` is under this rule.
+    pub fn applies_to(&self, plan: &ChargePlan) -> bool {
+        self.scope.covers(plan.merchant.provider)
+            && (!self.contract_only || plan.contract.is_some())
+    }
 }
 
 /// Every rule, in the order its violations are reported.
@@ -70,61 +80,73 @@ pub const RULES: [Rule; 12] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::consent_and_initial::check,
     },
     Rule {
         id: RuleId::CardUsable,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::card_usable::check,
     },
     Rule {
         id: RuleId::CardOfMerchant,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::card_of_merchant::check,
     },
     Rule {
         id: RuleId::AmountValid,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::amount_valid::check,
     },
     Rule {
         id: RuleId::ContractActive,
         scope: Scope::Every,
+        contract_only: true,
         check: rules::contract_active::check,
     },
     Rule {
         id: RuleId::ContractAmount,
         scope: Scope::Except(ProviderKind::Assist),
+        contract_only: true,
         check: rules::contract_amount::check,
     },
     Rule {
         id: RuleId::NoticeSent,
         scope: Scope::Every,
+        contract_only: true,
         check: rules::notice_sent::check,
     },
     Rule {
         id: RuleId::SveaMonthly,
         scope: Scope::Only(ProviderKind::Svea),
+        contract_only: false,
         check: rules::svea_monthly::check,
     },
     Rule {
         id: RuleId::AssistBounds,
         scope: Scope::Only(ProviderKind::Assist),
+        contract_only: true,
         check: rules::assist_bounds::check,
     },
     Rule {
         id: RuleId::NoRetryAfterHardDecline,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::no_retry_after_hard_decline::check,
     },
     Rule {
         id: RuleId::NetworkRetryLimits,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::network_retry_limits::check,
     },
     Rule {
         id: RuleId::NoUnsettledAttempt,
         scope: Scope::Every,
+        contract_only: false,
         check: rules::no_unsettled_attempt::check,
     },
 ];
@@ -138,6 +160,16 @@ pub fn rules_for(provider: ProviderKind) -> Vec<RuleId> {
         .collect()
 }
 
+/// The rules `plan` is judged by, in order: the provider's, without the contract rules for a
+/// charge that pays no contract.
+pub fn rules_for_plan(plan: &ChargePlan) -> Vec<RuleId> {
+    RULES
+        .iter()
+        .filter(|rule| rule.applies_to(plan))
+        .map(|rule| rule.id)
+        .collect()
+}
+
 /// Judges `plan` at `now`, given the card's earlier attempts under the merchant. `Ok` when every
 /// applicable rule passes; otherwise every violation of every rule, in [`RULES`] order.
 pub fn check(
@@ -147,7 +179,7 @@ pub fn check(
 ) -> Result<(), Vec<Violation>> {
     let violations: Vec<Violation> = RULES
         .iter()
-        .filter(|rule| rule.scope.covers(plan.merchant.provider))
+        .filter(|rule| rule.applies_to(plan))
         .flat_map(|rule| (rule.check)(plan, history, now))
         .collect();
     if violations.is_empty() {
@@ -199,6 +231,27 @@ mod tests {
         assert!(
             !assist.contains(&RuleId::ContractAmount),
             "Assist's bounds are checked once, by assist_bounds"
+        );
+    }
+
+    #[test]
+    fn a_manual_charge_is_not_judged_by_the_contract_rules() {
+        let manual = rules_for_plan(&manual_plan(ProviderKind::Assist));
+        for contract_rule in [
+            RuleId::ContractActive,
+            RuleId::NoticeSent,
+            RuleId::AssistBounds,
+        ] {
+            assert!(
+                !manual.contains(&contract_rule),
+                "{contract_rule:?} has nothing to judge without a contract"
+            );
+        }
+        assert!(manual.contains(&RuleId::ConsentAndInitial));
+        let scheduled = rules_for_plan(&plan(ProviderKind::Assist));
+        assert!(
+            scheduled.contains(&RuleId::AssistBounds) && scheduled.contains(&RuleId::NoticeSent),
+            "a contract's charge is: {scheduled:?}"
         );
     }
 

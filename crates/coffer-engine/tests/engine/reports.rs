@@ -85,6 +85,13 @@ async fn the_due_list_shows_each_contracts_next_charges_and_where_their_notices_
             .any(|c| c.contract_id == contract.0 && c.occurrence == 2),
         "the next one stays"
     );
+    let shown = world.engine_on(due).show_contract(contract).await.unwrap();
+    assert_eq!(
+        shown.next_due.map(|d| d.month()),
+        Some(next_month.month()),
+        "the contract's next charge is next month's: {:?}",
+        shown.next_due
+    );
 }
 
 #[tokio::test]

@@ -168,7 +168,7 @@ export function ChargeDialog({ card, onClose }: { card: CardView; onClose: (char
             <button type="submit" className="primary" id="charge-confirm" disabled={sending || !canConfirm(preview)}>
               {sending ? "Charging…" : preview && preview.violations.length > 0 ? "Refused by the rules above" : `Charge ${preview ? formatMoney(preview.amount) : ""}`}
             </button>
-            <button type="button" onClick={() => onClose(false)} disabled={sending}>
+            <button type="button" id="charge-cancel" onClick={() => onClose(false)} disabled={sending}>
               Cancel
             </button>
           </div>

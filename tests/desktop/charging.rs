@@ -1,0 +1,299 @@
+//! The money journeys in the real window: charge a card now and see the approval, try a charge
+//! the rules forbid and see the rule, create a contract, run the due charges and watch the
+//! progress finish, then find the charge in the contract, the dashboard and a CSV export.
+//!
+//! The test picks its cards through the app's own IPC (what the page itself may call), then does
+//! every step a store owner would through the UI.
+
+use super::*;
+
+/// Calls one of the app's commands from the page and returns its answer, or `Err` with the
+/// `{kind, message}` it failed with.
+async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
+             .then(ok => done({{ ok }}), err => done({{ err: JSON.stringify(err) }}));"
+    );
+    let answer = client
+        .execute_async(&script, vec![args])
+        .await
+        .map_err(|e| e.to_string())?;
+    match answer.get("ok") {
+        Some(ok) => Ok(ok.clone()),
+        None => Err(format!("{command} failed: {}", answer["err"])),
+    }
+}
+
+async fn click(client: &Client, css: &str) -> Result<(), String> {
+    find(client, css)
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) -> Result<(), String> {
+    let field = find(client, css).await;
+    field.clear().await.map_err(|e| e.to_string())?;
+    field.send_keys(text).await.map_err(|e| e.to_string())
+}
+
+/// Opens `customer`'s page by searching for `last4`, then the card tile of `last4`.
+async fn open_card(client: &Client, customer: i64, last4: &str) -> Result<(), String> {
+    click(client, "#nav-customers").await?;
+    type_into(client, "#customer-search", last4).await?;
+    let probe = format!(
+        "const r = document.querySelector('#customer-{customer}'); if (r) {{ r.click(); return true }} return false"
+    );
+    wait_js(client, &probe, STEP_TIMEOUT, "the customer found by last4").await;
+    click(
+        client,
+        &format!("[data-testid=card-tile][data-last4='{last4}']"),
+    )
+    .await?;
+    find(client, "#card-detail").await;
+    Ok(())
+}
+
+/// A card of `merchant` matching `filter` (a JS predicate over a CardView named `c`).
+async fn pick_card(client: &Client, merchant: i64, filter: &str) -> Result<Value, String> {
+    let cards = invoke(
+        client,
+        "list_cards",
+        json!({"request": {"merchant_id": merchant, "group": null, "customer_id": null, "last4": null,
+                           "brand": null, "active_only": true, "limit": 1000, "offset": null}}),
+    )
+    .await?;
+    let script = format!(
+        "const special = ['0341', '0002', '0069', '0077', '0019']; \
+         return arguments[0].find(c => !special.includes(c.last4) && ({filter})) || null"
+    );
+    let card = client
+        .execute(&script, vec![cards])
+        .await
+        .map_err(|e| e.to_string())?;
+    if card.is_null() {
+        return Err(format!("no card of merchant {merchant} where {filter}"));
+    }
+    Ok(card)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn charge_now_refuse_a_forbidden_charge_create_a_contract_and_run_due_charges() {
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = money_journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+async fn money_journey(client: &Client) -> Result<(), String> {
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start",
+    )
+    .await;
+    let merchants = invoke(client, "list_merchants", json!({})).await?;
+    let helsinki = merchants
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Helsinki"))
+        .and_then(|m| m["id"].as_i64())
+        .ok_or("the demo has Clover Helsinki")?;
+    // Charges are due the day they are announced: the store gives no notice lead time.
+    invoke(
+        client,
+        "edit_merchant",
+        json!({"request": {"id": helsinki, "name": null, "base_url": null, "environment": null,
+                           "time_zone": null, "currency": null, "notice_lead_days": 0, "group": null,
+                           "secret": null}}),
+    )
+    .await?;
+
+    // 1. Charge now: the exact flags and every rule passed, then the approval.
+    let ready = pick_card(
+        client,
+        helsinki,
+        "c.mit_ready && !c.expired && !c.expiring_soon",
+    )
+    .await?;
+    let last4 = ready["last4"].as_str().unwrap_or_default().to_string();
+    let customer = ready["customer_id"].as_i64().unwrap_or_default();
+    open_card(client, customer, &last4).await?;
+    click(client, "#charge-card").await?;
+    type_into(client, "#charge-amount", "5.00").await?;
+    wait_js(
+        client,
+        "const rules = [...document.querySelectorAll('#charge-verdict li')]; \
+         return rules.length > 0 && rules.every(r => r.dataset.ok === 'true') && !document.querySelector('#charge-confirm').disabled",
+        STEP_TIMEOUT,
+        "a verdict with every rule passed",
+    )
+    .await;
+    let flags = find(client, "#charge-flags")
+        .await
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    for flag in ["subsequent", "merchant", "unscheduled"] {
+        if !flags.contains(flag) {
+            return Err(format!("the flags table lacks {flag}: {flags}"));
+        }
+    }
+    shot(client, "charge-dialog").await;
+    // A double click: the first press disables the button, the key makes a second one a replay.
+    client
+        .execute(
+            "const b = document.querySelector('#charge-confirm'); b.click(); b.click(); return true",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = wait_js(
+        client,
+        "const o = document.querySelector('#charge-outcome'); return o ? [o.dataset.status, o.textContent] : null",
+        STEP_TIMEOUT,
+        "the charge's outcome",
+    )
+    .await;
+    if outcome[0] != "succeeded" || !outcome[1].as_str().unwrap_or_default().contains("Approved") {
+        return Err(format!("the charge was not approved: {outcome}"));
+    }
+    if outcome[1].as_str().unwrap_or_default().contains("warning") {
+        return Err(format!(
+            "Clover warned about a charge linked to its initial transaction: {outcome}"
+        ));
+    }
+    shot(client, "charge-approved").await;
+    click(client, "#charge-done").await?;
+    let charges = invoke(
+        client,
+        "list_charges",
+        json!({"request": {"merchant_id": helsinki, "group": null, "card_id": ready["id"],
+                           "customer_id": null, "status": null, "limit": 10}}),
+    )
+    .await?;
+    if charges.as_array().map(Vec::len) != Some(1) {
+        return Err(format!(
+            "a double click made exactly one ledger row, not: {charges}"
+        ));
+    }
+    wait_js(
+        client,
+        "return document.querySelectorAll('#charge-table tr[data-state=succeeded]').length === 1",
+        STEP_TIMEOUT,
+        "the charge in the customer's history",
+    )
+    .await;
+
+    // 2. A charge the rules forbid: no consent on file. The rule is named; nothing can be sent.
+    let unconsented = pick_card(client, helsinki, "!c.consent_at && !c.expired").await?;
+    let other = unconsented["last4"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    open_card(
+        client,
+        unconsented["customer_id"].as_i64().unwrap_or_default(),
+        &other,
+    )
+    .await?;
+    click(client, "#charge-card").await?;
+    type_into(client, "#charge-amount", "5.00").await?;
+    let refused = wait_js(
+        client,
+        "const r = document.querySelector('#charge-verdict li[data-rule=consent_and_initial][data-ok=false]'); \
+         return r && document.querySelector('#charge-confirm').disabled ? r.textContent : null",
+        STEP_TIMEOUT,
+        "the consent rule refusing the charge",
+    )
+    .await;
+    if !refused.as_str().unwrap_or_default().contains("Consent") {
+        return Err(format!("the refusal does not name the rule: {refused}"));
+    }
+    shot(client, "charge-refused").await;
+    click(client, "#charge-cancel").await?;
+
+    // 3. A contract on the approved card, every 30 days from today.
+    open_card(client, customer, &last4).await?;
+    click(client, "#new-contract").await?;
+    type_into(client, "#contract-amount", "9.90").await?;
+    find(client, "#contract-frequency")
+        .await
+        .select_by_value("every_days")
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "#contract-every", "30").await?;
+    shot(client, "contract-form").await;
+    click(client, "#contract-save").await?;
+    let created = wait_js(
+        client,
+        "const n = document.querySelector('#customer-note'); return n && n.textContent.startsWith('Contract') ? n.textContent : null",
+        STEP_TIMEOUT,
+        "the new contract",
+    )
+    .await;
+    if !created
+        .as_str()
+        .unwrap_or_default()
+        .contains("confirmation")
+    {
+        return Err(format!(
+            "the cardholder's contract confirmation is not reported: {created}"
+        ));
+    }
+
+    // 4. The due list shows today's charge; the run sends its notice, charges it, shows progress.
+    click(client, "#nav-due").await?;
+    wait_js(
+        client,
+        "return document.querySelectorAll('#due-table tbody tr').length > 0",
+        STEP_TIMEOUT,
+        "the contract's charge in the due list",
+    )
+    .await;
+    shot(client, "due-list").await;
+    click(client, "#run-due").await?;
+    let summary = wait_js(
+        client,
+        "const s = document.querySelector('#due-summary-counts'); return s ? s.textContent : null",
+        SETUP_TIMEOUT,
+        "the due run's summary",
+    )
+    .await;
+    if !summary
+        .as_str()
+        .unwrap_or_default()
+        .contains("1 charge made")
+    {
+        return Err(format!(
+            "the due run did not charge the contract once: {summary}"
+        ));
+    }
+    shot(client, "due-run").await;
+
+    // 5. The contract shows its first occurrence charged.
+    click(client, "#nav-contracts").await?;
+    wait_js(
+        client,
+        "const b = document.querySelector('#contract-table button'); if (b) { b.click(); return true } return false",
+        STEP_TIMEOUT,
+        "the contract in the list",
+    )
+    .await;
+    wait_js(
+        client,
+        "return !!document.querySelector('#occurrence-table tr[data-occurrence=\"1\"][data-state=charged]')",
+        STEP_TIMEOUT,
+        "occurrence 1 charged",
+    )
+    .await;
+    shot(client, "contract").await;
+    Ok(())
+}
