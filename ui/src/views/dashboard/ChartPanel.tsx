@@ -1,6 +1,6 @@
-// One dashboard chart: a titled section, the chart (Recharts, SVG, keyboard-explorable with the
-// arrow keys once focused), and its figures as a table behind a toggle for anyone who cannot or
-// would rather not read a chart. Colours come from the CSS variables, so the OS theme applies.
+// One dashboard chart: a titled section, the chart (BarCanvas: Chart.js, readable bar by bar with
+// the arrow keys once focused), and its figures as a table behind a toggle for anyone who cannot
+// or would rather not read a chart. Colours come from the CSS variables, so the OS theme applies.
 import { useEffect, useState, type ReactNode } from "react";
 
 const COLOR_VARS = {
@@ -13,7 +13,8 @@ const COLOR_VARS = {
   expiring: "--chart-expiring",
   grid: "--line",
   axis: "--muted",
-  cursor: "--active",
+  text: "--text",
+  panel: "--panel",
 } as const;
 
 export type ChartColors = Record<keyof typeof COLOR_VARS, string>;
@@ -36,12 +37,6 @@ export function useChartColors(): ChartColors {
   }, []);
   return colors;
 }
-
-/** The tooltip box in the theme's colours (inline styles are set through the DOM: CSP-safe). */
-export const tooltipStyles = {
-  contentStyle: { background: "var(--panel)", border: "1px solid var(--line)", borderRadius: "0.35rem", color: "var(--text)" },
-  labelStyle: { color: "var(--text)", fontWeight: 600 },
-} as const;
 
 export function ChartPanel({
   id,
@@ -76,7 +71,7 @@ export function ChartPanel({
         </div>
       </div>
       {note ? <p className="chart-note muted">{note}</p> : null}
-      {empty ? <p className="chart-empty muted">{emptyText}</p> : <div className="chart-box">{chart()}</div>}
+      {empty ? <p className="chart-empty muted">{emptyText}</p> : chart()}
       <div className="plain-table-wrap chart-table" id={tableId} hidden={!showTable}>
         {showTable ? table : null}
       </div>

@@ -1,10 +1,10 @@
-// The dashboard's four charts (Recharts, SVG). Loaded on first use of the dashboard, so the chart
-// library stays out of the window's start-up bundle.
+// The dashboard's four charts. Loaded on first use of the dashboard, so the chart library stays
+// out of the window's start-up bundle.
 import { useMemo } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import type { DashboardView as Dashboard } from "../../ipc/bindings";
 import { formatMinor } from "../../format/money";
-import { ChartPanel, tooltipStyles, type ChartColors } from "./ChartPanel";
+import { BarCanvas } from "./BarCanvas";
+import { ChartPanel, type ChartColors } from "./ChartPanel";
 import {
   allZero,
   bucketLabel,
@@ -19,6 +19,7 @@ import {
 } from "./series";
 
 const count = new Intl.NumberFormat();
+const plain = (v: number) => count.format(v);
 
 export default function DashboardCharts({
   view,
@@ -43,13 +44,13 @@ export default function DashboardCharts({
   );
 }
 
-function axisProps(colors: ChartColors) {
-  return { stroke: colors.grid, tick: { fill: colors.axis }, tickLine: { stroke: colors.grid } };
+function moneyIn(currency: string | null) {
+  return (v: number) => (currency ? formatMinor(v, currency) : String(v));
 }
 
 function RevenueChart({ view, currency, colors }: { view: Dashboard; currency: string | null; colors: ChartColors }) {
   const data = revenueSeries(view.months, view.revenue, currency);
-  const money = (v: unknown) => (currency ? formatMinor(Number(v), currency) : String(v));
+  const money = moneyIn(currency);
   const title = currency ? `Revenue by month (${currency})` : "Revenue by month";
   return (
     <ChartPanel
@@ -59,23 +60,22 @@ function RevenueChart({ view, currency, colors }: { view: Dashboard; currency: s
       empty={currency === null || allZero(data, ["recurring", "manual", "refunded"])}
       emptyText="No successful charges or refunds in the last 12 months."
       chart={() => (
-        <BarChart
-          responsive
-          style={{ width: "100%", height: "100%" }}
-          data={data}
-          title={title}
-          desc="Bar chart. Use the arrow keys to go through the months, or show the table."
-          margin={{ top: 8, right: 8, bottom: 0, left: 8 }}
-        >
-          <CartesianGrid stroke={colors.grid} vertical={false} />
-          <XAxis dataKey="month" tickFormatter={(m: string) => monthLabel(m)} {...axisProps(colors)} />
-          <YAxis width="auto" allowDecimals={false} tickFormatter={money} {...axisProps(colors)} />
-          <Tooltip formatter={money} labelFormatter={(m) => monthLabel(String(m), undefined, "long")} cursor={{ fill: colors.cursor }} {...tooltipStyles} />
-          <Legend />
-          <Bar dataKey="recurring" name="Recurring" stackId="in" fill={colors.recurring} isAnimationActive={false} />
-          <Bar dataKey="manual" name="Manual" stackId="in" fill={colors.manual} isAnimationActive={false} />
-          <Bar dataKey="refunded" name="Refunded" stackId="out" fill={colors.refund} isAnimationActive={false} />
-        </BarChart>
+        <BarCanvas
+          label={title}
+          labels={data.map((p) => monthLabel(p.month))}
+          stacked
+          series={[
+            { label: "Recurring", values: data.map((p) => p.recurring), color: colors.recurring, stack: "in" },
+            { label: "Manual", values: data.map((p) => p.manual), color: colors.manual, stack: "in" },
+            { label: "Refunded", values: data.map((p) => p.refunded), color: colors.refund, stack: "out" },
+          ]}
+          colors={colors}
+          formatValue={money}
+          formatKey={currency ?? ""}
+          describe={(i) =>
+            `${monthLabel(data[i].month, undefined, "long")}: recurring ${money(data[i].recurring)}, manual ${money(data[i].manual)}, refunded ${money(data[i].refunded)}.`
+          }
+        />
       )}
       table={
         <table className="plain-table">
@@ -121,8 +121,9 @@ function UpcomingChart({
     () => upcomingSeries(view.upcoming, currency, localToday(), UPCOMING_DAYS, bucket).map((p) => ({ ...p, label: bucketLabel(p) })),
     [view, currency, bucket],
   );
-  const money = (v: unknown) => (currency ? formatMinor(Number(v), currency) : String(v));
+  const money = moneyIn(currency);
   const title = currency ? `Charges due in the next ${UPCOMING_DAYS} days (${currency})` : `Charges due in the next ${UPCOMING_DAYS} days`;
+  const charges = (n: number) => `${count.format(n)} ${n === 1 ? "charge" : "charges"}`;
   return (
     <ChartPanel
       id="dashboard-upcoming"
@@ -142,24 +143,15 @@ function UpcomingChart({
       empty={currency === null || allZero(data, ["charges"])}
       emptyText={`No contract charges due in the next ${UPCOMING_DAYS} days${currency ? ` in ${currency}` : ""}.`}
       chart={() => (
-        <BarChart
-          responsive
-          style={{ width: "100%", height: "100%" }}
-          data={data}
-          title={title}
-          desc="Bar chart. Use the arrow keys to go through the days, or show the table."
-          margin={{ top: 8, right: 8, bottom: 0, left: 8 }}
-        >
-          <CartesianGrid stroke={colors.grid} vertical={false} />
-          <XAxis dataKey="label" {...axisProps(colors)} />
-          <YAxis width="auto" allowDecimals={false} tickFormatter={money} {...axisProps(colors)} />
-          <Tooltip
-            formatter={(v, _name, item) => [`${money(v)} (${count.format((item.payload as { charges: number }).charges)} charges)`, "Due"]}
-            cursor={{ fill: colors.cursor }}
-            {...tooltipStyles}
-          />
-          <Bar dataKey="amount" name="Due" fill={colors.upcoming} isAnimationActive={false} />
-        </BarChart>
+        <BarCanvas
+          label={title}
+          labels={data.map((p) => p.label)}
+          series={[{ label: "Due", values: data.map((p) => p.amount), color: colors.upcoming }]}
+          colors={colors}
+          formatValue={money}
+          formatKey={currency ?? ""}
+          describe={(i) => `${data[i].label}: ${charges(data[i].charges)}, ${money(data[i].amount)}.`}
+        />
       )}
       table={
         <table className="plain-table">
@@ -197,22 +189,18 @@ function DeclinesChart({ view, colors }: { view: Dashboard; colors: ChartColors 
       empty={allZero(data, ["soft", "hard"])}
       emptyText="No declined charges in the last 12 months."
       chart={() => (
-        <BarChart
-          responsive
-          style={{ width: "100%", height: "100%" }}
-          data={data}
-          title={title}
-          desc="Bar chart. Use the arrow keys to go through the months, or show the table."
-          margin={{ top: 8, right: 8, bottom: 0, left: 8 }}
-        >
-          <CartesianGrid stroke={colors.grid} vertical={false} />
-          <XAxis dataKey="month" tickFormatter={(m: string) => monthLabel(m)} {...axisProps(colors)} />
-          <YAxis width="auto" allowDecimals={false} {...axisProps(colors)} />
-          <Tooltip labelFormatter={(m) => monthLabel(String(m), undefined, "long")} cursor={{ fill: colors.cursor }} {...tooltipStyles} />
-          <Legend />
-          <Bar dataKey="soft" name="Soft (may be retried)" stackId="d" fill={colors.soft} isAnimationActive={false} />
-          <Bar dataKey="hard" name="Hard (never retried)" stackId="d" fill={colors.hard} isAnimationActive={false} />
-        </BarChart>
+        <BarCanvas
+          label={title}
+          labels={data.map((p) => monthLabel(p.month))}
+          stacked
+          series={[
+            { label: "Soft (may be retried)", values: data.map((p) => p.soft), color: colors.soft },
+            { label: "Hard (never retried)", values: data.map((p) => p.hard), color: colors.hard },
+          ]}
+          colors={colors}
+          formatValue={plain}
+          describe={(i) => `${monthLabel(data[i].month, undefined, "long")}: ${data[i].soft} soft, ${data[i].hard} hard.`}
+        />
       )}
       table={
         <table className="plain-table">
@@ -250,20 +238,14 @@ function ExpiringChart({ view, colors }: { view: Dashboard; colors: ChartColors 
       empty={allZero(data, ["cards"])}
       emptyText="No active card expires in the next 12 months."
       chart={() => (
-        <BarChart
-          responsive
-          style={{ width: "100%", height: "100%" }}
-          data={data}
-          title={title}
-          desc="Bar chart. Use the arrow keys to go through the months, or show the table."
-          margin={{ top: 8, right: 8, bottom: 0, left: 8 }}
-        >
-          <CartesianGrid stroke={colors.grid} vertical={false} />
-          <XAxis dataKey="month" tickFormatter={(m: string) => monthLabel(m)} {...axisProps(colors)} />
-          <YAxis width="auto" allowDecimals={false} {...axisProps(colors)} />
-          <Tooltip labelFormatter={(m) => monthLabel(String(m), undefined, "long")} cursor={{ fill: colors.cursor }} {...tooltipStyles} />
-          <Bar dataKey="cards" name="Cards" fill={colors.expiring} isAnimationActive={false} />
-        </BarChart>
+        <BarCanvas
+          label={title}
+          labels={data.map((p) => monthLabel(p.month))}
+          series={[{ label: "Cards", values: data.map((p) => p.cards), color: colors.expiring }]}
+          colors={colors}
+          formatValue={plain}
+          describe={(i) => `${monthLabel(data[i].month, undefined, "long")}: ${data[i].cards} ${data[i].cards === 1 ? "card" : "cards"}.`}
+        />
       )}
       table={
         <table className="plain-table">

@@ -190,6 +190,12 @@ export function SmtpPanel({ merchants }: { merchants: MerchantView[] }) {
           Saving replaces the saved password, so type it again whenever you save these settings, or leave it empty if the server
           needs none.
         </p>
+        {form.security === "none" ? (
+          <p className="warn-note" role="note">
+            Without encryption the login, the password and the notices cross the network readable by anyone on the way. Use it
+            only for a mail relay on this computer or your own network.
+          </p>
+        ) : null}
         {hadPassword && form.password === "" ? (
           <p className="warn-note" role="note">
             A password is saved now. Saving with an empty password field removes it.

@@ -4,9 +4,9 @@ import type { SetSmtpRequest, SmtpView } from "../../ipc/bindings";
 export type Security = "none" | "starttls" | "tls";
 
 export const SECURITIES: { value: Security; label: string; port: number }[] = [
-  { value: "starttls", label: "STARTTLS (usually port 587)", port: 587 },
-  { value: "tls", label: "TLS from the start (usually port 465)", port: 465 },
-  { value: "none", label: "None: unencrypted (port 25, local relays only)", port: 25 },
+  { value: "starttls", label: "STARTTLS (port 587)", port: 587 },
+  { value: "tls", label: "TLS (port 465)", port: 465 },
+  { value: "none", label: "None, unencrypted (port 25)", port: 25 },
 ];
 
 export function defaultPort(security: Security): number {
