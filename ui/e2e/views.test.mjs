@@ -200,8 +200,22 @@ describe("dashboard", () => {
     assert.match(await live.textContent(), /: 2 cards\.$/);
     await page.keyboard.press("End");
     assert.match(await live.textContent(), /: 3 cards\.$/);
+    await shot(page, "dashboard-keyboard");
     await page.keyboard.press("Escape");
     assert.equal(await live.textContent(), "");
+    await check();
+  });
+
+  it("redraws the charts in the other theme's colours when the OS switches light and dark", async () => {
+    const { page, check } = await open();
+    await page.click("#nav-dashboard");
+    await page.waitForSelector("#dashboard-upcoming canvas");
+    const colour = () => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--chart-upcoming").trim());
+    const light = await colour();
+    assert.ok(await drawnIn(page, "#dashboard-upcoming canvas", "--chart-upcoming"));
+    await page.emulateMedia({ colorScheme: "dark" });
+    assert.notEqual(await colour(), light);
+    assert.ok(await drawnIn(page, "#dashboard-upcoming canvas", "--chart-upcoming"), "bars in the dark colour");
     await check();
   });
 

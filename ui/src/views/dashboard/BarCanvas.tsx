@@ -59,7 +59,9 @@ export function BarCanvas({
           label: s.label,
           data: s.values,
           backgroundColor: s.color,
-          borderColor: s.color,
+          // A thin line in the panel's colour keeps stacked segments apart.
+          borderColor: colors.panel,
+          borderWidth: stacked ? 1 : 0,
           stack: s.stack,
           maxBarThickness: 48,
         })),
