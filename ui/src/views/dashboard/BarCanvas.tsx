@@ -2,7 +2,7 @@
 // no <style> element) and runs with Tauri's frozen Object.prototype. The canvas is focusable: the
 // arrow keys, Home and End move through the bars, show the tooltip and read the bar out through a
 // live region, so the chart works without a mouse; the panel's table has every figure as well.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from "chart.js";
 import type { ChartColors } from "./ChartPanel";
 
@@ -45,7 +45,7 @@ export function BarCanvas({
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<"bar"> | null>(null);
   const [active, setActive] = useState<number | null>(null);
-  const liveId = useRef(`bar-live-${Math.random().toString(36).slice(2)}`).current;
+  const liveId = useId();
   const format = useRef(formatValue);
   format.current = formatValue;
 
