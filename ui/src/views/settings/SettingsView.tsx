@@ -1,11 +1,14 @@
-// Settings: merchants and their credentials. The secret goes to the OS keyring through the
-// engine; it is never shown again and never stored in the database.
+// Settings: merchants and their credentials, how each merchant's notices go out (outbox or SMTP),
+// and the data folder. Secrets go to the OS keyring through the engine; they are never shown again
+// and never stored in the database.
 import { useState } from "react";
 import type { Environment, MerchantView, ProgressEvent, ProviderAccount } from "../../ipc/bindings";
-import { api } from "../../ipc/client";
+import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
 import { accountFields, emptyAccount, PROVIDERS, type ProviderName } from "./accounts";
+import { SmtpPanel } from "./SmtpPanel";
+import { DataFolderPanel } from "./DataFolderPanel";
 
 export function SettingsView({ merchants, reloadMerchants }: { merchants: MerchantView[]; reloadMerchants: () => Promise<MerchantView[]> }) {
   const [editing, setEditing] = useState<MerchantView | "new" | null>(null);
@@ -69,6 +72,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
               <th scope="col">Group</th>
               <th scope="col">Currency</th>
               <th scope="col">Time zone</th>
+              <th scope="col">Notice lead</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -84,6 +88,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
                 <td>{m.group ?? "—"}</td>
                 <td>{m.currency}</td>
                 <td>{m.time_zone}</td>
+                <td>{m.notice_lead_days === 1 ? "1 day" : `${m.notice_lead_days} days`}</td>
                 <td className="actions">
                   <button type="button" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>
                     Edit
@@ -113,6 +118,8 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
           </tbody>
         </table>
       </div>
+      <SmtpPanel merchants={merchants} />
+      <DataFolderPanel />
     </section>
   );
 }
@@ -153,10 +160,14 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setBusy(true);
     setError(null);
+    const notice = Number(lead.trim());
+    if (lead.trim() === "" || !Number.isInteger(notice) || notice < 0 || notice > 60) {
+      setError(new CofferError("invalid_input", "The notice lead time is a whole number of days from 0 to 60.", "notice_lead_days"));
+      return;
+    }
+    setBusy(true);
     try {
-      const notice = Number.parseInt(lead, 10);
       if (merchant) {
         await api.editMerchant({
           id: merchant.id,
@@ -165,7 +176,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           environment,
           time_zone: timeZone,
           currency,
-          notice_lead_days: Number.isFinite(notice) ? notice : null,
+          notice_lead_days: notice,
           group,
           secret: secret || null,
         });
@@ -177,7 +188,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           base_url: baseUrl,
           time_zone: timeZone,
           currency,
-          notice_lead_days: Number.isFinite(notice) ? notice : 3,
+          notice_lead_days: notice,
           group: group || null,
           secret: secret || null,
         });
@@ -238,7 +249,14 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
         {field("mf-base-url", "API base URL", baseUrl, setBaseUrl, { required: true, placeholder: "https://…" })}
         {field("mf-tz", "Time zone", timeZone, setTimeZone)}
         {field("mf-currency", "Currency", currency, setCurrency, { maxLength: 3 })}
-        {field("mf-lead", "Notice lead (days)", lead, setLead, { inputMode: "numeric" })}
+        {field("mf-lead", "Notice lead time (days between the notice and its charge)", lead, setLead, {
+          type: "number",
+          min: 0,
+          max: 60,
+          step: 1,
+          inputMode: "numeric",
+          required: true,
+        })}
         {field("mf-group", "Group", group, setGroup)}
         {merchant?.embedded
           ? null

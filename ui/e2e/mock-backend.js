@@ -1,0 +1,173 @@
+// A pretend Rust side for the browser tests, run in the page before the app (as an init script,
+// after @tauri-apps/api/mocks). It answers the commands the dashboard, export and settings views
+// call, with figures laid out around today's date, and records every call in window.__calls.
+// Engine errors are thrown as plain {kind, message, field} objects, as Tauri delivers them.
+(function () {
+  const pad = (n) => String(n).padStart(2, "0");
+  const now = new Date();
+  const month = (back) => {
+    const d = new Date(now.getFullYear(), now.getMonth() - back, 1);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
+  };
+  const day = (ahead) => {
+    const d = new Date(now.getFullYear(), now.getMonth(), now.getDate() + ahead);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  };
+  const months = Array.from({ length: 12 }, (_, i) => month(11 - i));
+
+  const merchants = [
+    {
+      id: 1,
+      name: "Berlin Mitte",
+      provider: "clover",
+      account: { provider: "clover", merchant_uuid: "MIDBERLIN0001", pakms_key: null },
+      environment: "live",
+      base_url: "https://api.eu.clover.com",
+      embedded: false,
+      time_zone: "Europe/Berlin",
+      currency: "EUR",
+      notice_lead_days: 3,
+      group: "Germany",
+    },
+    {
+      id: 2,
+      name: "Hamburg Hafen",
+      provider: "process_out",
+      account: { provider: "process_out", project_id: "proj_hamburg" },
+      environment: "live",
+      base_url: "https://api.processout.com",
+      embedded: false,
+      time_zone: "Europe/Berlin",
+      currency: "EUR",
+      notice_lead_days: 5,
+      group: "Germany",
+    },
+    {
+      id: 3,
+      name: "Stockholm Söder",
+      provider: "svea",
+      account: { provider: "svea", seller_id: "100234", key_generation: "001" },
+      environment: "live",
+      base_url: "https://payment.svea.fi",
+      embedded: false,
+      time_zone: "Europe/Stockholm",
+      currency: "SEK",
+      notice_lead_days: 1,
+      group: null,
+    },
+  ];
+
+  // A steady subscription business in EUR with a smaller SEK shop; a few months without SEK.
+  const revenue = [];
+  months.forEach((m, i) => {
+    revenue.push({ month: m, currency: "EUR", recurring_minor: 120000 + i * 9500, manual_minor: 15000 + (i % 4) * 7000, refunded_minor: i % 3 === 0 ? 4900 : 0 });
+    if (i >= 5) revenue.push({ month: m, currency: "SEK", recurring_minor: 90000 + i * 4000, manual_minor: 0, refunded_minor: i === 9 ? 19900 : 0 });
+  });
+  const declines = months.map((m, i) => ({ month: m, soft: (i * 7) % 5, hard: i % 4 === 1 ? 1 : 0 }));
+  const upcoming = [];
+  for (let a = 0; a < 30; a++) {
+    if (a % 3 === 0) upcoming.push({ date: day(a), currency: "EUR", charges: 1 + (a % 4), amount_minor: (1 + (a % 4)) * 2990 });
+    if (a % 7 === 2) upcoming.push({ date: day(a), currency: "SEK", charges: 2, amount_minor: 2 * 24900 });
+  }
+  const expiring = Array.from({ length: 12 }, (_, i) => {
+    const d = new Date(now.getFullYear(), now.getMonth() + i, 1);
+    return { month: `${d.getFullYear()}-${pad(d.getMonth() + 1)}`, cards: [4, 2, 0, 3, 1, 0, 5, 2, 1, 0, 2, 3][i] };
+  });
+
+  const dashboardFor = (scope) => {
+    if (scope.merchant_id === 3) {
+      return {
+        months,
+        revenue: revenue.filter((r) => r.currency === "SEK"),
+        declines,
+        upcoming: upcoming.filter((u) => u.currency === "SEK"),
+        expiring,
+        expired_on_file: 1,
+        active_contracts: 9,
+        unsettled: 0,
+      };
+    }
+    if (scope.merchant_id === 2) {
+      // A location with nothing yet: every chart shows its empty state.
+      return { months, revenue: [], declines: months.map((m) => ({ month: m, soft: 0, hard: 0 })), upcoming: [], expiring: [], expired_on_file: 0, active_contracts: 0, unsettled: 0 };
+    }
+    return { months, revenue, declines, upcoming, expiring, expired_on_file: 7, active_contracts: 48, unsettled: 2 };
+  };
+
+  const profile = {
+    version: "0.1.0",
+    data_dir: "/home/owner/.local/share/dev.coffer.desktop",
+    database: "/home/owner/.local/share/dev.coffer.desktop/coffer.db",
+    outbox_dir: "/home/owner/.local/share/dev.coffer.desktop/outbox",
+    exports_dir: "/home/owner/.local/share/dev.coffer.desktop/exports",
+    keyring_service: "dev.coffer.app",
+    next_data_dir: null,
+    overridden_by: null,
+  };
+  const smtp = new Map();
+  const smtpView = (id) => {
+    const s = smtp.get(id);
+    return s ? { merchant_id: id, channel: "smtp", smtp: s, outbox: null } : { merchant_id: id, channel: "outbox", smtp: null, outbox: profile.outbox_dir };
+  };
+  const rows = { customers: 1234, cards: 2051, charges: 18443, audit: 560 };
+  const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  window.__calls = [];
+  window.__failNext = {};
+  window.__cofferMock = async (cmd, args) => {
+    window.__calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
+    const failure = window.__failNext[cmd];
+    if (failure) {
+      delete window.__failNext[cmd];
+      throw failure;
+    }
+    switch (cmd) {
+      case "list_merchants":
+        return merchants;
+      case "dashboard":
+        await delay(50);
+        return dashboardFor(args.scope);
+      case "export_csv": {
+        await delay(400);
+        const stamp = "20260212-101500";
+        return { kind: args.kind, path: `${profile.exports_dir}/${args.kind}-${stamp}.csv`, rows: rows[args.kind] };
+      }
+      case "profile":
+        return { ...profile };
+      case "choose_data_dir":
+        if (!args.dataDir.startsWith("/")) throw { kind: "invalid_input", message: `'${args.dataDir}' must be an absolute path, such as /home/me/coffer-data`, field: "data_dir" };
+        profile.next_data_dir = args.dataDir;
+        return { ...profile };
+      case "smtp":
+        return smtpView(args.merchantId);
+      case "set_smtp": {
+        const r = args.request;
+        smtp.set(r.merchant_id, {
+          merchant_id: r.merchant_id,
+          host: r.host,
+          port: r.port,
+          security: r.security,
+          username: r.username,
+          from_address: r.from_address,
+          secret: r.password ? { service: "dev.coffer.app", account: `smtp/${r.merchant_id}` } : null,
+        });
+        return smtpView(r.merchant_id);
+      }
+      case "clear_smtp":
+        smtp.delete(args.merchantId);
+        return smtpView(args.merchantId);
+      case "search_customers":
+      case "list_cards":
+      case "list_charges":
+      case "list_contracts":
+      case "list_notices":
+      case "upcoming_charges":
+      case "list_audit":
+        return [];
+      case "verify_audit":
+        return { intact: true, verified: 0, broken_at: null, reason: null };
+      default:
+        throw { kind: "internal", message: `the test backend has no '${cmd}'` };
+    }
+  };
+})();
