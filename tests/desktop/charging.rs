@@ -295,5 +295,44 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     )
     .await;
     shot(client, "contract").await;
+
+    // 6. The dashboard counts this month's charges; the charges export holds both of them.
+    click(client, "#nav-dashboard").await?;
+    let contracts = wait_js(
+        client,
+        "const k = document.querySelector('#kpi-contracts'); return k && document.querySelector('#dashboard-revenue canvas') ? k.textContent : null",
+        STEP_TIMEOUT,
+        "the dashboard with its revenue chart",
+    )
+    .await;
+    if !contracts.as_str().unwrap_or_default().contains('1') {
+        return Err(format!(
+            "the dashboard does not count the contract: {contracts}"
+        ));
+    }
+    shot(client, "dashboard").await;
+    click(client, "#nav-export").await?;
+    click(client, "#export-charges").await?;
+    let exported = wait_js(
+        client,
+        "const r = document.querySelector('#export-result .export-path'); return r ? document.querySelector('#export-result').textContent : null",
+        STEP_TIMEOUT,
+        "the charges export",
+    )
+    .await;
+    let exported = exported.as_str().unwrap_or_default().to_string();
+    let path = exported
+        .split_whitespace()
+        .find(|w| w.ends_with(".csv"))
+        .ok_or_else(|| format!("no file named in {exported:?}"))?
+        .trim_end_matches('.');
+    let csv = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    if rows.len() != 2 || !rows.iter().all(|r| r.contains(",succeeded,")) {
+        return Err(format!(
+            "the export holds the manual and the contract charge: {csv}"
+        ));
+    }
+    shot(client, "export").await;
     Ok(())
 }
