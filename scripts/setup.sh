@@ -6,10 +6,10 @@ set -euo pipefail
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # The desktop app (Tauri 2 on WebKitGTK) and its end-to-end tests (WebKitWebDriver under Xvfb,
-# Secret Service for the keyring). All are Debian packages.
+# Secret Service for the keyring; Chromium for the UI's browser tests). All are Debian packages.
 for pkg in build-essential pkg-config libssl-dev file \
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-    xvfb xauth webkit2gtk-driver dbus gnome-keyring; do
+    xvfb xauth webkit2gtk-driver dbus gnome-keyring chromium; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

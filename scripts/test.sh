@@ -14,8 +14,8 @@ FEATURES=(--features tauri/custom-protocol)
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
-echo "== ui: typecheck and unit tests (vitest)" >&2
-(cd ui && npx --no-install tsc --noEmit && npx --no-install vitest run)
+echo "== ui: typecheck, unit tests (vitest), views in Chromium under the app's CSP (node --test)" >&2
+(cd ui && npx --no-install tsc --noEmit && npx --no-install vitest run && node --test e2e/)
 echo "== desktop app: build the UI, then the workspace with the UI embedded" >&2
 # The same cargo invocation shape as the test run below, so its artifacts (the app binary the
 # e2e test starts) are reused rather than rebuilt with another feature set.
