@@ -318,7 +318,8 @@ impl Engine {
         self.data_dir().join("outbox")
     }
 
-    /// Sends notices of `merchant` by SMTP from now on; the password goes to the keyring.
+    /// Sends notices of `merchant` by SMTP from now on. A new password goes to the keyring;
+    /// without one, the password already stored for the merchant stays in use.
     pub async fn set_smtp(
         &self,
         merchant: MerchantId,
@@ -334,18 +335,33 @@ impl Engine {
         }
         from_mailbox("check", &input.from_address)
             .map_err(|e| EngineError::new(ErrorKind::InvalidInput, format!("from_address: {e}")))?;
+        let (account, kept) = self
+            .with_store(move |store| {
+                let account = store.merchant(merchant)?.secret.account;
+                Ok((
+                    account,
+                    store.smtp_settings(merchant)?.and_then(|s| s.secret),
+                ))
+            })
+            .await?;
         let secret = match password {
+            // No new password: the one in the keyring stays in use.
+            None => kept,
             Some(password) => {
+                // Keyed like the merchant's own secret (its provider account and endpoint), so
+                // another profile's merchant number 1 never overwrites this password.
                 let at = SecretRef {
                     service: crate::secrets::keyring_service(),
-                    account: format!("smtp/{merchant}"),
+                    account: format!("smtp:{account}"),
                 };
                 let target = at.clone();
                 self.secrets_blocking(move |s| s.set(&target, &password))
                     .await?;
+                if let Some(old) = kept.filter(|old| *old != at) {
+                    self.secrets_blocking(move |s| s.delete(&old)).await?;
+                }
                 Some(at)
             }
-            None => None,
         };
         let settings = SmtpSettings {
             merchant_id: merchant,

@@ -188,6 +188,32 @@ async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
         !db.windows(9).any(|w| w == b"s3cret-pw"),
         "and never in the database"
     );
+    // Changing the server without typing the password again keeps the stored one.
+    let again = world
+        .engine
+        .set_smtp(
+            merchant,
+            SmtpInput {
+                host: "127.0.0.1".into(),
+                port,
+                security: "none".into(),
+                username: Some("shop".into()),
+                from_address: "shop@example.com".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again.smtp.as_ref().and_then(|s| s.secret.clone()),
+        Some(secret.clone()),
+        "the same keyring entry stays in use"
+    );
+    assert!(
+        secret.account.starts_with("smtp:") && secret.account.contains('@'),
+        "keyed by the merchant's provider account and endpoint, not by a row id: {}",
+        secret.account
+    );
     let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
     let contract = monthly(&world.engine, card.id, "3.00", due_soon()).await;
     assert_eq!(contract.notices_sent.len(), 1, "{contract:?}");

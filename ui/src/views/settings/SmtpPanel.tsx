@@ -187,8 +187,7 @@ export function SmtpPanel({ merchants }: { merchants: MerchantView[] }) {
         </div>
         <p id="smtp-password-help" className="muted field-help">
           The password goes straight to the system keyring; Coffer never shows it again and never writes it into its database.
-          Saving replaces the saved password, so type it again whenever you save these settings, or leave it empty if the server
-          needs none.
+          Leave the field empty to keep the password already saved (or to save none, if the server needs none).
         </p>
         {form.security === "none" ? (
           <p className="warn-note" role="note">
@@ -197,8 +196,8 @@ export function SmtpPanel({ merchants }: { merchants: MerchantView[] }) {
           </p>
         ) : null}
         {hadPassword && form.password === "" ? (
-          <p className="warn-note" role="note">
-            A password is saved now. Saving with an empty password field removes it.
+          <p className="muted" role="note">
+            A password is saved; saving with this field empty keeps it.
           </p>
         ) : null}
         <div className="toolbar">
