@@ -115,7 +115,12 @@ fn main() -> ExitCode {
                 };
                 println!("{}", envelope.unwrap_or_default());
             } else {
-                eprintln!("error: {error:#}");
+                // An engine error's message is complete (field and rule); its source chain
+                // would only repeat it.
+                match engine_error {
+                    Some(e) => eprintln!("error: {e}"),
+                    None => eprintln!("error: {error:#}"),
+                }
             }
             ExitCode::from(exit_code(kind))
         }
