@@ -137,7 +137,7 @@ impl EngineBuilder {
         self
     }
 
-    /// Uses this clock (tests, `--date`).
+    /// Uses this clock (tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
