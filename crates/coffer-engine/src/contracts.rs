@@ -220,6 +220,33 @@ pub(crate) fn refresh_schedule(
     store.sync_occurrences(contract.id, &wanted, today)
 }
 
+/// The first due date of an active contract after the occurrences stored so far (which reach
+/// only the notice horizon), so a contract whose first charge is weeks away still shows it.
+fn next_beyond_stored(
+    contract: &Contract,
+    stored: &[Occurrence],
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    if contract.status != ContractStatus::Active {
+        return None;
+    }
+    let after_stored = stored
+        .iter()
+        .map(|o| o.due)
+        .max()
+        .and_then(|d| d.checked_add_days(Days::new(1)));
+    let from = [Some(today), Some(contract.start), after_stored]
+        .into_iter()
+        .flatten()
+        .max()?;
+    // Two years covers every frequency, 29 February of a yearly contract included.
+    let until = from.checked_add_days(Days::new(2 * 366))?;
+    occurrences(contract, from, until)
+        .ok()?
+        .first()
+        .map(|(_, due)| *due)
+}
+
 impl Engine {
     /// Creates an active contract on a card with consent and an initial transaction, after
     /// checking it against the provider's rules, stores its schedule and sends the cardholder the
@@ -660,6 +687,7 @@ impl Engine {
     }
 
     async fn contract_view(&self, id: ContractId, full: bool) -> EngineResult<ContractView> {
+        let now = self.now();
         self.with_store(move |store| {
             let contract = store.contract(id)?;
             let card = store.card(contract.card_id)?;
@@ -670,7 +698,10 @@ impl Engine {
                 .iter()
                 .filter(|o| o.state == coffer_core::contract::OccurrenceState::Scheduled)
                 .map(|o| o.due)
-                .min();
+                .min()
+                .or_else(|| {
+                    next_beyond_stored(&contract, &occurrences, local_date(now, merchant.time_zone))
+                });
             let history = if full {
                 store
                     .contract_history(id)?
