@@ -64,6 +64,19 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, version, "the backup is the file as it was");
+        drop(old);
+        drop(store);
+        // The upgrade recorded the old log's head, so a row cut from its end is found.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3;")
+            .unwrap();
+        drop(raw);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.verify_audit().unwrap().map_err(|b| b.seq),
+            Err(3),
+            "v{version}: the head of the upgraded log is known"
+        );
     }
 }
 
