@@ -433,3 +433,52 @@ async fn cards_become_chargeable_after_their_initial_transaction_and_assist_want
         assert!(made.warnings.is_empty(), "{provider}: {:?}", made.warnings);
     }
 }
+
+#[tokio::test]
+async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_says_when() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    // 0341: the sandbox declines softly every time, as an issuer with no funds would.
+    let card = world
+        .card(paris, |c| {
+            c.last4 == "0341" && c.mit_ready && !c.expired && c.active
+        })
+        .await;
+    let limit = match card.brand.as_str() {
+        "visa" => 20,
+        "mastercard" | "maestro" => 10,
+        other => panic!("the demo's 0341 card is a {other}: a brand without retry limits"),
+    };
+    for n in 1..=limit {
+        let declined = world
+            .engine
+            .charge_card(charge(card.id, "2.00"))
+            .await
+            .unwrap();
+        assert_eq!(
+            declined.status, "declined",
+            "attempt {n} is still within the limit: {declined:?}"
+        );
+    }
+    let before = world.sandbox_charges().len();
+    let refused = world
+        .engine
+        .charge_card(charge(card.id, "2.00"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, "refused", "{refused:?}");
+    let rule = refused
+        .violations
+        .iter()
+        .find(|v| v.rule == "network_retry_limits")
+        .unwrap_or_else(|| panic!("the network limit is named: {:?}", refused.violations));
+    assert!(
+        rule.allowed_after.is_some(),
+        "the owner is told when a retry becomes allowed: {rule:?}"
+    );
+    assert_eq!(
+        world.sandbox_charges().len(),
+        before,
+        "the refused attempt never reached ProcessOut"
+    );
+}

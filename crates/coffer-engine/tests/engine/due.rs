@@ -387,3 +387,47 @@ async fn a_contract_past_its_end_date_ends_without_another_charge() {
     );
     assert_eq!(occurrence_state(&world, contract, 1), "cancelled");
 }
+
+#[tokio::test]
+async fn a_contract_edited_after_its_notice_is_not_charged_for_either_amount() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    let contract = monthly(&world.engine, card.id, "2.00", due)
+        .await
+        .contract
+        .id;
+    // The notice tells the cardholder 2.00; then the owner raises the price.
+    run_on(&world, today()).await;
+    world
+        .engine
+        .edit_contract(
+            contract,
+            coffer_engine::contracts::ContractEdit {
+                amount: Some("3.00".into()),
+                reason: Some("price up".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due).await;
+    assert!(run.charged.is_empty(), "{run:?}");
+    assert_eq!(run.refused.len(), 1, "{run:?}");
+    let rules: Vec<&str> = run.refused[0]
+        .violations
+        .iter()
+        .map(|v| v.rule.as_str())
+        .collect();
+    assert!(
+        rules.contains(&"contract_amount"),
+        "the noticed occurrence keeps the 2.00 the cardholder was told, which is no longer the \
+         contract's amount, and 3.00 was never noticed: {rules:?}"
+    );
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing reached Svea"
+    );
+}
