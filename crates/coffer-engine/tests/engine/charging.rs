@@ -482,3 +482,57 @@ async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_s
         "the refused attempt never reached ProcessOut"
     );
 }
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_stays_counted_and_reconcile_says_what_to_do() {
+    let world = World::new().await;
+    // Clover refunds are sent once (no key honoured), so a lost answer stays unknown; ProcessOut
+    // resends its refund under the same Idempotency-Key and learns the outcome.
+    let downtown = world.merchant("clover", 0).await;
+    let card = world.card(downtown, ready).await;
+    let made = world
+        .engine
+        .charge_card(charge(card.id, "10.00"))
+        .await
+        .unwrap();
+    let id = AttemptId(made.attempt_id.unwrap());
+    reqwest::Client::new()
+        .put(format!("{}/faults", world.sandbox.urls.admin))
+        .json(&serde_json::json!({"drop_next": 1}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let lost = world
+        .engine
+        .refund_charge(id, Some("4.00".into()))
+        .await
+        .unwrap();
+    assert_eq!(lost.status, "sending", "the answer never came: {lost:?}");
+    let more = world
+        .engine
+        .refund_charge(id, Some("6.01".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        more.kind().code(),
+        "invalid_input",
+        "the unknown 4.00 counts as refunded, so 6.01 would be too much: {more}"
+    );
+    let summary = world
+        .engine
+        .reconcile(chrono::Duration::seconds(0))
+        .await
+        .unwrap();
+    let open = summary
+        .unresolved
+        .iter()
+        .find(|a| a.attempt_id == lost.attempt_id)
+        .expect("the lost refund is reported as unresolved");
+    assert!(
+        open.note.contains("dashboard"),
+        "the owner is told where to check it, not that it may still be in flight: {}",
+        open.note
+    );
+}
