@@ -70,3 +70,21 @@ fn an_invalid_input_prints_one_line_naming_the_field_once_and_exits_2() {
         "the message is not repeated: {stderr}"
     );
 }
+
+#[test]
+fn a_usage_error_with_json_is_the_json_envelope_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = coffer(
+        dir.path(),
+        &["--json", "cards", "--expiring-before", "2027-13-01"],
+    );
+    assert_eq!(out.status.code(), Some(2), "still a usage error");
+    let v = crate::stdout_json(&out);
+    assert_eq!(v["kind"], "invalid_input", "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("--expiring-before"),
+        "the message names the argument: {v}"
+    );
+    let help = coffer(dir.path(), &["--json", "--help"]);
+    assert!(help.status.success(), "help is still help");
+}
