@@ -3,6 +3,7 @@
 
 mod audit;
 mod basics;
+mod charging;
 mod contracts;
 
 use std::path::Path;
