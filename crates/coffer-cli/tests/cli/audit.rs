@@ -121,3 +121,48 @@ fn verify_names_a_row_whose_value_was_given_the_wrong_type() {
     let v = stdout_json(&out);
     assert_eq!(v["broken_at"], 2, "a report, not an internal error: {v}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_audit_names_the_os_user_even_when_cron_sets_no_user_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "--json",
+            "merchant",
+            "add",
+            "--provider",
+            "clover",
+            "--name",
+            "Downtown",
+            "--environment",
+            "sandbox",
+            "--base-url",
+            "embedded:clover",
+            "--account-id",
+            "WDEVSNNHH8VQP",
+            "--time-zone",
+            "America/New_York",
+            "--currency",
+            "USD",
+        ])
+        .env_remove("COFFER_DATA_DIR")
+        .env_remove("USER")
+        .env_remove("USERNAME")
+        .env_remove("LOGNAME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let events = stdout_json(&coffer(dir.path(), &["--json", "audit", "list"]));
+    let actor = events[0]["actor"].as_str().unwrap().to_string();
+    assert!(
+        !actor.is_empty() && actor != "unknown",
+        "who did it is the process's user, not '{actor}'"
+    );
+}
