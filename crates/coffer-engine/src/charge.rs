@@ -161,6 +161,36 @@ pub(crate) fn new_order_id() -> String {
     format!("CF{}", &hex[..18])
 }
 
+/// A request that reuses an idempotency key must be the first one again: the same card, merchant
+/// and amount. Anything else would be answered with the first charge as if it were this one.
+fn same_request(
+    first: &ChargeAttempt,
+    card: CardId,
+    amount: Option<Money>,
+    merchant: Option<MerchantId>,
+) -> EngineResult<()> {
+    let differs = if first.card_id != card {
+        Some("another card".to_string())
+    } else if amount != Some(first.amount) {
+        Some(format!("{} on this card", first.amount))
+    } else if merchant.is_some_and(|m| m != first.merchant_id) {
+        Some(format!("merchant account {}", first.merchant_id))
+    } else {
+        None
+    };
+    match differs {
+        Some(what) => Err(EngineError::new(
+            ErrorKind::Conflict,
+            format!(
+                "idempotency key {} was already used for a charge of {what} (attempt {}); a \
+                 different charge needs a new key",
+                first.idempotency_key, first.id
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The flags of a manual merchant-initiated charge of `card`.
 fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
     match &card.initial {
@@ -392,7 +422,10 @@ impl Engine {
                     replayed: false,
                 })
             }
-            Planned::Existing(first) => return Ok(ChargeResult::of(&first, true)),
+            Planned::Existing(first) => {
+                same_request(&first, ctx.card.id, Some(amount), Some(ctx.merchant.id))?;
+                return Ok(ChargeResult::of(&first, true));
+            }
             Planned::Sending(id) => id,
         };
         let request = ChargeRequest {
@@ -451,7 +484,12 @@ impl Engine {
                     first.idempotency_key, first.id
                 ),
             )),
-            other => Ok(other),
+            Some(first) => {
+                let amount = Money::parse(&input.amount, first.amount.currency).ok();
+                same_request(&first, card, amount, input.merchant)?;
+                Ok(Some(first))
+            }
+            None => Ok(None),
         }
     }
 

@@ -122,6 +122,25 @@ async fn the_same_key_from_two_engines_at_once_makes_one_charge() {
         "a later request with the key returns the first attempt"
     );
     assert_eq!(again.attempt_id, a.attempt_id);
+    // The key of a 7.00 charge reused for 9.00 is a mistake, not a replay: answering "succeeded"
+    // with the 7.00 charge would tell the owner 9.00 was taken.
+    let reused = world
+        .engine
+        .charge_card(ChargeInput {
+            idempotency_key: Some("double-click-1".into()),
+            ..charge(card.id, "9.00")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reused.kind().code(), "conflict", "{reused}");
+    assert!(reused.to_string().contains("7.00"), "{reused}");
+    assert!(
+        !world
+            .sandbox_charges()
+            .iter()
+            .any(|c| c.amount_minor == 900),
+        "nothing was sent for the reused key"
+    );
 }
 
 #[tokio::test]
