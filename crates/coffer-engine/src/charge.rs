@@ -150,6 +150,8 @@ struct Context {
     merchant: Merchant,
     card: Card,
     customer: coffer_core::CustomerRef,
+    /// The card's active or paused contracts.
+    open_contracts: Vec<coffer_core::ContractId>,
 }
 
 /// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
@@ -221,10 +223,27 @@ fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResu
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
     let customer = store.customer(card.customer_id)?.reference;
+    let open_contracts = store
+        .contracts(&coffer_store::contracts::ContractFilter {
+            merchants: Vec::new(),
+            card: Some(card.id),
+            status: None,
+        })?
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                coffer_core::contract::ContractStatus::Active
+                    | coffer_core::contract::ContractStatus::Paused
+            )
+        })
+        .map(|c| c.id)
+        .collect();
     Ok(Context {
         merchant,
         card,
         customer,
+        open_contracts,
     })
 }
 
@@ -242,6 +261,7 @@ fn plan_of(
         charge_date: coffer_core::clock::local_date(now, ctx.merchant.time_zone),
         trigger: Trigger::Manual,
         contract: None,
+        open_contracts: ctx.open_contracts.clone(),
     }
 }
 

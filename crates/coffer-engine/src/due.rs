@@ -235,6 +235,7 @@ fn plan_occurrence(
         credential,
         charge_date: today,
         trigger: Trigger::Scheduled,
+        open_contracts: vec![contract.id],
         contract: Some(ContractCharge {
             contract,
             occurrence,

@@ -139,9 +139,8 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
     let world = World::new().await;
     let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
     let due = due_soon();
-    monthly(&world.engine, card.id, "3.00", due).await;
-    run_on(&world, today()).await;
-    // The owner charged the card by hand the day before it was due.
+    // The owner charged the card by hand (recurring, on its own: no contract yet) the day before
+    // the contract's first charge falls due.
     let manual = world
         .engine_on(due.checked_sub_days(Days::new(1)).unwrap())
         .charge_card(ChargeInput {
@@ -155,6 +154,8 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
         .await
         .unwrap();
     assert_eq!(manual.status, "succeeded", "{manual:?}");
+    monthly(&world.engine, card.id, "3.00", due).await;
+    run_on(&world, today()).await;
     let before = world.sandbox_charges().await;
     let run = run_on(&world, due).await;
     assert_eq!(run.refused.len(), 1, "{run:?}");
@@ -429,5 +430,53 @@ async fn a_contract_edited_after_its_notice_is_not_charged_for_either_amount() {
         world.sandbox_charges().await,
         before,
         "nothing reached Svea"
+    );
+}
+
+#[tokio::test]
+async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire() {
+    let world = World::new().await;
+    let card = &world.cards("Clover Downtown", None, 1).await[0];
+    let due = due_soon();
+    let contract = monthly(&world.engine, card.id, "4.00", due)
+        .await
+        .contract
+        .id;
+    let by_hand = |reason| ChargeInput {
+        card: card_id(card),
+        amount: "4.00".into(),
+        reason,
+        merchant: None,
+        idempotency_key: None,
+        description: None,
+    };
+    let before = world.sandbox_charges().await;
+    let refused = world
+        .engine
+        .charge_card(by_hand(Reason::Recurring))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, "refused", "{refused:?}");
+    assert!(
+        refused
+            .violations
+            .iter()
+            .any(|v| v.rule == "contract_active" && v.message.contains(&contract.to_string())),
+        "the contract is named: {:?}",
+        refused.violations
+    );
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing reached Clover, so the due run cannot make it a second charge of the period"
+    );
+    let one_off = world
+        .engine
+        .charge_card(by_hand(Reason::Unscheduled))
+        .await
+        .unwrap();
+    assert_eq!(
+        one_off.status, "succeeded",
+        "a one-off charge beside the contract is the owner's to make: {one_off:?}"
     );
 }
