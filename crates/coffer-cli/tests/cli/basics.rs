@@ -88,3 +88,15 @@ fn a_usage_error_with_json_is_the_json_envelope_and_exits_2() {
     let help = coffer(dir.path(), &["--json", "--help"]);
     assert!(help.status.success(), "help is still help");
 }
+
+#[test]
+fn a_fault_rate_above_100_percent_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = coffer(dir.path(), &["sandbox", "--error-rate", "150"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a percentage is 0 to 100: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
