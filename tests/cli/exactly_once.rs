@@ -13,11 +13,12 @@ use serde_json::Value;
 use crate::array;
 
 /// `coffer …` of this profile as a child that runs on while the test watches it.
-fn spawn(profile: &Profile, args: &[&str]) -> Child {
+fn spawn(profile: &Profile, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(coffer_binary())
         .arg("--data-dir")
         .arg(profile.path())
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("COFFER_DATA_DIR")
         .env("COFFER_KEYRING_SERVICE", &profile.service)
         .stdin(Stdio::null())
@@ -119,7 +120,7 @@ async fn two_processes_with_one_idempotency_key_make_one_charge() {
         "--idempotency-key",
         "order-4711",
     ];
-    let (a, b) = (spawn(&profile, &args), spawn(&profile, &args));
+    let (a, b) = (spawn(&profile, &args, &[]), spawn(&profile, &args, &[]));
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let parse = |o: &std::process::Output| -> Value {
         serde_json::from_slice(&o.stdout)
@@ -158,6 +159,7 @@ async fn a_charge_killed_after_the_provider_charged_is_reconciled_to_exactly_one
             "--amount",
             "6.60",
         ],
+        &[],
     );
     until_charged(&admin, 660).await;
     child.kill().unwrap(); // SIGKILL: no destructor, no cleanup, like a crash
@@ -221,17 +223,13 @@ async fn a_due_run_killed_mid_charge_and_run_again_charges_the_occurrence_once()
         .coffer(&["--json", "run-due", "--merchant", &merchant])
         .ok();
     set_faults(&admin, serde_json::json!({"response_delay_ms": 10_000})).await;
-    let date = due.to_string();
+    // The due date, as cron sees it (the debug binary's test clock; `--date` never runs ahead).
+    let on_due = format!("{due}T12:00:00Z");
+    let due_day = [("COFFER_TEST_NOW", on_due.as_str())];
     let mut child = spawn(
         &profile,
-        &[
-            "--json",
-            "run-due",
-            "--date",
-            &date,
-            "--merchant",
-            &merchant,
-        ],
+        &["--json", "run-due", "--merchant", &merchant],
+        &due_day,
     );
     until_charged(&admin, 770).await;
     child.kill().unwrap();
@@ -239,26 +237,15 @@ async fn a_due_run_killed_mid_charge_and_run_again_charges_the_occurrence_once()
     set_faults(&admin, serde_json::json!({"response_delay_ms": 0})).await;
 
     // cron's next run: it settles what the killed run left and charges nothing twice.
-    profile
-        .coffer(&[
-            "--json",
-            "run-due",
-            "--date",
-            &date,
-            "--merchant",
-            &merchant,
-        ])
-        .ok();
-    profile
-        .coffer(&[
-            "--json",
-            "run-due",
-            "--date",
-            &date,
-            "--merchant",
-            &merchant,
-        ])
-        .ok();
+    for _ in 0..2 {
+        profile
+            .coffer_with(
+                &["--json", "run-due", "--merchant", &merchant],
+                None,
+                &due_day,
+            )
+            .ok();
+    }
     let ledger = profile.coffer(&["--json", "charges"]).ok().json();
     let rows: Vec<&Value> = array(&ledger)
         .iter()

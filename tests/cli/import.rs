@@ -303,3 +303,103 @@ async fn syncing_an_imported_assist_register_fetches_exactly_the_cards_of_each_c
     }
     profile.coffer(&["merchant", "remove", &merchant]).ok();
 }
+
+#[test]
+fn a_customer_number_already_in_the_register_names_its_line_and_nothing_is_imported() {
+    let profile = Profile::new();
+    let merchant = assist_merchant(&profile);
+    let first = write(
+        &profile,
+        "first.csv",
+        "customer_number;name;email\nBY-900001;Petrov, Pavel;pavel@example.by\n",
+    );
+    let run = profile
+        .coffer(&[
+            "--json",
+            "customer",
+            "import",
+            &first,
+            "--merchant",
+            &merchant,
+        ])
+        .ok();
+    assert_eq!(
+        run.json()["imported"],
+        1,
+        "a spreadsheet's semicolon file is read: {}",
+        run.stdout()
+    );
+    let again = write(
+        &profile,
+        "again.csv",
+        "customer_number,name\nBY-900002,Olga Ivanova\nBY-900001,Pavel Petrov\n",
+    );
+    let run = profile.coffer(&[
+        "--json",
+        "customer",
+        "import",
+        &again,
+        "--merchant",
+        &merchant,
+    ]);
+    assert_eq!(run.output.status.code(), Some(2), "{}", run.stdout());
+    let error = run.json();
+    assert_eq!(
+        error["field"], "line 3, customer_number",
+        "the row that clashes with the register is named: {error}"
+    );
+    let rows = register(&profile, &merchant);
+    assert_eq!(
+        rows.len(),
+        1,
+        "BY-900002 of the refused file is not imported either: {rows:?}"
+    );
+    assert_eq!(rows[0]["name"], "Petrov, Pavel");
+}
+
+#[test]
+fn a_register_cannot_be_imported_into_a_provider_that_lists_its_own_customers() {
+    let profile = Profile::new();
+    let added = profile
+        .coffer(&[
+            "--json",
+            "merchant",
+            "add",
+            "--provider",
+            "clover",
+            "--name",
+            "Downtown",
+            "--environment",
+            "sandbox",
+            "--base-url",
+            "embedded:clover",
+            "--account-id",
+            "WDEVSNNHH8VQP",
+            "--time-zone",
+            "America/New_York",
+            "--currency",
+            "USD",
+        ])
+        .ok()
+        .json();
+    let merchant = added["id"].as_i64().unwrap().to_string();
+    let file = write(
+        &profile,
+        "clover.csv",
+        "customer_number,name\nC-1,Maria Petrov\n",
+    );
+    let run = profile.coffer(&[
+        "--json",
+        "customer",
+        "import",
+        &file,
+        "--merchant",
+        &merchant,
+    ]);
+    assert_eq!(run.output.status.code(), Some(2), "{}", run.stdout());
+    assert_eq!(run.json()["field"], "merchant", "{}", run.stdout());
+    assert!(
+        register(&profile, &merchant).is_empty(),
+        "no customer Clover does not know enters its cache"
+    );
+}

@@ -88,7 +88,10 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("COFFER_LOG"))
         .with_writer(std::io::stderr)
@@ -121,11 +124,39 @@ fn main() -> ExitCode {
                 };
                 println!("{}", envelope.unwrap_or_default());
             } else {
-                eprintln!("error: {error:#}");
+                // An engine error's message is complete (field and rule); its source chain
+                // would only repeat it.
+                match engine_error {
+                    Some(e) => eprintln!("error: {e}"),
+                    None => eprintln!("error: {error:#}"),
+                }
             }
             ExitCode::from(exit_code(kind))
         }
     }
+}
+
+/// Help and version go out as clap prints them; a usage error too, unless `--json` was asked
+/// for, when it is the `{kind, message}` envelope on stdout like every other failure. Exit 2.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    let informational = matches!(
+        error.kind(),
+        Clap::DisplayHelp | Clap::DisplayVersion | Clap::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !std::env::args().any(|a| a == "--json") {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let envelope = serde_json::json!({"kind": ErrorKind::InvalidInput.code(), "message": message});
+    println!("{envelope}");
+    ExitCode::from(exit_code(ErrorKind::InvalidInput))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {

@@ -95,8 +95,10 @@ pub fn event_hash(event: &AuditEvent) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("audit chain broken at event {seq}: {reason}")]
 pub struct ChainBreak {
-    /// The first event that does not verify.
+    /// The first event that does not verify (for rows missing from the end, the first missing).
     pub seq: i64,
+    /// Events that verified before it.
+    pub verified: u64,
     /// What is wrong with it.
     pub reason: String,
 }
@@ -112,6 +114,7 @@ pub fn verify_chain<'a>(
         if event.seq != expected_seq {
             return Err(ChainBreak {
                 seq: event.seq,
+                verified: count,
                 reason: format!(
                     "expected event {expected_seq} here: a row was removed or reordered"
                 ),
@@ -120,12 +123,14 @@ pub fn verify_chain<'a>(
         if event.prev_hash != prev {
             return Err(ChainBreak {
                 seq: event.seq,
+                verified: count,
                 reason: "it does not link to the previous event's hash".into(),
             });
         }
         if event_hash(event) != event.hash {
             return Err(ChainBreak {
                 seq: event.seq,
+                verified: count,
                 reason: "its content does not match its hash: the row was edited".into(),
             });
         }
@@ -178,7 +183,12 @@ mod tests {
     fn a_removed_event_is_found() {
         let mut events = log(5);
         events.remove(1);
-        assert_eq!(verify_chain(&events).unwrap_err().seq, 3);
+        let err = verify_chain(&events).unwrap_err();
+        assert_eq!(err.seq, 3);
+        assert_eq!(
+            err.verified, 1,
+            "only event 1 verified before the gap: {err}"
+        );
     }
 
     #[test]

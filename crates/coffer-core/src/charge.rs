@@ -226,6 +226,10 @@ pub struct ChargePlan {
     /// The contract occurrence being paid: always for a scheduled charge, and for a manual
     /// "charge now" of a due or declined occurrence.
     pub contract: Option<ContractCharge>,
+    /// The card's contracts that are active or paused. A recurring charge made by hand beside
+    /// them would pay one of their periods a second time, without its notice.
+    #[serde(default)]
+    pub open_contracts: Vec<ContractId>,
 }
 
 #[cfg(test)]

@@ -30,21 +30,36 @@ impl Engine {
         .await
     }
 
-    /// Walks the hash chain of the whole log.
+    /// Walks the hash chain of the whole log, checks that it ends where its last append left
+    /// it, and that the database still refuses edits to it.
     pub async fn verify_audit(&self) -> EngineResult<AuditVerification> {
         self.with_store(|store| {
-            Ok(match store.verify_audit()? {
+            let chain = store.verify_audit()?;
+            let gaps = store.audit_protection_gaps()?;
+            let unprotected = (!gaps.is_empty()).then(|| {
+                format!(
+                    "the audit log is no longer append-only: the database trigger{} {} {} been \
+                     removed, so edits are not refused any more",
+                    if gaps.len() == 1 { "" } else { "s" },
+                    gaps.join(", "),
+                    if gaps.len() == 1 { "has" } else { "have" }
+                )
+            });
+            Ok(match chain {
                 Ok(verified) => AuditVerification {
-                    intact: true,
+                    intact: unprotected.is_none(),
                     verified,
                     broken_at: None,
-                    reason: None,
+                    reason: unprotected,
                 },
                 Err(broken) => AuditVerification {
                     intact: false,
-                    verified: u64::try_from(broken.seq - 1).unwrap_or(0),
+                    verified: broken.verified,
                     broken_at: Some(broken.seq),
-                    reason: Some(broken.reason),
+                    reason: Some(match unprotected {
+                        Some(more) => format!("{}; and {more}", broken.reason),
+                        None => broken.reason,
+                    }),
                 },
             })
         })

@@ -153,6 +153,8 @@ struct Context {
     merchant: Merchant,
     card: Card,
     customer: coffer_core::CustomerRef,
+    /// The card's active or paused contracts.
+    open_contracts: Vec<coffer_core::ContractId>,
 }
 
 /// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
@@ -162,6 +164,36 @@ pub(crate) fn new_order_id() -> String {
         .to_string()
         .to_ascii_uppercase();
     format!("CF{}", &hex[..18])
+}
+
+/// A request that reuses an idempotency key must be the first one again: the same card, merchant
+/// and amount. Anything else would be answered with the first charge as if it were this one.
+fn same_request(
+    first: &ChargeAttempt,
+    card: CardId,
+    amount: Option<Money>,
+    merchant: Option<MerchantId>,
+) -> EngineResult<()> {
+    let differs = if first.card_id != card {
+        Some("another card".to_string())
+    } else if amount != Some(first.amount) {
+        Some(format!("{} on this card", first.amount))
+    } else if merchant.is_some_and(|m| m != first.merchant_id) {
+        Some(format!("merchant account {}", first.merchant_id))
+    } else {
+        None
+    };
+    match differs {
+        Some(what) => Err(EngineError::new(
+            ErrorKind::Conflict,
+            format!(
+                "idempotency key {} was already used for a charge of {what} (attempt {}); a \
+                 different charge needs a new key",
+                first.idempotency_key, first.id
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The flags of a manual merchant-initiated charge of `card`.
@@ -194,10 +226,27 @@ fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResu
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
     let customer = store.customer(card.customer_id)?.reference;
+    let open_contracts = store
+        .contracts(&coffer_store::contracts::ContractFilter {
+            merchants: Vec::new(),
+            card: Some(card.id),
+            status: None,
+        })?
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                coffer_core::contract::ContractStatus::Active
+                    | coffer_core::contract::ContractStatus::Paused
+            )
+        })
+        .map(|c| c.id)
+        .collect();
     Ok(Context {
         merchant,
         card,
         customer,
+        open_contracts,
     })
 }
 
@@ -215,6 +264,7 @@ fn plan_of(
         charge_date: coffer_core::clock::local_date(now, ctx.merchant.time_zone),
         trigger: Trigger::Manual,
         contract: None,
+        open_contracts: ctx.open_contracts.clone(),
     }
 }
 
@@ -395,7 +445,10 @@ impl Engine {
                     replayed: false,
                 })
             }
-            Planned::Existing(first) => return Ok(ChargeResult::of(&first, true)),
+            Planned::Existing(first) => {
+                same_request(&first, ctx.card.id, Some(amount), Some(ctx.merchant.id))?;
+                return Ok(ChargeResult::of(&first, true));
+            }
             Planned::Sending(id) => id,
         };
         let request = ChargeRequest {
@@ -454,7 +507,12 @@ impl Engine {
                     first.idempotency_key, first.id
                 ),
             )),
-            other => Ok(other),
+            Some(first) => {
+                let amount = Money::parse(&input.amount, first.amount.currency).ok();
+                same_request(&first, card, amount, input.merchant)?;
+                Ok(Some(first))
+            }
+            None => Ok(None),
         }
     }
 

@@ -232,8 +232,8 @@ fn next_due(contract: &Contract, stored: &[Occurrence], today: NaiveDate) -> Opt
     }
     let last_stored = stored.iter().map(|o| o.number).max().unwrap_or(0);
     let from = today.max(contract.start);
-    // Every schedule Coffer accepts repeats within a year and a day (yearly is the longest).
-    let until = from.checked_add_days(Days::new(367))?;
+    // Two years cover every frequency, a yearly contract on 29 February included.
+    let until = from.checked_add_days(Days::new(2 * 366))?;
     occurrences(contract, from, until)
         .ok()?
         .into_iter()

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use coffer_core::customer::validate_contact;
-use coffer_core::{CustomerRef, InvalidInput, MerchantId};
+use coffer_core::{CustomerRef, InvalidInput, MerchantId, ProviderKind};
 use coffer_store::customers::CustomerFields;
 use serde::Serialize;
 
@@ -20,12 +20,30 @@ pub struct ImportSummary {
     pub imported: u64,
 }
 
+/// The separator of a register file, read from its header row: a comma, or the semicolon (and
+/// tab) that spreadsheets write where the comma is the decimal separator, as in Finland and
+/// Belarus.
+fn delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    if header.contains(',') {
+        b','
+    } else if header.contains(';') {
+        b';'
+    } else if header.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 /// Reads a register CSV: a header row naming the columns (`customer_number` or `reference`,
-/// `name`, optional `email`, `phone`), then one customer a row. Every problem is reported with
-/// its line and field; nothing is returned unless every row is good.
-pub fn parse_register_csv(text: &str) -> Result<Vec<CustomerFields>, InvalidInput> {
+/// `name`, optional `email`, `phone`), then one customer a row, separated by commas or
+/// semicolons. Every problem is reported with its line and field; nothing is returned unless
+/// every row is good. Each customer comes with the line it was read from.
+pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, InvalidInput> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .delimiter(delimiter(text))
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
@@ -50,10 +68,12 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<CustomerFields>, InvalidInpu
     let mut customers = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
         let record = record.map_err(|e| {
+            let line = e.position().map_or(index as u64 + 2, |p| p.line());
             InvalidInput::new(format!("line {line}"), format!("not valid CSV: {e}"))
         })?;
+        // The record's own line: a quoted cell may span lines.
+        let line = record.position().map_or(index as u64 + 2, |p| p.line());
         let get = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .map(str::to_string)
@@ -79,7 +99,7 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<CustomerFields>, InvalidInpu
                 format!("'{}' appears twice in the file", fields.reference),
             ));
         }
-        customers.push(fields);
+        customers.push((line, fields));
     }
     Ok(customers)
 }
@@ -97,10 +117,22 @@ impl Engine {
                 format!("file {}: {e}", path.display()),
             )
         })?;
-        let customers = parse_register_csv(&text)?;
-        self.merchant(merchant).await?;
+        let rows = parse_register_csv(&text)?;
+        let owner = self.merchant(merchant).await?;
+        let provider = owner.provider();
+        if !matches!(provider, ProviderKind::Assist | ProviderKind::Svea) {
+            return Err(InvalidInput::new(
+                "merchant",
+                format!(
+                    "{} is a {provider} account, which lists its own customers: sync it instead \
+                     of importing a register (only Assist and Svea accounts keep one in Coffer)",
+                    owner.name
+                ),
+            )
+            .into());
+        }
         let now = self.now();
-        let count = customers.len();
+        let count = rows.len();
         let audit = self.audit_event(
             Some(merchant.0),
             "customers_imported",
@@ -108,6 +140,23 @@ impl Engine {
             serde_json::json!({"file": path.display().to_string(), "customers": count}),
         );
         self.with_store(move |store| {
+            let known: std::collections::HashSet<String> = store
+                .customer_refs(merchant)?
+                .into_iter()
+                .map(|(_, r)| r.0)
+                .collect();
+            if let Some((line, fields)) = rows.iter().find(|(_, f)| known.contains(&f.reference.0))
+            {
+                return Err(InvalidInput::new(
+                    format!("line {line}, customer_number"),
+                    format!(
+                        "'{}' is already in this merchant's register; nothing was imported",
+                        fields.reference
+                    ),
+                )
+                .into());
+            }
+            let customers: Vec<CustomerFields> = rows.into_iter().map(|(_, f)| f).collect();
             store.insert_register_customers(merchant, &customers, now)?;
             store.append_audit(audit)?;
             Ok(())
@@ -158,8 +207,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].name, "Olga", "cells are trimmed");
-        assert_eq!(rows[1].email, None, "an empty cell is no e-mail");
+        assert_eq!(rows[1].1.name, "Olga", "cells are trimmed");
+        assert_eq!(rows[1].1.email, None, "an empty cell is no e-mail");
+        assert_eq!(rows[1].0, 3, "each row knows its line");
+    }
+
+    #[test]
+    fn a_spreadsheet_file_with_semicolons_and_a_byte_order_mark_is_read() {
+        let rows = parse_register_csv(
+            "\u{feff}customer_number;name;email\r\n1001;Petrov, Pavel;pavel@example.by\r\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            rows[0].1.reference.0, "1001",
+            "the BOM is not part of the header"
+        );
+        assert_eq!(
+            rows[0].1.name, "Petrov, Pavel",
+            "a comma inside a semicolon file is part of the cell"
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use coffer_core::clock::local_date;
 use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
 use coffer_core::policy::{self, network_limits};
 use coffer_core::{
-    AttemptKind, ContractId, IdempotencyKey, Merchant, MerchantId, Money, Reason, StoredCredential,
+    AttemptKind, ContractId, IdempotencyKey, InvalidInput, Merchant, MerchantId, Money, Reason,
+    StoredCredential,
 };
 use coffer_providers::{ChargeRequest, RecurringAgreement};
 use coffer_store::charges::NewAttempt;
@@ -41,7 +42,8 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueRun {
-    /// Run as of this merchant-local date instead of today.
+    /// Charge only what is due by this merchant-local date (today or earlier; a later date is
+    /// refused unless `dry_run`, which then judges as of that day).
     pub date: Option<NaiveDate>,
     /// These merchants (all when empty).
     pub merchants: Vec<MerchantId>,
@@ -237,6 +239,7 @@ fn plan_occurrence(
         credential,
         charge_date: today,
         trigger: Trigger::Scheduled,
+        open_contracts: vec![contract.id],
         contract: Some(ContractCharge {
             contract,
             occurrence,
@@ -271,6 +274,25 @@ impl Engine {
                 })
             })
             .await?;
+        if let (Some(date), false) = (run.date, run.dry_run) {
+            let now = self.now();
+            if let Some(merchant) = merchants
+                .iter()
+                .find(|m| date > local_date(now, m.time_zone))
+            {
+                return Err(InvalidInput::new(
+                    "date",
+                    format!(
+                        "{date} is after today ({}) for {}; a due run charges what is due by \
+                         today, never ahead of the date the cardholder's notice gave. Preview \
+                         a later day with --dry-run",
+                        local_date(now, merchant.time_zone),
+                        merchant.name
+                    ),
+                )
+                .into());
+            }
+        }
         let mut summary = DueSummary {
             dry_run: run.dry_run,
             ..DueSummary::default()
@@ -290,12 +312,20 @@ impl Engine {
         summary: &mut DueSummary,
     ) -> EngineResult<()> {
         let now = self.now();
-        let today = run
+        // `date` is a cut-off: what is due by then. A real run judges, stamps and sends as of
+        // the clock's today (an earlier date never back-dates a notice or a charge, and a later
+        // one is refused above); only a dry run looks at the day it is asked about.
+        let cutoff = run
             .date
             .unwrap_or_else(|| local_date(now, merchant.time_zone));
+        let today = if run.dry_run {
+            cutoff
+        } else {
+            local_date(now, merchant.time_zone)
+        };
         summary.merchants.push(MerchantDay {
             merchant_id: merchant.id.0,
-            date: today,
+            date: cutoff,
         });
         let lead = merchant.notice_lead_days;
         let merchant_id = merchant.id;
@@ -410,7 +440,7 @@ impl Engine {
         }
         // Charges: one contract's occurrences in order, several contracts at once.
         let due = self
-            .with_store(move |store| Ok(store.due_occurrences(merchant_id, today)?))
+            .with_store(move |store| Ok(store.due_occurrences(merchant_id, cutoff)?))
             .await?;
         let total = due.len() as u64;
         // The start, so a progress bar shows the merchant's size even when another run (or an

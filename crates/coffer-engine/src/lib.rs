@@ -140,7 +140,7 @@ impl EngineBuilder {
         self
     }
 
-    /// Uses this clock (tests, `--date`).
+    /// Uses this clock (tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -173,5 +173,32 @@ fn os_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .or_else(user_of_process)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Cron, systemd units and containers often set none of those variables: the audit log's "who"
+/// is then the process's real user, by /proc and /etc/passwd (`uid:N` without a passwd entry).
+#[cfg(target_os = "linux")]
+fn user_of_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        (fields.next()? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid:{uid}")))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn user_of_process() -> Option<String> {
+    None
 }

@@ -74,25 +74,149 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
-    /// Walks the whole log and checks the chain. `Ok(Ok(n))` is an intact chain of `n` events;
-    /// `Ok(Err(break))` names the first event that fails.
+    /// Walks the whole log and checks the chain, then that it ends at the head recorded with the
+    /// last append. `Ok(Ok(n))` is an intact chain of `n` events; `Ok(Err(break))` names the
+    /// first event that fails: edited, removed, reordered, replaced, cut from the end, or holding
+    /// a value of the wrong type.
     pub fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         let mut stmt = self
             .conn()
             .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
-        let rows = stmt.query_map([], read_event)?;
+        let mut rows = stmt.query([])?;
         let mut events = Vec::new();
-        for row in rows {
-            match row? {
-                Ok(event) => events.push(event),
-                Err(StoreError::Corrupt(reason)) => {
-                    let seq = events.last().map(|e: &AuditEvent| e.seq + 1).unwrap_or(1);
-                    return Ok(Err(ChainBreak { seq, reason }));
+        let mut unreadable = None;
+        while let Some(row) = rows.next()? {
+            match read_event(row) {
+                Ok(Ok(event)) => events.push(event),
+                Ok(Err(StoreError::Corrupt(reason))) => {
+                    unreadable = Some((row.get::<_, i64>(0)?, reason));
+                    break;
                 }
-                Err(e) => return Err(e),
+                Ok(Err(e)) => return Err(e),
+                Err(rusqlite::Error::InvalidColumnType(_, name, kind)) => {
+                    let reason = format!(
+                        "its {name} field holds a value of type {kind}, which Coffer never \
+                         writes there: the row was edited"
+                    );
+                    unreadable = Some((row.get::<_, i64>(0)?, reason));
+                    break;
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(verify_chain(&events))
+        let verified = match verify_chain(&events) {
+            Ok(n) => n,
+            Err(broken) => return Ok(Err(broken)),
+        };
+        if let Some((seq, reason)) = unreadable {
+            return Ok(Err(ChainBreak {
+                seq,
+                verified,
+                reason,
+            }));
+        }
+        self.check_head(events.last(), verified)
+    }
+
+    /// Compares the end of a verified chain with the head the log's trigger recorded.
+    fn check_head(
+        &self,
+        last: Option<&AuditEvent>,
+        verified: u64,
+    ) -> StoreResult<Result<u64, ChainBreak>> {
+        let end = last.map_or(0, |e| e.seq);
+        let head: Option<(i64, String)> = if self.audit_table_exists("audit_head")? {
+            self.conn()
+                .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+        } else {
+            None
+        };
+        let broken = |seq: i64, verified: u64, reason: String| {
+            Ok(Err(ChainBreak {
+                seq,
+                verified,
+                reason,
+            }))
+        };
+        match (head, last) {
+            (None, None) => Ok(Ok(0)),
+            (None, Some(_)) => broken(
+                end + 1,
+                verified,
+                "the record of the log's last event (audit_head) is missing, so events removed \
+                 from its end could not be told: the file was edited"
+                    .into(),
+            ),
+            (Some((seq, _)), _) if seq > end => broken(
+                end + 1,
+                verified,
+                format!(
+                    "the log ends at event {end}, but event {seq} was recorded as its last: {} \
+                     removed from its end",
+                    if seq == end + 1 {
+                        format!("event {seq} was")
+                    } else {
+                        format!("events {} to {seq} were", end + 1)
+                    }
+                ),
+            ),
+            (Some((seq, _)), _) if seq < end => broken(
+                seq + 1,
+                u64::try_from(seq).unwrap_or(0),
+                format!(
+                    "event {seq} was recorded as the log's last, but it goes on to {end}: \
+                     events were added behind the log's back"
+                ),
+            ),
+            (Some((_, hash)), Some(event)) if hash != event.hash => broken(
+                end,
+                verified.saturating_sub(1),
+                format!(
+                    "event {end} is not the one recorded as the log's last (its hash differs): \
+                     it was replaced"
+                ),
+            ),
+            _ => Ok(Ok(verified)),
+        }
+    }
+
+    /// The database triggers that keep the audit log append-only and its head recorded which
+    /// are missing (dropped by hand). Empty when the log is protected as the schema made it.
+    pub fn audit_protection_gaps(&self) -> StoreResult<Vec<String>> {
+        let mut missing = Vec::new();
+        for trigger in [
+            "audit_log_no_update",
+            "audit_log_no_delete",
+            "audit_log_moves_head",
+        ] {
+            let found: Option<i64> = self
+                .conn()
+                .query_row(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [trigger],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if found.is_none() {
+                missing.push(trigger.to_string());
+            }
+        }
+        Ok(missing)
+    }
+
+    fn audit_table_exists(&self, name: &str) -> StoreResult<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
     }
 }
 

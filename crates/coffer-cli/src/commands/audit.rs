@@ -65,11 +65,14 @@ pub async fn run(cmd: AuditCommand, data_dir: Option<PathBuf>, out: Output) -> a
                 })?;
                 Ok(0)
             } else {
-                let message = format!(
-                    "audit chain broken at event {}: {}",
-                    verification.broken_at.unwrap_or_default(),
-                    verification.reason.clone().unwrap_or_default()
-                );
+                let reason = verification.reason.clone().unwrap_or_default();
+                let message = match verification.broken_at {
+                    Some(seq) => format!("audit chain broken at event {seq}: {reason}"),
+                    None => format!(
+                        "audit log unprotected ({} events verify): {reason}",
+                        verification.verified
+                    ),
+                };
                 if out.json {
                     out.show(&verification, |_| {})?;
                     Ok(1)

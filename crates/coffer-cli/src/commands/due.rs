@@ -4,20 +4,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use clap::Args;
-use coffer_core::clock::FixedClock;
 use coffer_core::MerchantId;
 use coffer_engine::due::{DueItem, DueRun, DueSummary, DEFAULT_CONCURRENCY};
 use coffer_engine::progress::{Progress, ProgressEvent};
-use coffer_engine::{Engine, ErrorKind};
+use coffer_engine::ErrorKind;
 
 use crate::exit_code;
 use crate::output::Output;
 
 #[derive(Args)]
 pub struct RunDueArgs {
-    /// Run as of this merchant-local date (YYYY-MM-DD) instead of today.
+    /// Charge only what is due by this merchant-local date (YYYY-MM-DD): today or earlier; a
+    /// later date only with --dry-run, to preview that day.
     #[arg(long, value_name = "DATE")]
     date: Option<NaiveDate>,
     /// Only this merchant.
@@ -129,18 +129,7 @@ pub async fn run_due(
     data_dir: Option<PathBuf>,
     out: Output,
 ) -> anyhow::Result<u8> {
-    let mut builder = Engine::builder().data_dir(data_dir);
-    if let Some(date) = args.date {
-        // Midday UTC falls on the same calendar date in every zone from UTC-11 to UTC+11; the
-        // run also takes the date itself, so each merchant's "today" is exactly `date`.
-        if let Some(noon) = date
-            .and_hms_opt(12, 0, 0)
-            .and_then(|t| Utc.from_local_datetime(&t).single())
-        {
-            builder = builder.clock(Arc::new(FixedClock(noon)));
-        }
-    }
-    let engine = builder.open()?;
+    let engine = super::builder(data_dir)?.open()?;
     let summary = engine
         .run_due(
             DueRun {

@@ -26,13 +26,13 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Percent of requests answered 503.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     error_rate: u8,
     /// Percent of requests answered 429.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     rate_limit_rate: u8,
     /// Percent of requests processed whose response is dropped.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     drop_rate: u8,
 }
 

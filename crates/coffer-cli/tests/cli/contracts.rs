@@ -1,12 +1,11 @@
 //! `coffer contract …`, `coffer notices`, `coffer run-due` on the embedded sandboxes.
 
 use std::collections::HashSet;
-use std::process::Command;
 
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use serde_json::Value;
 
-use crate::{coffer, stdout_json};
+use crate::{coffer, coffer_on, on, stdout_json};
 
 fn today() -> NaiveDate {
     Utc::now()
@@ -167,21 +166,13 @@ fn contracts_notices_and_the_due_run_from_the_command_line() {
     );
 
     // Two cron runs at once on the due date: every occurrence is charged once in the ledger.
-    let date = due.to_string();
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_coffer"))
-            .args(["--data-dir"])
-            .arg(d)
-            .args([
-                "run-due",
-                "--date",
-                &date,
-                "--merchant",
-                &merchant.to_string(),
-                "--json",
-            ])
-            .env_remove("COFFER_DATA_DIR")
-            .output()
+        on(
+            d,
+            due,
+            &["run-due", "--merchant", &merchant.to_string(), "--json"],
+        )
+        .output()
     };
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(spawn);
@@ -297,35 +288,14 @@ fn a_run_that_lost_its_answer_is_settled_by_the_next_run_without_charging_twice(
     assert!(coffer(d, &["run-due", "--merchant", &merchant])
         .status
         .success());
-    let date = due.to_string();
-    let first = coffer(
-        d,
-        &[
-            "run-due",
-            "--date",
-            &date,
-            "--merchant",
-            &merchant,
-            "--json",
-        ],
-    );
+    let first = coffer_on(d, due, &["run-due", "--merchant", &merchant, "--json"]);
     assert_eq!(
         first.status.code(),
         Some(1),
         "an unknown outcome is an error for cron"
     );
     assert_eq!(stdout_json(&first)["failed"][0]["status"], "unknown");
-    let second = coffer(
-        d,
-        &[
-            "run-due",
-            "--date",
-            &date,
-            "--merchant",
-            &merchant,
-            "--json",
-        ],
-    );
+    let second = coffer_on(d, due, &["run-due", "--merchant", &merchant, "--json"]);
     assert_eq!(
         second.status.code(),
         Some(0),
@@ -349,4 +319,150 @@ fn a_run_that_lost_its_answer_is_settled_by_the_next_run_without_charging_twice(
         &["contract", "show", &contract.to_string(), "--json"],
     ));
     assert_eq!(show["occurrences"][0]["state"], "charged");
+}
+
+#[test]
+fn run_due_never_charges_ahead_of_today_and_a_past_date_never_back_dates_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(coffer(d, &["demo"]).status.success());
+    let (merchant, cards) = svea_cards(d, 1);
+    let m = merchant.to_string();
+    // Due in two days: the notice lead time (3 days) is already past, so this charge must not
+    // happen whatever the due run is told.
+    let due = today().checked_add_days(Days::new(2)).unwrap();
+    let created = coffer(
+        d,
+        &[
+            "contract",
+            "create",
+            "--card",
+            &cards[0].to_string(),
+            "--amount",
+            "1.25",
+            "--monthly",
+            &due.day().to_string(),
+            "--json",
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stdout)
+    );
+    let contract = stdout_json(&created)["id"].as_i64().unwrap();
+    let occurrence = |view: &Value| view["occurrences"][0].clone();
+    let show = stdout_json(&coffer(
+        d,
+        &["contract", "show", &contract.to_string(), "--json"],
+    ));
+    assert_eq!(occurrence(&show)["due"], due.to_string(), "{show}");
+
+    // A later day: refused before anything is judged or sent; a dry run may preview it.
+    let ahead = coffer(
+        d,
+        &[
+            "run-due",
+            "--date",
+            &due.to_string(),
+            "--merchant",
+            &m,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        ahead.status.code(),
+        Some(2),
+        "a run ahead of today is a usage error"
+    );
+    let envelope = stdout_json(&ahead);
+    assert_eq!(envelope["field"], "date", "{envelope}");
+    assert!(
+        envelope["message"].as_str().unwrap().contains("--dry-run"),
+        "the message says how to preview that day instead: {envelope}"
+    );
+    let preview = stdout_json(&coffer(
+        d,
+        &[
+            "run-due",
+            "--date",
+            &due.to_string(),
+            "--dry-run",
+            "--merchant",
+            &m,
+            "--json",
+        ],
+    ));
+    assert!(
+        preview["refused"][0]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["rule"] == "notice_sent"),
+        "the preview of the due date shows the charge refused for its missing notice: {preview}"
+    );
+
+    // An earlier day: a cut-off, judged and stamped today, so no notice is written as if it had
+    // gone out five days ago in time.
+    let earlier = today().checked_sub_days(Days::new(5)).unwrap();
+    let past = coffer(
+        d,
+        &[
+            "run-due",
+            "--date",
+            &earlier.to_string(),
+            "--merchant",
+            &m,
+            "--json",
+        ],
+    );
+    assert!(
+        past.status.success(),
+        "{}",
+        String::from_utf8_lossy(&past.stdout)
+    );
+    let notices = stdout_json(&coffer(d, &["notices", "--json"]));
+    let pre_charge: Vec<&Value> = notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["contract_id"] == contract && n["kind"] == "pre_charge")
+        .collect();
+    assert!(
+        pre_charge.is_empty(),
+        "a notice that can no longer be in time is not sent, let alone back-dated: {notices}"
+    );
+    let audit = stdout_json(&coffer(d, &["audit", "list", "--json"]));
+    let times: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "the audit log's times only move forward: {times:?}"
+    );
+
+    // On the due date itself the charge is refused for the late notice; nothing is charged.
+    let on_due = coffer_on(d, due, &["run-due", "--merchant", &m, "--json"]);
+    assert_eq!(on_due.status.code(), Some(3), "refused by a rule");
+    let summary = stdout_json(&on_due);
+    assert!(
+        summary["refused"][0]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["rule"] == "notice_sent"),
+        "{summary}"
+    );
+    let ledger = stdout_json(&coffer(d, &["charges", "--merchant", &m, "--json"]));
+    assert!(
+        !ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["contract_id"] == contract),
+        "no ledger row, so nothing reached Svea: {ledger}"
+    );
 }

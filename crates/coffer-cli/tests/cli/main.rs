@@ -3,6 +3,7 @@
 
 mod audit;
 mod basics;
+mod charging;
 mod contracts;
 mod reports;
 
@@ -18,6 +19,26 @@ pub fn coffer(data_dir: &Path, args: &[&str]) -> Output {
         .env_remove("COFFER_DATA_DIR")
         .output()
         .expect("the coffer binary runs")
+}
+
+/// Runs `coffer` as if it were noon UTC of `date` (the debug binary's `COFFER_TEST_NOW`), as
+/// cron would on that day.
+pub fn coffer_on(data_dir: &Path, date: chrono::NaiveDate, args: &[&str]) -> Output {
+    on(data_dir, date, args)
+        .output()
+        .expect("the coffer binary runs")
+}
+
+/// The command `coffer_on` runs, to spawn it.
+pub fn on(data_dir: &Path, date: chrono::NaiveDate, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coffer"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("COFFER_DATA_DIR")
+        .env("COFFER_TEST_NOW", format!("{date}T12:00:00Z"));
+    command
 }
 
 pub fn stdout_json(output: &Output) -> serde_json::Value {

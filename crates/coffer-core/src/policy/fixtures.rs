@@ -103,6 +103,7 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
             }),
             occurrence,
         }),
+        open_contracts: vec![ContractId(5)],
     }
 }
 
@@ -111,6 +112,7 @@ pub fn manual_plan(provider: ProviderKind) -> ChargePlan {
     let mut plan = plan(provider);
     plan.trigger = Trigger::Manual;
     plan.contract = None;
+    plan.open_contracts = Vec::new();
     plan.credential = StoredCredential::merchant_initiated(Reason::Unscheduled, "INIT-1".into());
     plan
 }

@@ -122,6 +122,25 @@ async fn the_same_key_from_two_engines_at_once_makes_one_charge() {
         "a later request with the key returns the first attempt"
     );
     assert_eq!(again.attempt_id, a.attempt_id);
+    // The key of a 7.00 charge reused for 9.00 is a mistake, not a replay: answering "succeeded"
+    // with the 7.00 charge would tell the owner 9.00 was taken.
+    let reused = world
+        .engine
+        .charge_card(ChargeInput {
+            idempotency_key: Some("double-click-1".into()),
+            ..charge(card.id, "9.00")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reused.kind().code(), "conflict", "{reused}");
+    assert!(reused.to_string().contains("7.00"), "{reused}");
+    assert!(
+        !world
+            .sandbox_charges()
+            .iter()
+            .any(|c| c.amount_minor == 900),
+        "nothing was sent for the reused key"
+    );
 }
 
 #[tokio::test]
@@ -432,4 +451,107 @@ async fn cards_become_chargeable_after_their_initial_transaction_and_assist_want
         assert_eq!(made.status, "succeeded", "{provider}: {made:?}");
         assert!(made.warnings.is_empty(), "{provider}: {:?}", made.warnings);
     }
+}
+
+#[tokio::test]
+async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_says_when() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    // 0341: the sandbox declines softly every time, as an issuer with no funds would.
+    let card = world
+        .card(paris, |c| {
+            c.last4 == "0341" && c.mit_ready && !c.expired && c.active
+        })
+        .await;
+    let limit = match card.brand.as_str() {
+        "visa" => 20,
+        "mastercard" | "maestro" => 10,
+        other => panic!("the demo's 0341 card is a {other}: a brand without retry limits"),
+    };
+    for n in 1..=limit {
+        let declined = world
+            .engine
+            .charge_card(charge(card.id, "2.00"))
+            .await
+            .unwrap();
+        assert_eq!(
+            declined.status, "declined",
+            "attempt {n} is still within the limit: {declined:?}"
+        );
+    }
+    let before = world.sandbox_charges().len();
+    let refused = world
+        .engine
+        .charge_card(charge(card.id, "2.00"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, "refused", "{refused:?}");
+    let rule = refused
+        .violations
+        .iter()
+        .find(|v| v.rule == "network_retry_limits")
+        .unwrap_or_else(|| panic!("the network limit is named: {:?}", refused.violations));
+    assert!(
+        rule.allowed_after.is_some(),
+        "the owner is told when a retry becomes allowed: {rule:?}"
+    );
+    assert_eq!(
+        world.sandbox_charges().len(),
+        before,
+        "the refused attempt never reached ProcessOut"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_stays_counted_and_reconcile_says_what_to_do() {
+    let world = World::new().await;
+    // Clover refunds are sent once (no key honoured), so a lost answer stays unknown; ProcessOut
+    // resends its refund under the same Idempotency-Key and learns the outcome.
+    let downtown = world.merchant("clover", 0).await;
+    let card = world.card(downtown, ready).await;
+    let made = world
+        .engine
+        .charge_card(charge(card.id, "10.00"))
+        .await
+        .unwrap();
+    let id = AttemptId(made.attempt_id.unwrap());
+    reqwest::Client::new()
+        .put(format!("{}/faults", world.sandbox.urls.admin))
+        .json(&serde_json::json!({"drop_next": 1}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let lost = world
+        .engine
+        .refund_charge(id, Some("4.00".into()))
+        .await
+        .unwrap();
+    assert_eq!(lost.status, "sending", "the answer never came: {lost:?}");
+    let more = world
+        .engine
+        .refund_charge(id, Some("6.01".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        more.kind().code(),
+        "invalid_input",
+        "the unknown 4.00 counts as refunded, so 6.01 would be too much: {more}"
+    );
+    let summary = world
+        .engine
+        .reconcile(chrono::Duration::seconds(0))
+        .await
+        .unwrap();
+    let open = summary
+        .unresolved
+        .iter()
+        .find(|a| a.attempt_id == lost.attempt_id)
+        .expect("the lost refund is reported as unresolved");
+    assert!(
+        open.note.contains("dashboard"),
+        "the owner is told where to check it, not that it may still be in flight: {}",
+        open.note
+    );
 }

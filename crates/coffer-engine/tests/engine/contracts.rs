@@ -286,3 +286,52 @@ async fn a_cancelled_contract_is_never_charged_and_a_made_charge_is_refunded() {
     assert_eq!(refund.status, "succeeded", "{refund:?}");
     assert_eq!(refund.amount.to_string(), "6.00 EUR", "refunded in full");
 }
+
+#[tokio::test]
+async fn a_contract_first_due_beyond_the_stored_schedule_still_shows_its_next_due_date() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    // Six weeks out: past the notice horizon, so no occurrence is stored yet.
+    let first = today().checked_add_days(Days::new(42)).unwrap();
+    let created = world
+        .engine
+        .create_contract(ContractInput {
+            card: card.id,
+            amount: Some("3.00".into()),
+            frequency: Some(Frequency::Monthly { day: first.day() }),
+            start: Some(first),
+            ..ContractInput::default()
+        })
+        .await
+        .unwrap();
+    let shown = world
+        .engine
+        .show_contract(created.contract.id)
+        .await
+        .unwrap();
+    assert!(
+        shown.occurrences.is_empty(),
+        "the schedule is stored only through the notice horizon: {:?}",
+        shown.occurrences
+    );
+    assert_eq!(
+        created.next_due,
+        Some(first),
+        "the owner sees when the first charge will be, right after creating the contract"
+    );
+    let listed = world
+        .engine
+        .list_contracts(Vec::new(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].next_due, Some(first), "the list shows it too");
+    let paused = world
+        .engine
+        .pause_contract(created.contract.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        paused.next_due, None,
+        "a paused contract has no next charge"
+    );
+}

@@ -139,9 +139,8 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
     let world = World::new().await;
     let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
     let due = due_soon();
-    monthly(&world.engine, card.id, "3.00", due).await;
-    run_on(&world, today()).await;
-    // The owner charged the card by hand the day before it was due.
+    // The owner charged the card by hand (recurring, on its own: no contract yet) the day before
+    // the contract's first charge falls due.
     let manual = world
         .engine_on(due.checked_sub_days(Days::new(1)).unwrap())
         .charge_card(ChargeInput {
@@ -155,6 +154,8 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
         .await
         .unwrap();
     assert_eq!(manual.status, "succeeded", "{manual:?}");
+    monthly(&world.engine, card.id, "3.00", due).await;
+    run_on(&world, today()).await;
     let before = world.sandbox_charges().await;
     let run = run_on(&world, due).await;
     assert_eq!(run.refused.len(), 1, "{run:?}");
@@ -386,4 +387,96 @@ async fn a_contract_past_its_end_date_ends_without_another_charge() {
         coffer_core::contract::ContractStatus::Ended
     );
     assert_eq!(occurrence_state(&world, contract, 1), "cancelled");
+}
+
+#[tokio::test]
+async fn a_contract_edited_after_its_notice_is_not_charged_for_either_amount() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let due = due_soon();
+    let contract = monthly(&world.engine, card.id, "2.00", due)
+        .await
+        .contract
+        .id;
+    // The notice tells the cardholder 2.00; then the owner raises the price.
+    run_on(&world, today()).await;
+    world
+        .engine
+        .edit_contract(
+            contract,
+            coffer_engine::contracts::ContractEdit {
+                amount: Some("3.00".into()),
+                reason: Some("price up".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, due).await;
+    assert!(run.charged.is_empty(), "{run:?}");
+    assert_eq!(run.refused.len(), 1, "{run:?}");
+    let rules: Vec<&str> = run.refused[0]
+        .violations
+        .iter()
+        .map(|v| v.rule.as_str())
+        .collect();
+    assert!(
+        rules.contains(&"contract_amount"),
+        "the noticed occurrence keeps the 2.00 the cardholder was told, which is no longer the \
+         contract's amount, and 3.00 was never noticed: {rules:?}"
+    );
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing reached Svea"
+    );
+}
+
+#[tokio::test]
+async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire() {
+    let world = World::new().await;
+    let card = &world.cards("Clover Downtown", None, 1).await[0];
+    let due = due_soon();
+    let contract = monthly(&world.engine, card.id, "4.00", due)
+        .await
+        .contract
+        .id;
+    let by_hand = |reason| ChargeInput {
+        card: card_id(card),
+        amount: "4.00".into(),
+        reason,
+        merchant: None,
+        idempotency_key: None,
+        description: None,
+    };
+    let before = world.sandbox_charges().await;
+    let refused = world
+        .engine
+        .charge_card(by_hand(Reason::Recurring))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, "refused", "{refused:?}");
+    assert!(
+        refused
+            .violations
+            .iter()
+            .any(|v| v.rule == "contract_active" && v.message.contains(&contract.to_string())),
+        "the contract is named: {:?}",
+        refused.violations
+    );
+    assert_eq!(
+        world.sandbox_charges().await,
+        before,
+        "nothing reached Clover, so the due run cannot make it a second charge of the period"
+    );
+    let one_off = world
+        .engine
+        .charge_card(by_hand(Reason::Unscheduled))
+        .await
+        .unwrap();
+    assert_eq!(
+        one_off.status, "succeeded",
+        "a one-off charge beside the contract is the owner's to make: {one_off:?}"
+    );
 }

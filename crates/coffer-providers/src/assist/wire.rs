@@ -301,7 +301,7 @@ pub(crate) enum TokenAnswer {
 }
 
 /// Reads the token listing leniently (assist.md §2.1, envelope UNCONFIRMED): a bare array, one
-/// card object, an object wrapping an array under any key, or an error object.
+/// card object, an object wrapping an array under a key naming tokens or cards, or an error object.
 pub(crate) fn parse_token_answer(body: &str) -> Result<TokenAnswer, ProviderError> {
     let value: serde_json::Value = serde_json::from_str(body)
         .map_err(|e| ProviderError::malformed(format!("Assist token listing: {e}")))?;
@@ -330,7 +330,16 @@ pub(crate) fn parse_token_answer(body: &str) -> Result<TokenAnswer, ProviderErro
             if map.contains_key("token") {
                 return cards(std::slice::from_ref(&value));
             }
-            if let Some(items) = map.values().find_map(|v| v.as_array()) {
+            // Under a key that names the cards: an array under any other key (`"status": []`)
+            // read as "no saved cards" would make a sync deactivate the customer's cards.
+            if let Some(items) = map
+                .iter()
+                .filter(|(k, _)| {
+                    let k = k.to_ascii_lowercase();
+                    k.contains("token") || k.contains("card")
+                })
+                .find_map(|(_, v)| v.as_array())
+            {
                 return cards(items);
             }
             let error_keys = ["firstcode", "secondcode", "error", "errorcode", "message"];
@@ -420,5 +429,13 @@ mod tests {
             }
         );
         assert!(parse_token_answer("not json").is_err());
+        assert!(
+            parse_token_answer(r#"{"id":5,"status":[]}"#).is_err(),
+            "an array under a key that does not name cards is no listing"
+        );
+        assert_eq!(
+            parse_token_answer(r#"{"cards":[]}"#).unwrap(),
+            TokenAnswer::Cards(Vec::new())
+        );
     }
 }

@@ -308,7 +308,7 @@ impl Provider for CloverClient {
             ("limit", limit.to_string()),
             ("offset", offset.to_string()),
         ];
-        let page: wire::Elements<wire::Customer> = self.get(&self.api, &path, &query).await?;
+        let page: wire::Listing<wire::Customer> = self.get(&self.api, &path, &query).await?;
         let count = page.elements.len() as u64;
         let items = page
             .elements
@@ -328,7 +328,7 @@ impl Provider for CloverClient {
             self.merchant_uuid,
             convert::path_id("customer", customer.as_str())?
         );
-        let cards: wire::Elements<wire::Card> = self.get(&self.api, &path, &[]).await?;
+        let cards: wire::Listing<wire::Card> = self.get(&self.api, &path, &[]).await?;
         cards.elements.iter().map(convert::card_from_v3).collect()
     }
 

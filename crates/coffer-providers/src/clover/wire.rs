@@ -174,10 +174,18 @@ pub(crate) struct ErrorDetail {
     pub message: Option<String>,
 }
 
-/// A Platform v3 collection: `{"elements": [...]}`.
+/// A Platform v3 collection: `{"elements": [...]}`. Lenient, for expansions inside an object,
+/// which Clover may send as a bare `{"href": …}` when it did not expand them.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Elements<T> {
     #[serde(default = "Vec::new")]
+    pub elements: Vec<T>,
+}
+
+/// A Platform v3 listing answered at the top level: `elements` must be there, because an answer
+/// without it read as an empty page would make a sync deactivate every card.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct Listing<T> {
     pub elements: Vec<T>,
 }
 

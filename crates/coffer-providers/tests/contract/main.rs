@@ -3,5 +3,6 @@
 
 mod assist;
 mod clover;
+mod malformed;
 mod processout;
 mod svea;

@@ -13,6 +13,20 @@ use rusqlite::Connection;
 
 use crate::at;
 
+/// Coffer's own records, in the schema since version 2: a contract with its occurrence and
+/// notices, a charge of that occurrence and a partial refund of it.
+const LEDGER_ROWS: &str = r#"INSERT INTO contracts (id, merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor, currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, created_at) VALUES
+ (1, 1, 1, 'fixed', 1500, NULL, 1000, 'EUR', '{"kind":"monthly","day":15}', '2026-09-15', NULL, 'active', 1790000000000, 1790000000000, 1790000000000);
+INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, notice_sent_at, state) VALUES
+ (1, 1, '2026-09-15', 1500, 'EUR', 1790000000000, 'charged');
+INSERT INTO notices (id, contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location) VALUES
+ (1, 1, NULL, 'confirmation', 'anna@example.com', 1500, 'EUR', '2026-09-15', 1790000000000, 'outbox', 'outbox/contract-1-confirmation.eml'),
+ (2, 1, 1, 'pre_charge', 'anna@example.com', 1500, 'EUR', '2026-09-15', 1790000000000, 'outbox', 'outbox/contract-1-pre_charge-1.eml');
+INSERT INTO charge_attempts (id, kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of, amount_minor, currency, credential_json, idempotency_key, order_id, state, provider_ref, decline_code, hard_decline, message, warnings_json, created_at, settled_at) VALUES
+ (1, 'charge', 1, 1, 1, 1, 1, NULL, 1500, 'EUR', '{"sequence":"subsequent","initiator":"merchant","reason":"recurring","scheduled":true,"initial_ref":"REFNUM0001"}', 'due-1-1-1-1', 'CFFIXTURE000000001', 'succeeded', 'CHARGEREF0001', NULL, 0, NULL, '[]', 1790000000000, 1790000000001),
+ (2, 'refund', 1, 1, NULL, NULL, 1, 1, 500, 'EUR', '{"sequence":"subsequent","initiator":"merchant","reason":"recurring","scheduled":true,"initial_ref":"REFNUM0001"}', 'refund-key-0001', 'CFFIXTURE000000002', 'succeeded', 'REFUNDREF0001', NULL, 0, NULL, '[]', 1790000000002, 1790000000003);
+"#;
+
 fn fixture_path(version: usize) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("tests/store/fixtures/v{version}.sql"))
@@ -59,11 +73,52 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
             "REFNUM0001"
         );
         store.integrity_check().unwrap();
+        if version >= 2 {
+            // Coffer's own records: never silently dropped by an upgrade, and readable by it.
+            let charge = store.attempt(coffer_core::AttemptId(1)).unwrap();
+            assert_eq!(
+                (charge.state.as_str(), charge.amount.minor),
+                ("succeeded", 1500),
+                "v{version}: the charge survives"
+            );
+            assert_eq!(
+                store.refunded_minor(coffer_core::AttemptId(1)).unwrap(),
+                500,
+                "v{version}: its refund survives"
+            );
+            let contract = store.contract(coffer_core::ContractId(1)).unwrap();
+            assert_eq!(
+                contract.status,
+                coffer_core::contract::ContractStatus::Active,
+                "v{version}: the contract survives"
+            );
+            let occurrences = store.occurrences_of(contract.id).unwrap();
+            assert_eq!(occurrences.len(), 1, "v{version}: its occurrence survives");
+            assert!(occurrences[0].notice_sent_at.is_some());
+            let raw = Connection::open(&path).unwrap();
+            let notices: i64 = raw
+                .query_row("SELECT count(*) FROM notices", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(notices, 2, "v{version}: the notices survive");
+        }
         let old = Connection::open(backup).unwrap();
         let v: i64 = old
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, version, "the backup is the file as it was");
+        drop(old);
+        drop(store);
+        // The upgrade recorded the old log's head, so a row cut from its end is found.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3;")
+            .unwrap();
+        drop(raw);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.verify_audit().unwrap().map_err(|b| b.seq),
+            Err(3),
+            "v{version}: the head of the upgraded log is known"
+        );
     }
 }
 
@@ -136,5 +191,8 @@ INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, bin, bank,
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(latest_version);
+    if version >= 2 {
+        sql.push_str(LEDGER_ROWS);
+    }
     std::fs::write(fixture_path(version), sql).unwrap();
 }

@@ -22,6 +22,19 @@ pub fn check(plan: &ChargePlan, history: &History, _now: DateTime<Utc>) -> Vec<V
                 RULE,
                 "a scheduled charge must name the contract occurrence it pays",
             ));
+        } else if plan.credential.reason.is_scheduled() && !plan.open_contracts.is_empty() {
+            let ids: Vec<String> = plan.open_contracts.iter().map(|c| c.to_string()).collect();
+            out.push(Violation::new(
+                RULE,
+                format!(
+                    "card ending {} pays contract {}: its recurring charges are the contract's \
+                     occurrences, each announced by a notice, and a recurring charge made by \
+                     hand beside them could pay a period twice; charge a one-off amount as \
+                     unscheduled, or let the due run charge the occurrence",
+                    plan.card.last4.as_str(),
+                    ids.join(", ")
+                ),
+            ));
         }
         return out;
     };
@@ -167,6 +180,28 @@ mod tests {
     #[test]
     fn passes_a_manual_charge_without_a_contract() {
         assert!(run(&manual_plan(ProviderKind::Clover)).is_empty());
+        let mut recurring = manual_plan(ProviderKind::Svea);
+        recurring.credential.reason = crate::stored_credential::Reason::Recurring;
+        assert!(
+            run(&recurring).is_empty(),
+            "a recurring charge by hand on a card without a contract is the merchant's to make"
+        );
+        let mut one_off = manual_plan(ProviderKind::Clover);
+        one_off.open_contracts = vec![ContractId(5)];
+        assert!(
+            run(&one_off).is_empty(),
+            "an unscheduled one-off charge beside a contract is allowed"
+        );
+    }
+
+    #[test]
+    fn refuses_a_recurring_charge_by_hand_beside_an_open_contract() {
+        let mut plan = manual_plan(ProviderKind::Clover);
+        plan.credential.reason = crate::stored_credential::Reason::Recurring;
+        plan.open_contracts = vec![ContractId(5)];
+        let v = run(&plan);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].reason.contains("pays contract 5"), "{}", v[0].reason);
     }
 
     #[test]
