@@ -325,14 +325,17 @@ fn a_run_that_lost_its_answer_is_settled_by_the_next_run_without_charging_twice(
 fn run_due_never_charges_ahead_of_today_and_a_past_date_never_back_dates_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(coffer(d, &["demo"]).status.success());
+    // The contract was made five days ago, a week before its first charge, and no due run has
+    // sent its notice since: due in two days, the notice lead time (3 days) is now past, so this
+    // charge must not happen whatever the due run is told.
+    let made = today().checked_sub_days(Days::new(5)).unwrap();
+    assert!(coffer_on(d, made, &["demo"]).status.success());
     let (merchant, cards) = svea_cards(d, 1);
     let m = merchant.to_string();
-    // Due in two days: the notice lead time (3 days) is already past, so this charge must not
-    // happen whatever the due run is told.
     let due = today().checked_add_days(Days::new(2)).unwrap();
-    let created = coffer(
+    let created = coffer_on(
         d,
+        made,
         &[
             "contract",
             "create",
