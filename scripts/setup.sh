@@ -6,10 +6,11 @@ set -euo pipefail
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # The desktop app (Tauri 2 on WebKitGTK) and its end-to-end tests (WebKitWebDriver under Xvfb,
-# Secret Service for the keyring). All are Debian packages.
+# Secret Service for the keyring), and the installer test (desktop-file-validate; xwininfo to see
+# the installed app's window). All are Debian packages.
 for pkg in build-essential pkg-config libssl-dev file \
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-    xvfb xauth webkit2gtk-driver dbus gnome-keyring; do
+    xvfb xauth webkit2gtk-driver dbus gnome-keyring desktop-file-utils x11-utils; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
