@@ -75,7 +75,8 @@ for need in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3; do
 done
 ok "Depends: $depends"
 
-contents="$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')"
+# Member names come as usr/... or ./usr/...; make them absolute paths.
+contents="$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||; s|^|/|')"
 bins=($(grep -E '^/usr/bin/[^/]+$' <<<"$contents"))
 [ ${#bins[@]} -eq 1 ] || fail "expected one program in /usr/bin, found: ${bins[*]:-none}"
 bin="${bins[0]}"
@@ -95,7 +96,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ".$desktop" >"$work/entry.desktop"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*${desktop#/}" >"$work/entry.desktop"
 entry() { sed -n "s/^$1=//p" "$work/entry.desktop" | head -n1; }
 [ "$(entry Name)" = "Coffer" ] || fail "the desktop entry's Name is '$(entry Name)'"
 grep -q "Finance" <<<"$(entry Categories)" || fail "Categories '$(entry Categories)' lack Finance"
