@@ -44,6 +44,18 @@ if [ ! -x "$root/ui/node_modules/.bin/tauri" ] || [ "$root/ui/package-lock.json"
     (cd "$root/ui" && npm ci --no-audit --no-fund)
 fi
 
+# The release workflow's schema check (tests/release): check-jsonschema from PyPI, which ships
+# SchemaStore's GitHub-workflow schema, in a virtualenv of its own.
+if [ ! -x "$root/target/tools/py/bin/check-jsonschema" ]; then
+    if ! command -v python3 >/dev/null 2>&1; then
+        echo "setup: python3 is missing: install Python 3 with venv and pip and run again" >&2
+        exit 1
+    fi
+    rm -rf "$root/target/tools/py"
+    python3 -m venv "$root/target/tools/py"
+    "$root/target/tools/py/bin/pip" install -q --disable-pip-version-check check-jsonschema==0.39.0
+fi
+
 # The WebDriver bridge for the desktop end-to-end test.
 if ! command -v tauri-driver >/dev/null 2>&1; then
     cargo install tauri-driver --locked --version 2.1.0
