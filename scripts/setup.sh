@@ -6,10 +6,11 @@ set -euo pipefail
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # The desktop app (Tauri 2 on WebKitGTK) and its end-to-end tests (WebKitWebDriver under Xvfb,
-# Secret Service for the keyring; Chromium for the UI's browser tests). All are Debian packages.
+# Secret Service for the keyring; Chromium for the UI's browser tests), and the installer test
+# (desktop-file-validate; xwininfo to see the installed app's window). All are Debian packages.
 for pkg in build-essential pkg-config libssl-dev file \
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-    xvfb xauth webkit2gtk-driver dbus gnome-keyring chromium; do
+    xvfb xauth webkit2gtk-driver dbus gnome-keyring chromium desktop-file-utils x11-utils; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -41,6 +42,18 @@ fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -x "$root/ui/node_modules/.bin/tauri" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
     (cd "$root/ui" && npm ci --no-audit --no-fund)
+fi
+
+# The release workflow's schema check (tests/release): check-jsonschema from PyPI, which ships
+# SchemaStore's GitHub-workflow schema, in a virtualenv of its own.
+if [ ! -x "$root/target/tools/py/bin/check-jsonschema" ]; then
+    if ! command -v python3 >/dev/null 2>&1; then
+        echo "setup: python3 is missing: install Python 3 with venv and pip and run again" >&2
+        exit 1
+    fi
+    rm -rf "$root/target/tools/py"
+    python3 -m venv "$root/target/tools/py"
+    "$root/target/tools/py/bin/pip" install -q --disable-pip-version-check check-jsonschema==0.39.0
 fi
 
 # The WebDriver bridge for the desktop end-to-end test.

@@ -27,3 +27,12 @@ echo "== cargo test (bindings diff and the desktop e2e test included; keyring te
 echo "   D-Bus session with an unlocked gnome-keyring: scripts/with-keyring.sh)" >&2
 COFFER_E2E=1 bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
     cargo test --workspace --locked "${FEATURES[@]}"
+
+# The Linux installer test (release build of the .deb, dpkg install, start under Xvfb, purge) is
+# not part of the default run: a cold release build costs about 16 CPU-minutes (8 or more on our
+# 2 cores), more than CI's budget for it. Ask for it with COFFER_TEST_INSTALLER=1, or run
+# scripts/test-installer.sh alone.
+if [ "${COFFER_TEST_INSTALLER:-}" = "1" ]; then
+    echo "== installer: build the .deb, install it, start it in sandbox mode, remove it" >&2
+    bash scripts/test-installer.sh
+fi

@@ -6,6 +6,10 @@
 //! Runs only with `COFFER_E2E=1` and a binary built with the embedded UI
 //! (`ui/node_modules/.bin/tauri build --debug --no-bundle`); `scripts/test.sh` does both.
 //! Screenshots of the main views go to `target/desktop-e2e/` (or `$COFFER_E2E_SHOTS`).
+//!
+//! `installed_package_opens_in_sandbox_mode` drives an installed copy instead
+//! (`COFFER_INSTALLED_APP=/usr/bin/coffer-desktop`); `scripts/test-installer.sh` installs the .deb
+//! and runs it, and without that variable it is skipped.
 
 // A harness: a step that cannot go on panics with its reason, like an assertion.
 #![allow(clippy::expect_used)]
@@ -356,6 +360,57 @@ async fn journey(client: &Client) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     find(client, "#merchant-table").await;
     shot(client, "settings").await;
+    Ok(())
+}
+
+/// The app as a store owner gets it from the .deb: the installed binary (not the one in
+/// `target/`) opens its main window, sets up sandbox mode on first start and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_package_opens_in_sandbox_mode() {
+    let Some(app) = std::env::var_os("COFFER_INSTALLED_APP").map(PathBuf::from) else {
+        eprintln!("skipped: set COFFER_INSTALLED_APP (scripts/test-installer.sh does) to drive the installed app");
+        return;
+    };
+    assert!(
+        app.is_absolute() && !app.starts_with(workspace_root()),
+        "{} is an installed binary, outside the work tree",
+        app.display()
+    );
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = installed_sandbox(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+    assert!(
+        profile.path().join("coffer.db").exists(),
+        "the installed app kept its data in the temp profile (COFFER_DATA_DIR)"
+    );
+}
+
+async fn installed_sandbox(client: &Client) -> Result<(), String> {
+    let title = client.title().await.map_err(|e| e.to_string())?;
+    if title != "Coffer" {
+        return Err(format!("the main window is titled {title:?}"));
+    }
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start of the installed app",
+    )
+    .await;
+    let banner = find(client, "#sandbox-banner").await;
+    let text = banner.text().await.map_err(|e| e.to_string())?;
+    if !text.contains("Sandbox") {
+        return Err(format!("the sandbox banner says {text:?}"));
+    }
+    if !banner.is_displayed().await.map_err(|e| e.to_string())? {
+        return Err("the sandbox banner is in the page but not shown".into());
+    }
+    shot(client, "installed-sandbox").await;
     Ok(())
 }
 
