@@ -377,11 +377,18 @@ async fn raw_charges(
                     .post(&url)
                     .bearer_auth(&m.secret)
                     .header("idempotency-key", format!("raw-{i}"))
+                    .header("x-forwarded-for", "127.0.0.1")
+                    .header("user-agent", "coffer-bench-raw-loop")
                     .json(&body)
                     .send()
-                    .await?
-                    .error_for_status()?;
-                response.bytes().await?;
+                    .await?;
+                let status = response.status();
+                let body = response.bytes().await?;
+                anyhow::ensure!(
+                    status.is_success(),
+                    "the raw charge was refused ({status}): {}",
+                    String::from_utf8_lossy(&body)
+                );
                 Ok(())
             }
         })
