@@ -110,6 +110,10 @@ async fn a_sync_through_a_fault_storm_loses_no_record_once_the_storm_is_over() {
         .await
         .unwrap();
     for s in &stormy {
+        eprintln!(
+            "faults: in the storm {} saw {} customers, error: {:?}",
+            s.merchant_name, s.customers, s.error
+        );
         // Each merchant either synced through the retries or says why it stopped; none "succeeded"
         // with part of its data silently missing.
         if s.error.is_none() && !s.cancelled && s.note.is_none() && s.customers > 0 {
