@@ -129,12 +129,14 @@ async fn a_due_run_killed_at_random_moments_and_rerun_charges_every_occurrence_e
     // that noon has passed.
     let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
     let mut tokens = HashSet::new();
+    let mut scope = Vec::new();
     for provider in ["clover", "processout"] {
         let merchant = array(&merchants)
             .iter()
             .find(|m| m["provider"] == provider)
             .unwrap()["id"]
             .to_string();
+        scope.push(merchant.clone());
         profile
             .coffer(&[
                 "--json",
@@ -169,7 +171,20 @@ async fn a_due_run_killed_at_random_moments_and_rerun_charges_every_occurrence_e
     put_faults(&admin, json!({"response_delay_ms": 250})).await;
     let mut finished_on_its_own = 0;
     for run in 0..runs {
-        let mut child = spawn(&profile, &["--json", "run-due", "--concurrency", "1"]);
+        // Each run takes one of the two merchants, so that its kill lands among that
+        // merchant's charges rather than while it walks the others.
+        let merchant = &scope[run as usize % scope.len()];
+        let mut child = spawn(
+            &profile,
+            &[
+                "--json",
+                "run-due",
+                "--merchant",
+                merchant,
+                "--concurrency",
+                "1",
+            ],
+        );
         let delay = rng.gen_range(100..1400u64);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         if child.try_wait().unwrap().is_some() {
