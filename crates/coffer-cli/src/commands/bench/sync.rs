@@ -58,7 +58,7 @@ pub struct SyncReport {
     pub ratio_first: f64,
     /// resync_customers_per_s / raw_customers_per_s.
     pub ratio_resync: f64,
-    /// Size of the profile's database after the sync, in bytes.
+    /// Size of the profile's database (and its WAL) after the sync, in bytes.
     pub database_bytes: u64,
 }
 
@@ -104,9 +104,13 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
     );
     eprintln!("bench sync: {customers} customers, raw loop");
     let (raw_requests, raw_bytes, raw_took) = raw_pages(&seeded, customers).await?;
-    let database_bytes = std::fs::metadata(dir.join("coffer.db"))
+    // The database with its write-ahead log (WAL mode: recent pages live there until a
+    // checkpoint).
+    let database_bytes = ["coffer.db", "coffer.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
         .map(|m| m.len())
-        .unwrap_or(0);
+        .sum();
     drop(engine);
     drop(sandbox);
     let first_rate = rate(first.customers, first_took);
