@@ -163,6 +163,19 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
         m.load_average, r.load_after
     );
     let _ = writeln!(s, "| run time of `bench all` | {:.0} s |\n", r.seconds);
+    let busy = |load: &str| {
+        load.split_whitespace()
+            .next()
+            .and_then(|l| l.parse::<f64>().ok())
+            .is_some_and(|l| l > m.cpus as f64)
+    };
+    if busy(&m.load_average) || busy(&r.load_after) {
+        let _ = writeln!(
+            s,
+            "The load average was above the number of CPUs: the machine was shared with other \
+             work during the run, so the figures are lower and noisier than an idle machine's.\n"
+        );
+    }
     let _ = writeln!(s, "To rerun:\n\n```\n{rerun}\n```\n");
 
     // Sync.
@@ -353,19 +366,26 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
         let raw = |x: &SyncReport| x.raw_seconds / x.customers.max(1) as f64;
         // The store alone: the search benchmark's fill writes customers and cards through the
         // same upserts, without HTTP; its largest size is the closest to a large sync.
-        let store_us = r
+        let store_us: Vec<String> = r
             .search
             .iter()
-            .filter_map(|x| Some(x.fill_seconds? / x.customers.max(1) as f64 * 1e6))
-            .last();
+            .filter_map(|x| {
+                let us = x.fill_seconds? / x.customers.max(1) as f64 * 1e6;
+                Some(format!(
+                    "{us:.0} µs at {} customers",
+                    size(x.customers as u64)
+                ))
+            })
+            .collect();
         let _ = writeln!(
             s,
             "- **Sync**, {} → {} customers: {} (first sync); the raw listing loop: {}. Per \
              customer at {}: the sync takes {:.0} µs, of which the page's round trip and transfer \
-             (the raw loop) take {:.0} µs{}; the rest is Coffer's own work on the page (parsing \
-             into the wire types, conversion, the upserts of customers and cards in one SQLite \
-             transaction per page of 100, the card comparisons). The pages are read one after \
-             another, so the sum of the two bounds the rate. The re-sync, which compares every \
+             (the raw loop) take {:.0} µs{}. The rest is Coffer's own work on each page: parsing into \
+             the wire types, conversion, and the upserts of customers and cards in one SQLite \
+             transaction per page of 100, which grow dearer as the tables and their indexes \
+             grow (the store-only figures grow the same way). The pages are read one after \
+             another, so round trip plus that work bounds the rate. The re-sync, which compares every \
              row and writes none, runs at {:.0}–{:.0} customers/s.",
             size(a.customers),
             size(b.customers),
@@ -374,12 +394,15 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
             size(b.customers),
             per(b) * 1e6,
             raw(b) * 1e6,
-            store_us
-                .map(|us| format!(
-                    " and the store alone (customers and cards written without HTTP, the \
-                     search benchmark's fill) about {us:.0} µs"
-                ))
-                .unwrap_or_default(),
+            if store_us.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the store alone (customers and their cards written without HTTP, 10,000 \
+                     customers per transaction: the search benchmark's fill) takes {}",
+                    store_us.join(", ")
+                )
+            },
             a.resync_customers_per_s.min(b.resync_customers_per_s),
             a.resync_customers_per_s.max(b.resync_customers_per_s),
         );
@@ -419,7 +442,9 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
              `sending` committed in one IMMEDIATE write transaction with the policy re-run \
              inside it and its audit event, then the answer and the occurrence's state written; \
              the engine reaches its one SQLite connection through one lock, so those steps of \
-             all charges in flight take turns.",
+             all charges in flight take turns. The time per charge grows with the size of the \
+             run (above); which per-charge query grows with the ledger and the schedule was not \
+             profiled here.",
             size(a.occurrences),
             size(b.occurrences),
             growth((a.occurrences, per(a)), (b.occurrences, per(b))),
