@@ -456,8 +456,8 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
                 " The time per charge grows with the size of the run here; which per-charge \
                  query grows with the ledger and the schedule was not profiled."
             } else {
-                " The time per charge stays about flat with the size of the run: each step \
-                 reads by an index, so the ledger's growth adds only B-tree depth."
+                " The time per charge stays about flat with the size of the run: what grows \
+                 with the ledger and the schedule costs little at these sizes."
             },
         );
     }
