@@ -469,5 +469,66 @@ mod tests {
                 proptest::prop_assert!(got - wanted <= chrono::Duration::hours(1), "by at most the gap");
             }
         }
+
+        #[test]
+        fn a_schedule_split_in_two_windows_has_the_same_numbers_and_dates_as_in_one(
+            which in 0u8..3,
+            day_of_month in 1u32..=31,
+            month in 1u32..=12,
+            every in 1u32..90,
+            start_offset in 0u64..3000,
+            first in 0u64..800,
+            second in 0u64..800,
+            end_after in proptest::option::of(0u64..1500),
+        ) {
+            // Regenerating a schedule from a later day (as every due run does) must give each
+            // date the number it had: the number is half of a charge's unique key.
+            let frequency = match which {
+                0 => Frequency::Monthly { day: day_of_month },
+                1 => Frequency::Yearly { month, day: day_of_month.min(29) },
+                _ => Frequency::EveryDays { days: every },
+            };
+            let start = day(2024, 1, 1) + Days::new(start_offset);
+            let c = contract(frequency, start, end_after.map(|d| start + Days::new(d)));
+            let split = start + Days::new(first);
+            let last = split + Days::new(second);
+            let whole = occurrences(&c, start, last).unwrap();
+            let mut parts = occurrences(&c, start, split).unwrap();
+            parts.extend(occurrences(&c, split + Days::new(1), last).unwrap());
+            proptest::prop_assert_eq!(&parts, &whole);
+            for (n, due) in &whole {
+                proptest::prop_assert_eq!(nth_due(frequency, start, *n), Some(*due), "nth_due agrees");
+                proptest::prop_assert!(*due >= start, "never before the start");
+                if let Some(end) = c.end {
+                    proptest::prop_assert!(*due <= end, "never after the end");
+                }
+            }
+            for pair in whole.windows(2) {
+                proptest::prop_assert_eq!(pair[1].0, pair[0].0 + 1, "numbers run without gaps");
+                proptest::prop_assert!(pair[1].1 > pair[0].1, "dates strictly increase");
+                if let Frequency::EveryDays { days } = frequency {
+                    proptest::prop_assert_eq!((pair[1].1 - pair[0].1).num_days(), i64::from(days));
+                }
+            }
+        }
+
+        #[test]
+        fn a_yearly_date_is_its_day_or_the_end_of_a_shorter_february(
+            month in 1u32..=12,
+            day_of_month in 1u32..=31,
+            start_offset in 0u64..4000,
+        ) {
+            let start = day(2024, 1, 1) + Days::new(start_offset);
+            let frequency = Frequency::Yearly { month, day: day_of_month };
+            proptest::prop_assume!(frequency.validate().is_ok());
+            let c = contract(frequency, start, None);
+            let got = occurrences(&c, start, start + Days::new(366 * 8)).unwrap();
+            proptest::prop_assert!(got.len() >= 7, "about one a year: {got:?}");
+            for (_, due) in &got {
+                proptest::prop_assert_eq!(due.month(), month);
+                let month_len = clamped_day(due.year(), month, 31).unwrap().day();
+                proptest::prop_assert_eq!(due.day(), day_of_month.min(month_len));
+            }
+        }
     }
 }

@@ -9,6 +9,9 @@
 #![deny(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 
 pub mod assist;

@@ -11,6 +11,8 @@
 
 mod history;
 pub mod network_limits;
+#[cfg(test)]
+mod properties;
 mod rules;
 mod violation;
 

@@ -209,6 +209,52 @@ impl AssistClient {
     }
 }
 
+/// Fuzzing: every answer this client reads (the XML web-service result, the token listing),
+/// interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic is the
+/// bug.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_answer(text: &str) {
+    if let Ok(result) = wire::AssistResult::parse(text) {
+        if let Ok((first, second)) = result.codes() {
+            for call in [Call::Read, Call::Charge, Call::Recurring, Call::Refund] {
+                let _ = errors::web_service(call, first, second);
+            }
+        }
+        let orders: Vec<&wire::Order> = result.all_orders().collect();
+        for initial in [false, true] {
+            if let Some(order) = orders.first() {
+                let _ = AssistClient::settle(order, initial);
+            }
+        }
+        if let Some(order) = convert::pick_attempt(&orders, None) {
+            let _ = convert::charge_outcome(order, false);
+        }
+        for order in &orders {
+            let _ = convert::decisive_code(order);
+            let _ = convert::order_status(order);
+            let token = coffer_core::CardToken("fuzz".into());
+            for op in &order.operation {
+                let _ = convert::card_from_operation(&token, op);
+                if let Some(amount) = op.amount.as_deref() {
+                    let _ = convert::amount_from_wire(amount, coffer_core::Currency::EUR);
+                }
+                let _ = errors::from_code(
+                    op.responsecode.as_deref().unwrap_or(""),
+                    op.message.as_deref(),
+                );
+            }
+        }
+    }
+    if let Ok(wire::TokenAnswer::Cards(cards)) = wire::parse_token_answer(text) {
+        for card in &cards {
+            let _ = convert::card_from_wire(card);
+        }
+    }
+    let _ = convert::expiry_from_wire(text);
+    let _ = convert::timestamp_from_wire(text);
+    let _ = convert::currency_from_wire(text);
+}
+
 #[async_trait]
 impl Provider for AssistClient {
     fn kind(&self) -> ProviderKind {

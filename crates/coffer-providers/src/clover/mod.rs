@@ -208,16 +208,55 @@ impl CloverClient {
 
 /// Reads a 2xx answer as `T`, anything else as a classified error.
 async fn read<T: DeserializeOwned>(response: Response, resend: Resend) -> Result<T, ProviderError> {
-    let status = response.status();
+    let status = response.status().as_u16();
     let text = body_text(response, resend).await?;
-    if status.is_success() {
-        serde_json::from_str(&text).map_err(ProviderError::malformed)
+    answer(status, &text, resend != Resend::Safe)
+}
+
+/// An answer's status and body as `T`, or as the classified error.
+fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T, ProviderError> {
+    if (200..300).contains(&status) {
+        serde_json::from_str(text).map_err(ProviderError::malformed)
     } else {
-        Err(errors::classify(
-            status.as_u16(),
-            &text,
-            resend != Resend::Safe,
-        ))
+        Err(errors::classify(status, text, write))
+    }
+}
+
+/// Fuzzing: every answer this client reads, interpreted as the client interprets it
+/// (`crate::fuzzing`). Errors are fine; a panic is the bug.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_answer(status: u16, text: &str) {
+    for write in [false, true] {
+        if let Ok(page) = answer::<wire::Elements<wire::Customer>>(status, text, write) {
+            for customer in page.elements {
+                let _ = customer_from_v3(customer);
+            }
+        }
+        if let Ok(cards) = answer::<wire::Elements<wire::Card>>(status, text, write) {
+            for card in &cards.elements {
+                let _ = convert::card_from_v3(card);
+            }
+        }
+        if let Ok(charge) = answer::<wire::Charge>(status, text, write) {
+            let _ = convert::outcome(&charge, is_first(&charge));
+            let _ = convert::metadata_key(&charge);
+            if let Some(source) = &charge.source {
+                let _ = convert::card_from_source(source, None);
+            }
+        }
+        if let Ok(list) = answer::<wire::ChargeList>(status, text, write) {
+            let charges = match list {
+                wire::ChargeList::Bare(data) => data,
+                wire::ChargeList::Envelope { data, .. } => data,
+            };
+            for charge in &charges {
+                let _ = convert::outcome(charge, is_first(charge));
+            }
+        }
+        if let Ok(refund) = answer::<wire::Refund>(status, text, write) {
+            let _ = convert::money_from_wire(refund.amount, &refund.currency);
+        }
+        let _ = answer::<wire::Gateway>(status, text, write);
     }
 }
 

@@ -146,24 +146,13 @@ impl ProcessOutClient {
         let status = response.status().as_u16();
         let write = call.resend != Resend::Safe;
         let text = body_text(response, call.resend).await?;
-        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-        let success = value
-            .as_ref()
-            .and_then(|v| v.get("success"))
-            .and_then(serde_json::Value::as_bool);
-        if !(200..300).contains(&status) || success == Some(false) {
-            return Err(errors::from_answer(status, &text, write));
-        }
-        // Every ProcessOut answer carries `success`; anything else is not ProcessOut speaking.
-        match (value, success) {
-            (Some(value), Some(true)) => {
-                serde_json::from_value(value).map_err(ProviderError::malformed)
-            }
-            _ => Err(ProviderError::malformed(format!(
+        answer(status, &text, write).map_err(|e| match e {
+            Answer::Refused(e) => e,
+            Answer::NoEnvelope => ProviderError::malformed(format!(
                 "{} {} answered without the success envelope",
                 call.method, call.path
-            ))),
-        }
+            )),
+        })
     }
 
     async fn transaction(&self, id: &str) -> Result<wire::Transaction, ProviderError> {
@@ -349,6 +338,70 @@ impl ProcessOutClient {
             if !page.has_more || cursor.is_none() {
                 return Ok(None);
             }
+        }
+    }
+}
+
+/// Why an answer is not a `T`.
+enum Answer {
+    /// The provider refused, or its body is not a `T`.
+    Refused(ProviderError),
+    /// A body without ProcessOut's `success` envelope.
+    NoEnvelope,
+}
+
+/// An answer's status and body as `T`: ProcessOut's envelope says `success`, else its error.
+fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T, Answer> {
+    let value: Option<serde_json::Value> = serde_json::from_str(text).ok();
+    let success = value
+        .as_ref()
+        .and_then(|v| v.get("success"))
+        .and_then(serde_json::Value::as_bool);
+    if !(200..300).contains(&status) || success == Some(false) {
+        return Err(Answer::Refused(errors::from_answer(status, text, write)));
+    }
+    // Every ProcessOut answer carries `success`; anything else is not ProcessOut speaking.
+    match (value, success) {
+        (Some(value), Some(true)) => {
+            serde_json::from_value(value).map_err(|e| Answer::Refused(ProviderError::malformed(e)))
+        }
+        _ => Err(Answer::NoEnvelope),
+    }
+}
+
+/// Fuzzing: every answer this client reads, interpreted as the client interprets it
+/// (`crate::fuzzing`). Errors are fine; a panic is the bug.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_answer(status: u16, text: &str) {
+    for write in [false, true] {
+        if let Ok(reply) = answer::<wire::TransactionReply>(status, text, write) {
+            let _ = convert::remote_status(&reply.transaction);
+            let _ = convert::outcome(reply.transaction, true);
+        }
+        if let Ok(reply) = answer::<wire::InvoiceReply>(status, text, write) {
+            let _ = convert::invoice_starts_series(&reply.invoice);
+        }
+        if let Ok(page) = answer::<wire::TransactionList>(status, text, write) {
+            for t in page.transactions {
+                let _ = convert::amount_from_wire(&t.amount, &t.currency);
+                let _ = convert::outcome(t, false);
+            }
+        }
+        if let Ok(page) = answer::<wire::CustomerList>(status, text, write) {
+            for c in page.customers {
+                let _ = convert::remote_customer(c);
+            }
+        }
+        if let Ok(page) = answer::<wire::TokenList>(status, text, write) {
+            for t in page.tokens {
+                let _ = convert::remote_card(t);
+            }
+        }
+        if let Ok(reply) = answer::<wire::TokenReply>(status, text, write) {
+            let _ = convert::remote_card(reply.token);
+        }
+        if let Ok(reply) = answer::<wire::RefundReply>(status, text, write) {
+            let _ = convert::amount_from_wire(&reply.refund.amount, "EUR");
         }
     }
 }

@@ -485,6 +485,61 @@ fn read<T: for<'de> serde::Deserialize<'de>>(
     wire::parse(body)
 }
 
+/// Fuzzing: every answer this client reads (payment, status query, cancel, token charge, field
+/// errors), interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic
+/// is the bug.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_answer(text: &str) {
+    let secret = SecretString::from("fuzzing-secret".to_string());
+    if let Ok(answer) = read::<wire::Pmtq>(text, "pmtq") {
+        let _ = convert::card_from_status(&answer, "fuzz");
+        if let Some(code) = answer.pmtq_returncode.as_deref() {
+            let _ = errors::payment_state(code, false);
+            let _ = errors::payment_state(code, true);
+        }
+        if let Some(amount) = answer.pmtq_amount.as_deref() {
+            let _ = convert::amount_from_wire(amount, "pmtq_amount");
+        }
+        if let Some(date) = answer.pmtq_paymentdate.as_deref() {
+            let _ = convert::date_from_wire(date, "pmtq_paymentdate");
+        }
+        let values: Vec<&str> = [&answer.pmtq_action, &answer.pmtq_id, &answer.pmtq_amount]
+            .into_iter()
+            .filter_map(|v| v.as_deref())
+            .collect();
+        for algorithm in [
+            sign::SveaHash::Sha512,
+            sign::SveaHash::Sha256,
+            sign::SveaHash::Md5,
+        ] {
+            let _ = sign::verify(
+                algorithm,
+                &values,
+                &secret,
+                answer.pmtq_hash.as_deref().unwrap_or(""),
+            );
+        }
+    }
+    if let Ok(answer) = read::<wire::ChargeWithTokenResponse>(text, "chargeWithTokenResponse") {
+        if let Some(code) = answer.pmt_errorcode.as_deref() {
+            let _ = errors::from_errorcode(code, answer.pmt_errortext.as_deref(), None);
+        }
+        if let Some(amount) = answer.pmt_amount.as_deref() {
+            let _ = convert::amount_from_wire(amount, "pmt_amount");
+        }
+    }
+    if let Ok(answer) = read::<wire::Pmtc>(text, "pmtc") {
+        let _ = errors::from_cancel(
+            answer.pmtc_returncode.as_deref().unwrap_or(""),
+            answer.pmtc_returntext.as_deref().unwrap_or(""),
+            &answer.errors,
+        );
+    }
+    let _ = read::<wire::Pmt>(text, "pmt");
+    let _ = convert::amount_from_wire(text, "fuzz");
+    let _ = convert::date_from_wire(text, "fuzz");
+}
+
 fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"")
         .replace("&apos;", "'")

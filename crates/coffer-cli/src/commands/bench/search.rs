@@ -1,11 +1,13 @@
 //! `coffer bench search`: search latency over a large cache, measured, not asserted. It fills a
 //! throw-away profile with N customers and their cards (deterministic), then runs each kind of
 //! search many times with varied values and prints p50/p99 (and writes them as JSON with `--json`).
+//! The fill itself is timed too: it is the store's raw write rate (no HTTP), which `bench all`
+//! sets beside the sync figures.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use coffer_core::{
     Bin, CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Environment, Last4, MerchantId,
     ProviderAccount, SecretRef,
@@ -17,45 +19,41 @@ use coffer_store::search::{CardQuery, CustomerQuery};
 use coffer_store::Store;
 use serde::Serialize;
 
-use crate::output::Output;
-
-#[derive(Subcommand)]
-pub enum BenchCommand {
-    /// Search latency over a cache of `--cards` cards.
-    Search(SearchArgs),
-}
+use super::TempDir;
 
 #[derive(Args)]
 pub struct SearchArgs {
     /// Cards in the cache (customers are a third of that, across four merchants).
     #[arg(long, default_value_t = 1_000_000)]
-    cards: usize,
+    pub cards: usize,
     /// Queries per search kind.
     #[arg(long, default_value_t = 200)]
-    queries: usize,
+    pub queries: usize,
     /// Keep the generated database in this folder, and reuse it when it is already there
     /// (default: a temp dir, removed after).
     #[arg(long)]
-    keep: Option<PathBuf>,
+    pub keep: Option<PathBuf>,
 }
 
 /// One row of the result table.
 #[derive(Debug, Serialize)]
 pub struct Figure {
-    kind: &'static str,
-    queries: usize,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    rows_returned_avg: f64,
+    pub kind: &'static str,
+    pub queries: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub rows_returned_avg: f64,
 }
 
 #[derive(Debug, Serialize)]
-struct SearchReport {
-    cards: usize,
-    customers: usize,
-    fill_seconds: f64,
-    figures: Vec<Figure>,
+pub struct SearchReport {
+    pub cards: usize,
+    pub customers: usize,
+    /// Seconds to write the cache (customers and cards, 10,000 customers per transaction);
+    /// `None` when an existing database was reused.
+    pub fill_seconds: Option<f64>,
+    pub figures: Vec<Figure>,
 }
 
 const NAMES: [&str; 16] = [
@@ -183,7 +181,7 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
     Ok(merchants)
 }
 
-fn measure(
+fn time_kind(
     kind: &'static str,
     queries: usize,
     mut run: impl FnMut(usize) -> anyhow::Result<usize>,
@@ -208,10 +206,13 @@ fn measure(
     })
 }
 
-pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
-    let BenchCommand::Search(args) = cmd;
-    let temp = tempfile_dir()?;
-    let dir = args.keep.clone().unwrap_or_else(|| temp.clone());
+/// Fills (or reuses) the cache and times every kind of search.
+pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
+    let temp = TempDir::new("search")?;
+    let dir = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
     let path = dir.join("bench.db");
     let reuse = args.keep.is_some() && path.exists();
     let store = Store::open(&path)?;
@@ -222,7 +223,7 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
     } else {
         fill(&store, args.cards)?
     };
-    let fill_seconds = started.elapsed().as_secs_f64();
+    let fill_seconds = (!reuse).then(|| started.elapsed().as_secs_f64());
     let today = CardExpiry::new(2026, 11)?;
     let q = args.queries.max(1);
     let customers = |query: CustomerQuery| -> anyhow::Result<usize> {
@@ -234,13 +235,13 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
         ..CustomerQuery::default()
     };
     let figures = vec![
-        measure("customer by name", q, |i| {
+        time_kind("customer by name", q, |i| {
             customers(text(SURNAMES[i % 16].to_string()))
         })?,
-        measure("customer by name prefix", q, |i| {
+        time_kind("customer by name prefix", q, |i| {
             customers(text(NAMES[i % 16][..3].to_string()))
         })?,
-        measure("customer by email", q, |i| {
+        time_kind("customer by email", q, |i| {
             let c = (mix(i as u64) % (args.cards as u64 / 3).max(1)) as usize;
             let r = mix(c as u64);
             let name = format!(
@@ -251,19 +252,19 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
             .to_lowercase();
             customers(text(format!("{name}.{c}@example.com")))
         })?,
-        measure("customer by reference", q, |i| {
+        time_kind("customer by reference", q, |i| {
             customers(text(format!(
                 "CUST{:08}",
                 mix(i as u64) % (args.cards as u64 / 3).max(1)
             )))
         })?,
-        measure("customer by last4", q, |i| {
+        time_kind("customer by last4", q, |i| {
             customers(text(format!("{:04}", mix(i as u64) % 10_000)))
         })?,
-        measure("customer by BIN", q, |i| {
+        time_kind("customer by BIN", q, |i| {
             customers(text(format!("{}", 400_000 + mix(i as u64) % 1000)))
         })?,
-        measure("cards by last4 in a group", q, |i| {
+        time_kind("cards by last4 in a group", q, |i| {
             Ok(store
                 .search_cards(&CardQuery {
                     merchants: merchants.clone(),
@@ -273,7 +274,7 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
                 })?
                 .len())
         })?,
-        measure("cards by brand, one merchant", q, |i| {
+        time_kind("cards by brand, one merchant", q, |i| {
             Ok(store
                 .search_cards(&CardQuery {
                     merchants: vec![merchants[i % merchants.len()]],
@@ -283,7 +284,7 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
                 })?
                 .len())
         })?,
-        measure("cards expiring before a month", q, |i| {
+        time_kind("cards expiring before a month", q, |i| {
             Ok(store
                 .search_cards(&CardQuery {
                     expiring_before: Some(CardExpiry::new(
@@ -303,30 +304,30 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
         figures,
     };
     drop(store);
-    if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&temp);
-    }
-    out.show(&report, |r| {
-        println!(
-            "search over {} cards / {} customers (filled in {:.1} s)",
-            r.cards, r.customers, r.fill_seconds
-        );
-        println!(
-            "{:<34} {:>8} {:>9} {:>9} {:>9} {:>8}",
-            "kind", "queries", "p50 ms", "p99 ms", "max ms", "rows"
-        );
-        for f in &r.figures {
-            println!(
-                "{:<34} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>8.1}",
-                f.kind, f.queries, f.p50_ms, f.p99_ms, f.max_ms, f.rows_returned_avg
-            );
-        }
-    })?;
-    Ok(0)
+    drop(temp);
+    Ok(report)
 }
 
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("coffer-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// The table.
+pub fn print(r: &SearchReport) {
+    match r.fill_seconds {
+        Some(s) => println!(
+            "search over {} cards / {} customers (filled in {s:.1} s)",
+            r.cards, r.customers
+        ),
+        None => println!(
+            "search over {} cards / {} customers (reused database)",
+            r.cards, r.customers
+        ),
+    }
+    println!(
+        "{:<34} {:>8} {:>9} {:>9} {:>9} {:>8}",
+        "kind", "queries", "p50 ms", "p99 ms", "max ms", "rows"
+    );
+    for f in &r.figures {
+        println!(
+            "{:<34} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>8.1}",
+            f.kind, f.queries, f.p50_ms, f.p99_ms, f.max_ms, f.rows_returned_avg
+        );
+    }
 }

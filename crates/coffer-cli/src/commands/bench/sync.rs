@@ -1,0 +1,211 @@
+//! `coffer bench sync`: how fast Coffer fills its cache from a provider, against how fast the
+//! provider's endpoint answers at all.
+//!
+//! For each size N: an in-process sandbox seeded with N customers per merchant, one Clover
+//! merchant registered in a throw-away profile, then
+//! 1. a first sync (every customer and card new), timed;
+//! 2. a second sync of the same data (every row compared, nothing changed), timed;
+//! 3. the raw rate: a plain reqwest loop reading the very pages the sync read
+//!    (`GET /v3/merchants/{mId}/customers?expand=cards,…&limit=100&offset=…`), one request in
+//!    flight as the sync has, the body read to the end and not parsed.
+//!
+//! ratio = Coffer's customers per second / the raw loop's customers per second.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use coffer_core::MerchantId;
+use coffer_engine::progress::NoProgress;
+use coffer_sandbox::{Sandbox, SandboxConfig};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{clover_of, engine_at, rate, register, TempDir};
+
+/// The page size the sync asks for (`coffer_engine::sync`), so the raw loop reads the same pages.
+const PAGE: usize = 100;
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Customers in the sandbox's Clover merchant; several sizes separated by commas.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    pub customers: Vec<usize>,
+    /// Keep the profile of the last size in this folder (e.g. for the desktop benchmark).
+    #[arg(long)]
+    pub keep: Option<std::path::PathBuf>,
+}
+
+/// The figures of one size.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub customers: u64,
+    pub cards: u64,
+    /// First sync: every row new.
+    pub first_seconds: f64,
+    pub first_customers_per_s: f64,
+    pub first_cards_per_s: f64,
+    /// Second sync: the same data again, nothing changed.
+    pub resync_seconds: f64,
+    pub resync_customers_per_s: f64,
+    /// The plain HTTP loop over the same pages.
+    pub raw_requests: u64,
+    pub raw_seconds: f64,
+    pub raw_customers_per_s: f64,
+    pub raw_bytes: u64,
+    /// first_customers_per_s / raw_customers_per_s.
+    pub ratio_first: f64,
+    /// resync_customers_per_s / raw_customers_per_s.
+    pub ratio_resync: f64,
+    /// Size of the profile's database (and its WAL) after the sync, in bytes.
+    pub database_bytes: u64,
+}
+
+/// Measures one size.
+pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<SyncReport> {
+    let sandbox = Sandbox::start(SandboxConfig::demo(customers)).await?;
+    let seeded = clover_of(&sandbox)?;
+    let temp = TempDir::new("sync")?;
+    let dir = match keep {
+        Some(dir) => {
+            if dir.join("coffer.db").exists() {
+                anyhow::bail!(
+                    "{} already holds a profile; give an empty folder to --keep",
+                    dir.display()
+                );
+            }
+            std::fs::create_dir_all(dir)?;
+            dir.to_path_buf()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let engine = engine_at(&dir)?;
+    let merchant = MerchantId(register(&engine, &seeded).await?.id);
+    eprintln!("bench sync: {customers} customers, first sync");
+    let started = Instant::now();
+    let first = engine
+        .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
+        .await?;
+    let first_took = started.elapsed();
+    anyhow::ensure!(
+        first.error.is_none() && first.customers == customers as u64,
+        "the first sync should see all {customers} customers: {first:?}"
+    );
+    eprintln!("bench sync: {customers} customers, second sync");
+    let started = Instant::now();
+    let second = engine
+        .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
+        .await?;
+    let resync_took = started.elapsed();
+    anyhow::ensure!(
+        second.customers_changed == 0 && second.cards_added == 0,
+        "the second sync should find nothing new: {second:?}"
+    );
+    eprintln!("bench sync: {customers} customers, raw loop");
+    let (raw_requests, raw_bytes, raw_took) = raw_pages(&seeded, customers).await?;
+    // The database with its write-ahead log (WAL mode: recent pages live there until a
+    // checkpoint).
+    let database_bytes = ["coffer.db", "coffer.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    drop(engine);
+    drop(sandbox);
+    let first_rate = rate(first.customers, first_took);
+    let resync_rate = rate(second.customers, resync_took);
+    let raw_rate = rate(customers as u64, raw_took);
+    Ok(SyncReport {
+        customers: first.customers,
+        cards: first.cards,
+        first_seconds: first_took.as_secs_f64(),
+        first_customers_per_s: first_rate,
+        first_cards_per_s: rate(first.cards, first_took),
+        resync_seconds: resync_took.as_secs_f64(),
+        resync_customers_per_s: resync_rate,
+        raw_requests,
+        raw_seconds: raw_took.as_secs_f64(),
+        raw_customers_per_s: raw_rate,
+        raw_bytes,
+        ratio_first: ratio(first_rate, raw_rate),
+        ratio_resync: ratio(resync_rate, raw_rate),
+        database_bytes,
+    })
+}
+
+pub fn ratio(ours: f64, raw: f64) -> f64 {
+    if raw > 0.0 {
+        ours / raw
+    } else {
+        0.0
+    }
+}
+
+/// Every listing page of the merchant, one request at a time, bodies read and dropped.
+async fn raw_pages(
+    m: &coffer_sandbox::SandboxMerchant,
+    customers: usize,
+) -> anyhow::Result<(u64, u64, std::time::Duration)> {
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/v3/merchants/{}/customers",
+        m.base_url,
+        m.account.account_id()
+    );
+    let started = Instant::now();
+    let (mut requests, mut bytes) = (0u64, 0u64);
+    // One page past the end, as the sync reads a short (here: empty) last page when N is a
+    // multiple of the page size.
+    let mut offset = 0;
+    loop {
+        let response = client
+            .get(&url)
+            .bearer_auth(&m.secret)
+            .query(&[
+                ("expand", "cards,emailAddresses,phoneNumbers".to_string()),
+                ("limit", PAGE.to_string()),
+                ("offset", offset.to_string()),
+            ])
+            .send()
+            .await?
+            .error_for_status()?;
+        bytes += response.bytes().await?.len() as u64;
+        requests += 1;
+        offset += PAGE;
+        if offset > customers {
+            break;
+        }
+    }
+    Ok((requests, bytes, started.elapsed()))
+}
+
+/// The table.
+pub fn print(reports: &[SyncReport]) {
+    println!(
+        "{:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>11} {:>7} {:>7}",
+        "customers",
+        "cards",
+        "sync s",
+        "cust/s",
+        "cards/s",
+        "resync c/s",
+        "raw cust/s",
+        "ratio",
+        "resync"
+    );
+    for r in reports {
+        println!(
+            "{:>9} {:>9} {:>10.2} {:>10.0} {:>11.0} {:>10.0} {:>11.0} {:>7.2} {:>7.2}",
+            r.customers,
+            r.cards,
+            r.first_seconds,
+            r.first_customers_per_s,
+            r.first_cards_per_s,
+            r.resync_customers_per_s,
+            r.raw_customers_per_s,
+            r.ratio_first,
+            r.ratio_resync
+        );
+    }
+}

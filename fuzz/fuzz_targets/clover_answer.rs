@@ -1,0 +1,6 @@
+//! Any bytes as an answer of the clover API, read as the client reads it: no panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    coffer_providers::fuzzing::clover_answer(data);
+});

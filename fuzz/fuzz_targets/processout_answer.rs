@@ -1,0 +1,6 @@
+//! Any bytes as an answer of the processout API, read as the client reads it: no panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    coffer_providers::fuzzing::processout_answer(data);
+});

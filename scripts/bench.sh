@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every benchmark, measured on this machine, written to docs/benchmarks.md (see `coffer bench`):
+# sync and due-run throughput beside raw HTTP loops, search latency, the cost curve, and the
+# desktop app's cold start and memory. Takes about 15 minutes on 2 cores.
+#
+#   bash scripts/bench.sh                 everything, default sizes
+#   bash scripts/bench.sh --due-sizes 1000,10000,100000 …   extra flags go to `coffer bench all`
+#   DESKTOP_SIZES="10000 100000"          the caches the desktop app is measured with
+#   COFFER_DESKTOP_BIN=path               the app to measure (default: the debug build the tests use)
+#   SKIP_DESKTOP=1                        leave the desktop out
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+FEATURES=(--features tauri/custom-protocol)
+
+echo "== build: coffer (release)" >&2
+cargo build --release --locked -p coffer-cli
+coffer=target/release/coffer
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+desktop_args=()
+if [ "${SKIP_DESKTOP:-0}" != 1 ]; then
+    echo "== build: the desktop app with its UI, and the desktop benchmark" >&2
+    (cd ui && npm run build)
+    cargo build --workspace --locked "${FEATURES[@]}"
+    cargo build --workspace --locked --examples "${FEATURES[@]}"
+    profiles=()
+    for n in ${DESKTOP_SIZES:-10000 100000}; do
+        echo "== desktop: a profile with $n customers (coffer bench sync --keep)" >&2
+        "$coffer" bench sync --customers "$n" --keep "$work/desktop-$n" >/dev/null
+        profiles+=("$work/desktop-$n:$n")
+    done
+    echo "== desktop: cold starts and memory" >&2
+    bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+        target/debug/examples/bench_desktop "$work/desktop.json" "${profiles[@]}" >/dev/null
+    desktop_args=(--desktop "$work/desktop.json")
+fi
+
+echo "== coffer bench all" >&2
+"$coffer" bench all "${desktop_args[@]}" --rerun "bash scripts/bench.sh${*:+ $*}" "$@"
