@@ -219,7 +219,12 @@ async fn a_due_run_killed_at_random_moments_and_rerun_charges_every_occurrence_e
         .checked_add_days(Days::new(1))
         .unwrap()
         .to_string();
-    let _ = profile.coffer(&["--json", "run-due", "--date", &tomorrow]);
+    // Tomorrow's cron run: the debug binary reads its clock from COFFER_TEST_NOW.
+    let _ = profile.coffer_with(
+        &["--json", "run-due"],
+        None,
+        &[("COFFER_TEST_NOW", &format!("{tomorrow}T12:00:00Z"))],
+    );
     let settled = profile
         .coffer(&["--json", "reconcile", "--older-than", "2"])
         .json();

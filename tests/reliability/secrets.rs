@@ -3,9 +3,8 @@
 //! every log on (`COFFER_LOG=trace`): sync, search, a charge and its refund, a contract and two
 //! due runs, reconcile, a register import, notices, the audit log. Afterwards no merchant secret
 //! and no full card number (every test card of the sandbox docs) is in the data dir (database,
-//! WAL, notices' .eml files, anything), in any log line or in any output. Coffer has no export
-//! command yet; when it has one, its files belong in this scan. tests/cli/secrets.rs checks the
-//! keyring's side (one merchant, removal deletes the entry).
+//! WAL, notices' .eml files, CSV exports, anything), in any log line or in any output.
+//! tests/cli/secrets.rs checks the keyring's side (one merchant, removal deletes the entry).
 
 use chrono::Datelike;
 use coffer_core::ProviderAccount;
@@ -156,11 +155,13 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
         &mut runs,
     );
     run(&profile, &["--json", "run-due"], &mut runs);
-    let due_run = run(
-        &profile,
-        &["--json", "run-due", "--date", &due.to_string()],
-        &mut runs,
-    );
+    // The due date's cron run (the debug binary's clock comes from COFFER_TEST_NOW).
+    let on_due = format!("{due}T12:00:00Z");
+    let mut env = TRACE.to_vec();
+    env.push(("COFFER_TEST_NOW", on_due.as_str()));
+    let done = profile.coffer_with(&["--json", "run-due"], None, &env).ok();
+    let due_run = serde_json::from_slice(&done.output.stdout).unwrap_or(serde_json::Value::Null);
+    runs.push(done);
     assert_eq!(
         array(&due_run["charged"]).len(),
         1,
@@ -203,10 +204,20 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
         &mut runs,
     );
     run(&profile, &["--json", "audit", "verify"], &mut runs);
+    for kind in ["customers", "cards", "charges", "audit"] {
+        run(&profile, &["--json", "export", kind], &mut runs);
+    }
 
     assert!(
         profile.path().join("outbox").exists(),
         "the session wrote notices to the outbox, so the scan covers them"
+    );
+    assert_eq!(
+        std::fs::read_dir(profile.path().join("exports"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        4,
+        "the four exports are in the data dir, so the scan covers them"
     );
     assert!(
         runs.iter()

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::sync::ratio;
-use super::{clover_of, engine_at, rate, register, TempDir};
+use super::{clover_of, engine_with, rate, register, TempDir};
 
 /// The amount of every bench contract, in minor units (7.70).
 const AMOUNT_MINOR: i64 = 770;
@@ -109,7 +109,8 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let sandbox = Sandbox::start(SandboxConfig::demo(customers)).await?;
     let seeded = clover_of(&sandbox)?;
     let temp = TempDir::new("due")?;
-    let engine = engine_at(temp.path())?;
+    let secrets = Arc::new(coffer_engine::secrets::MemoryStore::default());
+    let engine = engine_with(temp.path(), secrets.clone(), None)?;
     let merchant = MerchantId(register(&engine, &seeded).await?.id);
     eprintln!("bench due: {occurrences} occurrences, syncing {customers} customers");
     let synced = engine
@@ -157,8 +158,14 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 
     eprintln!("bench due: the run on {due}");
+    // That day's run, on a clock that reads its noon: a run never charges ahead of its today.
+    let noon = due
+        .and_hms_opt(12, 0, 0)
+        .ok_or_else(|| anyhow::anyhow!("no noon on {due}"))?
+        .and_utc();
+    let engine = engine_with(temp.path(), secrets, Some(noon))?;
     let run = DueRun {
-        date: Some(due),
+        date: None,
         merchants: vec![merchant],
         concurrency,
         dry_run: false,

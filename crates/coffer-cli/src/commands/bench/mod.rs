@@ -93,10 +93,23 @@ impl Drop for TempDir {
 
 /// An engine on `dir` whose secrets stay in memory (no keyring: the sandbox's are demo values).
 pub fn engine_at(dir: &Path) -> anyhow::Result<Engine> {
-    Ok(Engine::builder()
+    engine_with(dir, Arc::new(MemoryStore::default()), None)
+}
+
+/// An engine on `dir` with `secrets`, and a clock fixed at `now` when given (a later day's run).
+pub fn engine_with(
+    dir: &Path,
+    secrets: Arc<MemoryStore>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<Engine> {
+    let builder = Engine::builder()
         .data_dir(Some(dir.to_path_buf()))
-        .secrets(Arc::new(MemoryStore::default()))
-        .open()?)
+        .secrets(secrets);
+    let builder = match now {
+        Some(now) => builder.clock(Arc::new(coffer_core::clock::FixedClock(now))),
+        None => builder,
+    };
+    Ok(builder.open()?)
 }
 
 /// The sandbox's first seeded Clover merchant.
