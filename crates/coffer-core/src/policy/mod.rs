@@ -106,7 +106,9 @@ pub const RULES: [Rule; 12] = [
     Rule {
         id: RuleId::ContractActive,
         scope: Scope::Every,
-        contract_only: true,
+        // Also judges charges that name no occurrence: a scheduled one must, and a recurring
+        // charge by hand beside an open contract could pay a period twice.
+        contract_only: false,
         check: rules::contract_active::check,
     },
     Rule {
@@ -238,17 +240,23 @@ mod tests {
 
     #[test]
     fn a_manual_charge_is_not_judged_by_the_contract_rules() {
-        let manual = rules_for_plan(&manual_plan(ProviderKind::Assist));
-        for contract_rule in [
-            RuleId::ContractActive,
-            RuleId::NoticeSent,
-            RuleId::AssistBounds,
+        let clover = rules_for_plan(&manual_plan(ProviderKind::Clover));
+        let assist = rules_for_plan(&manual_plan(ProviderKind::Assist));
+        for (manual, contract_rule) in [
+            (&clover, RuleId::ContractAmount),
+            (&clover, RuleId::NoticeSent),
+            (&assist, RuleId::AssistBounds),
         ] {
             assert!(
                 !manual.contains(&contract_rule),
                 "{contract_rule:?} has nothing to judge without a contract"
             );
         }
+        let manual = assist;
+        assert!(
+            manual.contains(&RuleId::ContractActive),
+            "a manual charge beside an open contract is still judged by contract_active"
+        );
         assert!(manual.contains(&RuleId::ConsentAndInitial));
         let scheduled = rules_for_plan(&plan(ProviderKind::Assist));
         assert!(

@@ -10,7 +10,7 @@ export const RULE_LABELS: Record<string, string> = {
   card_usable: "Card active and not expired",
   card_of_merchant: "Card belongs to this merchant",
   amount_valid: "Amount above zero, in the merchant's currency",
-  contract_active: "Contract active and within its dates",
+  contract_active: "Contracts: active, within their dates, no period paid twice",
   contract_amount: "Amount within the contract",
   notice_sent: "Cardholder notified in time",
   svea_monthly: "Svea: one recurring charge a month, at most the original amount",
