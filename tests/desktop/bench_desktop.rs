@@ -14,86 +14,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a harness: a failed step panics with why
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use coffer_desktop_e2e::{connect, Driver};
 use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// tauri-driver, stopped with SIGTERM so it also stops its WebKitWebDriver.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(data_dir: &Path) -> Driver {
-        let port = free_port();
-        let native_port = free_port();
-        let driver = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let child = Command::new(driver)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("COFFER_DATA_DIR", data_dir)
-            .env("COFFER_KEYRING_SERVICE", "coffer-bench")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver on PATH (cargo install tauri-driver --locked --version 2.1.0)");
-        // Let the driver bind its port before the clock starts.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Driver { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn session(driver: &Driver, app: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": app.to_string_lossy() }),
-    );
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session (the app starts)")
-}
 
 /// (pid, ppid, name) of every process, from /proc.
 fn processes() -> Vec<(u32, u32, String)> {
@@ -162,9 +87,9 @@ fn memory(app: u32) -> (u64, Vec<(String, u64)>) {
 }
 
 async fn one_start(app: &Path, profile: &Path) -> Value {
-    let driver = Driver::start(profile);
+    let driver = Driver::start(profile, "coffer-bench", &[]);
     let started = Instant::now();
-    let client = session(&driver, app).await;
+    let client = connect(&driver, app).await;
     let session_ms = started.elapsed().as_secs_f64() * 1000.0;
     let probe = "return document.querySelectorAll('[role=grid] [role=row] [role=gridcell]').length";
     let deadline = Instant::now() + Duration::from_secs(180);

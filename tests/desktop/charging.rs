@@ -84,7 +84,7 @@ async fn charge_now_refuse_a_forbidden_charge_create_a_contract_and_run_due_char
     let Some(app) = app_under_test() else { return };
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), &[]);
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
     let client = connect(&driver, &app).await;
     let outcome = money_journey(&client).await;
     let _ = client.close().await;

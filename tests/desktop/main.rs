@@ -14,16 +14,15 @@
 // A harness: a step that cannot go on panics with its reason, like an assertion.
 #![allow(clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod charging;
 
+use coffer_desktop_e2e::{connect, Driver};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 /// First start can take a while on a busy 2-core machine: sandboxes, demo merchants, sync.
@@ -50,85 +49,6 @@ fn shots_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target/desktop-e2e"));
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// tauri-driver, stopped with SIGTERM so it also stops its WebKitWebDriver (a SIGKILL would
-/// leave that child holding the native port).
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Driver {
-        let port = free_port();
-        let native_port = free_port();
-        let driver = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let child = Command::new(driver)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("COFFER_DATA_DIR", data_dir)
-            .env("COFFER_KEYRING_SERVICE", "coffer-e2e")
-            .envs(extra_env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver on PATH (cargo install tauri-driver --locked --version 2.1.0)");
-        Driver { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn connect(driver: &Driver, app: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": app.to_string_lossy() }),
-    );
-    let url = format!("http://127.0.0.1:{}", driver.port);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match ClientBuilder::native()
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(client) => return client,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => panic!("could not start a WebDriver session on {url}: {e}"),
-        }
-    }
 }
 
 /// Polls `probe` (a JS function body returning a value) until it returns something truthy.
@@ -200,7 +120,7 @@ async fn first_start_switch_location_search_by_last4_and_open_a_card() {
     let Some(app) = app_under_test() else { return };
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), &[]);
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
     let client = connect(&driver, &app).await;
     let outcome = journey(&client).await;
     let _ = client.close().await;
@@ -378,7 +298,7 @@ async fn installed_package_opens_in_sandbox_mode() {
     );
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), &[]);
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
     let client = connect(&driver, &app).await;
     let outcome = installed_sandbox(&client).await;
     let _ = client.close().await;
@@ -421,7 +341,11 @@ async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
     let Some(app) = app_under_test() else { return };
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), &[("GTK_THEME", "Adwaita:dark")]);
+    let driver = Driver::start(
+        profile.path(),
+        "coffer-e2e",
+        &[("GTK_THEME", "Adwaita:dark")],
+    );
     let client = connect(&driver, &app).await;
     let outcome = dark_and_narrow(&client).await;
     let _ = client.close().await;
