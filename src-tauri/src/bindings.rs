@@ -36,6 +36,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::contracts::resume_contract,
             commands::contracts::cancel_contract,
             commands::contracts::cancel_occurrence,
+            commands::contracts::set_occurrence_amount,
             commands::contracts::cancel_charge,
             commands::contracts::list_contracts,
             commands::contracts::show_contract,

@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "resume_contract",
     "cancel_contract",
     "cancel_occurrence",
+    "set_occurrence_amount",
     "cancel_charge",
     "list_contracts",
     "show_contract",

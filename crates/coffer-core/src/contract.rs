@@ -168,6 +168,9 @@ pub struct Occurrence {
     pub due: NaiveDate,
     /// The amount announced and charged.
     pub amount: Money,
+    /// The owner set this occurrence's amount (a varying contract); otherwise it is the
+    /// contract's own.
+    pub amount_set: bool,
     /// When the pre-charge notice went out.
     pub notice_sent_at: Option<DateTime<Utc>>,
     /// Where it stands.

@@ -266,13 +266,13 @@ pub(crate) fn refresh_schedule(
         return Ok(0);
     }
     let from = today.max(contract.start);
-    let wanted: Vec<(u32, NaiveDate, Money)> =
-        occurrences(contract, from, horizon(today, lead_days))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(n, due)| (n, due, occurrence_amount(contract)))
-            .collect();
-    store.sync_occurrences(contract.id, &wanted, today)
+    let until = horizon(today, lead_days);
+    let wanted: Vec<(u32, NaiveDate, Money)> = occurrences(contract, from, until)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(n, due)| (n, due, occurrence_amount(contract)))
+        .collect();
+    store.sync_occurrences(contract.id, &wanted, today, until)
 }
 
 impl Engine {
@@ -487,9 +487,119 @@ impl Engine {
             let lead = merchant.notice_lead_days;
             event.merchant_id = Some(merchant.id.0);
             event.details = serde_json::json!({"reason": reason, "terms": &contract}).to_string();
+            let (min, max) = contract.amount.bounds();
+            let min = min.unwrap_or(Money::from_minor(1, max.currency));
             store.batch(|store| {
                 store.update_contract(&contract, &reason, now)?;
+                // Amounts the owner set that the new terms no longer allow follow the contract.
+                let fixed = matches!(contract.amount, AmountRule::Fixed { .. });
+                store.reset_occurrence_amounts_outside(contract.id, min, max, fixed)?;
                 refresh_schedule(store, &contract, today, lead)?;
+                store.append_audit_here(event)?;
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await?;
+        self.contract_view(id, true).await
+    }
+
+    /// Sets what occurrence `number` of a varying contract charges, within the contract's
+    /// bounds, before its pre-charge notice goes out (the notice then announces this amount).
+    /// The occurrence may be ahead of the stored schedule.
+    pub async fn set_occurrence_amount(
+        &self,
+        id: ContractId,
+        number: u32,
+        amount: String,
+    ) -> EngineResult<ContractView> {
+        let now = self.now();
+        let mut event = self.audit_event(
+            None,
+            "occurrence_amount_set",
+            format!("contract:{id}"),
+            serde_json::Value::Null,
+        );
+        self.with_store(move |store| {
+            let contract = store.contract(id)?;
+            let merchant = store.merchant(contract.merchant_id)?;
+            let today = local_date(now, merchant.time_zone);
+            let AmountRule::Variable { min, max } = contract.amount else {
+                return Err(InvalidInput::new(
+                    "amount",
+                    format!(
+                        "contract {id} charges a fixed {}; change the contract's terms instead",
+                        contract.amount.bounds().1
+                    ),
+                )
+                .into());
+            };
+            let closed = match contract.status {
+                ContractStatus::Active | ContractStatus::Paused => None,
+                ContractStatus::Cancelled => Some("cancelled"),
+                ContractStatus::Ended => Some("ended"),
+            };
+            if let Some(closed) = closed {
+                return Err(InvalidInput::new(
+                    "contract",
+                    format!("contract {id} is {closed}: nothing more is charged under it"),
+                )
+                .into());
+            }
+            let money =
+                Money::parse(&amount, merchant.currency).map_err(|e| e.in_field("amount"))?;
+            let floor = min.unwrap_or(Money::from_minor(1, max.currency));
+            if money.minor < floor.minor || money.minor > max.minor {
+                let names = if merchant.provider() == coffer_core::ProviderKind::Assist {
+                    " (Assist RecurringMinAmount..RecurringMaxAmount)"
+                } else {
+                    ""
+                };
+                return Err(InvalidInput::new(
+                    "amount",
+                    format!("{money} is outside the contract's {floor} to {max}{names}"),
+                )
+                .into());
+            }
+            let due = nth_due(contract.frequency, contract.start, number)
+                .filter(|due| contract.end.is_none_or(|end| *due <= end))
+                .ok_or_else(|| {
+                    InvalidInput::new(
+                        "occurrence",
+                        format!("contract {id} has no occurrence {number}"),
+                    )
+                })?;
+            if due < today {
+                return Err(InvalidInput::new(
+                    "occurrence",
+                    format!("occurrence {number} was due on {due}, before today ({today})"),
+                )
+                .into());
+            }
+            if let Some(stored) = store.occurrence(id, number)? {
+                if let Some(sent) = stored.notice_sent_at {
+                    return Err(InvalidInput::new(
+                        "occurrence",
+                        format!(
+                            "the cardholder was told on {} that occurrence {number} charges {}; \
+                             an announced amount cannot change",
+                            local_date(sent, merchant.time_zone),
+                            stored.amount
+                        ),
+                    )
+                    .into());
+                }
+            }
+            event.merchant_id = Some(merchant.id.0);
+            event.details =
+                serde_json::json!({"occurrence": number, "due": due, "amount": money.to_string()})
+                    .to_string();
+            store.batch(|store| {
+                if !store.set_occurrence_amount(id, number, due, money, now)? {
+                    return Err(coffer_store::StoreError::Conflict(format!(
+                        "occurrence {number} of contract {id} is no longer open to change"
+                    )));
+                }
                 store.append_audit_here(event)?;
                 Ok(())
             })?;

@@ -58,6 +58,10 @@ pub struct UpcomingCharge {
     pub customer_name: String,
     /// scheduled, or declined (a retry is pending).
     pub state: OccurrenceState,
+    /// The contract's amount varies: the owner may set this one's before its notice.
+    pub variable: bool,
+    /// The owner set this amount (else it is the contract's maximum or fixed amount).
+    pub amount_set: bool,
     /// The pre-charge notice.
     pub notice: NoticeState,
     /// The last day the notice counts.
@@ -138,6 +142,7 @@ fn project(
                 number,
                 due,
                 amount: occurrence_amount(&contract),
+                amount_set: false,
                 notice_sent_at: None,
                 state: OccurrenceState::Scheduled,
             });
@@ -166,6 +171,11 @@ fn project(
                 card: format!("{} ending {}", card.brand, card.last4.as_str()),
                 customer_name: customer.name.clone(),
                 state: occurrence.state,
+                variable: matches!(
+                    contract.amount,
+                    coffer_core::contract::AmountRule::Variable { .. }
+                ),
+                amount_set: occurrence.amount_set,
                 notice: match occurrence.notice_sent_at {
                     Some(_) => NoticeState::Sent,
                     None if notice_by < today => NoticeState::Late,

@@ -291,7 +291,7 @@ fn contract_of(raw: RawContract) -> StoreResult<Contract> {
     })
 }
 
-type RawOccurrence = (i64, u32, String, i64, String, Option<i64>, String);
+type RawOccurrence = (i64, u32, String, i64, String, Option<i64>, String, bool);
 
 fn raw_occurrence(row: &Row<'_>) -> rusqlite::Result<RawOccurrence> {
     Ok((
@@ -302,23 +302,25 @@ fn raw_occurrence(row: &Row<'_>) -> rusqlite::Result<RawOccurrence> {
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get::<_, Option<i64>>(7)?.is_some(),
     ))
 }
 
 fn occurrence_of(raw: RawOccurrence) -> StoreResult<Occurrence> {
-    let (contract, number, due, amount, code, notice, state) = raw;
+    let (contract, number, due, amount, code, notice, state, amount_set) = raw;
     Ok(Occurrence {
         contract_id: ContractId(contract),
         number,
         due: date(&due)?,
         amount: Money::from_minor(amount, currency(&code)?),
+        amount_set,
         notice_sent_at: notice.map(instant).transpose()?,
         state: parse_occurrence_state(&state)?,
     })
 }
 
 const OCCURRENCE_COLUMNS: &str =
-    "o.contract_id, o.number, o.due_date, o.amount_minor, o.currency, o.notice_sent_at, o.state";
+    "o.contract_id, o.number, o.due_date, o.amount_minor, o.currency, o.notice_sent_at, o.state, o.amount_set_at";
 
 fn amount_columns(rule: &AmountRule) -> (&'static str, i64, Option<i64>) {
     match rule {
@@ -464,38 +466,99 @@ impl Store {
         .collect()
     }
 
-    /// Brings a contract's stored occurrences in line with its schedule on and after `from`:
-    /// new ones are added, open ones without a notice take the new date and amount, and open ones
-    /// no longer on the schedule are cancelled. Charged, cancelled and announced rows keep what
-    /// they were. Returns how many rows were added or changed.
+    /// Brings a contract's stored occurrences from `from` through `until` in line with its
+    /// schedule: new ones are added, open ones without a notice take the new date and amount (an
+    /// amount the owner set stays while its date does), and open ones no longer on the schedule
+    /// are cancelled. Charged, cancelled and announced rows keep what they were. Returns how many
+    /// rows were added or changed.
     pub fn sync_occurrences(
         &self,
         contract: ContractId,
         wanted: &[(u32, NaiveDate, Money)],
         from: NaiveDate,
+        until: NaiveDate,
     ) -> StoreResult<u64> {
         let mut changed = 0;
         for (number, due, amount) in wanted {
+            // An amount the owner set stays with its date; the contract's own follows the terms,
+            // and so does the owner's when the new terms move the occurrence to another day.
             changed += self.conn().execute(
                 "INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled')
                  ON CONFLICT (contract_id, number) DO UPDATE SET
-                     due_date = excluded.due_date, amount_minor = excluded.amount_minor, currency = excluded.currency
+                     amount_minor = CASE WHEN occurrences.amount_set_at IS NULL
+                                              OR occurrences.due_date != excluded.due_date
+                                         THEN excluded.amount_minor ELSE occurrences.amount_minor END,
+                     amount_set_at = CASE WHEN occurrences.due_date != excluded.due_date
+                                          THEN NULL ELSE occurrences.amount_set_at END,
+                     due_date = excluded.due_date,
+                     currency = excluded.currency
                  WHERE occurrences.state = 'scheduled' AND occurrences.notice_sent_at IS NULL
-                   AND (occurrences.due_date != excluded.due_date OR occurrences.amount_minor != excluded.amount_minor
+                   AND (occurrences.due_date != excluded.due_date
+                        OR (occurrences.amount_set_at IS NULL AND occurrences.amount_minor != excluded.amount_minor)
                         OR occurrences.currency != excluded.currency)",
                 params![contract.0, number, due.to_string(), amount.minor, amount.currency.code()],
             )? as u64;
         }
         let keep =
             serde_json::Value::from(wanted.iter().map(|w| w.0).collect::<Vec<_>>()).to_string();
+        // Only within the window regenerated: a later occurrence whose amount the owner set ahead
+        // of time is judged when the window reaches it.
         changed += self.conn().execute(
             "UPDATE occurrences SET state = 'cancelled'
              WHERE contract_id = ?1 AND state IN ('scheduled', 'refused') AND due_date >= ?2
-               AND number NOT IN (SELECT value FROM json_each(?3))",
-            params![contract.0, from.to_string(), keep],
+               AND due_date <= ?4 AND number NOT IN (SELECT value FROM json_each(?3))",
+            params![contract.0, from.to_string(), keep, until.to_string()],
         )? as u64;
         Ok(changed)
+    }
+
+    /// Sets the amount of occurrence `number` (due on `due`) of a varying contract, storing it if
+    /// the schedule has not reached it yet. `false` when it can no longer change: its notice went
+    /// out, or it is no longer scheduled.
+    pub fn set_occurrence_amount(
+        &self,
+        contract: ContractId,
+        number: u32,
+        due: NaiveDate,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        Ok(self.conn().execute(
+            "INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state, amount_set_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled', ?6)
+             ON CONFLICT (contract_id, number) DO UPDATE SET
+                 amount_minor = excluded.amount_minor, currency = excluded.currency,
+                 amount_set_at = excluded.amount_set_at
+             WHERE occurrences.state = 'scheduled' AND occurrences.notice_sent_at IS NULL",
+            params![
+                contract.0,
+                number,
+                due.to_string(),
+                amount.minor,
+                amount.currency.code(),
+                millis(at)
+            ],
+        )? == 1)
+    }
+
+    /// Gives back to the contract (its amount, `max`) the amounts the owner set that its new
+    /// bounds no longer allow, on occurrences not yet announced; with `all` (a contract that
+    /// became fixed), every amount the owner set. Returns how many.
+    pub fn reset_occurrence_amounts_outside(
+        &self,
+        contract: ContractId,
+        min: Money,
+        max: Money,
+        all: bool,
+    ) -> StoreResult<u64> {
+        Ok(self.conn().execute(
+            "UPDATE occurrences SET amount_set_at = NULL, amount_minor = ?3, currency = ?4
+             WHERE contract_id = ?1 AND amount_set_at IS NOT NULL AND state = 'scheduled'
+               AND notice_sent_at IS NULL
+               AND (?5 OR amount_minor < ?2 OR amount_minor > ?3 OR currency != ?4)",
+            params![contract.0, min.minor, max.minor, max.currency.code(), all],
+        )? as u64)
     }
 
     /// Every open (scheduled, declined, refused) occurrence of a contract from `from` on:

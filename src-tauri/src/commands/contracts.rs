@@ -157,6 +157,20 @@ pub async fn cancel_occurrence(
     Ok(engine.cancel_occurrence(ContractId(id), occurrence).await?)
 }
 
+/// Sets what one occurrence of a varying contract charges, before its notice goes out.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_occurrence_amount(
+    engine: State<'_, Engine>,
+    id: i64,
+    occurrence: u32,
+    amount: String,
+) -> Result<ContractView, IpcError> {
+    Ok(engine
+        .set_occurrence_amount(ContractId(id), occurrence, amount)
+        .await?)
+}
+
 /// Refunds the charge an occurrence made.
 #[tauri::command]
 #[specta::specta]

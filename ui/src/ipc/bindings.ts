@@ -48,6 +48,8 @@ export const commands = {
 	cancelContract: (id: number, reason: string | null) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_contract", { id, reason })),
 	/**  Cancels one upcoming occurrence. */
 	cancelOccurrence: (id: number, occurrence: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_occurrence", { id, occurrence })),
+	/**  Sets what one occurrence of a varying contract charges, before its notice goes out. */
+	setOccurrenceAmount: (id: number, occurrence: number, amount: string) => typedError<ContractView, IpcError>(__TAURI_INVOKE("set_occurrence_amount", { id, occurrence, amount })),
 	/**  Refunds the charge an occurrence made. */
 	cancelCharge: (id: number, occurrence: number) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("cancel_charge", { id, occurrence })),
 	/**  Contracts matching the request. */
@@ -922,6 +924,11 @@ export type Occurrence = {
 	due: string,
 	/**  The amount announced and charged. */
 	amount: Money,
+	/**
+	 *  The owner set this occurrence's amount (a varying contract); otherwise it is the
+	 *  contract's own.
+	 */
+	amount_set: boolean,
 	/**  When the pre-charge notice went out. */
 	notice_sent_at: string | null,
 	/**  Where it stands. */
@@ -1187,6 +1194,10 @@ export type UpcomingCharge = {
 	customer_name: string,
 	/**  scheduled, or declined (a retry is pending). */
 	state: OccurrenceState,
+	/**  The contract's amount varies: the owner may set this one's before its notice. */
+	variable: boolean,
+	/**  The owner set this amount (else it is the contract's maximum or fixed amount). */
+	amount_set: boolean,
 	/**  The pre-charge notice. */
 	notice: NoticeState,
 	/**  The last day the notice counts. */

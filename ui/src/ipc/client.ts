@@ -87,6 +87,8 @@ export const api = {
   resumeContract: (id: number) => unwrap(() => commands.resumeContract(id)),
   cancelContract: (id: number, reason: string | null) => unwrap(() => commands.cancelContract(id, reason)),
   cancelOccurrence: (id: number, occurrence: number) => unwrap(() => commands.cancelOccurrence(id, occurrence)),
+  setOccurrenceAmount: (id: number, occurrence: number, amount: string) =>
+    unwrap(() => commands.setOccurrenceAmount(id, occurrence, amount)),
   cancelCharge: (id: number, occurrence: number) => unwrap(() => commands.cancelCharge(id, occurrence)),
   listContracts: (r: ContractListRequest) => unwrap(() => commands.listContracts(r)),
   showContract: (id: number) => unwrap(() => commands.showContract(id)),

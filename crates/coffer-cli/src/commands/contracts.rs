@@ -104,6 +104,17 @@ pub enum ContractCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Set what one occurrence of a varying contract charges, before its notice goes out.
+    SetAmount {
+        /// The contract.
+        id: i64,
+        /// The occurrence's number (see `contract show` or `upcoming`).
+        #[arg(long)]
+        occurrence: u32,
+        /// The amount, within the contract's bounds.
+        #[arg(long)]
+        amount: String,
+    },
     /// Stop charging until resumed.
     Pause {
         /// The contract.
@@ -300,6 +311,15 @@ pub async fn contract(
                         reason,
                     },
                 )
+                .await?
+        }
+        ContractCommand::SetAmount {
+            id,
+            occurrence,
+            amount,
+        } => {
+            engine
+                .set_occurrence_amount(ContractId(id), occurrence, amount)
                 .await?
         }
         ContractCommand::Pause { id } => engine.pause_contract(ContractId(id)).await?,

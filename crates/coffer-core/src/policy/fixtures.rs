@@ -84,6 +84,7 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
         number: 11,
         due: day(2026, 11, 23),
         amount: eur(1000),
+        amount_set: false,
         notice_sent_at: Some(utc(2026, 11, 18, 9, 0)),
         state: OccurrenceState::Scheduled,
     };

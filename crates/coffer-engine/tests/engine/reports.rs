@@ -308,3 +308,122 @@ async fn exports_hold_every_row_of_the_scope_and_never_a_card_number() {
         "by default exports go to the profile's exports folder"
     );
 }
+
+#[tokio::test]
+async fn a_varying_contracts_charge_is_the_amount_the_owner_set_before_its_notice() {
+    let world = World::new().await;
+    let card = &world.cards("Clover Downtown", None, 1).await[0];
+    let due = due_soon();
+    let contract = world
+        .engine
+        .create_contract(ContractInput {
+            card: card.id,
+            max_amount: Some("20.00".into()),
+            min_amount: Some("5.00".into()),
+            frequency: Some(Frequency::Monthly { day: due.day() }),
+            ..ContractInput::default()
+        })
+        .await
+        .unwrap()
+        .contract
+        .id;
+
+    let err = world
+        .engine
+        .set_occurrence_amount(contract, 1, "25.00".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.envelope().field.as_deref(), Some("amount"), "{err}");
+    assert!(err.to_string().contains("outside"), "{err}");
+    let set = world
+        .engine
+        .set_occurrence_amount(contract, 1, "12.50".into())
+        .await
+        .unwrap();
+    let first = set.occurrences.iter().find(|o| o.number == 1).unwrap();
+    assert_eq!(
+        (first.amount.minor, first.amount_set),
+        (1250, true),
+        "{first:?}"
+    );
+    // Months ahead of the stored schedule too.
+    world
+        .engine
+        .set_occurrence_amount(contract, 3, "7.00".into())
+        .await
+        .unwrap();
+
+    run_on(&world, today()).await;
+    let notices = world.engine.list_notices(Vec::new()).await.unwrap();
+    let notice = notices
+        .iter()
+        .find(|n| n.contract_id == contract.0 && n.occurrence == Some(1))
+        .expect("the pre-charge notice went out");
+    assert_eq!(
+        notice.amount.map(|m| m.minor),
+        Some(1250),
+        "the notice announces the amount the owner set"
+    );
+    let late = world
+        .engine
+        .set_occurrence_amount(contract, 1, "13.00".into())
+        .await
+        .unwrap_err();
+    assert!(
+        late.to_string().contains("announced amount cannot change"),
+        "{late}"
+    );
+
+    run_on(&world, due).await;
+    let charged = world
+        .engine
+        .list_charges(coffer_store::charges::AttemptFilter {
+            card: Some(CardId(card.id)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        charged.iter().map(|a| a.amount.minor).collect::<Vec<_>>(),
+        vec![1250],
+        "one charge, of the amount announced"
+    );
+
+    // New bounds that exclude an amount set ahead give that occurrence back to the contract.
+    let edited = world
+        .engine_on(due)
+        .edit_contract(
+            contract,
+            coffer_engine::contracts::ContractEdit {
+                max_amount: Some("6.00".into()),
+                min_amount: Some("5.00".into()),
+                reason: Some("cheaper plan".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let third = edited.occurrences.iter().find(|o| o.number == 3).unwrap();
+    assert_eq!(
+        (third.amount.minor, third.amount_set),
+        (600, false),
+        "7.00 is above the new maximum: {third:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_contracts_occurrences_keep_the_contracts_amount() {
+    let world = World::new().await;
+    let card = &world.cards("Clover Downtown", None, 1).await[0];
+    let contract = monthly(&world.engine, card.id, "9.00", due_soon())
+        .await
+        .contract
+        .id;
+    let err = world
+        .engine
+        .set_occurrence_amount(contract, 1, "5.00".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.envelope().field.as_deref(), Some("amount"), "{err}");
+    assert!(err.to_string().contains("fixed"), "{err}");
+}

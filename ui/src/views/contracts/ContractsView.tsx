@@ -113,7 +113,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [asking, setAsking] = useState<"cancel" | { refund: number } | null>(null);
+  const [asking, setAsking] = useState<"cancel" | { refund: number } | { amount: number } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -205,7 +205,19 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
           onCancel={() => setAsking(null)}
         />
       ) : null}
-      {asking !== null && asking !== "cancel" ? (
+      {asking !== null && typeof asking === "object" && "amount" in asking ? (
+        <AmountForm
+          occurrence={asking.amount}
+          bounds={contract.amount_words}
+          onSave={(amount) => {
+            const number = asking.amount;
+            setAsking(null);
+            void act(() => api.setOccurrenceAmount(id, number, amount), `Occurrence ${number} will charge ${amount}; its notice will say so.`);
+          }}
+          onCancel={() => setAsking(null)}
+        />
+      ) : null}
+      {asking !== null && typeof asking === "object" && "refund" in asking ? (
         <ConfirmBar
           id="confirm-refund"
           question={`Refund the charge of occurrence ${asking.refund}?`}
@@ -278,10 +290,18 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
               <tr key={o.number} data-occurrence={o.number} data-state={o.state}>
                 <td>{o.number}</td>
                 <td className="mono">{o.due}</td>
-                <td>{formatMoney(o.amount)}</td>
+                <td>
+                  {formatMoney(o.amount)}
+                  {o.amount_set ? <span className="muted"> (set by you)</span> : null}
+                </td>
                 <td>{o.notice_sent_at ? formatInstant(o.notice_sent_at) : "—"}</td>
                 <td>{o.state}</td>
                 <td className="actions">
+                  {o.state === "scheduled" && !o.notice_sent_at && contract.amount.kind === "variable" && can.cancel ? (
+                    <button type="button" disabled={busy} onClick={() => setAsking({ amount: o.number })}>
+                      Set amount…
+                    </button>
+                  ) : null}
                   {o.state === "scheduled" && can.cancel ? (
                     <button
                       type="button"
@@ -344,5 +364,49 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** The amount of one occurrence of a varying contract, before its notice goes out. */
+export function AmountForm({
+  occurrence,
+  bounds,
+  onSave,
+  onCancel,
+}: {
+  occurrence: number;
+  /** The contract's amount clause, when at hand. */
+  bounds?: string;
+  onSave: (amount: string) => void;
+  onCancel: () => void;
+}) {
+  const [amount, setAmount] = useState("");
+  return (
+    <form
+      className="confirm-bar"
+      id="occurrence-amount-form"
+      aria-label={`Amount of occurrence ${occurrence}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (amount.trim()) onSave(amount.trim());
+      }}
+    >
+      <strong>What occurrence {occurrence} charges</strong>
+      <span className="muted">
+        {bounds ? `The contract allows ${bounds}.` : "Within the contract's agreed range."} The cardholder's notice will give this amount.
+      </span>
+      <label className="field">
+        <span>Amount</span>
+        <input id="occurrence-amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} autoFocus />
+      </label>
+      <div className="toolbar">
+        <button type="submit" className="primary" id="occurrence-amount-save">
+          Set amount
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }

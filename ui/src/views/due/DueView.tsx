@@ -10,6 +10,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
 import { ruleLabel } from "../charge/verdict";
 import { summaryCounts } from "./summary";
+import { AmountForm } from "../contracts/ContractsView";
 
 const HORIZONS = [7, 14, 30];
 
@@ -25,6 +26,8 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
   const [error, setError] = useState<unknown>(null);
   const [running, setRunning] = useState<ProgressEvent | null | "idle">("idle");
   const [summary, setSummary] = useState<DueSummary | null>(null);
+  const [setting, setSetting] = useState<UpcomingCharge | null>(null);
+  const [note, setNote] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     setError(null);
@@ -84,6 +87,28 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
           : `${list.length} open charge${list.length === 1 ? "" : "s"}; ${toNotify} notice${toNotify === 1 ? "" : "s"} to send${late ? `, ${late} late` : ""}.`}
       </p>
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {note ? (
+        <p role="status" className="ok-note" id="due-note">
+          {note}
+        </p>
+      ) : null}
+      {setting ? (
+        <AmountForm
+          occurrence={setting.occurrence}
+          onSave={async (amount) => {
+            const c = setting;
+            setSetting(null);
+            try {
+              await api.setOccurrenceAmount(c.contract_id, c.occurrence, amount);
+              setNote(`Contract ${c.contract_id} #${c.occurrence} will charge ${amount}; its notice will say so.`);
+              await load();
+            } catch (e) {
+              setError(e);
+            }
+          }}
+          onCancel={() => setSetting(null)}
+        />
+      ) : null}
       {running !== "idle" ? <ProgressBar event={running} label="Running due charges: notices first, then the charges" /> : null}
       {summary ? <RunSummary summary={summary} /> : null}
       {list && list.length === 0 ? <p className="empty">Nothing is due in the next {days} days.</p> : null}
@@ -111,7 +136,14 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
                   </td>
                   <td>{c.customer_name}</td>
                   <td>{c.card}</td>
-                  <td>{formatMoney(c.amount)}</td>
+                  <td>
+                    {formatMoney(c.amount)}
+                    {c.variable && c.notice !== "sent" && !c.overdue ? (
+                      <button type="button" className="link" onClick={() => setSetting(c)} aria-label={`Set the amount of contract ${c.contract_id} occurrence ${c.occurrence}`}>
+                        {c.amount_set ? " change" : " set"}
+                      </button>
+                    ) : null}
+                  </td>
                   <td className={`notice-${c.notice}`}>
                     {NOTICE_WORDS[c.notice]}
                     {c.notice === "pending" ? <span className="muted"> by {c.notice_by}</span> : null}
