@@ -212,6 +212,44 @@ pub struct RefundOutcome {
     pub amount: Money,
 }
 
+/// How to find a refund again after its answer was lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundLookup {
+    /// The refunded charge's provider reference.
+    pub charge_ref: ProviderRef,
+    /// The charge's order id.
+    pub order_id: String,
+    /// The charge's amount.
+    pub charge_amount: Money,
+    /// The amount the refund asked for.
+    pub amount: Money,
+    /// The id the refund was sent with ([`RefundRequest::refund_id`]).
+    pub refund_id: String,
+}
+
+/// What a provider can tell about the refunds of one charge. Providers differ: some name each
+/// refund by the id Coffer sent, some only keep the sum, Svea only a status code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundsSeen {
+    /// The provider keeps Coffer's id on each refund: this refund, if it was made.
+    Exact(Option<RefundOutcome>),
+    /// The sum refunded of the charge so far.
+    Total(Money),
+    /// Only whether none, part or all of the charge is refunded.
+    Extent(RefundExtent),
+}
+
+/// How much of a charge a provider reports refunded, where it does not say the sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundExtent {
+    /// Nothing.
+    None,
+    /// Some, not all.
+    Part,
+    /// All of it.
+    Whole,
+}
+
 /// An initial cardholder-initiated transaction that makes a card usable for MITs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitialRequest {
@@ -293,6 +331,10 @@ pub trait Provider: Send + Sync {
 
     /// Refunds or cancels a made charge, fully or partly.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError>;
+
+    /// What the provider records of a charge's refunds, to settle a refund whose answer was
+    /// lost. Only reads: it never sends the refund again.
+    async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError>;
 
     /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;

@@ -41,6 +41,9 @@ pub struct FaultConfig {
     /// Milliseconds to hold the answer after the request was processed: a window in which a
     /// client can be killed between "the provider charged" and "the client heard it".
     pub response_delay_ms: u64,
+    /// The `*_next` counters count only writes (anything but GET): a test can lose the answer
+    /// to a refund without also losing the lookup the client makes before it.
+    pub next_writes_only: bool,
 }
 
 /// A partial update of the knobs.
@@ -56,6 +59,7 @@ pub struct FaultUpdate {
     drop_next: Option<u32>,
     timeout_ms: Option<u64>,
     response_delay_ms: Option<u64>,
+    next_writes_only: Option<bool>,
 }
 
 /// The live knobs shared by every emulator.
@@ -115,7 +119,8 @@ impl Faults {
             rate_limit_next,
             drop_next,
             timeout_ms,
-            response_delay_ms
+            response_delay_ms,
+            next_writes_only
         );
         c.clone()
     }
@@ -142,18 +147,19 @@ impl Faults {
                 .unwrap_or(false)
     }
 
-    fn decide(&self) -> (Duration, Decision) {
+    fn decide(&self, read: bool) -> (Duration, Decision) {
         let Ok(mut c) = self.config.lock() else {
             return (Duration::ZERO, Decision::Pass { drop: false });
         };
         let latency = Duration::from_millis(c.latency_ms);
-        let decision = if c.rate_limit_next > 0 {
+        let counted = !(read && c.next_writes_only);
+        let decision = if counted && c.rate_limit_next > 0 {
             c.rate_limit_next -= 1;
             Decision::RateLimited(c.retry_after_secs)
-        } else if c.error_next > 0 {
+        } else if counted && c.error_next > 0 {
             c.error_next -= 1;
             Decision::Unavailable
-        } else if c.drop_next > 0 {
+        } else if counted && c.drop_next > 0 {
             c.drop_next -= 1;
             Decision::Pass { drop: true }
         } else {
@@ -180,7 +186,7 @@ impl Faults {
 
 /// Middleware over every provider route.
 pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
-    let (latency, decision) = faults.decide();
+    let (latency, decision) = faults.decide(request.method() == http::Method::GET);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

@@ -275,6 +275,15 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
+    /// Every refund row of a charge, oldest first.
+    pub fn refunds_of(&self, charge: AttemptId) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.refund_of = ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([charge.0], read_attempt)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
     /// Refunds of a charge that took or may take money back (succeeded or in flight).
     pub fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
         Ok(self.conn().query_row(

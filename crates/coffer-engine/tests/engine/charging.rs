@@ -4,6 +4,8 @@ use coffer_core::{AttemptId, CardId, CustomerId, MerchantId, Reason};
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::consent::InitialInput;
 
+use coffer_engine::search::CardView;
+
 use crate::world::{ready, World};
 
 fn charge(card: i64, amount: &str) -> ChargeInput {
@@ -502,56 +504,227 @@ async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_s
     );
 }
 
-#[tokio::test]
-async fn a_refund_whose_answer_was_lost_stays_counted_and_reconcile_says_what_to_do() {
-    let world = World::new().await;
-    // Clover refunds are sent once (no key honoured), so a lost answer stays unknown; ProcessOut
-    // resends its refund under the same Idempotency-Key and learns the outcome.
-    let downtown = world.merchant("clover", 0).await;
-    let card = world.card(downtown, ready).await;
-    let made = world
-        .engine
-        .charge_card(charge(card.id, "10.00"))
-        .await
-        .unwrap();
-    let id = AttemptId(made.attempt_id.unwrap());
+/// Sets the sandboxes' fault knobs.
+async fn faults(world: &World, knobs: serde_json::Value) {
     reqwest::Client::new()
         .put(format!("{}/faults", world.sandbox.urls.admin))
-        .json(&serde_json::json!({"drop_next": 1}))
+        .json(&knobs)
         .send()
         .await
         .unwrap()
         .error_for_status()
         .unwrap();
-    let lost = world
+}
+
+/// A succeeded charge of 10.00 on a card of the first `provider` merchant: a manual MIT, or for
+/// Assist (whose MITs need a contract) the initial Token Pay.
+async fn a_made_charge(world: &World, provider: &str) -> AttemptId {
+    let merchant = world.merchant(provider, 0).await;
+    if provider == "assist" {
+        let card = world
+            .card(merchant, |c| {
+                !c.mit_ready
+                    && ready(&CardView {
+                        mit_ready: true,
+                        ..c.clone()
+                    })
+            })
+            .await;
+        world
+            .engine
+            .record_initial(InitialInput {
+                customer: CustomerId(card.customer_id),
+                card: Some(CardId(card.id)),
+                amount: "10.00".into(),
+                reason: Reason::Unscheduled,
+                terms: "I agree that the shop may charge this card later.".into(),
+            })
+            .await
+            .unwrap();
+        let charges = world
+            .engine
+            .list_charges(coffer_store::charges::AttemptFilter {
+                card: Some(CardId(card.id)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let initial = charges
+            .iter()
+            .find(|a| a.kind == coffer_core::AttemptKind::Charge && a.state.as_str() == "succeeded")
+            .expect("the initial Token Pay is a succeeded charge in the ledger");
+        assert_eq!(initial.amount.minor, 1000);
+        return initial.id;
+    }
+    let card = world.card(merchant, ready).await;
+    let made = world
         .engine
-        .refund_charge(id, Some("4.00".into()))
+        .charge_card(ChargeInput {
+            reason: if provider == "svea" {
+                Reason::Recurring
+            } else {
+                Reason::Unscheduled
+            },
+            ..charge(card.id, "10.00")
+        })
         .await
         .unwrap();
-    assert_eq!(lost.status, "sending", "the answer never came: {lost:?}");
-    let more = world
-        .engine
-        .refund_charge(id, Some("6.01".into()))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        more.kind().code(),
-        "invalid_input",
-        "the unknown 4.00 counts as refunded, so 6.01 would be too much: {more}"
-    );
-    let summary = world
-        .engine
-        .reconcile(chrono::Duration::seconds(0))
-        .await
-        .unwrap();
-    let open = summary
-        .unresolved
-        .iter()
-        .find(|a| a.attempt_id == lost.attempt_id)
-        .expect("the lost refund is reported as unresolved");
-    assert!(
-        open.note.contains("dashboard"),
-        "the owner is told where to check it, not that it may still be in flight: {}",
-        open.note
-    );
+    assert_eq!(made.status, "succeeded", "{provider}: {made:?}");
+    AttemptId(made.attempt_id.unwrap())
+}
+
+fn sandbox_refunds(world: &World, provider: &str) -> Vec<coffer_sandbox::AcceptedCharge> {
+    world
+        .sandbox_charges()
+        .into_iter()
+        .filter(|c| c.provider == provider && c.kind == "refund")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_without_a_second_refund(
+) {
+    let world = World::new().await;
+    for provider in ["clover", "processout", "assist", "svea"] {
+        let charge_id = a_made_charge(&world, provider).await;
+        let before = sandbox_refunds(&world, provider).len();
+        // The refund is made and its answer dropped (ProcessOut's resends under the same key
+        // are dropped too).
+        faults(
+            &world,
+            serde_json::json!({"drop_next": 10, "next_writes_only": true}),
+        )
+        .await;
+        let lost = world
+            .engine
+            .refund_charge(charge_id, Some("4.00".into()))
+            .await
+            .unwrap();
+        faults(
+            &world,
+            serde_json::json!({"drop_next": 0, "next_writes_only": false}),
+        )
+        .await;
+        assert_eq!(
+            lost.status, "sending",
+            "{provider}: the answer never came: {lost:?}"
+        );
+        let more = world
+            .engine
+            .refund_charge(charge_id, Some("6.01".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            more.kind().code(),
+            "invalid_input",
+            "{provider}: the unknown 4.00 counts as refunded, so 6.01 would be too much: {more}"
+        );
+        let summary = world
+            .engine
+            .reconcile(chrono::Duration::seconds(0))
+            .await
+            .unwrap();
+        let settled = summary
+            .settled
+            .iter()
+            .find(|a| a.attempt_id == lost.attempt_id)
+            .unwrap_or_else(|| panic!("{provider}: the lost refund is settled: {summary:?}"));
+        assert_eq!(settled.status, "succeeded", "{provider}: {settled:?}");
+        let made = sandbox_refunds(&world, provider);
+        assert_eq!(
+            made.len(),
+            before + 1,
+            "{provider}: exactly one refund at the provider"
+        );
+        assert_eq!(made.last().unwrap().amount_minor, 400, "{provider}");
+        let row = world
+            .engine
+            .list_charges(coffer_store::charges::AttemptFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id.0 == lost.attempt_id)
+            .unwrap();
+        assert_eq!(row.state.as_str(), "succeeded", "{provider}: {row:?}");
+        if matches!(provider, "clover" | "processout") {
+            assert_eq!(
+                row.provider_ref.as_ref().map(|r| r.as_str()),
+                Some(made.last().unwrap().id.as_str()),
+                "{provider} names its refunds: the row carries the provider's id"
+            );
+        }
+        // The rest can still be refunded, once.
+        let rest = world.engine.refund_charge(charge_id, None).await.unwrap();
+        assert_eq!(rest.status, "succeeded", "{provider}: {rest:?}");
+        assert_eq!(rest.amount.minor, 600, "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn a_refund_the_provider_never_received_fails_at_reconcile_and_can_be_asked_again() {
+    let world = World::new().await;
+    for provider in ["clover", "processout", "assist", "svea"] {
+        let charge_id = a_made_charge(&world, provider).await;
+        let before = sandbox_refunds(&world, provider).len();
+        // A 503 before the request is processed: the client cannot know that nothing happened.
+        faults(
+            &world,
+            serde_json::json!({"error_next": 10, "next_writes_only": true}),
+        )
+        .await;
+        let lost = world
+            .engine
+            .refund_charge(charge_id, Some("4.00".into()))
+            .await
+            .unwrap();
+        faults(
+            &world,
+            serde_json::json!({"error_next": 0, "next_writes_only": false}),
+        )
+        .await;
+        if lost.status != "sending" {
+            // This client reads a 503 on a refund as a definite failure: nothing to reconcile.
+            assert_eq!(lost.status, "failed", "{provider}: {lost:?}");
+        } else {
+            let young = world
+                .engine
+                .reconcile(chrono::Duration::hours(1))
+                .await
+                .unwrap();
+            assert!(
+                young
+                    .unresolved
+                    .iter()
+                    .any(|a| a.attempt_id == lost.attempt_id),
+                "{provider}: within the grace period it may still be in flight: {young:?}"
+            );
+            let summary = world
+                .engine
+                .reconcile(chrono::Duration::seconds(0))
+                .await
+                .unwrap();
+            let settled = summary
+                .settled
+                .iter()
+                .find(|a| a.attempt_id == lost.attempt_id)
+                .unwrap_or_else(|| panic!("{provider}: the refund is settled: {summary:?}"));
+            assert_eq!(settled.status, "failed", "{provider}: {settled:?}");
+        }
+        assert_eq!(
+            sandbox_refunds(&world, provider).len(),
+            before,
+            "{provider}: no refund was made"
+        );
+        let again = world
+            .engine
+            .refund_charge(charge_id, Some("4.00".into()))
+            .await
+            .unwrap();
+        assert_eq!(again.status, "succeeded", "{provider}: {again:?}");
+        assert_eq!(
+            sandbox_refunds(&world, provider).len(),
+            before + 1,
+            "{provider}"
+        );
+    }
 }

@@ -15,14 +15,16 @@ mod wire;
 
 use async_trait::async_trait;
 use chrono::{Datelike, Duration, Timelike, Utc};
-use coffer_core::{Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef};
+use coffer_core::{
+    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
-    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundOutcome, RefundRequest,
-    RemoteCard, RemoteCustomer, RemoteStatus,
+    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
+    RefundRequest, RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
 use convert::Route;
 use errors::Call;
@@ -30,6 +32,9 @@ use errors::Call;
 /// How far back a lookup searches. orderresult defaults to three days, and a lookup carries no
 /// send time, so the window is wide enough for a reconcile after a long outage.
 const LOOKUP_DAYS: i64 = 31;
+
+/// How far back a refund's charge is searched: refunds come weeks or months after the charge.
+const REFUND_LOOKUP_DAYS: i64 = 400;
 
 /// Messages and card data come back in English.
 const LANGUAGE: &str = "EN";
@@ -190,8 +195,12 @@ impl AssistClient {
     }
 
     /// orderresult for one OrderNumber over the last [`LOOKUP_DAYS`] (GMT).
-    async fn order_result(&self, order_number: &str) -> Result<wire::AssistResult, ProviderError> {
-        let start = Utc::now() - Duration::days(LOOKUP_DAYS);
+    async fn order_result(
+        &self,
+        order_number: &str,
+        days: i64,
+    ) -> Result<wire::AssistResult, ProviderError> {
+        let start = Utc::now() - Duration::days(days);
         let form = wire::OrderResult {
             order_number,
             merchant_id: &self.merchant_id,
@@ -277,7 +286,7 @@ impl Provider for AssistClient {
     /// An orderresult for an order number nobody uses: processed (count 0) means the
     /// credentials work; 7/100 or 7/141 means they do not.
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.order_result("coffer-credentials-check")
+        self.order_result("coffer-credentials-check", LOOKUP_DAYS)
             .await
             .map(|_| ())
     }
@@ -353,7 +362,7 @@ impl Provider for AssistClient {
         &self,
         lookup: &ChargeLookup,
     ) -> Result<Option<ChargeOutcome>, ProviderError> {
-        let result = self.order_result(&lookup.order_id).await?;
+        let result = self.order_result(&lookup.order_id, LOOKUP_DAYS).await?;
         let orders: Vec<&wire::Order> = result.all_orders().collect();
         let held = lookup.provider_ref.as_ref().map(ProviderRef::as_str);
         match convert::pick_attempt(&orders, held) {
@@ -410,6 +419,47 @@ impl Provider for AssistClient {
             provider_ref: ProviderRef::from(reference.trim()),
             amount,
         })
+    }
+
+    /// Assist's refunds are cancel operations (type 300) on the charge's order, without
+    /// Coffer's `Externalrefundid`: the sum of the successful ones is what it can tell.
+    async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
+        let bill = convert::billnumber_to_wire(&lookup.charge_ref)?;
+        let result = self
+            .order_result(&lookup.order_id, REFUND_LOOKUP_DAYS)
+            .await?;
+        let order = result
+            .all_orders()
+            .find(|o| {
+                let held = o.billnumber.as_deref().map(str::trim);
+                held == Some(bill.as_str()) || held == bill.split('.').next()
+            })
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ProviderErrorKind::NotFound,
+                    format!(
+                        "Assist has no order {} with billnumber {bill} in the last {REFUND_LOOKUP_DAYS} days",
+                        lookup.order_id
+                    ),
+                )
+            })?;
+        let currency = lookup.charge_amount.currency;
+        let mut total = 0i64;
+        for op in order
+            .operation
+            .iter()
+            .filter(|op| op.operationtype.as_deref() == Some("300"))
+        {
+            let code = op.responsecode.as_deref().unwrap_or_default().trim();
+            if errors::classify(code) != errors::CodeClass::Success {
+                continue;
+            }
+            let amount = op.amount.as_deref().ok_or_else(|| {
+                ProviderError::malformed("an Assist cancel operation without an amount")
+            })?;
+            total += convert::amount_from_wire(amount, currency)?.minor;
+        }
+        Ok(RefundsSeen::Total(Money::from_minor(total, currency)))
     }
 
     /// The initial One Click payment happens on Assist's page in the shop; what Coffer can make

@@ -461,6 +461,43 @@ impl Provider for CloverClient {
         })
     }
 
+    async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
+        let charge = convert::path_id("charge", lookup.charge_ref.as_str())?;
+        let reference = convert::external_reference(&lookup.refund_id);
+        let mut after: Option<String> = None;
+        for _ in 0..LOOKUP_PAGES {
+            let mut query = vec![("charge", charge.clone()), ("limit", "100".to_string())];
+            if let Some(a) = &after {
+                query.push(("starting_after", a.clone()));
+            }
+            let (refunds, has_more) = match self
+                .get::<wire::RefundList>(&self.scl, "/v1/refunds", &query)
+                .await?
+            {
+                wire::RefundList::Bare(data) => {
+                    let full = data.len() >= 100;
+                    (data, full)
+                }
+                wire::RefundList::Envelope { data, has_more } => (data, has_more),
+            };
+            after = refunds.last().map(|r| r.id.clone());
+            let hit = refunds.into_iter().find(|r| {
+                r.external_reference_id.as_deref() == Some(reference.as_str())
+                    && r.status.as_deref() != Some("failed")
+            });
+            if let Some(refund) = hit {
+                return Ok(RefundsSeen::Exact(Some(RefundOutcome {
+                    amount: convert::money_from_wire(refund.amount, &refund.currency)?,
+                    provider_ref: ProviderRef(refund.id),
+                })));
+            }
+            if !has_more || after.is_none() {
+                break;
+            }
+        }
+        Ok(RefundsSeen::Exact(None))
+    }
+
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
         let token = request.card_token.as_ref().ok_or_else(|| {
             ProviderError::new(

@@ -146,6 +146,20 @@ pub(crate) struct Refund {
     pub currency: String,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub external_reference_id: Option<String>,
+}
+
+/// `GET /v1/refunds?charge=…`: the same two shapes as the charge list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RefundList {
+    Bare(Vec<Refund>),
+    Envelope {
+        data: Vec<Refund>,
+        #[serde(default)]
+        has_more: bool,
+    },
 }
 
 /// The error body (notes §4.1). Live declines spell `declineCode`; the docs `decline_code`.

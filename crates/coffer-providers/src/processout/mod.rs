@@ -10,7 +10,8 @@ mod wire;
 
 use async_trait::async_trait;
 use coffer_core::{
-    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
+    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    StoredCredential,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -20,12 +21,15 @@ use serde::Serialize;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
-    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundOutcome, RefundRequest,
-    RemoteCard, RemoteCustomer, RemoteStatus,
+    InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
+    RefundRequest, RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
 
 /// The header ProcessOut's own SDK pins; the sandbox accepts any value.
 const API_VERSION: &str = "1.4.0.0";
+
+/// The refund metadata key holding Coffer's refund id.
+const REFUND_ID_KEY: &str = "coffer_refund_id";
 
 /// One ProcessOut project, authenticated with HTTP Basic (project id : secret key).
 #[derive(Debug)]
@@ -516,6 +520,8 @@ impl Provider for ProcessOutClient {
         let body = wire::RefundCreate {
             amount: convert::amount_to_wire(request.amount),
             reason: "customer_request",
+            // What finds the refund again when its answer is lost.
+            metadata: [(REFUND_ID_KEY, request.refund_id.clone())].into(),
         };
         let path = format!("/invoices/{}/refunds", convert::segment(&invoice_id));
         let reply: wire::RefundReply = self
@@ -527,6 +533,43 @@ impl Provider for ProcessOutClient {
             provider_ref: ProviderRef(reply.refund.id),
             amount,
         })
+    }
+
+    async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
+        let charge = lookup.charge_ref.as_str();
+        let transaction = if charge.starts_with("iv_") {
+            self.invoice(charge).await?.transaction_id.ok_or_else(|| {
+                ProviderError::malformed(format!("invoice {charge} names no transaction"))
+            })?
+        } else {
+            charge.to_string()
+        };
+        let path = format!("/transactions/{}/refunds", convert::segment(&transaction));
+        let reply: wire::RefundsReply = self.call(Call::get(path)).await?;
+        let currency = lookup.charge_amount.currency.code();
+        let made: Vec<&wire::Refund> = reply.refunds.iter().filter(|r| !r.has_failed).collect();
+        if let Some(hit) = made
+            .iter()
+            .find(|r| r.metadata.get(REFUND_ID_KEY) == Some(&lookup.refund_id))
+        {
+            return Ok(RefundsSeen::Exact(Some(RefundOutcome {
+                provider_ref: ProviderRef(hit.id.clone()),
+                amount: convert::amount_from_wire(&hit.amount, currency)?,
+            })));
+        }
+        // A refund made elsewhere (the dashboard, an older Coffer) carries no id of ours: then
+        // only the sum can say whether this one happened.
+        if made.iter().any(|r| !r.metadata.contains_key(REFUND_ID_KEY)) {
+            let mut total = 0i64;
+            for refund in &made {
+                total += convert::amount_from_wire(&refund.amount, currency)?.minor;
+            }
+            return Ok(RefundsSeen::Total(Money::from_minor(
+                total,
+                lookup.charge_amount.currency,
+            )));
+        }
+        Ok(RefundsSeen::Exact(None))
     }
 
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {

@@ -150,6 +150,13 @@ pub(crate) struct Transaction {
 pub(crate) struct RefundCreate {
     pub amount: String,
     pub reason: &'static str,
+    pub metadata: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// `GET /transactions/{id}/refunds`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RefundsReply {
+    pub refunds: Vec<Refund>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,4 +168,8 @@ pub(crate) struct RefundReply {
 pub(crate) struct Refund {
     pub id: String,
     pub amount: String,
+    #[serde(default)]
+    pub has_failed: bool,
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }

@@ -28,8 +28,8 @@ use crate::error::{ProviderError, ProviderErrorKind};
 use crate::http::{HttpClient, HttpPolicy, Resend};
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
-    InitialStep, Page, Provider, RefundOutcome, RefundRequest, RemoteCard, RemoteCustomer,
-    RemoteStatus,
+    InitialStep, Page, Provider, RefundExtent, RefundLookup, RefundOutcome, RefundRequest,
+    RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
 use convert::{PaymentFields, PAYMENT_HASH_ORDER, ROW_HASH_TAIL};
 use errors::PaymentState;
@@ -884,6 +884,35 @@ impl Provider for SveaClient {
             provider_ref: ProviderRef(pmt_id),
             amount: request.amount,
         })
+    }
+
+    /// The status query knows no refund ids or sums, only its code: `99` all refunded, `92`/`93`
+    /// part of it (§3.4).
+    async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
+        let pmt_id = convert::pmt_id(&lookup.order_id)?;
+        let status = self.status_query(&pmt_id).await?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let code = status.pmtq_returncode.as_deref().unwrap_or("");
+        let extent = match errors::payment_state(code, amount.minor == 0)? {
+            PaymentState::Unknown => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::NotFound,
+                    format!("Svea does not know payment {pmt_id}"),
+                ))
+            }
+            PaymentState::QueryFailed => {
+                return Err(ProviderError::new(
+                    ProviderErrorKind::Unavailable,
+                    "Svea's status query failed (code 01)",
+                )
+                .with_code("01"))
+            }
+            PaymentState::Refunded => RefundExtent::Whole,
+            PaymentState::Paid if matches!(code, "92" | "93") => RefundExtent::Part,
+            PaymentState::Paid | PaymentState::Pending | PaymentState::Unpaid => RefundExtent::None,
+        };
+        Ok(RefundsSeen::Extent(extent))
     }
 
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {

@@ -32,3 +32,32 @@ async fn admin_api_answers_and_faults_can_be_set_at_run_time() {
         .unwrap();
     assert!(charges.is_empty(), "a fresh sandbox has processed nothing");
 }
+
+#[tokio::test]
+async fn the_next_counters_can_be_kept_for_writes() {
+    let sandbox = Sandbox::start(SandboxConfig::demo(5)).await.unwrap();
+    let http = reqwest::Client::new();
+    http.put(format!("{}/faults", sandbox.urls.admin))
+        .json(&serde_json::json!({"error_next": 1, "next_writes_only": true}))
+        .send()
+        .await
+        .unwrap();
+    let read = http
+        .get(format!("{}/invoices", sandbox.urls.processout))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(read.status(), 503, "a GET passes the counter by");
+    let write = http
+        .post(format!("{}/invoices", sandbox.urls.processout))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 503, "the first write takes the 503");
+    let next = http
+        .post(format!("{}/invoices", sandbox.urls.processout))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(next.status(), 503, "the counter is spent");
+}
