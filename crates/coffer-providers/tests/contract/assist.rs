@@ -15,7 +15,7 @@ use coffer_providers::assist::AssistClient;
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::{
     ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
-    RecurringAgreement, RefundRequest, RemoteStatus,
+    RecurringAgreement, RefundLookup, RefundRequest, RefundsSeen, RemoteStatus,
 };
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
@@ -357,6 +357,21 @@ async fn cardholder_initiated_charge_goes_through_token_pay_and_is_found_and_ref
         .map(|c| c["amount_minor"].as_i64().unwrap())
         .collect();
     assert_eq!(refunds, [1000]);
+    let seen = client
+        .find_refund(&RefundLookup {
+            charge_ref: outcome.provider_ref.clone(),
+            order_id: request.order_id.clone(),
+            charge_amount: byn(2590),
+            amount: byn(2000),
+            refund_id: "RF-CIT-0000002".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        RefundsSeen::Total(byn(1000)),
+        "Assist keeps the sum of the order's cancels, the refused one not among them"
+    );
 }
 
 #[tokio::test]

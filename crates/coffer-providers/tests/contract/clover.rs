@@ -12,7 +12,7 @@ use coffer_providers::clover::CloverClient;
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::{
     connect, ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
-    RefundRequest, RemoteStatus,
+    RefundLookup, RefundRequest, RefundsSeen, RemoteStatus,
 };
 use coffer_sandbox::seed::{self, CardBehaviour};
 use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant};
@@ -672,4 +672,21 @@ async fn refunds_part_then_the_rest_and_refuses_more() {
         .filter(|c| c["kind"] == "refund")
         .count();
     assert_eq!(refunds, 2);
+    let find = |minor: i64, id: &str| RefundLookup {
+        charge_ref: charge.provider_ref.clone(),
+        order_id: "order-to-refund".into(),
+        charge_amount: usd(2500),
+        amount: usd(minor),
+        refund_id: id.into(),
+    };
+    assert_eq!(
+        client.find_refund(&find(1000, "refund-1")).await.unwrap(),
+        RefundsSeen::Exact(Some(part)),
+        "a made refund is found by the id it was sent with"
+    );
+    assert_eq!(
+        client.find_refund(&find(1600, "refund-2")).await.unwrap(),
+        RefundsSeen::Exact(None),
+        "a refused refund was never made"
+    );
 }

@@ -12,7 +12,8 @@ use coffer_providers::http::HttpPolicy;
 use coffer_providers::processout::ProcessOutClient;
 use coffer_providers::{
     ChargeLookup, ChargeOutcome, ChargeRequest, InitialRequest, InitialStep, Provider,
-    ProviderError, ProviderErrorKind, RefundRequest, RemoteCard, RemoteStatus,
+    ProviderError, ProviderErrorKind, RefundLookup, RefundRequest, RefundsSeen, RemoteCard,
+    RemoteStatus,
 };
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
@@ -578,6 +579,23 @@ async fn refunds_may_be_partial_and_stop_at_the_charge() {
         .filter(|c| c["kind"] == "refund")
         .count();
     assert_eq!(refunds, 2);
+    let find = |minor: i64, key: &str| RefundLookup {
+        charge_ref: charged.provider_ref.clone(),
+        order_id: "order-k-refund".into(),
+        charge_amount: eur(1000),
+        amount: eur(minor),
+        refund_id: key.into(),
+    };
+    assert_eq!(
+        rig.client.find_refund(&find(600, "r-3")).await.unwrap(),
+        RefundsSeen::Exact(Some(rest.clone())),
+        "a made refund is found by the id in its metadata"
+    );
+    assert_eq!(
+        rig.client.find_refund(&find(601, "r-2")).await.unwrap(),
+        RefundsSeen::Exact(None),
+        "a refused refund was never made"
+    );
     let found = rig
         .client
         .find_charge(&lookup(&mit(&customer, &card, 1000, "k-refund"), None))

@@ -15,7 +15,7 @@ use coffer_providers::http::HttpPolicy;
 use coffer_providers::svea::{SandboxCard, SveaAuth, SveaClient, SveaHash, SveaOptions};
 use coffer_providers::{
     ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
-    RefundRequest, RemoteStatus,
+    RefundExtent, RefundLookup, RefundRequest, RefundsSeen, RemoteStatus,
 };
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
@@ -579,13 +579,36 @@ async fn refunds_partly_then_the_rest_then_refuses_more() {
         .charge(&charge_request("REF-1", &token, &initial, cap))
         .await
         .unwrap();
+    let seen = |amount: Money, n: u32| {
+        let r = refund("REF-1", amount, cap, n);
+        RefundLookup {
+            charge_ref: r.charge_ref,
+            order_id: r.order_id,
+            charge_amount: r.charge_amount,
+            amount: r.amount,
+            refund_id: r.refund_id,
+        }
+    };
+    assert_eq!(
+        client.find_refund(&seen(eur(100), 1)).await.unwrap(),
+        RefundsSeen::Extent(RefundExtent::None),
+        "the status query of a paid payment says nothing is refunded"
+    );
     let part = client
         .refund(&refund("REF-1", eur(100), cap, 1))
         .await
         .unwrap();
     assert_eq!(part.amount, eur(100));
+    assert_eq!(
+        client.find_refund(&seen(eur(100), 1)).await.unwrap(),
+        RefundsSeen::Extent(RefundExtent::Part)
+    );
     let rest = eur(cap.minor - 100);
     client.refund(&refund("REF-1", rest, cap, 2)).await.unwrap();
+    assert_eq!(
+        client.find_refund(&seen(rest, 2)).await.unwrap(),
+        RefundsSeen::Extent(RefundExtent::Whole)
+    );
     let more = client
         .refund(&refund("REF-1", eur(1), cap, 3))
         .await
