@@ -505,9 +505,7 @@ impl Store {
         // Only within the window regenerated: a later occurrence whose amount the owner set ahead
         // of time is judged when the window reaches it.
         changed += self.conn().execute(
-            "UPDATE occurrences SET state = 'cancelled'
-             WHERE contract_id = ?1 AND state IN ('scheduled', 'refused') AND due_date >= ?2
-               AND due_date <= ?4 AND number NOT IN (SELECT value FROM json_each(?3))",
+            CANCEL_OFF_SCHEDULE,
             params![contract.0, from.to_string(), keep, until.to_string()],
         )? as u64;
         Ok(changed)
@@ -576,17 +574,15 @@ impl Store {
     }
 
     /// Occurrences still `scheduled` that fell due before `today` (while a contract was paused):
-    /// cancelled, so a resumed contract does not charge them late.
+    /// cancelled, so a resumed contract does not charge them late. (`+`: see [`CANCEL_OFF_SCHEDULE`].)
     pub fn cancel_open_occurrences_before(
         &self,
         contract: ContractId,
         today: NaiveDate,
     ) -> StoreResult<u64> {
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET state = 'cancelled'
-             WHERE contract_id = ?1 AND state = 'scheduled' AND due_date < ?2",
-            params![contract.0, today.to_string()],
-        )? as u64)
+        Ok(self
+            .conn()
+            .execute(CANCEL_MISSED, params![contract.0, today.to_string()])? as u64)
     }
 
     /// A contract's stored occurrences, by number.
@@ -992,5 +988,49 @@ impl Store {
             [merchant.0],
         )?;
         Ok(())
+    }
+}
+
+/// Open occurrences in the window `?2..=?4` of contract `?1` that are not among `?3` (JSON).
+/// The unary `+` keeps SQLite on the primary key, one contract's few rows: left to itself it
+/// walks `occurrences_due`, every contract's open rows in the window, once per contract, which
+/// is quadratic in the number of contracts (a 100,000-contract due run stalled on it).
+const CANCEL_OFF_SCHEDULE: &str = "UPDATE occurrences SET state = 'cancelled'
+     WHERE contract_id = ?1 AND +state IN ('scheduled', 'refused') AND +due_date >= ?2
+       AND +due_date <= ?4 AND number NOT IN (SELECT value FROM json_each(?3))";
+
+/// Scheduled occurrences of contract `?1` due before `?2` (`+`: see [`CANCEL_OFF_SCHEDULE`]).
+const CANCEL_MISSED: &str = "UPDATE occurrences SET state = 'cancelled'
+     WHERE contract_id = ?1 AND +state = 'scheduled' AND +due_date < ?2";
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+
+    /// The plan SQLite picks for `sql`, one line per step.
+    fn plan(store: &Store, sql: &str) -> String {
+        let mut stmt = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn one_contracts_schedule_is_changed_through_its_own_rows_only() {
+        // Schedule upkeep runs once per contract; a plan over the shared due-date index would
+        // touch every contract's rows each time.
+        let store = Store::open_in_memory().unwrap();
+        for sql in [super::CANCEL_OFF_SCHEDULE, super::CANCEL_MISSED] {
+            let plan = plan(&store, sql);
+            assert!(
+                plan.contains("sqlite_autoindex_occurrences_1 (contract_id=?)"),
+                "{plan}"
+            );
+        }
     }
 }
