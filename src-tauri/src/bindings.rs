@@ -23,6 +23,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::sync::sync_merchant,
             commands::sync::sync_all,
             commands::customers::search_customers,
+            commands::customers::add_customer,
             commands::cards::list_cards,
             commands::cards::record_consent,
             commands::charges::preview_charge,

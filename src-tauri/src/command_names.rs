@@ -10,6 +10,7 @@ pub const COMMANDS: &[&str] = &[
     "sync_merchant",
     "sync_all",
     "search_customers",
+    "add_customer",
     "list_cards",
     "record_consent",
     "preview_charge",

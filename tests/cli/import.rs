@@ -403,3 +403,44 @@ fn a_register_cannot_be_imported_into_a_provider_that_lists_its_own_customers() 
         "no customer Clover does not know enters its cache"
     );
 }
+
+#[test]
+fn a_customer_added_by_hand_joins_the_register_once() {
+    let profile = Profile::new();
+    let merchant = assist_merchant(&profile);
+    let add = |number: &str, email: &str| {
+        profile.coffer(&[
+            "--json",
+            "customer",
+            "add",
+            "--merchant",
+            &merchant,
+            "--number",
+            number,
+            "--name",
+            "Pavel Petrov",
+            "--email",
+            email,
+        ])
+    };
+    let added = add("BY-900001", "pavel@example.by").ok().json();
+    let rows = register(&profile, &merchant);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], added["id"]);
+    assert_eq!(rows[0]["reference"], "BY-900001");
+    assert_eq!(rows[0]["email"], "pavel@example.by");
+    for (number, email, field) in [
+        ("BY-900001", "olga@example.by", "customer_number"),
+        ("BY-900002", "not-an-email", "email"),
+    ] {
+        let run = add(number, email);
+        assert_eq!(run.output.status.code(), Some(2), "{}", run.stdout());
+        let error = run.json();
+        assert_eq!(error["field"], field, "{error}");
+    }
+    assert_eq!(
+        register(&profile, &merchant).len(),
+        1,
+        "a refused customer is not added and the first is kept"
+    );
+}

@@ -145,7 +145,7 @@ function RouteView({
     case "dashboard":
       return <DashboardView scope={scope} />;
     case "customers":
-      return <CustomersView scope={scope} onOpen={(c) => setRoute({ name: "customer", customer: c })} />;
+      return <CustomersView scope={scope} merchants={merchants} onOpen={(c) => setRoute({ name: "customer", customer: c })} />;
     case "customer":
       return (
         <CustomerView

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MerchantView } from "../src/ipc/bindings";
-import { groupMerchants, isSandbox, parseScope, scopeFilter, scopeKey } from "../src/state/scope";
+import { groupMerchants, isSandbox, parseScope, registerOwner, scopeFilter, scopeKey } from "../src/state/scope";
 
 function merchant(id: number, group: string | null, environment: "sandbox" | "live"): MerchantView {
   return {
@@ -39,5 +39,17 @@ describe("location scope", () => {
     expect(isSandbox({ kind: "all" }, list)).toBe(true);
     expect(isSandbox({ kind: "merchant", id: 2 }, list)).toBe(false);
     expect(isSandbox({ kind: "group", group: "A" }, list)).toBe(true);
+  });
+  it("offers a register only for one Assist or Svea location", () => {
+    const clover = merchant(1, null, "sandbox");
+    const assist = { ...merchant(2, "G", "sandbox"), provider: "assist" };
+    const svea = { ...merchant(3, "G", "sandbox"), provider: "svea" };
+    const all = [clover, assist, svea];
+    expect(registerOwner({ kind: "merchant", id: 2 }, all)).toBe(assist);
+    expect(registerOwner({ kind: "merchant", id: 3 }, all)).toBe(svea);
+    expect(registerOwner({ kind: "merchant", id: 1 }, all)).toBeNull();
+    expect(registerOwner({ kind: "group", group: "G" }, all)).toBeNull();
+    expect(registerOwner({ kind: "all" }, all)).toBeNull();
+    expect(registerOwner({ kind: "merchant", id: 9 }, all)).toBeNull();
   });
 });

@@ -118,19 +118,7 @@ impl Engine {
             )
         })?;
         let rows = parse_register_csv(&text)?;
-        let owner = self.merchant(merchant).await?;
-        let provider = owner.provider();
-        if !matches!(provider, ProviderKind::Assist | ProviderKind::Svea) {
-            return Err(InvalidInput::new(
-                "merchant",
-                format!(
-                    "{} is a {provider} account, which lists its own customers: sync it instead \
-                     of importing a register (only Assist and Svea accounts keep one in Coffer)",
-                    owner.name
-                ),
-            )
-            .into());
-        }
+        self.register_owner(merchant).await?;
         let now = self.now();
         let count = rows.len();
         let audit = self.audit_event(
@@ -168,17 +156,47 @@ impl Engine {
         })
     }
 
-    /// Creates one register customer.
+    /// The merchant, if it keeps its customer register in Coffer (Assist and Svea list none).
+    async fn register_owner(&self, merchant: MerchantId) -> EngineResult<()> {
+        let owner = self.merchant(merchant).await?;
+        let provider = owner.provider();
+        if !matches!(provider, ProviderKind::Assist | ProviderKind::Svea) {
+            return Err(InvalidInput::new(
+                "merchant",
+                format!(
+                    "{} is a {provider} account, which lists its own customers: sync it instead \
+                     of adding them to a register (only Assist and Svea accounts keep one in Coffer)",
+                    owner.name
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Adds one customer to an Assist or Svea merchant's register; returns its id.
     pub async fn create_customer(
         &self,
         merchant: MerchantId,
         fields: CustomerFields,
     ) -> EngineResult<i64> {
+        let fields = CustomerFields {
+            reference: CustomerRef(fields.reference.0.trim().to_string()),
+            name: fields.name.trim().to_string(),
+            email: fields
+                .email
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty()),
+            phone: fields
+                .phone
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty()),
+        };
         validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
-        if fields.name.trim().is_empty() {
+        if fields.name.is_empty() {
             return Err(InvalidInput::new("name", "must not be empty").into());
         }
-        self.merchant(merchant).await?;
+        self.register_owner(merchant).await?;
         let now = self.now();
         let audit = self.audit_event(
             Some(merchant.0),
@@ -187,10 +205,29 @@ impl Engine {
             serde_json::json!({"name": fields.name}),
         );
         self.with_store(move |store| {
+            if store
+                .customer_refs(merchant)?
+                .iter()
+                .any(|(_, r)| r.0 == fields.reference.0)
+            {
+                return Err(InvalidInput::new(
+                    "customer_number",
+                    format!(
+                        "'{}' is already in this merchant's register",
+                        fields.reference
+                    ),
+                )
+                .into());
+            }
             let ids =
                 store.insert_register_customers(merchant, std::slice::from_ref(&fields), now)?;
             store.append_audit(audit)?;
-            Ok(ids.first().map(|id| id.0).unwrap_or_default())
+            ids.first().map(|id| id.0).ok_or_else(|| {
+                EngineError::new(
+                    ErrorKind::Internal,
+                    "the new customer got no id".to_string(),
+                )
+            })
         })
         .await
     }

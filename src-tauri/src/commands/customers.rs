@@ -118,3 +118,44 @@ pub async fn search_customers(
     let rows = engine.search_customers(request.into()).await?;
     Ok(rows.into_iter().map(CustomerListRow::from).collect())
 }
+
+/// A customer for the register of an Assist or Svea location, which list no customers of
+/// their own.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct NewCustomer {
+    /// The location whose register it joins.
+    pub merchant_id: i64,
+    /// The CustomerNumber the provider knows the customer by.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// E-mail, where notices go.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// Adds a customer to a register; returns its id.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_customer(
+    engine: State<'_, Engine>,
+    customer: NewCustomer,
+) -> Result<i64, IpcError> {
+    let NewCustomer {
+        merchant_id,
+        number,
+        name,
+        email,
+        phone,
+    } = customer;
+    let fields = coffer_store::customers::CustomerFields {
+        reference: coffer_core::CustomerRef(number),
+        name,
+        email,
+        phone,
+    };
+    Ok(engine
+        .create_customer(MerchantId(merchant_id), fields)
+        .await?)
+}

@@ -22,6 +22,8 @@ export const commands = {
 	syncAll: (onProgress: Channel<ProgressEvent>) => typedError<SyncSummary[], IpcError>(__TAURI_INVOKE("sync_all", { onProgress })),
 	/**  One page of customers. */
 	searchCustomers: (request: CustomerSearchRequest) => typedError<CustomerListRow[], IpcError>(__TAURI_INVOKE("search_customers", { request })),
+	/**  Adds a customer to a register; returns its id. */
+	addCustomer: (customer: NewCustomer) => typedError<number, IpcError>(__TAURI_INVOKE("add_customer", { customer })),
 	/**  Cards matching the request. */
 	listCards: (request: CardSearchRequest) => typedError<CardView[], IpcError>(__TAURI_INVOKE("list_cards", { request })),
 	/**  Records the cardholder's consent to merchant-initiated charges of a card. */
@@ -852,6 +854,23 @@ export type MonthRevenue = {
 	manual_minor: number,
 	/**  Succeeded refunds, in minor units. */
 	refunded_minor: number,
+};
+
+/**
+ *  A customer for the register of an Assist or Svea location, which list no customers of
+ *  their own.
+ */
+export type NewCustomer = {
+	/**  The location whose register it joins. */
+	merchant_id: number,
+	/**  The CustomerNumber the provider knows the customer by. */
+	number: string,
+	/**  Name. */
+	name: string,
+	/**  E-mail, where notices go. */
+	email: string | null,
+	/**  Phone. */
+	phone: string | null,
 };
 
 /**  The kind of a notice. */

@@ -12,6 +12,7 @@ import {
   type ContractListRequest,
   type CreateContractRequest,
   type CustomerSearchRequest,
+  type NewCustomer,
   type EditContractRequest,
   type EditMerchantRequest,
   type ErrorKind,
@@ -72,6 +73,7 @@ export const api = {
   syncAll: (onProgress?: (e: ProgressEvent) => void) =>
     unwrap(() => commands.syncAll(channel(onProgress))),
   searchCustomers: (r: CustomerSearchRequest) => unwrap(() => commands.searchCustomers(r)),
+  addCustomer: (c: NewCustomer) => unwrap(() => commands.addCustomer(c)),
   listCards: (r: CardSearchRequest) => unwrap(() => commands.listCards(r)),
   listAudit: (f: AuditFilterRequest) => unwrap(() => commands.listAudit(f)),
   verifyAudit: () => unwrap(() => commands.verifyAudit()),

@@ -44,6 +44,14 @@ export function merchantsIn(s: Scope, merchants: MerchantView[]): MerchantView[]
   }
 }
 
+/** The one location of a scope whose customer register Coffer keeps (Assist and Svea list no
+ * customers of their own), or null. */
+export function registerOwner(s: Scope, merchants: MerchantView[]): MerchantView | null {
+  if (s.kind !== "merchant") return null;
+  const m = merchants.find((x) => x.id === s.id);
+  return m && (m.provider === "assist" || m.provider === "svea") ? m : null;
+}
+
 /** Groups in first-seen order, and the merchants without a group. */
 export function groupMerchants(merchants: MerchantView[]): { groups: [string, MerchantView[]][]; ungrouped: MerchantView[] } {
   const groups = new Map<string, MerchantView[]>();

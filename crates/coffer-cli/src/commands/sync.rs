@@ -103,6 +103,24 @@ pub enum CustomerCommand {
         #[arg(long)]
         merchant: i64,
     },
+    /// Add one customer to an Assist or Svea merchant's register.
+    Add {
+        /// The merchant whose register it joins.
+        #[arg(long)]
+        merchant: i64,
+        /// The CustomerNumber the provider knows the customer by.
+        #[arg(long = "number")]
+        number: String,
+        /// The customer's name.
+        #[arg(long)]
+        name: String,
+        /// E-mail, where the notices go.
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone.
+        #[arg(long)]
+        phone: Option<String>,
+    },
 }
 
 pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
@@ -275,6 +293,25 @@ pub async fn customer(
                     s.imported, s.merchant_id
                 )
             })?;
+        }
+        CustomerCommand::Add {
+            merchant,
+            number,
+            name,
+            email,
+            phone,
+        } => {
+            let fields = coffer_store::customers::CustomerFields {
+                reference: coffer_core::CustomerRef(number),
+                name,
+                email,
+                phone,
+            };
+            let id = engine.create_customer(MerchantId(merchant), fields).await?;
+            out.show(
+                &serde_json::json!({"id": id, "merchant_id": merchant}),
+                |_| println!("customer {id} added to merchant {merchant}"),
+            )?;
         }
     }
     Ok(0)

@@ -3,10 +3,10 @@
 // Keyboard: "/" focuses the search, arrows move through rows, Enter opens the customer.
 import { useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { CustomerListRow, CustomerOrder } from "../../ipc/bindings";
+import type { CustomerListRow, CustomerOrder, MerchantView } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { PagedRows } from "../../state/paging";
-import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
+import { registerOwner, scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
 
 const ROW_HEIGHT = 40;
@@ -19,7 +19,18 @@ const COLUMNS: { key: CustomerOrder | null; label: string; className: string }[]
   { key: null, label: "Cards", className: "col-cards" },
 ];
 
-export function CustomersView({ scope, onOpen }: { scope: Scope; onOpen: (c: CustomerListRow) => void }) {
+export function CustomersView({
+  scope,
+  merchants,
+  onOpen,
+}: {
+  scope: Scope;
+  merchants: MerchantView[];
+  onOpen: (c: CustomerListRow) => void;
+}) {
+  const register = registerOwner(scope, merchants);
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [query, setQuery] = useState("");
   const [order, setOrder] = useState<CustomerOrder>("name");
@@ -139,8 +150,32 @@ export function CustomersView({ scope, onOpen }: { scope: Scope; onOpen: (c: Cus
           <span className="muted" id="customer-count" aria-live="polite">
             {status}
           </span>
+          {register ? (
+            <button type="button" id="add-customer" onClick={() => setAdding(true)} disabled={adding}>
+              Add customer…
+            </button>
+          ) : null}
         </div>
       </div>
+      {register && adding ? (
+        <NewCustomerForm
+          merchant={register}
+          onDone={(number) => {
+            setAdding(false);
+            setAdded(number);
+            void pages.reset();
+          }}
+          onCancel={() => setAdding(false)}
+        />
+      ) : null}
+      {added && register ? (
+        <p className="muted" role="status" id="customer-added">
+          Customer {added} added to {register.name}.{" "}
+          {register.provider === "assist"
+            ? "Sync this location to fetch the cards saved under that number."
+            : "A card joins when the cardholder saves it on Svea's card page (coffer card initial --customer ID)."}
+        </p>
+      ) : null}
       <ErrorNotice error={pages.error} />
       <div className="table" role="grid" aria-rowcount={pages.done ? rows.length + 1 : -1} aria-label="Customers">
         <div className="thead" role="row">
@@ -201,5 +236,77 @@ export function CustomersView({ scope, onOpen }: { scope: Scope; onOpen: (c: Cus
         </div>
       </div>
     </section>
+  );
+}
+
+// A customer for an Assist or Svea register. The form keeps what was typed when the engine
+// refuses it (a duplicate number, a bad e-mail) and shows the engine's reason.
+function NewCustomerForm({
+  merchant,
+  onDone,
+  onCancel,
+}: {
+  merchant: MerchantView;
+  onDone: (number: string) => void;
+  onCancel: () => void;
+}) {
+  const [number, setNumber] = useState("");
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [phone, setPhone] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <form
+      className="confirm-bar"
+      id="new-customer-form"
+      aria-label={`New customer of ${merchant.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        api
+          .addCustomer({
+            merchant_id: merchant.id,
+            number: number.trim(),
+            name: name.trim(),
+            email: email.trim() || null,
+            phone: phone.trim() || null,
+          })
+          .then(() => onDone(number.trim()))
+          .catch(setError)
+          .finally(() => setBusy(false));
+      }}
+    >
+      <strong>New customer of {merchant.name}</strong>
+      <span className="muted">
+        {merchant.provider === "assist" ? "Assist" : "Svea"} keeps no customer list: Coffer is this location's register.
+      </span>
+      <label className="field">
+        <span>Customer number</span>
+        <input id="new-customer-number" value={number} onChange={(e) => setNumber(e.target.value)} required autoFocus />
+      </label>
+      <label className="field">
+        <span>Name</span>
+        <input id="new-customer-name" value={name} onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label className="field">
+        <span>E-mail</span>
+        <input id="new-customer-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>Phone</span>
+        <input id="new-customer-phone" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />
+      </label>
+      <ErrorNotice error={error} />
+      <div className="toolbar">
+        <button type="submit" className="primary" id="new-customer-save" disabled={busy}>
+          Add customer
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
