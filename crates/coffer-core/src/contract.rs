@@ -185,6 +185,13 @@ impl AmountRule {
             AmountRule::Variable { min, max } => (*min, *max),
         }
     }
+
+    /// The smallest and largest amount one occurrence may charge, where a contract without an
+    /// agreed minimum still charges at least one minor unit.
+    pub fn range(&self) -> (Money, Money) {
+        let (min, max) = self.bounds();
+        (min.unwrap_or(Money::from_minor(1, max.currency)), max)
+    }
 }
 
 impl Frequency {

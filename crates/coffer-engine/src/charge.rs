@@ -614,6 +614,28 @@ impl Engine {
         .await
     }
 
+    /// Settles row `id` and appends its audit event, both in one transaction and the event only
+    /// if this call settled it (a row settled meanwhile keeps its first outcome); returns the
+    /// row as it now stands. With nothing to settle, only reads it.
+    pub(crate) async fn settle_audited(
+        &self,
+        id: AttemptId,
+        settlement: Option<(Settlement, coffer_core::audit::NewAuditEvent)>,
+    ) -> EngineResult<ChargeAttempt> {
+        self.with_store(move |store| {
+            if let Some((settlement, audit)) = settlement {
+                store.batch(|store| {
+                    if store.settle_attempt(id, &settlement)? {
+                        store.append_audit_here(audit)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(store.attempt(id)?)
+        })
+        .await
+    }
+
     /// The ledger, newest first.
     pub async fn list_charges(
         &self,

@@ -487,8 +487,7 @@ impl Engine {
             let lead = merchant.notice_lead_days;
             event.merchant_id = Some(merchant.id.0);
             event.details = serde_json::json!({"reason": reason, "terms": &contract}).to_string();
-            let (min, max) = contract.amount.bounds();
-            let min = min.unwrap_or(Money::from_minor(1, max.currency));
+            let (min, max) = contract.amount.range();
             store.batch(|store| {
                 store.update_contract(&contract, &reason, now)?;
                 // Amounts the owner set that the new terms no longer allow follow the contract.
@@ -524,7 +523,7 @@ impl Engine {
             let contract = store.contract(id)?;
             let merchant = store.merchant(contract.merchant_id)?;
             let today = local_date(now, merchant.time_zone);
-            let AmountRule::Variable { min, max } = contract.amount else {
+            let AmountRule::Variable { .. } = contract.amount else {
                 return Err(InvalidInput::new(
                     "amount",
                     format!(
@@ -548,7 +547,7 @@ impl Engine {
             }
             let money =
                 Money::parse(&amount, merchant.currency).map_err(|e| e.in_field("amount"))?;
-            let floor = min.unwrap_or(Money::from_minor(1, max.currency));
+            let (floor, max) = contract.amount.range();
             if money.minor < floor.minor || money.minor > max.minor {
                 let names = if merchant.provider() == coffer_core::ProviderKind::Assist {
                     " (Assist RecurringMinAmount..RecurringMaxAmount)"

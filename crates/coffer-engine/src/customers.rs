@@ -74,25 +74,14 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, Inva
         })?;
         // The record's own line: a quoted cell may span lines.
         let line = record.position().map_or(index as u64 + 2, |p| p.line());
-        let get = |i: Option<usize>| {
-            i.and_then(|i| record.get(i))
-                .map(str::to_string)
-                .filter(|s| !s.is_empty())
-        };
-        let fields = CustomerFields {
+        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::to_string);
+        let fields = register_entry(CustomerFields {
             reference: CustomerRef(get(Some(reference)).unwrap_or_default()),
             name: get(Some(name)).unwrap_or_default(),
             email: get(email),
             phone: get(phone),
-        };
-        validate_contact(fields.reference.as_str(), fields.email.as_deref())
-            .map_err(|e| InvalidInput::new(format!("line {line}, {}", e.field), e.rule))?;
-        if fields.name.is_empty() {
-            return Err(InvalidInput::new(
-                format!("line {line}, name"),
-                "must not be empty",
-            ));
-        }
+        })
+        .map_err(|e| InvalidInput::new(format!("line {line}, {}", e.field), e.rule))?;
         if !seen.insert(fields.reference.0.clone()) {
             return Err(InvalidInput::new(
                 format!("line {line}, customer_number"),
@@ -102,6 +91,38 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, Inva
         customers.push((line, fields));
     }
     Ok(customers)
+}
+
+/// One register customer as it is kept: cells trimmed, empty contact fields dropped, the
+/// customer number and email checked and a name required.
+fn register_entry(fields: CustomerFields) -> Result<CustomerFields, InvalidInput> {
+    let filled = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let fields = CustomerFields {
+        reference: CustomerRef(fields.reference.0.trim().to_string()),
+        name: fields.name.trim().to_string(),
+        email: filled(fields.email),
+        phone: filled(fields.phone),
+    };
+    validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
+    if fields.name.is_empty() {
+        return Err(InvalidInput::new("name", "must not be empty"));
+    }
+    Ok(fields)
+}
+
+/// The first of `wanted` that is already in the merchant's register.
+fn first_registered<'a, T>(
+    store: &coffer_store::Store,
+    merchant: MerchantId,
+    wanted: &'a [T],
+    reference: impl Fn(&T) -> &CustomerRef,
+) -> EngineResult<Option<&'a T>> {
+    let known: std::collections::HashSet<String> = store
+        .customer_refs(merchant)?
+        .into_iter()
+        .map(|(_, r)| r.0)
+        .collect();
+    Ok(wanted.iter().find(|w| known.contains(&reference(w).0)))
 }
 
 impl Engine {
@@ -128,12 +149,8 @@ impl Engine {
             serde_json::json!({"file": path.display().to_string(), "customers": count}),
         );
         self.with_store(move |store| {
-            let known: std::collections::HashSet<String> = store
-                .customer_refs(merchant)?
-                .into_iter()
-                .map(|(_, r)| r.0)
-                .collect();
-            if let Some((line, fields)) = rows.iter().find(|(_, f)| known.contains(&f.reference.0))
+            if let Some((line, fields)) =
+                first_registered(store, merchant, &rows, |r| &r.1.reference)?
             {
                 return Err(InvalidInput::new(
                     format!("line {line}, customer_number"),
@@ -180,22 +197,7 @@ impl Engine {
         merchant: MerchantId,
         fields: CustomerFields,
     ) -> EngineResult<i64> {
-        let fields = CustomerFields {
-            reference: CustomerRef(fields.reference.0.trim().to_string()),
-            name: fields.name.trim().to_string(),
-            email: fields
-                .email
-                .map(|e| e.trim().to_string())
-                .filter(|e| !e.is_empty()),
-            phone: fields
-                .phone
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty()),
-        };
-        validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
-        if fields.name.is_empty() {
-            return Err(InvalidInput::new("name", "must not be empty").into());
-        }
+        let fields = register_entry(fields)?;
         self.register_owner(merchant).await?;
         let now = self.now();
         let audit = self.audit_event(
@@ -205,11 +207,8 @@ impl Engine {
             serde_json::json!({"name": fields.name}),
         );
         self.with_store(move |store| {
-            if store
-                .customer_refs(merchant)?
-                .iter()
-                .any(|(_, r)| r.0 == fields.reference.0)
-            {
+            let wanted = std::slice::from_ref(&fields);
+            if first_registered(store, merchant, wanted, |f| &f.reference)?.is_some() {
                 return Err(InvalidInput::new(
                     "customer_number",
                     format!(
@@ -219,8 +218,7 @@ impl Engine {
                 )
                 .into());
             }
-            let ids =
-                store.insert_register_customers(merchant, std::slice::from_ref(&fields), now)?;
+            let ids = store.insert_register_customers(merchant, wanted, now)?;
             store.append_audit(audit)?;
             ids.first().map(|id| id.0).ok_or_else(|| {
                 EngineError::new(

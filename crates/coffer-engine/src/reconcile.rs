@@ -51,33 +51,20 @@ impl Engine {
             .await?;
         let mut summary = ReconcileSummary::default();
         for attempt in open {
-            if attempt.kind == AttemptKind::Refund && attempt.state == ChargeState::Sending {
-                match self.reconcile_refund(&attempt, grace).await {
-                    Ok(Ok(done)) => summary.settled.push(done),
-                    Ok(Err(open)) => summary.unresolved.push(open),
-                    Err(e) => summary.unresolved.push(ReconciledAttempt {
-                        attempt_id: attempt.id.0,
-                        status: attempt.state.as_str().into(),
-                        note: format!(
+            match self.reconcile_one(&attempt, grace).await {
+                Ok(Ok(done)) => summary.settled.push(done),
+                Ok(Err(open)) => summary.unresolved.push(open),
+                Err(e) => {
+                    let note = if attempt.kind == AttemptKind::Refund {
+                        format!(
                             "could not ask the provider about this refund: {e}; until it is \
                              settled its amount counts as refunded"
-                        ),
-                    }),
+                        )
+                    } else {
+                        format!("could not ask the provider: {e}")
+                    };
+                    summary.unresolved.push(still_open(&attempt, note));
                 }
-                continue;
-            }
-            match self.reconcile_one(&attempt, grace).await {
-                Ok(Some(done)) => summary.settled.push(done),
-                Ok(None) => summary.unresolved.push(ReconciledAttempt {
-                    attempt_id: attempt.id.0,
-                    status: attempt.state.as_str().into(),
-                    note: "the provider has no answer yet; it may still be in flight".into(),
-                }),
-                Err(e) => summary.unresolved.push(ReconciledAttempt {
-                    attempt_id: attempt.id.0,
-                    status: attempt.state.as_str().into(),
-                    note: format!("could not ask the provider: {e}"),
-                }),
             }
         }
         Ok(summary)
@@ -91,37 +78,36 @@ impl Engine {
         let grace = Duration::seconds(DEFAULT_GRACE_SECS);
         for attempt in open.iter().filter(|a| a.card_id == card) {
             // A provider that cannot answer now leaves the row open; the policy then refuses.
-            if attempt.kind == AttemptKind::Refund && attempt.state == ChargeState::Sending {
-                let _ = self.reconcile_refund(attempt, grace).await;
-            } else {
-                let _ = self.reconcile_one(attempt, grace).await;
-            }
+            let _ = self.reconcile_one(attempt, grace).await;
         }
         Ok(())
     }
 
+    /// Settles one open attempt from the provider's record: `Ok(Ok)` settled, `Ok(Err)` still
+    /// open, with the reason.
     async fn reconcile_one(
         &self,
         attempt: &ChargeAttempt,
         grace: Duration,
-    ) -> EngineResult<Option<ReconciledAttempt>> {
+    ) -> EngineResult<Reconciled> {
         let now = self.now();
         let old_enough = now - attempt.created_at >= grace;
-        let done = |a: &ChargeAttempt, note: &str| ReconciledAttempt {
-            attempt_id: a.id.0,
-            status: a.state.as_str().into(),
-            note: note.into(),
+        let in_flight = || {
+            still_open(
+                attempt,
+                "the provider has no answer yet; it may still be in flight".into(),
+            )
         };
         if attempt.state == ChargeState::Planned {
             // Never marked sending, so the request never left.
             if !old_enough {
-                return Ok(None);
+                return Ok(Err(in_flight()));
             }
             let settled = self.fail(attempt, "abandoned before it was sent").await?;
-            return Ok(Some(done(&settled, "never sent")));
+            return Ok(Ok(done(&settled, "never sent")));
         }
         if attempt.kind == AttemptKind::Refund {
-            return Ok(None);
+            return self.reconcile_refund(attempt, grace).await;
         }
         let (card, merchant) = {
             let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
@@ -145,35 +131,30 @@ impl Engine {
             })
             .await?;
         match found {
-            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(None),
+            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(Err(in_flight())),
             Some(outcome) => {
                 let settled = self
                     .settle(attempt.id, attempt.card_id, Ok(outcome))
                     .await?;
-                Ok(Some(done(&settled, "settled by the provider's record")))
+                Ok(Ok(done(&settled, "settled by the provider's record")))
             }
             None if old_enough => {
                 let settled = self
                     .fail(attempt, "the provider never received the request")
                     .await?;
-                Ok(Some(done(&settled, "the provider never received it")))
+                Ok(Ok(done(&settled, "the provider never received it")))
             }
-            None => Ok(None),
+            None => Ok(Err(in_flight())),
         }
     }
 
-    /// Settles a refund whose answer was lost from what the provider records of its charge:
-    /// `Ok(Ok)` settled, `Ok(Err)` still open, with the reason.
+    /// Settles a refund whose answer was lost from what the provider records of its charge.
     async fn reconcile_refund(
         &self,
         refund: &ChargeAttempt,
         grace: Duration,
-    ) -> EngineResult<Result<ReconciledAttempt, ReconciledAttempt>> {
-        let open_note = |note: String| ReconciledAttempt {
-            attempt_id: refund.id.0,
-            status: refund.state.as_str().into(),
-            note,
-        };
+    ) -> EngineResult<Reconciled> {
+        let open_note = |note: String| still_open(refund, note);
         let Some(charge_id) = refund.refund_of else {
             return Ok(Err(open_note("a refund row that names no charge".into())));
         };
@@ -245,11 +226,7 @@ impl Engine {
         };
         let audit = self.audit_event(
             Some(refund.merchant_id.0),
-            if state == ChargeState::Succeeded {
-                "refund_succeeded"
-            } else {
-                "refund_failed"
-            },
+            crate::refunds::refund_action(state),
             format!("attempt:{}", refund.id),
             serde_json::json!({
                 "refund_of": charge_id.0,
@@ -258,23 +235,10 @@ impl Engine {
                 "why": why,
             }),
         );
-        let id = refund.id;
         let row = self
-            .with_store(move |store| {
-                store.batch(|store| {
-                    if store.settle_attempt(id, &settlement)? {
-                        store.append_audit_here(audit)?;
-                    }
-                    Ok(())
-                })?;
-                Ok(store.attempt(id)?)
-            })
+            .settle_audited(refund.id, Some((settlement, audit)))
             .await?;
-        Ok(Ok(ReconciledAttempt {
-            attempt_id: row.id.0,
-            status: row.state.as_str().into(),
-            note: why.into(),
-        }))
+        Ok(Ok(done(&row, why)))
     }
 
     async fn fail(&self, attempt: &ChargeAttempt, why: &str) -> EngineResult<ChargeAttempt> {
@@ -293,17 +257,27 @@ impl Engine {
             format!("attempt:{}", attempt.id),
             serde_json::json!({"reconciled": true, "why": why}),
         );
-        let id = attempt.id;
-        self.with_store(move |store| {
-            store.batch(|store| {
-                if store.settle_attempt(id, &settlement)? {
-                    store.append_audit_here(audit)?;
-                }
-                Ok(())
-            })?;
-            Ok(store.attempt(id)?)
-        })
-        .await
+        self.settle_audited(attempt.id, Some((settlement, audit)))
+            .await
+    }
+}
+
+/// What reconcile made of one attempt: settled now (`Ok`), or still open, and why (`Err`).
+type Reconciled = Result<ReconciledAttempt, ReconciledAttempt>;
+
+fn done(row: &ChargeAttempt, note: &str) -> ReconciledAttempt {
+    ReconciledAttempt {
+        attempt_id: row.id.0,
+        status: row.state.as_str().into(),
+        note: note.into(),
+    }
+}
+
+fn still_open(attempt: &ChargeAttempt, note: String) -> ReconciledAttempt {
+    ReconciledAttempt {
+        attempt_id: attempt.id.0,
+        status: attempt.state.as_str().into(),
+        note,
     }
 }
 

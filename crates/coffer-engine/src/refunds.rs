@@ -145,27 +145,16 @@ impl Engine {
                 at: self.now(),
             }),
         };
-        let audit = settlement.as_ref().map(|s| {
-            self.audit_event(
+        let settlement = settlement.map(|s| {
+            let audit = self.audit_event(
                 Some(merchant.id.0),
-                if s.state == ChargeState::Succeeded { "refund_succeeded" } else { "refund_failed" },
+                refund_action(s.state),
                 format!("attempt:{id}"),
                 serde_json::json!({"refund_of": charge.0, "provider_ref": s.provider_ref, "message": s.message}),
-            )
+            );
+            (s, audit)
         });
-        let row = self
-            .with_store(move |store| {
-                if let (Some(s), Some(audit)) = (settlement, audit) {
-                    store.batch(|store| {
-                        if store.settle_attempt(id, &s)? {
-                            store.append_audit_here(audit)?;
-                        }
-                        Ok(())
-                    })?;
-                }
-                Ok(store.attempt(id)?)
-            })
-            .await?;
+        let row = self.settle_audited(id, settlement).await?;
         Ok(RefundResult {
             attempt_id: row.id.0,
             refund_of: charge.0,
@@ -178,5 +167,14 @@ impl Engine {
                 })
             }),
         })
+    }
+}
+
+/// The audit action of a settled refund.
+pub(crate) fn refund_action(state: ChargeState) -> &'static str {
+    if state == ChargeState::Succeeded {
+        "refund_succeeded"
+    } else {
+        "refund_failed"
     }
 }
