@@ -903,7 +903,7 @@ fn decide_charge(
     let now = millis(call.now);
     merchant.expire_replays(now);
     if let Some(key) = call.key {
-        if let Some(replay) = merchant.idempotency.get(key) {
+        if let Some(replay) = merchant.replay(key, now) {
             if replay.request_hash != call.hash {
                 return Decided::Refused(Refusal::code(
                     400,

@@ -30,6 +30,9 @@ const LOCATIONS: [(&str, Currency, &str); 3] = [
     ("Clover Helsinki", Currency::EUR, "Europe/Helsinki"),
 ];
 
+/// How often stale idempotency answers are dropped from memory.
+const REPLAY_SWEEP_MS: i64 = 60_000;
+
 /// One merchant account (one mId) and everything it owns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MerchantState {
@@ -57,6 +60,9 @@ pub(crate) struct MerchantState {
     pub refunds: Vec<Refund>,
     /// `idempotency-key` → stored answer.
     pub idempotency: HashMap<String, Replay>,
+    /// When `expire_replays` next walks `idempotency` (ms since the epoch).
+    #[serde(default)]
+    pub next_replay_sweep_ms: i64,
     /// Feeds every generated id, so ids are deterministic.
     pub counter: u64,
 }
@@ -303,6 +309,7 @@ impl MerchantState {
             seeded_charges: HashMap::new(),
             refunds: Vec::new(),
             idempotency: HashMap::new(),
+            next_replay_sweep_ms: 0,
             counter: 0,
         }
     }
@@ -581,8 +588,21 @@ impl MerchantState {
         (total, page)
     }
 
-    /// Drops idempotency answers older than the retention.
+    /// The stored answer to an idempotency key, unless older than the retention.
+    pub fn replay(&self, key: &str, now_ms: i64) -> Option<&Replay> {
+        self.idempotency
+            .get(key)
+            .filter(|r| now_ms - r.created_ms < rules::IDEMPOTENCY_RETENTION_MS)
+    }
+
+    /// Drops idempotency answers older than the retention. `replay` already ignores them, so
+    /// this only frees memory and walks the map at most once a minute: a walk on every charge
+    /// made the charge endpoint's cost grow with its own history (quadratic over a due run).
     pub fn expire_replays(&mut self, now_ms: i64) {
+        if now_ms < self.next_replay_sweep_ms {
+            return;
+        }
+        self.next_replay_sweep_ms = now_ms + REPLAY_SWEEP_MS;
         self.idempotency
             .retain(|_, r| now_ms - r.created_ms < rules::IDEMPOTENCY_RETENTION_MS);
     }
@@ -615,6 +635,35 @@ mod tests {
         assert!(state.merchants.iter().all(|m| m.mid.len() == 13));
         assert_eq!(state.by_token(&state.merchants[2].access_token), Some(2));
         assert_eq!(state.by_token("nope"), None);
+    }
+
+    #[test]
+    fn an_idempotency_answer_lives_for_the_retention_and_the_sweep_drops_it_later() {
+        let mut state = State::seeded(&seed(1));
+        let m = &mut state.merchants[0];
+        let day = rules::IDEMPOTENCY_RETENTION_MS;
+        m.idempotency.insert(
+            "k1".into(),
+            Replay {
+                request_hash: "h".into(),
+                status: 200,
+                body: "{}".into(),
+                created_ms: 1_000,
+                lost: false,
+            },
+        );
+        assert!(m.replay("k1", 1_000 + day - 1).is_some());
+        assert!(
+            m.replay("k1", 1_000 + day).is_none(),
+            "expired answers are never replayed"
+        );
+        m.expire_replays(500);
+        assert_eq!(m.idempotency.len(), 1, "nothing is due yet");
+        m.expire_replays(1_000 + day);
+        assert!(
+            m.idempotency.is_empty(),
+            "a sweep after the retention frees the answer"
+        );
     }
 
     #[test]
