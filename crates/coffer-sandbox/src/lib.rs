@@ -94,10 +94,19 @@ pub(crate) trait Emulator: Send + Sync + 'static {
 }
 
 /// The one place that lists the emulators; the match keeps it complete.
-fn emulators(seed: &Seed, ctx: impl Fn(ProviderKind) -> Ctx) -> Vec<Arc<dyn Emulator>> {
+fn emulators(
+    seed: &Seed,
+    only_seed: Option<ProviderKind>,
+    ctx: impl Fn(ProviderKind) -> Ctx,
+) -> Vec<Arc<dyn Emulator>> {
+    let empty = Seed::empty(seed.today);
     ProviderKind::ALL
         .into_iter()
         .map(|kind| -> Arc<dyn Emulator> {
+            let seed = match only_seed {
+                Some(only) if only != kind => &empty,
+                _ => seed,
+            };
             match kind {
                 ProviderKind::Clover => Arc::new(clover::Emulator::new(ctx(kind), seed)),
                 ProviderKind::ProcessOut => Arc::new(processout::Emulator::new(ctx(kind), seed)),
@@ -119,6 +128,11 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// Keep state in this file across restarts.
     pub state_file: Option<PathBuf>,
+    /// Give the seed's customers to this provider's merchants alone; the others start with
+    /// their merchants only. A benchmark of a million Clover customers then does not also hold
+    /// a million ProcessOut ones in memory (ProcessOut keeps its customers materialised). None:
+    /// every provider. Not applied to a restored state file, which carries its own.
+    pub only_seed: Option<ProviderKind>,
 }
 
 impl SandboxConfig {
@@ -129,6 +143,7 @@ impl SandboxConfig {
             seed: Seed::demo(customers, Utc::now().date_naive()),
             faults: FaultConfig::default(),
             state_file: None,
+            only_seed: None,
         }
     }
 }
@@ -267,7 +282,8 @@ impl Sandbox {
             }
             _ => None,
         };
-        let emulators = emulators(&seed, |kind| Ctx {
+        let only_seed = config.only_seed.filter(|_| restored.is_none());
+        let emulators = emulators(&seed, only_seed, |kind| Ctx {
             ledger: ledger.clone(),
             faults: faults.clone(),
             base_url: format!("{root}/{kind}"),

@@ -54,6 +54,7 @@ pub async fn run(args: SandboxArgs, _out: Output) -> anyhow::Result<u8> {
             ..FaultConfig::default()
         },
         state_file: args.state,
+        only_seed: None,
     })
     .await?;
     // One line that scripts read to find the emulators; always JSON.

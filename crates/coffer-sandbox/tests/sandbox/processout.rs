@@ -196,6 +196,50 @@ async fn every_route_needs_basic_auth_with_the_project_secret() {
 }
 
 #[tokio::test]
+async fn a_sandbox_seeded_for_clover_alone_keeps_the_projects_without_customers() {
+    let po = Po::with_config(SandboxConfig {
+        only_seed: Some(coffer_core::ProviderKind::Clover),
+        ..SandboxConfig::demo(7)
+    })
+    .await;
+    let (status, body) = po.get("/customers").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["customers"].as_array().map(Vec::len),
+        Some(0),
+        "{body}"
+    );
+    let merchants: Vec<Value> = reqwest::get(format!("{}/merchants", po.sandbox.urls.admin))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let clover = merchants
+        .iter()
+        .find(|m| m["account"]["provider"] == "clover")
+        .unwrap();
+    let (mid, token) = (
+        clover["account"]["merchant_uuid"].as_str().unwrap(),
+        clover["secret"].as_str().unwrap(),
+    );
+    let page: Value = po
+        .http
+        .get(format!(
+            "{}/v3/merchants/{mid}/customers?limit=100",
+            po.sandbox.urls.clover
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["elements"].as_array().map(Vec::len), Some(7), "{page}");
+}
+
+#[tokio::test]
 async fn customers_page_with_the_documented_cursor() {
     let po = Po::start(60).await;
     let (status, first) = po.get("/customers").await;
