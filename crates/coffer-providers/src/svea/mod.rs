@@ -250,6 +250,21 @@ impl SveaClient {
         crate::http::body_text(response, resend).await
     }
 
+    /// What the status query says of the payment of `order_id` (§3.4): its id, the answer, the
+    /// amount and the payment's state.
+    async fn payment_seen(
+        &self,
+        order_id: &str,
+    ) -> Result<(String, wire::Pmtq, Money, PaymentState), ProviderError> {
+        let pmt_id = convert::pmt_id(order_id)?;
+        let status = self.status_query(&pmt_id).await?;
+        let amount =
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let code = status.pmtq_returncode.as_deref().unwrap_or("");
+        let state = errors::payment_state(code, amount.minor == 0)?;
+        Ok((pmt_id, status, amount, state))
+    }
+
     /// A Payment Status Query whose answer hash is verified.
     async fn status_query(&self, pmt_id: &str) -> Result<wire::Pmtq, ProviderError> {
         let form = pairs(&[
@@ -724,10 +739,7 @@ impl Provider for SveaClient {
         &self,
         lookup: &ChargeLookup,
     ) -> Result<Option<ChargeOutcome>, ProviderError> {
-        let pmt_id = convert::pmt_id(&lookup.order_id)?;
-        let status = self.status_query(&pmt_id).await?;
-        let amount =
-            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let (pmt_id, status, amount, state) = self.payment_seen(&lookup.order_id).await?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
         let outcome = |status_now: RemoteStatus| ChargeOutcome {
             provider_ref: ProviderRef(pmt_id.clone()),
@@ -737,15 +749,9 @@ impl Provider for SveaClient {
             warnings: Vec::new(),
             at: None,
         };
-        let mut found = match errors::payment_state(code, amount.minor == 0)? {
+        let mut found = match state {
             PaymentState::Unknown => return Ok(None),
-            PaymentState::QueryFailed => {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Unavailable,
-                    "Svea's status query failed (code 01)",
-                )
-                .with_code("01"))
-            }
+            PaymentState::QueryFailed => return Err(query_failed()),
             PaymentState::Pending => outcome(RemoteStatus::Pending),
             PaymentState::Unpaid => {
                 let decline = status.pmt_errorcode.clone();
@@ -889,25 +895,16 @@ impl Provider for SveaClient {
     /// The status query knows no refund ids or sums, only its code: `99` all refunded, `92`/`93`
     /// part of it (§3.4).
     async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
-        let pmt_id = convert::pmt_id(&lookup.order_id)?;
-        let status = self.status_query(&pmt_id).await?;
-        let amount =
-            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+        let (pmt_id, status, _, state) = self.payment_seen(&lookup.order_id).await?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
-        let extent = match errors::payment_state(code, amount.minor == 0)? {
+        let extent = match state {
             PaymentState::Unknown => {
                 return Err(ProviderError::new(
                     ProviderErrorKind::NotFound,
                     format!("Svea does not know payment {pmt_id}"),
                 ))
             }
-            PaymentState::QueryFailed => {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Unavailable,
-                    "Svea's status query failed (code 01)",
-                )
-                .with_code("01"))
-            }
+            PaymentState::QueryFailed => return Err(query_failed()),
             PaymentState::Refunded => RefundExtent::Whole,
             PaymentState::Paid if matches!(code, "92" | "93") => RefundExtent::Part,
             PaymentState::Paid | PaymentState::Pending | PaymentState::Unpaid => RefundExtent::None,
@@ -1099,6 +1096,15 @@ impl Provider for SveaClient {
             card,
         })
     }
+}
+
+/// Code 01 of the status query: Svea could not answer; ask again later.
+fn query_failed() -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Unavailable,
+        "Svea's status query failed (code 01)",
+    )
+    .with_code("01")
 }
 
 #[cfg(test)]
