@@ -581,6 +581,31 @@ fn sandbox_refunds(world: &World, provider: &str) -> Vec<coffer_sandbox::Accepte
         .collect()
 }
 
+/// A refund of 4.00 while the sandbox knob `next` (`drop_next`, `error_next`) hits the next
+/// writes, then the knob cleared.
+async fn refund_4_00_under(
+    world: &World,
+    charge_id: AttemptId,
+    next: &str,
+) -> coffer_engine::refunds::RefundResult {
+    faults(
+        world,
+        serde_json::json!({next: 10, "next_writes_only": true}),
+    )
+    .await;
+    let refund = world
+        .engine
+        .refund_charge(charge_id, Some("4.00".into()))
+        .await
+        .unwrap();
+    faults(
+        world,
+        serde_json::json!({next: 0, "next_writes_only": false}),
+    )
+    .await;
+    refund
+}
+
 #[tokio::test]
 async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_without_a_second_refund(
 ) {
@@ -590,21 +615,7 @@ async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_wit
         let before = sandbox_refunds(&world, provider).len();
         // The refund is made and its answer dropped (ProcessOut's resends under the same key
         // are dropped too).
-        faults(
-            &world,
-            serde_json::json!({"drop_next": 10, "next_writes_only": true}),
-        )
-        .await;
-        let lost = world
-            .engine
-            .refund_charge(charge_id, Some("4.00".into()))
-            .await
-            .unwrap();
-        faults(
-            &world,
-            serde_json::json!({"drop_next": 0, "next_writes_only": false}),
-        )
-        .await;
+        let lost = refund_4_00_under(&world, charge_id, "drop_next").await;
         assert_eq!(
             lost.status, "sending",
             "{provider}: the answer never came: {lost:?}"
@@ -667,21 +678,7 @@ async fn a_refund_the_provider_never_received_fails_at_reconcile_and_can_be_aske
         let charge_id = a_made_charge(&world, provider).await;
         let before = sandbox_refunds(&world, provider).len();
         // A 503 before the request is processed: the client cannot know that nothing happened.
-        faults(
-            &world,
-            serde_json::json!({"error_next": 10, "next_writes_only": true}),
-        )
-        .await;
-        let lost = world
-            .engine
-            .refund_charge(charge_id, Some("4.00".into()))
-            .await
-            .unwrap();
-        faults(
-            &world,
-            serde_json::json!({"error_next": 0, "next_writes_only": false}),
-        )
-        .await;
+        let lost = refund_4_00_under(&world, charge_id, "error_next").await;
         if lost.status != "sending" {
             // This client reads a 503 on a refund as a definite failure: nothing to reconcile.
             assert_eq!(lost.status, "failed", "{provider}: {lost:?}");
