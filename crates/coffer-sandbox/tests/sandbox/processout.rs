@@ -12,6 +12,8 @@ struct Po {
     secret: String,
     other_project: String,
     other_secret: String,
+    /// Every provider's merchants, as the admin API lists them.
+    merchants: Vec<Value>,
 }
 
 impl Po {
@@ -59,6 +61,7 @@ impl Po {
                 .unwrap()
                 .to_string(),
             other_secret: ours[1]["secret"].as_str().unwrap().to_string(),
+            merchants: merchants.clone(),
             project,
             http,
             sandbox,
@@ -209,13 +212,8 @@ async fn a_sandbox_seeded_for_clover_alone_keeps_the_projects_without_customers(
         Some(0),
         "{body}"
     );
-    let merchants: Vec<Value> = reqwest::get(format!("{}/merchants", po.sandbox.urls.admin))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let clover = merchants
+    let clover = po
+        .merchants
         .iter()
         .find(|m| m["account"]["provider"] == "clover")
         .unwrap();
@@ -223,19 +221,11 @@ async fn a_sandbox_seeded_for_clover_alone_keeps_the_projects_without_customers(
         clover["account"]["merchant_uuid"].as_str().unwrap(),
         clover["secret"].as_str().unwrap(),
     );
-    let page: Value = po
-        .http
-        .get(format!(
-            "{}/v3/merchants/{mid}/customers?limit=100",
-            po.sandbox.urls.clover
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!(
+        "{}/v3/merchants/{mid}/customers?limit=100",
+        po.sandbox.urls.clover
+    );
+    let (_, page) = read(po.http.get(url).bearer_auth(token).send().await.unwrap()).await;
     assert_eq!(page["elements"].as_array().map(Vec::len), Some(7), "{page}");
 }
 
