@@ -8,6 +8,10 @@
 #   DESKTOP_SIZES="10000 100000"          the caches the desktop app is measured with
 #   COFFER_DESKTOP_BIN=path               the app to measure (default: the debug build the tests use)
 #   SKIP_DESKTOP=1                        leave the desktop out
+#
+# The whole cost curve at 1M (about 3 hours here, most of it the 1M due run's setup):
+#   DESKTOP_SIZES="10000 100000 1000000" bash scripts/bench.sh \
+#       --sync-sizes 10000,100000,1000000 --due-sizes 10000,100000,1000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
