@@ -63,7 +63,7 @@ impl Engine {
                     } else {
                         format!("could not ask the provider: {e}")
                     };
-                    summary.unresolved.push(still_open(&attempt, note));
+                    summary.unresolved.push(reconciled(&attempt, note));
                 }
             }
         }
@@ -93,9 +93,9 @@ impl Engine {
         let now = self.now();
         let old_enough = now - attempt.created_at >= grace;
         let in_flight = || {
-            still_open(
+            reconciled(
                 attempt,
-                "the provider has no answer yet; it may still be in flight".into(),
+                "the provider has no answer yet; it may still be in flight",
             )
         };
         if attempt.state == ChargeState::Planned {
@@ -104,7 +104,7 @@ impl Engine {
                 return Ok(Err(in_flight()));
             }
             let settled = self.fail(attempt, "abandoned before it was sent").await?;
-            return Ok(Ok(done(&settled, "never sent")));
+            return Ok(Ok(reconciled(&settled, "never sent")));
         }
         if attempt.kind == AttemptKind::Refund {
             return self.reconcile_refund(attempt, grace).await;
@@ -136,13 +136,13 @@ impl Engine {
                 let settled = self
                     .settle(attempt.id, attempt.card_id, Ok(outcome))
                     .await?;
-                Ok(Ok(done(&settled, "settled by the provider's record")))
+                Ok(Ok(reconciled(&settled, "settled by the provider's record")))
             }
             None if old_enough => {
                 let settled = self
                     .fail(attempt, "the provider never received the request")
                     .await?;
-                Ok(Ok(done(&settled, "the provider never received it")))
+                Ok(Ok(reconciled(&settled, "the provider never received it")))
             }
             None => Ok(Err(in_flight())),
         }
@@ -154,7 +154,7 @@ impl Engine {
         refund: &ChargeAttempt,
         grace: Duration,
     ) -> EngineResult<Reconciled> {
-        let open_note = |note: String| still_open(refund, note);
+        let open_note = |note: String| reconciled(refund, note);
         let Some(charge_id) = refund.refund_of else {
             return Ok(Err(open_note("a refund row that names no charge".into())));
         };
@@ -238,7 +238,7 @@ impl Engine {
         let row = self
             .settle_audited(refund.id, Some((settlement, audit)))
             .await?;
-        Ok(Ok(done(&row, why)))
+        Ok(Ok(reconciled(&row, why)))
     }
 
     async fn fail(&self, attempt: &ChargeAttempt, why: &str) -> EngineResult<ChargeAttempt> {
@@ -265,19 +265,12 @@ impl Engine {
 /// What reconcile made of one attempt: settled now (`Ok`), or still open, and why (`Err`).
 type Reconciled = Result<ReconciledAttempt, ReconciledAttempt>;
 
-fn done(row: &ChargeAttempt, note: &str) -> ReconciledAttempt {
+/// The row as reconcile left it, with what happened to it (settled or still open).
+fn reconciled(row: &ChargeAttempt, note: impl Into<String>) -> ReconciledAttempt {
     ReconciledAttempt {
         attempt_id: row.id.0,
         status: row.state.as_str().into(),
         note: note.into(),
-    }
-}
-
-fn still_open(attempt: &ChargeAttempt, note: String) -> ReconciledAttempt {
-    ReconciledAttempt {
-        attempt_id: attempt.id.0,
-        status: attempt.state.as_str().into(),
-        note,
     }
 }
 

@@ -178,6 +178,13 @@ pub(crate) struct Replay {
     pub lost: bool,
 }
 
+impl Replay {
+    /// Still within the retention, so the key answers with it.
+    fn is_fresh(&self, now_ms: i64) -> bool {
+        now_ms - self.created_ms < rules::IDEMPOTENCY_RETENTION_MS
+    }
+}
+
 /// Where a card of a charge source lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CardAt {
@@ -590,9 +597,7 @@ impl MerchantState {
 
     /// The stored answer to an idempotency key, unless older than the retention.
     pub fn replay(&self, key: &str, now_ms: i64) -> Option<&Replay> {
-        self.idempotency
-            .get(key)
-            .filter(|r| now_ms - r.created_ms < rules::IDEMPOTENCY_RETENTION_MS)
+        self.idempotency.get(key).filter(|r| r.is_fresh(now_ms))
     }
 
     /// Drops idempotency answers older than the retention. `replay` already ignores them, so
@@ -603,8 +608,7 @@ impl MerchantState {
             return;
         }
         self.next_replay_sweep_ms = now_ms + REPLAY_SWEEP_MS;
-        self.idempotency
-            .retain(|_, r| now_ms - r.created_ms < rules::IDEMPOTENCY_RETENTION_MS);
+        self.idempotency.retain(|_, r| r.is_fresh(now_ms));
     }
 
     /// The card of a source: the saved card (and owner) or a loose token.
