@@ -128,6 +128,7 @@ impl Engine {
                 customer,
                 card_token: card.token.clone(),
                 amount: attempt.amount,
+                sent_at: attempt.created_at,
             })
             .await?;
         match found {
@@ -193,6 +194,7 @@ impl Engine {
                 amount: refund.amount,
                 // The refund went out under its own order id (refunds.rs).
                 refund_id: refund.order_id.clone(),
+                sent_at: refund.created_at,
             })
             .await?;
         let old_enough = self.now() - refund.created_at >= grace;

@@ -45,9 +45,36 @@ pub struct Capabilities {
     pub initial_needs_card_page: bool,
     /// Currencies the account may charge in; empty means any.
     pub currencies: Vec<coffer_core::Currency>,
+    /// When a charge whose outcome is unknown may be sent again unchanged (DESIGN §4).
+    pub resend: ResendRule,
     /// One sentence for the UI about what is special here.
     pub note: &'static str,
 }
+
+/// When a charge whose outcome is unknown may be sent again, byte for byte, without risking a
+/// second charge. Only the provider's own guard makes a resend safe; where it has none, the
+/// attempt is settled by lookup alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendRule {
+    /// The provider refuses a second payment with the same order id (Svea `pmt_id`), so the same
+    /// request can go again at any time; a "duplicate" answer then means "look it up".
+    SameOrderId,
+    /// The provider replays the first answer to the same idempotency key with a byte-identical
+    /// body (Clover, ProcessOut). The providers publish no key lifetime: `window` is Coffer's
+    /// choice ([`IDEMPOTENCY_WINDOW`]), counted from when the first request left.
+    SameKey {
+        /// How long after the first send a resend is still trusted to be replayed.
+        window: std::time::Duration,
+    },
+    /// Never resend: the order id is no idempotency key and a reused one may charge again
+    /// (Assist, providers/assist.md §4.4). Settled by lookup only.
+    Never,
+}
+
+/// How long Coffer trusts a provider to remember an idempotency key. Clover and ProcessOut
+/// publish no lifetime; this is our choice, well inside the 24 h both are commonly said to keep
+/// keys, and written down here as a choice, not a fact.
+pub const IDEMPOTENCY_WINDOW: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,8 +125,9 @@ pub struct RemoteCard {
     pub initial_ref: Option<ProviderRef>,
 }
 
-/// A charge of a stored credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A charge of a stored credential. Serializable so the ledger can keep it and a resend can
+/// send exactly the same request again (a client builds the same body from the same request).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChargeRequest {
     /// How much.
     pub amount: Money,
@@ -121,7 +149,7 @@ pub struct ChargeRequest {
 
 /// Terms of the recurring agreement, for providers that carry them on the wire (Assist's
 /// `Recurring*` parameters).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecurringAgreement {
     /// Smallest amount.
     pub min_amount: Option<Money>,
@@ -184,6 +212,9 @@ pub struct ChargeLookup {
     pub card_token: CardToken,
     /// The amount that was asked for.
     pub amount: Money,
+    /// When the request first left Coffer: lookups search from here (Assist's `orderresult`
+    /// window, Clover's pages read back past it).
+    pub sent_at: DateTime<Utc>,
 }
 
 /// A refund or cancellation of a made charge.
@@ -225,6 +256,8 @@ pub struct RefundLookup {
     pub amount: Money,
     /// The id the refund was sent with ([`RefundRequest::refund_id`]).
     pub refund_id: String,
+    /// When the refund request first left Coffer.
+    pub sent_at: DateTime<Utc>,
 }
 
 /// What a provider can tell about the refunds of one charge. Providers differ: some name each

@@ -278,6 +278,7 @@ impl Provider for AssistClient {
             partial_refunds: true,
             initial_needs_card_page: false,
             currencies: vec![self.currency],
+            resend: crate::ResendRule::Never,
             note: "Assist cannot list customers: Coffer keeps the register and looks cards up by CustomerNumber. \
                    Merchant-initiated charges reference the initial order's billnumber.",
         }

@@ -424,6 +424,9 @@ impl Provider for ProcessOutClient {
             partial_refunds: true,
             initial_needs_card_page: false,
             currencies: Vec::<Currency>::new(),
+            resend: crate::ResendRule::SameKey {
+                window: crate::IDEMPOTENCY_WINDOW,
+            },
             note: "Each charge is an invoice captured with the customer token; ProcessOut links \
                    merchant-initiated charges to the card's initial payment by its scheme id.",
         }

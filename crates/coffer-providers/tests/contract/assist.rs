@@ -194,6 +194,7 @@ fn mit(customer: &Value, order: &str, minor: i64, initial: &str) -> ChargeReques
 
 fn lookup(request: &ChargeRequest) -> ChargeLookup {
     ChargeLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         idempotency_key: request.idempotency_key.clone(),
         order_id: request.order_id.clone(),
         provider_ref: None,
@@ -359,6 +360,7 @@ async fn cardholder_initiated_charge_goes_through_token_pay_and_is_found_and_ref
     assert_eq!(refunds, [1000]);
     let seen = client
         .find_refund(&RefundLookup {
+            sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
             charge_ref: outcome.provider_ref.clone(),
             order_id: request.order_id.clone(),
             charge_amount: byn(2590),

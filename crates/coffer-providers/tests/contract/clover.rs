@@ -169,6 +169,7 @@ fn request(
 
 fn lookup(r: &ChargeRequest) -> ChargeLookup {
     ChargeLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         idempotency_key: r.idempotency_key.clone(),
         order_id: r.order_id.clone(),
         provider_ref: None,
@@ -420,6 +421,7 @@ async fn declines_are_soft_or_hard_with_their_reference_and_found_again() {
             matches!(found.status, RemoteStatus::Declined { hard, .. } if hard == (kind == ProviderErrorKind::DeclinedHard))
         );
         let by_ref = ChargeLookup {
+            sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
             provider_ref: Some(reference.clone()),
             ..lookup(&r)
         };
@@ -673,6 +675,7 @@ async fn refunds_part_then_the_rest_and_refuses_more() {
         .count();
     assert_eq!(refunds, 2);
     let find = |minor: i64, id: &str| RefundLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         charge_ref: charge.provider_ref.clone(),
         order_id: "order-to-refund".into(),
         charge_amount: usd(2500),

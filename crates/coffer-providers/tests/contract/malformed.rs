@@ -176,6 +176,7 @@ async fn garbled_answers_are_errors_and_a_garbled_charge_or_refund_is_an_unknown
             );
             let lookup = client
                 .find_charge(&ChargeLookup {
+                    sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
                     idempotency_key: request.idempotency_key.clone(),
                     order_id: request.order_id.clone(),
                     provider_ref: Some(ProviderRef(reference(kind).into())),

@@ -156,6 +156,7 @@ fn mit(customer: &CustomerRef, card: &RemoteCard, minor: i64, key: &str) -> Char
 
 fn lookup(request: &ChargeRequest, provider_ref: Option<ProviderRef>) -> ChargeLookup {
     ChargeLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         idempotency_key: request.idempotency_key.clone(),
         order_id: request.order_id.clone(),
         provider_ref,
@@ -580,6 +581,7 @@ async fn refunds_may_be_partial_and_stop_at_the_charge() {
         .count();
     assert_eq!(refunds, 2);
     let find = |minor: i64, key: &str| RefundLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         charge_ref: charged.provider_ref.clone(),
         order_id: "order-k-refund".into(),
         charge_amount: eur(1000),

@@ -174,6 +174,7 @@ fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> 
 
 fn lookup(request: &ChargeRequest) -> ChargeLookup {
     ChargeLookup {
+        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
         idempotency_key: request.idempotency_key.clone(),
         order_id: request.order_id.clone(),
         provider_ref: None,
@@ -582,6 +583,7 @@ async fn refunds_partly_then_the_rest_then_refuses_more() {
     let seen = |amount: Money, n: u32| {
         let r = refund("REF-1", amount, cap, n);
         RefundLookup {
+            sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
             charge_ref: r.charge_ref,
             order_id: r.order_id,
             charge_amount: r.charge_amount,
