@@ -52,6 +52,8 @@ enum Command {
     Refund(commands::charge::RefundArgs),
     /// Settle attempts whose outcome is unknown by asking the providers.
     Reconcile(commands::charge::ReconcileArgs),
+    /// Settle by hand an attempt whose outcome no provider record could settle (audited).
+    Resolve(commands::charge::ResolveArgs),
     /// The charge ledger.
     Charges(commands::charge::ChargesArgs),
     /// A card's consent and initial transaction.
@@ -172,6 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Charge(args) => commands::charge::charge(args, cli.data_dir, out).await,
         Command::Refund(args) => commands::charge::refund(args, cli.data_dir, out).await,
         Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
+        Command::Resolve(args) => commands::charge::resolve(args, cli.data_dir, out).await,
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
         Command::Bench(cmd) => commands::bench::run(cmd, out).await,

@@ -146,6 +146,13 @@ pub struct ChargeAttempt {
     pub created_at: DateTime<Utc>,
     /// When the row settled.
     pub settled_at: Option<DateTime<Utc>>,
+    /// When the request first left Coffer; `None` while it never left. Lookups search from here,
+    /// and a resend's idempotency window counts from here.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Who settled it by hand, when no provider record could (DESIGN §4); `None` otherwise.
+    #[serde(default)]
+    pub resolved_by: Option<String>,
 }
 
 /// What the policy needs to know of the merchant account a charge goes out under.

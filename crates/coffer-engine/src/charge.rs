@@ -1,12 +1,11 @@
 //! Charging a stored card exactly once (DESIGN §4).
 //!
 //! `preview_charge` shows the exact flags and the policy verdict and sends nothing.
-//! `charge_card` judges the plan, and in ONE immediate transaction re-reads the card's history,
-//! re-runs the policy and writes the attempt as `sending`; only then does the request leave,
-//! carrying the attempt's idempotency key and unique order id. The answer settles the row. A
-//! timeout or a lost answer leaves it `sending` for `reconcile`, and the policy refuses any new
-//! charge of that card until then. The same idempotency key, from any process, returns the first
-//! attempt and never makes a second charge.
+//! `charge_card` builds an order for the one pipeline (`pipeline.rs`): policy and `sending` row in
+//! one immediate transaction, then the request with the attempt's idempotency key and unique
+//! order id, then the answer judged. A timeout or a lost answer leaves it `sending` for
+//! `reconcile`, and the policy refuses any new charge of that card until then. The same
+//! idempotency key, from any process, returns the first attempt and never makes a second charge.
 
 use chrono::Duration;
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
@@ -15,12 +14,13 @@ use coffer_core::{
     AttemptId, AttemptKind, Card, CardId, ChargeAttempt, ChargeState, IdempotencyKey, Merchant,
     MerchantId, Money, Reason, StoredCredential,
 };
-use coffer_providers::{ChargeOutcome, ChargeRequest, ProviderError, ProviderErrorKind};
-use coffer_store::charges::{NewAttempt, Settlement};
-use coffer_store::{Store, StoreError};
+use coffer_providers::ChargeRequest;
+use coffer_store::charges::NewAttempt;
+use coffer_store::Store;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::pipeline::{Answer, Guard, Order, Placed};
 use crate::search::CardView;
 use crate::Engine;
 
@@ -89,14 +89,54 @@ pub struct ChargePreview {
     pub rules_checked: Vec<String>,
 }
 
+/// Where a charge stands after `charge_card`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    /// The provider took the money.
+    Succeeded,
+    /// The provider or issuer declined.
+    Declined,
+    /// The provider refused the request, or it never left: nothing was charged.
+    Failed,
+    /// Sent, and the answer proves nothing yet: reconcile settles it from the provider's record.
+    Sending,
+    /// A rule refused it before anything was sent.
+    Refused,
+}
+
+impl std::fmt::Display for ChargeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChargeStatus::Succeeded => "succeeded",
+            ChargeStatus::Declined => "declined",
+            ChargeStatus::Failed => "failed",
+            ChargeStatus::Sending => "sending",
+            ChargeStatus::Refused => "refused",
+        })
+    }
+}
+
+impl From<ChargeState> for ChargeStatus {
+    fn from(state: ChargeState) -> ChargeStatus {
+        match state {
+            ChargeState::Succeeded => ChargeStatus::Succeeded,
+            ChargeState::Declined => ChargeStatus::Declined,
+            ChargeState::Failed => ChargeStatus::Failed,
+            ChargeState::Planned | ChargeState::Sending => ChargeStatus::Sending,
+        }
+    }
+}
+
 /// The outcome of `charge_card`.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChargeResult {
     /// The ledger row (none when refused before anything was written).
     pub attempt_id: Option<i64>,
-    /// succeeded | declined | failed | sending | refused.
-    pub status: String,
+    /// Where it stands.
+    pub status: ChargeStatus,
     /// The provider's reference.
     pub provider_ref: Option<String>,
     /// Warnings the provider returned.
@@ -118,10 +158,36 @@ pub struct ChargeResult {
 }
 
 impl ChargeResult {
-    fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
+    pub(crate) fn refused(
+        violations: &[Violation],
+        amount: Money,
+        flags: StoredCredential,
+    ) -> ChargeResult {
+        ChargeResult {
+            attempt_id: None,
+            status: ChargeStatus::Refused,
+            provider_ref: None,
+            warnings: Vec::new(),
+            message: Some(
+                violations
+                    .iter()
+                    .map(|v| v.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            violations: violations.iter().map(ViolationView::from).collect(),
+            decline_code: None,
+            hard_decline: false,
+            amount,
+            flags,
+            replayed: false,
+        }
+    }
+
+    pub(crate) fn of(attempt: &ChargeAttempt, replayed: bool) -> ChargeResult {
         ChargeResult {
             attempt_id: Some(attempt.id.0),
-            status: attempt.state.as_str().to_string(),
+            status: attempt.state.into(),
             provider_ref: attempt.provider_ref.as_ref().map(|r| r.0.clone()),
             warnings: attempt.warnings.clone(),
             violations: Vec::new(),
@@ -137,13 +203,13 @@ impl ChargeResult {
     /// The engine error kind this result stands for, for exit codes: refused → policy,
     /// declined → declined, sending → unknown outcome.
     pub fn error_kind(&self) -> Option<ErrorKind> {
-        match self.status.as_str() {
-            "refused" => Some(ErrorKind::PolicyRefused),
-            "declined" if self.hard_decline => Some(ErrorKind::DeclinedHard),
-            "declined" => Some(ErrorKind::DeclinedSoft),
-            "sending" => Some(ErrorKind::UnknownOutcome),
-            "failed" => Some(ErrorKind::ProviderUnavailable),
-            _ => None,
+        match self.status {
+            ChargeStatus::Refused => Some(ErrorKind::PolicyRefused),
+            ChargeStatus::Declined if self.hard_decline => Some(ErrorKind::DeclinedHard),
+            ChargeStatus::Declined => Some(ErrorKind::DeclinedSoft),
+            ChargeStatus::Sending => Some(ErrorKind::UnknownOutcome),
+            ChargeStatus::Failed => Some(ErrorKind::ProviderUnavailable),
+            ChargeStatus::Succeeded => None,
         }
     }
 }
@@ -197,7 +263,7 @@ fn same_request(
 }
 
 /// The flags of a manual merchant-initiated charge of `card`.
-fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
+pub(crate) fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
     match &card.initial {
         Some(initial) => StoredCredential::merchant_initiated(reason, initial.reference.clone()),
         // No initial transaction: the flags say so, and the policy refuses them.
@@ -206,6 +272,12 @@ fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
             ..StoredCredential::merchant_initiated(reason, coffer_core::ProviderRef(String::new()))
         },
     }
+}
+
+/// The request as the ledger keeps it, for a resend of exactly the same bytes.
+pub(crate) fn request_json(request: &ChargeRequest) -> EngineResult<String> {
+    serde_json::to_string(request)
+        .map_err(|e| EngineError::new(ErrorKind::Internal, format!("cannot keep the request: {e}")))
 }
 
 /// The policy's view of a card's ledger rows.
@@ -266,48 +338,6 @@ fn plan_of(
         contract: None,
         open_contracts: ctx.open_contracts.clone(),
     }
-}
-
-pub(crate) enum Planned {
-    Refused(Vec<Violation>),
-    Sending(AttemptId),
-    Existing(Box<ChargeAttempt>),
-}
-
-/// The one planning step of every charge (manual and scheduled), run inside the write lock
-/// (`store.batch`): the plan is (re)read, the card's history loaded and the policy judged again,
-/// so two desks cannot both pass a once-a-month rule with the same card; only then is the
-/// attempt written and marked `sending`.
-pub(crate) fn plan_under_lock(
-    store: &Store,
-    plan: impl FnOnce(&Store) -> coffer_store::StoreResult<ChargePlan>,
-    new: &NewAttempt,
-    now: chrono::DateTime<chrono::Utc>,
-    sending_audit: coffer_core::audit::NewAuditEvent,
-    refused_audit: coffer_core::audit::NewAuditEvent,
-) -> coffer_store::StoreResult<Planned> {
-    // Another process may have planned this very request since the caller looked.
-    if let Some(first) = store.attempt_by_key(&new.idempotency_key)? {
-        return Ok(Planned::Existing(Box::new(first)));
-    }
-    let plan = plan(store)?;
-    let history = history_of(store, plan.card.id, now)?;
-    if let Err(violations) = policy::check(&plan, &history, now) {
-        let mut audit = refused_audit;
-        audit.details = serde_json::json!({
-            "amount": plan.amount.to_string(),
-            "rules": violations.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
-        })
-        .to_string();
-        store.append_audit_here(audit)?;
-        return Ok(Planned::Refused(violations));
-    }
-    let id = store.insert_attempt(new)?;
-    store.mark_sending(id)?;
-    let mut audit = sending_audit;
-    audit.subject = format!("attempt:{id}");
-    store.append_audit_here(audit)?;
-    Ok(Planned::Sending(id))
 }
 
 impl Engine {
@@ -376,115 +406,84 @@ impl Engine {
         // that looks as if it might have been sent.
         let provider = self.provider_for(&ctx.merchant).await?;
         let order_id = new_order_id();
-        let plan = plan_of(&ctx, amount, flags.clone(), now);
-        let new = NewAttempt {
-            kind: AttemptKind::Charge,
-            merchant_id: ctx.merchant.id,
-            card_id: ctx.card.id,
-            contract_id: None,
-            occurrence: None,
-            try_number: 1,
-            refund_of: None,
-            amount,
-            credential: flags.clone(),
-            idempotency_key: key.clone(),
-            order_id: order_id.clone(),
-            created_at: now,
-        };
-        let merchant_id = ctx.merchant.id.0;
-        let sending_audit = self.audit_event(
-            Some(merchant_id),
-            "charge_sending",
-            format!("card:{}", ctx.card.id),
-            serde_json::json!({"amount": amount.to_string(), "order_id": order_id, "flags": flags}),
-        );
-        let refused_audit = self.audit_event(
-            Some(merchant_id),
-            "charge_refused",
-            format!("card:{}", ctx.card.id),
-            serde_json::Value::Null,
-        );
-        let planned = self
-            .with_store(move |store| {
-                let outcome = store.batch(|store| {
-                    plan_under_lock(store, |_| Ok(plan), &new, now, sending_audit, refused_audit)
-                });
-                match outcome {
-                    Err(StoreError::Conflict(_)) => {
-                        match store.attempt_by_key(&new.idempotency_key)? {
-                            Some(first) => Ok(Planned::Existing(Box::new(first))),
-                            None => Err(EngineError::new(
-                                ErrorKind::Conflict,
-                                "the charge could not be planned; try again",
-                            )),
-                        }
-                    }
-                    other => Ok(other?),
-                }
-            })
-            .await?;
-        let id = match planned {
-            Planned::Refused(violations) => {
-                return Ok(ChargeResult {
-                    attempt_id: None,
-                    status: "refused".into(),
-                    provider_ref: None,
-                    warnings: Vec::new(),
-                    message: Some(
-                        violations
-                            .iter()
-                            .map(|v| v.reason.clone())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                    violations: violations.iter().map(ViolationView::from).collect(),
-                    decline_code: None,
-                    hard_decline: false,
-                    amount,
-                    flags,
-                    replayed: false,
-                })
-            }
-            Planned::Existing(first) => {
-                same_request(&first, ctx.card.id, Some(amount), Some(ctx.merchant.id))?;
-                return Ok(ChargeResult::of(&first, true));
-            }
-            Planned::Sending(id) => id,
-        };
         let request = ChargeRequest {
             amount,
             card_token: ctx.card.token.clone(),
             customer: ctx.customer.clone(),
-            credential: flags,
-            idempotency_key: key,
-            order_id,
+            credential: flags.clone(),
+            idempotency_key: key.clone(),
+            order_id: order_id.clone(),
             description: input
                 .description
                 .clone()
                 .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
             agreement: None,
         };
-        self.send_planned(id, ctx.card.id, provider.as_ref(), &request)
-            .await
+        let plan = plan_of(&ctx, amount, flags.clone(), now);
+        let merchant_id = ctx.merchant.id.0;
+        let order = Order {
+            new: NewAttempt {
+                kind: AttemptKind::Charge,
+                merchant_id: ctx.merchant.id,
+                card_id: ctx.card.id,
+                contract_id: None,
+                occurrence: None,
+                try_number: 1,
+                refund_of: None,
+                amount,
+                credential: flags.clone(),
+                idempotency_key: key,
+                order_id: order_id.clone(),
+                created_at: now,
+                request_json: Some(request_json(&request)?),
+            },
+            guard: Guard::Policy(Box::new(move |_| Ok(plan))),
+            sending: self.audit_event(
+                Some(merchant_id),
+                "charge_sending",
+                String::new(),
+                serde_json::json!({"amount": amount.to_string(), "order_id": order_id, "flags": flags}),
+            ),
+            refused: self.audit_event(
+                Some(merchant_id),
+                "charge_refused",
+                format!("card:{}", ctx.card.id),
+                serde_json::Value::Null,
+            ),
+        };
+        let id = match self.place(order).await? {
+            Placed::Refused(violations) => {
+                return Ok(ChargeResult::refused(
+                    &violations,
+                    amount,
+                    request.credential,
+                ))
+            }
+            Placed::Existing(first) => {
+                same_request(&first, ctx.card.id, Some(amount), Some(ctx.merchant.id))?;
+                return Ok(ChargeResult::of(&first, true));
+            }
+            Placed::Taken(why) => return Err(EngineError::new(ErrorKind::Conflict, why)),
+            Placed::Sending(id) => id,
+        };
+        self.send_charge(id, provider.as_ref(), &request).await
     }
 
-    /// Sends a request whose attempt is committed `sending`, and settles the answer.
-    pub(crate) async fn send_planned(
+    /// Sends a charge whose attempt is committed `sending`, and settles what the answer proves.
+    pub(crate) async fn send_charge(
         &self,
         id: AttemptId,
-        card: CardId,
         provider: &dyn coffer_providers::Provider,
         request: &ChargeRequest,
     ) -> EngineResult<ChargeResult> {
         let answer = provider.charge(request).await;
-        let attempt = self.settle(id, card, answer).await?;
+        let (attempt, open) = self.settle_answer(id, Answer::Charge(answer)).await?;
         let mut result = ChargeResult::of(&attempt, false);
-        if attempt.state == ChargeState::Sending {
-            result.message = Some(
-                "the provider's answer was lost, so the outcome is unknown; `reconcile` asks the provider \
-                 and settles it, and no new charge of this card is made until then"
-                    .into(),
-            );
+        if let Some(why) = open {
+            result.message = Some(format!(
+                "{why}. The outcome is unknown: reconcile asks the provider and settles it, and \
+                 no new charge of this card is made until then"
+            ));
         }
         Ok(result)
     }
@@ -514,126 +513,6 @@ impl Engine {
             }
             None => Ok(None),
         }
-    }
-
-    /// Writes the provider's answer into the ledger; flags the card after a hard decline.
-    pub(crate) async fn settle(
-        &self,
-        id: AttemptId,
-        card: CardId,
-        answer: Result<ChargeOutcome, ProviderError>,
-    ) -> EngineResult<ChargeAttempt> {
-        let now = self.now();
-        let settlement = match answer {
-            Ok(outcome) => match outcome.status {
-                coffer_providers::RemoteStatus::Succeeded => Some(Settlement {
-                    state: ChargeState::Succeeded,
-                    provider_ref: Some(outcome.provider_ref),
-                    decline_code: None,
-                    hard_decline: false,
-                    message: None,
-                    warnings: outcome.warnings,
-                    at: now,
-                }),
-                coffer_providers::RemoteStatus::Declined {
-                    hard,
-                    code,
-                    message,
-                } => Some(Settlement {
-                    state: ChargeState::Declined,
-                    provider_ref: Some(outcome.provider_ref),
-                    decline_code: code,
-                    hard_decline: hard,
-                    message,
-                    warnings: outcome.warnings,
-                    at: now,
-                }),
-                coffer_providers::RemoteStatus::Pending => None,
-            },
-            Err(e) if e.kind.is_decline() => Some(Settlement {
-                state: ChargeState::Declined,
-                provider_ref: e.provider_ref.clone(),
-                decline_code: e.provider_code.clone(),
-                hard_decline: e.kind == ProviderErrorKind::DeclinedHard,
-                message: Some(e.message.clone()),
-                warnings: Vec::new(),
-                at: now,
-            }),
-            // The provider may have it; only a lookup can tell. A duplicate order id means an
-            // earlier send of this very attempt arrived.
-            Err(e) if e.kind.outcome_unknown() || e.kind == ProviderErrorKind::Duplicate => {
-                let message = e.to_string();
-                return self
-                    .with_store(move |store| {
-                        tracing::warn!(attempt = id.0, "charge outcome unknown: {message}");
-                        Ok(store.attempt(id)?)
-                    })
-                    .await;
-            }
-            Err(e) => Some(Settlement {
-                state: ChargeState::Failed,
-                provider_ref: e.provider_ref.clone(),
-                decline_code: e.provider_code.clone(),
-                hard_decline: false,
-                message: Some(e.to_string()),
-                warnings: Vec::new(),
-                at: now,
-            }),
-        };
-        let audit = settlement.as_ref().map(|s| {
-            self.audit_event(
-                None,
-                match s.state {
-                    ChargeState::Succeeded => "charge_succeeded",
-                    ChargeState::Declined => "charge_declined",
-                    _ => "charge_failed",
-                },
-                format!("attempt:{id}"),
-                serde_json::json!({"provider_ref": s.provider_ref, "code": s.decline_code, "hard": s.hard_decline, "warnings": s.warnings}),
-            )
-        });
-        self.with_store(move |store| {
-            if let (Some(settlement), Some(mut audit)) = (settlement, audit) {
-                store.batch(|store| {
-                    let attempt = store.attempt(id)?;
-                    audit.merchant_id = Some(attempt.merchant_id.0);
-                    if store.settle_attempt(id, &settlement)? {
-                        store.append_audit_here(audit)?;
-                        if settlement.hard_decline {
-                            store.flag_card(
-                                card,
-                                &format!("hard decline on attempt {id}: never retry this card"),
-                            )?;
-                        }
-                    }
-                    Ok(())
-                })?;
-            }
-            Ok(store.attempt(id)?)
-        })
-        .await
-    }
-
-    /// Settles row `id` and appends its audit event, both in one transaction and the event only
-    /// if this call settled it (a row settled meanwhile keeps its first outcome); returns the
-    /// row as it now stands. With nothing to settle, only reads it.
-    pub(crate) async fn settle_audited(
-        &self,
-        id: AttemptId,
-        settlement: Option<(Settlement, coffer_core::audit::NewAuditEvent)>,
-    ) -> EngineResult<ChargeAttempt> {
-        self.with_store(move |store| {
-            if let Some((settlement, audit)) = settlement {
-                store.batch(|store| {
-                    if store.settle_attempt(id, &settlement)? {
-                        store.append_audit_here(audit)?;
-                    }
-                    Ok(())
-                })?;
-            }
-            Ok(store.attempt(id)?)
-        })
-        .await
     }
 
     /// The ledger, newest first.

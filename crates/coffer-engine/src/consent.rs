@@ -5,6 +5,7 @@
 //! in locally; with a live merchant the cardholder completes it and `finish_initial` takes the
 //! return redirect.
 
+use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::{
     AttemptKind, Bin, CardExpiry, CardId, ChargeState, Consent, CustomerId, IdempotencyKey,
     InitialTransaction, InvalidInput, Last4, Money, Reason, StoredCredential,
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::charge::new_order_id;
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::pipeline::{Answer, Guard, Order, Placed};
 use crate::search::CardView;
 use crate::Engine;
 
@@ -38,11 +40,21 @@ pub struct InitialInput {
     pub terms: String,
 }
 
+/// Where an initial transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InitialStatus {
+    /// Made: the card is MIT-ready.
+    Done,
+    /// The cardholder must complete the provider's card page first.
+    CardPage,
+}
+
 /// The result of an initial transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InitialResult {
-    /// done | card_page.
-    pub status: String,
+    /// Done, or waiting for the card page.
+    pub status: InitialStatus,
     /// The card, now MIT-ready (when done).
     pub card: Option<CardView>,
     /// The reference later MITs link to.
@@ -138,34 +150,78 @@ impl Engine {
             // page of its own that hands the query to `finish_initial` (not built yet).
             return_url: Some(CARD_PAGE_RETURN_URL.to_string()),
         };
-        // Where the card is known, the initial charge is a ledger row like any other: sending is
-        // committed before it leaves.
+        // Where the card is known, the initial charge goes through the one pipeline like any
+        // other: judged by the rules that apply to a cardholder-initiated first charge (card
+        // usable, amount valid, no unsettled attempt, none after a hard decline) under the write
+        // lock, and `sending` committed before it leaves.
         let attempt = match &card {
             Some(card) => {
-                let new = NewAttempt {
-                    kind: AttemptKind::Charge,
-                    merchant_id: merchant.id,
-                    card_id: card.id,
-                    contract_id: None,
-                    occurrence: None,
-                    try_number: 1,
-                    refund_of: None,
+                let now = self.now();
+                let credential = StoredCredential::initial(input.reason);
+                let plan = ChargePlan {
+                    merchant: MerchantTerms::from(&merchant),
+                    card: card.clone(),
                     amount,
-                    credential: StoredCredential::initial(input.reason),
-                    idempotency_key: key,
-                    order_id,
-                    created_at: self.now(),
+                    credential: credential.clone(),
+                    charge_date: coffer_core::clock::local_date(now, merchant.time_zone),
+                    trigger: Trigger::Manual,
+                    contract: None,
+                    open_contracts: Vec::new(),
                 };
-                Some(
-                    self.with_store(move |store| {
-                        Ok(store.batch(|store| {
-                            let id = store.insert_attempt(&new)?;
-                            store.mark_sending(id)?;
-                            Ok(id)
-                        })?)
-                    })
-                    .await?,
-                )
+                let order = Order {
+                    new: NewAttempt {
+                        kind: AttemptKind::Charge,
+                        merchant_id: merchant.id,
+                        card_id: card.id,
+                        contract_id: None,
+                        occurrence: None,
+                        try_number: 1,
+                        refund_of: None,
+                        amount,
+                        credential: credential.clone(),
+                        idempotency_key: key,
+                        order_id: order_id.clone(),
+                        created_at: now,
+                        // The initial is looked up, never resent: its answer carries the card.
+                        request_json: None,
+                    },
+                    guard: Guard::Policy(Box::new(move |_| Ok(plan))),
+                    sending: self.audit_event(
+                        Some(merchant.id.0),
+                        "charge_sending",
+                        String::new(),
+                        serde_json::json!({"amount": amount.to_string(), "order_id": order_id, "flags": credential, "initial": true}),
+                    ),
+                    refused: self.audit_event(
+                        Some(merchant.id.0),
+                        "charge_refused",
+                        format!("card:{}", card.id),
+                        serde_json::Value::Null,
+                    ),
+                };
+                match self.place(order).await? {
+                    Placed::Sending(id) => Some(id),
+                    Placed::Refused(violations) => {
+                        return Err(EngineError::new(
+                            ErrorKind::PolicyRefused,
+                            violations
+                                .iter()
+                                .map(|v| v.reason.clone())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        ))
+                    }
+                    Placed::Existing(first) => {
+                        return Err(EngineError::new(
+                            ErrorKind::Conflict,
+                            format!(
+                                "this initial transaction was planned before (attempt {})",
+                                first.id
+                            ),
+                        ))
+                    }
+                    Placed::Taken(why) => return Err(EngineError::new(ErrorKind::Conflict, why)),
+                }
             }
             None => None,
         };
@@ -180,7 +236,7 @@ impl Engine {
             }
             Ok(InitialStep::CardPage { url, pending_id }) => {
                 return Ok(InitialResult {
-                    status: "card_page".into(),
+                    status: InitialStatus::CardPage,
                     card: None,
                     initial_ref: None,
                     card_page_url: Some(url),
@@ -188,8 +244,9 @@ impl Engine {
                 })
             }
             Err(e) => {
-                if let (Some(id), Some(card)) = (attempt, &card) {
-                    self.settle(id, card.id, Err(e.clone())).await?;
+                if let Some(id) = attempt {
+                    self.settle_answer(id, Answer::Charge(Err(e.clone())))
+                        .await?;
                 }
                 return Err(e.into());
             }
@@ -282,8 +339,9 @@ impl Engine {
                                 idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
                                 order_id: outcome.provider_ref.0.clone(),
                                 created_at: now,
+                                request_json: None,
                             })?;
-                            store.mark_sending(id)?;
+                            store.mark_sending(id, now)?;
                             store.settle_attempt(id, &settlement)?;
                         }
                     }
@@ -300,7 +358,7 @@ impl Engine {
             })
             .await?;
         Ok(InitialResult {
-            status: "done".into(),
+            status: InitialStatus::Done,
             initial_ref: view.initial_ref.clone(),
             card: Some(view),
             card_page_url: None,

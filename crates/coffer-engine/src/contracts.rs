@@ -789,7 +789,13 @@ impl Engine {
                 }
             })
             .await?;
-        self.refund_charge(attempt, None).await
+        // A second cancel finds nothing left to refund: the rest is checked under the write lock.
+        self.refund_charge(crate::refunds::RefundInput {
+            charge: attempt,
+            amount: None,
+            idempotency_key: None,
+        })
+        .await
     }
 
     /// The contracts of the given merchants (all when empty).

@@ -2,7 +2,7 @@
 //! that are due, then charge every due occurrence the policy allows, a few at a time.
 //!
 //! It is safe from cron every few minutes and with two runs at once: each charge goes through the
-//! one charge path (`plan_under_lock`: policy and ledger row in one write transaction, `sending`
+//! one charge pipeline (`pipeline.rs`: policy and ledger row in one write transaction, `sending`
 //! committed before the request), the ledger's UNIQUE `(contract_id, occurrence, try_number)` and
 //! idempotency keys refuse a second row for the same try, and a try already planned by another
 //! run is skipped. An occurrence refused for good (a late notice, an unusable card) is marked
@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use coffer_core::charge::{ChargePlan, ContractCharge, MerchantTerms, Trigger};
 use coffer_core::clock::local_date;
 use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
-use coffer_core::policy::{self, network_limits};
+use coffer_core::policy::{self, network_limits, Violation};
 use coffer_core::{
     AttemptKind, ContractId, IdempotencyKey, InvalidInput, Merchant, MerchantId, Money, Reason,
     StoredCredential,
@@ -29,10 +29,13 @@ use coffer_store::{Store, StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::charge::{history_of, new_order_id, plan_under_lock, Planned, ViolationView};
+use crate::charge::{
+    history_of, manual_flags, new_order_id, request_json, ChargeStatus, ViolationView,
+};
 use crate::contracts::{horizon, refresh_schedule};
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::notices::{self, NoticeSent};
+use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};
 use crate::Engine;
 
@@ -80,8 +83,8 @@ pub struct DueItem {
     pub amount: Money,
     /// The card.
     pub card_id: i64,
-    /// charged | declined | refused | skipped | failed | unknown | would_charge.
-    pub status: String,
+    /// What the run did with it.
+    pub status: DueStatus,
     /// The try number of this attempt.
     pub try_number: Option<u32>,
     /// The ledger row.
@@ -94,6 +97,71 @@ pub struct DueItem {
     pub hard_decline: bool,
 }
 
+/// What a due run did with one occurrence.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueStatus {
+    /// Charged now.
+    Charged,
+    /// Declined by the provider.
+    Declined,
+    /// Refused by a rule before anything was sent.
+    Refused,
+    /// Not tried in this run (already charged, made by another run, retried on a later day).
+    Skipped,
+    /// Refused by the provider or never sent: nothing was charged.
+    Failed,
+    /// Sent, and no answer proves what happened yet (or an earlier try is still unsettled).
+    Unknown,
+    /// Would be charged (dry run).
+    WouldCharge,
+}
+
+impl DueStatus {
+    /// The JSON name, for the CLI's lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DueStatus::Charged => "charged",
+            DueStatus::Declined => "declined",
+            DueStatus::Refused => "refused",
+            DueStatus::Skipped => "skipped",
+            DueStatus::Failed => "failed",
+            DueStatus::Unknown => "unknown",
+            DueStatus::WouldCharge => "would_charge",
+        }
+    }
+}
+
+impl std::fmt::Display for DueStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a notice in a due run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// Sent.
+    Sent,
+    /// Would be sent (dry run).
+    WouldSend,
+    /// Could not be sent.
+    Failed,
+}
+
+impl std::fmt::Display for NoticeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NoticeStatus::Sent => "sent",
+            NoticeStatus::WouldSend => "would_send",
+            NoticeStatus::Failed => "failed",
+        })
+    }
+}
+
 /// A notice the run sent, or would send in a dry run.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,8 +172,8 @@ pub struct DueNotice {
     pub occurrence: Option<u32>,
     /// confirmation | pre_charge.
     pub kind: NoticeKind,
-    /// sent | would_send | failed.
-    pub status: String,
+    /// Sent, would be sent (dry run) or failed.
+    pub status: NoticeStatus,
     /// Where it went.
     pub sent: Option<NoticeSent>,
     /// Why it failed.
@@ -150,13 +218,13 @@ pub struct DueSummary {
 
 impl DueSummary {
     fn add(&mut self, item: DueItem) {
-        let list = match item.status.as_str() {
-            "charged" => &mut self.charged,
-            "declined" => &mut self.declined,
-            "refused" => &mut self.refused,
-            "skipped" => &mut self.skipped,
-            "would_charge" => &mut self.would_charge,
-            _ => &mut self.failed,
+        let list = match item.status {
+            DueStatus::Charged => &mut self.charged,
+            DueStatus::Declined => &mut self.declined,
+            DueStatus::Refused => &mut self.refused,
+            DueStatus::Skipped => &mut self.skipped,
+            DueStatus::WouldCharge => &mut self.would_charge,
+            DueStatus::Failed | DueStatus::Unknown => &mut self.failed,
         };
         list.push(item);
     }
@@ -192,6 +260,12 @@ fn next_try(last: Option<&LastTry>, merchant: &Merchant, today: NaiveDate) -> Ne
     }
 }
 
+/// The flags of a scheduled recurring charge of `card`; without an initial transaction they say
+/// so, and the policy refuses them.
+fn recurring_flags(card: &coffer_core::Card) -> StoredCredential {
+    manual_flags(card, Reason::Recurring)
+}
+
 /// The plan of one occurrence's charge, read from the store (inside the write lock when
 /// planning for real). A try already planned by another run is a `Conflict`.
 fn plan_occurrence(
@@ -219,19 +293,7 @@ fn plan_occurrence(
             })?;
     let notice = store.notice_record(contract.id, number)?;
     let card = store.card(contract.card_id)?;
-    let credential = match &card.initial {
-        Some(initial) => {
-            StoredCredential::merchant_initiated(Reason::Recurring, initial.reference.clone())
-        }
-        // No initial transaction: the flags say so, and the policy refuses them.
-        None => StoredCredential {
-            initial_ref: None,
-            ..StoredCredential::merchant_initiated(
-                Reason::Recurring,
-                coffer_core::ProviderRef(String::new()),
-            )
-        },
-    };
+    let credential = recurring_flags(&card);
     Ok(ChargePlan {
         merchant: MerchantTerms::from(merchant),
         card,
@@ -379,7 +441,7 @@ impl Engine {
                     contract_id: id.0,
                     occurrence: None,
                     kind: NoticeKind::Confirmation,
-                    status: "sent".into(),
+                    status: NoticeStatus::Sent,
                     sent: Some(sent),
                     message: None,
                 }),
@@ -388,7 +450,7 @@ impl Engine {
                     contract_id: id.0,
                     occurrence: None,
                     kind: NoticeKind::Confirmation,
-                    status: "failed".into(),
+                    status: NoticeStatus::Failed,
                     sent: None,
                     message: Some(e.to_string()),
                 }),
@@ -411,7 +473,7 @@ impl Engine {
                     contract_id: occurrence.contract_id.0,
                     occurrence: Some(occurrence.number),
                     kind: NoticeKind::PreCharge,
-                    status: "would_send".into(),
+                    status: NoticeStatus::WouldSend,
                     sent: None,
                     message: Some(format!("{} due {}", occurrence.amount, occurrence.due)),
                 }
@@ -421,7 +483,7 @@ impl Engine {
                         contract_id: occurrence.contract_id.0,
                         occurrence: Some(occurrence.number),
                         kind: NoticeKind::PreCharge,
-                        status: "sent".into(),
+                        status: NoticeStatus::Sent,
                         sent: Some(sent),
                         message: None,
                     },
@@ -430,7 +492,7 @@ impl Engine {
                         contract_id: occurrence.contract_id.0,
                         occurrence: Some(occurrence.number),
                         kind: NoticeKind::PreCharge,
-                        status: "failed".into(),
+                        status: NoticeStatus::Failed,
                         sent: None,
                         message: Some(e.to_string()),
                     },
@@ -551,7 +613,7 @@ impl Engine {
             due: occurrence.due,
             amount: occurrence.amount,
             card_id: 0,
-            status: "failed".into(),
+            status: DueStatus::Failed,
             try_number: None,
             attempt_id: None,
             violations: Vec::new(),
@@ -562,7 +624,7 @@ impl Engine {
             .charge_due_inner(merchant, occurrence, today, dry_run, &mut item)
             .await
         {
-            item.status = "failed".into();
+            item.status = DueStatus::Failed;
             item.message = Some(format!("{e} ({})", e.kind().code()));
         }
         item
@@ -598,12 +660,12 @@ impl Engine {
         let try_number = match decision {
             NextTry::Try(n) => n,
             NextTry::Skip(why) => {
-                item.status = "skipped".into();
+                item.status = DueStatus::Skipped;
                 item.message = Some(why);
                 return Ok(());
             }
             NextTry::AlreadyCharged(why) => {
-                item.status = "skipped".into();
+                item.status = DueStatus::Skipped;
                 item.message = Some(why);
                 if !dry_run {
                     self.with_store(move |store| {
@@ -618,7 +680,11 @@ impl Engine {
                 return Ok(());
             }
             NextTry::InFlight => {
-                item.status = if dry_run { "skipped" } else { "unknown" }.into();
+                item.status = if dry_run {
+                    DueStatus::Skipped
+                } else {
+                    DueStatus::Unknown
+                };
                 item.message = Some(
                     "an earlier attempt's outcome is still unknown; `reconcile` settles it first"
                         .into(),
@@ -639,9 +705,9 @@ impl Engine {
                 })
                 .await?;
             match verdict {
-                Ok(()) => item.status = "would_charge".into(),
+                Ok(()) => item.status = DueStatus::WouldCharge,
                 Err(violations) => {
-                    item.status = "refused".into();
+                    item.status = DueStatus::Refused;
                     item.violations = violations.iter().map(ViolationView::from).collect();
                 }
             }
@@ -662,115 +728,15 @@ impl Engine {
             merchant.id
         ));
         let order_id = new_order_id();
-        let credential = match &ctx_card.initial {
-            Some(initial) => {
-                StoredCredential::merchant_initiated(Reason::Recurring, initial.reference.clone())
-            }
-            None => StoredCredential {
-                initial_ref: None,
-                ..StoredCredential::merchant_initiated(
-                    Reason::Recurring,
-                    coffer_core::ProviderRef(String::new()),
-                )
-            },
-        };
-        let new = NewAttempt {
-            kind: AttemptKind::Charge,
-            merchant_id: merchant.id,
-            card_id: ctx_card.id,
-            contract_id: Some(contract_id),
-            occurrence: Some(number),
-            try_number,
-            refund_of: None,
-            amount: occurrence.amount,
-            credential: credential.clone(),
-            idempotency_key: key.clone(),
-            order_id: order_id.clone(),
-            created_at: now,
-        };
-        let sending_audit = self.audit_event(
-            Some(merchant.id.0),
-            "charge_sending",
-            String::new(),
-            serde_json::json!({"amount": occurrence.amount.to_string(), "order_id": order_id,
-                "contract": contract_id.0, "occurrence": number, "try": try_number, "flags": credential}),
-        );
-        let refused_audit = self.audit_event(
-            Some(merchant.id.0),
-            "charge_refused",
-            format!("contract:{contract_id}"),
-            serde_json::Value::Null,
-        );
-        let owner = merchant.clone();
-        let planned = self
-            .with_store(move |store| {
-                let outcome = store.batch(|store| {
-                    plan_under_lock(
-                        store,
-                        |store| {
-                            plan_occurrence(store, &owner, contract_id, number, today, try_number)
-                        },
-                        &new,
-                        now,
-                        sending_audit,
-                        refused_audit,
-                    )
-                });
-                match outcome {
-                    Err(StoreError::Conflict(why)) => Ok(Err(why)),
-                    Ok(Planned::Refused(violations)) => {
-                        // A refusal that time cannot lift (a late notice, an unusable card) is
-                        // final for this occurrence: later runs stop judging it. One that names
-                        // when the charge becomes allowed is judged again on later runs.
-                        let permanent = violations.iter().any(|v| v.allowed_after.is_none());
-                        if permanent {
-                            store.set_occurrence_state(
-                                contract_id,
-                                number,
-                                OccurrenceState::Refused,
-                            )?;
-                        }
-                        Ok(Ok(Planned::Refused(violations)))
-                    }
-                    other => Ok(Ok(other?)),
-                }
-            })
-            .await?;
-        let id = match planned {
-            Err(why) => {
-                item.status = "skipped".into();
-                item.message = Some(why);
-                return Ok(());
-            }
-            Ok(Planned::Refused(violations)) => {
-                item.status = "refused".into();
-                item.message = Some(
-                    violations
-                        .iter()
-                        .map(|v| v.reason.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-                item.violations = violations.iter().map(ViolationView::from).collect();
-                return Ok(());
-            }
-            Ok(Planned::Existing(first)) => {
-                item.status = "skipped".into();
-                item.attempt_id = Some(first.id.0);
-                item.message = Some("another run made this try".into());
-                return Ok(());
-            }
-            Ok(Planned::Sending(id)) => id,
-        };
-        item.attempt_id = Some(id.0);
+        let credential = recurring_flags(&ctx_card);
         let (min, max) = contract.amount.bounds();
         let request = ChargeRequest {
             amount: occurrence.amount,
             card_token: ctx_card.token.clone(),
             customer,
-            credential,
-            idempotency_key: key,
-            order_id,
+            credential: credential.clone(),
+            idempotency_key: key.clone(),
+            order_id: order_id.clone(),
             description: format!(
                 "{} recurring charge {number} of contract {contract_id}",
                 merchant.name
@@ -782,26 +748,97 @@ impl Engine {
                 end_date: contract.end,
             }),
         };
-        let result = self
-            .send_planned(id, ctx_card.id, provider.as_ref(), &request)
-            .await?;
+        let owner = merchant.clone();
+        let order = Order {
+            new: NewAttempt {
+                kind: AttemptKind::Charge,
+                merchant_id: merchant.id,
+                card_id: ctx_card.id,
+                contract_id: Some(contract_id),
+                occurrence: Some(number),
+                try_number,
+                refund_of: None,
+                amount: occurrence.amount,
+                credential: credential.clone(),
+                idempotency_key: key,
+                order_id: order_id.clone(),
+                created_at: now,
+                request_json: Some(request_json(&request)?),
+            },
+            guard: Guard::Policy(Box::new(move |store| {
+                plan_occurrence(store, &owner, contract_id, number, today, try_number)
+            })),
+            sending: self.audit_event(
+                Some(merchant.id.0),
+                "charge_sending",
+                String::new(),
+                serde_json::json!({"amount": occurrence.amount.to_string(), "order_id": order_id,
+                    "contract": contract_id.0, "occurrence": number, "try": try_number, "flags": credential}),
+            ),
+            refused: self.audit_event(
+                Some(merchant.id.0),
+                "charge_refused",
+                format!("contract:{contract_id}"),
+                serde_json::Value::Null,
+            ),
+        };
+        let id = match self.place(order).await? {
+            Placed::Taken(why) => {
+                item.status = DueStatus::Skipped;
+                item.message = Some(why);
+                return Ok(());
+            }
+            Placed::Refused(violations) => {
+                // A refusal that neither time nor a settling attempt lifts (a late notice, an
+                // unusable card) is final for this occurrence: later runs stop judging it.
+                if violations.iter().any(Violation::is_final) {
+                    self.with_store(move |store| {
+                        Ok(store.set_occurrence_state(
+                            contract_id,
+                            number,
+                            OccurrenceState::Refused,
+                        )?)
+                    })
+                    .await?;
+                }
+                item.status = DueStatus::Refused;
+                item.message = Some(
+                    violations
+                        .iter()
+                        .map(|v| v.reason.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                item.violations = violations.iter().map(ViolationView::from).collect();
+                return Ok(());
+            }
+            Placed::Existing(first) => {
+                item.status = DueStatus::Skipped;
+                item.attempt_id = Some(first.id.0);
+                item.message = Some("another run made this try".into());
+                return Ok(());
+            }
+            Placed::Sending(id) => id,
+        };
+        item.attempt_id = Some(id.0);
+        let result = self.send_charge(id, provider.as_ref(), &request).await?;
         item.message = result.message.clone();
         item.hard_decline = result.hard_decline;
-        let state = match result.status.as_str() {
-            "succeeded" => {
-                item.status = "charged".into();
+        let state = match result.status {
+            ChargeStatus::Succeeded => {
+                item.status = DueStatus::Charged;
                 Some(OccurrenceState::Charged)
             }
-            "declined" => {
-                item.status = "declined".into();
+            ChargeStatus::Declined => {
+                item.status = DueStatus::Declined;
                 Some(OccurrenceState::Declined)
             }
-            "sending" => {
-                item.status = "unknown".into();
+            ChargeStatus::Sending => {
+                item.status = DueStatus::Unknown;
                 None
             }
-            _ => {
-                item.status = "failed".into();
+            ChargeStatus::Failed | ChargeStatus::Refused => {
+                item.status = DueStatus::Failed;
                 None
             }
         };

@@ -20,6 +20,7 @@ pub mod error;
 pub mod export;
 pub mod merchants;
 pub mod notices;
+mod pipeline;
 pub mod progress;
 pub mod reconcile;
 pub mod refunds;
@@ -52,6 +53,9 @@ struct Inner {
     embedded: embedded::Embedded,
     data_dir: PathBuf,
     actor: String,
+    /// Per merchant, when its provider's last 429 lets the next write go (waited out before a
+    /// `sending` commit, never after it).
+    rate_limited: Mutex<std::collections::HashMap<coffer_core::MerchantId, tokio::time::Instant>>,
 }
 
 /// How to open an engine.
@@ -164,6 +168,7 @@ impl EngineBuilder {
                 embedded: embedded::Embedded::default(),
                 data_dir,
                 actor: os_user(),
+                rate_limited: Mutex::default(),
             }),
         })
     }

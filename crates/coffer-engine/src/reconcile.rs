@@ -1,25 +1,40 @@
-//! Settling attempts left in `sending` by asking the provider, by the same idempotency key and
-//! order id the request carried. Runs before anything is retried, and at every start.
+//! Settling attempts left in `sending`, by the provider's record (DESIGN §4 step 4). Runs before
+//! a card is charged again, at every start, and on demand.
 //!
-//! A row the provider has an answer for is settled at once. A row the provider never saw is
-//! marked failed only once it is older than the grace period: younger, it may still be on its
-//! way from another process, and failing it then could hide a real charge.
+//! Absence is not proof: lookups lag, page and window, so a provider that shows nothing settles
+//! nothing. An attempt is settled only by the provider's record, or by sending the very same
+//! request again where the provider's own guard makes that safe ([`ResendRule`]: Svea refuses a
+//! second payment with one `pmt_id`; Clover and ProcessOut replay the first answer to one
+//! idempotency key within the window we chose; Assist never). What none of these settles stays
+//! unknown, with what to check at the provider, until a person resolves it by hand (audited).
+//! Reconcile keeps asking about hand resolutions for a while and raises an alert when the
+//! provider's record contradicts one.
 //!
-//! A refund is settled from what the provider records of its charge's refunds: by Coffer's id
-//! where the provider keeps it (Clover, ProcessOut), else from the sum refunded (Assist) or the
-//! status code (Svea) when exactly one reading fits; otherwise it stays open for a person.
+//! Time is counted from when the request left (`sent_at`), never from planning. A refund is
+//! settled from what the provider records of its charge's refunds (by Coffer's id where the
+//! provider keeps it, else from the sum or the status when exactly one reading fits) and is
+//! never sent again.
 
-use chrono::Duration;
-use coffer_core::{AttemptKind, ChargeAttempt, ChargeState, Money, ProviderRef};
-use coffer_providers::{ChargeLookup, RefundExtent, RefundLookup, RefundsSeen, RemoteStatus};
+use chrono::{Duration, NaiveDate};
+use coffer_core::{AttemptId, AttemptKind, ChargeAttempt, ChargeState, Money, ProviderRef};
+use coffer_providers::{
+    ChargeLookup, ChargeRequest, Provider, RefundExtent, RefundLookup, RefundsSeen, RemoteStatus,
+    ResendRule,
+};
+use coffer_store::alerts::AlertKind;
 use coffer_store::charges::Settlement;
 use serde::Serialize;
 
-use crate::error::EngineResult;
+use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::pipeline::{settled_action, Answer};
 use crate::Engine;
 
-/// The default grace period: longer than a charge request can stay in flight with its retries.
+/// The default time a sent request is left alone as possibly still in flight (from another
+/// process, or in this one's retries): longer than a request can take with its retries.
 pub const DEFAULT_GRACE_SECS: i64 = 120;
+
+/// How long after a hand resolution reconcile still asks the provider about it.
+const RESOLUTIONS_WATCHED_DAYS: i64 = 35;
 
 /// What reconcile did with one attempt.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -28,9 +43,11 @@ pub struct ReconciledAttempt {
     /// The ledger row.
     pub attempt_id: i64,
     /// Its state after reconcile.
-    pub status: String,
+    pub status: ChargeState,
     /// What was learned.
     pub note: String,
+    /// For an attempt still unknown: what to check at the provider, and how to resolve it.
+    pub what_to_check: Option<String>,
 }
 
 /// What reconcile did.
@@ -41,10 +58,30 @@ pub struct ReconcileSummary {
     pub settled: Vec<ReconciledAttempt>,
     /// Attempts still without an outcome, and why.
     pub unresolved: Vec<ReconciledAttempt>,
+    /// Hand resolutions the provider's record now contradicts (alerts raised).
+    pub alerts: Vec<String>,
+}
+
+/// A person's verdict on an attempt no provider record could settle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Resolution {
+    /// The provider shows it made (charged or refunded), under this reference.
+    Made {
+        /// The provider's reference of it.
+        provider_ref: String,
+    },
+    /// The provider shows it not made, checked on this day.
+    NotMade {
+        /// When the person checked at the provider.
+        checked_on: NaiveDate,
+    },
 }
 
 impl Engine {
-    /// Settles every attempt left in `sending` (or `planned`) that the provider can answer for.
+    /// Settles every attempt left in `sending` (or `planned`) that the provider's record, or a
+    /// safe resend, can settle; leaves the rest unknown with what to check. `grace` leaves a
+    /// request that left less than that long ago alone (it may still be in flight).
     pub async fn reconcile(&self, grace: Duration) -> EngineResult<ReconcileSummary> {
         let open = self
             .with_store(|store| Ok(store.unsettled_attempts()?))
@@ -55,18 +92,12 @@ impl Engine {
                 Ok(Ok(done)) => summary.settled.push(done),
                 Ok(Err(open)) => summary.unresolved.push(open),
                 Err(e) => {
-                    let note = if attempt.kind == AttemptKind::Refund {
-                        format!(
-                            "could not ask the provider about this refund: {e}; until it is \
-                             settled its amount counts as refunded"
-                        )
-                    } else {
-                        format!("could not ask the provider: {e}")
-                    };
-                    summary.unresolved.push(reconciled(&attempt, note));
+                    let note = format!("could not ask the provider: {e}");
+                    summary.unresolved.push(unknown(&attempt, note));
                 }
             }
         }
+        summary.alerts = self.watch_resolutions().await?;
         Ok(summary)
     }
 
@@ -83,36 +114,142 @@ impl Engine {
         Ok(())
     }
 
-    /// Settles one open attempt from the provider's record: `Ok(Ok)` settled, `Ok(Err)` still
-    /// open, with the reason.
+    /// Settles an attempt by hand, when no provider record could: "made, reference X" or "not
+    /// made, checked at the provider on DATE". Audited with who did it; reconcile keeps asking
+    /// the provider for a while and raises an alert if its record says otherwise.
+    pub async fn resolve_attempt(
+        &self,
+        id: AttemptId,
+        resolution: Resolution,
+    ) -> EngineResult<ReconciledAttempt> {
+        let row = self.with_store(move |store| Ok(store.attempt(id)?)).await?;
+        if row.state != ChargeState::Sending && row.state != ChargeState::Planned {
+            return Err(EngineError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "attempt {id} is already settled ({}); only an attempt whose outcome is \
+                     unknown can be resolved by hand",
+                    row.state
+                ),
+            ));
+        }
+        let now = self.now();
+        let settlement = match &resolution {
+            Resolution::Made { provider_ref } if provider_ref.trim().is_empty() => {
+                return Err(coffer_core::InvalidInput::new(
+                    "provider_ref",
+                    "name the provider's reference of the charge or refund you found",
+                )
+                .into())
+            }
+            Resolution::NotMade { checked_on } if *checked_on > now.date_naive() => {
+                return Err(coffer_core::InvalidInput::new(
+                    "checked_on",
+                    format!("{checked_on} is in the future; say the day you checked"),
+                )
+                .into())
+            }
+            Resolution::Made { provider_ref } => Settlement {
+                state: ChargeState::Succeeded,
+                provider_ref: Some(ProviderRef(provider_ref.trim().to_string())),
+                decline_code: None,
+                hard_decline: false,
+                message: Some(format!(
+                    "resolved by hand by {}: made at the provider, reference {}",
+                    self.inner.actor,
+                    provider_ref.trim()
+                )),
+                warnings: Vec::new(),
+                at: now,
+            },
+            Resolution::NotMade { checked_on } => Settlement {
+                state: ChargeState::Failed,
+                provider_ref: None,
+                decline_code: None,
+                hard_decline: false,
+                message: Some(format!(
+                    "resolved by hand by {}: not made, checked at the provider on {checked_on}",
+                    self.inner.actor
+                )),
+                warnings: Vec::new(),
+                at: now,
+            },
+        };
+        let resolution_json = serde_json::to_string(&resolution).map_err(|e| {
+            EngineError::new(
+                ErrorKind::Internal,
+                format!("cannot keep the resolution: {e}"),
+            )
+        })?;
+        let audit = self.audit_event(
+            Some(row.merchant_id.0),
+            "attempt_resolved_by_hand",
+            format!("attempt:{id}"),
+            serde_json::json!({"resolution": resolution, "kind": row.kind}),
+        );
+        let actor = self.inner.actor.clone();
+        let settled = self
+            .with_store(move |store| {
+                let done = store.batch(|store| {
+                    let done = store.settle_by_hand(id, &settlement, &actor, &resolution_json)?;
+                    if done {
+                        store.append_audit_here(audit)?;
+                        if let (Some(contract), Some(number), ChargeState::Succeeded) =
+                            (row.contract_id, row.occurrence, settlement.state)
+                        {
+                            store.set_occurrence_state(
+                                contract,
+                                number,
+                                coffer_core::contract::OccurrenceState::Charged,
+                            )?;
+                        }
+                    }
+                    Ok(done)
+                })?;
+                Ok((done, store.attempt(id)?))
+            })
+            .await?;
+        match settled {
+            (true, row) => Ok(reconciled(&row, "resolved by hand")),
+            (false, row) => Err(EngineError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "attempt {id} was settled meanwhile ({}), by the provider's record or \
+                     another desk; it keeps that outcome",
+                    row.state
+                ),
+            )),
+        }
+    }
+
+    /// Settles one open attempt: `Ok(Ok)` settled, `Ok(Err)` still open, with the reason.
     async fn reconcile_one(
         &self,
         attempt: &ChargeAttempt,
         grace: Duration,
     ) -> EngineResult<Reconciled> {
         let now = self.now();
-        let old_enough = now - attempt.created_at >= grace;
-        let in_flight = || {
-            reconciled(
-                attempt,
-                "the provider has no answer yet; it may still be in flight",
-            )
-        };
-        if attempt.state == ChargeState::Planned {
+        let Some(sent_at) = attempt
+            .sent_at
+            .filter(|_| attempt.state == ChargeState::Sending)
+        else {
             // Never marked sending, so the request never left.
-            if !old_enough {
-                return Ok(Err(in_flight()));
-            }
-            let settled = self.fail(attempt, "abandoned before it was sent").await?;
+            let settled = self.fail_unsent(attempt).await?;
             return Ok(Ok(reconciled(&settled, "never sent")));
-        }
+        };
         if attempt.kind == AttemptKind::Refund {
-            return self.reconcile_refund(attempt, grace).await;
+            return self.reconcile_refund(attempt, sent_at, grace).await;
         }
-        let (card, merchant) = {
-            let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
-            self.with_store(move |store| Ok((store.card(card_id)?, store.merchant(merchant_id)?)))
-                .await?
+        let (card, merchant, request) = {
+            let (card_id, merchant_id, id) = (attempt.card_id, attempt.merchant_id, attempt.id);
+            self.with_store(move |store| {
+                Ok((
+                    store.card(card_id)?,
+                    store.merchant(merchant_id)?,
+                    store.attempt_request(id)?,
+                ))
+            })
+            .await?
         };
         let customer = {
             let id = card.customer_id;
@@ -128,34 +265,96 @@ impl Engine {
                 customer,
                 card_token: card.token.clone(),
                 amount: attempt.amount,
-                sent_at: attempt.created_at,
+                sent_at,
             })
             .await?;
         match found {
-            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(Err(in_flight())),
+            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(Err(unknown(
+                attempt,
+                "the provider has it in process and has not decided yet",
+            ))),
             Some(outcome) => {
-                let settled = self
-                    .settle(attempt.id, attempt.card_id, Ok(outcome))
+                let (row, open) = self
+                    .settle_answer(attempt.id, Answer::Charge(Ok(outcome)))
                     .await?;
-                Ok(Ok(reconciled(&settled, "settled by the provider's record")))
+                Ok(match open {
+                    None => Ok(reconciled(&row, "settled by the provider's record")),
+                    Some(why) => Err(unknown(&row, why)),
+                })
             }
-            None if old_enough => {
-                let settled = self
-                    .fail(attempt, "the provider never received the request")
-                    .await?;
-                Ok(Ok(reconciled(&settled, "the provider never received it")))
+            None if now - sent_at < grace => Ok(Err(unknown(
+                attempt,
+                "the provider shows nothing yet; the request may still be in flight",
+            ))),
+            None => {
+                self.resend(attempt, sent_at, request, provider.as_ref())
+                    .await
             }
-            None => Ok(Err(in_flight())),
         }
+    }
+
+    /// Sends an attempt the provider shows nothing of again, byte for byte, where the
+    /// provider's own guard makes that safe; otherwise leaves it unknown, with why.
+    async fn resend(
+        &self,
+        attempt: &ChargeAttempt,
+        sent_at: chrono::DateTime<chrono::Utc>,
+        request: Option<String>,
+        provider: &dyn Provider,
+    ) -> EngineResult<Reconciled> {
+        let elapsed = self.now() - sent_at;
+        let refusal = match provider.capabilities().resend {
+            ResendRule::Never => Some(
+                "the provider shows no record of it, and it takes no key that would make a \
+                 resend safe (a reused order number may charge again), so it is never sent again"
+                    .to_string(),
+            ),
+            ResendRule::SameKey { window }
+                if elapsed.to_std().map_or(true, |elapsed| elapsed >= window) =>
+            {
+                Some(format!(
+                    "the provider shows no record of it, and it left more than {} h ago: past \
+                     the time Coffer trusts the provider to remember its idempotency key, a \
+                     resend could charge again",
+                    window.as_secs() / 3600
+                ))
+            }
+            ResendRule::SameKey { .. } | ResendRule::SameOrderId => None,
+        };
+        let request: Option<ChargeRequest> = request.and_then(|r| serde_json::from_str(&r).ok());
+        let (Some(request), None) = (request, &refusal) else {
+            let why = refusal.unwrap_or_else(|| {
+                "the provider shows no record of it, and Coffer did not keep this request to \
+                 send it again unchanged"
+                    .into()
+            });
+            return Ok(Err(unknown(attempt, why)));
+        };
+        tracing::info!(
+            attempt = attempt.id.0,
+            "resending an unsettled attempt unchanged"
+        );
+        let answer = provider.charge(&request).await;
+        let (row, open) = self
+            .settle_answer(attempt.id, Answer::Charge(answer))
+            .await?;
+        Ok(match open {
+            None => Ok(reconciled(
+                &row,
+                "sent again unchanged, which the provider's guard makes safe, and settled by its answer",
+            )),
+            Some(why) => Err(unknown(&row, format!("sent again unchanged: {why}"))),
+        })
     }
 
     /// Settles a refund whose answer was lost from what the provider records of its charge.
     async fn reconcile_refund(
         &self,
         refund: &ChargeAttempt,
+        sent_at: chrono::DateTime<chrono::Utc>,
         grace: Duration,
     ) -> EngineResult<Reconciled> {
-        let open_note = |note: String| reconciled(refund, note);
+        let open_note = |note: String| unknown(refund, note);
         let Some(charge_id) = refund.refund_of else {
             return Ok(Err(open_note("a refund row that names no charge".into())));
         };
@@ -194,41 +393,40 @@ impl Engine {
                 amount: refund.amount,
                 // The refund went out under its own order id (refunds.rs).
                 refund_id: refund.order_id.clone(),
-                sent_at: refund.created_at,
+                sent_at,
             })
             .await?;
-        let old_enough = self.now() - refund.created_at >= grace;
-        let (state, provider_ref, why) =
-            match judge_refund(&seen, refund.amount, charge.amount, settled, open) {
-                RefundVerdict::Made(reference) => (
-                    ChargeState::Succeeded,
-                    reference,
-                    "the provider's record shows the refund made",
-                ),
-                RefundVerdict::NotMade if old_enough => (
-                    ChargeState::Failed,
-                    None,
-                    "the provider never made this refund; it can be asked for again",
-                ),
-                RefundVerdict::NotMade => {
-                    return Ok(Err(open_note(
-                        "the provider has not made it yet; it may still be in flight".into(),
-                    )))
-                }
-                RefundVerdict::Unclear(why) => return Ok(Err(open_note(why))),
-            };
+        let reference = match judge_refund(&seen, refund.amount, charge.amount, settled, open) {
+            RefundVerdict::Made(reference) => reference,
+            // Absence is not proof, and a refund is never sent again: a person checks.
+            RefundVerdict::NotMade if self.now() - sent_at >= grace => {
+                return Ok(Err(open_note(
+                    "the provider shows no such refund; its lookups may lag, and a refund is \
+                     never sent again without proof it was not made. Until it is settled its \
+                     amount counts as refunded"
+                        .into(),
+                )))
+            }
+            RefundVerdict::NotMade => {
+                return Ok(Err(open_note(
+                    "the provider has not shown it yet; it may still be in flight".into(),
+                )))
+            }
+            RefundVerdict::Unclear(why) => return Ok(Err(open_note(why))),
+        };
+        let why = "the provider's record shows the refund made";
         let settlement = Settlement {
-            state,
-            provider_ref,
+            state: ChargeState::Succeeded,
+            provider_ref: reference,
             decline_code: None,
             hard_decline: false,
-            message: (state == ChargeState::Failed).then(|| why.to_string()),
+            message: None,
             warnings: Vec::new(),
             at: self.now(),
         };
         let audit = self.audit_event(
             Some(refund.merchant_id.0),
-            crate::refunds::refund_action(state),
+            settled_action(true, ChargeState::Succeeded),
             format!("attempt:{}", refund.id),
             serde_json::json!({
                 "refund_of": charge_id.0,
@@ -237,42 +435,172 @@ impl Engine {
                 "why": why,
             }),
         );
-        let row = self
-            .settle_audited(refund.id, Some((settlement, audit)))
-            .await?;
+        let row = self.settle_row(refund.id, settlement, audit).await?;
         Ok(Ok(reconciled(&row, why)))
     }
 
-    async fn fail(&self, attempt: &ChargeAttempt, why: &str) -> EngineResult<ChargeAttempt> {
+    /// Asks the provider again about recent hand resolutions; raises an alert (once) where its
+    /// record now says otherwise. Returns the alerts raised now.
+    async fn watch_resolutions(&self) -> EngineResult<Vec<String>> {
+        let since = self.now() - Duration::days(RESOLUTIONS_WATCHED_DAYS);
+        let resolved = self
+            .with_store(move |store| Ok(store.resolved_by_hand_since(since)?))
+            .await?;
+        let mut raised = Vec::new();
+        for (attempt, resolution) in resolved {
+            let Ok(resolution) = serde_json::from_str::<Resolution>(&resolution) else {
+                continue;
+            };
+            // A provider that cannot answer now is asked again on the next reconcile.
+            let Ok(Some(found)) = self.look_up(&attempt).await else {
+                continue;
+            };
+            let contradiction = match (&resolution, &found.status) {
+                (Resolution::NotMade { checked_on }, RemoteStatus::Succeeded) => Some((
+                    AlertKind::PossibleDuplicate,
+                    format!(
+                        "attempt {} was resolved by hand as not charged (checked on {checked_on}), \
+                         but the provider now shows it charged ({} {}): if the card was charged \
+                         again since, the cardholder may have paid twice; check and refund one",
+                        attempt.id, found.provider_ref, found.amount
+                    ),
+                )),
+                (Resolution::Made { provider_ref }, RemoteStatus::Declined { .. }) => Some((
+                    AlertKind::ResolutionContradicted,
+                    format!(
+                        "attempt {} was resolved by hand as charged ({provider_ref}), but the \
+                         provider shows it declined ({})",
+                        attempt.id, found.provider_ref
+                    ),
+                )),
+                (Resolution::Made { provider_ref }, RemoteStatus::Succeeded)
+                    if found.provider_ref.0 != *provider_ref =>
+                {
+                    Some((
+                        AlertKind::ResolutionContradicted,
+                        format!(
+                            "attempt {} was resolved by hand as charged under {provider_ref}, but \
+                             the provider shows it under {}",
+                            attempt.id, found.provider_ref
+                        ),
+                    ))
+                }
+                _ => None,
+            };
+            let Some((kind, message)) = contradiction else {
+                continue;
+            };
+            let audit = self.audit_event(
+                Some(attempt.merchant_id.0),
+                "alert_raised",
+                format!("attempt:{}", attempt.id),
+                serde_json::json!({"kind": kind.as_str(), "message": message}),
+            );
+            let now = self.now();
+            let (merchant, id, text) = (attempt.merchant_id, attempt.id, message.clone());
+            let new = self
+                .with_store(move |store| {
+                    Ok(store.batch(|store| {
+                        let new = store.raise_alert(now, merchant, id, kind, &text)?;
+                        if new {
+                            store.append_audit_here(audit)?;
+                        }
+                        Ok(new)
+                    })?)
+                })
+                .await?;
+            if new {
+                raised.push(message);
+            }
+        }
+        Ok(raised)
+    }
+
+    /// The provider's record of a charge, searched from when it left.
+    async fn look_up(
+        &self,
+        attempt: &ChargeAttempt,
+    ) -> EngineResult<Option<coffer_providers::ChargeOutcome>> {
+        let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
+        let (card, merchant, customer) = self
+            .with_store(move |store| {
+                let card = store.card(card_id)?;
+                let customer = store.customer(card.customer_id)?.reference;
+                Ok((card, store.merchant(merchant_id)?, customer))
+            })
+            .await?;
+        let provider = self.provider_for(&merchant).await?;
+        Ok(provider
+            .find_charge(&ChargeLookup {
+                idempotency_key: attempt.idempotency_key.clone(),
+                order_id: attempt.order_id.clone(),
+                provider_ref: attempt.provider_ref.clone(),
+                customer,
+                card_token: card.token,
+                amount: attempt.amount,
+                sent_at: attempt.sent_at.unwrap_or(attempt.created_at),
+            })
+            .await?)
+    }
+
+    async fn fail_unsent(&self, attempt: &ChargeAttempt) -> EngineResult<ChargeAttempt> {
         let settlement = Settlement {
             state: ChargeState::Failed,
             provider_ref: None,
             decline_code: None,
             hard_decline: false,
-            message: Some(why.to_string()),
+            message: Some("abandoned before it was sent".into()),
             warnings: Vec::new(),
             at: self.now(),
         };
         let audit = self.audit_event(
             Some(attempt.merchant_id.0),
-            "charge_failed",
+            settled_action(attempt.kind == AttemptKind::Refund, ChargeState::Failed),
             format!("attempt:{}", attempt.id),
-            serde_json::json!({"reconciled": true, "why": why}),
+            serde_json::json!({"reconciled": true, "why": "never sent"}),
         );
-        self.settle_audited(attempt.id, Some((settlement, audit)))
-            .await
+        self.settle_row(attempt.id, settlement, audit).await
     }
 }
 
 /// What reconcile made of one attempt: settled now (`Ok`), or still open, and why (`Err`).
 type Reconciled = Result<ReconciledAttempt, ReconciledAttempt>;
 
-/// The row as reconcile left it, with what happened to it (settled or still open).
+/// A settled row as reconcile left it.
 fn reconciled(row: &ChargeAttempt, note: impl Into<String>) -> ReconciledAttempt {
     ReconciledAttempt {
         attempt_id: row.id.0,
-        status: row.state.as_str().into(),
+        status: row.state,
         note: note.into(),
+        what_to_check: None,
+    }
+}
+
+/// A row still unknown, with what a person can check at the provider and how to resolve it.
+fn unknown(row: &ChargeAttempt, note: impl Into<String>) -> ReconciledAttempt {
+    let what = if row.kind == AttemptKind::Refund {
+        "refund"
+    } else {
+        "charge"
+    };
+    ReconciledAttempt {
+        attempt_id: row.id.0,
+        status: row.state,
+        note: note.into(),
+        what_to_check: Some(format!(
+            "In the provider's dashboard, look for a {what} of {} with order id {} (idempotency \
+             key {}) made from {} on. Then resolve it by hand: `coffer resolve {} --made \
+             REFERENCE` if you find it, or `coffer resolve {} --not-made --checked-on DATE` if \
+             it is not there.",
+            row.amount,
+            row.order_id,
+            row.idempotency_key,
+            row.sent_at
+                .unwrap_or(row.created_at)
+                .format("%Y-%m-%d %H:%M UTC"),
+            row.id,
+            row.id
+        )),
     }
 }
 

@@ -1,13 +1,16 @@
 //! Refunds and cancellations of a made charge, full or partial: new ledger rows that point at
 //! the original, which itself never changes.
 
-use coffer_core::{AttemptId, AttemptKind, ChargeState, IdempotencyKey, InvalidInput, Money};
+use coffer_core::{
+    AttemptId, AttemptKind, ChargeAttempt, ChargeState, IdempotencyKey, InvalidInput, Money,
+};
 use coffer_providers::RefundRequest;
-use coffer_store::charges::{NewAttempt, Settlement};
+use coffer_store::charges::NewAttempt;
 use serde::Serialize;
 
 use crate::charge::new_order_id;
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::pipeline::{Answer, Guard, Order, Placed};
 use crate::Engine;
 
 /// The outcome of a refund.
@@ -18,8 +21,8 @@ pub struct RefundResult {
     pub attempt_id: i64,
     /// The charge refunded.
     pub refund_of: i64,
-    /// succeeded | failed | sending.
-    pub status: String,
+    /// Where the refund stands: succeeded, failed, or sending while its outcome is unknown.
+    pub status: ChargeState,
     /// Amount returned.
     pub amount: Money,
     /// The provider's reference of the refund.
@@ -28,22 +31,65 @@ pub struct RefundResult {
     pub message: Option<String>,
 }
 
+/// A refund as the owner asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundInput {
+    /// The succeeded charge to return money of.
+    pub charge: AttemptId,
+    /// How much, as typed; all that is left when `None`.
+    pub amount: Option<String>,
+    /// The same key from any process returns the first refund (a double-submitted dialog makes
+    /// one refund); none means a new request.
+    pub idempotency_key: Option<String>,
+}
+
+impl RefundResult {
+    fn of(row: &ChargeAttempt, charge: AttemptId, open: Option<String>) -> RefundResult {
+        RefundResult {
+            attempt_id: row.id.0,
+            refund_of: charge.0,
+            status: row.state,
+            amount: row.amount,
+            provider_ref: row.provider_ref.as_ref().map(|r| r.0.clone()),
+            message: row.message.clone().or_else(|| {
+                open.map(|why| {
+                    format!(
+                        "{why}. The refund's outcome is unknown: reconcile settles it from the \
+                         provider's record, and it is never sent again"
+                    )
+                })
+            }),
+        }
+    }
+}
+
 impl Engine {
-    /// Returns `amount` (all that is left when `None`) of a succeeded charge.
-    pub async fn refund_charge(
-        &self,
-        charge: AttemptId,
-        amount: Option<String>,
-    ) -> EngineResult<RefundResult> {
+    /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key.
+    pub async fn refund_charge(&self, input: RefundInput) -> EngineResult<RefundResult> {
+        let charge = input.charge;
+        let key = IdempotencyKey(
+            input
+                .idempotency_key
+                .clone()
+                .filter(|k| !k.trim().is_empty())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        );
         let now = self.now();
-        let (original, refunded, merchant) = self
-            .with_store(move |store| {
+        let (original, refunded, merchant, first) = {
+            let key = key.clone();
+            self.with_store(move |store| {
                 let original = store.attempt(charge)?;
                 let refunded = store.refunded_minor(charge)?;
                 let merchant = store.merchant(original.merchant_id)?;
-                Ok((original, refunded, merchant))
+                let first = store.attempt_by_key(&key)?;
+                Ok((original, refunded, merchant, first))
             })
-            .await?;
+            .await?
+        };
+        if let Some(first) = first {
+            return same_refund(&first, &original, input.amount.as_deref())
+                .map(|()| RefundResult::of(&first, charge, None));
+        }
         if original.kind != AttemptKind::Charge || original.state != ChargeState::Succeeded {
             return Err(InvalidInput::new(
                 "attempt",
@@ -55,9 +101,9 @@ impl Engine {
             .into());
         }
         let left = original.amount.minor - refunded;
-        let amount = match amount {
+        let amount = match &input.amount {
             Some(text) => {
-                Money::parse(&text, original.amount.currency).map_err(|e| e.in_field("amount"))?
+                Money::parse(text, original.amount.currency).map_err(|e| e.in_field("amount"))?
             }
             None => Money::from_minor(left, original.amount.currency),
         };
@@ -78,103 +124,92 @@ impl Engine {
             )
         })?;
         let provider = self.provider_for(&merchant).await?;
-        let new = NewAttempt {
-            kind: AttemptKind::Refund,
-            merchant_id: original.merchant_id,
-            card_id: original.card_id,
-            contract_id: None,
-            occurrence: None,
-            try_number: 1,
-            refund_of: Some(charge),
-            amount,
-            credential: original.credential.clone(),
-            idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
-            order_id: new_order_id(),
-            created_at: now,
-        };
-        let audit = self.audit_event(
-            Some(original.merchant_id.0),
-            "refund_sending",
-            format!("attempt:{charge}"),
-            serde_json::json!({"amount": amount.to_string()}),
-        );
+        let refund_id = new_order_id();
         let request = RefundRequest {
             charge_ref: provider_ref,
             order_id: original.order_id.clone(),
             amount,
             charge_amount: original.amount,
-            idempotency_key: new.idempotency_key.clone(),
-            refund_id: new.order_id.clone(),
+            idempotency_key: key.clone(),
+            refund_id: refund_id.clone(),
         };
-        let id = self
-            .with_store(move |store| {
-                Ok(store.batch(|store| {
-                    // Checked again under the write lock: two refunds cannot both take the rest.
-                    let refunded = store.refunded_minor(charge)?;
-                    if refunded + new.amount.minor > original.amount.minor {
-                        return Err(coffer_store::StoreError::Conflict(format!(
-                            "another refund of attempt {charge} was made meanwhile"
-                        )));
-                    }
-                    let id = store.insert_attempt(&new)?;
-                    store.mark_sending(id)?;
-                    store.append_audit_here(audit)?;
-                    Ok(id)
-                })?)
-            })
-            .await?;
+        let order = Order {
+            new: NewAttempt {
+                kind: AttemptKind::Refund,
+                merchant_id: original.merchant_id,
+                card_id: original.card_id,
+                contract_id: None,
+                occurrence: None,
+                try_number: 1,
+                refund_of: Some(charge),
+                amount,
+                credential: original.credential.clone(),
+                idempotency_key: key,
+                order_id: refund_id,
+                created_at: now,
+                // A refund whose outcome is unknown is settled by lookup and never resent.
+                request_json: None,
+            },
+            guard: Guard::RefundWithin { charge },
+            sending: self.audit_event(
+                Some(original.merchant_id.0),
+                "refund_sending",
+                String::new(),
+                serde_json::json!({"amount": amount.to_string(), "refund_of": charge.0}),
+            ),
+            refused: self.audit_event(
+                Some(original.merchant_id.0),
+                "refund_refused",
+                format!("attempt:{charge}"),
+                serde_json::Value::Null,
+            ),
+        };
+        let id = match self.place(order).await? {
+            Placed::Sending(id) => id,
+            Placed::Existing(first) => {
+                same_refund(&first, &original, input.amount.as_deref())?;
+                return Ok(RefundResult::of(&first, charge, None));
+            }
+            Placed::Taken(why) => return Err(EngineError::new(ErrorKind::Conflict, why)),
+            Placed::Refused(_) => {
+                return Err(EngineError::new(
+                    ErrorKind::Internal,
+                    "a refund is judged by what is left of its charge, not by the charge rules",
+                ))
+            }
+        };
         let answer = provider.refund(&request).await;
-        let settlement = match &answer {
-            Ok(outcome) => Some(Settlement {
-                state: ChargeState::Succeeded,
-                provider_ref: Some(outcome.provider_ref.clone()),
-                decline_code: None,
-                hard_decline: false,
-                message: None,
-                warnings: Vec::new(),
-                at: self.now(),
-            }),
-            Err(e) if e.kind.outcome_unknown() => None,
-            Err(e) => Some(Settlement {
-                state: ChargeState::Failed,
-                provider_ref: None,
-                decline_code: e.provider_code.clone(),
-                hard_decline: false,
-                message: Some(e.to_string()),
-                warnings: Vec::new(),
-                at: self.now(),
-            }),
-        };
-        let settlement = settlement.map(|s| {
-            let audit = self.audit_event(
-                Some(merchant.id.0),
-                refund_action(s.state),
-                format!("attempt:{id}"),
-                serde_json::json!({"refund_of": charge.0, "provider_ref": s.provider_ref, "message": s.message}),
-            );
-            (s, audit)
-        });
-        let row = self.settle_audited(id, settlement).await?;
-        Ok(RefundResult {
-            attempt_id: row.id.0,
-            refund_of: charge.0,
-            status: row.state.as_str().into(),
-            amount: row.amount,
-            provider_ref: row.provider_ref.map(|r| r.0),
-            message: row.message.or_else(|| {
-                answer.err().map(|e| {
-                    format!("{e}; the refund's outcome is unknown: check it with the provider")
-                })
-            }),
-        })
+        let (row, open) = self.settle_answer(id, Answer::Refund(answer)).await?;
+        Ok(RefundResult::of(&row, charge, open))
     }
 }
 
-/// The audit action of a settled refund.
-pub(crate) fn refund_action(state: ChargeState) -> &'static str {
-    if state == ChargeState::Succeeded {
-        "refund_succeeded"
-    } else {
-        "refund_failed"
+/// A refund key used again must name the same refund: the same charge (and the same amount,
+/// when one is given).
+fn same_refund(
+    first: &ChargeAttempt,
+    charge: &ChargeAttempt,
+    amount: Option<&str>,
+) -> EngineResult<()> {
+    let same_amount = amount
+        .map(|text| Money::parse(text, first.amount.currency).ok() == Some(first.amount))
+        .unwrap_or(true);
+    if first.kind == AttemptKind::Refund && first.refund_of == Some(charge.id) && same_amount {
+        return Ok(());
     }
+    Err(EngineError::new(
+        ErrorKind::Conflict,
+        format!(
+            "idempotency key {} was already used for {} of {} (attempt {}); a different refund \
+             needs a new key",
+            first.idempotency_key,
+            if first.kind == AttemptKind::Refund {
+                "a refund"
+            } else {
+                "a charge"
+            },
+            first.amount,
+            first.id
+        ),
+    ))
 }

@@ -40,6 +40,9 @@ pub struct NewAttempt {
     pub order_id: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// The exact request, serialized, for a resend the provider makes safe; `None` where the
+    /// attempt is never resent.
+    pub request_json: Option<String>,
 }
 
 /// How an attempt settled.
@@ -78,7 +81,7 @@ pub struct AttemptFilter {
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id, a.contract_id, a.occurrence, a.refund_of, a.amount_minor, a.currency, \
      a.credential_json, a.idempotency_key, a.order_id, a.state, a.provider_ref, a.decline_code, a.hard_decline, a.message, \
-     a.warnings_json, a.created_at, a.settled_at";
+     a.warnings_json, a.created_at, a.settled_at, a.sent_at, a.resolved_by";
 
 pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -89,6 +92,8 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
     let warnings: String = row.get(17)?;
     let created: i64 = row.get(18)?;
     let settled: Option<i64> = row.get(19)?;
+    let sent: Option<i64> = row.get(20)?;
+    let resolved_by: Option<String> = row.get(21)?;
     let values = (
         MerchantId(row.get(2)?),
         CardId(row.get(3)?),
@@ -133,6 +138,8 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
             warnings: serde_json::from_str(&warnings).map_err(|e| corrupt(e.to_string()))?,
             created_at: instant(created)?,
             settled_at: settled.map(instant).transpose()?,
+            sent_at: sent.map(instant).transpose()?,
+            resolved_by,
         })
     })())
 }
@@ -146,8 +153,8 @@ impl Store {
         self.conn()
             .execute(
                 "INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
-                     amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13)",
+                     amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at, request_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13, ?14)",
                 params![
                     match new.kind {
                         AttemptKind::Charge => "charge",
@@ -164,18 +171,20 @@ impl Store {
                     credential,
                     new.idempotency_key.0,
                     new.order_id,
-                    millis(new.created_at)
+                    millis(new.created_at),
+                    new.request_json
                 ],
             )
             .map_err(|e| StoreError::unique(e, format!("an attempt with key {} already exists", new.idempotency_key)))?;
         Ok(AttemptId(self.conn().last_insert_rowid()))
     }
 
-    /// planned → sending. Must be committed before the request leaves.
-    pub fn mark_sending(&self, id: AttemptId) -> StoreResult<()> {
+    /// planned → sending, stamped with when the request leaves. Must be committed (durably)
+    /// before the request leaves.
+    pub fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
         let changed = self.conn().execute(
-            "UPDATE charge_attempts SET state = 'sending' WHERE id = ?1 AND state = 'planned'",
-            [id.0],
+            "UPDATE charge_attempts SET state = 'sending', sent_at = ?2 WHERE id = ?1 AND state = 'planned'",
+            params![id.0, millis(at)],
         )?;
         if changed == 0 {
             return Err(StoreError::Conflict(format!(
@@ -188,6 +197,15 @@ impl Store {
     /// sending (or planned, for an abandoned attempt) → settled. `Ok(false)` when another
     /// process settled it first; the row is then left as that process wrote it.
     pub fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool> {
+        self.settle_row(id, settlement, None)
+    }
+
+    fn settle_row(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        by_hand: Option<(&str, &str)>,
+    ) -> StoreResult<bool> {
         if !settlement.state.is_settled() {
             return Err(StoreError::Conflict(format!(
                 "{} is not a settled state",
@@ -204,7 +222,8 @@ impl Store {
         let changed = self.conn().execute(
             &format!(
                 "UPDATE charge_attempts SET state = ?2, provider_ref = coalesce(?3, provider_ref), decline_code = ?4,
-                        hard_decline = ?5, message = ?6, warnings_json = ?7, settled_at = ?8
+                        hard_decline = ?5, message = ?6, warnings_json = ?7, settled_at = ?8,
+                        resolved_by = ?9, resolution_json = ?10
                  WHERE id = ?1 AND state IN {allowed_from}"
             ),
             params![
@@ -215,10 +234,58 @@ impl Store {
                 settlement.hard_decline,
                 settlement.message,
                 warnings,
-                millis(settlement.at)
+                millis(settlement.at),
+                by_hand.map(|(by, _)| by),
+                by_hand.map(|(_, what)| what)
             ],
         )?;
         Ok(changed == 1)
+    }
+
+    /// sending → settled by a person, with who and what they checked (`resolution_json`), in
+    /// the same UPDATE (a settled row never changes again). `Ok(false)` when the row was settled
+    /// meanwhile (by reconcile or another desk); it then keeps that outcome.
+    pub fn settle_by_hand(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        resolved_by: &str,
+        resolution_json: &str,
+    ) -> StoreResult<bool> {
+        self.settle_row(id, settlement, Some((resolved_by, resolution_json)))
+    }
+
+    /// Charges settled by hand since `since`, with their resolution, oldest first: reconcile
+    /// keeps asking the provider about them, so a record that contradicts a person raises an alert.
+    pub fn resolved_by_hand_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ChargeAttempt, String)>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS}, a.resolution_json FROM charge_attempts a
+             WHERE a.resolved_by IS NOT NULL AND a.kind = 'charge' AND a.settled_at >= ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([millis(since)], |row| {
+            Ok((read_attempt(row)?, row.get::<_, Option<String>>(22)?))
+        })?;
+        rows.map(|r| {
+            let (attempt, resolution) = r?;
+            Ok((attempt?, resolution.unwrap_or_default()))
+        })
+        .collect()
+    }
+
+    /// The exact request an attempt was sent with, where it was kept for a resend.
+    pub fn attempt_request(&self, id: AttemptId) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT request_json FROM charge_attempts WHERE id = ?1",
+                [id.0],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// One row.

@@ -8,6 +8,7 @@
 //! rusqlite is blocking: the engine calls these methods from `spawn_blocking` and never holds a
 //! [`Store`] across an `.await`.
 
+pub mod alerts;
 pub mod audit_log;
 pub mod cards;
 pub mod charges;

@@ -4,7 +4,7 @@
 use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
 use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
 use coffer_engine::reconcile::{ReconcileSummary, DEFAULT_GRACE_SECS};
-use coffer_engine::refunds::RefundResult;
+use coffer_engine::refunds::{RefundInput, RefundResult};
 use coffer_engine::Engine;
 use coffer_store::charges::AttemptFilter;
 use serde::Deserialize;
@@ -100,19 +100,22 @@ pub async fn list_charges(
         .await?)
 }
 
-/// Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row.
+/// Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row. The dialog
+/// holds one `idempotency_key` while it is open, so a double submit makes one refund.
 #[tauri::command]
 #[specta::specta]
 pub async fn refund_charge(
     engine: State<'_, Engine>,
     attempt_id: i64,
     amount: Option<String>,
+    idempotency_key: Option<String>,
 ) -> Result<RefundResult, IpcError> {
     Ok(engine
-        .refund_charge(
-            AttemptId(attempt_id),
-            amount.filter(|a| !a.trim().is_empty()),
-        )
+        .refund_charge(RefundInput {
+            charge: AttemptId(attempt_id),
+            amount: amount.filter(|a| !a.trim().is_empty()),
+            idempotency_key,
+        })
         .await?)
 }
 

@@ -34,8 +34,11 @@ export const commands = {
 	chargeCard: (request: ChargeCardRequest) => typedError<ChargeResult, IpcError>(__TAURI_INVOKE("charge_card", { request })),
 	/**  The ledger, newest first. */
 	listCharges: (request: ChargeListRequest) => typedError<ChargeAttempt[], IpcError>(__TAURI_INVOKE("list_charges", { request })),
-	/**  Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row. */
-	refundCharge: (attemptId: number, amount: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("refund_charge", { attemptId, amount })),
+	/**
+	 *  Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row. The dialog
+	 *  holds one `idempotency_key` while it is open, so a double submit makes one refund.
+	 */
+	refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("refund_charge", { attemptId, amount, idempotencyKey })),
 	/**  Asks the providers about every charge whose answer was lost, and settles them. */
 	reconcile: () => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile")),
 	/**  Creates a contract after checking the provider's rules; the cardholder gets its confirmation. */
@@ -275,6 +278,13 @@ export type ChargeAttempt = {
 	created_at: string,
 	/**  When the row settled. */
 	settled_at: string | null,
+	/**
+	 *  When the request first left Coffer; `None` while it never left. Lookups search from here,
+	 *  and a resend's idempotency window counts from here.
+	 */
+	sent_at?: string | null,
+	/**  Who settled it by hand, when no provider record could (DESIGN §4); `None` otherwise. */
+	resolved_by?: string | null,
 };
 
 /**  A manual merchant-initiated charge, as the dialog sends it. */
@@ -334,8 +344,8 @@ export type ChargePreview = {
 export type ChargeResult = {
 	/**  The ledger row (none when refused before anything was written). */
 	attempt_id: number | null,
-	/**  succeeded | declined | failed | sending | refused. */
-	status: string,
+	/**  Where it stands. */
+	status: ChargeStatus,
 	/**  The provider's reference. */
 	provider_ref: string | null,
 	/**  Warnings the provider returned. */
@@ -368,6 +378,19 @@ export type ChargeState =
 "declined" | 
 /**  The request failed without moving money (bad request, auth, provider error). */
 "failed";
+
+/**  Where a charge stands after `charge_card`. */
+export type ChargeStatus = 
+/**  The provider took the money. */
+"succeeded" | 
+/**  The provider or issuer declined. */
+"declined" | 
+/**  The provider refused the request, or it never left: nothing was charged. */
+"failed" | 
+/**  Sent, and the answer proves nothing yet: reconcile settles it from the provider's record. */
+"sending" | 
+/**  A rule refused it before anything was sent. */
+"refused";
 
 /**  A recurring agreement on one card. */
 export type Contract = {
@@ -588,8 +611,8 @@ export type DueItem = {
 	amount: Money,
 	/**  The card. */
 	card_id: number,
-	/**  charged | declined | refused | skipped | failed | unknown | would_charge. */
-	status: string,
+	/**  What the run did with it. */
+	status: DueStatus,
 	/**  The try number of this attempt. */
 	try_number: number | null,
 	/**  The ledger row. */
@@ -610,13 +633,30 @@ export type DueNotice = {
 	occurrence: number | null,
 	/**  confirmation | pre_charge. */
 	kind: NoticeKind,
-	/**  sent | would_send | failed. */
-	status: string,
+	/**  Sent, would be sent (dry run) or failed. */
+	status: NoticeStatus,
 	/**  Where it went. */
 	sent: NoticeSent | null,
 	/**  Why it failed. */
 	message: string | null,
 };
+
+/**  What a due run did with one occurrence. */
+export type DueStatus = 
+/**  Charged now. */
+"charged" | 
+/**  Declined by the provider. */
+"declined" | 
+/**  Refused by a rule before anything was sent. */
+"refused" | 
+/**  Not tried in this run (already charged, made by another run, retried on a later day). */
+"skipped" | 
+/**  Refused by the provider or never sent: nothing was charged. */
+"failed" | 
+/**  Sent, and no answer proves what happened yet (or an earlier try is still unsettled). */
+"unknown" | 
+/**  Would be charged (dry run). */
+"would_charge";
 
 /**  What a due run did. */
 export type DueSummary = {
@@ -933,6 +973,15 @@ export type NoticeState =
 /**  Not delivered and its deadline is past: the charge will be refused. */
 "late";
 
+/**  What happened to a notice in a due run. */
+export type NoticeStatus = 
+/**  Sent. */
+"sent" | 
+/**  Would be sent (dry run). */
+"would_send" | 
+/**  Could not be sent. */
+"failed";
+
 /**  One due charge of a contract. */
 export type Occurrence = {
 	/**  The contract. */
@@ -1050,6 +1099,8 @@ export type ReconcileSummary = {
 	settled: ReconciledAttempt[],
 	/**  Attempts still without an outcome, and why. */
 	unresolved: ReconciledAttempt[],
+	/**  Hand resolutions the provider's record now contradicts (alerts raised). */
+	alerts: string[],
 };
 
 /**  What reconcile did with one attempt. */
@@ -1057,9 +1108,11 @@ export type ReconciledAttempt = {
 	/**  The ledger row. */
 	attempt_id: number,
 	/**  Its state after reconcile. */
-	status: string,
+	status: ChargeState,
 	/**  What was learned. */
 	note: string,
+	/**  For an attempt still unknown: what to check at the provider, and how to resolve it. */
+	what_to_check: string | null,
 };
 
 /**  The outcome of a refund. */
@@ -1068,8 +1121,8 @@ export type RefundResult = {
 	attempt_id: number,
 	/**  The charge refunded. */
 	refund_of: number,
-	/**  succeeded | failed | sending. */
-	status: string,
+	/**  Where the refund stands: succeeded, failed, or sending while its outcome is unknown. */
+	status: ChargeState,
 	/**  Amount returned. */
 	amount: Money,
 	/**  The provider's reference of the refund. */

@@ -81,7 +81,8 @@ export const api = {
   previewCharge: (r: ChargeCardRequest) => unwrap(() => commands.previewCharge(r)),
   chargeCard: (r: ChargeCardRequest) => unwrap(() => commands.chargeCard(r)),
   listCharges: (r: ChargeListRequest) => unwrap(() => commands.listCharges(r)),
-  refundCharge: (attemptId: number, amount: string | null) => unwrap(() => commands.refundCharge(attemptId, amount)),
+  refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) =>
+    unwrap(() => commands.refundCharge(attemptId, amount, idempotencyKey)),
   reconcile: () => unwrap(() => commands.reconcile()),
   createContract: (r: CreateContractRequest) => unwrap(() => commands.createContract(r)),
   editContract: (r: EditContractRequest) => unwrap(() => commands.editContract(r)),

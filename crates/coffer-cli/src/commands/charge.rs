@@ -7,6 +7,8 @@ use clap::{Args, Subcommand};
 use coffer_core::{AttemptId, CardId, ChargeState, CustomerId, MerchantId, Reason};
 use coffer_engine::charge::{ChargeInput, ChargeResult};
 use coffer_engine::consent::InitialInput;
+use coffer_engine::reconcile::Resolution;
+use coffer_engine::refunds::RefundInput;
 use coffer_engine::ErrorKind;
 use coffer_store::charges::AttemptFilter;
 
@@ -45,13 +47,32 @@ pub struct RefundArgs {
     /// How much (default: all that is not yet refunded).
     #[arg(long)]
     amount: Option<String>,
+    /// The same key, from any process, returns the first refund and never refunds twice.
+    #[arg(long)]
+    idempotency_key: Option<String>,
 }
 
 #[derive(Args)]
 pub struct ReconcileArgs {
-    /// Settle as failed an attempt the provider never saw only once it is this old (seconds).
+    /// Leave alone a request that left less than this long ago (seconds): it may still be in
+    /// flight. Older ones are looked up, and resent only where the provider makes that safe.
     #[arg(long, default_value_t = coffer_engine::reconcile::DEFAULT_GRACE_SECS)]
     older_than: i64,
+}
+
+#[derive(Args)]
+pub struct ResolveArgs {
+    /// The attempt whose outcome is unknown.
+    attempt: i64,
+    /// You found it made at the provider: its reference there.
+    #[arg(long, conflicts_with_all = ["not_made", "checked_on"], required_unless_present = "not_made")]
+    made: Option<String>,
+    /// You checked at the provider and it is not there.
+    #[arg(long, requires = "checked_on")]
+    not_made: bool,
+    /// The day you checked at the provider (YYYY-MM-DD).
+    #[arg(long)]
+    checked_on: Option<chrono::NaiveDate>,
 }
 
 #[derive(Args)]
@@ -198,7 +219,11 @@ pub async fn refund(
 ) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     let result = engine
-        .refund_charge(AttemptId(args.attempt), args.amount)
+        .refund_charge(RefundInput {
+            charge: AttemptId(args.attempt),
+            amount: args.amount,
+            idempotency_key: args.idempotency_key,
+        })
         .await?;
     out.show(&result, |r| {
         println!(
@@ -209,7 +234,31 @@ pub async fn refund(
             println!("  {m}");
         }
     })?;
-    Ok(if result.status == "succeeded" { 0 } else { 1 })
+    Ok(match result.status {
+        ChargeState::Succeeded => 0,
+        ChargeState::Sending | ChargeState::Planned => exit_code(ErrorKind::UnknownOutcome),
+        _ => 1,
+    })
+}
+
+pub async fn resolve(
+    args: ResolveArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let resolution = match (args.made, args.checked_on) {
+        (Some(provider_ref), _) => Resolution::Made { provider_ref },
+        (None, Some(checked_on)) => Resolution::NotMade { checked_on },
+        (None, None) => anyhow::bail!("say --made REFERENCE or --not-made --checked-on DATE"),
+    };
+    let done = engine
+        .resolve_attempt(AttemptId(args.attempt), resolution)
+        .await?;
+    out.show(&done, |a| {
+        println!("attempt {}: {} ({})", a.attempt_id, a.status, a.note)
+    })?;
+    Ok(0)
 }
 
 pub async fn reconcile(
@@ -226,7 +275,13 @@ pub async fn reconcile(
             println!("attempt {}: {} ({})", a.attempt_id, a.status, a.note);
         }
         for a in &s.unresolved {
-            println!("attempt {}: still {} ({})", a.attempt_id, a.status, a.note);
+            println!("attempt {}: outcome unknown ({})", a.attempt_id, a.note);
+            if let Some(check) = &a.what_to_check {
+                println!("  {check}");
+            }
+        }
+        for alert in &s.alerts {
+            println!("ALERT: {alert}");
         }
         if s.settled.is_empty() && s.unresolved.is_empty() {
             println!("nothing to reconcile");
@@ -303,7 +358,7 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
                     r.initial_ref.as_deref().unwrap_or("?")
                 ),
                 (None, Some(url)) => println!("the cardholder must complete the card page: {url}"),
-                _ => println!("{}", r.status),
+                _ => println!("{:?}", r.status),
             })?;
         }
     }

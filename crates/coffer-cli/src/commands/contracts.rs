@@ -339,7 +339,11 @@ pub async fn contract(
                         r.status, r.amount, r.refund_of, r.attempt_id
                     );
                 })?;
-                return Ok(if refund.status == "succeeded" { 0 } else { 1 });
+                return Ok(if refund.status == coffer_core::ChargeState::Succeeded {
+                    0
+                } else {
+                    1
+                });
             }
             (None, None) => engine.cancel_contract(ContractId(id), reason).await?,
         },

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use clap::Args;
 use coffer_core::MerchantId;
-use coffer_engine::due::{DueItem, DueRun, DueSummary, DEFAULT_CONCURRENCY};
+use coffer_engine::due::{DueItem, DueRun, DueSummary, NoticeStatus, DEFAULT_CONCURRENCY};
 use coffer_engine::progress::{Progress, ProgressEvent};
 use coffer_engine::ErrorKind;
 
@@ -81,11 +81,15 @@ fn print_summary(s: &DueSummary) {
     for day in &s.merchants {
         println!("merchant {}: {}", day.merchant_id, day.date);
     }
-    let sent = s.notices.iter().filter(|n| n.status == "sent").count();
+    let sent = s
+        .notices
+        .iter()
+        .filter(|n| n.status == NoticeStatus::Sent)
+        .count();
     let would = s
         .notices
         .iter()
-        .filter(|n| n.status == "would_send")
+        .filter(|n| n.status == NoticeStatus::WouldSend)
         .count();
     println!(
         "notices: {sent} sent{}",
@@ -95,7 +99,7 @@ fn print_summary(s: &DueSummary) {
             String::new()
         }
     );
-    for n in s.notices.iter().filter(|n| n.status != "sent") {
+    for n in s.notices.iter().filter(|n| n.status != NoticeStatus::Sent) {
         println!(
             "  {} contract {}{}: {}",
             n.status,

@@ -140,6 +140,8 @@ mod tests {
             warnings: Vec::new(),
             created_at: utc(2026, 10, 23, 8, 0),
             settled_at: Some(utc(2026, 10, 23, 8, 1)),
+            sent_at: None,
+            resolved_by: None,
         }
     }
 

@@ -61,6 +61,10 @@ pub struct Rule {
     pub scope: Scope,
     /// Only a charge that pays a contract's occurrence is under it (a manual one-off is not).
     pub contract_only: bool,
+    /// The initial cardholder-initiated transaction is under it too. That charge makes the
+    /// consent and the link the MIT rules ask for, so only the rules about the card itself, the
+    /// amount and the card's earlier attempts judge it.
+    pub initial: bool,
     /// Its check.
     pub check: RuleCheck,
 }
@@ -70,6 +74,8 @@ impl Rule {
     pub fn applies_to(&self, plan: &ChargePlan) -> bool {
         self.scope.covers(plan.merchant.provider)
             && (!self.contract_only || plan.contract.is_some())
+            && (self.initial
+                || plan.credential.sequence != crate::stored_credential::Sequence::Initial)
     }
 }
 
@@ -82,24 +88,28 @@ pub const RULES: [Rule; 12] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
+        initial: false,
         contract_only: false,
         check: rules::consent_and_initial::check,
     },
     Rule {
         id: RuleId::CardUsable,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::card_usable::check,
     },
     Rule {
         id: RuleId::CardOfMerchant,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::card_of_merchant::check,
     },
     Rule {
         id: RuleId::AmountValid,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::amount_valid::check,
     },
@@ -108,48 +118,56 @@ pub const RULES: [Rule; 12] = [
         scope: Scope::Every,
         // Also judges charges that name no occurrence: a scheduled one must, and a recurring
         // charge by hand beside an open contract could pay a period twice.
+        initial: false,
         contract_only: false,
         check: rules::contract_active::check,
     },
     Rule {
         id: RuleId::ContractAmount,
         scope: Scope::Except(ProviderKind::Assist),
+        initial: false,
         contract_only: true,
         check: rules::contract_amount::check,
     },
     Rule {
         id: RuleId::NoticeSent,
         scope: Scope::Every,
+        initial: false,
         contract_only: true,
         check: rules::notice_sent::check,
     },
     Rule {
         id: RuleId::SveaMonthly,
         scope: Scope::Only(ProviderKind::Svea),
+        initial: false,
         contract_only: false,
         check: rules::svea_monthly::check,
     },
     Rule {
         id: RuleId::AssistBounds,
         scope: Scope::Only(ProviderKind::Assist),
+        initial: false,
         contract_only: true,
         check: rules::assist_bounds::check,
     },
     Rule {
         id: RuleId::NoRetryAfterHardDecline,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::no_retry_after_hard_decline::check,
     },
     Rule {
         id: RuleId::NetworkRetryLimits,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::network_retry_limits::check,
     },
     Rule {
         id: RuleId::NoUnsettledAttempt,
         scope: Scope::Every,
+        initial: true,
         contract_only: false,
         check: rules::no_unsettled_attempt::check,
     },
@@ -323,6 +341,40 @@ mod tests {
                 svea_refused,
                 provider == ProviderKind::Svea,
                 "{provider}: {verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_initial_transaction_is_judged_by_the_card_the_amount_and_its_earlier_attempts_only() {
+        for provider in ProviderKind::ALL {
+            let mut initial = manual_plan(provider);
+            initial.credential = crate::stored_credential::StoredCredential::initial(
+                crate::stored_credential::Reason::Recurring,
+            );
+            // No consent or initial yet: that is what this charge makes.
+            initial.card.consent = None;
+            initial.card.initial = None;
+            assert_eq!(
+                check(&initial, &History::default(), now()),
+                Ok(()),
+                "{provider}: the MIT rules do not judge the charge that makes a card MIT-ready"
+            );
+            let unsettled = History::new(vec![attempt(
+                &initial,
+                now() - chrono::Duration::minutes(5),
+                ChargeState::Sending,
+                Initiator::Cardholder,
+            )]);
+            let refused = check(&initial, &unsettled, now()).unwrap_err();
+            assert_eq!(
+                rules_of(&refused),
+                vec![RuleId::NoUnsettledAttempt],
+                "{provider}: an earlier charge of the card without an outcome blocks the initial too"
+            );
+            assert!(
+                !refused[0].is_final(),
+                "an unsettled attempt's refusal lifts once it settles"
             );
         }
     }

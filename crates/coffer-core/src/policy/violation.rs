@@ -95,6 +95,13 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// Whether the refusal stands for good: waiting does not cure it and no earlier attempt has
+    /// to settle first. An unsettled attempt lifts its refusal once reconcile (or a person)
+    /// settles it, so a due occurrence refused for that is judged again on a later run.
+    pub fn is_final(&self) -> bool {
+        self.allowed_after.is_none() && self.rule != RuleId::NoUnsettledAttempt
+    }
+
     /// A violation that waiting does not cure.
     pub fn new(rule: RuleId, reason: impl Into<String>) -> Violation {
         Violation {

@@ -1,5 +1,6 @@
 //! Charging exactly once (issue #6) against the sandboxes.
 
+use coffer_core::ChargeState;
 use coffer_core::{AttemptId, CardId, CustomerId, MerchantId, Reason};
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::consent::InitialInput;
@@ -43,7 +44,7 @@ async fn each_rule_refuses_before_anything_reaches_the_provider() {
     ];
     for (input, rule) in cases {
         let result = world.engine.charge_card(input).await.unwrap();
-        assert_eq!(result.status, "refused", "{rule}: {result:?}");
+        assert_eq!(result.status.to_string(), "refused", "{rule}: {result:?}");
         assert!(
             result.violations.iter().any(|v| v.rule == rule),
             "{rule} must be named: {:?}",
@@ -70,7 +71,7 @@ async fn a_hard_decline_flags_the_card_and_no_retry_reaches_the_provider() {
         .charge_card(charge(stolen.id, "5.00"))
         .await
         .unwrap();
-    assert_eq!(first.status, "declined");
+    assert_eq!(first.status.to_string(), "declined");
     assert!(
         first.hard_decline,
         "the sandbox's stolen card is a hard decline: {first:?}"
@@ -81,7 +82,7 @@ async fn a_hard_decline_flags_the_card_and_no_retry_reaches_the_provider() {
         .charge_card(charge(stolen.id, "5.00"))
         .await
         .unwrap();
-    assert_eq!(retry.status, "refused");
+    assert_eq!(retry.status.to_string(), "refused");
     assert!(retry
         .violations
         .iter()
@@ -158,7 +159,8 @@ async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second
         .await
         .unwrap();
     assert_eq!(
-        result.status, "sending",
+        result.status.to_string(),
+        "sending",
         "the sandbox charged and dropped the answer: {result:?}"
     );
     assert_eq!(world.sandbox_charges().len(), 1);
@@ -181,7 +183,8 @@ async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second
         .unwrap();
     assert_eq!(summary.settled.len(), 1, "{summary:?}");
     assert_eq!(
-        summary.settled[0].status, "succeeded",
+        summary.settled[0].status.to_string(),
+        "succeeded",
         "the provider's record says it went through"
     );
     let row = world
@@ -238,7 +241,7 @@ async fn a_clover_mit_after_the_recorded_initial_links_it_and_gets_no_warning() 
         })
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{result:?}");
+    assert_eq!(result.status.to_string(), "succeeded", "{result:?}");
     assert!(
         result.warnings.is_empty(),
         "a linked subsequent charge draws no warning: {:?}",
@@ -278,17 +281,33 @@ async fn refunds_are_new_rows_and_never_exceed_the_charge() {
     let id = AttemptId(made.attempt_id.unwrap());
     let part = world
         .engine
-        .refund_charge(id, Some("4.00".into()))
+        .refund_charge(coffer_engine::refunds::RefundInput {
+            charge: id,
+            amount: Some("4.00".into()),
+            idempotency_key: None,
+        })
         .await
         .unwrap();
-    assert_eq!(part.status, "succeeded");
+    assert_eq!(part.status.to_string(), "succeeded");
     let too_much = world
         .engine
-        .refund_charge(id, Some("6.01".into()))
+        .refund_charge(coffer_engine::refunds::RefundInput {
+            charge: id,
+            amount: Some("6.01".into()),
+            idempotency_key: None,
+        })
         .await
         .unwrap_err();
     assert_eq!(too_much.kind().code(), "invalid_input", "{too_much}");
-    let rest = world.engine.refund_charge(id, None).await.unwrap();
+    let rest = world
+        .engine
+        .refund_charge(coffer_engine::refunds::RefundInput {
+            charge: id,
+            amount: None,
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
     assert_eq!(rest.amount.minor, 600, "the rest is refunded by default");
     let original = world
         .engine
@@ -315,10 +334,10 @@ async fn svea_refuses_a_second_recurring_charge_in_the_month_before_the_wire() {
         ..charge(card.id, amount)
     };
     let first = world.engine.charge_card(recurring("1.00")).await.unwrap();
-    assert_eq!(first.status, "succeeded", "{first:?}");
+    assert_eq!(first.status.to_string(), "succeeded", "{first:?}");
     let before = world.sandbox_charges().len();
     let second = world.engine.charge_card(recurring("1.00")).await.unwrap();
-    assert_eq!(second.status, "refused");
+    assert_eq!(second.status.to_string(), "refused");
     assert!(
         second.violations.iter().any(|v| v.rule == "svea_monthly"),
         "{:?}",
@@ -353,7 +372,8 @@ async fn a_svea_card_is_tokenized_through_the_sandbox_card_page_and_then_charged
         .await
         .unwrap();
     assert_eq!(
-        initial.status, "done",
+        initial.status,
+        coffer_engine::consent::InitialStatus::Done,
         "sandbox mode fills the card page itself: {initial:?}"
     );
     let card = initial.card.expect("the tokenized card");
@@ -374,7 +394,7 @@ async fn a_svea_card_is_tokenized_through_the_sandbox_card_page_and_then_charged
         })
         .await
         .unwrap();
-    assert_eq!(first.status, "succeeded", "{first:?}");
+    assert_eq!(first.status.to_string(), "succeeded", "{first:?}");
     let above = world
         .engine
         .preview_charge(ChargeInput {
@@ -439,7 +459,7 @@ async fn cards_become_chargeable_after_their_initial_transaction_and_assist_want
             // A Token Pay initial carries no recurring terms; Assist accepts merchant-initiated
             // charges of that series only once a contract sends them (rp.cfm Recurring*). The
             // refusal fails the attempt and says why, and does not block the card.
-            assert_eq!(made.status, "failed", "{made:?}");
+            assert_eq!(made.status.to_string(), "failed", "{made:?}");
             assert_eq!(made.decline_code.as_deref(), Some("15/320"));
             let after = world
                 .cards(merchant)
@@ -450,7 +470,7 @@ async fn cards_become_chargeable_after_their_initial_transaction_and_assist_want
             assert!(after.active, "the card stays usable");
             continue;
         }
-        assert_eq!(made.status, "succeeded", "{provider}: {made:?}");
+        assert_eq!(made.status.to_string(), "succeeded", "{provider}: {made:?}");
         assert!(made.warnings.is_empty(), "{provider}: {:?}", made.warnings);
     }
 }
@@ -477,7 +497,8 @@ async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_s
             .await
             .unwrap();
         assert_eq!(
-            declined.status, "declined",
+            declined.status.to_string(),
+            "declined",
             "attempt {n} is still within the limit: {declined:?}"
         );
     }
@@ -487,7 +508,7 @@ async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_s
         .charge_card(charge(card.id, "2.00"))
         .await
         .unwrap();
-    assert_eq!(refused.status, "refused", "{refused:?}");
+    assert_eq!(refused.status.to_string(), "refused", "{refused:?}");
     let rule = refused
         .violations
         .iter()
@@ -569,7 +590,7 @@ async fn a_made_charge(world: &World, provider: &str) -> AttemptId {
         })
         .await
         .unwrap();
-    assert_eq!(made.status, "succeeded", "{provider}: {made:?}");
+    assert_eq!(made.status.to_string(), "succeeded", "{provider}: {made:?}");
     AttemptId(made.attempt_id.unwrap())
 }
 
@@ -595,7 +616,11 @@ async fn refund_4_00_under(
     .await;
     let refund = world
         .engine
-        .refund_charge(charge_id, Some("4.00".into()))
+        .refund_charge(coffer_engine::refunds::RefundInput {
+            charge: charge_id,
+            amount: Some("4.00".into()),
+            idempotency_key: None,
+        })
         .await
         .unwrap();
     faults(
@@ -617,12 +642,17 @@ async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_wit
         // are dropped too).
         let lost = refund_4_00_under(&world, charge_id, "drop_next").await;
         assert_eq!(
-            lost.status, "sending",
+            lost.status.to_string(),
+            "sending",
             "{provider}: the answer never came: {lost:?}"
         );
         let more = world
             .engine
-            .refund_charge(charge_id, Some("6.01".into()))
+            .refund_charge(coffer_engine::refunds::RefundInput {
+                charge: charge_id,
+                amount: Some("6.01".into()),
+                idempotency_key: None,
+            })
             .await
             .unwrap_err();
         assert_eq!(
@@ -640,7 +670,11 @@ async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_wit
             .iter()
             .find(|a| a.attempt_id == lost.attempt_id)
             .unwrap_or_else(|| panic!("{provider}: the lost refund is settled: {summary:?}"));
-        assert_eq!(settled.status, "succeeded", "{provider}: {settled:?}");
+        assert_eq!(
+            settled.status.to_string(),
+            "succeeded",
+            "{provider}: {settled:?}"
+        );
         let made = sandbox_refunds(&world, provider);
         assert_eq!(
             made.len(),
@@ -665,63 +699,215 @@ async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_wit
             );
         }
         // The rest can still be refunded, once.
-        let rest = world.engine.refund_charge(charge_id, None).await.unwrap();
-        assert_eq!(rest.status, "succeeded", "{provider}: {rest:?}");
+        let rest = world
+            .engine
+            .refund_charge(coffer_engine::refunds::RefundInput {
+                charge: charge_id,
+                amount: None,
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(rest.status.to_string(), "succeeded", "{provider}: {rest:?}");
         assert_eq!(rest.amount.minor, 600, "{provider}");
     }
 }
 
 #[tokio::test]
-async fn a_refund_the_provider_never_received_fails_at_reconcile_and_can_be_asked_again() {
+async fn a_refund_the_provider_never_received_stays_unknown_until_a_person_resolves_it_then_can_be_asked_again(
+) {
     let world = World::new().await;
     for provider in ["clover", "processout", "assist", "svea"] {
         let charge_id = a_made_charge(&world, provider).await;
         let before = sandbox_refunds(&world, provider).len();
         // A 503 before the request is processed: the client cannot know that nothing happened.
         let lost = refund_4_00_under(&world, charge_id, "error_next").await;
-        if lost.status != "sending" {
-            // This client reads a 503 on a refund as a definite failure: nothing to reconcile.
-            assert_eq!(lost.status, "failed", "{provider}: {lost:?}");
-        } else {
-            let young = world
-                .engine
-                .reconcile(chrono::Duration::hours(1))
-                .await
-                .unwrap();
-            assert!(
-                young
-                    .unresolved
-                    .iter()
-                    .any(|a| a.attempt_id == lost.attempt_id),
-                "{provider}: within the grace period it may still be in flight: {young:?}"
-            );
-            let summary = world
-                .engine
-                .reconcile(chrono::Duration::seconds(0))
-                .await
-                .unwrap();
-            let settled = summary
-                .settled
-                .iter()
-                .find(|a| a.attempt_id == lost.attempt_id)
-                .unwrap_or_else(|| panic!("{provider}: the refund is settled: {summary:?}"));
-            assert_eq!(settled.status, "failed", "{provider}: {settled:?}");
-        }
+        assert_eq!(
+            lost.status,
+            ChargeState::Sending,
+            "{provider}: a 5xx to a refund proves nothing: {lost:?}"
+        );
+        let summary = world
+            .engine
+            .reconcile(chrono::Duration::seconds(0))
+            .await
+            .unwrap();
+        let open = summary
+            .unresolved
+            .iter()
+            .find(|a| a.attempt_id == lost.attempt_id)
+            .unwrap_or_else(|| {
+                panic!("{provider}: absence is not proof, the refund stays open: {summary:?}")
+            });
+        assert!(
+            open.what_to_check
+                .as_deref()
+                .is_some_and(|w| w.contains("coffer resolve")),
+            "{provider}: the owner is told what to check and how to resolve it: {open:?}"
+        );
         assert_eq!(
             sandbox_refunds(&world, provider).len(),
             before,
-            "{provider}: no refund was made"
+            "{provider}: reconcile never sends a refund again"
         );
-        let again = world
+        let blocked = world
             .engine
-            .refund_charge(charge_id, Some("4.00".into()))
+            .refund_charge(coffer_engine::refunds::RefundInput {
+                charge: charge_id,
+                amount: Some("6.01".into()),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            blocked.kind().code(),
+            "invalid_input",
+            "{provider}: while unknown, its 4.00 counts as refunded: {blocked}"
+        );
+        let resolved = world
+            .engine
+            .resolve_attempt(
+                AttemptId(lost.attempt_id),
+                coffer_engine::reconcile::Resolution::NotMade {
+                    checked_on: chrono::Utc::now().date_naive(),
+                },
+            )
             .await
             .unwrap();
-        assert_eq!(again.status, "succeeded", "{provider}: {again:?}");
+        assert_eq!(resolved.status, ChargeState::Failed, "{provider}");
+        let again = world
+            .engine
+            .refund_charge(coffer_engine::refunds::RefundInput {
+                charge: charge_id,
+                amount: Some("4.00".into()),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            again.status,
+            ChargeState::Succeeded,
+            "{provider}: {again:?}"
+        );
         assert_eq!(
             sandbox_refunds(&world, provider).len(),
             before + 1,
             "{provider}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_double_submitted_refund_with_one_key_makes_one_refund() {
+    let world = World::new().await;
+    for provider in ["clover", "processout", "assist", "svea"] {
+        let charge_id = a_made_charge(&world, provider).await;
+        let before = sandbox_refunds(&world, provider).len();
+        let ask = || coffer_engine::refunds::RefundInput {
+            charge: charge_id,
+            amount: Some("3.00".into()),
+            idempotency_key: Some(format!("refund-dialog-{provider}-{}", charge_id.0)),
+        };
+        let (first, second) = tokio::join!(
+            world.engine.refund_charge(ask()),
+            world.engine.refund_charge(ask())
+        );
+        let (first, second) = (first.unwrap(), second.unwrap());
+        assert_eq!(
+            first.attempt_id, second.attempt_id,
+            "{provider}: both submits name the one refund"
+        );
+        assert_eq!(
+            sandbox_refunds(&world, provider).len(),
+            before + 1,
+            "{provider}: one refund at the provider"
+        );
+        let other = world
+            .engine
+            .refund_charge(coffer_engine::refunds::RefundInput {
+                amount: Some("1.00".into()),
+                ..ask()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            other.kind().code(),
+            "conflict",
+            "{provider}: the key names a refund of 3.00, not another one: {other}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_charge_the_provider_never_received_is_resent_unchanged_where_its_guard_allows_and_stays_unknown_on_assist(
+) {
+    let world = World::new().await;
+    for provider in ["clover", "processout", "svea", "assist"] {
+        let merchant = world.merchant(provider, 0).await;
+        let card = world.card(merchant, ready).await;
+        let before = world.sandbox_charges().len();
+        // Every write answered 503 before it is processed: nothing is charged, but the client
+        // cannot know that.
+        faults(
+            &world,
+            serde_json::json!({"error_next": 10, "next_writes_only": true}),
+        )
+        .await;
+        let sent = world
+            .engine
+            .charge_card(ChargeInput {
+                reason: Reason::Recurring,
+                ..charge(card.id, "5.55")
+            })
+            .await
+            .unwrap();
+        faults(
+            &world,
+            serde_json::json!({"error_next": 0, "next_writes_only": false}),
+        )
+        .await;
+        assert_eq!(
+            sent.status.to_string(),
+            "sending",
+            "{provider}: a 5xx to a charge proves nothing: {sent:?}"
+        );
+        assert_eq!(world.sandbox_charges().len(), before, "{provider}");
+        let summary = world
+            .engine
+            .reconcile(chrono::Duration::seconds(0))
+            .await
+            .unwrap();
+        let id = sent.attempt_id.unwrap();
+        if provider == "assist" {
+            let open = summary
+                .unresolved
+                .iter()
+                .find(|a| a.attempt_id == id)
+                .unwrap_or_else(|| panic!("assist: never resent, so still open: {summary:?}"));
+            assert!(open.what_to_check.is_some(), "{open:?}");
+            assert_eq!(
+                world.sandbox_charges().len(),
+                before,
+                "assist: an OrderNumber is no idempotency key, so nothing is sent again"
+            );
+        } else {
+            let settled = summary
+                .settled
+                .iter()
+                .find(|a| a.attempt_id == id)
+                .unwrap_or_else(|| panic!("{provider}: resent and settled: {summary:?}"));
+            assert_eq!(settled.status, ChargeState::Succeeded, "{provider}");
+            let made: Vec<_> = world
+                .sandbox_charges()
+                .into_iter()
+                .skip(before)
+                .filter(|c| c.amount_minor == 555)
+                .collect();
+            assert_eq!(
+                made.len(),
+                1,
+                "{provider}: the resend made the one charge: {made:?}"
+            );
+        }
     }
 }

@@ -283,7 +283,7 @@ async fn a_cancelled_contract_is_never_charged_and_a_made_charge_is_refunded() {
         .cancel_charge(charged, 1)
         .await
         .unwrap();
-    assert_eq!(refund.status, "succeeded", "{refund:?}");
+    assert_eq!(refund.status.to_string(), "succeeded", "{refund:?}");
     assert_eq!(refund.amount.to_string(), "6.00 EUR", "refunded in full");
 }
 

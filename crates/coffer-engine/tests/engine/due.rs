@@ -23,7 +23,7 @@ async fn two_runs_at_once_charge_each_due_occurrence_exactly_once() {
         notices
             .notices
             .iter()
-            .filter(|n| n.status == "sent")
+            .filter(|n| n.status.to_string() == "sent")
             .count(),
         cards.len(),
         "one pre-charge notice per contract: {:?}",
@@ -110,7 +110,7 @@ async fn a_run_that_lost_its_answer_is_settled_by_the_next_without_a_second_char
     run_on(&world, today()).await;
     let first = run_on(&world, due).await;
     assert_eq!(first.failed.len(), 1, "the outcome is unknown: {first:?}");
-    assert_eq!(first.failed[0].status, "unknown");
+    assert_eq!(first.failed[0].status.to_string(), "unknown");
     assert_eq!(
         world.charges_of(&card.token).await,
         1,
@@ -153,7 +153,7 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
         })
         .await
         .unwrap();
-    assert_eq!(manual.status, "succeeded", "{manual:?}");
+    assert_eq!(manual.status.to_string(), "succeeded", "{manual:?}");
     monthly(&world.engine, card.id, "3.00", due).await;
     run_on(&world, today()).await;
     let before = world.sandbox_charges().await;
@@ -456,7 +456,7 @@ async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire
         .charge_card(by_hand(Reason::Recurring))
         .await
         .unwrap();
-    assert_eq!(refused.status, "refused", "{refused:?}");
+    assert_eq!(refused.status.to_string(), "refused", "{refused:?}");
     assert!(
         refused
             .violations
@@ -476,7 +476,8 @@ async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire
         .await
         .unwrap();
     assert_eq!(
-        one_off.status, "succeeded",
+        one_off.status.to_string(),
+        "succeeded",
         "a one-off charge beside the contract is the owner's to make: {one_off:?}"
     );
 }

@@ -140,19 +140,20 @@ async fn the_dashboard_counts_this_months_charges_declines_and_the_cards_expirin
         .charge_card(manual(good.id, "7.25"))
         .await
         .unwrap();
-    assert_eq!(charged.status, "succeeded", "{charged:?}");
+    assert_eq!(charged.status.to_string(), "succeeded", "{charged:?}");
     let declined = world
         .engine
         .charge_card(manual(soft.id, "7.25"))
         .await
         .unwrap();
-    assert_eq!(declined.status, "declined", "{declined:?}");
+    assert_eq!(declined.status.to_string(), "declined", "{declined:?}");
     world
         .engine
-        .refund_charge(
-            coffer_core::AttemptId(charged.attempt_id.unwrap()),
-            Some("1.00".into()),
-        )
+        .refund_charge(coffer_engine::refunds::RefundInput {
+            charge: coffer_core::AttemptId(charged.attempt_id.unwrap()),
+            amount: Some("1.00".into()),
+            idempotency_key: None,
+        })
         .await
         .unwrap();
     monthly(&world.engine, good.id, "2.00", due_soon()).await;

@@ -3,6 +3,7 @@
 
 mod audit_log;
 mod cards;
+mod charges;
 mod merchants;
 mod migrations;
 

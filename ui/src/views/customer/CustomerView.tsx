@@ -229,6 +229,8 @@ function ConsentForm({ card, onDone }: { card: CardView; onDone: (done: boolean)
 
 function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]; cards: CardView[]; onChanged: () => Promise<void> }) {
   const [refunding, setRefunding] = useState<ChargeAttempt | null>(null);
+  // One key per opened dialog: a double submit (or a retry after a lost answer) makes one refund.
+  const [refundKey, setRefundKey] = useState("");
   const [amount, setAmount] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -256,7 +258,7 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
             setRefunding(null);
             setAmount("");
             try {
-              const result = await api.refundCharge(charge.id, text.trim() || null);
+              const result = await api.refundCharge(charge.id, text.trim() || null, refundKey);
               setNote(`Refund ${result.attempt_id}: ${formatMoney(result.amount)} ${result.status}${result.message ? ` (${result.message})` : ""}.`);
               await onChanged();
             } catch (e) {
@@ -304,7 +306,13 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                   <td className="mono">{c.provider_ref ?? "—"}</td>
                   <td className="actions">
                     {c.kind === "charge" && c.state === "succeeded" && refunded(c.id) < c.amount.minor ? (
-                      <button type="button" onClick={() => setRefunding(c)}>
+                      <button
+                        type="button"
+                        onClick={() => {
+                          setRefundKey(`refund-${c.id}-${crypto.randomUUID()}`);
+                          setRefunding(c);
+                        }}
+                      >
                         Refund…
                       </button>
                     ) : null}

@@ -1,0 +1,145 @@
+use coffer_core::{
+    AttemptKind, Bin, CardBrand, CardExpiry, CardToken, ChargeState, Currency, CustomerRef,
+    IdempotencyKey, Last4, Money, ProviderRef, Reason, StoredCredential,
+};
+use coffer_store::alerts::AlertKind;
+use coffer_store::cards::CardFields;
+use coffer_store::charges::{NewAttempt, Settlement};
+use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::Store;
+
+use crate::{at, clover_merchant};
+
+fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDLEDGER0001"), at(0))
+        .unwrap();
+    let customer = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "Anna".into(),
+        email: None,
+        phone: None,
+    };
+    let (c, _) = store
+        .upsert_customer(m.id, &customer, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    let card = CardFields {
+        token: CardToken("tok1".into()),
+        brand: CardBrand::Visa,
+        last4: Last4::new("4242").unwrap(),
+        bin: Some(Bin::new("424242").unwrap()),
+        bank: None,
+        expiry: CardExpiry::new(2030, 1).unwrap(),
+        active: true,
+        needs_cvc: false,
+    };
+    let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
+    let id = store
+        .insert_attempt(&NewAttempt {
+            kind: AttemptKind::Charge,
+            merchant_id: m.id,
+            card_id: card,
+            contract_id: None,
+            occurrence: None,
+            try_number: 1,
+            refund_of: None,
+            amount: Money::from_minor(990, Currency::EUR),
+            credential: StoredCredential::merchant_initiated(
+                Reason::Unscheduled,
+                ProviderRef("REF".into()),
+            ),
+            idempotency_key: IdempotencyKey("key-1".into()),
+            order_id: "CFORDER1".into(),
+            created_at: at(0),
+            request_json: Some("{\"exact\":\"request\"}".into()),
+        })
+        .unwrap();
+    (store, id)
+}
+
+#[test]
+fn a_sending_row_keeps_when_it_left_and_the_exact_request_for_a_resend() {
+    let (store, id) = store_with_attempt();
+    assert_eq!(
+        store.attempt(id).unwrap().sent_at,
+        None,
+        "planned: never left"
+    );
+    store.mark_sending(id, at(5)).unwrap();
+    let row = store.attempt(id).unwrap();
+    assert_eq!(row.state, ChargeState::Sending);
+    assert_eq!(row.sent_at, Some(at(5)), "time counts from when it left");
+    assert_eq!(
+        store.attempt_request(id).unwrap().as_deref(),
+        Some("{\"exact\":\"request\"}")
+    );
+}
+
+#[test]
+fn a_hand_resolution_settles_once_names_who_and_is_final() {
+    let (store, id) = store_with_attempt();
+    store.mark_sending(id, at(5)).unwrap();
+    let not_made = Settlement {
+        state: ChargeState::Failed,
+        provider_ref: None,
+        decline_code: None,
+        hard_decline: false,
+        message: Some("not made, checked on 2026-12-04".into()),
+        warnings: Vec::new(),
+        at: at(10),
+    };
+    assert!(store
+        .settle_by_hand(id, &not_made, "owner", "{\"verdict\":\"not_made\"}")
+        .unwrap());
+    let row = store.attempt(id).unwrap();
+    assert_eq!(row.state, ChargeState::Failed);
+    assert_eq!(row.resolved_by.as_deref(), Some("owner"));
+    assert!(
+        !store
+            .settle_by_hand(id, &not_made, "someone else", "{}")
+            .unwrap(),
+        "a settled row is not resolved again"
+    );
+    let watched = store.resolved_by_hand_since(at(0)).unwrap();
+    assert_eq!(watched.len(), 1, "reconcile keeps asking about it");
+    assert_eq!(watched[0].1, "{\"verdict\":\"not_made\"}");
+    let made = Settlement {
+        state: ChargeState::Succeeded,
+        provider_ref: Some(ProviderRef("ch_1".into())),
+        ..not_made
+    };
+    assert!(
+        !store.settle_attempt(id, &made).unwrap(),
+        "reconcile cannot overwrite a person's resolution"
+    );
+    assert_eq!(store.attempt(id).unwrap().state, ChargeState::Failed);
+}
+
+#[test]
+fn an_alert_is_raised_once_per_attempt_and_kind_and_stays_until_acknowledged() {
+    let (store, id) = store_with_attempt();
+    let merchant = store.attempt(id).unwrap().merchant_id;
+    let raise = || {
+        store
+            .raise_alert(
+                at(20),
+                merchant,
+                id,
+                AlertKind::PossibleDuplicate,
+                "found charged",
+            )
+            .unwrap()
+    };
+    assert!(raise());
+    assert!(!raise(), "the same alert is not raised twice");
+    let open = store.alerts(&[], false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(store.acknowledge_alert(open[0].id, at(30)).unwrap());
+    assert!(store.alerts(&[], false).unwrap().is_empty());
+    assert_eq!(
+        store.alerts(&[], true).unwrap().len(),
+        1,
+        "acknowledged, never deleted"
+    );
+}
