@@ -163,6 +163,8 @@
       case "list_notices":
       case "upcoming_charges":
       case "list_audit":
+      case "unknown_attempts":
+      case "list_alerts":
         return [];
       case "verify_audit":
         return { intact: true, verified: 0, broken_at: null, reason: null };

@@ -62,7 +62,49 @@ pub struct ReconcileSummary {
     pub alerts: Vec<String>,
 }
 
+/// An attempt whose outcome no answer or record has proved yet, as the dashboard, the due list
+/// and the card show it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownAttempt {
+    /// The ledger row.
+    pub attempt_id: i64,
+    /// Charge or refund.
+    pub kind: AttemptKind,
+    /// The merchant it went out under.
+    pub merchant_id: i64,
+    /// The card.
+    pub card_id: i64,
+    /// The contract, for a scheduled charge.
+    pub contract_id: Option<i64>,
+    /// How much.
+    pub amount: Money,
+    /// When the request left.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What to check at the provider, and how to resolve it by hand.
+    pub what_to_check: String,
+}
+
+/// An alert for a person: a provider's record against what Coffer settled.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertView {
+    /// Its id.
+    pub id: i64,
+    /// When it was raised.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The merchant.
+    pub merchant_id: i64,
+    /// The attempt it is about.
+    pub attempt_id: i64,
+    /// possible_duplicate | resolution_contradicted.
+    pub kind: String,
+    /// What was found.
+    pub message: String,
+}
+
 /// A person's verdict on an attempt no provider record could settle.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Resolution {
@@ -112,6 +154,77 @@ impl Engine {
             let _ = self.reconcile_one(attempt, grace).await;
         }
         Ok(())
+    }
+
+    /// The attempts of these merchants (all when empty) whose outcome is unknown, oldest first,
+    /// each with what to check at the provider.
+    pub async fn unknown_attempts(
+        &self,
+        merchants: Vec<coffer_core::MerchantId>,
+    ) -> EngineResult<Vec<UnknownAttempt>> {
+        let rows = self
+            .with_store(|store| Ok(store.unsettled_attempts()?))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter(|a| merchants.is_empty() || merchants.contains(&a.merchant_id))
+            .map(|a| UnknownAttempt {
+                attempt_id: a.id.0,
+                kind: a.kind,
+                merchant_id: a.merchant_id.0,
+                card_id: a.card_id.0,
+                contract_id: a.contract_id.map(|c| c.0),
+                amount: a.amount,
+                sent_at: a.sent_at,
+                what_to_check: unknown(a, String::new()).what_to_check.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Open alerts of these merchants (all when empty), newest first.
+    pub async fn list_alerts(
+        &self,
+        merchants: Vec<coffer_core::MerchantId>,
+    ) -> EngineResult<Vec<AlertView>> {
+        let rows = self
+            .with_store(move |store| Ok(store.alerts(&merchants, false)?))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|a| AlertView {
+                id: a.id,
+                at: a.at,
+                merchant_id: a.merchant_id.0,
+                attempt_id: a.attempt_id.0,
+                kind: a.kind.as_str().into(),
+                message: a.message,
+            })
+            .collect())
+    }
+
+    /// Marks an alert seen (audited); it stays in the database.
+    pub async fn acknowledge_alert(&self, id: i64) -> EngineResult<()> {
+        let now = self.now();
+        let audit = self.audit_event(
+            None,
+            "alert_acknowledged",
+            format!("alert:{id}"),
+            serde_json::Value::Null,
+        );
+        self.with_store(move |store| {
+            store.batch(|store| {
+                if store.acknowledge_alert(id, now)? {
+                    store.append_audit_here(audit)?;
+                    Ok(())
+                } else {
+                    Err(coffer_store::StoreError::NotFound {
+                        what: format!("open alert {id}"),
+                    })
+                }
+            })?;
+            Ok(())
+        })
+        .await
     }
 
     /// Settles an attempt by hand, when no provider record could: "made, reference X" or "not

@@ -3,7 +3,9 @@
 
 use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
 use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
-use coffer_engine::reconcile::{ReconcileSummary, DEFAULT_GRACE_SECS};
+use coffer_engine::reconcile::{
+    AlertView, ReconcileSummary, ReconciledAttempt, Resolution, UnknownAttempt, DEFAULT_GRACE_SECS,
+};
 use coffer_engine::refunds::{RefundInput, RefundResult};
 use coffer_engine::Engine;
 use coffer_store::charges::AttemptFilter;
@@ -126,4 +128,52 @@ pub async fn reconcile(engine: State<'_, Engine>) -> Result<ReconcileSummary, Ip
     Ok(engine
         .reconcile(chrono::Duration::seconds(DEFAULT_GRACE_SECS))
         .await?)
+}
+
+/// The attempts in view whose outcome is unknown, each with what to check at the provider.
+#[tauri::command]
+#[specta::specta]
+pub async fn unknown_attempts(
+    engine: State<'_, Engine>,
+    merchant_id: Option<i64>,
+    group: Option<String>,
+) -> Result<Vec<UnknownAttempt>, IpcError> {
+    let merchants = engine
+        .merchant_scope(merchant_id.map(MerchantId), group)
+        .await?;
+    Ok(engine.unknown_attempts(merchants).await?)
+}
+
+/// Settles by hand an attempt no provider record could settle (audited).
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_attempt(
+    engine: State<'_, Engine>,
+    attempt_id: i64,
+    resolution: Resolution,
+) -> Result<ReconciledAttempt, IpcError> {
+    Ok(engine
+        .resolve_attempt(AttemptId(attempt_id), resolution)
+        .await?)
+}
+
+/// Open alerts in view: provider records that contradict a hand resolution.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_alerts(
+    engine: State<'_, Engine>,
+    merchant_id: Option<i64>,
+    group: Option<String>,
+) -> Result<Vec<AlertView>, IpcError> {
+    let merchants = engine
+        .merchant_scope(merchant_id.map(MerchantId), group)
+        .await?;
+    Ok(engine.list_alerts(merchants).await?)
+}
+
+/// Marks an alert seen (audited); it stays on record.
+#[tauri::command]
+#[specta::specta]
+pub async fn acknowledge_alert(engine: State<'_, Engine>, alert_id: i64) -> Result<(), IpcError> {
+    Ok(engine.acknowledge_alert(alert_id).await?)
 }

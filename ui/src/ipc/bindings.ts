@@ -41,6 +41,14 @@ export const commands = {
 	refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("refund_charge", { attemptId, amount, idempotencyKey })),
 	/**  Asks the providers about every charge whose answer was lost, and settles them. */
 	reconcile: () => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile")),
+	/**  The attempts in view whose outcome is unknown, each with what to check at the provider. */
+	unknownAttempts: (merchantId: number | null, group: string | null) => typedError<UnknownAttempt[], IpcError>(__TAURI_INVOKE("unknown_attempts", { merchantId, group })),
+	/**  Settles by hand an attempt no provider record could settle (audited). */
+	resolveAttempt: (attemptId: number, resolution: Resolution) => typedError<ReconciledAttempt, IpcError>(__TAURI_INVOKE("resolve_attempt", { attemptId, resolution })),
+	/**  Open alerts in view: provider records that contradict a hand resolution. */
+	listAlerts: (merchantId: number | null, group: string | null) => typedError<AlertView[], IpcError>(__TAURI_INVOKE("list_alerts", { merchantId, group })),
+	/**  Marks an alert seen (audited); it stays on record. */
+	acknowledgeAlert: (alertId: number) => typedError<null, IpcError>(__TAURI_INVOKE("acknowledge_alert", { alertId })),
 	/**  Creates a contract after checking the provider's rules; the cardholder gets its confirmation. */
 	createContract: (request: CreateContractRequest) => typedError<ContractView, IpcError>(__TAURI_INVOKE("create_contract", { request })),
 	/**  Changes a contract's terms; the old ones stay in its history. */
@@ -108,6 +116,22 @@ export type AddMerchantRequest = {
 	group: string | null,
 	/**  The access token, key or password; stored in the OS keyring, never in the database. */
 	secret: string | null,
+};
+
+/**  An alert for a person: a provider's record against what Coffer settled. */
+export type AlertView = {
+	/**  Its id. */
+	id: number,
+	/**  When it was raised. */
+	at: string,
+	/**  The merchant. */
+	merchant_id: number,
+	/**  The attempt it is about. */
+	attempt_id: number,
+	/**  possible_duplicate | resolution_contradicted. */
+	kind: string,
+	/**  What was found. */
+	message: string,
 };
 
 /**  How much each occurrence charges. */
@@ -1131,6 +1155,17 @@ export type RefundResult = {
 	message: string | null,
 };
 
+/**  A person's verdict on an attempt no provider record could settle. */
+export type Resolution = 
+/**  The provider shows it made (charged or refunded), under this reference. */
+{ verdict: "made"; 
+/**  The provider's reference of it. */
+provider_ref: string } | 
+/**  The provider shows it not made, checked on this day. */
+{ verdict: "not_made"; 
+/**  When the person checked at the provider. */
+checked_on: string };
+
 /**  What a view shows: one merchant (location), a group of locations, or, with neither, all. */
 export type ScopeRequest = {
 	/**  One merchant. */
@@ -1242,6 +1277,29 @@ export type SyncSummary = {
 	note: string | null,
 	/**  What went wrong, when the merchant could not be synced. */
 	error: string | null,
+};
+
+/**
+ *  An attempt whose outcome no answer or record has proved yet, as the dashboard, the due list
+ *  and the card show it.
+ */
+export type UnknownAttempt = {
+	/**  The ledger row. */
+	attempt_id: number,
+	/**  Charge or refund. */
+	kind: AttemptKind,
+	/**  The merchant it went out under. */
+	merchant_id: number,
+	/**  The card. */
+	card_id: number,
+	/**  The contract, for a scheduled charge. */
+	contract_id: number | null,
+	/**  How much. */
+	amount: Money,
+	/**  When the request left. */
+	sent_at: string | null,
+	/**  What to check at the provider, and how to resolve it by hand. */
+	what_to_check: string,
 };
 
 /**  One charge a contract is due to make. */

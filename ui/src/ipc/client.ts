@@ -19,6 +19,7 @@ import {
   type ExportKind,
   type IpcError,
   type ProgressEvent,
+  type Resolution,
   type ScopeRequest,
   type SetSmtpRequest,
 } from "./bindings";
@@ -84,6 +85,10 @@ export const api = {
   refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) =>
     unwrap(() => commands.refundCharge(attemptId, amount, idempotencyKey)),
   reconcile: () => unwrap(() => commands.reconcile()),
+  unknownAttempts: (scope: ScopeRequest) => unwrap(() => commands.unknownAttempts(scope.merchant_id, scope.group)),
+  resolveAttempt: (attemptId: number, resolution: Resolution) => unwrap(() => commands.resolveAttempt(attemptId, resolution)),
+  listAlerts: (scope: ScopeRequest) => unwrap(() => commands.listAlerts(scope.merchant_id, scope.group)),
+  acknowledgeAlert: (id: number) => unwrap(() => commands.acknowledgeAlert(id)),
   createContract: (r: CreateContractRequest) => unwrap(() => commands.createContract(r)),
   editContract: (r: EditContractRequest) => unwrap(() => commands.editContract(r)),
   pauseContract: (id: number) => unwrap(() => commands.pauseContract(id)),

@@ -911,3 +911,84 @@ async fn a_charge_the_provider_never_received_is_resent_unchanged_where_its_guar
         }
     }
 }
+
+#[tokio::test]
+async fn a_hand_resolution_the_providers_record_contradicts_raises_a_possible_duplicate_alert() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    // The sandbox charges this card and drops the answer.
+    let lost = world
+        .card(paris, |c| c.last4 == "0019" && c.mit_ready)
+        .await;
+    let sent = world
+        .engine
+        .charge_card(charge(lost.id, "3.00"))
+        .await
+        .unwrap();
+    let id = AttemptId(sent.attempt_id.unwrap());
+    // A person looked too early (or in the wrong place) and says it was not charged.
+    let resolved = world
+        .engine
+        .resolve_attempt(
+            id,
+            coffer_engine::reconcile::Resolution::NotMade {
+                checked_on: chrono::Utc::now().date_naive(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, ChargeState::Failed);
+    let again = world
+        .engine
+        .resolve_attempt(
+            id,
+            coffer_engine::reconcile::Resolution::Made {
+                provider_ref: "x".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.kind().code(),
+        "conflict",
+        "a settled attempt is not resolved twice: {again}"
+    );
+    let summary = world
+        .engine
+        .reconcile(chrono::Duration::seconds(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.alerts.len(),
+        1,
+        "the provider shows the charge made: a possible duplicate for a person: {summary:?}"
+    );
+    assert!(summary.alerts[0].contains("twice"), "{:?}", summary.alerts);
+    let audit = world
+        .engine
+        .list_audit(coffer_store::audit_log::AuditFilter {
+            limit: Some(10_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "attempt_resolved_by_hand" && e.subject == format!("attempt:{id}")),
+        "the hand resolution is audited"
+    );
+    assert!(
+        audit.iter().any(|e| e.action == "alert_raised"),
+        "so is the alert"
+    );
+    let later = world
+        .engine
+        .reconcile(chrono::Duration::seconds(0))
+        .await
+        .unwrap();
+    assert!(
+        later.alerts.is_empty(),
+        "an alert is raised once: {later:?}"
+    );
+}

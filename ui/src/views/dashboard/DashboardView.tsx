@@ -8,6 +8,7 @@ import { formatMinor } from "../../format/money";
 import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { useChartColors } from "./ChartPanel";
+import { UnknownOutcomes } from "./UnknownOutcomes";
 import { chartCurrencies, pickCurrency, UPCOMING_DAYS, upcomingTotals, type Bucket } from "./series";
 
 const DashboardCharts = lazy(() => import("./DashboardCharts"));
@@ -77,6 +78,7 @@ export function DashboardView({ scope }: { scope: Scope }) {
             </p>
           ) : null}
           <Headlines view={view} />
+          <UnknownOutcomes scope={scope} onChanged={() => setReload((n) => n + 1)} />
           <ChartsBoundary>
             <Suspense fallback={<p className="muted">Loading the charts…</p>}>
               <DashboardCharts view={view} currency={currency} colors={colors} bucket={bucket} setBucket={setBucket} />
@@ -113,7 +115,7 @@ function Headlines({ view }: { view: Dashboard }) {
         <dd className="kpi-value">{count.format(view.unsettled)}</dd>
         <dd className="kpi-sub">
           {view.unsettled > 0
-            ? "The provider's answer was lost. Reconcile them before charging these cards again."
+            ? "No answer proved what happened. Reconcile them below, or resolve them by hand, before these cards are charged again."
             : "Every charge has its answer."}
         </dd>
       </div>
