@@ -56,6 +56,8 @@ enum Command {
     Resolve(commands::charge::ResolveArgs),
     /// The charge ledger.
     Charges(commands::charge::ChargesArgs),
+    /// Alerts where a provider's record contradicts a hand resolution (possible duplicates).
+    Alerts(commands::charge::AlertsArgs),
     /// A card's consent and initial transaction.
     #[command(subcommand)]
     Card(commands::charge::CardCommand),
@@ -176,6 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
         Command::Resolve(args) => commands::charge::resolve(args, cli.data_dir, out).await,
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
+        Command::Alerts(args) => commands::charge::alerts(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
         Command::Bench(cmd) => commands::bench::run(cmd, out).await,
         Command::Contract(cmd) => commands::contracts::contract(cmd, cli.data_dir, out).await,

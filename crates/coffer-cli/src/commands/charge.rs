@@ -76,6 +76,16 @@ pub struct ResolveArgs {
 }
 
 #[derive(Args)]
+pub struct AlertsArgs {
+    /// Only this merchant's alerts.
+    #[arg(long)]
+    merchant: Option<i64>,
+    /// Mark this alert seen (it stays on record).
+    #[arg(long)]
+    acknowledge: Option<i64>,
+}
+
+#[derive(Args)]
 pub struct ChargesArgs {
     #[arg(long)]
     card: Option<i64>,
@@ -288,6 +298,32 @@ pub async fn reconcile(
         }
     })?;
     Ok(u8::from(!summary.unresolved.is_empty()))
+}
+
+pub async fn alerts(
+    args: AlertsArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    if let Some(id) = args.acknowledge {
+        engine.acknowledge_alert(id).await?;
+    }
+    let alerts = engine
+        .list_alerts(args.merchant.map(MerchantId).into_iter().collect())
+        .await?;
+    out.show(&alerts, |alerts| {
+        for a in alerts {
+            println!(
+                "alert {} ({}), attempt {}: {}",
+                a.id, a.kind, a.attempt_id, a.message
+            );
+        }
+        if alerts.is_empty() {
+            println!("no open alert");
+        }
+    })?;
+    Ok(u8::from(!alerts.is_empty()))
 }
 
 pub async fn charges(

@@ -296,7 +296,13 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                   <td>{formatMoney(c.amount)}</td>
                   <td>{c.kind === "refund" ? `refund of #${c.refund_of}` : c.contract_id ? `contract ${c.contract_id} #${c.occurrence}` : "manual"}</td>
                   <td>
-                    {c.state}
+                    {c.state === "sending" || c.state === "planned" ? "outcome unknown" : c.state}
+                    {c.state === "sending" ? (
+                      <div className="muted">
+                        No answer proved what happened. Reconcile it, or check at the provider and resolve it by hand, under
+                        Dashboard → Outcomes to settle. This card is not charged again until then.
+                      </div>
+                    ) : null}
                     {c.decline_code ? ` (${c.decline_code}${c.hard_decline ? ", hard" : ""})` : ""}
                     {c.message && c.state !== "succeeded" ? <div className="muted">{c.message}</div> : null}
                   </td>
