@@ -68,6 +68,9 @@ pub struct UpcomingCharge {
     pub notice_by: NaiveDate,
     /// Due before today and not yet paid.
     pub overdue: bool,
+    /// A try of it was sent and no answer proved its outcome yet: it is not tried again until
+    /// reconcile or a person settles it.
+    pub outcome_unknown: bool,
 }
 
 impl Engine {
@@ -151,14 +154,16 @@ fn project(
             }
         }
         for occurrence in wanted {
+            let last = store.last_try(contract.id, occurrence.number)?;
             // A hard decline is never retried: that occurrence is over, not overdue.
             if occurrence.state == OccurrenceState::Declined
-                && store
-                    .last_try(contract.id, occurrence.number)?
-                    .is_some_and(|last| last.hard_decline)
+                && last.as_ref().is_some_and(|last| last.hard_decline)
             {
                 continue;
             }
+            let outcome_unknown = last
+                .as_ref()
+                .is_some_and(|last| matches!(last.state.as_str(), "sending" | "planned"));
             let notice_by = notice_deadline(occurrence.due, merchant.notice_lead_days);
             out.push(UpcomingCharge {
                 merchant_id: merchant.id.0,
@@ -183,6 +188,7 @@ fn project(
                 },
                 notice_by,
                 overdue: occurrence.due < today,
+                outcome_unknown,
             });
         }
     }

@@ -1334,6 +1334,11 @@ export type UpcomingCharge = {
 	notice_by: string,
 	/**  Due before today and not yet paid. */
 	overdue: boolean,
+	/**
+	 *  A try of it was sent and no answer proved its outcome yet: it is not tried again until
+	 *  reconcile or a person settles it.
+	 */
+	outcome_unknown: boolean,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -132,6 +132,11 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
                   <td className="mono">
                     {c.due}
                     {c.overdue ? <span className="badge badge-expired">overdue</span> : null}
+                    {c.outcome_unknown ? (
+                      <span className="badge badge-expiring" title="A try was sent and no answer proved what happened: reconcile it or resolve it on the Dashboard; it is not tried again until then.">
+                        outcome unknown
+                      </span>
+                    ) : null}
                     {c.state === "declined" ? <span className="badge badge-expiring">retry</span> : null}
                   </td>
                   <td>{c.customer_name}</td>
