@@ -5,7 +5,9 @@
 //! - `faults`: dropped responses, 5xx, 429 storms and latency from the sandbox's knobs during sync
 //!   and due runs: no duplicate charge, no lost record, every attempt settled after reconcile.
 //! - `power_loss`: the `coffer` process killed in the middle of long writes; the database
-//!   reopens with `PRAGMA integrity_check` = ok and the audit chain verifies.
+//!   reopens with `PRAGMA integrity_check` = ok and the audit chain verifies. And a due run cut
+//!   by a simulated power loss (`powercut`: an LD_PRELOAD shim that undoes unsynced writes):
+//!   every charge the provider made still has its ledger row.
 //! - `secrets`: a whole session with live-style merchants (secrets in the keyring), every log on:
 //!   no secret and no full card number in the data dir, the logs or the outputs.
 //! - `bad_input`: the fuzz targets' entry points (every provider's answer parsing, the register
@@ -22,6 +24,7 @@ mod bad_input;
 mod crash_loop;
 mod faults;
 mod power_loss;
+mod powercut;
 mod secrets;
 
 use std::path::Path;

@@ -20,8 +20,10 @@
  * undone, so a program that syncs what it must keep loses nothing it kept.
  *
  * Without COFFER_POWERCUT_AT (or with 0) nothing is cut: the shim only counts, and writes one
- * trace line per tracked write and sync to the report, then "completed writes=N" at exit. The
- * test reads that to draw K inside a real run and to find the checkpoint's writes.
+ * trace line per tracked write and sync to the report ("write N call file kind offset len ms
+ * wall_us", "sync N call file kind ms wall_us"), then "completed writes=N" at exit. The test
+ * reads that to draw K inside a real run, to find the checkpoint's writes, and (by the wall
+ * clock) the first write after each charge the sandbox made.
  *
  * The calls: SQLite's unix VFS on Linux is built with USE_PREAD (HAVE_PREAD/HAVE_PWRITE are set
  * for __linux__ in sqlite3.c), so it writes with pwrite() (glibc: pwrite64 under
@@ -181,6 +183,13 @@ static long elapsed_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (now.tv_sec - started.tv_sec) * 1000 + (now.tv_nsec - started.tv_nsec) / 1000000;
+}
+
+/* Wall-clock microseconds: the test lines the trace up with the sandbox's charge times. */
+static long long wall_us(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -383,8 +392,9 @@ static int before_write(int fd, const void *buf, size_t len, off_t off, off_t tr
         power_cut(fd, path, truncate_to < 0 ? buf : NULL, len,
                   truncate_to < 0 ? off : truncate_to, number);
     if (cut_at <= 0)
-        report("write %ld %s %s %s %lld %zu %ld\n", number, call, name_of(path), kind_of(path),
-               (long long)(truncate_to >= 0 ? truncate_to : off), len, elapsed_ms());
+        report("write %ld %s %s %s %lld %zu %ld %lld\n", number, call, name_of(path),
+               kind_of(path), (long long)(truncate_to >= 0 ? truncate_to : off), len, elapsed_ms(),
+               wall_us());
     return 1;
 }
 
@@ -482,8 +492,8 @@ static int synced(int fd, int rc, const char *call) {
         make_durable(fd);
         syncs++;
         if (cut_at <= 0)
-            report("sync %ld %s %s %s %ld\n", syncs, call, name_of(path), kind_of(path),
-                   elapsed_ms());
+            report("sync %ld %s %s %s %ld %lld\n", syncs, call, name_of(path), kind_of(path),
+                   elapsed_ms(), wall_us());
         pthread_mutex_unlock(&lock);
     }
     return rc;
