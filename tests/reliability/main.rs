@@ -14,9 +14,9 @@
 //!   CSV importer) fed generated and mangled inputs for a bounded number of cases: no panic.
 //!
 //! Run it with `bash scripts/reliability.sh` (`--long` for 20 crash-loop runs and the cargo-fuzz
-//! targets for a bounded time). `COFFER_RELIABILITY_RUNS` sets the crash loop's runs (default
-//! 5), `COFFER_RELIABILITY_SEED` its random seed (default: from the clock, printed), and
-//! `COFFER_RELIABILITY_CASES` the cases of each bad-input property (default 256).
+//! targets for a bounded time). `COFFER_RELIABILITY_RUNS` sets the crash loop's runs and the
+//! power cuts (default 5), `COFFER_RELIABILITY_SEED` their random seed (default: from the clock,
+//! printed), and `COFFER_RELIABILITY_CASES` the cases of each bad-input property (default 256).
 //! The keyring tests need a Secret Service (`scripts/with-keyring.sh`), as tests/cli's do.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 

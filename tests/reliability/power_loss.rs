@@ -314,9 +314,9 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
     let args = ["--json", "run-due", "--concurrency", "1"];
 
     // A whole run, traced: how many tracked writes it makes (the cuts are drawn among them),
-    // which of them are the closing checkpoint's writes to the database file, and which is the
-    // first after each charge the provider made (by the wall clock: the sandbox stamps a charge
-    // when it makes it, before it holds the answer), where the `sending` row must be on disk.
+    // which of them are the closing checkpoint's writes to the database file, and which come
+    // after each charge the provider made (by the wall clock: the sandbox stamps a charge when
+    // it makes it, before it holds the answer), when the `sending` row must be on disk already.
     // Runs from the same copy make the same writes in the same order (one charge at a time), so
     // a write's number finds the same moment again in the runs that are cut.
     fresh_sandbox(&admin).await;
@@ -340,20 +340,28 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
         .filter(|e| e.what == "write" && e.kind == "main")
         .map(|e| e.number)
         .collect();
-    let after_charge: Vec<u64> = made
+    // For each charge, the writes of the commit that records its answer: from the first write
+    // after the charge was made up to the next sync. A cut inside them, past their first,
+    // lands between the `sending` commit and the answer's, in the middle of a transaction.
+    let answers: Vec<(u64, u64)> = made
         .iter()
         .map(|c| {
             let at: chrono::DateTime<chrono::Utc> = c["at"].as_str().unwrap().parse().unwrap();
-            events
+            let first = events
                 .iter()
-                .find(|e| e.what == "write" && e.wall_us > at.timestamp_micros())
-                .unwrap_or_else(|| panic!("the run writes after the charge {c}"))
-                .number
+                .position(|e| e.what == "write" && e.wall_us > at.timestamp_micros())
+                .unwrap_or_else(|| panic!("the run writes after the charge {c}"));
+            let last = events[first..]
+                .iter()
+                .take_while(|e| e.what == "write")
+                .last()
+                .unwrap();
+            (events[first].number, last.number)
         })
         .collect();
     eprintln!(
         "power cut: a whole run makes {writes} tracked writes ({} syncs), {} of them in the \
-         closing checkpoint; the first writes after each charge: {after_charge:?}",
+         closing checkpoint; the writes that record each answer: {answers:?}",
         events.iter().filter(|e| e.what == "sync").count(),
         checkpoint.len(),
     );
@@ -363,13 +371,16 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
     );
 
     let (mut cut, mut in_checkpoint, mut in_wal, mut in_flight, mut torn) = (0, 0, 0, 0, 0);
-    let mut restored = 0;
+    let (mut restored, mut lost) = (0, 0);
     for i in 0..cuts {
-        // The first cut lands at the first write after a charge was made (its outcome not yet
-        // written), the second inside the closing checkpoint, the rest anywhere; a quarter of
-        // those tear the write they land on.
+        // The first cut lands inside the commit of a charge's answer (the charge made, its
+        // outcome half written), the second inside the closing checkpoint, the rest anywhere;
+        // a quarter of those tear the write they land on.
         let at = match i {
-            0 => after_charge[rng.gen_range(0..after_charge.len())],
+            0 => {
+                let (first, last) = answers[rng.gen_range(0..answers.len())];
+                rng.gen_range((first + 1).min(last)..=last)
+            }
             1 => checkpoint[rng.gen_range(0..checkpoint.len())],
             _ => rng.gen_range(1..=writes),
         };
@@ -387,8 +398,9 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
         let after = format!("a power cut at write {at} ({})", report.line.trim());
         cut += 1;
         restored += report.restored;
+        lost += report.restored_wal + report.restored_main;
         in_checkpoint += usize::from(report.kind == "main");
-        in_wal += usize::from(report.kind == "wal" && report.restored > 0);
+        in_wal += usize::from(report.kind == "wal" && report.restored_wal > 0);
         torn += usize::from(report.torn);
 
         assert_database_intact(&profile, &after);
@@ -420,24 +432,28 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
             in_flight += 1;
         }
         eprintln!(
-            "power cut {i}: write {at} of {writes} in {} ({}{} writes undone): the provider \
-             made {} charges, the ledger has {succeeded} succeeded and {open} sending rows",
+            "power cut {i}: write {at} of {writes} in {} ({}{} unsynced writes undone, {} of \
+             them to the WAL, {} to the database file): the provider made {} charges, the \
+             ledger has {succeeded} succeeded and {open} sending rows",
             report.file,
             if report.torn { "torn, " } else { "" },
             report.restored,
+            report.restored_wal,
+            report.restored_main,
             charges.len()
         );
     }
     eprintln!(
-        "power cut: {cut} cuts, {in_checkpoint} inside a checkpoint, {in_wal} undoing unsynced \
-         WAL writes, {in_flight} between a `sending` commit and its answer, {torn} torn, \
-         {restored} writes undone in all, in {:?}",
+        "power cut: {cut} cuts, {in_checkpoint} inside a checkpoint, {in_wal} inside a \
+         transaction in the WAL, {in_flight} between a `sending` commit and its answer, {torn} \
+         torn; {restored} unsynced writes undone in all, {lost} of them to the database and \
+         its WAL; in {:?}",
         started.elapsed()
     );
     assert!(
-        in_wal > 0 && restored > 0,
+        in_wal > 0 && lost > 0,
         "at least one cut landed mid-transaction and undid unsynced WAL writes: the simulation \
-         really lost writes"
+         really lost database writes"
     );
     assert!(
         in_flight > 0,

@@ -62,7 +62,10 @@ pub struct CutReport {
     pub kind: String,
     /// Whether that write was torn (its file kept its earlier unsynced writes and part of it).
     pub torn: bool,
-    /// Pre-images written back: writes undone because they were not synced yet.
+    /// Earlier writes undone because they were not synced yet: to the WAL, to the database
+    /// file, to any file under the profile (notices in the outbox too).
+    pub restored_wal: u64,
+    pub restored_main: u64,
     pub restored: u64,
 }
 
@@ -168,6 +171,8 @@ impl Shim {
                 file: field(&line, "file").to_string(),
                 kind: field(&line, "kind").to_string(),
                 torn: field(&line, "torn") == "1",
+                restored_wal: number(field(&line, "restored_wal"), &line),
+                restored_main: number(field(&line, "restored_main"), &line),
                 restored: number(field(&line, "restored"), &line),
                 line,
             });

@@ -9,10 +9,13 @@
  * `-shm` files (see below). Before every write to such a file it saves the write's pre-image:
  * the bytes the write is about to overwrite and the file's size before it. fsync/fdatasync of a
  * file make that file's writes durable: its saved pre-images are forgotten. At the K-th tracked
- * write (COFFER_POWERCUT_AT=K) the power goes: every file's saved pre-images are written back
- * newest first (which undoes, exactly, everything written since that file's last sync, in the
- * middle of a transaction or of a WAL checkpoint alike), the `-shm` files are deleted, a
- * one-line report goes to COFFER_POWERCUT_REPORT, and the process ends with _exit(137) at once.
+ * write (COFFER_POWERCUT_AT=K) the power goes: that write is not applied, every file's saved
+ * pre-images are written back newest first (which undoes, exactly, everything written since
+ * that file's last sync, in the middle of a transaction or of a WAL checkpoint alike), the
+ * `-shm` files are deleted, a one-line report goes to COFFER_POWERCUT_REPORT, and the process
+ * ends with _exit(137) at once. Every write's pre-image is kept, not only the first one of a
+ * region since the last sync: written back newest first they give the same synced state, and
+ * with a sync at each commit there are few of them.
  *
  * With COFFER_POWERCUT_TEAR=1 the K-th write is torn instead: the file it goes to keeps its
  * earlier unsynced writes (the disk wrote them out in order) and gets only the first sectors of
@@ -31,21 +34,26 @@
  * #defined to fsync unless HAVE_FDATASYNC, which libsqlite3-sys does not set); with mmap_size 0
  * (the default, and Coffer does not change it) it never writes the database through a mapping.
  * Rust's std writes with write()/writev()/pwrite64() and truncates with ftruncate64(). All of
- * these are interposed here. Calls this model cannot undo (a shared writable mapping of a
+ * these are interposed here (write() at the file's current offset, so a build without USE_PREAD,
+ * which does lseek+write, is covered too). Checked with `strace -f -y` on `coffer run-due`:
+ * pwrite64 and fsync on coffer.db and coffer.db-wal, one ftruncate of coffer.db at the closing
+ * checkpoint, write() of the outbox notices (a temporary name, then rename), an fsync of the
+ * profile directory (not a regular file: ignored here), a MAP_SHARED mapping of the -shm only;
+ * no lseek, fdatasync, sync_file_range, writev or fallocate. Calls this model cannot undo (a shared writable mapping of a
  * tracked file, fallocate, copy_file_range, sendfile into one) end the process with exit code
  * 98 and an "unsupported" report, so a change in how the files are written fails the test
  * loudly instead of slipping past the model.
  *
  * The `-shm` file is SQLite's WAL index: shared memory that only lives while a connection has
  * the database open. After a reboot its content is meaningless (SQLite itself rebuilds it from
- * the WAL when the first connection finds no other one), so the cut deletes it, as a reboot of
- * a tmpfs would, and it is never tracked.
+ * the WAL when the first connection finds no other one), so the cut deletes it and it is never
+ * tracked.
  *
- * Simplifications, on the side of the real disk's worst case or neutral: directory entries
- * (creating, unlinking, renaming a file) are taken as durable at once (SQLite fsyncs the
- * directory after creating a WAL or journal; the WAL is unlinked only after a checkpoint has
- * synced the database, so a WAL brought back by a lost unlink would only be replayed again).
- * A write that fails is assumed to have changed nothing.
+ * Files are tracked by inode, so the data written to a file that was renamed or unlinked since
+ * is undone too. The one simplification: directory entries (creating, renaming, unlinking a
+ * file) are taken as durable at once. SQLite fsyncs the directory after creating a WAL, and
+ * unlinks the WAL only after a checkpoint has synced the database, so a WAL brought back by a
+ * lost unlink would only be replayed again.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -75,6 +83,7 @@ struct file {
     dev_t dev;
     ino_t ino;
     int fd;
+    const char *kind;
 };
 
 /* One saved pre-image: undoing it writes `old` (the `old_len` bytes that existed at `off`)
@@ -240,6 +249,7 @@ static struct file *file_of(int fd, const char *path, const struct stat *st) {
     if (!f) unsupported("calloc", path);
     f->dev = st->st_dev;
     f->ino = st->st_ino;
+    f->kind = kind_of(path);
     f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (f->fd < 0) unsupported("dup", path);
     f->next = files;
@@ -348,7 +358,7 @@ static _Noreturn void power_cut(int fd, const char *path, const void *buf, size_
     }
     struct stat st;
     int have = fstat(fd, &st) == 0;
-    long restored = 0, restored_bytes = 0, kept = 0;
+    long restored = 0, restored_bytes = 0, kept = 0, wal = 0, main_db = 0;
     for (struct preimage *p = newest; p; p = p->older) {
         if (torn && have && p->file->dev == st.st_dev && p->file->ino == st.st_ino) {
             kept++;
@@ -358,12 +368,15 @@ static _Noreturn void power_cut(int fd, const char *path, const void *buf, size_
         real_ftruncate64(p->file->fd, p->old_size);
         restored++;
         restored_bytes += (long)p->old_len;
+        wal += strcmp(p->file->kind, "wal") == 0;
+        main_db += strcmp(p->file->kind, "main") == 0;
     }
     drop_shm_files();
     report("cut write=%ld file=%s kind=%s offset=%lld len=%zu torn=%d restored=%ld "
-           "restored_bytes=%ld kept=%ld ms=%ld\n",
-           number, name_of(path), kind_of(path), (long long)off, len, torn, restored,
-           restored_bytes, kept, elapsed_ms());
+           "restored_wal=%ld restored_main=%ld restored_other=%ld restored_bytes=%ld kept=%ld "
+           "ms=%ld\n",
+           number, name_of(path), kind_of(path), (long long)off, len, torn, restored, wal,
+           main_db, restored - wal - main_db, restored_bytes, kept, elapsed_ms());
     _exit(137);
 }
 
@@ -387,10 +400,12 @@ static int before_write(int fd, const void *buf, size_t len, off_t off, off_t tr
     pthread_mutex_lock(&lock);
     if (off < 0 && truncate_to < 0) off = current_offset(fd);
     long number = ++writes;
-    save_preimage(fd, path, off, len, truncate_to);
+    /* The K-th write itself is never applied (or, torn, lands in a file whose unsynced writes
+     * are all kept): it needs no pre-image, and the report counts only earlier writes undone. */
     if (cut_at > 0 && number == cut_at)
         power_cut(fd, path, truncate_to < 0 ? buf : NULL, len,
                   truncate_to < 0 ? off : truncate_to, number);
+    save_preimage(fd, path, off, len, truncate_to);
     if (cut_at <= 0)
         report("write %ld %s %s %s %lld %zu %ld %lld\n", number, call, name_of(path),
                kind_of(path), (long long)(truncate_to >= 0 ? truncate_to : off), len, elapsed_ms(),
@@ -485,23 +500,27 @@ int ftruncate64(int fd, off_t size) {
     return rc;
 }
 
-static int synced(int fd, int rc, const char *call) {
+/* A sync of a tracked file runs under the lock, so that no cut falls between the sync's return
+ * and its writes being taken as durable. */
+static int synced(int fd, int (*real)(int), const char *call) {
     char path[PATH_MAX];
-    if (rc == 0 && tracked_path(fd, path)) {
-        pthread_mutex_lock(&lock);
+    if (!tracked_path(fd, path)) return real(fd);
+    pthread_mutex_lock(&lock);
+    int rc = real(fd);
+    if (rc == 0) {
         make_durable(fd);
         syncs++;
         if (cut_at <= 0)
             report("sync %ld %s %s %s %ld %lld\n", syncs, call, name_of(path), kind_of(path),
                    elapsed_ms(), wall_us());
-        pthread_mutex_unlock(&lock);
     }
+    pthread_mutex_unlock(&lock);
     return rc;
 }
 
-int fsync(int fd) { return synced(fd, real_fsync(fd), "fsync"); }
+int fsync(int fd) { return synced(fd, real_fsync, "fsync"); }
 
-int fdatasync(int fd) { return synced(fd, real_fdatasync(fd), "fdatasync"); }
+int fdatasync(int fd) { return synced(fd, real_fdatasync, "fdatasync"); }
 
 /* The calls the model cannot undo: refused loudly on a tracked file. */
 
