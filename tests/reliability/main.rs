@@ -5,16 +5,18 @@
 //! - `faults`: dropped responses, 5xx, 429 storms and latency from the sandbox's knobs during sync
 //!   and due runs: no duplicate charge, no lost record, every attempt settled after reconcile.
 //! - `power_loss`: the `coffer` process killed in the middle of long writes; the database
-//!   reopens with `PRAGMA integrity_check` = ok and the audit chain verifies.
+//!   reopens with `PRAGMA integrity_check` = ok and the audit chain verifies. And a due run cut
+//!   by a simulated power loss (`powercut`: an LD_PRELOAD shim that undoes unsynced writes):
+//!   every charge the provider made still has its ledger row.
 //! - `secrets`: a whole session with live-style merchants (secrets in the keyring), every log on:
 //!   no secret and no full card number in the data dir, the logs or the outputs.
 //! - `bad_input`: the fuzz targets' entry points (every provider's answer parsing, the register
 //!   CSV importer) fed generated and mangled inputs for a bounded number of cases: no panic.
 //!
 //! Run it with `bash scripts/reliability.sh` (`--long` for 20 crash-loop runs and the cargo-fuzz
-//! targets for a bounded time). `COFFER_RELIABILITY_RUNS` sets the crash loop's runs (default
-//! 5), `COFFER_RELIABILITY_SEED` its random seed (default: from the clock, printed), and
-//! `COFFER_RELIABILITY_CASES` the cases of each bad-input property (default 256).
+//! targets for a bounded time). `COFFER_RELIABILITY_RUNS` sets the crash loop's runs and the
+//! power cuts (default 5), `COFFER_RELIABILITY_SEED` their random seed (default: from the clock,
+//! printed), and `COFFER_RELIABILITY_CASES` the cases of each bad-input property (default 256).
 //! The keyring tests need a Secret Service (`scripts/with-keyring.sh`), as tests/cli's do.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
@@ -22,6 +24,7 @@ mod bad_input;
 mod crash_loop;
 mod faults;
 mod power_loss;
+mod powercut;
 mod secrets;
 
 use std::path::Path;
