@@ -115,13 +115,22 @@ impl HttpClient {
     ///
     /// Returns the response for every status but 429 (retried, then `RateLimited`) and, for
     /// resendable calls, 502/503/504 (retried, then returned). The caller maps the status.
+    ///
+    /// A write is reported [`ProviderErrorKind::Unavailable`] only when no try of it can have
+    /// reached the provider (every failure was a connection, DNS or TLS failure before the
+    /// first byte). Once any try may have arrived — it timed out or was reset after sending,
+    /// or it was answered 5xx — a later failure of the call is
+    /// [`ProviderErrorKind::UnknownOutcome`], whatever that later try met.
     pub async fn send(
         &self,
         resend: Resend,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, ProviderError> {
+        let write = resend != Resend::Safe;
         let mut delay = self.policy.backoff;
         let mut tries = 0;
+        // Whether an earlier try of this call may have reached the provider.
+        let mut maybe_arrived = false;
         loop {
             tries += 1;
             let last_try = tries >= self.policy.max_tries;
@@ -137,10 +146,16 @@ impl HttpClient {
                         let retry_after = retry_after(&response);
                         let wait = retry_after.unwrap_or(delay);
                         if last_try || wait > self.policy.max_retry_after {
-                            return Err(ProviderError::new(
-                                ProviderErrorKind::RateLimited { retry_after },
-                                format!("{} is rate limiting requests", self.provider),
-                            ));
+                            // A 429 is answered before processing, but an earlier try of this
+                            // write may have been processed: then nothing is known.
+                            return Err(if write && maybe_arrived {
+                                self.unknown_outcome()
+                            } else {
+                                ProviderError::new(
+                                    ProviderErrorKind::RateLimited { retry_after },
+                                    format!("{} is rate limiting requests", self.provider),
+                                )
+                            });
                         }
                         tokio::time::sleep(wait).await;
                         delay *= 2;
@@ -153,6 +168,8 @@ impl HttpClient {
                             | StatusCode::GATEWAY_TIMEOUT
                     );
                     if gateway && resend != Resend::Once && !last_try {
+                        // A proxy's 5xx does not prove the provider never saw the request.
+                        maybe_arrived = true;
                         tokio::time::sleep(delay).await;
                         delay *= 2;
                         continue;
@@ -160,9 +177,11 @@ impl HttpClient {
                     return Ok(response);
                 }
                 Err(error) => {
-                    // A refused connection never reached the provider, so even a one-shot write
-                    // may be sent again; anything later may have been processed.
-                    let never_sent = error.is_connect();
+                    // Only a failure to connect (DNS, TCP, TLS) or to build the request proves
+                    // that no byte left; a timeout or reset after that may follow a request
+                    // the provider processed.
+                    let never_sent = error.is_connect() || error.is_builder();
+                    maybe_arrived |= !never_sent;
                     tracing::debug!(provider = %self.provider, %method, %path, never_sent,
                         timeout = error.is_timeout(), "provider call failed");
                     if (never_sent || resend != Resend::Once) && !last_try {
@@ -170,25 +189,32 @@ impl HttpClient {
                         delay *= 2;
                         continue;
                     }
-                    return Err(if never_sent {
+                    return Err(if write && maybe_arrived {
+                        self.unknown_outcome()
+                    } else if never_sent {
                         ProviderError::new(
                             ProviderErrorKind::Unavailable,
-                            format!("cannot reach {}", self.provider),
-                        )
-                    } else if resend == Resend::Safe {
-                        ProviderError::new(
-                            ProviderErrorKind::Unavailable,
-                            format!("{} did not answer", self.provider),
+                            format!("cannot reach {}; nothing was sent", self.provider),
                         )
                     } else {
                         ProviderError::new(
-                            ProviderErrorKind::UnknownOutcome,
-                            format!("{} did not answer after the request was sent; the outcome is unknown", self.provider),
+                            ProviderErrorKind::Unavailable,
+                            format!("{} did not answer", self.provider),
                         )
                     });
                 }
             }
         }
+    }
+
+    fn unknown_outcome(&self) -> ProviderError {
+        ProviderError::new(
+            ProviderErrorKind::UnknownOutcome,
+            format!(
+                "{} did not answer after the request was sent; the outcome is unknown",
+                self.provider
+            ),
+        )
     }
 }
 
@@ -212,14 +238,16 @@ pub fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Reads a response body as text, bounded, mapping transport errors after the status arrived.
+/// Reads a response body as text, mapping a body cut off after the status arrived: for a
+/// write the provider answered, so it had the request, and the outcome is unknown; for a read it
+/// is an unreadable answer, never "nothing there".
 pub async fn body_text(response: Response, resend: Resend) -> Result<String, ProviderError> {
     response.text().await.map_err(|e| {
-        let kind = if resend == Resend::Safe {
-            ProviderErrorKind::Unavailable
+        let cut = ProviderError::malformed(format!("the answer was cut off: {e}"));
+        if resend == Resend::Safe {
+            cut
         } else {
-            ProviderErrorKind::UnknownOutcome
-        };
-        ProviderError::new(kind, format!("the answer was cut off: {e}"))
+            cut.after_write()
+        }
     })
 }
