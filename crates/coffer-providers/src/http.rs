@@ -251,3 +251,135 @@ pub async fn body_text(response: Response, resend: Resend) -> Result<String, Pro
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Byte-level transport faults against a socket on loopback: what each one proves about a
+    //! write, and what it is for a read.
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    fn policy() -> HttpPolicy {
+        HttpPolicy {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            max_tries: 3,
+            backoff: Duration::from_millis(5),
+            max_retry_after: Duration::from_secs(1),
+        }
+    }
+
+    fn client(addr: std::net::SocketAddr) -> HttpClient {
+        HttpClient::new(ProviderKind::Clover, &format!("http://{addr}"), policy()).unwrap()
+    }
+
+    async fn post(http: &HttpClient, resend: Resend) -> Result<String, ProviderError> {
+        let url = http.url("/v1/charges");
+        let response = http
+            .send(resend, |c| c.post(&url).body("{\"amount\":100}"))
+            .await?;
+        body_text(response, resend).await
+    }
+
+    /// Reads one request head (and its small body) off `socket`.
+    async fn read_request(socket: &mut TcpStream) {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 2048];
+        while !String::from_utf8_lossy(&seen).contains("{\"amount\":100}") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    /// A server that answers every connection with `answer(socket)` after reading the request.
+    async fn server(answer: &'static [u8], connections: usize) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..connections {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                read_request(&mut socket).await;
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            }
+            // The listener drops here: later connections are refused.
+        });
+        addr
+    }
+
+    async fn refused_port() -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unavailable_even_for_a_write() {
+        let addr = refused_port().await;
+        for resend in [Resend::Once, Resend::Idempotent, Resend::Safe] {
+            let error = post(&client(addr), resend).await.unwrap_err();
+            assert_eq!(
+                error.kind,
+                ProviderErrorKind::Unavailable,
+                "{resend:?}: nothing listened, so no byte of the request left"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_after_the_request_is_an_unknown_outcome_for_a_write() {
+        for resend in [Resend::Once, Resend::Idempotent] {
+            let addr = server(b"", 3).await;
+            let error = post(&client(addr), resend).await.unwrap_err();
+            assert_eq!(
+                error.kind,
+                ProviderErrorKind::UnknownOutcome,
+                "{resend:?}: the provider had the request and may have processed it"
+            );
+        }
+        let addr = server(b"", 3).await;
+        assert_eq!(
+            post(&client(addr), Resend::Safe).await.unwrap_err().kind,
+            ProviderErrorKind::Unavailable,
+            "a read that got no answer changed nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_that_cannot_connect_after_a_5xx_is_still_an_unknown_outcome() {
+        // One connection answered 503, then nothing listens: the first try may have arrived.
+        let addr = server(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            1,
+        )
+        .await;
+        let error = post(&client(addr), Resend::Idempotent).await.unwrap_err();
+        assert_eq!(
+            error.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "a later refused connection does not undo a try that may have been processed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_off_is_an_unknown_outcome_for_a_write_and_malformed_for_a_read() {
+        const CUT: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"id\":\"AB";
+        let addr = server(CUT, 1).await;
+        assert_eq!(
+            post(&client(addr), Resend::Once).await.unwrap_err().kind,
+            ProviderErrorKind::UnknownOutcome,
+            "the provider answered, so it had the charge"
+        );
+        let addr = server(CUT, 1).await;
+        assert_eq!(
+            post(&client(addr), Resend::Safe).await.unwrap_err().kind,
+            ProviderErrorKind::MalformedResponse,
+            "an unreadable read is never 'nothing there'"
+        );
+    }
+}
