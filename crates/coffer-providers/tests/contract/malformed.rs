@@ -389,3 +389,72 @@ async fn garbled_answers_are_errors_and_a_garbled_charge_or_refund_is_an_unknown
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A server that keeps the head of every request it gets and answers each with a 503.
+async fn recording_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&seen).to_ascii_lowercase());
+                let _ = socket
+                    .write_all(b"HTTP/1.1 503 No\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), heads)
+}
+
+#[tokio::test]
+async fn a_refund_carries_its_own_idempotency_key_where_the_provider_takes_one() {
+    for (account, currency) in accounts() {
+        let kind = account.kind();
+        if !matches!(
+            kind,
+            coffer_core::ProviderKind::Clover | coffer_core::ProviderKind::ProcessOut
+        ) {
+            continue;
+        }
+        let (base, heads) = recording_server().await;
+        let client = client_at(&base, account, currency);
+        let request = charge(currency, kind);
+        let refund = RefundRequest {
+            idempotency_key: IdempotencyKey("refund-key-7f3a".into()),
+            ..refund_of(&request, kind)
+        };
+        let error = client.refund(&refund).await.unwrap_err();
+        assert_eq!(
+            error.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "{kind}: a 503 to a refund may hide a refund that was made"
+        );
+        let heads = heads.lock().unwrap().clone();
+        let refund_posts: Vec<&String> = heads.iter().filter(|h| h.starts_with("post ")).collect();
+        assert!(
+            !refund_posts.is_empty(),
+            "{kind}: the refund was posted: {heads:?}"
+        );
+        for head in refund_posts {
+            assert!(
+                head.contains("idempotency-key: refund-key-7f3a"),
+                "{kind}: every send of the refund carries RefundRequest.idempotency_key: {head}"
+            );
+        }
+    }
+}
