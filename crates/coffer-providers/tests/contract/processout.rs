@@ -677,3 +677,55 @@ async fn the_second_project_charges_in_its_own_currency() {
         "charged in the GBP project"
     );
 }
+
+#[tokio::test]
+async fn an_invoice_whose_capture_never_arrived_is_pending_not_missing_and_a_resend_completes_it() {
+    let rig = Rig::start(30).await;
+    let (customer, card) = rig.approving(true).await;
+    let request = mit(&customer, &card, 1100, "k-invoice-only");
+    // What an earlier send left behind when its capture was lost: the invoice alone, made under
+    // the charge's order id (no customer, so only the invoice search can find it).
+    let created: Value = rig
+        .http
+        .post(format!("{}/invoices", rig.merchant.base_url))
+        .basic_auth(rig.merchant.account.account_id(), Some(&rig.secret))
+        .json(&json!({"name": request.order_id, "order_id": request.order_id,
+            "amount": "11.00", "currency": "EUR"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["success"], true, "{created}");
+    let found = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .expect("the invoice exists: the charge is not 'not found'");
+    assert_eq!(
+        found.status,
+        RemoteStatus::Pending,
+        "no captured transaction yet: not settled, so the engine resends under the same key"
+    );
+    assert_eq!(found.amount, eur(1100));
+    assert!(
+        charges_with_key(&rig.ledger().await, "k-invoice-only").is_empty(),
+        "nothing was charged"
+    );
+    let charged = rig.client.charge(&request).await.unwrap();
+    assert_eq!(charged.status, RemoteStatus::Succeeded);
+    let settled = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        settled.status,
+        RemoteStatus::Succeeded,
+        "the resend's capture is what the lookup now finds"
+    );
+    assert_eq!(settled.provider_ref, charged.provider_ref);
+}
