@@ -9,16 +9,20 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::error::{ProviderError, ProviderErrorKind};
 
-/// Whether a request may be sent again without risk of a second effect.
+/// Whether a request may be sent again without risk of a second effect, and so how its
+/// failures read. For both kinds of write, a failure after any try may have reached the
+/// provider is [`ProviderErrorKind::UnknownOutcome`]; only a call none of whose tries left
+/// (connection, DNS or TLS refused) is [`ProviderErrorKind::Unavailable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resend {
-    /// A read: retried on any transport error, 429 or 5xx.
+    /// A read: retried on any transport error, 429 or 502/503/504; a failure is `Unavailable`.
     Safe,
-    /// A write carrying an idempotency key or a provider-enforced unique order id: retried like
-    /// a read, because the provider answers a resend with the first result.
+    /// A write carrying an idempotency key that the provider answers with its first result
+    /// (Clover, ProcessOut, with a byte-identical body): retried like a read.
     Idempotent,
-    /// A write that could be applied twice: never resent once it may have left; an error after
-    /// sending is [`ProviderErrorKind::UnknownOutcome`].
+    /// A write that could be applied twice, or whose resend the provider answers with a refusal
+    /// rather than the first result (Assist, Svea, Clover refunds): never resent once it may have
+    /// left, and a 5xx is handed back to the caller, which reads it as an unknown outcome.
     Once,
 }
 

@@ -415,7 +415,7 @@ impl SveaClient {
         &self,
         request: &ChargeRequest,
         due_date: NaiveDate,
-    ) -> Result<(convert::V4Flow, String, Vec<(String, String)>), ProviderError> {
+    ) -> Result<(convert::V4Flow, String, Form), ProviderError> {
         let flow = convert::token_charge_flow(&request.credential)?;
         if !request.amount.is_positive() {
             return Err(ProviderError::new(
@@ -531,6 +531,9 @@ impl SveaClient {
         Ok(location.query_pairs().into_owned().collect())
     }
 }
+
+/// A form's name–value pairs, in the order they are sent.
+type Form = Vec<(String, String)>;
 
 /// Names the payment on an error that has no reference yet, for the lookup by `pmt_id`.
 fn with_pmt_id(error: ProviderError, pmt_id: &str) -> ProviderError {

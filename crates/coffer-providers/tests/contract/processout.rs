@@ -689,8 +689,10 @@ async fn an_invoice_whose_capture_never_arrived_is_pending_not_missing_and_a_res
         .http
         .post(format!("{}/invoices", rig.merchant.base_url))
         .basic_auth(rig.merchant.account.account_id(), Some(&rig.secret))
-        .json(&json!({"name": request.order_id, "order_id": request.order_id,
-            "amount": "11.00", "currency": "EUR"}))
+        .json(
+            &json!({"name": request.order_id, "order_id": request.order_id,
+            "amount": "11.00", "currency": "EUR"}),
+        )
         .send()
         .await
         .unwrap()
