@@ -428,6 +428,14 @@ impl Provider for AssistClient {
         let since = lookup_start(lookup.sent_at, Utc::now());
         let result = self.order_result(&lookup.order_id, since).await?;
         let orders: Vec<&wire::Order> = result.all_orders().collect();
+        // An answer that counts orders it does not carry cannot say "none".
+        let counted = result.count.as_deref().map(|c| c.trim().parse::<usize>());
+        if orders.is_empty() && !matches!(counted, None | Some(Ok(0))) {
+            return Err(ProviderError::malformed(format!(
+                "Assist's orderresult counts {} orders but carries none",
+                result.count.as_deref().unwrap_or_default()
+            )));
+        }
         let held = lookup.provider_ref.as_ref().map(ProviderRef::as_str);
         match convert::pick_attempt(&orders, held) {
             None => Ok(None),

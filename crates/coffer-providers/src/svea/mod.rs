@@ -1123,12 +1123,22 @@ impl Provider for SveaClient {
             )
             .with_ref(reference));
         }
-        // Svea: never trust the redirect alone; the status query confirms it.
-        let status = self.status_query(pending_id).await?;
+        // Svea: never trust the redirect alone; the status query confirms it. The cardholder
+        // may have paid on Svea's page, so a query that fails or cannot be read leaves the
+        // payment unknown, never failed.
+        let unconfirmed = |e: ProviderError| {
+            ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                format!("Svea's status of payment {pending_id} could not be read: {e}"),
+            )
+            .with_ref(reference.clone())
+        };
+        let status = self.status_query(pending_id).await.map_err(unconfirmed)?;
         let amount =
-            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")
+                .map_err(unconfirmed)?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
-        match errors::payment_state(code, false)? {
+        match errors::payment_state(code, false).map_err(unconfirmed)? {
             PaymentState::Paid => {}
             PaymentState::Unpaid => {
                 let decline = status
