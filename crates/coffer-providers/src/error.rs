@@ -26,29 +26,44 @@ pub enum ProviderErrorKind {
         /// From the Retry-After header, when given.
         retry_after: Option<Duration>,
     },
-    /// The provider is down or answered 5xx before taking the request.
+    /// Nothing happened at the provider. For a write this means the request provably never
+    /// left Coffer (connection, DNS or TLS failure before the first byte); for a read it also
+    /// covers a 5xx answer or a timeout, which change nothing. A write that may have been
+    /// received is never `Unavailable`, always [`ProviderErrorKind::UnknownOutcome`].
     Unavailable,
-    /// The request may have been processed but no answer came (timeout, dropped connection
-    /// after sending). Only a lookup by key or order id can tell.
+    /// A write may have been processed, but no answer proves what happened: a 5xx (a proxy's
+    /// 502/503/504 included), a timeout or reset after sending, a cut-off or unreadable answer,
+    /// an answer whose hash fails, or the provider's own "in process" answer. Only a lookup by
+    /// key or order id can tell; never a failure.
     UnknownOutcome,
-    /// The provider answered something we cannot read. For a write this is as good as
-    /// [`ProviderErrorKind::UnknownOutcome`]: the engine reconciles it.
+    /// A read got an answer we cannot read. Writes never produce this kind: an unreadable
+    /// answer to a write is an [`ProviderErrorKind::UnknownOutcome`]. Never read it as "not
+    /// found".
     MalformedResponse,
     /// The thing asked for does not exist at the provider.
     NotFound,
-    /// The order id or key was used before for a different request (Assist duplicate
-    /// OrderNumber, Svea `existingPayment`).
+    /// The provider refused the request because its order id or idempotency key was seen
+    /// before: Svea `existingPayment` / `ALREADY_PAID` on a `pmt_id`, Assist's duplicate
+    /// OrderNumber or Externalrefundid (`11/…`), Clover's and ProcessOut's answer to a reused
+    /// key with another body or a request with the same key still in progress. An earlier send
+    /// of the same attempt may have arrived and moved money: look it up; never a failure.
     Duplicate,
     /// The provider has no such operation.
     Unsupported,
 }
 
 impl ProviderErrorKind {
-    /// Whether the money may have moved: the engine must reconcile before anything else.
+    /// Whether the money may have moved: the engine must look the attempt up before anything
+    /// else, and must never mark it failed on this answer. True for
+    /// [`ProviderErrorKind::UnknownOutcome`] and [`ProviderErrorKind::Duplicate`] (an earlier
+    /// send of the same order id or key arrived). [`ProviderErrorKind::MalformedResponse`] is
+    /// no longer included: the clients turn an unreadable answer to a write into
+    /// `UnknownOutcome` themselves, so `MalformedResponse` only comes from reads, which move no
+    /// money.
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            ProviderErrorKind::UnknownOutcome | ProviderErrorKind::MalformedResponse
+            ProviderErrorKind::UnknownOutcome | ProviderErrorKind::Duplicate
         )
     }
 
@@ -121,6 +136,20 @@ impl ProviderError {
             format!("unreadable provider response: {what}"),
         )
     }
+
+    /// The same error as met after a write left Coffer: an unreadable answer may hide money
+    /// that moved (DESIGN §4 step 3), so [`ProviderErrorKind::MalformedResponse`] becomes
+    /// [`ProviderErrorKind::UnknownOutcome`]; every other kind is kept.
+    pub(crate) fn after_write(mut self) -> ProviderError {
+        if self.kind == ProviderErrorKind::MalformedResponse {
+            self.kind = ProviderErrorKind::UnknownOutcome;
+            self.message = format!(
+                "{}; the outcome is unknown until it is looked up",
+                self.message
+            );
+        }
+        self
+    }
 }
 
 impl fmt::Display for ProviderError {
@@ -130,5 +159,58 @@ impl fmt::Display for ProviderError {
             write!(f, " (code {code})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unknown_outcome_or_a_duplicate_may_have_moved_money() {
+        use ProviderErrorKind as K;
+        let all = [
+            K::DeclinedHard,
+            K::DeclinedSoft,
+            K::InvalidRequest { field: None },
+            K::Auth,
+            K::RateLimited { retry_after: None },
+            K::Unavailable,
+            K::UnknownOutcome,
+            K::MalformedResponse,
+            K::NotFound,
+            K::Duplicate,
+            K::Unsupported,
+        ];
+        let unknown: Vec<&str> = all
+            .iter()
+            .filter(|k| k.outcome_unknown())
+            .map(|k| k.code())
+            .collect();
+        assert_eq!(
+            unknown,
+            ["unknown_outcome", "duplicate"],
+            "a duplicate means an earlier send arrived; a malformed answer only comes from reads"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_answer_to_a_write_becomes_an_unknown_outcome_and_keeps_its_words() {
+        let e = ProviderError::malformed("no orderstate")
+            .with_code("x")
+            .after_write();
+        assert_eq!(
+            e.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "the write may have moved money"
+        );
+        assert!(e.message.contains("no orderstate"), "{}", e.message);
+        assert_eq!(e.provider_code.as_deref(), Some("x"), "the code is kept");
+        let declined = ProviderError::new(ProviderErrorKind::DeclinedSoft, "no").after_write();
+        assert_eq!(
+            declined.kind,
+            ProviderErrorKind::DeclinedSoft,
+            "an explicit answer stays what it is"
+        );
     }
 }

@@ -9,16 +9,20 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::error::{ProviderError, ProviderErrorKind};
 
-/// Whether a request may be sent again without risk of a second effect.
+/// Whether a request may be sent again without risk of a second effect, and so how its
+/// failures read. For both kinds of write, a failure after any try may have reached the
+/// provider is [`ProviderErrorKind::UnknownOutcome`]; only a call none of whose tries left
+/// (connection, DNS or TLS refused) is [`ProviderErrorKind::Unavailable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resend {
-    /// A read: retried on any transport error, 429 or 5xx.
+    /// A read: retried on any transport error, 429 or 502/503/504; a failure is `Unavailable`.
     Safe,
-    /// A write carrying an idempotency key or a provider-enforced unique order id: retried like
-    /// a read, because the provider answers a resend with the first result.
+    /// A write carrying an idempotency key that the provider answers with its first result
+    /// (Clover, ProcessOut, with a byte-identical body): retried like a read.
     Idempotent,
-    /// A write that could be applied twice: never resent once it may have left; an error after
-    /// sending is [`ProviderErrorKind::UnknownOutcome`].
+    /// A write that could be applied twice, or whose resend the provider answers with a refusal
+    /// rather than the first result (Assist, Svea, Clover refunds): never resent once it may have
+    /// left, and a 5xx is handed back to the caller, which reads it as an unknown outcome.
     Once,
 }
 
@@ -115,13 +119,22 @@ impl HttpClient {
     ///
     /// Returns the response for every status but 429 (retried, then `RateLimited`) and, for
     /// resendable calls, 502/503/504 (retried, then returned). The caller maps the status.
+    ///
+    /// A write is reported [`ProviderErrorKind::Unavailable`] only when no try of it can have
+    /// reached the provider (every failure was a connection, DNS or TLS failure before the
+    /// first byte). Once any try may have arrived — it timed out or was reset after sending,
+    /// or it was answered 5xx — a later failure of the call is
+    /// [`ProviderErrorKind::UnknownOutcome`], whatever that later try met.
     pub async fn send(
         &self,
         resend: Resend,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, ProviderError> {
+        let write = resend != Resend::Safe;
         let mut delay = self.policy.backoff;
         let mut tries = 0;
+        // Whether an earlier try of this call may have reached the provider.
+        let mut maybe_arrived = false;
         loop {
             tries += 1;
             let last_try = tries >= self.policy.max_tries;
@@ -137,10 +150,16 @@ impl HttpClient {
                         let retry_after = retry_after(&response);
                         let wait = retry_after.unwrap_or(delay);
                         if last_try || wait > self.policy.max_retry_after {
-                            return Err(ProviderError::new(
-                                ProviderErrorKind::RateLimited { retry_after },
-                                format!("{} is rate limiting requests", self.provider),
-                            ));
+                            // A 429 is answered before processing, but an earlier try of this
+                            // write may have been processed: then nothing is known.
+                            return Err(if write && maybe_arrived {
+                                self.unknown_outcome()
+                            } else {
+                                ProviderError::new(
+                                    ProviderErrorKind::RateLimited { retry_after },
+                                    format!("{} is rate limiting requests", self.provider),
+                                )
+                            });
                         }
                         tokio::time::sleep(wait).await;
                         delay *= 2;
@@ -153,6 +172,8 @@ impl HttpClient {
                             | StatusCode::GATEWAY_TIMEOUT
                     );
                     if gateway && resend != Resend::Once && !last_try {
+                        // A proxy's 5xx does not prove the provider never saw the request.
+                        maybe_arrived = true;
                         tokio::time::sleep(delay).await;
                         delay *= 2;
                         continue;
@@ -160,9 +181,11 @@ impl HttpClient {
                     return Ok(response);
                 }
                 Err(error) => {
-                    // A refused connection never reached the provider, so even a one-shot write
-                    // may be sent again; anything later may have been processed.
-                    let never_sent = error.is_connect();
+                    // Only a failure to connect (DNS, TCP, TLS) or to build the request proves
+                    // that no byte left; a timeout or reset after that may follow a request
+                    // the provider processed.
+                    let never_sent = error.is_connect() || error.is_builder();
+                    maybe_arrived |= !never_sent;
                     tracing::debug!(provider = %self.provider, %method, %path, never_sent,
                         timeout = error.is_timeout(), "provider call failed");
                     if (never_sent || resend != Resend::Once) && !last_try {
@@ -170,25 +193,32 @@ impl HttpClient {
                         delay *= 2;
                         continue;
                     }
-                    return Err(if never_sent {
+                    return Err(if write && maybe_arrived {
+                        self.unknown_outcome()
+                    } else if never_sent {
                         ProviderError::new(
                             ProviderErrorKind::Unavailable,
-                            format!("cannot reach {}", self.provider),
-                        )
-                    } else if resend == Resend::Safe {
-                        ProviderError::new(
-                            ProviderErrorKind::Unavailable,
-                            format!("{} did not answer", self.provider),
+                            format!("cannot reach {}; nothing was sent", self.provider),
                         )
                     } else {
                         ProviderError::new(
-                            ProviderErrorKind::UnknownOutcome,
-                            format!("{} did not answer after the request was sent; the outcome is unknown", self.provider),
+                            ProviderErrorKind::Unavailable,
+                            format!("{} did not answer", self.provider),
                         )
                     });
                 }
             }
         }
+    }
+
+    fn unknown_outcome(&self) -> ProviderError {
+        ProviderError::new(
+            ProviderErrorKind::UnknownOutcome,
+            format!(
+                "{} did not answer after the request was sent; the outcome is unknown",
+                self.provider
+            ),
+        )
     }
 }
 
@@ -212,14 +242,148 @@ pub fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Reads a response body as text, bounded, mapping transport errors after the status arrived.
+/// Reads a response body as text, mapping a body cut off after the status arrived: for a
+/// write the provider answered, so it had the request, and the outcome is unknown; for a read it
+/// is an unreadable answer, never "nothing there".
 pub async fn body_text(response: Response, resend: Resend) -> Result<String, ProviderError> {
     response.text().await.map_err(|e| {
-        let kind = if resend == Resend::Safe {
-            ProviderErrorKind::Unavailable
+        let cut = ProviderError::malformed(format!("the answer was cut off: {e}"));
+        if resend == Resend::Safe {
+            cut
         } else {
-            ProviderErrorKind::UnknownOutcome
-        };
-        ProviderError::new(kind, format!("the answer was cut off: {e}"))
+            cut.after_write()
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Byte-level transport faults against a socket on loopback: what each one proves about a
+    //! write, and what it is for a read.
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    fn policy() -> HttpPolicy {
+        HttpPolicy {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            max_tries: 3,
+            backoff: Duration::from_millis(5),
+            max_retry_after: Duration::from_secs(1),
+        }
+    }
+
+    fn client(addr: std::net::SocketAddr) -> HttpClient {
+        HttpClient::new(ProviderKind::Clover, &format!("http://{addr}"), policy()).unwrap()
+    }
+
+    async fn post(http: &HttpClient, resend: Resend) -> Result<String, ProviderError> {
+        let url = http.url("/v1/charges");
+        let response = http
+            .send(resend, |c| c.post(&url).body("{\"amount\":100}"))
+            .await?;
+        body_text(response, resend).await
+    }
+
+    /// Reads one request head (and its small body) off `socket`.
+    async fn read_request(socket: &mut TcpStream) {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 2048];
+        while !String::from_utf8_lossy(&seen).contains("{\"amount\":100}") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    /// A server that answers every connection with `answer(socket)` after reading the request.
+    async fn server(answer: &'static [u8], connections: usize) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..connections {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                read_request(&mut socket).await;
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            }
+            // The listener drops here: later connections are refused.
+        });
+        addr
+    }
+
+    async fn refused_port() -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unavailable_even_for_a_write() {
+        let addr = refused_port().await;
+        for resend in [Resend::Once, Resend::Idempotent, Resend::Safe] {
+            let error = post(&client(addr), resend).await.unwrap_err();
+            assert_eq!(
+                error.kind,
+                ProviderErrorKind::Unavailable,
+                "{resend:?}: nothing listened, so no byte of the request left"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_after_the_request_is_an_unknown_outcome_for_a_write() {
+        for resend in [Resend::Once, Resend::Idempotent] {
+            let addr = server(b"", 3).await;
+            let error = post(&client(addr), resend).await.unwrap_err();
+            assert_eq!(
+                error.kind,
+                ProviderErrorKind::UnknownOutcome,
+                "{resend:?}: the provider had the request and may have processed it"
+            );
+        }
+        let addr = server(b"", 3).await;
+        assert_eq!(
+            post(&client(addr), Resend::Safe).await.unwrap_err().kind,
+            ProviderErrorKind::Unavailable,
+            "a read that got no answer changed nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_that_cannot_connect_after_a_5xx_is_still_an_unknown_outcome() {
+        // One connection answered 503, then nothing listens: the first try may have arrived.
+        let addr = server(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            1,
+        )
+        .await;
+        let error = post(&client(addr), Resend::Idempotent).await.unwrap_err();
+        assert_eq!(
+            error.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "a later refused connection does not undo a try that may have been processed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_off_is_an_unknown_outcome_for_a_write_and_malformed_for_a_read() {
+        const CUT: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"id\":\"AB";
+        let addr = server(CUT, 1).await;
+        assert_eq!(
+            post(&client(addr), Resend::Once).await.unwrap_err().kind,
+            ProviderErrorKind::UnknownOutcome,
+            "the provider answered, so it had the charge"
+        );
+        let addr = server(CUT, 1).await;
+        assert_eq!(
+            post(&client(addr), Resend::Safe).await.unwrap_err().kind,
+            ProviderErrorKind::MalformedResponse,
+            "an unreadable read is never 'nothing there'"
+        );
+    }
 }

@@ -76,6 +76,11 @@ pub enum ResendRule {
 /// keys, and written down here as a choice, not a fact.
 pub const IDEMPOTENCY_WINDOW: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
+/// How far before a lookup's `sent_at` a provider's records are searched: the provider's clock
+/// and ours may disagree by a little, and Assist's own procedure starts ten minutes early
+/// (providers/assist.md §4.5). Used by every client that searches by time.
+pub(crate) const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -352,17 +357,28 @@ pub trait Provider: Send + Sync {
     /// The cards stored for one customer.
     async fn cards_of(&self, customer: &CustomerRef) -> Result<Vec<RemoteCard>, ProviderError>;
 
-    /// Charges a stored credential. A decline is `Err` with a `Declined*` kind carrying the
-    /// provider reference when one was made; a lost answer is `UnknownOutcome`.
+    /// Charges a stored credential. Only the provider's explicit refusal or decline is an
+    /// error that settles the attempt (a `Declined*` kind carries the provider reference when
+    /// one was made). `Unavailable` means the request provably never left. Anything that proves
+    /// nothing — a 5xx, a timeout or reset after sending, a cut-off or unreadable answer, a
+    /// failed answer hash, the provider's "in process" answer — is `UnknownOutcome`, or
+    /// `Ok` with [`RemoteStatus::Pending`] where the answer is a well-formed charge not yet
+    /// decided; each client says which in its own docs.
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError>;
 
-    /// Finds a charge by its key or order id; `Ok(None)` when the provider never saw it.
+    /// Finds a charge by its key or order id, searching from shortly before
+    /// [`ChargeLookup::sent_at`] up to now. `Ok(None)` only when the provider shows no such
+    /// charge in that window; a charge it has but has not decided is [`RemoteStatus::Pending`].
+    /// An unreadable answer is `MalformedResponse` and an outage `Unavailable`, never `Ok(None)`.
     async fn find_charge(
         &self,
         lookup: &ChargeLookup,
     ) -> Result<Option<ChargeOutcome>, ProviderError>;
 
-    /// Refunds or cancels a made charge, fully or partly.
+    /// Refunds or cancels a made charge, fully or partly. Sends
+    /// [`RefundRequest::idempotency_key`] as `Idempotency-Key` where the provider takes one. A
+    /// refund that may have been made (5xx, timeout after sending, unreadable answer) is
+    /// `UnknownOutcome`, never `Unavailable`.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError>;
 
     /// What the provider records of a charge's refunds, to settle a refund whose answer was

@@ -309,6 +309,14 @@ pub(crate) fn order_status(order: &wire::Order) -> Result<RemoteStatus, Provider
         // Canceled/PartialCanceled orders were paid and later returned: the charge happened.
         "Approved" | "PartialApproved" | "Canceled" | "PartialCanceled" => RemoteStatus::Succeeded,
         "In Process" | "Delayed" | "PartialDelayed" => RemoteStatus::Pending,
+        // AS300 is "in progress, wait" (assist.md §4.1): whatever the state says, not final.
+        "Declined" | "Timeout"
+            if code
+                .as_deref()
+                .is_some_and(|c| errors::classify(c) == CodeClass::Pending) =>
+        {
+            RemoteStatus::Pending
+        }
         "Declined" | "Timeout" => declined(code),
         other => {
             return Err(ProviderError::malformed(format!(

@@ -7,14 +7,21 @@
 //! charges go through Token Pay with the card's token; merchant-initiated ones through `rp.cfm`
 //! against the billnumber of the initial order. `OrderNumber` is not an idempotency key (a
 //! resend may charge again), so charges are sent once and an unknown outcome is settled with
-//! `orderresult` by OrderNumber.
+//! `orderresult` by OrderNumber, searching from shortly before the charge was sent.
+//!
+//! What a write's answer proves (assist.md §4.5): `Approved` is a charge, `Declined` with a
+//! decline code a decline, a duplicate OrderNumber (`11/…`) [`ProviderErrorKind::Duplicate`].
+//! Everything else — HTTP 5xx, a timeout or reset after sending, an unreadable answer,
+//! `firstcode` 2 or 16, `orderstate` `In Process`, `responsecode` AS107, AS200, AS300 or AS998 —
+//! is [`ProviderErrorKind::UnknownOutcome`] carrying the billnumber when there is one. A charge
+//! never answers `Ok` with `Pending`.
 
 mod convert;
 mod errors;
 mod wire;
 
 use async_trait::async_trait;
-use chrono::{Datelike, Duration, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use coffer_core::{
     Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
 };
@@ -29,9 +36,8 @@ use crate::{
 use convert::Route;
 use errors::Call;
 
-/// How far back a lookup searches. orderresult defaults to three days, and a lookup carries no
-/// send time, so the window is wide enough for a reconcile after a long outage.
-const LOOKUP_DAYS: i64 = 31;
+/// How far back the credentials check searches (any processed answer will do).
+const CHECK_DAYS: i64 = 1;
 
 /// How far back a refund's charge is searched: refunds come weeks or months after the charge.
 const REFUND_LOOKUP_DAYS: i64 = 400;
@@ -109,32 +115,54 @@ impl AssistClient {
             return Err(errors::http_status(call, status));
         }
         let body = body_text(response, resend).await?;
-        let result = wire::AssistResult::parse(&body)?;
-        let (first, second) = result.codes()?;
-        if first != 0 || second != 0 {
-            return Err(errors::web_service(call, first, second));
+        let read = wire::AssistResult::parse(&body).and_then(|result| {
+            let (first, second) = result.codes()?;
+            if first != 0 || second != 0 {
+                return Err(errors::web_service(call, first, second));
+            }
+            Ok(result)
+        });
+        // An unreadable answer to a write may hide a payment or a refund that was made.
+        match call {
+            Call::Read => read,
+            Call::Charge | Call::Recurring | Call::Refund => {
+                read.map_err(ProviderError::after_write)
+            }
         }
-        Ok(result)
     }
 
-    /// The single order a payment answer carries.
+    /// The single order an answer to a write carries; none is an unknown outcome.
     fn only_order(result: &wire::AssistResult) -> Result<&wire::Order, ProviderError> {
-        result
-            .all_orders()
-            .next()
-            .ok_or_else(|| ProviderError::malformed("Assist answered a payment without an order"))
+        result.all_orders().next().ok_or_else(|| {
+            ProviderError::malformed("Assist answered a payment without an order").after_write()
+        })
     }
 
     /// Turns a payment answer into the trait's shape: approved → outcome; declined → error
-    /// carrying the billnumber; undecided codes → unknown outcome to be looked up.
+    /// carrying the billnumber; anything not settled (`In Process`, AS107/AS200/AS300/AS998,
+    /// an unreadable order) → unknown outcome to be looked up, never `Ok(Pending)`.
     fn settle(order: &wire::Order, initial: bool) -> Result<ChargeOutcome, ProviderError> {
-        let outcome = convert::charge_outcome(order, initial)?;
+        let outcome =
+            convert::charge_outcome(order, initial).map_err(ProviderError::after_write)?;
         match &outcome.status {
-            RemoteStatus::Succeeded | RemoteStatus::Pending => Ok(outcome),
+            RemoteStatus::Succeeded => Ok(outcome),
+            RemoteStatus::Pending => {
+                let state = order.orderstate.as_deref().unwrap_or_default().trim();
+                let mut error = ProviderError::new(
+                    ProviderErrorKind::UnknownOutcome,
+                    format!(
+                        "Assist has not decided the payment yet (orderstate '{state}'); look it up by its order number"
+                    ),
+                );
+                if let Some(code) = convert::decisive_code(order) {
+                    error = error.with_code(code);
+                }
+                Err(error.with_ref(outcome.provider_ref))
+            }
             RemoteStatus::Declined { code, message, .. } => {
                 let code = code.clone().unwrap_or_else(|| "Declined".into());
-                // from_code reads AS107/AS200/AS998 as an unknown outcome even on a Declined
-                // order (assist.md §4.5): the lookup then records the final state.
+                // from_code reads AS107/AS200/AS300/AS998 as an unknown outcome even on a
+                // Declined order (assist.md §4.1, §4.5): the lookup then records the final state.
                 let error = errors::from_code(&code, message.as_deref());
                 Err(error.with_ref(outcome.provider_ref))
             }
@@ -147,11 +175,20 @@ impl AssistClient {
         &self,
         request: &ChargeRequest,
     ) -> Result<wire::AssistResult, ProviderError> {
-        let password = self.password.expose_secret();
-        let form = wire::TokenPay {
+        let form = self.token_pay_form(request)?;
+        self.post_form(Call::Charge, "/pay/tokenpay.cfm", &form)
+            .await
+    }
+
+    /// The Token Pay form of a charge, from the request alone.
+    fn token_pay_form<'a>(
+        &'a self,
+        request: &'a ChargeRequest,
+    ) -> Result<wire::TokenPay<'a>, ProviderError> {
+        Ok(wire::TokenPay {
             merchant_id: &self.merchant_id,
             login: &self.login,
-            password,
+            password: self.password.expose_secret(),
             order_number: &request.order_id,
             order_amount: convert::amount_to_wire(request.amount, "OrderAmount")?,
             order_currency: request.amount.currency.code(),
@@ -160,21 +197,19 @@ impl AssistClient {
             payment_token: convert::payment_token(&request.card_token, request.customer.as_str()),
             language: LANGUAGE,
             format: wire::FORMAT_XML,
-        };
-        self.post_form(Call::Charge, "/pay/tokenpay.cfm", &form)
-            .await
+        })
     }
 
-    async fn recurring_payment(
-        &self,
-        request: &ChargeRequest,
-        initial_bill: &str,
-    ) -> Result<ChargeOutcome, ProviderError> {
-        let password = self.password.expose_secret();
-        let form = wire::RecurringPayment {
+    /// The rp.cfm form of a merchant-initiated charge, from the request alone.
+    fn recurring_form<'a>(
+        &'a self,
+        request: &'a ChargeRequest,
+        initial_bill: &'a str,
+    ) -> Result<wire::RecurringPayment<'a>, ProviderError> {
+        Ok(wire::RecurringPayment {
             merchant_id: &self.merchant_id,
             login: &self.login,
-            password,
+            password: self.password.expose_secret(),
             bill_number: initial_bill,
             order_number: &request.order_id,
             amount: convert::amount_to_wire(request.amount, "Amount")?,
@@ -187,35 +222,59 @@ impl AssistClient {
                 .transpose()?,
             language: LANGUAGE,
             format: wire::FORMAT_XML,
-        };
+        })
+    }
+
+    async fn recurring_payment(
+        &self,
+        request: &ChargeRequest,
+        initial_bill: &str,
+    ) -> Result<ChargeOutcome, ProviderError> {
+        let form = self.recurring_form(request, initial_bill)?;
         let result = self
             .post_form(Call::Recurring, "/recurrent/rp.cfm", &form)
             .await?;
         Self::settle(Self::only_order(&result)?, false)
     }
 
-    /// orderresult for one OrderNumber over the last [`LOOKUP_DAYS`] (GMT).
+    /// orderresult for one OrderNumber, from `since` (GMT) to Assist's now.
     async fn order_result(
         &self,
         order_number: &str,
-        days: i64,
+        since: DateTime<Utc>,
     ) -> Result<wire::AssistResult, ProviderError> {
-        let start = Utc::now() - Duration::days(days);
-        let form = wire::OrderResult {
+        let form = self.order_result_form(order_number, since);
+        self.post_form(Call::Read, "/orderresult/orderresult.cfm", &form)
+            .await
+    }
+
+    /// The orderresult request from `since`: `Start*` in GMT to the minute, floored so the
+    /// minute of `since` is inside. No `End*`: the window then ends at Assist's own "now"
+    /// (assist.md §2.4 default), so a skewed clock here can never cut off a fresh order.
+    fn order_result_form<'a>(
+        &'a self,
+        order_number: &'a str,
+        since: DateTime<Utc>,
+    ) -> wire::OrderResult<'a> {
+        wire::OrderResult {
             order_number,
             merchant_id: &self.merchant_id,
             login: &self.login,
             password: self.password.expose_secret(),
-            start_year: start.year().to_string(),
-            start_month: start.month().to_string(),
-            start_day: start.day().to_string(),
-            start_hour: start.hour().to_string(),
-            start_min: start.minute().to_string(),
+            start_year: since.year().to_string(),
+            start_month: since.month().to_string(),
+            start_day: since.day().to_string(),
+            start_hour: since.hour().to_string(),
+            start_min: since.minute().to_string(),
             format: wire::FORMAT_XML,
-        };
-        self.post_form(Call::Read, "/orderresult/orderresult.cfm", &form)
-            .await
+        }
     }
+}
+
+/// Where a charge's lookup window starts: shortly before the request first left, never after
+/// now (assist.md §4.5 step 1: send time minus ten minutes).
+fn lookup_start(sent_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    sent_at.min(now) - crate::LOOKUP_MARGIN
 }
 
 /// Fuzzing: every answer this client reads (the XML web-service result, the token listing),
@@ -287,9 +346,12 @@ impl Provider for AssistClient {
     /// An orderresult for an order number nobody uses: processed (count 0) means the
     /// credentials work; 7/100 or 7/141 means they do not.
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.order_result("coffer-credentials-check", LOOKUP_DAYS)
-            .await
-            .map(|_| ())
+        self.order_result(
+            "coffer-credentials-check",
+            Utc::now() - Duration::days(CHECK_DAYS),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn list_customers(
@@ -363,8 +425,17 @@ impl Provider for AssistClient {
         &self,
         lookup: &ChargeLookup,
     ) -> Result<Option<ChargeOutcome>, ProviderError> {
-        let result = self.order_result(&lookup.order_id, LOOKUP_DAYS).await?;
+        let since = lookup_start(lookup.sent_at, Utc::now());
+        let result = self.order_result(&lookup.order_id, since).await?;
         let orders: Vec<&wire::Order> = result.all_orders().collect();
+        // An answer that counts orders it does not carry cannot say "none".
+        let counted = result.count.as_deref().map(|c| c.trim().parse::<usize>());
+        if orders.is_empty() && !matches!(counted, None | Some(Ok(0))) {
+            return Err(ProviderError::malformed(format!(
+                "Assist's orderresult counts {} orders but carries none",
+                result.count.as_deref().unwrap_or_default()
+            )));
+        }
         let held = lookup.provider_ref.as_ref().map(ProviderRef::as_str);
         match convert::pick_attempt(&orders, held) {
             None => Ok(None),
@@ -399,11 +470,17 @@ impl Provider for AssistClient {
             .iter()
             .rev()
             .find(|op| op.operationtype.as_deref() == Some("300"));
+        // A cancel answer that names no code proves nothing: the refund may have been made.
         let code = cancel
             .and_then(|op| op.responsecode.as_deref())
             .or(order.responsecode.as_deref())
-            .unwrap_or_default()
-            .trim();
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                ProviderError::malformed("Assist answered the cancel without a responsecode")
+                    .after_write()
+                    .with_ref(ProviderRef::from(bill.as_str()))
+            })?;
         if errors::classify(code) != errors::CodeClass::Success {
             let message = cancel.and_then(|op| op.message.as_deref());
             return Err(errors::from_code(code, message).with_ref(ProviderRef::from(bill.as_str())));
@@ -411,9 +488,12 @@ impl Provider for AssistClient {
         let reference = cancel
             .and_then(|op| op.billnumber.clone())
             .or_else(|| order.billnumber.clone())
-            .ok_or_else(|| ProviderError::malformed("Assist cancel answer without a billnumber"))?;
+            .ok_or_else(|| {
+                ProviderError::malformed("Assist cancel answer without a billnumber").after_write()
+            })?;
         let amount = match cancel.and_then(|op| op.amount.as_deref()) {
-            Some(text) => convert::amount_from_wire(text, request.amount.currency)?,
+            Some(text) => convert::amount_from_wire(text, request.amount.currency)
+                .map_err(ProviderError::after_write)?,
             None => request.amount,
         };
         Ok(RefundOutcome {
@@ -426,8 +506,12 @@ impl Provider for AssistClient {
     /// Coffer's `Externalrefundid`: the sum of the successful ones is what it can tell.
     async fn find_refund(&self, lookup: &RefundLookup) -> Result<RefundsSeen, ProviderError> {
         let bill = convert::billnumber_to_wire(&lookup.charge_ref)?;
+        // The refund's own sent_at says nothing of when its charge's order was made.
         let result = self
-            .order_result(&lookup.order_id, REFUND_LOOKUP_DAYS)
+            .order_result(
+                &lookup.order_id,
+                Utc::now() - Duration::days(REFUND_LOOKUP_DAYS),
+            )
             .await?;
         let order = result
             .all_orders()
@@ -499,15 +583,27 @@ impl Provider for AssistClient {
             .find_map(|op| convert::card_from_operation(&token, op));
         let card = match from_answer {
             Some(card) => card,
+            // The payment is made: a card that cannot be read now must not read as a failed
+            // initial payment, so any error here is an unknown outcome to look up.
             None => self
                 .cards_of(&request.customer)
-                .await?
-                .into_iter()
-                .find(|c| c.token == token)
-                .ok_or_else(|| {
-                    ProviderError::malformed(
-                        "the charged One Click card is not in the customer's listing",
+                .await
+                .and_then(|cards| {
+                    cards.into_iter().find(|c| c.token == token).ok_or_else(|| {
+                        ProviderError::malformed(
+                            "the charged One Click card is not in the customer's listing",
+                        )
+                    })
+                })
+                .map_err(|e| {
+                    ProviderError::new(
+                        ProviderErrorKind::UnknownOutcome,
+                        format!(
+                            "the initial payment {} was made, but its card could not be read: {e}",
+                            outcome.provider_ref
+                        ),
                     )
+                    .with_ref(outcome.provider_ref.clone())
                 })?,
         };
         let initial_ref = outcome
@@ -523,5 +619,193 @@ impl Provider for AssistClient {
                 ..card
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::{
+        CardToken, Environment, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential,
+    };
+
+    fn client() -> AssistClient {
+        let merchant = Merchant {
+            id: MerchantId(1),
+            name: "Assist test".into(),
+            account: ProviderAccount::Assist {
+                merchant_id: "600101".into(),
+                login: "coffer_bo_01".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:9/assist".into(),
+            time_zone: coffer_core::merchant::parse_time_zone("Europe/Minsk").unwrap(),
+            currency: Currency::BYN,
+            notice_lead_days: 3,
+            group: None,
+            secret: SecretRef {
+                service: "coffer-test".into(),
+                account: "assist".into(),
+            },
+        };
+        AssistClient::new(&merchant, SecretString::from("Secr3tPassw0rd9".to_string())).unwrap()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_lookup_window_starts_ten_minutes_before_the_send_and_ends_at_assists_now() {
+        let client = client();
+        let sent_at = at("2026-11-23T10:41:42Z");
+        let since = lookup_start(sent_at, at("2026-12-01T08:00:00Z"));
+        let form =
+            serde_urlencoded::to_string(client.order_result_form("CF-2024-000187", since)).unwrap();
+        for pair in [
+            "Ordernumber=CF-2024-000187",
+            "StartYear=2026",
+            "StartMonth=11",
+            "StartDay=23",
+            "StartHour=10",
+            "StartMin=31",
+        ] {
+            assert!(
+                form.contains(pair),
+                "the window starts at sent_at minus ten minutes (assist.md §4.5), not a fixed \
+                 recent window: {pair} missing in {form}"
+            );
+        }
+        assert!(
+            !form.contains("End"),
+            "no End*: the window ends at Assist's own now, so clock skew cannot hide an order: {form}"
+        );
+        assert_eq!(
+            lookup_start(at("2026-12-01T09:00:00Z"), at("2026-12-01T08:00:00Z")),
+            at("2026-12-01T07:50:00Z"),
+            "a send time ahead of our clock never starts the window in the future"
+        );
+    }
+
+    fn request() -> ChargeRequest {
+        ChargeRequest {
+            amount: Money::from_minor(2590, Currency::BYN),
+            card_token: CardToken("9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01".into()),
+            customer: CustomerRef("CUST-000042".into()),
+            credential: StoredCredential::merchant_initiated(
+                Reason::Recurring,
+                ProviderRef("7123400000098765".into()),
+            ),
+            idempotency_key: IdempotencyKey("k-1".into()),
+            order_id: "CF-2024-000187".into(),
+            description: "Membership".into(),
+            agreement: Some(crate::RecurringAgreement {
+                min_amount: Some(Money::from_minor(100, Currency::BYN)),
+                max_amount: Some(Money::from_minor(50_000, Currency::BYN)),
+                period_days: Some(30),
+                end_date: chrono::NaiveDate::from_ymd_opt(2027, 12, 31),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_same_charge_request_gives_the_same_form_bytes() {
+        // Assist is never resent (assist.md §4.4), but the form must still be a function of the
+        // request: what the ledger shows is what was sent.
+        let client = client();
+        let stored = serde_json::to_string(&request()).unwrap();
+        let again: ChargeRequest = serde_json::from_str(&stored).unwrap();
+        let form = |r: &ChargeRequest| {
+            (
+                serde_urlencoded::to_string(client.token_pay_form(r).unwrap()).unwrap(),
+                serde_urlencoded::to_string(client.recurring_form(r, "7123400000098765").unwrap())
+                    .unwrap(),
+            )
+        };
+        assert_eq!(
+            form(&request()),
+            form(&again),
+            "no clock or random value in a charge form"
+        );
+    }
+
+    fn order(state: &str, code: &str) -> wire::Order {
+        wire::Order {
+            billnumber: Some("7100000000000001".into()),
+            orderstate: Some(state.into()),
+            orderamount: Some("25.90".into()),
+            ordercurrency: Some("BYN".into()),
+            responsecode: Some(code.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn in_process_answers_to_a_charge_are_unknown_outcomes_with_the_billnumber() {
+        for (state, code) in [
+            ("In Process", "AS000"),
+            ("In Process", "AS300"),
+            ("Declined", "AS107"),
+            ("Declined", "AS200"),
+            ("Declined", "AS300"),
+            ("Declined", "AS998"),
+        ] {
+            let error = AssistClient::settle(&order(state, code), false).unwrap_err();
+            assert_eq!(
+                error.kind,
+                ProviderErrorKind::UnknownOutcome,
+                "{state}/{code} is not settled (assist.md §4.5): look it up, never a failure"
+            );
+            assert_eq!(
+                error.provider_ref,
+                Some(ProviderRef::from("7100000000000001")),
+                "{state}/{code}: the billnumber is kept for the lookup"
+            );
+        }
+        assert_eq!(
+            AssistClient::settle(&order("Declined", "AS102"), false)
+                .unwrap_err()
+                .kind,
+            ProviderErrorKind::DeclinedSoft,
+            "an explicit decline is a decline"
+        );
+        let unreadable = wire::Order {
+            orderstate: None,
+            ..order("Approved", "AS000")
+        };
+        assert_eq!(
+            AssistClient::settle(&unreadable, false).unwrap_err().kind,
+            ProviderErrorKind::UnknownOutcome,
+            "an unreadable answer to a charge may hide a payment"
+        );
+        assert_eq!(
+            AssistClient::only_order(&wire::AssistResult::default())
+                .unwrap_err()
+                .kind,
+            ProviderErrorKind::UnknownOutcome,
+            "a payment answer without its order proves nothing"
+        );
+    }
+
+    #[test]
+    fn a_lookup_reads_in_process_and_as300_as_pending() {
+        assert_eq!(
+            convert::order_status(&order("In Process", "AS000")).unwrap(),
+            RemoteStatus::Pending
+        );
+        assert_eq!(
+            convert::order_status(&order("Declined", "AS300")).unwrap(),
+            RemoteStatus::Pending,
+            "AS300 says 'in progress, wait' (assist.md §4.1)"
+        );
+        assert!(
+            matches!(
+                convert::order_status(&order("Declined", "AS100")).unwrap(),
+                RemoteStatus::Declined { .. }
+            ),
+            "a final Declined order is a decline"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod errors;
 mod wire;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use coffer_core::{
     Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
 };
@@ -22,8 +23,13 @@ use serde::de::DeserializeOwned;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::*;
 
-/// Pages of the charge list read when looking a charge up without its id.
-const LOOKUP_PAGES: usize = 10;
+/// Charges or refunds per page of a lookup's listing: the most `GET /v1/charges` and
+/// `GET /v1/refunds` return (notes §2.2).
+const PAGE_SIZE: usize = 100;
+
+/// The most pages one lookup reads (100,000 charges since the attempt). A lookup that stops
+/// there has not searched its whole window, so it is an error, never "not found".
+const LOOKUP_PAGE_LIMIT: usize = 1000;
 
 /// What a merchant-initiated charge sends as `x-forwarded-for` when no operator address was
 /// set: there is no cardholder browser, and the right value is undocumented (notes §1).
@@ -113,7 +119,8 @@ impl CloverClient {
         read(response, Resend::Safe).await
     }
 
-    /// `POST /v1/charges` with the key that makes resends safe.
+    /// `POST /v1/charges` with the key that makes resends safe. Every failure after the
+    /// request may have left is an unknown outcome (never `MalformedResponse`).
     async fn post_charge(
         &self,
         body: &wire::ChargeRequest,
@@ -122,15 +129,26 @@ impl CloverClient {
         let url = self.scl.url("/v1/charges");
         let response = self
             .scl
-            .send(Resend::Idempotent, |c| {
-                c.post(&url)
-                    .bearer_auth(self.token.expose_secret())
-                    .header("idempotency-key", key)
-                    .header("x-forwarded-for", &self.forwarded_for)
-                    .json(body)
-            })
+            .send(Resend::Idempotent, |c| self.charge_http(c, &url, body, key))
             .await?;
         read(response, Resend::Idempotent).await
+    }
+
+    /// The charge request itself: the same body and key give the same bytes on every send, which
+    /// is what lets Clover replay the first answer to a resend (DESIGN §4).
+    fn charge_http(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        body: &wire::ChargeRequest,
+        key: &str,
+    ) -> reqwest::RequestBuilder {
+        client
+            .post(url)
+            .bearer_auth(self.token.expose_secret())
+            .header("idempotency-key", key)
+            .header("x-forwarded-for", &self.forwarded_for)
+            .json(body)
     }
 
     fn charge_body(
@@ -169,15 +187,24 @@ impl CloverClient {
         })
     }
 
-    /// Reads the charge list of a customer, newest first, until `found` matches.
+    /// Reads the charge list of a customer, newest first, until `found` matches or the list
+    /// reaches back past `since`: as many pages as that takes. `Ok(None)` only once the whole
+    /// window was read.
     async fn search_charges(
         &self,
         customer: &CustomerRef,
+        since: DateTime<Utc>,
         found: impl Fn(&wire::Charge) -> bool,
     ) -> Result<Option<wire::Charge>, ProviderError> {
+        let since_ms = since.timestamp_millis();
         let mut after: Option<String> = None;
-        for _ in 0..LOOKUP_PAGES {
-            let mut query = vec![("limit", "100".to_string())];
+        for _ in 0..LOOKUP_PAGE_LIMIT {
+            // `created.gte` narrows the list to the window (notes §2.2, SDK code); the walk
+            // below also stops by itself should a host ignore the filter.
+            let mut query = vec![
+                ("limit", PAGE_SIZE.to_string()),
+                ("created.gte", since_ms.to_string()),
+            ];
             if !customer.as_str().is_empty() {
                 query.push(("customer", convert::path_id("customer", customer.as_str())?));
             }
@@ -189,20 +216,39 @@ impl CloverClient {
                 .await?
             {
                 wire::ChargeList::Bare(data) => {
-                    let full = data.len() >= 100;
+                    let full = data.len() >= PAGE_SIZE;
                     (data, full)
                 }
                 wire::ChargeList::Envelope { data, has_more } => (data, has_more),
             };
-            after = charges.last().map(|c| c.id.clone());
+            let last = charges.last().map(|c| c.id.clone());
+            // Newest first: a page whose oldest charge is older than the window holds the end.
+            let reached_back = charges
+                .last()
+                .and_then(|c| c.created)
+                .is_some_and(|ms| ms < since_ms);
             if let Some(hit) = charges.into_iter().find(|c| found(c)) {
                 return Ok(Some(hit));
             }
-            if !has_more || after.is_none() {
-                break;
+            if !has_more || reached_back {
+                return Ok(None);
+            }
+            match last {
+                Some(id) if after.as_deref() != Some(id.as_str()) => after = Some(id),
+                _ => {
+                    return Err(ProviderError::malformed(
+                        "Clover's charge list says it has more but its cursor does not move",
+                    ))
+                }
             }
         }
-        Ok(None)
+        Err(ProviderError::new(
+            ProviderErrorKind::Unavailable,
+            format!(
+                "Clover's charge list did not reach back to {since} within {LOOKUP_PAGE_LIMIT} pages; \
+                 the charge was neither found nor ruled out"
+            ),
+        ))
     }
 }
 
@@ -213,10 +259,18 @@ async fn read<T: DeserializeOwned>(response: Response, resend: Resend) -> Result
     answer(status, &text, resend != Resend::Safe)
 }
 
-/// An answer's status and body as `T`, or as the classified error.
+/// An answer's status and body as `T`, or as the classified error. An unreadable answer to a
+/// write (`write`) is an unknown outcome: the provider had the request.
 fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T, ProviderError> {
     if (200..300).contains(&status) {
-        serde_json::from_str(text).map_err(ProviderError::malformed)
+        serde_json::from_str(text).map_err(|e| {
+            let unreadable = ProviderError::malformed(e);
+            if write {
+                unreadable.after_write()
+            } else {
+                unreadable
+            }
+        })
     } else {
         Err(errors::classify(status, text, write))
     }
@@ -383,10 +437,13 @@ impl Provider for CloverClient {
             &request.description,
         )?;
         let charge = self.post_charge(&body, key).await?;
+        // A charge answer that is neither paid nor failed is returned as `Pending`: the engine
+        // looks it up (or resends under the same key) until Clover decides.
         convert::outcome(
             &charge,
             request.credential.sequence == coffer_core::Sequence::Initial,
         )
+        .map_err(ProviderError::after_write)
     }
 
     async fn find_charge(
@@ -407,12 +464,15 @@ impl Provider for CloverClient {
         let key = lookup.idempotency_key.as_str();
         let reference = convert::external_reference(&lookup.order_id);
         let amount = convert::amount_to_wire(lookup.amount)?;
+        let since = lookup.sent_at - crate::LOOKUP_MARGIN;
         let found = self
-            .search_charges(&lookup.customer, |c| match convert::metadata_key(c) {
-                Some(k) => k == key,
-                None => {
-                    c.external_reference_id.as_deref() == Some(reference.as_str())
-                        && c.amount == amount
+            .search_charges(&lookup.customer, since, |c| {
+                match convert::metadata_key(c) {
+                    Some(k) => k == key,
+                    None => {
+                        c.external_reference_id.as_deref() == Some(reference.as_str())
+                            && c.amount == amount
+                    }
                 }
             })
             .await?;
@@ -439,12 +499,15 @@ impl Provider for CloverClient {
             external_reference_id: Some(convert::external_reference(&request.refund_id)),
         };
         let url = self.scl.url("/v1/refunds");
-        // Refund idempotency is undocumented: never resent (notes §2.4).
+        // The refund's own key goes with it, but whether Clover honours a key on refunds is
+        // undocumented, so it is never resent inside one call (notes §2.4, §4.3); a lost answer
+        // is an unknown outcome that `find_refund` settles.
         let response = self
             .scl
             .send(Resend::Once, |c| {
                 c.post(&url)
                     .bearer_auth(self.token.expose_secret())
+                    .header("idempotency-key", request.idempotency_key.as_str())
                     .json(&body)
             })
             .await?;
@@ -457,8 +520,9 @@ impl Provider for CloverClient {
             .with_ref(ProviderRef(refund.id)));
         }
         Ok(RefundOutcome {
+            amount: convert::money_from_wire(refund.amount, &refund.currency)
+                .map_err(ProviderError::after_write)?,
             provider_ref: ProviderRef(refund.id),
-            amount: convert::money_from_wire(refund.amount, &refund.currency)?,
         })
     }
 
@@ -466,8 +530,8 @@ impl Provider for CloverClient {
         let charge = convert::path_id("charge", lookup.charge_ref.as_str())?;
         let reference = convert::external_reference(&lookup.refund_id);
         let mut after: Option<String> = None;
-        for _ in 0..LOOKUP_PAGES {
-            let mut query = vec![("charge", charge.clone()), ("limit", "100".to_string())];
+        for _ in 0..LOOKUP_PAGE_LIMIT {
+            let mut query = vec![("charge", charge.clone()), ("limit", PAGE_SIZE.to_string())];
             if let Some(a) = &after {
                 query.push(("starting_after", a.clone()));
             }
@@ -476,12 +540,12 @@ impl Provider for CloverClient {
                 .await?
             {
                 wire::RefundList::Bare(data) => {
-                    let full = data.len() >= 100;
+                    let full = data.len() >= PAGE_SIZE;
                     (data, full)
                 }
                 wire::RefundList::Envelope { data, has_more } => (data, has_more),
             };
-            after = refunds.last().map(|r| r.id.clone());
+            let last = refunds.last().map(|r| r.id.clone());
             let hit = refunds.into_iter().find(|r| {
                 r.external_reference_id.as_deref() == Some(reference.as_str())
                     && r.status.as_deref() != Some("failed")
@@ -492,11 +556,25 @@ impl Provider for CloverClient {
                     provider_ref: ProviderRef(refund.id),
                 })));
             }
-            if !has_more || after.is_none() {
-                break;
+            if !has_more {
+                return Ok(RefundsSeen::Exact(None));
+            }
+            match last {
+                Some(id) if after.as_deref() != Some(id.as_str()) => after = Some(id),
+                _ => {
+                    return Err(ProviderError::malformed(
+                        "Clover's refund list says it has more but its cursor does not move",
+                    ))
+                }
             }
         }
-        Ok(RefundsSeen::Exact(None))
+        Err(ProviderError::new(
+            ProviderErrorKind::Unavailable,
+            format!(
+                "Clover's refund list of charge {charge} did not end within {LOOKUP_PAGE_LIMIT} pages; \
+                 the refund was neither found nor ruled out"
+            ),
+        ))
     }
 
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
@@ -519,21 +597,61 @@ impl Provider for CloverClient {
             "Card on file: initial charge",
         )?;
         let charge = self.post_charge(&body, key).await?;
-        let outcome = convert::outcome(&charge, true)?;
-        let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
-            ProviderError::malformed("an approved initial charge without ref_num")
-        })?;
-        let source = charge
-            .source
-            .as_ref()
-            .ok_or_else(|| ProviderError::malformed("a charge without its source card"))?;
-        Ok(InitialStep::Done(InitialOutcome {
-            card: convert::card_from_source(source, Some(initial_ref.clone()))?,
-            initial_ref,
-            provider_ref: outcome.provider_ref,
-            amount: outcome.amount,
-        }))
+        // Everything below reads an answer to a write: what cannot be read is an unknown
+        // outcome, settled by looking the charge up.
+        initial_done(&charge).map_err(ProviderError::after_write)
     }
+}
+
+/// An initial charge's answer as the done step: approved, with the `ref_num` later MITs link to
+/// and the card it was made on. Anything else — a decline, a charge not decided yet — is an
+/// error, never a done step.
+fn initial_done(charge: &wire::Charge) -> Result<InitialStep, ProviderError> {
+    let outcome = convert::outcome(charge, true)?;
+    match &outcome.status {
+        RemoteStatus::Succeeded => {}
+        RemoteStatus::Declined {
+            hard,
+            code,
+            message,
+        } => {
+            let kind = if *hard {
+                ProviderErrorKind::DeclinedHard
+            } else {
+                ProviderErrorKind::DeclinedSoft
+            };
+            let mut e = ProviderError::new(
+                kind,
+                message
+                    .clone()
+                    .unwrap_or_else(|| "Clover declined the initial charge".into()),
+            )
+            .with_ref(outcome.provider_ref.clone());
+            e.provider_code = code.clone();
+            return Err(e);
+        }
+        RemoteStatus::Pending => {
+            return Err(ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                "Clover has not decided the initial charge yet; look it up by its key",
+            )
+            .with_ref(outcome.provider_ref.clone()))
+        }
+    }
+    let initial_ref = outcome
+        .initial_ref
+        .clone()
+        .ok_or_else(|| ProviderError::malformed("an approved initial charge without ref_num"))?;
+    let source = charge
+        .source
+        .as_ref()
+        .ok_or_else(|| ProviderError::malformed("a charge without its source card"))?;
+    Ok(InitialStep::Done(InitialOutcome {
+        card: convert::card_from_source(source, Some(initial_ref.clone()))?,
+        initial_ref,
+        provider_ref: outcome.provider_ref,
+        amount: outcome.amount,
+    }))
 }
 
 /// Whether a charge read back was sent as the initial one (its `ref_num` is then the link).
@@ -543,4 +661,137 @@ fn is_first(charge: &wire::Charge) -> bool {
         .as_ref()
         .and_then(|s| s.sequence.as_deref())
         .is_some_and(|s| s.eq_ignore_ascii_case("FIRST"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::{
+        CardToken, Environment, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential,
+    };
+
+    fn client() -> CloverClient {
+        let merchant = Merchant {
+            id: MerchantId(1),
+            name: "Clover test".into(),
+            account: ProviderAccount::Clover {
+                merchant_uuid: "WDEVSNNHH8VQP".into(),
+                pakms_key: None,
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:9/clover".into(),
+            time_zone: coffer_core::merchant::parse_time_zone("America/New_York").unwrap(),
+            currency: Currency::USD,
+            notice_lead_days: 3,
+            group: None,
+            secret: SecretRef {
+                service: "coffer-test".into(),
+                account: "clover".into(),
+            },
+        };
+        CloverClient::new(&merchant, SecretString::from("token".to_string())).unwrap()
+    }
+
+    fn request() -> ChargeRequest {
+        ChargeRequest {
+            amount: coffer_core::Money::from_minor(1999, Currency::USD),
+            card_token: CardToken("clv_1TSTSexampleexampleexample".into()),
+            customer: CustomerRef("R2D7XK9Q4M1PA".into()),
+            credential: StoredCredential::merchant_initiated(
+                Reason::Recurring,
+                ProviderRef("216400500123".into()),
+            ),
+            idempotency_key: IdempotencyKey("3f1c9a52-6a55-4f0e-9a1d-4d1b2f7c8e90".into()),
+            order_id: "contract-17-occurrence-2026-11".into(),
+            description: "Membership".into(),
+            agreement: None,
+        }
+    }
+
+    /// The request `charge` sends for `r`, built as it is sent.
+    fn sent(client: &CloverClient, r: &ChargeRequest) -> reqwest::Request {
+        let key = r.idempotency_key.as_str();
+        let body = client
+            .charge_body(
+                r.amount,
+                r.card_token.as_str(),
+                &r.credential,
+                &r.order_id,
+                key,
+                &r.description,
+            )
+            .unwrap();
+        client
+            .charge_http(
+                client.scl.client(),
+                "http://127.0.0.1:9/v1/charges",
+                &body,
+                key,
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_same_charge_request_is_sent_as_the_same_bytes_under_the_same_key() {
+        let client = client();
+        // Through serde, as the ledger keeps it: a resend after a restart starts from there.
+        let stored = serde_json::to_string(&request()).unwrap();
+        let again: ChargeRequest = serde_json::from_str(&stored).unwrap();
+        let (first, second) = (sent(&client, &request()), sent(&client, &again));
+        let bytes = |r: &reqwest::Request| r.body().and_then(|b| b.as_bytes()).unwrap().to_vec();
+        assert_eq!(
+            bytes(&first),
+            bytes(&second),
+            "Clover replays a key only for a byte-identical body (DESIGN §4)"
+        );
+        assert_eq!(
+            first.headers().get("idempotency-key"),
+            second.headers().get("idempotency-key"),
+            "the resend carries the first send's key"
+        );
+        assert_eq!(
+            first
+                .headers()
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok()),
+            Some("3f1c9a52-6a55-4f0e-9a1d-4d1b2f7c8e90"),
+            "the key is the attempt's own"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_an_unknown_outcome_for_a_write_and_malformed_for_a_read() {
+        let write = answer::<wire::Charge>(200, "{\"id\":\"ABC", true).unwrap_err();
+        assert_eq!(
+            write.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "the charge may have been made; only a lookup can tell"
+        );
+        let read = answer::<wire::Charge>(200, "{\"id\":\"ABC", false).unwrap_err();
+        assert_eq!(
+            read.kind,
+            ProviderErrorKind::MalformedResponse,
+            "a lookup that cannot be read says nothing, and is never 'not found'"
+        );
+    }
+
+    #[test]
+    fn a_charge_answer_neither_paid_nor_failed_is_pending() {
+        let charge: wire::Charge = serde_json::from_str(
+            r#"{"id":"H7QW2KZ1N9VXE","amount":2500,"currency":"usd","paid":false,"status":"pending"}"#,
+        )
+        .unwrap();
+        let outcome = convert::outcome(&charge, false).unwrap();
+        assert_eq!(
+            outcome.status,
+            RemoteStatus::Pending,
+            "not settled: the engine looks it up"
+        );
+        assert_eq!(
+            initial_done(&charge).unwrap_err().kind,
+            ProviderErrorKind::UnknownOutcome,
+            "an undecided initial charge is no initial transaction yet"
+        );
+    }
 }

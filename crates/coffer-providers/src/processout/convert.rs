@@ -189,12 +189,14 @@ pub(crate) fn remote_card(token: wire::Token) -> Result<Option<RemoteCard>, Prov
     }))
 }
 
-/// Where a transaction stands, as Coffer sees it; `None` while nothing was attempted
-/// (`waiting`): the provider never saw a payment.
-pub(crate) fn remote_status(t: &wire::Transaction) -> Option<RemoteStatus> {
-    Some(match t.status.as_str() {
-        "waiting" => return None,
-        "pending" | "authorized" | "pending-capture" | "in-review" => RemoteStatus::Pending,
+/// Where a transaction stands, as Coffer sees it. `waiting` (nothing attempted yet), `pending`,
+/// `authorized`, `pending-capture` and `in-review` are not decided: Pending, never "not found",
+/// because the invoice exists and a resend under the same keys would complete it (notes §2).
+pub(crate) fn remote_status(t: &wire::Transaction) -> RemoteStatus {
+    match t.status.as_str() {
+        "waiting" | "pending" | "authorized" | "pending-capture" | "in-review" => {
+            RemoteStatus::Pending
+        }
         "failed" | "blocked" => {
             let code = t.error_code.clone().filter(|c| !c.is_empty());
             RemoteStatus::Declined {
@@ -210,18 +212,14 @@ pub(crate) fn remote_status(t: &wire::Transaction) -> Option<RemoteStatus> {
         },
         // completed, refunded (partly or fully), and the dispute states: money was taken.
         _ => RemoteStatus::Succeeded,
-    })
+    }
 }
 
-/// A transaction as a charge outcome; `initial` says it started a series (its `scheme_id` is
-/// the reference later MITs link to).
-pub(crate) fn outcome(
-    t: wire::Transaction,
-    initial: bool,
-) -> Result<Option<ChargeOutcome>, ProviderError> {
-    let Some(status) = remote_status(&t) else {
-        return Ok(None);
-    };
+/// A transaction as a charge outcome; `initial` says it started a series. Its `scheme_id` is
+/// the reference later MITs link to; a succeeded initial payment without one still succeeded,
+/// and links by its own `tr_…` id, which is resolved to the scheme id when an MIT is sent.
+pub(crate) fn outcome(t: wire::Transaction, initial: bool) -> Result<ChargeOutcome, ProviderError> {
+    let status = remote_status(&t);
     let amount = amount_from_wire(&t.amount, &t.currency)?;
     let at = t.created_at.as_deref().map(time_from_wire).transpose()?;
     let initial_ref = match (&status, initial) {
@@ -229,23 +227,18 @@ pub(crate) fn outcome(
             t.scheme_id
                 .clone()
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    ProviderError::malformed(format!(
-                        "transaction {} has no scheme_id for the initial payment",
-                        t.id
-                    ))
-                })?,
+                .unwrap_or_else(|| t.id.clone()),
         )),
         _ => None,
     };
-    Ok(Some(ChargeOutcome {
+    Ok(ChargeOutcome {
         provider_ref: ProviderRef(t.id),
         initial_ref,
         amount,
         status,
         warnings: Vec::new(),
         at,
-    }))
+    })
 }
 
 /// An invoice tagged as the start of a series (`cit` with a recurring, installment or
@@ -436,7 +429,7 @@ mod tests {
     fn the_documented_capture_answer_becomes_an_outcome() {
         let reply: wire::TransactionReply = fixture("capture_completed.json");
         let t = reply.transaction;
-        let o = outcome(t, true).unwrap().unwrap();
+        let o = outcome(t, true).unwrap();
         assert_eq!(o.amount, eur(56810));
         assert_eq!(o.status, RemoteStatus::Succeeded);
         assert_eq!(o.provider_ref.as_str(), "tr_5Jk");
@@ -460,30 +453,57 @@ mod tests {
             scheme_id: None,
             created_at: None,
         };
-        assert_eq!(
-            remote_status(&t("waiting", None)),
-            None,
-            "nothing attempted yet"
-        );
-        assert_eq!(
-            remote_status(&t("pending", None)),
-            Some(RemoteStatus::Pending)
-        );
+        for undecided in [
+            "waiting",
+            "pending",
+            "authorized",
+            "pending-capture",
+            "in-review",
+        ] {
+            assert_eq!(
+                remote_status(&t(undecided, None)),
+                RemoteStatus::Pending,
+                "{undecided}: the invoice exists but is not settled, so it is never 'not found'"
+            );
+        }
         assert_eq!(
             remote_status(&t("refunded", None)),
-            Some(RemoteStatus::Succeeded)
+            RemoteStatus::Succeeded,
+            "a refunded charge was taken first"
         );
         assert!(matches!(
             remote_status(&t("failed", Some("card.stolen"))),
-            Some(RemoteStatus::Declined { hard: true, .. })
+            RemoteStatus::Declined { hard: true, .. }
         ));
         assert!(matches!(
             remote_status(&t("failed", Some("card.no-money"))),
-            Some(RemoteStatus::Declined { hard: false, .. })
+            RemoteStatus::Declined { hard: false, .. }
         ));
-        assert!(
-            outcome(t("completed", None), true).is_err(),
-            "an initial payment needs its scheme_id"
+    }
+
+    #[test]
+    fn a_captured_initial_payment_without_scheme_id_reads_as_succeeded_linked_by_its_id() {
+        let t = wire::Transaction {
+            id: "tr_9".into(),
+            invoice_id: Some("iv_9".into()),
+            status: "completed".into(),
+            amount: "10".into(),
+            currency: "EUR".into(),
+            error_code: None,
+            error_message: None,
+            scheme_id: None,
+            created_at: None,
+        };
+        let o = outcome(t, true).unwrap();
+        assert_eq!(
+            o.status,
+            RemoteStatus::Succeeded,
+            "the capture succeeded: money was taken, the answer is not malformed"
+        );
+        assert_eq!(
+            o.initial_ref.as_ref().map(|r| r.as_str()),
+            Some("tr_9"),
+            "later MITs resolve the transaction id to its scheme id when they are sent"
         );
     }
 

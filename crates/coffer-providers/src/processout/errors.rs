@@ -109,6 +109,8 @@ pub(crate) fn kind_of(status: u16, error_type: &str, write: bool) -> ProviderErr
     {
         return ProviderErrorKind::NotFound;
     }
+    // A reused key with another body, or a request with the same key still in progress: an
+    // earlier send of this attempt arrived. Look it up; never a failure.
     if status == 409 || error_type.contains("idempotency") {
         return ProviderErrorKind::Duplicate;
     }
@@ -117,10 +119,12 @@ pub(crate) fn kind_of(status: u16, error_type: &str, write: bool) -> ProviderErr
             field: field_of(error_type),
         };
     }
-    match status {
-        502 | 503 => ProviderErrorKind::Unavailable,
-        _ if write => ProviderErrorKind::UnknownOutcome,
-        _ => ProviderErrorKind::Unavailable,
+    // A 5xx, a proxy's 502/503/504 included, does not prove the write was not processed; a
+    // read changed nothing and may be asked again.
+    if write {
+        ProviderErrorKind::UnknownOutcome
+    } else {
+        ProviderErrorKind::Unavailable
     }
 }
 
@@ -258,10 +262,18 @@ mod tests {
                 true,
                 ProviderErrorKind::RateLimited { retry_after: None },
             ),
-            (503, "", true, ProviderErrorKind::Unavailable),
+            (503, "", true, ProviderErrorKind::UnknownOutcome),
+            (502, "", true, ProviderErrorKind::UnknownOutcome),
+            (503, "", false, ProviderErrorKind::Unavailable),
             (500, "", false, ProviderErrorKind::Unavailable),
             (500, "", true, ProviderErrorKind::UnknownOutcome),
             (504, "", true, ProviderErrorKind::UnknownOutcome),
+            (
+                409,
+                "request.idempotency-key.in-progress",
+                true,
+                ProviderErrorKind::Duplicate,
+            ),
             (
                 400,
                 "request.transaction-blocked",
@@ -300,8 +312,17 @@ mod tests {
         assert_eq!(e.kind, ProviderErrorKind::DeclinedSoft);
         assert_eq!(e.provider_code.as_deref(), Some("card.do-not-honor"));
         assert!(e.message.contains("do-not-honor error"), "{}", e.message);
-        let plain = from_answer(503, "Service Unavailable", true);
-        assert_eq!(plain.kind, ProviderErrorKind::Unavailable);
+        let plain = from_answer(503, "Service Unavailable", false);
+        assert_eq!(
+            plain.kind,
+            ProviderErrorKind::Unavailable,
+            "a proxy's 503 to a read changed nothing"
+        );
         assert_eq!(plain.provider_code, None);
+        assert_eq!(
+            from_answer(503, "Service Unavailable", true).kind,
+            ProviderErrorKind::UnknownOutcome,
+            "a proxy's 503 to a write does not prove the write was not processed"
+        );
     }
 }

@@ -1,8 +1,15 @@
 //! The ProcessOut client. A charge of a stored card is an invoice tagged with the network flags,
 //! captured with the customer token as `source`; the invoice's `order_id` and name carry
 //! Coffer's order id, so a charge whose answer was lost is found again among the customer's
-//! transactions. Every write carries an `Idempotency-Key`, so the shared HTTP client may resend
-//! it safely.
+//! transactions, or among the invoices made since it was sent. Every write carries an
+//! `Idempotency-Key` and a body built the same way from the same [`ChargeRequest`], so the shared
+//! HTTP client (and the engine, within [`crate::IDEMPOTENCY_WINDOW`]) may resend it safely.
+//!
+//! What a write's answer proves: a decline (HTTP 410 or a failed transaction) is an error; a
+//! well-formed capture answer whose transaction is not decided yet (`waiting`, `pending`,
+//! `authorized`…) is `Ok` with [`RemoteStatus::Pending`]; a 5xx, a timeout after sending or an
+//! unreadable answer is [`ProviderErrorKind::UnknownOutcome`]. A reused key answered as a conflict
+//! is [`ProviderErrorKind::Duplicate`]: look it up.
 
 mod convert;
 mod errors;
@@ -30,6 +37,16 @@ const API_VERSION: &str = "1.4.0.0";
 
 /// The refund metadata key holding Coffer's refund id.
 const REFUND_ID_KEY: &str = "coffer_refund_id";
+
+/// The invoice metadata key holding the charge's idempotency key.
+const CHARGE_KEY: &str = "coffer_idempotency_key";
+
+/// Items per page of a lookup's listing: the most ProcessOut returns (notes §1 Pagination).
+const PAGE_SIZE: u32 = 100;
+
+/// The most pages one lookup reads. A lookup that stops there has not searched its whole
+/// window, so it is an error, never "not found".
+const LOOKUP_PAGE_LIMIT: usize = 1000;
 
 /// One ProcessOut project, authenticated with HTTP Basic (project id : secret key).
 #[derive(Debug)]
@@ -66,26 +83,89 @@ impl<'a> Call<'a> {
         body: &impl Serialize,
         idempotency_key: &'a str,
     ) -> Result<Call<'a>, ProviderError> {
-        let body = serde_json::to_string(body).map_err(|e| {
-            ProviderError::new(
-                ProviderErrorKind::InvalidRequest { field: None },
-                format!("cannot encode request: {e}"),
-            )
-        })?;
-        Ok(Call {
+        Ok(Call::post_json(path, json(body)?, idempotency_key))
+    }
+
+    /// A write whose body is already JSON text (the charge's, built by [`charge_bodies`]).
+    fn post_json(path: String, body: String, idempotency_key: &'a str) -> Call<'a> {
+        Call {
             method: Method::POST,
             path,
             query: Vec::new(),
             body: Some(body),
             idempotency_key: Some(idempotency_key),
             resend: Resend::Idempotent,
-        })
+        }
     }
 
     fn query(mut self, name: &'static str, value: impl ToString) -> Call<'a> {
         self.query.push((name, value.to_string()));
         self
     }
+}
+
+/// A request body as JSON text. Field order is the struct's and maps are `BTreeMap`s, so the
+/// same input gives the same bytes.
+fn json(body: &impl Serialize) -> Result<String, ProviderError> {
+    serde_json::to_string(body).map_err(|e| {
+        ProviderError::new(
+            ProviderErrorKind::InvalidRequest { field: None },
+            format!("cannot encode request: {e}"),
+        )
+    })
+}
+
+/// The two writes of one charge: the invoice (`POST /invoices`) and its capture, with the
+/// idempotency key of each. Built from the request alone — no clock, no random value — so a
+/// resend of the same [`ChargeRequest`] sends the same bytes under the same keys, which is
+/// what makes ProcessOut replay its first answer (DESIGN §4). `link` is the scheme transaction
+/// id the capture names, resolved beforehand.
+struct ChargeBodies {
+    invoice: String,
+    invoice_key: String,
+    capture: String,
+}
+
+fn charge_bodies(
+    request: &ChargeRequest,
+    tagging: &convert::Tagging,
+    link: Option<&str>,
+) -> Result<ChargeBodies, ProviderError> {
+    let amount = request.amount;
+    let key = request.idempotency_key.as_str();
+    let detail_name = convert::detail_name(&request.description);
+    let mut metadata = std::collections::BTreeMap::new();
+    metadata.insert(CHARGE_KEY, key);
+    let invoice = wire::InvoiceCreate {
+        name: convert::invoice_name(&request.order_id)?,
+        amount: convert::amount_to_wire(amount),
+        currency: amount.currency.code(),
+        customer_id: request.customer.as_str(),
+        order_id: &request.order_id,
+        initiation_type: tagging.initiation_type,
+        payment_intent: tagging.payment_intent,
+        details: if detail_name.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![wire::InvoiceDetail {
+                name: &detail_name,
+                amount: convert::amount_to_wire(amount),
+                quantity: 1,
+            }]
+        },
+        metadata,
+    };
+    let capture = wire::Capture {
+        source: request.card_token.as_str(),
+        initial_scheme_transaction_id: link,
+    };
+    Ok(ChargeBodies {
+        invoice: json(&invoice)?,
+        // The invoice gets a key of its own: keys are per request, and the capture uses the
+        // charge's key so the provider's records name it.
+        invoice_key: format!("invoice:{key}"),
+        capture: json(&capture)?,
+    })
 }
 
 impl ProcessOutClient {
@@ -150,13 +230,19 @@ impl ProcessOutClient {
         let status = response.status().as_u16();
         let write = call.resend != Resend::Safe;
         let text = body_text(response, call.resend).await?;
-        answer(status, &text, write).map_err(|e| match e {
+        let read = answer(status, &text, write).map_err(|e| match e {
             Answer::Refused(e) => e,
             Answer::NoEnvelope => ProviderError::malformed(format!(
                 "{} {} answered without the success envelope",
                 call.method, call.path
             )),
-        })
+        });
+        // An unreadable answer to a write may hide money that moved.
+        if write {
+            read.map_err(ProviderError::after_write)
+        } else {
+            read
+        }
     }
 
     async fn transaction(&self, id: &str) -> Result<wire::Transaction, ProviderError> {
@@ -202,8 +288,6 @@ impl ProcessOutClient {
     /// Creates the invoice and captures it with the customer token: one charge.
     async fn pay(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
         let amount = request.amount;
-        let order_id = request.order_id.as_str();
-        let key = request.idempotency_key.as_str();
         if !amount.is_positive() {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
@@ -213,47 +297,24 @@ impl ProcessOutClient {
             ));
         }
         let tagging = convert::tagging(&request.credential)?;
+        // A read before any write: its failure sends nothing.
         let link = self.scheme_link(tagging.initial_ref.clone()).await?;
-        let name = convert::invoice_name(order_id)?;
-        let detail_name = convert::detail_name(&request.description);
-        let mut metadata = std::collections::BTreeMap::new();
-        metadata.insert("coffer_idempotency_key", key);
-        let invoice = wire::InvoiceCreate {
-            name,
-            amount: convert::amount_to_wire(amount),
-            currency: amount.currency.code(),
-            customer_id: request.customer.as_str(),
-            order_id,
-            initiation_type: tagging.initiation_type,
-            payment_intent: tagging.payment_intent,
-            details: if detail_name.trim().is_empty() {
-                Vec::new()
-            } else {
-                vec![wire::InvoiceDetail {
-                    name: &detail_name,
-                    amount: convert::amount_to_wire(amount),
-                    quantity: 1,
-                }]
-            },
-            metadata,
-        };
-        // The invoice gets a key of its own: keys are per request, and the capture uses the
-        // charge's key so the provider's records name it.
-        let invoice_key = format!("invoice:{key}");
+        let bodies = charge_bodies(request, &tagging, link.as_deref())?;
+        let key = request.idempotency_key.as_str();
         let created: wire::InvoiceReply = self
-            .call(Call::post("/invoices".into(), &invoice, &invoice_key)?)
+            .call(Call::post_json(
+                "/invoices".into(),
+                bodies.invoice,
+                &bodies.invoice_key,
+            ))
             .await?;
         let transaction_id = created.invoice.transaction_id.clone().map(ProviderRef);
-        let capture = wire::Capture {
-            source: request.card_token.as_str(),
-            initial_scheme_transaction_id: link.as_deref(),
-        };
         let path = format!(
             "/invoices/{}/capture",
             convert::segment(&created.invoice.id)
         );
         let captured: Result<wire::TransactionReply, ProviderError> =
-            self.call(Call::post(path, &capture, key)?).await;
+            self.call(Call::post_json(path, bodies.capture, key)).await;
         let transaction = match captured {
             Ok(reply) => reply.transaction,
             Err(mut e) => {
@@ -263,11 +324,10 @@ impl ProcessOutClient {
                 return Err(e);
             }
         };
-        let outcome = convert::outcome(transaction, tagging.starts_series)?.ok_or_else(|| {
-            ProviderError::malformed(
-                "the capture answered a transaction still waiting for a payment",
-            )
-        })?;
+        // A transaction not decided yet (`pending`: "the final state arrives by event") is
+        // returned as Pending: the engine looks it up, or resends under the same keys.
+        let outcome = convert::outcome(transaction, tagging.starts_series)
+            .map_err(ProviderError::after_write)?;
         match &outcome.status {
             RemoteStatus::Declined {
                 hard,
@@ -294,11 +354,9 @@ impl ProcessOutClient {
     }
 
     /// Outcome of a transaction read back, with the initial reference when its invoice started
-    /// a series. `Ok(None)` while nothing was attempted on it.
-    async fn settle(
-        &self,
-        transaction: wire::Transaction,
-    ) -> Result<Option<ChargeOutcome>, ProviderError> {
+    /// a series. A transaction nothing was attempted on yet (`waiting`) is Pending: its invoice
+    /// exists, so the charge is not "not found".
+    async fn settle(&self, transaction: wire::Transaction) -> Result<ChargeOutcome, ProviderError> {
         let starts_series = match &transaction.invoice_id {
             Some(id) => convert::invoice_starts_series(&self.invoice(id).await?),
             None => false,
@@ -307,27 +365,28 @@ impl ProcessOutClient {
     }
 
     /// Finds the customer's transaction whose invoice carries `order_id`, walking the
-    /// customer's transactions newest first (a customer has few).
+    /// customer's transactions newest first (a customer has few) to the end.
     async fn search(
         &self,
         lookup: &ChargeLookup,
     ) -> Result<Option<wire::Transaction>, ProviderError> {
         let mut cursor: Option<String> = None;
-        loop {
+        for _ in 0..LOOKUP_PAGE_LIMIT {
             let mut call = Call::get(format!(
                 "/customers/{}/transactions",
                 convert::segment(lookup.customer.as_str())
             ))
-            .query("limit", 100);
+            .query("limit", PAGE_SIZE);
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
             let page: wire::TransactionList = match self.call(call).await {
                 Ok(page) => page,
+                // No such customer: the invoice search still decides.
                 Err(e) if e.kind == ProviderErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
-            cursor = page.transactions.last().map(|t| t.id.clone());
+            let last = page.transactions.last().map(|t| t.id.clone());
             for t in page.transactions {
                 let same_amount =
                     convert::amount_from_wire(&t.amount, &t.currency).ok() == Some(lookup.amount);
@@ -335,15 +394,94 @@ impl ProcessOutClient {
                     continue;
                 };
                 let invoice = self.invoice(invoice_id).await?;
-                if invoice.order_id.as_deref() == Some(lookup.order_id.as_str()) {
+                if is_the_charge(&invoice, lookup) {
                     return Ok(Some(t));
                 }
             }
-            if !page.has_more || cursor.is_none() {
+            if !page.has_more {
                 return Ok(None);
             }
+            cursor = Some(next_cursor(&cursor, last, "transaction")?);
         }
+        Err(too_many_pages("transactions"))
     }
+
+    /// Finds the invoice of the charge among the project's invoices made since `lookup.sent_at`
+    /// (less [`crate::LOOKUP_MARGIN`]), newest first: an invoice whose capture never happened
+    /// has no transaction to find, yet a resend under the same keys would reuse it.
+    async fn search_invoices(
+        &self,
+        lookup: &ChargeLookup,
+    ) -> Result<Option<wire::Invoice>, ProviderError> {
+        let since = lookup.sent_at - crate::LOOKUP_MARGIN;
+        let mut cursor: Option<String> = None;
+        for _ in 0..LOOKUP_PAGE_LIMIT {
+            let mut call = Call::get("/invoices".into())
+                .query("limit", PAGE_SIZE)
+                .query("order", "desc");
+            if let Some(c) = &cursor {
+                call = call.query("start_after", c);
+            }
+            let page: wire::InvoiceList = self.call(call).await?;
+            let last = page.invoices.last().map(|i| i.id.clone());
+            let mut reached_back = false;
+            for invoice in page.invoices {
+                if let Some(at) = invoice.created_at.as_deref() {
+                    reached_back |= convert::time_from_wire(at)? < since;
+                }
+                if is_the_charge(&invoice, lookup) {
+                    return Ok(Some(invoice));
+                }
+            }
+            if !page.has_more || reached_back {
+                return Ok(None);
+            }
+            cursor = Some(next_cursor(&cursor, last, "invoice")?);
+        }
+        Err(too_many_pages("invoices"))
+    }
+}
+
+/// Whether an invoice is the one a charge made: it carries the charge's key in its metadata,
+/// or its order id (also its name) with the amount asked for.
+fn is_the_charge(invoice: &wire::Invoice, lookup: &ChargeLookup) -> bool {
+    if let Some(key) = invoice.metadata.get(CHARGE_KEY) {
+        return key == lookup.idempotency_key.as_str();
+    }
+    let ours = invoice.order_id.as_deref() == Some(lookup.order_id.as_str())
+        || (invoice.order_id.is_none() && invoice.name.as_deref() == Some(&lookup.order_id));
+    let same_amount = match (&invoice.amount, &invoice.currency) {
+        (Some(amount), Some(currency)) => {
+            convert::amount_from_wire(amount, currency).ok() == Some(lookup.amount)
+        }
+        // An invoice that does not say its amount is matched by order id alone.
+        _ => true,
+    };
+    ours && same_amount
+}
+
+/// The cursor of the next page: the last id of this one, which must move.
+fn next_cursor(
+    cursor: &Option<String>,
+    last: Option<String>,
+    what: &str,
+) -> Result<String, ProviderError> {
+    match last {
+        Some(id) if cursor.as_deref() != Some(id.as_str()) => Ok(id),
+        _ => Err(ProviderError::malformed(format!(
+            "ProcessOut's {what} list says it has more but its cursor does not move"
+        ))),
+    }
+}
+
+fn too_many_pages(what: &str) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Unavailable,
+        format!(
+            "ProcessOut's {what} did not end within {LOOKUP_PAGE_LIMIT} pages; the charge was \
+             neither found nor ruled out"
+        ),
+    )
 }
 
 /// Why an answer is not a `T`.
@@ -503,12 +641,43 @@ impl Provider for ProcessOutClient {
                 Err(e) if e.kind == ProviderErrorKind::NotFound => None,
                 Err(e) => return Err(e),
             },
-            _ => self.search(lookup).await?,
+            _ => None,
         };
-        match transaction {
-            Some(t) => self.settle(t).await,
-            None => Ok(None),
+        let transaction = match transaction {
+            Some(t) => Some(t),
+            None => self.search(lookup).await?,
+        };
+        if let Some(t) = transaction {
+            return self.settle(t).await.map(Some);
         }
+        // No transaction names the charge; its invoice may still exist (created, capture never
+        // arrived). It is not "not found": a resend under the same keys completes it.
+        let Some(invoice) = self.search_invoices(lookup).await? else {
+            return Ok(None);
+        };
+        if let Some(id) = invoice.transaction_id.as_deref().filter(|t| !t.is_empty()) {
+            match self.transaction(id).await {
+                Ok(t) => return self.settle(t).await.map(Some),
+                Err(e) if e.kind == ProviderErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let amount = match (&invoice.amount, &invoice.currency) {
+            (Some(amount), Some(currency)) => convert::amount_from_wire(amount, currency)?,
+            _ => lookup.amount,
+        };
+        Ok(Some(ChargeOutcome {
+            provider_ref: ProviderRef(invoice.id),
+            initial_ref: None,
+            amount,
+            status: RemoteStatus::Pending,
+            warnings: Vec::new(),
+            at: invoice
+                .created_at
+                .as_deref()
+                .map(convert::time_from_wire)
+                .transpose()?,
+        }))
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<RefundOutcome, ProviderError> {
@@ -527,11 +696,13 @@ impl Provider for ProcessOutClient {
             metadata: [(REFUND_ID_KEY, request.refund_id.clone())].into(),
         };
         let path = format!("/invoices/{}/refunds", convert::segment(&invoice_id));
+        // The refund's own key (Idempotency-Key) lets the shared client resend it safely.
         let reply: wire::RefundReply = self
             .call(Call::post(path, &body, request.idempotency_key.as_str())?)
             .await?;
         let amount =
-            convert::amount_from_wire(&reply.refund.amount, request.amount.currency.code())?;
+            convert::amount_from_wire(&reply.refund.amount, request.amount.currency.code())
+                .map_err(ProviderError::after_write)?;
         Ok(RefundOutcome {
             provider_ref: ProviderRef(reply.refund.id),
             amount,
@@ -595,22 +766,140 @@ impl Provider for ProcessOutClient {
             agreement: None,
         };
         let outcome = self.pay(&charge).await?;
+        if outcome.status == RemoteStatus::Pending {
+            return Err(ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                "ProcessOut has not decided the initial payment yet; look it up by its order id",
+            )
+            .with_ref(outcome.provider_ref));
+        }
+        // The transaction is made: what cannot be read from here on is an unknown outcome.
         let initial_ref = outcome.initial_ref.clone().ok_or_else(|| {
-            ProviderError::malformed("the initial payment came back without a scheme id")
+            ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                "the initial payment came back without a reference to link to; look it up",
+            )
+            .with_ref(outcome.provider_ref.clone())
         })?;
         let path = format!(
             "/customers/{}/tokens/{}",
             convert::segment(request.customer.as_str()),
             convert::segment(token.as_str())
         );
-        let reply: wire::TokenReply = self.call(Call::get(path)).await?;
-        let card = convert::remote_card(reply.token)?
-            .ok_or_else(|| ProviderError::malformed(format!("token {token} holds no card")))?;
+        // The payment is made: a card that cannot be read now must not read as a failed
+        // initial payment, so every error here is an unknown outcome to look up.
+        let made = outcome.provider_ref.clone();
+        let card = async {
+            let reply: wire::TokenReply = self.call(Call::get(path)).await?;
+            convert::remote_card(reply.token)?
+                .ok_or_else(|| ProviderError::malformed(format!("token {token} holds no card")))
+        }
+        .await
+        .map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                format!("the initial payment {made} was made, but its card could not be read: {e}"),
+            )
+            .with_ref(made.clone())
+        })?;
         Ok(InitialStep::Done(InitialOutcome {
             initial_ref,
             provider_ref: outcome.provider_ref,
             amount: outcome.amount,
             card,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::{CardToken, IdempotencyKey, Reason};
+
+    fn request() -> ChargeRequest {
+        ChargeRequest {
+            amount: Money::from_minor(56810, Currency::EUR),
+            card_token: CardToken("tok_b8Xq2Wm5RkT1vL9sNd4PzE7aYc3HjU6f".into()),
+            customer: CustomerRef("cust_7Qd2Lk9PzR4mXo1VbT6sYe3WnHc8JuAf".into()),
+            credential: StoredCredential::merchant_initiated(
+                Reason::Recurring,
+                ProviderRef("483920118822016".into()),
+            ),
+            idempotency_key: IdempotencyKey("coffer-charge-K1042-2026-02".into()),
+            order_id: "K1042-2026-02".into(),
+            description: "Monthly plan".into(),
+            agreement: None,
+        }
+    }
+
+    fn bodies(r: &ChargeRequest) -> ChargeBodies {
+        let tagging = convert::tagging(&r.credential).unwrap();
+        charge_bodies(r, &tagging, tagging.initial_ref.as_deref()).unwrap()
+    }
+
+    #[test]
+    fn the_same_charge_request_gives_the_same_bodies_and_keys() {
+        // Through serde, as the ledger keeps it: a resend after a restart starts from there.
+        let stored = serde_json::to_string(&request()).unwrap();
+        let again: ChargeRequest = serde_json::from_str(&stored).unwrap();
+        let (first, second) = (bodies(&request()), bodies(&again));
+        assert_eq!(
+            first.invoice.as_bytes(),
+            second.invoice.as_bytes(),
+            "ProcessOut replays a key only for the same request (DESIGN §4)"
+        );
+        assert_eq!(first.capture.as_bytes(), second.capture.as_bytes());
+        assert_eq!(
+            first.invoice_key, second.invoice_key,
+            "the invoice's key is derived from the charge's, never drawn"
+        );
+        let invoice: serde_json::Value = serde_json::from_str(&first.invoice).unwrap();
+        assert_eq!(
+            invoice["metadata"][CHARGE_KEY], "coffer-charge-K1042-2026-02",
+            "the key rides in the invoice, so a lookup can match it"
+        );
+        assert_eq!(invoice["order_id"], "K1042-2026-02");
+    }
+
+    fn invoice(json: &str) -> wire::Invoice {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn lookup() -> ChargeLookup {
+        let r = request();
+        ChargeLookup {
+            idempotency_key: r.idempotency_key,
+            order_id: r.order_id,
+            provider_ref: None,
+            customer: r.customer,
+            card_token: r.card_token,
+            amount: r.amount,
+            sent_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_invoice_is_the_charge_by_its_key_else_by_order_id_and_amount() {
+        let by_key = invoice(
+            r#"{"id":"iv_1","metadata":{"coffer_idempotency_key":"coffer-charge-K1042-2026-02"},"order_id":"other"}"#,
+        );
+        assert!(is_the_charge(&by_key, &lookup()), "the key decides");
+        let other_key = invoice(
+            r#"{"id":"iv_2","metadata":{"coffer_idempotency_key":"another"},"order_id":"K1042-2026-02","amount":"568.1","currency":"EUR"}"#,
+        );
+        assert!(
+            !is_the_charge(&other_key, &lookup()),
+            "another attempt's invoice, even under the same order id"
+        );
+        let by_order = invoice(
+            r#"{"id":"iv_3","metadata":null,"order_id":"K1042-2026-02","amount":"568.1","currency":"EUR"}"#,
+        );
+        assert!(
+            is_the_charge(&by_order, &lookup()),
+            "made without our metadata"
+        );
+        let other_amount =
+            invoice(r#"{"id":"iv_4","order_id":"K1042-2026-02","amount":"10","currency":"EUR"}"#);
+        assert!(!is_the_charge(&other_amount, &lookup()));
     }
 }

@@ -110,6 +110,27 @@ pub(crate) struct Invoice {
     pub order_id: Option<String>,
     pub initiation_type: Option<String>,
     pub payment_intent: Option<String>,
+    pub name: Option<String>,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    /// `null` reads as empty, like an absent field.
+    #[serde(default, deserialize_with = "map_or_null")]
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: Option<String>,
+}
+
+/// `GET /invoices`, newest first.
+#[derive(Debug, Deserialize)]
+pub(crate) struct InvoiceList {
+    pub invoices: Vec<Invoice>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+fn map_or_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    Ok(Option::<BTreeMap<String, String>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// `POST /invoices/{id}/capture`.

@@ -18,14 +18,16 @@ fn field(name: &str) -> ProviderErrorKind {
 fn errorcode_table(code: &str) -> Option<(ProviderErrorKind, &'static str)> {
     use ProviderErrorKind::*;
     Some(match code {
-        // The pmt_id was already paid: the earlier request went through; look it up.
-        "ALREADY_PAID" => (UnknownOutcome, "this order id has already been paid; check the payment status"),
+        // Svea refuses a second payment under a paid pmt_id: an earlier send of this very
+        // charge went through. A duplicate: look it up, never a failure.
+        "ALREADY_PAID" => (Duplicate, "this order id has already been paid; check the payment status"),
         // "Unknown error" after the request was taken: only a status query can tell.
         "ERROR" => (UnknownOutcome, "Svea reported an unknown error"),
         // 3-D Secure cannot be redone without the cardholder.
         "ERROR_CARD_AUTHENTICATION_FAILED" => (DeclinedHard, "card authentication (3-D Secure) failed"),
         // The issuer declined; a later attempt may pass (funds, limits on the card).
         "ERROR_CARD_AUTHORIZATION_FAILED" => (DeclinedSoft, "the card issuer declined the charge"),
+        // "Authorization/charge timed out — outcome unknown, query status" (svea.md §3.3).
         "ERROR_CARD_AUTHORIZATION_TIMEOUT" => (UnknownOutcome, "card authorization timed out; the outcome is unknown"),
         "ERROR_CARD_TOKENIZATION_FAILED" => (DeclinedHard, "the card cannot be used for recurring payments"),
         "ERROR_IN_PAYMENT" => (DeclinedSoft, "Svea could not process the payment"),
@@ -40,7 +42,9 @@ fn errorcode_table(code: &str) -> Option<(ProviderErrorKind, &'static str)> {
         "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND" => (DeclinedHard, "Svea does not know this card token"),
         "ERROR_PAYMENT_METHOD_NOT_AVAILABLE" => (field("pmt_paymentmethod"), "the payment method is not enabled for this seller"),
         "EXTERNAL_SERVICE_DENIED" => (DeclinedHard, "the payment service denied the transaction"),
-        "EXTERNAL_SERVICE_ERROR" => (Unavailable, "the payment service had an error"),
+        // An error of the card processor behind Svea after Svea took the charge: not a refusal,
+        // and nothing says the card was not charged. Only a status query can tell.
+        "EXTERNAL_SERVICE_ERROR" => (UnknownOutcome, "the payment service had an error; the outcome is unknown"),
         "NOT_FOUND" => (NotFound, "Svea does not know this order"),
         "PAYER_CHOSE_METHOD_AND_VANISHED" | "PAYER_INTERRUPTED" | "PAYER_VANISHED" => {
             (DeclinedSoft, "the payer did not complete the payment")
@@ -120,11 +124,8 @@ pub(crate) fn from_status(status: StatusCode, write: bool) -> Option<ProviderErr
             ProviderErrorKind::Auth,
             "Svea refused the seller id or secret key",
         )),
-        // 502–504 come from in front of Svea: the request was not processed.
-        502..=504 => Some(ProviderError::new(
-            ProviderErrorKind::Unavailable,
-            "Svea is unavailable",
-        )),
+        // Even a proxy's 502–504 does not prove Svea never processed a write: it may have
+        // timed out waiting for a Svea that took the charge.
         500..=599 if write => Some(ProviderError::new(
             ProviderErrorKind::UnknownOutcome,
             format!(
@@ -209,7 +210,7 @@ mod tests {
     #[test]
     fn every_documented_errorcode_has_its_kind() {
         let table = [
-            ("ALREADY_PAID", UnknownOutcome),
+            ("ALREADY_PAID", Duplicate),
             ("ERROR", UnknownOutcome),
             ("ERROR_CARD_AUTHENTICATION_FAILED", DeclinedHard),
             ("ERROR_CARD_AUTHORIZATION_FAILED", DeclinedSoft),
@@ -234,7 +235,7 @@ mod tests {
                 },
             ),
             ("EXTERNAL_SERVICE_DENIED", DeclinedHard),
-            ("EXTERNAL_SERVICE_ERROR", Unavailable),
+            ("EXTERNAL_SERVICE_ERROR", UnknownOutcome),
             ("NOT_FOUND", NotFound),
             ("PAYER_CHOSE_METHOD_AND_VANISHED", DeclinedSoft),
             ("PAYER_INTERRUPTED", DeclinedSoft),
@@ -289,12 +290,22 @@ mod tests {
             Auth
         );
         assert_eq!(from_status(StatusCode::FORBIDDEN, true).unwrap().kind, Auth);
-        assert_eq!(
-            from_status(StatusCode::SERVICE_UNAVAILABLE, true)
-                .unwrap()
-                .kind,
-            Unavailable
-        );
+        for proxy in [
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::GATEWAY_TIMEOUT,
+        ] {
+            assert_eq!(
+                from_status(proxy, true).unwrap().kind,
+                UnknownOutcome,
+                "{proxy} to a write does not prove Svea never processed it"
+            );
+            assert_eq!(
+                from_status(proxy, false).unwrap().kind,
+                Unavailable,
+                "{proxy} to a read changed nothing"
+            );
+        }
         assert_eq!(
             from_status(StatusCode::INTERNAL_SERVER_ERROR, true)
                 .unwrap()

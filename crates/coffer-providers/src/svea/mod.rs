@@ -6,6 +6,15 @@
 //! `pmt_id`, which Svea never accepts twice. Svea keeps no customer list, so listing is
 //! unsupported. Every answer carries a hash that is checked in constant time before anything is
 //! taken as paid; a lost answer is resolved with a Payment Status Query of the same `pmt_id`.
+//!
+//! What a write's answer proves: the OK document with a matching hash is a charge; a
+//! `pmt_errorcode` decline a decline; `existingPayment` or `ALREADY_PAID` on the `pmt_id`
+//! [`ProviderErrorKind::Duplicate`] (an earlier send arrived: look it up). Any HTTP 5xx (a proxy's
+//! 502–504 included), a timeout or reset after sending, an unreadable answer, a failed answer
+//! hash and `ERROR_CARD_AUTHORIZATION_TIMEOUT` are [`ProviderErrorKind::UnknownOutcome`] with the
+//! `pmt_id` as reference; a charge never answers `Ok` with `Pending`. A resend is the same
+//! `pmt_id` (Svea refuses a second payment under it), its form built from the request and the
+//! day's due date alone.
 
 mod convert;
 mod errors;
@@ -207,17 +216,15 @@ impl SveaClient {
             .date_naive()
     }
 
-    /// Posts a form, authenticated as configured (or with Basic when `basic` is set), and
-    /// returns the body of any answer that is not an HTTP-level failure.
-    async fn post(
+    /// The form as sent: with `…_hashversion`, and `…_hash` unless Basic authenticates it.
+    /// Returns whether Basic does.
+    fn authenticated(
         &self,
-        path: &str,
         mut form: Vec<(String, String)>,
         hash_names: &[&str],
         prefix: &str,
-        resend: Resend,
         basic: bool,
-    ) -> Result<String, ProviderError> {
+    ) -> (Vec<(String, String)>, bool) {
         let basic = basic || self.auth == SveaAuth::Basic;
         if let SveaAuth::Hash(algorithm) = self.auth {
             // With Basic the version only picks the answer's hash algorithm; the hash is ignored.
@@ -231,6 +238,21 @@ impl SveaClient {
                 form.push((format!("{prefix}_hash"), hash));
             }
         }
+        (form, basic)
+    }
+
+    /// Posts a form, authenticated as configured (or with Basic when `basic` is set), and
+    /// returns the body of any answer that is not an HTTP-level failure.
+    async fn post(
+        &self,
+        path: &str,
+        form: Vec<(String, String)>,
+        hash_names: &[&str],
+        prefix: &str,
+        resend: Resend,
+        basic: bool,
+    ) -> Result<String, ProviderError> {
+        let (form, basic) = self.authenticated(form, hash_names, prefix, basic);
         let url = self.http.url(path);
         let response = self
             .http
@@ -386,6 +408,41 @@ impl SveaClient {
         Ok(amount)
     }
 
+    /// The token-charge form of a request for `due_date`: its flow, its `pmt_id` and the
+    /// fields before authentication. The same request and day give the same form, so a resend
+    /// carries the same `pmt_id` Svea refuses a second payment under.
+    fn charge_form(
+        &self,
+        request: &ChargeRequest,
+        due_date: NaiveDate,
+    ) -> Result<(convert::V4Flow, String, Form), ProviderError> {
+        let flow = convert::token_charge_flow(&request.credential)?;
+        if !request.amount.is_positive() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("pmt_amount".into()),
+                },
+                format!("a token charge must be above zero, not {}", request.amount),
+            ));
+        }
+        let pmt_id = convert::pmt_id(&request.order_id)?;
+        let form = convert::payment_form(&PaymentFields {
+            flow,
+            seller_id: &self.seller_id,
+            key_generation: &self.key_generation,
+            pmt_id: &pmt_id,
+            order_id: &request.order_id,
+            amount: request.amount,
+            due_date,
+            buyer_name: request.customer.as_str(),
+            description: &request.description,
+            returns: ["ok", "error", "cancel", "delayed"]
+                .map(|kind| format!("{UNUSED_RETURN}/{kind}")),
+            token: Some(request.card_token.as_str()),
+        })?;
+        Ok((flow, pmt_id, form))
+    }
+
     /// Sandbox only: opens the sandbox card page at `page_url` (from
     /// [`InitialStep::CardPage`]), types `card` into it and submits it without a browser, then
     /// returns the query pairs of the redirect to the return URL, ready for
@@ -472,6 +529,18 @@ impl SveaClient {
         let location = url::Url::parse(location)
             .map_err(|e| ProviderError::malformed(format!("return redirect: {e}")))?;
         Ok(location.query_pairs().into_owned().collect())
+    }
+}
+
+/// A form's name–value pairs, in the order they are sent.
+type Form = Vec<(String, String)>;
+
+/// Names the payment on an error that has no reference yet, for the lookup by `pmt_id`.
+fn with_pmt_id(error: ProviderError, pmt_id: &str) -> ProviderError {
+    if error.provider_ref.is_some() {
+        error
+    } else {
+        error.with_ref(ProviderRef(pmt_id.to_string()))
     }
 }
 
@@ -678,30 +747,7 @@ impl Provider for SveaClient {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
-        let flow = convert::token_charge_flow(&request.credential)?;
-        if !request.amount.is_positive() {
-            return Err(ProviderError::new(
-                ProviderErrorKind::InvalidRequest {
-                    field: Some("pmt_amount".into()),
-                },
-                format!("a token charge must be above zero, not {}", request.amount),
-            ));
-        }
-        let pmt_id = convert::pmt_id(&request.order_id)?;
-        let form = convert::payment_form(&PaymentFields {
-            flow,
-            seller_id: &self.seller_id,
-            key_generation: &self.key_generation,
-            pmt_id: &pmt_id,
-            order_id: &request.order_id,
-            amount: request.amount,
-            due_date: self.today(),
-            buyer_name: request.customer.as_str(),
-            description: &request.description,
-            returns: ["ok", "error", "cancel", "delayed"]
-                .map(|kind| format!("{UNUSED_RETURN}/{kind}")),
-            token: Some(request.card_token.as_str()),
-        })?;
+        let (flow, pmt_id, form) = self.charge_form(request, self.today())?;
         let mut names = PAYMENT_HASH_ORDER.to_vec();
         names.extend(ROW_HASH_TAIL);
         // Sent once: Svea answers a resend with ALREADY_PAID or existingPayment, not with the
@@ -709,15 +755,12 @@ impl Provider for SveaClient {
         // UnknownOutcome and the engine settles it with `find_charge` (status query by pmt_id).
         let body = self
             .post(flow.path, form, &names, "pmt", Resend::Once, false)
-            .await?;
+            .await
+            .map_err(|e| with_pmt_id(e, &pmt_id))?;
+        // From here on the charge was received: what cannot be read or trusted is an unknown
+        // outcome, never a failure.
         let answer: wire::ChargeWithTokenResponse = read(&body, "chargeWithTokenResponse")
-            .map_err(|e| {
-                if e.kind == ProviderErrorKind::MalformedResponse {
-                    e.with_ref(ProviderRef(pmt_id.clone()))
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| with_pmt_id(e.after_write(), &pmt_id))?;
         if let Some(code) = &answer.pmt_errorcode {
             return Err(errors::from_errorcode(
                 code,
@@ -725,7 +768,9 @@ impl Provider for SveaClient {
                 Some(&pmt_id),
             ));
         }
-        let amount = self.verify_charge(&answer, &pmt_id, request.amount)?;
+        let amount = self
+            .verify_charge(&answer, &pmt_id, request.amount)
+            .map_err(ProviderError::after_write)?;
         Ok(ChargeOutcome {
             provider_ref: ProviderRef(pmt_id),
             initial_ref: None,
@@ -850,12 +895,17 @@ impl Provider for SveaClient {
                 Resend::Once,
                 false,
             )
-            .await?;
-        let answer: wire::Pmtc = read(&body, "pmtc")?;
-        let code = answer
-            .pmtc_returncode
-            .as_deref()
-            .ok_or_else(|| ProviderError::malformed("the cancel answer has no pmtc_returncode"))?;
+            .await
+            .map_err(|e| with_pmt_id(e, &pmt_id))?;
+        // The cancel was received: an answer that cannot be read or trusted may hide a refund.
+        let answer: wire::Pmtc =
+            read(&body, "pmtc").map_err(|e| with_pmt_id(e.after_write(), &pmt_id))?;
+        let code = answer.pmtc_returncode.as_deref().ok_or_else(|| {
+            with_pmt_id(
+                ProviderError::malformed("the cancel answer has no pmtc_returncode").after_write(),
+                &pmt_id,
+            )
+        })?;
         let text = answer.pmtc_returntext.as_deref().unwrap_or("");
         // The plugins verify the cancel hash on success only; so do we.
         if code != "00" {
@@ -871,7 +921,11 @@ impl Provider for SveaClient {
             &answer.pmtc_id,
         ] {
             values.push(value.as_deref().ok_or_else(|| {
-                ProviderError::malformed("the cancel answer lacks a hashed field")
+                with_pmt_id(
+                    ProviderError::malformed("the cancel answer lacks a hashed field")
+                        .after_write(),
+                    &pmt_id,
+                )
             })?);
         }
         values.push(text);
@@ -885,6 +939,7 @@ impl Provider for SveaClient {
             return Err(ProviderError::malformed(
                 "the cancel answer's pmtc_hash does not match; check the payment's status before refunding again",
             )
+            .after_write()
             .with_ref(ProviderRef(pmt_id)));
         }
         Ok(RefundOutcome {
@@ -952,16 +1007,21 @@ impl Provider for SveaClient {
         names.extend(ROW_HASH_TAIL);
         let body = self
             .post(flow.path, form, &names, "pmt", Resend::Once, true)
-            .await?;
-        let answer: wire::Pmt = read(&body, "pmt")?;
+            .await
+            .map_err(|e| with_pmt_id(e, &pmt_id))?;
+        // The payment was created at Svea: an answer that cannot be read is an unknown outcome.
+        let unread = |e: ProviderError| with_pmt_id(e.after_write(), &pmt_id);
+        let answer: wire::Pmt = read(&body, "pmt").map_err(unread)?;
         if answer.pmt_id.as_deref() != Some(pmt_id.as_str()) {
-            return Err(ProviderError::malformed(
+            return Err(unread(ProviderError::malformed(
                 "the payment answer is about another pmt_id",
-            ));
+            )));
         }
-        let url = answer
-            .pmt_paymenturl
-            .ok_or_else(|| ProviderError::malformed("the payment answer has no pmt_paymenturl"))?;
+        let url = answer.pmt_paymenturl.ok_or_else(|| {
+            unread(ProviderError::malformed(
+                "the payment answer has no pmt_paymenturl",
+            ))
+        })?;
         Ok(InitialStep::CardPage {
             url,
             pending_id: pmt_id,
@@ -1063,12 +1123,22 @@ impl Provider for SveaClient {
             )
             .with_ref(reference));
         }
-        // Svea: never trust the redirect alone; the status query confirms it.
-        let status = self.status_query(pending_id).await?;
+        // Svea: never trust the redirect alone; the status query confirms it. The cardholder
+        // may have paid on Svea's page, so a query that fails or cannot be read leaves the
+        // payment unknown, never failed.
+        let unconfirmed = |e: ProviderError| {
+            ProviderError::new(
+                ProviderErrorKind::UnknownOutcome,
+                format!("Svea's status of payment {pending_id} could not be read: {e}"),
+            )
+            .with_ref(reference.clone())
+        };
+        let status = self.status_query(pending_id).await.map_err(unconfirmed)?;
         let amount =
-            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")?;
+            convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")
+                .map_err(unconfirmed)?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
-        match errors::payment_state(code, false)? {
+        match errors::payment_state(code, false).map_err(unconfirmed)? {
             PaymentState::Paid => {}
             PaymentState::Unpaid => {
                 let decline = status
@@ -1111,6 +1181,77 @@ fn query_failed() -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_core::{CardToken, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential};
+
+    fn client(auth: SveaAuth) -> SveaClient {
+        let merchant = Merchant {
+            id: MerchantId(1),
+            name: "Svea test".into(),
+            account: ProviderAccount::Svea {
+                seller_id: "TESTSELLER".into(),
+                key_generation: "001".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:9/svea".into(),
+            time_zone: coffer_core::merchant::parse_time_zone("Europe/Helsinki").unwrap(),
+            currency: Currency::EUR,
+            notice_lead_days: 3,
+            group: None,
+            secret: SecretRef {
+                service: "coffer-test".into(),
+                account: "svea".into(),
+            },
+        };
+        SveaClient::with_options(
+            &merchant,
+            SecretString::from("TESTSECRET123".to_string()),
+            SveaOptions {
+                auth,
+                policy: HttpPolicy::default(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_same_charge_request_is_sent_as_the_same_form_under_the_same_pmt_id() {
+        let request = ChargeRequest {
+            amount: Money::from_minor(56810, Currency::EUR),
+            card_token: CardToken("7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37".into()),
+            customer: CustomerRef("Matti Virtanen".into()),
+            credential: StoredCredential::merchant_initiated(
+                Reason::Recurring,
+                ProviderRef("TOKENIZE0001".into()),
+            ),
+            idempotency_key: IdempotencyKey("k-1".into()),
+            order_id: "MIT202601000001".into(),
+            description: "Monthly subscription".into(),
+            agreement: None,
+        };
+        // Through serde, as the ledger keeps it: a resend after a restart starts from there.
+        let again: ChargeRequest =
+            serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        for auth in [SveaAuth::Basic, SveaAuth::Hash(SveaHash::Sha512)] {
+            let client = client(auth);
+            let sent = |r: &ChargeRequest| {
+                let (_, pmt_id, form) = client.charge_form(r, day).unwrap();
+                let mut names = PAYMENT_HASH_ORDER.to_vec();
+                names.extend(ROW_HASH_TAIL);
+                let (form, _) = client.authenticated(form, &names, "pmt", false);
+                (pmt_id, serde_urlencoded::to_string(&form).unwrap())
+            };
+            let (first, second) = (sent(&request), sent(&again));
+            assert_eq!(
+                first.0, "MIT202601000001",
+                "the order id is the pmt_id Svea refuses a second payment under"
+            );
+            assert_eq!(
+                first, second,
+                "{auth:?}: a resend on the same day is the same bytes, hash included"
+            );
+        }
+    }
 
     #[test]
     fn a_sandbox_card_never_prints_its_number() {

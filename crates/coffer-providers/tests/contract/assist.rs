@@ -658,13 +658,21 @@ async fn the_timeout_card_is_unknown_then_found_never_made() {
 }
 
 #[tokio::test]
-async fn an_in_process_answer_is_pending_until_the_lookup_settles_it() {
+async fn an_in_process_answer_is_an_unknown_outcome_until_the_lookup_settles_it() {
     let f = fixture().await;
     let client = f.client();
     let customer = f.good_customer().await;
     let request = cit(&customer, "CF-WAIT-1", 99_930);
-    let pending = client.charge(&request).await.unwrap();
-    assert_eq!(pending.status, RemoteStatus::Pending);
+    let pending = client.charge(&request).await.unwrap_err();
+    assert_eq!(
+        pending.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "In Process is not settled (assist.md §4.5): look it up, never a failure"
+    );
+    assert!(
+        pending.provider_ref.is_some(),
+        "the billnumber is kept for the lookup"
+    );
     let settled = client
         .find_charge(&lookup(&request))
         .await
@@ -790,10 +798,10 @@ async fn an_in_body_rate_limit_is_rate_limited_and_a_garbled_charge_is_settled_b
         .unwrap();
     let request = cit(&customer, "CF-MAL-1", 1000);
     let garbled = client.charge(&request).await.unwrap_err();
-    assert_eq!(garbled.kind, ProviderErrorKind::MalformedResponse);
-    assert!(
-        garbled.kind.outcome_unknown(),
-        "the engine reconciles a garbled write"
+    assert_eq!(
+        garbled.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "a garbled answer to a charge may hide a payment: the engine looks it up"
     );
     let found = client
         .find_charge(&lookup(&request))

@@ -693,3 +693,84 @@ async fn refunds_part_then_the_rest_and_refuses_more() {
         "a refused refund was never made"
     );
 }
+
+#[tokio::test]
+async fn a_lookup_reads_as_many_pages_as_it_takes_to_reach_back_past_the_send() {
+    let env = Env::start().await;
+    let client = env.client(0);
+    let (customer, token) = env.card(env.usable(true, 3)).await;
+    let sent_at = chrono::Utc::now();
+    let old = request(&customer, &token, unscheduled_mit(), "paged-old", 1234);
+    let made = client.charge(&old).await.unwrap();
+    // The client reads 100 charges a page (Clover's most): 100 newer charges push the old one
+    // onto the second page.
+    for n in 0..100 {
+        client
+            .charge(&request(
+                &customer,
+                &token,
+                unscheduled_mit(),
+                &format!("paged-new-{n}"),
+                500 + n,
+            ))
+            .await
+            .unwrap();
+    }
+    let found = client
+        .find_charge(&ChargeLookup {
+            sent_at,
+            ..lookup(&old)
+        })
+        .await
+        .unwrap()
+        .expect("the old charge is on the second page; a first-page-only lookup misses it");
+    assert_eq!(
+        found.provider_ref, made.provider_ref,
+        "found by its key, not another charge of the customer"
+    );
+    assert_eq!(found.status, RemoteStatus::Succeeded);
+    let never = request(&customer, &token, unscheduled_mit(), "paged-never", 999);
+    assert_eq!(
+        client
+            .find_charge(&ChargeLookup {
+                sent_at,
+                ..lookup(&never)
+            })
+            .await
+            .unwrap(),
+        None,
+        "after every page of the window, a charge never sent is not there"
+    );
+}
+
+#[tokio::test]
+async fn a_reused_key_with_another_body_is_a_duplicate_to_look_up() {
+    let env = Env::start().await;
+    let client = env.client(0);
+    let (customer, token) = env.card(env.usable(true, 4)).await;
+    let first = request(&customer, &token, unscheduled_mit(), "dup-key", 700);
+    client.charge(&first).await.unwrap();
+    let other_body = request(&customer, &token, unscheduled_mit(), "dup-key", 701);
+    let error = client.charge(&other_body).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::Duplicate,
+        "Clover's idempotency_error says the key was used: look it up, never a failure ({error})"
+    );
+    assert!(
+        error.kind.outcome_unknown(),
+        "the engine must not mark it failed"
+    );
+    assert_eq!(
+        env.ledger().await.len(),
+        1,
+        "the second body charged nothing"
+    );
+    let again = client.charge(&first).await.unwrap();
+    assert_eq!(
+        again.amount,
+        usd(700),
+        "the same request under the same key is answered with the first charge"
+    );
+    assert_eq!(env.ledger().await.len(), 1, "a resend charges once");
+}

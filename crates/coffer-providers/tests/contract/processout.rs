@@ -456,18 +456,30 @@ async fn a_rate_limit_is_waited_out_and_an_outage_is_unavailable() {
         .await
         .unwrap();
     assert_eq!(charges_with_key(&rig.ledger().await, "k-429").len(), 1);
-    rig.faults(json!({"error_next": 3})).await;
-    let e = rig
-        .client
-        .charge(&mit(&customer, &card, 300, "k-503"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Unavailable, "{e}");
+    rig.faults(json!({"error_next": 3, "next_writes_only": true}))
+        .await;
+    let request = mit(&customer, &card, 300, "k-503");
+    let e = rig.client.charge(&request).await.unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "a 503 to a write, retried under its key and still 503, does not prove nothing was \
+         processed: {e}"
+    );
     assert!(
         charges_with_key(&rig.ledger().await, "k-503").is_empty(),
-        "nothing was processed"
+        "the sandbox answers 503 before processing"
     );
-    rig.faults(json!({"error_next": 3})).await;
+    assert_eq!(
+        rig.client
+            .find_charge(&lookup(&request, None))
+            .await
+            .unwrap(),
+        None,
+        "no invoice and no transaction: the lookup says it never arrived"
+    );
+    rig.faults(json!({"error_next": 3, "next_writes_only": false}))
+        .await;
     let e = rig.client.list_customers(None, 10).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Unavailable);
 }
@@ -530,12 +542,20 @@ async fn the_timeout_card_is_an_unknown_outcome_with_nothing_charged() {
     let request = mit(&customer, &card, 900, "k-timeout");
     let e = client.charge(&request).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::UnknownOutcome, "{e}");
+    let found = client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .expect("the invoice exists, so the charge is not 'not found'");
     assert_eq!(
-        client.find_charge(&lookup(&request, None)).await.unwrap(),
-        None,
-        "nothing was attempted"
+        found.status,
+        RemoteStatus::Pending,
+        "its capture never completed: not settled, and a resend under the same key is safe"
     );
-    assert!(charges_with_key(&rig.ledger().await, "k-timeout").is_empty());
+    assert!(
+        charges_with_key(&rig.ledger().await, "k-timeout").is_empty(),
+        "nothing was charged"
+    );
 }
 
 #[tokio::test]
@@ -656,4 +676,58 @@ async fn the_second_project_charges_in_its_own_currency() {
         rig.merchant.account.account_id(),
         "charged in the GBP project"
     );
+}
+
+#[tokio::test]
+async fn an_invoice_whose_capture_never_arrived_is_pending_not_missing_and_a_resend_completes_it() {
+    let rig = Rig::start(30).await;
+    let (customer, card) = rig.approving(true).await;
+    let request = mit(&customer, &card, 1100, "k-invoice-only");
+    // What an earlier send left behind when its capture was lost: the invoice alone, made under
+    // the charge's order id (no customer, so only the invoice search can find it).
+    let created: Value = rig
+        .http
+        .post(format!("{}/invoices", rig.merchant.base_url))
+        .basic_auth(rig.merchant.account.account_id(), Some(&rig.secret))
+        .json(
+            &json!({"name": request.order_id, "order_id": request.order_id,
+            "amount": "11.00", "currency": "EUR"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["success"], true, "{created}");
+    let found = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .expect("the invoice exists: the charge is not 'not found'");
+    assert_eq!(
+        found.status,
+        RemoteStatus::Pending,
+        "no captured transaction yet: not settled, so the engine resends under the same key"
+    );
+    assert_eq!(found.amount, eur(1100));
+    assert!(
+        charges_with_key(&rig.ledger().await, "k-invoice-only").is_empty(),
+        "nothing was charged"
+    );
+    let charged = rig.client.charge(&request).await.unwrap();
+    assert_eq!(charged.status, RemoteStatus::Succeeded);
+    let settled = rig
+        .client
+        .find_charge(&lookup(&request, None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        settled.status,
+        RemoteStatus::Succeeded,
+        "the resend's capture is what the lookup now finds"
+    );
+    assert_eq!(settled.provider_ref, charged.provider_ref);
 }

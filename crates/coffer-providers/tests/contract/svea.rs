@@ -442,12 +442,24 @@ async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
         .charge(&charge_request("RL-1", &token, &initial, cap))
         .await
         .unwrap();
-    s.faults(serde_json::json!({"error_next": 1})).await;
+    s.faults(serde_json::json!({"error_next": 1, "next_writes_only": true}))
+        .await;
     let error = client
         .charge(&charge_request("UNAV-1", &token2, &initial2, cap2))
         .await
         .unwrap_err();
-    assert_eq!(error.kind, ProviderErrorKind::Unavailable);
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "a 5xx to a charge does not prove Svea never processed it"
+    );
+    assert_eq!(
+        error.provider_ref,
+        Some(ProviderRef("UNAV-1".into())),
+        "the pmt_id to look up"
+    );
+    s.faults(serde_json::json!({"next_writes_only": false}))
+        .await;
     assert!(
         client
             .find_charge(&lookup(&charge_request("UNAV-1", &token2, &initial2, cap2)))
@@ -883,10 +895,11 @@ async fn a_tampered_answer_hash_is_an_error_and_nothing_is_reported_paid() {
         .charge(&charge_request("TAMPER-1", &token, &initial, eur(999)))
         .await
         .unwrap_err();
-    assert_eq!(error.kind, ProviderErrorKind::MalformedResponse, "{error}");
-    assert!(
-        error.kind.outcome_unknown(),
-        "the engine reconciles it by status query"
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "an answer whose hash fails cannot be trusted either way; the engine looks the pmt_id \
+         up by status query: {error}"
     );
     assert_eq!(error.provider_ref, Some(ProviderRef("TAMPER-1".into())));
 }
