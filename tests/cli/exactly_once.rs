@@ -259,3 +259,125 @@ async fn a_due_run_killed_mid_charge_and_run_again_charges_the_occurrence_once()
         "exactly one charge at the provider"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_refunding_with_one_key_make_one_refund() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(10);
+    let (profile, _, card) = demo_with_card(&sandbox);
+    let made = profile
+        .coffer(&[
+            "--json",
+            "charge",
+            "--card",
+            &card.to_string(),
+            "--amount",
+            "7.70",
+        ])
+        .ok()
+        .json();
+    let charge = made["attempt_id"].to_string();
+    let args = [
+        "--json",
+        "refund",
+        &charge,
+        "--amount",
+        "2.00",
+        "--idempotency-key",
+        "refund-dialog-1",
+    ];
+    let (a, b) = (spawn(&profile, &args, &[]), spawn(&profile, &args, &[]));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let parse = |o: &std::process::Output| -> Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&o.stderr)))
+    };
+    let (a, b) = (parse(&a), parse(&b));
+    assert_eq!(
+        a["attempt_id"], b["attempt_id"],
+        "both processes answer with the one refund: {a} {b}"
+    );
+    let all: Vec<Value> = reqwest::get(format!("{}/charges", sandbox.urls.admin))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|c| c["kind"] == "refund" && c["amount_minor"] == 200)
+            .count(),
+        1,
+        "the provider refunded once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_charge_resolved_by_hand_against_the_providers_record_raises_an_alert() {
+    if !require_keyring() {
+        return;
+    }
+    let sandbox = SandboxProcess::start(10);
+    let admin = sandbox.urls.admin.clone();
+    let (profile, _, card) = demo_with_card(&sandbox);
+    // The provider charges and every answer is lost (the client's resends under the same key
+    // included).
+    set_faults(
+        &admin,
+        serde_json::json!({"drop_next": 10, "next_writes_only": true}),
+    )
+    .await;
+    let sent = profile
+        .coffer(&[
+            "--json",
+            "charge",
+            "--card",
+            &card.to_string(),
+            "--amount",
+            "8.80",
+        ])
+        .json();
+    set_faults(
+        &admin,
+        serde_json::json!({"drop_next": 0, "next_writes_only": false}),
+    )
+    .await;
+    assert_eq!(sent["status"], "sending", "{sent}");
+    let id = sent["attempt_id"].to_string();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let resolved = profile
+        .coffer(&[
+            "--json",
+            "resolve",
+            &id,
+            "--not-made",
+            "--checked-on",
+            &today,
+        ])
+        .ok()
+        .json();
+    assert_eq!(resolved["status"], "failed", "{resolved}");
+    let reconciled = profile.coffer(&["--json", "reconcile"]);
+    assert_eq!(
+        reconciled.output.status.code(),
+        Some(1),
+        "an alert is something to act on: {}",
+        reconciled.stdout()
+    );
+    let summary = reconciled.json();
+    assert_eq!(
+        array(&summary["alerts"]).len(),
+        1,
+        "the provider shows it charged: a possible duplicate: {summary}"
+    );
+    let alerts = profile.coffer(&["--json", "alerts"]).json();
+    let alert = array(&alerts)[0]["id"].to_string();
+    assert_eq!(alerts[0]["kind"], "possible_duplicate", "{alerts}");
+    let after = profile
+        .coffer(&["--json", "alerts", "--acknowledge", &alert])
+        .ok()
+        .json();
+    assert!(array(&after).is_empty(), "acknowledged: {after}");
+}

@@ -149,7 +149,10 @@ impl HttpClient {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let retry_after = retry_after(&response);
                         let wait = retry_after.unwrap_or(delay);
-                        if last_try || wait > self.policy.max_retry_after {
+                        // A write never waits here: its `sending` row is committed, and the
+                        // wait belongs before that commit (DESIGN §4). The engine waits out
+                        // Retry-After before it plans the next write to this provider.
+                        if write || last_try || wait > self.policy.max_retry_after {
                             // A 429 is answered before processing, but an earlier try of this
                             // write may have been processed: then nothing is known.
                             return Err(if write && maybe_arrived {

@@ -297,7 +297,9 @@ pub async fn reconcile(
             println!("nothing to reconcile");
         }
     })?;
-    Ok(u8::from(!summary.unresolved.is_empty()))
+    Ok(u8::from(
+        !summary.unresolved.is_empty() || !summary.alerts.is_empty(),
+    ))
 }
 
 pub async fn alerts(

@@ -555,21 +555,21 @@ async fn invalid_fields_and_duplicate_order_numbers_are_refused() {
 }
 
 #[tokio::test]
-async fn rate_limits_are_waited_out_and_outages_are_unavailable() {
+async fn a_rate_limited_write_is_returned_at_once_and_outages_are_unavailable() {
     let f = fixture().await;
     let client = f.client();
     let customer = f.good_customer().await;
     f.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
         .await;
-    let outcome = client
+    let limited = client
         .charge(&cit(&customer, "CF-429-1", 1000))
         .await
-        .unwrap();
-    assert_eq!(
-        outcome.status,
-        RemoteStatus::Succeeded,
-        "the 429 came before processing, so the retry is safe"
+        .unwrap_err();
+    assert!(
+        matches!(limited.kind, ProviderErrorKind::RateLimited { .. }),
+        "the 429 came before processing; the engine waits before its next write: {limited}"
     );
+    assert_eq!(f.ledger().await.len(), 0, "the 429 processed nothing");
     f.faults(json!({"error_next": 3})).await;
     let down = client.check_credentials().await.unwrap_err();
     assert_eq!(down.kind, ProviderErrorKind::Unavailable);

@@ -480,13 +480,13 @@ async fn an_invalid_field_is_an_invalid_request() {
 }
 
 #[tokio::test]
-async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
+async fn a_rate_limited_write_is_returned_at_once_a_read_waits_and_unavailable_is_reported() {
     let env = Env::start().await;
     let client = env.client(0);
     let (customer, token) = env.card(env.usable(true, 0)).await;
     env.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
         .await;
-    let charged = client
+    let limited = client
         .charge(&request(
             &customer,
             &token,
@@ -495,9 +495,18 @@ async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
             500,
         ))
         .await
-        .unwrap();
-    assert_eq!(charged.status, RemoteStatus::Succeeded);
-    assert_eq!(env.ledger().await.len(), 1, "the 429 processed nothing");
+        .unwrap_err();
+    assert!(
+        matches!(limited.kind, ProviderErrorKind::RateLimited { .. }),
+        "a write never waits after its sending commit: the engine waits before the next: {limited}"
+    );
+    assert_eq!(env.ledger().await.len(), 0, "the 429 processed nothing");
+    env.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
+        .await;
+    client
+        .check_credentials()
+        .await
+        .expect("a read waits a 429 out and tries again");
 
     env.faults(json!({"error_next": 3})).await;
     assert_eq!(

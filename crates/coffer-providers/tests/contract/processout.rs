@@ -446,16 +446,21 @@ async fn invalid_fields_and_key_reuse_are_refused() {
 }
 
 #[tokio::test]
-async fn a_rate_limit_is_waited_out_and_an_outage_is_unavailable() {
+async fn a_rate_limited_write_is_returned_at_once_and_an_outage_is_unavailable() {
     let rig = Rig::start(30).await;
     let (customer, card) = rig.approving(true).await;
     rig.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
         .await;
-    rig.client
+    let limited = rig
+        .client
         .charge(&mit(&customer, &card, 300, "k-429"))
         .await
-        .unwrap();
-    assert_eq!(charges_with_key(&rig.ledger().await, "k-429").len(), 1);
+        .unwrap_err();
+    assert!(
+        matches!(limited.kind, ProviderErrorKind::RateLimited { .. }),
+        "a write never waits after its sending commit: {limited}"
+    );
+    assert!(charges_with_key(&rig.ledger().await, "k-429").is_empty());
     rig.faults(json!({"error_next": 3, "next_writes_only": true}))
         .await;
     let request = mit(&customer, &card, 300, "k-503");

@@ -430,7 +430,7 @@ async fn request_errors_map_to_invalid_request_and_duplicate() {
 }
 
 #[tokio::test]
-async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
+async fn a_rate_limited_write_is_returned_at_once_and_unavailable_is_reported() {
     let s = setup().await;
     let client = s.client();
     let cards = s.cards("approve").await;
@@ -438,10 +438,14 @@ async fn rate_limit_is_waited_out_and_unavailable_is_reported() {
     let (token2, initial2, cap2) = cards[1].clone();
     s.faults(serde_json::json!({"rate_limit_next": 1, "retry_after_secs": 0}))
         .await;
-    client
+    let limited = client
         .charge(&charge_request("RL-1", &token, &initial, cap))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(limited.kind, ProviderErrorKind::RateLimited { .. }),
+        "a write never waits after its sending commit: {limited}"
+    );
     s.faults(serde_json::json!({"error_next": 1, "next_writes_only": true}))
         .await;
     let error = client
