@@ -1,7 +1,13 @@
 //! Fault knobs, settable at start and at run time through `PUT /__sandbox/faults`: added latency,
-//! an error rate, 429 storms with Retry-After, and "process the request, then drop the
-//! response". Rates are percentages drawn from a seeded generator; the `*_next` counters hit the
-//! next N requests exactly, which is what tests use.
+//! an error rate, 429 storms with Retry-After, "process the request, then drop the response",
+//! "process it, then answer 502", and lookups that lag behind what was made. Rates are
+//! percentages drawn from a seeded generator; the `*_next` counters hit the next N requests
+//! exactly, which is what tests use.
+//!
+//! A request is a *lookup* or a *write*. Every GET is a lookup, and so is each POST route an
+//! emulator names in [`crate::Emulator::lookup_posts`] (Svea's status query and Assist's
+//! orderresult are POSTs that only read). Everything else can move money or create state and
+//! is a write. The middleware decides this once, from that one list, for every knob that cares.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,7 +16,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode};
+use chrono::{DateTime, Utc};
+use http::{HeaderValue, Method, StatusCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -41,9 +48,27 @@ pub struct FaultConfig {
     /// Milliseconds to hold the answer after the request was processed: a window in which a
     /// client can be killed between "the provider charged" and "the client heard it".
     pub response_delay_ms: u64,
-    /// The `*_next` counters count only writes (anything but GET): a test can lose the answer
-    /// to a refund without also losing the lookup the client makes before it.
+    /// The `*_next` counters count only writes (anything but a lookup: GETs and the POST
+    /// lookups each emulator names): a test can lose the answer to a refund without also losing
+    /// the lookup the client makes before it.
     pub next_writes_only: bool,
+    /// The next N writes are processed in full (the charge, refund or cancel is made, in the
+    /// emulator's state and in the admin ledger), and then the client gets `502 Bad Gateway`
+    /// with an nginx-style HTML body instead of the answer: a proxy in front of the provider
+    /// that lost the answer. Lookups never count, whatever `next_writes_only` says. A test
+    /// knob, not a provider fact.
+    pub error_after_write_next: u32,
+    /// Lookups do not reveal a charge, refund or cancel until this many seconds after it was
+    /// made, by the emulator's clock; what was made earlier (also before the knob was set)
+    /// shows as usual once its own age passes it. Writes are not affected. 0 = no lag. A test
+    /// knob, not a provider fact.
+    pub lookup_lag_secs: u64,
+    /// Assist only (the other emulators ignore it): a Token Pay or rp.cfm charge that reuses
+    /// the OrderNumber of an order that took money makes a second, separate order and charges
+    /// again, as a live Assist may (shared/providers/assist.md §4.4). Off, the emulator refuses
+    /// it with `11/107` unless `PUT /assist/__sandbox/rules` turned `refuse_duplicate_order`
+    /// off.
+    pub assist_order_number_reuse_charges: bool,
 }
 
 /// A partial update of the knobs.
@@ -60,6 +85,9 @@ pub struct FaultUpdate {
     timeout_ms: Option<u64>,
     response_delay_ms: Option<u64>,
     next_writes_only: Option<bool>,
+    error_after_write_next: Option<u32>,
+    lookup_lag_secs: Option<u64>,
+    assist_order_number_reuse_charges: Option<bool>,
 }
 
 /// The live knobs shared by every emulator.
@@ -81,8 +109,55 @@ pub fn dropped_response() -> Response {
     response
 }
 
+/// The answer a proxy in front of a provider gives when the provider's answer did not reach it
+/// (nginx's own page): the client cannot tell whether the write was made.
+pub fn bad_gateway_response() -> Response {
+    const BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+        <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    (
+        StatusCode::BAD_GATEWAY,
+        [(http::header::CONTENT_TYPE, "text/html")],
+        BODY,
+    )
+        .into_response()
+}
+
+/// What a lookup may reveal under `lookup_lag_secs`: what was made at or before its instant.
+/// `None` when lookups are not lagged, so that callers can skip the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Horizon(Option<DateTime<Utc>>);
+
+impl Horizon {
+    /// Whether a lookup may show something made at `made`.
+    pub(crate) fn shows(self, made: DateTime<Utc>) -> bool {
+        self.0.is_none_or(|h| made <= h)
+    }
+
+    /// [`Horizon::shows`] for Unix milliseconds.
+    pub(crate) fn shows_ms(self, made_ms: i64) -> bool {
+        self.0.is_none_or(|h| made_ms <= h.timestamp_millis())
+    }
+
+    /// Whether some recent things are hidden at all.
+    pub(crate) fn lags(self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// What happens to a request the knobs let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Answered as processed.
+    Answer,
+    /// Processed, then the connection is closed.
+    Drop,
+    /// Processed, then a proxy's 502 instead of the answer.
+    BadGateway,
+}
+
+#[derive(Debug, PartialEq, Eq)]
 enum Decision {
-    Pass { drop: bool },
+    Pass(Pass),
     Unavailable,
     RateLimited(u64),
 }
@@ -120,7 +195,10 @@ impl Faults {
             drop_next,
             timeout_ms,
             response_delay_ms,
-            next_writes_only
+            next_writes_only,
+            error_after_write_next,
+            lookup_lag_secs,
+            assist_order_number_reuse_charges
         );
         c.clone()
     }
@@ -147,12 +225,35 @@ impl Faults {
                 .unwrap_or(false)
     }
 
-    fn decide(&self, read: bool) -> (Duration, Decision) {
+    /// What lookups may reveal at `now`.
+    pub(crate) fn horizon(&self, now: DateTime<Utc>) -> Horizon {
+        let lag = self.config.lock().map(|c| c.lookup_lag_secs).unwrap_or(0);
+        if lag == 0 {
+            return Horizon(None);
+        }
+        let lag = i64::try_from(lag).map_or(chrono::TimeDelta::MAX, |secs| {
+            chrono::TimeDelta::try_seconds(secs).unwrap_or(chrono::TimeDelta::MAX)
+        });
+        Horizon(Some(
+            now.checked_sub_signed(lag)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+        ))
+    }
+
+    /// Whether Assist charges again on a reused OrderNumber (`assist_order_number_reuse_charges`).
+    pub(crate) fn assist_reuse_charges(&self) -> bool {
+        self.config
+            .lock()
+            .map(|c| c.assist_order_number_reuse_charges)
+            .unwrap_or(false)
+    }
+
+    fn decide(&self, lookup: bool) -> (Duration, Decision) {
         let Ok(mut c) = self.config.lock() else {
-            return (Duration::ZERO, Decision::Pass { drop: false });
+            return (Duration::ZERO, Decision::Pass(Pass::Answer));
         };
         let latency = Duration::from_millis(c.latency_ms);
-        let counted = !(read && c.next_writes_only);
+        let counted = !(lookup && c.next_writes_only);
         let decision = if counted && c.rate_limit_next > 0 {
             c.rate_limit_next -= 1;
             Decision::RateLimited(c.retry_after_secs)
@@ -161,7 +262,10 @@ impl Faults {
             Decision::Unavailable
         } else if counted && c.drop_next > 0 {
             c.drop_next -= 1;
-            Decision::Pass { drop: true }
+            Decision::Pass(Pass::Drop)
+        } else if !lookup && c.error_after_write_next > 0 {
+            c.error_after_write_next -= 1;
+            Decision::Pass(Pass::BadGateway)
         } else {
             let (rl, er, dr, ra) = (
                 c.rate_limit_rate,
@@ -174,19 +278,38 @@ impl Faults {
                 Decision::RateLimited(ra)
             } else if self.roll(er) {
                 Decision::Unavailable
+            } else if self.roll(dr) {
+                Decision::Pass(Pass::Drop)
             } else {
-                Decision::Pass {
-                    drop: self.roll(dr),
-                }
+                Decision::Pass(Pass::Answer)
             }
         };
         (latency, decision)
     }
 }
 
-/// Middleware over every provider route.
-pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
-    let (latency, decision) = faults.decide(request.method() == http::Method::GET);
+/// Whether a request only looks up: every GET (and HEAD), and a POST to one of the routes the
+/// emulator names in `lookup_posts` (paths as its router mounts them, without `/<provider>`).
+pub(crate) fn is_lookup(method: &Method, path: &str, lookup_posts: &[&str]) -> bool {
+    method == Method::GET
+        || method == Method::HEAD
+        || (method == Method::POST && lookup_posts.contains(&path))
+}
+
+/// The state of [`inject`] for one emulator: the shared knobs and that emulator's lookups.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    /// The shared knobs.
+    pub faults: Arc<Faults>,
+    /// The emulator's [`crate::Emulator::lookup_posts`].
+    pub lookup_posts: &'static [&'static str],
+}
+
+/// Middleware over every provider route of one emulator.
+pub(crate) async fn inject(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let lookup = is_lookup(request.method(), request.uri().path(), gate.lookup_posts);
+    let faults = gate.faults;
+    let (latency, decision) = faults.decide(lookup);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -202,17 +325,97 @@ pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: N
             .status(StatusCode::SERVICE_UNAVAILABLE)
             .body(Body::from("Service Unavailable (sandbox fault)"))
             .unwrap_or_default(),
-        Decision::Pass { drop } => {
+        Decision::Pass(pass) => {
             let response = next.run(request).await;
             let hold = faults.get().response_delay_ms;
             if hold > 0 {
                 tokio::time::sleep(Duration::from_millis(hold)).await;
             }
-            if drop {
-                dropped_response()
-            } else {
-                response
+            let dropped = response.extensions().get::<DropConnection>().is_some();
+            match pass {
+                Pass::Drop => dropped_response(),
+                // A response the emulator drops itself (response-lost card) stays dropped: a
+                // proxy that heard nothing has nothing to turn into a 502 either way.
+                Pass::BadGateway if !dropped => bad_gateway_response(),
+                Pass::BadGateway | Pass::Answer => response,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults(config: FaultConfig) -> Faults {
+        Faults::new(config)
+    }
+
+    #[test]
+    fn only_gets_and_named_posts_are_lookups() {
+        let posts = ["/PaymentStatusQuery.pmt"];
+        assert!(is_lookup(&Method::GET, "/v1/charges", &posts));
+        assert!(is_lookup(&Method::POST, "/PaymentStatusQuery.pmt", &posts));
+        assert!(
+            !is_lookup(&Method::POST, "/PaymentCancel.pmt", &posts),
+            "a POST not named is a write"
+        );
+        assert!(
+            !is_lookup(&Method::PUT, "/PaymentStatusQuery.pmt", &posts),
+            "only the POST of a lookup route reads"
+        );
+    }
+
+    #[test]
+    fn a_bad_gateway_is_spent_on_writes_only_and_after_the_earlier_counters() {
+        let f = faults(FaultConfig {
+            error_after_write_next: 1,
+            drop_next: 1,
+            ..FaultConfig::default()
+        });
+        assert_eq!(
+            f.decide(true).1,
+            Decision::Pass(Pass::Drop),
+            "drop_next counts lookups unless next_writes_only"
+        );
+        assert_eq!(
+            f.decide(true).1,
+            Decision::Pass(Pass::Answer),
+            "a lookup never takes the 502"
+        );
+        assert_eq!(f.decide(false).1, Decision::Pass(Pass::BadGateway));
+        assert_eq!(
+            f.decide(false).1,
+            Decision::Pass(Pass::Answer),
+            "the counter is spent"
+        );
+    }
+
+    #[test]
+    fn the_horizon_lags_by_the_knob_and_is_open_without_it() {
+        let now = Utc::now();
+        let f = faults(FaultConfig::default());
+        assert_eq!(f.horizon(now), Horizon(None), "no lag: nothing hidden");
+        assert!(!f.horizon(now).lags());
+        f.update(FaultUpdate {
+            lookup_lag_secs: Some(5),
+            ..FaultUpdate::default()
+        });
+        let h = f.horizon(now);
+        assert!(h.shows(now - chrono::TimeDelta::seconds(5)));
+        assert!(!h.shows(now - chrono::TimeDelta::seconds(4)));
+        assert!(!h.shows_ms(now.timestamp_millis()));
+        f.update(FaultUpdate {
+            lookup_lag_secs: Some(u64::MAX),
+            ..FaultUpdate::default()
+        });
+        assert!(
+            !f.horizon(now).shows(now - chrono::TimeDelta::days(365)),
+            "a huge lag hides everything instead of overflowing"
+        );
+        assert!(
+            Horizon(None).shows(now),
+            "an open horizon shows what was just made"
+        );
     }
 }

@@ -57,6 +57,11 @@ impl Ctx {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    /// What a lookup may reveal now, under the `lookup_lag_secs` knob.
+    pub fn horizon(&self) -> faults::Horizon {
+        self.faults.horizon(self.now())
+    }
 }
 
 /// A seeded merchant account, with what a client needs to log in.
@@ -83,6 +88,10 @@ pub(crate) trait Emulator: Send + Sync + 'static {
     fn kind(&self) -> ProviderKind;
     /// Its routes, mounted under `/<kind>`.
     fn router(self: Arc<Self>) -> Router;
+    /// The routes of [`Emulator::router`] that only look up although they are POSTs (paths as
+    /// mounted there). Every GET is a lookup too; anything else is a write, which the fault
+    /// knobs that hit writes count (`next_writes_only`, `error_after_write_next`).
+    fn lookup_posts(&self) -> &'static [&'static str];
     /// Its seeded merchant accounts.
     fn merchants(&self) -> Vec<SandboxMerchant>;
     /// Its whole state, for `--state FILE`.
@@ -381,13 +390,14 @@ fn app(shared: Shared) -> Router {
     let mut router = Router::new().nest("/__sandbox", admin_routes(shared.clone()));
     for emulator in &shared.emulators {
         let kind = emulator.kind();
+        let gate = faults::Gate {
+            faults: shared.faults.clone(),
+            lookup_posts: emulator.lookup_posts(),
+        };
         let routes = emulator
             .clone()
             .router()
-            .layer(middleware::from_fn_with_state(
-                shared.faults.clone(),
-                faults::inject,
-            ))
+            .layer(middleware::from_fn_with_state(gate, faults::inject))
             .layer(middleware::from_fn_with_state(
                 shared.clone(),
                 save_after_write,
@@ -398,6 +408,8 @@ fn app(shared: Shared) -> Router {
 }
 
 async fn save_after_write(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    // Not the fault knobs' lookup list: some POST lookups change state (an Assist `In Process`
+    // order turns final after its lookups), so every POST is saved.
     let writes = request.method() != Method::GET;
     let response = next.run(request).await;
     if writes && shared.saver.is_some() {

@@ -70,6 +70,11 @@ impl crate::Emulator for Emulator {
             .with_state(self)
     }
 
+    fn lookup_posts(&self) -> &'static [&'static str] {
+        // Assist's web services are all POSTs: orderresult and the One Click token listing only read.
+        &["/orderresult/orderresult.cfm", "/pay/oneclick/v1/token.cfm"]
+    }
+
     fn merchants(&self) -> Vec<SandboxMerchant> {
         let state = self.lock();
         state

@@ -333,6 +333,7 @@ impl Emulator {
                 amount_minor: new.amount_minor,
                 responsecode: code.into(),
                 at: now,
+                order_state_before: None,
             }],
             refunded_minor: 0,
             refund_ids: Vec::new(),
@@ -363,6 +364,13 @@ impl Emulator {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Whether a reused OrderNumber of an order that took money is refused (11/107): the emulator's
+/// rule, unless the shared fault knob `assist_order_number_reuse_charges` makes it charge again
+/// (assist.md §4.4: a live Assist may).
+fn refuses_duplicates(emu: &Emulator, state: &AssistState) -> bool {
+    state.rules.refuse_duplicate_order && !emu.ctx.faults.assist_reuse_charges()
 }
 
 /// `POST /pay/tokenpay.cfm`: a CIT charge of a One Click card (TokenType 5).
@@ -427,7 +435,7 @@ fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resul
         .iter()
         .map(|o| o.state)
         .collect();
-    rules::may_reuse_ordernumber(&previous, state.rules.refuse_duplicate_order)?;
+    rules::may_reuse_ordernumber(&previous, refuses_duplicates(emu, state))?;
     let credential = p.subset(&["TokenType", "PaymentToken"]);
     let now = emu.ctx.now();
     let owned = state
@@ -576,7 +584,7 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
         .iter()
         .map(|o| o.state)
         .collect();
-    rules::may_reuse_ordernumber(&previous, state.rules.refuse_duplicate_order)?;
+    rules::may_reuse_ordernumber(&previous, refuses_duplicates(emu, state))?;
     let now = emu.ctx.now();
     let last_charge = state
         .series(&initial_bill)
@@ -691,15 +699,20 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
     let ordernumber = required(p, "Ordernumber", rules::ORDERNUMBER)?;
     rules::check_ordernumber(ordernumber)?;
     let now = emu.ctx.now();
+    let horizon = emu.ctx.horizon();
     let start = window_end(p, "Start", rules::START_DATE)?.unwrap_or(now - Duration::days(3));
     let end = window_end(p, "End", rules::END_DATE)?.unwrap_or(now);
     // End* has minute precision; an order made within the end minute still belongs to it.
     let end = end + Duration::seconds(59);
-    // An `In Process` order becomes final after the configured number of lookups.
+    // An `In Process` order becomes final after the configured number of lookups (that could
+    // see it: an order hidden by `lookup_lag_secs` was not looked at).
     let pending: Vec<usize> = state
         .numbered(&merchant.merchant_id, ordernumber)
         .into_iter()
-        .filter(|&i| state.orders[i].state == OrderState::InProcess)
+        .filter(|&i| {
+            let order = &state.orders[i];
+            order.state == OrderState::InProcess && horizon.shows(order.created_at)
+        })
         .collect();
     for i in pending {
         let order = &mut state.orders[i];
@@ -725,8 +738,9 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
         .into_iter()
         .filter(|o| o.created_at >= start && o.created_at <= end)
         .collect();
-    let mut root = wire::ok_root().attr("count", orders.len());
-    for order in &orders {
+    let seen: Vec<_> = orders.iter().filter_map(|o| o.as_seen(horizon)).collect();
+    let mut root = wire::ok_root().attr("count", seen.len());
+    for order in &seen {
         root = root.child(order_element(order, false, now));
     }
     Ok(root)
@@ -800,6 +814,7 @@ fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome
         amount_minor: amount,
         responsecode: "AS000".into(),
         at: now,
+        order_state_before: Some(order.state),
     });
     order.refunded_minor += amount;
     order.state = if order.refunded_minor >= order.amount_minor {
@@ -865,6 +880,7 @@ fn confirm_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcom
         amount_minor: amount,
         responsecode: "AS000".into(),
         at: now,
+        order_state_before: Some(order.state),
     });
     order.state = if amount == order.amount_minor {
         OrderState::Approved

@@ -7,12 +7,14 @@
 //! bytes of state per merchant and makes a snapshot small, while every seeded reference still
 //! resolves.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use coffer_core::Currency;
 use serde::{Deserialize, Serialize};
 
+use crate::faults::Horizon;
 use crate::seed::{self, DemoCard, DemoCustomer, Seed};
 
 /// One Assist merchant account (a `Merchant_ID` with its Login and Password).
@@ -170,6 +172,10 @@ pub(crate) struct Operation {
     pub amount_minor: i64,
     pub responsecode: String,
     pub at: DateTime<Utc>,
+    /// The order's state before a confirmation or cancel: what a lagging lookup shows while
+    /// the operation is not visible yet (`lookup_lag_secs`). None on the payment itself.
+    #[serde(default)]
+    pub order_state_before: Option<OrderState>,
 }
 
 /// One Assist order (one billnumber).
@@ -204,6 +210,35 @@ pub(crate) struct Order {
 impl Order {
     pub fn operation_ref(&self, number: u32) -> String {
         format!("{}.{}", self.billnumber, number)
+    }
+
+    /// The order as orderresult may show it under `lookup_lag_secs`: nothing if it was made
+    /// after the horizon, else without the confirmations and cancels made since, in the state
+    /// it had before them.
+    pub fn as_seen(&self, horizon: Horizon) -> Option<Cow<'_, Order>> {
+        if !horizon.shows(self.created_at) {
+            return None;
+        }
+        // Operations are appended as they are made: the hidden ones are the newest.
+        let shown = self
+            .operations
+            .iter()
+            .take_while(|op| op.order_state_before.is_none() || horizon.shows(op.at))
+            .count();
+        if shown == self.operations.len() {
+            return Some(Cow::Borrowed(self));
+        }
+        let mut seen = self.clone();
+        let hidden = seen.operations.split_off(shown);
+        if let Some(state) = hidden.first().and_then(|op| op.order_state_before) {
+            seen.state = state;
+        }
+        seen.refunded_minor -= hidden
+            .iter()
+            .filter(|op| op.operation_type == 300)
+            .map(|op| op.amount_minor)
+            .sum::<i64>();
+        Some(Cow::Owned(seen))
     }
 
     /// The responsecode of the latest payment-side operation.
@@ -618,6 +653,7 @@ impl AssistState {
                 amount_minor,
                 responsecode: "AS000".into(),
                 at,
+                order_state_before: None,
             }],
             refunded_minor: 0,
             refund_ids: Vec::new(),
@@ -717,6 +753,52 @@ mod tests {
             customers,
             NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         ))
+    }
+
+    #[test]
+    fn a_lagging_orderresult_sees_an_order_as_it_stood_at_the_horizon() {
+        let s = state(20);
+        let m = s.merchants[0].clone();
+        let mut order = (0..20).find_map(|i| s.seeded_initial_of(&m, i, 0)).unwrap();
+        let t0 = order.created_at;
+        let (t1, t2) = (t0 + Duration::minutes(1), t0 + Duration::minutes(2));
+        let op = |number, operation_type, amount_minor, at, before| Operation {
+            number,
+            operation_type,
+            state: "Success".into(),
+            amount_minor,
+            responsecode: "AS000".into(),
+            at,
+            order_state_before: before,
+        };
+        let amount = order.amount_minor;
+        order.operations = vec![
+            op(1, 100, amount, t0, None),
+            op(2, 200, amount, t1, Some(OrderState::Delayed)),
+            op(3, 300, 100, t2, Some(OrderState::Approved)),
+        ];
+        (order.state, order.refunded_minor) = (OrderState::PartialCanceled, 100);
+        let at = |t: DateTime<Utc>| {
+            crate::Faults::new(crate::FaultConfig {
+                lookup_lag_secs: 10,
+                ..crate::FaultConfig::default()
+            })
+            .horizon(t + Duration::seconds(10))
+        };
+        assert!(order.as_seen(at(t0 - Duration::seconds(1))).is_none());
+        let held = order.as_seen(at(t0)).unwrap();
+        assert_eq!(
+            (held.state, held.operations.len()),
+            (OrderState::Delayed, 1),
+            "before its confirmation the order was only held"
+        );
+        let confirmed = order.as_seen(at(t1)).unwrap();
+        assert_eq!(
+            (confirmed.state, confirmed.refunded_minor),
+            (OrderState::Approved, 0),
+            "the cancel made after the horizon is not shown"
+        );
+        assert!(matches!(order.as_seen(at(t2)), Some(Cow::Borrowed(_))));
     }
 
     #[test]

@@ -93,6 +93,11 @@ impl crate::Emulator for Emulator {
             .with_state(self)
     }
 
+    fn lookup_posts(&self) -> &'static [&'static str] {
+        // Every Clover lookup is a GET.
+        &[]
+    }
+
     fn merchants(&self) -> Vec<SandboxMerchant> {
         let Ok(state) = self.state.lock() else {
             return Vec::new();

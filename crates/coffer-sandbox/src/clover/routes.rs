@@ -1114,11 +1114,16 @@ pub(crate) async fn get_charge(
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
+    let horizon = emu.ctx.horizon();
     let state = match lock(&emu) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    match state.merchants[m].charge(&state.seed, &id) {
+    let merchant = &state.merchants[m];
+    match merchant
+        .charge(&state.seed, &id)
+        .and_then(|c| merchant.as_seen(c, horizon))
+    {
         Some(c) => ok(&wire::charge(&c)),
         None => not_found("charge", &id),
     }
@@ -1194,6 +1199,7 @@ pub(crate) async fn list_charges(
         (Ok(l), Ok(c)) => (l, c),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
+    let horizon = emu.ctx.horizon();
     let state = match lock(&emu) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
@@ -1210,6 +1216,7 @@ pub(crate) async fn list_charges(
     };
     let items = merchant
         .charges_newest_first(&state.seed, customer)
+        .filter_map(|c| merchant.as_seen(c, horizon))
         .filter(|c| created(c.created_ms));
     let (charges, has_more) = page(
         items,
@@ -1397,11 +1404,17 @@ pub(crate) async fn get_refund(
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
+    let horizon = emu.ctx.horizon();
     let state = match lock(&emu) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    match state.merchants[m].refunds.iter().find(|r| r.id == id) {
+    let seen = state.merchants[m]
+        .refunds
+        .iter()
+        .find(|r| r.id == id)
+        .filter(|r| horizon.shows_ms(r.created_ms));
+    match seen {
         Some(r) => ok(&wire::refund(r)),
         None => not_found("refund", &id),
     }
@@ -1421,16 +1434,17 @@ pub(crate) async fn list_refunds(
         (Ok(l), Ok(c)) => (l, c),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
+    let horizon = emu.ctx.horizon();
     let state = match lock(&emu) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
     let charge = param(&pairs, "charge");
-    let items = state.merchants[m]
-        .refunds
-        .iter()
-        .rev()
-        .filter(|r| charge.is_none_or(|c| r.charge == c) && created(r.created_ms));
+    let items = state.merchants[m].refunds.iter().rev().filter(|r| {
+        charge.is_none_or(|c| r.charge == c)
+            && created(r.created_ms)
+            && horizon.shows_ms(r.created_ms)
+    });
     let (refunds, has_more) = page(
         items,
         |r| r.id.as_str(),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::rules;
+use crate::faults::Horizon;
 use crate::seed::{self, CardBehaviour, Seed};
 
 /// Everything the emulator knows.
@@ -470,6 +471,27 @@ impl MerchantState {
         self.seeded_initials(seed, index)
             .into_iter()
             .find(|c| c.id == id)
+    }
+
+    /// A charge as a lookup may show it under `lookup_lag_secs`: nothing if it was made after
+    /// the horizon, and without the refunds made after it.
+    pub fn as_seen(&self, mut charge: Charge, horizon: Horizon) -> Option<Charge> {
+        if !horizon.shows_ms(charge.created_ms) {
+            return None;
+        }
+        if horizon.lags() {
+            // Refunds are kept in the order they were made: the hidden ones are the newest.
+            let hidden: i64 = self
+                .refunds
+                .iter()
+                .rev()
+                .take_while(|r| !horizon.shows_ms(r.created_ms))
+                .filter(|r| r.charge == charge.id)
+                .map(|r| r.amount)
+                .sum();
+            charge.amount_refunded -= hidden;
+        }
+        Some(charge)
     }
 
     /// Stores a changed charge back where it came from.

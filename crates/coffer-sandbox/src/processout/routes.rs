@@ -8,17 +8,19 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::rules::{self, ApiError, Attempt, CardOutcome, ListParams};
 use super::state::{
-    CardSnapshot, Customer, Detail, Invoice, Operation, Project, Refund, Token, Transaction,
+    CardSnapshot, Customer, Detail, Event, Invoice, Operation, Project, Refund, Token, Transaction,
 };
 use super::wire::{
     CardCreate, CardOut, CustomerCreate, CustomerOut, EventOut, InvoiceCreate, InvoiceOut,
     PaymentIn, RefundCreate, RefundOut, TokenCreate, TokenOut, TransactionOut,
 };
 use super::{error_body, success, Emulator, Reply};
+use crate::faults::Horizon;
 use crate::ledger::AcceptedCharge;
 use crate::Ctx;
 
@@ -64,6 +66,51 @@ fn operation_id(t: &Transaction) -> String {
         t.id.trim_start_matches("tr_"),
         t.operations.len() + 1
     )
+}
+
+/// One page of a listing as a lookup may show it under `lookup_lag_secs`, with the total:
+/// without lag, a page of `items` by their cursor index; with it, a page of the objects made up
+/// to the horizon, found by scanning (seeded objects may be dated after run-time ones, so the
+/// visible ones are not always a prefix).
+struct Listing<'a, T> {
+    items: &'a [T],
+    index: &'a dyn Fn(&str) -> Option<usize>,
+    id: fn(&T) -> &str,
+    made: fn(&T) -> DateTime<Utc>,
+    kind: &'a str,
+}
+
+impl<'a, T> Listing<'a, T> {
+    fn page(
+        &self,
+        params: &ListParams,
+        horizon: Horizon,
+    ) -> Result<(Vec<&'a T>, bool, usize), ApiError> {
+        if !horizon.lags() {
+            let (items, more) = page(self.items, self.index, params, self.kind)?;
+            return Ok((items, more, self.items.len()));
+        }
+        let made = self.made;
+        let id = self.id;
+        let seen: Vec<&'a T> = self
+            .items
+            .iter()
+            .filter(|item| horizon.shows(made(item)))
+            .collect();
+        let (items, more) = page(&seen, scan(&seen, |item| id(item)), params, self.kind)?;
+        Ok((items.into_iter().copied().collect(), more, seen.len()))
+    }
+}
+
+/// An invoice as a lookup may show it, with what its transaction shows.
+fn invoice_seen(p: &Project, invoice: &Invoice, horizon: Horizon) -> Option<InvoiceOut> {
+    let paid = p
+        .transaction(&invoice.transaction_id)
+        .and_then(|t| t.as_seen(horizon))
+        .is_some_and(|t| t.is_paid());
+    invoice
+        .as_seen(horizon, paid)
+        .map(|i| InvoiceOut::new(&p.id, &i))
 }
 
 /// Finds a cursor in a short list by scanning it.
@@ -203,11 +250,16 @@ pub(crate) async fn customer_transactions(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
         p.customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;
-        let all = p.transactions_of(&id);
+        let all: Vec<_> = p
+            .transactions_of(&id)
+            .into_iter()
+            .filter_map(|t| t.as_seen(horizon))
+            .collect();
         let (items, more) = page(&all, scan(&all, |t| &t.id), &params, "transaction")?;
         let items = items
             .iter()
@@ -491,16 +543,23 @@ pub(crate) async fn list_invoices(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let all = &p.invoices;
-        let index = |id: &str| p.invoice_index.get(id).copied();
-        let (items, more) = page(all, index, &params, "invoice")?;
+        let listing = Listing {
+            items: &p.invoices,
+            index: &|id: &str| p.invoice_index.get(id).copied(),
+            id: |i: &Invoice| &i.id,
+            made: |i: &Invoice| i.created_at,
+            kind: "invoice",
+        };
+        let (items, more, total) = listing.page(&params, horizon)?;
         let items = items
             .iter()
-            .map(|i| json!(InvoiceOut::new(&p.id, i)))
+            .filter_map(|i| invoice_seen(p, i, horizon))
+            .map(|i| json!(i))
             .collect();
-        Ok(list_body("invoices", items, more, &params, all.len()))
+        Ok(list_body("invoices", items, more, &params, total))
     })
 }
 
@@ -509,11 +568,13 @@ pub(crate) async fn get_invoice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let i = p
             .invoice(&id)
+            .and_then(|i| invoice_seen(p, i, horizon))
             .ok_or_else(|| ApiError::not_found("invoice", &id))?;
-        Ok(json!({"invoice": InvoiceOut::new(&p.id, i)}))
+        Ok(json!({ "invoice": i }))
     })
 }
 
@@ -522,14 +583,17 @@ pub(crate) async fn invoice_transaction(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let i = p
             .invoice(&id)
+            .filter(|i| horizon.shows(i.created_at))
             .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         let t = p
             .transaction(&i.transaction_id)
+            .and_then(|t| t.as_seen(horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &i.transaction_id))?;
-        Ok(json!({"transaction": TransactionOut::new(&p.id, t)}))
+        Ok(json!({"transaction": TransactionOut::new(&p.id, &t)}))
     })
 }
 
@@ -1202,9 +1266,11 @@ pub(crate) async fn list_refunds(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let t = p
             .transaction(&id)
+            .and_then(|t| t.as_seen(horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         let refunds: Vec<Value> = t
             .refunds
@@ -1220,9 +1286,11 @@ pub(crate) async fn get_refund(
     headers: HeaderMap,
     Path((id, refund_id)): Path<(String, String)>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let t = p
             .transaction(&id)
+            .and_then(|t| t.as_seen(horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         let r = t
             .refunds
@@ -1240,16 +1308,23 @@ pub(crate) async fn list_transactions(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let all = &p.transactions;
-        let index = |id: &str| p.transaction_index.get(id).copied();
-        let (items, more) = page(all, index, &params, "transaction")?;
+        let listing = Listing {
+            items: &p.transactions,
+            index: &|id: &str| p.transaction_index.get(id).copied(),
+            id: |t: &Transaction| &t.id,
+            made: |t: &Transaction| t.created_at,
+            kind: "transaction",
+        };
+        let (items, more, total) = listing.page(&params, horizon)?;
         let items = items
             .iter()
-            .map(|t| json!(TransactionOut::new(&p.id, t)))
+            .filter_map(|t| t.as_seen(horizon))
+            .map(|t| json!(TransactionOut::new(&p.id, &t)))
             .collect();
-        Ok(list_body("transactions", items, more, &params, all.len()))
+        Ok(list_body("transactions", items, more, &params, total))
     })
 }
 
@@ -1258,11 +1333,13 @@ pub(crate) async fn get_transaction(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let t = p
             .transaction(&id)
+            .and_then(|t| t.as_seen(horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
-        Ok(json!({"transaction": TransactionOut::new(&p.id, t)}))
+        Ok(json!({"transaction": TransactionOut::new(&p.id, &t)}))
     })
 }
 
@@ -1273,15 +1350,22 @@ pub(crate) async fn list_events(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let params = rules::list_params(&q)?;
-        let index = |id: &str| p.event_index.get(id).copied();
-        let (items, more) = page(&p.events, index, &params, "event")?;
+        let listing = Listing {
+            items: &p.events,
+            index: &|id: &str| p.event_index.get(id).copied(),
+            id: |e: &Event| &e.id,
+            made: |e: &Event| e.fired_at,
+            kind: "event",
+        };
+        let (items, more, total) = listing.page(&params, horizon)?;
         let items = items
             .iter()
             .map(|e| json!(EventOut::new(&p.id, e)))
             .collect();
-        Ok(list_body("events", items, more, &params, p.events.len()))
+        Ok(list_body("events", items, more, &params, total))
     })
 }
 
@@ -1290,9 +1374,11 @@ pub(crate) async fn get_event(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let horizon = em.ctx.horizon();
     em.read(&headers, |p| {
         let e = p
             .event(&id)
+            .filter(|e| horizon.shows(e.fired_at))
             .ok_or_else(|| ApiError::not_found("event", &id))?;
         Ok(json!({"event": EventOut::new(&p.id, e)}))
     })

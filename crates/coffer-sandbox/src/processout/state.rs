@@ -6,12 +6,14 @@
 //! Objects live in creation order in plain vectors, so the documented cursor pagination is a
 //! position lookup in an index and seeding 100,000 customers is one pass with no re-sorting.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use coffer_core::Currency;
 use serde::{Deserialize, Serialize};
 
+use crate::faults::Horizon;
 use crate::seed::{self, DemoCard, Seed};
 
 /// The seeded projects: (merchant key, display name, currency, IANA time zone).
@@ -223,6 +225,113 @@ pub(crate) struct Refund {
     pub information: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Invoice {
+    /// The invoice as a lookup may show it under `lookup_lag_secs`: nothing if it was made
+    /// after the horizon, and without the token of a payment made after it (`paid` says
+    /// whether its transaction shows one).
+    pub fn as_seen(&self, horizon: Horizon, paid: bool) -> Option<Cow<'_, Invoice>> {
+        if !horizon.shows(self.created_at) {
+            return None;
+        }
+        if paid || self.token_id.is_none() {
+            return Some(Cow::Borrowed(self));
+        }
+        let mut invoice = self.clone();
+        invoice.token_id = None;
+        Some(Cow::Owned(invoice))
+    }
+}
+
+impl Transaction {
+    /// The transaction as a lookup may show it under `lookup_lag_secs`: nothing if it was made
+    /// after the horizon, else as it stood then, without the operations and refunds made
+    /// since (a capture made after it leaves the transaction `waiting`).
+    pub fn as_seen(&self, horizon: Horizon) -> Option<Cow<'_, Transaction>> {
+        if !horizon.shows(self.created_at) {
+            return None;
+        }
+        let recent = self.operations.iter().any(|o| !horizon.shows(o.created_at))
+            || self.refunds.iter().any(|r| !horizon.shows(r.created_at));
+        if !recent {
+            return Some(Cow::Borrowed(self));
+        }
+        let mut seen = self.clone();
+        seen.operations.retain(|o| horizon.shows(o.created_at));
+        seen.refunds.retain(|r| horizon.shows(r.created_at));
+        seen.replay_operations();
+        Some(Cow::Owned(seen))
+    }
+
+    /// Whether a payment (authorization or capture) went through.
+    pub fn is_paid(&self) -> bool {
+        self.operations
+            .iter()
+            .any(|o| o.is_successful && matches!(o.kind.as_str(), "authorization" | "capture"))
+    }
+
+    /// Status, amounts and times recomputed from the operations, the way the routes set them
+    /// when each operation was made.
+    fn replay_operations(&mut self) {
+        let message = self.error_message.take();
+        let code = self.error_code.take();
+        self.status = "waiting".into();
+        (
+            self.authorized_minor,
+            self.captured_minor,
+            self.refunded_minor,
+            self.voided_minor,
+        ) = (0, 0, 0, 0);
+        (
+            self.authorized_at,
+            self.captured_at,
+            self.refunded_at,
+            self.voided_at,
+        ) = (None, None, None, None);
+        if !self.is_paid() {
+            self.scheme_id = None;
+            self.initial_scheme_transaction_id = None;
+        }
+        if self.operations.is_empty() {
+            self.token_id = None;
+            self.card_id = None;
+        }
+        for op in &self.operations {
+            let (amount, at) = (op.amount_minor, Some(op.created_at));
+            if !op.is_successful {
+                self.status = "failed".into();
+                self.error_message = message.clone().filter(|_| code == op.error_code);
+                self.error_code = op.error_code.clone();
+                continue;
+            }
+            self.error_code = None;
+            self.error_message = None;
+            match op.kind.as_str() {
+                "authorization" => {
+                    self.status = "authorized".into();
+                    (self.authorized_minor, self.authorized_at) = (amount, at);
+                }
+                "capture" => {
+                    self.status = "completed".into();
+                    if self.authorized_minor == 0 {
+                        (self.authorized_minor, self.authorized_at) = (amount, at);
+                    }
+                    (self.captured_minor, self.captured_at) = (amount, at);
+                }
+                "void" => {
+                    self.status = "voided".into();
+                    (self.voided_minor, self.voided_at) = (amount, at);
+                }
+                "refund" => {
+                    self.status = "refunded".into();
+                    self.refunded_minor += amount;
+                    self.refunded_at = at;
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 impl State {
@@ -693,6 +802,76 @@ mod tests {
             }
         }
         assert!(project.transactions.iter().all(|t| t.status == "completed"));
+    }
+
+    /// What a lookup lagging 10 s shows at `at + 10 s`: everything made up to `at`.
+    fn horizon_at(at: DateTime<Utc>) -> Horizon {
+        crate::Faults::new(crate::FaultConfig {
+            lookup_lag_secs: 10,
+            ..crate::FaultConfig::default()
+        })
+        .horizon(at + Duration::seconds(10))
+    }
+
+    #[test]
+    fn a_lagging_lookup_sees_a_transaction_as_it_stood_at_the_horizon() {
+        let seed = Seed::demo(5, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let mut t = State::seeded(&seed).projects[0].transactions[0].clone();
+        let t0 = t.created_at;
+        let (t1, t2) = (t0 + Duration::minutes(1), t0 + Duration::minutes(2));
+        let op = |kind: &str, amount_minor, created_at| Operation {
+            id: format!("op-{kind}"),
+            kind: kind.into(),
+            amount_minor,
+            is_successful: true,
+            error_code: None,
+            created_at,
+        };
+        t.operations = vec![
+            op("authorization", 100, t0),
+            op("capture", 100, t1),
+            op("refund", 40, t2),
+        ];
+        t.refunds = vec![Refund {
+            id: "refd_1".into(),
+            transaction_id: t.id.clone(),
+            amount_minor: 40,
+            reason: "other".into(),
+            information: None,
+            metadata: BTreeMap::new(),
+            created_at: t2,
+        }];
+        (t.status, t.captured_at, t.refunded_minor, t.refunded_at) =
+            ("refunded".into(), Some(t1), 40, Some(t2));
+
+        assert!(
+            t.as_seen(horizon_at(t0 - Duration::seconds(1))).is_none(),
+            "made after the horizon: not there at all"
+        );
+        let authorized = t.as_seen(horizon_at(t0)).unwrap();
+        assert_eq!(
+            (authorized.status.as_str(), authorized.authorized_minor),
+            ("authorized", 100),
+            "the capture made after the horizon is not shown"
+        );
+        assert_eq!(
+            (authorized.captured_minor, authorized.captured_at),
+            (0, None)
+        );
+        let captured = t.as_seen(horizon_at(t1)).unwrap();
+        assert_eq!(
+            (captured.status.as_str(), captured.captured_minor),
+            ("completed", 100)
+        );
+        assert_eq!(
+            (captured.refunded_minor, captured.refunds.len()),
+            (0, 0),
+            "nor the refund made after it"
+        );
+        assert!(
+            matches!(t.as_seen(horizon_at(t2)), Some(Cow::Borrowed(_))),
+            "everything old enough: the transaction itself"
+        );
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl crate::Emulator for Emulator {
             .with_state(self)
     }
 
+    fn lookup_posts(&self) -> &'static [&'static str] {
+        // Svea's `*.pmt` services are all POSTs: the status query only reads.
+        &["/PaymentStatusQuery.pmt"]
+    }
+
     fn merchants(&self) -> Vec<SandboxMerchant> {
         self.state()
             .sellers

@@ -261,6 +261,7 @@ fn new_payment_record(
     flow: Flow,
     status: PaymentStatus,
     hash_version: HashVersion,
+    now: DateTime<Utc>,
 ) -> Payment {
     Payment {
         pmt_id: request.pmt_id.clone(),
@@ -278,6 +279,9 @@ fn new_payment_record(
         buyer_name: request.buyer_name.clone(),
         returns: Some(request.returns.clone()),
         hash_version,
+        created_at: Some(now),
+        paid_at: None,
+        refunds_made: Vec::new(),
     }
 }
 
@@ -378,6 +382,7 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
         Flow::TokenCharge,
         PaymentStatus::Processing,
         hash_version,
+        now,
     );
     let today = rules::helsinki_date(now);
     let decline = |payment: &mut Payment, code: &str, text: &str| {
@@ -513,6 +518,7 @@ fn start_page_flow(emu: &Emulator, headers: &HeaderMap, form: &Form, flow: Flow)
         flow,
         PaymentStatus::AwaitingPayer,
         answer_hash(auth, form, "pmt"),
+        emu.ctx.now(),
     );
     let page = page_url(&emu.ctx.base_url, &seller_id, &payment.pmt_id);
     let answer = XmlDoc::new("pmt")
@@ -761,6 +767,7 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
     }
     update.status = PaymentStatus::Paid;
     update.payment_date = Some(today);
+    update.paid_at = Some(emu.ctx.now());
     update.token = token_id.clone();
     if let Some(token) = &token_id {
         let limit = if payment.amount > 0 {
@@ -871,8 +878,9 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
     let pmt_id = form.text("pmtq_id");
     seller.touch_payment(&seed, pmt_id);
     let seller: &Seller = seller;
-    let payment = seller.payments.get(pmt_id);
-    status_answer(seller, pmt_id, payment, version).respond(StatusCode::OK)
+    let horizon = emu.ctx.horizon();
+    let payment = seller.payments.get(pmt_id).and_then(|p| p.as_seen(horizon));
+    status_answer(seller, pmt_id, payment.as_deref(), version).respond(StatusCode::OK)
 }
 
 fn status_answer(
@@ -1159,6 +1167,7 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
         );
     }
     payment.refunded += refund;
+    payment.refunds_made.push((emu.ctx.now(), refund));
     let token = payment.token.clone().unwrap_or_default();
     seller.refunds += 1;
     let refund_id = format!("{pmt_id}-R{}", seller.refunds);

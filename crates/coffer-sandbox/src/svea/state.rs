@@ -9,12 +9,14 @@
 //! request touches it. Seeding 100,000 customers therefore costs nothing, and a snapshot holds
 //! only what happened since. Customers themselves are never stored: Svea keeps none.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rules::{self, HashVersion};
+use crate::faults::Horizon;
 use crate::seed::{self, CardBehaviour, DemoCustomer, Seed};
 
 /// The seeded seller accounts: (merchant key, seller id, display name).
@@ -133,6 +135,16 @@ pub(crate) struct Payment {
     /// The algorithm answers about this payment are hashed with: the request's, or SHA-512
     /// when it came with Basic auth and named none.
     pub hash_version: HashVersion,
+    /// When the request that made it arrived; `None` for the seed's (made long ago). With
+    /// `paid_at` and `refunds_made`, what a lagging status query hides (`lookup_lag_secs`).
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was paid, when that came after its creation (the card page).
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Each refund: when, and how much.
+    #[serde(default)]
+    pub refunds_made: Vec<(DateTime<Utc>, i64)>,
 }
 
 impl Payment {
@@ -160,6 +172,33 @@ impl Payment {
 
     pub(crate) fn is_paid(&self) -> bool {
         matches!(self.status, PaymentStatus::Paid | PaymentStatus::Settled)
+    }
+
+    /// The payment as a status query may show it under `lookup_lag_secs`: nothing (Svea's
+    /// unknown-payment answer) if it was made after the horizon; awaiting the payer if the
+    /// card page paid it after; refunded only by the refunds made up to it.
+    pub(crate) fn as_seen(&self, horizon: Horizon) -> Option<Cow<'_, Payment>> {
+        if self.created_at.is_some_and(|at| !horizon.shows(at)) {
+            return None;
+        }
+        let unpaid = self.paid_at.is_some_and(|at| !horizon.shows(at));
+        let hidden: i64 = self
+            .refunds_made
+            .iter()
+            .filter(|(at, _)| !horizon.shows(*at))
+            .map(|(_, amount)| amount)
+            .sum();
+        if !unpaid && hidden == 0 {
+            return Some(Cow::Borrowed(self));
+        }
+        let mut seen = self.clone();
+        seen.refunded -= hidden;
+        if unpaid {
+            seen.status = PaymentStatus::AwaitingPayer;
+            seen.payment_date = None;
+            seen.token = None;
+        }
+        Some(Cow::Owned(seen))
     }
 }
 
@@ -304,6 +343,9 @@ pub(crate) fn seeded_card(
         buyer_name: customer.name.clone(),
         returns: None,
         hash_version: HashVersion::Sha512,
+        created_at: None,
+        paid_at: None,
+        refunds_made: Vec::new(),
     };
     let token = Token {
         token,

@@ -61,3 +61,97 @@ async fn the_next_counters_can_be_kept_for_writes() {
         .unwrap();
     assert_ne!(next.status(), 503, "the counter is spent");
 }
+
+#[tokio::test]
+async fn the_knobs_for_real_failures_are_echoed_kept_by_partial_updates_and_reset() {
+    let sandbox = Sandbox::start(SandboxConfig::demo(5)).await.unwrap();
+    let knobs = crate::set_faults(
+        &sandbox,
+        serde_json::json!({"error_after_write_next": 2, "lookup_lag_secs": 30, "assist_order_number_reuse_charges": true}),
+    )
+    .await;
+    assert_eq!(
+        (
+            &knobs["error_after_write_next"],
+            &knobs["lookup_lag_secs"],
+            &knobs["assist_order_number_reuse_charges"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(30),
+            &serde_json::json!(true)
+        ),
+        "the PUT answer echoes the new knobs like the others: {knobs}"
+    );
+    let later = crate::set_faults(&sandbox, serde_json::json!({"latency_ms": 1})).await;
+    assert_eq!(
+        later["lookup_lag_secs"], 30,
+        "a PUT changes only what it names: {later}"
+    );
+    let http = reqwest::Client::new();
+    let read: serde_json::Value = http
+        .get(format!("{}/faults", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, later, "GET answers the same knobs");
+    let reset = http
+        .post(format!("{}/reset", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    let read: serde_json::Value = http
+        .get(format!("{}/faults", sandbox.urls.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &read["error_after_write_next"],
+            &read["lookup_lag_secs"],
+            &read["assist_order_number_reuse_charges"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(0),
+            &serde_json::json!(false)
+        ),
+        "a reset clears them"
+    );
+}
+
+#[tokio::test]
+async fn the_next_counters_kept_for_writes_pass_the_post_lookups_of_svea_and_assist_by() {
+    let sandbox = Sandbox::start(SandboxConfig::demo(5)).await.unwrap();
+    crate::set_faults(
+        &sandbox,
+        serde_json::json!({"error_next": 1, "next_writes_only": true}),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    for lookup in [
+        format!("{}/PaymentStatusQuery.pmt", sandbox.urls.svea),
+        format!("{}/orderresult/orderresult.cfm", sandbox.urls.assist),
+        format!("{}/pay/oneclick/v1/token.cfm", sandbox.urls.assist),
+    ] {
+        let status = http.post(&lookup).send().await.unwrap().status();
+        assert_ne!(status, 503, "{lookup} only reads, though it is a POST");
+    }
+    let write = http
+        .post(format!("{}/PaymentCancel.pmt", sandbox.urls.svea))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        write.status(),
+        503,
+        "a Svea cancel is a write and takes the 503"
+    );
+}

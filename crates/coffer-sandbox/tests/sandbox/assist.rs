@@ -49,6 +49,20 @@ impl Fixture {
 
     /// A form with the Belarus merchant's credentials and Format=3, plus `extra`.
     async fn by_post(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        self.post(path, &self.by_form(extra)).await
+    }
+
+    /// [`Fixture::by_post`] without expecting Assist's 200: the raw response.
+    async fn by_send(&self, path: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(&self.by_form(extra))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn by_form<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         let mut form = vec![
             ("Merchant_ID", self.by.merchant_id.as_str()),
             ("Login", self.by.login.as_str()),
@@ -58,7 +72,7 @@ impl Fixture {
             form.push(("Format", "3"));
         }
         form.extend_from_slice(extra);
-        self.post(path, &form).await
+        form
     }
 
     async fn register(&self, account: &Account, offset: usize, limit: usize) -> Vec<Value> {
@@ -120,16 +134,10 @@ impl Fixture {
     }
 
     async fn token_pay(&self, customer: &Value, order: &str, amount: &str) -> String {
-        let payment_token = json!({"Token": customer["cards"][0]["token"], "CustomerNumber": customer["customer_number"]}).to_string();
+        let payment_token = payment_token(customer);
         self.by_post(
             "/pay/tokenpay.cfm",
-            &[
-                ("OrderNumber", order),
-                ("OrderAmount", amount),
-                ("OrderCurrency", "BYN"),
-                ("TokenType", "5"),
-                ("PaymentToken", &payment_token),
-            ],
+            &token_pay_form(order, amount, &payment_token),
         )
         .await
     }
@@ -163,6 +171,27 @@ impl Fixture {
             .await
             .unwrap()
     }
+}
+
+/// The One Click `PaymentToken` of a customer's first card.
+fn payment_token(customer: &Value) -> String {
+    json!({"Token": customer["cards"][0]["token"], "CustomerNumber": customer["customer_number"]})
+        .to_string()
+}
+
+/// A Token Pay (TokenType 5) form in BYN.
+fn token_pay_form<'a>(
+    order: &'a str,
+    amount: &'a str,
+    payment_token: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("OrderNumber", order),
+        ("OrderAmount", amount),
+        ("OrderCurrency", "BYN"),
+        ("TokenType", "5"),
+        ("PaymentToken", payment_token),
+    ]
 }
 
 /// `firstcode/secondcode` of the root.
@@ -1341,4 +1370,230 @@ async fn a_card_that_needs_its_cvc_is_not_charged_without_the_cardholder() {
         checked += 1;
     }
     assert!(checked > 0, "at least one active needCVC card in the seed");
+}
+
+#[tokio::test]
+async fn a_token_pay_answered_502_by_the_proxy_was_made_and_orderresult_finds_it() {
+    let f = fixture(30).await;
+    let good = f.customer(5, is_approver).await;
+    let knobs = crate::set_faults(&f.sandbox, json!({"error_after_write_next": 1})).await;
+    assert_eq!(
+        knobs["error_after_write_next"], 1,
+        "the PUT echoes the knob"
+    );
+    let before = f.order_result("GW-1").await;
+    assert_eq!(
+        attr(&before, "count"),
+        "0",
+        "orderresult is a lookup though it is a POST: it passes the counter by"
+    );
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let listed = f
+        .tokens(json!({"merchant": credentials, "customernumber": good["customer_number"]}))
+        .await;
+    assert!(
+        listed[0]["token"].is_string(),
+        "so is the token listing: {listed}"
+    );
+    let payment_token = payment_token(&good);
+    let response = f
+        .by_send(
+            "/pay/tokenpay.cfm",
+            &token_pay_form("GW-1", "10.00", &payment_token),
+        )
+        .await;
+    crate::assert_bad_gateway(response, "the Token Pay charge").await;
+    let ledger = f.ledger().await;
+    assert_eq!(ledger.len(), 1, "the charge behind the 502 was made");
+    assert_eq!(
+        (&ledger[0]["order_id"], &ledger[0]["status"]),
+        (&json!("GW-1"), &json!("approved"))
+    );
+    let found = f.order_result("GW-1").await;
+    assert_eq!(attr(&found, "count"), "1", "Assist's own lookup finds it");
+    assert_eq!(first(&found, "orderstate"), "Approved");
+    let next = f.token_pay(&good, "GW-2", "10.00").await;
+    assert_eq!(
+        first(&next, "orderstate"),
+        "Approved",
+        "the next write is answered as usual"
+    );
+    assert_eq!(f.ledger().await.len(), 2);
+}
+
+#[tokio::test]
+async fn orderresult_under_lag_shows_an_order_and_a_cancel_only_once_they_are_old_enough() {
+    let f = fixture(30).await;
+    let good = f.customer(5, is_approver).await;
+    let initial = good["cards"][0]["initial_billnumber"].as_str().unwrap();
+    let initial_order = good["cards"][0]["initial_ordernumber"].as_str().unwrap();
+    let fixture = &f;
+    let seeded = move || async move {
+        fixture
+            .by_post(
+                "/orderresult/orderresult.cfm",
+                &[("Ordernumber", initial_order), ("StartYear", "2000")],
+            )
+            .await
+    };
+    let knobs = crate::set_faults(&f.sandbox, json!({"lookup_lag_secs": crate::LAG_SECS})).await;
+    assert_eq!(
+        knobs["lookup_lag_secs"],
+        crate::LAG_SECS,
+        "the PUT echoes the knob"
+    );
+    let paid = f.token_pay(&good, "LAG-1", "10.00").await;
+    assert_eq!(
+        first(&paid, "orderstate"),
+        "Approved",
+        "the write itself is not lagged"
+    );
+    assert_eq!(
+        attr(&f.order_result("LAG-1").await, "count"),
+        "0",
+        "a fresh order is not visible to orderresult yet"
+    );
+    let old = seeded().await;
+    assert_eq!(
+        first(&old, "orderstate"),
+        "Approved",
+        "an order made long before shows as usual"
+    );
+    let cancel = f
+        .by_post(
+            "/cancel/wscancel.cfm",
+            &[
+                ("Billnumber", initial),
+                ("Amount", "1.00"),
+                ("Currency", "BYN"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        first(&cancel, "orderstate"),
+        "PartialCanceled",
+        "a cancel of a visible order is made: {cancel}"
+    );
+    let old = seeded().await;
+    assert_eq!(
+        (first(&old, "orderstate"), all(&old, "operationtype")),
+        ("Approved".to_string(), vec!["100".to_string()]),
+        "the cancel is not visible yet: {old}"
+    );
+    tokio::time::sleep(crate::PAST_LAG).await;
+    let found = f.order_result("LAG-1").await;
+    assert_eq!(
+        (attr(&found, "count"), first(&found, "orderstate")),
+        ("1".to_string(), "Approved".to_string()),
+        "once the lag has passed the order shows"
+    );
+    let old = seeded().await;
+    assert_eq!(
+        (first(&old, "orderstate"), all(&old, "operationtype")),
+        (
+            "PartialCanceled".to_string(),
+            vec!["100".to_string(), "300".to_string()]
+        ),
+        "and the cancel: {old}"
+    );
+}
+
+#[tokio::test]
+async fn with_the_reuse_knob_a_reused_order_number_charges_again() {
+    let f = fixture(30).await;
+    let good = f.customer(5, is_approver).await;
+    let first_charge = f.token_pay(&good, "ORD-R", "10.00").await;
+    assert_eq!(first(&first_charge, "orderstate"), "Approved");
+    let refused = f.token_pay(&good, "ORD-R", "10.00").await;
+    assert_eq!(
+        codes(&refused),
+        "11/107",
+        "off (the default), a reused approved OrderNumber is refused as before"
+    );
+    assert_eq!(f.ledger().await.len(), 1, "and nothing more is charged");
+    let knobs = crate::set_faults(
+        &f.sandbox,
+        json!({"assist_order_number_reuse_charges": true}),
+    )
+    .await;
+    assert_eq!(
+        knobs["assist_order_number_reuse_charges"], true,
+        "the PUT echoes the knob"
+    );
+    let again = f.token_pay(&good, "ORD-R", "10.00").await;
+    assert_eq!(
+        first(&again, "orderstate"),
+        "Approved",
+        "on, it charges again"
+    );
+    assert_ne!(
+        first(&again, "billnumber"),
+        first(&first_charge, "billnumber"),
+        "as a second, separate order"
+    );
+    let charges: Vec<Value> = f
+        .ledger()
+        .await
+        .into_iter()
+        .filter(|c| c["order_id"] == "ORD-R" && c["status"] == "approved")
+        .collect();
+    assert_eq!(
+        charges.len(),
+        2,
+        "money moved twice under one OrderNumber: {charges:?}"
+    );
+    assert_eq!(
+        attr(&f.order_result("ORD-R").await, "count"),
+        "2",
+        "orderresult lists both orders"
+    );
+}
+
+#[tokio::test]
+async fn with_the_reuse_knob_an_rp_cfm_charge_on_a_used_order_number_charges_again() {
+    let f = fixture(30).await;
+    // The 30-day RecurringPeriod would refuse a second charge of the series on its own.
+    f.rules(json!({"enforce_period": false})).await;
+    let good = f.customer(5, is_approver).await;
+    let initial = good["cards"][0]["initial_billnumber"].as_str().unwrap();
+    let fixture = &f;
+    let charge = move |order: &'static str| async move {
+        fixture
+            .by_post(
+                "/recurrent/rp.cfm",
+                &[
+                    ("BillNumber", initial),
+                    ("OrderNumber", order),
+                    ("Amount", "5.00"),
+                    ("Currency", "BYN"),
+                ],
+            )
+            .await
+    };
+    let made = charge("RP-R").await;
+    assert_eq!(first(&made, "orderstate"), "Approved", "{made}");
+    assert_eq!(
+        codes(&charge("RP-R").await),
+        "11/107",
+        "off, rp.cfm refuses the reused OrderNumber"
+    );
+    crate::set_faults(
+        &f.sandbox,
+        json!({"assist_order_number_reuse_charges": true}),
+    )
+    .await;
+    let again = charge("RP-R").await;
+    assert_eq!(
+        first(&again, "orderstate"),
+        "Approved",
+        "on, it charges again"
+    );
+    let charges = f
+        .ledger()
+        .await
+        .into_iter()
+        .filter(|c| c["order_id"] == "RP-R" && c["status"] == "approved")
+        .count();
+    assert_eq!(charges, 2, "two recurring charges under one OrderNumber");
 }

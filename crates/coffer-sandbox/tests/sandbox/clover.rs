@@ -1191,3 +1191,129 @@ async fn a_sixth_concurrent_request_of_one_token_is_rate_limited() {
     let (status, _) = env.get(0, "/pakms/apikey").await;
     assert_eq!(status, 200, "the slots are free again");
 }
+
+#[tokio::test]
+async fn a_charge_answered_502_by_the_proxy_was_made_and_is_found_by_its_lookup() {
+    let env = Env::start(5).await;
+    let token = env.tokenize(0, "4242424242424242").await;
+    let next = env.tokenize(0, "4242424242424242").await;
+    let knobs = crate::set_faults(&env.sandbox, json!({"error_after_write_next": 1})).await;
+    assert_eq!(
+        knobs["error_after_write_next"], 1,
+        "the PUT echoes the knob"
+    );
+    let (status, _) = env.get(0, "/v1/charges").await;
+    assert_eq!(status, 200, "a lookup passes the counter by");
+    let response = env
+        .http
+        .post(env.url("/v1/charges"))
+        .bearer_auth(env.token(0))
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("idempotency-key", "k-502")
+        .json(&usd(2500, &token))
+        .send()
+        .await
+        .unwrap();
+    crate::assert_bad_gateway(response, "the charge").await;
+    let ledger = env.ledger().await;
+    assert_eq!(ledger.len(), 1, "the charge behind the 502 was made");
+    assert_eq!(ledger[0]["status"], "approved");
+    assert_eq!(ledger[0]["amount_minor"], 2500);
+    assert_eq!(ledger[0]["idempotency_key"], "k-502");
+    let id = ledger[0]["id"].as_str().unwrap();
+    let (status, found) = env.get(0, &format!("/v1/charges/{id}")).await;
+    assert_eq!(status, 200, "Clover's own lookup finds the charge: {found}");
+    assert_eq!(found["paid"], true, "and shows it paid");
+    let (status, listed) = env.get(0, "/v1/charges?limit=1").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed["data"][0]["id"], id,
+        "the listing a key search walks shows it too: {listed}"
+    );
+    let (status, replay) = env.charge(0, &usd(2500, &token), Some("k-502")).await;
+    assert_eq!(
+        (status, replay["id"].as_str()),
+        (200, Some(id)),
+        "a resend under the same key replays the answer the proxy lost: {replay}"
+    );
+    let (status, other) = env.charge(0, &usd(1200, &next), Some("k-next")).await;
+    assert_eq!(status, 200, "the next write is answered as usual: {other}");
+    assert_eq!(
+        env.ledger().await.len(),
+        2,
+        "one charge per card: the replay moved no money"
+    );
+}
+
+#[tokio::test]
+async fn lookups_under_lag_show_a_charge_and_a_refund_only_once_they_are_old_enough() {
+    let env = Env::start(20).await;
+    let (customer, _) = env.seeded_token(0, env.usable(true, 0)).await;
+    let (status, seeded) = env
+        .get(0, &format!("/v1/charges?customer={customer}"))
+        .await;
+    assert_eq!(status, 200);
+    let seeded_id = seeded["data"][0]["id"].as_str().unwrap().to_string();
+    let token = env.tokenize(0, "4242424242424242").await;
+    let knobs = crate::set_faults(&env.sandbox, json!({"lookup_lag_secs": crate::LAG_SECS})).await;
+    assert_eq!(
+        knobs["lookup_lag_secs"],
+        crate::LAG_SECS,
+        "the PUT echoes the knob"
+    );
+    let (status, charge) = env.charge(0, &usd(2500, &token), Some("k-lag")).await;
+    assert_eq!(status, 200, "the write itself is not lagged: {charge}");
+    let id = charge["id"].as_str().unwrap();
+    let (status, _) = env.get(0, &format!("/v1/charges/{id}")).await;
+    assert_eq!(status, 404, "a fresh charge is not visible to a lookup yet");
+    let (_, listed) = env.get(0, "/v1/charges?limit=100").await;
+    assert!(
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != id),
+        "nor to the listing a key search walks: {listed}"
+    );
+    let (status, old) = env.get(0, &format!("/v1/charges/{seeded_id}")).await;
+    assert_eq!(
+        status, 200,
+        "a charge made long before shows as usual: {old}"
+    );
+    let (status, refund) = env
+        .send(
+            0,
+            reqwest::Method::POST,
+            "/v1/refunds",
+            &json!({"charge": seeded_id, "amount": 40}),
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "a refund of a visible charge is made: {refund}"
+    );
+    let refund_id = refund["id"].as_str().unwrap();
+    let (status, _) = env.get(0, &format!("/v1/refunds/{refund_id}")).await;
+    assert_eq!(status, 404, "the fresh refund is not visible yet");
+    let (_, refunds) = env.get(0, &format!("/v1/refunds?charge={seeded_id}")).await;
+    assert_eq!(refunds["data"], json!([]), "nor listed: {refunds}");
+    let (_, old) = env.get(0, &format!("/v1/charges/{seeded_id}")).await;
+    assert_eq!(
+        old["amount_refunded"], 0,
+        "the charge shows the refunded amount as before the refund: {old}"
+    );
+    tokio::time::sleep(crate::PAST_LAG).await;
+    let (status, found) = env.get(0, &format!("/v1/charges/{id}")).await;
+    assert_eq!(
+        status, 200,
+        "once the lag has passed the charge shows: {found}"
+    );
+    assert_eq!(found, charge, "as it was answered");
+    let (status, _) = env.get(0, &format!("/v1/refunds/{refund_id}")).await;
+    assert_eq!(status, 200, "and the refund shows");
+    let (_, old) = env.get(0, &format!("/v1/charges/{seeded_id}")).await;
+    assert_eq!(
+        old["amount_refunded"], 40,
+        "with the charge's refunded amount"
+    );
+}

@@ -1178,3 +1178,146 @@ async fn an_admin_reset_returns_to_the_seed() {
         "the idempotency store is cleared too"
     );
 }
+
+#[tokio::test]
+async fn a_capture_answered_502_by_the_proxy_was_made_and_is_found_by_its_lookup() {
+    let po = Po::start(30).await;
+    let (customer, token) = po.approving(true).await;
+    let invoice = po.invoice(&customer, "12.00", "mit", "recurring").await;
+    let iv = invoice["id"].as_str().unwrap();
+    let knobs = crate::set_faults(&po.sandbox, json!({"error_after_write_next": 1})).await;
+    assert_eq!(
+        knobs["error_after_write_next"], 1,
+        "the PUT echoes the knob"
+    );
+    let (status, _) = po.get(&format!("/invoices/{iv}")).await;
+    assert_eq!(status, 200, "a lookup passes the counter by");
+    let capture = format!("/invoices/{iv}/capture");
+    let response = po
+        .req(reqwest::Method::POST, &capture)
+        .header("Idempotency-Key", "k-502")
+        .json(&json!({"source": token}))
+        .send()
+        .await
+        .unwrap();
+    crate::assert_bad_gateway(response, "the capture").await;
+    let ledger = po.ledger().await;
+    assert_eq!(ledger.len(), 1, "the capture behind the 502 was made");
+    assert_eq!(ledger[0]["status"], "approved");
+    assert_eq!(ledger[0]["amount_minor"], 1200);
+    let tr = ledger[0]["id"].as_str().unwrap();
+    let (status, found) = po.get(&format!("/transactions/{tr}")).await;
+    assert_eq!(status, 200, "ProcessOut's own lookup finds it: {found}");
+    assert_eq!(found["transaction"]["status"], "completed", "captured");
+    let (_, mine) = po.get(&format!("/customers/{customer}/transactions")).await;
+    assert!(
+        mine["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == tr && t["invoice_id"] == iv),
+        "the customer's listing a reconcile walks shows it: {mine}"
+    );
+    let (status, replay) = po
+        .post(&capture, json!({"source": token}), Some("k-502"))
+        .await;
+    assert_eq!(
+        (status, &replay["transaction"]["id"]),
+        (200, &json!(tr)),
+        "a resend under the same key replays the answer the proxy lost: {replay}"
+    );
+    let next = po.invoice(&customer, "3.00", "mit", "recurring").await;
+    assert!(
+        next["id"].is_string(),
+        "the next write is answered as usual"
+    );
+    assert_eq!(po.ledger().await.len(), 1, "the replay moved no money");
+}
+
+#[tokio::test]
+async fn lookups_under_lag_show_a_capture_and_a_refund_only_once_they_are_old_enough() {
+    let po = Po::start(30).await;
+    let (customer, token) = po.approving(true).await;
+    let (_, mine) = po.get(&format!("/customers/{customer}/transactions")).await;
+    let seeded = mine["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "completed")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let knobs = crate::set_faults(&po.sandbox, json!({"lookup_lag_secs": crate::LAG_SECS})).await;
+    assert_eq!(
+        knobs["lookup_lag_secs"],
+        crate::LAG_SECS,
+        "the PUT echoes the knob"
+    );
+    let invoice = po.invoice(&customer, "12.00", "mit", "recurring").await;
+    let iv = invoice["id"].as_str().unwrap();
+    let (status, paid) = po
+        .post(
+            &format!("/invoices/{iv}/capture"),
+            json!({"source": token}),
+            Some("k-lag"),
+        )
+        .await;
+    assert_eq!(status, 200, "the writes themselves are not lagged: {paid}");
+    let tr = paid["transaction"]["id"].as_str().unwrap();
+    let (status, _) = po.get(&format!("/invoices/{iv}")).await;
+    assert_eq!(
+        status, 404,
+        "a fresh invoice is not visible to a lookup yet"
+    );
+    let (status, _) = po.get(&format!("/transactions/{tr}")).await;
+    assert_eq!(status, 404, "nor its transaction");
+    let (_, mine) = po.get(&format!("/customers/{customer}/transactions")).await;
+    let listed: Vec<&Value> = mine["transactions"].as_array().unwrap().iter().collect();
+    assert!(
+        listed.iter().all(|t| t["id"] != tr),
+        "nor the customer's listing: {mine}"
+    );
+    assert!(
+        listed.iter().any(|t| t["id"] == seeded.as_str()),
+        "what was made long before shows as usual"
+    );
+    let (status, refund) = po
+        .post(
+            &format!("/transactions/{seeded}/refunds"),
+            json!({"amount": "0.40"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "a refund of a visible capture is made: {refund}"
+    );
+    let (_, refunds) = po.get(&format!("/transactions/{seeded}/refunds")).await;
+    assert_eq!(
+        refunds["refunds"],
+        json!([]),
+        "the fresh refund is not listed yet"
+    );
+    let (_, old) = po.get(&format!("/transactions/{seeded}")).await;
+    assert_eq!(
+        (
+            &old["transaction"]["status"],
+            &old["transaction"]["refunded"]
+        ),
+        (&json!("completed"), &json!(false)),
+        "the transaction shows as before the refund: {old}"
+    );
+    tokio::time::sleep(crate::PAST_LAG).await;
+    let (status, found) = po.get(&format!("/transactions/{tr}")).await;
+    assert_eq!(status, 200, "once the lag has passed the capture shows");
+    assert_eq!(found["transaction"]["status"], "completed");
+    let (status, _) = po.get(&format!("/invoices/{iv}")).await;
+    assert_eq!(status, 200, "and its invoice");
+    let (_, refunds) = po.get(&format!("/transactions/{seeded}/refunds")).await;
+    assert_eq!(
+        refunds["refunds"].as_array().unwrap().len(),
+        1,
+        "and the refund: {refunds}"
+    );
+}

@@ -328,7 +328,15 @@ impl Svea {
 
     /// The first seeded card with `behaviour` and an initial payment: (token, initial amount).
     async fn card(&self, behaviour: &str) -> (String, String) {
+        let (token, amount, _) = self.nth_card(behaviour, 0).await;
+        (token, amount)
+    }
+
+    /// The `n`th seeded card with `behaviour` and an initial payment: (token, initial amount,
+    /// initial `pmt_id`).
+    async fn nth_card(&self, behaviour: &str, n: usize) -> (String, String, String) {
         let listing = self.tokens(0, 60).await;
+        let mut seen = 0;
         for customer in listing["customers"].as_array().unwrap() {
             for card in customer["cards"].as_array().unwrap() {
                 if card["behaviour"] == behaviour && !card["pmt_token"].is_null() {
@@ -338,14 +346,19 @@ impl Svea {
                     if behaviour == "approve" && expired {
                         continue;
                     }
+                    if seen < n {
+                        seen += 1;
+                        continue;
+                    }
                     return (
                         card["pmt_token"].as_str().unwrap().to_string(),
                         card["initial"]["amount"].as_str().unwrap().to_string(),
+                        card["initial"]["pmt_id"].as_str().unwrap().to_string(),
                     );
                 }
             }
         }
-        panic!("no seeded {behaviour} card");
+        panic!("no seeded {behaviour} card number {n}");
     }
 
     async fn ledger(&self) -> Vec<serde_json::Value> {
@@ -1543,5 +1556,155 @@ async fn forms_and_hashes_are_read_in_the_declared_latin1_charset() {
         refused.has_error("pmt_charsethttp", "field"),
         "{}",
         refused.body
+    );
+}
+
+#[tokio::test]
+async fn a_token_charge_answered_502_by_the_proxy_was_made_and_its_status_query_finds_it() {
+    let svea = start(60).await;
+    let seller = svea.seller().id.clone();
+    let (token, cap, _) = svea.nth_card("approve", 0).await;
+    let (other, other_cap, _) = svea.nth_card("approve", 1).await;
+    let knobs = crate::set_faults(
+        &svea.sandbox,
+        serde_json::json!({"error_after_write_next": 1}),
+    )
+    .await;
+    assert_eq!(
+        knobs["error_after_write_next"], 1,
+        "the PUT echoes the knob"
+    );
+    let before = svea.status("GW1").await;
+    assert_eq!(
+        (before.status, before.field("pmtq_returncode").unwrap()),
+        (200, "00".to_string()),
+        "a status query is a lookup though it is a POST: it passes the counter by"
+    );
+    let response = svea
+        .http
+        .post(format!(
+            "{}/NewChargeWithTokenActionExtended.pmt",
+            svea.base
+        ))
+        .basic_auth(&seller, Some(&svea.seller().secret))
+        .form(&charge_form(&seller, "GW1", &cap, &token))
+        .send()
+        .await
+        .unwrap();
+    crate::assert_bad_gateway(response, "the token charge").await;
+    let ledger = svea.ledger().await;
+    assert_eq!(ledger.len(), 1, "the charge behind the 502 was made");
+    assert_eq!(
+        (&ledger[0]["id"], &ledger[0]["status"]),
+        (&serde_json::json!("GW1"), &serde_json::json!("approved"))
+    );
+    assert_eq!(
+        svea.status("GW1").await.field("pmtq_returncode").unwrap(),
+        "30",
+        "Svea's own status query finds it paid"
+    );
+    let next = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "GW2", &other_cap, &other),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(
+        (next.status, next.field("pmt_id")),
+        (200, Some("GW2".to_string())),
+        "the next write is answered as usual: {}",
+        next.body
+    );
+    assert_eq!(svea.ledger().await.len(), 2);
+}
+
+#[tokio::test]
+async fn status_queries_under_lag_show_a_charge_and_a_refund_only_once_they_are_old_enough() {
+    let svea = start(60).await;
+    let seller = svea.seller().id.clone();
+    let (token, cap, _) = svea.nth_card("approve", 0).await;
+    let (_, initial_amount, initial) = svea.nth_card("approve", 1).await;
+    let knobs = crate::set_faults(
+        &svea.sandbox,
+        serde_json::json!({"lookup_lag_secs": crate::LAG_SECS}),
+    )
+    .await;
+    assert_eq!(
+        knobs["lookup_lag_secs"],
+        crate::LAG_SECS,
+        "the PUT echoes the knob"
+    );
+    let charged = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "LAG1", &cap, &token),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(
+        (charged.status, charged.field("pmt_id")),
+        (200, Some("LAG1".to_string())),
+        "the write itself is not lagged: {}",
+        charged.body
+    );
+    let fresh = svea.status("LAG1").await;
+    let unknown = svea.status("NEVER1").await;
+    for field in ["pmtq_returncode", "pmtq_returntext", "pmtq_amount"] {
+        assert_eq!(
+            fresh.field(field),
+            unknown.field(field),
+            "a fresh charge answers like an unknown payment ({field})"
+        );
+    }
+    assert_eq!(fresh.field("pmtq_orderid"), None, "{}", fresh.body);
+    assert_eq!(
+        svea.status(&initial)
+            .await
+            .field("pmtq_returncode")
+            .unwrap(),
+        "40",
+        "a payment made long before shows as usual (settled)"
+    );
+    let refund = svea
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(
+                &seller,
+                &initial,
+                &initial_amount,
+                "REFUND_AFTER_SETTLEMENT",
+                Some("1,00"),
+            ),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(
+        refund.field("pmtc_returncode").unwrap(),
+        "00",
+        "a refund of a visible payment is made: {}",
+        refund.body
+    );
+    assert_eq!(
+        svea.status(&initial)
+            .await
+            .field("pmtq_returncode")
+            .unwrap(),
+        "40",
+        "the refund extent is as before the refund"
+    );
+    tokio::time::sleep(crate::PAST_LAG).await;
+    assert_eq!(
+        svea.status("LAG1").await.field("pmtq_returncode").unwrap(),
+        "30",
+        "once the lag has passed the charge shows paid"
+    );
+    assert_eq!(
+        svea.status(&initial)
+            .await
+            .field("pmtq_returncode")
+            .unwrap(),
+        "92",
+        "and the refund shows"
     );
 }
