@@ -416,12 +416,47 @@ impl Engine {
         provider: &dyn Provider,
     ) -> EngineResult<Reconciled> {
         let elapsed = self.now() - sent_at;
-        let refusal = match provider.capabilities().resend {
-            ResendRule::Never => Some(
-                "the provider shows no record of it, and it takes no key that would make a \
-                 resend safe (a reused order number may charge again), so it is never sent again"
-                    .to_string(),
-            ),
+        let capabilities = provider.capabilities();
+        if let Some(after) = capabilities.absence_proves_after {
+            if elapsed.to_std().is_ok_and(|elapsed| elapsed >= after) {
+                let why = format!(
+                    "the provider's lookup shows no such order {} min after it was sent, so it \
+                     was never created (its published procedure; Coffer never resends it)",
+                    after.as_secs() / 60
+                );
+                let settlement = Settlement {
+                    state: ChargeState::Failed,
+                    provider_ref: None,
+                    decline_code: None,
+                    hard_decline: false,
+                    message: Some(why.clone()),
+                    warnings: Vec::new(),
+                    at: self.now(),
+                };
+                let audit = self.audit_event(
+                    Some(attempt.merchant_id.0),
+                    settled_action(false, ChargeState::Failed),
+                    format!("attempt:{}", attempt.id),
+                    serde_json::json!({"reconciled": true, "why": why}),
+                );
+                let row = self.settle_row(attempt.id, settlement, audit).await?;
+                return Ok(Ok(reconciled(&row, why)));
+            }
+        }
+        let refusal = match capabilities.resend {
+            ResendRule::Never => Some(format!(
+                "the provider shows no record of it yet, and it takes no key that would make a \
+                 resend safe (a reused order number may charge again), so it is never sent \
+                 again{}",
+                capabilities
+                    .absence_proves_after
+                    .map(|after| format!(
+                        "; if the provider still shows nothing {} min after it was sent, reconcile \
+                         settles it as never created",
+                        after.as_secs() / 60
+                    ))
+                    .unwrap_or_default()
+            )),
             ResendRule::SameKey { window }
                 if elapsed.to_std().map_or(true, |elapsed| elapsed >= window) =>
             {

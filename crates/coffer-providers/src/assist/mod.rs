@@ -338,6 +338,7 @@ impl Provider for AssistClient {
             initial_needs_card_page: false,
             currencies: vec![self.currency],
             resend: crate::ResendRule::Never,
+            absence_proves_after: Some(std::time::Duration::from_secs(15 * 60)),
             note: "Assist cannot list customers: Coffer keeps the register and looks cards up by CustomerNumber. \
                    Merchant-initiated charges reference the initial order's billnumber.",
         }
