@@ -28,10 +28,13 @@ use crate::charge::history_of;
 use crate::error::EngineResult;
 use crate::Engine;
 
+/// Reads a charge's plan from the store, under the write lock.
+pub(crate) type ReadPlan = Box<dyn FnOnce(&Store) -> StoreResult<ChargePlan> + Send>;
+
 /// What must still hold, judged under the write lock, before an attempt may be sent.
 pub(crate) enum Guard {
     /// A charge: the policy, on the plan this reads from the store.
-    Policy(Box<dyn FnOnce(&Store) -> StoreResult<ChargePlan> + Send>),
+    Policy(ReadPlan),
     /// A refund: what is refunded of the charge (in flight included), this one too, stays
     /// within the charge.
     RefundWithin {

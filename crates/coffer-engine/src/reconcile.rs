@@ -85,6 +85,35 @@ pub struct UnknownAttempt {
     pub what_to_check: String,
 }
 
+/// What an alert is about.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKindView {
+    /// Resolved as not charged, but the provider shows it charged: the card may have paid twice.
+    PossibleDuplicate,
+    /// Resolved as charged, but the provider shows it declined or under another reference.
+    ResolutionContradicted,
+}
+
+impl From<AlertKind> for AlertKindView {
+    fn from(kind: AlertKind) -> AlertKindView {
+        match kind {
+            AlertKind::PossibleDuplicate => AlertKindView::PossibleDuplicate,
+            AlertKind::ResolutionContradicted => AlertKindView::ResolutionContradicted,
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKindView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AlertKindView::PossibleDuplicate => "possible_duplicate",
+            AlertKindView::ResolutionContradicted => "resolution_contradicted",
+        })
+    }
+}
+
 /// An alert for a person: a provider's record against what Coffer settled.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,8 +126,8 @@ pub struct AlertView {
     pub merchant_id: i64,
     /// The attempt it is about.
     pub attempt_id: i64,
-    /// possible_duplicate | resolution_contradicted.
-    pub kind: String,
+    /// What the provider's record says against the resolution.
+    pub kind: AlertKindView,
     /// What was found.
     pub message: String,
 }
@@ -196,7 +225,7 @@ impl Engine {
                 at: a.at,
                 merchant_id: a.merchant_id.0,
                 attempt_id: a.attempt_id.0,
-                kind: a.kind.as_str().into(),
+                kind: a.kind.into(),
                 message: a.message,
             })
             .collect())
