@@ -172,6 +172,20 @@ impl Engine {
         Ok(summary)
     }
 
+    /// Reconcile at start (desktop and CLI hosts call it beside their first work): settles what
+    /// a crash left unknown; a failure is logged, never fatal, and the next reconcile retries.
+    pub async fn reconcile_at_start(&self) {
+        match self.reconcile(Duration::seconds(DEFAULT_GRACE_SECS)).await {
+            Ok(summary) => tracing::info!(
+                settled = summary.settled.len(),
+                unknown = summary.unresolved.len(),
+                alerts = summary.alerts.len(),
+                "reconcile at start"
+            ),
+            Err(e) => tracing::warn!("reconcile at start failed: {e}"),
+        }
+    }
+
     /// Reconciles the open attempts of one card (before a new charge of it).
     pub(crate) async fn reconcile_card(&self, card: coffer_core::CardId) -> EngineResult<()> {
         let open = self
@@ -410,11 +424,24 @@ impl Engine {
                 sent_at,
             })
             .await?;
+        let young = now - sent_at < grace;
         match found {
-            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(Err(unknown(
+            Some(outcome) if outcome.status == RemoteStatus::Pending && young => Ok(Err(unknown(
                 attempt,
                 "the provider has it in process and has not decided yet",
             ))),
+            // In process long after it left (a ProcessOut invoice never captured, say): the same
+            // request again finishes it where the provider's guard makes that safe.
+            Some(outcome) if outcome.status == RemoteStatus::Pending => {
+                self.resend(
+                    attempt,
+                    sent_at,
+                    request,
+                    provider.as_ref(),
+                    Seen::InProcess,
+                )
+                .await
+            }
             Some(outcome) => {
                 let (row, open) = self
                     .settle_answer(attempt.id, Answer::Charge(Ok(outcome)))
@@ -424,29 +451,31 @@ impl Engine {
                     Some(why) => Err(unknown(&row, why)),
                 })
             }
-            None if now - sent_at < grace => Ok(Err(unknown(
+            None if young => Ok(Err(unknown(
                 attempt,
                 "the provider shows nothing yet; the request may still be in flight",
             ))),
             None => {
-                self.resend(attempt, sent_at, request, provider.as_ref())
+                self.resend(attempt, sent_at, request, provider.as_ref(), Seen::Nothing)
                     .await
             }
         }
     }
 
-    /// Sends an attempt the provider shows nothing of again, byte for byte, where the
-    /// provider's own guard makes that safe; otherwise leaves it unknown, with why.
+    /// Sends an attempt the provider shows nothing of (or still in process, long after it left)
+    /// again, byte for byte, where the provider's own guard makes that safe; otherwise leaves
+    /// it unknown, with why. Assist's absence rule applies only where nothing was seen.
     async fn resend(
         &self,
         attempt: &ChargeAttempt,
         sent_at: chrono::DateTime<chrono::Utc>,
         request: Option<String>,
         provider: &dyn Provider,
+        seen: Seen,
     ) -> EngineResult<Reconciled> {
         let elapsed = self.now() - sent_at;
         let capabilities = provider.capabilities();
-        if let Some(after) = capabilities.absence_proves_after {
+        if let (Some(after), Seen::Nothing) = (capabilities.absence_proves_after, seen) {
             if elapsed.to_std().is_ok_and(|elapsed| elapsed >= after) {
                 let why = format!(
                     "the provider's lookup shows no such order {} min after it was sent, so it \
@@ -473,6 +502,11 @@ impl Engine {
             }
         }
         let refusal = match capabilities.resend {
+            ResendRule::Never if seen == Seen::InProcess => Some(
+                "the provider has it in process and has not decided yet; it is asked again \
+                 later, never sent again"
+                    .to_string(),
+            ),
             ResendRule::Never => Some(format!(
                 "the provider shows no record of it yet, and it takes no key that would make a \
                  resend safe (a reused order number may charge again), so it is never sent \
@@ -738,6 +772,16 @@ impl Engine {
         );
         self.settle_row(attempt.id, settlement, audit).await
     }
+}
+
+/// What the provider's lookup showed of an attempt that is to be resent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// No record of it.
+    Nothing,
+    /// A record still in process (a ProcessOut invoice never captured, an Assist order "In
+    /// Process").
+    InProcess,
 }
 
 /// What reconcile made of one attempt: settled now (`Ok`), or still open, and why (`Err`).
