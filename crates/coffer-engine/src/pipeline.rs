@@ -193,6 +193,16 @@ pub(crate) fn judge(answer: Answer, at: chrono::DateTime<chrono::Utc>) -> Verdic
     }
 }
 
+/// The key the owner gave (a dialog holds one while it is open), or a new one.
+pub(crate) fn key_or_new(given: Option<&str>) -> coffer_core::IdempotencyKey {
+    coffer_core::IdempotencyKey(
+        given
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string),
+    )
+}
+
 /// How long a 429 keeps a merchant's next write waiting when the provider names no time.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 

@@ -390,40 +390,21 @@ impl Engine {
             .filter(|_| attempt.state == ChargeState::Sending)
         else {
             // Never marked sending, so the request never left.
-            let settled = self.fail_unsent(attempt).await?;
+            let settled = self
+                .settle_failed(attempt, "abandoned before it was sent")
+                .await?;
             return Ok(Ok(reconciled(&settled, "never sent")));
         };
         if attempt.kind == AttemptKind::Refund {
             return self.reconcile_refund(attempt, sent_at, grace).await;
         }
-        let (card, merchant, request) = {
-            let (card_id, merchant_id, id) = (attempt.card_id, attempt.merchant_id, attempt.id);
-            self.with_store(move |store| {
-                Ok((
-                    store.card(card_id)?,
-                    store.merchant(merchant_id)?,
-                    store.attempt_request(id)?,
-                ))
-            })
-            .await?
-        };
-        let customer = {
-            let id = card.customer_id;
-            self.with_store(move |store| Ok(store.customer(id)?.reference))
+        let request = {
+            let id = attempt.id;
+            self.with_store(move |store| Ok(store.attempt_request(id)?))
                 .await?
         };
-        let provider = self.provider_for(&merchant).await?;
-        let found = provider
-            .find_charge(&ChargeLookup {
-                idempotency_key: attempt.idempotency_key.clone(),
-                order_id: attempt.order_id.clone(),
-                provider_ref: attempt.provider_ref.clone(),
-                customer,
-                card_token: card.token.clone(),
-                amount: attempt.amount,
-                sent_at,
-            })
-            .await?;
+        let (provider, lookup) = self.lookup_of(attempt).await?;
+        let found = provider.find_charge(&lookup).await?;
         let young = now - sent_at < grace;
         match found {
             Some(outcome) if outcome.status == RemoteStatus::Pending && young => Ok(Err(unknown(
@@ -482,22 +463,7 @@ impl Engine {
                      was never created (its published procedure; Coffer never resends it)",
                     after.as_secs() / 60
                 );
-                let settlement = Settlement {
-                    state: ChargeState::Failed,
-                    provider_ref: None,
-                    decline_code: None,
-                    hard_decline: false,
-                    message: Some(why.clone()),
-                    warnings: Vec::new(),
-                    at: self.now(),
-                };
-                let audit = self.audit_event(
-                    Some(attempt.merchant_id.0),
-                    settled_action(false, ChargeState::Failed),
-                    format!("attempt:{}", attempt.id),
-                    serde_json::json!({"reconciled": true, "why": why}),
-                );
-                let row = self.settle_row(attempt.id, settlement, audit).await?;
+                let row = self.settle_failed(attempt, &why).await?;
                 return Ok(Ok(reconciled(&row, why)));
             }
         }
@@ -732,6 +698,40 @@ impl Engine {
         &self,
         attempt: &ChargeAttempt,
     ) -> EngineResult<Option<coffer_providers::ChargeOutcome>> {
+        let (provider, lookup) = self.lookup_of(attempt).await?;
+        Ok(provider.find_charge(&lookup).await?)
+    }
+
+    /// Settles an attempt as failed, with why, audited as reconciled.
+    async fn settle_failed(
+        &self,
+        attempt: &ChargeAttempt,
+        why: &str,
+    ) -> EngineResult<ChargeAttempt> {
+        let settlement = Settlement {
+            state: ChargeState::Failed,
+            provider_ref: None,
+            decline_code: None,
+            hard_decline: false,
+            message: Some(why.to_string()),
+            warnings: Vec::new(),
+            at: self.now(),
+        };
+        let audit = self.audit_event(
+            Some(attempt.merchant_id.0),
+            settled_action(attempt.kind == AttemptKind::Refund, ChargeState::Failed),
+            format!("attempt:{}", attempt.id),
+            serde_json::json!({"reconciled": true, "why": why}),
+        );
+        self.settle_row(attempt.id, settlement, audit).await
+    }
+
+    /// The provider of a charge attempt and how to look the charge up there, searched from when
+    /// it left.
+    async fn lookup_of(
+        &self,
+        attempt: &ChargeAttempt,
+    ) -> EngineResult<(Box<dyn Provider>, ChargeLookup)> {
         let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
         let (card, merchant, customer) = self
             .with_store(move |store| {
@@ -741,36 +741,16 @@ impl Engine {
             })
             .await?;
         let provider = self.provider_for(&merchant).await?;
-        Ok(provider
-            .find_charge(&ChargeLookup {
-                idempotency_key: attempt.idempotency_key.clone(),
-                order_id: attempt.order_id.clone(),
-                provider_ref: attempt.provider_ref.clone(),
-                customer,
-                card_token: card.token,
-                amount: attempt.amount,
-                sent_at: attempt.sent_at.unwrap_or(attempt.created_at),
-            })
-            .await?)
-    }
-
-    async fn fail_unsent(&self, attempt: &ChargeAttempt) -> EngineResult<ChargeAttempt> {
-        let settlement = Settlement {
-            state: ChargeState::Failed,
-            provider_ref: None,
-            decline_code: None,
-            hard_decline: false,
-            message: Some("abandoned before it was sent".into()),
-            warnings: Vec::new(),
-            at: self.now(),
+        let lookup = ChargeLookup {
+            idempotency_key: attempt.idempotency_key.clone(),
+            order_id: attempt.order_id.clone(),
+            provider_ref: attempt.provider_ref.clone(),
+            customer,
+            card_token: card.token,
+            amount: attempt.amount,
+            sent_at: attempt.sent_at.unwrap_or(attempt.created_at),
         };
-        let audit = self.audit_event(
-            Some(attempt.merchant_id.0),
-            settled_action(attempt.kind == AttemptKind::Refund, ChargeState::Failed),
-            format!("attempt:{}", attempt.id),
-            serde_json::json!({"reconciled": true, "why": "never sent"}),
-        );
-        self.settle_row(attempt.id, settlement, audit).await
+        Ok((provider, lookup))
     }
 }
 
