@@ -423,4 +423,37 @@ mod tests {
             "a proxy's 503 to a write does not prove the write was not processed"
         );
     }
+
+    #[test]
+    fn a_revoked_authorization_is_hard_and_ends_the_contract_on_any_brand() {
+        let e = from_answer(
+            410,
+            r#"{"success":false,"error_type":"card.revoked","message":"The card was revoked."}"#,
+            true,
+        );
+        assert_eq!(e.kind, ProviderErrorKind::DeclinedHard);
+        assert_eq!(
+            e.provider_code.as_deref(),
+            Some("card.revoked"),
+            "raw code kept"
+        );
+        let decline = e.decline.expect("a decline carries its reading");
+        for brand in [
+            coffer_core::CardBrand::Visa,
+            coffer_core::CardBrand::Mastercard,
+        ] {
+            assert!(
+                decline
+                    .never_retry(&brand)
+                    .is_some_and(|n| n.stops_contract),
+                "R1: the cardholder revoked the authorization, so the contract ends"
+            );
+        }
+        let unknown = from_answer(410, r#"{"error_type":"card.brand-new"}"#, true);
+        assert_eq!(
+            unknown.decline.map(|d| d.meaning),
+            Some(DeclineMeaning::UNKNOWN_SOFT),
+            "the stated assumption for a code ProcessOut added after we read its list"
+        );
+    }
 }
