@@ -108,8 +108,9 @@ pub struct ProviderError {
     /// The provider's reference of the failed transaction, when it made one (a declined charge).
     pub provider_ref: Option<ProviderRef>,
     /// For a decline: the network's codes where the provider passed them on, and what the
-    /// provider's decline table says its raw code means. `None` for every other kind.
-    pub decline: Option<Decline>,
+    /// provider's decline table says its raw code means. `None` for every other kind. Boxed so
+    /// that every `Result<_, ProviderError>` stays small.
+    pub decline: Option<Box<Decline>>,
 }
 
 /// What is known of one decline, beside the raw code in [`ProviderError::provider_code`].
@@ -181,7 +182,7 @@ impl ProviderError {
 
     /// Adds what is known of a decline.
     pub fn with_decline(mut self, decline: Decline) -> ProviderError {
-        self.decline = Some(decline);
+        self.decline = Some(Box::new(decline));
         self
     }
 
@@ -196,7 +197,7 @@ impl ProviderError {
         let mut decline = self
             .decline
             .take()
-            .unwrap_or_else(|| Decline::from_table(DeclineMeaning::UNKNOWN_SOFT));
+            .unwrap_or_else(|| Box::new(Decline::from_table(DeclineMeaning::UNKNOWN_SOFT)));
         decline.network_code = network_code.filter(|c| !c.trim().is_empty());
         decline.merchant_advice_code = merchant_advice_code.filter(|c| !c.trim().is_empty());
         self.decline = Some(decline);
