@@ -3,6 +3,7 @@
 
 mod assist;
 mod clover;
+mod declines;
 mod malformed;
 mod processout;
 mod svea;
