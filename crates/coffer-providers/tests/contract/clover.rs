@@ -783,3 +783,40 @@ async fn a_reused_key_with_another_body_is_a_duplicate_to_look_up() {
     );
     assert_eq!(env.ledger().await.len(), 1, "a resend charges once");
 }
+
+#[tokio::test]
+async fn a_merchant_initiated_charge_is_sent_as_ecom_because_clover_defines_ecomind_by_who_entered_the_card(
+) {
+    let env = Env::start().await;
+    let (customer, token) = env.card(env.usable(false, 1)).await;
+    let outcome = env
+        .client(0)
+        .charge(&request(
+            &customer,
+            &token,
+            unscheduled_mit(),
+            "mit-ecom",
+            700,
+        ))
+        .await
+        .unwrap();
+    let reference = outcome.provider_ref;
+    let charge: Value = env
+        .http
+        .get(format!(
+            "{}/v1/charges/{}",
+            env.merchants[0].base_url,
+            reference.as_str()
+        ))
+        .bearer_auth(&env.merchants[0].secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        charge["ecomind"], "ecom",
+        "moto is for card data the merchant keyed from a phone call or letter; a saved card was entered by its cardholder"
+    );
+}

@@ -6,4 +6,5 @@ mod clover;
 mod declines;
 mod malformed;
 mod processout;
+mod published;
 mod svea;

@@ -1198,71 +1198,6 @@ async fn hash_mode_still_names_its_algorithm_and_signs_every_request() {
     );
 }
 
-/// The published examples of one provider: (file name, header lines, excerpt).
-fn published(provider: &str) -> Vec<(String, Vec<String>, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/published")
-        .join(provider);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let (head, excerpt) = text
-                .split_once("\n---\n")
-                .unwrap_or_else(|| panic!("{path:?} has no '---' line before its excerpt"));
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                head.lines().map(str::to_string).collect(),
-                excerpt.to_string(),
-            )
-        })
-        .collect()
-}
-
-#[test]
-fn every_published_example_holds_an_excerpt_its_source_and_the_date_it_was_read() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/published");
-    let mut seen = 0;
-    for provider in std::fs::read_dir(&root).unwrap() {
-        let provider = provider.unwrap();
-        if !provider.file_type().unwrap().is_dir() {
-            continue;
-        }
-        let name = provider.file_name().to_string_lossy().into_owned();
-        for (file, head, excerpt) in published(&name) {
-            seen += 1;
-            let field = |key: &str| {
-                head.iter()
-                    .find_map(|l| l.strip_prefix(key))
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-            };
-            let source = field("source:");
-            assert!(
-                source
-                    .as_deref()
-                    .is_some_and(|s| s.starts_with("https://") || s.starts_with("http://")),
-                "{name}/{file}: a source line names the page or repository it was copied from"
-            );
-            let read = field("read:").unwrap_or_default();
-            assert!(
-                chrono::NaiveDate::parse_from_str(&read, "%Y-%m-%d").is_ok(),
-                "{name}/{file}: a read: date (YYYY-MM-DD) says when the source said so, not '{read}'"
-            );
-            assert!(
-                !excerpt.trim().is_empty(),
-                "{name}/{file}: the verbatim excerpt follows the '---' line"
-            );
-        }
-    }
-    assert!(seen > 0, "the corpus is not empty");
-}
-
 /// A Basic client whose Svea answers every request with `excerpt`.
 async fn reading(s: &Setup, excerpt: String, auth: SveaAuth) -> SveaClient {
     let mut merchant = s.merchant.clone();
@@ -1279,7 +1214,7 @@ async fn reading(s: &Setup, excerpt: String, auth: SveaAuth) -> SveaClient {
 }
 
 fn excerpt_of(file: &str) -> String {
-    published("svea")
+    super::published::published("svea")
         .into_iter()
         .find(|(name, _, _)| name == file)
         .unwrap_or_else(|| panic!("tests/published/svea/{file}"))
