@@ -141,8 +141,8 @@ pub(crate) fn from_code(code: &str, message: Option<&str>) -> ProviderError {
 
 /// [`from_code`] with the order's `merchantadvicecode`, where Assist returned one: Mastercard's
 /// MAC 03 or 21 makes the decline hard (21 also ends the contract) whatever the AS code says.
-/// For `convert.rs`/`mod.rs` to call once `wire.rs` reads `merchantadvicecode`.
-#[allow(dead_code)]
+/// `mod.rs` builds every declined payment answer with it; `convert.rs` reads a looked-up
+/// order's hardness through it.
 pub(crate) fn from_code_with_advice(
     code: &str,
     message: Option<&str>,

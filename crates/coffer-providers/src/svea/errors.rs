@@ -212,7 +212,14 @@ pub(crate) fn from_status(status: StatusCode, write: bool) -> Option<ProviderErr
 pub(crate) enum PaymentState {
     /// `00` with amount `0,00`: Svea never saw the id.
     Unknown,
-    /// `00` with an amount, or `10`: not decided yet.
+    /// `00` with an amount, or `10`: not decided yet. Svea's status-code page lists `10` among
+    /// the "Not paid." codes (00–19, "Payment is NOT confirmed": sveapayments.atlassian.net
+    /// DOCS/pages/1657012617 "Payment and Delivery status code values"), which is not a refusal:
+    /// Svea's own Magento 2 module names 10 `STATUS_QUERY_WAITING` and, like 00, 01, 11 and 15,
+    /// answers it "No change, still awaiting payment", its comment saying that in the not-paid
+    /// codes one "can query and wait for the payment to be confirmed" (`Svea\SveaPayment`
+    /// `Model/Order/Status/Query/ResponseHandler.php`). Only an explicit refusal settles an
+    /// attempt as failed, so `10` stays undecided: the engine keeps looking it up.
     Pending,
     /// `11`, `15`, `19` and the rest of 01–19 but `01`: not paid.
     Unpaid,
@@ -396,7 +403,11 @@ mod tests {
     fn status_return_codes_split_at_20_and_99() {
         assert_eq!(payment_state("00", true).unwrap(), PaymentState::Unknown);
         assert_eq!(payment_state("00", false).unwrap(), PaymentState::Pending);
-        assert_eq!(payment_state("10", false).unwrap(), PaymentState::Pending);
+        assert_eq!(
+            payment_state("10", false).unwrap(),
+            PaymentState::Pending,
+            "10 is Svea's 'waiting': not paid yet is no refusal, so it must not fail the attempt"
+        );
         assert_eq!(
             payment_state("01", false).unwrap(),
             PaymentState::QueryFailed

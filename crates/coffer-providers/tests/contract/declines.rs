@@ -1,8 +1,11 @@
 //! Live declines from the Clover and ProcessOut sandboxes, read the way the policy reads them:
 //! the raw code stays the provider's, the decline table's reading travels with the error, and
 //! `network_limits::never_retry_from` decides whether the card may ever be tried again.
-//! (Stop-payment codes have no seeded test card; their table rows are unit-tested in each
-//! provider's `errors.rs`.)
+//! (Clover's and ProcessOut's stop-payment codes have no seeded test card; their table rows are
+//! unit-tested in each provider's `errors.rs`. Assist's stop-payment card, a Mastercard advice
+//! code 21 on the order, and its MAC 03 card are held in `assist.rs`
+//! (`every_test_card_declines_with_assists_own_code_its_kind_and_its_advice_code`); Svea's test
+//! cards in `svea.rs`.)
 
 use coffer_core::policy::network_limits::{never_retry_from, DeclineMeaning, VisaCategory};
 use coffer_core::CardBrand;

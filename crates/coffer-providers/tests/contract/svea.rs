@@ -346,6 +346,98 @@ async fn declines_come_back_hard_or_soft_with_the_svea_code_and_are_found_as_dec
 }
 
 #[tokio::test]
+async fn every_svea_test_card_declines_with_a_code_from_svea_s_published_list_and_its_table_reading(
+) {
+    use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
+    use coffer_core::CardBrand;
+    let s = setup().await;
+    let client = s.client();
+    // The codes of Svea's "Possible Error Codes" list for NewChargeWithTokenActionExtended.pmt
+    // (maksuturva-developer.readme.io, cited in svea/errors.rs); the sandbox's cards: docs/svea.md.
+    let (token, initial, cap) = s.card("approve").await;
+    client
+        .charge(&charge_request("TC-MONTH-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    let mut declines = Vec::new();
+    for (n, behaviour) in ["soft_decline", "hard_decline", "expired"]
+        .into_iter()
+        .enumerate()
+    {
+        let (token, initial, _) = s.card(behaviour).await;
+        let request = charge_request(&format!("TC-{n}"), &token, &initial, eur(100));
+        declines.push((behaviour, client.charge(&request).await.unwrap_err()));
+    }
+    let month = client
+        .charge(&charge_request("TC-MONTH-2", &token, &initial, eur(100)))
+        .await
+        .unwrap_err();
+    declines.push(("monthly limit", month));
+    let expected = [
+        (
+            "ERROR_CARD_AUTHORIZATION_FAILED",
+            ProviderErrorKind::DeclinedSoft,
+            DeclineMeaning::UNKNOWN_SOFT,
+        ),
+        (
+            "EXTERNAL_SERVICE_DENIED",
+            ProviderErrorKind::DeclinedHard,
+            DeclineMeaning::hard(VisaCategory::Generic),
+        ),
+        (
+            "ERROR_PAYMENT_INSTRUMENT_EXPIRED",
+            ProviderErrorKind::DeclinedHard,
+            DeclineMeaning::hard(VisaCategory::DataQuality),
+        ),
+        (
+            "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED",
+            ProviderErrorKind::DeclinedSoft,
+            DeclineMeaning::UNKNOWN_SOFT,
+        ),
+    ];
+    for ((card, error), (code, kind, meaning)) in declines.iter().zip(expected) {
+        assert_eq!(
+            error.provider_code.as_deref(),
+            Some(code),
+            "{card}: the sandbox answers Svea's own code"
+        );
+        assert_eq!(
+            error.kind, kind,
+            "{card}: {code} reaches the engine as {kind:?}"
+        );
+        let decline = error
+            .decline
+            .as_ref()
+            .expect("a decline carries its table reading");
+        assert_eq!(
+            decline.meaning, meaning,
+            "{card}: the errors.rs table row for {code}"
+        );
+        assert_eq!(
+            (
+                decline.network_code.as_deref(),
+                decline.merchant_advice_code.as_deref()
+            ),
+            (None, None),
+            "{card}: Svea passes no network or advice code on"
+        );
+        for brand in [CardBrand::Visa, CardBrand::Mastercard] {
+            let never = decline.never_retry(&brand);
+            assert!(
+                never.as_ref().is_none_or(|n| !n.stops_contract),
+                "{card}: Svea publishes no stop-payment code, so no Svea decline ends a contract"
+            );
+            if kind == ProviderErrorKind::DeclinedSoft {
+                assert_eq!(
+                    never, None,
+                    "{card}: a soft decline is retried within the networks' limits"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn monthly_limit_and_the_original_amount_cap_are_soft_declines() {
     let s = setup().await;
     let client = s.client();
