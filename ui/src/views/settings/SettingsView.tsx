@@ -9,7 +9,7 @@ import { ProgressBar } from "../../components/ProgressBar";
 import { accountFields, emptyAccount, PROVIDERS, type ProviderName } from "./accounts";
 import { SmtpPanel } from "./SmtpPanel";
 import { DataFolderPanel } from "./DataFolderPanel";
-import { testDetail, testLabel } from "./connection";
+import { fieldLabel, testDetail, testLabel } from "./connection";
 
 export function SettingsView({ merchants, reloadMerchants }: { merchants: MerchantView[]; reloadMerchants: () => Promise<MerchantView[]> }) {
   const [editing, setEditing] = useState<MerchantView | "new" | null>(null);
@@ -73,7 +73,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
       {lastTest ? (
         <p role="status" id="merchant-test-result" data-ok={lastTest.test.ok} className={lastTest.test.ok ? "ok-note" : "field-error"}>
           {testDetail(lastTest.name, lastTest.test)}
-          {lastTest.test.field ? <span className="error-field"> Field: {lastTest.test.field}</span> : null}
+          {lastTest.test.field ? <strong> (field: {fieldLabel(lastTest.test.field)})</strong> : null}
           <br />
           <small>Checked: {lastTest.test.checked}</small>
         </p>
@@ -101,7 +101,6 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
               <th scope="col">Currency</th>
               <th scope="col">Time zone</th>
               <th scope="col">Notice lead</th>
-              <th scope="col">Connection</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -110,7 +109,14 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
           <tbody>
             {merchants.map((m) => (
               <tr key={m.id}>
-                <td>{m.name}</td>
+                <td>
+                  {m.name}
+                  {tests[m.id] === undefined ? null : (
+                    <div className="merchant-connection" data-merchant={m.id}>
+                      <small>{tests[m.id] === "testing" ? "Checking…" : testLabel(tests[m.id] as MerchantTest)}</small>
+                    </div>
+                  )}
+                </td>
                 <td>{m.provider}</td>
                 <td className="mono">{accountId(m.account)}</td>
                 <td>{m.environment === "sandbox" ? (m.embedded ? "Sandbox (built-in)" : "Sandbox") : "Live"}</td>
@@ -118,9 +124,6 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
                 <td>{m.currency}</td>
                 <td>{m.time_zone}</td>
                 <td>{m.notice_lead_days === 1 ? "1 day" : `${m.notice_lead_days} days`}</td>
-                <td className="merchant-connection" data-merchant={m.id}>
-                  {tests[m.id] === undefined ? "—" : tests[m.id] === "testing" ? "Checking…" : testLabel(tests[m.id] as MerchantTest)}
-                </td>
                 <td className="actions">
                   <button
                     type="button"

@@ -12,13 +12,22 @@ const FIELD_LABELS: Record<string, string> = {
   login: "Login",
 };
 
+/** The form's name for a field the check blames, or the provider's own name for it. */
+export function fieldLabel(field: string): string {
+  return FIELD_LABELS[field] ?? field;
+}
+
 /** A short label for the merchant table: "Connected", or "Check failed: <field>". */
 export function testLabel(test: MerchantTest): string {
   if (test.ok) return "Connected";
-  return test.field ? `Check failed: ${FIELD_LABELS[test.field] ?? test.field}` : "Check failed";
+  return test.field ? `Check failed: ${fieldLabel(test.field)}` : "Check failed";
 }
 
-/** One sentence for the status line: what was checked and what the provider said. */
+/** One sentence for the status line: what the provider said, without the field prefix the
+ *  message carries for the CLI (the field is shown beside it). */
 export function testDetail(name: string, test: MerchantTest): string {
-  return test.ok ? `${name}: ${test.message}.` : `${name}: ${test.message}`;
+  if (test.ok) return `${name}: ${test.message}.`;
+  const prefix = test.field ? `${test.field}: ` : "";
+  const rule = prefix && test.message.startsWith(prefix) ? test.message.slice(prefix.length) : test.message;
+  return `${name}: ${rule}`;
 }
