@@ -19,6 +19,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::merchants::add_merchant,
             commands::merchants::edit_merchant,
             commands::merchants::remove_merchant,
+            commands::merchants::test_merchant,
             commands::merchants::demo,
             commands::sync::sync_merchant,
             commands::sync::sync_all,

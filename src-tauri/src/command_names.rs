@@ -6,6 +6,7 @@ pub const COMMANDS: &[&str] = &[
     "add_merchant",
     "edit_merchant",
     "remove_merchant",
+    "test_merchant",
     "demo",
     "sync_merchant",
     "sync_all",

@@ -124,6 +124,24 @@
     switch (cmd) {
       case "list_merchants":
         return merchants;
+      case "test_merchant": {
+        // Berlin passes; Hamburg's secret is refused; Stockholm cannot be reached.
+        const m = merchants.find((x) => x.id === args.id);
+        if (!m) throw { kind: "not_found", message: `merchant ${args.id} not found` };
+        await delay(50);
+        const base = {
+          merchant_id: m.id,
+          provider: m.provider,
+          account_id: Object.values(m.account)[1],
+          base_url: m.base_url,
+          checked: `${m.provider} account at ${m.base_url}, with the secret saved in the keyring, by the provider's credential check (one authenticated read; nothing is charged or changed)`,
+        };
+        if (m.id === 2)
+          return { ...base, ok: false, kind: "auth", field: "secret", message: "secret: processout refused the credentials of project_id proj_hamburg; check the secret (and the login, where there is one): 401 Unauthorized" };
+        if (m.id === 3)
+          return { ...base, ok: false, kind: "provider_unavailable", field: "base_url", message: `base_url: cannot reach svea at ${m.base_url}: connection refused` };
+        return { ...base, ok: true, kind: null, field: null, message: `${m.provider} accepted the account and its secret` };
+      }
       case "dashboard":
         await delay(50);
         return dashboardFor(args.scope);

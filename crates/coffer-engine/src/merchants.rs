@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::embedded::{is_embedded, EMBEDDED_PREFIX};
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::merchant_check::{ConnectionCheck, SecretSource};
 use crate::secrets::keyring_service;
 use crate::Engine;
 
@@ -164,6 +165,63 @@ fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
     })
 }
 
+/// The secret an added merchant needs: none for an embedded-sandbox merchant, else a non-empty one.
+fn required_secret(
+    new: &NewMerchant,
+    secret: Option<SecretString>,
+) -> Result<Option<SecretString>, InvalidInput> {
+    let embedded = new.base_url.starts_with(EMBEDDED_PREFIX);
+    match (embedded, secret) {
+        (true, _) => Ok(None),
+        (false, Some(s)) if !s.expose_secret().trim().is_empty() => Ok(Some(s)),
+        (false, _) => Err(InvalidInput::new("secret", "is required for a merchant that is not embedded; give it on stdin or in an environment variable")),
+    }
+}
+
+/// The merchant as it would be saved, before it has an id.
+fn unsaved(new: NewMerchant) -> Merchant {
+    Merchant {
+        id: MerchantId(0),
+        name: new.name,
+        account: new.account,
+        environment: new.environment,
+        base_url: new.base_url,
+        time_zone: new.time_zone,
+        currency: new.currency,
+        notice_lead_days: new.notice_lead_days,
+        group: new.group,
+        secret: new.secret,
+    }
+}
+
+/// `current` with `edit` applied and validated; the secret's address follows the base URL so two
+/// endpoints never share one keyring entry.
+fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidInput> {
+    let input = MerchantInput {
+        name: edit.name.clone().unwrap_or_else(|| current.name.clone()),
+        account: current.account.clone(),
+        environment: edit.environment.unwrap_or(current.environment),
+        base_url: edit
+            .base_url
+            .clone()
+            .unwrap_or_else(|| current.base_url.clone()),
+        time_zone: edit
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| current.time_zone.name().to_string()),
+        currency: edit
+            .currency
+            .clone()
+            .unwrap_or_else(|| current.currency.code().to_string()),
+        notice_lead_days: edit.notice_lead_days.unwrap_or(current.notice_lead_days),
+        group: edit.group.clone().unwrap_or_else(|| current.group.clone()),
+    };
+    Ok(Merchant {
+        id: current.id,
+        ..unsaved(validate(&input)?)
+    })
+}
+
 impl Engine {
     /// Adds a merchant account. A merchant on a real or external endpoint needs its secret,
     /// which goes to the OS keyring only; an embedded-sandbox merchant needs none.
@@ -173,14 +231,7 @@ impl Engine {
         secret: Option<SecretString>,
     ) -> EngineResult<MerchantView> {
         let new = validate(&input)?;
-        let embedded = new.base_url.starts_with(EMBEDDED_PREFIX);
-        let secret = match (embedded, secret) {
-            (true, _) => None,
-            (false, Some(s)) if !s.expose_secret().trim().is_empty() => Some(s),
-            (false, _) => {
-                return Err(InvalidInput::new("secret", "is required for a merchant that is not embedded; give it on stdin or in an environment variable").into())
-            }
-        };
+        let secret = required_secret(&new, secret)?;
         if secret.is_some() {
             self.secrets_blocking(|s| s.probe()).await?;
         }
@@ -227,39 +278,7 @@ impl Engine {
         let current = self
             .with_store(move |store| Ok(store.merchant(id)?))
             .await?;
-        let input = MerchantInput {
-            name: edit.name.clone().unwrap_or_else(|| current.name.clone()),
-            account: current.account.clone(),
-            environment: edit.environment.unwrap_or(current.environment),
-            base_url: edit
-                .base_url
-                .clone()
-                .unwrap_or_else(|| current.base_url.clone()),
-            time_zone: edit
-                .time_zone
-                .clone()
-                .unwrap_or_else(|| current.time_zone.name().to_string()),
-            currency: edit
-                .currency
-                .clone()
-                .unwrap_or_else(|| current.currency.code().to_string()),
-            notice_lead_days: edit.notice_lead_days.unwrap_or(current.notice_lead_days),
-            group: edit.group.clone().unwrap_or_else(|| current.group.clone()),
-        };
-        let new = validate(&input)?;
-        let updated = Merchant {
-            id,
-            name: new.name,
-            account: new.account,
-            environment: new.environment,
-            base_url: new.base_url,
-            time_zone: new.time_zone,
-            currency: new.currency,
-            notice_lead_days: new.notice_lead_days,
-            group: new.group,
-            // The secret moves with the base URL so two endpoints never share one entry.
-            secret: new.secret,
-        };
+        let updated = edited(&current, &edit)?;
         let moved = updated.secret != current.secret;
         if let Some(secret) = secret {
             let at = updated.secret.clone();
@@ -291,6 +310,67 @@ impl Engine {
         })
         .await?;
         Ok(MerchantView::from(&updated))
+    }
+
+    /// [`Engine::add_merchant`], after asking the provider whether it accepts the account and
+    /// its secret (unless `check` is [`ConnectionCheck::Skip`]). A failed check saves nothing:
+    /// the error has the check's kind and names the field at fault (`secret`, `base_url`, the
+    /// account id).
+    pub async fn add_merchant_checked(
+        &self,
+        input: MerchantInput,
+        secret: Option<SecretString>,
+        check: ConnectionCheck,
+    ) -> EngineResult<MerchantView> {
+        if check == ConnectionCheck::First {
+            let new = validate(&input)?;
+            let given = required_secret(&new, secret.clone())?;
+            let source = match given {
+                Some(secret) => {
+                    // No keyring, no merchant: say so before asking the provider anything.
+                    self.secrets_blocking(|s| s.probe()).await?;
+                    SecretSource::Given(secret)
+                }
+                None => SecretSource::Saved,
+            };
+            self.check_connection(&unsaved(new), source, None)
+                .await
+                .into_result()?;
+        }
+        self.add_merchant(input, secret).await
+    }
+
+    /// [`Engine::edit_merchant`], after asking the provider whether it accepts the edited
+    /// account, when the edit changes what the provider sees (the base URL or the secret) and
+    /// `check` is not [`ConnectionCheck::Skip`]. A failed check changes nothing. Renaming or
+    /// regrouping an account never needs the provider.
+    pub async fn edit_merchant_checked(
+        &self,
+        id: MerchantId,
+        edit: MerchantEdit,
+        secret: Option<SecretString>,
+        check: ConnectionCheck,
+    ) -> EngineResult<MerchantView> {
+        if check == ConnectionCheck::First {
+            let current = self.merchant(id).await?;
+            let updated = edited(&current, &edit)?;
+            let source = match &secret {
+                Some(secret) => {
+                    self.secrets_blocking(|s| s.probe()).await?;
+                    Some(SecretSource::Given(secret.clone()))
+                }
+                None if updated.base_url != current.base_url => {
+                    Some(SecretSource::SavedAt(current.secret.clone()))
+                }
+                None => None,
+            };
+            if let Some(source) = source {
+                self.check_connection(&updated, source, Some(id))
+                    .await
+                    .into_result()?;
+            }
+        }
+        self.edit_merchant(id, edit, secret).await
     }
 
     /// Every merchant account, grouped then by name.

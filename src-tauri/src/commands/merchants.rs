@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use coffer_core::{Environment, MerchantId, ProviderAccount};
 use coffer_engine::demo::DemoSummary;
+use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
 use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::progress::ProgressEvent;
 use coffer_engine::Engine;
@@ -37,6 +38,9 @@ pub struct AddMerchantRequest {
     pub group: Option<String>,
     /// The access token, key or password; stored in the OS keyring, never in the database.
     pub secret: Option<String>,
+    /// Save without asking the provider first whether the account and secret work (offline).
+    #[serde(default)]
+    pub skip_check: bool,
 }
 
 /// Changes to a merchant; absent fields stay as they are.
@@ -60,10 +64,22 @@ pub struct EditMerchantRequest {
     pub group: Option<String>,
     /// A new secret to store in the keyring.
     pub secret: Option<String>,
+    /// Save without asking the provider first whether the account and secret work (offline).
+    #[serde(default)]
+    pub skip_check: bool,
+}
+
+/// The connection check the owner asked for.
+fn check(skip_check: bool) -> ConnectionCheck {
+    if skip_check {
+        ConnectionCheck::Skip
+    } else {
+        ConnectionCheck::First
+    }
 }
 
 impl AddMerchantRequest {
-    fn into_parts(self) -> (MerchantInput, Option<SecretString>) {
+    fn into_parts(self) -> (MerchantInput, Option<SecretString>, ConnectionCheck) {
         let input = MerchantInput {
             name: self.name,
             account: self.account,
@@ -74,12 +90,23 @@ impl AddMerchantRequest {
             notice_lead_days: self.notice_lead_days,
             group: self.group,
         };
-        (input, self.secret.map(SecretString::from))
+        (
+            input,
+            self.secret.map(SecretString::from),
+            check(self.skip_check),
+        )
     }
 }
 
 impl EditMerchantRequest {
-    fn into_parts(self) -> (MerchantId, MerchantEdit, Option<SecretString>) {
+    fn into_parts(
+        self,
+    ) -> (
+        MerchantId,
+        MerchantEdit,
+        Option<SecretString>,
+        ConnectionCheck,
+    ) {
         let edit = MerchantEdit {
             name: self.name,
             base_url: self.base_url,
@@ -93,7 +120,7 @@ impl EditMerchantRequest {
             .secret
             .filter(|s| !s.is_empty())
             .map(SecretString::from);
-        (MerchantId(self.id), edit, secret)
+        (MerchantId(self.id), edit, secret, check(self.skip_check))
     }
 }
 
@@ -104,26 +131,37 @@ pub async fn list_merchants(engine: State<'_, Engine>) -> Result<Vec<MerchantVie
     Ok(engine.list_merchants().await?)
 }
 
-/// Adds a merchant; its secret goes to the keyring.
+/// Adds a merchant after the provider accepted its account and secret (unless `skip_check`);
+/// its secret goes to the keyring.
 #[tauri::command]
 #[specta::specta]
 pub async fn add_merchant(
     engine: State<'_, Engine>,
     request: AddMerchantRequest,
 ) -> Result<MerchantView, IpcError> {
-    let (input, secret) = request.into_parts();
-    Ok(engine.add_merchant(input, secret).await?)
+    let (input, secret, check) = request.into_parts();
+    Ok(engine.add_merchant_checked(input, secret, check).await?)
 }
 
-/// Edits a merchant and, when given, replaces its secret.
+/// Edits a merchant and, when given, replaces its secret; a new base URL or secret is checked
+/// with the provider first (unless `skip_check`).
 #[tauri::command]
 #[specta::specta]
 pub async fn edit_merchant(
     engine: State<'_, Engine>,
     request: EditMerchantRequest,
 ) -> Result<MerchantView, IpcError> {
-    let (id, edit, secret) = request.into_parts();
-    Ok(engine.edit_merchant(id, edit, secret).await?)
+    let (id, edit, secret, check) = request.into_parts();
+    Ok(engine
+        .edit_merchant_checked(id, edit, secret, check)
+        .await?)
+}
+
+/// Asks the merchant's provider whether it accepts the saved account and secret.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_merchant(engine: State<'_, Engine>, id: i64) -> Result<MerchantTest, IpcError> {
+    Ok(engine.test_merchant(MerchantId(id)).await?)
 }
 
 /// Removes a merchant and its keyring entry.

@@ -8,12 +8,20 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	/**  Every merchant, for the switcher and settings. */
 	listMerchants: () => typedError<MerchantView[], IpcError>(__TAURI_INVOKE("list_merchants")),
-	/**  Adds a merchant; its secret goes to the keyring. */
+	/**
+	 *  Adds a merchant after the provider accepted its account and secret (unless `skip_check`);
+	 *  its secret goes to the keyring.
+	 */
 	addMerchant: (request: AddMerchantRequest) => typedError<MerchantView, IpcError>(__TAURI_INVOKE("add_merchant", { request })),
-	/**  Edits a merchant and, when given, replaces its secret. */
+	/**
+	 *  Edits a merchant and, when given, replaces its secret; a new base URL or secret is checked
+	 *  with the provider first (unless `skip_check`).
+	 */
 	editMerchant: (request: EditMerchantRequest) => typedError<MerchantView, IpcError>(__TAURI_INVOKE("edit_merchant", { request })),
 	/**  Removes a merchant and its keyring entry. */
 	removeMerchant: (id: number) => typedError<null, IpcError>(__TAURI_INVOKE("remove_merchant", { id })),
+	/**  Asks the merchant's provider whether it accepts the saved account and secret. */
+	testMerchant: (id: number) => typedError<MerchantTest, IpcError>(__TAURI_INVOKE("test_merchant", { id })),
 	/**  Sandbox mode: starts the embedded sandboxes, registers their demo merchants and syncs them. */
 	demo: (onProgress: Channel<ProgressEvent>) => typedError<DemoSummary, IpcError>(__TAURI_INVOKE("demo", { onProgress })),
 	/**  Syncs one merchant. */
@@ -116,6 +124,8 @@ export type AddMerchantRequest = {
 	group: string | null,
 	/**  The access token, key or password; stored in the OS keyring, never in the database. */
 	secret: string | null,
+	/**  Save without asking the provider first whether the account and secret work (offline). */
+	skip_check?: boolean,
 };
 
 /**  What an alert is about. */
@@ -758,6 +768,8 @@ export type EditMerchantRequest = {
 	group: string | null,
 	/**  A new secret to store in the keyring. */
 	secret: string | null,
+	/**  Save without asking the provider first whether the account and secret work (offline). */
+	skip_check?: boolean,
 };
 
 /**  Whether a merchant talks to a local sandbox or to the provider's real endpoint. */
@@ -865,6 +877,31 @@ export type MerchantDay = {
 
 /**  A merchant account in Coffer (one provider account, e.g. one Clover location). */
 export type MerchantId = number;
+
+/**  The answer to "does this merchant's provider accept its account and secret?". */
+export type MerchantTest = {
+	/**  The merchant's id; `None` for an account that is not saved yet. */
+	merchant_id: number | null,
+	/**  Provider. */
+	provider: string,
+	/**  The provider's account id that was checked. */
+	account_id: string,
+	/**  Where the provider was asked (`embedded:<provider>` for the built-in sandbox). */
+	base_url: string,
+	/**  What was checked, in plain words. */
+	checked: string,
+	/**  The provider accepted the account and its secret. */
+	ok: boolean,
+	/**  Why not, as the stable code; `None` when `ok`. */
+	kind: ErrorKind | null,
+	/**
+	 *  The field at fault (`secret`, `base_url`, the account id's field, or the provider's own
+	 *  field name), when the provider's answer tells which.
+	 */
+	field: string | null,
+	/**  What the provider said, in plain words, naming the field and the rule. */
+	message: string,
+};
 
 /**  A merchant as the CLI and the UI show it. No secret, ever. */
 export type MerchantView = {

@@ -67,6 +67,7 @@ export const api = {
   addMerchant: (r: AddMerchantRequest) => unwrap(() => commands.addMerchant(r)),
   editMerchant: (r: EditMerchantRequest) => unwrap(() => commands.editMerchant(r)),
   removeMerchant: (id: number) => unwrap(() => commands.removeMerchant(id)),
+  testMerchant: (id: number) => unwrap(() => commands.testMerchant(id)),
   demo: (onProgress?: (e: ProgressEvent) => void) =>
     unwrap(() => commands.demo(channel(onProgress))),
   syncMerchant: (id: number, onProgress?: (e: ProgressEvent) => void) =>

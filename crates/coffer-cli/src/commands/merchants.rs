@@ -1,4 +1,5 @@
-//! `coffer merchant add|edit|list|remove`. Secrets come from stdin or an environment variable,
+//! `coffer merchant add|edit|list|remove|test`. Add and edit ask the provider whether it accepts
+//! the account and secret before saving (`--no-check` skips that, e.g. offline). Secrets come from stdin or an environment variable,
 //! never from the command line, where other users and shell history could read them.
 
 use std::io::Read;
@@ -6,10 +7,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use coffer_core::{Environment, MerchantId, ProviderAccount, ProviderKind};
+use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
 use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::{EngineError, ErrorKind};
 use secrecy::SecretString;
 
+use crate::exit_code;
 use crate::output::Output;
 
 #[derive(Subcommand)]
@@ -25,6 +28,28 @@ pub enum MerchantCommand {
         /// Merchant id.
         id: i64,
     },
+    /// Ask the provider whether it accepts the saved account and secret (changes nothing).
+    Test {
+        /// Merchant id.
+        id: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Save without asking the provider first whether the account and secret work (offline).
+    #[arg(long)]
+    no_check: bool,
+}
+
+impl CheckArgs {
+    fn check(&self) -> ConnectionCheck {
+        if self.no_check {
+            ConnectionCheck::Skip
+        } else {
+            ConnectionCheck::First
+        }
+    }
 }
 
 #[derive(Args)]
@@ -77,6 +102,8 @@ pub struct AddArgs {
     group: Option<String>,
     #[command(flatten)]
     secret: SecretArgs,
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 #[derive(Args)]
@@ -100,6 +127,8 @@ pub struct EditArgs {
     group: Option<String>,
     #[command(flatten)]
     secret: SecretArgs,
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 /// Reads the secret as the flags say; `None` when neither flag was given.
@@ -173,7 +202,7 @@ pub async fn run(
             };
             let secret = read_secret(&a.secret)?;
             let view = engine
-                .add_merchant(
+                .add_merchant_checked(
                     MerchantInput {
                         name: a.name,
                         account,
@@ -185,14 +214,16 @@ pub async fn run(
                         group: a.group,
                     },
                     secret,
+                    a.check.check(),
                 )
-                .await?;
+                .await
+                .inspect_err(|e| hint_offline(e, out))?;
             out.show(&view, |m| println!("added merchant {} ({})", m.id, m.name))?;
         }
         MerchantCommand::Edit(e) => {
             let secret = read_secret(&e.secret)?;
             let view = engine
-                .edit_merchant(
+                .edit_merchant_checked(
                     MerchantId(e.id),
                     MerchantEdit {
                         name: e.name,
@@ -204,8 +235,10 @@ pub async fn run(
                         group: e.group.map(|g| Some(g).filter(|g| !g.is_empty())),
                     },
                     secret,
+                    e.check.check(),
                 )
-                .await?;
+                .await
+                .inspect_err(|e| hint_offline(e, out))?;
             out.show(&view, |m| println!("saved merchant {} ({})", m.id, m.name))?;
         }
         MerchantCommand::List => {
@@ -218,6 +251,34 @@ pub async fn run(
                 println!("removed merchant {id}")
             })?;
         }
+        MerchantCommand::Test { id } => {
+            let test = engine.test_merchant(MerchantId(id)).await?;
+            out.show(&test, print_test)?;
+            return Ok(if test.ok {
+                0
+            } else {
+                exit_code(test.kind.unwrap_or(ErrorKind::Internal))
+            });
+        }
     }
     Ok(0)
+}
+
+/// When the provider cannot be reached, say how to save anyway (on stderr, never in `--json`).
+fn hint_offline(error: &EngineError, out: Output) {
+    if !out.json && error.kind() == ErrorKind::ProviderUnavailable {
+        eprintln!("hint: to save it without the connection check (e.g. offline), add --no-check");
+    }
+}
+
+fn print_test(test: &MerchantTest) {
+    match (test.ok, test.kind) {
+        (true, _) => println!("ok: {}", test.message),
+        (false, kind) => println!(
+            "failed ({}): {}",
+            kind.map(|k| k.code()).unwrap_or("internal"),
+            test.message
+        ),
+    }
+    println!("checked: {}", test.checked);
 }

@@ -5,6 +5,7 @@ mod audit;
 mod basics;
 mod charging;
 mod contracts;
+mod merchants;
 mod reports;
 
 use std::path::Path;

@@ -4,6 +4,7 @@
 mod charging;
 mod contracts;
 mod due;
+mod merchant_check;
 mod notices;
 mod reports;
 mod svea_refresh;

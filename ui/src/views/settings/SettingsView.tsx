@@ -2,19 +2,39 @@
 // and the data folder. Secrets go to the OS keyring through the engine; they are never shown again
 // and never stored in the database.
 import { useState } from "react";
-import type { Environment, MerchantView, ProgressEvent, ProviderAccount } from "../../ipc/bindings";
+import type { Environment, MerchantTest, MerchantView, ProgressEvent, ProviderAccount } from "../../ipc/bindings";
 import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
 import { accountFields, emptyAccount, PROVIDERS, type ProviderName } from "./accounts";
 import { SmtpPanel } from "./SmtpPanel";
 import { DataFolderPanel } from "./DataFolderPanel";
+import { fieldLabel, testDetail, testLabel } from "./connection";
 
 export function SettingsView({ merchants, reloadMerchants }: { merchants: MerchantView[]; reloadMerchants: () => Promise<MerchantView[]> }) {
   const [editing, setEditing] = useState<MerchantView | "new" | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [syncing, setSyncing] = useState<ProgressEvent | null | "idle">("idle");
   const [note, setNote] = useState<string | null>(null);
+  const [tests, setTests] = useState<Record<number, MerchantTest | "testing">>({});
+  const [lastTest, setLastTest] = useState<{ name: string; test: MerchantTest } | null>(null);
+
+  const testConnection = async (m: MerchantView) => {
+    setError(null);
+    setTests((t) => ({ ...t, [m.id]: "testing" }));
+    try {
+      const test = await api.testMerchant(m.id);
+      setTests((t) => ({ ...t, [m.id]: test }));
+      setLastTest({ name: m.name, test });
+    } catch (e) {
+      setTests((t) => {
+        const rest = { ...t };
+        delete rest[m.id];
+        return rest;
+      });
+      setError(e);
+    }
+  };
 
   const sync = async (id: number | null) => {
     setError(null);
@@ -50,6 +70,14 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {syncing !== "idle" ? <ProgressBar event={syncing} label="Syncing customers and cards" /> : null}
       {note ? <p role="status">{note}</p> : null}
+      {lastTest ? (
+        <p role="status" id="merchant-test-result" data-ok={lastTest.test.ok} className={lastTest.test.ok ? "ok-note" : "field-error"}>
+          {testDetail(lastTest.name, lastTest.test)}
+          {lastTest.test.field ? <strong> (field: {fieldLabel(lastTest.test.field)})</strong> : null}
+          <br />
+          <small>Checked: {lastTest.test.checked}</small>
+        </p>
+      ) : null}
       {editing ? (
         <MerchantForm
           merchant={editing === "new" ? null : editing}
@@ -81,7 +109,14 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
           <tbody>
             {merchants.map((m) => (
               <tr key={m.id}>
-                <td>{m.name}</td>
+                <td>
+                  {m.name}
+                  {tests[m.id] === undefined ? null : (
+                    <div className="merchant-connection" data-merchant={m.id}>
+                      <small>{tests[m.id] === "testing" ? "Checking…" : testLabel(tests[m.id] as MerchantTest)}</small>
+                    </div>
+                  )}
+                </td>
                 <td>{m.provider}</td>
                 <td className="mono">{accountId(m.account)}</td>
                 <td>{m.environment === "sandbox" ? (m.embedded ? "Sandbox (built-in)" : "Sandbox") : "Live"}</td>
@@ -90,6 +125,14 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
                 <td>{m.time_zone}</td>
                 <td>{m.notice_lead_days === 1 ? "1 day" : `${m.notice_lead_days} days`}</td>
                 <td className="actions">
+                  <button
+                    type="button"
+                    onClick={() => testConnection(m)}
+                    disabled={tests[m.id] === "testing"}
+                    aria-label={`Test connection of ${m.name}`}
+                  >
+                    Test connection
+                  </button>
                   <button type="button" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>
                     Edit
                   </button>
@@ -155,6 +198,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
   const [lead, setLead] = useState(String(merchant?.notice_lead_days ?? 3));
   const [group, setGroup] = useState(merchant?.group ?? "");
   const [secret, setSecret] = useState("");
+  const [skipCheck, setSkipCheck] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -179,6 +223,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           notice_lead_days: notice,
           group,
           secret: secret || null,
+          skip_check: skipCheck,
         });
       } else {
         await api.addMerchant({
@@ -191,6 +236,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           notice_lead_days: notice,
           group: group || null,
           secret: secret || null,
+          skip_check: skipCheck,
         });
       }
       onDone();
@@ -265,9 +311,13 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
               autoComplete: "off",
             })}
       </div>
+      <label className="field-help" htmlFor="mf-skip-check">
+        <input id="mf-skip-check" type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />
+        <span>Save without checking the connection (offline). Otherwise the provider is asked first whether it accepts the account and secret, and nothing is saved if it does not.</span>
+      </label>
       <div className="toolbar">
         <button type="submit" className="primary" disabled={busy}>
-          {merchant ? "Save" : "Add"}
+          {busy ? "Saving…" : merchant ? "Save" : "Add"}
         </button>
         <button type="button" onClick={onCancel}>
           Cancel
