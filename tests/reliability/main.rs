@@ -23,9 +23,12 @@
 mod bad_input;
 mod crash_loop;
 mod faults;
+mod lost_answers;
 mod power_loss;
 mod powercut;
+mod report;
 mod secrets;
+mod world;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
