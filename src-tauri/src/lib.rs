@@ -20,6 +20,10 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .setup(|app| {
             let engine = Engine::builder().open()?;
+            // A charge a crash left unknown blocks its card until it is settled: ask the
+            // providers at once, beside the window (DESIGN §4).
+            let background = engine.clone();
+            tauri::async_runtime::spawn(async move { background.reconcile_at_start().await });
             app.manage(engine);
             Ok(())
         })

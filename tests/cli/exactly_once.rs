@@ -320,30 +320,27 @@ async fn an_unknown_charge_resolved_by_hand_against_the_providers_record_raises_
         return;
     }
     let sandbox = SandboxProcess::start(10);
-    let admin = sandbox.urls.admin.clone();
-    let (profile, _, card) = demo_with_card(&sandbox);
-    // The provider charges and every answer is lost (the client's resends under the same key
-    // included).
-    set_faults(
-        &admin,
-        serde_json::json!({"drop_next": 10, "next_writes_only": true}),
-    )
-    .await;
-    let sent = profile
+    let (profile, merchant, _) = demo_with_card(&sandbox);
+    // The sandbox's "0019" card: the provider captures the charge and the answer is lost.
+    let cards = profile
         .coffer(&[
             "--json",
-            "charge",
-            "--card",
-            &card.to_string(),
-            "--amount",
-            "8.80",
+            "cards",
+            "--merchant",
+            &merchant.to_string(),
+            "--last4",
+            "0019",
         ])
+        .ok()
         .json();
-    set_faults(
-        &admin,
-        serde_json::json!({"drop_next": 0, "next_writes_only": false}),
-    )
-    .await;
+    let card = array(&cards)
+        .iter()
+        .find(|c| c["mit_ready"] == true)
+        .expect("the demo has a ready 0019 card")["id"]
+        .to_string();
+    let sent = profile
+        .coffer(&["--json", "charge", "--card", &card, "--amount", "8.80"])
+        .json();
     assert_eq!(sent["status"], "sending", "{sent}");
     let id = sent["attempt_id"].to_string();
     let today = chrono::Utc::now().date_naive().to_string();

@@ -20,7 +20,7 @@ use coffer_store::Store;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
-use crate::pipeline::{Answer, Guard, Order, Placed};
+use crate::pipeline::{key_or_new, Answer, Guard, Order, Placed};
 use crate::search::CardView;
 use crate::Engine;
 
@@ -378,13 +378,7 @@ impl Engine {
     /// Charges a stored card once: refused with every broken rule, or sent and settled, or left
     /// `sending` for `reconcile` when the answer was lost.
     pub async fn charge_card(&self, input: ChargeInput) -> EngineResult<ChargeResult> {
-        let key = IdempotencyKey(
-            input
-                .idempotency_key
-                .clone()
-                .filter(|k| !k.trim().is_empty())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        );
+        let key = key_or_new(input.idempotency_key.as_deref());
         if let Some(existing) = self.existing_attempt(&key, &input).await? {
             return Ok(ChargeResult::of(&existing, true));
         }

@@ -28,10 +28,13 @@ use crate::charge::history_of;
 use crate::error::EngineResult;
 use crate::Engine;
 
+/// Reads a charge's plan from the store, under the write lock.
+pub(crate) type ReadPlan = Box<dyn FnOnce(&Store) -> StoreResult<ChargePlan> + Send>;
+
 /// What must still hold, judged under the write lock, before an attempt may be sent.
 pub(crate) enum Guard {
     /// A charge: the policy, on the plan this reads from the store.
-    Policy(Box<dyn FnOnce(&Store) -> StoreResult<ChargePlan> + Send>),
+    Policy(ReadPlan),
     /// A refund: what is refunded of the charge (in flight included), this one too, stays
     /// within the charge.
     RefundWithin {
@@ -188,6 +191,16 @@ pub(crate) fn judge(answer: Answer, at: chrono::DateTime<chrono::Utc>) -> Verdic
             Verdict::failed(&error, format!("the provider refused it: {error}"), at)
         }
     }
+}
+
+/// The key the owner gave (a dialog holds one while it is open), or a new one.
+pub(crate) fn key_or_new(given: Option<&str>) -> coffer_core::IdempotencyKey {
+    coffer_core::IdempotencyKey(
+        given
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string),
+    )
 }
 
 /// How long a 429 keeps a merchant's next write waiting when the provider names no time.

@@ -85,6 +85,35 @@ pub struct UnknownAttempt {
     pub what_to_check: String,
 }
 
+/// What an alert is about.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKindView {
+    /// Resolved as not charged, but the provider shows it charged: the card may have paid twice.
+    PossibleDuplicate,
+    /// Resolved as charged, but the provider shows it declined or under another reference.
+    ResolutionContradicted,
+}
+
+impl From<AlertKind> for AlertKindView {
+    fn from(kind: AlertKind) -> AlertKindView {
+        match kind {
+            AlertKind::PossibleDuplicate => AlertKindView::PossibleDuplicate,
+            AlertKind::ResolutionContradicted => AlertKindView::ResolutionContradicted,
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKindView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AlertKindView::PossibleDuplicate => "possible_duplicate",
+            AlertKindView::ResolutionContradicted => "resolution_contradicted",
+        })
+    }
+}
+
 /// An alert for a person: a provider's record against what Coffer settled.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,8 +126,8 @@ pub struct AlertView {
     pub merchant_id: i64,
     /// The attempt it is about.
     pub attempt_id: i64,
-    /// possible_duplicate | resolution_contradicted.
-    pub kind: String,
+    /// What the provider's record says against the resolution.
+    pub kind: AlertKindView,
     /// What was found.
     pub message: String,
 }
@@ -141,6 +170,20 @@ impl Engine {
         }
         summary.alerts = self.watch_resolutions().await?;
         Ok(summary)
+    }
+
+    /// Reconcile at start (desktop and CLI hosts call it beside their first work): settles what
+    /// a crash left unknown; a failure is logged, never fatal, and the next reconcile retries.
+    pub async fn reconcile_at_start(&self) {
+        match self.reconcile(Duration::seconds(DEFAULT_GRACE_SECS)).await {
+            Ok(summary) => tracing::info!(
+                settled = summary.settled.len(),
+                unknown = summary.unresolved.len(),
+                alerts = summary.alerts.len(),
+                "reconcile at start"
+            ),
+            Err(e) => tracing::warn!("reconcile at start failed: {e}"),
+        }
     }
 
     /// Reconciles the open attempts of one card (before a new charge of it).
@@ -196,7 +239,7 @@ impl Engine {
                 at: a.at,
                 merchant_id: a.merchant_id.0,
                 attempt_id: a.attempt_id.0,
-                kind: a.kind.as_str().into(),
+                kind: a.kind.into(),
                 message: a.message,
             })
             .collect())
@@ -347,45 +390,39 @@ impl Engine {
             .filter(|_| attempt.state == ChargeState::Sending)
         else {
             // Never marked sending, so the request never left.
-            let settled = self.fail_unsent(attempt).await?;
+            let settled = self
+                .settle_failed(attempt, "abandoned before it was sent")
+                .await?;
             return Ok(Ok(reconciled(&settled, "never sent")));
         };
         if attempt.kind == AttemptKind::Refund {
             return self.reconcile_refund(attempt, sent_at, grace).await;
         }
-        let (card, merchant, request) = {
-            let (card_id, merchant_id, id) = (attempt.card_id, attempt.merchant_id, attempt.id);
-            self.with_store(move |store| {
-                Ok((
-                    store.card(card_id)?,
-                    store.merchant(merchant_id)?,
-                    store.attempt_request(id)?,
-                ))
-            })
-            .await?
-        };
-        let customer = {
-            let id = card.customer_id;
-            self.with_store(move |store| Ok(store.customer(id)?.reference))
+        let request = {
+            let id = attempt.id;
+            self.with_store(move |store| Ok(store.attempt_request(id)?))
                 .await?
         };
-        let provider = self.provider_for(&merchant).await?;
-        let found = provider
-            .find_charge(&ChargeLookup {
-                idempotency_key: attempt.idempotency_key.clone(),
-                order_id: attempt.order_id.clone(),
-                provider_ref: attempt.provider_ref.clone(),
-                customer,
-                card_token: card.token.clone(),
-                amount: attempt.amount,
-                sent_at,
-            })
-            .await?;
+        let (provider, lookup) = self.lookup_of(attempt).await?;
+        let found = provider.find_charge(&lookup).await?;
+        let young = now - sent_at < grace;
         match found {
-            Some(outcome) if outcome.status == RemoteStatus::Pending => Ok(Err(unknown(
+            Some(outcome) if outcome.status == RemoteStatus::Pending && young => Ok(Err(unknown(
                 attempt,
                 "the provider has it in process and has not decided yet",
             ))),
+            // In process long after it left (a ProcessOut invoice never captured, say): the same
+            // request again finishes it where the provider's guard makes that safe.
+            Some(outcome) if outcome.status == RemoteStatus::Pending => {
+                self.resend(
+                    attempt,
+                    sent_at,
+                    request,
+                    provider.as_ref(),
+                    Seen::InProcess,
+                )
+                .await
+            }
             Some(outcome) => {
                 let (row, open) = self
                     .settle_answer(attempt.id, Answer::Charge(Ok(outcome)))
@@ -395,33 +432,60 @@ impl Engine {
                     Some(why) => Err(unknown(&row, why)),
                 })
             }
-            None if now - sent_at < grace => Ok(Err(unknown(
+            None if young => Ok(Err(unknown(
                 attempt,
                 "the provider shows nothing yet; the request may still be in flight",
             ))),
             None => {
-                self.resend(attempt, sent_at, request, provider.as_ref())
+                self.resend(attempt, sent_at, request, provider.as_ref(), Seen::Nothing)
                     .await
             }
         }
     }
 
-    /// Sends an attempt the provider shows nothing of again, byte for byte, where the
-    /// provider's own guard makes that safe; otherwise leaves it unknown, with why.
+    /// Sends an attempt the provider shows nothing of (or still in process, long after it left)
+    /// again, byte for byte, where the provider's own guard makes that safe; otherwise leaves
+    /// it unknown, with why. Assist's absence rule applies only where nothing was seen.
     async fn resend(
         &self,
         attempt: &ChargeAttempt,
         sent_at: chrono::DateTime<chrono::Utc>,
         request: Option<String>,
         provider: &dyn Provider,
+        seen: Seen,
     ) -> EngineResult<Reconciled> {
         let elapsed = self.now() - sent_at;
-        let refusal = match provider.capabilities().resend {
-            ResendRule::Never => Some(
-                "the provider shows no record of it, and it takes no key that would make a \
-                 resend safe (a reused order number may charge again), so it is never sent again"
+        let capabilities = provider.capabilities();
+        if let (Some(after), Seen::Nothing) = (capabilities.absence_proves_after, seen) {
+            if elapsed.to_std().is_ok_and(|elapsed| elapsed >= after) {
+                let why = format!(
+                    "the provider's lookup shows no such order {} min after it was sent, so it \
+                     was never created (its published procedure; Coffer never resends it)",
+                    after.as_secs() / 60
+                );
+                let row = self.settle_failed(attempt, &why).await?;
+                return Ok(Ok(reconciled(&row, why)));
+            }
+        }
+        let refusal = match capabilities.resend {
+            ResendRule::Never if seen == Seen::InProcess => Some(
+                "the provider has it in process and has not decided yet; it is asked again \
+                 later, never sent again"
                     .to_string(),
             ),
+            ResendRule::Never => Some(format!(
+                "the provider shows no record of it yet, and it takes no key that would make a \
+                 resend safe (a reused order number may charge again), so it is never sent \
+                 again{}",
+                capabilities
+                    .absence_proves_after
+                    .map(|after| format!(
+                        "; if the provider still shows nothing {} min after it was sent, reconcile \
+                         settles it as never created",
+                        after.as_secs() / 60
+                    ))
+                    .unwrap_or_default()
+            )),
             ResendRule::SameKey { window }
                 if elapsed.to_std().map_or(true, |elapsed| elapsed >= window) =>
             {
@@ -634,6 +698,40 @@ impl Engine {
         &self,
         attempt: &ChargeAttempt,
     ) -> EngineResult<Option<coffer_providers::ChargeOutcome>> {
+        let (provider, lookup) = self.lookup_of(attempt).await?;
+        Ok(provider.find_charge(&lookup).await?)
+    }
+
+    /// Settles an attempt as failed, with why, audited as reconciled.
+    async fn settle_failed(
+        &self,
+        attempt: &ChargeAttempt,
+        why: &str,
+    ) -> EngineResult<ChargeAttempt> {
+        let settlement = Settlement {
+            state: ChargeState::Failed,
+            provider_ref: None,
+            decline_code: None,
+            hard_decline: false,
+            message: Some(why.to_string()),
+            warnings: Vec::new(),
+            at: self.now(),
+        };
+        let audit = self.audit_event(
+            Some(attempt.merchant_id.0),
+            settled_action(attempt.kind == AttemptKind::Refund, ChargeState::Failed),
+            format!("attempt:{}", attempt.id),
+            serde_json::json!({"reconciled": true, "why": why}),
+        );
+        self.settle_row(attempt.id, settlement, audit).await
+    }
+
+    /// The provider of a charge attempt and how to look the charge up there, searched from when
+    /// it left.
+    async fn lookup_of(
+        &self,
+        attempt: &ChargeAttempt,
+    ) -> EngineResult<(Box<dyn Provider>, ChargeLookup)> {
         let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
         let (card, merchant, customer) = self
             .with_store(move |store| {
@@ -643,37 +741,27 @@ impl Engine {
             })
             .await?;
         let provider = self.provider_for(&merchant).await?;
-        Ok(provider
-            .find_charge(&ChargeLookup {
-                idempotency_key: attempt.idempotency_key.clone(),
-                order_id: attempt.order_id.clone(),
-                provider_ref: attempt.provider_ref.clone(),
-                customer,
-                card_token: card.token,
-                amount: attempt.amount,
-                sent_at: attempt.sent_at.unwrap_or(attempt.created_at),
-            })
-            .await?)
-    }
-
-    async fn fail_unsent(&self, attempt: &ChargeAttempt) -> EngineResult<ChargeAttempt> {
-        let settlement = Settlement {
-            state: ChargeState::Failed,
-            provider_ref: None,
-            decline_code: None,
-            hard_decline: false,
-            message: Some("abandoned before it was sent".into()),
-            warnings: Vec::new(),
-            at: self.now(),
+        let lookup = ChargeLookup {
+            idempotency_key: attempt.idempotency_key.clone(),
+            order_id: attempt.order_id.clone(),
+            provider_ref: attempt.provider_ref.clone(),
+            customer,
+            card_token: card.token,
+            amount: attempt.amount,
+            sent_at: attempt.sent_at.unwrap_or(attempt.created_at),
         };
-        let audit = self.audit_event(
-            Some(attempt.merchant_id.0),
-            settled_action(attempt.kind == AttemptKind::Refund, ChargeState::Failed),
-            format!("attempt:{}", attempt.id),
-            serde_json::json!({"reconciled": true, "why": "never sent"}),
-        );
-        self.settle_row(attempt.id, settlement, audit).await
+        Ok((provider, lookup))
     }
+}
+
+/// What the provider's lookup showed of an attempt that is to be resent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// No record of it.
+    Nothing,
+    /// A record still in process (a ProcessOut invoice never captured, an Assist order "In
+    /// Process").
+    InProcess,
 }
 
 /// What reconcile made of one attempt: settled now (`Ok`), or still open, and why (`Err`).

@@ -1,16 +1,14 @@
 //! Refunds and cancellations of a made charge, full or partial: new ledger rows that point at
 //! the original, which itself never changes.
 
-use coffer_core::{
-    AttemptId, AttemptKind, ChargeAttempt, ChargeState, IdempotencyKey, InvalidInput, Money,
-};
+use coffer_core::{AttemptId, AttemptKind, ChargeAttempt, ChargeState, InvalidInput, Money};
 use coffer_providers::RefundRequest;
 use coffer_store::charges::NewAttempt;
 use serde::Serialize;
 
 use crate::charge::new_order_id;
 use crate::error::{EngineError, EngineResult, ErrorKind};
-use crate::pipeline::{Answer, Guard, Order, Placed};
+use crate::pipeline::{key_or_new, Answer, Guard, Order, Placed};
 use crate::Engine;
 
 /// The outcome of a refund.
@@ -67,13 +65,7 @@ impl Engine {
     /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key.
     pub async fn refund_charge(&self, input: RefundInput) -> EngineResult<RefundResult> {
         let charge = input.charge;
-        let key = IdempotencyKey(
-            input
-                .idempotency_key
-                .clone()
-                .filter(|k| !k.trim().is_empty())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        );
+        let key = key_or_new(input.idempotency_key.as_deref());
         let now = self.now();
         let (original, refunded, merchant, first) = {
             let key = key.clone();

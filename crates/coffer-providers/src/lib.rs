@@ -47,6 +47,10 @@ pub struct Capabilities {
     pub currencies: Vec<coffer_core::Currency>,
     /// When a charge whose outcome is unknown may be sent again unchanged (DESIGN §4).
     pub resend: ResendRule,
+    /// How long after a charge left the provider's lookup is trusted to show it, so that
+    /// finding nothing then proves it was never created; `None` where absence never proves
+    /// anything. Assist: 15 minutes (providers/assist.md §4.5 step 4, Inferred there).
+    pub absence_proves_after: Option<std::time::Duration>,
     /// One sentence for the UI about what is special here.
     pub note: &'static str,
 }

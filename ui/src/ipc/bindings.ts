@@ -118,6 +118,13 @@ export type AddMerchantRequest = {
 	secret: string | null,
 };
 
+/**  What an alert is about. */
+export type AlertKindView = 
+/**  Resolved as not charged, but the provider shows it charged: the card may have paid twice. */
+"possible_duplicate" | 
+/**  Resolved as charged, but the provider shows it declined or under another reference. */
+"resolution_contradicted";
+
 /**  An alert for a person: a provider's record against what Coffer settled. */
 export type AlertView = {
 	/**  Its id. */
@@ -128,8 +135,8 @@ export type AlertView = {
 	merchant_id: number,
 	/**  The attempt it is about. */
 	attempt_id: number,
-	/**  possible_duplicate | resolution_contradicted. */
-	kind: string,
+	/**  What the provider's record says against the resolution. */
+	kind: AlertKindView,
 	/**  What was found. */
 	message: string,
 };

@@ -890,6 +890,20 @@ async fn a_charge_the_provider_never_received_is_resent_unchanged_where_its_guar
                 before,
                 "assist: an OrderNumber is no idempotency key, so nothing is sent again"
             );
+            // Assist's procedure (assist.md §4.5): no order 15 minutes after the send means
+            // it was never created.
+            let later = world
+                .engine_later(chrono::Duration::minutes(16))
+                .reconcile(chrono::Duration::seconds(0))
+                .await
+                .unwrap();
+            let settled = later
+                .settled
+                .iter()
+                .find(|a| a.attempt_id == id)
+                .unwrap_or_else(|| panic!("assist: settled after 15 minutes: {later:?}"));
+            assert_eq!(settled.status, ChargeState::Failed, "{settled:?}");
+            assert_eq!(world.sandbox_charges().len(), before, "still nothing sent");
         } else {
             let settled = summary
                 .settled

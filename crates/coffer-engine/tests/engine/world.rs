@@ -49,6 +49,19 @@ impl World {
             .unwrap()
     }
 
+    /// Another engine on the same profile whose clock reads `later` from now: the same desk
+    /// some time on.
+    pub fn engine_later(&self, later: chrono::Duration) -> Engine {
+        Engine::builder()
+            .data_dir(Some(self.dir.path().to_path_buf()))
+            .secrets(self.secrets.clone())
+            .clock(Arc::new(coffer_core::clock::FixedClock(
+                chrono::Utc::now() + later,
+            )))
+            .open()
+            .unwrap()
+    }
+
     /// What the sandboxes processed.
     pub fn sandbox_charges(&self) -> Vec<AcceptedCharge> {
         self.sandbox.ledger.all()

@@ -1,9 +1,9 @@
-//! Domain ⇄ Assist wire: amounts ("4.99", "29"), dates (`DD.MM.YYYY`), expiries (`MM.YYYY`),
+//! Domain ⇄ Assist wire: amounts ("4.99", "29"), expiries (`MM.YYYY`),
 //! timestamps (GMT, pattern UNCONFIRMED so read leniently), the `PaymentToken` JSON, the
 //! stored-credential flags (cardholder-initiated → Token Pay, merchant-initiated → rp.cfm with
 //! the initial billnumber) and the order answers into [`ChargeOutcome`]s.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use coffer_core::{
     CardBrand, CardExpiry, CardToken, Currency, Initiator, Money, ProviderRef, Sequence,
     StoredCredential,
@@ -12,7 +12,7 @@ use coffer_core::{
 use super::errors::{self, CodeClass};
 use super::wire;
 use crate::error::{ProviderError, ProviderErrorKind};
-use crate::{ChargeOutcome, RecurringAgreement, RemoteCard, RemoteStatus};
+use crate::{ChargeOutcome, RemoteCard, RemoteStatus};
 
 fn invalid(field: &str, message: impl Into<String>) -> ProviderError {
     ProviderError::new(
@@ -61,11 +61,6 @@ pub(crate) fn amount_from_wire(text: &str, currency: Currency) -> Result<Money, 
 
 pub(crate) fn currency_from_wire(text: &str) -> Result<Currency, ProviderError> {
     Currency::from_code(text).map_err(|e| ProviderError::malformed(format!("Assist currency: {e}")))
-}
-
-/// `DD.MM.YYYY` (RecurringMaxDate).
-pub(crate) fn date_to_wire(date: NaiveDate) -> String {
-    date.format("%d.%m.%Y").to_string()
 }
 
 /// `MM.YYYY` from the token listing; `MM/YY` and `MM/YYYY` are read too, as the operation's
@@ -156,32 +151,6 @@ pub(crate) fn billnumber_to_wire(reference: &ProviderRef) -> Result<String, Prov
     }
 }
 
-/// The agreement's limits as the §3.3 parameters, in the charge's currency.
-pub(crate) fn recurring_terms(
-    agreement: &RecurringAgreement,
-) -> Result<wire::RecurringTerms, ProviderError> {
-    let amount = |m: Option<Money>, field: &str| m.map(|m| amount_to_wire(m, field)).transpose();
-    Ok(wire::RecurringTerms {
-        indicator: "1",
-        min_amount: amount(agreement.min_amount, "RecurringMinAmount")?,
-        max_amount: amount(agreement.max_amount, "RecurringMaxAmount")?,
-        period: agreement
-            .period_days
-            .map(|d| {
-                if (1..=999).contains(&d) {
-                    Ok(d.to_string())
-                } else {
-                    Err(invalid(
-                        "RecurringPeriod",
-                        format!("{d} days does not fit Assist's 3-digit period"),
-                    ))
-                }
-            })
-            .transpose()?,
-        max_date: agreement.end_date.map(date_to_wire),
-    })
-}
-
 /// Lenient boolean for `active`/`needCVC` (type UNCONFIRMED): true/false, 1/0, "1"/"0",
 /// "true"/"false", "Y"/"N".
 pub(crate) fn flag(value: Option<&serde_json::Value>) -> Option<bool> {
@@ -221,11 +190,8 @@ pub(crate) fn card_from_wire(card: &wire::TokenCard) -> Result<RemoteCard, Provi
         brand: CardBrand::from_name(card.brand.as_deref().unwrap_or_default()),
         last4: last4_checked(post.trim())?,
         bin: card
-            .bin
-            .as_deref()
-            .map(str::trim)
-            .filter(|b| coffer_core::card::Bin::new(b).is_ok())
-            .map(str::to_string),
+            .bin_text()
+            .filter(|b| coffer_core::card::Bin::new(b).is_ok()),
         bank: card.bank.clone().filter(|b| !b.trim().is_empty()),
         expiry: expiry_from_wire(expire)?,
         active: flag(card.active.as_ref()).unwrap_or(true),
@@ -448,10 +414,6 @@ mod tests {
     #[test]
     fn dates_expiries_and_timestamps_follow_the_docs() {
         assert_eq!(
-            date_to_wire(NaiveDate::from_ymd_opt(2027, 3, 5).unwrap()),
-            "05.03.2027"
-        );
-        assert_eq!(
             expiry_from_wire("09.2028").unwrap(),
             CardExpiry::new(2028, 9).unwrap()
         );
@@ -504,28 +466,6 @@ mod tests {
     }
 
     #[test]
-    fn agreement_terms_become_recurring_parameters() {
-        let agreement = RecurringAgreement {
-            min_amount: Some(byn(100)),
-            max_amount: Some(byn(50_000)),
-            period_days: Some(30),
-            end_date: NaiveDate::from_ymd_opt(2027, 12, 31),
-        };
-        let terms = recurring_terms(&agreement).unwrap();
-        assert_eq!(terms.min_amount.as_deref(), Some("1"));
-        assert_eq!(terms.max_amount.as_deref(), Some("500"));
-        assert_eq!(terms.period.as_deref(), Some("30"));
-        assert_eq!(terms.max_date.as_deref(), Some("31.12.2027"));
-        let form = serde_urlencoded::to_string(&terms).unwrap();
-        assert_eq!(form, "RecurringIndicator=1&RecurringMinAmount=1&RecurringMaxAmount=500&RecurringPeriod=30&RecurringMaxDate=31.12.2027");
-        let too_long = RecurringAgreement {
-            period_days: Some(1000),
-            ..agreement
-        };
-        assert!(recurring_terms(&too_long).is_err());
-    }
-
-    #[test]
     fn payment_token_is_json_text() {
         let text = payment_token(
             &CardToken::from("9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01"),
@@ -541,7 +481,7 @@ mod tests {
         let card = wire::TokenCard {
             token: "9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01".into(),
             post: Some("4242".into()),
-            bin: Some("424242".into()),
+            bin: Some(serde_json::json!(424242)),
             brand: Some("VISA".into()),
             bank: Some("".into()),
             expire: Some("09.2028".into()),

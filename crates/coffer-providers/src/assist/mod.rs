@@ -36,6 +36,15 @@ use crate::{
 use convert::Route;
 use errors::Call;
 
+/// How a request body is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// `application/x-www-form-urlencoded`, answered in the `Format` asked for.
+    Form,
+    /// A JSON object, answered in JSON.
+    Json,
+}
+
 /// How far back the credentials check searches (any processed answer will do).
 const CHECK_DAYS: i64 = 1;
 
@@ -100,6 +109,17 @@ impl AssistClient {
         path: &str,
         form: &F,
     ) -> Result<wire::AssistResult, ProviderError> {
+        self.post(call, path, Encoding::Form, form).await
+    }
+
+    /// Posts `body` as a form or as a JSON object and reads the answer in kind.
+    async fn post<F: wire::ServiceForm>(
+        &self,
+        call: Call,
+        path: &str,
+        encoding: Encoding,
+        form: &F,
+    ) -> Result<wire::AssistResult, ProviderError> {
         let resend = match call {
             Call::Read => Resend::Safe,
             // OrderNumber and Externalrefundid are not documented idempotency keys.
@@ -108,14 +128,25 @@ impl AssistClient {
         let url = self.http.url(path);
         let response = self
             .http
-            .send(resend, |client| client.post(&url).form(form))
+            .send(resend, |client| match encoding {
+                Encoding::Form => client.post(&url).form(form),
+                Encoding::Json => client.post(&url).json(form),
+            })
             .await?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(errors::http_status(call, status));
         }
         let body = body_text(response, resend).await?;
-        let read = wire::AssistResult::parse(&body).and_then(|result| {
+        // A JSON request is answered in JSON (docs.assist.ru Cancelation and Refund, `Format`);
+        // an XML body is still read as XML rather than taken for garbage.
+        let parsed = match encoding {
+            Encoding::Json if !body.trim_start().starts_with('<') => {
+                wire::AssistResult::parse_json(&body)
+            }
+            _ => wire::AssistResult::parse(&body),
+        };
+        let read = parsed.and_then(|result| {
             let (first, second) = result.codes()?;
             if first != 0 || second != 0 {
                 return Err(errors::web_service(call, first, second));
@@ -215,11 +246,9 @@ impl AssistClient {
             amount: convert::amount_to_wire(request.amount, "Amount")?,
             currency: request.amount.currency.code(),
             order_comment: &request.description,
-            terms: request
-                .agreement
-                .as_ref()
-                .map(convert::recurring_terms)
-                .transpose()?,
+            // `request.agreement` stays off the wire: the terms were registered with the
+            // initial authorization on Assist's payment page, and rp.cfm takes none
+            // (docs.belassist.by pageId=24674665: "setting the payment amount only").
             language: LANGUAGE,
             format: wire::FORMAT_XML,
         })
@@ -313,6 +342,12 @@ pub(crate) fn fuzz_answer(text: &str) {
             }
         }
     }
+    if let Ok(result) = wire::AssistResult::parse_json(text) {
+        let _ = result.codes();
+        for order in result.all_orders() {
+            let _ = convert::charge_outcome(order, false);
+        }
+    }
     if let Ok(wire::TokenAnswer::Cards(cards)) = wire::parse_token_answer(text) {
         for card in &cards {
             let _ = convert::card_from_wire(card);
@@ -338,6 +373,7 @@ impl Provider for AssistClient {
             initial_needs_card_page: false,
             currencies: vec![self.currency],
             resend: crate::ResendRule::Never,
+            absence_proves_after: Some(std::time::Duration::from_secs(15 * 60)),
             note: "Assist cannot list customers: Coffer keeps the register and looks cards up by CustomerNumber. \
                    Merchant-initiated charges reference the initial order's billnumber.",
         }
@@ -459,10 +495,11 @@ impl Provider for AssistClient {
             currency: (!whole).then(|| request.amount.currency.code()),
             cancel_reason: "1",
             external_refund_id: Some(request.refund_id.as_str()).filter(|id| !id.is_empty()),
-            format: wire::FORMAT_XML,
+            language: LANGUAGE,
         };
+        // JSON, because Externalrefundid works only in the JSON and SOAP formats (wire::Cancel).
         let result = self
-            .post_form(Call::Refund, "/cancel/wscancel.cfm", &form)
+            .post(Call::Refund, "/cancel/wscancel.cfm", Encoding::Json, &form)
             .await?;
         let order = Self::only_order(&result)?;
         let cancel = order
@@ -729,6 +766,24 @@ mod tests {
             form(&again),
             "no clock or random value in a charge form"
         );
+    }
+
+    #[test]
+    fn rp_cfm_carries_no_recurring_terms_even_when_the_request_has_an_agreement() {
+        // docs.belassist.by pageId=78513199 lists rp.cfm's parameters: no Recurring* among
+        // them; the terms were registered with the initial authorization.
+        let client = client();
+        let request = request();
+        assert!(
+            request.agreement.is_some(),
+            "the engine still passes its agreement"
+        );
+        let form = serde_urlencoded::to_string(
+            client.recurring_form(&request, "7123400000098765").unwrap(),
+        )
+        .unwrap();
+        assert!(!form.contains("Recurring"), "{form}");
+        assert!(form.contains("BillNumber=7123400000098765") && form.contains("Amount=25.90"));
     }
 
     fn order(state: &str, code: &str) -> wire::Order {

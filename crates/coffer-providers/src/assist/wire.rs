@@ -49,7 +49,11 @@ pub(crate) struct TokenPay<'a> {
     pub format: &'a str,
 }
 
-/// `POST /recurrent/rp.cfm` (assist.md §2.3), with the agreement's Recurring* terms when known.
+/// `POST /recurrent/rp.cfm` (assist.md §2.3). No Recurring* fields: the terms are registered
+/// with the initial authorization on Assist's payment page, and rp.cfm's parameter list has
+/// none (docs.belassist.by pageId=78513199: "BillNumber of initial order", then Amount "between
+/// the values of the min and max amounts … transferred at the primary request for
+/// authorization of the initiating payment").
 #[derive(Serialize)]
 pub(crate) struct RecurringPayment<'a> {
     #[serde(rename = "Merchant_ID")]
@@ -68,28 +72,10 @@ pub(crate) struct RecurringPayment<'a> {
     pub currency: &'a str,
     #[serde(rename = "OrderComment", skip_serializing_if = "str::is_empty")]
     pub order_comment: &'a str,
-    #[serde(flatten)]
-    pub terms: Option<RecurringTerms>,
     #[serde(rename = "Language")]
     pub language: &'a str,
     #[serde(rename = "Format")]
     pub format: &'a str,
-}
-
-/// The §3.3 parameters. `RecurringPeriod`, not the seed's `RecurringCount`: every client and
-/// the payment-request pages use it.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RecurringTerms {
-    #[serde(rename = "RecurringIndicator")]
-    pub indicator: &'static str,
-    #[serde(rename = "RecurringMinAmount", skip_serializing_if = "Option::is_none")]
-    pub min_amount: Option<String>,
-    #[serde(rename = "RecurringMaxAmount", skip_serializing_if = "Option::is_none")]
-    pub max_amount: Option<String>,
-    #[serde(rename = "RecurringPeriod", skip_serializing_if = "Option::is_none")]
-    pub period: Option<String>,
-    #[serde(rename = "RecurringMaxDate", skip_serializing_if = "Option::is_none")]
-    pub max_date: Option<String>,
 }
 
 /// `POST /orderresult/orderresult.cfm` (assist.md §2.4). Only the window start is sent: the
@@ -118,7 +104,13 @@ pub(crate) struct OrderResult<'a> {
     pub format: &'a str,
 }
 
-/// `POST /cancel/wscancel.cfm` (assist.md §2.5). No Amount/Currency = the full amount.
+/// `POST /cancel/wscancel.cfm` (assist.md §2.5), sent as a JSON object: `Externalrefundid`, the
+/// only guard against a duplicated refund, "is used only for JSON and SOAP formats"
+/// (docs.assist.ru/display/DE/Cancelation+and+Refund, footnote 2), so a form post would drop
+/// it. The JSON member names are the parameter names of that page; the swagger it points to
+/// for the JSON shape (docs.assist.ru/swagger/) is not in any source we could read, so the
+/// flat object with these names is our reading. No `Format`: a JSON request "will also be"
+/// answered in JSON (same page). No Amount/Currency = the full amount.
 #[derive(Serialize)]
 pub(crate) struct Cancel<'a> {
     #[serde(rename = "Billnumber")]
@@ -138,8 +130,8 @@ pub(crate) struct Cancel<'a> {
     pub cancel_reason: &'a str,
     #[serde(rename = "Externalrefundid", skip_serializing_if = "Option::is_none")]
     pub external_refund_id: Option<&'a str>,
-    #[serde(rename = "Format")]
-    pub format: &'a str,
+    #[serde(rename = "Language")]
+    pub language: &'a str,
 }
 
 /// The token listing request (assist.md §2.1): credentials nested in `merchant`.
@@ -157,14 +149,19 @@ pub(crate) struct TokenMerchant<'a> {
     pub password: &'a str,
 }
 
-/// One saved card of the listing. Types of `active`/`needCVC` are UNCONFIRMED, hence `Value`.
+/// One saved card of the listing. The published example (docs.belassist.by pageId=78512321,
+/// versions 78→101) answers `"bin":412362` as a JSON number and `post` as a string, so `bin`
+/// takes either. `active`/`needCVC` are booleans there; older answers are read leniently too.
+/// The card art (`assets`: `[{assetType, altText, paymentType, assetData: [{url, mediaType,
+/// width, height}]}]`, "an empty value" when Assist has none) is left unread: `RemoteCard` has
+/// no field for it, and a shape we do not use must not fail a card sync.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct TokenCard {
     pub token: String,
     #[serde(default)]
     pub post: Option<String>,
     #[serde(default)]
-    pub bin: Option<String>,
+    pub bin: Option<serde_json::Value>,
     #[serde(default)]
     pub brand: Option<String>,
     #[serde(default)]
@@ -175,6 +172,17 @@ pub(crate) struct TokenCard {
     pub active: Option<serde_json::Value>,
     #[serde(default, rename = "needCVC")]
     pub need_cvc: Option<serde_json::Value>,
+}
+
+impl TokenCard {
+    /// `bin` as text, whether the answer gave a string or a number.
+    pub fn bin_text(&self) -> Option<String> {
+        match self.bin.as_ref()? {
+            serde_json::Value::String(s) => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// The `<result>` root of every `Format=3` answer.
@@ -288,6 +296,115 @@ impl AssistResult {
     }
 }
 
+/// A JSON string or number as the text an XML answer would have carried; `None` for anything
+/// else.
+fn scalar_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl AssistResult {
+    /// Reads a JSON answer (the cancel service answers a JSON request in JSON) into the same
+    /// result an XML answer gives. Its exact shape for wscancel is in a swagger no source we
+    /// could read holds, so this follows the one published JSON answer we read (orderresult,
+    /// eng.docs.belassist.by pageId=108331862: `{"orderresult":{"orders":[{…,"operations":
+    /// [{…}]}]}}`, amounts and types as JSON numbers, no code pair on success) and also takes
+    /// the XML's names (`firstcode`/`secondcode` at the root, `order`/`operation`, `orders`
+    /// wrapping `order`), a `fault` object as the token listing publishes it, and one object
+    /// where an array is expected. Anything else is a malformed response.
+    pub fn parse_json(text: &str) -> Result<AssistResult, ProviderError> {
+        let bad = |why: &str| ProviderError::malformed(format!("Assist JSON answer: {why}"));
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+        let mut root = value.as_object().ok_or_else(|| bad("not an object"))?;
+        let find = |map: &'_ serde_json::Map<String, serde_json::Value>, name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let is_result = |map: &serde_json::Map<String, serde_json::Value>| {
+            ["firstcode", "orders", "order", "fault"]
+                .iter()
+                .any(|n| map.keys().any(|k| k.eq_ignore_ascii_case(n)))
+        };
+        // One named wrapper (`"orderresult"`, or the service's own name) around the result.
+        if !is_result(root) && root.len() == 1 {
+            if let Some(inner) = root.values().next().and_then(|v| v.as_object()) {
+                root = inner;
+            }
+        }
+        if !is_result(root) {
+            return Err(bad("no result, orders or fault"));
+        }
+        let (firstcode, secondcode) = match find(root, "fault").as_ref().and_then(|f| f.as_object())
+        {
+            Some(fault) => (
+                find(fault, "faultcode").as_ref().and_then(scalar_text),
+                find(fault, "faultstring").as_ref().and_then(scalar_text),
+            ),
+            None => (
+                find(root, "firstcode").as_ref().and_then(scalar_text),
+                find(root, "secondcode").as_ref().and_then(scalar_text),
+            ),
+        };
+        // The published success answer carries no code pair: orders mean "processed".
+        let firstcode = firstcode.unwrap_or_else(|| "0".into());
+        let secondcode = secondcode.unwrap_or_else(|| "0".into());
+        let many = |v: Option<serde_json::Value>| -> Vec<serde_json::Value> {
+            match v {
+                Some(serde_json::Value::Array(items)) => items,
+                Some(serde_json::Value::Null) | None => Vec::new(),
+                Some(one) => vec![one],
+            }
+        };
+        let mut order_values = many(find(root, "order"));
+        match find(root, "orders") {
+            Some(serde_json::Value::Object(wrapper)) => {
+                order_values.extend(many(find(&wrapper, "order")));
+            }
+            other => order_values.extend(many(other)),
+        }
+        let fields = |value: &serde_json::Value| -> Result<serde_json::Map<String, serde_json::Value>, ProviderError> {
+            let map = value.as_object().ok_or_else(|| bad("an order or operation is not an object"))?;
+            // Scalars become the text XML would carry; nested objects (customer, 3-DS data)
+            // are not read.
+            Ok(map
+                .iter()
+                .filter_map(|(k, v)| scalar_text(v).map(|t| (k.to_ascii_lowercase(), serde_json::Value::String(t))))
+                .collect())
+        };
+        let mut orders = Vec::new();
+        for value in &order_values {
+            let map = value
+                .as_object()
+                .ok_or_else(|| bad("an order is not an object"))?;
+            let mut operations = Vec::new();
+            let ops = many(find(map, "operation").or_else(|| find(map, "operations")));
+            for op in &ops {
+                let op: Operation = serde_json::from_value(serde_json::Value::Object(fields(op)?))
+                    .map_err(|e| bad(&e.to_string()))?;
+                operations.push(op);
+            }
+            let mut order: Order =
+                serde_json::from_value(serde_json::Value::Object(fields(value)?))
+                    .map_err(|e| bad(&e.to_string()))?;
+            order.operation = operations;
+            orders.push(order);
+        }
+        Ok(AssistResult {
+            firstcode,
+            secondcode,
+            count: find(root, "count").as_ref().and_then(scalar_text),
+            order: orders,
+            orders: None,
+        })
+    }
+}
+
 /// What the token listing answered.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum TokenAnswer {
@@ -322,13 +439,30 @@ pub(crate) fn parse_token_answer(body: &str) -> Result<TokenAnswer, ProviderErro
             let text = |name: &str| {
                 map.iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
+                    .and_then(|(_, v)| scalar_text(v))
             };
             if map.contains_key("token") {
                 return cards(std::slice::from_ref(&value));
+            }
+            // The published error: `{"fault":{"detail":"<error message>","faultcode":<first
+            // code>,"faultstring":<second code>}}` (docs.belassist.by pageId=78512321), i.e. the
+            // web-service pair of assist.md §4.3 under other names.
+            if let Some(fault) = map
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("fault"))
+                .and_then(|(_, v)| v.as_object())
+            {
+                let member = |name: &str| {
+                    fault
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .and_then(|(_, v)| scalar_text(v))
+                };
+                return Ok(TokenAnswer::Error {
+                    firstcode: member("faultcode"),
+                    secondcode: member("faultstring"),
+                    message: member("detail"),
+                });
             }
             // Under a key that names the cards: an array under any other key (`"status": []`)
             // read as "no saved cards" would make a sync deactivate the customer's cards.
@@ -402,6 +536,79 @@ mod tests {
             AssistResult::parse(r#"<result firstcode="0" secondcode="0" count="0"/>"#).unwrap();
         assert_eq!(none.count.as_deref(), Some("0"));
         assert!(AssistResult::parse("<html>502 Bad Gateway</html>").is_err());
+    }
+
+    /// The excerpt of a published example: what follows its `---` header line.
+    fn published(file: &str) -> &str {
+        file.split_once("\n---\n").map_or(file, |(_, body)| body)
+    }
+
+    #[test]
+    fn the_published_json_order_answer_reads_as_its_xml_would() {
+        let text = include_str!("../../tests/published/assist/orderresult_json.txt");
+        // The stored copy lacks the root's closing brace (see the file's note).
+        let body = format!("{}}}", published(text));
+        let result = AssistResult::parse_json(&body).unwrap();
+        assert_eq!(
+            result.codes().unwrap(),
+            (0, 0),
+            "no code pair on the published success answer: processed"
+        );
+        let order = result.all_orders().next().unwrap();
+        assert_eq!(order.billnumber.as_deref(), Some("5732614256223423"));
+        assert_eq!(order.orderstate.as_deref(), Some("Approved"));
+        assert_eq!(
+            order.orderamount.as_deref(),
+            Some("100"),
+            "a JSON number becomes the text XML carries"
+        );
+        assert_eq!(order.operation.len(), 2, "`operations`, plural, is read");
+        assert_eq!(order.operation[0].operationtype.as_deref(), Some("100"));
+        assert_eq!(order.operation[1].amount.as_deref(), Some("10"));
+        assert_eq!(
+            order.operation[1].billnumber.as_deref(),
+            Some("5732614256223423.2")
+        );
+    }
+
+    #[test]
+    fn json_answers_in_the_xml_names_and_faults_read_too() {
+        let sandbox_like = r#"{"firstcode":"0","secondcode":"0","orders":{"order":[{"billnumber":"7100000000000001","orderstate":"PartialCanceled","operation":[{"operationtype":"100"},{"operationtype":"300","responsecode":"AS000","amount":"10.00"}]}]}}"#;
+        let result = AssistResult::parse_json(sandbox_like).unwrap();
+        let order = result.all_orders().next().unwrap();
+        assert_eq!(order.operation[1].operationtype.as_deref(), Some("300"));
+        let error = AssistResult::parse_json(r#"{"firstcode":11,"secondcode":301}"#).unwrap();
+        assert_eq!(error.codes().unwrap(), (11, 301), "numbers or strings");
+        let fault =
+            AssistResult::parse_json(r#"{"fault":{"detail":"x","faultcode":7,"faultstring":141}}"#)
+                .unwrap();
+        assert_eq!(
+            fault.codes().unwrap(),
+            (7, 141),
+            "the token listing's fault shape"
+        );
+        assert!(
+            AssistResult::parse_json(r#"{"status":"ok"}"#).is_err(),
+            "no result: malformed"
+        );
+        assert!(AssistResult::parse_json("[1]").is_err());
+    }
+
+    #[test]
+    fn a_published_fault_is_the_web_service_pair_not_a_malformed_answer() {
+        let text = include_str!("../../tests/published/assist/token_listing_fault.txt");
+        let body = published(text)
+            .replace("<error message>", "Authentication failed")
+            .replace("<first tcode>", "7")
+            .replace("<second code >", "141");
+        assert_eq!(
+            parse_token_answer(&body).unwrap(),
+            TokenAnswer::Error {
+                firstcode: Some("7".into()),
+                secondcode: Some("141".into()),
+                message: Some("Authentication failed".into())
+            }
+        );
     }
 
     #[test]

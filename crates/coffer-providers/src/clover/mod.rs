@@ -361,6 +361,7 @@ impl Provider for CloverClient {
             initial_needs_card_page: false,
             currencies: vec![self.currency],
             resend: crate::ResendRule::SameKey { window: crate::IDEMPOTENCY_WINDOW },
+            absence_proves_after: None,
             note: "A charge after the first must name the initial charge's ref_num; otherwise Clover approves it with a warning.",
         }
     }

@@ -565,6 +565,7 @@ impl Provider for ProcessOutClient {
             resend: crate::ResendRule::SameKey {
                 window: crate::IDEMPOTENCY_WINDOW,
             },
+            absence_proves_after: None,
             note: "Each charge is an invoice captured with the customer token; ProcessOut links \
                    merchant-initiated charges to the card's initial payment by its scheme id.",
         }

@@ -711,6 +711,7 @@ impl Provider for SveaClient {
             initial_needs_card_page: true,
             currencies: vec![Currency::EUR],
             resend: crate::ResendRule::SameOrderId,
+            absence_proves_after: None,
             note: "Svea keeps no customer list: a card enters Coffer when its holder completes Svea's card page. \
                    A token may be charged at most once a calendar month, never above its first payment.",
         }

@@ -50,7 +50,7 @@ impl crate::Emulator for Emulator {
             .route("/pay/tokenpay.cfm", post(routes::tokenpay))
             .route("/recurrent/rp.cfm", post(routes::recurring))
             .route("/orderresult/orderresult.cfm", post(routes::orderresult))
-            .route("/cancel/wscancel.cfm", post(routes::cancel))
+            .route("/cancel/wscancel.cfm", post(routes::wscancel))
             .route("/cancel/cancel.cfm", post(routes::cancel))
             .route("/charge/charge.cfm", post(routes::confirm))
             .layer(axum::middleware::from_fn_with_state(

@@ -18,10 +18,10 @@ use serde::Deserialize;
 use super::rules::{self, RecurringChecks};
 use super::state::{
     AssistState, CardSummary, MerchantAccount, Operation, Order, OrderSource, OrderState,
-    RecurringTerms, SeededInitials,
+    SeededInitials,
 };
 use super::wire::{
-    self, Element, Format, Params, RegisterCard, RegisterCustomer, TokenCard, TokenError, WsError,
+    self, Element, Format, Params, RegisterCard, RegisterCustomer, TokenCard, WsError,
 };
 use super::Emulator;
 use crate::ledger::AcceptedCharge;
@@ -488,46 +488,17 @@ fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resul
     Ok(emu.settle(state, &merchant, new, decision))
 }
 
-/// The Recurring* parameters, when a request carries all of them.
-fn requested_terms(
-    p: &Params,
-    currency: Currency,
-    warnings: &mut Vec<String>,
-) -> Result<Option<RecurringTerms>, WsError> {
-    let period = match (p.get("RecurringPeriod"), p.get("RecurringCount")) {
-        (Some(period), _) => Some(period),
-        (None, Some(count)) => {
-            warnings.push("RecurringCount was read as RecurringPeriod (days between charges); send RecurringPeriod".into());
-            Some(count)
-        }
-        (None, None) => None,
-    };
-    let (Some(min), Some(max), Some(period), Some(date)) = (
-        p.get("RecurringMinAmount"),
-        p.get("RecurringMaxAmount"),
-        period,
-        p.get("RecurringMaxDate"),
-    ) else {
-        return Ok(None);
-    };
-    let period_days = if period.len() <= 3 && period.bytes().all(|b| b.is_ascii_digit()) {
-        period
-            .parse::<u32>()
-            .map_err(|_| WsError::new(rules::FORMAT, rules::RECURRING))?
-    } else {
-        return Err(WsError::new(rules::FORMAT, rules::RECURRING));
-    };
-    let terms = RecurringTerms {
-        min_minor: rules::parse_amount(min, currency)?,
-        max_minor: rules::parse_amount(max, currency)?,
-        period_days,
-        max_date: rules::parse_date(date)?,
-    };
-    if terms.min_minor > terms.max_minor {
-        return Err(WsError::new(rules::INVALID, rules::AMOUNT));
-    }
-    Ok(Some(terms))
-}
+/// The Recurring* names a request may carry by mistake: they are parameters of the initial
+/// authorization on the payment page, not of rp.cfm (docs.belassist.by pageId=78513199 lists
+/// none), so rp.cfm ignores them and the ledger notes it.
+const RECURRING_NAMES: [&str; 6] = [
+    "RecurringIndicator",
+    "RecurringMinAmount",
+    "RecurringMaxAmount",
+    "RecurringPeriod",
+    "RecurringCount",
+    "RecurringMaxDate",
+];
 
 /// `POST /recurrent/rp.cfm`: an MIT charge against the initial order's BillNumber.
 pub(crate) async fn recurring(
@@ -567,18 +538,19 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
     if matches!(initial.source, OrderSource::Recurring { .. }) || !chargeable {
         return Err(WsError::new(rules::PROHIBITED, rules::RECURRING));
     }
-    let mut warnings = Vec::new();
-    let asked = requested_terms(p, initial.currency, &mut warnings)?;
-    let terms = match (initial.recurring, asked) {
-        (Some(terms), _) => terms,
-        (None, Some(terms)) => {
-            // An initial order made through Token Pay carries no Recurring* fields; the first
-            // rp.cfm that names them registers them (sandbox choice, see docs/assist.md).
-            state.orders[initial_index].recurring = Some(terms);
-            terms
-        }
-        (None, None) => return Err(WsError::new(rules::PROHIBITED, rules::RECURRING)),
+    // The terms were registered with the initial authorization (RecurringIndicator=1 and the
+    // limits on the payment page, docs.belassist.by pageId=24674665); an order made without
+    // them is no recurring initial, whatever this request carries.
+    let Some(terms) = initial.recurring else {
+        return Err(WsError::new(rules::PROHIBITED, rules::RECURRING));
     };
+    let mut warnings = Vec::new();
+    if RECURRING_NAMES.iter().any(|name| p.get(name).is_some()) {
+        warnings.push(
+            "Recurring* fields are not rp.cfm parameters: ignored, the initial order's registered terms apply"
+                .into(),
+        );
+    }
     let previous: Vec<OrderState> = state
         .orders_numbered(&merchant, ordernumber)
         .iter()
@@ -597,15 +569,9 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
         period: state.rules.enforce_period,
         max_date: state.rules.enforce_max_date,
     };
-    let credential = p.subset(&[
-        "BillNumber",
-        "RecurringIndicator",
-        "RecurringMinAmount",
-        "RecurringMaxAmount",
-        "RecurringPeriod",
-        "RecurringCount",
-        "RecurringMaxDate",
-    ]);
+    let mut recorded = vec!["BillNumber"];
+    recorded.extend(RECURRING_NAMES);
+    let credential = p.subset(&recorded);
     let breach = rules::check_recurring(
         &terms,
         initial.currency,
@@ -746,19 +712,45 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
     Ok(root)
 }
 
-/// `POST /cancel/wscancel.cfm` and `/cancel/cancel.cfm`: full or partial cancel/refund.
+/// Which cancel path a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CancelPath {
+    /// `/cancel/wscancel.cfm`: SOAP or JSON.
+    WsCancel,
+    /// `/cancel/cancel.cfm`: plain POST.
+    Plain,
+}
+
+/// `POST /cancel/wscancel.cfm`: full or partial cancel/refund.
+pub(crate) async fn wscancel(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    cancel_on(&emu, CancelPath::WsCancel, &headers, &body)
+}
+
+/// `POST /cancel/cancel.cfm`: the same over plain POST.
 pub(crate) async fn cancel(
     State(emu): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (params, format) = match read(&headers, &body) {
+    cancel_on(&emu, CancelPath::Plain, &headers, &body)
+}
+
+fn cancel_on(emu: &Emulator, path: CancelPath, headers: &HeaderMap, body: &Bytes) -> Response {
+    let (params, format) = match read(headers, body) {
         Ok(r) => r,
         Err((error, format)) => return answer(Err(error), format),
     };
+    // Externalrefundid "is used only for the wscancel service and for JSON and SOAP formats"
+    // (docs.belassist.by pageId=78512286, footnote 2); the emulator speaks no SOAP, so only a
+    // JSON body on wscancel.cfm has its duplicate guard.
+    let guarded = path == CancelPath::WsCancel && params.json;
     let outcome = {
         let mut state = emu.lock();
-        cancel_locked(&emu, &mut state, &params)
+        cancel_locked(emu, &mut state, &params, guarded)
     };
     answer(outcome, format)
 }
@@ -779,7 +771,7 @@ fn optional_amount(p: &Params, order_currency: Currency) -> Result<Option<i64>, 
     }
 }
 
-fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome {
+fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params, guarded: bool) -> Outcome {
     let merchant = authenticate_params(state, p)?;
     let (bill, _) = rules::parse_billnumber(required(p, "Billnumber", rules::BILLNUMBER)?)?;
     let index = state
@@ -787,7 +779,7 @@ fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome
         .ok_or(WsError::new(rules::MISSING_OBJECT, rules::BILLNUMBER))?;
     let order = state.orders[index].clone();
     let requested = optional_amount(p, order.currency)?;
-    let refund_id = p.get("Externalrefundid");
+    let refund_id = p.get("Externalrefundid").filter(|_| guarded);
     if let Some(id) = refund_id {
         rules::check_refund_id(id)?;
         if order.refund_ids.iter().any(|used| used == id) {
@@ -827,13 +819,19 @@ fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome
     }
     let order = order.clone();
     let reason = p.subset(&["CancelReason", "Externalrefundid"]);
+    let mut warnings = Vec::new();
+    if !guarded && p.get("Externalrefundid").is_some() {
+        warnings.push(
+            "Externalrefundid ignored: it works only in wscancel's JSON and SOAP formats".into(),
+        );
+    }
     let entry = Entry {
         kind: "refund",
         id: order.operation_ref(number),
         amount_minor: amount,
         fields: reason,
         status: "approved",
-        warnings: Vec::new(),
+        warnings,
     };
     emu.record(&order, entry);
     Ok(wire::ok_root().child(Element::new("orders").child(order_element(&order, true, now))))
@@ -892,12 +890,14 @@ fn confirm_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcom
 }
 
 fn token_error(error: WsError, message: &str) -> Response {
-    // The token service's error shape and HTTP status are UNCONFIRMED (assist.md §7.1): the
-    // emulator answers 200 with the web-service code pair.
-    Json(TokenError {
-        firstcode: error.firstcode,
-        secondcode: error.secondcode,
-        message: message.into(),
+    // The published error object (wire::TokenFault). Its HTTP status is not published; the
+    // emulator answers 200, as every other Assist service does for a processed request.
+    Json(wire::TokenFault {
+        fault: wire::FaultBody {
+            detail: message.into(),
+            faultcode: error.firstcode,
+            faultstring: error.secondcode,
+        },
     })
     .into_response()
 }
@@ -961,8 +961,10 @@ pub(crate) async fn tokens(State(emu): State<Arc<Emulator>>, body: Bytes) -> Res
                 .map(|(n, card)| TokenCard {
                     token: AssistState::token(&merchant, index, n),
                     post: card.last4.clone(),
-                    bin: card.bin.clone(),
-                    brand: card.brand.to_string(),
+                    // Seeded BINs are six digits, never starting with 0; a malformed one
+                    // would be a seed bug, listed as 0 rather than failing the listing.
+                    bin: card.bin.parse().unwrap_or(0),
+                    brand: brand_name(card.brand).to_string(),
                     bank: card.bank.to_string(),
                     expire: format!("{:02}.{}", card.exp_month, card.exp_year),
                     active: !rules::expired(card.exp_year, card.exp_month, today),
@@ -972,16 +974,23 @@ pub(crate) async fn tokens(State(emu): State<Arc<Emulator>>, body: Bytes) -> Res
                 .collect()
         }
     };
-    let wrap = state.rules.wrap_token_listing;
     drop(state);
-    if wrap {
-        Json(serde_json::json!({ "tokens": cards })).into_response()
-    } else {
-        Json(cards).into_response()
+    // A bare array, as the published example is.
+    Json(cards).into_response()
+}
+
+/// The scheme as the listing spells it: the published example has `VISA` and `MasterCard`
+/// (the latter as given in the brief; the part of the page we could read shows only `VISA`).
+/// Other seeded schemes keep the seed's name (no source shows them).
+fn brand_name(seed_brand: &'static str) -> &'static str {
+    match seed_brand {
+        "MC" => "MasterCard",
+        other => other,
     }
 }
 
-/// Card art for the two schemes whose asset fields the docs describe; others get none.
+/// Card art for the two schemes the docs list as `paymentType` (VISA, MC): an `ICON` with one
+/// PNG, as the published example's first asset is. Other schemes get none ("an empty value").
 fn brand_assets(brand: &str, base_url: &str) -> Vec<wire::CardAsset> {
     let payment_type = match brand {
         "VISA" => "VISA",
@@ -989,18 +998,18 @@ fn brand_assets(brand: &str, base_url: &str) -> Vec<wire::CardAsset> {
         _ => return Vec::new(),
     };
     vec![wire::CardAsset {
-        asset_type: "BRAND_LOGO",
-        alt_text: format!("{brand} logo"),
+        asset_type: "ICON",
+        alt_text: "cardSymbol",
         payment_type,
-        asset_data: wire::AssetData {
+        asset_data: vec![wire::AssetData {
             url: format!(
                 "{base_url}/__sandbox/assets/{}.png",
                 brand.to_ascii_lowercase()
             ),
-        },
-        media_type: "image/png",
-        width: 64,
-        height: 40,
+            media_type: "image/png",
+            width: 100,
+            height: 100,
+        }],
     }]
 }
 

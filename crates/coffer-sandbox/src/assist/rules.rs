@@ -24,7 +24,6 @@ pub(crate) const TIMED_OUT: u16 = 16;
 pub(crate) const MERCHANT_ID: u16 = 100;
 pub(crate) const LOGIN_PASSWORD: u16 = 141;
 pub(crate) const FORMAT_FIELD: u16 = 103;
-pub(crate) const DATE: u16 = 104;
 pub(crate) const CURRENCY: u16 = 105;
 pub(crate) const ORDERNUMBER: u16 = 107;
 pub(crate) const AMOUNT: u16 = 108;
@@ -98,11 +97,6 @@ pub(crate) fn parse_billnumber(text: &str) -> Result<(String, Option<u32>), WsEr
         return Err(bad());
     }
     Ok((base.to_string(), operation))
-}
-
-/// `DD.MM.YYYY` (RecurringMaxDate).
-pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, WsError> {
-    NaiveDate::parse_from_str(text, "%d.%m.%Y").map_err(|_| WsError::new(FORMAT, DATE))
 }
 
 /// The responsecode a test card answers with; `None` approves. Timeout and response-lost are
@@ -328,11 +322,6 @@ mod tests {
             Ok(("7123400000098765".into(), Some(2)))
         );
         assert_eq!(parse_billnumber("51234"), Err(WsError::new(4, 143)));
-        assert_eq!(
-            parse_date("31.12.2027"),
-            Ok(NaiveDate::from_ymd_opt(2027, 12, 31).unwrap())
-        );
-        assert_eq!(parse_date("2027-12-31"), Err(WsError::new(4, 104)));
     }
 
     #[test]

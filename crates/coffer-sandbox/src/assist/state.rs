@@ -268,8 +268,6 @@ pub(crate) struct Rules {
     /// An unknown token (or another customer's) on Token Pay: `Declined` + AS100 (default) or
     /// web-service error 10/201.
     pub unknown_token_as_error: bool,
-    /// Token listing envelope: bare array (default) or `{"tokens":[…]}`.
-    pub wrap_token_listing: bool,
     /// Lookups an `In Process` order (amount trigger x.30 of 999) answers before turning final.
     pub in_process_lookups: u32,
     /// The next N service calls are refused in the body with the request-rate pair 17/3
@@ -287,7 +285,6 @@ impl Default for Rules {
             enforce_period: true,
             enforce_max_date: true,
             unknown_token_as_error: false,
-            wrap_token_listing: false,
             in_process_lookups: 1,
             rate_limit_in_body_next: 0,
             malformed_next: 0,

@@ -239,50 +239,58 @@ pub(crate) fn ok_root() -> Element {
     WsError::new(0, 0).element()
 }
 
-/// A card listed by the One Click token service (assist.md §2.1), field names as documented.
+/// A card listed by the One Click token service, in the published example's shape
+/// (docs.belassist.by pageId=78512321, versions 78→101): `bin` a JSON number, `post` and
+/// `expire` strings, `active`/`needCVC` booleans, `assets` an array.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct TokenCard {
-    pub token: String,
-    pub post: String,
-    pub bin: String,
-    pub brand: String,
-    pub bank: String,
     pub expire: String,
+    pub token: String,
+    pub bank: String,
+    pub brand: String,
+    pub bin: u64,
     pub active: bool,
     #[serde(rename = "needCVC")]
     pub need_cvc: bool,
+    pub post: String,
     pub assets: Vec<CardAsset>,
 }
 
-/// Card art; empty for most seeded cards.
+/// One card-design component: `assetData` is an array of files, each with its URL, media type
+/// and size (same page).
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CardAsset {
     #[serde(rename = "assetType")]
     pub asset_type: &'static str,
     #[serde(rename = "altText")]
-    pub alt_text: String,
+    pub alt_text: &'static str,
     #[serde(rename = "paymentType")]
     pub payment_type: &'static str,
     #[serde(rename = "assetData")]
-    pub asset_data: AssetData,
+    pub asset_data: Vec<AssetData>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AssetData {
+    pub url: String,
     #[serde(rename = "mediaType")]
     pub media_type: &'static str,
     pub width: u32,
     pub height: u32,
 }
 
+/// The token service's published error: `{"fault":{"detail":"<error message>","faultcode":
+/// <first code>,"faultstring":<second code>}}` (same page), the codes as JSON numbers.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct AssetData {
-    pub url: String,
+pub(crate) struct TokenFault {
+    pub fault: FaultBody,
 }
 
-/// The token service's error object. Its shape is UNCONFIRMED (assist.md §7.1); the emulator
-/// reuses the web-service code pair so one mapping serves both.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct TokenError {
-    pub firstcode: u16,
-    pub secondcode: u16,
-    pub message: String,
+pub(crate) struct FaultBody {
+    pub detail: String,
+    pub faultcode: u16,
+    pub faultstring: u16,
 }
 
 /// A row of the sandbox-only customer register (`GET /assist/__sandbox/customers`).
