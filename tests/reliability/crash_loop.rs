@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::report::{self, Row, PROVIDERS};
 use crate::world::{charged_twice, tally, Kept, Made};
-use crate::{array, assert_database_intact, env_number, spawn};
+use crate::{array, assert_database_intact, cards_needing_cvc, env_number, spawn};
 
 /// Every contract of this test charges this much (minor units), so its charges are easy to find.
 /// At most 5.00: Svea caps a token's charges at its initial payment, 5.00 or more in the seed.
@@ -67,7 +67,8 @@ pub async fn sandbox_charges(admin: &str, amount_minor: i64) -> Vec<Value> {
         .collect()
 }
 
-/// Usable cards (consent, initial, active, not expiring, no test behaviour) of one provider.
+/// Usable cards (consent, initial, active, not expiring, no test behaviour, no CVC asked for on
+/// every charge) of one provider.
 pub fn usable_cards(profile: &Profile, provider: &str, count: usize) -> Vec<(i64, String)> {
     let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
     let merchant = array(&merchants)
@@ -87,8 +88,10 @@ pub fn usable_cards(profile: &Profile, provider: &str, count: usize) -> Vec<(i64
         ])
         .ok()
         .json();
+    let needing_cvc = cards_needing_cvc(profile.path());
     let chosen: Vec<(i64, String)> = array(&cards)
         .iter()
+        .filter(|c| !needing_cvc.contains(&c["id"].as_i64().unwrap()))
         .filter(|c| {
             c["mit_ready"] == true
                 && c["active"] == true

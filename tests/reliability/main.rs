@@ -79,6 +79,22 @@ pub fn integrity_check(dir: &Path) -> String {
     rows.join("; ")
 }
 
+/// The cards of a profile whose provider asks for the CVC on every charge (Assist's `needCVC`,
+/// seeded on the first card of every 25th customer): the policy refuses merchant-initiated
+/// charges of them before the wire, so tests that need a charge to go out leave them out. Read
+/// from the database: no view shows the flag.
+pub fn cards_needing_cvc(dir: &Path) -> std::collections::HashSet<i64> {
+    let db = rusqlite::Connection::open(dir.join("coffer.db")).expect("the database opens");
+    let ids: Vec<i64> = db
+        .prepare("SELECT id FROM cards WHERE needs_cvc")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    ids.into_iter().collect()
+}
+
 /// Asserts that the profile's database is intact and its audit chain verifies.
 pub fn assert_database_intact(profile: &Profile, after: &str) {
     assert_eq!(

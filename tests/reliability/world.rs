@@ -95,7 +95,8 @@ impl World {
     }
 
     /// `count` cards of `merchant` that can be charged and behave (consent and initial
-    /// recorded, active, not expiring, no test behaviour), skipping the first `skip`.
+    /// recorded, active, not expiring, no test behaviour, no CVC asked for on every charge),
+    /// skipping the first `skip`.
     pub async fn usable_cards(
         &self,
         merchant: MerchantId,
@@ -111,8 +112,10 @@ impl World {
             })
             .await
             .unwrap();
+        let needing_cvc = crate::cards_needing_cvc(self.dir.path());
         let usable: Vec<CardView> = cards
             .into_iter()
+            .filter(|c| !needing_cvc.contains(&c.id))
             .filter(|c| {
                 c.mit_ready
                     && c.active
