@@ -214,7 +214,17 @@ async fn a_charge_answered_502_while_lookups_lag_is_not_failed_during_the_lag_an
                 format!("{provider}: during the lag nothing proves the outcome, so it stays open, not {state}")
             });
         }
-        eprintln!("lost answers: {provider} during a {LAG_SECS} s lag: {state} (inside the lag: {inside})");
+        let note = during
+            .settled
+            .iter()
+            .chain(&during.unresolved)
+            .find(|a| a.attempt_id == id)
+            .map(|a| a.note.clone())
+            .unwrap_or_default();
+        eprintln!(
+            "lost answers: {provider} during a {LAG_SECS} s lag: {state} (inside the lag: \
+             {inside}): {note}"
+        );
         sent.push((provider, id, card.token));
         injected.push(served);
     }
