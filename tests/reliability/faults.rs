@@ -34,16 +34,27 @@ use crate::world::{tally, Findings, Kept, Made, World};
 
 /// The charges of the due-run storm (minor units); at most 5.00, Svea's smallest cap.
 const AMOUNT_MINOR: i64 = 417;
-/// Contracts per provider in the due-run storm.
-const CONTRACTS: usize = 5;
+/// Contracts per provider in the due-run storm, per [`scale`].
+const CONTRACTS: usize = 15;
 
-/// The counters of the storm and what each serves.
-const COUNTERS: [(&str, &str); 4] = [
-    ("rate_limit_next", "429"),
-    ("error_next", "503"),
-    ("drop_next", "dropped"),
-    ("error_after_write_next", "502"),
+/// How much bigger the storms are than CI's: one more round of syncs and 15 more contracts per
+/// provider for every 5 runs of `COFFER_RELIABILITY_RUNS` (so 4 with `--long`).
+fn scale() -> usize {
+    (env_number("COFFER_RELIABILITY_RUNS", 5).div_ceil(5) as usize).clamp(1, 4)
+}
+
+/// The counters of the storm, what each serves, and the odds of arming it again when spent,
+/// at each tick. The sandbox spends them in this order, and a 429 makes the engine wait out
+/// its Retry-After (1 s) before the next write, so 429s are kept rare: frequent ones would leave
+/// the other faults no request to land on.
+const COUNTERS: [(&str, &str, f64); 4] = [
+    ("rate_limit_next", "429", 0.01),
+    ("error_next", "503", 0.1),
+    ("drop_next", "dropped", 0.15),
+    ("error_after_write_next", "502", 0.15),
 ];
+/// How often the storm looks at its counters.
+const TICK: Duration = Duration::from_millis(25);
 
 fn seed(what: &str) -> u64 {
     let seed = env_number(
@@ -64,8 +75,8 @@ fn left(knobs: &coffer_sandbox::FaultConfig, counter: &str) -> u64 {
 }
 
 /// Runs `work` in a storm drawn from `rng`, and returns its output with the faults the sandbox
-/// served, by kind. At the start and every 10 ms each spent counter may be armed again with 1
-/// or 2, and latency, lookup lag and `next_writes_only` redrawn. A counter is armed only when it reads 0, and only
+/// served, by kind. At the start a 503 or a drop and a 502 are armed; at every tick each spent counter may be
+/// armed again with 1 or 2, and latency, lookup lag and `next_writes_only` are redrawn. A counter is armed only when it reads 0, and only
 /// the storm arms them, so armed less left is exactly what was served.
 async fn in_a_storm<T>(
     world: &World,
@@ -74,18 +85,29 @@ async fn in_a_storm<T>(
 ) -> (T, Vec<(&'static str, u64)>) {
     world.faults(json!({"retry_after_secs": 1})).await;
     let mut armed: HashMap<&str, u64> = HashMap::new();
-    rearm(world, rng, &mut armed).await;
+    // The storm is on from the first request: a 503 or a dropped answer, counting every
+    // request, and a 502 for the first write.
+    let counter = if rng.gen_bool(0.5) {
+        "error_next"
+    } else {
+        "drop_next"
+    };
+    armed.insert(counter, 1);
+    armed.insert("error_after_write_next", 1);
+    world
+        .faults(json!({counter: 1, "error_after_write_next": 1, "next_writes_only": false}))
+        .await;
     tokio::pin!(work);
     let out = loop {
         tokio::select! {
             out = &mut work => break out,
-            () = tokio::time::sleep(Duration::from_millis(10)) => rearm(world, rng, &mut armed).await,
+            () = tokio::time::sleep(TICK) => rearm(world, rng, &mut armed).await,
         }
     };
     let knobs = world.knobs().await;
     let served = COUNTERS
         .iter()
-        .map(|(counter, what)| {
+        .map(|(counter, what, _)| {
             let armed = armed.get(counter).copied().unwrap_or(0);
             (*what, armed - left(&knobs, counter).min(armed))
         })
@@ -99,13 +121,13 @@ async fn in_a_storm<T>(
     (out, served)
 }
 
-/// Arms each spent counter with 1 or 2 at even odds, and redraws latency, lookup lag and
+/// Arms each spent counter with 1 or 2 at its odds, and redraws latency, lookup lag and
 /// `next_writes_only`.
 async fn rearm(world: &World, rng: &mut SmallRng, armed: &mut HashMap<&'static str, u64>) {
     let knobs = world.knobs().await;
     let mut update = serde_json::Map::new();
-    for (counter, _) in COUNTERS {
-        if left(&knobs, counter) == 0 && rng.gen_bool(0.5) {
+    for (counter, _, odds) in COUNTERS {
+        if left(&knobs, counter) == 0 && rng.gen_bool(odds) {
             let n = rng.gen_range(1..=2u64);
             *armed.entry(counter).or_default() += n;
             update.insert(counter.into(), json!(n));
@@ -170,24 +192,38 @@ async fn listed(world: &World, engine: &Engine, merchant: MerchantId) -> Option<
 async fn a_sync_through_a_fault_storm_loses_no_card_on_any_provider_once_the_storm_is_over() {
     let seed = seed("sync storm");
     let mut rng = SmallRng::seed_from_u64(seed);
-    let world = World::new(25).await;
+    let rounds = scale();
+    // Enough customers for several pages and many card lookups per merchant.
+    let world = World::new(150).await;
     let engine = &world.engine;
     let mut findings = Findings::default();
     let mut rows = Vec::new();
     for provider in PROVIDERS {
         let merchant = world.merchant(provider).await;
         let before = cached(engine, merchant).await;
-        let (stormy, served) = in_a_storm(
-            &world,
-            &mut rng,
-            engine.sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new()),
-        )
-        .await;
-        eprintln!("faults: {provider} synced in the storm ({served:?}): {stormy:?}");
-        if let Ok(s) = &stormy {
-            findings.check(s.cards_deactivated == 0, || {
-                format!("{provider}: a storm makes no card look withdrawn: {s:?}")
-            });
+        let mut served: Vec<(&str, u64)> = Vec::new();
+        for _ in 0..rounds {
+            let (stormy, faults) = in_a_storm(
+                &world,
+                &mut rng,
+                engine.sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new()),
+            )
+            .await;
+            eprintln!("faults: {provider} synced in the storm ({faults:?}): {stormy:?}");
+            if let Ok(s) = &stormy {
+                findings.check(s.cards_deactivated == 0, || {
+                    format!("{provider}: a storm makes no card look withdrawn: {s:?}")
+                });
+            }
+            served = if served.is_empty() {
+                faults
+            } else {
+                served
+                    .iter()
+                    .zip(&faults)
+                    .map(|((w, a), (_, b))| (*w, a + b))
+                    .collect()
+            };
         }
         let calm = engine
             .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
@@ -227,7 +263,7 @@ async fn a_sync_through_a_fault_storm_loses_no_card_on_any_provider_once_the_sto
         rows.push(Row {
             scenario: "sync storm".into(),
             provider: provider.into(),
-            runs: 1,
+            runs: rounds as u64,
             faults: served.iter().map(|(_, n)| n).sum(),
             fault_mix: report::mix(&served),
             lost_records: lost.len() as u64,
@@ -244,14 +280,16 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
 ) {
     let seed = seed("due-run storm");
     let mut rng = SmallRng::seed_from_u64(seed);
-    let world = World::new(25).await;
+    let contracts = CONTRACTS * scale();
+    // About two of three seeded cards can be charged.
+    let world = World::new(contracts * 2).await;
     let today = chrono::Utc::now().date_naive();
     let end = today.checked_add_days(chrono::Days::new(365)).unwrap();
     let mut scope = Vec::new();
     for provider in PROVIDERS {
         let merchant = world.merchant(provider).await;
         world.no_notice_lead(merchant).await;
-        for card in world.usable_cards(merchant, 0, CONTRACTS).await {
+        for card in world.usable_cards(merchant, 0, contracts).await {
             // Every 31 days with an end date: Svea allows one recurring charge per card a
             // month, Assist needs RecurringPeriod >= 31 and RecurringMaxDate.
             world
@@ -291,6 +329,14 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
             stormy.skipped.len(),
             stormy.refused.len()
         );
+        for item in &stormy.failed {
+            eprintln!(
+                "faults: {provider} in the storm: occurrence of contract {} {}: {}",
+                item.contract_id,
+                item.status.as_str(),
+                item.message.as_deref().unwrap_or("")
+            );
+        }
         served.insert(*provider, faults);
     }
     // Calm, but lookups still lag: reconcile resends only where the provider's guard allows.
@@ -376,15 +422,15 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
             .filter(|a| a.state == ChargeState::Succeeded)
             .count();
         eprintln!("faults: {provider} after the storm: {t:?}, {succeeded} succeeded rows, {left} left for a person");
-        findings.check(t.made == CONTRACTS as u64 && t.duplicates == 0, || {
-            format!("{provider}: each of the {CONTRACTS} occurrences charged exactly once at the provider: {t:?}")
+        findings.check(t.made == contracts as u64 && t.duplicates == 0, || {
+            format!("{provider}: each of the {contracts} occurrences charged exactly once at the provider: {t:?}")
         });
         findings.check(t.lost == 0 && t.wrong == 0 && t.open == 0, || {
             format!(
                 "{provider}: every charge the provider made has its succeeded ledger row: {t:?}"
             )
         });
-        findings.check(succeeded == CONTRACTS, || {
+        findings.check(succeeded == contracts, || {
             format!("{provider}: one succeeded row per occurrence, not {succeeded}")
         });
         findings.check(left == 0, || {

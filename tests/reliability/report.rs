@@ -66,12 +66,12 @@ pub const SCENARIOS: [(&str, &str); 8] = [
         "sync storm",
         "The first merchant of each provider synced while the sandbox answers with 503s, \
          429s (Retry-After 1 s), dropped answers, 502s after processing, lagging lookups and \
-         latency, re-armed at random as they are spent; then synced in calm weather. Lost records here are cards \
-         the provider holds that the cache lacks, or cards it shows withdrawn.",
+         latency, re-armed at random as they are spent; then synced in calm weather. Lost \
+         records here are cards the provider holds that the cache lacks, or shows withdrawn.",
     ),
     (
         "due-run storm",
-        "The due run of the first merchant of each provider (five contracts due today) in the \
+        "The due run of the first merchant of each provider (15 contracts due today) in the \
          same storm; then, calm, reconcile while lookups still lag, the day's reruns, the next \
          day's runs for tries that failed, and reconcile on a clock 16 minutes past them.",
     ),
