@@ -55,12 +55,13 @@ pub struct Row {
 pub const SCENARIOS: [(&str, &str); 8] = [
     (
         "crash loop",
-        "`coffer run-due` of one merchant at a time, killed with SIGKILL at a random moment \
-         (100 ms to 3 s after start), again and again, while the sandbox holds every answer \
-         600 ms after it made the charge (`response_delay_ms`) and Assist charges a reused \
-         OrderNumber again (`assist_order_number_reuse_charges`). Then cron's next runs \
-         (today, and tomorrow for tries that failed) and `coffer reconcile`, the last one on a \
-         clock 16 minutes later. A kill is *in the window* when it left a new `sending` row.",
+        "`coffer run-due` of one merchant at a time, the providers in turn, killed with \
+         SIGKILL at a random moment (250 ms to 2.5 s after its start) and followed by \
+         `coffer reconcile` (as the next start reconciles), again and again, while the sandbox \
+         holds every answer 800 ms after it acted (`response_delay_ms`) and Assist charges a \
+         reused OrderNumber again (`assist_order_number_reuse_charges`). Then cron's next runs \
+         (later today, and tomorrow for tries that failed) and `coffer reconcile`, the last one \
+         on a clock 16 minutes on. A kill is *in the window* when it left a new `sending` row.",
     ),
     (
         "sync storm",
