@@ -79,8 +79,10 @@ pub const SCENARIOS: [(&str, &str); 8] = [
     (
         "charge: 502 once",
         "A charge processed by the provider, then answered `502 Bad Gateway` once \
-         (`error_after_write_next: 1`); then `reconcile` with the default grace, which \
-         settles by the provider's record only.",
+         (`error_after_write_next: 1`). Clover's and ProcessOut's clients send it again at once \
+         under the same Idempotency-Key and get the first answer back; Assist and Svea are left \
+         unknown. Then `reconcile` with the default grace, which settles by the provider's \
+         record only.",
     ),
     (
         "charge: every answer 502",
