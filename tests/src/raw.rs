@@ -375,7 +375,8 @@ pub async fn assist_cards(m: &SandboxMerchant, customer_number: &str) -> Vec<Raw
                 token: text(&k["token"]).expect("a token"),
                 brand: brand_key(k["brand"].as_str().unwrap_or("")),
                 last4: text(&k["post"]).expect("post (last 4)"),
-                bin: text(&k["bin"]),
+                // Assist's published listing gives the BIN as a JSON number.
+                bin: text(&k["bin"]).or_else(|| k["bin"].as_u64().map(|n| n.to_string())),
                 bank: text(&k["bank"]),
                 exp_month: month.parse().expect("MM"),
                 exp_year: year.parse().expect("YYYY"),

@@ -23,6 +23,7 @@ function result(over: Partial<ChargeResult>): ChargeResult {
     amount: { minor: 1234, currency: "EUR" },
     flags,
     replayed: false,
+    stop_payment: null,
     ...over,
   };
 }

@@ -155,6 +155,9 @@ pub struct ChargeResult {
     pub flags: StoredCredential,
     /// `true` when this is the answer of an earlier request with the same key.
     pub replayed: bool,
+    /// The decline says the cardholder stopped the payments (a revoked authorization, Visa
+    /// R0/R1/R3, Mastercard advice 21): why, and the card's contracts end.
+    pub stop_payment: Option<String>,
 }
 
 impl ChargeResult {
@@ -181,6 +184,7 @@ impl ChargeResult {
             amount,
             flags,
             replayed: false,
+            stop_payment: None,
         }
     }
 
@@ -197,6 +201,7 @@ impl ChargeResult {
             amount: attempt.amount,
             flags: attempt.credential.clone(),
             replayed,
+            stop_payment: None,
         }
     }
 
@@ -460,7 +465,8 @@ impl Engine {
             Placed::Taken(why) => return Err(EngineError::new(ErrorKind::Conflict, why)),
             Placed::Sending(id) => id,
         };
-        self.send_charge(id, provider.as_ref(), &request).await
+        self.send_charge(id, provider.as_ref(), &request, &ctx.card.brand)
+            .await
     }
 
     /// Sends a charge whose attempt is committed `sending`, and settles what the answer proves.
@@ -469,10 +475,21 @@ impl Engine {
         id: AttemptId,
         provider: &dyn coffer_providers::Provider,
         request: &ChargeRequest,
+        brand: &coffer_core::CardBrand,
     ) -> EngineResult<ChargeResult> {
         let answer = provider.charge(request).await;
+        // What the live decline says beyond its raw code (the provider's table, a network code
+        // or Mastercard advice code): whether the cardholder stopped the payments.
+        let stop_payment = answer
+            .as_ref()
+            .err()
+            .and_then(|e| e.decline.as_deref())
+            .and_then(|d| d.never_retry(brand))
+            .filter(|n| n.stops_contract)
+            .map(|n| n.reason);
         let (attempt, open) = self.settle_answer(id, Answer::Charge(answer)).await?;
         let mut result = ChargeResult::of(&attempt, false);
+        result.stop_payment = stop_payment;
         if let Some(why) = open {
             result.message = Some(format!(
                 "{why}. The outcome is unknown: reconcile asks the provider and settles it, and \

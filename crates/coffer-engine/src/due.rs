@@ -821,7 +821,9 @@ impl Engine {
             Placed::Sending(id) => id,
         };
         item.attempt_id = Some(id.0);
-        let result = self.send_charge(id, provider.as_ref(), &request).await?;
+        let result = self
+            .send_charge(id, provider.as_ref(), &request, &ctx_card.brand)
+            .await?;
         item.message = result.message.clone();
         item.hard_decline = result.hard_decline;
         let state = match result.status {
@@ -842,24 +844,33 @@ impl Engine {
                 None
             }
         };
-        let stop = if result.hard_decline {
-            network_limits::never_retry(&ctx_card.brand, result.decline_code.as_deref(), None)
+        // The live answer's meaning first (the provider's table, network and advice codes),
+        // else what the raw code alone says.
+        let reason = result.stop_payment.clone().or_else(|| {
+            result
+                .hard_decline
+                .then(|| {
+                    network_limits::never_retry(
+                        &ctx_card.brand,
+                        result.decline_code.as_deref(),
+                        None,
+                    )
+                })
+                .flatten()
                 .filter(|n| n.stops_contract)
-        } else {
-            None
-        };
-        let ended_event = stop.as_ref().map(|n| {
+                .map(|n| n.reason)
+        });
+        let ended_event = reason.as_ref().map(|reason| {
             self.audit_event(
                 Some(merchant.id.0),
                 "contract_ended",
                 format!("contract:{contract_id}"),
-                serde_json::json!({"reason": n.reason}),
+                serde_json::json!({"reason": reason}),
             )
         });
-        if let Some(stop) = &stop {
-            item.message = Some(format!("contract ended: {}", stop.reason));
+        if let Some(reason) = &reason {
+            item.message = Some(format!("contract ended: {reason}"));
         }
-        let reason = stop.map(|n| n.reason);
         self.with_store(move |store| {
             store.batch(|store| {
                 if let Some(state) = state {

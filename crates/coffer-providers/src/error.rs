@@ -4,7 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use coffer_core::ProviderRef;
+use coffer_core::policy::network_limits::{
+    never_retry_from, DeclineMeaning, DeclineSignals, NeverRetry,
+};
+use coffer_core::{CardBrand, ProviderRef};
 
 /// What kind of failure, which decides what the engine may do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +107,65 @@ pub struct ProviderError {
     pub message: String,
     /// The provider's reference of the failed transaction, when it made one (a declined charge).
     pub provider_ref: Option<ProviderRef>,
+    /// For a decline: the network's codes where the provider passed them on, and what the
+    /// provider's decline table says its raw code means. `None` for every other kind. Boxed so
+    /// that every `Result<_, ProviderError>` stays small.
+    pub decline: Option<Box<Decline>>,
+}
+
+/// What is known of one decline, beside the raw code in [`ProviderError::provider_code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decline {
+    /// The issuer's response code as the network sent it ("05", "R1"), when the provider passes
+    /// it on. None of the four providers is known to return one today (each `errors.rs` says so).
+    pub network_code: Option<String>,
+    /// Mastercard's merchant advice code ("03", "21"), when the provider passes it on (Assist's
+    /// `merchantadvicecode`).
+    pub merchant_advice_code: Option<String>,
+    /// The provider table's reading of the raw code (or of its absence).
+    pub meaning: DeclineMeaning,
+}
+
+impl Decline {
+    /// A decline known only by what the provider table says of its raw code.
+    pub fn from_table(meaning: DeclineMeaning) -> Decline {
+        Decline {
+            network_code: None,
+            merchant_advice_code: None,
+            meaning,
+        }
+    }
+
+    /// Everything known, as the policy reads it.
+    pub fn signals(&self) -> DeclineSignals<'_> {
+        DeclineSignals {
+            network_code: self.network_code.as_deref(),
+            merchant_advice_code: self.merchant_advice_code.as_deref(),
+            implied: Some(self.meaning),
+        }
+    }
+
+    /// Whether no further attempt may go to a card of `brand`, and whether the contract ends
+    /// (a revoked authorization): the live network codes first, then the table.
+    pub fn never_retry(&self, brand: &CardBrand) -> Option<NeverRetry> {
+        never_retry_from(brand, &self.signals())
+    }
+
+    /// Whether the decline forbids retrying on any card: the table's hard flag, or a network
+    /// code that Visa or Mastercard forbid retrying on whatever the brand turns out to be.
+    pub fn is_hard(&self) -> bool {
+        self.meaning.hard
+            || [CardBrand::Visa, CardBrand::Mastercard]
+                .iter()
+                .any(|brand| {
+                    coffer_core::policy::network_limits::never_retry(
+                        brand,
+                        self.network_code.as_deref(),
+                        self.merchant_advice_code.as_deref(),
+                    )
+                    .is_some()
+                })
+    }
 }
 
 impl ProviderError {
@@ -114,7 +176,32 @@ impl ProviderError {
             provider_code: None,
             message: message.into(),
             provider_ref: None,
+            decline: None,
         }
+    }
+
+    /// Adds what is known of a decline.
+    pub fn with_decline(mut self, decline: Decline) -> ProviderError {
+        self.decline = Some(Box::new(decline));
+        self
+    }
+
+    /// Adds the network's response code and Mastercard's merchant advice code the provider
+    /// passed on with a decline (either may be absent). A decline without a table reading gets
+    /// [`DeclineMeaning::UNKNOWN_SOFT`] until one is added.
+    pub fn with_network_codes(
+        mut self,
+        network_code: Option<String>,
+        merchant_advice_code: Option<String>,
+    ) -> ProviderError {
+        let mut decline = self
+            .decline
+            .take()
+            .unwrap_or_else(|| Box::new(Decline::from_table(DeclineMeaning::UNKNOWN_SOFT)));
+        decline.network_code = network_code.filter(|c| !c.trim().is_empty());
+        decline.merchant_advice_code = merchant_advice_code.filter(|c| !c.trim().is_empty());
+        self.decline = Some(decline);
+        self
     }
 
     /// Adds the provider's code.
@@ -211,6 +298,34 @@ mod tests {
             declined.kind,
             ProviderErrorKind::DeclinedSoft,
             "an explicit answer stays what it is"
+        );
+    }
+
+    #[test]
+    fn network_codes_ride_on_a_decline_and_mac_03_makes_it_hard() {
+        let e = ProviderError::new(ProviderErrorKind::DeclinedSoft, "no")
+            .with_code("AS100")
+            .with_network_codes(Some("05".into()), Some("03".into()));
+        assert_eq!(
+            e.provider_code.as_deref(),
+            Some("AS100"),
+            "the raw code is kept"
+        );
+        let decline = e.decline.expect("a decline carries its codes");
+        assert_eq!(decline.network_code.as_deref(), Some("05"));
+        assert!(decline.is_hard(), "MAC 03: do not try again");
+        assert!(
+            decline
+                .never_retry(&coffer_core::CardBrand::Mastercard)
+                .is_some_and(|n| !n.stops_contract),
+            "03 refuses retries but does not end the contract"
+        );
+        let blank = ProviderError::new(ProviderErrorKind::DeclinedSoft, "no")
+            .with_network_codes(Some(" ".into()), None);
+        assert_eq!(
+            blank.decline.and_then(|d| d.network_code),
+            None,
+            "an empty code is no code"
         );
     }
 }

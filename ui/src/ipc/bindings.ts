@@ -395,6 +395,11 @@ export type ChargeResult = {
 	flags: StoredCredential,
 	/**  `true` when this is the answer of an earlier request with the same key. */
 	replayed: boolean,
+	/**
+	 *  The decline says the cardholder stopped the payments (a revoked authorization, Visa
+	 *  R0/R1/R3, Mastercard advice 21): why, and the card's contracts end.
+	 */
+	stop_payment: string | null,
 };
 
 /**  Where one attempt to move money stands. */

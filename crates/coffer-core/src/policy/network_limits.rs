@@ -9,7 +9,14 @@
 //!   <https://www.checkout.com/docs/developer-resources/codes/recommendation-codes>
 //!   (Mastercard merchant advice codes 03 "do not try again" and 21 "payment cancellation").
 //!
-//! Figures as read on 2026-11-23 ([`CHECKED_ON`]). Where a summary is looser than another
+//! - Checkout.com, "Visa response codes", last updated 26 February 2025,
+//!   <https://checkout.com/docs/developer-resources/codes/visa-response-codes> (Visa's
+//!   categories 1–4 and the codes in each; read 2026-12-04);
+//! - TabaPay, "Visa Response Code Updates",
+//!   <https://developers.tabapay.com/docs/visa-response-code-updates> (categories 2–4 share the
+//!   same 20-in-30-days limit; R0/R1/R3 are category 1 stop-payment orders; read 2026-12-04).
+//!
+//! Figures as read on 2026-11-23 ([`CHECKED_ON`]); the category tables on 2026-12-04. Where a summary is looser than another
 //! reading (TabaPay counts Mastercard's daily limit per calendar day), Coffer takes the stricter
 //! one: a rolling 24 hours.
 
@@ -122,6 +129,193 @@ pub const MASTERCARD_NEVER_RETRY_ADVICE: [&str; 2] = ["03", "21"];
 
 /// The Mastercard advice code by which the cardholder cancelled the recurring payments.
 pub const MASTERCARD_STOP_PAYMENT_ADVICE: &str = "21";
+
+/// Visa category 2, "issuer cannot approve at this time": 03 invalid merchant, 19 re-enter, 51
+/// insufficient funds, 59 suspected fraud, 61/65 withdrawal limits, 62 restricted card, 75 PIN
+/// tries, 78 blocked first use, 91 issuer inoperative, 93 cannot complete, 96 system
+/// malfunction, 5C blocked by issuer, 9G blocked by cardholder (Checkout.com, 2025-02-26).
+pub const VISA_CATEGORY_2_CODES: [&str; 14] = [
+    "03", "19", "51", "59", "61", "62", "65", "75", "78", "91", "93", "96", "5C", "9G",
+];
+
+/// Visa category 3, "data quality": revalidate the payment data before a retry (54 expired card,
+/// 55 PIN, 6P verification data, 70 PIN required, 82 CVV, 1A authentication, N7 CVV2). As
+/// commonly listed by processors; the excerpt of Checkout.com's page we read was cut before
+/// this table, so verify on the next read.
+pub const VISA_CATEGORY_3_CODES: [&str; 7] = ["54", "55", "6P", "70", "82", "1A", "N7"];
+
+/// Visa's decline categories (DESIGN §3). Every response code not in categories 1–3 is in 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisaCategory {
+    /// 1: the issuer will never approve; never retried on that card.
+    NeverApprove,
+    /// 2: the issuer cannot approve at this time; retried within [`RETRY_LIMITS`].
+    NotNow,
+    /// 3: data quality; revalidate the payment data, then retried within [`RETRY_LIMITS`].
+    DataQuality,
+    /// 4: a generic response code (05 do not honor…); retried within [`RETRY_LIMITS`].
+    Generic,
+}
+
+impl VisaCategory {
+    /// The category of a Visa response code, compared trimmed and upper-cased.
+    pub fn of_response_code(code: &str) -> VisaCategory {
+        let code = code.trim().to_ascii_uppercase();
+        let code = code.as_str();
+        if VISA_NEVER_RETRY_CODES.contains(&code) {
+            VisaCategory::NeverApprove
+        } else if VISA_CATEGORY_2_CODES.contains(&code) {
+            VisaCategory::NotNow
+        } else if VISA_CATEGORY_3_CODES.contains(&code) {
+            VisaCategory::DataQuality
+        } else {
+            VisaCategory::Generic
+        }
+    }
+
+    /// Visa's number for the category, 1–4.
+    pub fn number(self) -> u8 {
+        match self {
+            VisaCategory::NeverApprove => 1,
+            VisaCategory::NotNow => 2,
+            VisaCategory::DataQuality => 3,
+            VisaCategory::Generic => 4,
+        }
+    }
+}
+
+/// What one provider decline code means in the networks' terms: one row of a provider's decline
+/// table (`coffer-providers/src/<provider>/errors.rs`), which cites where each row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DeclineMeaning {
+    /// The provider says never to retry the card (or Coffer chose so, where the table says why).
+    pub hard: bool,
+    /// The Visa category the code corresponds to. A provider code that names no network reason
+    /// is [`VisaCategory::Generic`].
+    pub visa_category: VisaCategory,
+    /// The Mastercard merchant advice code the provider code implies (ProcessOut's
+    /// `request.transaction-blocked` implies "03"), when it implies one.
+    pub mastercard_advice: Option<&'static str>,
+    /// The cardholder revoked the authorization (a stop-payment order): the contract's future
+    /// charges end, not only this card's retries.
+    pub stop_payment: bool,
+}
+
+impl DeclineMeaning {
+    /// A soft decline that names no network reason: what a table assumes for a code it does not
+    /// know, unless it says otherwise. Counted under [`RETRY_LIMITS`] like any decline.
+    pub const UNKNOWN_SOFT: DeclineMeaning = DeclineMeaning {
+        hard: false,
+        visa_category: VisaCategory::Generic,
+        mastercard_advice: None,
+        stop_payment: false,
+    };
+
+    /// A soft decline in `category`.
+    pub const fn soft(visa_category: VisaCategory) -> DeclineMeaning {
+        DeclineMeaning {
+            hard: false,
+            visa_category,
+            mastercard_advice: None,
+            stop_payment: false,
+        }
+    }
+
+    /// A hard decline in `category`.
+    pub const fn hard(visa_category: VisaCategory) -> DeclineMeaning {
+        DeclineMeaning {
+            hard: true,
+            visa_category,
+            mastercard_advice: None,
+            stop_payment: false,
+        }
+    }
+
+    /// A stop-payment order by the cardholder: hard, Visa category 1 (R0/R1/R3) and Mastercard
+    /// advice 21.
+    pub const STOP_PAYMENT: DeclineMeaning = DeclineMeaning {
+        hard: true,
+        visa_category: VisaCategory::NeverApprove,
+        mastercard_advice: Some(MASTERCARD_STOP_PAYMENT_ADVICE),
+        stop_payment: true,
+    };
+
+    /// The meaning of a live network response code and advice code, when the provider passed
+    /// them on: the networks' own words win over any provider table.
+    pub fn of_network(
+        brand: &CardBrand,
+        network_code: Option<&str>,
+        merchant_advice_code: Option<&str>,
+    ) -> Option<DeclineMeaning> {
+        let never = never_retry(brand, network_code, merchant_advice_code);
+        let category = network_code.map(VisaCategory::of_response_code);
+        if never.is_none() && category.is_none() && merchant_advice_code.is_none() {
+            return None;
+        }
+        let stop = never.as_ref().is_some_and(|n| n.stops_contract);
+        Some(DeclineMeaning {
+            hard: never.is_some(),
+            visa_category: category.unwrap_or(VisaCategory::Generic),
+            mastercard_advice: merchant_advice_code.map(|a| a.trim()).and_then(|a| {
+                MASTERCARD_NEVER_RETRY_ADVICE
+                    .iter()
+                    .copied()
+                    .find(|m| *m == a)
+            }),
+            stop_payment: stop,
+        })
+    }
+}
+
+/// Everything known of one decline: the network's own codes when the provider passed them on,
+/// and the meaning its provider table gives the provider's raw code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeclineSignals<'a> {
+    /// The issuer's response code as the network sent it ("05", "R1"), when the provider passes
+    /// it on.
+    pub network_code: Option<&'a str>,
+    /// Mastercard's merchant advice code ("03", "21"), when the provider passes it on.
+    pub merchant_advice_code: Option<&'a str>,
+    /// What the provider's table says its raw code means, when the provider is known.
+    pub implied: Option<DeclineMeaning>,
+}
+
+/// Reads a decline from everything known of it: the network's codes first (the same reading as
+/// [`never_retry`]), then what the provider's table implies — a stop-payment code, a code that
+/// implies Mastercard advice 03/21, or one the table puts in Visa category 1 on a Visa card.
+/// `Some` when no further attempt may go to the card.
+pub fn never_retry_from(brand: &CardBrand, signals: &DeclineSignals<'_>) -> Option<NeverRetry> {
+    if let Some(live) = never_retry(brand, signals.network_code, signals.merchant_advice_code) {
+        return Some(live);
+    }
+    let implied = signals.implied?;
+    if implied.stop_payment {
+        return Some(NeverRetry {
+            reason: "a provider code meaning the cardholder revoked the authorization".into(),
+            stops_contract: true,
+        });
+    }
+    if let Some(advice) = implied.mastercard_advice {
+        if MASTERCARD_NEVER_RETRY_ADVICE.contains(&advice)
+            && Network::of(brand) == Some(Network::Mastercard)
+        {
+            return Some(NeverRetry {
+                reason: format!("a provider code meaning Mastercard merchant advice code {advice}"),
+                stops_contract: advice == MASTERCARD_STOP_PAYMENT_ADVICE,
+            });
+        }
+    }
+    if implied.visa_category == VisaCategory::NeverApprove
+        && Network::of(brand) == Some(Network::Visa)
+    {
+        return Some(NeverRetry {
+            reason: "a provider code in Visa category 1 (the issuer will never approve)".into(),
+            stops_contract: false,
+        });
+    }
+    None
+}
 
 impl RetryLimit {
     /// The window as a duration.
@@ -301,5 +495,143 @@ mod tests {
         let cancelled = never_retry(&CardBrand::Mastercard, Some("05"), Some("21")).unwrap();
         assert!(cancelled.stops_contract);
         assert!(never_retry(&CardBrand::Mastercard, Some("05"), Some("24")).is_none());
+    }
+
+    #[test]
+    fn every_visa_response_code_falls_in_exactly_one_category() {
+        for code in VISA_NEVER_RETRY_CODES {
+            assert_eq!(VisaCategory::of_response_code(code).number(), 1, "{code}");
+        }
+        for code in VISA_CATEGORY_2_CODES {
+            assert_eq!(VisaCategory::of_response_code(code).number(), 2, "{code}");
+        }
+        for code in VISA_CATEGORY_3_CODES {
+            assert_eq!(VisaCategory::of_response_code(code).number(), 3, "{code}");
+        }
+        assert_eq!(
+            VisaCategory::of_response_code(" 05 ").number(),
+            4,
+            "do not honor is Visa's generic response code"
+        );
+        assert_eq!(
+            VisaCategory::of_response_code("r1"),
+            VisaCategory::NeverApprove,
+            "codes arrive in varying case"
+        );
+    }
+
+    #[test]
+    fn a_providers_stop_payment_code_ends_the_contract_without_any_network_code() {
+        let signals = DeclineSignals {
+            implied: Some(DeclineMeaning::STOP_PAYMENT),
+            ..DeclineSignals::default()
+        };
+        for brand in [CardBrand::Visa, CardBrand::Mastercard, CardBrand::Amex] {
+            let stop = never_retry_from(&brand, &signals)
+                .expect("a revoked authorization forbids every further charge, whatever the brand");
+            assert!(stop.stops_contract, "the cardholder stopped the payments");
+        }
+    }
+
+    #[test]
+    fn live_network_codes_win_over_the_providers_table() {
+        let soft_table = DeclineSignals {
+            network_code: Some("R1"),
+            merchant_advice_code: None,
+            implied: Some(DeclineMeaning::UNKNOWN_SOFT),
+        };
+        let live = never_retry_from(&CardBrand::Visa, &soft_table)
+            .expect("R1 from the network is a stop-payment order even if the provider said soft");
+        assert!(
+            live.reason.contains("Visa response code R1"),
+            "{}",
+            live.reason
+        );
+        assert!(live.stops_contract);
+        let mac = DeclineSignals {
+            merchant_advice_code: Some("03"),
+            implied: Some(DeclineMeaning::UNKNOWN_SOFT),
+            ..DeclineSignals::default()
+        };
+        let refused = never_retry_from(&CardBrand::Mastercard, &mac)
+            .expect("MAC 03 forbids a retry whatever the provider's own code says");
+        assert!(
+            !refused.stops_contract,
+            "03 is do-not-retry, not a cancellation"
+        );
+    }
+
+    #[test]
+    fn implied_network_meanings_apply_only_to_their_network() {
+        let blocked = DeclineSignals {
+            implied: Some(DeclineMeaning {
+                mastercard_advice: Some("03"),
+                ..DeclineMeaning::hard(VisaCategory::Generic)
+            }),
+            ..DeclineSignals::default()
+        };
+        assert!(
+            never_retry_from(&CardBrand::Mastercard, &blocked).is_some(),
+            "a code implying MAC 03 blocks a Mastercard"
+        );
+        assert!(
+            never_retry_from(&CardBrand::Visa, &blocked).is_none(),
+            "MAC 03 is Mastercard's advice; the provider's hard flag covers the Visa card"
+        );
+        let category_1 = DeclineSignals {
+            implied: Some(DeclineMeaning::hard(VisaCategory::NeverApprove)),
+            ..DeclineSignals::default()
+        };
+        assert!(never_retry_from(&CardBrand::Visa, &category_1).is_some());
+        assert!(
+            never_retry_from(&CardBrand::Mastercard, &category_1).is_none(),
+            "Visa's categories are Visa's"
+        );
+    }
+
+    #[test]
+    fn an_unknown_soft_code_forbids_nothing_and_counts_under_the_limits() {
+        let unknown = DeclineSignals {
+            implied: Some(DeclineMeaning::UNKNOWN_SOFT),
+            ..DeclineSignals::default()
+        };
+        assert_eq!(
+            never_retry_from(&CardBrand::Visa, &unknown),
+            None,
+            "an unknown soft code is retried within the networks' limits, never forbidden"
+        );
+        assert_eq!(
+            never_retry_from(&CardBrand::Visa, &DeclineSignals::default()),
+            None,
+            "nothing known, nothing forbidden"
+        );
+    }
+
+    #[test]
+    fn network_codes_read_as_a_meaning() {
+        assert_eq!(
+            DeclineMeaning::of_network(&CardBrand::Visa, Some("R3"), None),
+            Some(DeclineMeaning {
+                hard: true,
+                visa_category: VisaCategory::NeverApprove,
+                mastercard_advice: None,
+                stop_payment: true,
+            }),
+            "R3 revokes all authorizations"
+        );
+        assert_eq!(
+            DeclineMeaning::of_network(&CardBrand::Mastercard, Some("51"), Some("21")).map(|m| (
+                m.hard,
+                m.stop_payment,
+                m.mastercard_advice
+            )),
+            Some((true, true, Some("21"))),
+            "MAC 21 is the cardholder's cancellation"
+        );
+        assert_eq!(
+            DeclineMeaning::of_network(&CardBrand::Visa, None, None),
+            None,
+            "no network code, no network meaning"
+        );
     }
 }

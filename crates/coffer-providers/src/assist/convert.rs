@@ -261,9 +261,13 @@ pub(crate) fn order_status(order: &wire::Order) -> Result<RemoteStatus, Provider
         .ok_or_else(|| ProviderError::malformed("Assist order without orderstate"))?;
     let code = decisive_code(order).map(str::to_string);
     let declined = |code: Option<String>| {
-        let hard = code
-            .as_deref()
-            .is_some_and(|c| errors::classify(c) == CodeClass::DeclinedHard);
+        // The AS code's class, made hard by a Mastercard advice code 03/21 in the order's
+        // `merchantadvicecode` (errors::from_code_with_advice), as a charge's own answer is.
+        let hard = code.as_deref().is_some_and(|c| {
+            errors::classify(c) == CodeClass::DeclinedHard
+                || errors::from_code_with_advice(c, None, order.merchantadvicecode.as_deref()).kind
+                    == ProviderErrorKind::DeclinedHard
+        });
         RemoteStatus::Declined {
             hard,
             message: decisive_message(order)
@@ -539,6 +543,17 @@ mod tests {
         );
         let soft = order_status(&order("7100000000000003", "Declined", "AS102")).unwrap();
         assert!(matches!(soft, RemoteStatus::Declined { hard: false, .. }));
+        let cancelled = wire::Order {
+            merchantadvicecode: Some("21".into()),
+            ..order("7100000000000004", "Declined", "AS100")
+        };
+        assert!(
+            matches!(
+                order_status(&cancelled).unwrap(),
+                RemoteStatus::Declined { hard: true, .. }
+            ),
+            "a lookup must not offer a retry that Mastercard's advice 21 forbids"
+        );
         assert_eq!(
             order_status(&order("1", "In Process", "AS300")).unwrap(),
             RemoteStatus::Pending

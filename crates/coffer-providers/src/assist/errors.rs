@@ -2,10 +2,50 @@
 //! (assist.md §4): HTTP status and a parseable body, then the `firstcode`/`secondcode`
 //! web-service pair (§4.3), then the order state (§4.2) and the operation's `responsecode`
 //! (§4.1). The tables are the notes' "Coffer action" columns.
+//!
+//! Declines and network terms ([`DECLINES`]). Sources, read 2026-12-04: the AS codes of
+//! `KudryavtsevSergey/laravel-belassist` `src/Enum/ResponseCodeEnum.php` (AS000–AS998, the same
+//! list as assist.md §4.1 from docs.belassist.by), and the orderresult page
+//! <https://eng.docs.belassist.by/pages/diffpages.action?originalId=116032577&pageId=116032578>,
+//! whose newer versions add `merchantadvicecode` (scheme decline advice) and `errorcategory` to an
+//! order. Assist returns no network response code. Its AS codes imply a Visa category by their
+//! words (AS102 insufficient funds ↔ 51 → 2; AS104 expiry ↔ 54 → 3; AS108 fraud ↔ 59 → 2); none
+//! names a stop-payment order, so only a Mastercard advice code 21 in `merchantadvicecode` ends a
+//! contract ([`from_code_with_advice`]). Assumed when nothing is known: an unknown code is a
+//! **hard** decline in category 4 (assist.md §4.1: "any other unknown code as a decline"; hard so
+//! that nothing retries a code nobody has read) — stricter than the other providers, whose lists
+//! are longer and say unknown codes are declines to be retried.
 
+use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
 use reqwest::StatusCode;
 
-use crate::error::{ProviderError, ProviderErrorKind};
+use crate::error::{Decline, ProviderError, ProviderErrorKind};
+
+/// What Assist's decline `responsecode`s imply in network terms; the hard flags agree with
+/// [`classify`] (a test holds them together).
+pub(crate) const DECLINES: &[(&str, DeclineMeaning)] = &[
+    ("AS100", DeclineMeaning::soft(VisaCategory::Generic)),
+    ("AS101", DeclineMeaning::hard(VisaCategory::DataQuality)),
+    ("AS102", DeclineMeaning::soft(VisaCategory::NotNow)),
+    ("AS104", DeclineMeaning::hard(VisaCategory::DataQuality)),
+    ("AS105", DeclineMeaning::soft(VisaCategory::NotNow)),
+    ("AS106", DeclineMeaning::hard(VisaCategory::DataQuality)),
+    ("AS108", DeclineMeaning::hard(VisaCategory::NotNow)),
+    ("AS109", DeclineMeaning::hard(VisaCategory::Generic)),
+    ("AS110", DeclineMeaning::hard(VisaCategory::Generic)),
+];
+
+/// The stated assumption for a decline code the table does not hold: hard, category 4.
+pub(crate) const UNKNOWN_DECLINE: DeclineMeaning = DeclineMeaning::hard(VisaCategory::Generic);
+
+/// What an Assist decline code means; [`UNKNOWN_DECLINE`] for any other.
+pub(crate) fn decline_meaning(code: &str) -> DeclineMeaning {
+    DECLINES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, meaning)| *meaning)
+        .unwrap_or(UNKNOWN_DECLINE)
+}
 
 /// Which call answered, because one code means different things to a write and a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +130,33 @@ pub(crate) fn from_code(code: &str, message: Option<&str>) -> ProviderError {
     let words = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or(code_text(code));
-    ProviderError::new(kind, format!("Assist: {words}")).with_code(code)
+    let decline = kind.is_decline();
+    let error = ProviderError::new(kind, format!("Assist: {words}")).with_code(code);
+    if decline {
+        error.with_decline(Decline::from_table(decline_meaning(code)))
+    } else {
+        error
+    }
+}
+
+/// [`from_code`] with the order's `merchantadvicecode`, where Assist returned one: Mastercard's
+/// MAC 03 or 21 makes the decline hard (21 also ends the contract) whatever the AS code says.
+/// `mod.rs` builds every declined payment answer with it; `convert.rs` reads a looked-up
+/// order's hardness through it.
+pub(crate) fn from_code_with_advice(
+    code: &str,
+    message: Option<&str>,
+    merchant_advice_code: Option<&str>,
+) -> ProviderError {
+    let error = from_code(code, message);
+    if !error.kind.is_decline() {
+        return error;
+    }
+    let mut error = error.with_network_codes(None, merchant_advice_code.map(str::to_string));
+    if error.decline.as_ref().is_some_and(|d| d.is_hard()) {
+        error.kind = ProviderErrorKind::DeclinedHard;
+    }
+    error
 }
 
 /// The parameter a `secondcode` names (assist.md §4.3).
@@ -317,6 +383,55 @@ mod tests {
             ProviderErrorKind::InvalidRequest {
                 field: Some("base_url".into())
             }
+        );
+    }
+
+    #[test]
+    fn the_decline_table_and_the_classes_agree_on_hard_and_soft() {
+        for (code, meaning) in DECLINES {
+            let error = from_code(code, None);
+            let expected = if meaning.hard {
+                ProviderErrorKind::DeclinedHard
+            } else {
+                ProviderErrorKind::DeclinedSoft
+            };
+            assert_eq!(error.kind, expected, "{code}");
+            assert_eq!(error.decline.map(|d| d.meaning), Some(*meaning), "{code}");
+        }
+        let unknown = from_code("AS777", None);
+        assert_eq!(
+            unknown.kind,
+            ProviderErrorKind::DeclinedHard,
+            "the stated assumption: nothing retries a code nobody has read"
+        );
+        assert_eq!(unknown.decline.map(|d| d.meaning), Some(UNKNOWN_DECLINE));
+    }
+
+    #[test]
+    fn a_mastercard_cancellation_in_merchantadvicecode_makes_a_soft_code_hard_and_ends_the_contract(
+    ) {
+        let error = from_code_with_advice("AS100", None, Some("21"));
+        assert_eq!(
+            error.kind,
+            ProviderErrorKind::DeclinedHard,
+            "MAC 21 forbids a retry whatever the AS code"
+        );
+        let stop = error
+            .decline
+            .as_ref()
+            .and_then(|d| d.never_retry(&coffer_core::CardBrand::Mastercard))
+            .expect("MAC 21 is the cardholder's cancellation");
+        assert!(stop.stops_contract);
+        let plain = from_code_with_advice("AS102", None, Some("24"));
+        assert_eq!(
+            plain.kind,
+            ProviderErrorKind::DeclinedSoft,
+            "MAC 24 (retry after 1 hour) forbids nothing"
+        );
+        assert_eq!(
+            from_code_with_advice("AS300", None, Some("21")).kind,
+            ProviderErrorKind::UnknownOutcome,
+            "an undecided answer stays undecided"
         );
     }
 }

@@ -194,7 +194,14 @@ impl AssistClient {
                 let code = code.clone().unwrap_or_else(|| "Declined".into());
                 // from_code reads AS107/AS200/AS300/AS998 as an unknown outcome even on a
                 // Declined order (assist.md §4.1, §4.5): the lookup then records the final state.
-                let error = errors::from_code(&code, message.as_deref());
+                // The order's `merchantadvicecode` (wire::Order) rides on the decline, so that
+                // Mastercard's 03 (do not try again) and 21 (the cardholder cancelled the
+                // payments) reach the engine's policy.
+                let error = errors::from_code_with_advice(
+                    &code,
+                    message.as_deref(),
+                    order.merchantadvicecode.as_deref(),
+                );
                 Err(error.with_ref(outcome.provider_ref))
             }
         }

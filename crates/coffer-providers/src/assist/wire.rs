@@ -227,6 +227,13 @@ pub(crate) struct Order {
     pub responsecode: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// The scheme's decline advice on a declined order (Mastercard's merchant advice code: 03
+    /// "do not try again", 21 "payment cancellation"): an order field that newer versions of the
+    /// orderresult page add (eng.docs.belassist.by pageId=116032578; assist.md §2.4 "Order
+    /// fields": "newer pages add `errorcategory`, `merchantadvicecode`"). Absent on older
+    /// answers and on approvals.
+    #[serde(default)]
+    pub merchantadvicecode: Option<String>,
     #[serde(default)]
     pub amount: Option<String>,
     #[serde(default)]
@@ -520,6 +527,36 @@ mod tests {
         assert_eq!(order.billnumber.as_deref(), Some("7123400000098765"));
         assert_eq!(order.operation.len(), 1);
         assert_eq!(order.operation[0].responsecode.as_deref(), Some("AS000"));
+    }
+
+    #[test]
+    fn reads_the_merchant_advice_code_of_a_declined_order_in_xml_and_json() {
+        let xml = r#"<result firstcode="0" secondcode="0"><order><billnumber>7100000000000001</billnumber>
+<orderstate>Declined</orderstate><merchantadvicecode>21</merchantadvicecode><responsecode>AS100</responsecode></order></result>"#;
+        let order = AssistResult::parse(xml).unwrap().order.remove(0);
+        assert_eq!(
+            order.merchantadvicecode.as_deref(),
+            Some("21"),
+            "the order's advice code must reach the error, or a cancelled series keeps being charged"
+        );
+        let json = r#"{"orderresult":{"orders":[{"billnumber":"7100000000000001","orderstate":"Declined","merchantadvicecode":"03"}]}}"#;
+        let result = AssistResult::parse_json(json).unwrap();
+        assert_eq!(
+            result
+                .all_orders()
+                .next()
+                .unwrap()
+                .merchantadvicecode
+                .as_deref(),
+            Some("03"),
+            "a JSON answer carries the same order field"
+        );
+        let plain = AssistResult::parse(TOKENPAY).unwrap();
+        assert_eq!(
+            plain.all_orders().next().unwrap().merchantadvicecode,
+            None,
+            "an answer without the field (older pages, approvals) reads as no advice"
+        );
     }
 
     #[test]

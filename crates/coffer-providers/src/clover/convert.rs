@@ -56,13 +56,20 @@ pub(crate) fn instant_from_wire(millis: i64) -> Option<DateTime<Utc>> {
     DateTime::<Utc>::from_timestamp_millis(millis)
 }
 
-/// Who entered the card data: the cardholder online (`ecom`) or the merchant (`moto`, the
-/// seed's choice for merchant-initiated charges, notes §3.2).
-pub(crate) fn ecomind(credential: &StoredCredential) -> &'static str {
-    match credential.initiator {
-        Initiator::Cardholder => "ecom",
-        Initiator::Merchant => "moto",
-    }
+/// `ecomind` says who entered the card data, not who started the charge: Clover's "Create a
+/// charge" reference (https://docs.clover.com/reference/createcharge) defines it as "who entered
+/// the card data used for a charge - customer (ecom) or merchant (moto)", and "Set the
+/// transaction type indicator" (https://docs.clover.com/docs/ecommerce-accepting-payments) keeps
+/// `moto` for "a payment where the merchant enters the customer's card details received over the
+/// phone or by mail". A saved card's data was entered by its cardholder when it was saved, and
+/// Clover's own example of paying with a saved customer's card (same page, "Pay for the order",
+/// the answer with the subsequent-credential warning) sends `"ecomind":"ecom"`; Clover's
+/// WooCommerce plugin (clover-payments-for-woocommerce 2.3.x, `WC_Clover_API::create_charge`)
+/// sends no `ecomind` at all, i.e. the default `ecom`. Coffer never keys card data, so every
+/// charge is `ecom`, CIT and MIT alike; who started it is `stored_credentials.initiator`. Only
+/// the seed's community thread sends `moto` for MITs, which no Clover page supports.
+pub(crate) fn ecomind() -> &'static str {
+    "ecom"
 }
 
 /// The flags of notes §3.2: FIRST/CARDHOLDER for the initial charge, SUBSEQUENT with the
@@ -363,10 +370,10 @@ mod tests {
             "1".into(),
         ));
         assert!(!unscheduled.is_scheduled && unscheduled.installment_info.is_none());
-        assert_eq!(ecomind(&recurring), "moto");
         assert_eq!(
-            ecomind(&StoredCredential::initial(Reason::Unscheduled)),
-            "ecom"
+            ecomind(),
+            "ecom",
+            "a saved card's data was entered by its cardholder: ecom, even when the merchant starts the charge"
         );
         let json = serde_json::to_value(stored_credentials(&recurring)).unwrap();
         assert_eq!(

@@ -1,29 +1,81 @@
-//! Clover's status codes and error codes → [`ProviderErrorKind`] (notes §4). Classification is by
-//! status and `error.code` only: `error.type` is missing on some live declines and
-//! `error.message` may be in the merchant's locale, so neither is ever parsed.
+//! Clover's status codes and error codes → [`ProviderErrorKind`] (notes §4), and its decline
+//! codes → network terms through one table, [`DECLINES`]. Classification is by status,
+//! `error.code` and `error.decline_code`/`declineCode` only: `error.type` is missing on some live
+//! declines and `error.message` may be in the merchant's locale, so neither is ever parsed.
+//!
+//! Sources, read 2026-12-04:
+//! - <https://docs.clover.com/docs/appendix> ("Error codes from Clover Payment APIs":
+//!   `card_declined` "The source provided was declined by the payment gateway", `expired_card`…);
+//! - <https://docs.clover.com/dev/docs/ecommerce-error-codes> ("API and iframe errors":
+//!   `card_declined` → "allow the customer to enter a different card and retry");
+//! - <https://docs.clover.com/dev/docs/ecommerce-api-response-codes-descriptions> (`decline_code`
+//!   "indicates a card issuer declined the transaction, including the reason if specified by the
+//!   issuer"; no list of values is published).
+//!
+//! Clover publishes no list of `decline_code` values and returns no network response code and no
+//! Mastercard advice code (no such field on the charge or the error in those pages nor in Clover's
+//! WooCommerce plugin `clover-payments-for-woocommerce`, `WOO_CLV_ERRORMAPPER`, which maps only
+//! `error.code`). The one value seen live is `issuer_declined` (notes §4.1). So the table says
+//! what each code implies, and the rows in the Stripe spelling that Clover's Stripe-shaped error
+//! body (`decline_code`, `doc_url`, `type`) suggests are **Coffer's choice**, not Clover's list:
+//! they make a Clover that passes such a reason on act on it.
+//!
+//! What is assumed when nothing is known (`card_declined` with no `decline_code`, or one not in
+//! the table, like `issuer_declined`): a soft decline in Visa category 4, the generic one
+//! ([`DeclineMeaning::UNKNOWN_SOFT`]) — Clover's own advice is only "use a different card", which
+//! says nothing about this card's future, and the networks' limits still bound the retries.
 
 use std::time::Duration;
 
+use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
 use coffer_core::ProviderRef;
 
 use super::wire::ErrorBody;
+use crate::error::Decline;
 use crate::{ProviderError, ProviderErrorKind};
 
-/// Decline codes after which the card must not be tried again. Only `issuer_declined` has been
-/// seen from Clover (a generic decline, which Visa lets a merchant retry); the rest are the
-/// gateway's do-not-retry reasons in the spelling of Stripe-shaped APIs such as Clover's.
-const HARD_DECLINES: [&str; 10] = [
-    "stolen_card",
-    "lost_card",
-    "pickup_card",
-    "restricted_card",
-    "fraudulent",
-    "invalid_account",
-    "card_not_supported",
-    "revocation_of_authorization",
-    "security_violation",
-    "transaction_not_allowed",
+use VisaCategory::{DataQuality as CAT3, Generic as CAT4, NeverApprove as CAT1, NotNow as CAT2};
+
+/// Clover's decline codes and what each implies. Source per row: [CLOVER] the pages above;
+/// [CHOICE] Coffer's choice in the Stripe spelling (see the module docs).
+pub(crate) const DECLINES: &[(&str, DeclineMeaning)] = &[
+    // [CLOVER] the one decline_code seen live: a generic issuer decline.
+    ("issuer_declined", DeclineMeaning::UNKNOWN_SOFT),
+    // [CLOVER] an error code: the card's date is past; a new card is needed.
+    ("expired_card", DeclineMeaning::hard(CAT3)),
+    // [CHOICE] soft reasons.
+    ("do_not_honor", DeclineMeaning::soft(CAT4)),
+    ("generic_decline", DeclineMeaning::soft(CAT4)),
+    ("insufficient_funds", DeclineMeaning::soft(CAT2)),
+    ("try_again_later", DeclineMeaning::soft(CAT2)),
+    // [CHOICE] do-not-retry reasons.
+    ("stolen_card", DeclineMeaning::hard(CAT1)),
+    ("lost_card", DeclineMeaning::hard(CAT1)),
+    ("pickup_card", DeclineMeaning::hard(CAT1)),
+    ("invalid_account", DeclineMeaning::hard(CAT1)),
+    ("transaction_not_allowed", DeclineMeaning::hard(CAT1)),
+    ("do_not_try_again", DeclineMeaning::hard(CAT1)),
+    ("restricted_card", DeclineMeaning::hard(CAT2)),
+    ("fraudulent", DeclineMeaning::hard(CAT2)),
+    ("card_not_supported", DeclineMeaning::hard(CAT4)),
+    ("security_violation", DeclineMeaning::hard(CAT4)),
+    // [CHOICE] the cardholder's stop-payment orders (Visa R0, R1, R3): the contract ends.
+    ("stop_payment_order", DeclineMeaning::STOP_PAYMENT),
+    ("revocation_of_authorization", DeclineMeaning::STOP_PAYMENT),
+    (
+        "revocation_of_all_authorizations",
+        DeclineMeaning::STOP_PAYMENT,
+    ),
 ];
+
+/// What a Clover decline code (or `expired_card`) means; the stated assumption for any other.
+pub(crate) fn decline_meaning(code: &str) -> DeclineMeaning {
+    DECLINES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, meaning)| *meaning)
+        .unwrap_or(DeclineMeaning::UNKNOWN_SOFT)
+}
 
 /// Error codes that say the request itself was wrong: never resend it unchanged (notes §4.2).
 const INVALID_REQUEST: [&str; 13] = [
@@ -42,9 +94,14 @@ const INVALID_REQUEST: [&str; 13] = [
     "incorrect_number",
 ];
 
+/// The table's reading of a decline: its `decline_code` when given, else its `code`.
+fn meaning_of(code: Option<&str>, decline_code: Option<&str>) -> DeclineMeaning {
+    decline_meaning(decline_code.or(code).unwrap_or_default())
+}
+
 /// Whether a decline forbids retrying the card.
 pub(crate) fn is_hard_decline(code: Option<&str>, decline_code: Option<&str>) -> bool {
-    code == Some("expired_card") || decline_code.is_some_and(|d| HARD_DECLINES.contains(&d))
+    meaning_of(code, decline_code).hard
 }
 
 fn kind_of_code(
@@ -104,7 +161,11 @@ pub(crate) fn classify(status: u16, body: &str, write: bool) -> ProviderError {
         .message
         .or(parsed.message)
         .unwrap_or_else(|| format!("HTTP {status}"));
-    let mut error = ProviderError::new(kind, format!("Clover answered {status}: {said}"));
+    let mut error = ProviderError::new(kind.clone(), format!("Clover answered {status}: {said}"));
+    if kind.is_decline() {
+        let meaning = meaning_of(detail.code.as_deref(), decline_code.as_deref());
+        error = error.with_decline(Decline::from_table(meaning));
+    }
     if let Some(code) = decline_code.or(detail.code) {
         error = error.with_code(code);
     }
@@ -282,6 +343,48 @@ mod tests {
             error.message.contains("more than once"),
             "{}",
             error.message
+        );
+    }
+
+    #[test]
+    fn every_decline_code_in_the_table_maps_to_its_kind_and_a_stop_payment_is_hard() {
+        for (code, meaning) in DECLINES {
+            let body = format!(r#"{{"error":{{"code":"card_declined","declineCode":"{code}"}}}}"#);
+            let error = classify(402, &body, true);
+            let expected = if meaning.hard {
+                ProviderErrorKind::DeclinedHard
+            } else {
+                ProviderErrorKind::DeclinedSoft
+            };
+            assert_eq!(error.kind, expected, "{code}");
+            assert_eq!(
+                error.decline.as_ref().map(|d| d.meaning),
+                Some(*meaning),
+                "{code}: the table's reading travels with the error"
+            );
+            assert!(!meaning.stop_payment || meaning.hard, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_decline_without_a_known_reason_is_the_stated_assumption() {
+        let error = classify(402, r#"{"error":{"code":"card_declined"}}"#, true);
+        assert_eq!(error.kind, ProviderErrorKind::DeclinedSoft);
+        assert_eq!(
+            error.decline.map(|d| d.meaning),
+            Some(DeclineMeaning::UNKNOWN_SOFT),
+            "Clover gives no reason: soft, Visa's generic category 4"
+        );
+        assert_eq!(
+            decline_meaning("issuer_declined"),
+            DeclineMeaning::UNKNOWN_SOFT,
+            "the one code seen live names no reason either"
+        );
+        assert!(
+            classify(400, &coded("token_already_used"), true)
+                .decline
+                .is_none(),
+            "only declines carry a decline reading"
         );
     }
 }

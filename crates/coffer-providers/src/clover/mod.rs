@@ -176,7 +176,7 @@ impl CloverClient {
             currency: convert::currency_to_wire(amount.currency),
             source: token.to_string(),
             capture: true,
-            ecomind: convert::ecomind(credential),
+            ecomind: convert::ecomind(),
             description: Some(description.chars().take(255).collect::<String>())
                 .filter(|d| !d.is_empty()),
             external_reference_id: Some(convert::external_reference(order_id)),

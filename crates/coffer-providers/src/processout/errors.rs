@@ -1,90 +1,158 @@
-//! ProcessOut's status codes and `error_type`s → [`ProviderErrorKind`].
+//! ProcessOut's status codes and `error_type`s → [`ProviderErrorKind`], and its decline codes →
+//! network terms through one table, [`DECLINES`].
 //!
-//! ProcessOut normalises every PSP's decline into a `card.*` (or `payment.`/`gateway.`) code and
-//! answers a declined payment with HTTP 410. The notes split the documented codes into soft
-//! declines (retry later) and hard ones (never retry); an unknown decline code is a soft decline,
-//! because ProcessOut says the list grows and a wrong "never retry" would lose a customer.
+//! ProcessOut normalises every PSP's decline into a `card.*` (or `payment.`/`gateway.`/
+//! `customer.`) code and answers a declined payment with HTTP 410. It returns no network
+//! response code and no Mastercard advice code (no such field on `Transaction` or
+//! `TransactionOperation` in `processout/processout-go` @263e072, `transaction.go`,
+//! `transaction_operation.go`, read 2026-12-04); the one scheme signal it names is
+//! `request.transaction-blocked`, which it answers after Mastercard's MAC 03.
+//!
+//! Sources of the table, read 2026-12-04:
+//! - [DOC] ProcessOut's own documentation source, `ProcessOut/documentation` @078af9c
+//!   `source/payments/error-codes.md.erb` ("Soft declines" / "Hard declines"), which is the list
+//!   `shared/providers/processout.md` §1 copied;
+//! - [NOW] the current page <https://docs.processout.com/docs/error-codes>, readable here only in
+//!   part; its code groups as captured on 2026-07-20 by `api-evangelist/processout`
+//!   `errors/processout-decline-codes.yml` (a third-party capture, secondary). It lists as hard
+//!   declines `gateway.possible-fraud`, `gateway.blocked`, `card.possible-fraud`,
+//!   `card.blacklisted`, `card.stolen`, `card.lost`, `card.security-violation`, `card.keep-card`
+//!   and `card.authorization-revoked`, and keeps `card.not-supported` a soft decline.
+//!
+//! Where [NOW] moves a code to hard that our notes call soft (`card.possible-fraud`,
+//! `card.security-violation`), the published page wins. `card.not-supported` is a soft decline in
+//! both [DOC] and [NOW] ("The card is not supported by the payment provider"): it stays soft. The
+//! capture files codes [DOC] calls hard (`card.expired`, `card.dont-retry`, `card.revoked`…)
+//! under soft too; that grouping could not be checked on the page, so [DOC] is kept for them.
+//!
+//! Visa categories: ProcessOut names no network code, so the category is the one the code's
+//! words correspond to (`card.no-money` ↔ 51 → 2, `card.stolen` ↔ 43 → 1, `card.expired` ↔
+//! 54 → 3), from Checkout.com's "Visa response codes" (see `coffer_core`'s `network_limits`).
+//! `card.revoked` / `card.revoked-all` / `card.authorization-revoked` are Visa's R1/R3
+//! "revocation of (all) authorization(s)" orders: stop-payment, the contract ends.
+//!
+//! An unknown decline code is a soft decline in category 4 ([`DeclineMeaning::UNKNOWN_SOFT`]):
+//! [DOC] says "new codes are added on a daily basis… handle cases where the returned error code
+//! isn't known… as payment declines", and a wrong "never retry" would lose a customer.
 
-use crate::error::{ProviderError, ProviderErrorKind};
+use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
+
+use crate::error::{Decline, ProviderError, ProviderErrorKind};
 
 use super::wire::ErrorBody;
 
-/// Declines that may succeed later.
-const SOFT: &[&str] = &[
-    "payment.declined",
-    "gateway.declined",
-    "card.needs-authentication",
-    "card.declined",
-    "card.do-not-honor",
-    "card.no-action-taken",
-    "card.please-retry",
-    "card.security-violation",
-    "card.acquirer-failed",
-    "card.issuer-failed",
-    "card.processing-error",
-    "card.issuer-down",
-    "card.maximum-attempts",
-    "card.contact-bank",
-    "card.exceeded-limits",
-    "card.exceeded-withdrawal-limit",
-    "card.exceeded-activity-limits",
-    "card.no-money",
-    "card.possible-fraud",
-    "card.duplicate",
-    "card.issuer-not-found",
-    "card.network-failed",
-    "card.not-supported",
-    "card.currency-unsupported",
-    "card.type-not-supported",
-    "card.not-activated",
+const fn soft(category: VisaCategory) -> DeclineMeaning {
+    DeclineMeaning::soft(category)
+}
+
+const fn hard(category: VisaCategory) -> DeclineMeaning {
+    DeclineMeaning::hard(category)
+}
+
+use VisaCategory::{DataQuality as CAT3, Generic as CAT4, NeverApprove as CAT1, NotNow as CAT2};
+
+/// Every decline code ProcessOut publishes, with what it means in network terms. Source per row:
+/// [DOC] unless marked [NOW]; see the module docs.
+pub(crate) const DECLINES: &[(&str, DeclineMeaning)] = &[
+    // Soft declines [DOC], [NOW].
+    ("payment.declined", soft(CAT4)),
+    ("gateway.declined", soft(CAT4)),
+    ("card.needs-authentication", soft(CAT4)),
+    ("card.declined", soft(CAT4)),
+    ("card.do-not-honor", soft(CAT4)), // Visa 05, generic
+    ("card.no-action-taken", soft(CAT4)),
+    ("card.please-retry", soft(CAT2)), // 19 re-enter
+    ("card.acquirer-failed", soft(CAT4)),
+    ("card.issuer-failed", soft(CAT2)),
+    ("card.processing-error", soft(CAT2)), // 96
+    ("card.issuer-down", soft(CAT2)),      // 91
+    ("card.maximum-attempts", soft(CAT2)), // 75
+    ("card.contact-bank", soft(CAT4)),
+    ("card.exceeded-limits", soft(CAT2)),           // 61
+    ("card.exceeded-withdrawal-limit", soft(CAT2)), // 61
+    ("card.exceeded-activity-limits", soft(CAT2)),  // 65
+    ("card.no-money", soft(CAT2)),                  // 51
+    ("card.duplicate", soft(CAT4)),
+    // Soft per ProcessOut although its words resemble Visa 15 "no such issuer" (category 1):
+    // the provider's list wins, and only a live 15 from the network would forbid a retry.
+    ("card.issuer-not-found", soft(CAT4)),
+    ("card.network-failed", soft(CAT4)),
+    // Soft in [DOC] and [NOW]: not the issuer's refusal but the payment provider's.
+    ("card.not-supported", soft(CAT4)),
+    ("card.currency-unsupported", soft(CAT4)),
+    ("card.type-not-supported", soft(CAT4)),
+    ("card.not-activated", soft(CAT2)),
+    // Hard in [NOW] (soft in [DOC] and in our notes): the published page wins.
+    ("card.possible-fraud", hard(CAT2)),     // 59
+    ("card.security-violation", hard(CAT4)), // 63
+    ("gateway.possible-fraud", hard(CAT4)),  // [NOW]
+    ("gateway.blocked", hard(CAT4)),         // [NOW]
+    ("card.keep-card", hard(CAT1)),          // [NOW]; 04/07 pick up card
+    ("card.authorization-revoked", DeclineMeaning::STOP_PAYMENT), // [NOW]; R1
+    // Hard declines [DOC].
+    ("card.expired", hard(CAT3)), // 54
+    ("card.invalid", hard(CAT3)),
+    ("card.invalid-number", hard(CAT1)), // 14
+    ("card.invalid-pin", hard(CAT3)),
+    ("card.invalid-name", hard(CAT3)),
+    ("card.invalid-expiry-date", hard(CAT3)),
+    ("card.invalid-expiry-month", hard(CAT3)),
+    ("card.invalid-expiry-year", hard(CAT3)),
+    ("card.invalid-zip", hard(CAT3)),
+    ("card.invalid-address", hard(CAT3)),
+    ("card.missing-cvc", hard(CAT3)),
+    ("card.missing-expiry", hard(CAT3)),
+    ("card.missing-number", hard(CAT3)),
+    ("card.missing-3ds", hard(CAT4)),
+    ("card.failed-cvc", hard(CAT3)), // N7
+    ("card.failed-avs", hard(CAT3)),
+    ("card.failed-avs-postal", hard(CAT3)),
+    ("card.unsupported-3ds", hard(CAT4)),
+    ("card.failed-3ds", hard(CAT4)),
+    ("card.expired-3ds", hard(CAT4)),
+    ("card.failed-avs-address", hard(CAT3)),
+    ("card.failed-cvc-and-avs", hard(CAT3)),
+    ("card.bad-track-data", hard(CAT3)),
+    ("card.not-authorized", hard(CAT1)), // 57 not permitted to cardholder
+    ("card.not-registered", hard(CAT4)),
+    ("card.stolen", hard(CAT1)), // 43; hard in [NOW] too
+    ("card.lost", hard(CAT1)),   // 41; hard in [NOW] too
+    ("card.dont-retry", hard(CAT1)),
+    ("card.invalid-account", hard(CAT1)), // 46 closed account
+    ("card.revoked", DeclineMeaning::STOP_PAYMENT), // R1 revocation of authorization
+    ("card.revoked-all", DeclineMeaning::STOP_PAYMENT), // R3 revocation of all authorizations
+    ("card.test", hard(CAT4)),
+    ("card.blacklisted", hard(CAT4)), // hard in [NOW] too
+    // [NOW] "blocked by ProcessOut for compliance reasons"; the page's prose: answered when
+    // Mastercard sent MAC 03, same card and amount blocked 30 days on that gateway.
+    (
+        "request.transaction-blocked",
+        DeclineMeaning {
+            hard: true,
+            visa_category: CAT4,
+            mastercard_advice: Some("03"),
+            stop_payment: false,
+        },
+    ),
 ];
 
-/// Declines that must never be retried on the same card.
-const HARD: &[&str] = &[
-    "card.expired",
-    "card.invalid",
-    "card.invalid-number",
-    "card.invalid-pin",
-    "card.invalid-name",
-    "card.invalid-expiry-date",
-    "card.invalid-expiry-month",
-    "card.invalid-expiry-year",
-    "card.invalid-zip",
-    "card.invalid-address",
-    "card.missing-cvc",
-    "card.missing-expiry",
-    "card.missing-number",
-    "card.missing-3ds",
-    "card.failed-cvc",
-    "card.failed-avs",
-    "card.failed-avs-postal",
-    "card.unsupported-3ds",
-    "card.failed-3ds",
-    "card.expired-3ds",
-    "card.failed-avs-address",
-    "card.failed-cvc-and-avs",
-    "card.bad-track-data",
-    "card.not-authorized",
-    "card.not-registered",
-    "card.stolen",
-    "card.lost",
-    "card.dont-retry",
-    "card.invalid-account",
-    "card.revoked",
-    "card.revoked-all",
-    "card.test",
-    "card.blacklisted",
-    // Blocked for 30 days after a Mastercard "03 Do Not Retry" advice.
-    "request.transaction-blocked",
-];
+/// What a ProcessOut decline code means; [`DeclineMeaning::UNKNOWN_SOFT`] for a code the table
+/// does not hold (see the module docs for why).
+pub(crate) fn decline_meaning(code: &str) -> DeclineMeaning {
+    DECLINES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, meaning)| *meaning)
+        .unwrap_or(DeclineMeaning::UNKNOWN_SOFT)
+}
 
 /// Whether a decline code means "never retry this card".
 pub(crate) fn is_hard_decline(code: &str) -> bool {
-    HARD.contains(&code)
+    decline_meaning(code).hard
 }
 
 fn is_decline_code(code: &str) -> bool {
-    code.starts_with("card.") || SOFT.contains(&code) || HARD.contains(&code)
+    code.starts_with("card.") || DECLINES.iter().any(|(c, _)| *c == code)
 }
 
 /// The kind of failure for an HTTP status and ProcessOut `error_type`. `write` says whether the
@@ -145,7 +213,10 @@ pub(crate) fn from_answer(status: u16, body: &str, write: bool) -> ProviderError
         Some(m) => format!("ProcessOut: {m}"),
         None => format!("ProcessOut answered HTTP {status}"),
     };
-    let error = ProviderError::new(kind, message);
+    let mut error = ProviderError::new(kind.clone(), message);
+    if kind.is_decline() {
+        error = error.with_decline(Decline::from_table(decline_meaning(&error_type)));
+    }
     if error_type.is_empty() {
         error
     } else {
@@ -158,22 +229,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_documented_decline_code_has_one_kind() {
-        for code in SOFT {
-            assert_eq!(
-                kind_of(410, code, true),
-                ProviderErrorKind::DeclinedSoft,
-                "{code} is soft"
+    fn every_published_decline_code_has_one_kind_and_is_listed_once() {
+        for (i, (code, meaning)) in DECLINES.iter().enumerate() {
+            let expected = if meaning.hard {
+                ProviderErrorKind::DeclinedHard
+            } else {
+                ProviderErrorKind::DeclinedSoft
+            };
+            assert_eq!(kind_of(410, code, true), expected, "{code}");
+            assert!(
+                DECLINES[i + 1..].iter().all(|(c, _)| c != code),
+                "{code} is listed twice"
             );
-            assert!(!HARD.contains(code), "{code} is listed twice");
-        }
-        for code in HARD {
-            assert_eq!(
-                kind_of(410, code, true),
-                ProviderErrorKind::DeclinedHard,
-                "{code} is hard"
+            assert!(
+                !meaning.stop_payment || meaning.hard,
+                "{code}: a revoked authorization is never retried"
             );
         }
+    }
+
+    #[test]
+    fn the_published_page_wins_over_our_notes() {
+        assert!(
+            is_hard_decline("card.possible-fraud") && is_hard_decline("card.security-violation"),
+            "the current error-codes page lists both as hard declines"
+        );
+        assert!(
+            !is_hard_decline("card.not-supported"),
+            "card.not-supported is a soft decline in both versions of ProcessOut's list"
+        );
+        assert!(
+            decline_meaning("card.revoked-all").stop_payment,
+            "R3: the cardholder revoked all authorizations"
+        );
+        assert_eq!(
+            decline_meaning("request.transaction-blocked").mastercard_advice,
+            Some("03"),
+            "ProcessOut blocks after Mastercard's do-not-retry advice"
+        );
     }
 
     #[test]
@@ -311,6 +404,11 @@ mod tests {
         let e = from_answer(410, &fixture("decline_do_not_honor.json"), true);
         assert_eq!(e.kind, ProviderErrorKind::DeclinedSoft);
         assert_eq!(e.provider_code.as_deref(), Some("card.do-not-honor"));
+        assert_eq!(
+            e.decline.as_ref().map(|d| d.meaning.visa_category.number()),
+            Some(4),
+            "do-not-honor is Visa's generic category"
+        );
         assert!(e.message.contains("do-not-honor error"), "{}", e.message);
         let plain = from_answer(503, "Service Unavailable", false);
         assert_eq!(
@@ -323,6 +421,39 @@ mod tests {
             from_answer(503, "Service Unavailable", true).kind,
             ProviderErrorKind::UnknownOutcome,
             "a proxy's 503 to a write does not prove the write was not processed"
+        );
+    }
+
+    #[test]
+    fn a_revoked_authorization_is_hard_and_ends_the_contract_on_any_brand() {
+        let e = from_answer(
+            410,
+            r#"{"success":false,"error_type":"card.revoked","message":"The card was revoked."}"#,
+            true,
+        );
+        assert_eq!(e.kind, ProviderErrorKind::DeclinedHard);
+        assert_eq!(
+            e.provider_code.as_deref(),
+            Some("card.revoked"),
+            "raw code kept"
+        );
+        let decline = e.decline.expect("a decline carries its reading");
+        for brand in [
+            coffer_core::CardBrand::Visa,
+            coffer_core::CardBrand::Mastercard,
+        ] {
+            assert!(
+                decline
+                    .never_retry(&brand)
+                    .is_some_and(|n| n.stops_contract),
+                "R1: the cardholder revoked the authorization, so the contract ends"
+            );
+        }
+        let unknown = from_answer(410, r#"{"error_type":"card.brand-new"}"#, true);
+        assert_eq!(
+            unknown.decline.map(|d| d.meaning),
+            Some(DeclineMeaning::UNKNOWN_SOFT),
+            "the stated assumption for a code ProcessOut added after we read its list"
         );
     }
 }

@@ -1,12 +1,75 @@
 //! Svea's answers → [`ProviderErrorKind`]: the token-charge `pmt_errorcode`s (§3.3), the
 //! `<errors>` document (field errors, `existingPayment`), the status-query return codes (§3.4)
 //! and the cancel return codes (§3.5). Table-driven, so every documented code is listed once.
+//!
+//! Declines and network terms ([`DECLINES`]). Source: Svea's "Possible Error Codes" of
+//! `NewChargeWithTokenActionExtended.pmt`,
+//! <https://maksuturva-developer.readme.io/reference/newchargewithtokenactionextendedpmt> (the same
+//! list on <https://sveapayments.atlassian.net/wiki/spaces/DOCSLEGACY/pages/374046721/Svea+S2S+invoice>),
+//! read 2026-12-04. Svea returns no network response code and no Mastercard advice code: its
+//! answer carries only `pmt_errorcode` and a text, and none of its codes names a stop-payment
+//! order. So each decline code implies a Visa category by its words — `ERROR_CARD_AUTHORIZATION_
+//! FAILED` ("Authorization of card payment failed") names no reason and is Visa's generic
+//! category 4; `ERROR_PAYMENT_INSTRUMENT_EXPIRED` is category 3 (54); Svea's own refusals
+//! (limit exceeded, token unknown, tokenization failed) never reached the issuer and are
+//! category 4 — and what is assumed when nothing is known is
+//! [`DeclineMeaning::UNKNOWN_SOFT`]: soft, category 4, never a stop-payment.
 
+use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
 use coffer_core::ProviderRef;
 use reqwest::StatusCode;
 
 use super::wire::Error;
-use crate::error::{ProviderError, ProviderErrorKind};
+use crate::error::{Decline, ProviderError, ProviderErrorKind};
+
+/// Svea's decline codes and what each implies in network terms; the hard flags agree with
+/// [`errorcode_table`]'s kinds (a test holds them together).
+pub(crate) const DECLINES: &[(&str, DeclineMeaning)] = &[
+    (
+        "ERROR_CARD_AUTHENTICATION_FAILED",
+        DeclineMeaning::hard(VisaCategory::Generic),
+    ),
+    (
+        "ERROR_CARD_AUTHORIZATION_FAILED",
+        DeclineMeaning::UNKNOWN_SOFT,
+    ),
+    (
+        "ERROR_CARD_TOKENIZATION_FAILED",
+        DeclineMeaning::hard(VisaCategory::Generic),
+    ),
+    ("ERROR_IN_PAYMENT", DeclineMeaning::UNKNOWN_SOFT),
+    (
+        "ERROR_PAYMENT_INSTRUMENT_EXPIRED",
+        DeclineMeaning::hard(VisaCategory::DataQuality),
+    ),
+    (
+        "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED",
+        DeclineMeaning::UNKNOWN_SOFT,
+    ),
+    (
+        "ERROR_PAYMENT_INSTRUMENT_NOT_FOUND",
+        DeclineMeaning::hard(VisaCategory::Generic),
+    ),
+    (
+        "EXTERNAL_SERVICE_DENIED",
+        DeclineMeaning::hard(VisaCategory::Generic),
+    ),
+    (
+        "PAYER_CHOSE_METHOD_AND_VANISHED",
+        DeclineMeaning::UNKNOWN_SOFT,
+    ),
+    ("PAYER_INTERRUPTED", DeclineMeaning::UNKNOWN_SOFT),
+    ("PAYER_VANISHED", DeclineMeaning::UNKNOWN_SOFT),
+];
+
+/// What a Svea decline code means; [`DeclineMeaning::UNKNOWN_SOFT`] for any other code.
+pub(crate) fn decline_meaning(code: &str) -> DeclineMeaning {
+    DECLINES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, meaning)| *meaning)
+        .unwrap_or(DeclineMeaning::UNKNOWN_SOFT)
+}
 
 fn field(name: &str) -> ProviderErrorKind {
     ProviderErrorKind::InvalidRequest {
@@ -69,7 +132,11 @@ pub(crate) fn from_errorcode(
         Some(text) => format!("{plain} ({text})"),
         None => plain.to_string(),
     };
+    let decline = kind.is_decline();
     let mut error = ProviderError::new(kind, message).with_code(code);
+    if decline {
+        error = error.with_decline(Decline::from_table(decline_meaning(code)));
+    }
     if let Some(id) = pmt_id {
         error = error.with_ref(ProviderRef(id.to_string()));
     }
@@ -145,7 +212,14 @@ pub(crate) fn from_status(status: StatusCode, write: bool) -> Option<ProviderErr
 pub(crate) enum PaymentState {
     /// `00` with amount `0,00`: Svea never saw the id.
     Unknown,
-    /// `00` with an amount, or `10`: not decided yet.
+    /// `00` with an amount, or `10`: not decided yet. Svea's status-code page lists `10` among
+    /// the "Not paid." codes (00–19, "Payment is NOT confirmed": sveapayments.atlassian.net
+    /// DOCS/pages/1657012617 "Payment and Delivery status code values"), which is not a refusal:
+    /// Svea's own Magento 2 module names 10 `STATUS_QUERY_WAITING` and, like 00, 01, 11 and 15,
+    /// answers it "No change, still awaiting payment", its comment saying that in the not-paid
+    /// codes one "can query and wait for the payment to be confirmed" (`Svea\SveaPayment`
+    /// `Model/Order/Status/Query/ResponseHandler.php`). Only an explicit refusal settles an
+    /// attempt as failed, so `10` stays undecided: the engine keeps looking it up.
     Pending,
     /// `11`, `15`, `19` and the rest of 01–19 but `01`: not paid.
     Unpaid,
@@ -329,7 +403,11 @@ mod tests {
     fn status_return_codes_split_at_20_and_99() {
         assert_eq!(payment_state("00", true).unwrap(), PaymentState::Unknown);
         assert_eq!(payment_state("00", false).unwrap(), PaymentState::Pending);
-        assert_eq!(payment_state("10", false).unwrap(), PaymentState::Pending);
+        assert_eq!(
+            payment_state("10", false).unwrap(),
+            PaymentState::Pending,
+            "10 is Svea's 'waiting': not paid yet is no refusal, so it must not fail the attempt"
+        );
         assert_eq!(
             payment_state("01", false).unwrap(),
             PaymentState::QueryFailed
@@ -381,5 +459,32 @@ mod tests {
             Some("99")
         );
         assert_eq!(from_cancel("77", "", &[]).kind, UnknownOutcome);
+    }
+
+    #[test]
+    fn the_decline_table_and_the_kinds_agree_on_hard_and_soft() {
+        for (code, meaning) in DECLINES {
+            let error = from_errorcode(code, None, None);
+            let expected = if meaning.hard {
+                ProviderErrorKind::DeclinedHard
+            } else {
+                ProviderErrorKind::DeclinedSoft
+            };
+            assert_eq!(error.kind, expected, "{code}");
+            assert_eq!(
+                error.decline.map(|d| d.meaning),
+                Some(*meaning),
+                "{code}: the table's reading travels with the error"
+            );
+            assert!(
+                !meaning.stop_payment,
+                "{code}: Svea publishes no stop-payment code"
+            );
+        }
+        assert_eq!(
+            decline_meaning("SOMETHING_NEW"),
+            DeclineMeaning::UNKNOWN_SOFT,
+            "the stated assumption for a code nobody has read"
+        );
     }
 }

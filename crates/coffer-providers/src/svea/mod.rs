@@ -4,10 +4,22 @@
 //! or a first payment that also tokenizes); later charges are server-to-server
 //! `NewChargeWithTokenActionExtended` calls on the `pmt_token`, identified by our order id as
 //! `pmt_id`, which Svea never accepts twice. Svea keeps no customer list, so listing is
-//! unsupported. Every answer carries a hash that is checked in constant time before anything is
-//! taken as paid; a lost answer is resolved with a Payment Status Query of the same `pmt_id`.
+//! unsupported. A lost answer is resolved with a Payment Status Query of the same `pmt_id`.
 //!
-//! What a write's answer proves: the OK document with a matching hash is a charge; a
+//! Authentication decides what an answer must carry. Under HTTP Basic (the default, and the only
+//! mode of Svea's own Magento 2 module, `maksuturva/magento2_svea_payments`) requests carry no
+//! `…_hash` and no `…_hashversion`, and answers come straight from Svea over the HTTPS
+//! connection we opened, without a hash: Svea's current Payment Status Query examples show none
+//! (sveapayments.atlassian.net DOCS page 1657014098), and the Magento module checks none. Under
+//! hash mode (the WooCommerce module's way) every answer's hash is checked in constant time
+//! before anything is taken as paid.
+//!
+//! The card-page return comes through the cardholder's browser, so what it says is only a hint:
+//! the payment and its token are taken from a server-side status query, as Svea's S2S page asks
+//! ("use Payment Status Query instantly to validate the payment").
+//!
+//! What a write's answer proves: the OK document (with a matching hash in hash mode) is a
+//! charge; a
 //! `pmt_errorcode` decline a decline; `existingPayment` or `ALREADY_PAID` on the `pmt_id`
 //! [`ProviderErrorKind::Duplicate`] (an earlier send arrived: look it up). Any HTTP 5xx (a proxy's
 //! 502–504 included), a timeout or reset after sending, an unreadable answer, a failed answer
@@ -48,8 +60,9 @@ use errors::PaymentState;
 pub enum SveaAuth {
     /// `Authorization: Basic base64(sellerid:secretkey)`, Svea's preferred server-to-server way.
     Basic,
-    /// The legacy request hash (`pmt_hash`, `pmtq_hash`, `pmtc_hash`) with this algorithm. The
-    /// card-page start is still sent with Basic, the only way Svea documents it server-to-server.
+    /// The legacy request hash (`pmt_hash`, `pmtq_hash`, `pmtc_hash`) with this algorithm, and
+    /// answers hashed with it. The card-page start is still sent with Basic, the only way Svea
+    /// documents it server-to-server.
     Hash(SveaHash),
 }
 
@@ -201,11 +214,19 @@ impl SveaClient {
         })
     }
 
-    /// The algorithm Svea hashes its answers with: the one we name, SHA-512 when we name none.
-    fn answer_hash(&self) -> SveaHash {
+    /// Whether an answer's hash is right: checked in constant time in hash mode, where Svea
+    /// hashes its answers with the algorithm we name. Under Basic there is nothing to check: we
+    /// name no algorithm (Svea: "Exclude parameters pmt_hash and pmt_hashversion from the
+    /// request", DOCSLEGACY page 374046721 "Svea S2S invoice"), Svea's current status-query
+    /// answers carry no hash (DOCS page 1657014098), and the answer comes straight from Svea over
+    /// the HTTPS connection we opened; a hash that happens to be there is neither required nor
+    /// trusted (its algorithm is not ours to know).
+    fn answer_hash_ok(&self, values: &[&str], received: Option<&str>) -> bool {
         match self.auth {
-            SveaAuth::Hash(algorithm) => algorithm,
-            SveaAuth::Basic => SveaHash::Sha512,
+            SveaAuth::Hash(algorithm) => {
+                sign::verify(algorithm, values, &self.secret, received.unwrap_or(""))
+            }
+            SveaAuth::Basic => true,
         }
     }
 
@@ -216,8 +237,10 @@ impl SveaClient {
             .date_naive()
     }
 
-    /// The form as sent: with `…_hashversion`, and `…_hash` unless Basic authenticates it.
-    /// Returns whether Basic does.
+    /// The form as sent: in hash mode with `…_hashversion` and `…_hash`; under Basic with
+    /// neither, as Svea's S2S pages ask ("Exclude parameters pmt_hash and pmt_hashversion",
+    /// DOCSLEGACY page 374046721) and as Svea's Magento 2 module sends its requests. Returns
+    /// whether Basic authenticates the request (`basic` forces it).
     fn authenticated(
         &self,
         mut form: Vec<(String, String)>,
@@ -225,20 +248,19 @@ impl SveaClient {
         prefix: &str,
         basic: bool,
     ) -> (Vec<(String, String)>, bool) {
-        let basic = basic || self.auth == SveaAuth::Basic;
-        if let SveaAuth::Hash(algorithm) = self.auth {
-            // With Basic the version only picks the answer's hash algorithm; the hash is ignored.
-            form.push((format!("{prefix}_hashversion"), algorithm.name().into()));
-            if !basic {
+        match self.auth {
+            SveaAuth::Hash(algorithm) if !basic => {
+                form.push((format!("{prefix}_hashversion"), algorithm.name().into()));
                 let hash = sign::sign(
                     algorithm,
                     &convert::hash_values(&form, hash_names),
                     &self.secret,
                 );
                 form.push((format!("{prefix}_hash"), hash));
+                (form, false)
             }
+            _ => (form, true),
         }
-        (form, basic)
     }
 
     /// Posts a form, authenticated as configured (or with Basic when `basic` is set), and
@@ -287,7 +309,11 @@ impl SveaClient {
         Ok((pmt_id, status, amount, state))
     }
 
-    /// A Payment Status Query whose answer hash is verified.
+    /// A Payment Status Query, its answer checked: the fields Svea's Magento 2 module requires
+    /// (`Model/Order/Status/Query/ResponseValidator.php`: action, version, seller id, id, amount,
+    /// return code and text) present, the answer about our `pmt_id`, and in hash mode its
+    /// `pmtq_hash` right. Svea's own unknown-payment answer has exactly those seven fields and no
+    /// `pmtq_orderid` (DOCS page 1657014098), so the order id is not required.
     async fn status_query(&self, pmt_id: &str) -> Result<wire::Pmtq, ProviderError> {
         let form = pairs(&[
             ("pmtq_action", "PAYMENT_STATUS_QUERY"),
@@ -310,23 +336,21 @@ impl SveaClient {
             .await?;
         let answer: wire::Pmtq = read(&body, "pmtq")?;
         let required = [
-            &answer.pmtq_action,
-            &answer.pmtq_version,
-            &answer.pmtq_sellerid,
-            &answer.pmtq_id,
-            &answer.pmtq_amount,
-            &answer.pmtq_returncode,
-            &answer.pmtq_returntext,
+            ("pmtq_action", &answer.pmtq_action),
+            ("pmtq_version", &answer.pmtq_version),
+            ("pmtq_sellerid", &answer.pmtq_sellerid),
+            ("pmtq_id", &answer.pmtq_id),
+            ("pmtq_amount", &answer.pmtq_amount),
+            ("pmtq_returncode", &answer.pmtq_returncode),
+            ("pmtq_returntext", &answer.pmtq_returntext),
         ];
         let mut values = Vec::new();
-        for value in required {
-            values.push(
-                value.as_deref().ok_or_else(|| {
-                    ProviderError::malformed("status answer lacks a hashed field")
-                })?,
-            );
+        for (name, value) in required {
+            values.push(value.as_deref().ok_or_else(|| {
+                ProviderError::malformed(format!("the status answer lacks {name}"))
+            })?);
         }
-        // §4.3: then only those present.
+        // §4.3 (hash mode): then only those present.
         for value in [
             &answer.pmtq_sellercosts,
             &answer.pmtq_paymentmethod,
@@ -339,8 +363,7 @@ impl SveaClient {
         {
             values.push(value);
         }
-        let hash = answer.pmtq_hash.as_deref().unwrap_or("");
-        if !sign::verify(self.answer_hash(), &values, &self.secret, hash) {
+        if !self.answer_hash_ok(&values, answer.pmtq_hash.as_deref()) {
             return Err(ProviderError::malformed(
                 "the status answer's pmtq_hash does not match; it cannot be trusted",
             )
@@ -354,8 +377,10 @@ impl SveaClient {
         Ok(answer)
     }
 
-    /// Checks a token-charge answer: every §4.3 field present, the hash right (constant time),
-    /// and the payment the one we asked for. Returns the amount Svea took.
+    /// Checks a token-charge answer: the payment the one we asked for, at the amount asked, and
+    /// in hash mode every §4.3 field present and the hash right (constant time). Under Basic only
+    /// `pmt_id` and `pmt_amount` are required (nothing is hashed); a `pmt_reference` that is
+    /// there must still be ours. Returns the amount Svea took.
     fn verify_charge(
         &self,
         answer: &wire::ChargeWithTokenResponse,
@@ -368,38 +393,45 @@ impl SveaClient {
             ))
             .with_ref(ProviderRef(pmt_id.to_string()))
         };
-        let mut values = Vec::new();
-        for value in [
-            &answer.pmt_action,
-            &answer.pmt_version,
-            &answer.pmt_id,
-            &answer.pmt_reference,
-            &answer.pmt_amount,
-            &answer.pmt_currency,
-            &answer.pmt_sellercosts,
-            &answer.pmt_paymentmethod,
-            &answer.pmt_escrow,
-        ] {
-            values.push(
-                value
-                    .as_deref()
-                    .ok_or_else(|| unverified("the answer lacks a hashed field"))?,
-            );
-        }
-        if let Some(token) = &answer.pmt_token {
-            values.push(token);
-        }
-        let hash = answer.pmt_hash.as_deref().unwrap_or("");
-        if !sign::verify(self.answer_hash(), &values, &self.secret, hash) {
-            return Err(unverified("the answer's pmt_hash does not match"));
+        if let SveaAuth::Hash(_) = self.auth {
+            let mut values = Vec::new();
+            for value in [
+                &answer.pmt_action,
+                &answer.pmt_version,
+                &answer.pmt_id,
+                &answer.pmt_reference,
+                &answer.pmt_amount,
+                &answer.pmt_currency,
+                &answer.pmt_sellercosts,
+                &answer.pmt_paymentmethod,
+                &answer.pmt_escrow,
+            ] {
+                values.push(
+                    value
+                        .as_deref()
+                        .ok_or_else(|| unverified("the answer lacks a hashed field"))?,
+                );
+            }
+            if let Some(token) = &answer.pmt_token {
+                values.push(token);
+            }
+            if !self.answer_hash_ok(&values, answer.pmt_hash.as_deref()) {
+                return Err(unverified("the answer's pmt_hash does not match"));
+            }
         }
         if answer.pmt_id.as_deref() != Some(pmt_id) {
             return Err(unverified("the answer is about another pmt_id"));
         }
-        if values[3] != convert::technical_reference(&convert::reference_for(pmt_id)) {
-            return Err(unverified("the answer carries another pmt_reference"));
+        if let Some(reference) = answer.pmt_reference.as_deref() {
+            if reference != convert::technical_reference(&convert::reference_for(pmt_id)) {
+                return Err(unverified("the answer carries another pmt_reference"));
+            }
         }
-        let amount = convert::amount_from_wire(values[4], "pmt_amount")?;
+        let amount = answer
+            .pmt_amount
+            .as_deref()
+            .ok_or_else(|| unverified("the answer has no pmt_amount"))?;
+        let amount = convert::amount_from_wire(amount, "pmt_amount")?;
         if amount != asked {
             return Err(unverified(&format!(
                 "Svea took {amount}, not the {asked} asked for"
@@ -914,31 +946,37 @@ impl Provider for SveaClient {
                 errors::from_cancel(code, text, &answer.errors).with_ref(ProviderRef(pmt_id))
             );
         }
-        let mut values = Vec::new();
-        for value in [
-            &answer.pmtc_action,
-            &answer.pmtc_version,
-            &answer.pmtc_sellerid,
-            &answer.pmtc_id,
-        ] {
-            values.push(value.as_deref().ok_or_else(|| {
-                with_pmt_id(
-                    ProviderError::malformed("the cancel answer lacks a hashed field")
-                        .after_write(),
-                    &pmt_id,
+        // Hash mode only: the hashed fields must be there and the hash right. Under Basic the
+        // answer needs only its code (all Svea's Magento 2 module reads, RefundCommand.php).
+        if let SveaAuth::Hash(_) = self.auth {
+            let mut values = Vec::new();
+            for value in [
+                &answer.pmtc_action,
+                &answer.pmtc_version,
+                &answer.pmtc_sellerid,
+                &answer.pmtc_id,
+            ] {
+                values.push(value.as_deref().ok_or_else(|| {
+                    with_pmt_id(
+                        ProviderError::malformed("the cancel answer lacks a hashed field")
+                            .after_write(),
+                        &pmt_id,
+                    )
+                })?);
+            }
+            values.push(text);
+            values.push(code);
+            if !self.answer_hash_ok(&values, answer.pmtc_hash.as_deref()) {
+                return Err(ProviderError::malformed(
+                    "the cancel answer's pmtc_hash does not match; check the payment's status before refunding again",
                 )
-            })?);
+                .after_write()
+                .with_ref(ProviderRef(pmt_id)));
+            }
         }
-        values.push(text);
-        values.push(code);
-        if !sign::verify(
-            self.answer_hash(),
-            &values,
-            &self.secret,
-            answer.pmtc_hash.as_deref().unwrap_or(""),
-        ) {
+        if answer.pmtc_id.as_deref().is_some_and(|id| id != pmt_id) {
             return Err(ProviderError::malformed(
-                "the cancel answer's pmtc_hash does not match; check the payment's status before refunding again",
+                "the cancel answer is about another pmt_id; check the payment's status before refunding again",
             )
             .after_write()
             .with_ref(ProviderRef(pmt_id)));
@@ -1093,11 +1131,17 @@ impl Provider for SveaClient {
                 format!("the return is not about the pending payment {pending_id}"),
             ));
         }
-        let mut values = Vec::new();
+        // The return came through the cardholder's browser, so it can be forged or edited, and a
+        // card page started with Basic (ours always is) brings back no hash we could check:
+        // Svea's S2S page says to "use Payment Status Query instantly to validate the payment,
+        // especially when the payment confirmation message does not include hash"
+        // (docs.sveapayments.fi/api/payment-api/payment/s2s-api/). So what it says is a hint
+        // only, checked against Svea's status query, as Svea's Magento 2 module does
+        // (`Gateway/Response/Payment/SuccessHandler.php`, `validatePaymentStatus`: only 20, 30
+        // and 40 count as paid there).
         for name in [
             "pmt_action",
             "pmt_version",
-            "pmt_id",
             "pmt_reference",
             "pmt_amount",
             "pmt_currency",
@@ -1105,28 +1149,27 @@ impl Provider for SveaClient {
             "pmt_paymentmethod",
             "pmt_escrow",
         ] {
-            values.push(
-                get(name)
-                    .ok_or_else(|| ProviderError::malformed(format!("the return lacks {name}")))?,
-            );
+            if get(name).is_none() {
+                return Err(ProviderError::malformed(format!("the return lacks {name}")));
+            }
         }
         let token = get("pmt_token")
             .ok_or_else(|| ProviderError::malformed("the return carries no pmt_token"))?;
-        values.push(token);
-        if !sign::verify(
-            self.answer_hash(),
-            &values,
-            &self.secret,
-            get("pmt_hash").unwrap_or(""),
-        ) {
-            return Err(ProviderError::malformed(
-                "the return's pmt_hash does not match; the card is not recorded",
+        let refused = |field: &str, why: String| {
+            ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some(field.to_string()),
+                },
+                format!(
+                    "the card-page return is refused: {why}. It came through the cardholder's \
+                     browser and Svea's status query does not confirm it; nothing is recorded"
+                ),
             )
-            .with_ref(reference));
-        }
-        // Svea: never trust the redirect alone; the status query confirms it. The cardholder
-        // may have paid on Svea's page, so a query that fails or cannot be read leaves the
-        // payment unknown, never failed.
+            .with_code("RETURN_NOT_CONFIRMED")
+            .with_ref(reference.clone())
+        };
+        // The cardholder may have paid on Svea's page, so a query that fails or cannot be read
+        // leaves the payment unknown, never failed.
         let unconfirmed = |e: ProviderError| {
             ProviderError::new(
                 ProviderErrorKind::UnknownOutcome,
@@ -1139,8 +1182,19 @@ impl Provider for SveaClient {
             convert::amount_from_wire(status.pmtq_amount.as_deref().unwrap_or(""), "pmtq_amount")
                 .map_err(unconfirmed)?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
-        match errors::payment_state(code, false).map_err(unconfirmed)? {
+        match errors::payment_state(code, amount.minor == 0).map_err(unconfirmed)? {
             PaymentState::Paid => {}
+            // Svea: "00" with 0,00 is an order that does not exist or where no payment method
+            // was chosen (DOCS page 1657012617), never a completed card page.
+            PaymentState::Unknown => {
+                return Err(refused(
+                    "pmt_id",
+                    format!(
+                        "it says payment {pending_id} was completed, but Svea knows no payment \
+                         under it (status 00, 0,00)"
+                    ),
+                ))
+            }
             PaymentState::Unpaid => {
                 let decline = status
                     .pmt_errorcode
@@ -1155,12 +1209,36 @@ impl Provider for SveaClient {
             other => {
                 return Err(ProviderError::new(
                     ProviderErrorKind::UnknownOutcome,
-                    format!("Svea does not confirm the payment yet (status {code}, {other:?})"),
+                    format!(
+                        "the card-page return is not confirmed: Svea's status query shows \
+                         {code} ({other:?}), not a completed payment; nothing is recorded yet, \
+                         check again later"
+                    ),
                 )
                 .with_ref(reference))
             }
         }
-        let card = convert::card_from_status(&status, token)?;
+        let hinted = get("pmt_amount").unwrap_or("");
+        if convert::amount_from_wire(hinted, "pmt_amount").ok() != Some(amount) {
+            return Err(refused(
+                "pmt_amount",
+                format!("it says {hinted}, Svea's status query says {amount}"),
+            ));
+        }
+        // Svea's status query shows the token masked (`57c48209-****-…` in Svea's card
+        // tokenization page), so the characters it shows are what can be confirmed.
+        if status.pmtq_token.is_none() {
+            return Err(refused(
+                "pmt_token",
+                "Svea's status query shows no card token for this payment".into(),
+            ));
+        }
+        let card = convert::card_from_status(&status, token).map_err(|e| {
+            let why = e
+                .message
+                .trim_start_matches("unreadable provider response: ");
+            refused("pmt_token", why.to_string())
+        })?;
         Ok(InitialOutcome {
             initial_ref: reference.clone(),
             provider_ref: reference,

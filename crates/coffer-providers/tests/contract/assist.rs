@@ -121,8 +121,7 @@ impl Fixture {
         for index in from..40 {
             let c = self.customer(index).await;
             let card = &c["cards"][0];
-            let special =
-                ["0341", "0002", "0069", "0077", "0019"].contains(&card["last4"].as_str().unwrap());
+            let special = SPECIAL_LAST4.contains(&card["last4"].as_str().unwrap());
             if special || !card["initial_billnumber"].is_string() {
                 continue;
             }
@@ -156,6 +155,12 @@ impl Fixture {
             .unwrap()
     }
 }
+
+/// The last four digits of every test card: the shared ones (seed.rs) and the Assist-only ones
+/// (docs/assist.md "Test cards").
+const SPECIAL_LAST4: [&str; 9] = [
+    "0341", "0002", "0069", "0077", "0019", "0100", "0108", "0121", "0103",
+];
 
 fn byn(minor: i64) -> Money {
     Money::from_minor(minor, Currency::BYN)
@@ -497,7 +502,7 @@ async fn declines_are_errors_with_the_billnumber_and_lookups_report_them() {
     let client = f.client();
     let cases = [
         (0, "AS102", ProviderErrorKind::DeclinedSoft),
-        (1, "AS101", ProviderErrorKind::DeclinedHard),
+        (1, "AS108", ProviderErrorKind::DeclinedHard),
         (2, "AS104", ProviderErrorKind::DeclinedHard),
     ];
     for (index, code, kind) in cases {
@@ -528,6 +533,115 @@ async fn declines_are_errors_with_the_billnumber_and_lookups_report_them() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn every_test_card_declines_with_assists_own_code_its_kind_and_its_advice_code() {
+    use coffer_core::CardBrand;
+    let f = fixture().await;
+    let client = f.client();
+    // (customer index, raw code, kind, merchantadvicecode) — docs/assist.md "Test cards".
+    let cases = [
+        (0, "AS102", ProviderErrorKind::DeclinedSoft, None),
+        (1, "AS108", ProviderErrorKind::DeclinedHard, None),
+        (2, "AS104", ProviderErrorKind::DeclinedHard, None),
+        (10, "AS100", ProviderErrorKind::DeclinedSoft, None),
+        (11, "AS108", ProviderErrorKind::DeclinedHard, None),
+        (12, "AS100", ProviderErrorKind::DeclinedHard, Some("21")),
+        (13, "AS100", ProviderErrorKind::DeclinedHard, Some("03")),
+    ];
+    for (index, code, kind, advice) in cases {
+        let customer = f.customer(index).await;
+        let initial = customer["cards"][0]["initial_billnumber"]
+            .as_str()
+            .expect("every test card has an initial order")
+            .to_string();
+        let requests = [
+            cit(&customer, &format!("CF-TC-CIT-{index}"), 1000),
+            mit(&customer, &format!("CF-TC-MIT-{index}"), 1000, &initial),
+        ];
+        for request in requests {
+            let route = &request.order_id;
+            let error = client.charge(&request).await.unwrap_err();
+            assert_eq!(
+                error.kind, kind,
+                "{route}: {code} with advice {advice:?} must reach the engine as {kind:?}"
+            );
+            assert_eq!(
+                error.provider_code.as_deref(),
+                Some(code),
+                "{route}: the raw code stays Assist's own"
+            );
+            let decline = error
+                .decline
+                .as_ref()
+                .expect("a decline carries what is known of it");
+            assert_eq!(
+                decline.merchant_advice_code.as_deref(),
+                advice,
+                "{route}: the order's merchantadvicecode rides on the decline"
+            );
+            assert_eq!(
+                decline.network_code, None,
+                "{route}: Assist passes no network response code"
+            );
+        }
+    }
+
+    let stop = f.customer(12).await;
+    let request = cit(&stop, "CF-TC-STOP", 1000);
+    let error = client.charge(&request).await.unwrap_err();
+    let never = error
+        .decline
+        .as_ref()
+        .and_then(|d| d.never_retry(&CardBrand::Mastercard))
+        .expect("MAC 21 forbids every further attempt on the card");
+    assert!(
+        never.stops_contract,
+        "MAC 21 is the cardholder's cancellation: the engine must end the contract, not only the card"
+    );
+    let found = client
+        .find_charge(&lookup(&request))
+        .await
+        .unwrap()
+        .expect("the declined order is found");
+    assert!(
+        matches!(found.status, RemoteStatus::Declined { hard: true, ref code, .. } if code.as_deref() == Some("AS100")),
+        "a lookup must not report the stop-payment decline as retryable: {:?}",
+        found.status
+    );
+
+    let do_not_retry = f.customer(13).await;
+    let error = client
+        .charge(&cit(&do_not_retry, "CF-TC-MAC03", 1000))
+        .await
+        .unwrap_err();
+    let never = error
+        .decline
+        .as_ref()
+        .and_then(|d| d.never_retry(&CardBrand::Mastercard))
+        .expect("MAC 03: do not try again");
+    assert!(
+        !never.stops_contract,
+        "MAC 03 ends the card, not the cardholder's contract"
+    );
+    let soft = f.customer(10).await;
+    let error = client
+        .charge(&cit(&soft, "CF-TC-AS100", 1000))
+        .await
+        .unwrap_err();
+    for brand in [CardBrand::Visa, CardBrand::Mastercard] {
+        assert_eq!(
+            error.decline.as_ref().unwrap().never_retry(&brand),
+            None,
+            "AS100 without advice is a soft decline, retried within the networks' limits"
+        );
+    }
+    let ledger = f.ledger().await;
+    assert!(
+        ledger.iter().all(|row| row["status"] == "declined"),
+        "no declined test card may move money: {ledger:?}"
+    );
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 const WARNING: &str = "Subsequent credential on file pay request sent for without Initial credential on file pay request.";
 
-struct Env {
+pub(super) struct Env {
     sandbox: Sandbox,
     config: SandboxConfig,
     http: reqwest::Client,
@@ -29,7 +29,7 @@ struct Env {
 }
 
 impl Env {
-    async fn start() -> Env {
+    pub(super) async fn start() -> Env {
         let config = SandboxConfig::demo(60);
         let sandbox = Sandbox::start(config.clone()).await.unwrap();
         let http = reqwest::Client::new();
@@ -72,7 +72,7 @@ impl Env {
         }
     }
 
-    fn client(&self, m: usize) -> Box<dyn Provider> {
+    pub(super) fn client(&self, m: usize) -> Box<dyn Provider> {
         connect(
             &self.merchant(m),
             SecretString::from(self.merchants[m].secret.clone()),
@@ -115,7 +115,7 @@ impl Env {
     }
 
     /// Seeded customer `index` of merchant 1 and the token of its first card, through the client.
-    async fn card(&self, index: usize) -> (CustomerRef, coffer_core::CardToken) {
+    pub(super) async fn card(&self, index: usize) -> (CustomerRef, coffer_core::CardToken) {
         let page = self
             .client(0)
             .list_customers(Some(index.to_string()), 1)
@@ -148,7 +148,7 @@ fn usd(minor: i64) -> Money {
     Money::from_minor(minor, coffer_core::Currency::USD)
 }
 
-fn request(
+pub(super) fn request(
     customer: &CustomerRef,
     token: &coffer_core::CardToken,
     credential: StoredCredential,
@@ -179,7 +179,7 @@ fn lookup(r: &ChargeRequest) -> ChargeLookup {
     }
 }
 
-fn unscheduled_mit() -> StoredCredential {
+pub(super) fn unscheduled_mit() -> StoredCredential {
     StoredCredential {
         sequence: coffer_core::Sequence::Subsequent,
         initiator: coffer_core::Initiator::Merchant,
@@ -782,4 +782,41 @@ async fn a_reused_key_with_another_body_is_a_duplicate_to_look_up() {
         "the same request under the same key is answered with the first charge"
     );
     assert_eq!(env.ledger().await.len(), 1, "a resend charges once");
+}
+
+#[tokio::test]
+async fn a_merchant_initiated_charge_is_sent_as_ecom_because_clover_defines_ecomind_by_who_entered_the_card(
+) {
+    let env = Env::start().await;
+    let (customer, token) = env.card(env.usable(false, 1)).await;
+    let outcome = env
+        .client(0)
+        .charge(&request(
+            &customer,
+            &token,
+            unscheduled_mit(),
+            "mit-ecom",
+            700,
+        ))
+        .await
+        .unwrap();
+    let reference = outcome.provider_ref;
+    let charge: Value = env
+        .http
+        .get(format!(
+            "{}/v1/charges/{}",
+            env.merchants[0].base_url,
+            reference.as_str()
+        ))
+        .bearer_auth(&env.merchants[0].secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        charge["ecomind"], "ecom",
+        "moto is for card data the merchant keyed from a phone call or letter; a saved card was entered by its cardholder"
+    );
 }

@@ -3,6 +3,8 @@
 
 mod assist;
 mod clover;
+mod declines;
 mod malformed;
 mod processout;
+mod published;
 mod svea;

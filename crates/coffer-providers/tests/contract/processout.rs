@@ -19,16 +19,16 @@ use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-struct Rig {
+pub(super) struct Rig {
     sandbox: Sandbox,
     merchant: Merchant,
     secret: String,
-    client: Box<dyn Provider>,
+    pub(super) client: Box<dyn Provider>,
     http: reqwest::Client,
 }
 
 impl Rig {
-    async fn start(customers: usize) -> Rig {
+    pub(super) async fn start(customers: usize) -> Rig {
         Rig::start_in(customers, "EUR").await
     }
 
@@ -104,7 +104,7 @@ impl Rig {
     }
 
     /// The seeded customer with this last name and its only card.
-    async fn special(&self, last_name: &str) -> (CustomerRef, RemoteCard) {
+    pub(super) async fn special(&self, last_name: &str) -> (CustomerRef, RemoteCard) {
         let page = self.client.list_customers(None, 100).await.unwrap();
         let c = page
             .items
@@ -135,7 +135,12 @@ fn eur(minor: i64) -> Money {
     Money::from_minor(minor, Currency::EUR)
 }
 
-fn mit(customer: &CustomerRef, card: &RemoteCard, minor: i64, key: &str) -> ChargeRequest {
+pub(super) fn mit(
+    customer: &CustomerRef,
+    card: &RemoteCard,
+    minor: i64,
+    key: &str,
+) -> ChargeRequest {
     ChargeRequest {
         amount: eur(minor),
         card_token: card.token.clone(),

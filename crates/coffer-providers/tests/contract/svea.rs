@@ -346,6 +346,98 @@ async fn declines_come_back_hard_or_soft_with_the_svea_code_and_are_found_as_dec
 }
 
 #[tokio::test]
+async fn every_svea_test_card_declines_with_a_code_from_svea_s_published_list_and_its_table_reading(
+) {
+    use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
+    use coffer_core::CardBrand;
+    let s = setup().await;
+    let client = s.client();
+    // The codes of Svea's "Possible Error Codes" list for NewChargeWithTokenActionExtended.pmt
+    // (maksuturva-developer.readme.io, cited in svea/errors.rs); the sandbox's cards: docs/svea.md.
+    let (token, initial, cap) = s.card("approve").await;
+    client
+        .charge(&charge_request("TC-MONTH-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    let mut declines = Vec::new();
+    for (n, behaviour) in ["soft_decline", "hard_decline", "expired"]
+        .into_iter()
+        .enumerate()
+    {
+        let (token, initial, _) = s.card(behaviour).await;
+        let request = charge_request(&format!("TC-{n}"), &token, &initial, eur(100));
+        declines.push((behaviour, client.charge(&request).await.unwrap_err()));
+    }
+    let month = client
+        .charge(&charge_request("TC-MONTH-2", &token, &initial, eur(100)))
+        .await
+        .unwrap_err();
+    declines.push(("monthly limit", month));
+    let expected = [
+        (
+            "ERROR_CARD_AUTHORIZATION_FAILED",
+            ProviderErrorKind::DeclinedSoft,
+            DeclineMeaning::UNKNOWN_SOFT,
+        ),
+        (
+            "EXTERNAL_SERVICE_DENIED",
+            ProviderErrorKind::DeclinedHard,
+            DeclineMeaning::hard(VisaCategory::Generic),
+        ),
+        (
+            "ERROR_PAYMENT_INSTRUMENT_EXPIRED",
+            ProviderErrorKind::DeclinedHard,
+            DeclineMeaning::hard(VisaCategory::DataQuality),
+        ),
+        (
+            "ERROR_PAYMENT_INSTRUMENT_LIMIT_EXCEEDED",
+            ProviderErrorKind::DeclinedSoft,
+            DeclineMeaning::UNKNOWN_SOFT,
+        ),
+    ];
+    for ((card, error), (code, kind, meaning)) in declines.iter().zip(expected) {
+        assert_eq!(
+            error.provider_code.as_deref(),
+            Some(code),
+            "{card}: the sandbox answers Svea's own code"
+        );
+        assert_eq!(
+            error.kind, kind,
+            "{card}: {code} reaches the engine as {kind:?}"
+        );
+        let decline = error
+            .decline
+            .as_ref()
+            .expect("a decline carries its table reading");
+        assert_eq!(
+            decline.meaning, meaning,
+            "{card}: the errors.rs table row for {code}"
+        );
+        assert_eq!(
+            (
+                decline.network_code.as_deref(),
+                decline.merchant_advice_code.as_deref()
+            ),
+            (None, None),
+            "{card}: Svea passes no network or advice code on"
+        );
+        for brand in [CardBrand::Visa, CardBrand::Mastercard] {
+            let never = decline.never_retry(&brand);
+            assert!(
+                never.as_ref().is_none_or(|n| !n.stops_contract),
+                "{card}: Svea publishes no stop-payment code, so no Svea decline ends a contract"
+            );
+            if kind == ProviderErrorKind::DeclinedSoft {
+                assert_eq!(
+                    never, None,
+                    "{card}: a soft decline is retried within the networks' limits"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn monthly_limit_and_the_original_amount_cap_are_soft_declines() {
     let s = setup().await;
     let client = s.client();
@@ -729,15 +821,10 @@ async fn a_card_enters_through_the_sandbox_card_page_and_can_then_be_charged() {
         .complete_sandbox_card_page(&url, &SandboxCard::approving())
         .await
         .unwrap();
-    assert_eq!(
-        returned
-            .iter()
-            .find(|(k, _)| k == "pmt_hash")
-            .unwrap()
-            .1
-            .len(),
-        64,
-        "the return is hashed with the client's algorithm"
+    assert!(
+        !returned.iter().any(|(k, _)| k == "pmt_hash"),
+        "the card page is started with Basic even in hash mode, so its return carries no hash \
+         (Svea's S2S page); the status query confirms it: {returned:?}"
     );
     hashed.finish_initial(&pending_id, &returned).await.unwrap();
 }
@@ -804,8 +891,10 @@ async fn a_cancelled_or_failed_card_page_is_a_decline_and_a_tampered_return_is_r
     let error = client.finish_initial(&id, &returned).await.unwrap_err();
     assert_eq!(
         error.kind,
-        ProviderErrorKind::MalformedResponse,
-        "a tampered return is refused: {error}"
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_token".into())
+        },
+        "a return whose token the status query does not show is refused: {error}"
     );
     let typo = SandboxCard {
         number: "4242424242424241".into(),
@@ -822,20 +911,27 @@ async fn a_cancelled_or_failed_card_page_is_a_decline_and_a_tampered_return_is_r
     );
 }
 
-/// A stand-in for Svea that answers every request with the documented token-charge answer whose
-/// amount was changed in transit, so its hash no longer matches.
-async fn tampering_svea(body: String) -> String {
+/// What a stand-in Svea received: each request's head (lower-cased header names) and body.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A stand-in for Svea on a local port: answers every request with `answer(request body)`,
+/// and keeps what it received.
+async fn stand_in_svea(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> (String, Seen) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let seen: Seen = Default::default();
+    let kept = seen.clone();
+    let answer = std::sync::Arc::new(answer);
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            let body = body.clone();
+            let answer = answer.clone();
+            let kept = kept.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 let mut buf = [0u8; 4096];
                 // Read the head and the body it announces, then answer.
-                loop {
+                let (head, body) = loop {
                     let n = stream.read(&mut buf).await.unwrap_or(0);
                     if n == 0 {
                         return;
@@ -853,19 +949,36 @@ async fn tampering_svea(body: String) -> String {
                             .and_then(|v| v.parse::<usize>().ok())
                             .unwrap_or(0);
                         if seen.len() >= head_end + 4 + length {
-                            break;
+                            break (
+                                text[..head_end].to_ascii_lowercase(),
+                                text[head_end + 4..].to_string(),
+                            );
                         }
                     }
-                }
+                };
+                let reply = answer(&body);
+                kept.lock().unwrap().push((head, body));
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/xml; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/xml; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
                 );
                 let _ = stream.write_all(answer.as_bytes()).await;
             });
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), seen)
+}
+
+/// A stand-in for Svea that answers every request with `body`.
+async fn tampering_svea(body: String) -> String {
+    stand_in_svea(move |_| body.clone()).await.0
+}
+
+/// The value of `name` in a form body.
+fn form_value(body: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 #[tokio::test]
@@ -893,8 +1006,16 @@ async fn a_tampered_answer_hash_is_an_error_and_nothing_is_reported_paid() {
     );
     let mut merchant = s.merchant.clone();
     merchant.base_url = tampering_svea(body).await;
-    let client =
-        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    // Hash mode: there, and only there, Svea hashes its answers with the algorithm we name.
+    let client = SveaClient::with_options(
+        &merchant,
+        SecretString::from(s.secret.clone()),
+        SveaOptions {
+            auth: SveaAuth::Hash(SveaHash::Sha256),
+            policy: HttpPolicy::default(),
+        },
+    )
+    .unwrap();
     let error = client
         .charge(&charge_request("TAMPER-1", &token, &initial, eur(999)))
         .await
@@ -906,4 +1027,378 @@ async fn a_tampered_answer_hash_is_an_error_and_nothing_is_reported_paid() {
          up by status query: {error}"
     );
     assert_eq!(error.provider_ref, Some(ProviderRef("TAMPER-1".into())));
+}
+
+/// The query pairs of a card-page return as a cardholder's browser could forge them: "paid,
+/// here is the token", with no hash (a card page started with Basic returns none).
+fn forged_return(pmt_id: &str, amount: &str, token: &str) -> Vec<(String, String)> {
+    [
+        ("svea_return", "ok"),
+        ("pmt_action", "TOKENIZE"),
+        ("pmt_version", "4504"),
+        ("pmt_id", pmt_id),
+        ("pmt_reference", "00000000000010000427"),
+        ("pmt_amount", amount),
+        ("pmt_currency", "EUR"),
+        ("pmt_sellercosts", "0,00"),
+        ("pmt_paymentmethod", "FI50"),
+        ("pmt_escrow", "N"),
+        ("pmt_token", token),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_forged_card_page_return_is_refused_unless_the_status_query_confirms_payment_and_token() {
+    let s = setup().await;
+    let client = s.client_with(SveaAuth::Basic, HttpPolicy::default());
+    let start = |order: &'static str, amount: Money| {
+        let client = &client;
+        async move {
+            match client
+                .record_initial(&initial_request(order, amount))
+                .await
+                .unwrap()
+            {
+                InitialStep::CardPage { url, pending_id } => (url, pending_id),
+                InitialStep::Done(_) => panic!("card page expected"),
+            }
+        }
+    };
+    let token = "0123456789abcdef0123456789abcdef";
+
+    // A payment Svea never saw: its status is Svea's unknown-payment answer.
+    let error = client
+        .finish_initial("INIT-NEVER", &forged_return("INIT-NEVER", "0,00", token))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_id".into())
+        },
+        "Svea knows no payment under the id, so the return's claim is refused: {error}"
+    );
+    assert_eq!(error.provider_code.as_deref(), Some("RETURN_NOT_CONFIRMED"));
+
+    // A card page opened but never completed: the return claims what Svea has not seen yet.
+    let (_, waiting) = start("INIT-F-WAIT", eur(0)).await;
+    let error = client
+        .finish_initial(&waiting, &forged_return(&waiting, "0,00", token))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::UnknownOutcome,
+        "Svea shows the payment waiting for the payer: nothing is recorded, it is asked again \
+         later: {error}"
+    );
+
+    // Cancelled on the card page, then an "ok" return forged.
+    let (url, cancelled) = start("INIT-F-CANCEL", eur(0)).await;
+    let cancel = SandboxCard {
+        cancel: true,
+        ..SandboxCard::approving()
+    };
+    client
+        .complete_sandbox_card_page(&url, &cancel)
+        .await
+        .unwrap();
+    let error = client
+        .finish_initial(&cancelled, &forged_return(&cancelled, "0,00", token))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::DeclinedSoft,
+        "the status query says unpaid, whatever the browser says: {error}"
+    );
+    assert_eq!(error.provider_code.as_deref(), Some("PAYER_INTERRUPTED"));
+
+    // Paid, but the return's amount was edited.
+    let (url, paid) = start("INIT-F-AMT", eur(1990)).await;
+    let mut returned = client
+        .complete_sandbox_card_page(&url, &SandboxCard::approving())
+        .await
+        .unwrap();
+    for (k, v) in returned.iter_mut() {
+        if k == "pmt_amount" {
+            *v = "1,00".into();
+        }
+    }
+    let error = client.finish_initial(&paid, &returned).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_amount".into())
+        },
+        "the status query says 19,90, so an edited amount is refused: {error}"
+    );
+
+    // Two real card pages; the token of one brought back on the other's return.
+    let (url_a, paid_a) = start("INIT-F-A", eur(0)).await;
+    let mut return_a = client
+        .complete_sandbox_card_page(&url_a, &SandboxCard::approving())
+        .await
+        .unwrap();
+    let (url_b, _) = start("INIT-F-B", eur(0)).await;
+    let return_b = client
+        .complete_sandbox_card_page(&url_b, &SandboxCard::approving())
+        .await
+        .unwrap();
+    let token_b = return_b
+        .iter()
+        .find(|(k, _)| k == "pmt_token")
+        .unwrap()
+        .1
+        .clone();
+    for (k, v) in return_a.iter_mut() {
+        if k == "pmt_token" {
+            *v = token_b.clone();
+        }
+    }
+    let error = client.finish_initial(&paid_a, &return_a).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_token".into())
+        },
+        "another payment's token does not match the token Svea shows for this one: {error}"
+    );
+}
+
+#[tokio::test]
+async fn under_basic_requests_carry_no_hash_and_answers_without_a_hash_are_taken() {
+    let s = setup().await;
+    let (token, initial, _) = s.card("approve").await;
+    // Svea's token-charge answer (fields of Svea's S2S invoice page), without any hash, or
+    // with a hash whose algorithm we never named: neither is required under Basic.
+    let answer = |hash: &'static str| {
+        move |body: &str| {
+            let get = |name: &str| form_value(body, name).unwrap_or_default();
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?><chargeWithTokenResponse>\
+                 <pmt_action>{}</pmt_action><pmt_version>{}</pmt_version><pmt_id>{}</pmt_id>\
+                 <pmt_reference>{:0>20}</pmt_reference><pmt_amount>{}</pmt_amount><pmt_currency>EUR</pmt_currency>\
+                 <pmt_sellercosts>0,00</pmt_sellercosts><pmt_paymentmethod>FI50</pmt_paymentmethod>\
+                 <pmt_escrow>N</pmt_escrow><pmt_token>{}</pmt_token>{hash}</chargeWithTokenResponse>",
+                get("pmt_action"),
+                get("pmt_version"),
+                get("pmt_id"),
+                get("pmt_reference"),
+                get("pmt_amount"),
+                get("pmt_token"),
+            )
+        }
+    };
+    for (n, hash) in ["", "<pmt_hash>0123ABCD</pmt_hash>"]
+        .into_iter()
+        .enumerate()
+    {
+        let (url, seen) = stand_in_svea(answer(hash)).await;
+        let mut merchant = s.merchant.clone();
+        merchant.base_url = url;
+        let client = SveaClient::with_options(
+            &merchant,
+            SecretString::from(s.secret.clone()),
+            SveaOptions {
+                auth: SveaAuth::Basic,
+                policy: HttpPolicy::default(),
+            },
+        )
+        .unwrap();
+        let order = format!("BASIC-{n}");
+        let charged = client
+            .charge(&charge_request(&order, &token, &initial, eur(500)))
+            .await
+            .unwrap();
+        assert_eq!(
+            charged.status,
+            RemoteStatus::Succeeded,
+            "an answer {hash:?} under Basic is a charge: no hash is required or trusted there"
+        );
+        let (head, body) = seen.lock().unwrap()[0].clone();
+        assert!(
+            head.contains("authorization: basic "),
+            "Basic authenticates: {head}"
+        );
+        for field in ["pmt_hash", "pmt_hashversion"] {
+            assert!(
+                form_value(&body, field).is_none(),
+                "Svea: \"Exclude parameters pmt_hash and pmt_hashversion\" under Basic: {body}"
+            );
+        }
+    }
+    // A cancel answer with a code and text only, as Svea's Magento 2 module reads it.
+    let (url, seen) = stand_in_svea(|_| {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><pmtc><pmtc_returncode>00</pmtc_returncode>\
+         <pmtc_returntext>OK</pmtc_returntext></pmtc>"
+            .to_string()
+    })
+    .await;
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = url;
+    let client =
+        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    let refunded = client
+        .refund(&refund("BASIC-0", eur(100), eur(500), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        refunded.amount,
+        eur(100),
+        "code 00 without a hash is a refund under Basic"
+    );
+    let (_, body) = seen.lock().unwrap()[0].clone();
+    assert!(
+        form_value(&body, "pmtc_hash").is_none() && form_value(&body, "pmtc_hashversion").is_none()
+    );
+}
+
+#[tokio::test]
+async fn hash_mode_still_names_its_algorithm_and_signs_every_request() {
+    let s = setup().await;
+    let (url, seen) = stand_in_svea(|_| "<pmtq/>".to_string()).await;
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = url;
+    let client = SveaClient::with_options(
+        &merchant,
+        SecretString::from(s.secret.clone()),
+        SveaOptions {
+            auth: SveaAuth::Hash(SveaHash::Sha512),
+            policy: HttpPolicy::default(),
+        },
+    )
+    .unwrap();
+    let request = charge_request("HASHED-1", "0123", "INIT1", eur(500));
+    assert!(client.find_charge(&lookup(&request)).await.is_err());
+    let (head, body) = seen.lock().unwrap()[0].clone();
+    assert!(
+        !head.contains("authorization:"),
+        "no Basic in hash mode: {head}"
+    );
+    assert_eq!(
+        form_value(&body, "pmtq_hashversion").as_deref(),
+        Some("SHA-512")
+    );
+    assert_eq!(
+        form_value(&body, "pmtq_hash").map(|h| h.len()),
+        Some(128),
+        "a SHA-512 hash in hex"
+    );
+}
+
+/// A Basic client whose Svea answers every request with `excerpt`.
+async fn reading(s: &Setup, excerpt: String, auth: SveaAuth) -> SveaClient {
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = tampering_svea(excerpt).await;
+    SveaClient::with_options(
+        &merchant,
+        SecretString::from(s.secret.clone()),
+        SveaOptions {
+            auth,
+            policy: HttpPolicy::default(),
+        },
+    )
+    .unwrap()
+}
+
+fn excerpt_of(file: &str) -> String {
+    super::published::published("svea")
+        .into_iter()
+        .find(|(name, _, _)| name == file)
+        .unwrap_or_else(|| panic!("tests/published/svea/{file}"))
+        .2
+}
+
+#[tokio::test]
+async fn svea_published_status_answers_are_read_by_the_client_into_their_values() {
+    let s = setup().await;
+    let lookup_of = |order: &str| lookup(&charge_request(order, "t", "INIT1", eur(56810)));
+
+    let client = reading(
+        &s,
+        excerpt_of("status_query_unknown_payment.txt"),
+        SveaAuth::Basic,
+    )
+    .await;
+    assert!(
+        client
+            .find_charge(&lookup_of("1998524_1"))
+            .await
+            .unwrap()
+            .is_none(),
+        "Svea's unknown-payment answer (00, 0,00, no hash) is 'never seen'"
+    );
+
+    let client = reading(
+        &s,
+        excerpt_of("status_query_not_confirmed.txt"),
+        SveaAuth::Basic,
+    )
+    .await;
+    let found = client
+        .find_charge(&lookup_of("1998524_1"))
+        .await
+        .unwrap()
+        .expect("a payment with a method chosen");
+    assert_eq!(
+        found.status,
+        RemoteStatus::Pending,
+        "00 with an amount and a method: Svea does not know the outcome yet"
+    );
+    assert_eq!(found.amount, eur(56810), "568,10 is 568.10 EUR");
+
+    let token_answer = excerpt_of("status_query_token_payment.txt");
+    let client = reading(&s, token_answer.clone(), SveaAuth::Basic).await;
+    let found = client
+        .find_charge(&lookup_of("1234567"))
+        .await
+        .unwrap()
+        .expect("a settled token payment");
+    assert_eq!(
+        found.status,
+        RemoteStatus::Succeeded,
+        "40 is settled to the seller"
+    );
+    assert_eq!(found.amount, eur(56810));
+    assert_eq!(
+        found
+            .at
+            .map(|at| at.with_timezone(&s.merchant.time_zone).date_naive()),
+        chrono::NaiveDate::from_ymd_opt(2016, 5, 11),
+        "pmtq_paymentdate 11.05.2016 is a dd.MM.yyyy day"
+    );
+    let card = client
+        .refresh_card(
+            &ProviderRef("1234567".into()),
+            &CardToken("57c48209-0000-1111-2222-333333333333".into()),
+        )
+        .await
+        .unwrap()
+        .expect("the card of the token payment");
+    assert_eq!(card.last4, "0024");
+    assert_eq!(card.brand, coffer_core::CardBrand::Visa);
+    assert_eq!((card.expiry.year, card.expiry.month), (2017, 11));
+    assert!(
+        client
+            .refresh_card(
+                &ProviderRef("1234567".into()),
+                &CardToken("99c48209-0000-1111-2222-333333333333".into()),
+            )
+            .await
+            .is_err(),
+        "a token whose shown characters differ from Svea's masked one is not this card"
+    );
+
+    // The page masks the hash ("***"): under Basic nothing is checked, in hash mode it fails.
+    let hashed = reading(&s, token_answer, SveaAuth::Hash(SveaHash::Sha512)).await;
+    let error = hashed.find_charge(&lookup_of("1234567")).await.unwrap_err();
+    assert_eq!(
+        error.kind,
+        ProviderErrorKind::MalformedResponse,
+        "hash mode keeps checking answer hashes: {error}"
+    );
 }

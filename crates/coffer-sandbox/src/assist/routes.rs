@@ -141,6 +141,12 @@ fn order_element(order: &Order, flat: bool, now: DateTime<Utc>) -> Element {
         .field("orderdate", timestamp(order.created_at))
         .field("orderstate", order.state.as_str())
         .field("packetdate", timestamp(now));
+    // Newer versions of the orderresult page add the scheme's decline advice to an order
+    // (eng.docs.belassist.by pageId=116032578; assist.md §2.4 "Order fields"); the sandbox
+    // sends it only where a test card set one.
+    if let Some(advice) = &order.merchant_advice_code {
+        e = e.field("merchantadvicecode", advice);
+    }
     if !matches!(order.source, OrderSource::Recurring { .. }) {
         e = e.field("token", &order.card.token);
     }
@@ -238,6 +244,11 @@ impl After {
 /// How a payment attempt on a card ends, before an order is made.
 enum Decision {
     Code(&'static str),
+    /// A decline that carries the scheme's advice in `merchantadvicecode` (`rules::TEST_CARDS`).
+    Advised {
+        code: &'static str,
+        merchant_advice_code: &'static str,
+    },
     Hang,
     Drop,
 }
@@ -260,6 +271,15 @@ fn decide(
     }
     if let Some(code) = rules::card_code(behaviour) {
         return Decision::Code(code);
+    }
+    if let Some(test) = rules::test_card(&card.last4) {
+        return match test.merchant_advice_code {
+            Some(advice) => Decision::Advised {
+                code: test.code,
+                merchant_advice_code: advice,
+            },
+            None => Decision::Code(test.code),
+        };
     }
     if rules::expired(card.exp_year, card.exp_month, today) {
         return Decision::Code("AS104");
@@ -294,10 +314,14 @@ impl Emulator {
         new: NewOrder,
         decision: Decision,
     ) -> After {
-        let mut code = match decision {
+        let (mut code, merchant_advice_code) = match decision {
             Decision::Hang => return After::Hang,
-            Decision::Drop => "AS000",
-            Decision::Code(code) => code,
+            Decision::Drop => ("AS000", None),
+            Decision::Code(code) => (code, None),
+            Decision::Advised {
+                code,
+                merchant_advice_code,
+            } => (code, Some(merchant_advice_code.to_string())),
         };
         let lookups_left = if code == "AS300" {
             state.rules.in_process_lookups
@@ -340,6 +364,7 @@ impl Emulator {
             lookups_left,
             pending_code: in_process.then(|| "AS000".to_string()),
             pending_fields: in_process.then(|| new.credential.clone()),
+            merchant_advice_code,
         };
         if !in_process {
             self.record_charge(&order, new.credential, new.warnings);

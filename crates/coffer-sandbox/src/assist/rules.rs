@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::{Currency, Money};
 
-use crate::seed::CardBehaviour;
+use crate::seed::{CardBehaviour, DemoCard, DemoCustomer};
 
 use super::state::{OrderState, RecurringTerms};
 use super::wire::WsError;
@@ -99,15 +99,110 @@ pub(crate) fn parse_billnumber(text: &str) -> Result<(String, Option<u32>), WsEr
     Ok((base.to_string(), operation))
 }
 
-/// The responsecode a test card answers with; `None` approves. Timeout and response-lost are
-/// transport behaviours handled by the route, not codes.
+/// The responsecode a shared test card (`seed::behaviour_of_last4`) answers with; `None`
+/// approves. Timeout and response-lost are transport behaviours handled by the route, not codes.
+/// The codes are Assist's own (assist.md §4.1, the AS list of docs.belassist.by); which code each
+/// card gets is a sandbox choice: insufficient funds (AS102, soft) for the soft card, fraud
+/// suspicion (AS108, hard: never retried automatically) for the "do not honor / stolen" card,
+/// and the expiry code (AS104, hard) for the expired one.
 pub(crate) fn card_code(behaviour: CardBehaviour) -> Option<&'static str> {
     match behaviour {
         CardBehaviour::SoftDecline => Some("AS102"),
-        CardBehaviour::HardDecline => Some("AS101"),
+        CardBehaviour::HardDecline => Some("AS108"),
         CardBehaviour::Expired => Some("AS104"),
         CardBehaviour::Approve | CardBehaviour::Timeout | CardBehaviour::ResponseLost => None,
     }
+}
+
+/// A test card only the Assist sandbox knows, by its last four digits: what Token Pay and rp.cfm
+/// answer for it. The last four digits are all below 1000, which the seed never draws for an
+/// ordinary card (`seed::customer` draws 1000–9999) and no shared test card uses (0341, 0002,
+/// 0069, 0077, 0019).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TestCard {
+    pub last4: &'static str,
+    /// The customer's name, so a person sees what the card does.
+    pub name: &'static str,
+    /// The `responsecode` of the `Declined` order.
+    pub code: &'static str,
+    /// The order's `merchantadvicecode`: the scheme's decline advice, which newer versions of
+    /// Assist's orderresult page add to an order (eng.docs.belassist.by, orderresult,
+    /// pageId=116032578; shared/providers/assist.md §2.4 "Order fields"). The values are
+    /// Mastercard's merchant advice codes: 03 "do not try again", 21 "payment cancellation"
+    /// (the cardholder stopped the recurring payments).
+    pub merchant_advice_code: Option<&'static str>,
+}
+
+/// Assist-only test cards. Sandbox choices, not Assist's: Assist publishes no test cards for
+/// these answers; the codes are its real ones (AS100 "authorization declined", soft; AS108
+/// "fraud suspicion", hard) and the advice codes Mastercard's.
+pub(crate) const TEST_CARDS: [TestCard; 4] = [
+    TestCard {
+        last4: "0100",
+        name: "Test Declined-AS100",
+        code: "AS100",
+        merchant_advice_code: None,
+    },
+    TestCard {
+        last4: "0108",
+        name: "Test Fraud-AS108",
+        code: "AS108",
+        merchant_advice_code: None,
+    },
+    TestCard {
+        last4: "0121",
+        name: "Test Stop-Payment",
+        code: "AS100",
+        merchant_advice_code: Some("21"),
+    },
+    TestCard {
+        last4: "0103",
+        name: "Test Do-Not-Retry",
+        code: "AS100",
+        merchant_advice_code: Some("03"),
+    },
+];
+
+/// The seeded customer index that carries the first of [`TEST_CARDS`] (`BY-000011`,
+/// `RU-000011`, then one customer per card). Past the shared test customers (0–4) and the
+/// ordinary customers the tests pick first (5–9).
+pub(crate) const FIRST_TEST_CARD_CUSTOMER: usize = 10;
+
+/// The Assist-only test card with these last four digits.
+pub(crate) fn test_card(last4: &str) -> Option<&'static TestCard> {
+    TEST_CARDS.iter().find(|card| card.last4 == last4)
+}
+
+/// The seeded customer at `index` as the Assist sandbox shows it: the seed's, except that the
+/// customers from [`FIRST_TEST_CARD_CUSTOMER`] carry one of [`TEST_CARDS`] each (a Mastercard
+/// for the advice-code cards, since merchant advice codes are Mastercard's), valid for two years
+/// from the seed's today and with an initial order, as the shared test customers have.
+pub(crate) fn with_test_card(mut customer: DemoCustomer, today: NaiveDate) -> DemoCustomer {
+    use chrono::Datelike;
+    let Some(card) = customer
+        .index
+        .checked_sub(FIRST_TEST_CARD_CUSTOMER)
+        .and_then(|n| TEST_CARDS.get(n))
+    else {
+        return customer;
+    };
+    let (brand, bin, bank) = if card.merchant_advice_code.is_some() {
+        ("MC", "522598", "Belarusbank")
+    } else {
+        ("VISA", "457173", "Nordea Bank")
+    };
+    customer.name = card.name.to_string();
+    customer.cards = vec![DemoCard {
+        brand,
+        bin: bin.to_string(),
+        last4: card.last4.to_string(),
+        bank,
+        exp_month: today.month(),
+        exp_year: today.year() + 2,
+        has_initial: true,
+        behaviour: CardBehaviour::Approve,
+    }];
+    customer
 }
 
 /// Test amounts: 999.NN in any currency answers the §4.1 code NN names (999.02 → AS102,
@@ -390,9 +485,39 @@ mod tests {
         assert_eq!(amount_code(99_902, Currency::BYN), Some("AS102"));
         assert_eq!(amount_code(99_930, Currency::RUB), Some("AS300"));
         assert_eq!(amount_code(2_590, Currency::BYN), None);
-        assert_eq!(card_code(CardBehaviour::HardDecline), Some("AS101"));
+        assert_eq!(card_code(CardBehaviour::HardDecline), Some("AS108"));
         assert_eq!(state_after("AS000", true), OrderState::Delayed);
         assert_eq!(state_after("AS102", false), OrderState::Declined);
+    }
+
+    #[test]
+    fn assist_test_cards_use_last_digits_no_other_card_can_have() {
+        for card in TEST_CARDS {
+            assert_eq!(
+                crate::seed::behaviour_of_last4(card.last4),
+                CardBehaviour::Approve,
+                "{}: a shared test card already uses these digits",
+                card.last4
+            );
+            assert!(
+                card.last4 < "1000",
+                "{}: the seed draws 1000–9999 for ordinary cards",
+                card.last4
+            );
+            assert_eq!(test_card(card.last4), Some(&card));
+        }
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
+        let seed = crate::seed::Seed::demo(20, today);
+        let stop = with_test_card(crate::seed::customer(&seed, "assist/1", 12), today);
+        assert_eq!(stop.cards.len(), 1, "one test card per test customer");
+        assert_eq!(stop.cards[0].last4, "0121");
+        assert_eq!(stop.cards[0].brand, "MC", "advice codes are Mastercard's");
+        let ordinary = crate::seed::customer(&seed, "assist/1", 9);
+        assert_eq!(
+            with_test_card(ordinary.clone(), today),
+            ordinary,
+            "customers outside the test range are the seed's"
+        );
     }
 
     #[test]

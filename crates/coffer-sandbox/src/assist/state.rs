@@ -205,6 +205,10 @@ pub(crate) struct Order {
     /// The request's stored-credential fields, kept for the ledger until the order is final.
     #[serde(default)]
     pub pending_fields: Option<serde_json::Value>,
+    /// The scheme's decline advice (`merchantadvicecode`) of a declined order: set only by the
+    /// Assist-only test cards (`rules::TEST_CARDS`).
+    #[serde(default)]
+    pub merchant_advice_code: Option<String>,
 }
 
 impl Order {
@@ -437,8 +441,9 @@ impl AssistState {
         (n >= 1 && n <= self.seed.customers).then(|| n - 1)
     }
 
+    /// A seeded customer, with the Assist-only test cards (`rules::with_test_card`).
     pub fn customer(&self, merchant: &MerchantAccount, index: usize) -> DemoCustomer {
-        seed::customer(&self.seed, &merchant.seed_key(), index)
+        assist_customer(&self.seed, merchant, index)
     }
 
     /// A UUID-shaped token that carries the customer and card position plus a check hash, so a
@@ -657,9 +662,18 @@ impl AssistState {
             lookups_left: 0,
             pending_code: None,
             pending_fields: None,
+            merchant_advice_code: None,
             billnumber,
         })
     }
+}
+
+/// The seed's customer `index` of `merchant`, with the Assist-only test cards.
+fn assist_customer(seed: &Seed, merchant: &MerchantAccount, index: usize) -> DemoCustomer {
+    super::rules::with_test_card(
+        seed::customer(seed, &merchant.seed_key(), index),
+        seed.today,
+    )
 }
 
 /// One seeded card with an initial order, as `GET /__sandbox/initials` lists it.
@@ -688,10 +702,9 @@ pub(crate) struct SeededInitials {
 
 impl SeededInitials {
     pub fn build(seed: &Seed, merchant: &MerchantAccount) -> SeededInitials {
-        let key = merchant.seed_key();
         let per_customer: Vec<u8> = (0..seed.customers)
             .map(|i| {
-                let customer = seed::customer(seed, &key, i);
+                let customer = assist_customer(seed, merchant, i);
                 customer.cards.iter().filter(|c| c.has_initial).count() as u8
             })
             .collect();

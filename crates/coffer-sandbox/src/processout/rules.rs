@@ -181,6 +181,9 @@ pub(crate) fn card_outcome(last4: &str, attempt: Attempt) -> CardOutcome {
             return CardOutcome::Decline("card.declined", "The card was declined.")
         }
         ("1216", _) => return CardOutcome::Decline("card.declined", "The card was declined."),
+        // Sandbox choice (ProcessOut publishes no such test card): a stop-payment order, in
+        // ProcessOut's published code for a revoked authorization (docs/processout.md).
+        ("0291", _) => return CardOutcome::Decline("card.revoked", "The card was revoked."),
         _ => {}
     }
     match behaviour_of_last4(last4) {
@@ -458,6 +461,13 @@ mod tests {
             card_outcome("0069", Attempt::Capture),
             CardOutcome::Decline("card.expired", _)
         ));
+        assert!(
+            matches!(
+                card_outcome("0291", Attempt::Capture),
+                CardOutcome::Decline("card.revoked", _)
+            ),
+            "the stop-payment card answers ProcessOut's published revoked-authorization code"
+        );
         assert_eq!(card_outcome("0077", Attempt::Capture), CardOutcome::Hang);
         assert_eq!(card_outcome("0019", Attempt::Capture), CardOutcome::Lose);
         assert_eq!(

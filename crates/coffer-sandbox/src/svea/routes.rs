@@ -103,21 +103,21 @@ fn authenticate(
     }
 }
 
-/// The algorithm an answer is hashed with: the request's, else SHA-512 (Basic requests name none).
-fn answer_hash(auth: Auth, form: &Form, prefix: &str) -> HashVersion {
+/// The algorithm an answer is hashed with: the request's in hash mode, none under Basic. Svea's
+/// current Payment Status Query examples show answers to Basic requests without any hash
+/// (sveapayments.atlassian.net DOCS page 1657014098), and Svea's Magento 2 module, Basic only,
+/// checks none; a `…_hashversion` sent with Basic is ignored (Svea asks to leave it out).
+fn answer_hash(auth: Auth) -> Option<HashVersion> {
     match auth {
-        Auth::Hash(version) => version,
-        Auth::Basic => form
-            .get(&format!("{prefix}_hashversion"))
-            .and_then(HashVersion::parse)
-            .unwrap_or(HashVersion::Sha512),
+        Auth::Hash(version) => Some(version),
+        Auth::Basic => None,
     }
 }
 
-/// Answers are sent in UTF-8 and hashed over the same bytes (for the ASCII values they mostly
-/// carry, ISO-8859-1 would give the same hash).
-fn sign(version: HashVersion, values: &[&str], secret: &str) -> String {
-    rules::hash(version, Charset::Utf8, values, secret).unwrap_or_default()
+/// The answer's hash, when the request was hashed. Answers are sent in UTF-8 and hashed over
+/// the same bytes (for the ASCII values they mostly carry, ISO-8859-1 would give the same hash).
+fn sign(version: Option<HashVersion>, values: &[&str], secret: &str) -> Option<String> {
+    version.and_then(|version| rules::hash(version, Charset::Utf8, values, secret))
 }
 
 /// The answer to a form that cannot be decoded: the field whose charset or bytes are wrong.
@@ -252,7 +252,7 @@ fn charge_ok(payment: &Payment, token: &str, secret: &str) -> Response {
         .field("pmt_paymentmethod", values[7])
         .field("pmt_escrow", values[8])
         .field("pmt_token", token)
-        .field("pmt_hash", hash)
+        .field_opt("pmt_hash", hash)
         .respond(StatusCode::OK)
 }
 
@@ -260,7 +260,7 @@ fn new_payment_record(
     request: &PaymentRequest,
     flow: Flow,
     status: PaymentStatus,
-    hash_version: HashVersion,
+    hash_version: Option<HashVersion>,
     now: DateTime<Utc>,
 ) -> Payment {
     Payment {
@@ -374,7 +374,7 @@ fn charge_step(emu: &Emulator, headers: &HeaderMap, form: &Form, now: DateTime<U
             existing_payment()
         });
     }
-    let hash_version = answer_hash(auth, form, "pmt");
+    let hash_version = answer_hash(auth);
     let token_id = request.token.clone().unwrap_or_default();
     let received = credential_fields(form);
     let mut payment = new_payment_record(
@@ -517,7 +517,7 @@ fn start_page_flow(emu: &Emulator, headers: &HeaderMap, form: &Form, flow: Flow)
         &request,
         flow,
         PaymentStatus::AwaitingPayer,
-        answer_hash(auth, form, "pmt"),
+        answer_hash(auth),
         emu.ctx.now(),
     );
     let page = page_url(&emu.ctx.base_url, &seller_id, &payment.pmt_id);
@@ -822,8 +822,12 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         pairs.push(("pmt_token", token));
     }
     let values: Vec<&str> = pairs.iter().map(|(_, v)| *v).collect();
+    // Only a page started in hash mode (the browser form post) returns a hash; one started with
+    // Basic returns none (Svea's S2S page: validate such a return with a status query).
     let hash = sign(update.hash_version, &values, &seller.secret);
-    pairs.push(("pmt_hash", &hash));
+    if let Some(hash) = &hash {
+        pairs.push(("pmt_hash", hash));
+    }
     let location = with_query(&returns.ok, &pairs);
     seller
         .payments
@@ -837,6 +841,9 @@ fn page_token(seller_id: &str, pmt_id: &str) -> String {
     let digest = Sha256::digest(format!("svea-sandbox-token/{seller_id}/{pmt_id}").as_bytes());
     hex::encode(&digest[..16])
 }
+
+/// `pmtq_returntext` of Svea's answer for a `pmtq_id` it does not know (DOCS page 1657014098).
+pub(crate) const UNKNOWN_PAYMENT_TEXT: &str = "No payment found with specified data";
 
 /// `POST /PaymentStatusQuery.pmt` (§3.4).
 pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: Bytes) -> Response {
@@ -874,7 +881,7 @@ pub(crate) async fn status_query(State(emu): Shared, headers: HeaderMap, body: B
     if !errors.is_empty() {
         return wire::errors_response(StatusCode::BAD_REQUEST, &errors);
     }
-    let version = answer_hash(auth, &form, "pmtq");
+    let version = answer_hash(auth);
     let pmt_id = form.text("pmtq_id");
     seller.touch_payment(&seed, pmt_id);
     let seller: &Seller = seller;
@@ -887,10 +894,12 @@ fn status_answer(
     seller: &Seller,
     pmt_id: &str,
     payment: Option<&Payment>,
-    version: HashVersion,
+    version: Option<HashVersion>,
 ) -> XmlDoc {
     let Some(payment) = payment else {
-        // §3.4: an unknown id is "00" with amount 0,00.
+        // Svea's own answer for an unknown id, word for word (DOCS page 1657014098, "Payment
+        // was not found or the payment has not been confirmed"): "00", 0,00, this text, and no
+        // pmtq_orderid.
         let values = [
             "PAYMENT_STATUS_QUERY",
             "0005",
@@ -898,7 +907,7 @@ fn status_answer(
             pmt_id,
             "0,00",
             "00",
-            "Not found",
+            UNKNOWN_PAYMENT_TEXT,
         ];
         let hash = sign(version, &values, &seller.secret);
         return XmlDoc::new("pmtq")
@@ -909,7 +918,7 @@ fn status_answer(
             .field("pmtq_amount", values[4])
             .field("pmtq_returncode", values[5])
             .field("pmtq_returntext", values[6])
-            .field("pmtq_hash", hash);
+            .field_opt("pmtq_hash", hash);
     };
     let (code, text) = payment.return_code();
     let amount = rules::format_amount(payment.amount);
@@ -982,7 +991,7 @@ fn status_answer(
             )
             .field("pmtq_token_expiration_year", token.exp_year.to_string());
     }
-    doc.field("pmtq_hash", hash)
+    doc.field_opt("pmtq_hash", hash)
 }
 
 /// `POST /PaymentCancel.pmt` (§3.5): full or partial refunds while unsettled; after settlement
@@ -1021,7 +1030,7 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
         Ok(auth) => auth,
         Err(error) => return auth_refused(error, "pmtc"),
     };
-    let version = answer_hash(auth, &form, "pmtc");
+    let version = answer_hash(auth);
     let seed = state.seed.clone();
     let Some(seller) = state.sellers.get_mut(&seller_id) else {
         return auth_refused(AuthError::Refused("unknown seller".into()), "pmtc");
@@ -1048,7 +1057,7 @@ pub(crate) async fn cancel(State(emu): Shared, headers: HeaderMap, body: Bytes) 
             for (name, value) in pay_with {
                 doc = doc.field(name, value);
             }
-            doc.field("pmtc_hash", sign(version, &values, &secret))
+            doc.field_opt("pmtc_hash", sign(version, &values, &secret))
                 .errors(errors)
                 .respond(StatusCode::OK)
         };

@@ -228,7 +228,10 @@ fn first(xml: &str, tag: &str) -> String {
 
 fn is_approver(card: &Value) -> bool {
     let last4 = card["last4"].as_str().unwrap();
-    !["0341", "0002", "0069", "0077", "0019"].contains(&last4)
+    ![
+        "0341", "0002", "0069", "0077", "0019", "0100", "0108", "0121", "0103",
+    ]
+    .contains(&last4)
         && card["initial_billnumber"].is_string()
 }
 
@@ -465,19 +468,45 @@ async fn token_pay_charges_a_saved_card_and_orderresult_finds_it() {
 
 #[tokio::test]
 async fn test_cards_decline_with_assist_codes() {
-    let f = fixture(10).await;
-    let cases = [(0, "AS102"), (1, "AS101"), (2, "AS104")];
-    for (index, code) in cases {
+    let f = fixture(20).await;
+    // (customer index, last4, responsecode, merchantadvicecode): docs/assist.md "Test cards".
+    let cases = [
+        (0, "0341", "AS102", None),
+        (1, "0002", "AS108", None),
+        (2, "0069", "AS104", None),
+        (10, "0100", "AS100", None),
+        (11, "0108", "AS108", None),
+        (12, "0121", "AS100", Some("21")),
+        (13, "0103", "AS100", Some("03")),
+    ];
+    for (index, last4, code, advice) in cases {
         let customer = &f.register(&f.by, index, 1).await[0];
-        let answer = f
-            .token_pay(customer, &format!("DECLINE-{index}"), "10.00")
-            .await;
+        assert_eq!(
+            customer["cards"][0]["last4"], last4,
+            "customer {index} carries the documented test card"
+        );
+        let order = format!("DECLINE-{index}");
+        let answer = f.token_pay(customer, &order, "10.00").await;
         assert_eq!(codes(&answer), "0/0", "a decline is a processed request");
         assert_eq!(first(&answer, "orderstate"), "Declined", "{answer}");
-        assert_eq!(first(&answer, "responsecode"), code);
+        assert_eq!(first(&answer, "responsecode"), code, "{answer}");
+        let advised = all(&answer, "merchantadvicecode");
+        assert_eq!(
+            advised.first().map(String::as_str),
+            advice,
+            "the advice code is on the order only where the card sets one: {answer}"
+        );
+        let looked_up = f.order_result(&order).await;
+        assert_eq!(
+            all(&looked_up, "merchantadvicecode")
+                .first()
+                .map(String::as_str),
+            advice,
+            "orderresult shows the same order field as the payment answer: {looked_up}"
+        );
     }
     let ledger = f.ledger().await;
-    assert_eq!(ledger.len(), 3);
+    assert_eq!(ledger.len(), cases.len());
     assert!(ledger.iter().all(|c| c["status"] == "declined"));
 }
 

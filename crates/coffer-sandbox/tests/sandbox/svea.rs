@@ -448,7 +448,7 @@ async fn worked_hash_example_of_the_notes_is_reproduced() {
 }
 
 #[tokio::test]
-async fn token_charge_with_basic_auth_answers_hashed_xml_over_the_padded_reference() {
+async fn token_charge_with_basic_auth_answers_xml_over_the_padded_reference_without_a_hash() {
     let svea = start(60).await;
     let (token, cap) = svea.card("approve").await;
     let form = charge_form(&svea.seller().id, "MIT0001", &cap, &token);
@@ -469,15 +469,22 @@ async fn token_charge_with_basic_auth_answers_hashed_xml_over_the_padded_referen
     );
     assert_eq!(answer.field("pmt_amount").unwrap(), cap);
     assert_eq!(answer.field("pmt_token").unwrap(), token);
-    let hash = answer.field("pmt_hash").unwrap();
-    assert_eq!(hash, hash.to_uppercase(), "answers are upper-case hex");
     assert_eq!(
-        hash,
-        charge_answer_hash(&answer, "SHA-512", &svea.seller().secret),
-        "Basic answers are hashed with SHA-512"
+        answer.field("pmt_hash"),
+        None,
+        "a Basic request gets an answer without a hash, as Svea's S2S answers show: {}",
+        answer.body
     );
+    // A pmt_hashversion sent with Basic anyway (Svea asks to leave it out) changes nothing.
+    let mut named = charge_form(&svea.seller().id, "MIT0002", &cap, &token);
+    set(&mut named, "pmt_hashversion", "SHA-512");
+    let again = svea
+        .post("/NewChargeWithTokenActionExtended.pmt", &named, Auth::Basic)
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.field("pmt_hash"), None, "{}", again.body);
     let ledger = svea.ledger().await;
-    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger.len(), 2, "MIT0001 and MIT0002 were charged");
     assert_eq!(ledger[0]["order_id"], "MIT0001");
     assert_eq!(ledger[0]["status"], "approved");
     assert_eq!(ledger[0]["stored_credential"]["pmt_version"], "4204");
@@ -927,6 +934,24 @@ async fn status_query_answers_unknown_ids_with_00_and_hashes_per_the_notes() {
     assert!(unknown.body.contains("<pmtq>"));
     assert_eq!(unknown.field("pmtq_returncode").unwrap(), "00");
     assert_eq!(unknown.field("pmtq_amount").unwrap(), "0,00");
+    assert_eq!(
+        unknown.field("pmtq_returntext").unwrap(),
+        "No payment found with specified data",
+        "Svea's own words for an unknown payment (DOCS page 1657014098)"
+    );
+    let basic = svea.status("NOPE2").await;
+    assert_eq!(basic.field("pmtq_returncode").unwrap(), "00");
+    assert_eq!(
+        basic.field("pmtq_hash"),
+        None,
+        "Svea's unknown-payment answer to a Basic request has no hash: {}",
+        basic.body
+    );
+    assert_eq!(
+        basic.field("pmtq_orderid"),
+        None,
+        "nor an order id: there is no order"
+    );
     let names = [
         "pmtq_action",
         "pmtq_version",
@@ -1251,12 +1276,12 @@ async fn tokenization_goes_through_the_card_page_and_the_new_token_can_be_charge
         "pmt_escrow",
         "pmt_token",
     ];
-    let values: Vec<String> = names.iter().map(|n| value(n)).collect();
-    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-    assert_eq!(
-        value("pmt_hash"),
-        hex_hash("SHA-512", &hash_string(&refs, &svea.seller().secret))
+    assert!(
+        !pairs.iter().any(|(k, _)| k == "pmt_hash"),
+        "a card page started with Basic returns no hash; Svea's S2S page says to confirm such a \
+         return with a status query: {pairs:?}"
     );
+    assert!(names.iter().all(|n| !value(n).is_empty()));
     let status = svea.status("TOK1").await;
     assert_eq!(status.field("pmtq_card_number_masked").unwrap(), "4242");
     assert_eq!(status.field("pmtq_card_scheme").unwrap(), "VISA");
@@ -1309,6 +1334,24 @@ async fn tokenization_goes_through_the_card_page_and_the_new_token_can_be_charge
     assert_eq!(
         posted.status, 303,
         "a browser form post is sent on to the card page"
+    );
+    // A page started in hash mode returns its answer hashed with the request's algorithm.
+    let paid = submit("4242424242424242", "pass", "pay", "PAY1").await;
+    let location = reqwest::Url::parse(paid.headers()["location"].to_str().unwrap()).unwrap();
+    let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let values: Vec<String> = names.iter().map(|n| value(n)).collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    assert_eq!(
+        value("pmt_hash"),
+        hex_hash("SHA-256", &hash_string(&refs, &svea.seller().secret)),
+        "the hash-mode return is hashed per §4.3, token included"
     );
 }
 
