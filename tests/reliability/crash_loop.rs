@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use crate::report::{self, Row, PROVIDERS};
-use crate::world::{charged_twice, tally, Kept, Made};
+use crate::world::{charged_twice, is_test_card, tally, Kept, Made};
 use crate::{array, assert_database_intact, cards_needing_cvc, env_number, spawn};
 
 /// Every contract of this test charges this much (minor units), so its charges are easy to find.
@@ -101,7 +101,7 @@ pub fn usable_cards(profile: &Profile, provider: &str, count: usize) -> Vec<(i64
                 && c["active"] == true
                 && c["expired"] == false
                 && c["expiring_soon"] == false
-                && !["0341", "0002", "0069", "0077", "0019"].contains(&c["last4"].as_str().unwrap())
+                && !is_test_card(c["last4"].as_str().unwrap())
         })
         .take(count)
         .map(|c| {
