@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The reliability suite (tests/reliability): crash loop, fault storms, power loss, secrets scan,
-# bad input. Without arguments it runs what CI runs (5 crash-loop kills, 256 cases per bad-input
-# target), inside a private keyring session.
+# The reliability suite (tests/reliability): crash loop, fault storms and lost answers on all four
+# providers, power loss, secrets scan, bad input. Without arguments it runs what CI runs (5
+# crash-loop kills, 256 cases per bad-input target), inside a private keyring session, then
+# writes docs/reliability.md from the numbers the suite recorded in this run.
 #
 #   bash scripts/reliability.sh           the fast parts (also part of `cargo test --workspace`)
 #   bash scripts/reliability.sh --long    20 crash-loop kills, 5,000 cases per bad-input target,
 #                                         then every cargo-fuzz target for FUZZ_SECONDS (60) each
 #
-# COFFER_RELIABILITY_SEED=N replays a crash loop's or power-loss test's random kill moments
-# (each run prints its seed).
+# COFFER_RELIABILITY_SEED=N replays the random draws of a crash loop, fault storm or power-loss
+# test (each run prints its seed, and docs/reliability.md names them). The report is written even
+# when a test fails (it names the failures), and the script then exits with the suite's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,6 @@ esac
 
 bash scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-FEATURES=(--features tauri/custom-protocol)
 
 if [ "$long" = 1 ]; then
     export COFFER_RELIABILITY_RUNS="${COFFER_RELIABILITY_RUNS:-20}"
@@ -29,10 +30,36 @@ if [ "$long" = 1 ]; then
 fi
 
 echo "== reliability suite (crash loop runs: ${COFFER_RELIABILITY_RUNS:-5}, bad-input cases: ${COFFER_RELIABILITY_CASES:-256})" >&2
-# The tests start the `coffer` binary; build it with the same features as the test run.
-cargo build --workspace --locked "${FEATURES[@]}"
+# The suite needs the `coffer` binary (its tests start it) and its own test binary: nothing of
+# the desktop app, so neither the UI build nor tauri's features.
+cargo build -p coffer-cli --locked
+
+# The tests append their numbers here (tests/reliability/report.rs); an absolute path, since cargo
+# runs a test binary in its package's folder.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+out="$target_dir/reliability"
+mkdir -p "$out"
+rm -f "$out/rows.jsonl" "$out/suite.log"
+export COFFER_RELIABILITY_REPORT="$out/rows.jsonl"
+
+started=$SECONDS
+set +e
 bash scripts/with-keyring.sh \
-    cargo test --workspace --locked "${FEATURES[@]}" --test reliability -- --test-threads 2
+    cargo test -p coffer-e2e --locked --test reliability -- --test-threads 2 2>&1 | tee "$out/suite.log"
+status=${PIPESTATUS[0]}
+set -e
+
+echo "== writing docs/reliability.md" >&2
+COFFER_RELIABILITY_COMMAND="bash scripts/reliability.sh${1:+ $1}" \
+COFFER_RELIABILITY_SECONDS=$((SECONDS - started)) \
+COFFER_RELIABILITY_LOG="$out/suite.log" \
+    cargo test -p coffer-e2e --locked --test reliability -- --ignored --exact \
+    report::docs_reliability_md_is_written_from_the_rows_the_suite_recorded
+if [ "$status" != 0 ]; then
+    echo "reliability: the suite failed (exit $status); docs/reliability.md names the failed tests, $out/suite.log has their output" >&2
+    exit "$status"
+fi
 
 if [ "$long" = 1 ]; then
     seconds="${FUZZ_SECONDS:-60}"
