@@ -374,6 +374,7 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
 
     let (mut cut, mut in_checkpoint, mut in_wal, mut in_flight, mut torn) = (0, 0, 0, 0, 0);
     let (mut restored, mut lost) = (0, 0);
+    let (mut made_in_all, mut unrecorded) = (0u64, 0u64);
     for i in 0..cuts {
         // The first cut lands inside the commit of a charge's answer (the charge made, its
         // outcome half written), the second inside the closing checkpoint, the rest anywhere;
@@ -415,12 +416,17 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
             .filter_map(|r| r["idempotency_key"].as_str())
             .collect();
         let orders: HashSet<&str> = rows.iter().filter_map(|r| r["order_id"].as_str()).collect();
+        made_in_all += charges.len() as u64;
         for c in &charges {
             let recorded = match (c["idempotency_key"].as_str(), c["order_id"].as_str()) {
                 (Some(key), _) => keys.contains(key),
                 (None, Some(order)) => orders.contains(order),
                 (None, None) => false,
             };
+            if !recorded {
+                unrecorded += 1;
+                record_power_cut(cut, in_flight, &[], made_in_all, unrecorded);
+            }
             assert!(
                 recorded,
                 "after {after}, the provider's charge has its ledger row: the `sending` row was \
@@ -452,6 +458,17 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
          its WAL; in {:?}",
         started.elapsed()
     );
+    record_power_cut(
+        cut,
+        in_flight,
+        &[
+            ("in a checkpoint", in_checkpoint as u64),
+            ("mid-transaction in the WAL", in_wal as u64),
+            ("torn", torn as u64),
+        ],
+        made_in_all,
+        unrecorded,
+    );
     assert!(
         in_wal > 0 && lost > 0,
         "at least one cut landed mid-transaction and undid unsynced WAL writes: the simulation \
@@ -462,4 +479,21 @@ async fn a_due_run_cut_by_power_loss_at_any_write_keeps_a_ledger_row_for_every_c
         "at least one cut landed after the provider charged and before Coffer recorded the \
          answer: the window the `sending` row exists for"
     );
+}
+
+/// The power-cut scenario's row of docs/reliability.md (recorded only under
+/// `COFFER_RELIABILITY_REPORT`).
+fn record_power_cut(cuts: u64, in_flight: u64, mix: &[(&str, u64)], made: u64, lost: u64) {
+    crate::report::record(&[crate::report::Row {
+        scenario: "power cut".into(),
+        provider: "all four".into(),
+        runs: cuts,
+        kills: cuts,
+        kills_in_window: in_flight,
+        faults: cuts,
+        fault_mix: crate::report::mix(mix),
+        sandbox_charges: made,
+        lost_records: lost,
+        ..crate::report::Row::default()
+    }]);
 }
