@@ -185,24 +185,7 @@ struct Scope {
 /// recurring charge per card a month, Assist needs RecurringPeriod >= 31) with an end date
 /// (Assist's RecurringMaxDate).
 fn crash_profile(admin: &str, cards: usize) -> (Profile, Scope) {
-    let profile = Profile::new();
-    let past = chrono::Utc::now()
-        .date_naive()
-        .checked_sub_days(Days::new(40))
-        .unwrap();
-    profile
-        .coffer_with(
-            &["--json", "demo", "--sandbox", admin],
-            None,
-            &[("COFFER_TEST_NOW", &format!("{past}T12:00:00Z"))],
-        )
-        .ok();
-    let end = chrono::Utc::now()
-        .date_naive()
-        .checked_add_days(Days::new(365))
-        .unwrap()
-        .to_string();
-    let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
+    let (profile, merchants, end) = crate::demo_forty_days_back(admin);
     let mut scope = Scope {
         merchant: HashMap::new(),
         tokens: HashMap::new(),

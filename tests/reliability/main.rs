@@ -128,3 +128,30 @@ pub fn assert_database_intact(profile: &Profile, after: &str) {
         verify.stdout()
     );
 }
+
+/// A profile with the demo merchants of `admin`'s sandbox registered on a clock 40 days back
+/// (Assist keeps a series' charges RecurringPeriod, 31 days, after the card's initial payment,
+/// and the demo records the seed's initial payments at its own clock: the debug binary's
+/// COFFER_TEST_NOW), the merchants it lists, and an end date a year on for contracts (Assist's
+/// RecurringMaxDate).
+pub fn demo_forty_days_back(admin: &str) -> (Profile, Value, String) {
+    let profile = Profile::new();
+    let past = chrono::Utc::now()
+        .date_naive()
+        .checked_sub_days(chrono::Days::new(40))
+        .unwrap();
+    profile
+        .coffer_with(
+            &["--json", "demo", "--sandbox", admin],
+            None,
+            &[("COFFER_TEST_NOW", &format!("{past}T12:00:00Z"))],
+        )
+        .ok();
+    let end = chrono::Utc::now()
+        .date_naive()
+        .checked_add_days(chrono::Days::new(365))
+        .unwrap()
+        .to_string();
+    let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
+    (profile, merchants, end)
+}

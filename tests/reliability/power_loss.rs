@@ -14,7 +14,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::Days;
 use coffer_e2e::{require_keyring, Profile, SandboxProcess};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -234,27 +233,7 @@ async fn fresh_sandbox(admin: &str) {
 /// A profile with the demo merchants of `admin`'s sandbox, no notice lead, and two contracts due
 /// today on usable cards of each provider, closed cleanly (no WAL left) so it can be copied.
 fn due_profile(admin: &str) -> (Profile, usize) {
-    let profile = Profile::new();
-    // Assist keeps recurring charges RecurringPeriod (31 days) after the card's initial
-    // payment, and the demo records the seed's initial payments at its own clock: the demo runs
-    // on a clock 40 days back (the debug binary's COFFER_TEST_NOW), the rest on the real one.
-    let past = chrono::Utc::now()
-        .date_naive()
-        .checked_sub_days(Days::new(40))
-        .unwrap();
-    profile
-        .coffer_with(
-            &["--json", "demo", "--sandbox", admin],
-            None,
-            &[("COFFER_TEST_NOW", &format!("{past}T12:00:00Z"))],
-        )
-        .ok();
-    let end = chrono::Utc::now()
-        .date_naive()
-        .checked_add_days(Days::new(365))
-        .unwrap()
-        .to_string();
-    let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
+    let (profile, merchants, end) = crate::demo_forty_days_back(admin);
     let mut contracts = 0;
     for provider in ["assist", "clover", "processout", "svea"] {
         let merchant = array(&merchants)
