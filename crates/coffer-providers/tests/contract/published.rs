@@ -151,7 +151,7 @@ fn route(method: &'static str, path_has: &'static str, status: u16, body: String
 /// A stand-in provider on a local port: answers each request with its route's status and
 /// JSON body (404 `{}` when none matches), and keeps what it received.
 async fn stand_in(routes: Vec<Route>) -> (String, Seen) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Seen = Default::default();
@@ -162,29 +162,8 @@ async fn stand_in(routes: Vec<Route>) -> (String, Seen) {
             let routes = routes.clone();
             let kept = kept.clone();
             tokio::spawn(async move {
-                let mut bytes = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head, body) = loop {
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    bytes.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&bytes).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().to_string())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if bytes.len() >= end + 4 + length {
-                            break (text[..end].to_string(), text[end + 4..].to_string());
-                        }
-                    }
+                let Some((head, body)) = crate::read_request(&mut stream).await else {
+                    return;
                 };
                 let line = head.lines().next().unwrap_or_default().to_string();
                 let mut parts = line.split_whitespace();

@@ -917,7 +917,7 @@ type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 /// A stand-in for Svea on a local port: answers every request with `answer(request body)`,
 /// and keeps what it received.
 async fn stand_in_svea(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> (String, Seen) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Seen = Default::default();
@@ -928,34 +928,10 @@ async fn stand_in_svea(answer: impl Fn(&str) -> String + Send + Sync + 'static) 
             let answer = answer.clone();
             let kept = kept.clone();
             tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                // Read the head and the body it announces, then answer.
-                let (head, body) = loop {
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen).to_string();
-                    if let Some(head_end) = text.find("\r\n\r\n") {
-                        let length = text[..head_end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().to_string())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if seen.len() >= head_end + 4 + length {
-                            break (
-                                text[..head_end].to_ascii_lowercase(),
-                                text[head_end + 4..].to_string(),
-                            );
-                        }
-                    }
+                let Some((head, body)) = crate::read_request(&mut stream).await else {
+                    return;
                 };
+                let head = head.to_ascii_lowercase();
                 let reply = answer(&body);
                 kept.lock().unwrap().push((head, body));
                 let answer = format!(
