@@ -2,7 +2,7 @@
 
 use coffer_core::ChargeState;
 use coffer_core::{AttemptId, CardId, CustomerId, MerchantId, Reason};
-use coffer_engine::charge::ChargeInput;
+use coffer_engine::charge::{ChargeInput, ChargeResult};
 use coffer_engine::consent::InitialInput;
 
 use coffer_engine::search::CardView;
@@ -146,9 +146,9 @@ async fn the_same_key_from_two_engines_at_once_makes_one_charge() {
     );
 }
 
-#[tokio::test]
-async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second_charge() {
-    let world = World::new().await;
+/// A charge of 3.00 on ProcessOut's "0019" card, which the sandbox charges and whose answer it
+/// drops: the card and what `charge_card` returned.
+async fn a_charge_whose_answer_is_lost(world: &World) -> (CardView, ChargeResult) {
     let paris = world.merchant("processout", 0).await;
     let lost = world
         .card(paris, |c| c.last4 == "0019" && c.mit_ready)
@@ -158,6 +158,13 @@ async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second
         .charge_card(charge(lost.id, "3.00"))
         .await
         .unwrap();
+    (lost, result)
+}
+
+#[tokio::test]
+async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second_charge() {
+    let world = World::new().await;
+    let (lost, result) = a_charge_whose_answer_is_lost(&world).await;
     assert_eq!(
         result.status.to_string(),
         "sending",
@@ -929,16 +936,7 @@ async fn a_charge_the_provider_never_received_is_resent_unchanged_where_its_guar
 #[tokio::test]
 async fn a_hand_resolution_the_providers_record_contradicts_raises_a_possible_duplicate_alert() {
     let world = World::new().await;
-    let paris = world.merchant("processout", 0).await;
-    // The sandbox charges this card and drops the answer.
-    let lost = world
-        .card(paris, |c| c.last4 == "0019" && c.mit_ready)
-        .await;
-    let sent = world
-        .engine
-        .charge_card(charge(lost.id, "3.00"))
-        .await
-        .unwrap();
+    let (_, sent) = a_charge_whose_answer_is_lost(&world).await;
     let id = AttemptId(sent.attempt_id.unwrap());
     // A person looked too early (or in the wrong place) and says it was not charged.
     let resolved = world
