@@ -159,7 +159,7 @@ fn read_secret(args: &SecretArgs) -> anyhow::Result<Option<SecretString>> {
 
 fn print_merchants(merchants: &[MerchantView]) {
     for m in merchants {
-        println!(
+        outln!(
             "{:>4}  {:<10} {:<28} {:<16} {:<8} {:<7} {}  {}",
             m.id,
             m.provider,
@@ -218,7 +218,7 @@ pub async fn run(
                 )
                 .await
                 .inspect_err(|e| hint_offline(e, out))?;
-            out.show(&view, |m| println!("added merchant {} ({})", m.id, m.name))?;
+            out.show(&view, |m| outln!("added merchant {} ({})", m.id, m.name))?;
         }
         MerchantCommand::Edit(e) => {
             let secret = read_secret(&e.secret)?;
@@ -239,7 +239,7 @@ pub async fn run(
                 )
                 .await
                 .inspect_err(|e| hint_offline(e, out))?;
-            out.show(&view, |m| println!("saved merchant {} ({})", m.id, m.name))?;
+            out.show(&view, |m| outln!("saved merchant {} ({})", m.id, m.name))?;
         }
         MerchantCommand::List => {
             let merchants = engine.list_merchants().await?;
@@ -248,7 +248,7 @@ pub async fn run(
         MerchantCommand::Remove { id } => {
             engine.remove_merchant(MerchantId(id)).await?;
             out.show(&serde_json::json!({"removed": id}), |_| {
-                println!("removed merchant {id}")
+                outln!("removed merchant {id}")
             })?;
         }
         MerchantCommand::Test { id } => {
@@ -267,18 +267,18 @@ pub async fn run(
 /// When the provider cannot be reached, say how to save anyway (on stderr, never in `--json`).
 fn hint_offline(error: &EngineError, out: Output) {
     if !out.json && error.kind() == ErrorKind::ProviderUnavailable {
-        eprintln!("hint: to save it without the connection check (e.g. offline), add --no-check");
+        errln!("hint: to save it without the connection check (e.g. offline), add --no-check");
     }
 }
 
 fn print_test(test: &MerchantTest) {
     match (test.ok, test.kind) {
-        (true, _) => println!("ok: {}", test.message),
-        (false, kind) => println!(
+        (true, _) => outln!("ok: {}", test.message),
+        (false, kind) => outln!(
             "failed ({}): {}",
             kind.map(|k| k.code()).unwrap_or("internal"),
             test.message
         ),
     }
-    println!("checked: {}", test.checked);
+    outln!("checked: {}", test.checked);
 }
