@@ -312,6 +312,17 @@ fn from_mailbox(name: &str, address: &str) -> EngineResult<Mailbox> {
     Ok(Mailbox::new(Some(name.to_string()), address))
 }
 
+/// Why security `none` takes no password: SMTP AUTH without TLS sends it readable by anyone on
+/// the network between the shop and the mail server.
+fn clear_text_login() -> coffer_core::InvalidInput {
+    coffer_core::InvalidInput::new(
+        "security",
+        "'none' would send the SMTP password unencrypted to the mail server; use starttls \
+         (port 587) or tls (port 465), or a server that needs no login (go back to the outbox \
+         first to forget the saved password)",
+    )
+}
+
 impl Engine {
     /// The outbox folder of `.eml` notices.
     pub fn outbox_dir(&self) -> PathBuf {
@@ -335,6 +346,9 @@ impl Engine {
         }
         from_mailbox("check", &input.from_address)
             .map_err(|e| EngineError::new(ErrorKind::InvalidInput, format!("from_address: {e}")))?;
+        if input.security == "none" && password.is_some() {
+            return Err(clear_text_login().into());
+        }
         let (account, kept) = self
             .with_store(move |store| {
                 let account = store.merchant(merchant)?.secret.account;
@@ -345,6 +359,9 @@ impl Engine {
             })
             .await?;
         let secret = match password {
+            None if input.security == "none" && kept.is_some() => {
+                return Err(clear_text_login().into());
+            }
             // No new password: the one in the keyring stays in use.
             None => kept,
             Some(password) => {
@@ -579,6 +596,10 @@ impl Engine {
                         format!("SMTP {}:{}: {e}", smtp.host, smtp.port),
                     )
                 };
+                if smtp.security == "none" && password.is_some() {
+                    // Settings written before this rule, or by hand: never send it anyway.
+                    return Err(clear_text_login().into());
+                }
                 let builder = match smtp.security.as_str() {
                     "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
                         .map_err(unavailable)?,

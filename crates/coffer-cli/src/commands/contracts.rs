@@ -179,7 +179,7 @@ pub enum NoticesCommand {
         host: Option<String>,
         #[arg(long, default_value_t = 587)]
         port: u16,
-        /// none | starttls | tls.
+        /// none | starttls | tls. `none` takes no password: it would cross the network readable.
         #[arg(long, default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
         security: String,
         #[arg(long)]
