@@ -205,10 +205,13 @@ impl Engine {
             )),
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+            coffer_store::private::create_dir(dir).map_err(|e| io_error(dir, e))?;
         }
+        let exports = self.exports_dir();
+        coffer_store::private::restrict(&exports).map_err(|e| io_error(&exports, e))?;
         let partial = path.with_extension("csv.partial");
-        let file = std::fs::File::create(&partial).map_err(|e| io_error(&partial, e))?;
+        let file =
+            coffer_store::private::create_file(&partial).map_err(|e| io_error(&partial, e))?;
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
         writer
             .write_record(kind.header())

@@ -568,9 +568,13 @@ impl Engine {
                 let bytes = message.formatted();
                 let target = path.clone();
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                    std::fs::create_dir_all(&dir)?;
+                    coffer_store::private::create_dir(&dir)?;
+                    coffer_store::private::restrict(&dir)?;
                     let tmp = target.with_extension("eml.tmp");
-                    std::fs::write(&tmp, bytes)?;
+                    std::io::Write::write_all(
+                        &mut coffer_store::private::create_file(&tmp)?,
+                        &bytes,
+                    )?;
                     std::fs::rename(&tmp, &target)
                 })
                 .await

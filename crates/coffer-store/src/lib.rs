@@ -19,6 +19,7 @@ pub mod error;
 pub mod export;
 pub mod merchants;
 pub mod migrations;
+pub mod private;
 pub mod search;
 
 use std::path::{Path, PathBuf};
@@ -41,11 +42,25 @@ impl Store {
     /// Opens (or creates) the database file and brings its schema up to date, keeping a copy of
     /// an older file beside it before upgrading.
     pub fn open(path: &Path) -> StoreResult<Store> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                context: format!("cannot create {}", dir.display()),
-                source,
-            })?;
+        let io = |what: &str, at: &Path| {
+            let context = format!("cannot {what} {}", at.display());
+            move |source| StoreError::Io { context, source }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private::create_dir(dir).map_err(io("create", dir))?;
+            private::restrict(dir).map_err(io("restrict", dir))?;
+        }
+        // SQLite gives its -wal and -shm files the mode of the database file, so a private
+        // database keeps them private too.
+        if !path.exists() {
+            private::create_file(path).map_err(io("create", path))?;
+        }
+        for file in [
+            path.to_path_buf(),
+            sidecar(path, "-wal"),
+            sidecar(path, "-shm"),
+        ] {
+            private::restrict(&file).map_err(io("restrict", &file))?;
         }
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
@@ -57,7 +72,7 @@ impl Store {
         })
     }
 
-    /// A private in-memory database, for tests.
+    /// An in-memory database, for tests.
     pub fn open_in_memory() -> StoreResult<Store> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
@@ -149,4 +164,11 @@ pub(crate) fn instant(ms: i64) -> StoreResult<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .ok_or_else(|| StoreError::Corrupt(format!("{ms} is not a valid instant")))
+}
+
+/// `coffer.db` → `coffer.db-wal`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }

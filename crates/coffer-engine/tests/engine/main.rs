@@ -6,6 +6,7 @@ mod contracts;
 mod due;
 mod merchant_check;
 mod notices;
+mod private_files;
 mod reports;
 mod svea_refresh;
 mod world;
