@@ -65,7 +65,7 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
             let mode =
                 |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(
-                mode(&backup),
+                mode(backup),
                 0o600,
                 "the backup is private like the database"
             );
