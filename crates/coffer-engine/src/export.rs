@@ -162,7 +162,7 @@ pub struct ExportResult {
 /// carriage return. A number or a phone number (`-12.50`, `+358 40 123 4567`) is left readable:
 /// digits, blanks and `()./,-` alone cannot call anything.
 fn cell(text: &str) -> String {
-    let start = text.trim_start_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\n');
+    let start = text.trim_start_matches([' ', '\u{3000}', '\n']);
     let runs = match start.chars().next() {
         Some('=' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff20}' | '\u{ff0b}' | '\u{ff0d}') => true,
         Some('+' | '-') => !is_number_like(start),
