@@ -107,12 +107,18 @@ impl Engine {
     ) -> EngineResult<T> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let mut store = inner.store.lock().map_err(|_| {
-                EngineError::new(
-                    ErrorKind::Internal,
-                    "the store lock was poisoned by a crash",
-                )
-            })?;
+            let mut store = match inner.store.lock() {
+                Ok(store) => store,
+                // An earlier store call panicked (that call failed). Its transaction was rolled
+                // back as it unwound; the connection itself is sound, so the app carries on
+                // instead of refusing every later call until it is restarted.
+                Err(poisoned) => {
+                    inner.store.clear_poison();
+                    let store = poisoned.into_inner();
+                    store.recover()?;
+                    store
+                }
+            };
             work(&mut store)
         })
         .await
@@ -207,4 +213,33 @@ fn user_of_process() -> Option<String> {
 #[cfg(not(target_os = "linux"))]
 fn user_of_process() -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_inside_a_store_call_fails_that_call_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::builder()
+            .data_dir(Some(dir.path().to_path_buf()))
+            .open()
+            .unwrap();
+        let failed = engine
+            .with_store(|store| -> EngineResult<()> {
+                store.batch(|s| {
+                    s.merchants()?;
+                    panic!("a bug inside a store call");
+                })?;
+                Ok(())
+            })
+            .await;
+        assert_eq!(failed.unwrap_err().kind(), ErrorKind::Internal);
+        let merchants = engine
+            .with_store(|store| Ok(store.merchants()?.len()))
+            .await
+            .expect("the next call is served, not refused as poisoned");
+        assert_eq!(merchants, 0);
+    }
 }
