@@ -724,7 +724,8 @@ impl Engine {
         };
         let provider = self.provider_for(merchant).await?;
         let key = IdempotencyKey(format!(
-            "due-{}-{contract_id}-{number}-{try_number}",
+            "{}{}-{contract_id}-{number}-{try_number}",
+            crate::pipeline::DUE_KEY_PREFIX,
             merchant.id
         ));
         let order_id = new_order_id();
