@@ -18,6 +18,7 @@ pub mod due;
 pub mod embedded;
 pub mod error;
 pub mod export;
+pub mod import_file;
 pub mod merchant_check;
 pub mod merchants;
 pub mod notices;
