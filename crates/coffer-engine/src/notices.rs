@@ -503,9 +503,12 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let delivered = self
-            .deliver(merchant, &notice, &content, settings, id)
-            .await;
+        let delivered = if self.rehearsing() {
+            Ok("not sent: a preview".to_string())
+        } else {
+            self.deliver(merchant, &notice, &content, settings, id)
+                .await
+        };
         let location = match delivered {
             Ok(location) => location,
             Err(e) => {

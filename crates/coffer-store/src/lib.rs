@@ -89,6 +89,22 @@ impl Store {
         self.path.as_deref()
     }
 
+    /// A private in-memory copy of this database to rehearse a run on (the due run's preview
+    /// does everything a run does, notices and schedules included, and drops the copy).
+    pub fn rehearsal_copy(&self) -> StoreResult<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut conn)?;
+            backup.run_to_completion(1024, Duration::ZERO, None)?;
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(Store {
+            conn,
+            path: None,
+            backup: None,
+        })
+    }
+
     /// The copy made before this open upgraded the schema, if it did.
     pub fn backup_made(&self) -> Option<&Path> {
         self.backup.as_deref()
