@@ -17,6 +17,8 @@ use tauri::Manager;
 pub fn run() {
     let specta = bindings::builder();
     let result = tauri::Builder::default()
+        // First, so a second start stops before it opens anything of the profile.
+        .plugin(one_window_per_profile())
         .invoke_handler(specta.invoke_handler())
         .setup(|app| {
             let engine = Engine::builder().open()?;
@@ -31,5 +33,65 @@ pub fn run() {
     if let Err(e) = result {
         eprintln!("coffer: the desktop app stopped: {e}");
         std::process::exit(1);
+    }
+}
+
+/// A second start of the app on the same profile brings the open window forward and exits:
+/// two windows on one profile would show each other stale data and race on the same cards.
+/// On Linux the lock is a D-Bus name per profile (another profile, e.g. a test's, starts its own
+/// window); on Windows and macOS the plugin keeps one instance per app.
+fn one_window_per_profile() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let mut single = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    if let Ok(profile) = coffer_engine::config::data_dir(None) {
+        single = single.dbus_id(profile_bus_id(&profile));
+    }
+    single.build()
+}
+
+/// `dev.coffer.desktop.p<hash>`: a D-Bus name (letters, digits, `_`; an element never starts
+/// with a digit) that stands for one profile folder.
+fn profile_bus_id(profile: &std::path::Path) -> String {
+    let folder = profile
+        .canonicalize()
+        .unwrap_or_else(|_| profile.to_path_buf());
+    let hash = folder
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("dev.coffer.desktop.p{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_profile_has_its_own_valid_bus_name() {
+        let a = profile_bus_id(std::path::Path::new("/home/shop/.local/share/coffer"));
+        let b = profile_bus_id(std::path::Path::new("/tmp/other-profile"));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            profile_bus_id(std::path::Path::new("/home/shop/.local/share/coffer"))
+        );
+        for name in [&a, &b] {
+            assert!(name.split('.').all(|element| {
+                element
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                    && element
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            }));
+        }
     }
 }

@@ -347,10 +347,57 @@ async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
         &[("GTK_THEME", "Adwaita:dark")],
     );
     let client = connect(&driver, &app).await;
-    let outcome = dark_and_narrow(&client).await;
+    let mut outcome = dark_and_narrow(&client).await;
+    if outcome.is_ok() {
+        outcome =
+            a_second_start_on_the_profile_leaves_the_first(&client, &app, profile.path()).await;
+    }
     let _ = client.close().await;
     drop(driver);
     outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+/// The owner starts Coffer again while it is open: the second start hands over to the open
+/// window and ends, and the first keeps working.
+async fn a_second_start_on_the_profile_leaves_the_first(
+    client: &Client,
+    app: &Path,
+    profile: &Path,
+) -> Result<(), String> {
+    let mut second = std::process::Command::new(app)
+        .env("COFFER_DATA_DIR", profile)
+        .env("COFFER_KEYRING_SERVICE", "coffer-e2e")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("the second start: {e}"))?;
+    // A bound on a hang, not a speed goal: a second window would never end by itself.
+    let deadline = Instant::now() + SETUP_TIMEOUT;
+    let status = loop {
+        if let Some(status) = second.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            return Err("a second start on the same profile opened its own app".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    if !status.success() {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = second.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        return Err(format!("the second start ended {status}: {stderr}"));
+    }
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        STEP_TIMEOUT,
+        "the first window still answering after the second start",
+    )
+    .await;
+    Ok(())
 }
 
 async fn dark_and_narrow(client: &Client) -> Result<(), String> {
