@@ -64,8 +64,11 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
             format!("{} (live-style)", m.name),
             "--environment".into(),
             "live".into(),
-            "--base-url".into(),
+            // The sandbox stands in for the provider: an explicit, audited override.
+            "--override-host".into(),
             m.base_url.clone(),
+            "--override-reason".into(),
+            "reliability suite: the local sandbox stands in for the provider".into(),
             "--account-id".into(),
             m.account.account_id().to_string(),
             "--time-zone".into(),

@@ -89,7 +89,11 @@ impl Engine {
                 Ok(events.iter().any(|e| {
                     serde_json::from_str::<serde_json::Value>(&e.details)
                         .ok()
-                        .and_then(|d| d.get("host")?.as_str().map(|h| h.eq_ignore_ascii_case(&host)))
+                        .and_then(|d| {
+                            d.get("host")?
+                                .as_str()
+                                .map(|h| h.eq_ignore_ascii_case(&host))
+                        })
                         .unwrap_or(false)
                 }))
             })

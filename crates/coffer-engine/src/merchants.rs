@@ -307,7 +307,8 @@ fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
         return Err(InvalidInput::new("name", "must not be empty"));
     }
     input.account.validate()?;
-    let (base_url, endpoint) = resolve_endpoint(&input.account, input.environment, &input.endpoint)?;
+    let (base_url, endpoint) =
+        resolve_endpoint(&input.account, input.environment, &input.endpoint)?;
     let time_zone = parse_time_zone(&input.time_zone)?;
     let currency = Currency::from_code(&input.currency).map_err(|e| e.in_field("currency"))?;
     if input.notice_lead_days > 60 {
@@ -365,10 +366,28 @@ fn unsaved(new: NewMerchant) -> Merchant {
 fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidInput> {
     let environment = edit.environment.unwrap_or(current.environment);
     let rederive = edit.endpoint.is_some() || environment != current.environment;
-    let endpoint = edit.endpoint.clone().unwrap_or_else(|| EndpointInput {
-        region: current.endpoint.region.filter(|_| current.provider() == ProviderKind::Clover),
+    let mut endpoint = edit.endpoint.clone().unwrap_or_else(|| EndpointInput {
+        region: current
+            .endpoint
+            .region
+            .filter(|_| current.provider() == ProviderKind::Clover),
         ..EndpointInput::default()
     });
+    if endpoint.stage.is_none() && current.environment == Environment::Live {
+        // A region or host change keeps the stage the merchant is at.
+        endpoint.stage = endpoints::stage_of(current);
+    }
+    if endpoint.region.is_none() && current.provider() == ProviderKind::Clover {
+        endpoint.region = current.endpoint.region;
+    }
+    let keeps_assist_host = current.provider() == ProviderKind::Assist
+        && current.environment == Environment::Live
+        && current.endpoint.host_override.is_none();
+    if keeps_assist_host && endpoint.host.is_none() && endpoint.base_url.is_none() {
+        // Assist's server name was given once; a stage change alone keeps it (and is refused
+        // when the server is a known one of the other stage).
+        endpoint.host = endpoints::override_host(&current.base_url).ok();
+    }
     let input = MerchantInput {
         name: edit.name.clone().unwrap_or_else(|| current.name.clone()),
         account: current.account.clone(),

@@ -337,7 +337,8 @@ impl Engine {
             .map_err(|e| EngineError::new(ErrorKind::InvalidInput, format!("from_address: {e}")))?;
         let (account, kept) = self
             .with_store(move |store| {
-                let account = crate::secrets::merchant_secret_address(&store.merchant(merchant)?).account;
+                let account =
+                    crate::secrets::merchant_secret_address(&store.merchant(merchant)?).account;
                 Ok((
                     account,
                     store.smtp_settings(merchant)?.and_then(|s| s.secret),

@@ -92,9 +92,21 @@ pub const ASSIST_HOSTS: [(&str, Stage, &str); 6] = [
     // docs.assist.ru (Russia); payments.demo.paysecure.ru is the PHP SDK's and Ruby gem's test
     // host, payments.t.paysecure.ru the Android SDK's default (avmelnikoff/assist-mcommerce-sdk-android
     // AssistAddress.java), test.paysecure.ru a plugin's test URL
-    ("payments.demo.paysecure.ru", Stage::Test, "assist_ru_php_core SDK; docs.assist.ru"),
-    ("payments.t.paysecure.ru", Stage::Test, "assist-mcommerce-sdk-android AssistAddress.java"),
-    ("test.paysecure.ru", Stage::Test, "Assist SDK host lists; Webasyst assist plugin"),
+    (
+        "payments.demo.paysecure.ru",
+        Stage::Test,
+        "assist_ru_php_core SDK; docs.assist.ru",
+    ),
+    (
+        "payments.t.paysecure.ru",
+        Stage::Test,
+        "assist-mcommerce-sdk-android AssistAddress.java",
+    ),
+    (
+        "test.paysecure.ru",
+        Stage::Test,
+        "Assist SDK host lists; Webasyst assist plugin",
+    ),
     ("payments.paysecure.ru", Stage::Production, "docs.assist.ru"),
 ];
 
@@ -285,7 +297,11 @@ pub fn override_host(base_url: &str) -> Result<String, EndpointError> {
     let host = parsed
         .host_str()
         .ok_or_else(|| EndpointError::NotUrl(base_url.to_string()))?;
-    Ok(format!("{}{}", host.to_ascii_lowercase(), port_suffix(&parsed)))
+    Ok(format!(
+        "{}{}",
+        host.to_ascii_lowercase(),
+        port_suffix(&parsed)
+    ))
 }
 
 /// The check made before a live merchant's secret leaves Coffer, at save time and again at
@@ -329,7 +345,10 @@ pub fn stage_of(merchant: &Merchant) -> Option<Stage> {
     if let coffer_core::ProviderAccount::ProcessOut { project_id } = &merchant.account {
         return Some(processout_stage(project_id));
     }
-    let host = Url::parse(&merchant.base_url).ok()?.host_str()?.to_ascii_lowercase();
+    let host = Url::parse(&merchant.base_url)
+        .ok()?
+        .host_str()?
+        .to_ascii_lowercase();
     if let Some(p) = PUBLISHED.iter().find(|p| {
         p.provider == merchant.provider()
             && Url::parse(p.base_url)
@@ -365,9 +384,7 @@ pub fn clover_platform_base(base_url: &str, region: Option<CloverRegion>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_core::{
-        Currency, Endpoint, Environment, HostOverride, MerchantId, ProviderAccount,
-    };
+    use coffer_core::{Currency, Endpoint, Environment, HostOverride, MerchantId, ProviderAccount};
 
     fn merchant(account: ProviderAccount, environment: Environment, base_url: &str) -> Merchant {
         Merchant {
@@ -445,7 +462,10 @@ mod tests {
         assert!(!host_is_under("clover.com.evil.example", "clover.com"));
         assert!(!host_is_under("paysec.by.evil.example", "paysec.by"));
         assert!(is_provider_host(ProviderKind::Assist, "pay140.paysec.by"));
-        assert!(!is_provider_host(ProviderKind::Assist, "assist.ru.example.com"));
+        assert!(!is_provider_host(
+            ProviderKind::Assist,
+            "assist.ru.example.com"
+        ));
     }
 
     #[test]
@@ -459,7 +479,10 @@ mod tests {
             "https://api.clover.com"
         );
         assert_eq!(
-            clover_platform_base("https://scl-sandbox.dev.clover.com", Some(CloverRegion::Europe)),
+            clover_platform_base(
+                "https://scl-sandbox.dev.clover.com",
+                Some(CloverRegion::Europe)
+            ),
             "https://apisandbox.dev.clover.com",
             "one Clover sandbox serves every region"
         );
@@ -508,7 +531,11 @@ mod tests {
             check_destination(&http),
             Err(EndpointError::NotHttps { .. })
         ));
-        let foreign = merchant(clover(), Environment::Live, "https://clover.com.evil.example");
+        let foreign = merchant(
+            clover(),
+            Environment::Live,
+            "https://clover.com.evil.example",
+        );
         assert_eq!(check_destination(&foreign).unwrap_err().field(), "base_url");
         let mut overridden = merchant(clover(), Environment::Live, "http://127.0.0.1:9000");
         overridden.endpoint.host_override = Some(HostOverride {
@@ -525,12 +552,19 @@ mod tests {
             "an override covers only the host it was granted for"
         );
         let sandbox = merchant(clover(), Environment::Sandbox, "http://anything.example");
-        assert!(check_destination(&sandbox).is_ok(), "a sandbox may point anywhere");
+        assert!(
+            check_destination(&sandbox).is_ok(),
+            "a sandbox may point anywhere"
+        );
     }
 
     #[test]
     fn the_stage_is_read_from_the_known_hosts() {
-        let test = merchant(clover(), Environment::Live, "https://scl-sandbox.dev.clover.com");
+        let test = merchant(
+            clover(),
+            Environment::Live,
+            "https://scl-sandbox.dev.clover.com",
+        );
         assert_eq!(stage_of(&test), Some(Stage::Test));
         let assist = merchant(
             ProviderAccount::Assist {
