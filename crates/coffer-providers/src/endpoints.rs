@@ -393,7 +393,7 @@ mod tests {
             account,
             environment,
             base_url: base_url.into(),
-            time_zone: chrono_tz::Europe::Helsinki,
+            time_zone: coffer_core::merchant::parse_time_zone("Europe/Helsinki").unwrap(),
             currency: Currency::EUR,
             notice_lead_days: 3,
             group: None,
