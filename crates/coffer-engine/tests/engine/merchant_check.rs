@@ -153,7 +153,7 @@ async fn a_saved_merchant_whose_keyring_secret_went_stale_fails_the_test_on_the_
     world
         .secrets
         .set(
-            &merchant.secret,
+            &coffer_engine::secrets::merchant_secret_address(&merchant),
             &SecretString::from("key_rotated_elsewhere".to_string()),
         )
         .unwrap();
