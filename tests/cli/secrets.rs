@@ -145,8 +145,6 @@ fn adding_a_merchant_without_a_reachable_keyring_stops_with_keyring_unavailable_
             "processout",
             "--name",
             "Paris",
-            "--base-url",
-            "https://api.processout.com",
             "--account-id",
             "proj_e2e",
             "--time-zone",
@@ -320,7 +318,7 @@ async fn a_live_merchant_is_added_by_provider_and_environment_and_an_override_is
         moved.stderr()
     );
 
-    // A live merchant sent to Coffer's sandbox process only through an override with a reason.
+    // A test/live merchant sent to Coffer's sandbox process only through an override with a reason.
     let sandbox = SandboxProcess::start(4);
     let seeded = raw::merchants(&sandbox.urls.admin).await;
     let m = raw::of_provider(&seeded, "processout")[0].clone();
@@ -331,8 +329,9 @@ async fn a_live_merchant_is_added_by_provider_and_environment_and_an_override_is
         "processout",
         "--name",
         "Paris proxy",
+        // The seeded project is a sandbox one (test-proj_…): ProcessOut's test stage.
         "--environment",
-        "live",
+        "test",
         "--account-id",
         m.account.account_id(),
         "--time-zone",

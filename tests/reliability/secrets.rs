@@ -62,9 +62,10 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
             provider.into(),
             "--name".into(),
             format!("{} (live-style)", m.name),
+            // The provider's test stage (the seeded ProcessOut project is a test-proj_ one), and
+            // the sandbox standing in for the provider: an explicit, audited override.
             "--environment".into(),
-            "live".into(),
-            // The sandbox stands in for the provider: an explicit, audited override.
+            "test".into(),
             "--override-host".into(),
             m.base_url.clone(),
             "--override-reason".into(),
