@@ -58,7 +58,10 @@ fn region_and_host_override_are_kept_and_an_override_can_be_withdrawn() {
         }),
     };
     let saved = store.insert_merchant(&new, crate::at(0)).unwrap();
-    assert_eq!(saved.endpoint, new.endpoint, "region and override round-trip");
+    assert_eq!(
+        saved.endpoint, new.endpoint,
+        "region and override round-trip"
+    );
     let mut cleared = saved.clone();
     cleared.endpoint.host_override = None;
     store.update_merchant(&cleared).unwrap();
