@@ -103,9 +103,9 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     let merchants = invoke(client, "list_merchants", json!({})).await?;
     let helsinki = merchants
         .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Helsinki"))
+        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
         .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Helsinki")?;
+        .ok_or("the demo has Clover Dublin")?;
     // Charges are due the day they are announced: the store gives no notice lead time.
     invoke(
         client,

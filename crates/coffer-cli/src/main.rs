@@ -4,8 +4,9 @@
 //! as JSON, or the `{kind, message}` envelope on failure. Exit codes are stable:
 //! 0 ok, 1 error, 2 usage or invalid input, 3 refused by a rule, 4 declined by the provider.
 
-mod commands;
+#[macro_use]
 mod output;
+mod commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,14 +107,23 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     let json = cli.json;
     let result = runtime.block_on(run(cli));
+    let code = report(result, json);
+    if output::finish() && code == 0 {
+        return ExitCode::from(output::CLOSED_PIPE_EXIT);
+    }
+    ExitCode::from(code)
+}
+
+/// The exit code of a command's result, after printing its error.
+fn report(result: anyhow::Result<u8>, json: bool) -> u8 {
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(error) => {
             let engine_error = error.downcast_ref::<EngineError>();
             let kind = engine_error
@@ -126,16 +136,16 @@ fn main() -> ExitCode {
                         serde_json::json!({"kind": "internal", "message": format!("{error:#}")}),
                     ),
                 };
-                println!("{}", envelope.unwrap_or_default());
+                outln!("{}", envelope.unwrap_or_default());
             } else {
                 // An engine error's message is complete (field and rule); its source chain
                 // would only repeat it.
                 match engine_error {
-                    Some(e) => eprintln!("error: {e}"),
-                    None => eprintln!("error: {error:#}"),
+                    Some(e) => errln!("error: {e}"),
+                    None => errln!("error: {error:#}"),
                 }
             }
-            ExitCode::from(exit_code(kind))
+            exit_code(kind)
         }
     }
 }
@@ -159,7 +169,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
         .trim_start_matches("error: ")
         .to_string();
     let envelope = serde_json::json!({"kind": ErrorKind::InvalidInput.code(), "message": message});
-    println!("{envelope}");
+    outln!("{envelope}");
     ExitCode::from(exit_code(ErrorKind::InvalidInput))
 }
 

@@ -24,6 +24,7 @@ pub mod clock;
 pub mod contract;
 pub mod customer;
 pub mod error;
+pub mod free_text;
 pub mod ids;
 pub mod merchant;
 pub mod money;

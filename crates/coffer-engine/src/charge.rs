@@ -383,7 +383,10 @@ impl Engine {
     /// Charges a stored card once: refused with every broken rule, or sent and settled, or left
     /// `sending` for `reconcile` when the answer was lost.
     pub async fn charge_card(&self, input: ChargeInput) -> EngineResult<ChargeResult> {
-        let key = key_or_new(input.idempotency_key.as_deref());
+        let key = key_or_new(input.idempotency_key.as_deref())?;
+        if let Some(description) = &input.description {
+            coffer_core::free_text::refuse_card_number("description", description)?;
+        }
         if let Some(existing) = self.existing_attempt(&key, &input).await? {
             return Ok(ChargeResult::of(&existing, true));
         }

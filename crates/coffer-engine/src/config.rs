@@ -117,7 +117,7 @@ impl Engine {
             )
             .into());
         }
-        std::fs::create_dir_all(&path).map_err(|e| {
+        coffer_store::private::create_dir(&path).map_err(|e| {
             coffer_core::InvalidInput::new("data_dir", format!("cannot create '{dir}': {e}"))
         })?;
         let pointer = pointer_file().ok_or_else(|| {

@@ -75,6 +75,7 @@ impl Engine {
             )
             .into());
         }
+        coffer_core::free_text::refuse_card_number("terms", &terms)?;
         let consent = Consent {
             given_at: self.now(),
             terms,
@@ -114,6 +115,7 @@ impl Engine {
             )
             .into());
         }
+        coffer_core::free_text::refuse_card_number("terms", &input.terms)?;
         let (customer, card, merchant) = {
             let (customer_id, card_id) = (input.customer, input.card);
             self.with_store(move |store| {

@@ -425,6 +425,9 @@ impl Engine {
         id: ContractId,
         edit: ContractEdit,
     ) -> EngineResult<ContractView> {
+        if let Some(reason) = &edit.reason {
+            coffer_core::free_text::refuse_card_number("reason", reason)?;
+        }
         let now = self.now();
         let mut event = self.audit_event(
             None,
@@ -624,6 +627,9 @@ impl Engine {
         id: ContractId,
         reason: Option<String>,
     ) -> EngineResult<ContractView> {
+        if let Some(reason) = &reason {
+            coffer_core::free_text::refuse_card_number("reason", reason)?;
+        }
         let reason = reason.unwrap_or_else(|| "cancelled".into());
         let mut view = self
             .set_status(id, ContractStatus::Cancelled, &reason)

@@ -132,12 +132,7 @@ impl Engine {
         merchant: MerchantId,
         path: &Path,
     ) -> EngineResult<ImportSummary> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            EngineError::new(
-                ErrorKind::InvalidInput,
-                format!("file {}: {e}", path.display()),
-            )
-        })?;
+        let text = crate::import_file::read_text(path)?;
         let rows = parse_register_csv(&text)?;
         self.register_owner(merchant).await?;
         let now = self.now();

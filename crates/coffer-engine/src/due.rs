@@ -359,6 +359,25 @@ impl Engine {
             dry_run: run.dry_run,
             ..DueSummary::default()
         };
+        if run.dry_run && !self.rehearsing() {
+            // The preview is the run itself, rehearsed on a copy of the data: the notices it
+            // would send are written there first, so the charges are judged as the run will
+            // judge them (a lead time of 0 notifies and charges in the same run).
+            let (rehearsal, clock) = self.rehearsal().await?;
+            let now = self.now();
+            for merchant in merchants {
+                let today = local_date(now, merchant.time_zone);
+                let ahead = run
+                    .date
+                    .filter(|date| *date > today)
+                    .map_or(0, |date| (date - today).num_days());
+                clock.set_days_ahead(ahead);
+                rehearsal
+                    .run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+                    .await?;
+            }
+            return Ok(summary);
+        }
         for merchant in merchants {
             self.run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
                 .await?;
@@ -374,24 +393,25 @@ impl Engine {
         summary: &mut DueSummary,
     ) -> EngineResult<()> {
         let now = self.now();
-        // `date` is a cut-off: what is due by then. A real run judges, stamps and sends as of
-        // the clock's today (an earlier date never back-dates a notice or a charge, and a later
-        // one is refused above); only a dry run looks at the day it is asked about.
-        let cutoff = run
-            .date
-            .unwrap_or_else(|| local_date(now, merchant.time_zone));
-        let today = if run.dry_run {
-            cutoff
-        } else {
-            local_date(now, merchant.time_zone)
-        };
+        // `date` is a cut-off: what is due by then. A run judges, stamps and sends as of the
+        // clock's today (an earlier date never back-dates a notice or a charge, and a later one
+        // is refused above); a preview of a later day runs with its clock moved to that day.
+        let today = local_date(now, merchant.time_zone);
+        let cutoff = run.date.map_or(today, |date| date.min(today));
         summary.merchants.push(MerchantDay {
             merchant_id: merchant.id.0,
             date: cutoff,
         });
         let lead = merchant.notice_lead_days;
         let merchant_id = merchant.id;
-        let dry_run = run.dry_run;
+        // Nothing leaves a rehearsal: its notices are written to its copy only and its charges
+        // judged, not sent.
+        let rehearsing = self.rehearsing();
+        let notice_went = if rehearsing {
+            NoticeStatus::WouldSend
+        } else {
+            NoticeStatus::Sent
+        };
         let ended_event = self.audit_event(
             Some(merchant_id.0),
             "contract_ended",
@@ -406,9 +426,6 @@ impl Engine {
                     card: None,
                     status: Some(ContractStatus::Active),
                 })?;
-                if dry_run {
-                    return Ok((Vec::new(), Vec::new()));
-                }
                 Ok(store.batch(|store| {
                     let mut ended = Vec::new();
                     let mut unconfirmed = Vec::new();
@@ -441,8 +458,8 @@ impl Engine {
                     contract_id: id.0,
                     occurrence: None,
                     kind: NoticeKind::Confirmation,
-                    status: NoticeStatus::Sent,
-                    sent: Some(sent),
+                    status: notice_went,
+                    sent: (!rehearsing).then_some(sent),
                     message: None,
                 }),
                 Ok(None) => None,
@@ -468,35 +485,25 @@ impl Engine {
             })
             .await?;
         for occurrence in needing {
-            let item = if dry_run {
-                DueNotice {
+            let item = match self.send_pre_charge(merchant, &occurrence).await {
+                Ok(Some(sent)) => DueNotice {
                     contract_id: occurrence.contract_id.0,
                     occurrence: Some(occurrence.number),
                     kind: NoticeKind::PreCharge,
-                    status: NoticeStatus::WouldSend,
+                    status: notice_went,
+                    message: rehearsing
+                        .then(|| format!("{} due {}", occurrence.amount, occurrence.due)),
+                    sent: (!rehearsing).then_some(sent),
+                },
+                Ok(None) => continue,
+                Err(e) => DueNotice {
+                    contract_id: occurrence.contract_id.0,
+                    occurrence: Some(occurrence.number),
+                    kind: NoticeKind::PreCharge,
+                    status: NoticeStatus::Failed,
                     sent: None,
-                    message: Some(format!("{} due {}", occurrence.amount, occurrence.due)),
-                }
-            } else {
-                match self.send_pre_charge(merchant, &occurrence).await {
-                    Ok(Some(sent)) => DueNotice {
-                        contract_id: occurrence.contract_id.0,
-                        occurrence: Some(occurrence.number),
-                        kind: NoticeKind::PreCharge,
-                        status: NoticeStatus::Sent,
-                        sent: Some(sent),
-                        message: None,
-                    },
-                    Ok(None) => continue,
-                    Err(e) => DueNotice {
-                        contract_id: occurrence.contract_id.0,
-                        occurrence: Some(occurrence.number),
-                        kind: NoticeKind::PreCharge,
-                        status: NoticeStatus::Failed,
-                        sent: None,
-                        message: Some(e.to_string()),
-                    },
-                }
+                    message: Some(e.to_string()),
+                },
             };
             summary.notices.push(item);
         }
@@ -526,7 +533,10 @@ impl Engine {
             .map(|occurrences| async move {
                 let mut items = Vec::new();
                 for occurrence in occurrences {
-                    items.push(self.charge_due(merchant, &occurrence, today, dry_run).await);
+                    items.push(
+                        self.charge_due(merchant, &occurrence, today, rehearsing)
+                            .await,
+                    );
                 }
                 items
             })
@@ -724,7 +734,8 @@ impl Engine {
         };
         let provider = self.provider_for(merchant).await?;
         let key = IdempotencyKey(format!(
-            "due-{}-{contract_id}-{number}-{try_number}",
+            "{}{}-{contract_id}-{number}-{try_number}",
+            crate::pipeline::DUE_KEY_PREFIX,
             merchant.id
         ));
         let order_id = new_order_id();

@@ -39,7 +39,7 @@ impl Embedded {
                 config.seed = Seed::demo(EMBEDDED_CUSTOMERS, chrono::Utc::now().date_naive());
                 config.state_file = Some(data_dir.join("sandbox").join("state.json"));
                 if let Some(dir) = config.state_file.as_ref().and_then(|f| f.parent()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    coffer_store::private::create_dir(dir).map_err(|e| {
                         EngineError::new(
                             ErrorKind::Internal,
                             format!("cannot create {}: {e}", dir.display()),

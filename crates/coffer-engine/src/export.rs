@@ -156,12 +156,33 @@ pub struct ExportResult {
     pub rows: u64,
 }
 
-/// Neutralises a cell a spreadsheet would evaluate.
+/// Neutralises a cell a spreadsheet would run as a formula (OWASP "CSV injection"): one whose
+/// first character after any leading blanks is `=`, `+`, `-` or `@` (or their full-width forms,
+/// which spreadsheets in East Asian locales read as the same), or that starts with a tab or a
+/// carriage return. A number or a phone number (`-12.50`, `+358 40 123 4567`) is left readable:
+/// digits, blanks and `()./,-` alone cannot call anything.
 fn cell(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+    let start = text.trim_start_matches([' ', '\u{3000}', '\n']);
+    let runs = match start.chars().next() {
+        Some('=' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff20}' | '\u{ff0b}' | '\u{ff0d}') => true,
+        Some('+' | '-') => !is_number_like(start),
+        _ => false,
+    };
+    if runs {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
+}
+
+/// `-12.50`, `+358 40 123 4567`, `+1 (555) 010-0000`: a sign, then digits and the marks numbers
+/// and phone numbers are written with, and at least one digit.
+fn is_number_like(text: &str) -> bool {
+    let rest = &text[1..];
+    rest.chars().any(|c| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '.' | ',' | '-' | '/'))
 }
 
 fn opt(value: Option<impl ToString>) -> String {
@@ -205,10 +226,13 @@ impl Engine {
             )),
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+            coffer_store::private::create_dir(dir).map_err(|e| io_error(dir, e))?;
         }
+        let exports = self.exports_dir();
+        coffer_store::private::restrict(&exports).map_err(|e| io_error(&exports, e))?;
         let partial = path.with_extension("csv.partial");
-        let file = std::fs::File::create(&partial).map_err(|e| io_error(&partial, e))?;
+        let file =
+            coffer_store::private::create_file(&partial).map_err(|e| io_error(&partial, e))?;
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
         writer
             .write_record(kind.header())
@@ -404,8 +428,35 @@ mod tests {
     #[test]
     fn cells_a_spreadsheet_would_run_are_neutralised() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("+1"), "'+1");
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("  =1+1"), "'  =1+1", "leading blanks do not hide it");
+        assert_eq!(
+            cell("\u{3000}=1+1"),
+            "'\u{3000}=1+1",
+            "nor an ideographic space"
+        );
+        assert_eq!(
+            cell("\u{ff1d}SUM(A1)"),
+            "'\u{ff1d}SUM(A1)",
+            "full-width equals"
+        );
+        assert_eq!(cell("\u{ff0b}1"), "'\u{ff0b}1", "full-width plus");
+        assert_eq!(cell("\t=1"), "'\t=1");
+        assert_eq!(cell("\rx"), "'\rx");
+        assert_eq!(
+            cell("-2+3+cmd|' /C calc'!A0"),
+            "'-2+3+cmd|' /C calc'!A0",
+            "a sign followed by anything but a number runs"
+        );
+        assert_eq!(cell("+1+1"), "'+1+1");
+        assert_eq!(cell("-12.50"), "-12.50", "a negative amount stays a number");
+        assert_eq!(cell("-5"), "-5");
+        assert_eq!(
+            cell("+358 40 123 4567"),
+            "+358 40 123 4567",
+            "a phone number stays readable"
+        );
+        assert_eq!(cell("+1 (555) 010-0000"), "+1 (555) 010-0000");
         assert_eq!(cell("Anna Virtanen"), "Anna Virtanen", "plain text stays");
         assert_eq!(cell(""), "");
     }

@@ -18,6 +18,7 @@ pub mod due;
 pub mod embedded;
 pub mod error;
 pub mod export;
+pub mod import_file;
 pub mod merchant_check;
 pub mod merchants;
 pub mod notices;
@@ -57,6 +58,38 @@ struct Inner {
     /// Per merchant, when its provider's last 429 lets the next write go (waited out before a
     /// `sending` commit, never after it).
     rate_limited: Mutex<std::collections::HashMap<coffer_core::MerchantId, tokio::time::Instant>>,
+    /// Set on a rehearsal engine (see [`Engine::rehearsal`]): its clock, which a preview moves
+    /// to the day it is asked about.
+    rehearsal: Option<Arc<PreviewClock>>,
+}
+
+/// The machine's clock moved by whole days, so a preview of a later day runs as on that day.
+#[derive(Debug, Default)]
+pub(crate) struct PreviewClock {
+    days_ahead: std::sync::atomic::AtomicI64,
+}
+
+impl PreviewClock {
+    /// Reads `days` days after the real clock from now on.
+    pub(crate) fn set_days_ahead(&self, days: i64) {
+        self.days_ahead
+            .store(days, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+struct MovedClock {
+    real: Arc<dyn Clock>,
+    moved: Arc<PreviewClock>,
+}
+
+impl Clock for MovedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let days = self
+            .moved
+            .days_ahead
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.real.now() + chrono::Duration::days(days)
+    }
 }
 
 /// How to open an engine.
@@ -107,12 +140,18 @@ impl Engine {
     ) -> EngineResult<T> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let mut store = inner.store.lock().map_err(|_| {
-                EngineError::new(
-                    ErrorKind::Internal,
-                    "the store lock was poisoned by a crash",
-                )
-            })?;
+            let mut store = match inner.store.lock() {
+                Ok(store) => store,
+                // An earlier store call panicked (that call failed). Its transaction was rolled
+                // back as it unwound; the connection itself is sound, so the app carries on
+                // instead of refusing every later call until it is restarted.
+                Err(poisoned) => {
+                    inner.store.clear_poison();
+                    let store = poisoned.into_inner();
+                    store.recover()?;
+                    store
+                }
+            };
             work(&mut store)
         })
         .await
@@ -170,8 +209,41 @@ impl EngineBuilder {
                 data_dir,
                 actor: os_user(),
                 rate_limited: Mutex::default(),
+                rehearsal: None,
             }),
         })
+    }
+}
+
+impl Engine {
+    /// An engine over a private in-memory copy of this one's database that never reaches a
+    /// provider or a mailbox: a preview runs the real code on it, so it writes the notices and
+    /// schedules a run would and judges the charges after them, and nothing of it is kept.
+    pub(crate) async fn rehearsal(&self) -> EngineResult<(Engine, Arc<PreviewClock>)> {
+        let copy = self.with_store(|store| Ok(store.rehearsal_copy()?)).await?;
+        let moved = Arc::new(PreviewClock::default());
+        let clock = MovedClock {
+            real: self.inner.clock.clone(),
+            moved: moved.clone(),
+        };
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store: Mutex::new(copy),
+                clock: Arc::new(clock),
+                secrets: self.inner.secrets.clone(),
+                embedded: embedded::Embedded::default(),
+                data_dir: self.inner.data_dir.clone(),
+                actor: self.inner.actor.clone(),
+                rate_limited: Mutex::default(),
+                rehearsal: Some(moved.clone()),
+            }),
+        };
+        Ok((engine, moved))
+    }
+
+    /// Whether this engine only rehearses (see [`Engine::rehearsal`]).
+    pub(crate) fn rehearsing(&self) -> bool {
+        self.inner.rehearsal.is_some()
     }
 }
 
@@ -207,4 +279,33 @@ fn user_of_process() -> Option<String> {
 #[cfg(not(target_os = "linux"))]
 fn user_of_process() -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_inside_a_store_call_fails_that_call_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::builder()
+            .data_dir(Some(dir.path().to_path_buf()))
+            .open()
+            .unwrap();
+        let failed = engine
+            .with_store(|store| -> EngineResult<()> {
+                store.batch(|s| {
+                    s.merchants()?;
+                    panic!("a bug inside a store call");
+                })?;
+                Ok(())
+            })
+            .await;
+        assert_eq!(failed.unwrap_err().kind(), ErrorKind::Internal);
+        let merchants = engine
+            .with_store(|store| Ok(store.merchants()?.len()))
+            .await
+            .expect("the next call is served, not refused as poisoned");
+        assert_eq!(merchants, 0);
+    }
 }

@@ -312,6 +312,17 @@ fn from_mailbox(name: &str, address: &str) -> EngineResult<Mailbox> {
     Ok(Mailbox::new(Some(name.to_string()), address))
 }
 
+/// Why security `none` takes no password: SMTP AUTH without TLS sends it readable by anyone on
+/// the network between the shop and the mail server.
+fn clear_text_login() -> coffer_core::InvalidInput {
+    coffer_core::InvalidInput::new(
+        "security",
+        "'none' would send the SMTP password unencrypted to the mail server; use starttls \
+         (port 587) or tls (port 465), or a server that needs no login (go back to the outbox \
+         first to forget the saved password)",
+    )
+}
+
 impl Engine {
     /// The outbox folder of `.eml` notices.
     pub fn outbox_dir(&self) -> PathBuf {
@@ -335,6 +346,9 @@ impl Engine {
         }
         from_mailbox("check", &input.from_address)
             .map_err(|e| EngineError::new(ErrorKind::InvalidInput, format!("from_address: {e}")))?;
+        if input.security == "none" && password.is_some() {
+            return Err(clear_text_login().into());
+        }
         let (account, kept) = self
             .with_store(move |store| {
                 let account =
@@ -346,6 +360,9 @@ impl Engine {
             })
             .await?;
         let secret = match password {
+            None if input.security == "none" && kept.is_some() => {
+                return Err(clear_text_login().into());
+            }
             // No new password: the one in the keyring stays in use.
             None => kept,
             Some(password) => {
@@ -487,9 +504,12 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let delivered = self
-            .deliver(merchant, &notice, &content, settings, id)
-            .await;
+        let delivered = if self.rehearsing() {
+            Ok("not sent: a preview".to_string())
+        } else {
+            self.deliver(merchant, &notice, &content, settings, id)
+                .await
+        };
         let location = match delivered {
             Ok(location) => location,
             Err(e) => {
@@ -552,9 +572,13 @@ impl Engine {
                 let bytes = message.formatted();
                 let target = path.clone();
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                    std::fs::create_dir_all(&dir)?;
+                    coffer_store::private::create_dir(&dir)?;
+                    coffer_store::private::restrict(&dir)?;
                     let tmp = target.with_extension("eml.tmp");
-                    std::fs::write(&tmp, bytes)?;
+                    std::io::Write::write_all(
+                        &mut coffer_store::private::create_file(&tmp)?,
+                        &bytes,
+                    )?;
                     std::fs::rename(&tmp, &target)
                 })
                 .await
@@ -580,6 +604,10 @@ impl Engine {
                         format!("SMTP {}:{}: {e}", smtp.host, smtp.port),
                     )
                 };
+                if smtp.security == "none" && password.is_some() {
+                    // Settings written before this rule, or by hand: never send it anyway.
+                    return Err(clear_text_login().into());
+                }
                 let builder = match smtp.security.as_str() {
                     "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
                         .map_err(unavailable)?,

@@ -194,14 +194,43 @@ pub(crate) fn judge(answer: Answer, at: chrono::DateTime<chrono::Utc>) -> Verdic
 }
 
 /// The key the owner gave (a dialog holds one while it is open), or a new one.
-pub(crate) fn key_or_new(given: Option<&str>) -> coffer_core::IdempotencyKey {
-    coffer_core::IdempotencyKey(
-        given
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string),
-    )
+pub(crate) fn key_or_new(
+    given: Option<&str>,
+) -> Result<coffer_core::IdempotencyKey, coffer_core::InvalidInput> {
+    let Some(key) = given.map(str::trim).filter(|k| !k.is_empty()) else {
+        return Ok(coffer_core::IdempotencyKey(
+            uuid::Uuid::new_v4().to_string(),
+        ));
+    };
+    let field = "idempotency_key";
+    if key
+        .get(..DUE_KEY_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(DUE_KEY_PREFIX))
+    {
+        // A manual charge under a due run's key would stand for that scheduled occurrence: the
+        // run would take it as its own charge, or be refused as a duplicate.
+        return Err(coffer_core::InvalidInput::new(
+            field,
+            format!("keys starting '{DUE_KEY_PREFIX}' are the due run's own; choose another"),
+        ));
+    }
+    if key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(coffer_core::InvalidInput::new(
+            field,
+            format!(
+                "must be at most {MAX_KEY_LEN} printable ASCII characters without spaces \
+                 (providers carry it in an HTTP header)"
+            ),
+        ));
+    }
+    Ok(coffer_core::IdempotencyKey(key.to_string()))
 }
+
+/// The prefix of the due run's keys (`due-MERCHANT-CONTRACT-NUMBER-TRY`).
+pub(crate) const DUE_KEY_PREFIX: &str = "due-";
+
+/// Choice: long enough for a UUID with a prefix, short enough for every provider's header.
+const MAX_KEY_LEN: usize = 64;
 
 /// How long a 429 keeps a merchant's next write waiting when the provider names no time.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -65,7 +65,7 @@ impl Engine {
     /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key.
     pub async fn refund_charge(&self, input: RefundInput) -> EngineResult<RefundResult> {
         let charge = input.charge;
-        let key = key_or_new(input.idempotency_key.as_deref());
+        let key = key_or_new(input.idempotency_key.as_deref())?;
         let now = self.now();
         let (original, refunded, merchant, first) = {
             let key = key.clone();

@@ -245,18 +245,60 @@ pub fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Reads a response body as text, mapping a body cut off after the status arrived: for a
-/// write the provider answered, so it had the request, and the outcome is unknown; for a read it
-/// is an unreadable answer, never "nothing there".
+/// The largest answer Coffer reads from a provider, counted after decompression (gzip is on,
+/// so a small raw body may inflate). The timeout bounds how long a call takes, not how much it
+/// brings. Choice: no answer Coffer asks for comes near it (a page of 1,000 Clover customers
+/// with their cards is about 2 MB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a response body as text, at most [`MAX_BODY_BYTES`], mapping a body cut off after the
+/// status arrived: for a write the provider answered, so it had the request, and the outcome is
+/// unknown; for a read it is an unreadable answer, never "nothing there". An answer over the cap
+/// is malformed the same way.
 pub async fn body_text(response: Response, resend: Resend) -> Result<String, ProviderError> {
-    response.text().await.map_err(|e| {
-        let cut = ProviderError::malformed(format!("the answer was cut off: {e}"));
+    read_capped(response, resend, MAX_BODY_BYTES).await
+}
+
+async fn read_capped(
+    mut response: Response,
+    resend: Resend,
+    cap: usize,
+) -> Result<String, ProviderError> {
+    let unreadable = |message: String| {
+        let error = ProviderError::malformed(message);
         if resend == Resend::Safe {
-            cut
+            error
         } else {
-            cut.after_write()
+            error.after_write()
         }
-    })
+    };
+    let too_large = || {
+        unreadable(format!(
+            "the answer is larger than {} MiB, more than any answer Coffer asks for; \
+             it was not read",
+            cap / (1024 * 1024)
+        ))
+    };
+    // Without gzip the length is known before a byte is read (with it, reqwest drops it).
+    if response
+        .content_length()
+        .is_some_and(|len| len > cap as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| unreadable(format!("the answer was cut off: {e}")))?
+    {
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    // As reqwest's `text()` without its charset feature: every provider answers in UTF-8.
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 #[cfg(test)]
@@ -302,7 +344,10 @@ mod tests {
     }
 
     /// A server that answers every connection with `answer(socket)` after reading the request.
-    async fn server(answer: &'static [u8], connections: usize) -> std::net::SocketAddr {
+    async fn server(
+        answer: impl AsRef<[u8]> + Send + 'static,
+        connections: usize,
+    ) -> std::net::SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -311,7 +356,7 @@ mod tests {
                     return;
                 };
                 read_request(&mut socket).await;
-                let _ = socket.write_all(answer).await;
+                let _ = socket.write_all(answer.as_ref()).await;
                 let _ = socket.shutdown().await;
             }
             // The listener drops here: later connections are refused.
@@ -387,6 +432,58 @@ mod tests {
             post(&client(addr), Resend::Safe).await.unwrap_err().kind,
             ProviderErrorKind::MalformedResponse,
             "an unreadable read is never 'nothing there'"
+        );
+    }
+
+    /// `HTTP/1.1 200` with `body` and the given extra headers.
+    fn answer(headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_cap_is_refused_raw_or_inflated() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        let addr = server(answer("", &big), 1).await;
+        let error = post(&client(addr), Resend::Safe).await.unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::MalformedResponse);
+        assert!(
+            error.message.contains("larger than 16 MiB"),
+            "{}",
+            error.message
+        );
+
+        // 17 MiB of spaces gzip to about 17 KB: the cap counts what it inflates to.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &vec![b' '; MAX_BODY_BYTES + 1024 * 1024]).unwrap();
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 100 * 1024, "a small raw body: {}", bomb.len());
+        let addr = server(answer("content-encoding: gzip\r\n", &bomb), 1).await;
+        let error = post(&client(addr), Resend::Once).await.unwrap_err();
+        assert_eq!(
+            error.kind,
+            ProviderErrorKind::UnknownOutcome,
+            "an oversized answer to a write still proves the provider had it"
+        );
+        assert!(
+            error.message.contains("larger than 16 MiB"),
+            "{}",
+            error.message
+        );
+
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, b"{\"id\":\"ok\"}").unwrap();
+        let small = gz.finish().unwrap();
+        let addr = server(answer("content-encoding: gzip\r\n", &small), 1).await;
+        assert_eq!(
+            post(&client(addr), Resend::Safe).await.unwrap(),
+            "{\"id\":\"ok\"}",
+            "a gzip answer under the cap reads as before"
         );
     }
 }

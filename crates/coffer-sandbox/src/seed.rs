@@ -77,7 +77,7 @@ pub struct DemoCustomer {
 /// A generated card: display fields and behaviour. No card number exists for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoCard {
-    /// "VISA", "MC", "AMEX", "DISCOVER", "MIR", "BELKART", "JCB".
+    /// "VISA", "MC", "AMEX", "DISCOVER", "MIR", "BELKART": what its market issues.
     pub brand: &'static str,
     /// First six digits.
     pub bin: String,
@@ -95,52 +95,243 @@ pub struct DemoCard {
     pub behaviour: CardBehaviour,
 }
 
-const FIRST: [&str; 24] = [
-    "Anna", "Mikko", "Olga", "Erik", "Sofia", "Jonas", "Maria", "Pavel", "Elena", "Lars", "Aino",
-    "Dmitri", "Hanna", "Oskar", "Irina", "Juha", "Liisa", "Nils", "Tatiana", "Ville", "Emma",
-    "Sergei", "Kaisa", "Viktor",
-];
-const LAST: [&str; 24] = [
-    "Virtanen",
-    "Korhonen",
-    "Ivanova",
-    "Lindqvist",
-    "Nieminen",
-    "Petrov",
-    "Makinen",
-    "Johansson",
-    "Smirnova",
-    "Hamalainen",
-    "Kowalski",
-    "Laine",
-    "Novak",
-    "Heikkinen",
-    "Berg",
-    "Sokolova",
-    "Koskinen",
-    "Andersen",
-    "Jarvinen",
-    "Kuznetsov",
-    "Lehtonen",
-    "Nilsson",
-    "Salo",
-    "Morozova",
-];
-/// (brand, BIN, bank)
-const CARDS: [(&str, &str, &str); 12] = [
-    ("VISA", "424242", "Stripe Test Bank"),
-    ("VISA", "457173", "Nordea Bank"),
-    ("VISA", "416598", "OP Financial Group"),
-    ("MC", "555555", "Danske Bank"),
-    ("MC", "522598", "Belarusbank"),
-    ("MC", "540038", "Sberbank"),
-    ("AMEX", "378282", "American Express"),
-    ("DISCOVER", "601111", "Discover Bank"),
-    ("MIR", "220070", "Tinkoff Bank"),
-    ("BELKART", "911100", "Belagroprombank"),
-    ("JCB", "353011", "JCB Co."),
-    ("VISA", "492181", "Handelsbanken"),
-];
+/// Where a demo merchant trades: its customers' names, phones and the cards a merchant of
+/// that provider there would see. Choice: the BIN–bank pairs are illustrative (a plausible
+/// prefix of the brand for a bank of that market), not read from a BIN table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Market {
+    /// United States: Clover's home market.
+    UnitedStates,
+    /// Ireland: Clover's European platform.
+    Ireland,
+    /// France: ProcessOut's home market.
+    France,
+    /// United Kingdom.
+    UnitedKingdom,
+    /// Belarus: Assist's Belarusian platform (docs.belassist.by).
+    Belarus,
+    /// Russia: Assist's Russian platform (docs.assist.ru).
+    Russia,
+    /// Finland: Svea Payments (ex Maksuturva) serves Finnish merchants.
+    Finland,
+}
+
+struct MarketData {
+    first: &'static [&'static str],
+    last: &'static [&'static str],
+    /// Country calling code and mobile prefix, e.g. "+358 40".
+    phone: &'static str,
+    /// (brand, BIN, bank)
+    cards: &'static [(&'static str, &'static str, &'static str)],
+}
+
+impl Market {
+    /// The market of a seeded merchant key ("clover/3"); a key of no seeded merchant gets its
+    /// provider's home market.
+    pub fn of_merchant(merchant_key: &str) -> Market {
+        match merchant_key {
+            "clover/3" => Market::Ireland,
+            "processout/2" => Market::UnitedKingdom,
+            "assist/2" => Market::Russia,
+            key if key.starts_with("processout/") => Market::France,
+            key if key.starts_with("assist/") => Market::Belarus,
+            key if key.starts_with("svea/") => Market::Finland,
+            _ => Market::UnitedStates,
+        }
+    }
+
+    fn data(self) -> &'static MarketData {
+        match self {
+            Market::UnitedStates => &UNITED_STATES,
+            Market::Ireland => &IRELAND,
+            Market::France => &FRANCE,
+            Market::UnitedKingdom => &UNITED_KINGDOM,
+            Market::Belarus => &BELARUS,
+            Market::Russia => &RUSSIA,
+            Market::Finland => &FINLAND,
+        }
+    }
+
+    /// The brands a card of this market may carry.
+    pub fn brands(self) -> impl Iterator<Item = &'static str> {
+        self.data().cards.iter().map(|(brand, _, _)| *brand)
+    }
+}
+
+static UNITED_STATES: MarketData = MarketData {
+    first: &[
+        "James", "Mary", "Robert", "Patricia", "Michael", "Jennifer", "David", "Linda", "Daniel",
+        "Ashley", "Chris", "Emily",
+    ],
+    last: &[
+        "Smith", "Johnson", "Williams", "Brown", "Garcia", "Miller", "Davis", "Martinez", "Wilson",
+        "Anderson", "Taylor", "Moore",
+    ],
+    phone: "+1 212",
+    cards: &[
+        ("VISA", "414720", "JPMorgan Chase Bank"),
+        ("VISA", "400022", "Bank of America"),
+        ("VISA", "446542", "Wells Fargo Bank"),
+        ("MC", "517805", "Capital One"),
+        ("MC", "542418", "Citibank"),
+        ("AMEX", "378282", "American Express"),
+        ("DISCOVER", "601100", "Discover Bank"),
+    ],
+};
+
+static IRELAND: MarketData = MarketData {
+    first: &[
+        "Aoife", "Conor", "Niamh", "Sean", "Ciara", "Padraig", "Siobhan", "Eoin", "Orla", "Cian",
+    ],
+    last: &[
+        "Murphy",
+        "Kelly",
+        "O'Sullivan",
+        "Walsh",
+        "Byrne",
+        "Ryan",
+        "O'Brien",
+        "Doyle",
+        "McCarthy",
+        "Gallagher",
+    ],
+    phone: "+353 85",
+    cards: &[
+        ("VISA", "454618", "AIB"),
+        ("VISA", "476342", "Bank of Ireland"),
+        ("MC", "539923", "PTSB"),
+        ("MC", "535522", "AIB"),
+    ],
+};
+
+static FRANCE: MarketData = MarketData {
+    first: &[
+        "Camille", "Louis", "Lea", "Hugo", "Chloe", "Jules", "Manon", "Lucas", "Ines", "Arthur",
+    ],
+    last: &[
+        "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+        "Moreau",
+    ],
+    phone: "+33 6",
+    cards: &[
+        ("VISA", "497010", "BNP Paribas"),
+        ("VISA", "497671", "Societe Generale"),
+        ("MC", "513100", "Credit Agricole"),
+        ("MC", "535600", "La Banque Postale"),
+        ("AMEX", "374101", "American Express"),
+    ],
+};
+
+static UNITED_KINGDOM: MarketData = MarketData {
+    first: &[
+        "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Thomas", "Grace",
+    ],
+    last: &[
+        "Jones", "Evans", "Roberts", "Wright", "Walker", "Hughes", "Green", "Hall", "Clarke",
+        "Jackson",
+    ],
+    phone: "+44 7700",
+    cards: &[
+        ("VISA", "465858", "Barclays"),
+        ("VISA", "475129", "Lloyds Bank"),
+        ("MC", "535462", "NatWest"),
+        ("MC", "537410", "Monzo Bank"),
+        ("AMEX", "374288", "American Express"),
+    ],
+};
+
+static BELARUS: MarketData = MarketData {
+    first: &[
+        "Alexei", "Olga", "Pavel", "Tatiana", "Andrei", "Natalia", "Sergei", "Irina", "Dmitri",
+        "Yulia",
+    ],
+    last: &[
+        "Ivanov",
+        "Kovalenko",
+        "Novik",
+        "Shevchuk",
+        "Lukashevich",
+        "Karpovich",
+        "Melnik",
+        "Kozlovskaya",
+        "Bondarenko",
+        "Zhuk",
+    ],
+    phone: "+375 29",
+    cards: &[
+        ("BELKART", "911100", "Belagroprombank"),
+        ("BELKART", "911200", "Belarusbank"),
+        ("VISA", "418396", "Priorbank"),
+        ("VISA", "427852", "Belarusbank"),
+        ("MC", "522598", "Belinvestbank"),
+    ],
+};
+
+static RUSSIA: MarketData = MarketData {
+    first: &[
+        "Elena",
+        "Dmitri",
+        "Maria",
+        "Mikhail",
+        "Anna",
+        "Ivan",
+        "Ekaterina",
+        "Nikolai",
+        "Svetlana",
+        "Viktor",
+    ],
+    last: &[
+        "Petrov",
+        "Smirnova",
+        "Kuznetsov",
+        "Sokolova",
+        "Popov",
+        "Morozova",
+        "Volkov",
+        "Lebedeva",
+        "Kozlov",
+        "Novikova",
+    ],
+    phone: "+7 916",
+    cards: &[
+        ("MIR", "220070", "T-Bank"),
+        ("MIR", "220220", "Sberbank"),
+        ("MIR", "220024", "VTB"),
+        ("VISA", "427600", "Sberbank"),
+        ("MC", "548673", "Alfa-Bank"),
+    ],
+};
+
+static FINLAND: MarketData = MarketData {
+    first: &[
+        "Aino", "Mikko", "Liisa", "Juha", "Kaisa", "Ville", "Hanna", "Matti", "Emma", "Oskari",
+        "Sanna", "Jukka",
+    ],
+    last: &[
+        "Virtanen",
+        "Korhonen",
+        "Nieminen",
+        "Makinen",
+        "Hamalainen",
+        "Laine",
+        "Heikkinen",
+        "Koskinen",
+        "Jarvinen",
+        "Lehtonen",
+        "Salo",
+        "Lindqvist",
+    ],
+    phone: "+358 40",
+    cards: &[
+        ("VISA", "457173", "Nordea"),
+        ("VISA", "416598", "OP"),
+        ("VISA", "492181", "Handelsbanken"),
+        ("MC", "555555", "Danske Bank"),
+        ("MC", "522462", "S-Pankki"),
+        ("MC", "516131", "Aktia"),
+    ],
+};
+
 const SPECIAL: [CardBehaviour; 5] = [
     CardBehaviour::SoftDecline,
     CardBehaviour::HardDecline,
@@ -200,20 +391,22 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
         fnv(merchant_key) ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
     );
     let special = SPECIAL.get(index).copied();
-    let first = FIRST[rng.gen_range(0..FIRST.len())];
-    let last = LAST[rng.gen_range(0..LAST.len())];
+    let market = Market::of_merchant(merchant_key).data();
+    let first = market.first[rng.gen_range(0..market.first.len())];
+    let last = market.last[rng.gen_range(0..market.last.len())];
     let name = match special.and_then(special_name) {
         Some(name) => name.to_string(),
         None => format!("{first} {last}"),
     };
     let email = format!(
         "{}.{}{}@example.com",
-        name.split(' ').next().unwrap_or("x").to_ascii_lowercase(),
-        name.rsplit(' ').next().unwrap_or("y").to_ascii_lowercase(),
+        local_part(name.split(' ').next().unwrap_or("x")),
+        local_part(name.rsplit(' ').next().unwrap_or("y")),
         index
     );
     let phone = format!(
-        "+358 40 {:03} {:04}",
+        "{} {:03} {:04}",
+        market.phone,
         rng.gen_range(0..1000),
         index % 10_000
     );
@@ -224,7 +417,18 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
     };
     let cards = (0..count)
         .map(|n| {
-            let (brand, bin, bank) = CARDS[rng.gen_range(0..CARDS.len())];
+            let drawn = market.cards[rng.gen_range(0..market.cards.len())];
+            // A test customer's card is a Visa in date, so what it shows is its behaviour alone
+            // (the networks' retry limits, say, are known for Visa).
+            let (brand, bin, bank) = match special {
+                Some(_) => market
+                    .cards
+                    .iter()
+                    .copied()
+                    .find(|(brand, _, _)| *brand == "VISA")
+                    .unwrap_or(drawn),
+                None => drawn,
+            };
             let behaviour = if n == 0 {
                 special.unwrap_or(CardBehaviour::Approve)
             } else {
@@ -238,7 +442,9 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
             }
             // Expiries: mostly 1–4 years ahead; one in ten expired; one in ten within 60 days.
             let months_ahead: i32 = match (behaviour, rng.gen_range(0..10)) {
-                (CardBehaviour::Expired, _) | (_, 0) => -rng.gen_range(1..18),
+                (CardBehaviour::Expired, _) => -rng.gen_range(1..18),
+                (_, _) if special.is_some() => rng.gen_range(3..48),
+                (_, 0) => -rng.gen_range(1..18),
                 (_, 1) => rng.gen_range(0..2),
                 _ => rng.gen_range(3..48),
             };
@@ -262,6 +468,14 @@ pub fn customer(seed: &Seed, merchant_key: &str, index: usize) -> DemoCustomer {
         phone,
         cards,
     }
+}
+
+/// "O'Brien" → "obrien": names become e-mail local parts.
+fn local_part(word: &str) -> String {
+    word.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 fn fnv(text: &str) -> u64 {
@@ -308,5 +522,66 @@ mod tests {
             behaviour_of_last4(&a[1].cards[0].last4),
             CardBehaviour::HardDecline
         );
+    }
+
+    #[test]
+    fn each_merchant_sees_the_cards_of_its_market() {
+        let seed = Seed::demo(200, today());
+        let brands = |key: &str| -> std::collections::BTreeSet<&'static str> {
+            customers(&seed, key)
+                .flat_map(|c| c.cards)
+                .map(|card| card.brand)
+                .collect()
+        };
+        let set = |list: &[&'static str]| list.iter().copied().collect();
+        assert_eq!(brands("svea/1"), set(&["MC", "VISA"]), "Finnish cards");
+        assert_eq!(brands("assist/1"), set(&["BELKART", "MC", "VISA"]));
+        assert_eq!(brands("assist/2"), set(&["MC", "MIR", "VISA"]));
+        assert_eq!(brands("clover/1"), set(&["AMEX", "DISCOVER", "MC", "VISA"]));
+        assert_eq!(brands("clover/3"), set(&["MC", "VISA"]), "Irish cards");
+        let finn = customer(&seed, "svea/1", 7);
+        assert!(finn.phone.starts_with("+358 "), "{}", finn.phone);
+        assert!(
+            FINLAND.last.iter().any(|l| finn.name.ends_with(l)),
+            "{}",
+            finn.name
+        );
+        let belarus_banks: Vec<_> = customers(&seed, "assist/1")
+            .flat_map(|c| c.cards)
+            .map(|card| card.bank)
+            .collect();
+        assert!(belarus_banks
+            .iter()
+            .all(|b| BELARUS.cards.iter().any(|(_, _, bank)| bank == b)));
+        let irish = customers(&seed, "clover/3").find(|c| c.name.contains('\''));
+        if let Some(irish) = irish {
+            assert!(!irish.email.contains('\''), "{}", irish.email);
+        }
+    }
+
+    #[test]
+    fn a_brand_matches_its_bin() {
+        for market in [
+            &UNITED_STATES,
+            &IRELAND,
+            &FRANCE,
+            &UNITED_KINGDOM,
+            &BELARUS,
+            &RUSSIA,
+            &FINLAND,
+        ] {
+            for (brand, bin, bank) in market.cards {
+                let ok = match *brand {
+                    "VISA" => bin.starts_with('4'),
+                    "MC" => matches!(&bin[..2], "51" | "52" | "53" | "54" | "55"),
+                    "AMEX" => bin.starts_with("34") || bin.starts_with("37"),
+                    "DISCOVER" => bin.starts_with("6011"),
+                    "MIR" => bin.starts_with("220"),
+                    "BELKART" => bin.starts_with("9112") || bin.starts_with("9111"),
+                    _ => false,
+                };
+                assert!(ok && bin.len() == 6, "{brand} {bin} ({bank})");
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod export;
 pub mod merchants;
 pub mod migrations;
+pub mod private;
 pub mod search;
 
 use std::path::{Path, PathBuf};
@@ -41,11 +42,25 @@ impl Store {
     /// Opens (or creates) the database file and brings its schema up to date, keeping a copy of
     /// an older file beside it before upgrading.
     pub fn open(path: &Path) -> StoreResult<Store> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                context: format!("cannot create {}", dir.display()),
-                source,
-            })?;
+        let io = |what: &str, at: &Path| {
+            let context = format!("cannot {what} {}", at.display());
+            move |source| StoreError::Io { context, source }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private::create_dir(dir).map_err(io("create", dir))?;
+            private::restrict(dir).map_err(io("restrict", dir))?;
+        }
+        // SQLite gives its -wal and -shm files the mode of the database file, so a private
+        // database keeps them private too.
+        if !path.exists() {
+            private::create_file(path).map_err(io("create", path))?;
+        }
+        for file in [
+            path.to_path_buf(),
+            sidecar(path, "-wal"),
+            sidecar(path, "-shm"),
+        ] {
+            private::restrict(&file).map_err(io("restrict", &file))?;
         }
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
@@ -57,7 +72,7 @@ impl Store {
         })
     }
 
-    /// A private in-memory database, for tests.
+    /// An in-memory database, for tests.
     pub fn open_in_memory() -> StoreResult<Store> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
@@ -72,6 +87,22 @@ impl Store {
     /// The file, when not in memory.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// A private in-memory copy of this database to rehearse a run on (the due run's preview
+    /// does everything a run does, notices and schedules included, and drops the copy).
+    pub fn rehearsal_copy(&self) -> StoreResult<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut conn)?;
+            backup.run_to_completion(1024, Duration::ZERO, None)?;
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(Store {
+            conn,
+            path: None,
+            backup: None,
+        })
     }
 
     /// The copy made before this open upgraded the schema, if it did.
@@ -106,23 +137,41 @@ impl Store {
 
     /// Runs `f` as one IMMEDIATE transaction over this store's own methods: a page of sync
     /// results lands whole or not at all, and fast. Not re-entrant.
+    ///
+    /// Whatever ends it — an error from `f`, a COMMIT that fails (disk full, I/O error, a
+    /// deferred constraint: SQLite then leaves the transaction open) or a panic unwinding
+    /// through it — what was not committed is rolled back and the write lock released.
     pub fn batch<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match f(self) {
-            Ok(value) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The original error matters more than a failed rollback.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
+        let _open = RollbackOnDrop(&self.conn);
+        let value = f(self)?;
+        self.conn.execute_batch("COMMIT")?;
+        Ok(value)
+    }
+
+    /// Rolls back a transaction left open by a call that never finished (a panic in another
+    /// thread's store work); a no-op otherwise.
+    pub fn recover(&self) -> StoreResult<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
         }
+        Ok(())
     }
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Rolls back on drop unless the transaction ended (committed, or rolled back by SQLite).
+struct RollbackOnDrop<'a>(&'a Connection);
+
+impl Drop for RollbackOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            // The error that ended the transaction matters more than a failed rollback.
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -149,4 +198,133 @@ pub(crate) fn instant(ms: i64) -> StoreResult<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .ok_or_else(|| StoreError::Corrupt(format!("{ms} is not a valid instant")))
+}
+
+/// `coffer.db` → `coffer.db-wal`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with_tables() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE child (id INTEGER PRIMARY KEY,
+                     parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED,
+                     filler TEXT);",
+            )
+            .unwrap();
+        store
+    }
+
+    fn children(store: &Store) -> i64 {
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn insert(store: &Store, parent: i64, filler: &str) -> StoreResult<()> {
+        store.conn().execute(
+            "INSERT INTO child (parent, filler) VALUES (?1, ?2)",
+            rusqlite::params![parent, filler],
+        )?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_commit_rolls_back_and_releases_the_write_lock() {
+        let store = store_with_tables();
+        // A deferred constraint fails at COMMIT, which SQLite leaves open.
+        let failed = store.batch(|s| insert(s, 99, "orphan"));
+        assert!(failed.is_err(), "the COMMIT fails");
+        assert!(store.conn().is_autocommit(), "no transaction is left open");
+        assert_eq!(children(&store), 0, "nothing of it landed");
+        store
+            .batch(|s| {
+                s.conn().execute("INSERT INTO parent (id) VALUES (1)", [])?;
+                insert(s, 1, "kept")
+            })
+            .expect("the next write goes through");
+        assert_eq!(children(&store), 1);
+    }
+
+    #[test]
+    fn a_full_disk_loses_the_batch_only_and_writes_resume_when_there_is_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("coffer.db")).unwrap();
+        store
+            .conn()
+            .execute_batch("CREATE TABLE child (id INTEGER PRIMARY KEY, filler TEXT);")
+            .unwrap();
+        let pages: i64 = store
+            .conn()
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        // SQLite's own limit on the file's size: past it every write fails SQLITE_FULL, as on a
+        // full disk.
+        store
+            .conn()
+            .pragma_update(None, "max_page_count", pages + 2)
+            .unwrap();
+        let big = "x".repeat(64 * 1024);
+        let full = store.batch(|s| {
+            s.conn()
+                .execute("INSERT INTO child (filler) VALUES ('small')", [])?;
+            s.conn()
+                .execute("INSERT INTO child (filler) VALUES (?1)", [&big])?;
+            Ok(())
+        });
+        let error = full.expect_err("the disk is full");
+        assert!(error.to_string().contains("full"), "{error}");
+        assert!(store.conn().is_autocommit(), "rolled back");
+        let rows: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0, "the small row of the same batch went with it");
+        store
+            .conn()
+            .pragma_update(None, "max_page_count", 1_000_000)
+            .unwrap();
+        store
+            .batch(|s| {
+                s.conn()
+                    .execute("INSERT INTO child (filler) VALUES (?1)", [&big])?;
+                Ok(())
+            })
+            .expect("with room again, writes resume on the same connection");
+    }
+
+    #[test]
+    fn a_panic_inside_a_batch_rolls_back() {
+        let store = store_with_tables();
+        store
+            .conn()
+            .execute("INSERT INTO parent (id) VALUES (1)", [])
+            .unwrap();
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: StoreResult<()> = store.batch(|s| {
+                insert(s, 1, "half")?;
+                panic!("a bug in the middle of a write");
+            });
+        }));
+        assert!(unwound.is_err());
+        assert!(
+            store.conn().is_autocommit(),
+            "the transaction was rolled back"
+        );
+        assert_eq!(children(&store), 0);
+        store.recover().unwrap();
+        store.batch(|s| insert(s, 1, "after")).unwrap();
+        assert_eq!(children(&store), 1);
+    }
 }

@@ -51,6 +51,11 @@ pub fn upgrade(
                 latest,
                 now_millis
             ));
+            // Created private and empty first: VACUUM INTO writes into an empty file as it finds it.
+            crate::private::create_file(&target).map_err(|source| StoreError::Io {
+                context: format!("cannot create {}", target.display()),
+                source,
+            })?;
             conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
             backup = Some(target);
         }

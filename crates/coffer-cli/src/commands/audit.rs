@@ -44,7 +44,7 @@ pub async fn run(cmd: AuditCommand, data_dir: Option<PathBuf>, out: Output) -> a
                 .await?;
             out.show(&events, |events| {
                 for e in events {
-                    println!(
+                    outln!(
                         "{:>6}  {}  {:<12} {:<20} {}  {}",
                         e.seq,
                         e.at.format("%Y-%m-%d %H:%M:%S"),
@@ -61,7 +61,7 @@ pub async fn run(cmd: AuditCommand, data_dir: Option<PathBuf>, out: Output) -> a
             let verification = engine.verify_audit().await?;
             if verification.intact {
                 out.show(&verification, |v| {
-                    println!("audit chain intact: {} events verified", v.verified)
+                    outln!("audit chain intact: {} events verified", v.verified)
                 })?;
                 Ok(0)
             } else {

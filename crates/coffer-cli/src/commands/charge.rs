@@ -139,7 +139,7 @@ fn reason(text: &str) -> Reason {
 }
 
 fn print_result(r: &ChargeResult) {
-    println!(
+    outln!(
         "{}: {} (attempt {}){}",
         r.status,
         r.amount,
@@ -153,18 +153,18 @@ fn print_result(r: &ChargeResult) {
         }
     );
     if let Some(reference) = &r.provider_ref {
-        println!("  provider reference: {reference}");
+        outln!("  provider reference: {reference}");
     }
     for v in &r.violations {
-        println!("  refused by {}: {}", v.rule, v.message);
+        outln!("  refused by {}: {}", v.rule, v.message);
     }
     if let Some(m) = &r.message {
         if r.violations.is_empty() {
-            println!("  {m}");
+            outln!("  {m}");
         }
     }
     for w in &r.warnings {
-        println!("  warning: {w}");
+        outln!("  warning: {w}");
     }
 }
 
@@ -185,11 +185,15 @@ pub async fn charge(
     if args.dry_run {
         let preview = engine.preview_charge(input).await?;
         out.show(&preview, |p| {
-            println!(
+            outln!(
                 "{} {} on {} •••• {} ({})",
-                p.provider, p.amount, p.card.brand, p.card.last4, p.merchant_name
+                p.provider,
+                p.amount,
+                p.card.brand,
+                p.card.last4,
+                p.merchant_name
             );
-            println!(
+            outln!(
                 "  flags: sequence={:?} initiator={:?} reason={:?} scheduled={} initial_ref={}",
                 p.flags.sequence,
                 p.flags.initiator,
@@ -202,13 +206,13 @@ pub async fn charge(
                     .unwrap_or("none")
             );
             if p.violations.is_empty() {
-                println!(
+                outln!(
                     "  policy: every rule passes ({})",
                     p.rules_checked.join(", ")
                 );
             }
             for v in &p.violations {
-                println!("  refused by {}: {}", v.rule, v.message);
+                outln!("  refused by {}: {}", v.rule, v.message);
             }
         })?;
         return Ok(if preview.violations.is_empty() {
@@ -236,12 +240,15 @@ pub async fn refund(
         })
         .await?;
     out.show(&result, |r| {
-        println!(
+        outln!(
             "refund {}: {} of attempt {} (refund attempt {})",
-            r.status, r.amount, r.refund_of, r.attempt_id
+            r.status,
+            r.amount,
+            r.refund_of,
+            r.attempt_id
         );
         if let Some(m) = &r.message {
-            println!("  {m}");
+            outln!("  {m}");
         }
     })?;
     Ok(match result.status {
@@ -266,7 +273,7 @@ pub async fn resolve(
         .resolve_attempt(AttemptId(args.attempt), resolution)
         .await?;
     out.show(&done, |a| {
-        println!("attempt {}: {} ({})", a.attempt_id, a.status, a.note)
+        outln!("attempt {}: {} ({})", a.attempt_id, a.status, a.note)
     })?;
     Ok(0)
 }
@@ -282,19 +289,19 @@ pub async fn reconcile(
         .await?;
     out.show(&summary, |s| {
         for a in &s.settled {
-            println!("attempt {}: {} ({})", a.attempt_id, a.status, a.note);
+            outln!("attempt {}: {} ({})", a.attempt_id, a.status, a.note);
         }
         for a in &s.unresolved {
-            println!("attempt {}: outcome unknown ({})", a.attempt_id, a.note);
+            outln!("attempt {}: outcome unknown ({})", a.attempt_id, a.note);
             if let Some(check) = &a.what_to_check {
-                println!("  {check}");
+                outln!("  {check}");
             }
         }
         for alert in &s.alerts {
-            println!("ALERT: {alert}");
+            outln!("ALERT: {alert}");
         }
         if s.settled.is_empty() && s.unresolved.is_empty() {
-            println!("nothing to reconcile");
+            outln!("nothing to reconcile");
         }
     })?;
     Ok(u8::from(
@@ -316,13 +323,16 @@ pub async fn alerts(
         .await?;
     out.show(&alerts, |alerts| {
         for a in alerts {
-            println!(
+            outln!(
                 "alert {} ({}), attempt {}: {}",
-                a.id, a.kind, a.attempt_id, a.message
+                a.id,
+                a.kind,
+                a.attempt_id,
+                a.message
             );
         }
         if alerts.is_empty() {
-            println!("no open alert");
+            outln!("no open alert");
         }
     })?;
     Ok(u8::from(!alerts.is_empty()))
@@ -345,7 +355,7 @@ pub async fn charges(
         .await?;
     out.show(&rows, |rows| {
         for a in rows {
-            println!(
+            outln!(
                 "{:>6}  {:<7} {:<9} {:>14}  card {:>6}  {}  {}{}",
                 a.id,
                 format!("{:?}", a.kind).to_lowercase(),
@@ -369,7 +379,7 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
         CardCommand::Consent { card, terms } => {
             let view = engine.record_consent(CardId(card), terms).await?;
             out.show(&view, |c| {
-                println!("consent recorded for card {} (•••• {})", c.id, c.last4)
+                outln!("consent recorded for card {} (•••• {})", c.id, c.last4)
             })?;
         }
         CardCommand::Initial {
@@ -389,14 +399,14 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
                 })
                 .await?;
             out.show(&result, |r| match (&r.card, &r.card_page_url) {
-                (Some(card), _) => println!(
+                (Some(card), _) => outln!(
                     "initial transaction recorded on card {} (•••• {}): MITs link to {}",
                     card.id,
                     card.last4,
                     r.initial_ref.as_deref().unwrap_or("?")
                 ),
-                (None, Some(url)) => println!("the cardholder must complete the card page: {url}"),
-                _ => println!("{:?}", r.status),
+                (None, Some(url)) => outln!("the cardholder must complete the card page: {url}"),
+                _ => outln!("{:?}", r.status),
             })?;
         }
     }

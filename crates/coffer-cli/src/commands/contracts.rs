@@ -179,7 +179,7 @@ pub enum NoticesCommand {
         host: Option<String>,
         #[arg(long, default_value_t = 587)]
         port: u16,
-        /// none | starttls | tls.
+        /// none | starttls | tls. `none` takes no password: it would cross the network readable.
         #[arg(long, default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
         security: String,
         #[arg(long)]
@@ -197,7 +197,7 @@ pub enum NoticesCommand {
 }
 
 fn print_contract(c: &ContractView) {
-    println!(
+    outln!(
         "contract {} [{}] {} — {} on {} ({}), {}",
         c.contract.id,
         format!("{:?}", c.contract.status).to_lowercase(),
@@ -207,7 +207,7 @@ fn print_contract(c: &ContractView) {
         c.amount_words,
         c.frequency_words
     );
-    println!(
+    outln!(
         "  from {} until {}{}",
         c.contract.start,
         c.contract
@@ -219,7 +219,7 @@ fn print_contract(c: &ContractView) {
             .unwrap_or_default()
     );
     for o in &c.occurrences {
-        println!(
+        outln!(
             "  #{} {} {} {}{}",
             o.number,
             o.due,
@@ -231,14 +231,14 @@ fn print_contract(c: &ContractView) {
         );
     }
     for h in &c.history {
-        println!(
+        outln!(
             "  changed {}: {}",
             h.changed_at.format("%Y-%m-%d %H:%M UTC"),
             h.reason
         );
     }
     for n in &c.notices_sent {
-        println!(
+        outln!(
             "  notice {} sent to {} ({})",
             n.kind.as_str(),
             n.recipient,
@@ -246,7 +246,7 @@ fn print_contract(c: &ContractView) {
         );
     }
     if let Some(e) = &c.notice_error {
-        println!("  notice NOT sent: {e}");
+        outln!("  notice NOT sent: {e}");
     }
 }
 
@@ -334,9 +334,12 @@ pub async fn contract(
             (None, Some(n)) => {
                 let refund = engine.cancel_charge(ContractId(id), n).await?;
                 out.show(&refund, |r| {
-                    println!(
+                    outln!(
                         "refund {}: {} of attempt {} (refund attempt {})",
-                        r.status, r.amount, r.refund_of, r.attempt_id
+                        r.status,
+                        r.amount,
+                        r.refund_of,
+                        r.attempt_id
                     );
                 })?;
                 return Ok(if refund.status == coffer_core::ChargeState::Succeeded {
@@ -361,7 +364,7 @@ pub async fn contract(
                 .await?;
             out.show(&list, |list| {
                 if list.is_empty() {
-                    println!("no contracts");
+                    outln!("no contracts");
                 }
                 list.iter().for_each(print_contract);
             })?;
@@ -426,11 +429,15 @@ pub async fn notices(
             engine.smtp(merchant).await?
         };
         out.show(&view, |v| match &v.smtp {
-            Some(s) => println!(
+            Some(s) => outln!(
                 "merchant {}: notices by SMTP {}:{} ({}) from {}",
-                v.merchant_id, s.host, s.port, s.security, s.from_address
+                v.merchant_id,
+                s.host,
+                s.port,
+                s.security,
+                s.from_address
             ),
-            None => println!(
+            None => outln!(
                 "merchant {}: notices written to {}",
                 v.merchant_id,
                 v.outbox.as_deref().unwrap_or("the outbox")
@@ -443,10 +450,10 @@ pub async fn notices(
         let pending = engine.pending_notices(scope).await?;
         out.show(&pending, |list| {
             if list.is_empty() {
-                println!("no notices owed");
+                outln!("no notices owed");
             }
             for p in list {
-                println!(
+                outln!(
                     "contract {} #{}: {} due {}, notice by {}{}",
                     p.contract_id,
                     p.occurrence,
@@ -466,10 +473,10 @@ pub async fn notices(
     let list = engine.list_notices(scope).await?;
     out.show(&list, |list| {
         if list.is_empty() {
-            println!("no notices");
+            outln!("no notices");
         }
         for n in list {
-            println!(
+            outln!(
                 "{} contract {}{} to {}: {}{} via {} {}",
                 n.sent_at.format("%Y-%m-%d %H:%M UTC"),
                 n.contract_id,

@@ -40,11 +40,14 @@ struct StderrProgress;
 impl Progress for StderrProgress {
     fn report(&self, event: ProgressEvent) {
         match event.total {
-            Some(total) => eprintln!(
+            Some(total) => errln!(
                 "{}: {} ({}/{})",
-                event.stage, event.message, event.done, total
+                event.stage,
+                event.message,
+                event.done,
+                total
             ),
-            None => eprintln!("{}: {}", event.stage, event.message),
+            None => errln!("{}: {}", event.stage, event.message),
         }
     }
 }
@@ -53,9 +56,9 @@ fn print_items(title: &str, items: &[DueItem]) {
     if items.is_empty() {
         return;
     }
-    println!("{title}: {}", items.len());
+    outln!("{title}: {}", items.len());
     for i in items {
-        println!(
+        outln!(
             "  contract {} #{} due {} {} (card {}){}",
             i.contract_id,
             i.occurrence,
@@ -67,11 +70,11 @@ fn print_items(title: &str, items: &[DueItem]) {
                 .unwrap_or_default()
         );
         for v in &i.violations {
-            println!("    refused by {}: {}", v.rule, v.message);
+            outln!("    refused by {}: {}", v.rule, v.message);
         }
         if let Some(m) = &i.message {
             if i.violations.is_empty() {
-                println!("    {m}");
+                outln!("    {m}");
             }
         }
     }
@@ -79,7 +82,7 @@ fn print_items(title: &str, items: &[DueItem]) {
 
 fn print_summary(s: &DueSummary) {
     for day in &s.merchants {
-        println!("merchant {}: {}", day.merchant_id, day.date);
+        outln!("merchant {}: {}", day.merchant_id, day.date);
     }
     let sent = s
         .notices
@@ -91,7 +94,7 @@ fn print_summary(s: &DueSummary) {
         .iter()
         .filter(|n| n.status == NoticeStatus::WouldSend)
         .count();
-    println!(
+    outln!(
         "notices: {sent} sent{}",
         if would > 0 {
             format!(", {would} due (dry run)")
@@ -100,7 +103,7 @@ fn print_summary(s: &DueSummary) {
         }
     );
     for n in s.notices.iter().filter(|n| n.status != NoticeStatus::Sent) {
-        println!(
+        outln!(
             "  {} contract {}{}: {}",
             n.status,
             n.contract_id,
@@ -115,7 +118,7 @@ fn print_summary(s: &DueSummary) {
     print_items("skipped", &s.skipped);
     print_items("failed or unknown", &s.failed);
     if !s.contracts_ended.is_empty() {
-        println!("contracts ended: {:?}", s.contracts_ended);
+        outln!("contracts ended: {:?}", s.contracts_ended);
     }
     if s.charged.is_empty()
         && s.declined.is_empty()
@@ -124,7 +127,7 @@ fn print_summary(s: &DueSummary) {
         && s.failed.is_empty()
         && s.would_charge.is_empty()
     {
-        println!("nothing due");
+        outln!("nothing due");
     }
 }
 

@@ -68,7 +68,7 @@ pub async fn export(
     let merchants = args.scope.merchants(&engine).await?;
     let result = engine.export_csv(kind, merchants, args.out).await?;
     out.show(&result, |r| {
-        println!(
+        outln!(
             "{} rows of {} written to {}",
             r.rows,
             r.kind.as_str(),
@@ -87,18 +87,20 @@ pub async fn dashboard(
     let merchants = args.scope.merchants(&engine).await?;
     let view = engine.dashboard(merchants).await?;
     out.show(&view, |v| {
-        println!(
+        outln!(
             "active contracts {}, expired cards on file {}, unknown outcomes {}",
-            v.active_contracts, v.expired_on_file, v.unsettled
+            v.active_contracts,
+            v.expired_on_file,
+            v.unsettled
         );
-        println!("month     currency  recurring      manual    refunded");
+        outln!("month     currency  recurring      manual    refunded");
         for r in &v.revenue {
             let money = |minor| {
                 coffer_core::Currency::from_code(&r.currency)
                     .map(|c| coffer_core::Money::from_minor(minor, c).to_decimal('.'))
                     .unwrap_or_else(|_| minor.to_string())
             };
-            println!(
+            outln!(
                 "{}   {:<8} {:>11} {:>11} {:>11}",
                 r.month,
                 r.currency,
@@ -107,7 +109,7 @@ pub async fn dashboard(
                 money(r.refunded_minor)
             );
         }
-        println!("declines: {}", {
+        outln!("declines: {}", {
             let parts: Vec<String> = v
                 .declines
                 .iter()
@@ -121,13 +123,13 @@ pub async fn dashboard(
             }
         });
         let due: u64 = v.upcoming.iter().map(|d| d.charges).sum();
-        println!("charges due in the next 30 days: {due}");
+        outln!("charges due in the next 30 days: {due}");
         let expiring: Vec<String> = v
             .expiring
             .iter()
             .map(|m| format!("{} {}", m.month, m.cards))
             .collect();
-        println!("cards expiring: {}", expiring.join(", "));
+        outln!("cards expiring: {}", expiring.join(", "));
     })?;
     Ok(0)
 }
@@ -142,10 +144,10 @@ pub async fn upcoming(
     let list = engine.upcoming_charges(merchants, args.days).await?;
     out.show(&list, |list| {
         if list.is_empty() {
-            println!("nothing due in the next {} days", args.days);
+            outln!("nothing due in the next {} days", args.days);
         }
         for c in list {
-            println!(
+            outln!(
                 "{}{}  contract {:>4} #{:<3} {:>12}  {}, {}  notice {:?} (by {})  {}",
                 c.due,
                 if c.overdue { " OVERDUE" } else { "" },

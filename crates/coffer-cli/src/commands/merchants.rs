@@ -253,7 +253,7 @@ fn environment_label(m: &MerchantView) -> &'static str {
 }
 
 fn print_saved(verb: &str, m: &MerchantView) {
-    println!(
+    outln!(
         "{verb} merchant {} ({}): {} at {}",
         m.id,
         m.name,
@@ -261,7 +261,7 @@ fn print_saved(verb: &str, m: &MerchantView) {
         m.base_url
     );
     if let Some(o) = &m.host_override {
-        println!(
+        outln!(
             "! OVERRIDE: its secret goes to {}, not a {} host ({})",
             o.host, m.provider, o.reason
         );
@@ -270,7 +270,7 @@ fn print_saved(verb: &str, m: &MerchantView) {
 
 fn print_merchants(merchants: &[MerchantView]) {
     for m in merchants {
-        println!(
+        outln!(
             "{:>4}  {:<10} {:<28} {:<16} {:<8} {:<7} {}  {}",
             m.id,
             m.provider,
@@ -282,7 +282,7 @@ fn print_merchants(merchants: &[MerchantView]) {
             m.group.as_deref().unwrap_or("")
         );
         if let Some(o) = &m.host_override {
-            println!(
+            outln!(
                 "      ! OVERRIDE: the secret goes to {} ({}), not a {} host: {}",
                 o.host, m.base_url, m.provider, o.reason
             );
@@ -375,7 +375,7 @@ pub async fn run(
         MerchantCommand::Remove { id } => {
             engine.remove_merchant(MerchantId(id)).await?;
             out.show(&serde_json::json!({"removed": id}), |_| {
-                println!("removed merchant {id}")
+                outln!("removed merchant {id}")
             })?;
         }
         MerchantCommand::Test { id } => {
@@ -394,18 +394,18 @@ pub async fn run(
 /// When the provider cannot be reached, say how to save anyway (on stderr, never in `--json`).
 fn hint_offline(error: &EngineError, out: Output) {
     if !out.json && error.kind() == ErrorKind::ProviderUnavailable {
-        eprintln!("hint: to save it without the connection check (e.g. offline), add --no-check");
+        errln!("hint: to save it without the connection check (e.g. offline), add --no-check");
     }
 }
 
 fn print_test(test: &MerchantTest) {
     match (test.ok, test.kind) {
-        (true, _) => println!("ok: {}", test.message),
-        (false, kind) => println!(
+        (true, _) => outln!("ok: {}", test.message),
+        (false, kind) => outln!(
             "failed ({}): {}",
             kind.map(|k| k.code()).unwrap_or("internal"),
             test.message
         ),
     }
-    println!("checked: {}", test.checked);
+    outln!("checked: {}", test.checked);
 }

@@ -58,7 +58,7 @@ pub async fn run(args: SandboxArgs, _out: Output) -> anyhow::Result<u8> {
     })
     .await?;
     // One line that scripts read to find the emulators; always JSON.
-    println!("{}", serde_json::to_string(&sandbox.urls)?);
+    outln!("{}", serde_json::to_string(&sandbox.urls)?);
     shutdown_signal().await;
     drop(sandbox);
     // Give the state writer a moment to flush.

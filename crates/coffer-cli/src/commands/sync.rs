@@ -20,11 +20,14 @@ struct StderrProgress;
 impl Progress for StderrProgress {
     fn report(&self, event: ProgressEvent) {
         match event.total {
-            Some(total) => eprintln!(
+            Some(total) => errln!(
                 "{}: {} ({}/{})",
-                event.stage, event.message, event.done, total
+                event.stage,
+                event.message,
+                event.done,
+                total
             ),
-            None => eprintln!("{}: {}", event.stage, event.message),
+            None => errln!("{}: {}", event.stage, event.message),
         }
     }
 }
@@ -155,7 +158,7 @@ pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> any
     let failed = summaries.iter().any(|s| s.error.is_some());
     out.show(&summaries, |all| {
         for s in all {
-            println!(
+            outln!(
                 "{:<28} customers {:>6} (+/~{})  cards {:>6} (+{} ~{} inactive {}){}{}{}",
                 s.merchant_name,
                 s.customers,
@@ -183,14 +186,14 @@ pub async fn demo(args: DemoArgs, data_dir: Option<PathBuf>, out: Output) -> any
     let engine = super::engine(data_dir)?;
     let summary = engine.demo(args.sandbox, Arc::new(StderrProgress)).await?;
     out.show(&summary, |s| {
-        println!(
+        outln!(
             "{} demo merchants ready, {} register customers added, {} cards with consent",
             s.merchants.len(),
             s.customers_registered,
             s.consents_recorded
         );
         for m in &s.merchants {
-            println!("{:>4}  {:<10} {}", m.id, m.provider, m.name);
+            outln!("{:>4}  {:<10} {}", m.id, m.provider, m.name);
         }
     })?;
     Ok(0)
@@ -218,7 +221,7 @@ pub async fn customers(
         .await?;
     out.show(&rows, |rows| {
         for c in rows {
-            println!(
+            outln!(
                 "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}",
                 c.id,
                 c.reference,
@@ -262,7 +265,7 @@ pub async fn cards(args: CardsArgs, data_dir: Option<PathBuf>, out: Output) -> a
                 .filter(|(on, _)| *on)
                 .map(|(_, b)| *b)
                 .collect();
-            println!(
+            outln!(
                 "{:>6}  customer {:>6}  {:<11} •••• {}  {:02}/{}  {:<20} {}",
                 k.id,
                 k.customer_id,
@@ -288,9 +291,10 @@ pub async fn customer(
         CustomerCommand::Import { file, merchant } => {
             let summary = engine.import_customers(MerchantId(merchant), &file).await?;
             out.show(&summary, |s| {
-                println!(
+                outln!(
                     "imported {} customers into merchant {}",
-                    s.imported, s.merchant_id
+                    s.imported,
+                    s.merchant_id
                 )
             })?;
         }
@@ -310,7 +314,7 @@ pub async fn customer(
             let id = engine.create_customer(MerchantId(merchant), fields).await?;
             out.show(
                 &serde_json::json!({"id": id, "merchant_id": merchant}),
-                |_| println!("customer {id} added to merchant {merchant}"),
+                |_| outln!("customer {id} added to merchant {merchant}"),
             )?;
         }
     }

@@ -493,7 +493,9 @@ async fn the_networks_retry_limit_refuses_the_next_attempt_before_the_wire_and_s
         })
         .await;
     let limit = match card.brand.as_str() {
-        "visa" => 20,
+        // Visa counts re-attempts: the first attempt and 20 more; Mastercard counts declined
+        // attempts: 10.
+        "visa" => 21,
         "mastercard" | "maestro" => 10,
         other => panic!("the demo's 0341 card is a {other}: a brand without retry limits"),
     };
@@ -1002,5 +1004,57 @@ async fn a_hand_resolution_the_providers_record_contradicts_raises_a_possible_du
     assert!(
         later.alerts.is_empty(),
         "an alert is raised once: {later:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_manual_key_cannot_pass_for_a_due_runs_and_no_card_number_hides_in_free_text() {
+    let world = World::new().await;
+    let paris = world.merchant("processout", 0).await;
+    let good = world.card(paris, ready).await;
+    for key in ["due-1-2-3-1", "DUE-anything", "has space", &"k".repeat(65)] {
+        let refused = world
+            .engine
+            .charge_card(ChargeInput {
+                idempotency_key: Some(key.to_string()),
+                ..charge(good.id, "5.00")
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), coffer_engine::ErrorKind::InvalidInput);
+        assert!(
+            refused.to_string().contains("idempotency_key"),
+            "{key}: {refused}"
+        );
+    }
+    let described = world
+        .engine
+        .charge_card(ChargeInput {
+            description: Some("card 4111 1111 1111 1111".into()),
+            ..charge(good.id, "5.00")
+        })
+        .await
+        .unwrap_err();
+    assert!(described.to_string().contains("description"), "{described}");
+    assert!(
+        !described.to_string().contains("4111"),
+        "the number is not repeated: {described}"
+    );
+    assert!(
+        world.sandbox_charges().is_empty(),
+        "nothing reached the provider"
+    );
+
+    let before = world.card(paris, |c| c.id == good.id).await;
+    let refused = world
+        .engine
+        .record_consent(CardId(good.id), "Agreed; card 4111-1111-1111-1111".into())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("terms"), "{refused}");
+    let after = world.card(paris, |c| c.id == good.id).await;
+    assert_eq!(
+        before.consent_at, after.consent_at,
+        "the consent already saved is kept"
     );
 }

@@ -471,3 +471,115 @@ async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire
         "a one-off charge beside the contract is the owner's to make: {one_off:?}"
     );
 }
+
+/// A due summary as a plan: each notice and charge with what became of it, a preview's
+/// "would" read as the run's "did", failures and refusals with their rules.
+fn plan(summary: &coffer_engine::due::DueSummary) -> Vec<String> {
+    let mut lines: Vec<String> = summary
+        .notices
+        .iter()
+        .map(|n| {
+            let status = match n.status.to_string().as_str() {
+                "would_send" | "sent" => "goes out".to_string(),
+                other => other.to_string(),
+            };
+            format!(
+                "notice {:?} contract {} occurrence {:?}: {status}",
+                n.kind, n.contract_id, n.occurrence
+            )
+        })
+        .collect();
+    let items = [
+        ("charged", &summary.charged),
+        ("charged", &summary.would_charge),
+        ("declined", &summary.declined),
+        ("refused", &summary.refused),
+        ("skipped", &summary.skipped),
+        ("failed", &summary.failed),
+    ];
+    for (what, list) in items {
+        for item in list {
+            let rules: Vec<&str> = item.violations.iter().map(|v| v.rule.as_str()).collect();
+            lines.push(format!(
+                "charge contract {} occurrence {} of {}: {what} {rules:?}",
+                item.contract_id, item.occurrence, item.amount
+            ));
+        }
+    }
+    lines.push(format!("ended {:?}", summary.contracts_ended));
+    lines.sort();
+    lines
+}
+
+async fn preview_then_run(world: &World, engine: &coffer_engine::Engine, date: chrono::NaiveDate) {
+    let merchant = coffer_core::MerchantId(world.merchant_id("ProcessOut Paris").await);
+    let run = DueRun {
+        date: Some(date),
+        merchants: vec![merchant],
+        ..DueRun::default()
+    };
+    let preview = world
+        .engine
+        .run_due(
+            DueRun {
+                dry_run: true,
+                ..run.clone()
+            },
+            Arc::new(RecordedProgress::default()),
+        )
+        .await
+        .unwrap();
+    assert!(preview.dry_run);
+    let done = engine
+        .run_due(run, Arc::new(RecordedProgress::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        plan(&preview),
+        plan(&done),
+        "the preview on {date} predicts the run\npreview: {preview:#?}\nrun: {done:#?}"
+    );
+    assert!(
+        !plan(&done).iter().all(|l| l.starts_with("ended")),
+        "the run on {date} did something to compare: {done:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_preview_predicts_the_run_with_a_notice_lead_of_zero_and_more() {
+    for lead in [0u32, 3] {
+        let world = World::new().await;
+        let merchant = coffer_core::MerchantId(world.merchant_id("ProcessOut Paris").await);
+        world
+            .engine
+            .edit_merchant(
+                merchant,
+                coffer_engine::merchants::MerchantEdit {
+                    notice_lead_days: Some(lead),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let cards = world.cards("ProcessOut Paris", None, 3).await;
+        let due = today()
+            .checked_add_days(Days::new(u64::from(lead)))
+            .unwrap();
+        for card in &cards {
+            monthly(&world.engine, card.id, "2.50", due).await;
+        }
+        let before = world.sandbox_charges().await.len();
+        // Today: the pre-charge notices (and, with no lead, the charges in the same run).
+        preview_then_run(&world, &world.engine, today()).await;
+        if lead > 0 {
+            // The due date: the notices went out `lead` days before, the charges go now.
+            preview_then_run(&world, &world.engine_on(due), due).await;
+        }
+        assert_eq!(
+            world.sandbox_charges().await.len() - before,
+            cards.len(),
+            "lead {lead}: only the runs charged, once per contract"
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod due;
 mod endpoints;
 mod merchant_check;
 mod notices;
+mod private_files;
 mod reports;
 mod svea_refresh;
 mod world;

@@ -148,22 +148,25 @@ async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>
     (port, messages, commands)
 }
 
+fn smtp_input(port: u16, security: &str, username: Option<&str>) -> SmtpInput {
+    SmtpInput {
+        host: "127.0.0.1".into(),
+        port,
+        security: security.into(),
+        username: username.map(str::to_string),
+        from_address: "shop@example.com".into(),
+    }
+}
+
 #[tokio::test]
-async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
+async fn the_smtp_password_lives_in_the_keyring_and_survives_a_change_of_server() {
     let world = World::new().await;
-    let (port, messages, commands) = smtp_server().await;
     let merchant = coffer_core::MerchantId(world.merchant_id("Svea Demo Helsinki").await);
     let view = world
         .engine
         .set_smtp(
             merchant,
-            SmtpInput {
-                host: "127.0.0.1".into(),
-                port,
-                security: "none".into(),
-                username: Some("shop".into()),
-                from_address: "shop@example.com".into(),
-            },
+            smtp_input(587, "starttls", Some("shop")),
             Some(SecretString::from("s3cret-pw".to_string())),
         )
         .await
@@ -191,17 +194,7 @@ async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
     // Changing the server without typing the password again keeps the stored one.
     let again = world
         .engine
-        .set_smtp(
-            merchant,
-            SmtpInput {
-                host: "127.0.0.1".into(),
-                port,
-                security: "none".into(),
-                username: Some("shop".into()),
-                from_address: "shop@example.com".into(),
-            },
-            None,
-        )
+        .set_smtp(merchant, smtp_input(465, "tls", Some("shop")), None)
         .await
         .unwrap();
     assert_eq!(
@@ -214,6 +207,19 @@ async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
         "keyed by the merchant's provider account and endpoint, not by a row id: {}",
         secret.account
     );
+}
+
+#[tokio::test]
+async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
+    let world = World::new().await;
+    let (port, messages, commands) = smtp_server().await;
+    let merchant = coffer_core::MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    // A relay that takes mail without a login (a shop's own server on its network).
+    world
+        .engine
+        .set_smtp(merchant, smtp_input(port, "none", None), None)
+        .await
+        .unwrap();
     let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
     let contract = monthly(&world.engine, card.id, "3.00", due_soon()).await;
     assert_eq!(contract.notices_sent.len(), 1, "{contract:?}");
@@ -224,12 +230,6 @@ async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
     assert!(subject.contains("recurring charging of card"), "{subject}");
     assert!(text.contains("3.00 EUR"), "{text}");
     let commands = commands.lock().unwrap().clone();
-    assert!(
-        commands
-            .iter()
-            .any(|c| c.to_ascii_uppercase().starts_with("AUTH")),
-        "logged in with the keyring password: {commands:?}"
-    );
     assert!(
         commands
             .iter()
@@ -244,4 +244,66 @@ async fn notices_go_out_by_smtp_when_the_merchant_has_smtp_settings() {
                 == 0,
         "nothing went to the outbox"
     );
+}
+
+#[tokio::test]
+async fn an_smtp_password_is_never_sent_without_tls() {
+    let world = World::new().await;
+    let (port, messages, commands) = smtp_server().await;
+    let merchant = coffer_core::MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let refused = world
+        .engine
+        .set_smtp(
+            merchant,
+            smtp_input(port, "none", Some("shop")),
+            Some(SecretString::from("s3cret-pw".to_string())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), coffer_engine::ErrorKind::InvalidInput);
+    assert!(
+        refused.to_string().contains("security") && refused.to_string().contains("unencrypted"),
+        "names the field and why: {refused}"
+    );
+    assert_eq!(
+        world.engine.smtp(merchant).await.unwrap().channel,
+        "outbox",
+        "nothing was saved"
+    );
+    // Saved over TLS, then turned to `none` without a new password: the kept one would go out.
+    world
+        .engine
+        .set_smtp(
+            merchant,
+            smtp_input(port, "starttls", Some("shop")),
+            Some(SecretString::from("s3cret-pw".to_string())),
+        )
+        .await
+        .unwrap();
+    let refused = world
+        .engine
+        .set_smtp(merchant, smtp_input(port, "none", Some("shop")), None)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("unencrypted"), "{refused}");
+    // A database edited by hand to `none` still never sends the password in clear.
+    let db =
+        rusqlite::Connection::open(coffer_engine::config::database_path(world.dir.path())).unwrap();
+    db.execute("UPDATE merchant_smtp SET security = 'none'", [])
+        .unwrap();
+    drop(db);
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let created = monthly(&world.engine, card.id, "3.00", due_soon()).await;
+    assert!(
+        created.notices_sent.is_empty(),
+        "the notice did not go out: {created:?}"
+    );
+    let commands = commands.lock().unwrap().clone();
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.to_ascii_uppercase().starts_with("AUTH")),
+        "no login was attempted in clear: {commands:?}"
+    );
+    assert!(messages.lock().unwrap().is_empty());
 }

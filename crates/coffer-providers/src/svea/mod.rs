@@ -513,7 +513,7 @@ impl SveaClient {
                 format!("the sandbox card page answered HTTP {}", page.status()),
             ));
         }
-        let html = page.text().await.map_err(unreachable)?;
+        let html = crate::http::body_text(page, crate::http::Resend::Safe).await?;
         let action = form_action(&html)
             .ok_or_else(|| ProviderError::malformed("the card page has no form"))?;
         let mut fields = hidden_inputs(&html);
@@ -537,7 +537,9 @@ impl SveaClient {
             .await
             .map_err(unreachable)?;
         if submitted.status() == StatusCode::UNPROCESSABLE_ENTITY {
-            let html = submitted.text().await.unwrap_or_default();
+            let html = crate::http::body_text(submitted, crate::http::Resend::Safe)
+                .await
+                .unwrap_or_default();
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("card_number".into()),

@@ -28,7 +28,7 @@ pub(crate) struct State {
 const LOCATIONS: [(&str, Currency, &str); 3] = [
     ("Clover Downtown", Currency::USD, "America/New_York"),
     ("Clover Harbour", Currency::USD, "America/New_York"),
-    ("Clover Helsinki", Currency::EUR, "Europe/Helsinki"),
+    ("Clover Dublin", Currency::EUR, "Europe/Dublin"),
 ];
 
 /// How often stale idempotency answers are dropped from memory.

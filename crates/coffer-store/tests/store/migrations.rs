@@ -59,6 +59,18 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
             .backup_made()
             .expect("a copy is kept before upgrading");
         assert!(backup.exists(), "backup {backup:?} exists");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode(backup),
+                0o600,
+                "the backup is private like the database"
+            );
+            assert_eq!(mode(&path), 0o600, "an old database is made private");
+        }
         let merchants = store.merchants().unwrap();
         assert_eq!(merchants.len(), 2, "v{version}: merchants survive");
         assert_eq!(

@@ -6,7 +6,7 @@ export type Security = "none" | "starttls" | "tls";
 export const SECURITIES: { value: Security; label: string; port: number }[] = [
   { value: "starttls", label: "STARTTLS (port 587)", port: 587 },
   { value: "tls", label: "TLS (port 465)", port: 465 },
-  { value: "none", label: "None, unencrypted (port 25)", port: 25 },
+  { value: "none", label: "None, unencrypted (port 25; no password)", port: 25 },
 ];
 
 export function defaultPort(security: Security): number {

@@ -85,7 +85,7 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
         report.load_after = load_average();
         report.seconds = started.elapsed().as_secs_f64();
         std::fs::write(&args.out, markdown(report, &rerun))?;
-        eprintln!("bench: wrote {}", args.out.display());
+        errln!("bench: wrote {}", args.out.display());
         Ok(())
     };
     for &n in &args.sync_sizes {
@@ -93,7 +93,7 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
         write(&mut report)?;
     }
     for &cards in &args.search_sizes {
-        eprintln!("bench search: {cards} cards");
+        errln!("bench search: {cards} cards");
         report.search.push(
             search::measure(&SearchArgs {
                 cards,
@@ -111,17 +111,19 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
     report.finished = true;
     write(&mut report)?;
     out.show(&report, |r| {
-        println!("== sync");
+        outln!("== sync");
         sync::print(&r.sync);
         for s in &r.search {
-            println!("== search");
+            outln!("== search");
             search::print(s);
         }
-        println!("== due run");
+        outln!("== due run");
         due::print(&r.due);
-        println!(
+        outln!(
             "load average before: {}, after: {} ({:.0} s in all)",
-            r.machine.load_average, r.load_after, r.seconds
+            r.machine.load_average,
+            r.load_after,
+            r.seconds
         );
     })?;
     Ok(())

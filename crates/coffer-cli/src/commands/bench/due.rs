@@ -118,7 +118,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let secrets = Arc::new(coffer_engine::secrets::MemoryStore::default());
     let engine = engine_with(temp.path(), secrets.clone(), None)?;
     let merchant = MerchantId(register(&engine, &seeded).await?.id);
-    eprintln!("bench due: {occurrences} occurrences, syncing {customers} customers");
+    errln!("bench due: {occurrences} occurrences, syncing {customers} customers");
     let synced = engine
         .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
         .await?;
@@ -134,7 +134,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
             .ok_or_else(|| anyhow::anyhow!("no date after {due}"))?;
     }
     let cards = usable_cards(&engine, merchant, due, occurrences).await?;
-    eprintln!("bench due: creating {occurrences} contracts");
+    errln!("bench due: creating {occurrences} contracts");
     let started = Instant::now();
     for (card, _) in &cards {
         engine
@@ -148,7 +148,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
             .await?;
     }
     let contracts_seconds = started.elapsed().as_secs_f64();
-    eprintln!("bench due: today's run (pre-charge notices)");
+    errln!("bench due: today's run (pre-charge notices)");
     let started = Instant::now();
     engine
         .run_due(
@@ -163,7 +163,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let notice_run_seconds = started.elapsed().as_secs_f64();
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 
-    eprintln!("bench due: the run on {due}");
+    errln!("bench due: the run on {due}");
     // That day's run, on a clock that reads its noon: a run never charges ahead of its today.
     let noon = due
         .and_hms_opt(12, 0, 0)
@@ -234,7 +234,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         + per_card.values().map(|n| n - 1).sum::<u64>();
     let not_charged = occurrences.saturating_sub(per_occurrence.len()) as u64;
 
-    eprintln!("bench due: raw loop of {occurrences} charges");
+    errln!("bench due: raw loop of {occurrences} charges");
     let tokens: Vec<String> = cards.into_iter().map(|(_, token)| token).collect();
     let (raw_charges, raw_took) = raw_charges(&seeded, &tokens, occurrences, concurrency).await?;
     let charges_per_s = rate(summary.charged.len() as u64, run_took);
@@ -419,7 +419,7 @@ async fn raw_charges(
 
 /// The table.
 pub fn print(reports: &[DueReport]) {
-    println!(
+    outln!(
         "{:>7} {:>5} {:>9} {:>10} {:>11} {:>9} {:>5} {:>7} {:>9} {:>11} {:>7}",
         "due",
         "conc",
@@ -434,7 +434,7 @@ pub fn print(reports: &[DueReport]) {
         "ratio"
     );
     for r in reports {
-        println!(
+        outln!(
             "{:>7} {:>5} {:>9.1} {:>10.2} {:>11.0} {:>9.2} {:>5} {:>7} {:>9} {:>11.0} {:>7.2}",
             r.occurrences,
             r.concurrency,

@@ -172,7 +172,7 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
             Ok(())
         })?;
         if chunk_start % 100_000 == 0 {
-            eprintln!("bench: {chunk_start} of {customers} customers written");
+            errln!("bench: {chunk_start} of {customers} customers written");
         }
     }
     Ok(merchants)
@@ -215,7 +215,7 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     let store = Store::open(&path)?;
     let started = Instant::now();
     let merchants = if reuse {
-        eprintln!("bench: reusing {}", path.display());
+        errln!("bench: reusing {}", path.display());
         store.merchants()?.iter().map(|m| m.id).collect()
     } else {
         fill(&store, args.cards)?
@@ -308,23 +308,35 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
 /// The table.
 pub fn print(r: &SearchReport) {
     match r.fill_seconds {
-        Some(s) => println!(
+        Some(s) => outln!(
             "search over {} cards / {} customers (filled in {s:.1} s)",
-            r.cards, r.customers
+            r.cards,
+            r.customers
         ),
-        None => println!(
+        None => outln!(
             "search over {} cards / {} customers (reused database)",
-            r.cards, r.customers
+            r.cards,
+            r.customers
         ),
     }
-    println!(
+    outln!(
         "{:<34} {:>8} {:>9} {:>9} {:>9} {:>8}",
-        "kind", "queries", "p50 ms", "p99 ms", "max ms", "rows"
+        "kind",
+        "queries",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "rows"
     );
     for f in &r.figures {
-        println!(
+        outln!(
             "{:<34} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>8.1}",
-            f.kind, f.queries, f.p50_ms, f.p99_ms, f.max_ms, f.rows_returned_avg
+            f.kind,
+            f.queries,
+            f.p50_ms,
+            f.p99_ms,
+            f.max_ms,
+            f.rows_returned_avg
         );
     }
 }

@@ -82,7 +82,7 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
     };
     let engine = engine_at(&dir)?;
     let merchant = MerchantId(register(&engine, &seeded).await?.id);
-    eprintln!("bench sync: {customers} customers, first sync");
+    errln!("bench sync: {customers} customers, first sync");
     let started = Instant::now();
     let first = engine
         .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
@@ -92,7 +92,7 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
         first.error.is_none() && first.customers == customers as u64,
         "the first sync should see all {customers} customers: {first:?}"
     );
-    eprintln!("bench sync: {customers} customers, second sync");
+    errln!("bench sync: {customers} customers, second sync");
     let started = Instant::now();
     let second = engine
         .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
@@ -102,7 +102,7 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
         second.customers_changed == 0 && second.cards_added == 0,
         "the second sync should find nothing new: {second:?}"
     );
-    eprintln!("bench sync: {customers} customers, raw loop");
+    errln!("bench sync: {customers} customers, raw loop");
     let (raw_requests, raw_bytes, raw_took) = raw_pages(&seeded, customers).await?;
     // The database with its write-ahead log (WAL mode: recent pages live there until a
     // checkpoint).
@@ -182,7 +182,7 @@ async fn raw_pages(
 
 /// The table.
 pub fn print(reports: &[SyncReport]) {
-    println!(
+    outln!(
         "{:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>11} {:>7} {:>7}",
         "customers",
         "cards",
@@ -195,7 +195,7 @@ pub fn print(reports: &[SyncReport]) {
         "resync"
     );
     for r in reports {
-        println!(
+        outln!(
             "{:>9} {:>9} {:>10.2} {:>10.0} {:>11.0} {:>10.0} {:>11.0} {:>7.2} {:>7.2}",
             r.customers,
             r.cards,
