@@ -263,7 +263,9 @@ fn print_saved(verb: &str, m: &MerchantView) {
     if let Some(o) = &m.host_override {
         outln!(
             "! OVERRIDE: its secret goes to {}, not a {} host ({})",
-            o.host, m.provider, o.reason
+            o.host,
+            m.provider,
+            o.reason
         );
     }
 }
@@ -284,7 +286,10 @@ fn print_merchants(merchants: &[MerchantView]) {
         if let Some(o) = &m.host_override {
             outln!(
                 "      ! OVERRIDE: the secret goes to {} ({}), not a {} host: {}",
-                o.host, m.base_url, m.provider, o.reason
+                o.host,
+                m.base_url,
+                m.provider,
+                o.reason
             );
         }
     }
