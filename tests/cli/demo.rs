@@ -77,7 +77,7 @@ async fn demo_against_a_sandbox_process_registers_its_merchants_with_secrets_in_
             m.name
         );
         let provider = m.account.kind().to_string();
-        let account = keyring_account(&provider, m.account.account_id(), &m.base_url);
+        let account = keyring_account(&provider, m.account.account_id(), "sandbox");
         let stored = keyring_secret(&profile.service, &account);
         assert_eq!(
             stored.as_deref(),

@@ -44,7 +44,7 @@ async fn a_merchant_secret_lives_only_in_the_keyring_where_another_process_reads
     let id = added.json()["id"].as_i64().expect("the new merchant's id");
     outputs.push(added);
 
-    let account = keyring_account("clover", m.account.account_id(), &m.base_url);
+    let account = keyring_account("clover", m.account.account_id(), "sandbox");
     let stored = keyring_secret(&profile.service, &account);
     assert_eq!(
         stored.as_deref(),
@@ -145,8 +145,6 @@ fn adding_a_merchant_without_a_reachable_keyring_stops_with_keyring_unavailable_
             "processout",
             "--name",
             "Paris",
-            "--base-url",
-            "https://api.processout.com",
             "--account-id",
             "proj_e2e",
             "--time-zone",
@@ -186,7 +184,8 @@ fn adding_a_merchant_without_a_reachable_keyring_stops_with_keyring_unavailable_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moving_a_merchant_to_another_base_url_moves_its_keyring_entry_with_it() {
+async fn a_sandbox_merchant_moved_to_another_base_url_keeps_its_keyring_entry_at_the_same_address()
+{
     if !require_keyring() {
         return;
     }
@@ -227,17 +226,12 @@ async fn moving_a_merchant_to_another_base_url_moves_its_keyring_entry_with_it()
     profile
         .coffer(&["--json", "merchant", "edit", &id, "--base-url", &moved_url])
         .ok();
-    let old = keyring_account("processout", m.account.account_id(), &m.base_url);
-    let new = keyring_account("processout", m.account.account_id(), &moved_url);
+    // The address is provider/account@environment: a sandbox's new URL does not move it.
+    let at = keyring_account("processout", m.account.account_id(), "sandbox");
     assert_eq!(
-        keyring_secret(&profile.service, &old),
-        None,
-        "the old address no longer holds the secret"
-    );
-    assert_eq!(
-        keyring_secret(&profile.service, &new).as_deref(),
+        keyring_secret(&profile.service, &at).as_deref(),
         Some(m.secret.as_str()),
-        "the secret moved to the merchant's new address"
+        "the secret stays at the merchant's one address"
     );
     let synced = profile
         .coffer(&["--json", "sync", "--merchant", &id])
@@ -245,12 +239,153 @@ async fn moving_a_merchant_to_another_base_url_moves_its_keyring_entry_with_it()
         .json();
     assert_eq!(
         synced[0]["customers"], 4,
-        "another process syncs through the new URL with the moved secret: {synced}"
+        "another process syncs through the new URL with the same secret: {synced}"
     );
     profile.coffer(&["merchant", "remove", &id]).ok();
     assert_eq!(
-        keyring_secret(&profile.service, &new),
+        keyring_secret(&profile.service, &at),
         None,
-        "removal deletes the moved entry"
+        "removal deletes the entry"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_merchant_is_added_by_provider_and_environment_and_an_override_is_marked_and_audited(
+) {
+    if !require_keyring() {
+        return;
+    }
+    let profile = Profile::new();
+    // Clover Europe, live: the URL comes from the published table; nothing is sent (--no-check).
+    let added = profile
+        .coffer_with(
+            &[
+                "--json",
+                "merchant",
+                "add",
+                "--provider",
+                "clover",
+                "--name",
+                "Dublin",
+                "--environment",
+                "live",
+                "--region",
+                "europe",
+                "--account-id",
+                "MIDDUBLIN0001",
+                "--time-zone",
+                "Europe/Dublin",
+                "--currency",
+                "EUR",
+                "--secret-env",
+                "COFFER_TEST_MERCHANT_SECRET",
+                "--no-check",
+            ],
+            None,
+            &[("COFFER_TEST_MERCHANT_SECRET", "clover-live-e2e-token")],
+        )
+        .ok()
+        .json();
+    assert_eq!(added["base_url"], "https://scl.clover.com", "{added}");
+    assert_eq!(added["region"], "europe");
+    assert_eq!(added["stage"], "production");
+    assert!(added["host_override"].is_null());
+    assert_eq!(
+        keyring_secret(
+            &profile.service,
+            &keyring_account("clover", "MIDDUBLIN0001", "live")
+        )
+        .as_deref(),
+        Some("clover-live-e2e-token"),
+        "the secret is at provider/account@environment"
+    );
+    let id = added["id"].to_string();
+    // Moving it to Clover's test environment changes the host: refused without the secret.
+    let moved = profile.coffer(&[
+        "--json",
+        "merchant",
+        "edit",
+        &id,
+        "--environment",
+        "test",
+        "--no-check",
+    ]);
+    assert!(!moved.output.status.success(), "{}", moved.stdout());
+    assert!(
+        moved.stdout().contains("secret") || moved.stderr().contains("secret"),
+        "the refusal names the secret: {} {}",
+        moved.stdout(),
+        moved.stderr()
+    );
+
+    // A test/live merchant sent to Coffer's sandbox process only through an override with a reason.
+    let sandbox = SandboxProcess::start(4);
+    let seeded = raw::merchants(&sandbox.urls.admin).await;
+    let m = raw::of_provider(&seeded, "processout")[0].clone();
+    let base = [
+        "merchant",
+        "add",
+        "--provider",
+        "processout",
+        "--name",
+        "Paris proxy",
+        // The seeded project is a sandbox one (test-proj_…): ProcessOut's test stage.
+        "--environment",
+        "test",
+        "--account-id",
+        m.account.account_id(),
+        "--time-zone",
+        "Europe/Paris",
+        "--currency",
+        "EUR",
+        "--secret-stdin",
+    ];
+    let mut plain = vec!["--json"];
+    plain.extend_from_slice(&base);
+    plain.extend_from_slice(&["--base-url", &m.base_url]);
+    let refused = profile.coffer_with(&plain, Some(&m.secret), &[]);
+    assert!(
+        !refused.output.status.success(),
+        "a typed URL for a live merchant needs an override"
+    );
+    assert!(
+        refused.stdout().contains("base_url"),
+        "{}",
+        refused.stdout()
+    );
+    let mut with_override = vec!["--json"];
+    with_override.extend_from_slice(&base);
+    with_override.extend_from_slice(&[
+        "--override-host",
+        &m.base_url,
+        "--override-reason",
+        "e2e: the sandbox process stands in for ProcessOut",
+    ]);
+    let overridden = profile
+        .coffer_with(&with_override, Some(&m.secret), &[])
+        .ok()
+        .json();
+    assert_eq!(
+        overridden["host_override"]["reason"],
+        "e2e: the sandbox process stands in for ProcessOut"
+    );
+    let listed = profile.coffer(&["merchant", "list"]).ok().stdout();
+    assert!(
+        listed.contains("OVERRIDE"),
+        "the list marks the overridden merchant: {listed}"
+    );
+    let audit = profile
+        .coffer(&[
+            "--json",
+            "audit",
+            "list",
+            "--action",
+            "merchant_host_override",
+        ])
+        .ok()
+        .json();
+    assert!(
+        audit.to_string().contains("stands in for ProcessOut"),
+        "the override is in the audit log: {audit}"
     );
 }

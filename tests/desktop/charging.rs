@@ -110,7 +110,7 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     invoke(
         client,
         "edit_merchant",
-        json!({"request": {"id": helsinki, "name": null, "base_url": null, "environment": null,
+        json!({"request": {"id": helsinki, "name": null, "endpoint": null, "environment": null,
                            "time_zone": null, "currency": null, "notice_lead_days": 0, "group": null,
                            "secret": null}}),
     )

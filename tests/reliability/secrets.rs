@@ -62,10 +62,14 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
             provider.into(),
             "--name".into(),
             format!("{} (live-style)", m.name),
+            // The provider's test stage (the seeded ProcessOut project is a test-proj_ one), and
+            // the sandbox standing in for the provider: an explicit, audited override.
             "--environment".into(),
-            "live".into(),
-            "--base-url".into(),
+            "test".into(),
+            "--override-host".into(),
             m.base_url.clone(),
+            "--override-reason".into(),
+            "reliability suite: the local sandbox stands in for the provider".into(),
             "--account-id".into(),
             m.account.account_id().to_string(),
             "--time-zone".into(),

@@ -263,7 +263,8 @@ fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> 
         .expect("the keyring thread ends")
 }
 
-/// The keyring account Coffer uses for a merchant: `<provider>/<account id>@<base url>`.
-pub fn keyring_account(provider: &str, account_id: &str, base_url: &str) -> String {
-    format!("{provider}/{account_id}@{}", base_url.trim_end_matches('/'))
+/// The keyring account Coffer uses for a merchant: `<provider>/<account id>@<environment>`
+/// (`sandbox` or `live`), derived at use time, never read from the database.
+pub fn keyring_account(provider: &str, account_id: &str, environment: &str) -> String {
+    format!("{provider}/{account_id}@{environment}")
 }

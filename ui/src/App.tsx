@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { CustomerListRow, MerchantView, ProgressEvent } from "./ipc/bindings";
 import { api } from "./ipc/client";
-import { isSandbox, type Scope } from "./state/scope";
+import { isSandbox, overriddenIn, type Scope } from "./state/scope";
 import { MerchantSwitcher } from "./components/MerchantSwitcher";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { ProgressBar } from "./components/ProgressBar";
@@ -90,6 +90,14 @@ export function App() {
           <strong>Sandbox</strong> — demo merchants on Coffer's built-in provider sandboxes. No real money moves.
         </div>
       ) : null}
+      {merchants
+        ? overriddenIn(scope, merchants).map((m) => (
+            <div className="override-banner" id={`override-banner-${m.id}`} key={m.id} role="note">
+              <strong>Host override</strong> — {m.name}'s secret goes to {m.host_override?.host}, not a {m.provider} host. Reason given:{" "}
+              {m.host_override?.reason}
+            </div>
+          ))
+        : null}
       <div className="body">
         <nav className="nav" aria-label="Views">
           <ul>

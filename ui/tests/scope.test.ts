@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MerchantView } from "../src/ipc/bindings";
-import { groupMerchants, isSandbox, parseScope, registerOwner, scopeFilter, scopeKey } from "../src/state/scope";
+import { groupMerchants, isSandbox, overriddenIn, parseScope, registerOwner, scopeFilter, scopeKey } from "../src/state/scope";
 
 function merchant(id: number, group: string | null, environment: "sandbox" | "live"): MerchantView {
   return {
@@ -9,7 +9,10 @@ function merchant(id: number, group: string | null, environment: "sandbox" | "li
     provider: "clover",
     account: { provider: "clover", merchant_uuid: `UUID${id}`, pakms_key: null },
     environment,
+    stage: null,
+    region: null,
     base_url: "embedded:clover",
+    host_override: null,
     embedded: environment === "sandbox",
     time_zone: "Europe/Berlin",
     currency: "EUR",
@@ -51,5 +54,17 @@ describe("location scope", () => {
     expect(registerOwner({ kind: "group", group: "G" }, all)).toBeNull();
     expect(registerOwner({ kind: "all" }, all)).toBeNull();
     expect(registerOwner({ kind: "merchant", id: 9 }, all)).toBeNull();
+  });
+});
+
+describe("host overrides in view", () => {
+  it("lists the merchants in scope whose secret goes to an overridden host", () => {
+    const plain = merchant(1, "A", "live");
+    const proxied: MerchantView = { ...merchant(2, "A", "live"), host_override: { host: "proxy.example:8443", reason: "egress proxy" } };
+    const elsewhere: MerchantView = { ...merchant(3, null, "live"), host_override: { host: "10.0.0.5", reason: "lab" } };
+    const list = [plain, proxied, elsewhere];
+    expect(overriddenIn({ kind: "all" }, list).map((m) => m.id)).toEqual([2, 3]);
+    expect(overriddenIn({ kind: "group", group: "A" }, list).map((m) => m.id)).toEqual([2]);
+    expect(overriddenIn({ kind: "merchant", id: 1 }, list)).toEqual([]);
   });
 });

@@ -279,7 +279,7 @@ mod tests {
     }
     #[test]
     fn merchant_terms_carry_what_the_policy_reads() {
-        use crate::merchant::{Environment, ProviderAccount, SecretRef};
+        use crate::merchant::{Environment, ProviderAccount};
         let merchant = Merchant {
             id: MerchantId(7),
             name: "Downtown".into(),
@@ -293,10 +293,7 @@ mod tests {
             currency: Currency::EUR,
             notice_lead_days: 5,
             group: None,
-            secret: SecretRef {
-                service: "coffer".into(),
-                account: "7".into(),
-            },
+            endpoint: Default::default(),
         };
         let terms = MerchantTerms::from(&merchant);
         assert_eq!(terms.provider, ProviderKind::Svea);

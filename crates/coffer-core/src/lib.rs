@@ -41,7 +41,10 @@ pub use contract::{validate_contract, NewContractTerms};
 pub use customer::Customer;
 pub use error::InvalidInput;
 pub use ids::*;
-pub use merchant::{Environment, Merchant, ProviderAccount, ProviderKind, SecretRef};
+pub use merchant::{
+    CloverRegion, Endpoint, Environment, HostOverride, Merchant, ProviderAccount, ProviderKind,
+    SecretRef, Stage,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use policy::{History, PastAttempt, RuleId, Violation};
 pub use schedule::{due_instant, notice_deadline, occurrences};

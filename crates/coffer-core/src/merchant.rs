@@ -67,14 +67,22 @@ impl FromStr for ProviderKind {
     }
 }
 
-/// Whether a merchant talks to a local sandbox or to the provider's real endpoint.
+/// Whether a merchant talks to a local sandbox or to the provider's own servers.
+///
+/// Two values only, on purpose: `Live` is every endpoint the provider runs itself, its production
+/// servers and its own test environment alike ([`Stage`] says which), because both get a
+/// credential the provider issued and both must receive it only on the provider's own hosts.
+/// `Sandbox` is Coffer's emulator (the app's banner says so); a merchant pointed at a provider's
+/// test host is never "sandbox". (Choice: keeping the stored value two-valued also leaves the
+/// released `merchants.environment` CHECK constraint untouched.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {
     /// Coffer's local emulator of the provider; no real money moves.
     Sandbox,
-    /// The provider's production (or provider-hosted test) endpoint with real credentials.
+    /// The provider's own servers (production, or the provider's test environment) with a
+    /// credential the provider issued.
     Live,
 }
 
@@ -200,6 +208,114 @@ impl ProviderAccount {
     }
 }
 
+/// Which of the provider's own environments a live merchant talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The provider's production servers: real money.
+    #[default]
+    Production,
+    /// The provider's own test environment (test credentials from the provider, test cards).
+    Test,
+}
+
+impl Stage {
+    /// "production" or "test".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Production => "production",
+            Stage::Test => "test",
+        }
+    }
+}
+
+impl FromStr for Stage {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "production" => Ok(Stage::Production),
+            "test" => Ok(Stage::Test),
+            _ => Err(InvalidInput::new(
+                "stage",
+                format!("'{s}' is not production or test"),
+            )),
+        }
+    }
+}
+
+/// Clover's production markets; each has its own Platform REST API host (docs.clover.com
+/// "Use Clover REST API"). Only Clover has regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CloverRegion {
+    /// United States and Canada.
+    #[default]
+    NorthAmerica,
+    /// Europe.
+    Europe,
+    /// Latin America.
+    LatinAmerica,
+}
+
+impl CloverRegion {
+    /// Every region, in a stable order.
+    pub const ALL: [CloverRegion; 3] = [
+        CloverRegion::NorthAmerica,
+        CloverRegion::Europe,
+        CloverRegion::LatinAmerica,
+    ];
+
+    /// "north_america", "europe" or "latin_america".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloverRegion::NorthAmerica => "north_america",
+            CloverRegion::Europe => "europe",
+            CloverRegion::LatinAmerica => "latin_america",
+        }
+    }
+}
+
+impl FromStr for CloverRegion {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        CloverRegion::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| {
+                InvalidInput::new(
+                    "region",
+                    format!("'{s}' is not one of north_america, europe, latin_america"),
+                )
+            })
+    }
+}
+
+/// The owner's explicit permission to send a live merchant's secret to a host that is not the
+/// provider's own (or over plain http). Granted for one host only, with a reason, and audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct HostOverride {
+    /// The host (and port, when not the default) the override was granted for.
+    pub host: String,
+    /// Why the owner allowed it, in their words.
+    pub reason: String,
+}
+
+/// Where a merchant's calls go, beyond its base URL: the provider region and any override.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Endpoint {
+    /// Clover's market (it picks the Platform API host); `None` for other providers.
+    #[serde(default)]
+    pub region: Option<CloverRegion>,
+    /// Present when the owner allowed a host that is not the provider's own.
+    #[serde(default)]
+    pub host_override: Option<HostOverride>,
+}
+
 /// Where the merchant's secret lives in the OS keyring: an address, not the secret.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -231,8 +347,9 @@ pub struct Merchant {
     pub notice_lead_days: u32,
     /// A group of merchants viewed together ("all locations of this owner").
     pub group: Option<String>,
-    /// Where the secret lives.
-    pub secret: SecretRef,
+    /// Region and host override. The keyring address of the secret is not stored anywhere: the
+    /// engine derives it from the provider, the account id and the environment at use time.
+    pub endpoint: Endpoint,
 }
 
 impl Merchant {

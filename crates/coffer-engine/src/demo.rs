@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::embedded::EMBEDDED_PREFIX;
 use crate::error::{EngineError, EngineResult, ErrorKind};
-use crate::merchants::{MerchantInput, MerchantView};
+use crate::merchants::{EndpointInput, MerchantInput, MerchantView};
 use crate::progress::Progress;
 use crate::sync::SyncSummary;
 use crate::Engine;
@@ -69,7 +69,10 @@ impl Engine {
                 name: m.name.clone(),
                 account: m.account.clone(),
                 environment: Environment::Sandbox,
-                base_url,
+                endpoint: EndpointInput {
+                    base_url: Some(base_url),
+                    ..EndpointInput::default()
+                },
                 time_zone: m.time_zone.clone(),
                 currency: m.currency.code().to_string(),
                 notice_lead_days: 3,

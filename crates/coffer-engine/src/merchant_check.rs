@@ -7,7 +7,7 @@
 //! Add and edit run it before saving unless told to skip it ([`ConnectionCheck::Skip`], for an
 //! owner who is offline).
 
-use coffer_core::{Merchant, MerchantId, ProviderAccount, SecretRef};
+use coffer_core::{Merchant, MerchantId, ProviderAccount};
 use coffer_providers::{ProviderError, ProviderErrorKind};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -74,8 +74,6 @@ impl MerchantTest {
 pub(crate) enum SecretSource {
     /// The secret the owner just gave (add, or edit with a new secret).
     Given(SecretString),
-    /// The secret saved in the keyring at this address (edit that moves the base URL).
-    SavedAt(SecretRef),
     /// Wherever the merchant's own secret lives: the keyring, or the built-in sandbox.
     Saved,
 }
@@ -163,9 +161,11 @@ fn reach_failure(merchant: &Merchant, e: &EngineError, embedded: bool) -> Failur
     let field = match (kind, embedded) {
         (ErrorKind::NotFound, true) => Some(account_id_field(&merchant.account).to_string()),
         (ErrorKind::NotFound, false) => Some("secret".to_string()),
-        _ => None,
+        // A refused destination (base_url, host, project_id) names its own field.
+        _ => e.envelope().field,
     };
     let message = match &field {
+        Some(_) if kind == ErrorKind::InvalidInput => e.to_string(),
         Some(field) => format!("{field}: {e}"),
         None => e.to_string(),
     };
@@ -257,12 +257,15 @@ impl Engine {
             target.base_url = base_url;
             return Ok((target, secret));
         }
-        let at = match source {
-            SecretSource::Given(secret) => return Ok((merchant.clone(), secret)),
-            SecretSource::SavedAt(at) => at,
-            SecretSource::Saved => merchant.secret.clone(),
+        let secret = match source {
+            SecretSource::Given(secret) => {
+                // Not saved yet: the endpoint rules were checked when the input was validated;
+                // checked again here so no path sends a live secret elsewhere.
+                coffer_providers::endpoints::check_destination(merchant)?;
+                secret
+            }
+            SecretSource::Saved => self.saved_secret(merchant).await?,
         };
-        let secret = self.secrets_blocking(move |s| s.get(&at)).await?;
         Ok((merchant.clone(), secret))
     }
 }

@@ -1,18 +1,55 @@
 //! Merchant accounts: add, edit, list, remove, and the secret that goes with each (keyring only).
+//!
+//! The owner picks the provider and the environment, not a URL: a live merchant's base URL comes
+//! from the published table in `coffer_providers::endpoints` (stage production or the provider's
+//! own test environment, Clover's region, Assist's server name). A typed URL is for sandbox
+//! merchants, or for a live one only as an explicit override with a reason, which is audited,
+//! stored on the merchant and shown wherever the merchant is. A live merchant's secret follows no
+//! host change: a new host needs the secret again.
 
 use coffer_core::merchant::parse_time_zone;
 use coffer_core::{
-    Currency, Environment, InvalidInput, Merchant, MerchantId, ProviderAccount, SecretRef,
+    CloverRegion, Currency, Endpoint, Environment, HostOverride, InvalidInput, Merchant,
+    MerchantId, ProviderAccount, ProviderKind, Stage,
 };
+use coffer_providers::endpoints::{self, EndpointError};
 use coffer_store::merchants::NewMerchant;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::embedded::{is_embedded, EMBEDDED_PREFIX};
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::merchant_check::{ConnectionCheck, SecretSource};
-use crate::secrets::keyring_service;
+use crate::secrets::merchant_secret_address;
 use crate::Engine;
+
+/// The audit action recorded when the owner allows a live merchant's secret to go to a host that
+/// is not the provider's own. The engine finds it again before every use of the override.
+pub const HOST_OVERRIDE_ACTION: &str = "merchant_host_override";
+
+/// Where a merchant's calls go, as the owner chooses it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EndpointInput {
+    /// Live only: the provider's production servers (default) or its own test environment.
+    #[serde(default)]
+    pub stage: Option<Stage>,
+    /// Clover only: its market, which picks the Platform API host (default North America).
+    #[serde(default)]
+    pub region: Option<CloverRegion>,
+    /// Live Assist only: the server name Assist support gave the merchant (`payments.paysec.by`);
+    /// it must lie under Assist's own domains.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// A sandbox merchant's URL (`embedded:<provider>`, or an external sandbox's
+    /// `http://127.0.0.1:…`). For a live merchant only together with `override_reason`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Live only: why the secret may go to `base_url` although it is not https on the provider's
+    /// own hosts. Audited, stored on the merchant and shown with it.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
 
 /// What the owner enters for a merchant account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +60,8 @@ pub struct MerchantInput {
     pub account: ProviderAccount,
     /// Sandbox or live.
     pub environment: Environment,
-    /// `https://…`, `http://127.0.0.1:…` for an external sandbox, or `embedded:<provider>`.
-    pub base_url: String,
+    /// Where the calls go; the base URL is derived from it.
+    pub endpoint: EndpointInput,
     /// IANA time zone.
     pub time_zone: String,
     /// ISO 4217 code.
@@ -40,8 +77,9 @@ pub struct MerchantInput {
 pub struct MerchantEdit {
     /// New name.
     pub name: Option<String>,
-    /// New base URL.
-    pub base_url: Option<String>,
+    /// New endpoint (derived again as on add). With only `environment` changed, the endpoint is
+    /// derived from the defaults (and the current region).
+    pub endpoint: Option<EndpointInput>,
     /// New environment.
     pub environment: Option<Environment>,
     /// New time zone.
@@ -68,8 +106,16 @@ pub struct MerchantView {
     pub account: ProviderAccount,
     /// sandbox | live.
     pub environment: Environment,
+    /// For a live merchant: the provider's production or test environment, when the host is a
+    /// known one (`None` for a sandbox, an overridden host or an unlisted Assist server).
+    pub stage: Option<Stage>,
+    /// Clover's region, when one was chosen.
+    pub region: Option<CloverRegion>,
     /// Base URL.
     pub base_url: String,
+    /// The owner's override letting this live merchant's secret go to a host that is not the
+    /// provider's own; shown wherever the merchant is.
+    pub host_override: Option<HostOverride>,
     /// Talks to the embedded sandbox.
     pub embedded: bool,
     /// Time zone.
@@ -91,7 +137,14 @@ impl From<&Merchant> for MerchantView {
             provider: m.provider().to_string(),
             account: m.account.clone(),
             environment: m.environment,
+            stage: match m.environment {
+                Environment::Sandbox => None,
+                Environment::Live if m.endpoint.host_override.is_some() => None,
+                Environment::Live => endpoints::stage_of(m),
+            },
+            region: m.endpoint.region,
             base_url: m.base_url.clone(),
+            host_override: m.endpoint.host_override.clone(),
             embedded: is_embedded(m),
             time_zone: m.time_zone.name().to_string(),
             currency: m.currency,
@@ -101,7 +154,8 @@ impl From<&Merchant> for MerchantView {
     }
 }
 
-fn validate_base_url(base_url: &str, account: &ProviderAccount) -> Result<(), InvalidInput> {
+/// A sandbox merchant's URL: `embedded:<provider>` or any http(s) URL.
+fn validate_sandbox_url(base_url: &str, account: &ProviderAccount) -> Result<(), InvalidInput> {
     if let Some(provider) = base_url.strip_prefix(EMBEDDED_PREFIX) {
         if provider != account.kind().as_str() {
             return Err(InvalidInput::new(
@@ -124,18 +178,137 @@ fn validate_base_url(base_url: &str, account: &ProviderAccount) -> Result<(), In
     Ok(())
 }
 
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The base URL and endpoint settings `input` chooses for `account` in `environment`.
+fn resolve_endpoint(
+    account: &ProviderAccount,
+    environment: Environment,
+    input: &EndpointInput,
+) -> Result<(String, Endpoint), InvalidInput> {
+    let provider = account.kind();
+    if input.region.is_some() && provider != ProviderKind::Clover {
+        return Err(InvalidInput::new(
+            "region",
+            format!("only Clover has regions; {provider} has none"),
+        ));
+    }
+    let region = match provider {
+        ProviderKind::Clover => Some(input.region.unwrap_or_default()),
+        _ => None,
+    };
+    let base_url = non_blank(&input.base_url).map(|u| u.trim_end_matches('/').to_string());
+    let reason = non_blank(&input.override_reason);
+    if environment == Environment::Sandbox {
+        if reason.is_some() {
+            return Err(InvalidInput::new(
+                "override_reason",
+                "an override is for live merchants only; a sandbox merchant may point anywhere",
+            ));
+        }
+        let Some(base_url) = base_url else {
+            return Err(InvalidInput::new(
+                "base_url",
+                format!("a sandbox merchant needs its sandbox's URL: embedded:{provider}, or an external sandbox's http://127.0.0.1:…"),
+            ));
+        };
+        validate_sandbox_url(&base_url, account)?;
+        return Ok((
+            base_url,
+            Endpoint {
+                region,
+                host_override: None,
+            },
+        ));
+    }
+    let stage = input.stage.unwrap_or_default();
+    if let ProviderAccount::ProcessOut { project_id } = account {
+        endpoints::check_processout_stage(project_id, stage)?;
+    }
+    match (base_url, reason) {
+        (Some(base_url), Some(reason)) => {
+            if base_url.starts_with(EMBEDDED_PREFIX) {
+                return Err(InvalidInput::new(
+                    "environment",
+                    "an embedded sandbox merchant cannot be live",
+                ));
+            }
+            let host = endpoints::override_host(&base_url)?;
+            Ok((
+                base_url,
+                Endpoint {
+                    region,
+                    host_override: Some(HostOverride {
+                        host,
+                        reason: reason.to_string(),
+                    }),
+                },
+            ))
+        }
+        (Some(base_url), None) => Err(InvalidInput::new(
+            "base_url",
+            format!("a live merchant's URL comes from its provider and stage ('{base_url}' was given); to send its secret to another host, add an override with a reason"),
+        )),
+        (None, Some(_)) => Err(InvalidInput::new(
+            "override_reason",
+            "an override needs the base URL it allows",
+        )),
+        (None, None) => {
+            let host = non_blank(&input.host);
+            let base_url = match (provider, host) {
+                (ProviderKind::Assist, None) => {
+                    return Err(InvalidInput::new(
+                        "host",
+                        "Assist gives each merchant its own server name (such as payments.paysec.by); enter it",
+                    ))
+                }
+                (ProviderKind::Assist, Some(host)) => {
+                    let url = endpoints::assist_base_url(host)?;
+                    let known = endpoints::ASSIST_HOSTS
+                        .iter()
+                        .find(|(h, _, _)| url == format!("https://{h}"));
+                    if let Some((h, known_stage, _)) = known {
+                        if *known_stage != stage {
+                            return Err(InvalidInput::new(
+                                "host",
+                                format!("{h} is Assist's {} server, not {}", known_stage.as_str(), stage.as_str()),
+                            ));
+                        }
+                    }
+                    url
+                }
+                (_, Some(_)) => {
+                    return Err(InvalidInput::new(
+                        "host",
+                        format!("only Assist assigns a server per merchant; {provider}'s comes from its stage"),
+                    ))
+                }
+                (_, None) => endpoints::published_base_url(provider, stage)
+                    .ok_or_else(|| {
+                        InvalidInput::new("stage", format!("{provider} publishes no {} URL", stage.as_str()))
+                    })?
+                    .to_string(),
+            };
+            Ok((
+                base_url,
+                Endpoint {
+                    region,
+                    host_override: None,
+                },
+            ))
+        }
+    }
+}
+
 fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
     if input.name.trim().is_empty() {
         return Err(InvalidInput::new("name", "must not be empty"));
     }
     input.account.validate()?;
-    validate_base_url(&input.base_url, &input.account)?;
-    if input.environment == Environment::Live && input.base_url.starts_with(EMBEDDED_PREFIX) {
-        return Err(InvalidInput::new(
-            "environment",
-            "an embedded sandbox merchant cannot be live",
-        ));
-    }
+    let (base_url, endpoint) =
+        resolve_endpoint(&input.account, input.environment, &input.endpoint)?;
     let time_zone = parse_time_zone(&input.time_zone)?;
     let currency = Currency::from_code(&input.currency).map_err(|e| e.in_field("currency"))?;
     if input.notice_lead_days > 60 {
@@ -144,25 +317,19 @@ fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
             "must be at most 60 days",
         ));
     }
-    Ok(NewMerchant {
+    let new = NewMerchant {
         name: input.name.trim().to_string(),
         account: input.account.clone(),
         environment: input.environment,
-        base_url: input.base_url.trim_end_matches('/').to_string(),
+        base_url,
         time_zone,
         currency,
         notice_lead_days: input.notice_lead_days,
         group: input.group.clone().filter(|g| !g.trim().is_empty()),
-        secret: SecretRef {
-            service: keyring_service(),
-            account: format!(
-                "{}/{}@{}",
-                input.account.kind(),
-                input.account.account_id(),
-                input.base_url.trim_end_matches('/')
-            ),
-        },
-    })
+        endpoint,
+    };
+    endpoints::check_destination(&unsaved(new.clone()))?;
+    Ok(new)
 }
 
 /// The secret an added merchant needs: none for an embedded-sandbox merchant, else a non-empty one.
@@ -190,21 +357,51 @@ fn unsaved(new: NewMerchant) -> Merchant {
         currency: new.currency,
         notice_lead_days: new.notice_lead_days,
         group: new.group,
-        secret: new.secret,
+        endpoint: new.endpoint,
     }
 }
 
-/// `current` with `edit` applied and validated; the secret's address follows the base URL so two
-/// endpoints never share one keyring entry.
+/// `current` with `edit` applied and validated. The endpoint is derived again only when the edit
+/// gives one or changes the environment; otherwise base URL, region and override stay.
 fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidInput> {
+    let environment = edit.environment.unwrap_or(current.environment);
+    let rederive = edit.endpoint.is_some() || environment != current.environment;
+    let mut endpoint = edit.endpoint.clone().unwrap_or_else(|| EndpointInput {
+        region: current
+            .endpoint
+            .region
+            .filter(|_| current.provider() == ProviderKind::Clover),
+        ..EndpointInput::default()
+    });
+    if endpoint.stage.is_none() && current.environment == Environment::Live {
+        // A region or host change keeps the stage the merchant is at.
+        endpoint.stage = endpoints::stage_of(current);
+    }
+    if endpoint.region.is_none() && current.provider() == ProviderKind::Clover {
+        endpoint.region = current.endpoint.region;
+    }
+    let keeps_assist_host = current.provider() == ProviderKind::Assist
+        && current.environment == Environment::Live
+        && current.endpoint.host_override.is_none();
+    if keeps_assist_host && endpoint.host.is_none() && endpoint.base_url.is_none() {
+        // Assist's server name was given once; a stage change alone keeps it (and is refused
+        // when the server is a known one of the other stage).
+        endpoint.host = endpoints::override_host(&current.base_url).ok();
+    }
     let input = MerchantInput {
         name: edit.name.clone().unwrap_or_else(|| current.name.clone()),
         account: current.account.clone(),
-        environment: edit.environment.unwrap_or(current.environment),
-        base_url: edit
-            .base_url
-            .clone()
-            .unwrap_or_else(|| current.base_url.clone()),
+        environment,
+        endpoint: if rederive {
+            endpoint
+        } else {
+            // Unchanged: validated as a sandbox URL only when it is one.
+            EndpointInput {
+                base_url: Some(current.base_url.clone()),
+                region: current.endpoint.region,
+                ..EndpointInput::default()
+            }
+        },
         time_zone: edit
             .time_zone
             .clone()
@@ -216,10 +413,60 @@ fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidIn
         notice_lead_days: edit.notice_lead_days.unwrap_or(current.notice_lead_days),
         group: edit.group.clone().unwrap_or_else(|| current.group.clone()),
     };
+    if rederive || environment == Environment::Sandbox {
+        return Ok(Merchant {
+            id: current.id,
+            ..unsaved(validate(&input)?)
+        });
+    }
+    // A live merchant whose endpoint is not being changed keeps it as it is (it is checked again
+    // before every use); only the other fields are validated.
+    let sandboxed = MerchantInput {
+        environment: Environment::Sandbox,
+        ..input
+    };
+    let checked = validate(&sandboxed)?;
     Ok(Merchant {
         id: current.id,
-        ..unsaved(validate(&input)?)
+        environment: current.environment,
+        base_url: current.base_url.clone(),
+        endpoint: current.endpoint.clone(),
+        ..unsaved(checked)
     })
+}
+
+/// Refuses an edit that would let a saved live secret reach a new host or change address without
+/// the owner giving the secret again.
+fn secret_needed_for(current: &Merchant, updated: &Merchant) -> Option<InvalidInput> {
+    if is_embedded(updated) {
+        return None;
+    }
+    if updated.environment != current.environment {
+        return Some(InvalidInput::new(
+            "secret",
+            format!(
+                "moving a merchant from {} to {} needs its secret again (a secret never moves between environments)",
+                current.environment.as_str(),
+                updated.environment.as_str()
+            ),
+        ));
+    }
+    if updated.environment == Environment::Live && updated.base_url != current.base_url {
+        return Some(InvalidInput::new(
+            "secret",
+            format!(
+                "changing a live merchant's host from {} to {} needs its secret again, so a secret never follows a new host unasked",
+                current.base_url, updated.base_url
+            ),
+        ));
+    }
+    None
+}
+
+impl From<EndpointError> for EngineError {
+    fn from(e: EndpointError) -> EngineError {
+        InvalidInput::from(e).into()
+    }
 }
 
 impl Engine {
@@ -240,22 +487,29 @@ impl Engine {
             None,
             "merchant_added",
             String::new(),
-            serde_json::json!({"name": new.name, "provider": new.account.kind().as_str(), "account_id": new.account.account_id(), "base_url": new.base_url}),
+            serde_json::json!({"name": new.name, "provider": new.account.kind().as_str(), "account_id": new.account.account_id(),
+                               "environment": new.environment.as_str(), "base_url": new.base_url, "region": new.endpoint.region}),
         );
+        let granted = new
+            .endpoint
+            .host_override
+            .as_ref()
+            .map(|o| self.override_event(None, o, &new.base_url));
         let merchant = self
             .with_store(move |store| {
                 Ok(store.batch(|store| {
                     let merchant = store.insert_merchant(&new, now)?;
-                    let mut audit = audit;
-                    audit.merchant_id = Some(merchant.id.0);
-                    audit.subject = format!("merchant:{}", merchant.id);
-                    store.append_audit_here(audit)?;
+                    for mut audit in std::iter::once(audit).chain(granted) {
+                        audit.merchant_id = Some(merchant.id.0);
+                        audit.subject = format!("merchant:{}", merchant.id);
+                        store.append_audit_here(audit)?;
+                    }
                     Ok(merchant)
                 })?)
             })
             .await?;
         if let Some(secret) = secret {
-            let at = merchant.secret.clone();
+            let at = merchant_secret_address(&merchant);
             if let Err(e) = self.secrets_blocking(move |s| s.set(&at, &secret)).await {
                 // Without its secret the account is unusable: take it back out.
                 let id = merchant.id;
@@ -268,7 +522,9 @@ impl Engine {
         Ok(MerchantView::from(&merchant))
     }
 
-    /// Changes a merchant's fields and, when given, replaces its secret in the keyring.
+    /// Changes a merchant's fields and, when given, replaces its secret in the keyring. A live
+    /// merchant's new host, or a move between sandbox and live, needs the secret again: a saved
+    /// secret never follows a new host or environment.
     pub async fn edit_merchant(
         &self,
         id: MerchantId,
@@ -279,37 +535,70 @@ impl Engine {
             .with_store(move |store| Ok(store.merchant(id)?))
             .await?;
         let updated = edited(&current, &edit)?;
-        let moved = updated.secret != current.secret;
+        let secret = secret.filter(|s| !s.expose_secret().trim().is_empty());
+        if secret.is_none() {
+            if let Some(refusal) = secret_needed_for(&current, &updated) {
+                return Err(refusal.into());
+            }
+        }
+        let (from, to) = (
+            merchant_secret_address(&current),
+            merchant_secret_address(&updated),
+        );
         if let Some(secret) = secret {
-            let at = updated.secret.clone();
-            self.secrets_blocking(move |s| s.set(&at, &secret)).await?;
-        } else if moved && !is_embedded(&updated) {
-            let (from, to) = (current.secret.clone(), updated.secret.clone());
-            self.secrets_blocking(move |s| {
-                let secret = s.get(&from)?;
-                s.set(&to, &secret)?;
-                s.delete(&from)
-            })
-            .await?;
+            if !is_embedded(&updated) {
+                let at = to.clone();
+                self.secrets_blocking(move |s| s.set(&at, &secret)).await?;
+            }
+        }
+        if from != to && !is_embedded(&current) {
+            // The old environment's secret is not moved, only removed.
+            self.secrets_blocking(move |s| s.delete(&from)).await?;
         }
         let audit = self.audit_event(
             Some(id.0),
             "merchant_edited",
             format!("merchant:{id}"),
-            serde_json::json!({"name": updated.name, "base_url": updated.base_url, "time_zone": updated.time_zone.name(),
-                               "currency": updated.currency.code(), "notice_lead_days": updated.notice_lead_days, "group": updated.group}),
+            serde_json::json!({"name": updated.name, "environment": updated.environment.as_str(), "base_url": updated.base_url,
+                               "region": updated.endpoint.region, "host_override": updated.endpoint.host_override,
+                               "time_zone": updated.time_zone.name(), "currency": updated.currency.code(),
+                               "notice_lead_days": updated.notice_lead_days, "group": updated.group}),
         );
+        let granted = match &updated.endpoint.host_override {
+            Some(o) if current.endpoint.host_override.as_ref() != Some(o) => {
+                Some(self.override_event(Some(id.0), o, &updated.base_url))
+            }
+            _ => None,
+        };
         let saved = updated.clone();
         self.with_store(move |store| {
             store.batch(|store| {
                 store.update_merchant(&saved)?;
                 store.append_audit_here(audit)?;
+                if let Some(granted) = granted {
+                    store.append_audit_here(granted)?;
+                }
                 Ok(())
             })?;
             Ok(())
         })
         .await?;
         Ok(MerchantView::from(&updated))
+    }
+
+    /// The audit event that grants a host override; the engine looks for it before every use.
+    fn override_event(
+        &self,
+        merchant: Option<i64>,
+        granted: &HostOverride,
+        base_url: &str,
+    ) -> coffer_core::audit::NewAuditEvent {
+        self.audit_event(
+            merchant,
+            HOST_OVERRIDE_ACTION,
+            merchant.map(|m| format!("merchant:{m}")).unwrap_or_default(),
+            serde_json::json!({"host": granted.host, "reason": granted.reason, "base_url": base_url}),
+        )
     }
 
     /// [`Engine::add_merchant`], after asking the provider whether it accepts the account and
@@ -354,15 +643,22 @@ impl Engine {
         if check == ConnectionCheck::First {
             let current = self.merchant(id).await?;
             let updated = edited(&current, &edit)?;
-            let source = match &secret {
+            let given = secret
+                .clone()
+                .filter(|s| !s.expose_secret().trim().is_empty());
+            let source = match given {
                 Some(secret) => {
                     self.secrets_blocking(|s| s.probe()).await?;
-                    Some(SecretSource::Given(secret.clone()))
+                    Some(SecretSource::Given(secret))
                 }
-                None if updated.base_url != current.base_url => {
-                    Some(SecretSource::SavedAt(current.secret.clone()))
+                None => {
+                    if let Some(refusal) = secret_needed_for(&current, &updated) {
+                        return Err(refusal.into());
+                    }
+                    // Only a sandbox merchant gets here with a new URL: its saved secret is tried
+                    // at the new one.
+                    (updated.base_url != current.base_url).then_some(SecretSource::Saved)
                 }
-                None => None,
             };
             if let Some(source) = source {
                 self.check_connection(&updated, source, Some(id))
@@ -386,8 +682,13 @@ impl Engine {
             .with_store(move |store| Ok(store.merchant(id)?))
             .await?;
         if !is_embedded(&merchant) {
-            let at = merchant.secret.clone();
-            self.secrets_blocking(move |s| s.delete(&at)).await?;
+            let at = merchant_secret_address(&merchant);
+            let legacy = crate::secrets::legacy_secret_address(&merchant);
+            self.secrets_blocking(move |s| {
+                s.delete(&at)?;
+                s.delete(&legacy)
+            })
+            .await?;
         }
         let now = self.now();
         let audit = self.audit_event(

@@ -351,7 +351,8 @@ impl Engine {
         }
         let (account, kept) = self
             .with_store(move |store| {
-                let account = store.merchant(merchant)?.secret.account;
+                let account =
+                    crate::secrets::merchant_secret_address(&store.merchant(merchant)?).account;
                 Ok((
                     account,
                     store.smtp_settings(merchant)?.and_then(|s| s.secret),
@@ -365,7 +366,7 @@ impl Engine {
             // No new password: the one in the keyring stays in use.
             None => kept,
             Some(password) => {
-                // Keyed like the merchant's own secret (its provider account and endpoint), so
+                // Keyed like the merchant's own secret (its provider account and environment), so
                 // another profile's merchant number 1 never overwrites this password.
                 let at = SecretRef {
                     service: crate::secrets::keyring_service(),

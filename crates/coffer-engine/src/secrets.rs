@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use coffer_core::SecretRef;
+use coffer_core::{Environment, Merchant, ProviderKind, SecretRef};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{EngineError, ErrorKind};
@@ -20,6 +20,71 @@ pub fn keyring_service() -> String {
         .ok()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "dev.coffer.app".to_string())
+}
+
+/// Where a merchant's secret lives in the keyring: derived from the provider, the provider's
+/// account id and the environment, at use time, and nowhere else. Nothing stored in the database
+/// takes part, so a row edited by hand cannot point a lookup at another account's secret, and a
+/// live secret is never found under a sandbox merchant (the environment is part of the address).
+/// One account at one provider in one environment has one secret, whatever its base URL.
+pub fn secret_address(
+    provider: ProviderKind,
+    account_id: &str,
+    environment: Environment,
+) -> SecretRef {
+    SecretRef {
+        service: keyring_service(),
+        account: format!("{provider}/{account_id}@{}", environment.as_str()),
+    }
+}
+
+/// [`secret_address`] of a merchant.
+pub fn merchant_secret_address(merchant: &Merchant) -> SecretRef {
+    secret_address(
+        merchant.provider(),
+        merchant.account.account_id(),
+        merchant.environment,
+    )
+}
+
+/// Where Coffer before schema 8 put the secret: `<provider>/<account id>@<base URL>` (the
+/// `secret_account` column always held exactly this). Read once, on first use, and moved to
+/// [`merchant_secret_address`]; it names the same provider account, so it cannot lead to
+/// another account's secret.
+pub(crate) fn legacy_secret_address(merchant: &Merchant) -> SecretRef {
+    SecretRef {
+        service: keyring_service(),
+        account: format!(
+            "{}/{}@{}",
+            merchant.provider(),
+            merchant.account.account_id(),
+            merchant.base_url
+        ),
+    }
+}
+
+/// Reads a merchant's secret at its derived address; a secret still at the pre-schema-8 address
+/// is moved there first (written at the new address, then removed from the old one).
+pub(crate) fn read_merchant_secret(
+    store: &dyn SecretStore,
+    merchant: &Merchant,
+) -> Result<SecretString, SecretError> {
+    let at = merchant_secret_address(merchant);
+    match store.get(&at) {
+        Err(SecretError::Missing(missing)) => {
+            let legacy = legacy_secret_address(merchant);
+            match store.get(&legacy) {
+                Ok(secret) => {
+                    store.set(&at, &secret)?;
+                    store.delete(&legacy)?;
+                    Ok(secret)
+                }
+                Err(SecretError::Missing(_)) => Err(SecretError::Missing(missing)),
+                Err(e) => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Why a secret could not be read or written.

@@ -8,6 +8,7 @@
 //! their folder, so every value the engine sees is already in domain terms.
 #![deny(missing_docs)]
 
+pub mod endpoints;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

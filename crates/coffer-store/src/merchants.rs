@@ -4,7 +4,10 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use coffer_core::merchant::parse_time_zone;
-use coffer_core::{Currency, Environment, Merchant, MerchantId, ProviderAccount, SecretRef};
+use coffer_core::{
+    CloverRegion, Currency, Endpoint, Environment, HostOverride, Merchant, MerchantId,
+    ProviderAccount,
+};
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{StoreError, StoreResult};
@@ -29,11 +32,13 @@ pub struct NewMerchant {
     pub notice_lead_days: u32,
     /// Group of locations.
     pub group: Option<String>,
-    /// Keyring address of the secret.
-    pub secret: SecretRef,
+    /// Region and host override.
+    pub endpoint: Endpoint,
 }
 
-const COLUMNS: &str = "id, name, account_json, environment, base_url, time_zone, currency, notice_lead_days, merchant_group, secret_service, secret_account";
+/// The columns read. `secret_service`/`secret_account` are not among them on purpose: the keyring
+/// address is derived at use time (schema 8), so a hand-edited row cannot redirect a lookup.
+const COLUMNS: &str = "id, name, account_json, environment, base_url, time_zone, currency, notice_lead_days, merchant_group, region, host_override_host, host_override_reason";
 
 fn read(row: &Row<'_>) -> rusqlite::Result<Result<Merchant, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -54,9 +59,20 @@ fn read(row: &Row<'_>) -> rusqlite::Result<Result<Merchant, StoreError>> {
             currency: Currency::from_code(&currency).map_err(|e| corrupt(e.to_string()))?,
             notice_lead_days: u32::try_from(lead).map_err(|e| corrupt(e.to_string()))?,
             group: row.get(8).map_err(StoreError::from)?,
-            secret: SecretRef {
-                service: row.get(9).map_err(StoreError::from)?,
-                account: row.get(10).map_err(StoreError::from)?,
+            endpoint: Endpoint {
+                region: row
+                    .get::<_, Option<String>>(9)
+                    .map_err(StoreError::from)?
+                    .map(|r| r.parse::<CloverRegion>())
+                    .transpose()
+                    .map_err(|e| corrupt(e.to_string()))?,
+                host_override: match (
+                    row.get::<_, Option<String>>(10).map_err(StoreError::from)?,
+                    row.get::<_, Option<String>>(11).map_err(StoreError::from)?,
+                ) {
+                    (Some(host), Some(reason)) => Some(HostOverride { host, reason }),
+                    _ => None,
+                },
             },
         })
     })();
@@ -93,7 +109,7 @@ impl Store {
                     currency: new.currency,
                     notice_lead_days: new.notice_lead_days,
                     group: new.group.clone(),
-                    secret: new.secret.clone(),
+                    endpoint: new.endpoint.clone(),
                 };
                 self.update_merchant(&merchant)?;
                 id
@@ -102,8 +118,9 @@ impl Store {
                 self.conn()
                     .execute(
                         "INSERT INTO merchants (name, provider, account_json, account_id, environment, base_url, time_zone, currency,
-                                                notice_lead_days, merchant_group, secret_service, secret_account, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                                notice_lead_days, merchant_group, secret_service, secret_account, created_at,
+                                                region, host_override_host, host_override_reason)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', '', ?11, ?12, ?13, ?14)",
                         params![
                             new.name,
                             new.account.kind().as_str(),
@@ -115,9 +132,10 @@ impl Store {
                             new.currency.code(),
                             new.notice_lead_days,
                             new.group,
-                            new.secret.service,
-                            new.secret.account,
-                            millis(now)
+                            millis(now),
+                            new.endpoint.region.map(CloverRegion::as_str),
+                            new.endpoint.host_override.as_ref().map(|o| o.host.as_str()),
+                            new.endpoint.host_override.as_ref().map(|o| o.reason.as_str()),
                         ],
                     )
                     .map_err(|e| {
@@ -145,7 +163,8 @@ impl Store {
             .conn()
             .execute(
                 "UPDATE merchants SET name = ?2, provider = ?3, account_json = ?4, account_id = ?5, environment = ?6, base_url = ?7,
-                        time_zone = ?8, currency = ?9, notice_lead_days = ?10, merchant_group = ?11, secret_service = ?12, secret_account = ?13
+                        time_zone = ?8, currency = ?9, notice_lead_days = ?10, merchant_group = ?11,
+                        region = ?12, host_override_host = ?13, host_override_reason = ?14
                  WHERE id = ?1 AND archived_at IS NULL",
                 params![
                     merchant.id.0,
@@ -159,8 +178,9 @@ impl Store {
                     merchant.currency.code(),
                     merchant.notice_lead_days,
                     merchant.group,
-                    merchant.secret.service,
-                    merchant.secret.account
+                    merchant.endpoint.region.map(CloverRegion::as_str),
+                    merchant.endpoint.host_override.as_ref().map(|o| o.host.as_str()),
+                    merchant.endpoint.host_override.as_ref().map(|o| o.reason.as_str()),
                 ],
             )
             .map_err(|e| StoreError::unique(e, "another merchant already has these provider ids"))?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use coffer_core::{Environment, MerchantId, ProviderAccount};
 use coffer_engine::demo::DemoSummary;
 use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
-use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
+use coffer_engine::merchants::{EndpointInput, MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::progress::ProgressEvent;
 use coffer_engine::Engine;
 use secrecy::SecretString;
@@ -24,10 +24,11 @@ pub struct AddMerchantRequest {
     pub name: String,
     /// The provider's identifiers.
     pub account: ProviderAccount,
-    /// Sandbox or live.
+    /// Sandbox or live (the provider's own servers; `endpoint.stage` says production or test).
     pub environment: Environment,
-    /// The API base URL, or `embedded:<provider>`.
-    pub base_url: String,
+    /// Where the calls go: stage, Clover region, Assist host; a URL only for a sandbox or as an
+    /// override with a reason.
+    pub endpoint: EndpointInput,
     /// IANA time zone.
     pub time_zone: String,
     /// ISO 4217 code.
@@ -50,8 +51,8 @@ pub struct EditMerchantRequest {
     pub id: i64,
     /// New name.
     pub name: Option<String>,
-    /// New base URL.
-    pub base_url: Option<String>,
+    /// A new endpoint (derived again; a live merchant's new host needs `secret`).
+    pub endpoint: Option<EndpointInput>,
     /// New environment.
     pub environment: Option<Environment>,
     /// New time zone.
@@ -84,7 +85,7 @@ impl AddMerchantRequest {
             name: self.name,
             account: self.account,
             environment: self.environment,
-            base_url: self.base_url,
+            endpoint: self.endpoint,
             time_zone: self.time_zone,
             currency: self.currency,
             notice_lead_days: self.notice_lead_days,
@@ -109,7 +110,7 @@ impl EditMerchantRequest {
     ) {
         let edit = MerchantEdit {
             name: self.name,
-            base_url: self.base_url,
+            endpoint: self.endpoint,
             environment: self.environment,
             time_zone: self.time_zone,
             currency: self.currency,

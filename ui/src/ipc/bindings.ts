@@ -110,10 +110,13 @@ export type AddMerchantRequest = {
 	name: string,
 	/**  The provider's identifiers. */
 	account: ProviderAccount,
-	/**  Sandbox or live. */
+	/**  Sandbox or live (the provider's own servers; `endpoint.stage` says production or test). */
 	environment: Environment,
-	/**  The API base URL, or `embedded:<provider>`. */
-	base_url: string,
+	/**
+	 *  Where the calls go: stage, Clover region, Assist host; a URL only for a sandbox or as an
+	 *  override with a reason.
+	 */
+	endpoint: EndpointInput,
 	/**  IANA time zone. */
 	time_zone: string,
 	/**  ISO 4217 code. */
@@ -438,6 +441,18 @@ export type ChargeStatus =
 /**  A rule refused it before anything was sent. */
 "refused";
 
+/**
+ *  Clover's production markets; each has its own Platform REST API host (docs.clover.com
+ *  "Use Clover REST API"). Only Clover has regions.
+ */
+export type CloverRegion = 
+/**  United States and Canada. */
+"north_america" | 
+/**  Europe. */
+"europe" | 
+/**  Latin America. */
+"latin_america";
+
 /**  A recurring agreement on one card. */
 export type Contract = {
 	/**  Coffer's id. */
@@ -754,8 +769,8 @@ export type EditMerchantRequest = {
 	id: number,
 	/**  New name. */
 	name: string | null,
-	/**  New base URL. */
-	base_url: string | null,
+	/**  A new endpoint (derived again; a live merchant's new host needs `secret`). */
+	endpoint: EndpointInput | null,
 	/**  New environment. */
 	environment: Environment | null,
 	/**  New time zone. */
@@ -772,11 +787,46 @@ export type EditMerchantRequest = {
 	skip_check?: boolean,
 };
 
-/**  Whether a merchant talks to a local sandbox or to the provider's real endpoint. */
+/**  Where a merchant's calls go, as the owner chooses it. */
+export type EndpointInput = {
+	/**  Live only: the provider's production servers (default) or its own test environment. */
+	stage?: Stage | null,
+	/**  Clover only: its market, which picks the Platform API host (default North America). */
+	region?: CloverRegion | null,
+	/**
+	 *  Live Assist only: the server name Assist support gave the merchant (`payments.paysec.by`);
+	 *  it must lie under Assist's own domains.
+	 */
+	host?: string | null,
+	/**
+	 *  A sandbox merchant's URL (`embedded:<provider>`, or an external sandbox's
+	 *  `http://127.0.0.1:…`). For a live merchant only together with `override_reason`.
+	 */
+	base_url?: string | null,
+	/**
+	 *  Live only: why the secret may go to `base_url` although it is not https on the provider's
+	 *  own hosts. Audited, stored on the merchant and shown with it.
+	 */
+	override_reason?: string | null,
+};
+
+/**
+ *  Whether a merchant talks to a local sandbox or to the provider's own servers.
+ * 
+ *  Two values only, on purpose: `Live` is every endpoint the provider runs itself, its production
+ *  servers and its own test environment alike ([`Stage`] says which), because both get a
+ *  credential the provider issued and both must receive it only on the provider's own hosts.
+ *  `Sandbox` is Coffer's emulator (the app's banner says so); a merchant pointed at a provider's
+ *  test host is never "sandbox". (Choice: keeping the stored value two-valued also leaves the
+ *  released `merchants.environment` CHECK constraint untouched.)
+ */
 export type Environment = 
 /**  Coffer's local emulator of the provider; no real money moves. */
 "sandbox" | 
-/**  The provider's production (or provider-hosted test) endpoint with real credentials. */
+/**
+ *  The provider's own servers (production, or the provider's test environment) with a
+ *  credential the provider issued.
+ */
 "live";
 
 /**
@@ -847,6 +897,17 @@ day: number } |
 /**  The interval, at least 1. */
 days: number };
 
+/**
+ *  The owner's explicit permission to send a live merchant's secret to a host that is not the
+ *  provider's own (or over plain http). Granted for one host only, with a reason, and audited.
+ */
+export type HostOverride = {
+	/**  The host (and port, when not the default) the override was granted for. */
+	host: string,
+	/**  Why the owner allowed it, in their words. */
+	reason: string,
+};
+
 /**  The key that makes a resent charge request a replay rather than a second charge. */
 export type IdempotencyKey = string;
 
@@ -915,8 +976,20 @@ export type MerchantView = {
 	account: ProviderAccount,
 	/**  sandbox | live. */
 	environment: Environment,
+	/**
+	 *  For a live merchant: the provider's production or test environment, when the host is a
+	 *  known one (`None` for a sandbox, an overridden host or an unlisted Assist server).
+	 */
+	stage: Stage | null,
+	/**  Clover's region, when one was chosen. */
+	region: CloverRegion | null,
 	/**  Base URL. */
 	base_url: string,
+	/**
+	 *  The owner's override letting this live merchant's secret go to a host that is not the
+	 *  provider's own; shown wherever the merchant is.
+	 */
+	host_override: HostOverride | null,
 	/**  Talks to the embedded sandbox. */
 	embedded: boolean,
 	/**  Time zone. */
@@ -1285,6 +1358,13 @@ export type SmtpView = {
 	/**  The outbox folder, when not. */
 	outbox: string | null,
 };
+
+/**  Which of the provider's own environments a live merchant talks to. */
+export type Stage = 
+/**  The provider's production servers: real money. */
+"production" | 
+/**  The provider's own test environment (test credentials from the provider, test cards). */
+"test";
 
 /**  The flags sent with a charge of a stored credential. */
 export type StoredCredential = {

@@ -70,3 +70,9 @@ export function groupMerchants(merchants: MerchantView[]): { groups: [string, Me
 export function isSandbox(s: Scope, merchants: MerchantView[]): boolean {
   return merchantsIn(s, merchants).some((m) => m.environment === "sandbox");
 }
+
+/** The merchants in scope whose live secret the owner let go to a host that is not the
+ * provider's own (an audited override): the app keeps them marked while they are in view. */
+export function overriddenIn(s: Scope, merchants: MerchantView[]): MerchantView[] {
+  return merchantsIn(s, merchants).filter((m) => m.host_override !== null);
+}

@@ -6,9 +6,13 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use coffer_core::{Environment, MerchantId, ProviderAccount, ProviderKind};
+use std::str::FromStr;
+
+use coffer_core::{
+    CloverRegion, Environment, InvalidInput, MerchantId, ProviderAccount, ProviderKind, Stage,
+};
 use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
-use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
+use coffer_engine::merchants::{EndpointInput, MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::{EngineError, ErrorKind};
 use secrecy::SecretString;
 
@@ -62,6 +66,88 @@ pub struct SecretArgs {
     secret_env: Option<String>,
 }
 
+/// The environment as the owner names it: Coffer's sandbox, the provider's own test
+/// environment, or its production servers. `test` and `live` are both stored as live (the
+/// provider's own servers, a credential the provider issued); the stage tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvironmentChoice {
+    /// Coffer's emulator (embedded or external); the URL is given with --base-url.
+    Sandbox,
+    /// The provider's own test environment.
+    Test,
+    /// The provider's production servers.
+    Live,
+}
+
+impl FromStr for EnvironmentChoice {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sandbox" => Ok(EnvironmentChoice::Sandbox),
+            "test" => Ok(EnvironmentChoice::Test),
+            "live" | "production" => Ok(EnvironmentChoice::Live),
+            _ => Err(InvalidInput::new(
+                "environment",
+                format!("'{s}' is not sandbox, test (the provider's test environment) or live"),
+            )),
+        }
+    }
+}
+
+impl EnvironmentChoice {
+    fn split(self) -> (Environment, Option<Stage>) {
+        match self {
+            EnvironmentChoice::Sandbox => (Environment::Sandbox, None),
+            EnvironmentChoice::Test => (Environment::Live, Some(Stage::Test)),
+            EnvironmentChoice::Live => (Environment::Live, Some(Stage::Production)),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct EndpointArgs {
+    /// Clover only: north_america (default), europe or latin_america.
+    #[arg(long)]
+    region: Option<CloverRegion>,
+    /// Assist only (test and live): the server name Assist gave you, e.g. payments.paysec.by.
+    #[arg(long)]
+    host: Option<String>,
+    /// Sandbox merchants only: embedded:<provider>, or an external sandbox's http://127.0.0.1:….
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Test/live only: send the secret to this URL although it is not https on the provider's
+    /// own hosts. Needs --override-reason; audited and shown with the merchant.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "override_reason",
+        conflicts_with = "base_url"
+    )]
+    override_host: Option<String>,
+    /// Why the override is needed (recorded in the audit log).
+    #[arg(long, value_name = "TEXT", requires = "override_host")]
+    override_reason: Option<String>,
+}
+
+impl EndpointArgs {
+    fn given(&self) -> bool {
+        self.region.is_some()
+            || self.host.is_some()
+            || self.base_url.is_some()
+            || self.override_host.is_some()
+    }
+
+    fn input(self, stage: Option<Stage>) -> EndpointInput {
+        EndpointInput {
+            stage,
+            region: self.region,
+            host: self.host,
+            base_url: self.base_url.or(self.override_host),
+            override_reason: self.override_reason,
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct AddArgs {
     /// clover | processout | assist | svea.
@@ -70,12 +156,11 @@ pub struct AddArgs {
     /// Display name ("Downtown store").
     #[arg(long)]
     name: String,
-    /// sandbox | live.
+    /// sandbox (Coffer's emulator) | test (the provider's test environment) | live.
     #[arg(long, default_value = "live")]
-    environment: Environment,
-    /// The provider's base URL, or embedded:<provider> for the embedded sandbox.
-    #[arg(long)]
-    base_url: String,
+    environment: EnvironmentChoice,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
     /// Clover merchant UUID, ProcessOut project id, Assist Merchant_ID or Svea seller id.
     #[arg(long)]
     account_id: String,
@@ -112,10 +197,11 @@ pub struct EditArgs {
     id: i64,
     #[arg(long)]
     name: Option<String>,
+    /// sandbox | test | live; a change needs the secret again.
     #[arg(long)]
-    environment: Option<Environment>,
-    #[arg(long)]
-    base_url: Option<String>,
+    environment: Option<EnvironmentChoice>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
     #[arg(long)]
     time_zone: Option<String>,
     #[arg(long)]
@@ -157,6 +243,33 @@ fn read_secret(args: &SecretArgs) -> anyhow::Result<Option<SecretString>> {
     Ok(Some(SecretString::from(raw)))
 }
 
+/// What the owner chose, in the CLI's words: sandbox, test or live.
+fn environment_label(m: &MerchantView) -> &'static str {
+    match (m.environment, m.stage) {
+        (Environment::Sandbox, _) => "sandbox",
+        (Environment::Live, Some(Stage::Test)) => "test",
+        (Environment::Live, _) => "live",
+    }
+}
+
+fn print_saved(verb: &str, m: &MerchantView) {
+    outln!(
+        "{verb} merchant {} ({}): {} at {}",
+        m.id,
+        m.name,
+        environment_label(m),
+        m.base_url
+    );
+    if let Some(o) = &m.host_override {
+        outln!(
+            "! OVERRIDE: its secret goes to {}, not a {} host ({})",
+            o.host,
+            m.provider,
+            o.reason
+        );
+    }
+}
+
 fn print_merchants(merchants: &[MerchantView]) {
     for m in merchants {
         outln!(
@@ -165,11 +278,20 @@ fn print_merchants(merchants: &[MerchantView]) {
             m.provider,
             m.name,
             m.account.account_id(),
-            m.environment.as_str(),
+            environment_label(m),
             m.currency,
             m.time_zone,
             m.group.as_deref().unwrap_or("")
         );
+        if let Some(o) = &m.host_override {
+            outln!(
+                "      ! OVERRIDE: the secret goes to {} ({}), not a {} host: {}",
+                o.host,
+                m.base_url,
+                m.provider,
+                o.reason
+            );
+        }
     }
 }
 
@@ -201,13 +323,14 @@ pub async fn run(
                 },
             };
             let secret = read_secret(&a.secret)?;
+            let (environment, stage) = a.environment.split();
             let view = engine
                 .add_merchant_checked(
                     MerchantInput {
                         name: a.name,
                         account,
-                        environment: a.environment,
-                        base_url: a.base_url,
+                        environment,
+                        endpoint: a.endpoint.input(stage),
                         time_zone: a.time_zone,
                         currency: a.currency,
                         notice_lead_days: a.notice_lead_days,
@@ -218,17 +341,26 @@ pub async fn run(
                 )
                 .await
                 .inspect_err(|e| hint_offline(e, out))?;
-            out.show(&view, |m| outln!("added merchant {} ({})", m.id, m.name))?;
+            out.show(&view, |m| print_saved("added", m))?;
         }
         MerchantCommand::Edit(e) => {
             let secret = read_secret(&e.secret)?;
+            let (environment, stage) = match e.environment {
+                Some(choice) => {
+                    let (environment, stage) = choice.split();
+                    (Some(environment), stage)
+                }
+                None => (None, None),
+            };
+            let endpoint =
+                (e.environment.is_some() || e.endpoint.given()).then(|| e.endpoint.input(stage));
             let view = engine
                 .edit_merchant_checked(
                     MerchantId(e.id),
                     MerchantEdit {
                         name: e.name,
-                        base_url: e.base_url,
-                        environment: e.environment,
+                        endpoint,
+                        environment,
                         time_zone: e.time_zone,
                         currency: e.currency,
                         notice_lead_days: e.notice_lead_days,
@@ -239,7 +371,7 @@ pub async fn run(
                 )
                 .await
                 .inspect_err(|e| hint_offline(e, out))?;
-            out.show(&view, |m| outln!("saved merchant {} ({})", m.id, m.name))?;
+            out.show(&view, |m| print_saved("saved", m))?;
         }
         MerchantCommand::List => {
             let merchants = engine.list_merchants().await?;

@@ -119,3 +119,96 @@ fn testing_a_merchant_that_does_not_exist_is_the_not_found_envelope() {
     assert_eq!(error["kind"], "not_found", "{error}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `merchant add --json` of a live account chosen by provider and environment; `extra` goes last.
+fn add_live(d: &std::path::Path, provider: &str, account_id: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--json",
+        "merchant",
+        "add",
+        "--provider",
+        provider,
+        "--name",
+        "Live shop",
+        "--account-id",
+        account_id,
+        "--time-zone",
+        "Europe/Helsinki",
+        "--currency",
+        "EUR",
+        "--secret-env",
+        "COFFER_CLI_TEST_SECRET",
+        "--no-check",
+    ];
+    args.extend_from_slice(extra);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(&args)
+        .env_remove("COFFER_DATA_DIR")
+        .env("COFFER_CLI_TEST_SECRET", "not-a-real-secret")
+        .output()
+        .expect("the coffer binary runs");
+    assert!(
+        !out.status.success(),
+        "each of these is refused before anything is saved or any keyring is asked"
+    );
+    stdout_json(&out)
+}
+
+#[test]
+fn a_live_merchant_is_chosen_by_provider_and_environment_and_wrong_choices_name_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mismatch = add_live(d, "processout", "test-proj_abc", &["--environment", "live"]);
+    assert_eq!(mismatch["kind"], "invalid_input", "{mismatch}");
+    assert!(
+        mismatch["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("project_id:"),
+        "a sandbox project id on ProcessOut production is refused on project_id: {mismatch}"
+    );
+    let foreign = add_live(
+        d,
+        "assist",
+        "600123",
+        &[
+            "--login",
+            "coffer_bo_01",
+            "--host",
+            "payments.paysec.by.evil.example",
+        ],
+    );
+    assert!(
+        foreign["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("host:"),
+        "an Assist host outside Assist's domains is refused on host: {foreign}"
+    );
+    let typed = add_live(
+        d,
+        "clover",
+        "MIDTYPED00001",
+        &["--base-url", "https://scl.clover.com.evil.example"],
+    );
+    assert!(
+        typed["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("base_url:")
+            && typed["message"].as_str().unwrap_or("").contains("override"),
+        "a typed live URL needs an override, and the message says so: {typed}"
+    );
+    let region = add_live(d, "svea", "SELLER1", &["--region", "europe"]);
+    assert!(
+        region["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("region:"),
+        "only Clover has regions: {region}"
+    );
+    let list = stdout_json(&coffer(d, &["--json", "merchant", "list"]));
+    assert_eq!(list, serde_json::json!([]), "nothing was saved");
+}

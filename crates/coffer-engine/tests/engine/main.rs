@@ -4,6 +4,7 @@
 mod charging;
 mod contracts;
 mod due;
+mod endpoints;
 mod merchant_check;
 mod notices;
 mod private_files;

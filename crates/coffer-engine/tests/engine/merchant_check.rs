@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use coffer_core::{Environment, MerchantId};
 use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
-use coffer_engine::merchants::{MerchantEdit, MerchantInput, MerchantView};
+use coffer_engine::merchants::{EndpointInput, MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::progress::NoProgress;
 use coffer_engine::secrets::MemoryStore;
 use coffer_engine::{Engine, ErrorKind};
@@ -23,7 +23,10 @@ fn input_like(demo: &MerchantView, name: &str, base_url: &str) -> MerchantInput 
         name: name.to_string(),
         account: demo.account.clone(),
         environment: Environment::Sandbox,
-        base_url: base_url.to_string(),
+        endpoint: EndpointInput {
+            base_url: Some(base_url.to_string()),
+            ..EndpointInput::default()
+        },
         time_zone: demo.time_zone.clone(),
         currency: demo.currency.code().to_string(),
         notice_lead_days: 3,
@@ -150,7 +153,7 @@ async fn a_saved_merchant_whose_keyring_secret_went_stale_fails_the_test_on_the_
     world
         .secrets
         .set(
-            &merchant.secret,
+            &coffer_engine::secrets::merchant_secret_address(&merchant),
             &SecretString::from("key_rotated_elsewhere".to_string()),
         )
         .unwrap();
@@ -249,7 +252,10 @@ async fn an_edit_to_a_dead_base_url_changes_nothing_while_a_rename_needs_no_prov
         .edit_merchant_checked(
             id,
             MerchantEdit {
-                base_url: Some("http://127.0.0.1:1".into()),
+                endpoint: Some(EndpointInput {
+                    base_url: Some("http://127.0.0.1:1".into()),
+                    ..EndpointInput::default()
+                }),
                 ..MerchantEdit::default()
             },
             None,

@@ -670,7 +670,7 @@ impl Provider for AssistClient {
 mod tests {
     use super::*;
     use coffer_core::{
-        CardToken, Environment, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential,
+        CardToken, Environment, IdempotencyKey, MerchantId, Reason, StoredCredential,
     };
 
     fn client() -> AssistClient {
@@ -687,10 +687,7 @@ mod tests {
             currency: Currency::BYN,
             notice_lead_days: 3,
             group: None,
-            secret: SecretRef {
-                service: "coffer-test".into(),
-                account: "assist".into(),
-            },
+            endpoint: Default::default(),
         };
         AssistClient::new(&merchant, SecretString::from("Secr3tPassw0rd9".to_string())).unwrap()
     }

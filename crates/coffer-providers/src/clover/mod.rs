@@ -48,20 +48,6 @@ pub struct CloverClient {
     forwarded_for: String,
 }
 
-/// Clover's Platform host for a known Ecommerce host (notes §1); any other base URL, such as
-/// Coffer's sandbox, serves both.
-fn platform_base(base_url: &str) -> String {
-    const PAIRS: [(&str, &str); 2] = [
-        ("scl-sandbox.dev.clover.com", "apisandbox.dev.clover.com"),
-        ("scl.clover.com", "api.clover.com"),
-    ];
-    PAIRS
-        .iter()
-        .find(|(scl, _)| base_url.contains(scl))
-        .map(|(scl, api)| base_url.replacen(scl, api, 1))
-        .unwrap_or_else(|| base_url.to_string())
-}
-
 impl CloverClient {
     /// Builds the client for a Clover merchant; `secret` is its OAuth access token.
     pub fn new(merchant: &Merchant, secret: SecretString) -> Result<Self, ProviderError> {
@@ -86,7 +72,11 @@ impl CloverClient {
             scl: HttpClient::new(ProviderKind::Clover, &merchant.base_url, policy)?,
             api: HttpClient::new(
                 ProviderKind::Clover,
-                &platform_base(&merchant.base_url),
+                // The region picks the Platform host (docs.clover.com "Use Clover REST API").
+                &crate::endpoints::clover_platform_base(
+                    &merchant.base_url,
+                    merchant.endpoint.region,
+                ),
                 policy,
             )?,
             merchant_uuid: convert::path_id("merchant_uuid", merchant_uuid)?,
@@ -668,7 +658,7 @@ fn is_first(charge: &wire::Charge) -> bool {
 mod tests {
     use super::*;
     use coffer_core::{
-        CardToken, Environment, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential,
+        CardToken, Environment, IdempotencyKey, MerchantId, Reason, StoredCredential,
     };
 
     fn client() -> CloverClient {
@@ -685,10 +675,7 @@ mod tests {
             currency: Currency::USD,
             notice_lead_days: 3,
             group: None,
-            secret: SecretRef {
-                service: "coffer-test".into(),
-                account: "clover".into(),
-            },
+            endpoint: Default::default(),
         };
         CloverClient::new(&merchant, SecretString::from("token".to_string())).unwrap()
     }

@@ -1262,7 +1262,7 @@ fn query_failed() -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_core::{CardToken, IdempotencyKey, MerchantId, Reason, SecretRef, StoredCredential};
+    use coffer_core::{CardToken, IdempotencyKey, MerchantId, Reason, StoredCredential};
 
     fn client(auth: SveaAuth) -> SveaClient {
         let merchant = Merchant {
@@ -1278,10 +1278,7 @@ mod tests {
             currency: Currency::EUR,
             notice_lead_days: 3,
             group: None,
-            secret: SecretRef {
-                service: "coffer-test".into(),
-                account: "svea".into(),
-            },
+            endpoint: Default::default(),
         };
         SveaClient::with_options(
             &merchant,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use coffer_core::{
     CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
-    ProviderAccount, ProviderRef, Reason, SecretRef, StoredCredential,
+    ProviderAccount, ProviderRef, Reason, StoredCredential,
 };
 use coffer_providers::assist::AssistClient;
 use coffer_providers::http::HttpPolicy;
@@ -54,10 +54,7 @@ async fn fixture() -> Fixture {
         currency: serde_json::from_value::<Currency>(m["currency"].clone()).unwrap(),
         notice_lead_days: 3,
         group: None,
-        secret: SecretRef {
-            service: "coffer-test".into(),
-            account: "assist".into(),
-        },
+        endpoint: Default::default(),
     };
     let secret = m["secret"].as_str().unwrap().to_string();
     Fixture {

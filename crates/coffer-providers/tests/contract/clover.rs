@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coffer_core::{
     CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money, ProviderRef, Reason,
-    SecretRef, StoredCredential,
+    StoredCredential,
 };
 use coffer_providers::clover::CloverClient;
 use coffer_providers::http::HttpPolicy;
@@ -65,10 +65,7 @@ impl Env {
             currency: sm.currency,
             notice_lead_days: 3,
             group: None,
-            secret: SecretRef {
-                service: "coffer-test".into(),
-                account: sm.name.clone(),
-            },
+            endpoint: Default::default(),
         }
     }
 

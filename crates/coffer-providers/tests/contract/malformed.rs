@@ -6,7 +6,7 @@
 
 use coffer_core::{
     CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
-    ProviderAccount, ProviderRef, Reason, SecretRef, StoredCredential,
+    ProviderAccount, ProviderRef, Reason, StoredCredential,
 };
 use coffer_providers::assist::AssistClient;
 use coffer_providers::clover::CloverClient;
@@ -82,10 +82,7 @@ fn merchant(account: ProviderAccount, base_url: String, currency: Currency) -> M
         currency,
         notice_lead_days: 3,
         group: None,
-        secret: SecretRef {
-            service: "coffer-test".into(),
-            account: "garbage".into(),
-        },
+        endpoint: Default::default(),
     }
 }
 

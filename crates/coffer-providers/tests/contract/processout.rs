@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coffer_core::{
     CardBrand, Currency, CustomerRef, Environment, IdempotencyKey, Initiator, Merchant, MerchantId,
-    Money, ProviderKind, ProviderRef, Reason, SecretRef, Sequence, StoredCredential,
+    Money, ProviderKind, ProviderRef, Reason, Sequence, StoredCredential,
 };
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::processout::ProcessOutClient;
@@ -61,10 +61,7 @@ impl Rig {
             currency: Currency::from_code(m["currency"].as_str().unwrap()).unwrap(),
             notice_lead_days: 3,
             group: None,
-            secret: SecretRef {
-                service: "coffer-test".into(),
-                account: "processout".into(),
-            },
+            endpoint: Default::default(),
         };
         let secret = m["secret"].as_str().unwrap().to_string();
         let client =

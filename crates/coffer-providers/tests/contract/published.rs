@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use coffer_core::{
     CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
-    ProviderKind, ProviderRef, Reason, SecretRef, StoredCredential,
+    ProviderKind, ProviderRef, Reason, StoredCredential,
 };
 use coffer_providers::{
     connect, ChargeLookup, ChargeRequest, Provider, ProviderErrorKind, RefundRequest, RemoteStatus,
@@ -217,10 +217,7 @@ fn merchant(sm: &SandboxMerchant, base_url: &str) -> Merchant {
         currency: sm.currency,
         notice_lead_days: 3,
         group: None,
-        secret: SecretRef {
-            service: "coffer-test".into(),
-            account: sm.name.clone(),
-        },
+        endpoint: Default::default(),
     }
 }
 

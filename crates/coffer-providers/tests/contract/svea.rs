@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use coffer_core::{
     CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
-    ProviderRef, Reason, SecretRef, StoredCredential,
+    ProviderRef, Reason, StoredCredential,
 };
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::svea::{SandboxCard, SveaAuth, SveaClient, SveaHash, SveaOptions};
@@ -52,10 +52,7 @@ async fn setup() -> Setup {
         currency: Currency::EUR,
         notice_lead_days: 3,
         group: None,
-        secret: SecretRef {
-            service: "coffer-test".into(),
-            account: "svea".into(),
-        },
+        endpoint: Default::default(),
     };
     Setup {
         secret: m["secret"].as_str().unwrap().into(),

@@ -8,7 +8,7 @@ mod merchants;
 mod migrations;
 
 use chrono::{TimeZone, Utc};
-use coffer_core::{Currency, Environment, ProviderAccount, SecretRef};
+use coffer_core::{Currency, Environment, ProviderAccount};
 use coffer_store::merchants::NewMerchant;
 
 pub fn at(ms: i64) -> chrono::DateTime<Utc> {
@@ -28,9 +28,6 @@ pub fn clover_merchant(uuid: &str) -> NewMerchant {
         currency: Currency::EUR,
         notice_lead_days: 3,
         group: Some("owner".into()),
-        secret: SecretRef {
-            service: "coffer-test".into(),
-            account: format!("clover/{uuid}"),
-        },
+        endpoint: Default::default(),
     }
 }

@@ -43,3 +43,31 @@ fn a_removed_merchant_leaves_the_lists_and_can_come_back() {
         "the same row, so its history still points at it"
     );
 }
+
+#[test]
+fn region_and_host_override_are_kept_and_an_override_can_be_withdrawn() {
+    let store = coffer_store::Store::open_in_memory().unwrap();
+    let mut new = crate::clover_merchant("MIDREGION0001");
+    new.environment = coffer_core::Environment::Live;
+    new.base_url = "http://127.0.0.1:9".into();
+    new.endpoint = coffer_core::Endpoint {
+        region: Some(coffer_core::CloverRegion::Europe),
+        host_override: Some(coffer_core::HostOverride {
+            host: "127.0.0.1:9".into(),
+            reason: "proxy".into(),
+        }),
+    };
+    let saved = store.insert_merchant(&new, crate::at(0)).unwrap();
+    assert_eq!(
+        saved.endpoint, new.endpoint,
+        "region and override round-trip"
+    );
+    let mut cleared = saved.clone();
+    cleared.endpoint.host_override = None;
+    store.update_merchant(&cleared).unwrap();
+    assert_eq!(
+        store.merchant(saved.id).unwrap().endpoint.host_override,
+        None,
+        "an override can be withdrawn"
+    );
+}

@@ -2,11 +2,11 @@
 // and the data folder. Secrets go to the OS keyring through the engine; they are never shown again
 // and never stored in the database.
 import { useState } from "react";
-import type { Environment, MerchantTest, MerchantView, ProgressEvent, ProviderAccount } from "../../ipc/bindings";
+import type { CloverRegion, EndpointInput, MerchantTest, MerchantView, ProgressEvent, ProviderAccount } from "../../ipc/bindings";
 import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
-import { accountFields, emptyAccount, PROVIDERS, type ProviderName } from "./accounts";
+import { accountFields, emptyAccount, environmentChoice, environmentLabel, type EnvironmentChoice, PROVIDERS, REGIONS, type ProviderName } from "./accounts";
 import { SmtpPanel } from "./SmtpPanel";
 import { DataFolderPanel } from "./DataFolderPanel";
 import { fieldLabel, testDetail, testLabel } from "./connection";
@@ -119,7 +119,16 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
                 </td>
                 <td>{m.provider}</td>
                 <td className="mono">{accountId(m.account)}</td>
-                <td>{m.environment === "sandbox" ? (m.embedded ? "Sandbox (built-in)" : "Sandbox") : "Live"}</td>
+                <td>
+                  {environmentLabel(m)}
+                  {m.host_override ? (
+                    <div className="override-mark" data-merchant={m.id}>
+                      <small>
+                        Override: secret goes to {m.host_override.host} ({m.host_override.reason})
+                      </small>
+                    </div>
+                  ) : null}
+                </td>
                 <td>{m.group ?? "—"}</td>
                 <td>{m.currency}</td>
                 <td>{m.time_zone}</td>
@@ -191,8 +200,29 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
     merchant ? Object.fromEntries(Object.entries(merchant.account).map(([k, v]) => [k, v ?? ""])) : emptyAccount("clover"),
   );
   const [name, setName] = useState(merchant?.name ?? "");
-  const [baseUrl, setBaseUrl] = useState(merchant?.base_url ?? "");
-  const [environment, setEnvironment] = useState<Environment>(merchant?.environment ?? "live");
+  const [environment, setEnvironmentRaw] = useState<EnvironmentChoice>(merchant ? environmentChoice(merchant) : "live");
+  const [region, setRegionRaw] = useState<CloverRegion>(merchant?.region ?? "north_america");
+  const [host, setHostRaw] = useState(merchant && merchant.environment === "live" && !merchant.host_override ? merchant.base_url.replace(/^https:\/\//, "") : "");
+  const [baseUrl, setBaseUrlRaw] = useState(merchant && (merchant.environment === "sandbox" || merchant.host_override) ? merchant.base_url : "");
+  const [override, setOverrideRaw] = useState(merchant?.host_override !== null && merchant?.host_override !== undefined);
+  const [reason, setReasonRaw] = useState(merchant?.host_override?.reason ?? "");
+  // Any change to where the calls go re-derives the endpoint; for a live merchant it needs the
+  // secret again (the engine refuses it otherwise).
+  const [endpointChanged, setEndpointChanged] = useState(merchant === null);
+  const touch =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      setEndpointChanged(true);
+      set(v);
+    };
+  const setEnvironment = touch(setEnvironmentRaw);
+  const setRegion = touch(setRegionRaw);
+  const setHost = touch(setHostRaw);
+  const setBaseUrl = touch(setBaseUrlRaw);
+  const setOverride = touch(setOverrideRaw);
+  const setReason = touch(setReasonRaw);
+  const live = environment !== "sandbox";
+  const secretRequired = !merchant || (live && endpointChanged);
   const [timeZone, setTimeZone] = useState(merchant?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC");
   const [currency, setCurrency] = useState(merchant?.currency ?? "EUR");
   const [lead, setLead] = useState(String(merchant?.notice_lead_days ?? 3));
@@ -210,14 +240,26 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
       setError(new CofferError("invalid_input", "The notice lead time is a whole number of days from 0 to 60.", "notice_lead_days"));
       return;
     }
+    if (merchant && secretRequired && secret.trim() === "" && !merchant.embedded) {
+      setError(new CofferError("invalid_input", "Changing where a live merchant's calls go needs its secret again.", "secret"));
+      return;
+    }
+    const endpoint: EndpointInput = {
+      stage: environment === "test" ? "test" : environment === "live" ? "production" : null,
+      region: provider === "clover" ? region : null,
+      host: live && provider === "assist" && !override ? host : null,
+      base_url: !live || override ? baseUrl : null,
+      override_reason: live && override ? reason : null,
+    };
+    const stored = environment === "sandbox" ? "sandbox" : "live";
     setBusy(true);
     try {
       if (merchant) {
         await api.editMerchant({
           id: merchant.id,
           name,
-          base_url: baseUrl,
-          environment,
+          endpoint: endpointChanged ? endpoint : null,
+          environment: endpointChanged ? stored : null,
           time_zone: timeZone,
           currency,
           notice_lead_days: notice,
@@ -229,8 +271,8 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
         await api.addMerchant({
           name,
           account: { provider, ...withoutEmptyOptional(account) } as unknown as ProviderAccount,
-          environment,
-          base_url: baseUrl,
+          environment: stored,
+          endpoint,
           time_zone: timeZone,
           currency,
           notice_lead_days: notice,
@@ -287,12 +329,28 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
         )}
         <label className="field" htmlFor="mf-env">
           <span>Environment</span>
-          <select id="mf-env" value={environment} onChange={(e) => setEnvironment(e.target.value as Environment)}>
-            <option value="live">Live</option>
-            <option value="sandbox">Sandbox</option>
+          <select id="mf-env" value={environment} onChange={(e) => setEnvironment(e.target.value as EnvironmentChoice)}>
+            <option value="live">Live (the provider's production servers)</option>
+            <option value="test">Test (the provider's own test environment)</option>
+            <option value="sandbox">Sandbox (Coffer's emulator)</option>
           </select>
         </label>
-        {field("mf-base-url", "API base URL", baseUrl, setBaseUrl, { required: true, placeholder: "https://…" })}
+        {provider === "clover" ? (
+          <label className="field" htmlFor="mf-region">
+            <span>Clover region</span>
+            <select id="mf-region" value={region} onChange={(e) => setRegion(e.target.value as CloverRegion)}>
+              {REGIONS.map((r) => (
+                <option key={r.name} value={r.name}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        {live && provider === "assist" && !override
+          ? field("mf-host", "Assist server (given by Assist, e.g. payments.paysec.by)", host, setHost, { required: true })
+          : null}
+        {!live ? field("mf-base-url", "Sandbox URL", baseUrl, setBaseUrl, { required: true, placeholder: `embedded:${provider === "process_out" ? "processout" : provider} or http://127.0.0.1:…` }) : null}
         {field("mf-tz", "Time zone", timeZone, setTimeZone)}
         {field("mf-currency", "Currency", currency, setCurrency, { maxLength: 3 })}
         {field("mf-lead", "Notice lead time (days between the notice and its charge)", lead, setLead, {
@@ -306,11 +364,32 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
         {field("mf-group", "Group", group, setGroup)}
         {merchant?.embedded
           ? null
-          : field("mf-secret", merchant ? "New secret (leave empty to keep)" : "Secret (stored in the system keyring)", secret, setSecret, {
-              type: "password",
-              autoComplete: "off",
-            })}
+          : field(
+              "mf-secret",
+              !merchant ? "Secret (stored in the system keyring)" : secretRequired ? "Secret (required again: where the calls go changed)" : "New secret (leave empty to keep)",
+              secret,
+              setSecret,
+              {
+                type: "password",
+                autoComplete: "off",
+                required: secretRequired && !merchant?.embedded && !(environment === "sandbox" && baseUrl.startsWith("embedded:")),
+              },
+            )}
       </div>
+      {live ? (
+        <fieldset className="override-fieldset">
+          <label className="field-help" htmlFor="mf-override">
+            <input id="mf-override" type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} />
+            <span>Send this merchant's secret to a host that is not the provider's own (override). Recorded in the audit log and shown with the merchant.</span>
+          </label>
+          {override ? (
+            <div className="form-grid">
+              {field("mf-override-url", "Override URL", baseUrl, setBaseUrl, { required: true, placeholder: "https://…" })}
+              {field("mf-override-reason", "Reason for the override", reason, setReason, { required: true })}
+            </div>
+          ) : null}
+        </fieldset>
+      ) : null}
       <label className="field-help" htmlFor="mf-skip-check">
         <input id="mf-skip-check" type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />
         <span>Save without checking the connection (offline). Otherwise the provider is asked first whether it accepts the account and secret, and nothing is saved if it does not.</span>

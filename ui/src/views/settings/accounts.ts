@@ -1,4 +1,5 @@
 // The identifiers each provider's account needs (the one secret is asked for separately).
+import type { CloverRegion, MerchantView } from "../../ipc/bindings";
 export type ProviderName = "clover" | "process_out" | "assist" | "svea";
 
 export const PROVIDERS: { name: ProviderName; label: string }[] = [
@@ -41,3 +42,26 @@ export function emptyAccount(p: ProviderName): Record<string, string> {
   for (const f of accountFields(p)) account[f.key] = p === "svea" && f.key === "key_generation" ? "001" : "";
   return account;
 }
+
+
+/** The environment as the owner picks it: Coffer's emulator, the provider's test environment, or
+ * its production servers ("test" and "live" are both stored as live; the stage tells them apart). */
+export type EnvironmentChoice = "sandbox" | "test" | "live";
+
+export function environmentChoice(m: MerchantView): EnvironmentChoice {
+  if (m.environment === "sandbox") return "sandbox";
+  return m.stage === "test" ? "test" : "live";
+}
+
+export function environmentLabel(m: MerchantView): string {
+  if (m.environment === "sandbox") return m.embedded ? "Sandbox (built-in)" : "Sandbox";
+  if (m.host_override) return "Live (overridden host)";
+  const region = m.region && m.region !== "north_america" ? `, ${REGIONS.find((r) => r.name === m.region)?.label ?? m.region}` : "";
+  return (m.stage === "test" ? "Provider test" : "Live") + region;
+}
+
+export const REGIONS: { name: CloverRegion; label: string }[] = [
+  { name: "north_america", label: "North America" },
+  { name: "europe", label: "Europe" },
+  { name: "latin_america", label: "Latin America" },
+];

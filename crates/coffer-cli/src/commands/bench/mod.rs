@@ -129,7 +129,10 @@ pub async fn register(engine: &Engine, m: &SandboxMerchant) -> anyhow::Result<Me
                 name: m.name.clone(),
                 account: m.account.clone(),
                 environment: coffer_core::Environment::Sandbox,
-                base_url: m.base_url.clone(),
+                endpoint: coffer_engine::merchants::EndpointInput {
+                    base_url: Some(m.base_url.clone()),
+                    ..Default::default()
+                },
                 time_zone: m.time_zone.clone(),
                 currency: m.currency.code().to_string(),
                 notice_lead_days: 3,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use coffer_core::{
     Bin, CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Environment, Last4, MerchantId,
-    ProviderAccount, SecretRef,
+    ProviderAccount,
 };
 use coffer_store::cards::CardFields;
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
@@ -110,10 +110,7 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
                 currency: Currency::EUR,
                 notice_lead_days: 3,
                 group: Some("bench".into()),
-                secret: SecretRef {
-                    service: "coffer-bench".into(),
-                    account: format!("bench/{m}"),
-                },
+                endpoint: Default::default(),
             },
             now,
         )?;
