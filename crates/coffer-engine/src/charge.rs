@@ -417,6 +417,7 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
             agreement: None,
+            buyer: None,
         };
         let plan = plan_of(&ctx, amount, flags.clone(), now);
         let merchant_id = ctx.merchant.id.0;

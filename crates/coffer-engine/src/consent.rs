@@ -149,6 +149,7 @@ impl Engine {
             // sandbox mode the engine reads that redirect itself; a live Svea merchant needs a
             // page of its own that hands the query to `finish_initial` (not built yet).
             return_url: Some(CARD_PAGE_RETURN_URL.to_string()),
+            buyer: None,
         };
         // Where the card is known, the initial charge goes through the one pipeline like any
         // other: judged by the rules that apply to a cardholder-initiated first charge (card

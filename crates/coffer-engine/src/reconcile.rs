@@ -895,6 +895,7 @@ mod tests {
         let found = RefundsSeen::Exact(Some(coffer_providers::RefundOutcome {
             provider_ref: ProviderRef("refd_1".into()),
             amount: eur(500),
+            transfer: None,
         }));
         assert_eq!(
             judge_refund(&found, eur(500), eur(1500), 0, 0),

@@ -524,6 +524,7 @@ impl Provider for CloverClient {
             amount: convert::money_from_wire(refund.amount, &refund.currency)
                 .map_err(ProviderError::after_write)?,
             provider_ref: ProviderRef(refund.id),
+            transfer: None,
         })
     }
 
@@ -555,6 +556,7 @@ impl Provider for CloverClient {
                 return Ok(RefundsSeen::Exact(Some(RefundOutcome {
                     amount: convert::money_from_wire(refund.amount, &refund.currency)?,
                     provider_ref: ProviderRef(refund.id),
+                    transfer: None,
                 })));
             }
             if !has_more {
@@ -706,6 +708,7 @@ mod tests {
             order_id: "contract-17-occurrence-2026-11".into(),
             description: "Membership".into(),
             agreement: None,
+            buyer: None,
         }
     }
 

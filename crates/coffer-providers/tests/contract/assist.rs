@@ -178,6 +178,7 @@ fn cit(customer: &Value, order: &str, minor: i64) -> ChargeRequest {
         order_id: order.into(),
         description: "Coffer contract test".into(),
         agreement: None,
+        buyer: None,
     }
 }
 
@@ -822,6 +823,7 @@ async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
             order_id: "CF-INIT-1".into(),
             idempotency_key: IdempotencyKey::from("init-1"),
             return_url: None,
+            buyer: None,
         })
         .await
         .unwrap();
@@ -866,6 +868,7 @@ async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
             order_id: "CF-INIT-2".into(),
             idempotency_key: IdempotencyKey::from("init-2"),
             return_url: None,
+            buyer: None,
         })
         .await
         .unwrap_err();

@@ -156,6 +156,7 @@ pub(super) fn mit(
         order_id: format!("order-{key}"),
         description: "Monthly plan".into(),
         agreement: None,
+        buyer: None,
     }
 }
 
@@ -321,6 +322,7 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
         order_id: "initial-1".into(),
         idempotency_key: IdempotencyKey("k-initial-1".into()),
         return_url: None,
+        buyer: None,
     };
     let InitialStep::Done(done) = rig.client.record_initial(&initial).await.unwrap() else {
         panic!("ProcessOut needs no card page");

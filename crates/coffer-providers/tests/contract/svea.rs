@@ -156,6 +156,14 @@ impl Setup {
     }
 }
 
+/// A register customer with the address Svea requires in every payment.
+fn buyer() -> coffer_providers::Buyer {
+    coffer_providers::Buyer {
+        name: "Matti Virtanen".into(),
+        address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI").unwrap(),
+    }
+}
+
 fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> ChargeRequest {
     ChargeRequest {
         amount,
@@ -169,6 +177,7 @@ fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> 
         order_id: order_id.into(),
         description: "Monthly subscription".into(),
         agreement: None,
+        buyer: Some(buyer()),
     }
 }
 
@@ -772,6 +781,7 @@ fn initial_request(order_id: &str, amount: Money) -> InitialRequest {
         order_id: order_id.into(),
         idempotency_key: IdempotencyKey(format!("init-{order_id}")),
         return_url: Some("https://shop.example/svea/return".into()),
+        buyer: Some(buyer()),
     }
 }
 
