@@ -552,9 +552,10 @@ impl Engine {
             ))));
         };
         let others = siblings.iter().filter(|r| r.id != refund.id);
+        // A refund awaiting the merchant's transfer was taken by the provider: it counts as made.
         let settled: i64 = others
             .clone()
-            .filter(|r| r.state == ChargeState::Succeeded)
+            .filter(|r| matches!(r.state, ChargeState::Succeeded | ChargeState::AwaitingTransfer))
             .map(|r| r.amount.minor)
             .sum();
         let open: i64 = others

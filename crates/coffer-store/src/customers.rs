@@ -97,6 +97,15 @@ impl Store {
         match existing {
             Some((id, name, email, phone)) => {
                 let changed = name != fields.name || email != fields.email || phone != fields.phone;
+                // An address is written when given and never cleared by a sync that has none.
+                if let Some(address) = &fields.address {
+                    let [street, postal, city, country] = address.parts();
+                    self.conn().execute(
+                        "UPDATE customers SET address_street = ?2, address_postal_code = ?3,
+                             address_city = ?4, address_country = ?5 WHERE id = ?1",
+                        params![id, street, postal, city, country],
+                    )?;
+                }
                 if changed {
                     self.conn().execute(
                         "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
@@ -111,8 +120,11 @@ impl Store {
                 Ok((CustomerId(id), changed))
             }
             None => {
+                let [street, postal, city, country] = address_columns(fields.address.as_ref());
                 self.conn().execute(
-                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
+                         address_street, address_postal_code, address_city, address_country)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         merchant.0,
                         fields.reference.0,
@@ -120,7 +132,11 @@ impl Store {
                         fields.email,
                         fields.phone,
                         origin.as_str(),
-                        millis(now)
+                        millis(now),
+                        street,
+                        postal,
+                        city,
+                        country
                     ],
                 )?;
                 Ok((CustomerId(self.conn().last_insert_rowid()), true))

@@ -25,6 +25,7 @@ use crate::charge::ChargePlan;
 use crate::merchant::ProviderKind;
 
 pub use history::{History, PastAttempt};
+pub use rules::svea_buyer_address::before_card_page as svea_address_before_card_page;
 pub use violation::{RuleId, Violation};
 
 /// A rule's check: every violation it finds, or none.

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::card_label;
 use crate::charge::ChargePlan;
+use crate::customer::Address;
+use crate::merchant::ProviderKind;
 use crate::policy::{History, RuleId, Violation};
 
 const RULE: RuleId = RuleId::SveaBuyerAddress;
@@ -19,21 +21,34 @@ pub fn check(plan: &ChargePlan, _history: &History, _now: DateTime<Utc>) -> Vec<
     if plan.buyer_address.is_some() {
         return Vec::new();
     }
-    vec![Violation::new(
+    vec![missing(&format!("the customer of {}", card_label(&plan.card)))]
+}
+
+/// The same rule for a first payment through Svea's card page, before any card exists to plan a
+/// charge on: `None` when the customer may go to the page.
+pub fn before_card_page(
+    provider: ProviderKind,
+    customer: &str,
+    address: Option<&Address>,
+) -> Option<Violation> {
+    (provider == ProviderKind::Svea && address.is_none())
+        .then(|| missing(&format!("customer {customer}")))
+}
+
+fn missing(who: &str) -> Violation {
+    Violation::new(
         RULE,
         format!(
-            "the customer of {} has no street address, postal code, city and country on record; \
-             Svea requires them (buyer and delivery address) in every payment: add them to the \
-             customer first",
-            card_label(&plan.card)
+            "{who} has no street address, postal code, city and country on record; Svea \
+             requires them (buyer and delivery address) in every payment: add them to the \
+             customer first"
         ),
-    )]
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merchant::ProviderKind;
     use crate::policy::fixtures::*;
     use crate::stored_credential::StoredCredential;
 
@@ -73,5 +88,15 @@ mod tests {
         let mut clover = manual_plan(ProviderKind::Clover);
         clover.buyer_address = None;
         assert!(!crate::policy::rules_for_plan(&clover).contains(&RULE));
+    }
+
+    #[test]
+    fn the_card_page_of_a_first_svea_payment_needs_the_address_too() {
+        let refused = before_card_page(ProviderKind::Svea, "1001", None).unwrap();
+        assert_eq!(refused.rule, RULE);
+        assert!(refused.reason.starts_with("customer 1001 has no street address"));
+        let address = plan(ProviderKind::Svea).buyer_address;
+        assert!(before_card_page(ProviderKind::Svea, "1001", address.as_ref()).is_none());
+        assert!(before_card_page(ProviderKind::Assist, "1001", None).is_none());
     }
 }
