@@ -289,6 +289,12 @@ impl Engine {
 }
 
 impl Engine {
+    /// One customer as the register keeps it, address included.
+    pub async fn customer(&self, customer: CustomerId) -> EngineResult<coffer_core::Customer> {
+        self.with_store(move |store| Ok(store.customer(customer)?))
+            .await
+    }
+
     /// Changes a register customer's name, contact fields and address (Assist and Svea
     /// merchants); the reference stays. Returns the customer as now kept.
     pub async fn edit_customer(
