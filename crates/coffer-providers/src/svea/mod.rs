@@ -1415,7 +1415,11 @@ mod tests {
             order_id: "MIT202601000001".into(),
             description: "Monthly subscription".into(),
             agreement: None,
-            buyer: None,
+            buyer: Some(crate::Buyer {
+                name: "Matti Virtanen".into(),
+                address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI")
+                    .unwrap(),
+            }),
         };
         // Through serde, as the ledger keeps it: a resend after a restart starts from there.
         let again: ChargeRequest =
