@@ -158,7 +158,11 @@ fn register_entry(fields: CustomerFields) -> Result<CustomerFields, InvalidInput
         name: fields.name.trim().to_string(),
         email: filled(fields.email),
         phone: filled(fields.phone),
-        address: fields.address,
+        // Checked again whoever built it: no placeholder reaches the register.
+        address: fields
+            .address
+            .map(|a| Address::new(&a.street, &a.postal_code, &a.city, &a.country))
+            .transpose()?,
     };
     validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
     if fields.name.is_empty() {

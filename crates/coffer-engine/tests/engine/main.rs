@@ -7,6 +7,7 @@ mod due;
 mod merchant_check;
 mod notices;
 mod reports;
+mod svea_address_and_settlement;
 mod svea_refresh;
 mod world;
 
