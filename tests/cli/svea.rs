@@ -73,7 +73,10 @@ async fn a_svea_customer_s_address_is_edited_and_a_placeholder_is_refused_naming
         .ok()
         .json();
     assert_eq!(saved["address"]["street"], "Hämeenkatu 12 B 4", "{saved}");
-    assert_eq!(saved["address"]["country"], "FI", "FI when not given: {saved}");
+    assert_eq!(
+        saved["address"]["country"], "FI",
+        "FI when not given: {saved}"
+    );
     let placeholder = profile.coffer(&[
         "customer",
         "edit",
@@ -133,7 +136,10 @@ async fn a_refund_of_a_settled_svea_charge_prints_where_to_pay_and_waits_for_ref
             merchant["base_url"].as_str().unwrap()
         ))
         .form(&[
-            ("seller_id", merchant["account"]["seller_id"].as_str().unwrap()),
+            (
+                "seller_id",
+                merchant["account"]["seller_id"].as_str().unwrap(),
+            ),
             ("pmt_id", pmt_id.as_str()),
         ])
         .send()
@@ -145,8 +151,16 @@ async fn a_refund_of_a_settled_svea_charge_prints_where_to_pay_and_waits_for_ref
         .coffer(&["refund", &charge, "--amount", "4.00"])
         .ok()
         .stdout();
-    assert!(refund.contains("refund awaiting_transfer: 4.00 EUR"), "{refund}");
-    for line in ["recipient  Svea Payments Oy", "IBAN       FI", "reference  ", "amount     4.00 EUR"] {
+    assert!(
+        refund.contains("refund awaiting_transfer: 4.00 EUR"),
+        "{refund}"
+    );
+    for line in [
+        "recipient  Svea Payments Oy",
+        "IBAN       FI",
+        "reference  ",
+        "amount     4.00 EUR",
+    ] {
         assert!(refund.contains(line), "'{line}' in {refund}");
     }
     let refund_id = refund

@@ -197,7 +197,6 @@ pub struct RefundTransfer {
     pub transferred_at: Option<DateTime<Utc>>,
 }
 
-
 /// What the policy needs to know of the merchant account a charge goes out under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerchantTerms {

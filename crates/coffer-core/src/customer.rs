@@ -131,7 +131,10 @@ fn real_text(field: &str, value: &str, max: usize) -> Result<String, InvalidInpu
     if value.chars().count() > max {
         return Err(InvalidInput::new(
             field,
-            format!("must be at most {max} characters (Svea's limit), not {}", value.chars().count()),
+            format!(
+                "must be at most {max} characters (Svea's limit), not {}",
+                value.chars().count()
+            ),
         ));
     }
     Ok(value.to_string())
@@ -182,13 +185,34 @@ mod tests {
     #[test]
     fn empty_fields_and_placeholders_are_refused_naming_the_field() {
         let field = |r: Result<Address, InvalidInput>| r.unwrap_err().field;
-        assert_eq!(field(Address::new("", "00100", "Helsinki", "FI")), "address_street");
-        assert_eq!(field(Address::new("-", "00100", "Helsinki", "FI")), "address_street");
-        assert_eq!(field(Address::new("N/A", "00100", "Helsinki", "FI")), "address_street");
-        assert_eq!(field(Address::new("Kotikatu 1", "00100", "–", "FI")), "address_city");
-        assert_eq!(field(Address::new("Kotikatu 1", "-", "Helsinki", "FI")), "address_postal_code");
-        assert_eq!(field(Address::new("Kotikatu 1", "0010", "Helsinki", "FI")), "address_postal_code");
-        assert_eq!(field(Address::new("Kotikatu 1", "00100", "Helsinki", "Finland")), "address_country");
+        assert_eq!(
+            field(Address::new("", "00100", "Helsinki", "FI")),
+            "address_street"
+        );
+        assert_eq!(
+            field(Address::new("-", "00100", "Helsinki", "FI")),
+            "address_street"
+        );
+        assert_eq!(
+            field(Address::new("N/A", "00100", "Helsinki", "FI")),
+            "address_street"
+        );
+        assert_eq!(
+            field(Address::new("Kotikatu 1", "00100", "–", "FI")),
+            "address_city"
+        );
+        assert_eq!(
+            field(Address::new("Kotikatu 1", "-", "Helsinki", "FI")),
+            "address_postal_code"
+        );
+        assert_eq!(
+            field(Address::new("Kotikatu 1", "0010", "Helsinki", "FI")),
+            "address_postal_code"
+        );
+        assert_eq!(
+            field(Address::new("Kotikatu 1", "00100", "Helsinki", "Finland")),
+            "address_country"
+        );
         let long = "k".repeat(41);
         let err = Address::new(&long, "00100", "Helsinki", "FI").unwrap_err();
         assert!(err.rule.contains("at most 40"), "{err}");

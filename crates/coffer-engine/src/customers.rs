@@ -398,8 +398,14 @@ mod tests {
         )
         .unwrap();
         let address = rows[0].1.address.as_ref().unwrap();
-        assert_eq!(address.parts(), ["Mannerheimintie 1", "00100", "Helsinki", "FI"]);
-        assert_eq!(rows[1].1.address, None, "no address at all is allowed in the register");
+        assert_eq!(
+            address.parts(),
+            ["Mannerheimintie 1", "00100", "Helsinki", "FI"]
+        );
+        assert_eq!(
+            rows[1].1.address, None,
+            "no address at all is allowed in the register"
+        );
         let err = parse_register_csv(
             "customer_number,name,street,postal_code,city\n1001,Matti,-,00100,Helsinki\n",
         )

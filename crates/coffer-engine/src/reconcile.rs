@@ -555,7 +555,12 @@ impl Engine {
         // A refund awaiting the merchant's transfer was taken by the provider: it counts as made.
         let settled: i64 = others
             .clone()
-            .filter(|r| matches!(r.state, ChargeState::Succeeded | ChargeState::AwaitingTransfer))
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    ChargeState::Succeeded | ChargeState::AwaitingTransfer
+                )
+            })
             .map(|r| r.amount.minor)
             .sum();
         let open: i64 = others

@@ -54,14 +54,18 @@ impl RefundResult {
             amount: row.amount,
             provider_ref: row.provider_ref.as_ref().map(|r| r.0.clone()),
             transfer: row.transfer.clone(),
-            message: row.message.clone().or_else(|| transfer_note(row)).or_else(|| {
-                open.map(|why| {
-                    format!(
+            message: row
+                .message
+                .clone()
+                .or_else(|| transfer_note(row))
+                .or_else(|| {
+                    open.map(|why| {
+                        format!(
                         "{why}. The refund's outcome is unknown: reconcile settles it from the \
                          provider's record, and it is never sent again"
                     )
-                })
-            }),
+                    })
+                }),
         }
     }
 }

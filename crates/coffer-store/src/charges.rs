@@ -149,7 +149,9 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
             .parse()
             .map_err(|e: coffer_core::InvalidInput| corrupt(e.to_string()))?;
         if state == ChargeState::Succeeded
-            && transfer.as_ref().is_some_and(|t| t.transferred_at.is_none())
+            && transfer
+                .as_ref()
+                .is_some_and(|t| t.transferred_at.is_none())
         {
             state = ChargeState::AwaitingTransfer;
         }

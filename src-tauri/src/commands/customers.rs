@@ -232,7 +232,13 @@ pub async fn edit_customer(
         None => None,
     };
     Ok(engine
-        .edit_customer(CustomerId(customer_id), edit.name, edit.email, edit.phone, address)
+        .edit_customer(
+            CustomerId(customer_id),
+            edit.name,
+            edit.email,
+            edit.phone,
+            address,
+        )
         .await?
         .into())
 }

@@ -415,7 +415,9 @@ pub async fn customer(
                     println!("customer {customer} ({}) saved", saved.reference);
                     match &saved.address {
                         Some(a) => println!("  address: {a}"),
-                        None => println!("  no address (Svea charges are refused until one is given)"),
+                        None => {
+                            println!("  no address (Svea charges are refused until one is given)")
+                        }
                     }
                 },
             )?;

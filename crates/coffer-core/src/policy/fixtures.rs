@@ -106,8 +106,7 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
         }),
         open_contracts: vec![ContractId(5)],
         buyer_address: Some(
-            crate::customer::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI")
-                .unwrap(),
+            crate::customer::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI").unwrap(),
         ),
     }
 }

@@ -82,7 +82,11 @@ async fn a_svea_customer_without_an_address_is_refused_with_the_reason_and_with_
         })
         .await
         .unwrap_err();
-    assert_eq!(first_payment.kind(), ErrorKind::PolicyRefused, "{first_payment}");
+    assert_eq!(
+        first_payment.kind(),
+        ErrorKind::PolicyRefused,
+        "{first_payment}"
+    );
     assert!(
         first_payment.to_string().contains("svea_buyer_address"),
         "{first_payment}"
@@ -233,7 +237,11 @@ async fn a_settled_svea_charge_is_refunded_awaiting_the_owners_transfer_which_bl
         .record_refund_transfer(AttemptId(first.attempt_id))
         .await
         .unwrap();
-    assert_eq!(again.status, ChargeState::Succeeded, "recording twice is harmless");
+    assert_eq!(
+        again.status,
+        ChargeState::Succeeded,
+        "recording twice is harmless"
+    );
 
     let second = world
         .engine
@@ -245,6 +253,14 @@ async fn a_settled_svea_charge_is_refunded_awaiting_the_owners_transfer_which_bl
         ChargeState::AwaitingTransfer,
         "once the transfer is recorded, the charge can be refunded again: {second:?}"
     );
-    let not_a_refund = world.engine.record_refund_transfer(charge).await.unwrap_err();
-    assert_eq!(not_a_refund.kind(), ErrorKind::InvalidInput, "{not_a_refund}");
+    let not_a_refund = world
+        .engine
+        .record_refund_transfer(charge)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        not_a_refund.kind(),
+        ErrorKind::InvalidInput,
+        "{not_a_refund}"
+    );
 }

@@ -336,7 +336,10 @@ impl SveaClient {
                 .map(str::to_string)
                 .ok_or_else(|| unread(&format!("has no {name}")))
         };
-        let recipient = field(&answer.pmtc_pay_with_recipientname, "pmtc_pay_with_recipientname")?;
+        let recipient = field(
+            &answer.pmtc_pay_with_recipientname,
+            "pmtc_pay_with_recipientname",
+        )?;
         let iban = field(&answer.pmtc_pay_with_iban, "pmtc_pay_with_iban")?;
         let reference = field(&answer.pmtc_pay_with_reference, "pmtc_pay_with_reference")?;
         let amount_text = field(&answer.pmtc_pay_with_amount, "pmtc_pay_with_amount")?;
@@ -420,16 +423,12 @@ impl SveaClient {
         // The cancel was received: an answer that cannot be read or trusted may hide a refund.
         let answer: wire::Pmtc =
             read(&body, "pmtc").map_err(|e| with_pmt_id(e.after_write(), pmt_id))?;
-        let code = answer
-            .pmtc_returncode
-            .clone()
-            .ok_or_else(|| {
-                with_pmt_id(
-                    ProviderError::malformed("the cancel answer has no pmtc_returncode")
-                        .after_write(),
-                    pmt_id,
-                )
-            })?;
+        let code = answer.pmtc_returncode.clone().ok_or_else(|| {
+            with_pmt_id(
+                ProviderError::malformed("the cancel answer has no pmtc_returncode").after_write(),
+                pmt_id,
+            )
+        })?;
         let text = answer.pmtc_returntext.as_deref().unwrap_or("");
         // The plugins verify the cancel hash on success only; so do we.
         if code != "00" {

@@ -1405,7 +1405,11 @@ fn compulsory_address_fields() -> Vec<(String, usize, usize)> {
                 .then(|| (name.to_string(), min, max))
         })
         .collect();
-    assert_eq!(fields.len(), 8, "four buyer and four delivery fields: {fields:?}");
+    assert_eq!(
+        fields.len(),
+        8,
+        "four buyer and four delivery fields: {fields:?}"
+    );
     fields
 }
 
@@ -1420,9 +1424,20 @@ async fn every_svea_payment_carries_the_buyer_and_delivery_address_the_published
     let _ = client
         .charge(&charge_request("ADDR-1", "tok", "INIT1", eur(990)))
         .await;
-    let _ = client.record_initial(&initial_request("ADDR-2", eur(0))).await;
-    let bodies: Vec<String> = seen.lock().unwrap().iter().map(|(_, b)| b.clone()).collect();
-    assert_eq!(bodies.len(), 2, "a token charge and a card page payment were sent");
+    let _ = client
+        .record_initial(&initial_request("ADDR-2", eur(0)))
+        .await;
+    let bodies: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "a token charge and a card page payment were sent"
+    );
     let expected = |name: &str| {
         let part = name
             .trim_start_matches("pmt_buyer")
@@ -1444,7 +1459,10 @@ async fn every_svea_payment_carries_the_buyer_and_delivery_address_the_published
             );
             assert_eq!(value, expected(&name), "{name} is the customer's");
         }
-        assert_eq!(form_value(body, "pmt_buyername").as_deref(), Some("Matti Virtanen"));
+        assert_eq!(
+            form_value(body, "pmt_buyername").as_deref(),
+            Some("Matti Virtanen")
+        );
     }
 
     let mut without = charge_request("ADDR-3", "tok", "INIT1", eur(990));
@@ -1457,7 +1475,11 @@ async fn every_svea_payment_carries_the_buyer_and_delivery_address_the_published
         },
         "{refused}"
     );
-    assert_eq!(seen.lock().unwrap().len(), 2, "nothing is sent without an address");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "nothing is sent without an address"
+    );
 }
 
 /// A PaymentCancel.pmt answer in the shape the modules read: the root's children by name.
@@ -1527,9 +1549,17 @@ async fn a_cancel_answered_30_is_refunded_after_settlement_with_the_published_pa
     assert_eq!(transfer.amount, eur(250));
     assert_eq!(transfer.transferred_at, None);
     assert_eq!(outcome.amount, eur(250));
-    let bodies: Vec<String> = seen.lock().unwrap().iter().map(|(_, b)| b.clone()).collect();
+    let bodies: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
     assert_eq!(bodies.len(), 2, "a CANCEL, then a REFUND_AFTER_SETTLEMENT");
-    assert_eq!(form_value(&bodies[0], "pmtc_action").as_deref(), Some("CANCEL"));
+    assert_eq!(
+        form_value(&bodies[0], "pmtc_action").as_deref(),
+        Some("CANCEL")
+    );
     for (name, value) in [
         ("pmtc_action", "REFUND_AFTER_SETTLEMENT"),
         ("pmtc_canceltype", "REFUND_AFTER_SETTLEMENT"),
@@ -1537,7 +1567,11 @@ async fn a_cancel_answered_30_is_refunded_after_settlement_with_the_published_pa
         ("pmtc_amount", "9,90"),
         ("pmtc_currency", "EUR"),
     ] {
-        assert_eq!(form_value(&bodies[1], name).as_deref(), Some(value), "{name}");
+        assert_eq!(
+            form_value(&bodies[1], name).as_deref(),
+            Some(value),
+            "{name}"
+        );
     }
 }
 
@@ -1581,7 +1615,9 @@ async fn the_sandbox_answers_a_settled_payment_s_refund_with_where_to_pay_it() {
         .refund(&refund("RAS-1", eur(100), cap, 1))
         .await
         .unwrap();
-    let transfer = outcome.transfer.expect("a settled payment's refund waits for the merchant");
+    let transfer = outcome
+        .transfer
+        .expect("a settled payment's refund waits for the merchant");
     assert_eq!(transfer.amount, eur(100));
     assert!(transfer.iban.starts_with("FI"), "{transfer:?}");
 }

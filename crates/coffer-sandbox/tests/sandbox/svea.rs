@@ -1783,16 +1783,27 @@ async fn a_payment_with_an_empty_buyer_or_delivery_address_is_refused_naming_eac
         );
     }
     assert_eq!(
-        svea.status("NOADDRESS1").await.field("pmtq_returncode").unwrap(),
+        svea.status("NOADDRESS1")
+            .await
+            .field("pmtq_returncode")
+            .unwrap(),
         "00",
         "nothing was charged"
     );
     let mut missing = charge_form(&seller, "NOADDRESS2", &cap, &token);
     missing.retain(|(k, _)| k != "pmt_buyercity");
     let answer = svea
-        .post("/NewChargeWithTokenActionExtended.pmt", &missing, Auth::Basic)
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &missing,
+            Auth::Basic,
+        )
         .await;
-    assert!(answer.has_error("pmt_buyercity", "field"), "{}", answer.body);
+    assert!(
+        answer.has_error("pmt_buyercity", "field"),
+        "{}",
+        answer.body
+    );
     let answer = svea
         .post(
             "/NewChargeWithTokenActionExtended.pmt",
@@ -1800,7 +1811,11 @@ async fn a_payment_with_an_empty_buyer_or_delivery_address_is_refused_naming_eac
             Auth::Basic,
         )
         .await;
-    assert_eq!(answer.status, 200, "with the address it goes through: {}", answer.body);
+    assert_eq!(
+        answer.status, 200,
+        "with the address it goes through: {}",
+        answer.body
+    );
 }
 
 #[tokio::test]
@@ -1820,7 +1835,10 @@ async fn a_settlement_run_settles_payments_paid_before_its_date_so_a_cancel_answ
         let http = svea.http.clone();
         async move {
             http.post(url)
-                .form(&[("seller_id", seller.as_str()), ("paid_before", before.as_str())])
+                .form(&[
+                    ("seller_id", seller.as_str()),
+                    ("paid_before", before.as_str()),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -1829,7 +1847,11 @@ async fn a_settlement_run_settles_payments_paid_before_its_date_so_a_cancel_answ
                 .unwrap()
         }
     };
-    assert_eq!(settle(today()).await, "settled 0", "paid today: not before today");
+    assert_eq!(
+        settle(today()).await,
+        "settled 0",
+        "paid today: not before today"
+    );
     assert_eq!(
         svea.status("RUN1").await.field("pmtq_returncode").unwrap(),
         "30"

@@ -203,7 +203,9 @@ fn a_refund_awaiting_the_merchants_transfer_reads_so_until_the_transfer_is_recor
     assert_eq!(awaiting.iter().map(|a| a.id).collect::<Vec<_>>(), [refund]);
     assert!(store.record_transfer_made(refund, at(9), "owner").unwrap());
     assert!(
-        !store.record_transfer_made(refund, at(10), "someone else").unwrap(),
+        !store
+            .record_transfer_made(refund, at(10), "someone else")
+            .unwrap(),
         "the first record stands"
     );
     let row = store.attempt(refund).unwrap();

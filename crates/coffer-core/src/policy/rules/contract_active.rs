@@ -122,7 +122,9 @@ pub fn check(plan: &ChargePlan, history: &History, _now: DateTime<Utc>) -> Vec<V
     {
         let what = match past.state {
             // Only a refund awaits a transfer; a charge never does.
-            ChargeState::Succeeded | ChargeState::AwaitingTransfer => "was already paid by a charge",
+            ChargeState::Succeeded | ChargeState::AwaitingTransfer => {
+                "was already paid by a charge"
+            }
             ChargeState::Sending | ChargeState::Planned => {
                 "has a charge whose outcome is not known yet (reconcile it first), made"
             }

@@ -21,7 +21,10 @@ pub fn check(plan: &ChargePlan, _history: &History, _now: DateTime<Utc>) -> Vec<
     if plan.buyer_address.is_some() {
         return Vec::new();
     }
-    vec![missing(&format!("the customer of {}", card_label(&plan.card)))]
+    vec![missing(&format!(
+        "the customer of {}",
+        card_label(&plan.card)
+    ))]
 }
 
 /// The same rule for a first payment through Svea's card page, before any card exists to plan a
@@ -94,7 +97,9 @@ mod tests {
     fn the_card_page_of_a_first_svea_payment_needs_the_address_too() {
         let refused = before_card_page(ProviderKind::Svea, "1001", None).unwrap();
         assert_eq!(refused.rule, RULE);
-        assert!(refused.reason.starts_with("customer 1001 has no street address"));
+        assert!(refused
+            .reason
+            .starts_with("customer 1001 has no street address"));
         let address = plan(ProviderKind::Svea).buyer_address;
         assert!(before_card_page(ProviderKind::Svea, "1001", address.as_ref()).is_none());
         assert!(before_card_page(ProviderKind::Assist, "1001", None).is_none());
