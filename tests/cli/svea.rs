@@ -118,14 +118,15 @@ async fn a_refund_of_a_settled_svea_charge_prints_where_to_pay_and_waits_for_ref
         .ok()
         .json();
     assert_eq!(made["status"], "succeeded", "{made}");
-    let charge = made["attempt_id"].to_string();
+    let charge_id = made["attempt_id"].as_i64().unwrap();
+    let charge = charge_id.to_string();
     let ledger = profile
         .coffer(&["--json", "charges", "--card", &card.to_string()])
         .ok()
         .json();
     let pmt_id = array(&ledger)
         .iter()
-        .find(|a| a["id"].to_string() == charge)
+        .find(|a| a["id"].as_i64() == Some(charge_id))
         .unwrap()["order_id"]
         .as_str()
         .unwrap()

@@ -438,7 +438,7 @@ fn finnish_address(index: usize) -> coffer_core::Address {
     let street = STREETS[index % STREETS.len()];
     let (postal_code, city) = PLACES[(index / STREETS.len()) % PLACES.len()];
     let number = index % 47 + 1;
-    let street = if index % 3 == 0 {
+    let street = if index.is_multiple_of(3) {
         format!("{street} {number} A {}", index % 9 + 1)
     } else {
         format!("{street} {number}")

@@ -92,6 +92,14 @@ pub(crate) const ATTEMPT_COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id
 const SHOWN_STATE: &str = "CASE WHEN a.state = 'succeeded' AND EXISTS (SELECT 1 FROM refund_transfers t \
      WHERE t.attempt_id = a.id AND t.transferred_at IS NULL) THEN 'awaiting_transfer' ELSE a.state END";
 
+type TransferColumns = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
 pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
     let id: i64 = row.get(0)?;
     let kind: String = row.get(1)?;
@@ -103,13 +111,8 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
     let settled: Option<i64> = row.get(19)?;
     let sent: Option<i64> = row.get(20)?;
     let resolved_by: Option<String> = row.get(21)?;
-    let transfer: (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-    ) = (
+    // recipient, IBAN, reference, amount, when recorded made: all NULL without a transfer row.
+    let transfer: TransferColumns = (
         row.get(22)?,
         row.get(23)?,
         row.get(24)?,
