@@ -12,6 +12,7 @@ mod exactly_once;
 mod import;
 mod search;
 mod secrets;
+mod svea;
 
 use coffer_e2e::Profile;
 

@@ -51,6 +51,8 @@ enum Command {
     Charge(commands::charge::ChargeArgs),
     /// Refund a made charge, fully or partly.
     Refund(commands::charge::RefundArgs),
+    /// Record that you made the bank transfer a refund after settlement waits for (Svea).
+    RefundTransferred(commands::charge::RefundTransferredArgs),
     /// Settle attempts whose outcome is unknown by asking the providers.
     Reconcile(commands::charge::ReconcileArgs),
     /// Settle by hand an attempt whose outcome no provider record could settle (audited).
@@ -185,6 +187,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Customer(cmd) => commands::sync::customer(cmd, cli.data_dir, out).await,
         Command::Charge(args) => commands::charge::charge(args, cli.data_dir, out).await,
         Command::Refund(args) => commands::charge::refund(args, cli.data_dir, out).await,
+        Command::RefundTransferred(args) => {
+            commands::charge::refund_transferred(args, cli.data_dir, out).await
+        }
         Command::Reconcile(args) => commands::charge::reconcile(args, cli.data_dir, out).await,
         Command::Resolve(args) => commands::charge::resolve(args, cli.data_dir, out).await,
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,

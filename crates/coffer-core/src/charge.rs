@@ -32,16 +32,23 @@ pub enum ChargeState {
     Declined,
     /// The request failed without moving money (bad request, auth, provider error).
     Failed,
+    /// A refund the provider took that waits for the merchant's own bank transfer (Svea's refund
+    /// after settlement: the money was already paid out to the merchant, so Svea refunds the
+    /// cardholder only once the merchant pays it back). The ledger row is `succeeded` (final at
+    /// the provider); this state comes from its open [`RefundTransfer`], and becomes
+    /// `succeeded` when the owner records the transfer made.
+    AwaitingTransfer,
 }
 
 impl ChargeState {
     /// Every state.
-    pub const ALL: [ChargeState; 5] = [
+    pub const ALL: [ChargeState; 6] = [
         ChargeState::Planned,
         ChargeState::Sending,
         ChargeState::Succeeded,
         ChargeState::Declined,
         ChargeState::Failed,
+        ChargeState::AwaitingTransfer,
     ];
 
     /// The storage and JSON name.
@@ -52,14 +59,20 @@ impl ChargeState {
             ChargeState::Succeeded => "succeeded",
             ChargeState::Declined => "declined",
             ChargeState::Failed => "failed",
+            ChargeState::AwaitingTransfer => "awaiting_transfer",
         }
     }
 
-    /// A settled attempt is final: nothing rewrites it.
+    /// A settled attempt is final at the provider: nothing rewrites its ledger row, and
+    /// reconcile never asks about it. A refund awaiting the merchant's transfer is settled so:
+    /// only the transfer record moves it on.
     pub fn is_settled(self) -> bool {
         matches!(
             self,
-            ChargeState::Succeeded | ChargeState::Declined | ChargeState::Failed
+            ChargeState::Succeeded
+                | ChargeState::Declined
+                | ChargeState::Failed
+                | ChargeState::AwaitingTransfer
         )
     }
 
@@ -73,7 +86,13 @@ impl ChargeState {
                 | (ChargeState::Sending, ChargeState::Succeeded)
                 | (ChargeState::Sending, ChargeState::Declined)
                 | (ChargeState::Sending, ChargeState::Failed)
+                | (ChargeState::Sending, ChargeState::AwaitingTransfer)
         )
+    }
+
+    /// The one move after settling: a refund's transfer recorded as made.
+    pub fn can_finish_transfer(self, next: ChargeState) -> bool {
+        self == ChargeState::AwaitingTransfer && next == ChargeState::Succeeded
     }
 }
 
@@ -130,7 +149,8 @@ pub struct ChargeAttempt {
     pub idempotency_key: IdempotencyKey,
     /// The order id sent where the provider uses one (Assist `OrderNumber`, Svea `pmt_id`).
     pub order_id: String,
-    /// Where the attempt stands.
+    /// Where the attempt stands (a refund with an open [`RefundTransfer`] reads
+    /// [`ChargeState::AwaitingTransfer`]).
     pub state: ChargeState,
     /// The provider's reference once known.
     pub provider_ref: Option<ProviderRef>,
@@ -153,6 +173,28 @@ pub struct ChargeAttempt {
     /// Who settled it by hand, when no provider record could (DESIGN §4); `None` otherwise.
     #[serde(default)]
     pub resolved_by: Option<String>,
+    /// For a refund the merchant must pay to the provider first (Svea's refund after
+    /// settlement): where to pay, and when the owner recorded it paid.
+    #[serde(default)]
+    pub transfer: Option<RefundTransfer>,
+}
+
+/// What the merchant must pay to the provider before the cardholder gets a refund: the
+/// `pmtc_pay_with_*` fields of Svea's answer to `REFUND_AFTER_SETTLEMENT` (recipient, IBAN,
+/// reference, amount; read by Svea's WooCommerce module, `class-wc-svea-refund-handler.php`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundTransfer {
+    /// Who to pay (`pmtc_pay_with_recipientname`).
+    pub recipient: String,
+    /// Their account (`pmtc_pay_with_iban`).
+    pub iban: String,
+    /// The reference the transfer must carry (`pmtc_pay_with_reference`); Svea matches on it.
+    pub reference: String,
+    /// How much to pay (`pmtc_pay_with_amount`).
+    pub amount: Money,
+    /// When the owner recorded the transfer made; `None` while it is awaited.
+    pub transferred_at: Option<DateTime<Utc>>,
 }
 
 /// What the policy needs to know of the merchant account a charge goes out under.
@@ -237,6 +279,9 @@ pub struct ChargePlan {
     /// them would pay one of their periods a second time, without its notice.
     #[serde(default)]
     pub open_contracts: Vec<ContractId>,
+    /// The card holder's address as the register keeps it; Svea requires one in every payment.
+    #[serde(default)]
+    pub buyer_address: Option<crate::customer::Address>,
 }
 
 #[cfg(test)]

@@ -35,10 +35,10 @@ pub mod stored_credential;
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
-    NoticeRecord, Trigger,
+    NoticeRecord, RefundTransfer, Trigger,
 };
 pub use contract::{validate_contract, NewContractTerms};
-pub use customer::Customer;
+pub use customer::{Address, Customer};
 pub use error::InvalidInput;
 pub use ids::*;
 pub use merchant::{

@@ -121,7 +121,8 @@ impl std::fmt::Display for ChargeStatus {
 impl From<ChargeState> for ChargeStatus {
     fn from(state: ChargeState) -> ChargeStatus {
         match state {
-            ChargeState::Succeeded => ChargeStatus::Succeeded,
+            // Only a refund awaits a transfer, and the provider has taken it.
+            ChargeState::Succeeded | ChargeState::AwaitingTransfer => ChargeStatus::Succeeded,
             ChargeState::Declined => ChargeStatus::Declined,
             ChargeState::Failed => ChargeStatus::Failed,
             ChargeState::Planned | ChargeState::Sending => ChargeStatus::Sending,
@@ -224,6 +225,8 @@ struct Context {
     merchant: Merchant,
     card: Card,
     customer: coffer_core::CustomerRef,
+    /// The card holder as a payment's buyer fields carry them, when the register has an address.
+    buyer: Option<coffer_providers::Buyer>,
     /// The card's active or paused contracts.
     open_contracts: Vec<coffer_core::ContractId>,
 }
@@ -302,7 +305,9 @@ pub(crate) fn history_of(
 fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
-    let customer = store.customer(card.customer_id)?.reference;
+    let holder = store.customer(card.customer_id)?;
+    let buyer = buyer_of(&holder);
+    let customer = holder.reference;
     let open_contracts = store
         .contracts(&coffer_store::contracts::ContractFilter {
             merchants: Vec::new(),
@@ -323,8 +328,21 @@ fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResu
         merchant,
         card,
         customer,
+        buyer,
         open_contracts,
     })
+}
+
+/// The card holder for a payment's buyer fields: the register name (the reference when the name
+/// is empty) and the address, when the register has one.
+pub(crate) fn buyer_of(customer: &coffer_core::Customer) -> Option<coffer_providers::Buyer> {
+    let address = customer.address.clone()?;
+    let name = if customer.name.trim().is_empty() {
+        customer.reference.0.clone()
+    } else {
+        customer.name.clone()
+    };
+    Some(coffer_providers::Buyer { name, address })
 }
 
 fn plan_of(
@@ -342,6 +360,7 @@ fn plan_of(
         trigger: Trigger::Manual,
         contract: None,
         open_contracts: ctx.open_contracts.clone(),
+        buyer_address: ctx.buyer.as_ref().map(|b| b.address.clone()),
     }
 }
 
@@ -420,6 +439,7 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| format!("{} charge", ctx.merchant.name)),
             agreement: None,
+            buyer: ctx.buyer.clone(),
         };
         let plan = plan_of(&ctx, amount, flags.clone(), now);
         let merchant_id = ctx.merchant.id.0;

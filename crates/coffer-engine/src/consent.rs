@@ -137,6 +137,19 @@ impl Engine {
         }
         let amount =
             Money::parse(&input.amount, merchant.currency).map_err(|e| e.in_field("amount"))?;
+        // A card page opens before any card exists to plan a charge on; the rule still holds.
+        if card.is_none() {
+            if let Some(refused) = coffer_core::policy::svea_address_before_card_page(
+                merchant.provider(),
+                customer.reference.as_str(),
+                customer.address.as_ref(),
+            ) {
+                return Err(EngineError::new(
+                    ErrorKind::PolicyRefused,
+                    format!("{}: {}", refused.rule, refused.reason),
+                ));
+            }
+        }
         let provider = self.provider_for(&merchant).await?;
         let order_id = new_order_id();
         let key = IdempotencyKey(uuid::Uuid::new_v4().to_string());
@@ -151,6 +164,7 @@ impl Engine {
             // sandbox mode the engine reads that redirect itself; a live Svea merchant needs a
             // page of its own that hands the query to `finish_initial` (not built yet).
             return_url: Some(CARD_PAGE_RETURN_URL.to_string()),
+            buyer: crate::charge::buyer_of(&customer),
         };
         // Where the card is known, the initial charge goes through the one pipeline like any
         // other: judged by the rules that apply to a cardholder-initiated first charge (card
@@ -169,6 +183,7 @@ impl Engine {
                     trigger: Trigger::Manual,
                     contract: None,
                     open_contracts: Vec::new(),
+                    buyer_address: customer.address.clone(),
                 };
                 let order = Order {
                     new: NewAttempt {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use coffer_core::customer::validate_contact;
-use coffer_core::{CustomerRef, InvalidInput, MerchantId, ProviderKind};
+use coffer_core::{Address, CustomerId, CustomerRef, InvalidInput, MerchantId, ProviderKind};
 use coffer_store::customers::CustomerFields;
 use serde::Serialize;
 
@@ -36,8 +36,51 @@ fn delimiter(text: &str) -> u8 {
     }
 }
 
+/// An address as typed in a form, a CLI or a register file: all four parts or none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressInput {
+    /// Street and number.
+    pub street: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// ISO 3166 alpha-2 country code; `FI` when the other three are given without it.
+    pub country: Option<String>,
+}
+
+impl AddressInput {
+    /// The checked address; `None` when every part is empty. A partial address names the first
+    /// missing part.
+    pub fn checked(&self) -> Result<Option<Address>, InvalidInput> {
+        fn part(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let (street, postal, city, country) = (
+            part(&self.street),
+            part(&self.postal_code),
+            part(&self.city),
+            part(&self.country),
+        );
+        if street.is_none() && postal.is_none() && city.is_none() && country.is_none() {
+            return Ok(None);
+        }
+        // Svea's buyer country; the register serves Finnish (Svea) and Belarusian (Assist)
+        // merchants, and an Assist customer needs no address at all.
+        let country = country.unwrap_or("FI");
+        Address::new(
+            street.unwrap_or_default(),
+            postal.unwrap_or_default(),
+            city.unwrap_or_default(),
+            country,
+        )
+        .map(Some)
+    }
+}
+
 /// Reads a register CSV: a header row naming the columns (`customer_number` or `reference`,
-/// `name`, optional `email`, `phone`), then one customer a row, separated by commas or
+/// `name`, optional `email`, `phone`, `street`, `postal_code`, `city`, `country`), then one
+/// customer a row, separated by commas or
 /// semicolons. Every problem is reported with its line and field; nothing is returned unless
 /// every row is good. Each customer comes with the line it was read from.
 pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, InvalidInput> {
@@ -65,6 +108,10 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, Inva
         .ok_or_else(|| InvalidInput::new("line 1", "the header must name a name column"))?;
     let email = column(&["email", "e-mail"]);
     let phone = column(&["phone"]);
+    let street = column(&["street", "address", "street_address"]);
+    let postal_code = column(&["postal_code", "postcode", "zip"]);
+    let city = column(&["city"]);
+    let country = column(&["country"]);
     let mut customers = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (index, record) in reader.records().enumerate() {
@@ -75,11 +122,20 @@ pub fn parse_register_csv(text: &str) -> Result<Vec<(u64, CustomerFields)>, Inva
         // The record's own line: a quoted cell may span lines.
         let line = record.position().map_or(index as u64 + 2, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::to_string);
+        let address = AddressInput {
+            street: get(street),
+            postal_code: get(postal_code),
+            city: get(city),
+            country: get(country),
+        }
+        .checked()
+        .map_err(|e| InvalidInput::new(format!("line {line}, {}", e.field), e.rule))?;
         let fields = register_entry(CustomerFields {
             reference: CustomerRef(get(Some(reference)).unwrap_or_default()),
             name: get(Some(name)).unwrap_or_default(),
             email: get(email),
             phone: get(phone),
+            address,
         })
         .map_err(|e| InvalidInput::new(format!("line {line}, {}", e.field), e.rule))?;
         if !seen.insert(fields.reference.0.clone()) {
@@ -102,6 +158,11 @@ fn register_entry(fields: CustomerFields) -> Result<CustomerFields, InvalidInput
         name: fields.name.trim().to_string(),
         email: filled(fields.email),
         phone: filled(fields.phone),
+        // Checked again whoever built it: no placeholder reaches the register.
+        address: fields
+            .address
+            .map(|a| Address::new(&a.street, &a.postal_code, &a.city, &a.country))
+            .transpose()?,
     };
     validate_contact(fields.reference.as_str(), fields.email.as_deref())?;
     if fields.name.is_empty() {
@@ -226,6 +287,56 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// One customer as the register keeps it, address included.
+    pub async fn customer(&self, customer: CustomerId) -> EngineResult<coffer_core::Customer> {
+        self.with_store(move |store| Ok(store.customer(customer)?))
+            .await
+    }
+
+    /// Changes a register customer's name, contact fields and address (Assist and Svea
+    /// merchants); the reference stays. Returns the customer as now kept.
+    pub async fn edit_customer(
+        &self,
+        customer: CustomerId,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<Address>,
+    ) -> EngineResult<coffer_core::Customer> {
+        let current = self
+            .with_store(move |store| Ok(store.customer(customer)?))
+            .await?;
+        self.register_owner(current.merchant_id).await?;
+        let fields = register_entry(CustomerFields {
+            reference: current.reference.clone(),
+            name,
+            email,
+            phone,
+            address,
+        })?;
+        let now = self.now();
+        let audit = self.audit_event(
+            Some(current.merchant_id.0),
+            "customer_edited",
+            format!("customer:{}", current.reference),
+            serde_json::json!({
+                "name": fields.name,
+                "address": fields.address.as_ref().map(ToString::to_string),
+            }),
+        );
+        self.with_store(move |store| {
+            store.batch(|store| {
+                store.update_register_customer(customer, &fields, now)?;
+                store.append_audit_here(audit)?;
+                Ok(())
+            })?;
+            Ok(store.customer(customer)?)
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +383,33 @@ mod tests {
         assert_eq!(err.field, "line 1");
         let err = parse_register_csv("customer_number,name\n,Olga\n").unwrap_err();
         assert_eq!(err.field, "line 2, reference");
+    }
+
+    #[test]
+    fn register_rows_carry_an_address_and_a_placeholder_one_is_refused_by_line_and_field() {
+        let rows = parse_register_csv(
+            "customer_number;name;street;postal_code;city\n\
+             1001;Matti Virtanen;Mannerheimintie 1;00100;Helsinki\n1002;Olga;;;\n",
+        )
+        .unwrap();
+        let address = rows[0].1.address.as_ref().unwrap();
+        assert_eq!(
+            address.parts(),
+            ["Mannerheimintie 1", "00100", "Helsinki", "FI"]
+        );
+        assert_eq!(
+            rows[1].1.address, None,
+            "no address at all is allowed in the register"
+        );
+        let err = parse_register_csv(
+            "customer_number,name,street,postal_code,city\n1001,Matti,-,00100,Helsinki\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "line 2, address_street", "{err}");
+        let err = parse_register_csv(
+            "customer_number,name,street,postal_code,city\n1001,Matti,Kotikatu 1,,Helsinki\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "line 2, address_postal_code", "{err}");
     }
 }

@@ -165,7 +165,8 @@ impl Engine {
                         continue;
                     }
                     match attempt.state {
-                        ChargeState::Succeeded => {
+                        // A refund awaiting the merchant's transfer is taken: it counts refunded.
+                        ChargeState::Succeeded | ChargeState::AwaitingTransfer => {
                             let currency = attempt.amount.currency.code().to_string();
                             let entry = revenue
                                 .entry((month.clone(), currency.clone()))

@@ -150,6 +150,7 @@ impl Engine {
                         name: r.name,
                         email: r.email,
                         phone: r.phone,
+                        address: None,
                     })
                     .collect();
                 let now = self.now();
@@ -194,6 +195,8 @@ impl Engine {
                                 name: customer.name.clone(),
                                 email: customer.email.clone(),
                                 phone: customer.phone.clone(),
+                                // Svea requires one in every payment.
+                                address: Some(finnish_address(customer.index)),
                             };
                             let (customer_id, changed) = store.upsert_customer(
                                 merchant,
@@ -402,4 +405,64 @@ fn demo_group(kind: ProviderKind) -> String {
 
 async fn fetch_merchants(admin: &str) -> EngineResult<Vec<SandboxMerchant>> {
     get_json(&format!("{admin}/merchants")).await
+}
+
+/// A real-looking Finnish address for demo customer `index`, the same for the same index: Svea
+/// requires the buyer's address in every payment (svea_buyer_address).
+fn finnish_address(index: usize) -> coffer_core::Address {
+    const STREETS: [&str; 12] = [
+        "Mannerheimintie",
+        "Hämeenkatu",
+        "Aleksanterinkatu",
+        "Kauppakatu",
+        "Rautatienkatu",
+        "Puistokatu",
+        "Koulukatu",
+        "Satamakatu",
+        "Itäinen Pitkäkatu",
+        "Yliopistonkatu",
+        "Kirkkokatu",
+        "Torikatu",
+    ];
+    const PLACES: [(&str, &str); 12] = [
+        ("00100", "Helsinki"),
+        ("00530", "Helsinki"),
+        ("02100", "Espoo"),
+        ("01300", "Vantaa"),
+        ("33100", "Tampere"),
+        ("20100", "Turku"),
+        ("90100", "Oulu"),
+        ("40100", "Jyväskylä"),
+        ("15110", "Lahti"),
+        ("70100", "Kuopio"),
+        ("28100", "Pori"),
+        ("65100", "Vaasa"),
+    ];
+    let street = STREETS[index % STREETS.len()];
+    let (postal_code, city) = PLACES[(index / STREETS.len()) % PLACES.len()];
+    let number = index % 47 + 1;
+    let street = if index.is_multiple_of(3) {
+        format!("{street} {number} A {}", index % 9 + 1)
+    } else {
+        format!("{street} {number}")
+    };
+    coffer_core::Address {
+        street,
+        postal_code: postal_code.into(),
+        city: city.into(),
+        country: "FI".into(),
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    #[test]
+    fn every_demo_address_passes_the_address_check() {
+        for index in 0..2000 {
+            let a = super::finnish_address(index);
+            let checked =
+                coffer_core::Address::new(&a.street, &a.postal_code, &a.city, &a.country).unwrap();
+            assert_eq!(checked, a);
+        }
+    }
 }

@@ -294,7 +294,9 @@ fn plan_occurrence(
     let notice = store.notice_record(contract.id, number)?;
     let card = store.card(contract.card_id)?;
     let credential = recurring_flags(&card);
+    let buyer_address = store.customer(card.customer_id)?.address;
     Ok(ChargePlan {
+        buyer_address,
         merchant: MerchantTerms::from(merchant),
         card,
         amount: occurrence.amount,
@@ -727,8 +729,8 @@ impl Engine {
             let card_id = contract.card_id;
             self.with_store(move |store| {
                 let card = store.card(card_id)?;
-                let customer = store.customer(card.customer_id)?.reference;
-                Ok((card, customer))
+                let holder = store.customer(card.customer_id)?;
+                Ok((card, holder))
             })
             .await?
         };
@@ -744,7 +746,8 @@ impl Engine {
         let request = ChargeRequest {
             amount: occurrence.amount,
             card_token: ctx_card.token.clone(),
-            customer,
+            buyer: crate::charge::buyer_of(&customer),
+            customer: customer.reference.clone(),
             credential: credential.clone(),
             idempotency_key: key.clone(),
             order_id: order_id.clone(),

@@ -272,6 +272,10 @@ impl Engine {
                 .await?;
         }
         let refund = matches!(answer, Answer::Refund(_));
+        let transfer = match &answer {
+            Answer::Refund(Ok(outcome)) => outcome.transfer.clone(),
+            _ => None,
+        };
         match judge(answer, self.now()) {
             Verdict::Open(why) => {
                 tracing::warn!(attempt = id.0, "outcome unknown: {why}");
@@ -279,16 +283,22 @@ impl Engine {
                 Ok((row, Some(why)))
             }
             Verdict::Settled(settlement) => {
-                let action = settled_action(refund, settlement.state);
+                let action = match &transfer {
+                    Some(_) => "refund_awaiting_transfer",
+                    None => settled_action(refund, settlement.state),
+                };
                 let details = serde_json::json!({
                     "provider_ref": settlement.provider_ref,
                     "code": settlement.decline_code,
                     "hard": settlement.hard_decline,
                     "warnings": settlement.warnings,
                     "message": settlement.message,
+                    "transfer": transfer,
                 });
                 let audit = self.audit_event(None, action, format!("attempt:{id}"), details);
-                let row = self.settle_row(id, settlement, audit).await?;
+                let row = self
+                    .settle_row_with(id, settlement, audit, transfer)
+                    .await?;
                 Ok((row, None))
             }
         }
@@ -303,12 +313,28 @@ impl Engine {
         settlement: Settlement,
         audit: NewAuditEvent,
     ) -> EngineResult<ChargeAttempt> {
+        self.settle_row_with(id, settlement, audit, None).await
+    }
+
+    /// [`Engine::settle_row`], for a refund the provider took on condition of the merchant's
+    /// `transfer` when there is one: the row and its open transfer in the same transaction.
+    pub(crate) async fn settle_row_with(
+        &self,
+        id: AttemptId,
+        settlement: Settlement,
+        audit: NewAuditEvent,
+        transfer: Option<coffer_core::RefundTransfer>,
+    ) -> EngineResult<ChargeAttempt> {
         self.with_store(move |store| {
             store.batch(|store| {
                 let attempt = store.attempt(id)?;
                 let mut audit = audit;
                 audit.merchant_id = Some(attempt.merchant_id.0);
-                if store.settle_attempt(id, &settlement)? {
+                let settled = match &transfer {
+                    Some(transfer) => store.settle_awaiting_transfer(id, &settlement, transfer)?,
+                    None => store.settle_attempt(id, &settlement)?,
+                };
+                if settled {
                     store.append_audit_here(audit)?;
                     if settlement.hard_decline && attempt.kind == AttemptKind::Charge {
                         flag_card(store, attempt.card_id, id)?;
@@ -379,6 +405,11 @@ fn place_under_lock(
         }
         Guard::RefundWithin { charge } => {
             let original = store.attempt(charge)?;
+            // Svea takes no second refund of a settled payment while the first waits for the
+            // merchant's money; checked again here for a refund planned meanwhile.
+            if let Some(waiting) = awaiting_transfer(store, charge)? {
+                return Ok(Placed::Taken(waiting));
+            }
             // Checked again under the write lock: two refunds cannot both take the rest.
             if store.refunded_minor(charge)? + new.amount.minor > original.amount.minor {
                 return Ok(Placed::Taken(format!(
@@ -393,6 +424,29 @@ fn place_under_lock(
     audit.subject = format!("attempt:{id}");
     store.append_audit_here(audit)?;
     Ok(Placed::Sending(id))
+}
+
+/// Why a new refund of `charge` must wait, when an earlier one awaits the merchant's transfer.
+pub(crate) fn awaiting_transfer(store: &Store, charge: AttemptId) -> StoreResult<Option<String>> {
+    Ok(store
+        .refunds_of(charge)?
+        .into_iter()
+        .find(|r| r.state == ChargeState::AwaitingTransfer)
+        .map(|r| {
+            let how = r.transfer.as_ref().map_or_else(String::new, |t| {
+                format!(
+                    " ({} to {}, IBAN {}, reference {})",
+                    t.amount, t.recipient, t.iban, t.reference
+                )
+            });
+            format!(
+                "refund {} of attempt {charge} is waiting for your bank transfer to the provider{how}; \
+                 the provider refunds the cardholder only after it arrives, so no other refund of \
+                 this charge can start until you record that transfer made (coffer \
+                 refund-transferred {})",
+                r.id, r.id
+            )
+        }))
 }
 
 fn flag_card(store: &Store, card: CardId, attempt: AttemptId) -> StoreResult<()> {

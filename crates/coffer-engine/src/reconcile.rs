@@ -552,9 +552,15 @@ impl Engine {
             ))));
         };
         let others = siblings.iter().filter(|r| r.id != refund.id);
+        // A refund awaiting the merchant's transfer was taken by the provider: it counts as made.
         let settled: i64 = others
             .clone()
-            .filter(|r| r.state == ChargeState::Succeeded)
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    ChargeState::Succeeded | ChargeState::AwaitingTransfer
+                )
+            })
             .map(|r| r.amount.minor)
             .sum();
         let open: i64 = others
@@ -895,6 +901,7 @@ mod tests {
         let found = RefundsSeen::Exact(Some(coffer_providers::RefundOutcome {
             provider_ref: ProviderRef("refd_1".into()),
             amount: eur(500),
+            transfer: None,
         }));
         assert_eq!(
             judge_refund(&found, eur(500), eur(1500), 0, 0),

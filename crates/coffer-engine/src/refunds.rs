@@ -27,6 +27,10 @@ pub struct RefundResult {
     pub provider_ref: Option<String>,
     /// Words.
     pub message: Option<String>,
+    /// For a refund of a payment the provider has already paid out (Svea's refund after
+    /// settlement): what the merchant must transfer to the provider before the cardholder is
+    /// refunded, and when that transfer was recorded made.
+    pub transfer: Option<coffer_core::RefundTransfer>,
 }
 
 /// A refund as the owner asks for it.
@@ -49,19 +53,89 @@ impl RefundResult {
             status: row.state,
             amount: row.amount,
             provider_ref: row.provider_ref.as_ref().map(|r| r.0.clone()),
-            message: row.message.clone().or_else(|| {
-                open.map(|why| {
-                    format!(
+            transfer: row.transfer.clone(),
+            message: row
+                .message
+                .clone()
+                .or_else(|| transfer_note(row))
+                .or_else(|| {
+                    open.map(|why| {
+                        format!(
                         "{why}. The refund's outcome is unknown: reconcile settles it from the \
                          provider's record, and it is never sent again"
                     )
-                })
-            }),
+                    })
+                }),
         }
     }
 }
 
+/// The instructions of a refund awaiting the merchant's transfer, in an owner's words.
+pub fn transfer_note(row: &ChargeAttempt) -> Option<String> {
+    let t = row.transfer.as_ref()?;
+    Some(match t.transferred_at {
+        None => format!(
+            "The payment was already settled to you, so the provider refunds the cardholder only \
+             after you pay it back: transfer {} to {}, IBAN {}, reference {} (the amount and \
+             reference must match). Then record it made: coffer refund-transferred {}",
+            t.amount, t.recipient, t.iban, t.reference, row.id
+        ),
+        Some(at) => format!(
+            "You recorded the transfer of {} to {} (reference {}) made on {}; the provider \
+             refunds the cardholder once it arrives",
+            t.amount,
+            t.recipient,
+            t.reference,
+            at.format("%Y-%m-%d")
+        ),
+    })
+}
+
 impl Engine {
+    /// Records the merchant's bank transfer for a refund awaiting it (Svea's refund after
+    /// settlement) as made: the refund becomes `succeeded` and the charge may be refunded
+    /// again. Svea publishes no way to ask whether the money arrived, so the owner says so.
+    pub async fn record_refund_transfer(&self, refund: AttemptId) -> EngineResult<RefundResult> {
+        let now = self.now();
+        let actor = self.inner.actor.clone();
+        let audit = self.audit_event(
+            None,
+            "refund_transfer_recorded",
+            format!("attempt:{refund}"),
+            serde_json::Value::Null,
+        );
+        let row = self
+            .with_store(move |store| {
+                let row = store.attempt(refund)?;
+                if row.kind != AttemptKind::Refund || row.transfer.is_none() {
+                    return Err(InvalidInput::new(
+                        "attempt",
+                        format!(
+                            "attempt {refund} is not a refund waiting for a transfer to the provider"
+                        ),
+                    )
+                    .into());
+                }
+                store.batch(|store| {
+                    if store.record_transfer_made(refund, now, &actor)? {
+                        let mut audit = audit;
+                        audit.merchant_id = Some(row.merchant_id.0);
+                        audit.details = serde_json::json!({
+                            "transfer": row.transfer,
+                            "refund_of": row.refund_of.map(|c| c.0),
+                        })
+                        .to_string();
+                        store.append_audit_here(audit)?;
+                    }
+                    Ok(())
+                })?;
+                Ok(store.attempt(refund)?)
+            })
+            .await?;
+        let charge = row.refund_of.unwrap_or(row.id);
+        Ok(RefundResult::of(&row, charge, None))
+    }
+
     /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key.
     pub async fn refund_charge(&self, input: RefundInput) -> EngineResult<RefundResult> {
         let charge = input.charge;
@@ -81,6 +155,13 @@ impl Engine {
         if let Some(first) = first {
             return same_refund(&first, &original, input.amount.as_deref())
                 .map(|()| RefundResult::of(&first, charge, None));
+        }
+        if let Some(waiting) = {
+            let charge = input.charge;
+            self.with_store(move |store| Ok(crate::pipeline::awaiting_transfer(store, charge)?))
+                .await?
+        } {
+            return Err(EngineError::new(ErrorKind::Conflict, waiting));
         }
         if original.kind != AttemptKind::Charge || original.state != ChargeState::Succeeded {
             return Err(InvalidInput::new(

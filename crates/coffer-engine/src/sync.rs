@@ -331,6 +331,8 @@ impl Engine {
                             name: customer.name.clone(),
                             email: customer.email.clone(),
                             phone: customer.phone.clone(),
+                            // Listing providers send no address; sync leaves the register's.
+                            address: None,
                         };
                         let (customer_id, changed) =
                             store.upsert_customer(merchant, &fields, CustomerOrigin::Sync, now)?;

@@ -155,6 +155,19 @@ pub struct ChargeRequest {
     pub description: String,
     /// The recurring agreement the charge belongs to, for providers that send its terms (Assist).
     pub agreement: Option<RecurringAgreement>,
+    /// The card holder's name and address, for providers whose payments carry them (Svea's
+    /// compulsory buyer and delivery fields). Absent in requests kept before schema 8.
+    #[serde(default)]
+    pub buyer: Option<Buyer>,
+}
+
+/// The card holder as a payment's buyer (and delivery) fields carry them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Buyer {
+    /// Name as the register keeps it.
+    pub name: String,
+    /// Street, postal code, city, country.
+    pub address: coffer_core::Address,
 }
 
 /// Terms of the recurring agreement, for providers that carry them on the wire (Assist's
@@ -251,6 +264,10 @@ pub struct RefundOutcome {
     pub provider_ref: ProviderRef,
     /// Amount returned.
     pub amount: Money,
+    /// Where the provider took the refund only on condition that the merchant first pays it
+    /// the money (Svea's refund after settlement): what to pay, where. `None` for a refund the
+    /// provider makes from its own funds.
+    pub transfer: Option<coffer_core::RefundTransfer>,
 }
 
 /// How to find a refund again after its answer was lost.
@@ -310,6 +327,8 @@ pub struct InitialRequest {
     pub idempotency_key: IdempotencyKey,
     /// Where the card page sends the cardholder back (Svea).
     pub return_url: Option<String>,
+    /// The card holder's name and address (Svea requires them on the card page's payment too).
+    pub buyer: Option<Buyer>,
 }
 
 /// Where an initial transaction stands.

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use coffer_core::{
     AttemptId, AttemptKind, CardId, ChargeAttempt, ChargeState, ContractId, Currency,
-    IdempotencyKey, MerchantId, Money, ProviderRef, StoredCredential,
+    IdempotencyKey, MerchantId, Money, ProviderRef, RefundTransfer, StoredCredential,
 };
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -81,7 +81,24 @@ pub struct AttemptFilter {
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "a.id, a.kind, a.merchant_id, a.card_id, a.contract_id, a.occurrence, a.refund_of, a.amount_minor, a.currency, \
      a.credential_json, a.idempotency_key, a.order_id, a.state, a.provider_ref, a.decline_code, a.hard_decline, a.message, \
-     a.warnings_json, a.created_at, a.settled_at, a.sent_at, a.resolved_by";
+     a.warnings_json, a.created_at, a.settled_at, a.sent_at, a.resolved_by, \
+     (SELECT t.recipient FROM refund_transfers t WHERE t.attempt_id = a.id), \
+     (SELECT t.iban FROM refund_transfers t WHERE t.attempt_id = a.id), \
+     (SELECT t.reference FROM refund_transfers t WHERE t.attempt_id = a.id), \
+     (SELECT t.amount_minor FROM refund_transfers t WHERE t.attempt_id = a.id), \
+     (SELECT t.transferred_at FROM refund_transfers t WHERE t.attempt_id = a.id)";
+
+/// The state a row shows: `succeeded` with an open transfer is awaiting it.
+const SHOWN_STATE: &str = "CASE WHEN a.state = 'succeeded' AND EXISTS (SELECT 1 FROM refund_transfers t \
+     WHERE t.attempt_id = a.id AND t.transferred_at IS NULL) THEN 'awaiting_transfer' ELSE a.state END";
+
+type TransferColumns = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
 pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttempt, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -94,6 +111,14 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
     let settled: Option<i64> = row.get(19)?;
     let sent: Option<i64> = row.get(20)?;
     let resolved_by: Option<String> = row.get(21)?;
+    // recipient, IBAN, reference, amount, when recorded made: all NULL without a transfer row.
+    let transfer: TransferColumns = (
+        row.get(22)?,
+        row.get(23)?,
+        row.get(24)?,
+        row.get(25)?,
+        row.get(26)?,
+    );
     let values = (
         MerchantId(row.get(2)?),
         CardId(row.get(3)?),
@@ -110,6 +135,29 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
     );
     let corrupt = |what: String| StoreError::Corrupt(format!("attempt {id}: {what}"));
     Ok((|| {
+        let currency = Currency::from_code(&currency).map_err(|e| corrupt(e.to_string()))?;
+        let transfer = match transfer {
+            (Some(recipient), Some(iban), Some(reference), Some(minor), done) => {
+                Some(RefundTransfer {
+                    recipient,
+                    iban,
+                    reference,
+                    amount: Money::from_minor(minor, currency),
+                    transferred_at: done.map(instant).transpose()?,
+                })
+            }
+            _ => None,
+        };
+        let mut state: ChargeState = state
+            .parse()
+            .map_err(|e: coffer_core::InvalidInput| corrupt(e.to_string()))?;
+        if state == ChargeState::Succeeded
+            && transfer
+                .as_ref()
+                .is_some_and(|t| t.transferred_at.is_none())
+        {
+            state = ChargeState::AwaitingTransfer;
+        }
         Ok(ChargeAttempt {
             id: AttemptId(id),
             kind: match kind.as_str() {
@@ -121,16 +169,11 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
             contract_id: values.2,
             occurrence: values.3,
             refund_of: values.4,
-            amount: Money::from_minor(
-                values.5,
-                Currency::from_code(&currency).map_err(|e| corrupt(e.to_string()))?,
-            ),
+            amount: Money::from_minor(values.5, currency),
             credential: serde_json::from_str(&credential).map_err(|e| corrupt(e.to_string()))?,
             idempotency_key: values.6,
             order_id: values.7,
-            state: state
-                .parse()
-                .map_err(|e: coffer_core::InvalidInput| corrupt(e.to_string()))?,
+            state,
             provider_ref: values.8,
             decline_code: values.9,
             hard_decline: values.10,
@@ -140,6 +183,7 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
             settled_at: settled.map(instant).transpose()?,
             sent_at: sent.map(instant).transpose()?,
             resolved_by,
+            transfer,
         })
     })())
 }
@@ -206,9 +250,11 @@ impl Store {
         settlement: &Settlement,
         by_hand: Option<(&str, &str)>,
     ) -> StoreResult<bool> {
-        if !settlement.state.is_settled() {
+        // An awaited transfer is a row of its own (settle_awaiting_transfer), never a state
+        // column value.
+        if !settlement.state.is_settled() || settlement.state == ChargeState::AwaitingTransfer {
             return Err(StoreError::Conflict(format!(
-                "{} is not a settled state",
+                "{} is not a ledger state to settle with",
                 settlement.state
             )));
         }
@@ -266,7 +312,8 @@ impl Store {
              WHERE a.resolved_by IS NOT NULL AND a.kind = 'charge' AND a.settled_at >= ?1 ORDER BY a.id"
         ))?;
         let rows = stmt.query_map([millis(since)], |row| {
-            Ok((read_attempt(row)?, row.get::<_, Option<String>>(22)?))
+            let resolution = row.get::<_, Option<String>>(ATTEMPT_COLUMNS.split(',').count())?;
+            Ok((read_attempt(row)?, resolution))
         })?;
         rows.map(|r| {
             let (attempt, resolution) = r?;
@@ -351,6 +398,71 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
+    /// sending → settled as a refund the provider took, with the transfer the merchant must make
+    /// first (Svea's refund after settlement): the ledger row `succeeded` and the transfer
+    /// open. Call inside a batch, so both are written or neither. `Ok(false)` when the row was
+    /// settled meanwhile.
+    pub fn settle_awaiting_transfer(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        transfer: &RefundTransfer,
+    ) -> StoreResult<bool> {
+        let succeeded = Settlement {
+            state: ChargeState::Succeeded,
+            ..settlement.clone()
+        };
+        if !self.settle_row(id, &succeeded, None)? {
+            return Ok(false);
+        }
+        self.conn().execute(
+            "INSERT INTO refund_transfers (attempt_id, recipient, iban, reference, amount_minor, currency, asked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id.0,
+                transfer.recipient,
+                transfer.iban,
+                transfer.reference,
+                transfer.amount.minor,
+                transfer.amount.currency.code(),
+                millis(settlement.at)
+            ],
+        )?;
+        Ok(true)
+    }
+
+    /// Records the transfer of refund `id` made, by `by`. `Ok(false)` when it was recorded
+    /// before (the first record stands); `NotFound` when the refund awaits no transfer.
+    pub fn record_transfer_made(
+        &self,
+        id: AttemptId,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> StoreResult<bool> {
+        let open: Option<Option<i64>> = self
+            .conn()
+            .query_row(
+                "SELECT transferred_at FROM refund_transfers WHERE attempt_id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match open {
+            None => Err(StoreError::NotFound {
+                what: format!("a transfer awaited for refund {id}"),
+            }),
+            Some(Some(_)) => Ok(false),
+            Some(None) => {
+                let changed = self.conn().execute(
+                    "UPDATE refund_transfers SET transferred_at = ?2, transferred_by = ?3
+                     WHERE attempt_id = ?1 AND transferred_at IS NULL",
+                    params![id.0, millis(at), by],
+                )?;
+                Ok(changed == 1)
+            }
+        }
+    }
+
     /// Refunds of a charge that took or may take money back (succeeded or in flight).
     pub fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
         Ok(self.conn().query_row(
@@ -369,7 +481,7 @@ impl Store {
              WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR a.card_id = ?2)
                AND (?3 IS NULL OR a.card_id IN (SELECT id FROM cards WHERE customer_id = ?3))
-               AND (?4 IS NULL OR a.state = ?4)
+               AND (?4 IS NULL OR {SHOWN_STATE} = ?4)
              ORDER BY a.id DESC LIMIT ?5"
         ))?;
         let rows = stmt.query_map(

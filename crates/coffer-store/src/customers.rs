@@ -2,7 +2,7 @@
 //! customer listing: Coffer is the register there).
 
 use chrono::{DateTime, Utc};
-use coffer_core::{Customer, CustomerId, CustomerRef, MerchantId};
+use coffer_core::{Address, Customer, CustomerId, CustomerRef, MerchantId};
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{StoreError, StoreResult};
@@ -37,12 +37,26 @@ pub struct CustomerFields {
     pub email: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Postal address, for register customers (Svea requires one in every payment). Sync never
+    /// writes it: the listing providers send none.
+    pub address: Option<Address>,
 }
 
 pub(crate) const CUSTOMER_COLUMNS: &str =
-    "c.id, c.merchant_id, c.reference, c.name, c.email, c.phone";
+    "c.id, c.merchant_id, c.reference, c.name, c.email, c.phone, \
+     c.address_street, c.address_postal_code, c.address_city, c.address_country";
 
 pub(crate) fn read_customer(row: &Row<'_>) -> rusqlite::Result<Customer> {
+    let parts: [Option<String>; 4] = [row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?];
+    let address = match parts {
+        [Some(street), Some(postal_code), Some(city), Some(country)] => Some(Address {
+            street,
+            postal_code,
+            city,
+            country,
+        }),
+        _ => None,
+    };
     Ok(Customer {
         id: CustomerId(row.get(0)?),
         merchant_id: MerchantId(row.get(1)?),
@@ -50,7 +64,16 @@ pub(crate) fn read_customer(row: &Row<'_>) -> rusqlite::Result<Customer> {
         name: row.get(3)?,
         email: row.get(4)?,
         phone: row.get(5)?,
+        address,
     })
+}
+
+/// The four address columns of an optional address.
+fn address_columns(address: Option<&Address>) -> [Option<&str>; 4] {
+    match address {
+        Some(a) => a.parts().map(Some),
+        None => [None; 4],
+    }
 }
 
 impl Store {
@@ -74,6 +97,15 @@ impl Store {
         match existing {
             Some((id, name, email, phone)) => {
                 let changed = name != fields.name || email != fields.email || phone != fields.phone;
+                // An address is written when given and never cleared by a sync that has none.
+                if let Some(address) = &fields.address {
+                    let [street, postal, city, country] = address.parts();
+                    self.conn().execute(
+                        "UPDATE customers SET address_street = ?2, address_postal_code = ?3,
+                             address_city = ?4, address_country = ?5 WHERE id = ?1",
+                        params![id, street, postal, city, country],
+                    )?;
+                }
                 if changed {
                     self.conn().execute(
                         "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
@@ -88,8 +120,11 @@ impl Store {
                 Ok((CustomerId(id), changed))
             }
             None => {
+                let [street, postal, city, country] = address_columns(fields.address.as_ref());
                 self.conn().execute(
-                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
+                         address_street, address_postal_code, address_city, address_country)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         merchant.0,
                         fields.reference.0,
@@ -97,7 +132,11 @@ impl Store {
                         fields.email,
                         fields.phone,
                         origin.as_str(),
-                        millis(now)
+                        millis(now),
+                        street,
+                        postal,
+                        city,
+                        country
                     ],
                 )?;
                 Ok((CustomerId(self.conn().last_insert_rowid()), true))
@@ -115,10 +154,13 @@ impl Store {
         self.transaction(|tx| {
             let mut ids = Vec::with_capacity(customers.len());
             let mut stmt = tx.prepare(
-                "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, 'coffer', ?6)",
+                "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
+                     address_street, address_postal_code, address_city, address_country)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'coffer', ?6, ?7, ?8, ?9, ?10)",
             )?;
             for c in customers {
-                stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now)])
+                let [street, postal, city, country] = address_columns(c.address.as_ref());
+                stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now), street, postal, city, country])
                     .map_err(|e| StoreError::unique(e, format!("customer reference '{}' already exists", c.reference)))?;
                 ids.push(CustomerId(tx.last_insert_rowid()));
             }
@@ -138,6 +180,28 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("customer {id}"),
             })
+    }
+
+    /// Rewrites a register customer's name, contact fields and address (an edit in Coffer).
+    pub fn update_register_customer(
+        &self,
+        id: CustomerId,
+        fields: &CustomerFields,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let [street, postal, city, country] = address_columns(fields.address.as_ref());
+        let changed = self.conn().execute(
+            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5,
+                 address_street = ?6, address_postal_code = ?7, address_city = ?8, address_country = ?9
+             WHERE id = ?1",
+            params![id.0, fields.name, fields.email, fields.phone, millis(now), street, postal, city, country],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("customer {id}"),
+            });
+        }
+        Ok(())
     }
 
     /// The references of every customer of a merchant (for per-customer card refresh).

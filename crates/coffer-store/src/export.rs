@@ -63,12 +63,13 @@ impl Store {
              WHERE c.id > ?1 AND (?2 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?2)))
              ORDER BY c.id LIMIT ?3"
         ))?;
+        let extra = CUSTOMER_COLUMNS.split(',').count();
         let rows = stmt.query_map(params![after, merchants_json(merchants), limit], |r| {
             Ok(CustomerExport {
                 customer: read_customer(r)?,
-                merchant_name: r.get(6)?,
-                provider: r.get(7)?,
-                cards: r.get(8)?,
+                merchant_name: r.get(extra)?,
+                provider: r.get(extra + 1)?,
+                cards: r.get(extra + 2)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -121,6 +121,17 @@ pub async fn refund_charge(
         .await?)
 }
 
+/// Records the merchant's bank transfer for a refund awaiting it (Svea's refund after
+/// settlement) as made; the refund becomes succeeded.
+#[tauri::command]
+#[specta::specta]
+pub async fn record_refund_transfer(
+    engine: State<'_, Engine>,
+    attempt_id: i64,
+) -> Result<RefundResult, IpcError> {
+    Ok(engine.record_refund_transfer(AttemptId(attempt_id)).await?)
+}
+
 /// Asks the providers about every charge whose answer was lost, and settles them.
 #[tauri::command]
 #[specta::specta]

@@ -1,7 +1,7 @@
 //! The customers table: one page of a search at a time (the UI virtualizes and pages through
 //! `limit`/`offset`, so 100,000 rows never cross the IPC boundary at once).
 
-use coffer_core::MerchantId;
+use coffer_core::{CustomerId, MerchantId};
 use coffer_engine::search::CustomerSearch;
 use coffer_engine::Engine;
 use coffer_store::search::{CustomerRow, CustomerSort};
@@ -133,6 +133,114 @@ pub struct NewCustomer {
     pub email: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Postal address; Svea requires one in every payment, Assist none.
+    pub address: Option<AddressForm>,
+}
+
+/// An address as the form has it: all four parts or none (the country defaults to FI).
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct AddressForm {
+    /// Street and number.
+    pub street: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// ISO 3166 alpha-2 country code.
+    pub country: Option<String>,
+}
+
+impl AddressForm {
+    fn checked(self) -> Result<Option<coffer_core::Address>, IpcError> {
+        coffer_engine::customers::AddressInput {
+            street: self.street,
+            postal_code: self.postal_code,
+            city: self.city,
+            country: self.country,
+        }
+        .checked()
+        .map_err(|e| IpcError::from(coffer_engine::error::EngineError::from(e)))
+    }
+}
+
+/// A register customer as the customer page shows and edits it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CustomerDetail {
+    /// Coffer id.
+    pub id: i64,
+    /// Merchant.
+    pub merchant_id: i64,
+    /// The provider's reference.
+    pub reference: String,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Postal address, when the register has one.
+    pub address: Option<coffer_core::Address>,
+}
+
+impl From<coffer_core::Customer> for CustomerDetail {
+    fn from(c: coffer_core::Customer) -> Self {
+        CustomerDetail {
+            id: c.id.0,
+            merchant_id: c.merchant_id.0,
+            reference: c.reference.0,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+        }
+    }
+}
+
+/// A change to a register customer: name, contact fields, address (all replace what is kept).
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct CustomerEdit {
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Postal address; none removes it.
+    pub address: Option<AddressForm>,
+}
+
+/// One customer, address included.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_customer(
+    engine: State<'_, Engine>,
+    customer_id: i64,
+) -> Result<CustomerDetail, IpcError> {
+    Ok(engine.customer(CustomerId(customer_id)).await?.into())
+}
+
+/// Saves a register customer's name, contact fields and address.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_customer(
+    engine: State<'_, Engine>,
+    customer_id: i64,
+    edit: CustomerEdit,
+) -> Result<CustomerDetail, IpcError> {
+    let address = match edit.address {
+        Some(form) => form.checked()?,
+        None => None,
+    };
+    Ok(engine
+        .edit_customer(
+            CustomerId(customer_id),
+            edit.name,
+            edit.email,
+            edit.phone,
+            address,
+        )
+        .await?
+        .into())
 }
 
 /// Adds a customer to a register; returns its id.
@@ -148,12 +256,18 @@ pub async fn add_customer(
         name,
         email,
         phone,
+        address,
     } = customer;
+    let address = match address {
+        Some(form) => form.checked()?,
+        None => None,
+    };
     let fields = coffer_store::customers::CustomerFields {
         reference: coffer_core::CustomerRef(number),
         name,
         email,
         phone,
+        address,
     };
     Ok(engine
         .create_customer(MerchantId(merchant_id), fields)

@@ -32,6 +32,10 @@ export const commands = {
 	searchCustomers: (request: CustomerSearchRequest) => typedError<CustomerListRow[], IpcError>(__TAURI_INVOKE("search_customers", { request })),
 	/**  Adds a customer to a register; returns its id. */
 	addCustomer: (customer: NewCustomer) => typedError<number, IpcError>(__TAURI_INVOKE("add_customer", { customer })),
+	/**  One customer, address included. */
+	showCustomer: (customerId: number) => typedError<CustomerDetail, IpcError>(__TAURI_INVOKE("show_customer", { customerId })),
+	/**  Saves a register customer's name, contact fields and address. */
+	editCustomer: (customerId: number, edit: CustomerEdit) => typedError<CustomerDetail, IpcError>(__TAURI_INVOKE("edit_customer", { customerId, edit })),
 	/**  Cards matching the request. */
 	listCards: (request: CardSearchRequest) => typedError<CardView[], IpcError>(__TAURI_INVOKE("list_cards", { request })),
 	/**  Records the cardholder's consent to merchant-initiated charges of a card. */
@@ -47,6 +51,11 @@ export const commands = {
 	 *  holds one `idempotency_key` while it is open, so a double submit makes one refund.
 	 */
 	refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("refund_charge", { attemptId, amount, idempotencyKey })),
+	/**
+	 *  Records the merchant's bank transfer for a refund awaiting it (Svea's refund after
+	 *  settlement) as made; the refund becomes succeeded.
+	 */
+	recordRefundTransfer: (attemptId: number) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("record_refund_transfer", { attemptId })),
 	/**  Asks the providers about every charge whose answer was lost, and settles them. */
 	reconcile: () => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile")),
 	/**  The attempts in view whose outcome is unknown, each with what to check at the provider. */
@@ -129,6 +138,35 @@ export type AddMerchantRequest = {
 	secret: string | null,
 	/**  Save without asking the provider first whether the account and secret work (offline). */
 	skip_check?: boolean,
+};
+
+/**
+ *  A postal address as Svea's payment fields take it: street (`pmt_buyeraddress`, ≤40),
+ *  postal code (`pmt_buyerpostalcode`, digits, ≤5), city (`pmt_buyercity`, ≤40) and country
+ *  (`pmt_buyercountry`, ISO 3166 alpha-2). Lengths from Svea's Magento 2 module,
+ *  `Model/Request/PaymentDataSpecification.php` (each at least 1 character, compulsory).
+ */
+export type Address = {
+	/**  Street and number. */
+	street: string,
+	/**  Postal code. */
+	postal_code: string,
+	/**  City. */
+	city: string,
+	/**  ISO 3166 alpha-2 country code, upper case. */
+	country: string,
+};
+
+/**  An address as the form has it: all four parts or none (the country defaults to FI). */
+export type AddressForm = {
+	/**  Street and number. */
+	street: string | null,
+	/**  Postal code. */
+	postal_code: string | null,
+	/**  City. */
+	city: string | null,
+	/**  ISO 3166 alpha-2 country code. */
+	country: string | null,
 };
 
 /**  What an alert is about. */
@@ -306,7 +344,10 @@ export type ChargeAttempt = {
 	idempotency_key: IdempotencyKey,
 	/**  The order id sent where the provider uses one (Assist `OrderNumber`, Svea `pmt_id`). */
 	order_id: string,
-	/**  Where the attempt stands. */
+	/**
+	 *  Where the attempt stands (a refund with an open [`RefundTransfer`] reads
+	 *  [`ChargeState::AwaitingTransfer`]).
+	 */
 	state: ChargeState,
 	/**  The provider's reference once known. */
 	provider_ref: ProviderRef | null,
@@ -329,6 +370,11 @@ export type ChargeAttempt = {
 	sent_at?: string | null,
 	/**  Who settled it by hand, when no provider record could (DESIGN §4); `None` otherwise. */
 	resolved_by?: string | null,
+	/**
+	 *  For a refund the merchant must pay to the provider first (Svea's refund after
+	 *  settlement): where to pay, and when the owner recorded it paid.
+	 */
+	transfer?: RefundTransfer | null,
 };
 
 /**  A manual merchant-initiated charge, as the dialog sends it. */
@@ -426,7 +472,15 @@ export type ChargeState =
 /**  The provider or issuer declined. */
 "declined" | 
 /**  The request failed without moving money (bad request, auth, provider error). */
-"failed";
+"failed" | 
+/**
+ *  A refund the provider took that waits for the merchant's own bank transfer (Svea's refund
+ *  after settlement: the money was already paid out to the merchant, so Svea refunds the
+ *  cardholder only once the merchant pays it back). The ledger row is `succeeded` (final at
+ *  the provider); this state comes from its open [`RefundTransfer`], and becomes
+ *  `succeeded` when the owner records the transfer made.
+ */
+"awaiting_transfer";
 
 /**  Where a charge stands after `charge_card`. */
 export type ChargeStatus = 
@@ -566,6 +620,36 @@ export type CreateContractRequest = {
  *  because a wrong exponent moves money by a factor of 10 or 100.
  */
 export type Currency = string;
+
+/**  A register customer as the customer page shows and edits it. */
+export type CustomerDetail = {
+	/**  Coffer id. */
+	id: number,
+	/**  Merchant. */
+	merchant_id: number,
+	/**  The provider's reference. */
+	reference: string,
+	/**  Name. */
+	name: string,
+	/**  E-mail. */
+	email: string | null,
+	/**  Phone. */
+	phone: string | null,
+	/**  Postal address, when the register has one. */
+	address: Address | null,
+};
+
+/**  A change to a register customer: name, contact fields, address (all replace what is kept). */
+export type CustomerEdit = {
+	/**  Name. */
+	name: string,
+	/**  E-mail. */
+	email: string | null,
+	/**  Phone. */
+	phone: string | null,
+	/**  Postal address; none removes it. */
+	address: AddressForm | null,
+};
 
 /**  A customer in the table, with card counts. */
 export type CustomerListRow = {
@@ -1057,6 +1141,8 @@ export type NewCustomer = {
 	email: string | null,
 	/**  Phone. */
 	phone: string | null,
+	/**  Postal address; Svea requires one in every payment, Assist none. */
+	address: AddressForm | null,
 };
 
 /**  The kind of a notice. */
@@ -1275,6 +1361,30 @@ export type RefundResult = {
 	provider_ref: string | null,
 	/**  Words. */
 	message: string | null,
+	/**
+	 *  For a refund of a payment the provider has already paid out (Svea's refund after
+	 *  settlement): what the merchant must transfer to the provider before the cardholder is
+	 *  refunded, and when that transfer was recorded made.
+	 */
+	transfer: RefundTransfer | null,
+};
+
+/**
+ *  What the merchant must pay to the provider before the cardholder gets a refund: the
+ *  `pmtc_pay_with_*` fields of Svea's answer to `REFUND_AFTER_SETTLEMENT` (recipient, IBAN,
+ *  reference, amount; read by Svea's WooCommerce module, `class-wc-svea-refund-handler.php`).
+ */
+export type RefundTransfer = {
+	/**  Who to pay (`pmtc_pay_with_recipientname`). */
+	recipient: string,
+	/**  Their account (`pmtc_pay_with_iban`). */
+	iban: string,
+	/**  The reference the transfer must carry (`pmtc_pay_with_reference`); Svea matches on it. */
+	reference: string,
+	/**  How much to pay (`pmtc_pay_with_amount`). */
+	amount: Money,
+	/**  When the owner recorded the transfer made; `None` while it is awaited. */
+	transferred_at: string | null,
 };
 
 /**  A person's verdict on an attempt no provider record could settle. */

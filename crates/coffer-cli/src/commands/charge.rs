@@ -53,6 +53,12 @@ pub struct RefundArgs {
 }
 
 #[derive(Args)]
+pub struct RefundTransferredArgs {
+    /// The refund's attempt id (the one `coffer refund` printed as awaiting your transfer).
+    attempt: i64,
+}
+
+#[derive(Args)]
 pub struct ReconcileArgs {
     /// Leave alone a request that left less than this long ago (seconds): it may still be in
     /// flight. Older ones are looked up, and resent only where the provider makes that safe.
@@ -93,7 +99,7 @@ pub struct ChargesArgs {
     customer: Option<i64>,
     #[arg(long)]
     merchant: Option<i64>,
-    /// planned | sending | succeeded | declined | failed.
+    /// planned | sending | succeeded | declined | failed | awaiting_transfer.
     #[arg(long)]
     status: Option<ChargeState>,
     #[arg(long, default_value_t = 100)]
@@ -239,23 +245,53 @@ pub async fn refund(
             idempotency_key: args.idempotency_key,
         })
         .await?;
-    out.show(&result, |r| {
-        outln!(
-            "refund {}: {} of attempt {} (refund attempt {})",
-            r.status,
-            r.amount,
-            r.refund_of,
-            r.attempt_id
-        );
-        if let Some(m) = &r.message {
-            outln!("  {m}");
-        }
-    })?;
+    out.show(&result, print_refund)?;
     Ok(match result.status {
-        ChargeState::Succeeded => 0,
+        // Taken by the provider; the transfer instructions are the owner's to act on.
+        ChargeState::Succeeded | ChargeState::AwaitingTransfer => 0,
         ChargeState::Sending | ChargeState::Planned => exit_code(ErrorKind::UnknownOutcome),
         _ => 1,
     })
+}
+
+fn print_refund(r: &coffer_engine::refunds::RefundResult) {
+    outln!(
+        "refund {}: {} of attempt {} (refund attempt {})",
+        r.status, r.amount, r.refund_of, r.attempt_id
+    );
+    match &r.transfer {
+        Some(t) if t.transferred_at.is_none() => {
+            outln!("  The payment was already settled to you: the cardholder is refunded only");
+            outln!("  after you transfer the money to the provider. Pay exactly:");
+            outln!("    recipient  {}", t.recipient);
+            outln!("    IBAN       {}", t.iban);
+            outln!("    reference  {}", t.reference);
+            outln!("    amount     {}", t.amount);
+            outln!(
+                "  Then record it: coffer refund-transferred {}",
+                r.attempt_id
+            );
+        }
+        _ => {
+            if let Some(m) = &r.message {
+                outln!("  {m}");
+            }
+        }
+    }
+}
+
+/// `coffer refund-transferred`: the owner's bank transfer for a refund after settlement is made.
+pub async fn refund_transferred(
+    args: RefundTransferredArgs,
+    data_dir: Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<u8> {
+    let engine = super::engine(data_dir)?;
+    let result = engine
+        .record_refund_transfer(AttemptId(args.attempt))
+        .await?;
+    out.show(&result, print_refund)?;
+    Ok(0)
 }
 
 pub async fn resolve(

@@ -98,7 +98,8 @@ pub struct CardsArgs {
 
 #[derive(Subcommand)]
 pub enum CustomerCommand {
-    /// Import register customers (Assist, Svea) from CSV: customer_number,name,email,phone.
+    /// Import register customers (Assist, Svea) from CSV: customer_number,name,email,phone and,
+    /// for Svea, street,postal_code,city,country.
     Import {
         /// The CSV file.
         file: PathBuf,
@@ -123,7 +124,60 @@ pub enum CustomerCommand {
         /// Phone.
         #[arg(long)]
         phone: Option<String>,
+        #[command(flatten)]
+        address: AddressArgs,
     },
+    /// Change a register customer's name, contact fields or address (Assist, Svea).
+    Edit {
+        /// The customer's id in Coffer.
+        customer: i64,
+        /// The customer's name (kept when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// E-mail (kept when not given; an empty value removes it).
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone (kept when not given; an empty value removes it).
+        #[arg(long)]
+        phone: Option<String>,
+        #[command(flatten)]
+        address: AddressArgs,
+    },
+}
+
+/// The postal address Svea requires in every payment: all four parts (country defaults to FI).
+#[derive(Args, Default)]
+pub struct AddressArgs {
+    /// Street and number, e.g. "Mannerheimintie 1".
+    #[arg(long)]
+    street: Option<String>,
+    /// Postal code, e.g. 00100.
+    #[arg(long)]
+    postal_code: Option<String>,
+    /// City.
+    #[arg(long)]
+    city: Option<String>,
+    /// ISO 3166 two-letter country code (FI when not given).
+    #[arg(long)]
+    country: Option<String>,
+}
+
+impl AddressArgs {
+    fn given(&self) -> bool {
+        self.street.is_some()
+            || self.postal_code.is_some()
+            || self.city.is_some()
+            || self.country.is_some()
+    }
+
+    fn input(self) -> coffer_engine::customers::AddressInput {
+        coffer_engine::customers::AddressInput {
+            street: self.street,
+            postal_code: self.postal_code,
+            city: self.city,
+            country: self.country,
+        }
+    }
 }
 
 pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
@@ -304,17 +358,72 @@ pub async fn customer(
             name,
             email,
             phone,
+            address,
         } => {
             let fields = coffer_store::customers::CustomerFields {
                 reference: coffer_core::CustomerRef(number),
                 name,
                 email,
                 phone,
+                address: address
+                    .input()
+                    .checked()
+                    .map_err(coffer_engine::error::EngineError::from)?,
             };
             let id = engine.create_customer(MerchantId(merchant), fields).await?;
             out.show(
                 &serde_json::json!({"id": id, "merchant_id": merchant}),
                 |_| outln!("customer {id} added to merchant {merchant}"),
+            )?;
+        }
+        CustomerCommand::Edit {
+            customer,
+            name,
+            email,
+            phone,
+            address,
+        } => {
+            let current = engine.customer(CustomerId(customer)).await?;
+            let keep = |given: Option<String>, now: Option<String>| match given {
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => Some(v),
+                None => now,
+            };
+            let new_address = if address.given() {
+                address
+                    .input()
+                    .checked()
+                    .map_err(coffer_engine::error::EngineError::from)?
+            } else {
+                current.address.clone()
+            };
+            let saved = engine
+                .edit_customer(
+                    CustomerId(customer),
+                    name.unwrap_or(current.name),
+                    keep(email, current.email),
+                    keep(phone, current.phone),
+                    new_address,
+                )
+                .await?;
+            out.show(
+                &serde_json::json!({
+                    "id": saved.id.0,
+                    "reference": saved.reference.0,
+                    "name": saved.name,
+                    "email": saved.email,
+                    "phone": saved.phone,
+                    "address": saved.address,
+                }),
+                |_| {
+                    println!("customer {customer} ({}) saved", saved.reference);
+                    match &saved.address {
+                        Some(a) => println!("  address: {a}"),
+                        None => {
+                            println!("  no address (Svea charges are refused until one is given)")
+                        }
+                    }
+                },
             )?;
         }
     }

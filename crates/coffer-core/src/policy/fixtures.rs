@@ -105,6 +105,9 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
             occurrence,
         }),
         open_contracts: vec![ContractId(5)],
+        buyer_address: Some(
+            crate::customer::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI").unwrap(),
+        ),
     }
 }
 

@@ -142,6 +142,7 @@ mod tests {
             settled_at: Some(utc(2026, 10, 23, 8, 1)),
             sent_at: None,
             resolved_by: None,
+            transfer: None,
         }
     }
 

@@ -25,6 +25,7 @@ use crate::charge::ChargePlan;
 use crate::merchant::ProviderKind;
 
 pub use history::{History, PastAttempt};
+pub use rules::svea_buyer_address::before_card_page as svea_address_before_card_page;
 pub use violation::{RuleId, Violation};
 
 /// A rule's check: every violation it finds, or none.
@@ -84,7 +85,7 @@ impl Rule {
 /// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
 /// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
 /// would report one problem twice.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
@@ -170,6 +171,14 @@ pub const RULES: [Rule; 12] = [
         initial: true,
         contract_only: false,
         check: rules::no_unsettled_attempt::check,
+    },
+    Rule {
+        id: RuleId::SveaBuyerAddress,
+        scope: Scope::Only(ProviderKind::Svea),
+        // The card page of the initial payment carries the same compulsory fields.
+        initial: true,
+        contract_only: false,
+        check: rules::svea_buyer_address::check,
     },
 ];
 

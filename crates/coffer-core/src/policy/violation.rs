@@ -37,11 +37,14 @@ pub enum RuleId {
     NetworkRetryLimits,
     /// No new charge while an earlier one of the card has no known outcome.
     NoUnsettledAttempt,
+    /// Svea: the card holder's street address, postal code, city and country are on record, for
+    /// the compulsory buyer and delivery fields of every payment.
+    SveaBuyerAddress,
 }
 
 impl RuleId {
     /// Every rule, in the order `policy::check` runs them.
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 13] = [
         RuleId::ConsentAndInitial,
         RuleId::CardUsable,
         RuleId::CardOfMerchant,
@@ -54,6 +57,7 @@ impl RuleId {
         RuleId::NoRetryAfterHardDecline,
         RuleId::NetworkRetryLimits,
         RuleId::NoUnsettledAttempt,
+        RuleId::SveaBuyerAddress,
     ];
 
     /// The snake_case code, the same as its JSON form.
@@ -71,6 +75,7 @@ impl RuleId {
             RuleId::NoRetryAfterHardDecline => "no_retry_after_hard_decline",
             RuleId::NetworkRetryLimits => "network_retry_limits",
             RuleId::NoUnsettledAttempt => "no_unsettled_attempt",
+            RuleId::SveaBuyerAddress => "svea_buyer_address",
         }
     }
 }

@@ -543,6 +543,7 @@ impl Provider for AssistClient {
         Ok(RefundOutcome {
             provider_ref: ProviderRef::from(reference.trim()),
             amount,
+            transfer: None,
         })
     }
 
@@ -610,6 +611,7 @@ impl Provider for AssistClient {
             order_id: request.order_id.clone(),
             description: "Initial payment for stored credential".into(),
             agreement: None,
+            buyer: None,
         };
         let result = self.token_pay(&charge).await?;
         let order = Self::only_order(&result)?;
@@ -748,6 +750,7 @@ mod tests {
                 period_days: Some(30),
                 end_date: chrono::NaiveDate::from_ymd_opt(2027, 12, 31),
             }),
+            buyer: None,
         }
     }
 

@@ -514,6 +514,7 @@ impl Provider for CloverClient {
             amount: convert::money_from_wire(refund.amount, &refund.currency)
                 .map_err(ProviderError::after_write)?,
             provider_ref: ProviderRef(refund.id),
+            transfer: None,
         })
     }
 
@@ -545,6 +546,7 @@ impl Provider for CloverClient {
                 return Ok(RefundsSeen::Exact(Some(RefundOutcome {
                     amount: convert::money_from_wire(refund.amount, &refund.currency)?,
                     provider_ref: ProviderRef(refund.id),
+                    transfer: None,
                 })));
             }
             if !has_more {
@@ -693,6 +695,7 @@ mod tests {
             order_id: "contract-17-occurrence-2026-11".into(),
             description: "Membership".into(),
             agreement: None,
+            buyer: None,
         }
     }
 

@@ -707,6 +707,7 @@ impl Provider for ProcessOutClient {
         Ok(RefundOutcome {
             provider_ref: ProviderRef(reply.refund.id),
             amount,
+            transfer: None,
         })
     }
 
@@ -730,6 +731,7 @@ impl Provider for ProcessOutClient {
             return Ok(RefundsSeen::Exact(Some(RefundOutcome {
                 provider_ref: ProviderRef(hit.id.clone()),
                 amount: convert::amount_from_wire(&hit.amount, currency)?,
+                transfer: None,
             })));
         }
         // A refund made elsewhere (the dashboard, an older Coffer) carries no id of ours: then
@@ -765,6 +767,7 @@ impl Provider for ProcessOutClient {
             order_id: request.order_id.clone(),
             description: "Initial payment".into(),
             agreement: None,
+            buyer: None,
         };
         let outcome = self.pay(&charge).await?;
         if outcome.status == RemoteStatus::Pending {
@@ -830,6 +833,7 @@ mod tests {
             order_id: "K1042-2026-02".into(),
             description: "Monthly plan".into(),
             agreement: None,
+            buyer: None,
         }
     }
 

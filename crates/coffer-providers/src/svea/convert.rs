@@ -173,7 +173,7 @@ pub(crate) struct PaymentFields<'a> {
     pub order_id: &'a str,
     pub amount: Money,
     pub due_date: NaiveDate,
-    pub buyer_name: &'a str,
+    pub buyer: &'a crate::Buyer,
     pub description: &'a str,
     /// ok, error, cancel, delayed.
     pub returns: [String; 4],
@@ -192,7 +192,32 @@ pub(crate) fn payment_form(
 ) -> Result<Vec<(String, String)>, ProviderError> {
     let amount = amount_to_wire(fields.amount, "pmt_amount")?;
     let date = date_to_wire(fields.due_date);
-    let buyer = clip(fields.buyer_name, 40, "Customer");
+    let buyer = clip(&fields.buyer.name, 40, fields.order_id);
+    // Compulsory, at least one character each (Svea's Magento 2 module,
+    // PaymentDataSpecification.php; WooCommerce $mandatory_data); Coffer's address check keeps
+    // them within these limits, clipping is only a guard.
+    let [street, postal, city, country] = fields.buyer.address.parts();
+    let (street, postal, city, country) = (
+        clip(street, 40, ""),
+        clip(postal, 5, ""),
+        clip(city, 40, ""),
+        clip(country, 2, ""),
+    );
+    for (name, value) in [
+        ("pmt_buyeraddress", &street),
+        ("pmt_buyerpostalcode", &postal),
+        ("pmt_buyercity", &city),
+        ("pmt_buyercountry", &country),
+    ] {
+        if value.is_empty() {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest {
+                    field: Some(name.into()),
+                },
+                format!("{name} is compulsory in every Svea payment and may not be empty"),
+            ));
+        }
+    }
     let [ok, error, cancel, delayed] = fields.returns.clone();
     let mut form: Vec<(&str, String)> = vec![
         ("pmt_action", fields.flow.action.into()),
@@ -213,16 +238,17 @@ pub(crate) fn payment_form(
         ("pmt_escrowchangeallowed", "N".into()),
         ("pmt_paymentmethod", fields.flow.method.into()),
         ("pmt_buyername", buyer.clone()),
-        ("pmt_buyeraddress", String::new()),
-        ("pmt_buyerpostalcode", String::new()),
-        ("pmt_buyercity", String::new()),
-        ("pmt_buyercountry", "FI".into()),
-        // §2: the plugins copy buyer values into the delivery fields.
+        ("pmt_buyeraddress", street.clone()),
+        ("pmt_buyerpostalcode", postal.clone()),
+        ("pmt_buyercity", city.clone()),
+        ("pmt_buyercountry", country.clone()),
+        // Coffer keeps one address per customer; the modules copy the buyer's values into empty
+        // delivery fields (WooCommerce validate_payment_data), and so do we.
         ("pmt_deliveryname", buyer),
-        ("pmt_deliveryaddress", String::new()),
-        ("pmt_deliverypostalcode", String::new()),
-        ("pmt_deliverycity", String::new()),
-        ("pmt_deliverycountry", "FI".into()),
+        ("pmt_deliveryaddress", street),
+        ("pmt_deliverypostalcode", postal),
+        ("pmt_deliverycity", city),
+        ("pmt_deliverycountry", country),
         ("pmt_sellercosts", "0,00".into()),
         ("pmt_rows", "1".into()),
         ("pmt_row_name1", clip(fields.description, 40, "Payment")),
@@ -485,22 +511,21 @@ mod tests {
             order_id: "CONTRACT-42-2026-01",
             amount: Money::from_minor(56_810, Currency::EUR),
             due_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
-            buyer_name: "Matti Virtanen",
+            buyer: &crate::Buyer {
+                name: "Matti Virtanen".into(),
+                address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI")
+                    .unwrap(),
+            },
             description: "Monthly subscription",
             returns: ["ok", "error", "cancel", "delayed"]
                 .map(|k| format!("https://merchant.example/svea/{k}")),
             token: Some("7b3c9e2a1f4d4c8e9a6b2d5e8f1a0c37"),
         };
         let mut form = payment_form(&fields).unwrap();
-        // The documented example has an address, a reference of its own, a VAT and a row text.
+        // The documented example has a reference of its own, a VAT and a row text; the address
+        // is the buyer's, sent as both buyer and delivery.
         for (name, value) in [
             ("pmt_reference", "10000427"),
-            ("pmt_buyeraddress", "Mannerheimintie 1"),
-            ("pmt_buyerpostalcode", "00100"),
-            ("pmt_buyercity", "Helsinki"),
-            ("pmt_deliveryaddress", "Mannerheimintie 1"),
-            ("pmt_deliverypostalcode", "00100"),
-            ("pmt_deliverycity", "Helsinki"),
             ("pmt_row_desc1", "January 2026"),
             ("pmt_row_vat1", "25,50"),
         ] {

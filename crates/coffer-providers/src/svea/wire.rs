@@ -70,6 +70,12 @@ pub(crate) struct Pmtc {
     pub pmtc_returncode: Option<String>,
     pub pmtc_returntext: Option<String>,
     pub pmtc_hash: Option<String>,
+    /// REFUND_AFTER_SETTLEMENT's answer: what the merchant pays Svea (read by Svea's modules,
+    /// class-wc-svea-refund-handler.php and PaymentCancelHandler.php).
+    pub pmtc_pay_with_recipientname: Option<String>,
+    pub pmtc_pay_with_iban: Option<String>,
+    pub pmtc_pay_with_reference: Option<String>,
+    pub pmtc_pay_with_amount: Option<String>,
     #[serde(default, rename = "error")]
     pub errors: Vec<Error>,
 }

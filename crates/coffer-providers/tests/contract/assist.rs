@@ -175,6 +175,7 @@ fn cit(customer: &Value, order: &str, minor: i64) -> ChargeRequest {
         order_id: order.into(),
         description: "Coffer contract test".into(),
         agreement: None,
+        buyer: None,
     }
 }
 
@@ -819,6 +820,7 @@ async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
             order_id: "CF-INIT-1".into(),
             idempotency_key: IdempotencyKey::from("init-1"),
             return_url: None,
+            buyer: None,
         })
         .await
         .unwrap();
@@ -863,6 +865,7 @@ async fn record_initial_makes_a_token_pay_whose_billnumber_links_later_mits() {
             order_id: "CF-INIT-2".into(),
             idempotency_key: IdempotencyKey::from("init-2"),
             return_url: None,
+            buyer: None,
         })
         .await
         .unwrap_err();

@@ -161,6 +161,7 @@ pub(super) fn request(
         order_id: format!("order-{key}"),
         description: "Membership".into(),
         agreement: None,
+        buyer: None,
     }
 }
 
@@ -313,6 +314,7 @@ async fn unlinked_mit_keeps_clovers_warning_and_a_linked_one_has_none() {
         order_id: "initial-1".into(),
         idempotency_key: IdempotencyKey("initial-1".into()),
         return_url: None,
+        buyer: None,
     };
     let InitialStep::Done(done) = client.record_initial(&initial).await.unwrap() else {
         panic!("Clover needs no card page");

@@ -316,6 +316,12 @@ fn charge(currency: Currency, kind: coffer_core::ProviderKind) -> ChargeRequest 
         order_id: "CFGARBAGE0001".into(),
         description: "garbage test".into(),
         agreement: None,
+        // Svea refuses a payment without an address before sending; the others ignore it.
+        buyer: Some(coffer_providers::Buyer {
+            name: "Matti Virtanen".into(),
+            address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI")
+                .unwrap(),
+        }),
     }
 }
 

@@ -153,6 +153,7 @@ pub(super) fn mit(
         order_id: format!("order-{key}"),
         description: "Monthly plan".into(),
         agreement: None,
+        buyer: None,
     }
 }
 
@@ -318,6 +319,7 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
         order_id: "initial-1".into(),
         idempotency_key: IdempotencyKey("k-initial-1".into()),
         return_url: None,
+        buyer: None,
     };
     let InitialStep::Done(done) = rig.client.record_initial(&initial).await.unwrap() else {
         panic!("ProcessOut needs no card page");

@@ -246,6 +246,7 @@ fn charge_request(
         order_id: format!("order-{key}"),
         description: "Membership".into(),
         agreement: None,
+        buyer: None,
     }
 }
 

@@ -153,6 +153,14 @@ impl Setup {
     }
 }
 
+/// A register customer with the address Svea requires in every payment.
+fn buyer() -> coffer_providers::Buyer {
+    coffer_providers::Buyer {
+        name: "Matti Virtanen".into(),
+        address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI").unwrap(),
+    }
+}
+
 fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> ChargeRequest {
     ChargeRequest {
         amount,
@@ -166,6 +174,7 @@ fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> 
         order_id: order_id.into(),
         description: "Monthly subscription".into(),
         agreement: None,
+        buyer: Some(buyer()),
     }
 }
 
@@ -769,6 +778,7 @@ fn initial_request(order_id: &str, amount: Money) -> InitialRequest {
         order_id: order_id.into(),
         idempotency_key: IdempotencyKey(format!("init-{order_id}")),
         return_url: Some("https://shop.example/svea/return".into()),
+        buyer: Some(buyer()),
     }
 }
 
@@ -1374,4 +1384,237 @@ async fn svea_published_status_answers_are_read_by_the_client_into_their_values(
         ProviderErrorKind::MalformedResponse,
         "hash mode keeps checking answer hashes: {error}"
     );
+}
+
+/// The buyer and delivery fields Svea's Magento 2 module requires, with their (min, max) lengths,
+/// read from the published excerpt: every `'pmt_buyer…'`/`'pmt_delivery…' => [min, max]` line
+/// with a minimum of at least 1.
+fn compulsory_address_fields() -> Vec<(String, usize, usize)> {
+    let excerpt = excerpt_of("magento_payment_compulsory_fields.txt");
+    let fields: Vec<(String, usize, usize)> = excerpt
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().strip_prefix('\'')?.split_once("' => [")?;
+            let (min, rest) = rest.split_once(',')?;
+            let max = rest.trim().split(']').next()?;
+            let (min, max): (usize, usize) = (min.trim().parse().ok()?, max.trim().parse().ok()?);
+            (min >= 1 && name != "pmt_buyername" && name != "pmt_deliveryname")
+                .then(|| (name.to_string(), min, max))
+        })
+        .collect();
+    assert_eq!(
+        fields.len(),
+        8,
+        "four buyer and four delivery fields: {fields:?}"
+    );
+    fields
+}
+
+#[tokio::test]
+async fn every_svea_payment_carries_the_buyer_and_delivery_address_the_published_module_requires() {
+    let s = setup().await;
+    let (url, seen) = stand_in_svea(|_| "<errors/>".to_string()).await;
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = url;
+    let client =
+        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    let _ = client
+        .charge(&charge_request("ADDR-1", "tok", "INIT1", eur(990)))
+        .await;
+    let _ = client
+        .record_initial(&initial_request("ADDR-2", eur(0)))
+        .await;
+    let bodies: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "a token charge and a card page payment were sent"
+    );
+    let expected = |name: &str| {
+        let part = name
+            .trim_start_matches("pmt_buyer")
+            .trim_start_matches("pmt_delivery");
+        match part {
+            "address" => "Mannerheimintie 1",
+            "postalcode" => "00100",
+            "city" => "Helsinki",
+            "country" => "FI",
+            other => panic!("no address part {other}"),
+        }
+    };
+    for body in &bodies {
+        for (name, min, max) in compulsory_address_fields() {
+            let value = form_value(body, &name).unwrap_or_else(|| panic!("{name} is sent"));
+            assert!(
+                (min..=max).contains(&value.chars().count()),
+                "{name} '{value}' has {min}..={max} characters"
+            );
+            assert_eq!(value, expected(&name), "{name} is the customer's");
+        }
+        assert_eq!(
+            form_value(body, "pmt_buyername").as_deref(),
+            Some("Matti Virtanen")
+        );
+    }
+
+    let mut without = charge_request("ADDR-3", "tok", "INIT1", eur(990));
+    without.buyer = None;
+    let refused = client.charge(&without).await.unwrap_err();
+    assert_eq!(
+        refused.kind,
+        ProviderErrorKind::InvalidRequest {
+            field: Some("pmt_buyeraddress".into())
+        },
+        "{refused}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "nothing is sent without an address"
+    );
+}
+
+/// A PaymentCancel.pmt answer in the shape the modules read: the root's children by name.
+fn cancel_answer(body: &str, code: &str, pay_with: &[(&str, &str)]) -> String {
+    let action = form_value(body, "pmtc_action").unwrap_or_default();
+    let id = form_value(body, "pmtc_id").unwrap_or_default();
+    let extra: String = pay_with
+        .iter()
+        .map(|(k, v)| format!("<{k}>{v}</{k}>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><pmtc><pmtc_action>{action}</pmtc_action>\
+         <pmtc_version>0005</pmtc_version><pmtc_sellerid>SELLER</pmtc_sellerid><pmtc_id>{id}</pmtc_id>\
+         <pmtc_returncode>{code}</pmtc_returncode><pmtc_returntext>OK</pmtc_returntext>{extra}</pmtc>"
+    )
+}
+
+#[tokio::test]
+async fn a_cancel_answered_30_is_refunded_after_settlement_with_the_published_pay_with_fields() {
+    let s = setup().await;
+    // The pmtc_pay_with_* names, as Svea's WooCommerce module reads them.
+    let excerpt = excerpt_of("woocommerce_refund_after_settlement.txt");
+    let mut names: Vec<String> = excerpt
+        .split("$response['")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("']").map(|(name, _)| name.to_string()))
+        .collect();
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "pmtc_pay_with_recipientname",
+            "pmtc_pay_with_iban",
+            "pmtc_pay_with_reference",
+            "pmtc_pay_with_amount"
+        ]
+    );
+    let values = ["Svea Payments Oy", "FI2112345600000785", "12344", "2,50"];
+    let pay_with: Vec<(String, String)> = names
+        .iter()
+        .cloned()
+        .zip(values.iter().map(|v| v.to_string()))
+        .collect();
+    let (url, seen) = stand_in_svea(move |body| {
+        let pairs: Vec<(&str, &str)> = pay_with
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match form_value(body, "pmtc_action").as_deref() {
+            Some("CANCEL") => cancel_answer(body, "30", &[]),
+            _ => cancel_answer(body, "00", &pairs),
+        }
+    })
+    .await;
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = url;
+    let client =
+        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    let outcome = client
+        .refund(&refund("SETTLED-1", eur(250), eur(990), 1))
+        .await
+        .unwrap();
+    let transfer = outcome.transfer.expect("instructions for the merchant");
+    assert_eq!(transfer.recipient, "Svea Payments Oy");
+    assert_eq!(transfer.iban, "FI2112345600000785");
+    assert_eq!(transfer.reference, "12344");
+    assert_eq!(transfer.amount, eur(250));
+    assert_eq!(transfer.transferred_at, None);
+    assert_eq!(outcome.amount, eur(250));
+    let bodies: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(bodies.len(), 2, "a CANCEL, then a REFUND_AFTER_SETTLEMENT");
+    assert_eq!(
+        form_value(&bodies[0], "pmtc_action").as_deref(),
+        Some("CANCEL")
+    );
+    for (name, value) in [
+        ("pmtc_action", "REFUND_AFTER_SETTLEMENT"),
+        ("pmtc_canceltype", "REFUND_AFTER_SETTLEMENT"),
+        ("pmtc_cancelamount", "2,50"),
+        ("pmtc_amount", "9,90"),
+        ("pmtc_currency", "EUR"),
+    ] {
+        assert_eq!(
+            form_value(&bodies[1], name).as_deref(),
+            Some(value),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refund_after_settlement_answer_without_its_instructions_is_an_unknown_outcome() {
+    let s = setup().await;
+    let (url, _) = stand_in_svea(|body| match form_value(body, "pmtc_action").as_deref() {
+        Some("CANCEL") => cancel_answer(body, "30", &[]),
+        _ => cancel_answer(body, "00", &[("pmtc_pay_with_iban", "FI2112345600000785")]),
+    })
+    .await;
+    let mut merchant = s.merchant.clone();
+    merchant.base_url = url;
+    let client =
+        coffer_providers::connect(&merchant, SecretString::from(s.secret.clone())).unwrap();
+    let error = client
+        .refund(&refund("SETTLED-2", eur(250), eur(990), 1))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ProviderErrorKind::UnknownOutcome, "{error}");
+}
+
+#[tokio::test]
+async fn the_sandbox_answers_a_settled_payment_s_refund_with_where_to_pay_it() {
+    let s = setup().await;
+    let client = s.client();
+    let (token, initial, cap) = s.card("approve").await;
+    client
+        .charge(&charge_request("RAS-1", &token, &initial, cap))
+        .await
+        .unwrap();
+    let settled = s
+        .http
+        .post(format!("{}/__sandbox/settle", s.merchant.base_url))
+        .form(&[("seller_id", s.seller_id().as_str()), ("pmt_id", "RAS-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled.status(), 200, "{:?}", settled.text().await);
+    let outcome = client
+        .refund(&refund("RAS-1", eur(100), cap, 1))
+        .await
+        .unwrap();
+    let transfer = outcome
+        .transfer
+        .expect("a settled payment's refund waits for the merchant");
+    assert_eq!(transfer.amount, eur(100));
+    assert!(transfer.iban.starts_with("FI"), "{transfer:?}");
 }

@@ -1285,13 +1285,33 @@ pub(crate) async fn sandbox_tokens(
 }
 
 /// `POST /__sandbox/settle` (sandbox only, form `seller_id`, `pmt_id`): settles a paid payment,
-/// so its status becomes `40` and refunds need `REFUND_AFTER_SETTLEMENT`.
+/// so its status becomes `40` and refunds need `REFUND_AFTER_SETTLEMENT`. With `paid_before`
+/// (`dd.MM.yyyy`) instead of `pmt_id`: a settlement run, settling every paid payment of the
+/// seller paid before that date; answers how many.
 pub(crate) async fn sandbox_settle(State(emu): Shared, body: Bytes) -> Response {
     let Ok(form) = Form::parse(&body, "charset") else {
         return (StatusCode::BAD_REQUEST, "unreadable form").into_response();
     };
     let mut state = emu.state();
     let seed = state.seed.clone();
+    if let Some(point) = form.get("paid_before") {
+        let Some(point) = rules::parse_date(point) else {
+            return (StatusCode::BAD_REQUEST, "paid_before is not dd.MM.yyyy").into_response();
+        };
+        let Some(seller) = state.sellers.get_mut(form.text("seller_id")) else {
+            return (StatusCode::NOT_FOUND, "unknown seller_id").into_response();
+        };
+        let mut settled = 0;
+        for payment in seller.payments.values_mut() {
+            if payment.status == PaymentStatus::Paid
+                && payment.payment_date.is_some_and(|paid| paid < point)
+            {
+                payment.status = PaymentStatus::Settled;
+                settled += 1;
+            }
+        }
+        return (StatusCode::OK, format!("settled {settled}")).into_response();
+    }
     let payment = state.sellers.get_mut(form.text("seller_id")).and_then(|s| {
         s.touch_payment(&seed, form.text("pmt_id"));
         s.payments.get_mut(form.text("pmt_id"))

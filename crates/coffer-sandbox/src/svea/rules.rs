@@ -504,13 +504,17 @@ pub(crate) fn validate_payment(
         ("pmt_cancelreturn", 1, 200),
         ("pmt_delayedpayreturn", 1, 200),
         ("pmt_buyername", 1, 40),
-        ("pmt_buyeraddress", 0, 40),
-        ("pmt_buyerpostalcode", 0, 5),
-        ("pmt_buyercity", 0, 40),
+        // Compulsory with at least one character: Svea's Magento 2 module,
+        // PaymentDataSpecification.php; the WooCommerce module's $mandatory_data.
+        ("pmt_buyeraddress", 1, 40),
+        ("pmt_buyerpostalcode", 1, 5),
+        ("pmt_buyercity", 1, 40),
         ("pmt_deliveryname", 0, 40),
-        ("pmt_deliveryaddress", 0, 40),
-        ("pmt_deliverypostalcode", 0, 5),
-        ("pmt_deliverycity", 0, 40),
+        ("pmt_deliveryaddress", 1, 40),
+        ("pmt_deliverypostalcode", 1, 5),
+        // Neither module lists it compulsory, but Magento's length table gives it a minimum of
+        // 1 and both modules always send it: the sandbox's choice (docs/svea.md).
+        ("pmt_deliverycity", 1, 40),
     ] {
         if !len_ok(name, min, max) {
             bad(name);

@@ -1751,3 +1751,126 @@ async fn status_queries_under_lag_show_a_charge_and_a_refund_only_once_they_are_
         "and the refund shows"
     );
 }
+
+#[tokio::test]
+async fn a_payment_with_an_empty_buyer_or_delivery_address_is_refused_naming_each_field() {
+    let svea = start(60).await;
+    let (token, cap) = svea.card("approve").await;
+    let seller = svea.seller().id.clone();
+    let compulsory = [
+        "pmt_buyeraddress",
+        "pmt_buyerpostalcode",
+        "pmt_buyercity",
+        "pmt_buyercountry",
+        "pmt_deliveryaddress",
+        "pmt_deliverypostalcode",
+        "pmt_deliverycity",
+        "pmt_deliverycountry",
+    ];
+    let mut form = charge_form(&seller, "NOADDRESS1", &cap, &token);
+    for name in compulsory {
+        set(&mut form, name, "");
+    }
+    let answer = svea
+        .post("/NewChargeWithTokenActionExtended.pmt", &form, Auth::Basic)
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    for name in compulsory {
+        assert!(
+            answer.has_error(name, "field"),
+            "{name} is named: {}",
+            answer.body
+        );
+    }
+    assert_eq!(
+        svea.status("NOADDRESS1")
+            .await
+            .field("pmtq_returncode")
+            .unwrap(),
+        "00",
+        "nothing was charged"
+    );
+    let mut missing = charge_form(&seller, "NOADDRESS2", &cap, &token);
+    missing.retain(|(k, _)| k != "pmt_buyercity");
+    let answer = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &missing,
+            Auth::Basic,
+        )
+        .await;
+    assert!(
+        answer.has_error("pmt_buyercity", "field"),
+        "{}",
+        answer.body
+    );
+    let answer = svea
+        .post(
+            "/NewChargeWithTokenActionExtended.pmt",
+            &charge_form(&seller, "ADDRESSED", &cap, &token),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(
+        answer.status, 200,
+        "with the address it goes through: {}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn a_settlement_run_settles_payments_paid_before_its_date_so_a_cancel_answers_30() {
+    let svea = start(60).await;
+    let (token, cap) = svea.card("approve").await;
+    let seller = svea.seller().id.clone();
+    svea.post(
+        "/NewChargeWithTokenActionExtended.pmt",
+        &charge_form(&seller, "RUN1", &cap, &token),
+        Auth::Basic,
+    )
+    .await;
+    let settle = |before: String| {
+        let url = format!("{}/__sandbox/settle", svea.base);
+        let seller = seller.clone();
+        let http = svea.http.clone();
+        async move {
+            http.post(url)
+                .form(&[
+                    ("seller_id", seller.as_str()),
+                    ("paid_before", before.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        settle(today()).await,
+        "settled 0",
+        "paid today: not before today"
+    );
+    assert_eq!(
+        svea.status("RUN1").await.field("pmtq_returncode").unwrap(),
+        "30"
+    );
+    let tomorrow = (chrono::Utc::now().with_timezone(&chrono_tz::Europe::Helsinki)
+        + chrono::Duration::days(1))
+    .format("%d.%m.%Y")
+    .to_string();
+    assert_eq!(settle(tomorrow).await, "settled 1");
+    assert_eq!(
+        svea.status("RUN1").await.field("pmtq_returncode").unwrap(),
+        "40"
+    );
+    let cancel = svea
+        .post(
+            "/PaymentCancel.pmt",
+            &cancel_form(&seller, "RUN1", &cap, "FULL_REFUND", None),
+            Auth::Basic,
+        )
+        .await;
+    assert_eq!(cancel.field("pmtc_returncode").unwrap(), "30");
+}

@@ -32,6 +32,7 @@ fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_column
         name: "Anna".into(),
         email: None,
         phone: None,
+        address: None,
     };
     let (c, _) = store
         .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
@@ -95,6 +96,7 @@ fn a_flagged_card_stays_inactive_after_a_resync() {
         name: "A".into(),
         email: None,
         phone: None,
+        address: None,
     };
     let (c, _) = store
         .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))

@@ -20,6 +20,7 @@ fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
         name: "Anna".into(),
         email: None,
         phone: None,
+        address: None,
     };
     let (c, _) = store
         .upsert_customer(m.id, &customer, CustomerOrigin::Sync, at(0))
@@ -141,5 +142,77 @@ fn an_alert_is_raised_once_per_attempt_and_kind_and_stays_until_acknowledged() {
         store.alerts(&[], true).unwrap().len(),
         1,
         "acknowledged, never deleted"
+    );
+}
+
+#[test]
+fn a_refund_awaiting_the_merchants_transfer_reads_so_until_the_transfer_is_recorded_once() {
+    let (store, charge) = store_with_attempt();
+    let charge_row = store.attempt(charge).unwrap();
+    let refund = store
+        .insert_attempt(&NewAttempt {
+            kind: AttemptKind::Refund,
+            refund_of: Some(charge),
+            amount: Money::from_minor(500, Currency::EUR),
+            idempotency_key: IdempotencyKey("refund-1".into()),
+            order_id: "CFREFUND1".into(),
+            request_json: None,
+            merchant_id: charge_row.merchant_id,
+            card_id: charge_row.card_id,
+            contract_id: None,
+            occurrence: None,
+            try_number: 1,
+            credential: charge_row.credential.clone(),
+            created_at: at(1),
+        })
+        .unwrap();
+    store.mark_sending(refund, at(2)).unwrap();
+    let transfer = coffer_core::RefundTransfer {
+        recipient: "Svea Payments Oy".into(),
+        iban: "FI0000000000000000".into(),
+        reference: "1232".into(),
+        amount: Money::from_minor(500, Currency::EUR),
+        transferred_at: None,
+    };
+    let settlement = Settlement {
+        state: ChargeState::Succeeded,
+        provider_ref: Some(ProviderRef("CFORDER1".into())),
+        decline_code: None,
+        hard_decline: false,
+        message: None,
+        warnings: Vec::new(),
+        at: at(3),
+    };
+    assert!(store
+        .settle_awaiting_transfer(refund, &settlement, &transfer)
+        .unwrap());
+    let row = store.attempt(refund).unwrap();
+    assert_eq!(row.state, ChargeState::AwaitingTransfer);
+    assert_eq!(row.transfer.as_ref(), Some(&transfer));
+    assert_eq!(
+        store.refunded_minor(charge).unwrap(),
+        500,
+        "the refund counts as taken while its transfer is awaited"
+    );
+    let awaiting = store
+        .list_attempts(&coffer_store::charges::AttemptFilter {
+            state: Some(ChargeState::AwaitingTransfer),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(awaiting.iter().map(|a| a.id).collect::<Vec<_>>(), [refund]);
+    assert!(store.record_transfer_made(refund, at(9), "owner").unwrap());
+    assert!(
+        !store
+            .record_transfer_made(refund, at(10), "someone else")
+            .unwrap(),
+        "the first record stands"
+    );
+    let row = store.attempt(refund).unwrap();
+    assert_eq!(row.state, ChargeState::Succeeded);
+    assert_eq!(row.transfer.unwrap().transferred_at, Some(at(9)));
+    assert!(
+        store.record_transfer_made(charge, at(9), "owner").is_err(),
+        "a charge awaits no transfer"
     );
 }

@@ -18,6 +18,7 @@ export const RULE_LABELS: Record<string, string> = {
   no_retry_after_hard_decline: "No retry after a hard decline",
   network_retry_limits: "Within the card networks' retry limits",
   no_unsettled_attempt: "No earlier charge still waiting for its answer",
+  svea_buyer_address: "Svea: the customer's street address, postal code, city and country on file",
 };
 
 export function ruleLabel(rule: string): string {

@@ -2,7 +2,7 @@
 // a card shows what a merchant-initiated charge relies on (consent, initial transaction, token)
 // and offers "Charge now", "New contract" and recording the cardholder's consent.
 import { useCallback, useEffect, useState } from "react";
-import type { CardView, ChargeAttempt, ContractView, CustomerListRow } from "../../ipc/bindings";
+import type { CardView, ChargeAttempt, ContractView, CustomerDetail, CustomerListRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { brandName, formatExpiry, maskedNumber } from "../../format/card";
 import { formatMoney } from "../../format/money";
@@ -10,6 +10,7 @@ import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
 import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 import { ChargeDialog } from "../charge/ChargeDialog";
 import { ContractEditor } from "../contracts/ContractEditor";
 
@@ -29,9 +30,12 @@ export function CustomerView({
   const [open, setOpen] = useState<number | null>(null);
   const [dialog, setDialog] = useState<{ kind: "charge" | "contract" | "consent"; card: CardView } | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [detail, setDetail] = useState<CustomerDetail | null>(null);
+  const [editingAddress, setEditingAddress] = useState(false);
 
   const load = useCallback(async () => {
     try {
+      setDetail(await api.showCustomer(customer.id));
       const list = await api.listCards({
         merchant_id: customer.merchant_id,
         group: null,
@@ -96,7 +100,28 @@ export function CustomerView({
         <dd>{customer.email ?? "—"}</dd>
         <dt>Phone</dt>
         <dd>{customer.phone ?? "—"}</dd>
+        <dt>Address</dt>
+        <dd id="customer-address">
+          {detail?.address
+            ? `${detail.address.street}, ${detail.address.postal_code} ${detail.address.city}, ${detail.address.country}`
+            : "— (Svea charges are refused until one is given)"}{" "}
+          <button type="button" className="link" id="edit-address" onClick={() => setEditingAddress(true)} disabled={!detail}>
+            {detail?.address ? "Edit…" : "Add address…"}
+          </button>
+        </dd>
       </dl>
+      {editingAddress && detail ? (
+        <AddressEditor
+          customer={detail}
+          onDone={(saved) => {
+            setEditingAddress(false);
+            if (saved) {
+              setDetail(saved);
+              setNote("Address saved.");
+            }
+          }}
+        />
+      ) : null}
       <h3>Cards on file</h3>
       <ErrorNotice error={error} />
       {cards === null && !error ? <p className="muted">Loading cards…</p> : null}
@@ -192,6 +217,46 @@ export function CustomerView({
   );
 }
 
+// Svea requires the buyer's address in every payment; the engine refuses placeholders and names
+// the field, which the form shows while keeping what was typed.
+function AddressEditor({ customer, onDone }: { customer: CustomerDetail; onDone: (saved: CustomerDetail | null) => void }) {
+  const [address, setAddress] = useState<AddressFields>(customer.address ? { ...customer.address } : EMPTY_ADDRESS);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <form
+      className="merchant-form"
+      id="address-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        try {
+          onDone(
+            await api.editCustomer(customer.id, {
+              name: customer.name,
+              email: customer.email,
+              phone: customer.phone,
+              address: addressForm(address),
+            }),
+          );
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <h3>Address of {customer.name}</h3>
+      <AddressInputs idPrefix="customer" value={address} onChange={setAddress} required={false} />
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      <div className="toolbar">
+        <button type="submit" className="primary" id="address-save">
+          Save address
+        </button>
+        <button type="button" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function ConsentForm({ card, onDone }: { card: CardView; onDone: (done: boolean) => void }) {
   const [terms, setTerms] = useState("");
   const [error, setError] = useState<unknown>(null);
@@ -236,7 +301,11 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
   const [note, setNote] = useState<string | null>(null);
   const last4 = (id: number) => cards.find((c) => c.id === id)?.last4 ?? "????";
   const refunded = (id: number) =>
-    charges.filter((c) => c.kind === "refund" && c.refund_of === id && c.state === "succeeded").reduce((sum, c) => sum + c.amount.minor, 0);
+    charges
+      .filter((c) => c.kind === "refund" && c.refund_of === id && (c.state === "succeeded" || c.state === "awaiting_transfer"))
+      .reduce((sum, c) => sum + c.amount.minor, 0);
+  // Svea takes no other refund of a charge while one waits for the owner's transfer.
+  const awaiting = (id: number) => charges.find((c) => c.kind === "refund" && c.refund_of === id && c.state === "awaiting_transfer");
   return (
     <>
       <h3>Charges</h3>
@@ -296,7 +365,33 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                   <td>{formatMoney(c.amount)}</td>
                   <td>{c.kind === "refund" ? `refund of #${c.refund_of}` : c.contract_id ? `contract ${c.contract_id} #${c.occurrence}` : "manual"}</td>
                   <td>
-                    {c.state === "sending" || c.state === "planned" ? "outcome unknown" : c.state}
+                    {c.state === "sending" || c.state === "planned"
+                      ? "outcome unknown"
+                      : c.state === "awaiting_transfer"
+                        ? "awaiting your transfer"
+                        : c.state}
+                    {c.state === "awaiting_transfer" && c.transfer ? (
+                      <div className="transfer-instructions" data-testid="transfer-instructions">
+                        The payment was already settled to you, so the cardholder is refunded only after you pay it back. Transfer exactly{" "}
+                        <strong>{formatMoney(c.transfer.amount)}</strong> to {c.transfer.recipient}, IBAN{" "}
+                        <span className="mono">{c.transfer.iban}</span>, reference <span className="mono">{c.transfer.reference}</span>.{" "}
+                        <button
+                          type="button"
+                          id={`transfer-made-${c.id}`}
+                          onClick={async () => {
+                            try {
+                              const done = await api.recordRefundTransfer(c.id);
+                              setNote(`Refund ${done.attempt_id}: transfer recorded; ${done.status}.`);
+                              await onChanged();
+                            } catch (e) {
+                              setError(e);
+                            }
+                          }}
+                        >
+                          Transfer made
+                        </button>
+                      </div>
+                    ) : null}
                     {c.state === "sending" ? (
                       <div className="muted">
                         No answer proved what happened. Reconcile it, or check at the provider and resolve it by hand, under
@@ -304,14 +399,17 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                       </div>
                     ) : null}
                     {c.decline_code ? ` (${c.decline_code}${c.hard_decline ? ", hard" : ""})` : ""}
-                    {c.message && c.state !== "succeeded" ? <div className="muted">{c.message}</div> : null}
+                    {c.message && c.state !== "succeeded" && c.state !== "awaiting_transfer" ? <div className="muted">{c.message}</div> : null}
                   </td>
                   <td className="mono">
                     {c.credential.sequence}/{c.credential.initiator}/{c.credential.reason}
                   </td>
                   <td className="mono">{c.provider_ref ?? "—"}</td>
                   <td className="actions">
-                    {c.kind === "charge" && c.state === "succeeded" && refunded(c.id) < c.amount.minor ? (
+                    {c.kind === "charge" && c.state === "succeeded" && awaiting(c.id) ? (
+                      <span className="muted">Refund #{awaiting(c.id)?.id} awaits your transfer</span>
+                    ) : null}
+                    {c.kind === "charge" && c.state === "succeeded" && !awaiting(c.id) && refunded(c.id) < c.amount.minor ? (
                       <button
                         type="button"
                         onClick={() => {

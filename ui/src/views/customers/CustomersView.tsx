@@ -8,6 +8,7 @@ import { api } from "../../ipc/client";
 import { PagedRows } from "../../state/paging";
 import { registerOwner, scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 
 const ROW_HEIGHT = 40;
 
@@ -239,7 +240,8 @@ export function CustomersView({
   );
 }
 
-// A customer for an Assist or Svea register. The form keeps what was typed when the engine
+// A customer for an Assist or Svea register. Svea requires the buyer's street address, postal
+// code, city and country in every payment, so a Svea location asks for them up front. The form keeps what was typed when the engine
 // refuses it (a duplicate number, a bad e-mail) and shows the engine's reason.
 function NewCustomerForm({
   merchant,
@@ -254,6 +256,7 @@ function NewCustomerForm({
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [phone, setPhone] = useState("");
+  const [address, setAddress] = useState<AddressFields>(EMPTY_ADDRESS);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   return (
@@ -272,6 +275,7 @@ function NewCustomerForm({
             name: name.trim(),
             email: email.trim() || null,
             phone: phone.trim() || null,
+            address: addressForm(address),
           })
           .then(() => onDone(number.trim()))
           .catch(setError)
@@ -298,6 +302,12 @@ function NewCustomerForm({
         <span>Phone</span>
         <input id="new-customer-phone" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />
       </label>
+      <AddressInputs
+        idPrefix="new-customer"
+        value={address}
+        onChange={setAddress}
+        required={merchant.provider === "svea"}
+      />
       <ErrorNotice error={error} />
       <div className="toolbar">
         <button type="submit" className="primary" id="new-customer-save" disabled={busy}>

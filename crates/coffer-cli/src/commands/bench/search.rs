@@ -137,6 +137,7 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
                         )),
                         name,
                         phone: None,
+                        address: None,
                     },
                     CustomerOrigin::Sync,
                     now,

@@ -121,7 +121,10 @@ pub fn check(plan: &ChargePlan, history: &History, _now: DateTime<Utc>) -> Vec<V
         .filter(|a| a.occurrence == Some(key))
     {
         let what = match past.state {
-            ChargeState::Succeeded => "was already paid by a charge",
+            // Only a refund awaits a transfer; a charge never does.
+            ChargeState::Succeeded | ChargeState::AwaitingTransfer => {
+                "was already paid by a charge"
+            }
             ChargeState::Sending | ChargeState::Planned => {
                 "has a charge whose outcome is not known yet (reconcile it first), made"
             }

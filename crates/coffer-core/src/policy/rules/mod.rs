@@ -12,6 +12,7 @@ pub mod network_retry_limits;
 pub mod no_retry_after_hard_decline;
 pub mod no_unsettled_attempt;
 pub mod notice_sent;
+pub mod svea_buyer_address;
 pub mod svea_monthly;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
