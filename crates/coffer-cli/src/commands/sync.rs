@@ -416,11 +416,11 @@ pub async fn customer(
                     "address": saved.address,
                 }),
                 |_| {
-                    println!("customer {customer} ({}) saved", saved.reference);
+                    outln!("customer {customer} ({}) saved", saved.reference);
                     match &saved.address {
-                        Some(a) => println!("  address: {a}"),
+                        Some(a) => outln!("  address: {a}"),
                         None => {
-                            println!("  no address (Svea charges are refused until one is given)")
+                            outln!("  no address (Svea charges are refused until one is given)")
                         }
                     }
                 },
