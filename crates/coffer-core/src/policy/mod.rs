@@ -84,7 +84,7 @@ impl Rule {
 /// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
 /// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
 /// would report one problem twice.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
@@ -149,6 +149,13 @@ pub const RULES: [Rule; 12] = [
         initial: false,
         contract_only: true,
         check: rules::assist_bounds::check,
+    },
+    Rule {
+        id: RuleId::AssistRecurringInitial,
+        scope: Scope::Only(ProviderKind::Assist),
+        initial: false,
+        contract_only: false,
+        check: rules::assist_recurring_initial::check,
     },
     Rule {
         id: RuleId::NoRetryAfterHardDecline,

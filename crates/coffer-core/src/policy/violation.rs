@@ -31,6 +31,9 @@ pub enum RuleId {
     /// Assist: within `RecurringMinAmount`..`RecurringMaxAmount`, `RecurringPeriod` days apart,
     /// not after `RecurringMaxDate`.
     AssistBounds,
+    /// Assist: a merchant-initiated charge goes to rp.cfm only against an initial order
+    /// registered as recurring, never against a One Click (Token Pay) order.
+    AssistRecurringInitial,
     /// Never again after a hard decline, a Visa category-1 code or a Mastercard "do not retry".
     NoRetryAfterHardDecline,
     /// Declined re-attempts within the Visa and Mastercard limits.
@@ -41,7 +44,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule, in the order `policy::check` runs them.
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 13] = [
         RuleId::ConsentAndInitial,
         RuleId::CardUsable,
         RuleId::CardOfMerchant,
@@ -51,6 +54,7 @@ impl RuleId {
         RuleId::NoticeSent,
         RuleId::SveaMonthly,
         RuleId::AssistBounds,
+        RuleId::AssistRecurringInitial,
         RuleId::NoRetryAfterHardDecline,
         RuleId::NetworkRetryLimits,
         RuleId::NoUnsettledAttempt,
@@ -68,6 +72,7 @@ impl RuleId {
             RuleId::NoticeSent => "notice_sent",
             RuleId::SveaMonthly => "svea_monthly",
             RuleId::AssistBounds => "assist_bounds",
+            RuleId::AssistRecurringInitial => "assist_recurring_initial",
             RuleId::NoRetryAfterHardDecline => "no_retry_after_hard_decline",
             RuleId::NetworkRetryLimits => "network_retry_limits",
             RuleId::NoUnsettledAttempt => "no_unsettled_attempt",
