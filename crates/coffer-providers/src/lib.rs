@@ -132,6 +132,9 @@ pub struct RemoteCard {
     pub needs_cvc: bool,
     /// The initial transaction the provider recorded for this card, when it tells.
     pub initial_ref: Option<ProviderRef>,
+    /// The card art the provider shows for the card (an image address), when it gives one:
+    /// a display field, not card data (Assist One Click `assets`/`assetData`).
+    pub art_url: Option<String>,
 }
 
 /// A charge of a stored credential. Serializable so the ledger can keep it and a resend can
@@ -337,6 +340,8 @@ pub struct InitialOutcome {
     pub amount: Money,
     /// The card as stored by the provider.
     pub card: RemoteCard,
+    /// What the initial registered: whether merchant-initiated charges may point to it.
+    pub kind: coffer_core::InitialKind,
 }
 
 /// One provider account, ready to call. Dyn-compatible through `async_trait`.

@@ -808,6 +808,7 @@ impl Provider for ProcessOutClient {
             provider_ref: outcome.provider_ref,
             amount: outcome.amount,
             card,
+            kind: coffer_core::InitialKind::Recurring,
         }))
     }
 }

@@ -1244,6 +1244,7 @@ impl Provider for SveaClient {
             provider_ref: reference,
             amount,
             card,
+            kind: coffer_core::InitialKind::Recurring,
         })
     }
 }
