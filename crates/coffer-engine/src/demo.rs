@@ -220,6 +220,7 @@ impl Engine {
                                                 coffer_core::Currency::EUR,
                                             )),
                                             at: now,
+                                            kind: coffer_core::InitialKind::Recurring,
                                         },
                                     )?;
                                 }
@@ -246,6 +247,7 @@ fn svea_card_fields(token: &str, card: &SveaCard) -> Option<coffer_store::cards:
         expiry: coffer_core::CardExpiry::new(card.exp_year, card.exp_month).ok()?,
         active: true,
         needs_cvc: false,
+        art_url: None,
     })
 }
 
@@ -331,6 +333,7 @@ impl Engine {
                                         currency,
                                     )),
                                     at: now,
+                                    kind: initial.kind,
                                 },
                             )?;
                         }
@@ -359,6 +362,10 @@ struct DemoInitial {
     initial_ref: String,
     amount_minor: i64,
     currency: String,
+    /// What the seeded initial order registered: the Assist sandbox lists `recurring` orders
+    /// (RecurringIndicator=1) and a few `one_click` (Token Pay) ones; Clover's are recurring.
+    #[serde(default)]
+    kind: coffer_core::InitialKind,
 }
 
 /// A row of the Assist sandbox's register.
