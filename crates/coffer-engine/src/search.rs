@@ -154,6 +154,17 @@ impl Engine {
         .await
     }
 
+    /// One card as the CLI and the UI show it, with its re-enroll reason and card art.
+    pub async fn show_card(&self, id: coffer_core::CardId) -> EngineResult<CardView> {
+        let today = self.now().date_naive();
+        self.with_store(move |store| {
+            let card = store.card(id)?;
+            let merchant = store.merchant(card.merchant_id)?;
+            Ok(CardView::of(&card, merchant.provider().as_str(), today))
+        })
+        .await
+    }
+
     /// Cards matching the search, one page.
     pub async fn list_cards(&self, search: CardSearch) -> EngineResult<Vec<CardView>> {
         let merchants = self
