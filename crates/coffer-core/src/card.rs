@@ -342,7 +342,11 @@ impl Card {
     /// Ready for merchant-initiated charges: consent given and an initial transaction known
     /// that links them ([`InitialKind::Recurring`]).
     pub fn is_mit_ready(&self) -> bool {
-        self.consent.is_some() && self.initial.as_ref().is_some_and(|i| i.kind == InitialKind::Recurring)
+        self.consent.is_some()
+            && self
+                .initial
+                .as_ref()
+                .is_some_and(|i| i.kind == InitialKind::Recurring)
     }
 
     /// Why the card must be enrolled again before any merchant-initiated charge, in a store
@@ -445,7 +449,10 @@ mod tests {
             }),
             art_url: None,
         };
-        assert!(card.is_mit_ready(), "a recurring-registered initial links MITs");
+        assert!(
+            card.is_mit_ready(),
+            "a recurring-registered initial links MITs"
+        );
         assert_eq!(card.reenroll_reason(), None);
         card.initial.as_mut().unwrap().kind = InitialKind::OneClick;
         assert!(

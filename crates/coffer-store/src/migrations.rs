@@ -28,7 +28,11 @@ pub fn latest_version() -> usize {
 pub fn version_of(folder: &str) -> usize {
     let mut names: Vec<String> = MIGRATIONS_DIR
         .dirs()
-        .filter_map(|d| d.path().file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter_map(|d| {
+            d.path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .collect();
     names.sort();
     names

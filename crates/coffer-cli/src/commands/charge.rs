@@ -394,7 +394,11 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
                     Some(why) => println!("  re-enroll: {why}"),
                     None => println!(
                         "  merchant-initiated charges: {}",
-                        if c.mit_ready { "ready" } else { "need consent and an initial" }
+                        if c.mit_ready {
+                            "ready"
+                        } else {
+                            "need consent and an initial"
+                        }
                     ),
                 }
                 if let Some(art) = &c.art_url {

@@ -418,7 +418,8 @@ async fn a_svea_card_is_tokenized_through_the_sandbox_card_page_and_then_charged
 }
 
 #[tokio::test]
-async fn cards_become_chargeable_after_their_initial_transaction_but_an_assist_one_click_initial_asks_to_re_enroll() {
+async fn cards_become_chargeable_after_their_initial_transaction_but_an_assist_one_click_initial_asks_to_re_enroll(
+) {
     let world = World::new().await;
     for (provider, amount) in [("processout", "2.00"), ("assist", "2.00")] {
         let merchant = world.merchant(provider, 0).await;
@@ -459,9 +460,15 @@ async fn cards_become_chargeable_after_their_initial_transaction_but_an_assist_o
             // registered no recurring terms (CustomerNumber is never sent with them), so rp.cfm
             // cannot charge against it. The card says "re-enroll" and the policy refuses the
             // merchant-initiated charge before the wire.
-            assert!(!recorded.mit_ready, "a One Click initial links no MIT: {recorded:?}");
+            assert!(
+                !recorded.mit_ready,
+                "a One Click initial links no MIT: {recorded:?}"
+            );
             assert_eq!(recorded.initial_kind.as_deref(), Some("one_click"));
-            let why = recorded.reenroll.clone().expect("the card is flagged re-enroll");
+            let why = recorded
+                .reenroll
+                .clone()
+                .expect("the card is flagged re-enroll");
             let before = world.sandbox_charges().len();
             let made = world
                 .engine
@@ -474,7 +481,10 @@ async fn cards_become_chargeable_after_their_initial_transaction_but_an_assist_o
                 .iter()
                 .find(|v| v.rule == "assist_recurring_initial")
                 .unwrap_or_else(|| panic!("refused with the re-enroll reason: {made:?}"));
-            assert_eq!(rule.message, why, "the card and the refusal say the same why");
+            assert_eq!(
+                rule.message, why,
+                "the card and the refusal say the same why"
+            );
             assert_eq!(
                 world.sandbox_charges().len(),
                 before,
@@ -482,7 +492,10 @@ async fn cards_become_chargeable_after_their_initial_transaction_but_an_assist_o
             );
             continue;
         }
-        assert!(recorded.mit_ready, "{provider}: consent and initial recorded");
+        assert!(
+            recorded.mit_ready,
+            "{provider}: consent and initial recorded"
+        );
         let made = world
             .engine
             .charge_card(charge(card.id, amount))

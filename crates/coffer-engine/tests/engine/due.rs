@@ -581,7 +581,10 @@ async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_
         .iter()
         .find(|v| v.rule == "assist_recurring_initial")
         .unwrap_or_else(|| panic!("with the re-enroll rule: {refused:?}"));
-    assert_eq!(rule.message, why, "the same why on the contract and the refusal");
+    assert_eq!(
+        rule.message, why,
+        "the same why on the contract and the refusal"
+    );
     let sent: Vec<_> = world
         .sandbox_charges()
         .await
@@ -589,7 +592,11 @@ async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_
         .skip(before.len())
         .filter(|c| c["provider"] == "assist")
         .collect();
-    assert_eq!(sent.len(), 1, "only the recurring one reached Assist: {sent:?}");
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the recurring one reached Assist: {sent:?}"
+    );
     assert_eq!(
         sent[0]["card_token"], good[0].token,
         "the charge sent was the recurring card's: {sent:?}"

@@ -324,7 +324,8 @@ pub(crate) fn order_status(order: &wire::Order) -> Result<RemoteStatus, Provider
                     None,
                     order.merchantadvicecode.as_deref(),
                     order.errorcategory.as_deref(),
-                ).kind
+                )
+                .kind
                     == ProviderErrorKind::DeclinedHard
         });
         RemoteStatus::Declined {
@@ -755,17 +756,30 @@ mod tests {
             r#"[{"assetType":"TERMS_AND_CONDITIONS","assetData":[{"url":"https://assets.example/t.pdf","mediaType":"application/pdf"}]},
                 {"assetType":"CARD_BACKGROUND","assetData":[{"url":"https://assets.example/b.pdf","mediaType":"image/pdf"}]}]"#,
         );
-        assert_eq!(card_from_wire(&pdf_only).unwrap().art_url, None, "not an image");
+        assert_eq!(
+            card_from_wire(&pdf_only).unwrap().art_url,
+            None,
+            "not an image"
+        );
         let bare = card(r#"[{"assetType":"ICON","assetData":"https://assets.example/i.png"}]"#);
         assert_eq!(
             card_art(&bare).as_deref(),
             Some("https://assets.example/i.png"),
             "assetData as a bare URL (assist.md §2.1)"
         );
-        for odd in [r#""""#, "[]", "{}", "7", r#"[{"assetType":"ICON","assetData":[{"url":"javascript:alert(1)"}]}]"#] {
+        for odd in [
+            r#""""#,
+            "[]",
+            "{}",
+            "7",
+            r#"[{"assetType":"ICON","assetData":[{"url":"javascript:alert(1)"}]}]"#,
+        ] {
             let card = card(odd);
             assert_eq!(card_art(&card), None, "{odd}");
-            assert!(card_from_wire(&card).is_ok(), "odd art never fails the card: {odd}");
+            assert!(
+                card_from_wire(&card).is_ok(),
+                "odd art never fails the card: {odd}"
+            );
         }
     }
 }

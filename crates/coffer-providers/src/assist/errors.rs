@@ -183,7 +183,11 @@ pub(crate) fn from_order_code(
         if category == VisaCategory::NeverApprove {
             decline.meaning.hard = true;
         }
-        error.message = format!("{} (Visa decline category {})", error.message, category.number());
+        error.message = format!(
+            "{} (Visa decline category {})",
+            error.message,
+            category.number()
+        );
     }
     if error.decline.as_ref().is_some_and(|d| d.is_hard()) {
         error.kind = ProviderErrorKind::DeclinedHard;
@@ -480,7 +484,11 @@ mod tests {
         );
         let decline = never.decline.as_ref().unwrap();
         assert_eq!(decline.meaning.visa_category, VisaCategory::NeverApprove);
-        assert!(never.message.contains("Visa decline category 1"), "{}", never.message);
+        assert!(
+            never.message.contains("Visa decline category 1"),
+            "{}",
+            never.message
+        );
         let later = from_order_code("AS100", None, None, Some(" 2 "));
         assert_eq!(later.kind, ProviderErrorKind::DeclinedSoft);
         assert_eq!(

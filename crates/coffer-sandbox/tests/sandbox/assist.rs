@@ -482,7 +482,16 @@ async fn test_cards_decline_with_assist_codes() {
         (14, "0141", "AS100", None),
     ];
     // Visa's decline category (`errorcategory`) on the Visa test cards only.
-    let categories = [None, None, None, Some("4"), Some("2"), None, None, Some("1")];
+    let categories = [
+        None,
+        None,
+        None,
+        Some("4"),
+        Some("2"),
+        None,
+        None,
+        Some("1"),
+    ];
     for ((index, last4, code, advice), category) in cases.into_iter().zip(categories) {
         let customer = &f.register(&f.by, index, 1).await[0];
         assert_eq!(
@@ -846,7 +855,11 @@ async fn a_seeded_one_click_initial_is_listed_as_such_and_rp_cfm_refuses_it() {
         "a One Click order registered no recurring terms: rp.cfm refuses it: {refused}"
     );
     let looked_up = f.order_result("ONE-CLICK-MIT-1").await;
-    assert_eq!(attr(&looked_up, "count"), "0", "nothing was charged: {looked_up}");
+    assert_eq!(
+        attr(&looked_up, "count"),
+        "0",
+        "nothing was charged: {looked_up}"
+    );
     // Its token still pays with the cardholder present (Token Pay).
     let credentials =
         json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});

@@ -145,7 +145,10 @@ fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_ki
     };
     store.set_card_initial(k, &one_click).unwrap();
     let read = store.card(k).unwrap();
-    assert_eq!(read.initial.as_ref().unwrap().kind, coffer_core::InitialKind::OneClick);
+    assert_eq!(
+        read.initial.as_ref().unwrap().kind,
+        coffer_core::InitialKind::OneClick
+    );
     assert!(read.reenroll_reason().is_some() && !read.is_mit_ready());
     let recurring = InitialTransaction {
         kind: coffer_core::InitialKind::Recurring,

@@ -234,7 +234,11 @@ INSERT INTO charge_attempts (kind, merchant_id, card_id, amount_minor, currency,
             .map(|i| i.kind)
     };
     use coffer_core::InitialKind::{OneClick, Recurring};
-    assert_eq!(kind(1), Some(Recurring), "other providers keep their meaning");
+    assert_eq!(
+        kind(1),
+        Some(Recurring),
+        "other providers keep their meaning"
+    );
     assert_eq!(
         kind(2),
         Some(Recurring),
