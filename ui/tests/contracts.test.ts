@@ -20,6 +20,7 @@ const contract: ContractView = {
   frequency_words: "every month on day 15",
   amount_words: "9.90 EUR",
   next_due: "2026-12-15",
+  reenroll: null,
 };
 
 describe("the contract form", () => {

@@ -243,6 +243,51 @@ pub struct Consent {
     pub terms: String,
 }
 
+/// What an initial transaction registered at the provider, which decides whether later
+/// merchant-initiated charges may point to it.
+///
+/// Assist keeps two different things apart (providers/assist.md §3.2): a One Click card is a
+/// token for cardholder-initiated Token Pay payments, saved by an order that carried
+/// `CustomerNumber`; a recurring series is registered by an order that carried
+/// `RecurringIndicator=1` and its limits, and `rp.cfm` charges against that order's
+/// BillNumber. Assist's One Click page says `CustomerNumber` must not be sent together with the
+/// recurring parameters, so one order is never both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InitialKind {
+    /// It registered the card for merchant-initiated charges, which point to it: the first
+    /// cardholder-initiated charge of Clover and ProcessOut, Svea's pay+tokenize, an Assist
+    /// order registered as recurring (its BillNumber is rp.cfm's `BillNumber`).
+    #[default]
+    Recurring,
+    /// A One Click payment with a saved-card token (Assist Token Pay). It registered no
+    /// recurring terms, so no merchant-initiated charge can point to it: the cardholder must
+    /// make a new initial on the provider's payment page (re-enroll).
+    OneClick,
+}
+
+impl InitialKind {
+    /// The storage and display name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitialKind::Recurring => "recurring",
+            InitialKind::OneClick => "one_click",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Result<InitialKind, InvalidInput> {
+        match text {
+            "recurring" => Ok(InitialKind::Recurring),
+            "one_click" => Ok(InitialKind::OneClick),
+            other => Err(InvalidInput::new(
+                "initial_kind",
+                format!("'{other}' is not 'recurring' or 'one_click'"),
+            )),
+        }
+    }
+}
+
 /// The initial cardholder-initiated transaction that every later merchant-initiated charge must
 /// point to (Clover `ref_num`, ProcessOut transaction id, Assist `billnumber`, Svea `pmt_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,6 +298,10 @@ pub struct InitialTransaction {
     pub amount: Option<Money>,
     /// When it was made.
     pub at: DateTime<Utc>,
+    /// What it registered: only a [`InitialKind::Recurring`] initial links merchant-initiated
+    /// charges.
+    #[serde(default)]
+    pub kind: InitialKind,
 }
 
 /// A stored card as Coffer knows it.
@@ -284,12 +333,37 @@ pub struct Card {
     pub consent: Option<Consent>,
     /// The initial cardholder-initiated transaction.
     pub initial: Option<InitialTransaction>,
+    /// The provider's card art (an image address), when it gives one: display only, never
+    /// card data.
+    pub art_url: Option<String>,
 }
 
 impl Card {
-    /// Ready for merchant-initiated charges: consent given and the initial transaction known.
+    /// Ready for merchant-initiated charges: consent given and an initial transaction known
+    /// that links them ([`InitialKind::Recurring`]).
     pub fn is_mit_ready(&self) -> bool {
-        self.consent.is_some() && self.initial.is_some()
+        self.consent.is_some()
+            && self
+                .initial
+                .as_ref()
+                .is_some_and(|i| i.kind == InitialKind::Recurring)
+    }
+
+    /// Why the card must be enrolled again before any merchant-initiated charge, in a store
+    /// owner's words: its initial is a One Click payment, which registered no recurring terms.
+    /// `None` when it needs no new enrollment for that reason.
+    pub fn reenroll_reason(&self) -> Option<String> {
+        let initial = self.initial.as_ref()?;
+        (initial.kind == InitialKind::OneClick).then(|| {
+            format!(
+                "card ending {}: its initial payment {} was a One Click (Token Pay) payment, which \
+                 registers no recurring terms, so merchant-initiated charges cannot point to it; \
+                 re-enroll the card: the cardholder makes a new initial payment on the \
+                 provider's payment page with the recurring terms (Assist RecurringIndicator=1)",
+                self.last4.as_str(),
+                initial.reference
+            )
+        })
     }
 }
 
@@ -344,5 +418,63 @@ mod tests {
         assert_eq!(CardBrand::from_name("Elo"), CardBrand::Other("Elo".into()));
         let json = serde_json::to_string(&CardBrand::Other("Elo".into())).unwrap();
         assert_eq!(json, r#"{"other":"Elo"}"#);
+    }
+
+    #[test]
+    fn a_one_click_initial_needs_re_enrollment_and_a_recurring_one_does_not() {
+        let at = DateTime::parse_from_rfc3339("2026-10-01T09:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut card = Card {
+            id: CardId(1),
+            merchant_id: MerchantId(1),
+            customer_id: CustomerId(1),
+            token: CardToken("9b1f0c7e-2d4a-4c1e-8f3a-5a6b7c8d9e01".into()),
+            brand: CardBrand::Belkart,
+            last4: Last4::new("0028").unwrap(),
+            bin: None,
+            bank: None,
+            expiry: CardExpiry::new(2029, 5).unwrap(),
+            active: true,
+            needs_cvc: false,
+            consent: Some(Consent {
+                given_at: at,
+                terms: "monthly".into(),
+            }),
+            initial: Some(InitialTransaction {
+                reference: ProviderRef("5100000000410123".into()),
+                amount: None,
+                at,
+                kind: InitialKind::Recurring,
+            }),
+            art_url: None,
+        };
+        assert!(
+            card.is_mit_ready(),
+            "a recurring-registered initial links MITs"
+        );
+        assert_eq!(card.reenroll_reason(), None);
+        card.initial.as_mut().unwrap().kind = InitialKind::OneClick;
+        assert!(
+            !card.is_mit_ready(),
+            "a One Click initial registered no recurring terms"
+        );
+        let why = card.reenroll_reason().expect("flagged re-enroll");
+        assert!(
+            why.contains("5100000000410123") && why.contains("re-enroll"),
+            "the reason names the initial and what to do: {why}"
+        );
+        for kind in [InitialKind::Recurring, InitialKind::OneClick] {
+            assert_eq!(InitialKind::parse(kind.as_str()).unwrap(), kind);
+        }
+        assert!(InitialKind::parse("token").is_err());
+        let old: InitialTransaction =
+            serde_json::from_str(r#"{"reference":"R1","amount":null,"at":"2026-10-01T09:30:00Z"}"#)
+                .unwrap();
+        assert_eq!(
+            old.kind,
+            InitialKind::Recurring,
+            "a serialized initial from before the kinds reads as before"
+        );
     }
 }

@@ -356,6 +356,9 @@ pub fn validate_contract(
             ),
         ));
     }
+    if let Some(why) = card.reenroll_reason() {
+        problems.push(InvalidInput::new("initial_transaction", why));
+    }
     let original = terms.effective_original_amount(card);
     if let Some(original) = original {
         if original.currency != currency {
@@ -510,6 +513,25 @@ mod tests {
                 "{provider}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_a_contract_on_a_card_whose_initial_was_a_one_click_payment() {
+        let mut card = card();
+        card.initial.as_mut().unwrap().kind = crate::card::InitialKind::OneClick;
+        let mut terms = terms();
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(100)),
+            max: eur(1000),
+        };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card, Currency::EUR).unwrap_err();
+        assert_eq!(fields(&problems), ["initial_transaction"]);
+        assert!(
+            problems[0].rule.contains("re-enroll"),
+            "the owner is told to re-enroll the card: {}",
+            problems[0].rule
+        );
     }
 
     #[test]

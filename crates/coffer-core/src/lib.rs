@@ -32,7 +32,7 @@ pub mod policy;
 pub mod schedule;
 pub mod stored_credential;
 
-pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
+pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
     NoticeRecord, RefundTransfer, Trigger,

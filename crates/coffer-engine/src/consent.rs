@@ -298,6 +298,7 @@ impl Engine {
             expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
             active: true,
             needs_cvc: remote.needs_cvc,
+            art_url: remote.art_url.clone(),
         };
         let audit = self.audit_event(
             None,
@@ -319,6 +320,7 @@ impl Engine {
                             reference: outcome.initial_ref.clone(),
                             amount: Some(outcome.amount),
                             at: now,
+                            kind: outcome.kind,
                         },
                     )?;
                     store.set_card_consent(

@@ -82,6 +82,9 @@ pub struct ContractView {
     pub amount_words: String,
     /// The next open occurrence.
     pub next_due: Option<NaiveDate>,
+    /// Why the contract's card must be re-enrolled before its next charge (its initial was a One
+    /// Click payment, which links no merchant-initiated charge); `None` when it need not be.
+    pub reenroll: Option<String>,
     /// Stored occurrences (on `show`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<Occurrence>,
@@ -866,6 +869,7 @@ impl Engine {
                 frequency_words: frequency_words(contract.frequency),
                 amount_words: notices::amount_words(&contract.amount),
                 next_due,
+                reenroll: card.reenroll_reason(),
                 occurrences: if full { occurrences } else { Vec::new() },
                 history,
                 notices_sent: Vec::new(),

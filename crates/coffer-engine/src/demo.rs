@@ -226,6 +226,7 @@ impl Engine {
                                                 coffer_core::Currency::EUR,
                                             )),
                                             at: now,
+                                            kind: coffer_core::InitialKind::Recurring,
                                         },
                                     )?;
                                 }
@@ -252,6 +253,7 @@ fn svea_card_fields(token: &str, card: &SveaCard) -> Option<coffer_store::cards:
         expiry: coffer_core::CardExpiry::new(card.exp_year, card.exp_month).ok()?,
         active: true,
         needs_cvc: false,
+        art_url: None,
     })
 }
 
@@ -337,6 +339,7 @@ impl Engine {
                                         currency,
                                     )),
                                     at: now,
+                                    kind: initial.kind,
                                 },
                             )?;
                         }
@@ -365,6 +368,10 @@ struct DemoInitial {
     initial_ref: String,
     amount_minor: i64,
     currency: String,
+    /// What the seeded initial order registered: the Assist sandbox lists `recurring` orders
+    /// (RecurringIndicator=1) and a few `one_click` (Token Pay) ones; Clover's are recurring.
+    #[serde(default)]
+    kind: coffer_core::InitialKind,
 }
 
 /// A row of the Assist sandbox's register.

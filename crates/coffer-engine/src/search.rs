@@ -49,8 +49,17 @@ pub struct CardView {
     pub consent_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The initial transaction MITs link to.
     pub initial_ref: Option<String>,
-    /// Consent and initial transaction are both recorded.
+    /// Consent and an initial transaction that links merchant-initiated charges are both
+    /// recorded.
     pub mit_ready: bool,
+    /// What the initial registered: `recurring` (merchant-initiated charges point to it) or
+    /// `one_click` (a One Click payment: no merchant-initiated charge can point to it).
+    pub initial_kind: Option<String>,
+    /// Why the card must be re-enrolled (a new initial on the provider's payment page) before
+    /// any merchant-initiated charge; `None` when it need not be.
+    pub reenroll: Option<String>,
+    /// The provider's card art (an image address), display only.
+    pub art_url: Option<String>,
 }
 
 impl CardView {
@@ -74,6 +83,9 @@ impl CardView {
             consent_at: card.consent.as_ref().map(|c| c.given_at),
             initial_ref: card.initial.as_ref().map(|i| i.reference.0.clone()),
             mit_ready: card.is_mit_ready(),
+            initial_kind: card.initial.as_ref().map(|i| i.kind.as_str().to_string()),
+            reenroll: card.reenroll_reason(),
+            art_url: card.art_url.clone(),
         }
     }
 }
@@ -138,6 +150,17 @@ impl Engine {
                 },
                 today,
             )?)
+        })
+        .await
+    }
+
+    /// One card as the CLI and the UI show it, with its re-enroll reason and card art.
+    pub async fn show_card(&self, id: coffer_core::CardId) -> EngineResult<CardView> {
+        let today = self.now().date_naive();
+        self.with_store(move |store| {
+            let card = store.card(id)?;
+            let merchant = store.merchant(card.merchant_id)?;
+            Ok(CardView::of(&card, merchant.provider().as_str(), today))
         })
         .await
     }

@@ -418,6 +418,7 @@ fn card_fields(card: &RemoteCard) -> Option<CardFields> {
         expiry: CardExpiry::new(card.expiry.year, card.expiry.month).ok()?,
         active: card.active,
         needs_cvc: card.needs_cvc,
+        art_url: card.art_url.clone(),
     })
 }
 

@@ -133,6 +133,9 @@ pub struct RemoteCard {
     pub needs_cvc: bool,
     /// The initial transaction the provider recorded for this card, when it tells.
     pub initial_ref: Option<ProviderRef>,
+    /// The card art the provider shows for the card (an image address), when it gives one:
+    /// a display field, not card data (Assist One Click `assets`/`assetData`).
+    pub art_url: Option<String>,
 }
 
 /// A charge of a stored credential. Serializable so the ledger can keep it and a resend can
@@ -332,6 +335,8 @@ pub struct InitialRequest {
 }
 
 /// Where an initial transaction stands.
+// One value per initial transaction, moved once: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitialStep {
     /// Done: the card and the reference later MITs link to.
@@ -357,6 +362,8 @@ pub struct InitialOutcome {
     pub amount: Money,
     /// The card as stored by the provider.
     pub card: RemoteCard,
+    /// What the initial registered: whether merchant-initiated charges may point to it.
+    pub kind: coffer_core::InitialKind,
 }
 
 /// One provider account, ready to call. Dyn-compatible through `async_trait`.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use coffer_core::{
     Bin, Card, CardBrand, CardExpiry, CardId, CardToken, Consent, Currency, CustomerId,
-    InitialTransaction, Last4, MerchantId, Money, ProviderRef,
+    InitialKind, InitialTransaction, Last4, MerchantId, Money, ProviderRef,
 };
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -30,6 +30,8 @@ pub struct CardFields {
     pub active: bool,
     /// Needs a CVC.
     pub needs_cvc: bool,
+    /// The provider's card art (an image address), display only.
+    pub art_url: Option<String>,
 }
 
 /// What an upsert did.
@@ -44,7 +46,8 @@ pub enum Upsert {
 }
 
 pub(crate) const CARD_COLUMNS: &str = "k.id, k.merchant_id, k.customer_id, k.token, k.brand, k.last4, k.bin, k.bank, k.exp_year, k.exp_month, \
-     k.active, k.needs_cvc, k.consent_at, k.consent_terms, k.initial_ref, k.initial_amount_minor, k.initial_currency, k.initial_at";
+     k.active, k.needs_cvc, k.consent_at, k.consent_terms, k.initial_ref, k.initial_amount_minor, k.initial_currency, k.initial_at, \
+     k.initial_kind, k.art_url";
 
 pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -59,6 +62,8 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
     let initial_amount: Option<i64> = row.get(15)?;
     let initial_currency: Option<String> = row.get(16)?;
     let initial_at: Option<i64> = row.get(17)?;
+    let initial_kind: Option<String> = row.get(18)?;
+    let art_url: Option<String> = row.get(19)?;
     let merchant_id = MerchantId(row.get(1)?);
     let customer_id = CustomerId(row.get(2)?);
     let token = CardToken(row.get(3)?);
@@ -86,6 +91,14 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
                     _ => None,
                 },
                 at: instant(at)?,
+                // Every initial written since schema 8 names its kind, and the migration named
+                // the older ones; NULL is read as the meaning initials had before.
+                kind: initial_kind
+                    .as_deref()
+                    .map(InitialKind::parse)
+                    .transpose()
+                    .map_err(corrupt)?
+                    .unwrap_or_default(),
             }),
             _ => None,
         };
@@ -103,6 +116,7 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
             needs_cvc,
             consent,
             initial,
+            art_url,
         })
     })())
 }
@@ -127,11 +141,12 @@ impl Store {
             u32,
             bool,
             bool,
+            Option<String>,
         );
         let existing: Option<Existing> = self
             .conn()
             .query_row(
-                "SELECT id, customer_id, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc FROM cards WHERE merchant_id = ?1 AND token = ?2",
+                "SELECT id, customer_id, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, art_url FROM cards WHERE merchant_id = ?1 AND token = ?2",
                 params![merchant.0, card.token.0],
                 |r| {
                     Ok((
@@ -145,6 +160,7 @@ impl Store {
                         r.get(7)?,
                         r.get(8)?,
                         r.get(9)?,
+                        r.get(10)?,
                     ))
                 },
             )
@@ -162,6 +178,7 @@ impl Store {
                 month,
                 active,
                 needs_cvc,
+                art_url,
             )) => {
                 let same = customer_id == customer.0
                     && brand == card.brand.name()
@@ -171,7 +188,8 @@ impl Store {
                     && year == card.expiry.year
                     && month == card.expiry.month
                     && active == card.active
-                    && needs_cvc == card.needs_cvc;
+                    && needs_cvc == card.needs_cvc
+                    && art_url == card.art_url;
                 if same {
                     self.conn().execute(
                         "UPDATE cards SET synced_at = ?2 WHERE id = ?1",
@@ -181,7 +199,7 @@ impl Store {
                 }
                 self.conn().execute(
                     "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7, exp_month = ?8,
-                            active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10, synced_at = ?11 WHERE id = ?1",
+                            active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10, synced_at = ?11, art_url = ?12 WHERE id = ?1",
                     params![
                         id,
                         customer.0,
@@ -193,15 +211,16 @@ impl Store {
                         card.expiry.month,
                         card.active,
                         card.needs_cvc,
-                        millis(now)
+                        millis(now),
+                        card.art_url
                     ],
                 )?;
                 Ok((CardId(id), Upsert::Updated))
             }
             None => {
                 self.conn().execute(
-                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, synced_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, synced_at, art_url)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         merchant.0,
                         customer.0,
@@ -214,7 +233,8 @@ impl Store {
                         card.expiry.month,
                         card.active,
                         card.needs_cvc,
-                        millis(now)
+                        millis(now),
+                        card.art_url
                     ],
                 )?;
                 Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted))
@@ -273,20 +293,22 @@ impl Store {
     /// Records the initial cardholder-initiated transaction later MITs link to.
     pub fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()> {
         let changed = self.conn().execute(
-            "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5 WHERE id = ?1",
+            "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5, initial_kind = ?6 WHERE id = ?1",
             params![
                 card.0,
                 initial.reference.0,
                 initial.amount.map(|m| m.minor),
                 initial.amount.map(|m| m.currency.code()),
-                millis(initial.at)
+                millis(initial.at),
+                initial.kind.as_str()
             ],
         )?;
         found(changed, card)
     }
 
     /// Records an initial transaction on the card with this token, unless it has one; `Ok(false)`
-    /// when no such card is cached.
+    /// when no such card is cached. A card whose recorded initial is this very reference takes
+    /// its kind (a demo re-run corrects what an older schema guessed).
     pub fn set_initial_by_token(
         &self,
         merchant: MerchantId,
@@ -294,7 +316,7 @@ impl Store {
         initial: &InitialTransaction,
     ) -> StoreResult<bool> {
         let changed = self.conn().execute(
-            "UPDATE cards SET initial_ref = ?3, initial_amount_minor = ?4, initial_currency = ?5, initial_at = ?6
+            "UPDATE cards SET initial_ref = ?3, initial_amount_minor = ?4, initial_currency = ?5, initial_at = ?6, initial_kind = ?7
              WHERE merchant_id = ?1 AND token = ?2 AND initial_ref IS NULL",
             params![
                 merchant.0,
@@ -302,13 +324,21 @@ impl Store {
                 initial.reference.0,
                 initial.amount.map(|m| m.minor),
                 initial.amount.map(|m| m.currency.code()),
-                millis(initial.at)
+                millis(initial.at),
+                initial.kind.as_str()
             ],
         )?;
+        if changed == 0 {
+            self.conn().execute(
+                "UPDATE cards SET initial_kind = ?4 WHERE merchant_id = ?1 AND token = ?2 AND initial_ref = ?3",
+                params![merchant.0, token.0, initial.reference.0, initial.kind.as_str()],
+            )?;
+        }
         Ok(changed == 1)
     }
 
-    /// Records the initial transaction the provider reports, unless Coffer already has one.
+    /// Records the initial transaction the provider reports, unless Coffer already has one: one
+    /// the provider links merchant-initiated charges to (`recurring`).
     pub fn set_card_initial_if_missing(
         &self,
         card: CardId,
@@ -316,7 +346,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.conn().execute(
-            "UPDATE cards SET initial_ref = ?2, initial_at = ?3 WHERE id = ?1 AND initial_ref IS NULL",
+            "UPDATE cards SET initial_ref = ?2, initial_at = ?3, initial_kind = 'recurring' WHERE id = ?1 AND initial_ref IS NULL",
             params![card.0, reference.0, millis(at)],
         )?;
         Ok(())

@@ -22,6 +22,25 @@ pub fn latest_version() -> usize {
     MIGRATIONS_DIR.dirs().count()
 }
 
+/// The version a migration folder (`NN-name`) brings the schema to: its position in the sorted
+/// folder list, so a test names the migration it is about, not a number renumbering can move.
+/// `latest_version() + 1` when there is no such folder.
+pub fn version_of(folder: &str) -> usize {
+    let mut names: Vec<String> = MIGRATIONS_DIR
+        .dirs()
+        .filter_map(|d| {
+            d.path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .position(|n| n == folder)
+        .map_or(latest_version() + 1, |i| i + 1)
+}
+
 /// The schema version of an open database (SQLite `user_version`).
 pub fn current_version(conn: &Connection) -> StoreResult<usize> {
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -1,7 +1,7 @@
 // Display rules for stored cards: badges and expiry. Pure functions, tested in tests/card.test.ts.
 import type { CardView } from "../ipc/bindings";
 
-export type BadgeKind = "expired" | "expiring" | "inactive" | "no-consent" | "mit-ready";
+export type BadgeKind = "expired" | "expiring" | "inactive" | "no-consent" | "reenroll" | "mit-ready";
 
 export interface Badge {
   kind: BadgeKind;
@@ -11,12 +11,16 @@ export interface Badge {
 }
 
 /** The badges of a card, most serious first. */
-export function cardBadges(card: Pick<CardView, "expired" | "expiring_soon" | "active" | "consent_at" | "mit_ready">): Badge[] {
+export function cardBadges(
+  card: Pick<CardView, "expired" | "expiring_soon" | "active" | "consent_at" | "mit_ready"> & Partial<Pick<CardView, "reenroll">>,
+): Badge[] {
   const badges: Badge[] = [];
   if (card.expired) badges.push({ kind: "expired", label: "Expired", title: "The card has expired and cannot be charged" });
   else if (card.expiring_soon) badges.push({ kind: "expiring", label: "Expiring soon", title: "The card expires within 60 days" });
   if (!card.active) badges.push({ kind: "inactive", label: "Inactive", title: "The provider marks the card inactive" });
   if (!card.consent_at) badges.push({ kind: "no-consent", label: "No consent", title: "No recorded consent: merchant-initiated charges are refused" });
+  // The engine's words say why (a One Click initial registers no recurring terms) and what to do.
+  if (card.reenroll) badges.push({ kind: "reenroll", label: "Re-enroll", title: card.reenroll });
   if (badges.length === 0 && card.mit_ready) badges.push({ kind: "mit-ready", label: "Ready", title: "Consent and initial transaction on file" });
   return badges;
 }
@@ -83,5 +87,16 @@ export function brandMark(brand: string): string {
       return brand.slice(0, 4).toUpperCase() || "CARD";
     default:
       return c.toUpperCase();
+  }
+}
+
+/** The host of a card-art address, for a short label; `null` when it is not a web address. */
+export function artHost(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.host : null;
+  } catch {
+    return null;
   }
 }

@@ -316,8 +316,23 @@ export type CardView = {
 	consent_at: string | null,
 	/**  The initial transaction MITs link to. */
 	initial_ref: string | null,
-	/**  Consent and initial transaction are both recorded. */
+	/**
+	 *  Consent and an initial transaction that links merchant-initiated charges are both
+	 *  recorded.
+	 */
 	mit_ready: boolean,
+	/**
+	 *  What the initial registered: `recurring` (merchant-initiated charges point to it) or
+	 *  `one_click` (a One Click payment: no merchant-initiated charge can point to it).
+	 */
+	initial_kind: string | null,
+	/**
+	 *  Why the card must be re-enrolled (a new initial on the provider's payment page) before
+	 *  any merchant-initiated charge; `None` when it need not be.
+	 */
+	reenroll: string | null,
+	/**  The provider's card art (an image address), display only. */
+	art_url: string | null,
 };
 
 /**  One ledger row. */
@@ -583,6 +598,11 @@ export type ContractView = {
 	amount_words: string,
 	/**  The next open occurrence. */
 	next_due: string | null,
+	/**
+	 *  Why the contract's card must be re-enrolled before its next charge (its initial was a One
+	 *  Click payment, which links no merchant-initiated charge); `None` when it need not be.
+	 */
+	reenroll: string | null,
 	/**  Stored occurrences (on `show`). */
 	occurrences?: Occurrence[],
 	/**  Earlier terms (on `show`): when, why, and the terms before. */

@@ -108,6 +108,11 @@ pub struct ChargesArgs {
 
 #[derive(Subcommand)]
 pub enum CardCommand {
+    /// Show one card: its initial transaction and kind, whether it must be re-enrolled, and why.
+    Show {
+        /// The card.
+        card: i64,
+    },
     /// Record the cardholder's consent to merchant-initiated charges.
     Consent {
         /// The card.
@@ -412,6 +417,41 @@ pub async fn charges(
 pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     match cmd {
+        CardCommand::Show { card } => {
+            let view = engine.show_card(CardId(card)).await?;
+            out.show(&view, |c| {
+                println!(
+                    "card {} (customer {}): {} •••• {}  {:02}/{}  {}",
+                    c.id,
+                    c.customer_id,
+                    c.brand,
+                    c.last4,
+                    c.exp_month,
+                    c.exp_year,
+                    if c.active { "active" } else { "inactive" }
+                );
+                println!("  provider: {}  token: {}", c.provider, c.token);
+                println!(
+                    "  initial: {} ({})",
+                    c.initial_ref.as_deref().unwrap_or("none"),
+                    c.initial_kind.as_deref().unwrap_or("-")
+                );
+                match &c.reenroll {
+                    Some(why) => println!("  re-enroll: {why}"),
+                    None => println!(
+                        "  merchant-initiated charges: {}",
+                        if c.mit_ready {
+                            "ready"
+                        } else {
+                            "need consent and an initial"
+                        }
+                    ),
+                }
+                if let Some(art) = &c.art_url {
+                    println!("  card art: {art}");
+                }
+            })?;
+        }
         CardCommand::Consent { card, terms } => {
             let view = engine.record_consent(CardId(card), terms).await?;
             out.show(&view, |c| {

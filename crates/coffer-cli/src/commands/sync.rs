@@ -312,7 +312,8 @@ pub async fn cards(args: CardsArgs, data_dir: Option<PathBuf>, out: Output) -> a
                 (k.expired, "expired"),
                 (k.expiring_soon, "expiring-soon"),
                 (!k.active, "inactive"),
-                (!k.mit_ready, "no-consent"),
+                (k.reenroll.is_some(), "re-enroll"),
+                (!k.mit_ready && k.reenroll.is_none(), "no-consent"),
             ];
             let badges: Vec<_> = badges
                 .iter()

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use crate::card::{Card, CardBrand, CardExpiry, Consent, InitialTransaction, Last4};
+use crate::card::{Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
 use crate::charge::{
     AttemptKind, ChargePlan, ChargeState, ContractCharge, MerchantTerms, NoticeRecord, Trigger,
 };
@@ -64,7 +64,9 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
             reference: "INIT-1".into(),
             amount: Some(eur(2000)),
             at: utc(2026, 1, 20, 12, 0),
+            kind: InitialKind::Recurring,
         }),
+        art_url: None,
     };
     let contract = Contract {
         id: ContractId(5),

@@ -152,6 +152,13 @@ pub const RULES: [Rule; 13] = [
         check: rules::assist_bounds::check,
     },
     Rule {
+        id: RuleId::AssistRecurringInitial,
+        scope: Scope::Only(ProviderKind::Assist),
+        initial: false,
+        contract_only: false,
+        check: rules::assist_recurring_initial::check,
+    },
+    Rule {
         id: RuleId::NoRetryAfterHardDecline,
         scope: Scope::Every,
         initial: true,

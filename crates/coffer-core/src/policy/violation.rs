@@ -31,6 +31,9 @@ pub enum RuleId {
     /// Assist: within `RecurringMinAmount`..`RecurringMaxAmount`, `RecurringPeriod` days apart,
     /// not after `RecurringMaxDate`.
     AssistBounds,
+    /// Assist: a merchant-initiated charge goes to rp.cfm only against an initial order
+    /// registered as recurring, never against a One Click (Token Pay) order.
+    AssistRecurringInitial,
     /// Never again after a hard decline, a Visa category-1 code or a Mastercard "do not retry".
     NoRetryAfterHardDecline,
     /// Declined re-attempts within the Visa and Mastercard limits.
@@ -54,6 +57,7 @@ impl RuleId {
         RuleId::NoticeSent,
         RuleId::SveaMonthly,
         RuleId::AssistBounds,
+        RuleId::AssistRecurringInitial,
         RuleId::NoRetryAfterHardDecline,
         RuleId::NetworkRetryLimits,
         RuleId::NoUnsettledAttempt,
@@ -72,6 +76,7 @@ impl RuleId {
             RuleId::NoticeSent => "notice_sent",
             RuleId::SveaMonthly => "svea_monthly",
             RuleId::AssistBounds => "assist_bounds",
+            RuleId::AssistRecurringInitial => "assist_recurring_initial",
             RuleId::NoRetryAfterHardDecline => "no_retry_after_hard_decline",
             RuleId::NetworkRetryLimits => "network_retry_limits",
             RuleId::NoUnsettledAttempt => "no_unsettled_attempt",

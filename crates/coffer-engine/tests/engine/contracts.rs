@@ -84,6 +84,7 @@ async fn refuses_assist_contracts_it_cannot_register() {
                         coffer_core::Currency::BYN,
                     )),
                     at: chrono::Utc::now(),
+                    kind: coffer_core::InitialKind::Recurring,
                 },
             )
             .unwrap();

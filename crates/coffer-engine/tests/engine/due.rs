@@ -582,4 +582,134 @@ async fn the_preview_predicts_the_run_with_a_notice_lead_of_zero_and_more() {
             "lead {lead}: only the runs charged, once per contract"
         );
     }
+
+#[tokio::test]
+async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_enroll_and_a_recurring_one_is_charged(
+) {
+    let world = World::new().await;
+    let merchant = world.merchant_id("Assist Minsk").await;
+    let store = world.store();
+    let cards = world
+        .engine
+        .list_cards(coffer_engine::search::CardSearch {
+            merchant: Some(coffer_core::MerchantId(merchant)),
+            active_only: true,
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The demo seed has a card whose initial was a One Click payment: flagged, not MIT-ready.
+    let demo_one_click = cards
+        .iter()
+        .find(|c| c.initial_kind.as_deref() == Some("one_click"))
+        .expect("the demo shows a card to re-enroll");
+    assert!(!demo_one_click.mit_ready, "{demo_one_click:?}");
+    assert!(
+        demo_one_click
+            .reenroll
+            .as_deref()
+            .is_some_and(|why| why.contains("re-enroll")),
+        "{demo_one_click:?}"
+    );
+    // Two sound cards with recurring-registered initials: one stays so, the other's initial is
+    // then recorded as a One Click order (as the upgrade marks a Token Pay initial).
+    let good: Vec<&CardView> = cards
+        .iter()
+        .filter(|c| {
+            c.mit_ready
+                && c.initial_kind.as_deref() == Some("recurring")
+                && !c.expired
+                && !c.expiring_soon
+                && !SPECIAL_LAST4.contains(&c.last4.as_str())
+                && c.last4.parse::<u32>().is_ok_and(|n| n >= 1000)
+                && store
+                    .customer(coffer_core::CustomerId(c.customer_id))
+                    .unwrap()
+                    .email
+                    .is_some()
+        })
+        .take(2)
+        .collect();
+    assert_eq!(good.len(), 2, "two demo cards with recurring initials");
+    reqwest::Client::new()
+        .put(format!("{}/__sandbox/rules", world.sandbox.urls.assist))
+        .json(&serde_json::json!({"enforce_period": false}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let start = due_soon();
+    let mut contracts = Vec::new();
+    for card in &good {
+        let mut recorded = store.card(card_id(card)).unwrap().initial.unwrap();
+        recorded.at -= chrono::Duration::days(60);
+        store.set_card_initial(card_id(card), &recorded).unwrap();
+        let contract = world
+            .engine
+            .create_contract(coffer_engine::contracts::ContractInput {
+                card: card.id,
+                max_amount: Some("20.00".into()),
+                min_amount: Some("1.00".into()),
+                frequency: Some(coffer_core::contract::Frequency::EveryDays { days: 30 }),
+                start: Some(start),
+                end: start.checked_add_days(Days::new(365)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(contract.reenroll.is_none(), "{contract:?}");
+        contracts.push(contract.contract.id.0);
+    }
+    let flagged = card_id(good[1]);
+    let mut one_click = store.card(flagged).unwrap().initial.unwrap();
+    one_click.kind = coffer_core::InitialKind::OneClick;
+    store.set_card_initial(flagged, &one_click).unwrap();
+    let view = world
+        .engine
+        .show_contract(coffer_core::ContractId(contracts[1]))
+        .await
+        .unwrap();
+    let why = view.reenroll.clone().expect("the contract shows re-enroll");
+    assert!(why.contains(one_click.reference.as_str()), "{why}");
+
+    run_on(&world, today()).await;
+    let before = world.sandbox_charges().await;
+    let run = run_on(&world, start).await;
+    assert_eq!(run.charged.len(), 1, "{run:?}");
+    assert_eq!(
+        run.charged[0].contract_id, contracts[0],
+        "the recurring-registered initial is charged through rp.cfm"
+    );
+    let refused = run
+        .refused
+        .iter()
+        .find(|i| i.contract_id == contracts[1])
+        .unwrap_or_else(|| panic!("the One Click contract is refused: {run:?}"));
+    let rule = refused
+        .violations
+        .iter()
+        .find(|v| v.rule == "assist_recurring_initial")
+        .unwrap_or_else(|| panic!("with the re-enroll rule: {refused:?}"));
+    assert_eq!(
+        rule.message, why,
+        "the same why on the contract and the refusal"
+    );
+    let sent: Vec<_> = world
+        .sandbox_charges()
+        .await
+        .into_iter()
+        .skip(before.len())
+        .filter(|c| c["provider"] == "assist")
+        .collect();
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the recurring one reached Assist: {sent:?}"
+    );
+    assert_eq!(
+        sent[0]["card_token"], good[0].token,
+        "the charge sent was the recurring card's: {sent:?}"
+    );
 }

@@ -35,6 +35,7 @@ async fn sync_refreshes_svea_tokens_through_status_queries_and_corrects_the_cach
                     expiry: CardExpiry::new(2031, 1).unwrap(),
                     active: true,
                     needs_cvc: false,
+                    art_url: None,
                 },
                 world.engine.now(),
             )

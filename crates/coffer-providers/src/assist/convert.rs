@@ -197,6 +197,59 @@ pub(crate) fn card_from_wire(card: &wire::TokenCard) -> Result<RemoteCard, Provi
         active: flag(card.active.as_ref()).unwrap_or(true),
         needs_cvc: flag(card.need_cvc.as_ref()).unwrap_or(false),
         initial_ref: None,
+        art_url: card_art(card),
+    })
+}
+
+/// Asset types that show the card itself, best first (token listing `assetType`,
+/// docs.belassist.by pageId=78512321): the combined card image, the background, then the
+/// scheme's and issuer's marks. `TERMS_AND_CONDITIONS` is a document, not art.
+const ART_TYPES: [&str; 6] = [
+    "CARD_BACKGROUND_COMBINED",
+    "CARD_BACKGROUND",
+    "ICON",
+    "CO_BRAND_LOGO",
+    "ISSUER_LOGO",
+    "BRAND_LOGO",
+];
+
+/// The card art of a listed card: the `url` of its best image asset (`ART_TYPES` order), an
+/// `http(s)` address whose `mediaType`, when given, is an image other than `image/pdf`. `assetData` is an array of
+/// `{url, mediaType, width, height}` in the published example; a bare URL string or a single
+/// object is read too (assist.md §2.1). Anything else is no art, never an error.
+pub(crate) fn card_art(card: &wire::TokenCard) -> Option<String> {
+    let assets = card.assets.as_ref()?.as_array()?;
+    let image = |data: &serde_json::Value, asset_media: Option<&str>| -> Option<String> {
+        let (url, media) = match data {
+            serde_json::Value::String(url) => (url.as_str(), asset_media),
+            serde_json::Value::Object(o) => (
+                o.get("url")?.as_str()?,
+                o.get("mediaType").and_then(|m| m.as_str()).or(asset_media),
+            ),
+            _ => return None,
+        };
+        let url = url.trim();
+        let web = url.starts_with("https://") || url.starts_with("http://");
+        // Visa sends PDFs as `image/pdf` (assist.md §2.1 mediaType list): not a picture.
+        let is_image = media.is_none_or(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m.starts_with("image/") && m != "image/pdf"
+        });
+        (web && is_image && !url.contains(char::is_whitespace)).then(|| url.to_string())
+    };
+    ART_TYPES.iter().find_map(|wanted| {
+        assets
+            .iter()
+            .filter(|a| a.get("assetType").and_then(|t| t.as_str()) == Some(*wanted))
+            .find_map(|asset| {
+                let media = asset.get("mediaType").and_then(|m| m.as_str());
+                match asset.get("assetData")? {
+                    serde_json::Value::Array(items) => {
+                        items.iter().find_map(|item| image(item, media))
+                    }
+                    other => image(other, media),
+                }
+            })
     })
 }
 
@@ -217,6 +270,7 @@ pub(crate) fn card_from_operation(token: &CardToken, op: &wire::Operation) -> Op
         active: true,
         needs_cvc: false,
         initial_ref: None,
+        art_url: None,
     })
 }
 
@@ -262,10 +316,16 @@ pub(crate) fn order_status(order: &wire::Order) -> Result<RemoteStatus, Provider
     let code = decisive_code(order).map(str::to_string);
     let declined = |code: Option<String>| {
         // The AS code's class, made hard by a Mastercard advice code 03/21 in the order's
-        // `merchantadvicecode` (errors::from_code_with_advice), as a charge's own answer is.
+        // `merchantadvicecode` (errors::from_order_code), as a charge's own answer is.
         let hard = code.as_deref().is_some_and(|c| {
             errors::classify(c) == CodeClass::DeclinedHard
-                || errors::from_code_with_advice(c, None, order.merchantadvicecode.as_deref()).kind
+                || errors::from_order_code(
+                    c,
+                    None,
+                    order.merchantadvicecode.as_deref(),
+                    order.errorcategory.as_deref(),
+                )
+                .kind
                     == ProviderErrorKind::DeclinedHard
         });
         RemoteStatus::Declined {
@@ -491,6 +551,7 @@ mod tests {
             expire: Some("09.2028".into()),
             active: Some(serde_json::json!("0")),
             need_cvc: Some(serde_json::json!(1)),
+            assets: None,
         };
         let remote = card_from_wire(&card).unwrap();
         assert_eq!(remote.brand, CardBrand::Visa);
@@ -670,5 +731,55 @@ mod tests {
             "string flags read too"
         );
         assert_eq!(cards[1].expiry, CardExpiry::new(2025, 1).unwrap());
+    }
+
+    #[test]
+    fn card_art_is_the_best_image_asset_and_never_fails_a_card() {
+        let card = |assets: &str| -> wire::TokenCard {
+            serde_json::from_str(&format!(
+                r#"{{"token":"t-1","post":"0028","bin":412362,"brand":"VISA","expire":"12.2025","assets":{assets}}}"#
+            ))
+            .unwrap()
+        };
+        // The published example's shape (docs.belassist.by pageId=78512321): an ICON, then a
+        // CARD_BACKGROUND, each with an array of assetData.
+        let published = card(
+            r#"[{"assetType":"ICON","altText":"cardSymbol","paymentType":"VISA","assetData":[{"url":"https://assets.example/icon.png","mediaType":"image/png","width":100,"height":100}]},
+                {"assetType":"CARD_BACKGROUND","altText":"digitalCardArt","paymentType":"VISA","assetData":[{"url":"https://assets.example/art.png","mediaType":"image/png","width":1536,"height":969}]}]"#,
+        );
+        assert_eq!(
+            card_from_wire(&published).unwrap().art_url.as_deref(),
+            Some("https://assets.example/art.png"),
+            "the card background wins over the icon"
+        );
+        let pdf_only = card(
+            r#"[{"assetType":"TERMS_AND_CONDITIONS","assetData":[{"url":"https://assets.example/t.pdf","mediaType":"application/pdf"}]},
+                {"assetType":"CARD_BACKGROUND","assetData":[{"url":"https://assets.example/b.pdf","mediaType":"image/pdf"}]}]"#,
+        );
+        assert_eq!(
+            card_from_wire(&pdf_only).unwrap().art_url,
+            None,
+            "not an image"
+        );
+        let bare = card(r#"[{"assetType":"ICON","assetData":"https://assets.example/i.png"}]"#);
+        assert_eq!(
+            card_art(&bare).as_deref(),
+            Some("https://assets.example/i.png"),
+            "assetData as a bare URL (assist.md §2.1)"
+        );
+        for odd in [
+            r#""""#,
+            "[]",
+            "{}",
+            "7",
+            r#"[{"assetType":"ICON","assetData":[{"url":"javascript:alert(1)"}]}]"#,
+        ] {
+            let card = card(odd);
+            assert_eq!(card_art(&card), None, "{odd}");
+            assert!(
+                card_from_wire(&card).is_ok(),
+                "odd art never fails the card: {odd}"
+            );
+        }
     }
 }

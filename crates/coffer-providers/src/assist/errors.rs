@@ -11,7 +11,8 @@
 //! order. Assist returns no network response code. Its AS codes imply a Visa category by their
 //! words (AS102 insufficient funds ↔ 51 → 2; AS104 expiry ↔ 54 → 3; AS108 fraud ↔ 59 → 2); none
 //! names a stop-payment order, so only a Mastercard advice code 21 in `merchantadvicecode` ends a
-//! contract ([`from_code_with_advice`]). Assumed when nothing is known: an unknown code is a
+//! contract ([`from_order_code`]), and an order's `errorcategory` (Visa's decline category) replaces
+//! the implied category ([`visa_category`]). Assumed when nothing is known: an unknown code is a
 //! **hard** decline in category 4 (assist.md §4.1: "any other unknown code as a decline"; hard so
 //! that nothing retries a code nobody has read) — stricter than the other providers, whose lists
 //! are longer and say unknown codes are declines to be retried.
@@ -139,20 +140,55 @@ pub(crate) fn from_code(code: &str, message: Option<&str>) -> ProviderError {
     }
 }
 
-/// [`from_code`] with the order's `merchantadvicecode`, where Assist returned one: Mastercard's
-/// MAC 03 or 21 makes the decline hard (21 also ends the contract) whatever the AS code says.
+/// Visa's decline category in an order's `errorcategory`. The orderresult page
+/// (eng.docs.belassist.by pageId=116032578, `tests/published/assist/orderresult_errorcategory.txt`)
+/// describes the field as "the category of responses to unsuccessful payments, received from
+/// VISA": Visa's four categories, 1 (the issuer will never approve), 2 (cannot approve at this
+/// time), 3 (data quality), 4 (generic). The page lists no values, so anything but a number 1–4
+/// is read as no category (our choice: a field we cannot read must not change a decline).
+pub(crate) fn visa_category(error_category: Option<&str>) -> Option<VisaCategory> {
+    match error_category?.trim() {
+        "1" => Some(VisaCategory::NeverApprove),
+        "2" => Some(VisaCategory::NotNow),
+        "3" => Some(VisaCategory::DataQuality),
+        "4" => Some(VisaCategory::Generic),
+        _ => None,
+    }
+}
+
+/// [`from_code`] with the order's scheme signals, where Assist returned them:
+/// - `merchantadvicecode`: Mastercard's MAC 03 or 21 makes the decline hard (21 also ends the
+///   contract) whatever the AS code says;
+/// - `errorcategory` ([`visa_category`]): Visa's own category replaces the one the AS code
+///   implies, and category 1 ("will never approve", never retried under Visa's rules) makes
+///   the decline hard. Categories 2–4 allow retries under Visa's limits but never soften an AS
+///   code the table reads as hard: the stricter reading stands.
+///
 /// `mod.rs` builds every declined payment answer with it; `convert.rs` reads a looked-up
 /// order's hardness through it.
-pub(crate) fn from_code_with_advice(
+pub(crate) fn from_order_code(
     code: &str,
     message: Option<&str>,
     merchant_advice_code: Option<&str>,
+    error_category: Option<&str>,
 ) -> ProviderError {
     let error = from_code(code, message);
     if !error.kind.is_decline() {
         return error;
     }
     let mut error = error.with_network_codes(None, merchant_advice_code.map(str::to_string));
+    if let (Some(category), Some(decline)) = (visa_category(error_category), error.decline.as_mut())
+    {
+        decline.meaning.visa_category = category;
+        if category == VisaCategory::NeverApprove {
+            decline.meaning.hard = true;
+        }
+        error.message = format!(
+            "{} (Visa decline category {})",
+            error.message,
+            category.number()
+        );
+    }
     if error.decline.as_ref().is_some_and(|d| d.is_hard()) {
         error.kind = ProviderErrorKind::DeclinedHard;
     }
@@ -410,7 +446,7 @@ mod tests {
     #[test]
     fn a_mastercard_cancellation_in_merchantadvicecode_makes_a_soft_code_hard_and_ends_the_contract(
     ) {
-        let error = from_code_with_advice("AS100", None, Some("21"));
+        let error = from_order_code("AS100", None, Some("21"), None);
         assert_eq!(
             error.kind,
             ProviderErrorKind::DeclinedHard,
@@ -422,16 +458,63 @@ mod tests {
             .and_then(|d| d.never_retry(&coffer_core::CardBrand::Mastercard))
             .expect("MAC 21 is the cardholder's cancellation");
         assert!(stop.stops_contract);
-        let plain = from_code_with_advice("AS102", None, Some("24"));
+        let plain = from_order_code("AS102", None, Some("24"), None);
         assert_eq!(
             plain.kind,
             ProviderErrorKind::DeclinedSoft,
             "MAC 24 (retry after 1 hour) forbids nothing"
         );
         assert_eq!(
-            from_code_with_advice("AS300", None, Some("21")).kind,
+            from_order_code("AS300", None, Some("21"), None).kind,
             ProviderErrorKind::UnknownOutcome,
             "an undecided answer stays undecided"
+        );
+    }
+
+    #[test]
+    fn visas_errorcategory_replaces_the_implied_category_and_1_makes_a_decline_hard() {
+        // AS100 alone: soft, Visa category 4 by the table.
+        let plain = from_order_code("AS100", None, None, None);
+        assert_eq!(plain.kind, ProviderErrorKind::DeclinedSoft);
+        let never = from_order_code("AS100", None, None, Some("1"));
+        assert_eq!(
+            never.kind,
+            ProviderErrorKind::DeclinedHard,
+            "Visa category 1: the issuer will never approve, so it is never retried"
+        );
+        let decline = never.decline.as_ref().unwrap();
+        assert_eq!(decline.meaning.visa_category, VisaCategory::NeverApprove);
+        assert!(
+            never.message.contains("Visa decline category 1"),
+            "{}",
+            never.message
+        );
+        let later = from_order_code("AS100", None, None, Some(" 2 "));
+        assert_eq!(later.kind, ProviderErrorKind::DeclinedSoft);
+        assert_eq!(
+            later.decline.as_ref().unwrap().meaning.visa_category,
+            VisaCategory::NotNow,
+            "Visa's own category counts under its retry limits"
+        );
+        let stays_hard = from_order_code("AS104", None, None, Some("2"));
+        assert_eq!(
+            stays_hard.kind,
+            ProviderErrorKind::DeclinedHard,
+            "a category never softens an AS code the table reads as hard"
+        );
+        for odd in ["", "0", "5", "R1", "category"] {
+            let e = from_order_code("AS102", None, None, Some(odd));
+            assert_eq!(e.kind, ProviderErrorKind::DeclinedSoft, "{odd}");
+            assert_eq!(
+                e.decline.as_ref().unwrap().meaning.visa_category,
+                VisaCategory::NotNow,
+                "an unreadable category leaves the table's reading: {odd}"
+            );
+        }
+        assert_eq!(
+            from_order_code("AS300", None, None, Some("1")).kind,
+            ProviderErrorKind::UnknownOutcome,
+            "an undecided order stays undecided whatever its category"
         );
     }
 }

@@ -197,10 +197,11 @@ impl AssistClient {
                 // The order's `merchantadvicecode` (wire::Order) rides on the decline, so that
                 // Mastercard's 03 (do not try again) and 21 (the cardholder cancelled the
                 // payments) reach the engine's policy.
-                let error = errors::from_code_with_advice(
+                let error = errors::from_order_code(
                     &code,
                     message.as_deref(),
                     order.merchantadvicecode.as_deref(),
+                    order.errorcategory.as_deref(),
                 );
                 Err(error.with_ref(outcome.provider_ref))
             }
@@ -382,7 +383,7 @@ impl Provider for AssistClient {
             resend: crate::ResendRule::Never,
             absence_proves_after: Some(std::time::Duration::from_secs(15 * 60)),
             note: "Assist cannot list customers: Coffer keeps the register and looks cards up by CustomerNumber. \
-                   Merchant-initiated charges reference the initial order's billnumber.",
+                   Merchant-initiated charges (rp.cfm) reference the billnumber of an initial order registered as recurring on Assist's page; a One Click card needs a new recurring initial first.",
         }
     }
 
@@ -592,9 +593,12 @@ impl Provider for AssistClient {
         Ok(RefundsSeen::Total(Money::from_minor(total, currency)))
     }
 
-    /// The initial One Click payment happens on Assist's page in the shop; what Coffer can make
-    /// itself is a cardholder-initiated Token Pay with an already saved card, whose billnumber
-    /// then links later merchant-initiated charges.
+    /// The initial payments that save a card happen on Assist's page in the shop; what Coffer
+    /// can make itself is a cardholder-initiated Token Pay with an already saved One Click card.
+    /// That order carried `CustomerNumber`, which Assist's One Click page says must not be sent
+    /// with the recurring parameters: it registered no recurring terms, so its billnumber is
+    /// recorded as a [`coffer_core::InitialKind::OneClick`] initial that no rp.cfm charge may
+    /// point to (the card shows "re-enroll" until a recurring initial is made on Assist's page).
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError> {
         let token = request.card_token.clone().ok_or_else(|| {
             ProviderError::new(
@@ -664,6 +668,7 @@ impl Provider for AssistClient {
                 initial_ref: Some(initial_ref),
                 ..card
             },
+            kind: coffer_core::InitialKind::OneClick,
         }))
     }
 }

@@ -153,8 +153,8 @@ pub(crate) struct TokenMerchant<'a> {
 /// versions 78→101) answers `"bin":412362` as a JSON number and `post` as a string, so `bin`
 /// takes either. `active`/`needCVC` are booleans there; older answers are read leniently too.
 /// The card art (`assets`: `[{assetType, altText, paymentType, assetData: [{url, mediaType,
-/// width, height}]}]`, "an empty value" when Assist has none) is left unread: `RemoteCard` has
-/// no field for it, and a shape we do not use must not fail a card sync.
+/// width, height}]}]`, "an empty value" when Assist has none) is kept as raw JSON and read
+/// leniently by `convert::card_art`: a display field must never fail a card sync.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct TokenCard {
     pub token: String,
@@ -172,6 +172,8 @@ pub(crate) struct TokenCard {
     pub active: Option<serde_json::Value>,
     #[serde(default, rename = "needCVC")]
     pub need_cvc: Option<serde_json::Value>,
+    #[serde(default)]
+    pub assets: Option<serde_json::Value>,
 }
 
 impl TokenCard {
@@ -234,6 +236,11 @@ pub(crate) struct Order {
     /// answers and on approvals.
     #[serde(default)]
     pub merchantadvicecode: Option<String>,
+    /// Visa's decline category (1–4) on a declined order: "the category of responses to
+    /// unsuccessful payments, received from VISA" (the same page, `errorcategory`; read by
+    /// `errors::visa_category`). Absent on older answers, approvals and other schemes.
+    #[serde(default)]
+    pub errorcategory: Option<String>,
     #[serde(default)]
     pub amount: Option<String>,
     #[serde(default)]
@@ -550,6 +557,22 @@ mod tests {
                 .as_deref(),
             Some("03"),
             "a JSON answer carries the same order field"
+        );
+        let categorized = r#"<result firstcode="0" secondcode="0"><order><orderstate>Declined</orderstate><errorcategory>1</errorcategory></order></result>"#;
+        assert_eq!(
+            AssistResult::parse(categorized).unwrap().order[0]
+                .errorcategory
+                .as_deref(),
+            Some("1"),
+            "Visa's decline category is an order field too"
+        );
+        let json = r#"{"orderresult":{"orders":[{"orderstate":"Declined","errorcategory":2}]}}"#;
+        assert_eq!(
+            AssistResult::parse_json(json).unwrap().order[0]
+                .errorcategory
+                .as_deref(),
+            Some("2"),
+            "a JSON number reads as its text"
         );
         let plain = AssistResult::parse(TOKENPAY).unwrap();
         assert_eq!(

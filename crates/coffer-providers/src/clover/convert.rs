@@ -176,6 +176,7 @@ pub(crate) fn card_from_v3(card: &wire::Card) -> Result<RemoteCard, ProviderErro
             .is_none_or(|t| t.eq_ignore_ascii_case("MULTIPAY")),
         needs_cvc: false,
         initial_ref: None,
+        art_url: None,
     })
 }
 
@@ -208,6 +209,7 @@ pub(crate) fn card_from_source(
         active: true,
         needs_cvc: false,
         initial_ref,
+        art_url: None,
     })
 }
 

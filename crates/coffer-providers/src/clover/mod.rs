@@ -644,6 +644,7 @@ fn initial_done(charge: &wire::Charge) -> Result<InitialStep, ProviderError> {
         initial_ref,
         provider_ref: outcome.provider_ref,
         amount: outcome.amount,
+        kind: coffer_core::InitialKind::Recurring,
     }))
 }
 

@@ -186,6 +186,7 @@ pub(crate) fn remote_card(token: wire::Token) -> Result<Option<RemoteCard>, Prov
             .initial_scheme_transaction_id
             .filter(|s| !s.is_empty())
             .map(ProviderRef),
+        art_url: None,
     }))
 }
 

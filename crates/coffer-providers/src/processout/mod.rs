@@ -811,6 +811,7 @@ impl Provider for ProcessOutClient {
             provider_ref: outcome.provider_ref,
             amount: outcome.amount,
             card,
+            kind: coffer_core::InitialKind::Recurring,
         }))
     }
 }

@@ -398,6 +398,7 @@ pub(crate) fn card_from_status(status: &Pmtq, token: &str) -> Result<RemoteCard,
         active: true,
         needs_cvc: false,
         initial_ref: status.pmtq_id.clone().map(ProviderRef),
+        art_url: None,
     })
 }
 

@@ -1354,6 +1354,7 @@ impl Provider for SveaClient {
             provider_ref: reference,
             amount,
             card,
+            kind: coffer_core::InitialKind::Recurring,
         })
     }
 }

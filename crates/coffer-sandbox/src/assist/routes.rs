@@ -147,6 +147,11 @@ fn order_element(order: &Order, flat: bool, now: DateTime<Utc>) -> Element {
     if let Some(advice) = &order.merchant_advice_code {
         e = e.field("merchantadvicecode", advice);
     }
+    // `errorcategory`: "the category of responses to unsuccessful payments, received from VISA"
+    // (same page); only the Visa test cards set one.
+    if let Some(category) = &order.error_category {
+        e = e.field("errorcategory", category);
+    }
     if !matches!(order.source, OrderSource::Recurring { .. }) {
         e = e.field("token", &order.card.token);
     }
@@ -244,10 +249,12 @@ impl After {
 /// How a payment attempt on a card ends, before an order is made.
 enum Decision {
     Code(&'static str),
-    /// A decline that carries the scheme's advice in `merchantadvicecode` (`rules::TEST_CARDS`).
+    /// A decline that carries the scheme's word (`rules::TEST_CARDS`): Mastercard's advice in
+    /// `merchantadvicecode`, Visa's category in `errorcategory`.
     Advised {
         code: &'static str,
-        merchant_advice_code: &'static str,
+        merchant_advice_code: Option<&'static str>,
+        error_category: Option<&'static str>,
     },
     Hang,
     Drop,
@@ -273,12 +280,10 @@ fn decide(
         return Decision::Code(code);
     }
     if let Some(test) = rules::test_card(&card.last4) {
-        return match test.merchant_advice_code {
-            Some(advice) => Decision::Advised {
-                code: test.code,
-                merchant_advice_code: advice,
-            },
-            None => Decision::Code(test.code),
+        return Decision::Advised {
+            code: test.code,
+            merchant_advice_code: test.merchant_advice_code,
+            error_category: test.error_category,
         };
     }
     if rules::expired(card.exp_year, card.exp_month, today) {
@@ -314,14 +319,19 @@ impl Emulator {
         new: NewOrder,
         decision: Decision,
     ) -> After {
-        let (mut code, merchant_advice_code) = match decision {
+        let (mut code, merchant_advice_code, error_category) = match decision {
             Decision::Hang => return After::Hang,
-            Decision::Drop => ("AS000", None),
-            Decision::Code(code) => (code, None),
+            Decision::Drop => ("AS000", None, None),
+            Decision::Code(code) => (code, None, None),
             Decision::Advised {
                 code,
                 merchant_advice_code,
-            } => (code, Some(merchant_advice_code.to_string())),
+                error_category,
+            } => (
+                code,
+                merchant_advice_code.map(str::to_string),
+                error_category.map(str::to_string),
+            ),
         };
         let lookups_left = if code == "AS300" {
             state.rules.in_process_lookups
@@ -365,6 +375,7 @@ impl Emulator {
             pending_code: in_process.then(|| "AS000".to_string()),
             pending_fields: in_process.then(|| new.credential.clone()),
             merchant_advice_code,
+            error_category,
         };
         if !in_process {
             self.record_charge(&order, new.credential, new.warnings);
@@ -1078,6 +1089,13 @@ pub(crate) async fn register(
                     initial_ordernumber: card
                         .has_initial
                         .then(|| AssistState::seeded_ordernumber(&merchant, index, n)),
+                    initial_kind: card.has_initial.then(|| {
+                        if rules::one_click_initial(index, n) {
+                            "one_click"
+                        } else {
+                            "recurring"
+                        }
+                    }),
                 })
                 .collect();
             RegisterCustomer {

@@ -131,35 +131,54 @@ pub(crate) struct TestCard {
     /// Mastercard's merchant advice codes: 03 "do not try again", 21 "payment cancellation"
     /// (the cardholder stopped the recurring payments).
     pub merchant_advice_code: Option<&'static str>,
+    /// The order's `errorcategory`: "the category of responses to unsuccessful payments,
+    /// received from VISA" (the same orderresult page), so set on Visa test cards only. The
+    /// values are Visa's decline categories: 1 the issuer will never approve, 2 cannot approve
+    /// at this time, 3 data quality, 4 generic. Which card gets which is a sandbox choice.
+    pub error_category: Option<&'static str>,
 }
 
 /// Assist-only test cards. Sandbox choices, not Assist's: Assist publishes no test cards for
 /// these answers; the codes are its real ones (AS100 "authorization declined", soft; AS108
 /// "fraud suspicion", hard) and the advice codes Mastercard's.
-pub(crate) const TEST_CARDS: [TestCard; 4] = [
+pub(crate) const TEST_CARDS: [TestCard; 5] = [
     TestCard {
         last4: "0100",
         name: "Test Declined-AS100",
         code: "AS100",
         merchant_advice_code: None,
+        // Visa category 4: a generic decline (05 do not honor), retried within Visa's limits.
+        error_category: Some("4"),
     },
     TestCard {
         last4: "0108",
         name: "Test Fraud-AS108",
         code: "AS108",
         merchant_advice_code: None,
+        // Visa's 59 (suspected fraud) is category 2; AS108 stays hard in Coffer's table.
+        error_category: Some("2"),
     },
     TestCard {
         last4: "0121",
         name: "Test Stop-Payment",
         code: "AS100",
         merchant_advice_code: Some("21"),
+        error_category: None,
     },
     TestCard {
         last4: "0103",
         name: "Test Do-Not-Retry",
         code: "AS100",
         merchant_advice_code: Some("03"),
+        error_category: None,
+    },
+    TestCard {
+        last4: "0141",
+        name: "Test Never-Approve",
+        code: "AS100",
+        merchant_advice_code: None,
+        // Visa category 1: the issuer will never approve this card; never retried.
+        error_category: Some("1"),
     },
 ];
 
@@ -233,6 +252,16 @@ pub(crate) fn amount_code(minor: i64, currency: Currency) -> Option<&'static str
 /// customer (never one of the five test-behaviour customers).
 pub(crate) fn needs_cvc(customer_index: usize, card: usize) -> bool {
     customer_index % 25 == 24 && card == 0
+}
+
+/// Seeded cards whose initial order is a One Click payment (made with `CustomerNumber`, so
+/// without the recurring parameters, which Assist's One Click page says must not be sent with
+/// it): the first card of every 25th customer from the 17th (`BY-000017`, `BY-000042`, …),
+/// never a test-behaviour or test-card customer; in the demo seed the 17th's first card has an
+/// initial for both merchants, so a 20-customer demo shows one. rp.cfm refuses such an initial (15/320), so
+/// the demo shows a card Coffer flags "re-enroll". A sandbox choice.
+pub(crate) fn one_click_initial(customer_index: usize, card: usize) -> bool {
+    customer_index % 25 == 16 && card == 0
 }
 
 /// The message Assist gives with a responsecode (assist.md §4.1).

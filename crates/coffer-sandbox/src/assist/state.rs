@@ -153,7 +153,8 @@ impl CardSummary {
 /// What created an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum OrderSource {
-    /// The initial One Click payment on Assist's page (seeded).
+    /// A seeded initial payment on Assist's page: registered as recurring, or (for
+    /// `rules::one_click_initial` cards) a One Click payment without recurring terms.
     InitialPage,
     /// `tokenpay.cfm`, TokenType 5.
     TokenPay,
@@ -209,6 +210,10 @@ pub(crate) struct Order {
     /// Assist-only test cards (`rules::TEST_CARDS`).
     #[serde(default)]
     pub merchant_advice_code: Option<String>,
+    /// Visa's decline category (`errorcategory`) of a declined order: set only by the Visa
+    /// test cards of `rules::TEST_CARDS`.
+    #[serde(default)]
+    pub error_category: Option<String>,
 }
 
 impl Order {
@@ -595,6 +600,11 @@ impl AssistState {
                     amount_minor,
                     currency: merchant.currency.code().to_string(),
                     customer: Self::customer_number(merchant, index),
+                    kind: if super::rules::one_click_initial(index, card) {
+                        "one_click"
+                    } else {
+                        "recurring"
+                    },
                 });
                 if page.len() == limit {
                     return page;
@@ -637,6 +647,9 @@ impl AssistState {
             .and_utc();
         let amount_minor = Self::seeded_initial_amount(merchant, index);
         let billnumber = Self::seeded_billnumber(merchant, index, card);
+        // An order is One Click (it carried CustomerNumber) or recurring (RecurringIndicator=1
+        // and the limits), never both (assist.md §3.2).
+        let one_click = super::rules::one_click_initial(index, card);
         Some(Order {
             merchant_id: merchant.merchant_id.clone(),
             ordernumber: Self::seeded_ordernumber(merchant, index, card),
@@ -644,10 +657,14 @@ impl AssistState {
             currency: merchant.currency,
             state: OrderState::Approved,
             created_at: at,
-            comment: "Initial One Click payment".into(),
+            comment: if one_click {
+                "Initial One Click payment (CustomerNumber, no recurring terms)".into()
+            } else {
+                "Initial payment registered as recurring (RecurringIndicator=1)".into()
+            },
             card: summary,
             source: OrderSource::InitialPage,
-            recurring: Some(seeded_terms(merchant.currency, self.seed.today)),
+            recurring: (!one_click).then(|| seeded_terms(merchant.currency, self.seed.today)),
             operations: vec![Operation {
                 number: 1,
                 operation_type: 100,
@@ -663,6 +680,7 @@ impl AssistState {
             pending_code: None,
             pending_fields: None,
             merchant_advice_code: None,
+            error_category: None,
             billnumber,
         })
     }
@@ -688,6 +706,9 @@ pub(crate) struct Initial {
     pub currency: String,
     /// The card owner's `CustomerNumber`.
     pub customer: String,
+    /// What the initial order registered: `recurring` (RecurringIndicator=1; rp.cfm charges
+    /// against it) or `one_click` (a One Click payment; rp.cfm refuses it).
+    pub kind: &'static str,
 }
 
 /// How many cards with an initial each seeded customer of one merchant has: what the initials

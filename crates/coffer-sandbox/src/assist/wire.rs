@@ -311,6 +311,8 @@ pub(crate) struct RegisterCard {
     pub last4: String,
     pub initial_billnumber: Option<String>,
     pub initial_ordernumber: Option<String>,
+    /// `recurring` or `one_click` (`rules::one_click_initial`), when the card has an initial.
+    pub initial_kind: Option<&'static str>,
 }
 
 #[cfg(test)]

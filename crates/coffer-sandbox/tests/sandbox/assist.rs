@@ -229,10 +229,11 @@ fn first(xml: &str, tag: &str) -> String {
 fn is_approver(card: &Value) -> bool {
     let last4 = card["last4"].as_str().unwrap();
     ![
-        "0341", "0002", "0069", "0077", "0019", "0100", "0108", "0121", "0103",
+        "0341", "0002", "0069", "0077", "0019", "0100", "0108", "0121", "0103", "0141",
     ]
     .contains(&last4)
         && card["initial_billnumber"].is_string()
+        && card["initial_kind"] == "recurring"
 }
 
 #[tokio::test]
@@ -478,8 +479,20 @@ async fn test_cards_decline_with_assist_codes() {
         (11, "0108", "AS108", None),
         (12, "0121", "AS100", Some("21")),
         (13, "0103", "AS100", Some("03")),
+        (14, "0141", "AS100", None),
     ];
-    for (index, last4, code, advice) in cases {
+    // Visa's decline category (`errorcategory`) on the Visa test cards only.
+    let categories = [
+        None,
+        None,
+        None,
+        Some("4"),
+        Some("2"),
+        None,
+        None,
+        Some("1"),
+    ];
+    for ((index, last4, code, advice), category) in cases.into_iter().zip(categories) {
         let customer = &f.register(&f.by, index, 1).await[0];
         assert_eq!(
             customer["cards"][0]["last4"], last4,
@@ -504,6 +517,13 @@ async fn test_cards_decline_with_assist_codes() {
             advice,
             "orderresult shows the same order field as the payment answer: {looked_up}"
         );
+        for (xml, what) in [(&answer, "payment answer"), (&looked_up, "orderresult")] {
+            assert_eq!(
+                all(xml, "errorcategory").first().map(String::as_str),
+                category,
+                "{last4}: Visa's category in the {what}: {xml}"
+            );
+        }
     }
     let ledger = f.ledger().await;
     assert_eq!(ledger.len(), cases.len());
@@ -794,6 +814,66 @@ async fn sandbox_initials_list_the_seeded_initial_orders_that_rp_cfm_accepts() {
     let (status, unknown) = f.initials("merchant=999999").await;
     assert_eq!(status, 404);
     assert!(unknown["error"].is_string(), "{unknown}");
+}
+
+#[tokio::test]
+async fn a_seeded_one_click_initial_is_listed_as_such_and_rp_cfm_refuses_it() {
+    let f = fixture(100).await;
+    let by = f.by.merchant_id.clone();
+    let (_, all) = f.initials(&format!("merchant={by}&limit=1000")).await;
+    let listed = all["initials"].as_array().unwrap();
+    let one_click: Vec<&Value> = listed.iter().filter(|e| e["kind"] == "one_click").collect();
+    assert!(
+        !one_click.is_empty(),
+        "the demo shows at least one card whose initial was a One Click payment"
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|e| e["kind"] == "one_click" || e["kind"] == "recurring"),
+        "every initial names its kind: {all}"
+    );
+    let entry = one_click[0];
+    let amount = format!(
+        "{:.2}",
+        entry["amount_minor"].as_i64().unwrap() as f64 / 100.0
+    );
+    let refused = f
+        .by_post(
+            "/recurrent/rp.cfm",
+            &[
+                ("BillNumber", entry["initial_ref"].as_str().unwrap()),
+                ("OrderNumber", "ONE-CLICK-MIT-1"),
+                ("Amount", &amount),
+                ("Currency", "BYN"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        codes(&refused),
+        "15/320",
+        "a One Click order registered no recurring terms: rp.cfm refuses it: {refused}"
+    );
+    let looked_up = f.order_result("ONE-CLICK-MIT-1").await;
+    assert_eq!(
+        attr(&looked_up, "count"),
+        "0",
+        "nothing was charged: {looked_up}"
+    );
+    // Its token still pays with the cardholder present (Token Pay).
+    let credentials =
+        json!({"merchant_id": f.by.merchant_id, "login": f.by.login, "password": f.by.password});
+    let cards = f
+        .tokens(json!({"merchant": credentials, "customernumber": entry["customer"]}))
+        .await;
+    assert!(
+        cards
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["token"] == entry["token"]),
+        "the One Click card is in the listing: {cards}"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ fn card(token: &str, month: u32) -> CardFields {
         expiry: CardExpiry::new(2029, month).unwrap(),
         active: true,
         needs_cvc: false,
+        art_url: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_column
                 reference: ProviderRef("REF".into()),
                 amount: None,
                 at: at(0),
+                kind: coffer_core::InitialKind::Recurring,
             },
         )
         .unwrap();
@@ -107,5 +109,76 @@ fn a_flagged_card_stays_inactive_after_a_resync() {
     assert!(
         !store.card(k).unwrap().active,
         "a hard-declined card is not revived by the provider's listing"
+    );
+}
+
+#[test]
+fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_kind() {
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDAAAA000001"), at(0))
+        .unwrap();
+    let fields = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "A".into(),
+        email: None,
+        phone: None,
+    };
+    let (c, _) = store
+        .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    let art = CardFields {
+        art_url: Some("https://assets.example/art.png".into()),
+        ..card("tok1", 4)
+    };
+    let (k, _) = store.upsert_card(m.id, c, &art, at(0)).unwrap();
+    assert_eq!(
+        store.card(k).unwrap().art_url.as_deref(),
+        Some("https://assets.example/art.png")
+    );
+    let (_, r) = store.upsert_card(m.id, c, &card("tok1", 4), at(1)).unwrap();
+    assert_eq!(r, Upsert::Updated, "art the provider dropped is a change");
+    assert_eq!(store.card(k).unwrap().art_url, None);
+    let one_click = InitialTransaction {
+        reference: ProviderRef("7100000000000001".into()),
+        amount: None,
+        at: at(0),
+        kind: coffer_core::InitialKind::OneClick,
+    };
+    store.set_card_initial(k, &one_click).unwrap();
+    let read = store.card(k).unwrap();
+    assert_eq!(
+        read.initial.as_ref().unwrap().kind,
+        coffer_core::InitialKind::OneClick
+    );
+    assert!(read.reenroll_reason().is_some() && !read.is_mit_ready());
+    let recurring = InitialTransaction {
+        kind: coffer_core::InitialKind::Recurring,
+        ..one_click.clone()
+    };
+    assert!(
+        !store
+            .set_initial_by_token(m.id, &CardToken("tok1".into()), &recurring)
+            .unwrap(),
+        "the card has an initial: not replaced"
+    );
+    assert_eq!(
+        store.card(k).unwrap().initial.unwrap().kind,
+        coffer_core::InitialKind::Recurring,
+        "the same reference listed as recurring takes that kind"
+    );
+    let other = InitialTransaction {
+        reference: ProviderRef("OTHER".into()),
+        kind: coffer_core::InitialKind::OneClick,
+        ..one_click
+    };
+    store
+        .set_initial_by_token(m.id, &CardToken("tok1".into()), &other)
+        .unwrap();
+    let kept = store.card(k).unwrap().initial.unwrap();
+    assert_eq!(
+        (kept.reference.0.as_str(), kept.kind),
+        ("7100000000000001", coffer_core::InitialKind::Recurring),
+        "another reference changes nothing"
     );
 }

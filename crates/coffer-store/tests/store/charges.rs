@@ -34,6 +34,7 @@ fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
         expiry: CardExpiry::new(2030, 1).unwrap(),
         active: true,
         needs_cvc: false,
+        art_url: None,
     };
     let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
     let id = store

@@ -7,7 +7,7 @@
 //! write the fixture of the version just released.
 
 use coffer_core::audit::{NewAuditEvent, GENESIS_HASH};
-use coffer_store::migrations::{latest_version, migrations};
+use coffer_store::migrations::{latest_version, migrations, version_of};
 use coffer_store::Store;
 use rusqlite::Connection;
 
@@ -207,4 +207,64 @@ INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, bin, bank,
         sql.push_str(LEDGER_ROWS);
     }
     std::fs::write(fixture_path(version), sql).unwrap();
+}
+
+/// Schema 8 names the kind of every existing initial: Assist ones are One Click (re-enroll)
+/// unless they came from the sandbox's demo seed, which registered them as recurring.
+#[test]
+fn upgrading_to_card_kinds_flags_assist_initials_made_by_token_pay_or_on_live_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let before = version_of("08-assist-card-kinds") - 1;
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(
+            "INSERT INTO merchants (id, name, provider, account_json, account_id, environment, base_url, time_zone, currency, secret_service, secret_account, created_at) VALUES
+ (1, 'Downtown', 'clover', '{}', 'MID1', 'live', 'https://clover.example', 'Europe/Helsinki', 'EUR', 's', 'a', 0),
+ (2, 'Assist demo', 'assist', '{}', '600101', 'sandbox', 'coffer-embedded://assist', 'Europe/Minsk', 'BYN', 's', 'b', 0),
+ (3, 'Assist shop', 'assist', '{}', '679471', 'live', 'https://payments.paysec.by', 'Europe/Minsk', 'BYN', 's', 'c', 0);
+INSERT INTO customers (id, merchant_id, reference) VALUES (1, 1, 'C1'), (2, 2, 'BY-000001'), (3, 3, 'CUST-1');
+INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, exp_year, exp_month, initial_ref, initial_at) VALUES
+ (1, 1, 1, 'clv1', 'visa', '4242', 2030, 1, 'REFNUM1', 0),
+ (2, 2, 2, 'tok-demo', 'belkart', '0028', 2030, 1, '5100000000010123', 0),
+ (3, 2, 2, 'tok-made', 'visa', '1111', 2030, 1, '7100000000000001', 0),
+ (4, 3, 3, 'tok-live', 'visa', '2222', 2030, 1, '5733000000000001', 0),
+ (5, 2, 2, 'tok-none', 'visa', '3333', 2030, 1, NULL, NULL);
+INSERT INTO charge_attempts (kind, merchant_id, card_id, amount_minor, currency, credential_json, idempotency_key, order_id, state, provider_ref, created_at, settled_at) VALUES
+ ('charge', 2, 3, 100, 'BYN', '{}', 'k-initial', 'CF-1', 'succeeded', '7100000000000001', 0, 1);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let kind = |id: i64| {
+        store
+            .card(coffer_core::CardId(id))
+            .unwrap()
+            .initial
+            .map(|i| i.kind)
+    };
+    use coffer_core::InitialKind::{OneClick, Recurring};
+    assert_eq!(
+        kind(1),
+        Some(Recurring),
+        "other providers keep their meaning"
+    );
+    assert_eq!(
+        kind(2),
+        Some(Recurring),
+        "a sandbox initial Coffer did not make came from the demo seed's recurring orders"
+    );
+    assert_eq!(
+        kind(3),
+        Some(OneClick),
+        "an initial Coffer made itself was a Token Pay: re-enroll"
+    );
+    assert_eq!(
+        kind(4),
+        Some(OneClick),
+        "a live Assist initial is not known to be recurring-registered: re-enroll"
+    );
+    assert_eq!(kind(5), None, "no initial, no kind");
 }

@@ -88,7 +88,17 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
                     </button>
                   </td>
                   <td>{c.customer_name}</td>
-                  <td>{c.card}</td>
+                  <td>
+                    {c.card}
+                    {c.reenroll ? (
+                      <>
+                        {" "}
+                        <span className="badge badge-reenroll" title={c.reenroll}>
+                          Re-enroll
+                        </span>
+                      </>
+                    ) : null}
+                  </td>
                   <td>{c.amount_words}</td>
                   <td>{c.frequency_words}</td>
                   <td className="mono">{c.next_due ?? "—"}</td>
@@ -263,6 +273,14 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
         </dd>
         <dt>Next charge</dt>
         <dd className="mono">{contract.next_due ?? "—"}</dd>
+        {contract.reenroll ? (
+          <>
+            <dt>
+              <span className="badge badge-reenroll">Re-enroll</span>
+            </dt>
+            <dd id="contract-reenroll">{contract.reenroll}</dd>
+          </>
+        ) : null}
         <dt>Terms accepted</dt>
         <dd>{formatInstant(contract.terms_accepted_at)}</dd>
         <dt>Confirmation sent</dt>

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { CardView, ChargeAttempt, ContractView, CustomerDetail, CustomerListRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
-import { brandName, formatExpiry, maskedNumber } from "../../format/card";
+import { artHost, brandName, formatExpiry, maskedNumber } from "../../format/card";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
@@ -465,7 +465,31 @@ function CardDetail({
         <dt>Initial transaction</dt>
         <dd className="mono">{card.initial_ref ?? "None linked"}</dd>
         <dt>Merchant-initiated charges</dt>
-        <dd id="card-mit">{card.mit_ready ? "Ready: consent and initial transaction on file" : "Not possible until consent and an initial transaction are on file"}</dd>
+        <dd id="card-mit">
+          {card.mit_ready
+            ? "Ready: consent and initial transaction on file"
+            : card.reenroll
+              ? "Not possible until the card is re-enrolled"
+              : "Not possible until consent and an initial transaction are on file"}
+        </dd>
+        {card.reenroll ? (
+          <>
+            <dt>
+              <span className="badge badge-reenroll">Re-enroll</span>
+            </dt>
+            <dd id="card-reenroll">{card.reenroll}</dd>
+          </>
+        ) : null}
+        {artHost(card.art_url) ? (
+          <>
+            <dt>Card art</dt>
+            {/* The app's CSP (img-src 'self' data:) does not load images from a provider's
+                host, so the address is shown, not the picture. */}
+            <dd id="card-art" className="mono" title={card.art_url ?? undefined}>
+              {card.art_url} <span className="muted">(image on {artHost(card.art_url)}, not loaded in the app)</span>
+            </dd>
+          </>
+        ) : null}
       </dl>
       <div className="toolbar">
         <button type="button" className="primary" id="charge-card" onClick={onCharge}>

@@ -91,6 +91,9 @@ struct SeededInitial {
     initial_ref: String,
     amount_minor: i64,
     currency: String,
+    /// `recurring` or `one_click` (Assist's seeded One Click initials, which rp.cfm refuses).
+    #[serde(default)]
+    kind: coffer_core::InitialKind,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +300,7 @@ async fn record_initials_and_consents(
                         reference: coffer_core::ProviderRef(i.initial_ref.clone()),
                         amount: Some(coffer_core::Money::from_minor(i.amount_minor, currency)),
                         at: now,
+                        kind: i.kind,
                     },
                 )?;
             }

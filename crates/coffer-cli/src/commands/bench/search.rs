@@ -165,6 +165,7 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
                             .map_err(|e| coffer_store::StoreError::Corrupt(e.to_string()))?,
                             active: true,
                             needs_cvc: false,
+                            art_url: None,
                         },
                         now,
                     )?;

@@ -3,6 +3,7 @@
 
 pub mod amount_valid;
 pub mod assist_bounds;
+pub mod assist_recurring_initial;
 pub mod card_of_merchant;
 pub mod card_usable;
 pub mod consent_and_initial;
