@@ -262,7 +262,10 @@ pub async fn refund(
 fn print_refund(r: &coffer_engine::refunds::RefundResult) {
     outln!(
         "refund {}: {} of attempt {} (refund attempt {})",
-        r.status, r.amount, r.refund_of, r.attempt_id
+        r.status,
+        r.amount,
+        r.refund_of,
+        r.attempt_id
     );
     match &r.transfer {
         Some(t) if t.transferred_at.is_none() => {

@@ -85,7 +85,7 @@ impl Rule {
 /// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
 /// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
 /// would report one problem twice.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 14] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,

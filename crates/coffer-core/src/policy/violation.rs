@@ -47,7 +47,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule, in the order `policy::check` runs them.
-    pub const ALL: [RuleId; 13] = [
+    pub const ALL: [RuleId; 14] = [
         RuleId::ConsentAndInitial,
         RuleId::CardUsable,
         RuleId::CardOfMerchant,

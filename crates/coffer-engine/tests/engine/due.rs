@@ -582,6 +582,7 @@ async fn the_preview_predicts_the_run_with_a_notice_lead_of_zero_and_more() {
             "lead {lead}: only the runs charged, once per contract"
         );
     }
+}
 
 #[tokio::test]
 async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_enroll_and_a_recurring_one_is_charged(

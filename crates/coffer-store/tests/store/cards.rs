@@ -123,6 +123,7 @@ fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_ki
         name: "A".into(),
         email: None,
         phone: None,
+        address: None,
     };
     let (c, _) = store
         .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
