@@ -209,7 +209,7 @@ INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, bin, bank,
     std::fs::write(fixture_path(version), sql).unwrap();
 }
 
-/// Schema 8 names the kind of every existing initial: Assist ones are One Click (re-enroll)
+/// Schema 10 names the kind of every existing initial: Assist ones are One Click (re-enroll)
 /// unless they came from the sandbox's demo seed, which registered them as recurring.
 #[test]
 fn upgrading_to_card_kinds_flags_assist_initials_made_by_token_pay_or_on_live_accounts() {
@@ -218,7 +218,7 @@ fn upgrading_to_card_kinds_flags_assist_initials_made_by_token_pay_or_on_live_ac
     {
         let mut conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        let before = version_of("08-assist-card-kinds") - 1;
+        let before = version_of("10-assist-card-kinds") - 1;
         migrations().unwrap().to_version(&mut conn, before).unwrap();
         conn.execute_batch(
             "INSERT INTO merchants (id, name, provider, account_json, account_id, environment, base_url, time_zone, currency, secret_service, secret_account, created_at) VALUES
