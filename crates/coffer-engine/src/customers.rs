@@ -168,6 +168,7 @@ fn register_entry(fields: CustomerFields) -> Result<CustomerFields, InvalidInput
     if fields.name.is_empty() {
         return Err(InvalidInput::new("name", "must not be empty"));
     }
+    coffer_core::free_text::refuse_card_number("name", &fields.name)?;
     Ok(fields)
 }
 
@@ -340,6 +341,16 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_card_number_typed_as_a_name_is_refused_with_its_line() {
+        let error = parse_register_csv(
+            "customer_number,name\n1001,Pavel Petrov\n1002,4111 1111 1111 1111\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "line 3, name");
+        assert!(!error.rule.contains("4111"), "{}", error.rule);
+    }
 
     #[test]
     fn a_good_register_file_is_read_whole() {

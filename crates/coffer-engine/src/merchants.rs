@@ -306,6 +306,7 @@ fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
     if input.name.trim().is_empty() {
         return Err(InvalidInput::new("name", "must not be empty"));
     }
+    coffer_core::free_text::refuse_card_number("name", &input.name)?;
     input.account.validate()?;
     let (base_url, endpoint) =
         resolve_endpoint(&input.account, input.environment, &input.endpoint)?;
