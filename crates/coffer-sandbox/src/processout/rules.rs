@@ -226,28 +226,8 @@ pub(crate) fn scheme_of_number(number: &str) -> &'static str {
 
 /// Luhn check; the sandbox refuses numbers that could not be real cards.
 pub(crate) fn luhn_ok(number: &str) -> bool {
-    if !(12..=19).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = number
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
+    let digits: Option<Vec<u32>> = number.chars().map(|c| c.to_digit(10)).collect();
+    digits.is_some_and(|d| (12..=19).contains(&d.len()) && coffer_core::free_text::luhn(&d))
 }
 
 /// The documented list parameters.

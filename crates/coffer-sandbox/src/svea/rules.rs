@@ -347,27 +347,8 @@ pub(crate) fn check_token_charge(
 
 /// The Luhn check of a typed card number.
 pub(crate) fn luhn_ok(number: &str) -> bool {
-    if !(12..=19).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = number
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                if d * 2 > 9 {
-                    d * 2 - 9
-                } else {
-                    d * 2
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
+    let digits: Option<Vec<u32>> = number.chars().map(|c| c.to_digit(10)).collect();
+    digits.is_some_and(|d| (12..=19).contains(&d.len()) && coffer_core::free_text::luhn(&d))
 }
 
 /// Scheme from the leading digits, as Svea reports it in `pmtq_card_scheme`.
