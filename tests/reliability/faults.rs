@@ -283,11 +283,14 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
     let contracts = CONTRACTS * scale();
     // About two of three seeded cards can be charged.
     let world = World::new(contracts * 2).await;
-    let today = chrono::Utc::now().date_naive();
-    let end = today.checked_add_days(chrono::Days::new(365)).unwrap();
     let mut scope = Vec::new();
+    // The latest of the merchants' todays: the next day's run is after it everywhere.
+    let mut latest_today = chrono::NaiveDate::MIN;
     for provider in PROVIDERS {
         let merchant = world.merchant(provider).await;
+        let today = world.today(merchant).await;
+        latest_today = latest_today.max(today);
+        let end = today.checked_add_days(chrono::Days::new(365)).unwrap();
         world.no_notice_lead(merchant).await;
         for card in world.usable_cards(merchant, 0, contracts).await {
             // Every 31 days with an end date: Svea allows one recurring charge per card a
@@ -366,7 +369,7 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
         .reconcile(chrono::Duration::zero())
         .await
         .unwrap();
-    let tomorrow = today
+    let tomorrow = latest_today
         .succ_opt()
         .unwrap()
         .and_hms_opt(12, 0, 0)

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use coffer_core::{ChargeState, MerchantId};
 use coffer_engine::merchants::MerchantEdit;
 use coffer_engine::progress::NoProgress;
@@ -98,6 +98,15 @@ impl World {
             .find(|m| m.provider == provider)
             .unwrap_or_else(|| panic!("the demo registered a {provider} merchant"));
         MerchantId(m.id)
+    }
+
+    /// Today where `merchant` is: a contract's start is judged in the merchant's zone, and
+    /// between 21:00 and midnight UTC Minsk is already on the next day.
+    pub async fn today(&self, merchant: MerchantId) -> NaiveDate {
+        let all = self.engine.list_merchants().await.unwrap();
+        let m = all.iter().find(|m| m.id == merchant.0).unwrap();
+        let zone = coffer_core::merchant::parse_time_zone(&m.time_zone).unwrap();
+        coffer_core::clock::local_date(Utc::now(), zone)
     }
 
     /// `count` cards of `merchant` that can be charged and behave (consent and initial

@@ -298,7 +298,11 @@ impl Engine {
                 )
                 .into())
             }
-            Resolution::NotMade { checked_on } if *checked_on > now.date_naive() => {
+            // The day is the person's, in their zone: only a day no zone has reached yet
+            // (UTC+14 is the earliest) is refused, so 01:00 in Helsinki is not "the future".
+            Resolution::NotMade { checked_on }
+                if *checked_on > (now + chrono::Duration::hours(14)).date_naive() =>
+            {
                 return Err(coffer_core::InvalidInput::new(
                     "checked_on",
                     format!("{checked_on} is in the future; say the day you checked"),

@@ -797,12 +797,28 @@ async fn a_refund_the_provider_never_received_stays_unknown_until_a_person_resol
             "invalid_input",
             "{provider}: while unknown, its 4.00 counts as refunded: {blocked}"
         );
+        // Two days ahead is the future in every zone; today in the merchant's zone is not,
+        // even when UTC is still on yesterday.
+        let future = world
+            .engine
+            .resolve_attempt(
+                AttemptId(lost.attempt_id),
+                coffer_engine::reconcile::Resolution::NotMade {
+                    checked_on: chrono::Utc::now().date_naive() + chrono::Days::new(2),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            future.to_string().contains("checked_on") && future.to_string().contains("future"),
+            "{provider}: {future}"
+        );
         let resolved = world
             .engine
             .resolve_attempt(
                 AttemptId(lost.attempt_id),
                 coffer_engine::reconcile::Resolution::NotMade {
-                    checked_on: chrono::Utc::now().date_naive(),
+                    checked_on: crate::today(),
                 },
             )
             .await
