@@ -9,7 +9,7 @@ use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
 use coffer_engine::merchants::{EndpointInput, MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::progress::ProgressEvent;
 use coffer_engine::Engine;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -38,7 +38,9 @@ pub struct AddMerchantRequest {
     /// Location group, if any.
     pub group: Option<String>,
     /// The access token, key or password; stored in the OS keyring, never in the database.
-    pub secret: Option<String>,
+    /// A `SecretString` from the moment it is read off IPC, so no `Debug` print shows it.
+    #[specta(type = Option<String>)]
+    pub secret: Option<SecretString>,
     /// Save without asking the provider first whether the account and secret work (offline).
     #[serde(default)]
     pub skip_check: bool,
@@ -63,8 +65,9 @@ pub struct EditMerchantRequest {
     pub notice_lead_days: Option<u32>,
     /// New group; an empty string removes it.
     pub group: Option<String>,
-    /// A new secret to store in the keyring.
-    pub secret: Option<String>,
+    /// A new secret to store in the keyring (empty keeps the old one).
+    #[specta(type = Option<String>)]
+    pub secret: Option<SecretString>,
     /// Save without asking the provider first whether the account and secret work (offline).
     #[serde(default)]
     pub skip_check: bool,
@@ -93,7 +96,7 @@ impl AddMerchantRequest {
         };
         (
             input,
-            self.secret.map(SecretString::from),
+            self.secret.filter(|s| !s.expose_secret().is_empty()),
             check(self.skip_check),
         )
     }
@@ -117,10 +120,7 @@ impl EditMerchantRequest {
             notice_lead_days: self.notice_lead_days,
             group: self.group.map(|g| Some(g).filter(|g| !g.trim().is_empty())),
         };
-        let secret = self
-            .secret
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from);
+        let secret = self.secret.filter(|s| !s.expose_secret().is_empty());
         (MerchantId(self.id), edit, secret, check(self.skip_check))
     }
 }
@@ -182,4 +182,37 @@ pub async fn demo(
     Ok(engine
         .demo(None, Arc::new(ChannelProgress(on_progress)))
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_read_off_ipc_never_shows_in_a_debug_print() {
+        let request: EditMerchantRequest = serde_json::from_value(serde_json::json!({
+            "id": 3, "name": null, "endpoint": null, "environment": null, "time_zone": null,
+            "currency": null, "notice_lead_days": null, "group": null,
+            "secret": "tok-live-5f1e9c", "skip_check": true
+        }))
+        .expect("an edit request");
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("tok-live-5f1e9c"), "{printed}");
+        let (_, _, secret, _) = request.into_parts();
+        assert_eq!(
+            secret.as_ref().map(|s| s.expose_secret()),
+            Some("tok-live-5f1e9c"),
+            "the engine still gets the secret"
+        );
+    }
+
+    #[test]
+    fn an_empty_secret_keeps_the_saved_one() {
+        let request: EditMerchantRequest = serde_json::from_value(serde_json::json!({
+            "id": 3, "name": null, "endpoint": null, "environment": null, "time_zone": null,
+            "currency": null, "notice_lead_days": null, "group": null, "secret": ""
+        }))
+        .expect("an edit request");
+        assert!(request.into_parts().2.is_none());
+    }
 }

@@ -5,7 +5,7 @@ use coffer_core::MerchantId;
 use coffer_engine::config::ProfileView;
 use coffer_engine::notices::{SmtpInput, SmtpView};
 use coffer_engine::Engine;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tauri::State;
 
@@ -26,8 +26,10 @@ pub struct SetSmtpRequest {
     pub username: Option<String>,
     /// The From address of the notices.
     pub from_address: String,
-    /// The password; kept in the OS keyring, never in the database. Empty keeps none.
-    pub password: Option<String>,
+    /// The password; kept in the OS keyring, never in the database. Empty keeps none. A
+    /// `SecretString` from the moment it is read off IPC, so no `Debug` print shows it.
+    #[specta(type = Option<String>)]
+    pub password: Option<SecretString>,
 }
 
 /// How a merchant's notices go out.
@@ -44,10 +46,7 @@ pub async fn set_smtp(
     engine: State<'_, Engine>,
     request: SetSmtpRequest,
 ) -> Result<SmtpView, IpcError> {
-    let password = request
-        .password
-        .filter(|p| !p.is_empty())
-        .map(SecretString::from);
+    let password = request.password.filter(|p| !p.expose_secret().is_empty());
     Ok(engine
         .set_smtp(
             MerchantId(request.merchant_id),
@@ -85,4 +84,24 @@ pub async fn choose_data_dir(
     data_dir: String,
 ) -> Result<ProfileView, IpcError> {
     Ok(engine.choose_data_dir(&data_dir)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_smtp_password_read_off_ipc_never_shows_in_a_debug_print() {
+        let request: SetSmtpRequest = serde_json::from_value(serde_json::json!({
+            "merchant_id": 1, "host": "smtp.example.com", "port": 465, "security": "tls",
+            "username": "shop", "from_address": "shop@example.com", "password": "pw-9d2k7"
+        }))
+        .expect("an SMTP request");
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("pw-9d2k7"), "{printed}");
+        assert_eq!(
+            request.password.as_ref().map(|p| p.expose_secret()),
+            Some("pw-9d2k7")
+        );
+    }
 }

@@ -134,7 +134,10 @@ export type AddMerchantRequest = {
 	notice_lead_days: number,
 	/**  Location group, if any. */
 	group: string | null,
-	/**  The access token, key or password; stored in the OS keyring, never in the database. */
+	/**
+	 *  The access token, key or password; stored in the OS keyring, never in the database.
+	 *  A `SecretString` from the moment it is read off IPC, so no `Debug` print shows it.
+	 */
 	secret: string | null,
 	/**  Save without asking the provider first whether the account and secret work (offline). */
 	skip_check?: boolean,
@@ -885,7 +888,7 @@ export type EditMerchantRequest = {
 	notice_lead_days: number | null,
 	/**  New group; an empty string removes it. */
 	group: string | null,
-	/**  A new secret to store in the keyring. */
+	/**  A new secret to store in the keyring (empty keeps the old one). */
 	secret: string | null,
 	/**  Save without asking the provider first whether the account and secret work (offline). */
 	skip_check?: boolean,
@@ -1455,7 +1458,10 @@ export type SetSmtpRequest = {
 	username: string | null,
 	/**  The From address of the notices. */
 	from_address: string,
-	/**  The password; kept in the OS keyring, never in the database. Empty keeps none. */
+	/**
+	 *  The password; kept in the OS keyring, never in the database. Empty keeps none. A
+	 *  `SecretString` from the moment it is read off IPC, so no `Debug` print shows it.
+	 */
 	password: string | null,
 };
 
