@@ -3,13 +3,13 @@
 //! takes on first start. The profile is a temp directory (`COFFER_DATA_DIR`), so a run never
 //! touches real data or secrets.
 //!
-//! Runs only with `COFFER_E2E=1` and a binary built with the embedded UI
+//! Runs only with `COFFER_E2E=1` (ignored otherwise, see build.rs) and a binary built with the embedded UI
 //! (`ui/node_modules/.bin/tauri build --debug --no-bundle`); `scripts/test.sh` does both.
 //! Screenshots of the main views go to `target/desktop-e2e/` (or `$COFFER_E2E_SHOTS`).
 //!
 //! `installed_package_opens_in_sandbox_mode` drives an installed copy instead
 //! (`COFFER_INSTALLED_APP=/usr/bin/coffer-desktop`); `scripts/test-installer.sh` installs the .deb
-//! and runs it, and without that variable it is skipped.
+//! and runs it; without that variable it is listed as ignored.
 
 // A harness: a step that cannot go on panics with its reason, like an assertion.
 #![allow(clippy::expect_used)]
@@ -99,12 +99,8 @@ async fn find(client: &Client, css: &str) -> Element {
 /// The two tests start one app each; on two cores they take turns.
 static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The built app, or `None` when the e2e run was not asked for.
-fn app_under_test() -> Option<PathBuf> {
-    if std::env::var_os("COFFER_E2E").is_none() {
-        eprintln!("skipped: set COFFER_E2E=1 (scripts/test.sh does) to drive the real app");
-        return None;
-    }
+/// The built app (the tests that call this run only with `COFFER_E2E=1`, see build.rs).
+fn app_under_test() -> PathBuf {
     let app = app_binary();
     assert!(
         app.exists(),
@@ -112,12 +108,15 @@ fn app_under_test() -> Option<PathBuf> {
          `cargo build --workspace --features tauri/custom-protocol`",
         app.display()
     );
-    Some(app)
+    app
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
 async fn first_start_switch_location_search_by_last4_and_open_a_card() {
-    let Some(app) = app_under_test() else { return };
+    let app = app_under_test();
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
     let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
@@ -286,11 +285,14 @@ async fn journey(client: &Client) -> Result<(), String> {
 /// The app as a store owner gets it from the .deb: the installed binary (not the one in
 /// `target/`) opens its main window, sets up sandbox mode on first start and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_installed_app),
+    ignore = "drives an installed copy: set COFFER_INSTALLED_APP (scripts/test-installer.sh does)"
+)]
 async fn installed_package_opens_in_sandbox_mode() {
-    let Some(app) = std::env::var_os("COFFER_INSTALLED_APP").map(PathBuf::from) else {
-        eprintln!("skipped: set COFFER_INSTALLED_APP (scripts/test-installer.sh does) to drive the installed app");
-        return;
-    };
+    let app = std::env::var_os("COFFER_INSTALLED_APP")
+        .map(PathBuf::from)
+        .expect("COFFER_INSTALLED_APP names the installed binary");
     assert!(
         app.is_absolute() && !app.starts_with(workspace_root()),
         "{} is an installed binary, outside the work tree",
@@ -337,8 +339,12 @@ async fn installed_sandbox(client: &Client) -> Result<(), String> {
 /// The OS asks for dark (GTK_THEME here), the window is as narrow as a 1280x800 one at 200% zoom:
 /// the theme follows, and the layout still shows the customers with navigation above them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
 async fn dark_theme_follows_the_os_and_a_narrow_window_stays_usable() {
-    let Some(app) = app_under_test() else { return };
+    let app = app_under_test();
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
     let driver = Driver::start(

@@ -3,7 +3,9 @@
 //! every log on (`COFFER_LOG=trace`): sync, search, a charge and its refund, a contract and two
 //! due runs, reconcile, a register import, notices, the audit log. Afterwards no merchant secret
 //! and no full card number (every test card of the sandbox docs) is in the data dir (database,
-//! WAL, notices' .eml files, CSV exports, anything), in any log line or in any output.
+//! WAL, notices' .eml files, CSV exports, anything), in any log line or in any output, and no
+//! card number is in the sandbox's saved state (Svea's card page is given one). The SMTP
+//! password given on stdin is nowhere either.
 //! tests/cli/secrets.rs checks the keyring's side (one merchant, removal deletes the entry).
 
 use chrono::Datelike;
@@ -44,7 +46,13 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
     if !require_keyring() {
         return;
     }
-    let sandbox = SandboxProcess::start(12);
+    // The sandbox keeps its state in a file, as the app's embedded sandboxes keep theirs in the
+    // profile, so the scan covers what a provider was sent: Svea's card page below takes a full
+    // card number and must keep only its display fields. (The file also holds the sandbox's own
+    // accounts with their secrets, as a provider does, so it is scanned for card numbers only.)
+    let sandbox_dir = tempfile::tempdir().unwrap();
+    let sandbox_state = sandbox_dir.path().join("state.json");
+    let sandbox = SandboxProcess::start_with(12, Some(&sandbox_state));
     let admin = sandbox.urls.admin.clone();
     let seeded = raw::merchants(&admin).await;
     let profile = Profile::new();
@@ -201,6 +209,69 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
         ],
         &mut runs,
     );
+    // A Svea card registered through Svea's card page (sandbox mode fills it with the Visa test
+    // number, as a cardholder's browser would).
+    let svea = array(&merchants)
+        .iter()
+        .find(|m| m["provider"] == "svea")
+        .expect("a Svea merchant")["id"]
+        .to_string();
+    let svea_cards = run(
+        &profile,
+        &["--json", "cards", "--merchant", &svea, "--limit", "5"],
+        &mut runs,
+    );
+    let svea_customer = array(&svea_cards)[0]["customer_id"].to_string();
+    let registered = run(
+        &profile,
+        &[
+            "--json",
+            "card",
+            "initial",
+            "--customer",
+            &svea_customer,
+            "--amount",
+            "20.00",
+            "--terms",
+            "I agree to monthly charges of at most 20.00 EUR.",
+        ],
+        &mut runs,
+    );
+    assert!(
+        registered["card"]["last4"].is_string(),
+        "the card page registered a card: {registered}"
+    );
+    // SMTP with a login: the password goes to the keyring through stdin, and the settings are
+    // shown back.
+    let smtp_password = "smtp-pw-3c9f1a7e";
+    let smtp = [
+        "--json",
+        "notices",
+        "smtp",
+        "--merchant",
+        &assist,
+        "--host",
+        "smtp.example.com",
+        "--port",
+        "465",
+        "--security",
+        "tls",
+        "--username",
+        "shop",
+        "--from",
+        "shop@example.com",
+        "--password-stdin",
+    ];
+    runs.push(
+        profile
+            .coffer_with(&smtp, Some(&format!("{smtp_password}\n")), &TRACE)
+            .ok(),
+    );
+    run(
+        &profile,
+        &["--json", "notices", "smtp", "--merchant", &assist],
+        &mut runs,
+    );
     run(&profile, &["--json", "notices"], &mut runs);
     run(
         &profile,
@@ -232,6 +303,7 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
         .iter()
         .map(|m| (format!("the secret of {}", m.name), m.secret.clone()))
         .collect();
+    needles.push(("the SMTP password".into(), smtp_password.into()));
     needles.extend(
         TEST_PANS
             .iter()
@@ -243,6 +315,13 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
             found.is_empty(),
             "{what} must be nowhere in the data dir; found in {found:?}"
         );
+        if needle.len() >= 13 && needle.bytes().all(|b| b.is_ascii_digit()) {
+            let state = std::fs::read(&sandbox_state).expect("the sandbox wrote its state");
+            assert!(
+                !state.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{what} must not be in the sandbox's state"
+            );
+        }
         for r in &runs {
             for (stream, text) in [("stdout", r.stdout()), ("stderr", r.stderr())] {
                 assert!(

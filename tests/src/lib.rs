@@ -191,8 +191,18 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Starts `coffer sandbox --customers N` and reads its URLs.
     pub fn start(customers: usize) -> SandboxProcess {
-        let mut child = Command::new(coffer_binary())
-            .args(["sandbox", "--customers", &customers.to_string()])
+        SandboxProcess::start_with(customers, None)
+    }
+
+    /// Starts `coffer sandbox --customers N`, keeping its state in `state` when given (as the
+    /// app's embedded sandboxes keep theirs in the profile), and reads its URLs.
+    pub fn start_with(customers: usize, state: Option<&Path>) -> SandboxProcess {
+        let mut command = Command::new(coffer_binary());
+        command.args(["sandbox", "--customers", &customers.to_string()]);
+        if let Some(state) = state {
+            command.arg("--state").arg(state);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
