@@ -9,7 +9,7 @@ use super::*;
 
 /// Calls one of the app's commands from the page and returns its answer, or `Err` with the
 /// `{kind, message}` it failed with.
-async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
+pub(crate) async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
     let script = format!(
         "const done = arguments[arguments.length - 1]; \
          window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
