@@ -1,8 +1,9 @@
 //! Files and folders of a profile that only their owner can open. A profile holds customers'
 //! names and contacts, card display fields, contracts and the ledger, and a shop's PC is often
 //! shared: on Unix its folders are 0700 and its files 0600 whatever the umask. On Windows the
-//! profile lives under the user's own AppData folder, whose inherited ACL already admits only
-//! that user, SYSTEM and administrators; nothing is changed there.
+//! equivalent is a protected DACL (nothing inherited from the parent, which may be a shared
+//! folder the owner picked) admitting the owner and SYSTEM only, written through the safe
+//! `windows-permissions` wrappers of the Win32 security API.
 
 use std::fs::File;
 use std::io;
@@ -16,7 +17,19 @@ pub fn create_dir(path: &Path) -> io::Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(path)
+    // Windows has no creation mode: the folders this call makes are tightened after.
+    #[cfg(windows)]
+    let missing: Vec<std::path::PathBuf> = path
+        .ancestors()
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    builder.create(path)?;
+    #[cfg(windows)]
+    for dir in missing {
+        restrict(&dir)?;
+    }
+    Ok(())
 }
 
 /// Creates (or truncates) a private file for writing.
@@ -31,24 +44,58 @@ pub fn create_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Makes an existing file 0600 or folder 0700 (Unix); a missing path is not an error.
+/// Makes an existing file 0600 or folder 0700 (Unix), or gives it the owner-only DACL
+/// (Windows); a missing path is not an error.
 pub fn restrict(path: &Path) -> io::Result<()> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let metadata = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
         let mode = if metadata.is_dir() { 0o700 } else { 0o600 };
         if metadata.permissions().mode() & 0o777 != mode {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
         }
     }
-    #[cfg(not(unix))]
-    let _ = path;
+    #[cfg(windows)]
+    windows::owner_only(path, metadata.is_dir())?;
+    #[cfg(not(any(unix, windows)))]
+    let _ = (path, metadata);
     Ok(())
+}
+
+#[cfg(windows)]
+mod windows {
+    use std::io;
+    use std::path::Path;
+
+    use windows_permissions::constants::{SeObjectType, SecurityInformation};
+    use windows_permissions::wrappers::SetNamedSecurityInfo;
+    use windows_permissions::{LocalBox, SecurityDescriptor};
+
+    /// `P`: protected, nothing inherited. Full access (`FA`) for Owner Rights (`OW`, whoever
+    /// owns the object: the user who created it) and LocalSystem (`SY`); a folder passes both
+    /// down to what is created in it (`OICI`). Administrators can still take ownership, as root
+    /// can still read a 0600 file.
+    pub(super) const FILE_SDDL: &str = "D:P(A;;FA;;;OW)(A;;FA;;;SY)";
+    pub(super) const FOLDER_SDDL: &str = "D:P(A;OICI;FA;;;OW)(A;OICI;FA;;;SY)";
+
+    pub(super) fn owner_only(path: &Path, is_dir: bool) -> io::Result<()> {
+        let sddl = if is_dir { FOLDER_SDDL } else { FILE_SDDL };
+        let descriptor: LocalBox<SecurityDescriptor> = sddl.parse()?;
+        SetNamedSecurityInfo(
+            path.as_os_str(),
+            SeObjectType::SE_FILE_OBJECT,
+            SecurityInformation::Dacl | SecurityInformation::ProtectedDacl,
+            None,
+            None,
+            descriptor.dacl(),
+            None,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +124,44 @@ mod tests {
         restrict(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         restrict(&dir.join("missing")).unwrap();
+    }
+}
+
+#[cfg(test)]
+#[cfg(windows)]
+mod windows_tests {
+    use super::*;
+    use windows_permissions::constants::{SeObjectType, SecurityInformation};
+    use windows_permissions::wrappers::{
+        ConvertSecurityDescriptorToStringSecurityDescriptor, GetNamedSecurityInfo,
+    };
+
+    fn dacl(path: &Path) -> String {
+        let sd = GetNamedSecurityInfo(
+            path.as_os_str(),
+            SeObjectType::SE_FILE_OBJECT,
+            SecurityInformation::Dacl,
+        )
+        .unwrap();
+        ConvertSecurityDescriptorToStringSecurityDescriptor(&sd, SecurityInformation::Dacl)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn new_folders_and_files_admit_only_their_owner_and_system() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b");
+        create_dir(&dir).unwrap();
+        let file = dir.join("x.csv");
+        drop(create_file(&file).unwrap());
+        for path in [root.path().join("a"), dir, file] {
+            let dacl = dacl(&path);
+            assert!(dacl.starts_with("D:P"), "{}: {dacl}", path.display());
+            for everyone_else in ["WD", "BU", "AU", ";ID;"] {
+                assert!(!dacl.contains(everyone_else), "{}: {dacl}", path.display());
+            }
+        }
     }
 }
