@@ -34,6 +34,7 @@ use crate::charge::{
 };
 use crate::contracts::{horizon, refresh_schedule};
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::merchants::EnvironmentKind;
 use crate::notices::{self, NoticeSent};
 use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};
@@ -214,6 +215,123 @@ pub struct DueSummary {
     pub would_charge: Vec<DueItem>,
     /// Contracts ended by this run (past their end date, or a stop-payment decline).
     pub contracts_ended: Vec<i64>,
+    /// The money of `would_charge` (dry run) or `charged`, per merchant and currency: what the
+    /// confirmation before a run shows, from the rehearsal's own plan.
+    pub money: RunMoney,
+}
+
+/// How many charges of what total, per currency, on one merchant.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MerchantMoney {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Sandbox, the provider's test environment, or live.
+    pub environment_kind: EnvironmentKind,
+    /// How many charges.
+    pub charges: u32,
+    /// Their total in each currency (a merchant charges in one; never summed across).
+    pub totals: Vec<Money>,
+}
+
+/// The money of a run's charges, never summed across currencies.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunMoney {
+    /// How many charges in all.
+    pub charges: u32,
+    /// The total per currency, in the order first met.
+    pub totals: Vec<Money>,
+    /// Each merchant with at least one charge, in the run's order.
+    pub merchants: Vec<MerchantMoney>,
+    /// The names of those that are live (real money), for the confirmation to name.
+    pub live: Vec<String>,
+}
+
+impl RunMoney {
+    /// The money of `items` on `merchants`. A total that overflows 64-bit minor units is an
+    /// error rather than a wrong number.
+    pub fn of(items: &[DueItem], merchants: &[Merchant]) -> Result<RunMoney, EngineError> {
+        fn add(totals: &mut Vec<Money>, amount: Money) -> Result<(), EngineError> {
+            match totals.iter_mut().find(|t| t.currency == amount.currency) {
+                Some(total) => {
+                    *total = total
+                        .checked_add(amount)
+                        .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
+                }
+                None => totals.push(amount),
+            }
+            Ok(())
+        }
+        let mut money = RunMoney::default();
+        for merchant in merchants {
+            let mine: Vec<&DueItem> = items
+                .iter()
+                .filter(|i| i.merchant_id == merchant.id.0)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut totals = Vec::new();
+            for item in &mine {
+                add(&mut totals, item.amount)?;
+                add(&mut money.totals, item.amount)?;
+            }
+            let charges = u32::try_from(mine.len()).unwrap_or(u32::MAX);
+            money.charges = money.charges.saturating_add(charges);
+            let environment_kind = EnvironmentKind::of(merchant);
+            if environment_kind == EnvironmentKind::Live {
+                money.live.push(merchant.name.clone());
+            }
+            money.merchants.push(MerchantMoney {
+                merchant_id: merchant.id.0,
+                name: merchant.name.clone(),
+                environment_kind,
+                charges,
+                totals,
+            });
+        }
+        Ok(money)
+    }
+
+    /// One paragraph for a person: "3 charges: 1,234.00 EUR and 5.00 USD. Downtown (live):
+    /// 2 charges, 1,234.00 EUR. …" (the CLI prints it; the app lays the same numbers out).
+    pub fn words(&self, dry_run: bool) -> String {
+        if self.charges == 0 {
+            return "No charge is due.".into();
+        }
+        let list = |totals: &[Money]| {
+            totals
+                .iter()
+                .map(Money::grouped)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let plural = |n: u32| if n == 1 { "charge" } else { "charges" };
+        let mut text = format!(
+            "{} {} {}: {}.",
+            self.charges,
+            plural(self.charges),
+            if dry_run { "would be made" } else { "made" },
+            list(&self.totals)
+        );
+        for m in &self.merchants {
+            text.push_str(&format!(
+                "\n  {} ({}): {} {}, {}",
+                m.name,
+                m.environment_kind.as_str(),
+                m.charges,
+                plural(m.charges),
+                list(&m.totals)
+            ));
+        }
+        if !self.live.is_empty() {
+            text.push_str(&format!("\nLIVE, real money: {}.", self.live.join(", ")));
+        }
+        text
+    }
 }
 
 impl DueSummary {
@@ -367,7 +485,7 @@ impl Engine {
             // judge them (a lead time of 0 notifies and charges in the same run).
             let (rehearsal, clock) = self.rehearsal().await?;
             let now = self.now();
-            for merchant in merchants {
+            for merchant in &merchants {
                 let today = local_date(now, merchant.time_zone);
                 let ahead = run
                     .date
@@ -375,15 +493,17 @@ impl Engine {
                     .map_or(0, |date| (date - today).num_days());
                 clock.set_days_ahead(ahead);
                 rehearsal
-                    .run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+                    .run_due_merchant(merchant, &run, progress.as_ref(), &mut summary)
                     .await?;
             }
+            summary.money = RunMoney::of(&summary.would_charge, &merchants)?;
             return Ok(summary);
         }
-        for merchant in merchants {
-            self.run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+        for merchant in &merchants {
+            self.run_due_merchant(merchant, &run, progress.as_ref(), &mut summary)
                 .await?;
         }
+        summary.money = RunMoney::of(&summary.charged, &merchants)?;
         Ok(summary)
     }
 
