@@ -41,6 +41,34 @@ async fn select_scope(client: &Client, value: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Types `amount` and presses Enter once the verdict for it (its button names `shown`) is in;
+/// returns once the review step is shown and the form is not.
+async fn enter_amount(client: &Client, amount: &str, shown: &str) -> Result<(), String> {
+    type_into(client, "#charge-amount", amount).await?;
+    let probe = format!(
+        "const b = document.querySelector('#charge-review'); return !!b && !b.disabled && b.textContent.includes({shown:?})"
+    );
+    wait_js(client, &probe, STEP_TIMEOUT, "the verdict for the amount").await;
+    find(client, "#charge-amount")
+        .await
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_js(
+        client,
+        "const s = document.querySelector('#charge-review-step'); const f = document.querySelector('.charge-form'); \
+         return !!s && s.offsetParent !== null && (!f || getComputedStyle(f).display === 'none')",
+        STEP_TIMEOUT,
+        "the review step in place of the form after Enter",
+    )
+    .await;
+    Ok(())
+}
+
+async fn review_text(client: &Client) -> Result<String, String> {
+    text_of(client, "#charge-review-step").await
+}
+
 async fn safety_journey(client: &Client) -> Result<(), String> {
     wait_js(
         client,
@@ -153,31 +181,37 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
                                              "customer_id": null, "status": null, "limit": 10}});
     open_card(client, customer, &last4).await?;
     click(client, "#charge-card").await?;
-    type_into(client, "#charge-amount", "99999999.00").await?;
-    wait_js(
-        client,
-        "const b = document.querySelector('#charge-review'); return !!b && !b.disabled",
-        STEP_TIMEOUT,
-        "the verdict for the amount",
-    )
-    .await;
-    find(client, "#charge-amount")
-        .await
-        .send_keys(&char::from(Key::Enter).to_string())
-        .await
-        .map_err(|e| e.to_string())?;
-    let review = wait_js(
-        client,
-        "const s = document.querySelector('#charge-review-step'); return s ? [s.dataset.environment, s.textContent] : null",
-        STEP_TIMEOUT,
-        "the review step after Enter",
-    )
-    .await;
-    let review_text = review[1].as_str().unwrap_or_default();
-    for expected in ["99,999,999.00", "EUR", &last4, "Clover Dublin", "Sandbox"] {
-        if !review_text.contains(expected) {
-            return Err(format!("the review lacks {expected}: {review_text}"));
+    // A small amount and Enter: the review opens (the form is gone), nothing is charged.
+    enter_amount(client, "5.00", "€5.00").await?;
+    let review = review_text(client).await?;
+    for expected in ["€5.00", "EUR", &last4, "Clover Dublin", "Sandbox"] {
+        if !review.contains(expected) {
+            return Err(format!("the review lacks {expected}: {review}"));
         }
+    }
+    if !client
+        .execute(
+            "return !document.querySelector('#charge-outcome') && !document.querySelector('#charge-large')",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .as_bool()
+        .unwrap_or(false)
+    {
+        return Err("Enter in the amount field charged, or 5.00 asked twice".into());
+    }
+    let none = invoke(client, "list_charges", charges_of_card.clone()).await?;
+    if none.as_array().map(Vec::len) != Some(0) {
+        return Err(format!("Enter made a ledger row: {none}"));
+    }
+    shot(client, "safety-review").await;
+    click(client, "#charge-back").await?;
+    // The issue's amount: grouped, and the charge button waits for a second confirmation.
+    enter_amount(client, "99999999.00", "99,999,999.00").await?;
+    let review = review_text(client).await?;
+    if !review.contains("99,999,999.00") {
+        return Err(format!("the review does not group the amount: {review}"));
     }
     let large = text_of(client, "#charge-large").await?;
     if !large.contains("1,000.00") {
@@ -195,32 +229,11 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
     if disabled != json!(true) {
         return Err("the charge button is enabled before the large amount is confirmed".into());
     }
-    if !client
-        .execute("return !document.querySelector('#charge-outcome')", vec![])
-        .await
-        .map_err(|e| e.to_string())?
-        .as_bool()
-        .unwrap_or(false)
-    {
-        return Err("Enter in the amount field charged".into());
-    }
-    let none = invoke(client, "list_charges", charges_of_card.clone()).await?;
-    if none.as_array().map(Vec::len) != Some(0) {
-        return Err(format!("Enter made a ledger row: {none}"));
-    }
     shot(client, "safety-large-review").await;
 
     // 3. Back, a sensible amount above the limit: confirmed a second time, then charged once.
     click(client, "#charge-back").await?;
-    type_into(client, "#charge-amount", "1500.00").await?;
-    wait_js(
-        client,
-        "const b = document.querySelector('#charge-review'); return !!b && !b.disabled && b.textContent.includes('1,500.00')",
-        STEP_TIMEOUT,
-        "the verdict for 1,500.00",
-    )
-    .await;
-    click(client, "#charge-review").await?;
+    enter_amount(client, "1500.00", "1,500.00").await?;
     click(client, "#charge-large-ok").await?;
     click(client, "#charge-confirm").await?;
     let outcome = wait_js(

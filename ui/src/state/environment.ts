@@ -62,7 +62,7 @@ export function environmentBanner(inView: MerchantView[]): Banner | null {
     return {
       kind: "live",
       mixed,
-      title: mixed ? "Live and sandbox/test mixed" : "Live",
+      title: mixed ? "Live merchants in a mixed view" : "Live",
       text: `This view holds live merchants: ${names(live)}. Their charges move real money.${
         others.length > 0 ? ` Also in view: ${others.join("; ")}.` : ""
       }`,

@@ -265,3 +265,73 @@ async fn a_live_svea_merchant_needs_a_notice_lead_and_a_sandbox_one_does_not() {
     assert_eq!(sandbox.notice_lead_days, 0);
     assert_eq!(sandbox.environment_kind, EnvironmentKind::Sandbox);
 }
+
+#[tokio::test]
+async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merchant() {
+    let world = crate::World::new().await;
+    let paris = coffer_core::MerchantId(world.merchant_id("ProcessOut Paris").await);
+    world
+        .engine
+        .edit_merchant(
+            paris,
+            MerchantEdit {
+                notice_lead_days: Some(0),
+                ..MerchantEdit::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let cards = world.cards("ProcessOut Paris", None, 2).await;
+    for (card, amount) in cards.iter().zip(["2.50", "1234.56"]) {
+        crate::monthly(&world.engine, card.id, amount, crate::today()).await;
+    }
+    let run = coffer_engine::due::DueRun {
+        merchants: vec![paris],
+        ..coffer_engine::due::DueRun::default()
+    };
+    let rehearsal = world
+        .engine
+        .run_due(
+            coffer_engine::due::DueRun {
+                dry_run: true,
+                ..run.clone()
+            },
+            Arc::new(coffer_engine::progress::NoProgress),
+        )
+        .await
+        .unwrap();
+    let money = &rehearsal.money;
+    assert_eq!(money.charges, 2, "{money:?}");
+    assert_eq!(
+        money.totals.iter().map(|t| t.grouped()).collect::<Vec<_>>(),
+        vec!["1,237.06 EUR"],
+        "one currency, one total"
+    );
+    assert_eq!(money.merchants.len(), 1);
+    assert_eq!(
+        money.merchants[0].environment_kind,
+        EnvironmentKind::Sandbox
+    );
+    assert!(money.live.is_empty(), "no live merchant charges here");
+    let words = money.words(true);
+    assert!(
+        words.starts_with("2 charges would be made: 1,237.06 EUR.")
+            && words.contains("ProcessOut Paris (sandbox): 2 charges"),
+        "{words}"
+    );
+    assert!(
+        world.sandbox_charges().await.is_empty(),
+        "the rehearsal sent nothing"
+    );
+    let done = world
+        .engine
+        .run_due(run, Arc::new(coffer_engine::progress::NoProgress))
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.money.charges, &done.money.totals),
+        (money.charges, &money.totals),
+        "the run made what its rehearsal said"
+    );
+}
