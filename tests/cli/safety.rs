@@ -1,8 +1,48 @@
 //! Issue 21 from the command line: `coffer charge` above the merchant's "confirm charges
 //! above" limit is refused, naming the limit, until `--confirm-large`; `coffer merchant edit
-//! --confirm-above` changes the limit. Embedded sandboxes: no keyring needed.
+//! --confirm-above` changes the limit; `coffer run-due` on a scope with a live merchant prints
+//! the rehearsal's charges and totals first, naming the live one, and (no terminal, as under
+//! cron) goes on. Embedded sandboxes; the live merchant's secret needs the keyring.
+
+use coffer_e2e::require_keyring;
 
 use crate::{array, embedded_demo};
+
+/// A ready card of the demo's ProcessOut merchant, and that merchant's id.
+fn paris_card(profile: &coffer_e2e::Profile) -> (String, String) {
+    let merchants = profile.coffer(&["--json", "merchant", "list"]).ok().json();
+    let merchant = array(&merchants)
+        .iter()
+        .find(|m| m["name"] == "ProcessOut Paris")
+        .expect("the demo has ProcessOut Paris")["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let cards = profile
+        .coffer(&[
+            "--json",
+            "cards",
+            "--merchant",
+            &merchant,
+            "--limit",
+            "1000",
+        ])
+        .ok()
+        .json();
+    let card = array(&cards)
+        .iter()
+        .find(|c| {
+            c["mit_ready"] == true
+                && c["active"] == true
+                && c["expired"] == false
+                && !["0341", "0002", "0069", "0077", "0019"].contains(&c["last4"].as_str().unwrap())
+        })
+        .expect("a ready card")["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    (merchant, card)
+}
 
 #[test]
 fn a_large_charge_needs_confirm_large_and_the_limit_is_the_merchants() {
@@ -121,5 +161,80 @@ fn a_large_charge_needs_confirm_large_and_the_limit_is_the_merchants() {
     assert!(
         listed.contains("no second confirmation"),
         "the list says which merchant never asks twice: {listed}"
+    );
+}
+
+#[test]
+fn run_due_with_a_live_merchant_in_scope_prints_what_it_will_charge_first() {
+    if !require_keyring() {
+        return;
+    }
+    let profile = embedded_demo();
+    let (paris, card) = paris_card(&profile);
+    profile
+        .coffer(&[
+            "merchant",
+            "edit",
+            &paris,
+            "--notice-lead-days",
+            "0",
+            "--no-check",
+        ])
+        .ok();
+    profile
+        .coffer(&[
+            "contract",
+            "create",
+            "--card",
+            &card,
+            "--amount",
+            "1234.50",
+            "--every-days",
+            "30",
+        ])
+        .ok();
+    profile
+        .coffer_with(
+            &[
+                "merchant",
+                "add",
+                "--provider",
+                "clover",
+                "--name",
+                "Downtown (live)",
+                "--environment",
+                "live",
+                "--account-id",
+                "LIVECLI000001",
+                "--time-zone",
+                "Europe/Dublin",
+                "--currency",
+                "EUR",
+                "--secret-env",
+                "COFFER_TEST_LIVE_SECRET",
+                "--no-check",
+            ],
+            None,
+            &[("COFFER_TEST_LIVE_SECRET", "made-up-live-secret")],
+        )
+        .ok();
+    let run = profile.coffer(&["run-due"]).ok();
+    let said = run.stderr();
+    assert!(
+        said.contains("This run includes live merchants (real money): Downtown (live)."),
+        "the live merchant is named before anything is charged: {said}"
+    );
+    assert!(
+        said.contains("1 charge would be made: 1,234.50 EUR."),
+        "the rehearsal's count and total per currency: {said}"
+    );
+    assert!(
+        said.contains("ProcessOut Paris (sandbox): 1 charge, 1,234.50 EUR"),
+        "per merchant, with its environment: {said}"
+    );
+    assert!(
+        run.stdout().contains("1 charge made: 1,234.50 EUR."),
+        "without a terminal the run goes on and makes what it said: {}",
+        run.stdout()
     );
 }
