@@ -64,3 +64,36 @@ describe("the charge review", () => {
     expect(words).toContain("close this dialog");
   });
 });
+
+describe("a charge followed after its dialog closed", () => {
+  it("waits, then shows the answer and refreshes the views once", async () => {
+    const { follow, snapshot, dismiss } = await import("../src/state/backgroundCharges");
+    let answer: (r: import("../src/ipc/bindings").ChargeResult) => void = () => {};
+    const pending = new Promise<import("../src/ipc/bindings").ChargeResult>((resolve) => (answer = resolve));
+    let refreshed = 0;
+    follow("€5.00 on Visa •••• 4242 (Downtown)", pending, () => refreshed++);
+    expect(snapshot()[snapshot().length - 1]?.status).toBe("waiting");
+    answer({
+      attempt_id: 1,
+      status: "sending",
+      provider_ref: null,
+      warnings: [],
+      violations: [],
+      message: null,
+      decline_code: null,
+      hard_decline: false,
+      amount: { minor: 500, currency: "EUR" },
+      flags: preview.flags,
+      replayed: false,
+      stop_payment: null,
+    });
+    await pending;
+    await Promise.resolve();
+    const followed = snapshot()[snapshot().length - 1];
+    expect(followed?.status).toBe("sending");
+    expect(followed?.words).toContain("Outcome unknown");
+    expect(refreshed).toBe(1);
+    dismiss(followed!.id);
+    expect(snapshot()).toHaveLength(0);
+  });
+});
