@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DueItem, DueSummary } from "../src/ipc/bindings";
 import { summaryCounts } from "../src/views/due/summary";
-import { runQuestion } from "../src/views/due/confirm";
+import { approvedOf, runQuestion } from "../src/views/due/confirm";
 
 const item: DueItem = {
   merchant_id: 1,
@@ -104,5 +104,12 @@ describe("the question before a due run", () => {
     expect(notices.nothing).toBe(false);
     const nothing = runQuestion({ ...empty, dry_run: true });
     expect(nothing.nothing).toBe(true);
+  });
+});
+
+describe("what saying yes approves", () => {
+  it("is exactly the rehearsal's charges, with their amounts", () => {
+    const rehearsal: DueSummary = { ...empty, dry_run: true, would_charge: [{ ...item, status: "would_charge" }] };
+    expect(approvedOf(rehearsal)).toEqual([{ contract_id: 2, occurrence: 1, amount: { minor: 500, currency: "EUR" } }]);
   });
 });

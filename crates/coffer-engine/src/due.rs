@@ -55,6 +55,46 @@ pub struct DueRun {
     pub dry_run: bool,
     /// Charges in flight at once (at least 1).
     pub concurrency: usize,
+    /// The charges the owner was shown and approved (from the run's rehearsal): a due charge
+    /// the rules allow that is not among them (it fell due, or its amount changed, after the
+    /// question) is skipped, saying so, so that the run makes no charge the owner was not told
+    /// of. `None`: every due charge the rules allow (cron, and runs nobody was asked about).
+    pub approved: Option<Vec<ApprovedCharge>>,
+}
+
+/// One charge of a run's rehearsal, as the owner approved it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ApprovedCharge {
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence number.
+    pub occurrence: u32,
+    /// The amount shown.
+    pub amount: Money,
+}
+
+impl ApprovedCharge {
+    /// Every charge a rehearsal would make.
+    pub fn all_of(rehearsal: &DueSummary) -> Vec<ApprovedCharge> {
+        rehearsal
+            .would_charge
+            .iter()
+            .map(|i| ApprovedCharge {
+                contract_id: i.contract_id,
+                occurrence: i.occurrence,
+                amount: i.amount,
+            })
+            .collect()
+    }
+
+    fn covers(approved: &[ApprovedCharge], occurrence: &Occurrence) -> bool {
+        approved.iter().any(|a| {
+            a.contract_id == occurrence.contract_id.0
+                && a.occurrence == occurrence.number
+                && a.amount == occurrence.amount
+        })
+    }
 }
 
 impl Default for DueRun {
@@ -64,6 +104,7 @@ impl Default for DueRun {
             merchants: Vec::new(),
             dry_run: false,
             concurrency: DEFAULT_CONCURRENCY,
+            approved: None,
         }
     }
 }
@@ -656,8 +697,14 @@ impl Engine {
                 let mut items = Vec::new();
                 for occurrence in occurrences {
                     items.push(
-                        self.charge_due(merchant, &occurrence, today, rehearsing)
-                            .await,
+                        self.charge_due(
+                            merchant,
+                            &occurrence,
+                            today,
+                            rehearsing,
+                            run.approved.as_deref(),
+                        )
+                        .await,
                     );
                 }
                 items
@@ -737,6 +784,7 @@ impl Engine {
         occurrence: &Occurrence,
         today: NaiveDate,
         dry_run: bool,
+        approved: Option<&[ApprovedCharge]>,
     ) -> DueItem {
         let mut item = DueItem {
             merchant_id: merchant.id.0,
@@ -753,7 +801,7 @@ impl Engine {
             hard_decline: false,
         };
         if let Err(e) = self
-            .charge_due_inner(merchant, occurrence, today, dry_run, &mut item)
+            .charge_due_inner(merchant, occurrence, today, dry_run, approved, &mut item)
             .await
         {
             item.status = DueStatus::Failed;
@@ -768,6 +816,7 @@ impl Engine {
         occurrence: &Occurrence,
         today: NaiveDate,
         dry_run: bool,
+        approved: Option<&[ApprovedCharge]>,
         item: &mut DueItem,
     ) -> EngineResult<()> {
         let (contract_id, number) = (occurrence.contract_id, occurrence.number);
@@ -826,7 +875,8 @@ impl Engine {
         };
         item.try_number = Some(try_number);
         let now = self.now();
-        if dry_run {
+        let unapproved = approved.is_some_and(|a| !ApprovedCharge::covers(a, occurrence));
+        if dry_run || unapproved {
             let owner = merchant.clone();
             let verdict = self
                 .with_store(move |store| {
@@ -836,14 +886,28 @@ impl Engine {
                     Ok(policy::check(&plan, &history, now))
                 })
                 .await?;
-            match verdict {
-                Ok(()) => item.status = DueStatus::WouldCharge,
-                Err(violations) => {
+            match (verdict, dry_run) {
+                (Ok(()), true) => item.status = DueStatus::WouldCharge,
+                (Err(violations), true) => {
                     item.status = DueStatus::Refused;
                     item.violations = violations.iter().map(ViolationView::from).collect();
                 }
+                (Ok(()), false) => {
+                    // Allowed, but the owner was not shown it: not this run.
+                    item.status = DueStatus::Skipped;
+                    item.try_number = None;
+                    item.message = Some(format!(
+                        "not in the run you confirmed ({} fell due or changed after the \
+                         question); run again to review it",
+                        occurrence.amount.grouped()
+                    ));
+                }
+                // Refused anyway: the run records the refusal as it always does.
+                (Err(_), false) => {}
             }
-            return Ok(());
+            if dry_run || item.status == DueStatus::Skipped {
+                return Ok(());
+            }
         }
         let (ctx_card, customer) = {
             let card_id = contract.card_id;

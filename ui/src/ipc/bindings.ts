@@ -90,8 +90,11 @@ export const commands = {
 	listNotices: (scope: ScopeRequest) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
 	upcomingCharges: (scope: ScopeRequest, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
-	/**  Sends the notices that are due, then charges every due occurrence the rules allow. */
-	runDue: (scope: ScopeRequest, dryRun: boolean, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, onProgress })),
+	/**
+	 *  Sends the notices that are due, then charges every due occurrence the rules allow; with
+	 *  `approved` (the charges of the rehearsal the owner confirmed) none other.
+	 */
+	runDue: (scope: ScopeRequest, dryRun: boolean, approved: ApprovedCharge[] | null, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, approved, onProgress })),
 	/**  Revenue and declines by month, upcoming charges, cards expiring. */
 	dashboard: (scope: ScopeRequest) => typedError<DashboardView, IpcError>(__TAURI_INVOKE("dashboard", { scope })),
 	/**  Writes customers, cards, charges or the audit log of the scope as a CSV file. */
@@ -204,6 +207,16 @@ amount: Money } |
 min: Money | null; 
 /**  The largest allowed amount. */
 max: Money };
+
+/**  One charge of a run's rehearsal, as the owner approved it. */
+export type ApprovedCharge = {
+	/**  Contract. */
+	contract_id: number,
+	/**  Occurrence number. */
+	occurrence: number,
+	/**  The amount shown. */
+	amount: Money,
+};
 
 /**  A row of the charge ledger. */
 export type AttemptId = number;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use clap::Args;
 use coffer_core::MerchantId;
-use coffer_engine::due::{DueItem, DueRun, DueSummary, NoticeStatus, DEFAULT_CONCURRENCY};
+use coffer_engine::due::{
+    ApprovedCharge, DueItem, DueRun, DueSummary, NoticeStatus, DEFAULT_CONCURRENCY,
+};
 use coffer_engine::merchants::{EnvironmentKind, MerchantView};
 use coffer_engine::progress::{Progress, ProgressEvent};
 use coffer_engine::{Engine, ErrorKind};
@@ -157,11 +159,19 @@ pub async fn run_due(
         merchants: args.merchant.map(MerchantId).into_iter().collect(),
         dry_run: args.dry_run,
         concurrency: args.concurrency,
+        approved: None,
     };
-    if !args.dry_run && !confirm_live_run(&engine, &run, args.yes).await? {
-        errln!("nothing was charged");
-        return Ok(0);
-    }
+    let run = if args.dry_run {
+        run
+    } else {
+        match confirm_live_run(&engine, &run, args.yes).await? {
+            Some(approved) => DueRun { approved, ..run },
+            None => {
+                errln!("nothing was charged");
+                return Ok(0);
+            }
+        }
+    };
     let summary = engine.run_due(run, Arc::new(StderrProgress)).await?;
     out.show(&summary, print_summary)?;
     let code = if !summary.declined.is_empty() {
@@ -180,8 +190,13 @@ pub async fn run_due(
 /// plan the run makes) and prints how many charges of what total per currency on which
 /// merchants, naming the live ones, on stderr (stdout stays clean for `--json`). At a terminal
 /// it then asks, unless `--yes`; without a terminal (cron, scripts) the printed summary is the
-/// record and the run goes on, so scheduled runs keep working. `false`: the owner said no.
-async fn confirm_live_run(engine: &Engine, run: &DueRun, yes: bool) -> anyhow::Result<bool> {
+/// record and the run goes on, so scheduled runs keep working. The run then makes only the
+/// charges printed (`Some(approved)`); `None`: the owner said no.
+async fn confirm_live_run(
+    engine: &Engine,
+    run: &DueRun,
+    yes: bool,
+) -> anyhow::Result<Option<Option<Vec<ApprovedCharge>>>> {
     let in_scope: Vec<MerchantView> = engine
         .list_merchants()
         .await?
@@ -192,7 +207,7 @@ async fn confirm_live_run(engine: &Engine, run: &DueRun, yes: bool) -> anyhow::R
         .iter()
         .any(|m| m.environment_kind == EnvironmentKind::Live)
     {
-        return Ok(true);
+        return Ok(Some(None));
     }
     let rehearsal = engine
         .run_due(
@@ -213,14 +228,12 @@ async fn confirm_live_run(engine: &Engine, run: &DueRun, yes: bool) -> anyhow::R
         live.join(", ")
     );
     errln!("{}", rehearsal.money.words(true));
+    let approved = Some(ApprovedCharge::all_of(&rehearsal));
     if rehearsal.money.charges == 0 || yes || !std::io::stdin().is_terminal() {
-        return Ok(true);
+        return Ok(Some(approved));
     }
     errln!("Charge these now? Type yes to go on:");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes").then_some(approved))
 }

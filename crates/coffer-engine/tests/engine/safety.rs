@@ -324,14 +324,47 @@ async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merch
         world.sandbox_charges().await.is_empty(),
         "the rehearsal sent nothing"
     );
+    // A third contract falls due after the question: the approved run leaves it for the next.
+    let late = world.cards("ProcessOut Paris", None, 3).await;
+    let late = late
+        .iter()
+        .find(|c| cards.iter().all(|k| k.id != c.id))
+        .expect("a third card");
+    crate::monthly(&world.engine, late.id, "7.00", crate::today()).await;
     let done = world
         .engine
-        .run_due(run, Arc::new(coffer_engine::progress::NoProgress))
+        .run_due(
+            coffer_engine::due::DueRun {
+                approved: Some(coffer_engine::due::ApprovedCharge::all_of(&rehearsal)),
+                ..run
+            },
+            Arc::new(coffer_engine::progress::NoProgress),
+        )
         .await
         .unwrap();
     assert_eq!(
         (done.money.charges, &done.money.totals),
         (money.charges, &money.totals),
-        "the run made what its rehearsal said"
+        "the run made what its rehearsal said, and no more"
+    );
+    let skipped: Vec<_> = done
+        .skipped
+        .iter()
+        .filter(|i| {
+            i.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("not in the run you confirmed"))
+        })
+        .collect();
+    assert_eq!(
+        skipped.len(),
+        1,
+        "the charge nobody was shown waits: {done:?}"
+    );
+    assert_eq!(skipped[0].amount.grouped(), "7.00 EUR");
+    assert_eq!(
+        world.sandbox_charges().await.len(),
+        2,
+        "two charges reached the provider"
     );
 }

@@ -2,7 +2,7 @@
 // each pre-charge notice stands, and "Run due charges": notices first, then every due charge the
 // rules allow, with a progress bar and a summary of what happened to each.
 import { useCallback, useEffect, useState } from "react";
-import type { DueItem, DueSummary, MerchantView, ProgressEvent, UpcomingCharge } from "../../ipc/bindings";
+import type { ApprovedCharge, DueItem, DueSummary, MerchantView, ProgressEvent, UpcomingCharge } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { merchantsIn, scopeFilter, type Scope } from "../../state/scope";
@@ -11,7 +11,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
 import { ruleLabel } from "../charge/verdict";
 import { summaryCounts } from "./summary";
-import { runQuestion } from "./confirm";
+import { approvedOf, runQuestion } from "./confirm";
 import { AmountForm } from "../contracts/ContractsView";
 
 const HORIZONS = [7, 14, 30];
@@ -47,13 +47,13 @@ export function DueView({ scope, merchants = [], onOpenContract }: { scope: Scop
     void load();
   }, [load]);
 
-  const run = async (dryRun: boolean) => {
+  const run = async (dryRun: boolean, approved: ApprovedCharge[] | null = null) => {
     setError(null);
     setSummary(null);
     setAsking(null);
     setRunning(null);
     try {
-      setSummary(await api.runDue(scopeFilter(scope), dryRun, (e) => setRunning(e)));
+      setSummary(await api.runDue(scopeFilter(scope), dryRun, (e) => setRunning(e), approved));
       await load();
     } catch (e) {
       setError(e);
@@ -143,7 +143,7 @@ export function DueView({ scope, merchants = [], onOpenContract }: { scope: Scop
         <RunQuestionPanel
           rehearsal={asking}
           liveInView={splitByKind(merchantsIn(scope, merchants)).live.map((m) => m.name)}
-          onYes={() => void run(false)}
+          onYes={() => void run(false, approvedOf(asking))}
           onNo={() => setAsking(null)}
         />
       ) : null}

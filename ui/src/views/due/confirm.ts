@@ -2,7 +2,7 @@
 // so the numbers are the ones the run would make: how many charges, the total per currency
 // (never summed across currencies), on which merchants, naming the live ones. Pure, tested in
 // tests/due.test.ts.
-import type { DueSummary } from "../../ipc/bindings";
+import type { ApprovedCharge, DueSummary } from "../../ipc/bindings";
 import { formatMoney } from "../../format/money";
 import { kindWords } from "../../state/environment";
 
@@ -23,6 +23,11 @@ export interface RunQuestion {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The charges the owner approves by saying yes: exactly the rehearsal's. */
+export function approvedOf(rehearsal: DueSummary): ApprovedCharge[] {
+  return rehearsal.would_charge.map((i) => ({ contract_id: i.contract_id, occurrence: i.occurrence, amount: i.amount }));
 }
 
 export function runQuestion(rehearsal: DueSummary): RunQuestion {
