@@ -346,3 +346,151 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `coffer sandbox` as a child process, its admin URL read from its first line; killed on drop.
+struct SandboxChild(std::process::Child);
+
+impl Drop for SandboxChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn coffer_cli() -> PathBuf {
+    app_binary().with_file_name("coffer")
+}
+
+/// A provider that answers a charge after 12 s (the sandbox's latency knob, set after the demo
+/// sync): the dialog says within seconds that the answer is late and what happens next, may be
+/// closed, and the window shows the answer when it comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_is_said_and_the_charge_goes_on_after_the_dialog_closes() {
+    use std::io::BufRead;
+    let Some(app) = app_under_test() else { return };
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let service = "coffer-e2e-safety-late";
+    let mut child = std::process::Command::new(coffer_cli())
+        .args(["sandbox", "--customers", "10"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("coffer sandbox starts (cargo build --workspace builds it)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("its URLs");
+    let sandbox = SandboxChild(child);
+    let urls: Value = serde_json::from_str(&line).expect("the sandbox's URLs as JSON");
+    let admin = urls["admin"].as_str().expect("an admin URL").to_string();
+    let demo = std::process::Command::new(coffer_cli())
+        .arg("--data-dir")
+        .arg(profile.path())
+        .args(["demo", "--sandbox", &admin])
+        .env("COFFER_KEYRING_SERVICE", service)
+        .env_remove("COFFER_DATA_DIR")
+        .output()
+        .expect("coffer demo runs");
+    assert!(
+        demo.status.success(),
+        "coffer demo against the sandbox process: {}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let faults = std::process::Command::new("curl")
+        .args(["-sf", "-X", "PUT", "-H", "content-type: application/json"])
+        .args(["--data", r#"{"latency_ms": 12000}"#])
+        .arg(format!("{admin}/faults"))
+        .status()
+        .expect("curl runs");
+    assert!(faults.success(), "the sandbox takes the latency knob");
+    let driver = Driver::start(profile.path(), service, &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = late_journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    drop(sandbox);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+async fn late_journey(client: &Client) -> Result<(), String> {
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers",
+    )
+    .await;
+    let merchants = invoke(client, "list_merchants", json!({})).await?;
+    let dublin = merchants
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
+        .and_then(|m| m["id"].as_i64())
+        .ok_or("the demo has Clover Dublin")?;
+    let ready = pick_card(
+        client,
+        dublin,
+        "c.mit_ready && !c.expired && !c.expiring_soon",
+    )
+    .await?;
+    let last4 = ready["last4"].as_str().unwrap_or_default().to_string();
+    open_card(
+        client,
+        ready["customer_id"].as_i64().unwrap_or_default(),
+        &last4,
+    )
+    .await?;
+    click(client, "#charge-card").await?;
+    enter_amount(client, "5.00", "5.00").await?;
+    click(client, "#charge-confirm").await?;
+    let waiting = wait_js(
+        client,
+        "const w = document.querySelector('#charge-waiting'); return w ? w.textContent : null",
+        STEP_TIMEOUT,
+        "the dialog saying the provider is late",
+    )
+    .await;
+    let words = waiting.as_str().unwrap_or_default();
+    for expected in [
+        "has not answered yet",
+        "up to",
+        "outcome unknown",
+        "will not be charged twice",
+    ] {
+        if !words.contains(expected) {
+            return Err(format!("the late notice lacks {expected:?}: {words}"));
+        }
+    }
+    shot(client, "safety-late-answer").await;
+    click(client, "#charge-background").await?;
+    wait_js(
+        client,
+        "return !document.querySelector('#charge-dialog') && !!document.querySelector('#background-charges li')",
+        STEP_TIMEOUT,
+        "the dialog closed and the charge followed in the window",
+    )
+    .await;
+    let settled = wait_js(
+        client,
+        "const l = document.querySelector('#background-charges li'); \
+         return l && l.dataset.status !== 'waiting' ? [l.dataset.status, l.textContent] : null",
+        Duration::from_secs(60),
+        "the late answer in the window",
+    )
+    .await;
+    if settled[0] != "succeeded" {
+        return Err(format!("the late charge ended {settled}"));
+    }
+    let charges = invoke(
+        client,
+        "list_charges",
+        json!({"request": {"merchant_id": dublin, "group": null, "card_id": ready["id"],
+                           "customer_id": null, "status": null, "limit": 10}}),
+    )
+    .await?;
+    if charges.as_array().map(Vec::len) != Some(1) {
+        return Err(format!("one charge, one ledger row, not: {charges}"));
+    }
+    Ok(())
+}
