@@ -10,6 +10,7 @@ mod closed_pipe;
 mod demo;
 mod exactly_once;
 mod import;
+mod safety;
 mod search;
 mod secrets;
 mod svea;

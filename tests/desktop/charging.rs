@@ -9,7 +9,7 @@ use super::*;
 
 /// Calls one of the app's commands from the page and returns its answer, or `Err` with the
 /// `{kind, message}` it failed with.
-pub(crate) async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
+pub(super) async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
     let script = format!(
         "const done = arguments[arguments.length - 1]; \
          window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
@@ -25,7 +25,7 @@ pub(crate) async fn invoke(client: &Client, command: &str, args: Value) -> Resul
     }
 }
 
-async fn click(client: &Client, css: &str) -> Result<(), String> {
+pub(super) async fn click(client: &Client, css: &str) -> Result<(), String> {
     find(client, css)
         .await
         .click()
@@ -33,14 +33,14 @@ async fn click(client: &Client, css: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn type_into(client: &Client, css: &str, text: &str) -> Result<(), String> {
+pub(super) async fn type_into(client: &Client, css: &str, text: &str) -> Result<(), String> {
     let field = find(client, css).await;
     field.clear().await.map_err(|e| e.to_string())?;
     field.send_keys(text).await.map_err(|e| e.to_string())
 }
 
 /// Opens `customer`'s page by searching for `last4`, then the card tile of `last4`.
-async fn open_card(client: &Client, customer: i64, last4: &str) -> Result<(), String> {
+pub(super) async fn open_card(client: &Client, customer: i64, last4: &str) -> Result<(), String> {
     click(client, "#nav-customers").await?;
     type_into(client, "#customer-search", last4).await?;
     let probe = format!(
@@ -57,7 +57,11 @@ async fn open_card(client: &Client, customer: i64, last4: &str) -> Result<(), St
 }
 
 /// A card of `merchant` matching `filter` (a JS predicate over a CardView named `c`).
-async fn pick_card(client: &Client, merchant: i64, filter: &str) -> Result<Value, String> {
+pub(super) async fn pick_card(
+    client: &Client,
+    merchant: i64,
+    filter: &str,
+) -> Result<Value, String> {
     let cards = invoke(
         client,
         "list_cards",
@@ -135,7 +139,7 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     wait_js(
         client,
         "const rules = [...document.querySelectorAll('#charge-verdict li')]; \
-         return rules.length > 0 && rules.every(r => r.dataset.ok === 'true') && !document.querySelector('#charge-confirm').disabled",
+         return rules.length > 0 && rules.every(r => r.dataset.ok === 'true') && !document.querySelector('#charge-review').disabled",
         STEP_TIMEOUT,
         "a verdict with every rule passed",
     )
@@ -151,6 +155,9 @@ async fn money_journey(client: &Client) -> Result<(), String> {
         }
     }
     shot(client, "charge-dialog").await;
+    // The review step (issue 21) comes first; only its own button charges.
+    click(client, "#charge-review").await?;
+    find(client, "#charge-review-step").await;
     // A double click: the first press disables the button, the key makes a second one a replay.
     client
         .execute(
@@ -213,7 +220,7 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     let refused = wait_js(
         client,
         "const r = document.querySelector('#charge-verdict li[data-rule=consent_and_initial][data-ok=false]'); \
-         return r && document.querySelector('#charge-confirm').disabled ? r.textContent : null",
+         return r && document.querySelector('#charge-review').disabled ? r.textContent : null",
         STEP_TIMEOUT,
         "the consent rule refusing the charge",
     )
@@ -264,6 +271,8 @@ async fn money_journey(client: &Client) -> Result<(), String> {
     .await;
     shot(client, "due-list").await;
     click(client, "#run-due").await?;
+    // The run asks first (issue 21), with the rehearsal's charges and totals.
+    click(client, "#run-confirm-yes").await?;
     let summary = wait_js(
         client,
         "const s = document.querySelector('#due-summary-counts'); return s ? s.textContent : null",

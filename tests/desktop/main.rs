@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod charging;
+mod safety;
 mod secrets;
 
 use coffer_desktop_e2e::{connect, Driver};
@@ -112,6 +113,7 @@ fn app_under_test() -> PathBuf {
     app
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(coffer_e2e),
     ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"

@@ -46,6 +46,7 @@ fn charge_of(card: i64) -> ChargeInput {
         merchant: None,
         idempotency_key: None,
         description: None,
+        confirm_large: false,
     }
 }
 

@@ -3,7 +3,9 @@
 import { useCallback, useEffect, useState } from "react";
 import type { CustomerListRow, MerchantView, ProgressEvent } from "./ipc/bindings";
 import { api } from "./ipc/client";
-import { isSandbox, overriddenIn, type Scope } from "./state/scope";
+import { merchantsIn, overriddenIn, type Scope } from "./state/scope";
+import { environmentBanner } from "./state/environment";
+import { BackgroundCharges } from "./components/BackgroundCharges";
 import { MerchantSwitcher } from "./components/MerchantSwitcher";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { ProgressBar } from "./components/ProgressBar";
@@ -85,11 +87,7 @@ export function App() {
           />
         ) : null}
       </header>
-      {merchants && isSandbox(scope, merchants) ? (
-        <div className="sandbox-banner" id="sandbox-banner" role="note">
-          <strong>Sandbox</strong> — demo merchants on Coffer's built-in provider sandboxes. No real money moves.
-        </div>
-      ) : null}
+      {merchants ? <EnvironmentBanner scope={scope} merchants={merchants} /> : null}
       {merchants
         ? overriddenIn(scope, merchants).map((m) => (
             <div className="override-banner" id={`override-banner-${m.id}`} key={m.id} role="note">
@@ -117,6 +115,7 @@ export function App() {
         </nav>
         <main className="main" id="main">
           <ErrorNotice error={error} onDismiss={() => setError(null)} />
+          <BackgroundCharges />
           {setup !== "idle" ? (
             <ProgressBar event={setup} label="Setting up sandbox mode: starting the provider sandboxes and syncing the demo merchants" />
           ) : merchants === null ? (
@@ -132,6 +131,25 @@ export function App() {
           )}
         </main>
       </div>
+    </div>
+  );
+}
+
+/** What is in view, exactly: Coffer's sandbox (yellow), the provider's test environment, or live
+ * merchants (a mixed view says it holds live ones). */
+function EnvironmentBanner({ scope, merchants }: { scope: Scope; merchants: MerchantView[] }) {
+  const banner = environmentBanner(merchantsIn(scope, merchants));
+  if (!banner) return null;
+  if (banner.kind === "sandbox") {
+    return (
+      <div className="sandbox-banner" id="sandbox-banner" role="note" data-kind="sandbox">
+        <strong>{banner.title}</strong> — {banner.text}
+      </div>
+    );
+  }
+  return (
+    <div className={`environment-banner environment-${banner.kind}`} id="environment-banner" role="note" data-kind={banner.kind} data-mixed={banner.mixed}>
+      <strong>{banner.title}</strong> — {banner.text}
     </div>
   );
 }
@@ -163,7 +181,7 @@ function RouteView({
         />
       );
     case "due":
-      return <DueView scope={scope} onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })} />;
+      return <DueView scope={scope} merchants={merchants} onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })} />;
     case "contracts":
       return <ContractsView scope={scope} contractId={route.contractId} />;
     case "export":

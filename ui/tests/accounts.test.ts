@@ -18,6 +18,8 @@ function merchant(over: Partial<MerchantView>): MerchantView {
     currency: "EUR",
     notice_lead_days: 3,
     group: null,
+    environment_kind: "live",
+    confirm_above: null,
     ...over,
   };
 }

@@ -61,6 +61,10 @@ describe("the policy verdict", () => {
       flags,
       violations: [],
       rules_checked: ["card_usable"],
+      environment_kind: "sandbox" as const,
+      confirm_above: null,
+      needs_large_confirmation: false,
+      answer_wait_secs: 91,
     };
     expect(canConfirm(preview)).toBe(true);
     expect(canConfirm({ ...preview, violations: [{ rule: "card_usable", message: "expired", allowed_after: null }] })).toBe(false);

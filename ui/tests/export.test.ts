@@ -18,6 +18,8 @@ function merchant(id: number, name: string, group: string | null): MerchantView 
     currency: "EUR",
     notice_lead_days: 3,
     group,
+    environment_kind: "live",
+    confirm_above: null,
   };
 }
 

@@ -18,6 +18,8 @@ function merchant(id: number, group: string | null, environment: "sandbox" | "li
     currency: "EUR",
     notice_lead_days: 3,
     group,
+    environment_kind: environment,
+    confirm_above: null,
   };
 }
 
@@ -37,9 +39,9 @@ describe("location scope", () => {
     expect(groups.map(([g, l]) => [g, l.map((m) => m.id)])).toEqual([["A", [1, 3]]]);
     expect(ungrouped.map((m) => m.id)).toEqual([2]);
   });
-  it("shows the sandbox banner only while a sandbox merchant is in scope", () => {
+  it("shows the sandbox banner only while every merchant in scope is a sandbox one", () => {
     const list = [merchant(1, "A", "sandbox"), merchant(2, "B", "live")];
-    expect(isSandbox({ kind: "all" }, list)).toBe(true);
+    expect(isSandbox({ kind: "all" }, list)).toBe(false);
     expect(isSandbox({ kind: "merchant", id: 2 }, list)).toBe(false);
     expect(isSandbox({ kind: "group", group: "A" }, list)).toBe(true);
   });

@@ -327,6 +327,31 @@ impl Money {
         }
     }
 
+    /// "99,999,999.00 USD": [`Money::to_decimal`] with its whole part grouped by thousands, for
+    /// the confirmations where an extra digit must stand out.
+    pub fn grouped(&self) -> String {
+        let plain = self.to_decimal('.');
+        let (sign, unsigned) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = match unsigned.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (unsigned, None),
+        };
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        match fraction {
+            Some(f) => format!("{sign}{grouped}.{f} {}", self.currency),
+            None => format!("{sign}{grouped} {}", self.currency),
+        }
+    }
+
     /// `true` when above zero.
     pub fn is_positive(&self) -> bool {
         self.minor > 0
@@ -373,6 +398,23 @@ mod tests {
 
     fn eur(s: &str) -> Result<Money, MoneyError> {
         Money::parse(s, Currency::EUR)
+    }
+
+    #[test]
+    fn groups_the_whole_part_by_thousands() {
+        let usd = |minor| Money::from_minor(minor, Currency::USD).grouped();
+        assert_eq!(
+            usd(9_999_999_900),
+            "99,999,999.00 USD",
+            "the issue's amount"
+        );
+        assert_eq!(usd(100_000), "1,000.00 USD");
+        assert_eq!(usd(99_999), "999.99 USD", "no separator below a thousand");
+        assert_eq!(usd(-123_456_789), "-1,234,567.89 USD");
+        assert_eq!(
+            Money::from_minor(1_500_000, Currency::JPY).grouped(),
+            "1,500,000 JPY"
+        );
     }
 
     #[test]

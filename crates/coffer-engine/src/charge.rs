@@ -9,10 +9,11 @@
 
 use chrono::Duration;
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
+use coffer_core::policy::charge_limit;
 use coffer_core::policy::{self, History, PastAttempt, Violation};
 use coffer_core::{
-    AttemptId, AttemptKind, Card, CardId, ChargeAttempt, ChargeState, IdempotencyKey, Merchant,
-    MerchantId, Money, Reason, StoredCredential,
+    AttemptId, AttemptKind, Card, CardId, ChargeAttempt, ChargeState, IdempotencyKey, InvalidInput,
+    Merchant, MerchantId, Money, Reason, StoredCredential,
 };
 use coffer_providers::ChargeRequest;
 use coffer_store::charges::NewAttempt;
@@ -20,6 +21,7 @@ use coffer_store::Store;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::merchants::EnvironmentKind;
 use crate::pipeline::{key_or_new, Answer, Guard, Order, Placed};
 use crate::search::CardView;
 use crate::Engine;
@@ -43,6 +45,48 @@ pub struct ChargeInput {
     pub idempotency_key: Option<String>,
     /// Shown to the cardholder where the provider has a description.
     pub description: Option<String>,
+    /// The owner confirmed a second time that the amount is meant although it is above the
+    /// merchant's "confirm charges above" limit. Without it such a charge is refused, unsent.
+    pub confirm_large: bool,
+}
+
+/// The longest a charge waits for the provider's answer: every try's whole timeout (connect
+/// included) and the backoffs between them, under the HTTP policy every client uses. A client
+/// that never resends a charge (Assist, Svea) stops after its first try; this is the bound.
+pub fn answer_wait_limit() -> std::time::Duration {
+    let policy = coffer_providers::http::HttpPolicy::default();
+    let mut total = std::time::Duration::ZERO;
+    let mut backoff = policy.backoff;
+    for try_number in 1..=policy.max_tries {
+        total += policy.request_timeout;
+        if try_number < policy.max_tries {
+            total += backoff;
+            backoff *= 2;
+        }
+    }
+    total
+}
+
+/// [`answer_wait_limit`] in whole seconds, rounded up.
+pub fn answer_wait_secs() -> u32 {
+    let wait = answer_wait_limit();
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+/// The refusal of a charge above the merchant's limit that was not confirmed again.
+fn unconfirmed_large(amount: Money, limit: Money, merchant: &str) -> EngineError {
+    InvalidInput::new(
+        "confirm_large",
+        format!(
+            "{} is above {merchant}'s limit of {} for a charge without a second confirmation; \
+             check the amount, then confirm it again (the app asks; the CLI takes \
+             --confirm-large)",
+            amount.grouped(),
+            limit.grouped()
+        ),
+    )
+    .into()
 }
 
 /// One broken rule, as the CLI and the UI show it.
@@ -87,6 +131,14 @@ pub struct ChargePreview {
     pub violations: Vec<ViolationView>,
     /// Every rule the charge was judged by.
     pub rules_checked: Vec<String>,
+    /// Sandbox, the provider's test environment, or live.
+    pub environment_kind: EnvironmentKind,
+    /// The merchant's limit above which a charge is confirmed a second time.
+    pub confirm_above: Option<Money>,
+    /// The amount is above that limit: the charge needs `confirm_large`.
+    pub needs_large_confirmation: bool,
+    /// The longest Coffer waits for the provider's answer, in seconds ([`answer_wait_limit`]).
+    pub answer_wait_secs: u32,
 }
 
 /// Where a charge stands after `charge_card`.
@@ -378,7 +430,14 @@ impl Engine {
             let violations = policy::check(&plan, &history, now)
                 .err()
                 .unwrap_or_default();
+            let confirm_above = store
+                .charge_limit(ctx.merchant.id)?
+                .map(|minor| Money::from_minor(minor, ctx.merchant.currency));
             Ok(ChargePreview {
+                environment_kind: EnvironmentKind::of(&ctx.merchant),
+                needs_large_confirmation: charge_limit::needs_confirmation(amount, confirm_above),
+                confirm_above,
+                answer_wait_secs: answer_wait_secs(),
                 merchant_id: ctx.merchant.id.0,
                 merchant_name: ctx.merchant.name.clone(),
                 provider: ctx.merchant.provider().to_string(),
@@ -408,6 +467,26 @@ impl Engine {
         }
         if let Some(existing) = self.existing_attempt(&key, &input).await? {
             return Ok(ChargeResult::of(&existing, true));
+        }
+        if !input.confirm_large {
+            // Before anything else, even a reconcile: an unconfirmed large amount goes nowhere.
+            let input = input.clone();
+            self.with_store(move |store| {
+                let card = store.card(input.card)?;
+                let merchant = store.merchant(input.merchant.unwrap_or(card.merchant_id))?;
+                let amount = Money::parse(&input.amount, merchant.currency)
+                    .map_err(|e| e.in_field("amount"))?;
+                let limit = store
+                    .charge_limit(merchant.id)?
+                    .map(|minor| Money::from_minor(minor, merchant.currency));
+                match limit {
+                    Some(limit) if charge_limit::needs_confirmation(amount, Some(limit)) => {
+                        Err(unconfirmed_large(amount, limit, &merchant.name))
+                    }
+                    _ => Ok(()),
+                }
+            })
+            .await?;
         }
         // Before anything new: settle what an earlier lost answer left open on this card.
         self.reconcile_card(input.card).await?;

@@ -34,6 +34,7 @@ use crate::charge::{
 };
 use crate::contracts::{horizon, refresh_schedule};
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::merchants::EnvironmentKind;
 use crate::notices::{self, NoticeSent};
 use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};
@@ -54,6 +55,46 @@ pub struct DueRun {
     pub dry_run: bool,
     /// Charges in flight at once (at least 1).
     pub concurrency: usize,
+    /// The charges the owner was shown and approved (from the run's rehearsal): a due charge
+    /// the rules allow that is not among them (it fell due, or its amount changed, after the
+    /// question) is skipped, saying so, so that the run makes no charge the owner was not told
+    /// of. `None`: every due charge the rules allow (cron, and runs nobody was asked about).
+    pub approved: Option<Vec<ApprovedCharge>>,
+}
+
+/// One charge of a run's rehearsal, as the owner approved it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ApprovedCharge {
+    /// Contract.
+    pub contract_id: i64,
+    /// Occurrence number.
+    pub occurrence: u32,
+    /// The amount shown.
+    pub amount: Money,
+}
+
+impl ApprovedCharge {
+    /// Every charge a rehearsal would make.
+    pub fn all_of(rehearsal: &DueSummary) -> Vec<ApprovedCharge> {
+        rehearsal
+            .would_charge
+            .iter()
+            .map(|i| ApprovedCharge {
+                contract_id: i.contract_id,
+                occurrence: i.occurrence,
+                amount: i.amount,
+            })
+            .collect()
+    }
+
+    fn covers(approved: &[ApprovedCharge], occurrence: &Occurrence) -> bool {
+        approved.iter().any(|a| {
+            a.contract_id == occurrence.contract_id.0
+                && a.occurrence == occurrence.number
+                && a.amount == occurrence.amount
+        })
+    }
 }
 
 impl Default for DueRun {
@@ -63,6 +104,7 @@ impl Default for DueRun {
             merchants: Vec::new(),
             dry_run: false,
             concurrency: DEFAULT_CONCURRENCY,
+            approved: None,
         }
     }
 }
@@ -214,6 +256,123 @@ pub struct DueSummary {
     pub would_charge: Vec<DueItem>,
     /// Contracts ended by this run (past their end date, or a stop-payment decline).
     pub contracts_ended: Vec<i64>,
+    /// The money of `would_charge` (dry run) or `charged`, per merchant and currency: what the
+    /// confirmation before a run shows, from the rehearsal's own plan.
+    pub money: RunMoney,
+}
+
+/// How many charges of what total, per currency, on one merchant.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MerchantMoney {
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Sandbox, the provider's test environment, or live.
+    pub environment_kind: EnvironmentKind,
+    /// How many charges.
+    pub charges: u32,
+    /// Their total in each currency (a merchant charges in one; never summed across).
+    pub totals: Vec<Money>,
+}
+
+/// The money of a run's charges, never summed across currencies.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunMoney {
+    /// How many charges in all.
+    pub charges: u32,
+    /// The total per currency, in the order first met.
+    pub totals: Vec<Money>,
+    /// Each merchant with at least one charge, in the run's order.
+    pub merchants: Vec<MerchantMoney>,
+    /// The names of those that are live (real money), for the confirmation to name.
+    pub live: Vec<String>,
+}
+
+impl RunMoney {
+    /// The money of `items` on `merchants`. A total that overflows 64-bit minor units is an
+    /// error rather than a wrong number.
+    pub fn of(items: &[DueItem], merchants: &[Merchant]) -> Result<RunMoney, EngineError> {
+        fn add(totals: &mut Vec<Money>, amount: Money) -> Result<(), EngineError> {
+            match totals.iter_mut().find(|t| t.currency == amount.currency) {
+                Some(total) => {
+                    *total = total
+                        .checked_add(amount)
+                        .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
+                }
+                None => totals.push(amount),
+            }
+            Ok(())
+        }
+        let mut money = RunMoney::default();
+        for merchant in merchants {
+            let mine: Vec<&DueItem> = items
+                .iter()
+                .filter(|i| i.merchant_id == merchant.id.0)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut totals = Vec::new();
+            for item in &mine {
+                add(&mut totals, item.amount)?;
+                add(&mut money.totals, item.amount)?;
+            }
+            let charges = u32::try_from(mine.len()).unwrap_or(u32::MAX);
+            money.charges = money.charges.saturating_add(charges);
+            let environment_kind = EnvironmentKind::of(merchant);
+            if environment_kind == EnvironmentKind::Live {
+                money.live.push(merchant.name.clone());
+            }
+            money.merchants.push(MerchantMoney {
+                merchant_id: merchant.id.0,
+                name: merchant.name.clone(),
+                environment_kind,
+                charges,
+                totals,
+            });
+        }
+        Ok(money)
+    }
+
+    /// One paragraph for a person: "3 charges: 1,234.00 EUR and 5.00 USD. Downtown (live):
+    /// 2 charges, 1,234.00 EUR. …" (the CLI prints it; the app lays the same numbers out).
+    pub fn words(&self, dry_run: bool) -> String {
+        if self.charges == 0 {
+            return "No charge is due.".into();
+        }
+        let list = |totals: &[Money]| {
+            totals
+                .iter()
+                .map(Money::grouped)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let plural = |n: u32| if n == 1 { "charge" } else { "charges" };
+        let mut text = format!(
+            "{} {} {}: {}.",
+            self.charges,
+            plural(self.charges),
+            if dry_run { "would be made" } else { "made" },
+            list(&self.totals)
+        );
+        for m in &self.merchants {
+            text.push_str(&format!(
+                "\n  {} ({}): {} {}, {}",
+                m.name,
+                m.environment_kind.as_str(),
+                m.charges,
+                plural(m.charges),
+                list(&m.totals)
+            ));
+        }
+        if !self.live.is_empty() {
+            text.push_str(&format!("\nLIVE, real money: {}.", self.live.join(", ")));
+        }
+        text
+    }
 }
 
 impl DueSummary {
@@ -367,7 +526,7 @@ impl Engine {
             // judge them (a lead time of 0 notifies and charges in the same run).
             let (rehearsal, clock) = self.rehearsal().await?;
             let now = self.now();
-            for merchant in merchants {
+            for merchant in &merchants {
                 let today = local_date(now, merchant.time_zone);
                 let ahead = run
                     .date
@@ -375,15 +534,17 @@ impl Engine {
                     .map_or(0, |date| (date - today).num_days());
                 clock.set_days_ahead(ahead);
                 rehearsal
-                    .run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+                    .run_due_merchant(merchant, &run, progress.as_ref(), &mut summary)
                     .await?;
             }
+            summary.money = RunMoney::of(&summary.would_charge, &merchants)?;
             return Ok(summary);
         }
-        for merchant in merchants {
-            self.run_due_merchant(&merchant, &run, progress.as_ref(), &mut summary)
+        for merchant in &merchants {
+            self.run_due_merchant(merchant, &run, progress.as_ref(), &mut summary)
                 .await?;
         }
+        summary.money = RunMoney::of(&summary.charged, &merchants)?;
         Ok(summary)
     }
 
@@ -536,8 +697,14 @@ impl Engine {
                 let mut items = Vec::new();
                 for occurrence in occurrences {
                     items.push(
-                        self.charge_due(merchant, &occurrence, today, rehearsing)
-                            .await,
+                        self.charge_due(
+                            merchant,
+                            &occurrence,
+                            today,
+                            rehearsing,
+                            run.approved.as_deref(),
+                        )
+                        .await,
                     );
                 }
                 items
@@ -617,6 +784,7 @@ impl Engine {
         occurrence: &Occurrence,
         today: NaiveDate,
         dry_run: bool,
+        approved: Option<&[ApprovedCharge]>,
     ) -> DueItem {
         let mut item = DueItem {
             merchant_id: merchant.id.0,
@@ -633,7 +801,7 @@ impl Engine {
             hard_decline: false,
         };
         if let Err(e) = self
-            .charge_due_inner(merchant, occurrence, today, dry_run, &mut item)
+            .charge_due_inner(merchant, occurrence, today, dry_run, approved, &mut item)
             .await
         {
             item.status = DueStatus::Failed;
@@ -648,6 +816,7 @@ impl Engine {
         occurrence: &Occurrence,
         today: NaiveDate,
         dry_run: bool,
+        approved: Option<&[ApprovedCharge]>,
         item: &mut DueItem,
     ) -> EngineResult<()> {
         let (contract_id, number) = (occurrence.contract_id, occurrence.number);
@@ -706,7 +875,8 @@ impl Engine {
         };
         item.try_number = Some(try_number);
         let now = self.now();
-        if dry_run {
+        let unapproved = approved.is_some_and(|a| !ApprovedCharge::covers(a, occurrence));
+        if dry_run || unapproved {
             let owner = merchant.clone();
             let verdict = self
                 .with_store(move |store| {
@@ -716,14 +886,28 @@ impl Engine {
                     Ok(policy::check(&plan, &history, now))
                 })
                 .await?;
-            match verdict {
-                Ok(()) => item.status = DueStatus::WouldCharge,
-                Err(violations) => {
+            match (verdict, dry_run) {
+                (Ok(()), true) => item.status = DueStatus::WouldCharge,
+                (Err(violations), true) => {
                     item.status = DueStatus::Refused;
                     item.violations = violations.iter().map(ViolationView::from).collect();
                 }
+                (Ok(()), false) => {
+                    // Allowed, but the owner was not shown it: not this run.
+                    item.status = DueStatus::Skipped;
+                    item.try_number = None;
+                    item.message = Some(format!(
+                        "not in the run you confirmed ({} fell due or changed after the \
+                         question); run again to review it",
+                        occurrence.amount.grouped()
+                    ));
+                }
+                // Refused anyway: the run records the refusal as it always does.
+                (Err(_), false) => {}
             }
-            return Ok(());
+            if dry_run || item.status == DueStatus::Skipped {
+                return Ok(());
+            }
         }
         let (ctx_card, customer) = {
             let card_id = contract.card_id;

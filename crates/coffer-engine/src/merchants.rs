@@ -8,9 +8,10 @@
 //! host change: a new host needs the secret again.
 
 use coffer_core::merchant::parse_time_zone;
+use coffer_core::policy::{charge_limit, notice_lead};
 use coffer_core::{
     CloverRegion, Currency, Endpoint, Environment, HostOverride, InvalidInput, Merchant,
-    MerchantId, ProviderAccount, ProviderKind, Stage,
+    MerchantId, Money, ProviderAccount, ProviderKind, Stage,
 };
 use coffer_providers::endpoints::{self, EndpointError};
 use coffer_store::merchants::NewMerchant;
@@ -90,6 +91,48 @@ pub struct MerchantEdit {
     pub notice_lead_days: Option<u32>,
     /// New group (`Some(None)` clears it).
     pub group: Option<Option<String>>,
+    /// New amount above which a manual charge is confirmed again, in the merchant's currency
+    /// ("1000.00"); `Some(None)` removes the second confirmation.
+    pub confirm_above: Option<Option<String>>,
+}
+
+/// Whether money can move, as the owner must be told: Coffer's own sandbox, the provider's own
+/// test environment (no real money either, but the provider's servers and a credential it
+/// issued), or live. A live merchant whose secret goes to an overridden host counts as live:
+/// Coffer cannot tell what that host does with a charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentKind {
+    /// Coffer's built-in or external emulator.
+    Sandbox,
+    /// The provider's own test environment.
+    Test,
+    /// The provider's production servers, or an overridden host.
+    Live,
+}
+
+impl EnvironmentKind {
+    /// The merchant's kind.
+    pub fn of(m: &Merchant) -> EnvironmentKind {
+        match m.environment {
+            Environment::Sandbox => EnvironmentKind::Sandbox,
+            Environment::Live if m.endpoint.host_override.is_some() => EnvironmentKind::Live,
+            Environment::Live => match endpoints::stage_of(m) {
+                Some(Stage::Test) => EnvironmentKind::Test,
+                _ => EnvironmentKind::Live,
+            },
+        }
+    }
+
+    /// "sandbox", "test" or "live".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvironmentKind::Sandbox => "sandbox",
+            EnvironmentKind::Test => "test",
+            EnvironmentKind::Live => "live",
+        }
+    }
 }
 
 /// A merchant as the CLI and the UI show it. No secret, ever.
@@ -127,10 +170,17 @@ pub struct MerchantView {
     pub notice_lead_days: u32,
     /// Group.
     pub group: Option<String>,
+    /// Sandbox, the provider's test environment, or live: what the banner and every
+    /// confirmation say.
+    pub environment_kind: EnvironmentKind,
+    /// A manual charge above this amount is confirmed a second time; `None`: never.
+    pub confirm_above: Option<Money>,
 }
 
-impl From<&Merchant> for MerchantView {
-    fn from(m: &Merchant) -> Self {
+impl MerchantView {
+    /// The view of `m`, whose second-confirmation limit is `confirm_above_minor` (its
+    /// currency's minor units, as the store keeps it).
+    pub fn of(m: &Merchant, confirm_above_minor: Option<i64>) -> Self {
         MerchantView {
             id: m.id.0,
             name: m.name.clone(),
@@ -150,8 +200,25 @@ impl From<&Merchant> for MerchantView {
             currency: m.currency,
             notice_lead_days: m.notice_lead_days,
             group: m.group.clone(),
+            environment_kind: EnvironmentKind::of(m),
+            confirm_above: confirm_above_minor.map(|minor| Money::from_minor(minor, m.currency)),
         }
     }
+}
+
+/// The limit an edit asks for, in `currency`'s minor units: `None` to clear it.
+fn parse_limit(text: Option<&str>, currency: Currency) -> Result<Option<i64>, InvalidInput> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let limit = Money::parse(text, currency).map_err(|e| e.in_field("confirm_above"))?;
+    if !limit.is_positive() {
+        return Err(InvalidInput::new(
+            "confirm_above",
+            "must be above zero; leave it empty to never confirm a charge twice",
+        ));
+    }
+    Ok(Some(limit.minor))
 }
 
 /// A sandbox merchant's URL: `embedded:<provider>` or any http(s) URL.
@@ -318,6 +385,11 @@ fn validate(input: &MerchantInput) -> Result<NewMerchant, InvalidInput> {
             "must be at most 60 days",
         ));
     }
+    notice_lead::check_notice_lead(
+        input.account.kind(),
+        input.environment,
+        input.notice_lead_days,
+    )?;
     let new = NewMerchant {
         name: input.name.trim().to_string(),
         account: input.account.clone(),
@@ -427,6 +499,12 @@ fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidIn
         ..input
     };
     let checked = validate(&sandboxed)?;
+    // Judged above as a sandbox merchant: the lead-time rule is judged again as what it is.
+    notice_lead::check_notice_lead(
+        current.provider(),
+        current.environment,
+        checked.notice_lead_days,
+    )?;
     Ok(Merchant {
         id: current.id,
         environment: current.environment,
@@ -434,6 +512,23 @@ fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidIn
         endpoint: current.endpoint.clone(),
         ..unsaved(checked)
     })
+}
+
+/// The limit after `edit`: the one asked for, or for a new currency the default in it (a limit
+/// in minor units of another currency means nothing), or the current one.
+fn edited_limit(
+    current: &Merchant,
+    current_limit: Option<i64>,
+    updated: &Merchant,
+    edit: &MerchantEdit,
+) -> Result<Option<i64>, InvalidInput> {
+    match &edit.confirm_above {
+        Some(text) => parse_limit(text.as_deref(), updated.currency),
+        None if updated.currency != current.currency && current_limit.is_some() => Ok(Some(
+            charge_limit::default_confirm_above(updated.currency).minor,
+        )),
+        None => Ok(current_limit),
+    }
 }
 
 /// Refuses an edit that would let a saved live secret reach a new host or change address without
@@ -500,15 +595,19 @@ impl Engine {
             .with_store(move |store| {
                 Ok(store.batch(|store| {
                     let merchant = store.insert_merchant(&new, now)?;
+                    // A new merchant asks twice above the default (owner changes it in Settings).
+                    let limit = charge_limit::default_confirm_above(merchant.currency).minor;
+                    store.set_charge_limit(merchant.id, Some(limit))?;
                     for mut audit in std::iter::once(audit).chain(granted) {
                         audit.merchant_id = Some(merchant.id.0);
                         audit.subject = format!("merchant:{}", merchant.id);
                         store.append_audit_here(audit)?;
                     }
-                    Ok(merchant)
+                    Ok((merchant, limit))
                 })?)
             })
             .await?;
+        let (merchant, limit) = merchant;
         if let Some(secret) = secret {
             let at = merchant_secret_address(&merchant);
             if let Err(e) = self.secrets_blocking(move |s| s.set(&at, &secret)).await {
@@ -520,7 +619,7 @@ impl Engine {
                 return Err(e);
             }
         }
-        Ok(MerchantView::from(&merchant))
+        Ok(MerchantView::of(&merchant, Some(limit)))
     }
 
     /// Changes a merchant's fields and, when given, replaces its secret in the keyring. A live
@@ -532,10 +631,11 @@ impl Engine {
         edit: MerchantEdit,
         secret: Option<SecretString>,
     ) -> EngineResult<MerchantView> {
-        let current = self
-            .with_store(move |store| Ok(store.merchant(id)?))
+        let (current, current_limit) = self
+            .with_store(move |store| Ok((store.merchant(id)?, store.charge_limit(id)?)))
             .await?;
         let updated = edited(&current, &edit)?;
+        let limit = edited_limit(&current, current_limit, &updated, &edit)?;
         let secret = secret.filter(|s| !s.expose_secret().trim().is_empty());
         if secret.is_none() {
             if let Some(refusal) = secret_needed_for(&current, &updated) {
@@ -563,7 +663,8 @@ impl Engine {
             serde_json::json!({"name": updated.name, "environment": updated.environment.as_str(), "base_url": updated.base_url,
                                "region": updated.endpoint.region, "host_override": updated.endpoint.host_override,
                                "time_zone": updated.time_zone.name(), "currency": updated.currency.code(),
-                               "notice_lead_days": updated.notice_lead_days, "group": updated.group}),
+                               "notice_lead_days": updated.notice_lead_days, "group": updated.group,
+                               "confirm_above_minor": limit}),
         );
         let granted = match &updated.endpoint.host_override {
             Some(o) if current.endpoint.host_override.as_ref() != Some(o) => {
@@ -575,6 +676,7 @@ impl Engine {
         self.with_store(move |store| {
             store.batch(|store| {
                 store.update_merchant(&saved)?;
+                store.set_charge_limit(saved.id, limit)?;
                 store.append_audit_here(audit)?;
                 if let Some(granted) = granted {
                     store.append_audit_here(granted)?;
@@ -584,7 +686,7 @@ impl Engine {
             Ok(())
         })
         .await?;
-        Ok(MerchantView::from(&updated))
+        Ok(MerchantView::of(&updated, limit))
     }
 
     /// The audit event that grants a host override; the engine looks for it before every use.
@@ -672,8 +774,16 @@ impl Engine {
 
     /// Every merchant account, grouped then by name.
     pub async fn list_merchants(&self) -> EngineResult<Vec<MerchantView>> {
-        self.with_store(|store| Ok(store.merchants()?.iter().map(MerchantView::from).collect()))
-            .await
+        self.with_store(|store| {
+            let limits: std::collections::HashMap<_, _> =
+                store.charge_limits()?.into_iter().collect();
+            Ok(store
+                .merchants()?
+                .iter()
+                .map(|m| MerchantView::of(m, limits.get(&m.id).copied().flatten()))
+                .collect())
+        })
+        .await
     }
 
     /// Removes a merchant account and its keyring entry. Its ledger, contracts and audit events

@@ -230,4 +230,41 @@ impl Store {
         }
         Ok(())
     }
+    /// The amount above which a manual charge of `id` must be confirmed again, in its
+    /// currency's minor units; `None` when the merchant has no such limit (schema 11).
+    pub fn charge_limit(&self, id: MerchantId) -> StoreResult<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT confirm_charges_above_minor FROM merchants WHERE id = ?1 AND archived_at IS NULL",
+                [id.0],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("merchant {id}"),
+            })
+    }
+
+    /// Every merchant's limit of [`Store::charge_limit`], for the merchant list.
+    pub fn charge_limits(&self) -> StoreResult<Vec<(MerchantId, Option<i64>)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, confirm_charges_above_minor FROM merchants WHERE archived_at IS NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((MerchantId(r.get(0)?), r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets or clears (`None`) the limit of [`Store::charge_limit`].
+    pub fn set_charge_limit(&self, id: MerchantId, minor: Option<i64>) -> StoreResult<()> {
+        let changed = self.conn().execute(
+            "UPDATE merchants SET confirm_charges_above_minor = ?2 WHERE id = ?1 AND archived_at IS NULL",
+            params![id.0, minor],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("merchant {id}"),
+            });
+        }
+        Ok(())
+    }
 }

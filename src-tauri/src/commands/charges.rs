@@ -28,6 +28,10 @@ pub struct ChargeCardRequest {
     pub idempotency_key: Option<String>,
     /// Shown to the cardholder where the provider has a description.
     pub description: Option<String>,
+    /// The owner confirmed again an amount above the merchant's limit (the review step says
+    /// so); the engine refuses such a charge without it.
+    #[serde(default)]
+    pub confirm_large: bool,
 }
 
 impl From<ChargeCardRequest> for ChargeInput {
@@ -40,6 +44,7 @@ impl From<ChargeCardRequest> for ChargeInput {
             merchant: None,
             idempotency_key: r.idempotency_key,
             description: r.description,
+            confirm_large: r.confirm_large,
         }
     }
 }

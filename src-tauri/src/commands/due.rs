@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use coffer_engine::due::{DueRun, DueSummary};
+use coffer_engine::due::{ApprovedCharge, DueRun, DueSummary};
 use coffer_engine::progress::ProgressEvent;
 use coffer_engine::upcoming::UpcomingCharge;
 use coffer_engine::Engine;
@@ -26,19 +26,22 @@ pub async fn upcoming_charges(
     Ok(engine.upcoming_charges(merchants, days).await?)
 }
 
-/// Sends the notices that are due, then charges every due occurrence the rules allow.
+/// Sends the notices that are due, then charges every due occurrence the rules allow; with
+/// `approved` (the charges of the rehearsal the owner confirmed) none other.
 #[tauri::command]
 #[specta::specta]
 pub async fn run_due(
     engine: State<'_, Engine>,
     scope: ScopeRequest,
     dry_run: bool,
+    approved: Option<Vec<ApprovedCharge>>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<DueSummary, IpcError> {
     let merchants = scope.merchants(&engine).await?;
     let run = DueRun {
         merchants,
         dry_run,
+        approved,
         ..DueRun::default()
     };
     Ok(engine

@@ -65,6 +65,9 @@ pub struct EditMerchantRequest {
     pub notice_lead_days: Option<u32>,
     /// New group; an empty string removes it.
     pub group: Option<String>,
+    /// New amount above which a charge by hand is confirmed twice; an empty string removes it.
+    #[serde(default)]
+    pub confirm_above: Option<String>,
     /// A new secret to store in the keyring (empty keeps the old one).
     #[specta(type = Option<String>)]
     pub secret: Option<SecretString>,
@@ -119,6 +122,9 @@ impl EditMerchantRequest {
             currency: self.currency,
             notice_lead_days: self.notice_lead_days,
             group: self.group.map(|g| Some(g).filter(|g| !g.trim().is_empty())),
+            confirm_above: self
+                .confirm_above
+                .map(|a| Some(a).filter(|a| !a.trim().is_empty())),
         };
         let secret = self.secret.filter(|s| !s.expose_secret().is_empty());
         (MerchantId(self.id), edit, secret, check(self.skip_check))

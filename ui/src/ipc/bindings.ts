@@ -90,8 +90,11 @@ export const commands = {
 	listNotices: (scope: ScopeRequest) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
 	upcomingCharges: (scope: ScopeRequest, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
-	/**  Sends the notices that are due, then charges every due occurrence the rules allow. */
-	runDue: (scope: ScopeRequest, dryRun: boolean, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, onProgress })),
+	/**
+	 *  Sends the notices that are due, then charges every due occurrence the rules allow; with
+	 *  `approved` (the charges of the rehearsal the owner confirmed) none other.
+	 */
+	runDue: (scope: ScopeRequest, dryRun: boolean, approved: ApprovedCharge[] | null, onProgress: Channel<ProgressEvent>) => typedError<DueSummary, IpcError>(__TAURI_INVOKE("run_due", { scope, dryRun, approved, onProgress })),
 	/**  Revenue and declines by month, upcoming charges, cards expiring. */
 	dashboard: (scope: ScopeRequest) => typedError<DashboardView, IpcError>(__TAURI_INVOKE("dashboard", { scope })),
 	/**  Writes customers, cards, charges or the audit log of the scope as a CSV file. */
@@ -207,6 +210,16 @@ amount: Money } |
 min: Money | null; 
 /**  The largest allowed amount. */
 max: Money };
+
+/**  One charge of a run's rehearsal, as the owner approved it. */
+export type ApprovedCharge = {
+	/**  Contract. */
+	contract_id: number,
+	/**  Occurrence number. */
+	occurrence: number,
+	/**  The amount shown. */
+	amount: Money,
+};
 
 /**  A row of the charge ledger. */
 export type AttemptId = number;
@@ -410,6 +423,11 @@ export type ChargeCardRequest = {
 	idempotency_key: string | null,
 	/**  Shown to the cardholder where the provider has a description. */
 	description: string | null,
+	/**
+	 *  The owner confirmed again an amount above the merchant's limit (the review step says
+	 *  so); the engine refuses such a charge without it.
+	 */
+	confirm_large?: boolean,
 };
 
 /**  Which ledger rows to list. */
@@ -446,6 +464,14 @@ export type ChargePreview = {
 	violations: ViolationView[],
 	/**  Every rule the charge was judged by. */
 	rules_checked: string[],
+	/**  Sandbox, the provider's test environment, or live. */
+	environment_kind: EnvironmentKind,
+	/**  The merchant's limit above which a charge is confirmed a second time. */
+	confirm_above: Money | null,
+	/**  The amount is above that limit: the charge needs `confirm_large`. */
+	needs_large_confirmation: boolean,
+	/**  The longest Coffer waits for the provider's answer, in seconds ([`answer_wait_limit`]). */
+	answer_wait_secs: number,
 };
 
 /**  The outcome of `charge_card`. */
@@ -848,6 +874,11 @@ export type DueSummary = {
 	would_charge: DueItem[],
 	/**  Contracts ended by this run (past their end date, or a stop-payment decline). */
 	contracts_ended: number[],
+	/**
+	 *  The money of `would_charge` (dry run) or `charged`, per merchant and currency: what the
+	 *  confirmation before a run shows, from the rehearsal's own plan.
+	 */
+	money: RunMoney,
 };
 
 /**  New terms for a contract; empty fields keep theirs. */
@@ -888,6 +919,8 @@ export type EditMerchantRequest = {
 	notice_lead_days: number | null,
 	/**  New group; an empty string removes it. */
 	group: string | null,
+	/**  New amount above which a charge by hand is confirmed twice; an empty string removes it. */
+	confirm_above?: string | null,
 	/**  A new secret to store in the keyring (empty keeps the old one). */
 	secret: string | null,
 	/**  Save without asking the provider first whether the account and secret work (offline). */
@@ -934,6 +967,20 @@ export type Environment =
  *  The provider's own servers (production, or the provider's test environment) with a
  *  credential the provider issued.
  */
+"live";
+
+/**
+ *  Whether money can move, as the owner must be told: Coffer's own sandbox, the provider's own
+ *  test environment (no real money either, but the provider's servers and a credential it
+ *  issued), or live. A live merchant whose secret goes to an overridden host counts as live:
+ *  Coffer cannot tell what that host does with a charge.
+ */
+export type EnvironmentKind = 
+/**  Coffer's built-in or external emulator. */
+"sandbox" | 
+/**  The provider's own test environment. */
+"test" | 
+/**  The provider's production servers, or an overridden host. */
 "live";
 
 /**
@@ -1046,6 +1093,20 @@ export type MerchantDay = {
 /**  A merchant account in Coffer (one provider account, e.g. one Clover location). */
 export type MerchantId = number;
 
+/**  How many charges of what total, per currency, on one merchant. */
+export type MerchantMoney = {
+	/**  Merchant. */
+	merchant_id: number,
+	/**  Its name. */
+	name: string,
+	/**  Sandbox, the provider's test environment, or live. */
+	environment_kind: EnvironmentKind,
+	/**  How many charges. */
+	charges: number,
+	/**  Their total in each currency (a merchant charges in one; never summed across). */
+	totals: Money[],
+};
+
 /**  The answer to "does this merchant's provider accept its account and secret?". */
 export type MerchantTest = {
 	/**  The merchant's id; `None` for an account that is not saved yet. */
@@ -1107,6 +1168,13 @@ export type MerchantView = {
 	notice_lead_days: number,
 	/**  Group. */
 	group: string | null,
+	/**
+	 *  Sandbox, the provider's test environment, or live: what the banner and every
+	 *  confirmation say.
+	 */
+	environment_kind: EnvironmentKind,
+	/**  A manual charge above this amount is confirmed a second time; `None`: never. */
+	confirm_above: Money | null,
 };
 
 /**  An exact amount: integer minor units of one currency. */
@@ -1420,6 +1488,18 @@ provider_ref: string } |
 { verdict: "not_made"; 
 /**  When the person checked at the provider. */
 checked_on: string };
+
+/**  The money of a run's charges, never summed across currencies. */
+export type RunMoney = {
+	/**  How many charges in all. */
+	charges: number,
+	/**  The total per currency, in the order first met. */
+	totals: Money[],
+	/**  Each merchant with at least one charge, in the run's order. */
+	merchants: MerchantMoney[],
+	/**  The names of those that are live (real money), for the confirmation to name. */
+	live: string[],
+};
 
 /**  What a view shows: one merchant (location), a group of locations, or, with neither, all. */
 export type ScopeRequest = {

@@ -5,6 +5,7 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   type AddMerchantRequest,
+  type ApprovedCharge,
   type AuditFilterRequest,
   type CardSearchRequest,
   type ChargeCardRequest,
@@ -107,8 +108,9 @@ export const api = {
   showContract: (id: number) => unwrap(() => commands.showContract(id)),
   listNotices: (scope: ScopeRequest) => unwrap(() => commands.listNotices(scope)),
   upcomingCharges: (scope: ScopeRequest, days: number) => unwrap(() => commands.upcomingCharges(scope, days)),
-  runDue: (scope: ScopeRequest, dryRun: boolean, onProgress?: (e: ProgressEvent) => void) =>
-    unwrap(() => commands.runDue(scope, dryRun, channel(onProgress))),
+  /** `approved`: the charges of the rehearsal the owner confirmed; the run makes no other. */
+  runDue: (scope: ScopeRequest, dryRun: boolean, onProgress?: (e: ProgressEvent) => void, approved: ApprovedCharge[] | null = null) =>
+    unwrap(() => commands.runDue(scope, dryRun, approved, channel(onProgress))),
   dashboard: (scope: ScopeRequest) => unwrap(() => commands.dashboard(scope)),
   exportCsv: (kind: ExportKind, scope: ScopeRequest) => unwrap(() => commands.exportCsv(kind, scope)),
   smtp: (merchantId: number) => unwrap(() => commands.smtp(merchantId)),

@@ -66,9 +66,11 @@ export function groupMerchants(merchants: MerchantView[]): { groups: [string, Me
   return { groups: [...groups.entries()], ungrouped };
 }
 
-/** True while any merchant in scope talks to a sandbox: the banner says so. */
+/** True while every merchant in scope talks to a sandbox (and at least one is in scope): only then
+ * may the app say that no real money moves. A mixed view is not a sandbox. */
 export function isSandbox(s: Scope, merchants: MerchantView[]): boolean {
-  return merchantsIn(s, merchants).some((m) => m.environment === "sandbox");
+  const inView = merchantsIn(s, merchants);
+  return inView.length > 0 && inView.every((m) => m.environment === "sandbox");
 }
 
 /** The merchants in scope whose live secret the owner let go to a host that is not the

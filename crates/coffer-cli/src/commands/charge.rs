@@ -38,6 +38,10 @@ pub struct ChargeArgs {
     /// Shown to the cardholder where the provider has a description.
     #[arg(long)]
     description: Option<String>,
+    /// Confirm an amount above the merchant's "confirm charges above" limit (see `coffer
+    /// merchant list`); without it such a charge is refused and nothing is sent.
+    #[arg(long)]
+    confirm_large: bool,
 }
 
 #[derive(Args)]
@@ -192,6 +196,7 @@ pub async fn charge(
         merchant: args.merchant.map(MerchantId),
         idempotency_key: args.idempotency_key,
         description: args.description,
+        confirm_large: args.confirm_large,
     };
     if args.dry_run {
         let preview = engine.preview_charge(input).await?;

@@ -7,9 +7,13 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use clap::Args;
 use coffer_core::MerchantId;
-use coffer_engine::due::{DueItem, DueRun, DueSummary, NoticeStatus, DEFAULT_CONCURRENCY};
+use coffer_engine::due::{
+    ApprovedCharge, DueItem, DueRun, DueSummary, NoticeStatus, DEFAULT_CONCURRENCY,
+};
+use coffer_engine::merchants::{EnvironmentKind, MerchantView};
 use coffer_engine::progress::{Progress, ProgressEvent};
-use coffer_engine::ErrorKind;
+use coffer_engine::{Engine, ErrorKind};
+use std::io::IsTerminal;
 
 use crate::exit_code;
 use crate::output::Output;
@@ -32,6 +36,16 @@ pub struct RunDueArgs {
     /// Charges in flight at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
     concurrency: usize,
+    /// Do not ask before charging live merchants at a terminal (the summary is still printed).
+    #[arg(long, short = 'y')]
+    yes: bool,
+}
+
+/// Progress of the rehearsal before a live run: not shown (the run's own progress follows).
+struct Quiet;
+
+impl Progress for Quiet {
+    fn report(&self, _event: ProgressEvent) {}
 }
 
 /// Progress as lines on stderr, so stdout stays clean for `--json`.
@@ -111,6 +125,9 @@ fn print_summary(s: &DueSummary) {
             n.message.as_deref().unwrap_or("")
         );
     }
+    if s.money.charges > 0 {
+        outln!("{}", s.money.words(s.dry_run));
+    }
     print_items("would charge", &s.would_charge);
     print_items("charged", &s.charged);
     print_items("declined", &s.declined);
@@ -137,17 +154,25 @@ pub async fn run_due(
     out: Output,
 ) -> anyhow::Result<u8> {
     let engine = super::builder(data_dir)?.open()?;
-    let summary = engine
-        .run_due(
-            DueRun {
-                date: args.date,
-                merchants: args.merchant.map(MerchantId).into_iter().collect(),
-                dry_run: args.dry_run,
-                concurrency: args.concurrency,
-            },
-            Arc::new(StderrProgress),
-        )
-        .await?;
+    let run = DueRun {
+        date: args.date,
+        merchants: args.merchant.map(MerchantId).into_iter().collect(),
+        dry_run: args.dry_run,
+        concurrency: args.concurrency,
+        approved: None,
+    };
+    let run = if args.dry_run {
+        run
+    } else {
+        match confirm_live_run(&engine, &run, args.yes).await? {
+            Some(approved) => DueRun { approved, ..run },
+            None => {
+                errln!("nothing was charged");
+                return Ok(0);
+            }
+        }
+    };
+    let summary = engine.run_due(run, Arc::new(StderrProgress)).await?;
     out.show(&summary, print_summary)?;
     let code = if !summary.declined.is_empty() {
         exit_code(ErrorKind::DeclinedSoft)
@@ -159,4 +184,56 @@ pub async fn run_due(
         0
     };
     Ok(code)
+}
+
+/// Before a run whose scope holds a live merchant: rehearses it (the engine's dry run, the same
+/// plan the run makes) and prints how many charges of what total per currency on which
+/// merchants, naming the live ones, on stderr (stdout stays clean for `--json`). At a terminal
+/// it then asks, unless `--yes`; without a terminal (cron, scripts) the printed summary is the
+/// record and the run goes on, so scheduled runs keep working. The run then makes only the
+/// charges printed (`Some(approved)`); `None`: the owner said no.
+async fn confirm_live_run(
+    engine: &Engine,
+    run: &DueRun,
+    yes: bool,
+) -> anyhow::Result<Option<Option<Vec<ApprovedCharge>>>> {
+    let in_scope: Vec<MerchantView> = engine
+        .list_merchants()
+        .await?
+        .into_iter()
+        .filter(|m| run.merchants.is_empty() || run.merchants.contains(&MerchantId(m.id)))
+        .collect();
+    if !in_scope
+        .iter()
+        .any(|m| m.environment_kind == EnvironmentKind::Live)
+    {
+        return Ok(Some(None));
+    }
+    let rehearsal = engine
+        .run_due(
+            DueRun {
+                dry_run: true,
+                ..run.clone()
+            },
+            Arc::new(Quiet),
+        )
+        .await?;
+    let live: Vec<&str> = in_scope
+        .iter()
+        .filter(|m| m.environment_kind == EnvironmentKind::Live)
+        .map(|m| m.name.as_str())
+        .collect();
+    errln!(
+        "This run includes live merchants (real money): {}.",
+        live.join(", ")
+    );
+    errln!("{}", rehearsal.money.words(true));
+    let approved = Some(ApprovedCharge::all_of(&rehearsal));
+    if rehearsal.money.charges == 0 || yes || !std::io::stdin().is_terminal() {
+        return Ok(Some(approved));
+    }
+    errln!("Charge these now? Type yes to go on:");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes").then_some(approved))
 }

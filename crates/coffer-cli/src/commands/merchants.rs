@@ -211,6 +211,10 @@ pub struct EditArgs {
     /// New group; an empty value clears it.
     #[arg(long)]
     group: Option<String>,
+    /// Ask a second time (`coffer charge --confirm-large`) before a charge by hand above this
+    /// amount in the merchant's currency; `none` never asks. New merchants start at 1,000.
+    #[arg(long, value_name = "AMOUNT|none")]
+    confirm_above: Option<String>,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
@@ -252,6 +256,14 @@ fn environment_label(m: &MerchantView) -> &'static str {
     }
 }
 
+/// The second-confirmation limit in words.
+fn limit_words(m: &MerchantView) -> String {
+    match &m.confirm_above {
+        Some(limit) => format!("charges above {} are confirmed twice", limit.grouped()),
+        None => "no second confirmation for large charges".into(),
+    }
+}
+
 fn print_saved(verb: &str, m: &MerchantView) {
     outln!(
         "{verb} merchant {} ({}): {} at {}",
@@ -260,6 +272,7 @@ fn print_saved(verb: &str, m: &MerchantView) {
         environment_label(m),
         m.base_url
     );
+    outln!("  {}", limit_words(m));
     if let Some(o) = &m.host_override {
         outln!(
             "! OVERRIDE: its secret goes to {}, not a {} host ({})",
@@ -283,6 +296,7 @@ fn print_merchants(merchants: &[MerchantView]) {
             m.time_zone,
             m.group.as_deref().unwrap_or("")
         );
+        outln!("      {}", limit_words(m));
         if let Some(o) = &m.host_override {
             outln!(
                 "      ! OVERRIDE: the secret goes to {} ({}), not a {} host: {}",
@@ -365,6 +379,11 @@ pub async fn run(
                         currency: e.currency,
                         notice_lead_days: e.notice_lead_days,
                         group: e.group.map(|g| Some(g).filter(|g| !g.is_empty())),
+                        confirm_above: e.confirm_above.map(|a| {
+                            Some(a).filter(|a| {
+                                !a.trim().is_empty() && !a.trim().eq_ignore_ascii_case("none")
+                            })
+                        }),
                     },
                     secret,
                     e.check.check(),

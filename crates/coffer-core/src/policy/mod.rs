@@ -9,8 +9,10 @@
 //! Which rules apply to which provider is data ([`RULES`]); each rule lives in its own file under
 //! `rules/` with the tests of both its sides.
 
+pub mod charge_limit;
 mod history;
 pub mod network_limits;
+pub mod notice_lead;
 #[cfg(test)]
 mod properties;
 mod rules;

@@ -150,6 +150,7 @@ async fn svea_refuses_a_second_charge_in_a_month_before_the_wire() {
             merchant: None,
             idempotency_key: None,
             description: None,
+            confirm_large: false,
         })
         .await
         .unwrap();
@@ -439,6 +440,7 @@ async fn a_recurring_charge_by_hand_beside_a_contract_is_refused_before_the_wire
         merchant: None,
         idempotency_key: None,
         description: None,
+        confirm_large: false,
     };
     let before = world.sandbox_charges().await;
     let refused = world

@@ -9,6 +9,7 @@ mod merchant_check;
 mod notices;
 mod private_files;
 mod reports;
+mod safety;
 mod svea_address_and_settlement;
 mod svea_refresh;
 mod world;

@@ -21,6 +21,7 @@ fn manual(card: i64, amount: &str) -> ChargeInput {
         merchant: None,
         idempotency_key: None,
         description: None,
+        confirm_large: false,
     }
 }
 

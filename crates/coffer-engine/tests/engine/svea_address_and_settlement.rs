@@ -17,6 +17,7 @@ fn recurring(card: i64, amount: &str) -> ChargeInput {
         merchant: None,
         idempotency_key: None,
         description: None,
+        confirm_large: false,
     }
 }
 

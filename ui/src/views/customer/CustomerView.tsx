@@ -195,6 +195,7 @@ export function CustomerView({
             setDialog(null);
             if (charged) void load();
           }}
+          onSettled={() => void load()}
         />
       ) : null}
       <h3>Contracts</h3>

@@ -2,14 +2,16 @@
 // each pre-charge notice stands, and "Run due charges": notices first, then every due charge the
 // rules allow, with a progress bar and a summary of what happened to each.
 import { useCallback, useEffect, useState } from "react";
-import type { DueItem, DueSummary, ProgressEvent, UpcomingCharge } from "../../ipc/bindings";
+import type { ApprovedCharge, DueItem, DueSummary, MerchantView, ProgressEvent, UpcomingCharge } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
-import { scopeFilter, type Scope } from "../../state/scope";
+import { merchantsIn, scopeFilter, type Scope } from "../../state/scope";
+import { splitByKind } from "../../state/environment";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
 import { ruleLabel } from "../charge/verdict";
 import { summaryCounts } from "./summary";
+import { approvedOf, runQuestion } from "./confirm";
 import { AmountForm } from "../contracts/ContractsView";
 
 const HORIZONS = [7, 14, 30];
@@ -20,7 +22,7 @@ const NOTICE_WORDS: Record<UpcomingCharge["notice"], string> = {
   late: "late: the charge will be refused",
 };
 
-export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContract: (id: number) => void }) {
+export function DueView({ scope, merchants = [], onOpenContract }: { scope: Scope; merchants?: MerchantView[]; onOpenContract: (id: number) => void }) {
   const [days, setDays] = useState(7);
   const [list, setList] = useState<UpcomingCharge[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -28,6 +30,9 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
   const [summary, setSummary] = useState<DueSummary | null>(null);
   const [setting, setSetting] = useState<UpcomingCharge | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  // The rehearsal of the run the owner asked for, waiting for the answer to its question.
+  const [asking, setAsking] = useState<DueSummary | null>(null);
+  const [rehearsing, setRehearsing] = useState(false);
 
   const load = useCallback(async () => {
     setError(null);
@@ -42,17 +47,36 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
     void load();
   }, [load]);
 
-  const run = async (dryRun: boolean) => {
+  const run = async (dryRun: boolean, approved: ApprovedCharge[] | null = null) => {
     setError(null);
     setSummary(null);
+    setAsking(null);
     setRunning(null);
     try {
-      setSummary(await api.runDue(scopeFilter(scope), dryRun, (e) => setRunning(e)));
+      setSummary(await api.runDue(scopeFilter(scope), dryRun, (e) => setRunning(e), approved));
       await load();
     } catch (e) {
       setError(e);
     } finally {
       setRunning("idle");
+    }
+  };
+
+  // "Run due charges" asks first: the engine rehearses the run (nothing sent or written) and
+  // the question shows that plan's charges and totals.
+  const ask = async () => {
+    setError(null);
+    setSummary(null);
+    setAsking(null);
+    setRunning(null);
+    setRehearsing(true);
+    try {
+      setAsking(await api.runDue(scopeFilter(scope), true, (e) => setRunning(e)));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setRunning("idle");
+      setRehearsing(false);
     }
   };
 
@@ -76,7 +100,7 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
           <button type="button" id="due-preview" onClick={() => run(true)} disabled={running !== "idle"}>
             Preview run
           </button>
-          <button type="button" className="primary" id="run-due" onClick={() => run(false)} disabled={running !== "idle"}>
+          <button type="button" className="primary" id="run-due" onClick={() => void ask()} disabled={running !== "idle" || asking !== null}>
             Run due charges
           </button>
         </div>
@@ -109,7 +133,20 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
           onCancel={() => setSetting(null)}
         />
       ) : null}
-      {running !== "idle" ? <ProgressBar event={running} label="Running due charges: notices first, then the charges" /> : null}
+      {running !== "idle" ? (
+        <ProgressBar
+          event={running}
+          label={rehearsing ? "Working out what the run would do (nothing is sent)" : "Running due charges: notices first, then the charges"}
+        />
+      ) : null}
+      {asking ? (
+        <RunQuestionPanel
+          rehearsal={asking}
+          liveInView={splitByKind(merchantsIn(scope, merchants)).live.map((m) => m.name)}
+          onYes={() => void run(false, approvedOf(asking))}
+          onNo={() => setAsking(null)}
+        />
+      ) : null}
       {summary ? <RunSummary summary={summary} /> : null}
       {list && list.length === 0 ? <p className="empty">Nothing is due in the next {days} days.</p> : null}
       {list && list.length > 0 ? (
@@ -165,6 +202,51 @@ export function DueView({ scope, onOpenContract }: { scope: Scope; onOpenContrac
           </table>
         </div>
       ) : null}
+    </section>
+  );
+}
+
+function RunQuestionPanel({ rehearsal, liveInView, onYes, onNo }: { rehearsal: DueSummary; liveInView: string[]; onYes: () => void; onNo: () => void }) {
+  const q = runQuestion(rehearsal);
+  const idleLive = liveInView.filter((name) => !q.live.includes(name));
+  return (
+    <section className="confirm-bar run-question" id="run-confirm" role="alertdialog" aria-labelledby="run-confirm-question" data-live={q.live.length > 0}>
+      <strong id="run-confirm-question">{q.question}</strong>
+      {q.totals.length > 0 ? (
+        <ul id="run-confirm-totals" aria-label="Totals per currency">
+          {q.totals.map((t) => (
+            <li key={t}>{t}</li>
+          ))}
+        </ul>
+      ) : null}
+      {q.merchants.length > 0 ? (
+        <ul id="run-confirm-merchants" aria-label="Charges per merchant">
+          {q.merchants.map((m) => (
+            <li key={m.id} data-kind={m.kind}>
+              {m.line}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {q.live.length > 0 ? (
+        <p className="environment-banner environment-live" id="run-confirm-live">
+          <strong>Live merchants, real money:</strong> {q.live.join(", ")}
+        </p>
+      ) : null}
+      {idleLive.length > 0 ? (
+        <p id="run-confirm-live-idle">
+          Live merchants in this view with nothing to charge now: {idleLive.join(", ")}.
+        </p>
+      ) : null}
+      <div className="toolbar">
+        {/* Focus starts on Cancel: Enter alone never starts the run. */}
+        <button type="button" id="run-confirm-no" onClick={onNo} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className="primary" id="run-confirm-yes" onClick={onYes} disabled={q.nothing}>
+          {q.confirmLabel}
+        </button>
+      </div>
     </section>
   );
 }

@@ -5,7 +5,7 @@ import type { ExportKind, ExportResult, MerchantView, ProfileView } from "../../
 import { api } from "../../ipc/client";
 import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { scopeName } from "./scopeName";
+import { exportEnvironmentWords, scopeName } from "./scopeName";
 
 const KINDS: { kind: ExportKind; label: string; what: string }[] = [
   { kind: "customers", label: "Export customers", what: "Every customer: name, reference, e-mail, phone, location and how many cards." },
@@ -22,6 +22,7 @@ export function ExportView({ scope, merchants }: { scope: Scope; merchants: Merc
   const [result, setResult] = useState<ExportResult | null>(null);
   const [error, setError] = useState<unknown>(null);
   const where = scopeName(scope, merchants);
+  const holds = exportEnvironmentWords(scope, merchants);
 
   useEffect(() => {
     api.profile().then(setProfile).catch(setError);
@@ -51,6 +52,11 @@ export function ExportView({ scope, merchants }: { scope: Scope; merchants: Merc
         Exports <strong id="export-scope">{where}</strong> as a CSV file (opens in any spreadsheet). Change the location at the top
         of the window to export another one.
       </p>
+      {holds ? (
+        <p className={holds.kind === "live" ? "environment-banner environment-live" : "muted"} id="export-environment" data-kind={holds.kind}>
+          {holds.words}
+        </p>
+      ) : null}
       <div className="note" role="note">
         <p>
           <strong>No card numbers.</strong> Coffer never has them: exports hold the provider's card tokens and the display

@@ -10,6 +10,7 @@ import { accountFields, emptyAccount, environmentChoice, environmentLabel, type 
 import { SmtpPanel } from "./SmtpPanel";
 import { DataFolderPanel } from "./DataFolderPanel";
 import { fieldLabel, testDetail, testLabel } from "./connection";
+import { decimalString, formatMoney } from "../../format/money";
 
 export function SettingsView({ merchants, reloadMerchants }: { merchants: MerchantView[]; reloadMerchants: () => Promise<MerchantView[]> }) {
   const [editing, setEditing] = useState<MerchantView | "new" | null>(null);
@@ -101,6 +102,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
               <th scope="col">Currency</th>
               <th scope="col">Time zone</th>
               <th scope="col">Notice lead</th>
+              <th scope="col">Confirm charges above</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -133,6 +135,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
                 <td>{m.currency}</td>
                 <td>{m.time_zone}</td>
                 <td>{m.notice_lead_days === 1 ? "1 day" : `${m.notice_lead_days} days`}</td>
+                <td data-limit={m.id}>{m.confirm_above ? formatMoney(m.confirm_above) : "never asks twice"}</td>
                 <td className="actions">
                   <button
                     type="button"
@@ -227,6 +230,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
   const [currency, setCurrency] = useState(merchant?.currency ?? "EUR");
   const [lead, setLead] = useState(String(merchant?.notice_lead_days ?? 3));
   const [group, setGroup] = useState(merchant?.group ?? "");
+  const [limit, setLimit] = useState(merchant?.confirm_above ? decimalString(merchant.confirm_above.minor, merchant.confirm_above.currency) : "");
   const [secret, setSecret] = useState("");
   const [skipCheck, setSkipCheck] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -264,6 +268,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           currency,
           notice_lead_days: notice,
           group,
+          confirm_above: limit.trim(),
           secret: secret || null,
           skip_check: skipCheck,
         });
@@ -362,6 +367,9 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           required: true,
         })}
         {field("mf-group", "Group", group, setGroup)}
+        {merchant
+          ? field("mf-limit", `Confirm charges above (${currency}; empty: never ask twice)`, limit, setLimit, { inputMode: "decimal", placeholder: "1000.00" })
+          : null}
         {merchant?.embedded
           ? null
           : field(
@@ -390,6 +398,11 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
           ) : null}
         </fieldset>
       ) : null}
+      {merchant ? null : (
+        <p className="muted" id="mf-limit-note">
+          A new merchant asks a second time before a charge by hand above 1,000 in its currency; change that with Edit once it is added.
+        </p>
+      )}
       <label className="field-help" htmlFor="mf-skip-check">
         <input id="mf-skip-check" type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />
         <span>Save without checking the connection (offline). Otherwise the provider is asked first whether it accepts the account and secret, and nothing is saved if it does not.</span>

@@ -178,6 +178,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         merchants: vec![merchant],
         concurrency,
         dry_run: false,
+        approved: None,
     };
     let started = Instant::now();
     let summary = engine.run_due(run.clone(), Arc::new(NoProgress)).await?;
