@@ -377,6 +377,15 @@ fn initial_needed(contract: &Contract, provider: ProviderKind) -> Option<String>
     }
 }
 
+/// `text` as a sentence: a capital first letter and a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
 /// Whether the terms allow an occurrence of `amount`.
 fn allows(contract: &Contract, amount: Money) -> bool {
     match &contract.amount {
@@ -590,11 +599,8 @@ fn plan_edit(
             customer.name
         ),
     });
-    if let Some(why) = &consent {
-        summary.push(format!("{why}."));
-    }
-    if let Some(why) = &initial {
-        summary.push(format!("{why}."));
+    for why in [&initial, &consent].into_iter().flatten() {
+        summary.push(sentence(why));
     }
     let effect = TermsChangeEffect {
         changes,
@@ -1287,8 +1293,8 @@ impl Engine {
         ];
         let mut sent = Vec::new();
         let mut error = None;
-        match &next {
-            Some(o) => match self.send_pre_charge(&merchant, o).await {
+        if let Some(o) = &next {
+            match self.send_pre_charge(&merchant, o).await {
                 Ok(Some(notice)) => {
                     done.push(format!(
                         "The cardholder was sent a notice of the next charge: {} on {}.",
@@ -1298,8 +1304,7 @@ impl Engine {
                 }
                 Ok(None) => {}
                 Err(e) => error = Some(e.to_string()),
-            },
-            None => {}
+            }
         }
         let mut view = self.contract_view(id, true).await?;
         if next.is_none() {

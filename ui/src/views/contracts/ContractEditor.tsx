@@ -91,7 +91,8 @@ export function ContractEditor({
       <section className="merchant-form contract-form" id="contract-preview" aria-labelledby="contract-preview-title">
         <h3 id="contract-preview-title">What changing contract {contract?.id} does</h3>
         <ul id="contract-preview-summary">
-          {effect.summary.map((line) => (
+          {/* The wait is said below, in red, once. */}
+          {effect.summary.slice(0, effect.summary.length - (effect.initial_needed ? 1 : 0) - (effect.consent_needed ? 1 : 0)).map((line) => (
             <li key={line}>{line}</li>
           ))}
         </ul>
