@@ -74,6 +74,9 @@ pub struct PendingNotice {
     pub send_by: NaiveDate,
     /// Past `send_by`: the charge will be refused.
     pub late: bool,
+    /// Why it is not announced yet: the charge waits for new consent or a new initial
+    /// transaction after a change of terms (policy rule `terms_consented`).
+    pub held: Option<String>,
 }
 
 /// SMTP settings as the owner enters them.
@@ -559,6 +562,9 @@ impl Engine {
                 for o in store.occurrences_needing_notice(merchant.id, today, until)? {
                     let deadline =
                         coffer_core::schedule::notice_deadline(o.due, merchant.notice_lead_days);
+                    let contract = store.contract(o.contract_id)?;
+                    let held =
+                        crate::contracts::terms_wait(&contract, merchant.provider(), o.amount);
                     out.push(PendingNotice {
                         merchant_id: merchant.id.0,
                         contract_id: o.contract_id.0,
@@ -567,6 +573,7 @@ impl Engine {
                         amount: o.amount,
                         send_by: deadline,
                         late: deadline < today,
+                        held,
                     });
                 }
             }

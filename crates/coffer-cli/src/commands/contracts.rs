@@ -554,6 +554,9 @@ pub async fn notices(
                         ""
                     }
                 );
+                if let Some(why) = &p.held {
+                    outln!("  HELD, not announced: {why}");
+                }
             }
         })?;
         return Ok(0);

@@ -146,6 +146,18 @@ async fn a_raise_from_9_90_to_12_90_sends_a_notice_and_is_not_charged_until_cons
         "the change is audited"
     );
 
+    let pending = world.engine.pending_notices(Vec::new()).await.unwrap();
+    let owed = pending
+        .iter()
+        .find(|p| p.contract_id == id.0)
+        .expect("the first charge's notice is owed");
+    assert!(
+        owed.held
+            .as_deref()
+            .is_some_and(|why| why.starts_with("new consent needed")),
+        "and says why it is held: {owed:?}"
+    );
+
     // The due run holds the pre-charge notice and the charge until consent.
     let before = world.sandbox_charges().await;
     let run = run_on(&world, today()).await;
