@@ -1268,7 +1268,7 @@ impl Engine {
             .set_status(id, ContractStatus::Active, "resumed")
             .await?;
         let now = self.now();
-        let (merchant, next) = self
+        let (merchant, next, held) = self
             .with_store(move |store| {
                 let contract = store.contract(id)?;
                 let merchant = store.merchant(contract.merchant_id)?;
@@ -1285,7 +1285,10 @@ impl Engine {
                             && o.due >= first
                     })
                     .min_by_key(|o| o.due);
-                Ok((merchant, next))
+                let held = next
+                    .as_ref()
+                    .and_then(|o| terms_wait(&contract, merchant.provider(), o.amount));
+                Ok((merchant, next, held))
             })
             .await?;
         let mut done = vec![
@@ -1302,7 +1305,14 @@ impl Engine {
                     ));
                     sent.push(notice);
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    if let Some(why) = &held {
+                        done.push(format!(
+                            "The next charge, {} on {}, is not announced yet: {why}.",
+                            o.amount, o.due
+                        ));
+                    }
+                }
                 Err(e) => error = Some(e.to_string()),
             }
         }

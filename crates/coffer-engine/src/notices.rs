@@ -300,7 +300,9 @@ pub fn terms_change(
         .join("\n");
     let when = match from {
         Some((number, due)) => format!(
-            "The new terms apply from charge {number} on {}, which you will be told of again at              least {} days before it is made. Charges announced to you before this change are              made as announced or not at all.",
+            "The new terms apply from charge {number} on {}, which you will be told of again at \
+             least {} days before it is made. Charges announced to you before this change are \
+             made as announced or not at all.",
             long_date(due),
             merchant.notice_lead_days
         ),
@@ -657,6 +659,12 @@ impl Engine {
         let stem = match notice.occurrence {
             Some(n) => format!(
                 "contract-{}-{}-{n}",
+                notice.contract_id,
+                notice.kind.as_str()
+            ),
+            // A contract may change its terms many times: each notice keeps its own file.
+            None if notice.kind == NoticeKind::TermsChange => format!(
+                "contract-{}-{}-{id}",
                 notice.contract_id,
                 notice.kind.as_str()
             ),

@@ -137,6 +137,10 @@ async fn a_raise_from_9_90_to_12_90_sends_a_notice_and_is_not_charged_until_cons
         text.contains("charge 1 on") && text.contains(&due.to_string()),
         "and from when: {text}"
     );
+    assert!(
+        text.contains("told of again at least 3 days before it is made"),
+        "and that the first charge under them is announced first: {text}"
+    );
     assert!(text.contains("cancel"), "and how to cancel: {text}");
     assert!(
         audited(&world, "contract_edited")
