@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod closed_pipe;
+mod contract_terms;
 mod demo;
 mod exactly_once;
 mod import;

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod charging;
+mod contract_terms;
 mod safety;
 mod secrets;
 

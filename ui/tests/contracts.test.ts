@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContractView } from "../src/ipc/bindings";
-import { actionsFor, editOf, emptyForm, formOf, isProblem, requestOf } from "../src/views/contracts/terms";
+import { actionsFor, canUnskip, doneNote, editOf, emptyForm, formOf, isProblem, noticeKindWords, requestOf } from "../src/views/contracts/terms";
 
 const contract: ContractView = {
   id: 7,
@@ -21,6 +21,10 @@ const contract: ContractView = {
   amount_words: "9.90 EUR",
   next_due: "2026-12-15",
   reenroll: null,
+  consented_max: { minor: 990, currency: "EUR" },
+  registered_max: null,
+  consent_needed: null,
+  initial_needed: null,
 };
 
 describe("the contract form", () => {
@@ -82,5 +86,42 @@ describe("editing a contract", () => {
     expect(actionsFor("active")).toEqual({ pause: true, resume: false, cancel: true, edit: true });
     expect(actionsFor("paused")).toEqual({ pause: false, resume: true, cancel: true, edit: true });
     expect(actionsFor("cancelled")).toEqual({ pause: false, resume: false, cancel: false, edit: false });
+  });
+});
+
+describe("what a change of terms and an action did", () => {
+  it("says the engine's sentences, the change's summary and a notice that failed", () => {
+    expect(doneNote(contract, "Paused.")).toBe("Paused.");
+    const paused = { ...contract, done: ["Paused: nothing is charged until the contract is resumed. Undo: resume it."] };
+    expect(doneNote(paused, "Paused.")).toBe("Paused: nothing is charged until the contract is resumed. Undo: resume it.");
+    const edited: ContractView = {
+      ...contract,
+      terms_change: {
+        changes: [{ term: "amount", before: "9.90 EUR", after: "12.90 EUR" }],
+        effective_occurrence: 1,
+        effective_from: "2026-12-15",
+        cancelled_charges: [],
+        notice_to: "anna@example.com",
+        consent_needed: "new consent needed: consented up to 9.90 EUR, contract now 12.90 EUR",
+        initial_needed: null,
+        summary: ["Changes: amount 9.90 EUR -> 12.90 EUR."],
+      },
+      notice_error: "SMTP down",
+    };
+    expect(doneNote(edited, "x")).toBe("Changes: amount 9.90 EUR -> 12.90 EUR. A notice could not be sent: SMTP down");
+  });
+
+  it("names every kind of notice", () => {
+    expect(noticeKindWords("terms_change")).toBe("change of terms");
+    expect(noticeKindWords("charge_cancelled")).toBe("charge cancelled");
+    expect(noticeKindWords("pre_charge")).toBe("before a charge");
+  });
+
+  it("offers undo of a skip only while the cardholder was not told and it is not past", () => {
+    const skipped = { state: "cancelled", notice_sent_at: null, due: "2026-12-15" };
+    expect(canUnskip(skipped, "2026-12-10")).toBe(true);
+    expect(canUnskip({ ...skipped, notice_sent_at: "2026-12-09T10:00:00Z" }, "2026-12-10")).toBe(false);
+    expect(canUnskip(skipped, "2026-12-16")).toBe(false);
+    expect(canUnskip({ ...skipped, state: "scheduled" }, "2026-12-10")).toBe(false);
   });
 });

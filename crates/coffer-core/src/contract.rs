@@ -137,6 +137,91 @@ pub struct Contract {
     pub terms_accepted_at: DateTime<Utc>,
     /// When the contract confirmation went to the cardholder.
     pub confirmation_sent_at: Option<DateTime<Utc>>,
+    /// The most one charge may take that the cardholder consented to (at `terms_accepted_at`).
+    /// A change of terms above it is not charged until new consent is recorded. `None` in terms
+    /// kept before Coffer recorded it: those terms were the consented ones.
+    #[serde(default)]
+    pub consented_max: Option<Money>,
+    /// The most one charge may take that the card's initial transaction registered with the
+    /// provider, where the provider keeps such a cap apart from the original amount: Assist's
+    /// `RecurringMaxAmount`. Above it new consent is not enough: the card needs a new initial
+    /// transaction. (Svea's cap is [`Contract::original_amount`].)
+    #[serde(default)]
+    pub registered_max: Option<Money>,
+}
+
+impl Contract {
+    /// The most the provider lets one charge of this contract take without a new initial
+    /// transaction, and the provider's name for that cap: Svea never charges a token above its
+    /// original payment amount, Assist stays within the `RecurringMaxAmount` registered on the
+    /// initial order. `None` where the provider registers no cap.
+    pub fn registered_cap(&self, provider: ProviderKind) -> Option<(Money, &'static str)> {
+        match provider {
+            ProviderKind::Svea => self
+                .original_amount
+                .map(|m| (m, "Svea's original payment amount")),
+            ProviderKind::Assist => self
+                .registered_max
+                .map(|m| (m, "Assist's registered RecurringMaxAmount")),
+            ProviderKind::Clover | ProviderKind::ProcessOut => None,
+        }
+    }
+
+    /// The most the cardholder agreed one charge may take: the consented maximum, else (terms
+    /// kept before it was recorded) the contract's own maximum.
+    pub fn consented_up_to(&self) -> Money {
+        self.consented_max.unwrap_or_else(|| self.amount.bounds().1)
+    }
+
+    /// What a charge of `amount` under this contract waits for, if anything: a new initial
+    /// transaction when it is above the provider's registered cap (new consent is not enough
+    /// there), else new consent when it is above what the cardholder consented to.
+    pub fn terms_wait(&self, provider: ProviderKind, amount: Money) -> Option<TermsWait> {
+        if let Some((cap, name)) = self.registered_cap(provider) {
+            if cap.currency == amount.currency && amount.minor > cap.minor {
+                return Some(TermsWait::NewInitial { cap, name });
+            }
+        }
+        let consented = self.consented_up_to();
+        (consented.currency == amount.currency && amount.minor > consented.minor)
+            .then_some(TermsWait::NewConsent { consented })
+    }
+}
+
+/// Why a contract charge waits for the cardholder after a change of its terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermsWait {
+    /// Above the cap the card's initial transaction registered: only a new initial transaction
+    /// at the new terms lifts it.
+    NewInitial {
+        /// The cap.
+        cap: Money,
+        /// The provider's name for it.
+        name: &'static str,
+    },
+    /// Above what the cardholder consented to: recording new consent lifts it.
+    NewConsent {
+        /// What the cardholder consented to.
+        consented: Money,
+    },
+}
+
+impl TermsWait {
+    /// The reason, in a store owner's words, for a charge of `amount` under `contract`.
+    pub fn reason(&self, contract: ContractId, amount: Money) -> String {
+        match self {
+            TermsWait::NewInitial { cap, name } => format!(
+                "new initial transaction needed: the card's initial transaction registered \
+                 charges up to {cap} ({name}), contract {contract} now charges {amount}; new \
+                 consent is not enough: the cardholder must make a new initial payment at the \
+                 new terms before this charge"
+            ),
+            TermsWait::NewConsent { consented } => format!(
+                "new consent needed: consented up to {consented}, contract {contract} now charges \
+                 {amount}; record the cardholder's consent to the changed terms first"
+            ),
+        }
+    }
 }
 
 /// Where one due charge stands.
@@ -279,6 +364,35 @@ pub fn validate_contract(
     card: &Card,
     merchant_currency: Currency,
 ) -> Result<(), Vec<InvalidInput>> {
+    validate_terms(terms, provider, card, merchant_currency, true)
+}
+
+/// Checks the new terms of an existing contract like [`validate_contract`], but lets the amount
+/// rise above what the card's initial transaction registered (Svea's original amount): such a
+/// change is agreed with the cardholder, and the policy rule `terms_consented` holds every charge
+/// above the cap until a new initial transaction is made.
+pub fn validate_contract_change(
+    terms: &NewContractTerms,
+    provider: ProviderKind,
+    card: &Card,
+    merchant_currency: Currency,
+) -> Result<(), Vec<InvalidInput>> {
+    validate_terms(terms, provider, card, merchant_currency, false)
+}
+
+/// The Assist `RecurringMaxAmount` a new contract registers: its maximum; `None` for providers
+/// that register no such cap.
+pub fn registered_max_of(provider: ProviderKind, amount: &AmountRule) -> Option<Money> {
+    (provider == ProviderKind::Assist).then(|| amount.bounds().1)
+}
+
+fn validate_terms(
+    terms: &NewContractTerms,
+    provider: ProviderKind,
+    card: &Card,
+    merchant_currency: Currency,
+    new: bool,
+) -> Result<(), Vec<InvalidInput>> {
     let mut problems = Vec::new();
     if let Err(e) = terms.amount.validate() {
         problems.push(e);
@@ -378,7 +492,7 @@ pub fn validate_contract(
                      original amount must be known",
                 )),
                 Some(original)
-                    if original.currency == max.currency && max.minor > original.minor =>
+                    if new && original.currency == max.currency && max.minor > original.minor =>
                 {
                     problems.push(InvalidInput::new(
                         "amount",
@@ -549,6 +663,25 @@ mod tests {
         assert!(
             validate_contract(&terms, ProviderKind::Clover, &card(), Currency::EUR).is_ok(),
             "other providers have no such cap"
+        );
+    }
+
+    #[test]
+    fn a_change_of_terms_may_rise_above_the_svea_original_amount() {
+        let mut terms = terms();
+        terms.amount = AmountRule::Fixed { amount: eur(2500) };
+        assert!(
+            validate_contract_change(&terms, ProviderKind::Svea, &card(), Currency::EUR).is_ok(),
+            "charged only after a new initial transaction (rule terms_consented)"
+        );
+        terms.frequency = Frequency::EveryDays { days: 30 };
+        assert_eq!(
+            fields(
+                &validate_contract_change(&terms, ProviderKind::Svea, &card(), Currency::EUR)
+                    .unwrap_err()
+            ),
+            vec!["frequency.days"],
+            "the other rules still hold"
         );
     }
 

@@ -37,7 +37,7 @@ pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
     NoticeRecord, RefundTransfer, Trigger,
 };
-pub use contract::{validate_contract, NewContractTerms};
+pub use contract::{validate_contract, validate_contract_change, NewContractTerms};
 pub use customer::{Address, Customer};
 pub use error::InvalidInput;
 pub use ids::*;

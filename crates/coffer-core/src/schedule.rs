@@ -178,6 +178,8 @@ mod tests {
             status: ContractStatus::Active,
             terms_accepted_at: utc(2026, 1, 1, 0, 0),
             confirmation_sent_at: None,
+            consented_max: None,
+            registered_max: None,
         }
     }
 

@@ -736,7 +736,7 @@ impl Engine {
         Ok(())
     }
 
-    async fn send_pre_charge(
+    pub(crate) async fn send_pre_charge(
         &self,
         merchant: &Merchant,
         occurrence: &Occurrence,
@@ -750,6 +750,12 @@ impl Engine {
                 Ok((contract, customer, card))
             })
             .await?;
+        // A charge waiting for new consent or a new initial is not announced: the cardholder
+        // would be told of a charge that may never come. It is once the wait is over.
+        if crate::contracts::terms_wait(&contract, merchant.provider(), occurrence.amount).is_some()
+        {
+            return Ok(None);
+        }
         let recipient = customer.email.clone().ok_or_else(|| {
             EngineError::new(
                 ErrorKind::InvalidInput,

@@ -46,7 +46,7 @@ pub struct NoticeSent {
     pub contract_id: i64,
     /// The occurrence, for a pre-charge notice.
     pub occurrence: Option<u32>,
-    /// confirmation | pre_charge | cancellation.
+    /// confirmation | pre_charge | cancellation | terms_change | charge_cancelled.
     pub kind: NoticeKind,
     /// The cardholder's address.
     pub recipient: String,
@@ -74,6 +74,9 @@ pub struct PendingNotice {
     pub send_by: NaiveDate,
     /// Past `send_by`: the charge will be refused.
     pub late: bool,
+    /// Why it is not announced yet: the charge waits for new consent or a new initial
+    /// transaction after a change of terms (policy rule `terms_consented`).
+    pub held: Option<String>,
 }
 
 /// SMTP settings as the owner enters them.
@@ -276,6 +279,101 @@ pub fn cancellation(
     )
 }
 
+/// The notice of a change of terms: what changed (before and after), from which charge it
+/// applies, what still has to happen before a higher amount is charged, and how to cancel.
+#[allow(clippy::too_many_arguments)]
+pub fn terms_change(
+    contract: &Contract,
+    merchant: &Merchant,
+    customer: &Customer,
+    card: &Card,
+    changes: &[(String, String, String)],
+    from: Option<(u32, NaiveDate)>,
+    waits_for: Option<&str>,
+    on: NaiveDate,
+) -> NoticeContent {
+    let card = card_words(card);
+    let list = changes
+        .iter()
+        .map(|(term, before, after)| format!("{term}: {before} -> {after}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let when = match from {
+        Some((number, due)) => format!(
+            "The new terms apply from charge {number} on {}, which you will be told of again at \
+             least {} days before it is made. Charges announced to you before this change are \
+             made as announced or not at all.",
+            long_date(due),
+            merchant.notice_lead_days
+        ),
+        None => "No further charge is scheduled under the agreement.".to_string(),
+    };
+    let mut paragraphs = vec![
+        format!(
+            "On {} {} changed the terms of your agreement for the recurring charging of card {card} (contract {}):",
+            long_date(on),
+            merchant.name,
+            contract.id
+        ),
+        list,
+        when,
+    ];
+    if let Some(waits_for) = waits_for {
+        paragraphs.push(waits_for.to_string());
+    }
+    paragraphs.push(format!(
+        "Amount to be charged from then on: {}\nHow often: {}\nContract valid: {}",
+        amount_words(&contract.amount),
+        frequency_words(contract.frequency),
+        validity_words(contract)
+    ));
+    paragraphs.push(format!(
+        "If you do not agree, you may cancel the agreement or any upcoming charge by contacting {} before the charge date. Nothing is charged under the new terms before that date.",
+        merchant.name
+    ));
+    render(
+        format!(
+            "Change of terms: recurring charging of card {card} by {}",
+            merchant.name
+        ),
+        &format!("Dear {},", customer.name),
+        &paragraphs,
+    )
+}
+
+/// The notice that an announced charge will not be made (skipped, the contract paused, or its
+/// terms changed).
+pub fn charge_cancelled(
+    contract: &Contract,
+    occurrence: &Occurrence,
+    merchant: &Merchant,
+    customer: &Customer,
+    card: &Card,
+    why: &str,
+) -> NoticeContent {
+    let card = card_words(card);
+    render(
+        format!(
+            "Cancelled: the charge of {} on {} (recurring charging of card {card})",
+            occurrence.amount, occurrence.due
+        ),
+        &format!("Dear {},", customer.name),
+        &[
+            format!(
+                "The charge of {} to your card {card} announced for {} (contract {}, charge {}) will not be made: {why}.",
+                occurrence.amount,
+                long_date(occurrence.due),
+                contract.id,
+                occurrence.number
+            ),
+            format!(
+                "Before any later charge you will receive a notice with its amount and date, at least {} days in advance. Questions: contact {}.",
+                merchant.notice_lead_days, merchant.name
+            ),
+        ],
+    )
+}
+
 fn message_of(
     content: &NoticeContent,
     from: Mailbox,
@@ -466,6 +564,9 @@ impl Engine {
                 for o in store.occurrences_needing_notice(merchant.id, today, until)? {
                     let deadline =
                         coffer_core::schedule::notice_deadline(o.due, merchant.notice_lead_days);
+                    let contract = store.contract(o.contract_id)?;
+                    let held =
+                        crate::contracts::terms_wait(&contract, merchant.provider(), o.amount);
                     out.push(PendingNotice {
                         merchant_id: merchant.id.0,
                         contract_id: o.contract_id.0,
@@ -474,6 +575,7 @@ impl Engine {
                         amount: o.amount,
                         send_by: deadline,
                         late: deadline < today,
+                        held,
                     });
                 }
             }
@@ -557,6 +659,12 @@ impl Engine {
         let stem = match notice.occurrence {
             Some(n) => format!(
                 "contract-{}-{}-{n}",
+                notice.contract_id,
+                notice.kind.as_str()
+            ),
+            // A contract may change its terms many times: each notice keeps its own file.
+            None if notice.kind == NoticeKind::TermsChange => format!(
+                "contract-{}-{}-{id}",
                 notice.contract_id,
                 notice.kind.as_str()
             ),

@@ -43,6 +43,10 @@ pub enum NoticeKind {
     PreCharge,
     /// Confirmation of a cancellation.
     Cancellation,
+    /// A change of the contract's terms: what changed, from when, how to cancel.
+    TermsChange,
+    /// An announced charge will not be made (skipped, or the contract paused).
+    ChargeCancelled,
 }
 
 impl NoticeKind {
@@ -52,6 +56,8 @@ impl NoticeKind {
             NoticeKind::Confirmation => "confirmation",
             NoticeKind::PreCharge => "pre_charge",
             NoticeKind::Cancellation => "cancellation",
+            NoticeKind::TermsChange => "terms_change",
+            NoticeKind::ChargeCancelled => "charge_cancelled",
         }
     }
 
@@ -59,6 +65,8 @@ impl NoticeKind {
         match text {
             "confirmation" => NoticeKind::Confirmation,
             "cancellation" => NoticeKind::Cancellation,
+            "terms_change" => NoticeKind::TermsChange,
+            "charge_cancelled" => NoticeKind::ChargeCancelled,
             _ => NoticeKind::PreCharge,
         }
     }
@@ -149,7 +157,8 @@ pub struct LastTry {
 }
 
 const CONTRACT_COLUMNS: &str = "id, merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor, \
-     currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at";
+     currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, \
+     consented_max_minor, registered_max_minor";
 
 fn status_str(status: ContractStatus) -> &'static str {
     match status {
@@ -224,6 +233,8 @@ type RawContract = (
     String,
     i64,
     Option<i64>,
+    Option<i64>,
+    Option<i64>,
 );
 
 fn raw_contract(row: &Row<'_>) -> rusqlite::Result<RawContract> {
@@ -242,6 +253,8 @@ fn raw_contract(row: &Row<'_>) -> rusqlite::Result<RawContract> {
         row.get(11)?,
         row.get(12)?,
         row.get(13)?,
+        row.get(14)?,
+        row.get(15)?,
     ))
 }
 
@@ -261,6 +274,8 @@ fn contract_of(raw: RawContract) -> StoreResult<Contract> {
         status,
         terms,
         confirmed,
+        consented,
+        registered,
     ) = raw;
     let cur = currency(&code)?;
     let money = |minor| Money::from_minor(minor, cur);
@@ -288,6 +303,8 @@ fn contract_of(raw: RawContract) -> StoreResult<Contract> {
         status: parse_status(&status)?,
         terms_accepted_at: instant(terms)?,
         confirmation_sent_at: confirmed.map(instant).transpose()?,
+        consented_max: consented.map(money),
+        registered_max: registered.map(money),
     })
 }
 
@@ -341,8 +358,9 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn().execute(
             "INSERT INTO contracts (merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor,
-                 currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, created_at,
+                 consented_max_minor, registered_max_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 contract.merchant_id.0,
                 contract.card_id.0,
@@ -357,7 +375,9 @@ impl Store {
                 status_str(contract.status),
                 millis(contract.terms_accepted_at),
                 contract.confirmation_sent_at.map(millis),
-                millis(now)
+                millis(now),
+                contract.consented_max.map(|m| m.minor),
+                contract.registered_max.map(|m| m.minor)
             ],
         )?;
         Ok(ContractId(self.conn().last_insert_rowid()))
@@ -423,7 +443,8 @@ impl Store {
         self.conn().execute(
             "UPDATE contracts SET amount_kind = ?2, amount_minor = ?3, min_amount_minor = ?4, original_amount_minor = ?5,
                  currency = ?6, frequency_json = ?7, start_date = ?8, end_date = ?9, status = ?10,
-                 confirmation_sent_at = ?11
+                 confirmation_sent_at = ?11, terms_accepted_at = ?12, consented_max_minor = ?13,
+                 registered_max_minor = ?14, card_id = ?15
              WHERE id = ?1",
             params![
                 contract.id.0,
@@ -436,7 +457,11 @@ impl Store {
                 contract.start.to_string(),
                 contract.end.map(|d| d.to_string()),
                 status_str(contract.status),
-                contract.confirmation_sent_at.map(millis)
+                contract.confirmation_sent_at.map(millis),
+                millis(contract.terms_accepted_at),
+                contract.consented_max.map(|m| m.minor),
+                contract.registered_max.map(|m| m.minor),
+                contract.card_id.0
             ],
         )?;
         Ok(())
@@ -644,6 +669,17 @@ impl Store {
         )? == 1)
     }
 
+    /// Undoes a skip: a cancelled occurrence of which the cardholder was never told is scheduled
+    /// again. `Ok(false)` when it is not cancelled, or a notice of it went out (the cardholder
+    /// was then told it will not be made, and it stays so).
+    pub fn restore_occurrence(&self, contract: ContractId, number: u32) -> StoreResult<bool> {
+        Ok(self.conn().execute(
+            "UPDATE occurrences SET state = 'scheduled'
+             WHERE contract_id = ?1 AND number = ?2 AND state = 'cancelled' AND notice_sent_at IS NULL",
+            params![contract.0, number],
+        )? == 1)
+    }
+
     /// Occurrences still to be charged (scheduled, or declined and so retried), due on or before
     /// `today`, of the merchant's active contracts, oldest first: what a due run charges. Those
     /// refused for good are not among them.
@@ -688,7 +724,9 @@ impl Store {
     pub fn claim_notice(&self, notice: &NewNotice) -> StoreResult<Option<i64>> {
         // SQLite's UNIQUE treats NULLs as distinct, so a confirmation (occurrence NULL) is looked
         // for first; callers claim inside a batch, so nothing slips in between.
+        // A contract may change its terms many times: each change has its own notice.
         let exists = notice.occurrence.is_none()
+            && notice.kind != NoticeKind::TermsChange
             && self.notice_exists(notice.contract_id, None, notice.kind)?;
         let inserted = if exists {
             0

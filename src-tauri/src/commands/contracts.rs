@@ -1,10 +1,12 @@
-//! Recurring contracts: create from a card, edit, pause, resume, cancel (the contract, one
-//! occurrence, or a made charge by refund), and the notices the cardholders were sent.
+//! Recurring contracts: create from a card, edit (with a preview of what the change does),
+//! record new consent or a new initial for changed terms, pause, resume, skip and un-skip an
+//! occurrence, cancel (the contract, one occurrence, or a made charge by refund), and the
+//! notices the cardholders were sent.
 
 use chrono::NaiveDate;
 use coffer_core::contract::{ContractStatus, Frequency};
 use coffer_core::{CardId, ContractId, MerchantId};
-use coffer_engine::contracts::{ContractEdit, ContractInput, ContractView};
+use coffer_engine::contracts::{ContractEdit, ContractInput, ContractView, TermsChangeEffect};
 use coffer_engine::refunds::RefundResult;
 use coffer_engine::Engine;
 use coffer_store::contracts::NoticeRow;
@@ -94,30 +96,84 @@ pub async fn create_contract(
         .await?)
 }
 
-/// Changes a contract's terms; the old ones stay in its history.
+fn contract_edit(request: EditContractRequest) -> ContractEdit {
+    let end = if request.remove_end {
+        Some(None)
+    } else {
+        request.end.map(Some)
+    };
+    ContractEdit {
+        amount: text(request.amount),
+        max_amount: text(request.max_amount),
+        min_amount: text(request.min_amount),
+        frequency: request.frequency,
+        end,
+        reason: text(request.reason),
+    }
+}
+
+/// Changes a contract's terms; the old ones stay in its history, the cardholder is sent a
+/// notice of the change.
 #[tauri::command]
 #[specta::specta]
 pub async fn edit_contract(
     engine: State<'_, Engine>,
     request: EditContractRequest,
 ) -> Result<ContractView, IpcError> {
-    let end = if request.remove_end {
-        Some(None)
-    } else {
-        request.end.map(Some)
-    };
+    let id = ContractId(request.id);
+    Ok(engine.edit_contract(id, contract_edit(request)).await?)
+}
+
+/// What a change of terms would do (notice, consent, new initial), changing nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_contract_edit(
+    engine: State<'_, Engine>,
+    request: EditContractRequest,
+) -> Result<TermsChangeEffect, IpcError> {
+    let id = ContractId(request.id);
     Ok(engine
-        .edit_contract(
-            ContractId(request.id),
-            ContractEdit {
-                amount: text(request.amount),
-                max_amount: text(request.max_amount),
-                min_amount: text(request.min_amount),
-                frequency: request.frequency,
-                end,
-                reason: text(request.reason),
-            },
-        )
+        .preview_contract_edit(id, contract_edit(request))
+        .await?)
+}
+
+/// Records the cardholder's consent to the contract's changed terms.
+#[tauri::command]
+#[specta::specta]
+pub async fn record_contract_consent(
+    engine: State<'_, Engine>,
+    id: i64,
+    terms: String,
+) -> Result<ContractView, IpcError> {
+    Ok(engine
+        .record_contract_consent(ContractId(id), terms)
+        .await?)
+}
+
+/// Makes a new initial transaction for the contract's new terms, with the cardholder's consent.
+#[tauri::command]
+#[specta::specta]
+pub async fn renew_contract_initial(
+    engine: State<'_, Engine>,
+    id: i64,
+    amount: Option<String>,
+    terms: String,
+) -> Result<ContractView, IpcError> {
+    Ok(engine
+        .renew_contract_initial(ContractId(id), text(amount), terms)
+        .await?)
+}
+
+/// Undoes a skip the cardholder was not told of.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_occurrence(
+    engine: State<'_, Engine>,
+    id: i64,
+    occurrence: u32,
+) -> Result<ContractView, IpcError> {
+    Ok(engine
+        .restore_occurrence(ContractId(id), occurrence)
         .await?)
 }
 

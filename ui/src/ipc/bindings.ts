@@ -68,8 +68,17 @@ export const commands = {
 	acknowledgeAlert: (alertId: number) => typedError<null, IpcError>(__TAURI_INVOKE("acknowledge_alert", { alertId })),
 	/**  Creates a contract after checking the provider's rules; the cardholder gets its confirmation. */
 	createContract: (request: CreateContractRequest) => typedError<ContractView, IpcError>(__TAURI_INVOKE("create_contract", { request })),
-	/**  Changes a contract's terms; the old ones stay in its history. */
+	/**
+	 *  Changes a contract's terms; the old ones stay in its history, the cardholder is sent a
+	 *  notice of the change.
+	 */
 	editContract: (request: EditContractRequest) => typedError<ContractView, IpcError>(__TAURI_INVOKE("edit_contract", { request })),
+	/**  What a change of terms would do (notice, consent, new initial), changing nothing. */
+	previewContractEdit: (request: EditContractRequest) => typedError<TermsChangeEffect, IpcError>(__TAURI_INVOKE("preview_contract_edit", { request })),
+	/**  Records the cardholder's consent to the contract's changed terms. */
+	recordContractConsent: (id: number, terms: string) => typedError<ContractView, IpcError>(__TAURI_INVOKE("record_contract_consent", { id, terms })),
+	/**  Makes a new initial transaction for the contract's new terms, with the cardholder's consent. */
+	renewContractInitial: (id: number, amount: string | null, terms: string) => typedError<ContractView, IpcError>(__TAURI_INVOKE("renew_contract_initial", { id, amount, terms })),
 	/**  Stops charging until resumed. */
 	pauseContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("pause_contract", { id })),
 	/**  Charges again from the next due date. */
@@ -78,6 +87,8 @@ export const commands = {
 	cancelContract: (id: number, reason: string | null) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_contract", { id, reason })),
 	/**  Cancels one upcoming occurrence. */
 	cancelOccurrence: (id: number, occurrence: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("cancel_occurrence", { id, occurrence })),
+	/**  Undoes a skip the cardholder was not told of. */
+	restoreOccurrence: (id: number, occurrence: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("restore_occurrence", { id, occurrence })),
 	/**  Sets what one occurrence of a varying contract charges, before its notice goes out. */
 	setOccurrenceAmount: (id: number, occurrence: number, amount: string) => typedError<ContractView, IpcError>(__TAURI_INVOKE("set_occurrence_amount", { id, occurrence, amount })),
 	/**  Refunds the charge an occurrence made. */
@@ -575,6 +586,19 @@ export type Contract = {
 	terms_accepted_at: string,
 	/**  When the contract confirmation went to the cardholder. */
 	confirmation_sent_at: string | null,
+	/**
+	 *  The most one charge may take that the cardholder consented to (at `terms_accepted_at`).
+	 *  A change of terms above it is not charged until new consent is recorded. `None` in terms
+	 *  kept before Coffer recorded it: those terms were the consented ones.
+	 */
+	consented_max?: Money | null,
+	/**
+	 *  The most one charge may take that the card's initial transaction registered with the
+	 *  provider, where the provider keeps such a cap apart from the original amount: Assist's
+	 *  `RecurringMaxAmount`. Above it new consent is not enough: the card needs a new initial
+	 *  transaction. (Svea's cap is [`Contract::original_amount`].)
+	 */
+	registered_max?: Money | null,
 };
 
 /**  One edit of a contract. */
@@ -640,6 +664,23 @@ export type ContractView = {
 	notices_sent?: NoticeSent[],
 	/**  A notice that could not be delivered by this call, and why. */
 	notice_error?: string | null,
+	/**
+	 *  Why charges above what the cardholder consented to wait for new consent; `None` when
+	 *  the terms are consented.
+	 */
+	consent_needed: string | null,
+	/**
+	 *  Why charges wait for a new initial transaction (above Svea's original amount or Assist's
+	 *  registered maximum); `None` when they need none.
+	 */
+	initial_needed: string | null,
+	/**  What a change of terms did (after an edit). */
+	terms_change?: TermsChangeEffect | null,
+	/**
+	 *  What this call did and how to undo it, in sentences (pause, resume, skip, un-skip,
+	 *  consent, new initial).
+	 */
+	done?: string[],
 } & Contract;
 
 /**  A new contract on a card. */
@@ -1243,7 +1284,11 @@ export type NoticeKind =
 /**  The notice before a charge, with its amount and date. */
 "pre_charge" | 
 /**  Confirmation of a cancellation. */
-"cancellation";
+"cancellation" | 
+/**  A change of the contract's terms: what changed, from when, how to cancel. */
+"terms_change" | 
+/**  An announced charge will not be made (skipped, or the contract paused). */
+"charge_cancelled";
 
 /**  A notice as recorded. */
 export type NoticeRow = {
@@ -1277,7 +1322,7 @@ export type NoticeSent = {
 	contract_id: number,
 	/**  The occurrence, for a pre-charge notice. */
 	occurrence: number | null,
-	/**  confirmation | pre_charge | cancellation. */
+	/**  confirmation | pre_charge | cancellation | terms_change | charge_cancelled. */
 	kind: NoticeKind,
 	/**  The cardholder's address. */
 	recipient: string,
@@ -1622,6 +1667,36 @@ export type SyncSummary = {
 	note: string | null,
 	/**  What went wrong, when the merchant could not be synced. */
 	error: string | null,
+};
+
+/**  One term that changes. */
+export type TermChange = {
+	/**  amount | frequency | end. */
+	term: string,
+	/**  Before, in words. */
+	before: string,
+	/**  After, in words. */
+	after: string,
+};
+
+/**  What a change of terms does: shown before it is saved, and returned after. */
+export type TermsChangeEffect = {
+	/**  The terms that change. */
+	changes: TermChange[],
+	/**  The first occurrence the new terms apply to. */
+	effective_occurrence: number | null,
+	/**  Its due date. */
+	effective_from: string | null,
+	/**  Announced charges the new terms no longer allow: cancelled, the cardholder told. */
+	cancelled_charges: number[],
+	/**  Who is sent the notice of the change; `None` when the cardholder has no e-mail address. */
+	notice_to: string | null,
+	/**  Why the new amount waits for new consent. */
+	consent_needed: string | null,
+	/**  Why the new amount waits for a new initial transaction. */
+	initial_needed: string | null,
+	/**  All of it in sentences, for the CLI and the UI. */
+	summary: string[],
 };
 
 /**

@@ -97,6 +97,11 @@ export const api = {
   acknowledgeAlert: (id: number) => unwrap(() => commands.acknowledgeAlert(id)),
   createContract: (r: CreateContractRequest) => unwrap(() => commands.createContract(r)),
   editContract: (r: EditContractRequest) => unwrap(() => commands.editContract(r)),
+  previewContractEdit: (r: EditContractRequest) => unwrap(() => commands.previewContractEdit(r)),
+  recordContractConsent: (id: number, terms: string) => unwrap(() => commands.recordContractConsent(id, terms)),
+  renewContractInitial: (id: number, amount: string | null, terms: string) =>
+    unwrap(() => commands.renewContractInitial(id, amount, terms)),
+  restoreOccurrence: (id: number, occurrence: number) => unwrap(() => commands.restoreOccurrence(id, occurrence)),
   pauseContract: (id: number) => unwrap(() => commands.pauseContract(id)),
   resumeContract: (id: number) => unwrap(() => commands.resumeContract(id)),
   cancelContract: (id: number, reason: string | null) => unwrap(() => commands.cancelContract(id, reason)),

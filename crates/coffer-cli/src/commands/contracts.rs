@@ -1,4 +1,5 @@
-//! `coffer contract create|edit|pause|resume|cancel|list|show` and `coffer notices`.
+//! `coffer contract create|edit|consent|initial|set-amount|pause|resume|skip|unskip|cancel|list|show`
+//! and `coffer notices`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -82,7 +83,12 @@ pub enum ContractCommand {
         #[arg(long)]
         end: Option<NaiveDate>,
     },
-    /// Change a contract's terms; the old terms are kept in its history.
+    /// Change a contract's terms; the old terms are kept in its history. The cardholder is sent
+    /// a notice of the change (what, from which charge, how to cancel); the new terms apply from
+    /// the first charge not yet announced. A higher amount is not charged until new consent is
+    /// recorded (`contract consent`), or above Svea's original amount / Assist's registered
+    /// maximum until a new initial transaction (`contract initial`). `--dry-run` shows all this
+    /// without changing anything.
     Edit {
         /// The contract.
         id: i64,
@@ -103,6 +109,30 @@ pub enum ContractCommand {
         /// Why, kept in the history.
         #[arg(long)]
         reason: Option<String>,
+        /// Show what the change would do (notice, consent, new initial) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Record the cardholder's consent to the contract's changed terms: charges up to its new
+    /// amount are no longer held (audited).
+    Consent {
+        /// The contract.
+        id: i64,
+        /// What the cardholder agreed to, as shown to them.
+        #[arg(long)]
+        terms: String,
+    },
+    /// Make a new initial cardholder-initiated transaction for the contract's new terms (needed
+    /// above Svea's original amount), with the cardholder's consent; the contract moves onto it.
+    Initial {
+        /// The contract.
+        id: i64,
+        /// Amount of the initial payment (default: the contract's largest charge).
+        #[arg(long)]
+        amount: Option<String>,
+        /// What the cardholder agreed to, as shown to them.
+        #[arg(long)]
+        terms: String,
     },
     /// Set what one occurrence of a varying contract charges, before its notice goes out.
     SetAmount {
@@ -115,21 +145,40 @@ pub enum ContractCommand {
         #[arg(long)]
         amount: String,
     },
-    /// Stop charging until resumed.
+    /// Stop charging until resumed. A charge already announced to the cardholder is cancelled
+    /// and the cardholder is sent a cancellation of it. Undo: `contract resume`.
     Pause {
         /// The contract.
         id: i64,
     },
-    /// Charge again from the next due date.
+    /// Charge again from the next due date (those missed while paused are not charged); the
+    /// next charge is announced at once where its notice is due. Undo: `contract pause`.
     Resume {
         /// The contract.
         id: i64,
+    },
+    /// Skip one upcoming charge: it is not made. If it was announced, the cardholder is sent a
+    /// cancellation of it (and it stays skipped); otherwise `contract unskip` undoes it.
+    Skip {
+        /// The contract.
+        id: i64,
+        /// The occurrence's number (see `contract show`).
+        #[arg(long)]
+        occurrence: u32,
+    },
+    /// Undo a skip the cardholder was not told of: the charge is scheduled and announced again.
+    Unskip {
+        /// The contract.
+        id: i64,
+        /// The occurrence's number.
+        #[arg(long)]
+        occurrence: u32,
     },
     /// Cancel the whole contract, one upcoming occurrence, or a made charge (refunded).
     Cancel {
         /// The contract.
         id: i64,
-        /// Cancel only this upcoming occurrence.
+        /// Cancel only this upcoming occurrence (the same as `contract skip`).
         #[arg(long, conflicts_with = "charge")]
         occurrence: Option<u32>,
         /// Refund the charge made for this occurrence.
@@ -248,6 +297,22 @@ fn print_contract(c: &ContractView) {
     if let Some(e) = &c.notice_error {
         outln!("  notice NOT sent: {e}");
     }
+    if let Some(why) = &c.initial_needed {
+        outln!(
+            "  WAITING: {why} (`coffer contract initial {}`)",
+            c.contract.id
+        );
+    }
+    if let Some(why) = &c.consent_needed {
+        outln!(
+            "  WAITING: {why} (`coffer contract consent {}`)",
+            c.contract.id
+        );
+    }
+    if let Some(change) = &c.terms_change {
+        change.summary.iter().for_each(|line| outln!("  {line}"));
+    }
+    c.done.iter().for_each(|line| outln!("  {line}"));
 }
 
 fn status_of(text: &str) -> ContractStatus {
@@ -298,19 +363,42 @@ pub async fn contract(
             end,
             no_end,
             reason,
+            dry_run,
         } => {
+            let edit = ContractEdit {
+                amount,
+                max_amount: max,
+                min_amount: min,
+                frequency: frequency.frequency()?,
+                end: if no_end { Some(None) } else { end.map(Some) },
+                reason,
+            };
+            if dry_run {
+                let effect = engine.preview_contract_edit(ContractId(id), edit).await?;
+                out.show(&effect, |e| {
+                    outln!("contract {id}: nothing changed yet (dry run)");
+                    e.summary.iter().for_each(|line| outln!("  {line}"));
+                })?;
+                return Ok(0);
+            }
+            engine.edit_contract(ContractId(id), edit).await?
+        }
+        ContractCommand::Consent { id, terms } => {
             engine
-                .edit_contract(
-                    ContractId(id),
-                    ContractEdit {
-                        amount,
-                        max_amount: max,
-                        min_amount: min,
-                        frequency: frequency.frequency()?,
-                        end: if no_end { Some(None) } else { end.map(Some) },
-                        reason,
-                    },
-                )
+                .record_contract_consent(ContractId(id), terms)
+                .await?
+        }
+        ContractCommand::Initial { id, amount, terms } => {
+            engine
+                .renew_contract_initial(ContractId(id), amount, terms)
+                .await?
+        }
+        ContractCommand::Skip { id, occurrence } => {
+            engine.cancel_occurrence(ContractId(id), occurrence).await?
+        }
+        ContractCommand::Unskip { id, occurrence } => {
+            engine
+                .restore_occurrence(ContractId(id), occurrence)
                 .await?
         }
         ContractCommand::SetAmount {
@@ -466,6 +554,9 @@ pub async fn notices(
                         ""
                     }
                 );
+                if let Some(why) = &p.held {
+                    outln!("  HELD, not announced: {why}");
+                }
             }
         })?;
         return Ok(0);

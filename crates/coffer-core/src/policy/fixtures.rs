@@ -80,6 +80,8 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
         status: ContractStatus::Active,
         terms_accepted_at: utc(2026, 1, 20, 12, 0),
         confirmation_sent_at: Some(utc(2026, 1, 20, 12, 5)),
+        consented_max: Some(eur(1000)),
+        registered_max: (provider == ProviderKind::Assist).then_some(eur(1000)),
     };
     let occurrence = Occurrence {
         contract_id: contract.id,

@@ -87,7 +87,7 @@ impl Rule {
 /// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
 /// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
 /// would report one problem twice.
-pub const RULES: [Rule; 14] = [
+pub const RULES: [Rule; 15] = [
     Rule {
         id: RuleId::ConsentAndInitial,
         scope: Scope::Every,
@@ -188,6 +188,13 @@ pub const RULES: [Rule; 14] = [
         initial: true,
         contract_only: false,
         check: rules::svea_buyer_address::check,
+    },
+    Rule {
+        id: RuleId::TermsConsented,
+        scope: Scope::Every,
+        initial: false,
+        contract_only: true,
+        check: rules::terms_consented::check,
     },
 ];
 

@@ -43,11 +43,14 @@ pub enum RuleId {
     /// Svea: the card holder's street address, postal code, city and country are on record, for
     /// the compulsory buyer and delivery fields of every payment.
     SveaBuyerAddress,
+    /// A contract charge within what the cardholder consented to and what the card's initial
+    /// transaction registered (Svea's original amount, Assist's `RecurringMaxAmount`).
+    TermsConsented,
 }
 
 impl RuleId {
     /// Every rule, in the order `policy::check` runs them.
-    pub const ALL: [RuleId; 14] = [
+    pub const ALL: [RuleId; 15] = [
         RuleId::ConsentAndInitial,
         RuleId::CardUsable,
         RuleId::CardOfMerchant,
@@ -62,6 +65,7 @@ impl RuleId {
         RuleId::NetworkRetryLimits,
         RuleId::NoUnsettledAttempt,
         RuleId::SveaBuyerAddress,
+        RuleId::TermsConsented,
     ];
 
     /// The snake_case code, the same as its JSON form.
@@ -81,6 +85,7 @@ impl RuleId {
             RuleId::NetworkRetryLimits => "network_retry_limits",
             RuleId::NoUnsettledAttempt => "no_unsettled_attempt",
             RuleId::SveaBuyerAddress => "svea_buyer_address",
+            RuleId::TermsConsented => "terms_consented",
         }
     }
 }
@@ -107,9 +112,14 @@ pub struct Violation {
 impl Violation {
     /// Whether the refusal stands for good: waiting does not cure it and no earlier attempt has
     /// to settle first. An unsettled attempt lifts its refusal once reconcile (or a person)
-    /// settles it, so a due occurrence refused for that is judged again on a later run.
+    /// settles it, and a charge above the consented terms once the owner records new consent
+    /// or a new initial, so a due occurrence refused for those is judged again on a later run.
     pub fn is_final(&self) -> bool {
-        self.allowed_after.is_none() && self.rule != RuleId::NoUnsettledAttempt
+        self.allowed_after.is_none()
+            && !matches!(
+                self.rule,
+                RuleId::NoUnsettledAttempt | RuleId::TermsConsented
+            )
     }
 
     /// A violation that waiting does not cure.

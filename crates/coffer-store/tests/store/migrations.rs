@@ -104,6 +104,11 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
                 coffer_core::contract::ContractStatus::Active,
                 "v{version}: the contract survives"
             );
+            assert_eq!(
+                contract.consented_max.map(|m| m.minor),
+                Some(1500),
+                "v{version}: a contract kept before consent was recorded was consented on its terms"
+            );
             let occurrences = store.occurrences_of(contract.id).unwrap();
             assert_eq!(occurrences.len(), 1, "v{version}: its occurrence survives");
             assert!(occurrences[0].notice_sent_at.is_some());

@@ -1,6 +1,8 @@
 // Contracts of the locations in view, and one contract at a time: its terms, schedule, notices and
 // history, with pause, resume, cancel (the contract, one occurrence, or a made charge by refund)
-// and edit. Creating a contract starts from a card on the customer page.
+// and edit. Creating a contract starts from a card on the customer page. Each action says what it
+// did and how to undo it (the engine's own sentences); a change of terms that waits for the
+// cardholder's new consent or a new initial payment says so, with the button that records it.
 import { useCallback, useEffect, useState } from "react";
 import type { ContractStatus, ContractView, NoticeRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
@@ -10,7 +12,7 @@ import { scopeFilter, type Scope } from "../../state/scope";
 import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ContractEditor } from "./ContractEditor";
-import { actionsFor } from "./terms";
+import { ACTION_HELP, actionsFor, canUnskip, doneNote, noticeKindWords } from "./terms";
 
 const STATUSES: (ContractStatus | "")[] = ["", "active", "paused", "cancelled", "ended"];
 
@@ -99,7 +101,24 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
                       </>
                     ) : null}
                   </td>
-                  <td>{c.amount_words}</td>
+                  <td>
+                    {c.amount_words}
+                    {c.initial_needed ? (
+                      <>
+                        {" "}
+                        <span className="badge badge-reenroll" title={c.initial_needed}>
+                          New initial needed
+                        </span>
+                      </>
+                    ) : c.consent_needed ? (
+                      <>
+                        {" "}
+                        <span className="badge badge-reenroll" title={c.consent_needed}>
+                          Consent needed
+                        </span>
+                      </>
+                    ) : null}
+                  </td>
                   <td>{c.frequency_words}</td>
                   <td className="mono">{c.next_due ?? "—"}</td>
                   <td>
@@ -123,7 +142,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [asking, setAsking] = useState<"cancel" | { refund: number } | { amount: number } | null>(null);
+  const [asking, setAsking] = useState<"cancel" | "consent" | "initial" | { refund: number } | { amount: number } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -145,8 +164,10 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
     setError(null);
     setNote(null);
     try {
-      await what();
-      setNote(done);
+      const answer = await what();
+      // A contract answer says in its own words what was done and how to undo it.
+      const view = answer && typeof answer === "object" && "status" in answer && "done" in answer ? (answer as ContractView) : null;
+      setNote(view ? doneNote(view, done) : done);
       await load();
     } catch (e) {
       setError(e);
@@ -164,6 +185,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
     );
   }
   const can = actionsFor(contract.status);
+  const today = new Date().toISOString().slice(0, 10);
   return (
     <section aria-labelledby="view-title" className="contract">
       <button type="button" className="link back" id="back-to-contracts" onClick={onBack}>
@@ -180,12 +202,24 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
             </button>
           ) : null}
           {can.pause ? (
-            <button type="button" id="contract-pause" disabled={busy} onClick={() => act(() => api.pauseContract(id), "Paused: nothing is charged until it is resumed.")}>
+            <button
+              type="button"
+              id="contract-pause"
+              title={ACTION_HELP.pause}
+              disabled={busy}
+              onClick={() => act(() => api.pauseContract(id), "Paused: nothing is charged until it is resumed.")}
+            >
               Pause
             </button>
           ) : null}
           {can.resume ? (
-            <button type="button" id="contract-resume" disabled={busy} onClick={() => act(() => api.resumeContract(id), "Resumed from the next due date.")}>
+            <button
+              type="button"
+              id="contract-resume"
+              title={ACTION_HELP.resume}
+              disabled={busy}
+              onClick={() => act(() => api.resumeContract(id), "Resumed from the next due date.")}
+            >
               Resume
             </button>
           ) : null}
@@ -196,10 +230,56 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
           ) : null}
         </div>
       </div>
+      {can.pause ? <p className="muted" id="contract-pause-help">Pause: {ACTION_HELP.pause}</p> : null}
+      {can.resume ? <p className="muted" id="contract-resume-help">Resume: {ACTION_HELP.resume}</p> : null}
       {note ? (
         <p role="status" className="ok-note" id="contract-note">
           {note}
         </p>
+      ) : null}
+      {contract.initial_needed && can.edit ? (
+        <div className="confirm-bar" id="contract-initial-needed" role="alert">
+          <span>{contract.initial_needed}</span>
+          <button type="button" id="contract-initial" disabled={busy} onClick={() => setAsking("initial")}>
+            New initial payment…
+          </button>
+        </div>
+      ) : null}
+      {contract.consent_needed && can.edit ? (
+        <div className="confirm-bar" id="contract-consent-needed" role="alert">
+          <span>{contract.consent_needed}</span>
+          <button type="button" id="contract-consent" disabled={busy} onClick={() => setAsking("consent")}>
+            Record consent…
+          </button>
+        </div>
+      ) : null}
+      {asking === "consent" ? (
+        <ConfirmBar
+          id="confirm-consent"
+          question={`Record that the cardholder agreed to the new terms (${contract.amount_words})? Charges up to the new amount are then made.`}
+          confirmLabel="Record consent"
+          reasonLabel="What the cardholder agreed to, as shown to them"
+          defaultReason={`I agree to ${contract.amount_words}, ${contract.frequency_words}.`}
+          onConfirm={(terms) => {
+            setAsking(null);
+            void act(() => api.recordContractConsent(id, terms), "Consent recorded.");
+          }}
+          onCancel={() => setAsking(null)}
+        />
+      ) : null}
+      {asking === "initial" ? (
+        <ConfirmBar
+          id="confirm-initial"
+          question="Make a new initial payment with the cardholder for the new terms? It registers the card for the new amount."
+          confirmLabel="Make the initial payment"
+          reasonLabel="What the cardholder agreed to, as shown to them"
+          defaultReason={`I agree to ${contract.amount_words}, ${contract.frequency_words}.`}
+          onConfirm={(terms) => {
+            setAsking(null);
+            void act(() => api.renewContractInitial(id, null, terms), "New initial payment made.");
+          }}
+          onCancel={() => setAsking(null)}
+        />
       ) : null}
       {asking === "cancel" ? (
         <ConfirmBar
@@ -244,9 +324,9 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
       {editing ? (
         <ContractEditor
           contract={contract}
-          onDone={() => {
+          onDone={(view) => {
             setEditing(false);
-            setNote("The new terms apply from the next charge; the old ones are kept in the history.");
+            setNote(doneNote(view, "The new terms apply from the next charge; the old ones are kept in the history."));
             void load();
           }}
           onCancel={() => setEditing(false)}
@@ -281,6 +361,8 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
             <dd id="contract-reenroll">{contract.reenroll}</dd>
           </>
         ) : null}
+        <dt>Consented up to</dt>
+        <dd id="contract-consented">{formatMoney(contract.consented_max)}</dd>
         <dt>Terms accepted</dt>
         <dd>{formatInstant(contract.terms_accepted_at)}</dd>
         <dt>Confirmation sent</dt>
@@ -323,10 +405,23 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
                   {o.state === "scheduled" && can.cancel ? (
                     <button
                       type="button"
+                      id={`occurrence-skip-${o.number}`}
+                      title={ACTION_HELP.skip}
                       disabled={busy}
                       onClick={() => act(() => api.cancelOccurrence(id, o.number), `Occurrence ${o.number} will not be charged.`)}
                     >
                       Skip this charge
+                    </button>
+                  ) : null}
+                  {can.cancel && canUnskip(o, today) ? (
+                    <button
+                      type="button"
+                      id={`occurrence-unskip-${o.number}`}
+                      title={ACTION_HELP.unskip}
+                      disabled={busy}
+                      onClick={() => act(() => api.restoreOccurrence(id, o.number), `Occurrence ${o.number} is scheduled again.`)}
+                    >
+                      Undo skip
                     </button>
                   ) : null}
                   {o.state === "charged" ? (
@@ -358,7 +453,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
               {notices.map((n) => (
                 <tr key={n.id} data-kind={n.kind}>
                   <td>{formatInstant(n.sent_at)}</td>
-                  <td>{n.kind === "pre_charge" ? "before a charge" : n.kind}</td>
+                  <td>{noticeKindWords(n.kind)}</td>
                   <td>{n.occurrence ? `#${n.occurrence} ${n.due ?? ""} ${formatMoney(n.amount)}` : formatMoney(n.amount)}</td>
                   <td>{n.recipient}</td>
                   <td className="mono">{n.channel === "outbox" ? n.location : `SMTP ${n.location}`}</td>

@@ -1,6 +1,6 @@
 // The contract form's state and how it becomes a request: pure, tested in tests/contracts.test.ts.
 // The engine checks the terms against the provider's rules; this only shapes what was typed.
-import type { ContractView, CreateContractRequest, EditContractRequest, Frequency, Money } from "../../ipc/bindings";
+import type { ContractView, CreateContractRequest, EditContractRequest, Frequency, Money, NoticeKind } from "../../ipc/bindings";
 import { decimalString } from "../../format/money";
 
 export type AmountKind = "fixed" | "variable";
@@ -132,4 +132,41 @@ export function actionsFor(status: ContractView["status"]): { pause: boolean; re
     cancel: status === "active" || status === "paused",
     edit: status === "active" || status === "paused",
   };
+}
+
+/** A notice's kind in the owner's words. */
+export function noticeKindWords(kind: NoticeKind): string {
+  switch (kind) {
+    case "confirmation":
+      return "contract confirmation";
+    case "pre_charge":
+      return "before a charge";
+    case "cancellation":
+      return "contract cancelled";
+    case "terms_change":
+      return "change of terms";
+    case "charge_cancelled":
+      return "charge cancelled";
+  }
+}
+
+/** What an action did, in the engine's sentences, else `fallback`; a notice that could not be
+ * sent is always said. */
+export function doneNote(view: ContractView, fallback: string): string {
+  const lines = [...(view.done ?? []), ...(view.terms_change?.summary ?? [])];
+  const text = lines.length > 0 ? lines.join(" ") : fallback;
+  return view.notice_error ? `${text} A notice could not be sent: ${view.notice_error}` : text;
+}
+
+/** What each button does before it is pressed, and how it is undone. */
+export const ACTION_HELP = {
+  pause: "Nothing is charged until you resume. A charge already announced to the cardholder is cancelled and they are told. Undo: Resume.",
+  resume: "Charges continue from the next date; those that fell due while paused are not made. The next charge is announced to the cardholder. Undo: Pause.",
+  skip: "This charge is not made. If the cardholder was told of it, they are sent a cancellation and it stays skipped; otherwise Undo skip brings it back.",
+  unskip: "The charge is scheduled again and announced to the cardholder like any other.",
+} as const;
+
+/** Whether a cancelled occurrence can still be un-skipped: never announced, not yet due. */
+export function canUnskip(o: { state: string; notice_sent_at: string | null; due: string }, today: string): boolean {
+  return o.state === "cancelled" && !o.notice_sent_at && o.due >= today;
 }

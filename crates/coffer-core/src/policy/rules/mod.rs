@@ -15,6 +15,7 @@ pub mod no_unsettled_attempt;
 pub mod notice_sent;
 pub mod svea_buyer_address;
 pub mod svea_monthly;
+pub mod terms_consented;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;

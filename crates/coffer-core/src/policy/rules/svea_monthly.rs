@@ -67,14 +67,17 @@ pub fn check(plan: &ChargePlan, history: &History, _now: DateTime<Utc>) -> Vec<V
                 plan.amount
             ),
         )),
-        Some(original) if plan.amount.minor > original.minor => out.push(Violation::new(
-            RULE,
-            format!(
-                "amount {} is above the original payment amount of {original}; Svea never \
+        // A contract charge above the original is `terms_consented`'s to refuse: the cure is a
+        // new initial transaction, which lifts it, so it must not read as a refusal for good.
+        Some(original) if plan.contract.is_none() && plan.amount.minor > original.minor => out
+            .push(Violation::new(
+                RULE,
+                format!(
+                    "amount {} is above the original payment amount of {original}; Svea never \
                  charges a token above it",
-                plan.amount
-            ),
-        )),
+                    plan.amount
+                ),
+            )),
         Some(_) => {}
     }
     out
