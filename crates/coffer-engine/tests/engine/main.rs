@@ -11,6 +11,7 @@ mod private_files;
 mod reports;
 mod svea_address_and_settlement;
 mod svea_refresh;
+mod truth;
 mod world;
 
 use std::sync::Arc;
