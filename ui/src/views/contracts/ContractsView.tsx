@@ -2,7 +2,7 @@
 // history, with pause, resume, cancel (the contract, one occurrence, or a made charge by refund)
 // and edit. Creating a contract starts from a card on the customer page.
 import { useCallback, useEffect, useState } from "react";
-import type { ContractStatus, ContractView, NoticeRow } from "../../ipc/bindings";
+import type { ContractStatus, ContractView, Money, NoticeRow, RefundResult } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
@@ -123,7 +123,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [asking, setAsking] = useState<"cancel" | { refund: number } | { amount: number } | null>(null);
+  const [asking, setAsking] = useState<"cancel" | { refund: number; charged: Money } | { amount: number } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -140,13 +140,13 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
     void load();
   }, [load]);
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
+  const act = async (what: () => Promise<unknown>, done: string | ((result: unknown) => string)) => {
     setBusy(true);
     setError(null);
     setNote(null);
     try {
-      await what();
-      setNote(done);
+      const result = await what();
+      setNote(typeof done === "string" ? done : done(result));
       await load();
     } catch (e) {
       setError(e);
@@ -230,12 +230,18 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
       {asking !== null && typeof asking === "object" && "refund" in asking ? (
         <ConfirmBar
           id="confirm-refund"
-          question={`Refund the charge of occurrence ${asking.refund}?`}
+          question={`Refund all that is left of the ${formatMoney(asking.charged)} charge of occurrence ${asking.refund}? Here a contract's charge is refunded in full; to refund part of it, use Refund… in the customer's charges.`}
           confirmLabel="Refund"
           onConfirm={() => {
             const number = asking.refund;
             setAsking(null);
-            void act(() => api.cancelCharge(id, number), `The charge of occurrence ${number} is refunded.`);
+            void act(
+              () => api.cancelCharge(id, number),
+              (r) => {
+                const refund = r as RefundResult;
+                return `Refund ${refund.attempt_id} of occurrence ${number}: ${formatMoney(refund.amount)} ${refund.status}; ${formatMoney(refund.left)} of ${formatMoney(refund.charge_amount)} left.`;
+              },
+            );
           }}
           onCancel={() => setAsking(null)}
         />
@@ -330,7 +336,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
                     </button>
                   ) : null}
                   {o.state === "charged" ? (
-                    <button type="button" disabled={busy} onClick={() => setAsking({ refund: o.number })}>
+                    <button type="button" disabled={busy} onClick={() => setAsking({ refund: o.number, charged: o.amount })}>
                       Refund
                     </button>
                   ) : null}
