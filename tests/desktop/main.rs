@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod charging;
+mod truth;
 
 use coffer_desktop_e2e::{connect, Driver};
 use fantoccini::elements::Element;
