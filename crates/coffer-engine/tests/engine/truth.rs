@@ -408,3 +408,40 @@ async fn card_lists_carry_the_same_status_as_the_card_itself() {
         assert_eq!(show(&world, card.id).await.status, card.status);
     }
 }
+
+#[tokio::test]
+async fn the_due_list_says_the_day_a_declined_charge_is_tried_again() {
+    use chrono::Days;
+    let world = crate::World::new().await;
+    let soft = &world.cards("Svea Demo Helsinki", Some("0341"), 1).await[0];
+    let due = crate::due_soon();
+    let contract = crate::monthly(&world.engine, soft.id, "2.50", due)
+        .await
+        .contract
+        .id;
+    crate::run_on(&world, crate::today()).await;
+    let first = crate::run_on(&world, due).await;
+    assert_eq!(first.declined.len(), 1, "{first:?}");
+    let merchant = MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let listed = world
+        .engine_on(due)
+        .upcoming_charges(vec![merchant], 7)
+        .await
+        .unwrap();
+    let declined = listed
+        .iter()
+        .find(|c| c.contract_id == contract.0)
+        .expect("the declined occurrence stays on the due list");
+    assert_eq!(
+        declined.retry_from,
+        due.checked_add_days(Days::new(1)),
+        "one try a day: the due run tries it again the next day, and the badge says so"
+    );
+    let scheduled = listed
+        .iter()
+        .filter(|c| c.contract_id != contract.0 || c.occurrence != declined.occurrence);
+    assert!(
+        scheduled.into_iter().all(|c| c.retry_from.is_none()),
+        "only a declined occurrence has a retry day"
+    );
+}
