@@ -276,14 +276,18 @@ pub async fn customers(
     out.show(&rows, |rows| {
         for c in rows {
             outln!(
-                "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}",
+                "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}{}",
                 c.id,
                 c.reference,
                 c.name,
                 c.email.as_deref().unwrap_or(""),
                 c.cards,
                 c.usable_cards,
-                c.merchant_name
+                c.merchant_name,
+                c.matched_card
+                    .as_deref()
+                    .map(|card| format!("  matched {card}"))
+                    .unwrap_or_default()
             );
         }
     })?;
