@@ -97,7 +97,7 @@ describe("the outcome", () => {
     expect(hard.title).toContain("Declined");
     expect(hard.lines.join(" ")).toContain("never charged again");
     expect(hard.lines).toContain("Decline code: 43");
-    const next = "It may be charged again now: Visa allows 20 retries in 30 days, and 19 more tries are left.";
+    const next = "It may be charged again now: Visa allows 20 retries in 30 days, and 20 more tries are left.";
     const soft = outcomeOf(result({ status: "declined", message: "insufficient funds", next_try: next }));
     expect(soft.lines.join(" ")).toContain(next);
     expect(soft.lines.join(" ")).not.toContain("retried later");

@@ -339,7 +339,8 @@ fn next_try_words(
         .map(|l| {
             let used = declines.iter().filter(|at| **at > now - l.window()).count();
             let allowed = usize::try_from(l.max_prior_declines()).unwrap_or(usize::MAX);
-            (allowed.saturating_sub(used), l)
+            // A try is allowed while the declines in the window are at most `allowed`.
+            ((allowed + 1).saturating_sub(used), l)
         })
         .min_by_key(|(left, _)| *left);
     match left {
@@ -562,5 +563,171 @@ impl Engine {
             Ok(views)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use coffer_core::policy::PastAttempt;
+    use coffer_core::{
+        AttemptKind, CardBrand, CardId, CardToken, ChargeState, Consent, Currency, Environment,
+        InitialKind, InitialTransaction, Initiator, Last4, ProviderAccount, ProviderRef,
+    };
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+    }
+
+    fn merchant() -> Merchant {
+        Merchant {
+            id: MerchantId(1),
+            name: "Paris".into(),
+            account: ProviderAccount::ProcessOut {
+                project_id: "proj_1".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:1".into(),
+            time_zone: chrono_tz::Europe::Paris,
+            currency: Currency::EUR,
+            notice_lead_days: 3,
+            group: None,
+            endpoint: Default::default(),
+        }
+    }
+
+    /// Active, unexpired, consent and a recurring initial on file: ready.
+    fn card() -> Card {
+        Card {
+            id: CardId(7),
+            merchant_id: MerchantId(1),
+            customer_id: CustomerId(3),
+            token: CardToken("tok_1".into()),
+            brand: CardBrand::Visa,
+            last4: Last4::new("4242").unwrap(),
+            bin: None,
+            bank: None,
+            expiry: CardExpiry::new(2028, 5).unwrap(),
+            active: true,
+            needs_cvc: false,
+            consent: Some(Consent {
+                given_at: now() - chrono::Duration::days(40),
+                terms: "later charges".into(),
+            }),
+            initial: Some(InitialTransaction {
+                reference: ProviderRef("INIT-1".into()),
+                amount: None,
+                at: now() - chrono::Duration::days(40),
+                kind: InitialKind::Recurring,
+            }),
+            art_url: None,
+        }
+    }
+
+    fn attempt(state: ChargeState, hard: bool) -> PastAttempt {
+        PastAttempt {
+            merchant_id: MerchantId(1),
+            card_id: CardId(7),
+            kind: AttemptKind::Charge,
+            at: now() - chrono::Duration::hours(2),
+            amount: Money::from_minor(500, Currency::EUR),
+            state,
+            initiator: Initiator::Merchant,
+            reason: Reason::Unscheduled,
+            occurrence: None,
+            hard_decline: hard,
+            decline_code: hard.then(|| "43".to_string()),
+            merchant_advice_code: None,
+        }
+    }
+
+    fn state_of(card: &Card, history: Vec<PastAttempt>) -> CardStatus {
+        card_status(card, &merchant(), &History::new(history), now())
+    }
+
+    #[test]
+    fn each_card_has_one_status_with_a_reason_and_a_next_step() {
+        let expired_but_active = Card {
+            expiry: CardExpiry::new(2026, 10).unwrap(),
+            ..card()
+        };
+        let inactive = Card {
+            active: false,
+            ..card()
+        };
+        let no_consent = Card {
+            consent: None,
+            ..card()
+        };
+        let consent_only = Card {
+            initial: None,
+            ..card()
+        };
+        let one_click = Card {
+            initial: card().initial.map(|i| InitialTransaction {
+                kind: InitialKind::OneClick,
+                ..i
+            }),
+            ..card()
+        };
+        let cases = [
+            (card(), vec![], CardState::Ready),
+            (expired_but_active, vec![], CardState::Expired),
+            (inactive, vec![], CardState::Inactive),
+            (no_consent, vec![], CardState::NeedsConsent),
+            (consent_only, vec![], CardState::NeedsInitial),
+            (one_click, vec![], CardState::NeedsReenroll),
+            (
+                card(),
+                vec![attempt(ChargeState::Sending, false)],
+                CardState::UnsettledAttempt,
+            ),
+            (
+                card(),
+                vec![attempt(ChargeState::Declined, true)],
+                CardState::HardDeclined,
+            ),
+        ];
+        for (card, history, expected) in cases {
+            let status = state_of(&card, history);
+            assert_eq!(status.state, expected, "{status:?}");
+            assert_eq!(status.label, expected.label());
+            assert_eq!(
+                status.chargeable,
+                expected == CardState::Ready,
+                "only a ready card is chargeable: {status:?}"
+            );
+            assert!(
+                !status.reason.is_empty() && !status.next_step.is_empty(),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hard_decline_outranks_the_inactive_flag_it_caused() {
+        let blocked = Card {
+            active: false,
+            ..card()
+        };
+        let status = state_of(&blocked, vec![attempt(ChargeState::Declined, true)]);
+        assert_eq!(
+            status.state,
+            CardState::HardDeclined,
+            "the decline is the reason the card is blocked"
+        );
+    }
+
+    #[test]
+    fn a_soft_decline_leaves_a_ready_card_that_may_be_tried_now_and_says_how_often() {
+        let status = state_of(&card(), vec![attempt(ChargeState::Declined, false)]);
+        assert_eq!(status.state, CardState::Ready);
+        assert_eq!(status.next_try_at, None);
+        assert_eq!(
+            status.next_step,
+            "It may be charged again now: Visa allows 20 retries in 30 days, and 20 more tries \
+             are left."
+        );
     }
 }
