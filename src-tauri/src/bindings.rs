@@ -24,6 +24,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::sync::sync_merchant,
             commands::sync::sync_all,
             commands::customers::search_customers,
+            commands::customers::count_customers,
             commands::customers::add_customer,
             commands::customers::show_customer,
             commands::customers::edit_customer,

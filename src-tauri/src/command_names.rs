@@ -11,6 +11,7 @@ pub const COMMANDS: &[&str] = &[
     "sync_merchant",
     "sync_all",
     "search_customers",
+    "count_customers",
     "add_customer",
     "show_customer",
     "edit_customer",

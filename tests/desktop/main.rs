@@ -21,6 +21,7 @@ mod charging;
 mod contract_terms;
 mod safety;
 mod secrets;
+mod truth;
 
 use coffer_desktop_e2e::{connect, Driver};
 use fantoccini::elements::Element;

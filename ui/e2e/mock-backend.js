@@ -85,13 +85,14 @@
         expired_on_file: 1,
         active_contracts: 9,
         unsettled: 0,
+        currencies: ["SEK"],
       };
     }
     if (scope.merchant_id === 2) {
       // A location with nothing yet: every chart shows its empty state.
-      return { months, revenue: [], declines: months.map((m) => ({ month: m, soft: 0, hard: 0 })), upcoming: [], expiring: [], expired_on_file: 0, active_contracts: 0, unsettled: 0 };
+      return { months, revenue: [], declines: months.map((m) => ({ month: m, soft: 0, hard: 0 })), upcoming: [], expiring: [], expired_on_file: 0, active_contracts: 0, unsettled: 0, currencies: ["EUR"] };
     }
-    return { months, revenue, declines, upcoming, expiring, expired_on_file: 7, active_contracts: 48, unsettled: 2 };
+    return { months, revenue, declines, upcoming, expiring, expired_on_file: 7, active_contracts: 48, unsettled: 2, currencies: ["EUR", "SEK", "USD"] };
   };
 
   const profile = {
@@ -174,6 +175,8 @@
       case "clear_smtp":
         smtp.delete(args.merchantId);
         return smtpView(args.merchantId);
+      case "count_customers":
+        return { total: 0, capped: false, never_synced: [] };
       case "search_customers":
       case "list_cards":
       case "list_charges":

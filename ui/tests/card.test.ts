@@ -1,32 +1,51 @@
 import { describe, expect, it } from "vitest";
-import { artHost, brandClass, brandMark, brandName, cardBadges, formatExpiry, maskedNumber } from "../src/format/card";
+import { artHost, brandClass, brandMark, brandName, cardBadges, formatExpiry, mainAction, maskedNumber, statusLine } from "../src/format/card";
+import type { CardView } from "../src/ipc/bindings";
 
-const usable = { expired: false, expiring_soon: false, active: true, consent_at: "2026-01-01T00:00:00Z", mit_ready: true };
+type Status = CardView["status"];
+const status = (state: Status["state"], label: string, chargeable = false): Status => ({
+  state,
+  label,
+  reason: `why ${state}`,
+  next_step: `Do this for ${state}.`,
+  chargeable,
+  next_try_at: null,
+});
+const ready = status("ready", "Ready", true);
 
 describe("card badges", () => {
-  it("shows only Ready for an active, consented card with an initial transaction", () => {
-    expect(cardBadges(usable).map((b) => b.kind)).toEqual(["mit-ready"]);
+  it("shows the engine's one status, with its reason and next step as the title", () => {
+    const badges = cardBadges({ status: ready, expiring_soon: false });
+    expect(badges.map((b) => b.kind)).toEqual(["mit-ready"]);
+    expect(badges[0].label).toBe("Ready");
+    expect(badges[0].title).toBe("Why ready. Do this for ready.");
   });
-  it("puts expired first and does not also say expiring soon", () => {
-    const kinds = cardBadges({ ...usable, expired: true, expiring_soon: true, mit_ready: false }).map((b) => b.kind);
-    expect(kinds).toEqual(["expired"]);
+  it("an expired card shows Expired and nothing that says Ready", () => {
+    const badges = cardBadges({ status: status("expired", "Expired"), expiring_soon: true });
+    expect(badges.map((b) => b.label)).toEqual(["Expired"]);
   });
-  it("names every problem of an inactive card without consent", () => {
-    const kinds = cardBadges({ ...usable, expiring_soon: true, active: false, consent_at: null, mit_ready: false }).map((b) => b.kind);
-    expect(kinds).toEqual(["expiring", "inactive", "no-consent"]);
+  it("an inactive card is Inactive, never Ready", () => {
+    expect(cardBadges({ status: status("inactive", "Inactive"), expiring_soon: false }).map((b) => b.kind)).toEqual(["inactive"]);
+  });
+  it("after consent without an initial payment the card still has a badge saying what it needs", () => {
+    const badges = cardBadges({ status: status("needs_initial", "Needs initial payment"), expiring_soon: false });
+    expect(badges.map((b) => b.label)).toEqual(["Needs initial payment"]);
+  });
+  it("adds Expiring soon beside a card that can still be charged", () => {
+    expect(cardBadges({ status: ready, expiring_soon: true }).map((b) => b.kind)).toEqual(["mit-ready", "expiring"]);
   });
 });
 
-describe("re-enroll", () => {
-  it("flags a card whose initial was a One Click payment, with the engine's why", () => {
-    const why = "card ending 0028: its initial payment 5100000000160123 was a One Click (Token Pay) payment … re-enroll the card";
-    const badges = cardBadges({ ...usable, mit_ready: false, reenroll: why });
-    expect(badges.map((b) => b.kind)).toEqual(["reenroll"]);
-    expect(badges[0].label).toBe("Re-enroll");
-    expect(badges[0].title).toBe(why);
+describe("main action", () => {
+  it("is a charge only when the status lets one go", () => {
+    expect(mainAction(ready)).toBe("charge");
+    expect(mainAction(status("needs_consent", "Needs consent"))).toBe("consent");
+    for (const s of ["expired", "inactive", "hard_declined", "needs_initial", "unsettled_attempt", "retry_later"] as const) {
+      expect(mainAction(status(s, s)), s).toBe("none");
+    }
   });
-  it("shows no re-enroll badge without a reason", () => {
-    expect(cardBadges({ ...usable, reenroll: null }).map((b) => b.kind)).toEqual(["mit-ready"]);
+  it("the status line says why and what next", () => {
+    expect(statusLine(status("expired", "Expired"))).toBe("Expired: Why expired. Do this for expired.");
   });
 });
 

@@ -24,6 +24,8 @@ function result(over: Partial<ChargeResult>): ChargeResult {
     flags,
     replayed: false,
     stop_payment: null,
+    next_try: null,
+    next_try_at: null,
     ...over,
   };
 }
@@ -99,8 +101,10 @@ describe("the outcome", () => {
     expect(hard.title).toContain("Declined");
     expect(hard.lines.join(" ")).toContain("never charged again");
     expect(hard.lines).toContain("Decline code: 43");
-    const soft = outcomeOf(result({ status: "declined", message: "insufficient funds" }));
-    expect(soft.lines.join(" ")).toContain("may be retried");
+    const next = "It may be charged again now: Visa allows 20 retries in 30 days, and 20 more tries are left.";
+    const soft = outcomeOf(result({ status: "declined", message: "insufficient funds", next_try: next }));
+    expect(soft.lines.join(" ")).toContain(next);
+    expect(soft.lines.join(" ")).not.toContain("retried later");
   });
 
   it("names each rule of a refusal", () => {

@@ -6,6 +6,7 @@ import {
   allZero,
   bucketLabel,
   chartCurrencies,
+  currenciesWords,
   declineSeries,
   defaultCurrency,
   expiringSeries,
@@ -166,5 +167,15 @@ describe("upcoming charges", () => {
       ],
     });
     expect(upcomingTotals([])).toEqual({ charges: 0, sums: [] });
+  });
+});
+
+describe("configured currencies", () => {
+  it("counts what the locations are configured to charge in, not only what has charged", () => {
+    const words = currenciesWords(["BYN", "EUR", "GBP", "SEK", "USD"], ["EUR", "USD"]);
+    expect(words).toBe("These locations charge in 5 currencies (BYN, EUR, GBP, SEK, USD). 2 have charges to show: EUR, USD.");
+  });
+  it("says nothing more when every configured currency has charges", () => {
+    expect(currenciesWords(["EUR", "USD"], ["USD", "EUR"])).toBe("These locations charge in 2 currencies (EUR, USD).");
   });
 });

@@ -86,6 +86,8 @@ describe("a charge followed after its dialog closed", () => {
       flags: preview.flags,
       replayed: false,
       stop_payment: null,
+      next_try: null,
+      next_try_at: null,
     });
     await pending;
     await Promise.resolve();

@@ -211,6 +211,11 @@ pub struct ChargeResult {
     /// The decline says the cardholder stopped the payments (a revoked authorization, Visa
     /// R0/R1/R3, Mastercard advice 21): why, and the card's contracts end.
     pub stop_payment: Option<String>,
+    /// After a decline: when the card may be tried again, in words, from the card's status.
+    pub next_try: Option<String>,
+    /// After a decline: the instant the networks' limits allow the next try, when it is later
+    /// than now.
+    pub next_try_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ChargeResult {
@@ -238,6 +243,8 @@ impl ChargeResult {
             flags,
             replayed: false,
             stop_payment: None,
+            next_try: None,
+            next_try_at: None,
         }
     }
 
@@ -255,6 +262,8 @@ impl ChargeResult {
             flags: attempt.credential.clone(),
             replayed,
             stop_payment: None,
+            next_try: None,
+            next_try_at: None,
         }
     }
 
@@ -441,11 +450,7 @@ impl Engine {
                 merchant_id: ctx.merchant.id.0,
                 merchant_name: ctx.merchant.name.clone(),
                 provider: ctx.merchant.provider().to_string(),
-                card: CardView::of(
-                    &ctx.card,
-                    ctx.merchant.provider().as_str(),
-                    now.date_naive(),
-                ),
+                card: CardView::of(&ctx.card, &ctx.merchant, &history, now),
                 amount,
                 flags,
                 violations: violations.iter().map(ViolationView::from).collect(),
@@ -567,8 +572,23 @@ impl Engine {
             Placed::Taken(why) => return Err(EngineError::new(ErrorKind::Conflict, why)),
             Placed::Sending(id) => id,
         };
-        self.send_charge(id, provider.as_ref(), &request, &ctx.card.brand)
-            .await
+        let mut result = self
+            .send_charge(id, provider.as_ref(), &request, &ctx.card.brand)
+            .await?;
+        if result.status == ChargeStatus::Declined {
+            // Say exactly when the card may be tried again, from the same status the card shows.
+            let (card, merchant) = (ctx.card.id, ctx.merchant.clone());
+            let now = self.now();
+            let status = self
+                .with_store(move |store| {
+                    let card = store.card(card)?;
+                    Ok(crate::search::status_in(store, &card, &merchant, now)?)
+                })
+                .await?;
+            result.next_try = Some(status.next_step);
+            result.next_try_at = status.next_try_at;
+        }
+        Ok(result)
     }
 
     /// Sends a charge whose attempt is committed `sending`, and settles what the answer proves.

@@ -86,7 +86,7 @@ impl Engine {
             format!("card:{card}"),
             serde_json::json!({"terms": consent.terms}),
         );
-        let today = self.now().date_naive();
+        let now = self.now();
         self.with_store(move |store| {
             let merchant = store.merchant(store.card(card)?.merchant_id)?;
             store.batch(|store| {
@@ -96,11 +96,7 @@ impl Engine {
                 store.append_audit_here(audit)?;
                 Ok(())
             })?;
-            Ok(CardView::of(
-                &store.card(card)?,
-                merchant.provider().as_str(),
-                today,
-            ))
+            Ok(CardView::read(store, &store.card(card)?, &merchant, now)?)
         })
         .await
     }
@@ -287,7 +283,6 @@ impl Engine {
         terms: String,
     ) -> EngineResult<InitialResult> {
         let now = self.now();
-        let today = now.date_naive();
         let remote = outcome.card.clone();
         let fields = CardFields {
             token: remote.token.clone(),
@@ -369,11 +364,12 @@ impl Engine {
                     store.append_audit_here(audit)?;
                     Ok(card_id)
                 })?;
-                Ok(CardView::of(
+                Ok(CardView::read(
+                    store,
                     &store.card(card_id)?,
-                    merchant.provider().as_str(),
-                    today,
-                ))
+                    &merchant,
+                    now,
+                )?)
             })
             .await?;
         Ok(InitialResult {

@@ -97,6 +97,9 @@ pub struct DashboardView {
     pub active_contracts: u64,
     /// Charges whose outcome is still unknown (left for reconcile).
     pub unsettled: u64,
+    /// The currencies the locations in scope are configured to charge in, by code: what "these
+    /// locations charge in N currencies" counts, whether or not each has charged yet.
+    pub currencies: Vec<String>,
 }
 
 fn month_key(date: NaiveDate) -> String {
@@ -135,10 +138,15 @@ impl Engine {
         let scope = merchants.clone();
         let mut view = self
             .with_store(move |store| {
-                let zones: BTreeMap<i64, chrono_tz::Tz> = store
-                    .merchants()?
+                let live = store.merchants()?;
+                let zones: BTreeMap<i64, chrono_tz::Tz> =
+                    live.iter().map(|m| (m.id.0, m.time_zone)).collect();
+                let currencies: Vec<String> = live
+                    .iter()
+                    .filter(|m| scope.is_empty() || scope.contains(&m.id))
+                    .map(|m| m.currency.code().to_string())
+                    .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
-                    .map(|m| (m.id.0, m.time_zone))
                     .collect();
                 let mut revenue: BTreeMap<(String, String), MonthRevenue> = BTreeMap::new();
                 let mut declines: BTreeMap<String, MonthDeclines> = months
@@ -237,6 +245,7 @@ impl Engine {
                     expired_on_file: store.active_cards_expired_before(&scope, this_month)?,
                     active_contracts,
                     unsettled,
+                    currencies,
                 })
             })
             .await?;

@@ -31,6 +31,91 @@ pub struct RefundResult {
     /// settlement): what the merchant must transfer to the provider before the cardholder is
     /// refunded, and when that transfer was recorded made.
     pub transfer: Option<coffer_core::RefundTransfer>,
+    /// The refunded charge's amount.
+    pub charge_amount: Money,
+    /// What is left to refund of the charge after this refund (refunds whose outcome is
+    /// unknown hold their amount until settled).
+    pub left: Money,
+}
+
+/// How much of a charge was given back.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// Nothing.
+    None,
+    /// Part of it; the rest may still be refunded.
+    Partly,
+    /// All of it.
+    Full,
+}
+
+/// A charge's refunds, as its row in a history shows them.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundStanding {
+    /// How much was given back.
+    pub state: RefundState,
+    /// Refunded (succeeded, or taken by the provider and awaiting the merchant's transfer).
+    pub refunded: Money,
+    /// Refunds sent whose outcome is not known yet.
+    pub pending: Money,
+    /// What may still be refunded.
+    pub left: Money,
+    /// The charge's state in words: "succeeded", "refunded", "partly refunded: € 7.50 left".
+    pub words: String,
+}
+
+/// The refund standing of `charge` among `ledger` (rows of any kind; its refunds are picked
+/// out). The one place that says "refunded" or "partly refunded" and what is left.
+pub fn refund_standing(charge: &ChargeAttempt, ledger: &[ChargeAttempt]) -> RefundStanding {
+    let currency = charge.amount.currency;
+    let mut refunded = 0i64;
+    let mut pending = 0i64;
+    for row in ledger
+        .iter()
+        .filter(|r| r.kind == AttemptKind::Refund && r.refund_of == Some(charge.id))
+    {
+        match row.state {
+            ChargeState::Succeeded | ChargeState::AwaitingTransfer => {
+                refunded = refunded.saturating_add(row.amount.minor)
+            }
+            ChargeState::Planned | ChargeState::Sending => {
+                pending = pending.saturating_add(row.amount.minor)
+            }
+            ChargeState::Declined | ChargeState::Failed => {}
+        }
+    }
+    let left = (charge.amount.minor - refunded - pending).max(0);
+    let state = if refunded == 0 {
+        RefundState::None
+    } else if refunded >= charge.amount.minor {
+        RefundState::Full
+    } else {
+        RefundState::Partly
+    };
+    let money = |minor| Money::from_minor(minor, currency);
+    let mut words = match state {
+        RefundState::None => charge.state.to_string(),
+        RefundState::Full => "refunded".to_string(),
+        RefundState::Partly => {
+            format!("partly refunded: {} of {} left", money(left), charge.amount)
+        }
+    };
+    if pending > 0 {
+        words.push_str(&format!(
+            " (a refund of {} has no known outcome yet)",
+            money(pending)
+        ));
+    }
+    RefundStanding {
+        state,
+        refunded: money(refunded),
+        pending: money(pending),
+        left: money(left),
+        words,
+    }
 }
 
 /// A refund as the owner asks for it.
@@ -48,6 +133,9 @@ pub struct RefundInput {
 impl RefundResult {
     fn of(row: &ChargeAttempt, charge: AttemptId, open: Option<String>) -> RefundResult {
         RefundResult {
+            // Filled in by `with_left` from the charge's ledger.
+            charge_amount: row.amount,
+            left: Money::from_minor(0, row.amount.currency),
             attempt_id: row.id.0,
             refund_of: charge.0,
             status: row.state,
@@ -92,6 +180,21 @@ pub fn transfer_note(row: &ChargeAttempt) -> Option<String> {
 }
 
 impl Engine {
+    /// `result` with its charge's amount and what is left of it after the refund.
+    async fn with_left(&self, mut result: RefundResult) -> EngineResult<RefundResult> {
+        let charge = AttemptId(result.refund_of);
+        let (amount, refunded) = self
+            .with_store(move |store| {
+                let original = store.attempt(charge)?;
+                let rows = store.refunds_of(charge)?;
+                Ok((original.amount, refund_standing(&original, &rows)))
+            })
+            .await?;
+        result.charge_amount = amount;
+        result.left = refunded.left;
+        Ok(result)
+    }
+
     /// Records the merchant's bank transfer for a refund awaiting it (Svea's refund after
     /// settlement) as made: the refund becomes `succeeded` and the charge may be refunded
     /// again. Svea publishes no way to ask whether the money arrived, so the owner says so.
@@ -133,11 +236,17 @@ impl Engine {
             })
             .await?;
         let charge = row.refund_of.unwrap_or(row.id);
-        Ok(RefundResult::of(&row, charge, None))
+        self.with_left(RefundResult::of(&row, charge, None)).await
     }
 
-    /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key.
+    /// Returns `amount` (all that is left when `None`) of a succeeded charge, once per key, and
+    /// says what is left of the charge after it.
     pub async fn refund_charge(&self, input: RefundInput) -> EngineResult<RefundResult> {
+        let result = self.refund_once(input).await?;
+        self.with_left(result).await
+    }
+
+    async fn refund_once(&self, input: RefundInput) -> EngineResult<RefundResult> {
         let charge = input.charge;
         let key = key_or_new(input.idempotency_key.as_deref())?;
         let now = self.now();

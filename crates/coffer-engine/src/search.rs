@@ -2,11 +2,15 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use coffer_core::{Card, CardExpiry, CustomerId, MerchantId};
+use chrono::{DateTime, NaiveDate, Utc};
+use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
+use coffer_core::policy::{self, History, RuleId, Violation};
+use coffer_core::{Card, CardExpiry, CustomerId, Merchant, MerchantId, Money, Reason};
 use coffer_store::search::{CardQuery, CustomerQuery, CustomerRow, CustomerSort};
+use coffer_store::Store;
 use serde::Serialize;
 
+use crate::charge::{history_of, manual_flags};
 use crate::error::EngineResult;
 use crate::Engine;
 
@@ -60,16 +64,317 @@ pub struct CardView {
     pub reenroll: Option<String>,
     /// The provider's card art (an image address), display only.
     pub art_url: Option<String>,
+    /// The one status of the card, with why and what to do next: what every badge, the card's
+    /// detail and its main action follow.
+    pub status: CardStatus,
+}
+
+/// Where a card stands for a merchant-initiated charge, most serious first when several hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CardState {
+    /// A decline said never to charge this card again.
+    HardDeclined,
+    /// The provider marks the card inactive.
+    Inactive,
+    /// Past its expiry month.
+    Expired,
+    /// An earlier charge's outcome is unknown: nothing goes until it is settled.
+    UnsettledAttempt,
+    /// Its initial registered no recurring terms: the cardholder must enroll it again.
+    NeedsReenroll,
+    /// No recorded consent to merchant-initiated charges.
+    NeedsConsent,
+    /// No initial cardholder-initiated transaction that later charges can point to.
+    NeedsInitial,
+    /// The provider asks for the security code, which only the cardholder can give.
+    NeedsCvc,
+    /// The networks' retry limits refuse a charge until `next_try_at`.
+    RetryLater,
+    /// A merchant-initiated charge may go now.
+    Ready,
+}
+
+impl CardState {
+    /// The badge's word.
+    pub fn label(self) -> &'static str {
+        match self {
+            CardState::HardDeclined => "Hard declined",
+            CardState::Inactive => "Inactive",
+            CardState::Expired => "Expired",
+            CardState::UnsettledAttempt => "Outcome unknown",
+            CardState::NeedsReenroll => "Re-enroll",
+            CardState::NeedsConsent => "Needs consent",
+            CardState::NeedsInitial => "Needs initial payment",
+            CardState::NeedsCvc => "Needs CVC",
+            CardState::RetryLater => "Retry later",
+            CardState::Ready => "Ready",
+        }
+    }
+
+    /// The storage and CLI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardState::HardDeclined => "hard_declined",
+            CardState::Inactive => "inactive",
+            CardState::Expired => "expired",
+            CardState::UnsettledAttempt => "unsettled_attempt",
+            CardState::NeedsReenroll => "needs_reenroll",
+            CardState::NeedsConsent => "needs_consent",
+            CardState::NeedsInitial => "needs_initial",
+            CardState::NeedsCvc => "needs_cvc",
+            CardState::RetryLater => "retry_later",
+            CardState::Ready => "ready",
+        }
+    }
+}
+
+/// A card's one status: the state, why, what to do, and when a refused charge becomes allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CardStatus {
+    /// The state.
+    pub state: CardState,
+    /// Its badge word ("Ready", "Expired").
+    pub label: String,
+    /// Why, in a store owner's words.
+    pub reason: String,
+    /// What to do next.
+    pub next_step: String,
+    /// A merchant-initiated charge may be sent now.
+    pub chargeable: bool,
+    /// When the next charge is allowed, when waiting is all it takes.
+    pub next_try_at: Option<DateTime<Utc>>,
+}
+
+/// The rules about the card itself and its earlier attempts; the others judge an amount or a
+/// contract, which a card's status does not have.
+const CARD_RULES: [RuleId; 6] = [
+    RuleId::CardUsable,
+    RuleId::ConsentAndInitial,
+    RuleId::AssistRecurringInitial,
+    RuleId::NoRetryAfterHardDecline,
+    RuleId::NetworkRetryLimits,
+    RuleId::NoUnsettledAttempt,
+];
+
+/// The status of `card` held by `merchant` at `now`, given its earlier attempts: the policy
+/// judges a one-off merchant-initiated charge of it, and the most serious refusal is the status.
+/// The one place a card's status comes from; the CLI and the app show what it says.
+pub fn card_status(
+    card: &Card,
+    merchant: &Merchant,
+    history: &History,
+    now: DateTime<Utc>,
+) -> CardStatus {
+    let probe = ChargePlan {
+        merchant: MerchantTerms::from(merchant),
+        card: card.clone(),
+        // Any positive amount in the account's currency: no amount rule is asked here.
+        amount: Money::from_minor(1, merchant.currency),
+        credential: manual_flags(card, Reason::Unscheduled),
+        charge_date: coffer_core::clock::local_date(now, merchant.time_zone),
+        trigger: Trigger::Manual,
+        contract: None,
+        open_contracts: Vec::new(),
+        buyer_address: None,
+    };
+    let violations: Vec<Violation> = policy::check(&probe, history, now)
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| CARD_RULES.contains(&v.rule))
+        .collect();
+    let of = |rule: RuleId| violations.iter().find(|v| v.rule == rule);
+    let label = format!("card ending {}", card.last4.as_str());
+    let status = |state: CardState, reason: String, next_step: String| CardStatus {
+        state,
+        label: state.label().to_string(),
+        reason,
+        next_step,
+        chargeable: false,
+        next_try_at: None,
+    };
+    if let Some(v) = of(RuleId::NoRetryAfterHardDecline) {
+        return status(
+            CardState::HardDeclined,
+            v.reason.clone(),
+            "Do not charge it again: ask the cardholder for another card.".into(),
+        );
+    }
+    if !card.active {
+        return status(
+            CardState::Inactive,
+            format!("{label} is no longer active at the provider (removed, or blocked)"),
+            "Ask the cardholder for another card; a sync shows it again if the provider \
+             re-activates it."
+                .into(),
+        );
+    }
+    if let Some(v) = of(RuleId::CardUsable).filter(|_| card.expiry.is_expired_on(probe.charge_date))
+    {
+        return status(
+            CardState::Expired,
+            v.reason.clone(),
+            "Ask the cardholder for the new card: they save it with a new initial payment.".into(),
+        );
+    }
+    if let Some(v) = of(RuleId::NoUnsettledAttempt) {
+        return status(
+            CardState::UnsettledAttempt,
+            v.reason.clone(),
+            "Reconcile it, or check at the provider and resolve it by hand under Dashboard → \
+             Outcomes."
+                .into(),
+        );
+    }
+    if let Some(why) = card.reenroll_reason() {
+        let reason = of(RuleId::AssistRecurringInitial)
+            .map(|v| v.reason.clone())
+            .unwrap_or(why);
+        return status(
+            CardState::NeedsReenroll,
+            reason,
+            "Have the cardholder make a new initial payment on the provider's payment page with \
+             the recurring terms."
+                .into(),
+        );
+    }
+    if card.consent.is_none() {
+        return status(
+            CardState::NeedsConsent,
+            format!(
+                "no consent of the cardholder to merchant-initiated charges of {label} is recorded"
+            ),
+            "Record the consent the cardholder gave (Record consent…).".into(),
+        );
+    }
+    if card.initial.is_none() {
+        return status(
+            CardState::NeedsInitial,
+            format!(
+                "no initial cardholder-initiated payment of {label} is linked, so later charges \
+                 have nothing to point to"
+            ),
+            "Have the cardholder make the initial payment (coffer card initial), which links \
+             later charges."
+                .into(),
+        );
+    }
+    if let Some(v) = of(RuleId::CardUsable).or(of(RuleId::ConsentAndInitial)) {
+        return status(
+            if card.needs_cvc {
+                CardState::NeedsCvc
+            } else {
+                CardState::NeedsInitial
+            },
+            v.reason.clone(),
+            "Ask the cardholder to pay once themselves; a merchant-initiated charge cannot go."
+                .into(),
+        );
+    }
+    if let Some(v) = of(RuleId::NetworkRetryLimits) {
+        let at = violations
+            .iter()
+            .filter_map(|v| v.allowed_after)
+            .max()
+            .or(v.allowed_after);
+        return CardStatus {
+            next_try_at: at,
+            ..status(
+                CardState::RetryLater,
+                v.reason.clone(),
+                match at {
+                    Some(at) => format!("Wait: the next try is allowed from {}.", when(at)),
+                    None => "Wait until the networks' window frees up.".into(),
+                },
+            )
+        };
+    }
+    CardStatus {
+        chargeable: true,
+        ..status(
+            CardState::Ready,
+            "consent and an initial transaction are on file".into(),
+            next_try_words(card, merchant, history, now),
+        )
+    }
+}
+
+/// An instant as the owner reads it, in UTC (the app shows it in the desk's own zone).
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// What a ready card may be charged now, after earlier declines: how many tries the networks'
+/// limits leave.
+fn next_try_words(
+    card: &Card,
+    merchant: &Merchant,
+    history: &History,
+    now: DateTime<Utc>,
+) -> String {
+    use coffer_core::policy::network_limits::{Network, RETRY_LIMITS};
+    let declines: Vec<DateTime<Utc>> = history
+        .attempts
+        .iter()
+        .filter(|a| {
+            a.card_id == card.id
+                && a.merchant_id == merchant.id
+                && a.kind == coffer_core::AttemptKind::Charge
+                && a.state == coffer_core::ChargeState::Declined
+        })
+        .map(|a| a.at)
+        .collect();
+    if declines.is_empty() {
+        return "It may be charged now.".into();
+    }
+    let Some(network) = Network::of(&card.brand) else {
+        return "It may be charged again now.".into();
+    };
+    let left = RETRY_LIMITS
+        .iter()
+        .filter(|l| l.network == network)
+        .map(|l| {
+            let used = declines.iter().filter(|at| **at > now - l.window()).count();
+            let allowed = usize::try_from(l.max_prior_declines()).unwrap_or(usize::MAX);
+            // A try is allowed while the declines in the window are at most `allowed`.
+            ((allowed + 1).saturating_sub(used), l)
+        })
+        .min_by_key(|(left, _)| *left);
+    match left {
+        Some((left, limit)) => format!(
+            "It may be charged again now: {} allows {}, and {left} more {} left.",
+            network.name(),
+            limit.describe(),
+            if left == 1 { "try is" } else { "tries are" }
+        ),
+        None => "It may be charged again now.".into(),
+    }
+}
+
+/// The status of `card` now, its history read from `store`.
+pub(crate) fn status_in(
+    store: &Store,
+    card: &Card,
+    merchant: &Merchant,
+    now: DateTime<Utc>,
+) -> coffer_store::StoreResult<CardStatus> {
+    let history = history_of(store, card.id, now)?;
+    Ok(card_status(card, merchant, &history, now))
 }
 
 impl CardView {
-    /// The view of `card` on `today`.
-    pub fn of(card: &Card, provider: &str, today: NaiveDate) -> CardView {
+    /// The view of `card`, held by `merchant`, at `now`, with its status from `history`.
+    pub fn of(card: &Card, merchant: &Merchant, history: &History, now: DateTime<Utc>) -> CardView {
+        let today = coffer_core::clock::local_date(now, merchant.time_zone);
         CardView {
+            status: card_status(card, merchant, history, now),
             id: card.id.0,
             merchant_id: card.merchant_id.0,
             customer_id: card.customer_id.0,
-            provider: provider.to_string(),
+            provider: merchant.provider().to_string(),
             token: card.token.0.clone(),
             brand: card.brand.name().to_string(),
             last4: card.last4.as_str().to_string(),
@@ -88,6 +393,17 @@ impl CardView {
             art_url: card.art_url.clone(),
         }
     }
+
+    /// The view of `card` now, its history read from `store`.
+    pub(crate) fn read(
+        store: &Store,
+        card: &Card,
+        merchant: &Merchant,
+        now: DateTime<Utc>,
+    ) -> coffer_store::StoreResult<CardView> {
+        let history = history_of(store, card.id, now)?;
+        Ok(CardView::of(card, merchant, &history, now))
+    }
 }
 
 /// A customer search from the CLI or the UI.
@@ -105,6 +421,20 @@ pub struct CustomerSearch {
     pub limit: Option<u32>,
     /// Offset.
     pub offset: Option<u32>,
+}
+
+/// How many customers a search finds, and which locations in its scope were never synced, so
+/// an empty list can say why it is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CustomerTotals {
+    /// Customers found: exact for a listing; for a text search at most
+    /// [`coffer_store::search::MAX_TEXT_MATCHES`].
+    pub total: u32,
+    /// A text search stopped at its cap: there may be more; type more to narrow it.
+    pub capped: bool,
+    /// Names of the locations in scope that were never synced.
+    pub never_synced: Vec<String>,
 }
 
 /// A card listing from the CLI or the UI.
@@ -154,13 +484,41 @@ impl Engine {
         .await
     }
 
+    /// How many customers the search finds in all (its page and order aside), and which
+    /// locations in its scope were never synced.
+    pub async fn count_customers(&self, search: CustomerSearch) -> EngineResult<CustomerTotals> {
+        let merchants = self
+            .merchant_scope(search.merchant, search.group.clone())
+            .await?;
+        self.with_store(move |store| {
+            let count = store.count_matching_customers(&CustomerQuery {
+                merchants: merchants.clone(),
+                text: search.text,
+                ..CustomerQuery::default()
+            })?;
+            let never = store.never_synced(&merchants)?;
+            let names = store
+                .merchants()?
+                .into_iter()
+                .filter(|m| never.contains(&m.id))
+                .map(|m| m.name)
+                .collect();
+            Ok(CustomerTotals {
+                total: u32::try_from(count.total).unwrap_or(u32::MAX),
+                capped: count.capped,
+                never_synced: names,
+            })
+        })
+        .await
+    }
+
     /// One card as the CLI and the UI show it, with its re-enroll reason and card art.
     pub async fn show_card(&self, id: coffer_core::CardId) -> EngineResult<CardView> {
-        let today = self.now().date_naive();
+        let now = self.now();
         self.with_store(move |store| {
             let card = store.card(id)?;
             let merchant = store.merchant(card.merchant_id)?;
-            Ok(CardView::of(&card, merchant.provider().as_str(), today))
+            Ok(CardView::read(store, &card, &merchant, now)?)
         })
         .await
     }
@@ -170,12 +528,12 @@ impl Engine {
         let merchants = self
             .merchant_scope(search.merchant, search.group.clone())
             .await?;
-        let today = self.now().date_naive();
+        let now = self.now();
         self.with_store(move |store| {
-            let providers: HashMap<i64, String> = store
+            let holders: HashMap<i64, Merchant> = store
                 .merchants()?
                 .into_iter()
-                .map(|m| (m.id.0, m.provider().to_string()))
+                .map(|m| (m.id.0, m))
                 .collect();
             // "Expiring before D": the card's last valid day is before D, i.e. its expiry month
             // is before D's month.
@@ -193,20 +551,183 @@ impl Engine {
                 limit: search.limit,
                 offset: search.offset,
             })?;
-            Ok(cards
-                .iter()
-                .map(|c| {
-                    CardView::of(
-                        c,
-                        providers
-                            .get(&c.merchant_id.0)
-                            .map(String::as_str)
-                            .unwrap_or(""),
-                        today,
-                    )
-                })
-                .collect())
+            let mut views = Vec::with_capacity(cards.len());
+            for card in &cards {
+                // The search joins live merchants only, so every card's merchant is here.
+                let merchant = match holders.get(&card.merchant_id.0) {
+                    Some(m) => m.clone(),
+                    None => store.merchant(card.merchant_id)?,
+                };
+                views.push(CardView::read(store, card, &merchant, now)?);
+            }
+            Ok(views)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use coffer_core::policy::PastAttempt;
+    use coffer_core::{
+        AttemptKind, CardBrand, CardId, CardToken, ChargeState, Consent, Currency, Environment,
+        InitialKind, InitialTransaction, Initiator, Last4, ProviderAccount, ProviderRef,
+    };
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+    }
+
+    fn merchant() -> Merchant {
+        Merchant {
+            id: MerchantId(1),
+            name: "Paris".into(),
+            account: ProviderAccount::ProcessOut {
+                project_id: "proj_1".into(),
+            },
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:1".into(),
+            time_zone: chrono_tz::Europe::Paris,
+            currency: Currency::EUR,
+            notice_lead_days: 3,
+            group: None,
+            endpoint: Default::default(),
+        }
+    }
+
+    /// Active, unexpired, consent and a recurring initial on file: ready.
+    fn card() -> Card {
+        Card {
+            id: CardId(7),
+            merchant_id: MerchantId(1),
+            customer_id: CustomerId(3),
+            token: CardToken("tok_1".into()),
+            brand: CardBrand::Visa,
+            last4: Last4::new("4242").unwrap(),
+            bin: None,
+            bank: None,
+            expiry: CardExpiry::new(2028, 5).unwrap(),
+            active: true,
+            needs_cvc: false,
+            consent: Some(Consent {
+                given_at: now() - chrono::Duration::days(40),
+                terms: "later charges".into(),
+            }),
+            initial: Some(InitialTransaction {
+                reference: ProviderRef("INIT-1".into()),
+                amount: None,
+                at: now() - chrono::Duration::days(40),
+                kind: InitialKind::Recurring,
+            }),
+            art_url: None,
+        }
+    }
+
+    fn attempt(state: ChargeState, hard: bool) -> PastAttempt {
+        PastAttempt {
+            merchant_id: MerchantId(1),
+            card_id: CardId(7),
+            kind: AttemptKind::Charge,
+            at: now() - chrono::Duration::hours(2),
+            amount: Money::from_minor(500, Currency::EUR),
+            state,
+            initiator: Initiator::Merchant,
+            reason: Reason::Unscheduled,
+            occurrence: None,
+            hard_decline: hard,
+            decline_code: hard.then(|| "43".to_string()),
+            merchant_advice_code: None,
+        }
+    }
+
+    fn state_of(card: &Card, history: Vec<PastAttempt>) -> CardStatus {
+        card_status(card, &merchant(), &History::new(history), now())
+    }
+
+    #[test]
+    fn each_card_has_one_status_with_a_reason_and_a_next_step() {
+        let expired_but_active = Card {
+            expiry: CardExpiry::new(2026, 10).unwrap(),
+            ..card()
+        };
+        let inactive = Card {
+            active: false,
+            ..card()
+        };
+        let no_consent = Card {
+            consent: None,
+            ..card()
+        };
+        let consent_only = Card {
+            initial: None,
+            ..card()
+        };
+        let one_click = Card {
+            initial: card().initial.map(|i| InitialTransaction {
+                kind: InitialKind::OneClick,
+                ..i
+            }),
+            ..card()
+        };
+        let cases = [
+            (card(), vec![], CardState::Ready),
+            (expired_but_active, vec![], CardState::Expired),
+            (inactive, vec![], CardState::Inactive),
+            (no_consent, vec![], CardState::NeedsConsent),
+            (consent_only, vec![], CardState::NeedsInitial),
+            (one_click, vec![], CardState::NeedsReenroll),
+            (
+                card(),
+                vec![attempt(ChargeState::Sending, false)],
+                CardState::UnsettledAttempt,
+            ),
+            (
+                card(),
+                vec![attempt(ChargeState::Declined, true)],
+                CardState::HardDeclined,
+            ),
+        ];
+        for (card, history, expected) in cases {
+            let status = state_of(&card, history);
+            assert_eq!(status.state, expected, "{status:?}");
+            assert_eq!(status.label, expected.label());
+            assert_eq!(
+                status.chargeable,
+                expected == CardState::Ready,
+                "only a ready card is chargeable: {status:?}"
+            );
+            assert!(
+                !status.reason.is_empty() && !status.next_step.is_empty(),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hard_decline_outranks_the_inactive_flag_it_caused() {
+        let blocked = Card {
+            active: false,
+            ..card()
+        };
+        let status = state_of(&blocked, vec![attempt(ChargeState::Declined, true)]);
+        assert_eq!(
+            status.state,
+            CardState::HardDeclined,
+            "the decline is the reason the card is blocked"
+        );
+    }
+
+    #[test]
+    fn a_soft_decline_leaves_a_ready_card_that_may_be_tried_now_and_says_how_often() {
+        let status = state_of(&card(), vec![attempt(ChargeState::Declined, false)]);
+        assert_eq!(status.state, CardState::Ready);
+        assert_eq!(status.next_try_at, None);
+        assert_eq!(
+            status.next_step,
+            "It may be charged again now: Visa allows 20 retries in 30 days, and 20 more tries \
+             are left."
+        );
     }
 }

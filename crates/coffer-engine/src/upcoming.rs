@@ -71,6 +71,9 @@ pub struct UpcomingCharge {
     /// A try of it was sent and no answer proved its outcome yet: it is not tried again until
     /// reconcile or a person settles it.
     pub outcome_unknown: bool,
+    /// For a declined occurrence: the first day (merchant-local) the due run tries it again —
+    /// the day after the last try, or later when the networks' retry limits say so.
+    pub retry_from: Option<NaiveDate>,
 }
 
 impl Engine {
@@ -92,7 +95,7 @@ impl Engine {
                 let until = today
                     .checked_add_days(Days::new(u64::from(days)))
                     .unwrap_or(today);
-                project(store, &merchant, today, until, &mut out)?;
+                project(store, &merchant, now, until, &mut out)?;
             }
             out.sort_by(|a, b| {
                 (a.due, a.merchant_id, a.contract_id, a.occurrence).cmp(&(
@@ -112,10 +115,11 @@ impl Engine {
 fn project(
     store: &Store,
     merchant: &coffer_core::Merchant,
-    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
     until: NaiveDate,
     out: &mut Vec<UpcomingCharge>,
 ) -> StoreResult<()> {
+    let today = local_date(now, merchant.time_zone);
     let contracts = store.contracts(&ContractFilter {
         merchants: vec![merchant.id],
         card: None,
@@ -165,6 +169,22 @@ fn project(
                 .as_ref()
                 .is_some_and(|last| matches!(last.state.as_str(), "sending" | "planned"));
             let notice_by = notice_deadline(occurrence.due, merchant.notice_lead_days);
+            let retry_from = match (&last, occurrence.state) {
+                (Some(last), OccurrenceState::Declined) => {
+                    // The due run tries a declined charge again on a later day than the last
+                    // try, and not before the card's status allows the next try.
+                    let next_day = local_date(last.at, merchant.time_zone)
+                        .succ_opt()
+                        .unwrap_or(today)
+                        .max(today);
+                    let status = crate::search::status_in(store, &card, merchant, now)?;
+                    let limit = status
+                        .next_try_at
+                        .map(|at| local_date(at, merchant.time_zone));
+                    Some(limit.map_or(next_day, |limit| limit.max(next_day)))
+                }
+                _ => None,
+            };
             out.push(UpcomingCharge {
                 merchant_id: merchant.id.0,
                 merchant_name: merchant.name.clone(),
@@ -189,6 +209,7 @@ fn project(
                 notice_by,
                 overdue: occurrence.due < today,
                 outcome_unknown,
+                retry_from,
             });
         }
     }

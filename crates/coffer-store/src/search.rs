@@ -63,6 +63,18 @@ pub struct CustomerRow {
     pub cards: u32,
     /// Cards that are active and not expired this month.
     pub usable_cards: u32,
+    /// The card a digits search matched by its last four or BIN ("visa •••• 4242"), so the
+    /// owner sees why the customer is in the result.
+    pub matched_card: Option<String>,
+}
+
+/// How many customers a search finds, exactly, up to [`MAX_TEXT_MATCHES`] for a text search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CustomerCount {
+    /// The customers found.
+    pub total: u64,
+    /// A text search stopped at [`MAX_TEXT_MATCHES`]: there may be more.
+    pub capped: bool,
 }
 
 /// A card search.
@@ -152,7 +164,9 @@ impl Store {
                      LIMIT {MAX_TEXT_MATCHES})
                  SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
-                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6),
+                        (SELECT k.brand || ' •••• ' || k.last4 FROM cards k
+                          WHERE k.customer_id = c.id AND (k.last4 = ?3 OR k.bin = ?4) ORDER BY k.id LIMIT 1)
                  FROM hits JOIN customers c ON c.id = hits.id
                       JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
@@ -162,7 +176,8 @@ impl Store {
             format!(
                 "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
-                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6)
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6),
+                        NULL
                  FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
                    AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL
@@ -193,9 +208,77 @@ impl Store {
                     phone: r.get(6)?,
                     cards: r.get(7)?,
                     usable_cards: r.get(8)?,
+                    matched_card: r.get(9)?,
                 })
             },
         )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many customers `query` finds, whatever its page: exact for a listing (an index
+    /// count per location, cheap at a million), and up to [`MAX_TEXT_MATCHES`] for a text
+    /// search, which finds no more than that.
+    pub fn count_matching_customers(&self, query: &CustomerQuery) -> StoreResult<CustomerCount> {
+        let text = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let merchants = merchants_json(&query.merchants);
+        let live = "SELECT id FROM merchants WHERE archived_at IS NULL
+                      AND (?1 IS NULL OR id IN (SELECT value FROM json_each(?1)))";
+        let Some(text) = text else {
+            let total: i64 = self
+                .conn()
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM customers WHERE merchant_id IN ({live})"
+                ))?
+                .query_row(params![merchants], |r| r.get(0))?;
+            return Ok(CustomerCount {
+                total: u64::try_from(total).unwrap_or(0),
+                capped: false,
+            });
+        };
+        let digits = Some(text).filter(|t| t.bytes().all(|b| b.is_ascii_digit()));
+        let last4 = digits.filter(|d| d.len() == 4);
+        let bin = digits.filter(|d| (6..=8).contains(&d.len()));
+        let brand = coffer_core::CardBrand::from_name(text).name().to_string();
+        let (found, hits): (i64, i64) = self.conn().prepare_cached(&format!(
+            "WITH hits(id) AS (
+                 SELECT id FROM (
+                     SELECT * FROM (SELECT rowid AS id FROM customers_fts WHERE customers_fts MATCH ?2 LIMIT {MAX_TEXT_MATCHES})
+                     UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 LIMIT {MAX_TEXT_MATCHES})
+                     UNION SELECT * FROM (SELECT customer_id FROM cards WHERE bin = ?4 LIMIT {MAX_TEXT_MATCHES})
+                     UNION SELECT * FROM (SELECT customer_id FROM cards WHERE brand = ?5 LIMIT {MAX_TEXT_MATCHES}))
+                 LIMIT {MAX_TEXT_MATCHES})
+             SELECT (SELECT count(*) FROM hits JOIN customers c ON c.id = hits.id
+                      WHERE c.merchant_id IN ({live})),
+                    (SELECT count(*) FROM hits)"
+        ))?
+        .query_row(
+            params![merchants, fts_query(text), last4, bin, brand],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(CustomerCount {
+            total: u64::try_from(found).unwrap_or(0),
+            capped: hits >= i64::from(MAX_TEXT_MATCHES),
+        })
+    }
+
+    /// The live merchants among `merchants` (all when empty) that were never synced: no
+    /// `merchant_synced` event names them.
+    pub fn never_synced(&self, merchants: &[MerchantId]) -> StoreResult<Vec<MerchantId>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT m.id FROM merchants m
+              WHERE m.archived_at IS NULL
+                AND (?1 IS NULL OR m.id IN (SELECT value FROM json_each(?1)))
+                AND m.id NOT IN (SELECT merchant_id FROM audit_log
+                                  WHERE action = 'merchant_synced' AND merchant_id IS NOT NULL)
+              ORDER BY m.id",
+        )?;
+        let rows = stmt.query_map(params![merchants_json(merchants)], |r| {
+            Ok(MerchantId(r.get(0)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

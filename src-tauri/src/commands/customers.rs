@@ -2,7 +2,7 @@
 //! `limit`/`offset`, so 100,000 rows never cross the IPC boundary at once).
 
 use coffer_core::{CustomerId, MerchantId};
-use coffer_engine::search::CustomerSearch;
+use coffer_engine::search::{CustomerSearch, CustomerTotals};
 use coffer_engine::Engine;
 use coffer_store::search::{CustomerRow, CustomerSort};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,8 @@ pub struct CustomerListRow {
     pub cards: u32,
     /// Cards that are active and not expired this month.
     pub usable_cards: u32,
+    /// The card a digits search matched ("visa •••• 4242").
+    pub matched_card: Option<String>,
 }
 
 impl From<CustomerRow> for CustomerListRow {
@@ -76,6 +78,7 @@ impl From<CustomerRow> for CustomerListRow {
             phone,
             cards,
             usable_cards,
+            matched_card,
         } = row;
         CustomerListRow {
             id,
@@ -87,6 +90,7 @@ impl From<CustomerRow> for CustomerListRow {
             phone,
             cards,
             usable_cards,
+            matched_card,
         }
     }
 }
@@ -117,6 +121,16 @@ pub async fn search_customers(
 ) -> Result<Vec<CustomerListRow>, IpcError> {
     let rows = engine.search_customers(request.into()).await?;
     Ok(rows.into_iter().map(CustomerListRow::from).collect())
+}
+
+/// How many customers the search finds in all, and the locations in scope never synced.
+#[tauri::command]
+#[specta::specta]
+pub async fn count_customers(
+    engine: State<'_, Engine>,
+    request: CustomerSearchRequest,
+) -> Result<CustomerTotals, IpcError> {
+    Ok(engine.count_customers(request.into()).await?)
 }
 
 /// A customer for the register of an Assist or Svea location, which list no customers of

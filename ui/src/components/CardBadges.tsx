@@ -11,9 +11,9 @@ export function BrandMark({ brand }: { brand: string }) {
 
 export function CardBadges({ card }: { card: CardView }) {
   return (
-    <span className="badges">
-      {cardBadges(card).map((b) => (
-        <span key={b.kind} className={`badge badge-${b.kind}`} title={b.title}>
+    <span className="badges" data-card-state={card.status.state}>
+      {cardBadges(card).map((b, i) => (
+        <span key={`${i}-${b.kind}`} className={`badge badge-${b.kind}`} title={b.title}>
           {b.label}
         </span>
       ))}

@@ -1,5 +1,5 @@
 // Display rules for stored cards: badges and expiry. Pure functions, tested in tests/card.test.ts.
-import type { CardView } from "../ipc/bindings";
+import type { CardState, CardStatus, CardView } from "../ipc/bindings";
 
 export type BadgeKind = "expired" | "expiring" | "inactive" | "no-consent" | "reenroll" | "mit-ready";
 
@@ -10,19 +10,53 @@ export interface Badge {
   title: string;
 }
 
-/** The badges of a card, most serious first. */
-export function cardBadges(
-  card: Pick<CardView, "expired" | "expiring_soon" | "active" | "consent_at" | "mit_ready"> & Partial<Pick<CardView, "reenroll">>,
-): Badge[] {
-  const badges: Badge[] = [];
-  if (card.expired) badges.push({ kind: "expired", label: "Expired", title: "The card has expired and cannot be charged" });
-  else if (card.expiring_soon) badges.push({ kind: "expiring", label: "Expiring soon", title: "The card expires within 60 days" });
-  if (!card.active) badges.push({ kind: "inactive", label: "Inactive", title: "The provider marks the card inactive" });
-  if (!card.consent_at) badges.push({ kind: "no-consent", label: "No consent", title: "No recorded consent: merchant-initiated charges are refused" });
-  // The engine's words say why (a One Click initial registers no recurring terms) and what to do.
-  if (card.reenroll) badges.push({ kind: "reenroll", label: "Re-enroll", title: card.reenroll });
-  if (badges.length === 0 && card.mit_ready) badges.push({ kind: "mit-ready", label: "Ready", title: "Consent and initial transaction on file" });
+/** The colour of each card state's badge. */
+const STATE_KIND: Record<CardState, BadgeKind> = {
+  hard_declined: "expired",
+  inactive: "inactive",
+  expired: "expired",
+  unsettled_attempt: "expiring",
+  needs_reenroll: "reenroll",
+  needs_consent: "no-consent",
+  needs_initial: "no-consent",
+  needs_cvc: "no-consent",
+  retry_later: "expiring",
+  ready: "mit-ready",
+};
+
+/**
+ * The badges of a card: its one status, as the engine derived it (never re-derived here), and
+ * "Expiring soon" beside a card that can still be charged.
+ */
+export function cardBadges(card: Pick<CardView, "status" | "expiring_soon">): Badge[] {
+  const s = card.status;
+  const badges: Badge[] = [{ kind: STATE_KIND[s.state], label: s.label, title: `${sentence(s.reason)} ${s.next_step}` }];
+  if (card.expiring_soon && s.state !== "expired") {
+    badges.push({ kind: "expiring", label: "Expiring soon", title: "The card expires within 60 days" });
+  }
   return badges;
+}
+
+/** The status of a card in one line for its detail: why, then what to do next. */
+export function statusLine(status: CardStatus): string {
+  return `${status.label}: ${sentence(status.reason)} ${status.next_step}`;
+}
+
+/** The main action of a card's detail, by its status: a charge only when one may go. */
+export type MainAction = "charge" | "consent" | "none";
+
+export function mainAction(status: Pick<CardStatus, "state" | "chargeable">): MainAction {
+  if (status.chargeable) return "charge";
+  if (status.state === "needs_consent") return "consent";
+  return "none";
+}
+
+/** Capitalised, with a closing full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
 /** "MM/YY" */

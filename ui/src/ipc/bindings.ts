@@ -30,6 +30,8 @@ export const commands = {
 	syncAll: (onProgress: Channel<ProgressEvent>) => typedError<SyncSummary[], IpcError>(__TAURI_INVOKE("sync_all", { onProgress })),
 	/**  One page of customers. */
 	searchCustomers: (request: CustomerSearchRequest) => typedError<CustomerListRow[], IpcError>(__TAURI_INVOKE("search_customers", { request })),
+	/**  How many customers the search finds in all, and the locations in scope never synced. */
+	countCustomers: (request: CustomerSearchRequest) => typedError<CustomerTotals, IpcError>(__TAURI_INVOKE("count_customers", { request })),
 	/**  Adds a customer to a register; returns its id. */
 	addCustomer: (customer: NewCustomer) => typedError<number, IpcError>(__TAURI_INVOKE("add_customer", { customer })),
 	/**  One customer, address included. */
@@ -309,6 +311,45 @@ export type CardSearchRequest = {
 	offset: number | null,
 };
 
+/**  Where a card stands for a merchant-initiated charge, most serious first when several hold. */
+export type CardState = 
+/**  A decline said never to charge this card again. */
+"hard_declined" | 
+/**  The provider marks the card inactive. */
+"inactive" | 
+/**  Past its expiry month. */
+"expired" | 
+/**  An earlier charge's outcome is unknown: nothing goes until it is settled. */
+"unsettled_attempt" | 
+/**  Its initial registered no recurring terms: the cardholder must enroll it again. */
+"needs_reenroll" | 
+/**  No recorded consent to merchant-initiated charges. */
+"needs_consent" | 
+/**  No initial cardholder-initiated transaction that later charges can point to. */
+"needs_initial" | 
+/**  The provider asks for the security code, which only the cardholder can give. */
+"needs_cvc" | 
+/**  The networks' retry limits refuse a charge until `next_try_at`. */
+"retry_later" | 
+/**  A merchant-initiated charge may go now. */
+"ready";
+
+/**  A card's one status: the state, why, what to do, and when a refused charge becomes allowed. */
+export type CardStatus = {
+	/**  The state. */
+	state: CardState,
+	/**  Its badge word ("Ready", "Expired"). */
+	label: string,
+	/**  Why, in a store owner's words. */
+	reason: string,
+	/**  What to do next. */
+	next_step: string,
+	/**  A merchant-initiated charge may be sent now. */
+	chargeable: boolean,
+	/**  When the next charge is allowed, when waiting is all it takes. */
+	next_try_at: string | null,
+};
+
 /**  A card as the CLI and the UI show it: display fields only, never a card number. */
 export type CardView = {
 	/**  Coffer id. */
@@ -360,6 +401,11 @@ export type CardView = {
 	reenroll: string | null,
 	/**  The provider's card art (an image address), display only. */
 	art_url: string | null,
+	/**
+	 *  The one status of the card, with why and what to do next: what every badge, the card's
+	 *  detail and its main action follow.
+	 */
+	status: CardStatus,
 };
 
 /**  One ledger row. */
@@ -514,6 +560,13 @@ export type ChargeResult = {
 	 *  R0/R1/R3, Mastercard advice 21): why, and the card's contracts end.
 	 */
 	stop_payment: string | null,
+	/**  After a decline: when the card may be tried again, in words, from the card's status. */
+	next_try: string | null,
+	/**
+	 *  After a decline: the instant the networks' limits allow the next try, when it is later
+	 *  than now.
+	 */
+	next_try_at: string | null,
 };
 
 /**  Where one attempt to move money stands. */
@@ -761,6 +814,8 @@ export type CustomerListRow = {
 	cards: number,
 	/**  Cards that are active and not expired this month. */
 	usable_cards: number,
+	/**  The card a digits search matched ("visa •••• 4242"). */
+	matched_card: string | null,
 };
 
 /**  How the table is ordered. */
@@ -788,6 +843,22 @@ export type CustomerSearchRequest = {
 	offset: number | null,
 };
 
+/**
+ *  How many customers a search finds, and which locations in its scope were never synced, so
+ *  an empty list can say why it is empty.
+ */
+export type CustomerTotals = {
+	/**
+	 *  Customers found: exact for a listing; for a text search at most
+	 *  [`coffer_store::search::MAX_TEXT_MATCHES`].
+	 */
+	total: number,
+	/**  A text search stopped at its cap: there may be more; type more to narrow it. */
+	capped: boolean,
+	/**  Names of the locations in scope that were never synced. */
+	never_synced: string[],
+};
+
 /**  Everything the dashboard shows. */
 export type DashboardView = {
 	/**  The months of the revenue and decline charts, oldest first ("YYYY-MM"). */
@@ -806,6 +877,11 @@ export type DashboardView = {
 	active_contracts: number,
 	/**  Charges whose outcome is still unknown (left for reconcile). */
 	unsettled: number,
+	/**
+	 *  The currencies the locations in scope are configured to charge in, by code: what "these
+	 *  locations charge in N currencies" counts, whether or not each has charged yet.
+	 */
+	currencies: string[],
 };
 
 /**  What the contracts will charge on one day. */
@@ -1503,6 +1579,13 @@ export type RefundResult = {
 	 *  refunded, and when that transfer was recorded made.
 	 */
 	transfer: RefundTransfer | null,
+	/**  The refunded charge's amount. */
+	charge_amount: Money,
+	/**
+	 *  What is left to refund of the charge after this refund (refunds whose outcome is
+	 *  unknown hold their amount until settled).
+	 */
+	left: Money,
 };
 
 /**
@@ -1759,6 +1842,11 @@ export type UpcomingCharge = {
 	 *  reconcile or a person settles it.
 	 */
 	outcome_unknown: boolean,
+	/**
+	 *  For a declined occurrence: the first day (merchant-local) the due run tries it again —
+	 *  the day after the last try, or later when the networks' retry limits say so.
+	 */
+	retry_from: string | null,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -77,6 +77,7 @@ export const api = {
   syncAll: (onProgress?: (e: ProgressEvent) => void) =>
     unwrap(() => commands.syncAll(channel(onProgress))),
   searchCustomers: (r: CustomerSearchRequest) => unwrap(() => commands.searchCustomers(r)),
+  countCustomers: (r: CustomerSearchRequest) => unwrap(() => commands.countCustomers(r)),
   addCustomer: (c: NewCustomer) => unwrap(() => commands.addCustomer(c)),
   showCustomer: (id: number) => unwrap(() => commands.showCustomer(id)),
   editCustomer: (id: number, edit: CustomerEdit) => unwrap(() => commands.editCustomer(id, edit)),

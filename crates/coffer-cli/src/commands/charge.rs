@@ -272,6 +272,7 @@ fn print_refund(r: &coffer_engine::refunds::RefundResult) {
         r.refund_of,
         r.attempt_id
     );
+    outln!("  {} of {} left to refund", r.left, r.charge_amount);
     match &r.transfer {
         Some(t) if t.transferred_at.is_none() => {
             outln!("  The payment was already settled to you: the cardholder is refunded only");
@@ -404,11 +405,17 @@ pub async fn charges(
         .await?;
     out.show(&rows, |rows| {
         for a in rows {
+            // A charge's refunds change what its state says: "refunded", "partly refunded: … left".
+            let state = if a.kind == coffer_core::AttemptKind::Charge {
+                coffer_engine::refunds::refund_standing(a, rows).words
+            } else {
+                a.state.to_string()
+            };
             outln!(
                 "{:>6}  {:<7} {:<9} {:>14}  card {:>6}  {}  {}{}",
                 a.id,
                 format!("{:?}", a.kind).to_lowercase(),
-                a.state,
+                state,
                 a.amount.to_string(),
                 a.card_id,
                 a.created_at.format("%Y-%m-%d %H:%M"),
@@ -430,31 +437,20 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
             out.show(&view, |c| {
                 println!(
                     "card {} (customer {}): {} •••• {}  {:02}/{}  {}",
-                    c.id,
-                    c.customer_id,
-                    c.brand,
-                    c.last4,
-                    c.exp_month,
-                    c.exp_year,
-                    if c.active { "active" } else { "inactive" }
+                    c.id, c.customer_id, c.brand, c.last4, c.exp_month, c.exp_year, c.status.label
                 );
+                println!(
+                    "  status: {} ({})",
+                    c.status.state.as_str(),
+                    c.status.reason
+                );
+                println!("  next step: {}", c.status.next_step);
                 println!("  provider: {}  token: {}", c.provider, c.token);
                 println!(
                     "  initial: {} ({})",
                     c.initial_ref.as_deref().unwrap_or("none"),
                     c.initial_kind.as_deref().unwrap_or("-")
                 );
-                match &c.reenroll {
-                    Some(why) => println!("  re-enroll: {why}"),
-                    None => println!(
-                        "  merchant-initiated charges: {}",
-                        if c.mit_ready {
-                            "ready"
-                        } else {
-                            "need consent and an initial"
-                        }
-                    ),
-                }
                 if let Some(art) = &c.art_url {
                     println!("  card art: {art}");
                 }

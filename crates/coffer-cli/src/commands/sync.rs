@@ -276,14 +276,18 @@ pub async fn customers(
     out.show(&rows, |rows| {
         for c in rows {
             outln!(
-                "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}",
+                "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}{}",
                 c.id,
                 c.reference,
                 c.name,
                 c.email.as_deref().unwrap_or(""),
                 c.cards,
                 c.usable_cards,
-                c.merchant_name
+                c.merchant_name,
+                c.matched_card
+                    .as_deref()
+                    .map(|card| format!("  matched {card}"))
+                    .unwrap_or_default()
             );
         }
     })?;
@@ -308,18 +312,11 @@ pub async fn cards(args: CardsArgs, data_dir: Option<PathBuf>, out: Output) -> a
         .await?;
     out.show(&cards, |cards| {
         for k in cards {
-            let badges = [
-                (k.expired, "expired"),
-                (k.expiring_soon, "expiring-soon"),
-                (!k.active, "inactive"),
-                (k.reenroll.is_some(), "re-enroll"),
-                (!k.mit_ready && k.reenroll.is_none(), "no-consent"),
-            ];
-            let badges: Vec<_> = badges
-                .iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, b)| *b)
-                .collect();
+            // One status per card, from the engine; "expiring soon" is a note beside it.
+            let mut badges = vec![k.status.state.as_str()];
+            if k.expiring_soon {
+                badges.push("expiring-soon");
+            }
             outln!(
                 "{:>6}  customer {:>6}  {:<11} •••• {}  {:02}/{}  {:<20} {}",
                 k.id,

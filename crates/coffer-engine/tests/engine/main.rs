@@ -13,6 +13,7 @@ mod reports;
 mod safety;
 mod svea_address_and_settlement;
 mod svea_refresh;
+mod truth;
 mod world;
 
 use std::sync::Arc;

@@ -108,7 +108,9 @@ export function outcomeOf(result: ChargeResult): Outcome {
         lines: [
           result.message ?? "The issuer declined the charge.",
           ...(result.decline_code ? [`Decline code: ${result.decline_code}`] : []),
-          result.hard_decline ? "A hard decline: this card is never charged again." : "A soft decline: it may be retried later, within the networks' limits.",
+          result.hard_decline
+            ? "A hard decline: this card is never charged again."
+            : `A soft decline. ${result.next_try ?? "The card's status says when it may be tried again."}`,
           ...ref,
           ...replay,
         ],

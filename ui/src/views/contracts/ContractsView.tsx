@@ -4,7 +4,7 @@
 // did and how to undo it (the engine's own sentences); a change of terms that waits for the
 // cardholder's new consent or a new initial payment says so, with the button that records it.
 import { useCallback, useEffect, useState } from "react";
-import type { ContractStatus, ContractView, NoticeRow } from "../../ipc/bindings";
+import type { ContractStatus, ContractView, Money, NoticeRow, RefundResult } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
@@ -142,7 +142,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [asking, setAsking] = useState<"cancel" | "consent" | "initial" | { refund: number } | { amount: number } | null>(null);
+  const [asking, setAsking] = useState<"cancel" | "consent" | "initial" | { refund: number; charged: Money } | { amount: number } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -159,7 +159,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
     void load();
   }, [load]);
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
+  const act = async (what: () => Promise<unknown>, done: string | ((result: unknown) => string)) => {
     setBusy(true);
     setError(null);
     setNote(null);
@@ -167,7 +167,8 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
       const answer = await what();
       // A contract answer says in its own words what was done and how to undo it.
       const view = answer && typeof answer === "object" && "status" in answer && "done" in answer ? (answer as ContractView) : null;
-      setNote(view ? doneNote(view, done) : done);
+      const said = typeof done === "string" ? done : done(answer);
+      setNote(view ? doneNote(view, said) : said);
       await load();
     } catch (e) {
       setError(e);
@@ -310,12 +311,18 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
       {asking !== null && typeof asking === "object" && "refund" in asking ? (
         <ConfirmBar
           id="confirm-refund"
-          question={`Refund the charge of occurrence ${asking.refund}?`}
+          question={`Refund all that is left of the ${formatMoney(asking.charged)} charge of occurrence ${asking.refund}? Here a contract's charge is refunded in full; to refund part of it, use Refund… in the customer's charges.`}
           confirmLabel="Refund"
           onConfirm={() => {
             const number = asking.refund;
             setAsking(null);
-            void act(() => api.cancelCharge(id, number), `The charge of occurrence ${number} is refunded.`);
+            void act(
+              () => api.cancelCharge(id, number),
+              (r) => {
+                const refund = r as RefundResult;
+                return `Refund ${refund.attempt_id} of occurrence ${number}: ${formatMoney(refund.amount)} ${refund.status}; ${formatMoney(refund.left)} of ${formatMoney(refund.charge_amount)} left.`;
+              },
+            );
           }}
           onCancel={() => setAsking(null)}
         />
@@ -425,7 +432,7 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
                     </button>
                   ) : null}
                   {o.state === "charged" ? (
-                    <button type="button" disabled={busy} onClick={() => setAsking({ refund: o.number })}>
+                    <button type="button" disabled={busy} onClick={() => setAsking({ refund: o.number, charged: o.amount })}>
                       Refund
                     </button>
                   ) : null}

@@ -4,11 +4,11 @@
 import { useCallback, useEffect, useState } from "react";
 import type { CardView, ChargeAttempt, ContractView, CustomerDetail, CustomerListRow } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
-import { artHost, brandName, formatExpiry, maskedNumber } from "../../format/card";
+import { artHost, brandName, formatExpiry, mainAction, maskedNumber, statusLine } from "../../format/card";
+import { chargeStateWords, refundAmountHint, refundQuestion, refundStanding } from "../../format/refund";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
-import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 import { ChargeDialog } from "../charge/ChargeDialog";
@@ -33,7 +33,10 @@ export function CustomerView({
   const [detail, setDetail] = useState<CustomerDetail | null>(null);
   const [editingAddress, setEditingAddress] = useState(false);
 
+  // Every action ends with a reload of the whole page (cards, contracts, charges), so each view
+  // shows the state after it without reopening the customer; an earlier error goes with it.
   const load = useCallback(async () => {
+    setError(null);
     try {
       setDetail(await api.showCustomer(customer.id));
       const list = await api.listCards({
@@ -159,9 +162,15 @@ export function CustomerView({
       {opened ? (
         <CardDetail
           card={opened}
-          onCharge={() => setDialog({ kind: "charge", card: opened })}
+          onCharge={() => {
+            setNote(null);
+            setDialog({ kind: "charge", card: opened });
+          }}
           onContract={() => setDialog({ kind: "contract", card: opened })}
-          onConsent={() => setDialog({ kind: "consent", card: opened })}
+          onConsent={() => {
+            setNote(null);
+            setDialog({ kind: "consent", card: opened });
+          }}
         />
       ) : null}
       {dialog?.kind === "consent" ? (
@@ -191,9 +200,10 @@ export function CustomerView({
       {dialog?.kind === "charge" ? (
         <ChargeDialog
           card={dialog.card}
-          onClose={(charged) => {
+          onClose={() => {
             setDialog(null);
-            if (charged) void load();
+            // A decline or an unknown outcome changes the card's status and the history too.
+            void load();
           }}
           onSettled={() => void load()}
         />
@@ -295,16 +305,13 @@ function ConsentForm({ card, onDone }: { card: CardView; onDone: (done: boolean)
 
 function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]; cards: CardView[]; onChanged: () => Promise<void> }) {
   const [refunding, setRefunding] = useState<ChargeAttempt | null>(null);
+  const [typed, setTyped] = useState("");
   // One key per opened dialog: a double submit (or a retry after a lost answer) makes one refund.
   const [refundKey, setRefundKey] = useState("");
-  const [amount, setAmount] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const last4 = (id: number) => cards.find((c) => c.id === id)?.last4 ?? "????";
-  const refunded = (id: number) =>
-    charges
-      .filter((c) => c.kind === "refund" && c.refund_of === id && (c.state === "succeeded" || c.state === "awaiting_transfer"))
-      .reduce((sum, c) => sum + c.amount.minor, 0);
+  const standing = (c: ChargeAttempt) => refundStanding(c, charges);
   // Svea takes no other refund of a charge while one waits for the owner's transfer.
   const awaiting = (id: number) => charges.find((c) => c.kind === "refund" && c.refund_of === id && c.state === "awaiting_transfer");
   return (
@@ -317,26 +324,47 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
         </p>
       ) : null}
       {refunding ? (
-        <ConfirmBar
+        <form
+          className="confirm-bar"
           id="confirm-refund-charge"
-          question={`Refund charge ${refunding.id} of ${formatMoney(refunding.amount)}? Leave the amount empty to refund all that is left.`}
-          confirmLabel="Refund"
-          reasonLabel="Amount to refund"
-          defaultReason={amount}
-          onConfirm={async (text) => {
+          role="alertdialog"
+          aria-label={refundQuestion(refunding, standing(refunding))}
+          onSubmit={async (e) => {
+            e.preventDefault();
             const charge = refunding;
+            const text = typed;
             setRefunding(null);
-            setAmount("");
+            setTyped("");
+            setError(null);
+            setNote(null);
             try {
               const result = await api.refundCharge(charge.id, text.trim() || null, refundKey);
-              setNote(`Refund ${result.attempt_id}: ${formatMoney(result.amount)} ${result.status}${result.message ? ` (${result.message})` : ""}.`);
+              setNote(
+                `Refund ${result.attempt_id}: ${formatMoney(result.amount)} ${result.status}; ${formatMoney(result.left)} of ${formatMoney(result.charge_amount)} left${result.message ? ` (${result.message})` : ""}.`,
+              );
               await onChanged();
-            } catch (e) {
-              setError(e);
+            } catch (err) {
+              setError(err);
             }
           }}
-          onCancel={() => setRefunding(null)}
-        />
+        >
+          <strong id="confirm-refund-charge-question">{refundQuestion(refunding, standing(refunding))}</strong>
+          <label className="field">
+            <span>Amount to refund</span>
+            <input id="confirm-refund-charge-reason" value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus />
+          </label>
+          <span className="muted" id="confirm-refund-charge-hint" aria-live="polite">
+            {refundAmountHint(typed, standing(refunding))}
+          </span>
+          <div className="toolbar">
+            <button type="submit" className="danger" id="confirm-refund-charge-yes">
+              Refund
+            </button>
+            <button type="button" onClick={() => setRefunding(null)}>
+              Keep it
+            </button>
+          </div>
+        </form>
       ) : null}
       {charges.length === 0 ? <p className="muted">No charge yet.</p> : null}
       {charges.length > 0 ? (
@@ -359,7 +387,7 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
             </thead>
             <tbody>
               {charges.map((c) => (
-                <tr key={c.id} data-attempt={c.id} data-state={c.state}>
+                <tr key={c.id} data-attempt={c.id} data-state={c.state} data-refunds={c.kind === "charge" ? standing(c).state : undefined}>
                   <td>{c.id}</td>
                   <td>{formatInstant(c.created_at)}</td>
                   <td className="mono">•••• {last4(c.card_id)}</td>
@@ -370,7 +398,9 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                       ? "outcome unknown"
                       : c.state === "awaiting_transfer"
                         ? "awaiting your transfer"
-                        : c.state}
+                        : c.kind === "charge" && c.state === "succeeded"
+                          ? chargeStateWords(c, standing(c))
+                          : c.state}
                     {c.state === "awaiting_transfer" && c.transfer ? (
                       <div className="transfer-instructions" data-testid="transfer-instructions">
                         The payment was already settled to you, so the cardholder is refunded only after you pay it back. Transfer exactly{" "}
@@ -380,6 +410,7 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                           type="button"
                           id={`transfer-made-${c.id}`}
                           onClick={async () => {
+                            setError(null);
                             try {
                               const done = await api.recordRefundTransfer(c.id);
                               setNote(`Refund ${done.attempt_id}: transfer recorded; ${done.status}.`);
@@ -410,11 +441,14 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                     {c.kind === "charge" && c.state === "succeeded" && awaiting(c.id) ? (
                       <span className="muted">Refund #{awaiting(c.id)?.id} awaits your transfer</span>
                     ) : null}
-                    {c.kind === "charge" && c.state === "succeeded" && !awaiting(c.id) && refunded(c.id) < c.amount.minor ? (
+                    {c.kind === "charge" && c.state === "succeeded" && !awaiting(c.id) && standing(c).left.minor > 0 ? (
                       <button
                         type="button"
                         onClick={() => {
                           setRefundKey(`refund-${c.id}-${crypto.randomUUID()}`);
+                          setTyped("");
+                          setNote(null);
+                          setError(null);
                           setRefunding(c);
                         }}
                       >
@@ -443,6 +477,7 @@ function CardDetail({
   onContract: () => void;
   onConsent: () => void;
 }) {
+  const action = mainAction(card.status);
   return (
     <section className="card-detail" id="card-detail" aria-labelledby="card-detail-title">
       <h3 id="card-detail-title">
@@ -460,19 +495,21 @@ function CardDetail({
         <dt>Token</dt>
         <dd className="mono" id="card-token">{card.token}</dd>
         <dt>Status</dt>
-        <dd>{card.active ? "Active" : "Inactive"}</dd>
+        <dd id="card-status" data-state={card.status.state}>
+          {statusLine(card.status)}
+          {card.status.next_try_at ? (
+            <>
+              {" "}
+              <span className="muted">(next try allowed from {formatInstant(card.status.next_try_at)})</span>
+            </>
+          ) : null}
+        </dd>
         <dt>Consent</dt>
         <dd>{card.consent_at ? formatInstant(card.consent_at) : "None recorded"}</dd>
         <dt>Initial transaction</dt>
         <dd className="mono">{card.initial_ref ?? "None linked"}</dd>
         <dt>Merchant-initiated charges</dt>
-        <dd id="card-mit">
-          {card.mit_ready
-            ? "Ready: consent and initial transaction on file"
-            : card.reenroll
-              ? "Not possible until the card is re-enrolled"
-              : "Not possible until consent and an initial transaction are on file"}
-        </dd>
+        <dd id="card-mit">{card.status.chargeable ? "Possible now" : "Not possible now"}</dd>
         {card.reenroll ? (
           <>
             <dt>
@@ -492,18 +529,25 @@ function CardDetail({
           </>
         ) : null}
       </dl>
+      {/* The main (primary) button follows the card's status: a charge only when one may go. */}
       <div className="toolbar">
-        <button type="button" className="primary" id="charge-card" onClick={onCharge}>
+        {card.consent_at ? null : (
+          <button type="button" className={action === "consent" ? "primary" : undefined} id="record-consent" onClick={onConsent}>
+            Record consent…
+          </button>
+        )}
+        <button
+          type="button"
+          className={action === "charge" ? "primary" : undefined}
+          id="charge-card"
+          onClick={onCharge}
+          title={card.status.chargeable ? undefined : `The policy refuses it now: ${card.status.reason}`}
+        >
           Charge now…
         </button>
         <button type="button" id="new-contract" onClick={onContract}>
           New contract…
         </button>
-        {card.consent_at ? null : (
-          <button type="button" id="record-consent" onClick={onConsent}>
-            Record consent…
-          </button>
-        )}
       </div>
     </section>
   );

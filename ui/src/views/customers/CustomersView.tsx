@@ -3,11 +3,12 @@
 // Keyboard: "/" focuses the search, arrows move through rows, Enter opens the customer.
 import { useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { CustomerListRow, CustomerOrder, MerchantView } from "../../ipc/bindings";
+import type { CustomerListRow, CustomerOrder, CustomerTotals, MerchantView } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { PagedRows } from "../../state/paging";
 import { registerOwner, scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { countWords, emptyWords } from "./count";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 
 const ROW_HEIGHT = 40;
@@ -56,6 +57,21 @@ export function CustomersView({
       ),
     [key, query, order],
   );
+  // The exact count comes from the engine (an index count), not from the rows loaded so far.
+  const [totals, setTotals] = useState<CustomerTotals | null>(null);
+  const [counted, setCounted] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setTotals(null);
+    api
+      .countCustomers({ ...scopeFilter(scope), text: query || null, order, limit: null, offset: null })
+      .then((t) => live && setTotals(t))
+      .catch(() => live && setTotals(null));
+    return () => {
+      live = false;
+    };
+  }, [key, query, counted]);
+
   useEffect(() => {
     setActive(0);
     scrollRef.current?.scrollTo({ top: 0 });
@@ -123,9 +139,7 @@ export function CustomersView({
     e.preventDefault();
   };
 
-  const status = pages.loading
-    ? "Loading…"
-    : `${rows.length.toLocaleString()}${pages.done ? "" : "+"} customer${rows.length === 1 ? "" : "s"}`;
+  const status = countWords(totals, true);
 
   return (
     <section className="customers" aria-labelledby="view-title">
@@ -164,6 +178,7 @@ export function CustomersView({
           onDone={(number) => {
             setAdding(false);
             setAdded(number);
+            setCounted((n) => n + 1);
             void pages.reset();
           }}
           onCancel={() => setAdding(false)}
@@ -221,7 +236,15 @@ export function CustomersView({
                   }}
                 >
                   <div role="gridcell" className="col-name">{c.name}</div>
-                  <div role="gridcell" className="col-ref mono">{c.reference}</div>
+                  <div role="gridcell" className="col-ref mono">
+                    {c.reference}
+                    {c.matched_card ? (
+                      <span className="muted matched-card" data-testid="matched-card" title="The card this search matched">
+                        {" "}
+                        · {c.matched_card}
+                      </span>
+                    ) : null}
+                  </div>
                   <div role="gridcell" className="col-email">{c.email ?? "—"}</div>
                   <div role="gridcell" className="col-merchant">{c.merchant_name}</div>
                   <div role="gridcell" className="col-cards" title={`${c.usable_cards} usable of ${c.cards}`}>
@@ -232,7 +255,9 @@ export function CustomersView({
             })}
           </div>
           {!pages.loading && rows.length === 0 && !pages.error ? (
-            <p className="empty">No customer matches{query ? ` “${query}”` : ""}.</p>
+            <p className="empty" id="customers-empty">
+              {emptyWords(totals, query, register !== null)}
+            </p>
           ) : null}
         </div>
       </div>

@@ -9,7 +9,7 @@ import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { useChartColors } from "./ChartPanel";
 import { UnknownOutcomes } from "./UnknownOutcomes";
-import { chartCurrencies, pickCurrency, UPCOMING_DAYS, upcomingTotals, type Bucket } from "./series";
+import { chartCurrencies, currenciesWords, pickCurrency, UPCOMING_DAYS, upcomingTotals, type Bucket } from "./series";
 
 const DashboardCharts = lazy(() => import("./DashboardCharts"));
 const count = new Intl.NumberFormat();
@@ -71,10 +71,10 @@ export function DashboardView({ scope }: { scope: Scope }) {
         </p>
       ) : (
         <>
-          {currencies.length > 1 ? (
-            <p className="muted">
-              These locations charge in {currencies.length} currencies. Each money chart shows one currency; amounts in
-              different currencies are never added together.
+          {view.currencies.length > 1 ? (
+            <p className="muted" id="dashboard-currencies">
+              {currenciesWords(view.currencies, currencies)} Each money chart shows one currency; amounts in different
+              currencies are never added together.
             </p>
           ) : null}
           <Headlines view={view} />

@@ -194,3 +194,14 @@ export function dayLabel(date: string, locale?: string): string {
 export function bucketLabel(p: Pick<UpcomingPoint, "from" | "to">, locale?: string): string {
   return p.from === p.to ? dayLabel(p.from, locale) : `${dayLabel(p.from, locale)} – ${dayLabel(p.to, locale)}`;
 }
+
+/**
+ * How many currencies the locations are configured to charge in (the engine's list), and how many
+ * of them have money to chart: "These locations charge in 5 currencies (…); 2 have charges to show."
+ */
+export function currenciesWords(configured: string[], charted: string[]): string {
+  const head = `These locations charge in ${configured.length} currencies (${configured.join(", ")}).`;
+  if (charted.length === configured.length) return head;
+  if (charted.length === 0) return `${head} None has charges to show yet.`;
+  return `${head} ${charted.length} ${charted.length === 1 ? "has" : "have"} charges to show: ${charted.join(", ")}.`;
+}

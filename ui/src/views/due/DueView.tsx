@@ -174,7 +174,11 @@ export function DueView({ scope, merchants = [], onOpenContract }: { scope: Scop
                         outcome unknown
                       </span>
                     ) : null}
-                    {c.state === "declined" ? <span className="badge badge-expiring">retry</span> : null}
+                    {c.state === "declined" ? (
+                      <span className="badge badge-expiring" data-testid="retry-badge" title="Declined; the due run tries it again from this day">
+                        {c.retry_from ? `retry from ${c.retry_from}` : "retry"}
+                      </span>
+                    ) : null}
                   </td>
                   <td>{c.customer_name}</td>
                   <td>{c.card}</td>

@@ -263,6 +263,23 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
         time_kind("customer by BIN", q, |i| {
             customers(text(format!("{}", 400_000 + mix(i as u64) % 1000)))
         })?,
+        // The customers view's exact count: an index count per location, every customer counted.
+        time_kind("customer count, one location", q, |i| {
+            let count = store.count_matching_customers(&CustomerQuery {
+                merchants: vec![merchants[i % merchants.len()]],
+                ..CustomerQuery::default()
+            })?;
+            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+        })?,
+        time_kind("customer count, all locations", q, |_| {
+            let count = store.count_matching_customers(&CustomerQuery::default())?;
+            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+        })?,
+        time_kind("customer count, by last4", q, |i| {
+            let count =
+                store.count_matching_customers(&text(format!("{:04}", mix(i as u64) % 10_000)))?;
+            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+        })?,
         time_kind("cards by last4 in a group", q, |i| {
             Ok(store
                 .search_cards(&CardQuery {
