@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod charging;
 mod contract_terms;
+mod reconcile;
 mod safety;
 mod secrets;
 mod truth;
@@ -98,6 +99,68 @@ async fn find(client: &Client, css: &str) -> Element {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+/// `coffer sandbox` as a child process with the demo registered against it in `profile`, so a
+/// test can turn the provider's fault knobs while the app runs (the embedded sandboxes have
+/// none to reach); killed on drop.
+pub(crate) struct ExternalSandbox {
+    child: std::process::Child,
+    admin: String,
+}
+
+impl ExternalSandbox {
+    pub(crate) fn with_demo(profile: &Path, keyring_service: &str) -> ExternalSandbox {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let cli = app_binary().with_file_name("coffer");
+        let mut child = Command::new(&cli)
+            .args(["sandbox", "--customers", "10"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("coffer sandbox starts (cargo build --workspace builds it)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("its URLs");
+        let urls: Value = serde_json::from_str(&line).expect("the sandbox's URLs as JSON");
+        let admin = urls["admin"].as_str().expect("an admin URL").to_string();
+        let sandbox = ExternalSandbox { child, admin };
+        let demo = Command::new(&cli)
+            .arg("--data-dir")
+            .arg(profile)
+            .args(["demo", "--sandbox", &sandbox.admin])
+            .env("COFFER_KEYRING_SERVICE", keyring_service)
+            .env_remove("COFFER_DATA_DIR")
+            .output()
+            .expect("coffer demo runs");
+        assert!(
+            demo.status.success(),
+            "coffer demo against the sandbox process: {}",
+            String::from_utf8_lossy(&demo.stderr)
+        );
+        sandbox
+    }
+
+    /// Sets the knobs `json` names (`PUT /__sandbox/faults`).
+    pub(crate) fn faults(&self, json: &str) {
+        let set = std::process::Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", "-X", "PUT"])
+            .args(["-H", "content-type: application/json", "--data", json])
+            .arg(format!("{}/faults", self.admin))
+            .status()
+            .expect("curl runs");
+        assert!(set.success(), "the sandbox takes the knobs {json}");
+    }
+}
+
+impl Drop for ExternalSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The two tests start one app each; on two cores they take turns.

@@ -47,7 +47,7 @@ async fn select_scope(client: &Client, value: &str) -> Result<(), String> {
 
 /// Types `amount` and presses Enter once the verdict for it (its button names `shown`) is in;
 /// returns once the review step is shown and the form is not.
-async fn enter_amount(client: &Client, amount: &str, shown: &str) -> Result<(), String> {
+pub(super) async fn enter_amount(client: &Client, amount: &str, shown: &str) -> Result<(), String> {
     type_into(client, "#charge-amount", amount).await?;
     let probe = format!(
         "const b = document.querySelector('#charge-review'); return !!b && !b.disabled && b.textContent.includes({shown:?})"
@@ -351,20 +351,6 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
     Ok(())
 }
 
-/// `coffer sandbox` as a child process, its admin URL read from its first line; killed on drop.
-struct SandboxChild(std::process::Child);
-
-impl Drop for SandboxChild {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn coffer_cli() -> PathBuf {
-    app_binary().with_file_name("coffer")
-}
-
 /// A provider that answers a charge after 12 s (the sandbox's latency knob, set after the demo
 /// sync): the dialog says within seconds that the answer is late and what happens next, may be
 /// closed, and the window shows the answer when it comes.
@@ -374,45 +360,12 @@ fn coffer_cli() -> PathBuf {
     ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
 )]
 async fn a_late_answer_is_said_and_the_charge_goes_on_after_the_dialog_closes() {
-    use std::io::BufRead;
     let app = app_under_test();
     let _one_app_at_a_time = ONE_APP.lock().await;
     let profile = tempfile::tempdir().expect("temp profile");
     let service = "coffer-e2e-safety-late";
-    let mut child = std::process::Command::new(coffer_cli())
-        .args(["sandbox", "--customers", "10"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("coffer sandbox starts (cargo build --workspace builds it)");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
-        .read_line(&mut line)
-        .expect("its URLs");
-    let sandbox = SandboxChild(child);
-    let urls: Value = serde_json::from_str(&line).expect("the sandbox's URLs as JSON");
-    let admin = urls["admin"].as_str().expect("an admin URL").to_string();
-    let demo = std::process::Command::new(coffer_cli())
-        .arg("--data-dir")
-        .arg(profile.path())
-        .args(["demo", "--sandbox", &admin])
-        .env("COFFER_KEYRING_SERVICE", service)
-        .env_remove("COFFER_DATA_DIR")
-        .output()
-        .expect("coffer demo runs");
-    assert!(
-        demo.status.success(),
-        "coffer demo against the sandbox process: {}",
-        String::from_utf8_lossy(&demo.stderr)
-    );
-    let faults = std::process::Command::new("curl")
-        .args(["-sf", "-X", "PUT", "-H", "content-type: application/json"])
-        .args(["--data", r#"{"latency_ms": 12000}"#])
-        .arg(format!("{admin}/faults"))
-        .status()
-        .expect("curl runs");
-    assert!(faults.success(), "the sandbox takes the latency knob");
+    let sandbox = ExternalSandbox::with_demo(profile.path(), service);
+    sandbox.faults(r#"{"latency_ms": 12000}"#);
     let driver = Driver::start(profile.path(), service, &[]);
     let client = connect(&driver, &app).await;
     let outcome = late_journey(&client).await;

@@ -186,14 +186,8 @@ async fn truth_journey(client: &Client) -> Result<(), String> {
     )
     .await;
     click(client, "#charge-card").await?;
-    type_into(client, "#charge-amount", "2.00").await?;
-    wait_js(
-        client,
-        "const b = document.querySelector('#charge-confirm'); return b && !b.disabled",
-        STEP_TIMEOUT,
-        "a charge the rules allow",
-    )
-    .await;
+    // Enter reviews; the review's own button charges.
+    crate::safety::enter_amount(client, "2.00", "2.00").await?;
     click(client, "#charge-confirm").await?;
     let outcome = wait_js(
         client,

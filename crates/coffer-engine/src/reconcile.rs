@@ -149,16 +149,42 @@ pub enum Resolution {
     },
 }
 
+/// The open attempts a reconcile looks at: those of some merchants (all when empty), or of one
+/// card (the card page's button).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileScope {
+    /// Only these merchants' attempts; every merchant's when empty.
+    pub merchants: Vec<coffer_core::MerchantId>,
+    /// Only this card's attempts.
+    pub card: Option<coffer_core::CardId>,
+}
+
+impl ReconcileScope {
+    fn holds(&self, attempt: &ChargeAttempt) -> bool {
+        (self.merchants.is_empty() || self.merchants.contains(&attempt.merchant_id))
+            && self.card.is_none_or(|card| attempt.card_id == card)
+    }
+}
+
 impl Engine {
     /// Settles every attempt left in `sending` (or `planned`) that the provider's record, or a
     /// safe resend, can settle; leaves the rest unknown with what to check. `grace` leaves a
     /// request that left less than that long ago alone (it may still be in flight).
     pub async fn reconcile(&self, grace: Duration) -> EngineResult<ReconcileSummary> {
+        self.reconcile_in(&ReconcileScope::default(), grace).await
+    }
+
+    /// [`Engine::reconcile`] of the attempts in `scope` only.
+    pub async fn reconcile_in(
+        &self,
+        scope: &ReconcileScope,
+        grace: Duration,
+    ) -> EngineResult<ReconcileSummary> {
         let open = self
             .with_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
         let mut summary = ReconcileSummary::default();
-        for attempt in open {
+        for attempt in open.into_iter().filter(|a| scope.holds(a)) {
             match self.reconcile_one(&attempt, grace).await {
                 Ok(Ok(done)) => summary.settled.push(done),
                 Ok(Err(open)) => summary.unresolved.push(open),

@@ -4,7 +4,8 @@
 use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
 use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
 use coffer_engine::reconcile::{
-    AlertView, ReconcileSummary, ReconciledAttempt, Resolution, UnknownAttempt, DEFAULT_GRACE_SECS,
+    AlertView, ReconcileScope, ReconcileSummary, ReconciledAttempt, Resolution, UnknownAttempt,
+    DEFAULT_GRACE_SECS,
 };
 use coffer_engine::refunds::{RefundInput, RefundResult};
 use coffer_engine::Engine;
@@ -137,12 +138,25 @@ pub async fn record_refund_transfer(
     Ok(engine.record_refund_transfer(AttemptId(attempt_id)).await?)
 }
 
-/// Asks the providers about every charge whose answer was lost, and settles them.
+/// Asks the providers about the charges and refunds whose answer was lost, and settles what
+/// their records show: those of one card (`card_id`), of the locations in view (`merchant_id`
+/// or `group`), or all.
 #[tauri::command]
 #[specta::specta]
-pub async fn reconcile(engine: State<'_, Engine>) -> Result<ReconcileSummary, IpcError> {
+pub async fn reconcile(
+    engine: State<'_, Engine>,
+    merchant_id: Option<i64>,
+    group: Option<String>,
+    card_id: Option<i64>,
+) -> Result<ReconcileSummary, IpcError> {
+    let scope = ReconcileScope {
+        merchants: engine
+            .merchant_scope(merchant_id.map(MerchantId), group)
+            .await?,
+        card: card_id.map(CardId),
+    };
     Ok(engine
-        .reconcile(chrono::Duration::seconds(DEFAULT_GRACE_SECS))
+        .reconcile_in(&scope, chrono::Duration::seconds(DEFAULT_GRACE_SECS))
         .await?)
 }
 

@@ -58,8 +58,12 @@ export const commands = {
 	 *  settlement) as made; the refund becomes succeeded.
 	 */
 	recordRefundTransfer: (attemptId: number) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("record_refund_transfer", { attemptId })),
-	/**  Asks the providers about every charge whose answer was lost, and settles them. */
-	reconcile: () => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile")),
+	/**
+	 *  Asks the providers about the charges and refunds whose answer was lost, and settles what
+	 *  their records show: those of one card (`card_id`), of the locations in view (`merchant_id`
+	 *  or `group`), or all.
+	 */
+	reconcile: (merchantId: number | null, group: string | null, cardId: number | null) => typedError<ReconcileSummary, IpcError>(__TAURI_INVOKE("reconcile", { merchantId, group, cardId })),
 	/**  The attempts in view whose outcome is unknown, each with what to check at the provider. */
 	unknownAttempts: (merchantId: number | null, group: string | null) => typedError<UnknownAttempt[], IpcError>(__TAURI_INVOKE("unknown_attempts", { merchantId, group })),
 	/**  Settles by hand an attempt no provider record could settle (audited). */

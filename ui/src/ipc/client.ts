@@ -91,7 +91,11 @@ export const api = {
   refundCharge: (attemptId: number, amount: string | null, idempotencyKey: string | null) =>
     unwrap(() => commands.refundCharge(attemptId, amount, idempotencyKey)),
   recordRefundTransfer: (attemptId: number) => unwrap(() => commands.recordRefundTransfer(attemptId)),
-  reconcile: () => unwrap(() => commands.reconcile()),
+  /** Reconciles one card's attempts, or the locations in view's (all when the scope is empty). */
+  reconcile: (scope: ScopeRequest | { card_id: number }) =>
+    unwrap(() =>
+      "card_id" in scope ? commands.reconcile(null, null, scope.card_id) : commands.reconcile(scope.merchant_id, scope.group, null),
+    ),
   unknownAttempts: (scope: ScopeRequest) => unwrap(() => commands.unknownAttempts(scope.merchant_id, scope.group)),
   resolveAttempt: (attemptId: number, resolution: Resolution) => unwrap(() => commands.resolveAttempt(attemptId, resolution)),
   listAlerts: (scope: ScopeRequest) => unwrap(() => commands.listAlerts(scope.merchant_id, scope.group)),

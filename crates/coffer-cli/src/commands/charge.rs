@@ -68,6 +68,12 @@ pub struct ReconcileArgs {
     /// flight. Older ones are looked up, and resent only where the provider makes that safe.
     #[arg(long, default_value_t = coffer_engine::reconcile::DEFAULT_GRACE_SECS)]
     older_than: i64,
+    /// Only this merchant's attempts (repeatable); all merchants' without it.
+    #[arg(long = "merchant", value_name = "ID")]
+    merchants: Vec<i64>,
+    /// Only this card's attempts.
+    #[arg(long, value_name = "ID")]
+    card: Option<i64>,
 }
 
 #[derive(Args)]
@@ -334,8 +340,12 @@ pub async fn reconcile(
     out: Output,
 ) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
+    let scope = coffer_engine::reconcile::ReconcileScope {
+        merchants: args.merchants.into_iter().map(MerchantId).collect(),
+        card: args.card.map(CardId),
+    };
     let summary = engine
-        .reconcile(chrono::Duration::seconds(args.older_than.max(0)))
+        .reconcile_in(&scope, chrono::Duration::seconds(args.older_than.max(0)))
         .await?;
     out.show(&summary, |s| {
         for a in &s.settled {

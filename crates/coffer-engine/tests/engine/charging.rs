@@ -162,6 +162,71 @@ async fn a_charge_whose_answer_is_lost(world: &World) -> (CardView, ChargeResult
     (lost, result)
 }
 
+/// The card page's "Reconcile this card" and a location's reconcile look at their own attempts
+/// only: another card's unknown outcome stays for its own turn.
+#[tokio::test]
+async fn reconcile_of_one_card_or_one_location_settles_only_theirs() {
+    use coffer_engine::reconcile::ReconcileScope;
+    let world = World::new().await;
+    let mut lost = Vec::new();
+    for nth in [0, 1] {
+        let merchant = world.merchant("processout", nth).await;
+        let card = world
+            .card(merchant, |c| c.last4 == "0019" && c.mit_ready)
+            .await;
+        let result = world
+            .engine
+            .charge_card(charge(card.id, "3.00"))
+            .await
+            .unwrap();
+        assert_eq!(result.status.to_string(), "sending", "{result:?}");
+        let attempt = result.attempt_id.expect("a ledger row");
+        lost.push((merchant, card.id, attempt));
+    }
+    let settled = |s: &coffer_engine::reconcile::ReconcileSummary| -> Vec<i64> {
+        s.settled.iter().map(|a| a.attempt_id).collect()
+    };
+    let grace = chrono::Duration::seconds(120);
+    let by_card = world
+        .engine
+        .reconcile_in(
+            &ReconcileScope {
+                card: Some(CardId(lost[0].1)),
+                ..ReconcileScope::default()
+            },
+            grace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled(&by_card), vec![lost[0].2], "{by_card:?}");
+    let open: Vec<i64> = world
+        .engine
+        .unknown_attempts(Vec::new())
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.attempt_id)
+        .collect();
+    assert_eq!(open, vec![lost[1].2], "the other card's attempt waits");
+    let by_location = world
+        .engine
+        .reconcile_in(
+            &ReconcileScope {
+                merchants: vec![lost[1].0],
+                ..ReconcileScope::default()
+            },
+            grace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled(&by_location), vec![lost[1].2], "{by_location:?}");
+    assert_eq!(
+        world.sandbox_charges().len(),
+        2,
+        "each card charged once, never again by reconcile"
+    );
+}
+
 #[tokio::test]
 async fn a_lost_answer_stays_sending_until_reconcile_settles_it_without_a_second_charge() {
     let world = World::new().await;

@@ -9,6 +9,8 @@ import { chargeStateWords, refundAmountHint, refundQuestion, refundStanding } fr
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
+import { ResolveAttempt } from "../../components/ResolveAttempt";
+import { reconcileNote } from "../../format/reconcile";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 import { ChargeDialog } from "../charge/ChargeDialog";
@@ -310,7 +312,22 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
   const [refundKey, setRefundKey] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   const last4 = (id: number) => cards.find((c) => c.id === id)?.last4 ?? "????";
+  // Reconcile and hand resolution of an attempt whose outcome is unknown, from the card itself.
+  const settle = async (what: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      setNote(await what());
+      await onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
   const standing = (c: ChargeAttempt) => refundStanding(c, charges);
   // Svea takes no other refund of a charge while one waits for the owner's transfer.
   const awaiting = (id: number) => charges.find((c) => c.kind === "refund" && c.refund_of === id && c.state === "awaiting_transfer");
@@ -425,9 +442,20 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
                       </div>
                     ) : null}
                     {c.state === "sending" ? (
-                      <div className="muted">
-                        No answer proved what happened. Reconcile it, or check at the provider and resolve it by hand, under
-                        Dashboard → Outcomes to settle. This card is not charged again until then.
+                      <div className="unknown-outcome" data-unknown={c.id}>
+                        <div className="muted">
+                          No answer proved what happened, and this card is not charged again until it is settled. Reconcile asks
+                          the provider for its record; if it has none yet, check at the provider and resolve it by hand.
+                        </div>
+                        <button
+                          type="button"
+                          id={`reconcile-card-${c.card_id}`}
+                          disabled={busy}
+                          onClick={() => settle(async () => reconcileNote(await api.reconcile({ card_id: c.card_id })))}
+                        >
+                          Reconcile this card
+                        </button>
+                        <ResolveAttempt id={c.id} busy={busy} act={settle} />
                       </div>
                     ) : null}
                     {c.decline_code ? ` (${c.decline_code}${c.hard_decline ? ", hard" : ""})` : ""}

@@ -7,6 +7,8 @@ import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { scopeFilter, scopeKey, type Scope } from "../../state/scope";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { ResolveAttempt } from "../../components/ResolveAttempt";
+import { reconcileNote } from "../../format/reconcile";
 
 export function UnknownOutcomes({ scope, onChanged }: { scope: Scope; onChanged: () => void }) {
   const [unknown, setUnknown] = useState<UnknownAttempt[]>([]);
@@ -83,8 +85,7 @@ export function UnknownOutcomes({ scope, onChanged }: { scope: Scope; onChanged:
             disabled={busy}
             onClick={() =>
               act(async () => {
-                const s = await api.reconcile();
-                return `Reconcile settled ${s.settled.length}; ${s.unresolved.length} still unknown.`;
+                return reconcileNote(await api.reconcile(scopeFilter(scope)));
               })
             }
           >
@@ -110,8 +111,6 @@ function UnknownRow({
   busy: boolean;
   act: (what: () => Promise<string>) => Promise<void>;
 }) {
-  const [reference, setReference] = useState("");
-  const [checkedOn, setCheckedOn] = useState(new Date().toISOString().slice(0, 10));
   const id = attempt.attempt_id;
   return (
     <li data-attempt={id}>
@@ -120,41 +119,7 @@ function UnknownRow({
         {attempt.sent_at ? `, sent ${new Date(attempt.sent_at).toLocaleString()}` : ""}
       </div>
       <div className="muted">{attempt.what_to_check}</div>
-      <form
-        className="resolve-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void act(async () => {
-            await api.resolveAttempt(id, { verdict: "made", provider_ref: reference.trim() });
-            return `#${id} resolved by hand: made, reference ${reference.trim()}.`;
-          });
-        }}
-      >
-        <label>
-          Found it at the provider: reference{" "}
-          <input value={reference} onChange={(e) => setReference(e.target.value)} required />
-        </label>
-        <button type="submit" disabled={busy || reference.trim() === ""}>
-          Resolve as made
-        </button>
-      </form>
-      <form
-        className="resolve-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void act(async () => {
-            await api.resolveAttempt(id, { verdict: "not_made", checked_on: checkedOn });
-            return `#${id} resolved by hand: not made (checked on ${checkedOn}).`;
-          });
-        }}
-      >
-        <label>
-          Not at the provider, checked on <input type="date" value={checkedOn} onChange={(e) => setCheckedOn(e.target.value)} required />
-        </label>
-        <button type="submit" disabled={busy}>
-          Resolve as not made
-        </button>
-      </form>
+      <ResolveAttempt id={id} busy={busy} act={act} />
     </li>
   );
 }
