@@ -15,10 +15,12 @@ export const RULE_LABELS: Record<string, string> = {
   notice_sent: "Cardholder notified in time",
   svea_monthly: "Svea: one recurring charge a month, at most the original amount",
   assist_bounds: "Assist: within the agreed amounts, interval and end date",
+  assist_recurring_initial: "Assist: the initial payment registered recurring charges (not One Click)",
   no_retry_after_hard_decline: "No retry after a hard decline",
   network_retry_limits: "Within the card networks' retry limits",
   no_unsettled_attempt: "No earlier charge still waiting for its answer",
   svea_buyer_address: "Svea: the customer's street address, postal code, city and country on file",
+  terms_consented: "Within what the cardholder consented to (and the initial payment allows)",
 };
 
 export function ruleLabel(rule: string): string {
