@@ -74,6 +74,20 @@ pub struct UpcomingCharge {
     /// For a declined occurrence: the first day (merchant-local) the due run tries it again —
     /// the day after the last try, or later when the networks' retry limits say so.
     pub retry_from: Option<NaiveDate>,
+    /// Why it waits for the cardholder (rule `terms_consented`); neither its notice nor the
+    /// charge goes out meanwhile.
+    pub held: Option<Held>,
+}
+
+/// A due charge above what the cardholder agreed to.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Held {
+    /// New consent is not enough: the card needs a new initial payment at the new terms (above
+    /// Svea's original amount or Assist's registered maximum).
+    pub new_initial: bool,
+    /// The rule's reason, in words.
+    pub reason: String,
 }
 
 impl Engine {
@@ -185,6 +199,15 @@ fn project(
                 }
                 _ => None,
             };
+            let held = contract
+                .terms_wait(merchant.provider(), occurrence.amount)
+                .map(|wait| Held {
+                    new_initial: matches!(
+                        wait,
+                        coffer_core::contract::TermsWait::NewInitial { .. }
+                    ),
+                    reason: wait.reason(contract.id, occurrence.amount),
+                });
             out.push(UpcomingCharge {
                 merchant_id: merchant.id.0,
                 merchant_name: merchant.name.clone(),
@@ -210,6 +233,7 @@ fn project(
                 overdue: occurrence.due < today,
                 outcome_unknown,
                 retry_from,
+                held,
             });
         }
     }

@@ -1172,6 +1172,17 @@ day: number } |
 /**  The interval, at least 1. */
 days: number };
 
+/**  A due charge above what the cardholder agreed to. */
+export type Held = {
+	/**
+	 *  New consent is not enough: the card needs a new initial payment at the new terms (above
+	 *  Svea's original amount or Assist's registered maximum).
+	 */
+	new_initial: boolean,
+	/**  The rule's reason, in words. */
+	reason: string,
+};
+
 /**
  *  The owner's explicit permission to send a live merchant's secret to a host that is not the
  *  provider's own (or over plain http). Granted for one host only, with a reason, and audited.
@@ -1851,6 +1862,11 @@ export type UpcomingCharge = {
 	 *  the day after the last try, or later when the networks' retry limits say so.
 	 */
 	retry_from: string | null,
+	/**
+	 *  Why it waits for the cardholder (rule `terms_consented`); neither its notice nor the
+	 *  charge goes out meanwhile.
+	 */
+	held: Held | null,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -179,12 +179,33 @@ async fn a_raise_from_9_90_to_12_90_sends_a_notice_and_is_not_charged_until_cons
         "{refused:?}"
     );
     assert_eq!(world.sandbox_charges().await, before, "nothing charged");
+    let due_list = world.engine.upcoming_charges(Vec::new(), 40).await.unwrap();
+    let listed = due_list
+        .iter()
+        .find(|c| c.contract_id == id.0)
+        .expect("the held charge is on the due list");
+    let held = listed
+        .held
+        .as_ref()
+        .expect("marked as held on the due list");
+    assert!(
+        !held.new_initial && held.reason.starts_with("new consent needed"),
+        "{held:?}"
+    );
 
     let consented = world
         .engine
         .record_contract_consent(id, "I agree to 12.90 a month from now on.".into())
         .await
         .unwrap();
+    let due_list = world.engine.upcoming_charges(Vec::new(), 40).await.unwrap();
+    assert!(
+        due_list
+            .iter()
+            .filter(|c| c.contract_id == id.0)
+            .all(|c| c.held.is_none()),
+        "no longer held once consented"
+    );
     assert_eq!(consented.consent_needed, None);
     assert!(!consented.done.is_empty());
     assert_eq!(
@@ -242,6 +263,14 @@ async fn svea_above_the_original_amount_waits_for_a_new_initial_not_just_consent
     assert!(
         consented.initial_needed.is_some(),
         "consent alone is not enough above the original amount"
+    );
+    let due_list = world.engine.upcoming_charges(Vec::new(), 40).await.unwrap();
+    assert!(
+        due_list
+            .iter()
+            .filter(|c| c.contract_id == id.0)
+            .any(|c| c.held.as_ref().is_some_and(|h| h.new_initial)),
+        "the due list says it waits for a new initial payment"
     );
     let refused = rules_refusing(&dry_run(&world, due).await, id);
     assert!(

@@ -170,8 +170,13 @@ export function DueView({ scope, merchants = [], onOpenContract }: { scope: Scop
                     {c.due}
                     {c.overdue ? <span className="badge badge-expired">overdue</span> : null}
                     {c.outcome_unknown ? (
-                      <span className="badge badge-expiring" title="A try was sent and no answer proved what happened: reconcile it or resolve it on the Dashboard; it is not tried again until then.">
+                      <span className="badge badge-expiring" title="A try was sent and no answer proved what happened: reconcile it or resolve it by hand from the card or the Dashboard; it is not tried again until then.">
                         outcome unknown
+                      </span>
+                    ) : null}
+                    {c.held ? (
+                      <span className="badge badge-expiring" data-testid="held-badge" title={c.held.reason}>
+                        {c.held.new_initial ? "waits for a new initial payment" : "waits for new consent"}
                       </span>
                     ) : null}
                     {c.state === "declined" ? (
