@@ -1691,8 +1691,13 @@ impl Engine {
         Ok(view)
     }
 
-    /// Cancels a made charge of the contract by refunding it in full.
-    pub async fn cancel_charge(&self, id: ContractId, number: u32) -> EngineResult<RefundResult> {
+    /// Cancels a made charge of the contract by refunding `amount` of it, or all that is left.
+    pub async fn cancel_charge(
+        &self,
+        id: ContractId,
+        number: u32,
+        amount: Option<String>,
+    ) -> EngineResult<RefundResult> {
         let attempt: AttemptId = self
             .with_store(move |store| {
                 let last = store.last_try(id, number)?;
@@ -1708,7 +1713,7 @@ impl Engine {
         // A second cancel finds nothing left to refund: the rest is checked under the write lock.
         self.refund_charge(crate::refunds::RefundInput {
             charge: attempt,
-            amount: None,
+            amount,
             idempotency_key: None,
         })
         .await

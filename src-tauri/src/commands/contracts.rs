@@ -227,15 +227,19 @@ pub async fn set_occurrence_amount(
         .await?)
 }
 
-/// Refunds the charge an occurrence made.
+/// Refunds the charge an occurrence made: `amount` of it, or all that is left when empty.
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_charge(
     engine: State<'_, Engine>,
     id: i64,
     occurrence: u32,
+    amount: Option<String>,
 ) -> Result<RefundResult, IpcError> {
-    Ok(engine.cancel_charge(ContractId(id), occurrence).await?)
+    let amount = amount.filter(|a| !a.trim().is_empty());
+    Ok(engine
+        .cancel_charge(ContractId(id), occurrence, amount)
+        .await?)
 }
 
 /// Contracts matching the request.

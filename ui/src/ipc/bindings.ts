@@ -97,8 +97,8 @@ export const commands = {
 	restoreOccurrence: (id: number, occurrence: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("restore_occurrence", { id, occurrence })),
 	/**  Sets what one occurrence of a varying contract charges, before its notice goes out. */
 	setOccurrenceAmount: (id: number, occurrence: number, amount: string) => typedError<ContractView, IpcError>(__TAURI_INVOKE("set_occurrence_amount", { id, occurrence, amount })),
-	/**  Refunds the charge an occurrence made. */
-	cancelCharge: (id: number, occurrence: number) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("cancel_charge", { id, occurrence })),
+	/**  Refunds the charge an occurrence made: `amount` of it, or all that is left when empty. */
+	cancelCharge: (id: number, occurrence: number, amount: string | null) => typedError<RefundResult, IpcError>(__TAURI_INVOKE("cancel_charge", { id, occurrence, amount })),
 	/**  Contracts matching the request. */
 	listContracts: (request: ContractListRequest) => typedError<ContractView[], IpcError>(__TAURI_INVOKE("list_contracts", { request })),
 	/**  One contract with its occurrences and history. */

@@ -113,7 +113,8 @@ export const api = {
   cancelOccurrence: (id: number, occurrence: number) => unwrap(() => commands.cancelOccurrence(id, occurrence)),
   setOccurrenceAmount: (id: number, occurrence: number, amount: string) =>
     unwrap(() => commands.setOccurrenceAmount(id, occurrence, amount)),
-  cancelCharge: (id: number, occurrence: number) => unwrap(() => commands.cancelCharge(id, occurrence)),
+  /** Refunds `amount` of an occurrence's charge, or all that is left when it is empty. */
+  cancelCharge: (id: number, occurrence: number, amount: string | null) => unwrap(() => commands.cancelCharge(id, occurrence, amount)),
   listContracts: (r: ContractListRequest) => unwrap(() => commands.listContracts(r)),
   showContract: (id: number) => unwrap(() => commands.showContract(id)),
   listNotices: (scope: ScopeRequest) => unwrap(() => commands.listNotices(scope)),

@@ -184,6 +184,9 @@ pub enum ContractCommand {
         /// Refund the charge made for this occurrence.
         #[arg(long)]
         charge: Option<u32>,
+        /// With --charge: refund this much of it (all that is left without it).
+        #[arg(long, requires = "charge")]
+        amount: Option<String>,
         /// Why.
         #[arg(long)]
         reason: Option<String>,
@@ -416,11 +419,12 @@ pub async fn contract(
             id,
             occurrence,
             charge,
+            amount,
             reason,
         } => match (occurrence, charge) {
             (Some(n), _) => engine.cancel_occurrence(ContractId(id), n).await?,
             (None, Some(n)) => {
-                let refund = engine.cancel_charge(ContractId(id), n).await?;
+                let refund = engine.cancel_charge(ContractId(id), n, amount).await?;
                 out.show(&refund, |r| {
                     outln!(
                         "refund {}: {} of attempt {} (refund attempt {})",

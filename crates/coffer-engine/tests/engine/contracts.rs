@@ -279,13 +279,23 @@ async fn a_cancelled_contract_is_never_charged_and_a_made_charge_is_refunded() {
         "no charge after cancelling"
     );
     assert_eq!(occurrence_state(&world, cancelled, 1), "cancelled");
+    // Part of the charge from the contract page, then all that is left.
+    let part = world
+        .engine_on(due)
+        .cancel_charge(charged, 1, Some("2.00".into()))
+        .await
+        .unwrap();
+    assert_eq!(part.status.to_string(), "succeeded", "{part:?}");
+    assert_eq!(part.amount.to_string(), "2.00 EUR", "{part:?}");
+    assert_eq!(part.left.to_string(), "4.00 EUR", "{part:?}");
     let refund = world
         .engine_on(due)
-        .cancel_charge(charged, 1)
+        .cancel_charge(charged, 1, None)
         .await
         .unwrap();
     assert_eq!(refund.status.to_string(), "succeeded", "{refund:?}");
-    assert_eq!(refund.amount.to_string(), "6.00 EUR", "refunded in full");
+    assert_eq!(refund.amount.to_string(), "4.00 EUR", "the rest");
+    assert_eq!(refund.left.to_string(), "0.00 EUR", "{refund:?}");
 }
 
 #[tokio::test]

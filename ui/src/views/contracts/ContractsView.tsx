@@ -311,13 +311,14 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
       {asking !== null && typeof asking === "object" && "refund" in asking ? (
         <ConfirmBar
           id="confirm-refund"
-          question={`Refund all that is left of the ${formatMoney(asking.charged)} charge of occurrence ${asking.refund}? Here a contract's charge is refunded in full; to refund part of it, use Refund… in the customer's charges.`}
+          question={`Refund the ${formatMoney(asking.charged)} charge of occurrence ${asking.refund}? Give an amount to refund part of it; left empty, all that is left of it is refunded.`}
           confirmLabel="Refund"
-          onConfirm={() => {
+          reasonLabel={`Amount (${asking.charged.currency}; empty refunds all that is left)`}
+          onConfirm={(amount) => {
             const number = asking.refund;
             setAsking(null);
             void act(
-              () => api.cancelCharge(id, number),
+              () => api.cancelCharge(id, number, amount.trim() === "" ? null : amount.trim()),
               (r) => {
                 const refund = r as RefundResult;
                 return `Refund ${refund.attempt_id} of occurrence ${number}: ${formatMoney(refund.amount)} ${refund.status}; ${formatMoney(refund.left)} of ${formatMoney(refund.charge_amount)} left.`;
