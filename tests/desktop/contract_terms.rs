@@ -8,30 +8,6 @@
 
 use super::*;
 
-async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
-    let script = format!(
-        "const done = arguments[arguments.length - 1]; \
-         window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
-             .then(ok => done({{ ok }}), err => done({{ err: JSON.stringify(err) }}));"
-    );
-    let answer = client
-        .execute_async(&script, vec![args])
-        .await
-        .map_err(|e| e.to_string())?;
-    match answer.get("ok") {
-        Some(ok) => Ok(ok.clone()),
-        None => Err(format!("{command} failed: {}", answer["err"])),
-    }
-}
-
-async fn press(client: &Client, css: &str) -> Result<(), String> {
-    find(client, css)
-        .await
-        .click()
-        .await
-        .map_err(|e| e.to_string())
-}
-
 async fn text_of(client: &Client, css: &str, what: &str) -> String {
     let probe =
         format!("const e = document.querySelector({css:?}); return e ? e.textContent : null");
@@ -110,16 +86,16 @@ async fn terms_journey(client: &Client) -> Result<(), String> {
     let id = created["id"].as_i64().ok_or("the new contract's id")?;
 
     // 1. Open the contract and change the amount: the change is shown before it is saved.
-    press(client, "#nav-contracts").await?;
+    click(client, "#nav-contracts").await?;
     let open = format!(
         "const b = document.querySelector('#contract-table tr[data-contract=\"{id}\"] button'); if (b) {{ b.click(); return true }} return false"
     );
     wait_js(client, &open, STEP_TIMEOUT, "the contract in the list").await;
-    press(client, "#contract-edit").await?;
+    click(client, "#contract-edit").await?;
     let amount = find(client, "#contract-amount").await;
     amount.clear().await.map_err(|e| e.to_string())?;
     amount.send_keys("12.90").await.map_err(|e| e.to_string())?;
-    press(client, "#contract-save").await?;
+    click(client, "#contract-save").await?;
     let summary = text_of(
         client,
         "#contract-preview-summary",
@@ -148,7 +124,7 @@ async fn terms_journey(client: &Client) -> Result<(), String> {
     shot(client, "contract-terms-preview").await;
 
     // 2. Save: the contract says it waits for consent, and the notice is listed.
-    press(client, "#contract-confirm").await?;
+    click(client, "#contract-confirm").await?;
     let note = text_of(client, "#contract-note", "what the change did").await;
     if !note.contains("Changes: amount") {
         return Err(format!("the note does not say what changed: {note}"));
@@ -171,7 +147,7 @@ async fn terms_journey(client: &Client) -> Result<(), String> {
     shot(client, "contract-terms-held").await;
 
     // 3. The list shows the new amount and the hold without reopening the app.
-    press(client, "#back-to-contracts").await?;
+    click(client, "#back-to-contracts").await?;
     let row = format!("document.querySelector('#contract-table tr[data-contract=\"{id}\"]')");
     wait_js(
         client,
@@ -183,8 +159,8 @@ async fn terms_journey(client: &Client) -> Result<(), String> {
 
     // 4. Record the consent: the hold is lifted, in the contract and in the list.
     wait_js(client, &open, STEP_TIMEOUT, "the contract in the list").await;
-    press(client, "#contract-consent").await?;
-    press(client, "#confirm-consent-yes").await?;
+    click(client, "#contract-consent").await?;
+    click(client, "#confirm-consent-yes").await?;
     let note = text_of(client, "#contract-note", "the consent recorded").await;
     if !note.contains("Consent recorded") {
         return Err(format!("the consent is not reported: {note}"));
@@ -196,7 +172,7 @@ async fn terms_journey(client: &Client) -> Result<(), String> {
         "the hold lifted and 12.90 consented",
     )
     .await;
-    press(client, "#back-to-contracts").await?;
+    click(client, "#back-to-contracts").await?;
     wait_js(
         client,
         &format!("const r = {row}; return r && r.textContent.includes('12.90') && !r.textContent.includes('Consent needed')"),

@@ -101,6 +101,89 @@ async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no element {css}: {e}"))
 }
 
+/// Calls one of the app's commands from the page and returns its answer, or `Err` with the
+/// `{kind, message}` it failed with.
+pub(crate) async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
+             .then(ok => done({{ ok }}), err => done({{ err: JSON.stringify(err) }}));"
+    );
+    let answer = client
+        .execute_async(&script, vec![args])
+        .await
+        .map_err(|e| e.to_string())?;
+    match answer.get("ok") {
+        Some(ok) => Ok(ok.clone()),
+        None => Err(format!("{command} failed: {}", answer["err"])),
+    }
+}
+
+pub(crate) async fn click(client: &Client, css: &str) -> Result<(), String> {
+    find(client, css)
+        .await
+        .click()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub(crate) async fn type_into(client: &Client, css: &str, text: &str) -> Result<(), String> {
+    let field = find(client, css).await;
+    field.clear().await.map_err(|e| e.to_string())?;
+    field.send_keys(text).await.map_err(|e| e.to_string())
+}
+
+/// Opens `customer`'s page by searching for `last4`, then the card tile of `last4`.
+pub(crate) async fn open_card(client: &Client, customer: i64, last4: &str) -> Result<(), String> {
+    click(client, "#nav-customers").await?;
+    type_into(client, "#customer-search", last4).await?;
+    let probe = format!(
+        "const r = document.querySelector('#customer-{customer}'); if (r) {{ r.click(); return true }} return false"
+    );
+    wait_js(client, &probe, STEP_TIMEOUT, "the customer found by last4").await;
+    click(
+        client,
+        &format!("[data-testid=card-tile][data-last4='{last4}']"),
+    )
+    .await?;
+    find(client, "#card-detail").await;
+    Ok(())
+}
+
+/// A card of `merchant` matching `filter` (a JS predicate over a CardView named `c`).
+pub(crate) async fn pick_card(
+    client: &Client,
+    merchant: i64,
+    filter: &str,
+) -> Result<Value, String> {
+    let cards = invoke(
+        client,
+        "list_cards",
+        json!({"request": {"merchant_id": merchant, "group": null, "customer_id": null, "last4": null,
+                           "brand": null, "active_only": true, "limit": 1000, "offset": null}}),
+    )
+    .await?;
+    let script = format!(
+        "const special = ['0341', '0002', '0069', '0077', '0019']; \
+         return arguments[0].find(c => !special.includes(c.last4) && ({filter})) || null"
+    );
+    let card = client
+        .execute(&script, vec![cards])
+        .await
+        .map_err(|e| e.to_string())?;
+    if card.is_null() {
+        return Err(format!("no card of merchant {merchant} where {filter}"));
+    }
+    Ok(card)
+}
+
+/// Opens the page of `card` (a CardView from `list_cards`): [`open_card`] by its customer and
+/// last four digits.
+pub(crate) async fn open_card_view(client: &Client, card: &Value) -> Result<(), String> {
+    let customer = card["customer_id"].as_i64().unwrap_or_default();
+    open_card(client, customer, card["last4"].as_str().unwrap_or_default()).await
+}
+
 /// `coffer sandbox` as a child process with the demo registered against it in `profile`, so a
 /// test can turn the provider's fault knobs while the app runs (the embedded sandboxes have
 /// none to reach); killed on drop.

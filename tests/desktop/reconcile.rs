@@ -3,7 +3,6 @@
 //! nothing to show, resolves it by hand as checked at the provider.
 
 use super::*;
-use crate::charging::{click, invoke, open_card, pick_card};
 use crate::safety::enter_amount;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,6 @@
 //! check (`skip_check`, as an owner adding it offline would): nothing in this test calls it, so
 //! no override is needed and its secret (a made-up one) stays in the test's keyring service.
 
-use super::charging::{click, invoke, open_card, pick_card, type_into};
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

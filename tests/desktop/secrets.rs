@@ -4,7 +4,6 @@
 //! of the sandbox docs are in none of them either.
 
 use super::*;
-use crate::charging::invoke;
 
 const LIVE_SECRET: &str = "clover-live-token-7d41c0e9b2";
 const SMTP_PASSWORD: &str = "smtp-pw-e2e-51a8f3";

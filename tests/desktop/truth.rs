@@ -8,56 +8,6 @@
 
 use super::*;
 
-/// Calls one of the app's commands from the page; `Err` with the `{kind, message}` it failed with.
-async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value, String> {
-    let script = format!(
-        "const done = arguments[arguments.length - 1]; \
-         window.__TAURI_INTERNALS__.invoke({command:?}, arguments[0]) \
-             .then(ok => done({{ ok }}), err => done({{ err: JSON.stringify(err) }}));"
-    );
-    let answer = client
-        .execute_async(&script, vec![args])
-        .await
-        .map_err(|e| e.to_string())?;
-    match answer.get("ok") {
-        Some(ok) => Ok(ok.clone()),
-        None => Err(format!("{command} failed: {}", answer["err"])),
-    }
-}
-
-async fn click(client: &Client, css: &str) -> Result<(), String> {
-    find(client, css)
-        .await
-        .click()
-        .await
-        .map_err(|e| e.to_string())
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) -> Result<(), String> {
-    let field = find(client, css).await;
-    field.clear().await.map_err(|e| e.to_string())?;
-    field.send_keys(text).await.map_err(|e| e.to_string())
-}
-
-/// Opens the customer of `card` by searching its last4, then the card's tile.
-async fn open_card(client: &Client, card: &Value) -> Result<(), String> {
-    let last4 = card["last4"].as_str().unwrap_or_default();
-    let customer = card["customer_id"].as_i64().unwrap_or_default();
-    click(client, "#nav-customers").await?;
-    type_into(client, "#customer-search", last4).await?;
-    let probe = format!(
-        "const r = document.querySelector('#customer-{customer}'); if (r) {{ r.click(); return true }} return false"
-    );
-    wait_js(client, &probe, STEP_TIMEOUT, "the customer found by last4").await;
-    click(
-        client,
-        &format!("[data-testid=card-tile][data-last4='{last4}']"),
-    )
-    .await?;
-    find(client, "#card-detail").await;
-    Ok(())
-}
-
 /// A card of `merchant` matching `filter`, a JS predicate over a CardView named `c`.
 async fn card_where(client: &Client, merchant: i64, filter: &str) -> Result<Value, String> {
     let cards = invoke(
@@ -145,7 +95,7 @@ async fn truth_journey(client: &Client) -> Result<(), String> {
     // 2. An expired card that the provider still calls active: one status, "Expired", and
     //    "Charge now…" is not its main button.
     let expired = card_where(client, dublin, "c.expired && c.active").await?;
-    open_card(client, &expired).await?;
+    open_card_view(client, &expired).await?;
     let status = wait_js(
         client,
         "const s = document.querySelector('#card-status'); const b = document.querySelector('#card-detail') && document.querySelector('.card-tile.open .badges'); \
@@ -177,7 +127,7 @@ async fn truth_journey(client: &Client) -> Result<(), String> {
         "c.last4 === '0002' && c.status.state === 'ready'",
     )
     .await?;
-    open_card(client, &stolen).await?;
+    open_card_view(client, &stolen).await?;
     wait_js(
         client,
         "const s = document.querySelector('#card-status'); return s && s.dataset.state === 'ready'",
@@ -237,7 +187,7 @@ async fn truth_journey(client: &Client) -> Result<(), String> {
     if made["status"] != "succeeded" {
         return Err(format!("the ready card's charge was not approved: {made}"));
     }
-    open_card(client, &ready).await?;
+    open_card_view(client, &ready).await?;
     let refund_button = format!("#charge-table tr[data-attempt='{charge}'] td.actions button");
     click(client, &refund_button).await?;
     type_into(client, "#confirm-refund-charge-reason", "5.00").await?;
