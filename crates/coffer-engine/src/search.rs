@@ -224,8 +224,9 @@ pub fn card_status(
         return status(
             CardState::UnsettledAttempt,
             v.reason.clone(),
-            "Reconcile it, or check at the provider and resolve it by hand under Dashboard → \
-             Outcomes."
+            "Reconcile this card (beside the charge in its history, or `coffer reconcile --card \
+             ID`), or check at the provider and resolve it by hand there or under Dashboard → \
+             Outcomes to settle."
                 .into(),
         );
     }
