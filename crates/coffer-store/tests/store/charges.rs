@@ -12,6 +12,12 @@ use crate::{at, clover_merchant};
 
 fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
     let store = Store::open_in_memory().unwrap();
+    let attempt = store.insert_attempt(&first_attempt(&store)).unwrap();
+    (store, attempt)
+}
+
+/// A charge of 9.90 EUR under key `key-1` on a card of a new Clover merchant of `store`.
+fn first_attempt(store: &Store) -> NewAttempt {
     let m = store
         .insert_merchant(&clover_merchant("MIDLEDGER0001"), at(0))
         .unwrap();
@@ -37,27 +43,72 @@ fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
         art_url: None,
     };
     let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
-    let id = store
-        .insert_attempt(&NewAttempt {
-            kind: AttemptKind::Charge,
-            merchant_id: m.id,
-            card_id: card,
-            contract_id: None,
-            occurrence: None,
-            try_number: 1,
-            refund_of: None,
-            amount: Money::from_minor(990, Currency::EUR),
-            credential: StoredCredential::merchant_initiated(
-                Reason::Unscheduled,
-                ProviderRef("REF".into()),
-            ),
-            idempotency_key: IdempotencyKey("key-1".into()),
-            order_id: "CFORDER1".into(),
-            created_at: at(0),
-            request_json: Some("{\"exact\":\"request\"}".into()),
-        })
-        .unwrap();
-    (store, id)
+    NewAttempt {
+        kind: AttemptKind::Charge,
+        merchant_id: m.id,
+        card_id: card,
+        contract_id: None,
+        occurrence: None,
+        try_number: 1,
+        refund_of: None,
+        amount: Money::from_minor(990, Currency::EUR),
+        credential: StoredCredential::merchant_initiated(
+            Reason::Unscheduled,
+            ProviderRef("REF".into()),
+        ),
+        idempotency_key: IdempotencyKey("key-1".into()),
+        order_id: "CFORDER1".into(),
+        created_at: at(0),
+        request_json: Some("{\"exact\":\"request\"}".into()),
+    }
+}
+
+/// What exactly-once rests on, held by the schema itself whatever the code above it does: one
+/// row per idempotency key, a settled row never rewritten, no row ever deleted.
+#[test]
+fn the_schema_keeps_one_row_per_key_settled_rows_final_and_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let store = Store::open(&path).unwrap();
+    let first = first_attempt(&store);
+    let id = store.insert_attempt(&first).unwrap();
+    let again = NewAttempt {
+        order_id: "CFORDER2".into(),
+        ..first.clone()
+    };
+    assert!(
+        store.insert_attempt(&again).is_err(),
+        "a second row under key-1 is refused"
+    );
+    store.mark_sending(id, at(5)).unwrap();
+    let made = Settlement {
+        state: ChargeState::Succeeded,
+        provider_ref: Some(ProviderRef("ch_1".into())),
+        decline_code: None,
+        hard_decline: false,
+        message: None,
+        warnings: Vec::new(),
+        at: at(6),
+    };
+    assert!(store.settle_attempt(id, &made).unwrap());
+    drop(store);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let rewrite = raw.execute(
+        "UPDATE charge_attempts SET state = 'failed' WHERE id = ?1",
+        [id.0],
+    );
+    assert!(
+        rewrite
+            .unwrap_err()
+            .to_string()
+            .contains("a settled charge attempt cannot change"),
+        "a settled row is final in the database"
+    );
+    let delete = raw.execute("DELETE FROM charge_attempts", []);
+    assert!(
+        delete.unwrap_err().to_string().contains("never deleted"),
+        "ledger rows are never deleted"
+    );
 }
 
 #[test]
