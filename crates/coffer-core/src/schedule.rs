@@ -136,6 +136,17 @@ fn earliest_instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
         .map(|instant| instant.with_timezone(&Utc))
 }
 
+/// Pre-charge notices go out from this many days before the lead-time deadline.
+pub const NOTICE_AHEAD_DAYS: u64 = 7;
+
+/// The last date a contract's schedule is stored through, seen from `today`: the notice lead
+/// time plus [`NOTICE_AHEAD_DAYS`].
+pub fn horizon(today: NaiveDate, lead_days: u32) -> NaiveDate {
+    today
+        .checked_add_days(Days::new(u64::from(lead_days) + NOTICE_AHEAD_DAYS))
+        .unwrap_or(today)
+}
+
 /// The last merchant-local date on which the pre-charge notice for a charge due on `due` may go
 /// out: `lead_days` before it.
 pub fn notice_deadline(due: NaiveDate, lead_days: u32) -> NaiveDate {

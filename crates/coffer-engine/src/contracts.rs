@@ -3,7 +3,7 @@
 //! the schedule of occurrences kept in the store.
 //!
 //! The schedule is stored only a little ahead of today (the notice lead time plus
-//! [`NOTICE_AHEAD_DAYS`]) and regenerated whenever a contract changes and on every due run.
+//! [`NOTICE_AHEAD_DAYS`](coffer_core::schedule::NOTICE_AHEAD_DAYS)) and regenerated whenever a contract changes and on every due run.
 //! Regenerating never touches a charged, cancelled or announced occurrence.
 //!
 //! A change of terms (amount, frequency, end) never reaches a charge the cardholder was not told
@@ -25,7 +25,7 @@ use coffer_core::contract::{
     AmountRule, Contract, ContractStatus, Frequency, NewContractTerms, Occurrence, OccurrenceState,
     TermsWait,
 };
-use coffer_core::schedule::{nth_due, occurrences};
+use coffer_core::schedule::{horizon, nth_due, occurrences};
 use coffer_core::{
     AttemptId, Card, CardId, ContractId, Customer, InvalidInput, Merchant, MerchantId, Money,
     ProviderKind,
@@ -38,9 +38,6 @@ use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::notices::{self, frequency_words, NoticeSent};
 use crate::refunds::RefundResult;
 use crate::Engine;
-
-/// Pre-charge notices go out from this many days before the lead-time deadline.
-pub const NOTICE_AHEAD_DAYS: u64 = 7;
 
 /// A new contract as the owner enters it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -312,13 +309,6 @@ fn next_due(contract: &Contract, stored: &[Occurrence], today: NaiveDate) -> Opt
 /// maximum (what the cardholder agreed to at most).
 pub fn occurrence_amount(contract: &Contract) -> Money {
     contract.amount.bounds().1
-}
-
-/// The last date the schedule is stored through, seen from `today`.
-pub(crate) fn horizon(today: NaiveDate, lead_days: u32) -> NaiveDate {
-    today
-        .checked_add_days(Days::new(u64::from(lead_days) + NOTICE_AHEAD_DAYS))
-        .unwrap_or(today)
 }
 
 /// Brings the stored occurrences of an active contract in line with its schedule from `today`

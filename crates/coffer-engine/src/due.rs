@@ -32,13 +32,14 @@ use serde::Serialize;
 use crate::charge::{
     history_of, manual_flags, new_order_id, request_json, ChargeStatus, ViolationView,
 };
-use crate::contracts::{horizon, refresh_schedule};
+use crate::contracts::refresh_schedule;
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::merchants::EnvironmentKind;
 use crate::notices::{self, NoticeSent};
 use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};
 use crate::Engine;
+use coffer_core::schedule::horizon;
 
 /// Charges in flight at once, by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;

@@ -560,13 +560,14 @@ impl Engine {
                     continue;
                 }
                 let today = coffer_core::clock::local_date(now, merchant.time_zone);
-                let until = crate::contracts::horizon(today, merchant.notice_lead_days);
+                let until = coffer_core::schedule::horizon(today, merchant.notice_lead_days);
                 for o in store.occurrences_needing_notice(merchant.id, today, until)? {
                     let deadline =
                         coffer_core::schedule::notice_deadline(o.due, merchant.notice_lead_days);
                     let contract = store.contract(o.contract_id)?;
-                    let held =
-                        crate::contracts::terms_wait(&contract, merchant.provider(), o.amount);
+                    let held = contract
+                        .terms_wait(merchant.provider(), o.amount)
+                        .map(|wait| wait.reason(contract.id, o.amount));
                     out.push(PendingNotice {
                         merchant_id: merchant.id.0,
                         contract_id: o.contract_id.0,
