@@ -4,6 +4,7 @@
 //! `shared/providers/assist.md`. What it chooses where the notes are silent is listed in
 //! `crates/coffer-sandbox/docs/assist.md`.
 
+mod order;
 mod routes;
 mod rules;
 mod state;

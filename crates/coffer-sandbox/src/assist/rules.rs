@@ -7,7 +7,7 @@ use coffer_core::{Currency, Money};
 
 use crate::seed::{CardBehaviour, DemoCard, DemoCustomer};
 
-use super::state::{OrderState, RecurringTerms};
+use super::order::{OrderState, RecurringTerms};
 use super::wire::WsError;
 
 // firstcode values (assist.md §4.3).
