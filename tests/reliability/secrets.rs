@@ -4,7 +4,7 @@
 //! due runs, reconcile, a register import, notices, the audit log. Afterwards no merchant secret
 //! and no full card number (every test card of the sandbox docs) is in the data dir (database,
 //! WAL, notices' .eml files, CSV exports, anything), in any log line or in any output, and no
-//! card number is in the sandbox's saved state (Svea's card page is given one). The SMTP
+//! card number is in the sandbox's saved state (Svea's card page handles one). The SMTP
 //! password given on stdin is nowhere either.
 //! tests/cli/secrets.rs checks the keyring's side (one merchant, removal deletes the entry).
 
@@ -209,8 +209,8 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
         ],
         &mut runs,
     );
-    // A Svea card registered through Svea's card page (sandbox mode fills it with the Visa test
-    // number, as a cardholder's browser would).
+    // A Svea card registered through Svea's card page (sandbox mode picks the page's own Visa
+    // test card, so the sandbox handles a full number as it would a cardholder's).
     let svea = array(&merchants)
         .iter()
         .find(|m| m["provider"] == "svea")

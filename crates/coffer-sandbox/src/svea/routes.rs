@@ -621,6 +621,7 @@ fn page_html(base: &str, seller: &Seller, payment: &Payment, problem: Option<&st
 <input type="hidden" name="s" value="{s}">
 <input type="hidden" name="id" value="{id}">
 <label>Card number <input name="card_number" autocomplete="cc-number" inputmode="numeric"></label>
+<label>or a sandbox test card <select name="test_card"><option value="">(the number typed above)</option><option value="approve">Visa ending 4242, approves</option></select></label>
 <label>Expiry month <input name="exp_month" size="2"></label>
 <label>Expiry year <input name="exp_year" size="4"></label>
 <label>CVC <input name="cvv" size="4" autocomplete="cc-csc"></label>
@@ -689,11 +690,16 @@ pub(crate) async fn card_page_submit(State(emu): Shared, body: Bytes) -> Respons
         seller.payments.insert(update.pmt_id.clone(), update);
         return back(&returns.cancel, None);
     }
-    let number: String = form
+    let typed: String = form
         .text("card_number")
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
+    // A typed number wins; an empty one takes the chosen sandbox test card.
+    let number = match rules::test_card_number(form.text("test_card")) {
+        Some(test) if typed.is_empty() => test.to_string(),
+        _ => typed,
+    };
     let exp_month = form
         .text("exp_month")
         .parse::<u32>()

@@ -345,6 +345,16 @@ pub(crate) fn check_token_charge(
     Ok(())
 }
 
+/// The number behind a test-card choice on the sandbox's card page (`test_card`), so a client
+/// filling the page in sandbox mode never holds a card number itself: the sandbox owns its test
+/// cards. A sandbox choice, not a Svea field.
+pub(crate) fn test_card_number(choice: &str) -> Option<&'static str> {
+    match choice {
+        "approve" => Some("4242424242424242"),
+        _ => None,
+    }
+}
+
 /// The Luhn check of a typed card number.
 pub(crate) fn luhn_ok(number: &str) -> bool {
     let digits: Option<Vec<u32>> = number.chars().map(|c| c.to_digit(10)).collect();
@@ -972,5 +982,13 @@ mod tests {
         assert!(luhn_ok("4242424242424242"));
         assert!(!luhn_ok("4242424242424241"));
         assert_eq!(scheme_of("5555555555554444"), "MASTERCARD");
+    }
+
+    #[test]
+    fn the_page_s_test_card_choice_is_a_valid_approving_visa_and_nothing_else_is_a_choice() {
+        let number = test_card_number("approve").unwrap();
+        assert!(luhn_ok(number) && scheme_of(number) == "VISA", "{number}");
+        assert_eq!(test_card_number(""), None);
+        assert_eq!(test_card_number("decline"), None);
     }
 }
