@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod base_url;
 pub mod card;
 pub mod charge;
 pub mod clock;
@@ -32,6 +33,7 @@ pub mod policy;
 pub mod schedule;
 pub mod stored_credential;
 
+pub use base_url::BaseUrl;
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,

@@ -238,7 +238,7 @@ pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> any
 
 pub async fn demo(args: DemoArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
-    let summary = engine.demo(args.sandbox, Arc::new(StderrProgress)).await?;
+    let summary = coffer_demo::demo(&engine, args.sandbox, Arc::new(StderrProgress)).await?;
     out.show(&summary, |s| {
         outln!(
             "{} demo merchants ready, {} register customers added, {} cards with consent",

@@ -49,7 +49,7 @@ struct Desk {
 fn desk() -> Desk {
     let dir = tempfile::tempdir().unwrap();
     let keyring = Arc::new(Recording::default());
-    let engine = Engine::builder()
+    let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.path().to_path_buf()))
         .secrets(keyring.clone())
         .open()

@@ -159,7 +159,7 @@ async fn a_charge_above_the_merchants_limit_is_refused_until_confirmed_again() {
 }
 
 fn offline_engine(dir: &tempfile::TempDir) -> Engine {
-    Engine::builder()
+    coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.path().to_path_buf()))
         .secrets(Arc::new(MemoryStore::default()))
         .open()

@@ -6,33 +6,25 @@
 
 use std::path::Path;
 
+use async_trait::async_trait;
 use coffer_core::{Merchant, ProviderKind};
+use coffer_engine::sandboxes::EmbeddedSandboxes;
+use coffer_engine::{EngineError, EngineResult, ErrorKind};
 use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant, Seed};
 use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
-use crate::error::{EngineError, EngineResult, ErrorKind};
-
-/// The base-URL scheme that marks an embedded-sandbox merchant.
-pub const EMBEDDED_PREFIX: &str = "embedded:";
-
 /// Customers per seeded merchant in the embedded sandbox.
 pub const EMBEDDED_CUSTOMERS: usize = 60;
 
-/// `true` when the merchant talks to the embedded sandbox.
-pub fn is_embedded(merchant: &Merchant) -> bool {
-    merchant.base_url.starts_with(EMBEDDED_PREFIX)
-}
-
-/// The lazily started in-process sandboxes.
+/// The four emulators in this process, started on first use.
 #[derive(Default)]
-pub(crate) struct Embedded {
+pub struct Embedded {
     sandbox: OnceCell<Sandbox>,
 }
 
 impl Embedded {
-    /// Starts the sandboxes on first use.
-    pub async fn sandbox(&self, data_dir: &Path) -> EngineResult<&Sandbox> {
+    async fn sandbox(&self, data_dir: &Path) -> EngineResult<&Sandbox> {
         self.sandbox
             .get_or_try_init(|| async {
                 let mut config = SandboxConfig::demo(EMBEDDED_CUSTOMERS);
@@ -55,9 +47,11 @@ impl Embedded {
             })
             .await
     }
+}
 
-    /// The real base URL and the demo secret of an embedded merchant.
-    pub async fn resolve(
+#[async_trait]
+impl EmbeddedSandboxes for Embedded {
+    async fn reach(
         &self,
         data_dir: &Path,
         merchant: &Merchant,
@@ -79,6 +73,10 @@ impl Embedded {
             sandbox.urls.of(merchant.provider()).to_string(),
             SecretString::from(seeded.secret.clone()),
         ))
+    }
+
+    async fn admin_url(&self, data_dir: &Path) -> EngineResult<String> {
+        Ok(self.sandbox(data_dir).await?.urls.admin.clone())
     }
 }
 
