@@ -29,6 +29,7 @@ pub mod free_text;
 pub mod ids;
 pub mod merchant;
 pub mod money;
+pub mod notice;
 pub mod policy;
 pub mod schedule;
 pub mod stored_credential;
@@ -48,6 +49,7 @@ pub use merchant::{
     SecretRef, Stage,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use notice::NoticeKind;
 pub use policy::{History, PastAttempt, RuleId, Violation};
 pub use schedule::{due_instant, notice_deadline, occurrences};
 pub use stored_credential::{Initiator, Reason, Sequence, StoredCredential};

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use coffer_core::{BaseUrl, Consent, Environment, MerchantId, ProviderKind};
+use coffer_engine::customers::CustomerDetails;
 use coffer_engine::holdings::{HeldCard, HeldCustomer};
 use coffer_engine::merchants::{EndpointInput, MerchantInput, MerchantView};
 use coffer_engine::progress::Progress;
@@ -129,11 +130,13 @@ async fn register_demo_customers(
             let customers = rows
                 .into_iter()
                 .map(|r| HeldCustomer {
-                    reference: coffer_core::CustomerRef(r.customer_number),
-                    name: r.name,
-                    email: r.email,
-                    phone: r.phone,
-                    address: None,
+                    details: CustomerDetails {
+                        reference: coffer_core::CustomerRef(r.customer_number),
+                        name: r.name,
+                        email: r.email,
+                        phone: r.phone,
+                        address: None,
+                    },
                     cards: Vec::new(),
                 })
                 .collect();
@@ -164,12 +167,14 @@ async fn register_svea_tokens(
             .customers
             .iter()
             .map(|customer| HeldCustomer {
-                reference: coffer_core::CustomerRef(format!("C{:06}", customer.index + 1)),
-                name: customer.name.clone(),
-                email: customer.email.clone(),
-                phone: customer.phone.clone(),
-                // Svea requires one in every payment.
-                address: Some(finnish_address(customer.index)),
+                details: CustomerDetails {
+                    reference: coffer_core::CustomerRef(format!("C{:06}", customer.index + 1)),
+                    name: customer.name.clone(),
+                    email: customer.email.clone(),
+                    phone: customer.phone.clone(),
+                    // Svea requires one in every payment.
+                    address: Some(finnish_address(customer.index)),
+                },
                 cards: customer
                     .cards
                     .iter()

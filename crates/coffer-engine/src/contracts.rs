@@ -26,17 +26,18 @@ use coffer_core::contract::{
     TermsWait,
 };
 use coffer_core::schedule::{horizon, nth_due, occurrences};
+use coffer_core::NoticeKind;
 use coffer_core::{
-    AttemptId, Card, CardId, ContractId, Customer, InvalidInput, Merchant, MerchantId, Money,
-    ProviderKind,
+    AttemptId, Card, CardId, ContractId, Customer, InvalidInput, Merchant, Money, ProviderKind,
 };
-use coffer_store::contracts::{ContractFilter, NewNotice, NoticeKind};
+use coffer_store::contracts::{ContractFilter, NewNotice};
 use coffer_store::{Store, StoreResult};
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::notices::{self, frequency_words, NoticeSent};
 use crate::refunds::RefundResult;
+use crate::scope::Scope;
 use crate::Engine;
 
 /// A new contract as the owner enters it.
@@ -1712,10 +1713,11 @@ impl Engine {
     /// The contracts of the given merchants (all when empty).
     pub async fn list_contracts(
         &self,
-        merchants: Vec<MerchantId>,
+        scope: impl Into<Scope>,
         status: Option<ContractStatus>,
         card: Option<CardId>,
     ) -> EngineResult<Vec<ContractView>> {
+        let merchants = self.resolve_scope(scope).await?;
         let ids = self
             .with_store(move |store| {
                 Ok(store

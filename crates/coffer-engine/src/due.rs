@@ -18,13 +18,14 @@ use coffer_core::charge::{ChargePlan, ContractCharge, MerchantTerms, Trigger};
 use coffer_core::clock::local_date;
 use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
 use coffer_core::policy::{self, network_limits, Violation};
+use coffer_core::NoticeKind;
 use coffer_core::{
-    AttemptKind, ContractId, IdempotencyKey, InvalidInput, Merchant, MerchantId, Money, Reason,
+    AttemptKind, ContractId, IdempotencyKey, InvalidInput, Merchant, Money, Reason,
     StoredCredential,
 };
 use coffer_providers::{ChargeRequest, RecurringAgreement};
 use coffer_store::charges::NewAttempt;
-use coffer_store::contracts::{ContractFilter, LastTry, NewNotice, NoticeKind};
+use coffer_store::contracts::{ContractFilter, LastTry, NewNotice};
 use coffer_store::{Store, StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
@@ -38,6 +39,7 @@ use crate::merchants::EnvironmentKind;
 use crate::notices::{self, NoticeSent};
 use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};
+use crate::scope::Scope;
 use crate::Engine;
 use coffer_core::schedule::horizon;
 
@@ -50,8 +52,8 @@ pub struct DueRun {
     /// Charge only what is due by this merchant-local date (today or earlier; a later date is
     /// refused unless `dry_run`, which then judges as of that day).
     pub date: Option<NaiveDate>,
-    /// These merchants (all when empty).
-    pub merchants: Vec<MerchantId>,
+    /// These merchants.
+    pub merchants: Scope,
     /// Judge and list, send and write nothing.
     pub dry_run: bool,
     /// Charges in flight at once (at least 1).
@@ -102,7 +104,7 @@ impl Default for DueRun {
     fn default() -> Self {
         DueRun {
             date: None,
-            merchants: Vec::new(),
+            merchants: Scope::All,
             dry_run: false,
             concurrency: DEFAULT_CONCURRENCY,
             approved: None,
@@ -479,7 +481,7 @@ impl Engine {
         run: DueRun,
         progress: Arc<dyn Progress>,
     ) -> EngineResult<DueSummary> {
-        let wanted = run.merchants.clone();
+        let wanted = self.resolve_scope(run.merchants.clone()).await?;
         let merchants = self
             .with_store(move |store| {
                 let all = store.merchants()?;

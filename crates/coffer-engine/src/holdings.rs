@@ -3,12 +3,12 @@
 //! onboarding (`coffer-demo`) brings a sandbox's seed in through these.
 
 use coffer_core::{
-    Address, Bin, CardBrand, CardExpiry, CardToken, Consent, CustomerRef, InitialTransaction,
-    Last4, MerchantId,
+    Bin, CardBrand, CardExpiry, CardToken, Consent, InitialTransaction, Last4, MerchantId,
 };
 use coffer_store::cards::CardFields;
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
 
+use crate::customers::CustomerDetails;
 use crate::error::EngineResult;
 use crate::Engine;
 
@@ -16,16 +16,8 @@ use crate::Engine;
 /// cards already stored for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldCustomer {
-    /// The register's reference.
-    pub reference: CustomerRef,
-    /// Name.
-    pub name: String,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Postal address (Svea requires one in every payment).
-    pub address: Option<Address>,
+    /// Who they are in the register.
+    pub details: CustomerDetails,
     /// Cards stored at the provider for this customer.
     pub cards: Vec<HeldCard>,
 }
@@ -48,18 +40,6 @@ pub struct HeldCard {
     pub expiry: CardExpiry,
     /// The initial cardholder-initiated transaction.
     pub initial: Option<InitialTransaction>,
-}
-
-impl HeldCustomer {
-    fn fields(&self) -> CustomerFields {
-        CustomerFields {
-            reference: self.reference.clone(),
-            name: self.name.clone(),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            address: self.address.clone(),
-        }
-    }
 }
 
 impl HeldCard {
@@ -91,8 +71,8 @@ impl Engine {
             let known = store.customer_refs(merchant)?;
             let fresh: Vec<CustomerFields> = customers
                 .iter()
-                .filter(|c| !known.iter().any(|(_, k)| *k == c.reference))
-                .map(HeldCustomer::fields)
+                .filter(|c| !known.iter().any(|(_, k)| *k == c.details.reference))
+                .map(|c| CustomerFields::from(c.details.clone()))
                 .collect();
             store.insert_register_customers(merchant, &fresh, now)?;
             Ok(fresh.len() as u64)
@@ -114,7 +94,7 @@ impl Engine {
                 for customer in &customers {
                     let (customer_id, fresh) = store.upsert_customer(
                         merchant,
-                        &customer.fields(),
+                        &customer.details.clone().into(),
                         CustomerOrigin::Coffer,
                         now,
                     )?;

@@ -27,6 +27,7 @@ pub mod progress;
 pub mod reconcile;
 pub mod refunds;
 pub mod sandboxes;
+pub mod scope;
 pub mod search;
 pub mod secrets;
 pub mod sync;

@@ -18,7 +18,7 @@ use coffer_store::merchants::NewMerchant;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::error::{EngineError, EngineResult};
 use crate::merchant_check::{ConnectionCheck, SecretSource};
 use crate::secrets::merchant_secret_address;
 use crate::Engine;
@@ -821,39 +821,5 @@ impl Engine {
     /// One merchant.
     pub async fn merchant(&self, id: MerchantId) -> EngineResult<Merchant> {
         self.with_store(move |store| Ok(store.merchant(id)?)).await
-    }
-
-    /// The merchants of a group, or the one merchant, or all: the scope of a consolidated view.
-    pub async fn merchant_scope(
-        &self,
-        merchant: Option<MerchantId>,
-        group: Option<String>,
-    ) -> EngineResult<Vec<MerchantId>> {
-        let all = self.with_store(|store| Ok(store.merchants()?)).await?;
-        match (merchant, group) {
-            (Some(id), _) => all
-                .iter()
-                .find(|m| m.id == id)
-                .map(|m| vec![m.id])
-                .ok_or_else(|| {
-                    EngineError::new(ErrorKind::NotFound, format!("merchant {id} not found"))
-                }),
-            (None, Some(group)) => {
-                let ids: Vec<_> = all
-                    .iter()
-                    .filter(|m| m.group.as_deref() == Some(group.as_str()))
-                    .map(|m| m.id)
-                    .collect();
-                if ids.is_empty() {
-                    Err(
-                        InvalidInput::new("group", format!("no merchant is in group '{group}'"))
-                            .into(),
-                    )
-                } else {
-                    Ok(ids)
-                }
-            }
-            (None, None) => Ok(Vec::new()),
-        }
     }
 }

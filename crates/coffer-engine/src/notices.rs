@@ -12,14 +12,16 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::contract::{AmountRule, Contract, Frequency, Occurrence};
+use coffer_core::NoticeKind;
 use coffer_core::{Card, Customer, Merchant, MerchantId, SecretRef};
-use coffer_store::contracts::{NewNotice, NoticeKind, NoticeRow, SmtpSettings};
+use coffer_store::contracts::{NewNotice, NoticeRow, SmtpSettings};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::scope::Scope;
 use crate::Engine;
 
 /// The From address of notices written to the outbox, when no SMTP settings say otherwise.
@@ -103,9 +105,109 @@ pub struct SmtpView {
     /// outbox | smtp.
     pub channel: String,
     /// The settings, when SMTP.
-    pub smtp: Option<SmtpSettings>,
+    pub smtp: Option<SmtpServer>,
     /// The outbox folder, when not.
     pub outbox: Option<String>,
+}
+
+/// How a merchant's notices go out by SMTP, as shown (the password stays in the keyring).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmtpServer {
+    /// The merchant.
+    pub merchant_id: MerchantId,
+    /// Server.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// none | starttls | tls.
+    pub security: String,
+    /// Login, if the server wants one.
+    pub username: Option<String>,
+    /// The From address.
+    pub from_address: String,
+    /// Where the password is in the keyring (service, account), if there is one.
+    pub secret: Option<coffer_core::SecretRef>,
+}
+
+impl From<SmtpSettings> for SmtpServer {
+    fn from(saved: SmtpSettings) -> Self {
+        // Destructured without `..`: a new stored field fails to compile here until it is shown
+        // or left out on purpose.
+        let SmtpSettings {
+            merchant_id,
+            host,
+            port,
+            security,
+            username,
+            from_address,
+            secret,
+        } = saved;
+        SmtpServer {
+            merchant_id,
+            host,
+            port,
+            security,
+            username,
+            from_address,
+            secret,
+        }
+    }
+}
+
+/// A notice as sent (or being sent) to a cardholder.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Its id.
+    pub id: i64,
+    /// The contract.
+    pub contract_id: i64,
+    /// The occurrence, for a pre-charge notice.
+    pub occurrence: Option<u32>,
+    /// Kind.
+    pub kind: NoticeKind,
+    /// Recipient.
+    pub recipient: String,
+    /// Amount announced.
+    pub amount: Option<coffer_core::Money>,
+    /// Date announced.
+    pub due: Option<chrono::NaiveDate>,
+    /// When it was sent (or claimed, while `location` is `sending`).
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    /// outbox | smtp.
+    pub channel: String,
+    /// The .eml path or the SMTP message id; `sending` while being delivered.
+    pub location: String,
+}
+
+impl From<NoticeRow> for Notice {
+    fn from(row: NoticeRow) -> Self {
+        let NoticeRow {
+            id,
+            contract_id,
+            occurrence,
+            kind,
+            recipient,
+            amount,
+            due,
+            sent_at,
+            channel,
+            location,
+        } = row;
+        Notice {
+            id,
+            contract_id,
+            occurrence,
+            kind,
+            recipient,
+            amount,
+            due,
+            sent_at,
+            channel,
+            location,
+        }
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -535,14 +637,17 @@ impl Engine {
             outbox: settings
                 .is_none()
                 .then(|| self.outbox_dir().display().to_string()),
-            smtp: settings,
+            smtp: settings.map(SmtpServer::from),
         })
     }
 
     /// Notices sent for the given merchants' contracts (all when empty), newest first.
-    pub async fn list_notices(&self, merchants: Vec<MerchantId>) -> EngineResult<Vec<NoticeRow>> {
-        self.with_store(move |store| Ok(store.notices(&merchants, false, 1000)?))
-            .await
+    pub async fn list_notices(&self, scope: impl Into<Scope>) -> EngineResult<Vec<Notice>> {
+        let merchants = self.resolve_scope(scope).await?;
+        let rows = self
+            .with_store(move |store| Ok(store.notices(&merchants, false, 1000)?))
+            .await?;
+        Ok(rows.into_iter().map(Notice::from).collect())
     }
 
     /// Pre-charge notices still owed: scheduled occurrences of active contracts, due up to the
@@ -550,8 +655,9 @@ impl Engine {
     /// charges will be refused.
     pub async fn pending_notices(
         &self,
-        merchants: Vec<MerchantId>,
+        scope: impl Into<Scope>,
     ) -> EngineResult<Vec<PendingNotice>> {
+        let merchants = self.resolve_scope(scope).await?;
         let now = self.now();
         self.with_store(move |store| {
             let mut out = Vec::new();

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::pipeline::{settled_action, Answer};
+use crate::scope::Scope;
 use crate::Engine;
 
 /// The default time a sent request is left alone as possibly still in flight (from another
@@ -153,17 +154,10 @@ pub enum Resolution {
 /// card (the card page's button).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconcileScope {
-    /// Only these merchants' attempts; every merchant's when empty.
-    pub merchants: Vec<coffer_core::MerchantId>,
+    /// Only these merchants' attempts.
+    pub merchants: Scope,
     /// Only this card's attempts.
     pub card: Option<coffer_core::CardId>,
-}
-
-impl ReconcileScope {
-    fn holds(&self, attempt: &ChargeAttempt) -> bool {
-        (self.merchants.is_empty() || self.merchants.contains(&attempt.merchant_id))
-            && self.card.is_none_or(|card| attempt.card_id == card)
-    }
 }
 
 impl Engine {
@@ -180,11 +174,16 @@ impl Engine {
         scope: &ReconcileScope,
         grace: Duration,
     ) -> EngineResult<ReconcileSummary> {
+        let merchants = self.resolve_scope(scope.merchants.clone()).await?;
+        let holds = |attempt: &ChargeAttempt| {
+            (merchants.is_empty() || merchants.contains(&attempt.merchant_id))
+                && scope.card.is_none_or(|card| attempt.card_id == card)
+        };
         let open = self
             .with_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
         let mut summary = ReconcileSummary::default();
-        for attempt in open.into_iter().filter(|a| scope.holds(a)) {
+        for attempt in open.into_iter().filter(|a| holds(a)) {
             match self.reconcile_one(&attempt, grace).await {
                 Ok(Ok(done)) => summary.settled.push(done),
                 Ok(Err(open)) => summary.unresolved.push(open),
@@ -229,8 +228,9 @@ impl Engine {
     /// each with what to check at the provider.
     pub async fn unknown_attempts(
         &self,
-        merchants: Vec<coffer_core::MerchantId>,
+        scope: impl Into<Scope>,
     ) -> EngineResult<Vec<UnknownAttempt>> {
+        let merchants = self.resolve_scope(scope).await?;
         let rows = self
             .with_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
@@ -251,10 +251,8 @@ impl Engine {
     }
 
     /// Open alerts of these merchants (all when empty), newest first.
-    pub async fn list_alerts(
-        &self,
-        merchants: Vec<coffer_core::MerchantId>,
-    ) -> EngineResult<Vec<AlertView>> {
+    pub async fn list_alerts(&self, scope: impl Into<Scope>) -> EngineResult<Vec<AlertView>> {
+        let merchants = self.resolve_scope(scope).await?;
         let rows = self
             .with_store(move |store| Ok(store.alerts(&merchants, false)?))
             .await?;

@@ -11,6 +11,7 @@ use coffer_core::charge::NoticeRecord;
 use coffer_core::contract::{
     AmountRule, Contract, ContractStatus, Frequency, Occurrence, OccurrenceState,
 };
+pub use coffer_core::NoticeKind;
 use coffer_core::{AttemptId, CardId, ContractId, Currency, MerchantId, Money};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -32,43 +33,15 @@ pub struct ContractFilter {
     pub status: Option<ContractStatus>,
 }
 
-/// The kind of a notice.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// The contract confirmation, sent when the contract starts.
-    Confirmation,
-    /// The notice before a charge, with its amount and date.
-    PreCharge,
-    /// Confirmation of a cancellation.
-    Cancellation,
-    /// A change of the contract's terms: what changed, from when, how to cancel.
-    TermsChange,
-    /// An announced charge will not be made (skipped, or the contract paused).
-    ChargeCancelled,
-}
-
-impl NoticeKind {
-    /// The storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Confirmation => "confirmation",
-            NoticeKind::PreCharge => "pre_charge",
-            NoticeKind::Cancellation => "cancellation",
-            NoticeKind::TermsChange => "terms_change",
-            NoticeKind::ChargeCancelled => "charge_cancelled",
-        }
-    }
-
-    fn parse(text: &str) -> NoticeKind {
-        match text {
-            "confirmation" => NoticeKind::Confirmation,
-            "cancellation" => NoticeKind::Cancellation,
-            "terms_change" => NoticeKind::TermsChange,
-            "charge_cancelled" => NoticeKind::ChargeCancelled,
-            _ => NoticeKind::PreCharge,
-        }
+/// A notice kind as stored (its storage name is the serde name); an unknown name reads as a
+/// pre-charge notice, the kind every older row had.
+fn notice_kind(text: &str) -> NoticeKind {
+    match text {
+        "confirmation" => NoticeKind::Confirmation,
+        "cancellation" => NoticeKind::Cancellation,
+        "terms_change" => NoticeKind::TermsChange,
+        "charge_cancelled" => NoticeKind::ChargeCancelled,
+        _ => NoticeKind::PreCharge,
     }
 }
 
@@ -94,7 +67,6 @@ pub struct NewNotice {
 }
 
 /// A notice as recorded.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeRow {
     /// Its id.
@@ -120,7 +92,6 @@ pub struct NoticeRow {
 }
 
 /// How a merchant's notices go out by SMTP.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpSettings {
     /// The merchant.
@@ -803,7 +774,7 @@ impl Store {
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        match (NoticeKind::parse(&kind), occurrence) {
+        match (notice_kind(&kind), occurrence) {
             (NoticeKind::PreCharge, Some(number)) => {
                 self.conn().execute(
                     "UPDATE occurrences SET notice_sent_at = ?3 WHERE contract_id = ?1 AND number = ?2",
@@ -919,7 +890,7 @@ impl Store {
                 id,
                 contract_id: contract,
                 occurrence,
-                kind: NoticeKind::parse(&kind),
+                kind: notice_kind(&kind),
                 recipient,
                 amount,
                 due: due.as_deref().map(date).transpose()?,

@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use coffer_core::{CloverRegion, Environment, MerchantId, ProviderAccount, SecretRef, Stage};
+use coffer_engine::audit::AuditQuery;
 use coffer_engine::merchants::{
     EndpointInput, MerchantEdit, MerchantInput, MerchantView, HOST_OVERRIDE_ACTION,
 };
@@ -14,7 +15,6 @@ use coffer_engine::secrets::{
     merchant_secret_address, secret_address, MemoryStore, SecretError, SecretStore,
 };
 use coffer_engine::{Engine, ErrorKind};
-use coffer_store::audit_log::AuditFilter;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The in-memory keyring, remembering every address read.
@@ -386,10 +386,10 @@ async fn an_override_is_audited_shown_and_lets_the_secret_go_only_to_its_host() 
     );
     let events = desk
         .engine
-        .list_audit(AuditFilter {
+        .list_audit(AuditQuery {
             merchant_id: Some(m.id),
             action: Some(HOST_OVERRIDE_ACTION.into()),
-            ..AuditFilter::default()
+            ..AuditQuery::default()
         })
         .await
         .unwrap();

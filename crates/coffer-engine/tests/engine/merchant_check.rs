@@ -248,7 +248,10 @@ async fn without_the_host_s_sandboxes_an_embedded_merchant_is_refused_with_the_r
         "{}",
         test.message
     );
-    assert!(!dir.path().join("sandbox").exists(), "no emulator was started");
+    assert!(
+        !dir.path().join("sandbox").exists(),
+        "no emulator was started"
+    );
 }
 
 #[tokio::test]

@@ -287,7 +287,7 @@ async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merch
         crate::monthly(&world.engine, card.id, amount, crate::today()).await;
     }
     let run = coffer_engine::due::DueRun {
-        merchants: vec![paris],
+        merchants: vec![paris].into(),
         ..coffer_engine::due::DueRun::default()
     };
     let rehearsal = world
