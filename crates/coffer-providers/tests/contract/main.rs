@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod assist;
+mod battery;
 mod clover;
-mod declines;
 mod malformed;
 mod processout;
 mod published;
