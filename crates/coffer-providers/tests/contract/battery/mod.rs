@@ -256,3 +256,5 @@ macro_rules! battery {
 
 battery!(clover, crate::clover::Env);
 battery!(processout, crate::processout::Rig);
+battery!(assist, crate::assist::Fixture);
+battery!(svea, crate::svea::Setup);
