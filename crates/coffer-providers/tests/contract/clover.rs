@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_core::{
-    CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money, Reason, StoredCredential,
+    CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money, ProviderRef, Reason,
+    StoredCredential,
 };
 use coffer_providers::clover::CloverClient;
 use coffer_providers::http::HttpPolicy;
@@ -18,6 +19,7 @@ use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+use crate::battery::published::{Found, Reading, Route};
 use crate::battery::{Capabilities, Decline, Facts, Harness, Refusal, Seen, Settles};
 
 const WARNING: &str = "Subsequent credential on file pay request sent for without Initial credential on file pay request.";
@@ -252,6 +254,48 @@ impl Harness for Env {
                 },
             ),
         ]
+    }
+
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider> {
+        let merchant = Merchant {
+            base_url: base_url.to_string(),
+            ..self.merchant(0)
+        };
+        connect(
+            &merchant,
+            SecretString::from(self.merchants[0].secret.clone()),
+        )
+        .unwrap()
+    }
+
+    /// Clover's published charge answer, read by a lookup of the charge's id.
+    fn published_readings() -> Vec<Reading> {
+        let reference = ProviderRef("2G1RQC0VTH7WY".into());
+        vec![Reading {
+            example: "clover/charge_answer_with_tax.txt",
+            routes: vec![Route {
+                method: "GET",
+                path_has: "/v1/charges/",
+                status: 200,
+                content_type: "application/json",
+                body: crate::published::clover_charge_answer(),
+            }],
+            lookup: ChargeLookup {
+                sent_at: chrono::Utc::now(),
+                idempotency_key: IdempotencyKey("published-1".into()),
+                order_id: "order-published-1".into(),
+                provider_ref: Some(reference.clone()),
+                customer: CustomerRef("R2D7XK9Q4M1PA".into()),
+                card_token: coffer_core::CardToken("clv_1TSTSexampleexampleexample".into()),
+                amount: usd(1100),
+            },
+            found: Some(Found {
+                status: RemoteStatus::Succeeded,
+                amount: usd(1100),
+                provider_ref: Some(reference),
+                at: chrono::DateTime::from_timestamp_millis(1_623_551_758_243),
+            }),
+        }]
     }
 
     fn facts() -> Facts {

@@ -18,6 +18,7 @@ use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+use crate::battery::published::{Call, Found, Kind, Reading, Refused, Route};
 use crate::battery::{Capabilities, Decline, Facts, Harness, Refusal, Seen, Settles};
 
 pub(super) struct Rig {
@@ -239,6 +240,102 @@ impl Harness for Rig {
         )]
     }
 
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider> {
+        let merchant = Merchant {
+            base_url: base_url.to_string(),
+            ..self.merchant.clone()
+        };
+        coffer_providers::connect(&merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    /// The published transaction (authorized, not captured) read by a lookup of its id.
+    fn published_readings() -> Vec<Reading> {
+        let reference = ProviderRef("tr_msUOyQgmJp8UduKANzblNwa5hrjQGag5".into());
+        vec![Reading {
+            example: "processout/transaction_answer.txt",
+            routes: vec![
+                published_route("GET", "/transactions/", 200, "transaction_answer.txt"),
+                published_route("GET", "/invoices/", 200, "invoice_create_answer.txt"),
+            ],
+            lookup: ChargeLookup {
+                sent_at: chrono::Utc::now(),
+                idempotency_key: IdempotencyKey("k".into()),
+                order_id: "123456".into(),
+                provider_ref: Some(reference.clone()),
+                customer: CustomerRef("cust_D5BDaQQ8XL4xoUfKRjpBQjoEIwMA6asA".into()),
+                card_token: coffer_core::CardToken("tok_x".into()),
+                amount: eur(2900),
+            },
+            found: Some(Found {
+                // Authorized, not captured: no money taken yet.
+                status: RemoteStatus::Pending,
+                amount: eur(2900),
+                provider_ref: Some(reference),
+                at: "2023-04-22T15:19:08.653492+00:00".parse().ok(),
+            }),
+        }]
+    }
+
+    /// The published capture answer whose transaction is voided, and the 410 card error.
+    fn published_declines() -> Vec<Refused> {
+        vec![
+            Refused {
+                example: "processout/invoice_capture_answer.txt",
+                routes: vec![
+                    published_route("POST", "/capture", 200, "invoice_capture_answer.txt"),
+                    published_route("POST", "/invoices", 200, "invoice_create_answer.txt"),
+                ],
+                call: Call::Charge(Box::new(published_charge("published-po-1"))),
+                kind: Kind::Exactly(ProviderErrorKind::DeclinedSoft),
+                code: None,
+                provider_ref: Some(ProviderRef("tr_6uooTOHO71Fq0wysK8FpxBH6t45SEBrg".into())),
+            },
+            Refused {
+                example: "processout/invoice_capture_declined.txt",
+                routes: vec![
+                    published_route("POST", "/capture", 410, "invoice_capture_declined.txt"),
+                    published_route("POST", "/invoices", 200, "invoice_create_answer.txt"),
+                ],
+                call: Call::Charge(Box::new(published_charge("published-po-2"))),
+                kind: Kind::AnyDecline,
+                code: Some("card.do-not-honor"),
+                provider_ref: None,
+            },
+        ]
+    }
+
+    /// The published 401 and validation error.
+    fn published_refusals() -> Vec<Refused> {
+        vec![
+            Refused {
+                example: "processout/authentication_invalid.txt",
+                routes: vec![published_route(
+                    "GET",
+                    "/customers",
+                    401,
+                    "authentication_invalid.txt",
+                )],
+                call: Call::CheckCredentials,
+                kind: Kind::Exactly(ProviderErrorKind::Auth),
+                code: Some("request.authentication.invalid"),
+                provider_ref: None,
+            },
+            Refused {
+                example: "processout/invoice_create_validation_error.txt",
+                routes: vec![published_route(
+                    "POST",
+                    "/invoices",
+                    400,
+                    "invoice_create_validation_error.txt",
+                )],
+                call: Call::Charge(Box::new(published_charge("published-po-3"))),
+                kind: Kind::AnyInvalid,
+                code: Some("request.validation.invalid-phone-number"),
+                provider_ref: None,
+            },
+        ]
+    }
+
     fn facts() -> Facts {
         use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
         Facts {
@@ -298,6 +395,32 @@ impl Harness for Rig {
             refund_ref_prefix: Some("refd_"),
             unknown_charge_ref: "tr_nope",
         }
+    }
+}
+
+/// A route of a ProcessOut stand-in answering with a published example.
+fn published_route(method: &'static str, path_has: &'static str, status: u16, file: &str) -> Route {
+    Route {
+        method,
+        path_has,
+        status,
+        content_type: "application/json",
+        body: crate::published::po(file),
+    }
+}
+
+/// An initial charge of the published examples' customer.
+fn published_charge(key: &str) -> ChargeRequest {
+    ChargeRequest {
+        amount: eur(2900),
+        card_token: coffer_core::CardToken("tok_published".into()),
+        customer: CustomerRef("cust_MFW0Z4jtoXLfADjPKlVRl5LxWkCTUgRw".into()),
+        credential: StoredCredential::initial(Reason::Recurring),
+        idempotency_key: IdempotencyKey(key.into()),
+        order_id: format!("order-{key}"),
+        description: "Membership".into(),
+        agreement: None,
+        buyer: None,
     }
 }
 

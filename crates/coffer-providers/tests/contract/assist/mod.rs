@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 
 mod published;
 
+use crate::battery::published::{Call, Kind, Refused, Route};
 use crate::battery::{Capabilities, Decline, Facts, Harness, Refusal, Seen, Settles};
 
 pub(crate) struct Fixture {
@@ -278,6 +279,45 @@ impl Harness for Fixture {
                 code: Some("4/107"),
             },
         )]
+    }
+
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider> {
+        let merchant = Merchant {
+            base_url: base_url.to_string(),
+            ..self.merchant.clone()
+        };
+        coffer_providers::connect(&merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    /// The token listing's published fault with its placeholders filled: a web-service pair
+    /// (faultcode/faultstring), never a malformed answer.
+    fn published_refusals() -> Vec<Refused> {
+        let fault =
+            |first: u16, second: u16, kind: ProviderErrorKind, code: &'static str| Refused {
+                example: "assist/token_listing_fault.txt",
+                routes: vec![Route {
+                    method: "",
+                    path_has: "",
+                    status: 200,
+                    content_type: "application/json",
+                    body: published::published_fault(first, second),
+                }],
+                call: Call::CardsOf(CustomerRef::from("CUST-000042")),
+                kind: Kind::Exactly(kind),
+                code: Some(code),
+                provider_ref: None,
+            };
+        vec![
+            fault(7, 141, ProviderErrorKind::Auth, "7/141"),
+            fault(
+                3,
+                107,
+                ProviderErrorKind::InvalidRequest {
+                    field: Some("OrderNumber".into()),
+                },
+                "3/107",
+            ),
+        ]
     }
 
     fn facts() -> Facts {

@@ -64,6 +64,24 @@ pub(crate) trait Harness: Sized {
 
     /// What is the provider's own in the shared behaviours.
     fn facts() -> Facts;
+
+    /// The merchant's client talking to `base_url` (a published-example stand-in).
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider>;
+
+    /// Published status answers and their readings.
+    fn published_readings() -> Vec<published::Reading> {
+        Vec::new()
+    }
+
+    /// Published decline answers to a charge.
+    fn published_declines() -> Vec<published::Refused> {
+        Vec::new()
+    }
+
+    /// Published refusals of credentials or of a field.
+    fn published_refusals() -> Vec<published::Refused> {
+        Vec::new()
+    }
 }
 
 /// The provider's own answers to the battery's questions.
@@ -254,7 +272,20 @@ macro_rules! battery {
     };
 }
 
-battery!(clover, crate::clover::Env);
-battery!(processout, crate::processout::Rig);
-battery!(assist, crate::assist::Fixture);
-battery!(svea, crate::svea::Setup);
+// Published examples: Clover's corpus has a charge answer but no decline or error answer;
+// Assist's only order answer is JSON, which its client (asking for XML) never reads, and it has
+// no published decline; Svea publishes status answers only.
+battery!(clover, crate::clover::Env, published: [
+    published_status_answers_are_read_into_their_status,
+]);
+battery!(processout, crate::processout::Rig, published: [
+    published_status_answers_are_read_into_their_status,
+    published_declines_are_declines_with_their_code,
+    published_refusals_are_read_into_their_kind_and_code,
+]);
+battery!(assist, crate::assist::Fixture, published: [
+    published_refusals_are_read_into_their_kind_and_code,
+]);
+battery!(svea, crate::svea::Setup, published: [
+    published_status_answers_are_read_into_their_status,
+]);

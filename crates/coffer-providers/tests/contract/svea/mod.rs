@@ -23,6 +23,7 @@ use secrecy::SecretString;
 mod card_page;
 mod stand_ins;
 
+use crate::battery::published::{Found, Reading, Route};
 use crate::battery::{self, Capabilities, Decline, Facts, Harness, Refusal, Settles};
 
 pub(crate) struct Setup {
@@ -266,6 +267,56 @@ impl Harness for Setup {
                     field: Some("pmt_token"),
                     code: None,
                 },
+            ),
+        ]
+    }
+
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider> {
+        let merchant = Merchant {
+            base_url: base_url.to_string(),
+            ..self.merchant.clone()
+        };
+        coffer_providers::connect(&merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    /// Svea's published status-query answers, under Basic (their hashes are masked).
+    fn published_readings() -> Vec<Reading> {
+        let reading = |example: &'static str, order: &str, found: Option<Found>| Reading {
+            example,
+            routes: vec![Route {
+                method: "",
+                path_has: "",
+                status: 200,
+                content_type: "text/xml; charset=UTF-8",
+                body: crate::published::excerpt("svea", example.trim_start_matches("svea/")),
+            }],
+            lookup: lookup(&charge_request(order, "t", "INIT1", eur(56810))),
+            found,
+        };
+        vec![
+            // 00 with 0,00 and no hash: Svea has never seen the payment.
+            reading("svea/status_query_unknown_payment.txt", "1998524_1", None),
+            // 00 with an amount and a method: Svea does not know the outcome yet.
+            reading(
+                "svea/status_query_not_confirmed.txt",
+                "1998524_1",
+                Some(Found {
+                    status: RemoteStatus::Pending,
+                    amount: eur(56810),
+                    provider_ref: None,
+                    at: None,
+                }),
+            ),
+            // 40: settled to the seller; 568,10 is 568.10 EUR.
+            reading(
+                "svea/status_query_token_payment.txt",
+                "1234567",
+                Some(Found {
+                    status: RemoteStatus::Succeeded,
+                    amount: eur(56810),
+                    provider_ref: Some(ProviderRef("1234567".into())),
+                    at: None,
+                }),
             ),
         ]
     }
