@@ -72,7 +72,7 @@ pub(crate) async fn an_outage_is_unavailable_to_a_read_and_an_unknown_outcome_to
         None,
         "the sandbox answers 503 before processing: the lookup says it never arrived"
     );
-    assert!(charges_of(&ledger(&h).await, &request).is_empty());
+    assert!(ledger(&h).await.is_empty(), "nothing was processed");
 }
 
 /// The response-lost card is charged and its answer lost: an unknown outcome, which the
@@ -95,6 +95,7 @@ pub(crate) async fn a_lost_answer_is_an_unknown_outcome_that_lookup_resolves_onc
     let ledger = ledger(&h).await;
     let charges = charges_of(&ledger, &request);
     assert_eq!(charges.len(), 1, "exactly one charge");
+    assert_eq!(ledger.len(), 1, "and nothing else");
     assert_eq!(
         Some(found.provider_ref.as_str()),
         charges[0]["id"].as_str(),
@@ -128,11 +129,13 @@ pub(crate) async fn a_dropped_answer_is_resent_where_safe_and_otherwise_looked_u
         assert_eq!(found.status, RemoteStatus::Succeeded);
         assert_eq!(found.amount, request.amount);
     }
+    let all = ledger(&h).await;
     assert_eq!(
-        charges_of(&ledger(&h).await, &request).len(),
+        charges_of(&all, &request).len(),
         1,
         "one charge for the sends"
     );
+    assert_eq!(all.len(), 1, "and nothing else");
 
     let once = h.client_with_policy(HttpPolicy {
         max_tries: 1,
@@ -171,7 +174,9 @@ pub(crate) async fn a_dropped_answer_is_resent_where_safe_and_otherwise_looked_u
             "made before the drop"
         );
     }
-    assert_eq!(charges_of(&ledger(&h).await, &request).len(), 1);
+    let all = ledger(&h).await;
+    assert_eq!(charges_of(&all, &request).len(), 1);
+    assert_eq!(all.len(), 2, "one charge each");
 }
 
 /// The timeout card keeps the request open past the client's timeout: an unknown outcome, and
@@ -223,8 +228,5 @@ pub(crate) async fn the_timeout_card_is_an_unknown_outcome_and_settles_as_the_pr
             other => panic!("expected the timed-out charge to settle as declined, got {other:?}"),
         },
     }
-    assert!(
-        charges_of(&ledger(&h).await, &request).is_empty(),
-        "nothing was charged"
-    );
+    assert!(ledger(&h).await.is_empty(), "nothing was charged");
 }
