@@ -47,6 +47,9 @@ pub(crate) trait Harness: Sized {
     /// The merchant's client holding `secret` instead of its own.
     fn client_with_secret(&self, secret: &str) -> Box<dyn Provider>;
 
+    /// The merchant's client talking to `base_url` (a published-example stand-in).
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider>;
+
     /// The merchant's own secret, which no message may show.
     fn secret(&self) -> String;
 
@@ -64,9 +67,6 @@ pub(crate) trait Harness: Sized {
 
     /// What is the provider's own in the shared behaviours.
     fn facts() -> Facts;
-
-    /// The merchant's client talking to `base_url` (a published-example stand-in).
-    fn client_at(&self, base_url: &str) -> Box<dyn Provider>;
 
     /// Published status answers and their readings.
     fn published_readings() -> Vec<published::Reading> {
