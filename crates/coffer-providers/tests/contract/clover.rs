@@ -351,8 +351,9 @@ impl Harness for Env {
                 code: Some("charge_already_refunded"),
             },
             refunds_seen: Seen::Exact,
-            // Not so in the sandbox today: a refund sent twice under one key is made twice
-            // (the client does send the key, see malformed.rs). Reported, not asserted.
+            // The emulator keeps keys for POST /v1/charges only (coffer-sandbox docs/clover.md),
+            // so a refund sent twice under one key is made twice there; the client does send
+            // the key (malformed.rs). Clover's own refund key lifetime is not in our sources.
             refund_key_replayed: false,
             refund_ref_prefix: None,
             unknown_charge_ref: "H9NOSUCHCHRGE",
