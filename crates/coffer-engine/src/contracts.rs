@@ -30,7 +30,8 @@ use coffer_core::NoticeKind;
 use coffer_core::{
     AttemptId, Card, CardId, ContractId, Customer, InvalidInput, Merchant, Money, ProviderKind,
 };
-use coffer_store::contracts::{ContractFilter, NewNotice};
+use coffer_store::contracts::ContractFilter;
+use coffer_store::notices::NewNotice;
 use coffer_store::{Store, StoreResult};
 use serde::Serialize;
 

@@ -25,7 +25,9 @@ use coffer_core::{
 };
 use coffer_providers::{ChargeRequest, RecurringAgreement};
 use coffer_store::charges::NewAttempt;
-use coffer_store::contracts::{ContractFilter, LastTry, NewNotice};
+use coffer_store::contracts::ContractFilter;
+use coffer_store::notices::NewNotice;
+use coffer_store::occurrences::LastTry;
 use coffer_store::{Store, StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
