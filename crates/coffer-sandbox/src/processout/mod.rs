@@ -246,7 +246,7 @@ impl crate::Emulator for Emulator {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        use routes::*;
+        use routes::{customers::*, invoices::*, refunds::*, tokens::*, transactions::*};
         Router::new()
             .route("/customers", get(list_customers).post(create_customer))
             .route(

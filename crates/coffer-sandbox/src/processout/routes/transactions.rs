@@ -1,0 +1,90 @@
+//! Transactions and the event log: lookups only.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::json;
+
+use super::{list_body, Listing, Params, Shared};
+use crate::processout::rules::{self, ApiError};
+use crate::processout::state::{Event, Transaction};
+use crate::processout::wire::{EventOut, TransactionOut};
+
+pub(crate) async fn list_transactions(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let horizon = em.ctx.horizon();
+    em.read(&headers, |p| {
+        let params = rules::list_params(&q)?;
+        let listing = Listing {
+            items: &p.transactions,
+            index: &|id: &str| p.transaction_index.get(id).copied(),
+            id: |t: &Transaction| &t.id,
+            made: |t: &Transaction| t.created_at,
+            kind: "transaction",
+        };
+        let (items, more, total) = listing.page(&params, horizon)?;
+        let items = items
+            .iter()
+            .filter_map(|t| t.as_seen(horizon))
+            .map(|t| json!(TransactionOut::new(&p.id, &t)))
+            .collect();
+        Ok(list_body("transactions", items, more, &params, total))
+    })
+}
+
+pub(crate) async fn get_transaction(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let horizon = em.ctx.horizon();
+    em.read(&headers, |p| {
+        let t = p
+            .transaction(&id)
+            .and_then(|t| t.as_seen(horizon))
+            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
+        Ok(json!({"transaction": TransactionOut::new(&p.id, &t)}))
+    })
+}
+
+pub(crate) async fn list_events(
+    State(em): Shared,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let horizon = em.ctx.horizon();
+    em.read(&headers, |p| {
+        let params = rules::list_params(&q)?;
+        let listing = Listing {
+            items: &p.events,
+            index: &|id: &str| p.event_index.get(id).copied(),
+            id: |e: &Event| &e.id,
+            made: |e: &Event| e.fired_at,
+            kind: "event",
+        };
+        let (items, more, total) = listing.page(&params, horizon)?;
+        let items = items
+            .iter()
+            .map(|e| json!(EventOut::new(&p.id, e)))
+            .collect();
+        Ok(list_body("events", items, more, &params, total))
+    })
+}
+
+pub(crate) async fn get_event(
+    State(em): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let horizon = em.ctx.horizon();
+    em.read(&headers, |p| {
+        let e = p
+            .event(&id)
+            .filter(|e| horizon.shows(e.fired_at))
+            .ok_or_else(|| ApiError::not_found("event", &id))?;
+        Ok(json!({"event": EventOut::new(&p.id, e)}))
+    })
+}
