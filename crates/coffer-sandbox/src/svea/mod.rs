@@ -7,6 +7,8 @@
 //! `state.rs` the serde-able state; `wire.rs` the form and XML forms. The state sits behind one
 //! `std::sync::Mutex`, never held across an `.await` (the timeout card sleeps outside it).
 
+mod charset;
+mod payment;
 mod routes;
 mod rules;
 mod state;

@@ -16,7 +16,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use super::rules::{self, Charset, HashVersion, PaymentRequest};
+use super::charset::Charset;
+use super::rules::{self, HashVersion, PaymentRequest};
 use super::state::{Flow, Payment, PaymentStatus, Seller};
 use super::wire::{self, BasicAuth, FieldError, Form};
 use super::Emulator;
