@@ -184,7 +184,8 @@ impl SandboxUrls {
     }
 }
 
-/// A running sandbox. Dropping it stops the server (and writes the state file, if any).
+/// A running sandbox. Dropping it stops the server and writes the state file, if any, in the
+/// background; [`Sandbox::shutdown`] stops it and returns once that file is written.
 #[derive(Debug)]
 pub struct Sandbox {
     /// Where each emulator answers.
@@ -195,6 +196,8 @@ pub struct Sandbox {
     pub ledger: Arc<Ledger>,
     emulators: Vec<Arc<dyn Emulator>>,
     stop: watch::Sender<bool>,
+    /// The task that writes the state file once `stop` flips (with a state file only).
+    saving: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for dyn Emulator {
@@ -208,6 +211,18 @@ impl Sandbox {
     /// `GET /__sandbox/merchants` answers, for in-process callers.
     pub fn merchants(&self) -> Vec<SandboxMerchant> {
         self.emulators.iter().flat_map(|e| e.merchants()).collect()
+    }
+
+    /// Stops the server and returns only once the state file, if any, is written: a sandbox
+    /// started on that file right after finds every answer this one gave, with no need to poll
+    /// the file.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(saving) = self.saving.take() {
+            if let Err(e) = saving.await {
+                tracing::warn!("sandbox state writer ended abnormally: {e}");
+            }
+        }
     }
 }
 
@@ -325,9 +340,10 @@ impl Sandbox {
         let app = app(shared.clone());
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(serve(listener, app, stopped.clone()));
-        if shared.saver.is_some() {
-            tokio::spawn(save_on_stop(shared, stopped));
-        }
+        let saving = shared
+            .saver
+            .is_some()
+            .then(|| tokio::spawn(save_on_stop(shared, stopped)));
         let url = |kind: ProviderKind| format!("{root}/{kind}");
         Ok(Sandbox {
             urls: SandboxUrls {
@@ -341,6 +357,7 @@ impl Sandbox {
             ledger,
             emulators,
             stop,
+            saving,
         })
     }
 }

@@ -50,15 +50,8 @@ async fn state_survives_a_restart_through_the_state_file() {
     let customer = f.customer(5, is_approver).await;
     let paid = f.token_pay(&customer, "KEEP-1", "7.00").await;
     let before = f.order_result("KEEP-1").await;
-    drop(f);
-    let mut saved = String::new();
-    for _ in 0..200 {
-        saved = std::fs::read_to_string(&path).unwrap_or_default();
-        if saved.contains("KEEP-1") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    f.sandbox.shutdown().await;
+    let saved = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(saved.contains("KEEP-1"), "the state file holds the order");
     let again = Sandbox::start(config).await.unwrap();
     let g = fixture_from(again).await;

@@ -216,14 +216,11 @@ async fn state_file_round_trip_keeps_charges_and_cards() {
         "stored_credentials": {"sequence": "FIRST", "initiator": "CARDHOLDER", "is_scheduled": false}}), Some("persist")).await;
     let id = charge["id"].as_str().unwrap().to_string();
     let (_, before) = env.get(0, &format!("/v1/charges/{id}")).await;
-    drop(env);
-    for _ in 0..100 {
-        let written = std::fs::read_to_string(&path).unwrap_or_default();
-        if written.contains(&id) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    env.sandbox.shutdown().await;
+    assert!(
+        std::fs::read_to_string(&path).is_ok_and(|s| s.contains(&id)),
+        "the state file holds the charge once shutdown returns"
+    );
     let again = Env::with(config).await;
     let (status, after) = again.get(0, &format!("/v1/charges/{id}")).await;
     assert_eq!(

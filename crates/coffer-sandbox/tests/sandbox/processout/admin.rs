@@ -52,13 +52,11 @@ async fn state_survives_a_restart_through_the_state_file() {
         .await;
     let (_, before) = po.get(&format!("/invoices/{iv}/transactions")).await;
     let (_, customers_before) = po.get("/customers?limit=100").await;
-    drop(po);
-    for _ in 0..100 {
-        if std::fs::read_to_string(&path).is_ok_and(|s| s.contains(&iv)) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    po.sandbox.shutdown().await;
+    assert!(
+        std::fs::read_to_string(&path).is_ok_and(|s| s.contains(&iv)),
+        "the state file holds the invoice once shutdown returns"
+    );
     let po = Po::with_config(config).await;
     let (_, after) = po.get(&format!("/invoices/{iv}/transactions")).await;
     assert_eq!(before, after, "the transaction is restored as it was");

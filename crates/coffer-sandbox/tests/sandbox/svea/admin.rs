@@ -76,13 +76,11 @@ async fn state_file_round_trip_keeps_payments_and_monthly_counters() {
         )
         .await;
     assert_eq!(charged.status, 200);
-    drop(svea);
-    for _ in 0..100 {
-        if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("KEEP1")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    svea.sandbox.shutdown().await;
+    assert!(
+        std::fs::read_to_string(&path).is_ok_and(|t| t.contains("KEEP1")),
+        "the state file holds KEEP1 once shutdown returns"
+    );
     let first: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let svea = start_with(config).await;
@@ -104,13 +102,11 @@ async fn state_file_round_trip_keeps_payments_and_monthly_counters() {
         "so did the month"
     );
     let seller_id = svea.seller().id.clone();
-    drop(svea);
-    for _ in 0..100 {
-        if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("KEEP2")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    svea.sandbox.shutdown().await;
+    assert!(
+        std::fs::read_to_string(&path).is_ok_and(|t| t.contains("KEEP2")),
+        "the state file holds KEEP2 once shutdown returns"
+    );
     let second: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut expected = first["emulators"]["svea"].clone();
