@@ -16,6 +16,7 @@ pub mod seed;
 mod assist;
 mod clover;
 mod processout;
+mod scaffold;
 mod svea;
 
 use std::net::SocketAddr;

@@ -2,11 +2,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use super::{authorize, bare, header_str, lock, millis, not_found, object, ok, refuse, Emu};
+use super::{header_str, lock, millis, not_found, object, ok, Authed, Emu, Merchant, Reject};
 use crate::clover::rules::{self, Refusal};
 use crate::clover::state;
 use crate::clover::wire;
@@ -19,16 +19,17 @@ fn exp_field(card: &Map<String, Value>, field: &str) -> Option<i64> {
     }
 }
 
-pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create_token(
+    State(emu): Emu,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Reject> {
     let Some(key) = header_str(&headers, "apikey") else {
-        return bare(401);
+        return Err(Reject::Bare(401));
     };
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    let body = object(&body)?;
     let Some(Value::Object(card)) = body.get("card") else {
-        return refuse(&Refusal::invalid("card", "card is required"));
+        return Err(Refusal::invalid("card", "card is required").into());
     };
     let number: String = card
         .get("number")
@@ -38,41 +39,31 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
         .filter(|c| !c.is_whitespace())
         .collect();
     if !rules::luhn_ok(&number) {
-        return refuse(&Refusal::invalid(
-            "card.number",
-            "The card number is not a valid card number.",
-        ));
+        return Err(
+            Refusal::invalid("card.number", "The card number is not a valid card number.").into(),
+        );
     }
     let Some(exp_month) = exp_field(card, "exp_month").filter(|m| (1..=12).contains(m)) else {
-        return refuse(&Refusal::invalid(
-            "card.exp_month",
-            "exp_month must be 01 to 12",
-        ));
+        return Err(Refusal::invalid("card.exp_month", "exp_month must be 01 to 12").into());
     };
     let Some(exp_year) = exp_field(card, "exp_year")
         .map(|y| if y < 100 { 2000 + y } else { y })
         .filter(|y| (2000..2200).contains(y))
     else {
-        return refuse(&Refusal::invalid(
-            "card.exp_year",
-            "exp_year must be a four-digit year",
-        ));
+        return Err(Refusal::invalid("card.exp_year", "exp_year must be a four-digit year").into());
     };
     if let Some(cvv) = card.get("cvv") {
         let valid = cvv
             .as_str()
             .is_some_and(|c| (3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()));
         if !valid {
-            return refuse(&Refusal::invalid("card.cvv", "cvv must be 3 or 4 digits"));
+            return Err(Refusal::invalid("card.cvv", "cvv must be 3 or 4 digits").into());
         }
     }
     let now = millis(emu.ctx.now());
-    let mut state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut state = lock(&emu)?;
     let Some(m) = state.by_apikey(key) else {
-        return bare(401);
+        return Err(Reject::Bare(401));
     };
     let merchant = &mut state.merchants[m];
     let counter = merchant.next_counter();
@@ -90,33 +81,28 @@ pub(crate) async fn create_token(State(emu): Emu, headers: HeaderMap, body: Byte
     };
     let answer = wire::token(&token);
     merchant.tokens.insert(token.id.clone(), token);
-    ok(&answer)
+    Ok(ok(&answer))
 }
 
 pub(crate) async fn revoke_card(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path((id, card)): Path<(String, String)>,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
     let now = millis(emu.ctx.now());
-    let mut guard = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut guard = lock(&emu)?;
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
     let Some(index) = rules::parse_customer_id(merchant.number, &id) else {
-        return not_found("customer", &id);
+        return Ok(not_found("customer", &id));
     };
     let live = merchant
         .customer(seed, index)
         .is_some_and(|c| c.cards.iter().any(|k| k.id == card && !k.deleted));
     if !live {
-        return not_found("source", &card);
+        return Ok(not_found("source", &card));
     }
     if let Some(customer) = merchant.customer_mut(seed, index) {
         for k in customer.cards.iter_mut().filter(|k| k.id == card) {
@@ -124,5 +110,7 @@ pub(crate) async fn revoke_card(
             k.modified_ms = now;
         }
     }
-    ok(&json!({ "id": card, "object": "card", "deleted": true }))
+    Ok(ok(
+        &json!({ "id": card, "object": "card", "deleted": true }),
+    ))
 }

@@ -1,15 +1,15 @@
 //! Charges: create (with idempotency and the test cards), look up, list and capture.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, RawQuery};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use super::{
-    authorize, created_filter, header_str, list_limit, lock, millis, not_found, object, ok, page,
-    param, query, refuse, respond, token_used, Emu,
+    created_filter, header_str, list_limit, lock, millis, not_found, object, ok, page, param,
+    query, refuse, respond, token_used, Authed, Merchant, Reject,
 };
 use crate::clover::rules::{self, Refusal};
 use crate::clover::state::{self, CardAt, Charge, MerchantState, Replay, SourceCard};
@@ -287,40 +287,36 @@ fn decide_charge(
     }
 }
 
-pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+pub(crate) async fn create_charge(
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Reject> {
     // Required since fall 2023; the error code is not documented (notes §6.2).
     if header_str(&headers, "x-forwarded-for").is_none() {
-        return refuse(&Refusal::invalid(
-            "x-forwarded-for",
-            "The x-forwarded-for header is required.",
-        ));
+        return Err(
+            Refusal::invalid("x-forwarded-for", "The x-forwarded-for header is required.").into(),
+        );
     }
     // The current reference page lists User-Agent as required on create-charge (notes §1).
     if header_str(&headers, "user-agent").is_none() {
-        return refuse(&Refusal::invalid(
-            "User-Agent",
-            "The User-Agent header is required.",
-        ));
+        return Err(Refusal::invalid("User-Agent", "The User-Agent header is required.").into());
     }
-    let map = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    let map = object(&body)?;
     let call = ChargeCall {
         body: &map,
         key: header_str(&headers, "idempotency-key"),
         hash: rules::digest_hex(&body),
         now: emu.ctx.now(),
     };
-    let decided = match lock(&emu) {
-        Ok(mut state) => decide_charge(&emu, &mut state, m, &call),
-        Err(r) => return r.into_response(),
+    let decided = {
+        let mut state = lock(&emu)?;
+        decide_charge(&emu, &mut state, m, &call)
     };
-    match decided {
+    Ok(match decided {
         Decided::Answer { status, body } => respond(status, body),
         Decided::Refused(refusal) => refuse(&refusal),
         Decided::Lost => crate::faults::dropped_response(),
@@ -333,52 +329,42 @@ pub(crate) async fn create_charge(State(emu): Emu, headers: HeaderMap, body: Byt
                 "The gateway did not answer in time.",
             ))
         }
-    }
+    })
 }
 
 pub(crate) async fn get_charge(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(id): Path<String>,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
     let horizon = emu.ctx.horizon();
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
-    match merchant
-        .charge(&state.seed, &id)
-        .and_then(|c| merchant.as_seen(c, horizon))
-    {
-        Some(c) => ok(&wire::charge(&c)),
-        None => not_found("charge", &id),
-    }
+    Ok(
+        match merchant
+            .charge(&state.seed, &id)
+            .and_then(|c| merchant.as_seen(c, horizon))
+        {
+            Some(c) => ok(&wire::charge(&c)),
+            None => not_found("charge", &id),
+        },
+    )
 }
 
 pub(crate) async fn list_charges(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
     let pairs = query(raw);
-    let (limit, created) = match (list_limit(&pairs), created_filter(&pairs)) {
-        (Ok(l), Ok(c)) => (l, c),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
-    };
+    let limit = list_limit(&pairs)?;
+    let created = created_filter(&pairs)?;
     let horizon = emu.ctx.horizon();
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
     let customer = match param(&pairs, "customer") {
         None => None,
@@ -386,7 +372,7 @@ pub(crate) async fn list_charges(
             .filter(|i| merchant.customer(&state.seed, *i).is_some())
         {
             Some(i) => Some(i),
-            None => return ok(&wire::list(Vec::new(), false, "/v1/charges")),
+            None => return Ok(ok(&wire::list(Vec::new(), false, "/v1/charges"))),
         },
     };
     let items = merchant
@@ -400,62 +386,44 @@ pub(crate) async fn list_charges(
         param(&pairs, "starting_after"),
         param(&pairs, "ending_before"),
     );
-    ok(&wire::list(
+    Ok(ok(&wire::list(
         charges.iter().map(wire::charge).collect(),
         has_more,
         "/v1/charges",
-    ))
+    )))
 }
 
 pub(crate) async fn capture_charge(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
+    let body = object(&body)?;
     let asked = match body.get("amount") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_i64() {
             Some(a) => Some(a),
             None => {
-                return refuse(&Refusal::invalid(
-                    "amount",
-                    "amount must be an integer in cents",
-                ))
+                return Err(Refusal::invalid("amount", "amount must be an integer in cents").into())
             }
         },
     };
-    let mut guard = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut guard = lock(&emu)?;
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
     let Some(mut charge) = merchant.charge(seed, &id) else {
-        return not_found("charge", &id);
+        return Ok(not_found("charge", &id));
     };
     if !charge.paid {
-        return refuse(&Refusal::invalid(
-            "charge",
-            "A declined charge cannot be captured.",
-        ));
+        return Err(Refusal::invalid("charge", "A declined charge cannot be captured.").into());
     }
-    match rules::capture_amount(charge.amount, charge.captured, asked) {
-        Ok(amount) => {
-            charge.amount = amount;
-            charge.captured = true;
-            let answer = wire::charge(&charge);
-            merchant.put_charge(charge);
-            ok(&answer)
-        }
-        Err(refusal) => refuse(&refusal),
-    }
+    let amount = rules::capture_amount(charge.amount, charge.captured, asked)?;
+    charge.amount = amount;
+    charge.captured = true;
+    let answer = wire::charge(&charge);
+    merchant.put_charge(charge);
+    Ok(ok(&answer))
 }

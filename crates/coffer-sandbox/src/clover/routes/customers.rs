@@ -2,14 +2,13 @@
 //! with their cards.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
-use http::HeaderMap;
+use axum::extract::{Path, RawQuery};
+use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::{
-    authorize, authorize_mid, int_param, lock, millis, not_found, object, ok, query, refuse,
-    string_field, token_used, Emu, Reject,
+    int_param, lock, millis, not_found, object, ok, platform, query, string_field, token_used,
+    Authed, Merchant, Reject,
 };
 use crate::clover::rules::{self, Refusal};
 use crate::clover::state::{self, Customer, MerchantState};
@@ -34,34 +33,21 @@ fn expansions(pairs: &[(String, String)]) -> wire::Expand {
 }
 
 pub(crate) async fn v3_customers(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(mid): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let m = match authorize_mid(&emu, &headers, &mid) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
+    let m = platform(&emu, m, &mid)?;
     let pairs = query(raw);
     let expand = expansions(&pairs);
     // limit: default 100, hard maximum 1000 (notes §2.6); larger asks are clamped.
-    let limit = match int_param(&pairs, "limit") {
-        Ok(l) => l.unwrap_or(100).clamp(1, 1000) as usize,
-        Err(r) => return r.into_response(),
-    };
-    let offset = match int_param(&pairs, "offset") {
-        Ok(o) => o.unwrap_or(0).max(0) as usize,
-        Err(r) => return r.into_response(),
-    };
-    let filters = match customer_filters(&pairs) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
-    };
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let limit = int_param(&pairs, "limit")?.unwrap_or(100).clamp(1, 1000) as usize;
+    let offset = int_param(&pairs, "offset")?.unwrap_or(0).max(0) as usize;
+    let filters = customer_filters(&pairs)?;
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
     // Without a filter the offset is a position; with one it counts matching customers.
     let (start, skip) = if filters.is_empty() {
@@ -76,10 +62,10 @@ pub(crate) async fn v3_customers(
         .take(limit)
         .map(|c| wire::customer_v3(&c, &merchant.mid, expand))
         .collect();
-    ok(&json!({
+    Ok(ok(&json!({
         "elements": elements,
         "href": format!("{}/v3/merchants/{}/customers?limit={limit}&offset={offset}", emu.ctx.base_url, merchant.mid),
-    }))
+    })))
 }
 
 /// One `filter=field=value` of the Platform API (notes §2.6); equality only.
@@ -126,11 +112,11 @@ fn customer_filters(pairs: &[(String, String)]) -> Result<Vec<CustomerFilter>, R
 
 fn v3_customer_of(
     emu: &Emulator,
-    headers: &HeaderMap,
+    m: usize,
     mid: &str,
     id: &str,
 ) -> Result<(String, Customer), Reject> {
-    let m = authorize_mid(emu, headers, mid)?;
+    let m = platform(emu, m, mid)?;
     let state = lock(emu)?;
     let merchant = &state.merchants[m];
     merchant
@@ -140,34 +126,32 @@ fn v3_customer_of(
 }
 
 pub(crate) async fn v3_customer(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path((mid, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    match v3_customer_of(&emu, &headers, &mid, &id) {
-        Ok((mid, c)) => ok(&wire::customer_v3(&c, &mid, expansions(&query(raw)))),
-        Err(r) => r.into_response(),
-    }
+) -> Result<Response, Reject> {
+    let (mid, c) = v3_customer_of(&emu, m, &mid, &id)?;
+    Ok(ok(&wire::customer_v3(&c, &mid, expansions(&query(raw)))))
 }
 
 pub(crate) async fn v3_customer_cards(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path((mid, id)): Path<(String, String)>,
-) -> Response {
-    match v3_customer_of(&emu, &headers, &mid, &id) {
-        Ok((_, c)) => {
-            let cards: Vec<Value> = c
-                .cards
-                .iter()
-                .filter(|k| !k.deleted)
-                .map(|k| wire::card_v3(k, &c))
-                .collect();
-            ok(&json!({ "elements": cards }))
-        }
-        Err(r) => r.into_response(),
-    }
+) -> Result<Response, Reject> {
+    let (_, c) = v3_customer_of(&emu, m, &mid, &id)?;
+    let cards: Vec<Value> = c
+        .cards
+        .iter()
+        .filter(|k| !k.deleted)
+        .map(|k| wire::card_v3(k, &c))
+        .collect();
+    Ok(ok(&json!({ "elements": cards })))
 }
 
 /// Takes a loose, unused token for saving on a customer: it becomes a multi-pay card.
@@ -265,48 +249,34 @@ fn save_customer(
     Ok(customer)
 }
 
-pub(crate) async fn create_customer(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let fields = match object(&body) {
-        Ok(b) => match customer_fields(&b) {
-            Ok(f) => f,
-            Err(refusal) => return refuse(&refusal),
-        },
-        Err(r) => return r.into_response(),
-    };
+pub(crate) async fn create_customer(
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
+    body: Bytes,
+) -> Result<Response, Reject> {
+    let fields = customer_fields(&object(&body)?)?;
     let now = millis(emu.ctx.now());
-    let mut state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut state = lock(&emu)?;
     let merchant = &mut state.merchants[m];
-    match save_customer(merchant, fields, now) {
-        Ok(c) => ok(&wire::customer_v1(&c, merchant.currency.code())),
-        Err(refusal) => refuse(&refusal),
-    }
+    let c = save_customer(merchant, fields, now)?;
+    Ok(ok(&wire::customer_v1(&c, merchant.currency.code())))
 }
 
 pub(crate) async fn get_customer(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(id): Path<String>,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
-    match merchant.customer_by_id(&state.seed, &id) {
+    Ok(match merchant.customer_by_id(&state.seed, &id) {
         Some(c) => ok(&wire::customer_v1(&c, merchant.currency.code())),
         None => not_found("customer", &id),
-    }
+    })
 }
 
 /// `PUT /v1/customers/{id}`: changes the given fields; a `source` adds a card unless the same
@@ -374,34 +344,21 @@ fn update_saved_customer(
 }
 
 pub(crate) async fn update_customer(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let fields = match object(&body) {
-        Ok(b) => match customer_fields(&b) {
-            Ok(f) => f,
-            Err(refusal) => return refuse(&refusal),
-        },
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
+    let fields = customer_fields(&object(&body)?)?;
     let now = millis(emu.ctx.now());
-    let mut guard = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut guard = lock(&emu)?;
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
     let Some(index) = rules::parse_customer_id(merchant.number, &id) else {
-        return not_found("customer", &id);
+        return Ok(not_found("customer", &id));
     };
-    match update_saved_customer(merchant, seed, index, fields, now) {
-        Ok(c) => ok(&wire::customer_v1(&c, merchant.currency.code())),
-        Err(refusal) => refuse(&refusal),
-    }
+    let c = update_saved_customer(merchant, seed, index, fields, now)?;
+    Ok(ok(&wire::customer_v1(&c, merchant.currency.code())))
 }

@@ -1,56 +1,53 @@
 //! PAKMS and the Platform API's merchant and gateway: who the token belongs to.
 
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use http::HeaderMap;
+use axum::extract::Path;
+use axum::response::Response;
 use serde_json::json;
 
-use super::{authorize, authorize_mid, lock, ok, Emu};
+use super::{lock, ok, platform, Authed, Merchant, Reject};
 
-pub(crate) async fn pakms_apikey(State(emu): Emu, headers: HeaderMap) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+pub(crate) async fn pakms_apikey(
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
+) -> Result<Response, Reject> {
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
-    ok(&json!({ "apiAccessKey": merchant.apikey, "merchantUuid": merchant.mid, "active": true }))
+    Ok(ok(
+        &json!({ "apiAccessKey": merchant.apikey, "merchantUuid": merchant.mid, "active": true }),
+    ))
 }
 
 pub(crate) async fn merchant(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(mid): Path<String>,
-) -> Response {
-    let m = match authorize_mid(&emu, &headers, &mid) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
+    let m = platform(&emu, m, &mid)?;
+    let state = lock(&emu)?;
     let merchant = &state.merchants[m];
-    ok(&json!({
+    Ok(ok(&json!({
         "id": merchant.mid,
         "name": merchant.name,
         "defaultCurrency": merchant.currency.code(),
         "timezone": merchant.time_zone,
         "href": format!("{}/v3/merchants/{}", emu.ctx.base_url, merchant.mid),
-    }))
+    })))
 }
 
 pub(crate) async fn gateway(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(mid): Path<String>,
-) -> Response {
-    if let Err(r) = authorize_mid(&emu, &headers, &mid) {
-        return r.into_response();
-    }
+) -> Result<Response, Reject> {
+    platform(&emu, m, &mid)?;
     // A Rapid Connect sandbox gateway, the one on which the test cards behave (notes §5).
-    ok(&json!({ "paymentGatewayApi": "fdcrcip-sandbox", "supportsMultiPayToken": true }))
+    Ok(ok(
+        &json!({ "paymentGatewayApi": "fdcrcip-sandbox", "supportsMultiPayToken": true }),
+    ))
 }

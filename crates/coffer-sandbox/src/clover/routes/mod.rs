@@ -18,6 +18,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use http::request::Parts;
 use http::{header, HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 
@@ -25,6 +26,7 @@ use super::rules::Refusal;
 use super::state;
 use super::wire;
 use super::Emulator;
+use crate::scaffold::{self, Credentials, Emulated};
 
 type Emu = State<Arc<Emulator>>;
 
@@ -59,7 +61,7 @@ fn not_found(what: &str, id: &str) -> Response {
 
 /// Why a request stops before its handler's own logic: kept small so `Result`s stay cheap,
 /// turned into the documented body only when answered.
-enum Reject {
+pub(crate) enum Reject {
     Bare(u16),
     Refused(Refusal),
 }
@@ -73,9 +75,39 @@ impl IntoResponse for Reject {
     }
 }
 
-fn lock(emu: &Emulator) -> Result<MutexGuard<'_, state::State>, Reject> {
-    emu.state.lock().map_err(|_| Reject::Bare(500))
+impl From<Refusal> for Reject {
+    fn from(refusal: Refusal) -> Reject {
+        Reject::Refused(refusal)
+    }
 }
+
+impl Emulated for Emulator {
+    type State = state::State;
+    type Rejection = Reject;
+
+    fn lock(&self) -> Result<MutexGuard<'_, state::State>, Reject> {
+        self.state.lock().map_err(|_| Reject::Bare(500))
+    }
+}
+
+fn lock(emu: &Emulator) -> Result<MutexGuard<'_, state::State>, Reject> {
+    emu.lock()
+}
+
+/// A merchant's OAuth token (`Authorization: Bearer …`), on Ecommerce and Platform calls: the
+/// merchant's number in the state.
+pub(crate) struct Merchant(pub usize);
+
+impl Credentials for Merchant {
+    type Emulator = Emulator;
+
+    fn authenticate(emu: &Emulator, parts: &Parts) -> Result<Merchant, Reject> {
+        authorize(emu, &parts.headers).map(Merchant)
+    }
+}
+
+/// A request made with a merchant's Bearer token.
+type Authed = scaffold::Authed<Merchant>;
 
 /// The merchant whose Bearer token came with the request; 401 with the bare message otherwise
 /// (notes §6.1).
@@ -91,8 +123,7 @@ fn authorize(emu: &Emulator, headers: &HeaderMap) -> Result<usize, Reject> {
 }
 
 /// The Platform API names the merchant in the path; a token of another merchant is refused.
-fn authorize_mid(emu: &Emulator, headers: &HeaderMap, mid: &str) -> Result<usize, Reject> {
-    let m = authorize(emu, headers)?;
+fn platform(emu: &Emulator, m: usize, mid: &str) -> Result<usize, Reject> {
     if lock(emu)?.merchants[m].mid == mid {
         Ok(m)
     } else {

@@ -1,15 +1,14 @@
 //! Refunds: create (no more than is left of the charge), look up and list.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, RawQuery};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use super::{
-    authorize, created_filter, list_limit, lock, millis, not_found, object, ok, page, param, query,
-    refuse, string_field, Emu,
+    created_filter, list_limit, lock, millis, not_found, object, ok, page, param, query,
+    string_field, Authed, Merchant, Reject,
 };
 use crate::clover::rules::{self, Refusal};
 use crate::clover::state::{self, MerchantState, Refund};
@@ -104,72 +103,54 @@ fn refund_charge(
     Ok(refund)
 }
 
-pub(crate) async fn create_refund(State(emu): Emu, headers: HeaderMap, body: Bytes) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+pub(crate) async fn create_refund(
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
+    body: Bytes,
+) -> Result<Response, Reject> {
+    let body = object(&body)?;
     let now = emu.ctx.now();
-    let mut guard = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let mut guard = lock(&emu)?;
     let state::State { seed, merchants } = &mut *guard;
     let merchant = &mut merchants[m];
-    match refund_charge(&emu, merchant, seed, &body, now) {
-        Ok(r) => ok(&wire::refund(&r)),
-        Err(refusal) => refuse(&refusal),
-    }
+    let r = refund_charge(&emu, merchant, seed, &body, now)?;
+    Ok(ok(&wire::refund(&r)))
 }
 
 pub(crate) async fn get_refund(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     Path(id): Path<String>,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
     let horizon = emu.ctx.horizon();
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let state = lock(&emu)?;
     let seen = state.merchants[m]
         .refunds
         .iter()
         .find(|r| r.id == id)
         .filter(|r| horizon.shows_ms(r.created_ms));
-    match seen {
+    Ok(match seen {
         Some(r) => ok(&wire::refund(r)),
         None => not_found("refund", &id),
-    }
+    })
 }
 
 pub(crate) async fn list_refunds(
-    State(emu): Emu,
-    headers: HeaderMap,
+    Authed {
+        emu,
+        caller: Merchant(m),
+    }: Authed,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let m = match authorize(&emu, &headers) {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Reject> {
     let pairs = query(raw);
-    let (limit, created) = match (list_limit(&pairs), created_filter(&pairs)) {
-        (Ok(l), Ok(c)) => (l, c),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
-    };
+    let limit = list_limit(&pairs)?;
+    let created = created_filter(&pairs)?;
     let horizon = emu.ctx.horizon();
-    let state = match lock(&emu) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+    let state = lock(&emu)?;
     let charge = param(&pairs, "charge");
     let items = state.merchants[m].refunds.iter().rev().filter(|r| {
         charge.is_none_or(|c| r.charge == c)
@@ -183,9 +164,9 @@ pub(crate) async fn list_refunds(
         param(&pairs, "starting_after"),
         param(&pairs, "ending_before"),
     );
-    ok(&wire::list(
+    Ok(ok(&wire::list(
         refunds.into_iter().map(wire::refund).collect(),
         has_more,
         "/v1/refunds",
-    ))
+    )))
 }
