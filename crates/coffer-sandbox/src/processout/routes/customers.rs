@@ -1,23 +1,22 @@
 //! Customers: `/customers` and a customer's transactions.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{list_body, page, scan, Params, Shared};
+use super::{list_body, page, scan, Authed, Params};
 use crate::processout::rules::{self, ApiError};
 use crate::processout::state::Customer;
 use crate::processout::wire::{CustomerCreate, CustomerOut, TransactionOut};
 use crate::processout::{success, Reply};
 
 pub(crate) async fn list_customers(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Query(q): Params,
 ) -> Response {
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let index = |id: &str| p.customer_index.get(id).copied();
         let (items, more) = page(&p.customers, index, &params, "customer")?;
@@ -36,11 +35,10 @@ pub(crate) async fn list_customers(
 }
 
 pub(crate) async fn get_customer(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let c = p
             .customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;
@@ -49,11 +47,12 @@ pub(crate) async fn get_customer(
 }
 
 pub(crate) async fn create_customer(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     em.write(
+        &caller,
         &headers,
         "POST /customers",
         &body,
@@ -112,13 +111,13 @@ pub(crate) async fn create_customer(
 }
 
 pub(crate) async fn delete_customer(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("DELETE /customers/{id}");
-    em.write(&headers, &route, &body, |p, ctx, _: Value, _| {
+    em.write(&caller, &headers, &route, &body, |p, ctx, _: Value, _| {
         if !p.remove_customer(&id) {
             return Err(ApiError::not_found("customer", &id));
         }
@@ -134,13 +133,12 @@ pub(crate) async fn delete_customer(
 }
 
 pub(crate) async fn customer_transactions(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         p.customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;

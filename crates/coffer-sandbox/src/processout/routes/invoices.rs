@@ -1,12 +1,12 @@
 //! Invoices, the charges: create, authorize, capture, void, and the payment itself.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{invoice_seen, list_body, operation_id, take_card, Listing, Params, Shared};
+use super::{invoice_seen, list_body, operation_id, take_card, Authed, Listing, Params};
 use crate::ledger::AcceptedCharge;
 use crate::processout::rules::{self, ApiError, Attempt, CardOutcome};
 use crate::processout::state::{
@@ -17,12 +17,11 @@ use crate::processout::{error_body, success, Reply};
 use crate::Ctx;
 
 pub(crate) async fn list_invoices(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Query(q): Params,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
             items: &p.invoices,
@@ -42,12 +41,11 @@ pub(crate) async fn list_invoices(
 }
 
 pub(crate) async fn get_invoice(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let i = p
             .invoice(&id)
             .and_then(|i| invoice_seen(p, i, horizon))
@@ -57,12 +55,11 @@ pub(crate) async fn get_invoice(
 }
 
 pub(crate) async fn invoice_transaction(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let i = p
             .invoice(&id)
             .filter(|i| horizon.shows(i.created_at))
@@ -75,8 +72,13 @@ pub(crate) async fn invoice_transaction(
     })
 }
 
-pub(crate) async fn create_invoice(State(em): Shared, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create_invoice(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     em.write(
+        &caller,
         &headers,
         "POST /invoices",
         &body,
@@ -201,28 +203,36 @@ pub(crate) async fn create_invoice(State(em): Shared, headers: HeaderMap, body: 
 }
 
 pub(crate) async fn authorize_invoice(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/authorize");
-    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| {
-        pay(p, ctx, &id, req, key, Attempt::Authorize)
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: PaymentIn, key| pay(p, ctx, &id, req, key, Attempt::Authorize),
+    )
     .await
 }
 
 pub(crate) async fn capture_invoice(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/capture");
-    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, key| {
-        pay(p, ctx, &id, req, key, Attempt::Capture)
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: PaymentIn, key| pay(p, ctx, &id, req, key, Attempt::Capture),
+    )
     .await
 }
 
@@ -557,52 +567,58 @@ fn pay(
 }
 
 pub(crate) async fn void_invoice(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/void");
-    em.write(&headers, &route, &body, |p, ctx, req: PaymentIn, _| {
-        let invoice = p
-            .invoice(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
-        let now = ctx.now();
-        let project_id = p.id.clone();
-        let t = p
-            .transaction_mut(&invoice.transaction_id)
-            .ok_or_else(|| ApiError::not_found("transaction", &id))?;
-        if t.status != "authorized" {
-            return Err(ApiError::invalid(
-                "request.transaction.not-voidable",
-                format!(
-                    "Only an authorized transaction can be voided; this one is {}.",
-                    t.status
-                ),
-            ));
-        }
-        t.status = "voided".into();
-        t.voided_minor = t.authorized_minor;
-        t.voided_at = Some(now);
-        if let Some(metadata) = req.metadata {
-            t.metadata.extend(metadata);
-        }
-        let op = Operation {
-            id: operation_id(t),
-            kind: "void".into(),
-            amount_minor: t.authorized_minor,
-            is_successful: true,
-            error_code: None,
-            created_at: now,
-        };
-        t.operations.push(op);
-        let resource = json!(TransactionOut::new(&project_id, t));
-        p.fire("transaction.voided", "transaction", resource.clone(), now);
-        Ok(Reply::Done(
-            StatusCode::OK,
-            success(json!({ "transaction": resource })),
-        ))
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: PaymentIn, _| {
+            let invoice = p
+                .invoice(&id)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found("invoice", &id))?;
+            let now = ctx.now();
+            let project_id = p.id.clone();
+            let t = p
+                .transaction_mut(&invoice.transaction_id)
+                .ok_or_else(|| ApiError::not_found("transaction", &id))?;
+            if t.status != "authorized" {
+                return Err(ApiError::invalid(
+                    "request.transaction.not-voidable",
+                    format!(
+                        "Only an authorized transaction can be voided; this one is {}.",
+                        t.status
+                    ),
+                ));
+            }
+            t.status = "voided".into();
+            t.voided_minor = t.authorized_minor;
+            t.voided_at = Some(now);
+            if let Some(metadata) = req.metadata {
+                t.metadata.extend(metadata);
+            }
+            let op = Operation {
+                id: operation_id(t),
+                kind: "void".into(),
+                amount_minor: t.authorized_minor,
+                is_successful: true,
+                error_code: None,
+                created_at: now,
+            };
+            t.operations.push(op);
+            let resource = json!(TransactionOut::new(&project_id, t));
+            p.fire("transaction.voided", "transaction", resource.clone(), now);
+            Ok(Reply::Done(
+                StatusCode::OK,
+                success(json!({ "transaction": resource })),
+            ))
+        },
+    )
     .await
 }

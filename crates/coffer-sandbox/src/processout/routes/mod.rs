@@ -1,7 +1,8 @@
 //! The handlers, one file per ProcessOut resource (customers, tokens, invoices, refunds,
-//! transactions, events). Each authenticates through [`Emulator::read`] or [`Emulator::write`]
-//! and then applies the rules of `rules.rs` to the project's state. This file holds the listing
-//! and paging every resource shares.
+//! transactions, events). Each takes the scaffold's [`Authed`] (HTTP Basic with the project's
+//! secret, refused with ProcessOut's own error body), runs through [`Emulator::read`] or
+//! [`Emulator::write`] and applies the rules of `rules.rs` to the project's state. This file
+//! holds the listing and paging every resource shares.
 
 pub(crate) mod customers;
 pub(crate) mod invoices;
@@ -10,19 +11,18 @@ pub(crate) mod tokens;
 pub(crate) mod transactions;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::rules::{self, ApiError, ListParams};
 use super::state::{CardSnapshot, Invoice, Project, Transaction};
 use super::wire::InvoiceOut;
-use super::Emulator;
 use crate::faults::Horizon;
 
-type Shared = State<Arc<Emulator>>;
+/// A request from a project that authenticated with HTTP Basic.
+type Authed = crate::scaffold::Authed<super::Caller>;
 
 type Params = Query<HashMap<String, String>>;
 

@@ -1,12 +1,12 @@
 //! Refunds of an invoice's transaction.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{operation_id, Shared};
+use super::{operation_id, Authed};
 use crate::ledger::AcceptedCharge;
 use crate::processout::rules::{self, ApiError};
 use crate::processout::state::{Operation, Project, Refund};
@@ -115,42 +115,51 @@ fn refund(
 }
 
 pub(crate) async fn refund_invoice(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /invoices/{id}/refunds");
-    em.write(&headers, &route, &body, |p, ctx, req: RefundCreate, key| {
-        let transaction_id = p
-            .invoice(&id)
-            .map(|i| i.transaction_id.clone())
-            .ok_or_else(|| ApiError::not_found("invoice", &id))?;
-        refund(p, ctx, &transaction_id, req, key, true)
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: RefundCreate, key| {
+            let transaction_id = p
+                .invoice(&id)
+                .map(|i| i.transaction_id.clone())
+                .ok_or_else(|| ApiError::not_found("invoice", &id))?;
+            refund(p, ctx, &transaction_id, req, key, true)
+        },
+    )
     .await
 }
 
 pub(crate) async fn refund_transaction(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /transactions/{id}/refunds");
-    em.write(&headers, &route, &body, |p, ctx, req: RefundCreate, key| {
-        refund(p, ctx, &id, req, key, false)
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: RefundCreate, key| refund(p, ctx, &id, req, key, false),
+    )
     .await
 }
 
 pub(crate) async fn list_refunds(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let t = p
             .transaction(&id)
             .and_then(|t| t.as_seen(horizon))
@@ -165,12 +174,11 @@ pub(crate) async fn list_refunds(
 }
 
 pub(crate) async fn get_refund(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path((id, refund_id)): Path<(String, String)>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let t = p
             .transaction(&id)
             .and_then(|t| t.as_seen(horizon))

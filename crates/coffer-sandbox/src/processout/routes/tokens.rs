@@ -1,24 +1,23 @@
 //! Cards and customer tokens: `/cards` and `/customers/{customer_id}/tokens`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{list_body, page, scan, take_card, Params, Shared};
+use super::{list_body, page, scan, take_card, Authed, Params};
 use crate::processout::rules::{self, ApiError};
 use crate::processout::state::{CardSnapshot, Token};
 use crate::processout::wire::{CardCreate, CardOut, TokenCreate, TokenOut};
 use crate::processout::{success, Reply};
 
 pub(crate) async fn list_tokens(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Response {
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let c = p
             .customer(&id)
@@ -34,11 +33,10 @@ pub(crate) async fn list_tokens(
 }
 
 pub(crate) async fn get_token(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path((customer_id, token_id)): Path<(String, String)>,
 ) -> Response {
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let c = p
             .customer(&customer_id)
             .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
@@ -53,132 +51,147 @@ pub(crate) async fn get_token(
 }
 
 pub(crate) async fn create_token(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path(customer_id): Path<String>,
     body: Bytes,
 ) -> Response {
     let route = format!("POST /customers/{customer_id}/tokens");
-    em.write(&headers, &route, &body, |p, ctx, req: TokenCreate, _| {
-        rules::max_len(req.description.as_deref(), "description", 255)?;
-        p.customer(&customer_id)
-            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
-        let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
-        let verification_status = match (&card, req.verify) {
-            (Some(card), Some(true)) => rules::verification_status(&card.last_4_digits),
-            _ => "not-requested",
-        };
-        let token = Token {
-            id: p.next_id("tok_"),
-            customer_id: customer_id.clone(),
-            kind: if card.is_some() { "card" } else { "pending" }.into(),
-            card,
-            verification_status: verification_status.into(),
-            description: req.description,
-            return_url: req.return_url,
-            metadata: req.metadata.unwrap_or_default(),
-            created_at: ctx.now(),
-        };
-        let project_id = p.id.clone();
-        let c = p
-            .customer_mut(&customer_id)
-            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
-        if req.set_default == Some(true) || (c.default_token_id.is_none() && token.card.is_some()) {
-            c.default_token_id = Some(token.id.clone());
-        }
-        let resource = json!(TokenOut::new(
-            &project_id,
-            &token,
-            c.default_token_id.as_deref()
-        ));
-        c.tokens.push(token);
-        p.fire(
-            "customer.token.created",
-            "token",
-            resource.clone(),
-            ctx.now(),
-        );
-        let body = success(json!({ "token": resource }));
-        Ok(Reply::Done(StatusCode::OK, body))
-    })
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: TokenCreate, _| {
+            rules::max_len(req.description.as_deref(), "description", 255)?;
+            p.customer(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            let verification_status = match (&card, req.verify) {
+                (Some(card), Some(true)) => rules::verification_status(&card.last_4_digits),
+                _ => "not-requested",
+            };
+            let token = Token {
+                id: p.next_id("tok_"),
+                customer_id: customer_id.clone(),
+                kind: if card.is_some() { "card" } else { "pending" }.into(),
+                card,
+                verification_status: verification_status.into(),
+                description: req.description,
+                return_url: req.return_url,
+                metadata: req.metadata.unwrap_or_default(),
+                created_at: ctx.now(),
+            };
+            let project_id = p.id.clone();
+            let c = p
+                .customer_mut(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            if req.set_default == Some(true)
+                || (c.default_token_id.is_none() && token.card.is_some())
+            {
+                c.default_token_id = Some(token.id.clone());
+            }
+            let resource = json!(TokenOut::new(
+                &project_id,
+                &token,
+                c.default_token_id.as_deref()
+            ));
+            c.tokens.push(token);
+            p.fire(
+                "customer.token.created",
+                "token",
+                resource.clone(),
+                ctx.now(),
+            );
+            let body = success(json!({ "token": resource }));
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
     .await
 }
 
 pub(crate) async fn update_token(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path((customer_id, token_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
     let route = format!("PUT /customers/{customer_id}/tokens/{token_id}");
-    em.write(&headers, &route, &body, |p, ctx, req: TokenCreate, _| {
-        // Documented oddity: an unknown customer on this PUT is a 400, not a 404.
-        if p.customer(&customer_id).is_none() {
-            return Err(ApiError::invalid(
-                "resource.customer.not-found",
-                format!("The customer {customer_id} could not be found."),
-            ));
-        }
-        let exists = p
-            .customer(&customer_id)
-            .is_some_and(|c| c.tokens.iter().any(|t| t.id == token_id));
-        if !exists {
-            return Err(ApiError::not_found("token", &token_id));
-        }
-        let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
-        let project_id = p.id.clone();
-        let c = p
-            .customer_mut(&customer_id)
-            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
-        let default = c.default_token_id.clone();
-        let token = c
-            .tokens
-            .iter_mut()
-            .find(|t| t.id == token_id)
-            .ok_or_else(|| ApiError::not_found("token", &token_id))?;
-        if let Some(card) = card {
-            token.kind = "card".into();
-            token.card = Some(card);
-        }
-        if req.verify == Some(true) {
-            if let Some(card) = &token.card {
-                token.verification_status = rules::verification_status(&card.last_4_digits).into();
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: TokenCreate, _| {
+            // Documented oddity: an unknown customer on this PUT is a 400, not a 404.
+            if p.customer(&customer_id).is_none() {
+                return Err(ApiError::invalid(
+                    "resource.customer.not-found",
+                    format!("The customer {customer_id} could not be found."),
+                ));
             }
-        }
-        if let Some(metadata) = req.metadata {
-            token.metadata = metadata;
-        }
-        let token = token.clone();
-        if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
-            c.default_token_id = Some(token.id.clone());
-        }
-        let resource = json!(TokenOut::new(
-            &project_id,
-            &token,
-            c.default_token_id.as_deref()
-        ));
-        p.fire(
-            "customer.token.updated",
-            "token",
-            resource.clone(),
-            ctx.now(),
-        );
-        Ok(Reply::Done(
-            StatusCode::OK,
-            success(json!({ "token": resource })),
-        ))
-    })
+            let exists = p
+                .customer(&customer_id)
+                .is_some_and(|c| c.tokens.iter().any(|t| t.id == token_id));
+            if !exists {
+                return Err(ApiError::not_found("token", &token_id));
+            }
+            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            let project_id = p.id.clone();
+            let c = p
+                .customer_mut(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            let default = c.default_token_id.clone();
+            let token = c
+                .tokens
+                .iter_mut()
+                .find(|t| t.id == token_id)
+                .ok_or_else(|| ApiError::not_found("token", &token_id))?;
+            if let Some(card) = card {
+                token.kind = "card".into();
+                token.card = Some(card);
+            }
+            if req.verify == Some(true) {
+                if let Some(card) = &token.card {
+                    token.verification_status =
+                        rules::verification_status(&card.last_4_digits).into();
+                }
+            }
+            if let Some(metadata) = req.metadata {
+                token.metadata = metadata;
+            }
+            let token = token.clone();
+            if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
+                c.default_token_id = Some(token.id.clone());
+            }
+            let resource = json!(TokenOut::new(
+                &project_id,
+                &token,
+                c.default_token_id.as_deref()
+            ));
+            p.fire(
+                "customer.token.updated",
+                "token",
+                resource.clone(),
+                ctx.now(),
+            );
+            Ok(Reply::Done(
+                StatusCode::OK,
+                success(json!({ "token": resource })),
+            ))
+        },
+    )
     .await
 }
 
 pub(crate) async fn delete_token(
-    State(em): Shared,
+    Authed { emu: em, caller }: Authed,
     headers: HeaderMap,
     Path((customer_id, token_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
     let route = format!("DELETE /customers/{customer_id}/tokens/{token_id}");
-    em.write(&headers, &route, &body, |p, ctx, _: Value, _| {
+    em.write(&caller, &headers, &route, &body, |p, ctx, _: Value, _| {
         let c = p
             .customer_mut(&customer_id)
             .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
@@ -199,8 +212,13 @@ pub(crate) async fn delete_token(
 
 /// Sandbox-only: tokenizes a test card number into a single-use `card_…`, standing in for
 /// ProcessOut.js. The number and CVC are read, checked and dropped; only display fields stay.
-pub(crate) async fn create_card(State(em): Shared, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create_card(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     em.write(
+        &caller,
         &headers,
         "POST /cards",
         &body,

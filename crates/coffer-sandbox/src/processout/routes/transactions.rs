@@ -1,22 +1,20 @@
 //! Transactions and the event log: lookups only.
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{list_body, Listing, Params, Shared};
+use super::{list_body, Authed, Listing, Params};
 use crate::processout::rules::{self, ApiError};
 use crate::processout::state::{Event, Transaction};
 use crate::processout::wire::{EventOut, TransactionOut};
 
 pub(crate) async fn list_transactions(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Query(q): Params,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
             items: &p.transactions,
@@ -36,12 +34,11 @@ pub(crate) async fn list_transactions(
 }
 
 pub(crate) async fn get_transaction(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let t = p
             .transaction(&id)
             .and_then(|t| t.as_seen(horizon))
@@ -50,13 +47,9 @@ pub(crate) async fn get_transaction(
     })
 }
 
-pub(crate) async fn list_events(
-    State(em): Shared,
-    headers: HeaderMap,
-    Query(q): Params,
-) -> Response {
+pub(crate) async fn list_events(Authed { emu: em, caller }: Authed, Query(q): Params) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
             items: &p.events,
@@ -75,12 +68,11 @@ pub(crate) async fn list_events(
 }
 
 pub(crate) async fn get_event(
-    State(em): Shared,
-    headers: HeaderMap,
+    Authed { emu: em, caller }: Authed,
     Path(id): Path<String>,
 ) -> Response {
     let horizon = em.ctx.horizon();
-    em.read(&headers, |p| {
+    em.read(&caller, |p| {
         let e = p
             .event(&id)
             .filter(|e| horizon.shows(e.fired_at))
