@@ -4,9 +4,10 @@
 //!
 //! One process serves all four on one loopback port, each under its own prefix
 //! (`/clover`, `/processout`, `/assist`, `/svea`), plus the admin API under `/__sandbox/`.
-//! Each emulator is a folder (`routes.rs`, `state.rs`, `rules.rs`, `wire.rs`) written from the
-//! provider's docs alone: it shares no wire code with the clients in `coffer-providers`, so a
-//! misreading of the docs shows up as a failing test rather than hiding in both.
+//! Each emulator is a folder (`routes/` with one file per resource, `state.rs`, `rules.rs`,
+//! `wire.rs`) written from the provider's docs alone: it shares no wire code with the clients in
+//! `coffer-providers`, so a misreading of the docs shows up as a failing test rather than hiding
+//! in both. `scaffold.rs` is what their routes share: the `Authed` extractor.
 #![deny(missing_docs)]
 
 pub mod faults;

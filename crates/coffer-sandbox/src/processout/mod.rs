@@ -3,8 +3,8 @@
 //! the `{"success": …}` envelope, `Idempotency-Key` honoured on every write.
 //!
 //! `mod.rs` holds the [`Emulator`] and the plumbing every route shares (auth, body parsing,
-//! idempotent replay, the timeout and lost-response cards); `routes.rs` the handlers,
-//! `rules.rs` the provider's rules, `state.rs` the data, `wire.rs` the JSON shapes.
+//! idempotent replay, the timeout and lost-response cards); `routes/` the handlers, one file
+//! per resource; `rules.rs` the provider's rules, `state.rs` the data, `wire.rs` the JSON shapes.
 //! The emulator's own documentation is `crates/coffer-sandbox/docs/processout.md`.
 
 mod routes;

@@ -3,8 +3,9 @@
 //! token charge per calendar month in Helsinki, never above the original amount, `pmt_id` never
 //! reusable). Behaviour and every choice made where the docs are silent: `docs/svea.md`.
 //!
-//! Shape: `routes.rs` decodes, authenticates and answers; `rules.rs` holds the pure rules;
-//! `state.rs` the serde-able state; `wire.rs` the form and XML forms. The state sits behind one
+//! Shape: `routes/` decodes, authenticates and answers, one file per service; `rules.rs` holds
+//! the pure rules; `state.rs` the serde-able state; `wire.rs` the form and XML forms; below them
+//! `payment.rs` (flows, return URLs) and `charset.rs`, which more than one of them reads. The state sits behind one
 //! `std::sync::Mutex`, never held across an `.await` (the timeout card sleeps outside it).
 
 mod charset;
