@@ -8,16 +8,19 @@
 //! is not `Send`, and a body extractor still awaits after the head extractors ran, so the guard
 //! is taken in the handler ([`Emulated::lock`], one `?`) and dropped before any `.await`.
 //!
-//! Providers that authenticate in the body (Assist's `Merchant_ID`/`Login`/`Password`, Svea's
-//! form with Basic auth or a request hash) read the credentials where the provider puts them,
-//! after the body is parsed; they implement [`Emulated`] for the lock alone.
+//! Where a provider puts the credentials in the body (Assist's `Merchant_ID`, `Login` and
+//! `Password` among the parameters of any of its formats), [`AuthedBody`] reads the whole body
+//! first and then authenticates the same way. Svea's credentials sit in the form too, but which
+//! fields its request hash covers differs per service, so its handlers check them themselves.
 
 use std::future::Future;
 use std::sync::{Arc, MutexGuard};
 
-use axum::extract::FromRequestParts;
-use axum::response::IntoResponse;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
 use http::request::Parts;
+use http::HeaderMap;
 
 /// An emulator as its routes see it: its state behind one lock, and the provider's answer
 /// when a request cannot go on.
@@ -62,5 +65,46 @@ impl<C: Credentials> FromRequestParts<Arc<C::Emulator>> for Authed<C> {
             caller,
         });
         std::future::ready(authed)
+    }
+}
+
+/// One of a provider's ways to say who calls when the credentials travel in the body.
+pub(crate) trait BodyCredentials: Sized + Send + 'static {
+    /// The emulator these credentials are checked against.
+    type Emulator: Send + Sync + 'static;
+    /// A refusal in the provider's published shape.
+    type Rejection: IntoResponse;
+    /// Who the request comes from (with what the handler needs of the parsed body), or the
+    /// provider's refusal.
+    fn authenticate(
+        emulator: &Self::Emulator,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Self, Self::Rejection>;
+}
+
+/// A request whose body carried credentials the provider accepted: the emulator and who called.
+pub(crate) struct AuthedBody<C: BodyCredentials> {
+    /// The emulator that answers.
+    pub emu: Arc<C::Emulator>,
+    /// Who the credentials name, with the parsed request.
+    pub caller: C,
+}
+
+impl<C: BodyCredentials> FromRequest<Arc<C::Emulator>> for AuthedBody<C> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, emulator: &Arc<C::Emulator>) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        // A body that cannot be read is answered as axum answers a `Bytes` handler argument.
+        let body = Bytes::from_request(request, emulator)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let caller =
+            C::authenticate(emulator, &headers, &body).map_err(IntoResponse::into_response)?;
+        Ok(AuthedBody {
+            emu: Arc::clone(emulator),
+            caller,
+        })
     }
 }

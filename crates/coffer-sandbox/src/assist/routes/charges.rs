@@ -1,43 +1,36 @@
 //! Charges: Token Pay (`tokenpay.cfm`) and the confirmation of a two-stage order (`charge.cfm`).
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::{
-    answer, authenticate_params, decide, optional_amount, order_element, read, refuses_duplicates,
-    required, After, Decision, NewOrder, Outcome,
+    answer, decide, optional_amount, order_element, refuses_duplicates, required, After, Authed,
+    Decision, NewOrder, Outcome,
 };
 use crate::assist::rules::{self};
-use crate::assist::state::{AssistState, CardSummary, Operation, OrderSource, OrderState};
+use crate::assist::state::{
+    AssistState, CardSummary, MerchantAccount, Operation, OrderSource, OrderState,
+};
 use crate::assist::wire::{self, Element, Params, WsError};
 use crate::assist::Emulator;
 
 /// `POST /pay/tokenpay.cfm`: a CIT charge of a One Click card (TokenType 5).
-pub(crate) async fn tokenpay(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (params, format) = match read(&headers, &body) {
-        Ok(r) => r,
-        Err((error, format)) => return answer(Err(error), format),
-    };
+pub(crate) async fn tokenpay(Authed { emu, caller: call }: Authed) -> Response {
     let after = {
         let mut state = emu.lock();
-        match tokenpay_locked(&emu, &mut state, &params) {
+        match tokenpay_locked(&emu, &mut state, &call.merchant, &call.params) {
             Ok(after) => after,
             Err(error) => After::Answer(Err(error)),
         }
     };
-    after.respond(&emu, format, rules::PAYMENT).await
+    after.respond(&emu, call.format, rules::PAYMENT).await
 }
 
-fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Result<After, WsError> {
-    let merchant = authenticate_params(state, p)?;
+fn tokenpay_locked(
+    emu: &Emulator,
+    state: &mut AssistState,
+    merchant: &MerchantAccount,
+    p: &Params,
+) -> Result<After, WsError> {
     let ordernumber = required(p, "OrderNumber", rules::ORDERNUMBER)?;
     rules::check_ordernumber(ordernumber)?;
     let currency = match p.get("OrderCurrency") {
@@ -74,21 +67,19 @@ fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resul
         return Err(WsError::new(rules::PROHIBITED, rules::PAYMENT));
     }
     let previous: Vec<OrderState> = state
-        .orders_numbered(&merchant, ordernumber)
+        .orders_numbered(merchant, ordernumber)
         .iter()
         .map(|o| o.state)
         .collect();
     rules::may_reuse_ordernumber(&previous, refuses_duplicates(emu, state))?;
     let credential = p.subset(&["TokenType", "PaymentToken"]);
     let now = emu.ctx.now();
-    let owned = state
-        .seeded_card(&merchant, &token)
-        .filter(|(customer, _)| {
-            AssistState::customer_number(&merchant, customer.index) == customer_number
-        });
+    let owned = state.seeded_card(merchant, &token).filter(|(customer, _)| {
+        AssistState::customer_number(merchant, customer.index) == customer_number
+    });
     let (card, decision) = match owned {
         Some((customer, index)) => {
-            let card = AssistState::card_summary(&merchant, &customer, index)
+            let card = AssistState::card_summary(merchant, &customer, index)
                 .ok_or(WsError::new(rules::MISSING_OBJECT, rules::ORDER))?;
             let decision = decide(
                 &card,
@@ -128,31 +119,27 @@ fn tokenpay_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resul
         warnings: Vec::new(),
         wrapped: false,
     };
-    Ok(emu.settle(state, &merchant, new, decision))
+    Ok(emu.settle(state, merchant, new, decision))
 }
 
 /// `POST /charge/charge.cfm`: confirms a `Delayed` (two-stage) order.
-pub(crate) async fn confirm(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (params, format) = match read(&headers, &body) {
-        Ok(r) => r,
-        Err((error, format)) => return answer(Err(error), format),
-    };
+pub(crate) async fn confirm(Authed { emu, caller: call }: Authed) -> Response {
     let outcome = {
         let mut state = emu.lock();
-        confirm_locked(&emu, &mut state, &params)
+        confirm_locked(&emu, &mut state, &call.merchant, &call.params)
     };
-    answer(outcome, format)
+    answer(outcome, call.format)
 }
 
-fn confirm_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome {
-    let merchant = authenticate_params(state, p)?;
+fn confirm_locked(
+    emu: &Emulator,
+    state: &mut AssistState,
+    merchant: &MerchantAccount,
+    p: &Params,
+) -> Outcome {
     let (bill, _) = rules::parse_billnumber(required(p, "Billnumber", rules::BILLNUMBER)?)?;
     let index = state
-        .resolve_order(&merchant, &bill)
+        .resolve_order(merchant, &bill)
         .ok_or(WsError::new(rules::MISSING_OBJECT, rules::BILLNUMBER))?;
     if state.orders[index].state != OrderState::Delayed {
         return Err(WsError::new(rules::PROHIBITED, rules::CONFIRMATION));

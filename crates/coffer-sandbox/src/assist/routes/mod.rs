@@ -1,8 +1,9 @@
 //! The handlers, one file per Assist service: the Token Pay charge and its confirmation, recurring
 //! charges (`rp.cfm`), order lookups (`orderresult`), cancels, the One Click token listing and
 //! the sandbox-only admin routes. This file holds what they share: reading a request in any
-//! of Assist's formats, authenticating it, the order elements of the answers, deciding and
-//! settling a payment attempt, and the Assist-shaped service faults.
+//! of Assist's formats and authenticating it (`Call`, the scaffold's body extractor), the order
+//! elements of the answers, deciding and settling a payment attempt, and the Assist-shaped
+//! service faults.
 
 pub(crate) mod admin;
 pub(crate) mod charges;
@@ -17,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::Currency;
 
@@ -28,6 +29,7 @@ use super::state::{
 use super::wire::{self, Element, Format, Params, WsError};
 use super::Emulator;
 use crate::ledger::AcceptedCharge;
+use crate::scaffold::BodyCredentials;
 use crate::seed::{behaviour_of_last4, CardBehaviour};
 
 type Outcome = Result<Element, WsError>;
@@ -74,6 +76,44 @@ fn authenticate(
     }
     Ok(merchant.clone())
 }
+
+/// A web-service call whose `Merchant_ID`, `Login` and `Password` Assist accepted, with its
+/// parameters and the format its answer takes. A refusal is the web-service error pair in that
+/// format, as before the handler ran.
+pub(crate) struct Call {
+    params: Params,
+    format: Format,
+    merchant: MerchantAccount,
+}
+
+/// A web-service error pair, answered in the format the call asked for.
+pub(crate) struct Refused(WsError, Format);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        answer(Err(self.0), self.1)
+    }
+}
+
+impl BodyCredentials for Call {
+    type Emulator = Emulator;
+    type Rejection = Refused;
+
+    fn authenticate(emu: &Emulator, headers: &HeaderMap, body: &Bytes) -> Result<Call, Refused> {
+        let (params, format) =
+            read(headers, body).map_err(|(error, format)| Refused(error, format))?;
+        let merchant =
+            authenticate_params(&emu.lock(), &params).map_err(|error| Refused(error, format))?;
+        Ok(Call {
+            params,
+            format,
+            merchant,
+        })
+    }
+}
+
+/// A web-service call with accepted credentials.
+type Authed = crate::scaffold::AuthedBody<Call>;
 
 fn authenticate_params(state: &AssistState, p: &Params) -> Result<MerchantAccount, WsError> {
     authenticate(

@@ -1,38 +1,29 @@
 //! Order lookups (`orderresult.cfm`); an `In Process` order turns final after its lookups.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::{answer, authenticate_params, order_element, read, required, Outcome};
+use super::{answer, order_element, required, Authed, Outcome};
 use crate::assist::rules::{self};
-use crate::assist::state::{AssistState, Order, OrderState};
+use crate::assist::state::{AssistState, MerchantAccount, Order, OrderState};
 use crate::assist::wire::{self, Params, WsError};
 use crate::assist::Emulator;
 
 /// `POST /orderresult/orderresult.cfm`: every attempt under one OrderNumber in a GMT window.
-pub(crate) async fn orderresult(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (params, format) = match read(&headers, &body) {
-        Ok(r) => r,
-        Err((error, format)) => return answer(Err(error), format),
-    };
+pub(crate) async fn orderresult(Authed { emu, caller: call }: Authed) -> Response {
     let outcome = {
         let mut state = emu.lock();
-        orderresult_locked(&emu, &mut state, &params)
+        orderresult_locked(&emu, &mut state, &call.merchant, &call.params)
     };
-    answer(outcome, format)
+    answer(outcome, call.format)
 }
 
-fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Outcome {
-    let merchant = authenticate_params(state, p)?;
+fn orderresult_locked(
+    emu: &Emulator,
+    state: &mut AssistState,
+    merchant: &MerchantAccount,
+    p: &Params,
+) -> Outcome {
     let ordernumber = required(p, "Ordernumber", rules::ORDERNUMBER)?;
     rules::check_ordernumber(ordernumber)?;
     let now = emu.ctx.now();
@@ -71,7 +62,7 @@ fn orderresult_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Ou
         }
     }
     let orders: Vec<Order> = state
-        .orders_numbered(&merchant, ordernumber)
+        .orders_numbered(merchant, ordernumber)
         .into_iter()
         .filter(|o| o.created_at >= start && o.created_at <= end)
         .collect();

@@ -1,18 +1,10 @@
 //! Recurring charges (`rp.cfm`) on the terms the initial order registered.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{
-    answer, authenticate_params, decide, read, refuses_duplicates, required, After, Decision,
-    NewOrder,
-};
+use super::{decide, refuses_duplicates, required, After, Authed, Decision, NewOrder};
 use crate::assist::rules::{self, RecurringChecks};
-use crate::assist::state::{AssistState, OrderSource, OrderState};
+use crate::assist::state::{AssistState, MerchantAccount, OrderSource, OrderState};
 use crate::assist::wire::{Params, WsError};
 use crate::assist::Emulator;
 
@@ -29,34 +21,30 @@ const RECURRING_NAMES: [&str; 6] = [
 ];
 
 /// `POST /recurrent/rp.cfm`: an MIT charge against the initial order's BillNumber.
-pub(crate) async fn recurring(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (params, format) = match read(&headers, &body) {
-        Ok(r) => r,
-        Err((error, format)) => return answer(Err(error), format),
-    };
+pub(crate) async fn recurring(Authed { emu, caller: call }: Authed) -> Response {
     let after = {
         let mut state = emu.lock();
-        match recurring_locked(&emu, &mut state, &params) {
+        match recurring_locked(&emu, &mut state, &call.merchant, &call.params) {
             Ok(after) => after,
             Err(error) => After::Answer(Err(error)),
         }
     };
-    after.respond(&emu, format, rules::RECURRING).await
+    after.respond(&emu, call.format, rules::RECURRING).await
 }
 
-fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Result<After, WsError> {
-    let merchant = authenticate_params(state, p)?;
+fn recurring_locked(
+    emu: &Emulator,
+    state: &mut AssistState,
+    merchant: &MerchantAccount,
+    p: &Params,
+) -> Result<After, WsError> {
     let (initial_bill, _) = rules::parse_billnumber(required(p, "BillNumber", rules::BILLNUMBER)?)?;
     let ordernumber = required(p, "OrderNumber", rules::ORDERNUMBER)?;
     rules::check_ordernumber(ordernumber)?;
     let currency = rules::parse_currency(required(p, "Currency", rules::CURRENCY)?)?;
     let amount_minor = rules::parse_amount(required(p, "Amount", rules::AMOUNT)?, currency)?;
     let initial_index = state
-        .resolve_order(&merchant, &initial_bill)
+        .resolve_order(merchant, &initial_bill)
         .ok_or(WsError::new(rules::MISSING_OBJECT, rules::BILLNUMBER))?;
     let initial = state.orders[initial_index].clone();
     let chargeable = matches!(
@@ -80,7 +68,7 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
         );
     }
     let previous: Vec<OrderState> = state
-        .orders_numbered(&merchant, ordernumber)
+        .orders_numbered(merchant, ordernumber)
         .iter()
         .map(|o| o.state)
         .collect();
@@ -134,5 +122,5 @@ fn recurring_locked(emu: &Emulator, state: &mut AssistState, p: &Params) -> Resu
         warnings,
         wrapped: true,
     };
-    Ok(emu.settle(state, &merchant, new, decision))
+    Ok(emu.settle(state, merchant, new, decision))
 }

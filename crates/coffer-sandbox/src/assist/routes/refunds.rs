@@ -1,17 +1,10 @@
 //! Cancels, full or partial: `wscancel.cfm` and `cancel.cfm`.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{
-    answer, authenticate_params, optional_amount, order_element, read, required, Entry, Outcome,
-};
+use super::{answer, optional_amount, order_element, required, Authed, Call, Entry, Outcome};
 use crate::assist::rules::{self};
-use crate::assist::state::{AssistState, Operation, OrderState};
+use crate::assist::state::{AssistState, MerchantAccount, Operation, OrderState};
 use crate::assist::wire::{self, Element, Params, WsError};
 use crate::assist::Emulator;
 
@@ -25,44 +18,37 @@ enum CancelPath {
 }
 
 /// `POST /cancel/wscancel.cfm`: full or partial cancel/refund.
-pub(crate) async fn wscancel(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    cancel_on(&emu, CancelPath::WsCancel, &headers, &body)
+pub(crate) async fn wscancel(Authed { emu, caller: call }: Authed) -> Response {
+    cancel_on(&emu, CancelPath::WsCancel, &call)
 }
 
 /// `POST /cancel/cancel.cfm`: the same over plain POST.
-pub(crate) async fn cancel(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    cancel_on(&emu, CancelPath::Plain, &headers, &body)
+pub(crate) async fn cancel(Authed { emu, caller: call }: Authed) -> Response {
+    cancel_on(&emu, CancelPath::Plain, &call)
 }
 
-fn cancel_on(emu: &Emulator, path: CancelPath, headers: &HeaderMap, body: &Bytes) -> Response {
-    let (params, format) = match read(headers, body) {
-        Ok(r) => r,
-        Err((error, format)) => return answer(Err(error), format),
-    };
+fn cancel_on(emu: &Emulator, path: CancelPath, call: &Call) -> Response {
     // Externalrefundid "is used only for the wscancel service and for JSON and SOAP formats"
     // (docs.belassist.by pageId=78512286, footnote 2); the emulator speaks no SOAP, so only a
     // JSON body on wscancel.cfm has its duplicate guard.
-    let guarded = path == CancelPath::WsCancel && params.json;
+    let guarded = path == CancelPath::WsCancel && call.params.json;
     let outcome = {
         let mut state = emu.lock();
-        cancel_locked(emu, &mut state, &params, guarded)
+        cancel_locked(emu, &mut state, &call.merchant, &call.params, guarded)
     };
-    answer(outcome, format)
+    answer(outcome, call.format)
 }
 
-fn cancel_locked(emu: &Emulator, state: &mut AssistState, p: &Params, guarded: bool) -> Outcome {
-    let merchant = authenticate_params(state, p)?;
+fn cancel_locked(
+    emu: &Emulator,
+    state: &mut AssistState,
+    merchant: &MerchantAccount,
+    p: &Params,
+    guarded: bool,
+) -> Outcome {
     let (bill, _) = rules::parse_billnumber(required(p, "Billnumber", rules::BILLNUMBER)?)?;
     let index = state
-        .resolve_order(&merchant, &bill)
+        .resolve_order(merchant, &bill)
         .ok_or(WsError::new(rules::MISSING_OBJECT, rules::BILLNUMBER))?;
     let order = state.orders[index].clone();
     let requested = optional_amount(p, order.currency)?;
