@@ -25,28 +25,9 @@ async fn charge_now_refuse_a_forbidden_charge_create_a_contract_and_run_due_char
 }
 
 async fn money_journey(client: &Client) -> Result<(), String> {
-    wait_js(
-        client,
-        "return document.querySelectorAll('[data-testid=customer-row]').length",
-        SETUP_TIMEOUT,
-        "the demo customers after first start",
-    )
-    .await;
-    let merchants = invoke(client, "list_merchants", json!({})).await?;
-    let helsinki = merchants
-        .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
-        .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Dublin")?;
+    let helsinki = demo_merchant(client, "Clover Dublin").await?;
     // Charges are due the day they are announced: the store gives no notice lead time.
-    invoke(
-        client,
-        "edit_merchant",
-        json!({"request": {"id": helsinki, "name": null, "endpoint": null, "environment": null,
-                           "time_zone": null, "currency": null, "notice_lead_days": 0, "group": null,
-                           "secret": null}}),
-    )
-    .await?;
+    without_notice_lead(client, helsinki).await?;
 
     // 1. Charge now: the exact flags and every rule passed, then the approval.
     let ready = pick_card(

@@ -8,16 +8,6 @@
 
 use super::*;
 
-async fn text_of(client: &Client, css: &str, what: &str) -> String {
-    let probe =
-        format!("const e = document.querySelector({css:?}); return e ? e.textContent : null");
-    wait_js(client, &probe, STEP_TIMEOUT, what)
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(coffer_e2e),
@@ -36,34 +26,13 @@ async fn raising_a_contracts_amount_shows_the_notice_and_waits_for_consent() {
 }
 
 async fn terms_journey(client: &Client) -> Result<(), String> {
-    wait_js(
+    let dublin = demo_merchant(client, "Clover Dublin").await?;
+    let card = pick_card(
         client,
-        "return document.querySelectorAll('[data-testid=customer-row]').length",
-        SETUP_TIMEOUT,
-        "the demo customers after first start",
-    )
-    .await;
-    let merchants = invoke(client, "list_merchants", json!({})).await?;
-    let dublin = merchants
-        .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
-        .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Dublin")?;
-    let cards = invoke(
-        client,
-        "list_cards",
-        json!({"request": {"merchant_id": dublin, "group": null, "customer_id": null, "last4": null,
-                           "brand": null, "active_only": true, "limit": 1000, "offset": null}}),
+        dublin,
+        "c.mit_ready && !c.expired && !c.expiring_soon",
     )
     .await?;
-    let card = client
-        .execute(
-            "const special = ['0341', '0002', '0069', '0077', '0019']; \
-             return arguments[0].find(c => !special.includes(c.last4) && c.mit_ready && !c.expired && !c.expiring_soon) || null",
-            vec![cards],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
     let card = card["id"]
         .as_i64()
         .ok_or("a chargeable Clover Dublin card")?;

@@ -150,6 +150,49 @@ pub(crate) async fn open_card(client: &Client, customer: i64, last4: &str) -> Re
     Ok(())
 }
 
+/// After the first start's demo onboarding (its customers are listed): the id of the demo
+/// merchant called `name`.
+pub(crate) async fn demo_merchant(client: &Client, name: &str) -> Result<i64, String> {
+    wait_js(
+        client,
+        "return document.querySelectorAll('[data-testid=customer-row]').length",
+        SETUP_TIMEOUT,
+        "the demo customers after first start",
+    )
+    .await;
+    let merchants = invoke(client, "list_merchants", json!({})).await?;
+    merchants
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == name))
+        .and_then(|m| m["id"].as_i64())
+        .ok_or_else(|| format!("the demo has {name}"))
+}
+
+/// Gives `merchant` no notice lead, so a contract charge is due the day it is announced (a
+/// sandbox merchant may).
+pub(crate) async fn without_notice_lead(client: &Client, merchant: i64) -> Result<(), String> {
+    invoke(
+        client,
+        "edit_merchant",
+        json!({"request": {"id": merchant, "name": null, "endpoint": null, "environment": null,
+                           "time_zone": null, "currency": null, "notice_lead_days": 0, "group": null,
+                           "secret": null}}),
+    )
+    .await
+    .map(drop)
+}
+
+/// The text of the element `css`, once it is there.
+pub(crate) async fn text_of(client: &Client, css: &str, what: &str) -> String {
+    let probe =
+        format!("const e = document.querySelector({css:?}); return e ? e.textContent : null");
+    wait_js(client, &probe, STEP_TIMEOUT, what)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A card of `merchant` matching `filter` (a JS predicate over a CardView named `c`).
 pub(crate) async fn pick_card(
     client: &Client,

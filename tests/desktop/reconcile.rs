@@ -42,19 +42,7 @@ async fn charge_with_lost_answer(client: &Client, amount: &str) -> Result<(), St
 }
 
 async fn reconcile_journey(client: &Client, sandbox: &ExternalSandbox) -> Result<(), String> {
-    wait_js(
-        client,
-        "return document.querySelectorAll('[data-testid=customer-row]').length",
-        SETUP_TIMEOUT,
-        "the demo customers",
-    )
-    .await;
-    let merchants = invoke(client, "list_merchants", json!({})).await?;
-    let dublin = merchants
-        .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
-        .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Dublin")?;
+    let dublin = demo_merchant(client, "Clover Dublin").await?;
     let ready = pick_card(
         client,
         dublin,

@@ -28,7 +28,9 @@ async fn a_mixed_view_says_live_enter_reviews_a_large_amount_asks_twice_and_a_ru
     outcome.unwrap_or_else(|e: String| panic!("{e}"));
 }
 
-async fn text_of(client: &Client, css: &str) -> Result<String, String> {
+/// The element's text as WebDriver renders it (what the owner reads, spaces between blocks),
+/// unlike [`text_of`]'s raw `textContent`.
+async fn visible_text(client: &Client, css: &str) -> Result<String, String> {
     find(client, css)
         .await
         .text()
@@ -69,32 +71,13 @@ pub(super) async fn enter_amount(client: &Client, amount: &str, shown: &str) -> 
 }
 
 async fn review_text(client: &Client) -> Result<String, String> {
-    text_of(client, "#charge-review-step").await
+    visible_text(client, "#charge-review-step").await
 }
 
 async fn safety_journey(client: &Client) -> Result<(), String> {
-    wait_js(
-        client,
-        "return document.querySelectorAll('[data-testid=customer-row]').length",
-        SETUP_TIMEOUT,
-        "the demo customers after first start",
-    )
-    .await;
-    let merchants = invoke(client, "list_merchants", json!({})).await?;
-    let dublin = merchants
-        .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
-        .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Dublin")?;
+    let dublin = demo_merchant(client, "Clover Dublin").await?;
     // Today's contract charge below is due the day it is announced (a sandbox merchant may).
-    invoke(
-        client,
-        "edit_merchant",
-        json!({"request": {"id": dublin, "name": null, "endpoint": null, "environment": null,
-                           "time_zone": null, "currency": null, "notice_lead_days": 0, "group": null,
-                           "secret": null}}),
-    )
-    .await?;
+    without_notice_lead(client, dublin).await?;
     let live = invoke(
         client,
         "add_merchant",
@@ -166,7 +149,7 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
     // The export page of the mixed view says whose data it holds.
     select_scope(client, "all").await?;
     click(client, "#nav-export").await?;
-    let export = text_of(client, "#export-environment").await?;
+    let export = visible_text(client, "#export-environment").await?;
     if !export.contains("live merchants' data") || !export.contains("Downtown (live)") {
         return Err(format!("the export of the mixed view says {export:?}"));
     }
@@ -216,7 +199,7 @@ async fn safety_journey(client: &Client) -> Result<(), String> {
     if !review.contains("99,999,999.00") {
         return Err(format!("the review does not group the amount: {review}"));
     }
-    let large = text_of(client, "#charge-large").await?;
+    let large = visible_text(client, "#charge-large").await?;
     if !large.contains("1,000.00") {
         return Err(format!(
             "the large-amount question does not name the limit: {large}"
@@ -375,19 +358,7 @@ async fn a_late_answer_is_said_and_the_charge_goes_on_after_the_dialog_closes() 
 }
 
 async fn late_journey(client: &Client) -> Result<(), String> {
-    wait_js(
-        client,
-        "return document.querySelectorAll('[data-testid=customer-row]').length",
-        SETUP_TIMEOUT,
-        "the demo customers",
-    )
-    .await;
-    let merchants = invoke(client, "list_merchants", json!({})).await?;
-    let dublin = merchants
-        .as_array()
-        .and_then(|all| all.iter().find(|m| m["name"] == "Clover Dublin"))
-        .and_then(|m| m["id"].as_i64())
-        .ok_or("the demo has Clover Dublin")?;
+    let dublin = demo_merchant(client, "Clover Dublin").await?;
     let ready = pick_card(
         client,
         dublin,

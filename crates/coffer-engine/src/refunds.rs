@@ -67,6 +67,18 @@ pub struct RefundStanding {
     pub words: String,
 }
 
+/// A ledger row as a charge history shows it: a charge carries the standing of its refunds,
+/// summed from every refund of it (not only those on the page shown).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChargeLine {
+    /// The ledger row.
+    #[serde(flatten)]
+    pub attempt: ChargeAttempt,
+    /// For a charge, what its refunds make of it; `None` for a refund row.
+    pub refunds: Option<RefundStanding>,
+}
+
 /// The refund standing of `charge` among `ledger` (rows of any kind; its refunds are picked
 /// out). The one place that says "refunded" or "partly refunded" and what is left.
 pub fn refund_standing(charge: &ChargeAttempt, ledger: &[ChargeAttempt]) -> RefundStanding {
@@ -180,6 +192,28 @@ pub fn transfer_note(row: &ChargeAttempt) -> Option<String> {
 }
 
 impl Engine {
+    /// The ledger as a history shows it, newest first: each charge with its refunds' standing.
+    pub async fn charge_history(
+        &self,
+        query: crate::charge::ChargeQuery,
+    ) -> EngineResult<Vec<ChargeLine>> {
+        let rows = self.list_charges(query).await?;
+        self.with_store(move |store| {
+            rows.into_iter()
+                .map(|attempt| {
+                    let refunds = match attempt.kind {
+                        AttemptKind::Charge => {
+                            Some(refund_standing(&attempt, &store.refunds_of(attempt.id)?))
+                        }
+                        AttemptKind::Refund => None,
+                    };
+                    Ok(ChargeLine { attempt, refunds })
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// `result` with its charge's amount and what is left of it after the refund.
     async fn with_left(&self, mut result: RefundResult) -> EngineResult<RefundResult> {
         let charge = AttemptId(result.refund_of);

@@ -1,14 +1,14 @@
 //! The charge dialog and the ledger: preview (the exact flags and the verdict, nothing sent),
 //! charge once, refunds, reconcile, and the list of charges.
 
-use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
+use coffer_core::{AttemptId, CardId, ChargeState, MerchantId, Reason};
 use coffer_engine::charge::ChargeQuery;
 use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
 use coffer_engine::reconcile::{
     AlertView, ReconcileScope, ReconcileSummary, ReconciledAttempt, Resolution, UnknownAttempt,
     DEFAULT_GRACE_SECS,
 };
-use coffer_engine::refunds::{RefundInput, RefundResult};
+use coffer_engine::refunds::{ChargeLine, RefundInput, RefundResult};
 use coffer_engine::scope::Scope;
 use coffer_engine::Engine;
 use serde::Deserialize;
@@ -88,15 +88,15 @@ pub async fn charge_card(
     Ok(engine.charge_card(request.into()).await?)
 }
 
-/// The ledger, newest first.
+/// The ledger, newest first; each charge with the standing of its refunds.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_charges(
     engine: State<'_, Engine>,
     request: ChargeListRequest,
-) -> Result<Vec<ChargeAttempt>, IpcError> {
+) -> Result<Vec<ChargeLine>, IpcError> {
     Ok(engine
-        .list_charges(ChargeQuery {
+        .charge_history(ChargeQuery {
             merchants: Scope::of(request.merchant_id.map(MerchantId), request.group),
             card: request.card_id.map(CardId),
             customer: request.customer_id,

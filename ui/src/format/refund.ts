@@ -1,38 +1,10 @@
-// What a charge's refunds make of its state: "refunded", "partly refunded: X of Y left". The same
-// rule as the engine's `refunds::refund_standing` (which the CLI prints); tests/refund.test.ts.
-import type { ChargeAttempt, Money } from "../ipc/bindings";
+// How a charge's refunds read: "refunded", "partly refunded: X of Y left". The engine sums them
+// (`refunds::refund_standing`, sent with each charge as `refunds`); this only puts the amounts
+// in the app's money format. tests/refund.test.ts.
+import type { ChargeAttempt, RefundStanding } from "../ipc/bindings";
 import { formatMoney } from "./money";
 
-export interface RefundStanding {
-  state: "none" | "partly" | "full";
-  /** Refunded: succeeded, or taken by the provider and awaiting the owner's transfer. */
-  refunded: Money;
-  /** Refunds sent whose outcome is not known yet; they hold their amount until settled. */
-  pending: Money;
-  /** What may still be refunded. */
-  left: Money;
-}
-
-type Row = Pick<ChargeAttempt, "id" | "kind" | "state" | "amount" | "refund_of">;
-
-/** The refunds of `charge` among `ledger`, summed. */
-export function refundStanding(charge: Row, ledger: Row[]): RefundStanding {
-  let refunded = 0;
-  let pending = 0;
-  for (const r of ledger) {
-    if (r.kind !== "refund" || r.refund_of !== charge.id) continue;
-    if (r.state === "succeeded" || r.state === "awaiting_transfer") refunded += r.amount.minor;
-    else if (r.state === "sending" || r.state === "planned") pending += r.amount.minor;
-  }
-  const currency = charge.amount.currency;
-  const left = Math.max(0, charge.amount.minor - refunded - pending);
-  return {
-    state: refunded === 0 ? "none" : refunded >= charge.amount.minor ? "full" : "partly",
-    refunded: { minor: refunded, currency },
-    pending: { minor: pending, currency },
-    left: { minor: left, currency },
-  };
-}
+type Row = Pick<ChargeAttempt, "id" | "state" | "amount">;
 
 /** The state cell of a succeeded charge: "succeeded", "refunded" or "partly refunded: X of Y left". */
 export function chargeStateWords(charge: Row, standing: RefundStanding): string {

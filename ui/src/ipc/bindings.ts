@@ -46,8 +46,8 @@ export const commands = {
 	previewCharge: (request: ChargeCardRequest) => typedError<ChargePreview, IpcError>(__TAURI_INVOKE("preview_charge", { request })),
 	/**  Charges the card exactly once, or says which rules refuse it. */
 	chargeCard: (request: ChargeCardRequest) => typedError<ChargeResult, IpcError>(__TAURI_INVOKE("charge_card", { request })),
-	/**  The ledger, newest first. */
-	listCharges: (request: ChargeListRequest) => typedError<ChargeAttempt[], IpcError>(__TAURI_INVOKE("list_charges", { request })),
+	/**  The ledger, newest first; each charge with the standing of its refunds. */
+	listCharges: (request: ChargeListRequest) => typedError<ChargeLine[], IpcError>(__TAURI_INVOKE("list_charges", { request })),
 	/**
 	 *  Refunds a succeeded charge, all that is left of it or `amount`: a new ledger row. The dialog
 	 *  holds one `idempotency_key` while it is open, so a double submit makes one refund.
@@ -490,6 +490,15 @@ export type ChargeCardRequest = {
 	 */
 	confirm_large?: boolean,
 };
+
+/**
+ *  A ledger row as a charge history shows it: a charge carries the standing of its refunds,
+ *  summed from every refund of it (not only those on the page shown).
+ */
+export type ChargeLine = {
+	/**  For a charge, what its refunds make of it; `None` for a refund row. */
+	refunds: RefundStanding | null,
+} & ChargeAttempt;
 
 /**  Which ledger rows to list. */
 export type ChargeListRequest = {
@@ -1605,6 +1614,29 @@ export type RefundResult = {
 	 */
 	left: Money,
 };
+
+/**  A charge's refunds, as its row in a history shows them. */
+export type RefundStanding = {
+	/**  How much was given back. */
+	state: RefundState,
+	/**  Refunded (succeeded, or taken by the provider and awaiting the merchant's transfer). */
+	refunded: Money,
+	/**  Refunds sent whose outcome is not known yet. */
+	pending: Money,
+	/**  What may still be refunded. */
+	left: Money,
+	/**  The charge's state in words: "succeeded", "refunded", "partly refunded: € 7.50 left". */
+	words: string,
+};
+
+/**  How much of a charge was given back. */
+export type RefundState = 
+/**  Nothing. */
+"none" | 
+/**  Part of it; the rest may still be refunded. */
+"partly" | 
+/**  All of it. */
+"full";
 
 /**
  *  What the merchant must pay to the provider before the cardholder gets a refund: the

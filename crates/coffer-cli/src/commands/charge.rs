@@ -410,7 +410,7 @@ pub async fn charges(
 ) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     let rows = engine
-        .list_charges(ChargeQuery {
+        .charge_history(ChargeQuery {
             merchants: args.merchant.map(MerchantId).into_iter().collect(),
             card: args.card.map(CardId),
             customer: args.customer,
@@ -419,12 +419,12 @@ pub async fn charges(
         })
         .await?;
     out.show(&rows, |rows| {
-        for a in rows {
+        for line in rows {
+            let a = &line.attempt;
             // A charge's refunds change what its state says: "refunded", "partly refunded: … left".
-            let state = if a.kind == coffer_core::AttemptKind::Charge {
-                coffer_engine::refunds::refund_standing(a, rows).words
-            } else {
-                a.state.to_string()
+            let state = match &line.refunds {
+                Some(standing) => standing.words.clone(),
+                None => a.state.to_string(),
             };
             outln!(
                 "{:>6}  {:<7} {:<9} {:>14}  card {:>6}  {}  {}{}",

@@ -272,6 +272,21 @@ async fn refunds_say_refunded_or_what_is_left() {
     let partly = refund_standing(&original, &rows);
     assert_eq!(partly.state, RefundState::Partly);
     assert_eq!(partly.left.minor, 750);
+    // The history the app and `coffer charges` show carries that standing with the charge.
+    let history = world
+        .engine
+        .charge_history(coffer_engine::charge::ChargeQuery {
+            card: Some(coffer_core::CardId(card.id)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let line = history.iter().find(|l| l.attempt.id == id).unwrap();
+    assert_eq!(line.refunds.as_ref(), Some(&partly));
+    assert!(history
+        .iter()
+        .filter(|l| l.attempt.kind == coffer_core::AttemptKind::Refund)
+        .all(|l| l.refunds.is_none()));
     assert!(
         partly.words.starts_with("partly refunded") && partly.words.contains("7.50"),
         "{}",

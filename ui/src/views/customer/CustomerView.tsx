@@ -2,10 +2,10 @@
 // a card shows what a merchant-initiated charge relies on (consent, initial transaction, token)
 // and offers "Charge now", "New contract" and recording the cardholder's consent.
 import { useCallback, useEffect, useState } from "react";
-import type { CardView, ChargeAttempt, ContractView, CustomerDetail, CustomerListRow } from "../../ipc/bindings";
+import type { CardView, ChargeLine, ContractView, CustomerDetail, CustomerListRow, RefundStanding } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { artHost, brandName, formatExpiry, mainAction, maskedNumber, statusLine } from "../../format/card";
-import { chargeStateWords, refundAmountHint, refundQuestion, refundStanding } from "../../format/refund";
+import { chargeStateWords, refundAmountHint, refundQuestion } from "../../format/refund";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
 import { BrandMark, CardBadges } from "../../components/CardBadges";
@@ -27,7 +27,7 @@ export function CustomerView({
 }) {
   const [cards, setCards] = useState<CardView[] | null>(null);
   const [contracts, setContracts] = useState<ContractView[]>([]);
-  const [charges, setCharges] = useState<ChargeAttempt[]>([]);
+  const [charges, setCharges] = useState<ChargeLine[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [dialog, setDialog] = useState<{ kind: "charge" | "contract" | "consent"; card: CardView } | null>(null);
@@ -305,8 +305,8 @@ function ConsentForm({ card, onDone }: { card: CardView; onDone: (done: boolean)
   );
 }
 
-function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]; cards: CardView[]; onChanged: () => Promise<void> }) {
-  const [refunding, setRefunding] = useState<ChargeAttempt | null>(null);
+function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeLine[]; cards: CardView[]; onChanged: () => Promise<void> }) {
+  const [refunding, setRefunding] = useState<ChargeLine | null>(null);
   const [typed, setTyped] = useState("");
   // One key per opened dialog: a double submit (or a retry after a lost answer) makes one refund.
   const [refundKey, setRefundKey] = useState("");
@@ -328,7 +328,9 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeAttempt[]
       setBusy(false);
     }
   };
-  const standing = (c: ChargeAttempt) => refundStanding(c, charges);
+  // The engine sends a charge with its refunds' standing; a refund row has none.
+  const standing = (c: ChargeLine): RefundStanding =>
+    c.refunds ?? { state: "none", refunded: zero(c), pending: zero(c), left: c.amount, words: c.state };
   // Svea takes no other refund of a charge while one waits for the owner's transfer.
   const awaiting = (id: number) => charges.find((c) => c.kind === "refund" && c.refund_of === id && c.state === "awaiting_transfer");
   return (
@@ -579,4 +581,9 @@ function CardDetail({
       </div>
     </section>
   );
+}
+
+/** Nothing, in the currency of `c`. */
+function zero(c: ChargeLine) {
+  return { minor: 0, currency: c.amount.currency };
 }
