@@ -150,8 +150,24 @@ fn no_source_file_is_past_a_thousand_lines() {
     assert!(long.is_empty(), "split these by what they do: {long:#?}");
 }
 
+/// A file's code without comments (doc links are not imports) and without what follows its
+/// `#[cfg(test)] mod …`: a unit test may reach any module's fixtures.
+fn code_outside_tests(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let tests = lines
+        .windows(2)
+        .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].trim_start().starts_with("mod "))
+        .unwrap_or(lines.len());
+    lines[..tests]
+        .iter()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A crate's modules (`a::b` for `src/a/b.rs` or `src/a/b/mod.rs`; `""` for the crate root)
-/// and the modules each one names through `crate::…` or `super::…` paths.
+/// and the modules each one names through `crate::…` or `super::…` paths, its tests aside.
 fn module_graph(src: &Path) -> Vec<(String, BTreeSet<String>)> {
     let mut files = Vec::new();
     sources(src, &mut files);
@@ -188,7 +204,7 @@ fn module_graph(src: &Path) -> Vec<(String, BTreeSet<String>)> {
         .filter(|f| f.extension().is_some_and(|e| e == "rs"))
     {
         let this = module_of(file);
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = code_outside_tests(&std::fs::read_to_string(file).unwrap());
         let mut uses = BTreeSet::new();
         for (start, _) in text
             .match_indices("crate::")

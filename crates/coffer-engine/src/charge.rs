@@ -7,10 +7,9 @@
 //! `reconcile`, and the policy refuses any new charge of that card until then. The same
 //! idempotency key, from any process, returns the first attempt and never makes a second charge.
 
-use chrono::Duration;
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::policy::charge_limit;
-use coffer_core::policy::{self, History, PastAttempt, Violation};
+use coffer_core::policy::{self, Violation};
 use coffer_core::{
     AttemptId, AttemptKind, Card, CardId, ChargeAttempt, ChargeState, IdempotencyKey, InvalidInput,
     Merchant, MerchantId, Money, Reason, StoredCredential,
@@ -21,14 +20,11 @@ use coffer_store::Store;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::judging::{history_of, manual_flags};
 use crate::merchants::EnvironmentKind;
 use crate::pipeline::{key_or_new, Answer, Guard, Order, Placed};
 use crate::search::CardView;
 use crate::Engine;
-
-/// How far back the policy looks at a card's attempts (every decline and the latest success are
-/// loaded whatever their age).
-const HISTORY_DAYS: i64 = 31;
 
 /// A manual charge as the owner asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,36 +327,10 @@ fn same_request(
     }
 }
 
-/// The flags of a manual merchant-initiated charge of `card`.
-pub(crate) fn manual_flags(card: &Card, reason: Reason) -> StoredCredential {
-    match &card.initial {
-        Some(initial) => StoredCredential::merchant_initiated(reason, initial.reference.clone()),
-        // No initial transaction: the flags say so, and the policy refuses them.
-        None => StoredCredential {
-            initial_ref: None,
-            ..StoredCredential::merchant_initiated(reason, coffer_core::ProviderRef(String::new()))
-        },
-    }
-}
-
 /// The request as the ledger keeps it, for a resend of exactly the same bytes.
 pub(crate) fn request_json(request: &ChargeRequest) -> EngineResult<String> {
     serde_json::to_string(request)
         .map_err(|e| EngineError::new(ErrorKind::Internal, format!("cannot keep the request: {e}")))
-}
-
-/// The policy's view of a card's ledger rows.
-pub(crate) fn history_of(
-    store: &Store,
-    card: CardId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> coffer_store::StoreResult<History> {
-    let rows = store.attempts_for_policy(card, now - Duration::days(HISTORY_DAYS))?;
-    Ok(History::new(
-        rows.iter()
-            .map(|a| PastAttempt::from_attempt(a, None))
-            .collect(),
-    ))
 }
 
 fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod export;
 pub mod holdings;
 pub mod import_file;
+mod judging;
 pub mod merchant_check;
 pub mod merchants;
 pub mod notices;

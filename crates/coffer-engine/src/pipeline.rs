@@ -24,8 +24,8 @@ use coffer_providers::{
 use coffer_store::charges::{NewAttempt, Settlement};
 use coffer_store::{Store, StoreError, StoreResult};
 
-use crate::charge::history_of;
 use crate::error::EngineResult;
+use crate::judging::history_of;
 use crate::Engine;
 
 /// Reads a charge's plan from the store, under the write lock.

@@ -11,8 +11,8 @@ use coffer_store::Store;
 use serde::Deserialize;
 use serde::Serialize;
 
-use crate::charge::{history_of, manual_flags};
 use crate::error::EngineResult;
+use crate::judging::{history_of, manual_flags};
 use crate::Engine;
 
 /// Days before the end of its expiry month a card counts as "expiring soon".

@@ -34,11 +34,10 @@ use coffer_store::{Store, StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::charge::{
-    history_of, manual_flags, new_order_id, request_json, ChargeStatus, ViolationView,
-};
+use crate::charge::{new_order_id, request_json, ChargeStatus, ViolationView};
 use crate::contracts::refresh_schedule;
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::judging::{history_of, manual_flags};
 use crate::notices::{self, NoticeSent};
 use crate::pipeline::{Guard, Order, Placed};
 use crate::progress::{Progress, ProgressEvent};

@@ -6,6 +6,7 @@ mod contract_terms;
 mod contracts;
 mod due;
 mod endpoints;
+mod lost_answers;
 mod merchant_check;
 mod notices;
 mod private_files;
