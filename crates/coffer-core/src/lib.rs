@@ -29,6 +29,7 @@ pub mod ids;
 pub mod merchant;
 pub mod money;
 pub mod policy;
+pub mod providers;
 pub mod schedule;
 pub mod stored_credential;
 

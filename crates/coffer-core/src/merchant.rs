@@ -14,6 +14,7 @@ use crate::money::Currency;
 /// The payment providers Coffer talks to. Adding one is a variant here, a folder in
 /// `coffer-providers`, and a module in `coffer-sandbox`; exhaustive matches find the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// Clover Ecommerce (Fiserv).
