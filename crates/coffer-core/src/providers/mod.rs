@@ -162,6 +162,22 @@ pub fn facts() -> Vec<ProviderFacts> {
         .collect()
 }
 
+/// The labels of the providers whose capabilities pass `wanted`, as a sentence names them
+/// ("Clover", "Assist and Svea", "A, B and C"), for messages that say who offers what.
+pub fn labels_where(wanted: impl Fn(&Capabilities) -> bool) -> String {
+    let labels: Vec<&str> = ProviderKind::ALL
+        .into_iter()
+        .map(rules)
+        .filter(|r| wanted(&r.capabilities))
+        .map(|r| r.label)
+        .collect();
+    match labels.split_last() {
+        None => String::from("no provider"),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// No checks beyond the shared ones.
 pub(crate) fn no_terms_checks(_: &TermsCheck<'_>) -> Vec<InvalidInput> {
     Vec::new()
@@ -202,6 +218,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn labels_read_as_a_sentence() {
+        assert_eq!(labels_where(|c| !c.lists_customers), "Assist and Svea");
+        assert_eq!(labels_where(|c| c.has_regions), "Clover");
+        assert_eq!(
+            labels_where(|_| true),
+            "Clover, ProcessOut, Assist and Svea"
+        );
+        assert_eq!(labels_where(|_| false), "no provider");
     }
 
     #[test]
