@@ -298,9 +298,7 @@ fn resolve_endpoint(
         ));
     }
     let stage = input.stage.unwrap_or_default();
-    if let ProviderAccount::ProcessOut { project_id } = account {
-        endpoints::check_processout_stage(project_id, stage)?;
-    }
+    endpoints::check_account_stage(account, stage)?;
     match (base_url, reason) {
         (Some(base_url), Some(reason)) => {
             if base_url.starts_with(EMBEDDED_PREFIX) {
