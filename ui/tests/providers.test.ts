@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { can, providerFacts, providerLabel, providers } from "../src/state/providers";
-import { PROVIDERS, accountFields, emptyAccount } from "../src/views/settings/accounts";
+import { DEFAULT_PROVIDER, PROVIDERS, accountFields, emptyAccount } from "../src/views/settings/accounts";
 
 describe("provider facts from the bindings", () => {
   it("finds a provider by a merchant view's name and by an account's tag", () => {
@@ -34,5 +34,6 @@ describe("provider facts from the bindings", () => {
     expect(accountFields("assist").map((f) => f.label)).toEqual(["Merchant_ID", "Login"]);
     expect(emptyAccount("svea")).toEqual({ seller_id: "", key_generation: "001" });
     expect(emptyAccount("clover")).toEqual({ merchant_uuid: "", pakms_key: "" });
+    expect(DEFAULT_PROVIDER, "a new merchant's form starts at Clover, as before").toBe("clover");
   });
 });

@@ -6,7 +6,7 @@ import type { CloverRegion, EndpointInput, MerchantTest, MerchantView, ProgressE
 import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
-import { accountFields, emptyAccount, environmentChoice, environmentLabel, type EnvironmentChoice, PROVIDERS, REGIONS, type ProviderName } from "./accounts";
+import { accountFields, DEFAULT_PROVIDER, emptyAccount, environmentChoice, environmentLabel, type EnvironmentChoice, PROVIDERS, REGIONS, type ProviderName } from "./accounts";
 import { SmtpPanel } from "./SmtpPanel";
 import { can, providerFacts, providerLabel } from "../../state/providers";
 import { DataFolderPanel } from "./DataFolderPanel";
@@ -193,9 +193,9 @@ function accountId(a: ProviderAccount): string {
 }
 
 function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView | null; onDone: () => void; onCancel: () => void }) {
-  const [provider, setProvider] = useState<ProviderName>((merchant?.account.provider as ProviderName) ?? "clover");
+  const [provider, setProvider] = useState<ProviderName>((merchant?.account.provider as ProviderName) ?? DEFAULT_PROVIDER);
   const [account, setAccount] = useState<Record<string, string>>(() =>
-    merchant ? Object.fromEntries(Object.entries(merchant.account).map(([k, v]) => [k, v ?? ""])) : emptyAccount("clover"),
+    merchant ? Object.fromEntries(Object.entries(merchant.account).map(([k, v]) => [k, v ?? ""])) : emptyAccount(DEFAULT_PROVIDER),
   );
   const [name, setName] = useState(merchant?.name ?? "");
   const [environment, setEnvironmentRaw] = useState<EnvironmentChoice>(merchant ? environmentChoice(merchant) : "live");

@@ -7,6 +7,9 @@ export type ProviderName = ProviderKind;
 
 export const PROVIDERS: { name: ProviderName; label: string }[] = providers.map((p) => ({ name: p.provider, label: p.label }));
 
+/** A new merchant's form starts at the first provider of the list. */
+export const DEFAULT_PROVIDER: ProviderName = PROVIDERS[0].name;
+
 export interface AccountField {
   key: string;
   label: string;
