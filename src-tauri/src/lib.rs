@@ -21,7 +21,7 @@ pub fn run() {
         .plugin(one_window_per_profile())
         .invoke_handler(specta.invoke_handler())
         .setup(|app| {
-            let engine = Engine::builder().open()?;
+            let engine = coffer_demo::with_embedded_sandboxes(Engine::builder()).open()?;
             // A charge a crash left unknown blocks its card until it is settled: ask the
             // providers at once, beside the window (DESIGN §4).
             let background = engine.clone();

@@ -32,15 +32,18 @@ impl World {
             .await
             .unwrap();
         let profile = tempfile::tempdir().unwrap();
-        let engine = Engine::builder()
+        let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(profile.path().to_path_buf()))
             .secrets(Arc::new(MemoryStore::default()))
             .open()
             .unwrap();
-        let summary = engine
-            .demo(Some(sandbox.urls.admin.clone()), Arc::new(NoProgress))
-            .await
-            .unwrap();
+        let summary = coffer_demo::demo(
+            &engine,
+            Some(sandbox.urls.admin.clone()),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
         for s in &summary.synced {
             assert_eq!(
                 s.error, None,

@@ -17,12 +17,12 @@ use std::time::Duration;
 use coffer_core::contract::Frequency;
 use coffer_core::{ChargeState, MerchantId};
 use coffer_e2e::raw;
+use coffer_engine::charge::ChargeQuery;
 use coffer_engine::contracts::ContractInput;
 use coffer_engine::due::DueRun;
 use coffer_engine::progress::NoProgress;
 use coffer_engine::search::CardSearch;
 use coffer_engine::Engine;
-use coffer_store::charges::AttemptFilter;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -314,7 +314,7 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
     let mut served = HashMap::new();
     for (provider, merchant) in &scope {
         let run = DueRun {
-            merchants: vec![*merchant],
+            merchants: vec![*merchant].into(),
             ..DueRun::default()
         };
         let (stormy, faults) = in_a_storm(
@@ -397,9 +397,9 @@ async fn a_due_run_through_a_fault_storm_charges_each_occurrence_once_on_every_p
         .collect();
     let ledger: Vec<_> = world
         .engine
-        .list_charges(AttemptFilter {
+        .list_charges(ChargeQuery {
             limit: Some(10_000),
-            ..AttemptFilter::default()
+            ..ChargeQuery::default()
         })
         .await
         .unwrap()

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, Reason};
 use coffer_engine::charge::ChargeInput;
+use coffer_engine::charge::ChargeQuery;
 use coffer_engine::reconcile::{ReconcileSummary, DEFAULT_GRACE_SECS};
 use coffer_engine::refunds::RefundInput;
-use coffer_store::charges::AttemptFilter;
 use serde_json::json;
 
 use crate::report::{self, Row, PROVIDERS};
@@ -53,9 +53,9 @@ fn charge_of(card: i64) -> ChargeInput {
 async fn row_of(world: &World, id: i64) -> ChargeAttempt {
     world
         .engine
-        .list_charges(AttemptFilter {
+        .list_charges(ChargeQuery {
             limit: Some(10_000),
-            ..AttemptFilter::default()
+            ..ChargeQuery::default()
         })
         .await
         .unwrap()

@@ -49,9 +49,13 @@ impl World {
         let past = Utc::now().checked_sub_days(Days::new(40)).unwrap();
         {
             let demo = engine_on(dir.path(), secrets.clone(), Some(past));
-            demo.demo(Some(sandbox.urls.admin.clone()), Arc::new(NoProgress))
-                .await
-                .unwrap();
+            coffer_demo::demo(
+                &demo,
+                Some(sandbox.urls.admin.clone()),
+                Arc::new(NoProgress),
+            )
+            .await
+            .unwrap();
         }
         let engine = engine_on(dir.path(), secrets.clone(), None);
         World {
@@ -176,7 +180,7 @@ fn engine_on(
     secrets: Arc<MemoryStore>,
     now: Option<DateTime<Utc>>,
 ) -> Engine {
-    let builder = Engine::builder()
+    let builder = coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.to_path_buf()))
         .secrets(secrets);
     match now {

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod base_url;
 pub mod card;
 pub mod charge;
 pub mod clock;
@@ -28,11 +29,13 @@ pub mod free_text;
 pub mod ids;
 pub mod merchant;
 pub mod money;
+pub mod notice;
 pub mod policy;
 pub mod providers;
 pub mod schedule;
 pub mod stored_credential;
 
+pub use base_url::BaseUrl;
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
@@ -47,6 +50,7 @@ pub use merchant::{
     SecretRef, Stage,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use notice::NoticeKind;
 pub use policy::{History, PastAttempt, RuleId, Violation};
 pub use schedule::{due_instant, notice_deadline, occurrences};
 pub use stored_credential::{Initiator, Reason, Sequence, StoredCredential};

@@ -7,9 +7,34 @@ use crate::error::EngineResult;
 use crate::views::{AuditEventView, AuditVerification};
 use crate::Engine;
 
+/// Which audit events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this merchant's events.
+    pub merchant_id: Option<i64>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// Events after this sequence number (paging).
+    pub after_seq: Option<i64>,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+impl From<AuditQuery> for AuditFilter {
+    fn from(q: AuditQuery) -> Self {
+        AuditFilter {
+            merchant_id: q.merchant_id,
+            action: q.action,
+            after_seq: q.after_seq,
+            limit: q.limit,
+        }
+    }
+}
+
 impl Engine {
     /// Events, oldest first, filtered by merchant and action.
-    pub async fn list_audit(&self, filter: AuditFilter) -> EngineResult<Vec<AuditEventView>> {
+    pub async fn list_audit(&self, query: AuditQuery) -> EngineResult<Vec<AuditEventView>> {
+        let filter = AuditFilter::from(query);
         self.with_store(move |store| {
             Ok(store
                 .audit_events(&filter)?

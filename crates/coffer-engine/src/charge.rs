@@ -649,11 +649,30 @@ impl Engine {
     }
 
     /// The ledger, newest first.
-    pub async fn list_charges(
-        &self,
-        filter: coffer_store::charges::AttemptFilter,
-    ) -> EngineResult<Vec<ChargeAttempt>> {
+    pub async fn list_charges(&self, query: ChargeQuery) -> EngineResult<Vec<ChargeAttempt>> {
+        let filter = coffer_store::charges::AttemptFilter {
+            merchants: self.resolve_scope(query.merchants).await?,
+            card: query.card,
+            customer: query.customer,
+            state: query.state,
+            limit: query.limit,
+        };
         self.with_store(move |store| Ok(store.list_attempts(&filter)?))
             .await
     }
+}
+
+/// Which ledger rows to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChargeQuery {
+    /// Only these merchants.
+    pub merchants: crate::scope::Scope,
+    /// One card.
+    pub card: Option<coffer_core::CardId>,
+    /// One customer's cards.
+    pub customer: Option<i64>,
+    /// One state.
+    pub state: Option<coffer_core::ChargeState>,
+    /// At most.
+    pub limit: Option<u32>,
 }

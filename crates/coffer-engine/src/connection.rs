@@ -1,4 +1,4 @@
-//! Reaching a merchant's provider: the secret from the keyring (or the embedded sandbox), the
+//! Reaching a merchant's provider: the secret from the keyring (or the host's embedded sandboxes), the
 //! client from `coffer_providers::connect`, and provider errors in the engine's kinds.
 
 use coffer_core::{Environment, InvalidInput, Merchant};
@@ -7,7 +7,6 @@ use coffer_providers::{Provider, ProviderError, ProviderErrorKind};
 use coffer_store::audit_log::AuditFilter;
 use secrecy::SecretString;
 
-use crate::embedded::is_embedded;
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::merchants::HOST_OVERRIDE_ACTION;
 use crate::secrets::read_merchant_secret;
@@ -42,11 +41,11 @@ impl Engine {
         merchant: &Merchant,
     ) -> EngineResult<Box<dyn Provider>> {
         let mut target = merchant.clone();
-        let secret = if is_embedded(merchant) {
+        let secret = if merchant.is_embedded() {
             let (base_url, secret) = self
                 .inner
                 .embedded
-                .resolve(&self.inner.data_dir, merchant)
+                .reach(&self.inner.data_dir, merchant)
                 .await?;
             target.base_url = base_url;
             secret
@@ -70,7 +69,7 @@ impl Engine {
     /// provider's own hosts, or the host of an override that the audit log shows was granted for
     /// this merchant (an override typed into the database has no such event).
     pub(crate) async fn ensure_destination(&self, merchant: &Merchant) -> EngineResult<()> {
-        if is_embedded(merchant) || merchant.environment == Environment::Sandbox {
+        if merchant.is_embedded() || merchant.environment == Environment::Sandbox {
             return Ok(());
         }
         endpoints::check_destination(merchant)?;
@@ -111,14 +110,7 @@ impl Engine {
 
     /// Starts the embedded sandboxes (if not yet) and returns their admin URL.
     pub async fn embedded_admin_url(&self) -> EngineResult<String> {
-        Ok(self
-            .inner
-            .embedded
-            .sandbox(&self.inner.data_dir)
-            .await?
-            .urls
-            .admin
-            .clone())
+        self.inner.embedded.admin_url(&self.inner.data_dir).await
     }
 }
 

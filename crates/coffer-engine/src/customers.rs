@@ -12,6 +12,34 @@ use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::Engine;
 use coffer_core::providers::labels_where as provider_labels;
 
+/// A customer for a merchant's register: the register's reference (Assist's CustomerNumber,
+/// Svea's customer number) and contact details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerDetails {
+    /// The register's reference.
+    pub reference: CustomerRef,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Postal address (Svea requires one in every payment).
+    pub address: Option<Address>,
+}
+
+impl From<CustomerDetails> for CustomerFields {
+    fn from(d: CustomerDetails) -> Self {
+        CustomerFields {
+            reference: d.reference,
+            name: d.name,
+            email: d.email,
+            phone: d.phone,
+            address: d.address,
+        }
+    }
+}
+
 /// The result of an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
@@ -257,9 +285,9 @@ impl Engine {
     pub async fn create_customer(
         &self,
         merchant: MerchantId,
-        fields: CustomerFields,
+        customer: CustomerDetails,
     ) -> EngineResult<i64> {
-        let fields = register_entry(fields)?;
+        let fields = register_entry(customer.into())?;
         self.register_owner(merchant).await?;
         let now = self.now();
         let audit = self.audit_event(

@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate};
 use coffer_core::clock::local_date;
 use coffer_core::contract::ContractStatus;
-use coffer_core::{AttemptKind, CardExpiry, ChargeState, MerchantId};
+use coffer_core::{AttemptKind, CardExpiry, ChargeState};
 use coffer_store::contracts::ContractFilter;
 use serde::Serialize;
 
 use crate::error::EngineResult;
+use crate::scope::Scope;
 use crate::Engine;
 
 /// Months of history the revenue and decline charts show, the current one included.
@@ -118,7 +119,8 @@ fn months_ending(last: NaiveDate, count: u32) -> Vec<String> {
 
 impl Engine {
     /// The dashboard of `merchants` (all when empty).
-    pub async fn dashboard(&self, merchants: Vec<MerchantId>) -> EngineResult<DashboardView> {
+    pub async fn dashboard(&self, scope: impl Into<Scope>) -> EngineResult<DashboardView> {
+        let merchants = self.resolve_scope(scope).await?;
         let now = self.now();
         let today = now.date_naive();
         let months = months_ending(today, HISTORY_MONTHS);

@@ -15,6 +15,7 @@ use coffer_store::audit_log::AuditFilter;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::scope::Scope;
 use crate::Engine;
 
 /// Rows read per page.
@@ -214,9 +215,10 @@ impl Engine {
     pub async fn export_csv(
         &self,
         kind: ExportKind,
-        merchants: Vec<MerchantId>,
+        scope: impl Into<Scope>,
         path: Option<PathBuf>,
     ) -> EngineResult<ExportResult> {
+        let merchants = self.resolve_scope(scope).await?;
         let path = match path {
             Some(path) => path,
             None => self.exports_dir().join(format!(

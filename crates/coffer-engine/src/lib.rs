@@ -2,7 +2,8 @@
 //! into an [`Engine`] method of the same name.
 //!
 //! The engine owns the wiring: the store (blocking rusqlite, reached through
-//! `spawn_blocking`), the clock, the keyring, the provider clients. It is a cheap `Clone`
+//! `spawn_blocking`), the clock, the keyring, the provider clients. It links no emulator: the
+//! host plugs in its embedded sandboxes ([`sandboxes::EmbeddedSandboxes`]). It is a cheap `Clone`
 //! (an `Arc` inside) so the desktop shell can `manage` one and hand it to every command.
 
 pub mod audit;
@@ -13,11 +14,10 @@ pub mod consent;
 pub mod contracts;
 pub mod customers;
 pub mod dashboard;
-pub mod demo;
 pub mod due;
-pub mod embedded;
 pub mod error;
 pub mod export;
+pub mod holdings;
 pub mod import_file;
 pub mod merchant_check;
 pub mod merchants;
@@ -26,6 +26,8 @@ mod pipeline;
 pub mod progress;
 pub mod reconcile;
 pub mod refunds;
+pub mod sandboxes;
+pub mod scope;
 pub mod search;
 pub mod secrets;
 pub mod sync;
@@ -38,6 +40,7 @@ use std::sync::{Arc, Mutex};
 use coffer_core::audit::NewAuditEvent;
 use coffer_core::clock::{Clock, SystemClock};
 use coffer_store::Store;
+use sandboxes::{EmbeddedSandboxes, NoEmbeddedSandboxes};
 use secrets::{KeyringStore, SecretStore};
 
 pub use error::{EngineError, EngineResult, ErrorEnvelope, ErrorKind};
@@ -52,7 +55,7 @@ struct Inner {
     store: Mutex<Store>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretStore>,
-    embedded: embedded::Embedded,
+    embedded: Arc<dyn EmbeddedSandboxes>,
     data_dir: PathBuf,
     actor: String,
     /// Per merchant, when its provider's last 429 lets the next write go (waited out before a
@@ -97,6 +100,7 @@ pub struct EngineBuilder {
     data_dir: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretStore>,
+    embedded: Arc<dyn EmbeddedSandboxes>,
 }
 
 impl Engine {
@@ -106,6 +110,7 @@ impl Engine {
             data_dir: None,
             clock: Arc::new(SystemClock),
             secrets: Arc::new(KeyringStore),
+            embedded: Arc::new(NoEmbeddedSandboxes),
         }
     }
 
@@ -196,6 +201,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Reaches `embedded:<provider>` merchants through these sandboxes (without, they are
+    /// refused with a reason).
+    pub fn embedded_sandboxes(mut self, sandboxes: Arc<dyn EmbeddedSandboxes>) -> Self {
+        self.embedded = sandboxes;
+        self
+    }
+
     /// Opens the profile's database, upgrading its schema (a copy of an older file is kept).
     pub fn open(self) -> EngineResult<Engine> {
         let data_dir = config::data_dir(self.data_dir.as_deref())?;
@@ -205,7 +217,7 @@ impl EngineBuilder {
                 store: Mutex::new(store),
                 clock: self.clock,
                 secrets: self.secrets,
-                embedded: embedded::Embedded::default(),
+                embedded: self.embedded,
                 data_dir,
                 actor: os_user(),
                 rate_limited: Mutex::default(),
@@ -231,7 +243,8 @@ impl Engine {
                 store: Mutex::new(copy),
                 clock: Arc::new(clock),
                 secrets: self.inner.secrets.clone(),
-                embedded: embedded::Embedded::default(),
+                // Nothing leaves a rehearsal, so it has no sandboxes to reach either.
+                embedded: Arc::new(NoEmbeddedSandboxes),
                 data_dir: self.inner.data_dir.clone(),
                 actor: self.inner.actor.clone(),
                 rate_limited: Mutex::default(),

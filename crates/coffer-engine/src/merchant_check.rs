@@ -12,7 +12,6 @@ use coffer_providers::{ProviderError, ProviderErrorKind};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::embedded::is_embedded;
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::Engine;
 
@@ -194,7 +193,7 @@ impl Engine {
         source: SecretSource,
         id: Option<MerchantId>,
     ) -> MerchantTest {
-        let embedded = is_embedded(merchant);
+        let embedded = merchant.is_embedded();
         let provider = merchant.provider();
         let used = match (&source, embedded) {
             (_, true) => "the built-in sandbox's demo secret",
@@ -251,7 +250,7 @@ impl Engine {
             let (base_url, secret) = self
                 .inner
                 .embedded
-                .resolve(&self.inner.data_dir, merchant)
+                .reach(&self.inner.data_dir, merchant)
                 .await?;
             target.base_url = base_url;
             return Ok((target, secret));

@@ -10,7 +10,7 @@
 use coffer_core::merchant::parse_time_zone;
 use coffer_core::policy::{charge_limit, notice_lead};
 use coffer_core::{
-    CloverRegion, Currency, Endpoint, Environment, HostOverride, InvalidInput, Merchant,
+    BaseUrl, CloverRegion, Currency, Endpoint, Environment, HostOverride, InvalidInput, Merchant,
     MerchantId, Money, ProviderAccount, Stage,
 };
 use coffer_providers::endpoints::{self, EndpointError};
@@ -18,8 +18,7 @@ use coffer_store::merchants::NewMerchant;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::embedded::{is_embedded, EMBEDDED_PREFIX};
-use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::error::{EngineError, EngineResult};
 use crate::merchant_check::{ConnectionCheck, SecretSource};
 use crate::secrets::merchant_secret_address;
 use crate::Engine;
@@ -201,7 +200,7 @@ impl MerchantView {
             region: m.endpoint.region,
             base_url: m.base_url.clone(),
             host_override: m.endpoint.host_override.clone(),
-            embedded: is_embedded(m),
+            embedded: m.is_embedded(),
             time_zone: m.time_zone.name().to_string(),
             currency: m.currency,
             notice_lead_days: m.notice_lead_days,
@@ -229,14 +228,11 @@ fn parse_limit(text: Option<&str>, currency: Currency) -> Result<Option<i64>, In
 
 /// A sandbox merchant's URL: `embedded:<provider>` or any http(s) URL.
 fn validate_sandbox_url(base_url: &str, account: &ProviderAccount) -> Result<(), InvalidInput> {
-    if let Some(provider) = base_url.strip_prefix(EMBEDDED_PREFIX) {
-        if provider != account.kind().as_str() {
+    if let BaseUrl::Embedded(provider) = BaseUrl::parse(base_url)? {
+        if provider != account.kind() {
             return Err(InvalidInput::new(
                 "base_url",
-                format!(
-                    "embedded:{provider} does not match the provider {}",
-                    account.kind()
-                ),
+                format!("{base_url} does not match the provider {}", account.kind()),
             ));
         }
         return Ok(());
@@ -245,7 +241,10 @@ fn validate_sandbox_url(base_url: &str, account: &ProviderAccount) -> Result<(),
     if !scheme_ok || base_url.len() < "http://x".len() {
         return Err(InvalidInput::new(
             "base_url",
-            format!("'{base_url}' must start with https:// (or http:// for a local sandbox), or be embedded:{}", account.kind()),
+            format!(
+                "'{base_url}' must start with https:// (or http:// for a local sandbox), or be {}",
+                BaseUrl::embedded(account.kind())
+            ),
         ));
     }
     Ok(())
@@ -285,7 +284,7 @@ fn resolve_endpoint(
         let Some(base_url) = base_url else {
             return Err(InvalidInput::new(
                 "base_url",
-                format!("a sandbox merchant needs its sandbox's URL: embedded:{provider}, or an external sandbox's http://127.0.0.1:…"),
+                format!("a sandbox merchant needs its sandbox's URL: {}, or an external sandbox's http://127.0.0.1:…", BaseUrl::embedded(provider)),
             ));
         };
         validate_sandbox_url(&base_url, account)?;
@@ -301,7 +300,7 @@ fn resolve_endpoint(
     endpoints::check_account_stage(account, stage)?;
     match (base_url, reason) {
         (Some(base_url), Some(reason)) => {
-            if base_url.starts_with(EMBEDDED_PREFIX) {
+            if matches!(BaseUrl::parse(&base_url), Ok(BaseUrl::Embedded(_)) | Err(_)) {
                 return Err(InvalidInput::new(
                     "environment",
                     "an embedded sandbox merchant cannot be live",
@@ -417,7 +416,7 @@ fn required_secret(
     new: &NewMerchant,
     secret: Option<SecretString>,
 ) -> Result<Option<SecretString>, InvalidInput> {
-    let embedded = new.base_url.starts_with(EMBEDDED_PREFIX);
+    let embedded = matches!(BaseUrl::parse(&new.base_url), Ok(BaseUrl::Embedded(_)));
     match (embedded, secret) {
         (true, _) => Ok(None),
         (false, Some(s)) if !s.expose_secret().trim().is_empty() => Ok(Some(s)),
@@ -541,7 +540,7 @@ fn edited_limit(
 /// Refuses an edit that would let a saved live secret reach a new host or change address without
 /// the owner giving the secret again.
 fn secret_needed_for(current: &Merchant, updated: &Merchant) -> Option<InvalidInput> {
-    if is_embedded(updated) {
+    if updated.is_embedded() {
         return None;
     }
     if updated.environment != current.environment {
@@ -654,12 +653,12 @@ impl Engine {
             merchant_secret_address(&updated),
         );
         if let Some(secret) = secret {
-            if !is_embedded(&updated) {
+            if !updated.is_embedded() {
                 let at = to.clone();
                 self.secrets_blocking(move |s| s.set(&at, &secret)).await?;
             }
         }
-        if from != to && !is_embedded(&current) {
+        if from != to && !current.is_embedded() {
             // The old environment's secret is not moved, only removed.
             self.secrets_blocking(move |s| s.delete(&from)).await?;
         }
@@ -799,7 +798,7 @@ impl Engine {
         let merchant = self
             .with_store(move |store| Ok(store.merchant(id)?))
             .await?;
-        if !is_embedded(&merchant) {
+        if !merchant.is_embedded() {
             let at = merchant_secret_address(&merchant);
             let legacy = crate::secrets::legacy_secret_address(&merchant);
             self.secrets_blocking(move |s| {
@@ -829,39 +828,5 @@ impl Engine {
     /// One merchant.
     pub async fn merchant(&self, id: MerchantId) -> EngineResult<Merchant> {
         self.with_store(move |store| Ok(store.merchant(id)?)).await
-    }
-
-    /// The merchants of a group, or the one merchant, or all: the scope of a consolidated view.
-    pub async fn merchant_scope(
-        &self,
-        merchant: Option<MerchantId>,
-        group: Option<String>,
-    ) -> EngineResult<Vec<MerchantId>> {
-        let all = self.with_store(|store| Ok(store.merchants()?)).await?;
-        match (merchant, group) {
-            (Some(id), _) => all
-                .iter()
-                .find(|m| m.id == id)
-                .map(|m| vec![m.id])
-                .ok_or_else(|| {
-                    EngineError::new(ErrorKind::NotFound, format!("merchant {id} not found"))
-                }),
-            (None, Some(group)) => {
-                let ids: Vec<_> = all
-                    .iter()
-                    .filter(|m| m.group.as_deref() == Some(group.as_str()))
-                    .map(|m| m.id)
-                    .collect();
-                if ids.is_empty() {
-                    Err(
-                        InvalidInput::new("group", format!("no merchant is in group '{group}'"))
-                            .into(),
-                    )
-                } else {
-                    Ok(ids)
-                }
-            }
-            (None, None) => Ok(Vec::new()),
-        }
     }
 }

@@ -8,6 +8,7 @@ use coffer_core::policy::{self, History, RuleId, Violation};
 use coffer_core::{Card, CardExpiry, CustomerId, Merchant, MerchantId, Money, Reason};
 use coffer_store::search::{CardQuery, CustomerQuery, CustomerRow, CustomerSort};
 use coffer_store::Store;
+use serde::Deserialize;
 use serde::Serialize;
 
 use crate::charge::{history_of, manual_flags};
@@ -417,11 +418,92 @@ pub struct CustomerSearch {
     /// Free text.
     pub text: Option<String>,
     /// Order.
-    pub sort: CustomerSort,
+    pub sort: CustomerOrder,
     /// Page size.
     pub limit: Option<u32>,
     /// Offset.
     pub offset: Option<u32>,
+}
+
+/// How a customer search is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerOrder {
+    /// By name, then id.
+    #[default]
+    Name,
+    /// By the provider's reference.
+    Reference,
+    /// Newest first.
+    Newest,
+}
+
+impl From<CustomerOrder> for CustomerSort {
+    fn from(order: CustomerOrder) -> Self {
+        match order {
+            CustomerOrder::Name => CustomerSort::Name,
+            CustomerOrder::Reference => CustomerSort::Reference,
+            CustomerOrder::Newest => CustomerSort::Newest,
+        }
+    }
+}
+
+/// A customer in a search's page, with card counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CustomerListRow {
+    /// Coffer id.
+    pub id: i64,
+    /// Merchant.
+    pub merchant_id: i64,
+    /// Merchant name.
+    pub merchant_name: String,
+    /// The provider's reference.
+    pub reference: String,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Cards on file.
+    pub cards: u32,
+    /// Cards that are active and not expired this month.
+    pub usable_cards: u32,
+    /// The card a digits search matched by its last four or BIN ("visa •••• 4242"), so the
+    /// owner sees why the customer is in the result.
+    pub matched_card: Option<String>,
+}
+
+impl From<CustomerRow> for CustomerListRow {
+    fn from(row: CustomerRow) -> Self {
+        // Destructured without `..`: a new column in the store's row fails to compile here.
+        let CustomerRow {
+            id,
+            merchant_id,
+            merchant_name,
+            reference,
+            name,
+            email,
+            phone,
+            cards,
+            usable_cards,
+            matched_card,
+        } = row;
+        CustomerListRow {
+            id,
+            merchant_id,
+            merchant_name,
+            reference,
+            name,
+            email,
+            phone,
+            cards,
+            usable_cards,
+            matched_card,
+        }
+    }
 }
 
 /// How many customers a search finds, and which locations in its scope were never synced, so
@@ -465,22 +547,29 @@ pub struct CardSearch {
 
 impl Engine {
     /// Customers matching the search, one page.
-    pub async fn search_customers(&self, search: CustomerSearch) -> EngineResult<Vec<CustomerRow>> {
+    pub async fn search_customers(
+        &self,
+        search: CustomerSearch,
+    ) -> EngineResult<Vec<CustomerListRow>> {
         let merchants = self
             .merchant_scope(search.merchant, search.group.clone())
             .await?;
         let today = CardExpiry::of_date(self.now().date_naive());
         self.with_store(move |store| {
-            Ok(store.search_customers(
-                &CustomerQuery {
-                    merchants,
-                    text: search.text,
-                    sort: search.sort,
-                    limit: search.limit,
-                    offset: search.offset,
-                },
-                today,
-            )?)
+            Ok(store
+                .search_customers(
+                    &CustomerQuery {
+                        merchants,
+                        text: search.text,
+                        sort: search.sort.into(),
+                        limit: search.limit,
+                        offset: search.offset,
+                    },
+                    today,
+                )?
+                .into_iter()
+                .map(CustomerListRow::from)
+                .collect())
         })
         .await
     }

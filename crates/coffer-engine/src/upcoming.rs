@@ -9,13 +9,14 @@ use chrono::{Days, NaiveDate};
 use coffer_core::clock::local_date;
 use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
 use coffer_core::schedule::{notice_deadline, occurrences};
-use coffer_core::{MerchantId, Money};
+use coffer_core::Money;
 use coffer_store::contracts::ContractFilter;
 use coffer_store::{Store, StoreResult};
 use serde::Serialize;
 
 use crate::contracts::occurrence_amount;
 use crate::error::EngineResult;
+use crate::scope::Scope;
 use crate::Engine;
 
 /// How far back an open (unpaid) occurrence still counts as overdue rather than abandoned.
@@ -95,9 +96,10 @@ impl Engine {
     /// overdue ones through `days` days ahead, by due date.
     pub async fn upcoming_charges(
         &self,
-        merchants: Vec<MerchantId>,
+        scope: impl Into<Scope>,
         days: u32,
     ) -> EngineResult<Vec<UpcomingCharge>> {
+        let merchants = self.resolve_scope(scope).await?;
         let now = self.now();
         self.with_store(move |store| {
             let mut out = Vec::new();

@@ -4,9 +4,10 @@
 //!
 //! One process serves all four on one loopback port, each under its own prefix
 //! (`/clover`, `/processout`, `/assist`, `/svea`), plus the admin API under `/__sandbox/`.
-//! Each emulator is a folder (`routes.rs`, `state.rs`, `rules.rs`, `wire.rs`) written from the
-//! provider's docs alone: it shares no wire code with the clients in `coffer-providers`, so a
-//! misreading of the docs shows up as a failing test rather than hiding in both.
+//! Each emulator is a folder (`routes/` with one file per resource, `state.rs`, `rules.rs`,
+//! `wire.rs`) written from the provider's docs alone: it shares no wire code with the clients in
+//! `coffer-providers`, so a misreading of the docs shows up as a failing test rather than hiding
+//! in both. `scaffold.rs` is what their routes share: the `Authed` extractor.
 #![deny(missing_docs)]
 
 pub mod faults;
@@ -16,6 +17,7 @@ pub mod seed;
 mod assist;
 mod clover;
 mod processout;
+mod scaffold;
 mod svea;
 
 use std::net::SocketAddr;
@@ -184,7 +186,8 @@ impl SandboxUrls {
     }
 }
 
-/// A running sandbox. Dropping it stops the server (and writes the state file, if any).
+/// A running sandbox. Dropping it stops the server and writes the state file, if any, in the
+/// background; [`Sandbox::shutdown`] stops it and returns once that file is written.
 #[derive(Debug)]
 pub struct Sandbox {
     /// Where each emulator answers.
@@ -195,6 +198,8 @@ pub struct Sandbox {
     pub ledger: Arc<Ledger>,
     emulators: Vec<Arc<dyn Emulator>>,
     stop: watch::Sender<bool>,
+    /// The task that writes the state file once `stop` flips (with a state file only).
+    saving: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for dyn Emulator {
@@ -208,6 +213,18 @@ impl Sandbox {
     /// `GET /__sandbox/merchants` answers, for in-process callers.
     pub fn merchants(&self) -> Vec<SandboxMerchant> {
         self.emulators.iter().flat_map(|e| e.merchants()).collect()
+    }
+
+    /// Stops the server and returns only once the state file, if any, is written: a sandbox
+    /// started on that file right after finds every answer this one gave, with no need to poll
+    /// the file.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(saving) = self.saving.take() {
+            if let Err(e) = saving.await {
+                tracing::warn!("sandbox state writer ended abnormally: {e}");
+            }
+        }
     }
 }
 
@@ -325,9 +342,10 @@ impl Sandbox {
         let app = app(shared.clone());
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(serve(listener, app, stopped.clone()));
-        if shared.saver.is_some() {
-            tokio::spawn(save_on_stop(shared, stopped));
-        }
+        let saving = shared
+            .saver
+            .is_some()
+            .then(|| tokio::spawn(save_on_stop(shared, stopped)));
         let url = |kind: ProviderKind| format!("{root}/{kind}");
         Ok(Sandbox {
             urls: SandboxUrls {
@@ -341,6 +359,7 @@ impl Sandbox {
             ledger,
             emulators,
             stop,
+            saving,
         })
     }
 }

@@ -19,8 +19,11 @@ pub mod error;
 pub mod export;
 pub mod merchants;
 pub mod migrations;
+pub mod notices;
+pub mod occurrences;
 pub mod private;
 pub mod search;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! The audit log and the verification of its hash chain.
 
+use coffer_engine::audit::AuditQuery;
 use coffer_engine::views::{AuditEventView, AuditVerification};
 use coffer_engine::Engine;
-use coffer_store::audit_log::AuditFilter;
 use serde::Deserialize;
 use tauri::State;
 
@@ -28,7 +28,7 @@ pub async fn list_audit(
     engine: State<'_, Engine>,
     filter: AuditFilterRequest,
 ) -> Result<Vec<AuditEventView>, IpcError> {
-    let filter = AuditFilter {
+    let filter = AuditQuery {
         merchant_id: filter.merchant_id,
         action: filter.action.filter(|a| !a.is_empty()),
         after_seq: filter.after_seq,

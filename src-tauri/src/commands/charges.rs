@@ -2,14 +2,15 @@
 //! charge once, refunds, reconcile, and the list of charges.
 
 use coffer_core::{AttemptId, CardId, ChargeAttempt, ChargeState, MerchantId, Reason};
+use coffer_engine::charge::ChargeQuery;
 use coffer_engine::charge::{ChargeInput, ChargePreview, ChargeResult};
 use coffer_engine::reconcile::{
     AlertView, ReconcileScope, ReconcileSummary, ReconciledAttempt, Resolution, UnknownAttempt,
     DEFAULT_GRACE_SECS,
 };
 use coffer_engine::refunds::{RefundInput, RefundResult};
+use coffer_engine::scope::Scope;
 use coffer_engine::Engine;
-use coffer_store::charges::AttemptFilter;
 use serde::Deserialize;
 use tauri::State;
 
@@ -94,12 +95,9 @@ pub async fn list_charges(
     engine: State<'_, Engine>,
     request: ChargeListRequest,
 ) -> Result<Vec<ChargeAttempt>, IpcError> {
-    let merchants = engine
-        .merchant_scope(request.merchant_id.map(MerchantId), request.group)
-        .await?;
     Ok(engine
-        .list_charges(AttemptFilter {
-            merchants,
+        .list_charges(ChargeQuery {
+            merchants: Scope::of(request.merchant_id.map(MerchantId), request.group),
             card: request.card_id.map(CardId),
             customer: request.customer_id,
             state: request.status,
@@ -150,9 +148,7 @@ pub async fn reconcile(
     card_id: Option<i64>,
 ) -> Result<ReconcileSummary, IpcError> {
     let scope = ReconcileScope {
-        merchants: engine
-            .merchant_scope(merchant_id.map(MerchantId), group)
-            .await?,
+        merchants: Scope::of(merchant_id.map(MerchantId), group),
         card: card_id.map(CardId),
     };
     Ok(engine
@@ -168,10 +164,9 @@ pub async fn unknown_attempts(
     merchant_id: Option<i64>,
     group: Option<String>,
 ) -> Result<Vec<UnknownAttempt>, IpcError> {
-    let merchants = engine
-        .merchant_scope(merchant_id.map(MerchantId), group)
-        .await?;
-    Ok(engine.unknown_attempts(merchants).await?)
+    Ok(engine
+        .unknown_attempts(Scope::of(merchant_id.map(MerchantId), group))
+        .await?)
 }
 
 /// Settles by hand an attempt no provider record could settle (audited).
@@ -195,10 +190,9 @@ pub async fn list_alerts(
     merchant_id: Option<i64>,
     group: Option<String>,
 ) -> Result<Vec<AlertView>, IpcError> {
-    let merchants = engine
-        .merchant_scope(merchant_id.map(MerchantId), group)
-        .await?;
-    Ok(engine.list_alerts(merchants).await?)
+    Ok(engine
+        .list_alerts(Scope::of(merchant_id.map(MerchantId), group))
+        .await?)
 }
 
 /// Marks an alert seen (audited); it stays on record.

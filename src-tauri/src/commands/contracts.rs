@@ -7,9 +7,10 @@ use chrono::NaiveDate;
 use coffer_core::contract::{ContractStatus, Frequency};
 use coffer_core::{CardId, ContractId, MerchantId};
 use coffer_engine::contracts::{ContractEdit, ContractInput, ContractView, TermsChangeEffect};
+use coffer_engine::notices::Notice;
 use coffer_engine::refunds::RefundResult;
+use coffer_engine::scope::Scope;
 use coffer_engine::Engine;
-use coffer_store::contracts::NoticeRow;
 use serde::Deserialize;
 use tauri::State;
 
@@ -249,11 +250,9 @@ pub async fn list_contracts(
     engine: State<'_, Engine>,
     request: ContractListRequest,
 ) -> Result<Vec<ContractView>, IpcError> {
-    let merchants = engine
-        .merchant_scope(request.merchant_id.map(MerchantId), request.group)
-        .await?;
+    let scope = Scope::of(request.merchant_id.map(MerchantId), request.group);
     Ok(engine
-        .list_contracts(merchants, request.status, request.card_id.map(CardId))
+        .list_contracts(scope, request.status, request.card_id.map(CardId))
         .await?)
 }
 
@@ -270,7 +269,6 @@ pub async fn show_contract(engine: State<'_, Engine>, id: i64) -> Result<Contrac
 pub async fn list_notices(
     engine: State<'_, Engine>,
     scope: ScopeRequest,
-) -> Result<Vec<NoticeRow>, IpcError> {
-    let merchants = scope.merchants(&engine).await?;
-    Ok(engine.list_notices(merchants).await?)
+) -> Result<Vec<Notice>, IpcError> {
+    Ok(engine.list_notices(scope).await?)
 }

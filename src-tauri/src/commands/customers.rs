@@ -2,26 +2,12 @@
 //! `limit`/`offset`, so 100,000 rows never cross the IPC boundary at once).
 
 use coffer_core::{CustomerId, MerchantId};
-use coffer_engine::search::{CustomerSearch, CustomerTotals};
+use coffer_engine::search::{CustomerListRow, CustomerOrder, CustomerSearch, CustomerTotals};
 use coffer_engine::Engine;
-use coffer_store::search::{CustomerRow, CustomerSort};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use crate::ipc_error::IpcError;
-
-/// How the table is ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomerOrder {
-    /// By name, then id.
-    #[default]
-    Name,
-    /// By the provider's reference.
-    Reference,
-    /// Newest first.
-    Newest,
-}
 
 /// One page of a customer search.
 #[derive(Debug, Clone, Default, Deserialize, specta::Type)]
@@ -40,72 +26,13 @@ pub struct CustomerSearchRequest {
     pub offset: Option<u32>,
 }
 
-/// A customer in the table, with card counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-pub struct CustomerListRow {
-    /// Coffer id.
-    pub id: i64,
-    /// Merchant.
-    pub merchant_id: i64,
-    /// Merchant name.
-    pub merchant_name: String,
-    /// The provider's reference.
-    pub reference: String,
-    /// Name.
-    pub name: String,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Cards on file.
-    pub cards: u32,
-    /// Cards that are active and not expired this month.
-    pub usable_cards: u32,
-    /// The card a digits search matched ("visa •••• 4242").
-    pub matched_card: Option<String>,
-}
-
-impl From<CustomerRow> for CustomerListRow {
-    fn from(row: CustomerRow) -> Self {
-        // Destructured without `..`: a new column in the store's row fails to compile here.
-        let CustomerRow {
-            id,
-            merchant_id,
-            merchant_name,
-            reference,
-            name,
-            email,
-            phone,
-            cards,
-            usable_cards,
-            matched_card,
-        } = row;
-        CustomerListRow {
-            id,
-            merchant_id,
-            merchant_name,
-            reference,
-            name,
-            email,
-            phone,
-            cards,
-            usable_cards,
-            matched_card,
-        }
-    }
-}
-
 impl From<CustomerSearchRequest> for CustomerSearch {
     fn from(r: CustomerSearchRequest) -> Self {
         CustomerSearch {
             merchant: r.merchant_id.map(MerchantId),
             group: r.group,
             text: r.text.filter(|t| !t.trim().is_empty()),
-            sort: match r.order {
-                CustomerOrder::Name => CustomerSort::Name,
-                CustomerOrder::Reference => CustomerSort::Reference,
-                CustomerOrder::Newest => CustomerSort::Newest,
-            },
+            sort: r.order,
             limit: r.limit,
             offset: r.offset,
         }
@@ -119,8 +46,7 @@ pub async fn search_customers(
     engine: State<'_, Engine>,
     request: CustomerSearchRequest,
 ) -> Result<Vec<CustomerListRow>, IpcError> {
-    let rows = engine.search_customers(request.into()).await?;
-    Ok(rows.into_iter().map(CustomerListRow::from).collect())
+    Ok(engine.search_customers(request.into()).await?)
 }
 
 /// How many customers the search finds in all, and the locations in scope never synced.
@@ -276,7 +202,7 @@ pub async fn add_customer(
         Some(form) => form.checked()?,
         None => None,
     };
-    let fields = coffer_store::customers::CustomerFields {
+    let fields = coffer_engine::customers::CustomerDetails {
         reference: coffer_core::CustomerRef(number),
         name,
         email,

@@ -14,6 +14,5 @@ pub async fn dashboard(
     engine: State<'_, Engine>,
     scope: ScopeRequest,
 ) -> Result<DashboardView, IpcError> {
-    let merchants = scope.merchants(&engine).await?;
-    Ok(engine.dashboard(merchants).await?)
+    Ok(engine.dashboard(scope).await?)
 }

@@ -22,8 +22,7 @@ pub async fn upcoming_charges(
     scope: ScopeRequest,
     days: u32,
 ) -> Result<Vec<UpcomingCharge>, IpcError> {
-    let merchants = scope.merchants(&engine).await?;
-    Ok(engine.upcoming_charges(merchants, days).await?)
+    Ok(engine.upcoming_charges(scope, days).await?)
 }
 
 /// Sends the notices that are due, then charges every due occurrence the rules allow; with
@@ -37,9 +36,8 @@ pub async fn run_due(
     approved: Option<Vec<ApprovedCharge>>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<DueSummary, IpcError> {
-    let merchants = scope.merchants(&engine).await?;
     let run = DueRun {
-        merchants,
+        merchants: scope.into(),
         dry_run,
         approved,
         ..DueRun::default()

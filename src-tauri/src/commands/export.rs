@@ -16,6 +16,5 @@ pub async fn export_csv(
     kind: ExportKind,
     scope: ScopeRequest,
 ) -> Result<ExportResult, IpcError> {
-    let merchants = scope.merchants(&engine).await?;
-    Ok(engine.export_csv(kind, merchants, None).await?)
+    Ok(engine.export_csv(kind, scope, None).await?)
 }

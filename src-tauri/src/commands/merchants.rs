@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use coffer_core::{Environment, MerchantId, ProviderAccount};
-use coffer_engine::demo::DemoSummary;
+use coffer_demo::DemoSummary;
 use coffer_engine::merchant_check::{ConnectionCheck, MerchantTest};
 use coffer_engine::merchants::{EndpointInput, MerchantEdit, MerchantInput, MerchantView};
 use coffer_engine::progress::ProgressEvent;
@@ -185,9 +185,7 @@ pub async fn demo(
     engine: State<'_, Engine>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<DemoSummary, IpcError> {
-    Ok(engine
-        .demo(None, Arc::new(ChannelProgress(on_progress)))
-        .await?)
+    Ok(coffer_demo::demo(&engine, None, Arc::new(ChannelProgress(on_progress))).await?)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub mod settings;
 pub mod sync;
 
 use coffer_core::MerchantId;
-use coffer_engine::{Engine, EngineResult};
+use coffer_engine::scope::Scope;
 use serde::Deserialize;
 
 /// What a view shows: one merchant (location), a group of locations, or, with neither, all.
@@ -28,11 +28,9 @@ pub struct ScopeRequest {
     pub group: Option<String>,
 }
 
-impl ScopeRequest {
-    /// The merchants in the scope (empty: every merchant).
-    pub async fn merchants(self, engine: &Engine) -> EngineResult<Vec<MerchantId>> {
-        engine
-            .merchant_scope(self.merchant_id.map(MerchantId), self.group)
-            .await
+/// The engine resolves it (an unknown merchant or an empty group is refused there).
+impl From<ScopeRequest> for Scope {
+    fn from(r: ScopeRequest) -> Self {
+        Scope::of(r.merchant_id.map(MerchantId), r.group)
     }
 }

@@ -104,7 +104,7 @@ export const commands = {
 	/**  One contract with its occurrences and history. */
 	showContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("show_contract", { id })),
 	/**  Notices sent to the cardholders, newest first. */
-	listNotices: (scope: ScopeRequest) => typedError<NoticeRow[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
+	listNotices: (scope: ScopeRequest) => typedError<Notice[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
 	upcomingCharges: (scope: ScopeRequest, days: number) => typedError<UpcomingCharge[], IpcError>(__TAURI_INVOKE("upcoming_charges", { scope, days })),
 	/**
@@ -838,7 +838,7 @@ export type CustomerEdit = {
 	address: AddressForm | null,
 };
 
-/**  A customer in the table, with card counts. */
+/**  A customer in a search's page, with card counts. */
 export type CustomerListRow = {
 	/**  Coffer id. */
 	id: number,
@@ -858,11 +858,14 @@ export type CustomerListRow = {
 	cards: number,
 	/**  Cards that are active and not expired this month. */
 	usable_cards: number,
-	/**  The card a digits search matched ("visa •••• 4242"). */
+	/**
+	 *  The card a digits search matched by its last four or BIN ("visa •••• 4242"), so the
+	 *  owner sees why the customer is in the result.
+	 */
 	matched_card: string | null,
 };
 
-/**  How the table is ordered. */
+/**  How a customer search is ordered. */
 export type CustomerOrder = 
 /**  By name, then id. */
 "name" | 
@@ -1408,21 +1411,8 @@ export type NewCustomer = {
 	address: AddressForm | null,
 };
 
-/**  The kind of a notice. */
-export type NoticeKind = 
-/**  The contract confirmation, sent when the contract starts. */
-"confirmation" | 
-/**  The notice before a charge, with its amount and date. */
-"pre_charge" | 
-/**  Confirmation of a cancellation. */
-"cancellation" | 
-/**  A change of the contract's terms: what changed, from when, how to cancel. */
-"terms_change" | 
-/**  An announced charge will not be made (skipped, or the contract paused). */
-"charge_cancelled";
-
-/**  A notice as recorded. */
-export type NoticeRow = {
+/**  A notice as sent (or being sent) to a cardholder. */
+export type Notice = {
 	/**  Its id. */
 	id: number,
 	/**  The contract. */
@@ -1444,6 +1434,19 @@ export type NoticeRow = {
 	/**  The .eml path or the SMTP message id; `sending` while being delivered. */
 	location: string,
 };
+
+/**  The kind of a notice. */
+export type NoticeKind = 
+/**  The contract confirmation, sent when the contract starts. */
+"confirmation" | 
+/**  The notice before a charge, with its amount and date. */
+"pre_charge" | 
+/**  Confirmation of a cancellation. */
+"cancellation" | 
+/**  A change of the contract's terms: what changed, from when, how to cancel. */
+"terms_change" | 
+/**  An announced charge will not be made (skipped, or the contract paused). */
+"charge_cancelled";
 
 /**  Where a delivered notice went. */
 export type NoticeSent = {
@@ -1757,8 +1760,8 @@ export type SetSmtpRequest = {
 	password: string | null,
 };
 
-/**  How a merchant's notices go out by SMTP. */
-export type SmtpSettings = {
+/**  How a merchant's notices go out by SMTP, as shown (the password stays in the keyring). */
+export type SmtpServer = {
 	/**  The merchant. */
 	merchant_id: MerchantId,
 	/**  Server. */
@@ -1782,7 +1785,7 @@ export type SmtpView = {
 	/**  outbox | smtp. */
 	channel: string,
 	/**  The settings, when SMTP. */
-	smtp: SmtpSettings | null,
+	smtp: SmtpServer | null,
 	/**  The outbox folder, when not. */
 	outbox: string | null,
 };

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use coffer_engine::audit::AuditQuery;
 use coffer_engine::{EngineError, ErrorKind};
-use coffer_store::audit_log::AuditFilter;
 
 use crate::output::Output;
 
@@ -35,7 +35,7 @@ pub async fn run(cmd: AuditCommand, data_dir: Option<PathBuf>, out: Output) -> a
             limit,
         } => {
             let events = engine
-                .list_audit(AuditFilter {
+                .list_audit(AuditQuery {
                     merchant_id: merchant,
                     action,
                     after_seq: None,

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use coffer_core::{AttemptId, CardId, ChargeState, CustomerId, MerchantId, Reason};
+use coffer_engine::charge::ChargeQuery;
 use coffer_engine::charge::{ChargeInput, ChargeResult};
 use coffer_engine::consent::InitialInput;
 use coffer_engine::reconcile::Resolution;
 use coffer_engine::refunds::RefundInput;
 use coffer_engine::ErrorKind;
-use coffer_store::charges::AttemptFilter;
 
 use crate::exit_code;
 use crate::output::Output;
@@ -379,7 +379,12 @@ pub async fn alerts(
         engine.acknowledge_alert(id).await?;
     }
     let alerts = engine
-        .list_alerts(args.merchant.map(MerchantId).into_iter().collect())
+        .list_alerts(
+            args.merchant
+                .map(MerchantId)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        )
         .await?;
     out.show(&alerts, |alerts| {
         for a in alerts {
@@ -405,7 +410,7 @@ pub async fn charges(
 ) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     let rows = engine
-        .list_charges(AttemptFilter {
+        .list_charges(ChargeQuery {
             merchants: args.merchant.map(MerchantId).into_iter().collect(),
             card: args.card.map(CardId),
             customer: args.customer,

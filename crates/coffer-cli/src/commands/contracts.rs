@@ -449,7 +449,7 @@ pub async fn contract(
         } => {
             let list = engine
                 .list_contracts(
-                    merchant.map(MerchantId).into_iter().collect(),
+                    merchant.map(MerchantId).into_iter().collect::<Vec<_>>(),
                     status.as_deref().map(status_of),
                     card.map(CardId),
                 )

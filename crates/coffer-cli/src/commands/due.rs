@@ -197,11 +197,12 @@ async fn confirm_live_run(
     run: &DueRun,
     yes: bool,
 ) -> anyhow::Result<Option<Option<Vec<ApprovedCharge>>>> {
+    let wanted = engine.resolve_scope(run.merchants.clone()).await?;
     let in_scope: Vec<MerchantView> = engine
         .list_merchants()
         .await?
         .into_iter()
-        .filter(|m| run.merchants.is_empty() || run.merchants.contains(&MerchantId(m.id)))
+        .filter(|m| wanted.is_empty() || wanted.contains(&MerchantId(m.id)))
         .collect();
     if !in_scope
         .iter()

@@ -25,7 +25,7 @@ pub fn engine(data_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
 /// so a test can be a later day without a flag that would let a user back-date notices,
 /// charges or audit events. Release builds ignore it.
 pub fn builder(data_dir: Option<PathBuf>) -> anyhow::Result<EngineBuilder> {
-    let builder = Engine::builder().data_dir(data_dir);
+    let builder = coffer_demo::with_embedded_sandboxes(Engine::builder().data_dir(data_dir));
     #[cfg(debug_assertions)]
     if let Ok(text) = std::env::var("COFFER_TEST_NOW") {
         let now = chrono::DateTime::parse_from_rfc3339(&text).map_err(|e| {

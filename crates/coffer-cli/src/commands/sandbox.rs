@@ -60,9 +60,8 @@ pub async fn run(args: SandboxArgs, _out: Output) -> anyhow::Result<u8> {
     // One line that scripts read to find the emulators; always JSON.
     outln!("{}", serde_json::to_string(&sandbox.urls)?);
     shutdown_signal().await;
-    drop(sandbox);
-    // Give the state writer a moment to flush.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Exits only once the state file is written, so a restart on it finds every answer given.
+    sandbox.shutdown().await;
     Ok(0)
 }
 

@@ -7,9 +7,8 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use coffer_core::{CustomerId, MerchantId};
 use coffer_engine::progress::{Progress, ProgressEvent};
-use coffer_engine::search::{CardSearch, CustomerSearch};
+use coffer_engine::search::{CardSearch, CustomerOrder, CustomerSearch};
 use coffer_engine::{EngineError, ErrorKind};
-use coffer_store::search::CustomerSort;
 use tokio_util::sync::CancellationToken;
 
 use crate::output::Output;
@@ -238,7 +237,7 @@ pub async fn sync(args: SyncArgs, data_dir: Option<PathBuf>, out: Output) -> any
 
 pub async fn demo(args: DemoArgs, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
-    let summary = engine.demo(args.sandbox, Arc::new(StderrProgress)).await?;
+    let summary = coffer_demo::demo(&engine, args.sandbox, Arc::new(StderrProgress)).await?;
     out.show(&summary, |s| {
         outln!(
             "{} demo merchants ready, {} register customers added, {} cards with consent",
@@ -265,9 +264,9 @@ pub async fn customers(
             group: args.group,
             text: args.search,
             sort: match args.sort.as_str() {
-                "reference" => CustomerSort::Reference,
-                "newest" => CustomerSort::Newest,
-                _ => CustomerSort::Name,
+                "reference" => CustomerOrder::Reference,
+                "newest" => CustomerOrder::Newest,
+                _ => CustomerOrder::Name,
             },
             limit: Some(args.limit),
             offset: Some(args.offset),
@@ -358,7 +357,7 @@ pub async fn customer(
             phone,
             address,
         } => {
-            let fields = coffer_store::customers::CustomerFields {
+            let fields = coffer_engine::customers::CustomerDetails {
                 reference: coffer_core::CustomerRef(number),
                 name,
                 email,

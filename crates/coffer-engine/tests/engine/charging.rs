@@ -212,7 +212,7 @@ async fn reconcile_of_one_card_or_one_location_settles_only_theirs() {
         .engine
         .reconcile_in(
             &ReconcileScope {
-                merchants: vec![lost[1].0],
+                merchants: vec![lost[1].0].into(),
                 ..ReconcileScope::default()
             },
             grace,
@@ -663,7 +663,7 @@ async fn a_made_charge(world: &World, provider: &str) -> AttemptId {
             .unwrap();
         let charges = world
             .engine
-            .list_charges(coffer_store::charges::AttemptFilter {
+            .list_charges(coffer_engine::charge::ChargeQuery {
                 card: Some(CardId(card.id)),
                 ..Default::default()
             })
@@ -783,7 +783,7 @@ async fn a_refund_whose_answer_was_lost_is_settled_from_the_providers_record_wit
         assert_eq!(made.last().unwrap().amount_minor, 400, "{provider}");
         let row = world
             .engine
-            .list_charges(coffer_store::charges::AttemptFilter::default())
+            .list_charges(coffer_engine::charge::ChargeQuery::default())
             .await
             .unwrap()
             .into_iter()
@@ -1086,7 +1086,7 @@ async fn a_hand_resolution_the_providers_record_contradicts_raises_a_possible_du
     assert!(summary.alerts[0].contains("twice"), "{:?}", summary.alerts);
     let audit = world
         .engine
-        .list_audit(coffer_store::audit_log::AuditFilter {
+        .list_audit(coffer_engine::audit::AuditQuery {
             limit: Some(10_000),
             ..Default::default()
         })

@@ -5,10 +5,10 @@
 
 use chrono::Days;
 use coffer_core::contract::{Frequency, OccurrenceState};
+use coffer_core::NoticeKind;
 use coffer_engine::contracts::{ContractEdit, ContractInput};
 use coffer_engine::due::{DueRun, DueSummary};
 use coffer_engine::ErrorKind;
-use coffer_store::contracts::NoticeKind;
 
 use crate::*;
 
@@ -49,7 +49,7 @@ fn rules_refusing(run: &DueSummary, contract: ContractId) -> Vec<(String, String
 async fn audited(world: &World, action: &str) -> Vec<String> {
     world
         .engine
-        .list_audit(coffer_store::audit_log::AuditFilter {
+        .list_audit(coffer_engine::audit::AuditQuery {
             action: Some(action.into()),
             ..Default::default()
         })

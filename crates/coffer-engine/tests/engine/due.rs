@@ -187,7 +187,7 @@ async fn a_late_notice_refuses_the_charge() {
     assert!(
         run.notices
             .iter()
-            .all(|n| n.kind != coffer_store::contracts::NoticeKind::PreCharge),
+            .all(|n| n.kind != coffer_core::NoticeKind::PreCharge),
         "a notice too late to count is not sent: {:?}",
         run.notices
     );
@@ -404,9 +404,10 @@ async fn a_contract_edited_after_its_notice_is_not_charged_for_either_amount() {
         .await
         .unwrap();
     assert!(
-        edited.notices_sent.iter().any(|n| n.kind
-            == coffer_store::contracts::NoticeKind::ChargeCancelled
-            && n.occurrence == Some(1)),
+        edited
+            .notices_sent
+            .iter()
+            .any(|n| n.kind == coffer_core::NoticeKind::ChargeCancelled && n.occurrence == Some(1)),
         "the announced 2.00 is no longer the contract's amount: it is cancelled and the \
          cardholder told, and 3.00 was never announced: {edited:?}"
     );
@@ -514,7 +515,7 @@ async fn preview_then_run(world: &World, engine: &coffer_engine::Engine, date: c
     let merchant = coffer_core::MerchantId(world.merchant_id("ProcessOut Paris").await);
     let run = DueRun {
         date: Some(date),
-        merchants: vec![merchant],
+        merchants: vec![merchant].into(),
         ..DueRun::default()
     };
     let preview = world

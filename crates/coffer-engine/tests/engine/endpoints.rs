@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use coffer_core::{CloverRegion, Environment, MerchantId, ProviderAccount, SecretRef, Stage};
+use coffer_engine::audit::AuditQuery;
 use coffer_engine::merchants::{
     EndpointInput, MerchantEdit, MerchantInput, MerchantView, HOST_OVERRIDE_ACTION,
 };
@@ -14,7 +15,6 @@ use coffer_engine::secrets::{
     merchant_secret_address, secret_address, MemoryStore, SecretError, SecretStore,
 };
 use coffer_engine::{Engine, ErrorKind};
-use coffer_store::audit_log::AuditFilter;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The in-memory keyring, remembering every address read.
@@ -49,7 +49,7 @@ struct Desk {
 fn desk() -> Desk {
     let dir = tempfile::tempdir().unwrap();
     let keyring = Arc::new(Recording::default());
-    let engine = Engine::builder()
+    let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.path().to_path_buf()))
         .secrets(keyring.clone())
         .open()
@@ -386,10 +386,10 @@ async fn an_override_is_audited_shown_and_lets_the_secret_go_only_to_its_host() 
     );
     let events = desk
         .engine
-        .list_audit(AuditFilter {
+        .list_audit(AuditQuery {
             merchant_id: Some(m.id),
             action: Some(HOST_OVERRIDE_ACTION.into()),
-            ..AuditFilter::default()
+            ..AuditQuery::default()
         })
         .await
         .unwrap();

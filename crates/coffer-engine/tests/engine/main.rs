@@ -46,16 +46,19 @@ impl World {
         let sandbox = Sandbox::start(SandboxConfig::demo(40)).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryStore::default());
-        let engine = Engine::builder()
+        let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(dir.path().to_path_buf()))
             .secrets(secrets.clone())
             .clock(Arc::new(FixedClock(Utc::now())))
             .open()
             .unwrap();
-        engine
-            .demo(Some(sandbox.urls.admin.clone()), Arc::new(NoProgress))
-            .await
-            .unwrap();
+        coffer_demo::demo(
+            &engine,
+            Some(sandbox.urls.admin.clone()),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
         World {
             dir,
             sandbox,
@@ -67,7 +70,7 @@ impl World {
     /// Another engine on the same profile, whose clock reads midday (Helsinki) of `date`: what
     /// `coffer run-due --date` builds, and a second process would be.
     pub fn engine_on(&self, date: NaiveDate) -> Engine {
-        Engine::builder()
+        coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(self.dir.path().to_path_buf()))
             .secrets(self.secrets.clone())
             .clock(Arc::new(FixedClock(noon(date))))

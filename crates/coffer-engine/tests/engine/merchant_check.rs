@@ -87,12 +87,14 @@ async fn demo_merchants_of_all_four_sandboxes_pass_the_check_so_demo_keeps_worki
 #[tokio::test]
 async fn every_embedded_sandbox_merchant_passes_the_check_because_coffer_demo_uses_them() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder()
+    let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.path().to_path_buf()))
         .secrets(Arc::new(MemoryStore::default()))
         .open()
         .unwrap();
-    engine.demo(None, Arc::new(NoProgress)).await.unwrap();
+    coffer_demo::demo(&engine, None, Arc::new(NoProgress))
+        .await
+        .unwrap();
     let merchants = engine.list_merchants().await.unwrap();
     for provider in PROVIDERS {
         assert!(
@@ -220,6 +222,36 @@ async fn an_unreachable_base_url_fails_on_base_url_unless_the_owner_saves_withou
     );
     assert_eq!(test.kind, Some(ErrorKind::ProviderUnavailable));
     assert_eq!(test.field.as_deref(), Some("base_url"), "{}", test.message);
+}
+
+/// The engine links no emulator: a host that plugs in no embedded sandboxes (a build without
+/// sandbox mode) gets a reason for an `embedded:` merchant, not a started emulator.
+#[tokio::test]
+async fn without_the_host_s_sandboxes_an_embedded_merchant_is_refused_with_the_reason() {
+    let world = World::new().await;
+    let demo = first_of(&world.engine, "clover").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bare = Engine::builder()
+        .data_dir(Some(dir.path().to_path_buf()))
+        .secrets(Arc::new(MemoryStore::default()))
+        .open()
+        .unwrap();
+    let saved = bare
+        .add_merchant(input_like(&demo, "No sandboxes", "embedded:clover"), None)
+        .await
+        .unwrap();
+    let test = bare.test_merchant(MerchantId(saved.id)).await.unwrap();
+    assert!(!test.ok);
+    assert_eq!(test.kind, Some(ErrorKind::ProviderUnavailable));
+    assert!(
+        test.message.contains("started without them"),
+        "{}",
+        test.message
+    );
+    assert!(
+        !dir.path().join("sandbox").exists(),
+        "no emulator was started"
+    );
 }
 
 #[tokio::test]

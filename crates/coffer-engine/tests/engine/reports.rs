@@ -379,7 +379,7 @@ async fn a_varying_contracts_charge_is_the_amount_the_owner_set_before_its_notic
     run_on(&world, due).await;
     let charged = world
         .engine
-        .list_charges(coffer_store::charges::AttemptFilter {
+        .list_charges(coffer_engine::charge::ChargeQuery {
             card: Some(CardId(card.id)),
             ..Default::default()
         })

@@ -159,7 +159,7 @@ async fn a_charge_above_the_merchants_limit_is_refused_until_confirmed_again() {
 }
 
 fn offline_engine(dir: &tempfile::TempDir) -> Engine {
-    Engine::builder()
+    coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.path().to_path_buf()))
         .secrets(Arc::new(MemoryStore::default()))
         .open()
@@ -287,7 +287,7 @@ async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merch
         crate::monthly(&world.engine, card.id, amount, crate::today()).await;
     }
     let run = coffer_engine::due::DueRun {
-        merchants: vec![paris],
+        merchants: vec![paris].into(),
         ..coffer_engine::due::DueRun::default()
     };
     let rehearsal = world

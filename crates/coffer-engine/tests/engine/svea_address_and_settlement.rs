@@ -164,7 +164,7 @@ async fn a_settled_svea_charge_is_refunded_awaiting_the_owners_transfer_which_bl
     let charge = AttemptId(made.attempt_id.unwrap());
     let row = world
         .engine
-        .list_charges(coffer_store::charges::AttemptFilter {
+        .list_charges(coffer_engine::charge::ChargeQuery {
             card: Some(CardId(card.id)),
             ..Default::default()
         })

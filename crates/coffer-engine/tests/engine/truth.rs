@@ -29,7 +29,7 @@ fn db(world: &World) -> rusqlite::Connection {
 async fn ledger(world: &World, card: i64) -> Vec<coffer_core::ChargeAttempt> {
     world
         .engine
-        .list_charges(coffer_store::charges::AttemptFilter {
+        .list_charges(coffer_engine::charge::ChargeQuery {
             card: Some(CardId(card)),
             ..Default::default()
         })

@@ -23,15 +23,18 @@ impl World {
         let sandbox = Sandbox::start(SandboxConfig::demo(20)).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryStore::default());
-        let engine = Engine::builder()
+        let engine = coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(dir.path().to_path_buf()))
             .secrets(secrets.clone())
             .open()
             .unwrap();
-        engine
-            .demo(Some(sandbox.urls.admin.clone()), Arc::new(NoProgress))
-            .await
-            .unwrap();
+        coffer_demo::demo(
+            &engine,
+            Some(sandbox.urls.admin.clone()),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
         World {
             sandbox,
             engine,
@@ -42,7 +45,7 @@ impl World {
 
     /// Another engine on the same profile: what a second process or a second desk sees.
     pub fn second_engine(&self) -> Engine {
-        Engine::builder()
+        coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(self.dir.path().to_path_buf()))
             .secrets(self.secrets.clone())
             .open()
@@ -52,7 +55,7 @@ impl World {
     /// Another engine on the same profile whose clock reads `later` from now: the same desk
     /// some time on.
     pub fn engine_later(&self, later: chrono::Duration) -> Engine {
-        Engine::builder()
+        coffer_demo::with_embedded_sandboxes(Engine::builder())
             .data_dir(Some(self.dir.path().to_path_buf()))
             .secrets(self.secrets.clone())
             .clock(Arc::new(coffer_core::clock::FixedClock(

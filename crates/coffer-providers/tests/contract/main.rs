@@ -1,9 +1,14 @@
 //! The provider contract suite: each client against its own sandbox over real HTTP.
+//!
+//! `battery/` holds the behaviours every provider shares, written once and run per provider
+//! through the `Harness` each provider's file implements (`battery::<provider>::<behaviour>`);
+//! `<provider>.rs` (or `<provider>/`) holds what only that provider does; `malformed.rs` the
+//! byte-level faults no sandbox models; `published.rs` the published-examples corpus.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod assist;
+mod battery;
 mod clover;
-mod declines;
 mod malformed;
 mod processout;
 mod published;

@@ -1,8 +1,7 @@
-//! The ProcessOut client against its sandbox over real HTTP: every trait method, the flag
-//! mapping, each error kind, lost answers resolved by lookup, and refunds.
+//! The ProcessOut client against its sandbox over real HTTP: its [`Harness`] for the shared
+//! battery (`battery/`), and what only ProcessOut does: the flag mapping, the initial CIT's
+//! scheme id, invoices and captures, the second project's currency.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
-
-use std::time::Duration;
 
 use coffer_core::{
     CardBrand, Currency, CustomerRef, Environment, IdempotencyKey, Initiator, Merchant, MerchantId,
@@ -11,13 +10,16 @@ use coffer_core::{
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::processout::ProcessOutClient;
 use coffer_providers::{
-    ChargeLookup, ChargeOutcome, ChargeRequest, InitialRequest, InitialStep, Provider,
-    ProviderError, ProviderErrorKind, RefundLookup, RefundRequest, RefundsSeen, RemoteCard,
-    RemoteStatus,
+    ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
+    RemoteCard, RemoteStatus, ResendRule,
 };
+use coffer_sandbox::seed::{self, CardBehaviour};
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::{json, Value};
+
+use crate::battery::published::{Call, Found, Kind, Reading, Refused, Route};
+use crate::battery::{Capabilities, Decline, Facts, Harness, Refusal, Seen, Settles};
 
 pub(super) struct Rig {
     sandbox: Sandbox,
@@ -75,17 +77,6 @@ impl Rig {
         }
     }
 
-    async fn faults(&self, knobs: Value) {
-        let r = self
-            .http
-            .put(format!("{}/faults", self.sandbox.urls.admin))
-            .json(&knobs)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    }
-
     async fn ledger(&self) -> Vec<Value> {
         self.http
             .get(format!(
@@ -114,17 +105,27 @@ impl Rig {
 
     /// A customer past the special ones with an approving card, linked to an initial CIT or not.
     async fn approving(&self, linked: bool) -> (CustomerRef, RemoteCard) {
+        self.approving_nth(linked, 0).await
+    }
+
+    /// The `nth` such card, each of another customer.
+    async fn approving_nth(&self, linked: bool, nth: usize) -> (CustomerRef, RemoteCard) {
         let page = self.client.list_customers(None, 100).await.unwrap();
+        let mut found = Vec::new();
         for c in page.items.iter().filter(|c| !c.name.starts_with("Test ")) {
             for card in self.client.cards_of(&c.reference).await.unwrap() {
                 if card.initial_ref.is_some() == linked
                     && !["0010", "1216"].contains(&card.last4.as_str())
                 {
-                    return (c.reference.clone(), card);
+                    found.push((c.reference.clone(), card));
+                    break;
                 }
             }
+            if found.len() > nth {
+                return found.swap_remove(nth);
+            }
         }
-        panic!("no approving card with linked={linked}");
+        panic!("no approving card {nth} with linked={linked}");
     }
 }
 
@@ -176,31 +177,268 @@ fn charges_with_key<'a>(ledger: &'a [Value], key: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+impl Harness for Rig {
+    const LEDGER: &'static str = "processout";
+
+    async fn start() -> Self {
+        Rig::start(30).await
+    }
+
+    fn admin(&self) -> String {
+        self.sandbox.urls.admin.clone()
+    }
+
+    fn client(&self) -> Box<dyn Provider> {
+        self.client_with_secret(&self.secret)
+    }
+
+    fn client_with_policy(&self, policy: HttpPolicy) -> Box<dyn Provider> {
+        Box::new(
+            ProcessOutClient::with_policy(
+                &self.merchant,
+                SecretString::from(self.secret.clone()),
+                policy,
+            )
+            .unwrap(),
+        )
+    }
+
+    fn client_with_secret(&self, secret: &str) -> Box<dyn Provider> {
+        coffer_providers::connect(&self.merchant, SecretString::from(secret.to_string())).unwrap()
+    }
+
+    fn secret(&self) -> String {
+        self.secret.clone()
+    }
+
+    /// The special customers are named after what their card does ("Test Soft-Decline").
+    async fn charge_request(
+        &self,
+        behaviour: CardBehaviour,
+        nth: usize,
+        key: &str,
+    ) -> ChargeRequest {
+        let (customer, card) = match seed::special_name(behaviour) {
+            Some(name) => self.special(name.trim_start_matches("Test ")).await,
+            None => self.approving_nth(true, nth).await,
+        };
+        mit(&customer, &card, 1000, key)
+    }
+
+    fn invalid_requests(&self, valid: &ChargeRequest) -> Vec<(ChargeRequest, Refusal)> {
+        let long = ChargeRequest {
+            idempotency_key: IdempotencyKey("BT-LONG".into()),
+            order_id: "x".repeat(81),
+            ..valid.clone()
+        };
+        vec![(
+            long,
+            Refusal {
+                field: None,
+                code: None,
+            },
+        )]
+    }
+
+    fn client_at(&self, base_url: &str) -> Box<dyn Provider> {
+        let merchant = Merchant {
+            base_url: base_url.to_string(),
+            ..self.merchant.clone()
+        };
+        coffer_providers::connect(&merchant, SecretString::from(self.secret.clone())).unwrap()
+    }
+
+    /// The published transaction (authorized, not captured) read by a lookup of its id.
+    fn published_readings() -> Vec<Reading> {
+        let reference = ProviderRef("tr_msUOyQgmJp8UduKANzblNwa5hrjQGag5".into());
+        vec![Reading {
+            example: "processout/transaction_answer.txt",
+            routes: vec![
+                published_route("GET", "/transactions/", 200, "transaction_answer.txt"),
+                published_route("GET", "/invoices/", 200, "invoice_create_answer.txt"),
+            ],
+            lookup: ChargeLookup {
+                sent_at: chrono::Utc::now(),
+                idempotency_key: IdempotencyKey("k".into()),
+                order_id: "123456".into(),
+                provider_ref: Some(reference.clone()),
+                customer: CustomerRef("cust_D5BDaQQ8XL4xoUfKRjpBQjoEIwMA6asA".into()),
+                card_token: coffer_core::CardToken("tok_x".into()),
+                amount: eur(2900),
+            },
+            found: Some(Found {
+                // Authorized, not captured: no money taken yet.
+                status: RemoteStatus::Pending,
+                amount: eur(2900),
+                provider_ref: Some(reference),
+                at: "2023-04-22T15:19:08.653492+00:00".parse().ok(),
+            }),
+        }]
+    }
+
+    /// The published capture answer whose transaction is voided, and the 410 card error.
+    fn published_declines() -> Vec<Refused> {
+        vec![
+            Refused {
+                example: "processout/invoice_capture_answer.txt",
+                routes: vec![
+                    published_route("POST", "/capture", 200, "invoice_capture_answer.txt"),
+                    published_route("POST", "/invoices", 200, "invoice_create_answer.txt"),
+                ],
+                call: Call::Charge(Box::new(published_charge("published-po-1"))),
+                kind: Kind::Exactly(ProviderErrorKind::DeclinedSoft),
+                code: None,
+                provider_ref: Some(ProviderRef("tr_6uooTOHO71Fq0wysK8FpxBH6t45SEBrg".into())),
+            },
+            Refused {
+                example: "processout/invoice_capture_declined.txt",
+                routes: vec![
+                    published_route("POST", "/capture", 410, "invoice_capture_declined.txt"),
+                    published_route("POST", "/invoices", 200, "invoice_create_answer.txt"),
+                ],
+                call: Call::Charge(Box::new(published_charge("published-po-2"))),
+                kind: Kind::AnyDecline,
+                code: Some("card.do-not-honor"),
+                provider_ref: None,
+            },
+        ]
+    }
+
+    /// The published 401 and validation error.
+    fn published_refusals() -> Vec<Refused> {
+        vec![
+            Refused {
+                example: "processout/authentication_invalid.txt",
+                routes: vec![published_route(
+                    "GET",
+                    "/customers",
+                    401,
+                    "authentication_invalid.txt",
+                )],
+                call: Call::CheckCredentials,
+                kind: Kind::Exactly(ProviderErrorKind::Auth),
+                code: Some("request.authentication.invalid"),
+                provider_ref: None,
+            },
+            Refused {
+                example: "processout/invoice_create_validation_error.txt",
+                routes: vec![published_route(
+                    "POST",
+                    "/invoices",
+                    400,
+                    "invoice_create_validation_error.txt",
+                )],
+                call: Call::Charge(Box::new(published_charge("published-po-3"))),
+                kind: Kind::AnyInvalid,
+                code: Some("request.validation.invalid-phone-number"),
+                provider_ref: None,
+            },
+        ]
+    }
+
+    fn facts() -> Facts {
+        use coffer_core::policy::network_limits::{DeclineMeaning, VisaCategory};
+        Facts {
+            kind: ProviderKind::ProcessOut,
+            wrong_secret: "key_sandbox_wrong",
+            auth_code: Some("request.authentication.invalid"),
+            capabilities: Capabilities {
+                lists_customers: true,
+                cards_by_customer: true,
+                idempotency_key: true,
+                partial_refunds: true,
+                initial_needs_card_page: false,
+                currencies: vec![],
+                resend: ResendRule::SameKey {
+                    window: coffer_providers::IDEMPOTENCY_WINDOW,
+                },
+            },
+            declines: vec![
+                Decline {
+                    behaviour: CardBehaviour::SoftDecline,
+                    kind: ProviderErrorKind::DeclinedSoft,
+                    code: "card.no-money",
+                    // Insufficient funds is Visa category 2 (51).
+                    reading: DeclineMeaning::soft(VisaCategory::NotNow),
+                    never_retried_on_visa: false,
+                },
+                Decline {
+                    behaviour: CardBehaviour::HardDecline,
+                    kind: ProviderErrorKind::DeclinedHard,
+                    code: "card.stolen",
+                    // A stolen card is Visa category 1 (43): it ends the card, not the contract.
+                    reading: DeclineMeaning::hard(VisaCategory::NeverApprove),
+                    never_retried_on_visa: true,
+                },
+                Decline {
+                    behaviour: CardBehaviour::Expired,
+                    kind: ProviderErrorKind::DeclinedHard,
+                    code: "card.expired",
+                    reading: DeclineMeaning::hard(VisaCategory::DataQuality),
+                    never_retried_on_visa: false,
+                },
+            ],
+            reference_is_order_id: false,
+            two_step_charge: true,
+            // The invoice exists but its capture never completed: a resend under the key is safe.
+            timeout_settles: Settles::Pending,
+            refund_over: Refusal {
+                field: Some("amount"),
+                code: None,
+            },
+            refund_after_whole: Refusal {
+                field: None,
+                code: None,
+            },
+            refunds_seen: Seen::Exact,
+            refund_key_replayed: true,
+            refund_ref_prefix: Some("refd_"),
+            unknown_charge_ref: "tr_nope",
+        }
+    }
+}
+
+/// A route of a ProcessOut stand-in answering with a published example.
+fn published_route(method: &'static str, path_has: &'static str, status: u16, file: &str) -> Route {
+    Route {
+        method,
+        path_has,
+        status,
+        content_type: "application/json",
+        body: crate::published::po(file),
+    }
+}
+
+/// An initial charge of the published examples' customer.
+fn published_charge(key: &str) -> ChargeRequest {
+    ChargeRequest {
+        amount: eur(2900),
+        card_token: coffer_core::CardToken("tok_published".into()),
+        customer: CustomerRef("cust_MFW0Z4jtoXLfADjPKlVRl5LxWkCTUgRw".into()),
+        credential: StoredCredential::initial(Reason::Recurring),
+        idempotency_key: IdempotencyKey(key.into()),
+        order_id: format!("order-{key}"),
+        description: "Membership".into(),
+        agreement: None,
+        buyer: None,
+    }
+}
+
 #[tokio::test]
-async fn credentials_are_checked_and_bad_ones_are_auth_errors() {
-    let rig = Rig::start(3).await;
-    rig.client.check_credentials().await.unwrap();
-    assert_eq!(rig.client.kind(), ProviderKind::ProcessOut);
-    let e = rig.client.finish_initial("x", &[]).await.unwrap_err();
-    assert_eq!(
-        e.kind,
-        ProviderErrorKind::Unsupported,
-        "no card page to return from"
-    );
-    let bad = coffer_providers::connect(
-        &rig.merchant,
-        SecretString::from("key_sandbox_wrong".to_string()),
-    )
-    .unwrap();
-    let e = bad.check_credentials().await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Auth, "{e}");
-    assert_eq!(
-        e.provider_code.as_deref(),
-        Some("request.authentication.invalid")
-    );
-    assert!(!e.message.contains(&rig.secret), "no secret in messages");
-    let caps = rig.client.capabilities();
-    assert!(caps.lists_customers && caps.idempotency_key && caps.partial_refunds);
+async fn a_charge_for_a_customer_processout_does_not_know_is_not_found() {
+    let rig = Rig::start(30).await;
+    let (_, card) = rig.approving(true).await;
+    let e = rig
+        .client
+        .charge(&mit(
+            &CustomerRef("cust_nope".into()),
+            &card,
+            100,
+            "k-nobody",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::NotFound, "{e}");
 }
 
 #[tokio::test]
@@ -365,285 +603,6 @@ async fn record_initial_makes_the_reference_later_mits_link_to() {
     let e = rig.client.record_initial(&missing).await.unwrap_err();
     assert!(
         matches!(e.kind, ProviderErrorKind::InvalidRequest { ref field } if field.as_deref() == Some("card_token"))
-    );
-}
-
-#[tokio::test]
-async fn declines_are_soft_or_hard_with_the_provider_code_and_reference() {
-    let rig = Rig::start(10).await;
-    let cases = [
-        (
-            "Soft-Decline",
-            ProviderErrorKind::DeclinedSoft,
-            "card.no-money",
-            false,
-        ),
-        (
-            "Hard-Decline",
-            ProviderErrorKind::DeclinedHard,
-            "card.stolen",
-            true,
-        ),
-        (
-            "Expired-Card",
-            ProviderErrorKind::DeclinedHard,
-            "card.expired",
-            true,
-        ),
-    ];
-    for (name, kind, code, hard) in cases {
-        let (customer, card) = rig.special(name).await;
-        let request = mit(&customer, &card, 1200, &format!("k-{name}"));
-        let e: ProviderError = rig.client.charge(&request).await.unwrap_err();
-        assert_eq!(e.kind, kind, "{name}: {e}");
-        assert_eq!(e.provider_code.as_deref(), Some(code));
-        let reference = e
-            .provider_ref
-            .clone()
-            .expect("a declined charge has a transaction");
-        let found = rig
-            .client
-            .find_charge(&lookup(&request, None))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.provider_ref, reference);
-        assert!(
-            matches!(&found.status, RemoteStatus::Declined { hard: h, code: Some(c), .. } if *h == hard && c == code),
-            "{name}: {:?}",
-            found.status
-        );
-    }
-}
-
-#[tokio::test]
-async fn invalid_fields_and_key_reuse_are_refused() {
-    let rig = Rig::start(30).await;
-    let (customer, card) = rig.approving(true).await;
-    let mut long = mit(&customer, &card, 100, "k-long");
-    long.order_id = "x".repeat(81);
-    let e = rig.client.charge(&long).await.unwrap_err();
-    assert!(
-        matches!(e.kind, ProviderErrorKind::InvalidRequest { .. }),
-        "{e}"
-    );
-    let first = mit(&customer, &card, 100, "k-dup");
-    rig.client.charge(&first).await.unwrap();
-    let changed = mit(&customer, &card, 200, "k-dup");
-    let e = rig.client.charge(&changed).await.unwrap_err();
-    assert_eq!(
-        e.kind,
-        ProviderErrorKind::Duplicate,
-        "same key, different request: {e}"
-    );
-    let e = rig
-        .client
-        .charge(&mit(
-            &CustomerRef("cust_nope".into()),
-            &card,
-            100,
-            "k-nobody",
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::NotFound, "{e}");
-}
-
-#[tokio::test]
-async fn a_rate_limited_write_is_returned_at_once_and_an_outage_is_unavailable() {
-    let rig = Rig::start(30).await;
-    let (customer, card) = rig.approving(true).await;
-    rig.faults(json!({"rate_limit_next": 1, "retry_after_secs": 0}))
-        .await;
-    let limited = rig
-        .client
-        .charge(&mit(&customer, &card, 300, "k-429"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(limited.kind, ProviderErrorKind::RateLimited { .. }),
-        "a write never waits after its sending commit: {limited}"
-    );
-    assert!(charges_with_key(&rig.ledger().await, "k-429").is_empty());
-    rig.faults(json!({"error_next": 3, "next_writes_only": true}))
-        .await;
-    let request = mit(&customer, &card, 300, "k-503");
-    let e = rig.client.charge(&request).await.unwrap_err();
-    assert_eq!(
-        e.kind,
-        ProviderErrorKind::UnknownOutcome,
-        "a 503 to a write, retried under its key and still 503, does not prove nothing was \
-         processed: {e}"
-    );
-    assert!(
-        charges_with_key(&rig.ledger().await, "k-503").is_empty(),
-        "the sandbox answers 503 before processing"
-    );
-    assert_eq!(
-        rig.client
-            .find_charge(&lookup(&request, None))
-            .await
-            .unwrap(),
-        None,
-        "no invoice and no transaction: the lookup says it never arrived"
-    );
-    rig.faults(json!({"error_next": 3, "next_writes_only": false}))
-        .await;
-    let e = rig.client.list_customers(None, 10).await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Unavailable);
-}
-
-#[tokio::test]
-async fn a_lost_answer_is_an_unknown_outcome_that_lookup_resolves() {
-    let rig = Rig::start(10).await;
-    let (customer, card) = rig.special("Response-Lost").await;
-    let request = mit(&customer, &card, 1500, "k-lost");
-    let e = rig.client.charge(&request).await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::UnknownOutcome, "{e}");
-    let found: ChargeOutcome = rig
-        .client
-        .find_charge(&lookup(&request, None))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.status, RemoteStatus::Succeeded);
-    assert_eq!(found.amount, eur(1500));
-    assert_eq!(
-        charges_with_key(&rig.ledger().await, "k-lost").len(),
-        1,
-        "charged exactly once"
-    );
-}
-
-#[tokio::test]
-async fn a_dropped_answer_is_resent_under_the_same_key_and_charged_once() {
-    let rig = Rig::start(30).await;
-    let (customer, card) = rig.approving(true).await;
-    rig.faults(json!({"drop_next": 1})).await;
-    let request = mit(&customer, &card, 700, "k-drop");
-    let outcome = rig.client.charge(&request).await.unwrap();
-    assert_eq!(outcome.status, RemoteStatus::Succeeded);
-    assert_eq!(charges_with_key(&rig.ledger().await, "k-drop").len(), 1);
-    let never = mit(&customer, &card, 700, "k-never-sent");
-    assert_eq!(
-        rig.client.find_charge(&lookup(&never, None)).await.unwrap(),
-        None
-    );
-}
-
-#[tokio::test]
-async fn the_timeout_card_is_an_unknown_outcome_with_nothing_charged() {
-    let rig = Rig::start(10).await;
-    rig.faults(json!({"timeout_ms": 1500})).await;
-    let policy = HttpPolicy {
-        request_timeout: Duration::from_millis(300),
-        max_tries: 2,
-        backoff: Duration::from_millis(10),
-        ..HttpPolicy::default()
-    };
-    let client = ProcessOutClient::with_policy(
-        &rig.merchant,
-        SecretString::from(rig.secret.clone()),
-        policy,
-    )
-    .unwrap();
-    let (customer, card) = rig.special("Timeout").await;
-    let request = mit(&customer, &card, 900, "k-timeout");
-    let e = client.charge(&request).await.unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::UnknownOutcome, "{e}");
-    let found = client
-        .find_charge(&lookup(&request, None))
-        .await
-        .unwrap()
-        .expect("the invoice exists, so the charge is not 'not found'");
-    assert_eq!(
-        found.status,
-        RemoteStatus::Pending,
-        "its capture never completed: not settled, and a resend under the same key is safe"
-    );
-    assert!(
-        charges_with_key(&rig.ledger().await, "k-timeout").is_empty(),
-        "nothing was charged"
-    );
-}
-
-#[tokio::test]
-async fn refunds_may_be_partial_and_stop_at_the_charge() {
-    let rig = Rig::start(30).await;
-    let (customer, card) = rig.approving(true).await;
-    let charged = rig
-        .client
-        .charge(&mit(&customer, &card, 1000, "k-refund"))
-        .await
-        .unwrap();
-    let refund = |minor: i64, key: &str| RefundRequest {
-        charge_ref: charged.provider_ref.clone(),
-        order_id: "order-k-refund".into(),
-        amount: eur(minor),
-        charge_amount: eur(1000),
-        idempotency_key: IdempotencyKey(key.into()),
-        refund_id: key.into(),
-    };
-    let first = rig.client.refund(&refund(400, "r-1")).await.unwrap();
-    assert!(first.provider_ref.as_str().starts_with("refd_"));
-    assert_eq!(first.amount, eur(400));
-    let again = rig.client.refund(&refund(400, "r-1")).await.unwrap();
-    assert_eq!(
-        again.provider_ref, first.provider_ref,
-        "the same key refunds once"
-    );
-    let e = rig.client.refund(&refund(601, "r-2")).await.unwrap_err();
-    assert_eq!(
-        e.kind,
-        ProviderErrorKind::InvalidRequest {
-            field: Some("amount".into())
-        },
-        "{e}"
-    );
-    let rest = rig.client.refund(&refund(600, "r-3")).await.unwrap();
-    assert_eq!(rest.amount, eur(600));
-    let refunds = rig
-        .ledger()
-        .await
-        .into_iter()
-        .filter(|c| c["kind"] == "refund")
-        .count();
-    assert_eq!(refunds, 2);
-    let find = |minor: i64, key: &str| RefundLookup {
-        sent_at: chrono::Utc::now() - chrono::Duration::minutes(5),
-        charge_ref: charged.provider_ref.clone(),
-        order_id: "order-k-refund".into(),
-        charge_amount: eur(1000),
-        amount: eur(minor),
-        refund_id: key.into(),
-    };
-    assert_eq!(
-        rig.client.find_refund(&find(600, "r-3")).await.unwrap(),
-        RefundsSeen::Exact(Some(rest.clone())),
-        "a made refund is found by the id in its metadata"
-    );
-    assert_eq!(
-        rig.client.find_refund(&find(601, "r-2")).await.unwrap(),
-        RefundsSeen::Exact(None),
-        "a refused refund was never made"
-    );
-    let found = rig
-        .client
-        .find_charge(&lookup(&mit(&customer, &card, 1000, "k-refund"), None))
-        .await
-        .unwrap();
-    assert_eq!(
-        found.map(|o| o.status),
-        Some(RemoteStatus::Succeeded),
-        "a refunded charge was still made"
-    );
-    let unknown = RefundRequest {
-        charge_ref: ProviderRef("tr_nope".into()),
-        ..refund(100, "r-4")
-    };
-    assert_eq!(
-        rig.client.refund(&unknown).await.unwrap_err().kind,
-        ProviderErrorKind::NotFound
     );
 }
 

@@ -3,8 +3,9 @@
 //! was `read:`. Here: every file has the three parts; the Clover and ProcessOut clients read the
 //! published answers into the right values (through their real HTTP path, against a stand-in
 //! that answers with the excerpt); their requests carry what the published examples mark
-//! compulsory; and the sandboxes answer in the published shapes. Svea's and Assist's own
-//! readings stay in their files.
+//! compulsory; and the sandboxes answer in the published shapes. The readings every provider
+//! shares (status answers, declines, refusals) run in the battery (`battery/published.rs`);
+//! Svea's and Assist's own readings stay in their files.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use coffer_core::{
     ProviderKind, ProviderRef, Reason, StoredCredential,
 };
 use coffer_providers::{
-    connect, ChargeLookup, ChargeRequest, Provider, ProviderErrorKind, RefundRequest, RemoteStatus,
+    connect, ChargeRequest, Provider, ProviderErrorKind, RefundRequest, RemoteStatus,
 };
 use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant};
 use secrecy::SecretString;
@@ -86,7 +87,7 @@ fn every_published_example_holds_an_excerpt_its_source_and_the_date_it_was_read(
 }
 
 /// The excerpt of `provider/file`.
-fn excerpt(provider: &str, file: &str) -> String {
+pub(crate) fn excerpt(provider: &str, file: &str) -> String {
     published(provider)
         .into_iter()
         .find(|(name, _, _)| name == file)
@@ -290,7 +291,7 @@ fn same_shape(what: &str, published: &Value, sandbox: &Value, keys: &[&str]) {
 
 /// The published charge answer, read up to the page's elision of the card source and closed
 /// there (the file's note says so).
-fn clover_charge_answer() -> String {
+pub(crate) fn clover_charge_answer() -> String {
     let text = excerpt("clover", "charge_answer_with_tax.txt");
     let cut = text
         .find("\"paid\" : true")
@@ -551,7 +552,7 @@ async fn clovers_sandbox_answers_a_charge_in_the_published_shapes() {
 // ---------------------------------------------------------------------------------------------
 // ProcessOut
 
-fn po(file: &str) -> String {
+pub(crate) fn po(file: &str) -> String {
     excerpt("processout", file).trim().to_string()
 }
 
@@ -619,45 +620,6 @@ async fn processouts_published_invoice_and_capture_answers_are_read_and_the_void
 }
 
 #[tokio::test]
-async fn processouts_published_transaction_answer_is_read_into_its_status_and_amount() {
-    let (_sandbox, sm) = sandbox_merchant(ProviderKind::ProcessOut, Some(Currency::EUR)).await;
-    let (base, _seen) = stand_in(vec![
-        route("GET", "/transactions/", 200, po("transaction_answer.txt")),
-        route("GET", "/invoices/", 200, po("invoice_create_answer.txt")),
-    ])
-    .await;
-    let client = client_at(&sm, &base);
-    let found = client
-        .find_charge(&ChargeLookup {
-            sent_at: chrono::Utc::now(),
-            idempotency_key: IdempotencyKey("k".into()),
-            order_id: "123456".into(),
-            provider_ref: Some(ProviderRef("tr_msUOyQgmJp8UduKANzblNwa5hrjQGag5".into())),
-            customer: CustomerRef("cust_D5BDaQQ8XL4xoUfKRjpBQjoEIwMA6asA".into()),
-            card_token: CardToken("tok_x".into()),
-            amount: eur(2900),
-        })
-        .await
-        .unwrap()
-        .expect("the published transaction");
-    assert_eq!(
-        found.provider_ref,
-        ProviderRef("tr_msUOyQgmJp8UduKANzblNwa5hrjQGag5".into())
-    );
-    assert_eq!(found.amount, eur(2900), "\"29\" EUR is 29.00 EUR");
-    assert_eq!(
-        found.status,
-        RemoteStatus::Pending,
-        "authorized, not captured: no money taken yet"
-    );
-    assert_eq!(
-        found.at.map(|t| t.to_rfc3339()),
-        Some("2023-04-22T15:19:08.653492+00:00".into()),
-        "created_at is RFC 3339"
-    );
-}
-
-#[tokio::test]
 async fn processouts_published_refund_answer_is_read_and_the_request_carries_the_required_amount() {
     let (_sandbox, sm) = sandbox_merchant(ProviderKind::ProcessOut, Some(Currency::EUR)).await;
     let (base, seen) = stand_in(vec![
@@ -707,74 +669,6 @@ async fn processouts_published_refund_answer_is_read_and_the_request_carries_the
             "'{field}' is sent as the published type: {body}"
         );
     }
-}
-
-#[tokio::test]
-async fn processouts_published_errors_are_read_into_their_kinds_and_codes() {
-    let (_sandbox, sm) = sandbox_merchant(ProviderKind::ProcessOut, Some(Currency::EUR)).await;
-    let (base, _seen) = stand_in(vec![
-        route("POST", "/capture", 410, po("invoice_capture_declined.txt")),
-        route("POST", "/invoices", 200, po("invoice_create_answer.txt")),
-    ])
-    .await;
-    let error = client_at(&sm, &base)
-        .charge(&charge_request(
-            eur(2900),
-            "cust_MFW0Z4jtoXLfADjPKlVRl5LxWkCTUgRw",
-            "tok_published",
-            StoredCredential::initial(Reason::Recurring),
-            "published-po-2",
-        ))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error.kind,
-            ProviderErrorKind::DeclinedSoft | ProviderErrorKind::DeclinedHard
-        ),
-        "410 card.* is a decline: {error}"
-    );
-    assert_eq!(error.provider_code.as_deref(), Some("card.do-not-honor"));
-
-    let (base, _seen) = stand_in(vec![route(
-        "GET",
-        "/customers",
-        401,
-        po("authentication_invalid.txt"),
-    )])
-    .await;
-    let error = client_at(&sm, &base).check_credentials().await.unwrap_err();
-    assert_eq!(
-        error.kind,
-        ProviderErrorKind::Auth,
-        "request.authentication.invalid is a credentials error: {error}"
-    );
-
-    let (base, _seen) = stand_in(vec![route(
-        "POST",
-        "/invoices",
-        400,
-        po("invoice_create_validation_error.txt"),
-    )])
-    .await;
-    let error = client_at(&sm, &base)
-        .charge(&charge_request(
-            eur(2900),
-            "cust_MFW0Z4jtoXLfADjPKlVRl5LxWkCTUgRw",
-            "tok_published",
-            StoredCredential::initial(Reason::Recurring),
-            "published-po-3",
-        ))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error.kind, ProviderErrorKind::InvalidRequest { .. }),
-        "request.validation.* is an invalid request: {error}"
-    );
-    assert_eq!(
-        error.provider_code.as_deref(),
-        Some("request.validation.invalid-phone-number")
-    );
 }
 
 #[tokio::test]

@@ -48,26 +48,29 @@ impl crate::Emulator for Emulator {
     fn router(self: Arc<Self>) -> Router {
         // The in-body faults speak XML, so the JSON token listing stays outside them.
         let services = Router::new()
-            .route("/pay/tokenpay.cfm", post(routes::tokenpay))
-            .route("/recurrent/rp.cfm", post(routes::recurring))
-            .route("/orderresult/orderresult.cfm", post(routes::orderresult))
-            .route("/cancel/wscancel.cfm", post(routes::wscancel))
-            .route("/cancel/cancel.cfm", post(routes::cancel))
-            .route("/charge/charge.cfm", post(routes::confirm))
+            .route("/pay/tokenpay.cfm", post(routes::charges::tokenpay))
+            .route("/recurrent/rp.cfm", post(routes::recurring::recurring))
+            .route(
+                "/orderresult/orderresult.cfm",
+                post(routes::orders::orderresult),
+            )
+            .route("/cancel/wscancel.cfm", post(routes::refunds::wscancel))
+            .route("/cancel/cancel.cfm", post(routes::refunds::cancel))
+            .route("/charge/charge.cfm", post(routes::charges::confirm))
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 routes::service_faults,
             ));
         Router::new()
             .merge(services)
-            .route("/pay/oneclick/v1/token.cfm", post(routes::tokens))
-            .route("/__sandbox/customers", get(routes::register))
-            .route("/__sandbox/initials", get(routes::sandbox_initials))
+            .route("/pay/oneclick/v1/token.cfm", post(routes::tokens::tokens))
+            .route("/__sandbox/customers", get(routes::admin::register))
+            .route("/__sandbox/initials", get(routes::admin::sandbox_initials))
             .route(
                 "/__sandbox/rules",
-                get(routes::get_rules).put(routes::put_rules),
+                get(routes::admin::get_rules).put(routes::admin::put_rules),
             )
-            .route("/__sandbox/cof", axum::routing::put(routes::put_cof))
+            .route("/__sandbox/cof", axum::routing::put(routes::admin::put_cof))
             .with_state(self)
     }
 

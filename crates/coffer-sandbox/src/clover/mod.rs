@@ -52,40 +52,49 @@ impl crate::Emulator for Emulator {
 
     fn router(self: Arc<Self>) -> Router {
         Router::new()
-            .route("/pakms/apikey", get(routes::pakms_apikey))
-            .route("/v3/merchants/{mid}", get(routes::merchant))
-            .route("/v3/merchants/{mid}/gateway", get(routes::gateway))
-            .route("/v3/merchants/{mid}/customers", get(routes::v3_customers))
+            .route("/pakms/apikey", get(routes::merchant::pakms_apikey))
+            .route("/v3/merchants/{mid}", get(routes::merchant::merchant))
+            .route(
+                "/v3/merchants/{mid}/gateway",
+                get(routes::merchant::gateway),
+            )
+            .route(
+                "/v3/merchants/{mid}/customers",
+                get(routes::customers::v3_customers),
+            )
             .route(
                 "/v3/merchants/{mid}/customers/{id}",
-                get(routes::v3_customer),
+                get(routes::customers::v3_customer),
             )
             .route(
                 "/v3/merchants/{mid}/customers/{id}/cards",
-                get(routes::v3_customer_cards),
+                get(routes::customers::v3_customer_cards),
             )
-            .route("/v1/tokens", post(routes::create_token))
-            .route("/v1/customers", post(routes::create_customer))
+            .route("/v1/tokens", post(routes::cards::create_token))
+            .route("/v1/customers", post(routes::customers::create_customer))
             .route(
                 "/v1/customers/{id}",
-                get(routes::get_customer).put(routes::update_customer),
+                get(routes::customers::get_customer).put(routes::customers::update_customer),
             )
             .route(
                 "/v1/customers/{id}/sources/{card}",
-                delete(routes::revoke_card),
+                delete(routes::cards::revoke_card),
             )
             .route(
                 "/v1/charges",
-                post(routes::create_charge).get(routes::list_charges),
+                post(routes::charges::create_charge).get(routes::charges::list_charges),
             )
-            .route("/v1/charges/{id}", get(routes::get_charge))
-            .route("/v1/charges/{id}/capture", post(routes::capture_charge))
+            .route("/v1/charges/{id}", get(routes::charges::get_charge))
+            .route(
+                "/v1/charges/{id}/capture",
+                post(routes::charges::capture_charge),
+            )
             .route(
                 "/v1/refunds",
-                post(routes::create_refund).get(routes::list_refunds),
+                post(routes::refunds::create_refund).get(routes::refunds::list_refunds),
             )
-            .route("/v1/refunds/{id}", get(routes::get_refund))
-            .route("/__sandbox/initials", get(routes::sandbox_initials))
+            .route("/v1/refunds/{id}", get(routes::refunds::get_refund))
+            .route("/__sandbox/initials", get(routes::admin::sandbox_initials))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 routes::limit_concurrency,

@@ -3,8 +3,8 @@
 //! the `{"success": …}` envelope, `Idempotency-Key` honoured on every write.
 //!
 //! `mod.rs` holds the [`Emulator`] and the plumbing every route shares (auth, body parsing,
-//! idempotent replay, the timeout and lost-response cards); `routes.rs` the handlers,
-//! `rules.rs` the provider's rules, `state.rs` the data, `wire.rs` the JSON shapes.
+//! idempotent replay, the timeout and lost-response cards); `routes/` the handlers, one file
+//! per resource; `rules.rs` the provider's rules, `state.rs` the data, `wire.rs` the JSON shapes.
 //! The emulator's own documentation is `crates/coffer-sandbox/docs/processout.md`.
 
 mod routes;
@@ -15,6 +15,7 @@ mod wire;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::scaffold::{Credentials, Emulated};
 use crate::{Ctx, SandboxMerchant, Seed};
 use rules::ApiError;
 use state::{Project, State, StoredReply};
@@ -65,11 +67,11 @@ impl Emulator {
     /// Runs a read for the authenticated project.
     fn read(
         &self,
-        headers: &HeaderMap,
+        caller: &Caller,
         f: impl FnOnce(&Project) -> Result<Value, ApiError>,
     ) -> Response {
         let answer = self.lock().and_then(|mut state| {
-            let project = authenticate(&mut state, headers)?;
+            let project = caller.project_in(&mut state)?;
             f(project)
         });
         match answer {
@@ -83,6 +85,7 @@ impl Emulator {
     /// is refused (409, our choice: the notes leave this open).
     async fn write<T: DeserializeOwned>(
         &self,
+        caller: &Caller,
         headers: &HeaderMap,
         route: &str,
         body: &Bytes,
@@ -94,7 +97,7 @@ impl Emulator {
             .map(str::to_string)
             .filter(|k| !k.is_empty());
         let reply = self.lock().and_then(|mut state| {
-            let project = authenticate(&mut state, headers)?;
+            let project = caller.project_in(&mut state)?;
             let value = parse_body(body)?;
             let fingerprint = fingerprint(route, &value);
             if let Some(key) = &key {
@@ -155,6 +158,43 @@ enum Outcome {
     Fresh(Reply),
 }
 use Outcome::{Fresh, Replayed};
+
+impl Emulated for Emulator {
+    type State = State;
+    type Rejection = ApiError;
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, ApiError> {
+        Emulator::lock(self)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self)
+    }
+}
+
+/// A project that authenticated with HTTP Basic: the project's id.
+pub(crate) struct Caller(String);
+
+impl Caller {
+    /// The caller's project; a project gone since (a restore) is unauthenticated as ProcessOut
+    /// would answer for a deleted project's key.
+    fn project_in<'a>(&self, state: &'a mut State) -> Result<&'a mut Project, ApiError> {
+        state
+            .project_mut(&self.0)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+impl Credentials for Caller {
+    type Emulator = Emulator;
+
+    fn authenticate(emu: &Emulator, parts: &Parts) -> Result<Caller, ApiError> {
+        let mut state = emu.lock()?;
+        authenticate(&mut state, &parts.headers).map(|project| Caller(project.id.clone()))
+    }
+}
 
 /// HTTP Basic: username = project id, password = the project's secret key.
 fn authenticate<'a>(
@@ -246,7 +286,7 @@ impl crate::Emulator for Emulator {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        use routes::*;
+        use routes::{customers::*, invoices::*, refunds::*, tokens::*, transactions::*};
         Router::new()
             .route("/customers", get(list_customers).post(create_customer))
             .route(

@@ -3,10 +3,13 @@
 //! token charge per calendar month in Helsinki, never above the original amount, `pmt_id` never
 //! reusable). Behaviour and every choice made where the docs are silent: `docs/svea.md`.
 //!
-//! Shape: `routes.rs` decodes, authenticates and answers; `rules.rs` holds the pure rules;
-//! `state.rs` the serde-able state; `wire.rs` the form and XML forms. The state sits behind one
+//! Shape: `routes/` decodes, authenticates and answers, one file per service; `rules.rs` holds
+//! the pure rules; `state.rs` the serde-able state; `wire.rs` the form and XML forms; below them
+//! `payment.rs` (flows, return URLs) and `charset.rs`, which more than one of them reads. The state sits behind one
 //! `std::sync::Mutex`, never held across an `.await` (the timeout card sleeps outside it).
 
+mod charset;
+mod payment;
 mod routes;
 mod rules;
 mod state;
@@ -51,19 +54,28 @@ impl crate::Emulator for Emulator {
         Router::new()
             .route(
                 "/NewChargeWithTokenActionExtended.pmt",
-                post(routes::charge_with_token),
+                post(routes::charges::charge_with_token),
             )
-            .route("/NewPaymentExtended.pmt", post(routes::new_payment))
-            .route("/TokenizeExtended.pmt", post(routes::tokenize))
-            .route("/PaymentStatusQuery.pmt", post(routes::status_query))
-            .route("/PaymentCancel.pmt", post(routes::cancel))
+            .route(
+                "/NewPaymentExtended.pmt",
+                post(routes::card_page::new_payment),
+            )
+            .route("/TokenizeExtended.pmt", post(routes::card_page::tokenize))
+            .route(
+                "/PaymentStatusQuery.pmt",
+                post(routes::status::status_query),
+            )
+            .route("/PaymentCancel.pmt", post(routes::refunds::cancel))
             .route(
                 "/card-page",
-                get(routes::card_page).post(routes::card_page_submit),
+                get(routes::card_page::card_page).post(routes::card_page::card_page_submit),
             )
-            .route("/__sandbox/tokens", get(routes::sandbox_tokens))
-            .route("/__sandbox/settle", post(routes::sandbox_settle))
-            .route("/__sandbox/auth-modes", post(routes::sandbox_auth_modes))
+            .route("/__sandbox/tokens", get(routes::admin::sandbox_tokens))
+            .route("/__sandbox/settle", post(routes::admin::sandbox_settle))
+            .route(
+                "/__sandbox/auth-modes",
+                post(routes::admin::sandbox_auth_modes),
+            )
             .with_state(self)
     }
 

@@ -8,6 +8,8 @@ use coffer_core::{Currency, Money};
 use md5::Md5;
 use sha2::{Digest, Sha256, Sha512};
 
+use super::charset::Charset;
+use super::payment::{Flow, ReturnUrls};
 use super::wire::{FieldError, Form};
 
 /// The hash algorithms a request may name in `…_hashversion`.
@@ -38,78 +40,6 @@ impl HashVersion {
             HashVersion::Md5 => Md5::digest(bytes).to_vec(),
         };
         hex::encode_upper(raw)
-    }
-}
-
-/// The charsets Svea names in `pmt_charset` / `pmt_charsethttp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Charset {
-    Latin1,
-    Latin9,
-    Utf8,
-}
-
-/// The eight code points where ISO-8859-15 differs from ISO-8859-1.
-const LATIN9_DIFF: [(u8, char); 8] = [
-    (0xA4, '€'),
-    (0xA6, 'Š'),
-    (0xA8, 'š'),
-    (0xB4, 'Ž'),
-    (0xB8, 'ž'),
-    (0xBC, 'Œ'),
-    (0xBD, 'œ'),
-    (0xBE, 'Ÿ'),
-];
-
-impl Charset {
-    pub(crate) fn parse(name: &str) -> Option<Charset> {
-        match name.to_ascii_uppercase().as_str() {
-            "ISO-8859-1" => Some(Charset::Latin1),
-            "ISO-8859-15" => Some(Charset::Latin9),
-            "UTF-8" => Some(Charset::Utf8),
-            _ => None,
-        }
-    }
-
-    /// Decodes bytes received in this charset; `None` for invalid UTF-8.
-    pub(crate) fn decode(self, bytes: &[u8]) -> Option<String> {
-        match self {
-            Charset::Utf8 => String::from_utf8(bytes.to_vec()).ok(),
-            Charset::Latin1 => Some(bytes.iter().map(|&b| char::from(b)).collect()),
-            Charset::Latin9 => Some(
-                bytes
-                    .iter()
-                    .map(|&b| {
-                        LATIN9_DIFF
-                            .iter()
-                            .find(|(code, _)| *code == b)
-                            .map_or(char::from(b), |(_, c)| *c)
-                    })
-                    .collect(),
-            ),
-        }
-    }
-
-    /// Encodes text for hashing; `None` when a character has no code in this charset.
-    pub(crate) fn encode(self, text: &str) -> Option<Vec<u8>> {
-        match self {
-            Charset::Utf8 => Some(text.as_bytes().to_vec()),
-            Charset::Latin1 => text
-                .chars()
-                .map(|c| u8::try_from(u32::from(c)).ok())
-                .collect(),
-            Charset::Latin9 => text
-                .chars()
-                .map(|c| {
-                    if let Some((code, _)) = LATIN9_DIFF.iter().find(|(_, d)| *d == c) {
-                        return Some(*code);
-                    }
-                    let code = u8::try_from(u32::from(c)).ok()?;
-                    // A Latin-1 character whose slot Latin-9 reassigned cannot be written.
-                    (!LATIN9_DIFF.iter().any(|(slot, _)| *slot == code)).then_some(code)
-                })
-                .collect(),
-        }
     }
 }
 
@@ -387,7 +317,7 @@ pub(crate) struct PaymentRequest {
     pub escrow: String,
     pub token: Option<String>,
     pub buyer_name: String,
-    pub returns: super::state::ReturnUrls,
+    pub returns: ReturnUrls,
 }
 
 /// §4.2: the request hash fields of new payment (0004), payment+tokenize (4304), tokenize (4504)
@@ -469,11 +399,7 @@ fn printable(text: &str) -> bool {
 }
 
 /// §6: field validation of a V4 payment request of `flow`. Every error names its field.
-pub(crate) fn validate_payment(
-    form: &Form,
-    flow: super::state::Flow,
-) -> Result<PaymentRequest, Vec<FieldError>> {
-    use super::state::Flow;
+pub(crate) fn validate_payment(form: &Form, flow: Flow) -> Result<PaymentRequest, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut bad = |name: &str| errors.push(FieldError::invalid(name));
     let len_ok = |name: &str, min: usize, max: usize| {
@@ -710,7 +636,7 @@ pub(crate) fn validate_payment(
         escrow: form.text("pmt_escrow").to_string(),
         token,
         buyer_name: form.text("pmt_buyername").to_string(),
-        returns: super::state::ReturnUrls {
+        returns: ReturnUrls {
             ok: form.text("pmt_okreturn").to_string(),
             error: form.text("pmt_errorreturn").to_string(),
             cancel: form.text("pmt_cancelreturn").to_string(),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use super::payment::{Flow, ReturnUrls};
 use super::rules::{self, HashVersion};
 use crate::faults::Horizon;
 use crate::seed::{self, CardBehaviour, DemoCustomer, Seed};
@@ -56,41 +57,6 @@ pub(crate) struct Seller {
     pub refunds: u64,
 }
 
-/// Which V4 flow created a payment (`pmt_version`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Flow {
-    /// 0004: a plain browser payment.
-    Payment,
-    /// 4304: payment and card tokenization.
-    PaymentAndTokenize,
-    /// 4504: zero-sum tokenization.
-    Tokenize,
-    /// 4204: merchant-initiated charge of a token.
-    TokenCharge,
-}
-
-impl Flow {
-    pub(crate) fn version(self) -> &'static str {
-        match self {
-            Flow::Payment => "0004",
-            Flow::PaymentAndTokenize => "4304",
-            Flow::Tokenize => "4504",
-            Flow::TokenCharge => "4204",
-        }
-    }
-
-    pub(crate) fn action(self) -> &'static str {
-        match self {
-            Flow::Tokenize => "TOKENIZE",
-            _ => "NEW_PAYMENT_EXTENDED",
-        }
-    }
-
-    pub(crate) fn tokenizes(self) -> bool {
-        matches!(self, Flow::PaymentAndTokenize | Flow::Tokenize)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum PaymentStatus {
     /// Created; the payer has not finished the card page.
@@ -105,14 +71,6 @@ pub(crate) enum PaymentStatus {
     Paid,
     /// Settled ("compensated") to the seller.
     Settled,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ReturnUrls {
-    pub ok: String,
-    pub error: String,
-    pub cancel: String,
-    pub delayed: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

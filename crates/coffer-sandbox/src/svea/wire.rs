@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::rules::Charset;
+use super::charset::Charset;
 
 /// A decoded `application/x-www-form-urlencoded` body, in the order the fields came.
 #[derive(Debug, Clone, Default)]

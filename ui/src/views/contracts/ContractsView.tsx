@@ -4,7 +4,7 @@
 // did and how to undo it (the engine's own sentences); a change of terms that waits for the
 // cardholder's new consent or a new initial payment says so, with the button that records it.
 import { useCallback, useEffect, useState } from "react";
-import type { ContractStatus, ContractView, Money, NoticeRow, RefundResult } from "../../ipc/bindings";
+import type { ContractStatus, ContractView, Money, Notice, RefundResult } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
@@ -137,7 +137,7 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
 
 function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
   const [contract, setContract] = useState<ContractView | null>(null);
-  const [notices, setNotices] = useState<NoticeRow[]>([]);
+  const [notices, setNotices] = useState<Notice[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);

@@ -24,12 +24,12 @@ use chrono::{Datelike, Days};
 use clap::Args;
 use coffer_core::contract::Frequency;
 use coffer_core::{Consent, MerchantId};
+use coffer_engine::charge::ChargeQuery;
 use coffer_engine::contracts::ContractInput;
 use coffer_engine::due::{DueRun, DEFAULT_CONCURRENCY};
 use coffer_engine::progress::NoProgress;
 use coffer_engine::search::CardSearch;
 use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant};
-use coffer_store::charges::AttemptFilter;
 use coffer_store::Store;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     engine
         .run_due(
             DueRun {
-                merchants: vec![merchant],
+                merchants: vec![merchant].into(),
                 concurrency,
                 ..DueRun::default()
             },
@@ -175,7 +175,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let engine = engine_with(temp.path(), secrets, Some(noon))?;
     let run = DueRun {
         date: None,
-        merchants: vec![merchant],
+        merchants: vec![merchant].into(),
         concurrency,
         dry_run: false,
         approved: None,
@@ -211,9 +211,9 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         .filter(|c| c.kind == "charge" && c.status == "approved")
         .collect();
     let ledger = engine
-        .list_charges(AttemptFilter {
-            merchants: vec![merchant],
-            ..AttemptFilter::default()
+        .list_charges(ChargeQuery {
+            merchants: vec![merchant].into(),
+            ..ChargeQuery::default()
         })
         .await?;
     let ledger_keys: HashSet<String> = ledger.iter().map(|a| a.idempotency_key.0.clone()).collect();

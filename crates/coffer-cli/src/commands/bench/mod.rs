@@ -102,7 +102,7 @@ pub fn engine_with(
     secrets: Arc<MemoryStore>,
     now: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<Engine> {
-    let builder = Engine::builder()
+    let builder = coffer_demo::with_embedded_sandboxes(Engine::builder())
         .data_dir(Some(dir.to_path_buf()))
         .secrets(secrets);
     let builder = match now {

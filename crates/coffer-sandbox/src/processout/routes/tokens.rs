@@ -1,0 +1,273 @@
+//! Cards and customer tokens: `/cards` and `/customers/{customer_id}/tokens`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::{list_body, page, scan, take_card, Authed, Params};
+use crate::processout::rules::{self, ApiError};
+use crate::processout::state::{CardSnapshot, Token};
+use crate::processout::wire::{CardCreate, CardOut, TokenCreate, TokenOut};
+use crate::processout::{success, Reply};
+
+pub(crate) async fn list_tokens(
+    Authed { emu: em, caller }: Authed,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Response {
+    em.read(&caller, |p| {
+        let params = rules::list_params(&q)?;
+        let c = p
+            .customer(&id)
+            .ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let all = &c.tokens;
+        let (items, more) = page(all, scan(all, |t| &t.id), &params, "token")?;
+        let items = items
+            .iter()
+            .map(|t| json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref())))
+            .collect();
+        Ok(list_body("tokens", items, more, &params, all.len()))
+    })
+}
+
+pub(crate) async fn get_token(
+    Authed { emu: em, caller }: Authed,
+    Path((customer_id, token_id)): Path<(String, String)>,
+) -> Response {
+    em.read(&caller, |p| {
+        let c = p
+            .customer(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        // A token of another customer is "not found" here, as documented.
+        let t = c
+            .tokens
+            .iter()
+            .find(|t| t.id == token_id)
+            .ok_or_else(|| ApiError::not_found("token", &token_id))?;
+        Ok(json!({"token": TokenOut::new(&p.id, t, c.default_token_id.as_deref())}))
+    })
+}
+
+pub(crate) async fn create_token(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    Path(customer_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let route = format!("POST /customers/{customer_id}/tokens");
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: TokenCreate, _| {
+            rules::max_len(req.description.as_deref(), "description", 255)?;
+            p.customer(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            let verification_status = match (&card, req.verify) {
+                (Some(card), Some(true)) => rules::verification_status(&card.last_4_digits),
+                _ => "not-requested",
+            };
+            let token = Token {
+                id: p.next_id("tok_"),
+                customer_id: customer_id.clone(),
+                kind: if card.is_some() { "card" } else { "pending" }.into(),
+                card,
+                verification_status: verification_status.into(),
+                description: req.description,
+                return_url: req.return_url,
+                metadata: req.metadata.unwrap_or_default(),
+                created_at: ctx.now(),
+            };
+            let project_id = p.id.clone();
+            let c = p
+                .customer_mut(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            if req.set_default == Some(true)
+                || (c.default_token_id.is_none() && token.card.is_some())
+            {
+                c.default_token_id = Some(token.id.clone());
+            }
+            let resource = json!(TokenOut::new(
+                &project_id,
+                &token,
+                c.default_token_id.as_deref()
+            ));
+            c.tokens.push(token);
+            p.fire(
+                "customer.token.created",
+                "token",
+                resource.clone(),
+                ctx.now(),
+            );
+            let body = success(json!({ "token": resource }));
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
+    .await
+}
+
+pub(crate) async fn update_token(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    Path((customer_id, token_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let route = format!("PUT /customers/{customer_id}/tokens/{token_id}");
+    em.write(
+        &caller,
+        &headers,
+        &route,
+        &body,
+        |p, ctx, req: TokenCreate, _| {
+            // Documented oddity: an unknown customer on this PUT is a 400, not a 404.
+            if p.customer(&customer_id).is_none() {
+                return Err(ApiError::invalid(
+                    "resource.customer.not-found",
+                    format!("The customer {customer_id} could not be found."),
+                ));
+            }
+            let exists = p
+                .customer(&customer_id)
+                .is_some_and(|c| c.tokens.iter().any(|t| t.id == token_id));
+            if !exists {
+                return Err(ApiError::not_found("token", &token_id));
+            }
+            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            let project_id = p.id.clone();
+            let c = p
+                .customer_mut(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            let default = c.default_token_id.clone();
+            let token = c
+                .tokens
+                .iter_mut()
+                .find(|t| t.id == token_id)
+                .ok_or_else(|| ApiError::not_found("token", &token_id))?;
+            if let Some(card) = card {
+                token.kind = "card".into();
+                token.card = Some(card);
+            }
+            if req.verify == Some(true) {
+                if let Some(card) = &token.card {
+                    token.verification_status =
+                        rules::verification_status(&card.last_4_digits).into();
+                }
+            }
+            if let Some(metadata) = req.metadata {
+                token.metadata = metadata;
+            }
+            let token = token.clone();
+            if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
+                c.default_token_id = Some(token.id.clone());
+            }
+            let resource = json!(TokenOut::new(
+                &project_id,
+                &token,
+                c.default_token_id.as_deref()
+            ));
+            p.fire(
+                "customer.token.updated",
+                "token",
+                resource.clone(),
+                ctx.now(),
+            );
+            Ok(Reply::Done(
+                StatusCode::OK,
+                success(json!({ "token": resource })),
+            ))
+        },
+    )
+    .await
+}
+
+pub(crate) async fn delete_token(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    Path((customer_id, token_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let route = format!("DELETE /customers/{customer_id}/tokens/{token_id}");
+    em.write(&caller, &headers, &route, &body, |p, ctx, _: Value, _| {
+        let c = p
+            .customer_mut(&customer_id)
+            .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+        let before = c.tokens.len();
+        c.tokens.retain(|t| t.id != token_id);
+        if c.tokens.len() == before {
+            return Err(ApiError::not_found("token", &token_id));
+        }
+        if c.default_token_id.as_deref() == Some(token_id.as_str()) {
+            c.default_token_id = None;
+        }
+        let resource = json!({"id": token_id, "customer_id": customer_id});
+        p.fire("customer.token.deleted", "token", resource, ctx.now());
+        Ok(Reply::Done(StatusCode::OK, json!({"success": true})))
+    })
+    .await
+}
+
+/// Sandbox-only: tokenizes a test card number into a single-use `card_…`, standing in for
+/// ProcessOut.js. The number and CVC are read, checked and dropped; only display fields stay.
+pub(crate) async fn create_card(
+    Authed { emu: em, caller }: Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    em.write(
+        &caller,
+        &headers,
+        "POST /cards",
+        &body,
+        |p, ctx, req: CardCreate, _| {
+            let number: String = req
+                .number
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !rules::luhn_ok(&number) {
+                return Err(ApiError::invalid(
+                    "card.invalid-number",
+                    "The card number is invalid.",
+                ));
+            }
+            let exp_month = req
+                .exp_month
+                .filter(|m| (1..=12).contains(m))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "card.invalid-expiry-month",
+                        "The expiry month must be from 1 to 12.",
+                    )
+                })?;
+            let exp_year = req
+                .exp_year
+                .map(|y| if y < 100 { 2000 + y } else { y })
+                .ok_or_else(|| {
+                    ApiError::invalid("card.missing-expiry", "The expiry year is missing.")
+                })?;
+            let card = CardSnapshot {
+                id: p.next_id("card_"),
+                scheme: rules::scheme_of_number(&number).into(),
+                card_type: "credit".into(),
+                bank_name: None,
+                iin: number.chars().take(6).collect(),
+                last_4_digits: number.chars().skip(number.len() - 4).collect(),
+                exp_month,
+                exp_year,
+                name: req.name,
+                initial_scheme_transaction_id: None,
+                used: false,
+                created_at: ctx.now(),
+            };
+            let body = success(json!({"card": CardOut::new(&p.id, &card)}));
+            p.cards.push(card);
+            Ok(Reply::Done(StatusCode::OK, body))
+        },
+    )
+    .await
+}
