@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    coffer_providers::fuzzing::clover_answer(data);
+    coffer_providers::fuzzing::answer(coffer_providers::fuzzing::ProviderKind::Clover, data);
 });

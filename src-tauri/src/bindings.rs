@@ -67,6 +67,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::settings::profile,
             commands::settings::choose_data_dir,
         ])
+        // What differs by provider, for the UI to ask instead of comparing provider names
+        // (coffer_core::providers): static, so a constant rather than a command.
+        .typ::<coffer_core::providers::ProviderFacts>()
+        .constant("PROVIDERS", coffer_core::providers::facts())
         // Ids and counts are far below 2^53; the UI gets plain numbers.
         .dangerously_cast_bigints_to_number()
         // One TypeScript type per Rust type: the views only serialize and the requests only

@@ -3,6 +3,7 @@
 //! Secrets stay in the engine's `MemoryStore` here; the keyring is the CLI tests' business.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
+mod providers;
 mod sync;
 
 use std::collections::BTreeMap;

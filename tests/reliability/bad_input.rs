@@ -121,27 +121,34 @@ fn fuzz(name: &str, target: impl Fn(&[u8])) {
         .unwrap_or_else(|e| panic!("{name}: an input made the parser fail: {e}"));
 }
 
+/// Every provider's answers, each from its own seed corpus: a provider without a corpus fails.
 #[test]
-fn clover_answers_of_any_shape_are_read_without_a_panic() {
-    fuzz("clover_answer", coffer_providers::fuzzing::clover_answer);
+fn every_provider_s_answers_of_any_shape_are_read_without_a_panic() {
+    for kind in coffer_core::ProviderKind::ALL {
+        fuzz(&coffer_providers::fuzzing::target_name(kind), |data| {
+            coffer_providers::fuzzing::answer(kind, data)
+        });
+    }
 }
 
+/// Each provider has its cargo-fuzz target, declared and written.
 #[test]
-fn processout_answers_of_any_shape_are_read_without_a_panic() {
-    fuzz(
-        "processout_answer",
-        coffer_providers::fuzzing::processout_answer,
-    );
-}
-
-#[test]
-fn assist_answers_of_any_shape_are_read_without_a_panic() {
-    fuzz("assist_answer", coffer_providers::fuzzing::assist_answer);
-}
-
-#[test]
-fn svea_answers_of_any_shape_are_read_without_a_panic() {
-    fuzz("svea_answer", coffer_providers::fuzzing::svea_answer);
+fn every_provider_has_a_fuzz_target() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    for kind in coffer_core::ProviderKind::ALL {
+        let name = coffer_providers::fuzzing::target_name(kind);
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "fuzz/Cargo.toml declares {name}"
+        );
+        let target = std::fs::read_to_string(fuzz.join(format!("fuzz_targets/{name}.rs")))
+            .unwrap_or_else(|e| panic!("fuzz_targets/{name}.rs: {e}"));
+        assert!(
+            target.contains("coffer_providers::fuzzing::"),
+            "{name} calls the client"
+        );
+    }
 }
 
 #[test]

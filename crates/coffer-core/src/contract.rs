@@ -156,15 +156,7 @@ impl Contract {
     /// original payment amount, Assist stays within the `RecurringMaxAmount` registered on the
     /// initial order. `None` where the provider registers no cap.
     pub fn registered_cap(&self, provider: ProviderKind) -> Option<(Money, &'static str)> {
-        match provider {
-            ProviderKind::Svea => self
-                .original_amount
-                .map(|m| (m, "Svea's original payment amount")),
-            ProviderKind::Assist => self
-                .registered_max
-                .map(|m| (m, "Assist's registered RecurringMaxAmount")),
-            ProviderKind::Clover | ProviderKind::ProcessOut => None,
-        }
+        crate::providers::rules(provider).registered_cap_of(self)
     }
 
     /// The most the cardholder agreed one charge may take: the consented maximum, else (terms
@@ -348,7 +340,7 @@ impl NewContractTerms {
 }
 
 /// The longest `RecurringPeriod` Assist accepts: the field is three digits.
-pub const ASSIST_MAX_PERIOD_DAYS: u32 = 999;
+pub const ASSIST_MAX_PERIOD_DAYS: u32 = crate::providers::assist::MAX_PERIOD_DAYS;
 
 /// Checks a new contract before it is saved, and returns every problem at once so the contract
 /// editor can mark all fields in one pass.
@@ -383,7 +375,11 @@ pub fn validate_contract_change(
 /// The Assist `RecurringMaxAmount` a new contract registers: its maximum; `None` for providers
 /// that register no such cap.
 pub fn registered_max_of(provider: ProviderKind, amount: &AmountRule) -> Option<Money> {
-    (provider == ProviderKind::Assist).then(|| amount.bounds().1)
+    matches!(
+        crate::providers::rules(provider).registered_cap,
+        Some(crate::providers::RegisteredCap::RegisteredMax { .. })
+    )
+    .then(|| amount.bounds().1)
 }
 
 fn validate_terms(
@@ -482,74 +478,14 @@ fn validate_terms(
             ));
         }
     }
-    let (min, max) = terms.amount.bounds();
-    match provider {
-        ProviderKind::Svea => {
-            match original {
-                None => problems.push(InvalidInput::new(
-                    "original_amount",
-                    "Svea never charges a token above its original payment amount, so the \
-                     original amount must be known",
-                )),
-                Some(original)
-                    if new && original.currency == max.currency && max.minor > original.minor =>
-                {
-                    problems.push(InvalidInput::new(
-                        "amount",
-                        format!(
-                            "{max} is above the original payment amount of {original}; Svea \
-                             refuses recurring charges above it"
-                        ),
-                    ))
-                }
-                Some(_) => {}
-            }
-            if currency != Currency::EUR {
-                problems.push(InvalidInput::new(
-                    "amount",
-                    format!("Svea charges only in EUR, not {currency}"),
-                ));
-            }
-            // Two due dates in one calendar month are at most 30 days apart, so an interval of
-            // 31 days or more is the shortest that can never put two charges in one month.
-            if let Frequency::EveryDays { days } = terms.frequency {
-                if days < 31 {
-                    problems.push(InvalidInput::new(
-                        "frequency.days",
-                        format!(
-                            "every {days} days can fall twice in one calendar month, and Svea \
-                             allows one recurring charge per card per month; use 31 days or more"
-                        ),
-                    ));
-                }
-            }
-        }
-        ProviderKind::Assist => {
-            if min.is_none() {
-                problems.push(InvalidInput::new(
-                    "min_amount",
-                    "Assist needs a minimum amount (RecurringMinAmount)",
-                ));
-            }
-            if terms.end.is_none() {
-                problems.push(InvalidInput::new(
-                    "end",
-                    "Assist needs an end date for the series (RecurringMaxDate)",
-                ));
-            }
-            let period = terms.frequency.min_gap_days();
-            if period > ASSIST_MAX_PERIOD_DAYS {
-                problems.push(InvalidInput::new(
-                    "frequency",
-                    format!(
-                        "a period of {period} days does not fit Assist's three-digit \
-                         RecurringPeriod (at most {ASSIST_MAX_PERIOD_DAYS})"
-                    ),
-                ));
-            }
-        }
-        ProviderKind::Clover | ProviderKind::ProcessOut => {}
-    }
+    problems.extend((crate::providers::rules(provider).check_terms)(
+        &crate::providers::TermsCheck {
+            terms,
+            original,
+            currency,
+            new,
+        },
+    ));
     if problems.is_empty() {
         Ok(())
     } else {

@@ -31,6 +31,7 @@ pub mod merchant;
 pub mod money;
 pub mod notice;
 pub mod policy;
+pub mod providers;
 pub mod schedule;
 pub mod stored_credential;
 

@@ -11,9 +11,11 @@ use crate::error::InvalidInput;
 use crate::ids::MerchantId;
 use crate::money::Currency;
 
-/// The payment providers Coffer talks to. Adding one is a variant here, a folder in
-/// `coffer-providers`, and a module in `coffer-sandbox`; exhaustive matches find the rest.
+/// The payment providers Coffer talks to. Adding one is a variant here (and in [`Self::ALL`]),
+/// its rules in [`crate::providers`], a folder in `coffer-providers` and a module in
+/// `coffer-sandbox`; exhaustive matches find the rest (ARCHITECTURE.md, "Adding a provider").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// Clover Ecommerce (Fiserv).

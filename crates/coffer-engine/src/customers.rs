@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use coffer_core::customer::validate_contact;
-use coffer_core::{Address, CustomerId, CustomerRef, InvalidInput, MerchantId, ProviderKind};
+use coffer_core::{Address, CustomerId, CustomerRef, InvalidInput, MerchantId};
 use coffer_store::customers::CustomerFields;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::Engine;
+use coffer_core::providers::labels_where as provider_labels;
 
 /// A customer for a merchant's register: the register's reference (Assist's CustomerNumber,
 /// Svea's customer number) and contact details.
@@ -262,12 +263,16 @@ impl Engine {
     async fn register_owner(&self, merchant: MerchantId) -> EngineResult<()> {
         let owner = self.merchant(merchant).await?;
         let provider = owner.provider();
-        if !matches!(provider, ProviderKind::Assist | ProviderKind::Svea) {
+        if coffer_core::providers::rules(provider)
+            .capabilities
+            .lists_customers
+        {
+            let keepers = provider_labels(|c| !c.lists_customers);
             return Err(InvalidInput::new(
                 "merchant",
                 format!(
                     "{} is a {provider} account, which lists its own customers: sync it instead \
-                     of adding them to a register (only Assist and Svea accounts keep one in Coffer)",
+                     of adding them to a register (only {keepers} accounts keep one in Coffer)",
                     owner.name
                 ),
             )

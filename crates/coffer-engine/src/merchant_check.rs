@@ -86,13 +86,12 @@ struct Failure {
 
 /// The name of the field holding the provider's account id, as the forms and
 /// `ProviderAccount::validate` name it.
+/// The account id is the first field each provider's account lists.
 fn account_id_field(account: &ProviderAccount) -> &'static str {
-    match account {
-        ProviderAccount::Clover { .. } => "merchant_uuid",
-        ProviderAccount::ProcessOut { .. } => "project_id",
-        ProviderAccount::Assist { .. } => "merchant_id",
-        ProviderAccount::Svea { .. } => "seller_id",
-    }
+    coffer_core::providers::rules(account.kind())
+        .account_fields
+        .first()
+        .map_or("account", |field| field.key)
 }
 
 /// What the provider's answer says is wrong, in the owner's terms.

@@ -11,7 +11,7 @@ use coffer_core::merchant::parse_time_zone;
 use coffer_core::policy::{charge_limit, notice_lead};
 use coffer_core::{
     BaseUrl, CloverRegion, Currency, Endpoint, Environment, HostOverride, InvalidInput, Merchant,
-    MerchantId, Money, ProviderAccount, ProviderKind, Stage,
+    MerchantId, Money, ProviderAccount, Stage,
 };
 use coffer_providers::endpoints::{self, EndpointError};
 use coffer_store::merchants::NewMerchant;
@@ -22,6 +22,12 @@ use crate::error::{EngineError, EngineResult};
 use crate::merchant_check::{ConnectionCheck, SecretSource};
 use crate::secrets::merchant_secret_address;
 use crate::Engine;
+use coffer_core::providers::labels_where as provider_labels;
+
+/// What the merchant's provider offers (regions, its own server name…).
+fn capabilities_of(merchant: &Merchant) -> coffer_core::providers::Capabilities {
+    coffer_core::providers::rules(merchant.provider()).capabilities
+}
 
 /// The audit action recorded when the owner allows a live merchant's secret to go to a host that
 /// is not the provider's own. The engine finds it again before every use of the override.
@@ -255,16 +261,17 @@ fn resolve_endpoint(
     input: &EndpointInput,
 ) -> Result<(String, Endpoint), InvalidInput> {
     let provider = account.kind();
-    if input.region.is_some() && provider != ProviderKind::Clover {
+    let capabilities = coffer_core::providers::rules(provider).capabilities;
+    if input.region.is_some() && !capabilities.has_regions {
+        let with_regions = provider_labels(|c| c.has_regions);
         return Err(InvalidInput::new(
             "region",
-            format!("only Clover has regions; {provider} has none"),
+            format!("only {with_regions} has regions; {provider} has none"),
         ));
     }
-    let region = match provider {
-        ProviderKind::Clover => Some(input.region.unwrap_or_default()),
-        _ => None,
-    };
+    let region = capabilities
+        .has_regions
+        .then(|| input.region.unwrap_or_default());
     let base_url = non_blank(&input.base_url).map(|u| u.trim_end_matches('/').to_string());
     let reason = non_blank(&input.override_reason);
     if environment == Environment::Sandbox {
@@ -290,9 +297,7 @@ fn resolve_endpoint(
         ));
     }
     let stage = input.stage.unwrap_or_default();
-    if let ProviderAccount::ProcessOut { project_id } = account {
-        endpoints::check_processout_stage(project_id, stage)?;
-    }
+    endpoints::check_account_stage(account, stage)?;
     match (base_url, reason) {
         (Some(base_url), Some(reason)) => {
             if matches!(BaseUrl::parse(&base_url), Ok(BaseUrl::Embedded(_)) | Err(_)) {
@@ -323,14 +328,15 @@ fn resolve_endpoint(
         )),
         (None, None) => {
             let host = non_blank(&input.host);
-            let base_url = match (provider, host) {
-                (ProviderKind::Assist, None) => {
+            // A provider that gives each live account its own server (Assist) is asked for it.
+            let base_url = match (capabilities.own_host, host) {
+                (true, None) => {
                     return Err(InvalidInput::new(
                         "host",
                         "Assist gives each merchant its own server name (such as payments.paysec.by); enter it",
                     ))
                 }
-                (ProviderKind::Assist, Some(host)) => {
+                (true, Some(host)) => {
                     let url = endpoints::assist_base_url(host)?;
                     let known = endpoints::ASSIST_HOSTS
                         .iter()
@@ -345,13 +351,14 @@ fn resolve_endpoint(
                     }
                     url
                 }
-                (_, Some(_)) => {
+                (false, Some(_)) => {
+                    let own_hosts = provider_labels(|c| c.own_host);
                     return Err(InvalidInput::new(
                         "host",
-                        format!("only Assist assigns a server per merchant; {provider}'s comes from its stage"),
+                        format!("only {own_hosts} assigns a server per merchant; {provider}'s comes from its stage"),
                     ))
                 }
-                (_, None) => endpoints::published_base_url(provider, stage)
+                (false, None) => endpoints::published_base_url(provider, stage)
                     .ok_or_else(|| {
                         InvalidInput::new("stage", format!("{provider} publishes no {} URL", stage.as_str()))
                     })?
@@ -442,17 +449,17 @@ fn edited(current: &Merchant, edit: &MerchantEdit) -> Result<Merchant, InvalidIn
         region: current
             .endpoint
             .region
-            .filter(|_| current.provider() == ProviderKind::Clover),
+            .filter(|_| capabilities_of(current).has_regions),
         ..EndpointInput::default()
     });
     if endpoint.stage.is_none() && current.environment == Environment::Live {
         // A region or host change keeps the stage the merchant is at.
         endpoint.stage = endpoints::stage_of(current);
     }
-    if endpoint.region.is_none() && current.provider() == ProviderKind::Clover {
+    if endpoint.region.is_none() && capabilities_of(current).has_regions {
         endpoint.region = current.endpoint.region;
     }
-    let keeps_assist_host = current.provider() == ProviderKind::Assist
+    let keeps_assist_host = capabilities_of(current).own_host
         && current.environment == Environment::Live
         && current.endpoint.host_override.is_none();
     if keeps_assist_host && endpoint.host.is_none() && endpoint.base_url.is_none() {

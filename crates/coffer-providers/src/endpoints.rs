@@ -5,7 +5,7 @@
 //! Every row cites where it was read. Hosts are matched by domain (the host equals the domain or
 //! ends with `.` + domain), never by substring, so `api.clover.com.evil.example` is not Clover's.
 
-use coffer_core::{CloverRegion, InvalidInput, Merchant, ProviderKind, Stage};
+use coffer_core::{CloverRegion, InvalidInput, Merchant, ProviderAccount, ProviderKind, Stage};
 use url::Url;
 
 /// One published base URL.
@@ -243,6 +243,15 @@ pub fn check_processout_stage(project_id: &str, stage: Stage) -> Result<(), Endp
             project_id: project_id.to_string(),
             why: "is a production project; ProcessOut's test stage needs the sandbox project id (test-proj_…)",
         }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an account whose own ids tie it to another stage than `stage` (a ProcessOut project
+/// id says which it is); other accounts fit either stage.
+pub fn check_account_stage(account: &ProviderAccount, stage: Stage) -> Result<(), EndpointError> {
+    match account {
+        ProviderAccount::ProcessOut { project_id } => check_processout_stage(project_id, stage),
         _ => Ok(()),
     }
 }

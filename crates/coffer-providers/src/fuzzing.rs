@@ -4,6 +4,26 @@
 //! targets in `fuzz/` and the reliability suite's smoke run. Every function must return for any
 //! input: an error value is the right answer to garbage, a panic is a bug.
 
+// Re-exported for the `fuzz/` targets, which depend on this crate alone.
+pub use coffer_core::ProviderKind;
+
+/// The name of `kind`'s fuzz target, which is also its seed corpus folder in `fuzz/corpus`.
+pub fn target_name(kind: ProviderKind) -> String {
+    format!("{}_answer", kind.as_str())
+}
+
+/// Bytes into `kind`'s reading of its answers. The one match on the provider here: the
+/// reliability suite iterates [`ProviderKind::ALL`] through it, and each `fuzz/` target (one
+/// binary per provider, as cargo-fuzz wants) calls it with its own provider.
+pub fn answer(kind: ProviderKind, data: &[u8]) {
+    match kind {
+        ProviderKind::Clover => clover_answer(data),
+        ProviderKind::ProcessOut => processout_answer(data),
+        ProviderKind::Assist => assist_answer(data),
+        ProviderKind::Svea => svea_answer(data),
+    }
+}
+
 /// The first two bytes choose the HTTP status (100–599), the rest is the body as text.
 fn split(data: &[u8]) -> (u16, String) {
     let (status, body) = match data {

@@ -419,37 +419,28 @@ pub trait Provider: Send + Sync {
     /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;
 
-    /// Re-reads a stored card through the provider's record of its initial transaction, for
-    /// providers that have no card listing (Svea: a status query of the tokenization's
-    /// `pmt_id`). `Ok(None)` when the provider no longer knows the transaction.
-    async fn refresh_card(
-        &self,
-        initial_ref: &ProviderRef,
-        token: &CardToken,
-    ) -> Result<Option<RemoteCard>, ProviderError> {
-        let _ = (initial_ref, token);
-        Err(ProviderError::new(
-            ProviderErrorKind::Unsupported,
-            format!(
-                "{} lists its cards; there is nothing to refresh one by one",
-                self.kind()
-            ),
-        ))
+    /// The provider's hosted card page for the initial transaction, where it has one (Svea).
+    fn card_page(&self) -> Option<&dyn CardPage> {
+        None
     }
 
+    /// Re-reading cards one by one, for a provider that has no card listing (Svea).
+    fn card_refresh(&self) -> Option<&dyn CardRefresh> {
+        None
+    }
+}
+
+/// The initial transaction through a card page the provider hosts: an optional part of a
+/// [`Provider`] ([`Provider::card_page`]), so a provider without one implements nothing for it.
+#[async_trait]
+pub trait CardPage: Send + Sync {
     /// In sandbox mode only: fills and submits the provider's own sandbox card page with an
     /// approving test card, as a cardholder would, and returns the return redirect's query pairs
-    /// for [`Provider::finish_initial`]. Real card pages are for the cardholder alone.
+    /// for [`CardPage::finish_initial`]. Real card pages are for the cardholder alone.
     async fn fill_sandbox_card_page(
         &self,
         url: &str,
-    ) -> Result<Vec<(String, String)>, ProviderError> {
-        let _ = url;
-        Err(ProviderError::new(
-            ProviderErrorKind::Unsupported,
-            format!("{} has no card page", self.kind()),
-        ))
-    }
+    ) -> Result<Vec<(String, String)>, ProviderError>;
 
     /// Completes an initial transaction after the card page redirected back with `returned`
     /// (the query parameters of the return URL).
@@ -457,12 +448,71 @@ pub trait Provider: Send + Sync {
         &self,
         pending_id: &str,
         returned: &[(String, String)],
+    ) -> Result<InitialOutcome, ProviderError>;
+}
+
+/// Re-reading a stored card through the provider's record of its initial transaction, for a
+/// provider that has no card listing (Svea: a status query of the tokenization's `pmt_id`): an
+/// optional part of a [`Provider`] ([`Provider::card_refresh`]).
+#[async_trait]
+pub trait CardRefresh: Send + Sync {
+    /// The card as the provider now shows it; `Ok(None)` when the provider no longer knows the
+    /// transaction.
+    async fn refresh_card(
+        &self,
+        initial_ref: &ProviderRef,
+        token: &CardToken,
+    ) -> Result<Option<RemoteCard>, ProviderError>;
+}
+
+/// The optional parts asked through the client, so a caller needs no check of its own: a
+/// provider without the part answers `Unsupported`, as before the parts were split off.
+impl<'a> dyn Provider + 'a {
+    /// [`CardPage::fill_sandbox_card_page`], or `Unsupported` without a card page.
+    pub async fn fill_sandbox_card_page(
+        &self,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        match self.card_page() {
+            Some(page) => page.fill_sandbox_card_page(url).await,
+            None => Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                format!("{} has no card page", self.kind()),
+            )),
+        }
+    }
+
+    /// [`CardPage::finish_initial`], or `Unsupported` without a card page.
+    pub async fn finish_initial(
+        &self,
+        pending_id: &str,
+        returned: &[(String, String)],
     ) -> Result<InitialOutcome, ProviderError> {
-        let _ = (pending_id, returned);
-        Err(ProviderError::new(
-            ProviderErrorKind::Unsupported,
-            format!("{} has no card page to return from", self.kind()),
-        ))
+        match self.card_page() {
+            Some(page) => page.finish_initial(pending_id, returned).await,
+            None => Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                format!("{} has no card page to return from", self.kind()),
+            )),
+        }
+    }
+
+    /// [`CardRefresh::refresh_card`], or `Unsupported` for a provider that lists its cards.
+    pub async fn refresh_card(
+        &self,
+        initial_ref: &ProviderRef,
+        token: &CardToken,
+    ) -> Result<Option<RemoteCard>, ProviderError> {
+        match self.card_refresh() {
+            Some(refresh) => refresh.refresh_card(initial_ref, token).await,
+            None => Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                format!(
+                    "{} lists its cards; there is nothing to refresh one by one",
+                    self.kind()
+                ),
+            )),
+        }
     }
 }
 

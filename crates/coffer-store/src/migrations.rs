@@ -5,16 +5,34 @@
 
 use include_dir::{include_dir, Dir};
 use rusqlite::Connection;
-use rusqlite_migration::Migrations;
+use rusqlite_migration::{Migrations, M};
 use std::path::{Path, PathBuf};
 
 use crate::error::{StoreError, StoreResult};
 
 static MIGRATIONS_DIR: Dir = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
-/// Every schema version, in order.
+/// Every schema version, in order. Each checks every foreign key before it commits: the store
+/// upgrades with foreign keys off (see [`upgrade`]), so the check is what keeps them true.
 pub fn migrations() -> StoreResult<Migrations<'static>> {
-    Ok(Migrations::from_directory(&MIGRATIONS_DIR)?)
+    let mut folders: Vec<&'static Dir<'static>> = MIGRATIONS_DIR.dirs().collect();
+    folders.sort_by(|a, b| a.path().cmp(b.path()));
+    folders
+        .into_iter()
+        .map(|folder| {
+            folder
+                .get_file(folder.path().join("up.sql"))
+                .and_then(|file| file.contents_utf8())
+                .map(|sql| M::up(sql).foreign_key_check())
+                .ok_or_else(|| {
+                    StoreError::Migration(rusqlite_migration::Error::FileLoad(format!(
+                        "{} has no readable up.sql",
+                        folder.path().display()
+                    )))
+                })
+        })
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Migrations::new)
 }
 
 /// The newest schema version this build knows.
@@ -79,6 +97,14 @@ pub fn upgrade(
             backup = Some(target);
         }
     }
-    migrations()?.to_latest(conn)?;
+    // Foreign keys can only be switched outside a transaction, and each migration is one. They
+    // are off while the schema changes, so that rebuilding a table others refer to (schema 13:
+    // merchants) does not run DROP TABLE's implicit DELETE and its cascades; every migration
+    // checks all keys before it commits, and they are on again afterwards whatever happened.
+    let keys_on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = migrations().and_then(|m| Ok(m.to_latest(conn)?));
+    conn.pragma_update(None, "foreign_keys", keys_on)?;
+    migrated?;
     Ok(backup)
 }

@@ -132,7 +132,22 @@ export const commands = {
 	chooseDataDir: (dataDir: string) => typedError<ProfileView, IpcError>(__TAURI_INVOKE("choose_data_dir", { dataDir })),
 };
 
+/* Constants */
+export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
+
 /* Types */
+/**  One identifier of a provider account, as the settings form asks for it. */
+export type AccountField = {
+	/**  Its key in the account (the JSON name of the `ProviderAccount` field). */
+	key: string,
+	/**  The label the form shows. */
+	label: string,
+	/**  Whether the form requires it. */
+	required: boolean,
+	/**  What a new account starts with. */
+	default: string,
+};
+
 /**  A new merchant and its one secret. */
 export type AddMerchantRequest = {
 	/**  Shown in the switcher. */
@@ -290,6 +305,31 @@ export type AuditVerification = {
 	broken_at: number | null,
 	/**  Why it fails. */
 	reason: string | null,
+};
+
+/**
+ *  What differs by provider and is known without asking it: what the app offers and asks for.
+ *  Exported to the UI through the bindings.
+ */
+export type Capabilities = {
+	/**
+	 *  The provider lists the account's customers (a sync pulls them). Otherwise Coffer keeps
+	 *  the location's customer register and customers are added by hand.
+	 */
+	lists_customers: boolean,
+	/**  The initial cardholder-initiated transaction goes through the provider's hosted card page. */
+	hosted_card_page: boolean,
+	/**  Every payment carries the buyer's postal address, so a customer needs one on record. */
+	needs_buyer_address: boolean,
+	/**  A live account lives in one of the provider's regions (Clover). */
+	has_regions: boolean,
+	/**  A live account has a server name of its own, given by the provider (Assist). */
+	own_host: boolean,
+	/**
+	 *  The cardholder must be told before every recurring charge, so a live merchant's notice
+	 *  lead cannot be 0 days.
+	 */
+	advance_notice_required: boolean,
 };
 
 /**  A stored card row in Coffer's cache. */
@@ -1548,6 +1588,35 @@ login: string } |
 seller_id: string; 
 /**  `pmt_keygeneration`, three digits, "001" by default. */
 key_generation: string };
+
+/**  A provider's facts as the UI gets them (through the bindings), one row per provider. */
+export type ProviderFacts = {
+	/**  The provider, as accounts and views name it. */
+	provider: ProviderKind,
+	/**  The lower-case name of the CLI, the database and `embedded:` URLs. */
+	name: string,
+	/**  Its name as people write it. */
+	label: string,
+	/**  What the app offers and asks for. */
+	capabilities: Capabilities,
+	/**  The identifiers of its account, in the order the form shows them. */
+	account_fields: AccountField[],
+};
+
+/**
+ *  The payment providers Coffer talks to. Adding one is a variant here (and in [`Self::ALL`]),
+ *  its rules in [`crate::providers`], a folder in `coffer-providers` and a module in
+ *  `coffer-sandbox`; exhaustive matches find the rest (ARCHITECTURE.md, "Adding a provider").
+ */
+export type ProviderKind = 
+/**  Clover Ecommerce (Fiserv). */
+"clover" | 
+/**  ProcessOut. */
+"process_out" | 
+/**  IPS Assist (Belarus / Russia). */
+"assist" | 
+/**  Svea Payments (Finland), formerly Maksuturva. */
+"svea";
 
 /**
  *  A provider's reference for a transaction: Clover charge id or `ref_num`, ProcessOut

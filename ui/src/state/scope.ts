@@ -1,6 +1,7 @@
 // The merchant/location switcher's choice: every merchant, one group of locations, or one
 // location. Encoded as a string for a <select>.
 import type { MerchantView } from "../ipc/bindings";
+import { providerFacts } from "./providers";
 
 export type Scope = { kind: "all" } | { kind: "group"; group: string } | { kind: "merchant"; id: number };
 
@@ -44,12 +45,12 @@ export function merchantsIn(s: Scope, merchants: MerchantView[]): MerchantView[]
   }
 }
 
-/** The one location of a scope whose customer register Coffer keeps (Assist and Svea list no
- * customers of their own), or null. */
+/** The one location of a scope whose customer register Coffer keeps (its provider lists no
+ * customers of its own: Assist, Svea), or null. */
 export function registerOwner(s: Scope, merchants: MerchantView[]): MerchantView | null {
   if (s.kind !== "merchant") return null;
   const m = merchants.find((x) => x.id === s.id);
-  return m && (m.provider === "assist" || m.provider === "svea") ? m : null;
+  return m && providerFacts(m.provider)?.capabilities.lists_customers === false ? m : null;
 }
 
 /** Groups in first-seen order, and the merchants without a group. */

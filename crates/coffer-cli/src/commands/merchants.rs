@@ -309,6 +309,50 @@ fn print_merchants(merchants: &[MerchantView]) {
     }
 }
 
+/// The account `merchant add` was given: the provider's account fields, as
+/// `coffer_core::providers` lists them, filled from the flags (the first field is `--account-id`),
+/// so no provider is named here.
+fn account_of(a: &AddArgs) -> Result<ProviderAccount, EngineError> {
+    let rules = coffer_core::providers::rules(a.provider);
+    let flag = |key: &str| match key {
+        "login" => a.login.clone(),
+        "key_generation" => Some(a.key_generation.clone()),
+        "pakms_key" => a.pakms_key.clone(),
+        _ => None,
+    };
+    let internal = |e: serde_json::Error| EngineError::new(ErrorKind::Internal, e.to_string());
+    let mut fields = serde_json::Map::new();
+    fields.insert(
+        "provider".into(),
+        serde_json::to_value(a.provider).map_err(internal)?,
+    );
+    for (i, field) in rules.account_fields.iter().enumerate() {
+        let value = if i == 0 {
+            Some(a.account_id.clone())
+        } else {
+            flag(field.key)
+        };
+        match value {
+            Some(value) => {
+                fields.insert(field.key.into(), value.into());
+            }
+            None if field.required => {
+                return Err(EngineError::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "{}: {} needs --{}",
+                        field.key,
+                        rules.label,
+                        field.key.replace('_', "-")
+                    ),
+                ))
+            }
+            None => {}
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(internal)
+}
+
 pub async fn run(
     cmd: MerchantCommand,
     data_dir: Option<PathBuf>,
@@ -317,25 +361,7 @@ pub async fn run(
     let engine = super::engine(data_dir)?;
     match cmd {
         MerchantCommand::Add(a) => {
-            let account = match a.provider {
-                ProviderKind::Clover => ProviderAccount::Clover {
-                    merchant_uuid: a.account_id,
-                    pakms_key: a.pakms_key,
-                },
-                ProviderKind::ProcessOut => ProviderAccount::ProcessOut {
-                    project_id: a.account_id,
-                },
-                ProviderKind::Assist => ProviderAccount::Assist {
-                    merchant_id: a.account_id,
-                    login: a.login.ok_or_else(|| {
-                        EngineError::new(ErrorKind::InvalidInput, "login: Assist needs --login")
-                    })?,
-                },
-                ProviderKind::Svea => ProviderAccount::Svea {
-                    seller_id: a.account_id,
-                    key_generation: a.key_generation,
-                },
-            };
+            let account = account_of(&a)?;
             let secret = read_secret(&a.secret)?;
             let (environment, stage) = a.environment.split();
             let view = engine

@@ -33,24 +33,25 @@ pub use violation::{RuleId, Violation};
 /// A rule's check: every violation it finds, or none.
 pub type RuleCheck = fn(&ChargePlan, &History, DateTime<Utc>) -> Vec<Violation>;
 
-/// The providers a rule applies to.
+/// The providers a rule applies to, as each provider's entry of [`crate::providers::rules`]
+/// says: no rule names a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Every provider.
-    Every,
-    /// Only this provider: its own rules.
-    Only(ProviderKind),
-    /// Every provider but this one, which has its own rule for the same concern.
-    Except(ProviderKind),
+    /// Every provider, but one that replaces it with its own rule on the same concern
+    /// ([`crate::providers::ProviderRules::replaced_rules`]).
+    Shared,
+    /// Only the providers that list it as their own
+    /// ([`crate::providers::ProviderRules::own_rules`]).
+    Own,
 }
 
 impl Scope {
-    /// Whether a charge through `provider` is under the rule.
-    pub fn covers(self, provider: ProviderKind) -> bool {
+    /// Whether a charge through `provider` is under rule `id`.
+    pub fn covers(self, id: RuleId, provider: ProviderKind) -> bool {
+        let rules = crate::providers::rules(provider);
         match self {
-            Scope::Every => true,
-            Scope::Only(only) => only == provider,
-            Scope::Except(except) => except != provider,
+            Scope::Shared => !rules.replaced_rules.contains(&id),
+            Scope::Own => rules.own_rules.contains(&id),
         }
     }
 }
@@ -75,7 +76,7 @@ pub struct Rule {
 impl Rule {
     /// Whether `plan` is under this rule.
     pub fn applies_to(&self, plan: &ChargePlan) -> bool {
-        self.scope.covers(plan.merchant.provider)
+        self.scope.covers(self.id, plan.merchant.provider)
             && (!self.contract_only || plan.contract.is_some())
             && (self.initial
                 || plan.credential.sequence != crate::stored_credential::Sequence::Initial)
@@ -84,41 +85,41 @@ impl Rule {
 
 /// Every rule, in the order its violations are reported.
 ///
-/// Assist is out of `contract_amount` because `assist_bounds` checks the same bounds under the
-/// names Assist registered them with (`RecurringMinAmount`/`RecurringMaxAmount`); running both
-/// would report one problem twice.
+/// Assist is out of `contract_amount` (its entry in [`crate::providers`] replaces it) because
+/// `assist_bounds` checks the same bounds under the names Assist registered them with
+/// (`RecurringMinAmount`/`RecurringMaxAmount`); running both would report one problem twice.
 pub const RULES: [Rule; 15] = [
     Rule {
         id: RuleId::ConsentAndInitial,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: false,
         contract_only: false,
         check: rules::consent_and_initial::check,
     },
     Rule {
         id: RuleId::CardUsable,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::card_usable::check,
     },
     Rule {
         id: RuleId::CardOfMerchant,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::card_of_merchant::check,
     },
     Rule {
         id: RuleId::AmountValid,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::amount_valid::check,
     },
     Rule {
         id: RuleId::ContractActive,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         // Also judges charges that name no occurrence: a scheduled one must, and a recurring
         // charge by hand beside an open contract could pay a period twice.
         initial: false,
@@ -127,63 +128,63 @@ pub const RULES: [Rule; 15] = [
     },
     Rule {
         id: RuleId::ContractAmount,
-        scope: Scope::Except(ProviderKind::Assist),
+        scope: Scope::Shared,
         initial: false,
         contract_only: true,
         check: rules::contract_amount::check,
     },
     Rule {
         id: RuleId::NoticeSent,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: false,
         contract_only: true,
         check: rules::notice_sent::check,
     },
     Rule {
         id: RuleId::SveaMonthly,
-        scope: Scope::Only(ProviderKind::Svea),
+        scope: Scope::Own,
         initial: false,
         contract_only: false,
         check: rules::svea_monthly::check,
     },
     Rule {
         id: RuleId::AssistBounds,
-        scope: Scope::Only(ProviderKind::Assist),
+        scope: Scope::Own,
         initial: false,
         contract_only: true,
         check: rules::assist_bounds::check,
     },
     Rule {
         id: RuleId::AssistRecurringInitial,
-        scope: Scope::Only(ProviderKind::Assist),
+        scope: Scope::Own,
         initial: false,
         contract_only: false,
         check: rules::assist_recurring_initial::check,
     },
     Rule {
         id: RuleId::NoRetryAfterHardDecline,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::no_retry_after_hard_decline::check,
     },
     Rule {
         id: RuleId::NetworkRetryLimits,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::network_retry_limits::check,
     },
     Rule {
         id: RuleId::NoUnsettledAttempt,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: true,
         contract_only: false,
         check: rules::no_unsettled_attempt::check,
     },
     Rule {
         id: RuleId::SveaBuyerAddress,
-        scope: Scope::Only(ProviderKind::Svea),
+        scope: Scope::Own,
         // The card page of the initial payment carries the same compulsory fields.
         initial: true,
         contract_only: false,
@@ -191,7 +192,7 @@ pub const RULES: [Rule; 15] = [
     },
     Rule {
         id: RuleId::TermsConsented,
-        scope: Scope::Every,
+        scope: Scope::Shared,
         initial: false,
         contract_only: true,
         check: rules::terms_consented::check,
@@ -202,7 +203,7 @@ pub const RULES: [Rule; 15] = [
 pub fn rules_for(provider: ProviderKind) -> Vec<RuleId> {
     RULES
         .iter()
-        .filter(|rule| rule.scope.covers(provider))
+        .filter(|rule| rule.scope.covers(rule.id, provider))
         .map(|rule| rule.id)
         .collect()
 }
@@ -263,6 +264,20 @@ mod tests {
             RuleId::ALL.to_vec(),
             "one entry per rule, in RuleId::ALL order"
         );
+    }
+
+    #[test]
+    fn every_own_rule_belongs_to_some_provider_and_only_own_rules_are_listed_as_own() {
+        for rule in RULES {
+            let owners = ProviderKind::ALL
+                .into_iter()
+                .filter(|p| crate::providers::rules(*p).own_rules.contains(&rule.id))
+                .count();
+            match rule.scope {
+                Scope::Own => assert!(owners > 0, "{}: no provider lists it as its own", rule.id),
+                Scope::Shared => assert_eq!(owners, 0, "{}: a shared rule listed as own", rule.id),
+            }
+        }
     }
 
     #[test]

@@ -6,10 +6,13 @@
 use crate::error::InvalidInput;
 use crate::merchant::{Environment, ProviderKind};
 
-/// The providers whose recurring charges need an advance notice to the cardholder, each with
-/// its source. Svea: "the cardholder must be notified before each charge" (Svea's recurring
-/// rules, shared/providers/svea.md §5).
-pub const ADVANCE_NOTICE_REQUIRED: [ProviderKind; 1] = [ProviderKind::Svea];
+/// Whether `provider`'s recurring charges need an advance notice to the cardholder (each
+/// provider's entry of [`crate::providers`] says so, with its source).
+pub fn advance_notice_required(provider: ProviderKind) -> bool {
+    crate::providers::rules(provider)
+        .capabilities
+        .advance_notice_required
+}
 
 /// The shortest lead a live merchant of such a provider may have, in days.
 pub const MIN_ADVANCE_NOTICE_DAYS: u32 = 1;
@@ -21,7 +24,7 @@ pub fn check_notice_lead(
     lead_days: u32,
 ) -> Result<(), InvalidInput> {
     if environment == Environment::Live
-        && ADVANCE_NOTICE_REQUIRED.contains(&provider)
+        && advance_notice_required(provider)
         && lead_days < MIN_ADVANCE_NOTICE_DAYS
     {
         return Err(InvalidInput::new(
@@ -59,7 +62,7 @@ mod tests {
             "sandbox tests use lead 0"
         );
         for provider in ProviderKind::ALL {
-            if !ADVANCE_NOTICE_REQUIRED.contains(&provider) {
+            if !advance_notice_required(provider) {
                 assert!(
                     check_notice_lead(provider, Environment::Live, 0).is_ok(),
                     "{provider}"

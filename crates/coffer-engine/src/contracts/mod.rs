@@ -192,7 +192,7 @@ pub(super) fn assist_first_gap(
     frequency: Frequency,
     start: NaiveDate,
 ) -> Result<(), InvalidInput> {
-    if merchant.provider() != coffer_core::ProviderKind::Assist {
+    if !coffer_core::providers::rules(merchant.provider()).first_charge_after_one_period {
         return Ok(());
     }
     let (Some(initial), Some(first)) = (&card.initial, nth_due(frequency, start, 1)) else {

@@ -734,11 +734,10 @@ impl Engine {
                 Money::parse(&amount, merchant.currency).map_err(|e| e.in_field("amount"))?;
             let (floor, max) = contract.amount.range();
             if money.minor < floor.minor || money.minor > max.minor {
-                let names = if merchant.provider() == coffer_core::ProviderKind::Assist {
-                    " (Assist RecurringMinAmount..RecurringMaxAmount)"
-                } else {
-                    ""
-                };
+                let names = coffer_core::providers::rules(merchant.provider())
+                    .amount_range_names
+                    .map(|names| format!(" ({names})"))
+                    .unwrap_or_default();
                 return Err(InvalidInput::new(
                     "amount",
                     format!("{money} is outside the contract's {floor} to {max}{names}"),

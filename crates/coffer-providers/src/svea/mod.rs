@@ -1187,6 +1187,17 @@ impl Provider for SveaClient {
         })
     }
 
+    fn card_page(&self) -> Option<&dyn crate::CardPage> {
+        Some(self)
+    }
+
+    fn card_refresh(&self) -> Option<&dyn crate::CardRefresh> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl crate::CardRefresh for SveaClient {
     async fn refresh_card(
         &self,
         initial_ref: &ProviderRef,
@@ -1200,7 +1211,10 @@ impl Provider for SveaClient {
             _ => Ok(Some(convert::card_from_status(&status, token.as_str())?)),
         }
     }
+}
 
+#[async_trait]
+impl crate::CardPage for SveaClient {
     async fn fill_sandbox_card_page(
         &self,
         url: &str,

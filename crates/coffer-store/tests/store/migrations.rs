@@ -211,6 +211,10 @@ INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, bin, bank,
     if version >= 2 {
         sql.push_str(LEDGER_ROWS);
     }
+    if version >= version_of("12-contract-term-changes") {
+        // Since schema 12 Coffer records the consented maximum with the contract.
+        sql.push_str("UPDATE contracts SET consented_max_minor = amount_minor WHERE id = 1;\n");
+    }
     std::fs::write(fixture_path(version), sql).unwrap();
 }
 
@@ -272,4 +276,89 @@ INSERT INTO charge_attempts (kind, merchant_id, card_id, amount_minor, currency,
         "a live Assist initial is not known to be recurring-registered: re-enroll"
     );
     assert_eq!(kind(5), None, "no initial, no kind");
+}
+
+/// Schema 13 turns the CHECK on provider names into a foreign key to `providers`: the schema
+/// still refuses an unknown provider, and the table names every provider core knows.
+#[test]
+fn the_providers_table_names_every_provider_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    drop(Store::open(&path).unwrap());
+    let raw = Connection::open(&path).unwrap();
+    raw.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let mut names: Vec<String> = raw
+        .prepare("SELECT name FROM providers ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names.sort();
+    let mut known: Vec<String> = coffer_core::ProviderKind::ALL
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect();
+    known.sort();
+    assert_eq!(
+        names, known,
+        "a provider in ProviderKind::ALL is missing from the providers table (add it in a migration)"
+    );
+    let insert = |provider: &str, account: &str| {
+        raw.execute(
+            "INSERT INTO merchants (name, provider, account_json, account_id, environment, base_url, time_zone, currency, secret_service, secret_account, created_at) VALUES ('Shop', ?1, '{}', ?2, 'sandbox', 'http://127.0.0.1:9', 'UTC', 'EUR', '', '', 0)",
+            [provider, account],
+        )
+    };
+    let refused = insert("paypal", "A1").unwrap_err();
+    assert!(
+        refused.to_string().contains("FOREIGN KEY"),
+        "an unknown provider is refused by the schema: {refused}"
+    );
+    for (i, provider) in known.iter().enumerate() {
+        insert(provider, &format!("A{i}")).unwrap_or_else(|e| panic!("{provider}: {e}"));
+    }
+}
+
+/// Rebuilding merchants (schema 13) keeps the rows that refer to them: nothing cascades.
+#[test]
+fn upgrading_to_the_providers_table_keeps_every_row_that_refers_to_a_merchant() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = version_of("13-providers-table") - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+    }
+    let count = |conn: &Connection, table: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let tables = [
+        "merchants",
+        "customers",
+        "cards",
+        "contracts",
+        "charge_attempts",
+        "audit_log",
+    ];
+    let rows_before: Vec<i64> = {
+        let conn = Connection::open(&path).unwrap();
+        tables.iter().map(|t| count(&conn, t)).collect()
+    };
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let rows_after: Vec<i64> = tables.iter().map(|t| count(&conn, t)).collect();
+    assert_eq!(rows_after, rows_before, "{tables:?}: no row lost");
+    let violations: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(violations, 0, "every key still points at its row");
+    let store = Store::open(&path).unwrap();
+    store.integrity_check().unwrap();
 }

@@ -10,6 +10,7 @@ import { registerOwner, scopeFilter, scopeKey, type Scope } from "../../state/sc
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { countWords, emptyWords } from "./count";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
+import { can, providerLabel } from "../../state/providers";
 
 const ROW_HEIGHT = 40;
 
@@ -187,9 +188,9 @@ export function CustomersView({
       {added && register ? (
         <p className="muted" role="status" id="customer-added">
           Customer {added} added to {register.name}.{" "}
-          {register.provider === "assist"
-            ? "Sync this location to fetch the cards saved under that number."
-            : "A card joins when the cardholder saves it on Svea's card page (coffer card initial --customer ID)."}
+          {can(register.provider, "hosted_card_page")
+            ? `A card joins when the cardholder saves it on ${providerLabel(register.provider)}'s card page (coffer card initial --customer ID).`
+            : "Sync this location to fetch the cards saved under that number."}
         </p>
       ) : null}
       <ErrorNotice error={pages.error} />
@@ -309,7 +310,7 @@ function NewCustomerForm({
     >
       <strong>New customer of {merchant.name}</strong>
       <span className="muted">
-        {merchant.provider === "assist" ? "Assist" : "Svea"} keeps no customer list: Coffer is this location's register.
+        {providerLabel(merchant.provider)} keeps no customer list: Coffer is this location's register.
       </span>
       <label className="field">
         <span>Customer number</span>
@@ -331,7 +332,7 @@ function NewCustomerForm({
         idPrefix="new-customer"
         value={address}
         onChange={setAddress}
-        required={merchant.provider === "svea"}
+        required={can(merchant.provider, "needs_buyer_address")}
       />
       <ErrorNotice error={error} />
       <div className="toolbar">

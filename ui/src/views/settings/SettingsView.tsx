@@ -6,8 +6,9 @@ import type { CloverRegion, EndpointInput, MerchantTest, MerchantView, ProgressE
 import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ProgressBar } from "../../components/ProgressBar";
-import { accountFields, emptyAccount, environmentChoice, environmentLabel, type EnvironmentChoice, PROVIDERS, REGIONS, type ProviderName } from "./accounts";
+import { accountFields, DEFAULT_PROVIDER, emptyAccount, environmentChoice, environmentLabel, type EnvironmentChoice, PROVIDERS, REGIONS, type ProviderName } from "./accounts";
 import { SmtpPanel } from "./SmtpPanel";
+import { can, providerFacts, providerLabel } from "../../state/providers";
 import { DataFolderPanel } from "./DataFolderPanel";
 import { fieldLabel, testDetail, testLabel } from "./connection";
 import { decimalString, formatMoney } from "../../format/money";
@@ -184,23 +185,17 @@ function withoutEmptyOptional(account: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(account).map(([k, v]) => [k, v === "" && k === "pakms_key" ? null : v]));
 }
 
+/** The account's id: the first field its provider lists. */
 function accountId(a: ProviderAccount): string {
-  switch (a.provider) {
-    case "clover":
-      return a.merchant_uuid;
-    case "process_out":
-      return a.project_id;
-    case "assist":
-      return a.merchant_id;
-    case "svea":
-      return a.seller_id;
-  }
+  const key = providerFacts(a.provider)?.account_fields[0]?.key;
+  const fields: Record<string, string | null> = a;
+  return (key && fields[key]) || "";
 }
 
 function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView | null; onDone: () => void; onCancel: () => void }) {
-  const [provider, setProvider] = useState<ProviderName>((merchant?.account.provider as ProviderName) ?? "clover");
+  const [provider, setProvider] = useState<ProviderName>((merchant?.account.provider as ProviderName) ?? DEFAULT_PROVIDER);
   const [account, setAccount] = useState<Record<string, string>>(() =>
-    merchant ? Object.fromEntries(Object.entries(merchant.account).map(([k, v]) => [k, v ?? ""])) : emptyAccount("clover"),
+    merchant ? Object.fromEntries(Object.entries(merchant.account).map(([k, v]) => [k, v ?? ""])) : emptyAccount(DEFAULT_PROVIDER),
   );
   const [name, setName] = useState(merchant?.name ?? "");
   const [environment, setEnvironmentRaw] = useState<EnvironmentChoice>(merchant ? environmentChoice(merchant) : "live");
@@ -250,8 +245,8 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
     }
     const endpoint: EndpointInput = {
       stage: environment === "test" ? "test" : environment === "live" ? "production" : null,
-      region: provider === "clover" ? region : null,
-      host: live && provider === "assist" && !override ? host : null,
+      region: can(provider, "has_regions") ? region : null,
+      host: live && can(provider, "own_host") && !override ? host : null,
       base_url: !live || override ? baseUrl : null,
       override_reason: live && override ? reason : null,
     };
@@ -340,9 +335,9 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
             <option value="sandbox">Sandbox (Coffer's emulator)</option>
           </select>
         </label>
-        {provider === "clover" ? (
+        {can(provider, "has_regions") ? (
           <label className="field" htmlFor="mf-region">
-            <span>Clover region</span>
+            <span>{providerLabel(provider)} region</span>
             <select id="mf-region" value={region} onChange={(e) => setRegion(e.target.value as CloverRegion)}>
               {REGIONS.map((r) => (
                 <option key={r.name} value={r.name}>
@@ -352,10 +347,10 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
             </select>
           </label>
         ) : null}
-        {live && provider === "assist" && !override
-          ? field("mf-host", "Assist server (given by Assist, e.g. payments.paysec.by)", host, setHost, { required: true })
+        {live && can(provider, "own_host") && !override
+          ? field("mf-host", `${providerLabel(provider)} server (given by ${providerLabel(provider)}, e.g. payments.paysec.by)`, host, setHost, { required: true })
           : null}
-        {!live ? field("mf-base-url", "Sandbox URL", baseUrl, setBaseUrl, { required: true, placeholder: `embedded:${provider === "process_out" ? "processout" : provider} or http://127.0.0.1:…` }) : null}
+        {!live ? field("mf-base-url", "Sandbox URL", baseUrl, setBaseUrl, { required: true, placeholder: `embedded:${providerFacts(provider)?.name ?? provider} or http://127.0.0.1:…` }) : null}
         {field("mf-tz", "Time zone", timeZone, setTimeZone)}
         {field("mf-currency", "Currency", currency, setCurrency, { maxLength: 3 })}
         {field("mf-lead", "Notice lead time (days between the notice and its charge)", lead, setLead, {

@@ -1,13 +1,14 @@
-// The identifiers each provider's account needs (the one secret is asked for separately).
-import type { CloverRegion, MerchantView } from "../../ipc/bindings";
-export type ProviderName = "clover" | "process_out" | "assist" | "svea";
+// The identifiers each provider's account needs (the one secret is asked for separately), as
+// Rust's coffer_core::providers lists them.
+import type { CloverRegion, MerchantView, ProviderKind } from "../../ipc/bindings";
+import { providerFacts, providers } from "../../state/providers";
 
-export const PROVIDERS: { name: ProviderName; label: string }[] = [
-  { name: "clover", label: "Clover" },
-  { name: "process_out", label: "ProcessOut" },
-  { name: "assist", label: "Assist" },
-  { name: "svea", label: "Svea" },
-];
+export type ProviderName = ProviderKind;
+
+export const PROVIDERS: { name: ProviderName; label: string }[] = providers.map((p) => ({ name: p.provider, label: p.label }));
+
+/** A new merchant's form starts at the first provider of the list. */
+export const DEFAULT_PROVIDER: ProviderName = PROVIDERS[0].name;
 
 export interface AccountField {
   key: string;
@@ -16,33 +17,14 @@ export interface AccountField {
 }
 
 export function accountFields(p: ProviderName): AccountField[] {
-  switch (p) {
-    case "clover":
-      return [
-        { key: "merchant_uuid", label: "Merchant id (mId)", required: true },
-        { key: "pakms_key", label: "PAKMS key (public)", required: false },
-      ];
-    case "process_out":
-      return [{ key: "project_id", label: "Project id (proj_…)", required: true }];
-    case "assist":
-      return [
-        { key: "merchant_id", label: "Merchant_ID", required: true },
-        { key: "login", label: "Login", required: true },
-      ];
-    case "svea":
-      return [
-        { key: "seller_id", label: "Seller id", required: true },
-        { key: "key_generation", label: "Key generation", required: true },
-      ];
-  }
+  return (providerFacts(p)?.account_fields ?? []).map((f) => ({ key: f.key, label: f.label, required: f.required }));
 }
 
 export function emptyAccount(p: ProviderName): Record<string, string> {
   const account: Record<string, string> = {};
-  for (const f of accountFields(p)) account[f.key] = p === "svea" && f.key === "key_generation" ? "001" : "";
+  for (const f of providerFacts(p)?.account_fields ?? []) account[f.key] = f.default;
   return account;
 }
-
 
 /** The environment as the owner picks it: Coffer's emulator, the provider's test environment, or
  * its production servers ("test" and "live" are both stored as live; the stage tells them apart). */

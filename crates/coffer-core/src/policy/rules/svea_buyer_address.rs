@@ -34,8 +34,11 @@ pub fn before_card_page(
     customer: &str,
     address: Option<&Address>,
 ) -> Option<Violation> {
-    (provider == ProviderKind::Svea && address.is_none())
-        .then(|| missing(&format!("customer {customer}")))
+    (crate::providers::rules(provider)
+        .capabilities
+        .needs_buyer_address
+        && address.is_none())
+    .then(|| missing(&format!("customer {customer}")))
 }
 
 fn missing(who: &str) -> Violation {

@@ -10,8 +10,10 @@ use coffer_core::{
     CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
     ProviderRef, Reason, StoredCredential,
 };
+// The card page and card refresh are Svea's optional parts of a provider.
 use coffer_providers::http::HttpPolicy;
 use coffer_providers::svea::{SandboxCard, SveaAuth, SveaClient, SveaHash, SveaOptions};
+use coffer_providers::{CardPage as _, CardRefresh as _};
 use coffer_providers::{
     ChargeLookup, ChargeRequest, InitialRequest, InitialStep, Provider, ProviderErrorKind,
     RefundRequest, RemoteStatus, ResendRule,

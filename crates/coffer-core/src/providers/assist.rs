@@ -1,0 +1,80 @@
+//! IPS Assist: a recurring series registers its bounds on the initial order
+//! (`RecurringMinAmount`..`RecurringMaxAmount`, `RecurringPeriod` in days, `RecurringMaxDate`),
+//! and Assist counts the period from the initial order, so the first charge waits one period.
+//! Assist lists no customers: Coffer keeps the register. Each live account has its own server.
+
+use super::{AccountField, Capabilities, ProviderRules, RegisteredCap, TermsCheck};
+use crate::error::InvalidInput;
+use crate::merchant::ProviderKind;
+use crate::policy::RuleId;
+
+/// The longest period Assist's three-digit `RecurringPeriod` can carry, in days.
+pub const MAX_PERIOD_DAYS: u32 = 999;
+
+/// Assist's entry of [`super::rules`].
+pub static RULES: ProviderRules = ProviderRules {
+    kind: ProviderKind::Assist,
+    label: "Assist",
+    capabilities: Capabilities {
+        lists_customers: false,
+        hosted_card_page: false,
+        needs_buyer_address: false,
+        has_regions: false,
+        own_host: true,
+        advance_notice_required: false,
+    },
+    account_fields: &[
+        AccountField {
+            key: "merchant_id",
+            label: "Merchant_ID",
+            required: true,
+            default: "",
+        },
+        AccountField {
+            key: "login",
+            label: "Login",
+            required: true,
+            default: "",
+        },
+    ],
+    own_rules: &[RuleId::AssistBounds, RuleId::AssistRecurringInitial],
+    // `assist_bounds` checks the same bounds under the names Assist registered them with;
+    // running both would report one problem twice.
+    replaced_rules: &[RuleId::ContractAmount],
+    registered_cap: Some(RegisteredCap::RegisteredMax {
+        name: "Assist's registered RecurringMaxAmount",
+    }),
+    amount_range_names: Some("Assist RecurringMinAmount..RecurringMaxAmount"),
+    first_charge_after_one_period: true,
+    check_terms,
+};
+
+/// A series Assist can register: a minimum, an end date and a period that fits its field.
+fn check_terms(check: &TermsCheck<'_>) -> Vec<InvalidInput> {
+    let terms = check.terms;
+    let mut problems = Vec::new();
+    let (min, _) = terms.amount.bounds();
+    if min.is_none() {
+        problems.push(InvalidInput::new(
+            "min_amount",
+            "Assist needs a minimum amount (RecurringMinAmount)",
+        ));
+    }
+    if terms.end.is_none() {
+        problems.push(InvalidInput::new(
+            "end",
+            "Assist needs an end date for the series (RecurringMaxDate)",
+        ));
+    }
+    let period = terms.frequency.min_gap_days();
+    if period > MAX_PERIOD_DAYS {
+        problems.push(InvalidInput::new(
+            "frequency",
+            format!(
+                "a period of {period} days does not fit Assist's three-digit \
+                 RecurringPeriod (at most {MAX_PERIOD_DAYS})"
+            ),
+        ));
+    }
+    problems
+}

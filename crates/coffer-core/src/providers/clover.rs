@@ -1,0 +1,39 @@
+//! Clover Ecommerce (Fiserv): lists its customers, links a later charge to the initial one by
+//! `ref_num`, and has regions. No contract checks or charge rules of its own.
+
+use super::{no_terms_checks, AccountField, Capabilities, ProviderRules};
+use crate::merchant::ProviderKind;
+
+/// Clover's entry of [`super::rules`].
+pub static RULES: ProviderRules = ProviderRules {
+    kind: ProviderKind::Clover,
+    label: "Clover",
+    capabilities: Capabilities {
+        lists_customers: true,
+        hosted_card_page: false,
+        needs_buyer_address: false,
+        has_regions: true,
+        own_host: false,
+        advance_notice_required: false,
+    },
+    account_fields: &[
+        AccountField {
+            key: "merchant_uuid",
+            label: "Merchant id (mId)",
+            required: true,
+            default: "",
+        },
+        AccountField {
+            key: "pakms_key",
+            label: "PAKMS key (public)",
+            required: false,
+            default: "",
+        },
+    ],
+    own_rules: &[],
+    replaced_rules: &[],
+    registered_cap: None,
+    amount_range_names: None,
+    first_charge_after_one_period: false,
+    check_terms: no_terms_checks,
+};

@@ -1,0 +1,31 @@
+//! ProcessOut: lists its customers; each charge is an invoice captured with the customer token.
+//! No contract checks or charge rules of its own.
+
+use super::{no_terms_checks, AccountField, Capabilities, ProviderRules};
+use crate::merchant::ProviderKind;
+
+/// ProcessOut's entry of [`super::rules`].
+pub static RULES: ProviderRules = ProviderRules {
+    kind: ProviderKind::ProcessOut,
+    label: "ProcessOut",
+    capabilities: Capabilities {
+        lists_customers: true,
+        hosted_card_page: false,
+        needs_buyer_address: false,
+        has_regions: false,
+        own_host: false,
+        advance_notice_required: false,
+    },
+    account_fields: &[AccountField {
+        key: "project_id",
+        label: "Project id (proj_…)",
+        required: true,
+        default: "",
+    }],
+    own_rules: &[],
+    replaced_rules: &[],
+    registered_cap: None,
+    amount_range_names: None,
+    first_charge_after_one_period: false,
+    check_terms: no_terms_checks,
+};

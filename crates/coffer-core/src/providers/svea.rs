@@ -1,0 +1,97 @@
+//! Svea Payments: one recurring charge per card per calendar month, never above the original
+//! payment amount, in EUR only; every payment carries the buyer's address; the cardholder is
+//! told before each recurring charge; the first payment goes through Svea's card page. Svea
+//! lists no customers: Coffer keeps the register.
+
+use super::{AccountField, Capabilities, ProviderRules, RegisteredCap, TermsCheck};
+use crate::contract::Frequency;
+use crate::error::InvalidInput;
+use crate::merchant::ProviderKind;
+use crate::money::Currency;
+use crate::policy::RuleId;
+
+/// Svea's entry of [`super::rules`].
+pub static RULES: ProviderRules = ProviderRules {
+    kind: ProviderKind::Svea,
+    label: "Svea",
+    capabilities: Capabilities {
+        lists_customers: false,
+        hosted_card_page: true,
+        needs_buyer_address: true,
+        has_regions: false,
+        own_host: false,
+        // "The cardholder must be notified before each charge" (Svea's recurring rules,
+        // shared/providers/svea.md §5).
+        advance_notice_required: true,
+    },
+    account_fields: &[
+        AccountField {
+            key: "seller_id",
+            label: "Seller id",
+            required: true,
+            default: "",
+        },
+        AccountField {
+            key: "key_generation",
+            label: "Key generation",
+            required: true,
+            default: "001",
+        },
+    ],
+    own_rules: &[RuleId::SveaMonthly, RuleId::SveaBuyerAddress],
+    replaced_rules: &[],
+    registered_cap: Some(RegisteredCap::OriginalAmount {
+        name: "Svea's original payment amount",
+    }),
+    amount_range_names: None,
+    first_charge_after_one_period: false,
+    check_terms,
+};
+
+/// A series Svea accepts: a known original amount not below the maximum, EUR, and at most one
+/// charge per calendar month.
+fn check_terms(check: &TermsCheck<'_>) -> Vec<InvalidInput> {
+    let terms = check.terms;
+    let currency = check.currency;
+    let (_, max) = terms.amount.bounds();
+    let mut problems = Vec::new();
+    match check.original {
+        None => problems.push(InvalidInput::new(
+            "original_amount",
+            "Svea never charges a token above its original payment amount, so the \
+             original amount must be known",
+        )),
+        Some(original)
+            if check.new && original.currency == max.currency && max.minor > original.minor =>
+        {
+            problems.push(InvalidInput::new(
+                "amount",
+                format!(
+                    "{max} is above the original payment amount of {original}; Svea \
+                     refuses recurring charges above it"
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    if currency != Currency::EUR {
+        problems.push(InvalidInput::new(
+            "amount",
+            format!("Svea charges only in EUR, not {currency}"),
+        ));
+    }
+    // Two due dates in one calendar month are at most 30 days apart, so an interval of
+    // 31 days or more is the shortest that can never put two charges in one month.
+    if let Frequency::EveryDays { days } = terms.frequency {
+        if days < 31 {
+            problems.push(InvalidInput::new(
+                "frequency.days",
+                format!(
+                    "every {days} days can fall twice in one calendar month, and Svea \
+                     allows one recurring charge per card per month; use 31 days or more"
+                ),
+            ));
+        }
+    }
+    problems
+}
