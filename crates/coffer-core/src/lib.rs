@@ -23,6 +23,7 @@ pub mod card;
 pub mod charge;
 pub mod clock;
 pub mod contract;
+pub mod contract_check;
 pub mod customer;
 pub mod error;
 pub mod free_text;
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod providers;
 pub mod schedule;
 pub mod stored_credential;
+pub mod violation;
 
 pub use base_url::BaseUrl;
 pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
@@ -41,7 +43,8 @@ pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
     NoticeRecord, RefundTransfer, Trigger,
 };
-pub use contract::{validate_contract, validate_contract_change, NewContractTerms};
+pub use contract::NewContractTerms;
+pub use contract_check::{validate_contract, validate_contract_change};
 pub use customer::{Address, Customer};
 pub use error::InvalidInput;
 pub use ids::*;

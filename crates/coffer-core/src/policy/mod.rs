@@ -16,7 +16,6 @@ pub mod notice_lead;
 #[cfg(test)]
 mod properties;
 mod rules;
-mod violation;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -26,9 +25,9 @@ use chrono::{DateTime, Utc};
 use crate::charge::ChargePlan;
 use crate::merchant::ProviderKind;
 
+pub use crate::violation::{RuleId, Violation};
 pub use history::{History, PastAttempt};
 pub use rules::svea_buyer_address::before_card_page as svea_address_before_card_page;
-pub use violation::{RuleId, Violation};
 
 /// A rule's check: every violation it finds, or none.
 pub type RuleCheck = fn(&ChargePlan, &History, DateTime<Utc>) -> Vec<Violation>;

@@ -6,7 +6,7 @@
 use super::{AccountField, Capabilities, ProviderRules, RegisteredCap, TermsCheck};
 use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
-use crate::policy::RuleId;
+use crate::violation::RuleId;
 
 /// The longest period Assist's three-digit `RecurringPeriod` can carry, in days.
 pub const MAX_PERIOD_DAYS: u32 = 999;

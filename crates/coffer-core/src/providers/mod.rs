@@ -15,7 +15,7 @@ use crate::contract::{Contract, NewContractTerms};
 use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
 use crate::money::{Currency, Money};
-use crate::policy::RuleId;
+use crate::violation::RuleId;
 
 /// What differs by provider and is known without asking it: what the app offers and asks for.
 /// Exported to the UI through the bindings.

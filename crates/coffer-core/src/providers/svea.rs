@@ -8,7 +8,7 @@ use crate::contract::Frequency;
 use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
 use crate::money::Currency;
-use crate::policy::RuleId;
+use crate::violation::RuleId;
 
 /// Svea's entry of [`super::rules`].
 pub static RULES: ProviderRules = ProviderRules {

@@ -369,8 +369,10 @@ impl Engine {
                 }
                 first_notice_in_time(frequency, start, today, merchant.notice_lead_days)?;
                 let consented = terms.amount.bounds().1;
-                let registered =
-                    coffer_core::contract::registered_max_of(merchant.provider(), &terms.amount);
+                let registered = coffer_core::contract_check::registered_max_of(
+                    merchant.provider(),
+                    &terms.amount,
+                );
                 let mut contract = Contract {
                     id: ContractId(0),
                     merchant_id: merchant.id,
