@@ -606,7 +606,7 @@ mod tests {
         assert!(matches!(soft, RemoteStatus::Declined { hard: false, .. }));
         let cancelled = wire::Order {
             merchantadvicecode: Some("21".into()),
-            ..order("7100000000000004", "Declined", "AS100")
+            ..order("7100000000000005", "Declined", "AS100")
         };
         assert!(
             matches!(
@@ -687,7 +687,7 @@ mod tests {
         let orders: Vec<&wire::Order> = result.all_orders().collect();
         let picked = pick_attempt(&orders, None).unwrap();
         let outcome = charge_outcome(picked, false).unwrap();
-        assert_eq!(outcome.provider_ref.as_str(), "7123400000098771");
+        assert_eq!(outcome.provider_ref.as_str(), "7123400000098772");
         assert_eq!(
             outcome.status,
             RemoteStatus::Succeeded,
