@@ -13,6 +13,7 @@ const standing = (state: RefundStanding["state"], refunded: number, pending: num
   pending: usd(pending),
   left: usd(left),
   words: "the engine's words, in its own money format",
+  awaiting_transfer: null,
 });
 
 describe("refund standing, as the app words it", () => {

@@ -65,6 +65,9 @@ pub struct RefundStanding {
     pub left: Money,
     /// The charge's state in words: "succeeded", "refunded", "partly refunded: € 7.50 left".
     pub words: String,
+    /// The refund taken by the provider that waits for the merchant's transfer (Svea after
+    /// settlement), if any: no other refund of the charge is made meanwhile.
+    pub awaiting_transfer: Option<i64>,
 }
 
 /// A ledger row as a charge history shows it: a charge carries the standing of its refunds,
@@ -85,13 +88,16 @@ pub fn refund_standing(charge: &ChargeAttempt, ledger: &[ChargeAttempt]) -> Refu
     let currency = charge.amount.currency;
     let mut refunded = 0i64;
     let mut pending = 0i64;
+    let mut awaiting_transfer = None;
     for row in ledger
         .iter()
         .filter(|r| r.kind == AttemptKind::Refund && r.refund_of == Some(charge.id))
     {
         match row.state {
-            ChargeState::Succeeded | ChargeState::AwaitingTransfer => {
-                refunded = refunded.saturating_add(row.amount.minor)
+            ChargeState::Succeeded => refunded = refunded.saturating_add(row.amount.minor),
+            ChargeState::AwaitingTransfer => {
+                refunded = refunded.saturating_add(row.amount.minor);
+                awaiting_transfer = Some(row.id.0);
             }
             ChargeState::Planned | ChargeState::Sending => {
                 pending = pending.saturating_add(row.amount.minor)
@@ -127,6 +133,7 @@ pub fn refund_standing(charge: &ChargeAttempt, ledger: &[ChargeAttempt]) -> Refu
         pending: money(pending),
         left: money(left),
         words,
+        awaiting_transfer,
     }
 }
 

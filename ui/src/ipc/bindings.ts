@@ -1696,6 +1696,11 @@ export type RefundStanding = {
 	left: Money,
 	/**  The charge's state in words: "succeeded", "refunded", "partly refunded: € 7.50 left". */
 	words: string,
+	/**
+	 *  The refund taken by the provider that waits for the merchant's transfer (Svea after
+	 *  settlement), if any: no other refund of the charge is made meanwhile.
+	 */
+	awaiting_transfer: number | null,
 };
 
 /**  How much of a charge was given back. */

@@ -205,6 +205,23 @@ async fn a_settled_svea_charge_is_refunded_awaiting_the_owners_transfer_which_bl
         "{blocked}"
     );
 
+    // The card history says so with the charge, as the app shows it.
+    let awaiting = || async {
+        world
+            .engine
+            .charge_history(coffer_engine::charge::ChargeQuery {
+                card: Some(CardId(card.id)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.attempt.id == charge)
+            .and_then(|l| l.refunds)
+            .and_then(|r| r.awaiting_transfer)
+    };
+    assert_eq!(awaiting().await, Some(first.attempt_id));
+
     let summary = world
         .engine
         .reconcile(chrono::Duration::zero())
@@ -233,6 +250,7 @@ async fn a_settled_svea_charge_is_refunded_awaiting_the_owners_transfer_which_bl
         .unwrap();
     assert_eq!(done.status, ChargeState::Succeeded);
     assert!(done.transfer.unwrap().transferred_at.is_some());
+    assert_eq!(awaiting().await, None, "the transfer is recorded");
     let again = world
         .engine
         .record_refund_transfer(AttemptId(first.attempt_id))

@@ -330,9 +330,7 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeLine[]; c
   };
   // The engine sends a charge with its refunds' standing; a refund row has none.
   const standing = (c: ChargeLine): RefundStanding =>
-    c.refunds ?? { state: "none", refunded: zero(c), pending: zero(c), left: c.amount, words: c.state };
-  // Svea takes no other refund of a charge while one waits for the owner's transfer.
-  const awaiting = (id: number) => charges.find((c) => c.kind === "refund" && c.refund_of === id && c.state === "awaiting_transfer");
+    c.refunds ?? { state: "none", refunded: zero(c), pending: zero(c), left: c.amount, words: c.state, awaiting_transfer: null };
   return (
     <>
       <h3>Charges</h3>
@@ -468,10 +466,10 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeLine[]; c
                   </td>
                   <td className="mono">{c.provider_ref ?? "—"}</td>
                   <td className="actions">
-                    {c.kind === "charge" && c.state === "succeeded" && awaiting(c.id) ? (
-                      <span className="muted">Refund #{awaiting(c.id)?.id} awaits your transfer</span>
+                    {c.kind === "charge" && c.state === "succeeded" && standing(c).awaiting_transfer !== null ? (
+                      <span className="muted">Refund #{standing(c).awaiting_transfer} awaits your transfer</span>
                     ) : null}
-                    {c.kind === "charge" && c.state === "succeeded" && !awaiting(c.id) && standing(c).left.minor > 0 ? (
+                    {c.kind === "charge" && c.state === "succeeded" && standing(c).awaiting_transfer === null && standing(c).left.minor > 0 ? (
                       <button
                         type="button"
                         onClick={() => {
