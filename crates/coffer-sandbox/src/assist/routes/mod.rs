@@ -4,6 +4,11 @@
 //! of Assist's formats and authenticating it (`Call`, the scaffold's body extractor), the order
 //! elements of the answers, deciding and settling a payment attempt, and the Assist-shaped
 //! service faults.
+//!
+//! Every field and answer shape here rests on `shared/providers/assist.md` (whose facts name their
+//! published page, example or official module) and is listed with its source in
+//! `docs/assist.md`; what no source covers is marked there as our choice. The split into one file
+//! per resource moved the handlers as they were: no answer changed.
 
 pub(crate) mod admin;
 pub(crate) mod charges;

@@ -3,6 +3,12 @@
 //! answer the documented shapes. The state lock is held only while deciding, never across an
 //! `.await`. This file holds what every resource shares: the answers, the request readers and
 //! Clover's per-token concurrency limit.
+//!
+//! Every field and answer shape here rests on `shared/providers/clover.md` (whose facts name their
+//! published page, example or official module) and is listed with its source in
+//! `docs/clover.md`; what no source covers is marked there as our choice. The split into one file
+//! per resource moved the handlers as they were; only the order changed for a request that is
+//! both unauthenticated and unreadable (over 2 MB): it now gets the provider's 401, not a 413.
 
 pub(crate) mod admin;
 pub(crate) mod cards;

@@ -3,6 +3,12 @@
 //! secret, refused with ProcessOut's own error body), runs through [`Emulator::read`] or
 //! [`Emulator::write`] and applies the rules of `rules.rs` to the project's state. This file
 //! holds the listing and paging every resource shares.
+//!
+//! Every field and answer shape here rests on `shared/providers/processout.md` (whose facts name their
+//! published page, example or official module) and is listed with its source in
+//! `docs/processout.md`; what no source covers is marked there as our choice. The split into one file
+//! per resource moved the handlers as they were; only the order changed for a request that is
+//! both unauthenticated and unreadable (over 2 MB): it now gets the provider's 401, not a 413.
 
 pub(crate) mod customers;
 pub(crate) mod invoices;

@@ -2,6 +2,11 @@
 //! browser flows that lead to it), status queries, cancels and the sandbox-only admin routes.
 //! This file holds what they share: authenticating like Svea (Basic auth or the request hash),
 //! signing answers, the common error answers and the ledger.
+//!
+//! Every field and answer shape here rests on `shared/providers/svea.md` (whose facts name their
+//! published page, example or official module) and is listed with its source in
+//! `docs/svea.md`; what no source covers is marked there as our choice. The split into one file
+//! per resource moved the handlers as they were: no answer changed.
 
 pub(crate) mod admin;
 pub(crate) mod card_page;
