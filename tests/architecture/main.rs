@@ -150,6 +150,68 @@ fn no_source_file_is_past_a_thousand_lines() {
     assert!(long.is_empty(), "split these by what they do: {long:#?}");
 }
 
+/// Where the SQLite implementation is named: the engine's builder opens it when the host gives
+/// no other database.
+const OPENS_SQLITE: [&str; 1] = ["crates/coffer-engine/src/lib.rs"];
+
+/// The SQLite-only names of `coffer-store`: everything else the engine may name is a repository
+/// trait, a row or a query type any implementation shares.
+const SQLITE_NAMES: [&str; 2] = ["Store", "SqliteStore"];
+
+/// Whether `code` names `name` as a whole identifier (not `StoreError`, `MemoryStore`), apart
+/// from an enum variant of that name (`EngineError::Store`).
+fn names_type(code: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(name).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + name.len()..].chars().next();
+        !before.is_some_and(ident)
+            && !after.is_some_and(ident)
+            && !code[..at].ends_with("Error::")
+            && !code[at + name.len()..].starts_with("(#[from]")
+    })
+}
+
+#[test]
+fn the_use_cases_reach_the_records_only_through_the_repository_traits() {
+    let root = root();
+    let mut files = Vec::new();
+    sources(&root.join("crates/coffer-engine/src"), &mut files);
+    assert!(
+        files.len() > 20,
+        "the walk found the engine: {}",
+        files.len()
+    );
+    let mut naming: Vec<String> = files
+        .iter()
+        .filter(|f| !OPENS_SQLITE.iter().any(|o| f.ends_with(o)))
+        .filter_map(|f| {
+            let code = code_outside_tests(&std::fs::read_to_string(f).ok()?);
+            let found: Vec<&str> = SQLITE_NAMES
+                .iter()
+                .copied()
+                .filter(|name| names_type(&code, name))
+                .collect();
+            (!found.is_empty()).then(|| {
+                format!(
+                    "{} names {found:?}",
+                    f.strip_prefix(&root).unwrap_or(f).display()
+                )
+            })
+        })
+        .collect();
+    naming.sort();
+    assert!(
+        naming.is_empty(),
+        "use `&dyn ReadRepositories` / `&dyn Repositories` (coffer_store::repo): {naming:#?}"
+    );
+    let builder = std::fs::read_to_string(root.join(OPENS_SQLITE[0])).unwrap();
+    assert!(
+        names_type(&builder, "Store") && !names_type("StoreError MemoryStore", "Store"),
+        "the check finds the name where SQLite is opened, and only the name"
+    );
+}
+
 /// A file's code without comments (doc links are not imports) and without what follows its
 /// `#[cfg(test)] mod …`: a unit test may reach any module's fixtures.
 fn code_outside_tests(text: &str) -> String {

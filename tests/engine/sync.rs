@@ -5,6 +5,7 @@ use std::sync::Arc;
 use coffer_core::{CardId, Consent, MerchantId};
 use coffer_e2e::raw;
 use coffer_engine::progress::NoProgress;
+use coffer_store::repo::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::{assert_same, by_reference, sorted, World};

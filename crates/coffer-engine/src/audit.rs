@@ -35,7 +35,7 @@ impl Engine {
     /// Events, oldest first, filtered by merchant and action.
     pub async fn list_audit(&self, query: AuditQuery) -> EngineResult<Vec<AuditEventView>> {
         let filter = AuditFilter::from(query);
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             Ok(store
                 .audit_events(&filter)?
                 .into_iter()
@@ -58,7 +58,7 @@ impl Engine {
     /// Walks the hash chain of the whole log, checks that it ends where its last append left
     /// it, and that the database still refuses edits to it.
     pub async fn verify_audit(&self) -> EngineResult<AuditVerification> {
-        self.with_store(|store| {
+        self.read_store(|store| {
             let chain = store.verify_audit()?;
             let gaps = store.audit_protection_gaps()?;
             let unprotected = (!gaps.is_empty()).then(|| {

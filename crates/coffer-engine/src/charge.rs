@@ -16,7 +16,7 @@ use coffer_core::{
 };
 use coffer_providers::ChargeRequest;
 use coffer_store::charges::NewAttempt;
-use coffer_store::Store;
+use coffer_store::repo::prelude::*;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
@@ -333,7 +333,11 @@ pub(crate) fn request_json(request: &ChargeRequest) -> EngineResult<String> {
         .map_err(|e| EngineError::new(ErrorKind::Internal, format!("cannot keep the request: {e}")))
 }
 
-fn load(store: &Store, card: CardId, merchant: Option<MerchantId>) -> EngineResult<Context> {
+fn load(
+    store: &dyn ReadRepositories,
+    card: CardId,
+    merchant: Option<MerchantId>,
+) -> EngineResult<Context> {
     let card = store.card(card)?;
     let merchant = store.merchant(merchant.unwrap_or(card.merchant_id))?;
     let holder = store.customer(card.customer_id)?;
@@ -399,7 +403,7 @@ impl Engine {
     /// Shows the flags that would be sent and every rule the charge would break; sends nothing.
     pub async fn preview_charge(&self, input: ChargeInput) -> EngineResult<ChargePreview> {
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let ctx = load(store, input.card, input.merchant)?;
             let amount = Money::parse(&input.amount, ctx.merchant.currency)
                 .map_err(|e| e.in_field("amount"))?;
@@ -446,7 +450,7 @@ impl Engine {
         if !input.confirm_large {
             // Before anything else, even a reconcile: an unconfirmed large amount goes nowhere.
             let input = input.clone();
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 let card = store.card(input.card)?;
                 let merchant = store.merchant(input.merchant.unwrap_or(card.merchant_id))?;
                 let amount = Money::parse(&input.amount, merchant.currency)
@@ -468,7 +472,7 @@ impl Engine {
         let now = self.now();
         let (ctx, amount) = {
             let input = input.clone();
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 let ctx = load(store, input.card, input.merchant)?;
                 let amount = Money::parse(&input.amount, ctx.merchant.currency)
                     .map_err(|e| e.in_field("amount"))?;
@@ -550,7 +554,7 @@ impl Engine {
             let (card, merchant) = (ctx.card.id, ctx.merchant.clone());
             let now = self.now();
             let status = self
-                .with_store(move |store| {
+                .read_store(move |store| {
                     let card = store.card(card)?;
                     Ok(crate::search::status_in(store, &card, &merchant, now)?)
                 })
@@ -599,7 +603,7 @@ impl Engine {
     ) -> EngineResult<Option<ChargeAttempt>> {
         let (key, card) = (key.clone(), input.card);
         let existing = self
-            .with_store(move |store| Ok(store.attempt_by_key(&key)?))
+            .read_store(move |store| Ok(store.attempt_by_key(&key)?))
             .await?;
         match existing {
             Some(first) if first.card_id != card => Err(EngineError::new(
@@ -627,7 +631,7 @@ impl Engine {
             state: query.state,
             limit: query.limit,
         };
-        self.with_store(move |store| Ok(store.list_attempts(&filter)?))
+        self.read_store(move |store| Ok(store.list_attempts(&filter)?))
             .await
     }
 }

@@ -79,7 +79,7 @@ impl Engine {
         let id = merchant.id.0;
         let host = granted.host.clone();
         let audited = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let events = store.audit_events(&AuditFilter {
                     merchant_id: Some(id),
                     action: Some(HOST_OVERRIDE_ACTION.to_string()),

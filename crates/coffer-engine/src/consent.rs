@@ -114,7 +114,7 @@ impl Engine {
         coffer_core::free_text::refuse_card_number("terms", &input.terms)?;
         let (customer, card, merchant) = {
             let (customer_id, card_id) = (input.customer, input.card);
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 let customer = store.customer(customer_id)?;
                 let card = card_id.map(|id| store.card(id)).transpose()?;
                 let merchant = store.merchant(customer.merchant_id)?;
@@ -391,7 +391,7 @@ impl Engine {
         terms: String,
     ) -> EngineResult<InitialResult> {
         let merchant = self
-            .with_store(move |store| Ok(store.merchant(store.customer(customer)?.merchant_id)?))
+            .read_store(move |store| Ok(store.merchant(store.customer(customer)?.merchant_id)?))
             .await?;
         let provider = self.provider_for(&merchant).await?;
         let outcome = provider.finish_initial(&pending_id, &returned).await?;

@@ -6,6 +6,7 @@ use std::path::Path;
 use coffer_core::customer::validate_contact;
 use coffer_core::{Address, CustomerId, CustomerRef, InvalidInput, MerchantId};
 use coffer_store::customers::CustomerFields;
+use coffer_store::repo::prelude::*;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
@@ -203,7 +204,7 @@ fn register_entry(fields: CustomerFields) -> Result<CustomerFields, InvalidInput
 
 /// The first of `wanted` that is already in the merchant's register.
 fn first_registered<'a, T>(
-    store: &coffer_store::Store,
+    store: &dyn ReadRepositories,
     merchant: MerchantId,
     wanted: &'a [T],
     reference: impl Fn(&T) -> &CustomerRef,
@@ -324,7 +325,7 @@ impl Engine {
 impl Engine {
     /// One customer as the register keeps it, address included.
     pub async fn customer(&self, customer: CustomerId) -> EngineResult<coffer_core::Customer> {
-        self.with_store(move |store| Ok(store.customer(customer)?))
+        self.read_store(move |store| Ok(store.customer(customer)?))
             .await
     }
 
@@ -339,7 +340,7 @@ impl Engine {
         address: Option<Address>,
     ) -> EngineResult<coffer_core::Customer> {
         let current = self
-            .with_store(move |store| Ok(store.customer(customer)?))
+            .read_store(move |store| Ok(store.customer(customer)?))
             .await?;
         self.register_owner(current.merchant_id).await?;
         let fields = register_entry(CustomerFields {

@@ -139,7 +139,7 @@ impl Engine {
             .await?;
         let scope = merchants.clone();
         let mut view = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let live = store.merchants()?;
                 let zones: BTreeMap<i64, chrono_tz::Tz> =
                     live.iter().map(|m| (m.id.0, m.time_zone)).collect();

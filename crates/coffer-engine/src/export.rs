@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use coffer_core::MerchantId;
 use coffer_store::audit_log::AuditFilter;
+use coffer_store::repo::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
@@ -278,7 +279,7 @@ impl Engine {
 }
 
 fn page_of(
-    store: &mut coffer_store::Store,
+    store: &mut dyn Repositories,
     kind: ExportKind,
     merchants: &[MerchantId],
     after: i64,

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use coffer_core::policy::{History, PastAttempt};
 use coffer_core::{Card, CardId, Reason, StoredCredential};
-use coffer_store::Store;
+use coffer_store::repo::prelude::*;
 
 /// How far back the policy looks at a card's attempts (every decline and the latest success are
 /// loaded whatever their age).
@@ -13,7 +13,7 @@ const HISTORY_DAYS: i64 = 31;
 
 /// The policy's view of a card's ledger rows.
 pub(crate) fn history_of(
-    store: &Store,
+    store: &dyn ReadRepositories,
     card: CardId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> coffer_store::StoreResult<History> {

@@ -1,8 +1,8 @@
 //! The use cases the CLI and the desktop app call. Both are thin: every command is one call
 //! into an [`Engine`] method of the same name.
 //!
-//! The engine owns the wiring: the store (blocking rusqlite, reached through
-//! `spawn_blocking`), the clock, the keyring, the provider clients. It links no emulator: the
+//! The engine owns the wiring: the records (a [`Database`] of repository traits, blocking,
+//! reached through `spawn_blocking`: `read_store` for reads, `with_store` for writes), the clock, the keyring, the provider clients. It links no emulator: the
 //! host plugs in its embedded sandboxes ([`sandboxes::EmbeddedSandboxes`]). It is a cheap `Clone`
 //! (an `Arc` inside) so the desktop shell can `manage` one and hand it to every command.
 
@@ -40,6 +40,7 @@ use std::sync::{Arc, Mutex};
 
 use coffer_core::audit::NewAuditEvent;
 use coffer_core::clock::{Clock, SystemClock};
+use coffer_store::repo::{Database, ReadRepositories, Repositories, SqliteStore};
 use coffer_store::Store;
 use sandboxes::{EmbeddedSandboxes, NoEmbeddedSandboxes};
 use secrets::{KeyringStore, SecretStore};
@@ -53,7 +54,7 @@ pub struct Engine {
 }
 
 struct Inner {
-    store: Mutex<Store>,
+    store: Arc<dyn Database>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretStore>,
     embedded: Arc<dyn EmbeddedSandboxes>,
@@ -102,6 +103,7 @@ pub struct EngineBuilder {
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretStore>,
     embedded: Arc<dyn EmbeddedSandboxes>,
+    database: Option<Arc<dyn Database>>,
 }
 
 impl Engine {
@@ -112,6 +114,7 @@ impl Engine {
             clock: Arc::new(SystemClock),
             secrets: Arc::new(KeyringStore),
             embedded: Arc::new(NoEmbeddedSandboxes),
+            database: None,
         }
     }
 
@@ -139,29 +142,41 @@ impl Engine {
             .map_err(EngineError::from)
     }
 
-    /// Runs blocking store work off the async runtime.
+    /// Runs blocking store work that writes off the async runtime, one writer at a time.
     pub(crate) async fn with_store<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Store) -> EngineResult<T> + Send + 'static,
+        work: impl FnOnce(&mut dyn Repositories) -> EngineResult<T> + Send + 'static,
     ) -> EngineResult<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = match inner.store.lock() {
-                Ok(store) => store,
-                // An earlier store call panicked (that call failed). Its transaction was rolled
-                // back as it unwound; the connection itself is sound, so the app carries on
-                // instead of refusing every later call until it is restarted.
-                Err(poisoned) => {
-                    inner.store.clear_poison();
-                    let store = poisoned.into_inner();
-                    store.recover()?;
-                    store
-                }
-            };
-            work(&mut store)
+        let store = self.inner.store.clone();
+        Self::blocking(move || {
+            let mut value = None;
+            store.write(Box::new(|repos| value = Some(work(repos))))?;
+            value.unwrap_or_else(no_work)
         })
         .await
-        .map_err(|e| EngineError::new(ErrorKind::Internal, format!("store task failed: {e}")))?
+    }
+
+    /// Runs blocking store work that only reads off the async runtime (the database may run it
+    /// beside other reads).
+    pub(crate) async fn read_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn ReadRepositories) -> EngineResult<T> + Send + 'static,
+    ) -> EngineResult<T> {
+        let store = self.inner.store.clone();
+        Self::blocking(move || {
+            let mut value = None;
+            store.read(Box::new(|repos| value = Some(work(repos))))?;
+            value.unwrap_or_else(no_work)
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        work: impl FnOnce() -> EngineResult<T> + Send + 'static,
+    ) -> EngineResult<T> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| EngineError::new(ErrorKind::Internal, format!("store task failed: {e}")))?
     }
 
     /// An audit event stamped with now and the OS user; the caller appends it.
@@ -181,6 +196,14 @@ impl Engine {
             details: details.to_string(),
         }
     }
+}
+
+/// A store that returned without running the work it was given.
+fn no_work<T>() -> EngineResult<T> {
+    Err(EngineError::new(
+        ErrorKind::Internal,
+        "the store returned without running its work",
+    ))
 }
 
 impl EngineBuilder {
@@ -209,13 +232,26 @@ impl EngineBuilder {
         self
     }
 
-    /// Opens the profile's database, upgrading its schema (a copy of an older file is kept).
+    /// Keeps the records in this database instead of the profile's SQLite file (another
+    /// implementation of the repository traits).
+    pub fn database(mut self, database: Arc<dyn Database>) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Opens the profile's database, upgrading its schema (a copy of an older file is kept),
+    /// unless a database was given.
     pub fn open(self) -> EngineResult<Engine> {
         let data_dir = config::data_dir(self.data_dir.as_deref())?;
-        let store = Store::open(&config::database_path(&data_dir))?;
+        let store = match self.database {
+            Some(database) => database,
+            None => Arc::new(SqliteStore::new(Store::open(&config::database_path(
+                &data_dir,
+            ))?)),
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store,
                 clock: self.clock,
                 secrets: self.secrets,
                 embedded: self.embedded,
@@ -233,7 +269,9 @@ impl Engine {
     /// provider or a mailbox: a preview runs the real code on it, so it writes the notices and
     /// schedules a run would and judges the charges after them, and nothing of it is kept.
     pub(crate) async fn rehearsal(&self) -> EngineResult<(Engine, Arc<PreviewClock>)> {
-        let copy = self.with_store(|store| Ok(store.rehearsal_copy()?)).await?;
+        let store = self.inner.store.clone();
+        let copy: Arc<dyn Database> =
+            Arc::from(Self::blocking(move || Ok(store.rehearsal_copy()?)).await?);
         let moved = Arc::new(PreviewClock::default());
         let clock = MovedClock {
             real: self.inner.clock.clone(),
@@ -241,7 +279,7 @@ impl Engine {
         };
         let engine = Engine {
             inner: Arc::new(Inner {
-                store: Mutex::new(copy),
+                store: copy,
                 clock: Arc::new(clock),
                 secrets: self.inner.secrets.clone(),
                 // Nothing leaves a rehearsal, so it has no sandboxes to reach either.
@@ -317,7 +355,7 @@ mod tests {
             .await;
         assert_eq!(failed.unwrap_err().kind(), ErrorKind::Internal);
         let merchants = engine
-            .with_store(|store| Ok(store.merchants()?.len()))
+            .read_store(|store| Ok(store.merchants()?.len()))
             .await
             .expect("the next call is served, not refused as poisoned");
         assert_eq!(merchants, 0);

@@ -638,7 +638,7 @@ impl Engine {
         secret: Option<SecretString>,
     ) -> EngineResult<MerchantView> {
         let (current, current_limit) = self
-            .with_store(move |store| Ok((store.merchant(id)?, store.charge_limit(id)?)))
+            .read_store(move |store| Ok((store.merchant(id)?, store.charge_limit(id)?)))
             .await?;
         let updated = edited(&current, &edit)?;
         let limit = edited_limit(&current, current_limit, &updated, &edit)?;
@@ -780,7 +780,7 @@ impl Engine {
 
     /// Every merchant account, grouped then by name.
     pub async fn list_merchants(&self) -> EngineResult<Vec<MerchantView>> {
-        self.with_store(|store| {
+        self.read_store(|store| {
             let limits: std::collections::HashMap<_, _> =
                 store.charge_limits()?.into_iter().collect();
             Ok(store
@@ -796,7 +796,7 @@ impl Engine {
     /// stay.
     pub async fn remove_merchant(&self, id: MerchantId) -> EngineResult<()> {
         let merchant = self
-            .with_store(move |store| Ok(store.merchant(id)?))
+            .read_store(move |store| Ok(store.merchant(id)?))
             .await?;
         if !merchant.is_embedded() {
             let at = merchant_secret_address(&merchant);
@@ -827,6 +827,6 @@ impl Engine {
 
     /// One merchant.
     pub async fn merchant(&self, id: MerchantId) -> EngineResult<Merchant> {
-        self.with_store(move |store| Ok(store.merchant(id)?)).await
+        self.read_store(move |store| Ok(store.merchant(id)?)).await
     }
 }

@@ -22,14 +22,15 @@ use coffer_providers::{
     ChargeOutcome, ProviderError, ProviderErrorKind, RefundOutcome, RemoteStatus,
 };
 use coffer_store::charges::{NewAttempt, Settlement};
-use coffer_store::{Store, StoreError, StoreResult};
+use coffer_store::repo::prelude::*;
+use coffer_store::{StoreError, StoreResult};
 
 use crate::error::EngineResult;
 use crate::judging::history_of;
 use crate::Engine;
 
 /// Reads a charge's plan from the store, under the write lock.
-pub(crate) type ReadPlan = Box<dyn FnOnce(&Store) -> StoreResult<ChargePlan> + Send>;
+pub(crate) type ReadPlan = Box<dyn FnOnce(&dyn Repositories) -> StoreResult<ChargePlan> + Send>;
 
 /// What must still hold, judged under the write lock, before an attempt may be sent.
 pub(crate) enum Guard {
@@ -279,7 +280,7 @@ impl Engine {
         match judge(answer, self.now()) {
             Verdict::Open(why) => {
                 tracing::warn!(attempt = id.0, "outcome unknown: {why}");
-                let row = self.with_store(move |store| Ok(store.attempt(id)?)).await?;
+                let row = self.read_store(move |store| Ok(store.attempt(id)?)).await?;
                 Ok((row, Some(why)))
             }
             Verdict::Settled(settlement) => {
@@ -364,7 +365,7 @@ impl Engine {
 
     async fn note_rate_limit(&self, id: AttemptId, wait: Duration) -> EngineResult<()> {
         let merchant = self
-            .with_store(move |store| Ok(store.attempt(id)?.merchant_id))
+            .read_store(move |store| Ok(store.attempt(id)?.merchant_id))
             .await?;
         if let Ok(mut limits) = self.inner.rate_limited.lock() {
             limits.insert(merchant, tokio::time::Instant::now() + wait);
@@ -374,7 +375,7 @@ impl Engine {
 }
 
 fn place_under_lock(
-    store: &Store,
+    store: &dyn Repositories,
     order: Order,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<Placed> {
@@ -427,7 +428,10 @@ fn place_under_lock(
 }
 
 /// Why a new refund of `charge` must wait, when an earlier one awaits the merchant's transfer.
-pub(crate) fn awaiting_transfer(store: &Store, charge: AttemptId) -> StoreResult<Option<String>> {
+pub(crate) fn awaiting_transfer(
+    store: &dyn ReadRepositories,
+    charge: AttemptId,
+) -> StoreResult<Option<String>> {
     Ok(store
         .refunds_of(charge)?
         .into_iter()
@@ -449,7 +453,7 @@ pub(crate) fn awaiting_transfer(store: &Store, charge: AttemptId) -> StoreResult
         }))
 }
 
-fn flag_card(store: &Store, card: CardId, attempt: AttemptId) -> StoreResult<()> {
+fn flag_card(store: &dyn Repositories, card: CardId, attempt: AttemptId) -> StoreResult<()> {
     store.flag_card(
         card,
         &format!("hard decline on attempt {attempt}: never retry this card"),

@@ -205,7 +205,7 @@ impl Engine {
         query: crate::charge::ChargeQuery,
     ) -> EngineResult<Vec<ChargeLine>> {
         let rows = self.list_charges(query).await?;
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             rows.into_iter()
                 .map(|attempt| {
                     let refunds = match attempt.kind {
@@ -225,7 +225,7 @@ impl Engine {
     async fn with_left(&self, mut result: RefundResult) -> EngineResult<RefundResult> {
         let charge = AttemptId(result.refund_of);
         let (amount, refunded) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let original = store.attempt(charge)?;
                 let rows = store.refunds_of(charge)?;
                 Ok((original.amount, refund_standing(&original, &rows)))
@@ -293,7 +293,7 @@ impl Engine {
         let now = self.now();
         let (original, refunded, merchant, first) = {
             let key = key.clone();
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 let original = store.attempt(charge)?;
                 let refunded = store.refunded_minor(charge)?;
                 let merchant = store.merchant(original.merchant_id)?;
@@ -308,7 +308,7 @@ impl Engine {
         }
         if let Some(waiting) = {
             let charge = input.charge;
-            self.with_store(move |store| Ok(crate::pipeline::awaiting_transfer(store, charge)?))
+            self.read_store(move |store| Ok(crate::pipeline::awaiting_transfer(store, charge)?))
                 .await?
         } {
             return Err(EngineError::new(ErrorKind::Conflict, waiting));

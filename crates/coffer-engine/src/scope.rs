@@ -50,7 +50,7 @@ impl Engine {
         if let Scope::Merchants(ids) = scope {
             return Ok(ids);
         }
-        let all = self.with_store(|store| Ok(store.merchants()?)).await?;
+        let all = self.read_store(|store| Ok(store.merchants()?)).await?;
         match scope {
             Scope::All | Scope::Merchants(_) => Ok(Vec::new()),
             Scope::Merchant(id) => all

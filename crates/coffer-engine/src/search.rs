@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::policy::{self, History, RuleId, Violation};
 use coffer_core::{Card, CardExpiry, CustomerId, Merchant, MerchantId, Money, Reason};
+use coffer_store::repo::prelude::*;
 use coffer_store::search::{CardQuery, CustomerQuery, CustomerRow, CustomerSort};
-use coffer_store::Store;
 use serde::Deserialize;
 use serde::Serialize;
 
@@ -358,7 +358,7 @@ fn next_try_words(
 
 /// The status of `card` now, its history read from `store`.
 pub(crate) fn status_in(
-    store: &Store,
+    store: &dyn ReadRepositories,
     card: &Card,
     merchant: &Merchant,
     now: DateTime<Utc>,
@@ -398,7 +398,7 @@ impl CardView {
 
     /// The view of `card` now, its history read from `store`.
     pub(crate) fn read(
-        store: &Store,
+        store: &dyn ReadRepositories,
         card: &Card,
         merchant: &Merchant,
         now: DateTime<Utc>,
@@ -555,7 +555,7 @@ impl Engine {
             .merchant_scope(search.merchant, search.group.clone())
             .await?;
         let today = CardExpiry::of_date(self.now().date_naive());
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             Ok(store
                 .search_customers(
                     &CustomerQuery {
@@ -580,7 +580,7 @@ impl Engine {
         let merchants = self
             .merchant_scope(search.merchant, search.group.clone())
             .await?;
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let count = store.count_matching_customers(&CustomerQuery {
                 merchants: merchants.clone(),
                 text: search.text,
@@ -605,7 +605,7 @@ impl Engine {
     /// One card as the CLI and the UI show it, with its re-enroll reason and card art.
     pub async fn show_card(&self, id: coffer_core::CardId) -> EngineResult<CardView> {
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let card = store.card(id)?;
             let merchant = store.merchant(card.merchant_id)?;
             Ok(CardView::read(store, &card, &merchant, now)?)
@@ -619,7 +619,7 @@ impl Engine {
             .merchant_scope(search.merchant, search.group.clone())
             .await?;
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let holders: HashMap<i64, Merchant> = store
                 .merchants()?
                 .into_iter()

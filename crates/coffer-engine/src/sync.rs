@@ -16,6 +16,7 @@ use coffer_core::{Bin, CardExpiry, CustomerId, Last4, Merchant, MerchantId};
 use coffer_providers::{Provider, RemoteCard, RemoteCustomer};
 use coffer_store::cards::{CardFields, Upsert};
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::repo::prelude::*;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -169,7 +170,7 @@ impl Engine {
         } else if capabilities.cards_by_customer {
             let id = merchant.id;
             let register = self
-                .with_store(move |store| Ok(store.customer_refs(id)?))
+                .read_store(move |store| Ok(store.customer_refs(id)?))
                 .await?;
             let total = register.len() as u64;
             for chunk in register.chunks(PAGE_SIZE as usize) {
@@ -212,7 +213,7 @@ impl Engine {
     ) -> EngineResult<()> {
         let id = merchant.id;
         let cards = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 Ok(store.search_cards(&coffer_store::search::CardQuery {
                     merchants: vec![id],
                     limit: Some(10_000),
@@ -377,7 +378,7 @@ impl Engine {
 }
 
 fn apply_cards(
-    store: &coffer_store::Store,
+    store: &dyn Repositories,
     merchant: MerchantId,
     customer: CustomerId,
     cards: &[RemoteCard],

@@ -11,7 +11,8 @@ use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
 use coffer_core::schedule::{notice_deadline, occurrences};
 use coffer_core::Money;
 use coffer_store::contracts::ContractFilter;
-use coffer_store::{Store, StoreResult};
+use coffer_store::repo::prelude::*;
+use coffer_store::StoreResult;
 use serde::Serialize;
 
 use crate::contracts::occurrence_amount;
@@ -101,7 +102,7 @@ impl Engine {
     ) -> EngineResult<Vec<UpcomingCharge>> {
         let merchants = self.resolve_scope(scope).await?;
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let mut out = Vec::new();
             for merchant in store.merchants()? {
                 if !merchants.is_empty() && !merchants.contains(&merchant.id) {
@@ -129,7 +130,7 @@ impl Engine {
 
 /// Adds the open occurrences of `merchant`'s active contracts due up to `until`.
 fn project(
-    store: &Store,
+    store: &dyn ReadRepositories,
     merchant: &coffer_core::Merchant,
     now: chrono::DateTime<chrono::Utc>,
     until: NaiveDate,

@@ -56,26 +56,31 @@ pub struct AlertRow {
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
-impl Store {
+/// Alerts the owner sees until acknowledged.
+pub trait AlertReads {
+    /// Alerts of these merchants (all when empty), newest first; only those not acknowledged
+    /// unless `all`.
+    fn alerts(&self, merchants: &[MerchantId], all: bool) -> StoreResult<Vec<AlertRow>>;
+}
+
+/// Raising and acknowledging alerts.
+pub trait AlertWrites: AlertReads {
     /// Raises an alert; `Ok(false)` when the same alert was raised before.
-    pub fn raise_alert(
+    fn raise_alert(
         &self,
         at: DateTime<Utc>,
         merchant: MerchantId,
         attempt: AttemptId,
         kind: AlertKind,
         message: &str,
-    ) -> StoreResult<bool> {
-        let added = self.conn().execute(
-            "INSERT OR IGNORE INTO alerts (at, merchant_id, attempt_id, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![millis(at), merchant.0, attempt.0, kind.as_str(), message],
-        )?;
-        Ok(added == 1)
-    }
+    ) -> StoreResult<bool>;
 
-    /// Alerts of these merchants (all when empty), newest first; only those not acknowledged
-    /// unless `all`.
-    pub fn alerts(&self, merchants: &[MerchantId], all: bool) -> StoreResult<Vec<AlertRow>> {
+    /// Marks an alert seen; `Ok(false)` when there is no such open alert.
+    fn acknowledge_alert(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+impl AlertReads for Store {
+    fn alerts(&self, merchants: &[MerchantId], all: bool) -> StoreResult<Vec<AlertRow>> {
         let mut stmt = self.conn().prepare(
             "SELECT id, at, merchant_id, attempt_id, kind, message, acknowledged_at FROM alerts
              WHERE (?1 OR acknowledged_at IS NULL) ORDER BY id DESC",
@@ -109,9 +114,25 @@ impl Store {
         }
         Ok(out)
     }
+}
 
-    /// Marks an alert seen; `Ok(false)` when there is no such open alert.
-    pub fn acknowledge_alert(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+impl AlertWrites for Store {
+    fn raise_alert(
+        &self,
+        at: DateTime<Utc>,
+        merchant: MerchantId,
+        attempt: AttemptId,
+        kind: AlertKind,
+        message: &str,
+    ) -> StoreResult<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO alerts (at, merchant_id, attempt_id, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![millis(at), merchant.0, attempt.0, kind.as_str(), message],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn acknowledge_alert(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let changed = self.conn().execute(
             "UPDATE alerts SET acknowledged_at = ?2 WHERE id = ?1 AND acknowledged_at IS NULL",
             params![id, millis(at)],

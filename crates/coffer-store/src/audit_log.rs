@@ -47,20 +47,34 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>>
 
 const COLUMNS: &str = "seq, at, actor, merchant_id, action, subject, details, prev_hash, hash";
 
-impl Store {
+/// Reading and verifying the audit chain.
+pub trait AuditReads {
+    /// Events matching `filter`, oldest first.
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Walks the whole log and checks the chain, then that it ends at the head recorded with the
+    /// last append. `Ok(Ok(n))` is an intact chain of `n` events; `Ok(Err(break))` names the
+    /// first event that fails: edited, removed, reordered, replaced, cut from the end, or holding
+    /// a value of the wrong type.
+    fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>>;
+
+    /// The database triggers that keep the audit log append-only and its head recorded which
+    /// are missing (dropped by hand). Empty when the log is protected as the schema made it.
+    fn audit_protection_gaps(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Appending to the audit chain (never updating or deleting).
+pub trait AuditWrites: AuditReads {
     /// Appends one event, chained to the last.
-    pub fn append_audit(&mut self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
-        self.transaction(|tx| append_audit_in(tx, event))
-    }
+    fn append_audit(&mut self, event: NewAuditEvent) -> StoreResult<AuditEvent>;
 
     /// Appends one event inside the caller's [`Store::batch`], so an action and its audit event
     /// land together or not at all.
-    pub fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
-        append_audit_in(self.conn(), event)
-    }
+    fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent>;
+}
 
-    /// Events matching `filter`, oldest first.
-    pub fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+impl AuditReads for Store {
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT {COLUMNS} FROM audit_log
              WHERE (?1 IS NULL OR merchant_id = ?1) AND (?2 IS NULL OR action = ?2) AND seq > coalesce(?3, 0)
@@ -74,11 +88,7 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
-    /// Walks the whole log and checks the chain, then that it ends at the head recorded with the
-    /// last append. `Ok(Ok(n))` is an intact chain of `n` events; `Ok(Err(break))` names the
-    /// first event that fails: edited, removed, reordered, replaced, cut from the end, or holding
-    /// a value of the wrong type.
-    pub fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
+    fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         let mut stmt = self
             .conn()
             .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
@@ -118,6 +128,40 @@ impl Store {
         self.check_head(events.last(), verified)
     }
 
+    fn audit_protection_gaps(&self) -> StoreResult<Vec<String>> {
+        let mut missing = Vec::new();
+        for trigger in [
+            "audit_log_no_update",
+            "audit_log_no_delete",
+            "audit_log_moves_head",
+        ] {
+            let found: Option<i64> = self
+                .conn()
+                .query_row(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [trigger],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if found.is_none() {
+                missing.push(trigger.to_string());
+            }
+        }
+        Ok(missing)
+    }
+}
+
+impl AuditWrites for Store {
+    fn append_audit(&mut self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
+        self.transaction(|tx| append_audit_in(tx, event))
+    }
+
+    fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
+        append_audit_in(self.conn(), event)
+    }
+}
+
+impl Store {
     /// Compares the end of a verified chain with the head the log's trigger recorded.
     fn check_head(
         &self,
@@ -181,30 +225,6 @@ impl Store {
             ),
             _ => Ok(Ok(verified)),
         }
-    }
-
-    /// The database triggers that keep the audit log append-only and its head recorded which
-    /// are missing (dropped by hand). Empty when the log is protected as the schema made it.
-    pub fn audit_protection_gaps(&self) -> StoreResult<Vec<String>> {
-        let mut missing = Vec::new();
-        for trigger in [
-            "audit_log_no_update",
-            "audit_log_no_delete",
-            "audit_log_moves_head",
-        ] {
-            let found: Option<i64> = self
-                .conn()
-                .query_row(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                    [trigger],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if found.is_none() {
-                missing.push(trigger.to_string());
-            }
-        }
-        Ok(missing)
     }
 
     fn audit_table_exists(&self, name: &str) -> StoreResult<bool> {

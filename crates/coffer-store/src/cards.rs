@@ -121,9 +121,101 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
     })())
 }
 
-impl Store {
+/// The cached cards.
+pub trait CardReads {
+    /// One card.
+    fn card(&self, id: CardId) -> StoreResult<Card>;
+
+    /// The cards of one customer.
+    fn cards_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<Card>>;
+}
+
+/// Cards: the sync's display columns and Coffer's consent, initial and flags.
+pub trait CardWrites: CardReads {
     /// Inserts or updates a card by `(merchant, token)`, leaving Coffer's own columns alone.
-    pub fn upsert_card(
+    fn upsert_card(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        card: &CardFields,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CardId, Upsert)>;
+
+    /// Marks inactive every active card of `merchant` (or of one customer) that the sync which
+    /// started at `sync_started` did not see. Nothing is deleted: contracts and the ledger
+    /// still point at these rows. Returns how many were deactivated.
+    fn deactivate_unseen_cards(
+        &self,
+        merchant: MerchantId,
+        customer: Option<CustomerId>,
+        sync_started: DateTime<Utc>,
+    ) -> StoreResult<usize>;
+
+    /// Records the cardholder's consent to merchant-initiated charges.
+    fn set_card_consent(&self, card: CardId, consent: &Consent) -> StoreResult<()>;
+
+    /// Records the initial cardholder-initiated transaction later MITs link to.
+    fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()>;
+
+    /// Records an initial transaction on the card with this token, unless it has one; `Ok(false)`
+    /// when no such card is cached. A card whose recorded initial is this very reference takes
+    /// its kind (a demo re-run corrects what an older schema guessed).
+    fn set_initial_by_token(
+        &self,
+        merchant: MerchantId,
+        token: &CardToken,
+        initial: &InitialTransaction,
+    ) -> StoreResult<bool>;
+
+    /// Records the initial transaction the provider reports, unless Coffer already has one: one
+    /// the provider links merchant-initiated charges to (`recurring`).
+    fn set_card_initial_if_missing(
+        &self,
+        card: CardId,
+        reference: &ProviderRef,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Records `consent` on every card of `merchant` that has an initial transaction and no
+    /// consent yet; returns how many. Used for demo data only.
+    fn record_consent_where_initial(
+        &self,
+        merchant: MerchantId,
+        consent: &Consent,
+    ) -> StoreResult<usize>;
+
+    /// Marks one card inactive (its token is gone at the provider); 1 when it was active.
+    fn deactivate_card(&self, card: CardId) -> StoreResult<usize>;
+
+    /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
+    fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()>;
+}
+
+impl CardReads for Store {
+    fn card(&self, id: CardId) -> StoreResult<Card> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {CARD_COLUMNS} FROM cards k WHERE k.id = ?1"),
+                [id.0],
+                read_card,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("card {id}"),
+            })?
+    }
+
+    fn cards_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<Card>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {CARD_COLUMNS} FROM cards k WHERE k.customer_id = ?1 ORDER BY k.id"
+        ))?;
+        let rows = stmt.query_map([customer.0], read_card)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+}
+
+impl CardWrites for Store {
+    fn upsert_card(
         &self,
         merchant: MerchantId,
         customer: CustomerId,
@@ -242,10 +334,7 @@ impl Store {
         }
     }
 
-    /// Marks inactive every active card of `merchant` (or of one customer) that the sync which
-    /// started at `sync_started` did not see. Nothing is deleted: contracts and the ledger
-    /// still point at these rows. Returns how many were deactivated.
-    pub fn deactivate_unseen_cards(
+    fn deactivate_unseen_cards(
         &self,
         merchant: MerchantId,
         customer: Option<CustomerId>,
@@ -258,31 +347,7 @@ impl Store {
         )?)
     }
 
-    /// One card.
-    pub fn card(&self, id: CardId) -> StoreResult<Card> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {CARD_COLUMNS} FROM cards k WHERE k.id = ?1"),
-                [id.0],
-                read_card,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("card {id}"),
-            })?
-    }
-
-    /// The cards of one customer.
-    pub fn cards_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<Card>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {CARD_COLUMNS} FROM cards k WHERE k.customer_id = ?1 ORDER BY k.id"
-        ))?;
-        let rows = stmt.query_map([customer.0], read_card)?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
-    }
-
-    /// Records the cardholder's consent to merchant-initiated charges.
-    pub fn set_card_consent(&self, card: CardId, consent: &Consent) -> StoreResult<()> {
+    fn set_card_consent(&self, card: CardId, consent: &Consent) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE cards SET consent_at = ?2, consent_terms = ?3 WHERE id = ?1",
             params![card.0, millis(consent.given_at), consent.terms],
@@ -290,8 +355,7 @@ impl Store {
         found(changed, card)
     }
 
-    /// Records the initial cardholder-initiated transaction later MITs link to.
-    pub fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()> {
+    fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5, initial_kind = ?6 WHERE id = ?1",
             params![
@@ -306,10 +370,7 @@ impl Store {
         found(changed, card)
     }
 
-    /// Records an initial transaction on the card with this token, unless it has one; `Ok(false)`
-    /// when no such card is cached. A card whose recorded initial is this very reference takes
-    /// its kind (a demo re-run corrects what an older schema guessed).
-    pub fn set_initial_by_token(
+    fn set_initial_by_token(
         &self,
         merchant: MerchantId,
         token: &CardToken,
@@ -337,9 +398,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Records the initial transaction the provider reports, unless Coffer already has one: one
-    /// the provider links merchant-initiated charges to (`recurring`).
-    pub fn set_card_initial_if_missing(
+    fn set_card_initial_if_missing(
         &self,
         card: CardId,
         reference: &ProviderRef,
@@ -352,9 +411,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records `consent` on every card of `merchant` that has an initial transaction and no
-    /// consent yet; returns how many. Used for demo data only.
-    pub fn record_consent_where_initial(
+    fn record_consent_where_initial(
         &self,
         merchant: MerchantId,
         consent: &Consent,
@@ -365,16 +422,14 @@ impl Store {
         )?)
     }
 
-    /// Marks one card inactive (its token is gone at the provider); 1 when it was active.
-    pub fn deactivate_card(&self, card: CardId) -> StoreResult<usize> {
+    fn deactivate_card(&self, card: CardId) -> StoreResult<usize> {
         Ok(self.conn().execute(
             "UPDATE cards SET active = 0 WHERE id = ?1 AND active = 1",
             [card.0],
         )?)
     }
 
-    /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
-    pub fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
+    fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE cards SET flagged_reason = ?2, active = 0 WHERE id = ?1",
             params![card.0, reason],

@@ -188,10 +188,211 @@ pub(crate) fn read_attempt(row: &Row<'_>) -> rusqlite::Result<Result<ChargeAttem
     })())
 }
 
-impl Store {
+/// The charge ledger.
+pub trait LedgerReads {
+    /// Charges settled by hand since `since`, with their resolution, oldest first: reconcile
+    /// keeps asking the provider about them, so a record that contradicts a person raises an alert.
+    fn resolved_by_hand_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ChargeAttempt, String)>>;
+
+    /// The exact request an attempt was sent with, where it was kept for a resend.
+    fn attempt_request(&self, id: AttemptId) -> StoreResult<Option<String>>;
+
+    /// One row.
+    fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt>;
+
+    /// The row with this idempotency key, if any.
+    fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>>;
+
+    /// What the policy needs of a card's past under a merchant: every decline, every attempt
+    /// since `since`, and the latest successful charge (see `coffer_core::policy::History`).
+    fn attempts_for_policy(
+        &self,
+        card: CardId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargeAttempt>>;
+
+    /// Attempts still `sending` (or `planned`), oldest first.
+    fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>>;
+
+    /// Every refund row of a charge, oldest first.
+    fn refunds_of(&self, charge: AttemptId) -> StoreResult<Vec<ChargeAttempt>>;
+
+    /// Refunds of a charge that took or may take money back (succeeded or in flight).
+    fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64>;
+
+    /// Ledger rows matching `filter`, newest first.
+    fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>>;
+}
+
+/// The charge ledger's guarded moves: insert, `sending`, settle.
+pub trait LedgerWrites: LedgerReads {
     /// Writes a `planned` row. A second row with the same idempotency key, order id or
     /// (contract, occurrence, try) is a `Conflict`: the caller then reads the first one.
-    pub fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId> {
+    fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId>;
+
+    /// planned → sending, stamped with when the request leaves. Must be committed (durably)
+    /// before the request leaves.
+    fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// sending (or planned, for an abandoned attempt) → settled. `Ok(false)` when another
+    /// process settled it first; the row is then left as that process wrote it.
+    fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool>;
+
+    /// sending → settled by a person, with who and what they checked (`resolution_json`), in
+    /// the same UPDATE (a settled row never changes again). `Ok(false)` when the row was settled
+    /// meanwhile (by reconcile or another desk); it then keeps that outcome.
+    fn settle_by_hand(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        resolved_by: &str,
+        resolution_json: &str,
+    ) -> StoreResult<bool>;
+
+    /// sending → settled as a refund the provider took, with the transfer the merchant must make
+    /// first (Svea's refund after settlement): the ledger row `succeeded` and the transfer
+    /// open. Call inside a batch, so both are written or neither. `Ok(false)` when the row was
+    /// settled meanwhile.
+    fn settle_awaiting_transfer(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        transfer: &RefundTransfer,
+    ) -> StoreResult<bool>;
+
+    /// Records the transfer of refund `id` made, by `by`. `Ok(false)` when it was recorded
+    /// before (the first record stands); `NotFound` when the refund awaits no transfer.
+    fn record_transfer_made(&self, id: AttemptId, at: DateTime<Utc>, by: &str)
+        -> StoreResult<bool>;
+}
+
+impl LedgerReads for Store {
+    fn resolved_by_hand_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ChargeAttempt, String)>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS}, a.resolution_json FROM charge_attempts a
+             WHERE a.resolved_by IS NOT NULL AND a.kind = 'charge' AND a.settled_at >= ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([millis(since)], |row| {
+            let resolution = row.get::<_, Option<String>>(ATTEMPT_COLUMNS.split(',').count())?;
+            Ok((read_attempt(row)?, resolution))
+        })?;
+        rows.map(|r| {
+            let (attempt, resolution) = r?;
+            Ok((attempt?, resolution.unwrap_or_default()))
+        })
+        .collect()
+    }
+
+    fn attempt_request(&self, id: AttemptId) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT request_json FROM charge_attempts WHERE id = ?1",
+                [id.0],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
+                [id.0],
+                read_attempt,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("charge attempt {id}"),
+            })?
+    }
+
+    fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"
+                ),
+                [&key.0],
+                read_attempt,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    fn attempts_for_policy(
+        &self,
+        card: CardId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.card_id = ?1 AND a.kind = 'charge'
+               AND (a.state IN ('declined', 'sending', 'planned') OR a.created_at >= ?2
+                    OR a.id = (SELECT max(id) FROM charge_attempts WHERE card_id = ?1 AND kind = 'charge' AND state = 'succeeded'))
+             ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map(params![card.0, millis(since)], read_attempt)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([], read_attempt)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    fn refunds_of(&self, charge: AttemptId) -> StoreResult<Vec<ChargeAttempt>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.refund_of = ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([charge.0], read_attempt)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
+        Ok(self.conn().query_row(
+            "SELECT coalesce(sum(amount_minor), 0) FROM charge_attempts
+             WHERE refund_of = ?1 AND state IN ('planned', 'sending', 'succeeded')",
+            [charge.0],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>> {
+        let merchants = crate::search::merchants_json(&filter.merchants);
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a
+             WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR a.card_id = ?2)
+               AND (?3 IS NULL OR a.card_id IN (SELECT id FROM cards WHERE customer_id = ?3))
+               AND (?4 IS NULL OR {SHOWN_STATE} = ?4)
+             ORDER BY a.id DESC LIMIT ?5"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                merchants,
+                filter.card.map(|c| c.0),
+                filter.customer,
+                filter.state.map(|s| s.as_str()),
+                filter.limit.map(i64::from).unwrap_or(-1)
+            ],
+            read_attempt,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+}
+
+impl LedgerWrites for Store {
+    fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId> {
         let credential = serde_json::to_string(&new.credential)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn()
@@ -223,9 +424,7 @@ impl Store {
         Ok(AttemptId(self.conn().last_insert_rowid()))
     }
 
-    /// planned → sending, stamped with when the request leaves. Must be committed (durably)
-    /// before the request leaves.
-    pub fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
+    fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE charge_attempts SET state = 'sending', sent_at = ?2 WHERE id = ?1 AND state = 'planned'",
             params![id.0, millis(at)],
@@ -238,12 +437,81 @@ impl Store {
         Ok(())
     }
 
-    /// sending (or planned, for an abandoned attempt) → settled. `Ok(false)` when another
-    /// process settled it first; the row is then left as that process wrote it.
-    pub fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool> {
+    fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool> {
         self.settle_row(id, settlement, None)
     }
 
+    fn settle_by_hand(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        resolved_by: &str,
+        resolution_json: &str,
+    ) -> StoreResult<bool> {
+        self.settle_row(id, settlement, Some((resolved_by, resolution_json)))
+    }
+
+    fn settle_awaiting_transfer(
+        &self,
+        id: AttemptId,
+        settlement: &Settlement,
+        transfer: &RefundTransfer,
+    ) -> StoreResult<bool> {
+        let succeeded = Settlement {
+            state: ChargeState::Succeeded,
+            ..settlement.clone()
+        };
+        if !self.settle_row(id, &succeeded, None)? {
+            return Ok(false);
+        }
+        self.conn().execute(
+            "INSERT INTO refund_transfers (attempt_id, recipient, iban, reference, amount_minor, currency, asked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id.0,
+                transfer.recipient,
+                transfer.iban,
+                transfer.reference,
+                transfer.amount.minor,
+                transfer.amount.currency.code(),
+                millis(settlement.at)
+            ],
+        )?;
+        Ok(true)
+    }
+
+    fn record_transfer_made(
+        &self,
+        id: AttemptId,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> StoreResult<bool> {
+        let open: Option<Option<i64>> = self
+            .conn()
+            .query_row(
+                "SELECT transferred_at FROM refund_transfers WHERE attempt_id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match open {
+            None => Err(StoreError::NotFound {
+                what: format!("a transfer awaited for refund {id}"),
+            }),
+            Some(Some(_)) => Ok(false),
+            Some(None) => {
+                let changed = self.conn().execute(
+                    "UPDATE refund_transfers SET transferred_at = ?2, transferred_by = ?3
+                     WHERE attempt_id = ?1 AND transferred_at IS NULL",
+                    params![id.0, millis(at), by],
+                )?;
+                Ok(changed == 1)
+            }
+        }
+    }
+}
+
+impl Store {
     fn settle_row(
         &self,
         id: AttemptId,
@@ -286,214 +554,5 @@ impl Store {
             ],
         )?;
         Ok(changed == 1)
-    }
-
-    /// sending → settled by a person, with who and what they checked (`resolution_json`), in
-    /// the same UPDATE (a settled row never changes again). `Ok(false)` when the row was settled
-    /// meanwhile (by reconcile or another desk); it then keeps that outcome.
-    pub fn settle_by_hand(
-        &self,
-        id: AttemptId,
-        settlement: &Settlement,
-        resolved_by: &str,
-        resolution_json: &str,
-    ) -> StoreResult<bool> {
-        self.settle_row(id, settlement, Some((resolved_by, resolution_json)))
-    }
-
-    /// Charges settled by hand since `since`, with their resolution, oldest first: reconcile
-    /// keeps asking the provider about them, so a record that contradicts a person raises an alert.
-    pub fn resolved_by_hand_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> StoreResult<Vec<(ChargeAttempt, String)>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {ATTEMPT_COLUMNS}, a.resolution_json FROM charge_attempts a
-             WHERE a.resolved_by IS NOT NULL AND a.kind = 'charge' AND a.settled_at >= ?1 ORDER BY a.id"
-        ))?;
-        let rows = stmt.query_map([millis(since)], |row| {
-            let resolution = row.get::<_, Option<String>>(ATTEMPT_COLUMNS.split(',').count())?;
-            Ok((read_attempt(row)?, resolution))
-        })?;
-        rows.map(|r| {
-            let (attempt, resolution) = r?;
-            Ok((attempt?, resolution.unwrap_or_default()))
-        })
-        .collect()
-    }
-
-    /// The exact request an attempt was sent with, where it was kept for a resend.
-    pub fn attempt_request(&self, id: AttemptId) -> StoreResult<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT request_json FROM charge_attempts WHERE id = ?1",
-                [id.0],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
-    /// One row.
-    pub fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
-                [id.0],
-                read_attempt,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("charge attempt {id}"),
-            })?
-    }
-
-    /// The row with this idempotency key, if any.
-    pub fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>> {
-        self.conn()
-            .query_row(
-                &format!(
-                    "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"
-                ),
-                [&key.0],
-                read_attempt,
-            )
-            .optional()?
-            .transpose()
-    }
-
-    /// What the policy needs of a card's past under a merchant: every decline, every attempt
-    /// since `since`, and the latest successful charge (see `coffer_core::policy::History`).
-    pub fn attempts_for_policy(
-        &self,
-        card: CardId,
-        since: DateTime<Utc>,
-    ) -> StoreResult<Vec<ChargeAttempt>> {
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.card_id = ?1 AND a.kind = 'charge'
-               AND (a.state IN ('declined', 'sending', 'planned') OR a.created_at >= ?2
-                    OR a.id = (SELECT max(id) FROM charge_attempts WHERE card_id = ?1 AND kind = 'charge' AND state = 'succeeded'))
-             ORDER BY a.id"
-        ))?;
-        let rows = stmt.query_map(params![card.0, millis(since)], read_attempt)?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
-    }
-
-    /// Attempts still `sending` (or `planned`), oldest first.
-    pub fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
-        ))?;
-        let rows = stmt.query_map([], read_attempt)?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
-    }
-
-    /// Every refund row of a charge, oldest first.
-    pub fn refunds_of(&self, charge: AttemptId) -> StoreResult<Vec<ChargeAttempt>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.refund_of = ?1 ORDER BY a.id"
-        ))?;
-        let rows = stmt.query_map([charge.0], read_attempt)?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
-    }
-
-    /// sending → settled as a refund the provider took, with the transfer the merchant must make
-    /// first (Svea's refund after settlement): the ledger row `succeeded` and the transfer
-    /// open. Call inside a batch, so both are written or neither. `Ok(false)` when the row was
-    /// settled meanwhile.
-    pub fn settle_awaiting_transfer(
-        &self,
-        id: AttemptId,
-        settlement: &Settlement,
-        transfer: &RefundTransfer,
-    ) -> StoreResult<bool> {
-        let succeeded = Settlement {
-            state: ChargeState::Succeeded,
-            ..settlement.clone()
-        };
-        if !self.settle_row(id, &succeeded, None)? {
-            return Ok(false);
-        }
-        self.conn().execute(
-            "INSERT INTO refund_transfers (attempt_id, recipient, iban, reference, amount_minor, currency, asked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                id.0,
-                transfer.recipient,
-                transfer.iban,
-                transfer.reference,
-                transfer.amount.minor,
-                transfer.amount.currency.code(),
-                millis(settlement.at)
-            ],
-        )?;
-        Ok(true)
-    }
-
-    /// Records the transfer of refund `id` made, by `by`. `Ok(false)` when it was recorded
-    /// before (the first record stands); `NotFound` when the refund awaits no transfer.
-    pub fn record_transfer_made(
-        &self,
-        id: AttemptId,
-        at: DateTime<Utc>,
-        by: &str,
-    ) -> StoreResult<bool> {
-        let open: Option<Option<i64>> = self
-            .conn()
-            .query_row(
-                "SELECT transferred_at FROM refund_transfers WHERE attempt_id = ?1",
-                [id.0],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match open {
-            None => Err(StoreError::NotFound {
-                what: format!("a transfer awaited for refund {id}"),
-            }),
-            Some(Some(_)) => Ok(false),
-            Some(None) => {
-                let changed = self.conn().execute(
-                    "UPDATE refund_transfers SET transferred_at = ?2, transferred_by = ?3
-                     WHERE attempt_id = ?1 AND transferred_at IS NULL",
-                    params![id.0, millis(at), by],
-                )?;
-                Ok(changed == 1)
-            }
-        }
-    }
-
-    /// Refunds of a charge that took or may take money back (succeeded or in flight).
-    pub fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
-            "SELECT coalesce(sum(amount_minor), 0) FROM charge_attempts
-             WHERE refund_of = ?1 AND state IN ('planned', 'sending', 'succeeded')",
-            [charge.0],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Ledger rows matching `filter`, newest first.
-    pub fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>> {
-        let merchants = crate::search::merchants_json(&filter.merchants);
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a
-             WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR a.card_id = ?2)
-               AND (?3 IS NULL OR a.card_id IN (SELECT id FROM cards WHERE customer_id = ?3))
-               AND (?4 IS NULL OR {SHOWN_STATE} = ?4)
-             ORDER BY a.id DESC LIMIT ?5"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                merchants,
-                filter.card.map(|c| c.0),
-                filter.customer,
-                filter.state.map(|s| s.as_str()),
-                filter.limit.map(i64::from).unwrap_or(-1)
-            ],
-            read_attempt,
-        )?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 }

@@ -153,13 +153,100 @@ fn amount_columns(rule: &AmountRule) -> (&'static str, i64, Option<i64>) {
     }
 }
 
-impl Store {
+/// Recurring contracts.
+pub trait ContractReads {
+    /// One contract.
+    fn contract(&self, id: ContractId) -> StoreResult<Contract>;
+
+    /// Contracts matching `filter`, oldest first.
+    fn contracts(&self, filter: &ContractFilter) -> StoreResult<Vec<Contract>>;
+
+    /// The terms a contract had before each edit, oldest first, with the reason of the edit.
+    fn contract_history(
+        &self,
+        id: ContractId,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Contract)>>;
+}
+
+/// Creating and changing contracts.
+pub trait ContractWrites: ContractReads {
     /// Saves a new contract (its `id` is ignored) and returns its id.
-    pub fn insert_contract(
+    fn insert_contract(&self, contract: &Contract, now: DateTime<Utc>) -> StoreResult<ContractId>;
+
+    /// Rewrites a contract's terms and status, keeping the terms it had in `contract_history`.
+    fn update_contract(
         &self,
         contract: &Contract,
+        reason: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<ContractId> {
+    ) -> StoreResult<()>;
+}
+
+impl ContractReads for Store {
+    fn contract(&self, id: ContractId) -> StoreResult<Contract> {
+        let raw = self
+            .conn()
+            .query_row(
+                &format!("SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"),
+                [id.0],
+                raw_contract,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("contract {id}"),
+            })?;
+        contract_of(raw)
+    }
+
+    fn contracts(&self, filter: &ContractFilter) -> StoreResult<Vec<Contract>> {
+        let merchants = (!filter.merchants.is_empty()).then(|| {
+            serde_json::Value::from(filter.merchants.iter().map(|m| m.0).collect::<Vec<_>>())
+                .to_string()
+        });
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {CONTRACT_COLUMNS} FROM contracts
+             WHERE (?1 IS NULL OR merchant_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR card_id = ?2)
+               AND (?3 IS NULL OR status = ?3)
+             ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                merchants,
+                filter.card.map(|c| c.0),
+                filter.status.map(status_str)
+            ],
+            raw_contract,
+        )?;
+        rows.map(|r| contract_of(r?)).collect()
+    }
+
+    fn contract_history(
+        &self,
+        id: ContractId,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Contract)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT changed_at, reason, before_json FROM contract_history WHERE contract_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (at, reason, json) = row?;
+            let before = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("contract history: {e}")))?;
+            Ok((instant(at)?, reason, before))
+        })
+        .collect()
+    }
+}
+
+impl ContractWrites for Store {
+    fn insert_contract(&self, contract: &Contract, now: DateTime<Utc>) -> StoreResult<ContractId> {
         let (kind, amount, min) = amount_columns(&contract.amount);
         let frequency = serde_json::to_string(&contract.frequency)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -190,48 +277,7 @@ impl Store {
         Ok(ContractId(self.conn().last_insert_rowid()))
     }
 
-    /// One contract.
-    pub fn contract(&self, id: ContractId) -> StoreResult<Contract> {
-        let raw = self
-            .conn()
-            .query_row(
-                &format!("SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"),
-                [id.0],
-                raw_contract,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("contract {id}"),
-            })?;
-        contract_of(raw)
-    }
-
-    /// Contracts matching `filter`, oldest first.
-    pub fn contracts(&self, filter: &ContractFilter) -> StoreResult<Vec<Contract>> {
-        let merchants = (!filter.merchants.is_empty()).then(|| {
-            serde_json::Value::from(filter.merchants.iter().map(|m| m.0).collect::<Vec<_>>())
-                .to_string()
-        });
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {CONTRACT_COLUMNS} FROM contracts
-             WHERE (?1 IS NULL OR merchant_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR card_id = ?2)
-               AND (?3 IS NULL OR status = ?3)
-             ORDER BY id"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                merchants,
-                filter.card.map(|c| c.0),
-                filter.status.map(status_str)
-            ],
-            raw_contract,
-        )?;
-        rows.map(|r| contract_of(r?)).collect()
-    }
-
-    /// Rewrites a contract's terms and status, keeping the terms it had in `contract_history`.
-    pub fn update_contract(
+    fn update_contract(
         &self,
         contract: &Contract,
         reason: &str,
@@ -272,29 +318,5 @@ impl Store {
             ],
         )?;
         Ok(())
-    }
-
-    /// The terms a contract had before each edit, oldest first, with the reason of the edit.
-    pub fn contract_history(
-        &self,
-        id: ContractId,
-    ) -> StoreResult<Vec<(DateTime<Utc>, String, Contract)>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT changed_at, reason, before_json FROM contract_history WHERE contract_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([id.0], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (at, reason, json) = row?;
-            let before = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("contract history: {e}")))?;
-            Ok((instant(at)?, reason, before))
-        })
-        .collect()
     }
 }

@@ -76,10 +76,83 @@ fn address_columns(address: Option<&Address>) -> [Option<&str>; 4] {
     }
 }
 
-impl Store {
+/// The cached customers.
+pub trait CustomerReads {
+    /// One customer.
+    fn customer(&self, id: CustomerId) -> StoreResult<Customer>;
+
+    /// The references of every customer of a merchant (for per-customer card refresh).
+    fn customer_refs(&self, merchant: MerchantId) -> StoreResult<Vec<(CustomerId, CustomerRef)>>;
+
+    /// How many customers a merchant has in the cache.
+    fn count_customers(&self, merchant: MerchantId) -> StoreResult<u64>;
+}
+
+/// Customers from sync and from Coffer's register.
+pub trait CustomerWrites: CustomerReads {
     /// Inserts or updates a customer by `(merchant, reference)`; returns its id and whether
     /// anything changed.
-    pub fn upsert_customer(
+    fn upsert_customer(
+        &self,
+        merchant: MerchantId,
+        fields: &CustomerFields,
+        origin: CustomerOrigin,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CustomerId, bool)>;
+
+    /// Inserts customers created in Coffer, all or none: a duplicate reference aborts the lot.
+    fn insert_register_customers(
+        &mut self,
+        merchant: MerchantId,
+        customers: &[CustomerFields],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<CustomerId>>;
+
+    /// Rewrites a register customer's name, contact fields and address (an edit in Coffer).
+    fn update_register_customer(
+        &self,
+        id: CustomerId,
+        fields: &CustomerFields,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+impl CustomerReads for Store {
+    fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1"),
+                [id.0],
+                read_customer,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("customer {id}"),
+            })
+    }
+
+    fn customer_refs(&self, merchant: MerchantId) -> StoreResult<Vec<(CustomerId, CustomerRef)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, reference FROM customers WHERE merchant_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([merchant.0], |r| {
+            Ok((CustomerId(r.get(0)?), CustomerRef(r.get(1)?)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn count_customers(&self, merchant: MerchantId) -> StoreResult<u64> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM customers WHERE merchant_id = ?1",
+            [merchant.0],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+}
+
+impl CustomerWrites for Store {
+    fn upsert_customer(
         &self,
         merchant: MerchantId,
         fields: &CustomerFields,
@@ -144,8 +217,7 @@ impl Store {
         }
     }
 
-    /// Inserts customers created in Coffer, all or none: a duplicate reference aborts the lot.
-    pub fn insert_register_customers(
+    fn insert_register_customers(
         &mut self,
         merchant: MerchantId,
         customers: &[CustomerFields],
@@ -168,22 +240,7 @@ impl Store {
         })
     }
 
-    /// One customer.
-    pub fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1"),
-                [id.0],
-                read_customer,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("customer {id}"),
-            })
-    }
-
-    /// Rewrites a register customer's name, contact fields and address (an edit in Coffer).
-    pub fn update_register_customer(
+    fn update_register_customer(
         &self,
         id: CustomerId,
         fields: &CustomerFields,
@@ -202,29 +259,5 @@ impl Store {
             });
         }
         Ok(())
-    }
-
-    /// The references of every customer of a merchant (for per-customer card refresh).
-    pub fn customer_refs(
-        &self,
-        merchant: MerchantId,
-    ) -> StoreResult<Vec<(CustomerId, CustomerRef)>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, reference FROM customers WHERE merchant_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([merchant.0], |r| {
-            Ok((CustomerId(r.get(0)?), CustomerRef(r.get(1)?)))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How many customers a merchant has in the cache.
-    pub fn count_customers(&self, merchant: MerchantId) -> StoreResult<u64> {
-        let n: i64 = self.conn().query_row(
-            "SELECT count(*) FROM customers WHERE merchant_id = ?1",
-            [merchant.0],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
     }
 }

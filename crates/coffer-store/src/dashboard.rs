@@ -14,9 +14,35 @@ fn key(expiry: CardExpiry) -> i64 {
     i64::from(expiry.year) * 100 + i64::from(expiry.month)
 }
 
-impl Store {
+/// The dashboard's figures.
+pub trait DashboardReads {
     /// Charges and refunds of `merchants` (all when empty) written at or after `since`.
-    pub fn attempts_since(
+    fn attempts_since(
+        &self,
+        merchants: &[MerchantId],
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargeAttempt>>;
+
+    /// Active cards of `merchants` expiring in each month from `from` through `until`, as
+    /// `(expiry, cards)`, months without any left out.
+    fn cards_expiring_by_month(
+        &self,
+        merchants: &[MerchantId],
+        from: CardExpiry,
+        until: CardExpiry,
+    ) -> StoreResult<Vec<(CardExpiry, u64)>>;
+
+    /// Active cards of `merchants` whose expiry month is before `month`: on file, but no longer
+    /// chargeable.
+    fn active_cards_expired_before(
+        &self,
+        merchants: &[MerchantId],
+        month: CardExpiry,
+    ) -> StoreResult<u64>;
+}
+
+impl DashboardReads for Store {
+    fn attempts_since(
         &self,
         merchants: &[MerchantId],
         since: DateTime<Utc>,
@@ -33,9 +59,7 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
-    /// Active cards of `merchants` expiring in each month from `from` through `until`, as
-    /// `(expiry, cards)`, months without any left out.
-    pub fn cards_expiring_by_month(
+    fn cards_expiring_by_month(
         &self,
         merchants: &[MerchantId],
         from: CardExpiry,
@@ -67,9 +91,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Active cards of `merchants` whose expiry month is before `month`: on file, but no longer
-    /// chargeable.
-    pub fn active_cards_expired_before(
+    fn active_cards_expired_before(
         &self,
         merchants: &[MerchantId],
         month: CardExpiry,

@@ -48,9 +48,35 @@ pub struct AttemptExport {
     pub last4: String,
 }
 
-impl Store {
+/// Keyset pages for the CSV export.
+pub trait ExportReads {
     /// Customers of `merchants` (all when empty) with an id above `after`, at most `limit`.
-    pub fn customers_after(
+    fn customers_after(
+        &self,
+        merchants: &[MerchantId],
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerExport>>;
+
+    /// Cards of `merchants` (all when empty) with an id above `after`, at most `limit`.
+    fn cards_after(
+        &self,
+        merchants: &[MerchantId],
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<CardExport>>;
+
+    /// Ledger rows of `merchants` (all when empty) with an id above `after`, at most `limit`.
+    fn attempts_after(
+        &self,
+        merchants: &[MerchantId],
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AttemptExport>>;
+}
+
+impl ExportReads for Store {
+    fn customers_after(
         &self,
         merchants: &[MerchantId],
         after: i64,
@@ -75,8 +101,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Cards of `merchants` (all when empty) with an id above `after`, at most `limit`.
-    pub fn cards_after(
+    fn cards_after(
         &self,
         merchants: &[MerchantId],
         after: i64,
@@ -104,8 +129,7 @@ impl Store {
         rows.map(|r| r.map_err(StoreError::from)?).collect()
     }
 
-    /// Ledger rows of `merchants` (all when empty) with an id above `after`, at most `limit`.
-    pub fn attempts_after(
+    fn attempts_after(
         &self,
         merchants: &[MerchantId],
         after: i64,

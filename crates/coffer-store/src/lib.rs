@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod notices;
 pub mod occurrences;
 pub mod private;
+pub mod repo;
 pub mod search;
 pub mod smtp;
 
@@ -161,6 +162,14 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `work` with writes refused (`PRAGMA query_only`), so a read that writes fails here
+    /// as it would on a read-only connection.
+    pub fn read_only<T>(&self, work: impl FnOnce(&Store) -> T) -> StoreResult<T> {
+        self.conn.pragma_update(None, "query_only", true)?;
+        let _writable_again = QueryOnlyUntilDrop(&self.conn);
+        Ok(work(self))
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -175,6 +184,15 @@ impl Drop for RollbackOnDrop<'_> {
             // The error that ended the transaction matters more than a failed rollback.
             let _ = self.0.execute_batch("ROLLBACK");
         }
+    }
+}
+
+struct QueryOnlyUntilDrop<'a>(&'a Connection);
+
+impl Drop for QueryOnlyUntilDrop<'_> {
+    fn drop(&mut self) {
+        // Also when the work panicked: the connection must take the next write.
+        let _ = self.0.pragma_update(None, "query_only", false);
     }
 }
 

@@ -79,10 +79,86 @@ fn read(row: &Row<'_>) -> rusqlite::Result<Result<Merchant, StoreError>> {
     Ok(merchant)
 }
 
-impl Store {
+/// Merchants and their charge limits.
+pub trait MerchantReads {
+    /// One merchant that has not been removed.
+    fn merchant(&self, id: MerchantId) -> StoreResult<Merchant>;
+
+    /// Every merchant that has not been removed, by name.
+    fn merchants(&self) -> StoreResult<Vec<Merchant>>;
+
+    /// The amount above which a manual charge of `id` must be confirmed again, in its
+    /// currency's minor units; `None` when the merchant has no such limit (schema 11).
+    fn charge_limit(&self, id: MerchantId) -> StoreResult<Option<i64>>;
+
+    /// Every merchant's limit of [`Store::charge_limit`], for the merchant list.
+    fn charge_limits(&self) -> StoreResult<Vec<(MerchantId, Option<i64>)>>;
+}
+
+/// Adding, changing and removing merchants.
+pub trait MerchantWrites: MerchantReads {
     /// Saves a new merchant account; a second account with the same provider ids, environment and
     /// base URL is a conflict. A previously removed one with the same ids comes back.
-    pub fn insert_merchant(&self, new: &NewMerchant, now: DateTime<Utc>) -> StoreResult<Merchant> {
+    fn insert_merchant(&self, new: &NewMerchant, now: DateTime<Utc>) -> StoreResult<Merchant>;
+
+    /// Saves every field of an existing merchant.
+    fn update_merchant(&self, merchant: &Merchant) -> StoreResult<()>;
+
+    /// Removes a merchant from every list. Nothing that refers to it is deleted: its ledger rows,
+    /// contracts and audit events stay, pointing at the archived row, and adding the same
+    /// account again brings it back.
+    fn remove_merchant(&self, id: MerchantId, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Sets or clears (`None`) the limit of [`Store::charge_limit`].
+    fn set_charge_limit(&self, id: MerchantId, minor: Option<i64>) -> StoreResult<()>;
+}
+
+impl MerchantReads for Store {
+    fn merchant(&self, id: MerchantId) -> StoreResult<Merchant> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM merchants WHERE id = ?1 AND archived_at IS NULL"),
+                [id.0],
+                read,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("merchant {id}"),
+            })?
+    }
+
+    fn merchants(&self) -> StoreResult<Vec<Merchant>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {COLUMNS} FROM merchants WHERE archived_at IS NULL ORDER BY merchant_group, name, id"
+        ))?;
+        let rows = stmt.query_map([], read)?;
+        rows.map(|r| r.map_err(StoreError::from)?).collect()
+    }
+
+    fn charge_limit(&self, id: MerchantId) -> StoreResult<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT confirm_charges_above_minor FROM merchants WHERE id = ?1 AND archived_at IS NULL",
+                [id.0],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("merchant {id}"),
+            })
+    }
+
+    fn charge_limits(&self) -> StoreResult<Vec<(MerchantId, Option<i64>)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, confirm_charges_above_minor FROM merchants WHERE archived_at IS NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((MerchantId(r.get(0)?), r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl MerchantWrites for Store {
+    fn insert_merchant(&self, new: &NewMerchant, now: DateTime<Utc>) -> StoreResult<Merchant> {
         let account_json =
             serde_json::to_string(&new.account).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let revived: Option<i64> = self
@@ -155,8 +231,7 @@ impl Store {
         self.merchant(MerchantId(id))
     }
 
-    /// Saves every field of an existing merchant.
-    pub fn update_merchant(&self, merchant: &Merchant) -> StoreResult<()> {
+    fn update_merchant(&self, merchant: &Merchant) -> StoreResult<()> {
         let account_json = serde_json::to_string(&merchant.account)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let changed = self
@@ -192,33 +267,7 @@ impl Store {
         Ok(())
     }
 
-    /// One merchant that has not been removed.
-    pub fn merchant(&self, id: MerchantId) -> StoreResult<Merchant> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM merchants WHERE id = ?1 AND archived_at IS NULL"),
-                [id.0],
-                read,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("merchant {id}"),
-            })?
-    }
-
-    /// Every merchant that has not been removed, by name.
-    pub fn merchants(&self) -> StoreResult<Vec<Merchant>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM merchants WHERE archived_at IS NULL ORDER BY merchant_group, name, id"
-        ))?;
-        let rows = stmt.query_map([], read)?;
-        rows.map(|r| r.map_err(StoreError::from)?).collect()
-    }
-
-    /// Removes a merchant from every list. Nothing that refers to it is deleted: its ledger rows,
-    /// contracts and audit events stay, pointing at the archived row, and adding the same
-    /// account again brings it back.
-    pub fn remove_merchant(&self, id: MerchantId, now: DateTime<Utc>) -> StoreResult<()> {
+    fn remove_merchant(&self, id: MerchantId, now: DateTime<Utc>) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE merchants SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL",
             params![id.0, millis(now)],
@@ -230,32 +279,8 @@ impl Store {
         }
         Ok(())
     }
-    /// The amount above which a manual charge of `id` must be confirmed again, in its
-    /// currency's minor units; `None` when the merchant has no such limit (schema 11).
-    pub fn charge_limit(&self, id: MerchantId) -> StoreResult<Option<i64>> {
-        self.conn()
-            .query_row(
-                "SELECT confirm_charges_above_minor FROM merchants WHERE id = ?1 AND archived_at IS NULL",
-                [id.0],
-                |r| r.get::<_, Option<i64>>(0),
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("merchant {id}"),
-            })
-    }
 
-    /// Every merchant's limit of [`Store::charge_limit`], for the merchant list.
-    pub fn charge_limits(&self) -> StoreResult<Vec<(MerchantId, Option<i64>)>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, confirm_charges_above_minor FROM merchants WHERE archived_at IS NULL",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((MerchantId(r.get(0)?), r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Sets or clears (`None`) the limit of [`Store::charge_limit`].
-    pub fn set_charge_limit(&self, id: MerchantId, minor: Option<i64>) -> StoreResult<()> {
+    fn set_charge_limit(&self, id: MerchantId, minor: Option<i64>) -> StoreResult<()> {
         let changed = self.conn().execute(
             "UPDATE merchants SET confirm_charges_above_minor = ?2 WHERE id = ?1 AND archived_at IS NULL",
             params![id.0, minor],

@@ -75,64 +75,46 @@ pub struct NoticeRow {
     pub location: String,
 }
 
-impl Store {
+/// Notices to cardholders.
+pub trait NoticeReads {
+    /// Whether a notice of this kind exists (sent or being sent) for the contract/occurrence.
+    fn notice_exists(
+        &self,
+        contract: ContractId,
+        occurrence: Option<u32>,
+        kind: NoticeKind,
+    ) -> StoreResult<bool>;
+
+    /// The pre-charge notice delivered for an occurrence, as the policy reads it.
+    fn notice_record(&self, contract: ContractId, number: u32)
+        -> StoreResult<Option<NoticeRecord>>;
+
+    /// Notices of the merchants' contracts (all merchants when empty), newest first; only those
+    /// not yet delivered when `pending_only`.
+    fn notices(
+        &self,
+        merchants: &[MerchantId],
+        pending_only: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<NoticeRow>>;
+}
+
+/// Claiming and finishing a notice exactly once.
+pub trait NoticeWrites: NoticeReads {
     /// Claims a notice before delivering it. `Ok(None)` when it was already sent, or another
     /// process is delivering it now; a claim left by a crash is taken over once stale.
-    pub fn claim_notice(&self, notice: &NewNotice) -> StoreResult<Option<i64>> {
-        // SQLite's UNIQUE treats NULLs as distinct, so a confirmation (occurrence NULL) is looked
-        // for first; callers claim inside a batch, so nothing slips in between.
-        // A contract may change its terms many times: each change has its own notice.
-        let exists = notice.occurrence.is_none()
-            && notice.kind != NoticeKind::TermsChange
-            && self.notice_exists(notice.contract_id, None, notice.kind)?;
-        let inserted = if exists {
-            0
-        } else {
-            self.conn().execute(
-            "INSERT OR IGNORE INTO notices (contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'sending')",
-            params![
-                notice.contract_id.0,
-                notice.occurrence,
-                notice.kind.as_str(),
-                notice.recipient,
-                notice.amount.map(|m| m.minor),
-                notice.amount.map(|m| m.currency.code()),
-                notice.due.map(|d| d.to_string()),
-                millis(notice.at),
-                notice.channel
-            ],
-        )?
-        };
-        if inserted == 1 {
-            return Ok(Some(self.conn().last_insert_rowid()));
-        }
-        let stale = millis(notice.at) - STALE_NOTICE_CLAIM_MINUTES * 60_000;
-        let taken = self
-            .conn()
-            .query_row(
-                "SELECT id FROM notices WHERE contract_id = ?1 AND occurrence IS ?2 AND kind = ?3
-                   AND location = 'sending' AND sent_at < ?4",
-                params![
-                    notice.contract_id.0,
-                    notice.occurrence,
-                    notice.kind.as_str(),
-                    stale
-                ],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?;
-        if let Some(id) = taken {
-            self.conn().execute(
-                "UPDATE notices SET sent_at = ?2, recipient = ?3, channel = ?4 WHERE id = ?1",
-                params![id, millis(notice.at), notice.recipient, notice.channel],
-            )?;
-        }
-        Ok(taken)
-    }
+    fn claim_notice(&self, notice: &NewNotice) -> StoreResult<Option<i64>>;
 
-    /// Whether a notice of this kind exists (sent or being sent) for the contract/occurrence.
-    pub fn notice_exists(
+    /// Records a delivered notice: where it went, when, and on its occurrence or contract.
+    fn finish_notice(&self, id: i64, location: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Drops a claim whose delivery failed, so the next run tries again. Only a claim is
+    /// dropped: a delivered notice is never deleted.
+    fn release_notice(&self, id: i64) -> StoreResult<()>;
+}
+
+impl NoticeReads for Store {
+    fn notice_exists(
         &self,
         contract: ContractId,
         occurrence: Option<u32>,
@@ -149,47 +131,7 @@ impl Store {
             .is_some())
     }
 
-    /// Records a delivered notice: where it went, when, and on its occurrence or contract.
-    pub fn finish_notice(&self, id: i64, location: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE notices SET location = ?2, sent_at = ?3 WHERE id = ?1",
-            params![id, location, millis(at)],
-        )?;
-        let (contract, occurrence, kind): (i64, Option<u32>, String) = self.conn().query_row(
-            "SELECT contract_id, occurrence, kind FROM notices WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        match (notice_kind(&kind), occurrence) {
-            (NoticeKind::PreCharge, Some(number)) => {
-                self.conn().execute(
-                    "UPDATE occurrences SET notice_sent_at = ?3 WHERE contract_id = ?1 AND number = ?2",
-                    params![contract, number, millis(at)],
-                )?;
-            }
-            (NoticeKind::Confirmation, _) => {
-                self.conn().execute(
-                    "UPDATE contracts SET confirmation_sent_at = ?2 WHERE id = ?1",
-                    params![contract, millis(at)],
-                )?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Drops a claim whose delivery failed, so the next run tries again. Only a claim is
-    /// dropped: a delivered notice is never deleted.
-    pub fn release_notice(&self, id: i64) -> StoreResult<()> {
-        self.conn().execute(
-            "DELETE FROM notices WHERE id = ?1 AND location = 'sending'",
-            [id],
-        )?;
-        Ok(())
-    }
-
-    /// The pre-charge notice delivered for an occurrence, as the policy reads it.
-    pub fn notice_record(
+    fn notice_record(
         &self,
         contract: ContractId,
         number: u32,
@@ -220,9 +162,7 @@ impl Store {
         }))
     }
 
-    /// Notices of the merchants' contracts (all merchants when empty), newest first; only those
-    /// not yet delivered when `pending_only`.
-    pub fn notices(
+    fn notices(
         &self,
         merchants: &[MerchantId],
         pending_only: bool,
@@ -286,5 +226,96 @@ impl Store {
             })
         })
         .collect()
+    }
+}
+
+impl NoticeWrites for Store {
+    fn claim_notice(&self, notice: &NewNotice) -> StoreResult<Option<i64>> {
+        // SQLite's UNIQUE treats NULLs as distinct, so a confirmation (occurrence NULL) is looked
+        // for first; callers claim inside a batch, so nothing slips in between.
+        // A contract may change its terms many times: each change has its own notice.
+        let exists = notice.occurrence.is_none()
+            && notice.kind != NoticeKind::TermsChange
+            && self.notice_exists(notice.contract_id, None, notice.kind)?;
+        let inserted = if exists {
+            0
+        } else {
+            self.conn().execute(
+            "INSERT OR IGNORE INTO notices (contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'sending')",
+            params![
+                notice.contract_id.0,
+                notice.occurrence,
+                notice.kind.as_str(),
+                notice.recipient,
+                notice.amount.map(|m| m.minor),
+                notice.amount.map(|m| m.currency.code()),
+                notice.due.map(|d| d.to_string()),
+                millis(notice.at),
+                notice.channel
+            ],
+        )?
+        };
+        if inserted == 1 {
+            return Ok(Some(self.conn().last_insert_rowid()));
+        }
+        let stale = millis(notice.at) - STALE_NOTICE_CLAIM_MINUTES * 60_000;
+        let taken = self
+            .conn()
+            .query_row(
+                "SELECT id FROM notices WHERE contract_id = ?1 AND occurrence IS ?2 AND kind = ?3
+                   AND location = 'sending' AND sent_at < ?4",
+                params![
+                    notice.contract_id.0,
+                    notice.occurrence,
+                    notice.kind.as_str(),
+                    stale
+                ],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?;
+        if let Some(id) = taken {
+            self.conn().execute(
+                "UPDATE notices SET sent_at = ?2, recipient = ?3, channel = ?4 WHERE id = ?1",
+                params![id, millis(notice.at), notice.recipient, notice.channel],
+            )?;
+        }
+        Ok(taken)
+    }
+
+    fn finish_notice(&self, id: i64, location: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE notices SET location = ?2, sent_at = ?3 WHERE id = ?1",
+            params![id, location, millis(at)],
+        )?;
+        let (contract, occurrence, kind): (i64, Option<u32>, String) = self.conn().query_row(
+            "SELECT contract_id, occurrence, kind FROM notices WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        match (notice_kind(&kind), occurrence) {
+            (NoticeKind::PreCharge, Some(number)) => {
+                self.conn().execute(
+                    "UPDATE occurrences SET notice_sent_at = ?3 WHERE contract_id = ?1 AND number = ?2",
+                    params![contract, number, millis(at)],
+                )?;
+            }
+            (NoticeKind::Confirmation, _) => {
+                self.conn().execute(
+                    "UPDATE contracts SET confirmation_sent_at = ?2 WHERE id = ?1",
+                    params![contract, millis(at)],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn release_notice(&self, id: i64) -> StoreResult<()> {
+        self.conn().execute(
+            "DELETE FROM notices WHERE id = ?1 AND location = 'sending'",
+            [id],
+        )?;
+        Ok(())
     }
 }

@@ -87,13 +87,203 @@ fn occurrence_of(raw: RawOccurrence) -> StoreResult<Occurrence> {
 const OCCURRENCE_COLUMNS: &str =
     "o.contract_id, o.number, o.due_date, o.amount_minor, o.currency, o.notice_sent_at, o.state, o.amount_set_at";
 
-impl Store {
+/// A contract's scheduled occurrences.
+pub trait OccurrenceReads {
+    /// A contract's stored occurrences, by number.
+    fn occurrences_of(&self, contract: ContractId) -> StoreResult<Vec<Occurrence>>;
+
+    /// One occurrence, if stored.
+    fn occurrence(&self, contract: ContractId, number: u32) -> StoreResult<Option<Occurrence>>;
+
+    /// Occurrences still to be charged (scheduled, or declined and so retried), due on or before
+    /// `today`, of the merchant's active contracts, oldest first: what a due run charges. Those
+    /// refused for good are not among them.
+    fn due_occurrences(
+        &self,
+        merchant: MerchantId,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Occurrence>>;
+
+    /// Scheduled occurrences of the merchant's active contracts still without a pre-charge
+    /// notice, due from `from` through `until`, soonest first.
+    fn occurrences_needing_notice(
+        &self,
+        merchant: MerchantId,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<Occurrence>>;
+
+    /// The latest charge attempt of an occurrence, with its try number.
+    fn last_try(&self, contract: ContractId, number: u32) -> StoreResult<Option<LastTry>>;
+}
+
+/// Scheduling and settling occurrences.
+pub trait OccurrenceWrites: OccurrenceReads {
     /// Brings a contract's stored occurrences from `from` through `until` in line with its
     /// schedule: new ones are added, open ones without a notice take the new date and amount (an
     /// amount the owner set stays while its date does), and open ones no longer on the schedule
     /// are cancelled. Charged, cancelled and announced rows keep what they were. Returns how many
     /// rows were added or changed.
-    pub fn sync_occurrences(
+    fn sync_occurrences(
+        &self,
+        contract: ContractId,
+        wanted: &[(u32, NaiveDate, Money)],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<u64>;
+
+    /// Sets the amount of occurrence `number` (due on `due`) of a varying contract, storing it if
+    /// the schedule has not reached it yet. `false` when it can no longer change: its notice went
+    /// out, or it is no longer scheduled.
+    fn set_occurrence_amount(
+        &self,
+        contract: ContractId,
+        number: u32,
+        due: NaiveDate,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Gives back to the contract (its amount, `max`) the amounts the owner set that its new
+    /// bounds no longer allow, on occurrences not yet announced; with `all` (a contract that
+    /// became fixed), every amount the owner set. Returns how many.
+    fn reset_occurrence_amounts_outside(
+        &self,
+        contract: ContractId,
+        min: Money,
+        max: Money,
+        all: bool,
+    ) -> StoreResult<u64>;
+
+    /// Every open (scheduled, declined, refused) occurrence of a contract from `from` on:
+    /// cancelled, as when the contract is cancelled.
+    fn cancel_open_occurrences(&self, contract: ContractId, from: NaiveDate) -> StoreResult<u64>;
+
+    /// Occurrences still `scheduled` that fell due before `today` (while a contract was paused):
+    /// cancelled, so a resumed contract does not charge them late. (`+`: see [`CANCEL_OFF_SCHEDULE`].)
+    fn cancel_open_occurrences_before(
+        &self,
+        contract: ContractId,
+        today: NaiveDate,
+    ) -> StoreResult<u64>;
+
+    /// Moves an occurrence to `state`, unless it is already charged (a charged occurrence is
+    /// final). `Ok(false)` when nothing changed.
+    fn set_occurrence_state(
+        &self,
+        contract: ContractId,
+        number: u32,
+        state: OccurrenceState,
+    ) -> StoreResult<bool>;
+
+    /// Cancels one occurrence, storing it first when the schedule has not reached it yet.
+    /// `Ok(false)` when it was already charged or cancelled.
+    fn cancel_occurrence(
+        &self,
+        contract: ContractId,
+        number: u32,
+        due: NaiveDate,
+        amount: Money,
+    ) -> StoreResult<bool>;
+
+    /// Undoes a skip: a cancelled occurrence of which the cardholder was never told is scheduled
+    /// again. `Ok(false)` when it is not cancelled, or a notice of it went out (the cardholder
+    /// was then told it will not be made, and it stays so).
+    fn restore_occurrence(&self, contract: ContractId, number: u32) -> StoreResult<bool>;
+}
+
+impl OccurrenceReads for Store {
+    fn occurrences_of(&self, contract: ContractId) -> StoreResult<Vec<Occurrence>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 ORDER BY o.number"
+        ))?;
+        let rows = stmt.query_map([contract.0], raw_occurrence)?;
+        rows.map(|r| occurrence_of(r?)).collect()
+    }
+
+    fn occurrence(&self, contract: ContractId, number: u32) -> StoreResult<Option<Occurrence>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 AND o.number = ?2"
+                ),
+                params![contract.0, number],
+                raw_occurrence,
+            )
+            .optional()?
+            .map(occurrence_of)
+            .transpose()
+    }
+
+    fn due_occurrences(
+        &self,
+        merchant: MerchantId,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Occurrence>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
+             WHERE c.merchant_id = ?1 AND c.status = 'active'
+               AND o.state IN ('scheduled', 'declined') AND o.due_date <= ?2
+             ORDER BY o.due_date, o.contract_id, o.number"
+        ))?;
+        let rows = stmt.query_map(params![merchant.0, today.to_string()], raw_occurrence)?;
+        rows.map(|r| occurrence_of(r?)).collect()
+    }
+
+    fn occurrences_needing_notice(
+        &self,
+        merchant: MerchantId,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<Occurrence>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
+             WHERE c.merchant_id = ?1 AND c.status = 'active' AND o.state = 'scheduled'
+               AND o.notice_sent_at IS NULL AND o.due_date >= ?2 AND o.due_date <= ?3
+             ORDER BY o.due_date, o.contract_id, o.number"
+        ))?;
+        let rows = stmt.query_map(
+            params![merchant.0, from.to_string(), until.to_string()],
+            raw_occurrence,
+        )?;
+        rows.map(|r| occurrence_of(r?)).collect()
+    }
+
+    fn last_try(&self, contract: ContractId, number: u32) -> StoreResult<Option<LastTry>> {
+        self.conn()
+            .query_row(
+                "SELECT id, try_number, state, created_at, hard_decline, decline_code FROM charge_attempts
+                 WHERE contract_id = ?1 AND occurrence = ?2 AND kind = 'charge'
+                 ORDER BY try_number DESC LIMIT 1",
+                params![contract.0, number],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(id, try_number, state, at, hard_decline, decline_code)| {
+                Ok(LastTry {
+                    attempt_id: AttemptId(id),
+                    try_number,
+                    state,
+                    at: instant(at)?,
+                    hard_decline,
+                    decline_code,
+                })
+            })
+            .transpose()
+    }
+}
+
+impl OccurrenceWrites for Store {
+    fn sync_occurrences(
         &self,
         contract: ContractId,
         wanted: &[(u32, NaiveDate, Money)],
@@ -133,10 +323,7 @@ impl Store {
         Ok(changed)
     }
 
-    /// Sets the amount of occurrence `number` (due on `due`) of a varying contract, storing it if
-    /// the schedule has not reached it yet. `false` when it can no longer change: its notice went
-    /// out, or it is no longer scheduled.
-    pub fn set_occurrence_amount(
+    fn set_occurrence_amount(
         &self,
         contract: ContractId,
         number: u32,
@@ -162,10 +349,7 @@ impl Store {
         )? == 1)
     }
 
-    /// Gives back to the contract (its amount, `max`) the amounts the owner set that its new
-    /// bounds no longer allow, on occurrences not yet announced; with `all` (a contract that
-    /// became fixed), every amount the owner set. Returns how many.
-    pub fn reset_occurrence_amounts_outside(
+    fn reset_occurrence_amounts_outside(
         &self,
         contract: ContractId,
         min: Money,
@@ -181,13 +365,7 @@ impl Store {
         )? as u64)
     }
 
-    /// Every open (scheduled, declined, refused) occurrence of a contract from `from` on:
-    /// cancelled, as when the contract is cancelled.
-    pub fn cancel_open_occurrences(
-        &self,
-        contract: ContractId,
-        from: NaiveDate,
-    ) -> StoreResult<u64> {
+    fn cancel_open_occurrences(&self, contract: ContractId, from: NaiveDate) -> StoreResult<u64> {
         Ok(self.conn().execute(
             "UPDATE occurrences SET state = 'cancelled'
              WHERE contract_id = ?1 AND state IN ('scheduled', 'declined', 'refused') AND due_date >= ?2",
@@ -195,9 +373,7 @@ impl Store {
         )? as u64)
     }
 
-    /// Occurrences still `scheduled` that fell due before `today` (while a contract was paused):
-    /// cancelled, so a resumed contract does not charge them late. (`+`: see [`CANCEL_OFF_SCHEDULE`].)
-    pub fn cancel_open_occurrences_before(
+    fn cancel_open_occurrences_before(
         &self,
         contract: ContractId,
         today: NaiveDate,
@@ -207,33 +383,7 @@ impl Store {
             .execute(CANCEL_MISSED, params![contract.0, today.to_string()])? as u64)
     }
 
-    /// A contract's stored occurrences, by number.
-    pub fn occurrences_of(&self, contract: ContractId) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 ORDER BY o.number"
-        ))?;
-        let rows = stmt.query_map([contract.0], raw_occurrence)?;
-        rows.map(|r| occurrence_of(r?)).collect()
-    }
-
-    /// One occurrence, if stored.
-    pub fn occurrence(&self, contract: ContractId, number: u32) -> StoreResult<Option<Occurrence>> {
-        self.conn()
-            .query_row(
-                &format!(
-                    "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 AND o.number = ?2"
-                ),
-                params![contract.0, number],
-                raw_occurrence,
-            )
-            .optional()?
-            .map(occurrence_of)
-            .transpose()
-    }
-
-    /// Moves an occurrence to `state`, unless it is already charged (a charged occurrence is
-    /// final). `Ok(false)` when nothing changed.
-    pub fn set_occurrence_state(
+    fn set_occurrence_state(
         &self,
         contract: ContractId,
         number: u32,
@@ -245,9 +395,7 @@ impl Store {
         )? == 1)
     }
 
-    /// Cancels one occurrence, storing it first when the schedule has not reached it yet.
-    /// `Ok(false)` when it was already charged or cancelled.
-    pub fn cancel_occurrence(
+    fn cancel_occurrence(
         &self,
         contract: ContractId,
         number: u32,
@@ -266,87 +414,12 @@ impl Store {
         )? == 1)
     }
 
-    /// Undoes a skip: a cancelled occurrence of which the cardholder was never told is scheduled
-    /// again. `Ok(false)` when it is not cancelled, or a notice of it went out (the cardholder
-    /// was then told it will not be made, and it stays so).
-    pub fn restore_occurrence(&self, contract: ContractId, number: u32) -> StoreResult<bool> {
+    fn restore_occurrence(&self, contract: ContractId, number: u32) -> StoreResult<bool> {
         Ok(self.conn().execute(
             "UPDATE occurrences SET state = 'scheduled'
              WHERE contract_id = ?1 AND number = ?2 AND state = 'cancelled' AND notice_sent_at IS NULL",
             params![contract.0, number],
         )? == 1)
-    }
-
-    /// Occurrences still to be charged (scheduled, or declined and so retried), due on or before
-    /// `today`, of the merchant's active contracts, oldest first: what a due run charges. Those
-    /// refused for good are not among them.
-    pub fn due_occurrences(
-        &self,
-        merchant: MerchantId,
-        today: NaiveDate,
-    ) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
-             WHERE c.merchant_id = ?1 AND c.status = 'active'
-               AND o.state IN ('scheduled', 'declined') AND o.due_date <= ?2
-             ORDER BY o.due_date, o.contract_id, o.number"
-        ))?;
-        let rows = stmt.query_map(params![merchant.0, today.to_string()], raw_occurrence)?;
-        rows.map(|r| occurrence_of(r?)).collect()
-    }
-
-    /// Scheduled occurrences of the merchant's active contracts still without a pre-charge
-    /// notice, due from `from` through `until`, soonest first.
-    pub fn occurrences_needing_notice(
-        &self,
-        merchant: MerchantId,
-        from: NaiveDate,
-        until: NaiveDate,
-    ) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
-             WHERE c.merchant_id = ?1 AND c.status = 'active' AND o.state = 'scheduled'
-               AND o.notice_sent_at IS NULL AND o.due_date >= ?2 AND o.due_date <= ?3
-             ORDER BY o.due_date, o.contract_id, o.number"
-        ))?;
-        let rows = stmt.query_map(
-            params![merchant.0, from.to_string(), until.to_string()],
-            raw_occurrence,
-        )?;
-        rows.map(|r| occurrence_of(r?)).collect()
-    }
-
-    /// The latest charge attempt of an occurrence, with its try number.
-    pub fn last_try(&self, contract: ContractId, number: u32) -> StoreResult<Option<LastTry>> {
-        self.conn()
-            .query_row(
-                "SELECT id, try_number, state, created_at, hard_decline, decline_code FROM charge_attempts
-                 WHERE contract_id = ?1 AND occurrence = ?2 AND kind = 'charge'
-                 ORDER BY try_number DESC LIMIT 1",
-                params![contract.0, number],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, u32>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                    ))
-                },
-            )
-            .optional()?
-            .map(|(id, try_number, state, at, hard_decline, decline_code)| {
-                Ok(LastTry {
-                    attempt_id: AttemptId(id),
-                    try_number,
-                    state,
-                    at: instant(at)?,
-                    hard_decline,
-                    decline_code,
-                })
-            })
-            .transpose()
     }
 }
 

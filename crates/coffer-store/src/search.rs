@@ -129,9 +129,32 @@ pub(crate) fn merchants_json(merchants: &[MerchantId]) -> Option<String> {
     }
 }
 
-impl Store {
+/// Search over customers and cards.
+pub trait SearchReads {
     /// Customers matching `query`, one page.
-    pub fn search_customers(
+    fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        today: CardExpiry,
+    ) -> StoreResult<Vec<CustomerRow>>;
+
+    /// How many customers `query` finds, whatever its page: exact for a listing (an index
+    /// count per location, cheap at a million), and up to [`MAX_TEXT_MATCHES`] for a text
+    /// search, which finds no more than that.
+    fn count_matching_customers(&self, query: &CustomerQuery) -> StoreResult<CustomerCount>;
+
+    /// The live merchants among `merchants` (all when empty) that were never synced: no
+    /// `merchant_synced` event names them.
+    fn never_synced(&self, merchants: &[MerchantId]) -> StoreResult<Vec<MerchantId>>;
+
+    /// Cards matching `query`, one page: by expiry when filtering on it, else in the order they
+    /// were cached. Only the filters given become SQL conditions, so each search walks the index
+    /// that fits it (last4, BIN, brand, expiry, customer) instead of testing every card.
+    fn search_cards(&self, query: &CardQuery) -> StoreResult<Vec<Card>>;
+}
+
+impl SearchReads for Store {
+    fn search_customers(
         &self,
         query: &CustomerQuery,
         today: CardExpiry,
@@ -215,10 +238,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many customers `query` finds, whatever its page: exact for a listing (an index
-    /// count per location, cheap at a million), and up to [`MAX_TEXT_MATCHES`] for a text
-    /// search, which finds no more than that.
-    pub fn count_matching_customers(&self, query: &CustomerQuery) -> StoreResult<CustomerCount> {
+    fn count_matching_customers(&self, query: &CustomerQuery) -> StoreResult<CustomerCount> {
         let text = query
             .text
             .as_deref()
@@ -265,9 +285,7 @@ impl Store {
         })
     }
 
-    /// The live merchants among `merchants` (all when empty) that were never synced: no
-    /// `merchant_synced` event names them.
-    pub fn never_synced(&self, merchants: &[MerchantId]) -> StoreResult<Vec<MerchantId>> {
+    fn never_synced(&self, merchants: &[MerchantId]) -> StoreResult<Vec<MerchantId>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT m.id FROM merchants m
               WHERE m.archived_at IS NULL
@@ -282,10 +300,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Cards matching `query`, one page: by expiry when filtering on it, else in the order they
-    /// were cached. Only the filters given become SQL conditions, so each search walks the index
-    /// that fits it (last4, BIN, brand, expiry, customer) instead of testing every card.
-    pub fn search_cards(&self, query: &CardQuery) -> StoreResult<Vec<Card>> {
+    fn search_cards(&self, query: &CardQuery) -> StoreResult<Vec<Card>> {
         let mut conditions = vec!["1 = 1".to_string()];
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind =

@@ -27,9 +27,23 @@ pub struct SmtpSettings {
     pub secret: Option<coffer_core::SecretRef>,
 }
 
-impl Store {
+/// The SMTP server notices go through.
+pub trait SmtpReads {
     /// The merchant's SMTP settings, if notices go out by SMTP.
-    pub fn smtp_settings(&self, merchant: MerchantId) -> StoreResult<Option<SmtpSettings>> {
+    fn smtp_settings(&self, merchant: MerchantId) -> StoreResult<Option<SmtpSettings>>;
+}
+
+/// Saving and removing the SMTP server.
+pub trait SmtpWrites: SmtpReads {
+    /// Saves (or replaces) the merchant's SMTP settings.
+    fn set_smtp_settings(&self, settings: &SmtpSettings, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Back to the .eml outbox.
+    fn remove_smtp_settings(&self, merchant: MerchantId) -> StoreResult<()>;
+}
+
+impl SmtpReads for Store {
+    fn smtp_settings(&self, merchant: MerchantId) -> StoreResult<Option<SmtpSettings>> {
         self.conn()
             .query_row(
                 "SELECT host, port, security, username, from_address, secret_service, secret_account
@@ -54,13 +68,10 @@ impl Store {
             .optional()
             .map_err(StoreError::from)
     }
+}
 
-    /// Saves (or replaces) the merchant's SMTP settings.
-    pub fn set_smtp_settings(
-        &self,
-        settings: &SmtpSettings,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+impl SmtpWrites for Store {
+    fn set_smtp_settings(&self, settings: &SmtpSettings, now: DateTime<Utc>) -> StoreResult<()> {
         self.conn().execute(
             "INSERT INTO merchant_smtp (merchant_id, host, port, security, username, from_address, secret_service, secret_account, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -83,8 +94,7 @@ impl Store {
         Ok(())
     }
 
-    /// Back to the .eml outbox.
-    pub fn remove_smtp_settings(&self, merchant: MerchantId) -> StoreResult<()> {
+    fn remove_smtp_settings(&self, merchant: MerchantId) -> StoreResult<()> {
         self.conn().execute(
             "DELETE FROM merchant_smtp WHERE merchant_id = ?1",
             [merchant.0],

@@ -1,5 +1,6 @@
 use chrono::Utc;
 use coffer_core::audit::NewAuditEvent;
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
 use crate::{coffer, stdout_json};

@@ -66,7 +66,7 @@ impl Engine {
             .await?;
         let now = self.now();
         let (merchant, next, held) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let merchant = store.merchant(contract.merchant_id)?;
                 let today = local_date(now, merchant.time_zone);
@@ -156,7 +156,7 @@ impl Engine {
     ) -> EngineResult<Option<NoticeSent>> {
         let now = self.now();
         let (contract, merchant, customer, card) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let card = store.card(contract.card_id)?;
                 let merchant = store.merchant(contract.merchant_id)?;
@@ -194,7 +194,7 @@ impl Engine {
         why: &str,
     ) -> EngineResult<Option<NoticeSent>> {
         let (contract, merchant, customer, card) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let card = store.card(contract.card_id)?;
                 let merchant = store.merchant(contract.merchant_id)?;
@@ -499,7 +499,7 @@ impl Engine {
         amount: Option<String>,
     ) -> EngineResult<RefundResult> {
         let attempt: AttemptId = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let last = store.last_try(id, number)?;
                 match last {
                     Some(last) if last.state == "succeeded" => Ok(last.attempt_id),

@@ -32,7 +32,8 @@ use coffer_core::NoticeKind;
 use coffer_core::{CardId, ContractId, InvalidInput, Merchant, Money};
 use coffer_store::contracts::ContractFilter;
 use coffer_store::notices::NewNotice;
-use coffer_store::{Store, StoreResult};
+use coffer_store::repo::prelude::*;
+use coffer_store::StoreResult;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
@@ -280,7 +281,7 @@ pub fn occurrence_amount(contract: &Contract) -> Money {
 /// Brings the stored occurrences of an active contract in line with its schedule from `today`
 /// through the horizon. Returns the number of rows added or changed.
 pub(crate) fn refresh_schedule(
-    store: &Store,
+    store: &dyn Repositories,
     contract: &Contract,
     today: NaiveDate,
     lead_days: u32,
@@ -418,7 +419,7 @@ impl Engine {
         id: ContractId,
     ) -> EngineResult<Option<NoticeSent>> {
         let (contract, merchant, customer, card) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let card = store.card(contract.card_id)?;
                 let merchant = store.merchant(contract.merchant_id)?;
@@ -466,7 +467,7 @@ impl Engine {
     ) -> EngineResult<Vec<ContractView>> {
         let merchants = self.resolve_scope(scope).await?;
         let ids = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 Ok(store
                     .contracts(&ContractFilter {
                         merchants,
@@ -496,7 +497,7 @@ impl Engine {
         full: bool,
     ) -> EngineResult<ContractView> {
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let contract = store.contract(id)?;
             let card = store.card(contract.card_id)?;
             let merchant = store.merchant(contract.merchant_id)?;

@@ -12,7 +12,7 @@ use coffer_core::{
     Card, CardId, ContractId, Customer, InvalidInput, Merchant, Money, ProviderKind,
 };
 use coffer_store::notices::NewNotice;
-use coffer_store::Store;
+use coffer_store::repo::prelude::*;
 use serde::Serialize;
 
 use crate::error::{EngineError, EngineResult, ErrorKind};
@@ -198,7 +198,7 @@ pub(super) struct EditPlan {
 }
 
 pub(super) fn plan_edit(
-    store: &Store,
+    store: &dyn ReadRepositories,
     id: ContractId,
     edit: &ContractEdit,
     now: DateTime<Utc>,
@@ -473,7 +473,7 @@ impl Engine {
         edit: ContractEdit,
     ) -> EngineResult<TermsChangeEffect> {
         let now = self.now();
-        self.with_store(move |store| Ok(plan_edit(store, id, &edit, now)?.effect))
+        self.read_store(move |store| Ok(plan_edit(store, id, &edit, now)?.effect))
             .await
     }
 
@@ -568,7 +568,7 @@ impl Engine {
         terms: String,
     ) -> EngineResult<ContractView> {
         let (contract, card, merchant) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let card = store.card(contract.card_id)?;
                 let merchant = store.merchant(contract.merchant_id)?;

@@ -30,7 +30,8 @@ use coffer_store::charges::NewAttempt;
 use coffer_store::contracts::ContractFilter;
 use coffer_store::notices::NewNotice;
 use coffer_store::occurrences::LastTry;
-use coffer_store::{Store, StoreError, StoreResult};
+use coffer_store::repo::prelude::*;
+use coffer_store::{StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -159,7 +160,7 @@ pub(super) fn recurring_flags(card: &coffer_core::Card) -> StoredCredential {
 /// The plan of one occurrence's charge, read from the store (inside the write lock when
 /// planning for real). A try already planned by another run is a `Conflict`.
 pub(super) fn plan_occurrence(
-    store: &Store,
+    store: &dyn ReadRepositories,
     merchant: &Merchant,
     contract: ContractId,
     number: u32,
@@ -211,7 +212,7 @@ impl Engine {
     ) -> EngineResult<DueSummary> {
         let wanted = self.resolve_scope(run.merchants.clone()).await?;
         let merchants = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let all = store.merchants()?;
                 Ok(if wanted.is_empty() {
                     all
@@ -374,7 +375,7 @@ impl Engine {
             .unwrap_or(today);
         let until = horizon(today, lead);
         let needing = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 Ok(store.occurrences_needing_notice(merchant_id, first, until)?)
             })
             .await?;
@@ -403,7 +404,7 @@ impl Engine {
         }
         // Charges: one contract's occurrences in order, several contracts at once.
         let due = self
-            .with_store(move |store| Ok(store.due_occurrences(merchant_id, cutoff)?))
+            .read_store(move |store| Ok(store.due_occurrences(merchant_id, cutoff)?))
             .await?;
         let total = due.len() as u64;
         // The start, so a progress bar shows the merchant's size even when another run (or an
@@ -474,7 +475,7 @@ impl Engine {
     ) -> EngineResult<Option<NoticeSent>> {
         let id = occurrence.contract_id;
         let (contract, customer, card) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let contract = store.contract(id)?;
                 let card = store.card(contract.card_id)?;
                 let customer = store.customer(card.customer_id)?;
@@ -558,7 +559,7 @@ impl Engine {
     ) -> EngineResult<()> {
         let (contract_id, number) = (occurrence.contract_id, occurrence.number);
         let (contract, last) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 Ok((
                     store.contract(contract_id)?,
                     store.last_try(contract_id, number)?,
@@ -571,7 +572,7 @@ impl Engine {
             // An earlier run lost its answer (or was killed): ask the provider first.
             self.reconcile_card(contract.card_id).await?;
             let last = self
-                .with_store(move |store| Ok(store.last_try(contract_id, number)?))
+                .read_store(move |store| Ok(store.last_try(contract_id, number)?))
                 .await?;
             decision = next_try(last.as_ref(), merchant, today);
         }
@@ -616,7 +617,7 @@ impl Engine {
         if dry_run || unapproved {
             let owner = merchant.clone();
             let verdict = self
-                .with_store(move |store| {
+                .read_store(move |store| {
                     let plan =
                         plan_occurrence(store, &owner, contract_id, number, today, try_number)?;
                     let history = history_of(store, plan.card.id, now)?;
@@ -648,7 +649,7 @@ impl Engine {
         }
         let (ctx_card, customer) = {
             let card_id = contract.card_id;
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 let card = store.card(card_id)?;
                 let holder = store.customer(card.customer_id)?;
                 Ok((card, holder))

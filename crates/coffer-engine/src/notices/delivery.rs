@@ -169,7 +169,7 @@ impl Engine {
             return Err(clear_text_login().into());
         }
         let (account, kept) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let account =
                     crate::secrets::merchant_secret_address(&store.merchant(merchant)?).account;
                 Ok((
@@ -232,7 +232,7 @@ impl Engine {
     /// Back to the `.eml` outbox for `merchant`.
     pub async fn clear_smtp(&self, merchant: MerchantId) -> EngineResult<SmtpView> {
         let settings = self
-            .with_store(move |store| Ok(store.smtp_settings(merchant)?))
+            .read_store(move |store| Ok(store.smtp_settings(merchant)?))
             .await?;
         if let Some(at) = settings.and_then(|s| s.secret) {
             self.secrets_blocking(move |s| s.delete(&at)).await?;
@@ -245,7 +245,7 @@ impl Engine {
     /// How `merchant`'s notices go out.
     pub async fn smtp(&self, merchant: MerchantId) -> EngineResult<SmtpView> {
         let settings = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 store.merchant(merchant)?;
                 Ok(store.smtp_settings(merchant)?)
             })

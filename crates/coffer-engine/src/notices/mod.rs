@@ -131,7 +131,7 @@ impl Engine {
     pub async fn list_notices(&self, scope: impl Into<Scope>) -> EngineResult<Vec<Notice>> {
         let merchants = self.resolve_scope(scope).await?;
         let rows = self
-            .with_store(move |store| Ok(store.notices(&merchants, false, 1000)?))
+            .read_store(move |store| Ok(store.notices(&merchants, false, 1000)?))
             .await?;
         Ok(rows.into_iter().map(Notice::from).collect())
     }
@@ -145,7 +145,7 @@ impl Engine {
     ) -> EngineResult<Vec<PendingNotice>> {
         let merchants = self.resolve_scope(scope).await?;
         let now = self.now();
-        self.with_store(move |store| {
+        self.read_store(move |store| {
             let mut out = Vec::new();
             for merchant in store.merchants()? {
                 if !merchants.is_empty() && !merchants.contains(&merchant.id) {
@@ -187,7 +187,7 @@ impl Engine {
     ) -> EngineResult<Option<NoticeSent>> {
         let merchant_id = merchant.id;
         let settings = self
-            .with_store(move |store| Ok(store.smtp_settings(merchant_id)?))
+            .read_store(move |store| Ok(store.smtp_settings(merchant_id)?))
             .await?;
         let mut notice = notice;
         notice.channel = if settings.is_some() { "smtp" } else { "outbox" }.into();

@@ -168,7 +168,7 @@ impl Engine {
                 && scope.card.is_none_or(|card| attempt.card_id == card)
         };
         let open = self
-            .with_store(|store| Ok(store.unsettled_attempts()?))
+            .read_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
         let mut summary = ReconcileSummary::default();
         for attempt in open.into_iter().filter(|a| holds(a)) {
@@ -202,7 +202,7 @@ impl Engine {
     /// Reconciles the open attempts of one card (before a new charge of it).
     pub(crate) async fn reconcile_card(&self, card: coffer_core::CardId) -> EngineResult<()> {
         let open = self
-            .with_store(|store| Ok(store.unsettled_attempts()?))
+            .read_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
         let grace = Duration::seconds(DEFAULT_GRACE_SECS);
         for attempt in open.iter().filter(|a| a.card_id == card) {
@@ -220,7 +220,7 @@ impl Engine {
     ) -> EngineResult<Vec<UnknownAttempt>> {
         let merchants = self.resolve_scope(scope).await?;
         let rows = self
-            .with_store(|store| Ok(store.unsettled_attempts()?))
+            .read_store(|store| Ok(store.unsettled_attempts()?))
             .await?;
         Ok(rows
             .iter()
@@ -260,7 +260,7 @@ impl Engine {
         }
         let request = {
             let id = attempt.id;
-            self.with_store(move |store| Ok(store.attempt_request(id)?))
+            self.read_store(move |store| Ok(store.attempt_request(id)?))
                 .await?
         };
         let (provider, lookup) = self.lookup_of(attempt).await?;
@@ -425,7 +425,7 @@ impl Engine {
     ) -> EngineResult<(Box<dyn Provider>, ChargeLookup)> {
         let (card_id, merchant_id) = (attempt.card_id, attempt.merchant_id);
         let (card, merchant, customer) = self
-            .with_store(move |store| {
+            .read_store(move |store| {
                 let card = store.card(card_id)?;
                 let customer = store.customer(card.customer_id)?.reference;
                 Ok((card, store.merchant(merchant_id)?, customer))

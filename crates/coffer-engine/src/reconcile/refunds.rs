@@ -101,7 +101,7 @@ impl Engine {
         };
         let (charge, siblings, merchant) = {
             let merchant_id = refund.merchant_id;
-            self.with_store(move |store| {
+            self.read_store(move |store| {
                 Ok((
                     store.attempt(charge_id)?,
                     store.refunds_of(charge_id)?,

@@ -86,7 +86,7 @@ impl Engine {
     pub async fn list_alerts(&self, scope: impl Into<Scope>) -> EngineResult<Vec<AlertView>> {
         let merchants = self.resolve_scope(scope).await?;
         let rows = self
-            .with_store(move |store| Ok(store.alerts(&merchants, false)?))
+            .read_store(move |store| Ok(store.alerts(&merchants, false)?))
             .await?;
         Ok(rows
             .into_iter()
@@ -134,7 +134,7 @@ impl Engine {
         id: AttemptId,
         resolution: Resolution,
     ) -> EngineResult<ReconciledAttempt> {
-        let row = self.with_store(move |store| Ok(store.attempt(id)?)).await?;
+        let row = self.read_store(move |store| Ok(store.attempt(id)?)).await?;
         if row.state != ChargeState::Sending && row.state != ChargeState::Planned {
             return Err(EngineError::new(
                 ErrorKind::Conflict,
@@ -243,7 +243,7 @@ impl Engine {
     pub(super) async fn watch_resolutions(&self) -> EngineResult<Vec<String>> {
         let since = self.now() - Duration::days(RESOLUTIONS_WATCHED_DAYS);
         let resolved = self
-            .with_store(move |store| Ok(store.resolved_by_hand_since(since)?))
+            .read_store(move |store| Ok(store.resolved_by_hand_since(since)?))
             .await?;
         let mut raised = Vec::new();
         for (attempt, resolution) in resolved {

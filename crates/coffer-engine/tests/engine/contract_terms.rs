@@ -9,6 +9,7 @@ use coffer_core::NoticeKind;
 use coffer_engine::contracts::{ContractEdit, ContractInput};
 use coffer_engine::due::{DueRun, DueSummary};
 use coffer_engine::ErrorKind;
+use coffer_store::repo::prelude::*;
 
 use crate::*;
 

@@ -4,6 +4,7 @@ use chrono::Days;
 use coffer_core::contract::{Frequency, OccurrenceState};
 use coffer_engine::contracts::{ContractEdit, ContractInput};
 use coffer_engine::ErrorKind;
+use coffer_store::repo::prelude::*;
 
 use crate::*;
 

@@ -7,6 +7,7 @@ use coffer_core::Reason;
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::due::DueRun;
 use coffer_engine::progress::RecordedProgress;
+use coffer_store::repo::prelude::*;
 
 use crate::*;
 

@@ -4,6 +4,7 @@
 mod charging;
 mod contract_terms;
 mod contracts;
+mod database;
 mod due;
 mod endpoints;
 mod lost_answers;
@@ -29,6 +30,7 @@ use coffer_engine::search::{CardSearch, CardView};
 use coffer_engine::secrets::MemoryStore;
 use coffer_engine::Engine;
 use coffer_sandbox::{Sandbox, SandboxConfig};
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
 /// Last four digits with a test behaviour in the sandboxes.

@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use coffer_engine::notices::SmtpInput;
+use coffer_store::repo::prelude::*;
 use mail_parser::MessageParser;
 use secrecy::SecretString;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

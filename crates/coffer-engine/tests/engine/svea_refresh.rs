@@ -6,6 +6,7 @@ use std::sync::Arc;
 use coffer_core::{CardExpiry, CustomerId, Last4};
 use coffer_engine::progress::NoProgress;
 use coffer_store::cards::CardFields;
+use coffer_store::repo::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::world::{ready, World};

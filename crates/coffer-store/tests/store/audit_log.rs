@@ -1,5 +1,6 @@
 use coffer_core::audit::NewAuditEvent;
 use coffer_store::audit_log::AuditFilter;
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
 use crate::at;

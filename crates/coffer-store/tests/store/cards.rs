@@ -4,6 +4,7 @@ use coffer_core::{
 };
 use coffer_store::cards::{CardFields, Upsert};
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
 use crate::{at, clover_merchant};

@@ -6,6 +6,7 @@ use coffer_store::alerts::AlertKind;
 use coffer_store::cards::CardFields;
 use coffer_store::charges::{NewAttempt, Settlement};
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
 use crate::{at, clover_merchant};

@@ -6,6 +6,7 @@ mod cards;
 mod charges;
 mod merchants;
 mod migrations;
+mod repo;
 
 use chrono::{TimeZone, Utc};
 use coffer_core::{Currency, Environment, ProviderAccount};

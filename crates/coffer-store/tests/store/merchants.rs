@@ -1,3 +1,4 @@
+use coffer_store::repo::prelude::*;
 use coffer_store::{Store, StoreError};
 
 use crate::{at, clover_merchant};

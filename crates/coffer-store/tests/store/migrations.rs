@@ -8,6 +8,7 @@
 
 use coffer_core::audit::{NewAuditEvent, GENESIS_HASH};
 use coffer_store::migrations::{latest_version, migrations, version_of};
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 use rusqlite::Connection;
 

@@ -30,6 +30,7 @@ use coffer_engine::due::{DueRun, DEFAULT_CONCURRENCY};
 use coffer_engine::progress::NoProgress;
 use coffer_engine::search::CardSearch;
 use coffer_sandbox::{Sandbox, SandboxConfig, SandboxMerchant};
+use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};

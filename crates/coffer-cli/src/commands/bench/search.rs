@@ -15,6 +15,7 @@ use coffer_core::{
 use coffer_store::cards::CardFields;
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
 use coffer_store::merchants::NewMerchant;
+use coffer_store::repo::prelude::*;
 use coffer_store::search::{CardQuery, CustomerQuery};
 use coffer_store::Store;
 use serde::Serialize;
