@@ -8,11 +8,9 @@
 use coffer_core::{CloverRegion, InvalidInput, Merchant, ProviderAccount, ProviderKind, Stage};
 use url::Url;
 
-/// One published base URL.
+/// One published base URL of a provider (its folder's [`crate::Client::published`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
-    /// The provider.
-    pub provider: ProviderKind,
     /// Production or the provider's test environment.
     pub stage: Stage,
     /// The base URL Coffer calls (no trailing slash).
@@ -20,55 +18,6 @@ pub struct Published {
     /// Where it was read.
     pub source: &'static str,
 }
-
-/// The published base URLs Coffer derives a merchant's from. Clover's is the Ecommerce host (the
-/// client derives the Platform host with [`clover_platform_base`]); Assist has none, because
-/// Assist gives each merchant its own server name ([`ASSIST_HOSTS`] lists the known ones).
-pub const PUBLISHED: [Published; 6] = [
-    Published {
-        provider: ProviderKind::Clover,
-        stage: Stage::Production,
-        // docs.clover.com "Ecommerce services APIs", Sandbox and production URLs; the Ecommerce
-        // API is "available in the US and Canada" and the page lists one scl host.
-        base_url: "https://scl.clover.com",
-        source: "docs.clover.com/docs/ecommerce-api-tutorials",
-    },
-    Published {
-        provider: ProviderKind::Clover,
-        stage: Stage::Test,
-        base_url: "https://scl-sandbox.dev.clover.com",
-        source: "docs.clover.com/docs/ecommerce-api-tutorials",
-    },
-    Published {
-        provider: ProviderKind::ProcessOut,
-        stage: Stage::Production,
-        // processout/processout-go processout.go: `Host = "https://api.processout.com"`; the same
-        // host serves sandbox projects (docs.processout.com "Testing in the sandbox": sandbox is
-        // chosen by the `test-` project id, not by a host).
-        base_url: "https://api.processout.com",
-        source: "processout/processout-go processout.go",
-    },
-    Published {
-        provider: ProviderKind::ProcessOut,
-        stage: Stage::Test,
-        base_url: "https://api.processout.com",
-        source: "processout/processout-go processout.go; docs.processout.com/docs/testing-in-the-sandbox",
-    },
-    Published {
-        provider: ProviderKind::Svea,
-        stage: Stage::Production,
-        // maksuturva/woocommerce_payment_module: default `maksuturva_url` https://www.maksuturva.fi
-        base_url: "https://www.maksuturva.fi",
-        source: "maksuturva/woocommerce_payment_module (maksuturva_url default)",
-    },
-    Published {
-        provider: ProviderKind::Svea,
-        stage: Stage::Test,
-        // same module's readme: "set communication URL ... as https://test1.maksuturva.fi"
-        base_url: "https://test1.maksuturva.fi",
-        source: "maksuturva/woocommerce_payment_module readme (test environment)",
-    },
-];
 
 /// Clover's Platform REST API host per region (docs.clover.com "Use Clover REST API": North
 /// America api.clover.com, Europe api.eu.clover.com, Latin America api.la.clover.com; one sandbox
@@ -110,23 +59,10 @@ pub const ASSIST_HOSTS: [(&str, Stage, &str); 6] = [
     ("payments.paysecure.ru", Stage::Production, "docs.assist.ru"),
 ];
 
-/// The domains whose hosts belong to each provider: a live merchant's secret goes only there
-/// (without an override).
+/// The domains whose hosts belong to each provider (its folder's [`crate::Client::domains`]): a
+/// live merchant's secret goes only there (without an override).
 pub fn provider_domains(provider: ProviderKind) -> &'static [&'static str] {
-    match provider {
-        // docs.clover.com: every published host (api, scl, token, apisandbox, scl-sandbox.dev,
-        // api.eu, api.la) is under clover.com.
-        ProviderKind::Clover => &["clover.com"],
-        // processout-go: api.processout.com.
-        ProviderKind::ProcessOut => &["processout.com"],
-        // Assist: Belarus servers *.paysec.by (docs.belassist.by), Russia *.paysecure.ru
-        // (docs.assist.ru), the older secure.assist.ru (Webasyst plugin 'old' URL); belassist.by
-        // is Assist Belarus' own domain (docs, support@belassist.by). Choice: all four.
-        ProviderKind::Assist => &["paysec.by", "paysecure.ru", "assist.ru", "belassist.by"],
-        // Svea Payments still serves from maksuturva.fi (www., test1., payments. in
-        // providers/svea.md §1 and the WooCommerce module).
-        ProviderKind::Svea => &["maksuturva.fi"],
-    }
+    crate::client(provider).domains
 }
 
 /// `true` when `host` is `domain` or a subdomain of it (compared without case, ignoring a
@@ -256,11 +192,14 @@ pub fn check_account_stage(account: &ProviderAccount, stage: Stage) -> Result<()
     }
 }
 
-/// The published base URL of `provider` at `stage`, or `None` for Assist (host per merchant).
+/// The published base URL of `provider` at `stage` (its folder's [`crate::Client::published`]),
+/// or `None` for Assist (host per merchant). Clover's is the Ecommerce host (the client derives
+/// the Platform host with [`clover_platform_base`]).
 pub fn published_base_url(provider: ProviderKind, stage: Stage) -> Option<&'static str> {
-    PUBLISHED
+    crate::client(provider)
+        .published
         .iter()
-        .find(|p| p.provider == provider && p.stage == stage)
+        .find(|p| p.stage == stage)
         .map(|p| p.base_url)
 }
 
@@ -358,13 +297,16 @@ pub fn stage_of(merchant: &Merchant) -> Option<Stage> {
         .ok()?
         .host_str()?
         .to_ascii_lowercase();
-    if let Some(p) = PUBLISHED.iter().find(|p| {
-        p.provider == merchant.provider()
-            && Url::parse(p.base_url)
+    if let Some(p) = crate::client(merchant.provider())
+        .published
+        .iter()
+        .find(|p| {
+            Url::parse(p.base_url)
                 .ok()
                 .and_then(|u| u.host_str().map(|h| h == host))
                 .unwrap_or(false)
-    }) {
+        })
+    {
         return Some(p.stage);
     }
     ASSIST_HOSTS

@@ -15,11 +15,6 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 
-pub mod assist;
-pub mod clover;
-pub mod processout;
-pub mod svea;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::{
@@ -516,15 +511,50 @@ impl<'a> dyn Provider + 'a {
     }
 }
 
-/// Builds the client for a merchant account. The one place that matches on the provider.
+/// What this crate knows of one provider, kept in the provider's own folder (its `CLIENT`) and
+/// reached through [`client`]: how to build its client, where its servers are, and the byte-level
+/// door into its answer parsing for fuzzing.
+#[derive(Debug)]
+pub struct Client {
+    /// Builds the client for a merchant account of this provider.
+    pub connect: fn(&Merchant, SecretString) -> Result<Box<dyn Provider>, ProviderError>,
+    /// The domains whose hosts belong to the provider: a live merchant's secret goes only there
+    /// (without an override). Each cited where it was read.
+    pub domains: &'static [&'static str],
+    /// Its published base URLs, production and test (none where each merchant has its own host).
+    pub published: &'static [endpoints::Published],
+    /// Bytes into its reading of its answers; must return for any input ([`fuzzing`]).
+    #[cfg(feature = "fuzzing")]
+    pub fuzz_answer: fn(&[u8]),
+}
+
+/// Declares each client's folder and maps a provider to the folder's [`Client`]: one line per
+/// provider, `Kind => folder`. The match is exhaustive, so the compiler points a new
+/// `ProviderKind` here.
+macro_rules! clients {
+    ($($kind:ident => $folder:ident),+ $(,)?) => {
+        $(pub mod $folder;)+
+
+        /// What this crate knows of `kind`, from its folder. The one match on the provider here.
+        pub fn client(kind: ProviderKind) -> &'static Client {
+            match kind {
+                $(ProviderKind::$kind => &$folder::CLIENT,)+
+            }
+        }
+    };
+}
+
+clients! {
+    Clover => clover,
+    ProcessOut => processout,
+    Assist => assist,
+    Svea => svea,
+}
+
+/// Builds the client for a merchant account.
 pub fn connect(
     merchant: &Merchant,
     secret: SecretString,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    Ok(match merchant.provider() {
-        ProviderKind::Clover => Box::new(clover::CloverClient::new(merchant, secret)?),
-        ProviderKind::ProcessOut => Box::new(processout::ProcessOutClient::new(merchant, secret)?),
-        ProviderKind::Assist => Box::new(assist::AssistClient::new(merchant, secret)?),
-        ProviderKind::Svea => Box::new(svea::SveaClient::new(merchant, secret)?),
-    })
+    (client(merchant.provider()).connect)(merchant, secret)
 }

@@ -27,6 +27,7 @@ use coffer_core::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::Client;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
@@ -53,6 +54,19 @@ const REFUND_LOOKUP_DAYS: i64 = 400;
 
 /// Messages and card data come back in English.
 const LANGUAGE: &str = "EN";
+
+/// Assist's entry of [`crate::client`]. No published base URL: Assist gives each merchant its own
+/// server name ([`crate::endpoints::ASSIST_HOSTS`] lists the known ones).
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(AssistClient::new(merchant, secret)?)),
+    // Belarus servers *.paysec.by (docs.belassist.by), Russia *.paysecure.ru (docs.assist.ru), the
+    // older secure.assist.ru (Webasyst plugin 'old' URL); belassist.by is Assist Belarus' own
+    // domain (docs, support@belassist.by). Choice: all four.
+    domains: &["paysec.by", "paysecure.ru", "assist.ru", "belassist.by"],
+    published: &[],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
 
 /// One Assist merchant account (one `Merchant_ID`), ready to call.
 #[derive(Debug)]
@@ -317,6 +331,12 @@ fn lookup_start(sent_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
 /// Fuzzing: every answer this client reads (the XML web-service result, the token listing),
 /// interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic is the
 /// bug.
+/// IPS Assist: the XML web-service result (orders, operations, codes), the token listing.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(&String::from_utf8_lossy(data));
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(text: &str) {
     if let Ok(result) = wire::AssistResult::parse(text) {

@@ -50,6 +50,9 @@ pub use card_page::SandboxCard;
 pub use sign::SveaHash;
 
 use crate::error::{ProviderError, ProviderErrorKind};
+use crate::endpoints::Published;
+use crate::Client;
+use coffer_core::Stage;
 use crate::http::{HttpClient, HttpPolicy, Resend};
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
@@ -87,6 +90,30 @@ impl Default for SveaOptions {
         }
     }
 }
+
+/// Svea's entry of [`crate::client`].
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(SveaClient::new(merchant, secret)?)),
+    // Svea Payments still serves from maksuturva.fi (www., test1., payments. in providers/svea.md
+    // §1 and the WooCommerce module).
+    domains: &["maksuturva.fi"],
+    published: &[
+        Published {
+            stage: Stage::Production,
+            // maksuturva/woocommerce_payment_module: default `maksuturva_url` https://www.maksuturva.fi
+            base_url: "https://www.maksuturva.fi",
+            source: "maksuturva/woocommerce_payment_module (maksuturva_url default)",
+        },
+        Published {
+            stage: Stage::Test,
+            // same module's readme: "set communication URL ... as https://test1.maksuturva.fi"
+            base_url: "https://test1.maksuturva.fi",
+            source: "maksuturva/woocommerce_payment_module readme (test environment)",
+        },
+    ],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
 
 /// The Svea client of one seller account.
 #[derive(Debug)]
@@ -478,6 +505,12 @@ fn read<T: for<'de> serde::Deserialize<'de>>(
 /// Fuzzing: every answer this client reads (payment, status query, cancel, token charge, field
 /// errors), interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic
 /// is the bug.
+/// Svea Payments: payment, status query, cancel and token-charge XML answers, field errors.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(&String::from_utf8_lossy(data));
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(text: &str) {
     let secret = SecretString::from("fuzzing-secret".to_string());
