@@ -293,7 +293,10 @@ async fn an_assist_charge_goes_to_rp_cfm_against_its_registered_initial_without_
     // The sandbox keeps real time; the test runs a month ahead, so let the initial payment lie
     // two months back on both sides.
     reqwest::Client::new()
-        .put(format!("{}/__sandbox/rules", world.sandbox.urls.of(ProviderKind::Assist)))
+        .put(format!(
+            "{}/__sandbox/rules",
+            world.sandbox.urls.of(ProviderKind::Assist)
+        ))
         .json(&serde_json::json!({"enforce_period": false}))
         .send()
         .await
@@ -634,7 +637,10 @@ async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_
         .collect();
     assert_eq!(good.len(), 2, "two demo cards with recurring initials");
     reqwest::Client::new()
-        .put(format!("{}/__sandbox/rules", world.sandbox.urls.of(ProviderKind::Assist)))
+        .put(format!(
+            "{}/__sandbox/rules",
+            world.sandbox.urls.of(ProviderKind::Assist)
+        ))
         .json(&serde_json::json!({"enforce_period": false}))
         .send()
         .await
