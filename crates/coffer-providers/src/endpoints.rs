@@ -1,11 +1,14 @@
 //! Where each provider's servers are: the published production and test base URLs, and the
-//! domains a live merchant's secret may be sent to. The owner picks provider, stage (production or
-//! the provider's own test environment) and, for Clover, a region; the base URL comes from here.
+//! domains a live merchant's secret may be sent to (both listed in the provider's own folder,
+//! [`crate::Client`]). The owner picks provider, stage (production or the provider's own test
+//! environment) and, for Clover, a region; the base URL comes from here.
 //!
 //! Every row cites where it was read. Hosts are matched by domain (the host equals the domain or
 //! ends with `.` + domain), never by substring, so `api.clover.com.evil.example` is not Clover's.
 
-use coffer_core::{CloverRegion, InvalidInput, Merchant, ProviderAccount, ProviderKind, Stage};
+use coffer_core::{
+    CloverRegion, InvalidInput, Merchant, ProcessOutAccount, ProviderAccount, ProviderKind, Stage,
+};
 use url::Url;
 
 /// One published base URL of a provider (its folder's [`crate::Client::published`]).
@@ -187,7 +190,9 @@ pub fn check_processout_stage(project_id: &str, stage: Stage) -> Result<(), Endp
 /// id says which it is); other accounts fit either stage.
 pub fn check_account_stage(account: &ProviderAccount, stage: Stage) -> Result<(), EndpointError> {
     match account {
-        ProviderAccount::ProcessOut { project_id } => check_processout_stage(project_id, stage),
+        ProviderAccount::ProcessOut(ProcessOutAccount { project_id }) => {
+            check_processout_stage(project_id, stage)
+        }
         _ => Ok(()),
     }
 }
@@ -290,7 +295,9 @@ pub fn check_destination(merchant: &Merchant) -> Result<(), EndpointError> {
 /// (`None`: an overridden host, or an Assist server not in [`ASSIST_HOSTS`], shown as
 /// production). ProcessOut's is its project id's prefix.
 pub fn stage_of(merchant: &Merchant) -> Option<Stage> {
-    if let coffer_core::ProviderAccount::ProcessOut { project_id } = &merchant.account {
+    if let coffer_core::ProviderAccount::ProcessOut(coffer_core::ProcessOutAccount { project_id }) =
+        &merchant.account
+    {
         return Some(processout_stage(project_id));
     }
     let host = Url::parse(&merchant.base_url)
@@ -335,7 +342,10 @@ pub fn clover_platform_base(base_url: &str, region: Option<CloverRegion>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_core::{Currency, Endpoint, Environment, HostOverride, MerchantId, ProviderAccount};
+    use coffer_core::{
+        AssistAccount, CloverAccount, Currency, Endpoint, Environment, HostOverride, MerchantId,
+        ProviderAccount,
+    };
 
     fn merchant(account: ProviderAccount, environment: Environment, base_url: &str) -> Merchant {
         Merchant {
@@ -353,10 +363,10 @@ mod tests {
     }
 
     fn clover() -> ProviderAccount {
-        ProviderAccount::Clover {
+        ProviderAccount::Clover(CloverAccount {
             merchant_uuid: "MID0000000001".into(),
             pakms_key: None,
-        }
+        })
     }
 
     #[test]
@@ -518,18 +528,18 @@ mod tests {
         );
         assert_eq!(stage_of(&test), Some(Stage::Test));
         let assist = merchant(
-            ProviderAccount::Assist {
+            ProviderAccount::Assist(AssistAccount {
                 merchant_id: "1".into(),
                 login: "login_01".into(),
-            },
+            }),
             Environment::Live,
             "https://test.paysec.by",
         );
         assert_eq!(stage_of(&assist), Some(Stage::Test));
         let po = merchant(
-            ProviderAccount::ProcessOut {
+            ProviderAccount::ProcessOut(ProcessOutAccount {
                 project_id: "test-proj_1".into(),
-            },
+            }),
             Environment::Live,
             "https://api.processout.com",
         );

@@ -15,6 +15,11 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 
+pub mod assist;
+pub mod clover;
+pub mod processout;
+pub mod svea;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::{
@@ -528,27 +533,15 @@ pub struct Client {
     pub fuzz_answer: fn(&[u8]),
 }
 
-/// Declares each client's folder and maps a provider to the folder's [`Client`]: one line per
-/// provider, `Kind => folder`. The match is exhaustive, so the compiler points a new
-/// `ProviderKind` here.
-macro_rules! clients {
-    ($($kind:ident => $folder:ident),+ $(,)?) => {
-        $(pub mod $folder;)+
-
-        /// What this crate knows of `kind`, from its folder. The one match on the provider here.
-        pub fn client(kind: ProviderKind) -> &'static Client {
-            match kind {
-                $(ProviderKind::$kind => &$folder::CLIENT,)+
-            }
-        }
-    };
-}
-
-clients! {
-    Clover => clover,
-    ProcessOut => processout,
-    Assist => assist,
-    Svea => svea,
+/// What this crate knows of `kind`, from its folder: one line per provider, the one match on
+/// the provider here (exhaustive, so the compiler points a new `ProviderKind` to it).
+pub fn client(kind: ProviderKind) -> &'static Client {
+    match kind {
+        ProviderKind::Clover => &clover::CLIENT,
+        ProviderKind::ProcessOut => &processout::CLIENT,
+        ProviderKind::Assist => &assist::CLIENT,
+        ProviderKind::Svea => &svea::CLIENT,
+    }
 }
 
 /// Builds the client for a merchant account.

@@ -14,7 +14,11 @@ pub mod faults;
 pub mod ledger;
 pub mod seed;
 
+mod assist;
+mod clover;
+mod processout;
 mod scaffold;
+mod svea;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,27 +104,15 @@ pub(crate) trait Emulator: Send + Sync + 'static {
     fn reset(&self, seed: &Seed);
 }
 
-/// Declares each emulator's folder and builds the emulator of a provider: one line per provider,
-/// `Kind => folder` (the folder's `Emulator::new(ctx, seed)`). The match is exhaustive, so the
-/// compiler points a new `ProviderKind` here.
-macro_rules! emulators {
-    ($($kind:ident => $folder:ident),+ $(,)?) => {
-        $(mod $folder;)+
-
-        /// The emulator of `kind`, on `ctx`, seeded from `seed`.
-        fn emulator(kind: ProviderKind, ctx: Ctx, seed: &Seed) -> Arc<dyn Emulator> {
-            match kind {
-                $(ProviderKind::$kind => Arc::new($folder::Emulator::new(ctx, seed)),)+
-            }
-        }
-    };
-}
-
-emulators! {
-    Clover => clover,
-    ProcessOut => processout,
-    Assist => assist,
-    Svea => svea,
+/// The emulator of `kind`, on `ctx`, seeded from `seed`: one line per provider, the one match
+/// on the provider here (exhaustive, so the compiler points a new `ProviderKind` to it).
+fn emulator(kind: ProviderKind, ctx: Ctx, seed: &Seed) -> Arc<dyn Emulator> {
+    match kind {
+        ProviderKind::Clover => Arc::new(clover::Emulator::new(ctx, seed)),
+        ProviderKind::ProcessOut => Arc::new(processout::Emulator::new(ctx, seed)),
+        ProviderKind::Assist => Arc::new(assist::Emulator::new(ctx, seed)),
+        ProviderKind::Svea => Arc::new(svea::Emulator::new(ctx, seed)),
+    }
 }
 
 /// Every provider's emulator, in [`ProviderKind::ALL`] order.

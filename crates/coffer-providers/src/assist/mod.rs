@@ -23,12 +23,13 @@ mod wire;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    AssistAccount, Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind,
+    ProviderRef,
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Client;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
@@ -90,7 +91,8 @@ impl AssistClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Assist { merchant_id, login } = &merchant.account else {
+        let ProviderAccount::Assist(AssistAccount { merchant_id, login }) = &merchant.account
+        else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),
@@ -704,10 +706,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Assist test".into(),
-            account: ProviderAccount::Assist {
+            account: ProviderAccount::Assist(AssistAccount {
                 merchant_id: "600101".into(),
                 login: "coffer_bo_01".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/assist".into(),
             time_zone: coffer_core::merchant::parse_time_zone("Europe/Minsk").unwrap(),

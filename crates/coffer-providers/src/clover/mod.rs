@@ -14,16 +14,17 @@ mod wire;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
+    CloverAccount, Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef,
+    StoredCredential,
 };
 use reqwest::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use crate::endpoints::Published;
-use coffer_core::Stage;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::*;
+use coffer_core::Stage;
 
 /// Charges or refunds per page of a lookup's listing: the most `GET /v1/charges` and
 /// `GET /v1/refunds` return (notes §2.2).
@@ -86,7 +87,7 @@ impl CloverClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Clover { merchant_uuid, .. } = &merchant.account else {
+        let ProviderAccount::Clover(CloverAccount { merchant_uuid, .. }) = &merchant.account else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),
@@ -703,10 +704,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Clover test".into(),
-            account: ProviderAccount::Clover {
+            account: ProviderAccount::Clover(CloverAccount {
                 merchant_uuid: "WDEVSNNHH8VQP".into(),
                 pakms_key: None,
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/clover".into(),
             time_zone: coffer_core::merchant::parse_time_zone("America/New_York").unwrap(),

@@ -17,8 +17,8 @@ mod wire;
 
 use async_trait::async_trait;
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
-    StoredCredential,
+    Currency, CustomerRef, Merchant, Money, ProcessOutAccount, ProviderAccount, ProviderKind,
+    ProviderRef, StoredCredential,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -26,14 +26,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::endpoints::Published;
-use crate::Client;
-use coffer_core::Stage;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
     RefundRequest, RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
+use coffer_core::Stage;
 
 /// The header ProcessOut's own SDK pins; the sandbox accepts any value.
 const API_VERSION: &str = "1.4.0.0";
@@ -207,7 +207,8 @@ impl ProcessOutClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::ProcessOut { project_id } = &merchant.account else {
+        let ProviderAccount::ProcessOut(ProcessOutAccount { project_id }) = &merchant.account
+        else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),

@@ -40,7 +40,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeZone, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind,
+    ProviderRef, SveaAccount,
 };
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -49,16 +50,16 @@ use card_page::return_url;
 pub use card_page::SandboxCard;
 pub use sign::SveaHash;
 
-use crate::error::{ProviderError, ProviderErrorKind};
 use crate::endpoints::Published;
-use crate::Client;
-use coffer_core::Stage;
+use crate::error::{ProviderError, ProviderErrorKind};
 use crate::http::{HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, RefundExtent, RefundLookup, RefundOutcome, RefundRequest,
     RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
+use coffer_core::Stage;
 use convert::{PaymentFields, PAYMENT_HASH_ORDER, ROW_HASH_TAIL};
 use errors::PaymentState;
 
@@ -161,10 +162,10 @@ impl SveaClient {
         secret: SecretString,
         options: SveaOptions,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Svea {
+        let ProviderAccount::Svea(SveaAccount {
             seller_id,
             key_generation,
-        } = &merchant.account
+        }) = &merchant.account
         else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest { field: None },
@@ -845,10 +846,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Svea test".into(),
-            account: ProviderAccount::Svea {
+            account: ProviderAccount::Svea(SveaAccount {
                 seller_id: "TESTSELLER".into(),
                 key_generation: "001".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/svea".into(),
             time_zone: coffer_core::merchant::parse_time_zone("Europe/Helsinki").unwrap(),
