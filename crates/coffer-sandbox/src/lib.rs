@@ -84,7 +84,7 @@ pub struct SandboxMerchant {
     pub base_url: String,
 }
 
-/// One provider emulator. Registered once, in [`emulators`].
+/// One provider emulator. Registered once, in [`emulator`].
 pub(crate) trait Emulator: Send + Sync + 'static {
     /// Which provider it plays.
     fn kind(&self) -> ProviderKind;
