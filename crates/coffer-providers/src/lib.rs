@@ -516,13 +516,16 @@ impl<'a> dyn Provider + 'a {
     }
 }
 
+/// How a provider's folder builds its client for a merchant account ([`Client::connect`]).
+pub type Connect = fn(&Merchant, SecretString) -> Result<Box<dyn Provider>, ProviderError>;
+
 /// What this crate knows of one provider, kept in the provider's own folder (its `CLIENT`) and
 /// reached through [`client`]: how to build its client, where its servers are, and the byte-level
 /// door into its answer parsing for fuzzing.
 #[derive(Debug)]
 pub struct Client {
     /// Builds the client for a merchant account of this provider.
-    pub connect: fn(&Merchant, SecretString) -> Result<Box<dyn Provider>, ProviderError>,
+    pub connect: Connect,
     /// The domains whose hosts belong to the provider: a live merchant's secret goes only there
     /// (without an override). Each cited where it was read.
     pub domains: &'static [&'static str],
