@@ -69,11 +69,12 @@ if [ "$long" = 1 ]; then
     fi
     # cargo fuzz needs nightly flags (-Z sanitizer…); on stable Rust RUSTC_BOOTSTRAP=1 allows them.
     cd fuzz
-    for target in clover_answer processout_answer assist_answer svea_answer register_csv; do
+    for target in provider_answer register_csv; do
         echo "== cargo fuzz: $target for ${seconds}s" >&2
-        # A scratch corpus dir first, so the committed seeds stay as they are.
+        # A scratch corpus dir first, so the committed seeds stay as they are (provider_answer's
+        # seeds lie in one subfolder per provider; libFuzzer reads subfolders too).
         scratch="$(mktemp -d)"
-        cp "corpus/$target/"* "$scratch/"
+        cp -R "corpus/$target/." "$scratch/"
         RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "$scratch" -- \
             -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1
         rm -rf "$scratch"

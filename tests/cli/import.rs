@@ -187,7 +187,9 @@ async fn syncing_an_imported_assist_register_fetches_exactly_the_cards_of_each_c
     let sandbox = coffer_e2e::SandboxProcess::start(30);
     let seeded = coffer_e2e::raw::merchants(&sandbox.urls.admin).await;
     let m = coffer_e2e::raw::of_provider(&seeded, "assist")[0].clone();
-    let coffer_core::ProviderAccount::Assist { merchant_id, login } = &m.account else {
+    let coffer_core::ProviderAccount::Assist(coffer_core::AssistAccount { merchant_id, login }) =
+        &m.account
+    else {
         panic!("an Assist account")
     };
     let profile = Profile::new();

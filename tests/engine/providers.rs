@@ -1,6 +1,6 @@
 //! Every provider is in every table that lists providers. A new `ProviderKind` variant that one
-//! of them misses fails here, naming the table (the exhaustive matches catch the rest at compile
-//! time; ARCHITECTURE.md "Adding a provider" lists them).
+//! of them misses fails here, naming the table (the exhaustive matches of the three
+//! registrations catch the rest at compile time; ARCHITECTURE.md "Adding a provider" lists them).
 
 use coffer_core::providers::{facts, rules};
 use coffer_core::{Endpoint, Environment, Merchant, MerchantId, ProviderKind, Stage};
@@ -43,16 +43,16 @@ async fn every_provider_is_in_every_table_and_its_client_matches_its_capabilitie
         );
         assert!(
             sql_names.iter().any(|n| n == kind.as_str()),
-            "{kind}: the store's providers table (a migration inserts it)"
+            "{kind}: the store's providers table (filled from ProviderKind::ALL at open)"
         );
         assert!(
             !endpoints::provider_domains(kind).is_empty(),
-            "{kind}: providers::endpoints lists its own domains"
+            "{kind}: its client folder's CLIENT lists its own domains"
         );
         assert!(
             endpoints::published_base_url(kind, Stage::Production).is_some()
                 || rules.capabilities.own_host,
-            "{kind}: providers::endpoints publishes its production URL, or each account has its own host"
+            "{kind}: its client folder's CLIENT publishes its production URL, or each account has its own host"
         );
         assert!(
             sandbox.urls.of(kind).ends_with(kind.as_str()),

@@ -9,7 +9,7 @@
 //! tests/cli/secrets.rs checks the keyring's side (one merchant, removal deletes the entry).
 
 use chrono::Datelike;
-use coffer_core::ProviderAccount;
+use coffer_core::{CloverAccount, ProviderAccount};
 use coffer_e2e::{raw, require_keyring, Profile, Run, SandboxProcess};
 
 use crate::array;
@@ -87,10 +87,10 @@ async fn a_whole_live_style_session_leaves_no_secret_and_no_card_number_on_disk_
             "--secret-env".into(),
             "COFFER_TEST_MERCHANT_SECRET".into(),
         ];
-        if let ProviderAccount::Clover {
+        if let ProviderAccount::Clover(CloverAccount {
             pakms_key: Some(key),
             ..
-        } = &m.account
+        }) = &m.account
         {
             args.extend(["--pakms-key".to_string(), key.clone()]);
         }

@@ -2,7 +2,7 @@
 //! (`crates/coffer-sandbox/docs/*.md`), never through `coffer-providers`: what a sync must end up
 //! with, seen from the provider's side.
 
-use coffer_core::ProviderAccount;
+use coffer_core::{AssistAccount, CloverAccount, ProviderAccount};
 use coffer_sandbox::SandboxMerchant;
 use serde_json::{json, Value};
 
@@ -350,7 +350,7 @@ pub async fn assist_register(m: &SandboxMerchant) -> Vec<RawCustomer> {
 
 /// Assist: `POST /pay/oneclick/v1/token.cfm` (JSON), a customer's saved cards (assist.md §2.1).
 pub async fn assist_cards(m: &SandboxMerchant, customer_number: &str) -> Vec<RawCard> {
-    let ProviderAccount::Assist { merchant_id, login } = &m.account else {
+    let ProviderAccount::Assist(AssistAccount { merchant_id, login }) = &m.account else {
         panic!("{} is not an Assist merchant", m.name)
     };
     let response = http()
@@ -398,10 +398,10 @@ pub async fn clover_update_customer(
     new_card: &str,
     exp_year: i32,
 ) {
-    let ProviderAccount::Clover {
+    let ProviderAccount::Clover(CloverAccount {
         pakms_key: Some(apikey),
         ..
-    } = &m.account
+    }) = &m.account
     else {
         panic!("{} is a Clover account with a PAKMS key", m.name)
     };

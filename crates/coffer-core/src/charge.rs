@@ -325,13 +325,14 @@ mod tests {
     #[test]
     fn merchant_terms_carry_what_the_policy_reads() {
         use crate::merchant::{Environment, ProviderAccount};
+        use crate::SveaAccount;
         let merchant = Merchant {
             id: MerchantId(7),
             name: "Downtown".into(),
-            account: ProviderAccount::Svea {
+            account: ProviderAccount::Svea(SveaAccount {
                 seller_id: "SELLER1".into(),
                 key_generation: "001".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:1".into(),
             time_zone: chrono_tz::Europe::Helsinki,

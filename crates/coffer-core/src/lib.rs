@@ -55,5 +55,6 @@ pub use merchant::{
 pub use money::{Currency, Money, MoneyError};
 pub use notice::NoticeKind;
 pub use policy::{History, PastAttempt, RuleId, Violation};
+pub use providers::accounts::*;
 pub use schedule::{due_instant, notice_deadline, occurrences};
 pub use stored_credential::{Initiator, Reason, Sequence, StoredCredential};

@@ -11,42 +11,7 @@ use crate::error::InvalidInput;
 use crate::ids::MerchantId;
 use crate::money::Currency;
 
-/// The payment providers Coffer talks to. Adding one is a variant here (and in [`Self::ALL`]),
-/// its rules in [`crate::providers`], a folder in `coffer-providers` and a module in
-/// `coffer-sandbox`; exhaustive matches find the rest (ARCHITECTURE.md, "Adding a provider").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderKind {
-    /// Clover Ecommerce (Fiserv).
-    Clover,
-    /// ProcessOut.
-    ProcessOut,
-    /// IPS Assist (Belarus / Russia).
-    Assist,
-    /// Svea Payments (Finland), formerly Maksuturva.
-    Svea,
-}
-
-impl ProviderKind {
-    /// Every provider, in a stable order; test batteries iterate it.
-    pub const ALL: [ProviderKind; 4] = [
-        ProviderKind::Clover,
-        ProviderKind::ProcessOut,
-        ProviderKind::Assist,
-        ProviderKind::Svea,
-    ];
-
-    /// The lower-case name used in the CLI, the database and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Clover => "clover",
-            ProviderKind::ProcessOut => "processout",
-            ProviderKind::Assist => "assist",
-            ProviderKind::Svea => "svea",
-        }
-    }
-}
+pub use crate::providers::{ProviderAccount, ProviderKind};
 
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,9 +26,10 @@ impl FromStr for ProviderKind {
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
+                let names: Vec<&str> = ProviderKind::ALL.map(ProviderKind::as_str).to_vec();
                 InvalidInput::new(
                     "provider",
-                    format!("'{s}' is not one of clover, processout, assist, svea"),
+                    format!("'{s}' is not one of {}", names.join(", ")),
                 )
             })
     }
@@ -112,101 +78,15 @@ impl FromStr for Environment {
     }
 }
 
-/// The provider's own identifiers of the account. The one secret that goes with them (access
-/// token, project secret, password, secret key) lives in the OS keyring, never here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "provider", rename_all = "snake_case")]
-pub enum ProviderAccount {
-    /// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.
-    Clover {
-        /// The 13-character merchant id (mId).
-        merchant_uuid: String,
-        /// The public PAKMS key used for card tokenization, when known.
-        #[serde(default)]
-        pakms_key: Option<String>,
-    },
-    /// ProcessOut: the project whose secret key authenticates the calls.
-    ProcessOut {
-        /// `proj_…`.
-        project_id: String,
-    },
-    /// Assist: merchant id and login; the password is the secret.
-    Assist {
-        /// `Merchant_ID`.
-        merchant_id: String,
-        /// `Login`.
-        login: String,
-    },
-    /// Svea: seller id and the generation of the secret key.
-    Svea {
-        /// `pmt_sellerid`.
-        seller_id: String,
-        /// `pmt_keygeneration`, three digits, "001" by default.
-        key_generation: String,
-    },
-}
-
 impl ProviderAccount {
-    /// Which provider the account belongs to.
-    pub fn kind(&self) -> ProviderKind {
-        match self {
-            ProviderAccount::Clover { .. } => ProviderKind::Clover,
-            ProviderAccount::ProcessOut { .. } => ProviderKind::ProcessOut,
-            ProviderAccount::Assist { .. } => ProviderKind::Assist,
-            ProviderAccount::Svea { .. } => ProviderKind::Svea,
-        }
-    }
-
     /// The provider's main account id, for display.
     pub fn account_id(&self) -> &str {
-        match self {
-            ProviderAccount::Clover { merchant_uuid, .. } => merchant_uuid,
-            ProviderAccount::ProcessOut { project_id } => project_id,
-            ProviderAccount::Assist { merchant_id, .. } => merchant_id,
-            ProviderAccount::Svea { seller_id, .. } => seller_id,
-        }
+        self.ids().account_id()
     }
 
     /// Checks the ids are present and shaped as the provider documents them.
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        let non_empty = |field: &str, value: &str| {
-            if value.trim().is_empty() {
-                Err(InvalidInput::new(field, "must not be empty"))
-            } else {
-                Ok(())
-            }
-        };
-        match self {
-            ProviderAccount::Clover { merchant_uuid, .. } => {
-                non_empty("merchant_uuid", merchant_uuid)
-            }
-            ProviderAccount::ProcessOut { project_id } => non_empty("project_id", project_id),
-            ProviderAccount::Assist { merchant_id, login } => {
-                non_empty("merchant_id", merchant_id)?;
-                if !merchant_id.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(InvalidInput::new(
-                        "merchant_id",
-                        "Assist Merchant_ID is a number",
-                    ));
-                }
-                non_empty("login", login)
-            }
-            ProviderAccount::Svea {
-                seller_id,
-                key_generation,
-            } => {
-                non_empty("seller_id", seller_id)?;
-                if key_generation.len() != 3 || !key_generation.chars().all(|c| c.is_ascii_digit())
-                {
-                    return Err(InvalidInput::new(
-                        "key_generation",
-                        format!("'{key_generation}' must be three digits, such as 001"),
-                    ));
-                }
-                Ok(())
-            }
-        }
+        self.ids().validate()
     }
 }
 
@@ -374,6 +254,7 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, InvalidInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::accounts::*;
 
     #[test]
     fn provider_names_round_trip() {
@@ -389,21 +270,46 @@ mod tests {
 
     #[test]
     fn account_ids_are_validated_per_provider() {
-        let svea = ProviderAccount::Svea {
+        let svea = ProviderAccount::Svea(SveaAccount {
             seller_id: "SELLER1".into(),
             key_generation: "1".into(),
-        };
+        });
         assert_eq!(svea.validate().unwrap_err().field, "key_generation");
-        let assist = ProviderAccount::Assist {
+        let assist = ProviderAccount::Assist(AssistAccount {
             merchant_id: "abc".into(),
             login: "shop_login".into(),
-        };
+        });
         assert_eq!(assist.validate().unwrap_err().field, "merchant_id");
-        let clover = ProviderAccount::Clover {
+        let clover = ProviderAccount::Clover(CloverAccount {
             merchant_uuid: "MID0000000001".into(),
             pakms_key: None,
-        };
+        });
         assert!(clover.validate().is_ok());
+    }
+
+    #[test]
+    fn an_account_is_one_object_tagged_with_its_provider() {
+        let clover = ProviderAccount::Clover(CloverAccount {
+            merchant_uuid: "MID0000000001".into(),
+            pakms_key: None,
+        });
+        let json = serde_json::to_string(&clover).unwrap();
+        assert_eq!(
+            json,
+            r#"{"provider":"clover","merchant_uuid":"MID0000000001","pakms_key":null}"#
+        );
+        let read: ProviderAccount =
+            serde_json::from_str(r#"{"provider":"clover","merchant_uuid":"MID0000000001"}"#)
+                .unwrap();
+        assert_eq!(read, clover, "pakms_key may be absent");
+        let po: ProviderAccount =
+            serde_json::from_str(r#"{"provider":"process_out","project_id":"proj_1"}"#).unwrap();
+        assert_eq!(po.kind(), ProviderKind::ProcessOut);
+        assert_eq!(po.account_id(), "proj_1");
+        assert_eq!(
+            "paypal".parse::<ProviderKind>().unwrap_err().rule,
+            "'paypal' is not one of clover, processout, assist, svea"
+        );
     }
 
     #[test]

@@ -118,10 +118,16 @@ async fn register_demo_customers(
     let mut registered = 0;
     for (m, view) in seeded.iter().zip(merchants) {
         let id = MerchantId(view.id);
-        if let coffer_core::ProviderAccount::Svea { seller_id, .. } = &m.account {
+        if let coffer_core::ProviderAccount::Svea(coffer_core::SveaAccount { seller_id, .. }) =
+            &m.account
+        {
             registered += register_svea_tokens(engine, &m.base_url, seller_id, id).await?;
         }
-        if let coffer_core::ProviderAccount::Assist { merchant_id, .. } = &m.account {
+        if let coffer_core::ProviderAccount::Assist(coffer_core::AssistAccount {
+            merchant_id,
+            ..
+        }) = &m.account
+        {
             let url = format!(
                 "{}/__sandbox/customers?merchant_id={merchant_id}",
                 m.base_url

@@ -663,7 +663,8 @@ mod tests {
     use coffer_core::policy::PastAttempt;
     use coffer_core::{
         AttemptKind, CardBrand, CardId, CardToken, ChargeState, Consent, Currency, Environment,
-        InitialKind, InitialTransaction, Initiator, Last4, ProviderAccount, ProviderRef,
+        InitialKind, InitialTransaction, Initiator, Last4, ProcessOutAccount, ProviderAccount,
+        ProviderRef,
     };
 
     fn now() -> DateTime<Utc> {
@@ -674,9 +675,9 @@ mod tests {
         Merchant {
             id: MerchantId(1),
             name: "Paris".into(),
-            account: ProviderAccount::ProcessOut {
+            account: ProviderAccount::ProcessOut(ProcessOutAccount {
                 project_id: "proj_1".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:1".into(),
             time_zone: chrono_tz::Europe::Paris,

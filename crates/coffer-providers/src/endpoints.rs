@@ -1,18 +1,19 @@
 //! Where each provider's servers are: the published production and test base URLs, and the
-//! domains a live merchant's secret may be sent to. The owner picks provider, stage (production or
-//! the provider's own test environment) and, for Clover, a region; the base URL comes from here.
+//! domains a live merchant's secret may be sent to (both listed in the provider's own folder,
+//! [`crate::Client`]). The owner picks provider, stage (production or the provider's own test
+//! environment) and, for Clover, a region; the base URL comes from here.
 //!
 //! Every row cites where it was read. Hosts are matched by domain (the host equals the domain or
 //! ends with `.` + domain), never by substring, so `api.clover.com.evil.example` is not Clover's.
 
-use coffer_core::{CloverRegion, InvalidInput, Merchant, ProviderAccount, ProviderKind, Stage};
+use coffer_core::{
+    CloverRegion, InvalidInput, Merchant, ProcessOutAccount, ProviderAccount, ProviderKind, Stage,
+};
 use url::Url;
 
-/// One published base URL.
+/// One published base URL of a provider (its folder's [`crate::Client::published`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
-    /// The provider.
-    pub provider: ProviderKind,
     /// Production or the provider's test environment.
     pub stage: Stage,
     /// The base URL Coffer calls (no trailing slash).
@@ -20,55 +21,6 @@ pub struct Published {
     /// Where it was read.
     pub source: &'static str,
 }
-
-/// The published base URLs Coffer derives a merchant's from. Clover's is the Ecommerce host (the
-/// client derives the Platform host with [`clover_platform_base`]); Assist has none, because
-/// Assist gives each merchant its own server name ([`ASSIST_HOSTS`] lists the known ones).
-pub const PUBLISHED: [Published; 6] = [
-    Published {
-        provider: ProviderKind::Clover,
-        stage: Stage::Production,
-        // docs.clover.com "Ecommerce services APIs", Sandbox and production URLs; the Ecommerce
-        // API is "available in the US and Canada" and the page lists one scl host.
-        base_url: "https://scl.clover.com",
-        source: "docs.clover.com/docs/ecommerce-api-tutorials",
-    },
-    Published {
-        provider: ProviderKind::Clover,
-        stage: Stage::Test,
-        base_url: "https://scl-sandbox.dev.clover.com",
-        source: "docs.clover.com/docs/ecommerce-api-tutorials",
-    },
-    Published {
-        provider: ProviderKind::ProcessOut,
-        stage: Stage::Production,
-        // processout/processout-go processout.go: `Host = "https://api.processout.com"`; the same
-        // host serves sandbox projects (docs.processout.com "Testing in the sandbox": sandbox is
-        // chosen by the `test-` project id, not by a host).
-        base_url: "https://api.processout.com",
-        source: "processout/processout-go processout.go",
-    },
-    Published {
-        provider: ProviderKind::ProcessOut,
-        stage: Stage::Test,
-        base_url: "https://api.processout.com",
-        source: "processout/processout-go processout.go; docs.processout.com/docs/testing-in-the-sandbox",
-    },
-    Published {
-        provider: ProviderKind::Svea,
-        stage: Stage::Production,
-        // maksuturva/woocommerce_payment_module: default `maksuturva_url` https://www.maksuturva.fi
-        base_url: "https://www.maksuturva.fi",
-        source: "maksuturva/woocommerce_payment_module (maksuturva_url default)",
-    },
-    Published {
-        provider: ProviderKind::Svea,
-        stage: Stage::Test,
-        // same module's readme: "set communication URL ... as https://test1.maksuturva.fi"
-        base_url: "https://test1.maksuturva.fi",
-        source: "maksuturva/woocommerce_payment_module readme (test environment)",
-    },
-];
 
 /// Clover's Platform REST API host per region (docs.clover.com "Use Clover REST API": North
 /// America api.clover.com, Europe api.eu.clover.com, Latin America api.la.clover.com; one sandbox
@@ -110,23 +62,10 @@ pub const ASSIST_HOSTS: [(&str, Stage, &str); 6] = [
     ("payments.paysecure.ru", Stage::Production, "docs.assist.ru"),
 ];
 
-/// The domains whose hosts belong to each provider: a live merchant's secret goes only there
-/// (without an override).
+/// The domains whose hosts belong to each provider (its folder's [`crate::Client::domains`]): a
+/// live merchant's secret goes only there (without an override).
 pub fn provider_domains(provider: ProviderKind) -> &'static [&'static str] {
-    match provider {
-        // docs.clover.com: every published host (api, scl, token, apisandbox, scl-sandbox.dev,
-        // api.eu, api.la) is under clover.com.
-        ProviderKind::Clover => &["clover.com"],
-        // processout-go: api.processout.com.
-        ProviderKind::ProcessOut => &["processout.com"],
-        // Assist: Belarus servers *.paysec.by (docs.belassist.by), Russia *.paysecure.ru
-        // (docs.assist.ru), the older secure.assist.ru (Webasyst plugin 'old' URL); belassist.by
-        // is Assist Belarus' own domain (docs, support@belassist.by). Choice: all four.
-        ProviderKind::Assist => &["paysec.by", "paysecure.ru", "assist.ru", "belassist.by"],
-        // Svea Payments still serves from maksuturva.fi (www., test1., payments. in
-        // providers/svea.md §1 and the WooCommerce module).
-        ProviderKind::Svea => &["maksuturva.fi"],
-    }
+    crate::client(provider).domains
 }
 
 /// `true` when `host` is `domain` or a subdomain of it (compared without case, ignoring a
@@ -251,16 +190,21 @@ pub fn check_processout_stage(project_id: &str, stage: Stage) -> Result<(), Endp
 /// id says which it is); other accounts fit either stage.
 pub fn check_account_stage(account: &ProviderAccount, stage: Stage) -> Result<(), EndpointError> {
     match account {
-        ProviderAccount::ProcessOut { project_id } => check_processout_stage(project_id, stage),
+        ProviderAccount::ProcessOut(ProcessOutAccount { project_id }) => {
+            check_processout_stage(project_id, stage)
+        }
         _ => Ok(()),
     }
 }
 
-/// The published base URL of `provider` at `stage`, or `None` for Assist (host per merchant).
+/// The published base URL of `provider` at `stage` (its folder's [`crate::Client::published`]),
+/// or `None` for Assist (host per merchant). Clover's is the Ecommerce host (the client derives
+/// the Platform host with [`clover_platform_base`]).
 pub fn published_base_url(provider: ProviderKind, stage: Stage) -> Option<&'static str> {
-    PUBLISHED
+    crate::client(provider)
+        .published
         .iter()
-        .find(|p| p.provider == provider && p.stage == stage)
+        .find(|p| p.stage == stage)
         .map(|p| p.base_url)
 }
 
@@ -351,20 +295,25 @@ pub fn check_destination(merchant: &Merchant) -> Result<(), EndpointError> {
 /// (`None`: an overridden host, or an Assist server not in [`ASSIST_HOSTS`], shown as
 /// production). ProcessOut's is its project id's prefix.
 pub fn stage_of(merchant: &Merchant) -> Option<Stage> {
-    if let coffer_core::ProviderAccount::ProcessOut { project_id } = &merchant.account {
+    if let coffer_core::ProviderAccount::ProcessOut(coffer_core::ProcessOutAccount { project_id }) =
+        &merchant.account
+    {
         return Some(processout_stage(project_id));
     }
     let host = Url::parse(&merchant.base_url)
         .ok()?
         .host_str()?
         .to_ascii_lowercase();
-    if let Some(p) = PUBLISHED.iter().find(|p| {
-        p.provider == merchant.provider()
-            && Url::parse(p.base_url)
+    if let Some(p) = crate::client(merchant.provider())
+        .published
+        .iter()
+        .find(|p| {
+            Url::parse(p.base_url)
                 .ok()
                 .and_then(|u| u.host_str().map(|h| h == host))
                 .unwrap_or(false)
-    }) {
+        })
+    {
         return Some(p.stage);
     }
     ASSIST_HOSTS
@@ -393,7 +342,10 @@ pub fn clover_platform_base(base_url: &str, region: Option<CloverRegion>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_core::{Currency, Endpoint, Environment, HostOverride, MerchantId, ProviderAccount};
+    use coffer_core::{
+        AssistAccount, CloverAccount, Currency, Endpoint, Environment, HostOverride, MerchantId,
+        ProviderAccount,
+    };
 
     fn merchant(account: ProviderAccount, environment: Environment, base_url: &str) -> Merchant {
         Merchant {
@@ -411,10 +363,10 @@ mod tests {
     }
 
     fn clover() -> ProviderAccount {
-        ProviderAccount::Clover {
+        ProviderAccount::Clover(CloverAccount {
             merchant_uuid: "MID0000000001".into(),
             pakms_key: None,
-        }
+        })
     }
 
     #[test]
@@ -576,18 +528,18 @@ mod tests {
         );
         assert_eq!(stage_of(&test), Some(Stage::Test));
         let assist = merchant(
-            ProviderAccount::Assist {
+            ProviderAccount::Assist(AssistAccount {
                 merchant_id: "1".into(),
                 login: "login_01".into(),
-            },
+            }),
             Environment::Live,
             "https://test.paysec.by",
         );
         assert_eq!(stage_of(&assist), Some(Stage::Test));
         let po = merchant(
-            ProviderAccount::ProcessOut {
+            ProviderAccount::ProcessOut(ProcessOutAccount {
                 project_id: "test-proj_1".into(),
-            },
+            }),
             Environment::Live,
             "https://api.processout.com",
         );

@@ -516,15 +516,41 @@ impl<'a> dyn Provider + 'a {
     }
 }
 
-/// Builds the client for a merchant account. The one place that matches on the provider.
+/// How a provider's folder builds its client for a merchant account ([`Client::connect`]).
+pub type Connect = fn(&Merchant, SecretString) -> Result<Box<dyn Provider>, ProviderError>;
+
+/// What this crate knows of one provider, kept in the provider's own folder (its `CLIENT`) and
+/// reached through [`client`]: how to build its client, where its servers are, and the byte-level
+/// door into its answer parsing for fuzzing.
+#[derive(Debug)]
+pub struct Client {
+    /// Builds the client for a merchant account of this provider.
+    pub connect: Connect,
+    /// The domains whose hosts belong to the provider: a live merchant's secret goes only there
+    /// (without an override). Each cited where it was read.
+    pub domains: &'static [&'static str],
+    /// Its published base URLs, production and test (none where each merchant has its own host).
+    pub published: &'static [endpoints::Published],
+    /// Bytes into its reading of its answers; must return for any input ([`fuzzing`]).
+    #[cfg(feature = "fuzzing")]
+    pub fuzz_answer: fn(&[u8]),
+}
+
+/// What this crate knows of `kind`, from its folder: one line per provider, the one match on
+/// the provider here (exhaustive, so the compiler points a new `ProviderKind` to it).
+pub fn client(kind: ProviderKind) -> &'static Client {
+    match kind {
+        ProviderKind::Clover => &clover::CLIENT,
+        ProviderKind::ProcessOut => &processout::CLIENT,
+        ProviderKind::Assist => &assist::CLIENT,
+        ProviderKind::Svea => &svea::CLIENT,
+    }
+}
+
+/// Builds the client for a merchant account.
 pub fn connect(
     merchant: &Merchant,
     secret: SecretString,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    Ok(match merchant.provider() {
-        ProviderKind::Clover => Box::new(clover::CloverClient::new(merchant, secret)?),
-        ProviderKind::ProcessOut => Box::new(processout::ProcessOutClient::new(merchant, secret)?),
-        ProviderKind::Assist => Box::new(assist::AssistClient::new(merchant, secret)?),
-        ProviderKind::Svea => Box::new(svea::SveaClient::new(merchant, secret)?),
-    })
+    (client(merchant.provider()).connect)(merchant, secret)
 }

@@ -84,7 +84,7 @@ pub struct SandboxMerchant {
     pub base_url: String,
 }
 
-/// One provider emulator. Registered once, in [`emulators`].
+/// One provider emulator. Registered once, in [`emulator`].
 pub(crate) trait Emulator: Send + Sync + 'static {
     /// Which provider it plays.
     fn kind(&self) -> ProviderKind;
@@ -104,7 +104,18 @@ pub(crate) trait Emulator: Send + Sync + 'static {
     fn reset(&self, seed: &Seed);
 }
 
-/// The one place that lists the emulators; the match keeps it complete.
+/// The emulator of `kind`, on `ctx`, seeded from `seed`: one line per provider, the one match
+/// on the provider here (exhaustive, so the compiler points a new `ProviderKind` to it).
+fn emulator(kind: ProviderKind, ctx: Ctx, seed: &Seed) -> Arc<dyn Emulator> {
+    match kind {
+        ProviderKind::Clover => Arc::new(clover::Emulator::new(ctx, seed)),
+        ProviderKind::ProcessOut => Arc::new(processout::Emulator::new(ctx, seed)),
+        ProviderKind::Assist => Arc::new(assist::Emulator::new(ctx, seed)),
+        ProviderKind::Svea => Arc::new(svea::Emulator::new(ctx, seed)),
+    }
+}
+
+/// Every provider's emulator, in [`ProviderKind::ALL`] order.
 fn emulators(
     seed: &Seed,
     only_seed: Option<ProviderKind>,
@@ -113,17 +124,12 @@ fn emulators(
     let empty = Seed::empty(seed.today);
     ProviderKind::ALL
         .into_iter()
-        .map(|kind| -> Arc<dyn Emulator> {
+        .map(|kind| {
             let seed = match only_seed {
                 Some(only) if only != kind => &empty,
                 _ => seed,
             };
-            match kind {
-                ProviderKind::Clover => Arc::new(clover::Emulator::new(ctx(kind), seed)),
-                ProviderKind::ProcessOut => Arc::new(processout::Emulator::new(ctx(kind), seed)),
-                ProviderKind::Assist => Arc::new(assist::Emulator::new(ctx(kind), seed)),
-                ProviderKind::Svea => Arc::new(svea::Emulator::new(ctx(kind), seed)),
-            }
+            emulator(kind, ctx(kind), seed)
         })
         .collect()
 }
@@ -159,30 +165,64 @@ impl SandboxConfig {
     }
 }
 
-/// The base URLs of a running sandbox process.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The base URLs of a running sandbox process: one per provider (at `/<name>`) and the admin
+/// API. As JSON (`coffer sandbox` prints it) an object with one key per provider name, in
+/// [`ProviderKind::ALL`] order, then `admin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxUrls {
-    /// Clover Ecommerce.
-    pub clover: String,
-    /// ProcessOut.
-    pub processout: String,
-    /// IPS Assist.
-    pub assist: String,
-    /// Svea Payments.
-    pub svea: String,
+    /// Each provider's base URL, in [`ProviderKind::ALL`] order.
+    providers: Vec<(ProviderKind, String)>,
     /// The admin API (`/__sandbox`).
     pub admin: String,
 }
 
 impl SandboxUrls {
+    /// The URLs of a sandbox served at `root`: `<root>/<provider>` and `<root>/__sandbox`.
+    fn under(root: &str) -> SandboxUrls {
+        SandboxUrls {
+            providers: ProviderKind::ALL
+                .into_iter()
+                .map(|kind| (kind, format!("{root}/{kind}")))
+                .collect(),
+            admin: format!("{root}/__sandbox"),
+        }
+    }
+
     /// The base URL of one provider.
     pub fn of(&self, kind: ProviderKind) -> &str {
-        match kind {
-            ProviderKind::Clover => &self.clover,
-            ProviderKind::ProcessOut => &self.processout,
-            ProviderKind::Assist => &self.assist,
-            ProviderKind::Svea => &self.svea,
+        self.providers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or("", |(_, url)| url)
+    }
+}
+
+impl Serialize for SandboxUrls {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.providers.len() + 1))?;
+        for (kind, url) in &self.providers {
+            map.serialize_entry(kind.as_str(), url)?;
         }
+        map.serialize_entry("admin", &self.admin)?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SandboxUrls {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+        let mut take =
+            |key: &'static str| map.remove(key).ok_or_else(|| D::Error::missing_field(key));
+        let providers = ProviderKind::ALL
+            .into_iter()
+            .map(|kind| Ok((kind, take(kind.as_str())?)))
+            .collect::<Result<_, D::Error>>()?;
+        Ok(SandboxUrls {
+            providers,
+            admin: take("admin")?,
+        })
     }
 }
 
@@ -346,15 +386,8 @@ impl Sandbox {
             .saver
             .is_some()
             .then(|| tokio::spawn(save_on_stop(shared, stopped)));
-        let url = |kind: ProviderKind| format!("{root}/{kind}");
         Ok(Sandbox {
-            urls: SandboxUrls {
-                clover: url(ProviderKind::Clover),
-                processout: url(ProviderKind::ProcessOut),
-                assist: url(ProviderKind::Assist),
-                svea: url(ProviderKind::Svea),
-                admin: format!("{root}/__sandbox"),
-            },
+            urls: SandboxUrls::under(&root),
             faults,
             ledger,
             emulators,
@@ -549,5 +582,25 @@ async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<
                 _ = stopped.changed() => {}
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_urls_print_one_key_per_provider_then_admin_and_read_back() {
+        let urls = SandboxUrls::under("http://127.0.0.1:9");
+        let json = serde_json::to_string(&urls).unwrap();
+        assert_eq!(
+            json,
+            r#"{"clover":"http://127.0.0.1:9/clover","processout":"http://127.0.0.1:9/processout","assist":"http://127.0.0.1:9/assist","svea":"http://127.0.0.1:9/svea","admin":"http://127.0.0.1:9/__sandbox"}"#,
+            "the line `coffer sandbox` prints keeps its shape"
+        );
+        assert_eq!(serde_json::from_str::<SandboxUrls>(&json).unwrap(), urls);
+        for kind in ProviderKind::ALL {
+            assert_eq!(urls.of(kind), format!("http://127.0.0.1:9/{kind}"));
+        }
     }
 }

@@ -106,5 +106,18 @@ pub fn upgrade(
     let migrated = migrations().and_then(|m| Ok(m.to_latest(conn)?));
     conn.pragma_update(None, "foreign_keys", keys_on)?;
     migrated?;
+    register_providers(conn)?;
     Ok(backup)
+}
+
+/// Names every provider of [`coffer_core::ProviderKind::ALL`] in the `providers` table (schema
+/// 13), so a new provider needs no migration of its own: the table is filled from core at every
+/// open, and the merchants' foreign key to it still refuses a name core does not know. Names
+/// already there stay (a row is never deleted: merchants may refer to it).
+fn register_providers(conn: &Connection) -> StoreResult<()> {
+    let mut insert = conn.prepare("INSERT OR IGNORE INTO providers (name) VALUES (?1)")?;
+    for kind in coffer_core::ProviderKind::ALL {
+        insert.execute([kind.as_str()])?;
+    }
+    Ok(())
 }

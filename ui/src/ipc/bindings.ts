@@ -253,6 +253,14 @@ export type ApprovedCharge = {
 	amount: Money,
 };
 
+/**  Assist: merchant id and login; the password is the secret. */
+export type AssistAccount = {
+	/**  `Merchant_ID`. */
+	merchant_id: string,
+	/**  `Login`. */
+	login: string,
+};
+
 /**  A row of the charge ledger. */
 export type AttemptId = number;
 
@@ -655,6 +663,14 @@ export type ChargeStatus =
 "sending" | 
 /**  A rule refused it before anything was sent. */
 "refused";
+
+/**  Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret. */
+export type CloverAccount = {
+	/**  The 13-character merchant id (mId). */
+	merchant_uuid: string,
+	/**  The public PAKMS key used for card tokenization, when known. */
+	pakms_key?: string | null,
+};
 
 /**
  *  Clover's production markets; each has its own Platform REST API host (docs.clover.com
@@ -1527,6 +1543,12 @@ export type OccurrenceState =
 /**  Refused by policy. */
 "refused";
 
+/**  ProcessOut: the project whose secret key authenticates the calls. */
+export type ProcessOutAccount = {
+	/**  `proj_…`. */
+	project_id: string,
+};
+
 /**  Where this profile's files are, for the settings page. */
 export type ProfileView = {
 	/**  Coffer's version. */
@@ -1562,32 +1584,27 @@ export type ProgressEvent = {
 };
 
 /**
- *  The provider's own identifiers of the account. The one secret that goes with them (access
- *  token, project secret, password, secret key) lives in the OS keyring, never here.
+ *  The provider's own identifiers of the account. The one secret that goes with them
+ *  (access token, project secret, password, secret key) lives in the OS keyring, never
+ *  here.
  */
 export type ProviderAccount = 
-/**  Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret. */
-{ provider: "clover"; 
-/**  The 13-character merchant id (mId). */
-merchant_uuid: string; 
-/**  The public PAKMS key used for card tokenization, when known. */
-pakms_key?: string | null } | 
-/**  ProcessOut: the project whose secret key authenticates the calls. */
-{ provider: "process_out"; 
-/**  `proj_…`. */
-project_id: string } | 
-/**  Assist: merchant id and login; the password is the secret. */
-{ provider: "assist"; 
-/**  `Merchant_ID`. */
-merchant_id: string; 
-/**  `Login`. */
-login: string } | 
-/**  Svea: seller id and the generation of the secret key. */
-{ provider: "svea"; 
-/**  `pmt_sellerid`. */
-seller_id: string; 
-/**  `pmt_keygeneration`, three digits, "001" by default. */
-key_generation: string };
+/**  Clover Ecommerce (Fiserv). */
+{
+	provider: "clover",
+} & CloverAccount | 
+/**  ProcessOut. */
+{
+	provider: "process_out",
+} & ProcessOutAccount | 
+/**  IPS Assist (Belarus / Russia). */
+{
+	provider: "assist",
+} & AssistAccount | 
+/**  Svea Payments (Finland), formerly Maksuturva. */
+{
+	provider: "svea",
+} & SveaAccount;
 
 /**  A provider's facts as the UI gets them (through the bindings), one row per provider. */
 export type ProviderFacts = {
@@ -1604,9 +1621,8 @@ export type ProviderFacts = {
 };
 
 /**
- *  The payment providers Coffer talks to. Adding one is a variant here (and in [`Self::ALL`]),
- *  its rules in [`crate::providers`], a folder in `coffer-providers` and a module in
- *  `coffer-sandbox`; exhaustive matches find the rest (ARCHITECTURE.md, "Adding a provider").
+ *  The payment providers Coffer talks to, one line each in `core/providers/mod.rs`
+ *  (ARCHITECTURE.md, "Adding a provider"); exhaustive matches find the rest.
  */
 export type ProviderKind = 
 /**  Clover Ecommerce (Fiserv). */
@@ -1846,6 +1862,14 @@ export type StoredCredential = {
 	scheduled: boolean,
 	/**  The initial transaction this one points to; `None` only for the initial one. */
 	initial_ref: ProviderRef | null,
+};
+
+/**  Svea: seller id and the generation of the secret key. */
+export type SveaAccount = {
+	/**  `pmt_sellerid`. */
+	seller_id: string,
+	/**  `pmt_keygeneration`, three digits, "001" by default. */
+	key_generation: string,
 };
 
 /**  What one merchant's sync did. */

@@ -3,10 +3,41 @@
 //! and Assist counts the period from the initial order, so the first charge waits one period.
 //! Assist lists no customers: Coffer keeps the register. Each live account has its own server.
 
-use super::{AccountField, Capabilities, ProviderRules, RegisteredCap, TermsCheck};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    non_empty, AccountField, AccountIds, Capabilities, ProviderRules, RegisteredCap, TermsCheck,
+};
 use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
 use crate::violation::RuleId;
+
+/// Assist: merchant id and login; the password is the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AssistAccount {
+    /// `Merchant_ID`.
+    pub merchant_id: String,
+    /// `Login`.
+    pub login: String,
+}
+
+impl AccountIds for AssistAccount {
+    fn account_id(&self) -> &str {
+        &self.merchant_id
+    }
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        non_empty("merchant_id", &self.merchant_id)?;
+        if !self.merchant_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(InvalidInput::new(
+                "merchant_id",
+                "Assist Merchant_ID is a number",
+            ));
+        }
+        non_empty("login", &self.login)
+    }
+}
 
 /// The longest period Assist's three-digit `RecurringPeriod` can carry, in days.
 pub const MAX_PERIOD_DAYS: u32 = 999;

@@ -1,8 +1,32 @@
 //! Clover Ecommerce (Fiserv): lists its customers, links a later charge to the initial one by
 //! `ref_num`, and has regions. No contract checks or charge rules of its own.
 
-use super::{no_terms_checks, AccountField, Capabilities, ProviderRules};
+use serde::{Deserialize, Serialize};
+
+use super::{no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules};
+use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
+
+/// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CloverAccount {
+    /// The 13-character merchant id (mId).
+    pub merchant_uuid: String,
+    /// The public PAKMS key used for card tokenization, when known.
+    #[serde(default)]
+    pub pakms_key: Option<String>,
+}
+
+impl AccountIds for CloverAccount {
+    fn account_id(&self) -> &str {
+        &self.merchant_uuid
+    }
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        non_empty("merchant_uuid", &self.merchant_uuid)
+    }
+}
 
 /// Clover's entry of [`super::rules`].
 pub static RULES: ProviderRules = ProviderRules {

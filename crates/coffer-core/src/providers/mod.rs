@@ -1,19 +1,19 @@
 //! What Coffer knows of each provider, in one place: its own contract checks, the facts its
 //! charge rules ask (which policy rules are its own, which cap its initial transaction
-//! registers, whether it wants an advance notice) and its static [`Capabilities`]. One module per
-//! provider; [`rules`] is the one `match` on [`ProviderKind`] here, so core, engine, CLI and UI
-//! ask this table instead of comparing provider names (DESIGN §5).
+//! registers, whether it wants an advance notice), its static [`Capabilities`] and its account's
+//! identifiers. One module per provider, registered by one line of the `providers!` list below,
+//! which makes [`ProviderKind`], [`ProviderAccount`] and [`rules`] from those lines; core,
+//! engine, CLI and UI ask this table instead of comparing provider names (DESIGN §5).
 
 pub mod assist;
 pub mod clover;
 pub mod processout;
 pub mod svea;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::{Contract, NewContractTerms};
 use crate::error::InvalidInput;
-use crate::merchant::ProviderKind;
 use crate::money::{Currency, Money};
 use crate::violation::RuleId;
 
@@ -118,15 +118,96 @@ impl ProviderRules {
     }
 }
 
-/// The rules of `kind`. The one match on the provider in core: a new provider is an arm here
-/// and a module beside this one.
-pub fn rules(kind: ProviderKind) -> &'static ProviderRules {
-    match kind {
-        ProviderKind::Clover => &clover::RULES,
-        ProviderKind::ProcessOut => &processout::RULES,
-        ProviderKind::Assist => &assist::RULES,
-        ProviderKind::Svea => &svea::RULES,
-    }
+/// The provider's own identifiers of an account (its module's account type, one variant of
+/// [`ProviderAccount`]).
+pub trait AccountIds {
+    /// The provider's main account id, for display.
+    fn account_id(&self) -> &str;
+    /// Checks the ids are present and shaped as the provider documents them.
+    fn validate(&self) -> Result<(), InvalidInput>;
+}
+
+/// Makes the provider list from one line per provider, `Kind(module::Account)` under the doc
+/// comment of its [`ProviderKind`] variant, where `module` is the provider's module beside this
+/// one (its `RULES` and its account type): the variant of [`ProviderKind`] (named `module` in
+/// the CLI, the database, JSON and `embedded:` URLs, as are the provider's client and emulator
+/// folders), its place in [`ProviderKind::ALL`], the variant of [`ProviderAccount`] holding its
+/// account type, and its arm of [`rules`]. (The modules are declared above, outside the macro,
+/// so that rustfmt still reaches their files.)
+macro_rules! providers {
+    ($($(#[doc = $doc:literal])+ $kind:ident($module:ident::$account:ident),)+) => {
+        /// The payment providers Coffer talks to, one line each in `core/providers/mod.rs`
+        /// (ARCHITECTURE.md, "Adding a provider"); exhaustive matches find the rest.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProviderKind {
+            $($(#[doc = $doc])+ $kind,)+
+        }
+
+        const KINDS: &[ProviderKind] = &[$(ProviderKind::$kind),+];
+
+        impl ProviderKind {
+            /// Every provider, in a stable order; test batteries iterate it.
+            pub const ALL: [ProviderKind; KINDS.len()] = [$(ProviderKind::$kind),+];
+
+            /// The lower-case name used in the CLI, the database and JSON: its module's name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ProviderKind::$kind => stringify!($module),)+
+                }
+            }
+        }
+
+        /// The provider's own identifiers of the account. The one secret that goes with them
+        /// (access token, project secret, password, secret key) lives in the OS keyring, never
+        /// here.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[serde(tag = "provider", rename_all = "snake_case")]
+        pub enum ProviderAccount {
+            $($(#[doc = $doc])+ $kind($module::$account),)+
+        }
+
+        impl ProviderAccount {
+            /// Which provider the account belongs to.
+            pub fn kind(&self) -> ProviderKind {
+                match self {
+                    $(ProviderAccount::$kind(_) => ProviderKind::$kind,)+
+                }
+            }
+
+            /// The account's identifiers, as its provider's module reads them.
+            pub fn ids(&self) -> &dyn AccountIds {
+                match self {
+                    $(ProviderAccount::$kind(account) => account,)+
+                }
+            }
+        }
+
+        /// Each provider's account type, re-exported at the crate's root.
+        pub mod accounts {
+            $(pub use super::$module::$account;)+
+        }
+
+        /// The rules of `kind`, from its module.
+        pub fn rules(kind: ProviderKind) -> &'static ProviderRules {
+            match kind {
+                $(ProviderKind::$kind => &$module::RULES,)+
+            }
+        }
+    };
+}
+
+providers! {
+    /// Clover Ecommerce (Fiserv).
+    Clover(clover::CloverAccount),
+    /// ProcessOut.
+    ProcessOut(processout::ProcessOutAccount),
+    /// IPS Assist (Belarus / Russia).
+    Assist(assist::AssistAccount),
+    /// Svea Payments (Finland), formerly Maksuturva.
+    Svea(svea::SveaAccount),
 }
 
 /// A provider's facts as the UI gets them (through the bindings), one row per provider.
@@ -175,6 +256,15 @@ pub fn labels_where(wanted: impl Fn(&Capabilities) -> bool) -> String {
         None => String::from("no provider"),
         Some((last, [])) => (*last).to_string(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// An identifier that must not be empty.
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), InvalidInput> {
+    if value.trim().is_empty() {
+        Err(InvalidInput::new(field, "must not be empty"))
+    } else {
+        Ok(())
     }
 }
 

@@ -1,8 +1,29 @@
 //! ProcessOut: lists its customers; each charge is an invoice captured with the customer token.
 //! No contract checks or charge rules of its own.
 
-use super::{no_terms_checks, AccountField, Capabilities, ProviderRules};
+use serde::{Deserialize, Serialize};
+
+use super::{no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules};
+use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
+
+/// ProcessOut: the project whose secret key authenticates the calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProcessOutAccount {
+    /// `proj_…`.
+    pub project_id: String,
+}
+
+impl AccountIds for ProcessOutAccount {
+    fn account_id(&self) -> &str {
+        &self.project_id
+    }
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        non_empty("project_id", &self.project_id)
+    }
+}
 
 /// ProcessOut's entry of [`super::rules`].
 pub static RULES: ProviderRules = ProviderRules {

@@ -3,12 +3,44 @@
 //! told before each recurring charge; the first payment goes through Svea's card page. Svea
 //! lists no customers: Coffer keeps the register.
 
-use super::{AccountField, Capabilities, ProviderRules, RegisteredCap, TermsCheck};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    non_empty, AccountField, AccountIds, Capabilities, ProviderRules, RegisteredCap, TermsCheck,
+};
 use crate::contract::Frequency;
 use crate::error::InvalidInput;
 use crate::merchant::ProviderKind;
 use crate::money::Currency;
 use crate::violation::RuleId;
+
+/// Svea: seller id and the generation of the secret key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SveaAccount {
+    /// `pmt_sellerid`.
+    pub seller_id: String,
+    /// `pmt_keygeneration`, three digits, "001" by default.
+    pub key_generation: String,
+}
+
+impl AccountIds for SveaAccount {
+    fn account_id(&self) -> &str {
+        &self.seller_id
+    }
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        non_empty("seller_id", &self.seller_id)?;
+        let generation = &self.key_generation;
+        if generation.len() != 3 || !generation.chars().all(|c| c.is_ascii_digit()) {
+            return Err(InvalidInput::new(
+                "key_generation",
+                format!("'{generation}' must be three digits, such as 001"),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Svea's entry of [`super::rules`].
 pub static RULES: ProviderRules = ProviderRules {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Days;
-use coffer_core::Reason;
+use coffer_core::{ProviderKind, Reason};
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::due::DueRun;
 use coffer_engine::progress::RecordedProgress;
@@ -294,7 +294,10 @@ async fn an_assist_charge_goes_to_rp_cfm_against_its_registered_initial_without_
     // The sandbox keeps real time; the test runs a month ahead, so let the initial payment lie
     // two months back on both sides.
     reqwest::Client::new()
-        .put(format!("{}/__sandbox/rules", world.sandbox.urls.assist))
+        .put(format!(
+            "{}/__sandbox/rules",
+            world.sandbox.urls.of(ProviderKind::Assist)
+        ))
         .json(&serde_json::json!({"enforce_period": false}))
         .send()
         .await
@@ -635,7 +638,10 @@ async fn an_assist_contract_whose_initial_is_a_one_click_order_is_refused_to_re_
         .collect();
     assert_eq!(good.len(), 2, "two demo cards with recurring initials");
     reqwest::Client::new()
-        .put(format!("{}/__sandbox/rules", world.sandbox.urls.assist))
+        .put(format!(
+            "{}/__sandbox/rules",
+            world.sandbox.urls.of(ProviderKind::Assist)
+        ))
         .json(&serde_json::json!({"enforce_period": false}))
         .send()
         .await

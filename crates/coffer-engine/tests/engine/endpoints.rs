@@ -6,7 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use coffer_core::{CloverRegion, Environment, MerchantId, ProviderAccount, SecretRef, Stage};
+use coffer_core::{
+    AssistAccount, CloverAccount, CloverRegion, Environment, MerchantId, ProcessOutAccount,
+    ProviderAccount, SecretRef, Stage, SveaAccount,
+};
 use coffer_engine::audit::AuditQuery;
 use coffer_engine::merchants::{
     EndpointInput, MerchantEdit, MerchantInput, MerchantView, HOST_OVERRIDE_ACTION,
@@ -93,10 +96,10 @@ fn input(
 }
 
 fn clover(uuid: &str) -> ProviderAccount {
-    ProviderAccount::Clover {
+    ProviderAccount::Clover(CloverAccount {
         merchant_uuid: uuid.into(),
         pakms_key: None,
-    }
+    })
 }
 
 fn live(stage: Stage) -> EndpointInput {
@@ -191,10 +194,10 @@ async fn a_live_merchant_gets_the_published_url_of_its_provider_stage_and_region
     let svea = add(
         &desk,
         input(
-            ProviderAccount::Svea {
+            ProviderAccount::Svea(SveaAccount {
                 seller_id: "SELLER1".into(),
                 key_generation: "001".into(),
-            },
+            }),
             Environment::Live,
             live(Stage::Test),
         ),
@@ -205,10 +208,10 @@ async fn a_live_merchant_gets_the_published_url_of_its_provider_stage_and_region
     let assist = add(
         &desk,
         input(
-            ProviderAccount::Assist {
+            ProviderAccount::Assist(AssistAccount {
                 merchant_id: "600123".into(),
                 login: "coffer_bo_01".into(),
-            },
+            }),
             Environment::Live,
             EndpointInput {
                 host: Some("pay140.paysec.by".into()),
@@ -227,9 +230,9 @@ async fn a_live_merchant_gets_the_published_url_of_its_provider_stage_and_region
 #[tokio::test]
 async fn a_processout_stage_must_match_the_project_ids_test_prefix() {
     let desk = desk();
-    let sandbox_project = ProviderAccount::ProcessOut {
+    let sandbox_project = ProviderAccount::ProcessOut(ProcessOutAccount {
         project_id: "test-proj_abc".into(),
-    };
+    });
     let (field, message) = refused(
         &desk,
         input(
@@ -241,9 +244,9 @@ async fn a_processout_stage_must_match_the_project_ids_test_prefix() {
     .await;
     assert_eq!(field, "project_id", "{message}");
     assert!(message.contains("test- prefix"), "{message}");
-    let production_project = ProviderAccount::ProcessOut {
+    let production_project = ProviderAccount::ProcessOut(ProcessOutAccount {
         project_id: "proj_abc".into(),
-    };
+    });
     let (field, _) = refused(
         &desk,
         input(production_project, Environment::Live, live(Stage::Test)),
@@ -263,10 +266,10 @@ async fn a_processout_stage_must_match_the_project_ids_test_prefix() {
 #[tokio::test]
 async fn an_assist_host_outside_assists_domains_is_refused() {
     let desk = desk();
-    let account = ProviderAccount::Assist {
+    let account = ProviderAccount::Assist(AssistAccount {
         merchant_id: "600123".into(),
         login: "coffer_bo_01".into(),
-    };
+    });
     for host in [
         "payments.paysec.by.evil.example",
         "notpaysec.by",

@@ -259,9 +259,9 @@ async fn an_unknown_embedded_account_fails_on_its_account_id_field() {
     let world = World::new().await;
     let demo = first_of(&world.engine, "processout").await;
     let mut input = input_like(&demo, "Typo", "embedded:processout");
-    input.account = coffer_core::ProviderAccount::ProcessOut {
+    input.account = coffer_core::ProviderAccount::ProcessOut(coffer_core::ProcessOutAccount {
         project_id: "proj_typo".into(),
-    };
+    });
     let error = world
         .engine
         .add_merchant_checked(input, None, ConnectionCheck::First)

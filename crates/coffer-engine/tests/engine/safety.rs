@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use coffer_core::{CardId, Environment, ProviderAccount, Reason, Stage};
+use coffer_core::{CardId, Environment, ProviderAccount, Reason, Stage, SveaAccount};
 use coffer_engine::charge::{ChargeInput, ChargeStatus};
 use coffer_engine::merchants::{EndpointInput, EnvironmentKind, MerchantEdit, MerchantInput};
 use coffer_engine::secrets::MemoryStore;
@@ -169,10 +169,10 @@ fn offline_engine(dir: &tempfile::TempDir) -> Engine {
 fn svea(environment: Environment, endpoint: EndpointInput, lead: u32) -> MerchantInput {
     MerchantInput {
         name: "Helsinki".into(),
-        account: ProviderAccount::Svea {
+        account: ProviderAccount::Svea(SveaAccount {
             seller_id: "SELLER1".into(),
             key_generation: "001".into(),
-        },
+        }),
         environment,
         endpoint,
         time_zone: "Europe/Helsinki".into(),
@@ -238,10 +238,10 @@ async fn a_live_svea_merchant_needs_a_notice_lead_and_a_sandbox_one_does_not() {
         ..EndpointInput::default()
     };
     let mut input = svea(Environment::Live, test_stage.clone(), 0);
-    input.account = ProviderAccount::Svea {
+    input.account = ProviderAccount::Svea(SveaAccount {
         seller_id: "SELLER2".into(),
         key_generation: "001".into(),
-    };
+    });
     assert!(engine.add_merchant(input.clone(), secret()).await.is_err());
     input.notice_lead_days = 1;
     let test = engine.add_merchant(input, secret()).await.unwrap();

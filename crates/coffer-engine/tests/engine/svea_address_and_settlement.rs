@@ -1,7 +1,9 @@
 //! Svea's compulsory buyer address and its refunds after settlement (issue 20), through the
 //! engine against the sandbox.
 
-use coffer_core::{AttemptId, CardId, ChargeState, CustomerId, ProviderAccount, Reason};
+use coffer_core::{
+    AttemptId, CardId, ChargeState, CustomerId, ProviderAccount, Reason, SveaAccount,
+};
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::consent::InitialInput;
 use coffer_engine::error::ErrorKind;
@@ -137,7 +139,7 @@ async fn settle(world: &World, merchant: coffer_core::MerchantId, pmt_id: &str) 
         .into_iter()
         .find(|m| m.id == merchant.0)
         .unwrap();
-    let ProviderAccount::Svea { seller_id, .. } = &view.account else {
+    let ProviderAccount::Svea(SveaAccount { seller_id, .. }) = &view.account else {
         panic!("a Svea merchant");
     };
     let answer = reqwest::Client::new()

@@ -23,11 +23,13 @@ mod wire;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    AssistAccount, Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind,
+    ProviderRef,
 };
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
@@ -54,6 +56,19 @@ const REFUND_LOOKUP_DAYS: i64 = 400;
 /// Messages and card data come back in English.
 const LANGUAGE: &str = "EN";
 
+/// Assist's entry of [`crate::client`]. No published base URL: Assist gives each merchant its own
+/// server name ([`crate::endpoints::ASSIST_HOSTS`] lists the known ones).
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(AssistClient::new(merchant, secret)?)),
+    // Belarus servers *.paysec.by (docs.belassist.by), Russia *.paysecure.ru (docs.assist.ru), the
+    // older secure.assist.ru (Webasyst plugin 'old' URL); belassist.by is Assist Belarus' own
+    // domain (docs, support@belassist.by). Choice: all four.
+    domains: &["paysec.by", "paysecure.ru", "assist.ru", "belassist.by"],
+    published: &[],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
+
 /// One Assist merchant account (one `Merchant_ID`), ready to call.
 #[derive(Debug)]
 pub struct AssistClient {
@@ -76,7 +91,8 @@ impl AssistClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Assist { merchant_id, login } = &merchant.account else {
+        let ProviderAccount::Assist(AssistAccount { merchant_id, login }) = &merchant.account
+        else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),
@@ -317,6 +333,12 @@ fn lookup_start(sent_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
 /// Fuzzing: every answer this client reads (the XML web-service result, the token listing),
 /// interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic is the
 /// bug.
+/// IPS Assist: the XML web-service result (orders, operations, codes), the token listing.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(&String::from_utf8_lossy(data));
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(text: &str) {
     if let Ok(result) = wire::AssistResult::parse(text) {
@@ -684,10 +706,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Assist test".into(),
-            account: ProviderAccount::Assist {
+            account: ProviderAccount::Assist(AssistAccount {
                 merchant_id: "600101".into(),
                 login: "coffer_bo_01".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/assist".into(),
             time_zone: coffer_core::merchant::parse_time_zone("Europe/Minsk").unwrap(),

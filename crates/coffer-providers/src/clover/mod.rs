@@ -14,14 +14,17 @@ mod wire;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef, StoredCredential,
+    CloverAccount, Currency, CustomerRef, Merchant, ProviderAccount, ProviderKind, ProviderRef,
+    StoredCredential,
 };
 use reqwest::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+use crate::endpoints::Published;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
 use crate::*;
+use coffer_core::Stage;
 
 /// Charges or refunds per page of a lookup's listing: the most `GET /v1/charges` and
 /// `GET /v1/refunds` return (notes §2.2).
@@ -34,6 +37,30 @@ const LOOKUP_PAGE_LIMIT: usize = 1000;
 /// What a merchant-initiated charge sends as `x-forwarded-for` when no operator address was
 /// set: there is no cardholder browser, and the right value is undocumented (notes §1).
 const DEFAULT_FORWARDED_FOR: &str = "127.0.0.1";
+
+/// Clover's entry of [`crate::client`].
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(CloverClient::new(merchant, secret)?)),
+    // docs.clover.com: every published host (api, scl, token, apisandbox, scl-sandbox.dev,
+    // api.eu, api.la) is under clover.com.
+    domains: &["clover.com"],
+    published: &[
+        Published {
+            stage: Stage::Production,
+            // docs.clover.com "Ecommerce services APIs", Sandbox and production URLs; the
+            // Ecommerce API is "available in the US and Canada" and the page lists one scl host.
+            base_url: "https://scl.clover.com",
+            source: "docs.clover.com/docs/ecommerce-api-tutorials",
+        },
+        Published {
+            stage: Stage::Test,
+            base_url: "https://scl-sandbox.dev.clover.com",
+            source: "docs.clover.com/docs/ecommerce-api-tutorials",
+        },
+    ],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
 
 /// The Clover client of one merchant ID.
 #[derive(Debug)]
@@ -60,7 +87,7 @@ impl CloverClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Clover { merchant_uuid, .. } = &merchant.account else {
+        let ProviderAccount::Clover(CloverAccount { merchant_uuid, .. }) = &merchant.account else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),
@@ -268,6 +295,15 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T
 
 /// Fuzzing: every answer this client reads, interpreted as the client interprets it
 /// (`crate::fuzzing`). Errors are fine; a panic is the bug.
+/// Clover: the bytes as a 200 body, then the first two bytes as the status of the rest.
+/// Customers and cards listings, charges, charge searches, refunds, errors.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(200, &String::from_utf8_lossy(data));
+    let (status, body) = crate::fuzzing::split(data);
+    fuzz_answer(status, &body);
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(status: u16, text: &str) {
     for write in [false, true] {
@@ -668,10 +704,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Clover test".into(),
-            account: ProviderAccount::Clover {
+            account: ProviderAccount::Clover(CloverAccount {
                 merchant_uuid: "WDEVSNNHH8VQP".into(),
                 pakms_key: None,
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/clover".into(),
             time_zone: coffer_core::merchant::parse_time_zone("America/New_York").unwrap(),

@@ -17,20 +17,23 @@ mod wire;
 
 use async_trait::async_trait;
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
-    StoredCredential,
+    Currency, CustomerRef, Merchant, Money, ProcessOutAccount, ProviderAccount, ProviderKind,
+    ProviderRef, StoredCredential,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::endpoints::Published;
 use crate::http::{body_text, HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, ProviderError, ProviderErrorKind, RefundLookup, RefundOutcome,
     RefundRequest, RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
+use coffer_core::Stage;
 
 /// The header ProcessOut's own SDK pins; the sandbox accepts any value.
 const API_VERSION: &str = "1.4.0.0";
@@ -47,6 +50,30 @@ const PAGE_SIZE: u32 = 100;
 /// The most pages one lookup reads. A lookup that stops there has not searched its whole
 /// window, so it is an error, never "not found".
 const LOOKUP_PAGE_LIMIT: usize = 1000;
+
+/// ProcessOut's entry of [`crate::client`].
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(ProcessOutClient::new(merchant, secret)?)),
+    // processout-go: api.processout.com.
+    domains: &["processout.com"],
+    published: &[
+        Published {
+            stage: Stage::Production,
+            // processout/processout-go processout.go: `Host = "https://api.processout.com"`; the
+            // same host serves sandbox projects (docs.processout.com "Testing in the sandbox":
+            // sandbox is chosen by the `test-` project id, not by a host).
+            base_url: "https://api.processout.com",
+            source: "processout/processout-go processout.go",
+        },
+        Published {
+            stage: Stage::Test,
+            base_url: "https://api.processout.com",
+            source: "processout/processout-go processout.go; docs.processout.com/docs/testing-in-the-sandbox",
+        },
+    ],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
 
 /// One ProcessOut project, authenticated with HTTP Basic (project id : secret key).
 #[derive(Debug)]
@@ -180,7 +207,8 @@ impl ProcessOutClient {
         secret: SecretString,
         policy: HttpPolicy,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::ProcessOut { project_id } = &merchant.account else {
+        let ProviderAccount::ProcessOut(ProcessOutAccount { project_id }) = &merchant.account
+        else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest {
                     field: Some("account".into()),
@@ -513,6 +541,15 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T
 
 /// Fuzzing: every answer this client reads, interpreted as the client interprets it
 /// (`crate::fuzzing`). Errors are fine; a panic is the bug.
+/// ProcessOut, as Clover: the `success` envelope, transactions, invoices, customers, tokens,
+/// refunds.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(200, &String::from_utf8_lossy(data));
+    let (status, body) = crate::fuzzing::split(data);
+    fuzz_answer(status, &body);
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(status: u16, text: &str) {
     for write in [false, true] {

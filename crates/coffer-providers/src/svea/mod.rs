@@ -40,7 +40,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeZone, Utc};
 use coffer_core::{
-    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind, ProviderRef,
+    Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount, ProviderKind,
+    ProviderRef, SveaAccount,
 };
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -49,13 +50,16 @@ use card_page::return_url;
 pub use card_page::SandboxCard;
 pub use sign::SveaHash;
 
+use crate::endpoints::Published;
 use crate::error::{ProviderError, ProviderErrorKind};
 use crate::http::{HttpClient, HttpPolicy, Resend};
+use crate::Client;
 use crate::{
     Capabilities, ChargeLookup, ChargeOutcome, ChargeRequest, InitialOutcome, InitialRequest,
     InitialStep, Page, Provider, RefundExtent, RefundLookup, RefundOutcome, RefundRequest,
     RefundsSeen, RemoteCard, RemoteCustomer, RemoteStatus,
 };
+use coffer_core::Stage;
 use convert::{PaymentFields, PAYMENT_HASH_ORDER, ROW_HASH_TAIL};
 use errors::PaymentState;
 
@@ -87,6 +91,30 @@ impl Default for SveaOptions {
         }
     }
 }
+
+/// Svea's entry of [`crate::client`].
+pub(crate) static CLIENT: Client = Client {
+    connect: |merchant, secret| Ok(Box::new(SveaClient::new(merchant, secret)?)),
+    // Svea Payments still serves from maksuturva.fi (www., test1., payments. in providers/svea.md
+    // §1 and the WooCommerce module).
+    domains: &["maksuturva.fi"],
+    published: &[
+        Published {
+            stage: Stage::Production,
+            // maksuturva/woocommerce_payment_module: default `maksuturva_url` https://www.maksuturva.fi
+            base_url: "https://www.maksuturva.fi",
+            source: "maksuturva/woocommerce_payment_module (maksuturva_url default)",
+        },
+        Published {
+            stage: Stage::Test,
+            // same module's readme: "set communication URL ... as https://test1.maksuturva.fi"
+            base_url: "https://test1.maksuturva.fi",
+            source: "maksuturva/woocommerce_payment_module readme (test environment)",
+        },
+    ],
+    #[cfg(feature = "fuzzing")]
+    fuzz_answer: fuzz_bytes,
+};
 
 /// The Svea client of one seller account.
 #[derive(Debug)]
@@ -134,10 +162,10 @@ impl SveaClient {
         secret: SecretString,
         options: SveaOptions,
     ) -> Result<Self, ProviderError> {
-        let ProviderAccount::Svea {
+        let ProviderAccount::Svea(SveaAccount {
             seller_id,
             key_generation,
-        } = &merchant.account
+        }) = &merchant.account
         else {
             return Err(ProviderError::new(
                 ProviderErrorKind::InvalidRequest { field: None },
@@ -478,6 +506,12 @@ fn read<T: for<'de> serde::Deserialize<'de>>(
 /// Fuzzing: every answer this client reads (payment, status query, cancel, token charge, field
 /// errors), interpreted as the client interprets it (`crate::fuzzing`). Errors are fine; a panic
 /// is the bug.
+/// Svea Payments: payment, status query, cancel and token-charge XML answers, field errors.
+#[cfg(feature = "fuzzing")]
+fn fuzz_bytes(data: &[u8]) {
+    fuzz_answer(&String::from_utf8_lossy(data));
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_answer(text: &str) {
     let secret = SecretString::from("fuzzing-secret".to_string());
@@ -812,10 +846,10 @@ mod tests {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Svea test".into(),
-            account: ProviderAccount::Svea {
+            account: ProviderAccount::Svea(SveaAccount {
                 seller_id: "TESTSELLER".into(),
                 key_generation: "001".into(),
-            },
+            }),
             environment: Environment::Sandbox,
             base_url: "http://127.0.0.1:9/svea".into(),
             time_zone: coffer_core::merchant::parse_time_zone("Europe/Helsinki").unwrap(),

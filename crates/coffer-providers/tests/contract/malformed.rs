@@ -5,8 +5,9 @@
 //! lookup is `MalformedResponse`, never taken for "the provider has no such charge".
 
 use coffer_core::{
-    CardToken, Currency, CustomerRef, Environment, IdempotencyKey, Merchant, MerchantId, Money,
-    ProviderAccount, ProviderRef, Reason, StoredCredential,
+    AssistAccount, CardToken, CloverAccount, Currency, CustomerRef, Environment, IdempotencyKey,
+    Merchant, MerchantId, Money, ProcessOutAccount, ProviderAccount, ProviderRef, Reason,
+    StoredCredential, SveaAccount,
 };
 use coffer_providers::assist::AssistClient;
 use coffer_providers::clover::CloverClient;
@@ -89,30 +90,30 @@ fn merchant(account: ProviderAccount, base_url: String, currency: Currency) -> M
 fn accounts() -> Vec<(ProviderAccount, Currency)> {
     vec![
         (
-            ProviderAccount::Clover {
+            ProviderAccount::Clover(CloverAccount {
                 merchant_uuid: "WDEVSNNHH8VQP".into(),
                 pakms_key: None,
-            },
+            }),
             Currency::USD,
         ),
         (
-            ProviderAccount::ProcessOut {
+            ProviderAccount::ProcessOut(ProcessOutAccount {
                 project_id: "test-proj_garbage".into(),
-            },
+            }),
             Currency::EUR,
         ),
         (
-            ProviderAccount::Assist {
+            ProviderAccount::Assist(AssistAccount {
                 merchant_id: "600101".into(),
                 login: "shop".into(),
-            },
+            }),
             Currency::BYN,
         ),
         (
-            ProviderAccount::Svea {
+            ProviderAccount::Svea(SveaAccount {
                 seller_id: "SVEASANDBOX01".into(),
                 key_generation: "001".into(),
-            },
+            }),
             Currency::EUR,
         ),
     ]

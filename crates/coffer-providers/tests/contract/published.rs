@@ -675,7 +675,9 @@ async fn processouts_published_refund_answer_is_read_and_the_request_carries_the
 async fn processouts_sandbox_answers_invoices_captures_transactions_refunds_and_errors_in_the_published_shapes(
 ) {
     let (_sandbox, sm) = sandbox_merchant(ProviderKind::ProcessOut, Some(Currency::EUR)).await;
-    let coffer_core::ProviderAccount::ProcessOut { project_id } = &sm.account else {
+    let coffer_core::ProviderAccount::ProcessOut(coffer_core::ProcessOutAccount { project_id }) =
+        &sm.account
+    else {
         panic!("a ProcessOut merchant");
     };
     let client = client_at(&sm, &sm.base_url);

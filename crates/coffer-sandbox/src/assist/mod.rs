@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::routing::{get, post};
 use axum::Router;
-use coffer_core::{ProviderAccount, ProviderKind};
+use coffer_core::{AssistAccount, ProviderAccount, ProviderKind};
 
 use crate::{Ctx, SandboxMerchant, Seed};
 use state::AssistState;
@@ -86,10 +86,10 @@ impl crate::Emulator for Emulator {
             .iter()
             .map(|m| SandboxMerchant {
                 name: m.name.clone(),
-                account: ProviderAccount::Assist {
+                account: ProviderAccount::Assist(AssistAccount {
                     merchant_id: m.merchant_id.clone(),
                     login: m.login.clone(),
-                },
+                }),
                 secret: m.password.clone(),
                 currency: m.currency,
                 time_zone: m.time_zone.clone(),

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use coffer_core::{ProviderAccount, ProviderKind};
+use coffer_core::{CloverAccount, ProviderAccount, ProviderKind};
 
 use crate::{Ctx, SandboxMerchant, Seed};
 
@@ -116,10 +116,10 @@ impl crate::Emulator for Emulator {
             .iter()
             .map(|m| SandboxMerchant {
                 name: m.name.clone(),
-                account: ProviderAccount::Clover {
+                account: ProviderAccount::Clover(CloverAccount {
                     merchant_uuid: m.mid.clone(),
                     pakms_key: Some(m.apikey.clone()),
-                },
+                }),
                 secret: m.access_token.clone(),
                 currency: m.currency,
                 time_zone: m.time_zone.clone(),

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
-use coffer_core::{ProviderAccount, ProviderKind};
+use coffer_core::{ProcessOutAccount, ProviderAccount, ProviderKind};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -359,9 +359,9 @@ impl crate::Emulator for Emulator {
             .iter()
             .map(|p| SandboxMerchant {
                 name: p.name.clone(),
-                account: ProviderAccount::ProcessOut {
+                account: ProviderAccount::ProcessOut(ProcessOutAccount {
                     project_id: p.id.clone(),
-                },
+                }),
                 secret: p.secret.clone(),
                 currency: p.currency,
                 time_zone: p.time_zone.clone(),

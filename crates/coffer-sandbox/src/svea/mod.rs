@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::routing::{get, post};
 use axum::Router;
-use coffer_core::{Currency, ProviderAccount, ProviderKind};
+use coffer_core::{Currency, ProviderAccount, ProviderKind, SveaAccount};
 
 use crate::{Ctx, SandboxMerchant, Seed};
 use state::State;
@@ -90,10 +90,10 @@ impl crate::Emulator for Emulator {
             .values()
             .map(|seller| SandboxMerchant {
                 name: seller.name.clone(),
-                account: ProviderAccount::Svea {
+                account: ProviderAccount::Svea(SveaAccount {
                     seller_id: seller.seller_id.clone(),
                     key_generation: seller.key_generation.clone(),
-                },
+                }),
                 secret: seller.secret.clone(),
                 currency: Currency::EUR,
                 time_zone: "Europe/Helsinki".into(),

@@ -1,3 +1,4 @@
+use coffer_core::ProviderKind;
 use coffer_sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::test]
@@ -43,19 +44,28 @@ async fn the_next_counters_can_be_kept_for_writes() {
         .await
         .unwrap();
     let read = http
-        .get(format!("{}/invoices", sandbox.urls.processout))
+        .get(format!(
+            "{}/invoices",
+            sandbox.urls.of(ProviderKind::ProcessOut)
+        ))
         .send()
         .await
         .unwrap();
     assert_ne!(read.status(), 503, "a GET passes the counter by");
     let write = http
-        .post(format!("{}/invoices", sandbox.urls.processout))
+        .post(format!(
+            "{}/invoices",
+            sandbox.urls.of(ProviderKind::ProcessOut)
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(write.status(), 503, "the first write takes the 503");
     let next = http
-        .post(format!("{}/invoices", sandbox.urls.processout))
+        .post(format!(
+            "{}/invoices",
+            sandbox.urls.of(ProviderKind::ProcessOut)
+        ))
         .send()
         .await
         .unwrap();
@@ -137,15 +147,27 @@ async fn the_next_counters_kept_for_writes_pass_the_post_lookups_of_svea_and_ass
     .await;
     let http = reqwest::Client::new();
     for lookup in [
-        format!("{}/PaymentStatusQuery.pmt", sandbox.urls.svea),
-        format!("{}/orderresult/orderresult.cfm", sandbox.urls.assist),
-        format!("{}/pay/oneclick/v1/token.cfm", sandbox.urls.assist),
+        format!(
+            "{}/PaymentStatusQuery.pmt",
+            sandbox.urls.of(ProviderKind::Svea)
+        ),
+        format!(
+            "{}/orderresult/orderresult.cfm",
+            sandbox.urls.of(ProviderKind::Assist)
+        ),
+        format!(
+            "{}/pay/oneclick/v1/token.cfm",
+            sandbox.urls.of(ProviderKind::Assist)
+        ),
     ] {
         let status = http.post(&lookup).send().await.unwrap().status();
         assert_ne!(status, 503, "{lookup} only reads, though it is a POST");
     }
     let write = http
-        .post(format!("{}/PaymentCancel.pmt", sandbox.urls.svea))
+        .post(format!(
+            "{}/PaymentCancel.pmt",
+            sandbox.urls.of(ProviderKind::Svea)
+        ))
         .send()
         .await
         .unwrap();

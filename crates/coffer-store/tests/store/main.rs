@@ -9,7 +9,7 @@ mod migrations;
 mod repo;
 
 use chrono::{TimeZone, Utc};
-use coffer_core::{Currency, Environment, ProviderAccount};
+use coffer_core::{CloverAccount, Currency, Environment, ProviderAccount};
 use coffer_store::merchants::NewMerchant;
 
 pub fn at(ms: i64) -> chrono::DateTime<Utc> {
@@ -19,10 +19,10 @@ pub fn at(ms: i64) -> chrono::DateTime<Utc> {
 pub fn clover_merchant(uuid: &str) -> NewMerchant {
     NewMerchant {
         name: format!("Store {uuid}"),
-        account: ProviderAccount::Clover {
+        account: ProviderAccount::Clover(CloverAccount {
             merchant_uuid: uuid.into(),
             pakms_key: None,
-        },
+        }),
         environment: Environment::Sandbox,
         base_url: "http://127.0.0.1:9/clover".into(),
         time_zone: chrono_tz::Europe::Helsinki,

@@ -303,7 +303,7 @@ fn the_providers_table_names_every_provider_and_refuses_an_unknown_one() {
     known.sort();
     assert_eq!(
         names, known,
-        "a provider in ProviderKind::ALL is missing from the providers table (add it in a migration)"
+        "a provider in ProviderKind::ALL is missing from the providers table (the store fills it at open)"
     );
     let insert = |provider: &str, account: &str| {
         raw.execute(

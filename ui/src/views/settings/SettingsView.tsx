@@ -180,9 +180,10 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
   );
 }
 
-/** Optional ids left empty are absent, not "". */
-function withoutEmptyOptional(account: Record<string, string>): Record<string, string | null> {
-  return Object.fromEntries(Object.entries(account).map(([k, v]) => [k, v === "" && k === "pakms_key" ? null : v]));
+/** Optional ids left empty are absent, not "": the fields the provider's facts do not require. */
+function withoutEmptyOptional(provider: string, account: Record<string, string>): Record<string, string | null> {
+  const optional = (key: string) => providerFacts(provider)?.account_fields.some((f) => f.key === key && !f.required) ?? false;
+  return Object.fromEntries(Object.entries(account).map(([k, v]) => [k, v === "" && optional(k) ? null : v]));
 }
 
 /** The account's id: the first field its provider lists. */
@@ -270,7 +271,7 @@ function MerchantForm({ merchant, onDone, onCancel }: { merchant: MerchantView |
       } else {
         await api.addMerchant({
           name,
-          account: { provider, ...withoutEmptyOptional(account) } as unknown as ProviderAccount,
+          account: { provider, ...withoutEmptyOptional(provider, account) } as unknown as ProviderAccount,
           environment: stored,
           endpoint,
           time_zone: timeZone,

@@ -1,7 +1,9 @@
 // The connection check in the owner's words: passed, or which field the provider says is wrong.
-import type { MerchantTest } from "../../ipc/bindings";
+import type { AccountField, MerchantTest } from "../../ipc/bindings";
+import { providers } from "../../state/providers";
 
-/** The names the merchant form shows, for the fields a failed check can blame. */
+/** The names the merchant form shows, for the fields a failed check can blame; an account field
+ *  not named here takes its label from the provider facts, so a new provider needs no edit. */
 const FIELD_LABELS: Record<string, string> = {
   secret: "Secret",
   base_url: "API base URL",
@@ -14,7 +16,8 @@ const FIELD_LABELS: Record<string, string> = {
 
 /** The form's name for a field the check blames, or the provider's own name for it. */
 export function fieldLabel(field: string): string {
-  return FIELD_LABELS[field] ?? field;
+  const fields: readonly AccountField[] = providers.flatMap((p): readonly AccountField[] => p.account_fields);
+  return FIELD_LABELS[field] ?? fields.find((f) => f.key === field)?.label ?? field;
 }
 
 /** A short label for the merchant table: "Connected", or "Check failed: <field>". */

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use coffer_core::{
-    Bin, CardBrand, CardExpiry, CardToken, Currency, CustomerRef, Environment, Last4, MerchantId,
-    ProviderAccount,
+    Bin, CardBrand, CardExpiry, CardToken, CloverAccount, Currency, CustomerRef, Environment,
+    Last4, MerchantId, ProviderAccount,
 };
 use coffer_store::cards::CardFields;
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
@@ -101,10 +101,10 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
         let merchant = store.insert_merchant(
             &NewMerchant {
                 name: format!("Bench store {m}"),
-                account: ProviderAccount::Clover {
+                account: ProviderAccount::Clover(CloverAccount {
                     merchant_uuid: format!("BENCH{m:08}"),
                     pakms_key: None,
-                },
+                }),
                 environment: Environment::Sandbox,
                 base_url: "embedded:clover".into(),
                 time_zone: chrono_tz::Europe::Helsinki,

@@ -116,7 +116,7 @@ async fn the_sandbox_answers_the_listing_and_a_json_cancel_in_the_published_shap
     let published_card = &published_cards[0];
     let credentials = json!({
         "merchant_id": f.merchant.account.account_id(),
-        "login": match &f.merchant.account { ProviderAccount::Assist { login, .. } => login.clone(), _ => unreachable!() },
+        "login": match &f.merchant.account { ProviderAccount::Assist(coffer_core::AssistAccount { login, .. }) => login.clone(), _ => unreachable!() },
         "password": f.secret,
     });
     let listing_url = format!("{}/pay/oneclick/v1/token.cfm", f.merchant.base_url);

@@ -10,6 +10,7 @@ mod recurring;
 mod refunds;
 mod tokens;
 
+use coffer_core::ProviderKind;
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
@@ -264,7 +265,7 @@ async fn fixture_from(sandbox: Sandbox) -> Fixture {
         });
     let by = accounts.next().unwrap();
     let ru = accounts.next().unwrap();
-    let base = sandbox.urls.assist.clone();
+    let base = sandbox.urls.of(ProviderKind::Assist).to_string();
     Fixture {
         sandbox,
         http,

@@ -9,6 +9,7 @@ mod refunds;
 
 use std::time::Duration;
 
+use coffer_core::ProviderKind;
 use coffer_sandbox::seed::{self, CardBehaviour};
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -54,7 +55,7 @@ impl Env {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sandbox.urls.clover)
+        format!("{}{path}", self.sandbox.urls.of(ProviderKind::Clover))
     }
 
     fn token(&self, m: usize) -> String {

@@ -27,7 +27,7 @@ async fn a_sandbox_seeded_for_clover_alone_keeps_the_projects_without_customers(
     );
     let url = format!(
         "{}/v3/merchants/{mid}/customers?limit=100",
-        po.sandbox.urls.clover
+        po.sandbox.urls.of(ProviderKind::Clover)
     );
     let (_, page) = read(po.http.get(url).bearer_auth(token).send().await.unwrap()).await;
     assert_eq!(page["elements"].as_array().map(Vec::len), Some(7), "{page}");

@@ -8,6 +8,7 @@ mod customers;
 mod events;
 mod refunds;
 
+use coffer_core::ProviderKind;
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
@@ -61,7 +62,7 @@ impl Po {
             "sandbox project ids carry test-: {project}"
         );
         Po {
-            base: sandbox.urls.processout.clone(),
+            base: sandbox.urls.of(ProviderKind::ProcessOut).to_string(),
             secret: ours[0]["secret"].as_str().unwrap().to_string(),
             other_project: ours[1]["account"]["project_id"]
                 .as_str()

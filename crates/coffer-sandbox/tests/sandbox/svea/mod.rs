@@ -12,6 +12,7 @@ mod charges;
 mod refunds;
 mod status;
 
+use coffer_core::ProviderKind;
 use coffer_sandbox::{Sandbox, SandboxConfig};
 use reqwest::redirect::Policy;
 use sha2::{Digest, Sha256, Sha512};
@@ -83,7 +84,7 @@ async fn start_with(config: SandboxConfig) -> Svea {
         })
         .collect();
     Svea {
-        base: sandbox.urls.svea.clone(),
+        base: sandbox.urls.of(ProviderKind::Svea).to_string(),
         sandbox,
         http,
         sellers,

@@ -1,6 +1,0 @@
-//! Any bytes as an answer of the processout API, read as the client reads it: no panic.
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    coffer_providers::fuzzing::answer(coffer_providers::fuzzing::ProviderKind::ProcessOut, data);
-});
