@@ -43,8 +43,8 @@ impl SveaClient {
         let status = self.status_query(&pmt_id).await?;
         let code = status.pmtq_returncode.as_deref().unwrap_or("");
         let amount_text = status.pmtq_amount.as_deref().unwrap_or("");
-        match errors::payment_state(code, false)? {
-            // Svea answers an id it never saw like an unpaid payment of 0,00 (as refresh_card).
+        // Svea answers an id it never saw with 00 (or an unpaid code) and 0,00 (§3.4).
+        match errors::payment_state(code, amount_text == "0,00")? {
             PaymentState::Unpaid if amount_text == "0,00" => return Ok(InitialSeen::NotFound),
             PaymentState::Unknown => return Ok(InitialSeen::NotFound),
             PaymentState::Unpaid => {
