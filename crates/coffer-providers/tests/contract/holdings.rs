@@ -417,3 +417,61 @@ mod svea {
         );
     }
 }
+
+mod assist {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_one_click_card_is_found_on_its_customer_and_its_initial_order_by_number() {
+        let f = crate::assist::fixture().await;
+        let client = crate::battery::Harness::client(&f);
+        let c = f.good_customer().await;
+        let customer = CustomerRef::from(c["customer_number"].as_str().unwrap());
+        let token = CardToken(c["cards"][0]["token"].as_str().unwrap().into());
+        let seen = client.check_card_on_file(&customer, &token).await.unwrap();
+        assert!(
+            matches!(&seen, CardOnFile::Found(card) if card.token == token),
+            "listed by token.cfm: {seen:?}"
+        );
+        let other = f.good_customer_after(&c).await;
+        let other = CustomerRef::from(other["customer_number"].as_str().unwrap());
+        assert_eq!(
+            client.check_card_on_file(&other, &token).await.unwrap(),
+            CardOnFile::NotFound,
+            "not in another customer's listing"
+        );
+        let order = c["cards"][0]["initial_ordernumber"].as_str().unwrap();
+        let billnumber = c["cards"][0]["initial_billnumber"].as_str().unwrap();
+        let seen = client
+            .check_initial(&initial(&customer, &token, order))
+            .await
+            .unwrap();
+        let InitialSeen::Succeeded(found) = seen else {
+            panic!("the seeded initial order is found: {seen:?}");
+        };
+        assert_eq!(
+            found.reference.as_str(),
+            billnumber,
+            "the billnumber rp.cfm links to"
+        );
+        assert_eq!(
+            found.customer,
+            Match::NotShown,
+            "orderresult names no customer"
+        );
+        assert_eq!(
+            found.agreement,
+            coffer_providers::Seen::NotShown,
+            "the Recurring* limits are taken as given"
+        );
+        let dated = InitialRef {
+            date: Some(chrono::Utc::now().date_naive()),
+            ..initial(&customer, &token, "NO-SUCH-ORDER")
+        };
+        assert_eq!(
+            client.check_initial(&dated).await.unwrap(),
+            InitialSeen::NotFound,
+            "an order number Assist does not have in the window"
+        );
+    }
+}
