@@ -105,6 +105,8 @@ pub struct InitialFound {
 }
 
 /// What the provider shows of an imported initial transaction.
+// One value per check, moved once: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitialSeen {
     /// It exists and succeeded.
