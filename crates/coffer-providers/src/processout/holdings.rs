@@ -285,4 +285,46 @@ mod tests {
             "malformed amount is an error"
         );
     }
+
+    fn token(json: &str) -> wire::Token {
+        serde_json::from_str(json).expect("fixture parses")
+    }
+
+    #[test]
+    fn an_apm_token_is_listed_by_its_gateway_and_chargeable_only_when_processout_says_so() {
+        let paypal = token(
+            r#"{"id":"tok_a","type":"gateway_token","is_chargeable":true,"customer_id":"cust_1","gateway_configuration":{"id":"gway_conf_1","name":"PayPal EU","gateway":{"name":"paypal","display_name":"PayPal"}}}"#,
+        );
+        let card = convert::remote_card(paypal)
+            .expect("converted")
+            .expect("an APM token is listed");
+        assert_eq!(
+            card.method,
+            crate::StoredMethod::Apm {
+                name: "PayPal".into()
+            },
+            "the gateway's display name"
+        );
+        assert!(card.merchant_initiated && card.active, "is_chargeable true");
+        assert!(card.last4.is_empty(), "no card digits");
+        let unnamed = token(r#"{"id":"tok_b","type":"gateway_token"}"#);
+        let card = convert::remote_card(unnamed)
+            .expect("converted")
+            .expect("listed");
+        assert_eq!(
+            card.method,
+            crate::StoredMethod::Apm { name: "APM".into() },
+            "no configuration expanded"
+        );
+        assert!(
+            !card.merchant_initiated && !card.active,
+            "our choice: an absent is_chargeable is not chargeable"
+        );
+        let pending = token(r#"{"id":"tok_c","type":"pending"}"#);
+        assert_eq!(
+            convert::remote_card(pending).expect("converted"),
+            None,
+            "a pending token holds nothing"
+        );
+    }
 }

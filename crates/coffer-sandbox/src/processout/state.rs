@@ -836,8 +836,21 @@ mod tests {
             a.projects[0].id, a.projects[1].id,
             "each project has its own id"
         );
+        let apm: Vec<_> = project
+            .customers
+            .iter()
+            .flat_map(|c| &c.tokens)
+            .filter(|t| t.kind == "gateway_token")
+            .collect();
+        assert_eq!(apm.len(), 1, "one seeded APM token");
+        assert!(
+            apm[0].card.is_none() && apm[0].gateway.is_some(),
+            "it holds no card, only its gateway"
+        );
         for token in project.customers.iter().flat_map(|c| &c.tokens) {
-            let card = token.card.as_ref().unwrap();
+            let Some(card) = token.card.as_ref() else {
+                continue;
+            };
             if let Some(scheme) = &card.initial_scheme_transaction_id {
                 assert!(
                     project.knows_scheme_id(scheme),
