@@ -13,6 +13,7 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod holdings;
 pub mod http;
 
 pub mod assist;
@@ -29,6 +30,10 @@ use coffer_core::{
 use secrecy::SecretString;
 
 pub use error::{ProviderError, ProviderErrorKind};
+pub use holdings::{
+    CardOnFile, CardRevocation, InitialFound, InitialRef, InitialSeen, Match, Revoked, Seen,
+    StoredMethod,
+};
 
 /// What a provider can do, as data the engine and the UI read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +59,8 @@ pub struct Capabilities {
     pub absence_proves_after: Option<std::time::Duration>,
     /// One sentence for the UI about what is special here.
     pub note: &'static str,
+    /// Whether a saved card can be deleted at the provider ([`Provider::revoke_card`]).
+    pub card_revocation: CardRevocation,
 }
 
 /// When a charge whose outcome is unknown may be sent again, byte for byte, without risking a
@@ -136,6 +143,14 @@ pub struct RemoteCard {
     /// The card art the provider shows for the card (an image address), when it gives one:
     /// a display field, not card data (Assist One Click `assets`/`assetData`).
     pub art_url: Option<String>,
+    /// A card, or an alternative payment method saved as a token (ProcessOut APM tokens).
+    /// For an APM, `brand` is the method's name, `last4` is empty and `expiry` is
+    /// [`holdings::APM_NO_EXPIRY`]: a caller that only knows cards skips it by its empty last4.
+    pub method: StoredMethod,
+    /// The provider lets the merchant charge it without the holder present (an MIT). Each
+    /// client says from which source; where no source says, the client's choice is the
+    /// conservative one and is marked as such.
+    pub merchant_initiated: bool,
 }
 
 /// A charge of a stored credential. Serializable so the ledger can keep it and a resend can
@@ -418,6 +433,30 @@ pub trait Provider: Send + Sync {
 
     /// Makes the initial cardholder-initiated transaction, or starts the card page for it.
     async fn record_initial(&self, request: &InitialRequest) -> Result<InitialStep, ProviderError>;
+
+    /// Whether the provider keeps `token` for `customer`, with its display fields (issue 24's
+    /// import check). Only reads. A provider with no such lookup answers
+    /// [`CardOnFile::CannotLook`], never `Found`.
+    async fn check_card_on_file(
+        &self,
+        customer: &CustomerRef,
+        token: &CardToken,
+    ) -> Result<CardOnFile, ProviderError>;
+
+    /// Whether the imported initial transaction exists, succeeded and used the imported card,
+    /// as far as the provider lets us look. Only reads. Each fact the provider's record does
+    /// not carry is [`Seen::NotShown`] / [`Match::NotShown`]; a reference the provider has no
+    /// lookup for is [`InitialSeen::CannotLook`].
+    async fn check_initial(&self, initial: &InitialRef) -> Result<InitialSeen, ProviderError>;
+
+    /// Deletes a saved card at the provider. Where [`Capabilities::card_revocation`] is
+    /// [`CardRevocation::NotOffered`] the answer is `Unsupported` and nothing is sent. A card
+    /// the provider no longer has is [`Revoked::AlreadyGone`]. Deleting is irreversible.
+    async fn revoke_card(
+        &self,
+        customer: &CustomerRef,
+        token: &CardToken,
+    ) -> Result<Revoked, ProviderError>;
 
     /// The provider's hosted card page for the initial transaction, where it has one (Svea).
     fn card_page(&self) -> Option<&dyn CardPage> {

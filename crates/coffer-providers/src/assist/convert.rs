@@ -12,7 +12,7 @@ use coffer_core::{
 use super::errors::{self, CodeClass};
 use super::wire;
 use crate::error::{ProviderError, ProviderErrorKind};
-use crate::{ChargeOutcome, RemoteCard, RemoteStatus};
+use crate::{ChargeOutcome, RemoteCard, RemoteStatus, StoredMethod};
 
 fn invalid(field: &str, message: impl Into<String>) -> ProviderError {
     ProviderError::new(
@@ -198,6 +198,10 @@ pub(crate) fn card_from_wire(card: &wire::TokenCard) -> Result<RemoteCard, Provi
         needs_cvc: flag(card.need_cvc.as_ref()).unwrap_or(false),
         initial_ref: None,
         art_url: card_art(card),
+        method: StoredMethod::Card,
+        // One Click cards are charged by Token Pay with the cardholder present, never by rp.cfm
+        // (providers/assist.md §3.2).
+        merchant_initiated: false,
     })
 }
 
@@ -271,6 +275,9 @@ pub(crate) fn card_from_operation(token: &CardToken, op: &wire::Operation) -> Op
         needs_cvc: false,
         initial_ref: None,
         art_url: None,
+        method: StoredMethod::Card,
+        // A recurring initial's card is charged by rp.cfm, merchant-initiated (providers/assist.md §2.3).
+        merchant_initiated: true,
     })
 }
 

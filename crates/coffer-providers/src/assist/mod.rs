@@ -18,6 +18,7 @@
 
 mod convert;
 mod errors;
+mod holdings;
 mod wire;
 
 use async_trait::async_trait;
@@ -406,6 +407,7 @@ impl Provider for AssistClient {
             absence_proves_after: Some(std::time::Duration::from_secs(15 * 60)),
             note: "Assist cannot list customers: Coffer keeps the register and looks cards up by CustomerNumber. \
                    Merchant-initiated charges (rp.cfm) reference the billnumber of an initial order registered as recurring on Assist's page; a One Click card needs a new recurring initial first.",
+            card_revocation: crate::CardRevocation::NotOffered,
         }
     }
 
@@ -473,6 +475,33 @@ impl Provider for AssistClient {
                 Err(error)
             }
         }
+    }
+
+    async fn check_card_on_file(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::CardOnFile, ProviderError> {
+        self.card_on_file(customer, token).await
+    }
+
+    async fn check_initial(
+        &self,
+        initial: &crate::InitialRef,
+    ) -> Result<crate::InitialSeen, ProviderError> {
+        self.initial_seen(initial).await
+    }
+
+    async fn revoke_card(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::Revoked, ProviderError> {
+        let _ = (customer, token);
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            holdings::NO_REVOCATION,
+        ))
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {

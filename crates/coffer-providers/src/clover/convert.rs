@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::errors;
 use super::wire;
-use crate::{ChargeOutcome, ProviderError, ProviderErrorKind, RemoteCard, RemoteStatus};
+use crate::{
+    ChargeOutcome, ProviderError, ProviderErrorKind, RemoteCard, RemoteStatus, StoredMethod,
+};
 
 /// `external_reference_id` is at most 12 characters (notes §2.1).
 const EXTERNAL_REFERENCE_MAX: usize = 12;
@@ -177,6 +179,9 @@ pub(crate) fn card_from_v3(card: &wire::Card) -> Result<RemoteCard, ProviderErro
         needs_cvc: false,
         initial_ref: None,
         art_url: None,
+        method: StoredMethod::Card,
+        // A multi-pay token carries MITs with `stored_credentials` (providers/clover.md §3).
+        merchant_initiated: true,
     })
 }
 
@@ -210,6 +215,9 @@ pub(crate) fn card_from_source(
         needs_cvc: false,
         initial_ref,
         art_url: None,
+        method: StoredMethod::Card,
+        // A multi-pay token carries MITs with `stored_credentials` (providers/clover.md §3).
+        merchant_initiated: true,
     })
 }
 

@@ -9,6 +9,7 @@
 
 mod convert;
 mod errors;
+mod holdings;
 mod wire;
 
 use async_trait::async_trait;
@@ -389,6 +390,7 @@ impl Provider for CloverClient {
             resend: crate::ResendRule::SameKey { window: crate::IDEMPOTENCY_WINDOW },
             absence_proves_after: None,
             note: "A charge after the first must name the initial charge's ref_num; otherwise Clover approves it with a warning.",
+            card_revocation: crate::CardRevocation::AtProvider,
         }
     }
 
@@ -451,6 +453,29 @@ impl Provider for CloverClient {
         );
         let cards: wire::Listing<wire::Card> = self.get(&self.api, &path, &[]).await?;
         cards.elements.iter().map(convert::card_from_v3).collect()
+    }
+
+    async fn check_card_on_file(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::CardOnFile, ProviderError> {
+        self.card_on_file(customer, token).await
+    }
+
+    async fn check_initial(
+        &self,
+        initial: &crate::InitialRef,
+    ) -> Result<crate::InitialSeen, ProviderError> {
+        self.initial_seen(initial).await
+    }
+
+    async fn revoke_card(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::Revoked, ProviderError> {
+        self.revoke_source(customer, token).await
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {

@@ -240,6 +240,9 @@ pub(crate) struct PhoneNumber {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Card {
+    /// The card's id: what `DELETE /v1/customers/{id}/sources/{cardId}` names.
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(default)]
     pub first6: Option<String>,
     pub last4: String,

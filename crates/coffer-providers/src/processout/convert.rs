@@ -8,7 +8,7 @@ use coffer_core::{
 };
 
 use crate::error::{ProviderError, ProviderErrorKind};
-use crate::{ChargeOutcome, RemoteCard, RemoteCustomer, RemoteStatus};
+use crate::{ChargeOutcome, RemoteCard, RemoteCustomer, RemoteStatus, StoredMethod};
 
 use super::errors::is_hard_decline;
 use super::wire;
@@ -152,8 +152,13 @@ pub(crate) fn remote_customer(c: wire::Customer) -> RemoteCustomer {
     }
 }
 
-/// A card token as a stored card; `None` for tokens that hold no card (pending, APM).
+/// A customer token as a stored method: a card token as a card, an APM token
+/// (`type: gateway_token`) as [`StoredMethod::Apm`]; `None` for a token that holds nothing yet
+/// (`pending`) or of a type Coffer does not know.
 pub(crate) fn remote_card(token: wire::Token) -> Result<Option<RemoteCard>, ProviderError> {
+    if token.kind.as_deref() == Some("gateway_token") {
+        return Ok(Some(apm_token(token)));
+    }
     let Some(card) = token.card else {
         return Ok(None);
     };
@@ -187,7 +192,42 @@ pub(crate) fn remote_card(token: wire::Token) -> Result<Option<RemoteCard>, Prov
             .filter(|s| !s.is_empty())
             .map(ProviderRef),
         art_url: None,
+        method: StoredMethod::Card,
+        // A customer token is what MITs use (providers/processout.md §3).
+        merchant_initiated: true,
     }))
+}
+
+/// An APM customer token. ProcessOut: customer tokens of APMs are reusable "for multiple
+/// payments, including Merchant Initiated Transactions" (seed 002, "Saving APM tokens"), and
+/// each token says `is_chargeable` (processout-go `Token.IsChargeable`). OUR CHOICE: an APM
+/// token is chargeable, and open to MITs, only when `is_chargeable` is explicitly `true`; an
+/// absent flag is read as not chargeable. Its name is the gateway's display name when the
+/// token's `gateway_configuration` is expanded, else the configuration's name, else "APM".
+fn apm_token(token: wire::Token) -> RemoteCard {
+    let configuration = token.gateway_configuration.as_ref();
+    let name = configuration
+        .and_then(|c| c.gateway.as_ref())
+        .and_then(|g| g.display_name.clone().or_else(|| g.name.clone()))
+        .or_else(|| configuration.and_then(|c| c.name.clone()))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "APM".to_string());
+    let chargeable =
+        token.is_chargeable == Some(true) && token.verification_status.as_deref() != Some("failed");
+    RemoteCard {
+        token: CardToken(token.id),
+        brand: CardBrand::Other(name.clone()),
+        last4: String::new(),
+        bin: None,
+        bank: None,
+        expiry: crate::holdings::APM_NO_EXPIRY,
+        active: chargeable,
+        needs_cvc: false,
+        initial_ref: None,
+        art_url: None,
+        method: StoredMethod::Apm { name },
+        merchant_initiated: chargeable,
+    }
 }
 
 /// Where a transaction stands, as Coffer sees it. `waiting` (nothing attempted yet), `pending`,
@@ -453,6 +493,8 @@ mod tests {
             error_message: None,
             scheme_id: None,
             created_at: None,
+            customer_id: None,
+            token_id: None,
         };
         for undecided in [
             "waiting",
@@ -494,6 +536,8 @@ mod tests {
             error_message: None,
             scheme_id: None,
             created_at: None,
+            customer_id: None,
+            token_id: None,
         };
         let o = outcome(t, true).unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@
 
 mod convert;
 mod errors;
+mod holdings;
 mod wire;
 
 use async_trait::async_trait;
@@ -605,6 +606,7 @@ impl Provider for ProcessOutClient {
             absence_proves_after: None,
             note: "Each charge is an invoice captured with the customer token; ProcessOut links \
                    merchant-initiated charges to the card's initial payment by its scheme id.",
+            card_revocation: crate::CardRevocation::AtProvider,
         }
     }
 
@@ -650,7 +652,9 @@ impl Provider for ProcessOutClient {
                 convert::segment(customer.as_str())
             ))
             .query("limit", 100)
-            .query("order", "asc");
+            .query("order", "asc")
+            // Names an APM token's method (processout-go `Token.GatewayConfiguration`).
+            .query("expand", "gateway_configuration");
             if let Some(c) = &cursor {
                 call = call.query("start_after", c);
             }
@@ -667,6 +671,29 @@ impl Provider for ProcessOutClient {
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
         self.pay(request).await
+    }
+
+    async fn check_card_on_file(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::CardOnFile, ProviderError> {
+        self.token_on_file(customer, token).await
+    }
+
+    async fn check_initial(
+        &self,
+        initial: &crate::InitialRef,
+    ) -> Result<crate::InitialSeen, ProviderError> {
+        self.initial_seen(initial).await
+    }
+
+    async fn revoke_card(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::Revoked, ProviderError> {
+        self.delete_token(customer, token).await
     }
 
     async fn find_charge(

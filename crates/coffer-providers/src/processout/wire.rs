@@ -61,6 +61,26 @@ pub(crate) struct Token {
     pub card: Option<Card>,
     pub is_chargeable: Option<bool>,
     pub verification_status: Option<String>,
+    /// The customer owning the token (processout-go `Token.CustomerID`).
+    pub customer_id: Option<String>,
+    /// Expanded with `expand=gateway_configuration` (processout-go
+    /// `Token.GatewayConfiguration`): names an APM token's method.
+    pub gateway_configuration: Option<GatewayConfiguration>,
+}
+
+/// A gateway configuration (processout-go `GatewayConfiguration`): its own name and its
+/// gateway's.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GatewayConfiguration {
+    pub name: Option<String>,
+    pub gateway: Option<Gateway>,
+}
+
+/// A gateway (processout-go `Gateway`: `name`, `display_name`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Gateway {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
 }
 
 /// The card embedded in a token: display fields only.
@@ -164,6 +184,8 @@ pub(crate) struct Transaction {
     pub error_message: Option<String>,
     pub scheme_id: Option<String>,
     pub created_at: Option<String>,
+    pub customer_id: Option<String>,
+    pub token_id: Option<String>,
 }
 
 /// `POST /invoices/{id}/refunds`.

@@ -11,7 +11,7 @@ use coffer_core::{
 
 use super::wire::Pmtq;
 use crate::error::{ProviderError, ProviderErrorKind};
-use crate::RemoteCard;
+use crate::{RemoteCard, StoredMethod};
 
 fn invalid(field: &str, message: impl Into<String>) -> ProviderError {
     ProviderError::new(
@@ -399,6 +399,9 @@ pub(crate) fn card_from_status(status: &Pmtq, token: &str) -> Result<RemoteCard,
         needs_cvc: false,
         initial_ref: status.pmtq_id.clone().map(ProviderRef),
         art_url: None,
+        method: StoredMethod::Card,
+        // Every token charge is merchant-initiated by construction (providers/svea.md §5).
+        merchant_initiated: true,
     })
 }
 

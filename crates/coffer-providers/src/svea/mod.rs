@@ -31,6 +31,7 @@
 mod card_page;
 mod convert;
 mod errors;
+mod holdings;
 mod refunds;
 mod sign;
 mod wire;
@@ -582,6 +583,7 @@ impl Provider for SveaClient {
             absence_proves_after: None,
             note: "Svea keeps no customer list: a card enters Coffer when its holder completes Svea's card page. \
                    A token may be charged at most once a calendar month, never above its first payment.",
+            card_revocation: crate::CardRevocation::NotOffered,
         }
     }
 
@@ -612,6 +614,32 @@ impl Provider for SveaClient {
         Err(ProviderError::new(
             ProviderErrorKind::Unsupported,
             "Svea cannot list a customer's cards; they are recorded when a tokenization completes",
+        ))
+    }
+
+    async fn check_card_on_file(
+        &self,
+        customer: &CustomerRef,
+        token: &coffer_core::CardToken,
+    ) -> Result<crate::CardOnFile, ProviderError> {
+        self.card_on_file(customer, token)
+    }
+
+    async fn check_initial(
+        &self,
+        initial: &crate::InitialRef,
+    ) -> Result<crate::InitialSeen, ProviderError> {
+        self.initial_seen(initial).await
+    }
+
+    async fn revoke_card(
+        &self,
+        _customer: &CustomerRef,
+        _token: &coffer_core::CardToken,
+    ) -> Result<crate::Revoked, ProviderError> {
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            "Svea documents no merchant call that deletes a card token; Coffer can only stop using it",
         ))
     }
 

@@ -51,6 +51,7 @@ pub(crate) struct Pmtq {
     pub pmtq_paymentdate: Option<String>,
     pub pmtq_externaltext: Option<String>,
     pub pmtq_token: Option<String>,
+    pub pmtq_token_debit_limit: Option<String>,
     pub pmtq_token_expiration_month: Option<String>,
     pub pmtq_token_expiration_year: Option<String>,
     pub pmtq_card_number_masked: Option<String>,

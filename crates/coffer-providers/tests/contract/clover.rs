@@ -117,7 +117,7 @@ impl Env {
 
     /// A seeded customer (from 5 on) whose first card approves, is not expired, and has or
     /// lacks an initial charge.
-    fn usable(&self, has_initial: bool, skip: usize) -> usize {
+    pub(super) fn usable(&self, has_initial: bool, skip: usize) -> usize {
         let today = chrono::Utc::now().date_naive();
         (5..self.config.seed.customers)
             .filter(|&i| {
@@ -129,6 +129,52 @@ impl Env {
                     && expiry > today
             })
             .nth(skip)
+            .unwrap()
+    }
+}
+
+impl Env {
+    /// The `nth` seeded card with an initial charge on record, past the special customers, as
+    /// the sandbox's demo listing gives it: (customer, token, `ref_num`).
+    pub(super) async fn seeded_initial(
+        &self,
+        nth: usize,
+    ) -> (CustomerRef, coffer_core::CardToken, String) {
+        let sm = &self.merchants[0];
+        let coffer_core::ProviderAccount::Clover { merchant_uuid, .. } = &sm.account else {
+            panic!("a Clover merchant");
+        };
+        let page: Value = self
+            .http
+            .get(format!(
+                "{}/__sandbox/initials?merchant={merchant_uuid}&limit=100",
+                sm.base_url
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let row = page["initials"].as_array().unwrap()[5 + nth].clone();
+        (
+            CustomerRef(row["customer"].as_str().unwrap().into()),
+            coffer_core::CardToken(row["token"].as_str().unwrap().into()),
+            row["initial_ref"].as_str().unwrap().into(),
+        )
+    }
+
+    /// A charge as Clover's `GET /v1/charges/{id}` shows it.
+    pub(super) async fn charge_object(&self, id: &str) -> Value {
+        let sm = &self.merchants[0];
+        self.http
+            .get(format!("{}/v1/charges/{id}", sm.base_url))
+            .bearer_auth(&sm.secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
             .unwrap()
     }
 }

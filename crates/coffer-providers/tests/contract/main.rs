@@ -9,6 +9,7 @@
 mod assist;
 mod battery;
 mod clover;
+mod holdings;
 mod malformed;
 mod processout;
 mod published;

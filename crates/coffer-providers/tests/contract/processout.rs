@@ -104,8 +104,13 @@ impl Rig {
     }
 
     /// A customer past the special ones with an approving card, linked to an initial CIT or not.
-    async fn approving(&self, linked: bool) -> (CustomerRef, RemoteCard) {
+    pub(super) async fn approving(&self, linked: bool) -> (CustomerRef, RemoteCard) {
         self.approving_nth(linked, 0).await
+    }
+
+    /// An approving linked card of another customer than [`Rig::approving`]'s.
+    pub(super) async fn approving_other(&self) -> (CustomerRef, RemoteCard) {
+        self.approving_nth(true, 1).await
     }
 
     /// The `nth` such card, each of another customer.
@@ -114,7 +119,8 @@ impl Rig {
         let mut found = Vec::new();
         for c in page.items.iter().filter(|c| !c.name.starts_with("Test ")) {
             for card in self.client.cards_of(&c.reference).await.unwrap() {
-                if card.initial_ref.is_some() == linked
+                if card.method == coffer_providers::StoredMethod::Card
+                    && card.initial_ref.is_some() == linked
                     && !["0010", "1216"].contains(&card.last4.as_str())
                 {
                     found.push((c.reference.clone(), card));

@@ -118,15 +118,28 @@ pub(crate) struct Customer {
 pub(crate) struct Token {
     pub id: String,
     pub customer_id: String,
-    /// `card` or `pending`.
+    /// `card`, `gateway_token` (an APM token) or `pending`.
     pub kind: String,
     pub card: Option<CardSnapshot>,
+    /// The APM a `gateway_token` was saved from; `None` for card and pending tokens.
+    #[serde(default)]
+    pub gateway: Option<ApmGateway>,
     /// `not-requested`, `success`, `failed`.
     pub verification_status: String,
     pub description: Option<String>,
     pub return_url: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The gateway configuration of an APM token, as processout-go's `GatewayConfiguration`
+/// (`id`, `name`) and its `Gateway` (`name`, `display_name`) name it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ApmGateway {
+    pub configuration_id: String,
+    pub configuration_name: String,
+    pub gateway_name: String,
+    pub display_name: String,
 }
 
 /// The card as ProcessOut describes it: display fields only, never the number or the CVC.
@@ -425,6 +438,16 @@ impl Project {
                 }
                 customer.tokens.push(token);
             }
+            // One saved APM (a PayPal customer token) on the last customer, past the special
+            // and the first ordinary ones the demo and the tests pick cards from.
+            if seed.customers > 5 && demo.index + 1 == seed.customers {
+                customer.tokens.push(seeded_apm_token(
+                    key,
+                    demo.index as u64,
+                    &customer_id,
+                    created_at,
+                ));
+            }
             project
                 .customer_index
                 .insert(customer.id.clone(), project.customers.len());
@@ -697,6 +720,7 @@ fn seeded_token(
         id: format!("tok_{}", det_id(key, "tok", serial)),
         customer_id: customer_id.to_string(),
         kind: "card".into(),
+        gateway: None,
         card: Some(CardSnapshot {
             id: format!("card_{}", det_id(key, "card", serial)),
             scheme: scheme_of_brand(card.brand).to_string(),
@@ -718,6 +742,27 @@ fn seeded_token(
         }
         .into(),
         description: None,
+        return_url: None,
+        metadata: BTreeMap::new(),
+        created_at: at,
+    }
+}
+
+/// The seed's APM token: a PayPal customer token (`type: gateway_token`, no card).
+fn seeded_apm_token(key: &str, serial: u64, customer_id: &str, at: DateTime<Utc>) -> Token {
+    Token {
+        id: format!("tok_{}", det_id(key, "tok-apm", serial)),
+        customer_id: customer_id.to_string(),
+        kind: "gateway_token".into(),
+        card: None,
+        gateway: Some(ApmGateway {
+            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", 0)),
+            configuration_name: "PayPal (sandbox)".into(),
+            gateway_name: "paypal".into(),
+            display_name: "PayPal".into(),
+        }),
+        verification_status: "success".into(),
+        description: Some("PayPal".into()),
         return_url: None,
         metadata: BTreeMap::new(),
         created_at: at,
@@ -791,8 +836,21 @@ mod tests {
             a.projects[0].id, a.projects[1].id,
             "each project has its own id"
         );
+        let apm: Vec<_> = project
+            .customers
+            .iter()
+            .flat_map(|c| &c.tokens)
+            .filter(|t| t.kind == "gateway_token")
+            .collect();
+        assert_eq!(apm.len(), 1, "one seeded APM token");
+        assert!(
+            apm[0].card.is_none() && apm[0].gateway.is_some(),
+            "it holds no card, only its gateway"
+        );
         for token in project.customers.iter().flat_map(|c| &c.tokens) {
-            let card = token.card.as_ref().unwrap();
+            let Some(card) = token.card.as_ref() else {
+                continue;
+            };
             if let Some(scheme) = &card.initial_scheme_transaction_id {
                 assert!(
                     project.knows_scheme_id(scheme),

@@ -194,9 +194,29 @@ pub(crate) struct TokenOut {
     return_url: Option<String>,
     metadata: Metadata,
     created_at: String,
+    gateway_configuration_id: Option<String>,
+    /// Only when the request asked `expand=gateway_configuration`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway_configuration: Option<serde_json::Value>,
+    #[serde(skip)]
+    gateway: Option<crate::processout::state::ApmGateway>,
 }
 
 impl TokenOut {
+    /// With the APM token's gateway configuration embedded, when `expand` asks for it.
+    pub fn expanded(mut self, expand: bool) -> TokenOut {
+        if expand {
+            self.gateway_configuration = self.gateway.as_ref().map(|g| {
+                serde_json::json!({
+                    "id": g.configuration_id,
+                    "name": g.configuration_name,
+                    "gateway": {"name": g.gateway_name, "display_name": g.display_name},
+                })
+            });
+        }
+        self
+    }
+
     pub fn new(project_id: &str, t: &Token, default_token_id: Option<&str>) -> TokenOut {
         TokenOut {
             id: t.id.clone(),
@@ -216,6 +236,9 @@ impl TokenOut {
             return_url: t.return_url.clone(),
             metadata: t.metadata.clone(),
             created_at: time(&t.created_at),
+            gateway_configuration_id: t.gateway.as_ref().map(|g| g.configuration_id.clone()),
+            gateway_configuration: None,
+            gateway: t.gateway.clone(),
         }
     }
 }

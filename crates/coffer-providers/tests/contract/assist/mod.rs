@@ -35,7 +35,7 @@ pub(crate) struct Fixture {
     secret: String,
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
     let sandbox = Sandbox::start(SandboxConfig::demo(40)).await.unwrap();
     let http = reqwest::Client::new();
     let merchants: Vec<Value> = http
@@ -110,12 +110,12 @@ impl Fixture {
     }
 
     /// The first customer from index 5 whose first card approves and has a seeded initial.
-    async fn good_customer(&self) -> Value {
+    pub(super) async fn good_customer(&self) -> Value {
         self.good_customer_from(5).await
     }
 
     /// The next such customer after `previous`.
-    async fn good_customer_after(&self, previous: &Value) -> Value {
+    pub(super) async fn good_customer_after(&self, previous: &Value) -> Value {
         let number = previous["customer_number"].as_str().unwrap();
         let index: usize = number[number.len() - 6..].parse().unwrap();
         self.good_customer_from(index).await

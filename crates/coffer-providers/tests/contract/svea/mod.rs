@@ -132,7 +132,7 @@ impl Setup {
             .collect()
     }
 
-    async fn card(&self, behaviour: &str) -> (String, String, Money) {
+    pub(super) async fn card(&self, behaviour: &str) -> (String, String, Money) {
         self.cards(behaviour)
             .await
             .into_iter()

@@ -26,7 +26,10 @@ pub(crate) async fn list_tokens(
         let (items, more) = page(all, scan(all, |t| &t.id), &params, "token")?;
         let items = items
             .iter()
-            .map(|t| json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref())))
+            .map(|t| {
+                json!(TokenOut::new(&p.id, t, c.default_token_id.as_deref())
+                    .expanded(expands_gateway(&q)))
+            })
             .collect();
         Ok(list_body("tokens", items, more, &params, all.len()))
     })
@@ -35,6 +38,7 @@ pub(crate) async fn list_tokens(
 pub(crate) async fn get_token(
     Authed { emu: em, caller }: Authed,
     Path((customer_id, token_id)): Path<(String, String)>,
+    Query(q): Params,
 ) -> Response {
     em.read(&caller, |p| {
         let c = p
@@ -46,7 +50,19 @@ pub(crate) async fn get_token(
             .iter()
             .find(|t| t.id == token_id)
             .ok_or_else(|| ApiError::not_found("token", &token_id))?;
-        Ok(json!({"token": TokenOut::new(&p.id, t, c.default_token_id.as_deref())}))
+        let token =
+            TokenOut::new(&p.id, t, c.default_token_id.as_deref()).expanded(expands_gateway(&q));
+        Ok(json!({ "token": token }))
+    })
+}
+
+/// `expand=gateway_configuration` (or `expand[]=…`): ProcessOut's expansion of a
+/// sub-resource, here the APM token's gateway configuration (processout-go
+/// `Token.GatewayConfiguration`). Other expansions are accepted and ignored.
+fn expands_gateway(q: &std::collections::HashMap<String, String>) -> bool {
+    q.iter().any(|(k, v)| {
+        (k == "expand" || k == "expand[]")
+            && v.split(',').any(|e| e.trim() == "gateway_configuration")
     })
 }
 
@@ -76,6 +92,7 @@ pub(crate) async fn create_token(
                 customer_id: customer_id.clone(),
                 kind: if card.is_some() { "card" } else { "pending" }.into(),
                 card,
+                gateway: None,
                 verification_status: verification_status.into(),
                 description: req.description,
                 return_url: req.return_url,

@@ -132,6 +132,9 @@ impl Po {
             let (_, tokens) = self.get(&format!("/customers/{id}/tokens")).await;
             for t in tokens["tokens"].as_array().unwrap() {
                 let card = &t["card"];
+                if !card.is_object() {
+                    continue; // an APM token holds no card
+                }
                 let last4 = card["last_4_digits"].as_str().unwrap();
                 if ["0010", "1216"].contains(&last4) {
                     continue;
