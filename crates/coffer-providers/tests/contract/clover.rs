@@ -141,7 +141,10 @@ impl Env {
         nth: usize,
     ) -> (CustomerRef, coffer_core::CardToken, String) {
         let sm = &self.merchants[0];
-        let coffer_core::ProviderAccount::Clover { merchant_uuid, .. } = &sm.account else {
+        let coffer_core::ProviderAccount::Clover(coffer_core::CloverAccount {
+            merchant_uuid, ..
+        }) = &sm.account
+        else {
             panic!("a Clover merchant");
         };
         let page: Value = self
