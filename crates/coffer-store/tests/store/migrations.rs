@@ -3,30 +3,13 @@
 //! `fixtures/vN.sql` holds data as a Coffer of schema N wrote it (audit rows with their real
 //! hash chain). The test builds a file at version N, loads the fixture, opens it with today's
 //! store and checks the rows, the chain and the backup made before upgrading. When a migration
-//! is added, run `cargo test -p coffer-store --test store -- --ignored write_fixture` once to
-//! write the fixture of the version just released.
+//! is added, run `cargo run -p coffer-store --bin write_fixture` once to write the fixture of
+//! the version just released (the bin's own doc says how).
 
-use coffer_core::audit::{NewAuditEvent, GENESIS_HASH};
 use coffer_store::migrations::{latest_version, migrations, version_of};
 use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 use rusqlite::Connection;
-
-use crate::at;
-
-/// Coffer's own records, in the schema since version 2: a contract with its occurrence and
-/// notices, a charge of that occurrence and a partial refund of it.
-const LEDGER_ROWS: &str = r#"INSERT INTO contracts (id, merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor, currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, created_at) VALUES
- (1, 1, 1, 'fixed', 1500, NULL, 1000, 'EUR', '{"kind":"monthly","day":15}', '2026-09-15', NULL, 'active', 1790000000000, 1790000000000, 1790000000000);
-INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, notice_sent_at, state) VALUES
- (1, 1, '2026-09-15', 1500, 'EUR', 1790000000000, 'charged');
-INSERT INTO notices (id, contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location) VALUES
- (1, 1, NULL, 'confirmation', 'anna@example.com', 1500, 'EUR', '2026-09-15', 1790000000000, 'outbox', 'outbox/contract-1-confirmation.eml'),
- (2, 1, 1, 'pre_charge', 'anna@example.com', 1500, 'EUR', '2026-09-15', 1790000000000, 'outbox', 'outbox/contract-1-pre_charge-1.eml');
-INSERT INTO charge_attempts (id, kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of, amount_minor, currency, credential_json, idempotency_key, order_id, state, provider_ref, decline_code, hard_decline, message, warnings_json, created_at, settled_at) VALUES
- (1, 'charge', 1, 1, 1, 1, 1, NULL, 1500, 'EUR', '{"sequence":"subsequent","initiator":"merchant","reason":"recurring","scheduled":true,"initial_ref":"REFNUM0001"}', 'due-1-1-1-1', 'CFFIXTURE000000001', 'succeeded', 'CHARGEREF0001', NULL, 0, NULL, '[]', 1790000000000, 1790000000001),
- (2, 'refund', 1, 1, NULL, NULL, 1, 1, 500, 'EUR', '{"sequence":"subsequent","initiator":"merchant","reason":"recurring","scheduled":true,"initial_ref":"REFNUM0001"}', 'refund-key-0001', 'CFFIXTURE000000002', 'succeeded', 'REFUNDREF0001', NULL, 0, NULL, '[]', 1790000000002, 1790000000003);
-"#;
 
 fn fixture_path(version: usize) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -162,61 +145,49 @@ fn a_newer_database_is_refused_not_damaged() {
     assert!(err.to_string().contains("newer"), "{err}");
 }
 
-/// Writes `fixtures/v{latest}.sql` (or `v$COFFER_FIXTURE_VERSION.sql`) for the schema as it is now.
+/// The fixture writer is a bin that stays true to the fixtures: it writes a released version's
+/// fixture byte for byte, and today's fixture loads into today's schema.
 #[test]
-#[ignore = "run by hand when a schema version is released"]
-fn write_fixture() {
-    let mut sql =
-        String::from("-- Written by write_fixture for this schema version; do not edit.\n");
-    sql.push_str(
-        "INSERT INTO merchants (id, name, provider, account_json, account_id, environment, base_url, time_zone, currency, notice_lead_days, merchant_group, secret_service, secret_account, created_at) VALUES
- (1, 'Downtown', 'clover', '{\"provider\":\"clover\",\"merchant_uuid\":\"MIDDOWNTOWN01\",\"pakms_key\":null}', 'MIDDOWNTOWN01', 'sandbox', 'http://127.0.0.1:9/clover', 'Europe/Helsinki', 'EUR', 3, 'owner', 'coffer-test', 'clover/MIDDOWNTOWN01', 1790000000000),
- (2, 'Minsk shop', 'assist', '{\"provider\":\"assist\",\"merchant_id\":\"679471\",\"login\":\"shop_login\"}', '679471', 'sandbox', 'http://127.0.0.1:9/assist', 'Europe/Minsk', 'BYN', 5, NULL, 'coffer-test', 'assist/679471', 1790000000000);
-INSERT INTO customers (id, merchant_id, reference, name, email, phone, origin, synced_at) VALUES
- (1, 1, 'CUST0001', 'Anna Virtanen', 'anna@example.com', NULL, 'sync', 1790000000000),
- (2, 2, '1001', 'Pavel Petrov', NULL, '+375 29 000 0000', 'coffer', 1790000000000);
-INSERT INTO cards (id, merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, consent_at, consent_terms, initial_ref, initial_amount_minor, initial_currency, initial_at, synced_at) VALUES
- (1, 1, 1, 'clv_1TSTfixture0001', 'visa', '4242', '424242', 'Nordea', 2029, 4, 1, 0, 1790000000000, 'I agree to recurring charges', 'REFNUM0001', 1000, 'EUR', 1790000000000, 1790000000000),
- (2, 1, 1, 'clv_1TSTfixture0002', 'mastercard', '4444', NULL, NULL, 2025, 1, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 1790000000000);
-",
+fn the_fixture_writer_writes_the_released_fixtures_and_todays_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("v12.sql");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_write_fixture"))
+        .args(["12", "--out"])
+        .arg(&written)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        std::fs::read_to_string(fixture_path(12)).unwrap(),
+        "the writer no longer writes the released v12 fixture"
     );
-    let mut prev = GENESIS_HASH.to_string();
-    for seq in 1..=3 {
-        let e = NewAuditEvent {
-            at: at(seq),
-            actor: "fixture".into(),
-            merchant_id: Some(1),
-            action: "merchant_added".into(),
-            subject: format!("merchant:{seq}"),
-            details: "{}".into(),
-        }
-        .chain(seq, &prev);
-        sql.push_str(&format!(
-            "INSERT INTO audit_log (seq, at, actor, merchant_id, action, subject, details, prev_hash, hash) VALUES ({}, {}, '{}', {}, '{}', '{}', '{}', '{}', '{}');\n",
-            e.seq,
-            e.at.timestamp_millis(),
-            e.actor,
-            1,
-            e.action,
-            e.subject,
-            e.details,
-            e.prev_hash,
-            e.hash
-        ));
-        prev = e.hash;
+
+    let latest = dir.path().join("latest.sql");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_write_fixture"))
+        .arg("--out")
+        .arg(&latest)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_latest(&mut conn).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(&latest).unwrap())
+            .unwrap();
     }
-    let version = std::env::var("COFFER_FIXTURE_VERSION")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(latest_version);
-    if version >= 2 {
-        sql.push_str(LEDGER_ROWS);
-    }
-    if version >= version_of("12-contract-term-changes") {
-        // Since schema 12 Coffer records the consented maximum with the contract.
-        sql.push_str("UPDATE contracts SET consented_max_minor = amount_minor WHERE id = 1;\n");
-    }
-    std::fs::write(fixture_path(version), sql).unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.merchants().unwrap().len(), 2);
+    assert_eq!(store.verify_audit().unwrap(), Ok(3));
+
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_write_fixture"))
+        .arg(format!("{}", latest_version() + 1))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("VERSION must be a schema version"));
 }
 
 /// Schema 10 names the kind of every existing initial: Assist ones are One Click (re-enroll)
