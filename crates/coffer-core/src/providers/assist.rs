@@ -5,11 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ProviderKind;
 use super::{
     non_empty, AccountField, AccountIds, Capabilities, ProviderRules, RegisteredCap, TermsCheck,
 };
 use crate::error::InvalidInput;
-use crate::merchant::ProviderKind;
 use crate::violation::RuleId;
 
 /// Assist: merchant id and login; the password is the secret.

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ProviderKind;
 use super::{no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules};
 use crate::error::InvalidInput;
-use crate::merchant::ProviderKind;
 
 /// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

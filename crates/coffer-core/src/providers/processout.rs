@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ProviderKind;
 use super::{no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules};
 use crate::error::InvalidInput;
-use crate::merchant::ProviderKind;
 
 /// ProcessOut: the project whose secret key authenticates the calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,12 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ProviderKind;
 use super::{
     non_empty, AccountField, AccountIds, Capabilities, ProviderRules, RegisteredCap, TermsCheck,
 };
 use crate::contract::Frequency;
 use crate::error::InvalidInput;
-use crate::merchant::ProviderKind;
 use crate::money::Currency;
 use crate::violation::RuleId;
 
