@@ -54,6 +54,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::contracts::cancel_charge,
             commands::contracts::list_contracts,
             commands::contracts::show_contract,
+            commands::contract_import::import_contracts,
             commands::contracts::list_notices,
             commands::due::upcoming_charges,
             commands::due::run_due,

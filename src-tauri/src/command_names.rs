@@ -41,6 +41,7 @@ pub const COMMANDS: &[&str] = &[
     "cancel_charge",
     "list_contracts",
     "show_contract",
+    "import_contracts",
     "list_notices",
     "upcoming_charges",
     "run_due",

@@ -17,6 +17,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+pub mod imported;
 pub mod merchants;
 pub mod migrations;
 pub mod notices;

@@ -21,6 +21,7 @@ pub use crate::contracts::{ContractReads, ContractWrites};
 pub use crate::customers::{CustomerReads, CustomerWrites};
 pub use crate::dashboard::DashboardReads;
 pub use crate::export::ExportReads;
+pub use crate::imported::{ImportedReads, ImportedWrites};
 pub use crate::merchants::{MerchantReads, MerchantWrites};
 pub use crate::notices::{NoticeReads, NoticeWrites};
 pub use crate::occurrences::{OccurrenceReads, OccurrenceWrites};
@@ -33,9 +34,9 @@ pub mod prelude {
     pub use super::{
         AlertReads, AlertWrites, AuditReads, AuditWrites, CardReads, CardWrites, ContractReads,
         ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ExportReads,
-        LedgerReads, LedgerWrites, MerchantReads, MerchantWrites, NoticeReads, NoticeWrites,
-        OccurrenceReads, OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads,
-        SmtpWrites,
+        ImportedReads, ImportedWrites, LedgerReads, LedgerWrites, MerchantReads, MerchantWrites,
+        NoticeReads, NoticeWrites, OccurrenceReads, OccurrenceWrites, ReadRepositories,
+        Repositories, SearchReads, SmtpReads, SmtpWrites,
     };
 }
 
@@ -50,6 +51,7 @@ pub trait ReadRepositories:
     + CustomerReads
     + DashboardReads
     + ExportReads
+    + ImportedReads
     + MerchantReads
     + NoticeReads
     + OccurrenceReads
@@ -67,6 +69,7 @@ impl<T> ReadRepositories for T where
         + CustomerReads
         + DashboardReads
         + ExportReads
+        + ImportedReads
         + MerchantReads
         + NoticeReads
         + OccurrenceReads
@@ -84,6 +87,7 @@ pub trait Repositories:
     + LedgerWrites
     + ContractWrites
     + CustomerWrites
+    + ImportedWrites
     + MerchantWrites
     + NoticeWrites
     + OccurrenceWrites

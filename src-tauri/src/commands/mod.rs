@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cards;
 pub mod charges;
+pub mod contract_import;
 pub mod contracts;
 pub mod customers;
 pub mod dashboard;

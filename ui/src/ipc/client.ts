@@ -117,6 +117,7 @@ export const api = {
   cancelCharge: (id: number, occurrence: number, amount: string | null) => unwrap(() => commands.cancelCharge(id, occurrence, amount)),
   listContracts: (r: ContractListRequest) => unwrap(() => commands.listContracts(r)),
   showContract: (id: number) => unwrap(() => commands.showContract(id)),
+  importContracts: (merchantId: number, path: string) => unwrap(() => commands.importContracts(merchantId, path)),
   listNotices: (scope: ScopeRequest) => unwrap(() => commands.listNotices(scope)),
   upcomingCharges: (scope: ScopeRequest, days: number) => unwrap(() => commands.upcomingCharges(scope, days)),
   /** `approved`: the charges of the rehearsal the owner confirmed; the run makes no other. */

@@ -1,4 +1,4 @@
-//! `coffer contract create|edit|consent|initial|set-amount|pause|resume|skip|unskip|cancel|list|show`
+//! `coffer contract create|edit|consent|initial|set-amount|pause|resume|skip|unskip|cancel|list|show|import`
 //! and `coffer notices`.
 
 use std::io::Read;
@@ -205,6 +205,15 @@ pub enum ContractCommand {
     Show {
         /// The contract.
         id: i64,
+    },
+    /// Import the recurring contracts a merchant's old billing system charged, from CSV: all
+    /// rows or none; the columns are in the README ("Importing contracts").
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The merchant whose cards the contracts are on.
+        #[arg(long)]
+        merchant: i64,
     },
 }
 
@@ -463,6 +472,26 @@ pub async fn contract(
             return Ok(0);
         }
         ContractCommand::Show { id } => engine.show_contract(ContractId(id)).await?,
+        ContractCommand::Import { file, merchant } => {
+            let summary = engine.import_contracts(MerchantId(merchant), &file).await?;
+            out.show(&summary, |s| {
+                outln!(
+                    "imported {} contracts into merchant {}",
+                    s.contracts.len(),
+                    s.merchant_id
+                );
+                for c in &s.contracts {
+                    outln!(
+                        "  line {}: contract {} on card {}, next due {}",
+                        c.line,
+                        c.contract_id,
+                        c.card_id,
+                        c.next_due
+                    );
+                }
+            })?;
+            return Ok(0);
+        }
     };
     out.show(&view, print_contract)?;
     Ok(0)

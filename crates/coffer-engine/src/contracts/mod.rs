@@ -20,7 +20,8 @@
 //! charge at once where its notice is due.
 //!
 //! Here: creating, listing and showing contracts; `terms.rs` holds changes of terms (edit,
-//! consent, new initial, one charge's amount), `lifecycle.rs` pause, resume, skip and cancel.
+//! consent, new initial, one charge's amount), `lifecycle.rs` pause, resume, skip and cancel,
+//! `import.rs` contracts brought from a merchant's old billing system.
 
 use chrono::{Days, NaiveDate};
 use coffer_core::clock::local_date;
@@ -41,6 +42,7 @@ use crate::notices::{self, frequency_words, NoticeSent};
 use crate::scope::Scope;
 use crate::Engine;
 
+pub mod import;
 mod lifecycle;
 mod terms;
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod charging;
+mod contract_import;
 mod contract_terms;
 mod contracts;
 mod database;

@@ -334,3 +334,59 @@ fn upgrading_to_the_providers_table_keeps_every_row_that_refers_to_a_merchant() 
     let store = Store::open(&path).unwrap();
     store.integrity_check().unwrap();
 }
+
+/// Imported history (issue 24): a database of the schema before it upgrades with the table
+/// empty, the old system's attempts on its cards can be recorded and read back, and never changed.
+#[test]
+fn upgrading_to_imported_history_keeps_the_rows_and_the_old_systems_attempts_never_change() {
+    use coffer_store::imported::{ImportedAttempt, ImportedOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = version_of("14-imported-history") - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert!(
+        store.backup_made().is_some(),
+        "a copy is kept before upgrading"
+    );
+    let card = coffer_core::CardId(1);
+    assert!(store.imported_attempts(card).unwrap().is_empty());
+    let contract = store.contracts(&Default::default()).unwrap()[0].clone();
+    let attempt = ImportedAttempt {
+        merchant_id: contract.merchant_id,
+        card_id: contract.card_id,
+        contract_id: contract.id,
+        at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        amount: coffer_core::Money::from_minor(1500, coffer_core::Currency::EUR),
+        outcome: ImportedOutcome::SoftDecline,
+        source: "old.csv line 2".into(),
+    };
+    store
+        .insert_imported_attempt(&attempt, chrono::Utc::now())
+        .unwrap();
+    assert_eq!(
+        store.imported_attempts(contract.card_id).unwrap(),
+        vec![attempt],
+        "read back as written"
+    );
+    let raw = Connection::open(&path).unwrap();
+    let refused = raw
+        .execute("UPDATE imported_attempts SET outcome = 'approved'", [])
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("never changes"),
+        "an imported attempt is a record and never changes: {refused}"
+    );
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        Ok(3),
+        "the audit chain survives"
+    );
+    store.integrity_check().unwrap();
+}

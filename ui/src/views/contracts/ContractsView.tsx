@@ -12,6 +12,7 @@ import { scopeFilter, type Scope } from "../../state/scope";
 import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ContractEditor } from "./ContractEditor";
+import { ImportContracts } from "./ImportContracts";
 import { ACTION_HELP, actionsFor, canUnskip, doneNote, noticeKindWords } from "./terms";
 
 const STATUSES: (ContractStatus | "")[] = ["", "active", "paused", "cancelled", "ended"];
@@ -21,6 +22,7 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
   const [contracts, setContracts] = useState<ContractView[] | null>(null);
   const [open, setOpen] = useState<number | null>(contractId ?? null);
   const [error, setError] = useState<unknown>(null);
+  const [importing, setImporting] = useState(false);
 
   const load = useCallback(async () => {
     setError(null);
@@ -61,8 +63,21 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
             ))}
           </select>
         </label>
+        <button type="button" id="import-contracts-open" onClick={() => setImporting(true)}>
+          Import contracts…
+        </button>
       </div>
-      <p className="muted">A contract is created from a card: open a customer, choose a card and press “New contract”.</p>
+      <p className="muted">
+        A contract is created from a card: open a customer, choose a card and press “New contract”. Contracts your old system
+        billed come in with “Import contracts…”.
+      </p>
+      {importing ? (
+        <ImportContracts
+          merchantId={scope.kind === "merchant" ? scope.id : null}
+          onDone={() => void load()}
+          onCancel={() => setImporting(false)}
+        />
+      ) : null}
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {contracts === null && !error ? <p className="muted">Loading…</p> : null}
       {contracts?.length === 0 ? <p className="empty">No {status || ""} contract here.</p> : null}
