@@ -14,7 +14,7 @@ fn today() -> NaiveDate {
 }
 
 /// Usable Svea Helsinki cards whose customer has an e-mail, without test behaviours.
-fn svea_cards(dir: &std::path::Path, count: usize) -> (i64, Vec<i64>) {
+pub(crate) fn svea_cards(dir: &std::path::Path, count: usize) -> (i64, Vec<i64>) {
     let merchants = stdout_json(&coffer(dir, &["merchant", "list", "--json"]));
     let merchant = merchants
         .as_array()

@@ -4,6 +4,7 @@
 mod audit;
 mod basics;
 mod charging;
+mod contract_import;
 mod contracts;
 mod merchants;
 mod reports;
