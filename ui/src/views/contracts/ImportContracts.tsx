@@ -55,7 +55,8 @@ export function ImportContracts({
       setDone(importedSentence(summary, name));
       onDone(summary);
     } catch (e) {
-      if (e instanceof CofferError && e.kind === "invalid_input") setRows(rowProblems(e.field ? `${e.field}: ${e.message}` : e.message));
+      // The message is "field: rule", every problem of the file joined; the rows list them one a line.
+      if (e instanceof CofferError && e.kind === "invalid_input") setRows(rowProblems(e.message));
       else setError(e);
     } finally {
       setBusy(false);
