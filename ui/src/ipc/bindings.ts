@@ -103,6 +103,11 @@ export const commands = {
 	listContracts: (request: ContractListRequest) => typedError<ContractView[], IpcError>(__TAURI_INVOKE("list_contracts", { request })),
 	/**  One contract with its occurrences and history. */
 	showContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("show_contract", { id })),
+	/**
+	 *  Imports the contracts of the CSV file at `path` (typed by the owner, as the data folder is)
+	 *  into `merchant_id`: all rows or none; a refusal names each bad row's line, field and rule.
+	 */
+	importContracts: (merchantId: number, path: string) => typedError<ContractImportSummary, IpcError>(__TAURI_INVOKE("import_contracts", { merchantId, path })),
 	/**  Notices sent to the cardholders, newest first. */
 	listNotices: (scope: ScopeRequest) => typedError<Notice[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
@@ -736,6 +741,14 @@ export type ContractChange = {
 /**  A recurring contract, Coffer's own record. */
 export type ContractId = number;
 
+/**  What a contract import did. */
+export type ContractImportSummary = {
+	/**  The merchant imported into. */
+	merchant_id: number,
+	/**  The contracts created, one per row. */
+	contracts: ImportedContract[],
+};
+
 /**  Which contracts to list. */
 export type ContractListRequest = {
 	/**  One merchant. */
@@ -1264,6 +1277,18 @@ export type HostOverride = {
 
 /**  The key that makes a resent charge request a replay rather than a second charge. */
 export type IdempotencyKey = string;
+
+/**  One imported contract. */
+export type ImportedContract = {
+	/**  The CSV line. */
+	line: number,
+	/**  The new contract. */
+	contract_id: number,
+	/**  Its card. */
+	card_id: number,
+	/**  The first charge Coffer makes. */
+	next_due: string,
+};
 
 /**  Who starts the transaction. */
 export type Initiator = 
