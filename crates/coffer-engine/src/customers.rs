@@ -53,7 +53,7 @@ pub struct ImportSummary {
 /// The separator of a register file, read from its header row: a comma, or the semicolon (and
 /// tab) that spreadsheets write where the comma is the decimal separator, as in Finland and
 /// Belarus.
-fn delimiter(text: &str) -> u8 {
+pub(crate) fn delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or_default();
     if header.contains(',') {
         b','
