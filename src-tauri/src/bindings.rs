@@ -30,6 +30,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::customers::edit_customer,
             commands::cards::list_cards,
             commands::cards::record_consent,
+            commands::card_import::import_cards,
             commands::charges::preview_charge,
             commands::charges::charge_card,
             commands::charges::list_charges,

@@ -17,6 +17,7 @@ pub const COMMANDS: &[&str] = &[
     "edit_customer",
     "list_cards",
     "record_consent",
+    "import_cards",
     "preview_charge",
     "charge_card",
     "list_charges",

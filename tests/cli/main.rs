@@ -6,6 +6,7 @@
 //! Without one they fail saying so, unless `COFFER_E2E_SKIP_KEYRING=1` asks to skip them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
+mod card_import;
 mod closed_pipe;
 mod contract_terms;
 mod demo;

@@ -42,6 +42,11 @@ export const commands = {
 	listCards: (request: CardSearchRequest) => typedError<CardView[], IpcError>(__TAURI_INVOKE("list_cards", { request })),
 	/**  Records the cardholder's consent to merchant-initiated charges of a card. */
 	recordConsent: (cardId: number, terms: string) => typedError<CardView, IpcError>(__TAURI_INVOKE("record_consent", { cardId, terms })),
+	/**
+	 *  Checks every row with the provider and saves all of them, or none: the report lists what
+	 *  was imported, or every problem by line and column.
+	 */
+	importCards: (request: CardImportRequest) => typedError<CardImportReport, IpcError>(__TAURI_INVOKE("import_cards", { request })),
 	/**  The flags that would be sent and every rule the charge would break; sends nothing. */
 	previewCharge: (request: ChargeCardRequest) => typedError<ChargePreview, IpcError>(__TAURI_INVOKE("preview_charge", { request })),
 	/**  Charges the card exactly once, or says which rules refuse it. */
@@ -347,6 +352,27 @@ export type Capabilities = {
 
 /**  A stored card row in Coffer's cache. */
 export type CardId = number;
+
+/**
+ *  What a card import did. With any problem nothing was saved and `imported` is empty: fix
+ *  the file and import it again.
+ */
+export type CardImportReport = {
+	/**  The merchant imported into. */
+	merchant_id: number,
+	/**  The cards made MIT-ready (none when there are problems). */
+	imported: ImportedCard[],
+	/**  Every problem found, by line; empty when the import was saved. */
+	problems: ImportProblem[],
+};
+
+/**  A card import file for one merchant. */
+export type CardImportRequest = {
+	/**  The merchant the cards are stored at. */
+	merchant_id: number,
+	/**  The CSV file's text. */
+	text: string,
+};
 
 /**  Which cards to list. */
 export type CardSearchRequest = {
@@ -1277,6 +1303,35 @@ export type HostOverride = {
 
 /**  The key that makes a resent charge request a replay rather than a second charge. */
 export type IdempotencyKey = string;
+
+/**  One problem of an import file: the line (1 is the header), the column, and the rule. */
+export type ImportProblem = {
+	/**  The file's line. */
+	line: number,
+	/**  The column (or `header`, `row`). */
+	field: string,
+	/**  What is wrong, in plain words. */
+	rule: string,
+};
+
+/**  One card the import made MIT-ready. */
+export type ImportedCard = {
+	/**  The file's line. */
+	line: number,
+	/**  Coffer's card id. */
+	card_id: number,
+	/**  The customer's reference. */
+	customer_reference: string,
+	/**  The card's token. */
+	card_token: string,
+	/**
+	 *  The initial transaction recorded: the reference its merchant-initiated charges link
+	 *  to, as the provider showed it (Assist: the initial order's BillNumber).
+	 */
+	initial_ref: string,
+	/**  What the provider could not confirm and was taken as the file gives it. */
+	taken_as_given: string[],
+};
 
 /**  One imported contract. */
 export type ImportedContract = {

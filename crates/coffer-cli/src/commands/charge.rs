@@ -118,6 +118,8 @@ pub struct ChargesArgs {
 
 #[derive(Subcommand)]
 pub enum CardCommand {
+    /// Import stored cards with their consent and initial transaction from CSV.
+    Import(super::card_import::ImportArgs),
     /// Show one card: its initial transaction and kind, whether it must be re-enrolled, and why.
     Show {
         /// The card.
@@ -447,6 +449,7 @@ pub async fn charges(
 pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     match cmd {
+        CardCommand::Import(args) => return super::card_import::import(&engine, args, out).await,
         CardCommand::Show { card } => {
             let view = engine.show_card(CardId(card)).await?;
             out.show(&view, |c| {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod card_import;
 pub mod charge;
 pub mod contracts;
 pub mod due;

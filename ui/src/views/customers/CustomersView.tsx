@@ -11,6 +11,8 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { countWords, emptyWords } from "./count";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 import { can, providerLabel } from "../../state/providers";
+import { CardImportDialog } from "./CardImportDialog";
+import { importTarget } from "./cardImport";
 
 const ROW_HEIGHT = 40;
 
@@ -33,6 +35,8 @@ export function CustomersView({
 }) {
   const register = registerOwner(scope, merchants);
   const [adding, setAdding] = useState(false);
+  const importInto = importTarget(scope, merchants);
+  const [importing, setImporting] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [query, setQuery] = useState("");
@@ -171,8 +175,27 @@ export function CustomersView({
               Add customer…
             </button>
           ) : null}
+          <button
+            type="button"
+            id="import-cards"
+            onClick={() => setImporting(true)}
+            disabled={!importInto}
+            title={importInto ? "Import cards this location already holds, with their consent and initial transaction" : "Choose one location to import its cards"}
+          >
+            Import cards…
+          </button>
         </div>
       </div>
+      {importInto && importing ? (
+        <CardImportDialog
+          merchant={importInto}
+          onClose={() => setImporting(false)}
+          onImported={() => {
+            setCounted((n) => n + 1);
+            void pages.reset();
+          }}
+        />
+      ) : null}
       {register && adding ? (
         <NewCustomerForm
           merchant={register}
