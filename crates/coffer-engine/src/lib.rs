@@ -7,6 +7,7 @@
 //! (an `Arc` inside) so the desktop shell can `manage` one and hand it to every command.
 
 pub mod audit;
+pub mod card_life;
 pub mod charge;
 pub mod config;
 pub mod connection;
