@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod card_life;
 pub mod charge;
 pub mod contracts;
 pub mod due;
