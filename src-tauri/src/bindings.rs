@@ -30,6 +30,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::customers::edit_customer,
             commands::cards::list_cards,
             commands::cards::record_consent,
+            commands::card_life::stop_using_card,
+            commands::card_life::delete_card,
             commands::charges::preview_charge,
             commands::charges::charge_card,
             commands::charges::list_charges,

@@ -17,6 +17,8 @@ pub const COMMANDS: &[&str] = &[
     "edit_customer",
     "list_cards",
     "record_consent",
+    "stop_using_card",
+    "delete_card",
     "preview_charge",
     "charge_card",
     "list_charges",

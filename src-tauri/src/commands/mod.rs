@@ -4,6 +4,7 @@
 //! `pub use` does not carry.
 
 pub mod audit;
+pub mod card_life;
 pub mod cards;
 pub mod charges;
 pub mod contracts;
