@@ -567,15 +567,25 @@ mod tests {
         }
         assert!(InitialKind::parse("token").is_err());
         for usage in [CardUse::InUse, CardUse::Stopped(at), CardUse::Removed(at)] {
-            assert_eq!(CardUse::parse(usage.as_str(), usage.since()).unwrap(), usage);
+            assert_eq!(
+                CardUse::parse(usage.as_str(), usage.since()).unwrap(),
+                usage
+            );
         }
-        assert!(CardUse::parse("stopped", None).is_err(), "a stop has its date");
+        assert!(
+            CardUse::parse("stopped", None).is_err(),
+            "a stop has its date"
+        );
         assert_eq!(card.label(), "card ending 0028");
         card.method = PaymentMethod::Apm {
             name: "PayPal".into(),
             merchant_initiated: true,
         };
-        assert_eq!(card.label(), "PayPal account", "an APM has no last4 to show");
+        assert_eq!(
+            card.label(),
+            "PayPal account",
+            "an APM has no last4 to show"
+        );
         let old: InitialTransaction =
             serde_json::from_str(r#"{"reference":"R1","amount":null,"at":"2026-10-01T09:30:00Z"}"#)
                 .unwrap();

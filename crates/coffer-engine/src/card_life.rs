@@ -99,7 +99,11 @@ impl Engine {
     pub async fn delete_card(&self, id: CardId) -> EngineResult<CardLifeResult> {
         let held = self.card_holder(id).await?;
         if let CardUse::Removed(_) = held.card.usage {
-            let why = held.card.usage.refusal(&held.card.label()).unwrap_or_default();
+            let why = held
+                .card
+                .usage
+                .refusal(&held.card.label())
+                .unwrap_or_default();
             return Err(EngineError::new(ErrorKind::Conflict, why));
         }
         refuse_not_offered(&held.merchant, &held.card)?;

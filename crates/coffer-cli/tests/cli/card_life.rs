@@ -34,7 +34,11 @@ fn stop_using_and_delete_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let demo = coffer(d, &["demo"]);
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let (merchant, listed) = clover_downtown(d);
     let active: Vec<String> = listed
         .iter()
@@ -45,7 +49,11 @@ fn stop_using_and_delete_from_the_command_line() {
     let (stop, delete) = (&active[0], &active[1]);
 
     let stopped = coffer(d, &["card", "stop-using", stop]);
-    assert!(stopped.status.success(), "{}", String::from_utf8_lossy(&stopped.stderr));
+    assert!(
+        stopped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
     let said = String::from_utf8_lossy(&stopped.stdout);
     assert!(
         said.contains("Coffer charges it no more") && said.contains("stays saved at Clover"),
@@ -53,7 +61,11 @@ fn stop_using_and_delete_from_the_command_line() {
     );
 
     let unconfirmed = coffer(d, &["card", "delete", delete, "--json"]);
-    assert_eq!(unconfirmed.status.code(), Some(2), "invalid_input without --yes");
+    assert_eq!(
+        unconfirmed.status.code(),
+        Some(2),
+        "invalid_input without --yes"
+    );
     assert!(
         String::from_utf8_lossy(&unconfirmed.stdout).contains("cannot be undone"),
         "{}",
@@ -72,14 +84,18 @@ fn stop_using_and_delete_from_the_command_line() {
     };
     assert_eq!(usage(stop), "stopped");
     assert_eq!(usage(delete), "removed");
-    let human = String::from_utf8_lossy(&coffer(d, &["cards", "--merchant", &merchant]).stdout)
-        .to_string();
+    let human =
+        String::from_utf8_lossy(&coffer(d, &["cards", "--merchant", &merchant]).stdout).to_string();
     assert!(
-        human.lines().any(|l| l.trim_start().starts_with(stop.as_str()) && l.contains("stopped")),
+        human
+            .lines()
+            .any(|l| l.trim_start().starts_with(stop.as_str()) && l.contains("stopped")),
         "`coffer cards` shows the stopped card as such: {human}"
     );
     assert!(
-        human.lines().any(|l| l.trim_start().starts_with(delete.as_str()) && l.contains("removed")),
+        human
+            .lines()
+            .any(|l| l.trim_start().starts_with(delete.as_str()) && l.contains("removed")),
         "`coffer cards` shows the deleted card as such: {human}"
     );
 }

@@ -62,7 +62,11 @@ fn assert_contract_ended(world: &World, result: &CardLifeResult, contract: i64) 
     let stored = store(world)
         .contract(coffer_core::ContractId(contract))
         .unwrap();
-    assert_eq!(stored.status, ContractStatus::Cancelled, "the contract ended");
+    assert_eq!(
+        stored.status,
+        ContractStatus::Cancelled,
+        "the contract ended"
+    );
     let notice = result
         .notices_sent
         .iter()
@@ -79,11 +83,7 @@ fn assert_contract_ended(world: &World, result: &CardLifeResult, contract: i64) 
 async fn a_stopped_card_is_refused_its_contracts_end_with_a_notice_and_a_sync_keeps_it_stopped() {
     let world = World::new().await;
     let (merchant, card, contract) = card_with_contract(&world, "clover").await;
-    let result = world
-        .engine
-        .stop_using_card(CardId(card.id))
-        .await
-        .unwrap();
+    let result = world.engine.stop_using_card(CardId(card.id)).await.unwrap();
     assert_eq!(result.card.usage, "stopped");
     assert_eq!(result.card.status.state, CardState::Stopped);
     assert!(!result.card.status.chargeable);
@@ -127,8 +127,9 @@ async fn a_stopped_card_is_refused_its_contracts_end_with_a_notice_and_a_sync_ke
     assert_eq!(again.kind(), ErrorKind::Conflict, "{again}");
     let audit = world.engine.list_audit(Default::default()).await.unwrap();
     assert!(
-        audit.iter().any(|e| e.action == "card_stopped"
-            && e.subject == format!("card:{}", card.id)),
+        audit
+            .iter()
+            .any(|e| e.action == "card_stopped" && e.subject == format!("card:{}", card.id)),
         "the stop is audited"
     );
 }
@@ -160,7 +161,10 @@ async fn deleting_at_clover_and_processout_removes_the_token_and_a_sync_keeps_it
             "{provider}: the provider no longer lists the deleted card"
         );
         let after = view(&world, merchant, card.id).await;
-        assert_eq!(after.usage, "removed", "{provider}: a sync keeps it removed");
+        assert_eq!(
+            after.usage, "removed",
+            "{provider}: a sync keeps it removed"
+        );
         assert!(!after.active, "{provider}");
 
         let refused = world
@@ -169,11 +173,7 @@ async fn deleting_at_clover_and_processout_removes_the_token_and_a_sync_keeps_it
             .await
             .unwrap();
         assert_eq!(refused.status.to_string(), "refused", "{provider}");
-        let again = world
-            .engine
-            .delete_card(CardId(card.id))
-            .await
-            .unwrap_err();
+        let again = world.engine.delete_card(CardId(card.id)).await.unwrap_err();
         assert_eq!(again.kind(), ErrorKind::Conflict, "{provider}: {again}");
         let audit = world.engine.list_audit(Default::default()).await.unwrap();
         assert!(
@@ -191,11 +191,7 @@ async fn deleting_at_svea_or_assist_is_refused_as_not_offered_and_changes_nothin
     for (provider, label) in [("svea", "Svea"), ("assist", "Assist")] {
         let merchant = world.merchant(provider, 0).await;
         let card = world.card(merchant, |c| c.active).await;
-        let err = world
-            .engine
-            .delete_card(CardId(card.id))
-            .await
-            .unwrap_err();
+        let err = world.engine.delete_card(CardId(card.id)).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{provider}: {err}");
         let message = err.to_string();
         assert!(
@@ -320,7 +316,11 @@ async fn a_processout_apm_token_is_listed_by_name_and_refused_an_mit_the_provide
         preview.card.status
     );
     assert!(
-        preview.card.status.reason.contains("allows no merchant-initiated charge"),
+        preview
+            .card
+            .status
+            .reason
+            .contains("allows no merchant-initiated charge"),
         "the status says why, not just 'inactive': {}",
         preview.card.status.reason
     );

@@ -127,7 +127,9 @@ mod tests {
         plan.card.usage = crate::card::CardUse::Removed(utc(2026, 11, 21, 9, 0));
         let v = run(&plan);
         assert_eq!(v.len(), 1, "{v:?}");
-        assert!(v[0].reason.contains("deleted at the provider on 2026-11-21"));
+        assert!(v[0]
+            .reason
+            .contains("deleted at the provider on 2026-11-21"));
     }
 
     #[test]
@@ -137,7 +139,10 @@ mod tests {
             name: "PayPal".into(),
             merchant_initiated: true,
         };
-        assert!(run(&plan).is_empty(), "ProcessOut allows MITs on this token");
+        assert!(
+            run(&plan).is_empty(),
+            "ProcessOut allows MITs on this token"
+        );
         plan.card.method = PaymentMethod::Apm {
             name: "PayPal".into(),
             merchant_initiated: false,
@@ -145,7 +150,8 @@ mod tests {
         let v = run(&plan);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(
-            v[0].reason.starts_with("PayPal account is a saved PayPal token"),
+            v[0].reason
+                .starts_with("PayPal account is a saved PayPal token"),
             "names the method, not a last4: {}",
             v[0].reason
         );
