@@ -123,6 +123,19 @@ impl Engine {
             .await
         {
             Ok(revoked) => revoked,
+            Err(e) if e.kind() == ErrorKind::UnknownOutcome => {
+                // The provider may have deleted it: it stays stopped, so nothing charges it.
+                return Err(EngineError::new(
+                    e.kind(),
+                    format!(
+                        "{} may or may not have been deleted at {} (no clear answer came); \
+                         Coffer keeps it stopped. Delete it again to settle this: a card \
+                         already gone is then recorded as deleted. ({e})",
+                        held.card.label(),
+                        provider_label(&held.merchant)
+                    ),
+                ));
+            }
             Err(e) => {
                 if before == CardUse::InUse {
                     self.with_store(move |store| Ok(store.set_card_use(id, CardUse::InUse)?))

@@ -113,6 +113,22 @@ async fn a_stopped_card_is_refused_its_contracts_end_with_a_notice_and_a_sync_ke
     );
     assert_eq!(world.sandbox_charges().len(), before, "nothing left Coffer");
 
+    let no_contract = world
+        .engine
+        .create_contract(coffer_engine::contracts::ContractInput {
+            card: card.id,
+            amount: Some("9.00".into()),
+            frequency: Some(coffer_core::contract::Frequency::Monthly { day: 5 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_contract.kind(), ErrorKind::InvalidInput, "{no_contract}");
+    assert!(
+        no_contract.to_string().contains("was stopped on"),
+        "no new contract on a stopped card: {no_contract}"
+    );
+
     let summary = sync(&world, merchant).await;
     assert!(summary.error.is_none(), "{summary:?}");
     let after = view(&world, merchant, card.id).await;
