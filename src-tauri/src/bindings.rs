@@ -31,6 +31,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::cards::list_cards,
             commands::cards::record_consent,
             commands::card_import::import_cards,
+            commands::card_life::stop_using_card,
+            commands::card_life::delete_card,
             commands::charges::preview_charge,
             commands::charges::charge_card,
             commands::charges::list_charges,

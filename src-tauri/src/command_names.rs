@@ -18,6 +18,8 @@ pub const COMMANDS: &[&str] = &[
     "list_cards",
     "record_consent",
     "import_cards",
+    "stop_using_card",
+    "delete_card",
     "preview_charge",
     "charge_card",
     "list_charges",

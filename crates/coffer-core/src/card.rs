@@ -336,9 +336,105 @@ pub struct Card {
     /// The provider's card art (an image address), when it gives one: display only, never
     /// card data.
     pub art_url: Option<String>,
+    /// A payment card, or an alternative payment method saved as a token (ProcessOut APM).
+    #[serde(default)]
+    pub method: PaymentMethod,
+    /// Whether Coffer still charges it: the owner may stop using it, or delete it at the
+    /// provider. Coffer's own decision; a sync never changes it.
+    #[serde(default)]
+    pub usage: CardUse,
+}
+
+/// What a stored credential is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PaymentMethod {
+    /// A payment card: brand, last4 and expiry are the card's.
+    #[default]
+    Card,
+    /// An alternative payment method saved as a token (a ProcessOut APM token such as PayPal):
+    /// it has no last4 and no expiry of its own.
+    Apm {
+        /// The method's name as the provider shows it ("PayPal").
+        name: String,
+        /// The provider lets the merchant charge it without the holder present.
+        merchant_initiated: bool,
+    },
+}
+
+/// Whether Coffer still charges a card. Stopping and deleting are two different acts: a stopped
+/// card stays at the provider (the merchant's web shop may still use it); a removed one was
+/// deleted at the provider too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "at")]
+pub enum CardUse {
+    /// Coffer charges it.
+    #[default]
+    InUse,
+    /// The owner stopped using it in Coffer at this instant; it stays at the provider.
+    Stopped(DateTime<Utc>),
+    /// The owner deleted it at the provider at this instant.
+    Removed(DateTime<Utc>),
+}
+
+impl CardUse {
+    /// The storage and CLI name: `in_use`, `stopped`, `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardUse::InUse => "in_use",
+            CardUse::Stopped(_) => "stopped",
+            CardUse::Removed(_) => "removed",
+        }
+    }
+
+    /// When it stopped being used, if it did.
+    pub fn since(self) -> Option<DateTime<Utc>> {
+        match self {
+            CardUse::InUse => None,
+            CardUse::Stopped(at) | CardUse::Removed(at) => Some(at),
+        }
+    }
+
+    /// Reads the stored name and instant.
+    pub fn parse(state: &str, at: Option<DateTime<Utc>>) -> Result<CardUse, InvalidInput> {
+        let missing = || InvalidInput::new("use_changed_at", format!("'{state}' needs its date"));
+        match state {
+            "in_use" => Ok(CardUse::InUse),
+            "stopped" => Ok(CardUse::Stopped(at.ok_or_else(missing)?)),
+            "removed" => Ok(CardUse::Removed(at.ok_or_else(missing)?)),
+            other => Err(InvalidInput::new(
+                "use_state",
+                format!("'{other}' is not 'in_use', 'stopped' or 'removed'"),
+            )),
+        }
+    }
+
+    /// Why Coffer charges it no more, in a store owner's words; `None` while in use.
+    pub fn refusal(self, label: &str) -> Option<String> {
+        match self {
+            CardUse::InUse => None,
+            CardUse::Stopped(at) => Some(format!(
+                "{label} was stopped on {}: Coffer charges it no more (it stays at the provider)",
+                at.format("%Y-%m-%d")
+            )),
+            CardUse::Removed(at) => Some(format!(
+                "{label} was deleted at the provider on {}: it cannot be charged again",
+                at.format("%Y-%m-%d")
+            )),
+        }
+    }
 }
 
 impl Card {
+    /// How the owner names it: "card ending 4242", or the method's name for an APM token
+    /// ("PayPal account").
+    pub fn label(&self) -> String {
+        match &self.method {
+            PaymentMethod::Card => format!("card ending {}", self.last4.as_str()),
+            PaymentMethod::Apm { name, .. } => format!("{name} account"),
+        }
+    }
+
     /// Ready for merchant-initiated charges: consent given and an initial transaction known
     /// that links them ([`InitialKind::Recurring`]).
     pub fn is_mit_ready(&self) -> bool {
@@ -448,6 +544,8 @@ mod tests {
                 kind: InitialKind::Recurring,
             }),
             art_url: None,
+            method: PaymentMethod::Card,
+            usage: CardUse::InUse,
         };
         assert!(
             card.is_mit_ready(),
@@ -468,6 +566,26 @@ mod tests {
             assert_eq!(InitialKind::parse(kind.as_str()).unwrap(), kind);
         }
         assert!(InitialKind::parse("token").is_err());
+        for usage in [CardUse::InUse, CardUse::Stopped(at), CardUse::Removed(at)] {
+            assert_eq!(
+                CardUse::parse(usage.as_str(), usage.since()).unwrap(),
+                usage
+            );
+        }
+        assert!(
+            CardUse::parse("stopped", None).is_err(),
+            "a stop has its date"
+        );
+        assert_eq!(card.label(), "card ending 0028");
+        card.method = PaymentMethod::Apm {
+            name: "PayPal".into(),
+            merchant_initiated: true,
+        };
+        assert_eq!(
+            card.label(),
+            "PayPal account",
+            "an APM has no last4 to show"
+        );
         let old: InitialTransaction =
             serde_json::from_str(r#"{"reference":"R1","amount":null,"at":"2026-10-01T09:30:00Z"}"#)
                 .unwrap();

@@ -124,6 +124,9 @@ fn validate_terms(
             ),
         ));
     }
+    if let Some(why) = card.usage.refusal(&card.label()) {
+        problems.push(InvalidInput::new("card_id", why));
+    }
     if !card.active {
         problems.push(InvalidInput::new(
             "card_id",

@@ -38,7 +38,10 @@ pub mod stored_credential;
 pub mod violation;
 
 pub use base_url::BaseUrl;
-pub use card::{Bin, Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
+pub use card::{
+    Bin, Card, CardBrand, CardExpiry, CardUse, Consent, InitialKind, InitialTransaction, Last4,
+    PaymentMethod,
+};
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,
     NoticeRecord, RefundTransfer, Trigger,

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod card_import;
+pub mod card_life;
 pub mod charge;
 pub mod config;
 pub mod connection;

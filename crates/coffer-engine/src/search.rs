@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::policy::{self, History, RuleId, Violation};
-use coffer_core::{Card, CardExpiry, CustomerId, Merchant, MerchantId, Money, Reason};
+use coffer_core::{
+    Card, CardExpiry, CustomerId, Merchant, MerchantId, Money, PaymentMethod, Reason,
+};
 use coffer_store::repo::prelude::*;
 use coffer_store::search::{CardQuery, CustomerQuery, CustomerRow, CustomerSort};
 use serde::Deserialize;
@@ -68,6 +70,19 @@ pub struct CardView {
     /// The one status of the card, with why and what to do next: what every badge, the card's
     /// detail and its main action follow.
     pub status: CardStatus,
+    /// How the owner names it: "card ending 4242", or "PayPal account" for an APM token.
+    pub label: String,
+    /// For an alternative payment method saved as a token (ProcessOut APM): its name
+    /// ("PayPal"); `None` for a payment card. An APM has no last4 or expiry to show.
+    pub apm: Option<String>,
+    /// The provider lets the merchant charge it without the holder present: always `true` for
+    /// a card (the card's own rules decide), the provider's word for an APM.
+    pub merchant_initiated_allowed: bool,
+    /// Whether Coffer still charges it: `in_use`, `stopped` (stays at the provider) or
+    /// `removed` (deleted at the provider).
+    pub usage: String,
+    /// When it was stopped or removed.
+    pub usage_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Where a card stands for a merchant-initiated charge, most serious first when several hold.
@@ -75,6 +90,10 @@ pub struct CardView {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum CardState {
+    /// The owner deleted it at the provider: it can never be charged again.
+    Removed,
+    /// The owner stopped using it in Coffer; it stays at the provider.
+    Stopped,
     /// A decline said never to charge this card again.
     HardDeclined,
     /// The provider marks the card inactive.
@@ -101,6 +120,8 @@ impl CardState {
     /// The badge's word.
     pub fn label(self) -> &'static str {
         match self {
+            CardState::Removed => "Deleted",
+            CardState::Stopped => "Not used",
             CardState::HardDeclined => "Hard declined",
             CardState::Inactive => "Inactive",
             CardState::Expired => "Expired",
@@ -117,6 +138,8 @@ impl CardState {
     /// The storage and CLI name.
     pub fn as_str(self) -> &'static str {
         match self {
+            CardState::Removed => "removed",
+            CardState::Stopped => "stopped",
             CardState::HardDeclined => "hard_declined",
             CardState::Inactive => "inactive",
             CardState::Expired => "expired",
@@ -188,7 +211,7 @@ pub fn card_status(
         .filter(|v| CARD_RULES.contains(&v.rule))
         .collect();
     let of = |rule: RuleId| violations.iter().find(|v| v.rule == rule);
-    let label = format!("card ending {}", card.last4.as_str());
+    let label = card.label();
     let status = |state: CardState, reason: String, next_step: String| CardStatus {
         state,
         label: state.label().to_string(),
@@ -197,12 +220,44 @@ pub fn card_status(
         chargeable: false,
         next_try_at: None,
     };
+    if let Some(reason) = card.usage.refusal(&label) {
+        return match card.usage {
+            coffer_core::CardUse::Removed(_) => status(
+                CardState::Removed,
+                reason,
+                "Nothing to do: ask the cardholder for another card if they want to go on paying."
+                    .into(),
+            ),
+            _ => status(
+                CardState::Stopped,
+                reason,
+                "Nothing is charged to it. To charge the customer again, save a new card with an \
+                 initial payment."
+                    .into(),
+            ),
+        };
+    }
     if let Some(v) = of(RuleId::NoRetryAfterHardDecline) {
         return status(
             CardState::HardDeclined,
             v.reason.clone(),
             "Do not charge it again: ask the cardholder for another card.".into(),
         );
+    }
+    if let PaymentMethod::Apm {
+        merchant_initiated: false,
+        ..
+    } = &card.method
+    {
+        if let Some(v) = of(RuleId::CardUsable) {
+            return status(
+                CardState::Inactive,
+                v.reason.clone(),
+                "Only the customer can pay with it, at checkout; ask them for a card for \
+                 recurring charges."
+                    .into(),
+            );
+        }
     }
     if !card.active {
         return status(
@@ -393,6 +448,19 @@ impl CardView {
             initial_kind: card.initial.as_ref().map(|i| i.kind.as_str().to_string()),
             reenroll: card.reenroll_reason(),
             art_url: card.art_url.clone(),
+            label: card.label(),
+            apm: match &card.method {
+                PaymentMethod::Card => None,
+                PaymentMethod::Apm { name, .. } => Some(name.clone()),
+            },
+            merchant_initiated_allowed: match &card.method {
+                PaymentMethod::Card => true,
+                PaymentMethod::Apm {
+                    merchant_initiated, ..
+                } => *merchant_initiated,
+            },
+            usage: card.usage.as_str().to_string(),
+            usage_since: card.usage.since(),
         }
     }
 
@@ -713,6 +781,8 @@ mod tests {
                 kind: InitialKind::Recurring,
             }),
             art_url: None,
+            method: PaymentMethod::Card,
+            usage: coffer_core::CardUse::InUse,
         }
     }
 

@@ -5,6 +5,10 @@
 //! longer lists marked inactive, never deleted, because contracts and the ledger point at
 //! them); cancellable between pages; progress after every page.
 //!
+//! A ProcessOut APM token (PayPal…) is kept like a card, under its method's name, with whether
+//! the provider opens it to merchant-initiated charges. A card the owner stopped using or
+//! deleted stays so: sync writes the provider's fields only.
+//!
 //! Per provider: Clover and ProcessOut list customers. Assist cannot: Coffer is the customer
 //! register there, and each registered `CustomerNumber`'s cards are fetched. Svea lists
 //! neither: its tokens enter Coffer when a tokenization completes, so its sync is a no-op
@@ -12,9 +16,11 @@
 
 use std::sync::Arc;
 
-use coffer_core::{Bin, CardExpiry, CustomerId, Last4, Merchant, MerchantId};
-use coffer_providers::{Provider, RemoteCard, RemoteCustomer};
-use coffer_store::cards::{CardFields, Upsert};
+use coffer_core::{
+    Bin, CardBrand, CardExpiry, CustomerId, Last4, Merchant, MerchantId, PaymentMethod,
+};
+use coffer_providers::{Provider, RemoteCard, RemoteCustomer, StoredMethod};
+use coffer_store::cards::{CardFields, Upsert, APM_EXPIRY, APM_LAST4};
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
 use coffer_store::repo::prelude::*;
 use futures::stream::{self, StreamExt};
@@ -398,6 +404,18 @@ fn apply_cards(
             Upsert::Updated => delta.cards_updated += 1,
             Upsert::Unchanged => {}
         }
+        if let StoredMethod::Apm { name } = &card.method {
+            // An APM token: listed by its method's name, open to merchant-initiated charges
+            // only where the provider says so. A sync never touches the card's use (stopped
+            // or removed stays so).
+            store.set_card_method(
+                card_id,
+                &PaymentMethod::Apm {
+                    name: name.clone(),
+                    merchant_initiated: card.merchant_initiated,
+                },
+            )?;
+        }
         if let Some(reference) = &card.initial_ref {
             // The provider knows the initial CIT; Coffer's own record, once made, wins.
             store.set_card_initial_if_missing(card_id, reference, now)?;
@@ -407,6 +425,20 @@ fn apply_cards(
 }
 
 fn card_fields(card: &RemoteCard) -> Option<CardFields> {
+    if let StoredMethod::Apm { name } = &card.method {
+        // No last4 and no expiry of its own: the columns hold what migration 15-card-use says.
+        return Some(CardFields {
+            token: card.token.clone(),
+            brand: CardBrand::Other(name.clone()),
+            last4: Last4::new(APM_LAST4).ok()?,
+            bin: None,
+            bank: None,
+            expiry: APM_EXPIRY,
+            active: card.active,
+            needs_cvc: false,
+            art_url: card.art_url.clone(),
+        });
+    }
     Some(CardFields {
         token: card.token.clone(),
         brand: card.brand.clone(),

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use coffer_core::{
-    Bin, Card, CardBrand, CardExpiry, CardId, CardToken, Consent, Currency, CustomerId,
-    InitialKind, InitialTransaction, Last4, MerchantId, Money, ProviderRef,
+    Bin, Card, CardBrand, CardExpiry, CardId, CardToken, CardUse, Consent, Currency, CustomerId,
+    InitialKind, InitialTransaction, Last4, MerchantId, Money, PaymentMethod, ProviderRef,
 };
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -47,7 +47,16 @@ pub enum Upsert {
 
 pub(crate) const CARD_COLUMNS: &str = "k.id, k.merchant_id, k.customer_id, k.token, k.brand, k.last4, k.bin, k.bank, k.exp_year, k.exp_month, \
      k.active, k.needs_cvc, k.consent_at, k.consent_terms, k.initial_ref, k.initial_amount_minor, k.initial_currency, k.initial_at, \
-     k.initial_kind, k.art_url";
+     k.initial_kind, k.art_url, k.use_state, k.use_changed_at, k.apm_name, k.apm_merchant_initiated";
+
+/// What the last4 column holds for an APM token, which has none (migration 15-card-use).
+pub const APM_LAST4: &str = "0000";
+/// The expiry stored for an APM token, which has none: the end of the range an expiry may take
+/// (migration 15-card-use). Nothing shows or judges it for an APM.
+pub const APM_EXPIRY: CardExpiry = CardExpiry {
+    year: 2199,
+    month: 12,
+};
 
 pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -64,6 +73,10 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
     let initial_at: Option<i64> = row.get(17)?;
     let initial_kind: Option<String> = row.get(18)?;
     let art_url: Option<String> = row.get(19)?;
+    let use_state: String = row.get(20)?;
+    let use_changed_at: Option<i64> = row.get(21)?;
+    let apm_name: Option<String> = row.get(22)?;
+    let apm_merchant_initiated: bool = row.get(23)?;
     let merchant_id = MerchantId(row.get(1)?);
     let customer_id = CustomerId(row.get(2)?);
     let token = CardToken(row.get(3)?);
@@ -117,6 +130,15 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
             consent,
             initial,
             art_url,
+            method: match apm_name {
+                None => PaymentMethod::Card,
+                Some(name) => PaymentMethod::Apm {
+                    name,
+                    merchant_initiated: apm_merchant_initiated,
+                },
+            },
+            usage: CardUse::parse(&use_state, use_changed_at.map(instant).transpose()?)
+                .map_err(corrupt)?,
         })
     })())
 }
@@ -189,6 +211,13 @@ pub trait CardWrites: CardReads {
 
     /// Flags a card so no charge is retried on it (after a hard decline), and deactivates it.
     fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()>;
+
+    /// Records whether Coffer still charges the card. A removed card stays removed: the schema
+    /// refuses any way back (`Conflict`).
+    fn set_card_use(&self, card: CardId, usage: CardUse) -> StoreResult<()>;
+
+    /// Records what kind of stored credential the card is (sync: a ProcessOut APM token).
+    fn set_card_method(&self, card: CardId, method: &PaymentMethod) -> StoreResult<()>;
 }
 
 impl CardReads for Store {
@@ -434,6 +463,46 @@ impl CardWrites for Store {
             "UPDATE cards SET flagged_reason = ?2, active = 0 WHERE id = ?1",
             params![card.0, reason],
         )?;
+        found(changed, card)
+    }
+
+    fn set_card_use(&self, card: CardId, usage: CardUse) -> StoreResult<()> {
+        self.write_card_use(card, usage)
+    }
+
+    fn set_card_method(&self, card: CardId, method: &PaymentMethod) -> StoreResult<()> {
+        let (name, mit) = match method {
+            PaymentMethod::Card => (None, false),
+            PaymentMethod::Apm {
+                name,
+                merchant_initiated,
+            } => (Some(name.as_str()), *merchant_initiated),
+        };
+        let changed = self.conn().execute(
+            "UPDATE cards SET apm_name = ?2, apm_merchant_initiated = ?3 WHERE id = ?1",
+            params![card.0, name, mit],
+        )?;
+        found(changed, card)
+    }
+}
+
+impl Store {
+    fn write_card_use(&self, card: CardId, usage: CardUse) -> StoreResult<()> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE cards SET use_state = ?2, use_changed_at = ?3 WHERE id = ?1",
+                params![card.0, usage.as_str(), usage.since().map(millis)],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, Some(message))
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation
+                        && message.contains("cannot be used again") =>
+                {
+                    StoreError::Conflict(message)
+                }
+                other => StoreError::from(other),
+            })?;
         found(changed, card)
     }
 }

@@ -181,15 +181,15 @@ impl SearchReads for Store {
                 "WITH hits(id) AS (
                      SELECT id FROM (
                          SELECT * FROM (SELECT rowid AS id FROM customers_fts WHERE customers_fts MATCH ?2 LIMIT {MAX_TEXT_MATCHES})
-                         UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 LIMIT {MAX_TEXT_MATCHES})
+                         UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 AND apm_name IS NULL LIMIT {MAX_TEXT_MATCHES})
                          UNION SELECT * FROM (SELECT customer_id FROM cards WHERE bin = ?4 LIMIT {MAX_TEXT_MATCHES})
                          UNION SELECT * FROM (SELECT customer_id FROM cards WHERE brand = ?5 LIMIT {MAX_TEXT_MATCHES}))
                      LIMIT {MAX_TEXT_MATCHES})
                  SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
-                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6),
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.use_state = 'in_use' AND k.exp_key >= ?6),
                         (SELECT k.brand || ' •••• ' || k.last4 FROM cards k
-                          WHERE k.customer_id = c.id AND (k.last4 = ?3 OR k.bin = ?4) ORDER BY k.id LIMIT 1)
+                          WHERE k.customer_id = c.id AND ((k.last4 = ?3 AND k.apm_name IS NULL) OR k.bin = ?4) ORDER BY k.id LIMIT 1)
                  FROM hits JOIN customers c ON c.id = hits.id
                       JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
@@ -199,7 +199,7 @@ impl SearchReads for Store {
             format!(
                 "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
-                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.exp_key >= ?6),
+                        (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.use_state = 'in_use' AND k.exp_key >= ?6),
                         NULL
                  FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
@@ -267,7 +267,7 @@ impl SearchReads for Store {
             "WITH hits(id) AS (
                  SELECT id FROM (
                      SELECT * FROM (SELECT rowid AS id FROM customers_fts WHERE customers_fts MATCH ?2 LIMIT {MAX_TEXT_MATCHES})
-                     UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 LIMIT {MAX_TEXT_MATCHES})
+                     UNION SELECT * FROM (SELECT customer_id FROM cards WHERE last4 = ?3 AND apm_name IS NULL LIMIT {MAX_TEXT_MATCHES})
                      UNION SELECT * FROM (SELECT customer_id FROM cards WHERE bin = ?4 LIMIT {MAX_TEXT_MATCHES})
                      UNION SELECT * FROM (SELECT customer_id FROM cards WHERE brand = ?5 LIMIT {MAX_TEXT_MATCHES}))
                  LIMIT {MAX_TEXT_MATCHES})

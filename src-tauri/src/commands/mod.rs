@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod card_import;
+pub mod card_life;
 pub mod cards;
 pub mod charges;
 pub mod contract_import;

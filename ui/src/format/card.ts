@@ -1,7 +1,7 @@
 // Display rules for stored cards: badges and expiry. Pure functions, tested in tests/card.test.ts.
 import type { CardState, CardStatus, CardView } from "../ipc/bindings";
 
-export type BadgeKind = "expired" | "expiring" | "inactive" | "no-consent" | "reenroll" | "mit-ready";
+export type BadgeKind = "expired" | "expiring" | "inactive" | "no-consent" | "reenroll" | "mit-ready" | "stopped" | "removed";
 
 export interface Badge {
   kind: BadgeKind;
@@ -12,6 +12,8 @@ export interface Badge {
 
 /** The colour of each card state's badge. */
 const STATE_KIND: Record<CardState, BadgeKind> = {
+  removed: "removed",
+  stopped: "stopped",
   hard_declined: "expired",
   inactive: "inactive",
   expired: "expired",
@@ -26,12 +28,13 @@ const STATE_KIND: Record<CardState, BadgeKind> = {
 
 /**
  * The badges of a card: its one status, as the engine derived it (never re-derived here), and
- * "Expiring soon" beside a card that can still be charged.
+ * "Expiring soon" beside a card still in use.
  */
 export function cardBadges(card: Pick<CardView, "status" | "expiring_soon">): Badge[] {
   const s = card.status;
   const badges: Badge[] = [{ kind: STATE_KIND[s.state], label: s.label, title: `${sentence(s.reason)} ${s.next_step}` }];
-  if (card.expiring_soon && s.state !== "expired") {
+  // Expiry means nothing for a card that is expired, stopped or deleted already.
+  if (card.expiring_soon && s.state !== "expired" && s.state !== "stopped" && s.state !== "removed") {
     badges.push({ kind: "expiring", label: "Expiring soon", title: "The card expires within 60 days" });
   }
   return badges;
@@ -62,6 +65,16 @@ function sentence(text: string): string {
 /** "MM/YY" */
 export function formatExpiry(month: number, year: number): string {
   return `${String(month).padStart(2, "0")}/${String(year % 100).padStart(2, "0")}`;
+}
+
+/** How a tile names a stored credential: "•••• 4242", or an APM token's method ("PayPal"). */
+export function cardNumberLine(card: Pick<CardView, "apm" | "last4">): string {
+  return card.apm ?? maskedNumber(card.last4);
+}
+
+/** The expiry a tile shows: none for an APM token, which has none. */
+export function cardExpiryLine(card: Pick<CardView, "apm" | "exp_month" | "exp_year">): string {
+  return card.apm ? "APM token" : formatExpiry(card.exp_month, card.exp_year);
 }
 
 /** "•••• 4242" */

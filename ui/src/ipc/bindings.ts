@@ -47,6 +47,13 @@ export const commands = {
 	 *  was imported, or every problem by line and column.
 	 */
 	importCards: (request: CardImportRequest) => typedError<CardImportReport, IpcError>(__TAURI_INVOKE("import_cards", { request })),
+	/**
+	 *  Stops using a card: Coffer charges it no more and its contracts end (the cardholder is
+	 *  told); it stays saved at the provider.
+	 */
+	stopUsingCard: (cardId: number) => typedError<CardLifeResult, IpcError>(__TAURI_INVOKE("stop_using_card", { cardId })),
+	/**  Deletes a card at the provider (irreversible); its contracts end (the cardholder is told). */
+	deleteCard: (cardId: number) => typedError<CardLifeResult, IpcError>(__TAURI_INVOKE("delete_card", { cardId })),
 	/**  The flags that would be sent and every rule the charge would break; sends nothing. */
 	previewCharge: (request: ChargeCardRequest) => typedError<ChargePreview, IpcError>(__TAURI_INVOKE("preview_charge", { request })),
 	/**  Charges the card exactly once, or says which rules refuse it. */
@@ -143,7 +150,7 @@ export const commands = {
 };
 
 /* Constants */
-export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
+export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":false,"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"deletes_saved_cards":false,"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
 
 /* Types */
 /**  One identifier of a provider account, as the settings form asks for it. */
@@ -348,6 +355,12 @@ export type Capabilities = {
 	 *  lead cannot be 0 days.
 	 */
 	advance_notice_required: boolean,
+	/**
+	 *  The merchant can delete a saved card at the provider (Clover source delete, ProcessOut
+	 *  token delete); elsewhere Coffer can only stop using it. The client's
+	 *  `Capabilities::card_revocation` says the same (a test holds them together).
+	 */
+	deletes_saved_cards: boolean,
 };
 
 /**  A stored card row in Coffer's cache. */
@@ -374,6 +387,20 @@ export type CardImportRequest = {
 	text: string,
 };
 
+/**  What stopping or deleting a card did. */
+export type CardLifeResult = {
+	/**  The card as it stands now. */
+	card: CardView,
+	/**  The contracts that ended with it. */
+	contracts_ended: number[],
+	/**  The notices sent to the cardholder about them. */
+	notices_sent: NoticeSent[],
+	/**  Notices that could not be sent (tell the cardholder yourself). */
+	notice_errors: string[],
+	/**  What happened, one sentence each, in the owner's words. */
+	done: string[],
+};
+
 /**  Which cards to list. */
 export type CardSearchRequest = {
 	/**  One merchant. */
@@ -396,6 +423,10 @@ export type CardSearchRequest = {
 
 /**  Where a card stands for a merchant-initiated charge, most serious first when several hold. */
 export type CardState = 
+/**  The owner deleted it at the provider: it can never be charged again. */
+"removed" | 
+/**  The owner stopped using it in Coffer; it stays at the provider. */
+"stopped" | 
 /**  A decline said never to charge this card again. */
 "hard_declined" | 
 /**  The provider marks the card inactive. */
@@ -489,6 +520,25 @@ export type CardView = {
 	 *  detail and its main action follow.
 	 */
 	status: CardStatus,
+	/**  How the owner names it: "card ending 4242", or "PayPal account" for an APM token. */
+	label: string,
+	/**
+	 *  For an alternative payment method saved as a token (ProcessOut APM): its name
+	 *  ("PayPal"); `None` for a payment card. An APM has no last4 or expiry to show.
+	 */
+	apm: string | null,
+	/**
+	 *  The provider lets the merchant charge it without the holder present: always `true` for
+	 *  a card (the card's own rules decide), the provider's word for an APM.
+	 */
+	merchant_initiated_allowed: boolean,
+	/**
+	 *  Whether Coffer still charges it: `in_use`, `stopped` (stays at the provider) or
+	 *  `removed` (deleted at the provider).
+	 */
+	usage: string,
+	/**  When it was stopped or removed. */
+	usage_since: string | null,
 };
 
 /**  One ledger row. */

@@ -87,6 +87,8 @@ export const api = {
   listAudit: (f: AuditFilterRequest) => unwrap(() => commands.listAudit(f)),
   verifyAudit: () => unwrap(() => commands.verifyAudit()),
   recordConsent: (cardId: number, terms: string) => unwrap(() => commands.recordConsent(cardId, terms)),
+  stopUsingCard: (cardId: number) => unwrap(() => commands.stopUsingCard(cardId)),
+  deleteCard: (cardId: number) => unwrap(() => commands.deleteCard(cardId)),
   previewCharge: (r: ChargeCardRequest) => unwrap(() => commands.previewCharge(r)),
   chargeCard: (r: ChargeCardRequest) => unwrap(() => commands.chargeCard(r)),
   listCharges: (r: ChargeListRequest) => unwrap(() => commands.listCharges(r)),

@@ -120,6 +120,21 @@ pub struct ChargesArgs {
 pub enum CardCommand {
     /// Import stored cards with their consent and initial transaction from CSV.
     Import(super::card_import::ImportArgs),
+    /// Stop using a card: Coffer charges it no more and its contracts end (the cardholder is
+    /// told). The card stays saved at the provider, where the web shop may still use it.
+    StopUsing {
+        /// The card.
+        card: i64,
+    },
+    /// Delete a card at the provider (Clover, ProcessOut): irreversible; neither Coffer nor the
+    /// web shop can charge it again, and its contracts end (the cardholder is told).
+    Delete {
+        /// The card.
+        card: i64,
+        /// Confirm the deletion (required: it cannot be undone).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Show one card: its initial transaction and kind, whether it must be re-enrolled, and why.
     Show {
         /// The card.
@@ -450,13 +465,31 @@ pub async fn card(cmd: CardCommand, data_dir: Option<PathBuf>, out: Output) -> a
     let engine = super::engine(data_dir)?;
     match cmd {
         CardCommand::Import(args) => return super::card_import::import(&engine, args, out).await,
+        CardCommand::StopUsing { card } => {
+            return super::card_life::stop_using(&engine, CardId(card), out).await;
+        }
+        CardCommand::Delete { card, yes } => {
+            return super::card_life::delete(&engine, CardId(card), yes, out).await;
+        }
         CardCommand::Show { card } => {
             let view = engine.show_card(CardId(card)).await?;
             out.show(&view, |c| {
-                println!(
-                    "card {} (customer {}): {} •••• {}  {:02}/{}  {}",
-                    c.id, c.customer_id, c.brand, c.last4, c.exp_month, c.exp_year, c.status.label
-                );
+                match &c.apm {
+                    Some(name) => println!(
+                        "card {} (customer {}): {name} (APM token)  {}",
+                        c.id, c.customer_id, c.status.label
+                    ),
+                    None => println!(
+                        "card {} (customer {}): {} •••• {}  {:02}/{}  {}",
+                        c.id,
+                        c.customer_id,
+                        c.brand,
+                        c.last4,
+                        c.exp_month,
+                        c.exp_year,
+                        c.status.label
+                    ),
+                }
                 println!(
                     "  status: {} ({})",
                     c.status.state.as_str(),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod card_import;
+pub mod card_life;
 pub mod charge;
 pub mod contracts;
 pub mod due;

@@ -316,14 +316,19 @@ pub async fn cards(args: CardsArgs, data_dir: Option<PathBuf>, out: Output) -> a
             if k.expiring_soon {
                 badges.push("expiring-soon");
             }
+            // An APM token (PayPal…) has no last4 or expiry: its name stands in their place.
+            let shown = match &k.apm {
+                Some(name) => format!("{name:<11} {:<12}", "(APM token)"),
+                None => format!(
+                    "{:<11} •••• {}  {:02}/{}",
+                    k.brand, k.last4, k.exp_month, k.exp_year
+                ),
+            };
             outln!(
-                "{:>6}  customer {:>6}  {:<11} •••• {}  {:02}/{}  {:<20} {}",
+                "{:>6}  customer {:>6}  {}  {:<20} {}",
                 k.id,
                 k.customer_id,
-                k.brand,
-                k.last4,
-                k.exp_month,
-                k.exp_year,
+                shown,
                 k.bank.as_deref().unwrap_or(""),
                 badges.join(" ")
             );

@@ -3,6 +3,7 @@
 
 mod audit;
 mod basics;
+mod card_life;
 mod charging;
 mod contract_import;
 mod contracts;

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use crate::card::{Card, CardBrand, CardExpiry, Consent, InitialKind, InitialTransaction, Last4};
+use crate::card::{
+    Card, CardBrand, CardExpiry, CardUse, Consent, InitialKind, InitialTransaction, Last4,
+    PaymentMethod,
+};
 use crate::charge::{
     AttemptKind, ChargePlan, ChargeState, ContractCharge, MerchantTerms, NoticeRecord, Trigger,
 };
@@ -67,6 +70,8 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
             kind: InitialKind::Recurring,
         }),
         art_url: None,
+        method: PaymentMethod::Card,
+        usage: CardUse::InUse,
     };
     let contract = Contract {
         id: ContractId(5),

@@ -53,6 +53,7 @@ pub static RULES: ProviderRules = ProviderRules {
         has_regions: false,
         own_host: true,
         advance_notice_required: false,
+        deletes_saved_cards: false,
     },
     account_fields: &[
         AccountField {

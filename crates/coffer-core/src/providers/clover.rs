@@ -39,6 +39,7 @@ pub static RULES: ProviderRules = ProviderRules {
         has_regions: true,
         own_host: false,
         advance_notice_required: false,
+        deletes_saved_cards: true,
     },
     account_fields: &[
         AccountField {

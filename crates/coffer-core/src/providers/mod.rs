@@ -36,6 +36,10 @@ pub struct Capabilities {
     /// The cardholder must be told before every recurring charge, so a live merchant's notice
     /// lead cannot be 0 days.
     pub advance_notice_required: bool,
+    /// The merchant can delete a saved card at the provider (Clover source delete, ProcessOut
+    /// token delete); elsewhere Coffer can only stop using it. The client's
+    /// `Capabilities::card_revocation` says the same (a test holds them together).
+    pub deletes_saved_cards: bool,
 }
 
 /// The cap one charge may not pass without a new initial transaction, as the provider keeps it.

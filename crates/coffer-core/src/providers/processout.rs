@@ -36,6 +36,7 @@ pub static RULES: ProviderRules = ProviderRules {
         has_regions: false,
         own_host: false,
         advance_notice_required: false,
+        deletes_saved_cards: true,
     },
     account_fields: &[AccountField {
         key: "project_id",

@@ -55,6 +55,7 @@ pub static RULES: ProviderRules = ProviderRules {
         // "The cardholder must be notified before each charge" (Svea's recurring rules,
         // shared/providers/svea.md §5).
         advance_notice_required: true,
+        deletes_saved_cards: false,
     },
     account_fields: &[
         AccountField {

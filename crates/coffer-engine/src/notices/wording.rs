@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use coffer_core::contract::{AmountRule, Contract, Frequency, Occurrence};
-use coffer_core::{Card, Customer, Merchant};
+use coffer_core::{Card, Customer, Merchant, PaymentMethod};
 
 /// A rendered notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,10 @@ fn validity_words(contract: &Contract) -> String {
 }
 
 fn card_words(card: &Card) -> String {
-    format!("{} ending {}", card.brand, card.last4.as_str())
+    match &card.method {
+        PaymentMethod::Card => format!("{} ending {}", card.brand, card.last4.as_str()),
+        PaymentMethod::Apm { name, .. } => format!("{name} account"),
+    }
 }
 
 fn render(subject: String, greeting: &str, paragraphs: &[String]) -> NoticeContent {
@@ -185,6 +188,54 @@ pub fn cancellation(
             contract.id,
             long_date(on)
         )],
+    )
+}
+
+/// Why a card's agreements end without the cardholder asking: the merchant stopped using the
+/// card, or deleted it at the provider too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardGone {
+    /// The merchant no longer charges it; it stays saved at the provider.
+    Stopped,
+    /// The merchant deleted the saved card at the provider.
+    Deleted,
+}
+
+/// The notice that a contract ended because the merchant no longer uses the card it was
+/// charged to: no charge after it, and what that means for the saved card.
+pub fn card_no_longer_used(
+    contract: &Contract,
+    merchant: &Merchant,
+    customer: &Customer,
+    card: &Card,
+    on: NaiveDate,
+    why: CardGone,
+) -> NoticeContent {
+    let card = card_words(card);
+    let what = match why {
+        CardGone::Stopped => format!(
+            "{} no longer uses your card {card} for recurring charges",
+            merchant.name
+        ),
+        CardGone::Deleted => format!(
+            "{} removed your saved card {card}: it was deleted from the payment provider's records",
+            merchant.name
+        ),
+    };
+    render(
+        format!("Ended: recurring charging of card {card} by {}", merchant.name),
+        &format!("Dear {},", customer.name),
+        &[
+            format!(
+                "On {}, {what}. Your agreement for the recurring charging of card {card} (contract {}) has therefore ended. No further charges will be made under it.",
+                long_date(on),
+                contract.id
+            ),
+            format!(
+                "If you want the agreement to continue with another card, contact {}.",
+                merchant.name
+            ),
+        ],
     )
 }
 

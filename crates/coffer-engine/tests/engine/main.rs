@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod card_import;
+mod card_life;
 mod charging;
 mod contract_import;
 mod contract_terms;

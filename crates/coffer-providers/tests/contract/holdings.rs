@@ -129,6 +129,12 @@ mod processout {
             rig.client.capabilities().card_revocation,
             CardRevocation::AtProvider
         );
+        assert!(
+            coffer_core::providers::rules(rig.client.kind())
+                .capabilities
+                .deletes_saved_cards,
+            "core's provider facts (what the app offers) agree with the client"
+        );
         let (customer, card) = rig.approving(true).await;
         assert_eq!(
             rig.client
@@ -300,6 +306,12 @@ mod clover {
             client.capabilities().card_revocation,
             CardRevocation::AtProvider
         );
+        assert!(
+            coffer_core::providers::rules(client.kind())
+                .capabilities
+                .deletes_saved_cards,
+            "core's provider facts (what the app offers) agree with the client"
+        );
         let (customer, token) = env.card(env.usable(true, 0)).await;
         assert_eq!(
             client.revoke_card(&customer, &token).await.unwrap(),
@@ -350,6 +362,13 @@ mod assist_and_svea {
                 client.capabilities().card_revocation,
                 CardRevocation::NotOffered,
                 "{}",
+                client.kind()
+            );
+            assert!(
+                !coffer_core::providers::rules(client.kind())
+                    .capabilities
+                    .deletes_saved_cards,
+                "{}: core's provider facts (what the app offers) agree with the client",
                 client.kind()
             );
             let e = client

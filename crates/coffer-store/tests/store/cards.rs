@@ -184,3 +184,47 @@ fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_ki
         "another reference changes nothing"
     );
 }
+
+#[test]
+fn a_card_s_use_survives_a_resync_and_a_removed_card_never_comes_back() {
+    use coffer_core::{CardUse, PaymentMethod};
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDAAAA000002"), at(0))
+        .unwrap();
+    let fields = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "Anna".into(),
+        email: None,
+        phone: None,
+        address: None,
+    };
+    let (c, _) = store
+        .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    let (k, _) = store.upsert_card(m.id, c, &card("tok1", 4), at(0)).unwrap();
+    assert_eq!(store.card(k).unwrap().usage, CardUse::InUse);
+    store.set_card_use(k, CardUse::Stopped(at(5))).unwrap();
+    store.upsert_card(m.id, c, &card("tok1", 6), at(9)).unwrap();
+    let read = store.card(k).unwrap();
+    assert_eq!(
+        read.usage,
+        CardUse::Stopped(at(5)),
+        "a sync changes the display fields, never the use"
+    );
+    assert_eq!(read.expiry.month, 6);
+    store.set_card_use(k, CardUse::Removed(at(10))).unwrap();
+    let back = store.set_card_use(k, CardUse::InUse).unwrap_err();
+    assert!(
+        matches!(back, coffer_store::StoreError::Conflict(ref m) if m.contains("cannot be used again")),
+        "the schema refuses to bring a deleted card back: {back:?}"
+    );
+    assert_eq!(store.card(k).unwrap().usage, CardUse::Removed(at(10)));
+
+    let apm = PaymentMethod::Apm {
+        name: "PayPal".into(),
+        merchant_initiated: false,
+    };
+    store.set_card_method(k, &apm).unwrap();
+    assert_eq!(store.card(k).unwrap().method, apm, "the APM's name is kept");
+}

@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useState } from "react";
 import type { CardView, ChargeLine, ContractView, CustomerDetail, CustomerListRow, RefundStanding } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
-import { artHost, brandName, formatExpiry, mainAction, maskedNumber, statusLine } from "../../format/card";
+import { artHost, brandName, cardExpiryLine, cardNumberLine, formatExpiry, mainAction, maskedNumber, statusLine } from "../../format/card";
+import { CardLifeActions } from "./CardLifeActions";
 import { chargeStateWords, refundAmountHint, refundQuestion } from "../../format/refund";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
@@ -145,9 +146,9 @@ export function CustomerView({
             >
               <span className="card-line">
                 <BrandMark brand={card.brand} />
-                <span className="card-number mono">{maskedNumber(card.last4)}</span>
+                <span className="card-number mono">{cardNumberLine(card)}</span>
                 <span className="card-expiry mono" title="Expiry">
-                  {formatExpiry(card.exp_month, card.exp_year)}
+                  {cardExpiryLine(card)}
                 </span>
               </span>
               <span className="card-bank">{card.bank ?? brandName(card.brand)}</span>
@@ -172,6 +173,10 @@ export function CustomerView({
           onConsent={() => {
             setNote(null);
             setDialog({ kind: "consent", card: opened });
+          }}
+          onLifeChanged={(done) => {
+            setNote(done);
+            void load();
           }}
         />
       ) : null}
@@ -499,21 +504,23 @@ function CardDetail({
   onCharge,
   onContract,
   onConsent,
+  onLifeChanged,
 }: {
   card: CardView;
   onCharge: () => void;
   onContract: () => void;
   onConsent: () => void;
+  onLifeChanged: (note: string) => void;
 }) {
   const action = mainAction(card.status);
   return (
     <section className="card-detail" id="card-detail" aria-labelledby="card-detail-title">
       <h3 id="card-detail-title">
-        {brandName(card.brand)} {maskedNumber(card.last4)}
+        {card.apm ? `${card.apm} (saved payment method)` : `${brandName(card.brand)} ${maskedNumber(card.last4)}`}
       </h3>
       <dl className="facts">
         <dt>Expiry</dt>
-        <dd className="mono">{formatExpiry(card.exp_month, card.exp_year)}</dd>
+        <dd className="mono">{card.apm ? "—" : formatExpiry(card.exp_month, card.exp_year)}</dd>
         <dt>Issuing bank</dt>
         <dd>{card.bank ?? "—"}</dd>
         <dt>BIN</dt>
@@ -577,6 +584,7 @@ function CardDetail({
           New contract…
         </button>
       </div>
+      <CardLifeActions key={card.id} card={card} onDone={onLifeChanged} />
     </section>
   );
 }

@@ -30,5 +30,5 @@ fn start_of_day(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
 
 /// "card ending 4242", the way an owner recognises a card.
 fn card_label(card: &Card) -> String {
-    format!("card ending {}", card.last4.as_str())
+    card.label()
 }
