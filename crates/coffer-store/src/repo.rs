@@ -20,6 +20,7 @@ pub use crate::charges::{LedgerReads, LedgerWrites};
 pub use crate::contracts::{ContractReads, ContractWrites};
 pub use crate::customers::{CustomerReads, CustomerWrites};
 pub use crate::dashboard::DashboardReads;
+pub use crate::erasure::{ErasureReads, ErasureWrites};
 pub use crate::export::ExportReads;
 pub use crate::merchants::{MerchantReads, MerchantWrites};
 pub use crate::notices::{NoticeReads, NoticeWrites};
@@ -32,7 +33,8 @@ pub use crate::smtp::{SmtpReads, SmtpWrites};
 pub mod prelude {
     pub use super::{
         AlertReads, AlertWrites, AuditReads, AuditWrites, CardReads, CardWrites, ContractReads,
-        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ExportReads,
+        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ErasureReads,
+        ErasureWrites, ExportReads,
         LedgerReads, LedgerWrites, MerchantReads, MerchantWrites, NoticeReads, NoticeWrites,
         OccurrenceReads, OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads,
         SmtpWrites,
@@ -49,6 +51,7 @@ pub trait ReadRepositories:
     + ContractReads
     + CustomerReads
     + DashboardReads
+    + ErasureReads
     + ExportReads
     + MerchantReads
     + NoticeReads
@@ -66,6 +69,7 @@ impl<T> ReadRepositories for T where
         + ContractReads
         + CustomerReads
         + DashboardReads
+        + ErasureReads
         + ExportReads
         + MerchantReads
         + NoticeReads
@@ -84,6 +88,7 @@ pub trait Repositories:
     + LedgerWrites
     + ContractWrites
     + CustomerWrites
+    + ErasureWrites
     + MerchantWrites
     + NoticeWrites
     + OccurrenceWrites
