@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod customers;
 pub mod dashboard;
 pub mod due;
+pub mod erase;
 pub mod error;
 pub mod export;
 pub mod holdings;

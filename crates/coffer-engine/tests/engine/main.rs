@@ -7,6 +7,7 @@ mod contracts;
 mod database;
 mod due;
 mod endpoints;
+mod erasure;
 mod lost_answers;
 mod merchant_check;
 mod notices;
