@@ -5,6 +5,7 @@ pub mod bench;
 pub mod charge;
 pub mod contracts;
 pub mod due;
+pub mod erase;
 pub mod export;
 pub mod merchants;
 pub mod sandbox;

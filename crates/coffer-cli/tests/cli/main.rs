@@ -5,6 +5,7 @@ mod audit;
 mod basics;
 mod charging;
 mod contracts;
+mod erase;
 mod merchants;
 mod reports;
 
