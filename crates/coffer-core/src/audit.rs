@@ -301,7 +301,10 @@ mod tests {
         let anna = created(1, GENESIS_HASH, Some(&personal("Anna")));
         let bert = created(1, GENESIS_HASH, Some(&personal("Bert")));
         let none = created(1, GENESIS_HASH, None);
-        assert_ne!(anna.hash, bert.hash, "other details, other digest, other hash");
+        assert_ne!(
+            anna.hash, bert.hash,
+            "other details, other digest, other hash"
+        );
         assert_ne!(anna.hash, none.hash);
         assert_eq!(anna.personal_digest, Some(personal("Anna").digest()));
 

@@ -239,7 +239,9 @@ impl Engine {
             let done = client.revoke_card(customer, token).await.map_err(|e| {
                 EngineError::new(
                     EngineError::from(e.clone()).kind(),
-                    format!("card {id} could not be deleted at the provider, nothing was erased: {e}"),
+                    format!(
+                        "card {id} could not be deleted at the provider, nothing was erased: {e}"
+                    ),
                 )
             })?;
             out.push(match done {

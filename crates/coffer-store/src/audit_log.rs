@@ -53,7 +53,8 @@ pub(crate) fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, S
 
 /// The log's columns as [`read_event`] reads them, from `audit_log l` joined with the personal
 /// details kept apart (`audit_personal p`, schema 14).
-pub(crate) const COLUMNS: &str = "l.seq, l.at, l.actor, l.merchant_id, l.action, l.subject, l.details, \
+pub(crate) const COLUMNS: &str =
+    "l.seq, l.at, l.actor, l.merchant_id, l.action, l.subject, l.details, \
      l.prev_hash, l.hash, l.personal_digest, p.details";
 /// See [`COLUMNS`].
 pub(crate) const FROM: &str = "audit_log l LEFT JOIN audit_personal p ON p.seq = l.seq";

@@ -67,9 +67,7 @@ impl ErasureReads for Store {
     }
 
     fn card_ids_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<CardId>> {
-        let mut stmt = self
-            .conn()
-            .prepare(&format!("{CARDS_OF} ORDER BY id"))?;
+        let mut stmt = self.conn().prepare(&format!("{CARDS_OF} ORDER BY id"))?;
         let rows = stmt.query_map([customer.0], |r| Ok(CardId(r.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -34,10 +34,9 @@ pub mod prelude {
     pub use super::{
         AlertReads, AlertWrites, AuditReads, AuditWrites, CardReads, CardWrites, ContractReads,
         ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ErasureReads,
-        ErasureWrites, ExportReads,
-        LedgerReads, LedgerWrites, MerchantReads, MerchantWrites, NoticeReads, NoticeWrites,
-        OccurrenceReads, OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads,
-        SmtpWrites,
+        ErasureWrites, ExportReads, LedgerReads, LedgerWrites, MerchantReads, MerchantWrites,
+        NoticeReads, NoticeWrites, OccurrenceReads, OccurrenceWrites, ReadRepositories,
+        Repositories, SearchReads, SmtpReads, SmtpWrites,
     };
 }
 

@@ -8,7 +8,11 @@ fn a_customer_is_erased_only_with_yes_and_the_audit_chain_still_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let demo = coffer(d, &["demo"]);
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let merchants = stdout_json(&coffer(d, &["merchant", "list", "--json"]));
     let merchant = merchants
         .as_array()
@@ -21,7 +25,14 @@ fn a_customer_is_erased_only_with_yes_and_the_audit_chain_still_verifies() {
         .to_string();
     let cards = stdout_json(&coffer(
         d,
-        &["cards", "--merchant", &merchant, "--limit", "1000", "--json"],
+        &[
+            "cards",
+            "--merchant",
+            &merchant,
+            "--limit",
+            "1000",
+            "--json",
+        ],
     ));
     let card = cards
         .as_array()
@@ -33,14 +44,28 @@ fn a_customer_is_erased_only_with_yes_and_the_audit_chain_still_verifies() {
     let customer = card["customer_id"].as_i64().unwrap().to_string();
 
     let asked = coffer(d, &["customer", "erase", &customer]);
-    assert_eq!(asked.status.code(), Some(2), "no --yes: refused as bad input");
+    assert_eq!(
+        asked.status.code(),
+        Some(2),
+        "no --yes: refused as bad input"
+    );
     let said = String::from_utf8_lossy(&asked.stderr);
-    assert!(said.contains("--yes") && said.contains("cannot be undone"), "{said}");
+    assert!(
+        said.contains("--yes") && said.contains("cannot be undone"),
+        "{said}"
+    );
 
     let erased = coffer(d, &["customer", "erase", &customer, "--yes", "--json"]);
-    assert!(erased.status.success(), "{}", String::from_utf8_lossy(&erased.stderr));
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
     let report = stdout_json(&erased);
-    assert_eq!(report["customer_id"].as_i64().unwrap().to_string(), customer);
+    assert_eq!(
+        report["customer_id"].as_i64().unwrap().to_string(),
+        customer
+    );
     assert!(report["cards"]
         .as_array()
         .unwrap()

@@ -3,15 +3,15 @@
 
 use coffer_core::contract::ContractStatus;
 use coffer_core::{
-    AttemptId, AttemptKind, CardId, CustomerId, IdempotencyKey, Money, ProviderRef,
-    Reason, StoredCredential,
+    AttemptId, AttemptKind, CardId, CustomerId, IdempotencyKey, Money, ProviderRef, Reason,
+    StoredCredential,
 };
 use coffer_engine::charge::ChargeInput;
 use coffer_engine::erase::CardAtProvider;
 use coffer_engine::export::ExportKind;
+use coffer_engine::secrets::SecretStore;
 use coffer_engine::ErrorKind;
 use coffer_store::audit_log::AuditFilter;
-use coffer_engine::secrets::SecretStore;
 use coffer_store::charges::NewAttempt;
 use tokio_util::sync::CancellationToken;
 
@@ -99,7 +99,11 @@ async fn an_erased_clover_customer_loses_its_cards_at_clover_and_its_name_everyw
     assert_eq!(erased[0].personal, None);
 
     // Exports show no personal data of theirs.
-    for kind in [ExportKind::Customers, ExportKind::Charges, ExportKind::Audit] {
+    for kind in [
+        ExportKind::Customers,
+        ExportKind::Charges,
+        ExportKind::Audit,
+    ] {
         let export = world
             .engine
             .export_csv(kind, vec![merchant_id], None)
@@ -127,7 +131,10 @@ async fn an_erased_clover_customer_loses_its_cards_at_clover_and_its_name_everyw
             assert_eq!(theirs, 1, "the erased customer's row stays, nameless");
         }
         if kind == ExportKind::Charges {
-            assert!(text.contains("12.34"), "the charge stays in the ledger export");
+            assert!(
+                text.contains("12.34"),
+                "the charge stays in the ledger export"
+            );
         }
     }
 
@@ -177,6 +184,10 @@ async fn a_customer_with_an_unsettled_attempt_is_not_erased() {
     let err = world.engine.erase_customer(customer).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert!(err.to_string().contains("not settled"), "{err}");
-    assert_eq!(store.customer(customer).unwrap().name, name, "nothing was blanked");
+    assert_eq!(
+        store.customer(customer).unwrap().name,
+        name,
+        "nothing was blanked"
+    );
     assert!(store.card(CardId(card.id)).unwrap().active);
 }

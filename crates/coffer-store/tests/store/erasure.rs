@@ -100,7 +100,10 @@ fn the_migration_moves_personal_details_apart_and_the_chain_still_verifies() {
         before[..3].iter().collect::<Vec<_>>(),
         "events before the first with personal details keep their hashes"
     );
-    assert_ne!(events[3].hash, before[3], "from there on the chain is rehashed");
+    assert_ne!(
+        events[3].hash, before[3],
+        "from there on the chain is rehashed"
+    );
     assert_eq!(events[3].details, "{}");
     assert_eq!(
         events[3].personal.as_deref(),
@@ -116,7 +119,9 @@ fn the_migration_moves_personal_details_apart_and_the_chain_still_verifies() {
     assert!(raw
         .execute("UPDATE audit_log SET details = '{}' WHERE seq = 6", [])
         .is_err());
-    assert!(raw.execute("DELETE FROM audit_log WHERE seq = 6", []).is_err());
+    assert!(raw
+        .execute("DELETE FROM audit_log WHERE seq = 6", [])
+        .is_err());
     assert!(raw
         .execute("UPDATE audit_head SET seq = 1 WHERE id = 1", [])
         .is_err());
@@ -155,7 +160,10 @@ fn a_chain_already_broken_before_the_migration_is_left_as_it_was() {
     }
     let store = Store::open(&path).unwrap();
     let broken = store.verify_audit().unwrap().unwrap_err();
-    assert_eq!(broken.seq, 5, "the break is still named where it was: {broken}");
+    assert_eq!(
+        broken.seq, 5,
+        "the break is still named where it was: {broken}"
+    );
     let events = store.audit_events(&AuditFilter::default()).unwrap();
     assert_eq!(
         events[3].details, r#"{"name":"Anna Virtanen"}"#,
@@ -202,8 +210,7 @@ fn settled_charge(store: &Store) -> (CustomerId, coffer_core::AttemptId) {
             order_id: "CFORDER1".into(),
             created_at: at(0),
             request_json: Some(
-                r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#
-                    .into(),
+                r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#.into(),
             ),
         })
         .unwrap();
@@ -234,7 +241,10 @@ fn a_settled_row_may_lose_its_buyer_and_nothing_else() {
     let raw = Connection::open(&path).unwrap();
     let refused = |sql: &str| {
         let err = raw.execute(sql, [id.0]).unwrap_err().to_string();
-        assert!(err.contains("a settled charge attempt cannot change"), "{sql}: {err}");
+        assert!(
+            err.contains("a settled charge attempt cannot change"),
+            "{sql}: {err}"
+        );
     };
     refused("UPDATE charge_attempts SET amount_minor = 1 WHERE id = ?1");
     refused("UPDATE charge_attempts SET provider_ref = NULL WHERE id = ?1");
@@ -294,13 +304,24 @@ fn erasure_blanks_the_person_keeps_the_money_and_the_chain_and_a_sync_brings_not
     assert_eq!(charge.amount.minor, 990);
     assert_eq!(charge.order_id, "CFORDER1");
     let request = store.attempt_request(attempt).unwrap().unwrap();
-    assert!(!request.contains("Anna") && request.contains("CFORDER1"), "{request}");
-    assert_eq!(store.verify_audit().unwrap(), Ok(1), "the chain still verifies");
+    assert!(
+        !request.contains("Anna") && request.contains("CFORDER1"),
+        "{request}"
+    );
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        Ok(1),
+        "the chain still verifies"
+    );
     let events = store.audit_events(&AuditFilter::default()).unwrap();
     assert_eq!(events[0].personal, None);
 
     store
         .upsert_customer(merchant, &anna(), CustomerOrigin::Sync, at(9))
         .unwrap();
-    assert_eq!(store.customer(customer).unwrap().name, "", "a sync brings nothing back");
+    assert_eq!(
+        store.customer(customer).unwrap().name,
+        "",
+        "a sync brings nothing back"
+    );
 }
