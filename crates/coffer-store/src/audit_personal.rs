@@ -1,5 +1,5 @@
 //! The Rust step of the migration that keeps audit events' personal details apart
-//! ([`migrations::AUDIT_PERSONAL_DIGEST`](crate::migrations::AUDIT_PERSONAL_DIGEST)): today's
+//! (`AUDIT_PERSONAL_DIGEST` in the migrations module): today's
 //! chain is verified, the personal details of events about customers move to `audit_personal`
 //! (salted), every hash from the first such event on is recomputed over their digest, the chain
 //! is verified again and the append-only triggers the SQL dropped are recreated.

@@ -191,3 +191,42 @@ async fn a_customer_with_an_unsettled_attempt_is_not_erased() {
     );
     assert!(store.card(CardId(card.id)).unwrap().active);
 }
+
+#[tokio::test]
+async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the_buyer() {
+    let world = World::new().await;
+    let card = world.cards("Svea Demo Helsinki", None, 1).await.remove(0);
+    let customer = CustomerId(card.customer_id);
+    let store = world.store();
+    let before = store.customer(customer).unwrap();
+    assert!(before.address.is_some(), "Svea demo customers have an address");
+    let charged = world
+        .engine
+        .charge_card(manual(card.id, "12.34"))
+        .await
+        .unwrap();
+    let attempt = AttemptId(charged.attempt_id.unwrap());
+    let request = store.attempt_request(attempt).unwrap().unwrap();
+    assert!(request.contains(&before.name), "the kept request names the buyer: {request}");
+
+    let report = world.engine.erase_customer(customer).await.unwrap();
+    assert!(
+        report
+            .cards
+            .iter()
+            .all(|c| c.at_provider == CardAtProvider::NotOffered),
+        "Svea offers no card deletion: {report:?}"
+    );
+    assert_eq!(report.ledger_rows_pseudonymised, 1);
+    let request = store.attempt_request(attempt).unwrap().unwrap();
+    assert!(
+        !request.contains(&before.name) && request.contains(&card.token),
+        "the buyer is gone, the rest of the request stays: {request}"
+    );
+    let row = store.attempt(attempt).unwrap();
+    assert_eq!(row.amount.minor, 1234);
+    assert_eq!(row.provider_ref.map(|r| r.0), charged.provider_ref);
+    let after = store.customer(customer).unwrap();
+    assert_eq!((after.name.as_str(), after.address), ("", None));
+    assert_eq!(store.verify_audit().unwrap().map(|n| n > 0), Ok(true));
+}
