@@ -159,7 +159,9 @@ impl CustomerWrites for Store {
         origin: CustomerOrigin,
         now: DateTime<Utc>,
     ) -> StoreResult<(CustomerId, bool)> {
-        let existing: Option<(i64, String, Option<String>, Option<String>, Option<i64>)> = self
+        /// id, name, e-mail, phone, erased_at.
+        type Existing = (i64, String, Option<String>, Option<String>, Option<i64>);
+        let existing: Option<Existing> = self
             .conn()
             .query_row(
                 "SELECT id, name, email, phone, erased_at FROM customers WHERE merchant_id = ?1 AND reference = ?2",
