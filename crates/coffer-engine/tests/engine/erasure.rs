@@ -199,7 +199,10 @@ async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the
     let customer = CustomerId(card.customer_id);
     let store = world.store();
     let before = store.customer(customer).unwrap();
-    assert!(before.address.is_some(), "Svea demo customers have an address");
+    assert!(
+        before.address.is_some(),
+        "Svea demo customers have an address"
+    );
     let charged = world
         .engine
         .charge_card(manual(card.id, "12.34"))
@@ -207,7 +210,10 @@ async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the
         .unwrap();
     let attempt = AttemptId(charged.attempt_id.unwrap());
     let request = store.attempt_request(attempt).unwrap().unwrap();
-    assert!(request.contains(&before.name), "the kept request names the buyer: {request}");
+    assert!(
+        request.contains(&before.name),
+        "the kept request names the buyer: {request}"
+    );
 
     let report = world.engine.erase_customer(customer).await.unwrap();
     assert!(
@@ -229,4 +235,56 @@ async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the
     let after = store.customer(customer).unwrap();
     assert_eq!((after.name.as_str(), after.address), ("", None));
     assert_eq!(store.verify_audit().unwrap().map(|n| n > 0), Ok(true));
+}
+
+#[tokio::test]
+async fn a_register_customers_audit_events_show_its_name_until_it_is_erased() {
+    let world = World::new().await;
+    let svea = coffer_core::MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let id = world
+        .engine
+        .create_customer(
+            svea,
+            coffer_engine::customers::CustomerDetails {
+                reference: coffer_core::CustomerRef("ERASE-1".into()),
+                name: "Eero Erased".into(),
+                email: Some("eero@example.com".into()),
+                phone: None,
+                address: None,
+            },
+        )
+        .await
+        .unwrap();
+    let created = || async {
+        world
+            .engine
+            .list_audit(coffer_engine::audit::AuditQuery {
+                merchant_id: Some(svea.0),
+                action: Some("customer_created".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    };
+    let shown = created().await;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(
+        shown[0].details["name"], "Eero Erased",
+        "kept apart, still shown"
+    );
+    let hash = shown[0].hash.clone();
+
+    let report = world.engine.erase_customer(CustomerId(id)).await.unwrap();
+    assert_eq!(report.audit_events_blanked, 1);
+    let shown = created().await;
+    assert!(
+        shown[0].details.get("name").is_none(),
+        "{:?}",
+        shown[0].details
+    );
+    assert_eq!(shown[0].hash, hash, "erasure rewrites no hash");
+    assert_eq!(
+        world.store().verify_audit().unwrap().map(|n| n > 0),
+        Ok(true)
+    );
 }
