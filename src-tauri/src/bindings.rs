@@ -28,6 +28,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::customers::add_customer,
             commands::customers::show_customer,
             commands::customers::edit_customer,
+            commands::erase::erase_customer,
             commands::cards::list_cards,
             commands::cards::record_consent,
             commands::card_import::import_cards,

@@ -15,6 +15,7 @@ pub const COMMANDS: &[&str] = &[
     "add_customer",
     "show_customer",
     "edit_customer",
+    "erase_customer",
     "list_cards",
     "record_consent",
     "import_cards",

@@ -1,6 +1,12 @@
 //! The audit log's hash chain. Each event's hash covers its own fields and the previous event's
 //! hash, so editing, deleting or reordering a row in the database file breaks the chain at that
 //! row, which [`verify_chain`] reports.
+//!
+//! An event's personal details (a customer's name, e-mail, phone, address) are kept apart from
+//! the rest ([`PersonalDetails`]) and the hash covers only their digest, salted with a random
+//! value kept beside them. Erasing a customer blanks the details and the salt; the digest stays,
+//! so the chain verifies exactly as before and the digest alone tells nothing about who it was.
+//! An event without personal details hashes exactly as events did before they existed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,8 +30,16 @@ pub struct AuditEvent {
     pub action: String,
     /// What it was done to (`card:12`, `attempt:7`).
     pub subject: String,
-    /// Details as JSON text; never a secret or a card number.
+    /// Details as JSON text; never a secret or a card number, nor a person's name or contact.
     pub details: String,
+    /// The digest of the event's personal details ([`PersonalDetails::digest`]), when it has
+    /// any; the hash covers this, not the details.
+    #[serde(default)]
+    pub personal_digest: Option<String>,
+    /// The personal details as JSON text, while they are kept (`None` once erased, or when the
+    /// event has none).
+    #[serde(default)]
+    pub personal: Option<String>,
     /// The previous event's hash.
     pub prev_hash: String,
     /// This event's hash.
@@ -49,9 +63,41 @@ pub struct NewAuditEvent {
     pub details: String,
 }
 
+/// An event's personal details and the random salt of their digest. Both are blanked when the
+/// customer is erased; the digest, which the chain covers, stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalDetails {
+    /// Random text (hex) that makes the digest of a short name impossible to guess back.
+    pub salt: String,
+    /// The details as JSON text.
+    pub details: String,
+}
+
+impl PersonalDetails {
+    /// SHA-256 over the salt and the details, each length-prefixed, as hex.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        for part in [self.salt.as_str(), self.details.as_str()] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hex::encode(hasher.finalize())
+    }
+}
+
 impl NewAuditEvent {
     /// Chains the event after `prev` (or the genesis hash) at position `seq`.
     pub fn chain(self, seq: i64, prev_hash: &str) -> AuditEvent {
+        self.chain_with(seq, prev_hash, None)
+    }
+
+    /// Chains the event with its personal details: the hash covers their digest.
+    pub fn chain_with(
+        self,
+        seq: i64,
+        prev_hash: &str,
+        personal: Option<&PersonalDetails>,
+    ) -> AuditEvent {
         let mut event = AuditEvent {
             seq,
             at: self.at,
@@ -60,6 +106,8 @@ impl NewAuditEvent {
             action: self.action,
             subject: self.subject,
             details: self.details,
+            personal_digest: personal.map(PersonalDetails::digest),
+            personal: personal.map(|p| p.details.clone()),
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
@@ -69,7 +117,9 @@ impl NewAuditEvent {
 }
 
 /// SHA-256 over the previous hash and every field, each length-prefixed so that moving text
-/// from one field to the next changes the hash.
+/// from one field to the next changes the hash. The personal details count by their digest,
+/// appended last; an event without one hashes as every event did before personal details were
+/// kept apart, so chains written then still verify.
 pub fn event_hash(event: &AuditEvent) -> String {
     let mut hasher = Sha256::new();
     let merchant = event.merchant_id.map(|m| m.to_string()).unwrap_or_default();
@@ -87,6 +137,10 @@ pub fn event_hash(event: &AuditEvent) -> String {
     ] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
+    }
+    if let Some(digest) = &event.personal_digest {
+        hasher.update((digest.len() as u64).to_be_bytes());
+        hasher.update(digest.as_bytes());
     }
     hex::encode(hasher.finalize())
 }
@@ -198,5 +252,78 @@ mod tests {
         events[1].hash = event_hash(&events[1]);
         let err = verify_chain(&events).unwrap_err();
         assert_eq!(err.seq, 3, "the following event no longer links: {err}");
+    }
+
+    fn personal(name: &str) -> PersonalDetails {
+        PersonalDetails {
+            salt: "00112233445566778899aabbccddeeff".into(),
+            details: format!(r#"{{"name":"{name}"}}"#),
+        }
+    }
+
+    fn created(seq: i64, prev: &str, details: Option<&PersonalDetails>) -> AuditEvent {
+        NewAuditEvent {
+            at: Utc.timestamp_millis_opt(1_700_000_000_000 + seq).unwrap(),
+            actor: "anna".into(),
+            merchant_id: Some(1),
+            action: "customer_created".into(),
+            subject: "customer:C1".into(),
+            details: "{}".into(),
+        }
+        .chain_with(seq, prev, details)
+    }
+
+    #[test]
+    fn an_event_without_personal_details_hashes_as_before_they_existed() {
+        // The hash of this event as chains written before personal details were kept apart
+        // recorded it (SHA-256 of the eight length-prefixed fields).
+        let event = log(1).remove(0);
+        let mut hasher = Sha256::new();
+        for part in [
+            GENESIS_HASH,
+            "1",
+            "1700000000001",
+            "anna",
+            "1",
+            "charge_sent",
+            "attempt:1",
+            "{}",
+        ] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        assert_eq!(event.hash, hex::encode(hasher.finalize()));
+        assert_eq!(event.personal_digest, None);
+    }
+
+    #[test]
+    fn the_hash_covers_the_digest_of_the_personal_details_not_the_details() {
+        let anna = created(1, GENESIS_HASH, Some(&personal("Anna")));
+        let bert = created(1, GENESIS_HASH, Some(&personal("Bert")));
+        let none = created(1, GENESIS_HASH, None);
+        assert_ne!(
+            anna.hash, bert.hash,
+            "other details, other digest, other hash"
+        );
+        assert_ne!(anna.hash, none.hash);
+        assert_eq!(anna.personal_digest, Some(personal("Anna").digest()));
+
+        // Erasing blanks the details: the event and the chain after it still verify.
+        let next = created(2, &anna.hash, None);
+        let mut erased = anna.clone();
+        erased.personal = None;
+        assert_eq!(verify_chain(&[erased.clone(), next.clone()]), Ok(2));
+
+        // Changing the digest (to match edited details) breaks the chain there.
+        let mut forged = erased;
+        forged.personal_digest = Some(personal("Bert").digest());
+        assert_eq!(verify_chain(&[forged, next]).unwrap_err().seq, 1);
+    }
+
+    #[test]
+    fn the_salt_changes_the_digest() {
+        let mut other = personal("Anna");
+        other.salt = "ffeeddccbbaa99887766554433221100".into();
+        assert_ne!(personal("Anna").digest(), other.digest());
     }
 }

@@ -31,6 +31,20 @@ impl From<AuditQuery> for AuditFilter {
     }
 }
 
+/// An event's details as shown: its hashed details with its personal details (kept apart, so
+/// that erasure can blank them) put back in, while they are kept.
+fn shown_details(details: &str, personal: Option<&str>) -> serde_json::Value {
+    let mut shown =
+        serde_json::from_str(details).unwrap_or(serde_json::Value::String(details.to_string()));
+    let personal = personal.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
+    if let (serde_json::Value::Object(shown), Some(serde_json::Value::Object(personal))) =
+        (&mut shown, personal)
+    {
+        shown.extend(personal);
+    }
+    shown
+}
+
 impl Engine {
     /// Events, oldest first, filtered by merchant and action.
     pub async fn list_audit(&self, query: AuditQuery) -> EngineResult<Vec<AuditEventView>> {
@@ -45,8 +59,7 @@ impl Engine {
                     actor: e.actor,
                     merchant_id: e.merchant_id,
                     action: e.action,
-                    details: serde_json::from_str(&e.details)
-                        .unwrap_or(serde_json::Value::String(e.details)),
+                    details: shown_details(&e.details, e.personal.as_deref()),
                     subject: e.subject,
                     hash: e.hash,
                 })

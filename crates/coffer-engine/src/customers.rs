@@ -295,8 +295,10 @@ impl Engine {
             Some(merchant.0),
             "customer_created",
             format!("customer:{}", fields.reference),
-            serde_json::json!({"name": fields.name}),
+            serde_json::json!({}),
         );
+        // Kept apart from the hashed details, so that erasing the customer can blank it.
+        let personal = serde_json::json!({"name": fields.name}).to_string();
         self.with_store(move |store| {
             let wanted = std::slice::from_ref(&fields);
             if first_registered(store, merchant, wanted, |f| &f.reference)?.is_some() {
@@ -310,7 +312,7 @@ impl Engine {
                 .into());
             }
             let ids = store.insert_register_customers(merchant, wanted, now)?;
-            store.append_audit(audit)?;
+            store.batch(|store| store.append_audit_personal_here(audit, personal))?;
             ids.first().map(|id| id.0).ok_or_else(|| {
                 EngineError::new(
                     ErrorKind::Internal,
@@ -355,15 +357,18 @@ impl Engine {
             Some(current.merchant_id.0),
             "customer_edited",
             format!("customer:{}", current.reference),
-            serde_json::json!({
-                "name": fields.name,
-                "address": fields.address.as_ref().map(ToString::to_string),
-            }),
+            serde_json::json!({}),
         );
+        // Kept apart from the hashed details, so that erasing the customer can blank them.
+        let personal = serde_json::json!({
+            "name": fields.name,
+            "address": fields.address.as_ref().map(ToString::to_string),
+        })
+        .to_string();
         self.with_store(move |store| {
             store.batch(|store| {
                 store.update_register_customer(customer, &fields, now)?;
-                store.append_audit_here(audit)?;
+                store.append_audit_personal_here(audit, personal)?;
                 Ok(())
             })?;
             Ok(store.customer(customer)?)

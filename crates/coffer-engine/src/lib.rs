@@ -17,6 +17,7 @@ pub mod contracts;
 pub mod customers;
 pub mod dashboard;
 pub mod due;
+pub mod erase;
 pub mod error;
 pub mod export;
 pub mod holdings;

@@ -1,7 +1,9 @@
 //! The append-only audit log. Appends chain each event to the previous one's hash inside one
 //! IMMEDIATE transaction, so two processes appending at once still form one unbroken chain.
 
-use coffer_core::audit::{verify_chain, AuditEvent, ChainBreak, NewAuditEvent, GENESIS_HASH};
+use coffer_core::audit::{
+    verify_chain, AuditEvent, ChainBreak, NewAuditEvent, PersonalDetails, GENESIS_HASH,
+};
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{StoreError, StoreResult};
@@ -20,7 +22,7 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
-fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>> {
+pub(crate) fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>> {
     let at: i64 = row.get(1)?;
     let event = (
         row.get::<_, i64>(0)?,
@@ -31,6 +33,8 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>>
         row.get::<_, String>(6)?,
         row.get::<_, String>(7)?,
         row.get::<_, String>(8)?,
+        row.get::<_, Option<String>>(9)?,
+        row.get::<_, Option<String>>(10)?,
     );
     Ok(instant(at).map(|at| AuditEvent {
         seq: event.0,
@@ -40,12 +44,22 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>>
         action: event.3,
         subject: event.4,
         details: event.5,
+        personal_digest: event.8,
+        personal: event.9,
         prev_hash: event.6,
         hash: event.7,
     }))
 }
 
-const COLUMNS: &str = "seq, at, actor, merchant_id, action, subject, details, prev_hash, hash";
+/// The log's columns as [`read_event`] reads them, from `audit_log l` joined with the personal
+/// details kept apart (`audit_personal p`, schema 14).
+pub(crate) const COLUMNS: &str =
+    "l.seq, l.at, l.actor, l.merchant_id, l.action, l.subject, l.details, \
+     l.prev_hash, l.hash, l.personal_digest, p.details";
+/// See [`COLUMNS`].
+pub(crate) const FROM: &str = "audit_log l LEFT JOIN audit_personal p ON p.seq = l.seq";
+const INSERT_COLUMNS: &str =
+    "seq, at, actor, merchant_id, action, subject, details, prev_hash, hash, personal_digest";
 
 /// Reading and verifying the audit chain.
 pub trait AuditReads {
@@ -71,14 +85,23 @@ pub trait AuditWrites: AuditReads {
     /// Appends one event inside the caller's [`Store::batch`], so an action and its audit event
     /// land together or not at all.
     fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent>;
+
+    /// Appends one event about a customer with its personal details (JSON text) kept apart,
+    /// salted, so that erasing the customer can blank them without touching the chain; inside
+    /// the caller's batch.
+    fn append_audit_personal_here(
+        &self,
+        event: NewAuditEvent,
+        personal: String,
+    ) -> StoreResult<AuditEvent>;
 }
 
 impl AuditReads for Store {
     fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM audit_log
-             WHERE (?1 IS NULL OR merchant_id = ?1) AND (?2 IS NULL OR action = ?2) AND seq > coalesce(?3, 0)
-             ORDER BY seq LIMIT ?4"
+            "SELECT {COLUMNS} FROM {FROM}
+             WHERE (?1 IS NULL OR l.merchant_id = ?1) AND (?2 IS NULL OR l.action = ?2) AND l.seq > coalesce(?3, 0)
+             ORDER BY l.seq LIMIT ?4"
         ))?;
         let limit = filter.limit.map(i64::from).unwrap_or(-1);
         let rows = stmt.query_map(
@@ -91,7 +114,7 @@ impl AuditReads for Store {
     fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         let mut stmt = self
             .conn()
-            .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
+            .prepare(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY l.seq"))?;
         let mut rows = stmt.query([])?;
         let mut events = Vec::new();
         let mut unreadable = None;
@@ -118,6 +141,9 @@ impl AuditReads for Store {
             Ok(n) => n,
             Err(broken) => return Ok(Err(broken)),
         };
+        if let Some(broken) = self.edited_personal_details(verified)? {
+            return Ok(Err(broken));
+        }
         if let Some((seq, reason)) = unreadable {
             return Ok(Err(ChainBreak {
                 seq,
@@ -134,6 +160,9 @@ impl AuditReads for Store {
             "audit_log_no_update",
             "audit_log_no_delete",
             "audit_log_moves_head",
+            "audit_head_only_forward",
+            "audit_personal_only_erased",
+            "audit_personal_no_delete",
         ] {
             let found: Option<i64> = self
                 .conn()
@@ -159,9 +188,64 @@ impl AuditWrites for Store {
     fn append_audit_here(&self, event: NewAuditEvent) -> StoreResult<AuditEvent> {
         append_audit_in(self.conn(), event)
     }
+
+    fn append_audit_personal_here(
+        &self,
+        event: NewAuditEvent,
+        personal: String,
+    ) -> StoreResult<AuditEvent> {
+        let salt = new_salt(self.conn())?;
+        append_chained(
+            self.conn(),
+            event,
+            Some(PersonalDetails {
+                salt,
+                details: personal,
+            }),
+        )
+    }
+}
+
+/// Random hex for a digest's salt, from SQLite's own generator (core stays free of I/O).
+pub(crate) fn new_salt(conn: &rusqlite::Connection) -> StoreResult<String> {
+    Ok(conn.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?)
 }
 
 impl Store {
+    /// The first event whose kept personal details no longer match the digest its hash covers
+    /// (they were edited behind the triggers' back). Erased details are blank and not checked.
+    fn edited_personal_details(&self, verified: u64) -> StoreResult<Option<ChainBreak>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT p.seq, p.salt, p.details, l.personal_digest FROM audit_personal p
+             LEFT JOIN audit_log l ON l.seq = p.seq WHERE p.details IS NOT NULL ORDER BY p.seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (seq, salt, details, digest) = row?;
+            let kept = PersonalDetails {
+                salt: salt.unwrap_or_default(),
+                details,
+            };
+            if digest.as_deref() != Some(kept.digest().as_str()) {
+                return Ok(Some(ChainBreak {
+                    seq,
+                    verified: u64::try_from(seq - 1).unwrap_or(0).min(verified),
+                    reason: "its personal details do not match the digest its hash covers: they \
+                             were edited"
+                        .into(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
     /// Compares the end of a verified chain with the head the log's trigger recorded.
     fn check_head(
         &self,
@@ -245,6 +329,14 @@ pub(crate) fn append_audit_in(
     tx: &rusqlite::Connection,
     event: NewAuditEvent,
 ) -> StoreResult<AuditEvent> {
+    append_chained(tx, event, None)
+}
+
+fn append_chained(
+    tx: &rusqlite::Connection,
+    event: NewAuditEvent,
+    personal: Option<PersonalDetails>,
+) -> StoreResult<AuditEvent> {
     let last: Option<(i64, String)> = tx
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -256,9 +348,11 @@ pub(crate) fn append_audit_in(
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS_HASH.to_string()),
     };
-    let chained = event.chain(seq, &prev);
+    let chained = event.chain_with(seq, &prev, personal.as_ref());
     tx.execute(
-        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        &format!(
+            "INSERT INTO audit_log ({INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
         params![
             chained.seq,
             millis(chained.at),
@@ -268,8 +362,15 @@ pub(crate) fn append_audit_in(
             chained.subject,
             chained.details,
             chained.prev_hash,
-            chained.hash
+            chained.hash,
+            chained.personal_digest
         ],
     )?;
+    if let Some(personal) = personal {
+        tx.execute(
+            "INSERT INTO audit_personal (seq, salt, details) VALUES (?1, ?2, ?3)",
+            params![chained.seq, personal.salt, personal.details],
+        )?;
+    }
     Ok(chained)
 }

@@ -159,16 +159,20 @@ impl CustomerWrites for Store {
         origin: CustomerOrigin,
         now: DateTime<Utc>,
     ) -> StoreResult<(CustomerId, bool)> {
-        let existing: Option<(i64, String, Option<String>, Option<String>)> = self
+        /// id, name, e-mail, phone, erased_at.
+        type Existing = (i64, String, Option<String>, Option<String>, Option<i64>);
+        let existing: Option<Existing> = self
             .conn()
             .query_row(
-                "SELECT id, name, email, phone FROM customers WHERE merchant_id = ?1 AND reference = ?2",
+                "SELECT id, name, email, phone, erased_at FROM customers WHERE merchant_id = ?1 AND reference = ?2",
                 params![merchant.0, fields.reference.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
         match existing {
-            Some((id, name, email, phone)) => {
+            // An erased customer stays erased: a provider that still lists it brings nothing back.
+            Some((id, _, _, _, Some(_))) => Ok((CustomerId(id), false)),
+            Some((id, name, email, phone, None)) => {
                 let changed = name != fields.name || email != fields.email || phone != fields.phone;
                 // An address is written when given and never cleared by a sync that has none.
                 if let Some(address) = &fields.address {

@@ -10,11 +10,13 @@
 
 pub mod alerts;
 pub mod audit_log;
+pub mod audit_personal;
 pub mod cards;
 pub mod charges;
 pub mod contracts;
 pub mod customers;
 pub mod dashboard;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod imported;

@@ -20,6 +20,7 @@ pub use crate::charges::{LedgerReads, LedgerWrites};
 pub use crate::contracts::{ContractReads, ContractWrites};
 pub use crate::customers::{CustomerReads, CustomerWrites};
 pub use crate::dashboard::DashboardReads;
+pub use crate::erasure::{ErasureReads, ErasureWrites};
 pub use crate::export::ExportReads;
 pub use crate::imported::{ImportedReads, ImportedWrites};
 pub use crate::merchants::{MerchantReads, MerchantWrites};
@@ -33,10 +34,10 @@ pub use crate::smtp::{SmtpReads, SmtpWrites};
 pub mod prelude {
     pub use super::{
         AlertReads, AlertWrites, AuditReads, AuditWrites, CardReads, CardWrites, ContractReads,
-        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ExportReads,
-        ImportedReads, ImportedWrites, LedgerReads, LedgerWrites, MerchantReads, MerchantWrites,
-        NoticeReads, NoticeWrites, OccurrenceReads, OccurrenceWrites, ReadRepositories,
-        Repositories, SearchReads, SmtpReads, SmtpWrites,
+        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ErasureReads,
+        ErasureWrites, ExportReads, ImportedReads, ImportedWrites, LedgerReads, LedgerWrites,
+        MerchantReads, MerchantWrites, NoticeReads, NoticeWrites, OccurrenceReads,
+        OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads, SmtpWrites,
     };
 }
 
@@ -50,6 +51,7 @@ pub trait ReadRepositories:
     + ContractReads
     + CustomerReads
     + DashboardReads
+    + ErasureReads
     + ExportReads
     + ImportedReads
     + MerchantReads
@@ -68,6 +70,7 @@ impl<T> ReadRepositories for T where
         + ContractReads
         + CustomerReads
         + DashboardReads
+        + ErasureReads
         + ExportReads
         + ImportedReads
         + MerchantReads
@@ -88,6 +91,7 @@ pub trait Repositories:
     + ContractWrites
     + CustomerWrites
     + ImportedWrites
+    + ErasureWrites
     + MerchantWrites
     + NoticeWrites
     + OccurrenceWrites

@@ -38,6 +38,12 @@ export const commands = {
 	showCustomer: (customerId: number) => typedError<CustomerDetail, IpcError>(__TAURI_INVOKE("show_customer", { customerId })),
 	/**  Saves a register customer's name, contact fields and address. */
 	editCustomer: (customerId: number, edit: CustomerEdit) => typedError<CustomerDetail, IpcError>(__TAURI_INVOKE("edit_customer", { customerId, edit })),
+	/**
+	 *  Erases a customer: cards deleted at providers that offer it, contracts ended without
+	 *  notice, name, e-mail, phone and address gone; amounts, references and the audit chain kept.
+	 *  The UI asks first, naming what is kept and what is gone.
+	 */
+	eraseCustomer: (customerId: number) => typedError<ErasureReport, IpcError>(__TAURI_INVOKE("erase_customer", { customerId })),
 	/**  Cards matching the request. */
 	listCards: (request: CardSearchRequest) => typedError<CardView[], IpcError>(__TAURI_INVOKE("list_cards", { request })),
 	/**  Records the cardholder's consent to merchant-initiated charges of a card. */
@@ -362,6 +368,15 @@ export type Capabilities = {
 	 */
 	deletes_saved_cards: boolean,
 };
+
+/**  What happened to one card at its provider. */
+export type CardAtProvider = 
+/**  Deleted at the provider now. */
+"deleted" | 
+/**  The provider no longer had it. */
+"already_gone" | 
+/**  The provider offers no deletion: the card stays there, Coffer no longer uses it. */
+"not_offered";
 
 /**  A stored card row in Coffer's cache. */
 export type CardId = number;
@@ -1260,6 +1275,39 @@ export type EnvironmentKind =
 "test" | 
 /**  The provider's production servers, or an overridden host. */
 "live";
+
+/**  One card of an erased customer. */
+export type ErasedCard = {
+	/**  Coffer's card id. */
+	card_id: number,
+	/**  Kept for bookkeeping. */
+	last4: string,
+	/**  What the provider did. */
+	at_provider: CardAtProvider,
+};
+
+/**  What an erasure did. */
+export type ErasureReport = {
+	/**  The erased customer. */
+	customer_id: number,
+	/**  Its cards and what their provider did. */
+	cards: ErasedCard[],
+	/**  Contracts ended (without notice). */
+	contracts_ended: number,
+	/**  Outbox .eml notices deleted. */
+	outbox_files_deleted: number,
+	/**
+	 *  Ledger rows whose kept request lost the buyer's name and address (amounts and
+	 *  references kept).
+	 */
+	ledger_rows_pseudonymised: number,
+	/**  Notice rows whose recipient was blanked. */
+	notices_blanked: number,
+	/**  Audit events whose personal details were blanked (the chain still verifies). */
+	audit_events_blanked: number,
+	/**  What stays, in the owner's words. */
+	kept: string,
+};
 
 /**
  *  The public contract: what a caller may do differently. Add a code only when the UI or the

@@ -82,6 +82,7 @@ export const api = {
   addCustomer: (c: NewCustomer) => unwrap(() => commands.addCustomer(c)),
   showCustomer: (id: number) => unwrap(() => commands.showCustomer(id)),
   editCustomer: (id: number, edit: CustomerEdit) => unwrap(() => commands.editCustomer(id, edit)),
+  eraseCustomer: (id: number) => unwrap(() => commands.eraseCustomer(id)),
   listCards: (r: CardSearchRequest) => unwrap(() => commands.listCards(r)),
   importCards: (r: CardImportRequest) => unwrap(() => commands.importCards(r)),
   listAudit: (f: AuditFilterRequest) => unwrap(() => commands.listAudit(f)),

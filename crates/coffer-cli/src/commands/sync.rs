@@ -142,6 +142,16 @@ pub enum CustomerCommand {
         #[command(flatten)]
         address: AddressArgs,
     },
+    /// Erase a customer (a data-protection request): saved cards deleted at providers that
+    /// offer it, contracts ended without notice, name, e-mail, phone and address gone
+    /// everywhere; amounts, references and the audit chain kept. Cannot be undone.
+    Erase {
+        /// The customer's id in Coffer.
+        customer: i64,
+        /// Erase without asking: it cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// The postal address Svea requires in every payment: all four parts (country defaults to FI).
@@ -344,6 +354,9 @@ pub async fn customer(
 ) -> anyhow::Result<u8> {
     let engine = super::engine(data_dir)?;
     match cmd {
+        CustomerCommand::Erase { customer, yes } => {
+            return super::erase::erase(&engine, customer, yes, out).await;
+        }
         CustomerCommand::Import { file, merchant } => {
             let summary = engine.import_customers(MerchantId(merchant), &file).await?;
             out.show(&summary, |s| {

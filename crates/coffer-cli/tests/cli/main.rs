@@ -7,6 +7,7 @@ mod card_life;
 mod charging;
 mod contract_import;
 mod contracts;
+mod erase;
 mod merchants;
 mod reports;
 

@@ -232,7 +232,7 @@ impl Engine {
 
     /// Moves a contract to `status`. Returns the announced occurrences a pause cancelled and the
     /// merchant's notice lead.
-    pub(super) async fn set_status(
+    pub(crate) async fn set_status(
         &self,
         id: ContractId,
         status: ContractStatus,

@@ -10,6 +10,7 @@ mod contracts;
 mod database;
 mod due;
 mod endpoints;
+mod erasure;
 mod lost_answers;
 mod merchant_check;
 mod notices;

@@ -16,6 +16,8 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from "../../components/AddressInputs";
 import { ChargeDialog } from "../charge/ChargeDialog";
 import { ContractEditor } from "../contracts/ContractEditor";
+import { EraseCustomer } from "./EraseCustomer";
+import { erasureNote } from "./erase";
 
 export function CustomerView({
   customer,
@@ -116,6 +118,18 @@ export function CustomerView({
           </button>
         </dd>
       </dl>
+      <EraseCustomer
+        customerId={customer.id}
+        name={detail?.name ?? customer.name}
+        cards={cards?.length ?? 0}
+        openContracts={contracts.filter((c) => c.status === "active" || c.status === "paused").length}
+        unsettled={charges.filter((c) => c.state === "sending" || c.state === "planned").length}
+        onErased={(report) => {
+          setNote(erasureNote(report));
+          void load();
+        }}
+        onError={setError}
+      />
       {editingAddress && detail ? (
         <AddressEditor
           customer={detail}
