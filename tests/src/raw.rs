@@ -192,38 +192,61 @@ fn processout_auth(m: &SandboxMerchant) -> (String, String) {
     (m.account.account_id().to_string(), m.secret.clone())
 }
 
+/// Every item of a ProcessOut listing, page after page (`limit`, `order`, `start_after`,
+/// `has_more`: processout.md, Endpoints).
+async fn processout_list(
+    m: &SandboxMerchant,
+    path: String,
+    key: &'static str,
+) -> Vec<serde_json::Value> {
+    let (user, secret) = processout_auth(m);
+    let mut items = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "100".to_string()), ("order", "asc".into())];
+        if let Some(a) = &after {
+            query.push(("start_after", a.clone()));
+        }
+        let response = http()
+            .get(&path)
+            .query(&query)
+            .basic_auth(&user, Some(&secret))
+            .send()
+            .await
+            .expect("ProcessOut answers");
+        let page = ok_json(response, &path).await;
+        let batch = page[key].as_array().cloned().unwrap_or_default();
+        after = batch.last().and_then(|i| text(&i["id"]));
+        items.extend(batch);
+        if page["has_more"] != true {
+            break;
+        }
+    }
+    items
+}
+
+/// ProcessOut: the ids of the APM customer tokens (`type: gateway_token`, e.g. PayPal) of every
+/// customer, which Coffer keeps beside the cards since issue 24.
+pub async fn processout_apm_tokens(m: &SandboxMerchant) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for c in processout_list(m, format!("{}/customers", m.base_url), "customers").await {
+        let id = text(&c["id"]).expect("a customer id");
+        let path = format!("{}/customers/{id}/tokens", m.base_url);
+        tokens.extend(
+            processout_list(m, path, "tokens")
+                .await
+                .iter()
+                .filter(|t| t["type"] == "gateway_token")
+                .filter_map(|t| text(&t["id"])),
+        );
+    }
+    tokens
+}
+
 /// ProcessOut: `GET /customers` and each customer's `GET /customers/{id}/tokens`, every page
 /// (processout.md, Endpoints); tokens without a card (pending) are not stored cards.
 pub async fn processout_customers(m: &SandboxMerchant) -> Vec<RawCustomer> {
-    let (user, secret) = processout_auth(m);
-    let list = |path: String, key: &'static str| {
-        let (user, secret) = (user.clone(), secret.clone());
-        async move {
-            let mut items = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let mut query = vec![("limit", "100".to_string()), ("order", "asc".into())];
-                if let Some(a) = &after {
-                    query.push(("start_after", a.clone()));
-                }
-                let response = http()
-                    .get(&path)
-                    .query(&query)
-                    .basic_auth(&user, Some(&secret))
-                    .send()
-                    .await
-                    .expect("ProcessOut answers");
-                let page = ok_json(response, &path).await;
-                let batch = page[key].as_array().cloned().unwrap_or_default();
-                after = batch.last().and_then(|i| text(&i["id"]));
-                items.extend(batch);
-                if page["has_more"] != true {
-                    break;
-                }
-            }
-            items
-        }
-    };
+    let list = |path: String, key: &'static str| processout_list(m, path, key);
     let mut customers = Vec::new();
     for c in list(format!("{}/customers", m.base_url), "customers").await {
         let id = text(&c["id"]).expect("a customer id");
