@@ -302,6 +302,25 @@ pub struct InitialTransaction {
     /// charges.
     #[serde(default)]
     pub kind: InitialKind,
+    /// The recurring series it registered with the provider, where the provider registers one
+    /// and it is known (Assist's `Recurring*` fields, from an imported card's file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered: Option<RegisteredSeries>,
+}
+
+/// The recurring series an initial transaction registered with the provider (Assist's
+/// `RecurringMinAmount`, `RecurringMaxAmount`, `RecurringPeriod`, `RecurringMaxDate`): the
+/// provider declines a later charge outside it, so a contract on the card must fit inside.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredSeries {
+    /// Smallest amount a charge may take.
+    pub min_amount: Option<Money>,
+    /// Largest amount a charge may take.
+    pub max_amount: Option<Money>,
+    /// Days between charges.
+    pub period_days: Option<u32>,
+    /// The last day a charge may be made.
+    pub end: Option<NaiveDate>,
 }
 
 /// A stored card as Coffer knows it.
@@ -542,6 +561,7 @@ mod tests {
                 amount: None,
                 at,
                 kind: InitialKind::Recurring,
+                registered: None,
             }),
             art_url: None,
             method: PaymentMethod::Card,

@@ -461,6 +461,53 @@ mod tests {
     }
 
     #[test]
+    fn an_assist_card_whose_initial_registered_its_series_takes_only_contracts_inside_it() {
+        let mut card = card();
+        if let Some(initial) = card.initial.as_mut() {
+            initial.registered = Some(crate::card::RegisteredSeries {
+                min_amount: Some(eur(500)),
+                max_amount: Some(eur(1500)),
+                period_days: Some(28),
+                end: Some(day(2027, 6, 30)),
+            });
+        }
+        let mut terms = terms();
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(100)),
+            max: eur(2000),
+        };
+        terms.frequency = Frequency::EveryDays { days: 14 };
+        let problems =
+            validate_contract(&terms, ProviderKind::Assist, &card, Currency::EUR).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            vec!["min_amount", "amount", "frequency", "end"],
+            "below RecurringMinAmount, above RecurringMaxAmount, closer than RecurringPeriod, \
+             after RecurringMaxDate: {problems:?}"
+        );
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(500)),
+            max: eur(1500),
+        };
+        terms.frequency = Frequency::EveryDays { days: 30 };
+        terms.end = Some(day(2027, 6, 30));
+        assert!(validate_contract(&terms, ProviderKind::Assist, &card, Currency::EUR).is_ok());
+        assert_eq!(
+            crate::contract_check::registered_max_of(ProviderKind::Assist, &terms.amount, &card),
+            Some(eur(1500)),
+            "charges are held to what the initial registered"
+        );
+        // A change of terms may rise above it: terms_consented holds such charges instead.
+        terms.amount = AmountRule::Variable {
+            min: Some(eur(500)),
+            max: eur(2000),
+        };
+        assert!(
+            validate_contract_change(&terms, ProviderKind::Assist, &card, Currency::EUR).is_ok()
+        );
+    }
+
+    #[test]
     fn refuses_assist_terms_it_cannot_register() {
         let mut terms = terms();
         terms.amount = AmountRule::Variable {

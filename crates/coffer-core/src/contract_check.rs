@@ -65,14 +65,27 @@ pub fn validate_contract_change(
     validate_terms(terms, provider, card, merchant_currency, false)
 }
 
-/// The Assist `RecurringMaxAmount` a new contract registers: its maximum; `None` for providers
-/// that register no such cap.
-pub fn registered_max_of(provider: ProviderKind, amount: &AmountRule) -> Option<Money> {
+/// The Assist `RecurringMaxAmount` a new contract's charges are held to: what the card's
+/// initial registered where known, else the contract's maximum; `None` for providers that
+/// register no such cap.
+pub fn registered_max_of(
+    provider: ProviderKind,
+    amount: &AmountRule,
+    card: &Card,
+) -> Option<Money> {
     matches!(
         crate::providers::rules(provider).registered_cap,
         Some(crate::providers::RegisteredCap::RegisteredMax { .. })
     )
-    .then(|| amount.bounds().1)
+    .then(|| {
+        // An imported card's initial says what it registered; Coffer's own contracts register
+        // their maximum.
+        card.initial
+            .as_ref()
+            .and_then(|i| i.registered.as_ref())
+            .and_then(|r| r.max_amount)
+            .unwrap_or(amount.bounds().1)
+    })
 }
 
 fn validate_terms(
@@ -180,6 +193,7 @@ fn validate_terms(
             original,
             currency,
             new,
+            registered: card.initial.as_ref().and_then(|i| i.registered.as_ref()),
         },
     ));
     if problems.is_empty() {

@@ -40,7 +40,7 @@ pub mod violation;
 pub use base_url::BaseUrl;
 pub use card::{
     Bin, Card, CardBrand, CardExpiry, CardUse, Consent, InitialKind, InitialTransaction, Last4,
-    PaymentMethod,
+    PaymentMethod, RegisteredSeries,
 };
 pub use charge::{
     AttemptKind, ChargeAttempt, ChargePlan, ChargeState, ContractCharge, MerchantTerms,

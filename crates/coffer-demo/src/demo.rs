@@ -215,6 +215,7 @@ fn held_svea_card(card: &SveaCard, now: chrono::DateTime<chrono::Utc>) -> Option
                 )),
                 at: now,
                 kind: coffer_core::InitialKind::Recurring,
+                registered: None,
             }),
     })
 }
@@ -296,6 +297,7 @@ async fn record_demo_initials(
                             )),
                             at: now,
                             kind: initial.kind,
+                            registered: None,
                         },
                     ))
                 })

@@ -316,6 +316,7 @@ impl Engine {
                             amount: Some(outcome.amount),
                             at: now,
                             kind: outcome.kind,
+                            registered: None,
                         },
                     )?;
                     store.set_card_consent(

@@ -779,6 +779,7 @@ mod tests {
                 amount: None,
                 at: now() - chrono::Duration::days(40),
                 kind: InitialKind::Recurring,
+                registered: None,
             }),
             art_url: None,
             method: PaymentMethod::Card,

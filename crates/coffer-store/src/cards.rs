@@ -47,7 +47,7 @@ pub enum Upsert {
 
 pub(crate) const CARD_COLUMNS: &str = "k.id, k.merchant_id, k.customer_id, k.token, k.brand, k.last4, k.bin, k.bank, k.exp_year, k.exp_month, \
      k.active, k.needs_cvc, k.consent_at, k.consent_terms, k.initial_ref, k.initial_amount_minor, k.initial_currency, k.initial_at, \
-     k.initial_kind, k.art_url, k.use_state, k.use_changed_at, k.apm_name, k.apm_merchant_initiated";
+     k.initial_kind, k.art_url, k.use_state, k.use_changed_at, k.apm_name, k.apm_merchant_initiated, k.initial_registered_json";
 
 /// What the last4 column holds for an APM token, which has none (migration 15-card-use).
 pub const APM_LAST4: &str = "0000";
@@ -57,6 +57,16 @@ pub const APM_EXPIRY: CardExpiry = CardExpiry {
     year: 2199,
     month: 12,
 };
+
+/// The registered series as its column holds it.
+fn registered_json(initial: &InitialTransaction) -> StoreResult<Option<String>> {
+    initial
+        .registered
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("initial_registered_json: {e}")))
+}
 
 pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -77,6 +87,7 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
     let use_changed_at: Option<i64> = row.get(21)?;
     let apm_name: Option<String> = row.get(22)?;
     let apm_merchant_initiated: bool = row.get(23)?;
+    let initial_registered: Option<String> = row.get(24)?;
     let merchant_id = MerchantId(row.get(1)?);
     let customer_id = CustomerId(row.get(2)?);
     let token = CardToken(row.get(3)?);
@@ -112,6 +123,13 @@ pub(crate) fn read_card(row: &Row<'_>) -> rusqlite::Result<Result<Card, StoreErr
                     .transpose()
                     .map_err(corrupt)?
                     .unwrap_or_default(),
+                registered: initial_registered
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| {
+                        StoreError::Corrupt(format!("card {id}: initial_registered_json: {e}"))
+                    })?,
             }),
             _ => None,
         };
@@ -386,14 +404,15 @@ impl CardWrites for Store {
 
     fn set_card_initial(&self, card: CardId, initial: &InitialTransaction) -> StoreResult<()> {
         let changed = self.conn().execute(
-            "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5, initial_kind = ?6 WHERE id = ?1",
+            "UPDATE cards SET initial_ref = ?2, initial_amount_minor = ?3, initial_currency = ?4, initial_at = ?5, initial_kind = ?6, initial_registered_json = ?7 WHERE id = ?1",
             params![
                 card.0,
                 initial.reference.0,
                 initial.amount.map(|m| m.minor),
                 initial.amount.map(|m| m.currency.code()),
                 millis(initial.at),
-                initial.kind.as_str()
+                initial.kind.as_str(),
+                registered_json(initial)?
             ],
         )?;
         found(changed, card)
@@ -406,7 +425,8 @@ impl CardWrites for Store {
         initial: &InitialTransaction,
     ) -> StoreResult<bool> {
         let changed = self.conn().execute(
-            "UPDATE cards SET initial_ref = ?3, initial_amount_minor = ?4, initial_currency = ?5, initial_at = ?6, initial_kind = ?7
+            "UPDATE cards SET initial_ref = ?3, initial_amount_minor = ?4, initial_currency = ?5, initial_at = ?6, initial_kind = ?7,
+             initial_registered_json = ?8
              WHERE merchant_id = ?1 AND token = ?2 AND initial_ref IS NULL",
             params![
                 merchant.0,
@@ -415,7 +435,8 @@ impl CardWrites for Store {
                 initial.amount.map(|m| m.minor),
                 initial.amount.map(|m| m.currency.code()),
                 millis(initial.at),
-                initial.kind.as_str()
+                initial.kind.as_str(),
+                registered_json(initial)?
             ],
         )?;
         if changed == 0 {

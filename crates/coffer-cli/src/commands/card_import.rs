@@ -12,8 +12,8 @@ use crate::output::Output;
 
 /// Import stored cards with their consent and initial transaction from CSV:
 /// customer_reference,card_token,initial_ref,consent_at,terms, plus the optional columns the
-/// README lists (Assist: initial_date, recurring_min, recurring_max, recurring_frequency,
-/// recurring_end; Svea: original_amount, street, postal_code, city, country). Every row is
+/// README lists (Assist: initial_date, recurring_min, recurring_max, recurring_period,
+/// recurring_max_date; Svea: original_amount, street, postal_code, city, country). Every row is
 /// checked with the provider first; all rows are saved or none.
 #[derive(Args)]
 pub struct ImportArgs {

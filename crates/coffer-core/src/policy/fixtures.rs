@@ -68,6 +68,7 @@ pub fn plan(provider: ProviderKind) -> ChargePlan {
             amount: Some(eur(2000)),
             at: utc(2026, 1, 20, 12, 0),
             kind: InitialKind::Recurring,
+            registered: None,
         }),
         art_url: None,
         method: PaymentMethod::Card,

@@ -99,6 +99,9 @@ fn check_terms(check: &TermsCheck<'_>) -> Vec<InvalidInput> {
         ));
     }
     let period = terms.frequency.min_gap_days();
+    if let (true, Some(registered)) = (check.new, check.registered) {
+        problems.extend(outside_registered_series(terms, period, registered));
+    }
     if period > MAX_PERIOD_DAYS {
         problems.push(InvalidInput::new(
             "frequency",
@@ -107,6 +110,57 @@ fn check_terms(check: &TermsCheck<'_>) -> Vec<InvalidInput> {
                  RecurringPeriod (at most {MAX_PERIOD_DAYS})"
             ),
         ));
+    }
+    problems
+}
+
+/// A new contract on a card whose initial registered its series (an imported card) must fit
+/// inside it: Assist declines a later charge outside the registered limits.
+fn outside_registered_series(
+    terms: &crate::contract::NewContractTerms,
+    period: u32,
+    registered: &crate::card::RegisteredSeries,
+) -> Vec<InvalidInput> {
+    let mut problems = Vec::new();
+    let (min, max) = terms.amount.bounds();
+    if let (Some(min), Some(floor)) = (min, registered.min_amount) {
+        if min.minor < floor.minor {
+            problems.push(InvalidInput::new(
+                "min_amount",
+                format!(
+                    "{min} is below the RecurringMinAmount {floor} the card's initial registered"
+                ),
+            ));
+        }
+    }
+    if let Some(ceiling) = registered.max_amount {
+        if max.minor > ceiling.minor {
+            problems.push(InvalidInput::new(
+                "amount",
+                format!(
+                    "{max} is above the RecurringMaxAmount {ceiling} the card's initial registered"
+                ),
+            ));
+        }
+    }
+    if let Some(days) = registered.period_days {
+        if period < days {
+            problems.push(InvalidInput::new(
+                "frequency",
+                format!(
+                    "charges {period} days apart are closer than the RecurringPeriod of {days} \
+                     days the card's initial registered"
+                ),
+            ));
+        }
+    }
+    if let (Some(end), Some(last)) = (terms.end, registered.end) {
+        if end > last {
+            problems.push(InvalidInput::new(
+                "end",
+                format!("{end} is after the RecurringMaxDate {last} the card's initial registered"),
+            ));
+        }
     }
     problems
 }

@@ -83,6 +83,8 @@ pub struct TermsCheck<'a> {
     /// A new contract (a change of terms may rise above the registered cap: `terms_consented`
     /// holds its charges until a new initial transaction).
     pub new: bool,
+    /// The series the card's initial registered with the provider, where known.
+    pub registered: Option<&'a crate::card::RegisteredSeries>,
 }
 
 /// Everything core knows of one provider.

@@ -3,8 +3,11 @@
 
 use coffer_core::{
     Address, Bin, Card, CardExpiry, CardId, Customer, InitialKind, InitialTransaction, Last4,
+    RegisteredSeries,
 };
-use coffer_providers::{CardOnFile, InitialRef, InitialSeen, Match, Provider, RemoteCard, Seen};
+use coffer_providers::{
+    CardOnFile, InitialRef, InitialSeen, Match, Provider, RecurringAgreement, RemoteCard, Seen,
+};
 use coffer_store::cards::CardFields;
 
 use super::rows::ImportRow;
@@ -57,6 +60,7 @@ pub(crate) async fn confirm(
     provider: &dyn Provider,
     label: &str,
     needs_address: bool,
+    registers_series: bool,
     row: ImportRow,
     known: Known,
 ) -> EngineResult<Checked> {
@@ -211,6 +215,36 @@ pub(crate) async fn confirm(
                     );
                 }
             }
+            if let (Some(given), Seen::Shown(shown)) = (&row.agreement, &found.agreement) {
+                for (field, differs) in [
+                    (
+                        "recurring_min",
+                        given.min_amount.is_some() && given.min_amount != shown.min_amount,
+                    ),
+                    (
+                        "recurring_max",
+                        given.max_amount.is_some() && given.max_amount != shown.max_amount,
+                    ),
+                    (
+                        "recurring_period",
+                        given.period_days.is_some() && given.period_days != shown.period_days,
+                    ),
+                    (
+                        "recurring_max_date",
+                        given.end_date.is_some() && given.end_date != shown.end_date,
+                    ),
+                ] {
+                    if differs {
+                        problem(
+                            field,
+                            format!(
+                                "differs from the series {label} registered with the initial '{}'",
+                                row.initial_ref
+                            ),
+                        );
+                    }
+                }
+            }
             if matches!(found.card, Match::NotShown) {
                 taken_as_given.push("that the initial used this card".to_string());
             }
@@ -228,6 +262,7 @@ pub(crate) async fn confirm(
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
                     .map_or(row.consent_at, |d| d.and_utc()),
                 kind: InitialKind::Recurring,
+                registered: series(row.agreement.as_ref(), found.agreement.shown()),
             });
         }
         InitialSeen::Failed { code, message } => problem(
@@ -267,7 +302,32 @@ pub(crate) async fn confirm(
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
                     .map_or(row.consent_at, |d| d.and_utc()),
                 kind: InitialKind::Recurring,
+                registered: series(row.agreement.as_ref(), None),
             });
+        }
+    }
+    if registers_series {
+        let registered = initial
+            .as_ref()
+            .and_then(|i| i.registered.clone())
+            .unwrap_or_default();
+        for (field, missing) in [
+            ("recurring_min", registered.min_amount.is_none()),
+            ("recurring_max", registered.max_amount.is_none()),
+            ("recurring_period", registered.period_days.is_none()),
+            ("recurring_max_date", registered.end.is_none()),
+        ] {
+            if missing && initial.is_some() {
+                problem(
+                    field,
+                    format!(
+                        "{label} registers the series' limits with a recurring initial and \
+                         declines later charges outside them: give what the initial '{}' \
+                         registered",
+                        row.initial_ref
+                    ),
+                );
+            }
         }
     }
     let card = match (&known.card, &card_seen) {
@@ -333,4 +393,19 @@ fn fields(remote: &RemoteCard) -> Result<CardFields, coffer_core::InvalidInput> 
         needs_cvc: remote.needs_cvc,
         art_url: remote.art_url.clone(),
     })
+}
+
+/// The series the initial registered: what the provider shows, else what the file gives.
+fn series(
+    given: Option<&RecurringAgreement>,
+    shown: Option<&RecurringAgreement>,
+) -> Option<RegisteredSeries> {
+    let pick = |f: &dyn Fn(&RecurringAgreement) -> bool| shown.filter(|s| f(s)).or(given);
+    let series = RegisteredSeries {
+        min_amount: pick(&|s| s.min_amount.is_some()).and_then(|a| a.min_amount),
+        max_amount: pick(&|s| s.max_amount.is_some()).and_then(|a| a.max_amount),
+        period_days: pick(&|s| s.period_days.is_some()).and_then(|a| a.period_days),
+        end: pick(&|s| s.end_date.is_some()).and_then(|a| a.end_date),
+    };
+    (series != RegisteredSeries::default()).then_some(series)
 }

@@ -152,6 +152,10 @@ impl Engine {
                     provider.as_ref(),
                     rules.label,
                     rules.capabilities.needs_buyer_address,
+                    matches!(
+                        rules.registered_cap,
+                        Some(coffer_core::providers::RegisteredCap::RegisteredMax { .. })
+                    ),
                     row,
                     known,
                 )

@@ -25,8 +25,8 @@ pub const OPTIONAL_COLUMNS: [&str; 10] = [
     "initial_date",
     "recurring_min",
     "recurring_max",
-    "recurring_frequency",
-    "recurring_end",
+    "recurring_period",
+    "recurring_max_date",
     "original_amount",
     "street",
     "postal_code",
@@ -53,7 +53,7 @@ pub(crate) struct ImportRow {
     /// The day of the initial transaction (Assist: where `orderresult` searches).
     pub initial_date: Option<NaiveDate>,
     /// The limits the initial registered (Assist `RecurringMinAmount`, `RecurringMaxAmount`,
-    /// `RecurringFrequency`, `RecurringEndDate`), when given.
+    /// `RecurringPeriod`, `RecurringMaxDate`), when given.
     pub agreement: Option<RecurringAgreement>,
     /// The initial's amount as the merchant holds it (Svea caps later charges at it).
     pub original_amount: Option<Money>,
@@ -195,19 +195,18 @@ pub(crate) fn parse_rows(
             date("consent_at")
         };
         let initial_date = date("initial_date").map(|at| coffer_core::clock::local_date(at, zone));
-        let recurring_end =
-            cell("recurring_end").and_then(|text| {
-                match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-                    Ok(d) => Some(d),
-                    Err(_) => {
-                        problem(
-                            "recurring_end",
-                            format!("'{text}' is not a date (YYYY-MM-DD)"),
-                        );
-                        None
-                    }
+        let recurring_max_date = cell("recurring_max_date").and_then(|text| {
+            match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problem(
+                        "recurring_max_date",
+                        format!("'{text}' is not a date (YYYY-MM-DD)"),
+                    );
+                    None
                 }
-            });
+            }
+        });
         let mut amount = |field: &str| -> Option<Money> {
             let text = cell(field)?;
             match Money::parse(&text, currency) {
@@ -230,24 +229,26 @@ pub(crate) fn parse_rows(
                 problem("recurring_min", format!("{lo} is above recurring_max {hi}"));
             }
         }
-        let period_days = cell("recurring_frequency").and_then(|text| match text.parse::<u32>() {
+        let period_days = cell("recurring_period").and_then(|text| match text.parse::<u32>() {
             Ok(days) if days > 0 => Some(days),
             _ => {
                 problem(
-                    "recurring_frequency",
+                    "recurring_period",
                     format!("'{text}' is not a number of days between charges (1 or more)"),
                 );
                 None
             }
         });
-        let agreement =
-            (min.is_some() || max.is_some() || period_days.is_some() || recurring_end.is_some())
-                .then_some(RecurringAgreement {
-                    min_amount: min,
-                    max_amount: max,
-                    period_days,
-                    end_date: recurring_end,
-                });
+        let agreement = (min.is_some()
+            || max.is_some()
+            || period_days.is_some()
+            || recurring_max_date.is_some())
+        .then_some(RecurringAgreement {
+            min_amount: min,
+            max_amount: max,
+            period_days,
+            end_date: recurring_max_date,
+        });
         let address = match (AddressInput {
             street: cell("street"),
             postal_code: cell("postal_code"),

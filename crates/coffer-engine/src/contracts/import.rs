@@ -616,7 +616,7 @@ fn check_row(
     }
     let consented = terms.amount.bounds().1;
     let registered_max =
-        coffer_core::contract_check::registered_max_of(merchant.provider(), &terms.amount);
+        coffer_core::contract_check::registered_max_of(merchant.provider(), &terms.amount, &card);
     let terms_accepted_at = match consent_on {
         Some(on) => midday(on, merchant),
         None => card

@@ -375,6 +375,7 @@ impl Engine {
                 let registered = coffer_core::contract_check::registered_max_of(
                     merchant.provider(),
                     &terms.amount,
+                    &card,
                 );
                 let mut contract = Contract {
                     id: ContractId(0),

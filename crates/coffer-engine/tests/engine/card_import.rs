@@ -119,12 +119,13 @@ async fn as_held(
     match provider {
         "assist" => (
             assist_order_number(world, merchant, &held.initial).await,
-            ",initial_date,recurring_min,recurring_max,recurring_frequency".into(),
+            ",initial_date,recurring_min,recurring_max,recurring_period,recurring_max_date".into(),
             // A day on or before the initial order (the seed's are 35-94 days back):
             // orderresult searches from the day before it to now.
             format!(
-                ",{},1.00,500.00,28",
-                chrono::Utc::now().date_naive() - chrono::Days::new(100)
+                ",{},1.00,500.00,28,{}",
+                chrono::Utc::now().date_naive() - chrono::Days::new(100),
+                chrono::Utc::now().date_naive() + chrono::Days::new(700)
             ),
         ),
         "svea" => {
@@ -379,4 +380,78 @@ async fn a_declined_initial_is_refused_with_its_line() {
         .unwrap_or_else(|| panic!("the failed initial is named: {:?}", report.problems));
     assert!(problem.rule.contains("not successful"), "{}", problem.rule);
     assert!(!card(&world, declining.id).await.mit_ready, "nothing saved");
+}
+
+#[tokio::test]
+async fn an_assist_card_keeps_the_series_its_initial_registered_and_contracts_must_fit_inside() {
+    let world = World::new().await;
+    let merchant = world.merchant("assist", 0).await;
+    let h = held_card(&world, merchant, 0).await;
+    let customer = h.customer.reference.0.clone();
+    let (reference, columns, values) = as_held(&world, "assist", merchant, &h).await;
+
+    // Without the Recurring* limits the row cannot say what later charges may be.
+    let bare = format!(
+        "{HEADER},initial_date\n{}",
+        row(&customer, &h.card, &reference, &values[..11])
+    );
+    let refused = import(&world, merchant, bare).await;
+    assert!(!refused.saved());
+    let fields: Vec<&str> = refused.problems.iter().map(|p| p.field.as_str()).collect();
+    for field in [
+        "recurring_min",
+        "recurring_max",
+        "recurring_period",
+        "recurring_max_date",
+    ] {
+        assert!(
+            fields.contains(&field),
+            "{field} named: {:?}",
+            refused.problems
+        );
+    }
+    assert!(!card(&world, h.card.id).await.mit_ready, "nothing saved");
+
+    let text = format!(
+        "{HEADER}{columns}\n{}",
+        row(&customer, &h.card, &reference, &values)
+    );
+    let report = import(&world, merchant, text).await;
+    assert!(report.saved(), "{:?}", report.problems);
+
+    // The file registered 1.00..500.00 every 28 days: a contract above the maximum, or
+    // charging more often, is refused before it is saved, naming Assist's field.
+    let start = chrono::Utc::now().date_naive() + chrono::Days::new(40);
+    let input = |max: &str, days: u32| coffer_engine::contracts::ContractInput {
+        card: h.card.id,
+        amount: None,
+        max_amount: Some(max.into()),
+        min_amount: Some("1.00".into()),
+        original_amount: None,
+        frequency: Some(coffer_core::contract::Frequency::EveryDays { days }),
+        start: Some(start),
+        end: Some(start + chrono::Days::new(300)),
+    };
+    let above = world
+        .engine
+        .create_contract(input("600.00", 30))
+        .await
+        .unwrap_err();
+    assert!(
+        above.to_string().contains("RecurringMaxAmount")
+            && above.to_string().contains("500.00")
+            && !above.to_string().contains("RecurringPeriod"),
+        "{above}"
+    );
+    let closer = world
+        .engine
+        .create_contract(input("400.00", 14))
+        .await
+        .unwrap_err();
+    assert!(
+        closer.to_string().contains("RecurringPeriod of 28 days"),
+        "{closer}"
+    );
+    let inside = world.engine.create_contract(input("400.00", 30)).await;
+    assert!(inside.is_ok(), "{inside:?}");
 }

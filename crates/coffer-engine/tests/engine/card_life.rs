@@ -305,6 +305,7 @@ async fn a_processout_apm_token_is_listed_by_name_and_refused_an_mit_the_provide
                 amount: None,
                 at,
                 kind: coffer_core::InitialKind::Recurring,
+                registered: None,
             },
         )
         .unwrap();

@@ -337,6 +337,7 @@ async fn assist_above_the_registered_maximum_waits_for_a_new_initial() {
                 )),
                 at: chrono::Utc::now() - chrono::Duration::days(60),
                 kind: coffer_core::InitialKind::Recurring,
+                registered: None,
             },
         )
         .unwrap();

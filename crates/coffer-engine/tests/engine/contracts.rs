@@ -86,6 +86,7 @@ async fn refuses_assist_contracts_it_cannot_register() {
                     )),
                     at: chrono::Utc::now(),
                     kind: coffer_core::InitialKind::Recurring,
+                    registered: None,
                 },
             )
             .unwrap();

@@ -59,6 +59,15 @@ fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_column
                 amount: None,
                 at: at(0),
                 kind: coffer_core::InitialKind::Recurring,
+                registered: Some(coffer_core::RegisteredSeries {
+                    min_amount: None,
+                    max_amount: Some(coffer_core::Money::from_minor(
+                        50_000,
+                        coffer_core::Currency::EUR,
+                    )),
+                    period_days: Some(28),
+                    end: chrono::NaiveDate::from_ymd_opt(2028, 2, 29),
+                }),
             },
         )
         .unwrap();
@@ -74,6 +83,15 @@ fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_column
     );
     let k1 = store.card(k1).unwrap();
     assert_eq!(k1.expiry.month, 9);
+    let registered = k1.initial.as_ref().and_then(|i| i.registered.clone());
+    assert_eq!(
+        registered.and_then(|r| r.max_amount.zip(r.period_days.zip(r.end))),
+        Some((
+            coffer_core::Money::from_minor(50_000, coffer_core::Currency::EUR),
+            (28, chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap())
+        )),
+        "the series the initial registered is kept with it"
+    );
     assert!(
         k1.is_mit_ready(),
         "consent and initial transaction survive a re-sync"
@@ -146,6 +164,7 @@ fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_ki
         amount: None,
         at: at(0),
         kind: coffer_core::InitialKind::OneClick,
+        registered: None,
     };
     store.set_card_initial(k, &one_click).unwrap();
     let read = store.card(k).unwrap();

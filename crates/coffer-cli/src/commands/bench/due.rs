@@ -303,6 +303,7 @@ async fn record_initials_and_consents(
                         amount: Some(coffer_core::Money::from_minor(i.amount_minor, currency)),
                         at: now,
                         kind: i.kind,
+                        registered: None,
                     },
                 )?;
             }
