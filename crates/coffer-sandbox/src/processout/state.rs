@@ -124,12 +124,24 @@ pub(crate) struct Token {
     /// The APM a `gateway_token` was saved from; `None` for card and pending tokens.
     #[serde(default)]
     pub gateway: Option<ApmGateway>,
+    /// For a `gateway_token`: whether its APM lets the merchant charge it without the customer
+    /// (the token's `is_chargeable`). A card token is chargeable by its card; ignored there.
+    #[serde(default)]
+    pub gateway_chargeable: bool,
     /// `not-requested`, `success`, `failed`.
     pub verification_status: String,
     pub description: Option<String>,
     pub return_url: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Token {
+    /// ProcessOut's `is_chargeable`: a card token with its card, or an APM token whose gateway
+    /// lets the merchant charge it. A pending token holds nothing to charge.
+    pub fn is_chargeable(&self) -> bool {
+        self.card.is_some() || (self.gateway.is_some() && self.gateway_chargeable)
+    }
 }
 
 /// The gateway configuration of an APM token, as processout-go's `GatewayConfiguration`
@@ -438,15 +450,19 @@ impl Project {
                 }
                 customer.tokens.push(token);
             }
-            // One saved APM (a PayPal customer token) on the last customer, past the special
-            // and the first ordinary ones the demo and the tests pick cards from.
+            // Two saved APMs on the last customer, past the special and the first ordinary
+            // ones the demo and the tests pick cards from: a PayPal token only the customer can
+            // pay with, and a Klarna one the merchant may charge (docs/processout.md, APM tokens).
             if seed.customers > 5 && demo.index + 1 == seed.customers {
-                customer.tokens.push(seeded_apm_token(
-                    key,
-                    demo.index as u64,
-                    &customer_id,
-                    created_at,
-                ));
+                for apm in [SeededApm::PAYPAL, SeededApm::KLARNA] {
+                    customer.tokens.push(seeded_apm_token(
+                        key,
+                        demo.index as u64,
+                        &customer_id,
+                        &apm,
+                        created_at,
+                    ));
+                }
             }
             project
                 .customer_index
@@ -721,6 +737,7 @@ fn seeded_token(
         customer_id: customer_id.to_string(),
         kind: "card".into(),
         gateway: None,
+        gateway_chargeable: false,
         card: Some(CardSnapshot {
             id: format!("card_{}", det_id(key, "card", serial)),
             scheme: scheme_of_brand(card.brand).to_string(),
@@ -748,21 +765,62 @@ fn seeded_token(
     }
 }
 
-/// The seed's APM token: a PayPal customer token (`type: gateway_token`, no card).
-fn seeded_apm_token(key: &str, serial: u64, customer_id: &str, at: DateTime<Utc>) -> Token {
+/// One of the seed's APM tokens (`type: gateway_token`, no card).
+pub(crate) struct SeededApm {
+    /// Names its token and gateway configuration ids.
+    label: &'static str,
+    configuration: u64,
+    configuration_name: &'static str,
+    gateway_name: &'static str,
+    display_name: &'static str,
+    /// Its `is_chargeable`: the merchant may charge it without the customer.
+    chargeable: bool,
+}
+
+impl SeededApm {
+    /// A PayPal token that only the customer can pay with (`is_chargeable: false`, our choice).
+    pub const PAYPAL: SeededApm = SeededApm {
+        label: "tok-apm",
+        configuration: 0,
+        configuration_name: "PayPal (sandbox)",
+        gateway_name: "paypal",
+        display_name: "PayPal",
+        chargeable: false,
+    };
+    /// A Klarna token the merchant may charge, merchant-initiated charges included
+    /// (`is_chargeable: true`).
+    pub const KLARNA: SeededApm = SeededApm {
+        label: "tok-apm-mit",
+        configuration: 1,
+        configuration_name: "Klarna (sandbox)",
+        gateway_name: "klarna",
+        display_name: "Klarna",
+        chargeable: true,
+    };
+}
+
+/// The seed's APM token of `apm` on the customer.
+fn seeded_apm_token(
+    key: &str,
+    serial: u64,
+    customer_id: &str,
+    apm: &SeededApm,
+    at: DateTime<Utc>,
+) -> Token {
     Token {
-        id: format!("tok_{}", det_id(key, "tok-apm", serial)),
+        id: format!("tok_{}", det_id(key, apm.label, serial)),
         customer_id: customer_id.to_string(),
         kind: "gateway_token".into(),
         card: None,
         gateway: Some(ApmGateway {
-            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", 0)),
-            configuration_name: "PayPal (sandbox)".into(),
-            gateway_name: "paypal".into(),
-            display_name: "PayPal".into(),
+            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", apm.configuration)),
+            configuration_name: apm.configuration_name.into(),
+            gateway_name: apm.gateway_name.into(),
+            display_name: apm.display_name.into(),
         }),
+        gateway_chargeable: apm.chargeable,
         verification_status: "success".into(),
-        description: Some("PayPal".into()),
+        description: Some(apm.display_name.into()),
         return_url: None,
         metadata: BTreeMap::new(),
         created_at: at,
@@ -842,10 +900,15 @@ mod tests {
             .flat_map(|c| &c.tokens)
             .filter(|t| t.kind == "gateway_token")
             .collect();
-        assert_eq!(apm.len(), 1, "one seeded APM token");
+        assert_eq!(apm.len(), 2, "two seeded APM tokens");
         assert!(
-            apm[0].card.is_none() && apm[0].gateway.is_some(),
-            "it holds no card, only its gateway"
+            apm.iter().all(|t| t.card.is_none() && t.gateway.is_some()),
+            "they hold no card, only their gateway"
+        );
+        assert_eq!(
+            apm.iter().map(|t| t.is_chargeable()).collect::<Vec<_>>(),
+            [false, true],
+            "PayPal only by the customer, Klarna by the merchant too"
         );
         for token in project.customers.iter().flat_map(|c| &c.tokens) {
             let Some(card) = token.card.as_ref() else {
