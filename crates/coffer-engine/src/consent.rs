@@ -7,8 +7,9 @@
 
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::{
-    AttemptKind, Bin, CardBrand, CardExpiry, CardId, ChargeState, Consent, CustomerId, IdempotencyKey,
-    InitialTransaction, InvalidInput, Last4, Money, PaymentMethod, Reason, StoredCredential,
+    AttemptKind, Bin, CardBrand, CardExpiry, CardId, ChargeState, Consent, CustomerId,
+    IdempotencyKey, InitialTransaction, InvalidInput, Last4, Money, PaymentMethod, Reason,
+    StoredCredential,
 };
 use coffer_providers::{InitialOutcome, InitialRequest, InitialStep, StoredMethod};
 use coffer_store::cards::{CardFields, APM_EXPIRY, APM_LAST4};

@@ -155,12 +155,16 @@ async fn a_chargeable_apm_token_takes_a_linked_mit_and_the_other_is_refused_befo
         .find(|v| v.rule == "card_usable")
         .unwrap_or_else(|| panic!("refused by card_usable: {:?}", refused.violations));
     assert!(
-        why.message.starts_with("PayPal account is a saved PayPal token")
+        why.message
+            .starts_with("PayPal account is a saved PayPal token")
             && why.message.contains("allows no merchant-initiated charge"),
         "a clear reason: {}",
         why.message
     );
-    assert!(refused.attempt_id.is_none(), "a refusal writes no ledger row");
+    assert!(
+        refused.attempt_id.is_none(),
+        "a refusal writes no ledger row"
+    );
     assert_eq!(
         world.sandbox_charges().len(),
         charged,

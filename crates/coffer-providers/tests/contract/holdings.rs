@@ -195,10 +195,7 @@ mod processout {
         let apm = |name: &str| StoredMethod::Apm { name: name.into() };
         assert_eq!(
             listed,
-            [
-                (apm("Klarna"), true, true),
-                (apm("PayPal"), false, false)
-            ],
+            [(apm("Klarna"), true, true), (apm("PayPal"), false, false)],
             "named from the expanded gateway configuration; open to MITs as is_chargeable says"
         );
         assert!(

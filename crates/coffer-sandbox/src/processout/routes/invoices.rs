@@ -415,15 +415,12 @@ fn pay(
 
     let is_mit = invoice.initiation_type.as_deref() == Some("mit")
         || invoice.merchant_initiator_type.is_some();
-    let link = req
-        .initial_scheme_transaction_id
-        .clone()
-        .or_else(|| {
-            source
-                .card
-                .as_ref()
-                .and_then(|c| c.initial_scheme_transaction_id.clone())
-        });
+    let link = req.initial_scheme_transaction_id.clone().or_else(|| {
+        source
+            .card
+            .as_ref()
+            .and_then(|c| c.initial_scheme_transaction_id.clone())
+    });
     let mut warnings = Vec::new();
     if is_mit {
         if source.token_id.is_none() {
