@@ -450,18 +450,13 @@ impl Project {
                 }
                 customer.tokens.push(token);
             }
-            // Two saved APMs on the last customer, past the special and the first ordinary
-            // ones the demo and the tests pick cards from: a PayPal token only the customer can
-            // pay with, and a Klarna one the merchant may charge (docs/processout.md, APM tokens).
+            // The saved APMs on the last customer, past the special and the first ordinary
+            // ones the demo and the tests pick cards from.
             if seed.customers > 5 && demo.index + 1 == seed.customers {
-                for apm in [SeededApm::PAYPAL, SeededApm::KLARNA] {
-                    customer.tokens.push(seeded_apm_token(
-                        key,
-                        demo.index as u64,
-                        &customer_id,
-                        &apm,
-                        created_at,
-                    ));
+                for n in 0..SEEDED_APMS.len() {
+                    let serial = demo.index as u64;
+                    let apm = seeded_apm_token(key, serial, &customer_id, n, created_at);
+                    customer.tokens.push(apm);
                 }
             }
             project
@@ -765,62 +760,37 @@ fn seeded_token(
     }
 }
 
-/// One of the seed's APM tokens (`type: gateway_token`, no card).
-pub(crate) struct SeededApm {
-    /// Names its token and gateway configuration ids.
-    label: &'static str,
-    configuration: u64,
-    configuration_name: &'static str,
-    gateway_name: &'static str,
-    display_name: &'static str,
-    /// Its `is_chargeable`: the merchant may charge it without the customer.
-    chargeable: bool,
-}
+/// The seed's APM tokens (`type: gateway_token`, no card): id label, display name and
+/// `is_chargeable`. PayPal only the customer can pay with (our choice); Klarna the merchant may
+/// charge without the customer, MITs included (docs/processout.md, APM tokens).
+const SEEDED_APMS: [(&str, &str, bool); 2] = [
+    ("tok-apm", "PayPal", false),
+    ("tok-apm-mit", "Klarna", true),
+];
 
-impl SeededApm {
-    /// A PayPal token that only the customer can pay with (`is_chargeable: false`, our choice).
-    pub const PAYPAL: SeededApm = SeededApm {
-        label: "tok-apm",
-        configuration: 0,
-        configuration_name: "PayPal (sandbox)",
-        gateway_name: "paypal",
-        display_name: "PayPal",
-        chargeable: false,
-    };
-    /// A Klarna token the merchant may charge, merchant-initiated charges included
-    /// (`is_chargeable: true`).
-    pub const KLARNA: SeededApm = SeededApm {
-        label: "tok-apm-mit",
-        configuration: 1,
-        configuration_name: "Klarna (sandbox)",
-        gateway_name: "klarna",
-        display_name: "Klarna",
-        chargeable: true,
-    };
-}
-
-/// The seed's APM token of `apm` on the customer.
+/// The seed's `n`th APM token ([`SEEDED_APMS`]) on the customer.
 fn seeded_apm_token(
     key: &str,
     serial: u64,
     customer_id: &str,
-    apm: &SeededApm,
+    n: usize,
     at: DateTime<Utc>,
 ) -> Token {
+    let (label, name, chargeable) = SEEDED_APMS[n];
     Token {
-        id: format!("tok_{}", det_id(key, apm.label, serial)),
+        id: format!("tok_{}", det_id(key, label, serial)),
         customer_id: customer_id.to_string(),
         kind: "gateway_token".into(),
         card: None,
         gateway: Some(ApmGateway {
-            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", apm.configuration)),
-            configuration_name: apm.configuration_name.into(),
-            gateway_name: apm.gateway_name.into(),
-            display_name: apm.display_name.into(),
+            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", n as u64)),
+            configuration_name: format!("{name} (sandbox)"),
+            gateway_name: name.to_lowercase(),
+            display_name: name.into(),
         }),
-        gateway_chargeable: apm.chargeable,
+        gateway_chargeable: chargeable,
         verification_status: "success".into(),
-        description: Some(apm.display_name.into()),
+        description: Some(name.into()),
         return_url: None,
         metadata: BTreeMap::new(),
         created_at: at,
