@@ -7,11 +7,12 @@
 
 use coffer_core::charge::{ChargePlan, MerchantTerms, Trigger};
 use coffer_core::{
-    AttemptKind, Bin, CardExpiry, CardId, ChargeState, Consent, CustomerId, IdempotencyKey,
-    InitialTransaction, InvalidInput, Last4, Money, Reason, StoredCredential,
+    AttemptKind, Bin, CardBrand, CardExpiry, CardId, ChargeState, Consent, CustomerId,
+    IdempotencyKey, InitialTransaction, InvalidInput, Last4, Money, PaymentMethod, Reason,
+    StoredCredential,
 };
-use coffer_providers::{InitialOutcome, InitialRequest, InitialStep};
-use coffer_store::cards::CardFields;
+use coffer_providers::{InitialOutcome, InitialRequest, InitialStep, StoredMethod};
+use coffer_store::cards::{CardFields, APM_EXPIRY, APM_LAST4};
 use coffer_store::charges::{NewAttempt, Settlement};
 use serde::Serialize;
 
@@ -284,16 +285,38 @@ impl Engine {
     ) -> EngineResult<InitialResult> {
         let now = self.now();
         let remote = outcome.card.clone();
-        let fields = CardFields {
-            token: remote.token.clone(),
-            brand: remote.brand.clone(),
-            last4: Last4::new(&remote.last4)?,
-            bin: remote.bin.as_deref().map(Bin::new).transpose()?,
-            bank: remote.bank.clone(),
-            expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
-            active: true,
-            needs_cvc: remote.needs_cvc,
-            art_url: remote.art_url.clone(),
+        let fields = match &remote.method {
+            // An APM token (a ProcessOut gateway_token) has no last4 or expiry: the columns
+            // hold what sync stores for one (migration 15-card-use).
+            StoredMethod::Apm { name } => CardFields {
+                token: remote.token.clone(),
+                brand: CardBrand::Other(name.clone()),
+                last4: Last4::new(APM_LAST4)?,
+                bin: None,
+                bank: None,
+                expiry: APM_EXPIRY,
+                active: true,
+                needs_cvc: false,
+                art_url: remote.art_url.clone(),
+            },
+            StoredMethod::Card => CardFields {
+                token: remote.token.clone(),
+                brand: remote.brand.clone(),
+                last4: Last4::new(&remote.last4)?,
+                bin: remote.bin.as_deref().map(Bin::new).transpose()?,
+                bank: remote.bank.clone(),
+                expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
+                active: true,
+                needs_cvc: remote.needs_cvc,
+                art_url: remote.art_url.clone(),
+            },
+        };
+        let method = match &remote.method {
+            StoredMethod::Apm { name } => Some(PaymentMethod::Apm {
+                name: name.clone(),
+                merchant_initiated: remote.merchant_initiated,
+            }),
+            StoredMethod::Card => None,
         };
         let audit = self.audit_event(
             None,
@@ -307,7 +330,13 @@ impl Engine {
                 let card_id = store.batch(|store| {
                     let card_id = match card {
                         Some(id) => id,
-                        None => store.upsert_card(merchant.id, customer, &fields, now)?.0,
+                        None => {
+                            let id = store.upsert_card(merchant.id, customer, &fields, now)?.0;
+                            if let Some(method) = &method {
+                                store.set_card_method(id, method)?;
+                            }
+                            id
+                        }
                     };
                     store.set_card_initial(
                         card_id,

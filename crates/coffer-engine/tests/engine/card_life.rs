@@ -270,7 +270,7 @@ async fn a_processout_apm_token_is_listed_by_name_and_refused_an_mit_the_provide
             .cards(merchant)
             .await
             .into_iter()
-            .find(|c| c.apm.is_some())
+            .find(|c| c.apm.as_deref() == Some("PayPal"))
         {
             found = Some(apm);
             break;

@@ -1,6 +1,7 @@
 //! The engine's use cases against real HTTP sandboxes, in one test binary; modules by use case.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
+mod apm_tokens;
 mod card_import;
 mod card_life;
 mod charging;

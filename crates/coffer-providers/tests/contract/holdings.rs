@@ -176,30 +176,69 @@ mod processout {
     }
 
     #[tokio::test]
-    async fn an_apm_token_is_listed_with_its_method_and_not_open_to_mits() {
+    async fn apm_tokens_are_listed_with_their_method_and_only_the_chargeable_one_takes_an_mit() {
         let rig = Rig::start(12).await;
         let page = rig.client.list_customers(None, 100).await.unwrap();
         let mut apms = Vec::new();
         for c in &page.items {
             for card in rig.client.cards_of(&c.reference).await.unwrap() {
                 if card.method != StoredMethod::Card {
-                    apms.push(card);
+                    apms.push((c.reference.clone(), card));
                 }
             }
         }
-        assert_eq!(apms.len(), 1, "the seed has one APM token");
-        let apm = &apms[0];
+        apms.sort_by_key(|(_, card)| format!("{:?}", card.method));
+        let listed: Vec<_> = apms
+            .iter()
+            .map(|(_, c)| (c.method.clone(), c.merchant_initiated, c.active))
+            .collect();
+        let apm = |name: &str| StoredMethod::Apm { name: name.into() };
         assert_eq!(
-            apm.method,
-            StoredMethod::Apm {
-                name: "PayPal".into()
-            },
-            "named from the expanded gateway configuration"
+            listed,
+            [(apm("Klarna"), true, true), (apm("PayPal"), false, false)],
+            "named from the expanded gateway configuration; open to MITs as is_chargeable says"
         );
-        assert!(apm.last4.is_empty(), "no card digits");
         assert!(
-            !apm.merchant_initiated && !apm.active,
-            "the sandbox's APM token is not chargeable (is_chargeable false)"
+            apms.iter().all(|(_, c)| c.last4.is_empty()),
+            "no card digits"
+        );
+
+        let (customer, klarna) = &apms[0];
+        let outcome = rig
+            .client
+            .charge(&mit(customer, klarna, 1250, "k-apm-mit"))
+            .await
+            .expect("ProcessOut charges the chargeable APM token without the customer");
+        assert_eq!(outcome.status, coffer_providers::RemoteStatus::Succeeded);
+        let ledger = rig.ledger().await;
+        let charged = crate::processout::charges_with_key(&ledger, "k-apm-mit");
+        assert_eq!(charged.len(), 1, "one charge reached the sandbox");
+        assert_eq!(charged[0]["card_token"], klarna.token.0.as_str());
+        assert_eq!(charged[0]["stored_credential"]["initiation_type"], "mit");
+        assert_eq!(
+            charged[0]["warnings"],
+            serde_json::json!([]),
+            "an APM token has no card network link to miss"
+        );
+
+        let (customer, paypal) = &apms[1];
+        let refused = rig
+            .client
+            .charge(&mit(customer, paypal, 1250, "k-apm-paypal"))
+            .await
+            .expect_err("the non-chargeable APM token is refused at the wire");
+        assert_eq!(
+            refused.provider_code.as_deref(),
+            Some("request.source.not-chargeable"),
+            "{refused:?}"
+        );
+        assert!(
+            matches!(refused.kind, ProviderErrorKind::InvalidRequest { .. }),
+            "{refused:?}"
+        );
+        assert!(
+            crate::processout::charges_with_key(&rig.ledger().await, "k-apm-paypal").is_empty(),
+            "nothing was charged"
         );
     }
 }

@@ -77,7 +77,7 @@ impl Rig {
         }
     }
 
-    async fn ledger(&self) -> Vec<Value> {
+    pub(super) async fn ledger(&self) -> Vec<Value> {
         self.http
             .get(format!(
                 "{}/charges?provider=processout",
@@ -176,7 +176,7 @@ fn lookup(request: &ChargeRequest, provider_ref: Option<ProviderRef>) -> ChargeL
     }
 }
 
-fn charges_with_key<'a>(ledger: &'a [Value], key: &str) -> Vec<&'a Value> {
+pub(super) fn charges_with_key<'a>(ledger: &'a [Value], key: &str) -> Vec<&'a Value> {
     ledger
         .iter()
         .filter(|c| c["kind"] == "charge" && c["idempotency_key"] == key)

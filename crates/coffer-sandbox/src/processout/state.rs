@@ -124,12 +124,24 @@ pub(crate) struct Token {
     /// The APM a `gateway_token` was saved from; `None` for card and pending tokens.
     #[serde(default)]
     pub gateway: Option<ApmGateway>,
+    /// For a `gateway_token`: whether its APM lets the merchant charge it without the customer
+    /// (the token's `is_chargeable`). A card token is chargeable by its card; ignored there.
+    #[serde(default)]
+    pub gateway_chargeable: bool,
     /// `not-requested`, `success`, `failed`.
     pub verification_status: String,
     pub description: Option<String>,
     pub return_url: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Token {
+    /// ProcessOut's `is_chargeable`: a card token with its card, or an APM token whose gateway
+    /// lets the merchant charge it. A pending token holds nothing to charge.
+    pub fn is_chargeable(&self) -> bool {
+        self.card.is_some() || (self.gateway.is_some() && self.gateway_chargeable)
+    }
 }
 
 /// The gateway configuration of an APM token, as processout-go's `GatewayConfiguration`
@@ -438,15 +450,14 @@ impl Project {
                 }
                 customer.tokens.push(token);
             }
-            // One saved APM (a PayPal customer token) on the last customer, past the special
-            // and the first ordinary ones the demo and the tests pick cards from.
+            // The saved APMs on the last customer, past the special and the first ordinary
+            // ones the demo and the tests pick cards from.
             if seed.customers > 5 && demo.index + 1 == seed.customers {
-                customer.tokens.push(seeded_apm_token(
-                    key,
-                    demo.index as u64,
-                    &customer_id,
-                    created_at,
-                ));
+                for n in 0..SEEDED_APMS.len() {
+                    let serial = demo.index as u64;
+                    let apm = seeded_apm_token(key, serial, &customer_id, n, created_at);
+                    customer.tokens.push(apm);
+                }
             }
             project
                 .customer_index
@@ -721,6 +732,7 @@ fn seeded_token(
         customer_id: customer_id.to_string(),
         kind: "card".into(),
         gateway: None,
+        gateway_chargeable: false,
         card: Some(CardSnapshot {
             id: format!("card_{}", det_id(key, "card", serial)),
             scheme: scheme_of_brand(card.brand).to_string(),
@@ -748,21 +760,37 @@ fn seeded_token(
     }
 }
 
-/// The seed's APM token: a PayPal customer token (`type: gateway_token`, no card).
-fn seeded_apm_token(key: &str, serial: u64, customer_id: &str, at: DateTime<Utc>) -> Token {
+/// The seed's APM tokens (`type: gateway_token`, no card): id label, display name and
+/// `is_chargeable`. PayPal only the customer can pay with (our choice); Klarna the merchant may
+/// charge without the customer, MITs included (docs/processout.md, APM tokens).
+const SEEDED_APMS: [(&str, &str, bool); 2] = [
+    ("tok-apm", "PayPal", false),
+    ("tok-apm-mit", "Klarna", true),
+];
+
+/// The seed's `n`th APM token ([`SEEDED_APMS`]) on the customer.
+fn seeded_apm_token(
+    key: &str,
+    serial: u64,
+    customer_id: &str,
+    n: usize,
+    at: DateTime<Utc>,
+) -> Token {
+    let (label, name, chargeable) = SEEDED_APMS[n];
     Token {
-        id: format!("tok_{}", det_id(key, "tok-apm", serial)),
+        id: format!("tok_{}", det_id(key, label, serial)),
         customer_id: customer_id.to_string(),
         kind: "gateway_token".into(),
         card: None,
         gateway: Some(ApmGateway {
-            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", 0)),
-            configuration_name: "PayPal (sandbox)".into(),
-            gateway_name: "paypal".into(),
-            display_name: "PayPal".into(),
+            configuration_id: format!("gway_conf_{}", det_id(key, "gway-conf", n as u64)),
+            configuration_name: format!("{name} (sandbox)"),
+            gateway_name: name.to_lowercase(),
+            display_name: name.into(),
         }),
+        gateway_chargeable: chargeable,
         verification_status: "success".into(),
-        description: Some("PayPal".into()),
+        description: Some(name.into()),
         return_url: None,
         metadata: BTreeMap::new(),
         created_at: at,
@@ -842,10 +870,15 @@ mod tests {
             .flat_map(|c| &c.tokens)
             .filter(|t| t.kind == "gateway_token")
             .collect();
-        assert_eq!(apm.len(), 1, "one seeded APM token");
+        assert_eq!(apm.len(), 2, "two seeded APM tokens");
         assert!(
-            apm[0].card.is_none() && apm[0].gateway.is_some(),
-            "it holds no card, only its gateway"
+            apm.iter().all(|t| t.card.is_none() && t.gateway.is_some()),
+            "they hold no card, only their gateway"
+        );
+        assert_eq!(
+            apm.iter().map(|t| t.is_chargeable()).collect::<Vec<_>>(),
+            [false, true],
+            "PayPal only by the customer, Klarna by the merchant too"
         );
         for token in project.customers.iter().flat_map(|c| &c.tokens) {
             let Some(card) = token.card.as_ref() else {

@@ -225,7 +225,7 @@ impl TokenOut {
             card_id: t.card.as_ref().map(|c| c.id.clone()),
             card: t.card.as_ref().map(|c| CardOut::new(project_id, c)),
             is_default: default_token_id == Some(t.id.as_str()),
-            is_chargeable: t.card.is_some(),
+            is_chargeable: t.is_chargeable(),
             is_subscription_only: false,
             verification_status: t.verification_status.clone(),
             summary: t

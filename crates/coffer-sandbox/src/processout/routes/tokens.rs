@@ -93,6 +93,7 @@ pub(crate) async fn create_token(
                 kind: if card.is_some() { "card" } else { "pending" }.into(),
                 card,
                 gateway: None,
+                gateway_chargeable: false,
                 verification_status: verification_status.into(),
                 description: req.description,
                 return_url: req.return_url,
