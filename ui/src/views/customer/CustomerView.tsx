@@ -134,18 +134,18 @@ export function CustomerView({
         </dd>
       </dl>
       {erased ? null : (
-      <EraseCustomer
-        customerId={customer.id}
-        name={detail?.name ?? customer.name}
-        cards={cards?.length ?? 0}
-        openContracts={contracts.filter((c) => c.status === "active" || c.status === "paused").length}
-        unsettled={charges.filter((c) => c.state === "sending" || c.state === "planned").length}
-        onErased={(report) => {
-          setNote(erasureNote(report));
-          void load();
-        }}
-        onError={setError}
-      />
+        <EraseCustomer
+          customerId={customer.id}
+          name={detail?.name ?? customer.name}
+          cards={cards?.length ?? 0}
+          openContracts={contracts.filter((c) => c.status === "active" || c.status === "paused").length}
+          unsettled={charges.filter((c) => c.state === "sending" || c.state === "planned").length}
+          onErased={(report) => {
+            setNote(erasureNote(report));
+            void load();
+          }}
+          onError={setError}
+        />
       )}
       {editingAddress && detail && !erased ? (
         <AddressEditor
@@ -601,25 +601,25 @@ function CardDetail({
       </dl>
       {/* The main (primary) button follows the card's status: a charge only when one may go. */}
       {erased ? null : (
-      <div className="toolbar">
-        {card.consent_at ? null : (
-          <button type="button" className={action === "consent" ? "primary" : undefined} id="record-consent" onClick={onConsent}>
-            Record consent…
+        <div className="toolbar">
+          {card.consent_at ? null : (
+            <button type="button" className={action === "consent" ? "primary" : undefined} id="record-consent" onClick={onConsent}>
+              Record consent…
+            </button>
+          )}
+          <button
+            type="button"
+            className={action === "charge" ? "primary" : undefined}
+            id="charge-card"
+            onClick={onCharge}
+            title={card.status.chargeable ? undefined : `The policy refuses it now: ${card.status.reason}`}
+          >
+            Charge now…
           </button>
-        )}
-        <button
-          type="button"
-          className={action === "charge" ? "primary" : undefined}
-          id="charge-card"
-          onClick={onCharge}
-          title={card.status.chargeable ? undefined : `The policy refuses it now: ${card.status.reason}`}
-        >
-          Charge now…
-        </button>
-        <button type="button" id="new-contract" onClick={onContract}>
-          New contract…
-        </button>
-      </div>
+          <button type="button" id="new-contract" onClick={onContract}>
+            New contract…
+          </button>
+        </div>
       )}
       {erased ? null : <CardLifeActions key={card.id} card={card} onDone={onLifeChanged} />}
     </section>
