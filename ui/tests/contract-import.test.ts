@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ContractImportSummary } from "../src/ipc/bindings";
 import {
   IMPORT_COLUMNS,
+  MAX_FILE_BYTES,
   REQUIRED_COLUMNS,
   importRequest,
   importedSentence,
@@ -10,16 +11,22 @@ import {
 } from "../src/views/contracts/importing";
 
 describe("the contract import dialog", () => {
-  it("asks for a merchant and a CSV path before it sends anything", () => {
-    const noMerchant = importRequest({ merchantId: "", path: "/tmp/c.csv" });
+  it("asks for a merchant and a chosen CSV file before it reads and sends anything", () => {
+    const file = (name: string, size = 120) => ({ name, size });
+    const noMerchant = importRequest({ merchantId: "", file: file("c.csv") });
     expect(isImportProblem(noMerchant) && noMerchant.field).toBe("merchant");
-    const noPath = importRequest({ merchantId: "3", path: "  " });
-    expect(isImportProblem(noPath) && noPath.field).toBe("path");
-    const notCsv = importRequest({ merchantId: "3", path: "/tmp/contracts.xlsx" });
+    const noFile = importRequest({ merchantId: "3", file: null });
+    expect(isImportProblem(noFile) && noFile.field).toBe("file");
+    expect(isImportProblem(noFile) && noFile.message).toContain("Choose the CSV file");
+    const notCsv = importRequest({ merchantId: "3", file: file("contracts.xlsx") });
     expect(isImportProblem(notCsv) && notCsv.message).toContain("CSV UTF-8");
-    const good = importRequest({ merchantId: "3", path: " /home/me/contracts.csv " });
+    // The engine's bound, refused before the window reads the file into memory.
+    const tooLarge = importRequest({ merchantId: "3", file: file("contracts.csv", MAX_FILE_BYTES + 1) });
+    expect(isImportProblem(tooLarge) && tooLarge.message).toContain("larger than 32 MiB");
+    const chosen = file("contracts.csv", MAX_FILE_BYTES);
+    const good = importRequest({ merchantId: "3", file: chosen });
     expect(isImportProblem(good)).toBe(false);
-    expect(good).toEqual({ merchantId: 3, path: "/home/me/contracts.csv" });
+    expect(good).toEqual({ merchantId: 3, file: chosen });
   });
 
   it("lists every refused row with its line, column and rule, in the engine's order", () => {
@@ -41,8 +48,11 @@ describe("the contract import dialog", () => {
     expect(rowProblems("line 1: the header must name a next_due column")).toEqual([
       { line: 1, field: "row", rule: "the header must name a next_due column" },
     ]);
-    expect(rowProblems("file /tmp/x.csv: No such file or directory")).toEqual([
-      { line: 0, field: "file", rule: "file /tmp/x.csv: No such file or directory" },
+    expect(rowProblems("file old.csv: is larger than 32 MiB; split it into several files")).toEqual([
+      { line: 0, field: "file", rule: "file old.csv: is larger than 32 MiB; split it into several files" },
+    ]);
+    expect(rowProblems("line 4: is not UTF-8 text; save the file as \"CSV UTF-8\"")).toEqual([
+      { line: 4, field: "row", rule: 'is not UTF-8 text; save the file as "CSV UTF-8"' },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ErasureReport } from "../src/ipc/bindings";
-import { erasureNote, erasureQuestion } from "../src/views/customer/erase";
+import { customerTitle, erasedWords, erasureNote, erasureQuestion } from "../src/views/customer/erase";
+import { formatDay } from "../src/format/time";
 
 describe("erasing a customer", () => {
   it("names what is gone and what is kept before anything happens", () => {
@@ -37,5 +38,16 @@ describe("erasing a customer", () => {
     expect(erasureNote(report)).toBe(
       "Customer 7 erased. Card …4242 deleted at the provider. Card …1111 kept by the provider (it offers no deletion); Coffer no longer uses it. 1 contract ended, 2 outbox notices deleted, 0 ledger rows pseudonymised.",
     );
+  });
+
+  it("says a customer was erased, and when, instead of a blank name", () => {
+    const at = "2026-12-06T03:45:00Z";
+    expect(erasedWords(at)).toBe(`Erased on ${formatDay(at)}`);
+    expect(formatDay(at)).toContain("2026");
+    expect(erasedWords(null)).toBeNull();
+    expect(erasedWords(undefined)).toBeNull();
+    expect(customerTitle("", at)).toBe("Erased customer");
+    expect(customerTitle("Anna Virtanen", null)).toBe("Anna Virtanen");
+    expect(customerTitle(" ", null)).toBe("(no name)");
   });
 });

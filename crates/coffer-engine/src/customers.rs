@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+
 use coffer_core::customer::validate_contact;
 use coffer_core::{Address, CustomerId, CustomerRef, InvalidInput, MerchantId};
 use coffer_store::customers::CustomerFields;
@@ -324,11 +326,32 @@ impl Engine {
     }
 }
 
+/// One customer as the customer page and `coffer customer show` show it: the record, and when
+/// it was erased, if it was (then its name and contact fields are empty: gone, not unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerRecord {
+    /// The customer as kept.
+    pub customer: coffer_core::Customer,
+    /// When the customer was erased (a data-protection request), if it was.
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
 impl Engine {
     /// One customer as the register keeps it, address included.
     pub async fn customer(&self, customer: CustomerId) -> EngineResult<coffer_core::Customer> {
         self.read_store(move |store| Ok(store.customer(customer)?))
             .await
+    }
+
+    /// One customer with its erasure, for showing it.
+    pub async fn customer_record(&self, customer: CustomerId) -> EngineResult<CustomerRecord> {
+        self.read_store(move |store| {
+            Ok(CustomerRecord {
+                customer: store.customer(customer)?,
+                erased_at: store.customer_erased_at(customer)?,
+            })
+        })
+        .await
     }
 
     /// Changes a register customer's name, contact fields and address (Assist and Svea

@@ -542,6 +542,9 @@ pub struct CustomerListRow {
     /// The card a digits search matched by its last four or BIN ("visa •••• 4242"), so the
     /// owner sees why the customer is in the result.
     pub matched_card: Option<String>,
+    /// When the customer was erased (a data-protection request), if it was: its name and
+    /// contact fields are gone, its cards deleted, its contracts ended.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<CustomerRow> for CustomerListRow {
@@ -558,6 +561,7 @@ impl From<CustomerRow> for CustomerListRow {
             cards,
             usable_cards,
             matched_card,
+            erased_at,
         } = row;
         CustomerListRow {
             id,
@@ -570,6 +574,7 @@ impl From<CustomerRow> for CustomerListRow {
             cards,
             usable_cards,
             matched_card,
+            erased_at,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! a card's last4, BIN or brand; cards by customer, last4, brand, BIN and "expiring before".
 //! Every query is scoped to a set of merchants (one location or a group) and paged.
 
+use chrono::{DateTime, Utc};
 use coffer_core::{Card, CardExpiry, CustomerId, MerchantId};
 use rusqlite::params;
 use serde::Serialize;
@@ -66,6 +67,9 @@ pub struct CustomerRow {
     /// The card a digits search matched by its last four or BIN ("visa •••• 4242"), so the
     /// owner sees why the customer is in the result.
     pub matched_card: Option<String>,
+    /// When the customer was erased (a data-protection request), if it was: its name and
+    /// contact fields are gone.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// How many customers a search finds, exactly, up to [`MAX_TEXT_MATCHES`] for a text search.
@@ -189,7 +193,8 @@ impl SearchReads for Store {
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.use_state = 'in_use' AND k.exp_key >= ?6),
                         (SELECT k.brand || ' •••• ' || k.last4 FROM cards k
-                          WHERE k.customer_id = c.id AND ((k.last4 = ?3 AND k.apm_name IS NULL) OR k.bin = ?4) ORDER BY k.id LIMIT 1)
+                          WHERE k.customer_id = c.id AND ((k.last4 = ?3 AND k.apm_name IS NULL) OR k.bin = ?4) ORDER BY k.id LIMIT 1),
+                        c.erased_at
                  FROM hits JOIN customers c ON c.id = hits.id
                       JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
@@ -200,7 +205,7 @@ impl SearchReads for Store {
                 "SELECT c.id, c.merchant_id, m.name, c.reference, c.name, c.email, c.phone,
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id),
                         (SELECT count(*) FROM cards k WHERE k.customer_id = c.id AND k.active = 1 AND k.use_state = 'in_use' AND k.exp_key >= ?6),
-                        NULL
+                        NULL, c.erased_at
                  FROM customers c JOIN merchants m ON m.id = c.merchant_id AND m.archived_at IS NULL
                  WHERE (?1 IS NULL OR c.merchant_id IN (SELECT value FROM json_each(?1)))
                    AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL
@@ -221,7 +226,7 @@ impl SearchReads for Store {
                 query.offset.unwrap_or(0)
             ],
             |r| {
-                Ok(CustomerRow {
+                let row = CustomerRow {
                     id: r.get(0)?,
                     merchant_id: r.get(1)?,
                     merchant_name: r.get(2)?,
@@ -232,10 +237,18 @@ impl SearchReads for Store {
                     cards: r.get(7)?,
                     usable_cards: r.get(8)?,
                     matched_card: r.get(9)?,
-                })
+                    erased_at: None,
+                };
+                Ok((row, r.get::<_, Option<i64>>(10)?))
             },
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut row, erased_at) = row?;
+            row.erased_at = erased_at.map(crate::instant).transpose()?;
+            out.push(row);
+        }
+        Ok(out)
     }
 
     fn count_matching_customers(&self, query: &CustomerQuery) -> StoreResult<CustomerCount> {

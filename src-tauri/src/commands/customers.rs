@@ -120,6 +120,18 @@ pub struct CustomerDetail {
     pub phone: Option<String>,
     /// Postal address, when the register has one.
     pub address: Option<coffer_core::Address>,
+    /// When the customer was erased (a data-protection request), if it was: the page says so
+    /// and offers no edit, charge or erase.
+    pub erased_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<coffer_engine::customers::CustomerRecord> for CustomerDetail {
+    fn from(record: coffer_engine::customers::CustomerRecord) -> Self {
+        CustomerDetail {
+            erased_at: record.erased_at,
+            ..record.customer.into()
+        }
+    }
 }
 
 impl From<coffer_core::Customer> for CustomerDetail {
@@ -132,6 +144,7 @@ impl From<coffer_core::Customer> for CustomerDetail {
             email: c.email,
             phone: c.phone,
             address: c.address,
+            erased_at: None,
         }
     }
 }
@@ -156,7 +169,10 @@ pub async fn show_customer(
     engine: State<'_, Engine>,
     customer_id: i64,
 ) -> Result<CustomerDetail, IpcError> {
-    Ok(engine.customer(CustomerId(customer_id)).await?.into())
+    Ok(engine
+        .customer_record(CustomerId(customer_id))
+        .await?
+        .into())
 }
 
 /// Saves a register customer's name, contact fields and address.

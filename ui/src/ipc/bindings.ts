@@ -122,10 +122,11 @@ export const commands = {
 	/**  One contract with its occurrences and history. */
 	showContract: (id: number) => typedError<ContractView, IpcError>(__TAURI_INVOKE("show_contract", { id })),
 	/**
-	 *  Imports the contracts of the CSV file at `path` (typed by the owner, as the data folder is)
-	 *  into `merchant_id`: all rows or none; a refusal names each bad row's line, field and rule.
+	 *  Imports the contracts of a CSV file into a merchant: all rows or none; a refusal names each
+	 *  bad row's line, field and rule. The file has the bounds of one the CLI reads (size, lines,
+	 *  UTF-8).
 	 */
-	importContracts: (merchantId: number, path: string) => typedError<ContractImportSummary, IpcError>(__TAURI_INVOKE("import_contracts", { merchantId, path })),
+	importContracts: (request: ContractImportRequest) => typedError<ContractImportSummary, IpcError>(__TAURI_INVOKE("import_contracts", { request })),
 	/**  Notices sent to the cardholders, newest first. */
 	listNotices: (scope: ScopeRequest) => typedError<Notice[], IpcError>(__TAURI_INVOKE("list_notices", { scope })),
 	/**  Open charges from the overdue ones through `days` days ahead. */
@@ -832,6 +833,16 @@ export type ContractChange = {
 /**  A recurring contract, Coffer's own record. */
 export type ContractId = number;
 
+/**  A contract file for one merchant, as the window read it. */
+export type ContractImportRequest = {
+	/**  The merchant whose cards the contracts are on. */
+	merchant_id: number,
+	/**  The file's name, for the messages and the audit events. */
+	file_name: string,
+	/**  The CSV file's text. */
+	text: string,
+};
+
 /**  What a contract import did. */
 export type ContractImportSummary = {
 	/**  The merchant imported into. */
@@ -953,6 +964,11 @@ export type CustomerDetail = {
 	phone: string | null,
 	/**  Postal address, when the register has one. */
 	address: Address | null,
+	/**
+	 *  When the customer was erased (a data-protection request), if it was: the page says so
+	 *  and offers no edit, charge or erase.
+	 */
+	erased_at: string | null,
 };
 
 /**  A change to a register customer: name, contact fields, address (all replace what is kept). */
@@ -992,6 +1008,11 @@ export type CustomerListRow = {
 	 *  owner sees why the customer is in the result.
 	 */
 	matched_card: string | null,
+	/**
+	 *  When the customer was erased (a data-protection request), if it was: its name and
+	 *  contact fields are gone, its cards deleted, its contracts ended.
+	 */
+	erased_at: string | null,
 };
 
 /**  How a customer search is ordered. */

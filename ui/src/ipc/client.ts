@@ -11,6 +11,7 @@ import {
   type CardSearchRequest,
   type ChargeCardRequest,
   type ChargeListRequest,
+  type ContractImportRequest,
   type ContractListRequest,
   type CreateContractRequest,
   type CustomerEdit,
@@ -122,7 +123,7 @@ export const api = {
   cancelCharge: (id: number, occurrence: number, amount: string | null) => unwrap(() => commands.cancelCharge(id, occurrence, amount)),
   listContracts: (r: ContractListRequest) => unwrap(() => commands.listContracts(r)),
   showContract: (id: number) => unwrap(() => commands.showContract(id)),
-  importContracts: (merchantId: number, path: string) => unwrap(() => commands.importContracts(merchantId, path)),
+  importContracts: (r: ContractImportRequest) => unwrap(() => commands.importContracts(r)),
   listNotices: (scope: ScopeRequest) => unwrap(() => commands.listNotices(scope)),
   upcomingCharges: (scope: ScopeRequest, days: number) => unwrap(() => commands.upcomingCharges(scope, days)),
   /** `approved`: the charges of the rehearsal the owner confirmed; the run makes no other. */

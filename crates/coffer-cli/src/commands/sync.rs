@@ -142,6 +142,11 @@ pub enum CustomerCommand {
         #[command(flatten)]
         address: AddressArgs,
     },
+    /// Show one customer: reference, name, contact fields, address, and whether it was erased.
+    Show {
+        /// The customer's id in Coffer.
+        customer: i64,
+    },
     /// Erase a customer (a data-protection request): saved cards deleted at providers that
     /// offer it, contracts ended without notice, name, e-mail, phone and address gone
     /// everywhere; amounts, references and the audit chain kept. Cannot be undone.
@@ -284,11 +289,16 @@ pub async fn customers(
         .await?;
     out.show(&rows, |rows| {
         for c in rows {
+            // An erased customer has no name left: the list says why the name is blank.
+            let name = match c.erased_at {
+                Some(at) => format!("(erased {})", at.format("%Y-%m-%d")),
+                None => c.name.clone(),
+            };
             outln!(
                 "{:>6}  {:<24} {:<28} {:<32} cards {} ({} usable)  {}{}",
                 c.id,
                 c.reference,
-                c.name,
+                name,
                 c.email.as_deref().unwrap_or(""),
                 c.cards,
                 c.usable_cards,
@@ -356,6 +366,33 @@ pub async fn customer(
     match cmd {
         CustomerCommand::Erase { customer, yes } => {
             return super::erase::erase(&engine, customer, yes, out).await;
+        }
+        CustomerCommand::Show { customer } => {
+            let record = engine.customer_record(CustomerId(customer)).await?;
+            out.show(&record, |r| {
+                let c = &r.customer;
+                outln!(
+                    "customer {} ({}) at merchant {}",
+                    c.id.0,
+                    c.reference,
+                    c.merchant_id.0
+                );
+                if let Some(at) = r.erased_at {
+                    outln!(
+                        "  erased on {} (data-protection request): name, e-mail, phone and \
+                         address are gone",
+                        at.format("%Y-%m-%d %H:%M UTC")
+                    );
+                    return;
+                }
+                outln!("  name:    {}", c.name);
+                outln!("  e-mail:  {}", c.email.as_deref().unwrap_or("—"));
+                outln!("  phone:   {}", c.phone.as_deref().unwrap_or("—"));
+                match &c.address {
+                    Some(a) => outln!("  address: {a}"),
+                    None => outln!("  address: —"),
+                }
+            })?;
         }
         CustomerCommand::Import { file, merchant } => {
             let summary = engine.import_customers(MerchantId(merchant), &file).await?;

@@ -1,5 +1,6 @@
 //! `coffer customer erase ID --yes` on the embedded sandboxes: refused without `--yes`, then the
-//! customer's name is gone, its card deleted at Clover and the audit chain still verifies.
+//! customer's name is gone, its card deleted at Clover, `customer show` and `customers` say it
+//! was erased, and the audit chain still verifies.
 
 use crate::{coffer, stdout_json};
 
@@ -43,6 +44,11 @@ fn a_customer_is_erased_only_with_yes_and_the_audit_chain_still_verifies() {
         .clone();
     let customer = card["customer_id"].as_i64().unwrap().to_string();
 
+    let shown = coffer(d, &["customer", "show", &customer]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success() && text.contains("name:"), "{text}");
+    assert!(!text.contains("erased"), "{text}");
+
     let asked = coffer(d, &["customer", "erase", &customer]);
     assert_eq!(
         asked.status.code(),
@@ -71,6 +77,45 @@ fn a_customer_is_erased_only_with_yes_and_the_audit_chain_still_verifies() {
         .unwrap()
         .iter()
         .any(|c| c["card_id"] == card["id"] && c["at_provider"] == "deleted"));
+
+    // The customer page and the list say the customer was erased, not just a blank name.
+    let shown = coffer(d, &["customer", "show", &customer]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.status.success() && text.contains("erased on") && !text.contains("name:"),
+        "{text}"
+    );
+    let record = stdout_json(&coffer(d, &["customer", "show", &customer, "--json"]));
+    assert!(record["erased_at"].is_string(), "{record}");
+    assert_eq!(record["customer"]["name"], "");
+    let listed = coffer(
+        d,
+        &["customers", "--merchant", &merchant, "--limit", "1000"],
+    );
+    let line = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(customer.as_str()))
+        .map(str::to_string)
+        .unwrap();
+    assert!(line.contains("(erased 20"), "{line}");
+    let rows = stdout_json(&coffer(
+        d,
+        &[
+            "customers",
+            "--merchant",
+            &merchant,
+            "--limit",
+            "1000",
+            "--json",
+        ],
+    ));
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_i64().unwrap().to_string() == customer)
+        .unwrap();
+    assert_eq!(row["erased_at"], record["erased_at"]);
 
     let again = coffer(d, &["customer", "erase", &customer, "--yes"]);
     assert!(!again.status.success(), "a second erasure is refused");

@@ -673,14 +673,41 @@ impl Engine {
         path: &Path,
     ) -> EngineResult<ContractImportSummary> {
         let text = crate::import_file::read_text(path)?;
-        let rows = parse_contract_csv(&text).map_err(super::problems_error)?;
-        let owner = self.merchant(merchant).await?;
-        let now = self.now();
         let source = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let file = path.display().to_string();
+        self.import_contract_rows(merchant, source, path.display().to_string(), text)
+            .await
+    }
+
+    /// [`Engine::import_contracts`] on a file's text (the desktop app reads the file the owner
+    /// chose): the same bounds as a file read here (size, lines, UTF-8), then the same rows and
+    /// rules. `file_name` names the file in the messages, the audit events and the imported
+    /// attempts.
+    pub async fn import_contracts_text(
+        &self,
+        merchant: MerchantId,
+        file_name: &str,
+        text: String,
+    ) -> EngineResult<ContractImportSummary> {
+        let text = crate::import_file::check_text(file_name, text)?;
+        self.import_contract_rows(merchant, file_name.to_string(), file_name.to_string(), text)
+            .await
+    }
+
+    /// The import itself: `source` names the file in the imported attempts, `file` in the
+    /// audit events.
+    async fn import_contract_rows(
+        &self,
+        merchant: MerchantId,
+        source: String,
+        file: String,
+        text: String,
+    ) -> EngineResult<ContractImportSummary> {
+        let rows = parse_contract_csv(&text).map_err(super::problems_error)?;
+        let owner = self.merchant(merchant).await?;
+        let now = self.now();
         let actor = self.audit_event(
             None,
             "contract_imported",

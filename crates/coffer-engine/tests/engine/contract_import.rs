@@ -245,3 +245,64 @@ async fn the_old_systems_declines_count_against_the_networks_retry_limits() {
     );
     assert_eq!(world.charges_of(&card.token).await, 0);
 }
+
+#[tokio::test]
+async fn the_text_the_app_read_is_imported_within_the_bounds_of_a_file() {
+    let world = World::new().await;
+    let card = &world.cards("Svea Demo Helsinki", None, 1).await[0];
+    let merchant = MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let due = due_soon();
+    let last = due.checked_sub_days(Days::new(35)).unwrap();
+    let good = format!("{HEADER}\n{}\n", row(card.id, "3.00", last, due));
+
+    // A Windows-1252 file as the window reads it: the bytes that are not UTF-8 replaced.
+    let mangled = good.replace("as agreed", "as agr\u{FFFD}ed");
+    let error = world
+        .engine
+        .import_contracts_text(merchant, "old-system.csv", mangled)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("line 2") && error.contains("CSV UTF-8"),
+        "{error}"
+    );
+    let oversize = format!(
+        "{good}{}",
+        "x".repeat(coffer_engine::import_file::MAX_FILE_BYTES as usize)
+    );
+    let error = world
+        .engine
+        .import_contracts_text(merchant, "old-system.csv", oversize)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("file old-system.csv") && error.contains("larger than"),
+        "{error}"
+    );
+    assert_eq!(imported_events(&world), 0, "nothing saved");
+
+    let summary = world
+        .engine
+        .import_contracts_text(merchant, "old-system.csv", format!("\u{FEFF}{good}"))
+        .await
+        .unwrap();
+    assert_eq!(summary.contracts.len(), 1, "{summary:?}");
+    assert_eq!(summary.contracts[0].next_due, due);
+    let events = world
+        .store()
+        .audit_events(&AuditFilter {
+            action: Some("contract_imported".into()),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0].details.contains("\"file\":\"old-system.csv\""),
+        "the audit event names the file: {}",
+        events[0].details
+    );
+    let history = world.store().imported_attempts(card_id(card)).unwrap();
+    assert_eq!(history[0].source, "old-system.csv line 2");
+}

@@ -273,9 +273,34 @@ async fn a_register_customers_audit_events_show_its_name_until_it_is_erased() {
         "kept apart, still shown"
     );
     let hash = shown[0].hash.clone();
+    let listed = || async {
+        world
+            .engine
+            .search_customers(coffer_engine::search::CustomerSearch {
+                merchant: Some(svea),
+                limit: Some(1000),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap()
+    };
+    let record = world.engine.customer_record(CustomerId(id)).await.unwrap();
+    assert_eq!(record.erased_at, None);
+    assert_eq!(record.customer.name, "Eero Erased");
+    assert_eq!(listed().await.erased_at, None);
 
     let report = world.engine.erase_customer(CustomerId(id)).await.unwrap();
     assert_eq!(report.audit_events_blanked, 1);
+    // The customer page and the list say it was erased, not just show a blank name.
+    let record = world.engine.customer_record(CustomerId(id)).await.unwrap();
+    let erased_at = record.erased_at.expect("the record carries the erasure");
+    assert_eq!(record.customer.name, "");
+    let row = listed().await;
+    assert_eq!(row.erased_at, Some(erased_at));
+    assert_eq!(row.name, "");
     let shown = created().await;
     assert!(
         shown[0].details.get("name").is_none(),

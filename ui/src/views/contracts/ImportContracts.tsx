@@ -1,6 +1,7 @@
 // The Import dialog of the contracts view: the recurring contracts a merchant's old billing
 // system charged, from a CSV file, all rows or none. A refusal lists every bad row with its line,
-// column and rule, so the owner fixes the file once and imports again.
+// column and rule, so the owner fixes the file once and imports again. The window has no
+// file-system access: the owner chooses the file, it is read here and its text sent.
 import { useEffect, useState } from "react";
 import type { ContractImportSummary, MerchantView } from "../../ipc/bindings";
 import { api, CofferError } from "../../ipc/client";
@@ -27,7 +28,7 @@ export function ImportContracts({
   onCancel: () => void;
 }) {
   const [merchants, setMerchants] = useState<MerchantView[]>([]);
-  const [form, setForm] = useState<ImportForm>({ merchantId: merchantId ? String(merchantId) : "", path: "" });
+  const [form, setForm] = useState<ImportForm<File>>({ merchantId: merchantId ? String(merchantId) : "", file: null });
   const [problem, setProblem] = useState<ImportProblem | null>(null);
   const [rows, setRows] = useState<RowProblem[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -50,7 +51,8 @@ export function ImportContracts({
     }
     setBusy(true);
     try {
-      const summary = await api.importContracts(request.merchantId, request.path);
+      const text = await request.file.text();
+      const summary = await api.importContracts({ merchant_id: request.merchantId, file_name: request.file.name, text });
       const name = merchants.find((m) => m.id === request.merchantId)?.name ?? `merchant ${request.merchantId}`;
       setDone(importedSentence(summary, name));
       onDone(summary);
@@ -88,13 +90,18 @@ export function ImportContracts({
         </select>
       </label>
       <label>
-        <span>CSV file (full path)</span>
+        <span>CSV file (UTF-8)</span>
         <input
-          id="import-contracts-path"
-          value={form.path}
-          placeholder="/home/me/contracts.csv"
-          aria-invalid={problem?.field === "path"}
-          onChange={(e) => setForm({ ...form, path: e.target.value })}
+          id="import-contracts-file"
+          type="file"
+          accept=".csv,.txt,text/csv"
+          aria-invalid={problem?.field === "file"}
+          onChange={(e) => {
+            setForm({ ...form, file: e.target.files?.[0] ?? null });
+            setProblem(null);
+            setRows([]);
+            setDone(null);
+          }}
         />
       </label>
       {problem ? (

@@ -1,5 +1,5 @@
 // The logic of the contract import dialog, kept pure for Vitest: what the form must hold before
-// it is sent, the engine's refusal split into one problem a row (line, field, rule), and the
+// the chosen file is read and sent, the engine's refusal split into one problem a row (line, field, rule), and the
 // sentence that says what was imported. The columns themselves are the engine's (README,
 // "Importing contracts").
 import type { ContractImportSummary } from "../../ipc/bindings";
@@ -27,22 +27,31 @@ export const IMPORT_COLUMNS = [
 /** The columns every file must have. */
 export const REQUIRED_COLUMNS = ["card", "frequency", "last_charged_on", "next_due"] as const;
 
-export type ImportForm = { merchantId: string; path: string };
+/** The largest file sent, as the engine bounds it (import_file.rs, MAX_FILE_BYTES): a bigger one
+ * is refused here, before the window reads it into memory. */
+export const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
-export type ImportProblem = { field: "merchant" | "path"; message: string };
+/** The file the owner chose: what the form needs of a `File`. */
+export type ChosenFile = { name: string; size: number };
 
-/** The command's arguments, or what is missing from the form. */
-export function importRequest(form: ImportForm): { merchantId: number; path: string } | ImportProblem {
+export type ImportForm<F extends ChosenFile = ChosenFile> = { merchantId: string; file: F | null };
+
+export type ImportProblem = { field: "merchant" | "file"; message: string };
+
+/** What the dialog reads and sends, or what is missing from the form. */
+export function importRequest<F extends ChosenFile>(form: ImportForm<F>): { merchantId: number; file: F } | ImportProblem {
   const merchantId = Number(form.merchantId);
   if (!form.merchantId || !Number.isInteger(merchantId) || merchantId <= 0)
     return { field: "merchant", message: "Choose the merchant whose cards the contracts are on." };
-  const path = form.path.trim();
-  if (!path) return { field: "path", message: "Type the full path of the CSV file." };
-  if (!/\.(csv|txt)$/i.test(path)) return { field: "path", message: "The file must be a .csv (or .txt) file saved as CSV UTF-8." };
-  return { merchantId, path };
+  const file = form.file;
+  if (!file) return { field: "file", message: "Choose the CSV file with the contracts." };
+  if (!/\.(csv|txt)$/i.test(file.name)) return { field: "file", message: "The file must be a .csv (or .txt) file saved as CSV UTF-8." };
+  if (file.size > MAX_FILE_BYTES)
+    return { field: "file", message: `The file is larger than ${MAX_FILE_BYTES / (1024 * 1024)} MiB; split it into several files.` };
+  return { merchantId, file };
 }
 
-export function isImportProblem(r: ReturnType<typeof importRequest>): r is ImportProblem {
+export function isImportProblem<F extends ChosenFile>(r: ReturnType<typeof importRequest<F>>): r is ImportProblem {
   return "field" in r && "message" in r && !("merchantId" in r);
 }
 

@@ -17,7 +17,7 @@ import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from ".
 import { ChargeDialog } from "../charge/ChargeDialog";
 import { ContractEditor } from "../contracts/ContractEditor";
 import { EraseCustomer } from "./EraseCustomer";
-import { erasureNote } from "./erase";
+import { customerTitle, erasedWords, erasureNote } from "./erase";
 
 export function CustomerView({
   customer,
@@ -90,6 +90,11 @@ export function CustomerView({
   }, [open, onBack, dialog]);
 
   const opened = cards?.find((c) => c.id === open) ?? null;
+  // An erased customer (a data-protection request) has no name, contact or address left, and
+  // nothing to edit, charge or erase: the page says so instead of showing blanks.
+  const erasedAt = detail ? detail.erased_at : customer.erased_at;
+  const erased = erasedWords(erasedAt);
+  const contact = detail ?? customer;
 
   return (
     <section aria-labelledby="view-title" className="customer">
@@ -97,40 +102,52 @@ export function CustomerView({
         ← Customers
       </button>
       <div className="view-head">
-        <h2 id="view-title">{customer.name}</h2>
+        <h2 id="view-title">{customerTitle(contact.name, erasedAt)}</h2>
       </div>
+      {erased ? (
+        <p className="muted" id="customer-erased" role="note">
+          {erased} (a data-protection request): name, e-mail, phone and address are gone; its charges and references
+          are kept.
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>Reference</dt>
         <dd className="mono">{customer.reference}</dd>
         <dt>Location</dt>
         <dd>{customer.merchant_name}</dd>
         <dt>E-mail</dt>
-        <dd>{customer.email ?? "—"}</dd>
+        <dd>{contact.email ?? "—"}</dd>
         <dt>Phone</dt>
-        <dd>{customer.phone ?? "—"}</dd>
+        <dd>{contact.phone ?? "—"}</dd>
         <dt>Address</dt>
         <dd id="customer-address">
           {detail?.address
             ? `${detail.address.street}, ${detail.address.postal_code} ${detail.address.city}, ${detail.address.country}`
-            : "— (Svea charges are refused until one is given)"}{" "}
-          <button type="button" className="link" id="edit-address" onClick={() => setEditingAddress(true)} disabled={!detail}>
-            {detail?.address ? "Edit…" : "Add address…"}
-          </button>
+            : erased
+              ? "—"
+              : "— (Svea charges are refused until one is given)"}{" "}
+          {erased ? null : (
+            <button type="button" className="link" id="edit-address" onClick={() => setEditingAddress(true)} disabled={!detail}>
+              {detail?.address ? "Edit…" : "Add address…"}
+            </button>
+          )}
         </dd>
       </dl>
-      <EraseCustomer
-        customerId={customer.id}
-        name={detail?.name ?? customer.name}
-        cards={cards?.length ?? 0}
-        openContracts={contracts.filter((c) => c.status === "active" || c.status === "paused").length}
-        unsettled={charges.filter((c) => c.state === "sending" || c.state === "planned").length}
-        onErased={(report) => {
-          setNote(erasureNote(report));
-          void load();
-        }}
-        onError={setError}
-      />
-      {editingAddress && detail ? (
+      {erased ? null : (
+        <EraseCustomer
+          customerId={customer.id}
+          name={detail?.name ?? customer.name}
+          cards={cards?.length ?? 0}
+          openContracts={contracts.filter((c) => c.status === "active" || c.status === "paused").length}
+          unsettled={charges.filter((c) => c.state === "sending" || c.state === "planned").length}
+          onErased={(report) => {
+            setNote(erasureNote(report));
+            void load();
+          }}
+          onError={setError}
+        />
+      )}
+      {editingAddress && detail && !erased ? (
         <AddressEditor
           customer={detail}
           onDone={(saved) => {
@@ -179,6 +196,7 @@ export function CustomerView({
       {opened ? (
         <CardDetail
           card={opened}
+          erased={erased !== null}
           onCharge={() => {
             setNote(null);
             setDialog({ kind: "charge", card: opened });
@@ -515,12 +533,15 @@ function ChargeHistory({ charges, cards, onChanged }: { charges: ChargeLine[]; c
 
 function CardDetail({
   card,
+  erased,
   onCharge,
   onContract,
   onConsent,
   onLifeChanged,
 }: {
   card: CardView;
+  /** The customer was erased: the card is shown, nothing is offered on it. */
+  erased: boolean;
   onCharge: () => void;
   onContract: () => void;
   onConsent: () => void;
@@ -579,26 +600,28 @@ function CardDetail({
         ) : null}
       </dl>
       {/* The main (primary) button follows the card's status: a charge only when one may go. */}
-      <div className="toolbar">
-        {card.consent_at ? null : (
-          <button type="button" className={action === "consent" ? "primary" : undefined} id="record-consent" onClick={onConsent}>
-            Record consent…
+      {erased ? null : (
+        <div className="toolbar">
+          {card.consent_at ? null : (
+            <button type="button" className={action === "consent" ? "primary" : undefined} id="record-consent" onClick={onConsent}>
+              Record consent…
+            </button>
+          )}
+          <button
+            type="button"
+            className={action === "charge" ? "primary" : undefined}
+            id="charge-card"
+            onClick={onCharge}
+            title={card.status.chargeable ? undefined : `The policy refuses it now: ${card.status.reason}`}
+          >
+            Charge now…
           </button>
-        )}
-        <button
-          type="button"
-          className={action === "charge" ? "primary" : undefined}
-          id="charge-card"
-          onClick={onCharge}
-          title={card.status.chargeable ? undefined : `The policy refuses it now: ${card.status.reason}`}
-        >
-          Charge now…
-        </button>
-        <button type="button" id="new-contract" onClick={onContract}>
-          New contract…
-        </button>
-      </div>
-      <CardLifeActions key={card.id} card={card} onDone={onLifeChanged} />
+          <button type="button" id="new-contract" onClick={onContract}>
+            New contract…
+          </button>
+        </div>
+      )}
+      {erased ? null : <CardLifeActions key={card.id} card={card} onDone={onLifeChanged} />}
     </section>
   );
 }

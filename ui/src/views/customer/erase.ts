@@ -1,6 +1,21 @@
 // What the owner is told before and after erasing a customer (a data-protection request): what
 // goes, what stays, and per card what its provider did. Pure, tested in tests/erase.test.ts.
 import type { ErasureReport } from "../../ipc/bindings";
+import { formatDay } from "../../format/time";
+
+/**
+ * What an erased customer's page says where its name was ("Erased on 6 Dec 2026"), so a blank
+ * name is explained; null for a customer that was not erased.
+ */
+export function erasedWords(erasedAt: string | null | undefined): string | null {
+  return erasedAt ? `Erased on ${formatDay(erasedAt)}` : null;
+}
+
+/** The customer's name as a title: an erased customer's is gone, and the title says so. */
+export function customerTitle(name: string, erasedAt: string | null | undefined): string {
+  if (erasedAt) return "Erased customer";
+  return name.trim() === "" ? "(no name)" : name;
+}
 
 export interface ErasureQuestion {
   /** "Erase Anna Virtanen?" */

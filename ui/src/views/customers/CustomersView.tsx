@@ -13,6 +13,7 @@ import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from ".
 import { can, providerLabel } from "../../state/providers";
 import { CardImportDialog } from "./CardImportDialog";
 import { importTarget } from "./cardImport";
+import { erasedWords } from "../customer/erase";
 
 const ROW_HEIGHT = 40;
 
@@ -259,7 +260,15 @@ export function CustomersView({
                     onOpen(c);
                   }}
                 >
-                  <div role="gridcell" className="col-name">{c.name}</div>
+                  <div role="gridcell" className="col-name">
+                    {c.erased_at ? (
+                      <span className="badge badge-erased" data-testid="erased-badge" title={erasedWords(c.erased_at) ?? undefined}>
+                        erased
+                      </span>
+                    ) : (
+                      c.name
+                    )}
+                  </div>
                   <div role="gridcell" className="col-ref mono">
                     {c.reference}
                     {c.matched_card ? (
