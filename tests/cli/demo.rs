@@ -109,7 +109,12 @@ async fn demo_against_a_sandbox_process_registers_its_merchants_with_secrets_in_
         let expected = match (expected, provider.as_str()) {
             // Its APM tokens are kept beside the cards.
             (Some(mut tokens), "processout") => {
-                tokens.extend(raw::processout_apm_tokens(m).await);
+                tokens.extend(
+                    raw::processout_apm_tokens(m)
+                        .await
+                        .into_iter()
+                        .map(|(token, _, _)| token),
+                );
                 Some(tokens)
             }
             (expected, _) => expected,

@@ -6,7 +6,7 @@
 mod providers;
 mod sync;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use coffer_core::MerchantId;
@@ -109,7 +109,8 @@ impl World {
             .map(|c| {
                 let cards = cards
                     .iter()
-                    .filter(|k| k.customer_id == c.id)
+                    // APM tokens have no card fields to compare: `apm_tokens` lists them.
+                    .filter(|k| k.customer_id == c.id && k.apm.is_none())
                     .map(|k| card_of_view(k, with_initial))
                     .collect();
                 (
@@ -122,6 +123,20 @@ impl World {
                         cards,
                     },
                 )
+            })
+            .collect()
+    }
+}
+
+impl World {
+    /// The merchant's cached APM tokens: token, method name, open to merchant-initiated charges.
+    pub async fn apm_tokens(&self, merchant: i64) -> BTreeSet<(String, String, bool)> {
+        self.cards(merchant)
+            .await
+            .into_iter()
+            .filter_map(|k| {
+                let name = k.apm.clone()?;
+                Some((k.token, name, k.merchant_initiated_allowed))
             })
             .collect()
     }

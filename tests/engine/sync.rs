@@ -70,6 +70,15 @@ async fn sync_caches_exactly_the_processout_customers_tokens_and_initial_refs_th
         let id = world.merchant_of(m).await.id;
         let cached = sorted(world.cached(id, true).await);
         assert_same(&expected, &cached, &m.name);
+        let apms = raw::processout_apm_tokens(m).await;
+        assert!(!apms.is_empty(), "{} has seeded APM tokens", m.name);
+        let apms: std::collections::BTreeSet<_> = apms.into_iter().collect();
+        assert_eq!(
+            world.apm_tokens(id).await,
+            apms,
+            "{}: every APM token kept, named by its gateway, open to MITs as ProcessOut says",
+            m.name
+        );
     }
 }
 

@@ -225,19 +225,30 @@ async fn processout_list(
     items
 }
 
-/// ProcessOut: the ids of the APM customer tokens (`type: gateway_token`, e.g. PayPal) of every
-/// customer, which Coffer keeps beside the cards since issue 24.
-pub async fn processout_apm_tokens(m: &SandboxMerchant) -> Vec<String> {
+/// ProcessOut: the APM customer tokens (`type: gateway_token`, e.g. PayPal) of every customer,
+/// which Coffer keeps beside the cards since issue 24: id, gateway name as the token's expanded
+/// `gateway_configuration` shows it, and `is_chargeable`.
+pub async fn processout_apm_tokens(m: &SandboxMerchant) -> Vec<(String, String, bool)> {
     let mut tokens = Vec::new();
     for c in processout_list(m, format!("{}/customers", m.base_url), "customers").await {
         let id = text(&c["id"]).expect("a customer id");
-        let path = format!("{}/customers/{id}/tokens", m.base_url);
+        let path = format!(
+            "{}/customers/{id}/tokens?expand=gateway_configuration",
+            m.base_url
+        );
         tokens.extend(
             processout_list(m, path, "tokens")
                 .await
                 .iter()
                 .filter(|t| t["type"] == "gateway_token")
-                .filter_map(|t| text(&t["id"])),
+                .map(|t| {
+                    (
+                        text(&t["id"]).expect("a token id"),
+                        text(&t["gateway_configuration"]["gateway"]["display_name"])
+                            .expect("the expanded gateway's display name"),
+                        t["is_chargeable"] == true,
+                    )
+                }),
         );
     }
     tokens

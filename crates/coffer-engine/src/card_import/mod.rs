@@ -101,11 +101,21 @@ impl Engine {
         path: &Path,
     ) -> EngineResult<CardImportReport> {
         let text = crate::import_file::read_text(path)?;
-        self.import_cards_csv(merchant, text).await
+        self.import_card_rows(merchant, text).await
     }
 
-    /// [`Engine::import_cards`] on the file's text (the desktop app reads the file).
+    /// [`Engine::import_cards`] on the file's text (the desktop app reads the file), within the
+    /// same bounds as a file read from disk.
     pub async fn import_cards_csv(
+        &self,
+        merchant: MerchantId,
+        text: String,
+    ) -> EngineResult<CardImportReport> {
+        let text = crate::import_file::check_text("chosen in the window", text)?;
+        self.import_card_rows(merchant, text).await
+    }
+
+    async fn import_card_rows(
         &self,
         merchant: MerchantId,
         text: String,

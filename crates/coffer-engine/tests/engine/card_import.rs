@@ -455,3 +455,38 @@ async fn an_assist_card_keeps_the_series_its_initial_registered_and_contracts_mu
     let inside = world.engine.create_contract(input("400.00", 30)).await;
     assert!(inside.is_ok(), "{inside:?}");
 }
+
+#[tokio::test]
+async fn the_text_the_app_read_has_the_bounds_of_a_file() {
+    let world = World::new().await;
+    let merchant = world.merchant("clover", 0).await;
+    let h = held_card(&world, merchant, 0).await;
+    let good = format!(
+        "{HEADER}\n{}",
+        row(&h.customer.reference.0, &h.card, &h.initial, "")
+    );
+    // A Windows-1252 file as the window reads it: the bytes that are not UTF-8 replaced.
+    let mangled = good.replace("subscription", "subscripti\u{FFFD}n");
+    let error = world
+        .engine
+        .import_cards_csv(merchant, mangled)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("CSV UTF-8"), "{error}");
+    let oversize = format!(
+        "{good}{}",
+        "x".repeat(coffer_engine::import_file::MAX_FILE_BYTES as usize)
+    );
+    let error = world
+        .engine
+        .import_cards_csv(merchant, oversize)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("larger than"), "{error}");
+    assert!(!card(&world, h.card.id).await.mit_ready, "nothing saved");
+    // With Excel's byte order mark, the same text imports.
+    let report = import(&world, merchant, format!("\u{FEFF}{good}")).await;
+    assert!(report.saved(), "{:?}", report.problems);
+}
