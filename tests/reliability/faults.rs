@@ -178,14 +178,23 @@ async fn listed(world: &World, engine: &Engine, merchant: MerchantId) -> Option<
         }
         _ => return None,
     };
-    Some(
-        customers
-            .into_iter()
-            .flat_map(|c| c.cards)
-            .filter(|k| k.active)
-            .map(|k| k.token)
-            .collect(),
-    )
+    let mut active: BTreeSet<String> = customers
+        .into_iter()
+        .flat_map(|c| c.cards)
+        .filter(|k| k.active)
+        .map(|k| k.token)
+        .collect();
+    if view.provider == "processout" {
+        // Its APM tokens are kept beside the cards, active where ProcessOut says chargeable.
+        active.extend(
+            raw::processout_apm_tokens(m)
+                .await
+                .into_iter()
+                .filter(|(_, _, chargeable)| *chargeable)
+                .map(|(token, _, _)| token),
+        );
+    }
+    Some(active)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -365,7 +365,20 @@ impl Engine {
         address: Option<Address>,
     ) -> EngineResult<coffer_core::Customer> {
         let current = self
-            .read_store(move |store| Ok(store.customer(customer)?))
+            .read_store(move |store| {
+                if let Some(at) = store.customer_erased_at(customer)? {
+                    // The person asked to be forgotten: nothing may write their details back.
+                    return Err(EngineError::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "customer {customer} was erased on {} (a data-protection request): \
+                             their details cannot be written again",
+                            at.date_naive()
+                        ),
+                    ));
+                }
+                Ok(store.customer(customer)?)
+            })
             .await?;
         self.register_owner(current.merchant_id).await?;
         let fields = register_entry(CustomerFields {

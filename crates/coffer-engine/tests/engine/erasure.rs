@@ -308,6 +308,20 @@ async fn a_register_customers_audit_events_show_its_name_until_it_is_erased() {
         shown[0].details
     );
     assert_eq!(shown[0].hash, hash, "erasure rewrites no hash");
+    // Nothing writes the details back: an edit of the erased customer is refused.
+    let edit = world
+        .engine
+        .edit_customer(
+            CustomerId(id),
+            "Eero Again".into(),
+            Some("eero@example.com".into()),
+            None,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(edit.to_string().contains("was erased on"), "{edit}");
+    assert_eq!(listed().await.name, "", "nothing written");
     assert_eq!(
         world.store().verify_audit().unwrap().map(|n| n > 0),
         Ok(true)
