@@ -256,7 +256,7 @@ mod tests {
 
     fn personal(name: &str) -> PersonalDetails {
         PersonalDetails {
-            salt: "00112233445566778899aabbccddeeff".into(),
+            salt: "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5".into(),
             details: format!(r#"{{"name":"{name}"}}"#),
         }
     }
@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn the_salt_changes_the_digest() {
         let mut other = personal("Anna");
-        other.salt = "ffeeddccbbaa99887766554433221100".into();
+        other.salt = "f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0".into();
         assert_ne!(personal("Anna").digest(), other.digest());
     }
 }
