@@ -225,6 +225,8 @@ impl TokenOut {
             card_id: t.card.as_ref().map(|c| c.id.clone()),
             card: t.card.as_ref().map(|c| CardOut::new(project_id, c)),
             is_default: default_token_id == Some(t.id.as_str()),
+            // Tokens reference and seed 002 ("Saving APM tokens"): read-only, whether the token
+            // can be charged; which seeded APM is chargeable is our choice (docs/processout.md).
             is_chargeable: t.is_chargeable(),
             is_subscription_only: false,
             verification_status: t.verification_status.clone(),
