@@ -23,11 +23,13 @@ fn card(token: &str, month: u32) -> CardFields {
     }
 }
 
-#[test]
-fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_columns() {
+/// A fresh store with one Clover merchant and its synced customer "C1".
+fn merchant_with_customer(
+    merchant_uuid: &str,
+) -> (Store, coffer_core::Merchant, coffer_core::CustomerId) {
     let store = Store::open_in_memory().unwrap();
     let m = store
-        .insert_merchant(&clover_merchant("MIDAAAA000001"), at(0))
+        .insert_merchant(&clover_merchant(merchant_uuid), at(0))
         .unwrap();
     let fields = CustomerFields {
         reference: CustomerRef("C1".into()),
@@ -39,6 +41,12 @@ fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_column
     let (c, _) = store
         .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
         .unwrap();
+    (store, m, c)
+}
+
+#[test]
+fn resync_updates_changed_cards_deactivates_missing_ones_and_keeps_coffer_columns() {
+    let (store, m, c) = merchant_with_customer("MIDAAAA000001");
     let (k1, r1) = store.upsert_card(m.id, c, &card("tok1", 4), at(0)).unwrap();
     let (k2, _) = store.upsert_card(m.id, c, &card("tok2", 5), at(0)).unwrap();
     assert_eq!(r1, Upsert::Inserted);
@@ -207,20 +215,7 @@ fn an_initials_kind_and_the_card_art_are_stored_and_a_demo_rerun_corrects_the_ki
 #[test]
 fn a_card_s_use_survives_a_resync_and_a_removed_card_never_comes_back() {
     use coffer_core::{CardUse, PaymentMethod};
-    let store = Store::open_in_memory().unwrap();
-    let m = store
-        .insert_merchant(&clover_merchant("MIDAAAA000002"), at(0))
-        .unwrap();
-    let fields = CustomerFields {
-        reference: CustomerRef("C1".into()),
-        name: "Anna".into(),
-        email: None,
-        phone: None,
-        address: None,
-    };
-    let (c, _) = store
-        .upsert_customer(m.id, &fields, CustomerOrigin::Sync, at(0))
-        .unwrap();
+    let (store, m, c) = merchant_with_customer("MIDAAAA000002");
     let (k, _) = store.upsert_card(m.id, c, &card("tok1", 4), at(0)).unwrap();
     assert_eq!(store.card(k).unwrap().usage, CardUse::InUse);
     store.set_card_use(k, CardUse::Stopped(at(5))).unwrap();
