@@ -14,7 +14,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use coffer_core::contract::{Contract, ContractStatus};
 use coffer_core::{Card, CardId, CardUse, Customer, Merchant, NoticeKind};
-use coffer_providers::{CardRevocation, Revoked};
+use coffer_providers::Revoked;
 use coffer_store::contracts::ContractFilter;
 use coffer_store::notices::NewNotice;
 use coffer_store::repo::prelude::*;
@@ -205,11 +205,10 @@ impl Engine {
         customer: &Customer,
         card: &Card,
     ) -> EngineResult<Revoked> {
+        // Core's capability is the one the engine reads; the client's says the same (the
+        // contract tests hold them together) and refuses unsent where there is no delete.
         refuse_not_offered(merchant, card)?;
         let provider = self.provider_for(merchant).await?;
-        if provider.capabilities().card_revocation == CardRevocation::NotOffered {
-            return Err(not_offered(merchant, card));
-        }
         Ok(provider
             .revoke_card(&customer.reference, &card.token)
             .await?)
