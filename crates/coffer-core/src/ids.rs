@@ -76,6 +76,10 @@ row_id!(
     /// A row of the charge ledger.
     AttemptId
 );
+row_id!(
+    /// A new card's enrollment through the provider's hosted page.
+    EnrollmentId
+);
 
 text_ref!(
     /// The provider's customer reference: Clover customer id, ProcessOut `cust_…`, Assist

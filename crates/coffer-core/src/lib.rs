@@ -25,6 +25,7 @@ pub mod clock;
 pub mod contract;
 pub mod contract_check;
 pub mod customer;
+pub mod enrollment;
 pub mod error;
 pub mod free_text;
 pub mod ids;
@@ -49,6 +50,7 @@ pub use charge::{
 pub use contract::NewContractTerms;
 pub use contract_check::{validate_contract, validate_contract_change};
 pub use customer::{Address, Customer};
+pub use enrollment::{Enrollment, EnrollmentMode, EnrollmentReach, EnrollmentState};
 pub use error::InvalidInput;
 pub use ids::*;
 pub use merchant::{

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod endpoints;
+pub mod enrollment;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -29,6 +30,10 @@ use coffer_core::{
 };
 use secrecy::SecretString;
 
+pub use enrollment::{
+    EnrollmentPage, EnrollmentRequest, EnrollmentSeen, EnrollmentStarted, HostedEnrollment,
+    SandboxCardholder,
+};
 pub use error::{ProviderError, ProviderErrorKind};
 pub use holdings::{
     CardOnFile, CardRevocation, InitialFound, InitialRef, InitialSeen, Match, Revoked, Seen,
@@ -465,6 +470,11 @@ pub trait Provider: Send + Sync {
 
     /// Re-reading cards one by one, for a provider that has no card listing (Svea).
     fn card_refresh(&self) -> Option<&dyn CardRefresh> {
+        None
+    }
+
+    /// New cards enrolled through the provider's hosted page (issue 25).
+    fn hosted_enrollment(&self) -> Option<&dyn HostedEnrollment> {
         None
     }
 }

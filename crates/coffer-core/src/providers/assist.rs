@@ -54,6 +54,10 @@ pub static RULES: ProviderRules = ProviderRules {
         own_host: true,
         advance_notice_required: false,
         deletes_saved_cards: false,
+        enrollment: crate::enrollment::EnrollmentReach::CounterAndLink {
+            link_page: "Assist's payment page (pay/order.cfm) with the recurring registration",
+            returns_to: "URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links; Coffer confirms the order with orderresult, never by the return",
+        },
     },
     account_fields: &[
         AccountField {

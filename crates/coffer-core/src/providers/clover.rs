@@ -40,6 +40,9 @@ pub static RULES: ProviderRules = ProviderRules {
         own_host: false,
         advance_notice_required: false,
         deletes_saved_cards: true,
+        enrollment: crate::enrollment::EnrollmentReach::CounterOnly {
+            why: "Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter",
+        },
     },
     account_fields: &[
         AccountField {

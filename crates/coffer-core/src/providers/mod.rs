@@ -40,6 +40,8 @@ pub struct Capabilities {
     /// token delete); elsewhere Coffer can only stop using it. The client's
     /// `Capabilities::card_revocation` says the same (a test holds them together).
     pub deletes_saved_cards: bool,
+    /// Where its hosted enrollment page can be used: at the counter only, or also as a link.
+    pub enrollment: crate::enrollment::EnrollmentReach,
 }
 
 /// The cap one charge may not pass without a new initial transaction, as the provider keeps it.

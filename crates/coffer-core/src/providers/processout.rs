@@ -37,6 +37,9 @@ pub static RULES: ProviderRules = ProviderRules {
         own_host: false,
         advance_notice_required: false,
         deletes_saved_cards: true,
+        enrollment: crate::enrollment::EnrollmentReach::CounterOnly {
+            why: "ProcessOut.js tokenizes the card inside a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter",
+        },
     },
     account_fields: &[AccountField {
         key: "project_id",

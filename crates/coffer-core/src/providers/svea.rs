@@ -56,6 +56,10 @@ pub static RULES: ProviderRules = ProviderRules {
         // shared/providers/svea.md §5).
         advance_notice_required: true,
         deletes_saved_cards: false,
+        enrollment: crate::enrollment::EnrollmentReach::CounterAndLink {
+            link_page: "Svea's payment page (pmt_paymenturl of a pay-and-tokenize NewPaymentExtended)",
+            returns_to: "pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links; Coffer confirms the payment with a status query, never by the return",
+        },
     },
     account_fields: &[
         AccountField {
