@@ -19,8 +19,10 @@ pub struct EnrollmentRequest {
     /// Svea `pmt_id`, ProcessOut invoice name, Clover `external_reference_id`).
     pub order_id: String,
     /// The customer's reference at the provider, where the customer is known there already
-    /// (Clover and ProcessOut customer ids, Assist `CustomerNumber`); the provider's customer is
-    /// created during confirmation otherwise.
+    /// (Clover and ProcessOut customer ids, Assist `CustomerNumber`, Svea's register number).
+    /// `None` for a new customer of a provider that keeps the customers (Clover, ProcessOut):
+    /// the confirmation creates the provider's customer with the card (once, under
+    /// `idempotency_key`) and says its reference in [`EnrollmentSeen::Confirmed`].
     pub customer: Option<CustomerRef>,
     /// The customer's name as the register keeps it.
     pub name: String,
@@ -89,6 +91,9 @@ pub enum EnrollmentSeen {
         outcome: InitialOutcome,
         /// The recurring series the provider registered with it, where it shows one.
         registered: Option<RegisteredSeries>,
+        /// The provider's customer the card was saved under, when the confirmation created it
+        /// (`request.customer` was `None`: a new customer of Clover or ProcessOut).
+        customer: Option<CustomerRef>,
     },
     /// Nothing final yet: the cardholder has not completed the page, or the provider is still
     /// deciding.
