@@ -64,6 +64,9 @@ enum Command {
     /// A card's consent and initial transaction.
     #[command(subcommand)]
     Card(commands::charge::CardCommand),
+    /// New cards saved through the provider's own hosted page, with consent.
+    #[command(subcommand)]
+    Enroll(commands::enroll::EnrollCommand),
     /// Benchmarks (measured, printed, never asserted).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -195,6 +198,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Charges(args) => commands::charge::charges(args, cli.data_dir, out).await,
         Command::Alerts(args) => commands::charge::alerts(args, cli.data_dir, out).await,
         Command::Card(cmd) => commands::charge::card(cmd, cli.data_dir, out).await,
+        Command::Enroll(cmd) => {
+            let engine = commands::engine(cli.data_dir)?;
+            commands::enroll::run(&engine, cmd, out).await
+        }
         Command::Bench(cmd) => commands::bench::run(cmd, out).await,
         Command::Contract(cmd) => commands::contracts::contract(cmd, cli.data_dir, out).await,
         Command::Notices(args) => commands::contracts::notices(args, cli.data_dir, out).await,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::card::RegisteredSeries;
-use crate::ids::{CardId, ContractId, CustomerId, EnrollmentId, MerchantId};
+use crate::ids::{CardId, ContractId, CustomerId, EnrollmentId, IdempotencyKey, MerchantId};
 use crate::money::Money;
 use crate::stored_credential::Reason;
 
@@ -131,6 +131,19 @@ impl EnrollmentState {
 /// same flow: the engine's contract input as JSON text (core does not know its shape).
 pub type ContractDraft = String;
 
+/// A customer who is not on record yet, for a provider that keeps the customers (Clover,
+/// ProcessOut): the provider's customer is created with the card, and Coffer's with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NewCustomer {
+    /// Name.
+    pub name: String,
+    /// E-mail (Clover's card-on-file customer needs one).
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
 /// One enrollment, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enrollment {
@@ -138,8 +151,11 @@ pub struct Enrollment {
     pub id: EnrollmentId,
     /// The merchant account the card is saved with.
     pub merchant_id: MerchantId,
-    /// The customer the card is for.
-    pub customer_id: CustomerId,
+    /// The customer the card is for; `None` until a new customer of a provider that keeps the
+    /// customers is confirmed (then [`Enrollment::new_customer`] says who).
+    pub customer_id: Option<CustomerId>,
+    /// The customer to create with the card, where there was none on record.
+    pub new_customer: Option<NewCustomer>,
     /// Counter or link.
     pub mode: EnrollmentMode,
     /// Where it stands.
@@ -147,10 +163,16 @@ pub struct Enrollment {
     /// Our order id at the provider (Assist `OrderNumber`, Svea `pmt_id`, ProcessOut invoice
     /// name, Clover charge `external_reference_id`): unique, so a lookup finds exactly it.
     pub order_id: String,
+    /// The key of every write the confirmation makes, so a repeated check replays.
+    pub idempotency_key: IdempotencyKey,
     /// The provider's reference of the open page to confirm by, where it gives one at start.
     pub pending_ref: Option<String>,
     /// The page to open or send (a provider page), or `None` where Coffer hosts the page.
     pub page_url: Option<String>,
+    /// The page Coffer hosts in its window (the provider's card fields inside it).
+    pub page_html: Option<String>,
+    /// Where the page sends the browser back.
+    pub return_url: String,
     /// The amount of the initial transaction (zero: a verification, where the provider takes
     /// one).
     pub amount: Money,

@@ -50,7 +50,7 @@ pub use charge::{
 pub use contract::NewContractTerms;
 pub use contract_check::{validate_contract, validate_contract_change};
 pub use customer::{Address, Customer};
-pub use enrollment::{Enrollment, EnrollmentMode, EnrollmentReach, EnrollmentState};
+pub use enrollment::{Enrollment, EnrollmentMode, EnrollmentReach, EnrollmentState, NewCustomer};
 pub use error::InvalidInput;
 pub use ids::*;
 pub use merchant::{

@@ -284,40 +284,7 @@ impl Engine {
         terms: String,
     ) -> EngineResult<InitialResult> {
         let now = self.now();
-        let remote = outcome.card.clone();
-        let fields = match &remote.method {
-            // An APM token (a ProcessOut gateway_token) has no last4 or expiry: the columns
-            // hold what sync stores for one (migration 15-card-use).
-            StoredMethod::Apm { name } => CardFields {
-                token: remote.token.clone(),
-                brand: CardBrand::Other(name.clone()),
-                last4: Last4::new(APM_LAST4)?,
-                bin: None,
-                bank: None,
-                expiry: APM_EXPIRY,
-                active: true,
-                needs_cvc: false,
-                art_url: remote.art_url.clone(),
-            },
-            StoredMethod::Card => CardFields {
-                token: remote.token.clone(),
-                brand: remote.brand.clone(),
-                last4: Last4::new(&remote.last4)?,
-                bin: remote.bin.as_deref().map(Bin::new).transpose()?,
-                bank: remote.bank.clone(),
-                expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
-                active: true,
-                needs_cvc: remote.needs_cvc,
-                art_url: remote.art_url.clone(),
-            },
-        };
-        let method = match &remote.method {
-            StoredMethod::Apm { name } => Some(PaymentMethod::Apm {
-                name: name.clone(),
-                merchant_initiated: remote.merchant_initiated,
-            }),
-            StoredMethod::Card => None,
-        };
+        let fields = initial_card_fields(&outcome.card)?;
         let audit = self.audit_event(
             None,
             "initial_recorded",
@@ -328,67 +295,20 @@ impl Engine {
             .with_store(move |store| {
                 let merchant = store.merchant(store.customer(customer)?.merchant_id)?;
                 let card_id = store.batch(|store| {
-                    let card_id = match card {
-                        Some(id) => id,
-                        None => {
-                            let id = store.upsert_card(merchant.id, customer, &fields, now)?.0;
-                            if let Some(method) = &method {
-                                store.set_card_method(id, method)?;
-                            }
-                            id
-                        }
-                    };
-                    store.set_card_initial(
-                        card_id,
-                        &InitialTransaction {
-                            reference: outcome.initial_ref.clone(),
-                            amount: Some(outcome.amount),
-                            at: now,
-                            kind: outcome.kind,
+                    let card_id = write_initial_card(
+                        store,
+                        &InitialWrite {
+                            merchant: merchant.id,
+                            customer,
+                            fields: fields.clone(),
+                            card,
+                            attempt,
+                            outcome: &outcome,
                             registered: None,
+                            terms: &terms,
+                            now,
                         },
                     )?;
-                    store.set_card_consent(
-                        card_id,
-                        &Consent {
-                            given_at: now,
-                            terms: terms.clone(),
-                        },
-                    )?;
-                    let settlement = Settlement {
-                        state: ChargeState::Succeeded,
-                        provider_ref: Some(outcome.provider_ref.clone()),
-                        decline_code: None,
-                        hard_decline: false,
-                        message: None,
-                        warnings: Vec::new(),
-                        at: now,
-                    };
-                    match attempt {
-                        Some(id) => {
-                            store.settle_attempt(id, &settlement)?;
-                        }
-                        None => {
-                            // Made through the card page: recorded once it is known.
-                            let id = store.insert_attempt(&NewAttempt {
-                                kind: AttemptKind::Charge,
-                                merchant_id: merchant.id,
-                                card_id,
-                                contract_id: None,
-                                occurrence: None,
-                                try_number: 1,
-                                refund_of: None,
-                                amount: outcome.amount,
-                                credential: StoredCredential::initial(Reason::Recurring),
-                                idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
-                                order_id: outcome.provider_ref.0.clone(),
-                                created_at: now,
-                                request_json: None,
-                            })?;
-                            store.mark_sending(id, now)?;
-                            store.settle_attempt(id, &settlement)?;
-                        }
-                    }
                     let mut audit = audit;
                     audit.merchant_id = Some(merchant.id.0);
                     store.append_audit_here(audit)?;
@@ -434,4 +354,141 @@ impl Engine {
         self.store_initial(customer, None, None, outcome, terms)
             .await
     }
+}
+
+/// A made initial transaction to write down: the card (new, or the one it was made on), its
+/// initial, the consent given with it and the ledger row of the charge.
+pub(crate) struct InitialWrite<'a> {
+    pub merchant: coffer_core::MerchantId,
+    pub customer: CustomerId,
+    /// The provider's card ([`initial_card_fields`]).
+    pub fields: CardFields,
+    /// The card it was made on, when Coffer had it already; `None` writes the provider's card.
+    pub card: Option<CardId>,
+    /// The ledger row planned for it, when the charge went through the pipeline.
+    pub attempt: Option<coffer_core::AttemptId>,
+    pub outcome: &'a InitialOutcome,
+    /// The recurring series the provider registered with it.
+    pub registered: Option<coffer_core::card::RegisteredSeries>,
+    pub terms: &'a str,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes a made initial transaction inside the caller's transaction; returns the card.
+pub(crate) fn write_initial_card(
+    store: &dyn coffer_store::repo::Repositories,
+    write: &InitialWrite<'_>,
+) -> coffer_store::StoreResult<CardId> {
+    let InitialWrite {
+        merchant,
+        customer,
+        fields,
+        card,
+        attempt,
+        outcome,
+        registered,
+        terms,
+        now,
+    } = write;
+    let (merchant, customer, now) = (*merchant, *customer, *now);
+    let remote = &outcome.card;
+    let card_id = match card {
+        Some(id) => *id,
+        None => {
+            let id = store.upsert_card(merchant, customer, fields, now)?.0;
+            if let StoredMethod::Apm { name } = &remote.method {
+                store.set_card_method(
+                    id,
+                    &PaymentMethod::Apm {
+                        name: name.clone(),
+                        merchant_initiated: remote.merchant_initiated,
+                    },
+                )?;
+            }
+            id
+        }
+    };
+    store.set_card_initial(
+        card_id,
+        &InitialTransaction {
+            reference: outcome.initial_ref.clone(),
+            amount: Some(outcome.amount),
+            at: now,
+            kind: outcome.kind,
+            registered: registered.clone(),
+        },
+    )?;
+    store.set_card_consent(
+        card_id,
+        &Consent {
+            given_at: now,
+            terms: terms.to_string(),
+        },
+    )?;
+    let settlement = Settlement {
+        state: ChargeState::Succeeded,
+        provider_ref: Some(outcome.provider_ref.clone()),
+        decline_code: None,
+        hard_decline: false,
+        message: None,
+        warnings: Vec::new(),
+        at: now,
+    };
+    match attempt {
+        Some(id) => {
+            store.settle_attempt(*id, &settlement)?;
+        }
+        None => {
+            // Made through a provider's page: recorded once it is known.
+            let id = store.insert_attempt(&NewAttempt {
+                kind: AttemptKind::Charge,
+                merchant_id: merchant,
+                card_id,
+                contract_id: None,
+                occurrence: None,
+                try_number: 1,
+                refund_of: None,
+                amount: outcome.amount,
+                credential: StoredCredential::initial(Reason::Recurring),
+                idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
+                order_id: outcome.provider_ref.0.clone(),
+                created_at: now,
+                request_json: None,
+            })?;
+            store.mark_sending(id, now)?;
+            store.settle_attempt(id, &settlement)?;
+        }
+    }
+    Ok(card_id)
+}
+
+/// The card columns of the provider's stored card: an APM token (a ProcessOut gateway_token)
+/// has no last4 or expiry, so its columns hold what sync stores for one (migration 15-card-use).
+pub(crate) fn initial_card_fields(
+    remote: &coffer_providers::RemoteCard,
+) -> EngineResult<CardFields> {
+    Ok(match &remote.method {
+        StoredMethod::Apm { name } => CardFields {
+            token: remote.token.clone(),
+            brand: CardBrand::Other(name.clone()),
+            last4: Last4::new(APM_LAST4)?,
+            bin: None,
+            bank: None,
+            expiry: APM_EXPIRY,
+            active: true,
+            needs_cvc: false,
+            art_url: remote.art_url.clone(),
+        },
+        StoredMethod::Card => CardFields {
+            token: remote.token.clone(),
+            brand: remote.brand.clone(),
+            last4: Last4::new(&remote.last4)?,
+            bin: remote.bin.as_deref().map(Bin::new).transpose()?,
+            bank: remote.bank.clone(),
+            expiry: CardExpiry::new(remote.expiry.year, remote.expiry.month)?,
+            active: true,
+            needs_cvc: remote.needs_cvc,
+            art_url: remote.art_url.clone(),
+        },
+    })
 }

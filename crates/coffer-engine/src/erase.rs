@@ -185,6 +185,18 @@ impl Engine {
                         store.deactivate_card(*card)?;
                     }
                     let rows = store.erase_customer_records(id, now)?;
+                    // A pending page must not save a card for an erased customer.
+                    for pending in store.enrollments_of(id)? {
+                        store.settle_enrollment(
+                            pending.id,
+                            &coffer_store::enrollments::Settled::Ended {
+                                state: coffer_core::EnrollmentState::Cancelled,
+                                why: "the customer was erased".into(),
+                            },
+                            now,
+                        )?;
+                    }
+                    store.forget_enrollment_details(id)?;
                     event.details = serde_json::json!({
                         "customer_id": id.0,
                         "cards": card_ids.len(),

@@ -17,6 +17,7 @@ pub mod contracts;
 pub mod customers;
 pub mod dashboard;
 pub mod due;
+pub mod enrollment;
 pub mod erase;
 pub mod error;
 pub mod export;

@@ -16,6 +16,7 @@ pub mod charges;
 pub mod contracts;
 pub mod customers;
 pub mod dashboard;
+pub mod enrollments;
 pub mod erasure;
 pub mod error;
 pub mod export;

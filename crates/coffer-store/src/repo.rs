@@ -20,6 +20,7 @@ pub use crate::charges::{LedgerReads, LedgerWrites};
 pub use crate::contracts::{ContractReads, ContractWrites};
 pub use crate::customers::{CustomerReads, CustomerWrites};
 pub use crate::dashboard::DashboardReads;
+pub use crate::enrollments::{EnrollmentReads, EnrollmentWrites};
 pub use crate::erasure::{ErasureReads, ErasureWrites};
 pub use crate::export::ExportReads;
 pub use crate::imported::{ImportedReads, ImportedWrites};
@@ -34,10 +35,11 @@ pub use crate::smtp::{SmtpReads, SmtpWrites};
 pub mod prelude {
     pub use super::{
         AlertReads, AlertWrites, AuditReads, AuditWrites, CardReads, CardWrites, ContractReads,
-        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, ErasureReads,
-        ErasureWrites, ExportReads, ImportedReads, ImportedWrites, LedgerReads, LedgerWrites,
-        MerchantReads, MerchantWrites, NoticeReads, NoticeWrites, OccurrenceReads,
-        OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads, SmtpWrites,
+        ContractWrites, CustomerReads, CustomerWrites, DashboardReads, Database, EnrollmentReads,
+        EnrollmentWrites, ErasureReads, ErasureWrites, ExportReads, ImportedReads, ImportedWrites,
+        LedgerReads, LedgerWrites, MerchantReads, MerchantWrites, NoticeReads, NoticeWrites,
+        OccurrenceReads, OccurrenceWrites, ReadRepositories, Repositories, SearchReads, SmtpReads,
+        SmtpWrites,
     };
 }
 
@@ -51,6 +53,7 @@ pub trait ReadRepositories:
     + ContractReads
     + CustomerReads
     + DashboardReads
+    + EnrollmentReads
     + ErasureReads
     + ExportReads
     + ImportedReads
@@ -70,6 +73,7 @@ impl<T> ReadRepositories for T where
         + ContractReads
         + CustomerReads
         + DashboardReads
+        + EnrollmentReads
         + ErasureReads
         + ExportReads
         + ImportedReads
@@ -90,6 +94,7 @@ pub trait Repositories:
     + LedgerWrites
     + ContractWrites
     + CustomerWrites
+    + EnrollmentWrites
     + ImportedWrites
     + ErasureWrites
     + MerchantWrites

@@ -168,7 +168,7 @@ pub enum CardCommand {
     },
 }
 
-fn reason(text: &str) -> Reason {
+pub(crate) fn reason(text: &str) -> Reason {
     match text {
         "recurring" => Reason::Recurring,
         "installment" => Reason::Installment,

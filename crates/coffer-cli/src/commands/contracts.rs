@@ -28,7 +28,7 @@ pub struct FrequencyArgs {
 }
 
 impl FrequencyArgs {
-    fn frequency(&self) -> anyhow::Result<Option<Frequency>> {
+    pub(crate) fn frequency(&self) -> anyhow::Result<Option<Frequency>> {
         if let Some(day) = self.monthly {
             return Ok(Some(Frequency::Monthly { day }));
         }

@@ -7,6 +7,7 @@ pub mod card_life;
 pub mod charge;
 pub mod contracts;
 pub mod due;
+pub mod enroll;
 pub mod erase;
 pub mod export;
 pub mod merchants;

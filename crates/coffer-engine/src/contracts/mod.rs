@@ -51,7 +51,7 @@ use terms::{consent_needed, initial_needed};
 pub use terms::{ContractChange, TermChange, TermsChangeEffect};
 
 /// A new contract as the owner enters it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ContractInput {
     /// The card to charge.
     pub card: i64,

@@ -282,11 +282,36 @@ impl Engine {
             ),
             None => format!("contract-{}-{}", notice.contract_id, notice.kind.as_str()),
         };
+        self.deliver_mail(
+            merchant,
+            &stem,
+            &notice.recipient,
+            notice.at,
+            content,
+            settings,
+            id,
+        )
+        .await
+    }
+
+    /// Sends one e-mail to a cardholder by the merchant's channel: an `.eml` file named `stem`
+    /// in the outbox, or SMTP. Returns the file or the Message-ID.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn deliver_mail(
+        &self,
+        merchant: &Merchant,
+        stem: &str,
+        recipient: &str,
+        at: DateTime<Utc>,
+        content: &NoticeContent,
+        settings: Option<SmtpSettings>,
+        id: i64,
+    ) -> EngineResult<String> {
         let message_id = format!("<{stem}.{id}@coffer.invalid>");
         match settings {
             None => {
                 let from = from_mailbox(&merchant.name, OUTBOX_FROM)?;
-                let message = message_of(content, from, &notice.recipient, &message_id, notice.at)?;
+                let message = message_of(content, from, recipient, &message_id, at)?;
                 let dir = self.outbox_dir();
                 let path = dir.join(format!("{stem}.eml"));
                 let bytes = message.formatted();
@@ -313,7 +338,7 @@ impl Engine {
             }
             Some(smtp) => {
                 let from = from_mailbox(&merchant.name, &smtp.from_address)?;
-                let message = message_of(content, from, &notice.recipient, &message_id, notice.at)?;
+                let message = message_of(content, from, recipient, &message_id, at)?;
                 let password = match smtp.secret.clone() {
                     Some(at) => Some(self.secrets_blocking(move |s| s.get(&at)).await?),
                     None => None,

@@ -25,7 +25,7 @@ mod wording;
 pub use delivery::{SmtpInput, SmtpServer, SmtpView, OUTBOX_FROM};
 pub use wording::{
     amount_words, cancellation, card_no_longer_used, charge_cancelled, confirmation,
-    frequency_words, pre_charge, terms_change, CardGone, NoticeContent,
+    enrollment_link, frequency_words, pre_charge, terms_change, CardGone, NoticeContent,
 };
 
 /// Where a delivered notice went.

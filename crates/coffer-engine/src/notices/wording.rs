@@ -333,3 +333,37 @@ pub fn charge_cancelled(
         ],
     )
 }
+
+/// The link a cardholder elsewhere follows to save a card on the provider's own page: who asks,
+/// what for, the consent they accept by completing it, and until when the link works.
+pub fn enrollment_link(
+    merchant: &Merchant,
+    name: &str,
+    page: &str,
+    initial: &str,
+    terms: &str,
+    until: chrono::DateTime<chrono::Utc>,
+) -> NoticeContent {
+    let greeting = if name.trim().is_empty() {
+        "Hello,".to_string()
+    } else {
+        format!("Dear {name},")
+    };
+    render(
+        format!("{}: save your card for agreed charges", merchant.name),
+        &greeting,
+        &[
+            format!(
+                "{} asks you to save a card for the charges you agreed to. Open the payment provider's secure page below and enter your card there: {} never sees your card number.",
+                merchant.name, merchant.name
+            ),
+            page.to_string(),
+            format!("The first payment on that page: {initial}."),
+            format!("By completing the page you accept these terms:\n{terms}"),
+            format!(
+                "The link works until {}. If you did not expect this message, ignore it: nothing is charged unless you complete the page.",
+                until.format("%-d %B %Y, %H:%M UTC")
+            ),
+        ],
+    )
+}
