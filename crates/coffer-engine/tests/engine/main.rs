@@ -11,6 +11,7 @@ mod contracts;
 mod database;
 mod due;
 mod endpoints;
+mod enrollment;
 mod erasure;
 mod lost_answers;
 mod merchant_check;
