@@ -157,6 +157,9 @@ impl Engine {
         if amount.minor < 0 {
             return Err(InvalidInput::new("amount", "cannot be negative").into());
         }
+        if let Some(contract) = &input.contract {
+            contract_draft_readable(&merchant, contract)?;
+        }
         let (customer, new_customer) = self.enrolled_customer(&merchant, &input).await?;
         let registered = registered_series(&merchant, &input)?;
         let replaces_for = match input.replaces_for {
@@ -649,4 +652,35 @@ fn registered_series(
         period_days: Some(frequency.min_gap_days()),
         end: Some(end),
     }))
+}
+
+/// What can be checked of the contract draft before the cardholder goes through the page: its
+/// amounts read in the merchant's currency, it says how much and how often. The rest (the
+/// provider's own terms against the new card) is checked when the contract is made on the
+/// confirmed card, and a refusal then is shown on the enrollment.
+fn contract_draft_readable(
+    merchant: &coffer_core::Merchant,
+    contract: &ContractInput,
+) -> EngineResult<()> {
+    for (field, text) in [
+        ("contract.amount", &contract.amount),
+        ("contract.max_amount", &contract.max_amount),
+        ("contract.min_amount", &contract.min_amount),
+        ("contract.original_amount", &contract.original_amount),
+    ] {
+        if let Some(text) = text {
+            Money::parse(text, merchant.currency).map_err(|e| e.in_field(field))?;
+        }
+    }
+    if contract.amount.is_none() && contract.max_amount.is_none() {
+        return Err(InvalidInput::new(
+            "contract.amount",
+            "the contract needs a fixed amount or a maximum",
+        )
+        .into());
+    }
+    if contract.frequency.is_none() {
+        return Err(InvalidInput::new("contract.frequency", "the contract needs how often").into());
+    }
+    Ok(())
 }
