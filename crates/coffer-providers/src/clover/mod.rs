@@ -8,6 +8,8 @@
 //! Initial credential on file" warning away; any warning that still comes back is kept.
 
 mod convert;
+mod enrollment;
+mod sandbox_page;
 mod errors;
 mod holdings;
 mod wire;
@@ -74,6 +76,10 @@ pub struct CloverClient {
     token: SecretString,
     currency: Currency,
     forwarded_for: String,
+    /// The host of Clover's iframe SDK (`sdk.js`) for this merchant's environment.
+    checkout: String,
+    /// Sandbox or live: only a sandbox merchant's page may be filled by Coffer.
+    environment: coffer_core::Environment,
 }
 
 impl CloverClient {
@@ -111,6 +117,8 @@ impl CloverClient {
             token: secret,
             currency: merchant.currency,
             forwarded_for: DEFAULT_FORWARDED_FOR.to_string(),
+            checkout: crate::endpoints::clover_checkout_base(&merchant.base_url),
+            environment: merchant.environment,
         })
     }
 
@@ -392,6 +400,10 @@ impl Provider for CloverClient {
             note: "A charge after the first must name the initial charge's ref_num; otherwise Clover approves it with a warning.",
             card_revocation: crate::CardRevocation::AtProvider,
         }
+    }
+
+    fn hosted_enrollment(&self) -> Option<&dyn HostedEnrollment> {
+        Some(self)
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
