@@ -209,10 +209,12 @@ button {{ font-size: 1rem; padding: .5rem 1.2rem; margin-right: .5rem; }}
 /// The configuration block of a page built by [`host_page`].
 pub(super) fn page_config(page: &str) -> Result<serde_json::Value, ProviderError> {
     let open = format!("<script type=\"application/json\" id=\"{CONFIG_ID}\">");
-    let start = page
-        .find(&open)
-        .map(|i| i + open.len())
-        .ok_or_else(|| invalid("page", "not a Clover enrollment page: no configuration block"))?;
+    let start = page.find(&open).map(|i| i + open.len()).ok_or_else(|| {
+        invalid(
+            "page",
+            "not a Clover enrollment page: no configuration block",
+        )
+    })?;
     let end = page[start..]
         .find("</script>")
         .ok_or_else(|| invalid("page", "the configuration block is not closed"))?;
@@ -234,7 +236,9 @@ impl CloverClient {
     async fn pakms_key(&self) -> Result<String, ProviderError> {
         let key: wire::PakmsKey = self.get(&self.api, "/pakms/apikey", &[]).await?;
         if key.api_access_key.trim().is_empty() {
-            return Err(ProviderError::malformed("PAKMS answered an empty apiAccessKey"));
+            return Err(ProviderError::malformed(
+                "PAKMS answered an empty apiAccessKey",
+            ));
         }
         Ok(key.api_access_key)
     }
@@ -248,7 +252,10 @@ impl CloverClient {
         let key = derived_key(&request.idempotency_key, "first-charge");
         let reference = convert::external_reference(&request.order_id);
         let since = request.expires_at - request.mode.lifetime() - crate::LOOKUP_MARGIN;
-        let customer = request.customer.clone().unwrap_or(CustomerRef(String::new()));
+        let customer = request
+            .customer
+            .clone()
+            .unwrap_or(CustomerRef(String::new()));
         self.search_charges(&customer, since, |c| match convert::metadata_key(c) {
             Some(k) => k == key,
             None => c.external_reference_id.as_deref() == Some(reference.as_str()) && is_first(c),
@@ -268,7 +275,9 @@ impl CloverClient {
             Ok(InitialStep::Done(outcome)) => {
                 let customer = match (&request.customer, created, charge.customer.as_deref()) {
                     (Some(_), _, _) => None,
-                    (None, Some(id), _) | (None, None, Some(id)) => Some(CustomerRef(id.to_string())),
+                    (None, Some(id), _) | (None, None, Some(id)) => {
+                        Some(CustomerRef(id.to_string()))
+                    }
                     (None, None, None) => {
                         return Err(ProviderError::malformed(
                             "the enrollment's initial charge names no customer",
@@ -284,7 +293,9 @@ impl CloverClient {
             Ok(InitialStep::CardPage { .. }) => Err(ProviderError::malformed(
                 "a Clover charge never asks for a card page",
             )),
-            Err(e) if e.kind.is_decline() => Ok(EnrollmentSeen::Failed { reason: e.message }),
+            Err(e) if e.kind.is_decline() => Ok(EnrollmentSeen::Failed {
+                reason: format!("Clover declined the initial charge: {}", e.message),
+            }),
             Err(e) if e.kind == ProviderErrorKind::UnknownOutcome => Ok(EnrollmentSeen::Waiting),
             Err(e) => Err(e),
         }
@@ -361,7 +372,10 @@ impl CloverClient {
         let key = derived_key(&request.idempotency_key, "customer");
         let (path, create, body) = match &request.customer {
             Some(c) => (
-                format!("/v1/customers/{}", convert::path_id("customer", c.as_str())?),
+                format!(
+                    "/v1/customers/{}",
+                    convert::path_id("customer", c.as_str())?
+                ),
                 false,
                 wire::CustomerWrite {
                     email: None,
@@ -560,7 +574,13 @@ impl HostedEnrollment for CloverClient {
                 .map(str::to_string)
                 .ok_or_else(|| invalid("page", format!("the configuration has no {name}")))
         };
-        super::sandbox_page::fill(self, &text("checkout")?, &text("apiKey")?, &text("merchantId")?, card)
-            .await
+        super::sandbox_page::fill(
+            self,
+            &text("checkout")?,
+            &text("apiKey")?,
+            &text("merchantId")?,
+            card,
+        )
+        .await
     }
 }

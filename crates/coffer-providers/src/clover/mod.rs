@@ -9,9 +9,9 @@
 
 mod convert;
 mod enrollment;
-mod sandbox_page;
 mod errors;
 mod holdings;
+mod sandbox_page;
 mod wire;
 
 use async_trait::async_trait;

@@ -69,8 +69,8 @@ pub(super) async fn fill(
             "the sandbox's card fields answered {status}"
         )));
     }
-    let option = tag_with(&page, &format!("<option value=\"{}\"", card.test_card))
-        .ok_or_else(|| {
+    let option =
+        tag_with(&page, &format!("<option value=\"{}\"", card.test_card)).ok_or_else(|| {
             unusable(format!(
                 "the sandbox's card fields offer no test card '{}'",
                 card.test_card

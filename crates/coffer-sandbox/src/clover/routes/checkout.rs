@@ -27,9 +27,19 @@ use super::{lock, param, query, Emu};
 
 /// The card a test-card choice types: `(value, label, number, or the iframe's error)`.
 const TEST_CARDS: [(&str, &str, Option<&str>, Option<&str>); 3] = [
-    ("approve", "Approve (Visa 4242)", Some("4242424242424242"), None),
+    (
+        "approve",
+        "Approve (Visa 4242)",
+        Some("4242424242424242"),
+        None,
+    ),
     // Last four 0002: the seed's hard decline (`stolen_card`) at the first charge.
-    ("decline", "Decline, hard (Visa 0002)", Some("4000000000000002"), None),
+    (
+        "decline",
+        "Decline, hard (Visa 0002)",
+        Some("4000000000000002"),
+        None,
+    ),
     (
         "fail_3ds",
         "3-D Secure fails",
@@ -50,7 +60,10 @@ fn escape(text: &str) -> String {
 pub(crate) async fn sdk() -> Response {
     (
         [
-            (header::CONTENT_TYPE, "application/javascript; charset=utf-8"),
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         SDK,
@@ -63,7 +76,9 @@ pub(crate) async fn sdk() -> Response {
 pub(crate) async fn widget(State(emu): Emu, RawQuery(raw): RawQuery) -> Response {
     let pairs = query(raw);
     let key = param(&pairs, "apiKey").unwrap_or("");
-    let known = lock(&emu).map(|s| s.by_apikey(key).is_some()).unwrap_or(false);
+    let known = lock(&emu)
+        .map(|s| s.by_apikey(key).is_some())
+        .unwrap_or(false);
     if !known {
         return (
             StatusCode::UNAUTHORIZED,
@@ -87,7 +102,10 @@ pub(crate) async fn widget(State(emu): Emu, RawQuery(raw): RawQuery) -> Response
         })
         .collect();
     let page = WIDGET
-        .replace("{tokenizer}", &escape(&format!("{}/v1/tokens", emu.ctx.base_url)))
+        .replace(
+            "{tokenizer}",
+            &escape(&format!("{}/v1/tokens", emu.ctx.base_url)),
+        )
         .replace("{options}", &options);
     (
         [

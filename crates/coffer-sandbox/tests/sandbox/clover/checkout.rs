@@ -43,7 +43,11 @@ async fn the_sdk_and_card_fields_are_served_under_the_checkout_paths() {
         .send()
         .await
         .unwrap();
-    assert_eq!(unknown.status(), 401, "fields opened with an unknown PAKMS key");
+    assert_eq!(
+        unknown.status(),
+        401,
+        "fields opened with an unknown PAKMS key"
+    );
 
     let widget = env
         .http
@@ -68,7 +72,10 @@ async fn the_sdk_and_card_fields_are_served_under_the_checkout_paths() {
         attribute(option(&page, "fail_3ds"), "data-error").contains("3-D Secure"),
         "fail_3ds is answered by the fields themselves"
     );
-    assert!(page.contains("<option value=\"typed\""), "a human may type a number");
+    assert!(
+        page.contains("<option value=\"typed\""),
+        "a human may type a number"
+    );
     assert!(
         !page.contains(&env.token(0)),
         "the card fields carry no OAuth token"
@@ -100,7 +107,10 @@ async fn the_test_cards_approve_and_hard_decline_at_the_first_charge() {
             .await;
         assert_eq!(status, expected, "{choice}: {body}");
         if choice == "decline" {
-            assert_eq!(body["error"]["declineCode"], "stolen_card", "a hard decline");
+            assert_eq!(
+                body["error"]["declineCode"], "stolen_card",
+                "a hard decline"
+            );
         } else {
             assert_eq!(body["customer"], customer.as_str());
         }
