@@ -584,3 +584,58 @@ impl HostedEnrollment for CloverClient {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(title: &str, return_url: &str) -> String {
+        host_page(&PageConfig {
+            sdk: "https://checkout.sandbox.dev.clover.com/sdk.js".into(),
+            checkout: "https://checkout.sandbox.dev.clover.com",
+            api_key: "0f9e8d7c6b5a",
+            merchant_id: "WDEVSNNHH8VQP",
+            return_url,
+            title: title.into(),
+        })
+    }
+
+    #[test]
+    fn derived_keys_are_stable_distinct_and_uuid_shaped() {
+        let key = IdempotencyKey("3f1c9a52-6a55-4f0e-9a1d-4d1b2f7c8e90".into());
+        let charge = derived_key(&key, "first-charge");
+        assert_eq!(
+            charge,
+            derived_key(&key, "first-charge"),
+            "the same on a retry"
+        );
+        assert_ne!(charge, derived_key(&key, "customer"), "one key per write");
+        assert_ne!(
+            charge,
+            derived_key(&IdempotencyKey("other".into()), "first-charge"),
+            "another enrollment, another key"
+        );
+        let parts: Vec<usize> = charge.split('-').map(str::len).collect();
+        assert_eq!(parts, vec![8, 4, 4, 4, 12]);
+    }
+
+    #[test]
+    fn the_page_escapes_what_it_is_given_and_reads_its_configuration_back() {
+        let html = page(
+            "Save a card for <b>Ana</b> & \"Bea\"",
+            "https://coffer.invalid/r?x=</script><script>alert(1)</script>",
+        );
+        assert!(html.contains("Save a card for &lt;b&gt;Ana&lt;/b&gt; &amp; &quot;Bea&quot;"));
+        assert!(!html.contains("<script>alert(1)"), "no script injected");
+        assert!(html
+            .contains("<script src=\"https://checkout.sandbox.dev.clover.com/sdk.js\"></script>"));
+        let config = page_config(&html).unwrap();
+        assert_eq!(
+            config["returnUrl"], "https://coffer.invalid/r?x=</script><script>alert(1)</script>",
+            "the JSON block keeps the URL exactly"
+        );
+        assert_eq!(config["apiKey"], "0f9e8d7c6b5a");
+        assert_eq!(config["elements"][0][0], "CARD_NUMBER");
+        assert!(page_config("<html></html>").is_err());
+    }
+}
