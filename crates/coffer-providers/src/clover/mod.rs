@@ -305,7 +305,8 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T
 /// Fuzzing: every answer this client reads, interpreted as the client interprets it
 /// (`crate::fuzzing`). Errors are fine; a panic is the bug.
 /// Clover: the bytes as a 200 body, then the first two bytes as the status of the rest.
-/// Customers and cards listings, charges, charge searches, refunds, errors.
+/// Customers and cards listings, charges, charge searches, refunds, PAKMS keys, saved customers,
+/// errors.
 #[cfg(feature = "fuzzing")]
 fn fuzz_bytes(data: &[u8]) {
     fuzz_answer(200, &String::from_utf8_lossy(data));
@@ -346,6 +347,8 @@ pub(crate) fn fuzz_answer(status: u16, text: &str) {
             let _ = convert::money_from_wire(refund.amount, &refund.currency);
         }
         let _ = answer::<wire::Gateway>(status, text, write);
+        let _ = answer::<wire::PakmsKey>(status, text, write);
+        let _ = answer::<wire::CustomerV1>(status, text, write);
     }
 }
 
