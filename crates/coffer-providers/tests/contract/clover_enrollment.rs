@@ -482,12 +482,14 @@ async fn the_page_works_in_a_real_browser_from_an_opaque_origin() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("page.html");
     std::fs::write(&file, pressed).unwrap();
-    /// Stops the browser this test started, also when an assertion fails first.
-    struct Browser(std::process::Child);
+    /// Stops the browser this test started and removes its files, also when an assertion
+    /// fails first.
+    struct Browser(std::process::Child, std::path::PathBuf);
     impl Drop for Browser {
         fn drop(&mut self) {
             let _ = self.0.kill();
             let _ = self.0.wait();
+            let _ = std::fs::remove_dir_all(&self.1);
         }
     }
     let _browser = Browser(
@@ -504,6 +506,7 @@ async fn the_page_works_in_a_real_browser_from_an_opaque_origin() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
+        dir.clone(),
     );
     let (mut stream, _) =
         tokio::time::timeout(std::time::Duration::from_secs(30), listener.accept())
