@@ -339,6 +339,30 @@ pub fn clover_platform_base(base_url: &str, region: Option<CloverRegion>) -> Str
     base_url.replacen(&host, platform, 1)
 }
 
+/// The host of Clover's hosted iframe SDK (`sdk.js`) and its card-field pages for a merchant
+/// whose base URL is the Ecommerce host: `https://checkout.clover.com` for production and
+/// `https://checkout.sandbox.dev.clover.com` for Clover's sandbox (docs.clover.com "Iframe—Create
+/// a payment form", https://docs.clover.com/docs/using-the-clover-hosted-iframe, which loads
+/// `https://checkout.sandbox.dev.clover.com/sdk.js`; the production script
+/// `https://checkout.clover.com/sdk.js` is what Clover's own SDK looks for, `clover.com/sdk.js`,
+/// in its `determineEnv`). One checkout host serves North America, where the iframe is offered;
+/// any other base URL (Coffer's sandbox, an overridden host) serves the SDK itself.
+pub fn clover_checkout_base(base_url: &str) -> String {
+    let Ok(parsed) = Url::parse(base_url) else {
+        return base_url.trim_end_matches('/').to_string();
+    };
+    match parsed
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "scl.clover.com" => "https://checkout.clover.com".to_string(),
+        "scl-sandbox.dev.clover.com" => "https://checkout.sandbox.dev.clover.com".to_string(),
+        _ => base_url.trim_end_matches('/').to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +451,23 @@ mod tests {
             ProviderKind::Assist,
             "assist.ru.example.com"
         ));
+    }
+
+    #[test]
+    fn clover_checkout_host_follows_the_ecommerce_host() {
+        assert_eq!(
+            clover_checkout_base("https://scl.clover.com"),
+            "https://checkout.clover.com"
+        );
+        assert_eq!(
+            clover_checkout_base("https://scl-sandbox.dev.clover.com/"),
+            "https://checkout.sandbox.dev.clover.com"
+        );
+        assert_eq!(
+            clover_checkout_base("http://127.0.0.1:4000/clover/"),
+            "http://127.0.0.1:4000/clover",
+            "Coffer's sandbox serves the SDK under its own base URL"
+        );
     }
 
     #[test]

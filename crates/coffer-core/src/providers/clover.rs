@@ -41,7 +41,12 @@ pub static RULES: ProviderRules = ProviderRules {
         advance_notice_required: false,
         deletes_saved_cards: true,
         enrollment: crate::enrollment::EnrollmentReach::CounterOnly {
-            why: "Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter",
+            // docs.clover.com "Iframe—Create a payment form" (the iframe is mounted by sdk.js in
+            // the merchant's own page) and "Create a Hosted Checkout session request" (sessions
+            // expire 15 minutes after creation; the request carries a customer and a
+            // shoppingCart, and no Clover page found, 2026-12-06, offers to save the card or
+            // returns a token for later charges).
+            why: "Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter. Clover's own Hosted Checkout page pays one order, and Clover documents no way for it to save the card for later merchant-initiated charges, so it cannot be sent as an enrollment link",
         },
     },
     account_fields: &[

@@ -8,8 +8,10 @@
 //! Initial credential on file" warning away; any warning that still comes back is kept.
 
 mod convert;
+mod enrollment;
 mod errors;
 mod holdings;
+mod sandbox_page;
 mod wire;
 
 use async_trait::async_trait;
@@ -74,6 +76,10 @@ pub struct CloverClient {
     token: SecretString,
     currency: Currency,
     forwarded_for: String,
+    /// The host of Clover's iframe SDK (`sdk.js`) for this merchant's environment.
+    checkout: String,
+    /// Sandbox or live: only a sandbox merchant's page may be filled by Coffer.
+    environment: coffer_core::Environment,
 }
 
 impl CloverClient {
@@ -111,6 +117,8 @@ impl CloverClient {
             token: secret,
             currency: merchant.currency,
             forwarded_for: DEFAULT_FORWARDED_FOR.to_string(),
+            checkout: crate::endpoints::clover_checkout_base(&merchant.base_url),
+            environment: merchant.environment,
         })
     }
 
@@ -297,7 +305,8 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str, write: bool) -> Result<T
 /// Fuzzing: every answer this client reads, interpreted as the client interprets it
 /// (`crate::fuzzing`). Errors are fine; a panic is the bug.
 /// Clover: the bytes as a 200 body, then the first two bytes as the status of the rest.
-/// Customers and cards listings, charges, charge searches, refunds, errors.
+/// Customers and cards listings, charges, charge searches, refunds, PAKMS keys, saved customers,
+/// errors.
 #[cfg(feature = "fuzzing")]
 fn fuzz_bytes(data: &[u8]) {
     fuzz_answer(200, &String::from_utf8_lossy(data));
@@ -338,6 +347,8 @@ pub(crate) fn fuzz_answer(status: u16, text: &str) {
             let _ = convert::money_from_wire(refund.amount, &refund.currency);
         }
         let _ = answer::<wire::Gateway>(status, text, write);
+        let _ = answer::<wire::PakmsKey>(status, text, write);
+        let _ = answer::<wire::CustomerV1>(status, text, write);
     }
 }
 
@@ -392,6 +403,10 @@ impl Provider for CloverClient {
             note: "A charge after the first must name the initial charge's ref_num; otherwise Clover approves it with a warning.",
             card_revocation: crate::CardRevocation::AtProvider,
         }
+    }
+
+    fn hosted_enrollment(&self) -> Option<&dyn HostedEnrollment> {
+        Some(self)
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

@@ -262,3 +262,33 @@ pub(crate) struct Gateway {
     #[serde(default)]
     pub supports_multi_pay_token: Option<bool>,
 }
+
+/// `GET /pakms/apikey` (docs.clover.com "Create a card token", notes §2.7): the merchant's public
+/// key for the tokenizer and the iframe.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PakmsKey {
+    pub api_access_key: String,
+}
+
+/// `POST /v1/customers` (docs.clover.com "Save a card for future transactions",
+/// https://docs.clover.com/docs/ecommerce-saving-card: `email` and `source` required, names in
+/// camelCase, `ecomind`); `PUT /v1/customers/{id}` with only `source` adds a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CustomerWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    pub source: String,
+    pub ecomind: &'static str,
+}
+
+/// The v1 customer answer: only its id is read (the card comes from the charge).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct CustomerV1 {
+    pub id: String,
+}

@@ -56,7 +56,7 @@ impl Env {
         }
     }
 
-    fn merchant(&self, m: usize) -> Merchant {
+    pub(super) fn merchant(&self, m: usize) -> Merchant {
         let sm = &self.merchants[m];
         Merchant {
             id: MerchantId(m as i64 + 1),
@@ -70,6 +70,19 @@ impl Env {
             group: None,
             endpoint: Default::default(),
         }
+    }
+
+    /// Merchant `m`'s public PAKMS key.
+    pub(super) fn merchants_pakms_key(&self, m: usize) -> String {
+        match &self.merchants[m].account {
+            coffer_core::ProviderAccount::Clover(a) => a.pakms_key.clone().unwrap(),
+            other => panic!("not a Clover account: {other:?}"),
+        }
+    }
+
+    /// Merchant `m`'s OAuth token (the secret).
+    pub(super) fn secret(&self, m: usize) -> String {
+        self.merchants[m].secret.clone()
     }
 
     pub(super) fn client(&self, m: usize) -> Box<dyn Provider> {
@@ -89,7 +102,7 @@ impl Env {
         .unwrap()
     }
 
-    async fn ledger(&self) -> Vec<Value> {
+    pub(super) async fn ledger(&self) -> Vec<Value> {
         self.http
             .get(format!(
                 "{}/charges?provider=clover",

@@ -9,6 +9,7 @@
 mod assist;
 mod battery;
 mod clover;
+mod clover_enrollment;
 mod holdings;
 mod malformed;
 mod processout;

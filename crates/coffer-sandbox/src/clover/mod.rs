@@ -1,7 +1,7 @@
 //! The Clover Ecommerce emulator, from `shared/providers/clover.md` alone.
 //!
-//! One router serves what Clover splits over three hosts (Ecommerce `scl`, the tokenizer and
-//! the Platform REST API), because their paths do not collide: `/v1/charges`, `/v1/refunds`,
+//! One router serves what Clover splits over four hosts (Ecommerce `scl`, the tokenizer, the
+//! Platform REST API and the iframe's `checkout` host), because their paths do not collide: `/v1/charges`, `/v1/refunds`,
 //! `/v1/customers`, `/v1/tokens`, `/v3/merchants/{mId}/…` and `/pakms/apikey`. Three merchant
 //! accounts (three store locations of one owner) each have their own OAuth token and PAKMS key;
 //! a token only ever sees its own merchant's objects. The rule Coffer cares about most lives in
@@ -53,6 +53,10 @@ impl crate::Emulator for Emulator {
     fn router(self: Arc<Self>) -> Router {
         Router::new()
             .route("/pakms/apikey", get(routes::merchant::pakms_apikey))
+            // Clover's checkout host (iframe SDK and its card fields), served under the same
+            // base URL: its paths collide with none of the others.
+            .route("/sdk.js", get(routes::checkout::sdk))
+            .route("/widget.html", get(routes::checkout::widget))
             .route("/v3/merchants/{mid}", get(routes::merchant::merchant))
             .route(
                 "/v3/merchants/{mid}/gateway",

@@ -162,6 +162,11 @@ fn take_token(
     position: usize,
     now: i64,
 ) -> Result<state::Card, Refusal> {
+    // A token already saved on a customer was used up by that save: Clover refuses a used
+    // single-pay token with `token_already_used` (notes §2.7, §4.1, the SDK tests' message).
+    if merchant.token_owner.contains_key(source) {
+        return Err(token_used());
+    }
     let token = merchant
         .tokens
         .get(source)

@@ -13,6 +13,7 @@
 pub(crate) mod admin;
 pub(crate) mod cards;
 pub(crate) mod charges;
+pub(crate) mod checkout;
 pub(crate) mod customers;
 pub(crate) mod merchant;
 pub(crate) mod refunds;

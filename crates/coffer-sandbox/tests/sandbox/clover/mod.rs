@@ -4,6 +4,7 @@
 
 mod admin;
 mod charges;
+mod checkout;
 mod customers;
 mod refunds;
 
