@@ -158,3 +158,122 @@ pub async fn enrolled_at_counter(
         .await
         .unwrap()
 }
+
+/// The card an enrollment saved, as the cards list shows it.
+async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
+    let card = view.card_id.expect("a confirmed enrollment names its card");
+    world
+        .cards(view.merchant_id)
+        .await
+        .into_iter()
+        .find(|c| c.id == card.0)
+        .expect("the saved card is listed")
+}
+
+/// The card is MIT-ready with the consent the cardholder accepted, and a merchant-initiated
+/// charge on it goes through.
+async fn assert_chargeable(world: &World, view: &EnrollmentView) {
+    assert_eq!(view.state, EnrollmentState::Confirmed, "{view:?}");
+    let card = saved_card(world, view).await;
+    assert!(card.mit_ready, "{card:?}");
+    assert!(card.initial_ref.is_some(), "{card:?}");
+    let stored = store(world).card(coffer_core::CardId(card.id)).unwrap();
+    assert_eq!(
+        stored.consent.as_ref().map(|c| c.terms.as_str()),
+        Some(view.terms.as_str()),
+        "the consent text the cardholder accepted is kept with the card"
+    );
+    let charged = world
+        .engine
+        .charge_card(crate::charging::charge(card.id, "2.00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        charged.status,
+        coffer_engine::charge::ChargeStatus::Succeeded,
+        "{charged:?}"
+    );
+    assert!(charged.warnings.is_empty(), "{charged:?}");
+}
+
+#[tokio::test]
+async fn a_clover_card_is_enrolled_at_the_counter_through_the_hosted_iframe_page() {
+    let world = World::new().await;
+    let clover = world.merchant("clover", 0).await;
+    let customer = customer_with_email(&world, clover).await;
+    let before = world.cards(clover).await.len();
+
+    let started = world
+        .engine
+        .start_enrollment(input(clover, customer, EnrollmentMode::Counter))
+        .await
+        .unwrap();
+    assert!(
+        started.hosted_page,
+        "Clover's fields sit in a page the app hosts"
+    );
+    let window = world.engine.enrollment_window(started.id).await.unwrap();
+    assert!(window.html.as_deref().is_some_and(|h| h.contains("sdk.js")));
+    assert!(window
+        .return_prefix
+        .starts_with("https://coffer.invalid/enroll/"));
+
+    // A forged return (a token the page never made) is checked with Clover and refused.
+    let forged = world
+        .engine
+        .enrollment_returned(
+            started.id,
+            &format!("{}?token=clv_1FORGEDtokenXYZ", window.return_prefix),
+        )
+        .await
+        .unwrap();
+    assert_ne!(forged.state, EnrollmentState::Confirmed, "{forged:?}");
+    assert_eq!(world.cards(clover).await.len(), before, "no card saved");
+
+    let again = world
+        .engine
+        .start_enrollment(input(clover, customer, EnrollmentMode::Counter))
+        .await
+        .unwrap();
+    let confirmed = world
+        .engine
+        .fill_sandbox_enrollment(again.id, SandboxCardholder::approving())
+        .await
+        .unwrap();
+    assert_chargeable(&world, &confirmed).await;
+    let charges_after = world.sandbox_charges().len();
+    // A second check (a second return, a retry after a crash) saves nothing twice.
+    let rechecked = world.engine.check_enrollment(again.id).await.unwrap();
+    assert_eq!(rechecked.card_id, confirmed.card_id);
+    assert_eq!(world.cards(clover).await.len(), before + 1);
+    assert_eq!(world.sandbox_charges().len(), charges_after);
+}
+
+#[tokio::test]
+async fn a_new_clover_customer_is_created_with_the_card_and_a_decline_saves_nothing() {
+    let world = World::new().await;
+    let clover = world.merchant("clover", 0).await;
+    let new_customer = |name: &str| EnrollmentInput {
+        customer: None,
+        new_customer: Some(coffer_engine::customers::CustomerDetails {
+            reference: String::new().into(),
+            name: name.into(),
+            email: Some("new.customer@example.com".into()),
+            phone: None,
+            address: None,
+        }),
+        ..input(clover, CustomerId(0), EnrollmentMode::Counter)
+    };
+    let declined = enrolled_at_counter(&world, new_customer("Declined Person"), "decline").await;
+    assert_eq!(declined.state, EnrollmentState::Failed, "{declined:?}");
+    assert!(declined.failure.is_some() && declined.card_id.is_none());
+    assert_eq!(declined.customer_id, None, "no customer for a failed page");
+
+    let confirmed = enrolled_at_counter(&world, new_customer("Nina New"), "approve").await;
+    let customer = confirmed
+        .customer_id
+        .expect("the new customer is on record");
+    let record = world.engine.customer(customer).await.unwrap();
+    assert_eq!(record.name, "Nina New");
+    assert_chargeable(&world, &confirmed).await;
+}
