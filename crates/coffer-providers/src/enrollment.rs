@@ -98,6 +98,14 @@ pub enum EnrollmentSeen {
     /// Nothing final yet: the cardholder has not completed the page, or the provider is still
     /// deciding.
     Waiting,
+    /// The provider shows the page completed and paid, but the card's reference reaches Coffer
+    /// only with the browser's return, which has not come (Svea masks `pmtq_token` in its status
+    /// query). The enrollment must not expire: the owner pastes the return the cardholder's
+    /// browser landed on, or cancels.
+    AwaitingReturn {
+        /// What is missing, for the owner.
+        why: String,
+    },
     /// It ended without a usable card: declined, cancelled, or not registered for later charges.
     Failed {
         /// Why, in the provider's words where it gave some.

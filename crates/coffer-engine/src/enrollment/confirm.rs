@@ -94,6 +94,8 @@ impl Engine {
                 .await?;
             }
             EnrollmentSeen::Waiting => {}
+            // Paid at the provider: expiring it would hide a card the cardholder paid for.
+            EnrollmentSeen::AwaitingReturn { .. } => {}
         }
         self.enrollment(id).await
     }
