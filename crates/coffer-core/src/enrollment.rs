@@ -202,6 +202,9 @@ pub struct Enrollment {
     pub failure: Option<String>,
     /// The contract created on the card in the same flow.
     pub contract_id: Option<ContractId>,
+    /// While pending: what the provider showed that the owner must act on (the page was paid
+    /// but the card's reference only comes with the browser's return).
+    pub waiting_on: Option<String>,
 }
 
 impl Enrollment {

@@ -124,6 +124,8 @@ pub trait EnrollmentWrites: EnrollmentReads {
         contract: Option<ContractId>,
         note: Option<&str>,
     ) -> StoreResult<()>;
+    /// Records (or clears) what a pending enrollment waits on from the owner.
+    fn set_enrollment_waiting_on(&self, id: EnrollmentId, what: Option<&str>) -> StoreResult<()>;
     /// Sets or clears the merchant's return page for enrollment links.
     fn set_link_return_page(&self, merchant: MerchantId, url: Option<&str>) -> StoreResult<()>;
     /// Blanks the personal details an erased customer's enrollments hold (the new customer's
@@ -134,7 +136,7 @@ pub trait EnrollmentWrites: EnrollmentReads {
 const COLUMNS: &str = "id, merchant_id, customer_id, new_customer_json, mode, state, order_id,
     idempotency_key, pending_ref, page_url, page_html, return_url, amount_minor, currency, reason,
     terms, registered_json, contract_json, replaces_for, sent_to, returned_json, created_at,
-    expires_at, settled_at, card_id, contract_id, failure";
+    expires_at, settled_at, card_id, contract_id, failure, waiting_on";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("enrollment {what}: {e}"))
@@ -169,6 +171,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawEnrollment> {
         card_id: r.get(24)?,
         contract_id: r.get(25)?,
         failure: r.get(26)?,
+        waiting_on: r.get(27)?,
     })
 }
 
@@ -200,6 +203,7 @@ struct RawEnrollment {
     card_id: Option<i64>,
     contract_id: Option<i64>,
     failure: Option<String>,
+    waiting_on: Option<String>,
 }
 
 impl RawEnrollment {
@@ -245,6 +249,7 @@ impl RawEnrollment {
             card_id: self.card_id.map(CardId),
             failure: self.failure,
             contract_id: self.contract_id.map(ContractId),
+            waiting_on: self.waiting_on,
         })
     }
 }
@@ -406,7 +411,8 @@ impl EnrollmentWrites for Store {
                 note,
             } => self.conn().execute(
                 "UPDATE enrollments SET state = 'confirmed', settled_at = ?2, card_id = ?3,
-                     customer_id = ?4, contract_id = ?5, failure = ?6
+                     customer_id = ?4, contract_id = ?5, failure = ?6,
+                     waiting_on = NULL
                  WHERE id = ?1 AND state = 'pending'",
                 params![
                     id.0,
@@ -425,7 +431,7 @@ impl EnrollmentWrites for Store {
                     )));
                 }
                 self.conn().execute(
-                    "UPDATE enrollments SET state = ?2, settled_at = ?3, failure = ?4
+                    "UPDATE enrollments SET state = ?2, settled_at = ?3, failure = ?4, waiting_on = NULL
                      WHERE id = ?1 AND state = 'pending'",
                     params![id.0, state.as_str(), millis(at), why],
                 )?
@@ -444,6 +450,14 @@ impl EnrollmentWrites for Store {
             "UPDATE enrollments SET contract_id = ?2, failure = ?3
              WHERE id = ?1 AND state = 'confirmed'",
             params![id.0, contract.map(|c| c.0), note],
+        )?;
+        Ok(())
+    }
+
+    fn set_enrollment_waiting_on(&self, id: EnrollmentId, what: Option<&str>) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE enrollments SET waiting_on = ?2 WHERE id = ?1 AND state = 'pending'",
+            params![id.0, what],
         )?;
         Ok(())
     }

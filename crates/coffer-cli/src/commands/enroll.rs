@@ -285,6 +285,7 @@ fn print_line(view: &EnrollmentView) {
     let why = view
         .failure
         .as_deref()
+        .or(view.waiting_on.as_deref())
         .map(|w| format!(" — {w}"))
         .unwrap_or_default();
     outln!(

@@ -94,8 +94,16 @@ impl Engine {
                 .await?;
             }
             EnrollmentSeen::Waiting => {}
-            // Paid at the provider: expiring it would hide a card the cardholder paid for.
-            EnrollmentSeen::AwaitingReturn { .. } => {}
+            // Paid at the provider: expiring it would hide a card the cardholder paid for, so it
+            // stays pending, saying what the owner must bring.
+            EnrollmentSeen::AwaitingReturn { why } => {
+                if row.waiting_on.as_deref() != Some(why.as_str()) {
+                    self.with_store(move |store| {
+                        Ok(store.set_enrollment_waiting_on(id, Some(&why))?)
+                    })
+                    .await?;
+                }
+            }
         }
         self.enrollment(id).await
     }

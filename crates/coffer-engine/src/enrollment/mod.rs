@@ -110,6 +110,9 @@ pub struct EnrollmentView {
     /// Why it failed, expired or was cancelled; for a confirmed one, why its contract could not
     /// be made.
     pub failure: Option<String>,
+    /// While pending: what the owner must do (the provider shows it paid, but the card's
+    /// reference only comes with the return the cardholder's browser landed on).
+    pub waiting_on: Option<String>,
 }
 
 /// What an app window opens for an enrollment at the counter.
@@ -493,6 +496,7 @@ impl Engine {
             contract_id: row.contract_id,
             replaces_for: row.replaces_for,
             failure: row.failure,
+            waiting_on: row.waiting_on,
         })
     }
 

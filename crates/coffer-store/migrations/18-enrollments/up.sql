@@ -38,6 +38,9 @@ CREATE TABLE enrollments (
     card_id INTEGER REFERENCES cards(id),
     contract_id INTEGER REFERENCES contracts(id),
     failure TEXT,
+    -- While pending: what the provider showed that the owner must act on (paid at Svea, but the
+    -- card's token only comes with the browser's return).
+    waiting_on TEXT,
     UNIQUE (merchant_id, order_id),
     CHECK ((state = 'pending') = (settled_at IS NULL)),
     CHECK ((state = 'confirmed') = (card_id IS NOT NULL)),
