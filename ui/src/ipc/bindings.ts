@@ -157,7 +157,7 @@ export const commands = {
 };
 
 /* Constants */
-export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":false,"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"deletes_saved_cards":false,"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
+export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter. Clover's own Hosted Checkout page pays one order, and Clover documents no way for it to save the card for later merchant-initiated charges, so it cannot be sent as an enrollment link"},"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"ProcessOut.js tokenizes the card inside a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter"},"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":false,"enrollment":{"link_page":"Assist's payment page (pay/order.cfm) with the recurring registration","reach":"counter_and_link","returns_to":"URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links; Coffer confirms the order with orderresult, never by the return"},"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"deletes_saved_cards":false,"enrollment":{"link_page":"Svea's payment page (pmt_paymenturl of a pay-and-tokenize NewPaymentExtended)","reach":"counter_and_link","returns_to":"pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links; Coffer confirms the payment with a status query, never by the return"},"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
 
 /* Types */
 /**  One identifier of a provider account, as the settings form asks for it. */
@@ -368,6 +368,8 @@ export type Capabilities = {
 	 *  `Capabilities::card_revocation` says the same (a test holds them together).
 	 */
 	deletes_saved_cards: boolean,
+	/**  Where its hosted enrollment page can be used: at the counter only, or also as a link. */
+	enrollment: EnrollmentReach,
 };
 
 /**  What happened to one card at its provider. */
@@ -1263,6 +1265,28 @@ export type EndpointInput = {
 	 */
 	override_reason?: string | null,
 };
+
+/**
+ *  Where a provider's hosted enrollment page can be used. A static fact of the provider
+ *  ([`crate::providers::Capabilities::enrollment`]).
+ */
+export type EnrollmentReach = 
+/**
+ *  The provider hosts a whole page: it opens in an app window at the counter and works as a
+ *  link sent to a cardholder elsewhere.
+ */
+{ reach: "counter_and_link"; 
+/**  The provider's page that is sent, as its docs name it. */
+link_page: string; 
+/**  Where the page sends the cardholder back after a link, and why that is enough. */
+returns_to: string } | 
+/**
+ *  The card fields must sit in a page the merchant hosts (an iframe, a JS library): Coffer
+ *  hosts it in an app window, so the cardholder must be at the counter.
+ */
+{ reach: "counter_only"; 
+/**  Why no link can work, for the owner. */
+why: string };
 
 /**
  *  Whether a merchant talks to a local sandbox or to the provider's own servers.

@@ -25,15 +25,13 @@ impl Engine {
         return_address: &str,
     ) -> EngineResult<EnrollmentView> {
         let row = self.enrollment_row(id).await?;
-        let Some(query) = return_address.strip_prefix(row.return_url.as_str()) else {
+        let Some(query) = return_query(&row.return_url, return_address) else {
             return Err(InvalidInput::new(
                 "return",
                 format!("'{return_address}' is not enrollment {id}'s return address"),
             )
             .into());
         };
-        let query = query.split_once('?').map_or("", |(_, q)| q);
-        let query = query.split('#').next().unwrap_or("");
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -381,5 +379,44 @@ impl Engine {
             )
             .into()
         })
+    }
+}
+
+/// The query the page added to `return_url`, when `address` is that return: the merchant's own
+/// return page may carry a query already, which the page extends with `&`.
+fn return_query<'a>(return_url: &str, address: &'a str) -> Option<&'a str> {
+    let rest = address.strip_prefix(return_url)?;
+    let query = match rest.as_bytes().first() {
+        None | Some(b'#') => "",
+        Some(b'&') if return_url.contains('?') => &rest[1..],
+        Some(b'?') if !return_url.contains('?') => &rest[1..],
+        Some(_) => return None,
+    };
+    Some(query.split('#').next().unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::return_query;
+
+    #[test]
+    fn the_return_query_follows_the_return_page_with_or_without_its_own_query() {
+        let plain = "https://coffer.invalid/enroll/o1/return";
+        assert_eq!(
+            return_query(plain, &format!("{plain}?token=t#x")),
+            Some("token=t")
+        );
+        assert_eq!(return_query(plain, plain), Some(""));
+        let shop = "https://shop.example/cards?from=coffer";
+        assert_eq!(
+            return_query(shop, &format!("{shop}&assist_return=ok")),
+            Some("assist_return=ok")
+        );
+        // Another page that only starts like the return page is not its return.
+        assert_eq!(return_query(plain, &format!("{plain}ed?token=t")), None);
+        assert_eq!(
+            return_query(shop, "https://elsewhere.example/?token=t"),
+            None
+        );
     }
 }
