@@ -14,8 +14,13 @@ export function providerFacts(name: string): Provider | undefined {
   return providers.find((p) => p.name === name || p.provider === name);
 }
 
+/** The capabilities that are yes-or-no facts (the enrollment reach is not one). */
+export type YesNoCapability = {
+  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
+}[keyof Capabilities];
+
 /** Whether the provider named `name` has the capability `key`; false for an unknown name. */
-export function can(name: string, key: keyof Capabilities): boolean {
+export function can(name: string, key: YesNoCapability): boolean {
   return providerFacts(name)?.capabilities[key] ?? false;
 }
 
