@@ -64,8 +64,10 @@ pub(crate) struct TokenCreate<'a> {
     pub metadata: BTreeMap<&'static str, &'a str>,
 }
 
-/// `GET /cards/{id}`: a card ProcessOut.js tokenized (notes §2 embedded card fields: `id`,
-/// `project_id`, `used`).
+/// `GET /cards/{id}`: a card ProcessOut.js tokenized (processout/processout-go `card.go`
+/// `Card.Find`: answer under `card`, with `id`, `project_id`). `used` is from notes §2 embedded
+/// card fields; processout-go's `Card` lacks it, so an absent `used` reads as `false` (the token
+/// creation then refuses a used card itself).
 #[derive(Debug, Deserialize)]
 pub(crate) struct CardReply {
     pub card: CardRecord,
@@ -109,7 +111,7 @@ pub(crate) struct Token {
     pub verification_status: Option<String>,
     /// The customer owning the token (processout-go `Token.CustomerID`).
     pub customer_id: Option<String>,
-    /// The verification's invoice (processout-go `Token.InvoiceID`).
+    /// The verification's invoice (the token object's `invoice_id`, notes §2).
     pub invoice_id: Option<String>,
     /// `null` reads as empty, like an absent field.
     #[serde(default, deserialize_with = "map_or_null")]

@@ -130,7 +130,7 @@ pub(crate) struct Token {
     pub gateway_chargeable: bool,
     /// `not-requested`, `success`, `failed`.
     pub verification_status: String,
-    /// The verification's invoice (processout-go `Token.InvoiceID`), when it was verified.
+    /// The verification's invoice (the token object's `invoice_id`, notes §2), when it was verified.
     #[serde(default)]
     pub invoice_id: Option<String>,
     pub description: Option<String>,
@@ -719,7 +719,7 @@ impl Project {
 
     /// A card verification for a token being saved with `verify: true`: a zero-amount
     /// cardholder-initiated authorization of the card, recorded as its own invoice and
-    /// transaction (processout-go `Token.InvoiceID`, "verification invoice" in the token
+    /// transaction (the token object's `invoice_id`, notes §2, "verification invoice" in the token
     /// reference). Approved: the transaction is `authorized` with a scheme id, which becomes
     /// the card's `initial_scheme_transaction_id` later MITs link to. Declined per the test card
     /// (`…0101` fails 3-D Secure, `…0002` a hard decline): `failed`. The token's

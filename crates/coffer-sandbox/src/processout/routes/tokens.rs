@@ -307,8 +307,9 @@ pub(crate) async fn create_card(
     .await
 }
 
-/// `GET /cards/{card_id}`: a card of the project, with `used` (a `card_…` source is
-/// single-use). A card of another project is not found, as ProcessOut keeps projects apart.
+/// `GET /cards/{card_id}` (processout/processout-go `card.go` `Card.Find`): a card of the
+/// project, with `used` (a `card_…` source is single-use). A card of another project is not
+/// found, as ProcessOut keeps projects apart.
 pub(crate) async fn get_card(
     Authed { emu: em, caller }: Authed,
     Path(card_id): Path<String>,
