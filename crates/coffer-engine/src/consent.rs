@@ -438,6 +438,9 @@ pub(crate) fn write_initial_card(
         Some(id) => {
             store.settle_attempt(*id, &settlement)?;
         }
+        // A zero-amount verification (ProcessOut's token `verify`) moved no money: there is no
+        // charge to record, and the ledger holds positive amounts only.
+        None if outcome.amount.minor == 0 => {}
         None => {
             // Made through a provider's page: recorded once it is known.
             let id = store.insert_attempt(&NewAttempt {

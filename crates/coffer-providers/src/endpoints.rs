@@ -363,6 +363,28 @@ pub fn clover_checkout_base(base_url: &str) -> String {
     }
 }
 
+/// Where ProcessOut.js and its card-field page are loaded from for a merchant whose base URL is
+/// the API host: `https://js.processout.com` for ProcessOut's own API host, which serves sandbox
+/// and live projects alike (processout/processout.js `src/processout/processout.ts`: the script
+/// must come from `https://js.processout.com/processout.js`, and the card fields are
+/// `https://js.<host>/ccfield.html`, `endpoint("js", "/ccfield.html")`). Any other base URL
+/// (Coffer's sandbox, an overridden host) serves them under its own `/js`.
+pub fn processout_js_base(base_url: &str) -> String {
+    let trimmed = base_url.trim_end_matches('/');
+    let Ok(parsed) = Url::parse(base_url) else {
+        return format!("{trimmed}/js");
+    };
+    match parsed
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "api.processout.com" => "https://js.processout.com".to_string(),
+        _ => format!("{trimmed}/js"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,5 +607,25 @@ mod tests {
             "https://api.processout.com",
         );
         assert_eq!(stage_of(&po), Some(Stage::Test));
+    }
+
+    #[test]
+    fn processout_js_comes_from_js_processout_com_or_the_sandbox_itself() {
+        assert_eq!(
+            processout_js_base("https://api.processout.com"),
+            "https://js.processout.com"
+        );
+        assert_eq!(
+            processout_js_base("https://API.processout.com/"),
+            "https://js.processout.com"
+        );
+        assert_eq!(
+            processout_js_base("http://127.0.0.1:4010/"),
+            "http://127.0.0.1:4010/js"
+        );
+        assert_eq!(
+            processout_js_base("https://api.processout.com.evil.example"),
+            "https://api.processout.com.evil.example/js"
+        );
     }
 }

@@ -20,7 +20,7 @@ fn store(world: &World) -> coffer_store::Store {
 
 /// A customer of `merchant` with an e-mail address (and, where the register keeps one, an
 /// address).
-async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId {
+pub async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId {
     let store = store(world);
     world
         .cards(merchant)
@@ -34,7 +34,7 @@ async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId 
         .expect("the demo has a customer with an e-mail")
 }
 
-fn input(merchant: MerchantId, customer: CustomerId, mode: EnrollmentMode) -> EnrollmentInput {
+pub fn input(merchant: MerchantId, customer: CustomerId, mode: EnrollmentMode) -> EnrollmentInput {
     EnrollmentInput {
         merchant,
         customer: Some(customer),
@@ -49,7 +49,7 @@ fn input(merchant: MerchantId, customer: CustomerId, mode: EnrollmentMode) -> En
     }
 }
 
-fn assert_field(result: Result<EnrollmentView, EngineError>, field: &str) -> String {
+pub fn assert_field(result: Result<EnrollmentView, EngineError>, field: &str) -> String {
     let error = result.expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     let message = error.to_string();
@@ -172,7 +172,7 @@ async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::sear
 
 /// The card is MIT-ready with the consent the cardholder accepted, and a merchant-initiated
 /// charge on it goes through.
-async fn assert_chargeable(world: &World, view: &EnrollmentView) {
+pub async fn assert_chargeable(world: &World, view: &EnrollmentView) {
     assert_eq!(view.state, EnrollmentState::Confirmed, "{view:?}");
     let card = saved_card(world, view).await;
     assert!(card.mit_ready, "{card:?}");

@@ -12,14 +12,16 @@
 //! is [`ProviderErrorKind::Duplicate`]: look it up.
 
 mod convert;
+mod enrollment;
 mod errors;
 mod holdings;
+mod sandbox_page;
 mod wire;
 
 use async_trait::async_trait;
 use coffer_core::{
-    Currency, CustomerRef, Merchant, Money, ProcessOutAccount, ProviderAccount, ProviderKind,
-    ProviderRef, StoredCredential,
+    Currency, CustomerRef, Environment, Merchant, Money, ProcessOutAccount, ProviderAccount,
+    ProviderKind, ProviderRef, StoredCredential,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -82,6 +84,11 @@ pub struct ProcessOutClient {
     http: HttpClient,
     project_id: String,
     secret: SecretString,
+    /// Sandbox or live: only a sandbox project's enrollment page may be filled by Coffer.
+    environment: Environment,
+    /// Where ProcessOut.js and its card fields come from
+    /// ([`crate::endpoints::processout_js_base`]).
+    js: String,
 }
 
 /// What a call sends.
@@ -229,6 +236,8 @@ impl ProcessOutClient {
             http: HttpClient::new(ProviderKind::ProcessOut, &merchant.base_url, policy)?,
             project_id: project_id.clone(),
             secret,
+            environment: merchant.environment,
+            js: crate::endpoints::processout_js_base(&merchant.base_url),
         })
     }
 
@@ -590,6 +599,10 @@ pub(crate) fn fuzz_answer(status: u16, text: &str) {
 impl Provider for ProcessOutClient {
     fn kind(&self) -> ProviderKind {
         ProviderKind::ProcessOut
+    }
+
+    fn hosted_enrollment(&self) -> Option<&dyn crate::HostedEnrollment> {
+        Some(self)
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -31,6 +31,54 @@ pub(crate) struct Customer {
     pub email: Option<String>,
     pub phone_number: Option<String>,
     pub phone: Option<Phone>,
+    /// `null` reads as empty, like an absent field.
+    #[serde(default, deserialize_with = "map_or_null")]
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: Option<String>,
+}
+
+/// `POST /customers` (notes §2 Customers: all fields optional).
+#[derive(Debug, Serialize)]
+pub(crate) struct CustomerCreate<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    pub metadata: BTreeMap<&'static str, &'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CustomerReply {
+    pub customer: Customer,
+}
+
+/// `POST /customers/{id}/tokens` with a `card_…` source (notes §2 Customer tokens: `source`,
+/// `verify`, `description`, `metadata`).
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenCreate<'a> {
+    pub source: &'a str,
+    pub verify: bool,
+    pub description: &'a str,
+    pub metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// `GET /cards/{id}`: a card ProcessOut.js tokenized (processout/processout-go `card.go`
+/// `Card.Find`: answer under `card`, with `id`, `project_id`). `used` is from notes §2 embedded
+/// card fields; processout-go's `Card` lacks it, so an absent `used` reads as `false` (the token
+/// creation then refuses a used card itself).
+#[derive(Debug, Deserialize)]
+pub(crate) struct CardReply {
+    pub card: CardRecord,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CardRecord {
+    pub id: String,
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub used: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +111,11 @@ pub(crate) struct Token {
     pub verification_status: Option<String>,
     /// The customer owning the token (processout-go `Token.CustomerID`).
     pub customer_id: Option<String>,
+    /// The verification's invoice (the token object's `invoice_id`, notes §2).
+    pub invoice_id: Option<String>,
+    /// `null` reads as empty, like an absent field.
+    #[serde(default, deserialize_with = "map_or_null")]
+    pub metadata: BTreeMap<String, String>,
     /// Expanded with `expand=gateway_configuration` (processout-go
     /// `Token.GatewayConfiguration`): names an APM token's method.
     pub gateway_configuration: Option<GatewayConfiguration>,

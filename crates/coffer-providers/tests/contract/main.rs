@@ -13,6 +13,7 @@ mod clover_enrollment;
 mod holdings;
 mod malformed;
 mod processout;
+mod processout_enrollment;
 mod published;
 mod svea;
 

@@ -77,6 +77,28 @@ impl Rig {
         }
     }
 
+    /// The project's merchant, as Coffer keeps it.
+    pub(super) fn merchant(&self) -> Merchant {
+        self.merchant.clone()
+    }
+
+    /// The project's secret key.
+    pub(super) fn secret(&self) -> String {
+        self.secret.clone()
+    }
+
+    /// The sandbox's merchants, as its admin API lists them.
+    pub(super) async fn sandbox_merchants(&self) -> Vec<Value> {
+        self.http
+            .get(format!("{}/merchants", self.sandbox.urls.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub(super) async fn ledger(&self) -> Vec<Value> {
         self.http
             .get(format!(

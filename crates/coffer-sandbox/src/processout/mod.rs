@@ -196,12 +196,41 @@ impl Credentials for Caller {
     }
 }
 
-/// HTTP Basic: username = project id, password = the project's secret key.
-fn authenticate<'a>(
-    state: &'a mut State,
-    headers: &HeaderMap,
-) -> Result<&'a mut Project, ApiError> {
-    let credentials = headers
+/// A caller named by its project id alone: HTTP Basic with the project id as username and an
+/// empty password, as ProcessOut.js authenticates its `POST /cards` (processout/processout.js
+/// `src/processout/processout.ts` `apiRequest`: `Authorization: Basic btoa(projectID + ":")`).
+/// The project's secret is accepted too (a server may tokenize as well).
+pub(crate) struct PublicCaller(String);
+
+impl PublicCaller {
+    /// The same project as a [`Caller`], for the shared read and write plumbing.
+    fn caller(&self) -> Caller {
+        Caller(self.0.clone())
+    }
+}
+
+impl Credentials for PublicCaller {
+    type Emulator = Emulator;
+
+    fn authenticate(emu: &Emulator, parts: &Parts) -> Result<PublicCaller, ApiError> {
+        let state = emu.lock()?;
+        let (user, password) =
+            basic_credentials(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        match state.projects.iter().find(|p| p.id == user) {
+            Some(project)
+                if password.is_empty()
+                    || constant_time_eq(project.secret.as_bytes(), password.as_bytes()) =>
+            {
+                Ok(PublicCaller(project.id.clone()))
+            }
+            _ => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+/// The username and password of an HTTP Basic `Authorization` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let raw = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
@@ -210,12 +239,18 @@ fn authenticate<'a>(
                 .decode(b64.trim())
                 .ok()
         })
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .ok_or_else(ApiError::unauthenticated)?;
-    let (user, password) = credentials
-        .split_once(':')
-        .ok_or_else(ApiError::unauthenticated)?;
-    match state.project_mut(user) {
+        .and_then(|raw| String::from_utf8(raw).ok())?;
+    let (user, password) = raw.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// HTTP Basic: username = project id, password = the project's secret key.
+fn authenticate<'a>(
+    state: &'a mut State,
+    headers: &HeaderMap,
+) -> Result<&'a mut Project, ApiError> {
+    let (user, password) = basic_credentials(headers).ok_or_else(ApiError::unauthenticated)?;
+    match state.project_mut(&user) {
         Some(project) if constant_time_eq(project.secret.as_bytes(), password.as_bytes()) => {
             Ok(project)
         }
@@ -286,7 +321,7 @@ impl crate::Emulator for Emulator {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        use routes::{customers::*, invoices::*, refunds::*, tokens::*, transactions::*};
+        use routes::{customers::*, invoices::*, js::*, refunds::*, tokens::*, transactions::*};
         Router::new()
             .route("/customers", get(list_customers).post(create_customer))
             .route(
@@ -306,6 +341,11 @@ impl crate::Emulator for Emulator {
                 get(get_token).put(update_token).delete(delete_token),
             )
             .route("/cards", post(create_card))
+            .route("/cards/{card_id}", get(get_card))
+            // ProcessOut.js and its card-field page, served here as on js.processout.com.
+            .route("/js/processout.js", get(processout_js))
+            .route("/js/ccfield.html", get(ccfield_html))
+            .route("/js/ccfield.js", get(ccfield_js))
             .route("/invoices", get(list_invoices).post(create_invoice))
             .route("/invoices/{invoice_id}", get(get_invoice))
             .route("/invoices/{invoice_id}/authorize", post(authorize_invoice))

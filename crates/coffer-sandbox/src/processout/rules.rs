@@ -181,6 +181,13 @@ pub(crate) fn card_outcome(last4: &str, attempt: Attempt) -> CardOutcome {
             return CardOutcome::Decline("card.declined", "The card was declined.")
         }
         ("1216", _) => return CardOutcome::Decline("card.declined", "The card was declined."),
+        // ProcessOut's `…0101` needs 3-D Secure (notes §4). The sandbox runs no 3-D Secure in the
+        // browser, so the payment or verification the server makes on it fails its
+        // authentication, in ProcessOut's published code (notes §1 hard declines). Our choice
+        // (docs/processout.md "Enrollment"): the enrollment page's `fail_3ds` card.
+        ("0101", _) => {
+            return CardOutcome::Decline("card.failed-3ds", "3-D Secure authentication failed.")
+        }
         // Sandbox choice (ProcessOut publishes no such test card): a stop-payment order, in
         // ProcessOut's published code for a revoked authorization (docs/processout.md).
         ("0291", _) => return CardOutcome::Decline("card.revoked", "The card was revoked."),

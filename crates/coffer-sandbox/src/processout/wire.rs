@@ -43,11 +43,30 @@ pub(crate) struct TokenCreate {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct CardCreate {
     pub number: Option<String>,
+    /// ProcessOut.js sends the expiry as strings (`getMonth().toString()`, processout.js
+    /// `tokenizeCard`); a number is accepted too.
+    #[serde(default, deserialize_with = "number_or_text")]
     pub exp_month: Option<u32>,
+    #[serde(default, deserialize_with = "number_or_text")]
     pub exp_year: Option<i32>,
-    // `cvc` is accepted and never read: the docs say the sandbox does not check it, and it
-    // must never be stored.
+    // `cvc` / `cvc2` (ProcessOut.js's name) are accepted and never read: the docs say the
+    // sandbox does not check it, and it must never be stored.
     pub name: Option<String>,
+}
+
+/// A number sent as a JSON number or as its decimal text; anything else reads as absent, so
+/// the route answers its own validation error.
+fn number_or_text<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(serde_json::Value::Number(n)) => n.to_string().parse().ok(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,6 +208,8 @@ pub(crate) struct TokenOut {
     is_chargeable: bool,
     is_subscription_only: bool,
     verification_status: String,
+    /// The verification's invoice, when the token was verified.
+    invoice_id: Option<String>,
     summary: Option<String>,
     description: Option<String>,
     return_url: Option<String>,
@@ -230,6 +251,7 @@ impl TokenOut {
             is_chargeable: t.is_chargeable(),
             is_subscription_only: false,
             verification_status: t.verification_status.clone(),
+            invoice_id: t.invoice_id.clone(),
             summary: t
                 .card
                 .as_ref()

@@ -12,6 +12,7 @@
 
 pub(crate) mod customers;
 pub(crate) mod invoices;
+pub(crate) mod js;
 pub(crate) mod refunds;
 pub(crate) mod tokens;
 pub(crate) mod transactions;

@@ -10,7 +10,7 @@ use super::{list_body, page, scan, take_card, Authed, Params};
 use crate::processout::rules::{self, ApiError};
 use crate::processout::state::{CardSnapshot, Token};
 use crate::processout::wire::{CardCreate, CardOut, TokenCreate, TokenOut};
-use crate::processout::{success, Reply};
+use crate::processout::{success, PublicCaller, Reply};
 
 pub(crate) async fn list_tokens(
     Authed { emu: em, caller }: Authed,
@@ -82,19 +82,24 @@ pub(crate) async fn create_token(
             rules::max_len(req.description.as_deref(), "description", 255)?;
             p.customer(&customer_id)
                 .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
-            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
-            let verification_status = match (&card, req.verify) {
-                (Some(card), Some(true)) => rules::verification_status(&card.last_4_digits),
-                _ => "not-requested",
+            let mut card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            let token_id = p.next_id("tok_");
+            let (verification_status, invoice_id) = match (card.as_mut(), req.verify) {
+                (Some(card), Some(true)) => {
+                    let (status, invoice) = p.verify_card(&customer_id, &token_id, card, ctx.now());
+                    (status, Some(invoice))
+                }
+                _ => ("not-requested", None),
             };
             let token = Token {
-                id: p.next_id("tok_"),
+                id: token_id,
                 customer_id: customer_id.clone(),
                 kind: if card.is_some() { "card" } else { "pending" }.into(),
                 card,
                 gateway: None,
                 gateway_chargeable: false,
                 verification_status: verification_status.into(),
+                invoice_id,
                 description: req.description,
                 return_url: req.return_url,
                 metadata: req.metadata.unwrap_or_default(),
@@ -169,16 +174,25 @@ pub(crate) async fn update_token(
                 token.kind = "card".into();
                 token.card = Some(card);
             }
-            if req.verify == Some(true) {
-                if let Some(card) = &token.card {
-                    token.verification_status =
-                        rules::verification_status(&card.last_4_digits).into();
-                }
-            }
             if let Some(metadata) = req.metadata {
                 token.metadata = metadata;
             }
-            let token = token.clone();
+            let mut token = token.clone();
+            if req.verify == Some(true) {
+                if let Some(mut card) = token.card.take() {
+                    let (status, invoice) =
+                        p.verify_card(&customer_id, &token_id, &mut card, ctx.now());
+                    token.verification_status = status.into();
+                    token.invoice_id = Some(invoice);
+                    token.card = Some(card);
+                }
+            }
+            let c = p
+                .customer_mut(&customer_id)
+                .ok_or_else(|| ApiError::not_found("customer", &customer_id))?;
+            if let Some(stored) = c.tokens.iter_mut().find(|t| t.id == token_id) {
+                *stored = token.clone();
+            }
             if req.set_default == Some(true) || (default.is_none() && token.card.is_some()) {
                 c.default_token_id = Some(token.id.clone());
             }
@@ -228,15 +242,18 @@ pub(crate) async fn delete_token(
     .await
 }
 
-/// Sandbox-only: tokenizes a test card number into a single-use `card_…`, standing in for
-/// ProcessOut.js. The number and CVC are read, checked and dropped; only display fields stay.
+/// `POST /cards`: tokenizes a card number into a single-use `card_…`, as ProcessOut.js does
+/// (processout/processout.js `src/processout/processout.ts` `tokenizeCard`: `number`,
+/// `exp_month`, `exp_year`, `cvc2`; answer `{success, card: {id, …}}`), authenticated by the
+/// project id alone ([`PublicCaller`]). The number and CVC are read, checked and dropped; only
+/// display fields stay.
 pub(crate) async fn create_card(
-    Authed { emu: em, caller }: Authed,
+    crate::scaffold::Authed { emu: em, caller }: crate::scaffold::Authed<PublicCaller>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     em.write(
-        &caller,
+        &caller.caller(),
         &headers,
         "POST /cards",
         &body,
@@ -288,4 +305,21 @@ pub(crate) async fn create_card(
         },
     )
     .await
+}
+
+/// `GET /cards/{card_id}` (processout/processout-go `card.go` `Card.Find`): a card of the
+/// project, with `used` (a `card_…` source is single-use). A card of another project is not
+/// found, as ProcessOut keeps projects apart.
+pub(crate) async fn get_card(
+    Authed { emu: em, caller }: Authed,
+    Path(card_id): Path<String>,
+) -> Response {
+    em.read(&caller, |p| {
+        let card = p
+            .cards
+            .iter()
+            .find(|c| c.id == card_id)
+            .ok_or_else(|| ApiError::not_found("card", &card_id))?;
+        Ok(json!({ "card": CardOut::new(&p.id, card) }))
+    })
 }

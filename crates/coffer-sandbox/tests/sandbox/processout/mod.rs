@@ -5,6 +5,7 @@ mod admin;
 mod cards;
 mod charges;
 mod customers;
+mod enrollment;
 mod events;
 mod refunds;
 

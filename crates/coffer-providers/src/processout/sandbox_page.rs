@@ -1,0 +1,110 @@
+//! Filling the sandbox's card fields as a browser would (sandbox merchants only): open the
+//! card-field page ProcessOut.js mounts (`<js base>/ccfield.html`), pick the chosen test card
+//! among the page's own choices, and tokenize it at the `POST /cards` the page names, with the
+//! project id alone as Basic user — exactly the request ProcessOut.js makes
+//! (processout/processout.js `src/processout/processout.ts` `apiRequest` and `tokenizeCard`:
+//! `number`, `exp_month`, `exp_year`, `cvc2` as strings; answer `{success, card: {id}}`). The card
+//! number comes from the sandbox's page, never from Coffer.
+
+use serde_json::json;
+
+use super::ProcessOutClient;
+use crate::enrollment::SandboxCardholder;
+use crate::http::{body_text, Resend};
+use crate::{ProviderError, ProviderErrorKind};
+
+fn unusable(message: impl Into<String>) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::InvalidRequest {
+            field: Some("page".into()),
+        },
+        message,
+    )
+}
+
+/// The value of attribute `name` in one start tag (`<… name="value" …>`), HTML-unescaped.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')?;
+    Some(
+        tag[start..start + end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// The start tag that contains `marker`.
+fn tag_with<'a>(page: &'a str, marker: &str) -> Option<&'a str> {
+    let at = page.find(marker)?;
+    let start = page[..at].rfind('<')?;
+    let end = at + page[at..].find('>')?;
+    Some(&page[start..=end])
+}
+
+pub(super) async fn fill(
+    client: &ProcessOutClient,
+    js_base: &str,
+    project_id: &str,
+    card: &SandboxCardholder,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let fields = format!("{}/ccfield.html", js_base.trim_end_matches('/'));
+    let response = client
+        .http
+        .send(Resend::Safe, |c| {
+            c.get(&fields)
+                .query(&[("project_id", project_id), ("origin", "null")])
+        })
+        .await?;
+    let status = response.status().as_u16();
+    let page = body_text(response, Resend::Safe).await?;
+    if status != 200 {
+        return Err(unusable(format!(
+            "the sandbox's card fields answered {status}"
+        )));
+    }
+    let option =
+        tag_with(&page, &format!("<option value=\"{}\"", card.test_card)).ok_or_else(|| {
+            unusable(format!(
+                "the sandbox's card fields offer no test card '{}'",
+                card.test_card
+            ))
+        })?;
+    let field = |name: &str| {
+        attribute(option, name)
+            .ok_or_else(|| unusable(format!("test card '{}' has no {name}", card.test_card)))
+    };
+    let tokenizer = tag_with(&page, "id=\"processout-fields\"")
+        .and_then(|form| attribute(form, "data-tokenizer"))
+        .ok_or_else(|| unusable("the sandbox's card fields name no tokenizer"))?;
+    let body = json!({
+        "number": field("data-number")?,
+        "exp_month": field("data-exp-month")?,
+        "exp_year": field("data-exp-year")?,
+        "cvc2": field("data-cvc")?,
+    });
+    let response = client
+        .http
+        .send(Resend::Once, |c| {
+            c.post(&tokenizer)
+                .basic_auth(project_id, Some(""))
+                .json(&body)
+        })
+        .await?;
+    let answer: serde_json::Value = serde_json::from_str(&body_text(response, Resend::Once).await?)
+        .map_err(ProviderError::malformed)?;
+    if answer["success"] == true {
+        let token = answer["card"]["id"]
+            .as_str()
+            .ok_or_else(|| ProviderError::malformed("POST /cards answered no card id"))?;
+        return Ok(vec![("token".into(), token.to_string())]);
+    }
+    let said = answer["message"]
+        .as_str()
+        .or(answer["error_type"].as_str())
+        .unwrap_or("ProcessOut refused the card");
+    Ok(vec![("error".into(), said.to_string())])
+}
