@@ -11,16 +11,17 @@ use coffer_store::repo::prelude::*;
 
 use crate::world::World;
 
-const TERMS: &str = "I agree that the shop charges my card 9.90 EUR every month until I cancel.";
+pub const TERMS: &str =
+    "I agree that the shop charges my card 9.90 EUR every month until I cancel.";
 
 /// A second connection to the profile's database.
-fn store(world: &World) -> coffer_store::Store {
+pub fn store(world: &World) -> coffer_store::Store {
     coffer_store::Store::open(&coffer_engine::config::database_path(world.dir.path())).unwrap()
 }
 
 /// A customer of `merchant` with an e-mail address (and, where the register keeps one, an
 /// address).
-async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId {
+pub async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId {
     let store = store(world);
     world
         .cards(merchant)
@@ -34,7 +35,7 @@ async fn customer_with_email(world: &World, merchant: MerchantId) -> CustomerId 
         .expect("the demo has a customer with an e-mail")
 }
 
-fn input(merchant: MerchantId, customer: CustomerId, mode: EnrollmentMode) -> EnrollmentInput {
+pub fn input(merchant: MerchantId, customer: CustomerId, mode: EnrollmentMode) -> EnrollmentInput {
     EnrollmentInput {
         merchant,
         customer: Some(customer),
@@ -160,7 +161,7 @@ pub async fn enrolled_at_counter(
 }
 
 /// The card an enrollment saved, as the cards list shows it.
-async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
+pub async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
     let card = view.card_id.expect("a confirmed enrollment names its card");
     world
         .cards(view.merchant_id)

@@ -12,6 +12,7 @@ mod database;
 mod due;
 mod endpoints;
 mod enrollment;
+mod enrollment_pages;
 mod erasure;
 mod lost_answers;
 mod merchant_check;

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod assist;
+mod assist_enrollment;
 mod battery;
 mod clover;
 mod clover_enrollment;
