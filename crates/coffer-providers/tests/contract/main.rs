@@ -16,6 +16,7 @@ mod malformed;
 mod processout;
 mod published;
 mod svea;
+mod svea_enrollment;
 
 /// Reads one HTTP/1.1 request off `stream`: its head (request line and headers) and the body
 /// its content-length announces; `None` when the peer closes first. For the suite's stand-in

@@ -281,6 +281,8 @@ pub(crate) fn check_token_charge(
 pub(crate) fn test_card_number(choice: &str) -> Option<&'static str> {
     match choice {
         "approve" => Some("4242424242424242"),
+        // Last four 0002: the seed's hard decline (EXTERNAL_SERVICE_DENIED on a paying page).
+        "decline" => Some("4000000000000002"),
         _ => None,
     }
 }
