@@ -1,7 +1,8 @@
 //! Enrollment through a page the provider hosts itself (issue 25): Assist's payment page with
 //! the recurring registration, at the counter, with its contract, and as the re-enrollment of a
-//! contract whose initial was a One Click payment; each confirmed only by the provider's own
-//! lookup.
+//! contract whose initial was a One Click payment; Svea's card page sent as a link, which waits
+//! for the cardholder and, once paid, for the browser's return that carries the token. Each is
+//! confirmed only by the provider's own lookup.
 
 use chrono::{Days, Utc};
 use coffer_core::contract::Frequency;
@@ -206,4 +207,140 @@ async fn an_assist_contract_flagged_reenroll_moves_to_the_card_enrolled_on_the_p
     let view = world.engine.show_contract(contract).await.unwrap();
     assert_eq!(view.contract.card_id, new_card, "the contract moved");
     assert!(view.reenroll.is_none(), "{view:?}");
+}
+
+/// The `.eml` the link went out as, with quoted-printable soft breaks undone.
+fn link_mail(world: &World, id: coffer_core::EnrollmentId) -> String {
+    let stem = format!("enrollment-{id}-link");
+    let dir = world.engine.outbox_dir();
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&stem))
+        })
+        .unwrap_or_else(|| panic!("no {stem} mail in {}", dir.display()));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// Completes Svea's sandbox page as the cardholder's own browser would, elsewhere: the return
+/// address the page sends the browser to (which Coffer never sees unless the owner pastes it).
+async fn pay_svea_page_elsewhere(page_url: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = browser
+        .get(page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hidden = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = html.find(&marker).unwrap() + marker.len();
+        let end = html[start..].find('"').unwrap() + start;
+        html[start..end].to_string()
+    };
+    let action = {
+        let start = html.find("action=\"").unwrap() + "action=\"".len();
+        let end = html[start..].find('"').unwrap() + start;
+        html[start..end].to_string()
+    };
+    let year = (Utc::now()
+        .date_naive()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap()
+        + 2)
+    .to_string();
+    let answer = browser
+        .post(action)
+        .form(&[
+            ("s", hidden("s").as_str()),
+            ("id", hidden("id").as_str()),
+            ("card_number", ""),
+            ("test_card", "approve"),
+            ("exp_month", "12"),
+            ("exp_year", year.as_str()),
+            ("cvv", "123"),
+            ("three_ds", "pass"),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_redirection(), "{:?}", answer.status());
+    answer.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_svea_link_is_mailed_waits_for_the_cardholder_and_a_paid_page_waits_for_its_return() {
+    let world = World::new().await;
+    let svea = world.merchant("svea", 0).await;
+    let customer = customer_with_email(&world, svea).await;
+    let thanks = "https://shop.example/thanks";
+    world
+        .engine
+        .set_link_return_page(svea, Some(thanks.into()))
+        .await
+        .unwrap();
+    let before = world.cards(svea).await.len();
+
+    let started = world
+        .engine
+        .start_enrollment(input(svea, customer, EnrollmentMode::Link))
+        .await
+        .unwrap();
+    let page = started
+        .page_url
+        .clone()
+        .expect("Svea's page works as a link");
+    assert!(started.sent_to.is_some(), "{started:?}");
+    let mail = link_mail(&world, started.id);
+    assert!(mail.contains(&page), "the mail holds the page: {mail}");
+
+    // Before the cardholder did anything: still pending, nothing to wait on.
+    let checked = world.engine.check_enrollment(started.id).await.unwrap();
+    assert_eq!(checked.state, EnrollmentState::Pending, "{checked:?}");
+    assert!(checked.waiting_on.is_none(), "{checked:?}");
+
+    // Paid at home; the browser lands on the merchant's page, which Coffer does not see.
+    let landed = pay_svea_page_elsewhere(&page).await;
+    assert!(landed.starts_with(thanks), "{landed}");
+    let checked = world.engine.check_enrollment(started.id).await.unwrap();
+    assert_eq!(checked.state, EnrollmentState::Pending, "{checked:?}");
+    let why = checked.waiting_on.clone().expect("says what it waits on");
+    assert!(why.contains("paste"), "{why}");
+    assert_eq!(
+        world.cards(svea).await.len(),
+        before,
+        "no card without the token"
+    );
+
+    // A week and more later it has not expired: the cardholder paid.
+    let later = world.engine_later(chrono::Duration::days(9));
+    let checked = later.check_enrollment(started.id).await.unwrap();
+    assert_eq!(checked.state, EnrollmentState::Pending, "{checked:?}");
+    assert!(checked.waiting_on.is_some());
+
+    // The owner pastes the address the cardholder landed on.
+    let confirmed = world
+        .engine
+        .enrollment_returned(started.id, &landed)
+        .await
+        .unwrap();
+    assert_eq!(confirmed.state, EnrollmentState::Confirmed, "{confirmed:?}");
+    let card = saved_card(&world, &confirmed).await;
+    assert!(card.mit_ready, "{card:?}");
+    assert_eq!(world.cards(svea).await.len(), before + 1);
 }
