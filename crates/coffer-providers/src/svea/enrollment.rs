@@ -261,3 +261,67 @@ impl HostedEnrollment for SveaClient {
         self.complete_sandbox_card_page(url, &typed).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn signed(algorithm: SveaHash, token: &str) -> Vec<(String, String)> {
+        let fields = [
+            ("pmt_action", "NEW_PAYMENT_EXTENDED"),
+            ("pmt_version", "4304"),
+            ("pmt_id", "ENR-1"),
+            ("pmt_reference", "00000000000000001232"),
+            ("pmt_amount", "9,90"),
+            ("pmt_currency", "EUR"),
+            ("pmt_sellercosts", "0,00"),
+            ("pmt_paymentmethod", "FI50"),
+            ("pmt_escrow", "N"),
+            ("pmt_token", token),
+        ];
+        let values: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+        let secret = SecretString::from("TESTSECRET123".to_string());
+        let hash = sign::sign(algorithm, &values, &secret);
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        pairs.push(("pmt_hash".into(), hash));
+        pairs
+    }
+
+    #[test]
+    fn a_returns_hash_must_be_the_merchants_over_seed_004s_fields() {
+        let basic = super::super::tests::client(SveaAuth::Basic);
+        let sha512 = super::super::tests::client(SveaAuth::Hash(SveaHash::Sha512));
+        let good = signed(SveaHash::Sha512, "57c48209-1111-2222-3333-444455556666");
+        assert!(basic.return_hash_ok(&good));
+        assert!(sha512.return_hash_ok(&good));
+        assert!(basic.return_hash_ok(&signed(SveaHash::Sha256, "t")));
+        assert!(
+            !sha512.return_hash_ok(&signed(SveaHash::Sha256, "t")),
+            "a hash-mode client takes its own algorithm only"
+        );
+        let mut swapped = good.clone();
+        if let Some(pair) = swapped.iter_mut().find(|(k, _)| k == "pmt_token") {
+            pair.1 = "57c48209-9999-2222-3333-444455556666".into();
+        }
+        assert!(!basic.return_hash_ok(&swapped), "the token is hashed");
+        let without_escrow: Vec<(String, String)> = good
+            .iter()
+            .filter(|(k, _)| k != "pmt_escrow")
+            .cloned()
+            .collect();
+        assert!(!basic.return_hash_ok(&without_escrow));
+        let unsigned: Vec<(String, String)> = good
+            .iter()
+            .filter(|(k, _)| k != "pmt_hash")
+            .cloned()
+            .collect();
+        assert!(
+            basic.return_hash_ok(&unsigned),
+            "a Basic-started page returns no hash: the status query's mask checks the token"
+        );
+    }
+}

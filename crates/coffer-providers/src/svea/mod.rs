@@ -898,7 +898,7 @@ mod tests {
     use super::*;
     use coffer_core::{CardToken, IdempotencyKey, MerchantId, Reason, StoredCredential};
 
-    fn client(auth: SveaAuth) -> SveaClient {
+    pub(super) fn client(auth: SveaAuth) -> SveaClient {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Svea test".into(),
