@@ -346,3 +346,85 @@ fn pay(emu: &Emulator, state: &mut AssistState, request: &Request, params: &Para
         redirect(&request.url_ok)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Seed;
+
+    fn state() -> AssistState {
+        AssistState::new(&Seed::demo(
+            3,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+        ))
+    }
+
+    const GOOD: [(&str, &str); 11] = [
+        ("Merchant_ID", "600101"),
+        ("OrderNumber", "ENR-1"),
+        ("OrderAmount", "12.50"),
+        ("OrderCurrency", "BYN"),
+        ("RecurringIndicator", "1"),
+        ("RecurringMinAmount", "1"),
+        ("RecurringMaxAmount", "50"),
+        ("RecurringPeriod", "30"),
+        ("RecurringMaxDate", "31.12.2027"),
+        ("URL_RETURN_OK", "https://coffer.invalid/r?assist_return=ok"),
+        ("URL_RETURN_NO", "https://coffer.invalid/r?assist_return=no"),
+    ];
+
+    fn with(changes: &[(&'static str, &'static str)], drop: &[&str]) -> Params {
+        let mut pairs: Vec<(&str, &str)> = GOOD
+            .iter()
+            .filter(|(k, _)| !drop.contains(k) && !changes.iter().any(|(c, _)| c == k))
+            .copied()
+            .collect();
+        pairs.extend_from_slice(changes);
+        Params::from_pairs(&pairs)
+    }
+
+    #[test]
+    fn the_page_takes_the_registration_and_refuses_what_assist_documents_as_wrong() {
+        let state = state();
+        let request = check(&state, &with(&[], &[])).unwrap();
+        assert_eq!(request.amount_minor, 1250);
+        let terms = request.recurring.expect("registered");
+        assert_eq!(
+            (terms.min_minor, terms.max_minor, terms.period_days),
+            (100, 5000, 30)
+        );
+
+        let zero = check(
+            &state,
+            &with(&[("OrderAmount", "0"), ("BlockOrderType", "2")], &[]),
+        )
+        .unwrap();
+        assert_eq!(zero.amount_minor, 0, "the ASI registration");
+
+        for (params, why) in [
+            (
+                with(&[("OrderAmount", "0")], &[]),
+                "zero without BlockOrderType=2",
+            ),
+            (
+                with(&[("CustomerNumber", "BY-000001")], &[]),
+                "One Click's CustomerNumber with Recurring*",
+            ),
+            (with(&[], &["RecurringMaxDate"]), "a limit missing"),
+            (
+                with(&[("RecurringPeriod", "1000")], &[]),
+                "period over 3 digits",
+            ),
+            (with(&[("OrderCurrency", "EUR")], &[]), "another currency"),
+            (with(&[("Merchant_ID", "999999")], &[]), "unknown merchant"),
+            (with(&[], &["URL_RETURN_OK"]), "no return"),
+        ] {
+            assert!(check(&state, &params).is_err(), "{why}");
+        }
+        let plain = check(&state, &with(&[("RecurringIndicator", "0")], &[])).unwrap();
+        assert!(
+            plain.recurring.is_none(),
+            "an ordinary payment registers nothing"
+        );
+    }
+}
