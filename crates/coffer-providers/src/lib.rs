@@ -16,6 +16,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod holdings;
 pub mod http;
+mod sandbox_page;
 
 pub mod assist;
 pub mod clover;

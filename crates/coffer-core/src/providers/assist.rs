@@ -56,7 +56,7 @@ pub static RULES: ProviderRules = ProviderRules {
         deletes_saved_cards: false,
         enrollment: crate::enrollment::EnrollmentReach::CounterAndLink {
             link_page: "Assist's payment page (pay/order.cfm) with the recurring registration",
-            returns_to: "URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links; Coffer confirms the order with orderresult, never by the return",
+            returns_to: "URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links (the app window at the counter); Coffer confirms the order by its OrderNumber with orderresult, never by the return",
         },
     },
     account_fields: &[

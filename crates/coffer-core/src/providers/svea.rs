@@ -57,8 +57,8 @@ pub static RULES: ProviderRules = ProviderRules {
         advance_notice_required: true,
         deletes_saved_cards: false,
         enrollment: crate::enrollment::EnrollmentReach::CounterAndLink {
-            link_page: "Svea's payment page (pmt_paymenturl of a pay-and-tokenize NewPaymentExtended)",
-            returns_to: "pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links; Coffer confirms the payment with a status query, never by the return",
+            link_page: "Svea's payment page (pmt_paymenturl of NewPaymentExtended 4304, pay and tokenize; TokenizeExtended 4504 for zero)",
+            returns_to: "pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links. Coffer confirms the payment with a status query; Svea masks the token there, so the card's token comes with the return: for a link, paste the address the cardholder landed on",
         },
     },
     account_fields: &[

@@ -11,10 +11,11 @@ use coffer_store::repo::prelude::*;
 
 use crate::world::World;
 
-const TERMS: &str = "I agree that the shop charges my card 9.90 EUR every month until I cancel.";
+pub const TERMS: &str =
+    "I agree that the shop charges my card 9.90 EUR every month until I cancel.";
 
 /// A second connection to the profile's database.
-fn store(world: &World) -> coffer_store::Store {
+pub fn store(world: &World) -> coffer_store::Store {
     coffer_store::Store::open(&coffer_engine::config::database_path(world.dir.path())).unwrap()
 }
 
@@ -160,7 +161,7 @@ pub async fn enrolled_at_counter(
 }
 
 /// The card an enrollment saved, as the cards list shows it.
-async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
+pub async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
     let card = view.card_id.expect("a confirmed enrollment names its card");
     world
         .cards(view.merchant_id)

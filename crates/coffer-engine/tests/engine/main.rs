@@ -12,6 +12,7 @@ mod database;
 mod due;
 mod endpoints;
 mod enrollment;
+mod enrollment_pages;
 mod enrollment_processout;
 mod erasure;
 mod lost_answers;

@@ -17,6 +17,7 @@
 //! never answers `Ok` with `Pending`.
 
 mod convert;
+mod enrollment;
 mod errors;
 mod holdings;
 mod wire;
@@ -24,8 +25,8 @@ mod wire;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use coffer_core::{
-    AssistAccount, Currency, CustomerRef, Merchant, Money, ProviderAccount, ProviderKind,
-    ProviderRef,
+    AssistAccount, Currency, CustomerRef, Environment, Merchant, Money, ProviderAccount,
+    ProviderKind, ProviderRef,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -78,6 +79,8 @@ pub struct AssistClient {
     login: String,
     password: SecretString,
     currency: Currency,
+    /// Sandbox or live: only a sandbox's payment page may be filled by Coffer.
+    environment: Environment,
 }
 
 impl AssistClient {
@@ -115,6 +118,7 @@ impl AssistClient {
             login: login.trim().to_string(),
             password: secret,
             currency: merchant.currency,
+            environment: merchant.environment,
         })
     }
 
@@ -393,6 +397,10 @@ pub(crate) fn fuzz_answer(text: &str) {
 impl Provider for AssistClient {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Assist
+    }
+
+    fn hosted_enrollment(&self) -> Option<&dyn crate::HostedEnrollment> {
+        Some(self)
     }
 
     fn capabilities(&self) -> Capabilities {

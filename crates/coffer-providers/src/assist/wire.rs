@@ -247,6 +247,10 @@ pub(crate) struct Order {
     pub currency: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
+    /// Whether the order registered a recurring series: whether orderresult carries it is
+    /// UNCONFIRMED (assist.md §2.4, §7 question 2), so it is read when present.
+    #[serde(default)]
+    pub recurringindicator: Option<String>,
     #[serde(default)]
     pub operation: Vec<Operation>,
 }

@@ -30,6 +30,7 @@
 
 mod card_page;
 mod convert;
+mod enrollment;
 mod errors;
 mod holdings;
 mod refunds;
@@ -796,15 +797,53 @@ impl Provider for SveaClient {
                 "Svea's card page needs a return URL",
             )
         })?;
-        let flow = convert::initial_flow(request.amount);
-        let pmt_id = convert::pmt_id(&request.order_id)?;
+        let (url, pmt_id) = self
+            .open_card_page(
+                &request.order_id,
+                request.amount,
+                request.buyer.as_ref(),
+                base,
+            )
+            .await?;
+        Ok(InitialStep::CardPage {
+            url,
+            pending_id: pmt_id,
+        })
+    }
+
+    fn card_page(&self) -> Option<&dyn crate::CardPage> {
+        Some(self)
+    }
+
+    fn card_refresh(&self) -> Option<&dyn crate::CardRefresh> {
+        Some(self)
+    }
+
+    fn hosted_enrollment(&self) -> Option<&dyn crate::HostedEnrollment> {
+        Some(self)
+    }
+}
+
+impl SveaClient {
+    /// Starts Svea's card page server-to-server for `order_id`: a zero-sum tokenization (4504)
+    /// or a payment that also tokenizes (4304), returning to `base` with `svea_return=ok|error|
+    /// cancel|delayed`. Says the page's address (`pmt_paymenturl`) and the `pmt_id`.
+    async fn open_card_page(
+        &self,
+        order_id: &str,
+        amount: Money,
+        buyer: Option<&crate::Buyer>,
+        base: &str,
+    ) -> Result<(String, String), ProviderError> {
+        let flow = convert::initial_flow(amount);
+        let pmt_id = convert::pmt_id(order_id)?;
         let returns = [
             return_url(base, "ok")?,
             return_url(base, "error")?,
             return_url(base, "cancel")?,
             return_url(base, "delayed")?,
         ];
-        let description = if request.amount.minor == 0 {
+        let description = if amount.minor == 0 {
             "Card registration for recurring payments"
         } else {
             "First payment; the card is kept for recurring payments"
@@ -814,10 +853,10 @@ impl Provider for SveaClient {
             seller_id: &self.seller_id,
             key_generation: &self.key_generation,
             pmt_id: &pmt_id,
-            order_id: &request.order_id,
-            amount: request.amount,
+            order_id,
+            amount,
             due_date: self.today(),
-            buyer: buyer_of(request.buyer.as_ref())?,
+            buyer: buyer_of(buyer)?,
             description,
             returns,
             token: None,
@@ -841,18 +880,7 @@ impl Provider for SveaClient {
                 "the payment answer has no pmt_paymenturl",
             ))
         })?;
-        Ok(InitialStep::CardPage {
-            url,
-            pending_id: pmt_id,
-        })
-    }
-
-    fn card_page(&self) -> Option<&dyn crate::CardPage> {
-        Some(self)
-    }
-
-    fn card_refresh(&self) -> Option<&dyn crate::CardRefresh> {
-        Some(self)
+        Ok((url, pmt_id))
     }
 }
 
@@ -870,7 +898,7 @@ mod tests {
     use super::*;
     use coffer_core::{CardToken, IdempotencyKey, MerchantId, Reason, StoredCredential};
 
-    fn client(auth: SveaAuth) -> SveaClient {
+    pub(super) fn client(auth: SveaAuth) -> SveaClient {
         let merchant = Merchant {
             id: MerchantId(1),
             name: "Svea test".into(),

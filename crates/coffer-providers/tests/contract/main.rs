@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a failed unwrap is a failed test
 
 mod assist;
+mod assist_enrollment;
 mod battery;
 mod clover;
 mod clover_enrollment;
@@ -16,6 +17,7 @@ mod processout;
 mod processout_enrollment;
 mod published;
 mod svea;
+mod svea_enrollment;
 
 /// Reads one HTTP/1.1 request off `stream`: its head (request line and headers) and the body
 /// its content-length announces; `None` when the peer closes first. For the suite's stand-in

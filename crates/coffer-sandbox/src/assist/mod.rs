@@ -64,6 +64,11 @@ impl crate::Emulator for Emulator {
         Router::new()
             .merge(services)
             .route("/pay/oneclick/v1/token.cfm", post(routes::tokens::tokens))
+            // The payment page is a page, not a web service: no in-body faults.
+            .route(
+                "/pay/order.cfm",
+                get(routes::page::order).post(routes::page::order),
+            )
             .route("/__sandbox/customers", get(routes::admin::register))
             .route("/__sandbox/initials", get(routes::admin::sandbox_initials))
             .route(

@@ -55,6 +55,11 @@ impl Params {
         }
     }
 
+    /// Every pair as received, in order (the payment page carries them on as hidden fields).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The value of `name`, any case; an empty value counts as absent, as Assist treats it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

@@ -281,6 +281,8 @@ pub(crate) fn check_token_charge(
 pub(crate) fn test_card_number(choice: &str) -> Option<&'static str> {
     match choice {
         "approve" => Some("4242424242424242"),
+        // Last four 0002: the seed's hard decline (EXTERNAL_SERVICE_DENIED on a paying page).
+        "decline" => Some("4000000000000002"),
         _ => None,
     }
 }
@@ -648,6 +650,7 @@ pub(crate) fn validate_payment(form: &Form, flow: Flow) -> Result<PaymentRequest
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seed::{behaviour_of_last4, CardBehaviour};
 
     /// The worked token-charge example of providers/svea.md §4.4, in request-hash order.
     fn example_request_values() -> Vec<&'static str> {
@@ -911,10 +914,25 @@ mod tests {
     }
 
     #[test]
-    fn the_page_s_test_card_choice_is_a_valid_approving_visa_and_nothing_else_is_a_choice() {
+    fn the_page_s_test_card_choices_are_valid_visas_with_their_behaviour_and_nothing_else_is_one() {
         let number = test_card_number("approve").unwrap();
         assert!(luhn_ok(number) && scheme_of(number) == "VISA", "{number}");
+        assert_eq!(
+            behaviour_of_last4(&number[number.len() - 4..]),
+            CardBehaviour::Approve
+        );
+        // The enrollment page's decline (issue 25): the seed's hard-decline last four.
+        let number = test_card_number("decline").unwrap();
+        assert!(luhn_ok(number) && scheme_of(number) == "VISA", "{number}");
+        assert_eq!(
+            behaviour_of_last4(&number[number.len() - 4..]),
+            CardBehaviour::HardDecline
+        );
         assert_eq!(test_card_number(""), None);
-        assert_eq!(test_card_number("decline"), None);
+        assert_eq!(
+            test_card_number("fail_3ds"),
+            None,
+            "3-D Secure is its own choice"
+        );
     }
 }

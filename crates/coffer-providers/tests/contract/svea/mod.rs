@@ -31,11 +31,11 @@ use crate::battery::{self, Capabilities, Decline, Facts, Harness, Refusal, Settl
 pub(crate) struct Setup {
     sandbox: Sandbox,
     http: reqwest::Client,
-    merchant: Merchant,
-    secret: String,
+    pub(crate) merchant: Merchant,
+    pub(crate) secret: String,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let sandbox = Sandbox::start(SandboxConfig::demo(60)).await.unwrap();
     let http = reqwest::Client::new();
     let merchants: Vec<serde_json::Value> = http
@@ -71,11 +71,11 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    fn client(&self) -> Box<dyn Provider> {
+    pub(crate) fn client(&self) -> Box<dyn Provider> {
         coffer_providers::connect(&self.merchant, SecretString::from(self.secret.clone())).unwrap()
     }
 
-    fn client_with(&self, auth: SveaAuth, policy: HttpPolicy) -> SveaClient {
+    pub(crate) fn client_with(&self, auth: SveaAuth, policy: HttpPolicy) -> SveaClient {
         SveaClient::with_options(
             &self.merchant,
             SecretString::from(self.secret.clone()),
@@ -140,7 +140,7 @@ impl Setup {
             .expect("a seeded card")
     }
 
-    async fn charges(&self) -> Vec<serde_json::Value> {
+    pub(crate) async fn charges(&self) -> Vec<serde_json::Value> {
         self.http
             .get(format!("{}/charges?provider=svea", self.sandbox.urls.admin))
             .send()
@@ -153,14 +153,19 @@ impl Setup {
 }
 
 /// A register customer with the address Svea requires in every payment.
-fn buyer() -> coffer_providers::Buyer {
+pub(crate) fn buyer() -> coffer_providers::Buyer {
     coffer_providers::Buyer {
         name: "Matti Virtanen".into(),
         address: coffer_core::Address::new("Mannerheimintie 1", "00100", "Helsinki", "FI").unwrap(),
     }
 }
 
-fn charge_request(order_id: &str, token: &str, initial: &str, amount: Money) -> ChargeRequest {
+pub(crate) fn charge_request(
+    order_id: &str,
+    token: &str,
+    initial: &str,
+    amount: Money,
+) -> ChargeRequest {
     ChargeRequest {
         amount,
         card_token: CardToken(token.into()),
@@ -189,7 +194,7 @@ fn lookup(request: &ChargeRequest) -> ChargeLookup {
     }
 }
 
-fn eur(minor: i64) -> Money {
+pub(crate) fn eur(minor: i64) -> Money {
     Money::from_minor(minor, Currency::EUR)
 }
 

@@ -13,6 +13,7 @@
 pub(crate) mod admin;
 pub(crate) mod charges;
 pub(crate) mod orders;
+pub(crate) mod page;
 pub(crate) mod recurring;
 pub(crate) mod refunds;
 pub(crate) mod tokens;
@@ -202,6 +203,16 @@ fn order_element(order: &Order, flat: bool, now: DateTime<Utc>) -> Element {
     }
     if !matches!(order.source, OrderSource::Recurring { .. }) {
         e = e.field("token", &order.card.token);
+    }
+    // Whether orderresult says the order registered a recurring series is UNCONFIRMED
+    // (assist.md §2.4, §7 question 2): the sandbox says it for the orders its payment page made
+    // (no One Click token), so a page paid without the registration is visible (our choice,
+    // docs/assist.md "Enrollment").
+    if order.source == OrderSource::InitialPage && order.card.token.is_empty() {
+        e = e.field(
+            "recurringindicator",
+            if order.recurring.is_some() { "1" } else { "0" },
+        );
     }
     if flat {
         let last = order.operations.last();

@@ -149,7 +149,7 @@ fn page_html(base: &str, seller: &Seller, payment: &Payment, problem: Option<&st
 <input type="hidden" name="s" value="{s}">
 <input type="hidden" name="id" value="{id}">
 <label>Card number <input name="card_number" autocomplete="cc-number" inputmode="numeric"></label>
-<label>or a sandbox test card <select name="test_card"><option value="">(the number typed above)</option><option value="approve">Visa ending 4242, approves</option></select></label>
+<label>or a sandbox test card <select name="test_card"><option value="">(the number typed above)</option><option value="approve">Visa ending 4242, approves</option><option value="decline">Visa ending 0002, declined</option></select></label>
 <label>Expiry month <input name="exp_month" size="2"></label>
 <label>Expiry year <input name="exp_year" size="4"></label>
 <label>CVC <input name="cvv" size="4" autocomplete="cc-csc"></label>
