@@ -9,6 +9,7 @@
 
 mod routes;
 mod rules;
+mod seeding;
 mod state;
 mod wire;
 
