@@ -7,6 +7,7 @@
 pub mod bindings;
 pub mod command_names;
 pub mod commands;
+pub mod enrollment_window;
 pub mod ipc_error;
 pub mod progress;
 
@@ -20,6 +21,12 @@ pub fn run() {
         // First, so a second start stops before it opens anything of the profile.
         .plugin(one_window_per_profile())
         .invoke_handler(specta.invoke_handler())
+        // Pages the app hosts for a provider's card fields, one per enrollment window.
+        .register_asynchronous_uri_scheme_protocol(
+            enrollment_window::SCHEME,
+            enrollment_window::serve,
+        )
+        .manage(enrollment_window::OpenWindows::default())
         .setup(|app| {
             let engine = coffer_demo::with_embedded_sandboxes(Engine::builder()).open()?;
             // A charge a crash left unknown blocks its card until it is settled: ask the
