@@ -47,7 +47,7 @@ pub enum EnrollmentEvent {
         /// Why.
         error: IpcError,
     },
-    /// The window was closed.
+    /// The window was closed before the page returned: the enrollment stays pending.
     Closed {
         /// The enrollment.
         id: EnrollmentId,
@@ -173,7 +173,10 @@ async fn returned(app: AppHandle, id: EnrollmentId, address: String) {
             error: e.into(),
         },
     };
-    app.state::<OpenWindows>().send(id, event);
+    let windows = app.state::<OpenWindows>();
+    windows.send(id, event);
+    // Said once: the window's closing below is no news (`Closed` means closed before a return).
+    windows.remove(id);
     close(&app, id);
 }
 

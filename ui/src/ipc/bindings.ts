@@ -1337,7 +1337,7 @@ enrollment: EnrollmentView } |
 id: EnrollmentId; 
 /**  Why. */
 error: IpcError } | 
-/**  The window was closed. */
+/**  The window was closed before the page returned: the enrollment stays pending. */
 { kind: "closed"; 
 /**  The enrollment. */
 id: EnrollmentId };

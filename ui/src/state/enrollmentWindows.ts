@@ -29,6 +29,6 @@ export function enrollmentEventNote(event: EnrollmentEvent): string {
     case "check_failed":
       return `Enrollment ${event.id} returned from the page, but the provider could not confirm it yet (${event.error.message}); it stays pending — check it again.`;
     case "closed":
-      return `The window of enrollment ${event.id} was closed.`;
+      return `The window of enrollment ${event.id} was closed before the page returned: it stays pending until the provider is checked or it expires.`;
   }
 }
