@@ -3,7 +3,7 @@
 //! counter window with the Clover sandbox's card fields (the iframe its `sdk.js` mounts), the
 //! cardholder picks the sandbox's approve test card and saves, the app captures the return,
 //! the provider confirms it, and the card appears with the consent the cardholder accepted.
-//! The counter window cannot call a single command of the app.
+//! The counter window cannot call a single command of the app, and runs no script but its page's own.
 
 use super::*;
 
@@ -99,6 +99,23 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     if refused.get("refused").is_none() {
         return Err(format!(
             "the enrollment window could call a command: {refused}"
+        ));
+    }
+
+    // 3b. The page's own script ran (its hash is in the policy), a script injected into it does
+    // not (the policy built from the page allows no other inline code).
+    let policy = client
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.__injected = true'; \
+             document.head.appendChild(s); \
+             return [typeof window.Clover === 'function' && !document.querySelector('#save').disabled, window.__injected === true]",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if policy != json!([true, false]) {
+        return Err(format!(
+            "[the page's script ran, an injected one ran]: {policy}"
         ));
     }
 
