@@ -27,6 +27,13 @@ pub fn run() {
             enrollment_window::serve,
         )
         .manage(enrollment_window::OpenWindows::default())
+        // The counter windows go with the main window: the app ends with it, never left running
+        // with only a provider's page on screen.
+        .on_window_event(|window, event| {
+            if window.label() == "main" && matches!(event, tauri::WindowEvent::Destroyed) {
+                enrollment_window::close_all(window.app_handle());
+            }
+        })
         .setup(|app| {
             let engine = coffer_demo::with_embedded_sandboxes(Engine::builder()).open()?;
             // A charge a crash left unknown blocks its card until it is settled: ask the

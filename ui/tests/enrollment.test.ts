@@ -127,3 +127,14 @@ describe("an enrollment's row", () => {
     expect(enrollmentEventNote({ kind: "closed", id: 4 })).toMatch(/closed before the page returned.*stays pending/);
   });
 });
+
+describe("a new register customer's address", () => {
+  it("goes with the request when typed, and stays out when only the default country is there", () => {
+    const base = { ...emptyEnrollForm(1), newName: "Ada", newReference: "C-1", amount: "5", terms: "ok" };
+    expect(enrollRequest(base, null)).toMatchObject({ new_customer: { reference: "C-1", address: null } });
+    const typed = { ...base, newAddress: { street: "Mannerheimintie 1", postal_code: "00100", city: "Helsinki", country: "FI" } };
+    expect(enrollRequest(typed, null)).toMatchObject({
+      new_customer: { address: { street: "Mannerheimintie 1", postal_code: "00100", city: "Helsinki", country: "FI" } },
+    });
+  });
+});

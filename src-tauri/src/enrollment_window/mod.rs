@@ -187,6 +187,15 @@ pub fn close(app: &AppHandle, id: EnrollmentId) {
     }
 }
 
+/// Closes every counter window.
+pub fn close_all(app: &AppHandle) {
+    for (label, window) in app.webview_windows() {
+        if label.starts_with("enroll-") {
+            let _ = window.close();
+        }
+    }
+}
+
 fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)

@@ -8,6 +8,7 @@ import { api, CofferError } from "../../ipc/client";
 import { Modal } from "../../components/Modal";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ContractFields } from "../contracts/ContractFields";
+import { AddressInputs } from "../../components/AddressInputs";
 import { emptyForm, type ContractForm, type FormProblem } from "../contracts/terms";
 import { can, providerLabel } from "../../state/providers";
 import { openEnrollmentWindow } from "../../state/enrollmentWindows";
@@ -217,6 +218,14 @@ export function EnrollDialog({
                       <span>CustomerNumber in the register</span>
                       <input id="enroll-reference" value={form.newReference} onChange={(e) => set("newReference", e.target.value)} aria-invalid={invalid("reference")} />
                     </label>
+                  ) : null}
+                  {merchant && !can(merchant.provider, "lists_customers") ? (
+                    <AddressInputs
+                      idPrefix="enroll-address"
+                      value={form.newAddress}
+                      onChange={(a) => set("newAddress", a)}
+                      required={can(merchant.provider, "needs_buyer_address")}
+                    />
                   ) : null}
                 </div>
               )}

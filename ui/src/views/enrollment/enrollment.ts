@@ -5,6 +5,7 @@ import type { EnrollmentMode, EnrollmentReach, EnrollmentView, Reason, StartEnro
 import { isProblem, requestOf, type ContractForm, type FormProblem } from "../contracts/terms";
 import { providerFacts } from "../../state/providers";
 import { api } from "../../ipc/client";
+import { addressForm, EMPTY_ADDRESS, type AddressFields } from "../../components/AddressInputs";
 
 export interface EnrollForm {
   merchantId: number | null;
@@ -15,6 +16,8 @@ export interface EnrollForm {
   newPhone: string;
   /** A register location's CustomerNumber for the new customer. */
   newReference: string;
+  /** A register location's postal address for the new customer (Svea requires one). */
+  newAddress: AddressFields;
   mode: EnrollmentMode;
   sendTo: string;
   amount: string;
@@ -32,6 +35,7 @@ export function emptyEnrollForm(merchantId: number | null, customerId: number | 
     newEmail: "",
     newPhone: "",
     newReference: "",
+    newAddress: EMPTY_ADDRESS,
     mode: "counter",
     sendTo: "",
     amount: "",
@@ -95,7 +99,7 @@ export function enrollRequest(form: EnrollForm, contract: ContractForm | null): 
     customer_id: form.customerId,
     new_customer:
       form.customerId === null
-        ? { name: form.newName.trim(), email: blank(form.newEmail), phone: blank(form.newPhone), reference: blank(form.newReference), address: null }
+        ? { name: form.newName.trim(), email: blank(form.newEmail), phone: blank(form.newPhone), reference: blank(form.newReference), address: addressForm(form.newAddress) }
         : null,
     mode: form.mode,
     send_to: form.mode === "link" ? blank(form.sendTo) : null,
