@@ -205,5 +205,57 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
         return Err(format!("the card shows the terms {shown:?}"));
     }
     shot(client, "enrolled-card").await;
+
+    // 7. A second card for the same customer, picked on record; the owner withdraws it while its
+    // window is open: the window closes and the enrollment ends cancelled, no card saved.
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&dublin.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "#enroll-customer-search", "Enid").await?;
+    click(
+        client,
+        &format!("#enroll-customer-results [data-customer='{customer}']"),
+    )
+    .await?;
+    type_into(client, "#enroll-amount", "3.00").await?;
+    click(client, "#enroll-start").await?;
+    let pending = wait_js(
+        client,
+        "const r = document.querySelector('#pending-enrollments [data-testid=enrollment-row]'); return r ? r.dataset.enrollment : null",
+        STEP_TIMEOUT,
+        "the second enrollment pending",
+    )
+    .await;
+    let pending = pending.as_str().unwrap_or_default().to_string();
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.windows().await.map_err(|e| e.to_string())?.len() < 2 {
+        if Instant::now() > deadline {
+            return Err("the second enrollment's window did not open".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    click(
+        client,
+        &format!("[data-enrollment='{pending}'] [data-action=cancel]"),
+    )
+    .await?;
+    wait_js(
+        client,
+        &format!("const r = document.querySelector('#settled-enrollments [data-enrollment=\"{pending}\"]'); return r && r.dataset.state === 'cancelled'"),
+        STEP_TIMEOUT,
+        "the withdrawn enrollment cancelled",
+    )
+    .await;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.windows().await.map_err(|e| e.to_string())?.len() > 1 {
+        if Instant::now() > deadline {
+            return Err("the withdrawn enrollment's window stayed open".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     Ok(())
 }
