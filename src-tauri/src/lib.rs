@@ -40,6 +40,18 @@ pub fn run() {
             // providers at once, beside the window (DESIGN §4).
             let background = engine.clone();
             tauri::async_runtime::spawn(async move { background.reconcile_at_start().await });
+            // Enrollments left pending (a link's cardholder finished at home, a counter window
+            // closed with the app) are settled by the providers' lookups, or expire. What could
+            // not be asked stays pending and shows so in the Enrollments view, with Check all.
+            let pending = engine.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = pending
+                    .check_enrollments(coffer_engine::scope::Scope::of(None, None))
+                    .await
+                {
+                    eprintln!("coffer: pending enrollments not checked at start: {e}");
+                }
+            });
             app.manage(engine);
             Ok(())
         })
