@@ -257,5 +257,11 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The window's closing is no news after the withdrawal: the note still says how it ended.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let note = text_of(client, "#enrollment-note", "the withdrawal's note").await;
+    if !note.contains("Cancelled") {
+        return Err(format!("after the withdrawal the note says {note:?}"));
+    }
     Ok(())
 }

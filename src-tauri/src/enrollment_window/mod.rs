@@ -173,15 +173,15 @@ async fn returned(app: AppHandle, id: EnrollmentId, address: String) {
             error: e.into(),
         },
     };
-    let windows = app.state::<OpenWindows>();
-    windows.send(id, event);
-    // Said once: the window's closing below is no news (`Closed` means closed before a return).
-    windows.remove(id);
+    app.state::<OpenWindows>().send(id, event);
     close(&app, id);
 }
 
-/// Closes an enrollment's counter window, if open.
+/// Closes the counter window of an enrollment that settled (returned, withdrawn), if open. Its
+/// channel goes first: the main window already heard how it ended, and `Closed` means a window
+/// closed before its page returned.
 pub fn close(app: &AppHandle, id: EnrollmentId) {
+    app.state::<OpenWindows>().remove(id);
     if let Some(window) = app.get_webview_window(&label(id)) {
         let _ = window.close();
     }
