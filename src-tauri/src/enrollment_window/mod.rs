@@ -204,6 +204,13 @@ fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
         .unwrap_or_default()
 }
 
+/// The enrollment whose page `path` (`/<id>`) is, when the webview `asker` is that enrollment's
+/// own window; `None` for any other window (the main one included) or path.
+fn page_for(asker: &str, path: &str) -> Option<EnrollmentId> {
+    let id = EnrollmentId(path.trim_matches('/').parse::<i64>().ok()?);
+    (asker == label(id)).then_some(id)
+}
+
 /// The `coffer-enroll` scheme: `/<id>` is enrollment `id`'s hosted page, served only to the
 /// window `enroll-<id>` and only while the enrollment is open.
 pub fn serve(
@@ -213,14 +220,7 @@ pub fn serve(
 ) {
     let app = ctx.app_handle().clone();
     let asker = ctx.webview_label().to_string();
-    let id = request
-        .uri()
-        .path()
-        .trim_matches('/')
-        .parse::<i64>()
-        .ok()
-        .map(EnrollmentId);
-    let Some(id) = id.filter(|id| asker == label(*id)) else {
+    let Some(id) = page_for(&asker, request.uri().path()) else {
         responder.respond(plain(StatusCode::FORBIDDEN, "not this window's page"));
         return;
     };
@@ -282,5 +282,19 @@ mod tests {
     #[test]
     fn a_window_label_names_its_enrollment() {
         assert_eq!(super::label(coffer_core::EnrollmentId(42)), "enroll-42");
+    }
+
+    #[test]
+    fn a_hosted_page_is_served_to_its_own_window_only() {
+        use coffer_core::EnrollmentId;
+        assert_eq!(super::page_for("enroll-42", "/42"), Some(EnrollmentId(42)));
+        assert_eq!(
+            super::page_for("enroll-42", "/43"),
+            None,
+            "another enrollment's page"
+        );
+        assert_eq!(super::page_for("main", "/42"), None, "the main window");
+        assert_eq!(super::page_for("enroll-42", "/42/../1"), None);
+        assert_eq!(super::page_for("enroll-42", "/"), None);
     }
 }
