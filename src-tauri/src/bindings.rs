@@ -71,6 +71,15 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::settings::clear_smtp,
             commands::settings::profile,
             commands::settings::choose_data_dir,
+            commands::enrollment::start_enrollment,
+            commands::enrollment::list_enrollments,
+            commands::enrollment::check_enrollment,
+            commands::enrollment::check_enrollments,
+            commands::enrollment::cancel_enrollment,
+            commands::enrollment::enrollment_returned,
+            commands::enrollment::link_return_page,
+            commands::enrollment::set_link_return_page,
+            commands::enrollment::open_enrollment_window,
         ])
         // What differs by provider, for the UI to ask instead of comparing provider names
         // (coffer_core::providers): static, so a constant rather than a command.

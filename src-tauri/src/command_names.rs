@@ -58,4 +58,13 @@ pub const COMMANDS: &[&str] = &[
     "clear_smtp",
     "profile",
     "choose_data_dir",
+    "start_enrollment",
+    "list_enrollments",
+    "check_enrollment",
+    "check_enrollments",
+    "cancel_enrollment",
+    "enrollment_returned",
+    "link_return_page",
+    "set_link_return_page",
+    "open_enrollment_window",
 ];

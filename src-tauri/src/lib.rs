@@ -7,6 +7,7 @@
 pub mod bindings;
 pub mod command_names;
 pub mod commands;
+pub mod enrollment_window;
 pub mod ipc_error;
 pub mod progress;
 
@@ -20,12 +21,37 @@ pub fn run() {
         // First, so a second start stops before it opens anything of the profile.
         .plugin(one_window_per_profile())
         .invoke_handler(specta.invoke_handler())
+        // Pages the app hosts for a provider's card fields, one per enrollment window.
+        .register_asynchronous_uri_scheme_protocol(
+            enrollment_window::SCHEME,
+            enrollment_window::serve,
+        )
+        .manage(enrollment_window::OpenWindows::default())
+        // The counter windows go with the main window: the app ends with it, never left running
+        // with only a provider's page on screen.
+        .on_window_event(|window, event| {
+            if window.label() == "main" && matches!(event, tauri::WindowEvent::Destroyed) {
+                enrollment_window::close_all(window.app_handle());
+            }
+        })
         .setup(|app| {
             let engine = coffer_demo::with_embedded_sandboxes(Engine::builder()).open()?;
             // A charge a crash left unknown blocks its card until it is settled: ask the
             // providers at once, beside the window (DESIGN §4).
             let background = engine.clone();
             tauri::async_runtime::spawn(async move { background.reconcile_at_start().await });
+            // Enrollments left pending (a link's cardholder finished at home, a counter window
+            // closed with the app) are settled by the providers' lookups, or expire. What could
+            // not be asked stays pending and shows so in the Enrollments view, with Check all.
+            let pending = engine.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = pending
+                    .check_enrollments(coffer_engine::scope::Scope::of(None, None))
+                    .await
+                {
+                    eprintln!("coffer: pending enrollments not checked at start: {e}");
+                }
+            });
             app.manage(engine);
             Ok(())
         })

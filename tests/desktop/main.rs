@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod charging;
 mod contract_terms;
+mod enrollment;
 mod reconcile;
 mod safety;
 mod secrets;

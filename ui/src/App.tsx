@@ -17,6 +17,7 @@ import { DashboardView } from "./views/dashboard/DashboardView";
 import { DueView } from "./views/due/DueView";
 import { ContractsView } from "./views/contracts/ContractsView";
 import { ExportView } from "./views/export/ExportView";
+import { EnrollmentsView } from "./views/enrollment/EnrollmentsView";
 
 export type Route =
   | { name: "dashboard" }
@@ -24,6 +25,7 @@ export type Route =
   | { name: "customer"; customer: CustomerListRow }
   | { name: "due" }
   | { name: "contracts"; contractId?: number }
+  | { name: "enrollments" }
   | { name: "export" }
   | { name: "audit" }
   | { name: "settings" };
@@ -34,6 +36,7 @@ const VIEWS: { name: ViewName; label: string }[] = [
   { name: "customers", label: "Customers" },
   { name: "due", label: "Due list" },
   { name: "contracts", label: "Contracts" },
+  { name: "enrollments", label: "Enrollments" },
   { name: "dashboard", label: "Dashboard" },
   { name: "export", label: "Export" },
   { name: "audit", label: "Audit log" },
@@ -176,6 +179,7 @@ function RouteView({
       return (
         <CustomerView
           customer={route.customer}
+          merchants={merchants}
           onBack={() => setRoute({ name: "customers" })}
           onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })}
         />
@@ -183,7 +187,9 @@ function RouteView({
     case "due":
       return <DueView scope={scope} merchants={merchants} onOpenContract={(id) => setRoute({ name: "contracts", contractId: id })} />;
     case "contracts":
-      return <ContractsView scope={scope} contractId={route.contractId} />;
+      return <ContractsView scope={scope} merchants={merchants} contractId={route.contractId} />;
+    case "enrollments":
+      return <EnrollmentsView scope={scope} merchants={merchants} />;
     case "export":
       return <ExportView scope={scope} merchants={merchants} />;
     case "audit":

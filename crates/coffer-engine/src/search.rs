@@ -54,6 +54,8 @@ pub struct CardView {
     pub expiring_soon: bool,
     /// When the cardholder consented to merchant-initiated charges.
     pub consent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The consent text the cardholder accepted (shown on the card).
+    pub consent_terms: Option<String>,
     /// The initial transaction MITs link to.
     pub initial_ref: Option<String>,
     /// Consent and an initial transaction that links merchant-initiated charges are both
@@ -443,6 +445,7 @@ impl CardView {
             expired: card.expiry.is_expired_on(today),
             expiring_soon: card.expiry.expires_within(today, EXPIRING_SOON_DAYS),
             consent_at: card.consent.as_ref().map(|c| c.given_at),
+            consent_terms: card.consent.as_ref().map(|c| c.terms.clone()),
             initial_ref: card.initial.as_ref().map(|i| i.reference.0.clone()),
             mit_ready: card.is_mit_ready(),
             initial_kind: card.initial.as_ref().map(|i| i.kind.as_str().to_string()),

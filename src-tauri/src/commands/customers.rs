@@ -91,7 +91,7 @@ pub struct AddressForm {
 }
 
 impl AddressForm {
-    fn checked(self) -> Result<Option<coffer_core::Address>, IpcError> {
+    pub(crate) fn checked(self) -> Result<Option<coffer_core::Address>, IpcError> {
         coffer_engine::customers::AddressInput {
             street: self.street,
             postal_code: self.postal_code,

@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod customers;
 pub mod dashboard;
 pub mod due;
+pub mod enrollment;
 pub mod erase;
 pub mod export;
 pub mod merchants;

@@ -154,10 +154,40 @@ export const commands = {
 	profile: () => typedError<ProfileView, IpcError>(__TAURI_INVOKE("profile")),
 	/**  Opens another data folder from the next start on. */
 	chooseDataDir: (dataDir: string) => typedError<ProfileView, IpcError>(__TAURI_INVOKE("choose_data_dir", { dataDir })),
+	/**
+	 *  Opens the provider's page for a new card: at the counter (then the UI opens the window with
+	 *  `open_enrollment_window`) or as a link sent by the notices channel.
+	 */
+	startEnrollment: (request: StartEnrollmentRequest) => typedError<EnrollmentView, IpcError>(__TAURI_INVOKE("start_enrollment", { request })),
+	/**  The enrollments of a scope, newest first. */
+	listEnrollments: (request: EnrollmentListRequest) => typedError<EnrollmentView[], IpcError>(__TAURI_INVOKE("list_enrollments", { request })),
+	/**  Asks the provider where one enrollment stands and settles it. */
+	checkEnrollment: (id: number) => typedError<EnrollmentView, IpcError>(__TAURI_INVOKE("check_enrollment", { id })),
+	/**  Asks the providers about every pending enrollment of a scope. */
+	checkEnrollments: (scope: ScopeRequest) => typedError<EnrollmentView[], IpcError>(__TAURI_INVOKE("check_enrollments", { scope })),
+	/**
+	 *  Withdraws a pending enrollment and closes its counter window, if open (a card the
+	 *  cardholder already saved with the provider is kept).
+	 */
+	cancelEnrollment: (id: number) => typedError<EnrollmentView, IpcError>(__TAURI_INVOKE("cancel_enrollment", { id })),
+	/**
+	 *  The whole address a cardholder's browser returned to (pasted by the owner): kept as a hint,
+	 *  then the enrollment is settled by the provider's own answer.
+	 */
+	enrollmentReturned: (id: number, address: string) => typedError<EnrollmentView, IpcError>(__TAURI_INVOKE("enrollment_returned", { id, address })),
+	/**  The page a merchant's enrollment links send the cardholder back to. */
+	linkReturnPage: (merchantId: number) => typedError<string | null, IpcError>(__TAURI_INVOKE("link_return_page", { merchantId })),
+	/**  Sets (or, empty, clears) the page a merchant's enrollment links return to. */
+	setLinkReturnPage: (merchantId: number, url: string | null) => typedError<string | null, IpcError>(__TAURI_INVOKE("set_link_return_page", { merchantId, url })),
+	/**
+	 *  Opens (or brings forward) the counter window of a pending enrollment. What happens in it
+	 *  comes back on `on_event`: the settled enrollment after its return, or that it was closed.
+	 */
+	openEnrollmentWindow: (id: number, onEvent: Channel<EnrollmentEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("open_enrollment_window", { id, onEvent })),
 };
 
 /* Constants */
-export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter. Clover's own Hosted Checkout page pays one order, and Clover documents no way for it to save the card for later merchant-initiated charges, so it cannot be sent as an enrollment link"},"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"ProcessOut.js tokenizes the card inside a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter"},"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":false,"enrollment":{"link_page":"Assist's payment page (pay/order.cfm) with the recurring registration","reach":"counter_and_link","returns_to":"URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links (the app window at the counter); Coffer confirms the order by its OrderNumber with orderresult, never by the return"},"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"deletes_saved_cards":false,"enrollment":{"link_page":"Svea's payment page (pmt_paymenturl of NewPaymentExtended 4304, pay and tokenize; TokenizeExtended 4504 for zero)","reach":"counter_and_link","returns_to":"pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links. Coffer confirms the payment with a status query; Svea masks the token there, so the card's token comes with the return: for a link, paste the address the cardholder landed on"},"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
+export const PROVIDERS = [{"account_fields":[{"default":"","key":"merchant_uuid","label":"Merchant id (mId)","required":true},{"default":"","key":"pakms_key","label":"PAKMS key (public)","required":false}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"Clover's card fields are its hosted iframe (opened with the merchant's PAKMS key), which must sit in a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter. Clover's own Hosted Checkout page pays one order, and Clover documents no way for it to save the card for later merchant-initiated charges, so it cannot be sent as an enrollment link"},"has_regions":true,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"Clover","name":"clover","provider":"clover"},{"account_fields":[{"default":"","key":"project_id","label":"Project id (proj_…)","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":true,"enrollment":{"reach":"counter_only","why":"ProcessOut.js tokenizes the card inside a page the merchant hosts: Coffer hosts it in an app window, so the cardholder types the card at the counter"},"has_regions":false,"hosted_card_page":false,"lists_customers":true,"needs_buyer_address":false,"own_host":false},"label":"ProcessOut","name":"processout","provider":"process_out"},{"account_fields":[{"default":"","key":"merchant_id","label":"Merchant_ID","required":true},{"default":"","key":"login","label":"Login","required":true}],"capabilities":{"advance_notice_required":false,"deletes_saved_cards":false,"enrollment":{"link_page":"Assist's payment page (pay/order.cfm) with the recurring registration","reach":"counter_and_link","returns_to":"URL_RETURN_OK / URL_RETURN_NO: the merchant's return page for links; Coffer confirms the order with orderresult, never by the return"},"has_regions":false,"hosted_card_page":false,"lists_customers":false,"needs_buyer_address":false,"own_host":true},"label":"Assist","name":"assist","provider":"assist"},{"account_fields":[{"default":"","key":"seller_id","label":"Seller id","required":true},{"default":"001","key":"key_generation","label":"Key generation","required":true}],"capabilities":{"advance_notice_required":true,"deletes_saved_cards":false,"enrollment":{"link_page":"Svea's payment page (pmt_paymenturl of a pay-and-tokenize NewPaymentExtended)","reach":"counter_and_link","returns_to":"pmt_okreturn / pmt_errorreturn / pmt_cancelreturn: the merchant's return page for links; Coffer confirms the payment with a status query, never by the return"},"has_regions":false,"hosted_card_page":true,"lists_customers":false,"needs_buyer_address":true,"own_host":false},"label":"Svea","name":"svea","provider":"svea"}] as const;
 
 /* Types */
 /**  One identifier of a provider account, as the settings form asks for it. */
@@ -514,6 +544,8 @@ export type CardView = {
 	expiring_soon: boolean,
 	/**  When the cardholder consented to merchant-initiated charges. */
 	consent_at: string | null,
+	/**  The consent text the cardholder accepted (shown on the card). */
+	consent_terms: string | null,
 	/**  The initial transaction MITs link to. */
 	initial_ref: string | null,
 	/**
@@ -985,6 +1017,9 @@ export type CustomerEdit = {
 	address: AddressForm | null,
 };
 
+/**  A customer row in Coffer's cache. */
+export type CustomerId = number;
+
 /**  A customer in a search's page, with card counts. */
 export type CustomerListRow = {
 	/**  Coffer id. */
@@ -1267,6 +1302,85 @@ export type EndpointInput = {
 };
 
 /**
+ *  The contract to create on the card once the provider confirmed it (the contract form's
+ *  fields without the card, which does not exist yet).
+ */
+export type EnrollmentContractRequest = {
+	/**  A fixed amount per charge, or */
+	amount: string | null,
+	/**  the largest amount of a varying charge, */
+	max_amount: string | null,
+	/**  and its smallest (Assist needs one). */
+	min_amount: string | null,
+	/**  The original payment amount (Svea's cap); the initial transaction's when empty. */
+	original_amount: string | null,
+	/**  How often. */
+	frequency: Frequency,
+	/**  First possible due date; today when empty. */
+	start: string | null,
+	/**  Last possible due date. */
+	end: string | null,
+};
+
+/**  What happened in a counter window, for the main window. */
+export type EnrollmentEvent = 
+/**  The page returned and the provider was asked: the enrollment as it now stands. */
+{ kind: "returned"; 
+/**  The enrollment. */
+enrollment: EnrollmentView } | 
+/**
+ *  The page returned but the check failed (e.g. the provider could not be reached): the
+ *  enrollment stays pending, to be checked again.
+ */
+{ kind: "check_failed"; 
+/**  The enrollment. */
+id: EnrollmentId; 
+/**  Why. */
+error: IpcError } | 
+/**  The window was closed before the page returned: the enrollment stays pending. */
+{ kind: "closed"; 
+/**  The enrollment. */
+id: EnrollmentId };
+
+/**  A new card's enrollment through the provider's hosted page. */
+export type EnrollmentId = number;
+
+/**  Which enrollments to list. */
+export type EnrollmentListRequest = {
+	/**  One merchant. */
+	merchant_id: number | null,
+	/**  A group of locations. */
+	group: string | null,
+	/**  The settled ones too (confirmed, failed, expired, cancelled). */
+	settled: boolean,
+};
+
+/**  Where the cardholder completes the page. */
+export type EnrollmentMode = 
+/**  In an app window on the owner's screen. */
+"counter" | 
+/**  Elsewhere, through a link sent by the notices channel. */
+"link";
+
+/**
+ *  A customer who is not on record yet. A provider that keeps the customers (Clover,
+ *  ProcessOut) creates them with the card; a register location (Assist, Svea) adds them to its
+ *  register now, under `reference`.
+ */
+export type EnrollmentNewCustomer = {
+	/**  Name. */
+	name: string,
+	/**  E-mail (Clover's card-on-file customer needs one; a link goes there by default). */
+	email: string | null,
+	/**  Phone. */
+	phone: string | null,
+	/**  The register's CustomerNumber (register locations only). */
+	reference: string | null,
+	/**  Postal address (Svea requires one in every payment). */
+	address: AddressForm | null,
+};
+
+/**
  *  Where a provider's hosted enrollment page can be used. A static fact of the provider
  *  ([`crate::providers::Capabilities::enrollment`]).
  */
@@ -1287,6 +1401,77 @@ returns_to: string } |
 { reach: "counter_only"; 
 /**  Why no link can work, for the owner. */
 why: string };
+
+/**  Where an enrollment stands. */
+export type EnrollmentState = 
+/**  The page is open; the provider has not confirmed a card yet. */
+"pending" | 
+/**  The provider confirmed the card and its initial transaction: saved, MIT-ready. */
+"confirmed" | 
+/**  The provider declined it or the cardholder cancelled: no card. */
+"failed" | 
+/**  Nobody completed the page in time. */
+"expired" | 
+/**  The owner withdrew it. */
+"cancelled";
+
+/**  An enrollment as the CLI and the UI show it. */
+export type EnrollmentView = {
+	/**  Its id. */
+	id: EnrollmentId,
+	/**  The merchant account. */
+	merchant_id: MerchantId,
+	/**  Its name. */
+	merchant_name: string,
+	/**  The provider's name. */
+	provider: string,
+	/**  The customer, once on record. */
+	customer_id: CustomerId | null,
+	/**  The customer's name. */
+	customer_name: string,
+	/**  Counter or link. */
+	mode: EnrollmentMode,
+	/**  Where it stands. */
+	state: EnrollmentState,
+	/**  The initial transaction's amount. */
+	amount: Money,
+	/**  What later charges will be. */
+	reason: Reason,
+	/**  The consent text shown to the cardholder. */
+	terms: string,
+	/**  Our order id at the provider. */
+	order_id: string,
+	/**  The provider's page (opened, or sent as a link); `None` where the app hosts the page. */
+	page_url: string | null,
+	/**  The app hosts the page in its window (the provider's card fields inside). */
+	hosted_page: boolean,
+	/**  Where the link went. */
+	sent_to: string | null,
+	/**  A return arrived (still only a hint until the provider confirmed it). */
+	returned: boolean,
+	/**  When it was started. */
+	created_at: string,
+	/**  When the page stops being accepted. */
+	expires_at: string,
+	/**  When it settled. */
+	settled_at: string | null,
+	/**  The saved card. */
+	card_id: CardId | null,
+	/**  The contract made on it. */
+	contract_id: ContractId | null,
+	/**  The contract whose card it replaces. */
+	replaces_for: ContractId | null,
+	/**
+	 *  Why it failed, expired or was cancelled; for a confirmed one, why its contract could not
+	 *  be made.
+	 */
+	failure: string | null,
+	/**
+	 *  While pending: what the owner must do (the provider shows it paid, but the card's
+	 *  reference only comes with the return the cardholder's browser landed on).
+	 */
+	waiting_on: string | null,
+};
 
 /**
  *  Whether a merchant talks to a local sandbox or to the provider's own servers.
@@ -2072,6 +2257,30 @@ export type Stage =
 "production" | 
 /**  The provider's own test environment (test credentials from the provider, test cards). */
 "test";
+
+/**  A new enrollment as the dialog sends it. */
+export type StartEnrollmentRequest = {
+	/**  The merchant account the card is saved with. */
+	merchant_id: number,
+	/**  The customer on record, or */
+	customer_id: number | null,
+	/**  a new one. */
+	new_customer: EnrollmentNewCustomer | null,
+	/**  At the counter or by a link. */
+	mode: EnrollmentMode,
+	/**  Where the link goes (the customer's e-mail when empty). */
+	send_to: string | null,
+	/**  The initial transaction's amount. */
+	amount: string,
+	/**  What later charges will be. */
+	reason: Reason,
+	/**  The consent text the cardholder is shown and accepts. */
+	terms: string,
+	/**  The contract made on the card once confirmed. */
+	contract: EnrollmentContractRequest | null,
+	/**  The contract whose card this enrollment replaces (an Assist "re-enroll"). */
+	replaces_for: number | null,
+};
 
 /**  The flags sent with a charge of a stored credential. */
 export type StoredCredential = {

@@ -19,6 +19,9 @@ import {
   type NewCustomer,
   type EditContractRequest,
   type EditMerchantRequest,
+  type EnrollmentEvent,
+  type EnrollmentListRequest,
+  type StartEnrollmentRequest,
   type ErrorKind,
   type ExportKind,
   type IpcError,
@@ -136,6 +139,21 @@ export const api = {
   clearSmtp: (merchantId: number) => unwrap(() => commands.clearSmtp(merchantId)),
   profile: () => unwrap(() => commands.profile()),
   chooseDataDir: (dir: string) => unwrap(() => commands.chooseDataDir(dir)),
+  startEnrollment: (r: StartEnrollmentRequest) => unwrap(() => commands.startEnrollment(r)),
+  listEnrollments: (r: EnrollmentListRequest) => unwrap(() => commands.listEnrollments(r)),
+  checkEnrollment: (id: number) => unwrap(() => commands.checkEnrollment(id)),
+  checkEnrollments: (scope: ScopeRequest) => unwrap(() => commands.checkEnrollments(scope)),
+  cancelEnrollment: (id: number) => unwrap(() => commands.cancelEnrollment(id)),
+  /** The whole address the cardholder's browser returned to; the provider still confirms it. */
+  enrollmentReturned: (id: number, address: string) => unwrap(() => commands.enrollmentReturned(id, address)),
+  linkReturnPage: (merchantId: number) => unwrap(() => commands.linkReturnPage(merchantId)),
+  setLinkReturnPage: (merchantId: number, url: string | null) => unwrap(() => commands.setLinkReturnPage(merchantId, url)),
+  /** Opens the enrollment's counter window; what happens in it comes to `onEvent`. */
+  openEnrollmentWindow: (id: number, onEvent: (e: EnrollmentEvent) => void) => {
+    const ch = new Channel<EnrollmentEvent>();
+    ch.onmessage = onEvent;
+    return unwrap(() => commands.openEnrollmentWindow(id, ch));
+  },
 };
 
 /** Words for an error's kind, shown above its message. */

@@ -14,13 +14,11 @@ export function providerFacts(name: string): Provider | undefined {
   return providers.find((p) => p.name === name || p.provider === name);
 }
 
-/** The capabilities that are yes-or-no facts (the enrollment reach is not one). */
-export type YesNoCapability = {
-  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
-}[keyof Capabilities];
+/** The yes/no capabilities (not `enrollment`, which says where a page works and why). */
+export type Capability = { [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never }[keyof Capabilities];
 
 /** Whether the provider named `name` has the capability `key`; false for an unknown name. */
-export function can(name: string, key: YesNoCapability): boolean {
+export function can(name: string, key: Capability): boolean {
   return providerFacts(name)?.capabilities[key] ?? false;
 }
 

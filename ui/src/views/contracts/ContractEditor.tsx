@@ -8,6 +8,7 @@ import type { CardView, ContractView, EditContractRequest, TermsChangeEffect } f
 import { api, CofferError } from "../../ipc/client";
 import { brandName, maskedNumber } from "../../format/card";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { ContractFields } from "./ContractFields";
 import { editOf, emptyForm, formOf, isProblem, requestOf, type ContractForm, type FormProblem } from "./terms";
 
 function todayIso(): string {
@@ -46,7 +47,6 @@ export function ContractEditor({
   const [saving, setSaving] = useState(false);
   const [preview, setPreview] = useState<{ request: EditContractRequest; effect: TermsChangeEffect } | null>(null);
 
-  const set = (key: keyof ContractForm) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
   const invalid = (key: keyof ContractForm) => (problem && FIELD_INPUTS[problem.field] === key) || problem?.field === key;
 
   const submit = async () => {
@@ -118,13 +118,6 @@ export function ContractEditor({
     );
   }
 
-  const input = (key: keyof ContractForm, label: string, props: Record<string, string> = {}) => (
-    <label className="field">
-      <span>{label}</span>
-      <input id={`contract-${key}`} value={form[key]} onChange={set(key)} aria-invalid={invalid(key) ? true : undefined} {...props} />
-    </label>
-  );
-
   return (
     <form
       className="merchant-form contract-form"
@@ -139,33 +132,7 @@ export function ContractEditor({
         {contract ? `Change the terms of contract ${contract.id}` : card ? `New contract on ${brandName(card.brand)} ${maskedNumber(card.last4)}` : "New contract"}
       </h3>
       <div className="form-grid">
-        <label className="field">
-          <span>Amount</span>
-          <select id="contract-amount-kind" value={form.amountKind} onChange={set("amountKind")}>
-            <option value="fixed">Fixed: the same every time</option>
-            <option value="variable">Varying, up to a maximum</option>
-          </select>
-        </label>
-        {form.amountKind === "fixed"
-          ? input("amount", "Amount of each charge", { inputMode: "decimal", placeholder: "9.90" })
-          : (
-            <>
-              {input("max", "Largest amount", { inputMode: "decimal" })}
-              {input("min", "Smallest amount (Assist needs one)", { inputMode: "decimal" })}
-            </>
-          )}
-        {contract ? null : input("original", "Original payment (Svea's cap; the initial transaction's if empty)", { inputMode: "decimal" })}
-        <label className="field">
-          <span>How often</span>
-          <select id="contract-frequency" value={form.frequency} onChange={set("frequency")}>
-            <option value="monthly">Every month on a day</option>
-            <option value="yearly">Every year on a date</option>
-            <option value="every_days">Every N days</option>
-          </select>
-        </label>
-        {input("every", form.frequency === "monthly" ? "Day of the month (1–31)" : form.frequency === "yearly" ? "Date (MM-DD)" : "Days between charges")}
-        {contract ? null : input("start", "First possible charge (empty: today)", { type: "date" })}
-        {input("end", "Last possible charge (empty: until cancelled)", { type: "date" })}
+        <ContractFields form={form} onChange={setForm} invalid={(key) => Boolean(invalid(key))} isNew={!contract} />
         {contract ? (
           <label className="field">
             <span>Why (kept in the history)</span>

@@ -4,7 +4,7 @@
 // did and how to undo it (the engine's own sentences); a change of terms that waits for the
 // cardholder's new consent or a new initial payment says so, with the button that records it.
 import { useCallback, useEffect, useState } from "react";
-import type { ContractStatus, ContractView, Money, Notice, RefundResult } from "../../ipc/bindings";
+import type { ContractStatus, ContractView, MerchantView, Money, Notice, RefundResult } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { formatMoney } from "../../format/money";
 import { formatInstant } from "../../format/time";
@@ -13,11 +13,13 @@ import { ConfirmBar } from "../../components/ConfirmBar";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ContractEditor } from "./ContractEditor";
 import { ImportContracts } from "./ImportContracts";
+import { EnrollDialog } from "../enrollment/EnrollDialog";
+import { customerOfCard } from "../enrollment/enrollment";
 import { ACTION_HELP, actionsFor, canUnskip, doneNote, noticeKindWords } from "./terms";
 
 const STATUSES: (ContractStatus | "")[] = ["", "active", "paused", "cancelled", "ended"];
 
-export function ContractsView({ scope, contractId }: { scope: Scope; contractId?: number }) {
+export function ContractsView({ scope, merchants = [], contractId }: { scope: Scope; merchants?: MerchantView[]; contractId?: number }) {
   const [status, setStatus] = useState<ContractStatus | "">("active");
   const [contracts, setContracts] = useState<ContractView[] | null>(null);
   const [open, setOpen] = useState<number | null>(contractId ?? null);
@@ -42,6 +44,7 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
     return (
       <ContractDetail
         id={open}
+        merchants={merchants}
         onBack={() => {
           setOpen(null);
           void load();
@@ -150,7 +153,8 @@ export function ContractsView({ scope, contractId }: { scope: Scope; contractId?
   );
 }
 
-function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
+function ContractDetail({ id, merchants, onBack }: { id: number; merchants: MerchantView[]; onBack: () => void }) {
+  const [reenrolling, setReenrolling] = useState<{ id: number; name: string } | null>(null);
   const [contract, setContract] = useState<ContractView | null>(null);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -239,6 +243,21 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
               Resume
             </button>
           ) : null}
+          {contract.reenroll && contract.status !== "cancelled" ? (
+            <button
+              type="button"
+              id="contract-reenroll-card"
+              title={contract.reenroll}
+              disabled={busy}
+              onClick={() =>
+                void customerOfCard(contract.merchant_id, contract.card_id)
+                  .then((customer) => setReenrolling({ id: customer, name: contract.customer_name }))
+                  .catch(setError)
+              }
+            >
+              Re-enroll card…
+            </button>
+          ) : null}
           {can.cancel ? (
             <button type="button" className="danger" id="contract-cancel" disabled={busy} onClick={() => setAsking("cancel")}>
               Cancel contract
@@ -246,6 +265,23 @@ function ContractDetail({ id, onBack }: { id: number; onBack: () => void }) {
           ) : null}
         </div>
       </div>
+      {reenrolling ? (
+        <EnrollDialog
+          merchants={merchants.filter((m) => m.id === contract.merchant_id)}
+          merchantId={contract.merchant_id}
+          customer={reenrolling}
+          replacesFor={contract.id}
+          onClose={() => setReenrolling(null)}
+          onDone={(view) => {
+            setReenrolling(null);
+            setNote(
+              view.mode === "counter"
+                ? `Enrollment ${view.id}: the provider's page is open in its window; once confirmed, the new card replaces this contract's.`
+                : `Enrollment ${view.id}: link sent to ${view.sent_to ?? "the customer"}; once confirmed, the new card replaces this contract's.`,
+            );
+          }}
+        />
+      ) : null}
       {can.pause ? <p className="muted" id="contract-pause-help">Pause: {ACTION_HELP.pause}</p> : null}
       {can.resume ? <p className="muted" id="contract-resume-help">Resume: {ACTION_HELP.resume}</p> : null}
       {note ? (

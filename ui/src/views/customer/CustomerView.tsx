@@ -2,7 +2,7 @@
 // a card shows what a merchant-initiated charge relies on (consent, initial transaction, token)
 // and offers "Charge now", "New contract" and recording the cardholder's consent.
 import { useCallback, useEffect, useState } from "react";
-import type { CardView, ChargeLine, ContractView, CustomerDetail, CustomerListRow, RefundStanding } from "../../ipc/bindings";
+import type { CardView, ChargeLine, ContractView, CustomerDetail, CustomerListRow, MerchantView, RefundStanding } from "../../ipc/bindings";
 import { api } from "../../ipc/client";
 import { artHost, brandName, cardExpiryLine, cardNumberLine, formatExpiry, mainAction, maskedNumber, statusLine } from "../../format/card";
 import { CardLifeActions } from "./CardLifeActions";
@@ -17,14 +17,19 @@ import { AddressInputs, EMPTY_ADDRESS, addressForm, type AddressFields } from ".
 import { ChargeDialog } from "../charge/ChargeDialog";
 import { ContractEditor } from "../contracts/ContractEditor";
 import { EraseCustomer } from "./EraseCustomer";
+import { EnrollDialog } from "../enrollment/EnrollDialog";
+import { enrollmentEventNote, onEnrollmentEvent } from "../../state/enrollmentWindows";
 import { customerTitle, erasedWords, erasureNote } from "./erase";
 
 export function CustomerView({
   customer,
+  merchants = [],
   onBack,
   onOpenContract,
 }: {
   customer: CustomerListRow;
+  /** The merchants, for the enrollment dialog (the customer's own is offered). */
+  merchants?: MerchantView[];
   onBack: () => void;
   onOpenContract: (id: number) => void;
 }) {
@@ -37,6 +42,7 @@ export function CustomerView({
   const [note, setNote] = useState<string | null>(null);
   const [detail, setDetail] = useState<CustomerDetail | null>(null);
   const [editingAddress, setEditingAddress] = useState(false);
+  const [enrolling, setEnrolling] = useState(false);
 
   // Every action ends with a reload of the whole page (cards, contracts, charges), so each view
   // shows the state after it without reopening the customer; an earlier error goes with it.
@@ -78,6 +84,16 @@ export function CustomerView({
     void load();
   }, [load]);
 
+  // A counter window's return may have saved a card for this customer.
+  useEffect(
+    () =>
+      onEnrollmentEvent((event) => {
+        setNote(enrollmentEventNote(event));
+        void load();
+      }),
+    [load],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape" && !dialog) {
@@ -103,7 +119,30 @@ export function CustomerView({
       </button>
       <div className="view-head">
         <h2 id="view-title">{customerTitle(contact.name, erasedAt)}</h2>
+        {erasedAt || !merchants.some((m) => m.id === customer.merchant_id) ? null : (
+          <div className="toolbar">
+            <button type="button" id="customer-enroll-card" onClick={() => setEnrolling(true)}>
+              Enroll a card…
+            </button>
+          </div>
+        )}
       </div>
+      {enrolling ? (
+        <EnrollDialog
+          merchants={merchants.filter((m) => m.id === customer.merchant_id)}
+          merchantId={customer.merchant_id}
+          customer={{ id: customer.id, name: contact.name }}
+          onClose={() => setEnrolling(false)}
+          onDone={(view) => {
+            setEnrolling(false);
+            setNote(
+              view.mode === "counter"
+                ? `Enrollment ${view.id}: the provider's page is open in its window for the cardholder; the card appears here once the provider confirms it.`
+                : `Enrollment ${view.id}: link sent to ${view.sent_to ?? "the customer"}; see Enrollments.`,
+            );
+          }}
+        />
+      ) : null}
       {erased ? (
         <p className="muted" id="customer-erased" role="note">
           {erased} (a data-protection request): name, e-mail, phone and address are gone; its charges and references
@@ -576,6 +615,14 @@ function CardDetail({
         </dd>
         <dt>Consent</dt>
         <dd>{card.consent_at ? formatInstant(card.consent_at) : "None recorded"}</dd>
+        {card.consent_terms ? (
+          <>
+            <dt>Terms accepted</dt>
+            <dd id="card-consent-terms" className="consent-terms">
+              {card.consent_terms}
+            </dd>
+          </>
+        ) : null}
         <dt>Initial transaction</dt>
         <dd className="mono">{card.initial_ref ?? "None linked"}</dd>
         <dt>Merchant-initiated charges</dt>

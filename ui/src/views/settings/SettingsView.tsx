@@ -10,6 +10,7 @@ import { accountFields, DEFAULT_PROVIDER, emptyAccount, environmentChoice, envir
 import { SmtpPanel } from "./SmtpPanel";
 import { can, providerFacts, providerLabel } from "../../state/providers";
 import { DataFolderPanel } from "./DataFolderPanel";
+import { LinkReturnPanel } from "./LinkReturnPanel";
 import { fieldLabel, testDetail, testLabel } from "./connection";
 import { decimalString, formatMoney } from "../../format/money";
 
@@ -175,6 +176,7 @@ export function SettingsView({ merchants, reloadMerchants }: { merchants: Mercha
         </table>
       </div>
       <SmtpPanel merchants={merchants} />
+      <LinkReturnPanel merchants={merchants} />
       <DataFolderPanel />
     </section>
   );

@@ -1,0 +1,267 @@
+//! A new card enrolled at the counter through the provider's own page in the real WebKit window
+//! (issue 25): the owner fills "Enroll a card" for a new Clover customer, the app opens its
+//! counter window with the Clover sandbox's card fields (the iframe its `sdk.js` mounts), the
+//! cardholder picks the sandbox's approve test card and saves, the app captures the return,
+//! the provider confirms it, and the card appears with the consent the cardholder accepted.
+//! The counter window cannot call a single command of the app, and runs no script but its page's own.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
+async fn a_clover_card_enrolled_at_the_counter_through_the_sandbox_page() {
+    let app = app_under_test();
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = enroll_journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+const TERMS: &str =
+    "I, Enid Enroll, let Clover Dublin keep this card and charge it monthly until I cancel.";
+
+async fn enroll_journey(client: &Client) -> Result<(), String> {
+    let dublin = demo_merchant(client, "Clover Dublin").await?;
+    let main = client.window().await.map_err(|e| e.to_string())?;
+
+    // 1. The dialog: a new customer at the counter; Clover cannot send a link, and says why.
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-dialog").await;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&dublin.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    let link_disabled = client
+        .execute(
+            "return document.querySelector('#enroll-mode-link').disabled",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if link_disabled != Value::Bool(true) {
+        return Err(
+            "Clover's link choice is offered, but its card fields work at the counter only".into(),
+        );
+    }
+    let why = text_of(client, "#enroll-counter-only", "the counter-only reason").await;
+    if !why.contains("iframe") {
+        return Err(format!("the counter-only reason says {why:?}"));
+    }
+    type_into(client, "#enroll-name", "Enid Enroll").await?;
+    type_into(client, "#enroll-email", "enid@example.com").await?;
+    type_into(client, "#enroll-amount", "12.50").await?;
+    type_into(client, "#enroll-terms", TERMS).await?;
+    shot(client, "enroll-dialog").await;
+    click(client, "#enroll-start").await?;
+
+    // 2. The counter window opens with the sandbox's page.
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let counter = loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if let Some(other) = windows.into_iter().find(|w| *w != main) {
+            break other;
+        }
+        if Instant::now() > deadline {
+            let body = client
+                .execute("return document.body.innerText", vec![])
+                .await
+                .unwrap_or_default();
+            return Err(format!("no enrollment window opened; main window: {body}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    client
+        .switch_to_window(counter)
+        .await
+        .map_err(|e| e.to_string())?;
+    find(client, "iframe[title='Clover card fields']").await;
+
+    // 3. The page has no IPC: a command called from it is refused.
+    let refused = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const ipc = window.__TAURI_INTERNALS__; \
+             if (!ipc || !ipc.invoke) { done({ refused: 'no IPC in this window' }); return; } \
+             ipc.invoke('list_merchants', {}).then(ok => done({ ok }), err => done({ refused: String(err) }));",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if refused.get("refused").is_none() {
+        return Err(format!(
+            "the enrollment window could call a command: {refused}"
+        ));
+    }
+
+    // 3b. The page's own script ran (its hash is in the policy), a script injected into it does
+    // not (the policy built from the page allows no other inline code).
+    let policy = client
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.__injected = true'; \
+             document.head.appendChild(s); \
+             return [typeof window.Clover === 'function' && !document.querySelector('#save').disabled, window.__injected === true]",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if policy != json!([true, false]) {
+        return Err(format!(
+            "[the page's script ran, an injected one ran]: {policy}"
+        ));
+    }
+
+    // 4. The cardholder picks the approve test card in Clover's fields and saves.
+    client.enter_frame(0).await.map_err(|e| e.to_string())?;
+    find(client, "#test-card")
+        .await
+        .select_by_value("approve")
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .enter_parent_frame()
+        .await
+        .map_err(|e| e.to_string())?;
+    shot(client, "enroll-window").await;
+    click(client, "#save").await?;
+
+    // 5. The return is captured, the window closes, the main window says the card is saved.
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if windows.len() == 1 {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("the enrollment window stayed open after the page returned".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client
+        .switch_to_window(main)
+        .await
+        .map_err(|e| e.to_string())?;
+    let note = wait_js(
+        client,
+        "const n = document.querySelector('#enrollment-note'); return n && n.textContent.includes('Card saved') ? n.textContent : null",
+        STEP_TIMEOUT,
+        "the saved card's note",
+    )
+    .await;
+    let row: i64 = wait_js(
+        client,
+        "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
+        STEP_TIMEOUT,
+        "the confirmed enrollment among the settled ones",
+    )
+    .await
+    .as_str()
+    .and_then(|id| id.parse().ok())
+    .ok_or("the confirmed enrollment's id")?;
+    shot(client, "enrollments").await;
+
+    // 6. The card is saved, MIT-ready, with the consent the cardholder accepted.
+    let enrollments = invoke(
+        client,
+        "list_enrollments",
+        json!({"request": {"merchant_id": dublin, "group": null, "settled": true}}),
+    )
+    .await?;
+    let enrollment = enrollments
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["id"] == row))
+        .cloned()
+        .ok_or(format!("enrollment {row} in the list ({note})"))?;
+    let customer = enrollment["customer_id"]
+        .as_i64()
+        .ok_or("the new customer")?;
+    let card_id = enrollment["card_id"].as_i64().ok_or("the saved card")?;
+    let cards = invoke(
+        client,
+        "list_cards",
+        json!({"request": {"merchant_id": dublin, "group": null, "customer_id": customer, "last4": null,
+                           "brand": null, "active_only": false, "limit": 10, "offset": null}}),
+    )
+    .await?;
+    let card = cards
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == card_id))
+        .cloned()
+        .ok_or("the saved card among the customer's")?;
+    if card["consent_terms"] != TERMS || card["mit_ready"] != true {
+        return Err(format!("the saved card: {card}"));
+    }
+    open_card(client, customer, card["last4"].as_str().unwrap_or_default()).await?;
+    let shown = text_of(client, "#card-consent-terms", "the card's consent terms").await;
+    if shown != TERMS {
+        return Err(format!("the card shows the terms {shown:?}"));
+    }
+    shot(client, "enrolled-card").await;
+
+    // 7. A second card for the same customer, picked on record; the owner withdraws it while its
+    // window is open: the window closes and the enrollment ends cancelled, no card saved.
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&dublin.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "#enroll-customer-search", "Enid").await?;
+    click(
+        client,
+        &format!("#enroll-customer-results [data-customer='{customer}']"),
+    )
+    .await?;
+    type_into(client, "#enroll-amount", "3.00").await?;
+    click(client, "#enroll-start").await?;
+    let pending = wait_js(
+        client,
+        "const r = document.querySelector('#pending-enrollments [data-testid=enrollment-row]'); return r ? r.dataset.enrollment : null",
+        STEP_TIMEOUT,
+        "the second enrollment pending",
+    )
+    .await;
+    let pending = pending.as_str().unwrap_or_default().to_string();
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.windows().await.map_err(|e| e.to_string())?.len() < 2 {
+        if Instant::now() > deadline {
+            return Err("the second enrollment's window did not open".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    click(
+        client,
+        &format!("[data-enrollment='{pending}'] [data-action=cancel]"),
+    )
+    .await?;
+    wait_js(
+        client,
+        &format!("const r = document.querySelector('#settled-enrollments [data-enrollment=\"{pending}\"]'); return r && r.dataset.state === 'cancelled'"),
+        STEP_TIMEOUT,
+        "the withdrawn enrollment cancelled",
+    )
+    .await;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.windows().await.map_err(|e| e.to_string())?.len() > 1 {
+        if Instant::now() > deadline {
+            return Err("the withdrawn enrollment's window stayed open".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The window's closing is no news after the withdrawal: the note still says how it ended.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let note = text_of(client, "#enrollment-note", "the withdrawal's note").await;
+    if !note.contains("Cancelled") {
+        return Err(format!("after the withdrawal the note says {note:?}"));
+    }
+    Ok(())
+}
