@@ -385,6 +385,15 @@ pub fn processout_js_base(base_url: &str) -> String {
     }
 }
 
+/// The origin (`scheme://host[:port]`) of a base URL, which ProcessOut.js posts the card to
+/// (the page names it so the app window's policy may connect there, and nowhere else).
+pub fn processout_api_origin(base_url: &str) -> String {
+    match Url::parse(base_url) {
+        Ok(url) => url.origin().ascii_serialization(),
+        Err(_) => base_url.trim_end_matches('/').to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,9 @@
 //! page: only the hosts its `<script src>` load from (the provider's, which then also frames its
 //! card fields and is the only one the page may connect to), and the SHA-256 of each of its own
 //! inline scripts and styles (CSP Level 2 hash sources, https://www.w3.org/TR/CSP2/#script-src-hash-usage).
+//! A provider script that posts the card to another host of the provider (ProcessOut.js to its
+//! API) is allowed to connect there when the page names that host in a
+//! `<link rel="preconnect" href>`: connecting only, never loading script from it.
 //! Anything else a changed or injected page would try — another host, an inline handler, a form
 //! posted elsewhere, a plugin — the webview refuses.
 
@@ -43,6 +46,31 @@ fn elements<'a>(html: &'a str, name: &str) -> Vec<Element<'a>> {
             body: &html[tag_end + 1..body_end],
         });
         at = body_end + close.len();
+    }
+    out
+}
+
+/// The start tags of the void element `name` (`<link …>`), matched case-insensitively.
+fn start_tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let lower = html.to_ascii_lowercase();
+    let open = format!("<{name}");
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&open) {
+        let start = at + found;
+        let after = start + open.len();
+        if !matches!(
+            lower.as_bytes().get(after),
+            Some(b' ' | b'\t' | b'\n' | b'\r')
+        ) {
+            at = after;
+            continue;
+        }
+        let Some(end) = lower[after..].find('>').map(|i| after + i) else {
+            break;
+        };
+        out.push(&html[start..=end]);
+        at = end + 1;
     }
     out
 }
@@ -138,14 +166,31 @@ pub fn for_page(html: &str) -> String {
         .iter()
         .map(|s| hash_source(s.body))
         .collect();
+    let mut connect = hosts.clone();
+    for link in start_tags(html, "link") {
+        let preconnect = attribute(link, "rel").is_some_and(|rel| {
+            rel.split_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("preconnect"))
+        });
+        if let Some(host) = preconnect
+            .then(|| attribute(link, "href"))
+            .flatten()
+            .and_then(|href| origin(&href))
+        {
+            if !connect.contains(&host) {
+                connect.push(host);
+            }
+        }
+    }
     let mut script_src = hosts.clone();
     script_src.extend(scripts);
     let mut img_src = hosts.clone();
     img_src.push("data:".into());
     format!(
         "default-src 'none'; script-src {script}; style-src {style}; img-src {img}; \
-         font-src {hosts}; frame-src {hosts}; connect-src {hosts}; form-action 'none'; \
+         font-src {hosts}; frame-src {hosts}; connect-src {connect}; form-action 'none'; \
          base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+        connect = sources(&connect),
         script = sources(&script_src),
         style = sources(&styles),
         img = sources(&img_src),
@@ -194,6 +239,35 @@ mod tests {
         assert_eq!(directive("frame-src"), format!("frame-src {host}"));
         assert_eq!(directive("connect-src"), format!("connect-src {host}"));
         assert_eq!(directive("form-action"), "form-action 'none'");
+    }
+
+    #[test]
+    fn a_preconnect_link_lets_the_page_connect_to_its_host_and_nothing_more() {
+        let page = "<html><head><LINK rel=\"preconnect\" href=\"https://api.processout.com\">\
+            <link rel=\"stylesheet\" href=\"https://evil.example/x.css\">\
+            <script src=\"https://js.processout.com/processout.js\"></script></head></html>";
+        let policy = for_page(page);
+        let directive = |name: &str| {
+            policy
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with(&format!("{name} ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(
+            directive("connect-src"),
+            "connect-src https://js.processout.com https://api.processout.com"
+        );
+        assert_eq!(
+            directive("frame-src"),
+            "frame-src https://js.processout.com"
+        );
+        assert!(
+            !directive("script-src").contains("api.processout.com"),
+            "{policy}"
+        );
+        assert!(!policy.contains("evil.example"), "{policy}");
     }
 
     #[test]

@@ -111,6 +111,10 @@ fn script_json(value: &serde_json::Value) -> String {
 pub(super) struct PageConfig<'a> {
     /// `…/processout.js`.
     pub sdk: String,
+    /// The API origin ProcessOut.js posts the card to (`https://api.processout.com` live; Inferred
+    /// from ProcessOut's own mobile SDKs, which post `/cards` there with the project id alone):
+    /// named by a preconnect link, from which the app window's policy allows connecting there.
+    pub api: String,
     /// The public project id (`test-proj_…` / `proj_…`): ProcessOut.js needs nothing else.
     pub project_id: &'a str,
     pub return_url: &'a str,
@@ -133,6 +137,7 @@ pub(super) fn host_page(config: &PageConfig<'_>) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="preconnect" href="{api}">
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 34rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }}
 .field {{ min-height: 2.5rem; margin: .5rem 0; }}
@@ -196,6 +201,7 @@ button {{ font-size: 1rem; padding: .5rem 1.2rem; margin-right: .5rem; }}
         config_id = CONFIG_ID,
         block = script_json(&block),
         sdk = html(&config.sdk),
+        api = html(&config.api),
     )
 }
 
@@ -565,6 +571,7 @@ impl HostedEnrollment for ProcessOutClient {
         convert::invoice_name(&request.order_id)?;
         let html = host_page(&PageConfig {
             sdk: format!("{}/processout.js", self.js),
+            api: self.api.clone(),
             project_id: &self.project_id,
             return_url: &request.return_url,
             title: format!("Save a card for {}", request.name),
@@ -654,6 +661,7 @@ mod tests {
     fn page(title: &str, return_url: &str) -> String {
         host_page(&PageConfig {
             sdk: "https://js.processout.com/processout.js".into(),
+            api: "https://api.processout.com".into(),
             project_id: "test-proj_8Hd2kQ",
             return_url,
             title: title.into(),

@@ -89,6 +89,8 @@ pub struct ProcessOutClient {
     /// Where ProcessOut.js and its card fields come from
     /// ([`crate::endpoints::processout_js_base`]).
     js: String,
+    /// The API's origin, which ProcessOut.js posts the card to from the page.
+    api: String,
 }
 
 /// What a call sends.
@@ -238,6 +240,7 @@ impl ProcessOutClient {
             secret,
             environment: merchant.environment,
             js: crate::endpoints::processout_js_base(&merchant.base_url),
+            api: crate::endpoints::processout_api_origin(&merchant.base_url),
         })
     }
 

@@ -551,7 +551,19 @@ async fn the_page_loads_processout_js_from_the_sandbox_and_carries_no_secret() {
         !html.contains(&rig.secret()),
         "the secret key never appears"
     );
-    assert!(!html.contains("<link"), "no external CSS");
+    let origin = reqwest::Url::parse(base)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    assert_eq!(
+        html.matches("<link").count(),
+        1,
+        "no external CSS: one link only"
+    );
+    assert!(
+        html.contains(&format!("<link rel=\"preconnect\" href=\"{origin}\">")),
+        "the API host ProcessOut.js posts the card to is named, for the window's policy"
+    );
     assert!(!html.contains("<script>alert(1)"), "the name is escaped");
     assert_eq!(
         html.matches("</script>").count(),
