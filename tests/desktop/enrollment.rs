@@ -265,3 +265,154 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Svea's own card page (a whole page Svea hosts) opened in the counter window: its form posts to
+/// Svea, which sends the browser to the return address by an HTTP redirect, and the window must
+/// capture that redirect before it loads. The status query alone does not give the card's token
+/// (Svea masks it), so the captured return is what lets the enrollment confirm at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
+async fn a_svea_card_enrolled_at_the_counter_on_sveas_own_page_returns_by_redirect() {
+    let app = app_under_test();
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = svea_journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+const SVEA_TERMS: &str =
+    "I, Saara Sivu, let Svea Demo Helsinki keep this card and charge it monthly until I cancel.";
+
+async fn svea_journey(client: &Client) -> Result<(), String> {
+    let helsinki = demo_merchant(client, "Svea Demo Helsinki").await?;
+    let main = client.window().await.map_err(|e| e.to_string())?;
+
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-dialog").await;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&helsinki.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    let link_disabled = client
+        .execute(
+            "return document.querySelector('#enroll-mode-link').disabled",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if link_disabled != Value::Bool(false) {
+        return Err("Svea's page works as a link, but the link choice is disabled".into());
+    }
+    type_into(client, "#enroll-name", "Saara Sivu").await?;
+    type_into(client, "#enroll-email", "saara@example.com").await?;
+    // Svea lists no customers: the new one goes into Coffer's register under a reference.
+    type_into(client, "#enroll-reference", "SAARA-1").await?;
+    type_into(client, "#enroll-address-street", "Sivukatu 3").await?;
+    type_into(client, "#enroll-address-postal-code", "00100").await?;
+    type_into(client, "#enroll-address-city", "Helsinki").await?;
+    type_into(client, "#enroll-amount", "9.90").await?;
+    type_into(client, "#enroll-terms", SVEA_TERMS).await?;
+    click(client, "#enroll-start").await?;
+
+    // Svea's page itself, loaded from the provider (the sandbox), in the counter window.
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let counter = loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if let Some(other) = windows.into_iter().find(|w| *w != main) {
+            break other;
+        }
+        if Instant::now() > deadline {
+            let body = client
+                .execute("return document.body.innerText", vec![])
+                .await
+                .unwrap_or_default();
+            return Err(format!("no enrollment window opened; main window: {body}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    client
+        .switch_to_window(counter)
+        .await
+        .map_err(|e| e.to_string())?;
+    find(client, "select[name=test_card]")
+        .await
+        .select_by_value("approve")
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "input[name=exp_month]", "12").await?;
+    type_into(client, "input[name=exp_year]", "2031").await?;
+    type_into(client, "input[name=cvv]", "123").await?;
+    shot(client, "enroll-window-svea").await;
+    click(client, "button[value=pay]").await?;
+
+    // The redirect to the return address is captured: the window closes, nothing loads it.
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if windows.len() == 1 {
+            break;
+        }
+        if Instant::now() > deadline {
+            let url = client.current_url().await.map_err(|e| e.to_string())?;
+            return Err(format!(
+                "the Svea page's window stayed open after paying, at {url}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client
+        .switch_to_window(main)
+        .await
+        .map_err(|e| e.to_string())?;
+    let row: i64 = wait_js(
+        client,
+        "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
+        STEP_TIMEOUT,
+        "the confirmed Svea enrollment among the settled ones",
+    )
+    .await
+    .as_str()
+    .and_then(|id| id.parse().ok())
+    .ok_or("the confirmed enrollment's id")?;
+    let enrollments = invoke(
+        client,
+        "list_enrollments",
+        json!({"request": {"merchant_id": helsinki, "group": null, "settled": true}}),
+    )
+    .await?;
+    let enrollment = enrollments
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["id"] == row))
+        .cloned()
+        .ok_or(format!("enrollment {row} in the list"))?;
+    let customer = enrollment["customer_id"]
+        .as_i64()
+        .ok_or("the new customer")?;
+    let card_id = enrollment["card_id"].as_i64().ok_or("the saved card")?;
+    let cards = invoke(
+        client,
+        "list_cards",
+        json!({"request": {"merchant_id": helsinki, "group": null, "customer_id": customer, "last4": null,
+                           "brand": null, "active_only": false, "limit": 10, "offset": null}}),
+    )
+    .await?;
+    let card = cards
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == card_id))
+        .cloned()
+        .ok_or("the saved card among the customer's")?;
+    if card["consent_terms"] != SVEA_TERMS || card["mit_ready"] != true {
+        return Err(format!("the saved Svea card: {card}"));
+    }
+    shot(client, "enrollments-svea").await;
+    Ok(())
+}
