@@ -416,3 +416,148 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     shot(client, "enrollments-svea").await;
     Ok(())
 }
+
+/// ProcessOut.js in the page the app serves itself: the window's policy, built from that page,
+/// lets ProcessOut's script load and frame its card fields; the cardholder picks the sandbox's
+/// approve test card in them, and the card is saved only after Coffer's own look-up of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
+async fn a_processout_card_enrolled_at_the_counter_through_processout_js() {
+    let app = app_under_test();
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
+    let client = connect(&driver, &app).await;
+    let outcome = processout_journey(&client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+const PROCESSOUT_TERMS: &str =
+    "I, Paul Page, let ProcessOut Paris keep this card and charge it when I order by phone.";
+
+async fn processout_journey(client: &Client) -> Result<(), String> {
+    let paris = demo_merchant(client, "ProcessOut Paris").await?;
+    let main = client.window().await.map_err(|e| e.to_string())?;
+
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-dialog").await;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&paris.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "#enroll-name", "Paul Page").await?;
+    type_into(client, "#enroll-email", "paul@example.com").await?;
+    type_into(client, "#enroll-amount", "4.00").await?;
+    type_into(client, "#enroll-terms", PROCESSOUT_TERMS).await?;
+    click(client, "#enroll-start").await?;
+
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let counter = loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if let Some(other) = windows.into_iter().find(|w| *w != main) {
+            break other;
+        }
+        if Instant::now() > deadline {
+            return Err("no enrollment window opened for ProcessOut".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    client
+        .switch_to_window(counter)
+        .await
+        .map_err(|e| e.to_string())?;
+    find(client, "iframe[title='ProcessOut card fields']").await;
+    wait_js(
+        client,
+        "return !document.querySelector('#save').disabled || null",
+        STEP_TIMEOUT,
+        "ProcessOut's card fields ready (the Save button enabled)",
+    )
+    .await;
+    client.enter_frame(0).await.map_err(|e| e.to_string())?;
+    find(client, "#test-card")
+        .await
+        .select_by_value("approve")
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .enter_parent_frame()
+        .await
+        .map_err(|e| e.to_string())?;
+    shot(client, "enroll-window-processout").await;
+    click(client, "#save").await?;
+
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let windows = client.windows().await.map_err(|e| e.to_string())?;
+        if windows.len() == 1 {
+            break;
+        }
+        if Instant::now() > deadline {
+            let status = client
+                .execute(
+                    "const s = document.querySelector('#status'); return s ? s.textContent : null",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            return Err(format!(
+                "the ProcessOut window stayed open after saving; its status: {status}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client
+        .switch_to_window(main)
+        .await
+        .map_err(|e| e.to_string())?;
+    let row: i64 = wait_js(
+        client,
+        "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
+        STEP_TIMEOUT,
+        "the confirmed ProcessOut enrollment among the settled ones",
+    )
+    .await
+    .as_str()
+    .and_then(|id| id.parse().ok())
+    .ok_or("the confirmed enrollment's id")?;
+    let enrollments = invoke(
+        client,
+        "list_enrollments",
+        json!({"request": {"merchant_id": paris, "group": null, "settled": true}}),
+    )
+    .await?;
+    let card_id = enrollments
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["id"] == row))
+        .and_then(|e| e["card_id"].as_i64())
+        .ok_or(format!("enrollment {row} saved no card"))?;
+    let customer = enrollments
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["id"] == row))
+        .and_then(|e| e["customer_id"].as_i64())
+        .ok_or("the new ProcessOut customer")?;
+    let cards = invoke(
+        client,
+        "list_cards",
+        json!({"request": {"merchant_id": paris, "group": null, "customer_id": customer, "last4": null,
+                           "brand": null, "active_only": false, "limit": 10, "offset": null}}),
+    )
+    .await?;
+    let card = cards
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == card_id))
+        .cloned()
+        .ok_or("the saved ProcessOut card among the customer's")?;
+    if card["consent_terms"] != PROCESSOUT_TERMS || card["mit_ready"] != true {
+        return Err(format!("the saved ProcessOut card: {card}"));
+    }
+    Ok(())
+}
