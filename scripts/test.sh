@@ -27,6 +27,9 @@ echo "== cargo test (bindings diff and the desktop e2e test included; keyring te
 echo "   D-Bus session with an unlocked gnome-keyring: scripts/with-keyring.sh)" >&2
 COFFER_E2E=1 bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
     cargo test --workspace --locked "${FEATURES[@]}"
+echo "== the hosted enrollment pages Coffer serves (Clover's iframe, ProcessOut.js) in Debian's" >&2
+echo "   Chromium from an opaque origin (ignored in a plain cargo test, which may have no Chromium)" >&2
+cargo test --workspace --locked "${FEATURES[@]}" --test contract real_browser -- --ignored
 
 # The Linux installer test (release build of the .deb, dpkg install, start under Xvfb, purge) is
 # not part of the default run: a cold release build costs about 16 CPU-minutes (8 or more on our

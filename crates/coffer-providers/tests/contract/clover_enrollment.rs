@@ -460,7 +460,7 @@ async fn a_live_merchants_page_is_never_filled_and_bad_requests_are_refused_up_f
 /// custom scheme is), Clover's SDK mounts the sandbox's card fields, "Save card" is pressed, and
 /// the browser is sent to the return URL with a token that the confirmation accepts.
 #[tokio::test]
-#[ignore = "needs a Chromium at /usr/bin/chromium; run with --ignored"]
+#[ignore = "needs a Chromium at /usr/bin/chromium: scripts/test.sh installs it and runs this with --ignored"]
 async fn the_page_works_in_a_real_browser_from_an_opaque_origin() {
     use tokio::io::AsyncWriteExt;
     let env = Env::start().await;

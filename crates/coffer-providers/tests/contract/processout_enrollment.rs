@@ -639,7 +639,7 @@ async fn a_live_merchants_page_is_never_filled_and_bad_requests_are_refused_up_f
 /// custom scheme is), the sandbox's ProcessOut.js mounts its card fields, "Save card" is
 /// pressed, and the browser is sent to the return URL with a card that the confirmation accepts.
 #[tokio::test]
-#[ignore = "needs a Chromium at /usr/bin/chromium; run with --ignored"]
+#[ignore = "needs a Chromium at /usr/bin/chromium: scripts/test.sh installs it and runs this with --ignored"]
 async fn the_page_works_in_a_real_browser_from_an_opaque_origin() {
     use tokio::io::AsyncWriteExt;
     let rig = Rig::start(30).await;
