@@ -15,6 +15,7 @@ const contract: ContractView = {
   terms_accepted_at: "2026-12-01T10:00:00Z",
   confirmation_sent_at: null,
   merchant_name: "Svea Demo Helsinki",
+  customer_id: 7,
   customer_name: "Anna",
   card: "visa ending 4242",
   frequency_words: "every month on day 15",

@@ -912,7 +912,9 @@ export type ContractStatus =
 export type ContractView = {
 	/**  Its merchant's name. */
 	merchant_name: string,
-	/**  The cardholder. */
+	/**  The cardholder: the customer holding the contract's card. */
+	customer_id: CustomerId,
+	/**  Their name. */
 	customer_name: string,
 	/**  The card, in words. */
 	card: string,

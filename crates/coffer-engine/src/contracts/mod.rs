@@ -30,7 +30,7 @@ use coffer_core::contract::{
 };
 use coffer_core::schedule::{horizon, nth_due, occurrences};
 use coffer_core::NoticeKind;
-use coffer_core::{CardId, ContractId, InvalidInput, Merchant, Money};
+use coffer_core::{CardId, ContractId, CustomerId, InvalidInput, Merchant, Money};
 use coffer_store::contracts::ContractFilter;
 use coffer_store::notices::NewNotice;
 use coffer_store::repo::prelude::*;
@@ -97,7 +97,9 @@ pub struct ContractView {
     pub contract: Contract,
     /// Its merchant's name.
     pub merchant_name: String,
-    /// The cardholder.
+    /// The cardholder: the customer holding the contract's card.
+    pub customer_id: CustomerId,
+    /// Their name.
     pub customer_name: String,
     /// The card, in words.
     pub card: String,
@@ -523,6 +525,7 @@ impl Engine {
             };
             Ok(ContractView {
                 merchant_name: merchant.name.clone(),
+                customer_id: customer.id,
                 customer_name: customer.name.clone(),
                 card: format!("{} ending {}", card.brand, card.last4.as_str()),
                 frequency_words: frequency_words(contract.frequency),

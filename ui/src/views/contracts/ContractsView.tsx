@@ -14,7 +14,6 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { ContractEditor } from "./ContractEditor";
 import { ImportContracts } from "./ImportContracts";
 import { EnrollDialog } from "../enrollment/EnrollDialog";
-import { customerOfCard } from "../enrollment/enrollment";
 import { ACTION_HELP, actionsFor, canUnskip, doneNote, noticeKindWords } from "./terms";
 
 const STATUSES: (ContractStatus | "")[] = ["", "active", "paused", "cancelled", "ended"];
@@ -249,11 +248,7 @@ function ContractDetail({ id, merchants, onBack }: { id: number; merchants: Merc
               id="contract-reenroll-card"
               title={contract.reenroll}
               disabled={busy}
-              onClick={() =>
-                void customerOfCard(contract.merchant_id, contract.card_id)
-                  .then((customer) => setReenrolling({ id: customer, name: contract.customer_name }))
-                  .catch(setError)
-              }
+              onClick={() => setReenrolling({ id: contract.customer_id, name: contract.customer_name })}
             >
               Re-enroll card…
             </button>

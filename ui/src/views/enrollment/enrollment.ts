@@ -4,7 +4,6 @@
 import type { EnrollmentMode, EnrollmentReach, EnrollmentView, Reason, StartEnrollmentRequest } from "../../ipc/bindings";
 import { isProblem, requestOf, type ContractForm, type FormProblem } from "../contracts/terms";
 import { providerFacts } from "../../state/providers";
-import { api } from "../../ipc/client";
 import { addressForm, EMPTY_ADDRESS, type AddressFields } from "../../components/AddressInputs";
 
 export interface EnrollForm {
@@ -144,16 +143,4 @@ export function enrollmentActions(e: EnrollmentView): { check: boolean; cancel: 
 /** Pending first, then the settled ones; newest first in each (the engine lists newest first). */
 export function splitEnrollments(list: EnrollmentView[]): { pending: EnrollmentView[]; settled: EnrollmentView[] } {
   return { pending: list.filter((e) => e.state === "pending"), settled: list.filter((e) => e.state !== "pending") };
-}
-
-/** The customer who holds card `cardId` of a merchant (a contract names its card, not its
- * customer): the merchant's cards, page by page, until it is found. */
-export async function customerOfCard(merchantId: number, cardId: number): Promise<number> {
-  const page = 1000;
-  for (let offset = 0; ; offset += page) {
-    const cards = await api.listCards({ merchant_id: merchantId, group: null, customer_id: null, last4: null, brand: null, active_only: false, limit: page, offset });
-    const card = cards.find((c) => c.id === cardId);
-    if (card) return card.customer_id;
-    if (cards.length < page) throw new Error(`card ${cardId} is not among the merchant's cards`);
-  }
 }
