@@ -9,6 +9,7 @@
 mod assist;
 mod assist_enrollment;
 mod battery;
+mod browser;
 mod clover;
 mod clover_enrollment;
 mod holdings;

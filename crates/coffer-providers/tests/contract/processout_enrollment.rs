@@ -641,73 +641,16 @@ async fn a_live_merchants_page_is_never_filled_and_bad_requests_are_refused_up_f
 #[tokio::test]
 #[ignore = "needs a Chromium at /usr/bin/chromium: scripts/test.sh installs it and runs this with --ignored"]
 async fn the_page_works_in_a_real_browser_from_an_opaque_origin() {
-    use tokio::io::AsyncWriteExt;
     let rig = Rig::start(30).await;
     let client = rig.client.hosted_enrollment().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let back = crate::browser::ReturnPage::bind().await;
     let mut request = enrollment("enr-browser", None);
-    request.return_url = format!("http://{}/return?from=page", listener.local_addr().unwrap());
+    request.return_url = format!("{}/return?from=page", back.origin);
     let started = client.start_enrollment(&request).await.unwrap();
     let EnrollmentPage::Hosted { html } = &started.page else {
         panic!("a hosted page");
     };
-    // What the cardholder does: wait for the fields, then press "Save card".
-    let pressed = html.replace(
-        "</body>",
-        "<script>setTimeout(function () { document.getElementById('save').click(); }, 1500);</script></body>",
-    );
-    let dir = std::env::temp_dir().join(format!("processout-enroll-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("page.html");
-    std::fs::write(&file, pressed).unwrap();
-    /// Stops the browser this test started and removes its files, also when an assertion
-    /// fails first.
-    struct Browser(std::process::Child, std::path::PathBuf);
-    impl Drop for Browser {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
-    let _browser = Browser(
-        std::process::Command::new("/usr/bin/chromium")
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                &format!("--user-data-dir={}", dir.join("profile").display()),
-                &format!("file://{}", file.display()),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-        dir.clone(),
-    );
-    let (mut stream, _) =
-        tokio::time::timeout(std::time::Duration::from_secs(30), listener.accept())
-            .await
-            .expect("the page sent the browser to the return URL")
-            .unwrap();
-    let (head, _) = crate::read_request(&mut stream).await.unwrap();
-    let _ = stream
-        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-        .await;
-    let target = head
-        .lines()
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let returned: Vec<(String, String)> = url::Url::parse(&format!("http://x{target}"))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
+    let (target, returned) = back.after_save(html, "processout-enroll").await;
     assert_eq!(returned.len(), 2, "{target}");
     assert_eq!(
         returned[0],
