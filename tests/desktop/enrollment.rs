@@ -6,6 +6,7 @@
 //! The counter window cannot call a single command of the app, and runs no script but its page's own.
 
 use super::*;
+use fantoccini::wd::WindowHandle;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -13,15 +14,11 @@ use super::*;
     ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
 )]
 async fn a_clover_card_enrolled_at_the_counter_through_the_sandbox_page() {
-    let app = app_under_test();
-    let _one_app_at_a_time = ONE_APP.lock().await;
-    let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
-    let client = connect(&driver, &app).await;
-    let outcome = enroll_journey(&client).await;
-    let _ = client.close().await;
-    drop(driver);
-    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+    in_the_app(|client| async move {
+        let outcome = enroll_journey(&client).await;
+        (client, outcome)
+    })
+    .await;
 }
 
 const TERMS: &str =
@@ -64,25 +61,7 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     click(client, "#enroll-start").await?;
 
     // 2. The counter window opens with the sandbox's page.
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    let counter = loop {
-        let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if let Some(other) = windows.into_iter().find(|w| *w != main) {
-            break other;
-        }
-        if Instant::now() > deadline {
-            let body = client
-                .execute("return document.body.innerText", vec![])
-                .await
-                .unwrap_or_default();
-            return Err(format!("no enrollment window opened; main window: {body}"));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    client
-        .switch_to_window(counter)
-        .await
-        .map_err(|e| e.to_string())?;
+    counter_window(client, &main).await?;
     find(client, "iframe[title='Clover card fields']").await;
 
     // 3. The page has no IPC: a command called from it is refused.
@@ -134,68 +113,21 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     click(client, "#save").await?;
 
     // 5. The return is captured, the window closes, the main window says the card is saved.
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    loop {
-        let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if windows.len() == 1 {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err("the enrollment window stayed open after the page returned".into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    client
-        .switch_to_window(main)
-        .await
-        .map_err(|e| e.to_string())?;
-    let note = wait_js(
+    back_to_main(client, main).await?;
+    wait_js(
         client,
         "const n = document.querySelector('#enrollment-note'); return n && n.textContent.includes('Card saved') ? n.textContent : null",
         STEP_TIMEOUT,
         "the saved card's note",
     )
     .await;
-    let row: i64 = wait_js(
-        client,
-        "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
-        STEP_TIMEOUT,
-        "the confirmed enrollment among the settled ones",
-    )
-    .await
-    .as_str()
-    .and_then(|id| id.parse().ok())
-    .ok_or("the confirmed enrollment's id")?;
-    shot(client, "enrollments").await;
 
     // 6. The card is saved, MIT-ready, with the consent the cardholder accepted.
-    let enrollments = invoke(
-        client,
-        "list_enrollments",
-        json!({"request": {"merchant_id": dublin, "group": null, "settled": true}}),
-    )
-    .await?;
-    let enrollment = enrollments
-        .as_array()
-        .and_then(|all| all.iter().find(|e| e["id"] == row))
-        .cloned()
-        .ok_or(format!("enrollment {row} in the list ({note})"))?;
+    let (enrollment, card) = confirmed_card(client, dublin).await?;
+    shot(client, "enrollments").await;
     let customer = enrollment["customer_id"]
         .as_i64()
         .ok_or("the new customer")?;
-    let card_id = enrollment["card_id"].as_i64().ok_or("the saved card")?;
-    let cards = invoke(
-        client,
-        "list_cards",
-        json!({"request": {"merchant_id": dublin, "group": null, "customer_id": customer, "last4": null,
-                           "brand": null, "active_only": false, "limit": 10, "offset": null}}),
-    )
-    .await?;
-    let card = cards
-        .as_array()
-        .and_then(|all| all.iter().find(|c| c["id"] == card_id))
-        .cloned()
-        .ok_or("the saved card among the customer's")?;
     if card["consent_terms"] != TERMS || card["mit_ready"] != true {
         return Err(format!("the saved card: {card}"));
     }
@@ -276,15 +208,11 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
 )]
 async fn a_svea_card_enrolled_at_the_counter_on_sveas_own_page_returns_by_redirect() {
-    let app = app_under_test();
-    let _one_app_at_a_time = ONE_APP.lock().await;
-    let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
-    let client = connect(&driver, &app).await;
-    let outcome = svea_journey(&client).await;
-    let _ = client.close().await;
-    drop(driver);
-    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+    in_the_app(|client| async move {
+        let outcome = svea_journey(&client).await;
+        (client, outcome)
+    })
+    .await;
 }
 
 const SVEA_TERMS: &str =
@@ -324,25 +252,7 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     click(client, "#enroll-start").await?;
 
     // Svea's page itself, loaded from the provider (the sandbox), in the counter window.
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    let counter = loop {
-        let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if let Some(other) = windows.into_iter().find(|w| *w != main) {
-            break other;
-        }
-        if Instant::now() > deadline {
-            let body = client
-                .execute("return document.body.innerText", vec![])
-                .await
-                .unwrap_or_default();
-            return Err(format!("no enrollment window opened; main window: {body}"));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    client
-        .switch_to_window(counter)
-        .await
-        .map_err(|e| e.to_string())?;
+    counter_window(client, &main).await?;
     find(client, "select[name=test_card]")
         .await
         .select_by_value("approve")
@@ -355,61 +265,8 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     click(client, "button[value=pay]").await?;
 
     // The redirect to the return address is captured: the window closes, nothing loads it.
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    loop {
-        let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if windows.len() == 1 {
-            break;
-        }
-        if Instant::now() > deadline {
-            let url = client.current_url().await.map_err(|e| e.to_string())?;
-            return Err(format!(
-                "the Svea page's window stayed open after paying, at {url}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    client
-        .switch_to_window(main)
-        .await
-        .map_err(|e| e.to_string())?;
-    let row: i64 = wait_js(
-        client,
-        "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
-        STEP_TIMEOUT,
-        "the confirmed Svea enrollment among the settled ones",
-    )
-    .await
-    .as_str()
-    .and_then(|id| id.parse().ok())
-    .ok_or("the confirmed enrollment's id")?;
-    let enrollments = invoke(
-        client,
-        "list_enrollments",
-        json!({"request": {"merchant_id": helsinki, "group": null, "settled": true}}),
-    )
-    .await?;
-    let enrollment = enrollments
-        .as_array()
-        .and_then(|all| all.iter().find(|e| e["id"] == row))
-        .cloned()
-        .ok_or(format!("enrollment {row} in the list"))?;
-    let customer = enrollment["customer_id"]
-        .as_i64()
-        .ok_or("the new customer")?;
-    let card_id = enrollment["card_id"].as_i64().ok_or("the saved card")?;
-    let cards = invoke(
-        client,
-        "list_cards",
-        json!({"request": {"merchant_id": helsinki, "group": null, "customer_id": customer, "last4": null,
-                           "brand": null, "active_only": false, "limit": 10, "offset": null}}),
-    )
-    .await?;
-    let card = cards
-        .as_array()
-        .and_then(|all| all.iter().find(|c| c["id"] == card_id))
-        .cloned()
-        .ok_or("the saved card among the customer's")?;
+    back_to_main(client, main).await?;
+    let (_, card) = confirmed_card(client, helsinki).await?;
     if card["consent_terms"] != SVEA_TERMS || card["mit_ready"] != true {
         return Err(format!("the saved Svea card: {card}"));
     }
@@ -426,15 +283,11 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
 )]
 async fn a_processout_card_enrolled_at_the_counter_through_processout_js() {
-    let app = app_under_test();
-    let _one_app_at_a_time = ONE_APP.lock().await;
-    let profile = tempfile::tempdir().expect("temp profile");
-    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
-    let client = connect(&driver, &app).await;
-    let outcome = processout_journey(&client).await;
-    let _ = client.close().await;
-    drop(driver);
-    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+    in_the_app(|client| async move {
+        let outcome = processout_journey(&client).await;
+        (client, outcome)
+    })
+    .await;
 }
 
 const PROCESSOUT_TERMS: &str =
@@ -458,21 +311,7 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     type_into(client, "#enroll-terms", PROCESSOUT_TERMS).await?;
     click(client, "#enroll-start").await?;
 
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    let counter = loop {
-        let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if let Some(other) = windows.into_iter().find(|w| *w != main) {
-            break other;
-        }
-        if Instant::now() > deadline {
-            return Err("no enrollment window opened for ProcessOut".into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    client
-        .switch_to_window(counter)
-        .await
-        .map_err(|e| e.to_string())?;
+    counter_window(client, &main).await?;
     find(client, "iframe[title='ProcessOut card fields']").await;
     wait_js(
         client,
@@ -494,22 +333,62 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     shot(client, "enroll-window-processout").await;
     click(client, "#save").await?;
 
+    back_to_main(client, main).await?;
+    let (_, card) = confirmed_card(client, paris).await?;
+    if card["consent_terms"] != PROCESSOUT_TERMS || card["mit_ready"] != true {
+        return Err(format!("the saved ProcessOut card: {card}"));
+    }
+    Ok(())
+}
+
+/// Starts the app on a fresh profile, runs `journey` in it, and closes it.
+async fn in_the_app<F, Fut>(journey: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = (Client, Result<(), String>)>,
+{
+    let app = app_under_test();
+    let _one_app_at_a_time = ONE_APP.lock().await;
+    let profile = tempfile::tempdir().expect("temp profile");
+    let driver = Driver::start(profile.path(), "coffer-e2e", &[]);
+    let client = connect(&driver, &app).await;
+    let (client, outcome) = journey(client).await;
+    let _ = client.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e: String| panic!("{e}"));
+}
+
+/// The counter window the app opened beside `main`, switched to.
+async fn counter_window(client: &Client, main: &WindowHandle) -> Result<(), String> {
     let deadline = Instant::now() + STEP_TIMEOUT;
-    loop {
+    let counter = loop {
         let windows = client.windows().await.map_err(|e| e.to_string())?;
-        if windows.len() == 1 {
-            break;
+        if let Some(other) = windows.into_iter().find(|w| w != main) {
+            break other;
         }
         if Instant::now() > deadline {
-            let status = client
-                .execute(
-                    "const s = document.querySelector('#status'); return s ? s.textContent : null",
-                    vec![],
-                )
+            let body = client
+                .execute("return document.body.innerText", vec![])
                 .await
                 .unwrap_or_default();
+            return Err(format!("no enrollment window opened; main window: {body}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    client
+        .switch_to_window(counter)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Waits until the counter window closed (its page returned), then switches back to `main`.
+async fn back_to_main(client: &Client, main: WindowHandle) -> Result<(), String> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.windows().await.map_err(|e| e.to_string())?.len() > 1 {
+        if Instant::now() > deadline {
+            let url = client.current_url().await.map_err(|e| e.to_string())?;
             return Err(format!(
-                "the ProcessOut window stayed open after saving; its status: {status}"
+                "the enrollment window stayed open after its page returned, at {url}"
             ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -517,12 +396,17 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     client
         .switch_to_window(main)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// The enrollment the Enrollments view lists as confirmed, and the card it saved, as the
+/// engine gives them.
+async fn confirmed_card(client: &Client, merchant: i64) -> Result<(Value, Value), String> {
     let row: i64 = wait_js(
         client,
         "const r = document.querySelector('#settled-enrollments [data-testid=enrollment-row][data-state=confirmed]'); return r ? r.dataset.enrollment : null",
         STEP_TIMEOUT,
-        "the confirmed ProcessOut enrollment among the settled ones",
+        "the confirmed enrollment among the settled ones",
     )
     .await
     .as_str()
@@ -531,23 +415,22 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     let enrollments = invoke(
         client,
         "list_enrollments",
-        json!({"request": {"merchant_id": paris, "group": null, "settled": true}}),
+        json!({"request": {"merchant_id": merchant, "group": null, "settled": true}}),
     )
     .await?;
-    let card_id = enrollments
+    let enrollment = enrollments
         .as_array()
         .and_then(|all| all.iter().find(|e| e["id"] == row))
-        .and_then(|e| e["card_id"].as_i64())
-        .ok_or(format!("enrollment {row} saved no card"))?;
-    let customer = enrollments
-        .as_array()
-        .and_then(|all| all.iter().find(|e| e["id"] == row))
-        .and_then(|e| e["customer_id"].as_i64())
-        .ok_or("the new ProcessOut customer")?;
+        .cloned()
+        .ok_or(format!("enrollment {row} in the list"))?;
+    let customer = enrollment["customer_id"]
+        .as_i64()
+        .ok_or("the enrollment's customer")?;
+    let card_id = enrollment["card_id"].as_i64().ok_or("the saved card")?;
     let cards = invoke(
         client,
         "list_cards",
-        json!({"request": {"merchant_id": paris, "group": null, "customer_id": customer, "last4": null,
+        json!({"request": {"merchant_id": merchant, "group": null, "customer_id": customer, "last4": null,
                            "brand": null, "active_only": false, "limit": 10, "offset": null}}),
     )
     .await?;
@@ -555,9 +438,6 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
         .as_array()
         .and_then(|all| all.iter().find(|c| c["id"] == card_id))
         .cloned()
-        .ok_or("the saved ProcessOut card among the customer's")?;
-    if card["consent_terms"] != PROCESSOUT_TERMS || card["mit_ready"] != true {
-        return Err(format!("the saved ProcessOut card: {card}"));
-    }
-    Ok(())
+        .ok_or("the saved card among the customer's")?;
+    Ok((enrollment, card))
 }
