@@ -223,15 +223,29 @@ impl ProcessOutClient {
     ) -> Result<EnrollmentSeen, ProviderError> {
         for (name, ours) in [("customer_id", customer.as_str()), ("token_id", token)] {
             if returned_value(pairs, name).is_some_and(|v| v != ours) {
-                return Ok(EnrollmentSeen::Failed {
-                    reason: format!("the return names another {name} than this enrollment's"),
-                });
+                return self
+                    .drop_blank(
+                        customer,
+                        token,
+                        EnrollmentSeen::Failed {
+                            reason: format!(
+                                "the return names another {name} than this enrollment's"
+                            ),
+                        },
+                    )
+                    .await;
             }
         }
         if convert::segment(source) != source {
-            return Ok(EnrollmentSeen::Failed {
-                reason: "the return carried no ProcessOut gateway request".into(),
-            });
+            return self
+                .drop_blank(
+                    customer,
+                    token,
+                    EnrollmentSeen::Failed {
+                        reason: "the return carried no ProcessOut gateway request".into(),
+                    },
+                )
+                .await;
         }
         match self
             .save_token(request, customer, token, source, true)
@@ -239,9 +253,18 @@ impl ProcessOutClient {
         {
             Ok(_) => {}
             Err(e) if refused(&e) => {
-                return Ok(EnrollmentSeen::Failed {
-                    reason: format!("ProcessOut did not save the payment method: {}", e.message),
-                })
+                return self
+                    .drop_blank(
+                        customer,
+                        token,
+                        EnrollmentSeen::Failed {
+                            reason: format!(
+                                "ProcessOut did not save the payment method: {}",
+                                e.message
+                            ),
+                        },
+                    )
+                    .await
             }
             Err(e) => return Err(e),
         }
