@@ -253,6 +253,30 @@ pub(super) fn page_config(page: &str) -> Result<serde_json::Value, ProviderError
         .map_err(|e| invalid("page", format!("the configuration block is not JSON: {e}")))
 }
 
+/// `cust_…/tok_…`: the enrollment's customer and token, kept as its pending reference.
+pub(super) fn pending_ref(customer: &CustomerRef, token: &str) -> String {
+    format!("{}/{token}", customer.as_str())
+}
+
+/// The customer and token of a [`pending_ref`].
+pub(super) fn parse_pending(pending: &str) -> Result<(CustomerRef, String), ProviderError> {
+    match pending.split_once('/') {
+        Some((customer, token))
+            if customer.starts_with("cust_")
+                && token.starts_with("tok_")
+                && !token.contains('/') =>
+        {
+            Ok((CustomerRef(customer.to_string()), token.to_string()))
+        }
+        _ => Err(ProviderError::new(
+            ProviderErrorKind::InvalidRequest {
+                field: Some("pending_ref".into()),
+            },
+            format!("'{pending}' is not a ProcessOut enrollment's cust_…/tok_…"),
+        )),
+    }
+}
+
 /// The value of `name` in a return's query pairs.
 pub(super) fn returned_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
@@ -623,7 +647,7 @@ impl HostedEnrollment for ProcessOutClient {
         });
         Ok(EnrollmentStarted {
             page: EnrollmentPage::Hosted { html },
-            pending_ref: Some(super::enrollment_token::pending_ref(&customer, &token)),
+            pending_ref: Some(pending_ref(&customer, &token)),
         })
     }
 
@@ -635,9 +659,7 @@ impl HostedEnrollment for ProcessOutClient {
     ) -> Result<EnrollmentSeen, ProviderError> {
         // ProcessOut's own records first: the enrollment's token, blank or saved by an earlier
         // confirmation.
-        let pending = pending_ref
-            .map(super::enrollment_token::parse_pending)
-            .transpose()?;
+        let pending = pending_ref.map(parse_pending).transpose()?;
         let known = match (&pending, &request.customer) {
             (Some((customer, _)), given) => Some((customer.clone(), given.is_none())),
             (None, Some(c)) => Some((c.clone(), false)),
@@ -764,6 +786,20 @@ mod tests {
         assert_eq!(html.matches("<script src=").count(), 1);
         for field in ["cc-number", "cc-exp", "cc-cvc"] {
             assert!(html.contains(&format!("data-processout-input=\"{field}\"")));
+        }
+    }
+
+    #[test]
+    fn the_pending_reference_names_the_customer_and_its_token() {
+        let customer = CustomerRef("cust_1".into());
+        let pending = pending_ref(&customer, "tok_2");
+        assert_eq!(pending, "cust_1/tok_2");
+        assert_eq!(
+            parse_pending(&pending).unwrap(),
+            (customer, "tok_2".to_string())
+        );
+        for bad in ["cust_1", "tok_2/cust_1", "cust_1/tok_2/x", "iv_1/tok_2"] {
+            assert!(parse_pending(bad).is_err(), "{bad}");
         }
     }
 

@@ -34,31 +34,7 @@ use reqwest::Method;
 use super::enrollment::{derived_key, refused, returned_value, ENROLLMENT_KEY, REASON_MAX};
 use super::{convert, wire, Call, ProcessOutClient};
 use crate::enrollment::{EnrollmentRequest, EnrollmentSeen};
-use crate::{InitialOutcome, ProviderError, ProviderErrorKind};
-
-/// `cust_…/tok_…`: the enrollment's customer and token, kept as its pending reference.
-pub(super) fn pending_ref(customer: &CustomerRef, token: &str) -> String {
-    format!("{}/{token}", customer.as_str())
-}
-
-/// The customer and token of a [`pending_ref`].
-pub(super) fn parse_pending(pending: &str) -> Result<(CustomerRef, String), ProviderError> {
-    match pending.split_once('/') {
-        Some((customer, token))
-            if customer.starts_with("cust_")
-                && token.starts_with("tok_")
-                && !token.contains('/') =>
-        {
-            Ok((CustomerRef(customer.to_string()), token.to_string()))
-        }
-        _ => Err(ProviderError::new(
-            ProviderErrorKind::InvalidRequest {
-                field: Some("pending_ref".into()),
-            },
-            format!("'{pending}' is not a ProcessOut enrollment's cust_…/tok_…"),
-        )),
-    }
-}
+use crate::{InitialOutcome, ProviderError};
 
 /// Whether a token holds nothing yet (`type` `pending`, no card).
 fn is_blank(token: &wire::Token) -> bool {
@@ -320,20 +296,6 @@ impl ProcessOutClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_pending_reference_names_the_customer_and_its_token() {
-        let customer = CustomerRef("cust_1".into());
-        let pending = pending_ref(&customer, "tok_2");
-        assert_eq!(pending, "cust_1/tok_2");
-        assert_eq!(
-            parse_pending(&pending).unwrap(),
-            (customer, "tok_2".to_string())
-        );
-        for bad in ["cust_1", "tok_2/cust_1", "cust_1/tok_2/x", "iv_1/tok_2"] {
-            assert!(parse_pending(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn a_page_that_brings_no_source_fails_only_when_it_says_so() {

@@ -12,6 +12,12 @@
 //! `exp_year`, `cvc2` (`tokenizeCard`), the answer being `{success, card: {id, …}}`; an error
 //! is an `Exception` with `code` and `message`.
 //!
+//! For APMs (seed 002 "Saving APM tokens"), the script also has
+//! `fetchGatewayConfigurations({customerID, tokenID, filter}, success(confs), error)`, each conf
+//! with `gateway.display_name` and `handleCustomerTokenAction(success, error)`; here the latter
+//! sends the same window to the sandbox's APM page (`apm.rs`), whose way back is the token's
+//! `return_url` (our choice: real ProcessOut.js opens the APM's own page).
+//!
 //! **Choices** (docs/processout.md "Enrollment"): one iframe holds all card fields, mounted in
 //! the `cc-number` element; it talks to the script with `postMessage` (`processout-tokenize`
 //! / `processout-tokenized`), accepting requests only from its parent and answering to the
