@@ -350,7 +350,10 @@ impl crate::Emulator for Emulator {
             .route("/js/ccfield.html", get(ccfield_html))
             .route("/js/ccfield.js", get(ccfield_js))
             // Saving an APM as a customer token (seed 002), with the sandbox's APM page.
-            .route("/gateway-configurations", get(gateway_configurations))
+            .route(
+                "/gateway-configurations",
+                get(gateway_configurations).options(gateway_configurations_preflight),
+            )
             .route(
                 "/apm/{configuration_id}/tokenize",
                 get(apm_page).post(apm_decide),

@@ -10,7 +10,8 @@
 //! supports tokenization and merchant-initiated charges; `GET /gateway-configurations` is
 //! authenticated with the project id alone (as `POST /cards` is for ProcessOut.js) and answers
 //! `{gateway_configurations: [{id, name, enabled, gateway: {name, display_name}}]}` (field
-//! names from processout-go `GatewayConfiguration` / `Gateway`); the APM's page is the
+//! names from processout-go `GatewayConfiguration` / `Gateway`), allowed cross-origin (CORS,
+//! inferred: ProcessOut.js calls it from the merchant's page); the APM's page is the
 //! sandbox's `/apm/{configuration}/tokenize?project_id=&customer_id=&token_id=` with Approve
 //! and Cancel, and its way back is a 303 to the token's `return_url` with
 //! `token=gway_req_…&customer_id=…&token_id=…` (the mobile SDKs' `handleAPMURLCallback`
@@ -50,12 +51,28 @@ fn lists_apms(filter: Option<&str>) -> bool {
     )
 }
 
+/// Inferred: ProcessOut.js calls this from the merchant's page, another origin than the API's,
+/// so the API must allow it cross-origin (with the `Authorization` header, hence a preflight).
+const CORS: [(header::HeaderName, &str); 3] = [
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+    (
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        "Authorization, Content-Type, API-Version",
+    ),
+    (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"),
+];
+
+/// `OPTIONS /gateway-configurations`: the browser's preflight.
+pub(crate) async fn gateway_configurations_preflight() -> Response {
+    (StatusCode::NO_CONTENT, CORS).into_response()
+}
+
 /// `GET /gateway-configurations?filter=…`.
 pub(crate) async fn gateway_configurations(
     crate::scaffold::Authed { emu: em, caller }: crate::scaffold::Authed<PublicCaller>,
     Query(q): Params,
 ) -> Response {
-    em.read(&caller.caller(), |_| {
+    let mut answer = em.read(&caller.caller(), |_| {
         let confs: Vec<_> = if lists_apms(q.get("filter").map(String::as_str)) {
             let g = paypal();
             vec![json!({
@@ -68,7 +85,13 @@ pub(crate) async fn gateway_configurations(
             Vec::new()
         };
         Ok(json!({ "gateway_configurations": confs }))
-    })
+    });
+    for (name, value) in CORS {
+        answer
+            .headers_mut()
+            .insert(name, header::HeaderValue::from_static(value));
+    }
+    answer
 }
 
 fn html_escape(text: &str) -> String {

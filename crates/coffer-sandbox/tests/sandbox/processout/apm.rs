@@ -110,6 +110,34 @@ async fn the_gateway_configurations_list_paypal_to_the_project_id_alone() {
     let (status, body) = list("test-proj_unknown".into(), "").await;
     assert_error(status, &body, 401, "request.authentication.invalid");
 
+    // Allowed cross-origin: ProcessOut.js calls it from the merchant's page.
+    let preflight = po
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/gateway-configurations", po.base),
+        )
+        .header("Origin", "null")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Authorization"));
+    let listed = po
+        .http
+        .get(format!("{}/gateway-configurations", po.base))
+        .basic_auth(&po.project, Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.headers()["access-control-allow-origin"], "*");
+
     let script = po
         .http
         .get(format!("{}/js/processout.js", po.base))
