@@ -14,8 +14,9 @@
 //!    it (it holds nothing and would not list as a card anyway, `convert::remote_card`).
 //! 3. A saved APM token is read back (`expand=gateway_configuration` names the method):
 //!    `verification_status` `pending` → still waiting (an asynchronous APM, seed 002);
-//!    `failed`, or `is_chargeable` false → failed; `success` → for an amount, the invoice
-//!    captured on the token as the cardholder-initiated initial (as for a card); for zero, the
+//!    any status but `success`/`not-requested` (`failed`), or `is_chargeable` false → failed;
+//!    else, for an amount, the invoice captured on the token as the cardholder-initiated
+//!    initial (as for a card); for zero, the
 //!    verification is the initial and, an APM having no card scheme transaction to link MITs to,
 //!    the token itself is the initial reference (our choice; an MIT on it sends no
 //!    `initial_scheme_transaction_id`, see `scheme_link`).
@@ -257,7 +258,9 @@ impl ProcessOutClient {
         token: wire::Token,
     ) -> Result<EnrollmentSeen, ProviderError> {
         match token.verification_status.as_deref() {
-            Some("success") => {}
+            // `not-requested` too: processout-ios `POCreateCustomerTokenRequest` says `verify`
+            // applies to cards only, so an APM may not be verified; `is_chargeable` decides.
+            Some("success" | "not-requested") => {}
             // Seed 002: asynchronous APMs answer `pending`; the next check looks again.
             Some("pending") | None => return Ok(EnrollmentSeen::Waiting),
             Some(other) => {

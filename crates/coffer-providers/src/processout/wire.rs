@@ -78,7 +78,8 @@ pub(crate) struct TokenBlank<'a> {
 }
 
 /// `PUT /customers/{id}/tokens/{token_id}`: the blank token saved with its source, a
-/// `gway_req_…` or a `card_…` (seed 002 step 4, its curl and `token.save({source, verify})`).
+/// `gway_req_…` or a `card_…` (seed 002 step 4, its curl and `token.save({source, verify})`;
+/// processout-go `token.go` `Token.Save` is the same `PUT`).
 #[derive(Debug, Serialize)]
 pub(crate) struct TokenSave<'a> {
     pub source: &'a str,
