@@ -152,7 +152,8 @@ pub trait HostedEnrollment: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxCardholder {
     /// The page's test-card choice: `approve`, `decline` (a hard decline) or `fail_3ds`
-    /// (3-D Secure fails).
+    /// (3-D Secure fails); on ProcessOut's page also `paypal` (its PayPal button, then Approve,
+    /// or Cancel with `cancel`).
     pub test_card: String,
     /// Presses "Cancel" instead of paying.
     pub cancel: bool,

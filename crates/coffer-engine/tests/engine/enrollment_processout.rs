@@ -6,7 +6,7 @@ use coffer_core::{CustomerId, EnrollmentMode, EnrollmentState};
 use coffer_engine::enrollment::{EnrollmentInput, SandboxCardholder};
 
 use crate::enrollment::{
-    assert_chargeable, assert_field, customer_with_email, enrolled_at_counter, input,
+    assert_chargeable, assert_field, customer_with_email, enrolled_at_counter, input, saved_card,
 };
 use crate::world::World;
 
@@ -106,6 +106,51 @@ async fn a_new_processout_customer_is_verified_with_a_zero_amount_and_a_failed_3
     let record = world.engine.customer(customer).await.unwrap();
     assert_eq!(record.name, "Nina New");
     assert_chargeable(&world, &confirmed).await;
+}
+
+#[tokio::test]
+async fn a_paypal_token_enrolled_at_the_counter_is_saved_with_consent_and_shows_as_an_apm() {
+    let world = World::new().await;
+    let processout = world.merchant("processout", 0).await;
+    let customer = customer_with_email(&world, processout).await;
+    let started = world
+        .engine
+        .start_enrollment(input(processout, customer, EnrollmentMode::Counter))
+        .await
+        .unwrap();
+    let window = world.engine.enrollment_window(started.id).await.unwrap();
+    let html = window.html.as_deref().expect("a hosted page");
+    assert!(
+        html.contains("fetchGatewayConfigurations") && html.contains("\"tokenId\":\"tok_"),
+        "the page offers the APMs for its blank token: {html}"
+    );
+    let charges_before = world.sandbox_charges().len();
+    let confirmed = world
+        .engine
+        .fill_sandbox_enrollment(
+            started.id,
+            SandboxCardholder {
+                test_card: "paypal".into(),
+                cancel: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(confirmed.state, EnrollmentState::Confirmed, "{confirmed:?}");
+    assert_eq!(confirmed.customer_id, Some(customer));
+    assert_eq!(
+        world.sandbox_charges().len(),
+        charges_before + 1,
+        "the initial captured on the PayPal token"
+    );
+    let card = saved_card(&world, &confirmed).await;
+    assert_eq!(card.apm.as_deref(), Some("PayPal"), "{card:?}");
+    assert_chargeable(&world, &confirmed).await;
+    // A second check saves nothing twice and charges nothing again.
+    let charges_after = world.sandbox_charges().len();
+    let rechecked = world.engine.check_enrollment(started.id).await.unwrap();
+    assert_eq!(rechecked.card_id, confirmed.card_id);
+    assert_eq!(world.sandbox_charges().len(), charges_after);
 }
 
 #[tokio::test]

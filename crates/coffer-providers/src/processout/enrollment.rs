@@ -29,11 +29,17 @@
 //! since the enrollment opened, the token among the customer's), and resends the initial's writes
 //! under the same keys, which ProcessOut replays instead of charging again (DESIGN §4).
 //!
+//! Since APMs (PayPal) are offered too, the customer and a BLANK customer token are made at
+//! the start and the card is saved onto that token (`enrollment_token.rs`, seed 002 "Saving APM
+//! tokens"); the page also lists the APMs (`fetchGatewayConfigurations`) with a button each.
+//! The steps above that create the customer and post a new token remain for an enrollment
+//! started before the blank token existed.
+//!
 //! **Choices** (crates/coffer-sandbox/docs/processout.md "Enrollment"): what the page's return
 //! carries; the metadata key; the look-up window (from the enrollment's start, its expiry less
-//! the mode's lifetime, less the usual lookup margin). **Left out**: APMs (PayPal) through the
-//! page and 3-D Secure in the browser (ProcessOut.js `makeCardPayment`): a card needing it fails
-//! at the server-side capture or verification.
+//! the mode's lifetime, less the usual lookup margin). **Left out**: 3-D Secure in the browser
+//! (ProcessOut.js `makeCardPayment`): a card needing it fails at the server-side capture or
+//! verification.
 
 use std::collections::BTreeMap;
 
@@ -55,7 +61,7 @@ pub(super) const CONFIG_ID: &str = "processout-enrollment";
 pub(super) const ENROLLMENT_KEY: &str = "coffer_enrollment";
 
 /// The longest reason taken over from a return's `error` (the cardholder's browser wrote it).
-const REASON_MAX: usize = 200;
+pub(super) const REASON_MAX: usize = 200;
 
 /// Customers per page of the look-up for an earlier confirmation's customer (the most
 /// ProcessOut returns, notes §1 Pagination).
@@ -119,6 +125,10 @@ pub(super) struct PageConfig<'a> {
     pub project_id: &'a str,
     pub return_url: &'a str,
     pub title: String,
+    /// The enrollment's ProcessOut customer and blank customer token, which an APM is saved
+    /// onto (seed 002 "Saving APM tokens": `fetchGatewayConfigurations({customerID, tokenID})`).
+    pub customer_id: &'a str,
+    pub token_id: &'a str,
 }
 
 /// The page the app serves for ProcessOut.js: self-contained, loading only `processout.js` by
@@ -129,6 +139,8 @@ pub(super) fn host_page(config: &PageConfig<'_>) -> String {
         "sdk": config.sdk,
         "projectId": config.project_id,
         "returnUrl": config.return_url,
+        "customerId": config.customer_id,
+        "tokenId": config.token_id,
     });
     format!(
         r##"<!doctype html>
@@ -158,6 +170,7 @@ button {{ font-size: 1rem; padding: .5rem 1.2rem; margin-right: .5rem; }}
 <p id="status" role="status"></p>
 <button id="save" type="button" disabled>Save card</button>
 <button id="cancel" type="button">Cancel</button>
+<div id="apms"></div>
 <script>
 (function () {{
   var cfg = JSON.parse(document.getElementById("{config_id}").textContent);
@@ -192,6 +205,25 @@ button {{ font-size: 1rem; padding: .5rem 1.2rem; margin-right: .5rem; }}
   }}, function (err) {{
     status.textContent = "ProcessOut's card fields could not be set up: " + said(err);
   }});
+  var apms = document.getElementById("apms");
+  if (typeof client.fetchGatewayConfigurations !== "function") {{ return; }}
+  client.fetchGatewayConfigurations({{ customerID: cfg.customerId, tokenID: cfg.tokenId,
+    filter: "alternative-payment-methods-with-tokenization" }}, function (confs) {{
+    confs.forEach(function (conf) {{
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "apm";
+      b.textContent = "Save payment details with " + conf.gateway.display_name;
+      b.onclick = function () {{
+        b.disabled = true;
+        conf.handleCustomerTokenAction(function (token) {{ go("token", token); }},
+          function (err) {{ go("error", said(err)); }});
+      }};
+      apms.appendChild(b);
+    }});
+  }}, function (err) {{
+    apms.textContent = "No other payment methods: " + said(err);
+  }});
 }})();
 </script>
 </body>
@@ -221,8 +253,32 @@ pub(super) fn page_config(page: &str) -> Result<serde_json::Value, ProviderError
         .map_err(|e| invalid("page", format!("the configuration block is not JSON: {e}")))
 }
 
+/// `cust_…/tok_…`: the enrollment's customer and token, kept as its pending reference.
+pub(super) fn pending_ref(customer: &CustomerRef, token: &str) -> String {
+    format!("{}/{token}", customer.as_str())
+}
+
+/// The customer and token of a [`pending_ref`].
+pub(super) fn parse_pending(pending: &str) -> Result<(CustomerRef, String), ProviderError> {
+    match pending.split_once('/') {
+        Some((customer, token))
+            if customer.starts_with("cust_")
+                && token.starts_with("tok_")
+                && !token.contains('/') =>
+        {
+            Ok((CustomerRef(customer.to_string()), token.to_string()))
+        }
+        _ => Err(ProviderError::new(
+            ProviderErrorKind::InvalidRequest {
+                field: Some("pending_ref".into()),
+            },
+            format!("'{pending}' is not a ProcessOut enrollment's cust_…/tok_…"),
+        )),
+    }
+}
+
 /// The value of `name` in a return's query pairs.
-fn returned_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn returned_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -231,7 +287,7 @@ fn returned_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a s
 
 /// Whether an error says ProcessOut refused what was sent (an unknown or used card, a decline),
 /// as opposed to failing for a reason a retry may cure.
-fn refused(e: &ProviderError) -> bool {
+pub(super) fn refused(e: &ProviderError) -> bool {
     matches!(
         e.kind,
         ProviderErrorKind::InvalidRequest { .. }
@@ -242,7 +298,10 @@ fn refused(e: &ProviderError) -> bool {
 
 impl ProcessOutClient {
     /// `GET /cards/{id}`: the card ProcessOut.js made, if this project has it.
-    async fn card_record(&self, id: &str) -> Result<Option<wire::CardRecord>, ProviderError> {
+    pub(super) async fn card_record(
+        &self,
+        id: &str,
+    ) -> Result<Option<wire::CardRecord>, ProviderError> {
         match self
             .call::<wire::CardReply>(Call::get(format!("/cards/{}", convert::segment(id))))
             .await
@@ -255,7 +314,7 @@ impl ProcessOutClient {
 
     /// The customer an earlier confirmation of this enrollment created: among the customers made
     /// since the enrollment opened (newest first), the one carrying our order id.
-    async fn enrollment_customer(
+    pub(super) async fn enrollment_customer(
         &self,
         request: &EnrollmentRequest,
     ) -> Result<Option<CustomerRef>, ProviderError> {
@@ -298,7 +357,7 @@ impl ProcessOutClient {
     }
 
     /// The customer token an earlier confirmation of this enrollment saved on `customer`.
-    async fn enrollment_token(
+    pub(super) async fn enrollment_token(
         &self,
         customer: &CustomerRef,
         order_id: &str,
@@ -346,7 +405,7 @@ impl ProcessOutClient {
     }
 
     /// `POST /customers` for a new customer, tagged with our order id.
-    async fn create_customer(
+    pub(super) async fn create_customer(
         &self,
         request: &EnrollmentRequest,
     ) -> Result<CustomerRef, ProviderError> {
@@ -357,6 +416,7 @@ impl ProcessOutClient {
             first_name: first,
             last_name: (!rest.is_empty()).then_some(rest.as_str()),
             email: request.email.as_deref().filter(|e| !e.is_empty()),
+            return_url: Some(request.return_url.as_str()),
             metadata: BTreeMap::from([(ENROLLMENT_KEY, request.order_id.as_str())]),
         };
         let key = derived_key(request, "customer");
@@ -394,36 +454,8 @@ impl ProcessOutClient {
         known: Option<(CustomerRef, bool)>,
         card: &str,
     ) -> Result<EnrollmentSeen, ProviderError> {
-        if !card.starts_with("card_") || convert::segment(card) != card {
-            return Ok(EnrollmentSeen::Failed {
-                reason: "the return carried no ProcessOut card".into(),
-            });
-        }
-        match self.card_record(card).await? {
-            None => {
-                return Ok(EnrollmentSeen::Failed {
-                    reason: format!("ProcessOut knows no card {card} in this project"),
-                })
-            }
-            Some(record) if record.used => {
-                return Ok(EnrollmentSeen::Failed {
-                    reason: format!("the card {card} was already used at ProcessOut"),
-                })
-            }
-            Some(record)
-                if record
-                    .project_id
-                    .as_deref()
-                    .is_some_and(|p| p != self.project_id) =>
-            {
-                return Ok(EnrollmentSeen::Failed {
-                    reason: format!(
-                        "the card {} belongs to another ProcessOut project",
-                        record.id
-                    ),
-                })
-            }
-            Some(_) => {}
+        if let Some(refusal) = self.card_refusal(card).await? {
+            return Ok(refusal);
         }
         let (customer, created) = match known {
             Some(known) => known,
@@ -441,8 +473,40 @@ impl ProcessOutClient {
         self.finish(request, &customer, created, token).await
     }
 
+    /// Why the card of a return cannot be saved, if it cannot: ProcessOut's own record must
+    /// show it in this project and unused.
+    pub(super) async fn card_refusal(
+        &self,
+        card: &str,
+    ) -> Result<Option<EnrollmentSeen>, ProviderError> {
+        if !card.starts_with("card_") || convert::segment(card) != card {
+            return Ok(Some(EnrollmentSeen::Failed {
+                reason: "the return carried no ProcessOut card".into(),
+            }));
+        }
+        let reason = match self.card_record(card).await? {
+            None => format!("ProcessOut knows no card {card} in this project"),
+            Some(record) if record.used => {
+                format!("the card {card} was already used at ProcessOut")
+            }
+            Some(record)
+                if record
+                    .project_id
+                    .as_deref()
+                    .is_some_and(|p| p != self.project_id) =>
+            {
+                format!(
+                    "the card {} belongs to another ProcessOut project",
+                    record.id
+                )
+            }
+            Some(_) => return Ok(None),
+        };
+        Ok(Some(EnrollmentSeen::Failed { reason }))
+    }
+
     /// The initial on the saved token: the capture of the amount, or the verification's result.
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         request: &EnrollmentRequest,
         customer: &CustomerRef,
@@ -569,35 +633,46 @@ impl HostedEnrollment for ProcessOutClient {
         }
         // The invoice is named by the order id: refused now rather than after the card is typed.
         convert::invoice_name(&request.order_id)?;
+        // The customer and its blank token exist before the page opens, so the page can offer
+        // the APMs that are saved onto them (seed 002); a card is saved onto the same token.
+        let (customer, token) = self.open_token(request).await?;
         let html = host_page(&PageConfig {
             sdk: format!("{}/processout.js", self.js),
             api: self.api.clone(),
             project_id: &self.project_id,
             return_url: &request.return_url,
             title: format!("Save a card for {}", request.name),
+            customer_id: customer.as_str(),
+            token_id: &token,
         });
         Ok(EnrollmentStarted {
             page: EnrollmentPage::Hosted { html },
-            pending_ref: None,
+            pending_ref: Some(pending_ref(&customer, &token)),
         })
     }
 
     async fn confirm_enrollment(
         &self,
         request: &EnrollmentRequest,
-        _pending_ref: Option<&str>,
+        pending_ref: Option<&str>,
         returned: Option<&[(String, String)]>,
     ) -> Result<EnrollmentSeen, ProviderError> {
-        // ProcessOut's own records first: an earlier confirmation may have saved the card.
-        let known = match &request.customer {
-            Some(c) => Some((c.clone(), false)),
-            None => self.enrollment_customer(request).await?.map(|c| (c, true)),
+        // ProcessOut's own records first: the enrollment's token, blank or saved by an earlier
+        // confirmation.
+        let pending = pending_ref.map(parse_pending).transpose()?;
+        let known = match (&pending, &request.customer) {
+            (Some((customer, _)), given) => Some((customer.clone(), given.is_none())),
+            (None, Some(c)) => Some((c.clone(), false)),
+            (None, None) => self.enrollment_customer(request).await?.map(|c| (c, true)),
         };
         if let Some((customer, created)) = &known {
             if let Some(token) = self.enrollment_token(customer, &request.order_id).await? {
-                return self.finish(request, customer, *created, token).await;
+                return self
+                    .on_token(request, customer, *created, token, returned)
+                    .await;
             }
         }
+        // No token of this enrollment: one started before its blank token existed.
         let Some(pairs) = returned else {
             return Ok(EnrollmentSeen::Waiting);
         };
@@ -636,9 +711,6 @@ impl HostedEnrollment for ProcessOutClient {
             ));
         };
         let config = page_config(html)?;
-        if card.cancel {
-            return Ok(vec![("cancelled".into(), "1".into())]);
-        }
         let text = |name: &str| {
             config
                 .get(name)
@@ -646,6 +718,20 @@ impl HostedEnrollment for ProcessOutClient {
                 .map(str::to_string)
                 .ok_or_else(|| invalid("page", format!("the configuration has no {name}")))
         };
+        if card.test_card == super::sandbox_page::PAYPAL {
+            // The APM's button, then Approve (or Cancel) on the sandbox's PayPal page.
+            return super::sandbox_page::fill_apm(
+                self,
+                &text("projectId")?,
+                &text("customerId")?,
+                &text("tokenId")?,
+                card.cancel,
+            )
+            .await;
+        }
+        if card.cancel {
+            return Ok(vec![("cancelled".into(), "1".into())]);
+        }
         let sdk = text("sdk")?;
         let base = sdk
             .strip_suffix("/processout.js")
@@ -665,6 +751,8 @@ mod tests {
             project_id: "test-proj_8Hd2kQ",
             return_url,
             title: title.into(),
+            customer_id: "cust_1",
+            token_id: "tok_1",
         })
     }
 
@@ -683,6 +771,8 @@ mod tests {
             "the JSON block keeps the URL exactly"
         );
         assert_eq!(config["projectId"], "test-proj_8Hd2kQ");
+        assert_eq!(config["customerId"], "cust_1");
+        assert_eq!(config["tokenId"], "tok_1");
         assert!(page_config("<html></html>").is_err());
     }
 
@@ -696,6 +786,20 @@ mod tests {
         assert_eq!(html.matches("<script src=").count(), 1);
         for field in ["cc-number", "cc-exp", "cc-cvc"] {
             assert!(html.contains(&format!("data-processout-input=\"{field}\"")));
+        }
+    }
+
+    #[test]
+    fn the_pending_reference_names_the_customer_and_its_token() {
+        let customer = CustomerRef("cust_1".into());
+        let pending = pending_ref(&customer, "tok_2");
+        assert_eq!(pending, "cust_1/tok_2");
+        assert_eq!(
+            parse_pending(&pending).unwrap(),
+            (customer, "tok_2".to_string())
+        );
+        for bad in ["cust_1", "tok_2/cust_1", "cust_1/tok_2/x", "iv_1/tok_2"] {
+            assert!(parse_pending(bad).is_err(), "{bad}");
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod convert;
 mod enrollment;
+mod enrollment_token;
 mod errors;
 mod holdings;
 mod sandbox_page;
@@ -307,6 +308,9 @@ impl ProcessOutClient {
         initial_ref: Option<String>,
     ) -> Result<Option<String>, ProviderError> {
         match initial_ref {
+            // An APM token saved with a zero-amount verification is its own initial: it has no
+            // card scheme transaction to link to (our choice, `enrollment_token.rs`).
+            Some(r) if r.starts_with("tok_") => Ok(None),
             Some(r) if r.starts_with("tr_") => {
                 let initial = self.transaction(&r).await?;
                 initial
@@ -874,7 +878,9 @@ impl Provider for ProcessOutClient {
         // initial payment, so every error here is an unknown outcome to look up.
         let made = outcome.provider_ref.clone();
         let card = async {
-            let reply: wire::TokenReply = self.call(Call::get(path)).await?;
+            // Expanded so an APM token is named by its method (processout-go `Token`).
+            let call = Call::get(path).query("expand", "gateway_configuration");
+            let reply: wire::TokenReply = self.call(call).await?;
             convert::remote_card(reply.token)?
                 .ok_or_else(|| ProviderError::malformed(format!("token {token} holds no card")))
         }

@@ -46,6 +46,9 @@ pub(crate) struct CustomerCreate<'a> {
     pub last_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<&'a str>,
+    /// Where an APM's page sends the customer back (seed 002 "Saving APM tokens", step 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<&'a str>,
     pub metadata: BTreeMap<&'static str, &'a str>,
 }
 
@@ -62,6 +65,39 @@ pub(crate) struct TokenCreate<'a> {
     pub verify: bool,
     pub description: &'a str,
     pub metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// `POST /customers/{id}/tokens` without a source: the blank token an APM (or a card) is saved
+/// onto later (seed 002 "Saving APM tokens", step 2: `return_url`, `verify`).
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenBlank<'a> {
+    pub return_url: &'a str,
+    pub verify: bool,
+    pub description: &'a str,
+    pub metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// `PUT /customers/{id}/tokens/{token_id}`: the blank token saved with its source, a
+/// `gway_req_…` or a `card_…` (seed 002 step 4, its curl and `token.save({source, verify})`;
+/// processout-go `token.go` `Token.Save` is the same `PUT`).
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenSave<'a> {
+    pub source: &'a str,
+    pub verify: bool,
+}
+
+/// `GET /gateway-configurations` (seed 002 step 3, ProcessOut.js `fetchGatewayConfigurations`):
+/// field names from processout-go `GatewayConfiguration`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GatewayConfigurationList {
+    #[serde(default)]
+    pub gateway_configurations: Vec<GatewayConfigurationListed>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GatewayConfigurationListed {
+    pub id: String,
+    pub gateway: Option<Gateway>,
 }
 
 /// `GET /cards/{id}`: a card ProcessOut.js tokenized (processout/processout-go `card.go`

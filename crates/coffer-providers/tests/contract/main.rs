@@ -15,6 +15,7 @@ mod clover_enrollment;
 mod holdings;
 mod malformed;
 mod processout;
+mod processout_apm_enrollment;
 mod processout_enrollment;
 mod published;
 mod svea;

@@ -322,7 +322,9 @@ impl crate::Emulator for Emulator {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        use routes::{customers::*, invoices::*, js::*, refunds::*, tokens::*, transactions::*};
+        use routes::{
+            apm::*, customers::*, invoices::*, js::*, refunds::*, tokens::*, transactions::*,
+        };
         Router::new()
             .route("/customers", get(list_customers).post(create_customer))
             .route(
@@ -347,6 +349,15 @@ impl crate::Emulator for Emulator {
             .route("/js/processout.js", get(processout_js))
             .route("/js/ccfield.html", get(ccfield_html))
             .route("/js/ccfield.js", get(ccfield_js))
+            // Saving an APM as a customer token (seed 002), with the sandbox's APM page.
+            .route(
+                "/gateway-configurations",
+                get(gateway_configurations).options(gateway_configurations_preflight),
+            )
+            .route(
+                "/apm/{configuration_id}/tokenize",
+                get(apm_page).post(apm_decide),
+            )
             .route("/invoices", get(list_invoices).post(create_invoice))
             .route("/invoices/{invoice_id}", get(get_invoice))
             .route("/invoices/{invoice_id}/authorize", post(authorize_invoice))

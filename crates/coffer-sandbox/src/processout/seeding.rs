@@ -31,6 +31,7 @@ impl Project {
             invoices: Vec::new(),
             transactions: Vec::new(),
             cards: Vec::new(),
+            gateway_requests: Vec::new(),
             events: Vec::new(),
             idempotency: HashMap::new(),
             serial: 0,

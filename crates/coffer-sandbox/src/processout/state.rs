@@ -51,6 +51,10 @@ pub(crate) struct Project {
     pub transactions: Vec<Transaction>,
     /// Cards minted by the sandbox's `POST /cards` (ProcessOut.js stand-in), single-use.
     pub cards: Vec<CardSnapshot>,
+    /// Gateway request tokens (`gway_req_…`) the sandbox's APM page minted: single-use, bound to
+    /// the blank customer token they were made for (seed 002 "Saving APM tokens").
+    #[serde(default)]
+    pub gateway_requests: Vec<GatewayRequest>,
     /// What happened, newest last, as `GET /events` lists it.
     #[serde(default)]
     pub events: Vec<Event>,
@@ -152,6 +156,19 @@ pub(crate) struct ApmGateway {
     pub configuration_name: String,
     pub gateway_name: String,
     pub display_name: String,
+}
+
+/// What the cardholder approved at an APM's page for one blank customer token: the `gway_req_…`
+/// the page sends back, to be saved onto that token (seed 002 "Saving APM tokens", step 4).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct GatewayRequest {
+    pub id: String,
+    pub customer_id: String,
+    pub token_id: String,
+    pub gateway: ApmGateway,
+    /// Single-use, as a `card_…` source is (our choice: seed 002 says it serves only to make
+    /// the customer token).
+    pub used: bool,
 }
 
 /// The card as ProcessOut describes it: display fields only, never the number or the CVC.

@@ -12,6 +12,12 @@
 //! `exp_year`, `cvc2` (`tokenizeCard`), the answer being `{success, card: {id, …}}`; an error
 //! is an `Exception` with `code` and `message`.
 //!
+//! For APMs (seed 002 "Saving APM tokens"), the script also has
+//! `fetchGatewayConfigurations({customerID, tokenID, filter}, success(confs), error)`, each conf
+//! with `gateway.display_name` and `handleCustomerTokenAction(success, error)`; here the latter
+//! sends the same window to the sandbox's APM page (`apm.rs`), whose way back is the token's
+//! `return_url` (our choice: real ProcessOut.js opens the APM's own page).
+//!
 //! **Choices** (docs/processout.md "Enrollment"): one iframe holds all card fields, mounted in
 //! the `cc-number` element; it talks to the script with `postMessage` (`processout-tokenize`
 //! / `processout-tokenized`), accepting requests only from its parent and answering to the
@@ -231,6 +237,45 @@ const PROCESSOUT_JS: &str = r#"/* Coffer's ProcessOut sandbox: the public surfac
       if (m.token) { success(m.token); } else { error(new Exception(m.code, m.message)); }
     };
     val.frame.contentWindow.postMessage(JSON.stringify({ type: "processout-tokenize", id: id }), ORIGIN);
+  };
+  /* Saving an APM as a customer token (seed 002 "Saving APM tokens"). The sandbox serves its
+     API at the origin processout.js comes from, without "/js". */
+  var API = base.replace(/\/js$/, "");
+  function GatewayConfiguration(client, conf, options) {
+    this.id = conf.id;
+    this.name = conf.name;
+    this.gateway = conf.gateway || {};
+    this.client = client;
+    this.customerID = options.customerID;
+    this.tokenID = options.tokenID;
+  }
+  /* Sends this window to the APM's page; its way back is the token's return_url, carrying the
+     gateway request token (the success callback is never reached in the same window). */
+  GatewayConfiguration.prototype.handleCustomerTokenAction = function (success, error) {
+    if (!this.customerID || !this.tokenID) {
+      error(new Exception("processout-js.missing-customer-token", "No customer token to save the method on."));
+      return;
+    }
+    window.location.href = API + "/apm/" + encodeURIComponent(this.id) + "/tokenize?project_id=" +
+      encodeURIComponent(this.client.projectID) + "&customer_id=" + encodeURIComponent(this.customerID) +
+      "&token_id=" + encodeURIComponent(this.tokenID);
+  };
+  ProcessOut.prototype.fetchGatewayConfigurations = function (options, success, error) {
+    var self = this;
+    options = options || {};
+    fetch(API + "/gateway-configurations?filter=" + encodeURIComponent(options.filter || ""), {
+      headers: { "Authorization": "Basic " + btoa(self.projectID + ":") }
+    }).then(function (r) {
+      return r.json();
+    }).then(function (j) {
+      if (!j || !j.success) {
+        error(new Exception((j && j.error_type) || "default", j && j.message));
+        return;
+      }
+      success((j.gateway_configurations || []).map(function (c) { return new GatewayConfiguration(self, c, options); }));
+    }, function () {
+      error(new Exception("processout-js.network-issue", "ProcessOut could not be reached."));
+    });
   };
   window.ProcessOut = { ProcessOut: ProcessOut, Exception: Exception };
 })();

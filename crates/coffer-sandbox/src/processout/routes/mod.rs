@@ -10,6 +10,7 @@
 //! per resource moved the handlers as they were; only the order changed for a request that is
 //! both unauthenticated and unreadable (over 2 MB): it now gets the provider's 401, not a 413.
 
+pub(crate) mod apm;
 pub(crate) mod customers;
 pub(crate) mod invoices;
 pub(crate) mod js;

@@ -159,7 +159,19 @@ pub(crate) async fn update_token(
             if !exists {
                 return Err(ApiError::not_found("token", &token_id));
             }
-            let card = req.source.as_deref().map(|s| take_card(p, s)).transpose()?;
+            // A `gway_req_…` from an APM's page (seed 002 "Saving APM tokens" step 4), else a card.
+            let source = req.source.as_deref();
+            let gateway =
+                match source {
+                    Some(s) if s.starts_with("gway_req_") => Some(
+                        super::apm::take_gateway_request(p, s, &customer_id, &token_id)?,
+                    ),
+                    _ => None,
+                };
+            let card = match source {
+                Some(s) if gateway.is_none() => Some(take_card(p, s)?),
+                _ => None,
+            };
             let project_id = p.id.clone();
             let c = p
                 .customer_mut(&customer_id)
@@ -174,6 +186,14 @@ pub(crate) async fn update_token(
                 token.kind = "card".into();
                 token.card = Some(card);
             }
+            if let Some(gateway) = gateway {
+                token.kind = "gateway_token".into();
+                token.card = None;
+                token.gateway = Some(gateway);
+                // Our choice: the sandbox's PayPal configuration lets the merchant charge the
+                // saved token without the customer (seed 002: `is_chargeable` true once saved).
+                token.gateway_chargeable = true;
+            }
             if let Some(metadata) = req.metadata {
                 token.metadata = metadata;
             }
@@ -185,6 +205,10 @@ pub(crate) async fn update_token(
                     token.verification_status = status.into();
                     token.invoice_id = Some(invoice);
                     token.card = Some(card);
+                } else if token.gateway.is_some() {
+                    // Our choice: the sandbox's PayPal verifies at once (seed 002 allows
+                    // `pending` for asynchronous APMs; none is emulated).
+                    token.verification_status = "success".into();
                 }
             }
             let c = p

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 mod admin;
+mod apm;
 mod cards;
 mod charges;
 mod customers;
