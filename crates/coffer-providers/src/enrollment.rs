@@ -168,3 +168,32 @@ impl SandboxCardholder {
         }
     }
 }
+
+/// Text for a page Coffer hosts ([`EnrollmentPage::Hosted`]): `&`, `<`, `>`, `"` and `'`
+/// escaped, so it is inert in content and attributes.
+pub(crate) fn hosted_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON to sit inside a `<script>` element: `<`, `>` and `&` as `\u` escapes, so no `</script>`
+/// or comment opener can appear in it, whatever the strings hold.
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}

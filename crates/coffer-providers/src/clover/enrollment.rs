@@ -40,8 +40,8 @@ use sha2::{Digest, Sha256};
 
 use super::{convert, initial_done, is_first, read, wire, CloverClient};
 use crate::enrollment::{
-    EnrollmentPage, EnrollmentRequest, EnrollmentSeen, EnrollmentStarted, HostedEnrollment,
-    SandboxCardholder,
+    hosted_html as html, script_json, EnrollmentPage, EnrollmentRequest, EnrollmentSeen,
+    EnrollmentStarted, HostedEnrollment, SandboxCardholder,
 };
 use crate::http::Resend;
 use crate::{InitialStep, ProviderError, ProviderErrorKind};
@@ -85,34 +85,6 @@ pub(super) fn derived_key(key: &IdempotencyKey, write: &str) -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped, so it is inert in content and attributes.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// JSON to sit inside a `<script>` element: `<`, `>` and `&` as `\u` escapes, so no `</script>`
-/// or comment opener can appear in it, whatever the strings hold.
-fn script_json(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
 }
 
 /// What the page needs, in its configuration block.

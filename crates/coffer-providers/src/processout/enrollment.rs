@@ -48,8 +48,8 @@ use coffer_core::{CustomerRef, Environment, InitialKind, ProviderRef};
 
 use super::{convert, wire, Call, ProcessOutClient};
 use crate::enrollment::{
-    EnrollmentPage, EnrollmentRequest, EnrollmentSeen, EnrollmentStarted, HostedEnrollment,
-    SandboxCardholder,
+    hosted_html as html, script_json, EnrollmentPage, EnrollmentRequest, EnrollmentSeen,
+    EnrollmentStarted, HostedEnrollment, SandboxCardholder,
 };
 use crate::{InitialOutcome, InitialRequest, InitialStep, ProviderError, ProviderErrorKind};
 
@@ -83,34 +83,6 @@ fn invalid(field: &str, message: impl Into<String>) -> ProviderError {
 /// every confirmation of the enrollment, distinct per write.
 pub(super) fn derived_key(request: &EnrollmentRequest, write: &str) -> String {
     format!("enroll-{write}:{}", request.idempotency_key.as_str())
-}
-
-/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped, so it is inert in content and attributes.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// JSON to sit inside a `<script>` element: `<`, `>` and `&` as `\u` escapes, so no `</script>`
-/// or comment opener can appear in it, whatever the strings hold.
-fn script_json(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
 }
 
 /// What the page needs, in its configuration block.

@@ -34,10 +34,23 @@ impl ReturnPage {
     /// mount (what the cardholder does), and returns the address the page then sent the browser
     /// to (path and query) with its query pairs.
     pub async fn after_save(self, html: &str, name: &str) -> (String, Vec<(String, String)>) {
-        let pressed = html.replace(
-            "</body>",
-            "<script>setTimeout(function () { document.getElementById('save').click(); }, 1500);</script></body>",
-        );
+        self.after_script(
+            html,
+            name,
+            "setTimeout(function () { document.getElementById('save').click(); }, 1500);",
+        )
+        .await
+    }
+
+    /// Opens `html` in Chromium with `script` added at the end of its body, and returns the
+    /// address (path and query) the browser was then sent to here, with its query pairs.
+    pub async fn after_script(
+        self,
+        html: &str,
+        name: &str,
+        script: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let pressed = html.replace("</body>", &format!("<script>{script}</script></body>"));
         let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("page.html");

@@ -327,13 +327,12 @@ async fn the_card_path_saves_onto_the_blank_token_and_leaves_none_behind() {
 /// ProcessOut.js lists the APMs cross-origin and the page shows PayPal's button. What the button
 /// leads to (the sandbox's PayPal page and its redirect) is the HTTP-level test above.
 #[tokio::test]
-#[ignore = "needs a Chromium at /usr/bin/chromium; run with --ignored"]
+#[ignore = "needs a Chromium at /usr/bin/chromium: scripts/test.sh installs it and runs this with --ignored"]
 async fn the_page_shows_paypals_button_in_a_real_browser() {
-    use tokio::io::AsyncWriteExt;
     let rig = Rig::start(30).await;
     let client = rig.client.hosted_enrollment().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let report = format!("http://{}/seen", listener.local_addr().unwrap());
+    let back = crate::browser::ReturnPage::bind().await;
+    let report = format!("{}/seen", back.origin);
     let started = client
         .start_enrollment(&enrollment("enr-browser-apm", 1250))
         .await
@@ -342,58 +341,17 @@ async fn the_page_shows_paypals_button_in_a_real_browser() {
         panic!("a hosted page");
     };
     // Reports the APM buttons the page shows once ProcessOut.js has listed them.
-    let watched = html.replace(
-        "</body>",
-        &format!(
-            "<script>setTimeout(function () {{ var b = document.querySelectorAll('button.apm'); \
-             var t = []; for (var i = 0; i < b.length; i++) {{ t.push(b[i].textContent); }} \
-             location.href = '{report}?apms=' + encodeURIComponent(t.join('|')); }}, 2000);</script></body>"
-        ),
-    );
-    let dir = std::env::temp_dir().join(format!("processout-apm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("page.html");
-    std::fs::write(&file, watched).unwrap();
-    /// Stops the browser this test started and removes its files.
-    struct Browser(std::process::Child, std::path::PathBuf);
-    impl Drop for Browser {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
-    let _browser = Browser(
-        std::process::Command::new("/usr/bin/chromium")
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                &format!("--user-data-dir={}", dir.join("profile").display()),
-                &format!("file://{}", file.display()),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-        dir.clone(),
-    );
-    let (mut stream, _) =
-        tokio::time::timeout(std::time::Duration::from_secs(30), listener.accept())
-            .await
-            .expect("the page reported its buttons")
-            .unwrap();
-    let (head, _) = crate::read_request(&mut stream).await.unwrap();
-    let _ = stream
-        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+    let (target, seen) = back
+        .after_script(
+            html,
+            "processout-apm",
+            &format!(
+                "setTimeout(function () {{ var b = document.querySelectorAll('button.apm'); \
+                 var t = []; for (var i = 0; i < b.length; i++) {{ t.push(b[i].textContent); }} \
+                 location.href = '{report}?apms=' + encodeURIComponent(t.join('|')); }}, 2000);"
+            ),
+        )
         .await;
-    let target = head.lines().next().unwrap().split(' ').nth(1).unwrap();
-    let seen: Vec<(String, String)> = url::Url::parse(&format!("http://x{target}"))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
     assert_eq!(
         seen,
         vec![(
