@@ -341,6 +341,62 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     Ok(())
 }
 
+/// PayPal through the same ProcessOut page: the page's APM button takes the window to PayPal's
+/// page (the sandbox's), whose approval comes back to the return address by a redirect that the
+/// window captures; ProcessOut's own token then decides, and the customer's PayPal is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(coffer_e2e),
+    ignore = "drives the built app in WebKit: set COFFER_E2E=1 (scripts/test.sh does)"
+)]
+async fn a_paypal_account_enrolled_at_the_counter_through_the_processout_page() {
+    in_the_app(|client| async move {
+        let outcome = paypal_journey(&client).await;
+        (client, outcome)
+    })
+    .await;
+}
+
+const PAYPAL_TERMS: &str =
+    "I, Pia Pal, let ProcessOut Paris keep my PayPal and charge it when I order by phone.";
+
+async fn paypal_journey(client: &Client) -> Result<(), String> {
+    let paris = demo_merchant(client, "ProcessOut Paris").await?;
+    let main = client.window().await.map_err(|e| e.to_string())?;
+
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-dialog").await;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&paris.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    type_into(client, "#enroll-name", "Pia Pal").await?;
+    type_into(client, "#enroll-email", "pia@example.com").await?;
+    type_into(client, "#enroll-amount", "6.00").await?;
+    type_into(client, "#enroll-terms", PAYPAL_TERMS).await?;
+    click(client, "#enroll-start").await?;
+
+    counter_window(client, &main).await?;
+    find(client, "button.apm").await;
+    shot(client, "enroll-window-paypal").await;
+    click(client, "button.apm").await?;
+    // PayPal's own page (the sandbox's), reached by leaving the app's page.
+    find(client, "button[value=approve]").await;
+    click(client, "button[value=approve]").await?;
+
+    back_to_main(client, main).await?;
+    let (_, saved) = confirmed_card(client, paris).await?;
+    if saved["consent_terms"] != PAYPAL_TERMS
+        || saved["mit_ready"] != true
+        || saved["apm"] != "PayPal"
+    {
+        return Err(format!("the saved PayPal: {saved}"));
+    }
+    Ok(())
+}
+
 /// Starts the app on a fresh profile, runs `journey` in it, and closes it.
 async fn in_the_app<F, Fut>(journey: F)
 where
