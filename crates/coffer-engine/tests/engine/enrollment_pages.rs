@@ -344,3 +344,59 @@ async fn a_svea_link_is_mailed_waits_for_the_cardholder_and_a_paid_page_waits_fo
     assert!(card.mit_ready, "{card:?}");
     assert_eq!(world.cards(svea).await.len(), before + 1);
 }
+
+#[tokio::test]
+async fn an_unpaid_link_expires_after_its_week_and_a_withdrawn_page_saves_nothing_when_paid_late() {
+    let world = World::new().await;
+    let svea = world.merchant("svea", 0).await;
+    let customer = customer_with_email(&world, svea).await;
+    world
+        .engine
+        .set_link_return_page(svea, Some("https://shop.example/thanks".into()))
+        .await
+        .unwrap();
+    let before = world.cards(svea).await.len();
+
+    // A link nobody opens: pending through its week, expired after it, and then settled.
+    let unread = world
+        .engine
+        .start_enrollment(input(svea, customer, EnrollmentMode::Link))
+        .await
+        .unwrap();
+    let later = world.engine_later(chrono::Duration::days(6));
+    let checked = later.check_enrollment(unread.id).await.unwrap();
+    assert_eq!(checked.state, EnrollmentState::Pending, "{checked:?}");
+    let later = world.engine_later(chrono::Duration::days(8));
+    let checked = later.check_enrollment(unread.id).await.unwrap();
+    assert_eq!(checked.state, EnrollmentState::Expired, "{checked:?}");
+    assert!(checked.failure.is_some(), "says why: {checked:?}");
+    let listed = world
+        .engine
+        .list_enrollments(vec![svea], false)
+        .await
+        .unwrap();
+    assert!(
+        listed.iter().all(|e| e.id != unread.id),
+        "no longer among the pending: {listed:?}"
+    );
+
+    // The owner withdraws a link; the cardholder pays the page anyway: the return the owner
+    // might paste saves nothing, since the enrollment is over.
+    let withdrawn = world
+        .engine
+        .start_enrollment(input(svea, customer, EnrollmentMode::Link))
+        .await
+        .unwrap();
+    let page = withdrawn.page_url.clone().unwrap();
+    let cancelled = world.engine.cancel_enrollment(withdrawn.id).await.unwrap();
+    assert_eq!(cancelled.state, EnrollmentState::Cancelled, "{cancelled:?}");
+    let landed = pay_svea_page_elsewhere(&page).await;
+    let after = world
+        .engine
+        .enrollment_returned(withdrawn.id, &landed)
+        .await
+        .unwrap();
+    assert_eq!(after.state, EnrollmentState::Cancelled, "{after:?}");
+    assert!(after.card_id.is_none(), "{after:?}");
+    assert_eq!(world.cards(svea).await.len(), before, "no card saved");
+}
