@@ -12,7 +12,8 @@ use reqwest::StatusCode;
 use crate::http::{body_text, Resend};
 use crate::{ProviderError, ProviderErrorKind};
 
-fn unusable(message: impl Into<String>) -> ProviderError {
+/// A sandbox page that is not what its filler expects.
+pub(crate) fn unusable(message: impl Into<String>) -> ProviderError {
     ProviderError::new(
         ProviderErrorKind::InvalidRequest {
             field: Some("page".into()),
@@ -27,6 +28,14 @@ pub(crate) fn attribute(tag: &str, name: &str) -> Option<String> {
     let start = tag.find(&marker)? + marker.len();
     let end = tag[start..].find('"')?;
     Some(unescape(&tag[start..start + end]))
+}
+
+/// The start tag that contains `marker`.
+pub(crate) fn tag_with<'a>(page: &'a str, marker: &str) -> Option<&'a str> {
+    let at = page.find(marker)?;
+    let start = page[..at].rfind('<')?;
+    let end = at + page[at..].find('>')?;
+    Some(&page[start..=end])
 }
 
 fn unescape(text: &str) -> String {

@@ -9,39 +9,8 @@ use serde_json::json;
 use super::CloverClient;
 use crate::enrollment::SandboxCardholder;
 use crate::http::{body_text, Resend};
-use crate::{ProviderError, ProviderErrorKind};
-
-fn unusable(message: impl Into<String>) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::InvalidRequest {
-            field: Some("page".into()),
-        },
-        message,
-    )
-}
-
-/// The value of attribute `name` in one start tag (`<… name="value" …>`), HTML-unescaped.
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let marker = format!(" {name}=\"");
-    let start = tag.find(&marker)? + marker.len();
-    let end = tag[start..].find('"')?;
-    Some(
-        tag[start..start + end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
-}
-
-/// The start tag that contains `marker`.
-fn tag_with<'a>(page: &'a str, marker: &str) -> Option<&'a str> {
-    let at = page.find(marker)?;
-    let start = page[..at].rfind('<')?;
-    let end = at + page[at..].find('>')?;
-    Some(&page[start..=end])
-}
+use crate::sandbox_page::{attribute, tag_with, unusable};
+use crate::ProviderError;
 
 pub(super) async fn fill(
     client: &CloverClient,
