@@ -81,8 +81,26 @@ async fn what_cannot_work_is_refused_before_a_page_opens_and_nothing_is_recorded
     no_terms.terms = "  ".into();
     assert_field(world.engine.start_enrollment(no_terms).await, "terms");
 
+    // A card number pasted into the consent: the sandbox's own approving test card, read off
+    // its card-field page (no card number is written in Coffer's tests).
+    let fields = reqwest::get(format!(
+        "{}/js/ccfield.html",
+        world.sandbox.urls.of(coffer_core::ProviderKind::ProcessOut)
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let marker = "<option value=\"approve\" data-number=\"";
+    let start = fields.find(marker).unwrap() + marker.len();
+    let number = &fields[start..start + fields[start..].find('"').unwrap()];
+    let grouped: Vec<&str> = (0..number.len())
+        .step_by(4)
+        .map(|i| &number[i..(i + 4).min(number.len())])
+        .collect();
     let mut card_in_terms = input(clover, customer, EnrollmentMode::Counter);
-    card_in_terms.terms = "charge 4111 1111 1111 1111 monthly".into();
+    card_in_terms.terms = format!("charge {} monthly", grouped.join(" "));
     assert_field(world.engine.start_enrollment(card_in_terms).await, "terms");
 
     let mut bad_amount = input(clover, customer, EnrollmentMode::Counter);

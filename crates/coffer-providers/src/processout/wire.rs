@@ -31,7 +31,8 @@ pub(crate) struct Customer {
     pub email: Option<String>,
     pub phone_number: Option<String>,
     pub phone: Option<Phone>,
-    /// `null` reads as empty, like an absent field.
+    /// Customer object fields (notes §2 Customers, processout-go `Customer.Metadata`,
+    /// `CreatedAt`); `null` reads as empty, like an absent field.
     #[serde(default, deserialize_with = "map_or_null")]
     pub metadata: BTreeMap<String, String>,
     pub created_at: Option<String>,
@@ -149,7 +150,8 @@ pub(crate) struct Token {
     pub customer_id: Option<String>,
     /// The verification's invoice (the token object's `invoice_id`, notes §2).
     pub invoice_id: Option<String>,
-    /// `null` reads as empty, like an absent field.
+    /// The token object's `metadata` (notes §2, and its example answer); `null` reads as empty,
+    /// like an absent field.
     #[serde(default, deserialize_with = "map_or_null")]
     pub metadata: BTreeMap<String, String>,
     /// Expanded with `expand=gateway_configuration` (processout-go

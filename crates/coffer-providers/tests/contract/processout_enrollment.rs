@@ -103,9 +103,27 @@ fn mit_for(customer: &CustomerRef, outcome: &InitialOutcome, order: &str) -> Cha
     }
 }
 
-/// A `card_…` minted by ProcessOut.js's own request: `POST /cards` with the project id alone.
-async fn mint_card(base_url: &str, project_id: &str, number: &str) -> String {
-    let answer: Value = reqwest::Client::new()
+/// A `card_…` minted by ProcessOut.js's own request (`POST /cards` with the project id alone),
+/// for the sandbox's test card `choice`: its number is read off the sandbox's own card-field
+/// page, never written here.
+async fn mint_card(base_url: &str, project_id: &str, choice: &str) -> String {
+    let http = reqwest::Client::new();
+    let fields = http
+        .get(format!("{base_url}/js/ccfield.html"))
+        .query(&[("project_id", project_id), ("origin", "null")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let option = format!("<option value=\"{choice}\" data-number=\"");
+    let start = fields
+        .find(&option)
+        .expect("the sandbox offers the test card")
+        + option.len();
+    let number = &fields[start..start + fields[start..].find('"').unwrap()];
+    let answer: Value = http
         .post(format!("{base_url}/cards"))
         .basic_auth(project_id, Some(""))
         .json(&json!({"number": number, "exp_month": "12", "exp_year": "2031", "cvc2": "123"}))
@@ -500,7 +518,7 @@ async fn a_forged_return_is_never_confirmed() {
     let other_card = mint_card(
         &base,
         other["account"]["project_id"].as_str().unwrap(),
-        "4242424242424242",
+        "approve",
     )
     .await;
     let seen = client

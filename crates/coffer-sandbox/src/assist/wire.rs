@@ -55,7 +55,8 @@ impl Params {
         }
     }
 
-    /// Every pair as received, in order (the payment page carries them on as hidden fields).
+    /// Every pair as received, in order (the payment page carries them on as hidden fields;
+    /// our choice, docs/assist.md "Enrollment").
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }

@@ -208,7 +208,8 @@ pub(crate) struct TokenOut {
     is_chargeable: bool,
     is_subscription_only: bool,
     verification_status: String,
-    /// The verification's invoice, when the token was verified.
+    /// The verification's invoice, when the token was verified (the token object's
+    /// `invoice_id`, notes §2; docs/processout.md "Enrollment").
     invoice_id: Option<String>,
     summary: Option<String>,
     description: Option<String>,
