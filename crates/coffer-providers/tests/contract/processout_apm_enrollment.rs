@@ -5,38 +5,25 @@
 //! Also: the card path saves onto the same blank token and leaves none behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Duration, Utc};
-use coffer_core::{
-    CustomerRef, EnrollmentMode, IdempotencyKey, InitialKind, Money, Reason, StoredCredential,
-};
+use coffer_core::{CustomerRef, InitialKind};
 use coffer_providers::{
-    ChargeRequest, EnrollmentRequest, EnrollmentSeen, HostedEnrollment, InitialOutcome,
-    RemoteStatus, SandboxCardholder, StoredMethod,
+    EnrollmentRequest, EnrollmentSeen, HostedEnrollment, InitialOutcome, RemoteStatus,
+    SandboxCardholder, StoredMethod,
 };
 use serde_json::Value;
 
 use crate::processout::Rig;
+use crate::processout_enrollment::{charges_of, eur, mit_for};
 
 const RETURN_URL: &str = "https://coffer.invalid/enroll/7/return";
 
-fn eur(minor: i64) -> Money {
-    Money::from_minor(minor, coffer_core::Currency::EUR)
-}
-
+/// A new customer's enrollment of `amount` cents: the card tests' request, for Paula Pal.
 fn enrollment(order: &str, amount: i64) -> EnrollmentRequest {
     EnrollmentRequest {
-        order_id: order.into(),
-        customer: None,
         name: "Paula Pal".into(),
-        email: Some(format!("{order}@example.org")),
-        buyer: None,
         amount: eur(amount),
-        reason: Reason::Recurring,
-        registered: None,
-        mode: EnrollmentMode::Counter,
         return_url: RETURN_URL.into(),
-        expires_at: Utc::now() + Duration::minutes(30),
-        idempotency_key: IdempotencyKey(format!("key-{order}")),
+        ..crate::processout_enrollment::enrollment(order, None)
     }
 }
 
@@ -94,31 +81,6 @@ async fn tokens_of(rig: &Rig, customer: &CustomerRef) -> Vec<Value> {
         .await
         .unwrap();
     answer["tokens"].as_array().cloned().unwrap_or_default()
-}
-
-async fn charges_of(rig: &Rig, order: &str) -> Vec<Value> {
-    rig.ledger()
-        .await
-        .into_iter()
-        .filter(|c| c["order_id"] == order)
-        .collect()
-}
-
-fn mit_for(customer: &CustomerRef, outcome: &InitialOutcome, order: &str) -> ChargeRequest {
-    ChargeRequest {
-        amount: eur(990),
-        card_token: outcome.card.token.clone(),
-        customer: customer.clone(),
-        credential: StoredCredential::merchant_initiated(
-            Reason::Recurring,
-            outcome.initial_ref.clone(),
-        ),
-        idempotency_key: IdempotencyKey(format!("key-{order}")),
-        order_id: order.into(),
-        description: "Monthly plan".into(),
-        agreement: None,
-        buyer: None,
-    }
 }
 
 fn confirmed(seen: &EnrollmentSeen) -> (&InitialOutcome, Option<&CustomerRef>) {

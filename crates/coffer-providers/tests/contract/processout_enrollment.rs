@@ -21,11 +21,11 @@ use crate::processout::Rig;
 
 const RETURN_URL: &str = "https://coffer.invalid/enroll/9/return";
 
-fn eur(minor: i64) -> Money {
+pub(crate) fn eur(minor: i64) -> Money {
     Money::from_minor(minor, coffer_core::Currency::EUR)
 }
 
-fn enrollment(order: &str, customer: Option<CustomerRef>) -> EnrollmentRequest {
+pub(crate) fn enrollment(order: &str, customer: Option<CustomerRef>) -> EnrollmentRequest {
     EnrollmentRequest {
         order_id: order.into(),
         customer,
@@ -78,7 +78,7 @@ async fn fill(
 }
 
 /// The sandbox ledger's payments of one order (ProcessOut's ledger names the invoice).
-async fn charges_of(rig: &Rig, order: &str) -> Vec<Value> {
+pub(crate) async fn charges_of(rig: &Rig, order: &str) -> Vec<Value> {
     rig.ledger()
         .await
         .into_iter()
@@ -86,7 +86,11 @@ async fn charges_of(rig: &Rig, order: &str) -> Vec<Value> {
         .collect()
 }
 
-fn mit_for(customer: &CustomerRef, outcome: &InitialOutcome, order: &str) -> ChargeRequest {
+pub(crate) fn mit_for(
+    customer: &CustomerRef,
+    outcome: &InitialOutcome,
+    order: &str,
+) -> ChargeRequest {
     ChargeRequest {
         amount: eur(990),
         card_token: outcome.card.token.clone(),
