@@ -3,6 +3,7 @@
 //! occurrence, cancel (the contract, one occurrence, or a made charge by refund), and the
 //! notices the cardholders were sent.
 
+use super::text;
 use chrono::NaiveDate;
 use coffer_core::contract::{ContractStatus, Frequency};
 use coffer_core::{CardId, ContractId, MerchantId};
@@ -70,10 +71,6 @@ pub struct ContractListRequest {
     pub card_id: Option<i64>,
     /// One status.
     pub status: Option<ContractStatus>,
-}
-
-fn text(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
 }
 
 /// Creates a contract after checking the provider's rules; the cardholder gets its confirmation.

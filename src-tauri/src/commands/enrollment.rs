@@ -4,6 +4,7 @@
 //! ([`crate::enrollment_window`]). Every call is one engine use case; which provider offers what
 //! comes from the engine's answers and `PROVIDERS`, never from a name compared here.
 
+use super::text;
 use chrono::NaiveDate;
 use coffer_core::contract::Frequency;
 use coffer_core::{ContractId, CustomerId, EnrollmentId, EnrollmentMode, MerchantId, Reason};
@@ -80,10 +81,6 @@ pub struct StartEnrollmentRequest {
     pub contract: Option<EnrollmentContractRequest>,
     /// The contract whose card this enrollment replaces (an Assist "re-enroll").
     pub replaces_for: Option<i64>,
-}
-
-fn text(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
 }
 
 impl StartEnrollmentRequest {

@@ -39,3 +39,8 @@ impl From<ScopeRequest> for Scope {
         Scope::of(r.merchant_id.map(MerchantId), r.group)
     }
 }
+
+/// A text field of a form: an empty or blank one is absent.
+pub(crate) fn text(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
