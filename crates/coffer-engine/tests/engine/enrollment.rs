@@ -178,6 +178,28 @@ pub async fn enrolled_at_counter(
         .unwrap()
 }
 
+/// A return the page never made (`query` after the window's return address) is checked with
+/// the provider and refused: the enrollment is not confirmed and no card is saved.
+pub async fn assert_forged_refused(
+    world: &World,
+    window: &coffer_engine::enrollment::EnrollmentWindow,
+    query: &str,
+    merchant: MerchantId,
+    cards_before: usize,
+) {
+    let forged = world
+        .engine
+        .enrollment_returned(window.id, &format!("{}?{query}", window.return_prefix))
+        .await
+        .unwrap();
+    assert_ne!(forged.state, EnrollmentState::Confirmed, "{forged:?}");
+    assert_eq!(
+        world.cards(merchant).await.len(),
+        cards_before,
+        "no card saved"
+    );
+}
+
 /// The card an enrollment saved, as the cards list shows it.
 pub async fn saved_card(world: &World, view: &EnrollmentView) -> coffer_engine::search::CardView {
     let card = view.card_id.expect("a confirmed enrollment names its card");
@@ -238,16 +260,7 @@ async fn a_clover_card_is_enrolled_at_the_counter_through_the_hosted_iframe_page
         .starts_with("https://coffer.invalid/enroll/"));
 
     // A forged return (a token the page never made) is checked with Clover and refused.
-    let forged = world
-        .engine
-        .enrollment_returned(
-            started.id,
-            &format!("{}?token=clv_1FORGEDtokenXYZ", window.return_prefix),
-        )
-        .await
-        .unwrap();
-    assert_ne!(forged.state, EnrollmentState::Confirmed, "{forged:?}");
-    assert_eq!(world.cards(clover).await.len(), before, "no card saved");
+    assert_forged_refused(&world, &window, "token=clv_1FORGEDtokenXYZ", clover, before).await;
 
     let again = world
         .engine

@@ -6,7 +6,8 @@ use coffer_core::{CustomerId, EnrollmentMode, EnrollmentState};
 use coffer_engine::enrollment::{EnrollmentInput, SandboxCardholder};
 
 use crate::enrollment::{
-    assert_chargeable, assert_field, customer_with_email, enrolled_at_counter, input, saved_card,
+    assert_chargeable, assert_field, assert_forged_refused, customer_with_email,
+    enrolled_at_counter, input, saved_card,
 };
 use crate::world::World;
 
@@ -35,16 +36,14 @@ async fn a_processout_card_is_enrolled_at_the_counter_with_its_consent_and_charg
         .starts_with("https://coffer.invalid/enroll/"));
 
     // A forged return (a card the page never made) is looked up at ProcessOut and refused.
-    let forged = world
-        .engine
-        .enrollment_returned(
-            started.id,
-            &format!("{}?token=card_FORGEDcardFORGEDcard", window.return_prefix),
-        )
-        .await
-        .unwrap();
-    assert_ne!(forged.state, EnrollmentState::Confirmed, "{forged:?}");
-    assert_eq!(world.cards(processout).await.len(), before, "no card saved");
+    assert_forged_refused(
+        &world,
+        &window,
+        "token=card_FORGEDcardFORGEDcard",
+        processout,
+        before,
+    )
+    .await;
 
     let again = world
         .engine
