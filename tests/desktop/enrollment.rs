@@ -29,14 +29,7 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     let main = client.window().await.map_err(|e| e.to_string())?;
 
     // 1. The dialog: a new customer at the counter; Clover cannot send a link, and says why.
-    click(client, "#nav-enrollments").await?;
-    click(client, "#enroll-card").await?;
-    find(client, "#enroll-dialog").await;
-    find(client, "#enroll-merchant")
-        .await
-        .select_by_value(&dublin.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+    open_enroll_dialog(client, dublin).await?;
     let link_disabled = client
         .execute(
             "return document.querySelector('#enroll-mode-link').disabled",
@@ -53,10 +46,7 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
     if !why.contains("iframe") {
         return Err(format!("the counter-only reason says {why:?}"));
     }
-    type_into(client, "#enroll-name", "Enid Enroll").await?;
-    type_into(client, "#enroll-email", "enid@example.com").await?;
-    type_into(client, "#enroll-amount", "12.50").await?;
-    type_into(client, "#enroll-terms", TERMS).await?;
+    new_customer_paying(client, "Enid Enroll", "enid@example.com", "12.50", TERMS).await?;
     shot(client, "enroll-dialog").await;
     click(client, "#enroll-start").await?;
 
@@ -140,13 +130,7 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
 
     // 7. A second card for the same customer, picked on record; the owner withdraws it while its
     // window is open: the window closes and the enrollment ends cancelled, no card saved.
-    click(client, "#nav-enrollments").await?;
-    click(client, "#enroll-card").await?;
-    find(client, "#enroll-merchant")
-        .await
-        .select_by_value(&dublin.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+    open_enroll_dialog(client, dublin).await?;
     type_into(client, "#enroll-customer-search", "Enid").await?;
     click(
         client,
@@ -222,14 +206,7 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     let helsinki = demo_merchant(client, "Svea Demo Helsinki").await?;
     let main = client.window().await.map_err(|e| e.to_string())?;
 
-    click(client, "#nav-enrollments").await?;
-    click(client, "#enroll-card").await?;
-    find(client, "#enroll-dialog").await;
-    find(client, "#enroll-merchant")
-        .await
-        .select_by_value(&helsinki.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+    open_enroll_dialog(client, helsinki).await?;
     let link_disabled = client
         .execute(
             "return document.querySelector('#enroll-mode-link').disabled",
@@ -240,15 +217,19 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     if link_disabled != Value::Bool(false) {
         return Err("Svea's page works as a link, but the link choice is disabled".into());
     }
-    type_into(client, "#enroll-name", "Saara Sivu").await?;
-    type_into(client, "#enroll-email", "saara@example.com").await?;
+    new_customer_paying(
+        client,
+        "Saara Sivu",
+        "saara@example.com",
+        "9.90",
+        SVEA_TERMS,
+    )
+    .await?;
     // Svea lists no customers: the new one goes into Coffer's register under a reference.
     type_into(client, "#enroll-reference", "SAARA-1").await?;
     type_into(client, "#enroll-address-street", "Sivukatu 3").await?;
     type_into(client, "#enroll-address-postal-code", "00100").await?;
     type_into(client, "#enroll-address-city", "Helsinki").await?;
-    type_into(client, "#enroll-amount", "9.90").await?;
-    type_into(client, "#enroll-terms", SVEA_TERMS).await?;
     click(client, "#enroll-start").await?;
 
     // Svea's page itself, loaded from the provider (the sandbox), in the counter window.
@@ -297,18 +278,15 @@ async fn processout_journey(client: &Client) -> Result<(), String> {
     let paris = demo_merchant(client, "ProcessOut Paris").await?;
     let main = client.window().await.map_err(|e| e.to_string())?;
 
-    click(client, "#nav-enrollments").await?;
-    click(client, "#enroll-card").await?;
-    find(client, "#enroll-dialog").await;
-    find(client, "#enroll-merchant")
-        .await
-        .select_by_value(&paris.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
-    type_into(client, "#enroll-name", "Paul Page").await?;
-    type_into(client, "#enroll-email", "paul@example.com").await?;
-    type_into(client, "#enroll-amount", "4.00").await?;
-    type_into(client, "#enroll-terms", PROCESSOUT_TERMS).await?;
+    open_enroll_dialog(client, paris).await?;
+    new_customer_paying(
+        client,
+        "Paul Page",
+        "paul@example.com",
+        "4.00",
+        PROCESSOUT_TERMS,
+    )
+    .await?;
     click(client, "#enroll-start").await?;
 
     counter_window(client, &main).await?;
@@ -364,18 +342,8 @@ async fn paypal_journey(client: &Client) -> Result<(), String> {
     let paris = demo_merchant(client, "ProcessOut Paris").await?;
     let main = client.window().await.map_err(|e| e.to_string())?;
 
-    click(client, "#nav-enrollments").await?;
-    click(client, "#enroll-card").await?;
-    find(client, "#enroll-dialog").await;
-    find(client, "#enroll-merchant")
-        .await
-        .select_by_value(&paris.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
-    type_into(client, "#enroll-name", "Pia Pal").await?;
-    type_into(client, "#enroll-email", "pia@example.com").await?;
-    type_into(client, "#enroll-amount", "6.00").await?;
-    type_into(client, "#enroll-terms", PAYPAL_TERMS).await?;
+    open_enroll_dialog(client, paris).await?;
+    new_customer_paying(client, "Pia Pal", "pia@example.com", "6.00", PAYPAL_TERMS).await?;
     click(client, "#enroll-start").await?;
 
     counter_window(client, &main).await?;
@@ -496,4 +464,30 @@ async fn confirmed_card(client: &Client, merchant: i64) -> Result<(Value, Value)
         .cloned()
         .ok_or("the saved card among the customer's")?;
     Ok((enrollment, card))
+}
+
+/// Opens "Enroll a card" from the Enrollments view with `merchant` chosen.
+async fn open_enroll_dialog(client: &Client, merchant: i64) -> Result<(), String> {
+    click(client, "#nav-enrollments").await?;
+    click(client, "#enroll-card").await?;
+    find(client, "#enroll-dialog").await;
+    find(client, "#enroll-merchant")
+        .await
+        .select_by_value(&merchant.to_string())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Fills the dialog for a new customer: name, e-mail, the initial amount and the consent.
+async fn new_customer_paying(
+    client: &Client,
+    name: &str,
+    email: &str,
+    amount: &str,
+    terms: &str,
+) -> Result<(), String> {
+    type_into(client, "#enroll-name", name).await?;
+    type_into(client, "#enroll-email", email).await?;
+    type_into(client, "#enroll-amount", amount).await?;
+    type_into(client, "#enroll-terms", terms).await
 }
