@@ -243,17 +243,8 @@ impl Engine {
     pub(crate) async fn place(&self, order: Order) -> EngineResult<Placed> {
         self.wait_for_rate_limit(order.new.merchant_id).await;
         let now = self.now();
-        self.with_store(move |store| {
-            let key = order.new.idempotency_key.clone();
-            match store.batch(|store| place_under_lock(store, order, now)) {
-                Err(StoreError::Conflict(why)) => Ok(match store.attempt_by_key(&key)? {
-                    Some(first) => Placed::Existing(Box::new(first)),
-                    None => Placed::Taken(why),
-                }),
-                other => Ok(other?),
-            }
-        })
-        .await
+        self.with_store(move |store| Ok(store.batch(|store| place_here(store, order, now))?))
+            .await
     }
 
     /// Writes what `answer` proves into the ledger (step 3) with its audit event, in one
@@ -284,25 +275,36 @@ impl Engine {
                 Ok((row, Some(why)))
             }
             Verdict::Settled(settlement) => {
-                let action = match &transfer {
-                    Some(_) => "refund_awaiting_transfer",
-                    None => settled_action(refund, settlement.state),
-                };
-                let details = serde_json::json!({
-                    "provider_ref": settlement.provider_ref,
-                    "code": settlement.decline_code,
-                    "hard": settlement.hard_decline,
-                    "warnings": settlement.warnings,
-                    "message": settlement.message,
-                    "transfer": transfer,
-                });
-                let audit = self.audit_event(None, action, format!("attempt:{id}"), details);
+                let audit = self.settled_event(id, refund, &settlement, transfer.as_ref());
                 let row = self
                     .settle_row_with(id, settlement, audit, transfer)
                     .await?;
                 Ok((row, None))
             }
         }
+    }
+
+    /// The audit event of a settled charge or refund.
+    pub(crate) fn settled_event(
+        &self,
+        id: AttemptId,
+        refund: bool,
+        settlement: &Settlement,
+        transfer: Option<&coffer_core::RefundTransfer>,
+    ) -> NewAuditEvent {
+        let action = match transfer {
+            Some(_) => "refund_awaiting_transfer",
+            None => settled_action(refund, settlement.state),
+        };
+        let details = serde_json::json!({
+            "provider_ref": settlement.provider_ref,
+            "code": settlement.decline_code,
+            "hard": settlement.hard_decline,
+            "warnings": settlement.warnings,
+            "message": settlement.message,
+            "transfer": transfer,
+        });
+        self.audit_event(None, action, format!("attempt:{id}"), details)
     }
 
     /// Settles row `id` and appends its audit event, both in one transaction and the event only
@@ -327,28 +329,13 @@ impl Engine {
         transfer: Option<coffer_core::RefundTransfer>,
     ) -> EngineResult<ChargeAttempt> {
         self.with_store(move |store| {
-            store.batch(|store| {
-                let attempt = store.attempt(id)?;
-                let mut audit = audit;
-                audit.merchant_id = Some(attempt.merchant_id.0);
-                let settled = match &transfer {
-                    Some(transfer) => store.settle_awaiting_transfer(id, &settlement, transfer)?,
-                    None => store.settle_attempt(id, &settlement)?,
-                };
-                if settled {
-                    store.append_audit_here(audit)?;
-                    if settlement.hard_decline && attempt.kind == AttemptKind::Charge {
-                        flag_card(store, attempt.card_id, id)?;
-                    }
-                }
-                Ok(())
-            })?;
+            store.batch(|store| settle_here(store, id, &settlement, audit, transfer.as_ref()))?;
             Ok(store.attempt(id)?)
         })
         .await
     }
 
-    async fn wait_for_rate_limit(&self, merchant: coffer_core::MerchantId) {
+    pub(crate) async fn wait_for_rate_limit(&self, merchant: coffer_core::MerchantId) {
         let until = self
             .inner
             .rate_limited
@@ -367,10 +354,71 @@ impl Engine {
         let merchant = self
             .read_store(move |store| Ok(store.attempt(id)?.merchant_id))
             .await?;
-        if let Ok(mut limits) = self.inner.rate_limited.lock() {
-            limits.insert(merchant, tokio::time::Instant::now() + wait);
-        }
+        self.hold_writes(merchant, wait);
         Ok(())
+    }
+
+    /// Keeps `merchant`'s next write waiting `wait` (a 429's Retry-After, or the default).
+    pub(crate) fn hold_writes(&self, merchant: coffer_core::MerchantId, wait: Duration) {
+        if let Ok(mut limits) = self.inner.rate_limited.lock() {
+            let until = tokio::time::Instant::now() + wait;
+            let held = limits.entry(merchant).or_insert(until);
+            *held = (*held).max(until);
+        }
+    }
+}
+
+/// How long a 429 answer keeps the merchant's next write waiting, when it is one.
+pub(crate) fn rate_limit_wait(answer: &Result<ChargeOutcome, ProviderError>) -> Option<Duration> {
+    match answer {
+        Err(ProviderError {
+            kind: ProviderErrorKind::RateLimited { retry_after },
+            ..
+        }) => Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
+        _ => None,
+    }
+}
+
+/// Settles row `id` inside an open transaction and appends its audit event, the event only if
+/// this call settled it (a row settled meanwhile keeps its first outcome); a hard decline of a
+/// charge flags the card.
+pub(crate) fn settle_here(
+    store: &dyn Repositories,
+    id: AttemptId,
+    settlement: &Settlement,
+    audit: NewAuditEvent,
+    transfer: Option<&coffer_core::RefundTransfer>,
+) -> StoreResult<()> {
+    let attempt = store.attempt(id)?;
+    let mut audit = audit;
+    audit.merchant_id = Some(attempt.merchant_id.0);
+    let settled = match transfer {
+        Some(transfer) => store.settle_awaiting_transfer(id, settlement, transfer)?,
+        None => store.settle_attempt(id, settlement)?,
+    };
+    if settled {
+        store.append_audit_here(audit)?;
+        if settlement.hard_decline && attempt.kind == AttemptKind::Charge {
+            flag_card(store, attempt.card_id, id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Plans `order` inside an open write transaction, as one item of it: a try another run took
+/// (the UNIQUE keys refused it) undoes only this item's writes and says so.
+pub(crate) fn place_here(
+    store: &dyn Repositories,
+    order: Order,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Placed> {
+    let key = order.new.idempotency_key.clone();
+    match store.savepoint(|store| place_under_lock(store, order, now)) {
+        Err(StoreError::Conflict(why)) => Ok(match store.attempt_by_key(&key)? {
+            Some(first) => Placed::Existing(Box::new(first)),
+            None => Placed::Taken(why),
+        }),
+        other => other,
     }
 }
 

@@ -80,6 +80,33 @@ impl Store {
         })
     }
 
+    /// A read-only connection to the database file at `path`, opened after [`Store::open`] has
+    /// brought its schema up to date: a write through it is refused by SQLite itself.
+    pub fn open_reader(path: &Path) -> StoreResult<Store> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Store {
+            conn,
+            path: Some(path.to_path_buf()),
+            backup: None,
+        })
+    }
+
+    /// Runs `work` in one read transaction: every query in it sees the same committed state,
+    /// whatever the writer commits meanwhile.
+    pub fn snapshot<T>(&self, work: impl FnOnce(&Store) -> T) -> StoreResult<T> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let _open = RollbackOnDrop(&self.conn);
+        let value = work(self);
+        self.conn.execute_batch("COMMIT")?;
+        Ok(value)
+    }
+
     /// An in-memory database, for tests.
     pub fn open_in_memory() -> StoreResult<Store> {
         let mut conn = Connection::open_in_memory()?;
@@ -157,6 +184,25 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs `f` as a savepoint inside the open transaction: when it fails, what it wrote is
+    /// undone and the rest of the transaction goes on (one item of a group commit refused
+    /// without losing the others).
+    pub fn savepoint<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        self.conn.execute_batch("SAVEPOINT item")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("RELEASE item")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The item's own error matters more than a failed rollback, which the
+                // transaction's end undoes anyway.
+                let _ = self.conn.execute_batch("ROLLBACK TO item; RELEASE item");
+                Err(e)
+            }
+        }
+    }
+
     /// Rolls back a transaction left open by a call that never finished (a panic in another
     /// thread's store work); a no-op otherwise.
     pub fn recover(&self) -> StoreResult<()> {
@@ -200,8 +246,13 @@ impl Drop for QueryOnlyUntilDrop<'_> {
     }
 }
 
+/// Prepared statements each connection keeps: the hot paths (sync upserts, the due run's plan
+/// and settle, searches) use a few dozen distinct statements, more than rusqlite's default 16.
+const STATEMENT_CACHE: usize = 128;
+
 fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power cut loses the

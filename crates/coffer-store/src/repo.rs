@@ -108,6 +108,13 @@ pub trait Repositories:
         &self,
         work: &mut dyn FnMut(&dyn Repositories) -> StoreResult<()>,
     ) -> StoreResult<()>;
+
+    /// Runs `work` inside the open batch so that, when it fails, only its own writes are undone
+    /// (SQLite: a SAVEPOINT). Called through [`savepoint`](#method.savepoint).
+    fn in_savepoint(
+        &self,
+        work: &mut dyn FnMut(&dyn Repositories) -> StoreResult<()>,
+    ) -> StoreResult<()>;
 }
 
 impl dyn Repositories + '_ {
@@ -127,6 +134,24 @@ impl dyn Repositories + '_ {
         })?;
         value.ok_or_else(|| StoreError::Corrupt("a batch ended without running its work".into()))
     }
+
+    /// Runs `work` inside an open batch; when it fails its writes are undone and the batch goes
+    /// on, so one refused item of a group commit costs the others nothing.
+    pub fn savepoint<T>(
+        &self,
+        work: impl FnOnce(&dyn Repositories) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut work = Some(work);
+        let mut value = None;
+        self.in_savepoint(&mut |repos| {
+            if let Some(work) = work.take() {
+                value = Some(work(repos)?);
+            }
+            Ok(())
+        })?;
+        value
+            .ok_or_else(|| StoreError::Corrupt("a savepoint ended without running its work".into()))
+    }
 }
 
 impl Repositories for Store {
@@ -135,6 +160,13 @@ impl Repositories for Store {
         work: &mut dyn FnMut(&dyn Repositories) -> StoreResult<()>,
     ) -> StoreResult<()> {
         Store::batch(self, |store| work(store))
+    }
+
+    fn in_savepoint(
+        &self,
+        work: &mut dyn FnMut(&dyn Repositories) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        Store::savepoint(self, |store| work(store))
     }
 }
 
@@ -156,19 +188,31 @@ pub trait Database: Send + Sync {
     fn rehearsal_copy(&self) -> StoreResult<Box<dyn Database>>;
 }
 
-/// The SQLite file of one profile: one connection, one piece of work at a time (reads too, for
-/// now; throughput work may give reads their own connections behind the same trait). A read
-/// runs with writes refused, as it would on a read-only connection.
+/// The SQLite file of one profile: one writer connection, taken by one piece of write work at a
+/// time, and read-only connections beside it, so searches and the reads of a run go on while a
+/// batch commits (WAL lets readers and one writer work at once). Each read runs in one read
+/// transaction, so it sees one committed state throughout. An in-memory store (tests, a
+/// rehearsal copy) has no file to open twice: its reads run on the writer with writes refused.
 #[derive(Debug)]
 pub struct SqliteStore {
     store: Mutex<Store>,
+    /// The file readers open; none for an in-memory store.
+    path: Option<std::path::PathBuf>,
+    /// Idle read-only connections; a read takes one or opens one.
+    readers: Mutex<Vec<Store>>,
 }
+
+/// Idle read-only connections kept for the next reads; more are opened while reads run beside
+/// each other and closed after.
+const IDLE_READERS: usize = 4;
 
 impl SqliteStore {
     /// Wraps an opened store.
     pub fn new(store: Store) -> SqliteStore {
         SqliteStore {
+            path: store.path().map(std::path::Path::to_path_buf),
             store: Mutex::new(store),
+            readers: Mutex::new(Vec::new()),
         }
     }
 
@@ -188,13 +232,35 @@ impl SqliteStore {
         work(&mut store);
         Ok(())
     }
+
+    fn reader(&self, path: &std::path::Path) -> StoreResult<Store> {
+        let idle = self.readers.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(reader) => Ok(reader),
+            None => Store::open_reader(path),
+        }
+    }
+
+    fn give_back(&self, reader: Store) {
+        if let Ok(mut idle) = self.readers.lock() {
+            if idle.len() < IDLE_READERS {
+                idle.push(reader);
+            }
+        }
+    }
 }
 
 impl Database for SqliteStore {
     fn read(&self, work: ReadWork<'_>) -> StoreResult<()> {
-        let mut read = Ok(());
-        self.with(|store| read = store.read_only(|store| work(store)))?;
-        read
+        let Some(path) = &self.path else {
+            let mut read = Ok(());
+            self.with(|store| read = store.read_only(|store| work(store)))?;
+            return read;
+        };
+        let reader = self.reader(path)?;
+        reader.snapshot(|store| work(store))?;
+        self.give_back(reader);
+        Ok(())
     }
 
     fn write(&self, work: WriteWork<'_>) -> StoreResult<()> {

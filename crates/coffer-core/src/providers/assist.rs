@@ -83,6 +83,8 @@ pub static RULES: ProviderRules = ProviderRules {
     amount_range_names: Some("Assist RecurringMinAmount..RecurringMaxAmount"),
     first_charge_after_one_period: true,
     check_terms,
+    // Assist publishes no numbers (notes §7, open question 6).
+    rate_limit: None,
 };
 
 /// A series Assist can register: a minimum, an end date and a period that fits its field.

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::ProviderKind;
-use super::{no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules};
+use super::{
+    no_terms_checks, non_empty, AccountField, AccountIds, Capabilities, ProviderRules, RateLimit,
+};
 use crate::error::InvalidInput;
 
 /// Clover: the merchant UUID of one location; the PAKMS `apikey` is public, not a secret.
@@ -69,4 +71,10 @@ pub static RULES: ProviderRules = ProviderRules {
     amount_range_names: None,
     first_charge_after_one_period: false,
     check_terms: no_terms_checks,
+    rate_limit: Some(RateLimit {
+        // Clover's Platform REST API rate limits, per token (our notes §1 "Rate limits":
+        // 16 requests/s and 5 concurrent; the same assumed for the Ecommerce host, Inferred).
+        per_second: 16,
+        concurrent: 5,
+    }),
 };

@@ -114,7 +114,30 @@ pub struct ProviderRules {
     pub first_charge_after_one_period: bool,
     /// Its own checks of a contract's terms, beyond the ones every provider shares.
     pub check_terms: fn(&TermsCheck<'_>) -> Vec<InvalidInput>,
+    /// The request rate and concurrency it allows one credential, where it publishes them; a
+    /// run paces itself under them instead of spending requests on 429s.
+    pub rate_limit: Option<RateLimit>,
 }
+
+/// A provider's published limit on one credential's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per second.
+    pub per_second: u32,
+    /// Requests in flight at once.
+    pub concurrent: u32,
+}
+
+impl RateLimit {
+    /// The pace Coffer keeps under the limit: a request arriving a little early over the
+    /// network would otherwise make one second hold one request too many (about 94% of it).
+    pub fn pace_per_second(&self) -> f64 {
+        f64::from(self.per_second) * PACE_SHARE
+    }
+}
+
+/// The share of a published rate a run uses.
+const PACE_SHARE: f64 = 0.94;
 
 impl ProviderRules {
     /// The cap `contract` may not pass without a new initial transaction, and its name.

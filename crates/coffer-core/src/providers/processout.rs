@@ -53,4 +53,7 @@ pub static RULES: ProviderRules = ProviderRules {
     amount_range_names: None,
     first_charge_after_one_period: false,
     check_terms: no_terms_checks,
+    // ProcessOut limits a project by a GCRA bucket whose numbers no source we hold gives
+    // (notes: the x-ratelimit headers); its 429s are honoured as they come.
+    rate_limit: None,
 };

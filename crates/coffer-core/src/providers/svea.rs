@@ -83,6 +83,8 @@ pub static RULES: ProviderRules = ProviderRules {
     amount_range_names: None,
     first_charge_after_one_period: false,
     check_terms,
+    // No source we hold gives Svea's rate limits.
+    rate_limit: None,
 };
 
 /// A series Svea accepts: a known original amount not below the maximum, EUR, and at most one

@@ -16,14 +16,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use coffer_core::audit::NewAuditEvent;
 use coffer_core::charge::{ChargePlan, ContractCharge, MerchantTerms, Trigger};
 use coffer_core::clock::local_date;
-use coffer_core::contract::{ContractStatus, Occurrence, OccurrenceState};
+use coffer_core::contract::{Contract, ContractStatus, Occurrence, OccurrenceState};
 use coffer_core::policy::{self, network_limits, Violation};
 use coffer_core::NoticeKind;
 use coffer_core::{
-    AttemptKind, ContractId, IdempotencyKey, InvalidInput, Merchant, Money, Reason,
-    StoredCredential,
+    AttemptKind, Card, CardBrand, ContractId, Customer, IdempotencyKey, InvalidInput, Merchant,
+    Money, Reason, StoredCredential,
 };
 use coffer_providers::{ChargeRequest, RecurringAgreement};
 use coffer_store::charges::NewAttempt;
@@ -35,7 +36,7 @@ use coffer_store::{StoreError, StoreResult};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::charge::{new_order_id, request_json, ChargeStatus, ViolationView};
+use crate::charge::{new_order_id, request_json, ChargeResult, ChargeStatus, ViolationView};
 use crate::contracts::refresh_schedule;
 use crate::error::{EngineError, EngineResult, ErrorKind};
 use crate::judging::{history_of, manual_flags};
@@ -46,6 +47,7 @@ use crate::scope::Scope;
 use crate::Engine;
 use coffer_core::schedule::horizon;
 
+mod batch;
 mod summary;
 
 pub use summary::{
@@ -272,9 +274,19 @@ impl Engine {
             summary.money = RunMoney::of(&summary.would_charge, &merchants)?;
             return Ok(summary);
         }
-        for merchant in &merchants {
-            self.run_due_merchant(merchant, &run, progress.as_ref(), &mut summary)
-                .await?;
+        // Merchants side by side: each has its own provider account and limits, so a run over
+        // many locations takes about as long as its largest one.
+        let runs = merchants.iter().map(|merchant| {
+            let (run, progress) = (&run, progress.as_ref());
+            async move {
+                let mut mine = DueSummary::default();
+                self.run_due_merchant(merchant, run, progress, &mut mine)
+                    .await
+                    .map(|()| mine)
+            }
+        });
+        for mine in futures::future::join_all(runs).await {
+            summary.extend(mine?);
         }
         summary.money = RunMoney::of(&summary.charged, &merchants)?;
         Ok(summary)
@@ -424,6 +436,45 @@ impl Engine {
                 .push(occurrence);
         }
         let mut done = 0;
+        let mut finish = |item: DueItem| {
+            done += 1;
+            progress.report(ProgressEvent {
+                stage: "due".into(),
+                merchant_id: Some(merchant_id.0),
+                done,
+                total: Some(total),
+                message: format!(
+                    "contract {} occurrence {}: {}",
+                    item.contract_id, item.occurrence, item.status
+                ),
+            });
+            if item
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("contract ended:"))
+            {
+                summary.contracts_ended.push(item.contract_id);
+            }
+            summary.add(item);
+        };
+        if !rehearsing && !run.dry_run {
+            // A contract's occurrences in order: the first of every contract, then the second…,
+            // each round charged with group commit.
+            let mut rounds: Vec<Vec<Occurrence>> = Vec::new();
+            for occurrences in by_contract.into_values() {
+                for (round, occurrence) in occurrences.into_iter().enumerate() {
+                    if rounds.len() <= round {
+                        rounds.push(Vec::new());
+                    }
+                    rounds[round].push(occurrence);
+                }
+            }
+            for round in rounds {
+                self.charge_due_batched(merchant, round, today, run, &mut finish)
+                    .await?;
+            }
+            return Ok(());
+        }
         let mut results = futures::stream::iter(by_contract.into_values())
             .map(|occurrences| async move {
                 let mut items = Vec::new();
@@ -444,25 +495,7 @@ impl Engine {
             .buffer_unordered(run.concurrency.max(1));
         while let Some(items) = results.next().await {
             for item in items {
-                done += 1;
-                progress.report(ProgressEvent {
-                    stage: "due".into(),
-                    merchant_id: Some(merchant_id.0),
-                    done,
-                    total: Some(total),
-                    message: format!(
-                        "contract {} occurrence {}: {}",
-                        item.contract_id, item.occurrence, item.status
-                    ),
-                });
-                if item
-                    .message
-                    .as_deref()
-                    .is_some_and(|m| m.starts_with("contract ended:"))
-                {
-                    summary.contracts_ended.push(item.contract_id);
-                }
-                summary.add(item);
+                finish(item);
             }
         }
         Ok(())
@@ -524,20 +557,7 @@ impl Engine {
         dry_run: bool,
         approved: Option<&[ApprovedCharge]>,
     ) -> DueItem {
-        let mut item = DueItem {
-            merchant_id: merchant.id.0,
-            contract_id: occurrence.contract_id.0,
-            occurrence: occurrence.number,
-            due: occurrence.due,
-            amount: occurrence.amount,
-            card_id: 0,
-            status: DueStatus::Failed,
-            try_number: None,
-            attempt_id: None,
-            violations: Vec::new(),
-            message: None,
-            hard_decline: false,
-        };
+        let mut item = DueItem::of(merchant, occurrence);
         if let Err(e) = self
             .charge_due_inner(merchant, occurrence, today, dry_run, approved, &mut item)
             .await
@@ -647,7 +667,7 @@ impl Engine {
                 return Ok(());
             }
         }
-        let (ctx_card, customer) = {
+        let (card, customer) = {
             let card_id = contract.card_id;
             self.read_store(move |store| {
                 let card = store.card(card_id)?;
@@ -657,18 +677,135 @@ impl Engine {
             .await?
         };
         let provider = self.provider_for(merchant).await?;
+        let DueCharge { request, order } = self.due_charge(
+            merchant, occurrence, &contract, &card, &customer, today, try_number,
+        )?;
+        let id = match self.place(order).await? {
+            Placed::Sending(id) => id,
+            placed => {
+                if let Some(state) = not_sent(item, placed) {
+                    self.with_store(move |store| {
+                        Ok(store.set_occurrence_state(contract_id, number, state)?)
+                    })
+                    .await?;
+                }
+                return Ok(());
+            }
+        };
+        item.attempt_id = Some(id.0);
+        let result = self
+            .send_charge(id, provider.as_ref(), &request, &card.brand)
+            .await?;
+        let outcome = self.answered(item, &result, &card.brand);
+        self.with_store(move |store| {
+            store.batch(|store| record_outcome(store, contract_id, number, outcome, now))?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// A due occurrence's charge, ready to plan: the request and its ledger order.
+pub(super) struct DueCharge {
+    pub(super) request: ChargeRequest,
+    pub(super) order: Order,
+}
+
+/// What an answered charge does to its occurrence and contract.
+pub(super) struct DueOutcome {
+    state: Option<OccurrenceState>,
+    /// A stop-payment decline ends the contract: why, and the event saying so.
+    ended: Option<(String, NewAuditEvent)>,
+}
+
+/// Fills `item` from a planning that sent nothing; returns the occurrence's new state when the
+/// refusal is final (a late notice, an unusable card: later runs stop judging it).
+pub(super) fn not_sent(item: &mut DueItem, placed: Placed) -> Option<OccurrenceState> {
+    match placed {
+        Placed::Sending(id) => {
+            item.attempt_id = Some(id.0);
+            None
+        }
+        Placed::Taken(why) => {
+            item.status = DueStatus::Skipped;
+            item.message = Some(why);
+            None
+        }
+        Placed::Existing(first) => {
+            item.status = DueStatus::Skipped;
+            item.attempt_id = Some(first.id.0);
+            item.message = Some("another run made this try".into());
+            None
+        }
+        Placed::Refused(violations) => {
+            item.status = DueStatus::Refused;
+            item.message = Some(
+                violations
+                    .iter()
+                    .map(|v| v.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            item.violations = violations.iter().map(ViolationView::from).collect();
+            violations
+                .iter()
+                .any(Violation::is_final)
+                .then_some(OccurrenceState::Refused)
+        }
+    }
+}
+
+/// Writes an answered charge's outcome: the occurrence's state and, after a stop-payment
+/// decline, the end of its contract (inside the caller's transaction).
+pub(super) fn record_outcome(
+    store: &dyn Repositories,
+    contract_id: ContractId,
+    number: u32,
+    outcome: DueOutcome,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    if let Some(state) = outcome.state {
+        store.set_occurrence_state(contract_id, number, state)?;
+    }
+    if let Some((reason, event)) = outcome.ended {
+        let mut contract = store.contract(contract_id)?;
+        if contract.status == ContractStatus::Active || contract.status == ContractStatus::Paused {
+            contract.status = ContractStatus::Ended;
+            store.update_contract(&contract, &format!("stop-payment decline: {reason}"), now)?;
+            store.cancel_open_occurrences(contract_id, NaiveDate::MIN)?;
+            store.append_audit_here(event)?;
+        }
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// The request and ledger order of try `try_number` of a due occurrence.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn due_charge(
+        &self,
+        merchant: &Merchant,
+        occurrence: &Occurrence,
+        contract: &Contract,
+        card: &Card,
+        customer: &Customer,
+        today: NaiveDate,
+        try_number: u32,
+    ) -> EngineResult<DueCharge> {
+        let (contract_id, number) = (occurrence.contract_id, occurrence.number);
         let key = IdempotencyKey(format!(
             "{}{}-{contract_id}-{number}-{try_number}",
             crate::pipeline::DUE_KEY_PREFIX,
             merchant.id
         ));
         let order_id = new_order_id();
-        let credential = recurring_flags(&ctx_card);
+        let credential = recurring_flags(card);
         let (min, max) = contract.amount.bounds();
         let request = ChargeRequest {
             amount: occurrence.amount,
-            card_token: ctx_card.token.clone(),
-            buyer: crate::charge::buyer_of(&customer),
+            card_token: card.token.clone(),
+            buyer: crate::charge::buyer_of(customer),
             customer: customer.reference.clone(),
             credential: credential.clone(),
             idempotency_key: key.clone(),
@@ -689,7 +826,7 @@ impl Engine {
             new: NewAttempt {
                 kind: AttemptKind::Charge,
                 merchant_id: merchant.id,
-                card_id: ctx_card.id,
+                card_id: card.id,
                 contract_id: Some(contract_id),
                 occurrence: Some(number),
                 try_number,
@@ -698,7 +835,7 @@ impl Engine {
                 credential: credential.clone(),
                 idempotency_key: key,
                 order_id: order_id.clone(),
-                created_at: now,
+                created_at: self.now(),
                 request_json: Some(request_json(&request)?),
             },
             guard: Guard::Policy(Box::new(move |store| {
@@ -718,48 +855,17 @@ impl Engine {
                 serde_json::Value::Null,
             ),
         };
-        let id = match self.place(order).await? {
-            Placed::Taken(why) => {
-                item.status = DueStatus::Skipped;
-                item.message = Some(why);
-                return Ok(());
-            }
-            Placed::Refused(violations) => {
-                // A refusal that neither time nor a settling attempt lifts (a late notice, an
-                // unusable card) is final for this occurrence: later runs stop judging it.
-                if violations.iter().any(Violation::is_final) {
-                    self.with_store(move |store| {
-                        Ok(store.set_occurrence_state(
-                            contract_id,
-                            number,
-                            OccurrenceState::Refused,
-                        )?)
-                    })
-                    .await?;
-                }
-                item.status = DueStatus::Refused;
-                item.message = Some(
-                    violations
-                        .iter()
-                        .map(|v| v.reason.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-                item.violations = violations.iter().map(ViolationView::from).collect();
-                return Ok(());
-            }
-            Placed::Existing(first) => {
-                item.status = DueStatus::Skipped;
-                item.attempt_id = Some(first.id.0);
-                item.message = Some("another run made this try".into());
-                return Ok(());
-            }
-            Placed::Sending(id) => id,
-        };
-        item.attempt_id = Some(id.0);
-        let result = self
-            .send_charge(id, provider.as_ref(), &request, &ctx_card.brand)
-            .await?;
+        Ok(DueCharge { request, order })
+    }
+
+    /// Fills `item` from an answered charge and says what it does to the occurrence and its
+    /// contract.
+    pub(super) fn answered(
+        &self,
+        item: &mut DueItem,
+        result: &ChargeResult,
+        brand: &CardBrand,
+    ) -> DueOutcome {
         item.message = result.message.clone();
         item.hard_decline = result.hard_decline;
         let state = match result.status {
@@ -785,53 +891,21 @@ impl Engine {
         let reason = result.stop_payment.clone().or_else(|| {
             result
                 .hard_decline
-                .then(|| {
-                    network_limits::never_retry(
-                        &ctx_card.brand,
-                        result.decline_code.as_deref(),
-                        None,
-                    )
-                })
+                .then(|| network_limits::never_retry(brand, result.decline_code.as_deref(), None))
                 .flatten()
                 .filter(|n| n.stops_contract)
                 .map(|n| n.reason)
         });
-        let ended_event = reason.as_ref().map(|reason| {
-            self.audit_event(
-                Some(merchant.id.0),
-                "contract_ended",
-                format!("contract:{contract_id}"),
-                serde_json::json!({"reason": reason}),
-            )
-        });
-        if let Some(reason) = &reason {
+        let ended = reason.map(|reason| {
             item.message = Some(format!("contract ended: {reason}"));
-        }
-        self.with_store(move |store| {
-            store.batch(|store| {
-                if let Some(state) = state {
-                    store.set_occurrence_state(contract_id, number, state)?;
-                }
-                if let (Some(reason), Some(event)) = (reason, ended_event) {
-                    let mut contract = store.contract(contract_id)?;
-                    if contract.status == ContractStatus::Active
-                        || contract.status == ContractStatus::Paused
-                    {
-                        contract.status = ContractStatus::Ended;
-                        store.update_contract(
-                            &contract,
-                            &format!("stop-payment decline: {reason}"),
-                            now,
-                        )?;
-                        store.cancel_open_occurrences(contract_id, NaiveDate::MIN)?;
-                        store.append_audit_here(event)?;
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .await?;
-        Ok(())
+            let event = self.audit_event(
+                Some(item.merchant_id),
+                "contract_ended",
+                format!("contract:{}", item.contract_id),
+                serde_json::json!({ "reason": reason }),
+            );
+            (reason, event)
+        });
+        DueOutcome { state, ended }
     }
 }

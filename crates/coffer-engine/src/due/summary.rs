@@ -41,6 +41,29 @@ pub struct DueItem {
     pub hard_decline: bool,
 }
 
+impl DueItem {
+    /// The item of `occurrence` before anything is decided: failed until a step says otherwise.
+    pub(super) fn of(
+        merchant: &Merchant,
+        occurrence: &coffer_core::contract::Occurrence,
+    ) -> DueItem {
+        DueItem {
+            merchant_id: merchant.id.0,
+            contract_id: occurrence.contract_id.0,
+            occurrence: occurrence.number,
+            due: occurrence.due,
+            amount: occurrence.amount,
+            card_id: 0,
+            status: DueStatus::Failed,
+            try_number: None,
+            attempt_id: None,
+            violations: Vec::new(),
+            message: None,
+            hard_decline: false,
+        }
+    }
+}
+
 /// What a due run did with one occurrence.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -278,6 +301,19 @@ impl RunMoney {
 }
 
 impl DueSummary {
+    /// Takes in `other`'s merchants, notices and items after this one's.
+    pub(super) fn extend(&mut self, other: DueSummary) {
+        self.merchants.extend(other.merchants);
+        self.notices.extend(other.notices);
+        self.charged.extend(other.charged);
+        self.declined.extend(other.declined);
+        self.refused.extend(other.refused);
+        self.skipped.extend(other.skipped);
+        self.failed.extend(other.failed);
+        self.would_charge.extend(other.would_charge);
+        self.contracts_ended.extend(other.contracts_ended);
+    }
+
     pub(super) fn add(&mut self, item: DueItem) {
         let list = match item.status {
             DueStatus::Charged => &mut self.charged,

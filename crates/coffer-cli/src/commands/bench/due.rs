@@ -121,37 +121,9 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let temp = TempDir::new("due")?;
     let secrets = Arc::new(coffer_engine::secrets::MemoryStore::default());
     let engine = engine_with(temp.path(), secrets.clone(), None)?;
-    let merchant = MerchantId(register(&engine, &seeded).await?.id);
-    errln!("bench due: {occurrences} occurrences, syncing {customers} customers");
-    let synced = engine
-        .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
-        .await?;
-    anyhow::ensure!(synced.error.is_none(), "sync failed: {synced:?}");
-    record_initials_and_consents(&engine, merchant, &seeded).await?;
-    let today = chrono::Utc::now().date_naive();
-    let mut due = today
-        .checked_add_days(Days::new(5))
-        .ok_or_else(|| anyhow::anyhow!("no date after {today}"))?;
-    if due.day() > 28 {
-        due = due
-            .checked_add_days(Days::new(5))
-            .ok_or_else(|| anyhow::anyhow!("no date after {due}"))?;
-    }
-    let cards = usable_cards(&engine, merchant, due, occurrences).await?;
-    errln!("bench due: creating {occurrences} contracts");
-    let started = Instant::now();
-    for (card, _) in &cards {
-        engine
-            .create_contract(ContractInput {
-                card: *card,
-                amount: Some("7.70".into()),
-                frequency: Some(Frequency::Monthly { day: due.day() }),
-                start: Some(today),
-                ..ContractInput::default()
-            })
-            .await?;
-    }
-    let contracts_seconds = started.elapsed().as_secs_f64();
+    let (due, today) = due_day()?;
+    let set_up = set_up_merchant(&engine, &seeded, occurrences, due, today).await?;
+    let (merchant, cards) = (set_up.merchant, set_up.cards);
     errln!("bench due: today's run (pre-charge notices)");
     let started = Instant::now();
     engine
@@ -165,6 +137,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         )
         .await?;
     let notice_run_seconds = started.elapsed().as_secs_f64();
+    let contracts_seconds = set_up.contracts_seconds;
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 
     errln!("bench due: the run on {due}");
@@ -200,7 +173,55 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let rerun = engine.run_due(run, Arc::new(NoProgress)).await?;
     let rerun_took = started.elapsed();
 
-    // The exactly-once check, at the provider and against the ledger.
+    let check = check_exactly_once(&sandbox, &engine, vec![merchant], occurrences).await?;
+
+    errln!("bench due: raw loop of {occurrences} charges");
+    let tokens: Vec<String> = cards.into_iter().map(|(_, token)| token).collect();
+    let (raw_charges, raw_took) = raw_charges(&seeded, &tokens, occurrences, concurrency).await?;
+    let charges_per_s = rate(summary.charged.len() as u64, run_took);
+    let raw_rate = rate(raw_charges, raw_took);
+    Ok(DueReport {
+        occurrences: occurrences as u64,
+        concurrency,
+        setup_seconds,
+        contracts_seconds,
+        notice_run_seconds,
+        run_seconds: run_took.as_secs_f64(),
+        charges_per_s,
+        rerun_seconds: rerun_took.as_secs_f64(),
+        rerun_charged: rerun.charged.len() as u64,
+        sandbox_charges: check.sandbox_charges,
+        duplicate_charges: check.duplicates,
+        occurrences_not_charged: check.not_charged,
+        charges_without_ledger_row: check.without_row,
+        ledger_succeeded: check.ledger_succeeded,
+        raw_charges,
+        raw_seconds: raw_took.as_secs_f64(),
+        raw_charges_per_s: raw_rate,
+        ratio: ratio(charges_per_s, raw_rate),
+    })
+}
+
+/// What the provider and the ledger say of a run that should have charged each occurrence once.
+pub(crate) struct Check {
+    /// Approved charges at the sandbox.
+    pub sandbox_charges: u64,
+    /// Occurrences or cards charged more than once (each extra charge counted).
+    pub duplicates: u64,
+    pub not_charged: u64,
+    /// Approved charges the ledger has no row for.
+    pub without_row: u64,
+    pub ledger_succeeded: u64,
+}
+
+/// The exactly-once check, at the provider (`GET /__sandbox/charges`) and against the ledger of
+/// `merchants`, which should hold `expected` charged occurrences.
+pub(crate) async fn check_exactly_once(
+    sandbox: &Sandbox,
+    engine: &coffer_engine::Engine,
+    merchants: Vec<MerchantId>,
+    expected: usize,
+) -> anyhow::Result<Check> {
     let charges: Vec<SandboxCharge> =
         reqwest::get(format!("{}/charges?provider=clover", sandbox.urls.admin))
             .await?
@@ -213,7 +234,7 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         .collect();
     let ledger = engine
         .list_charges(ChargeQuery {
-            merchants: vec![merchant].into(),
+            merchants: merchants.into(),
             ..ChargeQuery::default()
         })
         .await?;
@@ -235,34 +256,76 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         *per_occurrence.entry(occurrence.unwrap_or(key)).or_default() += 1;
         *per_card.entry(c.card_token.as_str()).or_default() += 1;
     }
-    let duplicates = per_occurrence.values().map(|n| n - 1).sum::<u64>()
-        + per_card.values().map(|n| n - 1).sum::<u64>();
-    let not_charged = occurrences.saturating_sub(per_occurrence.len()) as u64;
-
-    errln!("bench due: raw loop of {occurrences} charges");
-    let tokens: Vec<String> = cards.into_iter().map(|(_, token)| token).collect();
-    let (raw_charges, raw_took) = raw_charges(&seeded, &tokens, occurrences, concurrency).await?;
-    let charges_per_s = rate(summary.charged.len() as u64, run_took);
-    let raw_rate = rate(raw_charges, raw_took);
-    Ok(DueReport {
-        occurrences: occurrences as u64,
-        concurrency,
-        setup_seconds,
-        contracts_seconds,
-        notice_run_seconds,
-        run_seconds: run_took.as_secs_f64(),
-        charges_per_s,
-        rerun_seconds: rerun_took.as_secs_f64(),
-        rerun_charged: rerun.charged.len() as u64,
+    Ok(Check {
         sandbox_charges: charges.len() as u64,
-        duplicate_charges: duplicates,
-        occurrences_not_charged: not_charged,
-        charges_without_ledger_row: without_row,
+        duplicates: per_occurrence.values().map(|n| n - 1).sum::<u64>()
+            + per_card.values().map(|n| n - 1).sum::<u64>(),
+        not_charged: expected.saturating_sub(per_occurrence.len()) as u64,
+        without_row,
         ledger_succeeded,
-        raw_charges,
-        raw_seconds: raw_took.as_secs_f64(),
-        raw_charges_per_s: raw_rate,
-        ratio: ratio(charges_per_s, raw_rate),
+    })
+}
+
+/// The day the bench's contracts fall due: five days ahead (a notice lead of 3 fits), never
+/// past the 28th so every month has it; and today.
+pub(crate) fn due_day() -> anyhow::Result<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let today = chrono::Utc::now().date_naive();
+    let mut due = today
+        .checked_add_days(Days::new(5))
+        .ok_or_else(|| anyhow::anyhow!("no date after {today}"))?;
+    if due.day() > 28 {
+        due = due
+            .checked_add_days(Days::new(5))
+            .ok_or_else(|| anyhow::anyhow!("no date after {due}"))?;
+    }
+    Ok((due, today))
+}
+
+/// A merchant registered, synced, with initials and consents and `occurrences` contracts.
+pub(crate) struct SetUp {
+    pub merchant: MerchantId,
+    /// The contracts' cards: (card id, token).
+    pub cards: Vec<(i64, String)>,
+    pub contracts_seconds: f64,
+}
+
+/// Registers and syncs `seeded`, records its initials and consents, and makes `occurrences`
+/// monthly contracts of 7.70 due on `due`, starting `today`.
+pub(crate) async fn set_up_merchant(
+    engine: &coffer_engine::Engine,
+    seeded: &SandboxMerchant,
+    occurrences: usize,
+    due: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<SetUp> {
+    let merchant = MerchantId(register(engine, seeded).await?.id);
+    errln!("bench due: {}: syncing", seeded.name);
+    let synced = engine
+        .sync_merchant(merchant, Arc::new(NoProgress), CancellationToken::new())
+        .await?;
+    anyhow::ensure!(synced.error.is_none(), "sync failed: {synced:?}");
+    record_initials_and_consents(engine, merchant, seeded).await?;
+    let cards = usable_cards(engine, merchant, due, occurrences).await?;
+    errln!(
+        "bench due: {}: creating {occurrences} contracts",
+        seeded.name
+    );
+    let started = Instant::now();
+    for (card, _) in &cards {
+        engine
+            .create_contract(ContractInput {
+                card: *card,
+                amount: Some("7.70".into()),
+                frequency: Some(Frequency::Monthly { day: due.day() }),
+                start: Some(today),
+                ..ContractInput::default()
+            })
+            .await?;
+    }
+    Ok(SetUp {
+        merchant,
+        cards,
+        contracts_seconds: started.elapsed().as_secs_f64(),
     })
 }
 
