@@ -11,9 +11,10 @@
 //!
 //! Rows planned and not yet settled never exceed the merchant's limit of requests at once (the
 //! run's concurrency, and the provider's published limit where it has one), so a crash leaves at
-//! most that many `sending` rows for reconcile. A provider with a published rate is paced under
-//! it; a 429 holds the merchant's next plans for its Retry-After and its occurrence is tried
-//! again in this run (the provider refused it before processing it).
+//! most that many `sending` rows for reconcile. A 429 holds the merchant's next plans for its
+//! Retry-After, its occurrence is tried again in this run (the provider refused it before
+//! processing it), and from then on the run keeps under the provider's published rate
+//! (`coffer_core::providers::RateLimit`) instead of meeting the limit again.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

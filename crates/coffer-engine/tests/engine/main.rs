@@ -10,6 +10,7 @@ mod contract_terms;
 mod contracts;
 mod database;
 mod due;
+mod due_batch;
 mod endpoints;
 mod enrollment;
 mod enrollment_pages;
