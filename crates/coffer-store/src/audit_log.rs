@@ -98,7 +98,7 @@ pub trait AuditWrites: AuditReads {
 
 impl AuditReads for Store {
     fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {COLUMNS} FROM {FROM}
              WHERE (?1 IS NULL OR l.merchant_id = ?1) AND (?2 IS NULL OR l.action = ?2) AND l.seq > coalesce(?3, 0)
              ORDER BY l.seq LIMIT ?4"
@@ -114,7 +114,7 @@ impl AuditReads for Store {
     fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         let mut stmt = self
             .conn()
-            .prepare(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY l.seq"))?;
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY l.seq"))?;
         let mut rows = stmt.query([])?;
         let mut events = Vec::new();
         let mut unreadable = None;
@@ -166,11 +166,8 @@ impl AuditReads for Store {
         ] {
             let found: Option<i64> = self
                 .conn()
-                .query_row(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                    [trigger],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?
+                .query_row([trigger], |r| r.get(0))
                 .optional()?;
             if found.is_none() {
                 missing.push(trigger.to_string());
@@ -208,14 +205,16 @@ impl AuditWrites for Store {
 
 /// Random hex for a digest's salt, from SQLite's own generator (core stays free of I/O).
 pub(crate) fn new_salt(conn: &rusqlite::Connection) -> StoreResult<String> {
-    Ok(conn.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?)
+    Ok(conn
+        .prepare_cached("SELECT lower(hex(randomblob(16)))")?
+        .query_row([], |r| r.get(0))?)
 }
 
 impl Store {
     /// The first event whose kept personal details no longer match the digest its hash covers
     /// (they were edited behind the triggers' back). Erased details are blank and not checked.
     fn edited_personal_details(&self, verified: u64) -> StoreResult<Option<ChainBreak>> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT p.seq, p.salt, p.details, l.personal_digest FROM audit_personal p
              LEFT JOIN audit_log l ON l.seq = p.seq WHERE p.details IS NOT NULL ORDER BY p.seq",
         )?;
@@ -255,9 +254,8 @@ impl Store {
         let end = last.map_or(0, |e| e.seq);
         let head: Option<(i64, String)> = if self.audit_table_exists("audit_head")? {
             self.conn()
-                .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
         } else {
             None
@@ -314,11 +312,8 @@ impl Store {
     fn audit_table_exists(&self, name: &str) -> StoreResult<bool> {
         let found: Option<i64> = self
             .conn()
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+            .query_row([name], |r| r.get(0))
             .optional()?;
         Ok(found.is_some())
     }
@@ -338,39 +333,32 @@ fn append_chained(
     personal: Option<PersonalDetails>,
 ) -> StoreResult<AuditEvent> {
     let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS_HASH.to_string()),
     };
     let chained = event.chain_with(seq, &prev, personal.as_ref());
-    tx.execute(
-        &format!(
-            "INSERT INTO audit_log ({INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        ),
-        params![
-            chained.seq,
-            millis(chained.at),
-            chained.actor,
-            chained.merchant_id,
-            chained.action,
-            chained.subject,
-            chained.details,
-            chained.prev_hash,
-            chained.hash,
-            chained.personal_digest
-        ],
-    )?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO audit_log ({INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?
+    .execute(params![
+        chained.seq,
+        millis(chained.at),
+        chained.actor,
+        chained.merchant_id,
+        chained.action,
+        chained.subject,
+        chained.details,
+        chained.prev_hash,
+        chained.hash,
+        chained.personal_digest
+    ])?;
     if let Some(personal) = personal {
-        tx.execute(
-            "INSERT INTO audit_personal (seq, salt, details) VALUES (?1, ?2, ?3)",
-            params![chained.seq, personal.salt, personal.details],
-        )?;
+        tx.prepare_cached("INSERT INTO audit_personal (seq, salt, details) VALUES (?1, ?2, ?3)")?
+            .execute(params![chained.seq, personal.salt, personal.details])?;
     }
     Ok(chained)
 }

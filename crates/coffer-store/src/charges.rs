@@ -274,7 +274,7 @@ impl LedgerReads for Store {
         &self,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<(ChargeAttempt, String)>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS}, a.resolution_json FROM charge_attempts a
              WHERE a.resolved_by IS NOT NULL AND a.kind = 'charge' AND a.settled_at >= ?1 ORDER BY a.id"
         ))?;
@@ -292,22 +292,18 @@ impl LedgerReads for Store {
     fn attempt_request(&self, id: AttemptId) -> StoreResult<Option<String>> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT request_json FROM charge_attempts WHERE id = ?1",
-                [id.0],
-                |r| r.get::<_, Option<String>>(0),
-            )
+            .prepare_cached("SELECT request_json FROM charge_attempts WHERE id = ?1")?
+            .query_row([id.0], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
     }
 
     fn attempt(&self, id: AttemptId) -> StoreResult<ChargeAttempt> {
         self.conn()
-            .query_row(
-                &format!("SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.id = ?1"),
-                [id.0],
-                read_attempt,
-            )
+            .prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.id = ?1"
+            ))?
+            .query_row([id.0], read_attempt)
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("charge attempt {id}"),
@@ -316,13 +312,10 @@ impl LedgerReads for Store {
 
     fn attempt_by_key(&self, key: &IdempotencyKey) -> StoreResult<Option<ChargeAttempt>> {
         self.conn()
-            .query_row(
-                &format!(
-                    "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"
-                ),
-                [&key.0],
-                read_attempt,
-            )
+            .prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.idempotency_key = ?1"
+            ))?
+            .query_row([&key.0], read_attempt)
             .optional()?
             .transpose()
     }
@@ -343,7 +336,7 @@ impl LedgerReads for Store {
     }
 
     fn unsettled_attempts(&self) -> StoreResult<Vec<ChargeAttempt>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.state IN ('planned', 'sending') ORDER BY a.id"
         ))?;
         let rows = stmt.query_map([], read_attempt)?;
@@ -351,7 +344,7 @@ impl LedgerReads for Store {
     }
 
     fn refunds_of(&self, charge: AttemptId) -> StoreResult<Vec<ChargeAttempt>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a WHERE a.refund_of = ?1 ORDER BY a.id"
         ))?;
         let rows = stmt.query_map([charge.0], read_attempt)?;
@@ -359,17 +352,18 @@ impl LedgerReads for Store {
     }
 
     fn refunded_minor(&self, charge: AttemptId) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
-            "SELECT coalesce(sum(amount_minor), 0) FROM charge_attempts
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT coalesce(sum(amount_minor), 0) FROM charge_attempts
              WHERE refund_of = ?1 AND state IN ('planned', 'sending', 'succeeded')",
-            [charge.0],
-            |r| r.get(0),
-        )?)
+            )?
+            .query_row([charge.0], |r| r.get(0))?)
     }
 
     fn list_attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<ChargeAttempt>> {
         let merchants = crate::search::merchants_json(&filter.merchants);
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM charge_attempts a
              WHERE (?1 IS NULL OR a.merchant_id IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR a.card_id = ?2)
@@ -396,11 +390,10 @@ impl LedgerWrites for Store {
         let credential = serde_json::to_string(&new.credential)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn()
-            .execute(
-                "INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
+            .prepare_cached("INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
                      amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at, request_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13, ?14)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13, ?14)")?
+.execute(params![
                     match new.kind {
                         AttemptKind::Charge => "charge",
                         AttemptKind::Refund => "refund",
@@ -418,17 +411,14 @@ impl LedgerWrites for Store {
                     new.order_id,
                     millis(new.created_at),
                     new.request_json
-                ],
-            )
+                ])
             .map_err(|e| StoreError::unique(e, format!("an attempt with key {} already exists", new.idempotency_key)))?;
         Ok(AttemptId(self.conn().last_insert_rowid()))
     }
 
     fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
-        let changed = self.conn().execute(
-            "UPDATE charge_attempts SET state = 'sending', sent_at = ?2 WHERE id = ?1 AND state = 'planned'",
-            params![id.0, millis(at)],
-        )?;
+        let changed = self.conn().prepare_cached("UPDATE charge_attempts SET state = 'sending', sent_at = ?2 WHERE id = ?1 AND state = 'planned'")?
+.execute(params![id.0, millis(at)])?;
         if changed == 0 {
             return Err(StoreError::Conflict(format!(
                 "attempt {id} is not planned any more"
@@ -464,10 +454,9 @@ impl LedgerWrites for Store {
         if !self.settle_row(id, &succeeded, None)? {
             return Ok(false);
         }
-        self.conn().execute(
-            "INSERT INTO refund_transfers (attempt_id, recipient, iban, reference, amount_minor, currency, asked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
+        self.conn().prepare_cached("INSERT INTO refund_transfers (attempt_id, recipient, iban, reference, amount_minor, currency, asked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+.execute(params![
                 id.0,
                 transfer.recipient,
                 transfer.iban,
@@ -475,8 +464,7 @@ impl LedgerWrites for Store {
                 transfer.amount.minor,
                 transfer.amount.currency.code(),
                 millis(settlement.at)
-            ],
-        )?;
+            ])?;
         Ok(true)
     }
 
@@ -488,11 +476,8 @@ impl LedgerWrites for Store {
     ) -> StoreResult<bool> {
         let open: Option<Option<i64>> = self
             .conn()
-            .query_row(
-                "SELECT transferred_at FROM refund_transfers WHERE attempt_id = ?1",
-                [id.0],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT transferred_at FROM refund_transfers WHERE attempt_id = ?1")?
+            .query_row([id.0], |r| r.get(0))
             .optional()?;
         match open {
             None => Err(StoreError::NotFound {
@@ -500,11 +485,13 @@ impl LedgerWrites for Store {
             }),
             Some(Some(_)) => Ok(false),
             Some(None) => {
-                let changed = self.conn().execute(
-                    "UPDATE refund_transfers SET transferred_at = ?2, transferred_by = ?3
+                let changed = self
+                    .conn()
+                    .prepare_cached(
+                        "UPDATE refund_transfers SET transferred_at = ?2, transferred_by = ?3
                      WHERE attempt_id = ?1 AND transferred_at IS NULL",
-                    params![id.0, millis(at), by],
-                )?;
+                    )?
+                    .execute(params![id.0, millis(at), by])?;
                 Ok(changed == 1)
             }
         }
@@ -533,14 +520,13 @@ impl Store {
         } else {
             "('sending')"
         };
-        let changed = self.conn().execute(
-            &format!(
+        let changed = self.conn().prepare_cached(&format!(
                 "UPDATE charge_attempts SET state = ?2, provider_ref = coalesce(?3, provider_ref), decline_code = ?4,
                         hard_decline = ?5, message = ?6, warnings_json = ?7, settled_at = ?8,
                         resolved_by = ?9, resolution_json = ?10
                  WHERE id = ?1 AND state IN {allowed_from}"
-            ),
-            params![
+            ))?
+.execute(params![
                 id.0,
                 settlement.state.as_str(),
                 settlement.provider_ref.as_ref().map(|r| r.0.clone()),
@@ -551,8 +537,7 @@ impl Store {
                 millis(settlement.at),
                 by_hand.map(|(by, _)| by),
                 by_hand.map(|(_, what)| what)
-            ],
-        )?;
+            ])?;
         Ok(changed == 1)
     }
 }

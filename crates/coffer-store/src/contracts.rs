@@ -186,11 +186,10 @@ impl ContractReads for Store {
     fn contract(&self, id: ContractId) -> StoreResult<Contract> {
         let raw = self
             .conn()
-            .query_row(
-                &format!("SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"),
-                [id.0],
-                raw_contract,
-            )
+            .prepare_cached(&format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"
+            ))?
+            .query_row([id.0], raw_contract)
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("contract {id}"),
@@ -203,7 +202,7 @@ impl ContractReads for Store {
             serde_json::Value::from(filter.merchants.iter().map(|m| m.0).collect::<Vec<_>>())
                 .to_string()
         });
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {CONTRACT_COLUMNS} FROM contracts
              WHERE (?1 IS NULL OR merchant_id IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR card_id = ?2)
@@ -225,7 +224,7 @@ impl ContractReads for Store {
         &self,
         id: ContractId,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Contract)>> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT changed_at, reason, before_json FROM contract_history WHERE contract_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([id.0], |r| {
@@ -250,12 +249,11 @@ impl ContractWrites for Store {
         let (kind, amount, min) = amount_columns(&contract.amount);
         let frequency = serde_json::to_string(&contract.frequency)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.conn().execute(
-            "INSERT INTO contracts (merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor,
+        self.conn().prepare_cached("INSERT INTO contracts (merchant_id, card_id, amount_kind, amount_minor, min_amount_minor, original_amount_minor,
                  currency, frequency_json, start_date, end_date, status, terms_accepted_at, confirmation_sent_at, created_at,
                  consented_max_minor, registered_max_minor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")?
+.execute(params![
                 contract.merchant_id.0,
                 contract.card_id.0,
                 kind,
@@ -272,8 +270,7 @@ impl ContractWrites for Store {
                 millis(now),
                 contract.consented_max.map(|m| m.minor),
                 contract.registered_max.map(|m| m.minor)
-            ],
-        )?;
+            ])?;
         Ok(ContractId(self.conn().last_insert_rowid()))
     }
 
@@ -286,20 +283,17 @@ impl ContractWrites for Store {
         let before = self.contract(contract.id)?;
         let before_json =
             serde_json::to_string(&before).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.conn().execute(
-            "INSERT INTO contract_history (contract_id, changed_at, before_json, reason) VALUES (?1, ?2, ?3, ?4)",
-            params![contract.id.0, millis(now), before_json, reason],
-        )?;
+        self.conn().prepare_cached("INSERT INTO contract_history (contract_id, changed_at, before_json, reason) VALUES (?1, ?2, ?3, ?4)")?
+.execute(params![contract.id.0, millis(now), before_json, reason])?;
         let (kind, amount, min) = amount_columns(&contract.amount);
         let frequency = serde_json::to_string(&contract.frequency)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.conn().execute(
-            "UPDATE contracts SET amount_kind = ?2, amount_minor = ?3, min_amount_minor = ?4, original_amount_minor = ?5,
+        self.conn().prepare_cached("UPDATE contracts SET amount_kind = ?2, amount_minor = ?3, min_amount_minor = ?4, original_amount_minor = ?5,
                  currency = ?6, frequency_json = ?7, start_date = ?8, end_date = ?9, status = ?10,
                  confirmation_sent_at = ?11, terms_accepted_at = ?12, consented_max_minor = ?13,
                  registered_max_minor = ?14, card_id = ?15
-             WHERE id = ?1",
-            params![
+             WHERE id = ?1")?
+.execute(params![
                 contract.id.0,
                 kind,
                 amount,
@@ -315,8 +309,7 @@ impl ContractWrites for Store {
                 contract.consented_max.map(|m| m.minor),
                 contract.registered_max.map(|m| m.minor),
                 contract.card_id.0
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 }

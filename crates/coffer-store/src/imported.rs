@@ -116,11 +116,10 @@ impl ImportedWrites for Store {
         attempt: &ImportedAttempt,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.conn().execute(
-            "INSERT INTO imported_attempts (merchant_id, card_id, contract_id, at, amount_minor,
+        self.conn().prepare_cached("INSERT INTO imported_attempts (merchant_id, card_id, contract_id, at, amount_minor,
                  currency, outcome, source, imported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+.execute(params![
                 attempt.merchant_id.0,
                 attempt.card_id.0,
                 attempt.contract_id.0,
@@ -130,8 +129,7 @@ impl ImportedWrites for Store {
                 attempt.outcome.as_str(),
                 attempt.source,
                 millis(now),
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 }

@@ -122,11 +122,10 @@ impl NoticeReads for Store {
     ) -> StoreResult<bool> {
         Ok(self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT 1 FROM notices WHERE contract_id = ?1 AND occurrence IS ?2 AND kind = ?3",
-                params![contract.0, occurrence, kind.as_str()],
-                |_| Ok(()),
-            )
+            )?
+            .query_row(params![contract.0, occurrence, kind.as_str()], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -138,10 +137,9 @@ impl NoticeReads for Store {
     ) -> StoreResult<Option<NoticeRecord>> {
         let row = self
             .conn()
-            .query_row(
-                "SELECT sent_at, amount_minor, currency, due_date FROM notices
-                 WHERE contract_id = ?1 AND occurrence = ?2 AND kind = 'pre_charge' AND location != 'sending'",
-                params![contract.0, number],
+            .prepare_cached("SELECT sent_at, amount_minor, currency, due_date FROM notices
+                 WHERE contract_id = ?1 AND occurrence = ?2 AND kind = 'pre_charge' AND location != 'sending'")?
+.query_row(params![contract.0, number],
                 |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
@@ -149,8 +147,7 @@ impl NoticeReads for Store {
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, Option<String>>(3)?,
                     ))
-                },
-            )
+                })
             .optional()?;
         let Some((sent, Some(minor), Some(code), Some(due))) = row else {
             return Ok(None);
@@ -171,7 +168,7 @@ impl NoticeReads for Store {
         let merchants = (!merchants.is_empty()).then(|| {
             serde_json::Value::from(merchants.iter().map(|m| m.0).collect::<Vec<_>>()).to_string()
         });
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT n.id, n.contract_id, n.occurrence, n.kind, n.recipient, n.amount_minor, n.currency, n.due_date,
                     n.sent_at, n.channel, n.location
              FROM notices n JOIN contracts c ON c.id = n.contract_id
@@ -240,10 +237,9 @@ impl NoticeWrites for Store {
         let inserted = if exists {
             0
         } else {
-            self.conn().execute(
-            "INSERT OR IGNORE INTO notices (contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'sending')",
-            params![
+            self.conn().prepare_cached("INSERT OR IGNORE INTO notices (contract_id, occurrence, kind, recipient, amount_minor, currency, due_date, sent_at, channel, location)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'sending')")?
+.execute(params![
                 notice.contract_id.0,
                 notice.occurrence,
                 notice.kind.as_str(),
@@ -253,8 +249,7 @@ impl NoticeWrites for Store {
                 notice.due.map(|d| d.to_string()),
                 millis(notice.at),
                 notice.channel
-            ],
-        )?
+            ])?
         };
         if inserted == 1 {
             return Ok(Some(self.conn().last_insert_rowid()));
@@ -262,9 +257,11 @@ impl NoticeWrites for Store {
         let stale = millis(notice.at) - STALE_NOTICE_CLAIM_MINUTES * 60_000;
         let taken = self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM notices WHERE contract_id = ?1 AND occurrence IS ?2 AND kind = ?3
                    AND location = 'sending' AND sent_at < ?4",
+            )?
+            .query_row(
                 params![
                     notice.contract_id.0,
                     notice.occurrence,
@@ -275,36 +272,37 @@ impl NoticeWrites for Store {
             )
             .optional()?;
         if let Some(id) = taken {
-            self.conn().execute(
-                "UPDATE notices SET sent_at = ?2, recipient = ?3, channel = ?4 WHERE id = ?1",
-                params![id, millis(notice.at), notice.recipient, notice.channel],
-            )?;
+            self.conn()
+                .prepare_cached(
+                    "UPDATE notices SET sent_at = ?2, recipient = ?3, channel = ?4 WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    millis(notice.at),
+                    notice.recipient,
+                    notice.channel
+                ])?;
         }
         Ok(taken)
     }
 
     fn finish_notice(&self, id: i64, location: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE notices SET location = ?2, sent_at = ?3 WHERE id = ?1",
-            params![id, location, millis(at)],
-        )?;
-        let (contract, occurrence, kind): (i64, Option<u32>, String) = self.conn().query_row(
-            "SELECT contract_id, occurrence, kind FROM notices WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE notices SET location = ?2, sent_at = ?3 WHERE id = ?1")?
+            .execute(params![id, location, millis(at)])?;
+        let (contract, occurrence, kind): (i64, Option<u32>, String) = self
+            .conn()
+            .prepare_cached("SELECT contract_id, occurrence, kind FROM notices WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         match (notice_kind(&kind), occurrence) {
             (NoticeKind::PreCharge, Some(number)) => {
-                self.conn().execute(
-                    "UPDATE occurrences SET notice_sent_at = ?3 WHERE contract_id = ?1 AND number = ?2",
-                    params![contract, number, millis(at)],
-                )?;
+                self.conn().prepare_cached("UPDATE occurrences SET notice_sent_at = ?3 WHERE contract_id = ?1 AND number = ?2")?
+.execute(params![contract, number, millis(at)])?;
             }
             (NoticeKind::Confirmation, _) => {
-                self.conn().execute(
-                    "UPDATE contracts SET confirmation_sent_at = ?2 WHERE id = ?1",
-                    params![contract, millis(at)],
-                )?;
+                self.conn()
+                    .prepare_cached("UPDATE contracts SET confirmation_sent_at = ?2 WHERE id = ?1")?
+                    .execute(params![contract, millis(at)])?;
             }
             _ => {}
         }
@@ -312,10 +310,9 @@ impl NoticeWrites for Store {
     }
 
     fn release_notice(&self, id: i64) -> StoreResult<()> {
-        self.conn().execute(
-            "DELETE FROM notices WHERE id = ?1 AND location = 'sending'",
-            [id],
-        )?;
+        self.conn()
+            .prepare_cached("DELETE FROM notices WHERE id = ?1 AND location = 'sending'")?
+            .execute([id])?;
         Ok(())
     }
 }

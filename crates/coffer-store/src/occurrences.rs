@@ -194,7 +194,7 @@ pub trait OccurrenceWrites: OccurrenceReads {
 
 impl OccurrenceReads for Store {
     fn occurrences_of(&self, contract: ContractId) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 ORDER BY o.number"
         ))?;
         let rows = stmt.query_map([contract.0], raw_occurrence)?;
@@ -203,13 +203,11 @@ impl OccurrenceReads for Store {
 
     fn occurrence(&self, contract: ContractId, number: u32) -> StoreResult<Option<Occurrence>> {
         self.conn()
-            .query_row(
-                &format!(
+            .prepare_cached(&format!(
                     "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o WHERE o.contract_id = ?1 AND o.number = ?2"
-                ),
-                params![contract.0, number],
-                raw_occurrence,
-            )
+                ))?
+.query_row(params![contract.0, number],
+                raw_occurrence)
             .optional()?
             .map(occurrence_of)
             .transpose()
@@ -220,7 +218,7 @@ impl OccurrenceReads for Store {
         merchant: MerchantId,
         today: NaiveDate,
     ) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
              WHERE c.merchant_id = ?1 AND c.status = 'active'
                AND o.state IN ('scheduled', 'declined') AND o.due_date <= ?2
@@ -236,7 +234,7 @@ impl OccurrenceReads for Store {
         from: NaiveDate,
         until: NaiveDate,
     ) -> StoreResult<Vec<Occurrence>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {OCCURRENCE_COLUMNS} FROM occurrences o JOIN contracts c ON c.id = o.contract_id
              WHERE c.merchant_id = ?1 AND c.status = 'active' AND o.state = 'scheduled'
                AND o.notice_sent_at IS NULL AND o.due_date >= ?2 AND o.due_date <= ?3
@@ -251,11 +249,10 @@ impl OccurrenceReads for Store {
 
     fn last_try(&self, contract: ContractId, number: u32) -> StoreResult<Option<LastTry>> {
         self.conn()
-            .query_row(
-                "SELECT id, try_number, state, created_at, hard_decline, decline_code FROM charge_attempts
+            .prepare_cached("SELECT id, try_number, state, created_at, hard_decline, decline_code FROM charge_attempts
                  WHERE contract_id = ?1 AND occurrence = ?2 AND kind = 'charge'
-                 ORDER BY try_number DESC LIMIT 1",
-                params![contract.0, number],
+                 ORDER BY try_number DESC LIMIT 1")?
+.query_row(params![contract.0, number],
                 |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
@@ -265,8 +262,7 @@ impl OccurrenceReads for Store {
                         r.get::<_, bool>(4)?,
                         r.get::<_, Option<String>>(5)?,
                     ))
-                },
-            )
+                })
             .optional()?
             .map(|(id, try_number, state, at, hard_decline, decline_code)| {
                 Ok(LastTry {
@@ -294,8 +290,7 @@ impl OccurrenceWrites for Store {
         for (number, due, amount) in wanted {
             // An amount the owner set stays with its date; the contract's own follows the terms,
             // and so does the owner's when the new terms move the occurrence to another day.
-            changed += self.conn().execute(
-                "INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state)
+            changed += self.conn().prepare_cached("INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled')
                  ON CONFLICT (contract_id, number) DO UPDATE SET
                      amount_minor = CASE WHEN occurrences.amount_set_at IS NULL
@@ -308,18 +303,22 @@ impl OccurrenceWrites for Store {
                  WHERE occurrences.state = 'scheduled' AND occurrences.notice_sent_at IS NULL
                    AND (occurrences.due_date != excluded.due_date
                         OR (occurrences.amount_set_at IS NULL AND occurrences.amount_minor != excluded.amount_minor)
-                        OR occurrences.currency != excluded.currency)",
-                params![contract.0, number, due.to_string(), amount.minor, amount.currency.code()],
-            )? as u64;
+                        OR occurrences.currency != excluded.currency)")?
+.execute(params![contract.0, number, due.to_string(), amount.minor, amount.currency.code()])? as u64;
         }
         let keep =
             serde_json::Value::from(wanted.iter().map(|w| w.0).collect::<Vec<_>>()).to_string();
         // Only within the window regenerated: a later occurrence whose amount the owner set ahead
         // of time is judged when the window reaches it.
-        changed += self.conn().execute(
-            CANCEL_OFF_SCHEDULE,
-            params![contract.0, from.to_string(), keep, until.to_string()],
-        )? as u64;
+        changed += self
+            .conn()
+            .prepare_cached(CANCEL_OFF_SCHEDULE)?
+            .execute(params![
+                contract.0,
+                from.to_string(),
+                keep,
+                until.to_string()
+            ])? as u64;
         Ok(changed)
     }
 
@@ -331,22 +330,20 @@ impl OccurrenceWrites for Store {
         amount: Money,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        Ok(self.conn().execute(
-            "INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state, amount_set_at)
+        Ok(self.conn().prepare_cached("INSERT INTO occurrences (contract_id, number, due_date, amount_minor, currency, state, amount_set_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled', ?6)
              ON CONFLICT (contract_id, number) DO UPDATE SET
                  amount_minor = excluded.amount_minor, currency = excluded.currency,
                  amount_set_at = excluded.amount_set_at
-             WHERE occurrences.state = 'scheduled' AND occurrences.notice_sent_at IS NULL",
-            params![
+             WHERE occurrences.state = 'scheduled' AND occurrences.notice_sent_at IS NULL")?
+.execute(params![
                 contract.0,
                 number,
                 due.to_string(),
                 amount.minor,
                 amount.currency.code(),
                 millis(at)
-            ],
-        )? == 1)
+            ])? == 1)
     }
 
     fn reset_occurrence_amounts_outside(
@@ -356,21 +353,27 @@ impl OccurrenceWrites for Store {
         max: Money,
         all: bool,
     ) -> StoreResult<u64> {
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET amount_set_at = NULL, amount_minor = ?3, currency = ?4
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "UPDATE occurrences SET amount_set_at = NULL, amount_minor = ?3, currency = ?4
              WHERE contract_id = ?1 AND amount_set_at IS NOT NULL AND state = 'scheduled'
                AND notice_sent_at IS NULL
                AND (?5 OR amount_minor < ?2 OR amount_minor > ?3 OR currency != ?4)",
-            params![contract.0, min.minor, max.minor, max.currency.code(), all],
-        )? as u64)
+            )?
+            .execute(params![
+                contract.0,
+                min.minor,
+                max.minor,
+                max.currency.code(),
+                all
+            ])? as u64)
     }
 
     fn cancel_open_occurrences(&self, contract: ContractId, from: NaiveDate) -> StoreResult<u64> {
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET state = 'cancelled'
-             WHERE contract_id = ?1 AND state IN ('scheduled', 'declined', 'refused') AND due_date >= ?2",
-            params![contract.0, from.to_string()],
-        )? as u64)
+        Ok(self.conn().prepare_cached("UPDATE occurrences SET state = 'cancelled'
+             WHERE contract_id = ?1 AND state IN ('scheduled', 'declined', 'refused') AND due_date >= ?2")?
+.execute(params![contract.0, from.to_string()])? as u64)
     }
 
     fn cancel_open_occurrences_before(
@@ -380,7 +383,8 @@ impl OccurrenceWrites for Store {
     ) -> StoreResult<u64> {
         Ok(self
             .conn()
-            .execute(CANCEL_MISSED, params![contract.0, today.to_string()])? as u64)
+            .prepare_cached(CANCEL_MISSED)?
+            .execute(params![contract.0, today.to_string()])? as u64)
     }
 
     fn set_occurrence_state(
@@ -389,10 +393,8 @@ impl OccurrenceWrites for Store {
         number: u32,
         state: OccurrenceState,
     ) -> StoreResult<bool> {
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET state = ?3 WHERE contract_id = ?1 AND number = ?2 AND state != 'charged'",
-            params![contract.0, number, occurrence_state_str(state)],
-        )? == 1)
+        Ok(self.conn().prepare_cached("UPDATE occurrences SET state = ?3 WHERE contract_id = ?1 AND number = ?2 AND state != 'charged'")?
+.execute(params![contract.0, number, occurrence_state_str(state)])? == 1)
     }
 
     fn cancel_occurrence(
@@ -402,24 +404,18 @@ impl OccurrenceWrites for Store {
         due: NaiveDate,
         amount: Money,
     ) -> StoreResult<bool> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO occurrences (contract_id, number, due_date, amount_minor, currency, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled')",
-            params![contract.0, number, due.to_string(), amount.minor, amount.currency.code()],
-        )?;
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET state = 'cancelled'
-             WHERE contract_id = ?1 AND number = ?2 AND state IN ('scheduled', 'declined', 'refused')",
-            params![contract.0, number],
-        )? == 1)
+        self.conn().prepare_cached("INSERT OR IGNORE INTO occurrences (contract_id, number, due_date, amount_minor, currency, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'scheduled')")?
+.execute(params![contract.0, number, due.to_string(), amount.minor, amount.currency.code()])?;
+        Ok(self.conn().prepare_cached("UPDATE occurrences SET state = 'cancelled'
+             WHERE contract_id = ?1 AND number = ?2 AND state IN ('scheduled', 'declined', 'refused')")?
+.execute(params![contract.0, number])? == 1)
     }
 
     fn restore_occurrence(&self, contract: ContractId, number: u32) -> StoreResult<bool> {
-        Ok(self.conn().execute(
-            "UPDATE occurrences SET state = 'scheduled'
-             WHERE contract_id = ?1 AND number = ?2 AND state = 'cancelled' AND notice_sent_at IS NULL",
-            params![contract.0, number],
-        )? == 1)
+        Ok(self.conn().prepare_cached("UPDATE occurrences SET state = 'scheduled'
+             WHERE contract_id = ?1 AND number = ?2 AND state = 'cancelled' AND notice_sent_at IS NULL")?
+.execute(params![contract.0, number])? == 1)
     }
 }
 

@@ -49,7 +49,12 @@ async fn a_429_in_a_due_run_is_waited_out_and_its_occurrence_charged_once_in_the
     );
     assert!(run.failed.is_empty(), "{run:?}");
     for card in &cards {
-        assert_eq!(world.charges_of(&card.token).await, 1, "card {} once", card.id);
+        assert_eq!(
+            world.charges_of(&card.token).await,
+            1,
+            "card {} once",
+            card.id
+        );
     }
     let ledger = world
         .engine
@@ -60,9 +65,17 @@ async fn a_429_in_a_due_run_is_waited_out_and_its_occurrence_charged_once_in_the
         .iter()
         .filter(|a| a.decline_code.as_deref() == Some("rate_limited"))
         .collect();
-    assert_eq!(refused.len(), 2, "the two 429s are in the ledger: {ledger:?}");
+    assert_eq!(
+        refused.len(),
+        2,
+        "the two 429s are in the ledger: {ledger:?}"
+    );
     for row in &refused {
-        assert_eq!(row.state, ChargeState::Failed, "nothing was charged by them");
+        assert_eq!(
+            row.state,
+            ChargeState::Failed,
+            "nothing was charged by them"
+        );
         let again = ledger
             .iter()
             .find(|a| {
