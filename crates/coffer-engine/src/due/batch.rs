@@ -9,9 +9,10 @@
 //! new requests leave. The policy of a charge sees every plan made before it in the same
 //! transaction (Svea's one-a-month rule, retry counts), as it sees committed ones.
 //!
-//! Rows planned and not yet settled never exceed the merchant's limit of requests at once (the
-//! run's concurrency, and the provider's published limit where it has one), so a crash leaves at
-//! most that many `sending` rows for reconcile. A 429 holds the merchant's next plans for its
+//! Rows planned and not yet settled never exceed what the provider lets run at once (its
+//! published limit, else the run's concurrency), so a crash leaves at most that many `sending`
+//! rows for reconcile; the requests in flight never exceed the run's concurrency. A row planned
+//! beyond those in flight waits committed and leaves the moment an answer frees a place. A 429 holds the merchant's next plans for its
 //! Retry-After, its occurrence is tried again in this run (the provider refused it before
 //! processing it), and from then on the run keeps under the provider's published rate
 //! (`coffer_core::providers::RateLimit`) instead of meeting the limit again.
@@ -98,21 +99,41 @@ impl Engine {
     ) -> EngineResult<()> {
         let rules = coffer_core::providers::rules(merchant.provider());
         let limit = rules.rate_limit;
-        let slots = run
+        // In flight at once: the run's concurrency, within the provider's published limit.
+        let in_flight_cap = run
             .concurrency
             .max(1)
             .min(limit.map_or(usize::MAX, |l| l.concurrent.max(1) as usize));
+        // Planned and not yet settled: what the provider lets run at once where it says so
+        // (a crash leaves at most that many `sending` rows), else the run's concurrency. Rows
+        // planned beyond those in flight wait committed, and leave the moment an answer frees
+        // a place, without waiting for the next commit.
+        let planned_cap = limit.map_or(in_flight_cap, |l| {
+            (l.concurrent as usize).max(in_flight_cap)
+        });
         let provider: Arc<dyn Provider> = Arc::from(self.provider_for(merchant).await?);
         let (answers_tx, mut answers) = mpsc::unbounded_channel::<Sent>();
+        let send = |id: AttemptId, ready: Box<Ready>| {
+            let (provider, answers_tx) = (provider.clone(), answers_tx.clone());
+            tokio::spawn(async move {
+                let answer = provider.charge(&ready.request).await;
+                // The loop waits for every request it sent; if it ended meanwhile (an error),
+                // the row stays `sending` for reconcile.
+                let _ = answers_tx.send(Sent { ready, id, answer });
+            });
+        };
         let mut pending: VecDeque<(Occurrence, Option<(u32, u32)>)> =
             due.into_iter().map(|o| (o, None)).collect();
         let mut queue: VecDeque<Box<Ready>> = VecDeque::new();
+        let mut armed: VecDeque<(AttemptId, Box<Ready>)> = VecDeque::new();
+        let mut came: Vec<Sent> = Vec::new();
         let mut marks: Vec<(DueItem, OccurrenceState)> = Vec::new();
         let mut alone: Vec<Occurrence> = Vec::new();
         let mut pace = Pace::new(limit);
-        let mut unsettled = 0usize;
+        // Planned and not settled (armed, in flight, answered); in flight.
+        let (mut unsettled, mut in_flight) = (0usize, 0usize);
         loop {
-            if queue.len() < slots && !pending.is_empty() {
+            if queue.len() < planned_cap && !pending.is_empty() {
                 let take = pending.len().min(PREPARE_CHUNK);
                 let chunk: Vec<_> = pending.drain(..take).collect();
                 for prepared in self
@@ -128,24 +149,33 @@ impl Engine {
                 }
                 continue;
             }
-            let mut came: Vec<Sent> = Vec::new();
             while let Ok(sent) = answers.try_recv() {
+                in_flight -= 1;
                 came.push(sent);
             }
-            let mut plans = Vec::new();
-            let free = slots.saturating_sub(unsettled) + came.len();
+            while in_flight < in_flight_cap {
+                let Some((id, ready)) = armed.pop_front() else {
+                    break;
+                };
+                in_flight += 1;
+                send(id, ready);
+            }
+            let free = planned_cap.saturating_sub(unsettled - came.len());
             if came.is_empty() && marks.is_empty() && (free == 0 || queue.is_empty()) {
                 if unsettled == 0 {
                     break;
                 }
                 // Nothing to write until an answer comes.
                 match answers.recv().await {
-                    Some(sent) => came.push(sent),
+                    Some(sent) => {
+                        in_flight -= 1;
+                        came.push(sent);
+                    }
                     None => break,
                 }
-                continue_with_more(&mut answers, &mut came);
+                continue;
             }
-            let free = slots.saturating_sub(unsettled) + came.len();
+            let mut plans = Vec::new();
             if !queue.is_empty() && free > 0 {
                 self.wait_for_rate_limit(merchant.id).await;
                 let n = free.min(queue.len());
@@ -154,7 +184,12 @@ impl Engine {
             }
             let settled_now = came.len();
             let committed = self
-                .commit_due(merchant, came, std::mem::take(&mut marks), plans)
+                .commit_due(
+                    merchant,
+                    std::mem::take(&mut came),
+                    std::mem::take(&mut marks),
+                    plans,
+                )
                 .await?;
             unsettled -= settled_now;
             for item in committed.finished {
@@ -170,13 +205,12 @@ impl Engine {
             for (id, mut ready) in committed.sending {
                 unsettled += 1;
                 ready.item.attempt_id = Some(id.0);
-                let (provider, answers_tx) = (provider.clone(), answers_tx.clone());
-                tokio::spawn(async move {
-                    let answer = provider.charge(&ready.request).await;
-                    // The loop waits for every request it sent; if it ended meanwhile (an
-                    // error), the row stays `sending` for reconcile.
-                    let _ = answers_tx.send(Sent { ready, id, answer });
-                });
+                if in_flight < in_flight_cap {
+                    in_flight += 1;
+                    send(id, ready);
+                } else {
+                    armed.push_back((id, ready));
+                }
             }
         }
         // The few left to the careful path, one at a time.
@@ -402,13 +436,6 @@ impl Engine {
             }
         }
         Ok(committed)
-    }
-}
-
-/// Drains what else has come in, so one transaction settles it all.
-fn continue_with_more(answers: &mut mpsc::UnboundedReceiver<Sent>, came: &mut Vec<Sent>) {
-    while let Ok(sent) = answers.try_recv() {
-        came.push(sent);
     }
 }
 
