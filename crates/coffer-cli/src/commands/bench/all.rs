@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::due::{self, DueReport};
+use super::due_limited::{self, LimitedArgs, LimitedReport};
 use super::machine::{load_average, Machine};
 use super::search::{self, SearchArgs, SearchReport};
 use super::sync::{self, SyncReport};
@@ -22,8 +23,12 @@ pub struct AllArgs {
     #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
     pub search_sizes: Vec<usize>,
     /// Due occurrences for the due-run benchmark, by size.
-    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    #[arg(long, value_delimiter = ',', default_value = "5000,10000,100000")]
     pub due_sizes: Vec<usize>,
+    /// Due occurrences per Clover merchant in the rate-limited run over every merchant (0: not
+    /// run).
+    #[arg(long, default_value_t = 300)]
+    pub limited_per_merchant: usize,
     /// Queries per search kind.
     #[arg(long, default_value_t = 200)]
     pub queries: usize,
@@ -52,7 +57,10 @@ struct AllReport {
     sync: Vec<SyncReport>,
     search: Vec<SearchReport>,
     due: Vec<DueReport>,
+    limited: Option<LimitedReport>,
     desktop: Option<serde_json::Value>,
+    /// docs/profiles.md, quoted as it is: what bounds each figure, from perf.
+    profiles: Option<String>,
 }
 
 pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
@@ -79,7 +87,9 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
         sync: Vec::new(),
         search: Vec::new(),
         due: Vec::new(),
+        limited: None,
         desktop,
+        profiles: std::fs::read_to_string(args.out.with_file_name("profiles.md")).ok(),
     };
     let write = |report: &mut AllReport| -> anyhow::Result<()> {
         report.load_after = load_average();
@@ -108,6 +118,16 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
         report.due.push(due::measure(n, args.concurrency).await?);
         write(&mut report)?;
     }
+    if args.limited_per_merchant > 0 {
+        report.limited = Some(
+            due_limited::measure(&LimitedArgs {
+                per_merchant: args.limited_per_merchant,
+                concurrency: args.concurrency,
+            })
+            .await?,
+        );
+        write(&mut report)?;
+    }
     report.finished = true;
     write(&mut report)?;
     out.show(&report, |r| {
@@ -119,6 +139,10 @@ pub async fn run(args: AllArgs, out: Output) -> anyhow::Result<()> {
         }
         outln!("== due run");
         due::print(&r.due);
+        if let Some(limited) = &r.limited {
+            outln!("== due run, rate limits on");
+            due_limited::print(limited);
+        }
         outln!(
             "load average before: {}, after: {} ({:.0} s in all)",
             r.machine.load_average,
@@ -340,6 +364,39 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
     }
     let _ = writeln!(s);
 
+    if let Some(x) = &r.limited {
+        let _ = writeln!(s, "### With the providers' rate limits on
+");
+        let _ = writeln!(
+            s,
+            "Every Clover sandbox merchant at once, {} contracts each, with the sandbox enforcing \
+             Clover's published limits per access token ({} requests/s and 5 at once: our notes, \
+             clover.md §1). *ratio* = charges/s ÷ the sum of the merchants' limits. A 429 is a \
+             ledger row failed as `rate_limited`; the run waits out its Retry-After, keeps under \
+             the published rate from then on and charges the occurrence again as a new try.\n",
+            x.occurrences / x.merchants.max(1) as u64,
+            x.limit_per_merchant
+        );
+        let _ = writeln!(
+            s,
+            "| merchants | due | sum of limits /s | run s | charges/s | ratio | 429s met | duplicates | not charged | without ledger row |"
+        );
+        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
+            x.merchants,
+            x.occurrences,
+            x.limits_sum,
+            x.run_seconds,
+            x.charges_per_s,
+            x.ratio,
+            x.rate_limited,
+            x.duplicate_charges,
+            x.occurrences_not_charged,
+            x.charges_without_ledger_row
+        );
+    }
     // Desktop.
     let _ = writeln!(s, "## Desktop app\n");
     match &r.desktop {
@@ -408,13 +465,8 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
             s,
             "- **Sync**, {} → {} customers: {} (first sync); the raw listing loop: {}. Per \
              customer at {}: the sync takes {:.0} µs, of which the page's round trip and transfer \
-             (the raw loop) take {:.0} µs{}. The rest is Coffer's own work on each page: parsing into \
-             the wire types, conversion, and the upserts of customers and cards in one SQLite \
-             transaction per page of 100, whose cost per row rises as the tables and their \
-             indexes outgrow the page cache (the store-only fill, too, costs more per customer \
-             at its largest size). The pages are read one after \
-             another, so round trip plus that work bounds the rate. The re-sync, which compares every \
-             row and writes none, runs at {:.0}–{:.0} customers/s.",
+             (the raw loop) take {:.0} µs{}. The re-sync, which compares every row and writes \
+             none, runs at {:.0}–{:.0} customers/s.",
             size(a.customers),
             size(b.customers),
             growth((a.customers, per(a)), (b.customers, per(b))),
@@ -452,51 +504,25 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "{}. Each search walks the index that fits its filter and stops at its limit (50 \
-             customers, 100 cards), so a lookup of a unique value (an e-mail, a reference) grows \
-             only with the depth of a B-tree; a text search whose matches are a share of all \
-             customers (a name, a BIN, a last4) collects at most 2,000 candidates before sorting \
-             (`coffer-store` search.rs), so it grows with N until that cap and then flattens.",
+            "{}.",
             parts.join("; ")
         );
     }
     if let (Some(a), Some(b)) = (r.due.first(), r.due.last()) {
         let per = |x: &DueReport| x.run_seconds / x.occurrences.max(1) as f64;
-        let headroom = b.raw_charges_per_s / b.charges_per_s.max(1e-9);
-        let bound = if headroom >= 2.0 {
-            format!(
-                "The provider is not the bound: the raw loop posts {:.0} charges/s with the same \
-                 {} in flight, {headroom:.0}x the due run's rate. Each charge is Coffer's own \
-                 work: the contract, card and last try read, the plan and `sending` committed in \
-                 one IMMEDIATE write transaction with the policy re-run inside it and its audit \
-                 event, then the answer and the occurrence's state written; the engine reaches \
-                 its one SQLite connection through one lock, so those steps of all charges in \
-                 flight take turns.",
-                b.raw_charges_per_s, b.concurrency
-            )
-        } else {
-            format!(
-                "At {} the raw loop itself posts only {:.0} charges/s with the same {} in flight, \
-                 {headroom:.1}x the due run's rate: the sandbox's charge endpoint, not Coffer, \
-                 bounds the run at that size.",
-                size(b.occurrences),
-                b.raw_charges_per_s,
-                b.concurrency
-            )
-        };
+        let raw = |x: &DueReport| x.raw_seconds / x.raw_charges.max(1) as f64;
         let _ = writeln!(
             s,
-            "- **Due run**, {} → {} occurrences: {}. {bound}{}",
+            "- **Due run**, {} → {} occurrences: {}; the raw charge loop: {}. Per charge at {}: \
+             the run takes {:.0} µs, the raw loop {:.0} µs with the same {} in flight.",
             size(a.occurrences),
             size(b.occurrences),
             growth((a.occurrences, per(a)), (b.occurrences, per(b))),
-            if per(b) > per(a) * 1.3 {
-                " The time per charge grows with the size of the run here; which per-charge \
-                 query grows with the ledger and the schedule was not profiled."
-            } else {
-                " The time per charge stays about flat with the size of the run: what grows \
-                 with the ledger and the schedule costs little at these sizes."
-            },
+            growth((a.occurrences, raw(a)), (b.occurrences, raw(b))),
+            size(b.occurrences),
+            per(b) * 1e6,
+            raw(b) * 1e6,
+            b.concurrency
         );
     }
     if r.desktop.is_some() {
@@ -506,6 +532,24 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
              (limit/offset), so first rows and memory depend on the page, not on the cache's \
              size; see the rows above for the sizes measured."
         );
+    }
+    match &r.profiles {
+        Some(profiles) => {
+            let _ = writeln!(s, "\n## What bounds each figure\n");
+            let _ = writeln!(
+                s,
+                "From profiles taken with `scripts/profile.sh` (perf), quoted from \
+                 docs/profiles.md as written when they were taken:\n"
+            );
+            let _ = writeln!(s, "{}", profiles.trim_end());
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "\nNo profile was found (docs/profiles.md): what bounds each figure is not said \
+                 here."
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -529,7 +573,9 @@ mod tests {
             sync: Vec::new(),
             search: Vec::new(),
             due: Vec::new(),
+            limited: None,
             desktop: None,
+            profiles: None,
         }
     }
 

@@ -45,7 +45,7 @@ const AMOUNT_MINOR: i64 = 770;
 #[derive(Args)]
 pub struct DueArgs {
     /// Due occurrences to charge; several sizes separated by commas.
-    #[arg(long, value_delimiter = ',', default_value = "10000")]
+    #[arg(long, value_delimiter = ',', default_value = "5000,10000")]
     pub occurrences: Vec<usize>,
     /// Charges in flight at once (the due run's and the raw loop's).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]

@@ -5,6 +5,8 @@
 //!   same endpoint measured in the same run by a plain HTTP loop;
 //! - `due`: a due run over N due occurrences, checked for exactly one charge each at the
 //!   sandbox, beside the raw rate of the same charge endpoint;
+//! - `due-limited`: a due run over every Clover merchant at once with the sandbox's rate limits
+//!   on, beside the sum of their published limits;
 //! - `all`: the three at several sizes (the cost curve), plus the desktop figures measured by
 //!   `scripts/bench.sh`, written to `docs/benchmarks.md` with the machine and the command.
 //!
@@ -12,6 +14,7 @@
 
 pub mod all;
 pub mod due;
+pub mod due_limited;
 pub mod machine;
 pub mod search;
 pub mod sync;
@@ -37,6 +40,9 @@ pub enum BenchCommand {
     Sync(sync::SyncArgs),
     /// Due-run throughput with the exactly-once check, beside the raw charge endpoint rate.
     Due(due::DueArgs),
+    /// A due run over every Clover merchant with the sandbox's rate limits on, beside the sum
+    /// of their published limits.
+    DueLimited(due_limited::LimitedArgs),
     /// Every benchmark at several sizes; writes docs/benchmarks.md.
     All(all::AllArgs),
 }
@@ -60,6 +66,10 @@ pub async fn run(cmd: BenchCommand, out: Output) -> anyhow::Result<u8> {
                 reports.push(due::measure(n, args.concurrency).await?);
             }
             out.show(&reports, |r| due::print(r))?;
+        }
+        BenchCommand::DueLimited(args) => {
+            let report = due_limited::measure(&args).await?;
+            out.show(&report, due_limited::print)?;
         }
         BenchCommand::All(args) => all::run(args, out).await?,
     }
