@@ -10,6 +10,7 @@
 mod routes;
 mod rules;
 mod seeding;
+mod store;
 mod state;
 mod wire;
 
