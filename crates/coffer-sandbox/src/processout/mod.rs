@@ -10,8 +10,8 @@
 mod routes;
 mod rules;
 mod seeding;
-mod store;
 mod state;
+mod store;
 mod wire;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -308,7 +308,10 @@ const SCHEME_TAIL: u64 = 100_000_000;
 pub(super) fn seeded_scheme_id(key: &str, serial: u64) -> String {
     let check = splitmix(fnv(key) ^ serial.wrapping_mul(0xd6e8_feb8_6659_fd93)) % 10_000_000;
     let offset = splitmix(fnv(key)) % SCHEME_TAIL;
-    format!("{check:07}{:08}", (serial % SCHEME_TAIL + offset) % SCHEME_TAIL)
+    format!(
+        "{check:07}{:08}",
+        (serial % SCHEME_TAIL + offset) % SCHEME_TAIL
+    )
 }
 
 fn parse_seeded_scheme_id(key: &str, scheme_id: &str) -> Option<u64> {

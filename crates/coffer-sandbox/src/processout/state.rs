@@ -579,7 +579,8 @@ impl Project {
     }
 }
 
-pub(super) const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(super) const ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// 32 alphanumerics, a pure function of the inputs (ProcessOut ids look like `cust_` + 32).
 pub(crate) fn det_id(key: &str, kind: &str, n: u64) -> String {
@@ -652,7 +653,10 @@ mod tests {
             "PayPal only by the customer, Klarna by the merchant too"
         );
         for c in &customers {
-            assert_eq!(project.customer(&c.id).map(|f| f.id.clone()), Some(c.id.clone()));
+            assert_eq!(
+                project.customer(&c.id).map(|f| f.id.clone()),
+                Some(c.id.clone())
+            );
             for token in &c.tokens {
                 assert_eq!(
                     project.token_owner(&token.id).map(|o| o.id.clone()),
@@ -678,7 +682,10 @@ mod tests {
         assert!(!transactions.is_empty());
         assert!(transactions.iter().all(|t| t.status == "completed"));
         for t in &transactions {
-            assert_eq!(project.transaction(&t.id).map(|f| f.id.clone()), Some(t.id.clone()));
+            assert_eq!(
+                project.transaction(&t.id).map(|f| f.id.clone()),
+                Some(t.id.clone())
+            );
             let invoice = project.invoice(&t.invoice_id).expect("its invoice");
             assert_eq!(invoice.transaction_id, t.id);
             assert!(project.knows_scheme_id(t.scheme_id.as_deref().unwrap()));
@@ -701,7 +708,11 @@ mod tests {
             project.customer(&id).unwrap().email.as_deref(),
             Some("new@example.com")
         );
-        assert_eq!(project.changed_customers.len(), 1, "only the changed one is kept");
+        assert_eq!(
+            project.changed_customers.len(),
+            1,
+            "only the changed one is kept"
+        );
         assert!(project.remove_customer(&id));
         assert!(project.customer(&id).is_none());
         assert!(project.customer_at(3).is_none());
@@ -748,7 +759,11 @@ mod tests {
     fn a_lagging_lookup_sees_a_transaction_as_it_stood_at_the_horizon() {
         let seed = Seed::demo(5, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
         let mut t = (0..20)
-            .find_map(|i| State::seeded(&seed).projects[0].transaction_at(i).map(Cow::into_owned))
+            .find_map(|i| {
+                State::seeded(&seed).projects[0]
+                    .transaction_at(i)
+                    .map(Cow::into_owned)
+            })
             .unwrap();
         let t0 = t.created_at;
         let (t1, t2) = (t0 + Duration::minutes(1), t0 + Duration::minutes(2));

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::seeding::card_serial;
-use crate::faults::Horizon;
 use super::state::{Customer, Invoice, Project, Transaction};
+use crate::faults::Horizon;
 
 impl Project {
     /// Positions of the customer listing: the seeded ones, then the created ones.
@@ -47,8 +47,7 @@ impl Project {
     }
 
     pub fn customer(&self, id: &str) -> Option<Cow<'_, Customer>> {
-        self.customer_position(id)
-            .and_then(|p| self.customer_at(p))
+        self.customer_position(id).and_then(|p| self.customer_at(p))
     }
 
     /// A customer for changing: a seeded one is copied out of the seed on its first change.

@@ -81,10 +81,7 @@ pub(crate) async fn limit_rate(
         return next.run(request).await;
     };
     let verdict = match emu.request_windows.lock() {
-        Ok(mut windows) => windows
-            .entry(credential)
-            .or_default()
-            .admit(Instant::now()),
+        Ok(mut windows) => windows.entry(credential).or_default().admit(Instant::now()),
         Err(_) => return bare(500),
     };
     match verdict {
@@ -117,7 +114,11 @@ mod tests {
         let start = Instant::now();
         let mut w = Window::default();
         for i in 0..16 {
-            assert_eq!(w.admit(start + Duration::from_millis(i * 10)), Ok(()), "{i}");
+            assert_eq!(
+                w.admit(start + Duration::from_millis(i * 10)),
+                Ok(()),
+                "{i}"
+            );
         }
         let late = start + Duration::from_millis(500);
         assert_eq!(w.admit(late), Err(1), "the 17th within the second");

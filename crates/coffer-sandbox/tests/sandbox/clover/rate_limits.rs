@@ -21,7 +21,11 @@ async fn burst_until_refused(env: &Env, m: usize) -> Option<(usize, String, Stri
                     .unwrap_or_default()
                     .to_string()
             };
-            return Some((passed, header("retry-after"), header("x-ratelimit-tokenlimit")));
+            return Some((
+                passed,
+                header("retry-after"),
+                header("x-ratelimit-tokenlimit"),
+            ));
         }
         assert_eq!(response.status(), 200);
     }
@@ -68,7 +72,15 @@ async fn with_the_switch_off_nothing_is_refused_and_the_admin_api_turns_it_on() 
         assert_eq!(status, 200);
     }
     let switch = format!("{}/rate-limits", env.sandbox.urls.admin);
-    let off: Value = env.http.get(&switch).send().await.unwrap().json().await.unwrap();
+    let off: Value = env
+        .http
+        .get(&switch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(off, json!({"on": false}));
     let on: Value = env
         .http
