@@ -145,8 +145,8 @@ impl Project {
     /// transaction listings' `total_count`. Counted once, on the first listing that asks.
     pub(super) fn seeded_initials(&self) -> usize {
         *self.seeded_initials.get_or_init(|| {
-            seed::customers(&self.seed, &self.seed_key)
-                .map(|c| c.cards.iter().filter(|k| k.has_initial).count())
+            (0..self.seeded_count())
+                .map(|i| seed::initial_cards(&self.seed, &self.seed_key, i))
                 .sum()
         })
     }

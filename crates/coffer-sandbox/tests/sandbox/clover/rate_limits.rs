@@ -62,6 +62,12 @@ async fn each_token_has_its_own_limit() {
         .expect("the first token is refused");
     let (status, _) = env.get(1, "/pakms/apikey").await;
     assert_eq!(status, 200, "another merchant's token is not");
+    let initials = format!("/__sandbox/initials?merchant={}&limit=1", env.mid(0));
+    let (status, _) = env.get(0, &initials).await;
+    assert_eq!(
+        status, 200,
+        "the sandbox's own admin route is not Clover's API"
+    );
 }
 
 #[tokio::test]
