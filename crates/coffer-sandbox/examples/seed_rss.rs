@@ -60,6 +60,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     http.get(format!("{}{path}", m.base_url))
                         .bearer_auth(&m.secret),
                 ));
+                // What `coffer bench due` pages through to record the seeded initials.
+                let path = format!(
+                    "/__sandbox/initials?merchant={}&limit=1000",
+                    a.merchant_uuid
+                );
+                probes.push((
+                    format!("clover {path}"),
+                    http.get(format!("{}{path}", m.base_url)),
+                ));
             }
             _ => {}
         }
