@@ -47,15 +47,23 @@ pub(crate) struct Project {
     pub currency: Currency,
     pub time_zone: String,
     /// The seed's merchant key (`processout/1`) and the seed: the seeded customers, tokens and
-    /// initial CITs are generated from them on demand (`seeding.rs`), never stored.
+    /// initial CITs are generated from them on demand (`seeding.rs`), never stored. A state
+    /// file from before holds its seeded objects in the vectors below and reads back with no
+    /// seed of its own.
+    #[serde(default)]
     pub seed_key: String,
+    #[serde(default = "no_seed")]
     pub seed: Seed,
     /// Seeded customers changed since seeding, by index: the copy wins over the seed's.
+    #[serde(default)]
     pub changed_customers: BTreeMap<usize, Customer>,
     /// Seeded customers deleted, by index.
+    #[serde(default)]
     pub deleted_customers: BTreeSet<usize>,
     /// Seeded initial invoices and transactions changed since seeding, by card serial.
+    #[serde(default)]
     pub changed_invoices: BTreeMap<u64, Invoice>,
+    #[serde(default)]
     pub changed_transactions: BTreeMap<u64, Transaction>,
     /// Customers created through the API, oldest first (they follow the seeded ones).
     pub customers: Vec<Customer>,
@@ -93,6 +101,12 @@ pub(crate) struct Project {
     /// How many seeded cards carry an initial CIT, counted on first need.
     #[serde(skip)]
     pub seeded_initials: std::sync::OnceLock<usize>,
+}
+
+/// The seed of a project read from a state file written before seeded objects were generated
+/// on demand: none, its objects are all in the file.
+fn no_seed() -> Seed {
+    Seed::empty(chrono::NaiveDate::MIN)
 }
 
 /// An event: its `data` is a snapshot of the resource when it fired.
@@ -718,6 +732,35 @@ mod tests {
         assert!(project.customer_at(3).is_none());
         assert_eq!(project.customer_total(), 9);
         assert!(!project.remove_customer(&id), "gone for good");
+    }
+
+    #[test]
+    fn a_state_file_from_before_on_demand_seeding_reads_back_with_its_objects() {
+        let seed = Seed::demo(3, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let mut project = State::seeded(&Seed::empty(seed.today)).projects.remove(0);
+        // The old file held every seeded customer in `customers`.
+        let old = State::seeded(&seed).projects.remove(0);
+        let customer = old.customer_at(1).unwrap().into_owned();
+        project.push_customer(customer.clone());
+        let mut json = serde_json::to_value(&project).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        for new in [
+            "seed_key",
+            "seed",
+            "changed_customers",
+            "deleted_customers",
+            "changed_invoices",
+            "changed_transactions",
+        ] {
+            fields.remove(new);
+        }
+        let mut restored: Project = serde_json::from_value(json).unwrap();
+        restored.reindex();
+        assert_eq!(restored.customer_total(), 1);
+        assert_eq!(
+            restored.customer(&customer.id).map(|c| c.email.clone()),
+            Some(customer.email)
+        );
     }
 
     #[test]
