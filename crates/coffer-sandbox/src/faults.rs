@@ -9,6 +9,7 @@
 //! orderresult are POSTs that only read). Everything else can move money or create state and
 //! is a write. The middleware decides this once, from that one list, for every knob that cares.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -95,6 +96,9 @@ pub struct FaultUpdate {
 pub struct Faults {
     config: Mutex<FaultConfig>,
     rng: Mutex<SmallRng>,
+    /// The providers' documented rate limits apply (`SandboxConfig::rate_limits`). Not a
+    /// fault knob: an admin reset leaves it as it is.
+    rate_limits: AtomicBool,
 }
 
 /// A response extension that tells the server to close the connection instead of answering:
@@ -168,7 +172,18 @@ impl Faults {
         Faults {
             config: Mutex::new(config),
             rng: Mutex::new(SmallRng::seed_from_u64(0x00c0_ffee)),
+            rate_limits: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the emulators enforce their providers' documented rate limits.
+    pub fn rate_limits(&self) -> bool {
+        self.rate_limits.load(Ordering::Relaxed)
+    }
+
+    /// Turns the providers' documented rate limits on or off.
+    pub fn set_rate_limits(&self, on: bool) {
+        self.rate_limits.store(on, Ordering::Relaxed);
     }
 
     /// The current knobs.

@@ -146,10 +146,17 @@ pub struct SandboxConfig {
     /// Keep state in this file across restarts.
     pub state_file: Option<PathBuf>,
     /// Give the seed's customers to this provider's merchants alone; the others start with
-    /// their merchants only. A benchmark of a million Clover customers then does not also hold
-    /// a million ProcessOut ones in memory (ProcessOut keeps its customers materialised). None:
-    /// every provider. Not applied to a restored state file, which carries its own.
+    /// their merchants only. Every emulator generates its seeded customers on demand, so this
+    /// no longer saves memory; it keeps a benchmark's other providers empty when it wants
+    /// them so. None: every provider. Not applied to a restored state file, which carries its
+    /// own.
     pub only_seed: Option<ProviderKind>,
+    /// Enforce the providers' documented rate limits: Clover's 16 requests a second per token
+    /// (`shared/providers/clover.md` §1; its 5 concurrent per token always apply). The other
+    /// providers' notes give no numbers, so they have none. Off by default, so tests and the
+    /// demo keep their speed; on for a benchmark. Switchable at run time with
+    /// `PUT /__sandbox/rate-limits` `{"on": true}`.
+    pub rate_limits: bool,
 }
 
 impl SandboxConfig {
@@ -161,6 +168,7 @@ impl SandboxConfig {
             faults: FaultConfig::default(),
             state_file: None,
             only_seed: None,
+            rate_limits: false,
         }
     }
 }
@@ -339,6 +347,7 @@ impl Sandbox {
         let root = format!("http://{addr}");
         let ledger = Arc::new(Ledger::default());
         let faults = Arc::new(Faults::new(config.faults.clone()));
+        faults.set_rate_limits(config.rate_limits);
         let mut seed = config.seed.clone();
         let restored = match &config.state_file {
             Some(path) if path.exists() => {
@@ -478,6 +487,10 @@ fn admin_routes(shared: Shared) -> Router {
         .route("/charges", get(admin_charges))
         .route("/reset", post(admin_reset))
         .route("/faults", get(admin_faults).put(admin_set_faults))
+        .route(
+            "/rate-limits",
+            get(admin_rate_limits).put(admin_set_rate_limits),
+        )
         .with_state(shared)
 }
 
@@ -527,6 +540,26 @@ async fn admin_set_faults(
     Json(update): Json<faults::FaultUpdate>,
 ) -> Json<FaultConfig> {
     Json(shared.faults.update(update))
+}
+
+/// Whether the providers' documented rate limits apply (`SandboxConfig::rate_limits`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct RateLimits {
+    on: bool,
+}
+
+async fn admin_rate_limits(State(shared): State<Shared>) -> Json<RateLimits> {
+    Json(RateLimits {
+        on: shared.faults.rate_limits(),
+    })
+}
+
+async fn admin_set_rate_limits(
+    State(shared): State<Shared>,
+    Json(update): Json<RateLimits>,
+) -> Json<RateLimits> {
+    shared.faults.set_rate_limits(update.on);
+    Json(update)
 }
 
 #[derive(Debug)]

@@ -34,6 +34,9 @@ pub struct SandboxArgs {
     /// Percent of requests processed whose response is dropped.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     drop_rate: u8,
+    /// Enforce the providers' documented rate limits (Clover: 16 requests/s per token).
+    #[arg(long)]
+    rate_limits: bool,
 }
 
 pub async fn run(args: SandboxArgs, _out: Output) -> anyhow::Result<u8> {
@@ -55,6 +58,7 @@ pub async fn run(args: SandboxArgs, _out: Output) -> anyhow::Result<u8> {
         },
         state_file: args.state,
         only_seed: None,
+        rate_limits: args.rate_limits,
     })
     .await?;
     // One line that scripts read to find the emulators; always JSON.

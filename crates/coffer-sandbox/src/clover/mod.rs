@@ -29,6 +29,8 @@ pub(crate) struct Emulator {
     /// Requests in flight per credential, for Clover's concurrency limit; not state: it is
     /// empty whenever no request is running.
     in_flight: Mutex<HashMap<String, usize>>,
+    /// Recent requests per credential, for Clover's request rate limit (when on); not state.
+    request_windows: Mutex<routes::limits::Windows>,
     /// Per merchant number, the seed's initials counts for `GET /__sandbox/initials`; derived
     /// from the seed alone, built on first use, not state.
     seeded_initials: Mutex<HashMap<usize, Arc<state::SeededInitials>>>,
@@ -40,6 +42,7 @@ impl Emulator {
             ctx,
             state: Mutex::new(state::State::seeded(seed)),
             in_flight: Mutex::new(HashMap::new()),
+            request_windows: Mutex::new(HashMap::new()),
             seeded_initials: Mutex::new(HashMap::new()),
         }
     }
@@ -102,6 +105,10 @@ impl crate::Emulator for Emulator {
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 routes::limit_concurrency,
+            ))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                routes::limits::limit_rate,
             ))
             .with_state(self)
     }

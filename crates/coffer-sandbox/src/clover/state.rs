@@ -228,10 +228,7 @@ pub(crate) struct SeededInitials {
 impl SeededInitials {
     pub fn build(seed: &Seed, merchant_key: &str, seeded: usize) -> SeededInitials {
         let per_customer: Vec<u8> = (0..seeded)
-            .map(|i| {
-                let customer = seed::customer(seed, merchant_key, i);
-                customer.cards.iter().filter(|c| c.has_initial).count() as u8
-            })
+            .map(|i| seed::initial_cards(seed, merchant_key, i) as u8)
             .collect();
         let total = per_customer.iter().map(|&n| usize::from(n)).sum();
         SeededInitials {

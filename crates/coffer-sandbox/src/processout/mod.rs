@@ -11,6 +11,7 @@ mod routes;
 mod rules;
 mod seeding;
 mod state;
+mod store;
 mod wire;
 
 use std::sync::{Arc, Mutex, MutexGuard};

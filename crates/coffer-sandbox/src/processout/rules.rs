@@ -322,6 +322,63 @@ pub(crate) fn paginate<'a, T>(
     Some((range.filter_map(|o| items.get(to_item(o))).collect(), more))
 }
 
+/// [`paginate`] over positions `0..len` in creation order where some positions hold nothing
+/// (`get` answers `None`): a seeded listing generated on demand. Walks only the page, the holes
+/// beside it and the next item (for `has_more`), never the whole list.
+pub(crate) fn paginate_sparse<T>(
+    len: usize,
+    get: impl Fn(usize) -> Option<T>,
+    position_of: impl Fn(&str) -> Option<usize>,
+    params: &ListParams,
+) -> Option<(Vec<T>, bool)> {
+    // Ordered positions run in the requested order; `item` maps one to its position.
+    let item = |ordered: usize| {
+        if params.ascending {
+            ordered
+        } else {
+            len - 1 - ordered
+        }
+    };
+    let at = |ordered: usize| get(item(ordered));
+    let ordered_of = |cursor: &str| position_of(cursor).filter(|&p| p < len).map(item);
+    match (&params.start_after, &params.end_before) {
+        (Some(cursor), _) => {
+            let from = ordered_of(cursor)? + 1;
+            Some(forward(from, len, params.limit, at))
+        }
+        (None, Some(cursor)) => {
+            let to = ordered_of(cursor)?;
+            let mut page = Vec::new();
+            let mut ordered = to;
+            while ordered > 0 && page.len() < params.limit {
+                ordered -= 1;
+                page.extend(at(ordered));
+            }
+            page.reverse();
+            let more = (0..ordered).rev().any(|o| at(o).is_some());
+            Some((page, more))
+        }
+        (None, None) => Some(forward(0, len, params.limit, at)),
+    }
+}
+
+/// Up to `limit` items from ordered position `from`, and whether one more follows.
+fn forward<T>(
+    from: usize,
+    len: usize,
+    limit: usize,
+    at: impl Fn(usize) -> Option<T>,
+) -> (Vec<T>, bool) {
+    let mut page = Vec::new();
+    let mut ordered = from;
+    while ordered < len && page.len() < limit {
+        page.extend(at(ordered));
+        ordered += 1;
+    }
+    let more = (ordered..len).any(|o| at(o).is_some());
+    (page, more)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

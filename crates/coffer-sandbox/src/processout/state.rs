@@ -7,7 +7,7 @@
 //! position lookup in an index and seeding 100,000 customers is one pass with no re-sorting.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use coffer_core::Currency;
@@ -46,7 +46,28 @@ pub(crate) struct Project {
     pub name: String,
     pub currency: Currency,
     pub time_zone: String,
+    /// The seed's merchant key (`processout/1`) and the seed: the seeded customers, tokens and
+    /// initial CITs are generated from them on demand (`seeding.rs`), never stored. A state
+    /// file from before holds its seeded objects in the vectors below and reads back with no
+    /// seed of its own.
+    #[serde(default)]
+    pub seed_key: String,
+    #[serde(default = "no_seed")]
+    pub seed: Seed,
+    /// Seeded customers changed since seeding, by index: the copy wins over the seed's.
+    #[serde(default)]
+    pub changed_customers: BTreeMap<usize, Customer>,
+    /// Seeded customers deleted, by index.
+    #[serde(default)]
+    pub deleted_customers: BTreeSet<usize>,
+    /// Seeded initial invoices and transactions changed since seeding, by card serial.
+    #[serde(default)]
+    pub changed_invoices: BTreeMap<u64, Invoice>,
+    #[serde(default)]
+    pub changed_transactions: BTreeMap<u64, Transaction>,
+    /// Customers created through the API, oldest first (they follow the seeded ones).
     pub customers: Vec<Customer>,
+    /// Invoices and transactions made through the API, oldest first (after the seeded ones).
     pub invoices: Vec<Invoice>,
     pub transactions: Vec<Transaction>,
     /// Cards minted by the sandbox's `POST /cards` (ProcessOut.js stand-in), single-use.
@@ -73,9 +94,19 @@ pub(crate) struct Project {
     /// Customer id → positions of its transactions, oldest first.
     #[serde(skip)]
     pub customer_transactions: HashMap<String, Vec<usize>>,
-    /// Every `scheme_id` handed out, to check an MIT's link without a scan.
+    /// Every `scheme_id` handed out at run time, to check an MIT's link without a scan (the
+    /// seeded ones are recognised by their shape).
     #[serde(skip)]
     pub scheme_ids: HashSet<String>,
+    /// How many seeded cards carry an initial CIT, counted on first need.
+    #[serde(skip)]
+    pub seeded_initials: std::sync::OnceLock<usize>,
+}
+
+/// The seed of a project read from a state file written before seeded objects were generated
+/// on demand: none, its objects are all in the file.
+fn no_seed() -> Seed {
+    Seed::empty(chrono::NaiveDate::MIN)
 }
 
 /// An event: its `data` is a snapshot of the resource when it fired.
@@ -471,118 +502,6 @@ impl Project {
         scheme_id(&self.id, self.serial)
     }
 
-    pub fn customer(&self, id: &str) -> Option<&Customer> {
-        self.customer_index
-            .get(id)
-            .and_then(|&i| self.customers.get(i))
-    }
-
-    pub fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
-        match self.customer_index.get(id) {
-            Some(&i) => self.customers.get_mut(i),
-            None => None,
-        }
-    }
-
-    pub fn push_customer(&mut self, customer: Customer) {
-        self.customer_index
-            .insert(customer.id.clone(), self.customers.len());
-        self.customers.push(customer);
-    }
-
-    pub fn invoice(&self, id: &str) -> Option<&Invoice> {
-        self.invoice_index
-            .get(id)
-            .and_then(|&i| self.invoices.get(i))
-    }
-
-    pub fn push_invoice(&mut self, invoice: Invoice) {
-        self.invoice_index
-            .insert(invoice.id.clone(), self.invoices.len());
-        self.invoices.push(invoice);
-    }
-
-    pub fn transaction(&self, id: &str) -> Option<&Transaction> {
-        self.transaction_index
-            .get(id)
-            .and_then(|&i| self.transactions.get(i))
-    }
-
-    pub fn transaction_mut(&mut self, id: &str) -> Option<&mut Transaction> {
-        match self.transaction_index.get(id) {
-            Some(&i) => self.transactions.get_mut(i),
-            None => None,
-        }
-    }
-
-    pub fn push_transaction(&mut self, transaction: Transaction) {
-        let position = self.transactions.len();
-        self.transaction_index
-            .insert(transaction.id.clone(), position);
-        if let Some(customer) = &transaction.customer_id {
-            self.customer_transactions
-                .entry(customer.clone())
-                .or_default()
-                .push(position);
-        }
-        if let Some(scheme) = &transaction.scheme_id {
-            self.scheme_ids.insert(scheme.clone());
-        }
-        self.transactions.push(transaction);
-    }
-
-    /// Records what a payment attempt changed on an existing transaction: its customer (when
-    /// the invoice had none) and its new scheme id.
-    pub fn note_payment(
-        &mut self,
-        transaction_id: &str,
-        newly_linked_customer: Option<&str>,
-        scheme_id: Option<&str>,
-    ) {
-        if let (Some(customer), Some(&position)) = (
-            newly_linked_customer,
-            self.transaction_index.get(transaction_id),
-        ) {
-            self.customer_transactions
-                .entry(customer.to_string())
-                .or_default()
-                .push(position);
-        }
-        if let Some(scheme) = scheme_id {
-            self.scheme_ids.insert(scheme.to_string());
-        }
-    }
-
-    /// The customer's transactions, oldest first.
-    pub fn transactions_of(&self, customer_id: &str) -> Vec<&Transaction> {
-        self.customer_transactions
-            .get(customer_id)
-            .map(|positions| {
-                positions
-                    .iter()
-                    .filter_map(|&i| self.transactions.get(i))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Removes a customer and its tokens for good.
-    pub fn remove_customer(&mut self, id: &str) -> bool {
-        match self.customer_index.get(id).copied() {
-            Some(position) => {
-                self.customers.remove(position);
-                self.customer_index = self
-                    .customers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.id.clone(), i))
-                    .collect();
-                true
-            }
-            None => false,
-        }
-    }
-
     /// A card verification for a token being saved with `verify: true`: a zero-amount
     /// cardholder-initiated authorization of the card, recorded as its own invoice and
     /// transaction (the token object's `invoice_id`, notes §2, "verification invoice" in the token
@@ -672,14 +591,10 @@ impl Project {
         }
         (status, invoice_id)
     }
-
-    /// Whether some transaction of the project carries this scheme id (an MIT's link target).
-    pub fn knows_scheme_id(&self, scheme_id: &str) -> bool {
-        self.scheme_ids.contains(scheme_id)
-    }
 }
 
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(super) const ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// 32 alphanumerics, a pure function of the inputs (ProcessOut ids look like `cust_` + 32).
 pub(crate) fn det_id(key: &str, kind: &str, n: u64) -> String {
@@ -698,13 +613,13 @@ pub(super) fn scheme_id(key: &str, n: u64) -> String {
     format!("{:015}", v % 1_000_000_000_000_000)
 }
 
-fn fnv(text: &str) -> u64 {
+pub(super) fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
-fn splitmix(x: u64) -> u64 {
+pub(super) fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -727,13 +642,16 @@ mod tests {
             "same seed, same state"
         );
         let project = &a.projects[0];
-        assert_eq!(project.customers.len(), 40);
+        assert_eq!(project.customer_total(), 40);
         assert_ne!(
             a.projects[0].id, a.projects[1].id,
             "each project has its own id"
         );
-        let apm: Vec<_> = project
-            .customers
+        let customers: Vec<Customer> = (0..project.customer_slots())
+            .filter_map(|i| project.customer_at(i).map(Cow::into_owned))
+            .collect();
+        assert_eq!(customers.len(), 40);
+        let apm: Vec<_> = customers
             .iter()
             .flat_map(|c| &c.tokens)
             .filter(|t| t.kind == "gateway_token")
@@ -748,19 +666,127 @@ mod tests {
             [false, true],
             "PayPal only by the customer, Klarna by the merchant too"
         );
-        for token in project.customers.iter().flat_map(|c| &c.tokens) {
-            let Some(card) = token.card.as_ref() else {
-                continue;
-            };
-            if let Some(scheme) = &card.initial_scheme_transaction_id {
-                assert!(
-                    project.knows_scheme_id(scheme),
-                    "the initial CIT of {} is recorded",
-                    token.id
+        for c in &customers {
+            assert_eq!(
+                project.customer(&c.id).map(|f| f.id.clone()),
+                Some(c.id.clone())
+            );
+            for token in &c.tokens {
+                assert_eq!(
+                    project.token_owner(&token.id).map(|o| o.id.clone()),
+                    Some(c.id.clone()),
+                    "a seeded token names its owner"
                 );
+                let Some(card) = token.card.as_ref() else {
+                    continue;
+                };
+                if let Some(scheme) = &card.initial_scheme_transaction_id {
+                    assert!(
+                        project.knows_scheme_id(scheme),
+                        "the initial CIT of {} is recorded",
+                        token.id
+                    );
+                }
             }
         }
-        assert!(project.transactions.iter().all(|t| t.status == "completed"));
+        let transactions: Vec<_> = (0..project.transaction_slots())
+            .filter_map(|i| project.transaction_at(i))
+            .collect();
+        assert_eq!(transactions.len(), project.seeded_initials());
+        assert!(!transactions.is_empty());
+        assert!(transactions.iter().all(|t| t.status == "completed"));
+        for t in &transactions {
+            assert_eq!(
+                project.transaction(&t.id).map(|f| f.id.clone()),
+                Some(t.id.clone())
+            );
+            let invoice = project.invoice(&t.invoice_id).expect("its invoice");
+            assert_eq!(invoice.transaction_id, t.id);
+            assert!(project.knows_scheme_id(t.scheme_id.as_deref().unwrap()));
+        }
+        assert!(!project.knows_scheme_id("483920118822016"));
+        assert!(project.customer("cust_made-up").is_none());
+        assert!(
+            a.projects[1].customer(&customers[0].id).is_none(),
+            "a seeded id is its own project's alone"
+        );
+    }
+
+    #[test]
+    fn a_changed_or_deleted_seeded_customer_is_kept_apart_from_the_seed() {
+        let seed = Seed::demo(10, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let mut project = State::seeded(&seed).projects.remove(0);
+        let id = project.customer_at(3).unwrap().id.clone();
+        project.customer_mut(&id).unwrap().email = Some("new@example.com".into());
+        assert_eq!(
+            project.customer(&id).unwrap().email.as_deref(),
+            Some("new@example.com")
+        );
+        assert_eq!(
+            project.changed_customers.len(),
+            1,
+            "only the changed one is kept"
+        );
+        assert!(project.remove_customer(&id));
+        assert!(project.customer(&id).is_none());
+        assert!(project.customer_at(3).is_none());
+        assert_eq!(project.customer_total(), 9);
+        assert!(!project.remove_customer(&id), "gone for good");
+    }
+
+    #[test]
+    fn a_state_file_from_before_on_demand_seeding_reads_back_with_its_objects() {
+        let seed = Seed::demo(3, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let mut project = State::seeded(&Seed::empty(seed.today)).projects.remove(0);
+        // The old file held every seeded customer in `customers`.
+        let old = State::seeded(&seed).projects.remove(0);
+        let customer = old.customer_at(1).unwrap().into_owned();
+        project.push_customer(customer.clone());
+        let mut json = serde_json::to_value(&project).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        for new in [
+            "seed_key",
+            "seed",
+            "changed_customers",
+            "deleted_customers",
+            "changed_invoices",
+            "changed_transactions",
+        ] {
+            fields.remove(new);
+        }
+        let mut restored: Project = serde_json::from_value(json).unwrap();
+        restored.reindex();
+        assert_eq!(restored.customer_total(), 1);
+        assert_eq!(
+            restored.customer(&customer.id).map(|c| c.email.clone()),
+            Some(customer.email)
+        );
+    }
+
+    #[test]
+    fn seeded_ids_carry_their_number_and_nothing_else_parses() {
+        for n in [0, 1, 4, 999_999, 4_000_002] {
+            let id = crate::processout::seeding::seeded_id("processout/1", "cust", n);
+            assert_eq!(id.len(), 32);
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+            assert_eq!(
+                crate::processout::seeding::parse_seeded_id("processout/1", "cust", &id),
+                Some(n)
+            );
+            assert_eq!(
+                crate::processout::seeding::parse_seeded_id("processout/2", "cust", &id),
+                None
+            );
+            assert_eq!(
+                crate::processout::seeding::parse_seeded_id("processout/1", "tok", &id),
+                None
+            );
+        }
+        let other = det_id("processout/1", "cust", 7);
+        assert_eq!(
+            crate::processout::seeding::parse_seeded_id("processout/1", "cust", &other),
+            None
+        );
     }
 
     /// What a lookup lagging 10 s shows at `at + 10 s`: everything made up to `at`.
@@ -775,7 +801,13 @@ mod tests {
     #[test]
     fn a_lagging_lookup_sees_a_transaction_as_it_stood_at_the_horizon() {
         let seed = Seed::demo(5, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
-        let mut t = State::seeded(&seed).projects[0].transactions[0].clone();
+        let mut t = (0..20)
+            .find_map(|i| {
+                State::seeded(&seed).projects[0]
+                    .transaction_at(i)
+                    .map(Cow::into_owned)
+            })
+            .unwrap();
         let t0 = t.created_at;
         let (t1, t2) = (t0 + Duration::minutes(1), t0 + Duration::minutes(2));
         let op = |kind: &str, amount_minor, created_at| Operation {

@@ -15,6 +15,7 @@ pub(crate) mod cards;
 pub(crate) mod charges;
 pub(crate) mod checkout;
 pub(crate) mod customers;
+pub(crate) mod limits;
 pub(crate) mod merchant;
 pub(crate) mod refunds;
 

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{list_body, page, scan, Authed, Params};
 use crate::processout::rules::{self, ApiError};
-use crate::processout::state::Customer;
+use crate::processout::state::{Customer, Transaction};
 use crate::processout::wire::{CustomerCreate, CustomerOut, TransactionOut};
 use crate::processout::{success, Reply};
 
@@ -18,8 +18,18 @@ pub(crate) async fn list_customers(
 ) -> Response {
     em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
-        let index = |id: &str| p.customer_index.get(id).copied();
-        let (items, more) = page(&p.customers, index, &params, "customer")?;
+        let cursor = params
+            .start_after
+            .as_deref()
+            .or(params.end_before.as_deref())
+            .unwrap_or("");
+        let (items, more) = rules::paginate_sparse(
+            p.customer_slots(),
+            |position| p.customer_at(position),
+            |id| p.customer_position(id),
+            &params,
+        )
+        .ok_or_else(|| ApiError::not_found("customer", cursor))?;
         let items = items
             .iter()
             .map(|c| json!(CustomerOut::new(&p.id, c)))
@@ -29,7 +39,7 @@ pub(crate) async fn list_customers(
             items,
             more,
             &params,
-            p.customers.len(),
+            p.customer_total(),
         ))
     })
 }
@@ -42,7 +52,7 @@ pub(crate) async fn get_customer(
         let c = p
             .customer(&id)
             .ok_or_else(|| ApiError::not_found("customer", &id))?;
-        Ok(json!({"customer": CustomerOut::new(&p.id, c)}))
+        Ok(json!({"customer": CustomerOut::new(&p.id, &c)}))
     })
 }
 
@@ -71,7 +81,7 @@ pub(crate) async fn create_customer(
                         "A customer id must start with cust_.",
                     ))
                 }
-                Some(id) if p.customer_index.contains_key(&id) => {
+                Some(id) if p.customer_position(&id).is_some() => {
                     return Err(ApiError::invalid(
                         "request.validation.invalid-id",
                         format!("The customer {id} exists."),
@@ -145,7 +155,7 @@ pub(crate) async fn customer_transactions(
         let all: Vec<_> = p
             .transactions_of(&id)
             .into_iter()
-            .filter_map(|t| t.as_seen(horizon))
+            .filter_map(|t| Transaction::seen(t, horizon))
             .collect();
         let (items, more) = page(&all, scan(&all, |t| &t.id), &params, "transaction")?;
         let items = items

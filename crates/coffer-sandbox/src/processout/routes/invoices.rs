@@ -1,5 +1,7 @@
 //! Invoices, the charges: create, authorize, capture, void, and the payment itself.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,9 +26,12 @@ pub(crate) async fn list_invoices(
     em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
-            items: &p.invoices,
-            index: &|id: &str| p.invoice_index.get(id).copied(),
-            id: |i: &Invoice| &i.id,
+            slots: p.invoice_slots(),
+            seeded_slots: p.initial_slots(),
+            seeded_total: &|| p.seeded_initials(),
+            seeded_made_by: p.seeded_made_by(),
+            at: &|position| p.invoice_at(position),
+            position: &|id: &str| p.invoice_position(id),
             made: |i: &Invoice| i.created_at,
             kind: "invoice",
         };
@@ -48,7 +53,7 @@ pub(crate) async fn get_invoice(
     em.read(&caller, |p| {
         let i = p
             .invoice(&id)
-            .and_then(|i| invoice_seen(p, i, horizon))
+            .and_then(|i| invoice_seen(p, &i, horizon))
             .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         Ok(json!({ "invoice": i }))
     })
@@ -66,7 +71,7 @@ pub(crate) async fn invoice_transaction(
             .ok_or_else(|| ApiError::not_found("invoice", &id))?;
         let t = p
             .transaction(&i.transaction_id)
-            .and_then(|t| t.as_seen(horizon))
+            .and_then(|t| Transaction::seen(t, horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &i.transaction_id))?;
         Ok(json!({"transaction": TransactionOut::new(&p.id, &t)}))
     })
@@ -276,15 +281,13 @@ fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<So
                 let c = p
                     .customer(customer_id)
                     .ok_or_else(|| ApiError::not_found("customer", customer_id))?;
-                token_of(c, source)
+                token_of(&c, source)
             }
             None => {
                 let c = p
-                    .customers
-                    .iter()
-                    .find(|c| c.tokens.iter().any(|t| t.id == source))
+                    .token_owner(source)
                     .ok_or_else(|| ApiError::not_found("token", source))?;
-                token_of(c, source)
+                token_of(&c, source)
             }
         };
     }
@@ -304,7 +307,7 @@ fn resolve_source(p: &mut Project, invoice: &Invoice, source: &str) -> Result<So
                 format!("The customer {source} has no default token to charge."),
             )
         })?;
-        return token_of(c, &default);
+        return token_of(&c, &default);
     }
     if source.starts_with("card_") {
         let card = take_card(p, source)?;
@@ -331,11 +334,11 @@ fn pay(
 ) -> Result<Reply, ApiError> {
     let invoice = p
         .invoice(invoice_id)
-        .cloned()
+        .map(Cow::into_owned)
         .ok_or_else(|| ApiError::not_found("invoice", invoice_id))?;
     let transaction = p
         .transaction(&invoice.transaction_id)
-        .cloned()
+        .map(Cow::into_owned)
         .ok_or_else(|| ApiError::not_found("transaction", invoice_id))?;
     match (transaction.status.as_str(), attempt) {
         ("completed" | "refunded", _) => {
@@ -536,10 +539,8 @@ fn pay(
         newly_linked.as_deref(),
         scheme_id.as_deref(),
     );
-    if let Some(i) = p.invoice_index.get(invoice_id).copied() {
-        if let Some(inv) = p.invoices.get_mut(i) {
-            inv.token_id = source.token_id.clone();
-        }
+    if let Some(inv) = p.invoice_mut(invoice_id) {
+        inv.token_id = source.token_id.clone();
     }
     // The first successful customer-initiated payment of a series is what later MITs lean on.
     let starts_series = invoice.initiation_type.as_deref() == Some("cit")
@@ -599,7 +600,7 @@ pub(crate) async fn void_invoice(
         |p, ctx, req: PaymentIn, _| {
             let invoice = p
                 .invoice(&id)
-                .cloned()
+                .map(Cow::into_owned)
                 .ok_or_else(|| ApiError::not_found("invoice", &id))?;
             let now = ctx.now();
             let project_id = p.id.clone();

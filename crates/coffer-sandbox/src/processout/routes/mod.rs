@@ -18,6 +18,7 @@ pub(crate) mod refunds;
 pub(crate) mod tokens;
 pub(crate) mod transactions;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::extract::Query;
@@ -75,37 +76,53 @@ fn operation_id(t: &Transaction) -> String {
     )
 }
 
-/// One page of a listing as a lookup may show it under `lookup_lag_secs`, with the total:
-/// without lag, a page of `items` by their cursor index; with it, a page of the objects made up
-/// to the horizon, found by scanning (seeded objects may be dated after run-time ones, so the
-/// visible ones are not always a prefix).
-struct Listing<'a, T> {
-    items: &'a [T],
-    index: &'a dyn Fn(&str) -> Option<usize>,
-    id: fn(&T) -> &str,
+/// One page of a listing as a lookup may show it under `lookup_lag_secs`, with the total. The
+/// listing is a sequence of positions in creation order (`store.rs`), the seeded ones first
+/// (all made by `seeded_made_by`), some positions empty; a page reads only what it shows.
+/// Under lag an object made after the horizon is left out, and a cursor naming one is unknown.
+struct Listing<'a, T: Clone> {
+    /// Positions `0..slots`; the first `seeded_slots` are the seed's.
+    slots: usize,
+    seeded_slots: usize,
+    /// How many seeded objects exist.
+    seeded_total: &'a dyn Fn() -> usize,
+    seeded_made_by: DateTime<Utc>,
+    at: &'a dyn Fn(usize) -> Option<Cow<'a, T>>,
+    position: &'a dyn Fn(&str) -> Option<usize>,
     made: fn(&T) -> DateTime<Utc>,
     kind: &'a str,
 }
 
-impl<'a, T> Listing<'a, T> {
+impl<'a, T: Clone> Listing<'a, T> {
     fn page(
         &self,
         params: &ListParams,
         horizon: Horizon,
-    ) -> Result<(Vec<&'a T>, bool, usize), ApiError> {
-        if !horizon.lags() {
-            let (items, more) = page(self.items, self.index, params, self.kind)?;
-            return Ok((items, more, self.items.len()));
-        }
+    ) -> Result<(Vec<Cow<'a, T>>, bool, usize), ApiError> {
         let made = self.made;
-        let id = self.id;
-        let seen: Vec<&'a T> = self
-            .items
-            .iter()
-            .filter(|item| horizon.shows(made(item)))
-            .collect();
-        let (items, more) = page(&seen, scan(&seen, |item| id(item)), params, self.kind)?;
-        Ok((items.into_iter().copied().collect(), more, seen.len()))
+        let shown = |position: usize| (self.at)(position).filter(|t| horizon.shows(made(t)));
+        let position = |id: &str| (self.position)(id).filter(|&p| shown(p).is_some());
+        let cursor = params
+            .start_after
+            .as_deref()
+            .or(params.end_before.as_deref())
+            .unwrap_or("");
+        let (items, more) = rules::paginate_sparse(self.slots, shown, position, params)
+            .ok_or_else(|| ApiError::not_found(self.kind, cursor))?;
+        let run_time = self.seeded_slots..self.slots;
+        let total = if !horizon.lags() {
+            (self.seeded_total)() + run_time.len()
+        } else {
+            let seeded = if horizon.shows(self.seeded_made_by) {
+                (self.seeded_total)()
+            } else {
+                (0..self.seeded_slots)
+                    .filter(|&p| shown(p).is_some())
+                    .count()
+            };
+            seeded + run_time.filter(|&p| shown(p).is_some()).count()
+        };
+        Ok((items, more, total))
     }
 }
 
@@ -113,7 +130,7 @@ impl<'a, T> Listing<'a, T> {
 fn invoice_seen(p: &Project, invoice: &Invoice, horizon: Horizon) -> Option<InvoiceOut> {
     let paid = p
         .transaction(&invoice.transaction_id)
-        .and_then(|t| t.as_seen(horizon))
+        .and_then(|t| Transaction::seen(t, horizon))
         .is_some_and(|t| t.is_paid());
     invoice
         .as_seen(horizon, paid)

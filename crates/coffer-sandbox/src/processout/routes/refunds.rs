@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{operation_id, Authed};
 use crate::ledger::AcceptedCharge;
 use crate::processout::rules::{self, ApiError};
-use crate::processout::state::{Operation, Project, Refund};
+use crate::processout::state::{Operation, Project, Refund, Transaction};
 use crate::processout::wire::{RefundCreate, RefundOut, TransactionOut};
 use crate::processout::{success, Reply};
 use crate::Ctx;
@@ -162,7 +162,7 @@ pub(crate) async fn list_refunds(
     em.read(&caller, |p| {
         let t = p
             .transaction(&id)
-            .and_then(|t| t.as_seen(horizon))
+            .and_then(|t| Transaction::seen(t, horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         let refunds: Vec<Value> = t
             .refunds
@@ -181,7 +181,7 @@ pub(crate) async fn get_refund(
     em.read(&caller, |p| {
         let t = p
             .transaction(&id)
-            .and_then(|t| t.as_seen(horizon))
+            .and_then(|t| Transaction::seen(t, horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         let r = t
             .refunds

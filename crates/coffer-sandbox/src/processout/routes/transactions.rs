@@ -1,5 +1,7 @@
 //! Transactions and the event log: lookups only.
 
+use std::borrow::Cow;
+
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use serde_json::json;
@@ -17,16 +19,19 @@ pub(crate) async fn list_transactions(
     em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
-            items: &p.transactions,
-            index: &|id: &str| p.transaction_index.get(id).copied(),
-            id: |t: &Transaction| &t.id,
+            slots: p.transaction_slots(),
+            seeded_slots: p.initial_slots(),
+            seeded_total: &|| p.seeded_initials(),
+            seeded_made_by: p.seeded_made_by(),
+            at: &|position| p.transaction_at(position),
+            position: &|id: &str| p.transaction_position(id),
             made: |t: &Transaction| t.created_at,
             kind: "transaction",
         };
         let (items, more, total) = listing.page(&params, horizon)?;
         let items = items
-            .iter()
-            .filter_map(|t| t.as_seen(horizon))
+            .into_iter()
+            .filter_map(|t| Transaction::seen(t, horizon))
             .map(|t| json!(TransactionOut::new(&p.id, &t)))
             .collect();
         Ok(list_body("transactions", items, more, &params, total))
@@ -41,7 +46,7 @@ pub(crate) async fn get_transaction(
     em.read(&caller, |p| {
         let t = p
             .transaction(&id)
-            .and_then(|t| t.as_seen(horizon))
+            .and_then(|t| Transaction::seen(t, horizon))
             .ok_or_else(|| ApiError::not_found("transaction", &id))?;
         Ok(json!({"transaction": TransactionOut::new(&p.id, &t)}))
     })
@@ -52,9 +57,12 @@ pub(crate) async fn list_events(Authed { emu: em, caller }: Authed, Query(q): Pa
     em.read(&caller, |p| {
         let params = rules::list_params(&q)?;
         let listing = Listing {
-            items: &p.events,
-            index: &|id: &str| p.event_index.get(id).copied(),
-            id: |e: &Event| &e.id,
+            slots: p.events.len(),
+            seeded_slots: 0,
+            seeded_total: &|| 0,
+            seeded_made_by: p.seeded_made_by(),
+            at: &|position| p.events.get(position).map(Cow::Borrowed),
+            position: &|id: &str| p.event_index.get(id).copied(),
             made: |e: &Event| e.fired_at,
             kind: "event",
         };

@@ -6,6 +6,7 @@ mod admin;
 mod charges;
 mod checkout;
 mod customers;
+mod rate_limits;
 mod refunds;
 
 use std::time::Duration;

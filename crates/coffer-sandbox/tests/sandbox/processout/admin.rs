@@ -73,10 +73,10 @@ async fn state_survives_a_restart_through_the_state_file() {
 }
 
 #[tokio::test]
-async fn seeding_scales_to_100000_customers_per_project() {
-    let po = Po::start(100_000).await;
+async fn seeding_scales_to_a_million_customers_per_project_generated_on_demand() {
+    let po = Po::start(1_000_000).await;
     let (_, page) = po.get("/customers?limit=100").await;
-    assert_eq!(page["total_count"], 100_000);
+    assert_eq!(page["total_count"], 1_000_000);
     assert_eq!(page["customers"].as_array().unwrap().len(), 100);
     let last = page["customers"][99]["id"].as_str().unwrap().to_string();
     let (_, next) = po
@@ -84,12 +84,73 @@ async fn seeding_scales_to_100000_customers_per_project() {
         .await;
     assert_eq!(next["customers"].as_array().unwrap().len(), 100);
     assert_ne!(next["customers"][0]["id"], page["customers"][0]["id"]);
+    let first_of_next = next["customers"][0]["id"].as_str().unwrap();
+    let (_, back) = po
+        .get(&format!("/customers?limit=100&end_before={first_of_next}"))
+        .await;
+    assert_eq!(
+        back["customers"], page["customers"],
+        "end_before pages back"
+    );
+    let (_, oldest) = po.get("/customers?limit=3&order=asc").await;
+    let oldest_id = oldest["customers"][0]["id"].as_str().unwrap();
+    let (status, found) = po.get(&format!("/customers/{oldest_id}")).await;
+    assert_eq!((status, &found["customer"]), (200, &oldest["customers"][0]));
     let other = po
         .http
         .get(format!("{}/customers?limit=1", po.base))
         .basic_auth(&po.other_project, Some(&po.other_secret));
     let (_, other) = read(other.send().await.unwrap()).await;
-    assert_eq!(other["total_count"], 100_000, "every project is seeded");
+    assert_eq!(other["total_count"], 1_000_000, "every project is seeded");
+    let (status, _) = po.get(&format!("/customers/{oldest_id}")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn seeded_initial_cits_list_with_run_time_ones_and_keep_their_changes() {
+    let po = Po::start(12).await;
+    let (_, all) = po.get("/transactions?limit=100&order=asc").await;
+    let seeded = all["transactions"].as_array().unwrap().clone();
+    assert!(!seeded.is_empty());
+    assert_eq!(all["total_count"], seeded.len());
+    let first = seeded[0]["id"].as_str().unwrap();
+    let (status, body) = po
+        .post(
+            &format!("/transactions/{first}/refunds"),
+            json!({"amount": "0.4", "reason": "other"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, again) = po.get(&format!("/transactions/{first}")).await;
+    assert_eq!(again["transaction"]["refunded_amount"], "0.4", "{again}");
+    let (customer, _) = po.approving(true).await;
+    let invoice = po.invoice(&customer, "8", "cit", "recurring").await;
+    let (status, body) = po
+        .post(
+            &format!("/invoices/{}/capture", invoice["id"].as_str().unwrap()),
+            json!({"source": customer}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, newest) = po.get("/transactions?limit=1").await;
+    assert_eq!(newest["total_count"], seeded.len() + 1);
+    assert_eq!(newest["transactions"][0]["id"], body["transaction"]["id"]);
+    assert_eq!(newest["has_more"], true);
+    let (_, older) = po
+        .get(&format!(
+            "/transactions?limit=100&start_after={}",
+            body["transaction"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        older["transactions"].as_array().unwrap().len(),
+        seeded.len()
+    );
+    assert_eq!(older["has_more"], false);
+    let (_, invoices) = po.get("/invoices?limit=100").await;
+    assert_eq!(invoices["total_count"], seeded.len() + 1);
 }
 
 #[tokio::test]
