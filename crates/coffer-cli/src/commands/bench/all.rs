@@ -365,8 +365,11 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
     let _ = writeln!(s);
 
     if let Some(x) = &r.limited {
-        let _ = writeln!(s, "### With the providers' rate limits on
-");
+        let _ = writeln!(
+            s,
+            "### With the providers' rate limits on
+"
+        );
         let _ = writeln!(
             s,
             "Every Clover sandbox merchant at once, {} contracts each, with the sandbox enforcing \
@@ -502,11 +505,7 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
                 Some(format!("{} {:.2} → {:.2} ms", f.kind, f.p50_ms, g.p50_ms))
             })
             .collect();
-        let _ = writeln!(
-            s,
-            "{}.",
-            parts.join("; ")
-        );
+        let _ = writeln!(s, "{}.", parts.join("; "));
     }
     if let (Some(a), Some(b)) = (r.due.first(), r.due.last()) {
         let per = |x: &DueReport| x.run_seconds / x.occurrences.max(1) as f64;

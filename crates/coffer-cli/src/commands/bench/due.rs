@@ -110,13 +110,8 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     let setup_started = Instant::now();
     // About one usable card (initial transaction, not expiring) per customer; a margin on top.
     let customers = occurrences + occurrences / 2 + 100;
-    // Clover alone gets the customers: the other emulators' copies would only take memory
-    // (ProcessOut keeps its customers materialised: ~14 GB at 1.5M).
-    let sandbox = Sandbox::start(SandboxConfig {
-        only_seed: Some(coffer_core::ProviderKind::Clover),
-        ..SandboxConfig::demo(customers)
-    })
-    .await?;
+    // Every provider seeded: the emulators generate their customers on demand.
+    let sandbox = Sandbox::start(SandboxConfig::demo(customers)).await?;
     let seeded = clover_of(&sandbox)?;
     let temp = TempDir::new("due")?;
     let secrets = Arc::new(coffer_engine::secrets::MemoryStore::default());
