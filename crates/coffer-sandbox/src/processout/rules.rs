@@ -391,6 +391,50 @@ mod tests {
     }
 
     #[test]
+    fn a_sparse_listing_pages_like_the_dense_list_of_what_is_there() {
+        // Positions 0..12, every third empty: the dense list is what is there, in order.
+        let present = |p: usize| (p % 3 != 1).then(|| format!("id{p}"));
+        let dense: Vec<String> = (0..12).filter_map(present).collect();
+        let position = |id: &str| {
+            id.strip_prefix("id")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|&p| present(p).is_some())
+        };
+        let dense_position = |id: &str| dense.iter().position(|d| d == id);
+        let cursors: Vec<Option<&String>> = std::iter::once(None)
+            .chain(dense.iter().map(Some))
+            .collect();
+        for limit in 1..5 {
+            for ascending in [true, false] {
+                for cursor in &cursors {
+                    for after in [true, false] {
+                        let params = ListParams {
+                            limit,
+                            ascending,
+                            start_after: cursor.filter(|_| after).cloned(),
+                            end_before: cursor.filter(|_| !after).cloned(),
+                        };
+                        let (page, more) = paginate_sparse(12, present, position, &params).unwrap();
+                        let (want, want_more) = paginate(&dense, dense_position, &params).unwrap();
+                        let want: Vec<String> = want.into_iter().cloned().collect();
+                        assert_eq!((page, more), (want, want_more), "{params:?}");
+                    }
+                }
+            }
+        }
+        let unknown = ListParams {
+            limit: 2,
+            ascending: true,
+            start_after: Some("id1".into()),
+            end_before: None,
+        };
+        assert!(
+            paginate_sparse(12, present, position, &unknown).is_none(),
+            "a cursor naming an empty position is unknown"
+        );
+    }
+
+    #[test]
     fn amounts_are_dot_decimals_without_padding() {
         assert_eq!(parse_amount("568.10", Currency::EUR, "amount"), Ok(56810));
         assert_eq!(parse_amount("29", Currency::EUR, "amount"), Ok(2900));
