@@ -358,6 +358,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Until when `merchant`'s writes wait for a 429's Retry-After (now when they don't).
+    pub(crate) fn held_until(&self, merchant: coffer_core::MerchantId) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        self.inner
+            .rate_limited
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&merchant).copied())
+            .map_or(now, |until| until.max(now))
+    }
+
     /// Keeps `merchant`'s next write waiting `wait` (a 429's Retry-After, or the default).
     pub(crate) fn hold_writes(&self, merchant: coffer_core::MerchantId, wait: Duration) {
         if let Ok(mut limits) = self.inner.rate_limited.lock() {

@@ -151,24 +151,41 @@ impl Engine {
             }
             while let Ok(sent) = answers.try_recv() {
                 in_flight -= 1;
+                self.heed(merchant, &sent, &mut pace);
                 came.push(sent);
             }
-            while in_flight < in_flight_cap {
-                let Some((id, ready)) = armed.pop_front() else {
+            // Committed rows leave as places free up, never while a 429's Retry-After runs and
+            // never faster than the pace; `wake` is when the next one may.
+            let mut wake = None;
+            while in_flight < in_flight_cap && !armed.is_empty() {
+                let gate = self.held_until(merchant.id).max(pace.next());
+                if gate > tokio::time::Instant::now() {
+                    wake = Some(gate);
                     break;
-                };
-                in_flight += 1;
-                send(id, ready);
+                }
+                if let Some((id, ready)) = armed.pop_front() {
+                    pace.take();
+                    in_flight += 1;
+                    send(id, ready);
+                }
             }
             let free = planned_cap.saturating_sub(unsettled - came.len());
             if came.is_empty() && marks.is_empty() && (free == 0 || queue.is_empty()) {
                 if unsettled == 0 {
                     break;
                 }
-                // Nothing to write until an answer comes.
-                match answers.recv().await {
+                // Nothing to write until an answer comes, or until a waiting row may leave.
+                let next = match wake {
+                    Some(at) => tokio::select! {
+                        sent = answers.recv() => sent,
+                        () = tokio::time::sleep_until(at) => continue,
+                    },
+                    None => answers.recv().await,
+                };
+                match next {
                     Some(sent) => {
                         in_flight -= 1;
+                        self.heed(merchant, &sent, &mut pace);
                         came.push(sent);
                     }
                     None => break,
@@ -177,40 +194,24 @@ impl Engine {
             }
             let mut plans = Vec::new();
             if !queue.is_empty() && free > 0 {
-                self.wait_for_rate_limit(merchant.id).await;
-                let n = free.min(queue.len());
-                pace.wait_for(n).await;
-                plans.extend(queue.drain(..n));
+                plans.extend(queue.drain(..free.min(queue.len())));
             }
             let settled_now = came.len();
             let committed = self
-                .commit_due(
-                    merchant,
-                    std::mem::take(&mut came),
-                    std::mem::take(&mut marks),
-                    plans,
-                )
+                .commit_due(std::mem::take(&mut came), std::mem::take(&mut marks), plans)
                 .await?;
             unsettled -= settled_now;
             for item in committed.finished {
                 done(item);
             }
             marks.extend(committed.marks);
-            if committed.rate_limited {
-                pace.engage();
-            }
             for (occurrence, try_number, times) in committed.again {
                 pending.push_front((occurrence, Some((try_number, times))));
             }
             for (id, mut ready) in committed.sending {
                 unsettled += 1;
                 ready.item.attempt_id = Some(id.0);
-                if in_flight < in_flight_cap {
-                    in_flight += 1;
-                    send(id, ready);
-                } else {
-                    armed.push_back((id, ready));
-                }
+                armed.push_back((id, ready));
             }
         }
         // The few left to the careful path, one at a time.
@@ -221,6 +222,15 @@ impl Engine {
             done(item);
         }
         Ok(())
+    }
+
+    /// A 429 among the answers holds the merchant's next requests for its Retry-After and
+    /// paces the rest of the run, at once: before any other row leaves.
+    fn heed(&self, merchant: &Merchant, sent: &Sent, pace: &mut Pace) {
+        if let Some(wait) = rate_limit_wait(&sent.answer) {
+            self.hold_writes(merchant.id, wait);
+            pace.engage();
+        }
     }
 
     /// Reads and judges `chunk` in one read transaction.
@@ -318,7 +328,6 @@ impl Engine {
     /// One durable transaction: `came` settled, `marks` written, `plans` planned.
     async fn commit_due(
         &self,
-        merchant: &Merchant,
         came: Vec<Sent>,
         marks: Vec<(DueItem, OccurrenceState)>,
         plans: Vec<Box<Ready>>,
@@ -328,9 +337,6 @@ impl Engine {
         let mut answered = Vec::with_capacity(came.len());
         for sent in came {
             let wait = rate_limit_wait(&sent.answer);
-            if let Some(wait) = wait {
-                self.hold_writes(merchant.id, wait);
-            }
             let stop_payment = sent
                 .answer
                 .as_ref()
@@ -440,9 +446,8 @@ impl Engine {
 }
 
 /// Keeps a merchant's requests under its provider's published rate once the provider has said
-/// it limits them (a 429): each request takes the next free slot of the pace, and a group of
-/// requests leaves when the last of them may. Until then nothing waits, so an account (or a
-/// sandbox) without the limit is not slowed by it.
+/// it limits them (a 429): each request takes the next slot of the pace. Until then nothing
+/// waits, so an account (or a sandbox) without the limit is not slowed by it.
 struct Pace {
     limit: Option<RateLimit>,
     interval: Option<Duration>,
@@ -465,16 +470,15 @@ impl Pace {
         }
     }
 
-    async fn wait_for(&mut self, requests: usize) {
-        let Some(interval) = self.interval else {
-            return;
-        };
-        let now = tokio::time::Instant::now();
-        let mut last = self.next.max(now);
-        for _ in 1..requests {
-            last += interval;
+    /// When the next request may leave.
+    fn next(&self) -> tokio::time::Instant {
+        self.next
+    }
+
+    /// A request leaves now: the next one waits a slot.
+    fn take(&mut self) {
+        if let Some(interval) = self.interval {
+            self.next = self.next.max(tokio::time::Instant::now()) + interval;
         }
-        self.next = last + interval;
-        tokio::time::sleep_until(last).await;
     }
 }

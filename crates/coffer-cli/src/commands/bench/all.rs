@@ -27,7 +27,7 @@ pub struct AllArgs {
     pub due_sizes: Vec<usize>,
     /// Due occurrences per Clover merchant in the rate-limited run over every merchant (0: not
     /// run).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 600)]
     pub limited_per_merchant: usize,
     /// Queries per search kind.
     #[arg(long, default_value_t = 200)]

@@ -25,7 +25,7 @@ use super::{engine_with, rate, TempDir};
 #[derive(Args)]
 pub struct LimitedArgs {
     /// Due occurrences per Clover merchant.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 600)]
     pub per_merchant: usize,
     /// Charges in flight at once per merchant (the provider's own limit caps it).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
