@@ -139,6 +139,25 @@ fn term_matches(store: &Store, term: &str, scope: &Scope) -> StoreResult<Vec<i64
     Ok(ids)
 }
 
+/// One page of a card term's customers in name order: the first rows of its index range.
+fn term_page(
+    store: &Store,
+    term: &str,
+    scope: &Scope,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<i64>> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT customer_id FROM card_terms
+          WHERE term = ?1 AND merchant_id IN (SELECT value FROM json_each(?2))
+          GROUP BY name, customer_id ORDER BY name, customer_id LIMIT ?3 OFFSET ?4",
+    )?;
+    let ids = stmt
+        .query_map(params![term, scope.json, limit, offset], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
 /// Both kinds of matches, ascending and once each.
 fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64>> {
     let mut ids = match &text.fts {
@@ -338,13 +357,7 @@ pub(super) fn search(
     let ids = if fts.is_empty() && query.sort == CustomerSort::Name {
         // Only a card term can match: its rows are in name order already, so the page is the
         // first rows of one index range.
-        let mut stmt = store.conn().prepare_cached(
-            "SELECT customer_id FROM card_terms
-              WHERE term = ?1 AND merchant_id IN (SELECT value FROM json_each(?2))
-              GROUP BY name, customer_id ORDER BY name, customer_id LIMIT ?3 OFFSET ?4",
-        )?;
-        stmt.query_map(params![text.term, scope.json, limit, offset], |r| r.get(0))?
-            .collect::<Result<Vec<i64>, _>>()?
+        term_page(store, &text.term, &scope, limit, offset)?
     } else {
         let mut matches = fts;
         let terms = term_matches(store, &text.term, &scope)?;
@@ -374,7 +387,8 @@ pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<Custome
         let n: i64 = store
             .conn()
             .prepare_cached(
-                "SELECT count(*) FROM customers WHERE merchant_id IN (
+                // A counter per location (migration 19), not a scan of every customer.
+                "SELECT coalesce(sum(customers), 0) FROM customer_counts WHERE merchant_id IN (
                      SELECT id FROM merchants WHERE archived_at IS NULL
                         AND (?1 IS NULL OR id IN (SELECT value FROM json_each(?1))))",
             )?

@@ -1,3 +1,4 @@
+-- Schema 19 (issue 26): search under 2 ms at a million cards, and exact counts kept cheap.
 -- Customers found by a card's last four, BIN or brand, in the customer list's order (issue 26).
 -- One row per card and term ('l' || last4 for a card that is not an APM, 'b' || bin, 'r' ||
 -- brand), keyed by the customer's name (NOCASE, as the list sorts) and id: a search walks one
@@ -77,4 +78,31 @@ CREATE TRIGGER card_terms_customer_delete BEFORE DELETE ON customers BEGIN
        AND term IN (SELECT 'l' || last4 FROM cards WHERE customer_id = old.id AND apm_name IS NULL
                     UNION ALL SELECT 'b' || bin FROM cards WHERE customer_id = old.id AND bin IS NOT NULL
                     UNION ALL SELECT 'r' || brand FROM cards WHERE customer_id = old.id);
+END;
+
+-- The customers view's count of a location without a text search: a counter per merchant kept
+-- by triggers, so the count is one row per location instead of an index scan of every customer.
+CREATE TABLE customer_counts (
+    merchant_id INTEGER PRIMARY KEY,
+    customers   INTEGER NOT NULL
+);
+
+INSERT INTO customer_counts (merchant_id, customers)
+SELECT merchant_id, count(*) FROM customers GROUP BY merchant_id;
+
+CREATE TRIGGER customer_counts_insert AFTER INSERT ON customers BEGIN
+    INSERT INTO customer_counts (merchant_id, customers) VALUES (new.merchant_id, 1)
+        ON CONFLICT (merchant_id) DO UPDATE SET customers = customers + 1;
+END;
+
+CREATE TRIGGER customer_counts_delete AFTER DELETE ON customers BEGIN
+    UPDATE customer_counts SET customers = customers - 1 WHERE merchant_id = old.merchant_id;
+END;
+
+CREATE TRIGGER customer_counts_move AFTER UPDATE OF merchant_id ON customers
+WHEN old.merchant_id IS NOT new.merchant_id
+BEGIN
+    UPDATE customer_counts SET customers = customers - 1 WHERE merchant_id = old.merchant_id;
+    INSERT INTO customer_counts (merchant_id, customers) VALUES (new.merchant_id, 1)
+        ON CONFLICT (merchant_id) DO UPDATE SET customers = customers + 1;
 END;
