@@ -151,3 +151,33 @@ fn a_text_search_counts_every_match_and_pages_the_true_first_names_in_scope() {
     let expected: Vec<String> = (0..50).map(|i| format!("Virtanen {:04}", i * 2)).collect();
     assert_eq!(in_a, expected, "only the location's customers");
 }
+
+#[test]
+fn an_upgraded_cache_is_found_by_its_cards_and_counted_without_a_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let before = coffer_store::migrations::version_of("19-search-terms-and-counts") - 1;
+        coffer_store::migrations::migrations()
+            .unwrap()
+            .to_version(&mut conn, before)
+            .unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/store/fixtures/v{before}.sql"));
+        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    // The fixture's Anna Virtanen has a visa 424242…4242 and a mastercard …4444 with no BIN.
+    assert_eq!(search(&store, &[], "424242", 0), ["Anna Virtanen"]);
+    assert_eq!(search(&store, &[], "4444", 0), ["Anna Virtanen"]);
+    assert_eq!(count(&store, &[], "mastercard"), 1);
+    let listed = store
+        .count_matching_customers(&CustomerQuery::default())
+        .unwrap();
+    assert_eq!(
+        listed.total, 2,
+        "both fixture customers, counted per location"
+    );
+}
