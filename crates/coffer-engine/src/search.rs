@@ -587,11 +587,8 @@ impl From<CustomerRow> for CustomerListRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CustomerTotals {
-    /// Customers found: exact for a listing; for a text search at most
-    /// [`coffer_store::search::MAX_TEXT_MATCHES`].
+    /// Customers found, exactly, for a listing and a text search alike.
     pub total: u32,
-    /// A text search stopped at its cap: there may be more; type more to narrow it.
-    pub capped: bool,
     /// Names of the locations in scope that were never synced.
     pub never_synced: Vec<String>,
 }
@@ -671,7 +668,6 @@ impl Engine {
                 .collect();
             Ok(CustomerTotals {
                 total: u32::try_from(count.total).unwrap_or(u32::MAX),
-                capped: count.capped,
                 never_synced: names,
             })
         })

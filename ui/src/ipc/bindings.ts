@@ -1084,13 +1084,8 @@ export type CustomerSearchRequest = {
  *  an empty list can say why it is empty.
  */
 export type CustomerTotals = {
-	/**
-	 *  Customers found: exact for a listing; for a text search at most
-	 *  [`coffer_store::search::MAX_TEXT_MATCHES`].
-	 */
+	/**  Customers found, exactly, for a listing and a text search alike. */
 	total: number,
-	/**  A text search stopped at its cap: there may be more; type more to narrow it. */
-	capped: boolean,
 	/**  Names of the locations in scope that were never synced. */
 	never_synced: string[],
 };

@@ -9,6 +9,7 @@ mod erasure;
 mod merchants;
 mod migrations;
 mod repo;
+mod search;
 
 use chrono::{TimeZone, Utc};
 use coffer_core::{CloverAccount, Currency, Environment, ProviderAccount};

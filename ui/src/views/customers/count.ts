@@ -1,13 +1,11 @@
 // The customers view's count and empty state, in words. Pure, tested in tests/customers.test.ts.
 import type { CustomerTotals } from "../../ipc/bindings";
 
-/** "540 customers", "1 customer", "2,000+ customers" (a text search stops at its cap). */
+/** "540 customers", "1 customer": the engine's exact count, for a listing and a search alike. */
 export function countWords(totals: CustomerTotals | null, loading: boolean): string {
   if (totals === null) return loading ? "Loading…" : "";
   const n = totals.total;
-  return `${n.toLocaleString()}${totals.capped ? "+" : ""} customer${n === 1 && !totals.capped ? "" : "s"}${
-    totals.capped ? " (type more to narrow the search)" : ""
-  }`;
+  return `${n.toLocaleString()} customer${n === 1 ? "" : "s"}`;
 }
 
 /**

@@ -229,57 +229,70 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     let customers = |query: CustomerQuery| -> anyhow::Result<usize> {
         Ok(store.search_customers(&query, today)?.len())
     };
+    let count = |query: CustomerQuery| -> anyhow::Result<usize> {
+        let found = store.count_matching_customers(&query)?;
+        Ok(usize::try_from(found.total).unwrap_or(usize::MAX))
+    };
     let text = |t: String| CustomerQuery {
         text: Some(t),
         limit: Some(50),
         ..CustomerQuery::default()
     };
+    let population = (args.cards as u64 / 3).max(1);
+    let name = |i: usize| text(SURNAMES[i % 16].to_string());
+    let prefix = |i: usize| text(NAMES[i % 16][..3].to_string());
+    let email = |i: usize| {
+        let c = (mix(i as u64) % population) as usize;
+        let r = mix(c as u64);
+        let name = format!(
+            "{}.{}",
+            NAMES[(r % 16) as usize],
+            SURNAMES[((r >> 8) % 16) as usize]
+        )
+        .to_lowercase();
+        text(format!("{name}.{c}@example.com"))
+    };
+    let reference = |i: usize| text(format!("CUST{:08}", mix(i as u64) % population));
+    let last4 = |i: usize| text(format!("{:04}", mix(i as u64) % 10_000));
+    let bin = |i: usize| text(format!("{}", 400_000 + mix(i as u64) % 1000));
+    let one_location = |query: CustomerQuery, i: usize| CustomerQuery {
+        merchants: vec![merchants[i % merchants.len()]],
+        ..query
+    };
     let figures = vec![
-        time_kind("customer by name", q, |i| {
-            customers(text(SURNAMES[i % 16].to_string()))
+        time_kind("customer by name", q, |i| customers(name(i)))?,
+        time_kind("customer by name prefix", q, |i| customers(prefix(i)))?,
+        time_kind("customer by email", q, |i| customers(email(i)))?,
+        time_kind("customer by reference", q, |i| customers(reference(i)))?,
+        time_kind("customer by last4", q, |i| customers(last4(i)))?,
+        time_kind("customer by BIN", q, |i| customers(bin(i)))?,
+        time_kind("customer by name, one location", q, |i| {
+            customers(one_location(name(i), i))
         })?,
-        time_kind("customer by name prefix", q, |i| {
-            customers(text(NAMES[i % 16][..3].to_string()))
+        time_kind("customer by BIN, one location", q, |i| {
+            customers(one_location(bin(i), i))
         })?,
-        time_kind("customer by email", q, |i| {
-            let c = (mix(i as u64) % (args.cards as u64 / 3).max(1)) as usize;
-            let r = mix(c as u64);
-            let name = format!(
-                "{}.{}",
-                NAMES[(r % 16) as usize],
-                SURNAMES[((r >> 8) % 16) as usize]
-            )
-            .to_lowercase();
-            customers(text(format!("{name}.{c}@example.com")))
-        })?,
-        time_kind("customer by reference", q, |i| {
-            customers(text(format!(
-                "CUST{:08}",
-                mix(i as u64) % (args.cards as u64 / 3).max(1)
-            )))
-        })?,
-        time_kind("customer by last4", q, |i| {
-            customers(text(format!("{:04}", mix(i as u64) % 10_000)))
-        })?,
-        time_kind("customer by BIN", q, |i| {
-            customers(text(format!("{}", 400_000 + mix(i as u64) % 1000)))
-        })?,
-        // The customers view's exact count: an index count per location, every customer counted.
-        time_kind("customer count, one location", q, |i| {
-            let count = store.count_matching_customers(&CustomerQuery {
+        // The customers view's exact count beside each search: every customer counted.
+        time_kind("count, one location", q, |i| {
+            count(CustomerQuery {
                 merchants: vec![merchants[i % merchants.len()]],
                 ..CustomerQuery::default()
-            })?;
-            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+            })
         })?,
-        time_kind("customer count, all locations", q, |_| {
-            let count = store.count_matching_customers(&CustomerQuery::default())?;
-            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+        time_kind("count, all locations", q, |_| {
+            count(CustomerQuery::default())
         })?,
-        time_kind("customer count, by last4", q, |i| {
-            let count =
-                store.count_matching_customers(&text(format!("{:04}", mix(i as u64) % 10_000)))?;
-            Ok(usize::try_from(count.total).unwrap_or(usize::MAX))
+        time_kind("count by name", q, |i| count(name(i)))?,
+        time_kind("count by name prefix", q, |i| count(prefix(i)))?,
+        time_kind("count by email", q, |i| count(email(i)))?,
+        time_kind("count by reference", q, |i| count(reference(i)))?,
+        time_kind("count by last4", q, |i| count(last4(i)))?,
+        time_kind("count by BIN", q, |i| count(bin(i)))?,
+        time_kind("count by name, one location", q, |i| {
+            count(one_location(name(i), i))
+        })?,
+        time_kind("count by BIN, one location", q, |i| {
+            count(one_location(bin(i), i))
         })?,
         time_kind("cards by last4 in a group", q, |i| {
             Ok(store

@@ -1,0 +1,183 @@
+use coffer_core::{Bin, CardBrand, CardExpiry, CardToken, CustomerRef, Last4, MerchantId};
+use coffer_store::cards::CardFields;
+use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::repo::prelude::*;
+use coffer_store::search::{CustomerQuery, CustomerSort};
+use coffer_store::Store;
+
+use crate::{at, clover_merchant};
+
+fn customer(store: &Store, merchant: MerchantId, reference: &str, name: &str) -> i64 {
+    let fields = CustomerFields {
+        reference: CustomerRef(reference.into()),
+        name: name.into(),
+        email: None,
+        phone: None,
+        address: None,
+    };
+    store
+        .upsert_customer(merchant, &fields, CustomerOrigin::Sync, at(0))
+        .unwrap()
+        .0
+         .0
+}
+
+fn card(store: &Store, merchant: MerchantId, customer: i64, token: &str, bin: &str, last4: &str) {
+    let fields = CardFields {
+        token: CardToken(token.into()),
+        brand: CardBrand::Visa,
+        last4: Last4::new(last4).unwrap(),
+        bin: Some(Bin::new(bin).unwrap()),
+        bank: None,
+        expiry: CardExpiry::new(2030, 1).unwrap(),
+        active: true,
+        needs_cvc: false,
+        art_url: None,
+    };
+    store
+        .upsert_card(merchant, coffer_core::CustomerId(customer), &fields, at(0))
+        .unwrap();
+}
+
+fn search(store: &Store, merchants: &[MerchantId], text: &str, offset: u32) -> Vec<String> {
+    let query = CustomerQuery {
+        merchants: merchants.to_vec(),
+        text: Some(text.into()),
+        sort: CustomerSort::Name,
+        limit: Some(50),
+        offset: Some(offset),
+    };
+    store
+        .search_customers(&query, CardExpiry::new(2026, 1).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect()
+}
+
+fn count(store: &Store, merchants: &[MerchantId], text: &str) -> u64 {
+    store
+        .count_matching_customers(&CustomerQuery {
+            merchants: merchants.to_vec(),
+            text: Some(text.into()),
+            ..CustomerQuery::default()
+        })
+        .unwrap()
+        .total
+}
+
+#[test]
+fn a_bin_or_last4_search_lists_customers_by_name_and_follows_renames_and_changed_cards() {
+    let store = Store::open_in_memory().unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("M1"), at(0))
+        .unwrap()
+        .id;
+    let cecilia = customer(&store, m, "C1", "Cecilia");
+    let anna = customer(&store, m, "C2", "anna");
+    let bertil = customer(&store, m, "C3", "Bertil");
+    card(&store, m, cecilia, "t1", "400100", "1111");
+    card(&store, m, anna, "t2", "400100", "1111");
+    card(&store, m, anna, "t3", "400100", "2222");
+    card(&store, m, bertil, "t4", "400100", "1111");
+    assert_eq!(
+        search(&store, &[m], "400100", 0),
+        ["anna", "Bertil", "Cecilia"]
+    );
+    assert_eq!(
+        count(&store, &[m], "400100"),
+        3,
+        "anna's two cards count her once"
+    );
+    assert_eq!(search(&store, &[m], "2222", 0), ["anna"]);
+    assert_eq!(count(&store, &[m], "visa"), 3);
+
+    // A re-sync renames a customer and moves a card to another BIN: the search follows both.
+    customer(&store, m, "C3", "Aaron");
+    card(&store, m, cecilia, "t1", "400200", "1111");
+    assert_eq!(search(&store, &[m], "400100", 0), ["Aaron", "anna"]);
+    assert_eq!(count(&store, &[m], "400100"), 2);
+    assert_eq!(search(&store, &[m], "400200", 0), ["Cecilia"]);
+    assert_eq!(
+        search(&store, &[m], "1111", 0),
+        ["Aaron", "anna", "Cecilia"]
+    );
+    assert_eq!(
+        search(&store, &[m], "1111", 2),
+        ["Cecilia"],
+        "the second page goes on"
+    );
+}
+
+#[test]
+fn a_text_search_counts_every_match_and_pages_the_true_first_names_in_scope() {
+    let store = Store::open_in_memory().unwrap();
+    let a = store
+        .insert_merchant(&clover_merchant("MA"), at(0))
+        .unwrap()
+        .id;
+    let b = store
+        .insert_merchant(&clover_merchant("MB"), at(0))
+        .unwrap()
+        .id;
+    store
+        .batch(|store| {
+            // Inserted last-name-first, so id order is the reverse of name order.
+            for i in (0..2100).rev() {
+                let merchant = if i % 2 == 0 { a } else { b };
+                customer(
+                    store,
+                    merchant,
+                    &format!("V{i}"),
+                    &format!("Virtanen {i:04}"),
+                );
+                customer(store, merchant, &format!("O{i}"), &format!("Other {i:04}"));
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(count(&store, &[], "virtanen"), 2100, "exact, not capped");
+    assert_eq!(count(&store, &[a], "virt"), 1050);
+    let first = search(&store, &[], "virtanen", 0);
+    let expected: Vec<String> = (0..50).map(|i| format!("Virtanen {i:04}")).collect();
+    assert_eq!(
+        first, expected,
+        "the first names in order, not the first found"
+    );
+    let last = search(&store, &[], "virtanen", 2080);
+    let expected: Vec<String> = (2080..2100).map(|i| format!("Virtanen {i:04}")).collect();
+    assert_eq!(last, expected);
+    let in_a = search(&store, &[a], "virtanen", 0);
+    let expected: Vec<String> = (0..50).map(|i| format!("Virtanen {:04}", i * 2)).collect();
+    assert_eq!(in_a, expected, "only the location's customers");
+}
+
+#[test]
+fn an_upgraded_cache_is_found_by_its_cards_and_counted_without_a_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let before = coffer_store::migrations::version_of("19-search-terms-and-counts") - 1;
+        coffer_store::migrations::migrations()
+            .unwrap()
+            .to_version(&mut conn, before)
+            .unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/store/fixtures/v{before}.sql"));
+        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    // The fixture's Anna Virtanen has a visa 424242…4242 and a mastercard …4444 with no BIN.
+    assert_eq!(search(&store, &[], "424242", 0), ["Anna Virtanen"]);
+    assert_eq!(search(&store, &[], "4444", 0), ["Anna Virtanen"]);
+    assert_eq!(count(&store, &[], "mastercard"), 1);
+    let listed = store
+        .count_matching_customers(&CustomerQuery::default())
+        .unwrap();
+    assert_eq!(
+        listed.total, 2,
+        "both fixture customers, counted per location"
+    );
+}
