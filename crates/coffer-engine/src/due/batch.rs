@@ -197,10 +197,19 @@ impl Engine {
                 plans.extend(queue.drain(..free.min(queue.len())));
             }
             let settled_now = came.len();
+            let (planned_now, started) = (plans.len(), std::time::Instant::now());
             let committed = self
                 .commit_due(std::mem::take(&mut came), std::mem::take(&mut marks), plans)
                 .await?;
             unsettled -= settled_now;
+            tracing::debug!(
+                merchant = merchant.id.0,
+                settled = settled_now,
+                planned = planned_now,
+                in_flight,
+                commit_us = started.elapsed().as_micros() as u64,
+                "due: one commit"
+            );
             for item in committed.finished {
                 done(item);
             }
