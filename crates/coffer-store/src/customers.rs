@@ -159,15 +159,18 @@ impl CustomerWrites for Store {
         origin: CustomerOrigin,
         now: DateTime<Utc>,
     ) -> StoreResult<(CustomerId, bool)> {
+        // Cached statements and a compare before any write: a re-sync of an unchanged customer
+        // is one indexed read.
         /// id, name, e-mail, phone, erased_at.
         type Existing = (i64, String, Option<String>, Option<String>, Option<i64>);
         let existing: Option<Existing> = self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT id, name, email, phone, erased_at FROM customers WHERE merchant_id = ?1 AND reference = ?2",
-                params![merchant.0, fields.reference.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
+            )?
+            .query_row(params![merchant.0, fields.reference.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
         match existing {
             // An erased customer stays erased: a provider that still lists it brings nothing back.
@@ -183,26 +186,25 @@ impl CustomerWrites for Store {
                         params![id, street, postal, city, country],
                     )?;
                 }
+                // An unchanged customer is not written at all (its synced_at included).
                 if changed {
-                    self.conn().execute(
-                        "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
-                        params![id, fields.name, fields.email, fields.phone, millis(now)],
-                    )?;
-                } else {
-                    self.conn().execute(
-                        "UPDATE customers SET synced_at = ?2 WHERE id = ?1",
-                        params![id, millis(now)],
-                    )?;
+                    self.conn()
+                        .prepare_cached(
+                            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
+                        )?
+                        .execute(params![id, fields.name, fields.email, fields.phone, millis(now)])?;
                 }
                 Ok((CustomerId(id), changed))
             }
             None => {
                 let [street, postal, city, country] = address_columns(fields.address.as_ref());
-                self.conn().execute(
-                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
-                         address_street, address_postal_code, address_city, address_country)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
+                self.conn()
+                    .prepare_cached(
+                        "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
+                             address_street, address_postal_code, address_city, address_country)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    )?
+                    .execute(params![
                         merchant.0,
                         fields.reference.0,
                         fields.name,
@@ -214,8 +216,7 @@ impl CustomerWrites for Store {
                         postal,
                         city,
                         country
-                    ],
-                )?;
+                    ])?;
                 Ok((CustomerId(self.conn().last_insert_rowid()), true))
             }
         }
