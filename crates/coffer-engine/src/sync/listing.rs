@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use coffer_core::{CardId, Merchant, MerchantId};
 use coffer_providers::{Provider, RemoteCard, RemoteCustomer};
 use coffer_store::cards::SyncedCard;
-use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_store::customers::CustomerFields;
 use coffer_store::repo::prelude::*;
 use futures::stream::{self, StreamExt};
 use tokio::sync::mpsc;
@@ -29,14 +29,15 @@ const CUSTOMERS_PER_TRANSACTION: usize = 1_000;
 
 /// One listing page, converted for the store.
 struct Fetched {
-    customers: Vec<Listed>,
+    customers: Vec<CustomerFields>,
+    /// Each customer's cards, in the same order.
+    cards: Vec<Cards>,
     /// The provider's total, for progress.
     total: Option<u64>,
 }
 
-/// A customer and its cards as the store takes them.
-struct Listed {
-    fields: CustomerFields,
+/// A customer's cards as the store takes them.
+struct Cards {
     cards: Vec<SyncedCard>,
     /// Cards whose display fields the provider sent in a form Coffer refuses.
     rejected: u64,
@@ -69,9 +70,14 @@ impl Engine {
                     return Ok(Read::Stopped);
                 }
                 let page = provider.list_customers(cursor.take(), PAGE_SIZE).await?;
-                let customers = fill_cards(provider, page.items).await?;
+                let (customers, cards) = fill_cards(provider, page.items)
+                    .await?
+                    .into_iter()
+                    .map(listed)
+                    .unzip();
                 let fetched = Fetched {
-                    customers: customers.into_iter().map(listed).collect(),
+                    customers,
+                    cards,
                     total: page.total,
                 };
                 if pages.send(fetched).await.is_err() {
@@ -117,19 +123,16 @@ impl Engine {
                 }
             }
             let now = self.now();
+            let mut customers = Vec::with_capacity(rows);
+            let mut pages = Vec::with_capacity(batch.len());
+            for page in batch {
+                customers.extend(page.customers);
+                pages.push((page.cards, page.total));
+            }
             let (deltas, cards) = self
                 .with_store(move |store| {
                     Ok(store.batch(|store| {
-                        let mut cards = Vec::with_capacity(rows * 2);
-                        let mut deltas = Vec::with_capacity(batch.len());
-                        for page in &batch {
-                            let mut delta = SyncSummary::default();
-                            for customer in &page.customers {
-                                write_customer(store, merchant, customer, now, &mut delta, &mut cards)?;
-                            }
-                            deltas.push((delta, page.total));
-                        }
-                        Ok((deltas, cards))
+                        write_batch(store, merchant, &customers, &pages, now)
                     })?)
                 })
                 .await?;
@@ -143,37 +146,61 @@ impl Engine {
     }
 }
 
-fn write_customer(
+/// Writes the customers of several pages (one statement indexes the new ones), then each one's
+/// cards; returns each page's counts and the cards written.
+fn write_batch(
     store: &dyn Repositories,
     merchant: MerchantId,
-    customer: &Listed,
+    customers: &[CustomerFields],
+    pages: &[(Vec<Cards>, Option<u64>)],
     now: chrono::DateTime<chrono::Utc>,
-    delta: &mut SyncSummary,
-    cards: &mut Vec<CardId>,
-) -> coffer_store::StoreResult<()> {
-    let (customer_id, changed) =
-        store.upsert_customer(merchant, &customer.fields, CustomerOrigin::Sync, now)?;
-    delta.customers += 1;
-    delta.customers_changed += u64::from(changed);
-    delta.cards_rejected += customer.rejected;
-    super::write_cards(store, merchant, customer_id, &customer.cards, now, delta, cards)
+) -> coffer_store::StoreResult<(Vec<(SyncSummary, Option<u64>)>, Vec<CardId>)> {
+    let mut written = store.sync_customers(merchant, customers, now)?.into_iter();
+    let mut deltas = Vec::with_capacity(pages.len());
+    let mut listed = Vec::with_capacity(customers.len() * 2);
+    for (cards_of, total) in pages {
+        let mut delta = SyncSummary::default();
+        for cards in cards_of {
+            let (customer_id, changed) = written.next().ok_or_else(|| {
+                coffer_store::StoreError::Corrupt("a page's customers and cards disagree".into())
+            })?;
+            delta.customers += 1;
+            delta.customers_changed += u64::from(changed);
+            delta.cards_rejected += cards.rejected;
+            super::write_cards(
+                store,
+                merchant,
+                customer_id,
+                &cards.cards,
+                now,
+                &mut delta,
+                &mut listed,
+            )?;
+        }
+        deltas.push((delta, *total));
+    }
+    Ok((deltas, listed))
 }
 
 /// A listed customer converted for the store (off the writer, while it writes).
-fn listed((customer, cards): (RemoteCustomer, Vec<RemoteCard>)) -> Listed {
+fn listed((customer, cards): (RemoteCustomer, Vec<RemoteCard>)) -> (CustomerFields, Cards) {
     let synced: Vec<SyncedCard> = cards.iter().filter_map(synced_card).collect();
-    Listed {
-        fields: CustomerFields {
-            reference: customer.reference,
-            name: customer.name,
-            email: customer.email,
-            phone: customer.phone,
-            // Listing providers send no address; sync leaves the register's.
-            address: None,
+    let fields = CustomerFields {
+        reference: customer.reference,
+        name: customer.name,
+        email: customer.email,
+        phone: customer.phone,
+        // Listing providers send no address; sync leaves the register's.
+        address: None,
+    };
+    let rejected = (cards.len() - synced.len()) as u64;
+    (
+        fields,
+        Cards {
+            cards: synced,
+            rejected,
         },
-        rejected: (cards.len() - synced.len()) as u64,
-        cards: synced,
-    }
+    )
 }
 
 /// Fetches the cards of customers whose listing did not include them.
