@@ -525,7 +525,14 @@ impl CardWrites for Store {
             self.set_card_initial_if_missing(id, reference, now)?;
         }
         // Counted by the display fields, as a summary shows them.
-        Ok((id, if same { Upsert::Unchanged } else { Upsert::Updated }))
+        Ok((
+            id,
+            if same {
+                Upsert::Unchanged
+            } else {
+                Upsert::Updated
+            },
+        ))
     }
 
     fn deactivate_unlisted_cards(

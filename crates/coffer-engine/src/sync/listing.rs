@@ -131,9 +131,8 @@ impl Engine {
             }
             let (deltas, cards) = self
                 .with_store(move |store| {
-                    Ok(store.batch(|store| {
-                        write_batch(store, merchant, &customers, &pages, now)
-                    })?)
+                    Ok(store
+                        .batch(|store| write_batch(store, merchant, &customers, &pages, now))?)
                 })
                 .await?;
             listed_cards.extend(cards);

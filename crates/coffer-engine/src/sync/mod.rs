@@ -309,7 +309,15 @@ impl Engine {
                     for (customer_id, cards) in &fetched {
                         delta.customers += 1;
                         let mut listed = Vec::new();
-                        apply_cards(store, merchant, *customer_id, cards, now, &mut delta, &mut listed)?;
+                        apply_cards(
+                            store,
+                            merchant,
+                            *customer_id,
+                            cards,
+                            now,
+                            &mut delta,
+                            &mut listed,
+                        )?;
                         let listed: HashSet<CardId> = listed.into_iter().collect();
                         delta.cards_deactivated += store.deactivate_unlisted_cards(
                             merchant,

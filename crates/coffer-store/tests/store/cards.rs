@@ -289,11 +289,15 @@ fn a_resync_of_unchanged_rows_writes_nothing_and_a_change_is_written() {
     let (again, changed) = store
         .upsert_customer(m.id, &anna, CustomerOrigin::Sync, at(10))
         .unwrap();
-    let (same, r) = store.sync_card(m.id, c, &synced("tok1", 4), at(10)).unwrap();
+    let (same, r) = store
+        .sync_card(m.id, c, &synced("tok1", 4), at(10))
+        .unwrap();
     assert_eq!((again, changed, same, r), (c, false, k, Upsert::Unchanged));
     assert_eq!(written_at(&path, "tok1"), first, "nothing was written");
 
-    let (_, r) = store.sync_card(m.id, c, &synced("tok1", 7), at(20)).unwrap();
+    let (_, r) = store
+        .sync_card(m.id, c, &synced("tok1", 7), at(20))
+        .unwrap();
     assert_eq!(r, Upsert::Updated);
     assert_eq!(store.card(k).unwrap().expiry.month, 7);
     assert_eq!(written_at(&path, "tok1").0, Some(at(20).timestamp_millis()));
@@ -314,7 +318,10 @@ fn a_synced_card_keeps_coffers_columns_and_the_first_initial() {
     let (k, r) = store.sync_card(m.id, c, &paypal, at(0)).unwrap();
     assert_eq!(r, Upsert::Inserted);
     let read = store.card(k).unwrap();
-    assert_eq!(read.method, apm, "an APM token is listed by its method's name");
+    assert_eq!(
+        read.method, apm,
+        "an APM token is listed by its method's name"
+    );
     assert_eq!(read.initial.unwrap().reference.0, "INIT-1");
 
     let later = SyncedCard {
@@ -327,9 +334,17 @@ fn a_synced_card_keeps_coffers_columns_and_the_first_initial() {
     };
     store.flag_card(k, "hard decline").unwrap();
     let (_, r) = store.sync_card(m.id, c, &later, at(5)).unwrap();
-    assert_eq!(r, Upsert::Unchanged, "a flagged card's inactivity is not a change");
+    assert_eq!(
+        r,
+        Upsert::Unchanged,
+        "a flagged card's inactivity is not a change"
+    );
     let read = store.card(k).unwrap();
-    assert_eq!(read.initial.unwrap().reference.0, "INIT-1", "the first initial wins");
+    assert_eq!(
+        read.initial.unwrap().reference.0,
+        "INIT-1",
+        "the first initial wins"
+    );
     assert!(!read.active, "a flagged card stays inactive");
     assert_eq!(
         read.method,
@@ -348,8 +363,12 @@ fn cards_a_whole_listing_left_out_are_deactivated_unless_written_after_it_starte
     let (k2, _) = store.sync_card(m.id, c, &synced("tok2", 4), at(0)).unwrap();
     // The next sync starts at 10 and lists tok1 only (unchanged, so not written); tok3 is
     // enrolled while it runs.
-    let (k1_again, _) = store.sync_card(m.id, c, &synced("tok1", 4), at(12)).unwrap();
-    let (k3, _) = store.upsert_card(m.id, c, &card("tok3", 4), at(15)).unwrap();
+    let (k1_again, _) = store
+        .sync_card(m.id, c, &synced("tok1", 4), at(12))
+        .unwrap();
+    let (k3, _) = store
+        .upsert_card(m.id, c, &card("tok3", 4), at(15))
+        .unwrap();
     let listed = std::collections::HashSet::from([k1_again]);
     assert_eq!(
         store
@@ -358,6 +377,9 @@ fn cards_a_whole_listing_left_out_are_deactivated_unless_written_after_it_starte
         1
     );
     assert!(store.card(k1).unwrap().active);
-    assert!(!store.card(k2).unwrap().active, "no longer listed: inactive, kept");
+    assert!(
+        !store.card(k2).unwrap().active,
+        "no longer listed: inactive, kept"
+    );
     assert!(store.card(k3).unwrap().active, "enrolled during the sync");
 }

@@ -55,12 +55,19 @@ fn customers_a_sync_writes_in_bulk_are_found_by_name_e_mail_and_reference_and_re
     ];
     let again = store.sync_customers(m.id, &next, at(10)).unwrap();
     assert_eq!(
-        again.iter().map(|(_, changed)| *changed).collect::<Vec<_>>(),
+        again
+            .iter()
+            .map(|(_, changed)| *changed)
+            .collect::<Vec<_>>(),
         [true, false, true]
     );
     assert_eq!((again[0].0, again[1].0), (written[0].0, written[1].0));
     assert_eq!(found(&store, "berg"), ["C-ANNA", "C-CECI"]);
-    assert_eq!(found(&store, "lindqvist"), ["C-BERT"], "the old name is gone");
+    assert_eq!(
+        found(&store, "lindqvist"),
+        ["C-BERT"],
+        "the old name is gone"
+    );
 
     // One at a time and the register index their customers too.
     let (_, new) = store
@@ -80,5 +87,8 @@ fn customers_a_sync_writes_in_bulk_are_found_by_name_e_mail_and_reference_and_re
             at(30),
         )
         .unwrap();
-    assert_eq!(found(&store, "berg"), ["C-ANNA", "C-CECI", "C-DAVE", "R-EVA"]);
+    assert_eq!(
+        found(&store, "berg"),
+        ["C-ANNA", "C-CECI", "C-DAVE", "R-EVA"]
+    );
 }
