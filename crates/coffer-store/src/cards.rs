@@ -6,6 +6,8 @@ use coffer_core::{
     Bin, Card, CardBrand, CardExpiry, CardId, CardToken, CardUse, Consent, Currency, CustomerId,
     InitialKind, InitialTransaction, Last4, MerchantId, Money, PaymentMethod, ProviderRef,
 };
+use std::collections::HashSet;
+
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{StoreError, StoreResult};
@@ -32,6 +34,19 @@ pub struct CardFields {
     pub needs_cvc: bool,
     /// The provider's card art (an image address), display only.
     pub art_url: Option<String>,
+}
+
+/// A card as a sync writes it: the provider's display fields, the kind of stored credential,
+/// and the initial transaction the provider reports for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedCard {
+    /// The display fields.
+    pub fields: CardFields,
+    /// A card, or an APM token (its method's name, open to merchant-initiated charges or not).
+    pub method: PaymentMethod,
+    /// The initial transaction the provider links merchant-initiated charges to, when it tells;
+    /// Coffer's own record, once made, wins.
+    pub initial_ref: Option<ProviderRef>,
 }
 
 /// What an upsert did.
@@ -180,6 +195,28 @@ pub trait CardWrites: CardReads {
         card: &CardFields,
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)>;
+
+    /// Writes one card a sync read, comparing first so an unchanged card costs one indexed read
+    /// and no write. Never touches Coffer's own columns (consent, use, flags); an existing
+    /// initial wins over the provider's.
+    fn sync_card(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        card: &SyncedCard,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CardId, Upsert)>;
+
+    /// Marks inactive every active card of `merchant` (or of one customer) that is not among
+    /// `listed` and was not written since `sync_started` (a card enrolled while the sync ran
+    /// stays active). Nothing is deleted. Returns how many were deactivated.
+    fn deactivate_unlisted_cards(
+        &self,
+        merchant: MerchantId,
+        customer: Option<CustomerId>,
+        listed: &HashSet<CardId>,
+        sync_started: DateTime<Utc>,
+    ) -> StoreResult<usize>;
 
     /// Marks inactive every active card of `merchant` (or of one customer) that the sync which
     /// started at `sync_started` did not see. Nothing is deleted: contracts and the ledger
@@ -381,6 +418,148 @@ impl CardWrites for Store {
         }
     }
 
+    fn sync_card(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        card: &SyncedCard,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CardId, Upsert)> {
+        let fields = &card.fields;
+        let bin = fields.bin.as_ref().map(Bin::as_str);
+        let (apm_name, apm_mit) = match &card.method {
+            PaymentMethod::Card => (None, false),
+            PaymentMethod::Apm {
+                name,
+                merchant_initiated,
+            } => (Some(name.as_str()), *merchant_initiated),
+        };
+        let existing = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, customer_id = ?3 AND brand = ?4 AND last4 = ?5 AND bin IS ?6 AND bank IS ?7
+                        AND exp_year = ?8 AND exp_month = ?9 AND active = (?10 AND flagged_reason IS NULL)
+                        AND needs_cvc = ?11 AND art_url IS ?12,
+                        (?13 IS NULL OR (apm_name IS ?13 AND apm_merchant_initiated = ?14)),
+                        initial_ref IS NULL
+                 FROM cards WHERE merchant_id = ?1 AND token = ?2",
+            )?
+            .query_row(
+                params![
+                    merchant.0,
+                    fields.token.0,
+                    customer.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    fields.art_url,
+                    apm_name,
+                    apm_mit
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?)),
+            )
+            .optional()?;
+        let Some((id, same, same_method, no_initial)) = existing else {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month,
+                         active, needs_cvc, synced_at, art_url, apm_name, apm_merchant_initiated,
+                         initial_ref, initial_at, initial_kind)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                         ?16, CASE WHEN ?16 IS NULL THEN NULL ELSE ?12 END,
+                         CASE WHEN ?16 IS NULL THEN NULL ELSE 'recurring' END)",
+                )?
+                .execute(params![
+                    merchant.0,
+                    customer.0,
+                    fields.token.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    millis(now),
+                    fields.art_url,
+                    apm_name,
+                    apm_mit,
+                    card.initial_ref.as_ref().map(|r| r.0.as_str())
+                ])?;
+            return Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted));
+        };
+        let id = CardId(id);
+        if !same {
+            self.conn()
+                .prepare_cached(
+                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7,
+                         exp_month = ?8, active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10,
+                         synced_at = ?11, art_url = ?12
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id.0,
+                    customer.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    millis(now),
+                    fields.art_url
+                ])?;
+        }
+        if !same_method {
+            self.set_card_method(id, &card.method)?;
+        }
+        if let (Some(reference), true) = (&card.initial_ref, no_initial) {
+            self.set_card_initial_if_missing(id, reference, now)?;
+        }
+        // Counted by the display fields, as a summary shows them.
+        Ok((
+            id,
+            if same {
+                Upsert::Unchanged
+            } else {
+                Upsert::Updated
+            },
+        ))
+    }
+
+    fn deactivate_unlisted_cards(
+        &self,
+        merchant: MerchantId,
+        customer: Option<CustomerId>,
+        listed: &HashSet<CardId>,
+        sync_started: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        let active: Vec<CardId> = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM cards WHERE merchant_id = ?1 AND active = 1 AND (?2 IS NULL OR customer_id = ?2)
+                   AND (synced_at IS NULL OR synced_at < ?3)",
+            )?
+            .query_map(
+                params![merchant.0, customer.map(|c| c.0), millis(sync_started)],
+                |r| r.get(0).map(CardId),
+            )?
+            .collect::<Result<_, _>>()?;
+        let mut deactivated = 0;
+        for id in active.into_iter().filter(|id| !listed.contains(id)) {
+            deactivated += self.deactivate_card(id)?;
+        }
+        Ok(deactivated)
+    }
+
     fn deactivate_unseen_cards(
         &self,
         merchant: MerchantId,
@@ -454,10 +633,11 @@ impl CardWrites for Store {
         reference: &ProviderRef,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE cards SET initial_ref = ?2, initial_at = ?3, initial_kind = 'recurring' WHERE id = ?1 AND initial_ref IS NULL",
-            params![card.0, reference.0, millis(at)],
-        )?;
+        self.conn()
+            .prepare_cached(
+                "UPDATE cards SET initial_ref = ?2, initial_at = ?3, initial_kind = 'recurring' WHERE id = ?1 AND initial_ref IS NULL",
+            )?
+            .execute(params![card.0, reference.0, millis(at)])?;
         Ok(())
     }
 
@@ -473,10 +653,10 @@ impl CardWrites for Store {
     }
 
     fn deactivate_card(&self, card: CardId) -> StoreResult<usize> {
-        Ok(self.conn().execute(
-            "UPDATE cards SET active = 0 WHERE id = ?1 AND active = 1",
-            [card.0],
-        )?)
+        Ok(self
+            .conn()
+            .prepare_cached("UPDATE cards SET active = 0 WHERE id = ?1 AND active = 1")?
+            .execute([card.0])?)
     }
 
     fn flag_card(&self, card: CardId, reason: &str) -> StoreResult<()> {
@@ -499,10 +679,12 @@ impl CardWrites for Store {
                 merchant_initiated,
             } => (Some(name.as_str()), *merchant_initiated),
         };
-        let changed = self.conn().execute(
-            "UPDATE cards SET apm_name = ?2, apm_merchant_initiated = ?3 WHERE id = ?1",
-            params![card.0, name, mit],
-        )?;
+        let changed = self
+            .conn()
+            .prepare_cached(
+                "UPDATE cards SET apm_name = ?2, apm_merchant_initiated = ?3 WHERE id = ?1",
+            )?
+            .execute(params![card.0, name, mit])?;
         found(changed, card)
     }
 }

@@ -100,6 +100,17 @@ pub trait CustomerWrites: CustomerReads {
         now: DateTime<Utc>,
     ) -> StoreResult<(CustomerId, bool)>;
 
+    /// Writes the customers of a sync's listing pages, in order: inserts the new, updates the
+    /// changed and leaves the unchanged unwritten; returns each one's id and whether it was new
+    /// or changed. The new ones are indexed for text search by one statement at the end. Runs in
+    /// its caller's transaction (a batch), or in one of its own.
+    fn sync_customers(
+        &self,
+        merchant: MerchantId,
+        customers: &[CustomerFields],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, bool)>>;
+
     /// Inserts customers created in Coffer, all or none: a duplicate reference aborts the lot.
     fn insert_register_customers(
         &mut self,
@@ -159,66 +170,44 @@ impl CustomerWrites for Store {
         origin: CustomerOrigin,
         now: DateTime<Utc>,
     ) -> StoreResult<(CustomerId, bool)> {
-        /// id, name, e-mail, phone, erased_at.
-        type Existing = (i64, String, Option<String>, Option<String>, Option<i64>);
-        let existing: Option<Existing> = self
-            .conn()
-            .query_row(
-                "SELECT id, name, email, phone, erased_at FROM customers WHERE merchant_id = ?1 AND reference = ?2",
-                params![merchant.0, fields.reference.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        match existing {
-            // An erased customer stays erased: a provider that still lists it brings nothing back.
-            Some((id, _, _, _, Some(_))) => Ok((CustomerId(id), false)),
-            Some((id, name, email, phone, None)) => {
-                let changed = name != fields.name || email != fields.email || phone != fields.phone;
-                // An address is written when given and never cleared by a sync that has none.
-                if let Some(address) = &fields.address {
-                    let [street, postal, city, country] = address.parts();
-                    self.conn().execute(
-                        "UPDATE customers SET address_street = ?2, address_postal_code = ?3,
-                             address_city = ?4, address_country = ?5 WHERE id = ?1",
-                        params![id, street, postal, city, country],
-                    )?;
-                }
-                if changed {
-                    self.conn().execute(
-                        "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
-                        params![id, fields.name, fields.email, fields.phone, millis(now)],
-                    )?;
-                } else {
-                    self.conn().execute(
-                        "UPDATE customers SET synced_at = ?2 WHERE id = ?1",
-                        params![id, millis(now)],
-                    )?;
-                }
-                Ok((CustomerId(id), changed))
-            }
-            None => {
-                let [street, postal, city, country] = address_columns(fields.address.as_ref());
-                self.conn().execute(
-                    "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
-                         address_street, address_postal_code, address_city, address_country)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
-                        merchant.0,
-                        fields.reference.0,
-                        fields.name,
-                        fields.email,
-                        fields.phone,
-                        origin.as_str(),
-                        millis(now),
-                        street,
-                        postal,
-                        city,
-                        country
-                    ],
-                )?;
-                Ok((CustomerId(self.conn().last_insert_rowid()), true))
-            }
+        let (id, written) = self.write_customer(merchant, fields, origin, now)?;
+        if written == Written::Inserted {
+            index_customer(self.conn(), id)?;
         }
+        Ok((id, written != Written::Unchanged))
+    }
+
+    fn sync_customers(
+        &self,
+        merchant: MerchantId,
+        customers: &[CustomerFields],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, bool)>> {
+        if self.conn().is_autocommit() {
+            return self.batch(|store| store.sync_customers(merchant, customers, now));
+        }
+        // Within one transaction, the customers it inserts are exactly those with an id above
+        // the largest before it.
+        let before: i64 = self
+            .conn()
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM customers")?
+            .query_row([], |r| r.get(0))?;
+        let mut inserted = false;
+        let mut ids = Vec::with_capacity(customers.len());
+        for fields in customers {
+            let (id, written) = self.write_customer(merchant, fields, CustomerOrigin::Sync, now)?;
+            inserted |= written == Written::Inserted;
+            ids.push((id, written != Written::Unchanged));
+        }
+        if inserted {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO customers_fts (rowid, name, email, reference)
+                     SELECT id, name, email, reference FROM customers WHERE id > ?1",
+                )?
+                .execute([before])?;
+        }
+        Ok(ids)
     }
 
     fn insert_register_customers(
@@ -238,7 +227,9 @@ impl CustomerWrites for Store {
                 let [street, postal, city, country] = address_columns(c.address.as_ref());
                 stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now), street, postal, city, country])
                     .map_err(|e| StoreError::unique(e, format!("customer reference '{}' already exists", c.reference)))?;
-                ids.push(CustomerId(tx.last_insert_rowid()));
+                let id = CustomerId(tx.last_insert_rowid());
+                index_customer(tx, id)?;
+                ids.push(id);
             }
             Ok(ids)
         })
@@ -263,5 +254,105 @@ impl CustomerWrites for Store {
             });
         }
         Ok(())
+    }
+}
+
+/// What writing one customer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Inserted,
+    Changed,
+    Unchanged,
+}
+
+/// Adds one inserted customer to the text index (migration 20: no trigger does it).
+fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO customers_fts (rowid, name, email, reference)
+         SELECT id, name, email, reference FROM customers WHERE id = ?1",
+    )?
+    .execute([id.0])?;
+    Ok(())
+}
+
+impl Store {
+    /// Inserts or updates one customer without indexing it: the caller indexes what was
+    /// inserted.
+    fn write_customer(
+        &self,
+        merchant: MerchantId,
+        fields: &CustomerFields,
+        origin: CustomerOrigin,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(CustomerId, Written)> {
+        // Cached statements and a compare before any write: a re-sync of an unchanged customer
+        // is one indexed read.
+        /// id, name, e-mail, phone, erased_at.
+        type Existing = (i64, String, Option<String>, Option<String>, Option<i64>);
+        let existing: Option<Existing> = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, name, email, phone, erased_at FROM customers WHERE merchant_id = ?1 AND reference = ?2",
+            )?
+            .query_row(params![merchant.0, fields.reference.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        match existing {
+            // An erased customer stays erased: a provider that still lists it brings nothing back.
+            Some((id, _, _, _, Some(_))) => Ok((CustomerId(id), Written::Unchanged)),
+            Some((id, name, email, phone, None)) => {
+                let changed = name != fields.name || email != fields.email || phone != fields.phone;
+                // An address is written when given and never cleared by a sync that has none.
+                if let Some(address) = &fields.address {
+                    let [street, postal, city, country] = address.parts();
+                    self.conn().execute(
+                        "UPDATE customers SET address_street = ?2, address_postal_code = ?3,
+                             address_city = ?4, address_country = ?5 WHERE id = ?1",
+                        params![id, street, postal, city, country],
+                    )?;
+                }
+                // An unchanged customer is not written at all (its synced_at included).
+                if changed {
+                    self.conn()
+                        .prepare_cached(
+                            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
+                        )?
+                        .execute(params![id, fields.name, fields.email, fields.phone, millis(now)])?;
+                }
+                let written = if changed {
+                    Written::Changed
+                } else {
+                    Written::Unchanged
+                };
+                Ok((CustomerId(id), written))
+            }
+            None => {
+                let [street, postal, city, country] = address_columns(fields.address.as_ref());
+                self.conn()
+                    .prepare_cached(
+                        "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
+                             address_street, address_postal_code, address_city, address_country)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    )?
+                    .execute(params![
+                        merchant.0,
+                        fields.reference.0,
+                        fields.name,
+                        fields.email,
+                        fields.phone,
+                        origin.as_str(),
+                        millis(now),
+                        street,
+                        postal,
+                        city,
+                        country
+                    ])?;
+                Ok((
+                    CustomerId(self.conn().last_insert_rowid()),
+                    Written::Inserted,
+                ))
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@ use coffer_core::{
     Bin, CardBrand, CardExpiry, CardToken, Consent, CustomerRef, InitialTransaction, Last4,
     ProviderRef,
 };
-use coffer_store::cards::{CardFields, Upsert};
+use coffer_store::cards::{CardFields, SyncedCard, Upsert};
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
 use coffer_store::repo::prelude::*;
 use coffer_store::Store;
@@ -241,4 +241,145 @@ fn a_card_s_use_survives_a_resync_and_a_removed_card_never_comes_back() {
     };
     store.set_card_method(k, &apm).unwrap();
     assert_eq!(store.card(k).unwrap().method, apm, "the APM's name is kept");
+}
+
+fn synced(token: &str, month: u32) -> SyncedCard {
+    SyncedCard {
+        fields: card(token, month),
+        method: coffer_core::PaymentMethod::Card,
+        initial_ref: None,
+    }
+}
+
+/// The card and customer rows' `synced_at`, read beside the store: what a sync last wrote.
+fn written_at(path: &std::path::Path, token: &str) -> (Option<i64>, Option<i64>) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT k.synced_at, c.synced_at FROM cards k JOIN customers c ON c.id = k.customer_id
+          WHERE k.token = ?1",
+        [token],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_resync_of_unchanged_rows_writes_nothing_and_a_change_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let store = Store::open(&path).unwrap();
+    let m = store
+        .insert_merchant(&clover_merchant("MIDAAAA000003"), at(0))
+        .unwrap();
+    let anna = CustomerFields {
+        reference: CustomerRef("C1".into()),
+        name: "Anna".into(),
+        email: Some("anna@example.com".into()),
+        phone: None,
+        address: None,
+    };
+    let (c, new) = store
+        .upsert_customer(m.id, &anna, CustomerOrigin::Sync, at(0))
+        .unwrap();
+    assert!(new);
+    let (k, r) = store.sync_card(m.id, c, &synced("tok1", 4), at(0)).unwrap();
+    assert_eq!(r, Upsert::Inserted);
+    let first = written_at(&path, "tok1");
+
+    let (again, changed) = store
+        .upsert_customer(m.id, &anna, CustomerOrigin::Sync, at(10))
+        .unwrap();
+    let (same, r) = store
+        .sync_card(m.id, c, &synced("tok1", 4), at(10))
+        .unwrap();
+    assert_eq!((again, changed, same, r), (c, false, k, Upsert::Unchanged));
+    assert_eq!(written_at(&path, "tok1"), first, "nothing was written");
+
+    let (_, r) = store
+        .sync_card(m.id, c, &synced("tok1", 7), at(20))
+        .unwrap();
+    assert_eq!(r, Upsert::Updated);
+    assert_eq!(store.card(k).unwrap().expiry.month, 7);
+    assert_eq!(written_at(&path, "tok1").0, Some(at(20).timestamp_millis()));
+}
+
+#[test]
+fn a_synced_card_keeps_coffers_columns_and_the_first_initial() {
+    let (store, m, c) = merchant_with_customer("MIDAAAA000004");
+    let apm = coffer_core::PaymentMethod::Apm {
+        name: "PayPal".into(),
+        merchant_initiated: true,
+    };
+    let paypal = SyncedCard {
+        method: apm.clone(),
+        initial_ref: Some(ProviderRef("INIT-1".into())),
+        ..synced("tok-apm", 4)
+    };
+    let (k, r) = store.sync_card(m.id, c, &paypal, at(0)).unwrap();
+    assert_eq!(r, Upsert::Inserted);
+    let read = store.card(k).unwrap();
+    assert_eq!(
+        read.method, apm,
+        "an APM token is listed by its method's name"
+    );
+    assert_eq!(read.initial.unwrap().reference.0, "INIT-1");
+
+    let later = SyncedCard {
+        initial_ref: Some(ProviderRef("INIT-2".into())),
+        method: coffer_core::PaymentMethod::Apm {
+            name: "PayPal".into(),
+            merchant_initiated: false,
+        },
+        ..paypal
+    };
+    store.flag_card(k, "hard decline").unwrap();
+    let (_, r) = store.sync_card(m.id, c, &later, at(5)).unwrap();
+    assert_eq!(
+        r,
+        Upsert::Unchanged,
+        "a flagged card's inactivity is not a change"
+    );
+    let read = store.card(k).unwrap();
+    assert_eq!(
+        read.initial.unwrap().reference.0,
+        "INIT-1",
+        "the first initial wins"
+    );
+    assert!(!read.active, "a flagged card stays inactive");
+    assert_eq!(
+        read.method,
+        coffer_core::PaymentMethod::Apm {
+            name: "PayPal".into(),
+            merchant_initiated: false
+        },
+        "whether the provider opens the APM to MITs follows the provider"
+    );
+}
+
+#[test]
+fn cards_a_whole_listing_left_out_are_deactivated_unless_written_after_it_started() {
+    let (store, m, c) = merchant_with_customer("MIDAAAA000005");
+    let (k1, _) = store.sync_card(m.id, c, &synced("tok1", 4), at(0)).unwrap();
+    let (k2, _) = store.sync_card(m.id, c, &synced("tok2", 4), at(0)).unwrap();
+    // The next sync starts at 10 and lists tok1 only (unchanged, so not written); tok3 is
+    // enrolled while it runs.
+    let (k1_again, _) = store
+        .sync_card(m.id, c, &synced("tok1", 4), at(12))
+        .unwrap();
+    let (k3, _) = store
+        .upsert_card(m.id, c, &card("tok3", 4), at(15))
+        .unwrap();
+    let listed = std::collections::HashSet::from([k1_again]);
+    assert_eq!(
+        store
+            .deactivate_unlisted_cards(m.id, None, &listed, at(10))
+            .unwrap(),
+        1
+    );
+    assert!(store.card(k1).unwrap().active);
+    assert!(
+        !store.card(k2).unwrap().active,
+        "no longer listed: inactive, kept"
+    );
+    assert!(store.card(k3).unwrap().active, "enrolled during the sync");
 }

@@ -1,9 +1,11 @@
 //! Sync: pull customers and cards from the providers into the SQLite cache.
 //!
-//! Paged, one transaction per page; cards fetched per customer with bounded concurrency where
-//! the listing does not carry them; incremental (changed rows updated, cards the provider no
-//! longer lists marked inactive, never deleted, because contracts and the ledger point at
-//! them); cancellable between pages; progress after every page.
+//! Paged and pipelined: the next page is read while the last ones are written, whole pages per
+//! transaction (`listing`); cards fetched per customer with bounded concurrency where the
+//! listing does not carry them; incremental (an unchanged row is compared and not written,
+//! changed rows updated, cards the provider no longer lists marked inactive, never deleted,
+//! because contracts and the ledger point at them); cancellable between pages; progress after
+//! every page.
 //!
 //! A ProcessOut APM token (PayPal…) is kept like a card, under its method's name, with whether
 //! the provider opens it to merchant-initiated charges. A card the owner stopped using or
@@ -14,14 +16,14 @@
 //! neither: its tokens enter Coffer when a tokenization completes, so its sync is a no-op
 //! that says so.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use coffer_core::{
-    Bin, CardBrand, CardExpiry, CustomerId, Last4, Merchant, MerchantId, PaymentMethod,
+    Bin, CardBrand, CardExpiry, CardId, CustomerId, Last4, Merchant, MerchantId, PaymentMethod,
 };
-use coffer_providers::{Provider, RemoteCard, RemoteCustomer, StoredMethod};
-use coffer_store::cards::{CardFields, Upsert, APM_EXPIRY, APM_LAST4};
-use coffer_store::customers::{CustomerFields, CustomerOrigin};
+use coffer_providers::{Provider, RemoteCard, StoredMethod};
+use coffer_store::cards::{CardFields, SyncedCard, Upsert, APM_EXPIRY, APM_LAST4};
 use coffer_store::repo::prelude::*;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -31,6 +33,8 @@ use crate::connection::describe;
 use crate::error::EngineResult;
 use crate::progress::{Progress, ProgressEvent};
 use crate::Engine;
+
+mod listing;
 
 /// Customers asked for per page.
 const PAGE_SIZE: u32 = 100;
@@ -151,26 +155,17 @@ impl Engine {
             })
         };
         if capabilities.lists_customers {
-            let mut cursor = None;
-            loop {
-                if cancel.is_cancelled() {
-                    summary.cancelled = true;
-                    return Ok(summary);
-                }
-                let page = provider.list_customers(cursor.take(), PAGE_SIZE).await?;
-                let with_cards = self.fill_cards(provider, page.items).await?;
-                self.apply_page(merchant.id, with_cards, &mut summary)
-                    .await?;
-                report(&summary, page.total);
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
+            let Some(listed) = self
+                .sync_listing(merchant, provider, &report, &cancel, &mut summary)
+                .await?
+            else {
+                summary.cancelled = true;
+                return Ok(summary);
+            };
             let id = merchant.id;
             summary.cards_deactivated = self
                 .with_store(move |store| {
-                    Ok(store.deactivate_unseen_cards(id, None, started)? as u64)
+                    Ok(store.deactivate_unlisted_cards(id, None, &listed, started)? as u64)
                 })
                 .await?;
         } else if capabilities.cards_by_customer {
@@ -274,6 +269,7 @@ impl Engine {
                                     std::slice::from_ref(remote),
                                     now,
                                     &mut delta,
+                                    &mut Vec::new(),
                                 )?,
                                 None => {
                                     // The provider forgot the tokenization: the token is gone.
@@ -298,63 +294,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Fetches the cards of customers whose listing did not include them.
-    async fn fill_cards(
-        &self,
-        provider: &dyn Provider,
-        customers: Vec<RemoteCustomer>,
-    ) -> EngineResult<Vec<(RemoteCustomer, Vec<RemoteCard>)>> {
-        let results: Vec<_> = stream::iter(customers)
-            .map(|mut customer| async move {
-                let cards = match customer.cards.take() {
-                    Some(cards) => Ok(cards),
-                    None => provider.cards_of(&customer.reference).await,
-                };
-                (customer, cards)
-            })
-            .buffered(CARD_CONCURRENCY)
-            .collect()
-            .await;
-        results
-            .into_iter()
-            .map(|(customer, cards)| Ok((customer, cards?)))
-            .collect()
-    }
-
-    async fn apply_page(
-        &self,
-        merchant: MerchantId,
-        page: Vec<(RemoteCustomer, Vec<RemoteCard>)>,
-        summary: &mut SyncSummary,
-    ) -> EngineResult<()> {
-        let now = self.now();
-        let delta = self
-            .with_store(move |store| {
-                Ok(store.batch(|store| {
-                    let mut delta = SyncSummary::default();
-                    for (customer, cards) in &page {
-                        let fields = CustomerFields {
-                            reference: customer.reference.clone(),
-                            name: customer.name.clone(),
-                            email: customer.email.clone(),
-                            phone: customer.phone.clone(),
-                            // Listing providers send no address; sync leaves the register's.
-                            address: None,
-                        };
-                        let (customer_id, changed) =
-                            store.upsert_customer(merchant, &fields, CustomerOrigin::Sync, now)?;
-                        delta.customers += 1;
-                        delta.customers_changed += u64::from(changed);
-                        apply_cards(store, merchant, customer_id, cards, now, &mut delta)?;
-                    }
-                    Ok(delta)
-                })?)
-            })
-            .await?;
-        add(summary, &delta);
-        Ok(())
-    }
-
     async fn apply_register_cards(
         &self,
         merchant: MerchantId,
@@ -369,10 +308,23 @@ impl Engine {
                     let mut delta = SyncSummary::default();
                     for (customer_id, cards) in &fetched {
                         delta.customers += 1;
-                        apply_cards(store, merchant, *customer_id, cards, now, &mut delta)?;
-                        delta.cards_deactivated +=
-                            store.deactivate_unseen_cards(merchant, Some(*customer_id), started)?
-                                as u64;
+                        let mut listed = Vec::new();
+                        apply_cards(
+                            store,
+                            merchant,
+                            *customer_id,
+                            cards,
+                            now,
+                            &mut delta,
+                            &mut listed,
+                        )?;
+                        let listed: HashSet<CardId> = listed.into_iter().collect();
+                        delta.cards_deactivated += store.deactivate_unlisted_cards(
+                            merchant,
+                            Some(*customer_id),
+                            &listed,
+                            started,
+                        )? as u64;
                     }
                     Ok(delta)
                 })?)
@@ -383,6 +335,7 @@ impl Engine {
     }
 }
 
+/// Converts and writes the cards of one customer; the ids written go to `listed`.
 fn apply_cards(
     store: &dyn Repositories,
     merchant: MerchantId,
@@ -390,38 +343,53 @@ fn apply_cards(
     cards: &[RemoteCard],
     now: chrono::DateTime<chrono::Utc>,
     delta: &mut SyncSummary,
+    listed: &mut Vec<CardId>,
+) -> coffer_store::StoreResult<()> {
+    let synced: Vec<SyncedCard> = cards.iter().filter_map(synced_card).collect();
+    // A provider sending a malformed last4 or BIN must not poison the cache.
+    delta.cards_rejected += (cards.len() - synced.len()) as u64;
+    write_cards(store, merchant, customer, &synced, now, delta, listed)
+}
+
+/// Writes converted cards of one customer; the ids written go to `listed`.
+fn write_cards(
+    store: &dyn Repositories,
+    merchant: MerchantId,
+    customer: CustomerId,
+    cards: &[SyncedCard],
+    now: chrono::DateTime<chrono::Utc>,
+    delta: &mut SyncSummary,
+    listed: &mut Vec<CardId>,
 ) -> coffer_store::StoreResult<()> {
     for card in cards {
-        let Some(fields) = card_fields(card) else {
-            // A provider sending a malformed last4 or BIN must not poison the cache.
-            delta.cards_rejected += 1;
-            continue;
-        };
         delta.cards += 1;
-        let (card_id, upsert) = store.upsert_card(merchant, customer, &fields, now)?;
+        let (card_id, upsert) = store.sync_card(merchant, customer, card, now)?;
+        listed.push(card_id);
         match upsert {
             Upsert::Inserted => delta.cards_added += 1,
             Upsert::Updated => delta.cards_updated += 1,
             Upsert::Unchanged => {}
         }
-        if let StoredMethod::Apm { name } = &card.method {
-            // An APM token: listed by its method's name, open to merchant-initiated charges
-            // only where the provider says so. A sync never touches the card's use (stopped
-            // or removed stays so).
-            store.set_card_method(
-                card_id,
-                &PaymentMethod::Apm {
-                    name: name.clone(),
-                    merchant_initiated: card.merchant_initiated,
-                },
-            )?;
-        }
-        if let Some(reference) = &card.initial_ref {
-            // The provider knows the initial CIT; Coffer's own record, once made, wins.
-            store.set_card_initial_if_missing(card_id, reference, now)?;
-        }
     }
     Ok(())
+}
+
+/// A provider's card as sync writes it: `None` when its display fields are malformed. An APM
+/// token is listed by its method's name, open to merchant-initiated charges only where the
+/// provider says so; a sync never touches the card's use (stopped or removed stays so). The
+/// provider's initial CIT is kept unless Coffer has its own.
+fn synced_card(card: &RemoteCard) -> Option<SyncedCard> {
+    Some(SyncedCard {
+        fields: card_fields(card)?,
+        method: match &card.method {
+            StoredMethod::Apm { name } => PaymentMethod::Apm {
+                name: name.clone(),
+                merchant_initiated: card.merchant_initiated,
+            },
+            _ => PaymentMethod::Card,
+        },
+        initial_ref: card.initial_ref.clone(),
+    })
 }
 
 fn card_fields(card: &RemoteCard) -> Option<CardFields> {
