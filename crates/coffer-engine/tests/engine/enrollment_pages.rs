@@ -35,6 +35,8 @@ fn assist_input(
     world_merchant: coffer_core::MerchantId,
     customer: coffer_core::CustomerId,
 ) -> EnrollmentInput {
+    // The UTC date: the merchant's own (Minsk, UTC+3) is a day later from 21:00 UTC, and Assist
+    // counts the 30 days from the initial's local date, so the first charge is 31 UTC days out.
     let today = Utc::now().date_naive();
     EnrollmentInput {
         amount: "9.90".into(),
@@ -42,7 +44,7 @@ fn assist_input(
         contract: Some(ContractInput {
             amount: Some("9.90".into()),
             frequency: Some(Frequency::EveryDays { days: 30 }),
-            start: today.checked_add_days(Days::new(30)),
+            start: today.checked_add_days(Days::new(31)),
             end: today.checked_add_days(Days::new(365)),
             ..ContractInput::default()
         }),
