@@ -42,6 +42,9 @@ use crate::Engine;
 /// Occurrences read and judged in one read transaction.
 const PREPARE_CHUNK: usize = 256;
 
+/// How long a commit waits for the answers still in flight once one has come.
+const GATHER: Duration = Duration::from_millis(1);
+
 /// Times one occurrence is planned again in a run after its provider answered 429.
 const RATE_LIMIT_RETRIES: u32 = 3;
 
@@ -192,6 +195,22 @@ impl Engine {
                 }
                 continue;
             }
+            // The other answers are usually a fraction of a commit away: gathering them makes
+            // one commit of what would be two, and a commit's sync is most of its cost.
+            if !came.is_empty() && in_flight > 0 {
+                let until = tokio::time::Instant::now() + GATHER;
+                while in_flight > 0 {
+                    match tokio::time::timeout_at(until, answers.recv()).await {
+                        Ok(Some(sent)) => {
+                            in_flight -= 1;
+                            self.heed(merchant, &sent, &mut pace);
+                            came.push(sent);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            let free = planned_cap.saturating_sub(unsettled - came.len());
             let mut plans = Vec::new();
             if !queue.is_empty() && free > 0 {
                 plans.extend(queue.drain(..free.min(queue.len())));
@@ -360,7 +379,9 @@ impl Engine {
         let engine = self.clone();
         let (results, marks, placed) = self
             .with_store(move |store| {
-                Ok(store.batch(|store| {
+                let started = std::time::Instant::now();
+                let mut split = (0u128, 0u128);
+                let value = store.batch(|store| {
                     let mut results = Vec::with_capacity(answered.len());
                     for (mut ready, id, verdict, stop_payment, wait) in answered {
                         let open = match verdict {
@@ -396,6 +417,7 @@ impl Engine {
                             *state,
                         )?;
                     }
+                    split.0 = started.elapsed().as_micros();
                     let mut placed = Vec::with_capacity(plans.len());
                     for mut ready in plans {
                         let Some(order) = ready.order.take() else {
@@ -406,8 +428,16 @@ impl Engine {
                         let outcome = place_here(store, order, now).map_err(EngineError::from);
                         placed.push((ready, outcome));
                     }
+                    split.1 = started.elapsed().as_micros();
                     Ok((results, marks, placed))
-                })?)
+                })?;
+                tracing::debug!(
+                    settle_us = split.0 as u64,
+                    plan_us = (split.1 - split.0) as u64,
+                    commit_us = (started.elapsed().as_micros() - split.1) as u64,
+                    "due: inside the transaction"
+                );
+                Ok(value)
             })
             .await?;
         let mut committed = Committed {
