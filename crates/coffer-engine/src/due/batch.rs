@@ -127,7 +127,7 @@ impl Engine {
         };
         let mut pending: VecDeque<(Occurrence, Option<(u32, u32)>)> =
             due.into_iter().map(|o| (o, None)).collect();
-        let mut queue: VecDeque<Box<Ready>> = VecDeque::new();
+        let mut queue: VecDeque<Ready> = VecDeque::new();
         let mut armed: VecDeque<(AttemptId, Box<Ready>)> = VecDeque::new();
         let mut came: Vec<Sent> = Vec::new();
         let mut marks: Vec<(DueItem, OccurrenceState)> = Vec::new();
@@ -147,7 +147,7 @@ impl Engine {
                         Prepared::Done(item, None) => done(item),
                         Prepared::Done(item, Some(state)) => marks.push((item, state)),
                         Prepared::Alone(occurrence) => alone.push(occurrence),
-                        Prepared::Ready(ready) => queue.push_back(ready),
+                        Prepared::Ready(ready) => queue.push_back(*ready),
                     }
                 }
                 continue;
@@ -358,7 +358,7 @@ impl Engine {
         &self,
         came: Vec<Sent>,
         marks: Vec<(DueItem, OccurrenceState)>,
-        plans: Vec<Box<Ready>>,
+        plans: Vec<Ready>,
     ) -> EngineResult<Committed> {
         let now = self.now();
         // Judged before the transaction: only the writes wait on the lock.
@@ -466,7 +466,7 @@ impl Engine {
         }
         for (mut ready, outcome) in placed {
             match outcome {
-                Ok(Placed::Sending(id)) => committed.sending.push((id, ready)),
+                Ok(Placed::Sending(id)) => committed.sending.push((id, Box::new(ready))),
                 Ok(other) => match not_sent(&mut ready.item, other) {
                     // Written with the next commit.
                     Some(state) => committed.marks.push((ready.item, state)),
