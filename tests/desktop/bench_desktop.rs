@@ -149,7 +149,37 @@ async fn one_start(binary: &Path, profile: &Path, ready: Ready) -> Value {
     });
     let _ = client.close().await;
     drop(driver);
+    stop(pid);
     start
+}
+
+/// Ends `pid` if it outlived its WebDriver session (the Coffer app does: it keeps its window
+/// after the session closes), so the next start on the profile is not refused as a second
+/// instance of it.
+fn stop(pid: u32) {
+    let alive = || Path::new(&format!("/proc/{pid}")).exists() && !zombie(pid);
+    for signal in ["-TERM", "-KILL"] {
+        if !alive() {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rfind(')')
+                .map(|i| s[i + 1..].trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 fn median(values: &mut [f64]) -> f64 {
