@@ -403,36 +403,7 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
     // Desktop.
     let _ = writeln!(s, "## Desktop app\n");
     match &r.desktop {
-        Some(d) => {
-            let _ = writeln!(
-                s,
-                "{} The app is the {} build.\n",
-                d["method"]
-                    .as_str()
-                    .unwrap_or("Measured by the desktop benchmark.")
-                    .replace("/tests/desktop/../../", "/"),
-                d["build"].as_str().unwrap_or("unknown")
-            );
-            let _ = writeln!(
-                s,
-                "| customers in the cache | spawn → WebDriver session ms | spawn → first rows ms | RSS app MiB | RSS WebKit MiB | RSS total MiB |"
-            );
-            let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
-            for run in d["runs"].as_array().into_iter().flatten() {
-                let mib = |k: &str| run[k].as_f64().unwrap_or(0.0) / 1024.0;
-                let _ = writeln!(
-                    s,
-                    "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
-                    run["customers"],
-                    run["session_ms"].as_f64().unwrap_or(0.0),
-                    run["first_rows_ms"].as_f64().unwrap_or(0.0),
-                    mib("rss_app_kib"),
-                    mib("rss_webkit_kib"),
-                    mib("rss_total_kib"),
-                );
-            }
-            let _ = writeln!(s);
-        }
+        Some(d) => desktop_section(&mut s, d),
         None => {
             let _ = writeln!(
                 s,
@@ -524,13 +495,8 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
             b.concurrency
         );
     }
-    if r.desktop.is_some() {
-        let _ = writeln!(
-            s,
-            "- **Desktop**: the customers table is virtualized and paged from the engine \
-             (limit/offset), so first rows and memory depend on the page, not on the cache's \
-             size; see the rows above for the sizes measured."
-        );
+    if let Some(d) = &r.desktop {
+        desktop_takeaway(&mut s, d);
     }
     match &r.profiles {
         Some(profiles) => {
@@ -557,6 +523,88 @@ fn markdown(r: &AllReport, rerun: &str) -> String {
          `coffer bench search --cards 1000000`)."
     );
     s
+}
+
+/// The desktop table: the empty Tauri window first, then the app at each cache size, and what the
+/// app costs over the empty window.
+fn desktop_section(s: &mut String, d: &serde_json::Value) {
+    let _ = writeln!(
+        s,
+        "{} The app is the {} build.\n",
+        d["method"]
+            .as_str()
+            .unwrap_or("Measured by the desktop benchmark.")
+            .replace("/tests/desktop/../../", "/"),
+        d["build"].as_str().unwrap_or("unknown")
+    );
+    let _ = writeln!(
+        s,
+        "| process | customers in the cache | spawn → WebDriver session ms | spawn → first rows ms (warm, median) | warm-up start ms | RSS app MiB | app anonymous MiB | app peak MiB | RSS WebKit MiB | RSS total MiB |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let row = |s: &mut String, what: &str, customers: String, run: &serde_json::Value| {
+        let ms = |k: &str| run[k].as_f64().unwrap_or(0.0);
+        let mib = |k: &str| run[k].as_f64().unwrap_or(0.0) / 1024.0;
+        let _ = writeln!(
+            s,
+            "| {what} | {customers} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            ms("session_ms"),
+            ms("first_rows_ms"),
+            ms("warm_up_first_rows_ms"),
+            mib("rss_app_kib"),
+            mib("rss_app_anon_kib"),
+            mib("rss_app_peak_kib"),
+            mib("rss_webkit_kib"),
+            mib("rss_total_kib"),
+        );
+    };
+    let empty = &d["empty_window"];
+    if empty.is_object() {
+        row(s, "empty Tauri 2 window (page loaded)", "—".into(), empty);
+    }
+    for run in d["runs"].as_array().into_iter().flatten() {
+        row(s, "Coffer", run["customers"].to_string(), run);
+    }
+    let _ = writeln!(s);
+    if empty.is_object() {
+        let mib = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0) / 1024.0;
+        for run in d["runs"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                s,
+                "- {} customers: the app process {:+.0} MiB over the empty window's, WebKit {:+.0} \
+                 MiB, the whole {:+.0} MiB.",
+                run["customers"],
+                mib(run, "rss_app_kib") - mib(empty, "rss_app_kib"),
+                mib(run, "rss_webkit_kib") - mib(empty, "rss_webkit_kib"),
+                mib(run, "rss_total_kib") - mib(empty, "rss_total_kib"),
+            );
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// The desktop line of the takeaways: first rows and the app's memory from the smallest cache to
+/// the largest, as measured.
+fn desktop_takeaway(s: &mut String, d: &serde_json::Value) {
+    let runs: Vec<&serde_json::Value> = d["runs"].as_array().into_iter().flatten().collect();
+    let (Some(small), Some(large)) = (runs.first(), runs.last()) else {
+        return;
+    };
+    let ms = |v: &serde_json::Value| v["first_rows_ms"].as_f64().unwrap_or(0.0);
+    let mib = |v: &serde_json::Value| v["rss_app_kib"].as_f64().unwrap_or(0.0) / 1024.0;
+    let _ = writeln!(
+        s,
+        "- **Desktop** ({} build): the customers table is virtualized and paged from the engine; \
+         first rows {:.0} ms at {} customers and {:.0} ms at {}, the app process {:.0} MiB and \
+         {:.0} MiB.",
+        d["build"].as_str().unwrap_or("unknown"),
+        ms(small),
+        small["customers"],
+        ms(large),
+        large["customers"],
+        mib(small),
+        mib(large),
+    );
 }
 
 #[cfg(test)]
@@ -590,5 +638,37 @@ mod tests {
         );
         assert!(!done.contains("not finished"));
         assert!(done.contains("bash scripts/bench.sh"));
+    }
+
+    #[test]
+    fn the_desktop_table_shows_the_empty_window_beside_the_app_at_each_size() {
+        let mut r = report(true);
+        let start = |ms: f64, app: f64, webkit: f64| {
+            serde_json::json!({
+                "session_ms": 300.0, "first_rows_ms": ms, "warm_up_first_rows_ms": ms * 2.0,
+                "rss_app_kib": app * 1024.0, "rss_app_anon_kib": 10240.0,
+                "rss_app_peak_kib": app * 1024.0, "rss_webkit_kib": webkit * 1024.0,
+                "rss_total_kib": (app + webkit) * 1024.0,
+            })
+        };
+        let mut small = start(420.0, 80.0, 200.0);
+        small["customers"] = serde_json::json!(10000);
+        let mut large = start(480.0, 95.0, 210.0);
+        large["customers"] = serde_json::json!(1000000);
+        r.desktop = Some(serde_json::json!({
+            "build": "release", "method": "Measured.",
+            "empty_window": start(150.0, 60.0, 150.0),
+            "runs": [small, large],
+        }));
+        let md = markdown(&r, "bash scripts/bench.sh");
+        assert!(
+            md.contains("| empty Tauri 2 window (page loaded) | — | 300 | 150 | 300 | 60 | 10 | 60 | 150 | 210 |"),
+            "{md}"
+        );
+        assert!(md.contains("| Coffer | 1000000 | 300 | 480 | 960 | 95 | 10 | 95 | 210 | 305 |"));
+        assert!(md.contains(
+            "- 1000000 customers: the app process +35 MiB over the empty window's, WebKit +60 MiB, the whole +95 MiB."
+        ));
+        assert!(md.contains("first rows 420 ms at 10000 customers and 480 ms at 1000000"));
     }
 }
