@@ -195,11 +195,13 @@ pub trait Database: Send + Sync {
 /// rehearsal copy) has no file to open twice: its reads run on the writer with writes refused.
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// Idle read-only connections; a read takes one or opens one. Declared first so they close
+    /// before the writer: SQLite checkpoints the WAL into the database file when its last
+    /// connection closes, and a read-only connection cannot.
+    readers: Mutex<Vec<Store>>,
     store: Mutex<Store>,
     /// The file readers open; none for an in-memory store.
     path: Option<std::path::PathBuf>,
-    /// Idle read-only connections; a read takes one or opens one.
-    readers: Mutex<Vec<Store>>,
 }
 
 /// Idle read-only connections kept for the next reads; more are opened while reads run beside

@@ -9,10 +9,10 @@
 //! new requests leave. The policy of a charge sees every plan made before it in the same
 //! transaction (Svea's one-a-month rule, retry counts), as it sees committed ones.
 //!
-//! Rows planned and not yet settled never exceed what the provider lets run at once (its
-//! published limit, else the run's concurrency), so a crash leaves at most that many `sending`
-//! rows for reconcile; the requests in flight never exceed the run's concurrency. A row planned
-//! beyond those in flight waits committed and leaves the moment an answer frees a place. A 429 holds the merchant's next plans for its
+//! Rows planned and not yet settled never exceed the run's concurrency, nor what the provider
+//! lets run at once where it publishes it (Clover: 5 per token), so a crash leaves at most that
+//! many `sending` rows for reconcile. Once one answer has come, the loop gathers the others in
+//! flight (at most 1 ms) so that one commit settles the whole window and plans the next. A 429 holds the merchant's next plans for its
 //! Retry-After, its occurrence is tried again in this run (the provider refused it before
 //! processing it), and from then on the run keeps under the provider's published rate
 //! (`coffer_core::providers::RateLimit`) instead of meeting the limit again.
@@ -107,13 +107,9 @@ impl Engine {
             .concurrency
             .max(1)
             .min(limit.map_or(usize::MAX, |l| l.concurrent.max(1) as usize));
-        // Planned and not yet settled: what the provider lets run at once where it says so
-        // (a crash leaves at most that many `sending` rows), else the run's concurrency. Rows
-        // planned beyond those in flight wait committed, and leave the moment an answer frees
-        // a place, without waiting for the next commit.
-        let planned_cap = limit.map_or(in_flight_cap, |l| {
-            (l.concurrent as usize).max(in_flight_cap)
-        });
+        // Planned and not yet settled: the same bound, so a crash leaves at most that many
+        // `sending` rows for reconcile.
+        let planned_cap = in_flight_cap;
         let provider: Arc<dyn Provider> = Arc::from(self.provider_for(merchant).await?);
         let (answers_tx, mut answers) = mpsc::unbounded_channel::<Sent>();
         let send = |id: AttemptId, ready: Box<Ready>| {

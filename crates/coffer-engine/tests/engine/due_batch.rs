@@ -129,3 +129,70 @@ async fn two_contracts_of_one_svea_card_due_the_same_day_make_one_charge() {
         .count();
     assert_eq!(sending, 0, "nothing is left unsettled");
 }
+
+/// Counts the ledger's `sending` rows each time the run reports a finished occurrence.
+struct UnsettledWatch {
+    store: std::sync::Mutex<coffer_store::Store>,
+    most: std::sync::atomic::AtomicUsize,
+    reports: std::sync::atomic::AtomicUsize,
+}
+
+impl coffer_engine::progress::Progress for UnsettledWatch {
+    fn report(&self, event: coffer_engine::progress::ProgressEvent) {
+        if event.done == 0 {
+            return;
+        }
+        let store = self.store.lock().unwrap();
+        let sending = store
+            .list_attempts(&coffer_store::charges::AttemptFilter {
+                state: Some(ChargeState::Sending),
+                ..coffer_store::charges::AttemptFilter::default()
+            })
+            .unwrap()
+            .len();
+        self.most
+            .fetch_max(sending, std::sync::atomic::Ordering::SeqCst);
+        self.reports
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_run_never_holds_more_unsettled_charges_than_the_provider_lets_run_at_once() {
+    let world = World::new().await;
+    let cards = world.cards("Clover Downtown", None, 14).await;
+    let due = due_soon();
+    for card in &cards {
+        monthly(&world.engine, card.id, "3.30", due).await;
+    }
+    run_on(&world, today()).await;
+    let watch = std::sync::Arc::new(UnsettledWatch {
+        store: std::sync::Mutex::new(world.store()),
+        most: std::sync::atomic::AtomicUsize::new(0),
+        reports: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let run = world
+        .engine_on(due)
+        .run_due(
+            coffer_engine::due::DueRun {
+                date: Some(due),
+                concurrency: 16,
+                ..coffer_engine::due::DueRun::default()
+            },
+            watch.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.charged.len(), cards.len(), "{run:?}");
+    assert_eq!(
+        watch.reports.load(std::sync::atomic::Ordering::SeqCst),
+        cards.len()
+    );
+    let most = watch.most.load(std::sync::atomic::Ordering::SeqCst);
+    // Clover publishes 5 requests at once per token: a crash at any moment of the run leaves at
+    // most 5 charges for reconcile, whatever concurrency the run was asked for.
+    assert!(
+        (1..=5).contains(&most),
+        "at most 5 unsettled at once, saw {most}"
+    );
+}
