@@ -228,11 +228,16 @@ fn release_binary(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn build_of(binary: &Path) -> &'static str {
-    if binary.to_string_lossy().contains("/release/") {
-        "release"
+/// The build, from cargo's folder; a binary elsewhere (COFFER_DESKTOP_BIN) is named by
+/// COFFER_DESKTOP_BUILD, or "unknown" rather than guessed.
+fn build_of(binary: &Path) -> String {
+    let path = binary.to_string_lossy();
+    if path.contains("/release/") {
+        "release".into()
+    } else if path.contains("/debug/") {
+        "debug".into()
     } else {
-        "debug"
+        std::env::var("COFFER_DESKTOP_BUILD").unwrap_or_else(|_| "unknown".into())
     }
 }
 
