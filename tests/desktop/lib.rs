@@ -35,7 +35,13 @@ impl Driver {
         let port = free_port();
         let native_port = free_port();
         let driver = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let child = Command::new(driver)
+        let mut command = Command::new(driver);
+        // Its own process group, which the app and its WebKit processes join: the app keeps its
+        // window after its session closes, and an app left running (repainting under Xvfb's
+        // software GL) would starve the next test's start.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
             .args([
                 "--port",
                 &port.to_string(),
@@ -61,18 +67,26 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut stopped = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                stopped = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if !stopped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // Whatever of its group outlived it: the app and its WebKit processes.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -85,7 +99,8 @@ pub async fn connect(driver: &Driver, app: &Path) -> Client {
         json!({ "application": app.to_string_lossy() }),
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous: on a loaded 2-core machine WebKitWebDriver and the app take a while to come up.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match ClientBuilder::native()
             .capabilities(caps.clone())
