@@ -557,7 +557,7 @@ mod tests {
                 terms: "monthly".into(),
             }),
             initial: Some(InitialTransaction {
-                reference: ProviderRef("5100000000410123".into()),
+                reference: ProviderRef("1100000000410123".into()),
                 amount: None,
                 at,
                 kind: InitialKind::Recurring,
@@ -579,7 +579,7 @@ mod tests {
         );
         let why = card.reenroll_reason().expect("flagged re-enroll");
         assert!(
-            why.contains("5100000000410123") && why.contains("re-enroll"),
+            why.contains("1100000000410123") && why.contains("re-enroll"),
             "the reason names the initial and what to do: {why}"
         );
         for kind in [InitialKind::Recurring, InitialKind::OneClick] {
