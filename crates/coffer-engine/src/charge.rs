@@ -288,6 +288,21 @@ struct Context {
     open_contracts: Vec<coffer_core::ContractId>,
 }
 
+/// What a live decline says beyond its raw code (the provider's table, a network code or a
+/// Mastercard advice code): the reason, when the cardholder stopped the payments.
+pub(crate) fn stop_payment_of(
+    answer: &Result<coffer_providers::ChargeOutcome, coffer_providers::ProviderError>,
+    brand: &coffer_core::CardBrand,
+) -> Option<String> {
+    answer
+        .as_ref()
+        .err()
+        .and_then(|e| e.decline.as_deref())
+        .and_then(|d| d.never_retry(brand))
+        .filter(|n| n.stops_contract)
+        .map(|n| n.reason)
+}
+
 /// A unique order id that fits every provider: Svea's `pmt_id` takes at most 20 alphanumerics.
 pub(crate) fn new_order_id() -> String {
     let hex = uuid::Uuid::new_v4()
@@ -576,13 +591,7 @@ impl Engine {
         let answer = provider.charge(request).await;
         // What the live decline says beyond its raw code (the provider's table, a network code
         // or Mastercard advice code): whether the cardholder stopped the payments.
-        let stop_payment = answer
-            .as_ref()
-            .err()
-            .and_then(|e| e.decline.as_deref())
-            .and_then(|d| d.never_retry(brand))
-            .filter(|n| n.stops_contract)
-            .map(|n| n.reason);
+        let stop_payment = stop_payment_of(&answer, brand);
         let (attempt, open) = self.settle_answer(id, Answer::Charge(answer)).await?;
         let mut result = ChargeResult::of(&attempt, false);
         result.stop_payment = stop_payment;

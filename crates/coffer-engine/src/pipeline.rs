@@ -255,13 +255,10 @@ impl Engine {
         id: AttemptId,
         answer: Answer,
     ) -> EngineResult<(ChargeAttempt, Option<String>)> {
-        if let Answer::Charge(Err(ProviderError {
-            kind: ProviderErrorKind::RateLimited { retry_after },
-            ..
-        })) = &answer
-        {
-            self.note_rate_limit(id, retry_after.unwrap_or(DEFAULT_RETRY_AFTER))
-                .await?;
+        if let Answer::Charge(answer) = &answer {
+            if let Some(wait) = rate_limit_wait(answer) {
+                self.note_rate_limit(id, wait).await?;
+            }
         }
         let refund = matches!(answer, Answer::Refund(_));
         let transfer = match &answer {

@@ -427,13 +427,7 @@ impl CardWrites for Store {
     ) -> StoreResult<(CardId, Upsert)> {
         let fields = &card.fields;
         let bin = fields.bin.as_ref().map(Bin::as_str);
-        let (apm_name, apm_mit) = match &card.method {
-            PaymentMethod::Card => (None, false),
-            PaymentMethod::Apm {
-                name,
-                merchant_initiated,
-            } => (Some(name.as_str()), *merchant_initiated),
-        };
+        let (apm_name, apm_mit) = apm_columns(&card.method);
         let existing = self
             .conn()
             .prepare_cached(
@@ -672,13 +666,7 @@ impl CardWrites for Store {
     }
 
     fn set_card_method(&self, card: CardId, method: &PaymentMethod) -> StoreResult<()> {
-        let (name, mit) = match method {
-            PaymentMethod::Card => (None, false),
-            PaymentMethod::Apm {
-                name,
-                merchant_initiated,
-            } => (Some(name.as_str()), *merchant_initiated),
-        };
+        let (name, mit) = apm_columns(method);
         let changed = self
             .conn()
             .prepare_cached(
@@ -717,5 +705,17 @@ fn found(changed: usize, card: CardId) -> StoreResult<()> {
         })
     } else {
         Ok(())
+    }
+}
+
+/// A payment method's columns: the APM's name (none for a card) and whether it takes
+/// merchant-initiated charges.
+fn apm_columns(method: &PaymentMethod) -> (Option<&str>, bool) {
+    match method {
+        PaymentMethod::Card => (None, false),
+        PaymentMethod::Apm {
+            name,
+            merchant_initiated,
+        } => (Some(name.as_str()), *merchant_initiated),
     }
 }

@@ -32,7 +32,7 @@ use super::{
     next_try, not_sent, record_outcome, ApprovedCharge, DueCharge, DueItem, DueRun, DueStatus,
     NextTry,
 };
-use crate::charge::ChargeResult;
+use crate::charge::{stop_payment_of, ChargeResult};
 use crate::error::{EngineError, EngineResult};
 use crate::pipeline::{
     judge, place_here, rate_limit_wait, settle_here, Answer, Order, Placed, Verdict,
@@ -361,14 +361,7 @@ impl Engine {
         let mut answered = Vec::with_capacity(came.len());
         for sent in came {
             let wait = rate_limit_wait(&sent.answer);
-            let stop_payment = sent
-                .answer
-                .as_ref()
-                .err()
-                .and_then(|e| e.decline.as_deref())
-                .and_then(|d| d.never_retry(&sent.ready.brand))
-                .filter(|n| n.stops_contract)
-                .map(|n| n.reason);
+            let stop_payment = stop_payment_of(&sent.answer, &sent.ready.brand);
             let verdict = judge(Answer::Charge(sent.answer), now);
             answered.push((sent.ready, sent.id, verdict, stop_payment, wait));
         }
