@@ -30,14 +30,7 @@ async fn enroll_journey(client: &Client) -> Result<(), String> {
 
     // 1. The dialog: a new customer at the counter; Clover cannot send a link, and says why.
     open_enroll_dialog(client, dublin).await?;
-    let link_disabled = client
-        .execute(
-            "return document.querySelector('#enroll-mode-link').disabled",
-            vec![],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if link_disabled != Value::Bool(true) {
+    if !link_choice_disabled(client).await? {
         return Err(
             "Clover's link choice is offered, but its card fields work at the counter only".into(),
         );
@@ -207,14 +200,7 @@ async fn svea_journey(client: &Client) -> Result<(), String> {
     let main = client.window().await.map_err(|e| e.to_string())?;
 
     open_enroll_dialog(client, helsinki).await?;
-    let link_disabled = client
-        .execute(
-            "return document.querySelector('#enroll-mode-link').disabled",
-            vec![],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if link_disabled != Value::Bool(false) {
+    if link_choice_disabled(client).await? {
         return Err("Svea's page works as a link, but the link choice is disabled".into());
     }
     new_customer_paying(
@@ -363,6 +349,20 @@ async fn paypal_journey(client: &Client) -> Result<(), String> {
         return Err(format!("the saved PayPal: {saved}"));
     }
     Ok(())
+}
+
+/// Whether the open enrollment dialog offers the link choice greyed out.
+async fn link_choice_disabled(client: &Client) -> Result<bool, String> {
+    let disabled = client
+        .execute(
+            "return document.querySelector('#enroll-mode-link').disabled",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    disabled
+        .as_bool()
+        .ok_or_else(|| format!("the dialog has no link choice to read: {disabled}"))
 }
 
 /// Starts the app on a fresh profile, runs `journey` in it, and closes it.
