@@ -567,7 +567,7 @@ async fn the_preview_predicts_the_run_with_a_notice_lead_of_zero_and_more() {
             .await
             .unwrap();
         let cards = world.cards("ProcessOut Paris", None, 3).await;
-        let due = today()
+        let due = paris_today()
             .checked_add_days(Days::new(u64::from(lead)))
             .unwrap();
         for card in &cards {
@@ -575,7 +575,7 @@ async fn the_preview_predicts_the_run_with_a_notice_lead_of_zero_and_more() {
         }
         let before = world.sandbox_charges().await.len();
         // Today: the pre-charge notices (and, with no lead, the charges in the same run).
-        preview_then_run(&world, &world.engine, today()).await;
+        preview_then_run(&world, &world.engine, paris_today()).await;
         if lead > 0 {
             // The due date: the notices went out `lead` days before, the charges go now.
             preview_then_run(&world, &world.engine_on(due), due).await;

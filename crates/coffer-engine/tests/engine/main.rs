@@ -179,6 +179,12 @@ pub fn today() -> NaiveDate {
     local_date(Utc::now(), chrono_tz::Europe::Helsinki)
 }
 
+/// Today for ProcessOut Paris, an hour behind Helsinki: from 22:00 UTC a day before [`today`],
+/// so a test that runs the due run on the real clock for Paris asks for Paris's date.
+pub fn paris_today() -> NaiveDate {
+    local_date(Utc::now(), chrono_tz::Europe::Paris)
+}
+
 /// A due date a few days ahead (past the 3-day notice lead), not on the 1st, so the day before
 /// it is in the same calendar month.
 pub fn due_soon() -> NaiveDate {

@@ -284,7 +284,7 @@ async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merch
         .unwrap();
     let cards = world.cards("ProcessOut Paris", None, 2).await;
     for (card, amount) in cards.iter().zip(["2.50", "1234.56"]) {
-        crate::monthly(&world.engine, card.id, amount, crate::today()).await;
+        crate::monthly(&world.engine, card.id, amount, crate::paris_today()).await;
     }
     let run = coffer_engine::due::DueRun {
         merchants: vec![paris].into(),
@@ -330,7 +330,7 @@ async fn the_rehearsal_counts_the_runs_charges_and_totals_per_currency_per_merch
         .iter()
         .find(|c| cards.iter().all(|k| k.id != c.id))
         .expect("a third card");
-    crate::monthly(&world.engine, late.id, "7.00", crate::today()).await;
+    crate::monthly(&world.engine, late.id, "7.00", crate::paris_today()).await;
     let done = world
         .engine
         .run_due(
