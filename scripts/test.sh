@@ -11,6 +11,9 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # One feature set for every cargo call, so tauri is compiled once and a test build never
 # replaces the app binary with one that loads the dev server (TOOLING.md pitfall 1).
 FEATURES=(--features tauri/custom-protocol)
+# A clean CI build gains nothing from incremental caches, which roughly double the workspace
+# crates' share of target/ (disk ran out on a CI machine once).
+export CARGO_INCREMENTAL=0
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
