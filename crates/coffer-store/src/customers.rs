@@ -202,8 +202,8 @@ impl CustomerWrites for Store {
         if inserted {
             self.conn()
                 .prepare_cached(
-                    "INSERT INTO customers_fts (rowid, name, email, reference)
-                     SELECT id, name, email, reference FROM customers WHERE id > ?1",
+                    "INSERT INTO customers_fts (rowid, name, email, reference, location)
+                     SELECT id, name, email, reference, location FROM customers WHERE id > ?1",
                 )?
                 .execute([before])?;
         }
@@ -268,8 +268,8 @@ enum Written {
 /// Adds one inserted customer to the text index (migration 20: no trigger does it).
 fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO customers_fts (rowid, name, email, reference)
-         SELECT id, name, email, reference FROM customers WHERE id = ?1",
+        "INSERT INTO customers_fts (rowid, name, email, reference, location)
+         SELECT id, name, email, reference, location FROM customers WHERE id = ?1",
     )?
     .execute([id.0])?;
     Ok(())

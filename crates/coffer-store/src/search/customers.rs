@@ -5,7 +5,7 @@
 //! however many customers match, and the count is exact.
 
 use coffer_core::{CardBrand, CardExpiry};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::{merchants_json, CustomerCount, CustomerQuery, CustomerRow, CustomerSort};
 use crate::error::{StoreError, StoreResult};
@@ -17,7 +17,7 @@ use crate::Store;
 const SORTED_MATCHES: usize = 2000;
 
 /// Quotes each word for FTS5 and makes it a prefix match, so user text can never be read as
-/// FTS syntax.
+/// FTS syntax. The words are confined to the customer's own columns (never the location's).
 fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split_whitespace()
@@ -26,7 +26,7 @@ fn fts_query(text: &str) -> Option<String> {
     if words.is_empty() {
         None
     } else {
-        Some(words.join(" "))
+        Some(format!("{{name email reference}} : ({})", words.join(" ")))
     }
 }
 
@@ -66,8 +66,8 @@ impl<'a> Text<'a> {
     }
 }
 
-/// The live merchants a query covers, and whether that is every merchant there is (then no
-/// customer needs its merchant checked).
+/// The live merchants a query covers, and whether that is every merchant there is (then the
+/// text index need not be asked for the locations).
 struct Scope {
     json: String,
     live: Vec<i64>,
@@ -101,23 +101,20 @@ impl Scope {
         })
     }
 
-    /// Whether a matching customer is in scope: its merchant is one of the live ones asked for.
-    fn holds(&self, store: &Store, customer: i64) -> StoreResult<bool> {
+    /// `fts` within these locations (migration 21: each customer's `location` token), so the
+    /// text index itself leaves out the customers of other merchants and archived ones.
+    fn fts(&self, fts: &str) -> String {
         if self.everything {
-            return Ok(true);
+            return fts.to_string();
         }
-        let merchant: Option<i64> = store
-            .conn()
-            .prepare_cached("SELECT merchant_id FROM customers WHERE id = ?1")?
-            .query_row(params![customer], |r| r.get(0))
-            .optional()?;
-        Ok(merchant.is_some_and(|m| self.live.binary_search(&m).is_ok()))
+        let locations: Vec<String> = self.live.iter().map(|m| format!("\"m{m}\"")).collect();
+        format!("{fts} AND location : ({})", locations.join(" OR "))
     }
 }
 
-/// The customers the full-text index matches, ascending by id, any merchant. SQLite joins the
-/// ids into one text that is split here: handing over tens of thousands of rows one at a time
-/// costs several times what the index takes to find them.
+/// The customers the full-text query matches, ascending by id; `fts` is already scoped
+/// ([`Scope::fts`]). SQLite joins the ids into one text that is split here: handing over tens
+/// of thousands of rows one at a time costs several times what the index takes to find them.
 fn fts_matches(store: &Store, fts: &str) -> StoreResult<Vec<i64>> {
     let joined: Option<String> = store
         .conn()
@@ -172,10 +169,10 @@ fn term_page(
     Ok(ids)
 }
 
-/// Both kinds of matches, ascending and once each.
+/// Both kinds of matches in scope, ascending and once each.
 fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64>> {
     let mut ids = match &text.fts {
-        Some(fts) => fts_matches(store, fts)?,
+        Some(fts) => fts_matches(store, &scope.fts(fts))?,
         None => Vec::new(),
     };
     let terms = term_matches(store, &text.term, scope)?;
@@ -187,7 +184,7 @@ fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64
     Ok(ids)
 }
 
-/// The page of `matches` (ascending ids, any merchant) in scope, in `sort`'s order.
+/// The page of `matches` (ascending ids, all in scope) in `sort`'s order.
 fn page_of(
     store: &Store,
     matches: &[i64],
@@ -199,12 +196,10 @@ fn page_of(
     let mut page = Vec::with_capacity(limit);
     let mut skipped = 0;
     let mut keep = |id: i64, page: &mut Vec<i64>| -> StoreResult<bool> {
-        if scope.holds(store, id)? {
-            if skipped < offset {
-                skipped += 1;
-            } else {
-                page.push(id);
-            }
+        if skipped < offset {
+            skipped += 1;
+        } else {
+            page.push(id);
         }
         Ok(page.len() >= limit)
     };
@@ -379,7 +374,7 @@ pub(super) fn search(
         return Ok(Vec::new());
     }
     let fts = match &text.fts {
-        Some(fts) => fts_matches(store, fts)?,
+        Some(fts) => fts_matches(store, &scope.fts(fts))?,
         None => Vec::new(),
     };
     let ids = if fts.is_empty() && query.sort == CustomerSort::Name {
@@ -441,30 +436,17 @@ pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<Custome
     };
     if terms > 0 {
         // Both kinds match: a customer may be found by both, so count the union.
-        let mut n = 0;
-        for id in all_matches(store, &text, &scope)? {
-            if scope.holds(store, id)? {
-                n += 1;
-            }
-        }
-        return Ok(total(n));
+        let n = all_matches(store, &text, &scope)?.len();
+        return Ok(CustomerCount {
+            total: u64::try_from(n).unwrap_or(u64::MAX),
+        });
     }
-    let n: i64 = if scope.everything {
-        // The full-text index counts its own matches without reading a customer.
-        store
-            .conn()
-            .prepare_cached("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH ?1")?
-            .query_row(params![fts], |r| r.get(0))?
-    } else {
-        store
-            .conn()
-            .prepare_cached(
-                "SELECT count(*) FROM customers_fts f JOIN customers c ON c.id = f.rowid
-                  WHERE customers_fts MATCH ?1
-                    AND c.merchant_id IN (SELECT value FROM json_each(?2))",
-            )?
-            .query_row(params![fts, scope.json], |r| r.get(0))?
-    };
+    // The full-text index counts its own matches, locations included, without reading a
+    // customer.
+    let n: i64 = store
+        .conn()
+        .prepare_cached("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH ?1")?
+        .query_row(params![scope.fts(fts)], |r| r.get(0))?;
     Ok(total(n))
 }
 
@@ -474,8 +456,14 @@ mod tests {
 
     #[test]
     fn user_text_is_quoted_for_fts() {
-        assert_eq!(fts_query("anna vir").as_deref(), Some("\"anna\"* \"vir\"*"));
-        assert_eq!(fts_query("a\"b OR").as_deref(), Some("\"a\"\"b\"* \"OR\"*"));
+        assert_eq!(
+            fts_query("anna vir").as_deref(),
+            Some("{name email reference} : (\"anna\"* \"vir\"*)")
+        );
+        assert_eq!(
+            fts_query("a\"b OR").as_deref(),
+            Some("{name email reference} : (\"a\"\"b\"* \"OR\"*)")
+        );
         assert_eq!(fts_query("   "), None);
     }
 }

@@ -181,3 +181,62 @@ fn an_upgraded_cache_is_found_by_its_cards_and_counted_without_a_resync() {
         "both fixture customers, counted per location"
     );
 }
+
+#[test]
+fn a_search_in_some_locations_asks_the_text_index_for_them_and_never_matches_a_location_by_its_text(
+) {
+    let store = Store::open_in_memory().unwrap();
+    let a = store
+        .insert_merchant(&clover_merchant("MA"), at(0))
+        .unwrap()
+        .id;
+    let b = store
+        .insert_merchant(&clover_merchant("MB"), at(0))
+        .unwrap()
+        .id;
+    customer(&store, a, "A1", "Mikko Aalto");
+    customer(&store, b, "B1", "Mikko Berg");
+    customer(&store, b, "B2", "Liisa Berg");
+    assert_eq!(search(&store, &[a], "mikko", 0), ["Mikko Aalto"]);
+    assert_eq!(count(&store, &[b], "mikko"), 1);
+    assert_eq!(count(&store, &[a, b], "mikko"), 2);
+    // The index keeps each customer's location as the token "m<merchant id>"; the owner's
+    // words never reach that column.
+    let token = format!("m{}", b.0);
+    assert_eq!(count(&store, &[], &token), 0);
+    assert!(search(&store, &[b], &token, 0).is_empty());
+
+    // A re-sync renames a customer: the scoped search follows it.
+    customer(&store, b, "B2", "Mikaela Berg");
+    assert_eq!(
+        search(&store, &[b], "mik", 0),
+        ["Mikaela Berg", "Mikko Berg"]
+    );
+    assert_eq!(count(&store, &[b], "liisa"), 0);
+}
+
+#[test]
+fn an_upgraded_cache_is_searched_by_name_in_one_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let before = coffer_store::migrations::version_of("21-customer-index-by-location") - 1;
+        coffer_store::migrations::migrations()
+            .unwrap()
+            .to_version(&mut conn, before)
+            .unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/store/fixtures/v{before}.sql"));
+        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    // The fixture: Anna Virtanen at merchant 1 (Downtown), Pavel Petrov at merchant 2.
+    let (downtown, minsk) = (MerchantId(1), MerchantId(2));
+    assert_eq!(search(&store, &[downtown], "anna", 0), ["Anna Virtanen"]);
+    assert!(search(&store, &[minsk], "anna", 0).is_empty());
+    assert_eq!(count(&store, &[minsk], "pavel"), 1);
+    assert_eq!(count(&store, &[downtown], "pavel"), 0);
+    assert_eq!(count(&store, &[], "CUST0001"), 1, "by reference, too");
+}
