@@ -44,6 +44,8 @@ pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     backup: Option<PathBuf>,
+    /// The customers' places in name order, for searches (built on first use).
+    name_order: search::name_order::NameOrderCache,
 }
 
 impl Store {
@@ -77,6 +79,7 @@ impl Store {
             conn,
             path: Some(path.to_path_buf()),
             backup,
+            name_order: Default::default(),
         })
     }
 
@@ -95,6 +98,7 @@ impl Store {
             conn,
             path: Some(path.to_path_buf()),
             backup: None,
+            name_order: Default::default(),
         })
     }
 
@@ -117,6 +121,7 @@ impl Store {
             conn,
             path: None,
             backup: None,
+            name_order: Default::default(),
         })
     }
 
@@ -138,6 +143,7 @@ impl Store {
             conn,
             path: None,
             backup: None,
+            name_order: Default::default(),
         })
     }
 
@@ -223,6 +229,13 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The customers' places in name order at the current version of their names.
+    pub(crate) fn name_order(
+        &self,
+    ) -> StoreResult<Option<std::sync::Arc<search::name_order::NameOrder>>> {
+        self.name_order.current(self)
     }
 }
 

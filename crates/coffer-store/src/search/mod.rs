@@ -12,6 +12,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::Store;
 
 mod customers;
+pub(crate) mod name_order;
 
 /// How customer results are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

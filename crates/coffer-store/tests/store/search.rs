@@ -221,7 +221,8 @@ fn an_upgraded_cache_is_searched_by_name_in_one_location() {
     let path = dir.path().join("coffer.db");
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
-        let before = coffer_store::migrations::version_of("21-customer-index-by-location") - 1;
+        let before =
+            coffer_store::migrations::version_of("21-search-by-location-and-name-order") - 1;
         coffer_store::migrations::migrations()
             .unwrap()
             .to_version(&mut conn, before)
@@ -239,4 +240,43 @@ fn an_upgraded_cache_is_searched_by_name_in_one_location() {
     assert_eq!(count(&store, &[minsk], "pavel"), 1);
     assert_eq!(count(&store, &[downtown], "pavel"), 0);
     assert_eq!(count(&store, &[], "CUST0001"), 1, "by reference, too");
+}
+
+#[test]
+fn a_large_search_in_name_order_follows_customers_added_and_renamed_by_another_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let writer = Store::open(&path).unwrap();
+    let m = writer
+        .insert_merchant(&clover_merchant("M1"), at(0))
+        .unwrap()
+        .id;
+    writer
+        .batch(|store| {
+            for i in (0..2500).rev() {
+                customer(store, m, &format!("V{i}"), &format!("Virtanen {i:04}"));
+            }
+            Ok(())
+        })
+        .unwrap();
+    let reader = Store::open_reader(&path).unwrap();
+    let first = |store: &Store| search(store, &[m], "virtanen", 0)[..3].to_vec();
+    assert_eq!(
+        first(&reader),
+        ["Virtanen 0000", "Virtanen 0001", "Virtanen 0002"]
+    );
+    // Another connection renames one, then adds one; the reader's next searches see each.
+    customer(&writer, m, "V2499", "Virtanen - first");
+    assert_eq!(
+        first(&reader),
+        ["Virtanen - first", "Virtanen 0000", "Virtanen 0001"]
+    );
+    customer(&writer, m, "VNEW", "Virtanen 0000 A");
+    assert_eq!(
+        first(&reader),
+        ["Virtanen - first", "Virtanen 0000", "Virtanen 0000 A"]
+    );
+    assert_eq!(count(&reader, &[m], "virtanen"), 2501);
+    let last = search(&reader, &[m], "virtanen", 2500);
+    assert_eq!(last, ["Virtanen 2498"], "the renamed one left the end");
 }
