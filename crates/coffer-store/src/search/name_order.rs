@@ -21,7 +21,6 @@ const NONE: u32 = u32::MAX;
 const MAX_ID: i64 = 50_000_000;
 
 /// The places at one version of the customers' names.
-#[derive(Debug)]
 pub(crate) struct NameOrder {
     version: i64,
     /// Indexed by customer id.
@@ -48,6 +47,16 @@ impl NameOrder {
         }
         placed.sort_unstable();
         Some(placed.into_iter().skip(offset).map(|(_, id)| id).collect())
+    }
+}
+
+// A million places are not worth printing with the store they belong to.
+impl std::fmt::Debug for NameOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NameOrder")
+            .field("version", &self.version)
+            .field("places", &self.places.len())
+            .finish()
     }
 }
 
