@@ -55,6 +55,40 @@ fn search(store: &Store, merchants: &[MerchantId], text: &str, offset: u32) -> V
         .collect()
 }
 
+/// An in-memory store with two locations.
+fn two_merchants() -> (Store, MerchantId, MerchantId) {
+    let store = Store::open_in_memory().unwrap();
+    let merchant = |uuid: &str| {
+        store
+            .insert_merchant(&clover_merchant(uuid), at(0))
+            .unwrap()
+            .id
+    };
+    let (a, b) = (merchant("MA"), merchant("MB"));
+    (store, a, b)
+}
+
+/// A store of the schema before `migration`, holding that schema's fixture, opened (and so
+/// upgraded) by today's Coffer.
+fn upgraded_across(migration: &str) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let before = coffer_store::migrations::version_of(migration) - 1;
+        coffer_store::migrations::migrations()
+            .unwrap()
+            .to_version(&mut conn, before)
+            .unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/store/fixtures/v{before}.sql"));
+        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    (dir, store)
+}
+
 fn count(store: &Store, merchants: &[MerchantId], text: &str) -> u64 {
     store
         .count_matching_customers(&CustomerQuery {
@@ -111,15 +145,7 @@ fn a_bin_or_last4_search_lists_customers_by_name_and_follows_renames_and_changed
 
 #[test]
 fn a_text_search_counts_every_match_and_pages_the_true_first_names_in_scope() {
-    let store = Store::open_in_memory().unwrap();
-    let a = store
-        .insert_merchant(&clover_merchant("MA"), at(0))
-        .unwrap()
-        .id;
-    let b = store
-        .insert_merchant(&clover_merchant("MB"), at(0))
-        .unwrap()
-        .id;
+    let (store, a, b) = two_merchants();
     store
         .batch(|store| {
             // Inserted last-name-first, so id order is the reverse of name order.
@@ -154,21 +180,7 @@ fn a_text_search_counts_every_match_and_pages_the_true_first_names_in_scope() {
 
 #[test]
 fn an_upgraded_cache_is_found_by_its_cards_and_counted_without_a_resync() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("coffer.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        let before = coffer_store::migrations::version_of("19-search-terms-and-counts") - 1;
-        coffer_store::migrations::migrations()
-            .unwrap()
-            .to_version(&mut conn, before)
-            .unwrap();
-        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/store/fixtures/v{before}.sql"));
-        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
-            .unwrap();
-    }
-    let store = Store::open(&path).unwrap();
+    let (_dir, store) = upgraded_across("19-search-terms-and-counts");
     // The fixture's Anna Virtanen has a visa 424242…4242 and a mastercard …4444 with no BIN.
     assert_eq!(search(&store, &[], "424242", 0), ["Anna Virtanen"]);
     assert_eq!(search(&store, &[], "4444", 0), ["Anna Virtanen"]);
@@ -183,17 +195,8 @@ fn an_upgraded_cache_is_found_by_its_cards_and_counted_without_a_resync() {
 }
 
 #[test]
-fn a_search_in_some_locations_asks_the_text_index_for_them_and_never_matches_a_location_by_its_text(
-) {
-    let store = Store::open_in_memory().unwrap();
-    let a = store
-        .insert_merchant(&clover_merchant("MA"), at(0))
-        .unwrap()
-        .id;
-    let b = store
-        .insert_merchant(&clover_merchant("MB"), at(0))
-        .unwrap()
-        .id;
+fn a_search_in_some_locations_never_matches_a_location_by_its_text() {
+    let (store, a, b) = two_merchants();
     customer(&store, a, "A1", "Mikko Aalto");
     customer(&store, b, "B1", "Mikko Berg");
     customer(&store, b, "B2", "Liisa Berg");
@@ -217,22 +220,7 @@ fn a_search_in_some_locations_asks_the_text_index_for_them_and_never_matches_a_l
 
 #[test]
 fn an_upgraded_cache_is_searched_by_name_in_one_location() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("coffer.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        let before =
-            coffer_store::migrations::version_of("21-search-by-location-and-name-order") - 1;
-        coffer_store::migrations::migrations()
-            .unwrap()
-            .to_version(&mut conn, before)
-            .unwrap();
-        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/store/fixtures/v{before}.sql"));
-        conn.execute_batch(&std::fs::read_to_string(fixture).unwrap())
-            .unwrap();
-    }
-    let store = Store::open(&path).unwrap();
+    let (_dir, store) = upgraded_across("21-search-by-location-and-name-order");
     // The fixture: Anna Virtanen at merchant 1 (Downtown), Pavel Petrov at merchant 2.
     let (downtown, minsk) = (MerchantId(1), MerchantId(2));
     assert_eq!(search(&store, &[downtown], "anna", 0), ["Anna Virtanen"]);
