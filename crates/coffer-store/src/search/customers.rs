@@ -216,7 +216,6 @@ fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64
 fn page_of(
     store: &Store,
     matches: &[i64],
-    scope: &Scope,
     sort: CustomerSort,
     offset: usize,
     limit: usize,
@@ -289,11 +288,10 @@ fn page_of(
             let mut stmt = store.conn().prepare_cached(&format!(
                 "SELECT c.id FROM customers c
                   WHERE c.id IN (SELECT value FROM json_each(?1))
-                    AND c.merchant_id IN (SELECT value FROM json_each(?2))
-                  ORDER BY {order} LIMIT ?3 OFFSET ?4"
+                  ORDER BY {order} LIMIT ?2 OFFSET ?3"
             ))?;
             page = stmt
-                .query_map(params![ids, scope.json, limit, offset], |r| r.get(0))?
+                .query_map(params![ids, limit, offset], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
         }
     }
@@ -424,14 +422,7 @@ pub(super) fn search(
             matches.sort_unstable();
             matches.dedup();
         }
-        page_of(
-            store,
-            &matches,
-            &scope,
-            query.sort,
-            offset as usize,
-            limit as usize,
-        )?
+        page_of(store, &matches, query.sort, offset as usize, limit as usize)?
     };
     rows(store, &ids, Some(&text), query.sort, today)
 }
