@@ -306,116 +306,7 @@ impl CardWrites for Store {
         card: &CardFields,
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)> {
-        type Existing = (
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            i32,
-            u32,
-            bool,
-            bool,
-            Option<String>,
-        );
-        let existing: Option<Existing> = self
-            .conn()
-            .query_row(
-                "SELECT id, customer_id, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, art_url FROM cards WHERE merchant_id = ?1 AND token = ?2",
-                params![merchant.0, card.token.0],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let bin = card.bin.as_ref().map(|b| b.as_str().to_string());
-        match existing {
-            Some((
-                id,
-                customer_id,
-                brand,
-                last4,
-                old_bin,
-                bank,
-                year,
-                month,
-                active,
-                needs_cvc,
-                art_url,
-            )) => {
-                let same = customer_id == customer.0
-                    && brand == card.brand.name()
-                    && last4 == card.last4.as_str()
-                    && old_bin == bin
-                    && bank == card.bank
-                    && year == card.expiry.year
-                    && month == card.expiry.month
-                    && active == card.active
-                    && needs_cvc == card.needs_cvc
-                    && art_url == card.art_url;
-                if same {
-                    self.conn().execute(
-                        "UPDATE cards SET synced_at = ?2 WHERE id = ?1",
-                        params![id, millis(now)],
-                    )?;
-                    return Ok((CardId(id), Upsert::Unchanged));
-                }
-                self.conn().execute(
-                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7, exp_month = ?8,
-                            active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10, synced_at = ?11, art_url = ?12 WHERE id = ?1",
-                    params![
-                        id,
-                        customer.0,
-                        card.brand.name(),
-                        card.last4.as_str(),
-                        bin,
-                        card.bank,
-                        card.expiry.year,
-                        card.expiry.month,
-                        card.active,
-                        card.needs_cvc,
-                        millis(now),
-                        card.art_url
-                    ],
-                )?;
-                Ok((CardId(id), Upsert::Updated))
-            }
-            None => {
-                self.conn().execute(
-                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month, active, needs_cvc, synced_at, art_url)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        merchant.0,
-                        customer.0,
-                        card.token.0,
-                        card.brand.name(),
-                        card.last4.as_str(),
-                        bin,
-                        card.bank,
-                        card.expiry.year,
-                        card.expiry.month,
-                        card.active,
-                        card.needs_cvc,
-                        millis(now),
-                        card.art_url
-                    ],
-                )?;
-                Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted))
-            }
-        }
+        self.write_card(merchant, customer, card, None, None, now, Touch::Always)
     }
 
     fn sync_card(
@@ -425,108 +316,15 @@ impl CardWrites for Store {
         card: &SyncedCard,
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)> {
-        let fields = &card.fields;
-        let bin = fields.bin.as_ref().map(Bin::as_str);
-        let (apm_name, apm_mit) = apm_columns(&card.method);
-        let existing = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, customer_id = ?3 AND brand = ?4 AND last4 = ?5 AND bin IS ?6 AND bank IS ?7
-                        AND exp_year = ?8 AND exp_month = ?9 AND active = (?10 AND flagged_reason IS NULL)
-                        AND needs_cvc = ?11 AND art_url IS ?12,
-                        (?13 IS NULL OR (apm_name IS ?13 AND apm_merchant_initiated = ?14)),
-                        initial_ref IS NULL
-                 FROM cards WHERE merchant_id = ?1 AND token = ?2",
-            )?
-            .query_row(
-                params![
-                    merchant.0,
-                    fields.token.0,
-                    customer.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    fields.art_url,
-                    apm_name,
-                    apm_mit
-                ],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?)),
-            )
-            .optional()?;
-        let Some((id, same, same_method, no_initial)) = existing else {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month,
-                         active, needs_cvc, synced_at, art_url, apm_name, apm_merchant_initiated,
-                         initial_ref, initial_at, initial_kind)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                         ?16, CASE WHEN ?16 IS NULL THEN NULL ELSE ?12 END,
-                         CASE WHEN ?16 IS NULL THEN NULL ELSE 'recurring' END)",
-                )?
-                .execute(params![
-                    merchant.0,
-                    customer.0,
-                    fields.token.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    millis(now),
-                    fields.art_url,
-                    apm_name,
-                    apm_mit,
-                    card.initial_ref.as_ref().map(|r| r.0.as_str())
-                ])?;
-            return Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted));
-        };
-        let id = CardId(id);
-        if !same {
-            self.conn()
-                .prepare_cached(
-                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7,
-                         exp_month = ?8, active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10,
-                         synced_at = ?11, art_url = ?12
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id.0,
-                    customer.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    millis(now),
-                    fields.art_url
-                ])?;
-        }
-        if !same_method {
-            self.set_card_method(id, &card.method)?;
-        }
-        if let (Some(reference), true) = (&card.initial_ref, no_initial) {
-            self.set_card_initial_if_missing(id, reference, now)?;
-        }
-        // Counted by the display fields, as a summary shows them.
-        Ok((
-            id,
-            if same {
-                Upsert::Unchanged
-            } else {
-                Upsert::Updated
-            },
-        ))
+        self.write_card(
+            merchant,
+            customer,
+            &card.fields,
+            Some(&card.method),
+            card.initial_ref.as_ref(),
+            now,
+            Touch::WhenChanged,
+        )
     }
 
     fn deactivate_unlisted_cards(
@@ -678,6 +476,128 @@ impl CardWrites for Store {
 }
 
 impl Store {
+    /// Writes a card's display fields (and, from a sync, its method and the provider's initial),
+    /// comparing first: an unchanged card costs one indexed read, plus its `synced_at` when
+    /// `touch` asks for it. Coffer's own columns (consent, use, flags) are never touched; a
+    /// flagged card stays inactive.
+    #[allow(clippy::too_many_arguments)]
+    fn write_card(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        fields: &CardFields,
+        method: Option<&PaymentMethod>,
+        initial_ref: Option<&ProviderRef>,
+        now: DateTime<Utc>,
+        touch: Touch,
+    ) -> StoreResult<(CardId, Upsert)> {
+        let bin = fields.bin.as_ref().map(Bin::as_str);
+        let (apm_name, apm_mit) = method.map_or((None, false), apm_columns);
+        let existing = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, customer_id = ?3 AND brand = ?4 AND last4 = ?5 AND bin IS ?6 AND bank IS ?7
+                        AND exp_year = ?8 AND exp_month = ?9 AND active = (?10 AND flagged_reason IS NULL)
+                        AND needs_cvc = ?11 AND art_url IS ?12,
+                        (?13 IS NULL OR (apm_name IS ?13 AND apm_merchant_initiated = ?14)),
+                        initial_ref IS NULL
+                 FROM cards WHERE merchant_id = ?1 AND token = ?2",
+            )?
+            .query_row(
+                params![
+                    merchant.0,
+                    fields.token.0,
+                    customer.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    fields.art_url,
+                    apm_name,
+                    apm_mit
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?)),
+            )
+            .optional()?;
+        let Some((id, same, same_method, no_initial)) = existing else {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month,
+                         active, needs_cvc, synced_at, art_url, apm_name, apm_merchant_initiated,
+                         initial_ref, initial_at, initial_kind)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                         ?16, CASE WHEN ?16 IS NULL THEN NULL ELSE ?12 END,
+                         CASE WHEN ?16 IS NULL THEN NULL ELSE 'recurring' END)",
+                )?
+                .execute(params![
+                    merchant.0,
+                    customer.0,
+                    fields.token.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    millis(now),
+                    fields.art_url,
+                    apm_name,
+                    apm_mit,
+                    initial_ref.map(|r| r.0.as_str())
+                ])?;
+            return Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted));
+        };
+        let id = CardId(id);
+        if !same {
+            self.conn()
+                .prepare_cached(
+                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7,
+                         exp_month = ?8, active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10,
+                         synced_at = ?11, art_url = ?12
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id.0,
+                    customer.0,
+                    fields.brand.name(),
+                    fields.last4.as_str(),
+                    bin,
+                    fields.bank,
+                    fields.expiry.year,
+                    fields.expiry.month,
+                    fields.active,
+                    fields.needs_cvc,
+                    millis(now),
+                    fields.art_url
+                ])?;
+        } else if touch == Touch::Always {
+            self.conn()
+                .prepare_cached("UPDATE cards SET synced_at = ?2 WHERE id = ?1")?
+                .execute(params![id.0, millis(now)])?;
+        }
+        if let (Some(method), false) = (method, same_method) {
+            self.set_card_method(id, method)?;
+        }
+        if let (Some(reference), true) = (initial_ref, no_initial) {
+            self.set_card_initial_if_missing(id, reference, now)?;
+        }
+        // Counted by the display fields, as a summary shows them.
+        Ok((
+            id,
+            if same {
+                Upsert::Unchanged
+            } else {
+                Upsert::Updated
+            },
+        ))
+    }
+
     fn write_card_use(&self, card: CardId, usage: CardUse) -> StoreResult<()> {
         let changed = self
             .conn()
@@ -710,6 +630,15 @@ fn found(changed: usize, card: CardId) -> StoreResult<()> {
 
 /// A payment method's columns: the APM's name (none for a card) and whether it takes
 /// merchant-initiated charges.
+/// Whether writing an unchanged card still records that it was seen (`synced_at`): an upsert
+/// does (a later `deactivate_unseen_cards` reads it), a sync does not (it deactivates by the
+/// cards it listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Touch {
+    Always,
+    WhenChanged,
+}
+
 fn apm_columns(method: &PaymentMethod) -> (Option<&str>, bool) {
     match method {
         PaymentMethod::Card => (None, false),
