@@ -72,13 +72,7 @@ pub(crate) async fn limit_rate(
     if !emu.ctx.faults.rate_limits() || request.uri().path().contains("/__sandbox/") {
         return next.run(request).await;
     }
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get("apikey"))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let Some(credential) = credential else {
+    let Some(credential) = credential_of(&request) else {
         return next.run(request).await;
     };
     let verdict = match emu.request_windows.lock() {
@@ -105,6 +99,17 @@ pub(crate) async fn limit_rate(
 
 /// Per credential, its window.
 pub(crate) type Windows = HashMap<String, Window>;
+
+/// The token a request is limited by: its bearer header, or the `apikey` header Clover's
+/// e-commerce endpoints take (notes §4.2: limits are per token).
+pub(crate) fn credential_of(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| request.headers().get("apikey"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
 
 #[cfg(test)]
 mod tests {

@@ -285,13 +285,7 @@ impl Drop for Slot<'_> {
 /// A sixth concurrent request of one token gets 429 with `retry-after` and the header naming
 /// the limit hit (notes §4.2).
 pub(crate) async fn limit_concurrency(State(emu): Emu, request: Request, next: Next) -> Response {
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get("apikey"))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let Some(credential) = credential else {
+    let Some(credential) = limits::credential_of(&request) else {
         return next.run(request).await;
     };
     let admitted = match emu.in_flight.lock() {
