@@ -12,7 +12,8 @@
 //! binary and the database into the page cache; reported apart) and then `RUNS` (default 3)
 //! warm starts, whose medians are the figures. After a 3-second settle, VmRSS of the app
 //! process and of every process under it (WebKitWebProcess, WebKitNetworkProcess…), the app's
-//! anonymous part (RssAnon: its heap, SQLite's page cache) and its peak (VmHWM), from /proc.
+//! anonymous part (RssAnon: its heap, SQLite's page cache) and its peak (VmHWM), from /proc;
+//! the CPU time of the same processes then, and over the next `IDLE_SECONDS` with nothing to do.
 //! The empty window (tests/desktop/empty-window: same Tauri, no commands, a blank page) gets the
 //! same warm-up and starts, timed to its page being loaded.
 //!
@@ -77,8 +78,30 @@ fn app_pid(binary: &Path, profile: &Path) -> Option<u32> {
     })
 }
 
-/// RSS (KiB) of each process below `app`, by name.
-fn below(app: u32) -> Vec<(String, u64)> {
+/// CPU seconds (user and system) `pid` has used, from /proc/PID/stat; /proc counts in USER_HZ,
+/// which Linux fixes at 100 for user space whatever the kernel's own tick.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(close) = stat.rfind(')') else {
+        return 0.0;
+    };
+    // After "pid (name)": state is field 3, utime field 14, stime field 15.
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let ticks = |i: usize| -> f64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0) };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds of `app` and of every process below it.
+fn tree_cpu_seconds(app: u32) -> f64 {
+    cpu_seconds(app)
+        + below_pids(app)
+            .into_iter()
+            .map(|(pid, _)| cpu_seconds(pid))
+            .sum::<f64>()
+}
+
+/// (pid, name) of every process below `app`.
+fn below_pids(app: u32) -> Vec<(u32, String)> {
     let mut children: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
     for (pid, ppid, name) in processes() {
         children.entry(ppid).or_default().push((pid, name));
@@ -87,12 +110,23 @@ fn below(app: u32) -> Vec<(String, u64)> {
     let mut stack = vec![app];
     while let Some(p) = stack.pop() {
         for (child, name) in children.get(&p).cloned().unwrap_or_default() {
-            found.push((name, status_kib(child, "VmRSS")));
+            found.push((child, name));
             stack.push(child);
         }
     }
     found
 }
+
+/// RSS (KiB) of each process below `app`, by name.
+fn below(app: u32) -> Vec<(String, u64)> {
+    below_pids(app)
+        .into_iter()
+        .map(|(pid, name)| (name, status_kib(pid, "VmRSS")))
+        .collect()
+}
+
+/// How long a start is watched, after its memory is read, for CPU spent with nothing to do.
+const IDLE_SECONDS: u64 = 5;
 
 /// What a start waits for before its clock stops.
 #[derive(Clone, Copy)]
@@ -137,6 +171,10 @@ async fn one_start(binary: &Path, profile: &Path, ready: Ready) -> Value {
     let app_kib = status_kib(pid, "VmRSS");
     let children = below(pid);
     let webkit_kib: u64 = children.iter().map(|(_, kib)| kib).sum();
+    let cpu_start_s = tree_cpu_seconds(pid);
+    // A page that keeps repainting (an animation, a loop of layout) shows here, not in RSS.
+    tokio::time::sleep(Duration::from_secs(IDLE_SECONDS)).await;
+    let cpu_idle_s = tree_cpu_seconds(pid) - cpu_start_s;
     let start = json!({
         "session_ms": session_ms,
         "first_rows_ms": ready_ms,
@@ -145,6 +183,8 @@ async fn one_start(binary: &Path, profile: &Path, ready: Ready) -> Value {
         "rss_app_peak_kib": status_kib(pid, "VmHWM"),
         "rss_webkit_kib": webkit_kib,
         "rss_total_kib": app_kib + webkit_kib,
+        "cpu_start_s": cpu_start_s,
+        "cpu_idle_s": cpu_idle_s,
         "processes": children.iter().map(|(n, k)| json!({"name": n, "rss_kib": k})).collect::<Vec<_>>(),
     });
     let _ = client.close().await;
@@ -214,6 +254,8 @@ async fn measure(binary: &Path, profile: &Path, ready: Ready, runs: usize, what:
         "rss_app_peak_kib": pick("rss_app_peak_kib"),
         "rss_webkit_kib": pick("rss_webkit_kib"),
         "rss_total_kib": pick("rss_total_kib"),
+        "cpu_start_s": pick("cpu_start_s"),
+        "cpu_idle_s": pick("cpu_idle_s"),
         "warm_up": warm_up,
         "each": starts,
     })
@@ -312,7 +354,10 @@ async fn main() {
              grid (the empty window: its page loaded). RSS is VmRSS from /proc 3 s after that, \
              of the app process and of every process below it (WebKitWebProcess, \
              WebKitNetworkProcess); the app's anonymous part (RssAnon: heap, SQLite's page \
-             cache) and its peak (VmHWM) beside it.",
+             cache) and its peak (VmHWM) beside it. CPU is user and system time from /proc of \
+             the same processes: from spawn to the memory reading, and in the {IDLE_SECONDS} s \
+             after it with nobody using the window (idle: near 0 unless the page keeps \
+             repainting).",
             app.display(),
             build_of(&app),
             empty.display(),

@@ -539,15 +539,18 @@ fn desktop_section(s: &mut String, d: &serde_json::Value) {
     );
     let _ = writeln!(
         s,
-        "| process | customers in the cache | spawn → WebDriver session ms | spawn → first rows ms (warm, median) | warm-up start ms | RSS app MiB | app anonymous MiB | app peak MiB | RSS WebKit MiB | RSS total MiB |"
+        "| process | customers in the cache | spawn → WebDriver session ms | spawn → first rows ms (warm, median) | warm-up start ms | RSS app MiB | app anonymous MiB | app peak MiB | RSS WebKit MiB | RSS total MiB | CPU s to then | CPU s idle after |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let row = |s: &mut String, what: &str, customers: String, run: &serde_json::Value| {
         let ms = |k: &str| run[k].as_f64().unwrap_or(0.0);
         let mib = |k: &str| run[k].as_f64().unwrap_or(0.0) / 1024.0;
         let _ = writeln!(
             s,
-            "| {what} | {customers} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            "| {what} | {customers} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
             ms("session_ms"),
             ms("first_rows_ms"),
             ms("warm_up_first_rows_ms"),
@@ -556,6 +559,8 @@ fn desktop_section(s: &mut String, d: &serde_json::Value) {
             mib("rss_app_peak_kib"),
             mib("rss_webkit_kib"),
             mib("rss_total_kib"),
+            run["cpu_start_s"].as_f64().unwrap_or(0.0),
+            run["cpu_idle_s"].as_f64().unwrap_or(0.0),
         );
     };
     let empty = &d["empty_window"];
@@ -649,6 +654,7 @@ mod tests {
                 "rss_app_kib": app * 1024.0, "rss_app_anon_kib": 10240.0,
                 "rss_app_peak_kib": app * 1024.0, "rss_webkit_kib": webkit * 1024.0,
                 "rss_total_kib": (app + webkit) * 1024.0,
+                "cpu_start_s": 1.5, "cpu_idle_s": 0.02,
             })
         };
         let mut small = start(420.0, 80.0, 200.0);
@@ -662,10 +668,12 @@ mod tests {
         }));
         let md = markdown(&r, "bash scripts/bench.sh");
         assert!(
-            md.contains("| empty Tauri 2 window (page loaded) | — | 300 | 150 | 300 | 60 | 10 | 60 | 150 | 210 |"),
+            md.contains("| empty Tauri 2 window (page loaded) | — | 300 | 150 | 300 | 60 | 10 | 60 | 150 | 210 | 1.50 | 0.02 |"),
             "{md}"
         );
-        assert!(md.contains("| Coffer | 1000000 | 300 | 480 | 960 | 95 | 10 | 95 | 210 | 305 |"));
+        assert!(md.contains(
+            "| Coffer | 1000000 | 300 | 480 | 960 | 95 | 10 | 95 | 210 | 305 | 1.50 | 0.02 |"
+        ));
         assert!(md.contains(
             "- 1000000 customers: the app process +35 MiB over the empty window's, WebKit +60 MiB, the whole +95 MiB."
         ));
