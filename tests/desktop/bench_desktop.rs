@@ -29,6 +29,35 @@ use std::time::{Duration, Instant};
 use coffer_desktop_e2e::{connect, Driver};
 use serde_json::{json, Value};
 
+/// One process's /proc/PID/stat: its name and the fields after it, counted from the state
+/// (field 3 of proc(5)) as index 0. "pid (name) state ppid …": the name may hold spaces and
+/// parentheses, so it ends at the last ')'.
+struct Stat {
+    name: String,
+    fields: Vec<String>,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (open, close) = (text.find('(')?, text.rfind(')')?);
+    Some(Stat {
+        name: text.get(open + 1..close)?.to_string(),
+        fields: text[close + 1..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+impl Stat {
+    fn number(&self, field: usize) -> f64 {
+        self.fields
+            .get(field - 3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
 /// (pid, ppid, name) of every process, from /proc.
 fn processes() -> Vec<(u32, u32, String)> {
     let mut all = Vec::new();
@@ -36,20 +65,10 @@ fn processes() -> Vec<(u32, u32, String)> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Some(stat) = stat(pid) else {
             continue;
         };
-        // "pid (name) state ppid …": the name may hold spaces, so split at the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].to_string();
-        let ppid = stat[close + 1..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        all.push((pid, ppid, name));
+        all.push((pid, stat.number(4) as u32, stat.name));
     }
     all
 }
@@ -78,17 +97,10 @@ fn app_pid(binary: &Path, profile: &Path) -> Option<u32> {
     })
 }
 
-/// CPU seconds (user and system) `pid` has used, from /proc/PID/stat; /proc counts in USER_HZ,
-/// which Linux fixes at 100 for user space whatever the kernel's own tick.
+/// CPU seconds (user and system) `pid` has used: utime and stime (fields 14 and 15), counted in
+/// USER_HZ, which Linux fixes at 100 for user space whatever the kernel's own tick.
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let Some(close) = stat.rfind(')') else {
-        return 0.0;
-    };
-    // After "pid (name)": state is field 3, utime field 14, stime field 15.
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    let ticks = |i: usize| -> f64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0) };
-    (ticks(11) + ticks(12)) / 100.0
+    stat(pid).map_or(0.0, |s| (s.number(14) + s.number(15)) / 100.0)
 }
 
 /// CPU seconds of `app` and of every process below it.
@@ -219,13 +231,7 @@ fn stop(pid: u32) {
 }
 
 fn zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rfind(')')
-                .map(|i| s[i + 1..].trim_start().starts_with('Z'))
-        })
-        .unwrap_or(true)
+    stat(pid).is_none_or(|s| s.fields.first().is_some_and(|state| state == "Z"))
 }
 
 fn median(values: &mut [f64]) -> f64 {

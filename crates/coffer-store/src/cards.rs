@@ -8,7 +8,7 @@ use coffer_core::{
 };
 use std::collections::HashSet;
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, OptionalExtension, Row, ToSql};
 
 use crate::error::{StoreError, StoreResult};
 use crate::{instant, millis, Store};
@@ -493,93 +493,67 @@ impl Store {
     ) -> StoreResult<(CardId, Upsert)> {
         let bin = fields.bin.as_ref().map(Bin::as_str);
         let (apm_name, apm_mit) = method.map_or((None, false), apm_columns);
+        let (brand, last4) = (fields.brand.name(), fields.last4.as_str());
+        // The display fields are ?1..=?10 in each statement below, bound from this one list.
+        let display: [&dyn ToSql; 10] = [
+            &customer.0,
+            &brand,
+            &last4,
+            &bin,
+            &fields.bank,
+            &fields.expiry.year,
+            &fields.expiry.month,
+            &fields.active,
+            &fields.needs_cvc,
+            &fields.art_url,
+        ];
+        // The card's key and method: ?11..=?14 of the read and the insert.
+        let key: [&dyn ToSql; 4] = [&merchant.0, &fields.token.0, &apm_name, &apm_mit];
         let existing = self
             .conn()
             .prepare_cached(
-                "SELECT id, customer_id = ?3 AND brand = ?4 AND last4 = ?5 AND bin IS ?6 AND bank IS ?7
-                        AND exp_year = ?8 AND exp_month = ?9 AND active = (?10 AND flagged_reason IS NULL)
-                        AND needs_cvc = ?11 AND art_url IS ?12,
+                "SELECT id, customer_id = ?1 AND brand = ?2 AND last4 = ?3 AND bin IS ?4 AND bank IS ?5
+                        AND exp_year = ?6 AND exp_month = ?7 AND active = (?8 AND flagged_reason IS NULL)
+                        AND needs_cvc = ?9 AND art_url IS ?10,
                         (?13 IS NULL OR (apm_name IS ?13 AND apm_merchant_initiated = ?14)),
                         initial_ref IS NULL
-                 FROM cards WHERE merchant_id = ?1 AND token = ?2",
+                 FROM cards WHERE merchant_id = ?11 AND token = ?12",
             )?
             .query_row(
-                params![
-                    merchant.0,
-                    fields.token.0,
-                    customer.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    fields.art_url,
-                    apm_name,
-                    apm_mit
-                ],
+                params_from_iter(display.iter().chain(&key)),
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?)),
             )
             .optional()?;
+        let synced_at = millis(now);
         let Some((id, same, same_method, no_initial)) = existing else {
+            let initial: [&dyn ToSql; 2] = [&synced_at, &initial_ref.map(|r| r.0.as_str())];
             self.conn()
                 .prepare_cached(
-                    "INSERT INTO cards (merchant_id, customer_id, token, brand, last4, bin, bank, exp_year, exp_month,
-                         active, needs_cvc, synced_at, art_url, apm_name, apm_merchant_initiated,
-                         initial_ref, initial_at, initial_kind)
+                    "INSERT INTO cards (customer_id, brand, last4, bin, bank, exp_year, exp_month, active,
+                         needs_cvc, art_url, merchant_id, token, apm_name, apm_merchant_initiated,
+                         synced_at, initial_ref, initial_at, initial_kind)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                         ?16, CASE WHEN ?16 IS NULL THEN NULL ELSE ?12 END,
+                         ?16, CASE WHEN ?16 IS NULL THEN NULL ELSE ?15 END,
                          CASE WHEN ?16 IS NULL THEN NULL ELSE 'recurring' END)",
                 )?
-                .execute(params![
-                    merchant.0,
-                    customer.0,
-                    fields.token.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    millis(now),
-                    fields.art_url,
-                    apm_name,
-                    apm_mit,
-                    initial_ref.map(|r| r.0.as_str())
-                ])?;
+                .execute(params_from_iter(display.iter().chain(&key).chain(&initial)))?;
             return Ok((CardId(self.conn().last_insert_rowid()), Upsert::Inserted));
         };
         let id = CardId(id);
         if !same {
+            let row: [&dyn ToSql; 2] = [&synced_at, &id.0];
             self.conn()
                 .prepare_cached(
-                    "UPDATE cards SET customer_id = ?2, brand = ?3, last4 = ?4, bin = ?5, bank = ?6, exp_year = ?7,
-                         exp_month = ?8, active = (?9 AND flagged_reason IS NULL), needs_cvc = ?10,
-                         synced_at = ?11, art_url = ?12
-                     WHERE id = ?1",
+                    "UPDATE cards SET customer_id = ?1, brand = ?2, last4 = ?3, bin = ?4, bank = ?5,
+                         exp_year = ?6, exp_month = ?7, active = (?8 AND flagged_reason IS NULL),
+                         needs_cvc = ?9, art_url = ?10, synced_at = ?11
+                     WHERE id = ?12",
                 )?
-                .execute(params![
-                    id.0,
-                    customer.0,
-                    fields.brand.name(),
-                    fields.last4.as_str(),
-                    bin,
-                    fields.bank,
-                    fields.expiry.year,
-                    fields.expiry.month,
-                    fields.active,
-                    fields.needs_cvc,
-                    millis(now),
-                    fields.art_url
-                ])?;
+                .execute(params_from_iter(display.iter().chain(&row)))?;
         } else if touch == Touch::Always {
             self.conn()
                 .prepare_cached("UPDATE cards SET synced_at = ?2 WHERE id = ?1")?
-                .execute(params![id.0, millis(now)])?;
+                .execute(params![id.0, synced_at])?;
         }
         if let (Some(method), false) = (method, same_method) {
             self.set_card_method(id, method)?;
@@ -628,8 +602,6 @@ fn found(changed: usize, card: CardId) -> StoreResult<()> {
     }
 }
 
-/// A payment method's columns: the APM's name (none for a card) and whether it takes
-/// merchant-initiated charges.
 /// Whether writing an unchanged card still records that it was seen (`synced_at`): an upsert
 /// does (a later `deactivate_unseen_cards` reads it), a sync does not (it deactivates by the
 /// cards it listed).
@@ -639,6 +611,8 @@ enum Touch {
     WhenChanged,
 }
 
+/// A payment method's columns: the APM's name (none for a card) and whether it takes
+/// merchant-initiated charges.
 fn apm_columns(method: &PaymentMethod) -> (Option<&str>, bool) {
     match method {
         PaymentMethod::Card => (None, false),

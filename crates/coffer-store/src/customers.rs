@@ -200,12 +200,7 @@ impl CustomerWrites for Store {
             ids.push((id, written != Written::Unchanged));
         }
         if inserted {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO customers_fts (rowid, name, email, reference, location)
-                     SELECT id, name, email, reference, location FROM customers WHERE id > ?1",
-                )?
-                .execute([before])?;
+            index_customers(self.conn(), before + 1, i64::MAX)?;
         }
         Ok(ids)
     }
@@ -267,11 +262,16 @@ enum Written {
 
 /// Adds one inserted customer to the text index (migration 20: no trigger does it).
 fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()> {
+    index_customers(conn, id.0, id.0)
+}
+
+/// Adds the inserted customers with ids `first..=last` to the text index, in one statement.
+fn index_customers(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO customers_fts (rowid, name, email, reference, location)
-         SELECT id, name, email, reference, location FROM customers WHERE id = ?1",
+         SELECT id, name, email, reference, location FROM customers WHERE id BETWEEN ?1 AND ?2",
     )?
-    .execute([id.0])?;
+    .execute([first, last])?;
     Ok(())
 }
 

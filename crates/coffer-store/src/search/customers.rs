@@ -427,11 +427,15 @@ pub(super) fn search(
     rows(store, &ids, Some(&text), query.sort, today)
 }
 
+/// A count from SQL (`i64`) or of ids (`usize`); neither is ever negative.
+fn total(n: impl TryInto<u64>) -> CustomerCount {
+    CustomerCount {
+        total: n.try_into().unwrap_or(0),
+    }
+}
+
 /// How many customers `query` finds, exactly.
 pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<CustomerCount> {
-    let total = |n: i64| CustomerCount {
-        total: u64::try_from(n).unwrap_or(0),
-    };
     let Some(text) = Text::of(query) else {
         let n: i64 = store
             .conn()
@@ -463,9 +467,7 @@ pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<Custome
     if terms > 0 {
         // Both kinds match: a customer may be found by both, so count the union.
         let n = all_matches(store, &text, &scope)?.len();
-        return Ok(CustomerCount {
-            total: u64::try_from(n).unwrap_or(u64::MAX),
-        });
+        return Ok(total(n));
     }
     // The full-text index counts its own matches, locations included, without reading a
     // customer.

@@ -121,25 +121,10 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
     for chunk_start in (0..customers).step_by(10_000) {
         store.batch(|store| {
             for c in chunk_start..(chunk_start + 10_000).min(customers) {
-                let r = mix(c as u64);
                 let merchant = merchants[c % merchants.len()];
-                let name = format!(
-                    "{} {}",
-                    NAMES[(r % 16) as usize],
-                    SURNAMES[((r >> 8) % 16) as usize]
-                );
                 let (customer, _) = store.upsert_customer(
                     merchant,
-                    &CustomerFields {
-                        reference: CustomerRef(format!("CUST{c:08}")),
-                        email: Some(format!(
-                            "{}.{c}@example.com",
-                            name.replace(' ', ".").to_lowercase()
-                        )),
-                        name,
-                        phone: None,
-                        address: None,
-                    },
+                    &bench_customer(c),
                     CustomerOrigin::Sync,
                     now,
                 )?;
@@ -179,6 +164,27 @@ fn fill(store: &Store, cards: usize) -> anyhow::Result<Vec<MerchantId>> {
         }
     }
     Ok(merchants)
+}
+
+/// Customer `c` of the benchmark's cache, the same wherever it is built (the fill, the e-mail
+/// searches, the renames).
+fn bench_customer(c: usize) -> CustomerFields {
+    let r = mix(c as u64);
+    let name = format!(
+        "{} {}",
+        NAMES[(r % 16) as usize],
+        SURNAMES[((r >> 8) % 16) as usize]
+    );
+    CustomerFields {
+        reference: CustomerRef(format!("CUST{c:08}")),
+        email: Some(format!(
+            "{}.{c}@example.com",
+            name.replace(' ', ".").to_lowercase()
+        )),
+        name,
+        phone: None,
+        address: None,
+    }
 }
 
 fn time_kind(
@@ -248,16 +254,15 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     let prefix = |i: usize| text(NAMES[i % 16][..3].to_string());
     let email = |i: usize| {
         let c = (mix(i as u64) % population) as usize;
-        let r = mix(c as u64);
-        let name = format!(
-            "{}.{}",
-            NAMES[(r % 16) as usize],
-            SURNAMES[((r >> 8) % 16) as usize]
-        )
-        .to_lowercase();
-        text(format!("{name}.{c}@example.com"))
+        text(bench_customer(c).email.unwrap_or_default())
     };
-    let reference = |i: usize| text(format!("CUST{:08}", mix(i as u64) % population));
+    let reference = |i: usize| {
+        text(
+            bench_customer((mix(i as u64) % population) as usize)
+                .reference
+                .0,
+        )
+    };
     let last4 = |i: usize| text(format!("{:04}", mix(i as u64) % 10_000));
     let bin = |i: usize| text(format!("{}", 400_000 + mix(i as u64) % 1000));
     let one_location = |query: CustomerQuery, i: usize| CustomerQuery {
@@ -270,26 +275,13 @@ pub async fn measure(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     let mut rows_after_rename = 0;
     for i in 0..(q / 10).max(1) {
         let c = (mix(i as u64 + 99) % population) as usize;
-        let r = mix(c as u64);
-        let filled = format!(
-            "{} {}",
-            NAMES[(r % 16) as usize],
-            SURNAMES[((r >> 8) % 16) as usize]
-        );
         let stamp = chrono::Utc::now();
+        let mut renamed = bench_customer(c);
+        // Its words kept, so every other kind finds what it found before.
+        renamed.name = format!("{} {}", renamed.name, stamp.timestamp_micros());
         store.upsert_customer(
             merchants[c % merchants.len()],
-            &CustomerFields {
-                reference: CustomerRef(format!("CUST{c:08}")),
-                // Its words kept, so every other kind finds what it found before.
-                name: format!("{filled} {}", stamp.timestamp_micros()),
-                email: Some(format!(
-                    "{}.{c}@example.com",
-                    filled.replace(' ', ".").to_lowercase()
-                )),
-                phone: None,
-                address: None,
-            },
+            &renamed,
             CustomerOrigin::Sync,
             stamp,
         )?;
