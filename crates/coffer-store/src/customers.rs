@@ -6,6 +6,7 @@ use coffer_core::{Address, Customer, CustomerId, CustomerRef, MerchantId};
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{StoreError, StoreResult};
+use crate::search::words::words_json;
 use crate::{millis, Store};
 
 /// Where a customer row came from.
@@ -215,12 +216,13 @@ impl CustomerWrites for Store {
             let mut ids = Vec::with_capacity(customers.len());
             let mut stmt = tx.prepare(
                 "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
-                     address_street, address_postal_code, address_city, address_country)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'coffer', ?6, ?7, ?8, ?9, ?10)",
+                     address_street, address_postal_code, address_city, address_country, words)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'coffer', ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for c in customers {
                 let [street, postal, city, country] = address_columns(c.address.as_ref());
-                stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now), street, postal, city, country])
+                let words = words_of(tx, c)?;
+                stmt.execute(params![merchant.0, c.reference.0, c.name, c.email, c.phone, millis(now), street, postal, city, country, words])
                     .map_err(|e| StoreError::unique(e, format!("customer reference '{}' already exists", c.reference)))?;
                 let id = CustomerId(tx.last_insert_rowid());
                 index_customer(tx, id)?;
@@ -236,18 +238,33 @@ impl CustomerWrites for Store {
         fields: &CustomerFields,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let [street, postal, city, country] = address_columns(fields.address.as_ref());
-        let changed = self.conn().execute(
-            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5,
-                 address_street = ?6, address_postal_code = ?7, address_city = ?8, address_country = ?9
-             WHERE id = ?1",
-            params![id.0, fields.name, fields.email, fields.phone, millis(now), street, postal, city, country],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
+        // The reference is the register's key and is not edited: the words keep the stored one.
+        let reference = self
+            .conn()
+            .query_row(
+                "SELECT reference FROM customers WHERE id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
                 what: format!("customer {id}"),
-            });
-        }
+            })?;
+        let words = words_of(
+            self.conn(),
+            &CustomerFields {
+                reference: CustomerRef(reference),
+                ..fields.clone()
+            },
+        )?;
+        let [street, postal, city, country] = address_columns(fields.address.as_ref());
+        self.conn().execute(
+            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5,
+                 address_street = ?6, address_postal_code = ?7, address_city = ?8, address_country = ?9,
+                 words = ?10
+             WHERE id = ?1",
+            params![id.0, fields.name, fields.email, fields.phone, millis(now), street, postal, city, country, words],
+        )?;
         Ok(())
     }
 }
@@ -260,16 +277,37 @@ enum Written {
     Unchanged,
 }
 
+/// A customer's search words (migration 22), written with its name, e-mail and reference.
+fn words_of(conn: &rusqlite::Connection, fields: &CustomerFields) -> StoreResult<String> {
+    words_json(
+        conn,
+        [
+            Some(fields.name.as_str()),
+            fields.email.as_deref(),
+            Some(fields.reference.0.as_str()),
+        ],
+    )
+}
+
 /// Adds one inserted customer to the text index (migration 20: no trigger does it).
 fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()> {
     index_customers(conn, id.0, id.0)
 }
 
-/// Adds the inserted customers with ids `first..=last` to the text index, in one statement.
+/// Adds the inserted customers with ids `first..=last` to the text index and their words to
+/// the search words (migration 22), one statement each.
 fn index_customers(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO customers_fts (rowid, name, email, reference, location)
          SELECT id, name, email, reference, location FROM customers WHERE id BETWEEN ?1 AND ?2",
+    )?
+    .execute([first, last])?;
+    // In index order, so a page of customers writes each index page it touches once.
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO search_words (word, merchant_id, name, customer_id)
+         SELECT j.value, c.merchant_id, c.name, c.id
+           FROM customers c, json_each(c.words) j WHERE c.id BETWEEN ?1 AND ?2
+          ORDER BY 1, 2, 3, 4",
     )?
     .execute([first, last])?;
     Ok(())
@@ -316,9 +354,11 @@ impl Store {
                 if changed {
                     self.conn()
                         .prepare_cached(
-                            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5 WHERE id = ?1",
+                            "UPDATE customers SET name = ?2, email = ?3, phone = ?4, synced_at = ?5, words = ?6
+                             WHERE id = ?1",
                         )?
-                        .execute(params![id, fields.name, fields.email, fields.phone, millis(now)])?;
+                        .execute(params![id, fields.name, fields.email, fields.phone, millis(now),
+                                         words_of(self.conn(), fields)?])?;
                 }
                 let written = if changed {
                     Written::Changed
@@ -332,8 +372,8 @@ impl Store {
                 self.conn()
                     .prepare_cached(
                         "INSERT INTO customers (merchant_id, reference, name, email, phone, origin, synced_at,
-                             address_street, address_postal_code, address_city, address_country)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             address_street, address_postal_code, address_city, address_country, words)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     )?
                     .execute(params![
                         merchant.0,
@@ -346,7 +386,8 @@ impl Store {
                         street,
                         postal,
                         city,
-                        country
+                        country,
+                        words_of(self.conn(), fields)?
                     ])?;
                 Ok((
                     CustomerId(self.conn().last_insert_rowid()),

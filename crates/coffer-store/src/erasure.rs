@@ -11,6 +11,7 @@ use coffer_core::{CardId, CustomerId};
 use rusqlite::{params, OptionalExtension};
 
 use crate::error::StoreResult;
+use crate::search::words::words_json;
 use crate::{instant, millis, Store};
 
 /// What an erasure blanked, row by row.
@@ -104,13 +105,18 @@ impl ErasureWrites for Store {
             [customer.0],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        // The search index follows name and e-mail through its triggers.
+        // The search index follows name and e-mail through its triggers; the search words keep
+        // only the reference's, which stays.
         conn.execute(
             "UPDATE customers SET name = '', email = NULL, phone = NULL, address_street = NULL,
                  address_postal_code = NULL, address_city = NULL, address_country = NULL,
-                 erased_at = coalesce(erased_at, ?2)
+                 erased_at = coalesce(erased_at, ?2), words = ?3
              WHERE id = ?1",
-            params![customer.0, millis(now)],
+            params![
+                customer.0,
+                millis(now),
+                words_json(conn, [None, None, Some(reference.as_str())])?
+            ],
         )?;
         // The one change the trigger on settled attempts allows.
         let ledger_rows = conn.execute(

@@ -76,6 +76,21 @@ fn fixture(version: usize) -> String {
         // Since schema 12 Coffer records the consented maximum with the contract.
         sql.push_str("UPDATE contracts SET consented_max_minor = amount_minor WHERE id = 1;\n");
     }
+    if version >= version_of("21-search-by-location-and-name-order") {
+        // Since schema 20 the store indexes the customers it inserts; the fixtures of 20 and
+        // before were written without it (schema 21 rebuilt the index).
+        sql.push_str(
+            "INSERT INTO customers_fts (rowid, name, email, reference, location) \
+             SELECT id, name, email, reference, location FROM customers;\n",
+        );
+    }
+    if version >= version_of("22-search-words-in-name-order") {
+        // Since schema 22 the store writes each customer's search words with it.
+        sql.push_str(
+            "UPDATE customers SET words = '[\"anna\",\"anna@example.com\",\"cust0001\",\"virtanen\"]' WHERE id = 1;\n\
+             UPDATE customers SET words = '[\"1001\",\"pavel\",\"petrov\"]' WHERE id = 2;\n",
+        );
+    }
     sql
 }
 

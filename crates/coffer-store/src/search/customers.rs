@@ -5,8 +5,9 @@
 //! however many customers match, and the count is exact.
 
 use coffer_core::{CardBrand, CardExpiry};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
+use super::words::{after_prefix, nocase_cmp, single_word};
 use super::{merchants_json, CustomerCount, CustomerQuery, CustomerRow, CustomerSort};
 use crate::error::{StoreError, StoreResult};
 use crate::Store;
@@ -14,6 +15,19 @@ use crate::Store;
 /// Up to this many matches are paged by sorting them in SQL; more are paged by the customers'
 /// places in name order ([`super::name_order`]), which reads no customer row.
 const SORTED_MATCHES: usize = 2000;
+
+/// A one-word search is paged from `search_words` when at most this many words start with it;
+/// a shorter prefix that starts more (every e-mail beginning with a first name) is left to the
+/// text index.
+const MAX_WORDS: usize = 8;
+
+/// A one-word search reads at most this many ranges (a word at a location) of `search_words`;
+/// more (a group of many locations) are left to the text index.
+const MAX_RANGES: usize = 32;
+
+/// Pages deeper than this are left to the text index: each word's range would be read up to
+/// the page's end.
+const MAX_WORDS_PAGE_END: u32 = 2000;
 
 /// Quotes each word for FTS5 and makes it a prefix match, so user text can never be read as
 /// FTS syntax. A word that could match a location's token is confined to the customer's own
@@ -68,6 +82,8 @@ struct Text<'a> {
     bin: Option<&'a str>,
     /// The `card_terms` key the text is: `l` last4, `b` BIN, or `r` brand.
     term: String,
+    /// The one word the text is, when the text index reads it as one prefix.
+    word: Option<String>,
 }
 
 impl<'a> Text<'a> {
@@ -90,6 +106,7 @@ impl<'a> Text<'a> {
             last4,
             bin,
             term,
+            word: single_word(text),
         })
     }
 }
@@ -195,6 +212,125 @@ fn term_page(
         .query_map(params![term, scope.json, limit, offset], |r| r.get(0))?
         .collect::<Result<Vec<i64>, _>>()?;
     Ok(ids)
+}
+
+/// The words in `search_words` that start with `word`, or `None` when more than [`MAX_WORDS`]
+/// do: each step jumps to the next word in the index.
+fn words_starting(store: &Store, word: &str) -> StoreResult<Option<Vec<String>>> {
+    let Some(end) = after_prefix(word) else {
+        return Ok(None);
+    };
+    let mut first = store.conn().prepare_cached(
+        "SELECT word FROM search_words WHERE word >= ?1 AND word < ?2 ORDER BY word LIMIT 1",
+    )?;
+    let mut next = store.conn().prepare_cached(
+        "SELECT word FROM search_words WHERE word > ?1 AND word < ?2 ORDER BY word LIMIT 1",
+    )?;
+    let mut words: Vec<String> = Vec::new();
+    loop {
+        let found: Option<String> = match words.last() {
+            None => first
+                .query_row(params![word, end], |r| r.get(0))
+                .optional()?,
+            Some(last) => next
+                .query_row(params![last, end], |r| r.get(0))
+                .optional()?,
+        };
+        match found {
+            None => return Ok(Some(words)),
+            Some(_) if words.len() == MAX_WORDS => return Ok(None),
+            Some(found) => words.push(found),
+        }
+    }
+}
+
+/// The words a one-word search covers in `search_words`, when its page or count can come from
+/// there: at most [`MAX_WORDS`] words, and at most [`MAX_RANGES`] ranges of a word at a location.
+fn covered_words(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Option<Vec<String>>> {
+    let Some(word) = &text.word else {
+        return Ok(None);
+    };
+    Ok(words_starting(store, word)?
+        .filter(|words| words.len().saturating_mul(scope.live.len()) <= MAX_RANGES))
+}
+
+/// One page in name order of a one-word search: the first rows of each word's range at each
+/// location in `search_words` and of the card term's in `card_terms`, all in name order in
+/// their index, merged. `None` when the text is not one word, covers too many ranges or the
+/// page is deep; the text index answers those.
+fn words_page(
+    store: &Store,
+    text: &Text,
+    scope: &Scope,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Option<Vec<i64>>> {
+    let end = offset.saturating_add(limit);
+    if end > MAX_WORDS_PAGE_END {
+        return Ok(None);
+    }
+    let Some(words) = covered_words(store, text, scope)? else {
+        return Ok(None);
+    };
+    let mut of_range = store.conn().prepare_cached(
+        "SELECT name, customer_id FROM search_words WHERE word = ?1 AND merchant_id = ?2
+          ORDER BY name, customer_id LIMIT ?3",
+    )?;
+    let mut found: Vec<(String, i64)> = Vec::new();
+    for word in &words {
+        for merchant in &scope.live {
+            let rows =
+                of_range.query_map(params![word, merchant, end], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            for row in rows {
+                found.push(row?);
+            }
+        }
+    }
+    let mut of_term = store.conn().prepare_cached(
+        "SELECT name, customer_id FROM card_terms
+          WHERE term = ?1 AND merchant_id IN (SELECT value FROM json_each(?2))
+          GROUP BY name, customer_id ORDER BY name, customer_id LIMIT ?3",
+    )?;
+    for row in of_term.query_map(params![text.term, scope.json, end], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })? {
+        found.push(row?);
+    }
+    found.sort_by(|a, b| nocase_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+    // A customer found by several words (a name and an e-mail) is adjacent to itself now.
+    found.dedup_by_key(|(_, id)| *id);
+    Ok(Some(
+        found
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect(),
+    ))
+}
+
+/// How many customers a one-word search finds, when one word covers it and no card term
+/// matches in scope: the lengths of that word's ranges at the locations (a customer has each
+/// of its words once). `None` otherwise; the text index counts those.
+fn words_count(store: &Store, text: &Text, scope: &Scope, terms: i64) -> StoreResult<Option<u64>> {
+    if terms > 0 {
+        return Ok(None);
+    }
+    let Some(words) = covered_words(store, text, scope)? else {
+        return Ok(None);
+    };
+    let [word] = words.as_slice() else {
+        return Ok(None);
+    };
+    let mut of_range = store
+        .conn()
+        .prepare_cached("SELECT count(*) FROM search_words WHERE word = ?1 AND merchant_id = ?2")?;
+    let mut n: u64 = 0;
+    for merchant in &scope.live {
+        let at: i64 = of_range.query_row(params![word, merchant], |r| r.get(0))?;
+        n += u64::try_from(at).unwrap_or(0);
+    }
+    Ok(Some(n))
 }
 
 /// Both kinds of matches in scope, ascending and once each.
@@ -406,25 +542,43 @@ pub(super) fn search(
     if scope.live.is_empty() {
         return Ok(Vec::new());
     }
+    let words = match query.sort {
+        CustomerSort::Name => words_page(store, &text, &scope, limit, offset)?,
+        _ => None,
+    };
+    let ids = match words {
+        Some(ids) => ids,
+        None => matches_page(store, &text, &scope, query.sort, limit, offset)?,
+    };
+    rows(store, &ids, Some(&text), query.sort, today)
+}
+
+/// One page of a text search from all its matches: the text index's and the card term's.
+fn matches_page(
+    store: &Store,
+    text: &Text,
+    scope: &Scope,
+    sort: CustomerSort,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<i64>> {
     let fts = match &text.fts {
         Some(fts) => fts_matches(store, &scope.fts(fts))?,
         None => Vec::new(),
     };
-    let ids = if fts.is_empty() && query.sort == CustomerSort::Name {
+    if fts.is_empty() && sort == CustomerSort::Name {
         // Only a card term can match: its rows are in name order already, so the page is the
         // first rows of one index range.
-        term_page(store, &text.term, &scope, limit, offset)?
-    } else {
-        let mut matches = fts;
-        let terms = term_matches(store, &text.term, &scope)?;
-        if !terms.is_empty() {
-            matches.extend(terms);
-            matches.sort_unstable();
-            matches.dedup();
-        }
-        page_of(store, &matches, query.sort, offset as usize, limit as usize)?
-    };
-    rows(store, &ids, Some(&text), query.sort, today)
+        return term_page(store, &text.term, scope, limit, offset);
+    }
+    let mut matches = fts;
+    let terms = term_matches(store, &text.term, scope)?;
+    if !terms.is_empty() {
+        matches.extend(terms);
+        matches.sort_unstable();
+        matches.dedup();
+    }
+    page_of(store, &matches, sort, offset as usize, limit as usize)
 }
 
 /// A count from SQL (`i64`) or of ids (`usize`); neither is ever negative.
@@ -464,23 +618,257 @@ pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<Custome
     let Some(fts) = &text.fts else {
         return Ok(total(terms));
     };
+    if let Some(n) = words_count(store, &text, &scope, terms)? {
+        return Ok(total(n));
+    }
     if terms > 0 {
         // Both kinds match: a customer may be found by both, so count the union.
         let n = all_matches(store, &text, &scope)?.len();
         return Ok(total(n));
     }
-    // The full-text index counts its own matches, locations included, without reading a
-    // customer.
-    let n: i64 = store
+    Ok(total(fts_count(store, &scope.fts(fts))?))
+}
+
+/// The full-text index counts its own matches, locations included, without reading a
+/// customer; `fts` is already scoped ([`Scope::fts`]).
+fn fts_count(store: &Store, fts: &str) -> StoreResult<i64> {
+    Ok(store
         .conn()
         .prepare_cached("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH ?1")?
-        .query_row(params![scope.fts(fts)], |r| r.get(0))?;
-    Ok(total(n))
+        .query_row(params![fts], |r| r.get(0))?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cards::CardFields;
+    use crate::customers::{CustomerFields, CustomerOrigin};
+    use crate::merchants::NewMerchant;
+    use crate::repo::prelude::*;
+    use coffer_core::{
+        Bin, CardToken, CloverAccount, Currency, CustomerId, CustomerRef, Environment, Last4,
+        MerchantId, ProviderAccount,
+    };
+
+    fn merchant(store: &Store, uuid: &str) -> MerchantId {
+        let new = NewMerchant {
+            name: format!("Store {uuid}"),
+            account: ProviderAccount::Clover(CloverAccount {
+                merchant_uuid: uuid.into(),
+                pakms_key: None,
+            }),
+            environment: Environment::Sandbox,
+            base_url: "http://127.0.0.1:9/clover".into(),
+            time_zone: chrono_tz::Europe::Helsinki,
+            currency: Currency::EUR,
+            notice_lead_days: 3,
+            group: None,
+            endpoint: Default::default(),
+        };
+        store.insert_merchant(&new, chrono::Utc::now()).unwrap().id
+    }
+
+    /// Customer `i`: names with and without diacritics, other scripts, punctuation, case-only
+    /// differences and shared first names; e-mails that start like the names or not at all.
+    fn fields(i: usize, renamed: bool) -> CustomerFields {
+        const FIRST: [&str; 9] = [
+            "Anna",
+            "anna",
+            "Ánna-Liisa",
+            "Annika",
+            "Иван",
+            "O'Brien",
+            "Zoë",
+            "Łukasz",
+            "_x",
+        ];
+        const LAST: [&str; 8] = [
+            "Virtanen",
+            "Hämäläinen",
+            "Hamalainen",
+            "virta",
+            "Petrov",
+            "Straße",
+            "Ånnberg",
+            "",
+        ];
+        let name = format!(
+            "{} {}{}",
+            FIRST[i % FIRST.len()],
+            LAST[(i / 3) % LAST.len()],
+            if renamed { " Annala" } else { "" }
+        );
+        let email = match i % 4 {
+            0 => None,
+            1 => Some(format!("anna.{i}@example.com")),
+            2 => Some(format!("x{i}+ann@почта.рф")),
+            _ => Some(format!("virt{i}@example.com")),
+        };
+        CustomerFields {
+            reference: CustomerRef(format!("CUST-{i:04}")),
+            name,
+            email,
+            phone: None,
+            address: None,
+        }
+    }
+
+    #[test]
+    fn a_one_word_page_from_the_search_words_is_the_text_indexs_page() {
+        let mut store = Store::open_in_memory().unwrap();
+        let merchants = [
+            merchant(&store, "MA"),
+            merchant(&store, "MB"),
+            merchant(&store, "MC"),
+        ];
+        let now = chrono::Utc::now();
+        let batch: Vec<CustomerFields> = (0..300).map(|i| fields(i, false)).collect();
+        let mut ids = Vec::new();
+        for (m, chunk) in batch.chunks(100).enumerate() {
+            ids.extend(store.sync_customers(merchants[m], chunk, now).unwrap());
+        }
+        for i in 300..340 {
+            let (id, _) = store
+                .upsert_customer(
+                    merchants[i % 3],
+                    &fields(i, false),
+                    CustomerOrigin::Sync,
+                    now,
+                )
+                .unwrap();
+            ids.push((id, true));
+        }
+        store
+            .insert_register_customers(merchants[1], &[fields(340, false)], now)
+            .unwrap();
+        // Renamed by a sync, erased, deleted: every way a customer's words change.
+        for i in (0..300).step_by(7) {
+            store
+                .upsert_customer(
+                    merchants[i / 100],
+                    &fields(i, true),
+                    CustomerOrigin::Sync,
+                    now,
+                )
+                .unwrap();
+        }
+        for i in (1..300).step_by(11) {
+            store.erase_customer_records(ids[i].0, now).unwrap();
+        }
+        for i in (2..300).step_by(13) {
+            // (Customers deleted here get no card below.)
+            store
+                .conn()
+                .execute("DELETE FROM customers WHERE id = ?1", [ids[i].0 .0])
+                .unwrap();
+        }
+        let deleted = |i: usize| i % 13 == 2;
+        for (n, i) in (3..300).step_by(5).filter(|&i| !deleted(i)).enumerate() {
+            let card = CardFields {
+                token: CardToken(format!("tok_{i}")),
+                brand: coffer_core::CardBrand::Visa,
+                last4: Last4::new(if n % 2 == 0 { "4242" } else { "1881" }).unwrap(),
+                bin: Bin::new("424242").ok(),
+                bank: None,
+                expiry: coffer_core::CardExpiry::new(2030, 1).unwrap(),
+                active: true,
+                needs_cvc: false,
+                art_url: None,
+            };
+            store
+                .upsert_card(merchants[i / 100], CustomerId(ids[i].0 .0), &card, now)
+                .unwrap();
+        }
+        let scopes: [Vec<MerchantId>; 3] =
+            [vec![], vec![merchants[0]], vec![merchants[1], merchants[2]]];
+        let mut left_to_the_text_index = std::collections::BTreeSet::new();
+        let mut counted_from_words = 0;
+        for text in [
+            "a",
+            "an",
+            "ann",
+            "anna",
+            "ANNA",
+            "anna-",
+            "anna.1",
+            "annala",
+            "ham",
+            "hamalainen",
+            "virta",
+            "virt",
+            "v",
+            "o",
+            "brien",
+            "zoe",
+            "lukasz",
+            "ivan",
+            "x",
+            "_x",
+            "cust",
+            "cust-0012",
+            "4242",
+            "1881",
+            "424242",
+            "visa",
+            "strasse",
+            "strae",
+            "example.com",
+            "m1",
+            "m2",
+            "m",
+            "nobody",
+            "o'brien",
+            "hämä",
+        ] {
+            for scope_of in &scopes {
+                for (offset, limit) in [(0, 50), (0, 5), (5, 5), (40, 20)] {
+                    let query = CustomerQuery {
+                        merchants: scope_of.clone(),
+                        text: Some(text.into()),
+                        ..CustomerQuery::default()
+                    };
+                    let found = Text::of(&query).unwrap();
+                    let scope = Scope::of(&store, &query).unwrap();
+                    let expected =
+                        matches_page(&store, &found, &scope, CustomerSort::Name, limit, offset)
+                            .unwrap();
+                    if let Some(page) = words_page(&store, &found, &scope, limit, offset).unwrap() {
+                        assert_eq!(
+                            page, expected,
+                            "{text:?} in {scope_of:?} at {offset}+{limit}"
+                        );
+                    } else {
+                        left_to_the_text_index.insert(text);
+                    }
+                }
+                let query = CustomerQuery {
+                    merchants: scope_of.clone(),
+                    text: Some(text.into()),
+                    ..CustomerQuery::default()
+                };
+                let (found, scope) = (
+                    Text::of(&query).unwrap(),
+                    Scope::of(&store, &query).unwrap(),
+                );
+                if let Some(n) = words_count(&store, &found, &scope, 0).unwrap() {
+                    counted_from_words += 1;
+                    let fts = scope.fts(found.fts.as_deref().unwrap());
+                    let by_index = fts_count(&store, &fts).unwrap();
+                    assert_eq!(n, by_index as u64, "count of {text:?} in {scope_of:?}");
+                }
+            }
+        }
+        // Left to the text index: prefixes of more than eight words (each e-mail and reference
+        // is a word of its own) and words the tokenizer splits.
+        assert_eq!(
+            left_to_the_text_index.into_iter().collect::<Vec<_>>(),
+            [
+                "ANNA", "a", "an", "ann", "anna", "anna.1", "cust", "hämä", "o'brien", "v", "virt",
+                "x"
+            ]
+        );
+        assert!(counted_from_words > 20, "{counted_from_words}");
+    }
 
     #[test]
     fn user_text_is_quoted_for_fts() {

@@ -13,6 +13,7 @@ use crate::Store;
 
 mod customers;
 pub(crate) mod name_order;
+pub(crate) mod words;
 
 /// How customer results are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -231,6 +231,81 @@ fn an_upgraded_cache_is_searched_by_name_in_one_location() {
 }
 
 #[test]
+fn an_upgraded_cache_gets_the_search_words_its_text_index_holds() {
+    let (dir, store) = upgraded_across("22-search-words-in-name-order");
+    let conn = rusqlite::Connection::open(dir.path().join("coffer.db")).unwrap();
+    let words: Vec<String> = conn
+        .prepare("SELECT words FROM customers ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        words,
+        [
+            r#"["anna","anna@example.com","cust0001","virtanen"]"#,
+            r#"["1001","pavel","petrov"]"#
+        ]
+    );
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM search_words", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 7);
+    assert_eq!(search(&store, &[], "virtanen", 0), ["Anna Virtanen"]);
+    assert_eq!(
+        search(&store, &[MerchantId(2)], "petrov", 0),
+        ["Pavel Petrov"]
+    );
+    assert!(search(&store, &[MerchantId(1)], "petrov", 0).is_empty());
+}
+
+#[test]
+fn a_register_customer_is_found_by_the_words_of_its_edit() {
+    let (mut store, a, _) = two_merchants();
+    let fields = |name: &str, email: &str| CustomerFields {
+        reference: CustomerRef("R-1".into()),
+        name: name.into(),
+        email: Some(email.into()),
+        phone: None,
+        address: None,
+    };
+    let ids = store
+        .insert_register_customers(a, &[fields("Olga Ivanova", "olga@example.com")], at(0))
+        .unwrap();
+    assert_eq!(search(&store, &[a], "ivanova", 0), ["Olga Ivanova"]);
+    store
+        .update_register_customer(ids[0], &fields("Olga Smirnova", "o.s@example.com"), at(1))
+        .unwrap();
+    assert!(search(&store, &[a], "ivanova", 0).is_empty());
+    assert!(search(&store, &[a], "olga@example.com", 0).is_empty());
+    assert_eq!(search(&store, &[a], "smirnova", 0), ["Olga Smirnova"]);
+    assert_eq!(
+        search(&store, &[a], "o.s@example.com", 0),
+        ["Olga Smirnova"]
+    );
+    assert_eq!(search(&store, &[a], "r-1", 0), ["Olga Smirnova"]);
+    assert_eq!(count(&store, &[a], "smirnova"), 1);
+}
+
+#[test]
+fn an_erased_customer_is_found_by_its_reference_only() {
+    let (store, a, _) = two_merchants();
+    let anna = customer(&store, a, "CUST-7", "Anna Virtanen");
+    customer(&store, a, "CUST-8", "Anna Berg");
+    store
+        .erase_customer_records(coffer_core::CustomerId(anna), at(1))
+        .unwrap();
+    assert_eq!(search(&store, &[a], "virtanen", 0), Vec::<String>::new());
+    assert_eq!(search(&store, &[a], "anna", 0), ["Anna Berg"]);
+    assert_eq!(
+        search(&store, &[a], "cust-7", 0),
+        [""],
+        "the reference stays"
+    );
+}
+
+#[test]
 fn a_large_search_in_name_order_follows_customers_added_and_renamed_by_another_connection() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("coffer.db");
