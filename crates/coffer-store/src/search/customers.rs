@@ -2,7 +2,10 @@
 //! order. A text search starts from its matches: the full-text index's (name words, e-mail,
 //! reference) and a card term's (`card_terms`, migration 19: last4, BIN or brand, kept in name
 //! order), and pages them in the order asked for, so the page is always the true first page
-//! however many customers match, and the count is exact.
+//! however many customers match, and the count is exact. A search of one word in name order
+//! reads the same customers from `search_words` (migration 22: the text index's words, in
+//! location and name order) and merges the first rows of a few index ranges instead; the two
+//! paths are tested to agree.
 
 use coffer_core::{CardBrand, CardExpiry};
 use rusqlite::{params, OptionalExtension};
