@@ -90,7 +90,7 @@ struct Text<'a> {
 }
 
 impl<'a> Text<'a> {
-    fn of(query: &'a CustomerQuery) -> Option<Self> {
+    fn of(store: &Store, query: &'a CustomerQuery) -> Option<Self> {
         let text = query
             .text
             .as_deref()
@@ -109,7 +109,7 @@ impl<'a> Text<'a> {
             last4,
             bin,
             term,
-            word: single_word(text),
+            word: single_word(store.conn(), text),
         })
     }
 }
@@ -518,7 +518,7 @@ pub(super) fn search(
 ) -> StoreResult<Vec<CustomerRow>> {
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0);
-    let Some(text) = Text::of(query) else {
+    let Some(text) = Text::of(store, query) else {
         // Without text the order's index walks the table in order and stops at the page.
         let order = order_of(query.sort);
         let mut stmt = store.conn().prepare_cached(&format!(
@@ -593,7 +593,7 @@ fn total(n: impl TryInto<u64>) -> CustomerCount {
 
 /// How many customers `query` finds, exactly.
 pub(super) fn count(store: &Store, query: &CustomerQuery) -> StoreResult<CustomerCount> {
-    let Some(text) = Text::of(query) else {
+    let Some(text) = Text::of(store, query) else {
         let n: i64 = store
             .conn()
             .prepare_cached(
@@ -822,6 +822,13 @@ mod tests {
             "nobody",
             "o'brien",
             "hämä",
+            "Hämäläinen",
+            "ÅNN",
+            "иван",
+            "Ив",
+            "zoë",
+            "anna !!",
+            "(virta)",
         ] {
             for scope_of in &scopes {
                 for (offset, limit) in [(0, 50), (0, 5), (5, 5), (40, 20)] {
@@ -830,7 +837,7 @@ mod tests {
                         text: Some(text.into()),
                         ..CustomerQuery::default()
                     };
-                    let found = Text::of(&query).unwrap();
+                    let found = Text::of(&store, &query).unwrap();
                     let scope = Scope::of(&store, &query).unwrap();
                     let expected =
                         matches_page(&store, &found, &scope, CustomerSort::Name, limit, offset)
@@ -850,7 +857,7 @@ mod tests {
                     ..CustomerQuery::default()
                 };
                 let (found, scope) = (
-                    Text::of(&query).unwrap(),
+                    Text::of(&store, &query).unwrap(),
                     Scope::of(&store, &query).unwrap(),
                 );
                 if let Some(n) = words_count(&store, &found, &scope, 0).unwrap() {
@@ -866,8 +873,8 @@ mod tests {
         assert_eq!(
             left_to_the_text_index.into_iter().collect::<Vec<_>>(),
             [
-                "ANNA", "a", "an", "ann", "anna", "anna.1", "cust", "hämä", "o'brien", "v", "virt",
-                "x"
+                "ANNA", "a", "an", "ann", "anna", "anna !!", "anna.1", "cust", "o'brien", "v",
+                "virt", "x", "ÅNN"
             ]
         );
         assert!(counted_from_words > 20, "{counted_from_words}");

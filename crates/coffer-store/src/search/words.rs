@@ -74,18 +74,23 @@ pub(crate) fn words_json(conn: &Connection, texts: [Option<&str>; 3]) -> StoreRe
         .map_err(|e| StoreError::Corrupt(format!("search words not written: {e}")))
 }
 
-/// The one word a search's text is, when the text index would read it as a single prefix:
-/// one run of ASCII word characters (surrounding punctuation aside). `None` for several words,
-/// for a word the tokenizer splits ("o'brien") and for text that is not plain ASCII, which
-/// the text index answers.
-pub(crate) fn single_word(text: &str) -> Option<String> {
-    let mut words = ascii_words(text.trim())?;
-    let word = words.next()?;
-    words.next().is_none().then_some(word)
+/// The one word a search's text is to the tokenizer, when it reads it as one prefix: one run
+/// of word characters, surrounding punctuation aside ("(Virtanen)", "Hämä", "иван"). `None`
+/// for several words or none, for a word the tokenizer splits ("o'brien"), and for text that is
+/// not plain ASCII when this connection may not write even to its temp tables (`query_only`);
+/// the text index answers those.
+pub(crate) fn single_word(conn: &Connection, text: &str) -> Option<String> {
+    let text = text.trim();
+    let words: Vec<String> = match ascii_words(text) {
+        Some(ascii) => ascii.collect(),
+        None => tokenized(conn, text).ok()?,
+    };
+    let [word] = <[String; 1]>::try_from(words).ok()?;
+    Some(word)
 }
 
-/// The first string after every word that starts with `word` (a run of ASCII word characters):
-/// its last character moved up by one.
+/// The first string after every word that starts with `word`: its last byte moved up by one
+/// (SQLite compares text bytewise). `None` when that is not text (a last byte of 0xBF).
 pub(crate) fn after_prefix(word: &str) -> Option<String> {
     let mut bytes = word.as_bytes().to_vec();
     let last = bytes.pop()?;
@@ -165,15 +170,38 @@ mod tests {
     }
 
     #[test]
+    fn a_read_only_connection_in_a_read_transaction_can_ask_the_tokenizer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.db");
+        drop(crate::Store::open(&path).unwrap());
+        let reader = crate::Store::open_reader(&path).unwrap();
+        let word = reader.snapshot(|s| single_word(s.conn(), "Hämä")).unwrap();
+        assert_eq!(word.as_deref(), Some("hama"));
+    }
+
+    #[test]
     fn a_search_is_one_word_only_when_the_tokenizer_reads_one() {
-        assert_eq!(single_word("  Virtanen ").as_deref(), Some("virtanen"));
-        assert_eq!(single_word("(anna.v)").as_deref(), Some("anna.v"));
-        assert_eq!(single_word("anna virtanen"), None);
-        assert_eq!(single_word("o'brien"), None);
-        assert_eq!(single_word("hämä"), None);
-        assert_eq!(single_word("!!"), None);
+        let conn = Connection::open_in_memory().unwrap();
+        let word = |text: &str| single_word(&conn, text);
+        assert_eq!(word("  Virtanen ").as_deref(), Some("virtanen"));
+        assert_eq!(word("(anna.v)").as_deref(), Some("anna.v"));
+        assert_eq!(word("Hämä").as_deref(), Some("hama"));
+        assert_eq!(word("Иван").as_deref(), Some("иван"));
+        assert_eq!(word("anna virtanen"), None);
+        assert_eq!(word("o'brien"), None);
+        assert_eq!(word("Łukasz Ø"), None);
+        assert_eq!(word("!!"), None);
+        conn.pragma_update(None, "query_only", true).unwrap();
+        assert_eq!(
+            word("Hämä"),
+            None,
+            "the tokenizer's table cannot be written"
+        );
+        assert_eq!(word("virta").as_deref(), Some("virta"));
         assert_eq!(after_prefix("ann").as_deref(), Some("ano"));
         assert_eq!(after_prefix("a@").as_deref(), Some("aA"));
+        assert_eq!(after_prefix("иван").as_deref(), Some("ивао"));
+        assert_eq!(after_prefix("\u{43f}"), None, "п ends in 0xBF");
     }
 
     #[test]

@@ -289,6 +289,33 @@ fn a_register_customer_is_found_by_the_words_of_its_edit() {
 }
 
 #[test]
+fn a_reader_finds_a_word_typed_with_diacritics_or_in_another_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let writer = Store::open(&path).unwrap();
+    let m = writer
+        .insert_merchant(&clover_merchant("M1"), at(0))
+        .unwrap()
+        .id;
+    customer(&writer, m, "C1", "Anna Hämäläinen");
+    customer(&writer, m, "C2", "Иван Петров");
+    customer(&writer, m, "C3", "Jussi Hamalainen");
+    let reader = Store::open_reader(&path).unwrap();
+    let found = |text: &str| reader.snapshot(|s| search(s, &[m], text, 0)).unwrap();
+    assert_eq!(
+        found("HÄMÄ"),
+        ["Anna Hämäläinen", "Jussi Hamalainen"],
+        "diacritics fold as the text index folds them"
+    );
+    assert_eq!(found("иван"), ["Иван Петров"]);
+    assert_eq!(found("ПЕТ"), ["Иван Петров"]);
+    assert_eq!(
+        reader.snapshot(|s| count(s, &[m], "hämäläinen")).unwrap(),
+        2
+    );
+}
+
+#[test]
 fn an_erased_customer_is_found_by_its_reference_only() {
     let (store, a, _) = two_merchants();
     let anna = customer(&store, a, "CUST-7", "Anna Virtanen");
