@@ -50,12 +50,13 @@ fn tokenized(conn: &Connection, text: &str) -> StoreResult<Vec<String>> {
         return Ok(words);
     }
     // First use in this connection, or a rolled-back transaction dropped the tables with the
-    // rest of what it created.
+    // rest of what it created (or a failed probe left its text behind).
     conn.execute_batch(&format!(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.word_probe USING fts5 (
              text, content = '', tokenize = \"{TOKENIZE}\");
          CREATE VIRTUAL TABLE IF NOT EXISTS temp.word_probe_terms
-             USING fts5vocab('temp', 'word_probe', 'instance');"
+             USING fts5vocab('temp', 'word_probe', 'instance');
+         INSERT INTO temp.word_probe (word_probe) VALUES ('delete-all');"
     ))?;
     Ok(probe(text)?)
 }
@@ -152,6 +153,20 @@ mod tests {
                     .unwrap();
             assert_eq!(ours, index, "{text}");
         }
+    }
+
+    #[test]
+    fn the_text_index_is_built_with_this_tokenizer() {
+        let store = crate::Store::open_in_memory().unwrap();
+        let sql: String = store
+            .conn()
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'customers_fts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains(&format!("tokenize = \"{TOKENIZE}\"")), "{sql}");
     }
 
     #[test]
