@@ -68,6 +68,18 @@ fn two_merchants() -> (Store, MerchantId, MerchantId) {
     (store, a, b)
 }
 
+/// A database file with one location, its writer, and the path to open readers on.
+fn one_merchant_on_file() -> (tempfile::TempDir, std::path::PathBuf, Store, MerchantId) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let writer = Store::open(&path).unwrap();
+    let m = writer
+        .insert_merchant(&clover_merchant("M1"), at(0))
+        .unwrap()
+        .id;
+    (dir, path, writer, m)
+}
+
 /// A store of the schema before `migration`, holding that schema's fixture, opened (and so
 /// upgraded) by today's Coffer.
 fn upgraded_across(migration: &str) -> (tempfile::TempDir, Store) {
@@ -290,13 +302,7 @@ fn a_register_customer_is_found_by_the_words_of_its_edit() {
 
 #[test]
 fn a_reader_finds_a_word_typed_with_diacritics_or_in_another_script() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("coffer.db");
-    let writer = Store::open(&path).unwrap();
-    let m = writer
-        .insert_merchant(&clover_merchant("M1"), at(0))
-        .unwrap()
-        .id;
+    let (_dir, path, writer, m) = one_merchant_on_file();
     customer(&writer, m, "C1", "Anna Hämäläinen");
     customer(&writer, m, "C2", "Иван Петров");
     customer(&writer, m, "C3", "Jussi Hamalainen");
@@ -334,13 +340,7 @@ fn an_erased_customer_is_found_by_its_reference_only() {
 
 #[test]
 fn a_large_search_in_name_order_follows_customers_added_and_renamed_by_another_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("coffer.db");
-    let writer = Store::open(&path).unwrap();
-    let m = writer
-        .insert_merchant(&clover_merchant("M1"), at(0))
-        .unwrap()
-        .id;
+    let (_dir, path, writer, m) = one_merchant_on_file();
     writer
         .batch(|store| {
             for i in (0..2500).rev() {
