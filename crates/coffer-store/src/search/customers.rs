@@ -198,23 +198,26 @@ fn term_matches(store: &Store, term: &str, scope: &Scope) -> StoreResult<Vec<i64
     Ok(ids)
 }
 
-/// One page of a card term's customers in name order: the first rows of its index range.
+/// One page of a card term's customers in name order, with their names: the first rows of its
+/// index range.
 fn term_page(
     store: &Store,
     term: &str,
     scope: &Scope,
     limit: u32,
     offset: u32,
-) -> StoreResult<Vec<i64>> {
+) -> StoreResult<Vec<(String, i64)>> {
     let mut stmt = store.conn().prepare_cached(
-        "SELECT customer_id FROM card_terms
+        "SELECT name, customer_id FROM card_terms
           WHERE term = ?1 AND merchant_id IN (SELECT value FROM json_each(?2))
           GROUP BY name, customer_id ORDER BY name, customer_id LIMIT ?3 OFFSET ?4",
     )?;
-    let ids = stmt
-        .query_map(params![term, scope.json, limit, offset], |r| r.get(0))?
-        .collect::<Result<Vec<i64>, _>>()?;
-    Ok(ids)
+    let rows = stmt
+        .query_map(params![term, scope.json, limit, offset], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<Vec<(String, i64)>, _>>()?;
+    Ok(rows)
 }
 
 /// The words in `search_words` that start with `word`, or `None` when more than [`MAX_WORDS`]
@@ -289,16 +292,7 @@ fn words_page(
             }
         }
     }
-    let mut of_term = store.conn().prepare_cached(
-        "SELECT name, customer_id FROM card_terms
-          WHERE term = ?1 AND merchant_id IN (SELECT value FROM json_each(?2))
-          GROUP BY name, customer_id ORDER BY name, customer_id LIMIT ?3",
-    )?;
-    for row in of_term.query_map(params![text.term, scope.json, end], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })? {
-        found.push(row?);
-    }
+    found.extend(term_page(store, &text.term, scope, end, 0)?);
     found.sort_by(|a, b| nocase_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
     // A customer found by several words (a name and an e-mail) is adjacent to itself now.
     found.dedup_by_key(|(_, id)| *id);
@@ -572,7 +566,8 @@ fn matches_page(
     if fts.is_empty() && sort == CustomerSort::Name {
         // Only a card term can match: its rows are in name order already, so the page is the
         // first rows of one index range.
-        return term_page(store, &text.term, scope, limit, offset);
+        let rows = term_page(store, &text.term, scope, limit, offset)?;
+        return Ok(rows.into_iter().map(|(_, id)| id).collect());
     }
     let mut matches = fts;
     let terms = term_matches(store, &text.term, scope)?;
