@@ -239,7 +239,7 @@ impl CustomerWrites for Store {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         // The reference is the register's key and is not edited: the words keep the stored one.
-        let reference = self
+        let reference: String = self
             .conn()
             .query_row(
                 "SELECT reference FROM customers WHERE id = ?1",
@@ -250,12 +250,13 @@ impl CustomerWrites for Store {
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("customer {id}"),
             })?;
-        let words = words_of(
+        let words = words_json(
             self.conn(),
-            &CustomerFields {
-                reference: CustomerRef(reference),
-                ..fields.clone()
-            },
+            [
+                Some(&fields.name),
+                fields.email.as_deref(),
+                Some(&reference),
+            ],
         )?;
         let [street, postal, city, country] = address_columns(fields.address.as_ref());
         self.conn().execute(

@@ -330,12 +330,21 @@ fn words_count(store: &Store, text: &Text, scope: &Scope, terms: i64) -> StoreRe
     Ok(Some(n))
 }
 
-/// Both kinds of matches in scope, ascending and once each.
-fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64>> {
-    let mut ids = match &text.fts {
-        Some(fts) => fts_matches(store, &scope.fts(fts))?,
-        None => Vec::new(),
-    };
+/// The text index's matches in scope, ascending.
+fn text_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64>> {
+    match &text.fts {
+        Some(fts) => fts_matches(store, &scope.fts(fts)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `ids` (ascending) with the card term's matches in scope added, ascending and once each.
+fn with_term_matches(
+    store: &Store,
+    text: &Text,
+    scope: &Scope,
+    mut ids: Vec<i64>,
+) -> StoreResult<Vec<i64>> {
     let terms = term_matches(store, &text.term, scope)?;
     if !terms.is_empty() {
         ids.extend(terms);
@@ -343,6 +352,12 @@ fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64
         ids.dedup();
     }
     Ok(ids)
+}
+
+/// Both kinds of matches in scope, ascending and once each.
+fn all_matches(store: &Store, text: &Text, scope: &Scope) -> StoreResult<Vec<i64>> {
+    let ids = text_matches(store, text, scope)?;
+    with_term_matches(store, text, scope, ids)
 }
 
 /// The page of `matches` (ascending ids, all in scope) in `sort`'s order.
@@ -559,23 +574,14 @@ fn matches_page(
     limit: u32,
     offset: u32,
 ) -> StoreResult<Vec<i64>> {
-    let fts = match &text.fts {
-        Some(fts) => fts_matches(store, &scope.fts(fts))?,
-        None => Vec::new(),
-    };
+    let fts = text_matches(store, text, scope)?;
     if fts.is_empty() && sort == CustomerSort::Name {
         // Only a card term can match: its rows are in name order already, so the page is the
         // first rows of one index range.
         let rows = term_page(store, &text.term, scope, limit, offset)?;
         return Ok(rows.into_iter().map(|(_, id)| id).collect());
     }
-    let mut matches = fts;
-    let terms = term_matches(store, &text.term, scope)?;
-    if !terms.is_empty() {
-        matches.extend(terms);
-        matches.sort_unstable();
-        matches.dedup();
-    }
+    let matches = with_term_matches(store, text, scope, fts)?;
     page_of(store, &matches, sort, offset as usize, limit as usize)
 }
 
