@@ -278,11 +278,10 @@ pub trait CardWrites: CardReads {
 impl CardReads for Store {
     fn card(&self, id: CardId) -> StoreResult<Card> {
         self.conn()
-            .query_row(
-                &format!("SELECT {CARD_COLUMNS} FROM cards k WHERE k.id = ?1"),
-                [id.0],
-                read_card,
-            )
+            .prepare_cached(&format!(
+                "SELECT {CARD_COLUMNS} FROM cards k WHERE k.id = ?1"
+            ))?
+            .query_row([id.0], read_card)
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("card {id}"),
@@ -290,7 +289,7 @@ impl CardReads for Store {
     }
 
     fn cards_of_customer(&self, customer: CustomerId) -> StoreResult<Vec<Card>> {
-        let mut stmt = self.conn().prepare(&format!(
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {CARD_COLUMNS} FROM cards k WHERE k.customer_id = ?1 ORDER BY k.id"
         ))?;
         let rows = stmt.query_map([customer.0], read_card)?;

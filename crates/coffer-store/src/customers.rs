@@ -132,11 +132,10 @@ pub trait CustomerWrites: CustomerReads {
 impl CustomerReads for Store {
     fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
         self.conn()
-            .query_row(
-                &format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1"),
-                [id.0],
-                read_customer,
-            )
+            .prepare_cached(&format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1"
+            ))?
+            .query_row([id.0], read_customer)
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("customer {id}"),

@@ -75,6 +75,10 @@ impl Store {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         let backup = migrations::upgrade(&mut conn, Some(path), Utc::now().timestamp_millis())?;
+        // A group commit plans each charge in a savepoint; past 64 KiB SQLite spills a
+        // savepoint's journal to a temp file, opened, written and deleted per charge. Set after
+        // the upgrade, whose index builds may sort more than should sit in memory.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(Store {
             conn,
             path: Some(path.to_path_buf()),
