@@ -1,4 +1,5 @@
-//! Coffer's desktop shell: it opens the engine once, hands it to Tauri, and registers one thin
+//! Coffer's desktop shell: it shows the main window, opens the engine once (an upgrade of the
+//! profile's schema beside the window, which says so), hands it to Tauri, and registers one thin
 //! command per use case. It knows no provider and no SQL; everything happens in `coffer-engine`.
 //!
 //! The profile directory follows `COFFER_DATA_DIR` (engine/config.rs), so end-to-end tests run
@@ -10,6 +11,7 @@ pub mod commands;
 pub mod enrollment_window;
 pub mod ipc_error;
 pub mod progress;
+pub mod startup;
 
 use coffer_engine::Engine;
 use tauri::Manager;
@@ -35,24 +37,33 @@ pub fn run() {
             }
         })
         .setup(|app| {
-            let engine = coffer_demo::with_embedded_sandboxes(Engine::builder()).open()?;
-            // A charge a crash left unknown blocks its card until it is settled: ask the
-            // providers at once, beside the window (DESIGN §4).
-            let background = engine.clone();
-            tauri::async_runtime::spawn(async move { background.reconcile_at_start().await });
-            // Enrollments left pending (a link's cardholder finished at home, a counter window
-            // closed with the app) are settled by the providers' lookups, or expire. What could
-            // not be asked stays pending and shows so in the Enrollments view, with Check all.
-            let pending = engine.clone();
-            tauri::async_runtime::spawn(async move {
-                if let Err(e) = pending
-                    .check_enrollments(coffer_engine::scope::Scope::of(None, None))
-                    .await
-                {
-                    eprintln!("coffer: pending enrollments not checked at start: {e}");
+            let builder = coffer_demo::with_embedded_sandboxes(Engine::builder());
+            // Unknown when the file cannot be read yet: the open below says why.
+            let upgrade = builder.pending_upgrade().unwrap_or(None);
+            let page = match upgrade {
+                Some((from, to)) => startup::Page::Upgrading { from, to },
+                None => startup::Page::App,
+            };
+            let window = startup::main_window(app.handle(), &page)?;
+            if upgrade.is_none() {
+                if let Err(e) = builder.open().map(|engine| start(app.handle(), engine)) {
+                    eprintln!("coffer: the profile could not be opened: {e}");
+                    startup::show(&window, &startup::failure(&e));
+                }
+                return Ok(());
+            }
+            // The upgrade runs beside the window, which says so until it ends.
+            let app = app.handle().clone();
+            std::thread::spawn(move || match builder.open() {
+                Ok(engine) => {
+                    start(&app, engine);
+                    startup::show(&window, &startup::Page::App);
+                }
+                Err(e) => {
+                    eprintln!("coffer: the profile could not be upgraded: {e}");
+                    startup::show(&window, &startup::failure(&e));
                 }
             });
-            app.manage(engine);
             Ok(())
         })
         .run(tauri::generate_context!());
@@ -60,6 +71,27 @@ pub fn run() {
         eprintln!("coffer: the desktop app stopped: {e}");
         std::process::exit(1);
     }
+}
+
+/// Hands the open engine to the commands and starts what runs beside the window.
+fn start(app: &tauri::AppHandle, engine: Engine) {
+    // A charge a crash left unknown blocks its card until it is settled: ask the providers at
+    // once, beside the window (DESIGN §4).
+    let background = engine.clone();
+    tauri::async_runtime::spawn(async move { background.reconcile_at_start().await });
+    // Enrollments left pending (a link's cardholder finished at home, a counter window closed
+    // with the app) are settled by the providers' lookups, or expire. What could not be asked
+    // stays pending and shows so in the Enrollments view, with Check all.
+    let pending = engine.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = pending
+            .check_enrollments(coffer_engine::scope::Scope::of(None, None))
+            .await
+        {
+            eprintln!("coffer: pending enrollments not checked at start: {e}");
+        }
+    });
+    app.manage(engine);
 }
 
 /// A second start of the app on the same profile brings the open window forward and exits:

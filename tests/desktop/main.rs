@@ -23,6 +23,7 @@ mod enrollment;
 mod reconcile;
 mod safety;
 mod secrets;
+mod startup;
 mod truth;
 
 use coffer_desktop_e2e::{connect, Driver};

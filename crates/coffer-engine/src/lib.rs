@@ -243,6 +243,19 @@ impl EngineBuilder {
         self
     }
 
+    /// The schema upgrade [`EngineBuilder::open`] is about to run on the profile's database, as
+    /// `(from, to)` versions: `None` when it runs none (a database given, a new profile, the
+    /// latest schema). A large cache takes a while to upgrade, and the desktop says so meanwhile.
+    pub fn pending_upgrade(&self) -> EngineResult<Option<(usize, usize)>> {
+        if self.database.is_some() {
+            return Ok(None);
+        }
+        let data_dir = config::data_dir(self.data_dir.as_deref())?;
+        Ok(coffer_store::migrations::pending_upgrade(
+            &config::database_path(&data_dir),
+        )?)
+    }
+
     /// Opens the profile's database, upgrading its schema (a copy of an older file is kept),
     /// unless a database was given.
     pub fn open(self) -> EngineResult<Engine> {

@@ -15,6 +15,14 @@ pub enum StoreError {
     /// A value read back from the database does not make sense (edited by hand, or a bug).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The file was written by a newer Coffer, whose schema this one does not know.
+    #[error("the database is schema version {found}, newer than this Coffer ({known}); use a newer Coffer")]
+    NewerSchema {
+        /// The file's schema version.
+        found: usize,
+        /// The newest this build knows.
+        known: usize,
+    },
     /// The database refused (I/O, locked, constraint).
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),

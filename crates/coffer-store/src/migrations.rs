@@ -78,6 +78,19 @@ pub fn current_version(conn: &Connection) -> StoreResult<usize> {
     usize::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative schema version {v}")))
 }
 
+/// The upgrade opening the file at `path` will run, as `(from, to)` schema versions; `None`
+/// when there is nothing to upgrade (no file yet, an empty one, or the latest schema). Read
+/// through a read-only connection, so it neither creates nor changes the file, and answers
+/// while another connection holds the write lock.
+pub fn pending_upgrade(path: &Path) -> StoreResult<Option<(usize, usize)>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let (from, latest) = (current_version(&conn)?, latest_version());
+    Ok((from > 0 && from < latest).then_some((from, latest)))
+}
+
 /// Brings `conn` to the latest version, first copying the file at `path` when it holds data of
 /// an older version. Returns the backup's path when one was made.
 pub fn upgrade(
@@ -88,9 +101,10 @@ pub fn upgrade(
     let from = current_version(conn)?;
     let latest = latest_version();
     if from > latest {
-        return Err(StoreError::Corrupt(format!(
-            "the database is schema version {from}, newer than this Coffer ({latest}); use a newer Coffer"
-        )));
+        return Err(StoreError::NewerSchema {
+            found: from,
+            known: latest,
+        });
     }
     let mut backup = None;
     if let Some(path) = path {

@@ -6,7 +6,7 @@
 //! is added, run `cargo run -p coffer-store --bin write_fixture` once to write the fixture of
 //! the version just released (the bin's own doc says how).
 
-use coffer_store::migrations::{latest_version, migrations, version_of};
+use coffer_store::migrations::{latest_version, migrations, pending_upgrade, version_of};
 use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 use rusqlite::Connection;
@@ -143,6 +143,41 @@ fn a_newer_database_is_refused_not_damaged() {
         .unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(err.to_string().contains("newer"), "{err}");
+}
+
+/// What the desktop asks before it opens a profile, to say an upgrade is running meanwhile.
+#[test]
+fn the_pending_upgrade_is_known_before_opening_and_only_when_one_will_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    assert_eq!(pending_upgrade(&path).unwrap(), None, "no file yet");
+    assert!(!path.exists(), "asking creates no file");
+    let before = latest_version() - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+    }
+    // Read while another connection holds the write lock (a WAL file, as Coffer keeps it).
+    let holder = Connection::open(&path).unwrap();
+    holder.pragma_update(None, "journal_mode", "WAL").unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(
+        pending_upgrade(&path).unwrap(),
+        Some((before, latest_version()))
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    drop(Store::open(&path).unwrap());
+    assert_eq!(pending_upgrade(&path).unwrap(), None, "upgraded");
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", latest_version() + 1)
+        .unwrap();
+    assert_eq!(
+        pending_upgrade(&path).unwrap(),
+        None,
+        "a newer file is not upgraded: opening it says why"
+    );
 }
 
 /// The fixture writer is a bin that stays true to the fixtures: it writes a released version's
