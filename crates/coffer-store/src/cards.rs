@@ -207,6 +207,15 @@ pub trait CardWrites: CardReads {
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)>;
 
+    /// Writes the cards of a page of synced customers, each as [`CardWrites::sync_card`] does,
+    /// in order, and makes the new ones searchable in one statement. One result per card.
+    fn sync_cards(
+        &self,
+        merchant: MerchantId,
+        cards: &[(CustomerId, &[SyncedCard])],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CardId, Upsert)>>;
+
     /// Marks inactive every active card of `merchant` (or of one customer) that is not among
     /// `listed` and was not written since `sync_started` (a card enrolled while the sync ran
     /// stays active). Nothing is deleted. Returns how many were deactivated.
@@ -275,6 +284,26 @@ pub trait CardWrites: CardReads {
     fn set_card_method(&self, card: CardId, method: &PaymentMethod) -> StoreResult<()>;
 }
 
+/// Adds the terms of the inserted cards with ids `first..=last` to `card_terms` in one
+/// statement, in key order (migration 23: no trigger does it). A card's terms already there
+/// (the card was edited before this ran, and its update trigger wrote them) are kept.
+fn index_cards(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO card_terms (term, name, customer_id, card_id, merchant_id)
+         SELECT t.term, c.name, k.customer_id, k.id, k.merchant_id
+           FROM (SELECT id, 'l' || last4 AS term FROM cards
+                  WHERE id BETWEEN ?1 AND ?2 AND apm_name IS NULL
+                 UNION ALL SELECT id, 'b' || bin FROM cards
+                  WHERE id BETWEEN ?1 AND ?2 AND bin IS NOT NULL
+                 UNION ALL SELECT id, 'r' || brand FROM cards WHERE id BETWEEN ?1 AND ?2) t
+           JOIN cards k ON k.id = t.id
+           JOIN customers c ON c.id = k.customer_id
+          ORDER BY 1, 2 COLLATE NOCASE, 3, 4",
+    )?
+    .execute([first, last])?;
+    Ok(())
+}
+
 impl CardReads for Store {
     fn card(&self, id: CardId) -> StoreResult<Card> {
         self.conn()
@@ -305,7 +334,11 @@ impl CardWrites for Store {
         card: &CardFields,
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)> {
-        self.write_card(merchant, customer, card, None, None, now, Touch::Always)
+        let written = self.write_card(merchant, customer, card, None, None, now, Touch::Always)?;
+        if written.1 == Upsert::Inserted {
+            index_cards(self.conn(), written.0 .0, written.0 .0)?;
+        }
+        Ok(written)
     }
 
     fn sync_card(
@@ -315,15 +348,49 @@ impl CardWrites for Store {
         card: &SyncedCard,
         now: DateTime<Utc>,
     ) -> StoreResult<(CardId, Upsert)> {
-        self.write_card(
-            merchant,
-            customer,
-            &card.fields,
-            Some(&card.method),
-            card.initial_ref.as_ref(),
-            now,
-            Touch::WhenChanged,
-        )
+        let written = self.sync_cards(merchant, &[(customer, std::slice::from_ref(card))], now)?;
+        written
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("a synced card was written without a result".into()))
+    }
+
+    fn sync_cards(
+        &self,
+        merchant: MerchantId,
+        cards: &[(CustomerId, &[SyncedCard])],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CardId, Upsert)>> {
+        if self.conn().is_autocommit() {
+            return self.batch(|store| store.sync_cards(merchant, cards, now));
+        }
+        // Within one transaction, the cards it inserts are exactly those with an id above the
+        // largest before it.
+        let before: i64 = self
+            .conn()
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM cards")?
+            .query_row([], |r| r.get(0))?;
+        let mut written = Vec::with_capacity(cards.iter().map(|(_, c)| c.len()).sum());
+        for (customer, of_customer) in cards {
+            for card in *of_customer {
+                written.push(self.write_card(
+                    merchant,
+                    *customer,
+                    &card.fields,
+                    Some(&card.method),
+                    card.initial_ref.as_ref(),
+                    now,
+                    Touch::WhenChanged,
+                )?);
+            }
+        }
+        if written
+            .iter()
+            .any(|(_, upsert)| *upsert == Upsert::Inserted)
+        {
+            index_cards(self.conn(), before + 1, i64::MAX)?;
+        }
+        Ok(written)
     }
 
     fn deactivate_unlisted_cards(

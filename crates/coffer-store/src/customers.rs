@@ -294,9 +294,18 @@ fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()
     index_customers(conn, id.0, id.0)
 }
 
-/// Adds the inserted customers with ids `first..=last` to the text index and their words to
-/// the search words (migration 22), one statement each.
+/// Adds the inserted customers with ids `first..=last` to the text index, their words to the
+/// search words (migration 22) and their number to their location's count, and moves the
+/// name-order version (migration 23: no trigger does any of it), one statement each.
 fn index_customers(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO customer_counts (merchant_id, customers)
+         SELECT merchant_id, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 GROUP BY merchant_id
+         ON CONFLICT (merchant_id) DO UPDATE SET customers = customers + excluded.customers",
+    )?
+    .execute([first, last])?;
+    conn.prepare_cached("UPDATE name_order SET version = version + 1")?
+        .execute([])?;
     conn.prepare_cached(
         "INSERT INTO customers_fts (rowid, name, email, reference, location)
          SELECT id, name, email, reference, location FROM customers WHERE id BETWEEN ?1 AND ?2",

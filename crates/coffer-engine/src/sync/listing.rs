@@ -162,27 +162,32 @@ fn write_batch(
     pages: &[(Vec<Cards>, Option<u64>)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> coffer_store::StoreResult<(Vec<PageWritten>, Vec<CardId>)> {
-    let mut written = store.sync_customers(merchant, customers, now)?.into_iter();
+    let written = store.sync_customers(merchant, customers, now)?;
+    let disagree =
+        || coffer_store::StoreError::Corrupt("a page's customers and cards disagree".into());
+    // Every card of the batch in one call, so the store indexes the new ones in one statement.
+    let mut owners = written.iter();
+    let mut of_customers = Vec::with_capacity(written.len());
+    for cards in pages.iter().flat_map(|(cards_of, _)| cards_of) {
+        let (customer_id, _) = owners.next().ok_or_else(disagree)?;
+        of_customers.push((*customer_id, cards.cards.as_slice()));
+    }
+    let mut cards_written = store.sync_cards(merchant, &of_customers, now)?.into_iter();
+    let mut customers_written = written.iter();
     let mut deltas = Vec::with_capacity(pages.len());
     let mut listed = Vec::with_capacity(customers.len() * 2);
     for (cards_of, total) in pages {
         let mut delta = SyncSummary::default();
         for cards in cards_of {
-            let (customer_id, changed) = written.next().ok_or_else(|| {
-                coffer_store::StoreError::Corrupt("a page's customers and cards disagree".into())
-            })?;
+            let (_, changed) = customers_written.next().ok_or_else(disagree)?;
             delta.customers += 1;
-            delta.customers_changed += u64::from(changed);
+            delta.customers_changed += u64::from(*changed);
             delta.cards_rejected += cards.rejected;
-            super::write_cards(
-                store,
-                merchant,
-                customer_id,
-                &cards.cards,
-                now,
-                &mut delta,
-                &mut listed,
-            )?;
+            for _ in &cards.cards {
+                let (card_id, upsert) = cards_written.next().ok_or_else(disagree)?;
+                super::count_card(upsert, &mut delta);
+                listed.push(card_id);
+            }
         }
         deltas.push((delta, *total));
     }

@@ -361,17 +361,21 @@ fn write_cards(
     delta: &mut SyncSummary,
     listed: &mut Vec<CardId>,
 ) -> coffer_store::StoreResult<()> {
-    for card in cards {
-        delta.cards += 1;
-        let (card_id, upsert) = store.sync_card(merchant, customer, card, now)?;
+    for (card_id, upsert) in store.sync_cards(merchant, &[(customer, cards)], now)? {
+        count_card(upsert, delta);
         listed.push(card_id);
-        match upsert {
-            Upsert::Inserted => delta.cards_added += 1,
-            Upsert::Updated => delta.cards_updated += 1,
-            Upsert::Unchanged => {}
-        }
     }
     Ok(())
+}
+
+/// One synced card in the summary.
+fn count_card(upsert: Upsert, delta: &mut SyncSummary) {
+    delta.cards += 1;
+    match upsert {
+        Upsert::Inserted => delta.cards_added += 1,
+        Upsert::Updated => delta.cards_updated += 1,
+        Upsert::Unchanged => {}
+    }
 }
 
 /// A provider's card as sync writes it: `None` when its display fields are malformed. An APM

@@ -91,6 +91,21 @@ fn fixture(version: usize) -> String {
              UPDATE customers SET words = '[\"1001\",\"pavel\",\"petrov\"]' WHERE id = 2;\n",
         );
     }
+    if version >= version_of("23-card-terms-and-counts-in-bulk") {
+        // Since schema 23 the store writes the card terms, the per-location counts and the
+        // name-order version with each page of inserts; no trigger does it for these rows.
+        sql.push_str(
+            "INSERT INTO card_terms (term, name, customer_id, card_id, merchant_id) \
+             SELECT t.term, c.name, k.customer_id, k.id, k.merchant_id FROM cards k \
+             JOIN customers c ON c.id = k.customer_id \
+             JOIN (SELECT id, 'l' || last4 AS term FROM cards WHERE apm_name IS NULL \
+                   UNION ALL SELECT id, 'b' || bin FROM cards WHERE bin IS NOT NULL \
+                   UNION ALL SELECT id, 'r' || brand FROM cards) t ON t.id = k.id;\n\
+             INSERT INTO customer_counts (merchant_id, customers) \
+             SELECT merchant_id, count(*) FROM customers WHERE true GROUP BY merchant_id;\n\
+             UPDATE name_order SET version = version + 1;\n",
+        );
+    }
     sql
 }
 

@@ -370,3 +370,148 @@ fn a_large_search_in_name_order_follows_customers_added_and_renamed_by_another_c
     let last = search(&reader, &[m], "virtanen", 2500);
     assert_eq!(last, ["Virtanen 2498"], "the renamed one left the end");
 }
+
+/// The card terms, the per-location counts and the name-order version the store writes with
+/// each page of inserts (migration 23: no trigger does) equal what the rows themselves say,
+/// through every path that inserts customers or cards.
+#[test]
+fn every_insert_path_keeps_card_terms_counts_and_name_order_equal_to_the_rows() {
+    use coffer_store::cards::SyncedCard;
+    let (_dir, path, mut store, m1) = one_merchant_on_file();
+    let m2 = store
+        .insert_merchant(&clover_merchant("M2"), at(0))
+        .unwrap()
+        .id;
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let version = || -> i64 {
+        raw.query_row("SELECT version FROM name_order", [], |r| r.get(0))
+            .unwrap()
+    };
+    let fields = |reference: &str, name: &str| CustomerFields {
+        reference: CustomerRef(reference.into()),
+        name: name.into(),
+        email: Some(format!("{}@example.com", reference.to_lowercase())),
+        phone: None,
+        address: None,
+    };
+    let synced = |token: &str, last4: &str, bin: Option<&str>| SyncedCard {
+        fields: CardFields {
+            token: CardToken(token.into()),
+            brand: CardBrand::Mastercard,
+            last4: Last4::new(last4).unwrap(),
+            bin: bin.map(|b| Bin::new(b).unwrap()),
+            bank: None,
+            expiry: CardExpiry::new(2030, 1).unwrap(),
+            active: true,
+            needs_cvc: false,
+            art_url: None,
+        },
+        method: coffer_core::PaymentMethod::Card,
+        initial_ref: None,
+    };
+
+    // One customer at a time, a register batch, and a sync page in one transaction.
+    let v0 = version();
+    let alone = customer(&store, m1, "A1", "Aino Alone");
+    assert!(version() > v0, "a customer added moves the name order");
+    let register = store
+        .insert_register_customers(
+            m2,
+            &[fields("R1", "Risto Register"), fields("R2", "Ruth")],
+            at(1),
+        )
+        .unwrap();
+    let v1 = version();
+    let page: Vec<_> = (0..5)
+        .map(|i| fields(&format!("S{i}"), &format!("Sanna Sync {i}")))
+        .collect();
+    let (synced_ids, cards) = store
+        .batch(|store| {
+            let ids = store.sync_customers(m1, &page, at(2))?;
+            let paypal = SyncedCard {
+                method: coffer_core::PaymentMethod::Apm {
+                    name: "PayPal".into(),
+                    merchant_initiated: true,
+                },
+                ..synced("apm-1", "0000", None)
+            };
+            let first = [synced("s-1", "1111", Some("222300")), paypal];
+            // The same token twice in one page: inserted, then edited before the page's terms
+            // are written (its update trigger writes them first).
+            let twice = [
+                synced("s-2", "2222", Some("510000")),
+                synced("s-2", "3333", None),
+            ];
+            let none: [SyncedCard; 0] = [];
+            let cards = store.sync_cards(
+                m1,
+                &[(ids[0].0, &first), (ids[1].0, &twice), (ids[2].0, &none)],
+                at(2),
+            )?;
+            Ok((ids, cards))
+        })
+        .unwrap();
+    assert!(version() > v1, "a sync page moves the name order");
+    assert_eq!(cards.len(), 4, "one result per card written");
+    // A card alone, synced or registered, and a card moved to another customer.
+    store
+        .sync_card(
+            m1,
+            synced_ids[3].0,
+            &synced("s-3", "4444", Some("400000")),
+            at(3),
+        )
+        .unwrap();
+    card(&store, m2, register[0].0, "r-1", "411111", "5555");
+    card(&store, m1, alone, "a-1", "422222", "6666");
+    card(&store, m1, synced_ids[4].0 .0, "a-1", "422222", "6666");
+    // A rename after all of it: the names in the terms follow.
+    store
+        .sync_customers(m1, &[fields("S4", "Sanna Renamed")], at(4))
+        .unwrap();
+
+    let terms = |sql: &str| -> Vec<(String, String, i64, i64, i64)> {
+        let mut stmt = raw.prepare(sql).unwrap();
+        let mut rows: Vec<_> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort();
+        rows
+    };
+    let kept = terms("SELECT term, name, customer_id, card_id, merchant_id FROM card_terms");
+    let rebuilt = terms(
+        "SELECT t.term, c.name, k.customer_id, k.id, k.merchant_id FROM cards k
+           JOIN customers c ON c.id = k.customer_id
+           JOIN (SELECT id, 'l' || last4 AS term FROM cards WHERE apm_name IS NULL
+                 UNION ALL SELECT id, 'b' || bin FROM cards WHERE bin IS NOT NULL
+                 UNION ALL SELECT id, 'r' || brand FROM cards) t ON t.id = k.id",
+    );
+    assert_eq!(kept, rebuilt, "the card terms are the cards' own");
+    // s-1, apm-1 (its brand only), s-2 (no BIN any more), s-3, r-1, a-1.
+    assert_eq!(
+        kept.len(),
+        3 + 1 + 2 + 3 + 3 + 3,
+        "every card has its terms"
+    );
+    let counts = |sql: &str| -> Vec<(i64, i64)> {
+        let mut stmt = raw.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(
+        counts("SELECT merchant_id, customers FROM customer_counts ORDER BY 1"),
+        counts("SELECT merchant_id, count(*) FROM customers GROUP BY 1 ORDER BY 1"),
+        "each location's count is its number of customers"
+    );
+    assert_eq!(
+        search(&store, &[m1], "6666", 0),
+        ["Sanna Renamed"],
+        "moved, then renamed"
+    );
+    assert_eq!(search(&store, &[m1], "3333", 0), ["Sanna Sync 1"]);
+    assert_eq!(count(&store, &[m1, m2], "Sanna"), 5);
+}
