@@ -295,7 +295,7 @@ fn index_customer(conn: &rusqlite::Connection, id: CustomerId) -> StoreResult<()
 }
 
 /// Adds the inserted customers with ids `first..=last` to the text index, their words to the
-/// search words (migration 22) and their number to their location's count, and moves the
+/// search words (migration 22) and their prefixes (24), their number to their location's count, and moves the
 /// name-order version (migration 23: no trigger does any of it), one statement each.
 fn index_customers(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreResult<()> {
     conn.prepare_cached(
@@ -317,6 +317,14 @@ fn index_customers(conn: &rusqlite::Connection, first: i64, last: i64) -> StoreR
          SELECT j.value, c.merchant_id, c.name, c.id
            FROM customers c, json_each(c.words) j WHERE c.id BETWEEN ?1 AND ?2
           ORDER BY 1, 2, 3, 4",
+    )?
+    .execute([first, last])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO search_prefixes (prefix, merchant_id, name, customer_id)
+         SELECT substr(j.value, 1, 3), c.merchant_id, c.name, c.id
+           FROM customers c, json_each(c.words) j
+          WHERE c.id BETWEEN ?1 AND ?2 AND length(j.value) >= 3
+          ORDER BY 1, 2, 3 COLLATE NOCASE, 4",
     )?
     .execute([first, last])?;
     Ok(())

@@ -85,7 +85,8 @@ fn fixture(version: usize) -> String {
         );
     }
     if version >= version_of("22-search-words-in-name-order") {
-        // Since schema 22 the store writes each customer's search words with it.
+        // Since schema 22 the store writes each customer's search words with it (and from 24
+        // their prefixes, which the update trigger writes here).
         sql.push_str(
             "UPDATE customers SET words = '[\"anna\",\"anna@example.com\",\"cust0001\",\"virtanen\"]' WHERE id = 1;\n\
              UPDATE customers SET words = '[\"1001\",\"pavel\",\"petrov\"]' WHERE id = 2;\n",

@@ -508,10 +508,47 @@ fn every_insert_path_keeps_card_terms_counts_and_name_order_equal_to_the_rows() 
         "each location's count is its number of customers"
     );
     assert_eq!(
+        prefixes(&raw, "search_prefixes"),
+        prefixes(&raw, "rebuilt"),
+        "each customer's word prefixes are its words' own"
+    );
+    assert_eq!(
         search(&store, &[m1], "6666", 0),
         ["Sanna Renamed"],
         "moved, then renamed"
     );
     assert_eq!(search(&store, &[m1], "3333", 0), ["Sanna Sync 1"]);
     assert_eq!(count(&store, &[m1, m2], "Sanna"), 5);
+}
+
+/// `search_prefixes` as kept, or (`rebuilt`) as the customers' words say it should be.
+fn prefixes(raw: &rusqlite::Connection, which: &str) -> Vec<(String, i64, String, i64)> {
+    let sql = if which == "rebuilt" {
+        "SELECT DISTINCT substr(j.value, 1, 3), c.merchant_id, c.name, c.id
+           FROM customers c, json_each(c.words) j WHERE length(j.value) >= 3"
+    } else {
+        "SELECT prefix, merchant_id, name, customer_id FROM search_prefixes"
+    };
+    let mut stmt = raw.prepare(sql).unwrap();
+    let mut rows: Vec<_> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn an_upgraded_cache_gets_the_prefixes_of_its_search_words() {
+    let (dir, store) = upgraded_across("24-search-prefixes");
+    drop(store);
+    let raw = rusqlite::Connection::open(dir.path().join("coffer.db")).unwrap();
+    let kept = prefixes(&raw, "search_prefixes");
+    assert_eq!(kept, prefixes(&raw, "rebuilt"));
+    assert!(
+        kept.iter()
+            .any(|(p, _, name, _)| p == "vir" && name == "Anna Virtanen"),
+        "{kept:?}"
+    );
 }
