@@ -425,3 +425,85 @@ fn upgrading_to_imported_history_keeps_the_rows_and_the_old_systems_attempts_nev
     );
     store.integrity_check().unwrap();
 }
+
+/// Schema 25 (issue 26): the audit log is rebuilt without an index on its hashes. Every event
+/// comes through as it was, the chain still verifies and grows, and the log is still append-only.
+#[test]
+fn upgrading_to_the_unindexed_audit_hash_keeps_every_event_and_the_log_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = version_of("25-audit-log-hash-unindexed") - 1;
+    let events = |conn: &Connection| -> Vec<Vec<rusqlite::types::Value>> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT seq, at, actor, merchant_id, action, subject, details, prev_hash, hash,
+                        personal_digest FROM audit_log ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| (0..10).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let written = {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+        events(&conn)
+    };
+    assert_eq!(written.len(), 3);
+    let mut store = Store::open(&path).unwrap();
+    assert!(store.backup_made().is_some(), "a copy is kept before upgrading");
+    let raw = Connection::open(&path).unwrap();
+    assert_eq!(events(&raw), written, "every event as it was, seq and hashes included");
+    let unique_on_hash: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM pragma_index_list('audit_log') l
+               JOIN pragma_index_info(l.name) i ON i.name = 'hash'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unique_on_hash, 0, "nothing indexes the hashes any more");
+    let indexes: Vec<String> = raw
+        .prepare("SELECT name FROM pragma_index_list('audit_log') ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["audit_by_action", "audit_by_merchant"]);
+
+    let appended = store
+        .append_audit(coffer_core::audit::NewAuditEvent {
+            at: chrono::DateTime::from_timestamp(1_790_000_100, 0).unwrap(),
+            actor: "owner".into(),
+            merchant_id: Some(1),
+            action: "merchant_synced".into(),
+            subject: "merchant:1".into(),
+            details: "{}".into(),
+        })
+        .unwrap();
+    assert_eq!(appended.seq, 4, "the log goes on from its last event");
+    assert_eq!(store.verify_audit().unwrap(), Ok(4), "and its chain verifies");
+    let head: (i64, String) = raw
+        .query_row("SELECT seq, hash FROM audit_head", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(head, (4, appended.hash.clone()), "the head follows the new event");
+    for (sql, rule) in [
+        ("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1", "cannot be updated"),
+        ("DELETE FROM audit_log WHERE seq = 1", "cannot be deleted"),
+    ] {
+        let refused = raw.execute(sql, []).unwrap_err();
+        assert!(refused.to_string().contains(rule), "{sql}: {refused}");
+    }
+    let dangling: i64 = raw
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dangling, 0, "audit_personal still refers to the log's rows");
+    store.integrity_check().unwrap();
+}
