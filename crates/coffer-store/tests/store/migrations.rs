@@ -455,9 +455,16 @@ fn upgrading_to_the_unindexed_audit_hash_keeps_every_event_and_the_log_append_on
     };
     assert_eq!(written.len(), 3);
     let mut store = Store::open(&path).unwrap();
-    assert!(store.backup_made().is_some(), "a copy is kept before upgrading");
+    assert!(
+        store.backup_made().is_some(),
+        "a copy is kept before upgrading"
+    );
     let raw = Connection::open(&path).unwrap();
-    assert_eq!(events(&raw), written, "every event as it was, seq and hashes included");
+    assert_eq!(
+        events(&raw),
+        written,
+        "every event as it was, seq and hashes included"
+    );
     let unique_on_hash: i64 = raw
         .query_row(
             "SELECT count(*) FROM pragma_index_list('audit_log') l
@@ -487,22 +494,35 @@ fn upgrading_to_the_unindexed_audit_hash_keeps_every_event_and_the_log_append_on
         })
         .unwrap();
     assert_eq!(appended.seq, 4, "the log goes on from its last event");
-    assert_eq!(store.verify_audit().unwrap(), Ok(4), "and its chain verifies");
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        Ok(4),
+        "and its chain verifies"
+    );
     let head: (i64, String) = raw
         .query_row("SELECT seq, hash FROM audit_head", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
-    assert_eq!(head, (4, appended.hash.clone()), "the head follows the new event");
+    assert_eq!(
+        head,
+        (4, appended.hash.clone()),
+        "the head follows the new event"
+    );
     for (sql, rule) in [
-        ("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1", "cannot be updated"),
+        (
+            "UPDATE audit_log SET actor = 'someone else' WHERE seq = 1",
+            "cannot be updated",
+        ),
         ("DELETE FROM audit_log WHERE seq = 1", "cannot be deleted"),
     ] {
         let refused = raw.execute(sql, []).unwrap_err();
         assert!(refused.to_string().contains(rule), "{sql}: {refused}");
     }
     let dangling: i64 = raw
-        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(dangling, 0, "audit_personal still refers to the log's rows");
     store.integrity_check().unwrap();
