@@ -475,8 +475,7 @@ fn place_under_lock(
             }
         }
     }
-    let id = store.insert_attempt(&new)?;
-    store.mark_sending(id, now)?;
+    let id = store.insert_sending(&new, now)?;
     let mut audit = sending;
     audit.subject = format!("attempt:{id}");
     store.append_audit_here(audit)?;

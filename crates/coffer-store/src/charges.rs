@@ -233,6 +233,11 @@ pub trait LedgerWrites: LedgerReads {
     /// (contract, occurrence, try) is a `Conflict`: the caller then reads the first one.
     fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId>;
 
+    /// Writes the row `sending` at once, stamped `at`: [`Self::insert_attempt`] then
+    /// [`Self::mark_sending`] in one write, for a request that leaves once this transaction
+    /// commits (the same conflicts).
+    fn insert_sending(&self, new: &NewAttempt, at: DateTime<Utc>) -> StoreResult<AttemptId>;
+
     /// planned → sending, stamped with when the request leaves. Must be committed (durably)
     /// before the request leaves.
     fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()>;
@@ -387,33 +392,11 @@ impl LedgerReads for Store {
 
 impl LedgerWrites for Store {
     fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId> {
-        let credential = serde_json::to_string(&new.credential)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.conn()
-            .prepare_cached("INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
-                     amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at, request_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'planned', ?13, ?14)")?
-.execute(params![
-                    match new.kind {
-                        AttemptKind::Charge => "charge",
-                        AttemptKind::Refund => "refund",
-                    },
-                    new.merchant_id.0,
-                    new.card_id.0,
-                    new.contract_id.map(|c| c.0),
-                    new.occurrence,
-                    new.try_number,
-                    new.refund_of.map(|r| r.0),
-                    new.amount.minor,
-                    new.amount.currency.code(),
-                    credential,
-                    new.idempotency_key.0,
-                    new.order_id,
-                    millis(new.created_at),
-                    new.request_json
-                ])
-            .map_err(|e| StoreError::unique(e, format!("an attempt with key {} already exists", new.idempotency_key)))?;
-        Ok(AttemptId(self.conn().last_insert_rowid()))
+        self.insert_row(new, None)
+    }
+
+    fn insert_sending(&self, new: &NewAttempt, at: DateTime<Utc>) -> StoreResult<AttemptId> {
+        self.insert_row(new, Some(at))
     }
 
     fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
@@ -499,6 +482,50 @@ impl LedgerWrites for Store {
 }
 
 impl Store {
+    /// A new ledger row, `planned`, or `sending` since `sent_at` when given.
+    fn insert_row(
+        &self,
+        new: &NewAttempt,
+        sent_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<AttemptId> {
+        let credential = serde_json::to_string(&new.credential)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO charge_attempts (kind, merchant_id, card_id, contract_id, occurrence, try_number, refund_of,
+                     amount_minor, currency, credential_json, idempotency_key, order_id, state, created_at, request_json, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         CASE WHEN ?15 IS NULL THEN 'planned' ELSE 'sending' END, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                match new.kind {
+                    AttemptKind::Charge => "charge",
+                    AttemptKind::Refund => "refund",
+                },
+                new.merchant_id.0,
+                new.card_id.0,
+                new.contract_id.map(|c| c.0),
+                new.occurrence,
+                new.try_number,
+                new.refund_of.map(|r| r.0),
+                new.amount.minor,
+                new.amount.currency.code(),
+                credential,
+                new.idempotency_key.0,
+                new.order_id,
+                millis(new.created_at),
+                new.request_json,
+                sent_at.map(millis),
+            ])
+            .map_err(|e| {
+                StoreError::unique(
+                    e,
+                    format!("an attempt with key {} already exists", new.idempotency_key),
+                )
+            })?;
+        Ok(AttemptId(self.conn().last_insert_rowid()))
+    }
+
     fn settle_row(
         &self,
         id: AttemptId,

@@ -269,3 +269,44 @@ fn a_refund_awaiting_the_merchants_transfer_reads_so_until_the_transfer_is_recor
         "a charge awaits no transfer"
     );
 }
+
+/// A row planned and marked sending in one write is the row the two writes make, with the same
+/// conflicts: the due run's plans write it so.
+#[test]
+fn a_row_inserted_sending_is_the_planned_row_marked_sending() {
+    let store = Store::open_in_memory().unwrap();
+    let first = first_attempt(&store);
+    let two_steps = store.insert_attempt(&first).unwrap();
+    store.mark_sending(two_steps, at(5)).unwrap();
+    let second = NewAttempt {
+        idempotency_key: IdempotencyKey("key-2".into()),
+        order_id: "CFORDER2".into(),
+        try_number: first.try_number + 1,
+        ..first.clone()
+    };
+    let one_step = store.insert_sending(&second, at(5)).unwrap();
+    let (a, b) = (
+        store.attempt(two_steps).unwrap(),
+        store.attempt(one_step).unwrap(),
+    );
+    assert_eq!(b.state, ChargeState::Sending);
+    assert_eq!((b.sent_at, b.created_at), (a.sent_at, a.created_at));
+    assert!(b.sent_at.is_some(), "stamped with when the request leaves");
+    assert_eq!(
+        store.unsettled_attempts().unwrap().len(),
+        2,
+        "both await their answer"
+    );
+    let again = NewAttempt {
+        order_id: "CFORDER3".into(),
+        ..second.clone()
+    };
+    assert!(
+        store.insert_sending(&again, at(6)).is_err(),
+        "a second row under key-2 is refused"
+    );
+    assert!(
+        store.mark_sending(one_step, at(7)).is_err(),
+        "it is not planned any more"
+    );
+}
