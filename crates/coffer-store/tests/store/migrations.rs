@@ -107,6 +107,17 @@ fn a_database_of_every_earlier_version_opens_and_keeps_its_rows() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, version, "the backup is the file as it was");
+        let (merchants, check): (i64, String) = (
+            old.query_row("SELECT count(*) FROM merchants", [], |r| r.get(0))
+                .unwrap(),
+            old.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap(),
+        );
+        assert_eq!(
+            (merchants, check.as_str()),
+            (2, "ok"),
+            "v{version}: the backup holds the rows, whole"
+        );
         drop(old);
         drop(store);
         // The upgrade recorded the old log's head, so a row cut from its end is found.
