@@ -140,8 +140,8 @@ pub fn upgrade(
 /// Copies the database behind `conn` into the empty file `target`, page for page, in one
 /// step: one read transaction, so the copy is one committed state even if another process
 /// writes meanwhile. SQLite's backup API copies the pages as they are, where `VACUUM INTO`
-/// rebuilt every table and index: 4.4 s instead of 11 s for the 1.3 GB cache of 1,000,000
-/// customers, the whole wait of an upgrade that changes one small table.
+/// rebuilt every table and index: upgrading the 1.3 GB cache of 1,000,000 customers to a
+/// schema that changed one small table took 3.9 s instead of 6.1–7.9 s, nearly all of it this copy.
 fn copy_pages(conn: &Connection, target: &Path) -> StoreResult<()> {
     let mut copy = Connection::open(target)?;
     let backup = rusqlite::backup::Backup::new(conn, &mut copy)?;
