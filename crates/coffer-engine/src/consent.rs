@@ -443,22 +443,24 @@ pub(crate) fn write_initial_card(
         None if outcome.amount.minor == 0 => {}
         None => {
             // Made through a provider's page: recorded once it is known.
-            let id = store.insert_attempt(&NewAttempt {
-                kind: AttemptKind::Charge,
-                merchant_id: merchant,
-                card_id,
-                contract_id: None,
-                occurrence: None,
-                try_number: 1,
-                refund_of: None,
-                amount: outcome.amount,
-                credential: StoredCredential::initial(Reason::Recurring),
-                idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
-                order_id: outcome.provider_ref.0.clone(),
-                created_at: now,
-                request_json: None,
-            })?;
-            store.mark_sending(id, now)?;
+            let id = store.insert_sending(
+                &NewAttempt {
+                    kind: AttemptKind::Charge,
+                    merchant_id: merchant,
+                    card_id,
+                    contract_id: None,
+                    occurrence: None,
+                    try_number: 1,
+                    refund_of: None,
+                    amount: outcome.amount,
+                    credential: StoredCredential::initial(Reason::Recurring),
+                    idempotency_key: IdempotencyKey(uuid::Uuid::new_v4().to_string()),
+                    order_id: outcome.provider_ref.0.clone(),
+                    created_at: now,
+                    request_json: None,
+                },
+                now,
+            )?;
             store.settle_attempt(id, &settlement)?;
         }
     }

@@ -229,18 +229,15 @@ pub trait LedgerReads {
 
 /// The charge ledger's guarded moves: insert, `sending`, settle.
 pub trait LedgerWrites: LedgerReads {
-    /// Writes a `planned` row. A second row with the same idempotency key, order id or
-    /// (contract, occurrence, try) is a `Conflict`: the caller then reads the first one.
-    fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId>;
-
-    /// Writes the row `sending` at once, stamped `at`: [`Self::insert_attempt`] then
-    /// [`Self::mark_sending`] in one write, for a request that leaves once this transaction
-    /// commits (the same conflicts).
+    /// Writes the row `sending`, stamped with when its request leaves (`at`): committed
+    /// (durably) before the request leaves. A second row with the same idempotency key, order id
+    /// or (contract, occurrence, try) is a `Conflict`: the caller then reads the first one.
     fn insert_sending(&self, new: &NewAttempt, at: DateTime<Utc>) -> StoreResult<AttemptId>;
 
-    /// planned → sending, stamped with when the request leaves. Must be committed (durably)
-    /// before the request leaves.
-    fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Writes a `planned` row, one that has not left: what an older Coffer could leave behind
+    /// (it committed a plan before marking it sending), which reconcile and the ledger's reads
+    /// still handle. Coffer itself writes rows [`Self::insert_sending`]. The same conflicts.
+    fn insert_attempt(&self, new: &NewAttempt) -> StoreResult<AttemptId>;
 
     /// sending (or planned, for an abandoned attempt) → settled. `Ok(false)` when another
     /// process settled it first; the row is then left as that process wrote it.
@@ -397,17 +394,6 @@ impl LedgerWrites for Store {
 
     fn insert_sending(&self, new: &NewAttempt, at: DateTime<Utc>) -> StoreResult<AttemptId> {
         self.insert_row(new, Some(at))
-    }
-
-    fn mark_sending(&self, id: AttemptId, at: DateTime<Utc>) -> StoreResult<()> {
-        let changed = self.conn().prepare_cached("UPDATE charge_attempts SET state = 'sending', sent_at = ?2 WHERE id = ?1 AND state = 'planned'")?
-.execute(params![id.0, millis(at)])?;
-        if changed == 0 {
-            return Err(StoreError::Conflict(format!(
-                "attempt {id} is not planned any more"
-            )));
-        }
-        Ok(())
     }
 
     fn settle_attempt(&self, id: AttemptId, settlement: &Settlement) -> StoreResult<bool> {

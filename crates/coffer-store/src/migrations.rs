@@ -120,7 +120,11 @@ pub fn upgrade(
                 context: format!("cannot create {}", target.display()),
                 source,
             })?;
-            copy_pages(conn, &target)?;
+            if let Err(e) = copy_pages(conn, &target) {
+                // No half copy left to be mistaken for a backup; nothing was upgraded.
+                let _ = std::fs::remove_file(&target);
+                return Err(e);
+            }
             backup = Some(target);
         }
     }
@@ -147,7 +151,7 @@ fn copy_pages(conn: &Connection, target: &Path) -> StoreResult<()> {
     let backup = rusqlite::backup::Backup::new(conn, &mut copy)?;
     match backup.step(-1)? {
         rusqlite::backup::StepResult::Done => Ok(()),
-        // Busy or locked: another program holds the file; the upgrade waits for a later open.
+        // Busy or locked: another program holds the file. The next open tries again.
         other => Err(StoreError::Conflict(format!(
             "the copy kept before upgrading could not be made ({other:?}): another program holds \
              the database; nothing was upgraded"

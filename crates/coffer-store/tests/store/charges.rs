@@ -17,6 +17,13 @@ fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
     (store, attempt)
 }
 
+/// The same charge, written `sending` at `at(5)` as Coffer writes it.
+fn store_with_sending_attempt() -> (Store, coffer_core::AttemptId) {
+    let store = Store::open_in_memory().unwrap();
+    let attempt = store.insert_sending(&first_attempt(&store), at(5)).unwrap();
+    (store, attempt)
+}
+
 /// A charge of 9.90 EUR under key `key-1` on a card of a new Clover merchant of `store`.
 fn first_attempt(store: &Store) -> NewAttempt {
     let m = store
@@ -72,16 +79,15 @@ fn the_schema_keeps_one_row_per_key_settled_rows_final_and_every_row() {
     let path = dir.path().join("coffer.db");
     let store = Store::open(&path).unwrap();
     let first = first_attempt(&store);
-    let id = store.insert_attempt(&first).unwrap();
+    let id = store.insert_sending(&first, at(5)).unwrap();
     let again = NewAttempt {
         order_id: "CFORDER2".into(),
         ..first.clone()
     };
     assert!(
-        store.insert_attempt(&again).is_err(),
+        store.insert_sending(&again, at(5)).is_err(),
         "a second row under key-1 is refused"
     );
-    store.mark_sending(id, at(5)).unwrap();
     let made = Settlement {
         state: ChargeState::Succeeded,
         provider_ref: Some(ProviderRef("ch_1".into())),
@@ -114,13 +120,13 @@ fn the_schema_keeps_one_row_per_key_settled_rows_final_and_every_row() {
 
 #[test]
 fn a_sending_row_keeps_when_it_left_and_the_exact_request_for_a_resend() {
-    let (store, id) = store_with_attempt();
+    let (store, planned) = store_with_attempt();
     assert_eq!(
-        store.attempt(id).unwrap().sent_at,
+        store.attempt(planned).unwrap().sent_at,
         None,
         "planned: never left"
     );
-    store.mark_sending(id, at(5)).unwrap();
+    let (store, id) = store_with_sending_attempt();
     let row = store.attempt(id).unwrap();
     assert_eq!(row.state, ChargeState::Sending);
     assert_eq!(row.sent_at, Some(at(5)), "time counts from when it left");
@@ -132,8 +138,7 @@ fn a_sending_row_keeps_when_it_left_and_the_exact_request_for_a_resend() {
 
 #[test]
 fn a_hand_resolution_settles_once_names_who_and_is_final() {
-    let (store, id) = store_with_attempt();
-    store.mark_sending(id, at(5)).unwrap();
+    let (store, id) = store_with_sending_attempt();
     let not_made = Settlement {
         state: ChargeState::Failed,
         provider_ref: None,
@@ -203,23 +208,25 @@ fn a_refund_awaiting_the_merchants_transfer_reads_so_until_the_transfer_is_recor
     let (store, charge) = store_with_attempt();
     let charge_row = store.attempt(charge).unwrap();
     let refund = store
-        .insert_attempt(&NewAttempt {
-            kind: AttemptKind::Refund,
-            refund_of: Some(charge),
-            amount: Money::from_minor(500, Currency::EUR),
-            idempotency_key: IdempotencyKey("refund-1".into()),
-            order_id: "CFREFUND1".into(),
-            request_json: None,
-            merchant_id: charge_row.merchant_id,
-            card_id: charge_row.card_id,
-            contract_id: None,
-            occurrence: None,
-            try_number: 1,
-            credential: charge_row.credential.clone(),
-            created_at: at(1),
-        })
+        .insert_sending(
+            &NewAttempt {
+                kind: AttemptKind::Refund,
+                refund_of: Some(charge),
+                amount: Money::from_minor(500, Currency::EUR),
+                idempotency_key: IdempotencyKey("refund-1".into()),
+                order_id: "CFREFUND1".into(),
+                request_json: None,
+                merchant_id: charge_row.merchant_id,
+                card_id: charge_row.card_id,
+                contract_id: None,
+                occurrence: None,
+                try_number: 1,
+                credential: charge_row.credential.clone(),
+                created_at: at(1),
+            },
+            at(2),
+        )
         .unwrap();
-    store.mark_sending(refund, at(2)).unwrap();
     let transfer = coffer_core::RefundTransfer {
         recipient: "Svea Payments Oy".into(),
         iban: "FI0000000000000000".into(),
@@ -270,43 +277,47 @@ fn a_refund_awaiting_the_merchants_transfer_reads_so_until_the_transfer_is_recor
     );
 }
 
-/// A row planned and marked sending in one write is the row the two writes make, with the same
-/// conflicts: the due run's plans write it so.
+/// Coffer writes a new row `sending`, stamped with when its request leaves; a row of an older
+/// Coffer that only planned reads as never sent. Both refuse a second row under their key.
 #[test]
-fn a_row_inserted_sending_is_the_planned_row_marked_sending() {
+fn a_row_is_written_sending_and_an_older_planned_one_reads_as_never_sent() {
     let store = Store::open_in_memory().unwrap();
     let first = first_attempt(&store);
-    let two_steps = store.insert_attempt(&first).unwrap();
-    store.mark_sending(two_steps, at(5)).unwrap();
+    let planned = store.insert_attempt(&first).unwrap();
     let second = NewAttempt {
         idempotency_key: IdempotencyKey("key-2".into()),
         order_id: "CFORDER2".into(),
         try_number: first.try_number + 1,
         ..first.clone()
     };
-    let one_step = store.insert_sending(&second, at(5)).unwrap();
+    let sending = store.insert_sending(&second, at(5)).unwrap();
     let (a, b) = (
-        store.attempt(two_steps).unwrap(),
-        store.attempt(one_step).unwrap(),
+        store.attempt(planned).unwrap(),
+        store.attempt(sending).unwrap(),
     );
-    assert_eq!(b.state, ChargeState::Sending);
-    assert_eq!((b.sent_at, b.created_at), (a.sent_at, a.created_at));
-    assert!(b.sent_at.is_some(), "stamped with when the request leaves");
+    assert_eq!((a.state, a.sent_at), (ChargeState::Planned, None));
+    assert_eq!((b.state, b.sent_at), (ChargeState::Sending, Some(at(5))));
+    assert_eq!(b.created_at, a.created_at);
     assert_eq!(
         store.unsettled_attempts().unwrap().len(),
         2,
         "both await their answer"
     );
-    let again = NewAttempt {
-        order_id: "CFORDER3".into(),
-        ..second.clone()
-    };
-    assert!(
-        store.insert_sending(&again, at(6)).is_err(),
-        "a second row under key-2 is refused"
-    );
-    assert!(
-        store.mark_sending(one_step, at(7)).is_err(),
-        "it is not planned any more"
-    );
+    for again in [
+        NewAttempt {
+            order_id: "CFORDER3".into(),
+            ..first.clone()
+        },
+        NewAttempt {
+            order_id: "CFORDER4".into(),
+            ..second.clone()
+        },
+    ] {
+        assert!(
+            store.insert_sending(&again, at(6)).is_err(),
+            "a second row under {} is refused",
+            again.idempotency_key
+        );
+        assert!(store.insert_attempt(&again).is_err());
+    }
 }

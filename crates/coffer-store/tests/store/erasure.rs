@@ -193,28 +193,31 @@ fn settled_charge(store: &Store) -> (CustomerId, coffer_core::AttemptId) {
     };
     let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
     let id = store
-        .insert_attempt(&NewAttempt {
-            kind: AttemptKind::Charge,
-            merchant_id: m.id,
-            card_id: card,
-            contract_id: None,
-            occurrence: None,
-            try_number: 1,
-            refund_of: None,
-            amount: Money::from_minor(990, Currency::EUR),
-            credential: StoredCredential::merchant_initiated(
-                Reason::Unscheduled,
-                ProviderRef("REF".into()),
-            ),
-            idempotency_key: IdempotencyKey("key-1".into()),
-            order_id: "CFORDER1".into(),
-            created_at: at(0),
-            request_json: Some(
-                r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#.into(),
-            ),
-        })
+        .insert_sending(
+            &NewAttempt {
+                kind: AttemptKind::Charge,
+                merchant_id: m.id,
+                card_id: card,
+                contract_id: None,
+                occurrence: None,
+                try_number: 1,
+                refund_of: None,
+                amount: Money::from_minor(990, Currency::EUR),
+                credential: StoredCredential::merchant_initiated(
+                    Reason::Unscheduled,
+                    ProviderRef("REF".into()),
+                ),
+                idempotency_key: IdempotencyKey("key-1".into()),
+                order_id: "CFORDER1".into(),
+                created_at: at(0),
+                request_json: Some(
+                    r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#
+                        .into(),
+                ),
+            },
+            at(5),
+        )
         .unwrap();
-    store.mark_sending(id, at(5)).unwrap();
     store
         .settle_attempt(
             id,
