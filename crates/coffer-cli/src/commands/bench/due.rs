@@ -15,6 +15,11 @@
 //! endpoint with the same concurrency, bodies read and not parsed.
 //!
 //! ratio = Coffer's charges per second / the raw loop's charges per second.
+//!
+//! The durable floor: the raw loop again, keeping only exactly-once's two rules (a request
+//! leaves after a durable commit records it; its slot is reused after a commit records its
+//! answer) with one bare table. Its ratio is the ceiling of Coffer's at this concurrency on
+//! this machine: the cost of the commits alone, whatever the run does besides.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -78,6 +83,12 @@ pub struct DueReport {
     pub raw_seconds: f64,
     pub raw_charges_per_s: f64,
     pub ratio: f64,
+    /// The raw loop with a durable commit before each request leaves and after it is answered
+    /// (`durable_floor`): the most any exactly-once run at this concurrency can make here.
+    pub floor_seconds: f64,
+    pub floor_charges_per_s: f64,
+    /// The floor's rate over the raw loop's: the ceiling of `ratio`.
+    pub floor_ratio: f64,
 }
 
 #[derive(Deserialize)]
@@ -173,8 +184,12 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
     errln!("bench due: raw loop of {occurrences} charges");
     let tokens: Vec<String> = cards.into_iter().map(|(_, token)| token).collect();
     let (raw_charges, raw_took) = raw_charges(&seeded, &tokens, occurrences, concurrency).await?;
+    errln!("bench due: durable floor of {occurrences} charges");
+    let (floor_charges, floor_took) =
+        durable_floor(&seeded, &tokens, occurrences, concurrency, temp.path()).await?;
     let charges_per_s = rate(summary.charged.len() as u64, run_took);
     let raw_rate = rate(raw_charges, raw_took);
+    let floor_rate = rate(floor_charges, floor_took);
     Ok(DueReport {
         occurrences: occurrences as u64,
         concurrency,
@@ -194,6 +209,9 @@ pub async fn measure(occurrences: usize, concurrency: usize) -> anyhow::Result<D
         raw_seconds: raw_took.as_secs_f64(),
         raw_charges_per_s: raw_rate,
         ratio: ratio(charges_per_s, raw_rate),
+        floor_seconds: floor_took.as_secs_f64(),
+        floor_charges_per_s: floor_rate,
+        floor_ratio: ratio(floor_rate, raw_rate),
     })
 }
 
@@ -436,39 +454,7 @@ async fn raw_charges(
         .map(|i| {
             let (client, url) = (client.clone(), url.clone());
             let token = tokens[i % tokens.len()].clone();
-            async move {
-                let body = serde_json::json!({
-                    "amount": AMOUNT_MINOR,
-                    "currency": "usd",
-                    "source": token,
-                    "capture": true,
-                    "ecomind": "moto",
-                    "description": "raw loop",
-                    "external_reference_id": format!("raw{i:09}"),
-                    "stored_credentials": {
-                        "sequence": "SUBSEQUENT",
-                        "initiator": "MERCHANT",
-                        "is_scheduled": true
-                    }
-                });
-                let response = client
-                    .post(&url)
-                    .bearer_auth(&m.secret)
-                    .header("idempotency-key", format!("raw-{i}"))
-                    .header("x-forwarded-for", "127.0.0.1")
-                    .header("user-agent", "coffer-bench-raw-loop")
-                    .json(&body)
-                    .send()
-                    .await?;
-                let status = response.status();
-                let body = response.bytes().await?;
-                anyhow::ensure!(
-                    status.is_success(),
-                    "the raw charge was refused ({status}): {}",
-                    String::from_utf8_lossy(&body)
-                );
-                Ok(())
-            }
+            async move { raw_charge(&client, &url, &m.secret, &token, "raw", i).await }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -482,10 +468,139 @@ async fn raw_charges(
     Ok((ok, took))
 }
 
+/// One charge of the due run's shape, its body read and not parsed. `loop_name` (three
+/// letters: Clover takes 12 characters of `external_reference_id`) tells the loops apart.
+async fn raw_charge(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    token: &str,
+    loop_name: &str,
+    i: usize,
+) -> anyhow::Result<()> {
+    let body = serde_json::json!({
+        "amount": AMOUNT_MINOR,
+        "currency": "usd",
+        "source": token,
+        "capture": true,
+        "ecomind": "moto",
+        "description": format!("{loop_name} loop"),
+        "external_reference_id": format!("{loop_name}{i:09}"),
+        "stored_credentials": {
+            "sequence": "SUBSEQUENT",
+            "initiator": "MERCHANT",
+            "is_scheduled": true
+        }
+    });
+    let response = client
+        .post(url)
+        .bearer_auth(secret)
+        .header("idempotency-key", format!("{loop_name}-{i}"))
+        .header("x-forwarded-for", "127.0.0.1")
+        .header("user-agent", "coffer-bench-raw-loop")
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "the {loop_name} loop's charge was refused ({status}): {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(())
+}
+
+/// The raw loop with only what exactly-once itself asks: no request leaves before a durable
+/// commit records it, and its slot is taken again only by a commit that records its answer.
+/// Each commit records the answers that came in and the requests that take their slots (the
+/// due run's group commit), at most `concurrency` recorded and unanswered. One bare table
+/// (`INTEGER PRIMARY KEY`, a state), the store writer's settings (WAL, `synchronous=FULL`): no
+/// policy, no audit event, no index. No run that keeps those two rules at this concurrency can
+/// be faster on this machine, so its rate over the raw loop's bounds the due run's ratio.
+async fn durable_floor(
+    m: &SandboxMerchant,
+    tokens: &[String],
+    count: usize,
+    concurrency: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<(u64, std::time::Duration)> {
+    anyhow::ensure!(!tokens.is_empty(), "no card tokens for the durable floor");
+    let mut db = rusqlite::Connection::open(dir.join("durable-floor.sqlite"))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "FULL")?;
+    db.pragma_update(None, "temp_store", "MEMORY")?;
+    db.execute_batch(
+        "CREATE TABLE IF NOT EXISTS charges (id INTEGER PRIMARY KEY, state TEXT NOT NULL)",
+    )?;
+    let client = reqwest::Client::new();
+    let url = Arc::new(format!("{}/v1/charges", m.base_url));
+    let secret = Arc::new(m.secret.clone());
+    let (answers_tx, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let send = |i: usize| {
+        let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
+        let token = tokens[i % tokens.len()].clone();
+        let answers_tx = answers_tx.clone();
+        tokio::spawn(async move {
+            let answer = raw_charge(&client, &url, &secret, &token, "dur", i).await;
+            let _ = answers_tx.send((i, answer));
+        });
+    };
+    let started = Instant::now();
+    let (mut next, mut settled, mut ok) = (0usize, 0usize, 0u64);
+    let mut answered: Vec<(usize, anyhow::Result<()>)> = Vec::new();
+    while settled < count {
+        let taking = (count - next).min(concurrency.max(1) - (next - settled - answered.len()));
+        let planned = next..next + taking;
+        tokio::task::block_in_place(|| -> rusqlite::Result<()> {
+            let tx = db.transaction()?;
+            {
+                let mut settle =
+                    tx.prepare_cached("UPDATE charges SET state = ?2 WHERE id = ?1")?;
+                for (i, answer) in &answered {
+                    let state = if answer.is_ok() {
+                        "succeeded"
+                    } else {
+                        "failed"
+                    };
+                    settle.execute(rusqlite::params![*i as i64, state])?;
+                }
+                let mut plan =
+                    tx.prepare_cached("INSERT INTO charges (id, state) VALUES (?1, 'sending')")?;
+                for i in planned.clone() {
+                    plan.execute([i as i64])?;
+                }
+            }
+            tx.commit()
+        })?;
+        for (_, answer) in answered.drain(..) {
+            answer?;
+            ok += 1;
+            settled += 1;
+        }
+        for i in planned {
+            send(i);
+        }
+        next += taking;
+        if settled == count {
+            break;
+        }
+        let first = answers
+            .recv()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the durable floor's requests stopped answering"))?;
+        answered.push(first);
+        while let Ok(more) = answers.try_recv() {
+            answered.push(more);
+        }
+    }
+    Ok((ok, started.elapsed()))
+}
+
 /// The table.
 pub fn print(reports: &[DueReport]) {
     outln!(
-        "{:>7} {:>5} {:>9} {:>10} {:>11} {:>9} {:>5} {:>7} {:>9} {:>11} {:>7}",
+        "{:>7} {:>5} {:>9} {:>10} {:>11} {:>9} {:>5} {:>7} {:>9} {:>11} {:>7} {:>11} {:>8}",
         "due",
         "conc",
         "setup s",
@@ -496,11 +611,13 @@ pub fn print(reports: &[DueReport]) {
         "missing",
         "no row",
         "raw ch/s",
-        "ratio"
+        "ratio",
+        "floor ch/s",
+        "ceiling"
     );
     for r in reports {
         outln!(
-            "{:>7} {:>5} {:>9.1} {:>10.2} {:>11.0} {:>9.2} {:>5} {:>7} {:>9} {:>11.0} {:>7.2}",
+            "{:>7} {:>5} {:>9.1} {:>10.2} {:>11.0} {:>9.2} {:>5} {:>7} {:>9} {:>11.0} {:>7.2} {:>11.0} {:>8.2}",
             r.occurrences,
             r.concurrency,
             r.setup_seconds,
@@ -511,7 +628,9 @@ pub fn print(reports: &[DueReport]) {
             r.occurrences_not_charged,
             r.charges_without_ledger_row,
             r.raw_charges_per_s,
-            r.ratio
+            r.ratio,
+            r.floor_charges_per_s,
+            r.floor_ratio
         );
     }
 }
