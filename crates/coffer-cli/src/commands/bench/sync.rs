@@ -10,6 +10,12 @@
 //!    flight as the sync has, the body read to the end and not parsed.
 //!
 //! ratio = Coffer's customers per second / the raw loop's customers per second.
+//!
+//! The cache floor: the raw loop's pages parsed and written to a bare cache while the next is
+//! read (as the sync does), each customer and card one row keyed by its provider id with its
+//! JSON as the body, up to 4,000 customers per durable transaction. No cache that a later sync
+//! can match row by row is cheaper to fill, so its rate over the raw loop's bounds the first
+//! sync's ratio; the rest is the cost of Coffer's columns and search indexes.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -58,6 +64,11 @@ pub struct SyncReport {
     pub ratio_first: f64,
     /// resync_customers_per_s / raw_customers_per_s.
     pub ratio_resync: f64,
+    /// The cache floor (`cache_floor`): the pages written to a bare cache.
+    pub floor_seconds: f64,
+    pub floor_customers_per_s: f64,
+    /// floor_customers_per_s / raw_customers_per_s: the ceiling of `ratio_first`.
+    pub floor_ratio: f64,
     /// Size of the profile's database (and its WAL) after the sync, in bytes.
     pub database_bytes: u64,
 }
@@ -104,6 +115,12 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
     );
     errln!("bench sync: {customers} customers, raw loop");
     let (raw_requests, raw_bytes, raw_took) = raw_pages(&seeded, customers).await?;
+    errln!("bench sync: {customers} customers, cache floor");
+    let (floor_customers, floor_took) = cache_floor(&seeded, customers, temp.path()).await?;
+    anyhow::ensure!(
+        floor_customers == customers as u64,
+        "the cache floor should write all {customers} customers; it wrote {floor_customers}"
+    );
     // The database with its write-ahead log (WAL mode: recent pages live there until a
     // checkpoint).
     let database_bytes = ["coffer.db", "coffer.db-wal"]
@@ -130,6 +147,9 @@ pub async fn measure(customers: usize, keep: Option<&Path>) -> anyhow::Result<Sy
         raw_bytes,
         ratio_first: ratio(first_rate, raw_rate),
         ratio_resync: ratio(resync_rate, raw_rate),
+        floor_seconds: floor_took.as_secs_f64(),
+        floor_customers_per_s: rate(floor_customers, floor_took),
+        floor_ratio: ratio(rate(floor_customers, floor_took), raw_rate),
         database_bytes,
     })
 }
@@ -180,10 +200,155 @@ async fn raw_pages(
     Ok((requests, bytes, started.elapsed()))
 }
 
+/// A listing page as the floor reads it: each customer's JSON as it came.
+#[derive(serde::Deserialize)]
+struct FloorPage<'a> {
+    #[serde(borrow)]
+    elements: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// What the floor reads of a customer or a card: its id; its cards, as they came.
+#[derive(serde::Deserialize)]
+struct FloorIds<'a> {
+    id: &'a str,
+    #[serde(borrow, default)]
+    cards: Option<FloorPage<'a>>,
+}
+
+/// A customer to write: its id and JSON, and each card's.
+struct FloorRow {
+    id: String,
+    body: String,
+    cards: Vec<(String, String)>,
+}
+
+impl FloorRow {
+    fn of(customer: &serde_json::value::RawValue) -> anyhow::Result<FloorRow> {
+        let ids: FloorIds = serde_json::from_str(customer.get())?;
+        let mut cards = Vec::new();
+        for card in ids.cards.iter().flat_map(|c| &c.elements) {
+            let card_ids: FloorIds = serde_json::from_str(card.get())?;
+            cards.push((card_ids.id.to_string(), card.get().to_string()));
+        }
+        Ok(FloorRow {
+            id: ids.id.to_string(),
+            body: customer.get().to_string(),
+            cards,
+        })
+    }
+}
+
+/// Customers one floor transaction takes at most, as the sync's writer.
+const FLOOR_CUSTOMERS_PER_TRANSACTION: usize = 4_000;
+
+/// The listing read as `raw_pages` reads it, each page parsed and written to a bare cache while
+/// the next is read: a customer and each of its cards one row keyed by the provider's id
+/// (UNIQUE, as a re-sync matches them), the JSON as the body, the pages waiting taken into one
+/// transaction of up to 4,000 customers. WAL, `synchronous=FULL` and a 64 MiB page cache, as
+/// the store's writer. Returns the customers written and the time from the first request to
+/// the last commit.
+async fn cache_floor(
+    m: &coffer_sandbox::SandboxMerchant,
+    customers: usize,
+    dir: &Path,
+) -> anyhow::Result<(u64, std::time::Duration)> {
+    let mut db = rusqlite::Connection::open(dir.join("cache-floor.sqlite"))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "FULL")?;
+    db.pragma_update(None, "temp_store", "MEMORY")?;
+    db.pragma_update(None, "cache_size", -65_536)?;
+    db.execute_batch(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+         CREATE TABLE cards (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE,
+                             customer_id INTEGER NOT NULL REFERENCES customers (id),
+                             body TEXT NOT NULL);",
+    )?;
+    let (pages_tx, pages) = std::sync::mpsc::sync_channel::<Vec<FloorRow>>(40);
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let mut written = 0u64;
+        while let Ok(first) = pages.recv() {
+            let mut batch = first;
+            while batch.len() < FLOOR_CUSTOMERS_PER_TRANSACTION {
+                match pages.try_recv() {
+                    Ok(more) => batch.extend(more),
+                    Err(_) => break,
+                }
+            }
+            let tx = db.transaction()?;
+            {
+                let mut customer = tx.prepare_cached(
+                    "INSERT INTO customers (ref, body) VALUES (?1, ?2)
+                     ON CONFLICT (ref) DO UPDATE SET body = excluded.body
+                     RETURNING id",
+                )?;
+                let mut card = tx.prepare_cached(
+                    "INSERT INTO cards (ref, customer_id, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (ref) DO UPDATE SET body = excluded.body",
+                )?;
+                for c in &batch {
+                    let row: i64 =
+                        customer.query_row(rusqlite::params![c.id, c.body], |r| r.get(0))?;
+                    for (card_id, body) in &c.cards {
+                        card.execute(rusqlite::params![card_id, row, body])?;
+                    }
+                    written += 1;
+                }
+            }
+            tx.commit()?;
+        }
+        Ok(written)
+    });
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/v3/merchants/{}/customers",
+        m.base_url,
+        m.account.account_id()
+    );
+    let started = Instant::now();
+    let mut offset = 0;
+    let read: anyhow::Result<()> = async {
+        loop {
+            let body = client
+                .get(&url)
+                .bearer_auth(&m.secret)
+                .query(&[
+                    ("expand", "cards,emailAddresses,phoneNumbers".to_string()),
+                    ("limit", PAGE.to_string()),
+                    ("offset", offset.to_string()),
+                ])
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            let page: FloorPage = serde_json::from_slice(&body)?;
+            let elements = page
+                .elements
+                .iter()
+                .map(|c| FloorRow::of(c))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let last = elements.len() < PAGE;
+            if !elements.is_empty() && pages_tx.send(elements).is_err() {
+                break;
+            }
+            offset += PAGE;
+            if last || offset > customers {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(pages_tx);
+    let written = writer.await??;
+    read?;
+    Ok((written, started.elapsed()))
+}
+
 /// The table.
 pub fn print(reports: &[SyncReport]) {
     outln!(
-        "{:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>11} {:>7} {:>7}",
+        "{:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>11} {:>7} {:>7} {:>10} {:>8}",
         "customers",
         "cards",
         "sync s",
@@ -192,11 +357,13 @@ pub fn print(reports: &[SyncReport]) {
         "resync c/s",
         "raw cust/s",
         "ratio",
-        "resync"
+        "resync",
+        "floor c/s",
+        "ceiling"
     );
     for r in reports {
         outln!(
-            "{:>9} {:>9} {:>10.2} {:>10.0} {:>11.0} {:>10.0} {:>11.0} {:>7.2} {:>7.2}",
+            "{:>9} {:>9} {:>10.2} {:>10.0} {:>11.0} {:>10.0} {:>11.0} {:>7.2} {:>7.2} {:>10.0} {:>8.2}",
             r.customers,
             r.cards,
             r.first_seconds,
@@ -205,7 +372,9 @@ pub fn print(reports: &[SyncReport]) {
             r.resync_customers_per_s,
             r.raw_customers_per_s,
             r.ratio_first,
-            r.ratio_resync
+            r.ratio_resync,
+            r.floor_customers_per_s,
+            r.floor_ratio
         );
     }
 }
