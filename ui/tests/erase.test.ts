@@ -34,9 +34,27 @@ describe("erasing a customer", () => {
       notices_blanked: 2,
       audit_events_blanked: 1,
       kept: "Kept: …",
+      still_held: [],
     };
     expect(erasureNote(report)).toBe(
       "Customer 7 erased. Card …4242 deleted at the provider. Card …1111 kept by the provider (it offers no deletion); Coffer no longer uses it. 1 contract ended, 2 outbox notices deleted, 0 ledger rows pseudonymised.",
+    );
+  });
+
+  it("names the copies that still hold the customer's details", () => {
+    const report: ErasureReport = {
+      customer_id: 7,
+      cards: [],
+      contracts_ended: 0,
+      outbox_files_deleted: 0,
+      ledger_rows_pseudonymised: 0,
+      notices_blanked: 0,
+      audit_events_blanked: 0,
+      kept: "Kept: …",
+      still_held: ["/data/coffer.db.before-v26-1: a copy of the database kept before an upgrade"],
+    };
+    expect(erasureNote(report)).toBe(
+      "Customer 7 erased. 0 contracts ended, 0 outbox notices deleted, 0 ledger rows pseudonymised. Still holding the customer's details: /data/coffer.db.before-v26-1: a copy of the database kept before an upgrade.",
     );
   });
 

@@ -24,6 +24,12 @@
 //!    references, tokens and the audit chain stay; the chain still verifies, because events hash
 //!    a digest of their personal details.
 //!
+//! 6. After that transaction the write-ahead log is emptied and truncated: its older page
+//!    images held what was just blanked. The database file itself holds none of it: the writer
+//!    zeroes what it frees (`secure_delete`), the full-text index removes deleted entries
+//!    (schema 26), and the upgrade to schema 26 rewrote the file once. The report names what
+//!    still holds the details on this computer: the copies kept before upgrades.
+//!
 //! What Coffer cannot erase: the provider's own customer record (Clover, ProcessOut keep the
 //! customer object; the merchant asks the provider) and the cards Assist and Svea keep.
 
@@ -82,6 +88,11 @@ pub struct ErasureReport {
     pub audit_events_blanked: u32,
     /// What stays, in the owner's words.
     pub kept: String,
+    /// Where the customer's details can still be read, one sentence each: the copies Coffer
+    /// kept before upgrades (the owner deletes them when no longer needed), and the database's
+    /// write-ahead log if another window of Coffer kept it from being emptied. Empty when the
+    /// details are nowhere on this computer's Coffer files.
+    pub still_held: Vec<String>,
 }
 
 /// What Coffer keeps of an erased customer, as the report and the confirmation say it.
@@ -213,6 +224,29 @@ impl Engine {
                 })?)
             })
             .await?;
+        // Outside the transaction: a checkpoint cannot run inside one.
+        let after = self
+            .with_store(move |store| Ok(store.scrub_after_erasure()?))
+            .await?;
+        let mut still_held: Vec<String> = after
+            .upgrade_copies
+            .iter()
+            .map(|copy| {
+                format!(
+                    "{}: a copy of the database kept before an upgrade, as it was then; delete \
+                     it when you no longer need to go back to that version",
+                    copy.display()
+                )
+            })
+            .collect();
+        if after.wal_kept {
+            still_held.push(
+                "the database's write-ahead log (coffer.db-wal), until later changes overwrite \
+                 it or every Coffer window and command is closed (the log is emptied then): \
+                 another one was reading the database"
+                    .to_string(),
+            );
+        }
         Ok(ErasureReport {
             customer_id: id.0,
             cards: erased_cards,
@@ -222,6 +256,7 @@ impl Engine {
             notices_blanked: count(rows.notices),
             audit_events_blanked: count(rows.audit_events),
             kept: KEPT.to_string(),
+            still_held,
         })
     }
 

@@ -25,6 +25,16 @@ pub struct ErasedRows {
     pub audit_events: u64,
 }
 
+/// Where an erased customer's details may still be read once the erasure has committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AfterErasure {
+    /// The write-ahead log could not be emptied (another connection still read an older
+    /// state): its page images from before the erasure stay until later commits overwrite them.
+    pub wal_kept: bool,
+    /// Copies kept before upgrades, oldest first: the data as it was then.
+    pub upgrade_copies: Vec<std::path::PathBuf>,
+}
+
 /// Reading what an erasure needs.
 pub trait ErasureReads {
     /// When the customer was erased, if it was.
@@ -50,6 +60,11 @@ pub trait ErasureWrites: ErasureReads {
         customer: CustomerId,
         now: DateTime<Utc>,
     ) -> StoreResult<ErasedRows>;
+
+    /// After the erasure's transaction: empties and truncates the write-ahead log (its older
+    /// page images hold what was just blanked; the file itself no longer does, its freed
+    /// content zeroed by `secure_delete`), and says what may still hold the details.
+    fn scrub_after_erasure(&self) -> StoreResult<AfterErasure>;
 }
 
 const CARDS_OF: &str = "SELECT id FROM cards WHERE customer_id = ?1";
@@ -145,6 +160,13 @@ impl ErasureWrites for Store {
             ledger_rows: ledger_rows as u64,
             notices: notices as u64,
             audit_events: audit_events as u64,
+        })
+    }
+
+    fn scrub_after_erasure(&self) -> StoreResult<AfterErasure> {
+        Ok(AfterErasure {
+            wal_kept: !self.empty_wal()?,
+            upgrade_copies: self.upgrade_copies()?,
         })
     }
 }

@@ -138,7 +138,37 @@ pub fn upgrade(
     conn.pragma_update(None, "foreign_keys", keys_on)?;
     migrated?;
     register_providers(conn)?;
+    if from > 0 && from < version_of(SCRUBBED) {
+        scrub_free_space(conn)?;
+    }
     Ok(backup)
+}
+
+/// The schema from which the file holds no deleted content: the writer zeroes what it frees
+/// (`secure_delete`) and the full-text index removes deleted entries (`secure-delete`).
+const SCRUBBED: &str = "26-full-text-secure-delete";
+
+/// Rewrites the whole file once, when an upgrade reaches [`SCRUBBED`]: what was freed before
+/// (a customer's earlier name or e-mail left in a page's free space, pages of rows deleted
+/// long ago) was never zeroed, and an erasure after the upgrade must not leave it readable.
+/// VACUUM copies only live content; the truncated WAL drops the old page images. Once: the
+/// VACUUM alone took 1.8 s at 100,000 customers, the whole upgrade of the 1,000,000-customer
+/// profile (1.3 GB) 25 s instead of 3.9 s. The copy kept before the upgrade holds the file as
+/// it was.
+fn scrub_free_space(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch("VACUUM")?;
+    // Nobody else has the file open during an upgrade; if somebody did, the old frames are
+    // overwritten by the next commits instead.
+    truncate_wal(conn)?;
+    Ok(())
+}
+
+/// Checkpoints the WAL and truncates it to nothing, so the page images it held (content
+/// since deleted) are gone from the disk too. Waits for readers (the busy timeout); false when
+/// one still held an older state of the database, and the log could not be emptied.
+pub(crate) fn truncate_wal(conn: &Connection) -> StoreResult<bool> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    Ok(busy == 0)
 }
 
 /// Copies the database behind `conn` into the empty file `target`, page for page, in one

@@ -1534,6 +1534,13 @@ export type ErasureReport = {
 	audit_events_blanked: number,
 	/**  What stays, in the owner's words. */
 	kept: string,
+	/**
+	 *  Where the customer's details can still be read, one sentence each: the copies Coffer
+	 *  kept before upgrades (the owner deletes them when no longer needed), and the database's
+	 *  write-ahead log if another window of Coffer kept it from being emptied. Empty when the
+	 *  details are nowhere on this computer's Coffer files.
+	 */
+	still_held: string[],
 };
 
 /**

@@ -48,4 +48,10 @@ fn show(report: &ErasureReport) {
         report.audit_events_blanked
     );
     outln!("  {}", report.kept);
+    if !report.still_held.is_empty() {
+        outln!("  Still holding this customer's details:");
+        for place in &report.still_held {
+            outln!("    {place}");
+        }
+    }
 }

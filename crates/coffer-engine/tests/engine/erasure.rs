@@ -48,7 +48,26 @@ async fn an_erased_clover_customer_loses_its_cards_at_clover_and_its_name_everyw
     let attempt = AttemptId(charged.attempt_id.unwrap());
     let contract = monthly(&world.engine, card.id, "9.90", due_soon()).await;
 
+    // The database file and its write-ahead log, as bytes: what a copy of the disk shows.
+    let database = coffer_engine::config::database_path(world.engine.data_dir());
+    let on_disk = |needle: &str| {
+        ["", "-wal"].iter().any(|suffix| {
+            std::fs::read(format!("{}{suffix}", database.display()))
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+    };
+    assert!(on_disk(&email), "the e-mail is on the disk before");
+
     let report = world.engine.erase_customer(customer).await.unwrap();
+    assert!(
+        !on_disk(&email),
+        "the erased e-mail is still readable in the database files"
+    );
+    assert_eq!(
+        report.still_held,
+        Vec::<String>::new(),
+        "nothing else holds the details"
+    );
     assert!(!report.cards.is_empty());
     assert!(
         report

@@ -328,3 +328,98 @@ fn erasure_blanks_the_person_keeps_the_money_and_the_chain_and_a_sync_brings_not
         "a sync brings nothing back"
     );
 }
+
+/// Whether the database file or its write-ahead log holds `needle` anywhere, in any case: in
+/// live rows, in the free space of a page, in an old page image, in the full-text index.
+pub fn on_disk(path: &std::path::Path, needle: &str) -> bool {
+    let needle = needle.to_lowercase().into_bytes();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    [path.to_path_buf(), std::path::PathBuf::from(wal)]
+        .iter()
+        .filter_map(|file| std::fs::read(file).ok())
+        .any(|bytes| {
+            bytes
+                .to_ascii_lowercase()
+                .windows(needle.len())
+                .any(|w| w == needle.as_slice())
+        })
+}
+
+#[test]
+fn after_an_erasure_the_files_hold_nothing_of_the_person_but_the_older_copies_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let store = Store::open(&path).unwrap();
+    let (customer, _) = settled_charge(&store);
+    let merchant = store.customer(customer).unwrap().merchant_id;
+    // An earlier e-mail and phone, replaced by a sync before the erasure: their old bytes are
+    // what a file keeps in its free space.
+    let earlier = CustomerFields {
+        email: Some("anna.earlier@example.com".into()),
+        phone: Some("+358409876543".into()),
+        ..anna()
+    };
+    store
+        .upsert_customer(merchant, &earlier, CustomerOrigin::Sync, at(1))
+        .unwrap();
+    store
+        .upsert_customer(merchant, &anna(), CustomerOrigin::Sync, at(2))
+        .unwrap();
+    store
+        .batch(|s| {
+            s.append_audit_personal_here(
+                NewAuditEvent {
+                    at: at(7),
+                    actor: "anna".into(),
+                    merchant_id: Some(merchant.0),
+                    action: "customer_edited".into(),
+                    subject: "customer:C1".into(),
+                    details: "{}".into(),
+                },
+                r#"{"name":"Anna Virtanen","email":"anna@example.com"}"#.into(),
+            )
+        })
+        .unwrap();
+    // The full-text index keeps a term as the suffix it does not share with the term before
+    // it, so the needles are the parts no other term starts like.
+    let traces = [
+        "Virtanen",
+        "anna@example.com",
+        "earlier@example",
+        "401234567",
+        "409876543",
+    ];
+    for trace in traces {
+        assert!(on_disk(&path, trace), "before: {trace} is on the disk");
+    }
+    // A copy kept before an upgrade, as Store::open names them.
+    let copy = dir.path().join("coffer.db.before-v25-1790000000000");
+    std::fs::write(&copy, b"an older copy").unwrap();
+    std::fs::write(dir.path().join("coffer.db.notes"), b"not a copy").unwrap();
+
+    store
+        .batch(|s| s.erase_customer_records(customer, at(8)))
+        .unwrap();
+    let after = store.scrub_after_erasure().unwrap();
+
+    for trace in traces {
+        assert!(
+            !on_disk(&path, trace),
+            "after: {trace} is still on the disk"
+        );
+    }
+    assert!(!after.wal_kept, "the write-ahead log was emptied");
+    assert_eq!(after.upgrade_copies, vec![copy]);
+    store.integrity_check().unwrap();
+    assert_eq!(store.verify_audit().unwrap(), Ok(1));
+    let fts_ok: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM customers_fts WHERE customers_fts MATCH 'virtanen'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(fts_ok, 0, "the search no longer finds the name");
+}

@@ -538,3 +538,73 @@ fn upgrading_to_the_unindexed_audit_hash_keeps_every_event_and_the_log_append_on
     assert_eq!(dangling, 0, "audit_personal still refers to the log's rows");
     store.integrity_check().unwrap();
 }
+
+/// Schema 26: content deleted before it (a customer removed: its row in a page's free space,
+/// its words in the full-text index's old segments) is gone from the file once the upgrade has
+/// run; the live rows and their search stay.
+#[test]
+fn upgrading_to_secure_delete_rewrites_the_file_without_what_was_deleted_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = version_of("26-full-text-secure-delete") - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+        // A customer written and then removed by that version: its row's bytes stay in the
+        // page's free space, its words in the full-text index's segments (a tombstone beside).
+        conn.execute_batch(
+            "INSERT INTO customers (id, merchant_id, reference, name, email)
+                 VALUES (3, 1, 'GHOST1', 'Zq Ghost', 'zq.ghost@example.net');
+             INSERT INTO customers_fts (rowid, name, email, reference, location)
+                 VALUES (3, 'Zq Ghost', 'zq.ghost@example.net', 'GHOST1', 'm1');",
+        )
+        .unwrap();
+        conn.execute("DELETE FROM customers WHERE id = 3", [])
+            .unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    assert!(
+        crate::erasure::on_disk(&path, "ghost@example"),
+        "the removed customer's e-mail is still in the file before the upgrade"
+    );
+
+    let store = Store::open(&path).unwrap();
+    let backup = store.backup_made().unwrap().to_path_buf();
+    assert!(
+        !crate::erasure::on_disk(&path, "ghost@example"),
+        "the upgrade left the removed customer's e-mail in the file"
+    );
+    assert!(
+        crate::erasure::on_disk(&backup, "ghost@example"),
+        "the copy kept before the upgrade is the file as it was"
+    );
+    assert_eq!(store.upgrade_copies().unwrap(), vec![backup]);
+    let customer = store.customer(coffer_core::CustomerId(1)).unwrap();
+    assert_eq!(
+        customer.email.as_deref(),
+        Some("anna@example.com"),
+        "the live rows are kept"
+    );
+    store.integrity_check().unwrap();
+    let raw = Connection::open(&path).unwrap();
+    let found: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '\"anna@example.com\"'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(found, 1, "the search still finds the live e-mail");
+    let secure: i64 = raw
+        .query_row(
+            "SELECT v FROM customers_fts_config WHERE k = 'secure-delete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(secure, 1, "the full-text index removes what is deleted");
+}

@@ -78,5 +78,6 @@ export function erasureNote(report: ErasureReport): string {
     `Customer ${report.customer_id} erased.`,
     ...cards.map((c) => `${c[0].toUpperCase()}${c.slice(1)}.`),
     `${plural(report.contracts_ended, "contract")} ended, ${plural(report.outbox_files_deleted, "outbox notice")} deleted, ${plural(report.ledger_rows_pseudonymised, "ledger row")} pseudonymised.`,
+    ...report.still_held.map((place) => `Still holding the customer's details: ${place}.`),
   ].join(" ");
 }
