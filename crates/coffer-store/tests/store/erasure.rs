@@ -274,11 +274,8 @@ fn a_settled_row_may_lose_its_buyer_and_nothing_else() {
     assert_eq!(kept, r#"{"order_id":"CFORDER1","buyer":null}"#);
 }
 
-#[test]
-fn erasure_blanks_the_person_keeps_the_money_and_the_chain_and_a_sync_brings_nothing_back() {
-    let store = Store::open_in_memory().unwrap();
-    let (customer, attempt) = settled_charge(&store);
-    let merchant = store.customer(customer).unwrap().merchant_id;
+/// Anna's edit as the audit log records it: her details apart, in `personal`.
+fn customer_edited(store: &Store, merchant: coffer_core::MerchantId, personal: &str) {
     store
         .batch(|s| {
             s.append_audit_personal_here(
@@ -290,10 +287,18 @@ fn erasure_blanks_the_person_keeps_the_money_and_the_chain_and_a_sync_brings_not
                     subject: "customer:C1".into(),
                     details: "{}".into(),
                 },
-                r#"{"name":"Anna Virtanen"}"#.into(),
+                personal.into(),
             )
         })
         .unwrap();
+}
+
+#[test]
+fn erasure_blanks_the_person_keeps_the_money_and_the_chain_and_a_sync_brings_nothing_back() {
+    let store = Store::open_in_memory().unwrap();
+    let (customer, attempt) = settled_charge(&store);
+    let merchant = store.customer(customer).unwrap().merchant_id;
+    customer_edited(&store, merchant, r#"{"name":"Anna Virtanen"}"#);
     assert_eq!(store.verify_audit().unwrap(), Ok(1));
 
     let erased = store
@@ -366,21 +371,11 @@ fn after_an_erasure_the_files_hold_nothing_of_the_person_but_the_older_copies_ar
     store
         .upsert_customer(merchant, &anna(), CustomerOrigin::Sync, at(2))
         .unwrap();
-    store
-        .batch(|s| {
-            s.append_audit_personal_here(
-                NewAuditEvent {
-                    at: at(7),
-                    actor: "anna".into(),
-                    merchant_id: Some(merchant.0),
-                    action: "customer_edited".into(),
-                    subject: "customer:C1".into(),
-                    details: "{}".into(),
-                },
-                r#"{"name":"Anna Virtanen","email":"anna@example.com"}"#.into(),
-            )
-        })
-        .unwrap();
+    customer_edited(
+        &store,
+        merchant,
+        r#"{"name":"Anna Virtanen","email":"anna@example.com"}"#,
+    );
     // The full-text index keeps a term as the suffix it does not share with the term before
     // it, so the needles are the parts no other term starts like.
     let traces = [

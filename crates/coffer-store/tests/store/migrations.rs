@@ -608,3 +608,33 @@ fn upgrading_to_secure_delete_rewrites_the_file_without_what_was_deleted_before(
         .unwrap();
     assert_eq!(secure, 1, "the full-text index removes what is deleted");
 }
+
+/// An upgrade waits for another connection's write lock (the busy timeout) instead of failing:
+/// the desktop app shows "Upgrading…" meanwhile, and a large upgrade elsewhere holds it so.
+#[test]
+fn an_upgrade_waits_for_another_connections_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = latest_version() - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+    }
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        holder.execute_batch("ROLLBACK").unwrap();
+    });
+    let store = Store::open(&path).expect("the upgrade waited for the lock");
+    release.join().unwrap();
+    assert_eq!(store.merchants().unwrap().len(), 2);
+    let version: usize = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, latest_version());
+}

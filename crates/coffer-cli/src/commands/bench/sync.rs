@@ -162,6 +162,26 @@ pub fn ratio(ours: f64, raw: f64) -> f64 {
     }
 }
 
+/// One listing page as the sync asks for it (`url`: the merchant's customers).
+async fn listing_page(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    offset: usize,
+) -> anyhow::Result<reqwest::Response> {
+    Ok(client
+        .get(url)
+        .bearer_auth(secret)
+        .query(&[
+            ("expand", "cards,emailAddresses,phoneNumbers".to_string()),
+            ("limit", PAGE.to_string()),
+            ("offset", offset.to_string()),
+        ])
+        .send()
+        .await?
+        .error_for_status()?)
+}
+
 /// Every listing page of the merchant, one request at a time, bodies read and dropped.
 async fn raw_pages(
     m: &coffer_sandbox::SandboxMerchant,
@@ -179,17 +199,7 @@ async fn raw_pages(
     // multiple of the page size.
     let mut offset = 0;
     loop {
-        let response = client
-            .get(&url)
-            .bearer_auth(&m.secret)
-            .query(&[
-                ("expand", "cards,emailAddresses,phoneNumbers".to_string()),
-                ("limit", PAGE.to_string()),
-                ("offset", offset.to_string()),
-            ])
-            .send()
-            .await?
-            .error_for_status()?;
+        let response = listing_page(&client, &url, &m.secret, offset).await?;
         bytes += response.bytes().await?.len() as u64;
         requests += 1;
         offset += PAGE;
@@ -308,17 +318,8 @@ async fn cache_floor(
     let mut offset = 0;
     let read: anyhow::Result<()> = async {
         loop {
-            let body = client
-                .get(&url)
-                .bearer_auth(&m.secret)
-                .query(&[
-                    ("expand", "cards,emailAddresses,phoneNumbers".to_string()),
-                    ("limit", PAGE.to_string()),
-                    ("offset", offset.to_string()),
-                ])
-                .send()
+            let body = listing_page(&client, &url, &m.secret, offset)
                 .await?
-                .error_for_status()?
                 .bytes()
                 .await?;
             let page: FloorPage = serde_json::from_slice(&body)?;
