@@ -162,7 +162,16 @@ pub fn ratio(ours: f64, raw: f64) -> f64 {
     }
 }
 
-/// One listing page as the sync asks for it (`url`: the merchant's customers).
+/// The merchant's customer listing.
+fn customers_url(m: &coffer_sandbox::SandboxMerchant) -> String {
+    format!(
+        "{}/v3/merchants/{}/customers",
+        m.base_url,
+        m.account.account_id()
+    )
+}
+
+/// One listing page as the sync asks for it (`url`: `customers_url`).
 async fn listing_page(
     client: &reqwest::Client,
     url: &str,
@@ -188,11 +197,7 @@ async fn raw_pages(
     customers: usize,
 ) -> anyhow::Result<(u64, u64, std::time::Duration)> {
     let client = reqwest::Client::new();
-    let url = format!(
-        "{}/v3/merchants/{}/customers",
-        m.base_url,
-        m.account.account_id()
-    );
+    let url = customers_url(m);
     let started = Instant::now();
     let (mut requests, mut bytes) = (0u64, 0u64);
     // One page past the end, as the sync reads a short (here: empty) last page when N is a
@@ -309,11 +314,7 @@ async fn cache_floor(
         Ok(written)
     });
     let client = reqwest::Client::new();
-    let url = format!(
-        "{}/v3/merchants/{}/customers",
-        m.base_url,
-        m.account.account_id()
-    );
+    let url = customers_url(m);
     let started = Instant::now();
     let mut offset = 0;
     let read: anyhow::Result<()> = async {
