@@ -160,44 +160,17 @@ impl Store {
     /// held (content deleted since, such as an erased customer's details) are gone from the
     /// disk. False when another connection still read an older state after the busy timeout:
     /// the log then keeps them until later commits overwrite them.
-    pub fn empty_wal(&self) -> StoreResult<bool> {
+    pub(crate) fn empty_wal(&self) -> StoreResult<bool> {
         migrations::truncate_wal(&self.conn)
     }
 
     /// The copies kept before upgrades beside this database (`coffer.db.before-vN-<millis>`),
     /// oldest first: each holds the data as it was then, erased customers' details included.
     pub fn upgrade_copies(&self) -> StoreResult<Vec<PathBuf>> {
-        let Some(path) = &self.path else {
-            return Ok(Vec::new());
-        };
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return Ok(Vec::new());
-        };
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        let prefix = format!("{}.before-v", name.to_string_lossy());
-        let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io {
-            context: format!("cannot list {}", dir.display()),
-            source,
-        })?;
-        let mut copies: Vec<(i64, PathBuf)> = entries
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let made = name
-                    .strip_prefix(&prefix)?
-                    .rsplit_once('-')?
-                    .1
-                    .parse()
-                    .ok()?;
-                Some((made, entry.path()))
-            })
-            .collect();
-        copies.sort();
-        Ok(copies.into_iter().map(|(_, path)| path).collect())
+        match &self.path {
+            Some(path) => migrations::copies_of(path),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".

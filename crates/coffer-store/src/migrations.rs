@@ -109,12 +109,7 @@ pub fn upgrade(
     let mut backup = None;
     if let Some(path) = path {
         if from > 0 && from < latest {
-            let target = PathBuf::from(format!(
-                "{}.before-v{}-{}",
-                path.display(),
-                latest,
-                now_millis
-            ));
+            let target = copy_path(path, latest, now_millis);
             // Created private and empty first: SQLite writes into the file as it finds it.
             crate::private::create_file(&target).map_err(|source| StoreError::Io {
                 context: format!("cannot create {}", target.display()),
@@ -142,6 +137,49 @@ pub fn upgrade(
         scrub_free_space(conn)?;
     }
     Ok(backup)
+}
+
+/// What names a copy kept before an upgrade: `coffer.db.before-vN-<millis>`.
+const COPY_MARK: &str = ".before-v";
+
+/// The copy kept before upgrading the database at `path` to `version`.
+fn copy_path(path: &Path, version: usize, now_millis: i64) -> PathBuf {
+    PathBuf::from(format!(
+        "{}{COPY_MARK}{version}-{now_millis}",
+        path.display()
+    ))
+}
+
+/// The copies kept before upgrades beside the database at `path`, oldest first.
+pub(crate) fn copies_of(path: &Path) -> StoreResult<Vec<PathBuf>> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(Vec::new());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}{COPY_MARK}", name.to_string_lossy());
+    let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io {
+        context: format!("cannot list {}", dir.display()),
+        source,
+    })?;
+    let mut copies: Vec<(i64, PathBuf)> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let made = name
+                .strip_prefix(&prefix)?
+                .rsplit_once('-')?
+                .1
+                .parse()
+                .ok()?;
+            Some((made, entry.path()))
+        })
+        .collect();
+    copies.sort();
+    Ok(copies.into_iter().map(|(_, path)| path).collect())
 }
 
 /// The schema from which the file holds no deleted content: the writer zeroes what it frees
