@@ -165,7 +165,7 @@ impl ErasureWrites for Store {
 
     fn scrub_after_erasure(&self) -> StoreResult<AfterErasure> {
         Ok(AfterErasure {
-            wal_kept: !self.empty_wal()?,
+            wal_kept: !crate::migrations::truncate_wal(self.conn())?,
             upgrade_copies: self.upgrade_copies()?,
         })
     }

@@ -156,14 +156,6 @@ impl Store {
         self.backup.as_deref()
     }
 
-    /// Empties the write-ahead log into the database and truncates it, so the page images it
-    /// held (content deleted since, such as an erased customer's details) are gone from the
-    /// disk. False when another connection still read an older state after the busy timeout:
-    /// the log then keeps them until later commits overwrite them.
-    pub(crate) fn empty_wal(&self) -> StoreResult<bool> {
-        migrations::truncate_wal(&self.conn)
-    }
-
     /// The copies kept before upgrades beside this database (`coffer.db.before-vN-<millis>`),
     /// oldest first: each holds the data as it was then, erased customers' details included.
     pub fn upgrade_copies(&self) -> StoreResult<Vec<PathBuf>> {

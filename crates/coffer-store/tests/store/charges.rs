@@ -1,6 +1,6 @@
 use coffer_core::{
     AttemptKind, Bin, CardBrand, CardExpiry, CardToken, ChargeState, Currency, CustomerRef,
-    IdempotencyKey, Last4, Money, ProviderRef, Reason, StoredCredential,
+    IdempotencyKey, Last4, Money, ProviderRef,
 };
 use coffer_store::alerts::AlertKind;
 use coffer_store::cards::CardFields;
@@ -9,7 +9,7 @@ use coffer_store::customers::{CustomerFields, CustomerOrigin};
 use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 
-use crate::{at, clover_merchant};
+use crate::{at, charge_of, clover_merchant};
 
 fn store_with_attempt() -> (Store, coffer_core::AttemptId) {
     let store = Store::open_in_memory().unwrap();
@@ -51,24 +51,7 @@ fn first_attempt(store: &Store) -> NewAttempt {
         art_url: None,
     };
     let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
-    NewAttempt {
-        kind: AttemptKind::Charge,
-        merchant_id: m.id,
-        card_id: card,
-        contract_id: None,
-        occurrence: None,
-        try_number: 1,
-        refund_of: None,
-        amount: Money::from_minor(990, Currency::EUR),
-        credential: StoredCredential::merchant_initiated(
-            Reason::Unscheduled,
-            ProviderRef("REF".into()),
-        ),
-        idempotency_key: IdempotencyKey("key-1".into()),
-        order_id: "CFORDER1".into(),
-        created_at: at(0),
-        request_json: Some("{\"exact\":\"request\"}".into()),
-    }
+    charge_of(m.id, card, "{\"exact\":\"request\"}")
 }
 
 /// What exactly-once rests on, held by the schema itself whatever the code above it does: one

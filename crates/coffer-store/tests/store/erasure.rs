@@ -3,19 +3,18 @@
 
 use coffer_core::audit::NewAuditEvent;
 use coffer_core::{
-    AttemptKind, CardBrand, CardExpiry, CardToken, ChargeState, Currency, CustomerId, CustomerRef,
-    IdempotencyKey, Last4, Money, ProviderRef, Reason, StoredCredential,
+    CardBrand, CardExpiry, CardToken, ChargeState, CustomerId, CustomerRef, Last4, ProviderRef,
 };
 use coffer_store::audit_log::AuditFilter;
 use coffer_store::cards::CardFields;
-use coffer_store::charges::{NewAttempt, Settlement};
+use coffer_store::charges::Settlement;
 use coffer_store::customers::{CustomerFields, CustomerOrigin};
 use coffer_store::migrations::{migrations, version_of, AUDIT_PERSONAL_DIGEST};
 use coffer_store::repo::prelude::*;
 use coffer_store::Store;
 use rusqlite::{params, Connection};
 
-use crate::{at, clover_merchant};
+use crate::{at, charge_of, clover_merchant};
 
 fn anna() -> CustomerFields {
     CustomerFields {
@@ -172,7 +171,8 @@ fn a_chain_already_broken_before_the_migration_is_left_as_it_was() {
     assert!(store.audit_protection_gaps().unwrap().is_empty());
 }
 
-/// A settled charge of 9.90 EUR whose kept request names its buyer; returns the store's path.
+/// A settled charge of 9.90 EUR whose kept request names its buyer; returns its customer and
+/// the charge.
 fn settled_charge(store: &Store) -> (CustomerId, coffer_core::AttemptId) {
     let m = store
         .insert_merchant(&clover_merchant("MIDERASE0001"), at(0))
@@ -192,31 +192,9 @@ fn settled_charge(store: &Store) -> (CustomerId, coffer_core::AttemptId) {
         art_url: None,
     };
     let (card, _) = store.upsert_card(m.id, c, &card, at(0)).unwrap();
+    let request = r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#;
     let id = store
-        .insert_sending(
-            &NewAttempt {
-                kind: AttemptKind::Charge,
-                merchant_id: m.id,
-                card_id: card,
-                contract_id: None,
-                occurrence: None,
-                try_number: 1,
-                refund_of: None,
-                amount: Money::from_minor(990, Currency::EUR),
-                credential: StoredCredential::merchant_initiated(
-                    Reason::Unscheduled,
-                    ProviderRef("REF".into()),
-                ),
-                idempotency_key: IdempotencyKey("key-1".into()),
-                order_id: "CFORDER1".into(),
-                created_at: at(0),
-                request_json: Some(
-                    r#"{"order_id":"CFORDER1","buyer":{"name":"Anna Virtanen","address":"x"}}"#
-                        .into(),
-                ),
-            },
-            at(5),
-        )
+        .insert_sending(&charge_of(m.id, card, request), at(5))
         .unwrap();
     store
         .settle_attempt(
