@@ -79,6 +79,9 @@ enum Command {
     RunDue(commands::due::RunDueArgs),
     /// Run the four provider sandboxes on loopback until killed.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// The copies of the database kept before upgrades: list them, delete them.
+    #[command(subcommand)]
+    Copies(commands::copies::CopiesCommand),
     /// Write customers, cards, charges or the audit log as CSV.
     Export(commands::export::ExportArgs),
     /// Revenue and declines by month, upcoming charges, cards expiring.
@@ -207,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Notices(args) => commands::contracts::notices(args, cli.data_dir, out).await,
         Command::RunDue(args) => commands::due::run_due(args, cli.data_dir, out).await,
         Command::Sandbox(args) => commands::sandbox::run(args, out).await,
+        Command::Copies(cmd) => commands::copies::run(cmd, cli.data_dir, out).await,
         Command::Export(args) => commands::export::export(args, cli.data_dir, out).await,
         Command::Dashboard(args) => commands::export::dashboard(args, cli.data_dir, out).await,
         Command::Upcoming(args) => commands::export::upcoming(args, cli.data_dir, out).await,

@@ -234,8 +234,9 @@ impl Engine {
             .map(|copy| {
                 format!(
                     "{}: a copy of the database kept before an upgrade, as it was then; delete \
-                     it when you no longer need to go back to that version",
-                    copy.display()
+                     it when you no longer need to go back to that version (Settings, Data \
+                     folder, or `coffer copies delete`)",
+                    copy.path.display()
                 )
             })
             .collect();

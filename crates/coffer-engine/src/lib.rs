@@ -14,6 +14,7 @@ pub mod config;
 pub mod connection;
 pub mod consent;
 pub mod contracts;
+pub mod copies;
 pub mod customers;
 pub mod dashboard;
 pub mod due;

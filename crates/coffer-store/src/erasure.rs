@@ -32,7 +32,7 @@ pub struct AfterErasure {
     /// state): its page images from before the erasure stay until later commits overwrite them.
     pub wal_kept: bool,
     /// Copies kept before upgrades, oldest first: the data as it was then.
-    pub upgrade_copies: Vec<std::path::PathBuf>,
+    pub upgrade_copies: Vec<crate::copies::UpgradeCopy>,
 }
 
 /// Reading what an erasure needs.

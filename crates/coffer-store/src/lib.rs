@@ -14,6 +14,7 @@ pub mod audit_personal;
 pub mod cards;
 pub mod charges;
 pub mod contracts;
+pub mod copies;
 pub mod customers;
 pub mod dashboard;
 pub mod enrollments;
@@ -27,6 +28,7 @@ pub mod notices;
 pub mod occurrences;
 pub mod private;
 pub mod repo;
+mod room;
 pub mod search;
 pub mod smtp;
 
@@ -74,7 +76,12 @@ impl Store {
         }
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
-        let backup = migrations::upgrade(&mut conn, Some(path), Utc::now().timestamp_millis())?;
+        let backup = migrations::upgrade(
+            &mut conn,
+            Some(path),
+            Utc::now().timestamp_millis(),
+            &migrations::free_space,
+        )?;
         // A group commit plans each charge in a savepoint; past 64 KiB SQLite spills a
         // savepoint's journal to a temp file, opened, written and deleted per charge. Set after
         // the upgrade, whose index builds may sort more than should sit in memory.
@@ -120,7 +127,7 @@ impl Store {
     pub fn open_in_memory() -> StoreResult<Store> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
-        migrations::upgrade(&mut conn, None, 0)?;
+        migrations::upgrade(&mut conn, None, 0, &migrations::free_space)?;
         Ok(Store {
             conn,
             path: None,
@@ -158,9 +165,9 @@ impl Store {
 
     /// The copies kept before upgrades beside this database (`coffer.db.before-vN-<millis>`),
     /// oldest first: each holds the data as it was then, erased customers' details included.
-    pub fn upgrade_copies(&self) -> StoreResult<Vec<PathBuf>> {
+    pub fn upgrade_copies(&self) -> StoreResult<Vec<copies::UpgradeCopy>> {
         match &self.path {
-            Some(path) => migrations::copies_of(path),
+            Some(path) => copies::of(path),
             None => Ok(Vec::new()),
         }
     }

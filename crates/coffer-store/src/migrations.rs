@@ -91,12 +91,22 @@ pub fn pending_upgrade(path: &Path) -> StoreResult<Option<(usize, usize)>> {
     Ok((from > 0 && from < latest).then_some((from, latest)))
 }
 
+/// How much disk space is free for an unprivileged user on the file system holding a path.
+pub type FreeSpace = dyn Fn(&Path) -> std::io::Result<u64>;
+
+/// The free space the system reports ([`FreeSpace`]).
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    fs4::available_space(path)
+}
+
 /// Brings `conn` to the latest version, first copying the file at `path` when it holds data of
-/// an older version. Returns the backup's path when one was made.
+/// an older version. Returns the backup's path when one was made. Refuses before writing
+/// anything ([`StoreError::NoRoom`]) when `free_space` says the upgrade would fill the disk.
 pub fn upgrade(
     conn: &mut Connection,
     path: Option<&Path>,
     now_millis: i64,
+    free_space: &FreeSpace,
 ) -> StoreResult<Option<PathBuf>> {
     let from = current_version(conn)?;
     let latest = latest_version();
@@ -106,10 +116,18 @@ pub fn upgrade(
             known: latest,
         });
     }
+    // Before the schema changes: a VACUUM that fails (a full disk) leaves nothing upgraded, and
+    // the next open scrubs again instead of finding the schema current and never scrubbing.
+    let scrub = from > 0 && from < version_of(SCRUBBED);
     let mut backup = None;
     if let Some(path) = path {
         if from > 0 && from < latest {
-            let target = copy_path(path, latest, now_millis);
+            crate::room::ensure(
+                &crate::room::needed(conn, path, scrub)?,
+                free_space,
+                &crate::copies::of(path)?,
+            )?;
+            let target = crate::copies::path_of(path, latest, now_millis);
             // Created private and empty first: SQLite writes into the file as it finds it.
             crate::private::create_file(&target).map_err(|source| StoreError::Io {
                 context: format!("cannot create {}", target.display()),
@@ -123,9 +141,6 @@ pub fn upgrade(
             backup = Some(target);
         }
     }
-    // Before the schema changes: a VACUUM that fails (a full disk) leaves nothing upgraded, and
-    // the next open scrubs again instead of finding the schema current and never scrubbing.
-    let scrub = from > 0 && from < version_of(SCRUBBED);
     if scrub {
         conn.execute_batch("VACUUM")?;
     }
@@ -146,49 +161,6 @@ pub fn upgrade(
         truncate_wal(conn)?;
     }
     Ok(backup)
-}
-
-/// What names a copy kept before an upgrade: `coffer.db.before-vN-<millis>`.
-const COPY_MARK: &str = ".before-v";
-
-/// The copy kept before upgrading the database at `path` to `version`.
-fn copy_path(path: &Path, version: usize, now_millis: i64) -> PathBuf {
-    PathBuf::from(format!(
-        "{}{COPY_MARK}{version}-{now_millis}",
-        path.display()
-    ))
-}
-
-/// The copies kept before upgrades beside the database at `path`, oldest first.
-pub(crate) fn copies_of(path: &Path) -> StoreResult<Vec<PathBuf>> {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Ok(Vec::new());
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = format!("{}{COPY_MARK}", name.to_string_lossy());
-    let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io {
-        context: format!("cannot list {}", dir.display()),
-        source,
-    })?;
-    let mut copies: Vec<(i64, PathBuf)> = entries
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let made = name
-                .strip_prefix(&prefix)?
-                .rsplit_once('-')?
-                .1
-                .parse()
-                .ok()?;
-            Some((made, entry.path()))
-        })
-        .collect();
-    copies.sort();
-    Ok(copies.into_iter().map(|(_, path)| path).collect())
 }
 
 /// The schema from which the file holds no deleted content: the writer zeroes what it frees

@@ -6,6 +6,7 @@ pub mod card_import;
 pub mod card_life;
 pub mod charge;
 pub mod contracts;
+pub mod copies;
 pub mod due;
 pub mod enroll;
 pub mod erase;

@@ -8,6 +8,7 @@ mod charging;
 mod contract_import;
 mod contract_terms;
 mod contracts;
+mod copies;
 mod database;
 mod due;
 mod due_batch;

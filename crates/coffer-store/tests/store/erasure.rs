@@ -383,7 +383,15 @@ fn after_an_erasure_the_files_hold_nothing_of_the_person_but_the_older_copies_ar
         );
     }
     assert!(!after.wal_kept, "the write-ahead log was emptied");
-    assert_eq!(after.upgrade_copies, vec![copy]);
+    assert_eq!(
+        after.upgrade_copies,
+        vec![coffer_store::copies::UpgradeCopy {
+            path: copy,
+            upgraded_to: 25,
+            made_at_millis: 1_790_000_000_000,
+            bytes: 13,
+        }]
+    );
     store.integrity_check().unwrap();
     assert_eq!(store.verify_audit().unwrap(), Ok(1));
     let fts_ok: i64 = Connection::open(&path)

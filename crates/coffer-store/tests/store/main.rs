@@ -4,6 +4,7 @@
 mod audit_log;
 mod cards;
 mod charges;
+mod copies;
 mod customers;
 mod enrollments;
 mod erasure;

@@ -582,7 +582,16 @@ fn upgrading_to_secure_delete_rewrites_the_file_without_what_was_deleted_before(
         crate::erasure::on_disk(&backup, "ghost@example"),
         "the copy kept before the upgrade is the file as it was"
     );
-    assert_eq!(store.upgrade_copies().unwrap(), vec![backup]);
+    let copies = store.upgrade_copies().unwrap();
+    assert_eq!(
+        copies.iter().map(|c| &c.path).collect::<Vec<_>>(),
+        vec![&backup]
+    );
+    assert_eq!(
+        copies[0].bytes,
+        std::fs::metadata(&backup).unwrap().len(),
+        "a copy is listed with its size on disk"
+    );
     let customer = store.customer(coffer_core::CustomerId(1)).unwrap();
     assert_eq!(
         customer.email.as_deref(),
@@ -637,4 +646,66 @@ fn an_upgrade_waits_for_another_connections_write_lock() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, latest_version());
+}
+
+/// An upgrade the disk has no room for is refused before it writes anything, and says where,
+/// how much and which older copies could go; with room, the same file upgrades.
+#[test]
+fn an_upgrade_with_too_little_disk_space_changes_nothing_and_says_what_to_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.db");
+    let before = latest_version() - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().unwrap().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(&std::fs::read_to_string(fixture_path(before)).unwrap())
+            .unwrap();
+    }
+    let older = dir.path().join("coffer.db.before-v20-1780000000000");
+    std::fs::write(&older, vec![0u8; 3_000_000]).unwrap();
+    let bytes_before = std::fs::read(&path).unwrap();
+
+    let mut conn = Connection::open(&path).unwrap();
+    let refused = coffer_store::migrations::upgrade(&mut conn, Some(&path), 1, &|_| Ok(2_000_000))
+        .unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        matches!(refused, coffer_store::StoreError::NoRoom { .. })
+            && message.contains(&dir.path().display().to_string())
+            && message.contains("2 MB is free there")
+            && message.contains("Nothing was changed")
+            && message.contains(&format!("{} (3 MB)", older.display())),
+        "{message}"
+    );
+    assert_eq!(
+        coffer_store::migrations::current_version(&conn).unwrap(),
+        before,
+        "the schema is as it was"
+    );
+    drop(conn);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes_before,
+        "the file is as it was"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".before-v"))
+        .collect();
+    assert_eq!(
+        names,
+        vec!["coffer.db.before-v20-1780000000000"],
+        "no copy was started"
+    );
+
+    let mut conn = Connection::open(&path).unwrap();
+    let backup =
+        coffer_store::migrations::upgrade(&mut conn, Some(&path), 2, &|_| Ok(u64::MAX)).unwrap();
+    assert!(backup.is_some_and(|b| b.exists()));
+    assert_eq!(
+        coffer_store::migrations::current_version(&conn).unwrap(),
+        latest_version()
+    );
 }
