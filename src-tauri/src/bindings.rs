@@ -71,6 +71,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::settings::clear_smtp,
             commands::settings::profile,
             commands::settings::choose_data_dir,
+            commands::settings::upgrade_copies,
+            commands::settings::delete_upgrade_copy,
             commands::enrollment::start_enrollment,
             commands::enrollment::list_enrollments,
             commands::enrollment::check_enrollment,

@@ -58,6 +58,8 @@ pub const COMMANDS: &[&str] = &[
     "clear_smtp",
     "profile",
     "choose_data_dir",
+    "upgrade_copies",
+    "delete_upgrade_copy",
     "start_enrollment",
     "list_enrollments",
     "check_enrollment",

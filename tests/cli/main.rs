@@ -9,6 +9,7 @@
 mod card_import;
 mod closed_pipe;
 mod contract_terms;
+mod copies;
 mod demo;
 mod exactly_once;
 mod import;

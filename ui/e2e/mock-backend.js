@@ -105,6 +105,10 @@
     next_data_dir: null,
     overridden_by: null,
   };
+  let copies = [
+    { file: "coffer.db.before-v25-1796000000000", path: `${profile.data_dir}/coffer.db.before-v25-1796000000000`, upgraded_to: 25, made_at: "2026-11-30T00:53:20Z", bytes: 1_250_000_000 },
+    { file: "coffer.db.before-v26-1796656624119", path: `${profile.data_dir}/coffer.db.before-v26-1796656624119`, upgraded_to: 26, made_at: "2026-12-07T15:17:04Z", bytes: 1_312_000_000 },
+  ];
   const smtp = new Map();
   const smtpView = (id) => {
     const s = smtp.get(id);
@@ -157,6 +161,12 @@
         if (!args.dataDir.startsWith("/")) throw { kind: "invalid_input", message: `'${args.dataDir}' must be an absolute path, such as /home/me/coffer-data`, field: "data_dir" };
         profile.next_data_dir = args.dataDir;
         return { ...profile };
+      case "upgrade_copies":
+        return copies.map((c) => ({ ...c }));
+      case "delete_upgrade_copy":
+        if (!copies.some((c) => c.file === args.file)) throw { kind: "invalid_input", message: `'${args.file}' is not a copy kept before an upgrade`, field: "file" };
+        copies = copies.filter((c) => c.file !== args.file);
+        return copies.map((c) => ({ ...c }));
       case "smtp":
         return smtpView(args.merchantId);
       case "set_smtp": {

@@ -357,6 +357,30 @@ describe("settings", () => {
     await check();
   });
 
+  it("lists the copies kept before upgrades and deletes one only after asking", async () => {
+    const { page, check } = await open();
+    await page.click("#nav-settings");
+    await page.waitForSelector("#upgrade-copies-table");
+    assert.match(await page.textContent("#upgrade-copies-summary"), /^2 copies take 2\.6 GB\..*erased since/);
+    const older = '#upgrade-copies-table tr[data-file="coffer.db.before-v25-1796000000000"]';
+    assert.match(await page.textContent(older), /25.*1\.3 GB/);
+    await page.click(`${older} button`);
+    await page.waitForSelector("#delete-upgrade-copy");
+    assert.match(await page.textContent("#delete-upgrade-copy"), /Delete coffer\.db\.before-v25-1796000000000 \(1\.3 GB\)\? It cannot be brought back/);
+    await page.click("#delete-upgrade-copy button[type=button]");
+    assert.equal(await page.evaluate(() => window.__calls.some((c) => c.cmd === "delete_upgrade_copy")), false, "Keep it deletes nothing");
+    await page.click(`${older} button`);
+    await page.click("#delete-upgrade-copy-yes");
+    await page.waitForSelector("#upgrade-copies-deleted");
+    assert.equal(await page.locator(older).count(), 0);
+    assert.match(await page.textContent("#upgrade-copies-summary"), /^1 copy takes 1\.3 GB\./);
+    assert.deepEqual(
+      await page.evaluate(() => window.__calls.filter((c) => c.cmd === "delete_upgrade_copy").map((c) => c.args)),
+      [{ file: "coffer.db.before-v25-1796000000000" }],
+    );
+    await check();
+  });
+
   it("keeps the notice lead time editable in the merchant form", async () => {
     const { page, check } = await open({ width: 640, height: 900 });
     await page.click("#nav-settings");

@@ -3,6 +3,7 @@
 
 use coffer_core::MerchantId;
 use coffer_engine::config::ProfileView;
+use coffer_engine::copies::UpgradeCopyView;
 use coffer_engine::notices::{SmtpInput, SmtpView};
 use coffer_engine::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -84,6 +85,23 @@ pub async fn choose_data_dir(
     data_dir: String,
 ) -> Result<ProfileView, IpcError> {
     Ok(engine.choose_data_dir(&data_dir)?)
+}
+
+/// The copies of the database kept before upgrades, oldest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn upgrade_copies(engine: State<'_, Engine>) -> Result<Vec<UpgradeCopyView>, IpcError> {
+    Ok(engine.upgrade_copies().await?)
+}
+
+/// Deletes one of them by its file name (recorded in the audit log); the copies left.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_upgrade_copy(
+    engine: State<'_, Engine>,
+    file: String,
+) -> Result<Vec<UpgradeCopyView>, IpcError> {
+    Ok(engine.delete_upgrade_copy(&file).await?)
 }
 
 #[cfg(test)]

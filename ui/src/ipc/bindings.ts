@@ -154,6 +154,10 @@ export const commands = {
 	profile: () => typedError<ProfileView, IpcError>(__TAURI_INVOKE("profile")),
 	/**  Opens another data folder from the next start on. */
 	chooseDataDir: (dataDir: string) => typedError<ProfileView, IpcError>(__TAURI_INVOKE("choose_data_dir", { dataDir })),
+	/**  The copies of the database kept before upgrades, oldest first. */
+	upgradeCopies: () => typedError<UpgradeCopyView[], IpcError>(__TAURI_INVOKE("upgrade_copies")),
+	/**  Deletes one of them by its file name (recorded in the audit log); the copies left. */
+	deleteUpgradeCopy: (file: string) => typedError<UpgradeCopyView[], IpcError>(__TAURI_INVOKE("delete_upgrade_copy", { file })),
 	/**
 	 *  Opens the provider's page for a new card: at the counter (then the UI opens the window with
 	 *  `open_enrollment_window`) or as a link sent by the notices channel.
@@ -2436,6 +2440,20 @@ export type UpcomingCharge = {
 	 *  charge goes out meanwhile.
 	 */
 	held: Held | null,
+};
+
+/**  One copy kept before an upgrade. */
+export type UpgradeCopyView = {
+	/**  Its file name, which names it to delete it. */
+	file: string,
+	/**  Its full path. */
+	path: string,
+	/**  The schema version the upgrade it was kept before brought the database to. */
+	upgraded_to: number,
+	/**  When it was made. */
+	made_at: string,
+	/**  Its size on disk, in bytes. */
+	bytes: number,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -139,6 +139,8 @@ export const api = {
   clearSmtp: (merchantId: number) => unwrap(() => commands.clearSmtp(merchantId)),
   profile: () => unwrap(() => commands.profile()),
   chooseDataDir: (dir: string) => unwrap(() => commands.chooseDataDir(dir)),
+  upgradeCopies: () => unwrap(() => commands.upgradeCopies()),
+  deleteUpgradeCopy: (file: string) => unwrap(() => commands.deleteUpgradeCopy(file)),
   startEnrollment: (r: StartEnrollmentRequest) => unwrap(() => commands.startEnrollment(r)),
   listEnrollments: (r: EnrollmentListRequest) => unwrap(() => commands.listEnrollments(r)),
   checkEnrollment: (id: number) => unwrap(() => commands.checkEnrollment(id)),

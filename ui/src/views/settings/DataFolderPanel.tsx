@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import type { ProfileView } from "../../ipc/bindings";
 import { api, CofferError } from "../../ipc/client";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { UpgradeCopiesPanel } from "./UpgradeCopiesPanel";
 
 export function DataFolderPanel() {
   const [profile, setProfile] = useState<ProfileView | null>(null);
@@ -73,6 +74,7 @@ export function DataFolderPanel() {
           The chosen folder is not used while {profile.overridden_by}: that setting wins over the choice made here.
         </p>
       ) : null}
+      <UpgradeCopiesPanel />
       <form id="choose-data-dir" className="merchant-form" onSubmit={choose} aria-labelledby="choose-data-dir-title">
         <h4 id="choose-data-dir-title">Use another data folder</h4>
         <label className="field" htmlFor="choose-data-dir-path">
