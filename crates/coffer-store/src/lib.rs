@@ -28,7 +28,7 @@ pub mod notices;
 pub mod occurrences;
 pub mod private;
 pub mod repo;
-mod room;
+pub mod room;
 pub mod search;
 pub mod smtp;
 
@@ -80,7 +80,7 @@ impl Store {
             &mut conn,
             Some(path),
             Utc::now().timestamp_millis(),
-            &migrations::free_space,
+            &room::free_space,
         )?;
         // A group commit plans each charge in a savepoint; past 64 KiB SQLite spills a
         // savepoint's journal to a temp file, opened, written and deleted per charge. Set after
@@ -127,7 +127,7 @@ impl Store {
     pub fn open_in_memory() -> StoreResult<Store> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
-        migrations::upgrade(&mut conn, None, 0, &migrations::free_space)?;
+        migrations::upgrade(&mut conn, None, 0, &room::free_space)?;
         Ok(Store {
             conn,
             path: None,

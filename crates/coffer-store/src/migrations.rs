@@ -91,14 +91,6 @@ pub fn pending_upgrade(path: &Path) -> StoreResult<Option<(usize, usize)>> {
     Ok((from > 0 && from < latest).then_some((from, latest)))
 }
 
-/// How much disk space is free for an unprivileged user on the file system holding a path.
-pub type FreeSpace = dyn Fn(&Path) -> std::io::Result<u64>;
-
-/// The free space the system reports ([`FreeSpace`]).
-pub fn free_space(path: &Path) -> std::io::Result<u64> {
-    fs4::available_space(path)
-}
-
 /// Brings `conn` to the latest version, first copying the file at `path` when it holds data of
 /// an older version. Returns the backup's path when one was made. Refuses before writing
 /// anything ([`StoreError::NoRoom`]) when `free_space` says the upgrade would fill the disk.
@@ -106,7 +98,7 @@ pub fn upgrade(
     conn: &mut Connection,
     path: Option<&Path>,
     now_millis: i64,
-    free_space: &FreeSpace,
+    free_space: &crate::room::FreeSpace,
 ) -> StoreResult<Option<PathBuf>> {
     let from = current_version(conn)?;
     let latest = latest_version();

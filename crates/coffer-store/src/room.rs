@@ -12,6 +12,14 @@ use rusqlite::Connection;
 
 use crate::error::{StoreError, StoreResult};
 
+/// How much disk space is free for an unprivileged user on the file system holding a path.
+pub type FreeSpace = dyn Fn(&Path) -> std::io::Result<u64>;
+
+/// The free space the system reports ([`FreeSpace`]).
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    fs4::available_space(path)
+}
+
 /// Room to spare beyond the estimate: what the migrations themselves write (index builds and
 /// their sorts), a tenth of the live content and at least 16 MB.
 fn spare(live: u64) -> u64 {
@@ -56,7 +64,7 @@ pub(crate) fn needed(
 /// `copies` are those kept before earlier upgrades, named when their folder is short.
 pub(crate) fn ensure(
     needed: &[(PathBuf, u64)],
-    free: &crate::migrations::FreeSpace,
+    free: &FreeSpace,
     copies: &[crate::copies::UpgradeCopy],
 ) -> StoreResult<()> {
     for (i, (place, bytes)) in needed.iter().enumerate() {
