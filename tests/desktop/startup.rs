@@ -79,6 +79,45 @@ async fn an_older_profile_shows_its_upgrade_then_opens_upgraded() {
         if url.query().is_some() {
             return Err(format!("the app page kept the startup query: {url}"));
         }
+        // The copy the upgrade kept is listed in the settings, and goes when the owner says so.
+        find(&client, "#nav-settings")
+            .await
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        let row = format!("#upgrade-copies-table tr[data-file^=\"coffer.db.before-v{latest}-\"]");
+        let listed = wait_js(
+            &client,
+            &format!("const r = document.querySelector('{row}'); return r ? r.innerText : ''"),
+            STEP_TIMEOUT,
+            "the copy kept before the upgrade in the settings",
+        )
+        .await;
+        if !listed
+            .as_str()
+            .is_some_and(|t| t.contains(&latest.to_string()) && t.contains("kB"))
+        {
+            return Err(format!(
+                "the copy's row shows its schema and size: {listed}"
+            ));
+        }
+        find(&client, &format!("{row} button"))
+            .await
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        find(&client, "#delete-upgrade-copy-yes")
+            .await
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_js(
+            &client,
+            "return document.querySelector('#upgrade-copies-deleted') !== null",
+            STEP_TIMEOUT,
+            "the deletion said done",
+        )
+        .await;
         Ok(())
     }
     .await;
@@ -98,7 +137,20 @@ async fn an_older_profile_shows_its_upgrade_then_opens_upgraded() {
                 .starts_with(&format!("coffer.db.before-v{}-", latest_version()))
         })
         .count();
-    assert_eq!(copies, 1, "a copy of the old file is kept beside it");
+    assert_eq!(
+        copies, 0,
+        "a copy of the old file was kept beside it, and deleted from the settings"
+    );
+    let deleted: i64 = rusqlite::Connection::open(profile.path().join("coffer.db"))
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'upgrade_copy_deleted'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("audit log");
+    assert_eq!(deleted, 1, "the deletion is in the audit log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
