@@ -109,6 +109,7 @@
     { file: "coffer.db.before-v25-1796000000000", path: `${profile.data_dir}/coffer.db.before-v25-1796000000000`, upgraded_to: 25, made_at: "2026-11-30T00:53:20Z", bytes: 1_250_000_000 },
     { file: "coffer.db.before-v26-1796656624119", path: `${profile.data_dir}/coffer.db.before-v26-1796656624119`, upgraded_to: 26, made_at: "2026-12-07T15:17:04Z", bytes: 1_312_000_000 },
   ];
+  const linkReturn = new Map();
   const smtp = new Map();
   const smtpView = (id) => {
     const s = smtp.get(id);
@@ -161,6 +162,12 @@
         if (!args.dataDir.startsWith("/")) throw { kind: "invalid_input", message: `'${args.dataDir}' must be an absolute path, such as /home/me/coffer-data`, field: "data_dir" };
         profile.next_data_dir = args.dataDir;
         return { ...profile };
+      case "link_return_page":
+        return linkReturn.get(args.merchantId) ?? null;
+      case "set_link_return_page":
+        if (args.url !== null && !args.url.startsWith("https://")) throw { kind: "invalid_input", message: `url: '${args.url}' must be an https address`, field: "url" };
+        linkReturn.set(args.merchantId, args.url);
+        return args.url;
       case "upgrade_copies":
         return copies.map((c) => ({ ...c }));
       case "delete_upgrade_copy":

@@ -357,6 +357,23 @@ describe("settings", () => {
     await check();
   });
 
+  it("asks for a link return page only for a provider whose page can be sent as a link", async () => {
+    const { page, check } = await open();
+    await page.click("#nav-settings");
+    await page.waitForSelector("#link-return-counter-only");
+    // Berlin is a Clover merchant: its cards are enrolled at the counter, a link needs no page.
+    assert.equal(await page.locator("#link-return-url").count(), 0);
+    assert.equal(await page.locator("#link-return-save").count(), 0);
+    await page.selectOption("#link-return-merchant", "3");
+    await page.waitForSelector("#link-return-url");
+    assert.match(await page.textContent("#link-return-current"), /Not set: links cannot be sent/);
+    await page.fill("#link-return-url", "https://shop.example.se/card-saved");
+    await page.click("#link-return-save");
+    await page.waitForSelector("#link-return-panel [role=status]");
+    assert.match(await page.textContent("#link-return-current"), /Now: https:\/\/shop\.example\.se\/card-saved/);
+    await check();
+  });
+
   it("lists the copies kept before upgrades and deletes one only after asking", async () => {
     const { page, check } = await open();
     await page.click("#nav-settings");

@@ -77,10 +77,12 @@ export function LinkReturnPanel({ merchants }: { merchants: MerchantView[] }) {
                 ))}
               </select>
             </label>
-            <label className="field">
-              <span>Page a link returns the cardholder to (https, your own web site)</span>
-              <input id="link-return-url" type="url" placeholder="https://shop.example.com/card-saved" value={url} onChange={(e) => setUrl(e.target.value)} />
-            </label>
+            {counterOnly ? null : (
+              <label className="field">
+                <span>Page a link returns the cardholder to (https, your own web site)</span>
+                <input id="link-return-url" type="url" placeholder="https://shop.example.com/card-saved" value={url} onChange={(e) => setUrl(e.target.value)} />
+              </label>
+            )}
           </div>
           {counterOnly ? (
             <p className="muted" id="link-return-counter-only">
@@ -92,9 +94,12 @@ export function LinkReturnPanel({ merchants }: { merchants: MerchantView[] }) {
               confirms it (Enrollments → Check); the address they landed on can be pasted there too.
             </p>
           )}
-          <p className="muted" id="link-return-current">
-            {saved === undefined ? "Loading…" : saved ? `Now: ${saved}` : "Not set: links cannot be sent."}
-          </p>
+          {/* A counter-only provider needs no page: nothing to set, only one saved earlier to remove. */}
+          {counterOnly && !saved ? null : (
+            <p className="muted" id="link-return-current">
+              {saved === undefined ? "Loading…" : saved ? `Now: ${saved}` : "Not set: links cannot be sent."}
+            </p>
+          )}
           <ErrorNotice error={error} onDismiss={() => setError(null)} />
           {note ? (
             <p role="status" className="ok-note">
@@ -102,9 +107,11 @@ export function LinkReturnPanel({ merchants }: { merchants: MerchantView[] }) {
             </p>
           ) : null}
           <div className="toolbar">
-            <button type="submit" id="link-return-save">
-              Save
-            </button>
+            {counterOnly ? null : (
+              <button type="submit" id="link-return-save">
+                Save
+              </button>
+            )}
             {saved ? (
               <button type="button" id="link-return-clear" onClick={() => void save(null)}>
                 Remove
