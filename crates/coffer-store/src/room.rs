@@ -15,8 +15,16 @@ use crate::error::{StoreError, StoreResult};
 /// How much disk space is free for an unprivileged user on the file system holding a path.
 pub type FreeSpace = dyn Fn(&Path) -> std::io::Result<u64>;
 
-/// The free space the system reports ([`FreeSpace`]).
+/// The free space the system reports ([`FreeSpace`]). A file system that reports no size at
+/// all (some FUSE and network mounts answer zeros) is one whose free space cannot be read, not
+/// a full one.
 pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    if fs4::total_space(path)? == 0 {
+        return Err(std::io::Error::other(format!(
+            "{} reports no size",
+            path.display()
+        )));
+    }
     fs4::available_space(path)
 }
 
@@ -159,6 +167,13 @@ mod tests {
             "the copy, VACUUM's log and its rebuild, wherever each is: {scrub:?}"
         );
         assert_eq!(scrub[0].0, dir.path());
+    }
+
+    #[test]
+    fn the_free_space_of_a_real_folder_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(free_space(dir.path()).unwrap() > 0);
+        assert!(free_space(&dir.path().join("missing")).is_err());
     }
 
     #[test]
