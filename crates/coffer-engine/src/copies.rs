@@ -8,8 +8,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
+use coffer_store::StoreError;
+
 use crate::config::database_path;
-use crate::error::{EngineError, EngineResult, ErrorKind};
+use crate::error::{EngineError, EngineResult};
 use crate::Engine;
 
 /// One copy kept before an upgrade.
@@ -47,9 +49,7 @@ impl Engine {
     /// The copies kept before upgrades in this profile's folder, oldest first.
     pub async fn upgrade_copies(&self) -> EngineResult<Vec<UpgradeCopyView>> {
         let database = database_path(self.data_dir());
-        let copies = tokio::task::spawn_blocking(move || coffer_store::copies::of(&database))
-            .await
-            .map_err(|e| EngineError::new(ErrorKind::Internal, format!("copies task: {e}")))??;
+        let copies = Self::blocking(move || Ok(coffer_store::copies::of(&database)?)).await?;
         Ok(copies.into_iter().map(UpgradeCopyView::from).collect())
     }
 
@@ -57,32 +57,15 @@ impl Engine {
     /// the audit log; returns the copies left. Only a listed copy can go: the name is never
     /// taken as a path.
     pub async fn delete_upgrade_copy(&self, file: &str) -> EngineResult<Vec<UpgradeCopyView>> {
-        let listed = self.upgrade_copies().await?;
-        if !listed.iter().any(|c| c.file == file) {
-            let names: Vec<&str> = listed.iter().map(|c| c.file.as_str()).collect();
-            return Err(coffer_core::InvalidInput::new(
-                "file",
-                if names.is_empty() {
-                    format!("'{file}' is not a copy kept before an upgrade: this profile has none")
-                } else {
-                    format!(
-                        "'{file}' is not a copy kept before an upgrade in this profile's folder; \
-                         they are: {}",
-                        names.join(", ")
-                    )
-                },
-            )
-            .into());
-        }
         let database = database_path(self.data_dir());
         let name = file.to_string();
         let deleted =
-            tokio::task::spawn_blocking(move || coffer_store::copies::delete(&database, &name))
-                .await
-                .map_err(|e| {
-                    EngineError::new(ErrorKind::Internal, format!("copies task: {e}"))
-                })??;
-        let deleted = UpgradeCopyView::from(deleted);
+            match Self::blocking(move || Ok(coffer_store::copies::delete(&database, &name))).await?
+            {
+                Ok(copy) => UpgradeCopyView::from(copy),
+                Err(StoreError::NotFound { .. }) => return Err(self.not_a_copy(file).await),
+                Err(e) => return Err(e.into()),
+            };
         // After the file is gone: the log says what happened, not what was about to.
         self.record_audit(
             None,
@@ -96,5 +79,26 @@ impl Engine {
         )
         .await?;
         self.upgrade_copies().await
+    }
+
+    /// The refusal of a name that is no copy: it names the copies there are.
+    async fn not_a_copy(&self, file: &str) -> EngineError {
+        let names: Vec<String> = match self.upgrade_copies().await {
+            Ok(copies) => copies.into_iter().map(|c| c.file).collect(),
+            Err(e) => return e,
+        };
+        coffer_core::InvalidInput::new(
+            "file",
+            if names.is_empty() {
+                format!("'{file}' is not a copy kept before an upgrade: this profile has none")
+            } else {
+                format!(
+                    "'{file}' is not a copy kept before an upgrade in this profile's folder; \
+                     they are: {}",
+                    names.join(", ")
+                )
+            },
+        )
+        .into()
     }
 }
