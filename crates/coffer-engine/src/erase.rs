@@ -28,10 +28,13 @@
 //!    images held what was just blanked. The database file itself holds none of it: the writer
 //!    zeroes what it frees (`secure_delete`), the full-text index removes deleted entries
 //!    (schema 26), and the upgrade to schema 26 rewrote the file once. The report names what
-//!    still holds the details on this computer: the copies kept before upgrades.
+//!    still holds the details on this computer: the copies kept before upgrades, and the CSV
+//!    exports that show them ([`exports`]; the owner's files, so named, not deleted).
 //!
 //! What Coffer cannot erase: the provider's own customer record (Clover, ProcessOut keep the
 //! customer object; the merchant asks the provider) and the cards Assist and Svea keep.
+
+mod exports;
 
 use coffer_core::contract::ContractStatus;
 use coffer_core::{CardId, CustomerId};
@@ -151,6 +154,7 @@ impl Engine {
             })
             .await?;
 
+        let traces = exports::traces_of(&customer);
         let outcomes = self.revoke_cards(&merchant, &customer, &cards).await?;
         let erased_cards: Vec<ErasedCard> = cards
             .iter()
@@ -240,6 +244,14 @@ impl Engine {
                 )
             })
             .collect();
+        let exports = self.exports_holding(traces).await?;
+        still_held.extend(exports.iter().map(|export| {
+            format!(
+                "{}: a CSV export made before the erasure that shows this customer's details; \
+                 exports are yours, so Coffer leaves them: delete it, or the customer's rows in it",
+                export.display()
+            )
+        }));
         if after.wal_kept {
             still_held.push(
                 "the database's write-ahead log (coffer.db-wal), until later changes overwrite \

@@ -158,6 +158,20 @@ pub struct ExportResult {
     pub rows: u64,
 }
 
+/// `folder/stem.csv`, or `stem-2.csv`, `stem-3.csv`… when that is taken (or being written):
+/// two exports of one kind in the same second must not overwrite each other.
+fn unused_name(folder: &Path, stem: &str) -> PathBuf {
+    let taken = |path: &Path| path.exists() || path.with_extension("csv.partial").exists();
+    let first = folder.join(format!("{stem}.csv"));
+    if !taken(&first) {
+        return first;
+    }
+    (2..)
+        .map(|n| folder.join(format!("{stem}-{n}.csv")))
+        .find(|path| !taken(path))
+        .unwrap_or(first)
+}
+
 /// Neutralises a cell a spreadsheet would run as a formula (OWASP "CSV injection"): one whose
 /// first character after any leading blanks is `=`, `+`, `-` or `@` (or their full-width forms,
 /// which spreadsheets in East Asian locales read as the same), or that starts with a tab or a
@@ -222,11 +236,10 @@ impl Engine {
         let merchants = self.resolve_scope(scope).await?;
         let path = match path {
             Some(path) => path,
-            None => self.exports_dir().join(format!(
-                "{}-{}.csv",
-                kind.as_str(),
-                self.now().format("%Y%m%d-%H%M%S")
-            )),
+            None => unused_name(
+                &self.exports_dir(),
+                &format!("{}-{}", kind.as_str(), self.now().format("%Y%m%d-%H%M%S")),
+            ),
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             coffer_store::private::create_dir(dir).map_err(|e| io_error(dir, e))?;

@@ -256,6 +256,73 @@ async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the
     assert_eq!(store.verify_audit().unwrap().map(|n| n > 0), Ok(true));
 }
 
+/// Exports made before the erasure are the owner's files: the report names each that shows the
+/// person (in the exports folder or written elsewhere), and none that does not.
+#[tokio::test]
+async fn the_erasure_names_the_exports_made_before_it_that_show_the_customer() {
+    let world = World::new().await;
+    let name = "Clover Downtown";
+    let merchant_id = coffer_core::MerchantId(world.merchant_id(name).await);
+    let card = world.cards(name, None, 1).await.remove(0);
+    let customer = CustomerId(card.customer_id);
+    let email = world.store().customer(customer).unwrap().email.unwrap();
+    let customers = world
+        .engine
+        .export_csv(ExportKind::Customers, vec![merchant_id], None)
+        .await
+        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cards_file = elsewhere.path().join("cards for the accountant.csv");
+    world
+        .engine
+        .export_csv(
+            ExportKind::Cards,
+            vec![merchant_id],
+            Some(cards_file.clone()),
+        )
+        .await
+        .unwrap();
+    // Another merchant's customers: not this person.
+    let other = coffer_core::MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let others = world
+        .engine
+        .export_csv(ExportKind::Customers, vec![other], None)
+        .await
+        .unwrap();
+    assert!(std::fs::read_to_string(&customers.path)
+        .unwrap()
+        .contains(&email));
+    assert!(!std::fs::read_to_string(&others.path)
+        .unwrap()
+        .contains(&email));
+
+    let report = world.engine.erase_customer(customer).await.unwrap();
+    let named: Vec<&String> = report
+        .still_held
+        .iter()
+        .filter(|place| place.contains("CSV export"))
+        .collect();
+    let shows = |path: &str| {
+        named
+            .iter()
+            .any(|place| place.starts_with(&format!("{path}: ")))
+    };
+    assert!(shows(&customers.path), "{:?}", report.still_held);
+    assert!(
+        std::fs::read_to_string(&cards_file)
+            .unwrap()
+            .contains(&email)
+            == shows(&cards_file.display().to_string()),
+        "the cards export is named exactly when it shows the person: {:?}",
+        report.still_held
+    );
+    assert!(!shows(&others.path), "{:?}", report.still_held);
+    assert!(
+        std::path::Path::new(&customers.path).exists(),
+        "the owner's export is left where it is"
+    );
+}
+
 #[tokio::test]
 async fn a_register_customers_audit_events_show_its_name_until_it_is_erased() {
     let world = World::new().await;

@@ -429,3 +429,26 @@ async fn a_fixed_contracts_occurrences_keep_the_contracts_amount() {
     assert_eq!(err.envelope().field.as_deref(), Some("amount"), "{err}");
     assert!(err.to_string().contains("fixed"), "{err}");
 }
+
+/// Two exports of one kind in the same second (two merchants, one after the other) are two
+/// files: the second never overwrites the first.
+#[tokio::test]
+async fn two_exports_of_a_kind_in_one_second_keep_both_files() {
+    let world = World::new().await;
+    // The world's clock stands still: both exports are stamped with the same second.
+    let engine = &world.engine;
+    let first = MerchantId(world.merchant_id("Clover Downtown").await);
+    let second = MerchantId(world.merchant_id("Svea Demo Helsinki").await);
+    let a = engine
+        .export_csv(ExportKind::Customers, vec![first], None)
+        .await
+        .unwrap();
+    let b = engine
+        .export_csv(ExportKind::Customers, vec![second], None)
+        .await
+        .unwrap();
+    assert_ne!(a.path, b.path);
+    assert!(b.path.ends_with("-2.csv"), "{}", b.path);
+    let rows = |path: &str| csv::Reader::from_path(path).unwrap().records().count() as u64;
+    assert_eq!((rows(&a.path), rows(&b.path)), (a.rows, b.rows));
+}
