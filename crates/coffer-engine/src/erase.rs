@@ -244,11 +244,16 @@ impl Engine {
                 )
             })
             .collect();
-        let exports = self.exports_holding(traces).await?;
+        let shows = if traces.by_name {
+            "shows a customer of this name (this one, or another of the same name)"
+        } else {
+            "shows this customer's e-mail or phone"
+        };
+        let exports = self.exports_holding(traces.strings).await?;
         still_held.extend(exports.iter().map(|export| {
             format!(
-                "{}: a CSV export made before the erasure that shows this customer's details; \
-                 exports are yours, so Coffer leaves them: delete it, or the customer's rows in it",
+                "{}: a CSV export made before the erasure that {shows}; exports are yours, so \
+                 Coffer leaves them: delete it, or the customer's rows in it",
                 export.display()
             )
         }));

@@ -1,7 +1,7 @@
 //! The CSV exports that still hold an erased customer's details. An export is the owner's file
-//! (bookkeeping, a spreadsheet), so the erasure does not delete one; it names each that holds
-//! the person's e-mail, phone, name or street, found by those exact strings, so the report
-//! never says "gone" of what a file on this computer still shows.
+//! (bookkeeping, a spreadsheet), so the erasure does not delete one; it names each that shows
+//! the person's e-mail or phone, found by those exact strings, so the report never says "gone"
+//! of what a file on this computer still shows.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,28 +12,42 @@ use coffer_store::audit_log::AuditFilter;
 use crate::error::EngineResult;
 use crate::Engine;
 
-/// Shorter names and streets are not searched: "Li" or "Aho" would be found inside other
-/// people's details, and the report would name files that do not hold this person.
-const SHORTEST_SEARCHED: usize = 6;
+/// What the erasure looks for in the exports.
+pub(super) struct Traces {
+    /// Exact strings to find.
+    pub strings: Vec<String>,
+    /// Only the name was there to look for: a file with it may show another customer of that
+    /// name, and the report says so.
+    pub by_name: bool,
+}
 
-/// What identifies the person in a file: the strings the export wrote as they were.
-pub(super) fn traces_of(customer: &Customer) -> Vec<String> {
-    let mut traces: Vec<String> = [customer.email.clone(), customer.phone.clone()]
+/// Names shorter than this are not searched: "Li Na" would be found inside other people's rows
+/// and prove nothing.
+const SHORTEST_NAME: usize = 6;
+
+/// The e-mail and phone identify the person in a file; a name does not (one in a few thousand
+/// customers shares it), so it is looked for only when the customer has neither.
+pub(super) fn traces_of(customer: &Customer) -> Traces {
+    let strings: Vec<String> = [customer.email.clone(), customer.phone.clone()]
         .into_iter()
         .flatten()
         .filter(|t| !t.trim().is_empty())
         .collect();
+    if !strings.is_empty() {
+        return Traces {
+            strings,
+            by_name: false,
+        };
+    }
     let name = customer.name.trim();
-    if name.chars().count() >= SHORTEST_SEARCHED {
-        traces.push(name.to_string());
+    Traces {
+        strings: if name.chars().count() >= SHORTEST_NAME {
+            vec![name.to_string()]
+        } else {
+            Vec::new()
+        },
+        by_name: true,
     }
-    if let Some(address) = &customer.address {
-        let street = address.street.trim();
-        if street.chars().count() >= SHORTEST_SEARCHED {
-            traces.push(street.to_string());
-        }
-    }
-    traces
 }
 
 impl Engine {
@@ -113,6 +127,35 @@ fn holds_any(path: &Path, needles: &[memchr::memmem::Finder<'_>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn customer(name: &str, email: Option<&str>, phone: Option<&str>) -> Customer {
+        Customer {
+            id: coffer_core::CustomerId(7),
+            merchant_id: coffer_core::MerchantId(1),
+            reference: coffer_core::CustomerRef("C7".into()),
+            name: name.into(),
+            email: email.map(Into::into),
+            phone: phone.map(Into::into),
+            address: None,
+        }
+    }
+
+    #[test]
+    fn the_e_mail_and_phone_are_looked_for_and_the_name_only_without_them() {
+        let both = traces_of(&customer(
+            "Anna Virtanen",
+            Some("anna@example.fi"),
+            Some("+358 40 1"),
+        ));
+        assert_eq!(both.strings, vec!["anna@example.fi", "+358 40 1"]);
+        assert!(!both.by_name);
+        let named = traces_of(&customer(" Anna Virtanen ", None, Some(" ")));
+        assert_eq!(
+            (named.strings, named.by_name),
+            (vec!["Anna Virtanen".to_string()], true)
+        );
+        assert!(traces_of(&customer("Li Na", None, None)).strings.is_empty());
+    }
 
     #[test]
     fn a_trace_split_across_two_pieces_is_found_and_an_absent_one_is_not() {
