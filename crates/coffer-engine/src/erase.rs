@@ -103,6 +103,44 @@ pub const KEPT: &str = "Kept: amounts, dates, order ids, provider references, th
      last four digits and expiry, and the audit log (its chain still verifies). Gone: name, \
      e-mail, phone, address and the outbox notices.";
 
+/// Where the details can still be read after the erasure, one sentence each for the report:
+/// the copies kept before upgrades, the exports that show the person, and the write-ahead log
+/// when another connection kept it from being emptied.
+fn still_held(
+    copies: &[crate::copies::UpgradeCopyView],
+    exports: &[std::path::PathBuf],
+    by_name: bool,
+    wal_emptied: bool,
+) -> Vec<String> {
+    let shows = if by_name {
+        "shows a customer of this name (this one, or another of the same name)"
+    } else {
+        "shows this customer's e-mail or phone"
+    };
+    let copies = copies.iter().map(|copy| {
+        format!(
+            "{}: a copy of the database kept before an upgrade, as it was then; delete it when \
+             you no longer need to go back to that version (Settings, Data folder, or `coffer \
+             copies delete`)",
+            copy.path
+        )
+    });
+    let exports = exports.iter().map(|export| {
+        format!(
+            "{}: a CSV export made before the erasure that {shows}; exports are yours, so Coffer \
+             leaves them: delete it, or the customer's rows in it",
+            export.display()
+        )
+    });
+    let wal = (!wal_emptied).then(|| {
+        "the database's write-ahead log (coffer.db-wal), until later changes overwrite it or \
+         every Coffer window and command is closed (the log is emptied then): another one was \
+         reading the database"
+            .to_string()
+    });
+    copies.chain(exports).chain(wal).collect()
+}
+
 fn count(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }
@@ -229,42 +267,13 @@ impl Engine {
             })
             .await?;
         // Outside the transaction: a checkpoint cannot run inside one.
-        let after = self
+        let wal_emptied = self
             .with_store(move |store| Ok(store.scrub_after_erasure()?))
             .await?;
-        let mut still_held: Vec<String> = after
-            .upgrade_copies
-            .iter()
-            .map(|copy| {
-                format!(
-                    "{}: a copy of the database kept before an upgrade, as it was then; delete \
-                     it when you no longer need to go back to that version (Settings, Data \
-                     folder, or `coffer copies delete`)",
-                    copy.path.display()
-                )
-            })
-            .collect();
-        let shows = if traces.by_name {
-            "shows a customer of this name (this one, or another of the same name)"
-        } else {
-            "shows this customer's e-mail or phone"
-        };
+        let copies = self.upgrade_copies().await?;
+        let by_name = traces.by_name;
         let exports = self.exports_holding(traces.strings).await?;
-        still_held.extend(exports.iter().map(|export| {
-            format!(
-                "{}: a CSV export made before the erasure that {shows}; exports are yours, so \
-                 Coffer leaves them: delete it, or the customer's rows in it",
-                export.display()
-            )
-        }));
-        if after.wal_kept {
-            still_held.push(
-                "the database's write-ahead log (coffer.db-wal), until later changes overwrite \
-                 it or every Coffer window and command is closed (the log is emptied then): \
-                 another one was reading the database"
-                    .to_string(),
-            );
-        }
+        let still_held = still_held(&copies, &exports, by_name, wal_emptied);
         Ok(ErasureReport {
             customer_id: id.0,
             cards: erased_cards,

@@ -25,16 +25,6 @@ pub struct ErasedRows {
     pub audit_events: u64,
 }
 
-/// Where an erased customer's details may still be read once the erasure has committed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AfterErasure {
-    /// The write-ahead log could not be emptied (another connection still read an older
-    /// state): its page images from before the erasure stay until later commits overwrite them.
-    pub wal_kept: bool,
-    /// Copies kept before upgrades, oldest first: the data as it was then.
-    pub upgrade_copies: Vec<crate::copies::UpgradeCopy>,
-}
-
 /// Reading what an erasure needs.
 pub trait ErasureReads {
     /// When the customer was erased, if it was.
@@ -63,8 +53,9 @@ pub trait ErasureWrites: ErasureReads {
 
     /// After the erasure's transaction: empties and truncates the write-ahead log (its older
     /// page images hold what was just blanked; the file itself no longer does, its freed
-    /// content zeroed by `secure_delete`), and says what may still hold the details.
-    fn scrub_after_erasure(&self) -> StoreResult<AfterErasure>;
+    /// content zeroed by `secure_delete`). False when another connection still read an older
+    /// state, and the log's page images stay until later commits overwrite them.
+    fn scrub_after_erasure(&self) -> StoreResult<bool>;
 }
 
 const CARDS_OF: &str = "SELECT id FROM cards WHERE customer_id = ?1";
@@ -163,10 +154,7 @@ impl ErasureWrites for Store {
         })
     }
 
-    fn scrub_after_erasure(&self) -> StoreResult<AfterErasure> {
-        Ok(AfterErasure {
-            wal_kept: !crate::migrations::truncate_wal(self.conn())?,
-            upgrade_copies: self.upgrade_copies()?,
-        })
+    fn scrub_after_erasure(&self) -> StoreResult<bool> {
+        crate::migrations::truncate_wal(self.conn())
     }
 }

@@ -163,15 +163,6 @@ impl Store {
         self.backup.as_deref()
     }
 
-    /// The copies kept before upgrades beside this database (`coffer.db.before-vN-<millis>`),
-    /// oldest first: each holds the data as it was then, erased customers' details included.
-    pub fn upgrade_copies(&self) -> StoreResult<Vec<copies::UpgradeCopy>> {
-        match &self.path {
-            Some(path) => copies::of(path),
-            None => Ok(Vec::new()),
-        }
-    }
-
     /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
     pub fn integrity_check(&self) -> StoreResult<()> {
         let answer: String = self

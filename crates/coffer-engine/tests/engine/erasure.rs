@@ -256,10 +256,12 @@ async fn an_erased_svea_customer_keeps_its_card_at_svea_and_its_charge_loses_the
     assert_eq!(store.verify_audit().unwrap().map(|n| n > 0), Ok(true));
 }
 
-/// Exports made before the erasure are the owner's files: the report names each that shows the
-/// person (in the exports folder or written elsewhere), and none that does not.
+/// The copies kept before upgrades and the exports made before the erasure are the owner's
+/// files: the report names each copy, and each export that shows the person (in the exports
+/// folder or written elsewhere), and no export that does not.
 #[tokio::test]
-async fn the_erasure_names_the_exports_made_before_it_that_show_the_customer() {
+async fn the_erasure_names_the_upgrade_copies_and_the_exports_made_before_it_that_show_the_customer(
+) {
     let world = World::new().await;
     let name = "Clover Downtown";
     let merchant_id = coffer_core::MerchantId(world.merchant_id(name).await);
@@ -296,7 +298,22 @@ async fn the_erasure_names_the_exports_made_before_it_that_show_the_customer() {
         .unwrap()
         .contains(&email));
 
+    // A copy kept before an upgrade holds everybody as they were then.
+    let copy = world.dir.path().join("coffer.db.before-v25-1790000000000");
+    std::fs::write(&copy, b"an older copy").unwrap();
+
     let report = world.engine.erase_customer(customer).await.unwrap();
+    assert!(
+        report
+            .still_held
+            .iter()
+            .any(|place| place.starts_with(&format!(
+                "{}: a copy of the database kept before an upgrade",
+                copy.display()
+            ))),
+        "{:?}",
+        report.still_held
+    );
     let named: Vec<&String> = report
         .still_held
         .iter()

@@ -582,7 +582,7 @@ fn upgrading_to_secure_delete_rewrites_the_file_without_what_was_deleted_before(
         crate::erasure::on_disk(&backup, "ghost@example"),
         "the copy kept before the upgrade is the file as it was"
     );
-    let copies = store.upgrade_copies().unwrap();
+    let copies = coffer_store::copies::of(&path).unwrap();
     assert_eq!(
         copies.iter().map(|c| &c.path).collect::<Vec<_>>(),
         vec![&backup]
