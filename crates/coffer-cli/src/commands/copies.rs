@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use coffer_engine::copies::UpgradeCopyView;
 use coffer_engine::{EngineError, ErrorKind};
+use coffer_store::room::megabytes;
 
 use crate::output::Output;
 
@@ -82,9 +83,4 @@ fn show(copies: &[UpgradeCopyView]) {
             megabytes(copy.bytes)
         );
     }
-}
-
-/// Whole megabytes, rounded up.
-fn megabytes(bytes: u64) -> String {
-    format!("{} MB", bytes.div_ceil(1_000_000))
 }
