@@ -82,14 +82,14 @@ fn no_room(
     let mut message = format!(
         "not enough free disk space to upgrade the database: it needs about {} free in {} ({why}), \
          and {} is free there. Nothing was changed. Free some space there and start Coffer again",
-        crate::room::megabytes(needed),
+        megabytes(needed),
         place.display(),
-        crate::room::megabytes(free)
+        megabytes(free)
     );
     if !copies.is_empty() {
         let names: Vec<String> = copies
             .iter()
-            .map(|(path, bytes)| format!("{} ({})", path.display(), crate::room::megabytes(*bytes)))
+            .map(|(path, bytes)| format!("{} ({})", path.display(), megabytes(*bytes)))
             .collect();
         message.push_str(&format!(
             ". The copies kept before earlier upgrades there can go once you no longer need to \
@@ -98,6 +98,20 @@ fn no_room(
         ));
     }
     message
+}
+
+/// `bytes` in whole megabytes, rounded up, with thousands separated: "1,300 MB", as the
+/// store's messages and the CLI word a size.
+pub fn megabytes(bytes: u64) -> String {
+    let mb = bytes.div_ceil(1_000_000).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in mb.chars().enumerate() {
+        if i > 0 && (mb.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped} MB")
 }
 
 /// Results of the store.

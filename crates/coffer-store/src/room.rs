@@ -28,19 +28,6 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     fs4::available_space(path)
 }
 
-/// `bytes` in whole megabytes, rounded up, with thousands separated: "1,300 MB".
-pub fn megabytes(bytes: u64) -> String {
-    let mb = bytes.div_ceil(1_000_000).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in mb.chars().enumerate() {
-        if i > 0 && (mb.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{grouped} MB")
-}
-
 /// Room to spare beyond the estimate: what the migrations themselves write (index builds and
 /// their sorts), a tenth of the live content and at least 16 MB.
 fn spare(live: u64) -> u64 {

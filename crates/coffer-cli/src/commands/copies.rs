@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use coffer_engine::copies::UpgradeCopyView;
 use coffer_engine::{EngineError, ErrorKind};
-use coffer_store::room::megabytes;
+use coffer_store::error::megabytes;
 
 use crate::output::Output;
 
